@@ -1,0 +1,49 @@
+"""The Collector Protocol: one RouterOS resource, read and mapped to samples and inventory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mikromon.domain.inventory import CollectResult
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient
+
+
+@dataclass(slots=True, kw_only=True)
+class CollectContext:
+    """What a collector knows about the router before it asks.
+
+    Attributes:
+        device: the device's label for messages.
+        major: RouterOS major version (6 or 7), from ``/system/resource`` ``version``.
+        version: full version tuple, e.g. ``(7, 16, 2)``; ``()`` when unknown.
+        absent: paths already known to be missing on this router; collectors
+            skip them without asking.
+    """
+
+    device: str
+    major: int = 7
+    version: tuple[int, ...] = ()
+    absent: set[str] = field(default_factory=set)
+
+
+class Collector(Protocol):
+    """Reads one resource from a router.
+
+    Attributes:
+        name: registry key, named after the RouterOS path (``system_resource``).
+        tier: the tier it runs in.
+    """
+
+    name: str
+    tier: Tier
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read the resource and map it.
+
+        Raises:
+            DeviceError: from the client; ``PathAbsent`` is caught by the
+                collector and reported in ``CollectResult.absent`` instead.
+        """
+        ...

@@ -1,0 +1,108 @@
+"""The error hierarchy of mikromon.
+
+::
+
+    MikromonError
+     ├── DeviceError                 something went wrong talking to one router
+     │    ├── DeviceUnreachable      TCP/TLS connect failed or timed out
+     │    │    └── CommandTimeout    a command got no complete reply in time
+     │    ├── AuthenticationFailed   the router refused the credentials
+     │    ├── PathAbsent             the path/package is not on this router (``!trap``)
+     │    ├── CommandFailed          any other ``!trap`` reply
+     │    ├── ConnectionLost         the connection closed in the middle of a reply
+     │    └── MalformedReply         bytes that are not a RouterOS API reply
+     ├── ValueParseError            a RouterOS value string could not be parsed
+     └── ConfigError                invalid configuration (intervals, device fields)
+
+Messages name the device and the command; they never contain a password.
+"""
+
+from __future__ import annotations
+
+
+class MikromonError(Exception):
+    """Base class of every error mikromon raises on purpose."""
+
+
+class DeviceError(MikromonError):
+    """A failure while talking to one router.
+
+    Args:
+        message: what happened, in words an operator understands.
+        device: the device's name (or ``host:port`` when it has none yet).
+        command: the RouterOS command involved (``/interface/print``), if any.
+    """
+
+    def __init__(self, message: str, *, device: str = "", command: str = "") -> None:
+        self.message = message
+        self.device = device
+        self.command = command
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = []
+        if self.device:
+            parts.append(f"device {self.device}")
+        if self.command:
+            parts.append(f"command {self.command}")
+        where = f" ({', '.join(parts)})" if parts else ""
+        return f"{self.message}{where}"
+
+
+class DeviceUnreachable(DeviceError):
+    """The router could not be reached: connection refused, reset, or connect timeout."""
+
+
+class CommandTimeout(DeviceUnreachable):
+    """A command got no complete reply within its time limit."""
+
+
+class AuthenticationFailed(DeviceError):
+    """The router refused the user name or password. Not retried in a tight loop:
+    routers lock out clients that keep trying."""
+
+
+class PathAbsent(DeviceError):
+    """The path or its package does not exist on this router (e.g. no hotspot,
+    no wireless package, v6 path on v7). Detected from the ``!trap`` reply
+    (``no such command prefix`` / ``no such command or directory``)."""
+
+
+class CommandFailed(DeviceError):
+    """The router answered a command with a ``!trap`` other than a missing path.
+
+    Attributes:
+        category: the trap's ``=category=`` (0..7) or ``None`` when absent.
+    """
+
+    def __init__(
+        self, message: str, *, device: str = "", command: str = "", category: int | None = None
+    ) -> None:
+        self.category = category
+        super().__init__(message, device=device, command=command)
+
+
+class ConnectionLost(DeviceError):
+    """The connection closed while a reply was being read."""
+
+
+class MalformedReply(DeviceError):
+    """The router sent bytes that do not form a valid RouterOS API reply."""
+
+
+class ValueParseError(MikromonError, ValueError):
+    """A RouterOS value string could not be parsed.
+
+    Attributes:
+        kind: what was expected (``duration``, ``bool``, ``bytes``, ...).
+        value: the offending text.
+    """
+
+    def __init__(self, kind: str, value: object) -> None:
+        self.kind = kind
+        self.value = value
+        super().__init__(f"not a RouterOS {kind}: {value!r}")
+
+
+class ConfigError(MikromonError, ValueError):
+    """Invalid configuration; the message names the field and the rule broken."""

@@ -1,0 +1,72 @@
+"""Events the collector writes as it notices them, and the device status it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """What happened."""
+
+    DEVICE_UP = "device_up"
+    DEVICE_DOWN = "device_down"
+    AUTH_FAILED = "auth_failed"
+    REBOOT = "reboot"
+    LINK_UP = "link_up"
+    LINK_DOWN = "link_down"
+    VERSION_CHANGED = "version_changed"
+    BOARD_CHANGED = "board_changed"
+    CONFIG_RELOADED = "config_reloaded"
+    PATH_ABSENT = "path_absent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """One thing that happened to a device.
+
+    Attributes:
+        device_id: the device's id.
+        ts: when it was noticed, UTC.
+        kind: what happened.
+        message: a short sentence for operators (no credentials).
+    """
+
+    device_id: int
+    ts: datetime
+    kind: EventKind
+    message: str
+
+
+class DeviceState(StrEnum):
+    """The state shown for a device."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+    AUTH_FAILED = "auth_failed"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceStatus:
+    """What the collector reports about a device after a poll.
+
+    Attributes:
+        device_id: the device's id.
+        state: up, down, auth failed or disabled.
+        ts: when this status was determined, UTC.
+        last_seen: last successful reply, UTC (``None``: unchanged / never).
+        last_error: the last error's message ('' when the poll succeeded).
+        identity, board, version: from the router, ``None`` when not read now.
+    """
+
+    device_id: int
+    state: DeviceState
+    ts: datetime
+    last_seen: datetime | None = None
+    last_error: str = ""
+    identity: str | None = None
+    board: str | None = None
+    version: str | None = None

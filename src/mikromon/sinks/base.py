@@ -1,0 +1,67 @@
+"""Storage ports between the framework-free core and whatever hosts it.
+
+The Django application implements them in :mod:`mikromon.web`; tests and
+other hosts (an Odoo addon, a script) can implement them too. All methods are
+synchronous and are called from one writer thread (``Storage``) or from a
+worker thread (``DeviceSource``, ``CollectorLock``), never from the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.samples import Sample
+
+
+class DeviceSource(Protocol):
+    """Where the collector reads device configuration from."""
+
+    def load_devices(self) -> list[DeviceConfig]:
+        """Return every device (enabled or not), with decrypted passwords."""
+        ...
+
+    def config_version(self) -> str:
+        """Return a cheap token that changes whenever any device's configuration
+        changes (added, edited, deleted), also when another process wrote it."""
+        ...
+
+
+class Storage(Protocol):
+    """Where collected data goes. Called from the writer thread only."""
+
+    def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+        """Append points and upsert latest values; return the number of points written."""
+        ...
+
+    def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Sync one table: insert new rows, update changed ones, mark rows the
+        router no longer reports as gone (``append_only``: append new rows only)."""
+        ...
+
+    def write_status(self, status: DeviceStatus) -> None:
+        """Update the device's state, last seen, last error and facts."""
+        ...
+
+    def write_events(self, events: Sequence[Event]) -> None:
+        """Append events."""
+        ...
+
+
+class CollectorLock(Protocol):
+    """Makes sure only one collector runs per database."""
+
+    def acquire(self) -> bool:
+        """Try to become the active collector; ``True`` on success. Non-blocking."""
+        ...
+
+    def refresh(self) -> bool:
+        """Renew the lease; ``False`` when it was lost (stop collecting)."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock up; never raises."""
+        ...
