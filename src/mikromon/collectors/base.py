@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from mikromon.domain.inventory import CollectResult
@@ -20,12 +23,25 @@ class CollectContext:
         version: full version tuple, e.g. ``(7, 16, 2)``; ``()`` when unknown.
         absent: paths already known to be missing on this router; collectors
             skip them without asking.
+        clock: returns "now" as timezone-aware UTC (the ``ts`` of what is read).
+        monotonic: returns monotonic seconds (``CounterReading.mono``).
     """
 
     device: str
     major: int = 7
     version: tuple[int, ...] = ()
     absent: set[str] = field(default_factory=set)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def at_least(self, *version: int) -> bool:
+        """Return whether the router runs ``version`` or newer (``at_least(7, 13)``).
+
+        An unknown full version falls back to comparing the major version only.
+        """
+        if self.version:
+            return tuple(self.version) >= version
+        return self.major >= version[0]
 
 
 class Collector(Protocol):

@@ -78,6 +78,8 @@ class CollectResult:
         facts: device facts, when the collector reads them.
         absent: paths found missing on this router (``PathAbsent``), so the
             caller can skip them until the device's version or config changes.
+        failures: one message per collector that failed (``CommandFailed``, a
+            reply that could not be parsed...), while the others went on.
     """
 
     samples: list[Sample] = field(default_factory=list)
@@ -85,6 +87,7 @@ class CollectResult:
     inventory: list[InventorySnapshot] = field(default_factory=list)
     facts: DeviceFacts | None = None
     absent: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
     def merge(self, other: CollectResult) -> None:
         """Add ``other``'s contents to this result (facts: the newest wins field by field)."""
@@ -92,6 +95,7 @@ class CollectResult:
         self.counters.extend(other.counters)
         self.inventory.extend(other.inventory)
         self.absent.extend(other.absent)
+        self.failures.extend(other.failures)
         if other.facts is not None:
             if self.facts is None:
                 self.facts = other.facts
