@@ -1,0 +1,80 @@
+"""Start Django from plain Python (the CLI, scripts, an embedding host).
+
+Typical use::
+
+    from mikromon.web import bootstrap
+    bootstrap.setup(data_dir="/var/lib/mikromon")
+    bootstrap.migrate()
+    from mikromon.web.monitor.storage import DjangoStorage
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SETTINGS_MODULE = "mikromon.web.settings"
+
+
+def setup(data_dir: str | Path | None = None, database_url: str | None = None) -> None:
+    """Configure the environment and call ``django.setup()``.
+
+    Args:
+        data_dir: folder for the SQLite database and the key files; sets
+            ``MIKROMON_DATA_DIR`` (default: the variable, else ``./data``).
+        database_url: ``postgresql://...`` or ``sqlite:///...``; sets
+            ``MIKROMON_DATABASE_URL`` (default: the variable, else SQLite in the
+            data folder).
+
+    Raises:
+        ConfigError: for an invalid data folder or database URL.
+        RuntimeError: when Django was already set up with a different data folder
+            or database (settings are read once per process).
+    """
+    import django
+    from django.conf import settings
+
+    if data_dir is not None:
+        os.environ["MIKROMON_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    if database_url is not None:
+        os.environ["MIKROMON_DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    if settings.configured and _already_setup():
+        wanted = os.environ.get("MIKROMON_DATA_DIR")
+        if data_dir is not None and wanted and Path(settings.DATA_DIR) != Path(wanted):
+            raise RuntimeError(
+                f"Django is already set up with data directory {settings.DATA_DIR}; "
+                f"cannot switch to {wanted} in the same process"
+            )
+        return
+    django.setup()
+
+
+def _already_setup() -> bool:
+    from django.apps import apps
+
+    return apps.ready
+
+
+def pending_migrations() -> list[str]:
+    """Return the ``app.migration`` names not applied yet (``[]`` when up to date)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+
+def migrate(progress: bool = True) -> None:
+    """Create or upgrade the database schema (``manage.py migrate``).
+
+    Args:
+        progress: print each migration as it is applied (to stdout).
+
+    Raises:
+        django.db.Error: when the database cannot be reached or migrated.
+    """
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if progress else 0)

@@ -1,0 +1,55 @@
+"""Django choices mirroring the domain enums (values identical, labels for people).
+
+A test checks that each class lists exactly the values of its domain enum.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from mikromon.domain.devices import TlsVerify
+from mikromon.domain.events import DeviceState, EventKind
+from mikromon.domain.tiers import Tier
+
+
+class TlsVerifyChoices(models.TextChoices):
+    """Certificate handling for API-SSL (:class:`mikromon.domain.devices.TlsVerify`)."""
+
+    VERIFY = TlsVerify.VERIFY.value, "Verify the certificate"
+    NO_VERIFY = TlsVerify.NO_VERIFY.value, "Accept any certificate (self-signed)"
+    ANONYMOUS_DH = TlsVerify.ANONYMOUS_DH.value, "No certificate (anonymous DH)"
+
+
+class DeviceStateChoices(models.TextChoices):
+    """A device's state (:class:`mikromon.domain.events.DeviceState`)."""
+
+    UNKNOWN = DeviceState.UNKNOWN.value, "Unknown"
+    UP = DeviceState.UP.value, "Up"
+    DOWN = DeviceState.DOWN.value, "Down"
+    AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Authentication failed"
+    DISABLED = DeviceState.DISABLED.value, "Disabled"
+
+
+class EventKindChoices(models.TextChoices):
+    """What an event reports (:class:`mikromon.domain.events.EventKind`)."""
+
+    DEVICE_UP = EventKind.DEVICE_UP.value, "Device up"
+    DEVICE_DOWN = EventKind.DEVICE_DOWN.value, "Device down"
+    AUTH_FAILED = EventKind.AUTH_FAILED.value, "Authentication failed"
+    REBOOT = EventKind.REBOOT.value, "Reboot"
+    LINK_UP = EventKind.LINK_UP.value, "Link up"
+    LINK_DOWN = EventKind.LINK_DOWN.value, "Link down"
+    VERSION_CHANGED = EventKind.VERSION_CHANGED.value, "RouterOS version changed"
+    BOARD_CHANGED = EventKind.BOARD_CHANGED.value, "Board changed"
+    CONFIG_RELOADED = EventKind.CONFIG_RELOADED.value, "Configuration reloaded"
+    PATH_ABSENT = EventKind.PATH_ABSENT.value, "Path absent"
+
+
+class TierChoices(models.TextChoices):
+    """A collection tier (:class:`mikromon.domain.tiers.Tier`)."""
+
+    REALTIME = Tier.REALTIME.value, "Realtime"
+    SHORT = Tier.SHORT.value, "Short"
+    MEDIUM = Tier.MEDIUM.value, "Medium"
+    LONG = Tier.LONG.value, "Long"
+    EXTENDED = Tier.EXTENDED.value, "Extended"

@@ -1,0 +1,165 @@
+"""Settings helpers that read the environment: the data directory, the database
+URL and the secret keys kept beside the database.
+
+Used by :mod:`mikromon.web.settings` at import time; nothing here imports Django
+models, so it is safe to import before ``django.setup()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from mikromon.domain.errors import ConfigError
+
+#: Busy timeout for SQLite, milliseconds: how long a writer waits for another one.
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
+def data_dir_from_env(value: str | None = None) -> Path:
+    """Return the data directory (``value``, else ``$MIKROMON_DATA_DIR``, else ``./data``),
+    absolute, creating it (mode 0700) when missing.
+
+    Raises:
+        ConfigError: when the path exists but is not a directory.
+    """
+    raw = value or os.environ.get("MIKROMON_DATA_DIR") or "data"
+    path = Path(raw).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"data directory {path} exists and is not a directory")
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def sqlite_database(path: Path) -> dict[str, Any]:
+    """Return a Django ``DATABASES`` entry for an SQLite file in WAL mode.
+
+    WAL lets the web UI read while the collector writes; ``synchronous=NORMAL`` is
+    durable across application crashes (a power cut may lose the last commits);
+    ``IMMEDIATE`` transactions take the write lock up front so two writers queue on
+    the busy timeout instead of failing with "database is locked" on upgrade.
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        },
+        # A private file per test process: several test runs can share a checkout.
+        "TEST": {
+            "NAME": os.path.join(
+                tempfile.gettempdir(), f"mikromon-test-{os.getpid()}.sqlite3"
+            ),
+        },
+    }
+
+
+def parse_database_url(url: str, data_dir: Path) -> dict[str, Any]:
+    """Turn a database URL into a Django ``DATABASES["default"]`` entry.
+
+    Accepted forms:
+      ``postgresql://user:password@host:port/dbname?sslmode=require`` (also
+      ``postgres://``; query parameters become psycopg connection options), and
+      ``sqlite:///relative/path.sqlite3`` / ``sqlite:////absolute/path.sqlite3``
+      (relative paths are taken from ``data_dir``).
+
+    Raises:
+        ConfigError: for an unknown scheme or a URL without a database name.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        raw_path = unquote(parts.path)
+        if raw_path.startswith("/"):
+            raw_path = raw_path[1:]
+        if not raw_path:
+            raise ConfigError(f"database URL {redact_url(url)!r} names no SQLite file")
+        path = Path(raw_path)
+        return sqlite_database(path if path.is_absolute() else data_dir / path)
+    if scheme in ("postgresql", "postgres", "pgsql"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigError(f"database URL {redact_url(url)!r} names no database")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "OPTIONS": dict(parse_qsl(parts.query)),
+            "CONN_HEALTH_CHECKS": True,
+            # A private database per test process: several test runs can share a server.
+            "TEST": {"NAME": f"test_{name}_{os.getpid()}"},
+        }
+    raise ConfigError(
+        f"unsupported database URL scheme {parts.scheme!r} "
+        "(use postgresql://user:password@host/dbname or sqlite:///path)"
+    )
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with its password replaced by ``***`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def load_or_create_key(path: Path, generate: Callable[[], str]) -> str:
+    """Return the key stored in ``path``, creating it with ``generate()`` (mode 0600)
+    on first use. Creation is atomic: two processes starting at once read the same key.
+
+    Raises:
+        ConfigError: when the file exists but is empty.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        text = path.read_text(encoding="ascii").strip()
+        if not text:
+            raise ConfigError(f"key file {path} is empty; delete it to create a new key") from None
+        return text
+    key = generate()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def new_secret_key() -> str:
+    """Return a random Django ``SECRET_KEY`` (64 URL-safe characters)."""
+    return secrets.token_urlsafe(48)
+
+
+def new_fernet_key() -> str:
+    """Return a random Fernet key (32 bytes, URL-safe base64)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Return ``$name`` split on commas (blank items dropped), or ``default``."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Return ``$name`` as a boolean (``1/true/yes/on``), or ``default`` when unset."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,295 @@
+"""Devices and what groups them (sites, tags), plus the configuration version
+counter the collector watches to reload device settings."""
+
+from __future__ import annotations
+
+import codecs
+from types import MappingProxyType
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from mikromon.domain.devices import DeviceConfig, TlsVerify
+from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
+from mikromon.web.monitor import crypto
+from mikromon.web.monitor.choices import DeviceStateChoices, TlsVerifyChoices
+
+#: Plain API port and API-SSL port (RouterOS ``/ip service`` defaults).
+API_PORT = 8728
+API_SSL_PORT = 8729
+
+#: Tier -> name of the Device field holding its interval (seconds).
+INTERVAL_FIELDS: MappingProxyType[Tier, str] = MappingProxyType(
+    {tier: f"{tier.value}_interval" for tier in Tier}
+)
+
+
+def default_port(use_ssl: bool) -> int:
+    """Return the RouterOS API port for the transport: 8729 with TLS, else 8728."""
+    return API_SSL_PORT if use_ssl else API_PORT
+
+
+def validate_encoding(value: str) -> None:
+    """Reject text encodings Python does not know.
+
+    Raises:
+        ValidationError: naming the encoding.
+    """
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValidationError(
+            "Unknown text encoding %(value)s (use e.g. utf-8, cp1251, latin-1).",
+            code="unknown_encoding",
+            params={"value": repr(value)},
+        ) from None
+
+
+def _interval_field(tier: Tier) -> models.PositiveIntegerField:
+    minimum = MINIMUM_INTERVALS[tier]
+    return models.PositiveIntegerField(
+        f"{tier.value} interval (s)",
+        default=DEFAULT_INTERVALS[tier],
+        validators=[
+            MinValueValidator(
+                minimum,
+                message=f"The {tier.value} interval must be at least %(limit_value)s "
+                "seconds (got %(show_value)s).",
+            )
+        ],
+        help_text=f"Seconds between {tier.value}-tier polls; at least {minimum}.",
+    )
+
+
+def _interval_constraint(tier: Tier) -> models.CheckConstraint:
+    field = INTERVAL_FIELDS[tier]
+    minimum = MINIMUM_INTERVALS[tier]
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": minimum}),
+        name=f"monitor_device_{field}_min",
+        violation_error_message=f"The {tier.value} interval must be at least {minimum} seconds.",
+    )
+
+
+class Site(models.Model):
+    """A place where devices stand (an office, a tower, a data centre)."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="monitor_site_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """A free label for grouping devices (``core``, ``customer-x``)."""
+
+    name = models.CharField(max_length=50)
+    slug = models.SlugField(max_length=50, blank=True)
+    colour = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")],
+        help_text="Optional colour, #rrggbb.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="monitor_tag_name_unique"),
+            models.UniqueConstraint(
+                fields=["slug"], condition=~Q(slug=""), name="monitor_tag_slug_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Fill ``slug`` from ``name`` when blank, then save."""
+        if not self.slug:
+            self.slug = slugify(self.name)[:50]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Device(models.Model):
+    """One router polled over the RouterOS API.
+
+    The password is stored encrypted (:mod:`mikromon.web.monitor.crypto`); set it
+    with :meth:`set_password` and read it with :meth:`get_password`. It never
+    appears in ``str``/``repr``. ``port`` left empty means 8728, or 8729 with
+    ``use_ssl``. The status fields (``state`` .. ``status_changed_at``) are written
+    by the collector through :class:`~mikromon.web.monitor.storage.DjangoStorage`
+    with ``QuerySet.update`` so they do not count as configuration changes.
+    """
+
+    name = models.CharField(max_length=100, help_text="Unique name shown everywhere.")
+    host = models.CharField(max_length=253, help_text="Address or host name of the router.")
+    port = models.PositiveIntegerField(
+        blank=True,
+        validators=[
+            MinValueValidator(1, message="The port must be between 1 and 65535."),
+            MaxValueValidator(65535, message="The port must be between 1 and 65535."),
+        ],
+        help_text="API port; empty means 8728, or 8729 with API-SSL.",
+    )
+    username = models.CharField(max_length=100)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    use_ssl = models.BooleanField("API-SSL", default=False)
+    tls_verify = models.CharField(
+        "TLS verification",
+        max_length=16,
+        choices=TlsVerifyChoices.choices,
+        default=TlsVerifyChoices.VERIFY,
+    )
+    encoding = models.CharField(
+        max_length=32,
+        default="utf-8",
+        validators=[validate_encoding],
+        help_text="Text encoding of the router's names and comments.",
+    )
+    enabled = models.BooleanField(default=True)
+    realtime_interval = _interval_field(Tier.REALTIME)
+    short_interval = _interval_field(Tier.SHORT)
+    medium_interval = _interval_field(Tier.MEDIUM)
+    long_interval = _interval_field(Tier.LONG)
+    extended_interval = _interval_field(Tier.EXTENDED)
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="devices")
+    notes = models.TextField(blank=True)
+
+    state = models.CharField(
+        max_length=16, choices=DeviceStateChoices.choices, default=DeviceStateChoices.UNKNOWN
+    )
+    last_seen = models.DateTimeField(null=True, blank=True, help_text="Last reply, UTC.")
+    last_error = models.TextField(blank=True)
+    identity = models.CharField(max_length=255, blank=True)
+    board = models.CharField(max_length=100, blank=True)
+    ros_version = models.CharField("RouterOS version", max_length=64, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["state"], name="monitor_device_state_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="monitor_device_name_unique"),
+            models.CheckConstraint(
+                condition=Q(port__gte=1) & Q(port__lte=65535),
+                name="monitor_device_port_range",
+                violation_error_message="The port must be between 1 and 65535.",
+            ),
+            *(_interval_constraint(tier) for tier in Tier),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Fill the default port, then save."""
+        if self.port is None:
+            self.port = default_port(self.use_ssl)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        """Fill the default port (8728, or 8729 with API-SSL)."""
+        if self.port is None:
+            self.port = default_port(self.use_ssl)
+
+    def set_password(self, raw: str) -> None:
+        """Store ``raw`` encrypted (call :meth:`save` afterwards)."""
+        self.password_encrypted = crypto.encrypt(raw) if raw else ""
+
+    def get_password(self) -> str:
+        """Return the decrypted password ('' when none is set).
+
+        Raises:
+            PasswordDecryptError: when the Fernet key is not the one the password
+                was stored with.
+        """
+        if not self.password_encrypted:
+            return ""
+        return crypto.decrypt(self.password_encrypted, what=f"the password of device {self.name!r}")
+
+    @property
+    def has_password(self) -> bool:
+        """Whether a password is stored (its value is never shown back)."""
+        return bool(self.password_encrypted)
+
+    @property
+    def intervals(self) -> dict[Tier, int]:
+        """Tier -> interval in seconds, from the five interval fields."""
+        return {tier: int(getattr(self, field)) for tier, field in INTERVAL_FIELDS.items()}
+
+    def to_config(self) -> DeviceConfig:
+        """Return the collector's view of this device, password decrypted.
+
+        Raises:
+            PasswordDecryptError: when the password cannot be decrypted.
+        """
+        return DeviceConfig(
+            id=self.pk,
+            name=self.name,
+            host=self.host,
+            port=self.port if self.port is not None else default_port(self.use_ssl),
+            username=self.username,
+            password=self.get_password(),
+            use_ssl=self.use_ssl,
+            tls_verify=TlsVerify(self.tls_verify),
+            encoding=self.encoding,
+            enabled=self.enabled,
+            intervals=MappingProxyType(self.intervals),
+        )
+
+
+class ConfigVersion(models.Model):
+    """A single-row counter bumped (by signal handlers) whenever a device, site or
+    tag is saved or deleted, or a device's tags change.
+
+    Any process reads it cheaply (:meth:`current`) to notice configuration changes
+    made by another process. Writes through the ORM bump it; raw SQL writes and
+    ``QuerySet.update``/``bulk_create`` on Device do not (call :meth:`bump`).
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
+    counter = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="monitor_configversion_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"configuration version {self.counter}"
+
+    @classmethod
+    def bump(cls) -> None:
+        """Increase the counter by one (creating the row when missing)."""
+        updated = cls.objects.filter(pk=cls.SINGLETON_ID).update(
+            counter=F("counter") + 1, changed_at=timezone.now()
+        )
+        if not updated:
+            cls.objects.get_or_create(pk=cls.SINGLETON_ID, defaults={"counter": 1})
+
+    @classmethod
+    def current(cls) -> str:
+        """Return the version token (``"v<counter>"``; ``"v0"`` before any change)."""
+        counter = cls.objects.filter(pk=cls.SINGLETON_ID).values_list("counter", flat=True).first()
+        return f"v{counter or 0}"

@@ -1,0 +1,92 @@
+"""Inventory rows, router log lines and events."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from mikromon.web.monitor.choices import EventKindChoices
+from mikromon.web.monitor.models.devices import Device
+
+
+class InventoryItem(models.Model):
+    """One row of one inventory table of one device (an interface, an ARP entry,
+    a DHCP lease, a route, a BGP session ...).
+
+    ``table`` is the snapshot's table name (``interfaces``, ``arp``, ``dhcp_leases``),
+    ``key`` the row identity from :meth:`InventorySnapshot.row_key`, ``data`` the
+    row as the collector mapped it (RouterOS field names, parsed values).
+    Rows the router stops reporting are kept with ``gone=True`` and ``gone_at``;
+    they come back (``gone=False``) when reported again.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="inventory")
+    table = models.CharField(max_length=64)
+    key = models.CharField(max_length=500)
+    data = models.JSONField(default=dict)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    changed_at = models.DateTimeField(help_text="When data last changed (or first seen).")
+    gone = models.BooleanField(default=False)
+    gone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["device", "table", "key"]
+        verbose_name = "inventory item"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "table", "key"], name="monitor_inventoryitem_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["table", "gone"], name="monitor_inventory_table_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.key}"
+
+
+class LogEntry(models.Model):
+    """One router log line (``/log``), appended once.
+
+    ``key`` is a stable digest of the line's identity (time, topics, message), so
+    the same line read again by a later poll is not stored twice.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="log_entries")
+    key = models.CharField(max_length=64)
+    time = models.CharField(max_length=40, blank=True, help_text="Router time as reported.")
+    topics = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="The whole row.")
+    seen_at = models.DateTimeField(help_text="When mikromon first read it, UTC.")
+
+    class Meta:
+        ordering = ["device", "seen_at", "id"]
+        verbose_name = "log entry"
+        verbose_name_plural = "log entries"
+        constraints = [
+            models.UniqueConstraint(fields=["device", "key"], name="monitor_logentry_unique"),
+        ]
+        indexes = [models.Index(fields=["device", "seen_at"], name="monitor_logentry_seen_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.time} {self.topics}: {self.message}"
+
+
+class Event(models.Model):
+    """Something that happened to a device (went down, rebooted, link up ...)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
+    ts = models.DateTimeField(help_text="When it was noticed, UTC.")
+    kind = models.CharField(max_length=32, choices=EventKindChoices.choices)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-ts", "-id"]
+        indexes = [
+            models.Index(fields=["device", "ts"], name="monitor_event_device_ts_idx"),
+            models.Index(fields=["kind", "ts"], name="monitor_event_kind_ts_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ts:%Y-%m-%d %H:%M:%S} {self.kind}: {self.message}"

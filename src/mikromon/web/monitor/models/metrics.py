@@ -1,0 +1,152 @@
+"""Time series: the metric catalog, one row per series, raw points, rollups and
+the latest value of each series.
+
+Storage layout (measured in bench/storage_bytes.py): ``MetricPoint`` and
+``MetricRollup`` have composite primary keys and no other index; on SQLite they
+are ``WITHOUT ROWID`` tables (see ``migrations/0001_initial.py``), so each point
+is stored once, in primary-key order, as (series id, epoch seconds, value).
+Timestamps in these two tables are integer Unix seconds, UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import Q
+
+from mikromon.domain.samples import Labels
+from mikromon.web.monitor.choices import TierChoices
+from mikromon.web.monitor.models.devices import Device
+
+#: Rollup steps, seconds: 5 minutes and 1 hour.
+ROLLUP_STEPS: tuple[int, ...] = (300, 3600)
+
+
+def labels_key(labels: Labels | Iterable[tuple[str, str]]) -> str:
+    """Return the canonical text of ``labels``: compact JSON of the sorted pairs as an
+    object (``{"interface":"ether1"}``; ``{}`` for none). Equal label sets give equal text.
+    """
+    return json.dumps(dict(sorted(labels)), separators=(",", ":"), ensure_ascii=False)
+
+
+class MetricCatalog(models.Model):
+    """A mirror of :data:`mikromon.domain.catalog.CATALOG` for the UI (filled by
+    :func:`mikromon.web.monitor.catalog.sync_catalog` after every migrate)."""
+
+    key = models.CharField(max_length=100, help_text="Metric key, e.g. iface.rx_bps.")
+    unit = models.CharField(max_length=32, blank=True)
+    description = models.TextField(blank=True)
+    tier = models.CharField(max_length=16, choices=TierChoices.choices, blank=True)
+    kind = models.CharField(max_length=32, blank=True, help_text="gauge, rate, counter ...")
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "metric"
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="monitor_metriccatalog_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Series(models.Model):
+    """One time series: a device, a metric key and a label set.
+
+    ``labels_key`` is the canonical text used for uniqueness; ``labels`` holds the
+    same pairs as a JSON object for queries (``labels__interface="ether1"``).
+    The 32-bit id keeps every stored point small.
+    """
+
+    id = models.AutoField(primary_key=True)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="series")
+    key = models.CharField(max_length=100)
+    labels_key = models.CharField(max_length=500, default="{}")
+    labels = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["device", "key", "labels_key"]
+        verbose_name_plural = "series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "key", "labels_key"], name="monitor_series_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["key"], name="monitor_series_key_idx")]
+
+    def __str__(self) -> str:
+        labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+        return f"{self.key}{{{labels}}}" if labels else self.key
+
+
+class MetricPoint(models.Model):
+    """One raw sample: (series, ``ts`` Unix seconds UTC, value in the catalog unit).
+
+    Composite primary key (series, ts), no other index; a WITHOUT ROWID table on
+    SQLite. Written in bulk by DjangoStorage; read with
+    :func:`mikromon.web.monitor.readers.read_series`.
+    """
+
+    pk = models.CompositePrimaryKey("series", "ts")
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="points", db_index=False
+    )
+    ts = models.BigIntegerField(help_text="Unix seconds, UTC.")
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["series", "ts"]
+
+    def __str__(self) -> str:
+        return f"{self.series_id}@{self.ts}={self.value:g}"
+
+
+class MetricRollup(models.Model):
+    """Min/avg/max of a series over one bucket of ``step`` seconds (300 or 3600).
+
+    ``ts`` is the bucket start (Unix seconds UTC, a multiple of ``step``);
+    ``count`` the number of raw points it summarises. Computed by
+    :func:`mikromon.web.monitor.maintenance.update_rollups`.
+    """
+
+    pk = models.CompositePrimaryKey("series", "step", "ts")
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="rollups", db_index=False
+    )
+    step = models.IntegerField(help_text="Bucket width, seconds (300 or 3600).")
+    ts = models.BigIntegerField(help_text="Bucket start, Unix seconds, UTC.")
+    count = models.IntegerField()
+    min = models.FloatField()
+    max = models.FloatField()
+    avg = models.FloatField()
+
+    class Meta:
+        ordering = ["series", "step", "ts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(step__in=ROLLUP_STEPS), name="monitor_metricrollup_step_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series_id}@{self.ts}/{self.step}s avg={self.avg:g}"
+
+
+class MetricLatest(models.Model):
+    """The newest value of each series (upserted on every write)."""
+
+    series = models.OneToOneField(
+        Series, on_delete=models.CASCADE, primary_key=True, related_name="latest"
+    )
+    ts = models.DateTimeField(help_text="When the router answered, UTC.")
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["series"]
+        verbose_name = "latest value"
+
+    def __str__(self) -> str:
+        return f"{self.series_id}={self.value:g}"

@@ -1,0 +1,120 @@
+"""Operational tables: API tokens, the collector lease, maintenance watermarks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+#: Length of the visible token prefix kept for display, characters.
+TOKEN_PREFIX_LENGTH = 8
+
+
+def hash_token(raw: str) -> str:
+    """Return the SHA-256 hex digest stored for an API token.
+
+    Tokens are 256-bit random values, so a fast hash is enough (nothing to brute force).
+    """
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API, owned by a user.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once, when
+    :meth:`issue` creates it. ``prefix`` (its first characters) identifies it in lists.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "name"]
+        verbose_name = "API token"
+        constraints = [
+            models.UniqueConstraint(fields=["key_hash"], name="monitor_apitoken_hash_unique"),
+            models.UniqueConstraint(fields=["user", "name"], name="monitor_apitoken_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, user: models.Model, name: str) -> tuple[ApiToken, str]:
+        """Create a token for ``user``; return the row and the raw token (shown once)."""
+        raw = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, prefix=raw[:TOKEN_PREFIX_LENGTH], key_hash=hash_token(raw)
+        )
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> ApiToken | None:
+        """Return the active token matching ``raw`` (updating ``last_used``), or ``None``
+        when it is unknown or its user is inactive."""
+        if not raw:
+            return None
+        token = (
+            cls.objects.select_related("user")
+            .filter(key_hash=hash_token(raw), user__is_active=True)
+            .first()
+        )
+        if token is not None:
+            now = timezone.now()
+            cls.objects.filter(pk=token.pk).update(last_used=now)
+            token.last_used = now
+        return token
+
+
+class CollectorLease(models.Model):
+    """The single row naming the collector that currently owns this database.
+
+    Written by :class:`mikromon.web.monitor.lock.DjangoCollectorLock`; ``owner`` is
+    empty when nobody holds it. ``heartbeat`` is refreshed while the owner runs;
+    ``expires_at`` is when another collector may take over (SQLite lease mode).
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
+    owner = models.CharField(max_length=64, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "collector lease"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="monitor_collectorlease_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        if not self.owner:
+            return "collector lease (free)"
+        return f"collector lease held by {self.host} pid {self.pid}"
+
+
+class MaintenanceState(models.Model):
+    """Named integer watermarks of the maintenance jobs (``rollup_300``: every
+    5-minute bucket starting before this Unix second is computed)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

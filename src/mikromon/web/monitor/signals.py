@@ -1,0 +1,50 @@
+"""Signal handlers: bump :class:`ConfigVersion` on configuration changes and sync
+the metric catalog after ``migrate``.
+
+Bumps happen inside the saving transaction, so another process sees the new
+version exactly when it can see the change. Only ORM saves/deletes and M2M
+changes send signals: ``QuerySet.update``, ``bulk_create`` and raw SQL bypass
+them; call ``ConfigVersion.bump()`` after such writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+_UID = "mikromon.monitor.config_version"
+
+
+def _bump(sender: type, **kwargs: Any) -> None:
+    from mikromon.web.monitor.models import ConfigVersion
+
+    ConfigVersion.bump()
+
+
+def _bump_m2m(sender: type, action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        _bump(sender)
+
+
+def _after_migrate(sender: Any, **kwargs: Any) -> None:
+    from mikromon.web.monitor.catalog import sync_catalog
+
+    sync_catalog(using=kwargs.get("using", "default"))
+
+
+def connect() -> None:
+    """Connect every handler (idempotent; called from ``MonitorConfig.ready``)."""
+    from django.apps import apps
+
+    from mikromon.web.monitor.models import Device, Site, Tag
+
+    for model in (Device, Site, Tag):
+        post_save.connect(_bump, sender=model, dispatch_uid=f"{_UID}.save.{model.__name__}")
+        post_delete.connect(_bump, sender=model, dispatch_uid=f"{_UID}.delete.{model.__name__}")
+    m2m_changed.connect(_bump_m2m, sender=Device.tags.through, dispatch_uid=f"{_UID}.tags")
+    post_migrate.connect(
+        _after_migrate,
+        sender=apps.get_app_config("monitor"),
+        dispatch_uid="mikromon.monitor.sync_catalog",
+    )

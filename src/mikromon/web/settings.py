@@ -1,0 +1,141 @@
+"""Django settings for mikromon.
+
+Everything site-specific comes from the environment; no secret lives in the
+repository:
+
+- ``MIKROMON_DATA_DIR``: folder for the SQLite database and the key files
+  (default ``./data``).
+- ``MIKROMON_DATABASE_URL``: ``postgresql://user:password@host:port/dbname`` or
+  ``sqlite:///path``; default: ``<data dir>/mikromon.sqlite3`` in WAL mode.
+- ``MIKROMON_SECRET_KEY``: Django's secret key; default: ``<data dir>/secret_key``,
+  created on first run with mode 0600.
+- ``MIKROMON_FERNET_KEY``: the key that encrypts router passwords; several keys
+  separated by commas allow rotation (the first encrypts, all decrypt). Default:
+  ``<data dir>/fernet.key``, created on first run with mode 0600. Losing it makes
+  the stored router passwords unreadable.
+- ``MIKROMON_DEBUG`` (default off), ``MIKROMON_ALLOWED_HOSTS`` (comma separated,
+  default ``localhost,127.0.0.1,[::1]``), ``MIKROMON_CSRF_TRUSTED_ORIGINS``,
+  ``MIKROMON_SECURE_COOKIES`` (set when served over HTTPS),
+  ``MIKROMON_SESSION_HOURS`` (default 8), ``MIKROMON_CONN_MAX_AGE`` (seconds).
+- ``MIKROMON_RETENTION_RAW_DAYS`` (7), ``MIKROMON_RETENTION_5M_DAYS`` (90),
+  ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mikromon.web.monitor.envconfig import (
+    data_dir_from_env,
+    env_bool,
+    env_list,
+    load_or_create_key,
+    new_fernet_key,
+    new_secret_key,
+    parse_database_url,
+    sqlite_database,
+)
+
+DATA_DIR = data_dir_from_env()
+
+SECRET_KEY = os.environ.get("MIKROMON_SECRET_KEY") or load_or_create_key(
+    DATA_DIR / "secret_key", new_secret_key
+)
+#: Fernet keys for router passwords: the first encrypts, every one decrypts.
+MIKROMON_FERNET_KEYS = [
+    key.strip()
+    for key in (
+        os.environ.get("MIKROMON_FERNET_KEY")
+        or load_or_create_key(DATA_DIR / "fernet.key", new_fernet_key)
+    ).split(",")
+    if key.strip()
+]
+
+DEBUG = env_bool("MIKROMON_DEBUG")
+ALLOWED_HOSTS = env_list("MIKROMON_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("MIKROMON_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mikromon.web.monitor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a signed-in user unless decorated with @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mikromon.web.urls"
+ASGI_APPLICATION = "mikromon.web.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = os.environ.get("MIKROMON_DATABASE_URL", "").strip()
+DATABASES = {
+    "default": parse_database_url(_database_url, DATA_DIR)
+    if _database_url
+    else sqlite_database(DATA_DIR / "mikromon.sqlite3"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("MIKROMON_CONN_MAX_AGE", "0"))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_AGE = int(float(os.environ.get("MIKROMON_SESSION_HOURS", "8")) * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("MIKROMON_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = os.environ.get("MIKROMON_STATIC_ROOT") or str(DATA_DIR / "staticfiles")
+
+#: Retention, days: raw points, 5-minute rollups, 1-hour rollups.
+MIKROMON_RETENTION_DAYS = {
+    "raw": float(os.environ.get("MIKROMON_RETENTION_RAW_DAYS", "7")),
+    "5m": float(os.environ.get("MIKROMON_RETENTION_5M_DAYS", "90")),
+    "1h": float(os.environ.get("MIKROMON_RETENTION_1H_DAYS", "730")),
+}
+
+# Logging is configured by the host (the mikromon command sets up the root logger).
