@@ -1,0 +1,243 @@
+"""Setting Django up inside command handlers.
+
+Every command that touches the database goes through :func:`django_command`:
+it resolves the data folder and database URL (options, then
+``MIKROMON_DATA_DIR`` / ``MIKROMON_DATABASE_URL``, then the command's default
+folder), sets Django up with :func:`mikromon.web.bootstrap.setup`, checks that
+the database answers, applies pending migrations, and turns the errors an
+operator can cause (bad URL, unreachable server, unknown device...) into one
+``mikromon: error: ...`` line and a non-zero exit code.
+
+Django itself is imported only inside functions, so ``mikromon --help`` stays
+fast and the core packages never load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from mikromon.cli._common import fail
+from mikromon.domain.errors import MikromonError
+
+log = logging.getLogger(__name__)
+
+#: Data folder of ``serve`` and the operator commands when none is given.
+DEFAULT_DATA_DIR = Path("data")
+#: Data folder of ``demo`` when none is given: never mixed with real data.
+DEMO_DATA_DIR = Path("data") / "demo"
+
+#: Exit code for bad input (unknown device, invalid option value).
+EXIT_USAGE = 2
+#: Exit code when the database cannot be reached or refuses the change.
+EXIT_DATABASE = 3
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(MikromonError):
+    """A command cannot do what was asked; the message says why.
+
+    Args:
+        message: one sentence naming what was wrong (never a password).
+        code: the process exit code (1 failure, 2 bad input, 3 database).
+    """
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` (for messages and logs)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{user}:***@{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def resolve_data_dir(args: argparse.Namespace, default: Path = DEFAULT_DATA_DIR) -> Path:
+    """Return the data folder for ``args`` (``--data-dir`` / env, else ``default``), absolute."""
+    value = getattr(args, "data_dir", None)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+def describe_database(args: argparse.Namespace, data_dir: Path) -> str:
+    """Return a short, password-free description of the database in use."""
+    url = getattr(args, "database_url", None)
+    if url:
+        return redact_url(url)
+    return f"SQLite {data_dir / 'mikromon.sqlite3'}"
+
+
+def setup(
+    args: argparse.Namespace,
+    *,
+    default_data_dir: Path = DEFAULT_DATA_DIR,
+    migrate: bool = True,
+    progress: bool = False,
+) -> Path:
+    """Set Django up for ``args``, check the database, and apply pending migrations.
+
+    Args:
+        args: parsed options with ``data_dir`` and ``database_url``.
+        default_data_dir: the folder used when neither option nor environment names one.
+        migrate: apply pending migrations (every command does, so that any
+            command can be the first one run on a fresh data folder).
+        progress: report each migration on stderr (the first ``serve`` on an
+            empty database applies dozens).
+
+    Returns:
+        The data folder (absolute).
+
+    Raises:
+        CommandError: the folder cannot be created, the URL is invalid, the
+            database does not answer, or a migration failed.
+    """
+    data_dir = resolve_data_dir(args, default_data_dir)
+    database_url = getattr(args, "database_url", None) or None
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from mikromon.web import bootstrap
+
+    where = describe_database(args, data_dir)
+    try:
+        bootstrap.setup(data_dir, database_url)
+    except OSError as err:
+        raise CommandError(
+            f"cannot use data folder {data_dir}: {err.strerror or err}", EXIT_USAGE
+        ) from err
+    except (ImproperlyConfigured, ValueError) as err:
+        raise CommandError(f"invalid configuration ({where}): {err}", EXIT_USAGE) from err
+    check_database(where)
+    if migrate:
+        run_migrations(where, progress=progress)
+    return data_dir
+
+
+def check_database(where: str) -> None:
+    """Open a connection to the default database.
+
+    Raises:
+        CommandError: the database did not answer (code :data:`EXIT_DATABASE`).
+    """
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as err:
+        raise CommandError(
+            f"cannot reach the database ({where}): {_first_line(err)}", EXIT_DATABASE
+        ) from err
+
+
+def run_migrations(where: str, *, progress: bool) -> None:
+    """Apply pending migrations; with ``progress``, one stderr line per migration.
+
+    Raises:
+        CommandError: a migration failed (code :data:`EXIT_DATABASE`).
+    """
+    from django.core.management import call_command
+    from django.db import DatabaseError
+
+    from mikromon.web import bootstrap
+
+    try:
+        pending = bootstrap.pending_migrations()
+        if not pending:
+            return
+        if progress:
+            print(
+                f"migrating the database ({where}): {len(pending)} migrations to apply",
+                file=sys.stderr,
+                flush=True,
+            )
+        call_command(
+            "migrate",
+            interactive=False,
+            verbosity=1 if progress else 0,
+            stdout=sys.stderr,
+        )
+    except DatabaseError as err:
+        raise CommandError(
+            f"could not migrate the database ({where}): {_first_line(err)}", EXIT_DATABASE
+        ) from err
+
+
+def django_command(
+    *,
+    default_data_dir: Path = DEFAULT_DATA_DIR,
+    migrate: bool = True,
+    progress: bool = False,
+) -> Callable[[Handler], Handler]:
+    """Decorate a handler so that Django is set up first and errors become exit codes.
+
+    The wrapped handler runs after :func:`setup`; :class:`CommandError`,
+    :class:`~mikromon.domain.errors.ConfigError` and database errors raised by
+    it are printed as ``mikromon: error: ...`` and returned as exit codes.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def wrapper(args: argparse.Namespace) -> int:
+            return guarded(
+                lambda: _setup_then(handler, args, default_data_dir, migrate, progress)
+            )
+
+        return wrapper
+
+    return decorate
+
+
+def _setup_then(
+    handler: Handler,
+    args: argparse.Namespace,
+    default_data_dir: Path,
+    migrate: bool,
+    progress: bool,
+) -> int:
+    setup(args, default_data_dir=default_data_dir, migrate=migrate, progress=progress)
+    return handler(args)
+
+
+def guarded(body: Callable[[], int]) -> int:
+    """Run ``body``; turn the errors an operator can cause into a message and exit code."""
+    try:
+        return body()
+    except CommandError as err:
+        return fail(err.message, err.code)
+    except MikromonError as err:
+        return fail(str(err), EXIT_USAGE)
+    except Exception as err:
+        if _is_database_error(err):
+            return fail(f"database error: {_first_line(err)}", EXIT_DATABASE)
+        raise
+
+
+def _is_database_error(err: BaseException) -> bool:
+    if "django" not in sys.modules:
+        return False
+    from django.db import DatabaseError
+
+    return isinstance(err, DatabaseError)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0]

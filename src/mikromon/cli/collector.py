@@ -1,0 +1,272 @@
+"""``mikromon collector start|stop|status``: control the collector of a running server.
+
+A running ``mikromon serve`` (or ``demo``) publishes its collector's status
+into the database every second and watches a desired-state flag there; these
+commands write the flag and read the published status, so they work from any
+shell that reaches the same database (``--data-dir`` / ``--database-url``).
+
+Without a running server, ``collector start`` runs the collector itself, in
+the foreground, until Ctrl-C or SIGTERM; ``collector stop`` records that the
+collector should stay stopped when ``serve`` starts next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from mikromon.cli._common import add_storage_options
+
+#: Seconds ``start``/``stop`` wait for the running server to confirm by default.
+DEFAULT_WAIT_S = 15.0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``collector`` sub-command and its actions."""
+    parser = subparsers.add_parser(
+        "collector",
+        help="start, stop or inspect the collector",
+        description="Start, stop or inspect the collector of the mikromon server that uses "
+        "this database. Without a running server, `collector start` runs the collector "
+        "in the foreground until Ctrl-C.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    start = actions.add_parser(
+        "start",
+        help="start the collector (in the foreground when no server is running)",
+        description="Ask the running server to start its collector and wait until it "
+        "runs. When no server uses this database, run the collector here, in the "
+        "foreground, until Ctrl-C or SIGTERM.",
+    )
+    _add_wait(start)
+    add_storage_options(start)
+    start.set_defaults(handler=handle_start)
+
+    stop = actions.add_parser(
+        "stop",
+        help="stop the collector (it stays stopped across restarts)",
+        description="Ask the running server to stop its collector and wait until it has "
+        "stopped (buffered samples are written first). The collector stays stopped, "
+        "also when the server restarts, until `mikromon collector start`.",
+    )
+    _add_wait(stop)
+    add_storage_options(stop)
+    stop.set_defaults(handler=handle_stop)
+
+    status = actions.add_parser(
+        "status",
+        help="show what the running collector is doing",
+        description="Show the status the running collector published last: per device "
+        "its state and per tier its interval, last run, duration, next run and errors; "
+        "plus the writer's queue. Times are ISO 8601 UTC.",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    add_storage_options(status)
+    status.set_defaults(handler=handle_status)
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_S,
+        metavar="SECONDS",
+        help=f"how long to wait for the running server to confirm (default {DEFAULT_WAIT_S:g})",
+    )
+
+
+def handle_start(args: argparse.Namespace) -> int:
+    """Start the collector of the running server, or run one in the foreground."""
+    from mikromon.cli._django import guarded, setup
+
+    def body() -> int:
+        setup(args)
+        from mikromon.web.control import state
+
+        server = state.current()
+        if server is None:
+            return _run_foreground(args)
+        state.request_state(True, by="cli")
+        if _wait_for(lambda p: p.running, args.wait):
+            print(f"collector running (process {server.pid} on {server.hostname})")
+            return 0
+        from mikromon.cli._common import fail
+
+        return fail(
+            f"the server (process {server.pid} on {server.hostname}) did not start its "
+            f"collector within {args.wait:g} s; see its log"
+        )
+
+    return guarded(body)
+
+
+def _run_foreground(args: argparse.Namespace) -> int:
+    from mikromon.cli._django import CommandError
+    from mikromon.web import runtime
+
+    runtime.configure_logging(verbose=bool(getattr(args, "verbose", False)))
+    print("no mikromon server uses this database: collecting here until Ctrl-C", flush=True)
+    process = runtime.Runtime(host=None, collector="start")
+    try:
+        return process.run()
+    except runtime.StartupError as err:
+        raise CommandError(str(err)) from err
+
+
+def handle_stop(args: argparse.Namespace) -> int:
+    """Stop the collector of the running server (and keep it stopped)."""
+    from mikromon.cli._django import guarded, setup
+
+    def body() -> int:
+        setup(args)
+        from mikromon.web.control import state
+
+        state.request_state(False, by="cli")
+        server = state.current()
+        if server is None:
+            print(
+                "no mikromon server uses this database; the collector stays stopped "
+                "when it starts (`mikromon collector start` undoes this)"
+            )
+            return 0
+        if _wait_for(lambda p: not p.running, args.wait):
+            print(f"collector stopped (process {server.pid} on {server.hostname})")
+            return 0
+        from mikromon.cli._common import fail
+
+        return fail(
+            f"the server (process {server.pid} on {server.hostname}) did not stop its "
+            f"collector within {args.wait:g} s; see its log"
+        )
+
+    return guarded(body)
+
+
+def _wait_for(condition: Any, timeout: float) -> bool:
+    """Poll the published status until ``condition(published)`` holds or ``timeout`` s pass."""
+    from mikromon.web.control import state
+
+    deadline = time.monotonic() + max(0.0, timeout)
+    while True:
+        published = state.current()
+        if published is not None and condition(published):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
+def handle_status(args: argparse.Namespace) -> int:
+    """Print the published collector status (text or ``--json``)."""
+    from mikromon.cli._django import guarded, setup
+
+    def body() -> int:
+        setup(args)
+        document = status_document()
+        if args.json:
+            json.dump(document, sys.stdout, indent=2, sort_keys=False)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(render_status(document))
+        return 0
+
+    return guarded(body)
+
+
+def status_document() -> dict[str, Any]:
+    """Return the collector status as published by the running server.
+
+    Shape::
+
+        {"running": bool, "desired": "running" | "stopped",
+         "process": {"host", "pid", "started_at", "published_at"} | None,
+         "devices": [{"name", "state", "config_loaded_at",
+                      "tiers": {tier: {"interval_s", "last_run", "duration_s",
+                                       "next_due", "errors"}}}],
+         "writer": {"queue_depth", "rows_written", "batches_dropped"} | None}
+
+    Times are ISO 8601 UTC text; ``process`` is ``None`` when no server publishes.
+    """
+    from mikromon.domain.inventory import utc_iso
+    from mikromon.web.control import state
+
+    desired = state.desired_state()
+    published = state.current()
+    document: dict[str, Any] = {
+        "running": False,
+        "desired": "running" if desired.running else "stopped",
+        "process": None,
+        "devices": [],
+        "writer": None,
+    }
+    if published is None:
+        return document
+    status = dict(published.status)
+    document["running"] = bool(published.running)
+    document["process"] = {
+        "host": published.hostname,
+        "pid": published.pid,
+        "started_at": utc_iso(published.started_at),
+        "published_at": utc_iso(published.published_at),
+    }
+    document["devices"] = list(status.pop("devices", []) or [])
+    document["writer"] = status.pop("writer", None)
+    status.pop("running", None)
+    # Whatever else the service reports (lock holder, counters) is passed on as is.
+    for key, value in status.items():
+        document.setdefault(key, value)
+    return document
+
+
+def render_status(document: Mapping[str, Any]) -> str:
+    """Return ``document`` (from :func:`status_document`) as text for a terminal."""
+    lines: list[str] = []
+    process = document.get("process")
+    if process is None:
+        lines.append("no mikromon server is running against this database")
+        lines.append(f"desired state: {document['desired']}")
+        return "\n".join(lines) + "\n"
+    running = "running" if document["running"] else "stopped"
+    lines.append(
+        f"collector: {running} (desired: {document['desired']}; process {process['pid']} "
+        f"on {process['host']}, started {process['started_at']})"
+    )
+    writer = document.get("writer") or {}
+    if writer:
+        lines.append(
+            "writer: queue {q}, rows written {w}, batches dropped {d}".format(
+                q=writer.get("queue_depth", "?"),
+                w=writer.get("rows_written", "?"),
+                d=writer.get("batches_dropped", "?"),
+            )
+        )
+    devices = document.get("devices") or []
+    if not devices:
+        lines.append("no devices are being collected")
+    for device in devices:
+        lines.append(
+            f"{device.get('name', '?')}: {device.get('state', '?')}"
+            f" (config loaded {device.get('config_loaded_at') or '-'})"
+        )
+        tiers = device.get("tiers") or {}
+        for tier, info in tiers.items():
+            info = info or {}
+            duration = info.get("duration_s")
+            lines.append(
+                f"  {tier:<9} every {_num(info.get('interval_s'))} s, "
+                f"last {info.get('last_run') or '-'}"
+                f" ({_num(duration)} s), next {info.get('next_due') or '-'}, "
+                f"errors {info.get('errors', 0)}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: object) -> str:
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return "-"

@@ -1,0 +1,503 @@
+"""``mikromon device add|list|show|edit|remove|enable|disable``: manage routers.
+
+Changes are saved in one transaction each (a failing command changes
+nothing) and a running collector picks them up within about a second.
+Router passwords come from a prompt, a file or an environment variable and
+are stored encrypted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mikromon.cli._common import add_storage_options
+from mikromon.cli._password import add_password_options, read_password
+from mikromon.domain.devices import TlsVerify
+from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
+
+#: The ``--json`` fields of ``device list``, in order.
+LIST_FIELDS = ("name", "host", "port", "enabled", "state", "last_seen", "identity", "version")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``device`` sub-command and its actions."""
+    parser = subparsers.add_parser(
+        "device",
+        help="add, list, change or remove routers",
+        description="Manage the routers mikromon polls. A running collector picks up "
+        "every change within about a second.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="add a router",
+        description="Add a router. The API password is asked on the terminal unless "
+        "--password-file or --password-env is given.",
+    )
+    add.add_argument("--name", required=True, help="unique name of the device")
+    add.add_argument("--host", required=True, help="address or host name of the router's API")
+    add.add_argument("--username", required=True, help="RouterOS user (policies read and api)")
+    _add_config_options(add, editing=False)
+    add.set_defaults(handler=handle_add)
+
+    lst = actions.add_parser("list", help="list the routers", description="List the routers.")
+    lst.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array (name, host, port, enabled, state, last_seen, identity, "
+        "version; times ISO 8601 UTC)",
+    )
+    lst.set_defaults(handler=handle_list)
+
+    show = actions.add_parser(
+        "show", help="show one router's settings and state", description="Show one router."
+    )
+    show.add_argument("name", help="the device's name")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=handle_show)
+
+    edit = actions.add_parser(
+        "edit",
+        help="change a router's settings",
+        description="Change the settings given; the others stay as they are. A running "
+        "collector uses the new settings within about a second.",
+    )
+    edit.add_argument("device", metavar="NAME", help="the device's current name")
+    edit.add_argument("--name", help="rename the device")
+    edit.add_argument("--host", help="address or host name of the router's API")
+    edit.add_argument("--username", help="RouterOS user")
+    edit.add_argument(
+        "--ask-password",
+        action="store_true",
+        help="ask for a new API password on the terminal",
+    )
+    _add_config_options(edit, editing=True)
+    edit.set_defaults(handler=handle_edit)
+
+    remove = actions.add_parser(
+        "remove",
+        help="remove a router and everything collected from it",
+        description="Remove a router with its time series, inventory and events.",
+    )
+    remove.add_argument("names", nargs="+", metavar="NAME", help="the devices' names")
+    remove.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation"
+    )
+    remove.set_defaults(handler=handle_remove)
+
+    for action, enabled in (("enable", True), ("disable", False)):
+        sub = actions.add_parser(
+            action,
+            help=f"{action} polling of routers",
+            description=f"{action.capitalize()} polling of the named routers "
+            "(their data is kept).",
+        )
+        sub.add_argument("names", nargs="+", metavar="NAME", help="the devices' names")
+        sub.set_defaults(handler=handle_enable, enable=enabled)
+
+    for sub in actions.choices.values():
+        add_storage_options(sub)
+
+
+def _interval(tier: Tier) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if value != int(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a whole number of seconds, not {text}")
+        return int(value)
+
+    parse.__name__ = f"{tier.value} interval"
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1..65535, not {value}")
+    return value
+
+
+def _add_config_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
+    parser.add_argument(
+        "--port", type=_port, help="API port (default 8728, or 8729 with --ssl)"
+    )
+    add_password_options(parser, what="API password")
+    if editing:
+        parser.add_argument(
+            "--ssl",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="connect with API-SSL (--no-ssl: plain API)",
+        )
+    else:
+        parser.add_argument("--ssl", action="store_true", help="connect with API-SSL (TLS)")
+    parser.add_argument(
+        "--tls-verify",
+        choices=[v.value for v in TlsVerify],
+        help="API-SSL certificate handling: verify (default), no-verify (self-signed), "
+        "anonymous-dh (router without certificate)",
+    )
+    parser.add_argument(
+        "--encoding", help="text encoding of the router's names and comments (default utf-8)"
+    )
+    parser.add_argument("--site", help="site the device belongs to (created when new)")
+    parser.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        metavar="TAG",
+        help="tag for the device (repeat for several; created when new)"
+        + ("; replaces the current tags" if editing else ""),
+    )
+    if editing:
+        parser.add_argument("--no-site", action="store_true", help="remove the device's site")
+        parser.add_argument("--no-tags", action="store_true", help="remove all tags")
+    parser.add_argument("--notes", help="free text about the device")
+    if not editing:
+        parser.add_argument(
+            "--disabled", action="store_true", help="add the device without polling it"
+        )
+    for tier in Tier:
+        parser.add_argument(
+            f"--{tier.value}-interval",
+            type=_interval(tier),
+            metavar="S",
+            help=f"seconds between {tier.value} polls (default {DEFAULT_INTERVALS[tier]}, "
+            f"at least {MINIMUM_INTERVALS[tier]})",
+        )
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def _run(body: Any, args: argparse.Namespace) -> int:
+    from mikromon.cli._django import django_command
+
+    return django_command()(body)(args)
+
+
+def handle_add(args: argparse.Namespace) -> int:
+    """Add a device; return the exit code."""
+    return _run(_add, args)
+
+
+def handle_list(args: argparse.Namespace) -> int:
+    """List devices; return the exit code."""
+    return _run(_list, args)
+
+
+def handle_show(args: argparse.Namespace) -> int:
+    """Show one device; return the exit code."""
+    return _run(_show, args)
+
+
+def handle_edit(args: argparse.Namespace) -> int:
+    """Change one device; return the exit code."""
+    return _run(_edit, args)
+
+
+def handle_remove(args: argparse.Namespace) -> int:
+    """Remove devices; return the exit code."""
+    return _run(_remove, args)
+
+
+def handle_enable(args: argparse.Namespace) -> int:
+    """Enable or disable devices; return the exit code."""
+    return _run(_enable, args)
+
+
+def _add(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.web.monitor.models import Device
+
+    if Device.objects.filter(name=args.name).exists():
+        raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
+    password = read_password(args, prompt=f"API password for {args.username}@{args.host}: ")
+    assert password is not None
+    device = Device(name=args.name, host=args.host, username=args.username)
+    device.enabled = not args.disabled
+    device.use_ssl = bool(args.ssl)
+    _apply_common(device, args)
+    device.set_password(password)
+    with transaction.atomic():
+        _validate(device)
+        device.save()
+        _apply_relations(device, args)
+    print(f"added device {device.name!r} ({device.host}:{device.port})")
+    return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.web.monitor.models import Device
+
+    with transaction.atomic():
+        device = _get_device(args.device, for_update=True)
+        if args.name and args.name != device.name:
+            if Device.objects.filter(name=args.name).exists():
+                raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
+            device.name = args.name
+        if args.host:
+            device.host = args.host
+        if args.username:
+            device.username = args.username
+        if args.ssl is not None:
+            if args.ssl != device.use_ssl and args.port is None:
+                # Follow the transport's default port unless a port was chosen by hand.
+                from mikromon.web.monitor.models import default_port
+
+                if device.port == default_port(device.use_ssl):
+                    device.port = default_port(args.ssl)
+            device.use_ssl = args.ssl
+        _apply_common(device, args)
+        if args.password_file or args.password_env or args.ask_password:
+            password = read_password(args, prompt=f"New API password for {device.name}: ")
+            assert password is not None
+            device.set_password(password)
+        _validate(device)
+        device.save()
+        _apply_relations(device, args)
+    print(f"updated device {device.name!r}")
+    return 0
+
+
+def _apply_common(device: Any, args: argparse.Namespace) -> None:
+    from mikromon.web.monitor.models import INTERVAL_FIELDS
+
+    if args.port is not None:
+        device.port = args.port
+    if args.tls_verify is not None:
+        device.tls_verify = args.tls_verify
+    if args.encoding is not None:
+        device.encoding = args.encoding
+    if args.notes is not None:
+        device.notes = args.notes
+    for tier, field in INTERVAL_FIELDS.items():
+        value = getattr(args, f"{tier.value}_interval")
+        if value is not None:
+            setattr(device, field, value)
+
+
+def _apply_relations(device: Any, args: argparse.Namespace) -> None:
+    from mikromon.web.monitor.models import Site, Tag
+
+    changed = False
+    if getattr(args, "no_site", False):
+        device.site = None
+        changed = True
+    elif args.site:
+        device.site, _ = Site.objects.get_or_create(name=args.site.strip())
+        changed = True
+    if changed:
+        device.save(update_fields=["site"])
+    if getattr(args, "no_tags", False):
+        device.tags.clear()
+    if args.tags:
+        tags = []
+        for name in dict.fromkeys(t.strip() for t in args.tags if t.strip()):
+            tag = Tag.objects.filter(name=name).first() or Tag(name=name)
+            if tag.pk is None:
+                _validate(tag, exclude=["slug"])
+                tag.save()
+            tags.append(tag)
+        device.tags.set(tags)
+
+
+def _validate(instance: Any, exclude: Sequence[str] = ()) -> None:
+    """Run the model's validation; raise CommandError naming every problem."""
+    from django.core.exceptions import ValidationError
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+
+    try:
+        instance.full_clean(exclude=list(exclude) or None)
+    except ValidationError as err:
+        raise CommandError(_validation_text(err), EXIT_USAGE) from err
+
+
+def _validation_text(err: Any) -> str:
+    if hasattr(err, "error_dict"):
+        parts = []
+        for field, errors in err.message_dict.items():
+            label = field.replace("_", " ") if field != "__all__" else ""
+            for message in errors:
+                message = message.rstrip(".")
+                if label and label.lower() not in message.lower():
+                    message = f"{label}: {message}"
+                parts.append(message)
+        return "; ".join(parts)
+    return "; ".join(m.rstrip(".") for m in err.messages)
+
+
+def _get_device(name: str, *, for_update: bool = False) -> Any:
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.web.monitor.models import Device
+
+    queryset = Device.objects.select_for_update() if for_update else Device.objects.all()
+    device = queryset.filter(name=name).first()
+    if device is None:
+        known = list(Device.objects.order_by("name").values_list("name", flat=True)[:20])
+        hint = f" (known: {', '.join(known)})" if known else " (there are no devices yet)"
+        raise CommandError(f"no device named {name!r}{hint}", EXIT_USAGE)
+    return device
+
+
+def _get_devices(names: Iterable[str], *, for_update: bool = False) -> list[Any]:
+    return [_get_device(name, for_update=for_update) for name in dict.fromkeys(names)]
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+
+    with transaction.atomic():
+        devices = _get_devices(args.names, for_update=True)
+        if not args.yes:
+            listing = ", ".join(d.name for d in devices)
+            if not (sys.stdin is not None and sys.stdin.isatty()):
+                raise CommandError(
+                    f"removing {listing} deletes everything collected from it; "
+                    "add --yes to confirm",
+                    EXIT_USAGE,
+                )
+            answer = input(f"Remove {listing} and everything collected from it? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing removed")
+                return 1
+        for device in devices:
+            device.delete()
+    for device in devices:
+        print(f"removed device {device.name!r}")
+    return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    with transaction.atomic():
+        devices = _get_devices(args.names, for_update=True)
+        for device in devices:
+            if device.enabled != args.enable:
+                device.enabled = args.enable
+                device.save()
+    state = "enabled" if args.enable else "disabled"
+    for device in devices:
+        print(f"{state} device {device.name!r}")
+    return 0
+
+
+def device_summary(device: Any) -> dict[str, Any]:
+    """Return the ``device list --json`` object of one device (times ISO 8601 UTC)."""
+    from mikromon.domain.inventory import utc_iso
+
+    return {
+        "name": device.name,
+        "host": device.host,
+        "port": device.port,
+        "enabled": device.enabled,
+        "state": device.state,
+        "last_seen": utc_iso(device.last_seen) if device.last_seen else None,
+        "identity": device.identity or None,
+        "version": device.ros_version or None,
+    }
+
+
+def device_details(device: Any) -> dict[str, Any]:
+    """Return the ``device show --json`` object: settings, intervals and state."""
+    from mikromon.domain.inventory import utc_iso
+
+    details = device_summary(device)
+    details.update(
+        {
+            "username": device.username,
+            "password_set": bool(device.password_encrypted),
+            "ssl": device.use_ssl,
+            "tls_verify": device.tls_verify,
+            "encoding": device.encoding,
+            "site": device.site.name if device.site_id else None,
+            "tags": sorted(t.name for t in device.tags.all()),
+            "intervals": {tier.value: seconds for tier, seconds in device.intervals.items()},
+            "board": device.board or None,
+            "last_error": device.last_error or None,
+            "status_changed_at": utc_iso(device.status_changed_at)
+            if device.status_changed_at
+            else None,
+            "notes": device.notes,
+        }
+    )
+    return details
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mikromon.web.monitor.models import Device
+
+    rows = [device_summary(d) for d in Device.objects.order_by("name")]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not rows:
+        print("no devices (add one with `mikromon device add`)")
+        return 0
+    headers = ["NAME", "HOST", "PORT", "ENABLED", "STATE", "LAST SEEN", "IDENTITY", "VERSION"]
+    table = [
+        [
+            r["name"],
+            r["host"],
+            str(r["port"]),
+            "yes" if r["enabled"] else "no",
+            r["state"],
+            r["last_seen"] or "-",
+            r["identity"] or "-",
+            r["version"] or "-",
+        ]
+        for r in rows
+    ]
+    sys.stdout.write(format_table(headers, table))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    device = _get_device(args.name)
+    details = device_details(device)
+    if args.json:
+        json.dump(details, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for key, value in details.items():
+        if key == "intervals":
+            value = ", ".join(f"{tier} {seconds} s" for tier, seconds in value.items())
+        elif key == "tags":
+            value = ", ".join(value) or "-"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        print(f"{key.replace('_', ' ') + ':':<18} {value if value not in (None, '') else '-'}")
+    return 0
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return ``rows`` under ``headers`` as left-aligned columns, one line per row."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [list(headers), *rows]
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,59 @@
+"""Models of :mod:`mikromon.web.control`: the desired collector state and the
+status each running mikromon process publishes."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+__all__ = ["CollectorControl", "CollectorStatus"]
+
+
+class CollectorControl(models.Model):
+    """The collector state operators asked for; a single row (primary key 1).
+
+    A running ``mikromon serve`` or ``demo`` reads it every second and starts
+    or stops its collector when ``changed_at`` moves; ``serve`` also honours it
+    when it starts, so a stopped collector stays stopped across restarts.
+    """
+
+    desired_running = models.BooleanField(
+        default=True, help_text="whether the collector should be running"
+    )
+    changed_at = models.DateTimeField(default=timezone.now, help_text="when it was last set, UTC")
+    changed_by = models.CharField(
+        max_length=150, blank=True, default="", help_text="who set it (user name or 'cli')"
+    )
+
+    class Meta:
+        verbose_name = "collector control"
+
+    def __str__(self) -> str:
+        return "run" if self.desired_running else "stop"
+
+
+class CollectorStatus(models.Model):
+    """What one running mikromon process last published about its collector.
+
+    Each process writes its own row about once a second and deletes it when it
+    stops cleanly; a row whose ``published_at`` is older than a few seconds
+    belongs to a process that died.
+    """
+
+    instance = models.CharField(
+        max_length=200, unique=True, help_text="host:pid:start time of the publishing process"
+    )
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(help_text="when the process started, UTC")
+    published_at = models.DateTimeField(db_index=True, help_text="last publication, UTC")
+    running = models.BooleanField(help_text="whether this process's collector is running")
+    status = models.JSONField(default=dict, help_text="the collector's status() document")
+
+    class Meta:
+        verbose_name = "collector status"
+        verbose_name_plural = "collector statuses"
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.instance} ({'running' if self.running else 'stopped'})"

@@ -1,0 +1,160 @@
+"""Reading and writing the desired collector state and the published status.
+
+Used by the running process (:mod:`mikromon.web.runtime`), by the
+``mikromon collector`` command in another process, and by the web UI:
+``request_state(False, by=user.username)`` stops the collector of whichever
+process runs it within about a second, wherever it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mikromon.web.control.models import CollectorControl, CollectorStatus
+
+#: A published status older than this (seconds) belongs to a process that is gone.
+STALE_AFTER_S = 5.0
+#: Rows of dead processes older than this (seconds) are deleted by publishers.
+FORGET_AFTER_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Desired:
+    """The desired collector state.
+
+    Attributes:
+        running: whether the collector should run.
+        changed_at: when it was last set, UTC.
+        changed_by: who set it ('' when never set).
+    """
+
+    running: bool
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Published:
+    """One process's last published status.
+
+    Attributes:
+        instance: ``host:pid:start`` of the process.
+        hostname, pid: where it runs.
+        started_at: process start, UTC.
+        published_at: last publication, UTC.
+        running: whether its collector runs.
+        status: the collector's status document (see ``CollectorService.status()``).
+        age_s: seconds since ``published_at`` when read.
+    """
+
+    instance: str
+    hostname: str
+    pid: int
+    started_at: datetime
+    published_at: datetime
+    running: bool
+    status: dict[str, Any]
+    age_s: float
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process published recently (within :data:`STALE_AFTER_S`)."""
+        return self.age_s <= STALE_AFTER_S
+
+
+def desired_state() -> Desired:
+    """Return the desired state (running, if nobody ever asked otherwise)."""
+    row, _ = CollectorControl.objects.get_or_create(pk=1)
+    return Desired(
+        running=row.desired_running, changed_at=row.changed_at, changed_by=row.changed_by
+    )
+
+
+def request_state(running: bool, *, by: str) -> Desired:
+    """Ask every running mikromon process to start (``True``) or stop its collector.
+
+    Args:
+        running: the desired state.
+        by: who asks (a user name, or ``cli``); at most 150 characters.
+
+    Returns:
+        The new desired state.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row, _ = CollectorControl.objects.select_for_update().get_or_create(pk=1)
+        row.desired_running = running
+        row.changed_at = now
+        row.changed_by = by[:150]
+        row.save()
+    return Desired(running=running, changed_at=now, changed_by=row.changed_by)
+
+
+def instance_name(started_at: datetime) -> str:
+    """Return ``host:pid:start`` naming this process (for :func:`publish`)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{started_at.timestamp():.0f}"
+
+
+def publish(*, instance: str, started_at: datetime, running: bool, status: dict[str, Any]) -> None:
+    """Write this process's status row and forget rows of long-dead processes.
+
+    Args:
+        instance: from :func:`instance_name`.
+        started_at: process start, UTC.
+        running: whether the collector runs.
+        status: JSON-serializable status document.
+    """
+    now = timezone.now()
+    CollectorStatus.objects.update_or_create(
+        instance=instance,
+        defaults={
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": started_at,
+            "published_at": now,
+            "running": running,
+            "status": status,
+        },
+    )
+    CollectorStatus.objects.filter(
+        published_at__lt=now - timedelta(seconds=FORGET_AFTER_S)
+    ).delete()
+
+
+def withdraw(instance: str) -> None:
+    """Delete this process's status row (on a clean stop)."""
+    CollectorStatus.objects.filter(instance=instance).delete()
+
+
+def read_published() -> list[Published]:
+    """Return every published status, the running collector first, then newest first."""
+    now = timezone.now()
+    rows = [
+        Published(
+            instance=row.instance,
+            hostname=row.hostname,
+            pid=row.pid,
+            started_at=row.started_at,
+            published_at=row.published_at,
+            running=row.running,
+            status=dict(row.status or {}),
+            age_s=max(0.0, (now - row.published_at).total_seconds()),
+        )
+        for row in CollectorStatus.objects.order_by("-published_at")
+    ]
+    rows.sort(key=lambda p: (not (p.alive and p.running), not p.alive, p.age_s))
+    return rows
+
+
+def current() -> Published | None:
+    """Return the status of the live process whose collector runs, else of any live
+    process, else ``None`` (no mikromon process is running against this database)."""
+    live = [p for p in read_published() if p.alive]
+    return live[0] if live else None
