@@ -1,0 +1,114 @@
+"""``/interface/wifi`` and its registration table (extended): the v7 wifi
+package (wifi / wifi-qcom since 7.13; called ``wifiwave2`` before).
+
+Paths, chosen by version (v6 has neither: nothing is asked):
+
+* 7.13+: ``/interface/wifi`` and ``/interface/wifi/registration-table``.
+* 7.0 - 7.12: ``/interface/wifiwave2`` and ``/interface/wifiwave2/registration-table``.
+
+Interfaces, proplist ``name,mac-address,configuration.ssid,configuration.mode,
+channel.band,channel.frequency,running,disabled`` -> inventory table
+``wifi_interfaces`` (key ``name``).
+
+Clients, proplist: :data:`CLIENT_FIELDS`. Example row
+(interface_wifi_registration_table.v7.json)::
+
+    {".id": "*1", "interface": "wifi1", "ssid": "example-net",
+     "mac-address": "02:A4:5E:10:22:31", "uptime": "1h2m", "last-activity": "30ms",
+     "signal": "-55", "auth-type": "wpa2-psk", "band": "5ghz-ax",
+     "tx-rate": "1200.9Mbps-80MHz/2S/MCS11", "rx-rate": "864.8Mbps-80MHz/2S/MCS9",
+     "packets": "412233,198812", "bytes": "512301441,27811930",
+     "tx-bits-per-second": "2114480", "rx-bits-per-second": "118232", "authorized": "true"}
+
+-> inventory table ``wifi_clients`` (key ``interface``, ``mac-address``):
+``signal`` dBm, rates and ``*-bits-per-second`` bits/s, durations seconds,
+pairs split into ``bytes.tx``/``bytes.rx``, ``packets.tx``/``packets.rx``.
+A 7.13+ router always has the (possibly empty) wifi menu; one without the
+package is reported absent once.
+
+Produces: wireless.clients (label ``interface``, 0 without clients).
+"""
+
+from __future__ import annotations
+
+from mikromon.collectors._wireless import client_counts
+from mikromon.collectors.base import CollectContext
+from mikromon.collectors.support import Field, flag, proplist, read, snapshot
+from mikromon.domain.inventory import CollectResult
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+
+WIFI_PATH = "/interface/wifi"
+WIFIWAVE2_PATH = "/interface/wifiwave2"
+_TXRX = ("tx", "rx")
+
+INTERFACE_FIELDS = (
+    Field("name"),
+    Field("mac-address"),
+    Field("configuration.ssid"),
+    Field("configuration.mode"),
+    Field("channel.band"),
+    Field("channel.frequency"),
+    flag("running"),
+    flag("disabled"),
+)
+CLIENT_FIELDS = (
+    Field("interface"),
+    Field("mac-address"),
+    Field("ssid"),
+    Field("band"),
+    Field("auth-type"),
+    flag("authorized"),
+    Field("signal", parse_signal),
+    Field("tx-rate", parse_bitrate),
+    Field("rx-rate", parse_bitrate),
+    Field("tx-bits-per-second", parse_bitrate),
+    Field("rx-bits-per-second", parse_bitrate),
+    Field("uptime", parse_duration),
+    Field("last-activity", parse_duration),
+    Field("packets", parse_int, parts=_TXRX),
+    Field("bytes", parse_int, parts=_TXRX),
+)
+CLIENT_KEY = ("interface", "mac-address")
+
+
+def base_path(ctx: CollectContext) -> str | None:
+    """Return the wifi menu for the router's version, ``None`` on v6."""
+    if ctx.major < 7:
+        return None
+    return WIFI_PATH if ctx.at_least(7, 13) else WIFIWAVE2_PATH
+
+
+class InterfaceWifiCollector:
+    """Reads wifi interfaces and their clients each extended poll (v7 only)."""
+
+    name = "interface_wifi"
+    tier = Tier.EXTENDED
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read interfaces, then clients; see the module docstring.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        path = base_path(ctx)
+        if path is None:
+            return result
+        interfaces = await read(client, ctx, result, path, proplist(INTERFACE_FIELDS))
+        if interfaces is None:
+            return result
+        clients = await read(
+            client, ctx, result, f"{path}/registration-table", proplist(CLIENT_FIELDS)
+        )
+        ts = ctx.clock()
+        result.inventory.append(
+            snapshot("wifi_interfaces", interfaces, INTERFACE_FIELDS, ("name",), ts)
+        )
+        if clients is not None:
+            result.samples = client_counts(interfaces, clients, ts)
+            result.inventory.append(
+                snapshot("wifi_clients", clients, CLIENT_FIELDS, CLIENT_KEY, ts)
+            )
+        return result

@@ -1,0 +1,104 @@
+"""``/interface/wireless`` and its registration table (extended): the legacy
+wireless package (v6, and v7 boards that still run it).
+
+Paths:
+
+* ``/interface/wireless``, proplist ``name,mac-address,ssid,mode,band,frequency,
+  channel-width,running,disabled`` -> inventory table ``wireless_interfaces``
+  (key ``name``).
+* ``/interface/wireless/registration-table`` with ``stats`` (without it bytes,
+  packets and CCQ are missing), proplist: :data:`CLIENT_FIELDS`. Example row
+  (interface_wireless_registration_table.v6.json)::
+
+      {".id": "*1", "interface": "wlan1", "mac-address": "02:11:22:3E:1C:EE",
+       "rx-rate": "65Mbps-20MHz/1S", "tx-rate": "48Mbps", "packets": "34591,20635",
+       "bytes": "6689896,2094536", "uptime": "5d9m11s", "last-activity": "4s750ms",
+       "signal-strength": "-51@1Mbps", "signal-to-noise": "50", "tx-ccq": "113",
+       "last-ip": "10.88.0.10", "authentication-type": "wpa2-psk", ...}
+
+  -> inventory table ``wireless_clients`` (key ``interface``, ``mac-address``):
+  ``signal-strength`` dBm (float), rates bits/s (float), ``uptime`` /
+  ``last-activity`` seconds, pairs split into ``bytes.tx``/``bytes.rx`` and
+  ``packets.tx``/``packets.rx`` (tx,rx as seen from the AP).
+
+A router without the wireless package traps on ``/interface/wireless``: it is
+reported absent once and the registration table is not asked for.
+
+Produces: wireless.clients (label ``interface``; 0 for an interface without
+clients). Per-client signal is inventory, not a metric.
+"""
+
+from __future__ import annotations
+
+from mikromon.collectors._wireless import client_counts
+from mikromon.collectors.base import CollectContext
+from mikromon.collectors.support import Field, flag, proplist, read, snapshot
+from mikromon.domain.inventory import CollectResult
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+
+PATH = "/interface/wireless"
+CLIENTS_PATH = "/interface/wireless/registration-table"
+_TXRX = ("tx", "rx")
+
+INTERFACE_FIELDS = (
+    Field("name"),
+    Field("mac-address"),
+    Field("ssid"),
+    Field("mode"),
+    Field("band"),
+    Field("frequency"),
+    Field("channel-width"),
+    flag("running"),
+    flag("disabled"),
+)
+CLIENT_FIELDS = (
+    Field("interface"),
+    Field("mac-address"),
+    Field("last-ip"),
+    flag("ap"),
+    flag("wds"),
+    Field("signal-strength", parse_signal),
+    Field("signal-to-noise", parse_int),
+    Field("tx-ccq", parse_int),
+    Field("tx-rate", parse_bitrate),
+    Field("rx-rate", parse_bitrate),
+    Field("uptime", parse_duration),
+    Field("last-activity", parse_duration),
+    Field("packets", parse_int, parts=_TXRX),
+    Field("bytes", parse_int, parts=_TXRX),
+    Field("authentication-type"),
+)
+CLIENT_KEY = ("interface", "mac-address")
+
+
+class InterfaceWirelessCollector:
+    """Reads legacy wireless interfaces and their clients each extended poll."""
+
+    name = "interface_wireless"
+    tier = Tier.EXTENDED
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read interfaces, then clients; see the module docstring.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        interfaces = await read(client, ctx, result, PATH, proplist(INTERFACE_FIELDS))
+        if interfaces is None:
+            return result
+        clients = await read(
+            client, ctx, result, CLIENTS_PATH, proplist(CLIENT_FIELDS), args={"stats": ""}
+        )
+        ts = ctx.clock()
+        result.inventory.append(
+            snapshot("wireless_interfaces", interfaces, INTERFACE_FIELDS, ("name",), ts)
+        )
+        if clients is not None:
+            result.samples = client_counts(interfaces, clients, ts)
+            result.inventory.append(
+                snapshot("wireless_clients", clients, CLIENT_FIELDS, CLIENT_KEY, ts)
+            )
+        return result

@@ -1,0 +1,36 @@
+"""``/ip/arp`` (long): the ARP table.
+
+Path: ``/ip/arp`` (v6 and v7; v7 adds ``status``), proplist: the fields below.
+Example row (ip_arp.v7.json)::
+
+    {".id": "*2", "address": "10.88.0.11", "mac-address": "02:50:40:40:2A:C1",
+     "interface": "bridge-lan", "published": "false", "invalid": "false", "DHCP": "true",
+     "dynamic": "true", "complete": "true", "disabled": "false", "status": "reachable"}
+
+Note the upper-case ``DHCP`` key. Incomplete entries have no ``mac-address``
+(``None``); v6 rows have no ``status`` (``None``).
+
+Produces: inventory table ``arp`` (key ``address``, ``interface``).
+"""
+
+from __future__ import annotations
+
+from mikromon.collectors.support import Field, TableCollector, flag
+from mikromon.domain.tiers import Tier
+
+PATH = "/ip/arp"
+FIELDS = (
+    Field("address"),
+    Field("mac-address"),
+    Field("interface"),
+    Field("status"),
+    flag("published"),
+    flag("invalid"),
+    flag("DHCP"),
+    flag("dynamic"),
+    flag("complete"),
+    flag("disabled"),
+    Field("comment"),
+)
+
+COLLECTOR = TableCollector("ip_arp", Tier.LONG, PATH, "arp", FIELDS, ("address", "interface"))

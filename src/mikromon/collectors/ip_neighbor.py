@@ -1,0 +1,47 @@
+"""``/ip/neighbor`` (extended): neighbors found by MNDP, CDP and LLDP.
+
+Path: ``/ip/neighbor`` (v6 and v7; v7 adds ``discovered-by``), proplist: the
+fields below. Example row (ip_neighbor.v7.json)::
+
+    {".id": "*1", "interface": "ether1", "address": "192.0.2.1",
+     "mac-address": "02:C8:1B:F0:A8:BA", "identity": "upstream-gw", "platform": "MikroTik",
+     "version": "7.15 (stable) 2024-05-29 12:44:08", "age": "25s", "uptime": "1h12m38s",
+     "board": "RB750Gr3", "interface-name": "bridge_lan/ether2",
+     "discovered-by": "cdp,lldp,mndp", ...}
+
+``interface`` is ``port,bridge`` when heard on a bridge port. ``age`` and
+``uptime`` are seconds (float).
+
+Produces: inventory table ``neighbors`` (key ``interface``, ``mac-address``).
+"""
+
+from __future__ import annotations
+
+from mikromon.collectors.support import Field, TableCollector, flag
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.values import parse_duration
+
+PATH = "/ip/neighbor"
+FIELDS = (
+    Field("interface"),
+    Field("address"),
+    Field("address4"),
+    Field("address6"),
+    Field("mac-address"),
+    Field("identity"),
+    Field("platform"),
+    Field("version"),
+    Field("board"),
+    Field("software-id"),
+    Field("interface-name"),
+    Field("system-caps"),
+    Field("system-caps-enabled"),
+    Field("discovered-by"),
+    flag("ipv6"),
+    Field("age", parse_duration),
+    Field("uptime", parse_duration),
+)
+
+COLLECTOR = TableCollector(
+    "ip_neighbor", Tier.EXTENDED, PATH, "neighbors", FIELDS, ("interface", "mac-address")
+)

@@ -1,0 +1,110 @@
+"""``/log`` (extended): the last 100 entries of the router's memory log.
+
+Path: ``/log``, proplist ``time,topics,message``. The memory log is a ring
+buffer (1000 lines by default) and the API print has no limit, so the
+collector reads it once a day and keeps the last :data:`LIMIT` rows.
+
+Example rows::
+
+    {"time": "2025-12-09 11:40:27", "topics": "interface,info", "message": "lo link up"}
+    {"time": "jul/19 14:27:01", "topics": "script,info", "message": "Ping testA: ..."}
+
+(log.v7.json, 7.10+, and log.v6.json). ``time`` becomes ISO text in the
+router's local time. v6 (and v7 < 7.10) print three shapes: ``HH:MM:SS``
+(today), ``mon/DD HH:MM:SS`` (this year, no year!) and ``mon/DD/YYYY
+HH:MM:SS``. For the first two the router's own date is read from
+``/system/clock`` (proplist ``date``; only when such a row is present) and the
+year is the clock's, or the year before when that would put the entry in the
+future. Without a clock the collector's UTC date stands in.
+
+Produces: inventory table ``logs``, ``append_only=True``, key ``time``,
+``topics``, ``message`` (``.id`` restarts at ``*0`` after a reboot, so it is no
+identity; two identical lines in the same second count once).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from mikromon.collectors.base import CollectContext
+from mikromon.collectors.support import Field, proplist, read, snapshot
+from mikromon.domain.errors import ValueParseError
+from mikromon.domain.inventory import CollectResult
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.values import parse_datetime
+
+PATH = "/log"
+CLOCK_PATH = "/system/clock"
+LIMIT: Final = 100
+FIELDS = (Field("time"), Field("topics"), Field("message"))
+KEY = ("time", "topics", "message")
+_NO_YEAR: Final = re.compile(r"(?:[A-Za-z]{3}/\d{1,2}\s+)?\d{1,2}:\d{2}:\d{2}", re.ASCII)
+
+
+def log_time(text: str, today: str) -> str:
+    """Return a log ``time`` as ISO text.
+
+    Args:
+        text: the router's ``time`` (any of the three v6 shapes or v7 ISO).
+        today: the router's local date, ISO (``2023-07-20``).
+
+    Raises:
+        ValueParseError: the text is none of the known shapes.
+    """
+    text = text.strip()
+    if not _NO_YEAR.fullmatch(text):
+        return parse_datetime(text)
+    day, _, clock = text.rpartition(" ")
+    if not day:
+        return parse_datetime(f"{today} {clock}")
+    year = int(today[:4])
+    iso = parse_datetime(f"{day.strip()}/{year} {clock}")
+    if iso[:10] > today:
+        iso = parse_datetime(f"{day.strip()}/{year - 1} {clock}")
+    return iso
+
+
+class LogCollector:
+    """Reads the tail of the memory log each extended poll."""
+
+    name = "log"
+    tier = Tier.EXTENDED
+
+    async def _today(
+        self, client: RouterOSClient, ctx: CollectContext, result: CollectResult
+    ) -> str:
+        rows = await read(client, ctx, result, CLOCK_PATH, ("date",))
+        if rows and rows[0].get("date"):
+            try:
+                return parse_datetime(rows[0]["date"])[:10]
+            except ValueParseError:
+                pass
+        return ctx.clock().date().isoformat()
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read the log; see the module docstring.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        rows = await read(client, ctx, result, PATH, proplist(FIELDS))
+        if rows is None:
+            return result
+        ts = ctx.clock()
+        tail = rows[-LIMIT:]
+        today: str | None = None
+        converted: list[Row] = []
+        for row in tail:
+            text = row.get("time", "")
+            if _NO_YEAR.fullmatch(text.strip()) and today is None:
+                today = await self._today(client, ctx, result)
+            try:
+                when = log_time(text, today or "")
+            except ValueParseError:
+                when = text  # kept as the router wrote it
+            converted.append({**row, "time": when})
+        result.inventory.append(snapshot("logs", converted, FIELDS, KEY, ts, append_only=True))
+        return result

@@ -1,0 +1,89 @@
+"""Every collector, in the order it runs within its tier.
+
+One readable list: to add a resource, write its module and add it here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mikromon.collectors import (
+    interface,
+    interface_wifi,
+    interface_wireless,
+    ip_address,
+    ip_arp,
+    ip_dhcp_server_lease,
+    ip_firewall,
+    ip_firewall_connection,
+    ip_hotspot_active,
+    ip_neighbor,
+    ip_route,
+    ip_service,
+    log,
+    ppp_active,
+    queue_simple,
+    routing_bgp,
+    routing_ospf_neighbor,
+    system_health,
+    system_identity,
+    system_resource,
+    system_resource_cpu,
+    system_routerboard,
+    user,
+    user_active,
+)
+from mikromon.collectors.base import Collector
+from mikromon.domain.tiers import Tier
+
+COLLECTORS: Final[tuple[Collector, ...]] = (
+    # realtime: /system/resource first, its facts carry the uptime the rates need
+    system_resource.SystemResourceCollector(),
+    system_health.SystemHealthCollector(),
+    interface.InterfaceCountersCollector(),
+    # short
+    system_resource_cpu.SystemResourceCpuCollector(),
+    ip_dhcp_server_lease.DhcpServerLeaseCollector(),
+    ppp_active.COLLECTOR,
+    ip_hotspot_active.COLLECTOR,
+    ip_firewall_connection.COLLECTOR,
+    # medium
+    interface.InterfaceInventoryCollector(),
+    queue_simple.QueueSimpleCollector(),
+    # long
+    ip_address.COLLECTOR,
+    ip_arp.COLLECTOR,
+    ip_route.IpRouteCollector(),
+    ip_firewall.FILTER,
+    ip_firewall.NAT,
+    ip_firewall.MANGLE,
+    # extended
+    system_identity.SystemIdentityCollector(),
+    system_routerboard.SystemRouterboardCollector(),
+    routing_bgp.RoutingBgpCollector(),
+    routing_ospf_neighbor.RoutingOspfNeighborCollector(),
+    interface_wireless.InterfaceWirelessCollector(),
+    interface_wifi.InterfaceWifiCollector(),
+    user.COLLECTOR,
+    user_active.COLLECTOR,
+    ip_service.COLLECTOR,
+    ip_neighbor.COLLECTOR,
+    log.LogCollector(),
+)
+
+
+def collectors_for(tier: Tier) -> list[Collector]:
+    """Return the collectors of ``tier`` in running order."""
+    return [c for c in COLLECTORS if c.tier == tier]
+
+
+def by_name(name: str) -> Collector:
+    """Return the collector registered as ``name``.
+
+    Raises:
+        KeyError: no such collector.
+    """
+    for collector in COLLECTORS:
+        if collector.name == name:
+            return collector
+    raise KeyError(f"no collector named {name!r}")

@@ -1,0 +1,306 @@
+"""What every collector needs: reading a path politely (skipping known-absent
+paths, reporting newly absent ones) and turning wire rows into typed
+inventory rows.
+
+Inventory rows keep RouterOS field names; values are parsed by the field's
+parser from :mod:`mikromon.routeros.values` (durations -> seconds float,
+booleans -> bool, numbers -> int/float, dates -> ISO text). A value that its
+parser rejects is kept as the router's text rather than dropping the row, so
+one odd value never hides a table; metrics, in contrast, are parsed strictly.
+
+A pair value (wireless ``bytes=6689896,2094536`` is tx,rx; queue
+``max-limit=10000000/20000000`` is upload/download) becomes two columns,
+``<field>.<first part>`` and ``<field>.<second part>`` (``bytes.tx``,
+``max-limit.download``), each parsed on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from mikromon.collectors.base import CollectContext
+from mikromon.domain.errors import PathAbsent, ValueParseError
+from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot, Scalar
+from mikromon.domain.samples import Sample, make_labels
+from mikromon.domain.tiers import Tier
+from mikromon.routeros import values
+from mikromon.routeros.base import RouterOSClient, Row
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[str], Scalar]
+
+
+def text(value: str) -> str:
+    """Return the router's text unchanged."""
+    return value
+
+
+def switch(value: str) -> bool:
+    """Return ``True``: a v7 switch property (``ebgp``, ``remote.eor``) is sent with an
+    empty value when set and left out when unset (routing_bgp_session.v7.json)."""
+    return True
+
+
+def number(value: str) -> int | float:
+    """Return ``value`` as int when it has no fraction, else as float.
+
+    Raises:
+        ValueParseError: not a number.
+    """
+    try:
+        return values.parse_int(value)
+    except ValueParseError:
+        return values.parse_float(value)
+
+
+def int_or_auto(value: str) -> int | str:
+    """Return an MTU-like value: int, or the word ``auto`` (bridge ``mtu``,
+    interface.v7.json) kept as text.
+
+    Raises:
+        ValueParseError: neither an int nor ``auto``.
+    """
+    return "auto" if value == "auto" else values.parse_int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One inventory column.
+
+    Attributes:
+        name: RouterOS field name (also the proplist entry and the row key).
+        parse: turns the wire text into the stored value.
+        missing: the value stored when the router leaves the field out (flag
+            keys such as ``active``/``dynamic`` are absent when false on v6/v7).
+        parts: for a pair value, the names of its two parts (``("tx", "rx")``).
+        sep: the pair separator (``,`` wireless, ``/`` queues).
+    """
+
+    name: str
+    parse: Parser = text
+    missing: Scalar = None
+    parts: tuple[str, str] | None = None
+    sep: str = ","
+
+    def columns(self) -> tuple[str, ...]:
+        """Return the row keys this field fills."""
+        if self.parts is None:
+            return (self.name,)
+        return tuple(f"{self.name}.{part}" for part in self.parts)
+
+
+def flag(name: str) -> Field:
+    """Return a boolean column that reads ``False`` when the router leaves it out."""
+    return Field(name, values.parse_bool, False)
+
+
+def proplist(fields: Iterable[Field]) -> tuple[str, ...]:
+    """Return the names of ``fields`` for ``.proplist``."""
+    return tuple(f.name for f in fields)
+
+
+def convert(row: Row, fields: Sequence[Field]) -> dict[str, Scalar]:
+    """Return ``row`` with every field of ``fields`` parsed.
+
+    Args:
+        row: one wire row (field -> text).
+        fields: the columns to keep, in order.
+
+    Returns:
+        Mapping field name -> parsed value; ``Field.missing`` for fields the row
+        lacks; the raw text for values the parser rejects (logged at debug).
+    """
+    out: dict[str, Scalar] = {}
+    for f in fields:
+        raw = row.get(f.name)
+        if raw is None:
+            out.update(dict.fromkeys(f.columns(), f.missing))
+        elif f.parts is None:
+            out[f.name] = _parse(f, raw)
+        else:
+            first, second = f.columns()
+            try:
+                a, b = values.parse_pair(raw, f.sep)
+            except ValueParseError:
+                log.debug("field %s: keeping unparsed pair %r", f.name, raw)
+                out[first], out[second] = raw, None
+            else:
+                out[first], out[second] = _parse(f, a), _parse(f, b)
+    return out
+
+
+def _parse(f: Field, raw: str) -> Scalar:
+    try:
+        return f.parse(raw)
+    except ValueParseError:
+        log.debug("field %s: keeping unparsed value %r", f.name, raw)
+        return raw
+
+
+def snapshot(
+    table: str,
+    rows: Iterable[Row],
+    fields: Sequence[Field],
+    key_fields: tuple[str, ...],
+    ts: datetime,
+    *,
+    append_only: bool = False,
+) -> InventorySnapshot:
+    """Return an :class:`InventorySnapshot` of ``rows`` converted with ``fields``."""
+    converted: list[InventoryRow] = [convert(row, fields) for row in rows]
+    return InventorySnapshot(
+        table=table, rows=converted, key_fields=key_fields, ts=ts, append_only=append_only
+    )
+
+
+def sample(key: str, value: float, ts: datetime, **labels: str) -> Sample:
+    """Return a :class:`Sample` of ``key`` with ``labels``."""
+    return Sample(key, float(value), ts, make_labels(**labels))
+
+
+async def read(
+    client: RouterOSClient,
+    ctx: CollectContext,
+    result: CollectResult,
+    path: str,
+    fields: Sequence[str],
+    query: Sequence[str] = (),
+    args: Mapping[str, str] | None = None,
+) -> list[Row] | None:
+    """Print ``path`` unless it is known to be absent.
+
+    Args:
+        client: the router session.
+        ctx: what is known about the router (``ctx.absent`` is honoured).
+        result: receives ``path`` in ``absent`` when the router lacks it.
+        path: menu path (``/ip/hotspot/active``).
+        fields: ``.proplist`` (never empty).
+        query: query words (``("?status=bound",)``).
+        args: extra attribute words.
+
+    Returns:
+        The rows (``[]`` for an empty table or ``!empty``), or ``None`` when the
+        path is absent (known before, or found now).
+
+    Raises:
+        DeviceError: any other failure of the client (``CommandFailed``,
+            ``CommandTimeout``, ``ConnectionLost``...).
+    """
+    if path in ctx.absent:
+        return None
+    if not fields:
+        raise ValueError(f"refusing to print {path} without a proplist")
+    try:
+        return await client.print(path, fields, query, args)
+    except PathAbsent:
+        result.absent.append(path)
+        return None
+
+
+async def count(
+    client: RouterOSClient,
+    ctx: CollectContext,
+    result: CollectResult,
+    path: str,
+    query: Sequence[str] = (),
+) -> int | None:
+    """Return ``<path>/print =count-only=``'s count, or ``None`` when the path is
+    absent (see :func:`read`).
+
+    Raises:
+        DeviceError: any other failure of the client.
+    """
+    if path in ctx.absent:
+        return None
+    try:
+        return await client.count(path, query)
+    except PathAbsent:
+        result.absent.append(path)
+        return None
+
+
+class CountCollector:
+    """A collector whose whole job is one ``count-only`` print -> one gauge.
+
+    Args:
+        name: registry key (named after the path).
+        tier: the tier it runs in.
+        path: menu path to count.
+        key: metric key of the count (unit: count).
+    """
+
+    def __init__(self, name: str, tier: Tier, path: str, key: str) -> None:
+        self.name = name
+        self.tier = tier
+        self.path = path
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"CountCollector({self.name!r}, {self.path!r} -> {self.key!r})"
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Count the rows of ``path`` without downloading them.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        n = await count(client, ctx, result, self.path)
+        if n is not None:
+            result.samples.append(sample(self.key, n, ctx.clock()))
+        return result
+
+
+class TableCollector:
+    """A collector that stores one RouterOS table as an inventory snapshot.
+
+    Args:
+        name: registry key (named after the path).
+        tier: the tier it runs in.
+        path: menu path to print.
+        table: inventory table name.
+        fields: the columns (their names form the ``.proplist``).
+        key_fields: the columns that identify a row across polls.
+        keep: optional filter over wire rows (``False`` drops the row).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tier: Tier,
+        path: str,
+        table: str,
+        fields: Sequence[Field],
+        key_fields: tuple[str, ...],
+        keep: Callable[[Row], bool] | None = None,
+    ) -> None:
+        self.name = name
+        self.tier = tier
+        self.path = path
+        self.table = table
+        self.fields = tuple(fields)
+        self.key_fields = key_fields
+        self.keep = keep
+
+    def __repr__(self) -> str:
+        return f"TableCollector({self.name!r}, {self.path!r} -> {self.table!r})"
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Print the table and return it as one snapshot.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        rows = await read(client, ctx, result, self.path, proplist(self.fields))
+        if rows is not None:
+            if self.keep is not None:
+                rows = [row for row in rows if self.keep(row)]
+            result.inventory.append(
+                snapshot(self.table, rows, self.fields, self.key_fields, ctx.clock())
+            )
+        return result

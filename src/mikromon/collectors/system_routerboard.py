@@ -1,0 +1,60 @@
+"""``/system/routerboard`` (extended): serial number, model and firmware.
+
+Path: ``/system/routerboard`` (v6 and v7: one row, no ``.id``), proplist: the
+fields below. Example row (system_routerboard.v7.json)::
+
+    {"routerboard": "true", "board-name": "hAP ac^3", "model": "RBD53iG-5HacD2HnD",
+     "serial-number": "HCQ0000AAAA", "firmware-type": "ipq4000",
+     "factory-firmware": "7.2.3", "current-firmware": "7.2.3", "upgrade-firmware": "7.5"}
+
+On x86/CHR the only key is ``routerboard=false``: no serial, a row of ``None``.
+
+Produces: DeviceFacts.serial; inventory table ``routerboard`` (one row, key
+``serial-number``), where ``current-firmware`` != ``upgrade-firmware`` means a
+firmware upgrade is waiting for a reboot.
+"""
+
+from __future__ import annotations
+
+from mikromon.collectors.base import CollectContext
+from mikromon.collectors.support import Field, flag, proplist, read, snapshot
+from mikromon.domain.inventory import CollectResult, DeviceFacts
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient
+
+PATH = "/system/routerboard"
+FIELDS = (
+    flag("routerboard"),
+    Field("board-name"),
+    Field("model"),
+    Field("revision"),
+    Field("serial-number"),
+    Field("firmware-type"),
+    Field("factory-firmware"),
+    Field("current-firmware"),
+    Field("upgrade-firmware"),
+)
+
+
+class SystemRouterboardCollector:
+    """Reads the routerboard facts each extended poll."""
+
+    name = "system_routerboard"
+    tier = Tier.EXTENDED
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read the routerboard row.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        rows = await read(client, ctx, result, PATH, proplist(FIELDS))
+        if rows is None:
+            return result
+        result.inventory.append(
+            snapshot("routerboard", rows[:1], FIELDS, ("serial-number",), ctx.clock())
+        )
+        if rows and rows[0].get("serial-number"):
+            result.facts = DeviceFacts(serial=rows[0]["serial-number"])
+        return result

@@ -1,0 +1,34 @@
+"""``/user/active`` (extended): who is logged in to the router right now.
+
+Path: ``/user/active`` (v6 and v7), proplist: the fields below. Example row
+(user_active.v7.json)::
+
+    {".id": "*52", "when": "2024-12-18 10:55:02", "name": "monitor",
+     "address": "10.1.2.5", "via": "api", "group": "read", "radius": "false"}
+
+mikromon's own API session shows up here with ``via=api``. ``when`` is ISO text
+(v6: ``jul/21/2023 09:38:39``); old v6 builds have no ``group``.
+
+Produces: inventory table ``user_sessions`` (key ``.id``).
+"""
+
+from __future__ import annotations
+
+from mikromon.collectors.support import Field, TableCollector, flag
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.values import parse_datetime
+
+PATH = "/user/active"
+FIELDS = (
+    Field(".id"),
+    Field("when", parse_datetime),
+    Field("name"),
+    Field("address"),
+    Field("via"),
+    Field("group"),
+    flag("radius"),
+)
+
+COLLECTOR = TableCollector(
+    "user_active", Tier.EXTENDED, PATH, "user_sessions", FIELDS, (".id",)
+)
