@@ -1,0 +1,540 @@
+"""The RouterOS API client: librouteros's asyncio API behind mikromon's
+:class:`~mikromon.routeros.base.RouterOSClient` Protocol.
+
+This is the only module that imports librouteros (it ships no type information,
+so every loosely typed value stays in here). What it adds on top of the library:
+
+* **Connect**: plain TCP or API-SSL per :class:`~mikromon.domain.devices.TlsVerify`
+  (shared/ROUTEROS-API.md §8), one deadline (``connect_timeout``) for TCP, TLS and
+  login together. A TLS failure is an error, never a reason to try plaintext.
+* **Login**: the plain form first (``/login =name= =password=``, RouterOS >= 6.43);
+  only if that ``!done`` carries ``=ret=<challenge>`` (a pre-6.43 router) the MD5
+  challenge round (§5). Never a bare ``/login`` probe (6.44-6.47 routers answer
+  it with a challenge and then refuse the MD5 response).
+* **Commands**: one at a time per connection (``asyncio.Lock``), one deadline
+  (``command_timeout``) for the whole reply, ``!empty`` (7.18+) read as no rows,
+  ``=ret=`` of ``!done`` kept (``count-only``), rows as ``dict[str, str]`` exactly
+  as on the wire: librouteros's ``parse_word`` (which turns ``true`` into ``True``
+  and ``"1500"`` into ``1500``) is bypassed.
+* **Text**: words are read as bytes and decoded with
+  :func:`~mikromon.routeros.values.decode_text` (UTF-8, then the device's codepage);
+  words sent are encoded in the device's codepage (UTF-8 when it cannot express them).
+* **Reading**: by default a buffered protocol object that parses whole chunks
+  (:class:`~mikromon.routeros.framing.SentenceReader`) instead of librouteros's
+  three awaited reads per word; ``connect(..., buffered=False)`` keeps the stock
+  reader (bench/client_read.py compares them).
+* **Errors**: library and socket errors become :mod:`mikromon.domain.errors` at one
+  boundary (:func:`_errors`), raised ``from`` the original. Messages name the device
+  and the command, never a password; login words are never logged.
+
+After a timeout, a lost connection or a malformed reply the connection is closed
+(the stream can no longer be trusted) and every later call raises
+:class:`~mikromon.domain.errors.ConnectionLost`: connect again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import ssl
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from librouteros import async_create_transport
+from librouteros.api import AsyncApi
+from librouteros.connections import AsyncSocketTransport
+from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError
+from librouteros.protocol import AsyncApiProtocol, encode_length
+
+from mikromon.domain.devices import DeviceConfig, TlsVerify
+from mikromon.domain.errors import (
+    AuthenticationFailed,
+    CommandFailed,
+    CommandTimeout,
+    ConnectionLost,
+    DeviceError,
+    DeviceUnreachable,
+    MalformedReply,
+    PathAbsent,
+)
+from mikromon.routeros.base import Row
+from mikromon.routeros.framing import FramingError, SentenceReader
+from mikromon.routeros.values import decode_text
+
+__all__ = ["LibRouterOSClient", "connect", "tls_context"]
+
+log = logging.getLogger(__name__)
+
+#: Bytes asked of the socket per read by the buffered protocol.
+_CHUNK: Final = 65536
+#: Trap texts meaning "this menu/command is not on this router" (§3: unknown
+#: command traps; v6 path on v7 in mktxp issue #161).
+_ABSENT_MESSAGES: Final = ("no such command prefix", "no such command or directory")
+_REPLY_WORDS: Final = frozenset({"!re", "!done", "!trap", "!empty"})
+
+
+# --- TLS -------------------------------------------------------------------------
+
+
+def tls_context(mode: TlsVerify) -> ssl.SSLContext:
+    """Build the client TLS context for API-SSL (port 8729).
+
+    Source: shared/ROUTEROS-API.md §8; DESIGN.md "API-SSL without a certificate".
+
+    Args:
+        mode: ``VERIFY``: system CAs and host name check. ``NO_VERIFY``: any
+            certificate (self-signed) accepted, no host name check. ``ANONYMOUS_DH``:
+            the router has no certificate (``certificate=none``): anonymous DH ciphers
+            only (``ADH:@SECLEVEL=0``), TLS 1.2 at most (TLS 1.3 has no anonymous
+            suites), no certificate, no host name check.
+
+    Returns:
+        A fresh ``ssl.SSLContext`` for a client.
+    """
+    if mode is TlsVerify.VERIFY:
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if mode is TlsVerify.NO_VERIFY:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ADH:@SECLEVEL=0")
+    return context
+
+
+# --- words out ----------------------------------------------------------------------
+
+
+def _encode_word(word: str, encoding: str) -> bytes:
+    """Encode one word in the device's codepage, UTF-8 when it cannot express it."""
+    try:
+        data = word.encode(encoding)
+    except (UnicodeError, LookupError):
+        data = word.encode("utf-8", errors="replace")
+    return encode_length(len(data)) + data
+
+
+def _encode_sentence(words: Sequence[str], encoding: str) -> bytes:
+    return b"".join(_encode_word(word, encoding) for word in words) + b"\x00"
+
+
+# --- protocol objects (librouteros's layer below AsyncApi) --------------------------
+
+
+class _StockProtocol(AsyncApiProtocol):
+    """librouteros's own reader (one awaited read per length byte and per word).
+
+    Words are decoded as latin-1 (every byte maps to one code point, so nothing is
+    lost) and re-decoded by :class:`_RawApi`; sentences are written in the device's
+    codepage without librouteros's debug log of every word (which would log the
+    password of ``/login``).
+    """
+
+    def __init__(self, transport: AsyncSocketTransport, device_encoding: str) -> None:
+        super().__init__(transport=transport, encoding="latin-1", timeout=None)
+        self.device_encoding = device_encoding
+
+    async def writeSentence(self, cmd: str, *words: str) -> None:  # librouteros method name
+        await self.transport.write(_encode_sentence((cmd, *words), self.device_encoding))
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+class _BufferedProtocol(_StockProtocol):
+    """Reads whole chunks and parses every complete sentence in them."""
+
+    def __init__(self, transport: AsyncSocketTransport, device_encoding: str) -> None:
+        super().__init__(transport, device_encoding)
+        self._frames = SentenceReader()
+
+    async def readSentence(self) -> tuple[str, tuple[str, ...]]:  # librouteros method name
+        frames = self._frames
+        while (sentence := frames.next_sentence()) is None:
+            chunk = await self.transport.reader.read(_CHUNK)
+            if not chunk:
+                raise ConnectionClosed("Connection unexpectedly closed.")
+            frames.feed(chunk)
+        reply_word = sentence[0].decode("latin-1")
+        words = tuple(word.decode("latin-1") for word in sentence[1:])
+        if reply_word == "!fatal":
+            self.transport.writer.close()
+            raise FatalError(words[0] if words else "")
+        return reply_word, words
+
+
+# --- replies ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Reply:
+    """Everything one command got back: ``!re`` rows, ``!trap`` attributes, the
+    ``!done`` attributes and whether an ``!empty`` came."""
+
+    rows: list[Row] = field(default_factory=list)
+    traps: list[dict[str, str]] = field(default_factory=list)
+    done: dict[str, str] = field(default_factory=dict)
+    empty: bool = False
+
+
+class _MalformedSentence(Exception):
+    """A sentence that parsed as framing but is not a valid reply."""
+
+
+class _RawApi(AsyncApi):
+    """librouteros ``AsyncApi`` that keeps words as text and ``!done`` attributes."""
+
+    protocol: _StockProtocol
+
+    def __init__(self, protocol: _StockProtocol, encoding: str) -> None:
+        super().__init__(protocol=protocol)
+        self.encoding = encoding
+
+    def _attributes(self, words: tuple[str, ...]) -> dict[str, str]:
+        attributes: dict[str, str] = {}
+        for word in words:
+            if word.startswith("="):
+                if not word.isascii():
+                    word = decode_text(word.encode("latin-1"), self.encoding)
+                parts = word.split("=", 2)
+                if len(parts) != 3:
+                    raise _MalformedSentence(f"attribute word without value: {word[:40]!r}")
+                attributes[parts[1]] = parts[2]
+            elif not word.startswith("."):  # ``.tag=`` and other API attribute words
+                raise _MalformedSentence(f"unexpected word {word[:40]!r}")
+        return attributes
+
+    async def exchange(self, command: str, words: Sequence[str]) -> _Reply:
+        """Send one command sentence and read sentences up to its ``!done``."""
+        await self.protocol.writeSentence(command, *words)
+        reply = _Reply()
+        while True:
+            reply_word, sentence = await self.protocol.readSentence()
+            if reply_word not in _REPLY_WORDS:
+                raise _MalformedSentence(f"unknown reply word {reply_word[:20]!r}")
+            attributes = self._attributes(sentence)
+            if reply_word == "!re":
+                reply.rows.append(attributes)
+            elif reply_word == "!trap":
+                reply.traps.append(attributes)
+            elif reply_word == "!empty":
+                reply.empty = True
+            else:
+                reply.done = attributes
+                return reply
+
+
+# --- the error boundary -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Where:
+    """What is running, for error messages: ``""`` while opening the socket, then
+    ``/login``, then each command."""
+
+    command: str = ""
+
+
+@contextlib.contextmanager
+def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> Iterator[None]:
+    """Translate library, socket and TLS errors into mikromon's DeviceError types.
+
+    The one place where library exceptions become domain errors (raised ``from``
+    the original). DeviceErrors raised inside pass through unchanged.
+
+    Args:
+        device: the device label for messages.
+        where: the command running when the error happened.
+        connecting: True while connecting and logging in: a broken connection
+            then means the router is unreachable rather than "lost".
+        limit: the deadline in seconds, for the timeout message.
+    """
+    lost = DeviceUnreachable if connecting else ConnectionLost
+    try:
+        yield
+    except DeviceError:
+        raise
+    except TimeoutError as err:
+        if connecting:
+            raise DeviceUnreachable(
+                f"no connection and login within {limit:g} s", device=device,
+                command=where.command,
+            ) from err
+        raise CommandTimeout(
+            f"no complete reply within {limit:g} s", device=device, command=where.command
+        ) from err
+    except ssl.SSLError as err:
+        what = "TLS handshake failed" if connecting else "TLS error"
+        raise lost(
+            f"{what}: {err.reason or err.strerror or err}", device=device, command=where.command
+        ) from err
+    except FatalError as err:
+        raise lost(
+            f"router ended the session: {err}", device=device, command=where.command
+        ) from err
+    except (ConnectionClosed, asyncio.IncompleteReadError) as err:
+        raise lost(
+            "connection closed by the router", device=device, command=where.command
+        ) from err
+    except (FramingError, _MalformedSentence, LibRouterosError) as err:
+        raise MalformedReply(
+            f"not a RouterOS API reply: {err}", device=device, command=where.command
+        ) from err
+    except OSError as err:  # refused, reset, unreachable network, broken pipe
+        text = err.strerror or str(err) or type(err).__name__
+        raise lost(f"network error: {text}", device=device, command=where.command) from err
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+def _challenge_response(password: str, challenge: str, encoding: str) -> str:
+    """``"00" + md5(b"\\x00" + password + unhex(challenge))`` (shared/ROUTEROS-API.md §5)."""
+    try:
+        secret = bytes.fromhex(challenge)
+    except ValueError as err:
+        raise _MalformedSentence("login challenge is not hex") from err
+    try:
+        password_bytes = password.encode(encoding)
+    except (UnicodeError, LookupError):
+        password_bytes = password.encode("utf-8", errors="replace")
+    digest = hashlib.md5(b"\x00" + password_bytes + secret, usedforsecurity=False)
+    return "00" + digest.hexdigest()
+
+
+def _refused(reply: _Reply, device: str) -> None:
+    if reply.traps:
+        reason = "; ".join(trap.get("message", "") for trap in reply.traps) or "login refused"
+        raise AuthenticationFailed(f"login refused: {reason}", device=device, command="/login")
+
+
+async def _login(api: _RawApi, config: DeviceConfig) -> None:
+    """Log in: plain first, the MD5 challenge round only if the router asks for it."""
+    name = f"=name={config.username}"
+    reply = await api.exchange("/login", (name, f"=password={config.password}"))
+    _refused(reply, config.label)
+    challenge = reply.done.get("ret")
+    if challenge:  # pre-6.43 router: it ignored the password and sent a challenge
+        response = _challenge_response(config.password, challenge, config.encoding)
+        reply = await api.exchange("/login", (name, f"=response={response}"))
+        _refused(reply, config.label)
+
+
+# --- the client -----------------------------------------------------------------------------
+
+
+def _command(path: str, verb: str = "") -> str:
+    """``"/ip/address"`` + ``"print"`` -> ``"/ip/address/print"`` (spaces become ``/``)."""
+    parts = [part for part in path.replace(" ", "/").split("/") if part]
+    if verb:
+        parts.append(verb)
+    if not parts:
+        raise ValueError(f"not a RouterOS command path: {path!r}")
+    return "/" + "/".join(parts)
+
+
+def _attribute_words(args: Mapping[str, str] | None) -> list[str]:
+    return [f"={key}={value}" for key, value in (args or {}).items()]
+
+
+def _query_words(query: Sequence[str]) -> list[str]:
+    return [word if word.startswith("?") else f"?{word}" for word in query]
+
+
+class LibRouterOSClient:
+    """A logged-in API session with one router (see :func:`connect`).
+
+    Implements :class:`mikromon.routeros.base.RouterOSClient`. One command runs at a
+    time; others wait on the connection's lock. Safe to share between the tiers of
+    one device inside one event loop.
+    """
+
+    def __init__(self, api: _RawApi, transport: AsyncSocketTransport, config: DeviceConfig) -> None:
+        """Wrap a logged-in librouteros API object; use :func:`connect` instead."""
+        self._api = api
+        self._transport = transport
+        self._device = config.label
+        self._where = f"{config.host}:{config.port}"
+        self._command_timeout = config.command_timeout
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<LibRouterOSClient {self._device} {self._where} {state}>"
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed (by :meth:`close` or after a failure)."""
+        return self._closed
+
+    async def print(
+        self,
+        path: str,
+        proplist: Sequence[str],
+        query: Sequence[str] = (),
+        args: Mapping[str, str] | None = None,
+    ) -> list[Row]:
+        """Run ``<path>/print`` with ``=.proplist=`` and query words.
+
+        Args:
+            path: menu path, e.g. ``/interface``.
+            proplist: field names to return (must not be empty).
+            query: query words, with or without the leading ``?``
+                (``"?type=ether"``, ``"?#|"``).
+            args: extra attribute words, e.g. ``{"stats": ""}``.
+
+        Returns:
+            One ``dict[str, str]`` per ``!re`` sentence, values as on the wire;
+            ``[]`` for ``!empty`` or no rows.
+
+        Raises:
+            ValueError: ``proplist`` is empty (a programming error).
+            PathAbsent: the menu is not on this router.
+            CommandFailed: any other ``!trap``.
+            CommandTimeout: no complete reply within ``command_timeout`` seconds.
+            ConnectionLost: the connection closed (now or earlier).
+            MalformedReply: the bytes were not a RouterOS reply.
+        """
+        if not proplist:
+            raise ValueError(f"print of {path} needs a proplist")
+        command = _command(path, "print")
+        words = [f"=.proplist={','.join(proplist)}", *_attribute_words(args), *_query_words(query)]
+        return (await self._run(command, words, is_print=True)).rows
+
+    async def count(self, path: str, query: Sequence[str] = ()) -> int:
+        """Return how many items ``<path>/print =count-only=`` counts (its ``=ret=``).
+
+        Raises:
+            MalformedReply: ``!done`` carried no integer ``=ret=``.
+            PathAbsent, CommandFailed, CommandTimeout, ConnectionLost: as :meth:`print`.
+        """
+        command = _command(path, "print")
+        reply = await self._run(command, ["=count-only=", *_query_words(query)], is_print=True)
+        ret = reply.done.get("ret")
+        if ret is None and reply.empty and not reply.rows:
+            return 0
+        if ret is None or not ret.isdigit():
+            raise MalformedReply(
+                f"count-only reply has no count (ret={ret!r})", device=self._device,
+                command=command,
+            )
+        return int(ret)
+
+    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+        """Run any other command and return its ``!re`` rows.
+
+        Args:
+            command: full command path, e.g. ``/interface/monitor-traffic``.
+            args: attribute words, e.g. ``{"interface": "ether1", "once": ""}``
+                (bound monitor commands with ``once``: they stream otherwise).
+
+        Raises:
+            PathAbsent, CommandFailed, CommandTimeout, ConnectionLost, MalformedReply:
+                as :meth:`print`.
+        """
+        return (await self._run(_command(command), _attribute_words(args), is_print=False)).rows
+
+    async def close(self) -> None:
+        """Close the connection (without waiting for a running command); never raises."""
+        self._abort()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await self._transport.writer.wait_closed()
+
+    def _abort(self) -> None:
+        """Mark the connection unusable and close the socket now."""
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self._transport.writer.close()
+
+    async def _run(self, command: str, words: Sequence[str], *, is_print: bool) -> _Reply:
+        async with self._lock:
+            if self._closed:
+                raise ConnectionLost(
+                    "connection is closed; connect again", device=self._device, command=command
+                )
+            started = time.perf_counter()
+            finished = False
+            try:
+                with _errors(
+                    self._device, _Where(command), connecting=False, limit=self._command_timeout
+                ):
+                    async with asyncio.timeout(self._command_timeout):
+                        reply = await self._api.exchange(command, words)
+                finished = True
+            finally:
+                if not finished:  # error or cancellation mid-reply: the stream is out of step
+                    self._abort()
+        log.debug(
+            "%s: %s -> %d rows in %.1f ms", self._device, command, len(reply.rows),
+            (time.perf_counter() - started) * 1000,
+        )
+        if reply.traps:
+            raise self._trap_error(command, reply.traps, is_print=is_print)
+        return reply
+
+    def _trap_error(
+        self, command: str, traps: list[dict[str, str]], *, is_print: bool
+    ) -> DeviceError:
+        messages = [trap.get("message", "") for trap in traps]
+        category_text = traps[0].get("category", "")
+        category = int(category_text) if category_text.isdigit() else None
+        text = "; ".join(message for message in messages if message) or "command failed"
+        absent = any(m.startswith(_ABSENT_MESSAGES) for m in messages) or (
+            is_print and category == 0
+        )
+        if absent:
+            return PathAbsent(f"not on this router: {text}", device=self._device, command=command)
+        return CommandFailed(text, device=self._device, command=command, category=category)
+
+
+async def connect(config: DeviceConfig, *, buffered: bool = True) -> LibRouterOSClient:
+    """Open an API session with one router and log in.
+
+    Args:
+        config: the device; uses ``host``, ``port``, ``use_ssl``, ``tls_verify``,
+            ``username``, ``password``, ``encoding``, ``connect_timeout`` (seconds
+            for TCP + TLS + login together) and ``command_timeout`` (seconds per
+            command, used later).
+        buffered: read replies in whole chunks (default); ``False`` uses
+            librouteros's stock word-by-word reader.
+
+    Returns:
+        A logged-in :class:`LibRouterOSClient`; close it with ``await client.close()``.
+
+    Raises:
+        DeviceUnreachable: refused, reset, timed out, TLS handshake or certificate
+            failure, or the router closed the session during login.
+        AuthenticationFailed: the router refused the user name or password.
+        MalformedReply: the peer does not speak the RouterOS API.
+    """
+    context = tls_context(config.tls_verify) if config.use_ssl else None
+    transport: AsyncSocketTransport | None = None
+    where = _Where()
+    try:
+        with _errors(config.label, where, connecting=True, limit=config.connect_timeout):
+            async with asyncio.timeout(config.connect_timeout):
+                transport = await async_create_transport(
+                    host=config.host, port=config.port, saddr=None,
+                    timeout=config.connect_timeout, ssl_wrapper=context,
+                )
+                protocol_type = _BufferedProtocol if buffered else _StockProtocol
+                api = _RawApi(protocol_type(transport, config.encoding), config.encoding)
+                where.command = "/login"
+                await _login(api, config)
+    except BaseException:
+        if transport is not None:
+            with contextlib.suppress(Exception):
+                transport.writer.close()
+        raise
+    log.debug("%s: logged in at %s:%d", config.label, config.host, config.port)
+    return LibRouterOSClient(api, transport, config)
