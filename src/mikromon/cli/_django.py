@@ -15,8 +15,10 @@ fast and the core packages never load it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +38,8 @@ DEMO_DATA_DIR = Path("data") / "demo"
 EXIT_USAGE = 2
 #: Exit code when the database cannot be reached or refuses the change.
 EXIT_DATABASE = 3
+#: Exit code when standard output was closed by its reader (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -220,6 +224,12 @@ def guarded(body: Callable[[], int]) -> int:
     """Run ``body``; turn the errors an operator can cause into a message and exit code."""
     try:
         return body()
+    except BrokenPipeError:
+        # The reader went away (`mikromon export ... | head`): stop quietly.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except CommandError as err:
         return fail(err.message, err.code)
     except MikromonError as err:
