@@ -1,0 +1,203 @@
+"""Counter readings -> per-second rates.
+
+Routers report counters that only grow (``rx-byte``, ``rx-packet``...); the UI
+and the database want rates. :class:`RateCalculator` keeps the previous reading
+of every series and turns each new one into a :class:`~mikromon.domain.samples.Sample`:
+
+    rate = (value - previous value) x factor / (mono - previous mono)
+
+stamped with the newer reading's ``ts``. The key and the factor come from one
+table, :data:`RATE_RULES`, matching the counter key's suffix:
+
+==============  ================  ========  ===================================
+counter suffix  rate suffix       factor    example
+==============  ================  ========  ===================================
+``_bytes``      ``_bps``          8         ``iface.rx_bytes`` -> ``iface.rx_bps`` (bits/s)
+``_packets``    ``_pps``          1         ``iface.rx_packets`` -> ``iface.rx_pps``
+``_errors``     ``_errors_ps``    1         ``iface.rx_errors`` -> ``iface.rx_errors_ps``
+``_drops``      ``_drops_ps``     1         ``iface.tx_drops`` -> ``iface.tx_drops_ps``
+==============  ================  ========  ===================================
+
+No rate is produced (and never a negative, NaN, infinite or absurd one) when:
+
+* it is the first reading of a series (nothing to subtract);
+* the device rebooted: ``uptime_s`` went down, so every series starts over;
+* the counted object was re-created (``identity``, the interface's ``.id``, changed);
+* the time between readings is zero or negative;
+* the counter went backwards (reset), unless its ``width`` (32 or 64 bits) is
+  known and assuming one wrap-around gives a plausible rate;
+* the rate exceeds the plausible maximum of its kind (:data:`RATE_RULES`).
+
+Use one calculator per device (uptime is per device). Series not seen for
+``max_age`` seconds are forgotten, and at most ``max_series`` are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from mikromon.domain.samples import CounterReading, Labels, Sample
+
+__all__ = ["RATE_RULES", "RateCalculator", "RateRule", "rate_key", "rate_rule"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateRule:
+    """How one kind of counter becomes a rate.
+
+    Attributes:
+        counter_suffix: suffix of the counter key (``_bytes``).
+        rate_suffix: what replaces it in the rate key (``_bps``).
+        factor: multiplier per counted unit (8 bits per byte, else 1).
+        max_rate: largest plausible rate in the rate's unit; above it the reading
+            is treated as a reset, not a rate.
+    """
+
+    counter_suffix: str
+    rate_suffix: str
+    factor: float
+    max_rate: float
+
+
+#: The one table of counter -> rate rules (see the module docstring). Plausible
+#: maxima: 1 Tbit/s per counter (above any RouterOS port: CCR2216 has 100G ports)
+#: and 2e9 events/s (64-byte packets at 1 Tbit/s).
+RATE_RULES: Final[tuple[RateRule, ...]] = (
+    RateRule("_bytes", "_bps", 8.0, 1e12),
+    RateRule("_packets", "_pps", 1.0, 2e9),
+    RateRule("_errors", "_errors_ps", 1.0, 2e9),
+    RateRule("_drops", "_drops_ps", 1.0, 2e9),
+)
+
+
+def rate_rule(counter_key: str) -> RateRule:
+    """Return the rule for a counter key by its suffix.
+
+    Raises:
+        ValueError: the key ends in none of the suffixes of :data:`RATE_RULES`.
+    """
+    for rule in RATE_RULES:
+        if counter_key.endswith(rule.counter_suffix):
+            return rule
+    suffixes = ", ".join(rule.counter_suffix for rule in RATE_RULES)
+    raise ValueError(f"counter key {counter_key!r} has no rate rule (suffixes: {suffixes})")
+
+
+def rate_key(counter_key: str) -> str:
+    """Return the rate key of a counter key (``iface.rx_bytes`` -> ``iface.rx_bps``).
+
+    Raises:
+        ValueError: as :func:`rate_rule`.
+    """
+    rule = rate_rule(counter_key)
+    return counter_key[: -len(rule.counter_suffix)] + rule.rate_suffix
+
+
+@dataclass(slots=True)
+class _Last:
+    value: int
+    mono: float
+    identity: str
+
+
+_SeriesKey = tuple[str, Labels]
+
+
+class RateCalculator:
+    """Turn successive counter readings of one device into rate samples.
+
+    Args:
+        max_age: seconds (monotonic) after which a series not seen is forgotten;
+            keep it above twice the longest interval of a counter-reading tier.
+        max_series: upper bound on remembered series (least recently seen go first).
+
+    Not thread-safe; one per device, driven by that device's collector.
+    """
+
+    def __init__(self, *, max_age: float = 7200.0, max_series: int = 50_000) -> None:
+        if max_age <= 0 or max_series <= 0:
+            raise ValueError("max_age and max_series must be positive")
+        self._max_age = max_age
+        self._max_series = max_series
+        self._series: dict[_SeriesKey, _Last] = {}
+        self._uptime: float | None = None
+        self._now = -math.inf
+
+    def __len__(self) -> int:
+        """Number of series remembered."""
+        return len(self._series)
+
+    def reset(self) -> None:
+        """Forget every series (e.g. after reconnecting to a different router)."""
+        self._series.clear()
+        self._uptime = None
+
+    def update(self, readings: Sequence[CounterReading], uptime_s: float | None) -> list[Sample]:
+        """Take one poll's counter readings and return the rates they allow.
+
+        Args:
+            readings: counters read in one poll (any order, any series).
+            uptime_s: the device's uptime in seconds from the same poll, or ``None``
+                if unknown; a decrease means a reboot and drops every series.
+
+        Returns:
+            Rate samples in reading order: bits/s for ``*_bytes`` counters, per second
+            for the others, each with the reading's ``ts`` and ``labels``. Readings
+            that allow no rate (see the module docstring) give none.
+
+        Raises:
+            ValueError: a reading's key has no rule in :data:`RATE_RULES` (checked
+                before any state changes).
+        """
+        rules = [rate_rule(reading.key) for reading in readings]
+        if uptime_s is not None and math.isfinite(uptime_s):
+            if self._uptime is not None and uptime_s < self._uptime:
+                self._series.clear()  # rebooted: every counter started again from zero
+            self._uptime = uptime_s
+        samples: list[Sample] = []
+        for reading, rule in zip(readings, rules, strict=True):
+            rate = self._rate(reading, rule)
+            if rate is not None:
+                key = reading.key[: -len(rule.counter_suffix)] + rule.rate_suffix
+                samples.append(Sample(key, rate, reading.ts, reading.labels))
+        self._prune()
+        return samples
+
+    def _rate(self, reading: CounterReading, rule: RateRule) -> float | None:
+        series = (reading.key, reading.labels)
+        value, mono = reading.value, reading.mono
+        if not isinstance(value, int) or value < 0 or not math.isfinite(mono):
+            self._series.pop(series, None)  # not a counter value: start the series over
+            return None
+        self._now = max(self._now, mono)
+        last = self._series.get(series)
+        if last is not None:
+            dt = mono - last.mono
+            if dt <= 0:
+                return None  # same or older reading: keep the newer state
+            del self._series[series]  # re-inserted below: dict order = least recently seen
+        self._series[series] = _Last(value, mono, reading.identity)
+        if last is None or last.identity != reading.identity:
+            return None
+        delta = value - last.value
+        if delta < 0:
+            if reading.width not in (32, 64):
+                return None  # reset, width unknown: no wrap assumed
+            delta += 1 << reading.width
+            if delta < 0:
+                return None
+        rate = delta * rule.factor / dt
+        if not math.isfinite(rate) or rate > rule.max_rate:
+            return None  # a reset mistaken for a wrap, or a counter that jumped
+        return rate
+
+    def _prune(self) -> None:
+        series = self._series
+        while series:
+            oldest = next(iter(series))
+            if len(series) <= self._max_series and self._now - series[oldest].mono <= self._max_age:
+                break
+            del series[oldest]
