@@ -1,0 +1,193 @@
+"""Realtime collectors over the v6 and v7 captures: /system/resource,
+/system/health, /interface counters. Expected values are read off the capture
+files by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from collector_fakes import MONO, TS, FakeRouter, context, load
+
+from mikromon.collectors.interface import InterfaceCountersCollector
+from mikromon.collectors.system_health import TYPE_UNITS, SystemHealthCollector
+from mikromon.collectors.system_resource import SystemResourceCollector
+from mikromon.domain.catalog import lookup
+from mikromon.domain.inventory import CollectResult, DeviceFacts
+
+
+def gauges(result: CollectResult) -> dict[str, float]:
+    """Unlabelled samples as key -> value (every sample stamped with TS)."""
+    assert all(s.ts == TS for s in result.samples)
+    assert all(not s.labels for s in result.samples)
+    out = {s.key: s.value for s in result.samples}
+    assert len(out) == len(result.samples), "duplicate keys"
+    return out
+
+
+async def test_system_resource_v6(captures: Path) -> None:
+    router = FakeRouter({"/system/resource": load(captures, "system_resource.v6")})
+    result = await SystemResourceCollector().collect(router, context(major=6))
+    assert gauges(result) == {
+        "system.cpu.load_pct": 1.0,
+        "system.cpu.count": 1.0,
+        "system.cpu.frequency_hz": 650_000_000.0,
+        "system.memory.used_pct": pytest.approx((67108864 - 42151936) * 100 / 67108864),
+        "system.memory.free_bytes": 42151936.0,
+        "system.memory.total_bytes": 67108864.0,
+        "system.disk.used_pct": pytest.approx(92.7001953125),
+        "system.disk.free_bytes": 1224704.0,
+        "system.disk.total_bytes": 16777216.0,
+        "system.uptime_seconds": 4103745.0,  # 6w5d11h55m45s
+    }
+    assert result.facts == DeviceFacts(
+        version="6.48.6 (long-term)", board="hEX PoE lite", architecture="mipsbe",
+        uptime_s=4103745.0,
+    )
+    assert result.absent == []
+    assert result.counters == []
+    assert result.inventory == []
+
+
+async def test_system_resource_v7(captures: Path) -> None:
+    router = FakeRouter({"/system/resource": load(captures, "system_resource.v7")})
+    result = await SystemResourceCollector().collect(router, context())
+    assert gauges(result) == {
+        "system.cpu.load_pct": 7.0,
+        "system.cpu.count": 4.0,
+        "system.cpu.frequency_hz": 864_000_000.0,
+        "system.memory.used_pct": pytest.approx(368041984 * 100 / 1073741824),
+        "system.memory.free_bytes": 705699840.0,
+        "system.memory.total_bytes": 1073741824.0,
+        "system.disk.used_pct": pytest.approx(41238528 * 100 / 134217728),
+        "system.disk.free_bytes": 92979200.0,
+        "system.disk.total_bytes": 134217728.0,
+        "system.uptime_seconds": 4360.0,
+    }
+    assert result.facts == DeviceFacts(
+        version="7.20.5 (stable)", board="hAP ax^2", architecture="arm64", uptime_s=4360.0
+    )
+    (call,) = router.calls
+    assert call.kind == "print"
+    assert "cpu-load" in call.proplist
+
+
+async def test_system_resource_without_cpu_frequency(captures: Path) -> None:
+    """CCR2004 7.12.2 has no cpu-frequency: no frequency sample, the rest stays."""
+    row = {k: v for k, v in load(captures, "system_resource.v7")[0].items()
+           if k != "cpu-frequency"}
+    result = await SystemResourceCollector().collect(
+        FakeRouter({"/system/resource": [row]}), context()
+    )
+    assert "system.cpu.frequency_hz" not in gauges(result)
+    assert gauges(result)["system.cpu.load_pct"] == 7.0
+
+
+async def test_system_health_v6_flat_row(captures: Path) -> None:
+    router = FakeRouter({"/system/health": load(captures, "system_health.v6")})
+    result = await SystemHealthCollector().collect(router, context(major=6))
+    assert gauges(result) == {"system.health.voltage": 24.1, "system.health.temperature": 41.0}
+    assert lookup("system.health.voltage").unit == "volts"
+    assert lookup("system.health.temperature").unit == "celsius"
+
+
+async def test_system_health_v7_rows(captures: Path) -> None:
+    rows = load(captures, "system_health.v7")
+    router = FakeRouter({"/system/health": rows})
+    result = await SystemHealthCollector().collect(router, context(version=(7, 4, 0)))
+    assert gauges(result) == {
+        "system.health.temperature": 46.0,
+        "system.health.cpu-temperature": 58.0,
+        "system.health.sfp-temperature": 46.0,
+        "system.health.fan1-speed": 6090.0,
+        "system.health.fan2-speed": 6030.0,
+        "system.health.board-temperature1": 45.0,
+        "system.health.board-temperature2": 48.0,
+        "system.health.psu1-state": 1.0,
+        "system.health.psu2-state": 0.0,
+    }
+    assert router.calls[0].proplist == ("name", "value", "type")
+    # The catalog's unit (judged from the name) agrees with the router's type.
+    for row in rows:
+        assert lookup(f"system.health.{row['name']}").unit == TYPE_UNITS[row["type"]]
+
+
+async def test_system_health_v7_small_board(captures: Path) -> None:
+    router = FakeRouter({"/system/health": load(captures, "system_health.v7-hex")})
+    result = await SystemHealthCollector().collect(router, context())
+    assert gauges(result) == {"system.health.voltage": 23.9, "system.health.temperature": 42.0}
+
+
+async def test_system_health_tolerates_na_empty_and_nameless_rows() -> None:
+    rows = [
+        {".id": "*1", "name": "temperature", "value": "n/a", "type": "C"},
+        {".id": "*2", "name": "voltage", "value": "", "type": "V"},
+        {"state": "disabled"},
+        {".id": "*3", "name": "fan-state", "value": "ok", "type": ""},
+    ]
+    result = await SystemHealthCollector().collect(
+        FakeRouter({"/system/health": rows}), context()
+    )
+    assert gauges(result) == {"system.health.fan-state": 1.0}
+    assert result.failures == []
+
+
+@pytest.mark.parametrize("major", [6, 7])
+async def test_system_health_empty_on_chr(major: int) -> None:
+    """x86/CHR (and cAP ac on 7.10) answer with no rows (7.18+: !empty)."""
+    result = await SystemHealthCollector().collect(
+        FakeRouter({"/system/health": []}), context(major=major)
+    )
+    assert result.samples == []
+    assert result.absent == []
+
+
+async def test_interface_counters_v6(captures: Path) -> None:
+    router = FakeRouter({"/interface": load(captures, "interface.v6")})
+    result = await InterfaceCountersCollector().collect(router, context(major=6))
+    assert len(result.counters) == 4 * 8
+    assert all(r.ts == TS and r.mono == MONO and r.width == 64 for r in result.counters)
+    table = {(r.labels, r.key): (r.value, r.identity) for r in result.counters}
+    bridge = (("interface", "bridge1"),)
+    assert table[(bridge, "iface.rx_bytes")] == (1325381950539, "*2")
+    assert table[(bridge, "iface.tx_bytes")] == (2786508773388, "*2")
+    assert table[(bridge, "iface.rx_packets")] == (2216725736, "*2")
+    assert table[(bridge, "iface.tx_packets")] == (2703349720, "*2")
+    ether3 = (("interface", "ether3"),)
+    assert table[(ether3, "iface.rx_bytes")] == (38784330741, "*3")
+    assert table[(ether3, "iface.tx_packets")] == (68227154, "*3")
+    assert table[(ether3, "iface.rx_errors")] == (0, "*3")
+    assert table[(ether3, "iface.tx_drops")] == (0, "*3")
+    l2tp = (("interface", "l2tp-in1"),)
+    assert table[(l2tp, "iface.tx_bytes")] == (6624707528, "*51")
+    assert {r.key for r in result.counters} == {
+        "iface.rx_bytes", "iface.tx_bytes", "iface.rx_packets", "iface.tx_packets",
+        "iface.rx_errors", "iface.tx_errors", "iface.rx_drops", "iface.tx_drops",
+    }
+
+
+async def test_interface_counters_v7(captures: Path) -> None:
+    router = FakeRouter({"/interface": load(captures, "interface.v7")})
+    result = await InterfaceCountersCollector().collect(router, context())
+    assert len(result.counters) == 7 * 8
+    table = {(dict(r.labels)["interface"], r.key): r.value for r in result.counters}
+    assert table[("ether1", "iface.rx_bytes")] == 205164277
+    assert table[("ether1", "iface.tx_bytes")] == 147977500
+    assert table[("ether1", "iface.rx_packets")] == 158254
+    assert table[("ether1", "iface.tx_packets")] == 150156
+    assert table[("ether2", "iface.rx_packets")] == 19
+    assert table[("pppoe-out1", "iface.rx_bytes")] == 760847150783
+    assert table[("pppoe-out1", "iface.tx_bytes")] == 253066573450
+    assert table[("lo", "iface.rx_bytes")] == 13473216
+    assert table[("sfp1", "iface.rx_bytes")] == 0
+    call = router.calls[0]
+    assert call.proplist[:2] == (".id", "name")
+
+
+async def test_interface_counters_empty_reply() -> None:
+    """7.18+ answers a print with no rows with !empty: an empty list, no error."""
+    result = await InterfaceCountersCollector().collect(FakeRouter({"/interface": []}),
+                                                        context())
+    assert result.counters == []
+    assert result.absent == []
+    assert result.failures == []
