@@ -1,0 +1,37 @@
+"""WHEN: the collector service.
+
+:class:`CollectorService` runs one :class:`DeviceCollector` per enabled device in a
+background thread with its own asyncio loop, takes the database-wide collector
+lock, reloads devices when their configuration changes, and writes through one
+writer thread. Hosts register how the process-wide service is built with
+:func:`configure` and reach it with :func:`get_collector`. Deadline arithmetic
+lives in :mod:`mikromon.schedule.trigger` (pure, with ``MIKROMON_TIME_SCALE``).
+"""
+
+from __future__ import annotations
+
+from mikromon.schedule.clock import Clock, ManualClock, SystemClock
+from mikromon.schedule.device import CollectorDeps, DeviceCollector
+from mikromon.schedule.service import (
+    CollectorService,
+    configure,
+    get_collector,
+    reset_collector,
+)
+from mikromon.schedule.trigger import TIME_SCALE_ENV, time_scale
+from mikromon.schedule.writer import Writer
+
+__all__ = [
+    "TIME_SCALE_ENV",
+    "Clock",
+    "CollectorDeps",
+    "CollectorService",
+    "DeviceCollector",
+    "ManualClock",
+    "SystemClock",
+    "Writer",
+    "configure",
+    "get_collector",
+    "reset_collector",
+    "time_scale",
+]

@@ -1,0 +1,583 @@
+"""DeviceCollector: polls one router on its five tiers.
+
+One asyncio task per tier sleeps until the tier's next deadline
+(:mod:`mikromon.schedule.trigger`) and runs it, so a tier never overlaps itself.
+The tiers share one connection, opened lazily on first need; the client's own
+lock keeps one command in flight. On a broken connection the client is closed
+and the next run reconnects; failed connection attempts back off exponentially
+(5 s .. 5 min) and refused credentials wait 15 min (or until the device's
+configuration changes: routers lock out clients that keep guessing).
+
+What a run returns goes to a :class:`Sink` (the writer): samples (gauges plus
+rates from the :class:`RateCalculator`), inventory snapshots, events (noticed
+changes, on transitions only) and the device's status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from mikromon.collectors.base import CollectContext
+from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.errors import (
+    AuthenticationFailed,
+    CommandTimeout,
+    ConnectionLost,
+    DeviceError,
+    DeviceUnreachable,
+    MalformedReply,
+)
+from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
+from mikromon.domain.inventory import CollectResult, InventorySnapshot, utc_iso
+from mikromon.domain.samples import CounterReading, Sample
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient
+from mikromon.schedule import trigger
+from mikromon.schedule.changes import DeviceMemory, facts_changes, link_changes, version_tuple
+from mikromon.schedule.clock import Clock, SystemClock, wall_of
+
+log = logging.getLogger(__name__)
+
+#: Opens a logged-in session (``mikromon.routeros.client.connect``).
+ClientFactory = Callable[[DeviceConfig], Awaitable[RouterOSClient]]
+#: Runs every collector of a tier (``mikromon.collectors.run_tier``).
+TierRunner = Callable[[RouterOSClient, Tier, CollectContext], Awaitable[CollectResult]]
+#: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
+RunObserver = Callable[[int, Tier, float, float, bool], None]
+
+
+class RateCalculator(Protocol):
+    """Turns counter readings into rates (``mikromon.pipeline.rates.RateCalculator``)."""
+
+    def update(self, readings: Sequence[CounterReading], uptime_s: float | None) -> list[Sample]:
+        """Return rate samples for ``readings`` (none for a series' first reading)."""
+        ...
+
+
+class Sink(Protocol):
+    """Where a collector puts what it read (:class:`mikromon.schedule.writer.Writer`)."""
+
+    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None: ...
+    def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None: ...
+    def put_events(self, events: Sequence[Event]) -> None: ...
+    def put_status(self, status: DeviceStatus) -> None: ...
+
+
+def _default_connect(config: DeviceConfig) -> Awaitable[RouterOSClient]:
+    from mikromon.routeros.client import connect
+
+    return connect(config)
+
+
+def _default_run_tier(
+    client: RouterOSClient, tier: Tier, ctx: CollectContext
+) -> Awaitable[CollectResult]:
+    from mikromon.collectors import run_tier
+
+    return run_tier(client, tier, ctx)
+
+
+def _default_rates() -> RateCalculator:
+    from mikromon.pipeline.rates import RateCalculator as Real
+
+    return Real()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorDeps:
+    """What device collectors are built from; replace any part in tests.
+
+    Attributes:
+        connect: opens a session to a router.
+        run_tier: runs a tier's collectors over a session.
+        rates: makes a fresh rate calculator.
+        clock: time source.
+        time_scale: factor applied to every interval and backoff (1 = real time).
+        backoff_base_s: first wait after a failed connection attempt, seconds (unscaled).
+        backoff_cap_s: longest wait between connection attempts, seconds (unscaled).
+        auth_backoff_s: wait after refused credentials, seconds (unscaled).
+        observer: called after every run (benchmarks); must be quick.
+    """
+
+    connect: ClientFactory = _default_connect
+    run_tier: TierRunner = _default_run_tier
+    rates: Callable[[], RateCalculator] = _default_rates
+    clock: Clock = field(default_factory=SystemClock)
+    time_scale: float = 1.0
+    backoff_base_s: float = trigger.CONNECT_BACKOFF_BASE_S
+    backoff_cap_s: float = trigger.CONNECT_BACKOFF_CAP_S
+    auth_backoff_s: float = trigger.AUTH_BACKOFF_S
+    observer: RunObserver | None = None
+
+
+@dataclass(slots=True)
+class TierStats:
+    """Counters of one tier of one device (for status pages).
+
+    Attributes:
+        runs: runs completed (with or without partial failures).
+        errors: runs that failed or had failing collectors.
+        failing: consecutive failed runs (0 when the last run succeeded).
+        last_run: when the last run started, UTC.
+        duration_s: how long the last run took, seconds.
+        last_error: the last failure's message ('' after a clean run).
+    """
+
+    runs: int = 0
+    errors: int = 0
+    failing: int = 0
+    last_run: datetime | None = None
+    duration_s: float | None = None
+    last_error: str = ""
+
+
+@dataclass(slots=True)
+class Carry:
+    """What a restarted collector inherits from the one it replaces (same router)."""
+
+    memory: DeviceMemory
+    rates: dict[Tier, RateCalculator]
+    schedules: dict[Tier, trigger.TierSchedule]
+
+
+class _NotConnected(Exception):
+    """No session now (backing off, or the attempt just failed); handled in-module."""
+
+
+_CONNECTION_ERRORS = (DeviceUnreachable, ConnectionLost, MalformedReply)
+
+
+class DeviceCollector:
+    """Polls one enabled router on its five tiers until stopped.
+
+    Args:
+        config: the device (``enabled`` is not checked here).
+        deps: connection, tier runner, rates, clock, time scale.
+        sink: receives samples, inventory, events and status (must not block).
+        loaded_at: when this configuration was applied, UTC.
+        carry: state inherited from the previous collector of the same router.
+    """
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        deps: CollectorDeps,
+        sink: Sink,
+        *,
+        loaded_at: datetime,
+        carry: Carry | None = None,
+    ) -> None:
+        self.config = config
+        self.loaded_at = loaded_at
+        self._deps = deps
+        self._sink = sink
+        self._clock = deps.clock
+        scale = deps.time_scale
+        self._intervals = {
+            t: trigger.effective_interval(t, config.intervals, scale) for t in Tier
+        }
+        now = self._clock.monotonic()
+        if carry is not None:
+            self.memory = carry.memory
+            self._rates = carry.rates
+            self._schedules = {
+                t: carry.schedules[t].retimed(self._intervals[t], now) for t in Tier
+            }
+        else:
+            self.memory = DeviceMemory()
+            self._rates = {}
+            self._schedules = trigger.initial_schedules(
+                self._intervals, now, trigger.phase_fraction(config.id)
+            )
+        self._ctx = CollectContext(
+            device=config.label, clock=self._clock.now, monotonic=self._clock.monotonic
+        )
+        self._apply_version(self.memory.facts.version)
+        self._stats = {t: TierStats() for t in Tier}
+        self._client: RouterOSClient | None = None
+        self._connect_lock = asyncio.Lock()
+        self._retry_at = 0.0
+        self._connect_error = ""
+        self._backoff = trigger.Backoff(deps.backoff_base_s * scale, deps.backoff_cap_s * scale)
+        self._tier_errors: dict[Tier, str] = {}
+        self._announced_absent: set[str] = set()
+        self._facts_known = asyncio.Event()
+        if self.memory.facts.version is not None:
+            self._facts_known.set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._tier_timeout = config.connect_timeout + 5 * config.command_timeout
+        #: Connection attempts made (tests and status).
+        self.connect_attempts = 0
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @property
+    def device_id(self) -> int:
+        """The device's id."""
+        return self.config.id
+
+    @property
+    def state(self) -> DeviceState:
+        """The device's current state."""
+        return self.memory.state
+
+    def start(self) -> None:
+        """Start one task per tier in the running event loop."""
+        for tier in Tier:
+            self._tasks.append(asyncio.create_task(
+                self._loop(tier), name=f"mikromon:{self.config.label}:{tier.value}"
+            ))
+
+    async def stop(self, grace_s: float = 3.0) -> Carry:
+        """Cancel the tier tasks, close the connection, and return the state a
+        replacing collector may inherit.
+
+        Args:
+            grace_s: seconds to wait for cancelled runs to unwind.
+        """
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in pending:
+                log.warning("device %s: task %s did not stop within %.1f s",
+                            self.config.label, task.get_name(), grace_s)
+        self._tasks.clear()
+        await self._drop_client(self._client)
+        return Carry(memory=self.memory, rates=self._rates, schedules=self._schedules)
+
+    async def _loop(self, tier: Tier) -> None:
+        if tier is not Tier.REALTIME:
+            # Other tiers wait for the first realtime run: it reads the RouterOS
+            # version, which decides v6 or v7 paths.
+            await self._facts_known.wait()
+        schedule = self._schedules[tier]
+        while True:
+            delay = schedule.next_due - self._clock.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._run(tier, schedule)
+
+    # -- one run ------------------------------------------------------------------
+
+    async def _run(self, tier: Tier, schedule: trigger.TierSchedule) -> None:
+        clock = self._clock
+        started = clock.monotonic()
+        due = schedule.next_due
+        if started < self._retry_at:
+            schedule.defer(self._retry_at, started)
+            return
+        stats = self._stats[tier]
+        stats.last_run = clock.now()
+        ok = False
+        try:
+            async with asyncio.timeout(self._tier_timeout):
+                client = await self._session()
+                try:
+                    result = await self._deps.run_tier(client, tier, self._ctx)
+                except _CONNECTION_ERRORS:
+                    await self._drop_client(client)
+                    raise
+        except _NotConnected as err:
+            self._failed(tier, schedule, str(err), started)
+        except TimeoutError:
+            await self._drop_client(self._client)
+            err = CommandTimeout(
+                f"{tier.value} tier did not finish within {self._tier_timeout:g} s",
+                device=self.config.label,
+            )
+            self._failed(tier, schedule, str(err), started)
+        except AuthenticationFailed as err:
+            await self._drop_client(self._client)
+            self._auth_failed(err)
+            self._failed(tier, schedule, str(err), started)
+        except DeviceError as err:
+            self._failed(tier, schedule, str(err), started)
+        except Exception as err:
+            # The one place that catches everything: a collector bug must not stop
+            # the other tiers or devices.
+            if not stats.failing:
+                log.exception("device %s: %s tier crashed", self.config.label, tier.value)
+            self._failed(tier, schedule, f"{type(err).__name__}: {err}", started)
+        else:
+            ok = True
+            self._succeeded(tier, schedule, result, started)
+        finally:
+            if tier is Tier.REALTIME:
+                self._facts_known.set()
+        if self._deps.observer is not None:
+            self._deps.observer(self.config.id, tier, started - due,
+                                clock.monotonic() - started, ok)
+
+    async def _session(self) -> RouterOSClient:
+        """Return the open session, connecting if there is none.
+
+        Raises:
+            _NotConnected: backing off, or this attempt failed (already handled).
+        """
+        client = self._client
+        if client is not None:
+            return client
+        async with self._connect_lock:
+            if self._client is not None:
+                return self._client
+            if self._clock.monotonic() < self._retry_at:
+                raise _NotConnected(self._connect_error or "waiting to reconnect")
+            self.connect_attempts += 1
+            limit = self.config.connect_timeout + 1.0
+            try:
+                client = await asyncio.wait_for(self._deps.connect(self.config), limit)
+            except TimeoutError:
+                err = DeviceUnreachable(f"no session within {limit:g} s",
+                                        device=self.config.label)
+                self._connect_failed(err)
+                raise _NotConnected(str(err)) from None
+            except AuthenticationFailed as err:
+                self._auth_failed(err)
+                raise _NotConnected(str(err)) from None
+            except DeviceError as err:
+                self._connect_failed(err)
+                raise _NotConnected(str(err)) from None
+            except Exception as err:
+                if self.memory.state is not DeviceState.DOWN:
+                    log.exception("device %s: unexpected error while connecting",
+                                  self.config.label)
+                self._connect_failed(err)
+                raise _NotConnected(f"{type(err).__name__}: {err}") from None
+            self._client = client
+            self._connected()
+            return client
+
+    async def _drop_client(self, client: RouterOSClient | None) -> None:
+        """Close ``client`` if it is still the current session (never raises)."""
+        if client is None or client is not self._client:
+            return
+        self._client = None
+        try:
+            await asyncio.wait_for(client.close(), 2.0)
+        except Exception as err:  # close() should not raise; never let it stop us
+            log.debug("device %s: closing the session failed: %s", self.config.label, err)
+
+    # -- outcomes -------------------------------------------------------------------
+
+    def _connected(self) -> None:
+        now = self._clock.monotonic()
+        before = self.memory.state
+        self._backoff.success()
+        self._retry_at = 0.0
+        self.memory.state = DeviceState.UP
+        if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
+            since = self.memory.first_failure_mono
+            outage = f" after {now - since:.1f} s" if since is not None else ""
+            log.info("device %s: up again%s", self.config.label, outage)
+            self._event(EventKind.DEVICE_UP, f"device reachable again{outage}")
+        else:
+            log.debug("device %s: connected", self.config.label)
+        self.memory.first_failure_mono = None
+
+    def _connect_failed(self, err: BaseException) -> None:
+        now = self._clock.monotonic()
+        delay = self._backoff.failure()
+        self._retry_at = now + delay
+        message = str(err) or type(err).__name__
+        self._connect_error = message
+        if self.memory.state is not DeviceState.DOWN:
+            log.warning("device %s: down: %s (next attempt in %.1f s)",
+                        self.config.label, message, delay)
+            self.memory.first_failure_mono = self.memory.first_failure_mono or now
+            self.memory.state = DeviceState.DOWN
+            self._event(EventKind.DEVICE_DOWN, f"device unreachable: {message}")
+        else:
+            log.debug("device %s: still down: %s (attempt %d, next in %.1f s)",
+                      self.config.label, message, self._backoff.failures, delay)
+        self._put_status(message)
+
+    def _auth_failed(self, err: AuthenticationFailed) -> None:
+        now = self._clock.monotonic()
+        delay = self._deps.auth_backoff_s * self._deps.time_scale
+        self._retry_at = now + delay
+        self._connect_error = str(err)
+        if self.memory.state is not DeviceState.AUTH_FAILED:
+            log.error("device %s: login refused: %s; not retrying for %.0f s or until "
+                      "its configuration changes", self.config.label, err, delay)
+            self.memory.first_failure_mono = self.memory.first_failure_mono or now
+            self.memory.state = DeviceState.AUTH_FAILED
+            self._event(EventKind.AUTH_FAILED, f"login refused: {err}")
+        self._put_status(str(err))
+
+    def _failed(
+        self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float
+    ) -> None:
+        now = self._clock.monotonic()
+        stats = self._stats[tier]
+        stats.errors += 1
+        stats.failing += 1
+        stats.duration_s = now - started
+        stats.last_error = message
+        if stats.failing == 1:
+            log.warning("device %s: %s tier failed: %s", self.config.label, tier.value, message)
+        else:
+            log.debug("device %s: %s tier failed again (%d): %s",
+                      self.config.label, tier.value, stats.failing, message)
+        retry = trigger.backoff_delay(
+            stats.failing, self._backoff.base, min(self._backoff.cap, self._intervals[tier])
+        )
+        schedule.failed(now, max(self._retry_at, now + retry))
+        self._set_tier_error(tier, message)
+
+    def _succeeded(
+        self, tier: Tier, schedule: trigger.TierSchedule, result: CollectResult, started: float
+    ) -> None:
+        clock = self._clock
+        now = clock.monotonic()
+        ts = clock.now()
+        stats = self._stats[tier]
+        stats.runs += 1
+        stats.duration_s = now - started
+        missed = schedule.completed(now)
+        if missed:
+            log.debug("device %s: %s tier overran: %d tick(s) skipped",
+                      self.config.label, tier.value, missed)
+        device_id = self.config.id
+        events: list[Event] = []
+        facts_changed = False
+        if result.facts is not None:
+            before = self.memory.facts
+            new_events, version_changed = facts_changes(
+                self.memory, result.facts, mono=now, ts=ts, device_id=device_id
+            )
+            events.extend(new_events)
+            facts_changed = self.memory.facts != before
+            if version_changed or (before.version is None and self.memory.facts.version):
+                self._apply_version(self.memory.facts.version, forget_absent=version_changed)
+        samples = list(result.samples)
+        if result.counters:
+            uptime = result.facts.uptime_s if result.facts is not None else None
+            calc = self._rates.get(tier)
+            if calc is None:
+                calc = self._rates[tier] = self._deps.rates()
+            for s in calc.update(result.counters, uptime if tier is Tier.REALTIME else None):
+                if s.value >= 0:
+                    samples.append(s)
+                else:  # a rate calculator bug must never reach the charts
+                    log.debug("device %s: dropped negative rate %s", self.config.label, s)
+        self._sink.put_samples(device_id, samples)
+        for snap in result.inventory:
+            events.extend(link_changes(self.memory, snap, device_id=device_id))
+            self._sink.put_inventory(device_id, snap)
+        for path in dict.fromkeys(result.absent):
+            self._ctx.absent.add(path)
+            if path not in self._announced_absent:
+                self._announced_absent.add(path)
+                log.info("device %s: %s is not on this router; skipped from now on",
+                         self.config.label, path)
+                events.append(Event(
+                    device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
+                    message=f"{path} is not on this router; not asked again until its "
+                            f"version or configuration changes",
+                ))
+        if events:
+            self._sink.put_events(events)
+        if result.failures:
+            message = "; ".join(result.failures)
+            stats.errors += 1
+            if stats.failing == 0 or stats.last_error != message:
+                log.warning("device %s: %s tier: %s", self.config.label, tier.value, message)
+            stats.failing += 1
+            stats.last_error = message
+            error_changed = self._set_tier_error(tier, message, write=False)
+        else:
+            if stats.failing:
+                log.info("device %s: %s tier works again", self.config.label, tier.value)
+            stats.failing = 0
+            stats.last_error = ""
+            error_changed = self._set_tier_error(tier, "", write=False)
+        if tier is Tier.REALTIME or facts_changed or error_changed:
+            self._put_status(self.current_error(), last_seen=ts)
+        log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
+                  self.config.label, tier.value, now - started, len(samples),
+                  len(result.counters), len(result.inventory))
+
+    def _apply_version(self, version: str | None, *, forget_absent: bool = False) -> None:
+        parts = version_tuple(version)
+        if parts:
+            self._ctx.version = parts
+            self._ctx.major = parts[0]
+        if forget_absent:
+            self._ctx.absent.clear()
+            self._announced_absent.clear()
+
+    def _set_tier_error(self, tier: Tier, message: str, *, write: bool = True) -> bool:
+        """Record the tier's current error; return whether the device's error changed."""
+        before = self.current_error()
+        self._tier_errors.pop(tier, None)
+        if message:
+            self._tier_errors[tier] = message
+        changed = self.current_error() != before
+        if changed and write and self.memory.state is DeviceState.UP:
+            self._put_status(self.current_error())
+        return changed
+
+    def current_error(self) -> str:
+        """Return the device's current error: the newest failing tier's message, ''."""
+        return next(reversed(self._tier_errors.values()), "")
+
+    def _event(self, kind: EventKind, message: str) -> None:
+        self._sink.put_events([Event(
+            device_id=self.config.id, ts=self._clock.now(), kind=kind, message=message
+        )])
+
+    def _put_status(self, error: str, *, last_seen: datetime | None = None) -> None:
+        facts = self.memory.facts
+        self._sink.put_status(DeviceStatus(
+            device_id=self.config.id, state=self.memory.state, ts=self._clock.now(),
+            last_seen=last_seen, last_error=error, identity=facts.identity,
+            board=facts.board, version=facts.version,
+        ))
+
+    # -- status ---------------------------------------------------------------------
+
+    def status(self) -> dict[str, object]:
+        """Return this device's part of the service status (JSON-serialisable).
+
+        Keys: id, name, state, config_loaded_at (ISO UTC), last_error,
+        connected, connect_attempts, retry_in_s, facts, tiers (tier -> interval_s
+        as configured, effective_interval_s, last_run, duration_s, next_due (ISO
+        UTC), runs, errors, skipped, last_error).
+        """
+        clock = self._clock
+        now = clock.monotonic()
+        tiers: dict[str, object] = {}
+        for tier in Tier:
+            st = self._stats[tier]
+            sched = self._schedules[tier]
+            tiers[tier.value] = {
+                "interval_s": trigger.configured_interval(tier, self.config.intervals),
+                "effective_interval_s": round(self._intervals[tier], 6),
+                "last_run": utc_iso(st.last_run) if st.last_run else None,
+                "duration_s": round(st.duration_s, 4) if st.duration_s is not None else None,
+                "next_due": utc_iso(wall_of(clock, sched.next_due)),
+                "runs": st.runs,
+                "errors": st.errors,
+                "skipped": sched.skipped,
+                "last_error": st.last_error,
+            }
+        facts = self.memory.facts
+        return {
+            "id": self.config.id,
+            "name": self.config.label,
+            "state": self.memory.state.value,
+            "config_loaded_at": utc_iso(self.loaded_at),
+            "last_error": self.current_error(),
+            "connected": self._client is not None,
+            "connect_attempts": self.connect_attempts,
+            "retry_in_s": round(max(0.0, self._retry_at - now), 3),
+            "facts": {"identity": facts.identity, "board": facts.board,
+                      "version": facts.version},
+            "tiers": tiers,
+        }

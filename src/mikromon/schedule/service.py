@@ -1,0 +1,500 @@
+"""CollectorService: the collector as a background thread with its own asyncio loop.
+
+It takes the database-wide collector lock, loads the devices, runs one
+:class:`~mikromon.schedule.device.DeviceCollector` per enabled device, watches the
+configuration (a cheap version token polled twice a second in a worker thread,
+and :meth:`CollectorService.notify_config_changed` for changes made in this
+process), and hands what is read to one writer thread. A host (the Django app,
+an Odoo addon, a script) builds it from its own
+:class:`~mikromon.sinks.base.DeviceSource`, :class:`~mikromon.sinks.base.Storage`
+and :class:`~mikromon.sinks.base.CollectorLock`::
+
+    service = CollectorService(source, storage, lock)
+    service.start()
+    ...
+    service.status()      # JSON-serialisable dict
+    service.stop()
+
+If the source, the lock or the storage has a ``close()`` method, it is called
+from the thread that used the object when the service stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
+from mikromon.domain.inventory import utc_iso
+from mikromon.domain.tiers import Tier
+from mikromon.schedule import trigger
+from mikromon.schedule.device import Carry, CollectorDeps, DeviceCollector
+from mikromon.schedule.worker import HostWorker
+from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, Writer
+from mikromon.sinks.base import CollectorLock, DeviceSource, Storage
+
+log = logging.getLogger(__name__)
+
+#: How often the configuration version token is read, seconds (not scaled: it is
+#: how fast edits apply, promised "within 1 s").
+CONFIG_POLL_S: Final = 0.5
+
+
+class _NoLock:
+    """The lock of a host that runs one collector by construction."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def refresh(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+class CollectorService:
+    """Polls every enabled device of a DeviceSource into a Storage.
+
+    Args:
+        source: device configuration (read from a worker thread).
+        storage: where data goes (written from the writer thread).
+        lock: makes this the only active collector of the database (``None``: no
+            lock, for hosts that cannot run two collectors).
+        deps: client factory, tier runner, rate calculator, clock (defaults: the
+            real ones from mikromon.routeros, mikromon.collectors, mikromon.pipeline).
+        time_scale: factor applied to intervals and backoffs (default
+            ``MIKROMON_TIME_SCALE`` or 1); overrides ``deps.time_scale``.
+        config_poll_s: seconds between config version checks.
+        lock_retry_s: seconds between attempts to take the lock held by another
+            collector.
+        lock_refresh_s: seconds between lease renewals.
+        writer_max_batches: bound of the writer queue (batches).
+        stop_timeout: seconds given to in-flight runs to unwind when stopping.
+
+    Raises:
+        ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number.
+    """
+
+    def __init__(
+        self,
+        source: DeviceSource,
+        storage: Storage,
+        lock: CollectorLock | None = None,
+        *,
+        deps: CollectorDeps | None = None,
+        time_scale: float | None = None,
+        config_poll_s: float = CONFIG_POLL_S,
+        lock_retry_s: float = 5.0,
+        lock_refresh_s: float = 10.0,
+        writer_max_batches: int = DEFAULT_MAX_BATCHES,
+        stop_timeout: float = 3.0,
+    ) -> None:
+        scale = trigger.time_scale() if time_scale is None else time_scale
+        self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
+        self._source = source
+        self._storage = storage
+        self._lock = lock if lock is not None else _NoLock()
+        self._config_poll_s = config_poll_s
+        self._lock_retry_s = lock_retry_s
+        self._lock_refresh_s = lock_refresh_s
+        self._writer_max = writer_max_batches
+        self._stop_timeout = stop_timeout
+        self._control = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer: Writer | None = None
+        self._host: HostWorker | None = None
+        self._since: datetime | None = None
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+        self._reload_requested = False
+        self._lock_held = False
+        self._token: str | None = None
+        self._collectors: dict[int, DeviceCollector] = {}
+        self._disabled: dict[int, tuple[DeviceConfig, datetime]] = {}
+        self._reloads = 0
+        self._waiting_logged = False
+
+    # -- control (any thread) --------------------------------------------------------
+
+    @property
+    def time_scale(self) -> float:
+        """The factor applied to intervals and backoffs."""
+        return self._deps.time_scale
+
+    @property
+    def running(self) -> bool:
+        """Whether the service thread is running (started and not stopping)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._stopping
+
+    def start(self) -> None:
+        """Start the collector thread (and the writer); no-op when running.
+
+        Raises:
+            RuntimeError: the thread did not come up within 10 s.
+        """
+        with self._control:
+            if self._thread is not None:
+                if self._thread.is_alive():
+                    return
+                self._thread = None
+            self._stopping = False
+            self._lock_held = False
+            self._since = self._deps.clock.now()
+            self._writer = Writer(self._storage, max_batches=self._writer_max)
+            self._writer.start()
+            ready = threading.Event()
+            self._thread = threading.Thread(
+                target=self._thread_main, args=(ready,), name="mikromon-collector", daemon=True
+            )
+            self._thread.start()
+            if not ready.wait(10.0):
+                raise RuntimeError("the collector thread did not start")
+            log.info("collector started (time scale %g)", self.time_scale)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop polling, flush the writer, close connections, end every thread.
+
+        Args:
+            timeout: seconds allowed in all.
+
+        Returns:
+            ``True`` when everything ended in time.
+        """
+        with self._control:
+            thread, loop, writer = self._thread, self._loop, self._writer
+            if thread is None:
+                return True
+            deadline = time.monotonic() + timeout
+            self._stopping = True
+            if loop is not None and not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(self._wake_up)
+                except RuntimeError:  # closed meanwhile
+                    pass
+            thread.join(max(0.0, deadline - time.monotonic()))
+            ok = not thread.is_alive()
+            if not ok:
+                log.error("collector thread did not stop within %.1f s", timeout)
+            if self._host is not None:
+                ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
+            if writer is not None:
+                ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
+            self._thread = None
+            self._loop = None
+            log.info("collector stopped")
+            return ok
+
+    def notify_config_changed(self) -> None:
+        """Reload the devices now (hosts call this when they save a device)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._request_reload)
+        except RuntimeError:
+            pass
+
+    def status(self) -> dict[str, object]:
+        """Return the collector's state, JSON-serialisable.
+
+        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale,
+        config_version, reloads, devices (list, sorted by name, of
+        :meth:`DeviceCollector.status` dicts; disabled devices with state
+        ``disabled`` and no tiers), writer (:meth:`Writer.stats`).
+        """
+        loop = self._loop
+        devices: list[dict[str, object]] | None = None
+        if loop is not None and not loop.is_closed() and self.running:
+            try:
+                on_loop = asyncio.get_running_loop() is loop
+            except RuntimeError:
+                on_loop = False
+            if not on_loop:
+                async def collect() -> list[dict[str, object]]:
+                    return self._device_status()
+
+                try:
+                    devices = asyncio.run_coroutine_threadsafe(collect(), loop).result(2.0)
+                except Exception:  # loop busy or closing: read directly
+                    devices = None
+        if devices is None:
+            devices = self._device_status()
+        writer = self._writer
+        return {
+            "running": self.running,
+            "since": utc_iso(self._since) if self._since else None,
+            "lock_held": self._lock_held,
+            "time_scale": self.time_scale,
+            "config_version": self._token,
+            "reloads": self._reloads,
+            "devices": devices,
+            "writer": writer.stats() if writer is not None else None,
+        }
+
+    def _device_status(self) -> list[dict[str, object]]:
+        out = [c.status() for c in list(self._collectors.values())]
+        for config, loaded_at in list(self._disabled.values()):
+            out.append({
+                "id": config.id, "name": config.label, "state": DeviceState.DISABLED.value,
+                "config_loaded_at": utc_iso(loaded_at), "last_error": "", "tiers": {},
+            })
+        out.sort(key=lambda d: (str(d["name"]), int(str(d["id"]))))
+        return out
+
+    # -- the loop thread ---------------------------------------------------------------
+
+    def _thread_main(self, ready: threading.Event) -> None:
+        try:
+            asyncio.run(self._main(ready))
+        except Exception:
+            log.exception("the collector stopped on an unexpected error")
+        finally:
+            self._stopping = True
+
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _request_reload(self) -> None:
+        self._reload_requested = True
+        self._wake_up()
+
+    async def _main(self, ready: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._host = HostWorker("mikromon-host", closers=(self._source, self._lock))
+        ready.set()
+        try:
+            while not self._stopping:
+                if not await self._acquire():
+                    await self._sleep(self._lock_retry_s)
+                    continue
+                lost = await self._supervise()
+                await self._stop_all()
+                if not lost:
+                    break
+                self._lock_held = False
+                log.warning("collector lock lost (another collector took over); polling "
+                            "stopped, waiting to take it back")
+        finally:
+            await self._stop_all()
+            if self._lock_held:
+                try:
+                    await self._host.call(self._lock.release, limit_s=5.0)
+                except Exception:
+                    log.exception("releasing the collector lock failed")
+                self._lock_held = False
+            self._host.close()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` or until woken (stop, reload request)."""
+        assert self._wake is not None
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def _acquire(self) -> bool:
+        assert self._host is not None
+        try:
+            got = bool(await self._host.call(self._lock.acquire, limit_s=30.0))
+        except Exception:
+            log.exception("taking the collector lock failed")
+            got = False
+        if got:
+            self._lock_held = True
+            log.info("collector lock acquired; polling starts")
+        elif not self._waiting_logged:
+            log.info("another collector is active on this database; waiting for its lock")
+        self._waiting_logged = not got
+        return got
+
+    async def _supervise(self) -> bool:
+        """Poll until stopped (return ``False``) or the lock is lost (``True``)."""
+        assert self._host is not None
+        await self._reload(initial=True)
+        next_refresh = time.monotonic() + self._lock_refresh_s
+        while True:
+            await self._sleep(self._config_poll_s)
+            if self._stopping:
+                return False
+            if time.monotonic() >= next_refresh:
+                next_refresh = time.monotonic() + self._lock_refresh_s
+                try:
+                    if not await self._host.call(self._lock.refresh, limit_s=30.0):
+                        return True
+                except Exception:
+                    log.exception("renewing the collector lock failed; trying again")
+            if self._reload_requested:
+                self._reload_requested = False
+                await self._reload()
+                continue
+            try:
+                token = await self._host.call(self._source.config_version, limit_s=30.0)
+            except Exception as err:
+                log.warning("reading the configuration version failed: %s", err)
+                continue
+            if token != self._token:
+                await self._reload()
+
+    async def _reload(self, *, initial: bool = False) -> None:
+        """Load the devices and start, stop or restart collectors to match."""
+        assert self._host is not None
+        assert self._writer is not None
+        try:
+            token = await self._host.call(self._source.config_version, limit_s=30.0)
+            devices = await self._host.call(self._source.load_devices, limit_s=60.0)
+        except Exception:
+            log.exception("loading the devices failed; keeping the current ones")
+            return
+        self._token = token
+        self._reloads += 1
+        writer = self._writer
+        now = self._deps.clock.now()
+        wanted = {d.id: d for d in devices}
+        events: list[Event] = []
+        stops: list[tuple[int, DeviceCollector]] = []
+        for device_id, coll in list(self._collectors.items()):
+            cfg = wanted.get(device_id)
+            if cfg is None or not cfg.enabled:
+                stops.append((device_id, coll))
+        for device_id, _ in stops:
+            del self._collectors[device_id]
+        await asyncio.gather(*(c.stop(self._stop_timeout) for _, c in stops))
+        for device_id, coll in stops:
+            if device_id not in wanted:
+                log.info("device %s deleted: polling stopped", coll.config.label)
+        starts = 0
+        for cfg in devices:
+            if not cfg.enabled:
+                if _disabled_changed(self._disabled.get(cfg.id), cfg) or initial:
+                    self._disabled[cfg.id] = (cfg, now)
+                    writer.put_status(DeviceStatus(device_id=cfg.id,
+                                                   state=DeviceState.DISABLED, ts=now))
+                    if not initial:
+                        log.info("device %s disabled: polling stopped", cfg.label)
+                        events.append(_event(cfg.id, now, "device disabled; polling stopped"))
+                continue
+            self._disabled.pop(cfg.id, None)
+            old = self._collectors.get(cfg.id)
+            if old is None:
+                self._start_collector(cfg, now, None)
+                starts += 1
+                if not initial:
+                    log.info("device %s added: polling starts", cfg.label)
+                    events.append(_event(cfg.id, now, "device added; polling starts"))
+            elif old.config.config_hash() != cfg.config_hash():
+                change = describe_change(old.config, cfg)
+                carry = await old.stop(self._stop_timeout)
+                if not same_router(old.config, cfg):
+                    carry = Carry(memory=type(carry.memory)(), rates={},
+                                  schedules=carry.schedules)
+                self._start_collector(cfg, now, carry)
+                log.info("device %s reconfigured (%s): collector restarted", cfg.label, change)
+                events.append(_event(cfg.id, now, f"configuration reloaded: {change}"))
+        for device_id in [i for i in self._disabled if i not in wanted]:
+            del self._disabled[device_id]
+        if events:
+            writer.put_events(events)
+        if initial:
+            log.info("polling %d device(s) (%d disabled)", starts, len(self._disabled))
+
+    def _start_collector(self, cfg: DeviceConfig, now: datetime, carry: Carry | None) -> None:
+        assert self._writer is not None
+        coll = DeviceCollector(cfg, self._deps, self._writer, loaded_at=now, carry=carry)
+        self._collectors[cfg.id] = coll
+        coll.start()
+
+    async def _stop_all(self) -> None:
+        colls = list(self._collectors.values())
+        self._collectors.clear()
+        self._disabled.clear()
+        if colls:
+            await asyncio.gather(*(c.stop(self._stop_timeout) for c in colls))
+
+
+def _event(device_id: int, ts: datetime, message: str) -> Event:
+    return Event(device_id=device_id, ts=ts, kind=EventKind.CONFIG_RELOADED, message=message)
+
+
+def _disabled_changed(
+    known: tuple[DeviceConfig, datetime] | None, cfg: DeviceConfig
+) -> bool:
+    """Return whether a disabled device is new to the service or its config changed."""
+    return known is None or known[0].config_hash() != cfg.config_hash()
+
+
+def same_router(old: DeviceConfig, new: DeviceConfig) -> bool:
+    """Return whether two configs of one device still point at the same router."""
+    return (old.host, old.port, old.use_ssl) == (new.host, new.port, new.use_ssl)
+
+
+def describe_change(old: DeviceConfig, new: DeviceConfig) -> str:
+    """Return what changed between two configs of a device, in words (never a password)."""
+    parts: list[str] = []
+    for tier in Tier:
+        a = trigger.configured_interval(tier, old.intervals)
+        b = trigger.configured_interval(tier, new.intervals)
+        if a != b:
+            parts.append(f"{tier.value} interval {a:g} s -> {b:g} s")
+    for name in ("name", "host", "port", "username", "use_ssl", "tls_verify", "encoding",
+                 "connect_timeout", "command_timeout"):
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            parts.append(f"{name} {a} -> {b}")
+    if old.password != new.password:
+        parts.append("password changed")
+    return ", ".join(parts) or "no visible change"
+
+
+# -- the process-wide service -------------------------------------------------------------
+
+_factory: Callable[[], CollectorService] | None = None
+_instance: CollectorService | None = None
+_instance_lock = threading.Lock()
+
+
+def configure(factory: Callable[[], CollectorService]) -> None:
+    """Register how the process-wide collector is built (the host calls this once at
+    start-up; the service itself is created on the first :func:`get_collector`)."""
+    global _factory
+    with _instance_lock:
+        _factory = factory
+
+
+def get_collector() -> CollectorService:
+    """Return the process-wide collector, creating it from the registered factory.
+
+    Raises:
+        RuntimeError: no factory was registered with :func:`configure`.
+    """
+    global _instance
+    with _instance_lock:
+        if _instance is None:
+            if _factory is None:
+                raise RuntimeError(
+                    "no collector configured: the host must call "
+                    "mikromon.schedule.configure(factory) first"
+                )
+            _instance = _factory()
+        return _instance
+
+
+def reset_collector(timeout: float = 10.0) -> None:
+    """Stop and forget the process-wide collector (and keep the factory)."""
+    global _instance
+    with _instance_lock:
+        instance, _instance = _instance, None
+    if instance is not None:
+        instance.stop(timeout)

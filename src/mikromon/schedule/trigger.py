@@ -1,0 +1,236 @@
+"""Deadline arithmetic for the collection tiers: pure functions and small value
+objects over monotonic seconds. No IO, no asyncio; "now" is always passed in.
+
+Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
+
+- Deadlines are anchored: the k-th run of a tier is due at ``anchor + k * interval``,
+  computed afresh each time, so rounding never accumulates (no drift).
+- Each device gets a deterministic phase (a hash of its id), so a thousand devices
+  started together spread their first runs over a window instead of firing in
+  the same millisecond.
+- A run that overruns skips the ticks that came due meanwhile (counted), instead
+  of queueing catch-up runs.
+- Failures back off exponentially up to a cap; refused credentials wait much longer,
+  because routers lock out clients that keep guessing.
+- ``MIKROMON_TIME_SCALE`` (a factor, default 1) multiplies every interval and
+  backoff, so tests and demos can run a 5 s tier every 50 ms (0.01) while the
+  intervals users configure and see keep their minimums.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from mikromon.domain.errors import ConfigError
+from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
+
+#: Environment variable holding the time scale factor.
+TIME_SCALE_ENV: Final = "MIKROMON_TIME_SCALE"
+
+#: First delay after a failed connection attempt, seconds (before scaling).
+CONNECT_BACKOFF_BASE_S: Final = 5.0
+#: Longest delay between connection attempts to an unreachable router, seconds.
+CONNECT_BACKOFF_CAP_S: Final = 300.0
+#: Delay after the router refused the credentials, seconds (or until the config changes).
+AUTH_BACKOFF_S: Final = 900.0
+
+
+def time_scale(environ: Mapping[str, str] | None = None) -> float:
+    """Return the time scale factor from ``MIKROMON_TIME_SCALE`` (default 1.0).
+
+    Args:
+        environ: the environment to read (default :data:`os.environ`).
+
+    Raises:
+        ConfigError: the value is not a finite number greater than 0.
+    """
+    env = os.environ if environ is None else environ
+    text = env.get(TIME_SCALE_ENV, "").strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{TIME_SCALE_ENV} must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{TIME_SCALE_ENV} must be greater than 0, got {text!r}")
+    return value
+
+
+def phase_fraction(device_id: int) -> float:
+    """Return the device's phase as a fraction in ``[0, 1)``, the same on every run
+    and every host (a SHA-256 of the id, not Python's salted ``hash``)."""
+    digest = hashlib.sha256(f"mikromon-phase:{device_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def configured_interval(tier: Tier, intervals: Mapping[Tier, float]) -> float:
+    """Return the tier's configured interval in seconds, raised to the tier's minimum
+    when below it and the default when missing (what users see)."""
+    value = intervals.get(tier)
+    if value is None:
+        return float(DEFAULT_INTERVALS[tier])
+    return float(max(value, MINIMUM_INTERVALS[tier]))
+
+
+def effective_interval(tier: Tier, intervals: Mapping[Tier, float], scale: float) -> float:
+    """Return the interval the scheduler actually waits, seconds: the configured
+    interval (see :func:`configured_interval`) times ``scale``."""
+    return configured_interval(tier, intervals) * scale
+
+
+def backoff_delay(failures: int, base: float, cap: float, factor: float = 2.0) -> float:
+    """Return the wait after ``failures`` consecutive failures, seconds.
+
+    ``base`` after the first failure, multiplied by ``factor`` after each further
+    one, never more than ``cap``; 0 when ``failures`` is 0.
+    """
+    if failures <= 0:
+        return 0.0
+    # Cap the exponent first: 2.0 ** 2000 overflows.
+    exponent = min(failures - 1, 64)
+    return float(min(cap, base * factor**exponent))
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Consecutive-failure counter with exponential delays (seconds, already scaled).
+
+    Attributes:
+        base: delay after the first failure, seconds.
+        cap: longest delay, seconds.
+        failures: consecutive failures so far.
+    """
+
+    base: float
+    cap: float
+    failures: int = 0
+
+    def failure(self) -> float:
+        """Count one more failure and return the delay before the next attempt, seconds."""
+        self.failures += 1
+        return backoff_delay(self.failures, self.base, self.cap)
+
+    def success(self) -> None:
+        """Reset after a success."""
+        self.failures = 0
+
+
+@dataclass(slots=True)
+class TierSchedule:
+    """When one tier of one device runs next (monotonic seconds).
+
+    Attributes:
+        interval: seconds between runs (already scaled), > 0.
+        anchor: monotonic time of tick 0; tick k is due at ``anchor + k * interval``.
+        next_due: monotonic time the next run is due (a tick, or an earlier retry).
+        last_due: when the last run was due, ``None`` before the first run.
+        skipped: ticks skipped because a run overran or started late.
+    """
+
+    interval: float
+    anchor: float
+    next_due: float
+    last_due: float | None = None
+    skipped: int = 0
+
+    @classmethod
+    def starting(
+        cls, now: float, interval: float, fraction: float, spread: float
+    ) -> TierSchedule:
+        """Return a schedule whose first run is due at ``now + fraction * min(interval,
+        spread)`` and anchored there.
+
+        Args:
+            now: monotonic seconds when the device's collector starts.
+            interval: seconds between runs, > 0.
+            fraction: the device's phase in ``[0, 1)`` (:func:`phase_fraction`).
+            spread: the window first runs are spread over, seconds (the realtime
+                interval: every device has run every tier once after that).
+
+        Raises:
+            ValueError: ``interval`` is not positive.
+        """
+        if not interval > 0:
+            raise ValueError(f"interval must be > 0 s, got {interval}")
+        first = now + fraction * min(interval, spread)
+        return cls(interval=interval, anchor=first, next_due=first)
+
+    def tick_after(self, t: float) -> float:
+        """Return the first tick strictly after ``t`` (monotonic seconds)."""
+        k = math.floor((t - self.anchor) / self.interval) + 1
+        due = self.anchor + k * self.interval
+        # Floating point: anchor + k*interval may land a hair at or below t.
+        while due <= t:
+            k += 1
+            due = self.anchor + k * self.interval
+        return due
+
+    def completed(self, finished: float) -> int:
+        """Record that the run due at ``next_due`` finished at ``finished`` and schedule
+        the next one at the first tick after ``finished``.
+
+        Returns:
+            The number of ticks skipped: ticks after the run's due time that passed
+            before it finished (0 when the run kept to its interval).
+        """
+        due = self.next_due
+        nxt = self.tick_after(finished)
+        first_after_due = self.tick_after(due)
+        missed = max(0, round((nxt - first_after_due) / self.interval))
+        self.last_due = due
+        self.next_due = nxt
+        self.skipped += missed
+        return missed
+
+    def failed(self, finished: float, retry_at: float) -> None:
+        """Record a failed run: retry at ``retry_at`` or at the next tick, whichever
+        comes first (a tier with a long interval should not wait a day after a
+        brief outage)."""
+        self.last_due = self.next_due
+        self.next_due = min(self.tick_after(finished), max(retry_at, finished))
+
+    def defer(self, until: float, now: float) -> None:
+        """Postpone the next run to ``until`` (the device is backing off), or to the
+        first tick after ``now`` when that comes first; the tick grid is kept and
+        ticks passed while waiting are not counted as skipped."""
+        self.next_due = min(max(until, now), self.tick_after(now))
+
+    def retimed(self, interval: float, now: float) -> TierSchedule:
+        """Return this schedule with a new interval and the same anchor.
+
+        The next run is the first tick of the new grid after the last run's due
+        time; if that is already past, the run is due ``now``. A schedule that has
+        not run yet keeps its first due time.
+
+        Raises:
+            ValueError: ``interval`` is not positive.
+        """
+        if not interval > 0:
+            raise ValueError(f"interval must be > 0 s, got {interval}")
+        new = TierSchedule(
+            interval=interval, anchor=self.anchor, next_due=self.next_due,
+            last_due=self.last_due, skipped=self.skipped,
+        )
+        if self.last_due is not None:
+            new.next_due = max(new.tick_after(self.last_due), now)
+        return new
+
+
+def initial_schedules(
+    intervals: Mapping[Tier, float], now: float, fraction: float
+) -> dict[Tier, TierSchedule]:
+    """Return a fresh schedule per tier for a device whose collector starts ``now``.
+
+    Args:
+        intervals: tier -> effective interval, seconds (scaled).
+        now: monotonic seconds.
+        fraction: the device's phase (:func:`phase_fraction`).
+    """
+    spread = intervals[Tier.REALTIME]
+    return {t: TierSchedule.starting(now, intervals[t], fraction, spread) for t in Tier}

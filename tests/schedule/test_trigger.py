@@ -1,0 +1,170 @@
+"""Deadline arithmetic: anchored ticks, phase spread, overrun skips, retries,
+backoff and the time scale. Pure: numbers in, numbers out."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mikromon.domain.errors import ConfigError
+from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
+from mikromon.schedule import trigger
+from mikromon.schedule.clock import ManualClock
+from mikromon.schedule.trigger import Backoff, TierSchedule, backoff_delay
+
+
+class TestTimeScale:
+    def test_default_is_one(self) -> None:
+        assert trigger.time_scale({}) == 1.0
+        assert trigger.time_scale({"MIKROMON_TIME_SCALE": "  "}) == 1.0
+
+    def test_reads_the_factor(self) -> None:
+        assert trigger.time_scale({"MIKROMON_TIME_SCALE": "0.01"}) == 0.01
+
+    @pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "inf"])
+    def test_rejects_garbage_naming_the_variable(self, text: str) -> None:
+        with pytest.raises(ConfigError, match="MIKROMON_TIME_SCALE"):
+            trigger.time_scale({"MIKROMON_TIME_SCALE": text})
+
+    def test_environment_is_the_default_source(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.5")
+        assert trigger.time_scale() == 0.5
+
+    def test_scales_intervals_without_lowering_what_users_see(self) -> None:
+        intervals = {Tier.REALTIME: 5, Tier.SHORT: 10}  # short below its minimum of 30
+        assert trigger.configured_interval(Tier.REALTIME, intervals) == 5
+        assert trigger.configured_interval(Tier.SHORT, intervals) == MINIMUM_INTERVALS[Tier.SHORT]
+        assert trigger.configured_interval(Tier.LONG, intervals) == DEFAULT_INTERVALS[Tier.LONG]
+        assert trigger.effective_interval(Tier.REALTIME, intervals, 0.01) == pytest.approx(0.05)
+        assert trigger.effective_interval(Tier.SHORT, intervals, 0.01) == pytest.approx(0.3)
+
+
+class TestPhase:
+    def test_is_deterministic_and_in_range(self) -> None:
+        assert trigger.phase_fraction(42) == trigger.phase_fraction(42)
+        assert all(0 <= trigger.phase_fraction(i) < 1 for i in range(1000))
+
+    def test_spreads_a_thousand_devices(self) -> None:
+        """1,000 devices started together get 1,000 distinct first-run times spread
+        over the window: no bucket of a tenth of it holds more than 15 %."""
+        firsts = [TierSchedule.starting(0.0, 5.0, trigger.phase_fraction(i), 5.0).next_due
+                  for i in range(1, 1001)]
+        assert len(set(firsts)) == 1000
+        assert min(firsts) >= 0 and max(firsts) < 5.0
+        buckets = [0] * 10
+        for f in firsts:
+            buckets[int(f / 0.5)] += 1
+        assert max(buckets) < 150
+        # No two devices within the same millisecond more than a few times.
+        ms = [int(f * 1000) for f in firsts]
+        assert len(ms) - len(set(ms)) < 150
+
+    def test_first_runs_come_within_the_realtime_window(self) -> None:
+        """Every tier runs once soon after the collector starts, even the daily one."""
+        intervals = {t: float(DEFAULT_INTERVALS[t]) for t in Tier}
+        schedules = trigger.initial_schedules(intervals, 1000.0, 0.999)
+        for tier, sched in schedules.items():
+            assert 1000.0 <= sched.next_due < 1005.0, tier
+            assert sched.interval == intervals[tier]
+
+
+class TestTicks:
+    def test_anchored_without_drift(self) -> None:
+        """Ten thousand runs finishing at odd times still land exactly on the grid."""
+        clock = ManualClock(mono=0.0)
+        sched = TierSchedule.starting(clock.monotonic(), 0.1, 0.37, 0.1)
+        anchor = sched.anchor
+        for k in range(10_000):
+            assert sched.next_due == pytest.approx(anchor + k * 0.1, abs=1e-9)
+            clock.advance(max(0.0, sched.next_due - clock.monotonic()) + 0.0123)
+            assert sched.completed(clock.monotonic()) == 0
+        assert sched.skipped == 0
+
+    def test_overrun_skips_missed_ticks_and_counts_them(self) -> None:
+        sched = TierSchedule(interval=5.0, anchor=100.0, next_due=100.0)
+        skipped = sched.completed(112.5)  # the run took 12.5 s: ticks 105 and 110 passed
+        assert skipped == 2
+        assert sched.next_due == 115.0
+        assert sched.completed(115.1) == 0
+        assert sched.next_due == 120.0
+        assert sched.skipped == 2
+
+    def test_late_start_counts_as_skipped_ticks(self) -> None:
+        sched = TierSchedule(interval=5.0, anchor=0.0, next_due=10.0)
+        assert sched.completed(16.0) == 1  # tick 15 passed while late
+        assert sched.next_due == 20.0
+
+    def test_finishing_exactly_on_a_tick_skips_it(self) -> None:
+        sched = TierSchedule(interval=5.0, anchor=0.0, next_due=0.0)
+        assert sched.completed(5.0) == 1
+        assert sched.next_due == 10.0
+
+    def test_failure_retries_a_long_tier_soon(self) -> None:
+        """A daily tier that failed does not wait a day: it retries at the backoff."""
+        sched = TierSchedule(interval=86400.0, anchor=0.0, next_due=0.0)
+        sched.failed(finished=1.0, retry_at=6.0)
+        assert sched.next_due == 6.0
+        sched.completed(6.5)
+        assert sched.next_due == 86400.0  # back on the grid
+
+    def test_failure_never_waits_past_the_next_tick(self) -> None:
+        sched = TierSchedule(interval=5.0, anchor=0.0, next_due=0.0)
+        sched.failed(finished=0.2, retry_at=300.0)
+        assert sched.next_due == 5.0
+
+    def test_defer_waits_for_the_backoff_or_the_next_tick(self) -> None:
+        sched = TierSchedule(interval=60.0, anchor=0.0, next_due=60.0)
+        sched.defer(until=70.0, now=60.0)
+        assert sched.next_due == 70.0
+        sched.defer(until=500.0, now=70.0)
+        assert sched.next_due == 120.0
+        assert sched.skipped == 0
+
+    def test_retime_keeps_the_anchor(self) -> None:
+        sched = TierSchedule(interval=60.0, anchor=10.0, next_due=130.0, last_due=70.0)
+        shorter = sched.retimed(5.0, now=100.0)
+        assert shorter.anchor == 10.0
+        assert shorter.next_due == 100.0  # first 5 s tick after 70 is past: due now
+        shorter.completed(100.01)
+        assert shorter.next_due == 105.0
+        longer = sched.retimed(600.0, now=100.0)
+        assert longer.next_due == 610.0
+
+    def test_retime_before_the_first_run_keeps_it(self) -> None:
+        sched = TierSchedule.starting(0.0, 60.0, 0.5, 5.0)
+        assert sched.retimed(30.0, now=1.0).next_due == sched.next_due
+
+    def test_rejects_non_positive_intervals(self) -> None:
+        with pytest.raises(ValueError, match="interval"):
+            TierSchedule.starting(0.0, 0.0, 0.5, 5.0)
+
+    @given(
+        anchor=st.floats(-1e6, 1e6), interval=st.floats(1e-3, 1e5), t=st.floats(-1e7, 1e7)
+    )
+    def test_tick_after_is_the_next_grid_point(
+        self, anchor: float, interval: float, t: float
+    ) -> None:
+        sched = TierSchedule(interval=interval, anchor=anchor, next_due=anchor)
+        tick = sched.tick_after(t)
+        assert tick > t
+        k = (tick - anchor) / interval
+        assert math.isclose(k, round(k), abs_tol=1e-6 * max(1.0, abs(k)))
+        assert tick - interval <= t + 1e-9 * max(1.0, abs(t), abs(anchor))
+
+
+class TestBackoff:
+    def test_doubles_up_to_the_cap(self) -> None:
+        delays = [backoff_delay(n, 5.0, 300.0) for n in range(0, 10)]
+        assert delays == [0.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]
+
+    def test_huge_failure_counts_do_not_overflow(self) -> None:
+        assert backoff_delay(10_000, 5.0, 300.0) == 300.0
+
+    def test_counter_resets_on_success(self) -> None:
+        b = Backoff(base=0.05, cap=3.0)
+        assert [b.failure() for _ in range(3)] == pytest.approx([0.05, 0.1, 0.2])
+        b.success()
+        assert b.failure() == pytest.approx(0.05)
