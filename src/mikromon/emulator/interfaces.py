@@ -1,0 +1,182 @@
+"""``/interface``, ``/interface/ethernet`` and the interface monitor commands.
+
+Rows take their key set from the captures (interface.v6/v7, interface_ethernet.v7,
+interface_monitor_traffic.v7, interface_ethernet_monitor.v7); names, ids, MACs and
+counters are the router's own. Counters are ``rate * uptime`` (64-bit, wrapping), so
+they grow at exactly the profile's rates and restart from 0 after a reboot; fp-*
+counters grow like their plain counterparts (everything is fast-pathed).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from mikromon.emulator.data import capture
+from mikromon.emulator.dynamics import counter
+from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.tables import GeneratedTable, Overrides, Row
+
+#: Interfaces every router has after its ports, per RouterOS major (capture rows).
+EXTRAS: Final = {6: ("l2tp-in1",), 7: ("lo", "pppoe-out1")}
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """One interface of a router.
+
+    Attributes:
+        index: position in ``/interface`` (0-based); also the ``.id`` (``*index+1``).
+        name: interface name (``ether1``, ``bridge1``, ``vlan10``, ``lo``).
+        kind: ``ether``, ``bridge``, ``vlan`` or the extra row's capture type.
+    """
+
+    index: int
+    name: str
+    kind: str
+
+
+def ports(profile: Profile) -> list[Port]:
+    """Return every interface of ``profile`` in ``/interface`` order."""
+    out = [Port(i, n, "ether") for i, n in enumerate(f"ether{k + 1}"
+                                                      for k in range(profile.ethernet))]
+    out += [Port(len(out) + k, f"bridge{k + 1}", "bridge") for k in range(profile.bridges)]
+    out += [Port(len(out) + k, f"vlan{k + 10}", "vlan") for k in range(profile.vlans)]
+    for name in EXTRAS[7 if profile.major >= 7 else 6]:
+        out.append(Port(len(out), name, _extra_rows(profile.major)[name]["type"]))
+    return out
+
+
+@functools.cache
+def _extra_rows(major: int) -> dict[str, Mapping[str, str]]:
+    rows = capture("interface.v7" if major >= 7 else "interface.v6").rows
+    return {r["name"]: r for r in rows if r["name"] in EXTRAS[7 if major >= 7 else 6]}
+
+
+@functools.cache
+def _templates(major: int) -> dict[str, Mapping[str, str]]:
+    rows = capture("interface.v7" if major >= 7 else "interface.v6").rows
+    by_type: dict[str, Mapping[str, str]] = {}
+    for row in rows:
+        by_type.setdefault(row["type"], row)
+    bridge = dict(by_type["bridge"])
+    bridge.pop("comment", None)
+    vlan = {**bridge, "type": "vlan", "mtu": "1500"}
+    ether = by_type["ether"]
+    # An ether port in a bridge carries the 'slave' flag (interface.v7 ether2).
+    slave = next((r for r in rows if r["type"] == "ether" and "slave" in r), ether)
+    return {"ether1": ether, "ether": slave, "bridge": by_type["bridge"], "vlan": vlan,
+            **_extra_rows(major)}
+
+
+def mac_address(seed: int, index: int) -> str:
+    """A locally administered MAC for interface ``index`` of router ``seed``."""
+    octets = (seed >> 8, seed, index >> 8, index)
+    return "02:4D:" + ":".join(f"{o & 0xFF:02X}" for o in octets)
+
+
+def interface_table(
+    profile: Profile, seed: int, uptime: float, rates: list[InterfaceRates], items: list[Port]
+) -> GeneratedTable:
+    """Build ``/interface`` for one read.
+
+    Args:
+        profile: the router's profile (v6/v7 key set).
+        seed: the router's seed (MAC addresses).
+        uptime: seconds since boot now; counters are ``rate * uptime``.
+        rates: per port, same order as ``items``.
+        items: the router's ports (:func:`ports`).
+    """
+    templates = _templates(profile.major)
+
+    def template(i: int) -> Mapping[str, str]:
+        port = items[i]
+        if port.kind == "ether":
+            return templates["ether1"] if port.name == "ether1" else templates["ether"]
+        return templates.get(port.kind) or templates[port.name]
+
+    def overrides(i: int) -> Overrides:
+        port, r = items[i], rates[i]
+        rx_b = counter(0, r.rx_bps / 8, uptime)
+        tx_b = counter(0, r.tx_bps / 8, uptime)
+        rx_p = counter(0, r.rx_pps, uptime)
+        tx_p = counter(0, r.tx_pps, uptime)
+        own: dict[str, str | None] = {
+            ".id": f"*{i + 1:X}", "name": port.name,
+            "rx-byte": str(rx_b), "tx-byte": str(tx_b),
+            "rx-packet": str(rx_p), "tx-packet": str(tx_p),
+            "rx-drop": str(counter(0, r.rx_drops_ps, uptime)),
+            "tx-drop": str(counter(0, r.tx_drops_ps, uptime)),
+            "rx-error": str(counter(0, r.rx_errors_ps, uptime)),
+            "tx-error": str(counter(0, r.tx_errors_ps, uptime)),
+            "fp-rx-byte": str(rx_b), "fp-tx-byte": str(tx_b),
+            "fp-rx-packet": str(rx_p), "fp-tx-packet": str(tx_p),
+        }
+        if "tx-queue-drop" in template(i):
+            own["tx-queue-drop"] = own["tx-drop"]
+        if port.kind == "ether":
+            own["default-name"] = port.name
+        if port.kind in ("ether", "bridge", "vlan"):
+            own["mac-address"] = mac_address(seed, i)
+            own["running"] = "true"
+            own["comment"] = "WAN" if port.name == "ether1" else None
+            if port.name == "ether1":
+                own["slave"] = None
+            if port.kind == "vlan":
+                own["comment"] = None
+        return own
+
+    return GeneratedTable(len(items), template, overrides)
+
+
+def ethernet_table(
+    profile: Profile, seed: int, uptime: float, rates: list[InterfaceRates], items: list[Port]
+) -> GeneratedTable:
+    """Build ``/interface/ethernet`` (one row per ``ether`` port; capture
+    interface_ethernet.v7 key set, used for v6 too). Byte counters grow like
+    ``/interface``'s."""
+    template_row = capture("interface_ethernet.v7").rows[0]
+    ethers = [p for p in items if p.kind == "ether"]
+
+    def overrides(i: int) -> Overrides:
+        port, r = ethers[i], rates[ethers[i].index]
+        mac = mac_address(seed, port.index)
+        rx_b, tx_b = counter(0, r.rx_bps / 8, uptime), counter(0, r.tx_bps / 8, uptime)
+        rx_p, tx_p = counter(0, r.rx_pps, uptime), counter(0, r.tx_pps, uptime)
+        return {
+            ".id": f"*{port.index + 1:X}", "name": port.name, "default-name": port.name,
+            "mac-address": mac, "orig-mac-address": mac,
+            "driver-rx-byte": str(rx_b), "driver-tx-byte": str(tx_b),
+            "driver-rx-packet": str(rx_p), "driver-tx-packet": str(tx_p),
+            "rx-bytes": str(rx_b), "tx-bytes": str(tx_b), "rx-unicast": str(rx_p),
+            "slave": None if port.name == "ether1" else "true",
+        }
+
+    return GeneratedTable(len(ethers), lambda i: template_row, overrides)
+
+
+def traffic_row(profile: Profile, name: str, r: InterfaceRates) -> Row:
+    """Return one ``/interface/monitor-traffic`` reply row carrying the configured
+    rates (bits/s and packets/s as integers; v6 has no fp-* keys)."""
+    values = {
+        "name": name,
+        "rx-packets-per-second": r.rx_pps, "rx-bits-per-second": r.rx_bps,
+        "fp-rx-packets-per-second": r.rx_pps, "fp-rx-bits-per-second": r.rx_bps,
+        "rx-drops-per-second": int(r.rx_drops_ps), "rx-errors-per-second": int(r.rx_errors_ps),
+        "tx-packets-per-second": r.tx_pps, "tx-bits-per-second": r.tx_bps,
+        "fp-tx-packets-per-second": r.tx_pps, "fp-tx-bits-per-second": r.tx_bps,
+        "tx-drops-per-second": int(r.tx_drops_ps), "tx-queue-drops-per-second": 0,
+        "tx-errors-per-second": int(r.tx_errors_ps),
+    }
+    keys = capture("interface_monitor_traffic.v7").rows[0].keys()
+    return {k: str(values[k]) for k in keys
+            if k in values and (profile.major >= 7 or not k.startswith("fp-"))}
+
+
+def ethernet_monitor_row(name: str, link: bool) -> Row:
+    """Return one ``/interface/ethernet/monitor`` row (capture
+    interface_ethernet_monitor.v7: row 0 has link, row 1 has none)."""
+    rows = capture("interface_ethernet_monitor.v7").rows
+    return {**rows[0 if link else 1], "name": name}

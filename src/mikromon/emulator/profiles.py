@@ -1,0 +1,245 @@
+"""What an emulated router is: version, board, table sizes, traffic rates, packages.
+
+A :class:`Profile` is a frozen value shared by every router built from it; the
+per-router differences (identity, pseudo-random CPU load, lease churn) come from
+the router's seed. Named profiles: ``v6``, ``v7``, ``v7-empty``, ``chr`` and
+``mixed`` (which cycles through the other four by router index).
+
+RouterOS facts behind the defaults: shared/ROUTEROS-API.md §9 (v6/v7 path
+differences, health shapes) and the capture files named in each comment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+#: Package names a profile may list in :attr:`Profile.packages`.
+PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterfaceRates:
+    """Traffic through one interface, constant over time.
+
+    Attributes:
+        rx_bps: received bits/s (what ``monitor-traffic`` reports as
+            ``rx-bits-per-second``; ``rx-byte`` grows by ``rx_bps / 8`` per second).
+        tx_bps: transmitted bits/s.
+        rx_pps: received packets/s (``rx-packet`` growth, ``rx-packets-per-second``).
+        tx_pps: transmitted packets/s.
+        rx_errors_ps: receive errors/s (``rx-error`` growth).
+        tx_errors_ps: transmit errors/s.
+        rx_drops_ps: receive drops/s (``rx-drop`` growth).
+        tx_drops_ps: transmit drops/s (``tx-drop`` growth).
+    """
+
+    rx_bps: int
+    tx_bps: int
+    rx_pps: int
+    tx_pps: int
+    rx_errors_ps: float = 0.0
+    tx_errors_ps: float = 0.0
+    rx_drops_ps: float = 0.0
+    tx_drops_ps: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """The shape and behaviour of one emulated router.
+
+    Attributes:
+        name: profile name (``"v7"``); reported by the fleet and ``simulate --json``.
+        version: RouterOS version without channel (``"7.16.2"``); decides v6/v7 reply
+            shapes, the date format (ISO since 7.10), ``!empty`` (7.18+) and the
+            login flavour (challenge only before 6.43).
+        channel: release channel shown in ``/system/resource`` (``"stable"``).
+        board: ``board-name`` (``"hAP ax^2"``).
+        architecture: ``architecture-name`` (``"arm64"``, ``"x86_64"``).
+        cpu: ``cpu`` field (``"ARM64"``).
+        cpu_count: cores; also the row count of ``/system/resource/cpu``.
+        cpu_frequency: MHz, or ``None`` for boards that omit the field.
+        total_memory: bytes.
+        total_hdd: bytes.
+        routerboard: ``False`` for CHR/x86 (``/system/routerboard`` says so, no
+            ``bad-blocks`` in ``/system/resource``).
+        ethernet: number of ``etherN`` interfaces.
+        vlans: number of ``vlanN`` interfaces.
+        bridges: number of ``bridgeN`` interfaces.
+        rx_bps: bits/s received by the first interface; interface ``i`` (0-based,
+            in ``/interface`` order) receives ``rx_bps * (i % 4 + 1)`` unless
+            ``rates`` names it.
+        tx_bps: bits/s sent by the first interface (scaled like ``rx_bps``).
+        packet_size: mean packet size in bytes used to derive packets/s from bits/s.
+        rates: explicit :class:`InterfaceRates` per interface name.
+        dhcp_leases: rows in ``/ip/dhcp-server/lease`` (upper bound; ``churn`` of
+            them come and go).
+        ppp_sessions: rows in ``/ppp/active`` (upper bound, churning).
+        hotspot_users: rows in ``/ip/hotspot/active`` (upper bound, churning).
+        arp_entries: rows in ``/ip/arp``.
+        routes: rows in ``/ip/route`` (generated on demand; 100,000+ is fine).
+        connections: ``/ip/firewall/connection`` count (varies by +-``churn``).
+        packages: present optional packages, a subset of :data:`PACKAGES`. Paths of
+            an absent package trap with ``no such command prefix``; an absent
+            ``health`` gives an empty ``/system/health`` reply (CHR).
+        uptime_s: seconds of uptime the router has when the emulator starts.
+        churn: fraction (0..1) of leases/sessions/users that come and go.
+        churn_period_s: seconds between changes of the churning tables.
+        md5_login: accept the pre-6.43 challenge/response login. Real routers
+            newer than 6.45.1 reject it (shared/ROUTEROS-API.md §5); ``True`` lets
+            clients test both flows.
+    """
+
+    name: str
+    version: str
+    channel: str = "stable"
+    board: str = "hAP ax^2"
+    architecture: str = "arm64"
+    cpu: str = "ARM64"
+    cpu_count: int = 4
+    cpu_frequency: int | None = 864
+    total_memory: int = 1073741824
+    total_hdd: int = 134217728
+    routerboard: bool = True
+    ethernet: int = 5
+    vlans: int = 2
+    bridges: int = 1
+    rx_bps: int = 2_000_000
+    tx_bps: int = 500_000
+    packet_size: int = 500
+    rates: Mapping[str, InterfaceRates] = field(default_factory=dict)
+    dhcp_leases: int = 20
+    ppp_sessions: int = 2
+    hotspot_users: int = 2
+    arp_entries: int = 24
+    routes: int = 5
+    connections: int = 4187
+    packages: frozenset[str] = frozenset({"hotspot", "bgp", "ospf", "health"})
+    uptime_s: float = 3 * 86400 + 4 * 3600 + 5 * 60 + 6
+    churn: float = 0.1
+    churn_period_s: float = 60.0
+    md5_login: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = set(self.packages) - PACKAGES
+        if unknown:
+            raise ValueError(f"profile {self.name!r}: unknown packages {sorted(unknown)}")
+        if self.version_tuple < (6, 0):
+            raise ValueError(f"profile {self.name!r}: version {self.version!r} is not 6.x/7.x")
+        for attr in ("ethernet", "vlans", "bridges", "dhcp_leases", "ppp_sessions",
+                     "hotspot_users", "arp_entries", "routes", "connections", "cpu_count"):
+            if getattr(self, attr) < 0:
+                raise ValueError(f"profile {self.name!r}: {attr} must be >= 0")
+        if not 0.0 <= self.churn <= 1.0:
+            raise ValueError(f"profile {self.name!r}: churn must be within 0..1")
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        """``(major, minor, patch)`` parsed from :attr:`version` (missing parts are 0)."""
+        parts = [int(p) if p.isdigit() else 0 for p in self.version.split(".")[:3]]
+        while len(parts) < 3:
+            parts.append(0)
+        return parts[0], parts[1], parts[2]
+
+    @property
+    def major(self) -> int:
+        """6 or 7."""
+        return self.version_tuple[0]
+
+    @property
+    def sends_empty(self) -> bool:
+        """Whether replies without data start with ``!empty`` (RouterOS 7.18+)."""
+        return self.version_tuple[:2] >= (7, 18)
+
+    @property
+    def iso_dates(self) -> bool:
+        """Whether dates are ``2024-10-08 11:14:27`` (7.10+) rather than ``oct/08/2024 ...``."""
+        return self.version_tuple[:2] >= (7, 10)
+
+    @property
+    def plain_login(self) -> bool:
+        """Whether ``/login =name= =password=`` logs in (6.43+); older answers ``=ret=``."""
+        return self.version_tuple[:2] >= (6, 43)
+
+    @property
+    def interface_count(self) -> int:
+        """Ethernet + VLAN + bridge interfaces."""
+        return self.ethernet + self.vlans + self.bridges
+
+    def interface_names(self) -> list[str]:
+        """Interface names in ``/interface`` order: ethers, bridges, then VLANs."""
+        return ([f"ether{i + 1}" for i in range(self.ethernet)]
+                + [f"bridge{i + 1}" for i in range(self.bridges)]
+                + [f"vlan{i + 10}" for i in range(self.vlans)])
+
+    def rates_for(self, index: int, name: str) -> InterfaceRates:
+        """Return the traffic of interface ``name`` at position ``index`` (0-based).
+
+        Explicit :attr:`rates` win; otherwise ``rx_bps``/``tx_bps`` scaled by
+        ``index % 4 + 1``, packets/s = bits/s / 8 / ``packet_size`` (rounded down).
+        """
+        explicit = self.rates.get(name)
+        if explicit is not None:
+            return explicit
+        scale = index % 4 + 1
+        rx, tx = self.rx_bps * scale, self.tx_bps * scale
+        size = max(1, self.packet_size) * 8
+        return InterfaceRates(rx_bps=rx, tx_bps=tx, rx_pps=rx // size, tx_pps=tx // size)
+
+    def replace(self, **changes: object) -> Profile:
+        """Return a copy with ``changes`` applied (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+V6: Final = Profile(
+    name="v6", version="6.49.15", channel="long-term", board="hAP ac^2",
+    architecture="arm", cpu="ARMv7", cpu_count=4, cpu_frequency=716,
+    total_memory=134217728, total_hdd=16777216,
+    packages=frozenset({"wireless", "hotspot", "bgp", "ospf", "health"}),
+)
+V7: Final = Profile(
+    name="v7", version="7.16.2",
+    packages=frozenset({"wifi", "hotspot", "bgp", "ospf", "health"}),
+)
+V7_EMPTY: Final = Profile(
+    name="v7-empty", version="7.18.2",
+    packages=frozenset({"wifi", "hotspot", "bgp", "ospf", "health"}),
+)
+CHR: Final = Profile(
+    name="chr", version="7.16.2", board="CHR QEMU Standard PC (i440FX + PIIX, 1996)",
+    architecture="x86_64", cpu="Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz", cpu_count=2,
+    cpu_frequency=2400, total_memory=1073741824, total_hdd=1073741824, routerboard=False,
+    ethernet=3, vlans=0, bridges=0, hotspot_users=0,
+    packages=frozenset({"bgp", "ospf"}),
+)
+
+#: The named profiles (``mixed`` is resolved per index by :func:`profile_for`).
+PROFILES: Final[Mapping[str, Profile]] = {p.name: p for p in (V6, V7, V7_EMPTY, CHR)}
+#: Names accepted by :func:`profile_for` and ``simulate --profile``.
+PROFILE_NAMES: Final = (*PROFILES, "mixed")
+_MIXED_ORDER: Final = ("v6", "v7", "v7-empty", "chr")
+
+
+def profile_for(name: str | Profile, index: int = 0) -> Profile:
+    """Return the profile for router number ``index`` (0-based).
+
+    Args:
+        name: a :data:`PROFILE_NAMES` entry or a :class:`Profile` (returned as is).
+        index: the router's position in its fleet; ``mixed`` picks
+            ``v6, v7, v7-empty, chr`` by ``index % 4``.
+
+    Raises:
+        ValueError: unknown profile name (the message lists the known ones).
+    """
+    if isinstance(name, Profile):
+        return name
+    if name == "mixed":
+        return PROFILES[_MIXED_ORDER[index % len(_MIXED_ORDER)]]
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown emulator profile {name!r}; choose one of {', '.join(PROFILE_NAMES)}"
+        ) from None

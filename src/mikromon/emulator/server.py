@@ -1,0 +1,207 @@
+"""One emulated router on the network: an API port and optionally an API-SSL port.
+
+Only loopback addresses are ever bound (:func:`ensure_loopback`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from typing import Final
+
+from mikromon.emulator.faults import Faults
+from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.router import Router
+from mikromon.emulator.session import Session
+from mikromon.emulator.tls import TLS_MODES, TlsMode, server_context
+
+log = logging.getLogger(__name__)
+
+#: What ``localhost`` means here (never resolved through DNS or /etc/hosts).
+LOCALHOST: Final = "127.0.0.1"
+
+
+def ensure_loopback(host: str) -> str:
+    """Return ``host`` as a loopback IP literal, or raise.
+
+    Args:
+        host: ``127.x.y.z``, ``::1`` or ``localhost`` (taken as ``127.0.0.1``).
+
+    Raises:
+        ValueError: any other address or name; the emulator binds loopback only.
+    """
+    if host == "localhost":
+        return LOCALHOST
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            f"emulator host {host!r} is not a loopback IP address (use 127.0.0.1 or ::1)"
+        ) from None
+    if not address.is_loopback:
+        raise ValueError(f"emulator host {host} is not loopback: it binds 127.0.0.1/::1 only")
+    return str(address)
+
+
+class RouterEmulator:
+    """A router served over the RouterOS API.
+
+    Args:
+        router: the router model (profile, clock, counters).
+        host: loopback address to bind.
+        port: API port (0 = pick a free one).
+        tls: also serve API-SSL.
+        tls_port: API-SSL port (0 = pick a free one).
+        tls_mode: ``"cert"`` (self-signed certificate) or ``"adh"`` (anonymous DH
+            only, like a router without a certificate).
+        username: the login name accepted.
+        password: the password accepted (ASCII recommended: librouteros encodes
+            passwords as ASCII).
+
+    Raises:
+        ValueError: non-loopback ``host`` or unknown ``tls_mode``.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        host: str = LOCALHOST,
+        port: int = 0,
+        tls: bool = False,
+        tls_port: int = 0,
+        tls_mode: TlsMode = "cert",
+        username: str = "admin",
+        password: str = "admin",
+    ) -> None:
+        if tls_mode not in TLS_MODES:
+            raise ValueError(f"unknown API-SSL mode {tls_mode!r}; choose one of "
+                             f"{', '.join(TLS_MODES)}")
+        self.router = router
+        self.host = ensure_loopback(host)
+        self._port = port
+        self._tls = tls
+        self._tls_port = tls_port
+        self.tls_mode: TlsMode = tls_mode
+        self.username = username
+        self.password = password
+        self.faults = Faults()
+        self._servers: list[asyncio.Server] = []
+        self._sessions: set[asyncio.Task[None]] = set()
+
+    # -- facts ----------------------------------------------------------------------
+    @property
+    def profile(self) -> Profile:
+        """The router's profile."""
+        return self.router.profile
+
+    @property
+    def port(self) -> int:
+        """The API port (the real one once started)."""
+        return self._port
+
+    @property
+    def tls_port(self) -> int | None:
+        """The API-SSL port, or ``None`` when API-SSL is off."""
+        return self._tls_port if self._tls else None
+
+    @property
+    def rates(self) -> dict[str, InterfaceRates]:
+        """Configured traffic per interface name (bits/s, packets/s)."""
+        return self.router.rates
+
+    @property
+    def version(self) -> str:
+        """RouterOS version (``"7.16.2"``)."""
+        return self.profile.version
+
+    @property
+    def identity(self) -> str:
+        """``/system/identity`` name."""
+        return self.router.identity
+
+    def uptime(self) -> float:
+        """The router's uptime now (seconds)."""
+        return self.router.uptime()
+
+    @property
+    def session_count(self) -> int:
+        """Open client connections."""
+        return len(self._sessions)
+
+    # -- control --------------------------------------------------------------------
+    def reboot(self) -> None:
+        """Reset uptime and counters (open connections stay: a test sees the counters
+        drop on the next read, like a quick reboot between two polls)."""
+        self.router.reboot()
+
+    def set_fault(self, **faults: object) -> None:
+        """Set faults (see :class:`mikromon.emulator.faults.Faults`), e.g.
+        ``set_fault(delay=2.0)`` or ``set_fault(blackhole=True)``.
+
+        Raises:
+            ValueError: unknown fault name or bad value.
+        """
+        self.faults.update(**faults)
+
+    def clear_faults(self) -> None:
+        """Remove every fault."""
+        self.faults.clear()
+
+    def set_password(self, password: str) -> None:
+        """Accept ``password`` from now on (open sessions stay logged in)."""
+        self.password = password
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Bind and listen on the API (and API-SSL) port.
+
+        Raises:
+            OSError: a port is taken or cannot be bound.
+        """
+        server = await asyncio.start_server(self._serve, self.host, self._port)
+        self._servers.append(server)
+        self._port = server.sockets[0].getsockname()[1]
+        if self._tls:
+            ctx = server_context(self.tls_mode)
+            tls_server = await asyncio.start_server(
+                self._serve, self.host, self._tls_port, ssl=ctx, ssl_handshake_timeout=15.0)
+            self._servers.append(tls_server)
+            self._tls_port = tls_server.sockets[0].getsockname()[1]
+
+    @property
+    def sockets(self) -> list[tuple[str, int]]:
+        """Addresses of the listening sockets (``(ip, port)``)."""
+        return [tuple(s.getsockname()[:2]) for srv in self._servers for s in srv.sockets]
+
+    async def stop(self) -> None:
+        """Stop listening and close every open connection."""
+        for server in self._servers:
+            server.close()
+        for task in list(self._sessions):
+            task.cancel()
+        if self._sessions:
+            await asyncio.wait(list(self._sessions), timeout=5.0)
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), timeout=5.0)
+        self._servers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
+        try:
+            await Session(self, reader, writer).run()
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                writer.close()
+        finally:
+            self._sessions.discard(task)
+
+    def __repr__(self) -> str:
+        tls = f" tls={self.tls_port}" if self._tls else ""
+        return (f"<RouterEmulator {self.router.identity} {self.profile.name} "
+                f"{self.host}:{self.port}{tls}>")

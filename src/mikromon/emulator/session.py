@@ -1,0 +1,329 @@
+"""One API connection: login, command dispatch, tags, ``/cancel``, ``/quit``, faults.
+
+Protocol facts (shared/ROUTEROS-API.md §3-§6): every command gets replies ending in
+``!done``; errors are ``!trap`` (``=category=``, ``=message=``) followed by ``!done``;
+``!fatal`` carries its reason as a plain second word and ends the connection;
+``.tag=X`` is echoed on every reply sentence of that command; commands run
+concurrently; ``/cancel [=tag=X]`` interrupts with ``!trap =category=2
+=message=interrupted`` then the cancel's ``!done`` then the command's ``!done``;
+RouterOS 7.18+ puts ``!empty`` before ``!done`` when a print has no rows.
+
+Replies go through one queue to one writer task, so sentences never interleave and a
+cancelled command never leaves half a sentence behind; the writer applies the
+``trickle``, ``drop_mid_sentence``, ``garbage`` and ``blackhole`` faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Final
+
+from mikromon.emulator import query as q
+from mikromon.emulator.codec import CodecError, encode_sentence, read_sentence
+from mikromon.emulator.faults import GARBAGE
+from mikromon.emulator.tables import Row, matching, project
+
+if TYPE_CHECKING:
+    from mikromon.emulator.server import RouterEmulator
+
+log = logging.getLogger(__name__)
+
+#: Longest word accepted before login (bytes); RouterOS limits pre-login input.
+PRE_LOGIN_WORD_LIMIT: Final = 64 * 1024
+#: Longest word accepted after login (bytes).
+WORD_LIMIT: Final = 16 * 1024 * 1024
+#: Trap messages (shared/ROUTEROS-API.md §3, §5).
+BAD_LOGIN: Final = "invalid user name or password (6)"
+OLD_BAD_LOGIN: Final = "cannot log in"
+NO_PREFIX: Final = "no such command prefix"
+_ROWS_PER_YIELD: Final = 256
+
+
+class _Closed(Exception):
+    """The session must end now (after ``!fatal`` or a connection fault)."""
+
+
+def _attribute(word: str) -> tuple[str, str]:
+    """Split ``=name=value`` (value may contain ``=``; ``=name`` means empty)."""
+    name, _, value = word[1:].partition("=")
+    return name, value
+
+
+def _truthy(value: str) -> bool:
+    """Flag arguments: empty (``=once=``), ``yes`` or ``true`` switch them on."""
+    return value.lower() in ("", "yes", "true")
+
+
+class Session:
+    """Serves one client connection until it closes.
+
+    Args:
+        emulator: the router this connection belongs to.
+        reader: the connection's input stream.
+        writer: the connection's output stream.
+    """
+
+    def __init__(
+        self,
+        emulator: RouterEmulator,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.emulator = emulator
+        self.router = emulator.router
+        self.faults = emulator.faults
+        self._reader = reader
+        self._writer = writer
+        self._out: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=512)
+        self._tasks: dict[asyncio.Task[None], str] = {}
+        self._challenge: bytes | None = None
+        self.logged_in = False
+        self.user = ""
+
+    # -- lifecycle ----------------------------------------------------------------
+    async def run(self) -> None:
+        """Read and answer sentences until the peer or a fault closes the connection."""
+        writer_task = asyncio.create_task(self._write_loop())
+        try:
+            await self._read_loop()
+        except (asyncio.IncompleteReadError, ConnectionError, CodecError, _Closed):
+            pass
+        except OSError as err:  # e.g. a TLS error on a half-closed socket
+            log.debug("session read failed: %s", err)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.wait(list(self._tasks), timeout=1.0)
+            await self._put(None)
+            with contextlib.suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(writer_task, timeout=2.0)
+            writer_task.cancel()
+            self._close_transport()
+
+    def _close_transport(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+    async def _read_loop(self) -> None:
+        while True:
+            limit = WORD_LIMIT if self.logged_in else PRE_LOGIN_WORD_LIMIT
+            words = await read_sentence(self._reader, max_length=limit)
+            if self.faults.blackhole:
+                continue
+            await self._dispatch(words)
+
+    # -- output -------------------------------------------------------------------
+    async def _put(self, data: bytes | None) -> None:
+        await self._out.put(data)
+
+    async def _reply(self, kind: str, tag: str, attrs: Mapping[str, str] | None = None) -> None:
+        words = [kind]
+        if tag:
+            words.append(f".tag={tag}")
+        if attrs:
+            words.extend(f"={k}={v}" for k, v in attrs.items())
+        await self._put(encode_sentence(words))
+
+    async def _trap(self, tag: str, message: str, category: int | None = None) -> None:
+        attrs = {"category": str(category)} if category is not None else {}
+        attrs["message"] = message
+        await self._reply("!trap", tag, attrs)
+
+    async def _fatal(self, reason: str) -> None:
+        await self._put(encode_sentence(["!fatal", reason]))
+        raise _Closed(reason)
+
+    async def _write_loop(self) -> None:
+        while (data := await self._out.get()) is not None:
+            f = self.faults
+            if f.blackhole:
+                continue
+            if f.garbage:
+                self._writer.write(GARBAGE)
+                await self._writer.drain()
+                self._close_transport()
+                return
+            if f.drop_mid_sentence:
+                self._writer.write(data[: max(1, len(data) // 2)])
+                await self._writer.drain()
+                self._close_transport()
+                return
+            if f.trickle:
+                await self._trickle(data, f.trickle)
+            else:
+                self._writer.write(data)
+                if self._out.empty():
+                    await self._writer.drain()
+        await self._writer.drain()
+
+    async def _trickle(self, data: bytes, rate: float) -> None:
+        chunk = max(1, int(rate / 20))
+        for start in range(0, len(data), chunk):
+            piece = data[start:start + chunk]
+            self._writer.write(piece)
+            await self._writer.drain()
+            await asyncio.sleep(len(piece) / rate)
+
+    # -- dispatch -----------------------------------------------------------------
+    async def _dispatch(self, words: Sequence[str]) -> None:
+        command = words[0]
+        attrs: dict[str, str] = {}
+        queries: list[str] = []
+        tag = ""
+        for word in words[1:]:
+            if word.startswith("="):
+                name, value = _attribute(word)
+                attrs[name] = value
+            elif word.startswith(".tag="):
+                tag = word[5:]
+            elif word.startswith("?"):
+                queries.append(word)
+        resolved = self.router.resolve(command)
+        if resolved.kind == "api" and resolved.command == "quit":
+            await self._fatal("session terminated on request")
+        if resolved.kind == "api" and resolved.command == "login":
+            await self._delay()
+            await self._login(attrs, tag)
+            return
+        if not self.logged_in:
+            await self._fatal("not logged in")
+        if resolved.kind == "api":  # cancel
+            await self._cancel(attrs.get("tag"), tag)
+            return
+        task = asyncio.create_task(self._run(resolved.kind, resolved.menu, resolved.command,
+                                             attrs, queries, tag))
+        self._tasks[task] = tag
+        task.add_done_callback(self._tasks.pop)
+
+    async def _delay(self) -> None:
+        if self.faults.delay > 0:
+            await asyncio.sleep(self.faults.delay)
+
+    async def _run(self, kind: str, menu: str, command: str, attrs: dict[str, str],
+                   queries: list[str], tag: str) -> None:
+        done: Mapping[str, str] | None = None
+        try:
+            await self._delay()
+            if kind == "no-prefix":
+                await self._trap(tag, NO_PREFIX, 0)
+            elif kind == "no-command":
+                await self._trap(tag, f"no such command or directory ({command})", 0)
+            elif kind == "print":
+                done = await self._print(menu, attrs, queries, tag)
+            elif kind == "listen":
+                await asyncio.Event().wait()
+            elif command == "monitor-traffic":
+                await self._monitor(tag, attrs, "interface", self.router.monitor_traffic)
+            else:
+                await self._monitor(tag, attrs, "numbers", self.router.ethernet_monitor)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # one broken reply never stops the session
+            log.exception("emulated command %s/%s failed", menu, command)
+            await self._trap(tag, f"emulator failure: {err}", 4)
+        await self._reply("!done", tag, done)
+
+    # -- commands -----------------------------------------------------------------
+    async def _print(self, menu: str, attrs: dict[str, str], queries: list[str],
+                     tag: str) -> Mapping[str, str] | None:
+        """Send the rows; return the attributes of the final ``!done``."""
+        try:
+            steps = q.parse(queries)
+        except q.QueryError as err:
+            await self._trap(tag, str(err), 1)
+            return None
+        table = self.router.table(menu)
+        if "count-only" in attrs:
+            n = sum(1 for _ in matching(table, steps)) if steps else len(table)
+            return {"ret": str(n)}
+        proplist = None
+        if ".proplist" in attrs:
+            proplist = [p for p in attrs[".proplist"].split(",") if p]
+        follow_only = "follow-only" in attrs
+        sent = 0
+        if not follow_only:
+            for i in matching(table, steps):
+                await self._reply("!re", tag, project(table.row(i), proplist))
+                sent += 1
+                if sent % _ROWS_PER_YIELD == 0:
+                    await asyncio.sleep(0)
+        if "follow" in attrs or follow_only:
+            await asyncio.Event().wait()
+        if sent == 0 and self.router.profile.sends_empty:
+            await self._reply("!empty", tag)
+        return None
+
+    async def _monitor(self, tag: str, attrs: dict[str, str], arg: str,
+                       rows_for: Callable[[Sequence[str]], list[Row]]) -> None:
+        names = [n for n in attrs.get(arg, "").split(",") if n]
+        if not names:
+            await self._trap(tag, f"missing value(s) of argument(s) {arg}", 1)
+            return
+        try:
+            rows = rows_for(names)
+        except KeyError:
+            await self._trap(tag, f"input does not match any value of {arg}", 1)
+            return
+        once = "once" in attrs and _truthy(attrs["once"])
+        while True:
+            for row in rows:
+                await self._reply("!re", tag, row)
+            if once:
+                return
+            await asyncio.sleep(1.0)
+            rows = rows_for(names)
+
+    async def _cancel(self, target: str | None, tag: str) -> None:
+        """``/cancel``: interrupt the command tagged ``target`` (all when ``None``)."""
+        victims = [(task, t_tag) for task, t_tag in list(self._tasks.items())
+                   if (target is None or t_tag == target) and task.cancel()]
+        if victims:
+            await asyncio.wait([task for task, _ in victims])
+        for _, t_tag in victims:
+            await self._trap(t_tag, "interrupted", 2)
+        await self._reply("!done", tag)
+        for _, t_tag in victims:
+            await self._reply("!done", t_tag)
+
+    # -- login --------------------------------------------------------------------
+    async def _login(self, attrs: dict[str, str], tag: str) -> None:
+        profile = self.router.profile
+        wants_challenge = not ({"password", "response"} & attrs.keys()) or (
+            "password" in attrs and not profile.plain_login)
+        if wants_challenge:
+            self._challenge = os.urandom(16)
+            await self._reply("!done", tag, {"ret": self._challenge.hex()})
+            return
+        name = attrs.get("name", "")
+        ok = False
+        if "password" in attrs:
+            ok = self._credentials_ok(name, attrs["password"])
+            failure = BAD_LOGIN
+        else:
+            challenge, self._challenge = self._challenge, None
+            if challenge is not None and profile.md5_login:
+                ok = self._response_ok(name, attrs["response"], challenge)
+            failure = BAD_LOGIN if profile.plain_login else OLD_BAD_LOGIN
+        if ok and not self.faults.refuse_login:
+            self.logged_in = True
+            self.user = name
+            await self._reply("!done", tag)
+            return
+        await self._trap(tag, failure)
+        await self._reply("!done", tag)
+
+    def _credentials_ok(self, name: str, password: str) -> bool:
+        return name == self.emulator.username and password == self.emulator.password
+
+    def _response_ok(self, name: str, response: str, challenge: bytes) -> bool:
+        digest = hashlib.md5(  # the RouterOS pre-6.43 scheme, not for security
+            b"\x00" + self.emulator.password.encode("utf-8") + challenge,
+            usedforsecurity=False,
+        ).hexdigest()
+        return name == self.emulator.username and response.lower() == "00" + digest
