@@ -237,10 +237,21 @@ class _RawApi(AsyncApi):
 
 @dataclass(slots=True)
 class _Where:
-    """What is running, for error messages: ``""`` while opening the socket, then
-    ``/login``, then each command."""
+    """What is running, for error messages: ``""`` while opening the socket (with
+    ``tls`` set during a TLS handshake), then ``/login``, then each command."""
 
     command: str = ""
+    tls: bool = False
+
+
+def _os_error_text(err: OSError) -> str:
+    if isinstance(err, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(err, ConnectionResetError):
+        return "connection reset"
+    if isinstance(err, BrokenPipeError | ConnectionAbortedError):
+        return "connection closed"
+    return err.strerror or str(err) or type(err).__name__
 
 
 @contextlib.contextmanager
@@ -289,8 +300,10 @@ def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> It
             f"not a RouterOS API reply: {err}", device=device, command=where.command
         ) from err
     except OSError as err:  # refused, reset, unreachable network, broken pipe
-        text = err.strerror or str(err) or type(err).__name__
-        raise lost(f"network error: {text}", device=device, command=where.command) from err
+        text = _os_error_text(err)
+        if where.tls and not isinstance(err, ConnectionRefusedError):
+            text = f"TLS handshake failed: {text}"
+        raise lost(text, device=device, command=where.command) from err
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -519,7 +532,7 @@ async def connect(config: DeviceConfig, *, buffered: bool = True) -> LibRouterOS
     """
     context = tls_context(config.tls_verify) if config.use_ssl else None
     transport: AsyncSocketTransport | None = None
-    where = _Where()
+    where = _Where(tls=context is not None)
     try:
         with _errors(config.label, where, connecting=True, limit=config.connect_timeout):
             async with asyncio.timeout(config.connect_timeout):
@@ -529,7 +542,7 @@ async def connect(config: DeviceConfig, *, buffered: bool = True) -> LibRouterOS
                 )
                 protocol_type = _BufferedProtocol if buffered else _StockProtocol
                 api = _RawApi(protocol_type(transport, config.encoding), config.encoding)
-                where.command = "/login"
+                where.command, where.tls = "/login", False
                 await _login(api, config)
     except BaseException:
         if transport is not None:
