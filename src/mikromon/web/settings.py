@@ -18,7 +18,9 @@ repository:
   ``MIKROMON_SECURE_COOKIES`` (set when served over HTTPS),
   ``MIKROMON_SESSION_HOURS`` (default 8), ``MIKROMON_CONN_MAX_AGE`` (seconds).
 - ``MIKROMON_RETENTION_RAW_DAYS`` (7), ``MIKROMON_RETENTION_5M_DAYS`` (90),
-  ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept.
+  ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept;
+  ``MIKROMON_RETENTION_GONE_DAYS`` (30), ``MIKROMON_RETENTION_LOG_DAYS`` (90),
+  ``MIKROMON_RETENTION_EVENT_DAYS`` (365): vanished inventory rows, log lines, events.
 """
 
 from __future__ import annotations
@@ -132,11 +134,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("MIKROMON_STATIC_ROOT") or str(DATA_DIR / "staticfiles")
 
-#: Retention, days: raw points, 5-minute rollups, 1-hour rollups.
+#: Retention, days: raw points, 5-minute and 1-hour rollups, inventory rows gone
+#: from the router, router log lines, events.
 MIKROMON_RETENTION_DAYS = {
     "raw": float(os.environ.get("MIKROMON_RETENTION_RAW_DAYS", "7")),
     "5m": float(os.environ.get("MIKROMON_RETENTION_5M_DAYS", "90")),
     "1h": float(os.environ.get("MIKROMON_RETENTION_1H_DAYS", "730")),
+    "inventory_gone": float(os.environ.get("MIKROMON_RETENTION_GONE_DAYS", "30")),
+    "logs": float(os.environ.get("MIKROMON_RETENTION_LOG_DAYS", "90")),
+    "events": float(os.environ.get("MIKROMON_RETENTION_EVENT_DAYS", "365")),
 }
 
 # Logging is configured by the host (the mikromon command sets up the root logger).

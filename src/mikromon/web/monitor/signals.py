@@ -19,12 +19,12 @@ _UID = "mikromon.monitor.config_version"
 def _bump(sender: type, **kwargs: Any) -> None:
     from mikromon.web.monitor.models import ConfigVersion
 
-    ConfigVersion.bump()
+    ConfigVersion.bump(using=kwargs.get("using") or "default")
 
 
 def _bump_m2m(sender: type, action: str, **kwargs: Any) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
-        _bump(sender)
+        _bump(sender, **kwargs)
 
 
 def _after_migrate(sender: Any, **kwargs: Any) -> None:

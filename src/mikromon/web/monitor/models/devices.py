@@ -280,16 +280,22 @@ class ConfigVersion(models.Model):
         return f"configuration version {self.counter}"
 
     @classmethod
-    def bump(cls) -> None:
+    def bump(cls, using: str = "default") -> None:
         """Increase the counter by one (creating the row when missing)."""
-        updated = cls.objects.filter(pk=cls.SINGLETON_ID).update(
+        rows = cls.objects.using(using)
+        updated = rows.filter(pk=cls.SINGLETON_ID).update(
             counter=F("counter") + 1, changed_at=timezone.now()
         )
         if not updated:
-            cls.objects.get_or_create(pk=cls.SINGLETON_ID, defaults={"counter": 1})
+            rows.get_or_create(pk=cls.SINGLETON_ID, defaults={"counter": 1})
 
     @classmethod
-    def current(cls) -> str:
+    def current(cls, using: str = "default") -> str:
         """Return the version token (``"v<counter>"``; ``"v0"`` before any change)."""
-        counter = cls.objects.filter(pk=cls.SINGLETON_ID).values_list("counter", flat=True).first()
+        counter = (
+            cls.objects.using(using)
+            .filter(pk=cls.SINGLETON_ID)
+            .values_list("counter", flat=True)
+            .first()
+        )
         return f"v{counter or 0}"

@@ -1,0 +1,243 @@
+"""DjangoCollectorLock: one active collector per database
+(:class:`mikromon.sinks.base.CollectorLock`).
+
+Two mechanisms, chosen by database:
+
+``advisory`` (PostgreSQL, the default there): ``pg_try_advisory_lock`` on a
+dedicated connection. The server releases it the moment the holder's session
+ends (process exit, crash, network loss), so a waiting collector takes over on
+its next ``acquire()``. ``refresh()`` checks that the connection is still alive.
+
+``lease`` (SQLite, the default there; available everywhere): the single
+``CollectorLease`` row names the owner and an expiry ``ttl`` seconds ahead.
+``refresh()`` renews it; another collector takes over once it has expired
+(the holder died or stalled), and the old holder's next ``refresh()`` returns
+``False``. Call ``refresh()`` every ``ttl / 3`` seconds (``refresh_interval``).
+Clocks: all collectors of one SQLite file run on one machine, so they share a clock.
+
+In both modes the ``CollectorLease`` row shows who holds the lock (host, pid,
+heartbeat) for the UI. Methods may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.models import CollectorLease
+
+log = logging.getLogger(__name__)
+
+#: The advisory lock key: a signed 64-bit number derived from a fixed name.
+ADVISORY_KEY = int.from_bytes(
+    hashlib.sha256(b"mikromon.collector").digest()[:8], "big", signed=True
+)
+
+
+class DjangoCollectorLock:
+    """Make sure only one collector runs per database.
+
+    Args:
+        using: database alias.
+        ttl: lease lifetime, seconds (lease mode; also shown as expiry in advisory mode).
+        mode: ``"advisory"`` or ``"lease"``; default: advisory on PostgreSQL, else lease.
+        clock: returns the current aware UTC datetime (injectable for tests).
+        owner: this holder's id (default: a random UUID).
+
+    Raises:
+        ValueError: for an unknown mode, advisory mode on a database other than
+            PostgreSQL, or a non-positive ttl.
+    """
+
+    def __init__(
+        self,
+        *,
+        using: str = "default",
+        ttl: float = 30.0,
+        mode: str | None = None,
+        clock: Callable[[], datetime] = timezone.now,
+        owner: str | None = None,
+    ) -> None:
+        vendor = connections[using].vendor
+        self.mode = mode or ("advisory" if vendor == "postgresql" else "lease")
+        if self.mode not in ("advisory", "lease"):
+            raise ValueError(f"unknown collector lock mode {self.mode!r} (advisory or lease)")
+        if self.mode == "advisory" and vendor != "postgresql":
+            raise ValueError(f"advisory collector lock needs PostgreSQL, not {vendor}")
+        if ttl <= 0:
+            raise ValueError(f"lock ttl must be positive seconds (got {ttl})")
+        self.ttl = float(ttl)
+        self.owner = owner or uuid.uuid4().hex
+        self._using = using
+        self._clock = clock
+        self._conn: Any = None
+        self._held = False
+        self._mutex = threading.Lock()
+
+    @property
+    def refresh_interval(self) -> float:
+        """Seconds between :meth:`refresh` calls that keep the lease safely alive."""
+        return self.ttl / 3
+
+    @property
+    def held(self) -> bool:
+        """Whether this object believes it holds the lock (as of the last call)."""
+        return self._held
+
+    # -- Protocol ------------------------------------------------------------------
+
+    def acquire(self) -> bool:
+        """Try to become the active collector; ``True`` on success. Non-blocking.
+
+        Database errors count as "not acquired" (logged) so a caller can retry.
+        """
+        with self._mutex:
+            try:
+                if self.mode == "advisory":
+                    self._held = self._advisory_acquire()
+                else:
+                    self._held = self._lease_acquire()
+            except DatabaseError as err:
+                log.warning("collector lock: acquire failed: %s", err)
+                self._held = False
+            return self._held
+
+    def refresh(self) -> bool:
+        """Renew the lock; ``False`` when it was lost (stop collecting)."""
+        with self._mutex:
+            if not self._held:
+                return False
+            try:
+                if self.mode == "advisory":
+                    self._held = self._advisory_alive()
+                    if self._held:
+                        self._write_row(self._clock(), renew_only=True)
+                else:
+                    self._held = self._lease_renew()
+            except DatabaseError as err:
+                log.warning("collector lock: refresh failed, lock given up: %s", err)
+                self._held = False
+                self._close_dedicated()
+            return self._held
+
+    def release(self) -> None:
+        """Give the lock up; never raises."""
+        with self._mutex:
+            was_held, self._held = self._held, False
+            try:
+                if self.mode == "advisory" and self._conn is not None and was_held:
+                    with self._conn.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+                if was_held:
+                    usable_connection(self._using)
+                    CollectorLease.objects.using(self._using).filter(
+                        pk=CollectorLease.SINGLETON_ID, owner=self.owner
+                    ).update(owner="", expires_at=None)
+            except Exception as err:  # release must never raise
+                log.warning("collector lock: release incomplete: %s", err)
+            finally:
+                self._close_dedicated()
+
+    # -- lease mode ----------------------------------------------------------------
+
+    def _lease_acquire(self) -> bool:
+        usable_connection(self._using)
+        now = self._clock()
+        with transaction.atomic(using=self._using):
+            row = (
+                CollectorLease.objects.using(self._using)
+                .select_for_update()
+                .filter(pk=CollectorLease.SINGLETON_ID)
+                .first()
+            )
+            if row is not None and row.owner and row.owner != self.owner:
+                if row.expires_at is not None and row.expires_at > now:
+                    return False
+                log.warning(
+                    "collector lock: taking over the expired lease of %s pid %s",
+                    row.host, row.pid,
+                )
+            self._write_row(now)
+        return True
+
+    def _lease_renew(self) -> bool:
+        usable_connection(self._using)
+        now = self._clock()
+        updated = (
+            CollectorLease.objects.using(self._using)
+            .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
+            .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
+        )
+        if not updated:
+            log.warning("collector lock: lease lost to another collector")
+        return bool(updated)
+
+    def _write_row(self, now: datetime, *, renew_only: bool = False) -> None:
+        usable_connection(self._using)
+        leases = CollectorLease.objects.using(self._using)
+        expires = now + timedelta(seconds=self.ttl)
+        if renew_only:
+            leases.filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner).update(
+                heartbeat=now, expires_at=expires
+            )
+            return
+        leases.update_or_create(
+            pk=CollectorLease.SINGLETON_ID,
+            defaults={
+                "owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
+                "acquired_at": now, "heartbeat": now, "expires_at": expires,
+            },
+        )
+
+    # -- advisory mode -------------------------------------------------------------
+
+    def _advisory_acquire(self) -> bool:
+        if self._held and self._advisory_alive():
+            return True
+        if self._conn is None:
+            conn = connections.create_connection(self._using)
+            conn.inc_thread_sharing()
+            self._conn = conn
+        with self._conn.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_KEY])
+            got = bool(cursor.fetchone()[0])
+        if not got:
+            self._close_dedicated()
+            return False
+        self._write_row(self._clock())
+        return True
+
+    def _advisory_alive(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid() AND classid::bigint = %s AND objid::bigint = %s",
+                    [(ADVISORY_KEY >> 32) & 0xFFFFFFFF, ADVISORY_KEY & 0xFFFFFFFF],
+                )
+                return bool(cursor.fetchone()[0])
+        except DatabaseError as err:
+            log.warning("collector lock: lock connection lost: %s", err)
+            self._close_dedicated()
+            return False
+
+    def _close_dedicated(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception as err:
+                log.debug("collector lock: closing the lock connection: %s", err)

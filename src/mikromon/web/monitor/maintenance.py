@@ -1,0 +1,177 @@
+"""Rollups and retention for the stored time series.
+
+Rollups: every closed 5-minute bucket of raw points becomes one ``MetricRollup``
+row (count, min, max, avg) per series, and every closed hour of 5-minute rollups
+one 1-hour row. Watermarks in ``MaintenanceState`` (``rollup_300``,
+``rollup_3600``: Unix second before which buckets are final) make each run cheap;
+each run also recomputes the last bucket before the watermark, so points that
+arrive up to one bucket late are still counted. A bucket is computed
+``ROLLUP_GRACE`` seconds after it ends.
+
+Retention deletes raw points, rollups, vanished inventory rows, log lines and
+events older than ``settings.MIKROMON_RETENTION_DAYS``.
+
+Both are idempotent and safe to run from any single thread; DjangoStorage runs
+them from the writer thread.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.models import (
+    Event,
+    InventoryItem,
+    LogEntry,
+    MaintenanceState,
+    MetricPoint,
+    MetricRollup,
+    Series,
+)
+
+#: Seconds after a bucket's end before it is rolled up.
+ROLLUP_GRACE = 60
+#: Seconds between retention runs started by DjangoStorage.
+RETENTION_INTERVAL = 3600.0
+#: Rollup steps and what each is computed from (``None``: raw points).
+ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
+
+_DAY = 86400
+
+
+def _watermark_name(step: int) -> str:
+    return f"rollup_{step}"
+
+
+def rollup_watermark(step: int, *, using: str = "default") -> int | None:
+    """Return the Unix second before which ``step`` rollups are final, or ``None``
+    when they were never computed."""
+    value = (
+        MaintenanceState.objects.using(using)
+        .filter(name=_watermark_name(step))
+        .values_list("value", flat=True)
+        .first()
+    )
+    return value
+
+
+def _raw_days() -> float:
+    return float(settings.MIKROMON_RETENTION_DAYS["raw"])
+
+
+def update_rollups(now: float | None = None, *, using: str = "default") -> int:
+    """Compute every rollup bucket closed since the last run.
+
+    Args:
+        now: current Unix seconds (default: the clock).
+        using: database alias.
+
+    Returns:
+        The number of rollup rows inserted or replaced.
+    """
+    now_s = int(time.time() if now is None else now)
+    conn = usable_connection(using)
+    qn = conn.ops.quote_name
+    series_t = qn(Series._meta.db_table)
+    points_t = qn(MetricPoint._meta.db_table)
+    rollup_t = qn(MetricRollup._meta.db_table)
+    upsert = (
+        ' ON CONFLICT (series_id, step, ts) DO UPDATE SET "count" = excluded."count",'
+        ' "min" = excluded."min", "max" = excluded."max", "avg" = excluded."avg"'
+    )
+    total = 0
+    with transaction.atomic(using=using):
+        for step, source in ROLLUP_SOURCES:
+            end = (now_s - ROLLUP_GRACE) // step * step
+            mark = rollup_watermark(step, using=using)
+            start = mark - step if mark is not None else end - int(_raw_days() * _DAY)
+            start = start // step * step
+            if end <= start:
+                continue
+            # CROSS JOIN keeps SQLite's loop order series -> points, so each series
+            # is read as one primary-key range instead of a full table scan.
+            if source is None:
+                sql = (
+                    f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg") '
+                    f"SELECT p.series_id, {step}, (p.ts / {step}) * {step}, COUNT(*), "
+                    "MIN(p.value), MAX(p.value), AVG(p.value) "
+                    f"FROM {series_t} s CROSS JOIN {points_t} p "
+                    "WHERE p.series_id = s.id AND p.ts >= %s AND p.ts < %s "
+                    f"GROUP BY p.series_id, (p.ts / {step}){upsert}"
+                )
+                params: list[int] = [start, end]
+            else:
+                sql = (
+                    f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg") '
+                    f'SELECT r.series_id, {step}, (r.ts / {step}) * {step}, SUM(r."count"), '
+                    'MIN(r."min"), MAX(r."max"), SUM(r."avg" * r."count") / SUM(r."count") '
+                    f"FROM {series_t} s CROSS JOIN {rollup_t} r "
+                    f"WHERE r.series_id = s.id AND r.step = {source} AND r.ts >= %s AND r.ts < %s "
+                    f"GROUP BY r.series_id, (r.ts / {step}){upsert}"
+                )
+                params = [start, end]
+            with conn.cursor() as cursor:
+                cursor.execute(sql, params)
+                total += max(cursor.rowcount, 0)
+            MaintenanceState.objects.using(using).update_or_create(
+                name=_watermark_name(step), defaults={"value": end}
+            )
+    return total
+
+
+def apply_retention(now: float | None = None, *, using: str = "default") -> dict[str, int]:
+    """Delete data older than ``settings.MIKROMON_RETENTION_DAYS``.
+
+    Returns:
+        Rows deleted per kind: ``raw``, ``5m``, ``1h``, ``inventory_gone``,
+        ``logs``, ``events``.
+    """
+    now_s = time.time() if now is None else now
+    days = settings.MIKROMON_RETENTION_DAYS
+    conn = usable_connection(using)
+    qn = conn.ops.quote_name
+    points_t = qn(MetricPoint._meta.db_table)
+    rollup_t = qn(MetricRollup._meta.db_table)
+    counts: dict[str, int] = {}
+    series_ids = list(Series.objects.using(using).values_list("id", flat=True))
+
+    def per_series(sql: str, cutoff: int) -> int:
+        # One primary-key range delete per series (the key starts with series_id).
+        with conn.cursor() as cursor:
+            cursor.executemany(sql, [(sid, cutoff) for sid in series_ids])
+            return max(cursor.rowcount, 0)
+
+    def cutoff_dt(key: str) -> datetime:
+        return datetime.fromtimestamp(now_s, UTC) - timedelta(days=float(days[key]))
+
+    with transaction.atomic(using=using):
+        counts["raw"] = per_series(
+            f"DELETE FROM {points_t} WHERE series_id = %s AND ts < %s",
+            int(now_s - float(days["raw"]) * _DAY),
+        )
+        for step, key in ((300, "5m"), (3600, "1h")):
+            counts[key] = per_series(
+                f"DELETE FROM {rollup_t} WHERE series_id = %s AND step = {step} AND ts < %s",
+                int(now_s - float(days[key]) * _DAY),
+            )
+        counts["inventory_gone"] = (
+            InventoryItem.objects.using(using)
+            .filter(gone=True, gone_at__lt=cutoff_dt("inventory_gone"))
+            .delete()[0]
+        )
+        counts["logs"] = (
+            LogEntry.objects.using(using).filter(seen_at__lt=cutoff_dt("logs")).delete()[0]
+        )
+        counts["events"] = Event.objects.using(using).filter(ts__lt=cutoff_dt("events")).delete()[0]
+    return counts
+
+
+def run(now: float | None = None, *, using: str = "default") -> None:
+    """Update rollups, then apply retention."""
+    update_rollups(now, using=using)
+    apply_retention(now, using=using)

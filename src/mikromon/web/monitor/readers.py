@@ -1,0 +1,248 @@
+"""Reading stored time series for charts and APIs.
+
+:func:`read_series` returns at most about ``max_points`` buckets for any time
+range, aggregated in the database: raw points for short ranges, 5-minute rollups
+from a 5-minute step, 1-hour rollups from a 1-hour step. The part of the range
+not yet rolled up (the last minutes) is aggregated from raw points, so a chart
+reaches the present at any step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.maintenance import rollup_watermark
+from mikromon.web.monitor.models import (
+    MetricLatest,
+    MetricPoint,
+    MetricRollup,
+    Series,
+    labels_key,
+)
+
+#: Steps ``read_series`` picks from when none is given, seconds.
+NICE_STEPS: tuple[int, ...] = (
+    1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+)
+#: The most buckets one call may return (guards explicit tiny steps over long ranges).
+MAX_BUCKETS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Aggregate of one series over ``[ts, ts + step)``.
+
+    Attributes:
+        ts: bucket start, Unix seconds UTC (a multiple of the step).
+        avg: mean of the raw points in the bucket (unit of the metric).
+        min: smallest raw point.
+        max: largest raw point.
+        count: number of raw points summarised.
+    """
+
+    ts: int
+    avg: float
+    min: float
+    max: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesData:
+    """The result of :func:`read_series`.
+
+    Attributes:
+        series_id: the series read.
+        start: first second of the range, Unix seconds UTC (aligned to ``step``).
+        end: first second after the range, Unix seconds UTC.
+        step: bucket width, seconds.
+        source: ``"raw"``, ``"5m"`` or ``"1h"``: the resolution read.
+        points: buckets with data, in time order (empty buckets are left out;
+            a gap longer than ``step`` means no data).
+    """
+
+    series_id: int
+    start: int
+    end: int
+    step: int
+    source: str
+    points: list[Bucket]
+
+
+def to_epoch(value: datetime | float | int) -> int:
+    """Return ``value`` (aware datetime or Unix seconds) as whole Unix seconds.
+
+    Raises:
+        ValueError: for a naive datetime.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: give a timezone (UTC)")
+        return int(value.timestamp())
+    return int(value)
+
+
+def choose_step(span: int, max_points: int) -> int:
+    """Return the smallest of :data:`NICE_STEPS` (or a whole number of days) that
+    splits ``span`` seconds into at most ``max_points`` buckets."""
+    want = max(1, math.ceil(span / max(1, max_points)))
+    for step in NICE_STEPS:
+        if step >= want:
+            return step
+    return math.ceil(want / 86400) * 86400
+
+
+def _source_for(step: int) -> tuple[str, int | None]:
+    if step >= 3600 and step % 3600 == 0:
+        return "1h", 3600
+    if step >= 300 and step % 300 == 0:
+        return "5m", 300
+    return "raw", None
+
+
+def read_series(
+    series: Series | int,
+    start: datetime | float,
+    end: datetime | float,
+    step: int | None = None,
+    *,
+    max_points: int = 1000,
+    using: str = "default",
+) -> SeriesData:
+    """Return one series over ``[start, end)`` as min/avg/max buckets.
+
+    Args:
+        series: a Series or its id.
+        start: range start (aware datetime or Unix seconds); aligned down to ``step``.
+        end: range end, exclusive.
+        step: bucket width in seconds; ``None`` picks the smallest nice step giving
+            at most ``max_points`` buckets. Steps that are whole multiples of 300 s
+            read 5-minute rollups; of 3600 s, 1-hour rollups; others read raw points.
+        max_points: target bucket count when ``step`` is ``None``.
+        using: database alias.
+
+    Raises:
+        ValueError: when ``end`` is not after ``start``, ``step`` is not positive,
+            or the range would give more than :data:`MAX_BUCKETS` buckets.
+    """
+    series_id = series.pk if isinstance(series, Series) else int(series)
+    start_s, end_s = to_epoch(start), to_epoch(end)
+    if end_s <= start_s:
+        raise ValueError(f"end ({end_s}) must be after start ({start_s})")
+    if step is None:
+        step = choose_step(end_s - start_s, max_points)
+    if step <= 0:
+        raise ValueError(f"step must be a positive number of seconds (got {step})")
+    start_s = start_s // step * step
+    if (end_s - start_s) / step > MAX_BUCKETS:
+        raise ValueError(
+            f"{(end_s - start_s) // step} buckets of {step} s requested; at most {MAX_BUCKETS}"
+        )
+    source, resolution = _source_for(step)
+    conn = usable_connection(using)
+    qn = conn.ops.quote_name
+    rows: list[tuple[Any, ...]] = []
+    raw_from = start_s
+    if resolution is not None:
+        mark = rollup_watermark(resolution, using=using) or start_s
+        rollup_end = min(end_s, mark)
+        if rollup_end > start_s:
+            rows += _query(
+                conn,
+                f'SELECT (ts / {step}) * {step}, MIN("min"), MAX("max"), '
+                f'SUM("avg" * "count"), SUM("count") FROM {qn(MetricRollup._meta.db_table)} '
+                f"WHERE series_id = %s AND step = {resolution} AND ts >= %s AND ts < %s "
+                f"GROUP BY (ts / {step})",
+                [series_id, start_s, rollup_end],
+            )
+            raw_from = rollup_end
+    if raw_from < end_s:
+        rows += _query(
+            conn,
+            f"SELECT (ts / {step}) * {step}, MIN(value), MAX(value), SUM(value), COUNT(*) "
+            f"FROM {qn(MetricPoint._meta.db_table)} "
+            f"WHERE series_id = %s AND ts >= %s AND ts < %s GROUP BY (ts / {step})",
+            [series_id, raw_from, end_s],
+        )
+    return SeriesData(
+        series_id=series_id, start=start_s, end=end_s, step=step, source=source,
+        points=_merge(rows),
+    )
+
+
+def _query(conn: Any, sql: str, params: list[int]) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _merge(rows: Iterable[tuple[Any, ...]]) -> list[Bucket]:
+    """Combine (ts, min, max, sum, count) rows that share a bucket start."""
+    acc: dict[int, list[float]] = {}
+    for ts, lo, hi, total, count in rows:
+        if not count:
+            continue
+        cur = acc.get(int(ts))
+        if cur is None:
+            acc[int(ts)] = [float(lo), float(hi), float(total), int(count)]
+        else:
+            cur[0] = min(cur[0], float(lo))
+            cur[1] = max(cur[1], float(hi))
+            cur[2] += float(total)
+            cur[3] += int(count)
+    return [
+        Bucket(ts=ts, avg=total / count, min=lo, max=hi, count=int(count))
+        for ts, (lo, hi, total, count) in sorted(acc.items())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class LatestValue:
+    """The newest value of one series.
+
+    Attributes:
+        series_id: the series.
+        key: metric key.
+        labels: label name -> value.
+        ts: when the router answered, UTC.
+        value: in the unit of the metric.
+    """
+
+    series_id: int
+    key: str
+    labels: dict[str, str]
+    ts: datetime
+    value: float
+
+
+def latest_values(device_id: int, *, using: str = "default") -> list[LatestValue]:
+    """Return the latest value of every series of a device, ordered by key and labels."""
+    rows = (
+        MetricLatest.objects.using(using)
+        .filter(series__device_id=device_id)
+        .select_related("series")
+        .order_by("series__key", "series__labels_key")
+    )
+    return [
+        LatestValue(
+            series_id=row.series_id, key=row.series.key, labels=dict(row.series.labels),
+            ts=row.ts, value=row.value,
+        )
+        for row in rows
+    ]
+
+
+def find_series(
+    device_id: int, key: str, *, using: str = "default", **labels: str
+) -> Series | None:
+    """Return the series of a device with exactly this key and label set, or ``None``."""
+    return (
+        Series.objects.using(using)
+        .filter(device_id=device_id, key=key, labels_key=labels_key(labels.items()))
+        .first()
+    )

@@ -1,0 +1,371 @@
+"""DjangoStorage: the :class:`mikromon.sinks.base.Storage` implementation.
+
+Called from the collector's writer thread. Each method runs in one transaction
+on that thread's own connection. Points go in with one ``executemany`` per batch
+(``INSERT ... ON CONFLICT DO NOTHING``, so a repeated (series, second) is
+skipped); series ids are cached in memory; latest values are upserted and never
+move backwards in time. Rollups and retention run from the same thread every
+``maintenance_interval`` seconds (see :mod:`.maintenance`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.samples import Sample
+from mikromon.web.monitor import maintenance
+from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.models import (
+    Device,
+    InventoryItem,
+    LogEntry,
+    MetricLatest,
+    MetricPoint,
+    Series,
+    labels_key,
+)
+from mikromon.web.monitor.models import Event as EventRow
+
+log = logging.getLogger(__name__)
+
+#: Longest inventory key stored as is; longer keys are stored as a digest.
+MAX_KEY_LENGTH = 500
+#: Rows per UPDATE ... WHERE id IN (...) statement.
+_CHUNK = 500
+
+SeriesKey = tuple[str, str]
+
+
+def inventory_key(snapshot: InventorySnapshot, row: Mapping[str, Any]) -> str:
+    """Return the stored identity of ``row``: ``snapshot.row_key(row)``, or
+    ``sha256:<hex>`` of it when longer than :data:`MAX_KEY_LENGTH` characters."""
+    key = snapshot.row_key(row)
+    if len(key) > MAX_KEY_LENGTH:
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return key
+
+
+def log_key(snapshot: InventorySnapshot, row: Mapping[str, Any]) -> str:
+    """Return the 32-hex-digit digest identifying a log line: of its key fields, or
+    of every field (sorted by name) when the snapshot names no key fields."""
+    if snapshot.key_fields:
+        ident = snapshot.row_key(row)
+    else:
+        ident = "\x1f".join(f"{k}={row[k]}" for k in sorted(row))
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+
+
+def jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``row`` as a JSON-safe dict: non-finite floats become ``None``,
+    other non-JSON values their ``str``."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if value is None or isinstance(value, (str, bool, int)):
+            out[str(name)] = value
+        elif isinstance(value, float):
+            out[str(name)] = value if math.isfinite(value) else None
+        else:
+            out[str(name)] = str(value)
+    return out
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class DjangoStorage:
+    """Stores samples, inventory, device status and events in the Django database.
+
+    Args:
+        using: database alias.
+        maintenance_interval: seconds between rollup runs from ``write_samples``
+            (retention runs hourly); ``None`` disables maintenance here (run
+            :func:`maintenance.run` elsewhere).
+        clock: returns Unix seconds (injectable for tests).
+
+    Not thread-safe: use one instance per writer thread, and call :meth:`close`
+    when that thread ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        using: str = "default",
+        maintenance_interval: float | None = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._using = using
+        self._series: dict[int, dict[SeriesKey, int]] = {}
+        self._maintenance_interval = maintenance_interval
+        self._clock = clock
+        self._next_rollup = 0.0
+        self._next_retention = 0.0
+
+    # -- samples -----------------------------------------------------------------
+
+    def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+        """Append points and upsert latest values.
+
+        Samples with a non-finite value are skipped; a second sample for the same
+        series and second is ignored. Timestamps are stored as whole Unix seconds.
+
+        Returns:
+            The number of points stored (0 when the device no longer exists).
+        """
+        finite = [s for s in samples if math.isfinite(s.value)]
+        if not finite:
+            return 0
+        usable_connection(self._using)
+        try:
+            written = self._write_samples(device_id, finite)
+        except IntegrityError:
+            # A cached series (or the device) was deleted meanwhile: reload and retry once.
+            self._series.pop(device_id, None)
+            if not Device.objects.using(self._using).filter(pk=device_id).exists():
+                log.warning("samples for deleted device id %s dropped", device_id)
+                return 0
+            written = self._write_samples(device_id, finite)
+        self._maybe_maintain()
+        return written
+
+    def _write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+        with transaction.atomic(using=self._using):
+            ids = self._series_ids(device_id, {(s.key, labels_key(s.labels)) for s in samples})
+            points = []
+            latest: dict[int, Sample] = {}
+            for sample in samples:
+                series_id = ids[(sample.key, labels_key(sample.labels))]
+                points.append((series_id, int(sample.ts.timestamp()), float(sample.value)))
+                current = latest.get(series_id)
+                if current is None or sample.ts >= current.ts:
+                    latest[series_id] = sample
+            written = self._insert_points(points)
+            self._upsert_latest(latest)
+        return written
+
+    def _series_ids(self, device_id: int, wanted: set[SeriesKey]) -> dict[SeriesKey, int]:
+        cache = self._series.setdefault(device_id, {})
+        missing = wanted - cache.keys()
+        if missing:
+            self._load_series(device_id, missing, cache)
+            missing -= cache.keys()
+        if missing:
+            Series.objects.using(self._using).bulk_create(
+                [
+                    Series(device_id=device_id, key=key, labels_key=lk, labels=_labels(lk))
+                    for key, lk in sorted(missing)
+                ],
+                ignore_conflicts=True,
+            )
+            self._load_series(device_id, missing, cache)
+        return cache
+
+    def _load_series(
+        self, device_id: int, keys: set[SeriesKey], cache: dict[SeriesKey, int]
+    ) -> None:
+        rows = Series.objects.using(self._using).filter(
+            device_id=device_id, key__in={key for key, _ in keys}
+        )
+        for series_id, key, lk in rows.values_list("id", "key", "labels_key"):
+            cache[(key, lk)] = series_id
+
+    def _insert_points(self, points: list[tuple[int, int, float]]) -> int:
+        conn = usable_connection(self._using)
+        qn = conn.ops.quote_name
+        sql = (
+            f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
+            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+        )
+        with conn.cursor() as cursor:
+            cursor.executemany(sql, points)
+            count = cursor.rowcount
+        return count if count is not None and count >= 0 else len(points)
+
+    def _upsert_latest(self, latest: Mapping[int, Sample]) -> None:
+        conn = usable_connection(self._using)
+        qn = conn.ops.quote_name
+        name = qn(MetricLatest._meta.db_table)
+        sql = (
+            f"INSERT INTO {name} (series_id, ts, value) VALUES (%s, %s, %s) "
+            "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
+            f"WHERE excluded.ts >= {name}.ts"
+        )
+        adapt = conn.ops.adapt_datetimefield_value
+        rows = [(sid, adapt(s.ts), float(s.value)) for sid, s in sorted(latest.items())]
+        with conn.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+    # -- inventory ---------------------------------------------------------------
+
+    def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Sync one table (see the Protocol); ``append_only`` snapshots go to LogEntry.
+
+        Missing device: the snapshot is dropped with a warning.
+        """
+        usable_connection(self._using)
+        try:
+            with transaction.atomic(using=self._using):
+                if snapshot.append_only:
+                    self._append_log(device_id, snapshot)
+                else:
+                    self._sync_inventory(device_id, snapshot)
+        except IntegrityError:
+            if Device.objects.using(self._using).filter(pk=device_id).exists():
+                raise
+            log.warning("inventory %s for deleted device id %s dropped", snapshot.table, device_id)
+
+    def _sync_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        ts = snapshot.ts
+        reported = {inventory_key(snapshot, row): jsonable(row) for row in snapshot.rows}
+        items = InventoryItem.objects.using(self._using)
+        existing = {
+            key: (pk, data, gone)
+            for pk, key, data, gone in items.filter(
+                device_id=device_id, table=snapshot.table
+            ).values_list("pk", "key", "data", "gone")
+        }
+        create, changed, unchanged = [], [], []
+        for key, data in reported.items():
+            known = existing.get(key)
+            if known is None:
+                create.append(
+                    InventoryItem(
+                        device_id=device_id, table=snapshot.table, key=key, data=data,
+                        first_seen=ts, last_seen=ts, changed_at=ts,
+                    )
+                )
+            elif known[1] != data or known[2]:
+                changed.append(
+                    InventoryItem(
+                        pk=known[0], data=data, last_seen=ts, gone=False, gone_at=None,
+                        changed_at=ts if known[1] != data else None,
+                    )
+                )
+            else:
+                unchanged.append(known[0])
+        items.bulk_create(create, batch_size=_CHUNK)
+        data_changed = [item for item in changed if item.changed_at is not None]
+        items.bulk_update(
+            data_changed, ["data", "last_seen", "gone", "gone_at", "changed_at"], batch_size=_CHUNK
+        )
+        back = [item.pk for item in changed if item.changed_at is None]
+        for chunk in _chunks(back):
+            items.filter(pk__in=chunk).update(last_seen=ts, gone=False, gone_at=None)
+        for chunk in _chunks(unchanged):
+            items.filter(pk__in=chunk).update(last_seen=ts)
+        vanished = [
+            pk for key, (pk, _, gone) in existing.items() if key not in reported and not gone
+        ]
+        for chunk in _chunks(vanished):
+            items.filter(pk__in=chunk).update(gone=True, gone_at=ts)
+
+    def _append_log(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        entries: dict[str, LogEntry] = {}
+        for row in snapshot.rows:
+            key = log_key(snapshot, row)
+            entries[key] = LogEntry(
+                device_id=device_id,
+                key=key,
+                time=str(row.get("time") or "")[:40],
+                topics=str(row.get("topics") or "")[:200],
+                message=str(row.get("message") or ""),
+                data=jsonable(row),
+                seen_at=snapshot.ts,
+            )
+        LogEntry.objects.using(self._using).bulk_create(
+            list(entries.values()), ignore_conflicts=True, batch_size=_CHUNK
+        )
+
+    # -- status and events -------------------------------------------------------
+
+    def write_status(self, status: DeviceStatus) -> None:
+        """Update the device's state, last seen, last error and facts.
+
+        ``status_changed_at`` is set to ``status.ts`` when the state changes. Uses
+        ``QuerySet.update``: status writes do not change the configuration version.
+        """
+        fields: dict[str, Any] = {"state": status.state.value, "last_error": status.last_error}
+        if status.last_seen is not None:
+            fields["last_seen"] = status.last_seen
+        for name, value in (
+            ("identity", status.identity), ("board", status.board),
+            ("ros_version", status.version),
+        ):
+            if value is not None:
+                fields[name] = value
+        usable_connection(self._using)
+        devices = Device.objects.using(self._using).filter(pk=status.device_id)
+        with transaction.atomic(using=self._using):
+            devices.exclude(state=status.state.value).update(
+                status_changed_at=status.ts, **fields
+            )
+            devices.filter(state=status.state.value).update(**fields)
+
+    def write_events(self, events: Sequence[Event]) -> None:
+        """Append events (events of devices deleted meanwhile are dropped)."""
+        if not events:
+            return
+        usable_connection(self._using)
+        with transaction.atomic(using=self._using):
+            known = set(
+                Device.objects.using(self._using)
+                .filter(pk__in={e.device_id for e in events})
+                .values_list("pk", flat=True)
+            )
+            EventRow.objects.using(self._using).bulk_create(
+                [
+                    EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value, message=e.message)
+                    for e in events
+                    if e.device_id in known
+                ],
+                batch_size=_CHUNK,
+            )
+
+    # -- housekeeping ------------------------------------------------------------
+
+    def _maybe_maintain(self) -> None:
+        if self._maintenance_interval is None:
+            return
+        now = self._clock()
+        if now < self._next_rollup:
+            return
+        self._next_rollup = now + self._maintenance_interval
+        try:
+            maintenance.update_rollups(now, using=self._using)
+            if now >= self._next_retention:
+                self._next_retention = now + maintenance.RETENTION_INTERVAL
+                maintenance.apply_retention(now, using=self._using)
+        except Exception:
+            log.exception("storage maintenance failed; collection continues")
+
+    def forget_series(self, device_id: int | None = None) -> None:
+        """Drop cached series ids (of one device, or all)."""
+        if device_id is None:
+            self._series.clear()
+        else:
+            self._series.pop(device_id, None)
+
+    def close(self) -> None:
+        """Close this thread's database connection."""
+        close_connection(self._using)
+
+
+def _labels(text: str) -> dict[str, str]:
+    return dict(json.loads(text))
+
+
+def to_epoch(ts: datetime) -> int:
+    """Return a timezone-aware datetime as whole Unix seconds (the stored form)."""
+    return int(ts.timestamp())
