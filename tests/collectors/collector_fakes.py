@@ -35,7 +35,7 @@ def context(major: int = 7, version: tuple[int, ...] = (), absent: set[str] | No
             ) -> CollectContext:
     """A context with a fixed clock (:data:`TS`, :data:`MONO`)."""
     return CollectContext(
-        device="test", major=major, version=version or (major,), absent=absent or set(),
+        device="test", major=major, version=version, absent=absent or set(),
         clock=lambda: TS, monotonic=lambda: MONO,
     )
 

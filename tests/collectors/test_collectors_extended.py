@@ -154,7 +154,7 @@ async def test_legacy_wireless_v6(captures: Path) -> None:
     result = await InterfaceWirelessCollector().collect(router, context(major=6))
     assert by_label(result, "interface") == {
         ("wireless.clients", "wlan1"): 1.0, ("wireless.clients", "wlan2"): 0.0}
-    interfaces, clients = result.inventory
+    clients, interfaces = result.inventory
     assert interfaces.table == "wireless_interfaces"
     assert interfaces.rows[1]["disabled"] is True
     assert (clients.table, clients.key_fields) == (
@@ -167,7 +167,8 @@ async def test_legacy_wireless_v6(captures: Path) -> None:
         "packets.tx": 34591, "packets.rx": 20635, "bytes.tx": 6689896, "bytes.rx": 2094536,
         "authentication-type": "wpa2-psk",
     }]
-    assert router.calls[1].args == {"stats": ""}
+    assert router.calls[0].args == {"stats": ""}
+    assert router.asked() == ["/interface/wireless/registration-table", "/interface/wireless"]
 
 
 async def test_wifi_v7_13(captures: Path) -> None:
@@ -180,7 +181,7 @@ async def test_wifi_v7_13(captures: Path) -> None:
     assert by_label(result, "interface") == {
         ("wireless.clients", "wifi1"): 1.0, ("wireless.clients", "wifi2"): 1.0,
         ("wireless.clients", "wifi3"): 0.0}
-    clients = result.inventory[1]
+    clients = result.inventory[0]
     assert clients.table == "wifi_clients"
     assert clients.rows[0] == {
         "interface": "wifi1", "mac-address": "02:A4:5E:10:22:31", "ssid": "example-net",
@@ -198,7 +199,7 @@ async def test_wifi_v7_13(captures: Path) -> None:
 async def test_wifi_paths_by_version() -> None:
     old = FakeRouter({"/interface/wifiwave2": [], "/interface/wifiwave2/registration-table": []})
     await InterfaceWifiCollector().collect(old, context(version=(7, 12, 1)))
-    assert old.asked() == ["/interface/wifiwave2", "/interface/wifiwave2/registration-table"]
+    assert old.asked() == ["/interface/wifiwave2/registration-table", "/interface/wifiwave2"]
     v6 = FakeRouter()
     assert (await InterfaceWifiCollector().collect(v6, context(major=6))).absent == []
     assert v6.asked() == []
@@ -207,13 +208,23 @@ async def test_wifi_paths_by_version() -> None:
 async def test_wireless_package_missing_is_reported_once() -> None:
     router = FakeRouter()
     result = await InterfaceWirelessCollector().collect(router, context())
-    assert result.absent == ["/interface/wireless"]
+    path = "/interface/wireless/registration-table"
+    assert result.absent == [path]
     assert result.inventory == []
-    assert router.asked() == ["/interface/wireless"]
-    again = await InterfaceWirelessCollector().collect(
-        router, context(absent={"/interface/wireless"}))
+    assert router.asked() == [path]
+    again = await InterfaceWirelessCollector().collect(router, context(absent={path}))
     assert again.absent == []
-    assert router.asked() == ["/interface/wireless"]
+    assert router.asked() == [path]
+
+
+async def test_clients_counted_even_without_the_interface_list(captures: Path) -> None:
+    router = FakeRouter({"/interface/wifi/registration-table": load(
+        captures, "interface_wifi_registration_table.v7")})
+    result = await InterfaceWifiCollector().collect(router, context())
+    assert by_label(result, "interface") == {
+        ("wireless.clients", "wifi1"): 1.0, ("wireless.clients", "wifi2"): 1.0}
+    assert result.absent == ["/interface/wifi"]
+    assert [s.table for s in result.inventory] == ["wifi_clients"]
 
 
 # --- log -------------------------------------------------------------------------------

@@ -96,7 +96,8 @@ async def run_all(router: FakeRouter, major: int, absent: set[str] | None = None
 
 @pytest.mark.parametrize(
     ("major", "paths", "absent"),
-    [(6, V6, []), (7, V7, ["/interface/wireless"])],  # a v7 board with wifi only
+    # a v7 board with wifi only
+    [(6, V6, []), (7, V7, ["/interface/wireless/registration-table"])],
     ids=["v6", "v7"],
 )
 async def test_every_tier_reads_everything_without_failures(
@@ -154,7 +155,8 @@ async def test_chr_lacking_packages_is_reported_once_then_skipped(captures: Path
     router.tables["/system/routerboard"] = [{"routerboard": "false"}]
     first = await run_all(router, 7)
     assert first.failures == []
-    assert first.absent == ["/ip/hotspot/active", "/interface/wireless", "/interface/wifi"]
+    assert first.absent == ["/ip/hotspot/active", "/interface/wireless/registration-table",
+                            "/interface/wifi/registration-table"]
     assert not [s for s in first.samples if s.key.startswith("system.health.")]
     assert not [s for s in first.samples if s.key == "wireless.clients"]
     calls_before = len(router.calls)

@@ -23,17 +23,18 @@ Clients, proplist: :data:`CLIENT_FIELDS`. Example row
 -> inventory table ``wifi_clients`` (key ``interface``, ``mac-address``):
 ``signal`` dBm, rates and ``*-bits-per-second`` bits/s, durations seconds,
 pairs split into ``bytes.tx``/``bytes.rx``, ``packets.tx``/``packets.rx``.
-A 7.13+ router always has the (possibly empty) wifi menu; one without the
-package is reported absent once.
+A 7.13+ router always has the (possibly empty) wifi menu; the registration
+table is read first, so on a router without the package only it is asked and
+reported absent once.
 
 Produces: wireless.clients (label ``interface``, 0 without clients).
 """
 
 from __future__ import annotations
 
-from mikromon.collectors._wireless import client_counts
+from mikromon.collectors._wireless import collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag, proplist, read, snapshot
+from mikromon.collectors.support import Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
@@ -70,7 +71,6 @@ CLIENT_FIELDS = (
     Field("packets", parse_int, parts=_TXRX),
     Field("bytes", parse_int, parts=_TXRX),
 )
-CLIENT_KEY = ("interface", "mac-address")
 
 
 def base_path(ctx: CollectContext) -> str | None:
@@ -87,28 +87,15 @@ class InterfaceWifiCollector:
     tier = Tier.EXTENDED
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read interfaces, then clients; see the module docstring.
+        """Read clients, then interfaces; see the module docstring.
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
-        result = CollectResult()
         path = base_path(ctx)
         if path is None:
-            return result
-        interfaces = await read(client, ctx, result, path, proplist(INTERFACE_FIELDS))
-        if interfaces is None:
-            return result
-        clients = await read(
-            client, ctx, result, f"{path}/registration-table", proplist(CLIENT_FIELDS)
+            return CollectResult()
+        return await collect_wireless(
+            client, ctx, path=path, interface_fields=INTERFACE_FIELDS,
+            client_fields=CLIENT_FIELDS, prefix="wifi",
         )
-        ts = ctx.clock()
-        result.inventory.append(
-            snapshot("wifi_interfaces", interfaces, INTERFACE_FIELDS, ("name",), ts)
-        )
-        if clients is not None:
-            result.samples = client_counts(interfaces, clients, ts)
-            result.inventory.append(
-                snapshot("wifi_clients", clients, CLIENT_FIELDS, CLIENT_KEY, ts)
-            )
-        return result

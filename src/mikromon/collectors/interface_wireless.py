@@ -21,8 +21,8 @@ Paths:
   ``last-activity`` seconds, pairs split into ``bytes.tx``/``bytes.rx`` and
   ``packets.tx``/``packets.rx`` (tx,rx as seen from the AP).
 
-A router without the wireless package traps on ``/interface/wireless``: it is
-reported absent once and the registration table is not asked for.
+The registration table is read first: a router without the wireless package
+traps on it, it is reported absent once, and nothing else is asked.
 
 Produces: wireless.clients (label ``interface``; 0 for an interface without
 clients). Per-client signal is inventory, not a metric.
@@ -30,16 +30,15 @@ clients). Per-client signal is inventory, not a metric.
 
 from __future__ import annotations
 
-from mikromon.collectors._wireless import client_counts
+from mikromon.collectors._wireless import collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag, proplist, read, snapshot
+from mikromon.collectors.support import Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
 
 PATH = "/interface/wireless"
-CLIENTS_PATH = "/interface/wireless/registration-table"
 _TXRX = ("tx", "rx")
 
 INTERFACE_FIELDS = (
@@ -70,7 +69,6 @@ CLIENT_FIELDS = (
     Field("bytes", parse_int, parts=_TXRX),
     Field("authentication-type"),
 )
-CLIENT_KEY = ("interface", "mac-address")
 
 
 class InterfaceWirelessCollector:
@@ -80,25 +78,12 @@ class InterfaceWirelessCollector:
     tier = Tier.EXTENDED
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read interfaces, then clients; see the module docstring.
+        """Read clients, then interfaces; see the module docstring.
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
-        result = CollectResult()
-        interfaces = await read(client, ctx, result, PATH, proplist(INTERFACE_FIELDS))
-        if interfaces is None:
-            return result
-        clients = await read(
-            client, ctx, result, CLIENTS_PATH, proplist(CLIENT_FIELDS), args={"stats": ""}
+        return await collect_wireless(
+            client, ctx, path=PATH, interface_fields=INTERFACE_FIELDS,
+            client_fields=CLIENT_FIELDS, prefix="wireless", client_args={"stats": ""},
         )
-        ts = ctx.clock()
-        result.inventory.append(
-            snapshot("wireless_interfaces", interfaces, INTERFACE_FIELDS, ("name",), ts)
-        )
-        if clients is not None:
-            result.samples = client_counts(interfaces, clients, ts)
-            result.inventory.append(
-                snapshot("wireless_clients", clients, CLIENT_FIELDS, CLIENT_KEY, ts)
-            )
-        return result
