@@ -1,0 +1,286 @@
+"""``mikromon collect-once``: poll one router once per tier and print what came back.
+
+No database, no configuration: a quick way to see what mikromon reads from a
+router (and whether it can log in at all). The realtime tier is read twice,
+:data:`RATE_GAP` seconds apart, so interface bit rates show.
+
+Exit codes: 0 read (collector failures are listed but do not change it),
+2 bad options or password input, 3 router unreachable or not answering,
+4 the router refused the user name or password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Final
+
+from mikromon.cli._common import fail
+from mikromon.cli._django import CommandError
+from mikromon.cli._password import add_password_options, read_password
+from mikromon.collectors import CollectContext, detect_context, run_tier
+from mikromon.domain.catalog import lookup
+from mikromon.domain.devices import DeviceConfig, TlsVerify
+from mikromon.domain.errors import AuthenticationFailed, DeviceError, DeviceUnreachable
+from mikromon.domain.inventory import CollectResult, DeviceFacts, utc_iso
+from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import Tier
+from mikromon.pipeline.rates import RateCalculator
+from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.client import connect
+
+#: Seconds between the two realtime reads (what the bit rates average over).
+RATE_GAP: Final = 1.0
+#: Rows of each inventory table shown in the text output.
+SHOWN_ROWS: Final = 3
+EXIT_UNREACHABLE: Final = 3
+EXIT_AUTH: Final = 4
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``collect-once`` sub-command."""
+    parser = subparsers.add_parser(
+        "collect-once",
+        help="poll one router once and print what each tier reads",
+        description="Connect to one router, run each tier's collectors once and print the "
+        "samples, inventory tables, device facts and missing paths. The realtime tier is "
+        f"read twice, {RATE_GAP:g} s apart, so interface bit rates show. "
+        "Exit codes: 3 unreachable, 4 login refused.",
+    )
+    parser.add_argument("--host", required=True, help="router address (API service)")
+    parser.add_argument("--port", type=int, help="API port (default 8728, 8729 with --ssl)")
+    parser.add_argument("--username", required=True, help="API user (policies: api, read)")
+    add_password_options(parser)
+    parser.add_argument("--ssl", action="store_true", help="use API-SSL (TLS)")
+    parser.add_argument(
+        "--tls-verify", choices=[m.value for m in TlsVerify], default=TlsVerify.VERIFY.value,
+        help="certificate handling with --ssl (default: verify)",
+    )
+    parser.add_argument("--encoding", default="utf-8",
+                        help="codepage of the router's text when not UTF-8 (default utf-8)")
+    parser.add_argument("--tier", choices=["all", *(t.value for t in Tier)], default="all",
+                        help="which tier to read (default: all five)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds allowed to connect and for each command (default 10)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.set_defaults(handler=handle)
+
+
+@dataclass(slots=True)
+class Poll:
+    """What one run read: the router's context and each tier's result."""
+
+    device: str
+    version: tuple[int, ...] = ()
+    tiers: dict[Tier, CollectResult] = field(default_factory=dict)
+    facts: DeviceFacts | None = None
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the command; return the exit code."""
+    if args.timeout <= 0:
+        return fail("--timeout must be more than 0 seconds", 2)
+    try:
+        password = read_password(args, prompt=f"Password for {args.username}@{args.host}: ")
+    except CommandError as err:
+        return fail(err.message, err.code)
+    port = args.port or (8729 if args.ssl else 8728)
+    config = DeviceConfig(
+        id=0, name=f"{args.host}:{port}", host=args.host, port=port,
+        username=args.username, password=password or "", use_ssl=args.ssl,
+        tls_verify=TlsVerify(args.tls_verify), encoding=args.encoding,
+        connect_timeout=args.timeout, command_timeout=args.timeout,
+    )
+    tiers = list(Tier) if args.tier == "all" else [Tier(args.tier)]
+    try:
+        poll = asyncio.run(collect(config, tiers))
+    except AuthenticationFailed as err:
+        return fail(f"login refused: {err}", EXIT_AUTH)
+    except DeviceUnreachable as err:
+        return fail(f"router not reachable: {err}", EXIT_UNREACHABLE)
+    except DeviceError as err:
+        return fail(str(err), EXIT_UNREACHABLE)
+    out = sys.stdout
+    if args.json:
+        json.dump(to_json(poll), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render(poll))
+    return 0
+
+
+async def collect(config: DeviceConfig, tiers: list[Tier]) -> Poll:
+    """Log in, learn the version, run ``tiers`` once (realtime twice) and log out.
+
+    Raises:
+        DeviceError: connecting, logging in or a broken session.
+    """
+    client = await connect(config)
+    try:
+        ctx = await detect_context(client, config.label)
+        poll = Poll(device=config.label, version=ctx.version)
+        facts = CollectResult()
+        for tier in tiers:
+            if tier is Tier.REALTIME:
+                result = await _realtime(client, ctx)
+            else:
+                result = await run_tier(client, tier, ctx)
+            ctx.absent.update(result.absent)  # asked once per run
+            poll.tiers[tier] = result
+            facts.merge(CollectResult(facts=result.facts))
+        poll.facts = facts.facts
+        return poll
+    finally:
+        await client.close()
+
+
+async def _realtime(client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+    """Read the realtime tier twice and add the rates between the two reads."""
+    rates = RateCalculator()
+    first = await run_tier(client, Tier.REALTIME, ctx)
+    rates.update(first.counters, first.facts.uptime_s if first.facts else None)
+    await asyncio.sleep(RATE_GAP)  # the interval the rates average over
+    second = await run_tier(client, Tier.REALTIME, ctx)
+    uptime = second.facts.uptime_s if second.facts else None
+    second.samples.extend(rates.update(second.counters, uptime))
+    second.absent = sorted(set(first.absent) | set(second.absent))
+    return second
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def _unit(key: str) -> str:
+    try:
+        return lookup(key).unit
+    except KeyError:
+        return ""
+
+
+def _labels(sample: Sample) -> str:
+    return ",".join(f"{k}={v}" for k, v in sample.labels)
+
+
+_SI: Final = {"bits/s": ("bit/s", 1000.0, ("", "k", "M", "G", "T")),
+              "hertz": ("Hz", 1000.0, ("", "k", "M", "G", "T")),
+              "bytes": ("B", 1024.0, ("", "Ki", "Mi", "Gi", "Ti"))}
+_SHORT_UNITS: Final = {"percent": "%", "1/s": "/s", "packets/s": "pkt/s", "celsius": "°C",
+                       "volts": "V", "amperes": "A", "watts": "W", "seconds": "s",
+                       "count": "", "state": "(1 ok)"}
+
+
+def _value(value: float, unit: str) -> str:
+    """Format ``value`` for people: SI/binary prefixes for rates, sizes, frequency."""
+    if unit in _SI:
+        base, step, names = _SI[unit]
+        scaled, prefix = value, 0
+        while abs(scaled) >= step and prefix < len(names) - 1:
+            scaled /= step
+            prefix += 1
+        number = f"{scaled:.2f}" if prefix else f"{value:g}"
+        return f"{number} {names[prefix]}{base}"
+    if unit == "seconds" and value >= 60:
+        rest, parts = int(value), []
+        for size, name in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+            if rest >= size or (name == "s" and not parts):
+                parts.append(f"{rest // size}{name}")
+                rest %= size
+        return "".join(parts)
+    return f"{value:.4g} {_SHORT_UNITS.get(unit, unit)}".rstrip()
+
+
+def _sample_lines(samples: list[Sample]) -> list[str]:
+    """Unlabelled samples one per line; labelled ones as a table per metric family
+    (rows: label values, columns: the metrics)."""
+    lines: list[str] = []
+    plain = sorted((s for s in samples if not s.labels), key=lambda s: s.key)
+    if plain:
+        width = max(len(s.key) for s in plain)
+        lines += [f"  {s.key:<{width}}  {_value(s.value, _unit(s.key))}" for s in plain]
+    families: dict[tuple[str, tuple[str, ...]], list[Sample]] = {}
+    for s in samples:
+        if s.labels:
+            family = (s.key.rsplit(".", 1)[0], tuple(k for k, _ in s.labels))
+            families.setdefault(family, []).append(s)
+    for (family, label_names), members in sorted(families.items()):
+        columns = sorted({s.key.rsplit(".", 1)[1] for s in members})
+        cells: dict[str, dict[str, str]] = {}
+        for s in members:
+            row = cells.setdefault(",".join(v for _, v in s.labels), {})
+            row[s.key.rsplit(".", 1)[1]] = _value(s.value, _unit(s.key))
+        header = [",".join(label_names), *columns]
+        table = [header] + [[name, *(row.get(c, "-") for c in columns)]
+                            for name, row in sorted(cells.items())]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        lines.append(f"  {family}:")
+        lines += ["    " + "  ".join(cell.rjust(w) if i else cell.ljust(w)
+                                     for i, (cell, w) in enumerate(zip(r, widths, strict=True)))
+                  for r in table]
+    return lines
+
+
+def render(poll: Poll) -> str:
+    """Return ``poll`` as readable text: one section per tier, then the facts."""
+    lines = [f"mikromon collect-once {poll.device}"]
+    facts = asdict(poll.facts) if poll.facts is not None else {}
+    for tier, result in poll.tiers.items():
+        note = f" (read twice, {RATE_GAP:g} s apart)" if tier is Tier.REALTIME else ""
+        lines += ["", f"== {tier.value}{note}"]
+        lines += _sample_lines(result.samples)
+        if result.counters:
+            series = {c.labels for c in result.counters}
+            lines.append(f"  counters: {len(result.counters)} readings over "
+                         f"{len(series)} series")
+        for snap in result.inventory:
+            lines.append(f"  table {snap.table}: {len(snap.rows)} rows "
+                         f"(key {', '.join(snap.key_fields)})")
+            for row in list(snap.rows)[:SHOWN_ROWS]:
+                shown = " ".join(f"{k}={v}" for k, v in row.items() if v not in (None, ""))
+                lines.append(f"    {shown}")
+            if len(snap.rows) > SHOWN_ROWS:
+                lines.append(f"    ... {len(snap.rows) - SHOWN_ROWS} more")
+        if result.absent:
+            lines.append(f"  absent on this router: {', '.join(result.absent)}")
+        for failure in result.failures:
+            lines.append(f"  FAILED {failure}")
+        if not (result.samples or result.counters or result.inventory or result.absent
+                or result.failures):
+            lines.append("  (nothing)")
+    lines += ["", "== facts"]
+    lines += [f"  {name}: {value}" for name, value in facts.items() if value is not None]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(poll: Poll) -> dict[str, object]:
+    """Return ``poll`` as JSON-ready data (every inventory row, not only the first)."""
+    return {
+        "device": poll.device,
+        "version": list(poll.version),
+        "facts": asdict(poll.facts) if poll.facts is not None else None,
+        "tiers": {
+            tier.value: {
+                "samples": [
+                    {"key": s.key, "labels": dict(s.labels), "value": s.value,
+                     "unit": _unit(s.key), "ts": utc_iso(s.ts)}
+                    for s in result.samples
+                ],
+                "counters": [
+                    {"key": c.key, "labels": dict(c.labels), "value": c.value,
+                     "identity": c.identity, "ts": utc_iso(c.ts)}
+                    for c in result.counters
+                ],
+                "inventory": [
+                    {"table": snap.table, "key_fields": list(snap.key_fields),
+                     "append_only": snap.append_only, "ts": utc_iso(snap.ts),
+                     "rows": [dict(row) for row in snap.rows]}
+                    for snap in result.inventory
+                ],
+                "absent": list(result.absent),
+                "failures": list(result.failures),
+            }
+            for tier, result in poll.tiers.items()
+        },
+    }
