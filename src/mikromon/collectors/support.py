@@ -45,18 +45,6 @@ def switch(value: str) -> bool:
     return True
 
 
-def number(value: str) -> int | float:
-    """Return ``value`` as int when it has no fraction, else as float.
-
-    Raises:
-        ValueParseError: not a number.
-    """
-    try:
-        return values.parse_int(value)
-    except ValueParseError:
-        return values.parse_float(value)
-
-
 def int_or_auto(value: str) -> int | str:
     """Return an MTU-like value: int, or the word ``auto`` (bridge ``mtu``,
     interface.v7.json) kept as text.
