@@ -97,6 +97,8 @@ class FakeClient:
             r = self.router
             if self.closed:
                 raise ConnectionLost("session closed", device=self.label)
+            if r.hang:  # blackholed: no reply ever
+                await asyncio.sleep(3600)
             if not r.up:
                 raise ConnectionLost("connection reset", device=self.label,
                                      command=f"{path}/print")

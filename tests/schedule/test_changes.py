@@ -29,7 +29,8 @@ class TestFacts:
         events, changed = facts_changes(mem, DeviceFacts(version="7.16.2 (stable)", board="CHR",
                                                          uptime_s=50.0),
                                         mono=10.0, ts=TS, device_id=1)
-        assert events == [] and not changed
+        assert events == []
+        assert not changed
         assert mem.facts.version == "7.16.2 (stable)"
 
     def test_uptime_going_on_is_no_reboot(self) -> None:
@@ -43,7 +44,8 @@ class TestFacts:
         facts_changes(mem, DeviceFacts(uptime_s=1000.0), mono=0.0, ts=TS, device_id=7)
         events, _ = facts_changes(mem, DeviceFacts(uptime_s=3.0), mono=5.0, ts=TS, device_id=7)
         assert kinds(events) == [EventKind.REBOOT]
-        assert events[0].device_id == 7 and "rebooted" in events[0].message
+        assert events[0].device_id == 7
+        assert "rebooted" in events[0].message
 
     def test_reboot_during_an_outage_is_noticed(self) -> None:
         """Uptime grew past the old value, but is shorter than the time since we

@@ -53,7 +53,8 @@ class TestPhase:
         firsts = [TierSchedule.starting(0.0, 5.0, trigger.phase_fraction(i), 5.0).next_due
                   for i in range(1, 1001)]
         assert len(set(firsts)) == 1000
-        assert min(firsts) >= 0 and max(firsts) < 5.0
+        assert min(firsts) >= 0
+        assert max(firsts) < 5.0
         buckets = [0] * 10
         for f in firsts:
             buckets[int(f / 0.5)] += 1
@@ -62,13 +63,32 @@ class TestPhase:
         ms = [int(f * 1000) for f in firsts]
         assert len(ms) - len(set(ms)) < 150
 
-    def test_first_runs_come_within_the_realtime_window(self) -> None:
+    def test_first_runs_come_within_the_start_window(self) -> None:
         """Every tier runs once soon after the collector starts, even the daily one."""
         intervals = {t: float(DEFAULT_INTERVALS[t]) for t in Tier}
-        schedules = trigger.initial_schedules(intervals, 1000.0, 0.999)
+        schedules = trigger.initial_schedules(intervals, 1000.0, 0.999, trigger.START_SPREAD_S)
         for tier, sched in schedules.items():
             assert 1000.0 <= sched.next_due < 1005.0, tier
             assert sched.interval == intervals[tier]
+
+    def test_later_runs_spread_over_the_whole_interval(self) -> None:
+        """After the first run, 1,000 devices' medium (300 s) runs are spread over
+        the 300 s, not bunched in the 5 s start window."""
+        seconds = set()
+        for i in range(1, 1001):
+            sched = TierSchedule.starting(0.0, 300.0, trigger.phase_fraction(i), 5.0)
+            sched.completed(sched.next_due + 0.1)
+            seconds.add(int(sched.next_due) % 300)
+        assert len(seconds) > 250
+
+    def test_second_run_is_not_right_after_the_first(self) -> None:
+        sched = TierSchedule.starting(0.0, 300.0, 0.01, 5.0)  # first at 0.05, tick at 3.0
+        assert sched.next_due == pytest.approx(0.05)
+        assert sched.completed(0.2) == 0
+        assert sched.next_due == pytest.approx(303.0)
+        sched = TierSchedule.starting(0.0, 300.0, 0.9, 5.0)  # first at 4.5, tick at 270
+        sched.completed(4.6)
+        assert sched.next_due == pytest.approx(270.0)
 
 
 class TestTicks:

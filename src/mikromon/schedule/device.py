@@ -192,7 +192,8 @@ class DeviceCollector:
             self.memory = DeviceMemory()
             self._rates = {}
             self._schedules = trigger.initial_schedules(
-                self._intervals, now, trigger.phase_fraction(config.id)
+                self._intervals, now, trigger.phase_fraction(config.id),
+                trigger.START_SPREAD_S * scale,
             )
         self._ctx = CollectContext(
             device=config.label, clock=self._clock.now, monotonic=self._clock.monotonic
@@ -276,17 +277,18 @@ class DeviceCollector:
         stats.last_run = clock.now()
         ok = False
         try:
-            async with asyncio.timeout(self._tier_timeout):
+            try:
                 client = await self._session()
-                try:
+            except _NotConnected as err:
+                self._failed(tier, schedule, str(err), started)
+                return
+            try:
+                async with asyncio.timeout(self._tier_timeout):
                     result = await self._deps.run_tier(client, tier, self._ctx)
-                except _CONNECTION_ERRORS:
-                    await self._drop_client(client)
-                    raise
-        except _NotConnected as err:
-            self._failed(tier, schedule, str(err), started)
+            except (TimeoutError, *_CONNECTION_ERRORS):
+                await self._drop_client(client)
+                raise
         except TimeoutError:
-            await self._drop_client(self._client)
             err = CommandTimeout(
                 f"{tier.value} tier did not finish within {self._tier_timeout:g} s",
                 device=self.config.label,

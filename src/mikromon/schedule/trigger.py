@@ -5,9 +5,9 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
 
 - Deadlines are anchored: the k-th run of a tier is due at ``anchor + k * interval``,
   computed afresh each time, so rounding never accumulates (no drift).
-- Each device gets a deterministic phase (a hash of its id), so a thousand devices
-  started together spread their first runs over a window instead of firing in
-  the same millisecond.
+- Each device gets a deterministic phase (a hash of its id): its ticks of every
+  tier sit at that fraction of the interval, and its first runs at that fraction
+  of a 5 s window, so a thousand devices never fire in the same millisecond.
 - A run that overruns skips the ticks that came due meanwhile (counted), instead
   of queueing catch-up runs.
 - Failures back off exponentially up to a cap; refused credentials wait much longer,
@@ -36,6 +36,8 @@ TIME_SCALE_ENV: Final = "MIKROMON_TIME_SCALE"
 CONNECT_BACKOFF_BASE_S: Final = 5.0
 #: Longest delay between connection attempts to an unreachable router, seconds.
 CONNECT_BACKOFF_CAP_S: Final = 300.0
+#: Window over which the first runs of devices starting together are spread, seconds.
+START_SPREAD_S: Final = 5.0
 #: Delay after the router refused the credentials, seconds (or until the config changes).
 AUTH_BACKOFF_S: Final = 900.0
 
@@ -143,15 +145,18 @@ class TierSchedule:
     def starting(
         cls, now: float, interval: float, fraction: float, spread: float
     ) -> TierSchedule:
-        """Return a schedule whose first run is due at ``now + fraction * min(interval,
-        spread)`` and anchored there.
+        """Return the schedule of a tier whose device's collector starts ``now``.
+
+        Ticks are anchored at ``now + fraction * interval``, so the devices' runs of
+        every tier are spread over its whole interval. The first run does not wait
+        for the first tick: it is due at ``now + fraction * min(interval, spread)``,
+        so every tier has run once shortly after start (see :meth:`completed`).
 
         Args:
             now: monotonic seconds when the device's collector starts.
             interval: seconds between runs, > 0.
             fraction: the device's phase in ``[0, 1)`` (:func:`phase_fraction`).
-            spread: the window first runs are spread over, seconds (the realtime
-                interval: every device has run every tier once after that).
+            spread: the window first runs are spread over, seconds.
 
         Raises:
             ValueError: ``interval`` is not positive.
@@ -159,7 +164,7 @@ class TierSchedule:
         if not interval > 0:
             raise ValueError(f"interval must be > 0 s, got {interval}")
         first = now + fraction * min(interval, spread)
-        return cls(interval=interval, anchor=first, next_due=first)
+        return cls(interval=interval, anchor=now + fraction * interval, next_due=first)
 
     def tick_after(self, t: float) -> float:
         """Return the first tick strictly after ``t`` (monotonic seconds)."""
@@ -175,6 +180,10 @@ class TierSchedule:
         """Record that the run due at ``next_due`` finished at ``finished`` and schedule
         the next one at the first tick after ``finished``.
 
+        After the first run (which is off the grid), a tick less than half an
+        interval away is passed over, so that the second run does not follow the
+        first one almost at once; that tick is not counted as skipped.
+
         Returns:
             The number of ticks skipped: ticks after the run's due time that passed
             before it finished (0 when the run kept to its interval).
@@ -183,6 +192,8 @@ class TierSchedule:
         nxt = self.tick_after(finished)
         first_after_due = self.tick_after(due)
         missed = max(0, round((nxt - first_after_due) / self.interval))
+        if self.last_due is None and nxt - due < self.interval / 2:
+            nxt += self.interval
         self.last_due = due
         self.next_due = nxt
         self.skipped += missed
@@ -223,7 +234,7 @@ class TierSchedule:
 
 
 def initial_schedules(
-    intervals: Mapping[Tier, float], now: float, fraction: float
+    intervals: Mapping[Tier, float], now: float, fraction: float, spread: float
 ) -> dict[Tier, TierSchedule]:
     """Return a fresh schedule per tier for a device whose collector starts ``now``.
 
@@ -231,6 +242,7 @@ def initial_schedules(
         intervals: tier -> effective interval, seconds (scaled).
         now: monotonic seconds.
         fraction: the device's phase (:func:`phase_fraction`).
+        spread: the window first runs are spread over, seconds (scaled
+            :data:`START_SPREAD_S`).
     """
-    spread = intervals[Tier.REALTIME]
     return {t: TierSchedule.starting(now, intervals[t], fraction, spread) for t in Tier}

@@ -1,0 +1,530 @@
+"""CollectorService with fake routers (data-driven client and tier runner) and the
+in-memory storage: tiers, rates, reloads, failures, backoff, lock, writer stalls,
+clean stop. Time runs 200x faster (time scale 0.005: realtime every 25 ms)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import MappingProxyType
+
+import pytest
+
+from mikromon.domain.events import DeviceState, EventKind
+from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
+from mikromon.schedule import service as service_module
+from mikromon.schedule.service import CollectorService
+from mikromon.sinks.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
+
+from .fakes import PASSWORD, FakeFleet, device, fake_deps, fake_run_tier
+
+SCALE = 0.005
+
+Factory = Callable[..., CollectorService]
+
+
+def intervals(**kw: float) -> MappingProxyType:
+    values = {t: float(DEFAULT_INTERVALS[t]) for t in Tier}
+    values.update({Tier(k): v for k, v in kw.items()})
+    return MappingProxyType(values)
+
+
+@pytest.fixture
+def fleet() -> FakeFleet:
+    return FakeFleet()
+
+
+@pytest.fixture
+def make(fleet: FakeFleet) -> Iterator[Factory]:
+    """Build and start services; stop them all at the end (and check they stopped)."""
+    started: list[CollectorService] = []
+
+    def build(source: StaticDeviceSource, storage: InMemoryStorage, lock: object = None, *,
+              run_tier: object = None, start: bool = True, **kw: object) -> CollectorService:
+        deps = fake_deps(fleet)
+        if run_tier is not None:
+            deps = dataclasses.replace(deps, run_tier=run_tier)
+        kw.setdefault("time_scale", SCALE)
+        svc = CollectorService(source, storage, lock, deps=deps, **kw)  # type: ignore[arg-type]
+        started.append(svc)
+        if start:
+            svc.start()
+        return svc
+
+    yield build
+    for svc in started:
+        assert svc.stop(10)
+
+
+def until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Wait for a condition on the service's status (which no write signals)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def dev_status(svc: CollectorService, device_id: int) -> dict:
+    """The device's status entry ({} before the service loaded it)."""
+    return next((d for d in svc.status()["devices"] if d["id"] == device_id), {})
+
+
+def runs(svc: CollectorService, device_id: int, tier: str) -> int:
+    tiers = dev_status(svc, device_id).get("tiers", {})
+    return tiers[tier]["runs"] if tier in tiers else 0
+
+
+def test_all_five_tiers_land_over_one_connection(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1)]), storage)
+    assert storage.wait_for(
+        lambda s: {"interfaces", "ip_addresses", "logs"} <= s.tables(1)
+        and len(s.points(1, "dhcp.active_leases")) >= 1
+        and len(s.points(1, "iface.rx_bps")) >= 4,
+        5,
+    )
+    status = svc.status()
+    json.dumps(status)  # JSON-serialisable as promised
+    assert status["running"]
+    assert status["lock_held"]
+    dev = status["devices"][0]
+    assert (dev["id"], dev["name"], dev["state"]) == (1, "r1", "up")
+    assert dev["config_loaded_at"].endswith("Z")
+    for tier in Tier:
+        t = dev["tiers"][tier.value]
+        assert t["runs"] >= 1, tier
+        assert t["interval_s"] == DEFAULT_INTERVALS[tier]  # as configured, not scaled
+        assert t["effective_interval_s"] == pytest.approx(DEFAULT_INTERVALS[tier] * SCALE)
+        assert t["errors"] == 0
+        assert t["last_error"] == ""
+        assert t["last_run"].endswith("Z")
+        assert t["next_due"].endswith("Z")
+    assert status["writer"]["rows_written"] > 0
+    st = storage.status(1)
+    assert (st.state, st.version, st.board) == (DeviceState.UP, "7.16.2 (stable)", "hAP ax^2")
+    assert st.last_seen is not None
+    assert router.connects == 1  # one connection shared by the tiers
+    assert router.max_in_flight == 1
+
+
+def test_rates_match_the_router(make: Factory, fleet: FakeFleet) -> None:
+    fleet.add(1, rx_bps=8_000_000.0, tx_bps=1_500_000.0)
+    storage = InMemoryStorage()
+    make(StaticDeviceSource([device(1)]), storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.tx_bps", interface="ether1")) >= 10,
+                            5)
+    for key, expected in (("iface.rx_bps", 8_000_000.0), ("iface.tx_bps", 1_500_000.0)):
+        values = [s.value for s in storage.points(1, key, interface="ether1")]
+        assert values, key
+        for v in values:
+            assert v == pytest.approx(expected, rel=0.01), key
+
+
+def test_interval_change_applies_within_one_second(make: Factory, fleet: FakeFleet) -> None:
+    fleet.add(1)
+    cfg = device(1, intervals=intervals(realtime=600))  # 3 s at this scale
+    source = StaticDeviceSource([cfg])
+    storage = InMemoryStorage()
+    svc = make(source, storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "system.cpu.load_pct")) >= 1, 5)
+    before = runs(svc, 1, "realtime")
+    changed_at = time.monotonic()
+    source.update(dataclasses.replace(cfg, intervals=intervals(realtime=5)))  # 25 ms
+    assert storage.wait_for(lambda s: len(s.points(1, "system.cpu.load_pct")) >= before + 3, 3)
+    elapsed = time.monotonic() - changed_at
+    assert elapsed < 1.0, f"interval change took {elapsed:.2f} s"
+    dev = dev_status(svc, 1)
+    assert dev["tiers"]["realtime"]["interval_s"] == 5
+    reloaded = storage.events(1, EventKind.CONFIG_RELOADED)
+    assert [e.message for e in reloaded] == [
+        "configuration reloaded: realtime interval 600 s -> 5 s"]
+
+
+def test_notify_applies_changes_at_once(make: Factory, fleet: FakeFleet) -> None:
+    fleet.add(1)
+    fleet.add(2)
+    source = StaticDeviceSource([device(1)])
+    storage = InMemoryStorage()
+    svc = make(source, storage, config_poll_s=60.0)  # no polling help
+    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    source.add(device(2))
+    t0 = time.monotonic()
+    svc.notify_config_changed()
+    assert storage.wait_for(lambda s: len(s.points(2)) > 0, 2)
+    assert time.monotonic() - t0 < 0.5
+
+
+def test_added_device_is_polled_and_deleted_one_stops(make: Factory, fleet: FakeFleet) -> None:
+    r1, r2 = fleet.add(1), fleet.add(2)
+    source = StaticDeviceSource([device(1)])
+    storage = InMemoryStorage()
+    svc = make(source, storage, config_poll_s=0.1)
+    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    source.add(device(2))
+    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= 2, 3)
+    assert [e.message for e in storage.events(2, EventKind.CONFIG_RELOADED)] == [
+        "device added; polling starts"]
+    source.remove(1)
+    assert until(lambda: [d["id"] for d in svc.status()["devices"]] == [2], 3)
+    assert r1.open_clients == 0
+    polls = r1.prints["/system/resource"]
+    n2 = len(storage.points(2, "system.cpu.load_pct"))
+    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= n2 + 4, 3)
+    assert r1.prints["/system/resource"] == polls
+    assert r2.open_clients == 1
+
+
+def test_disabled_device_stops_and_reports_disabled(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    fleet.add(2)
+    cfg = device(1)
+    source = StaticDeviceSource([cfg, device(2, enabled=False)])
+    storage = InMemoryStorage()
+    svc = make(source, storage, config_poll_s=0.1)
+    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    assert storage.status(2).state is DeviceState.DISABLED
+    source.update(dataclasses.replace(cfg, enabled=False))
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DISABLED, 3)
+    assert {d["id"]: d["state"] for d in svc.status()["devices"]} == {
+        1: "disabled", 2: "disabled"}
+    assert router.open_clients == 0
+    assert "device disabled; polling stopped" in [
+        e.message for e in storage.events(1, EventKind.CONFIG_RELOADED)]
+
+
+def test_router_down_then_back(make: Factory, fleet: FakeFleet,
+                               caplog: pytest.LogCaptureFixture) -> None:
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1)]), storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 5)
+    with caplog.at_level(logging.INFO, logger="mikromon.schedule"):
+        router.up = False
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 3)
+        down_at = router.connects
+        # Backing off: 25 ms, 50 ms, 100 ms, 200 ms ... capped at 1.5 s at this scale.
+        time.sleep(0.6)
+        assert 2 <= router.connects - down_at <= 5
+        assert dev_status(svc, 1)["state"] == "down"
+        router.up = True
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 3)
+        assert storage.wait_for(lambda s: len(s.events(1, EventKind.DEVICE_UP)) == 1, 2)
+    assert len(storage.events(1, EventKind.DEVICE_DOWN)) == 1
+    down = storage.events(1, EventKind.DEVICE_DOWN)[0]
+    assert "connection refused" in down.message
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert sum("down:" in m for m in messages) == 1  # edge-triggered
+    assert sum("up again" in m for m in messages) == 1
+
+
+def test_blackholed_router_times_out_and_goes_down(make: Factory, fleet: FakeFleet) -> None:
+    """A router that stops answering (connection hangs) is marked down by the
+    timeouts, not waited on forever."""
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    cfg = device(1, connect_timeout=0.1, command_timeout=0.1)
+    svc = make(StaticDeviceSource([cfg]), storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 5)
+
+    router.hang = True  # the open session and new ones get no answer
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 5)
+    assert "no session within" in storage.status(1).last_error
+    router.hang, router.up = False, True
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 5)
+    assert dev_status(svc, 1)["connected"]
+
+
+def test_wrong_password_is_not_retried_in_a_loop(make: Factory, fleet: FakeFleet,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    router = fleet.add(1)
+    wrong = "not-the-password-xyz"
+    cfg = device(1, password=wrong)
+    source = StaticDeviceSource([cfg])
+    storage = InMemoryStorage()
+    with caplog.at_level(logging.DEBUG):
+        svc = make(source, storage)
+        assert storage.wait_for(lambda s: s.status(1) is not None
+                                and s.status(1).state is DeviceState.AUTH_FAILED, 3)
+        # Auth backoff is 900 s x 0.005 = 4.5 s; for a while nothing more is tried.
+        time.sleep(0.5)
+        assert router.logins_refused == 1
+        dev = dev_status(svc, 1)
+        assert dev["state"] == "auth_failed"
+        assert dev["retry_in_s"] > 3
+        assert len(storage.events(1, EventKind.AUTH_FAILED)) == 1
+        # A config change (the right password) retries at once.
+        source.update(dataclasses.replace(cfg, password=PASSWORD))
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 2)
+    assert len(storage.events(1, EventKind.DEVICE_UP)) == 1
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "invalid user name or password" in text
+    assert wrong not in text
+    assert PASSWORD not in text
+    assert all(wrong not in e.message for e in storage.events())
+
+
+def test_reboot_is_noticed_without_negative_rates(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1, rx_bps=4_000_000.0)
+    storage = InMemoryStorage()
+    make(StaticDeviceSource([device(1)]), storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps", interface="ether1")) >= 3,
+                            5)
+    router.reboot()
+    assert storage.wait_for(lambda s: len(s.events(1, EventKind.REBOOT)) == 1, 3)
+    n = len(storage.points(1, "iface.rx_bps", interface="ether1"))
+    assert storage.wait_for(
+        lambda s: len(s.points(1, "iface.rx_bps", interface="ether1")) >= n + 3, 3)
+    values = [s.value for s in storage.points(1, "iface.rx_bps")]
+    assert min(values) >= 0
+    assert max(values) == pytest.approx(4_000_000.0, rel=0.01)
+
+
+def test_absent_path_is_reported_once_and_not_asked_again(make: Factory,
+                                                          fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1, intervals=intervals(short=30))]), storage)
+    assert storage.wait_for(lambda s: runs(svc, 1, "short") >= 4, 5)
+    assert router.prints["/ip/hotspot/active"] == 1
+    absent = storage.events(1, EventKind.PATH_ABSENT)
+    assert [e.message.split(" ")[0] for e in absent] == ["/ip/hotspot/active"]
+
+
+def test_version_change_probes_absent_paths_again(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1, intervals=intervals(short=30))]), storage)
+    assert storage.wait_for(lambda s: runs(svc, 1, "short") >= 2, 5)
+    router.version = "7.17 (stable)"
+    router.absent = set()
+    assert storage.wait_for(lambda s: len(s.events(1, EventKind.VERSION_CHANGED)) == 1, 3)
+    assert storage.wait_for(lambda s: router.prints["/ip/hotspot/active"] >= 2, 3)
+
+
+def test_link_down_and_up_events(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1, intervals=intervals(medium=120))]), storage,
+               time_scale=0.002)
+    assert storage.wait_for(lambda s: runs(svc, 1, "medium") >= 1, 5)
+    router.links["ether2"] = False
+    assert storage.wait_for(lambda s: len(s.events(1, EventKind.LINK_DOWN)) == 1, 3)
+    router.links["ether2"] = True
+    assert storage.wait_for(lambda s: len(s.events(1, EventKind.LINK_UP)) == 1, 3)
+    assert storage.events(1, EventKind.LINK_DOWN)[0].message == "interface ether2 link down"
+
+
+def test_overrun_skips_ticks_and_never_overlaps(make: Factory, fleet: FakeFleet) -> None:
+    fleet.add(1)
+    active = {"n": 0, "max": 0}
+
+    async def slow_runner(client: object, tier: Tier, ctx: object) -> object:
+        if tier is Tier.REALTIME:
+            active["n"] += 1
+            active["max"] = max(active["max"], active["n"])
+            try:
+                await asyncio.sleep(0.07)  # the interval is 0.025 s
+            finally:
+                active["n"] -= 1
+        return await fake_run_tier(client, tier, ctx)  # type: ignore[arg-type]
+
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1)]), storage, run_tier=slow_runner)
+    assert storage.wait_for(lambda s: runs(svc, 1, "realtime") >= 5, 5)
+    rt = dev_status(svc, 1)["tiers"]["realtime"]
+    assert rt["skipped"] >= 2 * (rt["runs"] - 1)
+    assert active["max"] == 1
+
+
+def test_a_crashing_tier_does_not_stop_the_others(make: Factory, fleet: FakeFleet,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    fleet.add(1)
+
+    async def runner(client: object, tier: Tier, ctx: object) -> object:
+        if tier is Tier.LONG:
+            raise RuntimeError("collector bug")
+        return await fake_run_tier(client, tier, ctx)  # type: ignore[arg-type]
+
+    storage = InMemoryStorage()
+    with caplog.at_level(logging.WARNING, logger="mikromon.schedule"):
+        svc = make(StaticDeviceSource([device(1, intervals=intervals(long=600))]), storage,
+                   run_tier=runner)
+        assert storage.wait_for(
+            lambda s: dev_status(svc, 1).get("tiers", {}).get("long", {}).get("errors", 0) >= 2,
+            5)
+        assert storage.wait_for(lambda s: len(s.points(1, "system.cpu.load_pct")) >= 5, 3)
+    dev = dev_status(svc, 1)
+    assert dev["state"] == "up"
+    assert dev["tiers"]["long"]["last_error"] == "RuntimeError: collector bug"
+    assert dev["tiers"]["realtime"]["errors"] == 0
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1  # logged once, on the transition to failing
+    assert storage.status(1).last_error == "RuntimeError: collector bug"
+
+
+def test_stop_leaves_no_thread_or_connection(make: Factory, fleet: FakeFleet) -> None:
+    routers = [fleet.add(i) for i in range(1, 4)]
+    before = set(threading.enumerate())
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(i) for i in range(1, 4)]), storage)
+    assert storage.wait_for(lambda s: all(len(s.points(i)) > 0 for i in range(1, 4)), 5)
+    assert {r.open_clients for r in routers} == {1}
+    t0 = time.monotonic()
+    assert svc.stop(5)
+    assert time.monotonic() - t0 < 3
+    assert not svc.running
+    assert set(threading.enumerate()) - before == set()
+    assert {r.open_clients for r in routers} == {0}
+    assert svc.status()["writer"]["queue_depth"] == 0
+    # It can start again.
+    svc.start()
+    assert until(lambda: svc.status()["devices"] != [], 3)
+    assert svc.stop(5)
+    assert set(threading.enumerate()) - before == set()
+
+
+def test_stop_cancels_a_hanging_poll(make: Factory, fleet: FakeFleet) -> None:
+    fleet.add(1)
+    entered = threading.Event()
+
+    async def hanging(client: object, tier: Tier, ctx: object) -> object:
+        if tier is Tier.MEDIUM:
+            entered.set()
+            await asyncio.sleep(3600)
+        return await fake_run_tier(client, tier, ctx)  # type: ignore[arg-type]
+
+    cfg = device(1, connect_timeout=30, command_timeout=30)
+    svc = make(StaticDeviceSource([cfg]), InMemoryStorage(), run_tier=hanging)
+    assert entered.wait(5)
+    t0 = time.monotonic()
+    assert svc.stop(5)
+    assert time.monotonic() - t0 < 2
+
+
+def test_stalled_storage_does_not_stop_polling(make: Factory, fleet: FakeFleet) -> None:
+    fleet.add(1)
+    release = threading.Event()
+
+    class Stalled(InMemoryStorage):
+        def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+            release.wait(30)
+            return super().write_samples(device_id, samples)
+
+    storage = Stalled()
+    svc = make(StaticDeviceSource([device(1)]), storage, writer_max_batches=5)
+    assert until(lambda: runs(svc, 1, "realtime") >= 20, 5)
+    writer = svc.status()["writer"]
+    assert writer["queue_depth"] >= 5
+    assert writer["batches_dropped"] >= 10
+    assert writer["write_s"] > 0
+    release.set()
+    assert svc.stop(5)
+    assert svc.status()["writer"]["queue_depth"] == 0
+    assert len(storage.points(1)) > 0
+
+
+def test_only_one_collector_holds_the_lock(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    lock = InProcessLock(lease_s=1.0)
+    source = StaticDeviceSource([device(1)])
+    s1, s2 = InMemoryStorage(), InMemoryStorage()
+    first = make(source, s1, lock, lock_retry_s=0.05, lock_refresh_s=0.05)
+    assert s1.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    second = make(source, s2, lock.contender(), lock_retry_s=0.05, lock_refresh_s=0.05)
+    time.sleep(0.3)  # several lock attempts by the second collector
+    st = second.status()
+    assert st["running"]
+    assert not st["lock_held"]
+    assert st["devices"] == []
+    assert s2.points(1) == []
+    assert router.open_clients == 1
+    # The first one goes away: the second takes over.
+    t0 = time.monotonic()
+    assert first.stop(5)
+    assert s2.wait_for(lambda s: len(s.points(1)) > 0, 3)
+    assert time.monotonic() - t0 < 1.0
+    assert second.status()["lock_held"]
+
+
+def test_lost_lease_stops_polling(make: Factory, fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    lock = InProcessLock(lease_s=5.0)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1)]), storage, lock, lock_retry_s=0.05,
+               lock_refresh_s=0.05)
+    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    thief = lock.contender()
+    lock.revoke()
+    assert thief.acquire()
+    assert until(lambda: not svc.status()["lock_held"], 3)
+    assert svc.status()["devices"] == []
+    assert router.open_clients == 0
+    thief.release()
+    assert until(lambda: svc.status()["lock_held"], 3)
+
+
+def test_process_wide_accessor(monkeypatch: pytest.MonkeyPatch, fleet: FakeFleet) -> None:
+    monkeypatch.setattr(service_module, "_factory", None)
+    monkeypatch.setattr(service_module, "_instance", None)
+    with pytest.raises(RuntimeError, match="configure"):
+        service_module.get_collector()
+    built: list[CollectorService] = []
+
+    def factory() -> CollectorService:
+        svc = CollectorService(StaticDeviceSource(), InMemoryStorage(), deps=fake_deps(fleet),
+                               time_scale=SCALE)
+        built.append(svc)
+        return svc
+
+    service_module.configure(factory)
+    svc = service_module.get_collector()
+    assert service_module.get_collector() is svc
+    svc.start()
+    assert svc.running
+    service_module.reset_collector()
+    assert not svc.running
+    assert service_module.get_collector() is not svc
+    assert len(built) == 2
+
+
+def test_time_scale_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.25")
+    svc = CollectorService(StaticDeviceSource(), InMemoryStorage())
+    assert svc.time_scale == 0.25
+    assert svc.status()["time_scale"] == 0.25
+    assert not svc.status()["running"]
+
+
+def test_a_failing_device_source_keeps_the_service_alive(make: Factory,
+                                                        fleet: FakeFleet) -> None:
+    fleet.add(1)
+
+    class Flaky(StaticDeviceSource):
+        broken = False
+
+        def load_devices(self) -> list:
+            if self.broken:
+                raise ConnectionError("database gone")
+            return super().load_devices()
+
+    source = Flaky([device(1)])
+    storage = InMemoryStorage()
+    svc = make(source, storage)
+    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    source.broken = True
+    fleet.add(2)
+    source.add(device(2))
+    n = len(storage.points(1))
+    assert storage.wait_for(lambda s: len(s.points(1)) > n + 20, 3)  # still polling
+    source.broken = False
+    assert storage.wait_for(lambda s: len(s.points(2)) > 0, 3)
+    assert svc.running
