@@ -5,7 +5,7 @@ This is the only module that imports librouteros (it ships no type information,
 so every loosely typed value stays in here). What it adds on top of the library:
 
 * **Connect**: plain TCP or API-SSL per :class:`~mikromon.domain.devices.TlsVerify`
-  (shared/ROUTEROS-API.md §8), one deadline (``connect_timeout``) for TCP, TLS and
+  (:func:`mikromon.routeros.tls.tls_context`), one deadline (``connect_timeout``) for TCP, TLS and
   login together. A TLS failure is an error, never a reason to try plaintext.
 * **Login**: the plain form first (``/login =name= =password=``, RouterOS >= 6.43);
   only if that ``!done`` carries ``=ret=<challenge>`` (a pre-6.43 router) the MD5
@@ -50,7 +50,7 @@ from librouteros.connections import AsyncSocketTransport
 from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError
 from librouteros.protocol import AsyncApiProtocol, encode_length
 
-from mikromon.domain.devices import DeviceConfig, TlsVerify
+from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
     CommandFailed,
@@ -63,6 +63,7 @@ from mikromon.domain.errors import (
 )
 from mikromon.routeros.base import Row
 from mikromon.routeros.framing import FramingError, SentenceReader
+from mikromon.routeros.tls import tls_context
 from mikromon.routeros.values import decode_text
 
 __all__ = ["LibRouterOSClient", "connect", "tls_context"]
@@ -75,39 +76,6 @@ _CHUNK: Final = 65536
 #: command traps; v6 path on v7 in mktxp issue #161).
 _ABSENT_MESSAGES: Final = ("no such command prefix", "no such command or directory")
 _REPLY_WORDS: Final = frozenset({"!re", "!done", "!trap", "!empty"})
-
-
-# --- TLS -------------------------------------------------------------------------
-
-
-def tls_context(mode: TlsVerify) -> ssl.SSLContext:
-    """Build the client TLS context for API-SSL (port 8729).
-
-    Source: shared/ROUTEROS-API.md §8; DESIGN.md "API-SSL without a certificate".
-
-    Args:
-        mode: ``VERIFY``: system CAs and host name check. ``NO_VERIFY``: any
-            certificate (self-signed) accepted, no host name check. ``ANONYMOUS_DH``:
-            the router has no certificate (``certificate=none``): anonymous DH ciphers
-            only (``ADH:@SECLEVEL=0``), TLS 1.2 at most (TLS 1.3 has no anonymous
-            suites), no certificate, no host name check.
-
-    Returns:
-        A fresh ``ssl.SSLContext`` for a client.
-    """
-    if mode is TlsVerify.VERIFY:
-        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    if mode is TlsVerify.NO_VERIFY:
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
-    context.set_ciphers("ADH:@SECLEVEL=0")
-    return context
 
 
 # --- words out ----------------------------------------------------------------------
