@@ -210,6 +210,7 @@ def test_parse_bitrate_rejects(text: str) -> None:
 def test_bitrate_units_monotonic(n: int, prefix: str) -> None:
     order = ["", "k", "M", "G"]
     base = v.parse_bitrate(f"{n}{prefix}bps")
+    assert base == n * 1000 ** order.index(prefix)
     assert base == v.parse_bitrate(f"{n}{prefix}")
     for bigger in order[order.index(prefix) + 1:]:
         assert v.parse_bitrate(f"{n}{bigger}bps") >= base
