@@ -24,3 +24,36 @@ def captures() -> Path:
     if not path.is_dir():
         pytest.fail(f"RouterOS captures not found at {path}; set MIKROMON_CAPTURES")
     return path
+
+
+# -- RouterOS emulator fixtures (mikromon.emulator.testing) ---------------------------
+
+
+@pytest.fixture
+def emulator():
+    """One emulated RouterOS 7 router on 127.0.0.1 (background thread, port 0).
+
+    Yields an ``EmulatorHandle``: ``.host .port .tls_port .username .password
+    .profile .rates``, ``reboot()``, ``set_fault(...)``, ``clear_faults()``,
+    ``set_password()``.
+    """
+    from mikromon.emulator.testing import running_emulators
+
+    with running_emulators(count=1, profile="v7") as routers:
+        yield routers[0]
+
+
+@pytest.fixture
+def emulators():
+    """Factory: ``emulators(count, profile="v7", tls=False, **kw)`` starts a fleet in a
+    background thread and returns its handles; every fleet stops after the test."""
+    import contextlib
+
+    from mikromon.emulator.testing import running_emulators
+
+    with contextlib.ExitStack() as stack:
+
+        def start(count=1, profile="v7", tls=False, **kw):
+            return stack.enter_context(running_emulators(count, profile, tls, **kw))
+
+        yield start

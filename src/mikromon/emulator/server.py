@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import socket
 from typing import Final
 
 from mikromon.emulator.faults import Faults
@@ -19,6 +20,7 @@ from mikromon.emulator.tls import TLS_MODES, TlsMode, server_context
 
 log = logging.getLogger(__name__)
 
+_QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
 #: What ``localhost`` means here (never resolved through DNS or /etc/hosts).
 LOCALHOST: Final = "127.0.0.1"
 
@@ -43,6 +45,27 @@ def ensure_loopback(host: str) -> str:
     if not address.is_loopback:
         raise ValueError(f"emulator host {host} is not loopback: it binds 127.0.0.1/::1 only")
     return str(address)
+
+
+class _QuickAckProtocol(asyncio.StreamReaderProtocol):
+    """A stream protocol that acknowledges received data at once (Linux TCP_QUICKACK).
+
+    Clients such as RouterOS-api send each word with its own ``send()``; with Nagle
+    on their side and delayed ACKs on ours every command would stall ~40 ms.
+    """
+
+    _sock: socket.socket | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if _QUICKACK is not None:
+            self._sock = transport.get_extra_info("socket")
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+        super().data_received(data)
 
 
 class RouterEmulator:
@@ -161,13 +184,18 @@ class RouterEmulator:
         Raises:
             OSError: a port is taken or cannot be bound.
         """
-        server = await asyncio.start_server(self._serve, self.host, self._port)
+        loop = asyncio.get_running_loop()
+
+        def factory() -> asyncio.Protocol:
+            return _QuickAckProtocol(asyncio.StreamReader(loop=loop), self._serve, loop=loop)
+
+        server = await loop.create_server(factory, self.host, self._port)
         self._servers.append(server)
         self._port = server.sockets[0].getsockname()[1]
         if self._tls:
             ctx = server_context(self.tls_mode)
-            tls_server = await asyncio.start_server(
-                self._serve, self.host, self._tls_port, ssl=ctx, ssl_handshake_timeout=15.0)
+            tls_server = await loop.create_server(
+                factory, self.host, self._tls_port, ssl=ctx, ssl_handshake_timeout=15.0)
             self._servers.append(tls_server)
             self._tls_port = tls_server.sockets[0].getsockname()[1]
 

@@ -1,0 +1,196 @@
+"""``mikromon simulate``: run emulated RouterOS routers on loopback ports.
+
+Router ``i`` serves the API on ``--base-port + i`` and, with ``--tls``, API-SSL on
+``--base-port + --count + i`` (``--base-port 0``: ports chosen by the OS). Once every
+router listens, the endpoints are printed: an aligned table, or with ``--json`` one
+JSON object per router per line (``host``, ``port``, ``tls_port``, ``username``,
+``password``, ``version``, ``profile``, ``identity``, ``tls_mode``).
+
+While it runs, lines on standard input control the routers (answers go to stderr)::
+
+    reboot 0          reset uptime and counters of router 0 ("all" for every router)
+    fault 2 delay=1.5 blackhole=true   set faults (see mikromon.emulator.faults)
+    clear all         remove every fault
+    password 0 s3cret change the accepted password
+    list              print the endpoints again (to stderr)
+
+SIGINT/SIGTERM stop every router; the exit status is then 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import stat
+import sys
+from typing import Any
+
+from mikromon.cli._common import fail
+
+DEFAULT_BASE_PORT = 18728
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``simulate`` sub-command."""
+    from mikromon.emulator.profiles import PROFILE_NAMES
+    from mikromon.emulator.tls import TLS_MODES
+
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run emulated RouterOS routers on loopback ports",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--count", type=int, default=1, help="number of routers (default 1)")
+    parser.add_argument(
+        "--base-port", type=int, default=DEFAULT_BASE_PORT,
+        help=f"API port of the first router (default {DEFAULT_BASE_PORT}; 0 = any free port)",
+    )
+    parser.add_argument("--profile", default="v7", choices=PROFILE_NAMES,
+                        help="router profile (default v7; mixed cycles through all)")
+    parser.add_argument("--tls", action="store_true", help="also serve API-SSL")
+    parser.add_argument("--tls-mode", default="cert", choices=TLS_MODES,
+                        help="API-SSL with a self-signed certificate (cert, default) or "
+                             "anonymous Diffie-Hellman only (adh)")
+    parser.add_argument("--username", default="admin", help="login name (default admin)")
+    parser.add_argument("--password", default="admin", help="password (default admin)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="loopback address to bind (127.0.0.1 or ::1)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object per router and line")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the fleet until SIGINT/SIGTERM; return the exit status."""
+    from mikromon.emulator.fleet import Fleet
+    from mikromon.emulator.server import ensure_loopback
+
+    try:
+        host = ensure_loopback(args.host)
+    except ValueError as err:
+        return fail(str(err), 2)
+    if args.count < 1:
+        return fail(f"--count must be at least 1, got {args.count}", 2)
+    try:
+        fleet = Fleet(args.count, profile=args.profile, base_port=args.base_port, tls=args.tls,
+                      tls_mode=args.tls_mode, username=args.username, password=args.password,
+                      host=host)
+    except ValueError as err:
+        return fail(str(err), 2)
+    try:
+        return asyncio.run(_serve(fleet, args.json))
+    except OSError as err:
+        return fail(f"cannot start the routers: {err}")
+
+
+async def _serve(fleet: Any, as_json: bool) -> int:
+    from mikromon.emulator.fleet import endpoints_table
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await fleet.start()
+    try:
+        endpoints = fleet.endpoints()
+        if as_json:
+            out = "".join(json.dumps(e.as_dict()) + "\n" for e in endpoints)
+        else:
+            out = endpoints_table(endpoints) + (
+                f"\n\n{len(endpoints)} router(s) running. Ctrl-C stops them; "
+                "type 'help' for control commands.\n")
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        control = asyncio.create_task(_control(fleet))
+        await stop.wait()
+        control.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await control
+    finally:
+        await fleet.stop()
+    return 0
+
+
+async def _control(fleet: Any) -> None:
+    """Read control lines from stdin until EOF (only from a pipe, socket or terminal)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or sys.stdin.isatty()):
+        return
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    except (ValueError, OSError):
+        return
+    while line := await reader.readline():
+        text = line.decode("utf-8", "replace").strip()
+        if text:
+            print(run_control(fleet, text), file=sys.stderr, flush=True)
+
+
+def _parse_value(text: str) -> object:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    if lowered == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def run_control(fleet: Any, text: str) -> str:
+    """Apply one control line to the fleet; return the answer (never raises).
+
+    Commands: ``reboot I``, ``fault I name=value...``, ``clear I``,
+    ``password I NEW``, ``list``, ``help``; ``I`` is a router index or ``all``.
+    """
+    from mikromon.emulator.fleet import endpoints_table
+
+    parts = text.split()
+    command, rest = parts[0].lower(), parts[1:]
+    if command == "help":
+        return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | list"
+                " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
+                "trickle, refuse_login, blackhole")
+    if command == "list":
+        return endpoints_table(fleet.endpoints())
+    if command not in ("reboot", "fault", "clear", "password") or not rest:
+        return f"error: unknown control command {text!r} (try 'help')"
+    target = rest[0]
+    try:
+        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
+    except (ValueError, IndexError):
+        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    try:
+        for r in routers:
+            if command == "reboot":
+                r.reboot()
+            elif command == "clear":
+                r.clear_faults()
+            elif command == "password":
+                if len(rest) != 2:
+                    return "error: usage: password I NEW"
+                r.set_password(rest[1])
+            else:
+                changes = {}
+                for item in rest[1:]:
+                    name, sep, value = item.partition("=")
+                    if not sep:
+                        return f"error: fault {item!r} is not name=value"
+                    changes[name] = _parse_value(value)
+                r.set_fault(**changes)
+    except ValueError as err:
+        return f"error: {err}"
+    return f"ok: {command} {target}"
