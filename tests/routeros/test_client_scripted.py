@@ -277,6 +277,18 @@ async def test_empty_reply_is_no_rows(buffered: bool) -> None:
         await client.close()
 
 
+async def test_empty_sentence_skipped_by_buffered_reader(buffered: bool) -> None:
+    """The protocol ignores empty sentences; librouteros's stock reader cannot."""
+    async with scripted(lambda words: b"\x00" + re(name="x") + DONE) as router:
+        client = await connect(config(router.port), buffered=buffered)
+        if buffered:
+            assert await client.print("/interface", ["name"]) == [{"name": "x"}]
+        else:
+            with pytest.raises(MalformedReply, match="empty sentence"):
+                await client.print("/interface", ["name"])
+        await client.close()
+
+
 async def test_fatal_is_connection_lost(buffered: bool) -> None:
     async with scripted(lambda w: [sentence("!fatal", "session terminated on request"),
                                    CLOSE]) as router:

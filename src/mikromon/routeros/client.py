@@ -5,8 +5,8 @@ This is the only module that imports librouteros (it ships no type information,
 so every loosely typed value stays in here). What it adds on top of the library:
 
 * **Connect**: plain TCP or API-SSL per :class:`~mikromon.domain.devices.TlsVerify`
-  (:func:`mikromon.routeros.tls.tls_context`), one deadline (``connect_timeout``) for TCP, TLS and
-  login together. A TLS failure is an error, never a reason to try plaintext.
+  (:func:`mikromon.routeros.tls.tls_context`), one deadline (``connect_timeout``)
+  for TCP, TLS and login together. A TLS failure is an error, never a reason to try plaintext.
 * **Login**: the plain form first (``/login =name= =password=``, RouterOS >= 6.43);
   only if that ``!done`` carries ``=ret=<challenge>`` (a pre-6.43 router) the MD5
   challenge round (§5). Never a bare ``/login`` probe (6.44-6.47 routers answer
@@ -47,7 +47,12 @@ from typing import Final
 from librouteros import async_create_transport
 from librouteros.api import AsyncApi
 from librouteros.connections import AsyncSocketTransport
-from librouteros.exceptions import ConnectionClosed, FatalError, LibRouterosError
+from librouteros.exceptions import (
+    ConnectionClosed,
+    FatalError,
+    LibRouterosError,
+    ProtocolError,
+)
 from librouteros.protocol import AsyncApiProtocol, encode_length
 
 from mikromon.domain.devices import DeviceConfig
@@ -112,6 +117,12 @@ class _StockProtocol(AsyncApiProtocol):
 
     async def writeSentence(self, cmd: str, *words: str) -> None:  # librouteros method name
         await self.transport.write(_encode_sentence((cmd, *words), self.device_encoding))
+
+    async def readSentence(self) -> tuple[str, tuple[str, ...]]:  # librouteros method name
+        try:
+            return await super().readSentence()
+        except IndexError as err:  # it indexes an empty sentence or a bare !fatal
+            raise ProtocolError("empty sentence") from err
 
     async def close(self) -> None:
         await self.transport.close()
