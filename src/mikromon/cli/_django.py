@@ -121,6 +121,16 @@ def setup(
     from mikromon.web import bootstrap
 
     where = describe_database(args, data_dir)
+    if _already_set_up() and not getattr(args, "data_dir", None) and not database_url:
+        # The host (an embedding application, a test runner) set Django up already.
+        from django.conf import settings
+
+        data_dir = Path(settings.DATA_DIR)
+        where = describe_database(args, data_dir)
+        check_database(where)
+        if migrate:
+            run_migrations(where, progress=progress)
+        return data_dir
     try:
         bootstrap.setup(data_dir, database_url)
     except OSError as err:
@@ -129,10 +139,20 @@ def setup(
         ) from err
     except (ImproperlyConfigured, ValueError) as err:
         raise CommandError(f"invalid configuration ({where}): {err}", EXIT_USAGE) from err
+    except RuntimeError as err:  # set up already, with another data folder
+        raise CommandError(str(err), EXIT_USAGE) from err
     check_database(where)
     if migrate:
         run_migrations(where, progress=progress)
     return data_dir
+
+
+def _already_set_up() -> bool:
+    if "django" not in sys.modules:
+        return False
+    from django.apps import apps
+
+    return apps.ready
 
 
 def check_database(where: str) -> None:

@@ -1,0 +1,136 @@
+"""``mikromon serve``: the web application and the collector, for real.
+
+Applies pending migrations, then serves the web application under uvicorn
+and runs the collector in the same process until SIGINT or SIGTERM.
+See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mikromon.cli._common import add_storage_options
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--host``, ``--port`` and the hidden ``--time-scale`` test option."""
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to serve HTTP on (default: 127.0.0.1, this machine only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="TCP port to serve HTTP on (default: 8000; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not log one line per HTTP request",
+    )
+    # Tests only: multiply every collection interval and backoff by F, e.g. 0.05 polls
+    # twenty times faster (sets MIKROMON_TIME_SCALE, read by mikromon.schedule).
+    parser.add_argument("--time-scale", type=_time_scale, default=None, help=argparse.SUPPRESS)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, not {value}")
+    return value
+
+
+def _time_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value <= 100.0:
+        raise argparse.ArgumentTypeError(
+            f"time scale must be greater than 0 and at most 100, not {value:g}"
+        )
+    return value
+
+
+def apply_time_scale(args: argparse.Namespace) -> None:
+    """Export ``--time-scale`` as ``MIKROMON_TIME_SCALE`` for the collector service."""
+    if args.time_scale is not None:
+        os.environ["MIKROMON_TIME_SCALE"] = f"{args.time_scale:g}"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``serve`` sub-command."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the web application and the collector",
+        description="Apply database migrations, then serve the web application and run "
+        "the collector in this process until interrupted (Ctrl-C or SIGTERM). "
+        "The collector starts unless it was stopped with `mikromon collector stop`.",
+    )
+    add_server_options(parser)
+    add_storage_options(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``mikromon serve``; return the exit code."""
+    from mikromon.cli._django import DEFAULT_DATA_DIR, guarded
+
+    return guarded(lambda: run_server(args, data_dir_default=DEFAULT_DATA_DIR))
+
+
+def run_server(
+    args: argparse.Namespace,
+    *,
+    data_dir_default: Path,
+    collector: str = "desired",
+    on_ready: object = None,
+    before_run: object = None,
+) -> int:
+    """Set up Django, migrate with progress, and run the web server and collector.
+
+    Args:
+        args: parsed ``serve``/``demo`` options.
+        data_dir_default: data folder when none is given.
+        collector: the :class:`~mikromon.web.runtime.Runtime` collector mode.
+        on_ready: called with the URL once the server answers.
+        before_run: called with the data folder after migrations, before serving.
+
+    Raises:
+        CommandError: the database or the port is unusable.
+    """
+    from mikromon.cli._django import CommandError, setup
+
+    apply_time_scale(args)
+    verbose = bool(getattr(args, "verbose", False))
+    from mikromon.web import runtime
+
+    runtime.configure_logging(verbose=verbose)
+    data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
+    if callable(before_run):
+        before_run(data_dir)
+    server = runtime.Runtime(
+        host=args.host,
+        port=args.port,
+        collector=collector,
+        on_ready=on_ready if callable(on_ready) else _print_ready,
+        access_log=args.access_log,
+    )
+    try:
+        return server.run()
+    except runtime.StartupError as err:
+        raise CommandError(str(err)) from err
+
+
+def _print_ready(url: str) -> None:
+    print(f"mikromon is running at {url} (Ctrl-C stops it)", flush=True)
+    sys.stdout.flush()

@@ -1,0 +1,480 @@
+"""The running mikromon process: web server, in-process collector, status publisher.
+
+:class:`Runtime` wires the pieces together the way ``mikromon serve`` and
+``mikromon demo`` run them:
+
+1. the collector service (:class:`mikromon.schedule.CollectorService`) is built
+   over the Django device source, storage and lock, and registered as the
+   process's collector (``mikromon.schedule.get_collector()``), so the web UI
+   controls the same instance;
+2. a publisher thread writes the service's ``status()`` to the database about
+   once a second (:mod:`mikromon.web.control.state`) and applies start/stop
+   requests made in other processes (``mikromon collector start|stop``);
+3. uvicorn serves the Django ASGI application on a socket bound beforehand
+   (so a busy port is a clear error, and port 0 works);
+4. SIGINT/SIGTERM stop the web server gracefully, then the publisher, then
+   the collector (which flushes its writer), and :meth:`Runtime.run` returns 0.
+
+The web server is optional: ``mikromon collector start`` without a running
+server runs only the collector and the publisher, in the foreground.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from mikromon.domain.inventory import utc_iso
+
+log = logging.getLogger("mikromon.runtime")
+
+#: Seconds between two status publications (and desired-state checks).
+PUBLISH_INTERVAL_S = 1.0
+#: Seconds the web server gets to finish open requests on shutdown.
+GRACEFUL_TIMEOUT_S = 5
+
+
+class StartupError(Exception):
+    """The process cannot start (port in use, collector cannot be built)."""
+
+
+class UTCFormatter(logging.Formatter):
+    """``2025-01-31T12:00:00Z INFO    collector: message`` (UTC, one line per record)."""
+
+    converter = time.gmtime
+
+    def __init__(self) -> None:
+        super().__init__(
+            fmt="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.name = _short_logger_name(record.name)
+        text = super().format(record)
+        # Keep one record on one line (tracebacks keep their own lines, indented).
+        return text.replace("\n", "\n    ")
+
+
+#: Logger name prefixes shown under a shorter, operator-facing name.
+_LOG_NAMES = (
+    ("mikromon.schedule", "collector"),
+    ("mikromon.routeros", "routeros"),
+    ("mikromon.collectors", "collector"),
+    ("mikromon.pipeline", "collector"),
+    ("mikromon.web.monitor", "storage"),
+    ("mikromon.emulator", "emulator"),
+)
+
+
+def _short_logger_name(name: str) -> str:
+    for prefix, short in _LOG_NAMES:
+        if name == prefix or name.startswith(prefix + "."):
+            return short
+    if name.startswith("mikromon."):
+        return name.rsplit(".", 1)[-1]
+    if name == "uvicorn.access":
+        return "http"
+    if name.startswith("uvicorn"):
+        return "server"
+    return name
+
+
+def configure_logging(*, verbose: bool = False) -> None:
+    """Log one readable UTC line per record to stderr (INFO, or DEBUG when ``verbose``)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(UTCFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("asyncio", "django.db.backends", "django.template"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_collector() -> Any:
+    """Register the Django-backed collector factory with :mod:`mikromon.schedule` and
+    return the process-wide service (``mikromon.schedule.get_collector()``), not started.
+
+    The service reads devices through :class:`DjangoDeviceSource`, writes through
+    :class:`DjangoStorage`, and holds :class:`DjangoCollectorLock` (one active
+    collector per database); ``MIKROMON_TIME_SCALE`` divides its intervals.
+    """
+    from mikromon import schedule
+    from mikromon.web.monitor.lock import DjangoCollectorLock
+    from mikromon.web.monitor.sources import DjangoDeviceSource
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    def factory() -> Any:
+        return schedule.CollectorService(
+            DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock()
+        )
+
+    schedule.configure(factory)
+    return schedule.get_collector()
+
+
+def _jsonable(value: Any) -> Any:
+    """Return ``value`` with datetimes as ISO 8601 UTC text and enums as their values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _jsonable_status(service: Any) -> dict[str, Any]:
+    status = _jsonable(service.status())
+    return status if isinstance(status, dict) else {"status": status}
+
+
+class StatusPublisher:
+    """A thread that publishes ``service.status()`` and applies desired-state changes.
+
+    Args:
+        service: the collector service (``start()``, ``stop()``, ``running``, ``status()``).
+        started_at: process start, UTC.
+        interval: seconds between publications.
+        applied_at: ``changed_at`` of the desired state already applied at start-up;
+            only later changes start or stop the collector.
+    """
+
+    def __init__(
+        self,
+        service: Any,
+        *,
+        started_at: datetime,
+        interval: float = PUBLISH_INTERVAL_S,
+        applied_at: datetime | None = None,
+    ) -> None:
+        from mikromon.web.control import state
+
+        self._service = service
+        self._started_at = started_at
+        self._interval = interval
+        self._applied_at = applied_at
+        self._instance = state.instance_name(started_at)
+        self._stop = threading.Event()
+        self._failing = False
+        self._thread = threading.Thread(target=self._run, name="mikromon-status", daemon=True)
+
+    def start(self) -> None:
+        """Publish once now (so ``collector status`` works at once), then every interval."""
+        self._tick()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (at most a few seconds)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def withdraw(self) -> None:
+        """Delete this process's published status (after the collector stopped)."""
+        from mikromon.web.control import state
+
+        with contextlib.suppress(Exception):
+            state.withdraw(self._instance)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self._interval):
+                self._tick()
+        finally:
+            connection.close()
+
+    def _tick(self) -> None:
+        from mikromon.web.control import state
+
+        try:
+            close_old_connections()
+            desired = state.desired_state()
+            if self._applied_at is None or desired.changed_at > self._applied_at:
+                self._applied_at = desired.changed_at
+                self._apply(desired.running, desired.changed_by)
+            state.publish(
+                instance=self._instance,
+                started_at=self._started_at,
+                running=bool(self._service.running),
+                status=_jsonable_status(self._service),
+            )
+        except Exception:
+            # Edge-triggered: one error with its traceback, one line on recovery.
+            if not self._failing:
+                log.exception("cannot publish the collector status; retrying every second")
+            self._failing = True
+            with contextlib.suppress(Exception):
+                connection.close()
+        else:
+            if self._failing:
+                log.info("collector status published again")
+            self._failing = False
+
+    def _apply(self, running: bool, by: str) -> None:
+        who = f" (asked by {by})" if by else ""
+        if running and not self._service.running:
+            log.info("starting the collector%s", who)
+            self._service.start()
+        elif not running and self._service.running:
+            log.info("stopping the collector%s", who)
+            self._service.stop()
+
+
+class _Server:
+    """A uvicorn server that lets :class:`Runtime` own the signals.
+
+    uvicorn re-raises the signal that stopped it once it has shut down, which
+    would kill the process before the collector flushes; this subclass stops
+    gracefully and leaves the rest of the shutdown to the runtime.
+    """
+
+    def __init__(self, config: Any, on_ready: Callable[[], None]) -> None:
+        import uvicorn
+
+        runtime_ready = on_ready
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield  # Runtime installed its handlers already.
+
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets=sockets)
+                if self.started and not self.should_exit:
+                    runtime_ready()
+
+        self.server = Server(config)
+
+    def request_exit(self) -> None:
+        if self.server.should_exit:
+            self.server.force_exit = True
+        self.server.should_exit = True
+
+    def serve(self, sock: socket.socket) -> None:
+        asyncio.run(self.server.serve(sockets=[sock]))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket on ``host:port`` (IPv4 or IPv6; port 0 = any free port).
+
+    Raises:
+        StartupError: the address is invalid or already in use.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise StartupError(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """Return ``http://host:port/`` for a bound socket (IPv6 hosts in brackets)."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+class Runtime:
+    """One mikromon process: optional web server, the collector, the status publisher.
+
+    Args:
+        host: address to serve HTTP on (``None``: no web server, collector only).
+        port: TCP port (0: any free port).
+        collector: ``"desired"`` starts the collector unless an operator stopped it
+            (``mikromon collector stop``); ``"start"`` starts it and records that it
+            should run; ``"never"`` leaves it stopped.
+        on_ready: called with the URL (``""`` without a web server) once serving.
+        access_log: log one line per HTTP request.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str | None = "127.0.0.1",
+        port: int = 8000,
+        collector: str = "desired",
+        on_ready: Callable[[str], None] | None = None,
+        access_log: bool = True,
+    ) -> None:
+        if collector not in ("desired", "start", "never"):
+            raise ValueError(f"collector must be desired, start or never, not {collector!r}")
+        self.host = host
+        self.port = port
+        self.collector_mode = collector
+        self.on_ready = on_ready
+        self.access_log = access_log
+        self.url = ""
+        self._stop = threading.Event()
+        self._server: _Server | None = None
+        self._serving = False
+        self._extra_signals = 0
+        self.service: Any = None
+
+    def request_stop(self) -> None:
+        """Ask the process to stop (what SIGINT/SIGTERM do); safe from any thread."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.request_exit()
+
+    def run(self) -> int:
+        """Run until SIGINT/SIGTERM or :meth:`request_stop`; return the exit code
+        (0, or 1 when the collector's writer could not flush in time).
+
+        Raises:
+            StartupError: the port is in use or the collector cannot be built.
+        """
+        sock = bind(self.host, self.port) if self.host is not None else None
+        previous = self._install_signal_handlers()
+        publisher: StatusPublisher | None = None
+        clean = True
+        try:
+            started_at = timezone.now()
+            self.service = build_collector()
+            applied_at = self._start_collector()
+            publisher = StatusPublisher(self.service, started_at=started_at, applied_at=applied_at)
+            publisher.start()
+            if sock is None:
+                self._ready("")
+                self._stop.wait()
+            else:
+                self._serve(sock)
+            log.info("shutting down")
+        finally:
+            if publisher is not None:
+                publisher.stop()
+            if self.service is not None:
+                clean = self._stop_collector()
+            if publisher is not None:
+                publisher.withdraw()
+            if sock is not None:
+                sock.close()
+            self._restore_signal_handlers(previous)
+            connection.close()
+        log.info("stopped" if clean else "stopped, but the writer did not finish in time")
+        return 0 if clean else 1
+
+    def _stop_collector(self) -> bool:
+        """Stop the collector (its writer flushes what is queued); ``True`` when clean."""
+        service = self.service
+        if service.running:
+            log.info("stopping the collector")
+        clean = bool(service.stop())
+        writer = _jsonable_status(service).get("writer") or {}
+        if writer:
+            log.info(
+                "writer flushed: %s rows written, %s batches queued, %s dropped",
+                writer.get("rows_written", "?"),
+                writer.get("queue_depth", "?"),
+                writer.get("batches_dropped", "?"),
+            )
+        return clean
+
+    def _start_collector(self) -> datetime | None:
+        from mikromon.web.control import state
+
+        if self.collector_mode == "never":
+            return state.desired_state().changed_at
+        if self.collector_mode == "start":
+            desired = state.request_state(True, by="startup")
+        else:
+            desired = state.desired_state()
+        if desired.running:
+            self.service.start()
+        else:
+            log.warning(
+                "the collector is stopped (by %s at %s); `mikromon collector start` starts it",
+                desired.changed_by or "an operator",
+                desired.changed_at.isoformat(),
+            )
+        return desired.changed_at
+
+    def _serve(self, sock: socket.socket) -> None:
+        import uvicorn
+
+        from mikromon.web.asgi import application
+
+        self.url = url_of(sock)
+        config = uvicorn.Config(
+            application,
+            log_config=None,
+            access_log=self.access_log,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
+            server_header=False,
+            proxy_headers=False,
+        )
+        self._server = _Server(config, on_ready=lambda: self._ready(self.url))
+        if self._stop.is_set():
+            return
+        self._serving = True
+        try:
+            self._server.serve(sock)
+        finally:
+            self._serving = False
+
+    def _ready(self, url: str) -> None:
+        if url:
+            log.info("serving on %s", url)
+        if self.on_ready is not None:
+            self.on_ready(url)
+
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def handle(signum: int, _frame: object) -> None:
+            name = signal.Signals(signum).name
+            if not self._stop.is_set():
+                log.info("received %s, stopping", name)
+            elif self._serving:
+                log.info("received %s again, closing open connections", name)
+            else:
+                self._extra_signals += 1
+                if self._extra_signals >= 2:
+                    # The operator insists: leave without waiting for the writer.
+                    os._exit(130)
+                log.warning("received %s: already stopping (send it again to abort)", name)
+            self.request_stop()
+
+        previous: dict[int, Any] = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handle)
+        return previous
+
+    @staticmethod
+    def _restore_signal_handlers(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
