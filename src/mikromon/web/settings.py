@@ -66,10 +66,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mikromon.web.monitor",
     "mikromon.web.control",
+    "mikromon.web.ui",
+    "mikromon.web.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (our CSS/JS and npm libraries) in production too: mikromon.web.ui.assets.
+    "mikromon.web.ui.assets.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,6 +137,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("MIKROMON_STATIC_ROOT") or str(DATA_DIR / "staticfiles")
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # Browser libraries from node_modules (package.json): mikromon.web.ui.assets.
+    "mikromon.web.ui.assets.NodeModulesFinder",
+]
 
 #: Retention, days: raw points, 5-minute and 1-hour rollups, inventory rows gone
 #: from the router, router log lines, events.

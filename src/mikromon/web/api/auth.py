@@ -1,0 +1,98 @@
+"""Authentication of API requests: an API token or the browser's session.
+
+``Authorization: Token <key>`` (``Bearer <key>`` is accepted too) authenticates
+as the token's user and needs no CSRF token. Without that header the session
+cookie is used, and unsafe methods (POST...) must pass Django's CSRF check like
+any form. No credentials: 401 with ``WWW-Authenticate: Token``. Changes by a
+viewer: 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from mikromon.web.monitor.models import ApiToken
+from mikromon.web.ui.permissions import is_admin
+
+View = Callable[..., HttpResponse]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SCHEMES = ("token", "bearer")
+
+
+def error(status: int, message: str, **extra: Any) -> JsonResponse:
+    """Return ``{"error": message}`` with ``status``."""
+    response = JsonResponse({"error": message, **extra}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Token realm="mikromon"'
+    return response
+
+
+def _token_from_header(request: HttpRequest) -> str | None:
+    """Return the key of an ``Authorization: Token|Bearer <key>`` header, '' for a
+    malformed one, ``None`` when there is no such header."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() not in SCHEMES:
+        return None
+    return key.strip()
+
+
+def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
+    def no_response(_request: HttpRequest) -> HttpResponse:  # pragma: no cover
+        return HttpResponse()
+
+    check = CsrfViewMiddleware(no_response)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})  # type: ignore[arg-type]
+
+
+def api_view(*, methods: tuple[str, ...] = ("GET",), admin: bool = False) -> Callable[[View], View]:
+    """Decorate an API view: authenticate, check the method and, for ``admin``
+    views, that the user is an admin (viewers: 403).
+
+    The view is exempt from the login redirect (it answers 401 instead) and
+    from the CSRF middleware (token requests need none; session requests are
+    checked here).
+    """
+
+    def decorate(view: View) -> View:
+        @login_not_required
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            key = _token_from_header(request)
+            if key is not None:
+                token = ApiToken.authenticate(key)
+                if token is None:
+                    return error(401, "invalid or revoked API token")
+                request.user = token.user
+                request.api_token = token  # type: ignore[attr-defined]
+            elif not request.user.is_authenticated:
+                return error(401, "authentication required: sign in or send "
+                                  "'Authorization: Token <key>'")
+            elif request.method not in SAFE_METHODS:
+                failure = _csrf_failure(request)
+                if failure is not None:
+                    return error(403, "CSRF check failed (send the X-CSRFToken header)")
+            if request.method not in methods and not (
+                request.method == "HEAD" and "GET" in methods
+            ):
+                response = error(405, f"method {request.method} not allowed")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if (admin or request.method not in SAFE_METHODS) and not is_admin(request.user):
+                return error(403, "only admins may do this")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

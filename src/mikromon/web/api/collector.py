@@ -1,0 +1,117 @@
+"""Starting, stopping and reading the collector, for the pages and the API.
+
+The collector may run in this process (``mikromon serve``: the service from
+:func:`mikromon.schedule.get_collector`) or in another mikromon process using
+the same database. Start and stop therefore do two things: record the desired
+state (:func:`mikromon.web.control.state.request_state`, which every running
+mikromon process applies within about a second) and, when this process hosts
+the collector, start or stop it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from mikromon.schedule import CollectorService, get_collector
+from mikromon.web.control import state
+
+log = logging.getLogger(__name__)
+
+
+def local_collector() -> CollectorService | None:
+    """Return this process's collector service, or ``None`` when none is configured."""
+    try:
+        return get_collector()
+    except RuntimeError:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorView:
+    """The collector as the pages show it.
+
+    Attributes:
+        running: whether a collector runs (here or in another process).
+        where: ``"this process"``, ``"<host> pid <pid>"``, or ``""`` when none runs.
+        desired_running: what operators last asked for.
+        changed_by: who asked ('' when never).
+        changed_at: when (ISO UTC) or ``None``.
+        status: the service's status document (see ``CollectorService.status()``);
+            empty when no process publishes one.
+        published_age_s: age of a status read from another process, seconds.
+    """
+
+    running: bool
+    where: str
+    desired_running: bool
+    changed_by: str
+    changed_at: str | None
+    status: dict[str, Any] = field(default_factory=dict)
+    published_age_s: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON document of the API's ``collector`` endpoint."""
+        return {
+            "running": self.running,
+            "where": self.where,
+            "desired": {
+                "running": self.desired_running,
+                "changed_by": self.changed_by,
+                "changed_at": self.changed_at,
+            },
+            "published_age_s": self.published_age_s,
+            "status": self.status,
+        }
+
+
+def read() -> CollectorView:
+    """Return the collector's state: this process's service if it has one, else the
+    status another mikromon process published last."""
+    desired = state.desired_state()
+    base = {
+        "desired_running": desired.running,
+        "changed_by": desired.changed_by,
+        "changed_at": desired.changed_at.isoformat() if desired.changed_at else None,
+    }
+    service = local_collector()
+    if service is not None:
+        status = service.status()
+        return CollectorView(
+            running=bool(status.get("running")), where="this process", status=status, **base
+        )
+    published = state.current()
+    if published is not None:
+        return CollectorView(
+            running=published.running,
+            where=f"{published.hostname} pid {published.pid}",
+            status=published.status,
+            published_age_s=round(published.age_s, 1),
+            **base,
+        )
+    return CollectorView(running=False, where="", **base)
+
+
+def set_running(running: bool, *, by: str) -> CollectorView:
+    """Start (``True``) or stop the collector on behalf of ``by`` (a user name).
+
+    Raises:
+        RuntimeError: this process's collector failed to start.
+    """
+    state.request_state(running, by=by)
+    service = local_collector()
+    if service is not None:
+        if running:
+            service.start()
+        else:
+            service.stop()
+    log.info("collector %s requested by %s", "start" if running else "stop", by)
+    return read()
+
+
+def notify_config_changed() -> None:
+    """Tell this process's collector to reload devices now (others notice within 1 s)."""
+    service = local_collector()
+    if service is not None and service.running:
+        service.notify_config_changed()

@@ -1,0 +1,21 @@
+"""URLs of the JSON API (mounted at ``/api/v1/``)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from mikromon.web.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("devices", views.devices, name="devices"),
+    path("devices/<int:pk>", views.device, name="device"),
+    path("devices/<int:pk>/latest", views.latest, name="latest"),
+    path("devices/<int:pk>/series", views.series, name="series"),
+    path("devices/<int:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
+    path("events", views.events, name="events"),
+    path("collector", views.collector_view, name="collector"),
+    path("collector/<str:action>", views.collector_view, name="collector_action"),
+]

@@ -1,0 +1,238 @@
+"""The JSON API views (``/api/v1/...``); documented in docs/api.md."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+
+from mikromon.web.api import collector, inventory
+from mikromon.web.api.auth import api_view, error
+from mikromon.web.api.params import (
+    ParamError,
+    labels_match,
+    parse_labels,
+    parse_positive_int,
+    parse_time,
+)
+from mikromon.web.api.serialize import (
+    device_dict,
+    device_state,
+    iso,
+    latest_list,
+    unit_of,
+    with_summary,
+)
+from mikromon.web.monitor.models import Device, Event, Series
+from mikromon.web.monitor.readers import choose_step, latest_values, read_series
+
+#: Default and largest number of buckets per series.
+DEFAULT_POINTS = 600
+MAX_POINTS = 5000
+#: Most series returned by one series request.
+MAX_SERIES = 64
+#: Most events returned by one request.
+MAX_EVENTS = 1000
+
+
+def _devices() -> Any:
+    return Device.objects.select_related("site").prefetch_related("tags")
+
+
+@api_view()
+def index(request: HttpRequest) -> JsonResponse:
+    """List the endpoints."""
+    return JsonResponse({
+        "version": 1,
+        "user": request.user.get_username(),
+        "endpoints": {
+            "devices": reverse("api:devices"),
+            "device": reverse("api:device", args=[0]).replace("/0", "/<id>"),
+            "latest": "devices/<id>/latest",
+            "series": "devices/<id>/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
+            "inventory": "devices/<id>/inventory/<table>",
+            "events": reverse("api:events"),
+            "collector": reverse("api:collector"),
+        },
+    })
+
+
+@api_view()
+def devices(request: HttpRequest) -> JsonResponse:
+    """All devices with state and summary values; ``?state=up&site=<id>&tag=<name>&q=``."""
+    qs = with_summary(_devices())
+    state = request.GET.get("state")
+    if state:
+        qs = qs.filter(state=state)
+    site = request.GET.get("site")
+    if site:
+        qs = qs.filter(site_id=site) if site.isdigit() else qs.filter(site__name=site)
+    tag = request.GET.get("tag")
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    q = request.GET.get("q")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(host__icontains=q) | Q(identity__icontains=q))
+    return JsonResponse({"devices": [device_dict(d) for d in qs.distinct()]})
+
+
+@api_view()
+def device(request: HttpRequest, pk: int) -> JsonResponse:
+    """One device: configuration (never the password), state and summary."""
+    obj = get_object_or_404(with_summary(_devices()), pk=pk)
+    doc = device_dict(obj, detail=True)
+    doc["inventory_tables"] = inventory.row_counts(obj)
+    return JsonResponse(doc)
+
+
+@api_view()
+def latest(request: HttpRequest, pk: int) -> JsonResponse:
+    """The newest value of every series of a device, with the device's state."""
+    obj = get_object_or_404(Device, pk=pk)
+    return JsonResponse({
+        "device": {"id": obj.pk, "name": obj.name, **device_state(obj)},
+        "values": latest_list(latest_values(obj.pk)),
+    })
+
+
+@api_view()
+def series(request: HttpRequest, pk: int) -> JsonResponse:
+    """Time series of one metric of a device, downsampled in the database.
+
+    Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
+    (default: the last hour), ``step`` (seconds; default chosen from ``points``),
+    ``points`` (target bucket count, default 600).
+    """
+    obj = get_object_or_404(Device, pk=pk)
+    metric = request.GET.get("metric", "").strip()
+    if not metric:
+        return error(400, "metric is required, e.g. metric=system.cpu.load_pct")
+    now = time.time()
+    try:
+        end = parse_time("to", request.GET["to"], now) if request.GET.get("to") else now
+        start = (parse_time("from", request.GET["from"], now) if request.GET.get("from")
+                 else end - 3600)
+        step = parse_positive_int("step", request.GET.get("step"), None, 31 * 86400)
+        points = parse_positive_int("points", request.GET.get("points"), DEFAULT_POINTS,
+                                    MAX_POINTS)
+        wanted = parse_labels(request.GET.getlist("label"))
+    except ParamError as err:
+        return error(400, str(err))
+    if end <= start:
+        return error(400, "'to' must be after 'from'")
+    rows = Series.objects.filter(device=obj, key=metric).order_by("labels_key")
+    matching = [s for s in rows if labels_match(dict(s.labels), wanted)]
+    if len(matching) > MAX_SERIES:
+        return error(400, f"{len(matching)} series match; narrow with label= "
+                          f"(at most {MAX_SERIES})")
+    out = []
+    first = None
+    for s in matching:
+        try:
+            data = read_series(s, start, end + 1, step, max_points=points or DEFAULT_POINTS)
+        except ValueError as err:
+            return error(400, str(err))
+        first = first or data
+        out.append({
+            "labels": dict(s.labels),
+            "t": [b.ts for b in data.points],
+            "v": [b.avg for b in data.points],
+            "min": [b.min for b in data.points],
+            "max": [b.max for b in data.points],
+        })
+    if first is None:
+        # No series: still report the step the range would use.
+        used_step = step or choose_step(int(end - start), points or DEFAULT_POINTS)
+        source = None
+    else:
+        used_step, source = first.step, first.source
+    return JsonResponse({
+        "device": obj.pk,
+        "metric": metric,
+        "unit": unit_of(metric),
+        "from": int(start),
+        "to": int(end),
+        "step": used_step,
+        "source": source,
+        "series": out,
+    })
+
+
+@api_view()
+def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
+    """Rows of one inventory table (``logs``: the newest router log lines)."""
+    obj = get_object_or_404(Device, pk=pk)
+    data = inventory.read_table(obj, table, include_gone=request.GET.get("gone") == "1")
+    return JsonResponse({
+        "device": obj.pk,
+        "table": data.table,
+        "label": data.label,
+        "columns": data.columns,
+        "count": len(data.rows),
+        "updated": iso(data.updated),
+        "empty_text": data.empty_text,
+        "rows": data.rows,
+    })
+
+
+@api_view()
+def events(request: HttpRequest) -> JsonResponse:
+    """Events, newest first; ``?device=<id>&kind=<kind>&from=&to=&limit=``."""
+    qs = Event.objects.select_related("device").order_by("-ts", "-id")
+    now = time.time()
+    try:
+        if request.GET.get("device"):
+            qs = qs.filter(device_id=int(request.GET["device"]))
+        if request.GET.get("kind"):
+            qs = qs.filter(kind=request.GET["kind"])
+        if request.GET.get("from"):
+            qs = qs.filter(ts__gte=_aware(parse_time("from", request.GET["from"], now)))
+        if request.GET.get("to"):
+            qs = qs.filter(ts__lt=_aware(parse_time("to", request.GET["to"], now)))
+        limit = parse_positive_int("limit", request.GET.get("limit"), 200, MAX_EVENTS)
+    except (ParamError, ValueError) as err:
+        return error(400, str(err))
+    return JsonResponse({"events": [
+        {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
+         "kind": e.kind, "message": e.message}
+        for e in qs[:limit]
+    ]})
+
+
+def _aware(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+@api_view(methods=("GET", "POST"))
+def collector_view(request: HttpRequest, action: str | None = None) -> JsonResponse:
+    """GET: the collector's status. POST (admins): ``{"action": "start"|"stop"}``
+    (JSON or form body), or POST to ``collector/start`` / ``collector/stop``."""
+    if request.method == "POST":
+        wanted = action or _body_action(request)
+        if wanted not in ("start", "stop"):
+            return error(400, "action must be 'start' or 'stop'")
+        try:
+            view = collector.set_running(wanted == "start", by=request.user.get_username())
+        except RuntimeError as err:
+            return error(500, f"the collector did not start: {err}")
+        return JsonResponse(view.as_dict())
+    if action is not None:
+        return error(405, "use POST to start or stop the collector")
+    return JsonResponse({**collector.read().as_dict(), "now": iso(timezone.now())})
+
+
+def _body_action(request: HttpRequest) -> str | None:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return None
+        return body.get("action") if isinstance(body, dict) else None
+    return request.POST.get("action")

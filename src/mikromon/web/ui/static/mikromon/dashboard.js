@@ -1,0 +1,389 @@
+/* Device dashboard: live uPlot charts, current values and lazy inventory tabs.
+ *
+ * Reads its configuration from <script id="dashboard-config" type="application/json">
+ * and talks only to the JSON API (/api/v1/devices/<id>/...), with the session cookie.
+ */
+(function () {
+  "use strict";
+
+  const fmt = window.MM.fmt;
+  const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
+  const state = {
+    range: cfg.range,
+    selected: new Set(cfg.selected),
+    charts: new Map(),   // id -> {plot, el, kind}
+    timer: null,
+    inflight: false,
+    paused: false,
+  };
+  const SYNC_KEY = "mm-dashboard";
+  const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
+
+  // ---------------------------------------------------------------- data
+  function rangeSeconds() { return cfg.ranges[state.range]; }
+
+  function stepFor(span) {
+    return Math.max(cfg.min_step_s, Math.ceil(span / cfg.max_points));
+  }
+
+  async function getJSON(url) {
+    const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (resp.status === 401 || resp.status === 403) {
+      window.location.href = cfg.login_url + "?next=" + encodeURIComponent(location.pathname);
+      throw new Error("signed out");
+    }
+    if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
+    return resp.json();
+  }
+
+  function seriesURL(metric, labels) {
+    const to = Math.floor(Date.now() / 1000);
+    const span = rangeSeconds();
+    const q = new URLSearchParams({ metric, from: String(to - span), to: String(to),
+                                    points: String(cfg.max_points) });
+    for (const l of labels || []) q.append("label", l);
+    return `${cfg.urls.series}?${q}`;
+  }
+
+  /** Insert nulls where consecutive points are further apart than 2.5 steps (gaps show). */
+  function withGaps(t, v, step) {
+    const ot = [];
+    const ov = [];
+    for (let i = 0; i < t.length; i++) {
+      if (i > 0 && t[i] - t[i - 1] > step * 2.5) { ot.push(t[i - 1] + step); ov.push(null); }
+      ot.push(t[i]);
+      ov.push(v[i]);
+    }
+    return [ot, ov];
+  }
+
+  /** Join several [t, v] series on their timestamps -> uPlot data [[t], [v1], [v2]...]. */
+  function join(parts) {
+    const times = new Set();
+    for (const [t] of parts) for (const x of t) times.add(x);
+    const xs = Array.from(times).sort((a, b) => a - b);
+    const out = [xs];
+    for (const [t, v] of parts) {
+      const m = new Map();
+      t.forEach((x, i) => m.set(x, v[i]));
+      out.push(xs.map((x) => (m.has(x) ? m.get(x) : null)));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- charts
+  function chartWidth(el) { return Math.max(280, el.clientWidth); }
+
+  function makePlot(el, kind, seriesDefs) {
+    const isRate = kind === "bps";
+    const opts = {
+      width: chartWidth(el),
+      height: 210,
+      cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
+      legend: { live: true },
+      scales: {
+        x: { time: true },
+        y: isRate ? { range: (u, min, max) => [0, Math.max(1000, max * 1.1)] }
+                  : { range: [0, 100] },
+      },
+      axes: [
+        { stroke: "#5b6776", grid: { stroke: "#eef1f5" }, ticks: { stroke: "#dde3ea" } },
+        {
+          stroke: "#5b6776",
+          grid: { stroke: "#eef1f5" },
+          ticks: { stroke: "#dde3ea" },
+          size: 64,
+          label: isRate ? "bits/s" : "%",
+          labelSize: 18,
+          values: (u, vals) => vals.map((v) => (isRate ? fmt.bpsAxis(v) : `${v}`)),
+        },
+      ],
+      series: [{ value: (u, v) => (v == null ? "\u2013" : fmt.when(new Date(v * 1000).toISOString())) }]
+        .concat(seriesDefs.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 1.5,
+          fill: s.color + "1f",
+          points: { show: false },
+          spanGaps: false,
+          value: (u, v) => (isRate ? fmt.bps(v) : fmt.pct(v)),
+        }))),
+    };
+    el.innerHTML = "";
+    return new window.uPlot(opts, [[], ...seriesDefs.map(() => [])], el);
+  }
+
+  function setData(chart, data, nowText) {
+    chart.plot.setData(data);
+    const empty = data[0].length === 0;
+    let note = chart.el.querySelector(".nodata");
+    if (empty && !note) {
+      note = document.createElement("div");
+      note.className = "nodata";
+      note.textContent = "No data in this range yet";
+      chart.el.appendChild(note);
+    } else if (!empty && note) {
+      note.remove();
+    }
+    const head = document.getElementById(`${chart.id}-now`);
+    if (head) head.textContent = nowText;
+  }
+
+  function lastValue(arr) {
+    for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null) return arr[i];
+    return null;
+  }
+
+  function ensureChart(id, el, kind, defs) {
+    let chart = state.charts.get(id);
+    if (!chart) {
+      chart = { id, el, kind, plot: makePlot(el, kind, defs) };
+      state.charts.set(id, chart);
+    }
+    return chart;
+  }
+
+  function seriesPoints(resp, labelName, labelValue) {
+    const s = resp.series.find((x) => !labelName || (x.labels || {})[labelName] === labelValue);
+    return s ? withGaps(s.t, s.v, Math.max(resp.step, cfg.min_step_s)) : [[], []];
+  }
+
+  async function refreshSystemCharts() {
+    const [cpu, mem] = await Promise.all([
+      getJSON(seriesURL("system.cpu.load_pct")),
+      getJSON(seriesURL("system.memory.used_pct")),
+    ]);
+    const c = ensureChart("chart-cpu", document.getElementById("chart-cpu"), "pct",
+      [{ label: "CPU load", color: COLORS.cpu }]);
+    const cd = join([seriesPoints(cpu)]);
+    setData(c, cd, fmt.pct(lastValue(cd[1])));
+    const m = ensureChart("chart-mem", document.getElementById("chart-mem"), "pct",
+      [{ label: "Memory used", color: COLORS.mem }]);
+    const md = join([seriesPoints(mem)]);
+    setData(m, md, fmt.pct(lastValue(md[1])));
+  }
+
+  function ifaceContainer() { return document.getElementById("iface-charts"); }
+
+  function syncIfacePanels() {
+    const box = ifaceContainer();
+    const wanted = cfg.interfaces.filter((n) => state.selected.has(n));
+    for (const [id, chart] of state.charts) {
+      if (chart.kind === "bps" && !wanted.includes(chart.iface)) {
+        chart.plot.destroy();
+        chart.panel.remove();
+        state.charts.delete(id);
+      }
+    }
+    wanted.forEach((name, index) => {
+      const id = `chart-if-${index}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+      if (Array.from(state.charts.values()).some((c) => c.iface === name)) return;
+      const panel = document.createElement("div");
+      panel.className = "panel chart-panel";
+      panel.dataset.iface = name;
+      const head = document.createElement("div");
+      head.className = "chart-head";
+      const h = document.createElement("h2");
+      h.textContent = `${name} traffic`;
+      const now = document.createElement("span");
+      now.className = "now";
+      now.id = `${id}-now`;
+      head.append(h, now);
+      const el = document.createElement("div");
+      el.className = "chart";
+      el.id = id;
+      panel.append(head, el);
+      box.appendChild(panel);
+      const chart = ensureChart(id, el, "bps", [
+        { label: "rx", color: COLORS.rx },
+        { label: "tx", color: COLORS.tx },
+      ]);
+      chart.iface = name;
+      chart.panel = panel;
+    });
+    document.getElementById("iface-empty").hidden = wanted.length > 0;
+  }
+
+  async function refreshIfaceCharts() {
+    syncIfacePanels();
+    const names = cfg.interfaces.filter((n) => state.selected.has(n));
+    if (!names.length) return;
+    const labels = names.map((n) => `interface=${n}`);
+    const [rx, tx] = await Promise.all([
+      getJSON(seriesURL("iface.rx_bps", labels)),
+      getJSON(seriesURL("iface.tx_bps", labels)),
+    ]);
+    for (const chart of state.charts.values()) {
+      if (chart.kind !== "bps") continue;
+      const data = join([seriesPoints(rx, "interface", chart.iface),
+                         seriesPoints(tx, "interface", chart.iface)]);
+      setData(chart, data, `\u2193 ${fmt.bps(lastValue(data[1]))}  \u2191 ${fmt.bps(lastValue(data[2]))}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- current values
+  async function refreshLatest() {
+    const data = await getJSON(cfg.urls.latest);
+    const dev = data.device;
+    const badge = document.getElementById("device-state");
+    if (badge && dev) {
+      badge.className = `badge state-${dev.state}`;
+      badge.textContent = dev.state_label;
+    }
+    const seen = document.getElementById("device-last-seen");
+    if (seen && dev) seen.textContent = fmt.when(dev.last_seen);
+    const err = document.getElementById("device-error");
+    if (err && dev) {
+      err.hidden = !dev.last_error;
+      err.textContent = dev.last_error || "";
+    }
+    for (const item of data.values) {
+      const labelText = Object.values(item.labels || {}).join(",");
+      const sel = `[data-metric="${item.key}"]${labelText ? `[data-label="${labelText}"]` : ""}`;
+      document.querySelectorAll(sel).forEach((el) => {
+        el.textContent = fmt.unit(item.value, item.unit);
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- inventory
+  function cellText(v) {
+    if (v === null || v === undefined) return "";
+    if (v === true) return "yes";
+    if (v === false) return "no";
+    return String(v);
+  }
+
+  function renderInventory(panel, data) {
+    const body = panel.querySelector(".inv-body");
+    const cols = data.columns;
+    const tid = `${panel.id}-table`;
+    const wrap = document.createElement("div");
+    const bar = document.createElement("div");
+    bar.className = "filters";
+    const input = document.createElement("input");
+    input.type = "search";
+    input.placeholder = `Search ${data.label.toLowerCase()}\u2026`;
+    input.dataset.filterFor = tid;
+    input.dataset.countEl = `${tid}-count`;
+    const count = document.createElement("span");
+    count.className = "count";
+    count.id = `${tid}-count`;
+    const updated = document.createElement("span");
+    updated.className = "muted";
+    updated.textContent = data.updated ? `read ${fmt.when(data.updated)}` : "";
+    bar.append(input, updated, count);
+    const tw = document.createElement("div");
+    tw.className = "table-wrap";
+    const table = document.createElement("table");
+    table.className = "data";
+    table.id = tid;
+    table.dataset.sortable = "";
+    const thead = table.createTHead().insertRow();
+    for (const c of cols) {
+      const th = document.createElement("th");
+      th.className = "sortable";
+      th.textContent = c;
+      thead.appendChild(th);
+    }
+    const tbody = table.createTBody();
+    if (!data.rows.length) {
+      const tr = tbody.insertRow();
+      tr.className = "empty-row";
+      const td = tr.insertCell();
+      td.colSpan = Math.max(1, cols.length);
+      td.className = "empty";
+      td.textContent = data.empty_text;
+    }
+    for (const row of data.rows) {
+      const tr = tbody.insertRow();
+      for (const c of cols) {
+        const td = tr.insertCell();
+        const v = row[c];
+        td.textContent = cellText(v);
+        if (typeof v === "number") { td.className = "num"; td.dataset.sort = String(v); }
+        else if (typeof v === "string" && v.length > 60) td.className = "wrap";
+        else td.className = "nowrap";
+      }
+    }
+    tw.appendChild(table);
+    wrap.append(bar, tw);
+    body.replaceChildren(wrap);
+    window.MM.tables.enhance(wrap);
+  }
+
+  async function loadInventory(panel) {
+    if (panel.dataset.loaded) return;
+    panel.dataset.loaded = "1";
+    try {
+      const data = await getJSON(`${cfg.urls.inventory}${encodeURIComponent(panel.dataset.table)}`);
+      renderInventory(panel, data);
+    } catch (e) {
+      panel.querySelector(".inv-body").textContent = `Could not load: ${e.message}`;
+      delete panel.dataset.loaded;
+    }
+  }
+
+  // ---------------------------------------------------------------- loop
+  async function tick() {
+    if (state.inflight || state.paused) return;
+    state.inflight = true;
+    const live = document.getElementById("live");
+    try {
+      await Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshLatest()]);
+      if (live) {
+        live.textContent = `live \u00B7 updated ${new Date().toLocaleTimeString()}`;
+        live.classList.remove("paused");
+      }
+      document.body.dataset.chartsReady = "1";
+    } catch (e) {
+      if (live) { live.textContent = `update failed: ${e.message}`; live.classList.add("paused"); }
+    } finally {
+      state.inflight = false;
+    }
+  }
+
+  function restartTimer() {
+    if (state.timer) clearInterval(state.timer);
+    const step = stepFor(rangeSeconds());
+    const every = Math.max(cfg.refresh_s, Math.min(step, 300));
+    state.timer = setInterval(tick, every * 1000);
+  }
+
+  function bind() {
+    document.querySelectorAll("[data-range]").forEach((b) => {
+      b.classList.toggle("active", b.dataset.range === state.range);
+      b.addEventListener("click", () => {
+        state.range = b.dataset.range;
+        document.querySelectorAll("[data-range]").forEach((x) => x.classList.toggle("active", x === b));
+        restartTimer();
+        tick();
+      });
+    });
+    document.querySelectorAll("input[data-iface]").forEach((box) => {
+      box.checked = state.selected.has(box.dataset.iface);
+      box.addEventListener("change", () => {
+        if (box.checked) state.selected.add(box.dataset.iface);
+        else state.selected.delete(box.dataset.iface);
+        tick();
+      });
+    });
+    document.querySelectorAll(".inv-panel").forEach((p) => {
+      p.addEventListener("mm:tabshown", () => loadInventory(p));
+      if (!p.hidden) loadInventory(p);
+    });
+    window.addEventListener("resize", () => {
+      for (const c of state.charts.values()) c.plot.setSize({ width: chartWidth(c.el), height: 210 });
+    });
+    document.addEventListener("visibilitychange", () => {
+      state.paused = document.hidden;
+      if (!document.hidden) tick();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    bind();
+    tick();
+    restartTimer();
+  });
+})();

@@ -1,0 +1,92 @@
+/* Number formatting shared by the dashboard, overview and inventory tables. */
+(function () {
+  "use strict";
+
+  function trim(n, digits) {
+    const text = n.toFixed(digits);
+    return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+  }
+
+  /** Bits per second -> "12.4 Mbit/s" (SI steps of 1000). */
+  function bps(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "\u2013";
+    const units = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"];
+    let i = 0;
+    let x = Math.abs(v);
+    while (x >= 1000 && i < units.length - 1) { x /= 1000; i += 1; }
+    return `${v < 0 ? "-" : ""}${trim(x, x < 10 ? 2 : x < 100 ? 1 : 0)} ${units[i]}`;
+  }
+
+  /** Short axis label for bits per second: "12M", "800k". */
+  function bpsAxis(v) {
+    if (v === null || v === undefined) return "";
+    const units = ["", "k", "M", "G", "T"];
+    let i = 0;
+    let x = Math.abs(v);
+    while (x >= 1000 && i < units.length - 1) { x /= 1000; i += 1; }
+    return `${v < 0 ? "-" : ""}${trim(x, 1)}${units[i]}`;
+  }
+
+  /** Bytes -> "1.5 GiB" (binary steps of 1024, as RouterOS shows them). */
+  function bytes(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "\u2013";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let i = 0;
+    let x = Math.abs(v);
+    while (x >= 1024 && i < units.length - 1) { x /= 1024; i += 1; }
+    return `${trim(x, x < 10 && i > 0 ? 2 : 1)} ${units[i]}`;
+  }
+
+  /** Seconds -> "3d 4h 12m" (or "42s" below a minute). */
+  function duration(s) {
+    if (s === null || s === undefined || Number.isNaN(s)) return "\u2013";
+    s = Math.max(0, Math.floor(s));
+    const d = Math.floor(s / 86400);
+    const h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    if (d) return `${d}d ${h}h ${m}m`;
+    if (h) return `${h}h ${m}m`;
+    if (m) return `${m}m ${s % 60}s`;
+    return `${s}s`;
+  }
+
+  function pct(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "\u2013";
+    return `${trim(v, v < 10 ? 1 : 0)} %`;
+  }
+
+  /** A value in a catalog unit ("pct", "bytes", "bps", "seconds", "celsius"...). */
+  function unit(v, u) {
+    if (v === null || v === undefined) return "\u2013";
+    switch (u) {
+      case "pct": case "percent": return pct(v);
+      case "bytes": return bytes(v);
+      case "bps": case "bits/s": return bps(v);
+      case "seconds": case "s": return duration(v);
+      case "celsius": case "C": return `${trim(v, 1)} \u00B0C`;
+      case "volts": case "V": return `${trim(v, 2)} V`;
+      case "amperes": case "A": return `${trim(v, 2)} A`;
+      case "watts": case "W": return `${trim(v, 1)} W`;
+      case "rpm": return `${Math.round(v)} rpm`;
+      case "hertz": return `${trim(v / 1e6, 0)} MHz`;
+      case "state": return v >= 1 ? "ok" : "fail";
+      case "count": return `${Math.round(v)}`;
+      case "packets/s": return `${trim(v, 1)} pkt/s`;
+      case "1/s": return `${trim(v, 2)} /s`;
+      default: return `${Number.isInteger(v) ? v : trim(v, 2)}${u ? " " + u : ""}`;
+    }
+  }
+
+  /** An ISO 8601 timestamp -> local "YYYY-MM-DD HH:MM:SS". */
+  function when(iso) {
+    if (!iso) return "\u2013";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return iso;
+    const p = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+      `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  }
+
+  window.MM = window.MM || {};
+  window.MM.fmt = { bps, bpsAxis, bytes, duration, pct, unit, when };
+})();

@@ -1,0 +1,153 @@
+"""Template filters and tags of the pages: formatted values, state badges,
+percentage meters and the admin check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from mikromon.web.ui import formatting
+from mikromon.web.ui.permissions import is_admin as _is_admin
+from mikromon.web.ui.permissions import role_name
+
+register = template.Library()
+
+#: State value -> label shown to operators.
+STATE_LABELS = {
+    "up": "up",
+    "down": "down",
+    "auth_failed": "auth failed",
+    "disabled": "disabled",
+    "unknown": "unknown",
+}
+
+
+@register.filter
+def is_admin(user: Any) -> bool:
+    """``{% if user|is_admin %}``: the user may change things."""
+    return _is_admin(user)
+
+
+@register.filter
+def role(user: Any) -> str:
+    """``admin`` or ``viewer``."""
+    return role_name(user)
+
+
+@register.filter
+def bps(value: float | None) -> str:
+    """Bits/s as ``12.4 Mbit/s``."""
+    return formatting.bps(value)
+
+
+@register.filter
+def bytesize(value: float | None) -> str:
+    """Bytes as ``1.5 GiB``."""
+    return formatting.bytesize(value)
+
+
+@register.filter
+def duration(value: float | None) -> str:
+    """Seconds as ``3d 4h 12m``."""
+    return formatting.duration(value)
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    """A percentage as ``42 %``."""
+    return formatting.pct(value)
+
+
+@register.filter
+def unit_value(value: float | None, unit: str) -> str:
+    """``{{ value|unit_value:unit }}`` in a catalog unit."""
+    return formatting.unit_value(value, unit)
+
+
+@register.simple_tag
+def state_badge(state: str | None) -> SafeString:
+    """A coloured badge for a device state (``up``, ``down``, ``auth_failed``...)."""
+    key = state if state in STATE_LABELS else "unknown"
+    return format_html('<span class="badge state-{}">{}</span>', key, STATE_LABELS[key])
+
+
+@register.filter
+def state_label(state: str | None) -> str:
+    """The operator's word for a state."""
+    return STATE_LABELS.get(state or "unknown", state or "unknown")
+
+
+@register.simple_tag
+def meter(value: float | None) -> SafeString:
+    """A small horizontal bar for a percentage (amber over 70 %, red over 90 %)."""
+    if value is None:
+        return format_html('<span class="muted">{}</span>', formatting.DASH)
+    level = "crit" if value >= 90 else "warn" if value >= 70 else ""
+    width = max(0.0, min(100.0, float(value)))
+    return format_html(
+        '<span class="meter {}"><span class="bar"><i style="width:{}%"></i></span>'
+        '<span class="txt">{}</span></span>',
+        level, f"{width:.0f}", formatting.pct(value),
+    )
+
+
+@register.filter
+def ago(ts: datetime | None) -> str:
+    """How long ago ``ts`` was: ``12 s ago``, ``5 min ago``, ``3 h ago``, ``2 d ago``."""
+    if ts is None:
+        return "never"
+    seconds = (timezone.now() - ts).total_seconds()
+    if seconds < 0:
+        return "just now"
+    if seconds < 90:
+        return f"{int(seconds)} s ago"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 172800:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``{{ mapping|get_item:key }}``: a dict lookup with a variable key (``None`` if absent)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+#: Columns that sort descending on the first click (numbers, times).
+_DESC_FIRST = {"cpu", "memory", "uptime", "last_seen"}
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: dict[str, Any], key: str, label: str, current: str) -> SafeString:
+    """A table header linking to the same page sorted by ``key``; clicking the
+    sorted column again reverses the order. Other query parameters are kept."""
+    request = context["request"]
+    current = current or "name"
+    if current == key:
+        target, arrow = f"-{key}", "\u25b2"
+    elif current == f"-{key}":
+        target, arrow = key, "\u25bc"
+    else:
+        target, arrow = (f"-{key}" if key in _DESC_FIRST else key), ""
+    query = request.GET.copy()
+    query["sort"] = target
+    query.pop("page", None)
+    numeric = ""
+    if arrow:
+        return format_html(
+            '<th class="sorted{}" aria-sort="{}"><a href="?{}">{}<span class="arrow">{}</span>'
+            "</a></th>",
+            numeric, "ascending" if arrow == "\u25b2" else "descending", query.urlencode(),
+            label, arrow,
+        )
+    return format_html('<th class="{}"><a href="?{}">{}</a></th>', numeric.strip(),
+                       query.urlencode(), label)

@@ -1,0 +1,129 @@
+"""The device dashboard: live charts, current values and inventory tabs.
+
+The page itself carries no time series (they come from the JSON API as the
+charts draw), so it renders in a few queries however much data is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from mikromon.domain.catalog import HEALTH_PREFIX
+from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
+from mikromon.web.api import inventory
+from mikromon.web.api.serialize import unit_of, with_summary
+from mikromon.web.monitor.models import Device
+from mikromon.web.monitor.readers import LatestValue, latest_values
+
+#: Chart ranges offered: key -> seconds.
+RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
+#: Interfaces charted when the page opens (the busiest ones).
+DEFAULT_CHARTED = 4
+#: Buckets per chart (the API downsamples to this).
+MAX_POINTS = 600
+
+#: Device-wide values shown as cards: key -> label.
+CARDS = (
+    ("system.cpu.load_pct", "CPU load"),
+    ("system.memory.used_pct", "Memory used"),
+    ("system.disk.used_pct", "Disk used"),
+    ("system.uptime_seconds", "Uptime"),
+)
+#: Further device-wide values in the "System" list: key -> label.
+SYSTEM_VALUES = (
+    ("system.memory.free_bytes", "Free memory"),
+    ("system.memory.total_bytes", "Total memory"),
+    ("system.disk.free_bytes", "Free disk"),
+    ("system.disk.total_bytes", "Disk size"),
+    ("system.cpu.count", "CPU cores"),
+    ("system.cpu.frequency_hz", "CPU frequency"),
+    ("dhcp.active_leases", "DHCP leases (bound)"),
+    ("dhcp.total_leases", "DHCP leases (all)"),
+    ("ppp.active_sessions", "PPP sessions"),
+    ("hotspot.active_users", "Hotspot users"),
+    ("firewall.connection_count", "Tracked connections"),
+    ("routes.count", "Routes"),
+    ("ospf.neighbors", "OSPF neighbors"),
+    ("ospf.neighbors_full", "OSPF neighbors (full)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One current value as shown: metric key, label text, value, unit."""
+
+    key: str
+    label: str
+    value: float | None
+    unit: str
+    label_value: str = ""
+
+
+def natural_key(name: str) -> list[Any]:
+    """Sort key that puts ``ether2`` before ``ether10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def _interfaces(values: list[LatestValue]) -> tuple[list[str], list[str]]:
+    """Return (every interface with a bit-rate series, the busiest few)."""
+    traffic: dict[str, float] = {}
+    for v in values:
+        if v.key in ("iface.rx_bps", "iface.tx_bps") and "interface" in v.labels:
+            name = v.labels["interface"]
+            traffic[name] = traffic.get(name, 0.0) + max(0.0, v.value)
+    names = sorted(traffic, key=natural_key)
+    busiest = sorted(names, key=lambda n: (-traffic[n], natural_key(n)))[:DEFAULT_CHARTED]
+    return names, sorted(busiest, key=natural_key)
+
+
+def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Charts (CPU, memory, interface bit rates), current values and inventory tabs."""
+    device = get_object_or_404(with_summary(Device.objects.select_related("site")), pk=pk)
+    values = latest_values(device.pk)
+    plain = {v.key: v for v in values if not v.labels}
+    cards = [Shown(k, label, plain[k].value if k in plain else None, unit_of(k))
+             for k, label in CARDS]
+    system = [Shown(k, label, plain[k].value, unit_of(k)) for k, label in SYSTEM_VALUES
+              if k in plain]
+    health = [
+        Shown(v.key, v.key[len(HEALTH_PREFIX):].replace("-", " "), v.value, unit_of(v.key))
+        for v in values if v.key.startswith(HEALTH_PREFIX)
+    ]
+    interfaces, selected = _interfaces(values)
+    tabs = inventory.tabs_for(inventory.row_counts(device))
+    range_key = request.GET.get("range", "1h")
+    if range_key not in RANGES:
+        range_key = "1h"
+    config = {
+        "device": device.pk,
+        "urls": {
+            "series": reverse("api:series", args=[device.pk]),
+            "latest": reverse("api:latest", args=[device.pk]),
+            "inventory": reverse("api:inventory", args=[device.pk, "x"])[:-1],
+        },
+        "login_url": reverse(settings.LOGIN_URL),
+        "refresh_s": device.realtime_interval,
+        "min_step_s": max(device.realtime_interval, MINIMUM_INTERVALS[Tier.REALTIME]),
+        "max_points": MAX_POINTS,
+        "ranges": RANGES,
+        "range": range_key,
+        "interfaces": interfaces,
+        "selected": selected,
+    }
+    return render(request, "ui/device_dashboard.html", {
+        "device": device,
+        "cards": cards,
+        "system": system,
+        "health": health,
+        "interfaces": interfaces,
+        "tabs": tabs,
+        "ranges": list(RANGES),
+        "config": config,
+    })

@@ -1,0 +1,211 @@
+"""Device list, device form (Connection and Collection Intervals tabs), delete,
+test connection and the collector buttons of the form header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from mikromon.domain.errors import ConfigError
+from mikromon.web.api import collector
+from mikromon.web.api.serialize import with_summary
+from mikromon.web.monitor.choices import DeviceStateChoices
+from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.ui.forms import DeviceForm
+from mikromon.web.ui.permissions import admin_required
+from mikromon.web.ui.probe import ProbeResult, run_probe
+
+#: ``?sort=`` value -> ordering field (a leading ``-`` reverses).
+SORTS = {
+    "name": "name",
+    "state": "state",
+    "host": "host",
+    "identity": "identity",
+    "board": "board",
+    "version": "ros_version",
+    "cpu": "cpu_pct",
+    "memory": "memory_pct",
+    "uptime": "uptime_s",
+    "last_seen": "last_seen",
+    "site": "site__name",
+}
+
+#: Session key prefix of a test result waiting to be shown.
+_PROBE_KEY = "mikromon_probe_"
+
+
+def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, str]]:
+    """Return devices filtered and sorted by the query string, and the filter values.
+
+    ``q`` searches name, host, identity, board and version; ``state``, ``site``
+    (id, or ``none``) and ``tag`` (id) filter; ``sort`` is a key of :data:`SORTS`,
+    ``-`` first for descending. Missing values sort last.
+    """
+    qs = with_summary(Device.objects.select_related("site").prefetch_related("tags"))
+    params = {k: request.GET.get(k, "").strip() for k in ("q", "state", "site", "tag", "sort")}
+    if params["q"]:
+        q = params["q"]
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(host__icontains=q) | Q(identity__icontains=q)
+            | Q(board__icontains=q) | Q(ros_version__icontains=q) | Q(notes__icontains=q)
+        )
+    if params["state"] in DeviceStateChoices.values:
+        qs = qs.filter(state=params["state"])
+    if params["site"] == "none":
+        qs = qs.filter(site__isnull=True)
+    elif params["site"].isdigit():
+        qs = qs.filter(site_id=int(params["site"]))
+    if params["tag"].isdigit():
+        qs = qs.filter(tags__id=int(params["tag"])).distinct()
+    sort = params["sort"] or "name"
+    field = SORTS.get(sort.lstrip("-"), "name")
+    expr = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(
+        nulls_last=True)
+    return qs.order_by(expr, "name"), params
+
+
+def state_counts() -> dict[str, int]:
+    """Return state -> number of devices in it."""
+    rows = Device.objects.order_by().values("state").annotate(n=Count("id"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Return the POSTed ``next`` URL when it points into this site, else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def device_list(request: HttpRequest) -> HttpResponse:
+    """The devices table with state, facts and current load; filter and sort."""
+    devices, params = filtered_devices(request)
+    devices = list(devices)
+    return render(request, "ui/device_list.html", {
+        "devices": devices,
+        "params": params,
+        "states": DeviceStateChoices.choices,
+        "sites": Site.objects.order_by("name"),
+        "tags": Tag.objects.order_by("name"),
+        "total": Device.objects.count(),
+        "state_counts": state_counts(),
+        "columns": [
+            ("state", "State"), ("name", "Name"), ("host", "Host"), ("identity", "Identity"),
+            ("board", "Board"), ("version", "RouterOS"), ("cpu", "CPU"), ("memory", "Memory"),
+            ("uptime", "Uptime"), ("last_seen", "Last seen"), ("site", "Site"),
+        ],
+    })
+
+
+def _collector_context() -> dict[str, Any]:
+    view = collector.read()
+    return {"collector": view}
+
+
+def _form_page(request: HttpRequest, form: DeviceForm, device: Device | None,
+               status: int = 200) -> HttpResponse:
+    probe = None
+    if device is not None:
+        probe = request.session.pop(f"{_PROBE_KEY}{device.pk}", None)
+    return render(request, "ui/device_form.html", {
+        "form": form,
+        "device": device,
+        "probe": probe,
+        **_collector_context(),
+    }, status=status)
+
+
+def _saved(request: HttpRequest, device: Device, created: bool) -> HttpResponse:
+    collector.notify_config_changed()
+    messages.success(request, f"Device {device.name} {'added' if created else 'saved'}.")
+    if "save_and_test" in request.POST:
+        _store_probe(request, device, run_probe_for(device))
+    return redirect("ui:device_edit", pk=device.pk)
+
+
+@admin_required
+def device_add(request: HttpRequest) -> HttpResponse:
+    """Add a device (admins)."""
+    if request.method == "POST":
+        form = DeviceForm(request.POST)
+        if form.is_valid():
+            return _saved(request, form.save(), created=True)
+        return _form_page(request, form, None, status=400)
+    return _form_page(request, DeviceForm(), None)
+
+
+@admin_required
+def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a device's connection and collection intervals (admins)."""
+    device = get_object_or_404(Device, pk=pk)
+    if request.method == "POST":
+        form = DeviceForm(request.POST, instance=device)
+        if form.is_valid():
+            return _saved(request, form.save(), created=False)
+        return _form_page(request, form, device, status=400)
+    return _form_page(request, DeviceForm(instance=device), device)
+
+
+@admin_required
+@require_POST
+def device_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a device and everything collected from it (admins, POST)."""
+    device = get_object_or_404(Device, pk=pk)
+    name = device.name
+    device.delete()
+    collector.notify_config_changed()
+    messages.success(request, f"Device {name} and its data were deleted.")
+    return redirect("ui:device_list")
+
+
+def run_probe_for(device: Device) -> ProbeResult:
+    """Run a test poll of ``device``'s saved settings."""
+    try:
+        config = device.to_config()
+    except ConfigError as err:
+        return ProbeResult(ok=False, title="Configuration error", detail=[str(err)])
+    return run_probe(config)
+
+
+def _store_probe(request: HttpRequest, device: Device, result: ProbeResult) -> None:
+    request.session[f"{_PROBE_KEY}{device.pk}"] = result.as_dict()
+
+
+@admin_required
+@require_POST
+def device_test(request: HttpRequest, pk: int) -> HttpResponse:
+    """Test connection: one realtime poll of the saved settings (admins, POST)."""
+    device = get_object_or_404(Device, pk=pk)
+    _store_probe(request, device, run_probe_for(device))
+    return redirect(safe_next(request, reverse("ui:device_edit", args=[pk])))
+
+
+@admin_required
+@require_POST
+def collector_start(request: HttpRequest) -> HttpResponse:
+    """Start the collector (admins, POST) and return to the page that asked."""
+    try:
+        collector.set_running(True, by=request.user.get_username())
+        messages.success(request, "Collector started.")
+    except RuntimeError as err:
+        messages.error(request, f"The collector did not start: {err}")
+    return redirect(safe_next(request, reverse("ui:collector")))
+
+
+@admin_required
+@require_POST
+def collector_stop(request: HttpRequest) -> HttpResponse:
+    """Stop the collector (admins, POST) and return to the page that asked."""
+    collector.set_running(False, by=request.user.get_username())
+    messages.success(request, "Collector stopped.")
+    return redirect(safe_next(request, reverse("ui:collector")))

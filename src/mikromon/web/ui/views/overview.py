@@ -1,0 +1,82 @@
+"""The overview: every device's state at a glance (by site or tag), the busiest
+interfaces, devices with errors and the latest events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mikromon.web.monitor.models import Device, Event, MetricLatest
+from mikromon.web.ui.views.dashboard import natural_key
+from mikromon.web.ui.views.devices import state_counts
+
+#: Interfaces listed as the busiest.
+BUSIEST = 10
+#: Events listed.
+LATEST_EVENTS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """One interface's current traffic."""
+
+    device: Device
+    interface: str
+    rx_bps: float
+    tx_bps: float
+
+    @property
+    def total(self) -> float:
+        """rx + tx, bits/s."""
+        return self.rx_bps + self.tx_bps
+
+
+def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list[Busy]:
+    """Return the ``limit`` interfaces with the highest current rx + tx bit rate."""
+    rows = (
+        MetricLatest.objects.filter(series__key__in=("iface.rx_bps", "iface.tx_bps"))
+        .order_by("-value")
+        .values_list("series__device_id", "series__labels", "series__key", "value")[: limit * 8]
+    )
+    rates: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for device_id, labels, key, value in rows:
+        name = (labels or {}).get("interface")
+        if name is None or device_id not in devices:
+            continue
+        rates[(device_id, name)][0 if key == "iface.rx_bps" else 1] = max(0.0, value)
+    busy = [Busy(devices[d], name, rx, tx) for (d, name), (rx, tx) in rates.items()]
+    busy.sort(key=lambda b: -b.total)
+    return busy[:limit]
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    """The overview page; ``?group=tag`` groups devices by tag instead of site."""
+    devices = list(Device.objects.select_related("site").prefetch_related("tags"))
+    by_id = {d.pk: d for d in devices}
+    group_by = "tag" if request.GET.get("group") == "tag" else "site"
+    groups: dict[str, list[Device]] = defaultdict(list)
+    for d in devices:
+        if group_by == "site":
+            groups[d.site.name if d.site else "No site"].append(d)
+        else:
+            names = [t.name for t in d.tags.all()] or ["No tag"]
+            for name in names:
+                groups[name].append(d)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0].startswith("No "), natural_key(kv[0])))
+    problems = [d for d in devices if d.state in ("down", "auth_failed")
+                or (d.last_error and d.state != "disabled")]
+    events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
+    counts = state_counts()
+    return render(request, "ui/overview.html", {
+        "groups": ordered,
+        "group_by": group_by,
+        "counts": counts,
+        "total": len(devices),
+        "busiest": busiest_interfaces(by_id),
+        "problems": problems,
+        "events": events,
+        "has_devices": bool(devices),
+    })
