@@ -1,0 +1,269 @@
+"""CollectorService with the real pieces: emulated routers on 127.0.0.1, the
+librouteros client, the collectors, the rate pipeline, and the in-memory storage.
+Time runs 100x faster (realtime every 50 ms) unless a test says otherwise."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.events import DeviceState, EventKind
+from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
+from mikromon.emulator.testing import EmulatorHandle, running_emulators
+from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.client import connect
+from mikromon.schedule import CollectorDeps, CollectorService
+from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
+
+SCALE = 0.01
+
+
+def config(r: EmulatorHandle, device_id: int, **kw: object) -> DeviceConfig:
+    params: dict[str, object] = dict(
+        id=device_id, name=f"{r.identity}", host=r.host, port=r.port, username=r.username,
+        password=r.password, connect_timeout=0.5, command_timeout=0.5,
+    )
+    params.update(kw)
+    return DeviceConfig(**params)  # type: ignore[arg-type]
+
+
+def until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Wait for a condition no storage write signals (status, emulator sessions)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+class Harness:
+    """A service over emulated routers, counting connection attempts per device."""
+
+    def __init__(self) -> None:
+        self.attempts: Counter[int] = Counter()
+        self.services: list[CollectorService] = []
+
+    async def connect(self, cfg: DeviceConfig) -> RouterOSClient:
+        self.attempts[cfg.id] += 1
+        return await connect(cfg)
+
+    def start(self, source: StaticDeviceSource, storage: InMemoryStorage, *,
+              time_scale: float = SCALE, **kw: object) -> CollectorService:
+        svc = CollectorService(source, storage, deps=CollectorDeps(connect=self.connect),
+                               time_scale=time_scale, **kw)  # type: ignore[arg-type]
+        self.services.append(svc)
+        svc.start()
+        return svc
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    """Services stopped at teardown (request it after the emulators, so that it is
+    torn down first)."""
+    h = Harness()
+    yield h
+    for svc in h.services:
+        assert svc.stop(10)
+
+
+@pytest.fixture
+def v7() -> Iterator[list[EmulatorHandle]]:
+    with running_emulators(count=2, profile="v7") as routers:
+        yield routers
+
+
+def dev_status(svc: CollectorService, device_id: int) -> dict:
+    return next((d for d in svc.status()["devices"] if d["id"] == device_id), {})
+
+
+def test_all_five_tiers_land_from_v6_and_v7_routers(harness: Harness) -> None:
+    with running_emulators(count=1, profile="v6") as v6, \
+            running_emulators(count=1, profile="v7") as v7:
+        storage = InMemoryStorage()
+        svc = harness.start(StaticDeviceSource([config(v6[0], 1), config(v7[0], 2)]), storage)
+
+        def landed(s: InMemoryStorage, device_id: int) -> bool:
+            return ({"interfaces", "ip_addresses", "logs"} <= s.tables(device_id)
+                    and bool(s.points(device_id, "dhcp.active_leases"))
+                    and len(s.points(device_id, "iface.rx_bps")) > 0)
+
+        assert storage.wait_for(lambda s: landed(s, 1) and landed(s, 2), 10)
+        assert until(lambda: all(t["runs"] >= 1 for d in svc.status()["devices"]
+                                 for t in d["tiers"].values()), 5)
+        for device_id, router in ((1, v6[0]), (2, v7[0])):
+            dev = dev_status(svc, device_id)
+            assert dev["state"] == "up"
+            assert {name: t["errors"] for name, t in dev["tiers"].items()} == dict.fromkeys(
+                [t.value for t in Tier], 0)
+            assert dev["facts"]["version"].startswith(router.version)
+            assert harness.attempts[device_id] == 1  # one session shared by the tiers
+            assert router.session_count == 1
+            st = storage.status(device_id)
+            assert st.state is DeviceState.UP
+            assert st.identity == router.identity
+        assert storage.latest(1)[("system.cpu.load_pct", ())].value >= 0
+        assert svc.stop(5)  # before the routers go away
+
+
+def test_rates_match_the_configured_traffic(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    """iface.rx_bps / tx_bps equal the emulator's configured rates within 1 %.
+    Realtime every 0.5 s here, so a few ms of scheduling noise stay far below 1 %."""
+    router = v7[0]
+    storage = InMemoryStorage()
+    harness.start(StaticDeviceSource([config(router, 1)]), storage, time_scale=0.1)
+    names = list(router.rates)
+    assert storage.wait_for(
+        lambda s: all(len(s.points(1, "iface.tx_bps", interface=n)) >= 3 for n in names), 10)
+    checked = 0
+    for name, rates in router.rates.items():
+        for key, expected in (("iface.rx_bps", rates.rx_bps), ("iface.tx_bps", rates.tx_bps)):
+            for point in storage.points(1, key, interface=name):
+                assert point.value == pytest.approx(expected, rel=0.01), (name, key)
+                checked += 1
+    assert checked >= 6 * len(names)
+
+
+def test_interval_change_applies_within_one_second(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    slow = {t: float(DEFAULT_INTERVALS[t]) for t in Tier} | {Tier.REALTIME: 3600.0}  # 36 s
+    cfg = config(v7[0], 1, intervals=slow)
+    source = StaticDeviceSource([cfg])
+    storage = InMemoryStorage()
+    svc = harness.start(source, storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "system.cpu.load_pct")) == 1, 5)
+    changed_at = time.monotonic()
+    source.update(dataclasses.replace(cfg, intervals=slow | {Tier.REALTIME: 5.0}))
+    assert storage.wait_for(lambda s: len(s.points(1, "system.cpu.load_pct")) >= 3, 3)
+    elapsed = time.monotonic() - changed_at
+    assert elapsed < 1.0, f"the interval change took {elapsed:.2f} s"
+    assert dev_status(svc, 1)["tiers"]["realtime"]["interval_s"] == 5.0
+
+
+def test_added_device_is_polled_and_deleted_device_stops(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    first, second = v7
+    source = StaticDeviceSource([config(first, 1)])
+    storage = InMemoryStorage()
+    svc = harness.start(source, storage, config_poll_s=0.1)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 5)
+    source.add(config(second, 2))
+    assert storage.wait_for(lambda s: len(s.points(2, "iface.rx_bps")) > 0, 5)
+    source.remove(1)
+    assert until(lambda: [d["id"] for d in svc.status()["devices"]] == [2], 3)
+    assert until(lambda: first.session_count == 0, 3)
+    n = len(storage.points(1))
+    m = len(storage.points(2, "system.cpu.load_pct"))
+    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= m + 5, 3)
+    assert len(storage.points(1)) == n
+
+
+def test_router_going_dark_is_marked_down_and_recovers(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    router = v7[0]
+    storage = InMemoryStorage()
+    cfg = config(router, 1, connect_timeout=0.3, command_timeout=0.3)
+    svc = harness.start(StaticDeviceSource([cfg]), storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 5)
+    router.set_fault(blackhole=True)
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 5)
+    assert dev_status(svc, 1)["state"] == "down"
+    router.clear_faults()
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 5)
+    n = len(storage.points(1, "iface.rx_bps"))
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > n, 3)
+    assert len(storage.events(1, EventKind.DEVICE_DOWN)) == 1
+    assert len(storage.events(1, EventKind.DEVICE_UP)) == 1
+
+
+def test_reboot_gives_an_event_and_no_negative_rate(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    router = v7[0]
+    storage = InMemoryStorage()
+    harness.start(StaticDeviceSource([config(router, 1)]), storage)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps", interface="ether1")) >= 3,
+                            5)
+    router.reboot()
+    assert storage.wait_for(lambda s: len(s.events(1, EventKind.REBOOT)) == 1, 5)
+    n = len(storage.points(1, "iface.rx_bps", interface="ether1"))
+    assert storage.wait_for(
+        lambda s: len(s.points(1, "iface.rx_bps", interface="ether1")) >= n + 3, 5)
+    rates = [p.value for key in ("iface.rx_bps", "iface.tx_bps", "iface.rx_pps")
+             for p in storage.points(1, key)]
+    assert min(rates) >= 0
+    assert max(p.value for p in storage.points(1, "iface.rx_bps", interface="ether1")) <= (
+        router.rates["ether1"].rx_bps * 1.05)
+
+
+def test_wrong_password_gives_auth_failed_without_hammering(
+    v7: list[EmulatorHandle], harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = v7[0]
+    cfg = config(router, 1, password="wrong-password-123")
+    source = StaticDeviceSource([cfg])
+    storage = InMemoryStorage()
+    svc = harness.start(source, storage)
+    assert storage.wait_for(
+        lambda s: s.status(1) is not None and s.status(1).state is DeviceState.AUTH_FAILED, 5)
+    # Realtime would run 20 times a second; a refused login waits 900 s x 0.01 = 9 s.
+    time.sleep(1.0)
+    assert harness.attempts[1] == 1
+    assert dev_status(svc, 1)["state"] == "auth_failed"
+    assert len(storage.events(1, EventKind.AUTH_FAILED)) == 1
+    source.update(dataclasses.replace(cfg, password=router.password))
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 3)
+    assert harness.attempts[1] == 2
+    assert "wrong-password-123" not in caplog.text
+
+
+def test_stop_leaves_no_thread_or_connection(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    before = set(threading.enumerate())
+    storage = InMemoryStorage()
+    svc = harness.start(StaticDeviceSource([config(r, i) for i, r in enumerate(v7, 1)]),
+                        storage)
+    assert storage.wait_for(lambda s: all(s.tables(i) for i in (1, 2)), 5)
+    assert [r.session_count for r in v7] == [1, 1]
+    t0 = time.monotonic()
+    assert svc.stop(5)
+    assert time.monotonic() - t0 < 3
+    assert set(threading.enumerate()) - before == set()
+    assert until(lambda: [r.session_count for r in v7] == [0, 0], 3)
+
+
+def test_stalled_storage_does_not_stop_polling(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    release = threading.Event()
+
+    class Stalled(InMemoryStorage):
+        def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+            release.wait(30)
+            return super().write_samples(device_id, samples)
+
+    storage = Stalled()
+    svc = harness.start(StaticDeviceSource([config(v7[0], 1)]), storage,
+                        writer_max_batches=5)
+    assert until(lambda: dev_status(svc, 1).get("tiers", {}).get("realtime", {})
+                 .get("runs", 0) >= 12, 5)
+    writer = svc.status()["writer"]
+    assert writer["queue_depth"] >= 5
+    assert writer["batches_dropped"] > 0
+    release.set()
+    assert svc.stop(5)
+    assert svc.status()["writer"]["queue_depth"] == 0
+    assert storage.points(1)
