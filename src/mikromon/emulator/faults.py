@@ -1,16 +1,19 @@
 """Misbehaviour a router can be told to show, per router, at runtime.
 
 Sessions read the router's :class:`Faults` for every command and every reply
-sentence, so a change applies to open connections at once.
+sentence, so a change applies to open connections at once. Faults stay set until
+cleared: with ``drop_mid_sentence`` or ``garbage`` set, every new connection fails
+the same way (at its login reply), like a router that keeps misbehaving.
 
 =====================  ==========================================================
 fault                  effect seen by a client
 =====================  ==========================================================
 ``delay``              every command's first reply comes ``delay`` seconds late
-``drop_mid_sentence``  the next reply sentence is cut in half, then the TCP
-                       connection is closed
-``garbage``            the next reply is replaced by bytes starting with a reserved
-                       control byte (``0xF8``-``0xFF``), then the connection closes
+``drop_mid_sentence``  the next reply sentence of each connection is cut in half,
+                       then the TCP connection is closed
+``garbage``            the next reply of each connection is replaced by bytes that
+                       start with a reserved control byte (``0xF8``-``0xFF``), then
+                       the connection closes
 ``trickle``            replies are sent at ``trickle`` bytes/s in small pieces
 ``refuse_login``       every ``/login`` fails with
                        ``invalid user name or password (6)``
@@ -70,6 +73,7 @@ class Faults:
         for name, value in changes.items():
             if name not in ("delay", "trickle") and not isinstance(value, bool):
                 raise ValueError(f"fault {name} must be True or False, got {value!r}")
+        for name, value in changes.items():  # all valid: apply together
             setattr(self, name, float(value) if name == "delay" else value)  # type: ignore[arg-type]
 
     def clear(self) -> None:

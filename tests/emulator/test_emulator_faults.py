@@ -1,0 +1,150 @@
+"""Faults seen from clients: delay, drop mid-sentence, garbage, trickle, refused
+logins, blackhole; per router and changeable at runtime."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import librouteros
+import pytest
+from emu_raw import RawClient
+from librouteros.exceptions import ConnectionClosed, ProtocolError, TrapError
+
+from mikromon.emulator import tls
+from mikromon.emulator.codec import encode_sentence
+
+
+@pytest.fixture
+def pair(emulators):
+    return emulators(2, "v7")
+
+
+def connect(r, **kw):
+    return librouteros.connect(r.host, r.username, r.password, port=r.port, **kw)
+
+
+def test_delay(pair) -> None:
+    r, other = pair
+    api = connect(r, timeout=5)
+    try:
+        r.set_fault(delay=0.4)
+        start = time.monotonic()
+        assert list(api.path("/system/identity"))
+        assert time.monotonic() - start >= 0.4
+        # another router is not affected
+        fast = connect(other)
+        start = time.monotonic()
+        list(fast.path("/system/identity"))
+        assert time.monotonic() - start < 0.3
+        fast.close()
+        r.clear_faults()
+        start = time.monotonic()
+        list(api.path("/system/identity"))
+        assert time.monotonic() - start < 0.3
+    finally:
+        api.close()
+
+
+def test_delay_trips_a_client_timeout(pair) -> None:
+    r, _ = pair
+    r.set_fault(delay=1.0)
+    with pytest.raises(socket.timeout):
+        connect(r, timeout=0.3)
+
+
+def test_drop_mid_sentence(pair) -> None:
+    r, _ = pair
+    api = connect(r)
+    r.set_fault(drop_mid_sentence=True)
+    with pytest.raises(ConnectionClosed):
+        list(api.path("/system/resource"))
+    api.close()
+    r.clear_faults()
+    api = connect(r)
+    assert list(api.path("/system/resource"))
+    api.close()
+
+
+def test_drop_is_visible_as_a_partial_sentence(pair) -> None:
+    r, _ = pair
+    with RawClient(r.host, r.port) as c:
+        c.login()
+        r.set_fault(drop_mid_sentence=True)
+        c.send("/system/resource/print")
+        with pytest.raises(EOFError, match="unparsed tail"):
+            c.read()
+        assert c.buffer  # half a sentence arrived
+
+
+def test_garbage(pair) -> None:
+    r, _ = pair
+    api = connect(r)
+    r.set_fault(garbage=True)
+    with pytest.raises(ProtocolError):
+        list(api.path("/interface"))
+    api.close()
+
+
+def test_trickle(pair) -> None:
+    r, _ = pair
+    with RawClient(r.host, r.port) as c:
+        c.login()
+        r.set_fault(trickle=2000)
+        c.send("/system/resource/print")
+        start = time.monotonic()
+        chunks, _size = 0, 0
+        data = b""
+        while not data.endswith(encode_sentence(["!done"])):
+            piece = c.sock.recv(65536)
+            assert piece
+            data += piece
+            chunks += 1
+        elapsed = time.monotonic() - start
+        assert len(data) > 300
+        assert elapsed >= 0.7 * len(data) / 2000
+        assert chunks > 3
+
+
+def test_refuse_login(pair) -> None:
+    r, _ = pair
+    r.set_fault(refuse_login=True)
+    with pytest.raises(TrapError, match=r"invalid user name or password \(6\)"):
+        connect(r)
+    r.clear_faults()
+    connect(r).close()
+
+
+def test_blackhole(pair) -> None:
+    r, _ = pair
+    r.set_fault(blackhole=True)
+    with socket.create_connection((r.host, r.port), timeout=0.5) as s:
+        s.sendall(encode_sentence(["/login", "=name=admin", "=password=admin"]))
+        with pytest.raises(socket.timeout):
+            s.recv(1)
+    r.clear_faults()
+    connect(r).close()
+
+
+def test_blackhole_on_api_ssl(emulators) -> None:
+    (r,) = emulators(1, "v7", tls=True)
+    r.set_fault(blackhole=True)
+    ctx = tls.client_context("cert")
+    with socket.create_connection((r.host, r.tls_port), timeout=0.5) as raw, \
+            ctx.wrap_socket(raw) as s:
+        s.sendall(encode_sentence(["/login", "=name=admin", "=password=admin"]))
+        with pytest.raises(socket.timeout):
+            s.recv(1)
+
+
+def test_bad_fault_values(pair) -> None:
+    r, _ = pair
+    with pytest.raises(ValueError, match="unknown fault"):
+        r.set_fault(explode=True)
+    with pytest.raises(ValueError, match="delay"):
+        r.set_fault(delay=-1)
+    with pytest.raises(ValueError, match="trickle"):
+        r.set_fault(trickle=0)
+    with pytest.raises(ValueError, match="True or False"):
+        r.set_fault(blackhole="yes")
+    assert r.emulator.faults.active() == {}
