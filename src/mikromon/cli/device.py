@@ -301,7 +301,13 @@ def _apply_relations(device: Any, args: argparse.Namespace) -> None:
         device.site = None
         changed = True
     elif args.site:
-        device.site, _ = Site.objects.get_or_create(name=args.site.strip())
+        name = args.site.strip()
+        site = Site.objects.filter(name=name).first()
+        if site is None:
+            site = Site(name=name)
+            _validate(site, what=f"site {name!r}")
+            site.save()
+        device.site = site
         changed = True
     if changed:
         device.save(update_fields=["site"])
@@ -312,14 +318,15 @@ def _apply_relations(device: Any, args: argparse.Namespace) -> None:
         for name in dict.fromkeys(t.strip() for t in args.tags if t.strip()):
             tag = Tag.objects.filter(name=name).first() or Tag(name=name)
             if tag.pk is None:
-                _validate(tag, exclude=["slug"])
+                _validate(tag, exclude=["slug"], what=f"tag {name!r}")
                 tag.save()
             tags.append(tag)
         device.tags.set(tags)
 
 
-def _validate(instance: Any, exclude: Sequence[str] = ()) -> None:
-    """Run the model's validation; raise CommandError naming every problem."""
+def _validate(instance: Any, exclude: Sequence[str] = (), what: str = "") -> None:
+    """Run the model's validation; raise CommandError naming every problem
+    (prefixed with ``what``, e.g. ``tag 'core'``, for objects other than the device)."""
     from django.core.exceptions import ValidationError
 
     from mikromon.cli._django import EXIT_USAGE, CommandError
@@ -327,7 +334,8 @@ def _validate(instance: Any, exclude: Sequence[str] = ()) -> None:
     try:
         instance.full_clean(exclude=list(exclude) or None)
     except ValidationError as err:
-        raise CommandError(_validation_text(err), EXIT_USAGE) from err
+        text = _validation_text(err)
+        raise CommandError(f"{what}: {text}" if what else text, EXIT_USAGE) from err
 
 
 def _validation_text(err: Any) -> str:

@@ -199,27 +199,38 @@ def select_series(
 def _rows(
     series: Sequence[SeriesInfo], start: int, end: int, step: int | None
 ) -> tuple[int, Iterator[tuple[Any, ...]]]:
-    """Return (row count, iterator of rows) for the series in ``[start, end)`` Unix seconds.
+    """Return (row count, iterator of rows) for the series in ``[start, end)`` Unix seconds,
+    series by series in the order given, each in time order.
 
     Raw rows are ``(series_id, ts, value)``; rollup rows are
     ``(series_id, ts, min, avg, max, count)``.
     """
     from mikromon.web.monitor.models import MetricPoint, MetricRollup
 
-    ids = [s.id for s in series]
     if step is None:
-        queryset = MetricPoint.objects.filter(series_id__in=ids, ts__gte=start, ts__lt=end)
+        model: Any = MetricPoint
+        extra: dict[str, Any] = {}
         fields: tuple[str, ...] = ("series_id", "ts", "value")
     else:
-        queryset = MetricRollup.objects.filter(
-            series_id__in=ids, step=step, ts__gte=start, ts__lt=end
-        )
+        model = MetricRollup
+        extra = {"step": step}
         fields = ("series_id", "ts", "min", "avg", "max", "count")
-    total = queryset.count()
-    rows = queryset.order_by("series_id", "ts").values_list(*fields).iterator(
-        chunk_size=CHUNK_ROWS
-    )
-    return total, rows
+
+    def rows_of(series_id: int) -> Any:
+        return model.objects.filter(series_id=series_id, ts__gte=start, ts__lt=end, **extra)
+
+    total = model.objects.filter(
+        series_id__in=[s.id for s in series], ts__gte=start, ts__lt=end, **extra
+    ).count()
+
+    def chained() -> Iterator[tuple[Any, ...]]:
+        for info in series:
+            # One primary-key range scan per series, streamed in chunks.
+            yield from rows_of(info.id).order_by("ts").values_list(*fields).iterator(
+                chunk_size=CHUNK_ROWS
+            )
+
+    return total, chained()
 
 
 class Progress:
