@@ -21,7 +21,7 @@ from mikromon.domain.inventory import CollectResult, DeviceFacts, InventorySnaps
 from mikromon.domain.samples import CounterReading, Sample, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.schedule.device import CollectorDeps
+from mikromon.schedule.deps import CollectorDeps
 
 PASSWORD = "s3cret-pw"
 

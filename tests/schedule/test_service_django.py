@@ -43,7 +43,7 @@ def services() -> Iterator[list[CollectorService]]:
         assert svc.stop(10)
 
 
-def make_device(router: EmulatorHandle, name: str, **fields: object):  # noqa: ANN201
+def make_device(router: EmulatorHandle, name: str, **fields: object):
     from mikromon.web.monitor.models import Device
 
     dev = Device(name=name, host=router.host, port=router.port, username=router.username,

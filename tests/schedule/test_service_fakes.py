@@ -199,6 +199,10 @@ def test_disabled_device_stops_and_reports_disabled(make: Factory, fleet: FakeFl
     assert router.open_clients == 0
     assert "device disabled; polling stopped" in [
         e.message for e in storage.events(1, EventKind.CONFIG_RELOADED)]
+    source.update(cfg)  # enabled again
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 3)
+    assert storage.events(1, EventKind.CONFIG_RELOADED)[-1].message == (
+        "device enabled; polling starts")
 
 
 def test_router_down_then_back(make: Factory, fleet: FakeFleet,

@@ -11,7 +11,8 @@ lives in :mod:`mikromon.schedule.trigger` (pure, with ``MIKROMON_TIME_SCALE``).
 from __future__ import annotations
 
 from mikromon.schedule.clock import Clock, ManualClock, SystemClock
-from mikromon.schedule.device import CollectorDeps, DeviceCollector
+from mikromon.schedule.deps import CollectorDeps
+from mikromon.schedule.device import DeviceCollector
 from mikromon.schedule.service import (
     CollectorService,
     configure,

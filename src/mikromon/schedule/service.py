@@ -33,9 +33,11 @@ from typing import Final
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import utc_iso
-from mikromon.domain.tiers import Tier
 from mikromon.schedule import trigger
-from mikromon.schedule.device import Carry, CollectorDeps, DeviceCollector
+from mikromon.schedule.changes import DeviceMemory
+from mikromon.schedule.deps import CollectorDeps
+from mikromon.schedule.device import Carry, DeviceCollector
+from mikromon.schedule.reload import describe_change, plan_reload, same_router
 from mikromon.schedule.worker import HostWorker
 from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, Writer
 from mikromon.sinks.base import CollectorLock, DeviceSource, Storage
@@ -75,7 +77,8 @@ class CollectorService:
         config_poll_s: seconds between config version checks.
         lock_retry_s: seconds between attempts to take the lock held by another
             collector.
-        lock_refresh_s: seconds between lease renewals.
+        lock_refresh_s: seconds between lease renewals (default: the lock's
+            ``refresh_interval`` attribute when it has one, else 10).
         writer_max_batches: bound of the writer queue (batches).
         stop_timeout: seconds given to in-flight runs to unwind when stopping.
 
@@ -93,7 +96,7 @@ class CollectorService:
         time_scale: float | None = None,
         config_poll_s: float = CONFIG_POLL_S,
         lock_retry_s: float = 5.0,
-        lock_refresh_s: float = 10.0,
+        lock_refresh_s: float | None = None,
         writer_max_batches: int = DEFAULT_MAX_BATCHES,
         stop_timeout: float = 3.0,
     ) -> None:
@@ -104,6 +107,8 @@ class CollectorService:
         self._lock = lock if lock is not None else _NoLock()
         self._config_poll_s = config_poll_s
         self._lock_retry_s = lock_retry_s
+        if lock_refresh_s is None:
+            lock_refresh_s = float(getattr(lock, "refresh_interval", 10.0))
         self._lock_refresh_s = lock_refresh_s
         self._writer_max = writer_max_batches
         self._stop_timeout = stop_timeout
@@ -362,53 +367,47 @@ class CollectorService:
         self._reloads += 1
         writer = self._writer
         now = self._deps.clock.now()
-        wanted = {d.id: d for d in devices}
+        plan = plan_reload(
+            {i: c.config for i, c in self._collectors.items()},
+            {i: cfg for i, (cfg, _) in self._disabled.items()},
+            devices,
+        )
         events: list[Event] = []
-        stops: list[tuple[int, DeviceCollector]] = []
-        for device_id, coll in list(self._collectors.items()):
-            cfg = wanted.get(device_id)
-            if cfg is None or not cfg.enabled:
-                stops.append((device_id, coll))
-        for device_id, _ in stops:
-            del self._collectors[device_id]
-        await asyncio.gather(*(c.stop(self._stop_timeout) for _, c in stops))
-        for device_id, coll in stops:
-            if device_id not in wanted:
-                log.info("device %s deleted: polling stopped", coll.config.label)
-        starts = 0
-        for cfg in devices:
-            if not cfg.enabled:
-                if _disabled_changed(self._disabled.get(cfg.id), cfg) or initial:
-                    self._disabled[cfg.id] = (cfg, now)
-                    writer.put_status(DeviceStatus(device_id=cfg.id,
-                                                   state=DeviceState.DISABLED, ts=now))
-                    if not initial:
-                        log.info("device %s disabled: polling stopped", cfg.label)
-                        events.append(_event(cfg.id, now, "device disabled; polling stopped"))
-                continue
-            self._disabled.pop(cfg.id, None)
-            old = self._collectors.get(cfg.id)
-            if old is None:
-                self._start_collector(cfg, now, None)
-                starts += 1
-                if not initial:
-                    log.info("device %s added: polling starts", cfg.label)
-                    events.append(_event(cfg.id, now, "device added; polling starts"))
-            elif old.config.config_hash() != cfg.config_hash():
-                change = describe_change(old.config, cfg)
-                carry = await old.stop(self._stop_timeout)
-                if not same_router(old.config, cfg):
-                    carry = Carry(memory=type(carry.memory)(), rates={},
-                                  schedules=carry.schedules)
-                self._start_collector(cfg, now, carry)
-                log.info("device %s reconfigured (%s): collector restarted", cfg.label, change)
-                events.append(_event(cfg.id, now, f"configuration reloaded: {change}"))
-        for device_id in [i for i in self._disabled if i not in wanted]:
-            del self._disabled[device_id]
+        stopping = [self._collectors.pop(i) for i in plan.stop]
+        await asyncio.gather(*(c.stop(self._stop_timeout) for c in stopping))
+        for device_id in plan.deleted:
+            coll = next((c for c in stopping if c.device_id == device_id), None)
+            cfg = coll.config if coll is not None else self._disabled[device_id][0]
+            self._disabled.pop(device_id, None)
+            log.info("device %s deleted: polling stopped", cfg.label)
+        for cfg in plan.disabled:
+            self._disabled[cfg.id] = (cfg, now)
+            writer.put_status(DeviceStatus(device_id=cfg.id, state=DeviceState.DISABLED, ts=now))
+            if any(c.device_id == cfg.id for c in stopping):
+                log.info("device %s disabled: polling stopped", cfg.label)
+                events.append(_event(cfg.id, now, "device disabled; polling stopped"))
+        for cfg in plan.start:
+            enabled_again = self._disabled.pop(cfg.id, None) is not None
+            self._start_collector(cfg, now, None)
+            if enabled_again:
+                log.info("device %s enabled: polling starts", cfg.label)
+                events.append(_event(cfg.id, now, "device enabled; polling starts"))
+            elif not initial:
+                log.info("device %s added: polling starts", cfg.label)
+                events.append(_event(cfg.id, now, "device added; polling starts"))
+        for old_cfg, cfg in plan.restart:
+            change = describe_change(old_cfg, cfg)
+            carry = await self._collectors.pop(cfg.id).stop(self._stop_timeout)
+            if not same_router(old_cfg, cfg):
+                carry = Carry(memory=DeviceMemory(), rates={}, schedules=carry.schedules)
+            self._start_collector(cfg, now, carry)
+            log.info("device %s reconfigured (%s): collector restarted", cfg.label, change)
+            events.append(_event(cfg.id, now, f"configuration reloaded: {change}"))
         if events:
             writer.put_events(events)
         if initial:
-            log.info("polling %d device(s) (%d disabled)", starts, len(self._disabled))
+            log.info("polling %d device(s) (%d disabled)", len(self._collectors),
+                     len(self._disabled))
 
     def _start_collector(self, cfg: DeviceConfig, now: datetime, carry: Carry | None) -> None:
         assert self._writer is not None
@@ -426,36 +425,6 @@ class CollectorService:
 
 def _event(device_id: int, ts: datetime, message: str) -> Event:
     return Event(device_id=device_id, ts=ts, kind=EventKind.CONFIG_RELOADED, message=message)
-
-
-def _disabled_changed(
-    known: tuple[DeviceConfig, datetime] | None, cfg: DeviceConfig
-) -> bool:
-    """Return whether a disabled device is new to the service or its config changed."""
-    return known is None or known[0].config_hash() != cfg.config_hash()
-
-
-def same_router(old: DeviceConfig, new: DeviceConfig) -> bool:
-    """Return whether two configs of one device still point at the same router."""
-    return (old.host, old.port, old.use_ssl) == (new.host, new.port, new.use_ssl)
-
-
-def describe_change(old: DeviceConfig, new: DeviceConfig) -> str:
-    """Return what changed between two configs of a device, in words (never a password)."""
-    parts: list[str] = []
-    for tier in Tier:
-        a = trigger.configured_interval(tier, old.intervals)
-        b = trigger.configured_interval(tier, new.intervals)
-        if a != b:
-            parts.append(f"{tier.value} interval {a:g} s -> {b:g} s")
-    for name in ("name", "host", "port", "username", "use_ssl", "tls_verify", "encoding",
-                 "connect_timeout", "command_timeout"):
-        a, b = getattr(old, name), getattr(new, name)
-        if a != b:
-            parts.append(f"{name} {a} -> {b}")
-    if old.password != new.password:
-        parts.append("password changed")
-    return ", ".join(parts) or "no visible change"
 
 
 # -- the process-wide service -------------------------------------------------------------

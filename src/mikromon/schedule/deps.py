@@ -1,0 +1,96 @@
+"""What device collectors are built from: how to open a session, how to run a
+tier, how to compute rates, the clock, the time scale and the backoffs.
+
+The defaults are the real pieces (:func:`mikromon.routeros.client.connect`,
+:func:`mikromon.collectors.run_tier`, :class:`mikromon.pipeline.rates.RateCalculator`),
+imported when first used; tests replace them with fakes driven by data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mikromon.collectors.base import CollectContext
+from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.inventory import CollectResult, InventorySnapshot
+from mikromon.domain.samples import CounterReading, Sample
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import RouterOSClient
+from mikromon.schedule import trigger
+from mikromon.schedule.clock import Clock, SystemClock
+
+#: Opens a logged-in session (``mikromon.routeros.client.connect``).
+ClientFactory = Callable[[DeviceConfig], Awaitable[RouterOSClient]]
+#: Runs every collector of a tier (``mikromon.collectors.run_tier``).
+TierRunner = Callable[[RouterOSClient, Tier, CollectContext], Awaitable[CollectResult]]
+#: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
+RunObserver = Callable[[int, Tier, float, float, bool], None]
+
+
+class RateCalculator(Protocol):
+    """Turns counter readings into rates (``mikromon.pipeline.rates.RateCalculator``)."""
+
+    def update(self, readings: Sequence[CounterReading], uptime_s: float | None) -> list[Sample]:
+        """Return rate samples for ``readings`` (none for a series' first reading)."""
+        ...
+
+
+class Sink(Protocol):
+    """Where a collector puts what it read (:class:`mikromon.schedule.writer.Writer`)."""
+
+    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None: ...
+    def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None: ...
+    def put_events(self, events: Sequence[Event]) -> None: ...
+    def put_status(self, status: DeviceStatus) -> None: ...
+
+
+def _default_connect(config: DeviceConfig) -> Awaitable[RouterOSClient]:
+    from mikromon.routeros.client import connect
+
+    return connect(config)
+
+
+def _default_run_tier(
+    client: RouterOSClient, tier: Tier, ctx: CollectContext
+) -> Awaitable[CollectResult]:
+    from mikromon.collectors import run_tier
+
+    return run_tier(client, tier, ctx)
+
+
+def _default_rates() -> RateCalculator:
+    from mikromon.pipeline.rates import RateCalculator as Real
+
+    return Real()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorDeps:
+    """What device collectors are built from; replace any part in tests.
+
+    Attributes:
+        connect: opens a session to a router.
+        run_tier: runs a tier's collectors over a session.
+        rates: makes a fresh rate calculator.
+        clock: time source.
+        time_scale: factor applied to every interval and backoff (1 = real time).
+        backoff_base_s: first wait after a failed connection attempt, seconds (unscaled).
+        backoff_cap_s: longest wait between connection attempts, seconds (unscaled).
+        auth_backoff_s: wait after refused credentials, seconds (unscaled).
+        observer: called after every run (benchmarks); must be quick.
+    """
+
+    connect: ClientFactory = _default_connect
+    run_tier: TierRunner = _default_run_tier
+    rates: Callable[[], RateCalculator] = _default_rates
+    clock: Clock = field(default_factory=SystemClock)
+    time_scale: float = 1.0
+    backoff_base_s: float = trigger.CONNECT_BACKOFF_BASE_S
+    backoff_cap_s: float = trigger.CONNECT_BACKOFF_CAP_S
+    auth_backoff_s: float = trigger.AUTH_BACKOFF_S
+    observer: RunObserver | None = None
+
+
