@@ -161,13 +161,19 @@ def routes(m: Moment) -> GeneratedTable:
     template = dict(head[0])
     template.pop("dhcp", None)
     base = 0x40000000 if p.major >= 7 else 0
+    skip = len(head)
+
+    def dst(i: int) -> str:
+        n = i - skip
+        return f"{100 + (n >> 16) % 100}.{(n >> 8) & 255}.{n & 255}.0/24"
+
+    fields = {".id": lambda i: f"*{base + i + 1:X}", "dst-address": dst}
 
     def own(i: int) -> Overrides:
-        n = i - len(head)
-        dst = f"{100 + (n >> 16) % 100}.{(n >> 8) & 255}.{n & 255}.0/24"
-        return {".id": f"*{base + i + 1:X}", "dst-address": dst}
+        return {k: f(i) for k, f in fields.items()}
 
-    return GeneratedTable(max(p.routes, 0), lambda i: template, own, head=head[:p.routes])
+    return GeneratedTable(max(p.routes, 0), lambda i: template, own, head=head[:p.routes],
+                          fields=fields)
 
 
 #: Key set of generated ``/ip/firewall/connection`` rows (CLI reference,

@@ -94,27 +94,53 @@ def properties(steps: Sequence[Step]) -> set[str]:
     return {s.name for s in steps if isinstance(s, _Push)}
 
 
+def _is_int(text: str) -> bool:
+    body = text[1:] if text[:1] == "-" else text
+    return body.isascii() and body.isdigit()
+
+
 def _compare(actual: str, wanted: str) -> int:
     a, w = _BOOLS.get(actual, actual), _BOOLS.get(wanted, wanted)
-    try:
+    if _is_int(a) and _is_int(w):
         ai, wi = int(a), int(w)
-    except ValueError:
-        return (a > w) - (a < w)
-    return (ai > wi) - (ai < wi)
+        return (ai > wi) - (ai < wi)
+    return (a > w) - (a < w)
 
 
-def _push_value(step: _Push, get: Getter) -> bool:
-    value = get(step.name)
+#: A compiled test of one row: ``(get, index) -> bool`` with ``get(index, name)``.
+RowGet = Callable[[int, str], "str | None"]
+Predicate = Callable[[RowGet, int], bool]
+
+
+def _predicate(step: _Push) -> Predicate:
+    name, raw = step.name, step.value
     if step.op == "has":
-        return value is not None
+        return lambda get, i: get(i, name) is not None
     if step.op == "lacks":
-        return value is None
-    if value is None:
-        return False
-    c = _compare(value, step.value)
+        return lambda get, i: get(i, name) is None
     if step.op == "eq":
-        return c == 0
-    return c < 0 if step.op == "lt" else c > 0
+        wanted = _BOOLS.get(raw, raw)
+        wanted_int = int(wanted) if _is_int(wanted) else None
+
+        def equal(get: RowGet, i: int) -> bool:
+            value = get(i, name)
+            if value is None:
+                return False
+            if value == raw:
+                return True
+            value = _BOOLS.get(value, value)
+            if value == wanted:
+                return True
+            return wanted_int is not None and _is_int(value) and int(value) == wanted_int
+
+        return equal
+    sign = -1 if step.op == "lt" else 1
+
+    def ordered(get: RowGet, i: int) -> bool:
+        value = get(i, name)
+        return value is not None and _compare(value, raw) == sign
+
+    return ordered
 
 
 def _at(stack: list[bool], index: int) -> bool:
@@ -152,14 +178,34 @@ def _apply(stack: list[bool], ops: str) -> None:
         i += 1
 
 
+def compile_query(steps: Sequence[Step]) -> Predicate:
+    """Compile steps into one row test ``(get, index) -> bool``.
+
+    Queries made only of pushes (the usual case) are an AND of their tests and
+    read only the properties they name.
+    """
+    if not steps:
+        return lambda get, i: True
+    compiled: list[Predicate | str] = [
+        _predicate(s) if isinstance(s, _Push) else s.ops for s in steps]
+    tests = [c for c in compiled if not isinstance(c, str)]
+    if len(tests) == len(compiled):
+        if len(tests) == 1:
+            return tests[0]
+        return lambda get, i: all(t(get, i) for t in tests)
+
+    def machine(get: RowGet, i: int) -> bool:
+        stack: list[bool] = []
+        for item in compiled:
+            if isinstance(item, str):
+                _apply(stack, item)
+            else:
+                stack.append(item(get, i))
+        return all(stack)
+
+    return machine
+
+
 def matches(steps: Sequence[Step], get: Getter) -> bool:
     """Evaluate compiled steps for one item; ``True`` when it is selected."""
-    if not steps:
-        return True
-    stack: list[bool] = []
-    for step in steps:
-        if isinstance(step, _Push):
-            stack.append(_push_value(step, get))
-        else:
-            _apply(stack, step.ops)
-    return all(stack)
+    return compile_query(steps)(lambda _i, name: get(name), 0)

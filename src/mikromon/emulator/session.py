@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Final
 from mikromon.emulator import query as q
 from mikromon.emulator.codec import CodecError, encode_sentence, read_sentence
 from mikromon.emulator.faults import GARBAGE
-from mikromon.emulator.tables import Row, matching, project
+from mikromon.emulator.tables import Row, matching
 
 if TYPE_CHECKING:
     from mikromon.emulator.server import RouterEmulator
@@ -244,12 +244,17 @@ class Session:
             return {"ret": str(n)}
         proplist = None
         if ".proplist" in attrs:
-            proplist = [p for p in attrs[".proplist"].split(",") if p]
+            proplist = list(dict.fromkeys(p for p in attrs[".proplist"].split(",") if p))
         follow_only = "follow-only" in attrs
         sent = 0
         if not follow_only:
+            get = table.get
             for i in matching(table, steps):
-                await self._reply("!re", tag, project(table.row(i), proplist))
+                if proplist is None:
+                    row = table.row(i)
+                else:  # read only the listed properties (cheap on generated tables)
+                    row = {k: v for k in proplist if (v := get(i, k)) is not None}
+                await self._reply("!re", tag, row)
                 sent += 1
                 if sent % _ROWS_PER_YIELD == 0:
                     await asyncio.sleep(0)

@@ -58,6 +58,9 @@ class GeneratedTable:
         template: returns row ``i``'s shared template row (never mutated).
         overrides: returns row ``i``'s own values; keys mapped to ``None`` are removed.
         head: rows served verbatim before the generated ones (row ``i < len(head)``).
+        fields: optional per-property generators used by :meth:`get` (queries), so a
+            query computes only the properties it names. When given they must cover
+            every key ``overrides`` sets: other keys are read from the template.
     """
 
     def __init__(
@@ -66,8 +69,10 @@ class GeneratedTable:
         template: Callable[[int], Mapping[str, str]],
         overrides: Callable[[int], Overrides],
         head: Sequence[Mapping[str, str]] = (),
+        fields: Mapping[str, Callable[[int], str | None]] | None = None,
     ) -> None:
         self._length = length
+        self._fields = fields or {}
         self._template = template
         self._overrides = overrides
         self._head = head
@@ -86,6 +91,9 @@ class GeneratedTable:
     def get(self, index: int, key: str) -> str | None:
         if index < len(self._head):
             return self._head[index].get(key)
+        if self._fields:
+            field = self._fields.get(key)
+            return field(index) if field is not None else self._template(index).get(key)
         own = self._own(index)
         if key in own:
             return own[key]
@@ -113,12 +121,13 @@ def cycle(templates: Sequence[Mapping[str, str]]) -> Callable[[int], Mapping[str
 
 
 def matching(table: Table, steps: Sequence[q.Step]) -> Iterator[int]:
-    """Yield the positions of rows that the compiled query selects."""
+    """Yield the positions of rows that the query selects."""
     if not steps:
         yield from range(len(table))
         return
+    test, get = q.compile_query(steps), table.get
     for i in range(len(table)):
-        if q.matches(steps, lambda key, i=i: table.get(i, key)):  # type: ignore[misc]
+        if test(get, i):
             yield i
 
 
