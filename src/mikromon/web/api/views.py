@@ -132,14 +132,17 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     if len(matching) > MAX_SERIES:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
+    if step is None:
+        step = choose_step(int(end - start), points or DEFAULT_POINTS)
     out = []
-    first = None
+    source = None
     for s in matching:
         try:
-            data = read_series(s, start, end + 1, step, max_points=points or DEFAULT_POINTS)
+            # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
+            data = read_series(s, start, end + 1, step)
         except ValueError as err:
             return error(400, str(err))
-        first = first or data
+        source = data.source
         out.append({
             "labels": dict(s.labels),
             "t": [b.ts for b in data.points],
@@ -147,19 +150,13 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
             "min": [b.min for b in data.points],
             "max": [b.max for b in data.points],
         })
-    if first is None:
-        # No series: still report the step the range would use.
-        used_step = step or choose_step(int(end - start), points or DEFAULT_POINTS)
-        source = None
-    else:
-        used_step, source = first.step, first.source
     return JsonResponse({
         "device": obj.pk,
         "metric": metric,
         "unit": unit_of(metric),
         "from": int(start),
         "to": int(end),
-        "step": used_step,
+        "step": step,
         "source": source,
         "series": out,
     })

@@ -22,7 +22,7 @@ from mikromon.domain.errors import (
     DeviceError,
     DeviceUnreachable,
 )
-from mikromon.domain.inventory import CollectResult
+from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.client import connect
 from mikromon.web.ui import formatting
@@ -57,7 +57,12 @@ async def _poll(config: DeviceConfig) -> CollectResult:
     client = await connect(config)
     try:
         ctx = await detect_context(client, config.label)
-        return await run_tier(client, Tier.REALTIME, ctx)
+        result = await run_tier(client, Tier.REALTIME, ctx)
+        # The identity belongs to the extended tier; one small read names the router.
+        rows = await client.print("/system/identity", ("name",))
+        if rows and rows[0].get("name"):
+            result.merge(CollectResult(facts=DeviceFacts(identity=rows[0]["name"])))
+        return result
     finally:
         await client.close()
 
@@ -80,7 +85,7 @@ def _describe(result: CollectResult) -> list[str]:
         summary.append(f"memory {formatting.pct(values['system.memory.used_pct'])}")
     if summary:
         lines.append(", ".join(summary))
-    interfaces = sorted({c.label("interface") or "" for c in result.counters} - {""})
+    interfaces = sorted({dict(c.labels).get("interface", "") for c in result.counters} - {""})
     if interfaces:
         shown = ", ".join(interfaces[:12]) + (" ..." if len(interfaces) > 12 else "")
         lines.append(f"{len(interfaces)} interfaces: {shown}")

@@ -1,0 +1,53 @@
+"""Value formatting for pages, and the template helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from mikromon.web.ui import formatting
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0, "0 bit/s"), (999, "999 bit/s"), (1000, "1 kbit/s"), (12_400_000, "12.4 Mbit/s"),
+    (1_500_000_000, "1.5 Gbit/s"), (None, "–"),
+])
+def test_bps(value, text):
+    """Bit rates use SI steps and drop trailing zeros."""
+    assert formatting.bps(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (512, "512 B"), (1536, "1.5 KiB"), (1024**3, "1 GiB"), (463_000_000, "441.6 MiB"),
+])
+def test_bytesize(value, text):
+    """Sizes use binary steps, as RouterOS shows them."""
+    assert formatting.bytesize(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (42, "42s"), (125, "2m 5s"), (3 * 3600 + 60, "3h 1m"), (3 * 86400 + 4 * 3600, "3d 4h 0m"),
+])
+def test_duration(value, text):
+    """Durations are compact."""
+    assert formatting.duration(value) == text
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (42.4, "percent", "42 %"), (7.25, "percent", "7.2 %"), (51.04, "celsius", "51 °C"),
+    (24.1, "volts", "24.1 V"), (6090, "rpm", "6090 rpm"), (1, "state", "ok"),
+    (0, "state", "fail"), (3793, "count", "3793"), (864e6, "hertz", "864 MHz"),
+    (2.5, "mystery", "2.5 mystery"),
+])
+def test_unit_value(value, unit, text):
+    """Catalog units are shown the way operators read them."""
+    assert formatting.unit_value(value, unit) == text
+
+
+def test_state_badge_escapes_and_colours():
+    """Unknown states fall back to the neutral badge; known ones get their class."""
+    from mikromon.web.ui.templatetags.mikromon_ui import meter, state_badge
+
+    assert 'class="badge state-auth_failed">auth failed<' in state_badge("auth_failed")
+    assert "state-unknown" in state_badge("<script>")
+    assert "crit" in meter(95)
+    assert "warn" in meter(75)
