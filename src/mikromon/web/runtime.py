@@ -199,15 +199,19 @@ class StatusPublisher:
     def _run(self) -> None:
         try:
             while not self._stop.wait(self._interval):
-                self._tick()
+                # Drop a connection the database closed (restart, idle timeout).
+                close_old_connections()
+                if not self._tick():
+                    with contextlib.suppress(Exception):
+                        connection.close()
         finally:
             connection.close()
 
-    def _tick(self) -> None:
+    def _tick(self) -> bool:
+        """Apply a new desired state and publish the status once; ``False`` on failure."""
         from mikromon.web.control import state
 
         try:
-            close_old_connections()
             desired = state.desired_state()
             if self._applied_at is None or desired.changed_at > self._applied_at:
                 self._applied_at = desired.changed_at
@@ -223,12 +227,11 @@ class StatusPublisher:
             if not self._failing:
                 log.exception("cannot publish the collector status; retrying every second")
             self._failing = True
-            with contextlib.suppress(Exception):
-                connection.close()
-        else:
-            if self._failing:
-                log.info("collector status published again")
-            self._failing = False
+            return False
+        if self._failing:
+            log.info("collector status published again")
+        self._failing = False
+        return True
 
     def _apply(self, running: bool, by: str) -> None:
         who = f" (asked by {by})" if by else ""

@@ -1,0 +1,182 @@
+"""``mikromon collector`` against the database: the desired-state flag, the published
+status, and the runtime's publisher that connects the two."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+STATUS = {
+    "running": True,
+    "since": "2025-01-31T12:00:00Z",
+    "lock_held": True,
+    "devices": [{
+        "id": 1, "name": "r1", "state": "up", "config_loaded_at": "2025-01-31T12:00:00Z",
+        "tiers": {"realtime": {"interval_s": 5, "last_run": "2025-01-31T12:00:05Z",
+                               "duration_s": 0.012, "next_due": "2025-01-31T12:00:10Z",
+                               "errors": 0}},
+    }],
+    "writer": {"queue_depth": 0, "rows_written": 42, "batches_dropped": 0},
+}
+
+
+def _publish(running: bool = True, age_s: float = 0.0) -> None:
+    from django.utils import timezone
+
+    from mikromon.web.control import state
+    from mikromon.web.control.models import CollectorStatus
+
+    started = timezone.now() - timedelta(seconds=60)
+    instance = state.instance_name(started)
+    state.publish(instance=instance, started_at=started, running=running, status=STATUS)
+    if age_s:
+        CollectorStatus.objects.filter(instance=instance).update(
+            published_at=timezone.now() - timedelta(seconds=age_s)
+        )
+
+
+def test_status_without_a_server(cli) -> None:
+    result = cli("collector", "status", "--json")
+    assert result.code == 0
+    assert json.loads(result.out) == {
+        "running": False, "desired": "running", "process": None, "devices": [], "writer": None,
+    }
+    assert "no mikromon server is running" in cli("collector", "status").out
+
+
+def test_status_reads_what_the_server_published(cli) -> None:
+    _publish()
+    doc = json.loads(cli("collector", "status", "--json").out)
+    assert doc["running"] is True
+    assert doc["process"]["pid"] > 0
+    assert doc["process"]["published_at"].endswith("Z")
+    assert doc["devices"][0]["tiers"]["realtime"]["interval_s"] == 5
+    assert doc["writer"] == {"queue_depth": 0, "rows_written": 42, "batches_dropped": 0}
+    assert doc["lock_held"] is True
+    text = cli("collector", "status").out
+    assert "collector: running" in text
+    assert "rows written 42" in text
+    assert "realtime  every 5 s, last 2025-01-31T12:00:05Z (0.012 s)" in text
+
+
+def test_a_stale_status_means_no_server(cli) -> None:
+    """A process that stopped publishing (crashed) is not reported as running."""
+    _publish(age_s=30)
+    doc = json.loads(cli("collector", "status", "--json").out)
+    assert doc["running"] is False
+    assert doc["process"] is None
+
+
+def test_stop_without_a_server_is_remembered(cli) -> None:
+    from mikromon.web.control import state
+
+    result = cli("collector", "stop")
+    assert result.code == 0
+    assert "stays stopped" in result.out
+    desired = state.desired_state()
+    assert desired.running is False
+    assert desired.changed_by == "cli"
+    assert json.loads(cli("collector", "status", "--json").out)["desired"] == "stopped"
+
+
+def test_start_against_a_server_that_does_not_answer(cli) -> None:
+    """When the live server does not start its collector in time: exit 1, flag set."""
+    from mikromon.web.control import state
+
+    state.request_state(False, by="test")
+    _publish(running=False)
+    result = cli("collector", "start", "--wait", "0.3")
+    assert result.code == 1
+    assert "did not start its collector within 0.3 s" in result.err
+    assert state.desired_state().running is True
+
+
+def test_stop_waits_for_the_server(cli) -> None:
+    _publish(running=False)
+    result = cli("collector", "stop", "--wait", "1")
+    assert result.code == 0
+    assert "collector stopped (process" in result.out
+
+
+class FakeService:
+    """What StatusPublisher needs from a CollectorService."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        self.calls.append("start")
+        self.running = True
+
+    def stop(self) -> bool:
+        self.calls.append("stop")
+        self.running = False
+        return True
+
+    def status(self) -> dict:
+        from datetime import UTC, datetime
+
+        return {"running": self.running, "since": datetime(2025, 1, 31, tzinfo=UTC),
+                "devices": [], "writer": None}
+
+
+def test_publisher_applies_only_new_requests_and_publishes() -> None:
+    """The publisher starts/stops on a changed desired state (not on an old one) and
+    writes the status with datetimes as ISO 8601 UTC text."""
+    from django.utils import timezone
+
+    from mikromon.web.control import state
+    from mikromon.web.runtime import StatusPublisher
+
+    service = FakeService()
+    applied = state.request_state(True, by="startup").changed_at
+    publisher = StatusPublisher(service, started_at=timezone.now(), applied_at=applied)
+    publisher._tick()
+    assert service.calls == []
+    published = state.current()
+    assert published is not None
+    assert published.running is False
+    assert published.status["since"] == "2025-01-31T00:00:00Z"
+
+    state.request_state(True, by="cli")
+    publisher._tick()
+    assert service.calls == ["start"]
+    assert state.current().running is True
+
+    state.request_state(False, by="alice")
+    publisher._tick()
+    publisher._tick()
+    assert service.calls == ["start", "stop"]
+
+    publisher.withdraw()
+    assert state.current() is None
+
+
+def test_publisher_survives_database_errors(monkeypatch, caplog) -> None:
+    """A failing publication is logged once, not per second, and recovery is logged."""
+    from django.utils import timezone
+
+    from mikromon.web.control import state
+    from mikromon.web.runtime import StatusPublisher
+
+    caplog.set_level(logging.INFO, logger="mikromon.runtime")
+    publisher = StatusPublisher(FakeService(), started_at=timezone.now())
+    real = state.publish
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(state, "publish", broken)
+    publisher._tick()
+    publisher._tick()
+    monkeypatch.setattr(state, "publish", real)
+    publisher._tick()
+    errors = [r for r in caplog.records if "cannot publish" in r.getMessage()]
+    assert len(errors) == 1
+    assert any("published again" in r.getMessage() for r in caplog.records)
