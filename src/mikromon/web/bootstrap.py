@@ -19,6 +19,10 @@ SETTINGS_MODULE = "mikromon.web.settings"
 def setup(data_dir: str | Path | None = None, database_url: str | None = None) -> None:
     """Configure the environment and call ``django.setup()``.
 
+    Settings are read once per process: when Django is already set up (a second
+    call, or under the test runner with its test database), this returns without
+    changing anything.
+
     Args:
         data_dir: folder for the SQLite database and the key files; sets
             ``MIKROMON_DATA_DIR`` (default: the variable, else ``./data``).
@@ -27,33 +31,20 @@ def setup(data_dir: str | Path | None = None, database_url: str | None = None) -
             data folder).
 
     Raises:
-        ConfigError: for an invalid data folder or database URL.
-        RuntimeError: when Django was already set up with a different data folder
-            or database (settings are read once per process).
+        ConfigError: for an invalid data folder, database URL or key file.
+        OSError: when the data folder or a key file cannot be created.
     """
     import django
-    from django.conf import settings
+    from django.apps import apps
 
+    if apps.ready:
+        return
     if data_dir is not None:
         os.environ["MIKROMON_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
     if database_url is not None:
         os.environ["MIKROMON_DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-    if settings.configured and _already_setup():
-        wanted = os.environ.get("MIKROMON_DATA_DIR")
-        if data_dir is not None and wanted and Path(settings.DATA_DIR) != Path(wanted):
-            raise RuntimeError(
-                f"Django is already set up with data directory {settings.DATA_DIR}; "
-                f"cannot switch to {wanted} in the same process"
-            )
-        return
     django.setup()
-
-
-def _already_setup() -> bool:
-    from django.apps import apps
-
-    return apps.ready
 
 
 def pending_migrations() -> list[str]:

@@ -123,3 +123,49 @@ def test_settings_defaults() -> None:
     if not os.environ.get("MIKROMON_ALLOWED_HOSTS"):
         # The test runner appends "testserver".
         assert settings.ALLOWED_HOSTS[:3] == ["localhost", "127.0.0.1", "[::1]"]
+
+
+@pytest.mark.django_db
+def test_sqlite_connection_uses_wal_and_busy_timeout() -> None:
+    """SQLite connections run in WAL mode with synchronous=NORMAL and a busy timeout."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        pragmas = {}
+        for name in ("journal_mode", "synchronous", "busy_timeout"):
+            cursor.execute(f"PRAGMA {name}")
+            pragmas[name] = cursor.fetchone()[0]
+    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 20000}
+
+
+@pytest.mark.db_backend
+@pytest.mark.django_db
+def test_bootstrap_reports_no_pending_migrations_and_setup_is_idempotent() -> None:
+    """After migrate nothing is pending; setup() in a set-up process changes nothing."""
+    from mikromon.web import bootstrap
+
+    before = os.environ.get("MIKROMON_DATA_DIR")
+    bootstrap.setup(data_dir="/nonexistent/elsewhere")
+    assert os.environ.get("MIKROMON_DATA_DIR") == before
+    assert bootstrap.pending_migrations() == []
+
+
+@pytest.mark.db_backend
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", ["monitor_metricpoint", "monitor_metricrollup"])
+def test_point_tables_are_compact(table: str) -> None:
+    """Points and rollups have their primary key as the only index (WITHOUT ROWID on
+    SQLite), so each row is stored once."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [table])
+            assert cursor.fetchone()[0].endswith("WITHOUT ROWID")
+            cursor.execute(f"PRAGMA index_list({table})")
+            assert [row[3] for row in cursor.fetchall()] == ["pk"]
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+            assert [row[0] for row in cursor.fetchall()] == [f"{table}_pkey"]

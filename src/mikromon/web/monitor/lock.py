@@ -34,7 +34,7 @@ from typing import Any
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.dbutil import close_connection, usable_connection
 from mikromon.web.monitor.models import CollectorLease
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,15 @@ class DjangoCollectorLock:
                 log.warning("collector lock: release incomplete: %s", err)
             finally:
                 self._close_dedicated()
+
+    def close(self) -> None:
+        """Close the lock's connections (the advisory one, and this thread's); call
+        from the thread that used the lock when it ends. Call :meth:`release` first
+        to free a lease at once rather than at its expiry."""
+        with self._mutex:
+            self._close_dedicated()
+            self._held = False
+        close_connection(self._using)
 
     # -- lease mode ----------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""DjangoStorage: the :class:`mikromon.sinks.base.Storage` implementation.
+"""DjangoStorage: the :class:`mikromon.sinks.base.Storage` implementation
+(this module also re-exports :class:`DjangoDeviceSource` and :class:`DjangoCollectorLock`).
 
 Called from the collector's writer thread. Each method runs in one transaction
 on that thread's own connection. Points go in with one ``executemany`` per batch
@@ -23,9 +24,10 @@ from django.db import IntegrityError, transaction
 
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import Labels, Sample
 from mikromon.web.monitor import maintenance
 from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.lock import DjangoCollectorLock
 from mikromon.web.monitor.models import (
     Device,
     InventoryItem,
@@ -36,6 +38,9 @@ from mikromon.web.monitor.models import (
     labels_key,
 )
 from mikromon.web.monitor.models import Event as EventRow
+from mikromon.web.monitor.sources import DjangoDeviceSource
+
+__all__ = ["DjangoCollectorLock", "DjangoDeviceSource", "DjangoStorage"]
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +113,7 @@ class DjangoStorage:
     ) -> None:
         self._using = using
         self._series: dict[int, dict[SeriesKey, int]] = {}
+        self._labels_text: dict[Labels, str] = {}
         self._maintenance_interval = maintenance_interval
         self._clock = clock
         self._next_rollup = 0.0
@@ -140,13 +146,22 @@ class DjangoStorage:
         self._maybe_maintain()
         return written
 
+    def _labels_key(self, labels: Labels) -> str:
+        text = self._labels_text.get(labels)
+        if text is None:
+            if len(self._labels_text) > 100_000:
+                self._labels_text.clear()
+            text = self._labels_text[labels] = labels_key(labels)
+        return text
+
     def _write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
         with transaction.atomic(using=self._using):
-            ids = self._series_ids(device_id, {(s.key, labels_key(s.labels)) for s in samples})
+            keys = [(s.key, self._labels_key(s.labels)) for s in samples]
+            ids = self._series_ids(device_id, set(keys))
             points = []
             latest: dict[int, Sample] = {}
-            for sample in samples:
-                series_id = ids[(sample.key, labels_key(sample.labels))]
+            for sample, series_key in zip(samples, keys, strict=True):
+                series_id = ids[series_key]
                 points.append((series_id, int(sample.ts.timestamp()), float(sample.value)))
                 current = latest.get(series_id)
                 if current is None or sample.ts >= current.ts:
@@ -202,8 +217,13 @@ class DjangoStorage:
             "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
             f"WHERE excluded.ts >= {name}.ts"
         )
-        adapt = conn.ops.adapt_datetimefield_value
-        rows = [(sid, adapt(s.ts), float(s.value)) for sid, s in sorted(latest.items())]
+        adapted: dict[datetime, Any] = {}
+        rows = []
+        for sid, sample in sorted(latest.items()):
+            ts = adapted.get(sample.ts)
+            if ts is None:
+                ts = adapted[sample.ts] = conn.ops.adapt_datetimefield_value(sample.ts)
+            rows.append((sid, ts, float(sample.value)))
         with conn.cursor() as cursor:
             cursor.executemany(sql, rows)
 
