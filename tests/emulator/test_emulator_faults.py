@@ -148,3 +148,26 @@ def test_bad_fault_values(pair) -> None:
     with pytest.raises(ValueError, match="True or False"):
         r.set_fault(blackhole="yes")
     assert r.emulator.faults.active() == {}
+
+
+def wait_for_no_sessions(r, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while r.session_count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert r.session_count == 0
+
+
+@pytest.mark.parametrize("fault", ["garbage", "drop_mid_sentence"])
+def test_connection_faults_end_the_session_during_a_large_reply(emulators, fault: str) -> None:
+    from mikromon.emulator.profiles import V7
+
+    (r,) = emulators(1, V7.replace(routes=20_000))
+    with RawClient(r.host, r.port) as c:
+        c.login()
+        c.send("/ip/route/print")
+        assert c.read()[0] == "!re"
+        r.set_fault(**{fault: True})
+        with pytest.raises((EOFError, ValueError, ConnectionError)):
+            while True:
+                c.read()
+    wait_for_no_sessions(r)

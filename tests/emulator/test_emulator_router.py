@@ -223,3 +223,16 @@ def test_profiles() -> None:
         V7.replace(routes=-1)
     assert V7.rates_for(1, "ether2") == InterfaceRates(
         rx_bps=4_000_000, tx_bps=1_000_000, rx_pps=1000, tx_pps=250)
+
+
+def test_monitor_accepts_names_and_ids() -> None:
+    router = Router(V7, clock=ManualClock())
+    rows = router.monitor_traffic(["*2", "bridge1"])
+    assert [r["name"] for r in rows] == ["ether2", "bridge1"]
+    assert rows[0]["rx-bits-per-second"] == str(router.rates["ether2"].rx_bps)
+    for bad in (["nope"], ["*FFFF"], ["*zz"]):
+        with pytest.raises(KeyError):
+            router.monitor_traffic(bad)
+    with pytest.raises(KeyError):
+        router.ethernet_monitor(["bridge1"])
+    assert hash(V7.replace(rates={"ether1": router.rates["ether1"]})) is not None

@@ -109,7 +109,7 @@ class Profile:
     rx_bps: int = 2_000_000
     tx_bps: int = 500_000
     packet_size: int = 500
-    rates: Mapping[str, InterfaceRates] = field(default_factory=dict)
+    rates: Mapping[str, InterfaceRates] = field(default_factory=dict, hash=False)
     dhcp_leases: int = 20
     ppp_sessions: int = 2
     hotspot_users: int = 2

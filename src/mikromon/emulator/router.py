@@ -313,14 +313,34 @@ class Router:
             row.pop("bad-blocks", None)
         return row
 
-    def monitor_traffic(self, names: Sequence[str]) -> list[Row]:
-        """One ``monitor-traffic`` row per name, in the order given.
+    def port_name(self, token: str) -> str:
+        """Map an interface reference (name or ``.id`` such as ``*3``) to its name.
 
         Raises:
-            KeyError: an unknown interface name (the missing name is the arg).
+            KeyError: no such interface.
+        """
+        if token.startswith("*"):
+            try:
+                return self.ports[int(token[1:], 16) - 1].name
+            except (ValueError, IndexError):
+                raise KeyError(token) from None
+        if token not in self.rates:
+            raise KeyError(token)
+        return token
+
+    def monitor_traffic(self, names: Sequence[str]) -> list[Row]:
+        """One ``monitor-traffic`` row per interface (name or ``.id``), in the order
+        given, carrying the configured rates.
+
+        Raises:
+            KeyError: an unknown interface.
         """
         rates = self.rates
-        return [interfaces.traffic_row(self.profile, n, rates[n]) for n in names]
+        out = []
+        for token in names:
+            name = self.port_name(token)
+            out.append(interfaces.traffic_row(self.profile, name, rates[name]))
+        return out
 
     def ethernet_monitor(self, names: Sequence[str]) -> list[Row]:
         """One ``/interface/ethernet/monitor`` row per ether name.
@@ -330,8 +350,9 @@ class Router:
         """
         ethers = {p.name for p in self.ports if p.kind == "ether"}
         out = []
-        for n in names:
-            if n not in ethers:
-                raise KeyError(n)
-            out.append(interfaces.ethernet_monitor_row(n, link=True))
+        for token in names:
+            name = self.port_name(token)
+            if name not in ethers:
+                raise KeyError(token)
+            out.append(interfaces.ethernet_monitor_row(name, link=True))
         return out

@@ -81,6 +81,7 @@ class Session:
         self._writer = writer
         self._out: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=512)
         self._tasks: dict[asyncio.Task[None], str] = {}
+        self._writer_task: asyncio.Task[None] | None = None
         self._challenge: bytes | None = None
         self.logged_in = False
         self.user = ""
@@ -88,7 +89,7 @@ class Session:
     # -- lifecycle ----------------------------------------------------------------
     async def run(self) -> None:
         """Read and answer sentences until the peer or a fault closes the connection."""
-        writer_task = asyncio.create_task(self._write_loop())
+        writer_task = self._writer_task = asyncio.create_task(self._write_loop())
         try:
             await self._read_loop()
         except (asyncio.IncompleteReadError, ConnectionError, CodecError, _Closed):
@@ -100,8 +101,11 @@ class Session:
                 task.cancel()
             if self._tasks:
                 await asyncio.wait(list(self._tasks), timeout=1.0)
-            await self._put(None)
-            with contextlib.suppress(asyncio.TimeoutError, Exception):
+            try:
+                self._out.put_nowait(None)  # flush what is queued (e.g. !fatal), then stop
+            except asyncio.QueueFull:
+                writer_task.cancel()
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(writer_task, timeout=2.0)
             writer_task.cancel()
             self._close_transport()
@@ -120,6 +124,8 @@ class Session:
 
     # -- output -------------------------------------------------------------------
     async def _put(self, data: bytes | None) -> None:
+        if self._writer_task is not None and self._writer_task.done():
+            return  # the connection is gone (fault or peer): drop the reply
         await self._out.put(data)
 
     async def _reply(self, kind: str, tag: str, attrs: Mapping[str, str] | None = None) -> None:
