@@ -437,7 +437,9 @@ class Runtime:
             lifespan="off",
             timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
             server_header=False,
-            proxy_headers=False,
+            # X-Forwarded-For/-Proto are believed only from FORWARDED_ALLOW_IPS
+            # (uvicorn's default: 127.0.0.1), i.e. a reverse proxy on this machine.
+            proxy_headers=True,
         )
         self._server = _Server(config, on_ready=lambda: self._ready(self.url))
         if self._stop.is_set():
