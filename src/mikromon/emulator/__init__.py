@@ -12,7 +12,31 @@ Main names:
 * :class:`Router`: one router's state and menus (no networking).
 * :class:`RouterEmulator`: one router on an API (+ API-SSL) port.
 * :class:`Fleet`: many routers in one event loop.
-* :func:`mikromon.emulator.testing.running_emulators`: a fleet in a background thread.
+* :func:`mikromon.emulator.testing.running_emulators`: a fleet in a background thread
+  (``async_emulators`` for async tests).
+
+Behaviour worth knowing when testing a client against it (facts and sources in
+shared/ROUTEROS-API.md):
+
+* Login: ``/login =name= =password=`` (6.43+); a bare ``/login`` answers
+  ``!done =ret=<challenge>`` and ``=response=00<md5>`` completes it (older versions
+  answer a plaintext login with the challenge). Failure: ``!trap
+  =message=invalid user name or password (6)`` (``cannot log in`` before 6.43) then
+  ``!done``; the connection stays open and the next command gets ``!fatal`` ``not
+  logged in``.
+* A menu the router lacks (typo, v6 path on v7, absent package) traps
+  ``=category=0 =message=no such command prefix``; an unknown command on an existing
+  menu traps ``=category=0 =message=no such command or directory (<word>)``.
+* RouterOS 7.18+ profiles send ``!empty`` before ``!done`` when a print selects
+  nothing (not for ``count-only``, not for ``/login``).
+* ``/quit`` -> ``!fatal`` ``session terminated on request``; ``/cancel [=tag=X]`` ->
+  ``!trap =category=2 =message=interrupted``, the cancel's ``!done``, then the
+  command's ``!done``.
+* Values are strings as the router sends them; counters are ``rate * uptime``
+  (64-bit) and restart with ``reboot()``; ``monitor-traffic`` reports the profile's
+  rates exactly (:attr:`RouterEmulator.rates`).
+* Faults (``set_fault``): ``delay``, ``drop_mid_sentence``, ``garbage``, ``trickle``,
+  ``refuse_login``, ``blackhole`` (:mod:`mikromon.emulator.faults`).
 """
 
 from __future__ import annotations

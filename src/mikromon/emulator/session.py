@@ -42,6 +42,8 @@ BAD_LOGIN: Final = "invalid user name or password (6)"
 OLD_BAD_LOGIN: Final = "cannot log in"
 NO_PREFIX: Final = "no such command prefix"
 _ROWS_PER_YIELD: Final = 256
+#: Bytes buffered towards a client before the writer waits for it to read.
+_WRITE_BUFFER: Final = 256 * 1024
 
 
 class _Closed(Exception):
@@ -164,8 +166,9 @@ class Session:
                 await self._trickle(data, f.trickle)
             else:
                 self._writer.write(data)
-                if self._out.empty():
-                    await self._writer.drain()
+                if self._out.empty() or (self._writer.transport.get_write_buffer_size()
+                                         > _WRITE_BUFFER):
+                    await self._writer.drain()  # back-pressure from a slow client
         await self._writer.drain()
 
     async def _trickle(self, data: bytes, rate: float) -> None:

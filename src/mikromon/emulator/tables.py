@@ -130,10 +130,3 @@ def matching(table: Table, steps: Sequence[q.Step]) -> Iterator[int]:
         if test(get, i):
             yield i
 
-
-def project(row: Row, proplist: Sequence[str] | None) -> Row:
-    """Keep only ``proplist`` keys (in the row's order); ``None`` keeps everything."""
-    if proplist is None:
-        return row
-    wanted = set(proplist)
-    return {k: v for k, v in row.items() if k in wanted}
