@@ -1,0 +1,178 @@
+"""The menus a router serves, per version and packages, and how each table is built.
+
+Menus (v6 or v7 shape by profile version; sources are the capture files):
+``/interface``, ``/interface/ethernet``, ``/interface/wireless/registration-table``
+(package wireless), ``/interface/wifi/registration-table`` (package wifi, 7.13+;
+``/interface/wifiwave2/...`` before), ``/ip/address``, ``/ip/arp``,
+``/ip/dhcp-server/lease``, ``/ip/firewall/connection``, ``/ip/firewall/filter``,
+``/ip/firewall/nat``, ``/ip/hotspot/active`` (package hotspot), ``/ip/neighbor``,
+``/ip/route``, ``/ip/service``, ``/log``, ``/ppp/active``, ``/queue/simple``,
+``/routing/bgp/peer`` (v6) or ``/routing/bgp/connection`` + ``/session`` (v7) (package
+bgp), ``/routing/ospf/neighbor`` (package ospf), ``/system/health`` (empty without the
+health package, as on CHR), ``/system/identity``, ``/system/resource``,
+``/system/resource/cpu``, ``/system/routerboard``, ``/user``, ``/user/active``.
+v7 capture files served to a v6 or pre-7.10 router get the old date format.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mikromon.emulator import generated, interfaces
+from mikromon.emulator.data import capture, legacy_row
+from mikromon.emulator.dynamics import smooth_noise
+from mikromon.emulator.generated import Moment
+from mikromon.emulator.profiles import Profile
+from mikromon.emulator.tables import FixedTable, Table
+
+if TYPE_CHECKING:
+    from mikromon.emulator.router import Router
+
+Builder = Callable[["Router", Moment], Table]
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """A printable menu.
+
+    Attributes:
+        path: API path (``/ip/route``).
+        build: makes the table for one read.
+        package: the optional package it needs, or ``None``.
+        commands: extra commands besides ``print``, ``getall`` (the API alias of
+            print) and ``listen``, which every menu has.
+    """
+
+    path: str
+    build: Builder
+    package: str | None = None
+    commands: frozenset[str] = frozenset()
+
+
+@functools.cache
+def _legacy(name: str) -> tuple[Mapping[str, str], ...]:
+    return tuple(legacy_row(r) for r in capture(name).rows)
+
+
+def _static(base: str) -> Builder:
+    """Serve ``base.v6``/``base.v7`` (or the unversioned file) as captured."""
+
+    def build(router: Router, m: Moment) -> Table:
+        p = router.profile
+        names = ([f"{base}.v6"] if p.major < 7 else []) + [f"{base}.v7", base]
+        for name in names:
+            try:
+                rows = capture(name).rows
+            except FileNotFoundError:
+                continue
+            if name.endswith(".v7") and not p.iso_dates:
+                rows = _legacy(name)
+            return FixedTable(rows)
+        raise LookupError(f"no capture for {base}")
+
+    return build
+
+
+def _generated(fn: Callable[[Moment], Table]) -> Builder:
+    return lambda router, m: fn(m)
+
+
+def _identity(router: Router, m: Moment) -> Table:
+    return FixedTable([{"name": router.identity}])
+
+
+def _routerboard(router: Router, m: Moment) -> Table:
+    if not router.profile.routerboard:
+        return FixedTable([{"routerboard": "false"}])
+    return _static("system_routerboard")(router, m)
+
+
+def _interface(router: Router, m: Moment) -> Table:
+    return interfaces.interface_table(router.profile, router.seed, m.uptime,
+                                      router.port_rates, router.ports)
+
+
+def _ethernet(router: Router, m: Moment) -> Table:
+    return interfaces.ethernet_table(router.profile, router.seed, m.uptime,
+                                     router.port_rates, router.ports)
+
+
+def _resource(router: Router, m: Moment) -> Table:
+    return FixedTable([router.resource_row(m)])
+
+
+def _cpu(router: Router, m: Moment) -> Table:
+    p = router.profile
+    rows = []
+    for c in range(p.cpu_count):
+        load = int(100 * smooth_noise(router.seed, 100 + c, m.now, 7.0) ** 3)
+        rows.append({".id": f"*{c:X}", "cpu": f"cpu{c}", "load": str(load), "irq": "0",
+                     "disk": "0"})
+    return FixedTable(rows)
+
+
+def _health(router: Router, m: Moment) -> Table:
+    p = router.profile
+    if "health" not in p.packages:
+        return FixedTable([])
+    drift = int(4 * smooth_noise(router.seed, 200, m.now, 120.0)) - 2
+    if p.major < 7:
+        row = dict(capture("system_health.v6").rows[0])
+        row["temperature"] = str(int(row["temperature"]) + drift)
+        return FixedTable([row])
+    rows = []
+    for r in capture("system_health.v7").rows:
+        row = dict(r)
+        if row["type"] == "C":
+            row["value"] = str(int(row["value"]) + drift)
+        rows.append(row)
+    return FixedTable(rows)
+
+
+def _wifi_path(profile: Profile) -> str:
+    return ("/interface/wifi" if profile.version_tuple[:2] >= (7, 13)
+            else "/interface/wifiwave2") + "/registration-table"
+
+
+def menus_for(profile: Profile) -> dict[str, Menu]:
+    """Return the menus a router with ``profile`` has, keyed by path."""
+    v7 = profile.major >= 7
+    menus = [
+        Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
+        Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
+        Menu("/interface/wireless/registration-table",
+             _static("interface_wireless_registration_table.v6"), "wireless"),
+        Menu("/ip/address", _static("ip_address")),
+        Menu("/ip/arp", _generated(generated.arp)),
+        Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),
+        Menu("/ip/firewall/connection", _generated(generated.connections)),
+        Menu("/ip/firewall/filter", _static("ip_firewall_filter")),
+        Menu("/ip/firewall/nat", _static("ip_firewall_nat")),
+        Menu("/ip/hotspot/active", _generated(generated.hotspot_active), "hotspot"),
+        Menu("/ip/neighbor", _static("ip_neighbor")),
+        Menu("/ip/route", _generated(generated.routes)),
+        Menu("/ip/service", _static("ip_service")),
+        Menu("/log", _static("log")),
+        Menu("/ppp/active", _generated(generated.ppp_active)),
+        Menu("/queue/simple", _static("queue_simple")),
+        Menu("/routing/ospf/neighbor", _static("routing_ospf_neighbor"), "ospf"),
+        Menu("/system/health", _health),
+        Menu("/system/identity", _identity),
+        Menu("/system/resource", _resource),
+        Menu("/system/resource/cpu", _cpu),
+        Menu("/system/routerboard", _routerboard),
+        Menu("/user", _static("user")),
+        Menu("/user/active", _static("user_active")),
+    ]
+    if v7:
+        menus += [
+            Menu(_wifi_path(profile), _static("interface_wifi_registration_table.v7"), "wifi"),
+            Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp"),
+            Menu("/routing/bgp/session", _static("routing_bgp_session.v7"), "bgp"),
+        ]
+    else:
+        menus.append(Menu("/routing/bgp/peer", _static("routing_bgp_peer.v6"), "bgp"))
+    return {m.path: m for m in menus if m.package is None or m.package in profile.packages}
