@@ -64,6 +64,21 @@ def test_status_reads_what_the_server_published(cli) -> None:
     assert "realtime  every 5 s, last 2025-01-31T12:00:05Z (0.012 s)" in text
 
 
+def test_the_lock_holder_is_reported_when_two_servers_publish() -> None:
+    """Of two live servers, the one whose collector holds the lock is the collector."""
+    from django.utils import timezone
+
+    from mikromon.web.control import state
+
+    now = timezone.now()
+    state.publish(instance="a", started_at=now, running=True, status=dict(STATUS))
+    waiting = dict(STATUS, lock_held=False)
+    state.publish(instance="b", started_at=now, running=True, status=waiting)
+    current = state.current()
+    assert current is not None
+    assert current.instance == "a"
+
+
 def test_a_stale_status_means_no_server(cli) -> None:
     """A process that stopped publishing (crashed) is not reported as running."""
     _publish(age_s=30)

@@ -420,7 +420,7 @@ class Runtime:
             log.warning(
                 "the collector is stopped (by %s at %s); `mikromon collector start` starts it",
                 desired.changed_by or "an operator",
-                desired.changed_at.isoformat(),
+                utc_iso(desired.changed_at),
             )
         return desired.changed_at
 

@@ -134,7 +134,8 @@ def withdraw(instance: str) -> None:
 
 
 def read_published() -> list[Published]:
-    """Return every published status, the running collector first, then newest first."""
+    """Return every published status: the running collector holding the lock first,
+    then other live processes, then newest first."""
     now = timezone.now()
     rows = [
         Published(
@@ -149,8 +150,15 @@ def read_published() -> list[Published]:
         )
         for row in CollectorStatus.objects.order_by("-published_at")
     ]
-    rows.sort(key=lambda p: (not (p.alive and p.running), not p.alive, p.age_s))
+    rows.sort(key=lambda p: (not (p.alive and p.running), not p.alive, not _holds_lock(p),
+                             p.age_s))
     return rows
+
+
+def _holds_lock(published: Published) -> bool:
+    # A second process on the same database runs a collector that waits for the
+    # lock; the one holding it is the collector that polls.
+    return bool(published.status.get("lock_held", True))
 
 
 def current() -> Published | None:
