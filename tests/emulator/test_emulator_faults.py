@@ -150,6 +150,11 @@ def test_bad_fault_values(pair) -> None:
     assert r.emulator.faults.active() == {}
 
 
+def read_forever(c: RawClient) -> None:
+    while True:
+        c.read()
+
+
 def wait_for_no_sessions(r, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while r.session_count and time.monotonic() < deadline:
@@ -168,6 +173,5 @@ def test_connection_faults_end_the_session_during_a_large_reply(emulators, fault
         assert c.read()[0] == "!re"
         r.set_fault(**{fault: True})
         with pytest.raises((EOFError, ValueError, ConnectionError)):
-            while True:
-                c.read()
+            read_forever(c)
     wait_for_no_sessions(r)
