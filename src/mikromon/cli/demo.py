@@ -19,6 +19,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mikromon.cli._common import add_storage_options
@@ -85,7 +86,7 @@ def handle(args: argparse.Namespace) -> int:
     return guarded(lambda: _demo(args, DEMO_DATA_DIR))
 
 
-def _demo(args: argparse.Namespace, data_dir_default: Any) -> int:
+def _demo(args: argparse.Namespace, data_dir_default: Path) -> int:
     from mikromon.cli.serve import run_server
     from mikromon.emulator.testing import running_emulators
 
@@ -97,7 +98,7 @@ def _demo(args: argparse.Namespace, data_dir_default: Any) -> int:
     ) as routers:
         faults = FaultCycle(routers, scale=_scale(args)) if args.faults else None
 
-        def prepare(_data_dir: object) -> None:
+        def prepare(_data_dir: Path) -> None:
             state["devices"] = register_devices(routers, router_password)
             from mikromon.cli.createadmin import save_user
 

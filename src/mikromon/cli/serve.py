@@ -8,8 +8,12 @@ See docs/operations.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mikromon.cli._common import add_storage_options
@@ -93,8 +97,8 @@ def run_server(
     *,
     data_dir_default: Path,
     collector: str = "desired",
-    on_ready: object = None,
-    before_run: object = None,
+    on_ready: Callable[[str], None] | None = None,
+    before_run: Callable[[Path], None] | None = None,
 ) -> int:
     """Set up Django, migrate with progress, and run the web server and collector.
 
@@ -115,20 +119,39 @@ def run_server(
     from mikromon.web import runtime
 
     runtime.configure_logging(verbose=verbose)
-    data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
-    if callable(before_run):
-        before_run(data_dir)
+    with _sigterm_interrupts():
+        data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
+        if before_run is not None:
+            before_run(data_dir)
     server = runtime.Runtime(
         host=args.host,
         port=args.port,
         collector=collector,
-        on_ready=on_ready if callable(on_ready) else _print_ready,
+        on_ready=on_ready or _print_ready,
         access_log=args.access_log,
     )
     try:
         return server.run()
     except runtime.StartupError as err:
         raise CommandError(str(err)) from err
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While starting up (migrations), let SIGTERM interrupt like Ctrl-C: the migration
+    in progress rolls back and the command exits 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_ready(url: str) -> None:
