@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -295,7 +296,12 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as err:
         sock.close()
-        raise StartupError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+        hint = ""
+        if err.errno == errno.EADDRINUSE:
+            hint = " (is another mikromon or web server running there? choose another --port)"
+        raise StartupError(
+            f"cannot listen on {host}:{port}: {err.strerror or err}{hint}"
+        ) from err
     sock.set_inheritable(True)
     return sock
 
