@@ -7,6 +7,12 @@ import pytest
 ROUTER_PASSWORD = "r0uter-Secret-9"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash web user passwords cheaply: these tests are about pages, not hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin(db, django_user_model):
     """A staff user (admin role)."""

@@ -116,7 +116,7 @@ def test_dashboard(admin_web, fleet, django_assert_max_num_queries):
     config = response.context["config"]
     assert config["interfaces"] == ["ether1", "ether2"]
     assert config["selected"][0] == "ether1"
-    assert config["refresh_s"] == 5
+    assert config["refresh_s"] == 5  # MIKROMON_TIME_SCALE unset: real seconds
     assert "/static/vendor/uplot/uPlot.iife.min.js" in body
     assert "51 °C" in body
     assert "cpu temperature" in body

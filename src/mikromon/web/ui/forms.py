@@ -98,6 +98,7 @@ class DeviceForm(forms.ModelForm):
         self.fields["site"].queryset = Site.objects.order_by("name")
         for tier in Tier:
             field = self.fields[f"{tier.value}_interval"]
+            field.label = tier.value.capitalize()
             field.widget.attrs["min"] = MINIMUM_INTERVALS[tier]
             field.help_text = (
                 f"at least {MINIMUM_INTERVALS[tier]} s · {TIER_HELP[tier]}"

@@ -16,7 +16,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from mikromon.domain.catalog import HEALTH_PREFIX
+from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
+from mikromon.schedule import time_scale
 from mikromon.web.api import inventory
 from mikromon.web.api.serialize import unit_of, with_summary
 from mikromon.web.monitor.models import Device
@@ -83,6 +85,13 @@ def _interfaces(values: list[LatestValue]) -> tuple[list[str], list[str]]:
     return names, sorted(busiest, key=natural_key)
 
 
+def _scale() -> float:
+    try:
+        return time_scale()
+    except ConfigError:
+        return 1.0
+
+
 def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Charts (CPU, memory, interface bit rates), current values and inventory tabs."""
     device = get_object_or_404(with_summary(Device.objects.select_related("site")), pk=pk)
@@ -109,13 +118,15 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "inventory": reverse("api:inventory", args=[device.pk, "x"])[:-1],
         },
         "login_url": reverse(settings.LOGIN_URL),
-        "refresh_s": device.realtime_interval,
+        # The collector's own pace (MIKROMON_TIME_SCALE shortens it in demos and tests).
+        "refresh_s": max(1.0, device.realtime_interval * _scale()),
         "min_step_s": max(device.realtime_interval, MINIMUM_INTERVALS[Tier.REALTIME]),
         "max_points": MAX_POINTS,
         "ranges": RANGES,
         "range": range_key,
         "interfaces": interfaces,
         "selected": selected,
+        "default_charted": DEFAULT_CHARTED,
     }
     return render(request, "ui/device_dashboard.html", {
         "device": device,

@@ -15,6 +15,7 @@
     timer: null,
     inflight: false,
     paused: false,
+    touched: false,
   };
   const SYNC_KEY = "mm-dashboard";
   const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
@@ -36,10 +37,15 @@
     return resp.json();
   }
 
+  /** Fix the time window of this refresh: every chart shows the whole range. */
+  function setWindow() {
+    state.to = Math.floor(Date.now() / 1000);
+    state.from = state.to - rangeSeconds();
+  }
+
   function seriesURL(metric, labels) {
-    const to = Math.floor(Date.now() / 1000);
-    const span = rangeSeconds();
-    const q = new URLSearchParams({ metric, from: String(to - span), to: String(to),
+    const to = state.to;
+    const q = new URLSearchParams({ metric, from: String(state.from), to: String(to),
                                     points: String(cfg.max_points) });
     for (const l of labels || []) q.append("label", l);
     return `${cfg.urls.series}?${q}`;
@@ -82,7 +88,7 @@
       cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
       legend: { live: true },
       scales: {
-        x: { time: true },
+        x: { time: true, range: (u, min, max) => (state.from ? [state.from, state.to] : [min, max]) },
         y: isRate ? { range: (u, min, max) => [0, Math.max(1000, max * 1.1)] }
                   : { range: [0, 100] },
       },
@@ -184,7 +190,11 @@
       const head = document.createElement("div");
       head.className = "chart-head";
       const h = document.createElement("h2");
-      h.textContent = `${name} traffic`;
+      h.textContent = `${name} traffic `;
+      const unit = document.createElement("span");
+      unit.className = "unit";
+      unit.textContent = "bits/s";
+      h.appendChild(unit);
       const now = document.createElement("span");
       now.className = "now";
       now.id = `${id}-now`;
@@ -221,6 +231,51 @@
     }
   }
 
+  // ---------------------------------------------------------------- interface picker
+  function naturalCompare(a, b) {
+    return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  function bindIfaceBox(box) {
+    box.checked = state.selected.has(box.dataset.iface);
+    box.addEventListener("change", () => {
+      state.touched = true;
+      if (box.checked) state.selected.add(box.dataset.iface);
+      else state.selected.delete(box.dataset.iface);
+      tick();
+    });
+  }
+
+  /** Add interfaces that got rate series after the page was rendered (a new device). */
+  function discoverInterfaces(values) {
+    const traffic = new Map();
+    for (const v of values) {
+      if ((v.key === "iface.rx_bps" || v.key === "iface.tx_bps") && v.labels && v.labels.interface) {
+        const n = v.labels.interface;
+        traffic.set(n, (traffic.get(n) || 0) + Math.max(0, v.value || 0));
+      }
+    }
+    const fresh = Array.from(traffic.keys()).filter((n) => !cfg.interfaces.includes(n));
+    if (!fresh.length) return;
+    cfg.interfaces = cfg.interfaces.concat(fresh).sort(naturalCompare);
+    if (!state.touched && state.selected.size === 0) {
+      Array.from(traffic.entries()).sort((a, b) => b[1] - a[1]).slice(0, cfg.default_charted)
+        .forEach(([n]) => state.selected.add(n));
+    }
+    const picker = document.getElementById("iface-picker");
+    picker.replaceChildren();
+    for (const name of cfg.interfaces) {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.dataset.iface = name;
+      label.append(box, ` ${name}`);
+      picker.appendChild(label);
+      bindIfaceBox(box);
+    }
+    refreshIfaceCharts().catch(() => {});
+  }
+
   // ---------------------------------------------------------------- current values
   async function refreshLatest() {
     const data = await getJSON(cfg.urls.latest);
@@ -237,6 +292,7 @@
       err.hidden = !dev.last_error;
       err.textContent = dev.last_error || "";
     }
+    discoverInterfaces(data.values);
     for (const item of data.values) {
       const labelText = Object.values(item.labels || {}).join(",");
       const sel = `[data-metric="${item.key}"]${labelText ? `[data-label="${labelText}"]` : ""}`;
@@ -318,6 +374,8 @@
     try {
       const data = await getJSON(`${cfg.urls.inventory}${encodeURIComponent(panel.dataset.table)}`);
       renderInventory(panel, data);
+      const tabCount = document.querySelector(`[data-tab="${panel.id}"] .n`);
+      if (tabCount) tabCount.textContent = String(data.count);
     } catch (e) {
       panel.querySelector(".inv-body").textContent = `Could not load: ${e.message}`;
       delete panel.dataset.loaded;
@@ -328,6 +386,7 @@
   async function tick() {
     if (state.inflight || state.paused) return;
     state.inflight = true;
+    setWindow();
     const live = document.getElementById("live");
     try {
       await Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshLatest()]);
@@ -360,14 +419,7 @@
         tick();
       });
     });
-    document.querySelectorAll("input[data-iface]").forEach((box) => {
-      box.checked = state.selected.has(box.dataset.iface);
-      box.addEventListener("change", () => {
-        if (box.checked) state.selected.add(box.dataset.iface);
-        else state.selected.delete(box.dataset.iface);
-        tick();
-      });
-    });
+    document.querySelectorAll("input[data-iface]").forEach(bindIfaceBox);
     document.querySelectorAll(".inv-panel").forEach((p) => {
       p.addEventListener("mm:tabshown", () => loadInventory(p));
       if (!p.hidden) loadInventory(p);
