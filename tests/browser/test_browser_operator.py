@@ -38,6 +38,29 @@ def realtime_status(collector, device_id: int) -> dict | None:
     return None
 
 
+def backfill(device_id: int, minutes: int) -> None:
+    """Store ``minutes`` of 5-second history before now (CPU, memory and the charted
+    interfaces), so that the dashboard screenshot shows lines across the range."""
+    import math
+    from datetime import UTC, datetime, timedelta
+
+    from mikromon.domain.samples import Sample, make_labels
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    samples = []
+    for i in range(minutes * 12, 2, -1):
+        ts = now - timedelta(seconds=5 * i)
+        wave = math.sin(i / 20)
+        samples.append(Sample("system.cpu.load_pct", 35 + 15 * wave, ts))
+        samples.append(Sample("system.memory.used_pct", 55 + 3 * math.cos(i / 50), ts))
+        for name, base in (("ether3", 6e6), ("ether4", 8e6), ("vlan10", 6e6), ("vlan11", 8e6)):
+            labels = make_labels(interface=name)
+            samples.append(Sample("iface.rx_bps", base * (1 + 0.3 * wave), ts, labels))
+            samples.append(Sample("iface.tx_bps", base / 4 * (1 - 0.2 * wave), ts, labels))
+    DjangoStorage(maintenance_interval=None).write_samples(device_id, samples)
+
+
 def test_operator_session(page, live_url, users, collector, router):
     """The whole operator workflow against one live server."""
     base = live_url
@@ -72,6 +95,7 @@ def test_operator_session(page, live_url, users, collector, router):
     # Wait for a few more realtime polls so the rate charts have several points.
     wait_until(lambda: (realtime_status(collector, device_id) or {}).get("runs", 0) >= 6,
                15, "six realtime polls")
+    backfill(device_id, minutes=15)
     page.click('button[data-range="15m"]')
     expect(page.locator('button[data-range="15m"]')).to_have_class("btn active")
     page.wait_for_timeout(600)  # let the redrawn charts settle for the screenshot

@@ -127,6 +127,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "interfaces": interfaces,
         "selected": selected,
         "default_charted": DEFAULT_CHARTED,
+        "system_values": [list(pair) for pair in SYSTEM_VALUES],
     }
     return render(request, "ui/device_dashboard.html", {
         "device": device,

@@ -276,6 +276,37 @@
     refreshIfaceCharts().catch(() => {});
   }
 
+  /** Rebuild the System and Health lists from the latest values (they fill in as
+   * the tiers run for the first time). */
+  function renderValueLists(values) {
+    const plain = new Map(values.filter((v) => !Object.keys(v.labels || {}).length)
+      .map((v) => [v.key, v]));
+    const fill = (id, rows, emptyText) => {
+      const dl = document.getElementById(id);
+      if (!dl) return;
+      dl.replaceChildren();
+      for (const [label, item] of rows) {
+        const dt = document.createElement("dt");
+        dt.textContent = label;
+        const dd = document.createElement("dd");
+        dd.dataset.metric = item.key;
+        dd.textContent = fmt.unit(item.value, item.unit);
+        dl.append(dt, dd);
+      }
+      if (!rows.length) {
+        const dt = document.createElement("dt");
+        dt.className = "muted";
+        dt.textContent = emptyText;
+        dl.append(dt, document.createElement("dd"));
+      }
+    };
+    fill("system-values", cfg.system_values.filter(([key]) => plain.has(key))
+      .map(([key, label]) => [label, plain.get(key)]), "nothing collected yet");
+    const prefix = "system.health.";
+    fill("health-values", Array.from(plain.values()).filter((v) => v.key.startsWith(prefix))
+      .map((v) => [v.key.slice(prefix.length).replace(/-/g, " "), v]), "no sensors reported");
+  }
+
   // ---------------------------------------------------------------- current values
   async function refreshLatest() {
     const data = await getJSON(cfg.urls.latest);
@@ -293,6 +324,7 @@
       err.textContent = dev.last_error || "";
     }
     discoverInterfaces(data.values);
+    renderValueLists(data.values);
     for (const item of data.values) {
       const labelText = Object.values(item.labels || {}).join(",");
       const sel = `[data-metric="${item.key}"]${labelText ? `[data-label="${labelText}"]` : ""}`;
