@@ -209,44 +209,39 @@ class CollectorService:
         except RuntimeError:
             pass
 
-    def status(self) -> dict[str, object]:
+    def status(self, *, devices: bool = True) -> dict[str, object]:
         """Return the collector's state, JSON-serialisable.
 
-        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale,
-        config_version, reloads, devices (list, sorted by name, of
-        :meth:`DeviceCollector.status` dicts; disabled devices with state
-        ``disabled`` and no tiers), writer (:meth:`Writer.stats`).
-        """
-        loop = self._loop
-        devices: list[dict[str, object]] | None = None
-        if loop is not None and not loop.is_closed() and self.running:
-            try:
-                on_loop = asyncio.get_running_loop() is loop
-            except RuntimeError:
-                on_loop = False
-            if not on_loop:
-                async def collect() -> list[dict[str, object]]:
-                    return self._device_status()
+        Args:
+            devices: include the per-device list (the costly part with a big fleet:
+                about N x 5 tiers of entries).
 
-                try:
-                    devices = asyncio.run_coroutine_threadsafe(collect(), loop).result(2.0)
-                except Exception:  # loop busy or closing: read directly
-                    devices = None
-        if devices is None:
-            devices = self._device_status()
-        writer = self._writer
-        return {
+        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale,
+        config_version, reloads, device_count (polled), disabled_count,
+        devices (list, sorted by name, of :meth:`DeviceCollector.status` dicts;
+        disabled devices with state ``disabled`` and no tiers; omitted when
+        ``devices`` is false), writer (:meth:`Writer.stats`).
+        """
+        out: dict[str, object] = {
             "running": self.running,
             "since": utc_iso(self._since) if self._since else None,
             "lock_held": self._lock_held,
             "time_scale": self.time_scale,
             "config_version": self._token,
             "reloads": self._reloads,
-            "devices": devices,
-            "writer": writer.stats() if writer is not None else None,
+            "device_count": len(self._collectors),
+            "disabled_count": len(self._disabled),
         }
+        if devices:
+            out["devices"] = self._device_status()
+        writer = self._writer
+        out["writer"] = writer.stats() if writer is not None else None
+        return out
 
     def _device_status(self) -> list[dict[str, object]]:
+        # Read from the caller's thread without waiting for a busy loop: the
+        # snapshots below are single C-level operations under the GIL, and a
+        # collector's status reads only its own attributes.
         out = [c.status() for c in list(self._collectors.values())]
         for config, loaded_at in list(self._disabled.values()):
             out.append({

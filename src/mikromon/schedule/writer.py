@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 #: Default bound of the queue, in batches (one tier run's samples is one batch).
 DEFAULT_MAX_BATCHES: Final = 5000
+#: Seconds the writer waits after the first queued item for more, so that it
+#: wakes (and takes the GIL from the collector loop) a few times a second rather
+#: than once per poll.
+DEFAULT_LINGER_S: Final = 0.1
 
 Kind = Literal["samples", "inventory", "events"]
 
@@ -51,6 +55,8 @@ class Writer:
         storage: where rows go; called from the writer thread only.
         max_batches: queue bound, batches of samples, inventory or events (>= 1).
         log_every_s: at most one "dropped" summary line per this many seconds.
+        linger_s: seconds to wait for more rows once something is queued (0: write
+            at once).
         name: the thread's name.
 
     Raises:
@@ -63,6 +69,7 @@ class Writer:
         *,
         max_batches: int = DEFAULT_MAX_BATCHES,
         log_every_s: float = 10.0,
+        linger_s: float = DEFAULT_LINGER_S,
         name: str = "mikromon-writer",
     ) -> None:
         if max_batches < 1:
@@ -70,6 +77,8 @@ class Writer:
         self._storage = storage
         self._max = max_batches
         self._log_every = log_every_s
+        self._linger = linger_s
+        self._idle = False
         self._name = name
         self._cond = threading.Condition()
         self._queue: deque[_Batch] = deque()
@@ -115,13 +124,19 @@ class Writer:
             if old is not None:
                 status = _merge_status(old, status)
             self._statuses[status.device_id] = status
-            self._cond.notify()
+            self._wake()
 
     def _put(self, batch: _Batch) -> None:
         with self._cond:
             if len(self._queue) >= self._max:
                 self._drop_one()
             self._queue.append(batch)
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wake the writer if it waits for a first item, or the queue is half full
+        (lock held)."""
+        if self._idle or len(self._queue) >= self._max // 2:
             self._cond.notify()
 
     def _drop_one(self) -> None:
@@ -223,11 +238,19 @@ class Writer:
         try:
             while True:
                 with self._cond:
+                    self._idle = True
                     while not self._queue and not self._statuses and not self._closing:
                         self._cond.wait()
+                    self._idle = False
                     if not self._queue and not self._statuses:
                         self._log_drops(force=True)
                         return
+                    deadline = time.monotonic() + self._linger
+                    while not self._closing and len(self._queue) < self._max // 2:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        self._cond.wait(remaining)
                     self._log_drops()
                     batches = list(self._queue)
                     self._queue.clear()
