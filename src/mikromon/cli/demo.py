@@ -116,6 +116,7 @@ def _demo(args: argparse.Namespace, data_dir_default: Path) -> int:
                 collector="start",
                 on_ready=ready,
                 before_run=prepare,
+                on_stopping=faults.stop if faults is not None else None,
             )
         finally:
             if faults is not None:

@@ -99,6 +99,7 @@ def run_server(
     collector: str = "desired",
     on_ready: Callable[[str], None] | None = None,
     before_run: Callable[[Path], None] | None = None,
+    on_stopping: Callable[[], None] | None = None,
 ) -> int:
     """Set up Django, migrate with progress, and run the web server and collector.
 
@@ -108,6 +109,7 @@ def run_server(
         collector: the :class:`~mikromon.web.runtime.Runtime` collector mode.
         on_ready: called with the URL once the server answers.
         before_run: called with the data folder after migrations, before serving.
+        on_stopping: called when shutting down begins, before the collector stops.
 
     Raises:
         CommandError: the database or the port is unusable.
@@ -128,6 +130,7 @@ def run_server(
         port=args.port,
         collector=collector,
         on_ready=on_ready or _print_ready,
+        on_stopping=on_stopping,
         access_log=args.access_log,
     )
     try:

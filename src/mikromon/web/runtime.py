@@ -326,6 +326,7 @@ class Runtime:
             (``mikromon collector stop``); ``"start"`` starts it and records that it
             should run; ``"never"`` leaves it stopped.
         on_ready: called with the URL (``""`` without a web server) once serving.
+        on_stopping: called once when shutting down begins, before the collector stops.
         access_log: log one line per HTTP request.
     """
 
@@ -336,6 +337,7 @@ class Runtime:
         port: int = 8000,
         collector: str = "desired",
         on_ready: Callable[[str], None] | None = None,
+        on_stopping: Callable[[], None] | None = None,
         access_log: bool = True,
     ) -> None:
         if collector not in ("desired", "start", "never"):
@@ -344,6 +346,7 @@ class Runtime:
         self.port = port
         self.collector_mode = collector
         self.on_ready = on_ready
+        self.on_stopping = on_stopping
         self.access_log = access_log
         self.url = ""
         self._stop = threading.Event()
@@ -382,6 +385,11 @@ class Runtime:
                 self._serve(sock)
             log.info("shutting down")
         finally:
+            if self.on_stopping is not None:
+                try:
+                    self.on_stopping()
+                except Exception:
+                    log.exception("a shutdown hook failed")
             if publisher is not None:
                 publisher.stop()
             if self.service is not None:
