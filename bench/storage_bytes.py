@@ -143,6 +143,13 @@ def run_one(samples_wanted: int, devices: int) -> dict:
             for name in ("monitor_metricpoint", "monitor_metricrollup", "monitor_metriclatest"):
                 cursor.execute("SELECT pg_total_relation_size(%s)", [name])
                 tables[name] = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT pg_relation_size('monitor_metricpoint'), "
+                "pg_indexes_size('monitor_metricpoint')"
+            )
+            heap, index = cursor.fetchone()
+            result["point_heap_bytes_per_sample"] = round(heap / max(1, written), 1)
+            result["point_index_bytes_per_sample"] = round(index / max(1, written), 1)
             cursor.execute("SELECT pg_database_size(current_database())")
             result["file_bytes"] = cursor.fetchone()[0]
     result["tables"] = tables

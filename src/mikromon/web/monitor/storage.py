@@ -156,6 +156,13 @@ class DjangoStorage:
 
     def _write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
         with transaction.atomic(using=self._using):
+            conn = usable_connection(self._using)
+            if conn.vendor == "postgresql":
+                # Like SQLite's synchronous=NORMAL: commit without waiting for the WAL
+                # flush. A server crash can lose the last fraction of a second of
+                # points, never consistency; other writes keep full durability.
+                with conn.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             keys = [(s.key, self._labels_key(s.labels)) for s in samples]
             ids = self._series_ids(device_id, set(keys))
             points = []
@@ -198,22 +205,15 @@ class DjangoStorage:
 
     def _insert_points(self, points: list[tuple[int, int, float]]) -> int:
         conn = usable_connection(self._using)
-        qn = conn.ops.quote_name
-        sql = (
-            f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
-            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
-        )
-        with conn.cursor() as cursor:
-            cursor.executemany(sql, points)
-            count = cursor.rowcount
-        return count if count is not None and count >= 0 else len(points)
+        table = conn.ops.quote_name(MetricPoint._meta.db_table)
+        head = f"INSERT INTO {table} (series_id, ts, value)"
+        return _insert_rows(conn, head, "ON CONFLICT DO NOTHING", points)
 
     def _upsert_latest(self, latest: Mapping[int, Sample]) -> None:
         conn = usable_connection(self._using)
         qn = conn.ops.quote_name
         name = qn(MetricLatest._meta.db_table)
-        sql = (
-            f"INSERT INTO {name} (series_id, ts, value) VALUES (%s, %s, %s) "
+        tail = (
             "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
             f"WHERE excluded.ts >= {name}.ts"
         )
@@ -224,8 +224,7 @@ class DjangoStorage:
             if ts is None:
                 ts = adapted[sample.ts] = conn.ops.adapt_datetimefield_value(sample.ts)
             rows.append((sid, ts, float(sample.value)))
-        with conn.cursor() as cursor:
-            cursor.executemany(sql, rows)
+        _insert_rows(conn, f"INSERT INTO {name} (series_id, ts, value)", tail, rows)
 
     # -- inventory ---------------------------------------------------------------
 
@@ -380,6 +379,32 @@ class DjangoStorage:
     def close(self) -> None:
         """Close this thread's database connection."""
         close_connection(self._using)
+
+
+#: Rows per multi-row INSERT statement on PostgreSQL.
+_VALUES_CHUNK = 1000
+
+
+def _insert_rows(conn: Any, head: str, tail: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Run ``head VALUES (...) tail`` for ``rows``; return the rows affected.
+
+    SQLite: ``executemany`` (one prepared statement, reused). PostgreSQL: multi-row
+    ``VALUES`` lists, so the server parses one statement per chunk, not per row.
+    """
+    if not rows:
+        return 0
+    width = len(rows[0])
+    group = "(" + ", ".join(["%s"] * width) + ")"
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            cursor.executemany(f"{head} VALUES {group} {tail}", rows)
+            return max(cursor.rowcount, 0)
+        total = 0
+        for chunk in _chunks(rows, _VALUES_CHUNK):
+            sql = f"{head} VALUES {', '.join([group] * len(chunk))} {tail}"
+            cursor.execute(sql, [value for row in chunk for value in row])
+            total += max(cursor.rowcount, 0)
+        return total
 
 
 def _labels(text: str) -> dict[str, str]:
