@@ -120,27 +120,26 @@ def setup(
 
     from mikromon.web import bootstrap
 
-    where = describe_database(args, data_dir)
     if _already_set_up() and not getattr(args, "data_dir", None) and not database_url:
         # The host (an embedding application, a test runner) set Django up already.
         from django.conf import settings
 
         data_dir = Path(settings.DATA_DIR)
         where = describe_database(args, data_dir)
-        check_database(where)
-        if migrate:
-            run_migrations(where, progress=progress)
-        return data_dir
-    try:
-        bootstrap.setup(data_dir, database_url)
-    except OSError as err:
-        raise CommandError(
-            f"cannot use data folder {data_dir}: {err.strerror or err}", EXIT_USAGE
-        ) from err
-    except (ImproperlyConfigured, ValueError) as err:
-        raise CommandError(f"invalid configuration ({where}): {err}", EXIT_USAGE) from err
-    except RuntimeError as err:  # set up already, with another data folder
-        raise CommandError(str(err), EXIT_USAGE) from err
+    else:
+        where = describe_database(args, data_dir)
+        try:
+            bootstrap.setup(data_dir, database_url)
+        except OSError as err:
+            raise CommandError(
+                f"cannot use data folder {data_dir}: {err.strerror or err}", EXIT_USAGE
+            ) from err
+        except (ImproperlyConfigured, ValueError) as err:
+            raise CommandError(
+                f"invalid configuration ({where}): {err}", EXIT_USAGE
+            ) from err
+        except RuntimeError as err:  # set up already, with another data folder
+            raise CommandError(str(err), EXIT_USAGE) from err
     check_database(where)
     if migrate:
         run_migrations(where, progress=progress)
