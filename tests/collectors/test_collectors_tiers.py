@@ -87,10 +87,15 @@ def build_router(captures: Path, paths: dict[str, str]) -> FakeRouter:
 
 async def run_all(router: FakeRouter, major: int, absent: set[str] | None = None,
                   ) -> CollectResult:
+    """Run every tier in turn; like the scheduler, a tier skips the paths an
+    earlier tier found absent (the short tier's count finds a missing hotspot
+    before the medium tier's table would ask)."""
     ctx = context(major=major, version=(major, 16, 2), absent=absent)
     result = CollectResult()
     for tier in Tier:
-        result.merge(await run_tier(router, tier, ctx))
+        part = await run_tier(router, tier, ctx)
+        ctx.absent.update(part.absent)
+        result.merge(part)
     return result
 
 
@@ -110,9 +115,10 @@ async def test_every_tier_reads_everything_without_failures(
     asked = set(router.asked())
     assert set(paths) <= asked, f"never read: {sorted(set(paths) - asked)}"
     assert {s.table for s in result.inventory} >= {
-        "interfaces", "simple_queues", "arp", "ip_addresses", "routes", "firewall_filter",
-        "firewall_nat", "firewall_mangle", "routerboard", "ospf_neighbors", "users",
-        "user_sessions", "ip_services", "neighbors", "logs"}
+        "interfaces", "simple_queues", "dhcp_leases", "ppp_active", "hotspot_active", "arp",
+        "ip_addresses", "routes", "firewall_filter", "firewall_nat", "firewall_mangle",
+        "routerboard", "ospf_neighbors", "users", "user_sessions", "ip_services", "neighbors",
+        "logs"}
     assert result.facts is not None
     assert result.facts.identity == "rtr-core-01"
     assert result.facts.serial is not None
@@ -198,7 +204,8 @@ async def test_one_failing_collector_never_stops_the_others(captures: Path) -> N
     medium = await run_tier(router, Tier.MEDIUM, context())
     assert medium.failures == [
         "queue_simple: no such item (device t, command /queue/simple/print)"]
-    assert [s.table for s in medium.inventory] == ["interfaces"]
+    assert [s.table for s in medium.inventory] == [
+        "interfaces", "dhcp_leases", "ppp_active", "hotspot_active"]
     realtime = await run_tier(router, Tier.REALTIME, context())
     assert realtime.failures == ["system_resource: not a RouterOS int: 'lots'"]
     assert realtime.counters  # interface counters were still read

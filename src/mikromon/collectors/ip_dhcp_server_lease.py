@@ -1,28 +1,74 @@
-"""``/ip/dhcp-server/lease`` (short): active and total DHCP leases.
+"""``/ip/dhcp-server/lease``: lease counts (short) and the lease table (medium).
 
-Path: ``/ip/dhcp-server/lease`` (v6 and v7, same keys but v7's ``age``), read
-with two ``count-only`` prints: all leases, and those matching
-``?status=bound``. No rows are downloaded (no proplist needed).
-Example row (ip_dhcp_server_lease.v7.json)::
+Path: ``/ip/dhcp-server/lease`` (v6 and v7; same keys except v7's ``age`` and
+``class-id``). Example row (ip_dhcp_server_lease.v7.json)::
 
     {".id": "*1578", "address": "10.88.0.186", "mac-address": "02:48:E6:8C:F1:E1",
-     "server": "defconf", "status": "bound", "expires-after": "2m38s", ...}
+     "server": "defconf", "status": "bound", "expires-after": "2m38s",
+     "last-seen": "2m22s", "active-address": "10.88.0.186",
+     "host-name": "vacuum-v2_mibt0001", "dynamic": "false", "comment": "Vacuum", ...}
 
-Offline static leases have status ``waiting`` (counted in the total only).
+Offline static leases have status ``waiting``, ``last-seen=never``, no
+``expires-after`` and no ``active-*`` keys. ``address`` of a static lease may be
+a pool name (``dhcp_pool0``); ``active-address`` is then the address in use.
+``client-id`` is ``type:hex`` without zero padding (``1:2:83:c2:36:5a:6e``).
 
-Produces: dhcp.active_leases (status bound), dhcp.total_leases (count).
+Two collectors:
+
+* :class:`DhcpServerLeaseCollector` (short): two ``count-only`` prints, all
+  leases and ``?status=bound``. No rows are downloaded (no proplist needed).
+  Produces dhcp.total_leases and dhcp.active_leases (count).
+* :data:`TABLE` (medium): inventory table ``dhcp_leases``, key ``.id``, with
+  the bound rule of :class:`~mikromon.collectors.support.BoundedTableCollector`:
+  ``count-only`` first; at most :data:`~mikromon.collectors.support.ROW_LIMIT`
+  (20,000) leases are printed with the proplist of :data:`FIELDS`; above that
+  the table is not read this poll and ``result.failures`` says so.
+  ``expires-after``, ``last-seen`` and ``age`` are seconds (float), ``None``
+  when the router leaves them out or says ``never``; the flags are bool.
+
+Why ``.id`` and not ``mac-address`` + ``server``: one client can hold two
+leases on one server (the same MAC with two client-ids, e.g. a dual-boot PC),
+and a key shared by two rows would hide one of them; ``.id`` is unique, and a
+lease keeps it for as long as it exists.
 """
 
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import count, sample
+from mikromon.collectors.support import BoundedTableCollector, Field, count, flag, sample
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.values import parse_duration, parse_optional_duration
 
 PATH = "/ip/dhcp-server/lease"
 BOUND = ("?status=bound",)
+TABLE_NAME = "dhcp_leases"
+FIELDS = (
+    Field(".id"),
+    Field("address"),
+    Field("mac-address"),
+    Field("client-id"),
+    Field("host-name"),
+    Field("server"),
+    Field("status"),
+    Field("expires-after", parse_optional_duration),
+    Field("last-seen", parse_optional_duration),
+    Field("age", parse_duration),
+    Field("active-address"),
+    Field("active-mac-address"),
+    Field("active-client-id"),
+    Field("active-server"),
+    Field("class-id"),
+    Field("address-lists"),
+    Field("dhcp-option"),
+    flag("dynamic"),
+    flag("disabled"),
+    flag("blocked"),
+    flag("radius"),
+    flag("always-broadcast"),
+    Field("comment"),
+)
 
 
 class DhcpServerLeaseCollector:
@@ -47,3 +93,8 @@ class DhcpServerLeaseCollector:
         if active is not None:
             result.samples.append(sample("dhcp.active_leases", active, ts))
         return result
+
+
+TABLE = BoundedTableCollector(
+    "ip_dhcp_server_lease_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",)
+)

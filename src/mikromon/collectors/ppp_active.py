@@ -1,20 +1,55 @@
-"""``/ppp/active`` (short): number of active PPP sessions.
+"""``/ppp/active``: the session count (short) and the session table (medium).
 
-Path: ``/ppp/active`` (v6 and v7, same shape), read with ``count-only`` (no
-rows downloaded, so no proplist). Example row (ppp_active.v7.json)::
+Path: ``/ppp/active`` (v6 and v7, same shape). Example row (ppp_active.v7.json)::
 
     {".id": "*80000002", "name": "site-office", "service": "sstp",
-     "caller-id": "203.0.113.45", "address": "10.1.1.111", "uptime": "3h19m4s", ...}
+     "caller-id": "203.0.113.45", "address": "10.1.1.111", "uptime": "3h19m4s",
+     "encoding": "AES256-CBC", "session-id": "0x8120002A", "limit-bytes-in": "0",
+     "limit-bytes-out": "0", "radius": "false"}
 
-Produces: ppp.active_sessions (count). A router without the ppp package reports
-the path absent.
+``caller-id`` is the client's MAC for PPPoE and its public IP for SSTP, L2TP and
+PPTP. ``session-id`` is hex text. This menu has no byte counters: a session's
+traffic is on its dynamic interface (``<pppoe-NAME>``) in ``/interface``. A
+router without the ppp package reports the path absent.
+
+Two collectors:
+
+* :data:`COLLECTOR` (short): one ``count-only`` print (no rows downloaded, so
+  no proplist). Produces ppp.active_sessions (count).
+* :data:`TABLE` (medium): inventory table ``ppp_active``, key ``.id``, with the
+  bound rule of :class:`~mikromon.collectors.support.BoundedTableCollector`:
+  ``count-only`` first; at most :data:`~mikromon.collectors.support.ROW_LIMIT`
+  (20,000) sessions are printed with the proplist of :data:`FIELDS`; above
+  that the table is not read this poll and ``result.failures`` says so.
+  ``uptime`` is seconds (float), ``limit-bytes-in``/``-out`` bytes (int, 0 =
+  no limit), ``radius`` bool.
+
+Why ``.id`` and not ``name`` + ``service``: unless its profile says
+``only-one=yes``, one name can have several sessions at once, and a key shared
+by two rows would hide one of them; a session keeps its ``.id`` for its life.
 """
 
 from __future__ import annotations
 
-from mikromon.collectors.support import CountCollector
+from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
 from mikromon.domain.tiers import Tier
+from mikromon.routeros.values import parse_duration, parse_int
 
 PATH = "/ppp/active"
+TABLE_NAME = "ppp_active"
+FIELDS = (
+    Field(".id"),
+    Field("name"),
+    Field("service"),
+    Field("caller-id"),
+    Field("address"),
+    Field("uptime", parse_duration),
+    Field("encoding"),
+    Field("session-id"),
+    Field("limit-bytes-in", parse_int),
+    Field("limit-bytes-out", parse_int),
+    flag("radius"),
+)
 
 COLLECTOR = CountCollector("ppp_active", Tier.SHORT, PATH, "ppp.active_sessions")
+TABLE = BoundedTableCollector("ppp_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",))

@@ -50,6 +50,10 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     # medium
     interface.InterfaceInventoryCollector(),
     queue_simple.QueueSimpleCollector(),
+    # medium: tables that grow with the customers, each bounded by its own count
+    ip_dhcp_server_lease.TABLE,
+    ppp_active.TABLE,
+    ip_hotspot_active.TABLE,
     # long
     ip_address.COLLECTOR,
     ip_arp.COLLECTOR,

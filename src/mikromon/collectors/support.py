@@ -12,6 +12,12 @@ A pair value (wireless ``bytes=6689896,2094536`` is tx,rx; queue
 ``max-limit=10000000/20000000`` is upload/download) becomes two columns,
 ``<field>.<first part>`` and ``<field>.<second part>`` (``bytes.tx``,
 ``max-limit.download``), each parsed on its own.
+
+Tables that grow with the customers (DHCP leases, PPP and hotspot sessions: an
+ISP's router holds thousands) are read by :class:`BoundedTableCollector`:
+``count-only`` first, and the table is printed only when it has at most
+:data:`ROW_LIMIT` rows; above that the table is skipped and the reason recorded
+in ``CollectResult.failures``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.errors import PathAbsent, ValueParseError
@@ -291,4 +298,79 @@ class TableCollector:
             result.inventory.append(
                 snapshot(self.table, rows, self.fields, self.key_fields, ctx.clock())
             )
+        return result
+
+
+#: Most rows :class:`BoundedTableCollector` downloads in one poll. A table of
+#: 20,000 leases is a few MB over the API and a few seconds of router CPU; past
+#: that a five-minute snapshot costs more than it tells.
+ROW_LIMIT: Final = 20_000
+
+
+class BoundedTableCollector(TableCollector):
+    """A :class:`TableCollector` for tables that grow with the customers.
+
+    The rule: ``<path>/print =count-only=`` first (one ``!done``, no rows). When
+    the router reports at most ``limit`` rows, the table is printed with its
+    ``.proplist`` and returned as one snapshot. When it reports more, nothing is
+    printed, no snapshot is returned (storage keeps the rows it had, it does not
+    mark them gone) and ``result.failures`` gets one message naming the path,
+    the count and the limit, so the tier shows the table as not read.
+
+    Args:
+        name: registry key (``<path>_table``).
+        tier: the tier it runs in.
+        path: menu path to count and print.
+        table: inventory table name.
+        fields: the columns (their names form the ``.proplist``).
+        key_fields: the columns that identify a row across polls.
+        limit: most rows printed (:data:`ROW_LIMIT`).
+
+    Raises:
+        ValueError: ``limit`` is negative.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tier: Tier,
+        path: str,
+        table: str,
+        fields: Sequence[Field],
+        key_fields: tuple[str, ...],
+        limit: int = ROW_LIMIT,
+    ) -> None:
+        if limit < 0:
+            raise ValueError(f"{name}: row limit must be >= 0, got {limit}")
+        super().__init__(name, tier, path, table, fields, key_fields)
+        self.limit = limit
+
+    def __repr__(self) -> str:
+        return (f"BoundedTableCollector({self.name!r}, {self.path!r} -> {self.table!r}, "
+                f"limit={self.limit})")
+
+    def over_limit(self, rows: int) -> str:
+        """Return the failure message for a table of ``rows`` rows (over the limit)."""
+        return (f"{self.name}: {self.path} has {rows} rows, more than the {self.limit} "
+                f"read into inventory table {self.table}; table not read (its count is "
+                f"still collected)")
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Count the rows; print them when there are at most ``limit``.
+
+        Returns:
+            One snapshot of ``table``; or none, with a message in ``failures``
+            when the count is over the limit, or with the path in ``absent``.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        rows = await count(client, ctx, result, self.path)
+        if rows is None:
+            return result
+        if rows > self.limit:
+            result.failures.append(self.over_limit(rows))
+            return result
+        result.merge(await super().collect(client, ctx))
         return result
