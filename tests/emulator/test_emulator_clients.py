@@ -16,6 +16,7 @@ import routeros_api
 from librouteros.exceptions import TrapError
 from librouteros.login import async_token, token
 from librouteros.query import Key
+from routeros_api.exceptions import RouterOsApiCommunicationError
 
 from mikromon.emulator import PROFILES, ManualClock
 from mikromon.emulator.testing import EmulatorHandle, async_emulators, running_emulators
@@ -95,7 +96,7 @@ def fleet() -> Iterator[dict[str, EmulatorHandle]]:
     print of 4,000 rows only costs client time here)."""
     with contextlib.ExitStack() as stack:
         handles = {}
-        for name in ("v6", "v7", "v7-empty", "chr"):
+        for name in ("v6", "v6-legacy", "v7", "v7-empty", "chr"):
             profile = PROFILES[name].replace(connections=120)
             (handle,) = stack.enter_context(running_emulators(1, profile, clock=ManualClock()))
             handles[name] = handle
@@ -148,10 +149,12 @@ def test_static_menus_are_served_verbatim(
     assert renamed == load(captures, name)["rows"]
 
 
-@pytest.mark.parametrize("profile", ["v6", "v7", "v7-empty", "chr"])
+@pytest.mark.parametrize("profile", ["v6", "v6-legacy", "v7", "v7-empty", "chr"])
 def test_librouteros_sync_reads_every_menu(profile: str, fleet: dict[str, EmulatorHandle]) -> None:
     r = fleet[profile]
-    api = librouteros.connect(r.host, r.username, r.password, port=r.port)
+    # librouteros never falls back on its own: a pre-6.43 router needs the token login
+    method = {"login_method": token} if profile == "v6-legacy" else {}
+    api = librouteros.connect(r.host, r.username, r.password, port=r.port, **method)
     try:
         for path in r.emulator.router.menus:
             rows = list(api.path(path))
@@ -180,7 +183,9 @@ def test_routeros_api_reads_every_menu(profile: str, fleet: dict[str, EmulatorHa
 
 
 def test_routeros_api_md5_login(fleet: dict[str, EmulatorHandle]) -> None:
-    r = fleet["v6"]
+    """RouterOS-api's challenge login works on 6.42 and is refused on 6.49, where
+    the bare /login still answers a challenge (shared/ROUTEROS-API.md §5)."""
+    r = fleet["v6-legacy"]
     pool = routeros_api.RouterOsApiPool(r.host, username=r.username, password=r.password,
                                         port=r.port, plaintext_login=False)
     try:
@@ -188,6 +193,13 @@ def test_routeros_api_md5_login(fleet: dict[str, EmulatorHandle]) -> None:
             {"name": r.identity}]
     finally:
         pool.disconnect()
+    new = fleet["v6"]
+    pool = routeros_api.RouterOsApiPool(new.host, username=new.username,
+                                        password=new.password, port=new.port,
+                                        plaintext_login=False)
+    with pytest.raises(RouterOsApiCommunicationError, match=r"invalid user name or password"):
+        pool.get_api()
+    pool.disconnect()
 
 
 @pytest.mark.parametrize("name", ["v6", "v7"])
@@ -204,9 +216,11 @@ async def test_librouteros_async_reads_every_menu(name: str) -> None:
                 await api.close()
 
 
-@pytest.mark.parametrize("method", ["plain", "token"])
-def test_librouteros_sync_logins(method: str, fleet: dict[str, EmulatorHandle]) -> None:
-    r = fleet["v7"]
+@pytest.mark.parametrize(("method", "profile"), [
+    ("plain", "v7"), ("plain", "v6"), ("token", "v6-legacy")])
+def test_librouteros_sync_logins(method: str, profile: str,
+                                 fleet: dict[str, EmulatorHandle]) -> None:
+    r = fleet[profile]
     api = librouteros.connect(r.host, r.username, r.password, port=r.port,
                               **({"login_method": token} if method == "token" else {}))
     try:
@@ -215,13 +229,22 @@ def test_librouteros_sync_logins(method: str, fleet: dict[str, EmulatorHandle]) 
         api.close()
 
 
+@pytest.mark.parametrize("profile", ["v6", "v7"])
+def test_token_login_refused_after_6_45_1(profile: str,
+                                          fleet: dict[str, EmulatorHandle]) -> None:
+    r = fleet[profile]
+    with pytest.raises(TrapError) as err:
+        librouteros.connect(r.host, r.username, r.password, port=r.port, login_method=token)
+    assert err.value.message == "invalid user name or password (6)"
+
+
 async def test_librouteros_async_token_login() -> None:
-    async with async_emulators(1, profile="v6", password="t0ken") as (r,):
+    async with async_emulators(1, profile="v6-legacy", password="t0ken") as (r,):
         api = await librouteros.async_connect(r.host, r.username, "t0ken", port=r.port,
                                               login_method=async_token)
         try:
             rows = [row async for row in api.path("/system/resource")]
-            assert rows[0]["version"].startswith("6.49")
+            assert rows[0]["version"].startswith("6.42")
         finally:
             await api.close()
 

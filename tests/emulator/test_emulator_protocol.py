@@ -11,7 +11,7 @@ import pytest
 from emu_raw import RawClient, attrs
 
 from mikromon.emulator import ManualClock
-from mikromon.emulator.profiles import V7, V7_EMPTY
+from mikromon.emulator.profiles import V6, V7, V7_EMPTY
 from mikromon.emulator.testing import EmulatorHandle
 
 
@@ -87,8 +87,9 @@ def md5_response(password: str, challenge: str) -> str:
     return "00" + digest
 
 
-def test_challenge_login(v7: EmulatorHandle) -> None:
-    with RawClient(v7.host, v7.port) as c:
+def test_challenge_login(emulators) -> None:
+    (old,) = emulators(1, "v6-legacy")
+    with RawClient(old.host, old.port) as c:
         (done,) = c.call("/login")
         challenge = attrs(done)["ret"]
         assert done[0] == "!done"
@@ -96,11 +97,11 @@ def test_challenge_login(v7: EmulatorHandle) -> None:
         int(challenge, 16)
         assert c.call("/login", "=name=admin",
                       f"=response={md5_response('admin', challenge)}") == [["!done"]]
-        assert c.call("/system/identity/print")[0] == ["!re", f"=name={v7.identity}"]
+        assert c.call("/system/identity/print")[0] == ["!re", f"=name={old.identity}"]
 
 
 def test_pre_6_43_router(emulators) -> None:
-    (old,) = emulators(1, V7.replace(name="old", version="6.42.12"))
+    (old,) = emulators(1, V6.replace(name="old", version="6.42.12"))
     with RawClient(old.host, old.port) as c:
         # a plaintext login is answered with the challenge, as old routers do
         (done,) = c.call("/login", "=name=admin", "=password=admin")
@@ -113,13 +114,32 @@ def test_pre_6_43_router(emulators) -> None:
                       f"=response={md5_response('admin', challenge)}") == [["!done"]]
 
 
-def test_md5_login_can_be_refused(emulators) -> None:
-    (r,) = emulators(1, V7.replace(md5_login=False))
+@pytest.mark.parametrize("profile", ["v6", "v7"])
+def test_md5_response_refused_after_6_45_1(emulators, profile: str) -> None:
+    """A bare /login still gets a challenge; the right MD5 answer is refused
+    (shared/ROUTEROS-API.md §5, the 6.47.6 transcript); plaintext login works."""
+    (r,) = emulators(1, profile)
     with RawClient(r.host, r.port) as c:
         (done,) = c.call("/login")
         reply = c.call("/login", "=name=admin",
                        f"=response={md5_response('admin', attrs(done)['ret'])}")
-        assert reply[0] == ["!trap", "=message=invalid user name or password (6)"]
+        assert reply == [["!trap", "=message=invalid user name or password (6)"], ["!done"]]
+        assert c.call("/login", "=name=admin", "=password=admin") == [["!done"]]
+
+
+def test_md5_login_can_be_forced(emulators) -> None:
+    (r,) = emulators(1, V7.replace(md5_login=True))
+    with RawClient(r.host, r.port) as c:
+        (done,) = c.call("/login")
+        reply = c.call("/login", "=name=admin",
+                       f"=response={md5_response('admin', attrs(done)['ret'])}")
+        assert reply == [["!done"]]
+    (r,) = emulators(1, V6.replace(version="6.40.9", md5_login=False))
+    with RawClient(r.host, r.port) as c:
+        (done,) = c.call("/login")
+        reply = c.call("/login", "=name=admin",
+                       f"=response={md5_response('admin', attrs(done)['ret'])}")
+        assert reply == [["!trap", "=message=cannot log in"], ["!done"]]
 
 
 def test_unknown_commands_trap(client: RawClient) -> None:

@@ -213,14 +213,19 @@ def test_profiles() -> None:
     assert V6.major == 6
     assert not V6.iso_dates
     assert V7.iso_dates
-    assert [profile_for("mixed", i).name for i in range(5)] == [
-        "v6", "v7", "v7-empty", "chr", "v6"]
+    assert [profile_for("mixed", i).name for i in range(9)] == [
+        "v6", "v7", "v7-empty", "chr"] * 2 + ["v6"]
+    assert profile_for("v6-legacy").version.startswith("6.42.")
     with pytest.raises(ValueError, match="unknown emulator profile"):
         profile_for("v8")
     with pytest.raises(ValueError, match="unknown packages"):
         V7.replace(packages=frozenset({"telepathy"}))
     with pytest.raises(ValueError, match="must be >= 0"):
         V7.replace(routes=-1)
+    with pytest.raises(ValueError, match="wifi package needs RouterOS 7"):
+        V6.replace(packages=frozenset({"wifi"}))
+    with pytest.raises(ValueError, match="unknown comment_encoding"):
+        V7.replace(comment_encoding="klingon-1")
     assert V7.rates_for(1, "ether2") == InterfaceRates(
         rx_bps=4_000_000, tx_bps=1_000_000, rx_pps=1000, tx_pps=250)
 
@@ -236,3 +241,26 @@ def test_monitor_accepts_names_and_ids() -> None:
     with pytest.raises(KeyError):
         router.ethernet_monitor(["bridge1"])
     assert hash(V7.replace(rates={"ether1": router.rates["ether1"]})) is not None
+
+
+@pytest.mark.parametrize(("version", "accepted"), [
+    ("6.40.5", True), ("6.42.12", True), ("6.43", True), ("6.45.1", True),
+    ("6.45.2", False), ("6.47.6", False), ("6.49.15", False), ("7.16.2", False)])
+def test_md5_login_follows_the_version(version: str, accepted: bool) -> None:
+    profile = (V6 if version < "7" else V7).replace(version=version)
+    assert profile.md5_login is None
+    assert profile.md5_accepted is accepted
+    assert profile.replace(md5_login=not accepted).md5_accepted is (not accepted)
+    assert profile.plain_login is (profile.version_tuple[:2] >= (6, 43))
+
+
+def test_legacy_profile_is_an_old_md5_router() -> None:
+    legacy = profile_for("v6-legacy")
+    assert legacy.md5_accepted
+    assert not legacy.plain_login
+    assert not V6.md5_accepted
+    assert V6.plain_login
+    assert legacy.radio_names == ["wlan1"]
+    router = Router(legacy, clock=ManualClock())
+    assert "/interface/wireless" in router.menus
+    assert "/routing/bgp/peer" not in router.menus

@@ -29,11 +29,11 @@ def read_endpoints(proc: subprocess.Popen[str], count: int) -> list[dict[str, ob
 
 
 def test_simulate_json_then_sigterm() -> None:
-    proc = simulate("--count", "3", "--base-port", "0", "--json", "--profile", "mixed",
+    proc = simulate("--count", "4", "--base-port", "0", "--json", "--profile", "mixed",
                     "--username", "ops", "--password", "pw1")
     try:
-        endpoints = read_endpoints(proc, 3)
-        assert [e["profile"] for e in endpoints] == ["v6", "v7", "v7-empty"]
+        endpoints = read_endpoints(proc, 4)
+        assert [e["profile"] for e in endpoints] == ["v6", "v7", "v7-empty", "chr"]
         for e in endpoints:
             assert e["host"] == "127.0.0.1"
             assert (e["username"], e["password"]) == ("ops", "pw1")

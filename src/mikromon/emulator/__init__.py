@@ -7,8 +7,8 @@ benchmarks and ``mikromon simulate``.
 
 Main names:
 
-* :class:`Profile` and :func:`profile_for`: what a router is (``v6``, ``v7``,
-  ``v7-empty``, ``chr``, ``mixed``).
+* :class:`Profile` and :func:`profile_for`: what a router is (``v6``,
+  ``v6-legacy``, ``v7``, ``v7-empty``, ``chr``, ``mixed``).
 * :class:`Router`: one router's state and menus (no networking).
 * :class:`RouterEmulator`: one router on an API (+ API-SSL) port.
 * :class:`Fleet`: many routers in one event loop.
@@ -18,12 +18,14 @@ Main names:
 Behaviour worth knowing when testing a client against it (facts and sources in
 shared/ROUTEROS-API.md):
 
-* Login: ``/login =name= =password=`` (6.43+); a bare ``/login`` answers
-  ``!done =ret=<challenge>`` and ``=response=00<md5>`` completes it (older versions
-  answer a plaintext login with the challenge). Failure: ``!trap
-  =message=invalid user name or password (6)`` (``cannot log in`` before 6.43) then
-  ``!done``; the connection stays open and the next command gets ``!fatal`` ``not
-  logged in``.
+* Login: ``/login =name= =password=`` (6.43+; older versions answer it with the
+  challenge). A bare ``/login`` always answers ``!done =ret=<challenge>``; the
+  ``=response=00<md5>`` completes the login only up to 6.45.1 (``v6-legacy`` is
+  6.42): newer routers refuse even a correct response, as real ones do
+  (:attr:`Profile.md5_accepted`; ``md5_login=True/False`` overrides). Failure:
+  ``!trap =message=invalid user name or password (6)`` (``cannot log in`` before
+  6.43) then ``!done``; the connection stays open and the next command gets
+  ``!fatal`` ``not logged in``.
 * A menu the router lacks (typo, v6 path on v7, absent package) traps
   ``=category=0 =message=no such command prefix``; an unknown command on an existing
   menu traps ``=category=0 =message=no such command or directory (<word>)``.
@@ -32,6 +34,11 @@ shared/ROUTEROS-API.md):
 * ``/quit`` -> ``!fatal`` ``session terminated on request``; ``/cancel [=tag=X]`` ->
   ``!trap =category=2 =message=interrupted``, the cancel's ``!done``, then the
   command's ``!done``.
+* Text: comments are ASCII unless :attr:`Profile.comment_encoding` names a
+  codepage; then some interface and lease comments are Cyrillic sent as raw bytes
+  of that codepage (the word length counts bytes), to test a client's decoding.
+* ``/system/clock`` reads the emulator clock's ``time()`` (UTC; a
+  :class:`ManualClock` starts at 2026-11-30 09:41:07 unless given ``wall=``).
 * Values are strings as the router sends them; counters are ``rate * uptime``
   (64-bit) and restart with ``reboot()``; ``monitor-traffic`` reports the profile's
   rates exactly (:attr:`RouterEmulator.rates`).

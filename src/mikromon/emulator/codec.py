@@ -101,8 +101,24 @@ def decode_length(prefix: bytes) -> int:
     return int.from_bytes(prefix, "big") & ~mask
 
 
+def raw_text(text: str, encoding: str) -> str:
+    """Return ``text`` as a str that :func:`encode_word` sends as ``text.encode(encoding)``.
+
+    Words are str inside the emulator and go out as UTF-8 with surrogate escapes,
+    so bytes that are not UTF-8 (a cp1251 comment) travel as lone surrogates and
+    leave as the original bytes; the word length is their byte count. For
+    ``encoding="utf-8"`` the text is returned unchanged.
+
+    Raises:
+        LookupError: unknown encoding. UnicodeEncodeError: ``text`` has characters
+            the encoding cannot represent.
+    """
+    return text.encode(encoding).decode("utf-8", "surrogateescape")
+
+
 def encode_word(word: str | bytes) -> bytes:
-    """Encode one word (str as UTF-8) with its length prefix."""
+    """Encode one word (str as UTF-8, surrogate escapes as their raw bytes) with its
+    length prefix."""
     data = word.encode("utf-8", "surrogateescape") if isinstance(word, str) else word
     return encode_length(len(data)) + data
 

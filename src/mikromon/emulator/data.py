@@ -57,8 +57,9 @@ def capture_names() -> list[str]:
 
 
 _ISO: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}:\d{2}:\d{2})$")
-_MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                  "nov", "dec")
+#: Month abbreviations as RouterOS < 7.10 writes dates (lower case).
+MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                 "nov", "dec")
 
 
 def legacy_date(value: str) -> str:
@@ -69,7 +70,7 @@ def legacy_date(value: str) -> str:
     if not m:
         return value
     year, month, day, clock = m.groups()
-    return f"{_MONTHS[int(month) - 1]}/{day}/{year} {clock}"
+    return f"{MONTHS[int(month) - 1]}/{day}/{year} {clock}"
 
 
 def legacy_row(row: MappingProxyType[str, str] | dict[str, str]) -> Row:

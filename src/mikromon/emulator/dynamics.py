@@ -14,10 +14,18 @@ import time
 from typing import Final, Protocol
 
 _MASK64: Final = (1 << 64) - 1
+#: Wall-clock reading of a :class:`ManualClock` at its start unless told otherwise:
+#: 2026-11-30 09:41:07 UTC (seconds since the Unix epoch).
+MANUAL_WALL_START: Final = 1_796_031_667.0
 
 
 class Clock(Protocol):
-    """A source of monotonic time in seconds (float)."""
+    """A source of monotonic time in seconds (float).
+
+    A clock may also have ``time() -> float`` (UTC seconds since the Unix epoch);
+    routers then read their wall-clock time (``/system/clock``) from it. Without it
+    a router anchors :func:`time.time` to the clock when it is created.
+    """
 
     def monotonic(self) -> float:
         """Return seconds since an arbitrary fixed point; never decreases."""
@@ -25,28 +33,41 @@ class Clock(Protocol):
 
 
 class MonotonicClock:
-    """The real clock: :func:`time.monotonic`."""
+    """The real clock: :func:`time.monotonic` and :func:`time.time`."""
 
     def monotonic(self) -> float:
         """Return ``time.monotonic()`` (seconds)."""
         return time.monotonic()
+
+    def time(self) -> float:
+        """Return ``time.time()`` (UTC seconds since the epoch)."""
+        return time.time()
 
 
 class ManualClock:
     """A clock that moves only when told to (tests). Thread-safe.
 
     Args:
-        start: initial reading in seconds.
+        start: initial monotonic reading in seconds.
+        wall: UTC seconds since the epoch at ``start`` (default
+            :data:`MANUAL_WALL_START`); :meth:`time` moves with :meth:`monotonic`.
     """
 
-    def __init__(self, start: float = 1000.0) -> None:
+    def __init__(self, start: float = 1000.0, wall: float = MANUAL_WALL_START) -> None:
+        self._start = float(start)
         self._now = float(start)
+        self._wall = float(wall)
         self._lock = threading.Lock()
 
     def monotonic(self) -> float:
         """Return the current reading (seconds)."""
         with self._lock:
             return self._now
+
+    def time(self) -> float:
+        """Return the wall-clock time (UTC seconds since the epoch)."""
+        with self._lock:
+            return self._wall + self._now - self._start
 
     def advance(self, seconds: float) -> float:
         """Move the clock forward by ``seconds`` (>= 0) and return the new reading.

@@ -66,8 +66,8 @@ class Fleet:
 
     Args:
         count: number of routers (>= 1).
-        profile: a profile name (``v6``, ``v7``, ``v7-empty``, ``chr``, ``mixed``)
-            or a :class:`Profile` used for every router.
+        profile: a profile name (``v6``, ``v6-legacy``, ``v7``, ``v7-empty``, ``chr``,
+            ``mixed``) or a :class:`Profile` used for every router.
         base_port: first API port, or 0 for OS-chosen ports.
         tls: serve API-SSL as well.
         tls_mode: ``"cert"`` or ``"adh"``.

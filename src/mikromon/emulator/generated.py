@@ -17,6 +17,7 @@ from typing import Final
 
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import churned, noise, render_duration
+from mikromon.emulator.interfaces import local_comment
 from mikromon.emulator.profiles import Profile
 from mikromon.emulator.tables import GeneratedTable, Overrides, cycle
 
@@ -36,12 +37,15 @@ class Moment:
         seed: the router's seed.
         now: clock reading (seconds, monotonic).
         uptime: seconds since the router booted.
+        wall: wall-clock time now, UTC seconds since the epoch (the router's
+            local time: its time zone is UTC, see ``/system/clock``).
     """
 
     profile: Profile
     seed: int
     now: float
     uptime: float
+    wall: float = 0.0
 
 
 def _ip(prefix: str, i: int) -> str:
@@ -81,21 +85,29 @@ def _capture_rows(profile: Profile, base: str) -> Sequence[Mapping[str, str]]:
 
 
 def dhcp_leases(m: Moment) -> GeneratedTable:
-    """``/ip/dhcp-server/lease``: up to ``profile.dhcp_leases`` rows, churning."""
+    """``/ip/dhcp-server/lease``: up to ``profile.dhcp_leases`` rows, churning.
+
+    With ``profile.comment_encoding`` set, every third lease (from the second)
+    carries a Cyrillic comment in that encoding
+    (:func:`mikromon.emulator.interfaces.local_comment`)."""
     p = m.profile
     templates = _capture_rows(p, "ip_dhcp_server_lease")
     pick = cycle(templates)
     count = churned(p.dhcp_leases, p.churn, m.seed, _DHCP, m.now, p.churn_period_s)
+    local = p.comment_encoding is not None
 
     def own(i: int) -> Overrides:
         mac = _mac(m.seed, 0xD1, i)
         address = _ip("10.100", i)
-        return _only_present(pick(i), {
+        values = _only_present(pick(i), {
             ".id": f"*{i + 1:X}", "address": address, "mac-address": mac,
             "active-address": address, "active-mac-address": mac,
             "client-id": _client_id(mac), "active-client-id": _client_id(mac),
             "host-name": f"host-{i + 1}",
         })
+        if local and i % 3 == 1:
+            values = {**values, "comment": local_comment(p, i // 3)}
+        return values
 
     return GeneratedTable(count, pick, own)
 

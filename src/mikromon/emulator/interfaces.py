@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from mikromon.emulator.codec import raw_text
 from mikromon.emulator.data import capture
 from mikromon.emulator.dynamics import counter
 from mikromon.emulator.profiles import InterfaceRates, Profile
@@ -21,6 +22,14 @@ from mikromon.emulator.tables import GeneratedTable, Overrides, Row
 
 #: Interfaces every router has after its ports, per RouterOS major (capture rows).
 EXTRAS: Final = {6: ("l2tp-in1",), 7: ("lo", "pppoe-out1")}
+#: Comments an operator with a Cyrillic Windows codepage might give ports and
+#: leases (sent when :attr:`Profile.comment_encoding` is set). None of them is valid
+#: UTF-8 once encoded in cp1251, so a client must fall back to the codepage.
+LOCAL_COMMENTS: Final = ("Бухгалтерия", "Склад №2", "Гостевая сеть", "Камеры наблюдения",
+                         "Приёмная")
+#: ``/interface`` type -> (l2mtu, max-l2mtu) of radio rows (reconstructed).
+RADIO_MTU: Final = {"wlan": ("1600", "2290"), "wifi": ("1560", "2290"),
+                    "wifiwave2": ("1560", "2290")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +39,8 @@ class Port:
     Attributes:
         index: position in ``/interface`` (0-based); also the ``.id`` (``*index+1``).
         name: interface name (``ether1``, ``bridge1``, ``vlan10``, ``lo``).
-        kind: ``ether``, ``bridge``, ``vlan`` or the extra row's capture type.
+        kind: ``ether``, a radio (``wlan``, ``wifi``, ``wifiwave2``), ``bridge``,
+            ``vlan`` or the extra row's capture type.
     """
 
     index: int
@@ -42,6 +52,8 @@ def ports(profile: Profile) -> list[Port]:
     """Return every interface of ``profile`` in ``/interface`` order."""
     out = [Port(i, n, "ether") for i, n in enumerate(f"ether{k + 1}"
                                                       for k in range(profile.ethernet))]
+    kind = profile.radio_kind
+    out += [Port(len(out) + k, name, kind or "") for k, name in enumerate(profile.radio_names)]
     out += [Port(len(out) + k, f"bridge{k + 1}", "bridge") for k in range(profile.bridges)]
     out += [Port(len(out) + k, f"vlan{k + 10}", "vlan") for k in range(profile.vlans)]
     for name in EXTRAS[7 if profile.major >= 7 else 6]:
@@ -67,8 +79,23 @@ def _templates(major: int) -> dict[str, Mapping[str, str]]:
     ether = by_type["ether"]
     # An ether port in a bridge carries the 'slave' flag (interface.v7 ether2).
     slave = next((r for r in rows if r["type"] == "ether" and "slave" in r), ether)
+    radios = {}
+    for kind, (l2mtu, max_l2mtu) in RADIO_MTU.items():
+        radio = {**slave, "type": kind, "l2mtu": l2mtu}
+        if "max-l2mtu" in radio:
+            radio["max-l2mtu"] = max_l2mtu
+        radios[kind] = radio
     return {"ether1": ether, "ether": slave, "bridge": by_type["bridge"], "vlan": vlan,
-            **_extra_rows(major)}
+            **radios, **_extra_rows(major)}
+
+
+def local_comment(profile: Profile, k: int) -> str | None:
+    """Return comment number ``k`` (cycling :data:`LOCAL_COMMENTS`) as the raw bytes
+    of ``profile.comment_encoding`` (see :func:`mikromon.emulator.codec.raw_text`),
+    or ``None`` when the profile keeps the captured comments."""
+    if profile.comment_encoding is None:
+        return None
+    return raw_text(LOCAL_COMMENTS[k % len(LOCAL_COMMENTS)], profile.comment_encoding)
 
 
 def mac_address(seed: int, index: int) -> str:
@@ -116,9 +143,9 @@ def interface_table(
         }
         if "tx-queue-drop" in template(i):
             own["tx-queue-drop"] = own["tx-drop"]
-        if port.kind == "ether":
+        if port.kind == "ether" or port.kind in RADIO_MTU:
             own["default-name"] = port.name
-        if port.kind in ("ether", "bridge", "vlan"):
+        if port.kind in ("ether", "bridge", "vlan") or port.kind in RADIO_MTU:
             own["mac-address"] = mac_address(seed, i)
             own["running"] = "true"
             own["comment"] = "WAN" if port.name == "ether1" else None
@@ -126,6 +153,8 @@ def interface_table(
                 own["slave"] = None
             if port.kind == "vlan":
                 own["comment"] = None
+            if port.kind != "bridge" and port.name != "ether1":
+                own["comment"] = local_comment(profile, i)
         return own
 
     return GeneratedTable(len(items), template, overrides)

@@ -1,17 +1,25 @@
 """The menus a router serves, per version and packages, and how each table is built.
 
-Menus (v6 or v7 shape by profile version; sources are the capture files):
-``/interface``, ``/interface/ethernet``, ``/interface/wireless/registration-table``
-(package wireless), ``/interface/wifi/registration-table`` (package wifi, 7.13+;
-``/interface/wifiwave2/...`` before), ``/ip/address``, ``/ip/arp``,
-``/ip/dhcp-server/lease``, ``/ip/firewall/connection``, ``/ip/firewall/filter``,
-``/ip/firewall/nat``, ``/ip/hotspot/active`` (package hotspot), ``/ip/neighbor``,
-``/ip/route``, ``/ip/service``, ``/log``, ``/ppp/active``, ``/queue/simple``,
-``/routing/bgp/peer`` (v6) or ``/routing/bgp/connection`` + ``/session`` (v7) (package
-bgp), ``/routing/ospf/neighbor`` (package ospf), ``/system/health`` (empty without the
-health package, as on CHR), ``/system/identity``, ``/system/resource``,
-``/system/resource/cpu``, ``/system/routerboard``, ``/user``, ``/user/active``.
-v7 capture files served to a v6 or pre-7.10 router get the old date format.
+Menus (v6 or v7 shape by profile version; sources are the capture files, or
+:mod:`mikromon.emulator.reconstructed` where no capture exists):
+``/interface``, ``/interface/ethernet``, ``/interface/wireless`` and its
+``/registration-table`` (package wireless, v6 or v7), ``/interface/wifi`` and its
+``/registration-table`` (package wifi, 7.13+; ``/interface/wifiwave2/...`` before),
+``/ip/address``, ``/ip/arp``, ``/ip/dhcp-server/lease``, ``/ip/firewall/connection``,
+``/ip/firewall/filter``, ``/ip/firewall/mangle``, ``/ip/firewall/nat``,
+``/ip/hotspot/active`` (package hotspot), ``/ip/neighbor``, ``/ip/route``,
+``/ip/service``, ``/log``, ``/ppp/active``, ``/queue/simple``, ``/routing/bgp/peer``
+(v6) or ``/routing/bgp/connection`` + ``/session`` (v7) (package bgp),
+``/routing/ospf/neighbor`` (package ospf), ``/system/clock``, ``/system/health``
+(empty without the health package, as on CHR), ``/system/identity``,
+``/system/resource``, ``/system/resource/cpu``, ``/system/routerboard``, ``/user``,
+``/user/active``. v7 capture files served to a v6 or pre-7.10 router get the old
+date format.
+
+Where the emulator departs from a real router on purpose: the wifi menu exists only
+with the ``wifi`` package, although a real 7.13+ router always has it, possibly
+empty (interface_wifi_registration_table.v7 notes); profiles such as ``chr`` leave
+the package out so that clients meet a missing wireless menu.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mikromon.emulator import generated, interfaces
+from mikromon.emulator import generated, interfaces, reconstructed
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import smooth_noise
 from mikromon.emulator.generated import Moment
@@ -132,9 +140,16 @@ def _health(router: Router, m: Moment) -> Table:
     return FixedTable(rows)
 
 
+def _wireless(router: Router, m: Moment) -> Table:
+    return reconstructed.wireless_interfaces(m, router.ports)
+
+
+def _wifi(router: Router, m: Moment) -> Table:
+    return reconstructed.wifi_interfaces(m, router.ports)
+
+
 def _wifi_path(profile: Profile) -> str:
-    return ("/interface/wifi" if profile.version_tuple[:2] >= (7, 13)
-            else "/interface/wifiwave2") + "/registration-table"
+    return "/interface/wifi" if profile.version_tuple[:2] >= (7, 13) else "/interface/wifiwave2"
 
 
 def menus_for(profile: Profile) -> dict[str, Menu]:
@@ -143,6 +158,7 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
     menus = [
         Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
         Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
+        Menu("/interface/wireless", _wireless, "wireless"),
         Menu("/interface/wireless/registration-table",
              _static("interface_wireless_registration_table.v6"), "wireless"),
         Menu("/ip/address", _static("ip_address")),
@@ -150,6 +166,7 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
         Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),
         Menu("/ip/firewall/connection", _generated(generated.connections)),
         Menu("/ip/firewall/filter", _static("ip_firewall_filter")),
+        Menu("/ip/firewall/mangle", _generated(reconstructed.mangle)),
         Menu("/ip/firewall/nat", _static("ip_firewall_nat")),
         Menu("/ip/hotspot/active", _generated(generated.hotspot_active), "hotspot"),
         Menu("/ip/neighbor", _static("ip_neighbor")),
@@ -159,6 +176,7 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
         Menu("/ppp/active", _generated(generated.ppp_active)),
         Menu("/queue/simple", _static("queue_simple")),
         Menu("/routing/ospf/neighbor", _static("routing_ospf_neighbor"), "ospf"),
+        Menu("/system/clock", _generated(reconstructed.clock)),
         Menu("/system/health", _health),
         Menu("/system/identity", _identity),
         Menu("/system/resource", _resource),
@@ -169,7 +187,9 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
     ]
     if v7:
         menus += [
-            Menu(_wifi_path(profile), _static("interface_wifi_registration_table.v7"), "wifi"),
+            Menu(_wifi_path(profile), _wifi, "wifi"),
+            Menu(_wifi_path(profile) + "/registration-table",
+                 _static("interface_wifi_registration_table.v7"), "wifi"),
             Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp"),
             Menu("/routing/bgp/session", _static("routing_bgp_session.v7"), "bgp"),
         ]

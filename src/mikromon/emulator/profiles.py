@@ -2,8 +2,9 @@
 
 A :class:`Profile` is a frozen value shared by every router built from it; the
 per-router differences (identity, pseudo-random CPU load, lease churn) come from
-the router's seed. Named profiles: ``v6``, ``v7``, ``v7-empty``, ``chr`` and
-``mixed`` (which cycles through the other four by router index).
+the router's seed. Named profiles: ``v6``, ``v6-legacy`` (6.42, MD5 challenge
+login), ``v7``, ``v7-empty``, ``chr`` and ``mixed`` (which cycles through ``v6``,
+``v7``, ``v7-empty`` and ``chr`` by router index).
 
 RouterOS facts behind the defaults: shared/ROUTEROS-API.md §9 (v6/v7 path
 differences, health shapes) and the capture files named in each comment.
@@ -11,6 +12,7 @@ differences, health shapes) and the capture files named in each comment.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,8 +55,9 @@ class Profile:
     Attributes:
         name: profile name (``"v7"``); reported by the fleet and ``simulate --json``.
         version: RouterOS version without channel (``"7.16.2"``); decides v6/v7 reply
-            shapes, the date format (ISO since 7.10), ``!empty`` (7.18+) and the
-            login flavour (challenge only before 6.43).
+            shapes, the date format (ISO since 7.10), ``!empty`` (7.18+), the
+            login flavour (challenge only before 6.43) and whether the MD5 challenge
+            response is accepted at all (see ``md5_login``).
         channel: release channel shown in ``/system/resource`` (``"stable"``).
         board: ``board-name`` (``"hAP ax^2"``).
         architecture: ``architecture-name`` (``"arm64"``, ``"x86_64"``).
@@ -68,6 +71,9 @@ class Profile:
         ethernet: number of ``etherN`` interfaces.
         vlans: number of ``vlanN`` interfaces.
         bridges: number of ``bridgeN`` interfaces.
+        radios: number of wireless interfaces: ``wlanN`` (legacy ``wireless``
+            package, listed in ``/interface/wireless``) or, without it, ``wifiN``
+            (``wifi`` package, ``/interface/wifi``); none without either package.
         rx_bps: bits/s received by the first interface; interface ``i`` (0-based,
             in ``/interface`` order) receives ``rx_bps * (i % 4 + 1)`` unless
             ``rates`` names it.
@@ -87,9 +93,15 @@ class Profile:
         uptime_s: seconds of uptime the router has when the emulator starts.
         churn: fraction (0..1) of leases/sessions/users that come and go.
         churn_period_s: seconds between changes of the churning tables.
-        md5_login: accept the pre-6.43 challenge/response login. Real routers
-            newer than 6.45.1 reject it (shared/ROUTEROS-API.md §5); ``True`` lets
-            clients test both flows.
+        md5_login: whether the challenge/response (MD5) login is accepted;
+            ``None`` (default) follows the version, see :attr:`md5_accepted`.
+            ``True``/``False`` force it either way.
+        comment_encoding: ``None`` (default): comments as captured (ASCII). A
+            codec name (``"cp1251"``, ``"utf-8"``): some interface and DHCP lease
+            comments are Cyrillic text sent as raw bytes in that encoding, as
+            when an operator typed them in Winbox on a PC with that codepage
+            (shared/ROUTEROS-API.md §7 "Text encoding": RouterOS stores bytes,
+            word lengths are byte counts).
     """
 
     name: str
@@ -106,6 +118,7 @@ class Profile:
     ethernet: int = 5
     vlans: int = 2
     bridges: int = 1
+    radios: int = 2
     rx_bps: int = 2_000_000
     tx_bps: int = 500_000
     packet_size: int = 500
@@ -120,7 +133,8 @@ class Profile:
     uptime_s: float = 3 * 86400 + 4 * 3600 + 5 * 60 + 6
     churn: float = 0.1
     churn_period_s: float = 60.0
-    md5_login: bool = True
+    md5_login: bool | None = None
+    comment_encoding: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.packages) - PACKAGES
@@ -128,12 +142,20 @@ class Profile:
             raise ValueError(f"profile {self.name!r}: unknown packages {sorted(unknown)}")
         if self.version_tuple < (6, 0):
             raise ValueError(f"profile {self.name!r}: version {self.version!r} is not 6.x/7.x")
-        for attr in ("ethernet", "vlans", "bridges", "dhcp_leases", "ppp_sessions",
+        if "wifi" in self.packages and self.version_tuple < (7, 0):
+            raise ValueError(f"profile {self.name!r}: the wifi package needs RouterOS 7")
+        for attr in ("ethernet", "vlans", "bridges", "radios", "dhcp_leases", "ppp_sessions",
                      "hotspot_users", "arp_entries", "routes", "connections", "cpu_count"):
             if getattr(self, attr) < 0:
                 raise ValueError(f"profile {self.name!r}: {attr} must be >= 0")
         if not 0.0 <= self.churn <= 1.0:
             raise ValueError(f"profile {self.name!r}: churn must be within 0..1")
+        if self.comment_encoding is not None:
+            try:
+                codecs.lookup(self.comment_encoding)
+            except LookupError:
+                raise ValueError(f"profile {self.name!r}: unknown comment_encoding "
+                                 f"{self.comment_encoding!r}") from None
 
     @property
     def version_tuple(self) -> tuple[int, int, int]:
@@ -164,13 +186,49 @@ class Profile:
         return self.version_tuple[:2] >= (6, 43)
 
     @property
+    def md5_accepted(self) -> bool:
+        """Whether the MD5 challenge response completes a login.
+
+        :attr:`md5_login` when set; otherwise ``True`` up to 6.45.1 and ``False``
+        after. The wiki calls the challenge method "deprecated and no longer
+        supported in versions above 6.45.1", and a 6.47.6 router was seen to
+        answer a bare ``/login`` with ``=ret=`` yet refuse the MD5 response with
+        ``invalid user name or password (6)`` (shared/ROUTEROS-API.md §5). 6.43 to
+        6.45.1 accept both logins, so that is where the cut is made.
+        """
+        if self.md5_login is not None:
+            return self.md5_login
+        return self.version_tuple <= (6, 45, 1)
+
+    @property
+    def radio_kind(self) -> str | None:
+        """``/interface`` type of the radios: ``wlan`` (wireless package), ``wifi``
+        (wifi package, 7.13+), ``wifiwave2`` (wifi package before 7.13) or ``None``."""
+        if self.radios == 0:
+            return None
+        if "wireless" in self.packages:
+            return "wlan"
+        if "wifi" in self.packages:
+            return "wifi" if self.version_tuple[:2] >= (7, 13) else "wifiwave2"
+        return None
+
+    @property
+    def radio_names(self) -> list[str]:
+        """Names of the wireless interfaces (``wlan1``.. or ``wifi1``..; may be empty)."""
+        kind = self.radio_kind
+        if kind is None:
+            return []
+        prefix = "wlan" if kind == "wlan" else "wifi"
+        return [f"{prefix}{i + 1}" for i in range(self.radios)]
+
+    @property
     def interface_count(self) -> int:
-        """Ethernet + VLAN + bridge interfaces."""
-        return self.ethernet + self.vlans + self.bridges
+        """Ethernet + radio + VLAN + bridge interfaces."""
+        return self.ethernet + len(self.radio_names) + self.vlans + self.bridges
 
     def interface_names(self) -> list[str]:
-        """Interface names in ``/interface`` order: ethers, bridges, then VLANs."""
-        return ([f"ether{i + 1}" for i in range(self.ethernet)]
+        """Interface names in ``/interface`` order: ethers, radios, bridges, then VLANs."""
+        return ([f"ether{i + 1}" for i in range(self.ethernet)] + self.radio_names
                 + [f"bridge{i + 1}" for i in range(self.bridges)]
                 + [f"vlan{i + 10}" for i in range(self.vlans)])
 
@@ -199,6 +257,13 @@ V6: Final = Profile(
     total_memory=134217728, total_hdd=16777216,
     packages=frozenset({"wireless", "hotspot", "bgp", "ospf", "health"}),
 )
+V6_LEGACY: Final = Profile(
+    name="v6-legacy", version="6.42.12", channel="long-term", board="hAP lite",
+    architecture="smips", cpu="MIPS 24Kc V7.4", cpu_count=1, cpu_frequency=650,
+    total_memory=33554432, total_hdd=16777216, ethernet=4, vlans=0, radios=1,
+    dhcp_leases=12, ppp_sessions=0, hotspot_users=0, arp_entries=12, routes=3,
+    connections=312, packages=frozenset({"wireless"}),
+)
 V7: Final = Profile(
     name="v7", version="7.16.2",
     packages=frozenset({"wifi", "hotspot", "bgp", "ospf", "health"}),
@@ -216,7 +281,8 @@ CHR: Final = Profile(
 )
 
 #: The named profiles (``mixed`` is resolved per index by :func:`profile_for`).
-PROFILES: Final[Mapping[str, Profile]] = {p.name: p for p in (V6, V7, V7_EMPTY, CHR)}
+PROFILES: Final[Mapping[str, Profile]] = {
+    p.name: p for p in (V6, V6_LEGACY, V7, V7_EMPTY, CHR)}
 #: Names accepted by :func:`profile_for` and ``simulate --profile``.
 PROFILE_NAMES: Final = (*PROFILES, "mixed")
 _MIXED_ORDER: Final = ("v6", "v7", "v7-empty", "chr")
@@ -226,7 +292,8 @@ def profile_for(name: str | Profile, index: int = 0) -> Profile:
     """Return the profile for router number ``index`` (0-based).
 
     Args:
-        name: a :data:`PROFILE_NAMES` entry or a :class:`Profile` (returned as is).
+        name: a :data:`PROFILE_NAMES` entry (``v6``, ``v6-legacy``, ``v7``,
+            ``v7-empty``, ``chr``, ``mixed``) or a :class:`Profile` (returned as is).
         index: the router's position in its fleet; ``mixed`` picks
             ``v6, v7, v7-empty, chr`` by ``index % 4``.
 

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mikromon.emulator import interfaces
@@ -47,7 +48,8 @@ class Router:
         profile: what the router is.
         index: position in its fleet (default identity ``rtr-0001`` for index 0).
         seed: pseudo-random seed (default: ``index``).
-        clock: time source (default :class:`MonotonicClock`).
+        clock: time source (default :class:`MonotonicClock`); its ``time()``, when
+            it has one, is the router's wall clock (``/system/clock``, in UTC).
         identity: ``/system/identity`` name.
     """
 
@@ -70,6 +72,8 @@ class Router:
                           for k in range(1, path.count("/"))}
         self._lock = threading.Lock()
         self._boot = self.clock.monotonic()
+        self._wall: Callable[[], float] = getattr(self.clock, "time", None) or _anchored(
+            self.clock)
         self._uptime0 = profile.uptime_s
         self.reboots = 0
         self.ports = interfaces.ports(profile)
@@ -93,7 +97,8 @@ class Router:
         """Snapshot of "now" for building tables."""
         with self._lock:
             now = self.clock.monotonic()
-            return Moment(self.profile, self.seed, now, self._uptime0 + now - self._boot)
+            return Moment(self.profile, self.seed, now, self._uptime0 + now - self._boot,
+                          self._wall())
 
     # -- menus ------------------------------------------------------------------
     @property
@@ -154,6 +159,10 @@ class Router:
             row.pop("bad-blocks", None)
         return row
 
+    def wall_time(self) -> float:
+        """The router's clock now: UTC seconds since the epoch (local time is UTC)."""
+        return self._wall()
+
     def port_name(self, token: str) -> str:
         """Map an interface reference (name or ``.id`` such as ``*3``) to its name.
 
@@ -197,3 +206,10 @@ class Router:
                 raise KeyError(token)
             out.append(interfaces.ethernet_monitor_row(name, link=True))
         return out
+
+
+def _anchored(clock: Clock) -> Callable[[], float]:
+    """Wall time for a clock without ``time()``: :func:`time.time` at creation,
+    then moving with the clock's monotonic reading."""
+    offset = time.time() - clock.monotonic()
+    return lambda: offset + clock.monotonic()

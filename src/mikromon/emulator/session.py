@@ -321,7 +321,7 @@ class Session:
             failure = BAD_LOGIN
         else:
             challenge, self._challenge = self._challenge, None
-            if challenge is not None and profile.md5_login:
+            if challenge is not None and profile.md5_accepted:
                 ok = self._response_ok(name, attrs["response"], challenge)
             failure = BAD_LOGIN if profile.plain_login else OLD_BAD_LOGIN
         if ok and not self.faults.refuse_login:

@@ -128,8 +128,8 @@ def running_emulators(
 
     Args:
         count: number of routers.
-        profile: profile name (``v6``, ``v7``, ``v7-empty``, ``chr``, ``mixed``) or a
-            :class:`Profile`.
+        profile: profile name (``v6``, ``v6-legacy``, ``v7``, ``v7-empty``, ``chr``,
+            ``mixed``) or a :class:`Profile`.
         tls: serve API-SSL too (``tls_mode="cert"`` default, or ``"adh"``).
         **kw: more :class:`Fleet` options (``tls_mode``, ``username``, ``password``,
             ``clock``). ``host`` and ``base_port`` are fixed to 127.0.0.1 and 0.
