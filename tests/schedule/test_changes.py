@@ -74,7 +74,7 @@ class TestFacts:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("7.16.2 (stable)", (7, 16, 2)), ("6.49", (6, 49)), ("7.18beta2", (7, 18)),
+    ("7.16.2 (stable)", (7, 16, 2)), ("6.49", (6, 49, 0)), ("7.18beta2", (7, 18, 0)),
     (None, ()), ("", ()), ("unknown", ()),
 ])
 def test_version_tuple(text: str | None, expected: tuple[int, ...]) -> None:

@@ -109,6 +109,9 @@ def test_all_five_tiers_land_over_one_connection(make: Factory, fleet: FakeFleet
         assert t["last_run"].endswith("Z")
         assert t["next_due"].endswith("Z")
     assert status["writer"]["rows_written"] > 0
+    summary = svc.status(devices=False)
+    assert "devices" not in summary
+    assert (summary["device_count"], summary["disabled_count"]) == (1, 0)
     st = storage.status(1)
     assert (st.state, st.version, st.board) == (DeviceState.UP, "7.16.2 (stable)", "hAP ax^2")
     assert st.last_seen is not None

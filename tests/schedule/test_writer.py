@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -179,3 +180,64 @@ def test_storage_errors_are_counted_and_do_not_stop_the_writer(
 def test_rejects_a_zero_bound() -> None:
     with pytest.raises(ValueError, match="max_batches"):
         Writer(InMemoryStorage(), max_batches=0)
+
+
+def test_batches_are_grouped_per_device() -> None:
+    """A burst of batches is written with one write_samples call per device, not one
+    per batch (the writer lingers briefly after the first one)."""
+    storage = InMemoryStorage()
+    w = Writer(storage, linger_s=0.5)
+    w.start()
+    for i in range(100):
+        w.put_samples(i % 10, samples(3))
+    assert w.stop(5)
+    assert storage.calls["write_samples"] == 10
+    assert storage.points_written == 300
+
+
+def snapshot(table: str = "interfaces", *, append_only: bool = False,
+             name: str = "ether1") -> InventorySnapshot:
+    return InventorySnapshot(table=table, key_fields=("name",), ts=TS, append_only=append_only,
+                             rows=[{"name": name}])
+
+
+def test_a_newer_snapshot_of_a_table_replaces_the_queued_one() -> None:
+    storage = BlockingStorage()
+    w = Writer(storage)
+    w.start()
+    w.put_samples(9, samples(1))
+    assert storage.entered.wait(5)
+    w.put_inventory(1, snapshot(name="old"))
+    w.put_inventory(1, snapshot(name="new"))
+    w.put_inventory(2, snapshot(name="other device"))
+    w.put_inventory(1, snapshot("logs", append_only=True, name="a"))
+    w.put_inventory(1, snapshot("logs", append_only=True, name="b"))
+    assert w.stats()["queued"]["inventory"] == 4
+    assert w.stats()["snapshots_replaced"] == 1
+    storage.release.set()
+    assert w.stop(5)
+    assert storage.inventory(1, "interfaces") == [{"name": "new"}]
+    assert [r["name"] for r in storage.inventory(1, "logs")] == ["a", "b"]
+    assert storage.calls["write_inventory"] == 4
+
+
+def test_an_inventory_backlog_does_not_hold_back_samples() -> None:
+    entered = threading.Event()
+
+    class SlowInventory(InMemoryStorage):
+        def write_inventory(self, device_id: int, snap: InventorySnapshot) -> None:
+            entered.set()
+            time.sleep(0.02)
+            super().write_inventory(device_id, snap)
+
+    storage = SlowInventory()
+    w = Writer(storage, linger_s=0.0, inventory_budget_s=0.05)
+    w.start()
+    for device_id in range(100):  # 2 s of inventory writes
+        w.put_inventory(device_id, snapshot())
+    assert entered.wait(5)
+    w.put_samples(1, samples(2))
+    assert storage.wait_for(lambda s: len(s.points(1)) == 2, 1.0)
+    assert storage.calls["write_inventory"] < 50
+    assert w.stop(10)
+    assert storage.calls["write_inventory"] == 100

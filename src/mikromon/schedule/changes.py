@@ -8,13 +8,14 @@ changes but it is still the same router).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
+from mikromon.domain.errors import ValueParseError
 from mikromon.domain.events import DeviceState, Event, EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
+from mikromon.routeros.values import parse_version
 
 #: Slack for comparing uptimes (whole seconds on the wire) with monotonic time, seconds.
 UPTIME_TOLERANCE_S: Final = 2.0
@@ -23,18 +24,18 @@ UPTIME_TOLERANCE_S: Final = 2.0
 INTERFACES_TABLE: Final = "interfaces"
 RUNNING_FIELD: Final = "running"
 
-_VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
-
 
 def version_tuple(text: str | None) -> tuple[int, ...]:
-    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49)`` for ``"6.49"``,
-    ``()`` for ``None`` or text without a version number."""
+    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49, 0)`` for ``"6.49"``
+    (:func:`mikromon.routeros.values.parse_version`), ``()`` for ``None`` or text
+    that is not a RouterOS version."""
     if not text:
         return ()
-    m = _VERSION.search(text)
-    if m is None:
+    try:
+        parsed = parse_version(text)
+    except ValueParseError:
         return ()
-    return tuple(int(g) for g in m.groups() if g is not None)
+    return (parsed.major, parsed.minor, parsed.patch)
 
 
 @dataclass(slots=True)

@@ -2,12 +2,20 @@
 :class:`~mikromon.sinks.base.Storage` in bulk.
 
 Collectors never wait for the database: :meth:`Writer.put_samples` and friends
-only append to a bounded in-memory queue. When the database stalls, polling goes
-on and the queue grows; when it is full, the OLDEST sample batch is dropped
-(then the oldest inventory batch; status and events only when nothing else is
-left), counted, and logged (one summary line per ``log_every_s``) so that nothing
-is lost silently. Statuses are coalesced per device: only the newest one waits.
-:meth:`Writer.stop` flushes what is queued.
+only add to bounded in-memory queues. When the database stalls, polling goes on
+and the queues grow; when they are full, the OLDEST sample batch is dropped (then
+the oldest queued log snapshot; events only when nothing else is left), counted,
+and logged (one summary line per ``log_every_s``), so nothing is lost silently.
+
+Two things are coalesced instead of queued twice: a device's status (only the
+newest waits) and a table's inventory snapshot (a newer snapshot of the same
+device and table replaces the queued one: it describes the table completely).
+Append-only snapshots (logs) are queued like samples.
+
+Each cycle writes every queued sample batch first (grouped per device), then
+events and statuses, then inventory snapshots for at most ``inventory_budget_s``,
+so a backlog of inventory (a thousand routers' first runs) never holds back the
+time series. :meth:`Writer.stop` flushes everything.
 
 If the storage object has a ``close()`` method, the writer calls it from its own
 thread when it stops (a Django storage closes that thread's connection there).
@@ -15,13 +23,14 @@ thread when it stops (a Django storage closes that thread's connection there).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
@@ -30,19 +39,18 @@ from mikromon.sinks.base import Storage
 
 log = logging.getLogger(__name__)
 
-#: Default bound of the queue, in batches (one tier run's samples is one batch).
+#: Default bound of the queues, in batches (one tier run's samples is one batch).
 DEFAULT_MAX_BATCHES: Final = 5000
 #: Seconds the writer waits after the first queued item for more, so that it
 #: wakes (and takes the GIL from the collector loop) a few times a second rather
 #: than once per poll.
 DEFAULT_LINGER_S: Final = 0.1
-
-Kind = Literal["samples", "inventory", "events"]
+#: Seconds per cycle spent writing inventory before samples get their turn again.
+DEFAULT_INVENTORY_BUDGET_S: Final = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    kind: Kind
     device_id: int
     payload: Any  # Sequence[Sample] | InventorySnapshot | Sequence[Event]
     rows: int
@@ -53,10 +61,12 @@ class Writer:
 
     Args:
         storage: where rows go; called from the writer thread only.
-        max_batches: queue bound, batches of samples, inventory or events (>= 1).
+        max_batches: bound of the queues: sample batches, snapshots and event
+            batches together (>= 1); statuses are bounded by the device count.
         log_every_s: at most one "dropped" summary line per this many seconds.
         linger_s: seconds to wait for more rows once something is queued (0: write
             at once).
+        inventory_budget_s: seconds per cycle for inventory snapshots.
         name: the thread's name.
 
     Raises:
@@ -70,6 +80,7 @@ class Writer:
         max_batches: int = DEFAULT_MAX_BATCHES,
         log_every_s: float = 10.0,
         linger_s: float = DEFAULT_LINGER_S,
+        inventory_budget_s: float = DEFAULT_INVENTORY_BUDGET_S,
         name: str = "mikromon-writer",
     ) -> None:
         if max_batches < 1:
@@ -78,18 +89,25 @@ class Writer:
         self._max = max_batches
         self._log_every = log_every_s
         self._linger = linger_s
-        self._idle = False
+        self._budget = inventory_budget_s
         self._name = name
         self._cond = threading.Condition()
-        self._queue: deque[_Batch] = deque()
+        self._samples: deque[_Batch] = deque()
+        self._events: deque[_Batch] = deque()
+        #: Snapshots in arrival order; key (device, table) for replaceable ones,
+        #: a unique key for append-only ones.
+        self._inventory: dict[Hashable, _Batch] = {}
         self._statuses: dict[int, DeviceStatus] = {}
+        self._seq = itertools.count()
         self._closing = False
+        self._idle = False
         self._thread: threading.Thread | None = None
         # Counters (read without the lock for status: ints are swapped atomically).
         self.rows_written = 0
         self.batches_written = 0
         self.batches_dropped = 0
         self.rows_dropped = 0
+        self.snapshots_replaced = 0
         self.write_errors = 0
         self.rows_failed = 0
         self.last_error = ""
@@ -105,16 +123,32 @@ class Writer:
     def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
         """Queue samples for ``device_id``; never blocks."""
         if samples:
-            self._put(_Batch("samples", device_id, list(samples), len(samples)))
+            with self._cond:
+                self._make_room()
+                self._samples.append(_Batch(device_id, list(samples), len(samples)))
+                self._wake()
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
-        """Queue one inventory snapshot for ``device_id``; never blocks."""
-        self._put(_Batch("inventory", device_id, snapshot, len(snapshot.rows)))
+        """Queue one inventory snapshot for ``device_id`` (replacing a queued one of the
+        same table unless append-only); never blocks."""
+        batch = _Batch(device_id, snapshot, len(snapshot.rows))
+        key: Hashable = ((device_id, snapshot.table) if not snapshot.append_only
+                         else ("append", next(self._seq)))
+        with self._cond:
+            if key in self._inventory:
+                self.snapshots_replaced += 1
+            else:
+                self._make_room()
+            self._inventory[key] = batch
+            self._wake()
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events; never blocks."""
         if events:
-            self._put(_Batch("events", events[0].device_id, list(events), len(events)))
+            with self._cond:
+                self._make_room()
+                self._events.append(_Batch(events[0].device_id, list(events), len(events)))
+                self._wake()
 
     def put_status(self, status: DeviceStatus) -> None:
         """Queue a device status; replaces a queued, not yet written status of the
@@ -126,43 +160,46 @@ class Writer:
             self._statuses[status.device_id] = status
             self._wake()
 
-    def _put(self, batch: _Batch) -> None:
-        with self._cond:
-            if len(self._queue) >= self._max:
-                self._drop_one()
-            self._queue.append(batch)
-            self._wake()
+    def _batches(self) -> int:
+        return len(self._samples) + len(self._inventory) + len(self._events)
+
+    def _make_room(self) -> None:
+        """Drop the oldest sample batch, else snapshot, else events batch, when the
+        queues are full (lock held)."""
+        if self._batches() < self._max:
+            return
+        if self._samples:
+            batch = self._samples.popleft()
+        elif self._inventory:
+            batch = self._inventory.pop(next(iter(self._inventory)))
+        else:
+            batch = self._events.popleft()
+        self.batches_dropped += 1
+        self.rows_dropped += batch.rows
+        self._unlogged_drops += 1
+        self._unlogged_rows += batch.rows
+        self._log_drops()
 
     def _wake(self) -> None:
-        """Wake the writer if it waits for a first item, or the queue is half full
+        """Wake the writer if it waits for a first item, or the queues are half full
         (lock held)."""
-        if self._idle or len(self._queue) >= self._max // 2:
+        if self._idle or self._batches() >= self._max // 2:
             self._cond.notify()
 
-    def _drop_one(self) -> None:
-        """Drop the oldest samples batch, else inventory, else events (lock held)."""
-        for kind in ("samples", "inventory", "events"):
-            for i, batch in enumerate(self._queue):
-                if batch.kind == kind:
-                    del self._queue[i]
-                    self.batches_dropped += 1
-                    self.rows_dropped += batch.rows
-                    self._unlogged_drops += 1
-                    self._unlogged_rows += batch.rows
-                    self._log_drops(force=kind != "samples")
-                    return
-
     def _log_drops(self, *, force: bool = False) -> None:
-        now = time.monotonic()
+        """Log dropped batches: at once for the first, then one summary per
+        ``log_every_s`` (and at the end) (lock held)."""
         if not self._unlogged_drops:
             return
+        now = time.monotonic()
         due = not self._last_drop_log or now - self._last_drop_log >= self._log_every
         if not (force or due):
             return
         log.warning(
-            "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s); "
-            "%d batch(es) dropped in all; the database is slower than the collector",
-            self._max, self._unlogged_drops, self._unlogged_rows, self.batches_dropped,
+            "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s) "
+            "since the last report; %d batch(es) dropped in all; the database is slower "
+            "than the collector", self._max, self._unlogged_drops, self._unlogged_rows,
+            self.batches_dropped,
         )
         self._unlogged_drops = self._unlogged_rows = 0
         self._last_drop_log = now
@@ -189,7 +226,7 @@ class Writer:
         Returns:
             ``True`` when everything was flushed and the thread ended; ``False``
             when the storage is still busy after ``timeout`` (the thread is a
-            daemon and ends when its write returns).
+            daemon and ends when its writes return).
         """
         with self._cond:
             self._closing = True
@@ -199,27 +236,31 @@ class Writer:
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("writer did not finish within %.1f s: the storage is blocked; "
-                      "%d batch(es) still queued", timeout, len(self._queue))
+                      "%d item(s) still queued", timeout, self.queue_depth)
             return False
         return True
 
     @property
     def queue_depth(self) -> int:
-        """Batches and statuses waiting to be written (not counting the write in progress)."""
-        return len(self._queue) + len(self._statuses)
+        """Batches, snapshots and statuses waiting to be written (not counting the
+        write in progress)."""
+        return self._batches() + len(self._statuses)
 
     def stats(self) -> dict[str, object]:
         """Return counters for status pages (JSON-serialisable).
 
-        Keys: queue_depth (batches + statuses waiting), max_batches, in_flight (rows
-        being written now), write_s (seconds the current write has taken, 0 when
-        idle), rows_written, batches_written, batches_dropped, rows_dropped,
-        write_errors (failed storage calls), rows_failed (rows those calls held),
-        last_error.
+        Keys: queue_depth (all waiting items), queued (per kind: samples,
+        inventory, events, statuses), max_batches, in_flight (rows being written
+        now), write_s (seconds the current write has taken, 0 when idle),
+        rows_written, batches_written, batches_dropped, rows_dropped,
+        snapshots_replaced (queued snapshots superseded by newer ones), write_errors
+        (failed storage calls), rows_failed (rows those calls held), last_error.
         """
         started = self._write_started
         return {
             "queue_depth": self.queue_depth,
+            "queued": {"samples": len(self._samples), "inventory": len(self._inventory),
+                       "events": len(self._events), "statuses": len(self._statuses)},
             "max_batches": self._max,
             "in_flight": self._in_flight,
             "write_s": round(time.monotonic() - started, 3) if started is not None else 0.0,
@@ -227,6 +268,7 @@ class Writer:
             "batches_written": self.batches_written,
             "batches_dropped": self.batches_dropped,
             "rows_dropped": self.rows_dropped,
+            "snapshots_replaced": self.snapshots_replaced,
             "write_errors": self.write_errors,
             "rows_failed": self.rows_failed,
             "last_error": self.last_error,
@@ -236,64 +278,83 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            while True:
-                with self._cond:
-                    self._idle = True
-                    while not self._queue and not self._statuses and not self._closing:
-                        self._cond.wait()
-                    self._idle = False
-                    if not self._queue and not self._statuses:
-                        self._log_drops(force=True)
-                        return
-                    deadline = time.monotonic() + self._linger
-                    while not self._closing and len(self._queue) < self._max // 2:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        self._cond.wait(remaining)
-                    self._log_drops()
-                    batches = list(self._queue)
-                    self._queue.clear()
-                    statuses = list(self._statuses.values())
-                    self._statuses.clear()
-                    self._in_flight = sum(b.rows for b in batches) + len(statuses)
-                self._write(batches, statuses)
-                self._in_flight = 0
+            while self._cycle():
+                pass
         finally:
+            with self._cond:
+                self._log_drops(force=True)
             close = getattr(self._storage, "close", None)
             if callable(close):
                 self._call("close", (), close)
 
-    def _write(self, batches: list[_Batch], statuses: list[DeviceStatus]) -> None:
-        samples: dict[int, list[Sample]] = {}
-        events: list[Event] = []
-        inventory: list[_Batch] = []
-        for b in batches:
-            if b.kind == "samples":
-                samples.setdefault(b.device_id, []).extend(b.payload)
-            elif b.kind == "events":
-                events.extend(b.payload)
-            else:
-                inventory.append(b)
-        storage = self._storage
-        for device_id, rows in samples.items():
-            written = self._call("write_samples", rows, storage.write_samples, device_id, rows)
-            if written is not _FAILED:
-                self.rows_written += len(rows) if written is None else int(written)
-        for b in inventory:
-            if self._call("write_inventory", b.payload.rows, storage.write_inventory,
-                          b.device_id, b.payload) is not _FAILED:
-                self.rows_written += b.rows
-        if events and self._call("write_events", events, storage.write_events,
-                                 events) is not _FAILED:
-            self.rows_written += len(events)
+    def _cycle(self) -> bool:
+        """Wait for work and write one round; return ``False`` when closed and empty."""
+        with self._cond:
+            if not self.queue_depth:
+                if self._closing:
+                    return False
+                self._idle = True
+                while not self.queue_depth and not self._closing:
+                    self._cond.wait()
+                self._idle = False
+                deadline = time.monotonic() + self._linger
+                while not self._closing and self._batches() < self._max // 2:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            self._log_drops()
+            samples = list(self._samples)
+            self._samples.clear()
+            events = list(self._events)
+            self._events.clear()
+            statuses = list(self._statuses.values())
+            self._statuses.clear()
+            self._in_flight = sum(b.rows for b in samples) + len(statuses)
+        self._write_samples(samples)
+        self._write_events(events)
         for status in statuses:
-            if self._call("write_status", (status,), storage.write_status,
+            if self._call("write_status", (status,), self._storage.write_status,
                           status) is not _FAILED:
                 self.rows_written += 1
+        self._write_inventory(time.monotonic() + self._budget)
+        self._in_flight = 0
+        return True
+
+    def _write_samples(self, batches: list[_Batch]) -> None:
+        by_device: dict[int, list[Sample]] = {}
+        for b in batches:
+            by_device.setdefault(b.device_id, []).extend(b.payload)
+        for device_id, rows in by_device.items():
+            written = self._call("write_samples", rows, self._storage.write_samples,
+                                 device_id, rows)
+            if written is not _FAILED:
+                self.rows_written += len(rows) if written is None else int(written)
         self.batches_written += len(batches)
 
-    def _call(self, what: str, rows: Sequence[object], fn: Any, *args: Any) -> Any:
+    def _write_events(self, batches: list[_Batch]) -> None:
+        events = [e for b in batches for e in b.payload]
+        if events and self._call("write_events", events, self._storage.write_events,
+                                 events) is not _FAILED:
+            self.rows_written += len(events)
+        self.batches_written += len(batches)
+
+    def _write_inventory(self, until: float) -> None:
+        """Write queued snapshots, oldest first, until the queue is empty or the time
+        is up (everything when closing)."""
+        while True:
+            with self._cond:
+                if not self._inventory or (time.monotonic() >= until and not self._closing):
+                    return
+                batch = self._inventory.pop(next(iter(self._inventory)))
+                self._in_flight = batch.rows
+            if self._call("write_inventory", batch.payload.rows, self._storage.write_inventory,
+                          batch.device_id, batch.payload) is not _FAILED:
+                self.rows_written += batch.rows
+            self.batches_written += 1
+
+    def _call(self, what: str, rows: Sequence[object], fn: Callable[..., Any],
+              *args: Any) -> Any:
         self._write_started = time.monotonic()
         try:
             result = fn(*args)
