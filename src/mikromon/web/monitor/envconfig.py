@@ -7,6 +7,7 @@ models, so it is safe to import before ``django.setup()``.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import os
 import secrets
@@ -45,6 +46,8 @@ def sqlite_database(path: Path) -> dict[str, Any]:
     ``IMMEDIATE`` transactions take the write lock up front so two writers queue on
     the busy timeout instead of failing with "database is locked" on upgrade.
     """
+    test_name = os.path.join(tempfile.gettempdir(), f"mikromon-test-{os.getpid()}.sqlite3")
+    atexit.register(_remove_sqlite_files, test_name)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
@@ -58,12 +61,18 @@ def sqlite_database(path: Path) -> dict[str, Any]:
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
         },
         # A private file per test process: several test runs can share a checkout.
-        "TEST": {
-            "NAME": os.path.join(
-                tempfile.gettempdir(), f"mikromon-test-{os.getpid()}.sqlite3"
-            ),
-        },
+        "TEST": {"NAME": test_name},
     }
+
+
+def _remove_sqlite_files(path: str) -> None:
+    """Remove this process's test database and its WAL/shared-memory files, which
+    Django's test teardown leaves behind while another thread's connection is open."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(path + suffix)
+        except OSError:
+            pass
 
 
 def parse_database_url(url: str, data_dir: Path) -> dict[str, Any]:
