@@ -61,7 +61,8 @@ class FakeRouter:
         self.prints[path] = self.prints.get(path, 0) + 1
         if path in self.absent:
             raise PathAbsent("no such command prefix", command=f"{path}/print")
-        up = self.uptime()
+        self.read_mono = time.monotonic()
+        up = self.read_mono - self.boot_mono
         if path == "/system/resource":
             return [{"uptime": str(int(up)), "version": self.version, "board-name": self.board,
                      "cpu-load": "7"}]
@@ -168,7 +169,9 @@ async def fake_run_tier(client: FakeClient, tier: Tier, ctx: CollectContext) -> 
         result.samples.append(Sample("system.cpu.load_pct", float(res["cpu-load"]), ts))
         result.samples.append(Sample("system.uptime_seconds", uptime, ts))
         rows = await read("/interface") or []
-        mono = ctx.monotonic()
+        # The instant the counters were computed: rates come out exact, whatever
+        # the scheduling noise between the reply and this line.
+        mono = client.router.read_mono
         for row in rows:
             labels = make_labels(interface=row["name"])
             for field_, key in (("rx-byte", "iface.rx_bytes"), ("tx-byte", "iface.tx_bytes")):

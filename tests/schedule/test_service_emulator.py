@@ -205,8 +205,10 @@ def test_reboot_gives_an_event_and_no_negative_rate(
     rates = [p.value for key in ("iface.rx_bps", "iface.tx_bps", "iface.rx_pps")
              for p in storage.points(1, key)]
     assert min(rates) >= 0
-    assert max(p.value for p in storage.points(1, "iface.rx_bps", interface="ether1")) <= (
-        router.rates["ether1"].rx_bps * 1.05)
+    # No spike either: a reset counter taken for a wrapped one gives absurd rates.
+    # (50 ms polls: scheduling noise alone moves single rates by several %.)
+    assert max(p.value for p in storage.points(1, "iface.rx_bps", interface="ether1")) < (
+        router.rates["ether1"].rx_bps * 2)
 
 
 def test_wrong_password_gives_auth_failed_without_hammering(

@@ -392,7 +392,8 @@ class CollectorService:
                 events.append(_event(cfg.id, now, "device added; polling starts"))
         for old_cfg, cfg in plan.restart:
             change = describe_change(old_cfg, cfg)
-            carry = await self._collectors.pop(cfg.id).stop(self._stop_timeout)
+            # The old collector stays listed (status) until its successor replaces it.
+            carry = await self._collectors[cfg.id].stop(self._stop_timeout)
             if not same_router(old_cfg, cfg):
                 carry = Carry(memory=DeviceMemory(), rates={}, schedules=carry.schedules)
             self._start_collector(cfg, now, carry)
