@@ -63,8 +63,3 @@ class ManualClock:
         self._mono += seconds
         self._wall += timedelta(seconds=seconds)
 
-
-def wall_of(clock: Clock, mono: float) -> datetime:
-    """Return the UTC wall-clock time matching monotonic reading ``mono`` (seconds),
-    as seen from ``clock`` now."""
-    return clock.now() + timedelta(seconds=mono - clock.monotonic())

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
@@ -36,7 +36,6 @@ from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory, facts_changes, link_changes, version_tuple
-from mikromon.schedule.clock import wall_of
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 
 log = logging.getLogger(__name__)
@@ -105,9 +104,8 @@ class DeviceCollector:
         self._sink = sink
         self._clock = deps.clock
         scale = deps.time_scale
-        self._intervals = {
-            t: trigger.effective_interval(t, config.intervals, scale) for t in Tier
-        }
+        self._configured = {t: trigger.configured_interval(t, config.intervals) for t in Tier}
+        self._intervals = {t: self._configured[t] * scale for t in Tier}
         now = self._clock.monotonic()
         if carry is not None:
             self.memory = carry.memory
@@ -471,26 +469,30 @@ class DeviceCollector:
 
     # -- status ---------------------------------------------------------------------
 
-    def status(self) -> dict[str, object]:
+    def status(self, now: tuple[float, datetime] | None = None) -> dict[str, object]:
         """Return this device's part of the service status (JSON-serialisable).
+
+        Args:
+            now: (monotonic seconds, UTC datetime) read once for a whole fleet;
+                default: read the clock.
 
         Keys: id, name, state, config_loaded_at (ISO UTC), last_error,
         connected, connect_attempts, retry_in_s, facts, tiers (tier -> interval_s
         as configured, effective_interval_s, last_run, duration_s, next_due (ISO
         UTC), runs, errors, skipped, last_error).
         """
-        clock = self._clock
-        now = clock.monotonic()
+        mono, wall = now if now is not None else (self._clock.monotonic(), self._clock.now())
         tiers: dict[str, object] = {}
         for tier in Tier:
             st = self._stats[tier]
             sched = self._schedules[tier]
+            due = wall + timedelta(seconds=sched.next_due - mono)
             tiers[tier.value] = {
-                "interval_s": trigger.configured_interval(tier, self.config.intervals),
+                "interval_s": self._configured[tier],
                 "effective_interval_s": round(self._intervals[tier], 6),
                 "last_run": utc_iso(st.last_run) if st.last_run else None,
                 "duration_s": round(st.duration_s, 4) if st.duration_s is not None else None,
-                "next_due": utc_iso(wall_of(clock, sched.next_due)),
+                "next_due": utc_iso(due),
                 "runs": st.runs,
                 "errors": st.errors,
                 "skipped": sched.skipped,
@@ -505,7 +507,7 @@ class DeviceCollector:
             "last_error": self.current_error(),
             "connected": self._client is not None,
             "connect_attempts": self.connect_attempts,
-            "retry_in_s": round(max(0.0, self._retry_at - now), 3),
+            "retry_in_s": round(max(0.0, self._retry_at - mono), 3),
             "facts": {"identity": facts.identity, "board": facts.board,
                       "version": facts.version},
             "tiers": tiers,

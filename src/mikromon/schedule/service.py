@@ -242,7 +242,9 @@ class CollectorService:
         # Read from the caller's thread without waiting for a busy loop: the
         # snapshots below are single C-level operations under the GIL, and a
         # collector's status reads only its own attributes.
-        out = [c.status() for c in list(self._collectors.values())]
+        clock = self._deps.clock
+        now = (clock.monotonic(), clock.now())
+        out = [c.status(now) for c in list(self._collectors.values())]
         for config, loaded_at in list(self._disabled.values()):
             out.append({
                 "id": config.id, "name": config.label, "state": DeviceState.DISABLED.value,
