@@ -535,3 +535,18 @@ def test_a_failing_device_source_keeps_the_service_alive(make: Factory,
     source.broken = False
     assert storage.wait_for(lambda s: len(s.points(2)) > 0, 3)
     assert svc.running
+
+
+def test_status_is_written_on_change_and_refreshed_not_every_poll(
+    make: Factory, fleet: FakeFleet
+) -> None:
+    """Status refresh every 30 s x 0.005 = 0.15 s while realtime runs every 25 ms."""
+    fleet.add(1)
+    storage = InMemoryStorage()
+    svc = make(StaticDeviceSource([device(1)]), storage)
+    assert storage.wait_for(lambda s: s.status(1) is not None, 5)
+    first_seen = storage.status(1).last_seen
+    assert until(lambda: runs(svc, 1, "realtime") >= 30, 5)
+    writes = storage.calls["write_status"]
+    assert 2 <= writes <= runs(svc, 1, "realtime") // 3
+    assert storage.status(1).last_seen > first_seen

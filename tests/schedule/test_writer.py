@@ -98,16 +98,39 @@ def test_full_queue_drops_oldest_samples_never_events(
             w.put_samples(2, samples(10, key=f"k{i}"))
         w.put_events([event(1, "second")])
         stats = w.stats()
-        assert stats["batches_dropped"] == 4
-        assert stats["rows_dropped"] == 40
-        assert stats["queue_depth"] == 4
+        assert stats["batches_dropped"] == 2
+        assert stats["rows_dropped"] == 20
+        assert stats["queued"] == {"samples": 4, "inventory": 0, "events": 2, "statuses": 0}
+        assert stats["queue_depth"] == 6
         assert any("dropped the oldest" in r.getMessage() for r in caplog.records)
         storage.release.set()
         assert w.stop(5)
     assert [e.message for e in storage.events(1)] == ["first", "second"]
     # The newest sample batches survived.
-    assert {s.key for s in storage.points(2)} == {"k4", "k5"}
-    assert w.stats()["rows_written"] == 1 + 20 + 2
+    assert {s.key for s in storage.points(2)} == {"k2", "k3", "k4", "k5"}
+    assert w.stats()["rows_written"] == 1 + 40 + 2
+
+
+def test_inventory_is_never_dropped_and_logs_go_after_samples() -> None:
+    storage = BlockingStorage()
+    w = Writer(storage, max_batches=2)
+    w.start()
+    w.put_samples(9, samples(1))
+    assert storage.entered.wait(5)
+    for device_id in range(10):  # replaceable snapshots: bounded by devices x tables
+        w.put_inventory(device_id, snapshot(name=str(device_id)))
+    w.put_inventory(1, snapshot("logs", append_only=True, name="log-a"))
+    w.put_inventory(1, snapshot("logs", append_only=True, name="log-b"))
+    w.put_samples(2, samples(1))  # full: no sample batch queued, so log-a goes
+    assert w.stats()["batches_dropped"] == 1
+    w.put_samples(3, samples(1))  # full again: the sample batch of device 2 goes
+    assert w.stats()["batches_dropped"] == 2
+    storage.release.set()
+    assert w.stop(5)
+    assert all(storage.inventory(i, "interfaces") for i in range(10))
+    assert [r["name"] for r in storage.inventory(1, "logs")] == ["log-b"]
+    assert storage.points(2) == []
+    assert len(storage.points(3)) == 1
 
 
 def test_only_events_left_then_oldest_events_go() -> None:

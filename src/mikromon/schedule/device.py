@@ -19,6 +19,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
@@ -39,6 +40,10 @@ from mikromon.schedule.changes import DeviceMemory, facts_changes, link_changes,
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 
 log = logging.getLogger(__name__)
+
+#: Seconds between status writes of a device whose state, error and facts did not
+#: change (refreshes ``last_seen``); scaled by the time scale.
+STATUS_REFRESH_S: Final = 30.0
 
 
 @dataclass(slots=True)
@@ -137,6 +142,9 @@ class DeviceCollector:
             self._facts_known.set()
         self._tasks: list[asyncio.Task[None]] = []
         self._tier_timeout = config.connect_timeout + 5 * config.command_timeout
+        self._status_refresh = STATUS_REFRESH_S * scale
+        self._status_due = True
+        self._status_mono = 0.0
         #: Connection attempts made (tests and status).
         self.connect_attempts = 0
 
@@ -297,6 +305,7 @@ class DeviceCollector:
         before = self.memory.state
         self._backoff.success()
         self._retry_at = 0.0
+        self._status_due = True  # the next successful run writes "up"
         self.memory.state = DeviceState.UP
         if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
             since = self.memory.first_failure_mono
@@ -424,7 +433,11 @@ class DeviceCollector:
             stats.failing = 0
             stats.last_error = ""
             error_changed = self._set_tier_error(tier, "", write=False)
-        if tier is Tier.REALTIME or facts_changed or error_changed:
+        # The status (and its last_seen) is written when something changed, else
+        # refreshed every STATUS_REFRESH_S: a database UPDATE per poll of every
+        # router would cost the writer more than the samples.
+        if (self._status_due or facts_changed or error_changed
+                or now - self._status_mono >= self._status_refresh):
             self._put_status(self.current_error(), last_seen=ts)
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(samples),
@@ -460,6 +473,8 @@ class DeviceCollector:
         )])
 
     def _put_status(self, error: str, *, last_seen: datetime | None = None) -> None:
+        self._status_due = False
+        self._status_mono = self._clock.monotonic()
         facts = self.memory.facts
         self._sink.put_status(DeviceStatus(
             device_id=self.config.id, state=self.memory.state, ts=self._clock.now(),

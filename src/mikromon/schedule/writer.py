@@ -3,14 +3,17 @@
 
 Collectors never wait for the database: :meth:`Writer.put_samples` and friends
 only add to bounded in-memory queues. When the database stalls, polling goes on
-and the queues grow; when they are full, the OLDEST sample batch is dropped (then
-the oldest queued log snapshot; events only when nothing else is left), counted,
-and logged (one summary line per ``log_every_s``), so nothing is lost silently.
+and the queues grow; when ``max_batches`` sample batches and log snapshots are
+waiting, the OLDEST sample batch is dropped (the oldest log snapshot when no
+sample batch is left), counted, and logged (one summary line per
+``log_every_s``), so nothing is lost silently. Events have a queue of their own
+with the same bound, so they are dropped only if events alone overflow it.
 
-Two things are coalesced instead of queued twice: a device's status (only the
-newest waits) and a table's inventory snapshot (a newer snapshot of the same
-device and table replaces the queued one: it describes the table completely).
-Append-only snapshots (logs) are queued like samples.
+Two things are coalesced instead of queued twice, which bounds them by the
+number of devices (and tables): a device's status (only the newest waits) and a
+table's inventory snapshot (a newer snapshot of the same device and table
+replaces the queued one: it describes the table completely). They are never
+dropped. Append-only snapshots (logs) count with the samples.
 
 Each cycle writes every queued sample batch first (grouped per device), then
 events and statuses, then inventory snapshots for at most ``inventory_budget_s``,
@@ -61,8 +64,9 @@ class Writer:
 
     Args:
         storage: where rows go; called from the writer thread only.
-        max_batches: bound of the queues: sample batches, snapshots and event
-            batches together (>= 1); statuses are bounded by the device count.
+        max_batches: bound of sample batches and log snapshots together, and of
+            event batches (>= 1); statuses and inventory snapshots are bounded by
+            the number of devices and tables.
         log_every_s: at most one "dropped" summary line per this many seconds.
         linger_s: seconds to wait for more rows once something is queued (0: write
             at once).
@@ -97,6 +101,7 @@ class Writer:
         #: Snapshots in arrival order; key (device, table) for replaceable ones,
         #: a unique key for append-only ones.
         self._inventory: dict[Hashable, _Batch] = {}
+        self._appends = 0  # append-only snapshots in _inventory
         self._statuses: dict[int, DeviceStatus] = {}
         self._seq = itertools.count()
         self._closing = False
@@ -132,21 +137,24 @@ class Writer:
         """Queue one inventory snapshot for ``device_id`` (replacing a queued one of the
         same table unless append-only); never blocks."""
         batch = _Batch(device_id, snapshot, len(snapshot.rows))
-        key: Hashable = ((device_id, snapshot.table) if not snapshot.append_only
-                         else ("append", next(self._seq)))
         with self._cond:
-            if key in self._inventory:
-                self.snapshots_replaced += 1
-            else:
+            if snapshot.append_only:
                 self._make_room()
-            self._inventory[key] = batch
+                self._inventory[("append", next(self._seq))] = batch
+                self._appends += 1
+            else:
+                key = (device_id, snapshot.table)
+                if key in self._inventory:
+                    self.snapshots_replaced += 1
+                self._inventory[key] = batch
             self._wake()
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events; never blocks."""
         if events:
             with self._cond:
-                self._make_room()
+                if len(self._events) >= self._max:
+                    self._drop(self._events.popleft())
                 self._events.append(_Batch(events[0].device_id, list(events), len(events)))
                 self._wake()
 
@@ -160,20 +168,24 @@ class Writer:
             self._statuses[status.device_id] = status
             self._wake()
 
-    def _batches(self) -> int:
-        return len(self._samples) + len(self._inventory) + len(self._events)
+    def _data(self) -> int:
+        """Sample batches and log snapshots waiting (what ``max_batches`` bounds)."""
+        return len(self._samples) + self._appends
 
     def _make_room(self) -> None:
-        """Drop the oldest sample batch, else snapshot, else events batch, when the
-        queues are full (lock held)."""
-        if self._batches() < self._max:
+        """Drop the oldest sample batch, else the oldest log snapshot, when
+        ``max_batches`` of them wait (lock held)."""
+        if self._data() < self._max:
             return
         if self._samples:
-            batch = self._samples.popleft()
-        elif self._inventory:
-            batch = self._inventory.pop(next(iter(self._inventory)))
-        else:
-            batch = self._events.popleft()
+            self._drop(self._samples.popleft())
+            return
+        key = next(k for k in self._inventory if k[0] == "append")  # type: ignore[index]
+        self._appends -= 1
+        self._drop(self._inventory.pop(key))
+
+    def _drop(self, batch: _Batch) -> None:
+        """Count and log a dropped batch (lock held)."""
         self.batches_dropped += 1
         self.rows_dropped += batch.rows
         self._unlogged_drops += 1
@@ -183,7 +195,7 @@ class Writer:
     def _wake(self) -> None:
         """Wake the writer if it waits for a first item, or the queues are half full
         (lock held)."""
-        if self._idle or self._batches() >= self._max // 2:
+        if self._idle or self._data() >= self._max // 2:
             self._cond.notify()
 
     def _log_drops(self, *, force: bool = False) -> None:
@@ -244,7 +256,8 @@ class Writer:
     def queue_depth(self) -> int:
         """Batches, snapshots and statuses waiting to be written (not counting the
         write in progress)."""
-        return self._batches() + len(self._statuses)
+        return (len(self._samples) + len(self._inventory) + len(self._events)
+                + len(self._statuses))
 
     def stats(self) -> dict[str, object]:
         """Return counters for status pages (JSON-serialisable).
@@ -298,7 +311,7 @@ class Writer:
                     self._cond.wait()
                 self._idle = False
                 deadline = time.monotonic() + self._linger
-                while not self._closing and self._batches() < self._max // 2:
+                while not self._closing and self._data() < self._max // 2:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
@@ -346,7 +359,10 @@ class Writer:
             with self._cond:
                 if not self._inventory or (time.monotonic() >= until and not self._closing):
                     return
-                batch = self._inventory.pop(next(iter(self._inventory)))
+                key = next(iter(self._inventory))
+                batch = self._inventory.pop(key)
+                if key[0] == "append":  # type: ignore[index]
+                    self._appends -= 1
                 self._in_flight = batch.rows
             if self._call("write_inventory", batch.payload.rows, self._storage.write_inventory,
                           batch.device_id, batch.payload) is not _FAILED:
