@@ -30,6 +30,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -286,6 +287,8 @@ def main() -> int:
     parser.add_argument("--profile", default="v7")
     parser.add_argument("--time-scale", type=float, default=1.0)
     args = parser.parse_args()
+    # SIGTERM ends the run through the finally blocks (the routers' process stops too).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     counts = [int(c) for c in args.counts.split(",")]

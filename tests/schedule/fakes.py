@@ -45,6 +45,8 @@ class FakeRouter:
     prints: dict[str, int] = field(default_factory=dict)
     open_clients: int = 0
     max_in_flight: int = 0
+    #: Resolution of the uptime the router reports, seconds (RouterOS: 1).
+    uptime_step: float = 1.0
 
     def __post_init__(self) -> None:
         self.boot_mono = time.monotonic() - self.uptime_at_start
@@ -64,7 +66,8 @@ class FakeRouter:
         self.read_mono = time.monotonic()
         up = self.read_mono - self.boot_mono
         if path == "/system/resource":
-            return [{"uptime": str(int(up)), "version": self.version, "board-name": self.board,
+            uptime = up // self.uptime_step * self.uptime_step
+            return [{"uptime": str(uptime), "version": self.version, "board-name": self.board,
                      "cpu-load": "7"}]
         if path == "/interface":
             return [

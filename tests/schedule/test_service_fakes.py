@@ -540,8 +540,9 @@ def test_a_failing_device_source_keeps_the_service_alive(make: Factory,
 def test_status_is_written_on_change_and_refreshed_not_every_poll(
     make: Factory, fleet: FakeFleet
 ) -> None:
-    """Status refresh every 30 s x 0.005 = 0.15 s while realtime runs every 25 ms."""
-    fleet.add(1)
+    """Status refresh every 30 s x 0.005 = 0.15 s while realtime runs every 25 ms
+    (and the uptime changes on every poll, which is no reason to write)."""
+    fleet.add(1, uptime_step=0.001)
     storage = InMemoryStorage()
     svc = make(StaticDeviceSource([device(1)]), storage)
     assert storage.wait_for(lambda s: s.status(1) is not None, 5)

@@ -388,7 +388,10 @@ class DeviceCollector:
                 self.memory, result.facts, mono=now, ts=ts, device_id=device_id
             )
             events.extend(new_events)
-            facts_changed = self.memory.facts != before
+            # Uptime moves every poll; only what the status shows counts as a change.
+            after = self.memory.facts
+            facts_changed = (after.identity, after.board, after.version) != (
+                before.identity, before.board, before.version)
             if version_changed or (before.version is None and self.memory.facts.version):
                 self._apply_version(self.memory.facts.version, forget_absent=version_changed)
         samples = list(result.samples)
