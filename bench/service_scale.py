@@ -25,6 +25,7 @@ Run: ``python bench/service_scale.py [--counts 10,100,1000] [--duration 30]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -75,6 +76,9 @@ class Result:
     tier_errors: int = 0
     stop_s: float = 0.0
     status_ms: float = 0.0
+    gc_max_ms: float = 0.0
+    gc_total_ms: float = 0.0
+    objects: int = 0
 
 
 class CountingStorage:
@@ -102,6 +106,24 @@ class CountingStorage:
         close = getattr(self.inner, "close", None)
         if close is not None:
             close()
+
+
+class GcTimer:
+    """Records the duration of every garbage collection while installed (seconds)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+
+        self.by_generation = [0.0, 0.0, 0.0]
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            pause = time.perf_counter() - self._start
+            self.pauses.append(pause)
+            self.by_generation[info["generation"]] += pause
 
 
 class Observer:
@@ -206,10 +228,15 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
             time.sleep(0.25)
         result.warmup_s = time.monotonic() - t_start
         time.sleep(1.0)  # let the last first runs' writes drain
+        result.objects = len(gc.get_objects())
+        if args.gc_freeze:
+            gc.freeze()  # what a host can do once its collector has warmed up
         samples0 = storage.samples
         cpu0, loop0, writer0 = (time.process_time(), thread_cpu("mikromon-collector"),
                                 thread_cpu("mikromon-writer"))
         emu0 = process_cpu(proc.pid)
+        gc_timer = GcTimer()
+        gc.callbacks.append(gc_timer)
         observer.recording = True
         t0 = time.monotonic()
         while time.monotonic() - t0 < args.duration:
@@ -217,6 +244,11 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
             writer = svc.status(devices=False)["writer"]
             result.max_queue = max(result.max_queue, writer["queue_depth"])
         observer.recording = False
+        gc.callbacks.remove(gc_timer)
+        result.gc_max_ms = max(gc_timer.pauses, default=0.0) * 1e3
+        result.gc_total_ms = sum(gc_timer.pauses) * 1e3
+        print(f"GC seconds by generation: {[round(g, 2) for g in gc_timer.by_generation]}, "
+              f"collections: {len(gc_timer.pauses)}", file=sys.stderr)
         result.measured_s = time.monotonic() - t0
         result.cpu_s = time.process_time() - cpu0
         result.loop_cpu_s = thread_cpu("mikromon-collector") - loop0
@@ -258,8 +290,9 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         "| storage | N | realtime polls (expected) | CPU s / 1,000 realtime polls: process "
         "(loop, writer) | lag due->start ms realtime p50 / p99 | all tiers p50 / p99 | "
         "realtime run ms p50 / p99 | samples/s | max queue | drops | tier errors | "
-        "emulator CPU % | warm-up s | stop s | status() ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "emulator CPU % | warm-up s | stop s | status() ms | GC pauses ms: longest, total "
+        "(objects) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_k = 1000 / max(1, r.realtime_polls)
@@ -273,7 +306,8 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
             f"{pct(r.dur_rt, .5) * 1e3:.1f} / {pct(r.dur_rt, .99) * 1e3:.1f} | "
             f"{r.samples / r.measured_s:.0f} | {r.max_queue} | {r.dropped} | {r.tier_errors} | "
             f"{100 * r.emulator_cpu_s / r.measured_s:.0f} | {r.warmup_s:.1f} | {r.stop_s:.2f} | "
-            f"{r.status_ms:.0f} |"
+            f"{r.status_ms:.0f} | {r.gc_max_ms:.0f}, {r.gc_total_ms:.0f} "
+            f"({r.objects / 1e6:.1f} M) |"
         )
     return "\n".join(lines)
 
@@ -286,6 +320,9 @@ def main() -> int:
     parser.add_argument("--storages", default="memory,sqlite")
     parser.add_argument("--profile", default="v7")
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after the warm-up (long-lived objects are then "
+                             "never scanned again)")
     args = parser.parse_args()
     # SIGTERM ends the run through the finally blocks (the routers' process stops too).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -302,7 +339,8 @@ def main() -> int:
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average before "
           f"{os.getloadavg()[0]:.1f}; duration {args.duration:g} s per run, "
-          f"time scale {args.time_scale:g}, profile {args.profile}")
+          f"time scale {args.time_scale:g}, profile {args.profile}"
+          f"{', gc.freeze() after warm-up' if args.gc_freeze else ''}")
     print(report(results, args))
     return 0
 
