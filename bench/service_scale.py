@@ -10,9 +10,10 @@ For each N and storage:
 1. start the service; wait until every device has run every tier once (warm-up:
    all five tiers of all N routers, spread over the first 5 s);
 2. measure for ``--duration`` seconds: CPU seconds per 1,000 realtime polls
-   (process, and the loop and writer threads alone), lag between a run's due
-   time and its start (p50/p99, realtime and all tiers), realtime run duration,
-   samples written per second, writer queue depth, drops, errors;
+   (process, and the loop and writer threads alone; polls = runs due in the
+   window), lag between a run's due time and its start (p50/p99, realtime and
+   all tiers), realtime run duration, samples written per second, writer queue
+   depth, drops, errors (and with ``--gc-stats`` garbage collection pauses);
 3. stop the service (timed) and the routers.
 
 Storages: ``memory`` (InMemoryStorage) and ``sqlite`` (DjangoStorage on a fresh
@@ -127,16 +128,18 @@ class GcTimer:
 
 
 class Observer:
-    """Collects (tier, lag, duration, ok) of every run while ``recording``."""
+    """Collects (tier, due time, lag, duration, ok) of every run while ``recording``
+    (due time in ``time.monotonic`` seconds)."""
 
     def __init__(self) -> None:
         self.recording = False
-        self.runs: list[tuple[Tier, float, float, bool]] = []
+        self.runs: list[tuple[Tier, float, float, float, bool]] = []
 
     def __call__(self, device_id: int, tier: Tier, lag: float, duration: float,
                  ok: bool) -> None:
         if self.recording:
-            self.runs.append((tier, lag, duration, ok))
+            due = time.monotonic() - duration - lag
+            self.runs.append((tier, due, lag, duration, ok))
 
 
 def start_routers(n: int, profile: str) -> tuple[subprocess.Popen[str], list[dict[str, Any]]]:
@@ -238,25 +241,27 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
         gc_timer = GcTimer()
         if args.gc_stats:
             gc.callbacks.append(gc_timer)
-        observer.recording = True
         t0 = time.monotonic()
+        observer.recording = True
         while time.monotonic() - t0 < args.duration:
             time.sleep(1.0)
             writer = svc.status(devices=False)["writer"]
             result.max_queue = max(result.max_queue, writer["queue_depth"])
-        observer.recording = False
+        t1 = time.monotonic()
+        result.measured_s = t1 - t0
+        result.cpu_s = time.process_time() - cpu0
+        result.loop_cpu_s = thread_cpu("mikromon-collector") - loop0
+        result.writer_cpu_s = thread_cpu("mikromon-writer") - writer0
+        result.emulator_cpu_s = process_cpu(proc.pid) - emu0
+        result.samples = storage.samples - samples0
         if args.gc_stats:
             gc.callbacks.remove(gc_timer)
             print(f"GC seconds by generation: {[round(g, 2) for g in gc_timer.by_generation]}, "
                   f"collections: {len(gc_timer.pauses)}", file=sys.stderr)
         result.gc_max_ms = max(gc_timer.pauses, default=float("nan")) * 1e3
         result.gc_total_ms = sum(gc_timer.pauses) * 1e3 if args.gc_stats else float("nan")
-        result.measured_s = time.monotonic() - t0
-        result.cpu_s = time.process_time() - cpu0
-        result.loop_cpu_s = thread_cpu("mikromon-collector") - loop0
-        result.writer_cpu_s = thread_cpu("mikromon-writer") - writer0
-        result.emulator_cpu_s = process_cpu(proc.pid) - emu0
-        result.samples = storage.samples - samples0
+        time.sleep(2.0)  # let the runs due before t1 finish (they are counted below)
+        observer.recording = False
         t_status = time.perf_counter()
         status = svc.status()
         result.status_ms = (time.perf_counter() - t_status) * 1e3
@@ -264,7 +269,9 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
         result.write_errors = status["writer"]["write_errors"]
         result.tier_errors = sum(t["errors"] for d in status["devices"]
                                  for t in d["tiers"].values())
-        for tier, lag, duration, ok in observer.runs:
+        for tier, due, lag, duration, ok in observer.runs:
+            if not t0 <= due < t1:  # count the runs due in the window only
+                continue
             result.lag_all.append(lag)
             if tier is Tier.REALTIME:
                 result.lag_rt.append(lag)
