@@ -5,15 +5,21 @@ covering everything produced, and every capture accounted for."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 from collector_fakes import FakeRouter, context, load, load_done
 
-from mikromon.collectors import context_for, run_tier
+from mikromon.collectors import context_for, failure_text, run_tier
 from mikromon.collectors.registry import COLLECTORS, by_name, collectors_for
 from mikromon.domain.catalog import CATALOG, lookup
-from mikromon.domain.errors import CommandFailed, CommandTimeout, ConnectionLost
+from mikromon.domain.errors import (
+    CommandFailed,
+    CommandTimeout,
+    ConnectionLost,
+    ValueParseError,
+)
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.pipeline.rates import rate_key
@@ -203,13 +209,45 @@ async def test_one_failing_collector_never_stops_the_others(captures: Path) -> N
     router.tables["/system/resource"] = [{"cpu-load": "lots", "uptime": "1s"}]
     medium = await run_tier(router, Tier.MEDIUM, context())
     assert medium.failures == [
-        "queue_simple: no such item (device t, command /queue/simple/print)"]
+        "queue_simple: no such item (command /queue/simple/print)"]
     assert [s.table for s in medium.inventory] == [
         "interfaces", "dhcp_leases", "ppp_active", "hotspot_active"]
     realtime = await run_tier(router, Tier.REALTIME, context())
     assert realtime.failures == ["system_resource: not a RouterOS int: 'lots'"]
     assert realtime.counters  # interface counters were still read
     assert any(s.key.startswith("system.health.") for s in realtime.samples)
+
+
+async def test_repeated_failures_are_not_logged_above_debug(
+    captures: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Logging a failure (once, when it starts and ends) is the scheduler's job:
+    run_tier records it in ``failures`` and logs at DEBUG only, the traceback of
+    an unexpected exception included."""
+    router = build_router(captures, V7)
+    router.errors["/queue/simple"] = CommandFailed("no such item", device="t",
+                                                   command="/queue/simple/print")
+    router.errors["/ip/dhcp-server/lease"] = KeyError("a bug")
+    caplog.set_level(logging.DEBUG, logger="mikromon.collectors")
+    for _ in range(3):
+        medium = await run_tier(router, Tier.MEDIUM, context())
+        assert medium.failures == [
+            "queue_simple: no such item (command /queue/simple/print)",
+            "ip_dhcp_server_lease_table: KeyError: 'a bug'",
+        ]
+    records = [r for r in caplog.records if r.name == "mikromon.collectors"]
+    assert [r.levelno for r in records] == [logging.DEBUG] * 6
+    assert [bool(r.exc_info) for r in records[:2]] == [False, True]
+
+
+def test_failure_text_names_neither_device_nor_itself_twice() -> None:
+    timeout = CommandTimeout("no complete reply within 5 s", device="r1",
+                             command="/ip/arp/print")
+    assert failure_text("ip_arp", timeout) == (
+        "ip_arp: no complete reply within 5 s (command /ip/arp/print)")
+    assert failure_text("log", CommandFailed("busy", device="r1")) == "log: busy"
+    assert failure_text("x", ValueParseError("int", "lots")) == "x: not a RouterOS int: 'lots'"
+    assert failure_text("x", RuntimeError()) == "x: RuntimeError"
 
 
 @pytest.mark.parametrize("error", [

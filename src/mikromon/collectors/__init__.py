@@ -14,6 +14,7 @@ from mikromon.collectors.registry import collectors_for
 from mikromon.domain.errors import (
     AuthenticationFailed,
     ConnectionLost,
+    DeviceError,
     DeviceUnreachable,
     MalformedReply,
     MikromonError,
@@ -22,13 +23,38 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 
-__all__ = ["CollectContext", "Collector", "context_for", "detect_context", "run_tier"]
+__all__ = [
+    "CollectContext", "Collector", "context_for", "detect_context", "failure_text", "run_tier",
+]
 
 log = logging.getLogger(__name__)
 
 #: Errors that mean the session itself is gone: asking the next collector would
 #: only wait for another timeout, so they end the tier.
 SESSION_ERRORS = (DeviceUnreachable, ConnectionLost, MalformedReply, AuthenticationFailed)
+
+
+def failure_text(collector: str, err: BaseException) -> str:
+    """Return the ``result.failures`` entry for ``collector`` failing with ``err``.
+
+    The shape is ``"<collector>: <message>"``. A :class:`DeviceError` gives its
+    message and command but not its device: whoever reports the failure names
+    the device once. Anything that is not a :class:`MikromonError` (a bug) is
+    prefixed with its type, so the one line the scheduler logs says what broke.
+
+    Args:
+        collector: the collector's registry name.
+        err: what it raised.
+    """
+    if isinstance(err, DeviceError):
+        message = err.message or type(err).__name__
+        if err.command:
+            message = f"{message} (command {err.command})"
+    elif isinstance(err, MikromonError):
+        message = str(err) or type(err).__name__
+    else:
+        message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    return f"{collector}: {message}"
 
 
 async def run_tier(client: RouterOSClient, tier: Tier, ctx: CollectContext) -> CollectResult:
@@ -38,7 +64,13 @@ async def run_tier(client: RouterOSClient, tier: Tier, ctx: CollectContext) -> C
     are listed in ``result.absent`` (``ctx`` is not changed: the caller decides
     how long to remember them). A collector that fails for any other reason
     (``CommandFailed``, an unparseable reply, a bug) is recorded in
-    ``result.failures`` as ``"<collector>: <message>"`` and the others go on.
+    ``result.failures`` as ``"<collector>: <message>"`` (:func:`failure_text`)
+    and the others go on.
+
+    Failures are logged at DEBUG only (with the traceback when the error is not
+    a :class:`MikromonError`, i.e. a bug): a collector that fails on every poll
+    would otherwise log on every poll. Reporting them, once when a tier starts
+    failing and once when it works again, is the caller's job (the scheduler).
 
     Args:
         client: a logged-in router session.
@@ -59,10 +91,11 @@ async def run_tier(client: RouterOSClient, tier: Tier, ctx: CollectContext) -> C
         except SESSION_ERRORS:
             raise
         except Exception as err:  # one collector never stops the others
+            text = failure_text(collector.name, err)
             # A traceback only for what is not a router's answer: that is a bug.
-            log.warning("%s: collector %s failed: %s", ctx.device, collector.name, err,
-                        exc_info=not isinstance(err, MikromonError))
-            result.failures.append(f"{collector.name}: {err}")
+            log.debug("%s: collector %s", ctx.device, text,
+                      exc_info=not isinstance(err, MikromonError))
+            result.failures.append(text)
             continue
         result.merge(part)
     return result
