@@ -167,8 +167,11 @@ async def test_legacy_wireless_v6(captures: Path) -> None:
         "packets.tx": 34591, "packets.rx": 20635, "bytes.tx": 6689896, "bytes.rx": 2094536,
         "authentication-type": "wpa2-psk",
     }]
-    assert router.calls[0].args == {"stats": ""}
-    assert router.asked() == ["/interface/wireless/registration-table", "/interface/wireless"]
+    assert router.calls[1].args == {"stats": ""}
+    assert [(c.kind, c.path) for c in router.calls] == [
+        ("count", "/interface/wireless/registration-table"),
+        ("print", "/interface/wireless/registration-table"),
+        ("print", "/interface/wireless")]
 
 
 async def test_wifi_v7_13(captures: Path) -> None:
@@ -199,7 +202,8 @@ async def test_wifi_v7_13(captures: Path) -> None:
 async def test_wifi_paths_by_version() -> None:
     old = FakeRouter({"/interface/wifiwave2": [], "/interface/wifiwave2/registration-table": []})
     await InterfaceWifiCollector().collect(old, context(version=(7, 12, 1)))
-    assert old.asked() == ["/interface/wifiwave2/registration-table", "/interface/wifiwave2"]
+    assert old.asked() == ["/interface/wifiwave2/registration-table",  # count-only, print
+                           "/interface/wifiwave2/registration-table", "/interface/wifiwave2"]
     v6 = FakeRouter()
     assert (await InterfaceWifiCollector().collect(v6, context(major=6))).absent == []
     assert v6.asked() == []
@@ -245,7 +249,8 @@ async def test_log_v6_times_get_the_router_date(captures: Path) -> None:
         ("2023-07-20T10:41:02", "system,error,critical"),  # 'HH:MM:SS' = today
     ]
     assert snap.rows[0]["message"] == "Ping testA: Packets Sent = 18, Packets Loss = 10 % "
-    assert router.asked() == ["/log", "/system/clock"]
+    assert [(c.kind, c.path) for c in router.calls] == [
+        ("count", "/log"), ("print", "/log"), ("print", "/system/clock")]
 
 
 async def test_log_date_without_year_in_the_future_is_last_year() -> None:
@@ -264,7 +269,7 @@ async def test_log_v7_keeps_last_100_and_never_asks_the_clock(captures: Path) ->
     assert snap.rows[0] == {
         "time": "2025-12-09T11:40:26", "topics": "system,error,critical",
         "message": "router rebooted without proper shutdown, probably power outage"}
-    assert router.asked() == ["/log"]
+    assert router.asked() == ["/log", "/log"]  # count-only, then print
     many = [{"time": f"2025-12-09 10:{i // 60:02d}:{i % 60:02d}", "topics": "info",
              "message": f"m{i}"} for i in range(150)]
     (snap,) = (await LogCollector().collect(FakeRouter({"/log": many}), context())).inventory

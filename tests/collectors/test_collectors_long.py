@@ -10,6 +10,8 @@ from collector_fakes import TS, FakeRouter, context, load
 
 from mikromon.collectors import ip_address, ip_arp, ip_firewall
 from mikromon.collectors.ip_route import INVENTORY_LIMIT, IpRouteCollector
+from mikromon.collectors.support import proplist
+from mikromon.emulator.reconstructed import MANGLE_RULES
 
 
 async def test_arp_v6(captures: Path) -> None:
@@ -26,7 +28,7 @@ async def test_arp_v6(captures: Path) -> None:
         {**common, "address": "10.88.0.220", "mac-address": None, "interface": "ether1",
          "DHCP": False, "complete": False, "comment": None},
     ]
-    assert "DHCP" in router.calls[0].proplist  # upper-case key as the router spells it
+    assert "DHCP" in router.calls[1].proplist  # upper-case key as the router spells it
 
 
 async def test_arp_v7_status(captures: Path) -> None:
@@ -158,3 +160,45 @@ async def test_firewall_nat_and_empty_mangle(captures: Path) -> None:
     assert nat.rows[0]["out-interface-list"] == "WAN"
     (mangle,) = (await ip_firewall.MANGLE.collect(router, context())).inventory
     assert (mangle.table, list(mangle.rows)) == ("firewall_mangle", [])
+
+
+@pytest.mark.parametrize("capture", ["ip_firewall_filter.v7", "ip_firewall_nat.v7"])
+def test_firewall_columns_cover_every_property_the_captures_show(
+    captures: Path, capture: str
+) -> None:
+    names = set(proplist(ip_firewall.FIELDS))
+    seen = {key for row in load(captures, capture) for key in row}
+    assert seen - names == set()
+
+
+def test_firewall_columns_have_the_mangle_and_matcher_properties() -> None:
+    names = set(proplist(ip_firewall.FIELDS))
+    assert {
+        "connection-mark", "packet-mark", "routing-mark", "new-connection-mark",
+        "new-packet-mark", "new-routing-mark", "passthrough", "new-mss", "new-dscp",
+        "tcp-flags", "connection-state", "protocol", "dst-port", "src-address-list",
+        "dst-address-list", "jump-target", "to-addresses", "to-ports",
+    } <= names
+
+
+async def test_mangle_rules_are_told_apart_by_their_marks() -> None:
+    """The emulator's dual-WAN mangle set (rules that differ only in matchers and
+    marks): every property is stored and no two rules look alike without .id."""
+    rules = [dict(rule) for rule, _, _ in MANGLE_RULES]
+    for n, rule in enumerate(rules):
+        rule.update(bytes=str(1000 * n), packets=str(10 * n))
+    router = FakeRouter({"/ip/firewall/mangle": rules})
+    (snap,) = (await ip_firewall.MANGLE.collect(router, context())).inventory
+    for rule, row in zip(rules, snap.rows, strict=True):
+        for key, value in rule.items():
+            if key not in ("passthrough", "disabled", "bytes", "packets"):
+                assert row[key] == value, key
+    assert [r["passthrough"] for r in snap.rows] == [True, False, False, True, False, True]
+    assert [(r["connection-mark"], r["new-routing-mark"]) for r in snap.rows[:3]] == [
+        (None, None), ("wan1-conn", "to-wan1"), (None, "to-wan2")]
+    assert (snap.rows[3]["tcp-flags"], snap.rows[3]["new-mss"]) == ("syn", "clamp-to-pmtu")
+    assert (snap.rows[4]["new-packet-mark"], snap.rows[5]["new-dscp"]) == ("bulk", "46")
+    without_id = [tuple(sorted((k, str(v)) for k, v in r.items()
+                               if k not in (".id", "bytes", "packets", "comment")))
+                  for r in snap.rows]
+    assert len(set(without_id)) == len(without_id)

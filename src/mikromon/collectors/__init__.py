@@ -27,7 +27,8 @@ __all__ = [
     "CollectContext", "Collector", "context_for", "detect_context", "failure_text", "run_tier",
 ]
 
-log = logging.getLogger(__name__)
+#: Not ``log``: that name is the collector module of ``/log``.
+_log = logging.getLogger(__name__)
 
 #: Errors that mean the session itself is gone: asking the next collector would
 #: only wait for another timeout, so they end the tier.
@@ -93,7 +94,7 @@ async def run_tier(client: RouterOSClient, tier: Tier, ctx: CollectContext) -> C
         except Exception as err:  # one collector never stops the others
             text = failure_text(collector.name, err)
             # A traceback only for what is not a router's answer: that is a bug.
-            log.debug("%s: collector %s", ctx.device, text,
+            _log.debug("%s: collector %s", ctx.device, text,
                       exc_info=not isinstance(err, MikromonError))
             result.failures.append(text)
             continue

@@ -24,8 +24,12 @@ Clients, proplist: :data:`CLIENT_FIELDS`. Example row
 ``signal`` dBm, rates and ``*-bits-per-second`` bits/s, durations seconds,
 pairs split into ``bytes.tx``/``bytes.rx``, ``packets.tx``/``packets.rx``.
 A 7.13+ router always has the (possibly empty) wifi menu; the registration
-table is read first, so on a router without the package only it is asked and
-reported absent once.
+table is counted first (``count-only``), so on a router without the package
+only it is asked and reported absent once. It is printed only with at most
+:data:`ROW_LIMIT` (20,000) clients (a wifi CAPsMAN controller lists the
+clients of all its access points); above that the clients are counted per
+interface instead (``?interface=``), the ``wifi_clients`` table is not read and
+``result.failures`` says so (see :mod:`mikromon.collectors._wireless`).
 
 Produces: wireless.clients (label ``interface``, 0 without clients).
 """
@@ -34,11 +38,14 @@ from __future__ import annotations
 
 from mikromon.collectors._wireless import collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag
+from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+
+__all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "ROW_LIMIT", "WIFIWAVE2_PATH", "WIFI_PATH",
+           "InterfaceWifiCollector", "base_path"]
 
 WIFI_PATH = "/interface/wifi"
 WIFIWAVE2_PATH = "/interface/wifiwave2"
@@ -96,6 +103,6 @@ class InterfaceWifiCollector:
         if path is None:
             return CollectResult()
         return await collect_wireless(
-            client, ctx, path=path, interface_fields=INTERFACE_FIELDS,
+            client, ctx, name=self.name, path=path, interface_fields=INTERFACE_FIELDS,
             client_fields=CLIENT_FIELDS, prefix="wifi",
         )

@@ -21,8 +21,12 @@ Paths:
   ``last-activity`` seconds, pairs split into ``bytes.tx``/``bytes.rx`` and
   ``packets.tx``/``packets.rx`` (tx,rx as seen from the AP).
 
-The registration table is read first: a router without the wireless package
-traps on it, it is reported absent once, and nothing else is asked.
+The registration table is counted first (``count-only``): a router without
+the wireless package traps on it, it is reported absent once, and nothing else
+is asked. It is printed only with at most :data:`ROW_LIMIT` (20,000) clients;
+above that the clients are counted per interface instead (``?interface=``),
+the ``wireless_clients`` table is not read and ``result.failures`` says so
+(see :mod:`mikromon.collectors._wireless`).
 
 Produces: wireless.clients (label ``interface``; 0 for an interface without
 clients). Per-client signal is inventory, not a metric.
@@ -32,11 +36,13 @@ from __future__ import annotations
 
 from mikromon.collectors._wireless import collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag
+from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+
+__all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT", "InterfaceWirelessCollector"]
 
 PATH = "/interface/wireless"
 _TXRX = ("tx", "rx")
@@ -84,6 +90,6 @@ class InterfaceWirelessCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         return await collect_wireless(
-            client, ctx, path=PATH, interface_fields=INTERFACE_FIELDS,
+            client, ctx, name=self.name, path=PATH, interface_fields=INTERFACE_FIELDS,
             client_fields=CLIENT_FIELDS, prefix="wireless", client_args={"stats": ""},
         )

@@ -7,15 +7,26 @@ Example row (ip_address.v7.json)::
      "interface": "vlan11", "actual-interface": "vlan11", "invalid": "false",
      "dynamic": "false", "disabled": "false", "comment": "INET Uplink"}
 
+Bound: a PPP server adds a dynamic address for every session (the
+``pppoe-out1`` row of ip_address.v7.json is the client side of one), so on an
+ISP's concentrator the table grows with the customers. It is read by
+:class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+first, printed only with at most :data:`LIMIT` (20,000) rows; above that the
+table is not read this poll and ``result.failures`` says so.
+
 Produces: inventory table ``ip_addresses`` (key ``address``, ``interface``).
 """
 
 from __future__ import annotations
 
-from mikromon.collectors.support import Field, TableCollector, flag
+from typing import Final
+
+from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
 
 PATH = "/ip/address"
+#: Most addresses read (more are counted, not printed).
+LIMIT: Final = ROW_LIMIT
 FIELDS = (
     Field("address"),
     Field("network"),
@@ -27,6 +38,6 @@ FIELDS = (
     Field("comment"),
 )
 
-COLLECTOR = TableCollector(
-    "ip_address", Tier.LONG, PATH, "ip_addresses", FIELDS, ("address", "interface")
+COLLECTOR = BoundedTableCollector(
+    "ip_address", Tier.LONG, PATH, "ip_addresses", FIELDS, ("address", "interface"), LIMIT
 )

@@ -10,15 +10,26 @@ Example row (ip_arp.v7.json)::
 Note the upper-case ``DHCP`` key. Incomplete entries have no ``mac-address``
 (``None``); v6 rows have no ``status`` (``None``).
 
+Bound: the table holds an entry for every host on the router's directly
+connected networks, tens of thousands on an ISP's access router, so it is read
+by :class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+first, printed only with at most :data:`LIMIT` (20,000) rows; above that the
+table is not read this poll and ``result.failures`` says so (the rows stored
+before stay).
+
 Produces: inventory table ``arp`` (key ``address``, ``interface``).
 """
 
 from __future__ import annotations
 
-from mikromon.collectors.support import Field, TableCollector, flag
+from typing import Final
+
+from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
 
 PATH = "/ip/arp"
+#: Most ARP entries read (more are counted, not printed).
+LIMIT: Final = ROW_LIMIT
 FIELDS = (
     Field("address"),
     Field("mac-address"),
@@ -33,4 +44,6 @@ FIELDS = (
     Field("comment"),
 )
 
-COLLECTOR = TableCollector("ip_arp", Tier.LONG, PATH, "arp", FIELDS, ("address", "interface"))
+COLLECTOR = BoundedTableCollector(
+    "ip_arp", Tier.LONG, PATH, "arp", FIELDS, ("address", "interface"), LIMIT
+)

@@ -96,5 +96,5 @@ class DhcpServerLeaseCollector:
 
 
 TABLE = BoundedTableCollector(
-    "ip_dhcp_server_lease_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",)
+    "ip_dhcp_server_lease_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True
 )

@@ -1,17 +1,35 @@
 """``/ip/firewall/filter``, ``/ip/firewall/nat``, ``/ip/firewall/mangle`` (long):
 firewall rules with their byte and packet counters.
 
-Paths: the three menus above (v6 and v7, same shape), proplist: the fields
-below. ``bytes``/``packets`` are part of every API print (no ``stats``
-needed). Example row (ip_firewall_filter.v7.json)::
+Paths: the three menus above (v6 and v7, same shape), proplist: :data:`FIELDS`.
+``bytes``/``packets`` are part of every API print (no ``stats`` needed).
+Example row (ip_firewall_filter.v7.json)::
 
     {".id": "*2", "chain": "input", "action": "drop", "connection-state": "invalid",
      "comment": "defconf: drop invalid", "bytes": "125943", "packets": "2434",
      "invalid": "false", "dynamic": "false", "disabled": "false", "log": "false",
      "log-prefix": ""}
 
-Negation stays in the value (``in-interface-list: "!LAN"``). Rule counters are
-inventory, not metrics (they reset on reboot and with reset-counters).
+The columns are the rule properties under their RouterOS names: the matchers
+(``protocol``, ``dst-port``, ``src-address-list``, ``connection-state``,
+``connection-mark``, ``packet-mark``, ``routing-mark``, ``tcp-flags``, ...) and
+the action properties (``jump-target``, ``to-addresses``/``to-ports`` for NAT,
+``new-connection-mark``, ``new-packet-mark``, ``new-routing-mark``, ``new-mss``,
+``new-dscp``, ``passthrough`` for mangle; ip_firewall_filter.v7.json,
+ip_firewall_nat.v7.json and the ip/firewall filter, nat and mangle pages of the
+MikroTik CLI reference), so two mangle rules that differ only in their marks
+are told apart in the stored rows. A router leaves out the properties a rule
+does not set: their columns are ``None``. Values stay the router's text
+(``new-mss`` may be ``clamp-to-pmtu``); negation stays in the value
+(``in-interface-list: "!LAN"``); ``passthrough`` and ``hw-offload`` are bool
+(``None`` when the rule does not have them). Rule counters are inventory, not
+metrics (they reset on reboot and with reset-counters).
+
+Bound: a configuration is usually tens of rules, but an ISP's router may hold
+thousands (a rule per customer, dynamic hotspot rules), so each menu is read by
+:class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+first, printed only with at most :data:`LIMIT` (5,000) rules; above that the
+menu is not read this poll and ``result.failures`` says so.
 
 Produces: inventory tables ``firewall_filter``, ``firewall_nat``,
 ``firewall_mangle`` (key ``.id``; rows keep the router's order, which is the
@@ -20,32 +38,73 @@ evaluation order).
 
 from __future__ import annotations
 
-from mikromon.collectors.support import Field, TableCollector, flag
+from typing import Final
+
+from mikromon.collectors.support import BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_int
+from mikromon.routeros.values import parse_bool, parse_int
+
+#: Most rules read per menu (more are counted, not printed).
+LIMIT: Final = 5_000
 
 FIELDS = (
     Field(".id"),
     Field("chain"),
     Field("action"),
+    # matchers
     Field("protocol"),
     Field("src-address"),
     Field("dst-address"),
     Field("src-address-list"),
     Field("dst-address-list"),
+    Field("src-address-type"),
+    Field("dst-address-type"),
     Field("src-port"),
     Field("dst-port"),
+    Field("port"),
     Field("in-interface"),
     Field("out-interface"),
     Field("in-interface-list"),
     Field("out-interface-list"),
+    Field("in-bridge-port"),
+    Field("out-bridge-port"),
+    Field("src-mac-address"),
     Field("connection-state"),
     Field("connection-nat-state"),
+    Field("connection-type"),
+    Field("connection-mark"),
+    Field("packet-mark"),
+    Field("routing-mark"),
+    Field("tcp-flags"),
+    Field("tcp-mss"),
+    Field("icmp-options"),
+    Field("dscp"),
+    Field("packet-size"),
+    Field("layer7-protocol"),
+    Field("content"),
+    Field("limit"),
+    Field("dst-limit"),
+    Field("connection-limit"),
+    Field("connection-rate"),
+    Field("ipsec-policy"),
+    Field("hotspot"),
+    # action properties
+    Field("jump-target"),
+    Field("reject-with"),
     Field("to-addresses"),
     Field("to-ports"),
-    Field("new-routing-mark"),
+    Field("address-list"),
+    Field("address-list-timeout"),
     Field("new-connection-mark"),
     Field("new-packet-mark"),
+    Field("new-routing-mark"),
+    Field("new-mss"),
+    Field("new-dscp"),
+    Field("new-ttl"),
+    Field("new-priority"),
+    Field("passthrough", parse_bool),
+    Field("hw-offload", parse_bool),
+    # counters and state
     Field("comment"),
     Field("bytes", parse_int),
     Field("packets", parse_int),
@@ -56,12 +115,14 @@ FIELDS = (
     Field("log-prefix"),
 )
 
-FILTER = TableCollector(
-    "ip_firewall_filter", Tier.LONG, "/ip/firewall/filter", "firewall_filter", FIELDS, (".id",)
-)
-NAT = TableCollector(
-    "ip_firewall_nat", Tier.LONG, "/ip/firewall/nat", "firewall_nat", FIELDS, (".id",)
-)
-MANGLE = TableCollector(
-    "ip_firewall_mangle", Tier.LONG, "/ip/firewall/mangle", "firewall_mangle", FIELDS, (".id",)
-)
+
+def _rules(menu: str) -> BoundedTableCollector:
+    return BoundedTableCollector(
+        f"ip_firewall_{menu}", Tier.LONG, f"/ip/firewall/{menu}", f"firewall_{menu}", FIELDS,
+        (".id",), LIMIT,
+    )
+
+
+FILTER = _rules("filter")
+NAT = _rules("nat")
+MANGLE = _rules("mangle")

@@ -68,5 +68,5 @@ FIELDS = (
 
 COLLECTOR = CountCollector("ip_hotspot_active", Tier.SHORT, PATH, "hotspot.active_users")
 TABLE = BoundedTableCollector(
-    "ip_hotspot_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",)
+    "ip_hotspot_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True
 )

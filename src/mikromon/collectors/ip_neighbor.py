@@ -12,16 +12,27 @@ fields below. Example row (ip_neighbor.v7.json)::
 ``interface`` is ``port,bridge`` when heard on a bridge port. ``age`` and
 ``uptime`` are seconds (float).
 
+Bound: with discovery on the customer-facing interfaces every customer's
+MikroTik (or LLDP-speaking) device is a neighbor, thousands on a wireless ISP's
+router, so the table is read by
+:class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+first, printed only with at most :data:`LIMIT` (20,000) rows; above that the
+table is not read this poll and ``result.failures`` says so.
+
 Produces: inventory table ``neighbors`` (key ``interface``, ``mac-address``).
 """
 
 from __future__ import annotations
 
-from mikromon.collectors.support import Field, TableCollector, flag
+from typing import Final
+
+from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.values import parse_duration
 
 PATH = "/ip/neighbor"
+#: Most neighbors read (more are counted, not printed).
+LIMIT: Final = ROW_LIMIT
 FIELDS = (
     Field("interface"),
     Field("address"),
@@ -42,6 +53,7 @@ FIELDS = (
     Field("uptime", parse_duration),
 )
 
-COLLECTOR = TableCollector(
-    "ip_neighbor", Tier.EXTENDED, PATH, "neighbors", FIELDS, ("interface", "mac-address")
+COLLECTOR = BoundedTableCollector(
+    "ip_neighbor", Tier.EXTENDED, PATH, "neighbors", FIELDS, ("interface", "mac-address"),
+    LIMIT,
 )

@@ -1,8 +1,11 @@
 """``/log`` (extended): the last 100 entries of the router's memory log.
 
 Path: ``/log``, proplist ``time,topics,message``. The memory log is a ring
-buffer (1000 lines by default) and the API print has no limit, so the
-collector reads it once a day and keeps the last :data:`LIMIT` rows.
+buffer (``memory-lines`` of the ``memory`` action in ``/system/logging/action``,
+1000 by default) and the API print has no row limit, so the collector reads it
+once a day and keeps the last :data:`LIMIT` rows. The buffer can be set far
+larger, so ``count-only`` comes first: with more than :data:`ROW_LIMIT`
+(20,000) lines nothing is printed and ``result.failures`` says so.
 
 Example rows::
 
@@ -28,7 +31,15 @@ import re
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, proplist, read, snapshot
+from mikromon.collectors.support import (
+    ROW_LIMIT,
+    Field,
+    count,
+    over_limit_message,
+    proplist,
+    read,
+    snapshot,
+)
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
@@ -40,6 +51,7 @@ CLOCK_PATH = "/system/clock"
 LIMIT: Final = 100
 FIELDS = (Field("time"), Field("topics"), Field("message"))
 KEY = ("time", "topics", "message")
+__all__ = ["LIMIT", "ROW_LIMIT", "LogCollector", "log_time"]  # ROW_LIMIT: most lines printed
 _NO_YEAR: Final = re.compile(r"(?:[A-Za-z]{3}/\d{1,2}\s+)?\d{1,2}:\d{2}:\d{2}", re.ASCII)
 
 
@@ -90,6 +102,14 @@ class LogCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
+        lines = await count(client, ctx, result, PATH)
+        if lines is None:
+            return result
+        if lines > ROW_LIMIT:
+            result.failures.append(over_limit_message(
+                self.name, PATH, ROW_LIMIT,
+                "not read (lower /system/logging/action memory-lines to read the log)"))
+            return result
         rows = await read(client, ctx, result, PATH, proplist(FIELDS))
         if rows is None:
             return result

@@ -52,4 +52,6 @@ FIELDS = (
 )
 
 COLLECTOR = CountCollector("ppp_active", Tier.SHORT, PATH, "ppp.active_sessions")
-TABLE = BoundedTableCollector("ppp_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",))
+TABLE = BoundedTableCollector(
+    "ppp_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True
+)

@@ -13,11 +13,14 @@ A pair value (wireless ``bytes=6689896,2094536`` is tx,rx; queue
 ``<field>.<first part>`` and ``<field>.<second part>`` (``bytes.tx``,
 ``max-limit.download``), each parsed on its own.
 
-Tables that grow with the customers (DHCP leases, PPP and hotspot sessions: an
-ISP's router holds thousands) are read by :class:`BoundedTableCollector`:
-``count-only`` first, and the table is printed only when it has at most
-:data:`ROW_LIMIT` rows; above that the table is skipped and the reason recorded
-in ``CollectResult.failures``.
+Tables that grow with the customers (DHCP leases, PPP and hotspot sessions,
+ARP entries, addresses, neighbors: an ISP's router holds thousands) or with an
+ISP's configuration (firewall rules) are read by :class:`BoundedTableCollector`:
+``count-only`` first, and the table is printed only when it has at most its
+limit of rows (:data:`ROW_LIMIT` unless the module says otherwise); above that
+the table is skipped and the reason recorded in ``CollectResult.failures``, in
+words that stay the same while the table stays too large (so the failure is
+reported once, not on every poll).
 """
 
 from __future__ import annotations
@@ -303,8 +306,23 @@ class TableCollector:
 
 #: Most rows :class:`BoundedTableCollector` downloads in one poll. A table of
 #: 20,000 leases is a few MB over the API and a few seconds of router CPU; past
-#: that a five-minute snapshot costs more than it tells.
+#: that a snapshot costs more than it tells.
 ROW_LIMIT: Final = 20_000
+
+
+def over_limit_message(name: str, path: str, limit: int, what: str) -> str:
+    """Return the failure text for a table of more than ``limit`` rows.
+
+    The text does not carry the row count, so it stays the same from poll to
+    poll while the table stays too large.
+
+    Args:
+        name: the collector's registry name.
+        path: the menu path counted.
+        limit: the most rows read.
+        what: what was done instead (``"inventory table arp not read"``).
+    """
+    return f"{name}: {path} has more than {limit} rows; {what}"
 
 
 class BoundedTableCollector(TableCollector):
@@ -314,17 +332,19 @@ class BoundedTableCollector(TableCollector):
     the router reports at most ``limit`` rows, the table is printed with its
     ``.proplist`` and returned as one snapshot. When it reports more, nothing is
     printed, no snapshot is returned (storage keeps the rows it had, it does not
-    mark them gone) and ``result.failures`` gets one message naming the path,
-    the count and the limit, so the tier shows the table as not read.
+    mark them gone) and ``result.failures`` gets :meth:`over_limit`, naming the
+    path, the limit and the table, so the tier shows the table as not read.
 
     Args:
-        name: registry key (``<path>_table``).
+        name: registry key (named after the path).
         tier: the tier it runs in.
         path: menu path to count and print.
         table: inventory table name.
         fields: the columns (their names form the ``.proplist``).
         key_fields: the columns that identify a row across polls.
         limit: most rows printed (:data:`ROW_LIMIT`).
+        counted: another collector stores the table's count as a metric (the
+            failure message then says so).
 
     Raises:
         ValueError: ``limit`` is negative.
@@ -339,21 +359,25 @@ class BoundedTableCollector(TableCollector):
         fields: Sequence[Field],
         key_fields: tuple[str, ...],
         limit: int = ROW_LIMIT,
+        *,
+        counted: bool = False,
     ) -> None:
         if limit < 0:
             raise ValueError(f"{name}: row limit must be >= 0, got {limit}")
         super().__init__(name, tier, path, table, fields, key_fields)
         self.limit = limit
+        self.counted = counted
 
     def __repr__(self) -> str:
         return (f"BoundedTableCollector({self.name!r}, {self.path!r} -> {self.table!r}, "
                 f"limit={self.limit})")
 
-    def over_limit(self, rows: int) -> str:
-        """Return the failure message for a table of ``rows`` rows (over the limit)."""
-        return (f"{self.name}: {self.path} has {rows} rows, more than the {self.limit} "
-                f"read into inventory table {self.table}; table not read (its count is "
-                f"still collected)")
+    def over_limit(self) -> str:
+        """Return the failure message for a table of more than ``limit`` rows."""
+        what = f"inventory table {self.table} not read"
+        if self.counted:
+            what += " (its count is still collected)"
+        return over_limit_message(self.name, self.path, self.limit, what)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Count the rows; print them when there are at most ``limit``.
@@ -370,7 +394,7 @@ class BoundedTableCollector(TableCollector):
         if rows is None:
             return result
         if rows > self.limit:
-            result.failures.append(self.over_limit(rows))
+            result.failures.append(self.over_limit())
             return result
         result.merge(await super().collect(client, ctx))
         return result
