@@ -426,3 +426,66 @@ async def test_repr_and_close_twice() -> None:
         await client.close()
         await client.close()
         assert "closed" in repr(client)
+
+
+class _SilentRefusal(Account):
+    """A router that refuses the login with a trap that carries no message."""
+
+    def login(self, words: list[str]) -> bytes:
+        return sentence("!trap") + DONE
+
+
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [(Account(password="right"), "invalid user name or password (6)"),
+     (Account(password="other", challenge="00112233445566778899aabbccddeeff"),
+      "cannot log in"),
+     (_SilentRefusal(), "the router gave no reason")],
+    ids=["plain", "md5-challenge", "no-message"],
+)
+async def test_refused_login_message_is_the_routers_reason_only(
+    account: Account, reason: str
+) -> None:
+    """Whoever reports the refusal says "login refused" (the error's type says it
+    too): the message itself is the router's reason, so the words appear once in
+    the log line, the event, collect-once and device show."""
+    async with scripted(interfaces, account) as router:
+        with pytest.raises(AuthenticationFailed) as info:
+            await connect(config(router.port))
+    err = info.value
+    assert err.message == reason
+    assert str(err) == f"{reason} (device edge-1, command /login)"
+    assert "login refused" not in str(err)
+
+
+async def test_no_error_message_names_the_device_itself(buffered: bool) -> None:
+    """DeviceError renders "(device X, command Y)" after the message: a message
+    that named the device as well would name it twice."""
+    errors: list[DeviceError] = []
+
+    def handler(words: list[str]) -> list[object]:
+        if words[0] == "/trap/print":
+            return [trap("failure: busy", category=1) + DONE]
+        if words[0] == "/absent/print":
+            return [trap("no such command prefix") + DONE]
+        if words[0] == "/count/print":
+            return [sentence("!done", "=ret=many")]
+        return [re(name="x"), CLOSE]
+
+    async with scripted(handler) as router:
+        client = await connect(config(router.port), buffered=buffered)
+        for call in (client.print("/trap", ["x"]), client.print("/absent", ["x"]),
+                     client.count("/count"), client.print("/drop", ["x"]),
+                     client.print("/after", ["x"])):
+            with pytest.raises(DeviceError) as info:
+                await call
+            errors.append(info.value)
+    with pytest.raises(DeviceError) as refused:
+        await connect(config(router.port))  # the server is gone
+    errors.append(refused.value)
+    assert [type(e) for e in errors] == [
+        CommandFailed, PathAbsent, MalformedReply, ConnectionLost, ConnectionLost,
+        DeviceUnreachable]
+    for err in errors:
+        assert "edge-1" not in err.message, err.message
+        assert str(err).count("edge-1") == 1, str(err)

@@ -303,9 +303,17 @@ def _challenge_response(password: str, challenge: str, encoding: str) -> str:
 
 
 def _refused(reply: _Reply, device: str) -> None:
+    """Raise :class:`AuthenticationFailed` when the login reply has a ``!trap``.
+
+    The message is the router's reason only (``invalid user name or password
+    (6)``, ``cannot log in``): the error's type says the login was refused, and
+    whoever reports it says so once (``login refused: <message>``).
+    """
     if reply.traps:
-        reason = "; ".join(trap.get("message", "") for trap in reply.traps) or "login refused"
-        raise AuthenticationFailed(f"login refused: {reason}", device=device, command="/login")
+        reason = "; ".join(m for trap in reply.traps if (m := trap.get("message", "")))
+        raise AuthenticationFailed(
+            reason or "the router gave no reason", device=device, command="/login"
+        )
 
 
 async def _login(api: _RawApi, config: DeviceConfig) -> None:
