@@ -9,6 +9,10 @@ Path: ``/user/active`` (v6 and v7), proplist: the fields below. Example row
 mikromon's own API session shows up here with ``via=api``. ``when`` is ISO text
 (v6: ``jul/21/2023 09:38:39``); old v6 builds have no ``group``.
 
+Not bounded by a count: the table lists logins to the router itself (Winbox,
+SSH, API, web), not customers' sessions (those are ``/ppp/active`` and
+``/ip/hotspot/active``), so it stays small even on an ISP's router.
+
 Produces: inventory table ``user_sessions`` (key ``.id``).
 """
 
