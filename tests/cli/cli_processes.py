@@ -30,11 +30,17 @@ def subprocess_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def run_mikromon(
-    *args: str, data_dir: Path, timeout: float = 60, stdin: str | None = None, **env: str
+    *args: str,
+    data_dir: Path,
+    timeout: float = 60,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m mikromon.cli ARGS`` to completion."""
+    """Run ``python -m mikromon.cli ARGS`` to completion (in ``cwd`` if given)."""
     return subprocess.run(
         [*MIKROMON, *args],
+        cwd=cwd,
         env=subprocess_env(data_dir, **env),
         capture_output=True,
         text=True,
@@ -98,10 +104,12 @@ def _pump(stream, sink: list[str], on_line=None) -> None:
             on_line(line)
 
 
-def spawn(*args: str, data_dir: Path, **env: str) -> Server:
-    """Start ``mikromon ARGS`` in the background, collecting its output."""
+def spawn(*args: str, data_dir: Path, cwd: Path | None = None, **env: str) -> Server:
+    """Start ``mikromon ARGS`` in the background (in ``cwd`` if given), collecting its
+    output."""
     proc = subprocess.Popen(
         [*MIKROMON, *args],
+        cwd=cwd,
         env=subprocess_env(data_dir, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -122,13 +130,15 @@ def spawn(*args: str, data_dir: Path, **env: str) -> Server:
     return server
 
 
-def start_server(*args: str, data_dir: Path, timeout: float = 90, **env: str) -> Server:
+def start_server(
+    *args: str, data_dir: Path, timeout: float = 90, cwd: Path | None = None, **env: str
+) -> Server:
     """Start ``mikromon ARGS`` (serve or demo with ``--port 0``) and wait for its URL.
 
     Raises:
         AssertionError: it exited or printed no URL within ``timeout`` seconds.
     """
-    server = spawn(*args, data_dir=data_dir, **env)
+    server = spawn(*args, data_dir=data_dir, cwd=cwd, **env)
     proc = server.proc
     deadline = time.monotonic() + timeout
     while not server._ready.wait(0.1):

@@ -54,7 +54,8 @@ def _iso(text: str) -> datetime:
 def demo(tmp_path_factory) -> Server:
     data_dir = tmp_path_factory.mktemp("demo")
     server = start_server(
-        "demo", "--routers", "3", "--port", "0", "--time-scale", SCALE, data_dir=data_dir
+        "demo", "--routers", "3", "--port", "0", "--time-scale", SCALE,
+        "--data-dir", str(data_dir), data_dir=data_dir,
     )
     yield server
     if server.proc.poll() is None:
@@ -202,7 +203,8 @@ def test_rerun_reuses_devices(demo, servers) -> None:
     with _db(demo.data_dir) as conn:
         before = dict(conn.execute("SELECT name, id FROM monitor_device").fetchall())
     again = start_server("demo", "--routers", "2", "--port", "0", "--time-scale", SCALE,
-                         "--no-faults", data_dir=demo.data_dir)
+                         "--no-faults", "--data-dir", str(demo.data_dir),
+                         data_dir=demo.data_dir)
     servers.append(again)
     with _db(demo.data_dir) as conn:
         after = {r[0]: (r[1], r[2]) for r in conn.execute(

@@ -7,20 +7,34 @@ import os
 import sys
 
 
-def add_storage_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--data-dir`` and ``--database-url`` (defaults from ``MIKROMON_DATA_DIR``
-    and ``MIKROMON_DATABASE_URL``)."""
+def add_storage_options(
+    parser: argparse.ArgumentParser, *, environment: bool = True, default_dir: str = "./data"
+) -> None:
+    """Add ``--data-dir`` and ``--database-url``.
+
+    Args:
+        parser: the sub-command's parser.
+        environment: default the options from ``MIKROMON_DATA_DIR`` and
+            ``MIKROMON_DATABASE_URL`` (``demo`` passes ``False``: it never uses the
+            database those name).
+        default_dir: the data folder used when nothing names one (for the help text).
+    """
+    data_dir = os.environ.get("MIKROMON_DATA_DIR") if environment else None
+    database_url = os.environ.get("MIKROMON_DATABASE_URL") if environment else None
+    where = "$MIKROMON_DATA_DIR or " if environment else ""
+    url = "$MIKROMON_DATABASE_URL or " if environment else ""
+    ignored = "" if environment else "; the MIKROMON_ variables are ignored"
     parser.add_argument(
         "--data-dir",
-        default=os.environ.get("MIKROMON_DATA_DIR"),
-        help="folder for the SQLite database and the secret key "
-        "(default: $MIKROMON_DATA_DIR or ./data)",
+        default=data_dir,
+        help=f"folder for the SQLite database and the secret key "
+        f"(default: {where}{default_dir}{ignored})",
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("MIKROMON_DATABASE_URL"),
+        default=database_url,
         help="database URL, e.g. postgresql://user@127.0.0.1/mikromon "
-        "(default: $MIKROMON_DATABASE_URL or SQLite in the data folder)",
+        f"(default: {url}SQLite in the data folder{ignored})",
     )
 
 

@@ -2,19 +2,24 @@
 
 Starts N emulated RouterOS routers on 127.0.0.1 (a mix of v6, v7 and CHR
 profiles), registers them as devices ``demo-1-v7``, ``demo-2-v6``, ...
-(re-running the demo updates the same devices), resets the ``admin`` account
-to a fresh password printed once with the URL, and serves the web
-application with the collector running. One router misbehaves now and then
-(it stops answering, or answers slowly) so that outages show up too.
+(re-running the demo updates the same devices), resets the demo's ``admin``
+account to a fresh password printed once with the URL and the routers' API
+credentials, and serves the web application with the collector running. One
+router misbehaves now and then (it stops answering, or answers slowly) so that
+outages show up too.
 
-The demo keeps its own data folder (``./data/demo``) so it never mixes with
-real data.
+The demo keeps its own data folder, ``./data/demo``; ``MIKROMON_DATA_DIR`` and
+``MIKROMON_DATABASE_URL`` are ignored, so it never mixes with real data. Every
+device and web user it creates is marked (:mod:`mikromon.web.control.demo`);
+a database given with ``--data-dir`` / ``--database-url`` that holds devices or
+users without that mark is refused (exit 2) before anything in it changes.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -29,7 +34,9 @@ log = logging.getLogger("mikromon.demo")
 
 #: Name of the web account the demo (re)creates.
 DEMO_ADMIN = "admin"
-#: Site and tag given to the demo's devices.
+#: API user name of the emulated routers.
+ROUTER_USERNAME = "mikromon"
+#: Site and tag given to the demo's devices (for display; the mark is what counts).
 DEMO_SITE = "Demo lab"
 DEMO_TAG = "demo"
 #: Seconds (before time scaling) between the starts of two fault windows.
@@ -58,8 +65,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run mikromon with emulated routers (start here)",
         description="Run the web application and the collector like `serve`, with N "
         "emulated RouterOS routers on 127.0.0.1 registered as devices, and print the "
-        "URL and a fresh admin password. Data goes to ./data/demo unless --data-dir "
-        "or --database-url says otherwise. Ctrl-C stops everything.",
+        "URL, a fresh admin password and the routers' API credentials. Data goes to "
+        "./data/demo unless --data-dir or --database-url says otherwise "
+        "(MIKROMON_DATA_DIR and MIKROMON_DATABASE_URL are ignored); a database that "
+        "holds devices or users the demo did not create is refused. Ctrl-C stops "
+        "everything.",
     )
     parser.add_argument(
         "--routers",
@@ -75,44 +85,92 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="keep every router healthy (by default one misbehaves now and then)",
     )
     add_server_options(parser)
-    add_storage_options(parser)
+    add_storage_options(parser, environment=False, default_dir="./data/demo")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``mikromon demo``; return the exit code."""
-    from mikromon.cli._django import DEMO_DATA_DIR, guarded
+    from mikromon.cli._django import guarded
 
-    return guarded(lambda: _demo(args, DEMO_DATA_DIR))
+    return guarded(lambda: _demo(args))
 
 
-def _demo(args: argparse.Namespace, data_dir_default: Path) -> int:
+def isolate(args: argparse.Namespace) -> None:
+    """Make the demo use only the database its options name.
+
+    Without ``--data-dir``, the data folder is ``./data/demo``; without
+    ``--database-url``, SQLite in that folder. ``MIKROMON_DATA_DIR`` and
+    ``MIKROMON_DATABASE_URL`` are removed from this process's environment so
+    that the settings cannot fall back on them.
+    """
+    from mikromon.cli._django import DEMO_DATA_DIR
+
+    if not args.data_dir:
+        args.data_dir = str(DEMO_DATA_DIR)
+    os.environ.pop("MIKROMON_DATA_DIR", None)
+    if not args.database_url:
+        args.database_url = None
+        os.environ.pop("MIKROMON_DATABASE_URL", None)
+
+
+def refuse_foreign_database(args: argparse.Namespace, data_dir: Path) -> None:
+    """Refuse a database holding devices or users the demo did not create.
+
+    Reads only (also before migrations), so a refused database is left as it was.
+
+    Raises:
+        CommandError: naming what was found (exit code 2).
+    """
+    from mikromon.cli._django import EXIT_USAGE, CommandError, describe_database
+    from mikromon.web.control.demo import find_foreign
+
+    foreign = find_foreign()
+    if foreign:
+        raise CommandError(
+            f"the demo does not use {describe_database(args, data_dir)}: it holds "
+            f"{foreign.describe()} that the demo did not create. Run the demo without "
+            "--data-dir/--database-url (it uses ./data/demo) or give it an empty or "
+            "demo-only folder or database",
+            EXIT_USAGE,
+        )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from mikromon.cli._django import DEMO_DATA_DIR, setup
     from mikromon.cli.serve import run_server
     from mikromon.emulator.testing import running_emulators
+
+    isolate(args)
+    data_dir = setup(args, default_data_dir=DEMO_DATA_DIR, migrate=False)
+    refuse_foreign_database(args, data_dir)
 
     password = secrets.token_urlsafe(12)
     router_password = secrets.token_urlsafe(16)
     state: dict[str, Any] = {}
     with running_emulators(
-        count=args.routers, profile="mixed", username="mikromon", password=router_password
+        count=args.routers, profile="mixed", username=ROUTER_USERNAME, password=router_password
     ) as routers:
         faults = FaultCycle(routers, scale=_scale(args)) if args.faults else None
 
-        def prepare(_data_dir: Path) -> None:
-            state["devices"] = register_devices(routers, router_password)
-            from mikromon.cli.createadmin import save_user
+        def prepare(data_dir: Path) -> None:
+            from django.db import transaction
 
-            save_user(DEMO_ADMIN, password, admin=True, check_password=False)
+            with transaction.atomic():
+                # Again, now that migrations ran, in the transaction that writes.
+                refuse_foreign_database(args, data_dir)
+                state["devices"] = register_devices(routers, router_password)
+                save_demo_admin(password)
 
         def ready(url: str) -> None:
-            print_welcome(url, password, state.get("devices", []))
+            print_welcome(url, password, routers, state.get("devices", []))
             if faults is not None:
                 faults.start()
 
         try:
             return run_server(
                 args,
-                data_dir_default=data_dir_default,
+                data_dir_default=DEMO_DATA_DIR,
                 collector="start",
                 on_ready=ready,
                 before_run=prepare,
@@ -127,8 +185,34 @@ def _scale(args: argparse.Namespace) -> float:
     return float(args.time_scale) if args.time_scale else 1.0
 
 
+def save_demo_admin(password: str) -> None:
+    """Create the demo's ``admin`` web user, or reset its password, and mark it.
+
+    Raises:
+        CommandError: an ``admin`` user exists that the demo did not create
+            (its password is never touched).
+    """
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.cli.createadmin import save_user
+    from mikromon.web.control.demo import is_demo_user, mark_user
+
+    user_model = get_user_model()
+    with transaction.atomic():
+        existing = user_model.objects.filter(username=DEMO_ADMIN).first()
+        if existing is not None and not is_demo_user(existing):
+            raise CommandError(
+                f"user {DEMO_ADMIN!r} exists and was not created by the demo", EXIT_USAGE
+            )
+        save_user(DEMO_ADMIN, password, admin=True, check_password=False)
+        mark_user(user_model.objects.get(username=DEMO_ADMIN))
+
+
 def register_devices(routers: Sequence[Any], password: str) -> list[str]:
-    """Create or update one device per emulated router; disable older demo devices.
+    """Create or update one device per emulated router, marked as the demo's; disable
+    older demo devices.
 
     Devices are named ``demo-<n>-<profile>``, in the ``Demo lab`` site with the
     ``demo`` tag and a tag for the profile, so that re-running the demo reuses
@@ -136,9 +220,14 @@ def register_devices(routers: Sequence[Any], password: str) -> list[str]:
 
     Returns:
         The device names, in router order.
+
+    Raises:
+        CommandError: a device of that name exists that the demo did not create.
     """
     from django.db import transaction
 
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.web.control.demo import demo_devices, is_demo_device, mark_device
     from mikromon.web.monitor.models import Device, Site, Tag
 
     names = []
@@ -148,38 +237,62 @@ def register_devices(routers: Sequence[Any], password: str) -> list[str]:
         for index, router in enumerate(routers, start=1):
             profile = router.profile.name
             name = f"demo-{index}-{profile}"
-            device = Device.objects.filter(name=name).first() or Device(name=name)
+            device = Device.objects.filter(name=name).first()
+            if device is not None and not is_demo_device(device):
+                raise CommandError(
+                    f"device {name!r} exists and was not created by the demo", EXIT_USAGE
+                )
+            device = device or Device(name=name)
             device.host = router.host
             device.port = router.port
             device.username = router.username
             device.use_ssl = False
             device.enabled = True
             device.site = site
-            device.notes = f"Emulated RouterOS {router.version} ({profile} profile)"
+            device.notes = (
+                f"Emulated RouterOS {router.version} ({profile} profile), "
+                "created by mikromon demo"
+            )
             device.set_password(password)
             device.full_clean()
             device.save()
+            mark_device(device)
             profile_tag, _ = Tag.objects.get_or_create(name=profile)
             device.tags.set([demo_tag, profile_tag])
             names.append(name)
-        stale = Device.objects.filter(tags=demo_tag, enabled=True).exclude(name__in=names)
-        for device in stale:
-            device.enabled = False
-            device.save()
+        for device in demo_devices():
+            if device.enabled and device.name not in names:
+                device.enabled = False
+                device.save()
     return names
 
 
-def print_welcome(url: str, password: str, devices: Sequence[str]) -> None:
-    """Print the URL, the admin account and the routers once, on stdout."""
+def print_welcome(
+    url: str, password: str, routers: Sequence[Any], devices: Sequence[str]
+) -> None:
+    """Print the URL, the admin account and each router's API address and
+    credentials once, on stdout (enough for ``mikromon collect-once``)."""
     lines = [
         "",
         f"mikromon demo is running at {url}",
         f"  sign in as:  {DEMO_ADMIN}",
         f"  password:    {password}   (shown once; a new one on every demo start)",
-        f"  routers:     {len(devices)} emulated on 127.0.0.1 ({', '.join(devices)})",
-        "Charts fill within seconds. Ctrl-C stops the demo.",
-        "",
+        f"  routers:     {len(devices)} emulated RouterOS routers on 127.0.0.1",
     ]
+    if routers:
+        first = routers[0]
+        lines.append(
+            f"  router API:  user {first.username}, password {first.password}   "
+            "(every router; new on every start)"
+        )
+        width = max(len(name) for name in devices) if devices else 0
+        for name, router in zip(devices, routers, strict=False):
+            lines.append(f"    {name:<{width}}  host {router.host}  port {router.port}")
+        lines.append(
+            f"  try one:     mikromon collect-once --host {first.host} --port {first.port} "
+            f"--username {first.username}   (asks for the router password)"
+        )
+    lines += ["Charts fill within seconds. Ctrl-C stops the demo.", ""]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
 

@@ -1,12 +1,13 @@
-"""Models of :mod:`mikromon.web.control`: the desired collector state and the
-status each running mikromon process publishes."""
+"""Models of :mod:`mikromon.web.control`: the desired collector state, the
+status each running mikromon process publishes, and what the demo created."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["CollectorControl", "CollectorStatus"]
+__all__ = ["CollectorControl", "CollectorStatus", "DemoObject"]
 
 
 class CollectorControl(models.Model):
@@ -57,3 +58,47 @@ class CollectorStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance} ({'running' if self.running else 'stopped'})"
+
+
+class DemoObject(models.Model):
+    """A device or web user that ``mikromon demo`` created in this database.
+
+    The demo works only on a database whose every device and every user is
+    listed here (an empty database qualifies): it refuses a database holding
+    anything it did not create, so it never changes real devices or resets a
+    real user's password. A row goes away with its device or user (cascade);
+    renaming or editing a demo device keeps it a demo device.
+    """
+
+    device = models.OneToOneField(
+        "monitor.Device",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="demo_mark",
+        help_text="the demo device, or empty for a user",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="demo_mark",
+        help_text="the demo's web user, or empty for a device",
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="when the demo made it, UTC")
+
+    class Meta:
+        verbose_name = "demo object"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(device__isnull=False, user__isnull=True)
+                    | models.Q(device__isnull=True, user__isnull=False)
+                ),
+                name="control_demoobject_device_xor_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"demo device {self.device_id}" if self.device_id else f"demo user {self.user_id}"
