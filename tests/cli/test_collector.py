@@ -195,3 +195,81 @@ def test_publisher_survives_database_errors(monkeypatch, caplog) -> None:
     errors = [r for r in caplog.records if "cannot publish" in r.getMessage()]
     assert len(errors) == 1
     assert any("published again" in r.getMessage() for r in caplog.records)
+
+
+ISO_SECONDS = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+
+
+class PreciseService(FakeService):
+    """A service whose status has sub-second times and float intervals."""
+
+    def status(self) -> dict:
+        from datetime import UTC, datetime
+
+        return {
+            "running": True,
+            "since": datetime(2025, 1, 31, 12, 0, 0, 987654, tzinfo=UTC),
+            "devices": [{
+                "id": 1, "name": "r1", "state": "up",
+                "config_loaded_at": "2025-01-31T12:00:01.250000Z",
+                "facts": {"clock": "2025-01-31T13:00:00.5"},
+                "tiers": {"realtime": {
+                    "interval_s": 5.0, "effective_interval_s": 0.5, "duration_s": 1.0,
+                    "last_run": "2025-01-31T12:00:05.999999+00:00",
+                    "next_due": "2025-01-31T12:00:10.000001Z", "errors": 0,
+                }},
+            }],
+            "writer": None,
+        }
+
+
+def test_published_status_has_whole_second_times_and_int_intervals(cli) -> None:
+    """Times in the published status (and `collector status`) are ISO 8601 UTC ending
+    in Z without fractions; a whole interval_s is an int (5, not 5.0)."""
+    import re
+
+    from django.utils import timezone
+
+    from mikromon.web.control import state
+    from mikromon.web.runtime import StatusPublisher
+
+    publisher = StatusPublisher(PreciseService(), started_at=timezone.now())
+    publisher._tick()
+    published = state.current()
+    assert published is not None
+    device = published.status["devices"][0]
+    tier = device["tiers"]["realtime"]
+    assert published.status["since"] == "2025-01-31T12:00:00Z"
+    assert device["config_loaded_at"] == "2025-01-31T12:00:01Z"
+    assert tier["last_run"] == "2025-01-31T12:00:05Z"
+    assert tier["next_due"] == "2025-01-31T12:00:10Z"
+    assert tier["interval_s"] == 5
+    assert type(tier["interval_s"]) is int
+    assert tier["effective_interval_s"] == 0.5
+    assert tier["duration_s"] == 1.0
+    assert device["facts"] == {"clock": "2025-01-31T13:00:00.5"}, "router text is left alone"
+
+    doc = json.loads(cli("collector", "status", "--json").out)
+    for when in ("started_at", "published_at"):
+        assert re.match(ISO_SECONDS, doc["process"][when]), doc["process"]
+    assert doc["devices"][0]["tiers"]["realtime"]["interval_s"] == 5
+    text = cli("collector", "status").out
+    assert "every 5 s, last 2025-01-31T12:00:05Z (1 s), next 2025-01-31T12:00:10Z" in text
+    assert ".000001" not in text
+    publisher.withdraw()
+
+
+def test_status_command_tidies_an_older_publication(cli) -> None:
+    """A status row written with fractions and float intervals is shown tidied."""
+    from django.utils import timezone
+
+    from mikromon.web.control import state
+
+    now = timezone.now()
+    raw = json.loads(json.dumps(STATUS))
+    raw["since"] = "2025-01-31T12:00:00.123456+00:00"
+    raw["devices"][0]["tiers"]["realtime"]["interval_s"] = 5.0
+    state.publish(instance="old", started_at=now, running=True, status=raw)
+    doc = json.loads(cli("collector", "status", "--json").out)
+    assert doc["since"] == "2025-01-31T12:00:00Z"
+    assert type(doc["devices"][0]["tiers"]["realtime"]["interval_s"]) is int

@@ -114,6 +114,29 @@ def test_output_file(cli, device, tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["cpu.csv"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_output_file_mode_follows_the_umask(cli, device, tmp_path, umask) -> None:
+    """-o FILE is created like any file the user writes (0644 under umask 022), not 0600;
+    an existing file keeps its mode."""
+    import os
+    import stat
+
+    target = tmp_path / "cpu.csv"
+    old = os.umask(umask)
+    try:
+        result = cli("export", "r1", "--metric", "system.cpu.load_pct", *RANGE,
+                     "-o", str(target))
+    finally:
+        os.umask(old)
+    assert result.code == 0, result.err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+    target.chmod(0o640)
+    assert cli("export", "r1", "--metric", "system.cpu.load_pct", *RANGE,
+               "-o", str(target)).code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
 def test_failed_export_leaves_no_file(cli, device, tmp_path, monkeypatch) -> None:
     """A failure while writing removes the partial file; an older file stays intact."""
     from mikromon.cli import export

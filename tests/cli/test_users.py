@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -115,6 +116,12 @@ def test_token_lifecycle(cli, strong) -> None:
         ("alice", "grafana", raw[:8])
     ]
     assert raw not in cli("token", "list").out
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", listed[0]["created_at"])
+    from django.utils import timezone
+
+    ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+    used = json.loads(cli("token", "list", "--json").out)[0]["last_used"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", used)
 
     duplicate = cli("token", "create", "alice", "--name", "grafana")
     assert duplicate.code == 2

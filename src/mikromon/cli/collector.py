@@ -190,10 +190,11 @@ def status_document() -> dict[str, Any]:
                                        "next_due", "errors"}}}],
          "writer": {"queue_depth", "rows_written", "batches_dropped"} | None}
 
-    Times are ISO 8601 UTC text; ``process`` is ``None`` when no server publishes.
+    Times are ISO 8601 UTC text to the second ending in ``Z``; a whole
+    ``interval_s`` is an int. ``process`` is ``None`` when no server publishes.
     """
-    from mikromon.domain.inventory import utc_iso
     from mikromon.web.control import state
+    from mikromon.web.control.formats import tidy, utc_seconds
 
     desired = state.desired_state()
     published = state.current()
@@ -206,13 +207,14 @@ def status_document() -> dict[str, Any]:
     }
     if published is None:
         return document
-    status = dict(published.status)
+    # Tidied again: a process of an older version may have published fractions.
+    status = dict(tidy(published.status))
     document["running"] = bool(published.running)
     document["process"] = {
         "host": published.hostname,
         "pid": published.pid,
-        "started_at": utc_iso(published.started_at),
-        "published_at": utc_iso(published.published_at),
+        "started_at": utc_seconds(published.started_at),
+        "published_at": utc_seconds(published.published_at),
     }
     document["devices"] = list(status.pop("devices", []) or [])
     document["writer"] = status.pop("writer", None)

@@ -15,8 +15,9 @@ import fnmatch
 import json
 import os
 import re
+import secrets
+import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -322,7 +323,11 @@ def _number(value: float | int) -> str:
 @contextmanager
 def _destination(path: str | None) -> Iterator[TextIO]:
     """Yield the output stream; a file is written beside its target and renamed into
-    place only when the export succeeded."""
+    place only when the export succeeded.
+
+    A new file gets the usual mode for the user's umask (0644 under umask 022); a
+    file that is replaced keeps its mode.
+    """
     if path is None or path == "-":
         yield sys.stdout
         sys.stdout.flush()
@@ -331,7 +336,7 @@ def _destination(path: str | None) -> Iterator[TextIO]:
 
     target = Path(path)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+        fd, temp = _create_beside(target)
     except OSError as err:
         raise CommandError(f"cannot write {path}: {err.strerror or err}", EXIT_USAGE) from err
     try:
@@ -342,6 +347,32 @@ def _destination(path: str | None) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _create_beside(target: Path) -> tuple[int, str]:
+    """Create a new, empty temporary file in ``target``'s folder; return (fd, path).
+
+    Created with mode 0666 minus the umask (as the shell's ``>`` would), or with
+    the mode of an existing ``target``.
+
+    Raises:
+        OSError: the folder is missing or not writable.
+    """
+    folder = target.parent
+    for _ in range(100):
+        temp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except OSError:
+            return fd, str(temp)
+        with contextlib.suppress(OSError):
+            os.chmod(fd, mode)
+        return fd, str(temp)
+    raise FileExistsError(f"no free temporary name beside {target}")
 
 
 def _export(args: argparse.Namespace) -> int:

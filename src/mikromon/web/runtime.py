@@ -32,13 +32,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from mikromon.domain.inventory import utc_iso
+from mikromon.web.control.formats import tidy, utc_seconds
 
 log = logging.getLogger("mikromon.runtime")
 
@@ -129,23 +128,10 @@ def build_collector() -> Any:
     return schedule.get_collector()
 
 
-def _jsonable(value: Any) -> Any:
-    """Return ``value`` with datetimes as ISO 8601 UTC text and enums as their values."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return utc_iso(value)
-    if isinstance(value, Enum):
-        return value.value
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
 def _jsonable_status(service: Any) -> dict[str, Any]:
-    status = _jsonable(service.status())
+    """The service's status, JSON-ready: times ISO 8601 UTC to the second with ``Z``,
+    whole intervals as ints (:func:`mikromon.web.control.formats.tidy`)."""
+    status = tidy(service.status())
     return status if isinstance(status, dict) else {"status": status}
 
 
@@ -434,7 +420,7 @@ class Runtime:
             log.warning(
                 "the collector is stopped (by %s at %s); `mikromon collector start` starts it",
                 desired.changed_by or "an operator",
-                utc_iso(desired.changed_at),
+                utc_seconds(desired.changed_at),
             )
         return desired.changed_at
 

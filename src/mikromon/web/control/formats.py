@@ -1,0 +1,74 @@
+"""How times and intervals look in command output and the published status.
+
+Times are ISO 8601 UTC ending in ``Z``, to the second
+(``2025-01-31T12:00:05Z``); an interval that is a whole number of seconds is an
+int (``5``, not ``5.0``). Pure functions (no Django), used by the ``mikromon``
+commands and by the status publisher of :mod:`mikromon.web.runtime`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+#: An ISO 8601 UTC time as Python or the collector writes it (fraction optional,
+#: ``Z`` or ``+00:00``). Times without a zone (router clocks) never match.
+_UTC_TEXT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|\+00:00)$"
+)
+
+
+def utc_seconds(ts: datetime) -> str:
+    """Return ``ts`` (timezone-aware) as ISO 8601 UTC to the second, ending in ``Z``.
+
+    The fraction of a second is dropped (truncated), e.g.
+    ``2025-01-31T12:00:05.987+01:00`` -> ``2025-01-31T11:00:05Z``.
+
+    Raises:
+        ValueError: ``ts`` has no timezone.
+    """
+    if ts.tzinfo is None:
+        raise ValueError(f"naive datetime {ts.isoformat()}: give a timezone (UTC)")
+    return ts.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def tidy_time_text(text: str) -> str:
+    """Return an ISO 8601 UTC time text to the second with ``Z``; other text unchanged."""
+    if not _UTC_TEXT.match(text):
+        return text
+    return utc_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def _is_interval(key: str | None) -> bool:
+    return key is not None and key.endswith("interval_s")
+
+
+def tidy(value: Any, key: str | None = None) -> Any:
+    """Return ``value`` made JSON-serializable and tidy, recursively.
+
+    Datetimes and UTC time texts become :func:`utc_seconds` text; enums their
+    value; a whole float under a key ending in ``interval_s`` an int; tuples
+    lists; any other object its ``str``. Text that is not a UTC time (router
+    clocks, names) is left as it is.
+
+    Args:
+        value: a status document or any part of it.
+        key: the key ``value`` is stored under, if any.
+    """
+    if isinstance(value, dict):
+        return {str(k): tidy(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [tidy(v) for v in value]
+    if isinstance(value, datetime):
+        return utc_seconds(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, str):
+        return tidy_time_text(value)
+    if isinstance(value, float) and _is_interval(key) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    return str(value)
