@@ -58,6 +58,7 @@ def test_explicit_data_dir_with_a_real_device_is_refused(tmp_path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("mikromon: error: the demo does not use SQLite ")
     assert "1 device (core-1)" in result.stderr
+    assert "run the demo without --data-dir/--database-url" in result.stderr
     assert "running at" not in result.stdout
     assert _snapshot(real) == before
 
@@ -74,6 +75,23 @@ def test_explicit_database_url_with_a_real_user_is_refused(tmp_path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "1 user (admin)" in result.stderr
     assert _snapshot(real) == before
+
+
+def test_own_folder_with_a_device_added_by_hand_is_refused(tmp_path) -> None:
+    """Even ./data/demo is refused when it holds a device the demo did not make."""
+    work = tmp_path / "work"
+    own = work / "data" / "demo"
+    _real_database(own)
+    before = _snapshot(own)
+
+    result = run_mikromon("demo", "--port", "0", data_dir=tmp_path / "real", cwd=work,
+                          timeout=30)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "1 device (core-1)" in result.stderr
+    assert f"move {own} away" in result.stderr
+    assert _snapshot(own) == before
+    assert not (tmp_path / "real").exists()
 
 
 def test_database_from_before_the_demo_marks_is_refused_unmigrated(tmp_path) -> None:

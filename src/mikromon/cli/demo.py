@@ -106,6 +106,7 @@ def isolate(args: argparse.Namespace) -> None:
     """
     from mikromon.cli._django import DEMO_DATA_DIR
 
+    args.demo_own_folder = not args.data_dir and not args.database_url
     if not args.data_dir:
         args.data_dir = str(DEMO_DATA_DIR)
     os.environ.pop("MIKROMON_DATA_DIR", None)
@@ -126,14 +127,23 @@ def refuse_foreign_database(args: argparse.Namespace, data_dir: Path) -> None:
     from mikromon.web.control.demo import find_foreign
 
     foreign = find_foreign()
-    if foreign:
-        raise CommandError(
-            f"the demo does not use {describe_database(args, data_dir)}: it holds "
-            f"{foreign.describe()} that the demo did not create. Run the demo without "
-            "--data-dir/--database-url (it uses ./data/demo) or give it an empty or "
-            "demo-only folder or database",
-            EXIT_USAGE,
+    if not foreign:
+        return
+    if getattr(args, "demo_own_folder", False):
+        advice = (
+            f"move {data_dir} away (or delete it) to start the demo afresh; it may "
+            "come from an older mikromon, or something was added to it by hand"
         )
+    else:
+        advice = (
+            "run the demo without --data-dir/--database-url (it then uses ./data/demo), "
+            "or give it an empty folder or database"
+        )
+    raise CommandError(
+        f"the demo does not use {describe_database(args, data_dir)}: it holds "
+        f"{foreign.describe()} that the demo did not create; {advice}",
+        EXIT_USAGE,
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
