@@ -269,6 +269,14 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
         result.write_errors = status["writer"]["write_errors"]
         result.tier_errors = sum(t["errors"] for d in status["devices"]
                                  for t in d["tiers"].values())
+        kinds: dict[str, int] = {}
+        for d in status["devices"]:
+            for name, t in d["tiers"].items():
+                if t["errors"]:
+                    what = f"{name}: {t['last_error'][:120]}"
+                    kinds[what] = kinds.get(what, 0) + t["errors"]
+        for what, count in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"  tier errors x{count}: {what}", file=sys.stderr)
         for tier, due, lag, duration, ok in observer.runs:
             if not t0 <= due < t1:  # count the runs due in the window only
                 continue
