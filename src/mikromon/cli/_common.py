@@ -23,18 +23,19 @@ def add_storage_options(
     database_url = os.environ.get("MIKROMON_DATABASE_URL") if environment else None
     where = "$MIKROMON_DATA_DIR or " if environment else ""
     url = "$MIKROMON_DATABASE_URL or " if environment else ""
-    ignored = "" if environment else "; the MIKROMON_ variables are ignored"
     parser.add_argument(
         "--data-dir",
         default=data_dir,
-        help=f"folder for the SQLite database and the secret key "
-        f"(default: {where}{default_dir}{ignored})",
+        help=f"folder for the SQLite database and the key files "
+        f"(default: {where}{default_dir}"
+        f"{'' if environment else '; MIKROMON_DATA_DIR is ignored'})",
     )
     parser.add_argument(
         "--database-url",
         default=database_url,
         help="database URL, e.g. postgresql://user@127.0.0.1/mikromon "
-        f"(default: {url}SQLite in the data folder{ignored})",
+        f"(default: {url}SQLite in the data folder"
+        f"{'' if environment else '; MIKROMON_DATABASE_URL is ignored'})",
     )
 
 
