@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +26,93 @@ class TlsVerify(StrEnum):
     VERIFY = "verify"
     NO_VERIFY = "no-verify"
     ANONYMOUS_DH = "anonymous-dh"
+
+
+#: One label of a host name (RFC 1123 section 2.1): letters, digits and hyphens,
+#: 1 to 63 characters, no hyphen at either end.
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+#: Longest host name (RFC 1123 section 2.1), without a trailing dot.
+_HOST_MAX = 253
+_HOST_HELP = "give a host name (router.example.net), an IPv4 address or an IPv6 address"
+
+
+def validate_host(text: str) -> str:
+    """Check the address of a router's API service and return it normalised.
+
+    Accepted: a host name made of RFC 1123 labels (letters, digits, ``-``; each 1-63
+    characters, no ``-`` at either end; at most 253 characters; one trailing dot
+    allowed), an IPv4 address in dotted decimal, or an IPv6 address, optionally in
+    brackets (``[::1]``), optionally with a zone (``fe80::1%eth0``). Spaces around
+    the text and the brackets are removed; nothing else is changed. No DNS lookup
+    is made.
+
+    Args:
+        text: the host as typed.
+
+    Returns:
+        The host to connect to (``"[::1]"`` -> ``"::1"``).
+
+    Raises:
+        ConfigError: naming the host and what is wrong with it (empty, a port
+            appended, an invalid IPv4/IPv6 address, a character or label that a
+            host name cannot have, too long).
+    """
+    host = (text or "").strip()
+    if not host:
+        raise ConfigError(f"host is empty: {_HOST_HELP}")
+    if host.startswith("[") or host.endswith("]"):
+        inner = host[1:-1] if host.startswith("[") and host.endswith("]") else ""
+        if not inner or not _is_ipv6(inner):
+            raise ConfigError(
+                f"host {text!r}: brackets are only for an IPv6 address, like [2001:db8::1]; "
+                "give the port in its own field"
+            )
+        return inner
+    if ":" in host:
+        if _is_ipv6(host):
+            return host
+        name, _, port = host.rpartition(":")
+        if port.isdigit() and name and ":" not in name:
+            raise ConfigError(
+                f"host {text!r}: give the port in its own field, not after the host"
+            )
+        raise ConfigError(f"host {text!r} is not a valid IPv6 address")
+    labels = (host[:-1] if host.endswith(".") else host).split(".")
+    if all(label.isdigit() for label in labels):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ConfigError(
+                f"host {text!r} is not a valid IPv4 address "
+                "(four numbers 0-255 without leading zeros, like 192.0.2.1)"
+            ) from None
+        return host
+    if len(host.rstrip(".")) > _HOST_MAX:
+        raise ConfigError(f"host name is longer than {_HOST_MAX} characters")
+    bad = next((ch for ch in host if not (ch.isascii() and (ch.isalnum() or ch in "-."))), None)
+    if bad is not None:
+        what = "a space" if bad.isspace() else repr(bad)
+        raise ConfigError(
+            f"host {text!r} is not a valid host name: {what} is not allowed "
+            f"(letters a-z, digits, '-' and '.' only); {_HOST_HELP}"
+        )
+    for label in labels:
+        if not label:
+            raise ConfigError(f"host {text!r} has an empty part between dots")
+        if len(label) > 63:
+            raise ConfigError(f"host {text!r}: the part {label[:20]!r}... is longer than 63 "
+                              "characters")
+        if not _HOST_LABEL.match(label):
+            raise ConfigError(f"host {text!r}: the part {label!r} starts or ends with '-'")
+    return host
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def validate_intervals(intervals: Mapping[Tier, float]) -> None:

@@ -13,7 +13,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from mikromon.domain.devices import DeviceConfig, TlsVerify
+from mikromon.domain.devices import DeviceConfig, TlsVerify, validate_host
+from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 from mikromon.web.monitor import crypto
 from mikromon.web.monitor.choices import DeviceStateChoices, TlsVerifyChoices
@@ -206,7 +207,19 @@ class Device(models.Model):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> None:
-        """Fill the default port (8728, or 8729 with API-SSL)."""
+        """Check and normalise the host (:func:`mikromon.domain.devices.validate_host`:
+        a host name, IPv4 or IPv6 address; brackets removed) and fill the default
+        port (8728, or 8729 with API-SSL).
+
+        Raises:
+            ValidationError: on ``host``, with the validator's message (an empty
+                host is left to the field's own "required" check).
+        """
+        if self.host:
+            try:
+                self.host = validate_host(self.host)
+            except ConfigError as err:
+                raise ValidationError({"host": str(err)}) from None
         if self.port is None:
             self.port = default_port(self.use_ssl)
 
