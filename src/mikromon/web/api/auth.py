@@ -4,7 +4,8 @@
 as the token's user and needs no CSRF token. Without that header the session
 cookie is used, and unsafe methods (POST...) must pass Django's CSRF check like
 any form. No credentials: 401 with ``WWW-Authenticate: Token``. Changes by a
-viewer: 403.
+viewer: 403. Every error is JSON ``{"error": "..."}``: views raise :class:`ApiError`
+(or Django's ``Http404``) and :func:`api_view` answers with it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from mikromon.web.api.params import ParamError
 from mikromon.web.monitor.models import ApiToken
 from mikromon.web.ui.permissions import is_admin
 
@@ -32,6 +34,20 @@ def error(status: int, message: str, **extra: Any) -> JsonResponse:
     if status == 401:
         response["WWW-Authenticate"] = 'Token realm="mikromon"'
     return response
+
+
+class ApiError(Exception):
+    """An error answer of the API: raise it in a view decorated by :func:`api_view`.
+
+    Args:
+        status: HTTP status (400, 404, ...).
+        message: what was wrong, naming the parameter or object.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 def _token_from_header(request: HttpRequest) -> str | None:
@@ -55,9 +71,31 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
     return check.process_view(request, None, (), {})  # type: ignore[arg-type]
 
 
+def authenticate(request: HttpRequest) -> JsonResponse | None:
+    """Authenticate an API request by token or session (CSRF-checked for unsafe
+    methods); return the error answer, or ``None`` when the request may go on."""
+    key = _token_from_header(request)
+    if key is not None:
+        token = ApiToken.authenticate(key)
+        if token is None:
+            return error(401, "invalid or revoked API token")
+        request.user = token.user
+        request.api_token = token  # type: ignore[attr-defined]
+    elif not request.user.is_authenticated:
+        return error(401, "authentication required: sign in or send "
+                          "'Authorization: Token <key>'")
+    elif request.method not in SAFE_METHODS:
+        failure = _csrf_failure(request)
+        if failure is not None:
+            return error(403, "CSRF check failed (send the X-CSRFToken header)")
+    return None
+
+
 def api_view(*, methods: tuple[str, ...] = ("GET",), admin: bool = False) -> Callable[[View], View]:
     """Decorate an API view: authenticate, check the method and, for ``admin``
-    views, that the user is an admin (viewers: 403).
+    views, that the user is an admin (viewers: 403). :class:`ApiError`,
+    :class:`~mikromon.web.api.params.ParamError` (400) and ``Http404`` raised by
+    the view become JSON error answers.
 
     The view is exempt from the login redirect (it answers 401 instead) and
     from the CSRF middleware (token requests need none; session requests are
@@ -69,20 +107,9 @@ def api_view(*, methods: tuple[str, ...] = ("GET",), admin: bool = False) -> Cal
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            key = _token_from_header(request)
-            if key is not None:
-                token = ApiToken.authenticate(key)
-                if token is None:
-                    return error(401, "invalid or revoked API token")
-                request.user = token.user
-                request.api_token = token  # type: ignore[attr-defined]
-            elif not request.user.is_authenticated:
-                return error(401, "authentication required: sign in or send "
-                                  "'Authorization: Token <key>'")
-            elif request.method not in SAFE_METHODS:
-                failure = _csrf_failure(request)
-                if failure is not None:
-                    return error(403, "CSRF check failed (send the X-CSRFToken header)")
+            refused = authenticate(request)
+            if refused is not None:
+                return refused
             if request.method not in methods and not (
                 request.method == "HEAD" and "GET" in methods
             ):
@@ -91,7 +118,14 @@ def api_view(*, methods: tuple[str, ...] = ("GET",), admin: bool = False) -> Cal
                 return response
             if (admin or request.method not in SAFE_METHODS) and not is_admin(request.user):
                 return error(403, "only admins may do this")
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as err:
+                return error(err.status, err.message)
+            except ParamError as err:
+                return error(400, str(err))
+            except Http404 as err:
+                return error(404, str(err) or f"{request.path} was not found")
 
         return wrapper
 

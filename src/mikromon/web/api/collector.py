@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mikromon.schedule import CollectorService, get_collector
+from mikromon.web.api.serialize import iso
 from mikromon.web.control import state
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class CollectorView:
         where: ``"this process"``, ``"<host> pid <pid>"``, or ``""`` when none runs.
         desired_running: what operators last asked for.
         changed_by: who asked ('' when never).
-        changed_at: when (ISO UTC) or ``None``.
+        changed_at: when (ISO 8601 UTC, ``...Z``) or ``None``.
         status: the service's status document (see ``CollectorService.status()``);
             empty when no process publishes one.
         published_age_s: age of a status read from another process, seconds.
@@ -73,7 +74,7 @@ def read() -> CollectorView:
     base = {
         "desired_running": desired.running,
         "changed_by": desired.changed_by,
-        "changed_at": desired.changed_at.isoformat() if desired.changed_at else None,
+        "changed_at": iso(desired.changed_at),
     }
     service = local_collector()
     if service is not None:
@@ -91,6 +92,17 @@ def read() -> CollectorView:
             **base,
         )
     return CollectorView(running=False, where="", **base)
+
+
+def collector_running() -> bool:
+    """Return whether a collector polls now: this process's service when it has one,
+    else the live published status of another mikromon process (cheap: no
+    per-device status is built)."""
+    service = local_collector()
+    if service is not None:
+        return bool(service.running)
+    published = state.current()
+    return bool(published is not None and published.running)
 
 
 def set_running(running: bool, *, by: str) -> CollectorView:

@@ -7,23 +7,37 @@ apart (:class:`~mikromon.web.monitor.models.LogEntry`) and read here as the
 table ``logs``. A *tab* groups alternative tables of which a router has one
 (BGP ``bgp_sessions`` on v7, ``bgp_peers`` on v6; ``wifi_clients`` on the v7
 wifi package, ``wireless_clients`` on the legacy one).
+
+A table is *absent* on a router when the collector reported one of its RouterOS
+paths missing (a ``path_absent`` event, whose message starts with the path) since
+the router's last RouterOS version change, and the table has no rows: the pages
+then say "Not on this router" rather than "Nothing collected yet".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Count
 
-from mikromon.web.monitor.models import Device, InventoryItem, LogEntry
+from mikromon.domain.events import EventKind
+from mikromon.web.monitor.models import Device, Event, InventoryItem, LogEntry
 
 #: The pseudo-table of router log lines.
 LOGS = "logs"
 #: Most log lines returned (newest first).
 MAX_LOG_ROWS = 1000
+#: Fields that the collectors store as durations in seconds (``parse_duration`` in
+#: mikromon.collectors: DHCP leases, PPP, hotspot, wireless, BGP, OSPF, neighbors).
+DURATION_COLUMNS = frozenset({
+    "uptime", "age", "expires-after", "last-seen", "idle-time", "idle-timeout",
+    "session-time-left", "keepalive-timeout", "last-activity", "hold-time", "adjacency",
+    "timeout",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +49,17 @@ class TableInfo:
         label: title for people.
         tier: tier that collects it (for the "collected every ..." hint).
         columns: preferred leading columns; other fields follow in first-seen order.
+        paths: RouterOS paths whose absence (a ``path_absent`` event) means the
+            router has no such table (its package is not installed).
+        major: the RouterOS major version having the table (6 or 7), ``None`` for both.
     """
 
     name: str
     label: str
     tier: str
     columns: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    major: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,65 +79,87 @@ class Tab:
     always: bool = True
 
 
+#: Paths of the legacy wireless and the v7 wifi packages (the registration table is
+#: asked first and is the path reported absent when the package is missing).
+_WIRELESS = ("/interface/wireless/registration-table", "/interface/wireless")
+_WIFI = ("/interface/wifi/registration-table", "/interface/wifi",
+         "/interface/wifiwave2/registration-table", "/interface/wifiwave2")
+
 TABLES: dict[str, TableInfo] = {
     t.name: t
     for t in (
         TableInfo("interfaces", "Interfaces", "medium",
-                  ("name", "type", "running", "disabled", "mac-address", "mtu", "comment")),
+                  ("name", "type", "running", "disabled", "mac-address", "mtu", "comment"),
+                  paths=("/interface",)),
         TableInfo("simple_queues", "Queues", "medium",
-                  ("name", "target", "max-limit", "limit-at", "bytes", "packets", "dropped")),
+                  ("name", "target", "max-limit", "limit-at", "bytes", "packets", "dropped"),
+                  paths=("/queue/simple",)),
         TableInfo("dhcp_leases", "DHCP leases", "medium",
-                  ("address", "mac-address", "host-name", "status", "server", "expires-after")),
+                  ("address", "mac-address", "host-name", "status", "server", "expires-after"),
+                  paths=("/ip/dhcp-server/lease",)),
         TableInfo("ppp_active", "PPP sessions", "medium",
-                  ("name", "service", "caller-id", "address", "uptime")),
+                  ("name", "service", "caller-id", "address", "uptime"),
+                  paths=("/ppp/active",)),
         TableInfo("hotspot_active", "Hotspot users", "medium",
-                  ("user", "address", "mac-address", "uptime", "bytes-in", "bytes-out")),
-        TableInfo("arp", "ARP", "long", ("address", "mac-address", "interface", "status")),
+                  ("user", "address", "mac-address", "uptime", "bytes-in", "bytes-out"),
+                  paths=("/ip/hotspot/active",)),
+        TableInfo("arp", "ARP", "long", ("address", "mac-address", "interface", "status"),
+                  paths=("/ip/arp",)),
         TableInfo("ip_addresses", "Addresses", "long",
-                  ("address", "network", "interface", "dynamic", "disabled")),
+                  ("address", "network", "interface", "dynamic", "disabled"),
+                  paths=("/ip/address",)),
         TableInfo("routes", "Routes", "long",
-                  ("dst-address", "gateway", "distance", "routing-table", "active")),
+                  ("dst-address", "gateway", "distance", "routing-table", "active"),
+                  paths=("/ip/route",)),
         TableInfo("firewall_filter", "Firewall filter", "long",
                   ("chain", "action", "bytes", "packets", "protocol", "src-address",
-                   "dst-address", "in-interface", "out-interface", "comment")),
+                   "dst-address", "in-interface", "out-interface", "comment"),
+                  paths=("/ip/firewall/filter",)),
         TableInfo("firewall_nat", "Firewall NAT", "long",
                   ("chain", "action", "bytes", "packets", "protocol", "src-address",
-                   "dst-address", "to-addresses", "to-ports", "comment")),
+                   "dst-address", "to-addresses", "to-ports", "comment"),
+                  paths=("/ip/firewall/nat",)),
         TableInfo("firewall_mangle", "Firewall mangle", "long",
                   ("chain", "action", "bytes", "packets", "new-routing-mark",
-                   "new-connection-mark", "new-packet-mark", "comment")),
+                   "new-connection-mark", "new-packet-mark", "comment"),
+                  paths=("/ip/firewall/mangle",)),
         TableInfo("bgp_sessions", "BGP sessions", "extended",
                   ("name", "remote.address", "remote.as", "established", "prefix-count",
-                   "uptime")),
-        TableInfo("bgp_peers", "BGP peers", "extended", ("name", "remote-address", "remote-as",
-                                                         "state", "prefix-count", "uptime")),
+                   "uptime"), paths=("/routing/bgp/session",), major=7),
+        TableInfo("bgp_peers", "BGP peers", "extended",
+                  ("name", "remote-address", "remote-as", "state", "prefix-count", "uptime"),
+                  paths=("/routing/bgp/peer",), major=6),
         TableInfo("bgp_connections", "BGP connections", "extended",
-                  ("name", "as", "remote.address", "remote.as")),
+                  ("name", "as", "remote.address", "remote.as"),
+                  paths=("/routing/bgp/connection",), major=7),
         TableInfo("ospf_neighbors", "OSPF neighbors", "extended",
-                  ("router-id", "address", "interface", "state", "adjacency")),
+                  ("router-id", "address", "interface", "state", "adjacency"),
+                  paths=("/routing/ospf/neighbor",)),
         TableInfo("wireless_clients", "Wireless clients", "extended",
                   ("interface", "mac-address", "last-ip", "signal-strength", "tx-rate",
-                   "rx-rate", "uptime")),
+                   "rx-rate", "uptime"), paths=_WIRELESS),
         TableInfo("wifi_clients", "Wireless clients", "extended",
                   ("interface", "mac-address", "ssid", "signal", "tx-rate", "rx-rate",
-                   "uptime")),
+                   "uptime"), paths=_WIFI, major=7),
         TableInfo("wireless_interfaces", "Wireless interfaces", "extended",
-                  ("name", "ssid", "mode", "band", "frequency", "running")),
+                  ("name", "ssid", "mode", "band", "frequency", "running"), paths=_WIRELESS),
         TableInfo("wifi_interfaces", "Wireless interfaces", "extended",
                   ("name", "configuration.ssid", "configuration.mode", "channel.band",
-                   "running")),
-        TableInfo(LOGS, "Logs", "extended", ("time", "topics", "message")),
+                   "running"), paths=_WIFI, major=7),
+        TableInfo(LOGS, "Logs", "extended", ("time", "topics", "message"), paths=("/log",)),
         TableInfo("users", "Users", "extended",
-                  ("name", "group", "address", "last-logged-in", "disabled")),
+                  ("name", "group", "address", "last-logged-in", "disabled"), paths=("/user",)),
         TableInfo("user_sessions", "User sessions", "extended",
-                  ("name", "when", "address", "via", "group")),
+                  ("name", "when", "address", "via", "group"), paths=("/user/active",)),
         TableInfo("ip_services", "Services", "extended",
-                  ("name", "port", "address", "disabled", "certificate")),
+                  ("name", "port", "address", "disabled", "certificate"),
+                  paths=("/ip/service",)),
         TableInfo("neighbors", "Neighbors", "extended",
                   ("interface", "identity", "address", "mac-address", "platform", "board",
-                   "version", "discovered-by")),
+                   "version", "discovered-by"), paths=("/ip/neighbor",)),
         TableInfo("routerboard", "Routerboard", "extended",
-                  ("model", "serial-number", "current-firmware", "upgrade-firmware")),
+                  ("model", "serial-number", "current-firmware", "upgrade-firmware"),
+                  paths=("/system/routerboard",)),
     )
 }
 
@@ -159,6 +200,58 @@ def table_info(name: str) -> TableInfo:
     return TABLES.get(name) or TableInfo(name, name.replace("_", " ").capitalize(), "")
 
 
+def table_exists(name: str) -> bool:
+    """Whether ``name`` is a table the pages know or one stored for any device."""
+    return name in TABLES or InventoryItem.objects.filter(table=name).exists()
+
+
+def major_version(version: str) -> int | None:
+    """Return the major number of a RouterOS version text (``"7.16.2 (stable)"`` -> 7)."""
+    match = re.match(r"\s*(\d+)\.", version or "")
+    return int(match.group(1)) if match else None
+
+
+def absent_paths(device: Device) -> set[str]:
+    """Return the RouterOS paths the collector reported missing on ``device`` since
+    its last RouterOS version change (from ``path_absent`` events: the message
+    starts with the path)."""
+    events = Event.objects.filter(device=device)
+    since = (events.filter(kind=EventKind.VERSION_CHANGED.value).order_by("-ts")
+             .values_list("ts", flat=True).first())
+    absent = events.filter(kind=EventKind.PATH_ABSENT.value)
+    if since is not None:
+        absent = absent.filter(ts__gte=since)
+    paths = set()
+    for message in absent.order_by().values_list("message", flat=True).distinct():
+        path = message.split(" ", 1)[0]
+        if path.startswith("/"):
+            paths.add(path)
+    return paths
+
+
+def missing_path(info: TableInfo, absent: Collection[str], major: int | None) -> str | None:
+    """Return the path that makes ``info`` absent on a router (``absent``: its absent
+    paths; ``major``: its RouterOS major version or ``None``), else ``None``.
+    A table of another major version is never absent: it is not asked."""
+    if info.major is not None and major is not None and info.major != major:
+        return None
+    return next((p for p in info.paths if p in absent), None)
+
+
+def absent_tables(device: Device) -> dict[str, str]:
+    """Return table name -> missing path, for the tables ``device`` does not have."""
+    paths = absent_paths(device)
+    if not paths:
+        return {}
+    major = major_version(device.ros_version)
+    out = {}
+    for name, info in TABLES.items():
+        path = missing_path(info, paths, major)
+        if path is not None:
+            out[name] = path
+    return out
+
+
 def row_counts(device: Device) -> dict[str, int]:
     """Return table name -> rows currently reported (gone rows excluded), logs included."""
     counts = dict(
@@ -182,22 +275,37 @@ class TabView:
     table: str
     count: int
     hint: str
+    absent: bool = False
 
 
-def tabs_for(counts: Mapping[str, int]) -> list[TabView]:
-    """Return the dashboard tabs for a device with these row counts.
+def tabs_for(counts: Mapping[str, int], absent: Mapping[str, str] | None = None,
+             major: int | None = None) -> list[TabView]:
+    """Return the dashboard tabs for a device.
 
-    Tables not in any tab (a collector added later) get a tab of their own.
+    Args:
+        counts: table -> rows (:func:`row_counts`).
+        absent: table -> missing path (:func:`absent_tables`).
+        major: the router's RouterOS major version, if known.
+
+    A tab shows its first table with rows, else its first table for the router's
+    major version that is not absent, else its first table. It is *absent* ("Not on
+    this router") when it has no rows and every table of it for that version is
+    absent. Tables not in any tab (a collector added later) get a tab of their own.
     """
+    absent = absent or {}
     out: list[TabView] = []
     known: set[str] = set()
     for tab in TABS:
         known.update(tab.tables)
-        table = next((t for t in tab.tables if counts.get(t)), tab.tables[0])
+        mine = [t for t in tab.tables
+                if major is None or table_info(t).major in (None, major)] or list(tab.tables)
+        table = next((t for t in tab.tables if counts.get(t)), None) or next(
+            (t for t in mine if t not in absent), mine[0])
         count = counts.get(table, 0)
+        gone = not count and all(t in absent for t in mine)
         if count or tab.always:
             info = table_info(table)
-            out.append(TabView(tab.slug, tab.label, table, count, collected_hint(info)))
+            out.append(TabView(tab.slug, tab.label, table, count, collected_hint(info), gone))
     for table, count in sorted(counts.items()):
         if table not in known and count:
             info = table_info(table)
@@ -234,6 +342,8 @@ class TableRows:
         rows: the rows (field -> value as stored: str, int, float, bool, None).
         updated: newest ``last_seen`` (logs: ``seen_at``) of the rows, UTC, or ``None``.
         empty_text: what to show when there are no rows.
+        absent: the router has no such table (see the module docstring).
+        durations: the columns holding durations in seconds (:data:`DURATION_COLUMNS`).
     """
 
     table: str
@@ -242,6 +352,8 @@ class TableRows:
     rows: list[dict[str, Any]]
     updated: datetime | None
     empty_text: str
+    absent: bool = False
+    durations: list[str] = field(default_factory=list)
 
 
 def read_table(device: Device, table: str, *, include_gone: bool = False) -> TableRows:
@@ -275,7 +387,16 @@ def read_table(device: Device, table: str, *, include_gone: bool = False) -> Tab
             rows.append(row)
             if updated is None or last_seen > updated:
                 updated = last_seen
+    missing = None
+    if not rows and info.paths:
+        missing = missing_path(info, absent_paths(device), major_version(device.ros_version))
+    if missing is not None:
+        empty = (f"Not on this router: it has no {missing}. The collector asks again "
+                 "after a RouterOS version change.")
+    columns = ordered_columns(info.columns, rows)
+    durations = [c for c in columns if c in DURATION_COLUMNS and any(
+        isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool) for r in rows)]
     return TableRows(
-        table=table, label=info.label, columns=ordered_columns(info.columns, rows), rows=rows,
-        updated=updated, empty_text=empty,
+        table=table, label=info.label, columns=columns, rows=rows, updated=updated,
+        empty_text=empty, absent=missing is not None, durations=durations,
     )

@@ -1,8 +1,13 @@
-"""Parsing the query parameters of the series endpoint."""
+"""Parsing the query parameters of the API: times, labels, numbers, ids, choices.
+
+Every parser raises :class:`ParamError` with a message naming the parameter and
+the value given; the API answers it with 400.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 #: Relative time: ``-15m``, ``-1h``, ``-24h``, ``-7d``, ``-30s``, or ``now``.
@@ -92,3 +97,27 @@ def parse_positive_int(name: str, text: str | None, default: int | None,
     if not 1 <= value <= maximum:
         raise ParamError(f"{name} must be between 1 and {maximum} (got {value})")
     return value
+
+
+def parse_id(name: str, text: str) -> int:
+    """Return ``text`` as an object id (a whole number of at least 1).
+
+    Raises:
+        ParamError: naming ``name`` and the value.
+    """
+    value = text.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ParamError(f"{name}={text!r} is not an id (a whole number, e.g. {name}=1)")
+    return int(value)
+
+
+def parse_choice(name: str, text: str, choices: Iterable[str]) -> str:
+    """Return ``text`` when it is one of ``choices`` (exact, case-sensitive).
+
+    Raises:
+        ParamError: naming ``name``, the value and the choices.
+    """
+    allowed = list(choices)
+    if text not in allowed:
+        raise ParamError(f"{name}={text!r} is not one of: {', '.join(allowed)}")
+    return text

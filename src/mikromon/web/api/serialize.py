@@ -8,9 +8,12 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
+from django.utils import timezone
 
 from mikromon.domain.catalog import lookup
+from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import Tier
+from mikromon.schedule import time_scale
 from mikromon.web.monitor.models import Device, MetricLatest
 from mikromon.web.monitor.readers import LatestValue
 from mikromon.web.ui.templatetags.mikromon_ui import STATE_LABELS
@@ -21,6 +24,16 @@ SUMMARY_METRICS = {
     "memory_pct": "system.memory.used_pct",
     "uptime_s": "system.uptime_seconds",
 }
+
+#: The device-wide metric every successful realtime poll writes: the time of its
+#: latest value is the newest contact with the router (the device's status row,
+#: with ``last_seen``, is refreshed only every 30 s while nothing changes).
+CONTACT_METRIC = "system.uptime_seconds"
+#: An "up" device whose newest data is older than this many realtime intervals is
+#: shown as stale.
+STALE_INTERVALS = 3
+#: ... but never sooner than this, seconds (tiny time scales of demos and tests).
+STALE_FLOOR_S = 2.0
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -41,7 +54,53 @@ def with_summary(queryset: QuerySet[Device]) -> QuerySet[Device]:
         )
         for name, key in SUMMARY_METRICS.items()
     }
-    return queryset.annotate(**annotations)
+    return with_contact(queryset.annotate(**annotations))
+
+
+def with_contact(queryset: QuerySet[Device]) -> QuerySet[Device]:
+    """Annotate devices with ``data_ts``: the time (UTC) of the newest
+    :data:`CONTACT_METRIC` value, ``None`` when there is none."""
+    return queryset.annotate(data_ts=Subquery(
+        MetricLatest.objects.filter(
+            series__device=OuterRef("pk"), series__key=CONTACT_METRIC, series__labels_key="{}"
+        ).values("ts")[:1]
+    ))
+
+
+def effective_time_scale() -> float:
+    """The collector's time scale (``MIKROMON_TIME_SCALE``), 1.0 when unset or invalid."""
+    try:
+        return time_scale()
+    except ConfigError:
+        return 1.0
+
+
+def last_contact(device: Device) -> datetime | None:
+    """Return the newest of ``last_seen`` and ``data_ts`` (see :func:`with_contact`),
+    UTC, or ``None`` when the router never answered."""
+    times = [t for t in (device.last_seen, getattr(device, "data_ts", None)) if t is not None]
+    return max(times) if times else None
+
+
+def stale_after_s(device: Device) -> float:
+    """Seconds without news after which an "up" device counts as stale:
+    :data:`STALE_INTERVALS` realtime intervals at the collector's time scale, at
+    least :data:`STALE_FLOOR_S`."""
+    interval = device.realtime_interval * effective_time_scale()
+    return max(STALE_FLOOR_S, STALE_INTERVALS * interval)
+
+
+def is_stale(device: Device, now: datetime | None = None) -> bool:
+    """Whether ``device`` says "up" but its newest data is older than
+    :func:`stale_after_s` (collector stopped or stuck). Other states are never stale:
+    they already say that no data comes."""
+    if device.state != "up":
+        return False
+    contact = last_contact(device)
+    if contact is None:
+        return True
+    now = now or timezone.now()
+    return (now - contact).total_seconds() > stale_after_s(device)
 
 
 def unit_of(key: str) -> str:
@@ -53,10 +112,14 @@ def unit_of(key: str) -> str:
 
 
 def device_state(device: Device) -> dict[str, Any]:
-    """Return a device's state fields."""
+    """Return a device's state fields; ``stale`` and ``last_data`` (the newest
+    contact, see :func:`last_contact`) are exact for devices annotated by
+    :func:`with_contact` and use ``last_seen`` alone otherwise."""
     return {
         "state": device.state,
         "state_label": STATE_LABELS.get(device.state, device.state),
+        "stale": is_stale(device),
+        "last_data": iso(last_contact(device)),
         "last_seen": iso(device.last_seen),
         "last_error": device.last_error,
         "status_changed_at": iso(device.status_changed_at),

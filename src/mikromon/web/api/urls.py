@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from mikromon.web.api import views
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("events", views.events, name="events"),
     path("collector", views.collector_view, name="collector"),
     path("collector/<str:action>", views.collector_view, name="collector_action"),
+    # Last: every other path answers a JSON 404 (not the HTML page).
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

@@ -7,17 +7,20 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q
-from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from mikromon.web.api import collector, inventory
-from mikromon.web.api.auth import api_view, error
+from mikromon.web.api.auth import ApiError, api_view, authenticate, error
 from mikromon.web.api.params import (
     ParamError,
     labels_match,
+    parse_choice,
+    parse_id,
     parse_labels,
     parse_positive_int,
     parse_time,
@@ -30,6 +33,7 @@ from mikromon.web.api.serialize import (
     unit_of,
     with_summary,
 )
+from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
 from mikromon.web.monitor.models import Device, Event, Series
 from mikromon.web.monitor.readers import choose_step, latest_values, read_series
 
@@ -46,18 +50,31 @@ def _devices() -> Any:
     return Device.objects.select_related("site").prefetch_related("tags")
 
 
+def _device_or_404(queryset: QuerySet[Device], pk: int) -> Device:
+    """Return the device ``pk`` of ``queryset``.
+
+    Raises:
+        ApiError: 404 naming the id.
+    """
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ApiError(404, f"no device with id {pk} (see /api/v1/devices)")
+    return obj
+
+
 @api_view()
 def index(request: HttpRequest) -> JsonResponse:
     """List the endpoints."""
+    device = reverse("api:device", args=[0]).replace("/0", "/<id>")
     return JsonResponse({
         "version": 1,
         "user": request.user.get_username(),
         "endpoints": {
             "devices": reverse("api:devices"),
-            "device": reverse("api:device", args=[0]).replace("/0", "/<id>"),
-            "latest": "devices/<id>/latest",
-            "series": "devices/<id>/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
-            "inventory": "devices/<id>/inventory/<table>",
+            "device": device,
+            "latest": f"{device}/latest",
+            "series": f"{device}/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
+            "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
             "collector": reverse("api:collector"),
         },
@@ -70,7 +87,7 @@ def devices(request: HttpRequest) -> JsonResponse:
     qs = with_summary(_devices())
     state = request.GET.get("state")
     if state:
-        qs = qs.filter(state=state)
+        qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
     site = request.GET.get("site")
     if site:
         qs = qs.filter(site_id=site) if site.isdigit() else qs.filter(site__name=site)
@@ -86,7 +103,7 @@ def devices(request: HttpRequest) -> JsonResponse:
 @api_view()
 def device(request: HttpRequest, pk: int) -> JsonResponse:
     """One device: configuration (never the password), state and summary."""
-    obj = get_object_or_404(with_summary(_devices()), pk=pk)
+    obj = _device_or_404(with_summary(_devices()), pk)
     doc = device_dict(obj, detail=True)
     doc["inventory_tables"] = inventory.row_counts(obj)
     return JsonResponse(doc)
@@ -94,10 +111,12 @@ def device(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view()
 def latest(request: HttpRequest, pk: int) -> JsonResponse:
-    """The newest value of every series of a device, with the device's state."""
-    obj = get_object_or_404(Device, pk=pk)
+    """The newest value of every series of a device, with the device's state and
+    whether a collector runs (the dashboard says "live" only then)."""
+    obj = _device_or_404(with_summary(Device.objects.all()), pk)
     return JsonResponse({
         "device": {"id": obj.pk, "name": obj.name, **device_state(obj)},
+        "collector": {"running": collector.collector_running()},
         "values": latest_list(latest_values(obj.pk)),
     })
 
@@ -110,7 +129,7 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     (default: the last hour), ``step`` (seconds; default chosen from ``points``),
     ``points`` (target bucket count, default 600).
     """
-    obj = get_object_or_404(Device, pk=pk)
+    obj = _device_or_404(Device.objects.all(), pk)
     metric = request.GET.get("metric", "").strip()
     if not metric:
         return error(400, "metric is required, e.g. metric=system.cpu.load_pct")
@@ -164,16 +183,24 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view()
 def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
-    """Rows of one inventory table (``logs``: the newest router log lines)."""
-    obj = get_object_or_404(Device, pk=pk)
+    """Rows of one inventory table (``logs``: the newest router log lines).
+
+    404 for a table that is neither known to the pages nor stored for any device.
+    """
+    obj = _device_or_404(Device.objects.all(), pk)
+    if not inventory.table_exists(table):
+        raise ApiError(404, f"no inventory table {table!r}; tables: "
+                            f"{', '.join(inventory.TABLES)}")
     data = inventory.read_table(obj, table, include_gone=request.GET.get("gone") == "1")
     return JsonResponse({
         "device": obj.pk,
         "table": data.table,
         "label": data.label,
         "columns": data.columns,
+        "durations": data.durations,
         "count": len(data.rows),
         "updated": iso(data.updated),
+        "absent": data.absent,
         "empty_text": data.empty_text,
         "rows": data.rows,
     })
@@ -184,18 +211,15 @@ def events(request: HttpRequest) -> JsonResponse:
     """Events, newest first; ``?device=<id>&kind=<kind>&from=&to=&limit=``."""
     qs = Event.objects.select_related("device").order_by("-ts", "-id")
     now = time.time()
-    try:
-        if request.GET.get("device"):
-            qs = qs.filter(device_id=int(request.GET["device"]))
-        if request.GET.get("kind"):
-            qs = qs.filter(kind=request.GET["kind"])
-        if request.GET.get("from"):
-            qs = qs.filter(ts__gte=_aware(parse_time("from", request.GET["from"], now)))
-        if request.GET.get("to"):
-            qs = qs.filter(ts__lt=_aware(parse_time("to", request.GET["to"], now)))
-        limit = parse_positive_int("limit", request.GET.get("limit"), 200, MAX_EVENTS)
-    except (ParamError, ValueError) as err:
-        return error(400, str(err))
+    if request.GET.get("device"):
+        qs = qs.filter(device_id=parse_id("device", request.GET["device"]))
+    if request.GET.get("kind"):
+        qs = qs.filter(kind=parse_choice("kind", request.GET["kind"], EventKindChoices.values))
+    if request.GET.get("from"):
+        qs = qs.filter(ts__gte=_aware(parse_time("from", request.GET["from"], now)))
+    if request.GET.get("to"):
+        qs = qs.filter(ts__lt=_aware(parse_time("to", request.GET["to"], now)))
+    limit = parse_positive_int("limit", request.GET.get("limit"), 200, MAX_EVENTS)
     return JsonResponse({"events": [
         {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
          "kind": e.kind, "message": e.message}
@@ -204,7 +228,10 @@ def events(request: HttpRequest) -> JsonResponse:
 
 
 def _aware(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ParamError(f"time {seconds!r} is out of range") from None
 
 
 @api_view(methods=("GET", "POST"))
@@ -233,3 +260,15 @@ def _body_action(request: HttpRequest) -> str | None:
             return None
         return body.get("action") if isinstance(body, dict) else None
     return request.POST.get("action")
+
+
+@login_not_required
+@csrf_exempt
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any other path under ``/api/v1/``: 401 without credentials (as every API
+    path), else 404 in JSON pointing at the endpoint list, whatever the method."""
+    refused = authenticate(request)
+    if refused is not None:
+        return refused
+    return error(404, f"no API endpoint {request.path}; the endpoints are listed at "
+                      f"{reverse('api:index')}")
