@@ -7,8 +7,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-#: Paths reachable without signing in (the sign-in page and its static files).
-PUBLIC = ("/accounts/login/", "/admin/login/")
+#: Paths reachable without signing in (the sign-in pages, the icon).
+PUBLIC = ("/accounts/login/", "/admin/login/", "/favicon.ico")
 
 
 def _walk(patterns, prefix=""):

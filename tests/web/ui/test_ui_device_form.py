@@ -47,14 +47,43 @@ def test_empty_password_keeps_the_stored_one(admin_web, device, no_collector):
 
 
 @pytest.mark.django_db
-def test_typed_password_replaces_and_clear_removes(admin_web, device, no_collector):
-    """A typed password replaces the stored one; "Remove password" empties it."""
+def test_typed_password_replaces_the_stored_one(admin_web, device, no_collector):
+    """A typed password replaces the stored one; there is no way to store none."""
     admin_web.post(f"/devices/{device.pk}/edit/", form_data(password="n3w-pass"))
     device.refresh_from_db()
     assert device.get_password() == "n3w-pass"
+    form = admin_web.get(f"/devices/{device.pk}/edit/").context["form"]
+    assert "clear_password" not in form.fields
     admin_web.post(f"/devices/{device.pk}/edit/", form_data(clear_password="on"))
     device.refresh_from_db()
-    assert device.has_password is False
+    assert device.get_password() == "n3w-pass"
+
+
+@pytest.mark.django_db
+def test_new_device_needs_a_password(admin_web, no_collector):
+    """A new device without a password is refused next to the password field."""
+    from mikromon.web.monitor.models import Device
+
+    response = admin_web.post("/devices/add/", form_data(name="core-1"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["password"]
+    assert "password" in errors["password"][0].lower()
+    assert not Device.objects.filter(name="core-1").exists()
+    assert response.context["form"].fields["password"].required is True
+
+
+@pytest.mark.django_db
+def test_device_without_stored_password_needs_one(admin_web, no_collector):
+    """Editing a device that has no stored password asks for one."""
+    from mikromon.web.monitor.models import Device
+
+    dev = Device.objects.create(name="bare", host="127.0.0.1", username="u")
+    response = admin_web.post(f"/devices/{dev.pk}/edit/", form_data(name="bare"))
+    assert response.status_code == 400
+    assert "password" in response.context["form"].errors
+    ok = admin_web.post(f"/devices/{dev.pk}/edit/", form_data(name="bare", password="pw-1"))
+    assert ok.status_code == 302
 
 
 @pytest.mark.django_db
@@ -130,3 +159,113 @@ def test_delete_device(admin_web, device, no_collector):
     response = admin_web.post(f"/devices/{device.pk}/delete/")
     assert response.status_code == 302
     assert not Device.objects.filter(pk=device.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("typed", "words"), [
+    ("not a host!! <b>x</b>", "a space is not allowed"),
+    ("router_1.lan", "'_' is not allowed"),
+    ("999.1.1.1", "not a valid IPv4 address"),
+    ("router.lan:8728", "port in its own field"),
+    ("[router.lan]", "brackets are only for an IPv6 address"),
+    ("-edge.lan", "starts or ends with '-'"),
+])
+def test_bad_hosts_are_refused(admin_web, device, no_collector, typed, words):
+    """A host that is no host name, IPv4 or IPv6 address is refused with a clear message
+    next to the host field; the stored host stays."""
+    response = admin_web.post(f"/devices/{device.pk}/edit/", form_data(host=typed))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["host"]
+    assert words in errors["host"][0]
+    device.refresh_from_db()
+    assert device.host == "127.0.0.1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("  router-1.example.net ", "router-1.example.net"),
+    ("192.0.2.10", "192.0.2.10"),
+    ("[::1]", "::1"),
+    ("2001:db8::7", "2001:db8::7"),
+])
+def test_good_hosts_are_stored_normalised(admin_web, device, no_collector, typed, stored):
+    """Host names, IPv4 and IPv6 addresses are accepted; spaces and brackets go."""
+    response = admin_web.post(f"/devices/{device.pk}/edit/", form_data(host=typed))
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.host == stored
+
+
+@pytest.mark.django_db
+def test_model_validation_refuses_a_bad_host(device):
+    """The model's own validation (admin, scripts) refuses a bad host too."""
+    from django.core.exceptions import ValidationError
+
+    device.host = "not a host!! <b>x</b>"
+    with pytest.raises(ValidationError) as caught:
+        device.full_clean()
+    assert "host" in caught.value.message_dict
+    assert "not allowed" in caught.value.message_dict["host"][0]
+    device.host = "[2001:db8::1]"
+    device.full_clean()
+    assert device.host == "2001:db8::1"
+
+
+def test_validate_host_is_a_pure_domain_function():
+    """mikromon.domain.devices.validate_host: the one rule for CLI and web."""
+    from mikromon.domain.devices import validate_host
+    from mikromon.domain.errors import ConfigError
+
+    assert validate_host(" [fe80::1%ether1] ") == "fe80::1%ether1"
+    assert validate_host("edge.") == "edge."
+    assert validate_host("a" * 63 + ".lan") == "a" * 63 + ".lan"
+    for bad in ("", "   ", "a" * 64 + ".lan", "a..b", "::g", "1.2.3", "b\u00fccher.lan",
+                ".".join(["abcdefgh"] * 29)):
+        with pytest.raises(ConfigError):
+            validate_host(bad)
+
+
+@pytest.mark.django_db
+def test_ssl_on_moves_the_default_port(admin_web, device, no_collector):
+    """Turning API-SSL on moves a port left at 8728 to 8729, and back when turned off."""
+    response = admin_web.post(f"/devices/{device.pk}/edit/",
+                              form_data(use_ssl="on", port="8728"), follow=True)
+    device.refresh_from_db()
+    assert (device.use_ssl, device.port) == (True, 8729)
+    assert "Port 8728 changed to 8729" in response.content.decode()
+    admin_web.post(f"/devices/{device.pk}/edit/", form_data(port="8729"))
+    device.refresh_from_db()
+    assert (device.use_ssl, device.port) == (False, 8728)
+
+
+@pytest.mark.django_db
+def test_ssl_keeps_a_custom_port(admin_web, device, no_collector):
+    """A port other than the two defaults is the operator's choice and stays."""
+    admin_web.post(f"/devices/{device.pk}/edit/", form_data(use_ssl="on", port="18729"))
+    device.refresh_from_db()
+    assert (device.use_ssl, device.port) == (True, 18729)
+    admin_web.post(f"/devices/{device.pk}/edit/", form_data(port="18729"))
+    device.refresh_from_db()
+    assert (device.use_ssl, device.port) == (False, 18729)
+
+
+@pytest.mark.django_db
+def test_new_ssl_device_with_plain_port_gets_8729(admin_web, no_collector):
+    """Adding a device with API-SSL and port 8728 (or none) stores 8729."""
+    from mikromon.web.monitor.models import Device
+
+    admin_web.post("/devices/add/", form_data(name="tls-1", password="pw", use_ssl="on"))
+    admin_web.post("/devices/add/", form_data(name="tls-2", password="pw", use_ssl="on",
+                                              port=""))
+    assert Device.objects.get(name="tls-1").port == 8729
+    assert Device.objects.get(name="tls-2").port == 8729
+
+
+@pytest.mark.django_db
+def test_form_page_loads_the_port_helper(admin_web, device, no_collector):
+    """The form page carries the script that moves the port as API-SSL is toggled."""
+    body = admin_web.get(f"/devices/{device.pk}/edit/").content.decode()
+    assert "mikromon/device_form.js" in body
+    assert 'data-plain-port="8728"' in body
+    assert 'data-ssl-port="8729"' in body

@@ -3,7 +3,8 @@ users and API tokens.
 
 Router passwords never travel back to the browser: the password input is always
 rendered empty, with the placeholder "unchanged" when a password is stored;
-submitting it empty keeps the stored one.
+submitting it empty keeps the stored one. A device without a stored password
+(a new one) needs one, as on the command line.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
+from mikromon.domain.devices import validate_host
+from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
-from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.monitor.models import API_PORT, API_SSL_PORT, Device, Site, Tag, default_port
 from mikromon.web.ui.permissions import VIEWERS_GROUP
 
 #: Device form fields on the Connection tab, in display order.
 CONNECTION_FIELDS = (
-    "name", "host", "port", "username", "password", "clear_password", "use_ssl", "tls_verify",
+    "name", "host", "port", "username", "password", "use_ssl", "tls_verify",
     "encoding", "enabled", "site", "new_site", "tags", "new_tags", "notes",
 )
 #: Device form fields on the Collection Intervals tab, in tier order.
@@ -41,9 +44,14 @@ TIER_HELP = {
 class DeviceForm(forms.ModelForm):
     """Create or edit a device.
 
-    ``password``: empty keeps the stored password (or stores none for a new
-    device); ``clear_password`` removes it. ``new_site`` creates (or reuses) a
-    site by name; ``new_tags`` adds comma-separated tags, creating missing ones.
+    ``password``: empty keeps the stored password; required when none is stored
+    (a new device). ``host``: checked by
+    :func:`mikromon.domain.devices.validate_host` (host name, IPv4 or IPv6;
+    brackets removed). ``port``: when API-SSL is switched on (or off) and the port
+    is the other transport's default (8728 / 8729), it moves to this transport's
+    default; :attr:`port_moved` then holds (old, new). ``new_site`` creates (or
+    reuses) a site by name; ``new_tags`` adds comma-separated tags, creating
+    missing ones.
     """
 
     password = forms.CharField(
@@ -51,9 +59,7 @@ class DeviceForm(forms.ModelForm):
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="The API user's password. Stored encrypted; never shown again.",
-    )
-    clear_password = forms.BooleanField(
-        required=False, label="Remove password", help_text="Store an empty password."
+        error_messages={"required": "Enter the password of the router's API user."},
     )
     new_site = forms.CharField(
         required=False, max_length=100, label="or new site", help_text="Creates the site."
@@ -76,23 +82,35 @@ class DeviceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: (old port, new port) when saving moved the port to the transport's default.
+        self.port_moved: tuple[int, int] | None = None
         stored = bool(self.instance.pk and self.instance.has_password)
-        placeholder = "unchanged" if stored else "(none)"
-        self.fields["password"].widget.attrs["placeholder"] = placeholder
+        self.fields["password"].required = not stored
         if stored:
+            self.fields["password"].widget.attrs["placeholder"] = "unchanged"
             self.fields["password"].help_text = (
                 "Leave empty to keep the stored password. Stored encrypted; never shown."
             )
-        else:
-            del self.fields["clear_password"]
         self.fields["port"].required = False
+        self.fields["host"].help_text = (
+            "Host name, IPv4 or IPv6 address of the router (the port goes below)."
+        )
         self.fields["username"].help_text = "API user; needs the api and read policies."
         self.fields["use_ssl"].help_text = "Connect to API-SSL (TLS, port 8729) instead of 8728."
         self.fields["tls_verify"].help_text = "Certificate check, used with API-SSL only."
         self.fields["enabled"].label = "Collection enabled"
         self.fields["enabled"].help_text = "Poll this device; off keeps its data and settings."
         self.fields["notes"].help_text = "Free text for operators."
-        self.fields["port"].widget.attrs["placeholder"] = "8728 (8729 with API-SSL)"
+        ssl_on = bool(self["use_ssl"].value())
+        self.fields["port"].widget.attrs.update({
+            "placeholder": str(default_port(ssl_on)),
+            "data-plain-port": str(API_PORT),
+            "data-ssl-port": str(API_SSL_PORT),
+        })
+        self.fields["port"].help_text = (
+            f"Empty means {API_PORT}, or {API_SSL_PORT} with API-SSL; switching API-SSL "
+            "moves a default port along."
+        )
         self.fields["site"].empty_label = "(no site)"
         self.fields["tags"].queryset = Tag.objects.order_by("name")
         self.fields["site"].queryset = Site.objects.order_by("name")
@@ -136,17 +154,32 @@ class DeviceForm(forms.ModelForm):
         return names
 
     def clean_host(self) -> str:
-        """Strip spaces around the host."""
-        return (self.cleaned_data.get("host") or "").strip()
+        """Check the host (host name, IPv4 or IPv6) and return it normalised.
+
+        Raises:
+            forms.ValidationError: with :func:`validate_host`'s message.
+        """
+        try:
+            return validate_host(self.cleaned_data.get("host") or "")
+        except ConfigError as err:
+            raise forms.ValidationError(str(err)) from None
+
+    def clean(self) -> dict[str, Any]:
+        """Move a default port along when API-SSL is switched (8728 <-> 8729)."""
+        data = super().clean() or {}
+        use_ssl = bool(data.get("use_ssl"))
+        port = data.get("port")
+        if "use_ssl" in self.changed_data and port == default_port(not use_ssl):
+            data["port"] = default_port(use_ssl)
+            self.port_moved = (port, data["port"])
+        return data
 
     @transaction.atomic
     def save(self, commit: bool = True) -> Device:
-        """Save the device; set the password only when one was typed (or cleared)."""
+        """Save the device; set the password only when one was typed."""
         device: Device = super().save(commit=False)
         password = self.cleaned_data.get("password") or ""
-        if self.cleaned_data.get("clear_password"):
-            device.set_password("")
-        elif password:
+        if password:
             device.set_password(password)
         new_site = (self.cleaned_data.get("new_site") or "").strip()
         if new_site:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from mikromon.web.ui.views import collector, dashboard, devices, events, overview, tokens, users
 
 app_name = "ui"
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico where a page names no icon (JSON, the admin).
+    path("favicon.ico", login_not_required(RedirectView.as_view(
+        url=static("mikromon/favicon.svg"), permanent=True)), name="favicon"),
     path("", overview.overview, name="overview"),
     path("devices/", devices.device_list, name="device_list"),
     path("devices/add/", devices.device_add, name="device_add"),

@@ -1,5 +1,5 @@
 """Template filters and tags of the pages: formatted values, state badges,
-percentage meters and the admin check."""
+stale hints, percentage meters and the admin check."""
 
 from __future__ import annotations
 
@@ -74,6 +74,29 @@ def state_badge(state: str | None) -> SafeString:
     """A coloured badge for a device state (``up``, ``down``, ``auth_failed``...)."""
     key = state if state in STATE_LABELS else "unknown"
     return format_html('<span class="badge state-{}">{}</span>', key, STATE_LABELS[key])
+
+
+@register.filter
+def stale_title(device: Any) -> str:
+    """The tooltip of a stale hint: how old the newest data is and what was expected."""
+    from mikromon.web.api.serialize import last_contact
+
+    contact = last_contact(device)
+    age = "no data yet" if contact is None else (
+        f"newest data {formatting.duration((timezone.now() - contact).total_seconds())} old")
+    return f"{age}; the collector reads this router every {device.realtime_interval} s"
+
+
+@register.simple_tag
+def stale_hint(device: Any) -> SafeString:
+    """A "stale" hint for a device that says "up" while its newest data is older than
+    three realtime intervals (see :func:`mikromon.web.api.serialize.is_stale`); ''
+    otherwise."""
+    from mikromon.web.api.serialize import is_stale
+
+    if not is_stale(device):
+        return SafeString("")
+    return format_html('<span class="hint stale" title="{}">stale</span>', stale_title(device))
 
 
 @register.filter

@@ -16,11 +16,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from mikromon.domain.catalog import HEALTH_PREFIX
-from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
-from mikromon.schedule import time_scale
-from mikromon.web.api import inventory
-from mikromon.web.api.serialize import unit_of, with_summary
+from mikromon.web.api import collector, inventory
+from mikromon.web.api.serialize import effective_time_scale, is_stale, unit_of, with_summary
 from mikromon.web.monitor.models import Device
 from mikromon.web.monitor.readers import LatestValue, latest_values
 
@@ -85,13 +83,6 @@ def _interfaces(values: list[LatestValue]) -> tuple[list[str], list[str]]:
     return names, sorted(busiest, key=natural_key)
 
 
-def _scale() -> float:
-    try:
-        return time_scale()
-    except ConfigError:
-        return 1.0
-
-
 def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Charts (CPU, memory, interface bit rates), current values and inventory tabs."""
     device = get_object_or_404(with_summary(Device.objects.select_related("site")), pk=pk)
@@ -106,7 +97,9 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         for v in values if v.key.startswith(HEALTH_PREFIX)
     ]
     interfaces, selected = _interfaces(values)
-    tabs = inventory.tabs_for(inventory.row_counts(device))
+    tabs = inventory.tabs_for(inventory.row_counts(device), inventory.absent_tables(device),
+                              inventory.major_version(device.ros_version))
+    running = collector.collector_running()
     range_key = request.GET.get("range", "1h")
     if range_key not in RANGES:
         range_key = "1h"
@@ -119,7 +112,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         },
         "login_url": reverse(settings.LOGIN_URL),
         # The collector's own pace (MIKROMON_TIME_SCALE shortens it in demos and tests).
-        "refresh_s": max(1.0, device.realtime_interval * _scale()),
+        "refresh_s": max(1.0, device.realtime_interval * effective_time_scale()),
+        "collector_running": running,
         "min_step_s": max(device.realtime_interval, MINIMUM_INTERVALS[Tier.REALTIME]),
         "max_points": MAX_POINTS,
         "ranges": RANGES,
@@ -138,4 +132,6 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "tabs": tabs,
         "ranges": list(RANGES),
         "config": config,
+        "collector_running": running,
+        "stale": is_stale(device),
     })

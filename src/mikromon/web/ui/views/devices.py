@@ -99,6 +99,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
         "tags": Tag.objects.order_by("name"),
         "total": Device.objects.count(),
         "state_counts": state_counts(),
+        "collector_running": collector.collector_running(),
         "columns": [
             ("state", "State"), ("name", "Name"), ("host", "Host"), ("identity", "Identity"),
             ("board", "Board"), ("version", "RouterOS"), ("cpu", "CPU"), ("memory", "Memory"),
@@ -125,9 +126,15 @@ def _form_page(request: HttpRequest, form: DeviceForm, device: Device | None,
     }, status=status)
 
 
-def _saved(request: HttpRequest, device: Device, created: bool) -> HttpResponse:
+def _saved(request: HttpRequest, form: DeviceForm, created: bool) -> HttpResponse:
+    device = form.save()
     collector.notify_config_changed()
-    messages.success(request, f"Device {device.name} {'added' if created else 'saved'}.")
+    text = f"Device {device.name} {'added' if created else 'saved'}."
+    if form.port_moved:
+        old, new = form.port_moved
+        transport = "API-SSL" if device.use_ssl else "plain API"
+        text += f" Port {old} changed to {new} (the {transport} default)."
+    messages.success(request, text)
     if "save_and_test" in request.POST:
         _store_probe(request, device, run_probe_for(device))
     return redirect("ui:device_edit", pk=device.pk)
@@ -139,7 +146,7 @@ def device_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = DeviceForm(request.POST)
         if form.is_valid():
-            return _saved(request, form.save(), created=True)
+            return _saved(request, form, created=True)
         return _form_page(request, form, None, status=400)
     return _form_page(request, DeviceForm(), None)
 
@@ -151,7 +158,7 @@ def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = DeviceForm(request.POST, instance=device)
         if form.is_valid():
-            return _saved(request, form.save(), created=False)
+            return _saved(request, form, created=False)
         return _form_page(request, form, device, status=400)
     return _form_page(request, DeviceForm(instance=device), device)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from mikromon.web.api import collector
+from mikromon.web.api.serialize import with_contact
 from mikromon.web.monitor.models import Device, Event, MetricLatest
 from mikromon.web.ui.views.dashboard import natural_key
 from mikromon.web.ui.views.devices import state_counts
@@ -54,7 +56,7 @@ def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list
 
 def overview(request: HttpRequest) -> HttpResponse:
     """The overview page; ``?group=tag`` groups devices by tag instead of site."""
-    devices = list(Device.objects.select_related("site").prefetch_related("tags"))
+    devices = list(with_contact(Device.objects.select_related("site").prefetch_related("tags")))
     by_id = {d.pk: d for d in devices}
     group_by = "tag" if request.GET.get("group") == "tag" else "site"
     groups: dict[str, list[Device]] = defaultdict(list)
@@ -79,4 +81,5 @@ def overview(request: HttpRequest) -> HttpResponse:
         "problems": problems,
         "events": events,
         "has_devices": bool(devices),
+        "collector_running": collector.collector_running(),
     })

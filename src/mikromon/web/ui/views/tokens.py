@@ -1,13 +1,13 @@
 """API tokens. Admins create tokens for any user (a token acts as its user: a
 viewer's token only reads) and revoke them; viewers see their own tokens.
 
-A new token is shown once, right after it is created; only its hash is stored.
+A new token is shown once, right after it is created; the database keeps its
+SHA-256 hash and its first 8 characters (shown in lists to tell tokens apart).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from mikromon.web.monitor.models import ApiToken
 from mikromon.web.ui.forms import TokenForm
-from mikromon.web.ui.permissions import admin_required, is_admin
+from mikromon.web.ui.permissions import admin_required, forbidden, is_admin
 
 _NEW_KEY = "mikromon_new_token"
 
@@ -24,7 +24,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     """List tokens (admins: all, viewers: their own); admins create one by POST."""
     admin = is_admin(request.user)
     if request.method == "POST" and not admin:
-        raise PermissionDenied("Only admins may create API tokens.")
+        return forbidden(request, "Only admins may create API tokens.")
     form = TokenForm(request.POST or None, initial={"user": request.user.pk})
     if request.method == "POST" and form.is_valid():
         try:

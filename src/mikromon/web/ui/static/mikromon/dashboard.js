@@ -2,6 +2,11 @@
  *
  * Reads its configuration from <script id="dashboard-config" type="application/json">
  * and talks only to the JSON API (/api/v1/devices/<id>/...), with the session cookie.
+ *
+ * Chart widths come from each panel's laid-out width: a plot is created only after
+ * every panel of its grid is in the page, and a ResizeObserver on each panel
+ * resizes its plot whenever the panel changes size (window resize, grid reflow,
+ * scrollbar, fonts). Times are shown in UTC, as on every page.
  */
 (function () {
   "use strict";
@@ -16,6 +21,9 @@
     inflight: false,
     paused: false,
     touched: false,
+    collectorRunning: cfg.collector_running,
+    stale: false,
+    lastData: null,
   };
   const SYNC_KEY = "mm-dashboard";
   const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
@@ -78,13 +86,28 @@
   }
 
   // ---------------------------------------------------------------- charts
-  function chartWidth(el) { return Math.max(280, el.clientWidth); }
+  const CHART_HEIGHT = 210;
+
+  /** Width (CSS px) the chart element has in its panel's layout. */
+  function chartWidth(el) { return Math.max(100, Math.floor(el.getBoundingClientRect().width)); }
+
+  /** Resize each plot to its panel: panels change width without a window resize
+   * (grid reflow as panels come and go, a scrollbar appearing, fonts). */
+  const resizer = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const chart = Array.from(state.charts.values()).find((c) => c.panel === entry.target);
+      if (!chart) continue;
+      const width = chartWidth(chart.el);
+      if (width !== chart.plot.width) chart.plot.setSize({ width, height: CHART_HEIGHT });
+    }
+  });
 
   function makePlot(el, kind, seriesDefs) {
     const isRate = kind === "bps";
     const opts = {
       width: chartWidth(el),
-      height: 210,
+      height: CHART_HEIGHT,
+      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
       legend: { live: true },
       scales: {
@@ -93,7 +116,13 @@
                   : { range: [0, 100] },
       },
       axes: [
-        { stroke: "#5b6776", grid: { stroke: "#eef1f5" }, ticks: { stroke: "#dde3ea" } },
+        {
+          stroke: "#5b6776",
+          grid: { stroke: "#eef1f5" },
+          ticks: { stroke: "#dde3ea" },
+          space: 70,
+          values: (u, splits) => splits.map((ts) => fmt.axisTime(ts, u.scales.x.max - u.scales.x.min)),
+        },
         {
           stroke: "#5b6776",
           grid: { stroke: "#eef1f5" },
@@ -143,10 +172,19 @@
   function ensureChart(id, el, kind, defs) {
     let chart = state.charts.get(id);
     if (!chart) {
-      chart = { id, el, kind, plot: makePlot(el, kind, defs) };
+      const panel = el.closest(".chart-panel") || el.parentElement;
+      chart = { id, el, kind, panel, plot: makePlot(el, kind, defs) };
       state.charts.set(id, chart);
+      resizer.observe(panel);
     }
     return chart;
+  }
+
+  function dropChart(id, chart) {
+    resizer.unobserve(chart.panel);
+    chart.plot.destroy();
+    chart.panel.remove();
+    state.charts.delete(id);
   }
 
   function seriesPoints(resp, labelName, labelValue) {
@@ -171,46 +209,53 @@
 
   function ifaceContainer() { return document.getElementById("iface-charts"); }
 
+  function ifacePanel(id, name) {
+    const panel = document.createElement("div");
+    panel.className = "panel chart-panel";
+    panel.dataset.iface = name;
+    const head = document.createElement("div");
+    head.className = "chart-head";
+    const h = document.createElement("h2");
+    h.textContent = `${name} traffic `;
+    const unit = document.createElement("span");
+    unit.className = "unit";
+    unit.textContent = "bits/s";
+    h.appendChild(unit);
+    const now = document.createElement("span");
+    now.className = "now";
+    now.id = `${id}-now`;
+    head.append(h, now);
+    const el = document.createElement("div");
+    el.className = "chart";
+    el.id = id;
+    panel.append(head, el);
+    return { panel, el };
+  }
+
   function syncIfacePanels() {
     const box = ifaceContainer();
     const wanted = cfg.interfaces.filter((n) => state.selected.has(n));
     for (const [id, chart] of state.charts) {
-      if (chart.kind === "bps" && !wanted.includes(chart.iface)) {
-        chart.plot.destroy();
-        chart.panel.remove();
-        state.charts.delete(id);
-      }
+      if (chart.kind === "bps" && !wanted.includes(chart.iface)) dropChart(id, chart);
     }
+    // Put every new panel into the grid first, then size the plots: a plot made while
+    // its panel is alone in the grid would be as wide as the whole row.
+    const added = [];
     wanted.forEach((name, index) => {
-      const id = `chart-if-${index}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
       if (Array.from(state.charts.values()).some((c) => c.iface === name)) return;
-      const panel = document.createElement("div");
-      panel.className = "panel chart-panel";
-      panel.dataset.iface = name;
-      const head = document.createElement("div");
-      head.className = "chart-head";
-      const h = document.createElement("h2");
-      h.textContent = `${name} traffic `;
-      const unit = document.createElement("span");
-      unit.className = "unit";
-      unit.textContent = "bits/s";
-      h.appendChild(unit);
-      const now = document.createElement("span");
-      now.className = "now";
-      now.id = `${id}-now`;
-      head.append(h, now);
-      const el = document.createElement("div");
-      el.className = "chart";
-      el.id = id;
-      panel.append(head, el);
+      if (added.some((a) => a.name === name)) return;
+      const id = `chart-if-${index}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+      const { panel, el } = ifacePanel(id, name);
       box.appendChild(panel);
+      added.push({ id, name, el });
+    });
+    for (const { id, name, el } of added) {
       const chart = ensureChart(id, el, "bps", [
         { label: "rx", color: COLORS.rx },
         { label: "tx", color: COLORS.tx },
       ]);
       chart.iface = name;
-      chart.panel = panel;
-    });
+    }
     document.getElementById("iface-empty").hidden = wanted.length > 0;
   }
 
@@ -311,10 +356,20 @@
   async function refreshLatest() {
     const data = await getJSON(cfg.urls.latest);
     const dev = data.device;
+    state.collectorRunning = Boolean(data.collector && data.collector.running);
+    state.stale = Boolean(dev && dev.stale);
+    state.lastData = dev ? dev.last_data : null;
+    const banner = document.getElementById("collector-stopped");
+    if (banner && state.collectorRunning) banner.hidden = true;
     const badge = document.getElementById("device-state");
     if (badge && dev) {
       badge.className = `badge state-${dev.state}`;
       badge.textContent = dev.state_label;
+    }
+    const staleHint = document.getElementById("device-stale");
+    if (staleHint) {
+      staleHint.hidden = !state.stale;
+      staleHint.title = state.stale ? `newest data ${fmt.when(state.lastData)}` : "";
     }
     const seen = document.getElementById("device-last-seen");
     if (seen && dev) seen.textContent = fmt.when(dev.last_seen);
@@ -374,6 +429,7 @@
       th.textContent = c;
       thead.appendChild(th);
     }
+    const durations = new Set(data.durations || []);
     const tbody = table.createTBody();
     if (!data.rows.length) {
       const tr = tbody.insertRow();
@@ -389,7 +445,13 @@
         const td = tr.insertCell();
         const v = row[c];
         td.textContent = cellText(v);
-        if (typeof v === "number") { td.className = "num"; td.dataset.sort = String(v); }
+        if (typeof v === "number" && durations.has(c)) {
+          // Seconds as "1d 2h 3m"; the exact value in the tooltip, sorting by it.
+          td.textContent = fmt.duration(v);
+          td.title = `${v} s`;
+          td.className = "num";
+          td.dataset.sort = String(v);
+        } else if (typeof v === "number") { td.className = "num"; td.dataset.sort = String(v); }
         else if (typeof v === "string" && v.length > 60) td.className = "wrap";
         else td.className = "nowrap";
       }
@@ -406,8 +468,10 @@
     try {
       const data = await getJSON(`${cfg.urls.inventory}${encodeURIComponent(panel.dataset.table)}`);
       renderInventory(panel, data);
-      const tabCount = document.querySelector(`[data-tab="${panel.id}"] .n`);
-      if (tabCount) tabCount.textContent = String(data.count);
+      const tab = document.querySelector(`[data-tab="${panel.id}"]`);
+      const tabCount = tab && tab.querySelector(".n");
+      if (tabCount) tabCount.textContent = data.absent ? "\u2013" : String(data.count);
+      if (tab) tab.classList.toggle("absent", Boolean(data.absent));
     } catch (e) {
       panel.querySelector(".inv-body").textContent = `Could not load: ${e.message}`;
       delete panel.dataset.loaded;
@@ -423,8 +487,15 @@
     try {
       await Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshLatest()]);
       if (live) {
-        live.textContent = `live \u00B7 updated ${new Date().toLocaleTimeString()}`;
-        live.classList.remove("paused");
+        // "live" only while a collector polls and this router's data is fresh.
+        if (!state.collectorRunning) {
+          live.textContent = "collector stopped \u00B7 not updating";
+        } else if (state.stale) {
+          live.textContent = `no new data since ${fmt.when(state.lastData)}`;
+        } else {
+          live.textContent = `live \u00B7 updated ${fmt.when(new Date().toISOString())}`;
+        }
+        live.classList.toggle("paused", !state.collectorRunning || state.stale);
       }
       document.body.dataset.chartsReady = "1";
     } catch (e) {
@@ -455,9 +526,6 @@
     document.querySelectorAll(".inv-panel").forEach((p) => {
       p.addEventListener("mm:tabshown", () => loadInventory(p));
       if (!p.hidden) loadInventory(p);
-    });
-    window.addEventListener("resize", () => {
-      for (const c of state.charts.values()) c.plot.setSize({ width: chartWidth(c.el), height: 210 });
     });
     document.addEventListener("visibilitychange", () => {
       state.paused = document.hidden;

@@ -77,16 +77,26 @@
     }
   }
 
-  /** An ISO 8601 timestamp -> local "YYYY-MM-DD HH:MM:SS". */
+  /** An ISO 8601 timestamp -> "YYYY-MM-DD HH:MM:SS UTC" (every page shows UTC,
+   * whatever the browser's time zone). */
   function when(iso) {
     if (!iso) return "\u2013";
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
     const p = (n) => String(n).padStart(2, "0");
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
-      `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
+      `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC`;
+  }
+
+  /** A chart's time tick (Unix seconds) in UTC, 24-hour: "14:05" for spans up to a
+   * day, "03-01 14:05" for longer ones. */
+  function axisTime(ts, span) {
+    const d = new Date(ts * 1000);
+    const p = (n) => String(n).padStart(2, "0");
+    const hm = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+    return span > 86400 ? `${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${hm}` : hm;
   }
 
   window.MM = window.MM || {};
-  window.MM.fmt = { bps, bpsAxis, bytes, duration, pct, unit, when };
+  window.MM.fmt = { axisTime, bps, bpsAxis, bytes, duration, pct, unit, when };
 })();
