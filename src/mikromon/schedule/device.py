@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -136,6 +137,8 @@ class DeviceCollector:
         self._connect_error = ""
         self._backoff = trigger.Backoff(deps.backoff_base_s * scale, deps.backoff_cap_s * scale)
         self._tier_errors: dict[Tier, str] = {}
+        #: tier -> collector name -> the failure last logged (edge-triggered logging).
+        self._collector_failures: dict[Tier, dict[str, str]] = {t: {} for t in Tier}
         self._announced_absent: set[str] = set()
         self._facts_known = asyncio.Event()
         if self.memory.facts.version is not None:
@@ -184,6 +187,13 @@ class DeviceCollector:
         self._tasks.clear()
         await self._drop_client(self._client)
         return Carry(memory=self.memory, rates=self._rates, schedules=self._schedules)
+
+    async def run_now(self, tier: Tier) -> None:
+        """Run ``tier`` once now, as its schedule would (tests, one-off polls).
+
+        Nothing runs while the device is backing off (the run is deferred).
+        """
+        await self._run(tier, self._schedules[tier])
 
     async def _loop(self, tier: Tier) -> None:
         if tier is not Tier.REALTIME:
@@ -422,17 +432,14 @@ class DeviceCollector:
                 ))
         if events:
             self._sink.put_events(events)
+        self._log_collector_failures(tier, result.failures)
         if result.failures:
             message = "; ".join(result.failures)
             stats.errors += 1
-            if stats.failing == 0 or stats.last_error != message:
-                log.warning("device %s: %s tier: %s", self.config.label, tier.value, message)
             stats.failing += 1
             stats.last_error = message
             error_changed = self._set_tier_error(tier, message, write=False)
         else:
-            if stats.failing:
-                log.info("device %s: %s tier works again", self.config.label, tier.value)
             stats.failing = 0
             stats.last_error = ""
             error_changed = self._set_tier_error(tier, "", write=False)
@@ -445,6 +452,30 @@ class DeviceCollector:
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(samples),
                   len(result.counters), len(result.inventory))
+
+    def _log_collector_failures(self, tier: Tier, failures: Sequence[str]) -> None:
+        """Log a collector's failure when it starts or its message changes (WARNING)
+        and when the collector works again (INFO); never on every poll.
+
+        Args:
+            tier: the tier that ran (to completion).
+            failures: its ``"<collector>: <message>"`` entries
+                (:func:`mikromon.collectors.failure_text`).
+        """
+        known = self._collector_failures[tier]
+        now: dict[str, str] = {}
+        for text in failures:
+            name, sep, message = text.partition(": ")
+            if not sep:
+                name, message = "", text
+            now[name] = message
+            if known.get(name) != message:
+                what = f"{name} failed: {message}" if name else message
+                log.warning("device %s: %s tier: %s", self.config.label, tier.value, what)
+        for name in [n for n in known if n not in now]:
+            what = f"{name} works again" if name else "works again"
+            log.info("device %s: %s tier: %s", self.config.label, tier.value, what)
+        self._collector_failures[tier] = now
 
     def _apply_version(self, version: str | None, *, forget_absent: bool = False) -> None:
         parts = version_tuple(version)

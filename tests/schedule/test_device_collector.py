@@ -1,0 +1,133 @@
+"""DeviceCollector driven run by run (``run_now``) with fake routers and a hand-driven
+clock: what is logged, which events are written, what survives a restart."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+import pytest
+
+from mikromon.collectors.base import CollectContext
+from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.events import DeviceStatus, Event, EventKind
+from mikromon.domain.inventory import CollectResult, InventorySnapshot
+from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import Tier
+from mikromon.schedule.clock import ManualClock
+from mikromon.schedule.device import DeviceCollector
+
+from .fakes import FakeClient, FakeFleet, device, fake_deps, fake_run_tier
+
+LOGGER = "mikromon.schedule"
+
+
+class RecordingSink:
+    """Keeps what a collector puts, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.statuses: list[DeviceStatus] = []
+        self.samples: list[Sample] = []
+
+    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
+        self.samples.extend(samples)
+
+    def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        return None
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+    def put_status(self, status: DeviceStatus) -> None:
+        self.statuses.append(status)
+
+    def kinds(self, kind: EventKind) -> list[Event]:
+        return [e for e in self.events if e.kind is kind]
+
+
+@pytest.fixture
+def fleet() -> FakeFleet:
+    return FakeFleet()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def build(fleet: FakeFleet, clock: ManualClock, sink: RecordingSink,
+          cfg: DeviceConfig | None = None, **kw: object) -> DeviceCollector:
+    extra = {k: kw.pop(k) for k in list(kw) if k in ("remembered",)}
+    deps = dataclasses.replace(fake_deps(fleet, clock=clock), **kw)  # type: ignore[arg-type]
+    return DeviceCollector(cfg or device(1), deps, sink, loaded_at=clock.now(),
+                           **extra)  # type: ignore[arg-type]
+
+
+def warnings_and_infos(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [(r.levelno, r.getMessage()) for r in caplog.records
+            if r.levelno >= logging.INFO and r.name.startswith(LOGGER)]
+
+
+async def test_collector_failures_are_logged_when_they_start_change_and_end(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fleet.add(1)
+    failures = {"now": ["interface: no such item (command /interface/print)"]}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        result = await fake_run_tier(client, tier, ctx)
+        result.failures.extend(failures["now"])
+        return result
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, run_tier=runner)
+    await coll.run_now(Tier.REALTIME)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        for _ in range(4):
+            clock.advance(5)
+            await coll.run_now(Tier.REALTIME)
+        failures["now"] = ["interface: timed out (command /interface/print)",
+                           "health: CommandFailed: bad"]
+        for _ in range(3):
+            clock.advance(5)
+            await coll.run_now(Tier.REALTIME)
+        failures["now"] = ["health: CommandFailed: bad"]
+        for _ in range(3):
+            clock.advance(5)
+            await coll.run_now(Tier.REALTIME)
+        failures["now"] = []
+        for _ in range(3):
+            clock.advance(5)
+            await coll.run_now(Tier.REALTIME)
+    logged = warnings_and_infos(caplog)
+    assert logged == [
+        # the failure seen before caplog.clear() is not logged again
+        (logging.WARNING, "device r1: realtime tier: interface failed: timed out "
+                          "(command /interface/print)"),
+        (logging.WARNING, "device r1: realtime tier: health failed: CommandFailed: bad"),
+        (logging.INFO, "device r1: realtime tier: interface works again"),
+        (logging.INFO, "device r1: realtime tier: health works again"),
+    ]
+    assert coll.status()["tiers"]["realtime"]["last_error"] == ""
+
+
+async def test_first_collector_failure_is_a_warning(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fleet.add(1)
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        result = await fake_run_tier(client, tier, ctx)
+        result.failures.append("interface: boom")
+        return result
+
+    coll = build(fleet, clock, RecordingSink(), run_tier=runner)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        for _ in range(5):
+            await coll.run_now(Tier.REALTIME)
+            clock.advance(5)
+    assert [m for lvl, m in warnings_and_infos(caplog) if lvl >= logging.WARNING] == [
+        "device r1: realtime tier: interface failed: boom"]
