@@ -16,7 +16,7 @@ from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.clock import ManualClock
-from mikromon.schedule.device import DeviceCollector
+from mikromon.schedule.device import DeviceCollector, Remembered
 
 from .fakes import FakeClient, FakeFleet, device, fake_deps, fake_run_tier
 
@@ -131,3 +131,27 @@ async def test_first_collector_failure_is_a_warning(
             clock.advance(5)
     assert [m for lvl, m in warnings_and_infos(caplog) if lvl >= logging.WARNING] == [
         "device r1: realtime tier: interface failed: boom"]
+
+
+async def test_absent_path_is_announced_once_across_collector_restarts(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    router = fleet.add(1)
+    remembered = Remembered()
+    sink = RecordingSink()
+    for _ in range(3):  # three collectors of the device, one after the other
+        coll = build(fleet, clock, sink, remembered=remembered)
+        await coll.run_now(Tier.REALTIME)
+        await coll.run_now(Tier.SHORT)
+        await coll.stop()
+        clock.advance(10)
+    assert [e.message.split(" ")[0] for e in sink.kinds(EventKind.PATH_ABSENT)] == [
+        "/ip/hotspot/active"]
+    # A new RouterOS version (here installed while no collector watched) forgets
+    # what was announced: the path is news again.
+    router.version = "7.17 (stable)"
+    coll = build(fleet, clock, sink, remembered=remembered)
+    await coll.run_now(Tier.REALTIME)
+    await coll.run_now(Tier.SHORT)
+    await coll.stop()
+    assert len(sink.kinds(EventKind.PATH_ABSENT)) == 2

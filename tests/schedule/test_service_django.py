@@ -96,7 +96,10 @@ def test_polls_database_devices_into_the_database(
                    .values_list("series__key", flat=True))
         return ({"system.cpu.load_pct", "iface.rx_bps", "dhcp.active_leases"} <= keys
                 and InventoryItem.objects.filter(device=dev).exists()
-                and LogEntry.objects.filter(device=dev).exists())
+                and LogEntry.objects.filter(device=dev).exists()
+                # The identity comes with the extended tier's status write, which
+                # may follow its inventory by one writer cycle.
+                and Device.objects.filter(pk=dev.pk, identity=routers[0].identity).exists())
 
     assert until(landed, 15)
     assert MetricPoint.objects.filter(series__device=dev).exists()

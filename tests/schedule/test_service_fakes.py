@@ -306,6 +306,29 @@ def test_absent_path_is_reported_once_and_not_asked_again(make: Factory,
     assert [e.message.split(" ")[0] for e in absent] == ["/ip/hotspot/active"]
 
 
+def test_absent_path_is_not_announced_again_after_a_restart(make: Factory,
+                                                            fleet: FakeFleet) -> None:
+    router = fleet.add(1)
+    storage = InMemoryStorage()
+    cfg = device(1, intervals=intervals(short=30))
+    source = StaticDeviceSource([cfg])
+    svc = make(source, storage, config_poll_s=0.05)
+    assert storage.wait_for(lambda s: runs(svc, 1, "short") >= 2, 5)
+    # Restarted by a configuration change, then with the whole service.
+    source.update(dataclasses.replace(cfg, intervals=intervals(short=31)))
+    assert storage.wait_for(lambda s: router.prints["/ip/hotspot/active"] >= 2, 5)
+    assert svc.stop(5)
+    svc.start()
+    assert storage.wait_for(lambda s: router.prints["/ip/hotspot/active"] >= 3, 5)
+    assert storage.wait_for(lambda s: runs(svc, 1, "short") >= 2, 5)
+    assert len(storage.events(1, EventKind.PATH_ABSENT)) == 1
+    # Deleted and added again: a new device as far as events go.
+    source.remove(1)
+    assert until(lambda: svc.status()["devices"] == [], 3)
+    source.add(cfg)
+    assert storage.wait_for(lambda s: len(s.events(1, EventKind.PATH_ABSENT)) == 2, 5)
+
+
 def test_version_change_probes_absent_paths_again(make: Factory, fleet: FakeFleet) -> None:
     router = fleet.add(1)
     storage = InMemoryStorage()
