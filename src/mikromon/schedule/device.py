@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -77,6 +77,23 @@ class Carry:
     schedules: dict[Tier, trigger.TierSchedule]
 
 
+@dataclass(slots=True)
+class Remembered:
+    """What the service remembers of one device for as long as the device exists
+    in this process, whichever collector polls it (restarts by a configuration
+    change or a stop and start of the service do not forget it).
+
+    Attributes:
+        announced_absent: paths already announced as absent (one ``path_absent``
+            event each); cleared when the router's version changes.
+        version: the RouterOS version ``announced_absent`` belongs to (``None``
+            until known).
+    """
+
+    announced_absent: set[str] = field(default_factory=set)
+    version: str | None = None
+
+
 class _NotConnected(Exception):
     """No session now (backing off, or the attempt just failed); handled in-module."""
 
@@ -93,6 +110,8 @@ class DeviceCollector:
         sink: receives samples, inventory, events and status (must not block).
         loaded_at: when this configuration was applied, UTC.
         carry: state inherited from the previous collector of the same router.
+        remembered: what the service keeps of this device across its collectors
+            (default: a fresh one, kept by this collector only).
     """
 
     def __init__(
@@ -103,6 +122,7 @@ class DeviceCollector:
         *,
         loaded_at: datetime,
         carry: Carry | None = None,
+        remembered: Remembered | None = None,
     ) -> None:
         self.config = config
         self.loaded_at = loaded_at
@@ -129,6 +149,7 @@ class DeviceCollector:
         self._ctx = CollectContext(
             device=config.label, clock=self._clock.now, monotonic=self._clock.monotonic
         )
+        self._remembered = remembered if remembered is not None else Remembered()
         self._apply_version(self.memory.facts.version)
         self._stats = {t: TierStats() for t in Tier}
         self._client: RouterOSClient | None = None
@@ -139,7 +160,6 @@ class DeviceCollector:
         self._tier_errors: dict[Tier, str] = {}
         #: tier -> collector name -> the failure last logged (edge-triggered logging).
         self._collector_failures: dict[Tier, dict[str, str]] = {t: {} for t in Tier}
-        self._announced_absent: set[str] = set()
         self._facts_known = asyncio.Event()
         if self.memory.facts.version is not None:
             self._facts_known.set()
@@ -421,8 +441,9 @@ class DeviceCollector:
             self._sink.put_inventory(device_id, snap)
         for path in dict.fromkeys(result.absent):
             self._ctx.absent.add(path)
-            if path not in self._announced_absent:
-                self._announced_absent.add(path)
+            announced = self._remembered.announced_absent
+            if path not in announced:
+                announced.add(path)
                 log.info("device %s: %s is not on this router; skipped from now on",
                          self.config.label, path)
                 events.append(Event(
@@ -479,12 +500,17 @@ class DeviceCollector:
 
     def _apply_version(self, version: str | None, *, forget_absent: bool = False) -> None:
         parts = version_tuple(version)
+        remembered = self._remembered
         if parts:
             self._ctx.version = parts
             self._ctx.major = parts[0]
+            # The version may have changed while no collector watched (service stopped).
+            if remembered.version is not None and remembered.version != version:
+                remembered.announced_absent.clear()
+            remembered.version = version
         if forget_absent:
             self._ctx.absent.clear()
-            self._announced_absent.clear()
+            self._remembered.announced_absent.clear()
 
     def _set_tier_error(self, tier: Tier, message: str, *, write: bool = True) -> bool:
         """Record the tier's current error; return whether the device's error changed."""

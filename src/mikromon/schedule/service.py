@@ -36,7 +36,7 @@ from mikromon.domain.inventory import utc_iso
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps
-from mikromon.schedule.device import Carry, DeviceCollector
+from mikromon.schedule.device import Carry, DeviceCollector, Remembered
 from mikromon.schedule.reload import describe_change, plan_reload, same_router
 from mikromon.schedule.worker import HostWorker
 from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, Writer
@@ -124,6 +124,8 @@ class CollectorService:
         self._lock_held = False
         self._token: str | None = None
         self._collectors: dict[int, DeviceCollector] = {}
+        #: What is remembered of each device across its collectors (until deleted).
+        self._remembered: dict[int, Remembered] = {}
         self._disabled: dict[int, tuple[DeviceConfig, datetime]] = {}
         self._reloads = 0
         self._waiting_logged = False
@@ -376,6 +378,7 @@ class CollectorService:
             coll = next((c for c in stopping if c.device_id == device_id), None)
             cfg = coll.config if coll is not None else self._disabled[device_id][0]
             self._disabled.pop(device_id, None)
+            self._remembered.pop(device_id, None)
             log.info("device %s deleted: polling stopped", cfg.label)
         for cfg in plan.disabled:
             self._disabled[cfg.id] = (cfg, now)
@@ -398,6 +401,8 @@ class CollectorService:
             carry = await self._collectors[cfg.id].stop(self._stop_timeout)
             if not same_router(old_cfg, cfg):
                 carry = Carry(memory=DeviceMemory(), rates={}, schedules=carry.schedules)
+                # Another router perhaps: what was absent on the old one may not be.
+                self._remembered.get(cfg.id, Remembered()).announced_absent.clear()
             self._start_collector(cfg, now, carry)
             log.info("device %s reconfigured (%s): collector restarted", cfg.label, change)
             events.append(_event(cfg.id, now, f"configuration reloaded: {change}"))
@@ -409,7 +414,9 @@ class CollectorService:
 
     def _start_collector(self, cfg: DeviceConfig, now: datetime, carry: Carry | None) -> None:
         assert self._writer is not None
-        coll = DeviceCollector(cfg, self._deps, self._writer, loaded_at=now, carry=carry)
+        remembered = self._remembered.setdefault(cfg.id, Remembered())
+        coll = DeviceCollector(cfg, self._deps, self._writer, loaded_at=now, carry=carry,
+                               remembered=remembered)
         self._collectors[cfg.id] = coll
         coll.start()
 
