@@ -115,8 +115,9 @@ def test_list_json(cli, r1) -> None:
     from mikromon.web.monitor.models import Device
 
     Device.objects.filter(pk=r1.pk).update(
-        state="up", last_seen=datetime(2025, 1, 31, 12, 0, 5, tzinfo=UTC),
+        state="up", last_seen=datetime(2025, 1, 31, 12, 0, 5, 654321, tzinfo=UTC),
         identity="core-1", ros_version="7.16.2 (stable)",
+        status_changed_at=datetime(2025, 1, 31, 11, 0, 0, 1, tzinfo=UTC),
     )
     result = cli("device", "list", "--json")
     assert result.code == 0
@@ -125,6 +126,10 @@ def test_list_json(cli, r1) -> None:
         "last_seen": "2025-01-31T12:00:05Z", "identity": "core-1",
         "version": "7.16.2 (stable)",
     }]
+    shown = json.loads(cli("device", "show", "r1", "--json").out)
+    assert shown["last_seen"] == "2025-01-31T12:00:05Z"
+    assert shown["status_changed_at"] == "2025-01-31T11:00:00Z"
+    assert "2025-01-31T12:00:05Z" in cli("device", "list").out
 
 
 def test_list_text_and_empty(cli) -> None:
@@ -204,6 +209,68 @@ def test_edit_failing_halfway_changes_nothing(cli, r1) -> None:
     assert device.host == "127.0.0.1"
     assert device.site.name == "HQ"
     assert [t.name for t in device.tags.all()] == ["core"]
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("not a host!! <b>x</b>", "is not a valid host name"),
+        ("", "host is empty"),
+        ("   ", "host is empty"),
+        ("router_1.example.net", "is not a valid host name"),
+        ("256.1.1.1", "is not a valid IPv4 address"),
+        ("192.0.2.1:8728", "give the port in its own field"),
+        ("edge-.example.net", "starts or ends with '-'"),
+    ],
+    ids=["markup", "empty", "blank", "underscore", "ipv4 range", "with port", "hyphen"],
+)
+def test_add_refuses_an_invalid_host(cli, password_file, host, message) -> None:
+    """--host is checked before anything is saved (or a password asked for)."""
+    from mikromon.web.monitor.models import Device
+
+    args = list(ADD)
+    args[args.index("--host") + 1] = host
+    result = cli(*args, "--password-file", password_file)
+    assert result.code == 2, result.out
+    assert result.err.startswith("mikromon: error: ")
+    assert message in result.err
+    assert not Device.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "stored"),
+    [("router1.example.net", "router1.example.net"), (" 192.0.2.7 ", "192.0.2.7"),
+     ("::1", "::1"), ("[2001:db8::1]", "2001:db8::1"), ("localhost", "localhost")],
+)
+def test_add_accepts_names_and_addresses(cli, password_file, host, stored) -> None:
+    from mikromon.web.monitor.models import Device
+
+    args = list(ADD)
+    args[args.index("--host") + 1] = host
+    result = cli(*args, "--password-file", password_file)
+    assert result.code == 0, result.err
+    assert Device.objects.get(name="r1").host == stored
+
+
+@pytest.mark.parametrize("host", ["", "bad host", "[192.0.2.1]"])
+def test_edit_refuses_an_invalid_or_empty_host(cli, r1, host) -> None:
+    """`edit --host ""` is an error, never "updated" with the host left as it was."""
+    from mikromon.web.monitor.models import Device
+
+    result = cli("device", "edit", "r1", "--host", host, "--realtime-interval", "10")
+    assert result.code == 2, result.out
+    assert "updated" not in result.out
+    assert result.err.startswith("mikromon: error: host ")
+    device = Device.objects.get(pk=r1.pk)
+    assert (device.host, device.realtime_interval) == ("127.0.0.1", 5)
+
+
+def test_edit_sets_a_valid_host(cli, r1) -> None:
+    from mikromon.web.monitor.models import Device
+
+    result = cli("device", "edit", "r1", "--host", "[::1]")
+    assert result.code == 0, result.err
+    assert Device.objects.get(pk=r1.pk).host == "::1"
 
 
 def test_edit_rename_to_existing_name_is_refused(cli, r1, password_file) -> None:

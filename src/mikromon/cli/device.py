@@ -16,7 +16,7 @@ from typing import Any
 
 from mikromon.cli._common import add_storage_options
 from mikromon.cli._password import add_password_options, read_password
-from mikromon.domain.devices import TlsVerify
+from mikromon.domain.devices import TlsVerify, validate_host
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
 #: The ``--json`` fields of ``device list``, in order.
@@ -40,7 +40,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--password-file or --password-env is given.",
     )
     add.add_argument("--name", required=True, help="unique name of the device")
-    add.add_argument("--host", required=True, help="address or host name of the router's API")
+    add.add_argument(
+        "--host",
+        required=True,
+        help="host name, IPv4 or IPv6 address of the router's API (no port; see --port)",
+    )
     add.add_argument("--username", required=True, help="RouterOS user (policies read and api)")
     _add_config_options(add, editing=False)
     add.set_defaults(handler=handle_add)
@@ -69,7 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     edit.add_argument("device", metavar="NAME", help="the device's current name")
     edit.add_argument("--name", help="rename the device")
-    edit.add_argument("--host", help="address or host name of the router's API")
+    edit.add_argument(
+        "--host", help="host name, IPv4 or IPv6 address of the router's API (no port)"
+    )
     edit.add_argument("--username", help="RouterOS user")
     edit.add_argument(
         "--ask-password",
@@ -223,11 +229,12 @@ def _add(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
+    host = validate_host(args.host)
     if Device.objects.filter(name=args.name).exists():
         raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
-    password = read_password(args, prompt=f"API password for {args.username}@{args.host}: ")
+    password = read_password(args, prompt=f"API password for {args.username}@{host}: ")
     assert password is not None
-    device = Device(name=args.name, host=args.host, username=args.username)
+    device = Device(name=args.name, host=host, username=args.username)
     device.enabled = not args.disabled
     device.use_ssl = bool(args.ssl)
     _apply_common(device, args)
@@ -246,14 +253,16 @@ def _edit(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
+    # An empty or invalid --host is an error (ConfigError, exit 2), never ignored.
+    host = validate_host(args.host) if args.host is not None else None
     with transaction.atomic():
         device = _get_device(args.device, for_update=True)
         if args.name and args.name != device.name:
             if Device.objects.filter(name=args.name).exists():
                 raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
             device.name = args.name
-        if args.host:
-            device.host = args.host
+        if host is not None:
+            device.host = host
         if args.username:
             device.username = args.username
         if args.ssl is not None:
@@ -412,7 +421,7 @@ def _enable(args: argparse.Namespace) -> int:
 
 def device_summary(device: Any) -> dict[str, Any]:
     """Return the ``device list --json`` object of one device (times ISO 8601 UTC)."""
-    from mikromon.domain.inventory import utc_iso
+    from mikromon.web.control.formats import utc_seconds
 
     return {
         "name": device.name,
@@ -420,7 +429,7 @@ def device_summary(device: Any) -> dict[str, Any]:
         "port": device.port,
         "enabled": device.enabled,
         "state": device.state,
-        "last_seen": utc_iso(device.last_seen) if device.last_seen else None,
+        "last_seen": utc_seconds(device.last_seen) if device.last_seen else None,
         "identity": device.identity or None,
         "version": device.ros_version or None,
     }
@@ -428,7 +437,7 @@ def device_summary(device: Any) -> dict[str, Any]:
 
 def device_details(device: Any) -> dict[str, Any]:
     """Return the ``device show --json`` object: settings, intervals and state."""
-    from mikromon.domain.inventory import utc_iso
+    from mikromon.web.control.formats import utc_seconds
 
     details = device_summary(device)
     details.update(
@@ -443,7 +452,7 @@ def device_details(device: Any) -> dict[str, Any]:
             "intervals": {tier.value: seconds for tier, seconds in device.intervals.items()},
             "board": device.board or None,
             "last_error": device.last_error or None,
-            "status_changed_at": utc_iso(device.status_changed_at)
+            "status_changed_at": utc_seconds(device.status_changed_at)
             if device.status_changed_at
             else None,
             "notes": device.notes,
