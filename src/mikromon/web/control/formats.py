@@ -35,10 +35,14 @@ def utc_seconds(ts: datetime) -> str:
 
 
 def tidy_time_text(text: str) -> str:
-    """Return an ISO 8601 UTC time text to the second with ``Z``; other text unchanged."""
-    if not _UTC_TEXT.match(text):
+    """Return an ISO 8601 UTC time text to the second with ``Z``; other text unchanged.
+
+    ``2025-01-31T12:00:05.987654+00:00`` -> ``2025-01-31T12:00:05Z`` (truncated,
+    like :func:`utc_seconds`).
+    """
+    if len(text) < 20 or text[10] != "T" or not _UTC_TEXT.match(text):
         return text
-    return utc_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    return text[:19] + "Z"
 
 
 def _is_interval(key: str | None) -> bool:
