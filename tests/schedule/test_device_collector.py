@@ -11,14 +11,14 @@ import pytest
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
-from mikromon.domain.events import DeviceStatus, Event, EventKind
+from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.clock import ManualClock
 from mikromon.schedule.device import DeviceCollector, Remembered
 
-from .fakes import FakeClient, FakeFleet, device, fake_deps, fake_run_tier
+from .fakes import PASSWORD, FakeClient, FakeFleet, device, fake_deps, fake_run_tier
 
 LOGGER = "mikromon.schedule"
 
@@ -155,3 +155,54 @@ async def test_absent_path_is_announced_once_across_collector_restarts(
     await coll.run_now(Tier.SHORT)
     await coll.stop()
     assert len(sink.kinds(EventKind.PATH_ABSENT)) == 2
+
+
+async def test_refused_login_wait_survives_a_restart_and_up_is_an_event(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    router = fleet.add(1)
+    remembered = Remembered()
+    sink = RecordingSink()
+    wrong = device(1, password="wrong-pw-123")
+    coll = build(fleet, clock, sink, wrong, remembered=remembered)
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.AUTH_FAILED
+    await coll.stop()
+    clock.advance(60)
+    # The same configuration, a new collector (e.g. the service was stopped and
+    # started): it still waits out the 900 s and says so.
+    coll = build(fleet, clock, sink, wrong, remembered=remembered)
+    for tier in Tier:
+        await coll.run_now(tier)
+    assert (router.connects, router.logins_refused) == (1, 1)
+    status = coll.status()
+    assert status["state"] == "auth_failed"
+    assert 800 < float(status["retry_in_s"]) <= 840
+    await coll.stop()
+    assert len(sink.kinds(EventKind.AUTH_FAILED)) == 1
+    # A new password is a new configuration: tried at once; the change to up is an event.
+    coll = build(fleet, clock, sink, device(1), remembered=remembered)
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    assert router.connects == 2
+    assert len(sink.kinds(EventKind.DEVICE_UP)) == 1
+    assert sink.statuses[-1].state is DeviceState.UP
+    await coll.stop()
+
+
+async def test_refused_login_is_tried_again_after_the_wait(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    router = fleet.add(1, password="other")
+    remembered = Remembered()
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, remembered=remembered)
+    await coll.run_now(Tier.REALTIME)
+    await coll.stop()
+    coll = build(fleet, clock, sink, remembered=remembered)
+    clock.advance(901)
+    router.password = PASSWORD  # fixed on the router's side
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    assert len(sink.kinds(EventKind.DEVICE_UP)) == 1
+    await coll.stop()

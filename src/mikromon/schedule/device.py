@@ -88,10 +88,30 @@ class Remembered:
             event each); cleared when the router's version changes.
         version: the RouterOS version ``announced_absent`` belongs to (``None``
             until known).
+        state: the device's last reported state (a new collector of a device that
+            was down or refused the login reports its recovery as an event).
+        first_failure_mono: monotonic seconds when the current outage began.
+        auth_hash: :meth:`DeviceConfig.config_hash` of the configuration whose
+            login was refused (``None``: no refused login to wait out); another
+            configuration (a new password) is tried at once.
+        auth_retry_at: monotonic seconds before which that configuration is not
+            tried again.
+        auth_error: what the router said when it refused the login.
     """
 
     announced_absent: set[str] = field(default_factory=set)
     version: str | None = None
+    state: DeviceState = DeviceState.UNKNOWN
+    first_failure_mono: float | None = None
+    auth_hash: str | None = None
+    auth_retry_at: float = 0.0
+    auth_error: str = ""
+
+    def forget_outage(self) -> None:
+        """Forget the state and the refused login (the device was disabled)."""
+        self.state = DeviceState.UNKNOWN
+        self.first_failure_mono = None
+        self.auth_hash = None
 
 
 class _NotConnected(Exception):
@@ -163,6 +183,7 @@ class DeviceCollector:
         self._facts_known = asyncio.Event()
         if self.memory.facts.version is not None:
             self._facts_known.set()
+        self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
         self._tier_timeout = config.connect_timeout + 5 * config.command_timeout
         self._status_refresh = STATUS_REFRESH_S * scale
@@ -170,6 +191,22 @@ class DeviceCollector:
         self._status_mono = 0.0
         #: Connection attempts made (tests and status).
         self.connect_attempts = 0
+
+    def _resume_outage(self, now: float) -> None:
+        """Take over an outage or a refused login a previous collector of this device
+        reported (its successor must not retry at once, and reports the recovery)."""
+        remembered = self._remembered
+        outage = (DeviceState.DOWN, DeviceState.AUTH_FAILED)
+        if self.memory.state is DeviceState.UNKNOWN and remembered.state in outage:
+            self.memory.state = remembered.state
+            self.memory.first_failure_mono = remembered.first_failure_mono
+        if remembered.auth_hash is None:
+            return
+        if remembered.auth_hash == self.config.config_hash() and remembered.auth_retry_at > now:
+            self._retry_at = remembered.auth_retry_at
+            self._connect_error = remembered.auth_error
+        else:
+            remembered.auth_hash = None
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -337,6 +374,9 @@ class DeviceCollector:
         self._retry_at = 0.0
         self._status_due = True  # the next successful run writes "up"
         self.memory.state = DeviceState.UP
+        self._remembered.state = DeviceState.UP
+        self._remembered.first_failure_mono = None
+        self._remembered.auth_hash = None
         if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
             since = self.memory.first_failure_mono
             outage = f" after {now - since:.1f} s" if since is not None else ""
@@ -357,6 +397,7 @@ class DeviceCollector:
                         self.config.label, message, delay)
             self.memory.first_failure_mono = self.memory.first_failure_mono or now
             self.memory.state = DeviceState.DOWN
+            self._remember_outage()
             self._event(EventKind.DEVICE_DOWN, f"device unreachable: {message}")
         else:
             log.debug("device %s: still down: %s (attempt %d, next in %.1f s)",
@@ -368,13 +409,22 @@ class DeviceCollector:
         delay = self._deps.auth_backoff_s * self._deps.time_scale
         self._retry_at = now + delay
         self._connect_error = str(err)
+        remembered = self._remembered
+        remembered.auth_hash = self.config.config_hash()
+        remembered.auth_retry_at = self._retry_at
+        remembered.auth_error = self._connect_error
         if self.memory.state is not DeviceState.AUTH_FAILED:
             log.error("device %s: login refused: %s; not retrying for %.0f s or until "
                       "its configuration changes", self.config.label, err, delay)
             self.memory.first_failure_mono = self.memory.first_failure_mono or now
             self.memory.state = DeviceState.AUTH_FAILED
+            self._remember_outage()
             self._event(EventKind.AUTH_FAILED, f"login refused: {err}")
         self._put_status(str(err))
+
+    def _remember_outage(self) -> None:
+        self._remembered.state = self.memory.state
+        self._remembered.first_failure_mono = self.memory.first_failure_mono
 
     def _failed(
         self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float

@@ -382,6 +382,8 @@ class CollectorService:
             log.info("device %s deleted: polling stopped", cfg.label)
         for cfg in plan.disabled:
             self._disabled[cfg.id] = (cfg, now)
+            if cfg.id in self._remembered:
+                self._remembered[cfg.id].forget_outage()
             writer.put_status(DeviceStatus(device_id=cfg.id, state=DeviceState.DISABLED, ts=now))
             if any(c.device_id == cfg.id for c in stopping):
                 log.info("device %s disabled: polling stopped", cfg.label)
