@@ -3,6 +3,7 @@ clock: what is logged, which events are written, what survives a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ import pytest
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.errors import CommandTimeout
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
@@ -205,4 +207,109 @@ async def test_refused_login_is_tried_again_after_the_wait(
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
     assert len(sink.kinds(EventKind.DEVICE_UP)) == 1
+    await coll.stop()
+
+
+async def test_a_closed_session_is_never_handed_to_the_next_tier(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    router = fleet.add(1)
+    coll = build(fleet, clock, RecordingSink())
+    await coll.run_now(Tier.REALTIME)
+    (first,) = [c for c in [coll._client] if c is not None]
+    first.closed = True  # what the real client does to itself after a command timeout
+    await coll.run_now(Tier.SHORT)
+    assert router.connects == 2
+    assert coll.status()["tiers"]["short"]["errors"] == 0
+    await coll.stop()
+
+
+async def test_a_tier_waiting_on_a_session_another_tier_lost_reconnects(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The short tier holds the session while the realtime tier times out on it
+    (and closes it): the short tier gets a new session, not a failure."""
+    router = fleet.add(1)
+    waiting, go = asyncio.Event(), asyncio.Event()
+    sessions: list[FakeClient] = []
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if client not in sessions:
+            sessions.append(client)
+        if client is sessions[0] and tier is Tier.SHORT:
+            waiting.set()
+            await go.wait()
+        if client is sessions[0] and tier is Tier.MEDIUM:
+            client.closed = True
+            raise CommandTimeout("no complete reply within 0.5 s", device=ctx.device,
+                                 command="/interface/print")
+        return await fake_run_tier(client, tier, ctx)
+
+    coll = build(fleet, clock, RecordingSink(), run_tier=runner)
+    await coll.run_now(Tier.REALTIME)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        short = asyncio.create_task(coll.run_now(Tier.SHORT))
+        await waiting.wait()
+        await coll.run_now(Tier.MEDIUM)
+        go.set()
+        await short
+    tiers = coll.status()["tiers"]
+    assert tiers["short"]["errors"] == 0
+    assert tiers["short"]["runs"] == 1
+    assert tiers["medium"]["errors"] == 1
+    assert coll.state is DeviceState.UP
+    assert router.connects == 2  # the medium tier's failure reconnected once, for both
+    assert [m for lvl, m in warnings_and_infos(caplog)] == [
+        "device r1: medium tier failed: no complete reply within 0.5 s "
+        "(command /interface/print)"]
+    await coll.stop()
+
+
+async def test_outage_is_measured_from_the_first_failed_poll(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = fleet.add(1)
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink)
+    for tier in Tier:
+        await coll.run_now(tier)
+    clock.advance(5)
+    router.up = False  # the session breaks and new ones are refused
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        for _ in range(10):  # 25 s of polls of every tier, all failing
+            for tier in Tier:
+                await coll.run_now(tier)
+            clock.advance(2.5)
+        router.up = True
+        clock.advance(300)  # past any backoff
+        await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    (up,) = sink.kinds(EventKind.DEVICE_UP)
+    assert up.message == "device reachable again after 325.0 s"
+    (down,) = sink.kinds(EventKind.DEVICE_DOWN)
+    assert down.message == "device unreachable: connection refused"
+    logged = warnings_and_infos(caplog)
+    # One line when it goes down (not one per tier), one when it is back; the
+    # device is named once.
+    assert [m.split(" (next")[0] for _, m in logged] == [
+        "device r1: down: connection refused", "device r1: up again after 325.0 s"]
+    assert all("(device r1" not in m for _, m in logged)
+    await coll.stop()
+
+
+async def test_refused_login_status_text(fleet: FakeFleet, clock: ManualClock,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    fleet.add(1)
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, device(1, password="nope-123"))
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        for tier in Tier:
+            await coll.run_now(tier)
+    reason = "invalid user name or password (6)"
+    assert sink.statuses[-1].last_error == f"login refused: {reason}"
+    assert sink.kinds(EventKind.AUTH_FAILED)[0].message == f"login refused: {reason}"
+    logged = [m for _, m in warnings_and_infos(caplog)]
+    assert len(logged) == 1
+    assert logged[0].startswith(f"device r1: login refused: {reason};")
+    assert coll.status()["last_error"] in ("", f"login refused: {reason}")
     await coll.stop()
