@@ -26,7 +26,6 @@ from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
-    CommandTimeout,
     ConnectionLost,
     DeviceError,
     DeviceUnreachable,
@@ -121,6 +120,21 @@ class _NotConnected(Exception):
 _CONNECTION_ERRORS = (DeviceUnreachable, ConnectionLost, MalformedReply)
 
 
+def describe(err: BaseException) -> str:
+    """Return ``err`` for a line that names the device already: a DeviceError's
+    message and command (not its device), else the text or the type's name."""
+    if isinstance(err, DeviceError):
+        text = err.message or type(err).__name__
+        return f"{text} (command {err.command})" if err.command else text
+    return str(err) or type(err).__name__
+
+
+def _is_closed(client: RouterOSClient) -> bool:
+    """Whether the session says it is closed (LibRouterOSClient.closed; a client
+    without that attribute is taken as open)."""
+    return bool(getattr(client, "closed", False))
+
+
 class DeviceCollector:
     """Polls one enabled router on its five tiers until stopped.
 
@@ -180,6 +194,8 @@ class DeviceCollector:
         self._tier_errors: dict[Tier, str] = {}
         #: tier -> collector name -> the failure last logged (edge-triggered logging).
         self._collector_failures: dict[Tier, dict[str, str]] = {t: {} for t in Tier}
+        #: tiers whose whole-run failure was logged (their recovery is logged too).
+        self._tier_failure_logged: set[Tier] = set()
         self._facts_known = asyncio.Event()
         if self.memory.facts.version is not None:
             self._facts_known.set()
@@ -277,35 +293,27 @@ class DeviceCollector:
         stats.last_run = clock.now()
         ok = False
         try:
-            try:
-                client = await self._session()
-            except _NotConnected as err:
-                self._failed(tier, schedule, str(err), started)
-                return
-            try:
-                async with asyncio.timeout(self._tier_timeout):
-                    result = await self._deps.run_tier(client, tier, self._ctx)
-            except (TimeoutError, *_CONNECTION_ERRORS):
-                await self._drop_client(client)
-                raise
+            result = await self._run_tier(tier)
+        except _NotConnected as err:
+            # The device is down or refused the login: logged once, for the device.
+            self._failed(tier, schedule, str(err), started, quiet=True)
         except TimeoutError:
-            err = CommandTimeout(
-                f"{tier.value} tier did not finish within {self._tier_timeout:g} s",
-                device=self.config.label,
-            )
-            self._failed(tier, schedule, str(err), started)
+            message = f"{tier.value} tier did not finish within {self._tier_timeout:g} s"
+            await self._session_broke(tier, schedule, message, started)
         except AuthenticationFailed as err:
             await self._drop_client(self._client)
             self._auth_failed(err)
-            self._failed(tier, schedule, str(err), started)
+            self._failed(tier, schedule, self._connect_error, started, quiet=True)
+        except _CONNECTION_ERRORS as err:
+            await self._session_broke(tier, schedule, describe(err), started)
         except DeviceError as err:
-            self._failed(tier, schedule, str(err), started)
+            self._failed(tier, schedule, describe(err), started)
         except Exception as err:
             # The one place that catches everything: a collector bug must not stop
             # the other tiers or devices.
             if not stats.failing:
                 log.exception("device %s: %s tier crashed", self.config.label, tier.value)
-            self._failed(tier, schedule, f"{type(err).__name__}: {err}", started)
+            self._failed(tier, schedule, f"{type(err).__name__}: {err}", started, quiet=True)
         else:
             ok = True
             self._succeeded(tier, schedule, result, started)
@@ -316,18 +324,63 @@ class DeviceCollector:
             self._deps.observer(self.config.id, tier, started - due,
                                 clock.monotonic() - started, ok)
 
+    async def _run_tier(self, tier: Tier) -> CollectResult:
+        """Run the tier's collectors over the session.
+
+        Raises:
+            _NotConnected: no session (down, backing off, login refused).
+            TimeoutError, DeviceUnreachable, ConnectionLost, MalformedReply: the
+                session broke during the run (it is dropped).
+            DeviceError, Exception: whatever the tier runner raised otherwise.
+        """
+        for attempt in (1, 2):
+            client = await self._session()
+            try:
+                async with asyncio.timeout(self._tier_timeout):
+                    return await self._deps.run_tier(client, tier, self._ctx)
+            except (TimeoutError, *_CONNECTION_ERRORS) as err:
+                # Another tier lost (and closed) this session while this one waited
+                # for it: that is no failure of this tier; run it on a new session.
+                stale = self._client is not client
+                await self._drop_client(client)
+                if stale and attempt == 1 and isinstance(err, ConnectionLost):
+                    log.debug("device %s: %s tier: session closed meanwhile; reconnecting",
+                              self.config.label, tier.value)
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _session_broke(
+        self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float
+    ) -> None:
+        """Handle a run whose session broke: reconnect at once. If that fails the
+        device is down, its outage counted from this poll; if it works, the tier
+        failed (and the next tiers have a session)."""
+        if self.memory.first_failure_mono is None:
+            self.memory.first_failure_mono = started
+        try:
+            await self._session()
+        except _NotConnected as err:
+            self._failed(tier, schedule, f"{message}; {err}", started, quiet=True)
+        else:
+            self._failed(tier, schedule, message, started)
+
     async def _session(self) -> RouterOSClient:
-        """Return the open session, connecting if there is none.
+        """Return the open session, connecting if there is none (or it was closed,
+        e.g. by a command timeout).
 
         Raises:
             _NotConnected: backing off, or this attempt failed (already handled).
         """
         client = self._client
-        if client is not None:
+        if client is not None and not _is_closed(client):
             return client
         async with self._connect_lock:
-            if self._client is not None:
-                return self._client
+            client = self._client
+            if client is not None:
+                if not _is_closed(client):
+                    return client
+                await self._drop_client(client)
             if self._clock.monotonic() < self._retry_at:
                 raise _NotConnected(self._connect_error or "waiting to reconnect")
             self.connect_attempts += 1
@@ -335,16 +388,15 @@ class DeviceCollector:
             try:
                 client = await asyncio.wait_for(self._deps.connect(self.config), limit)
             except TimeoutError:
-                err = DeviceUnreachable(f"no session within {limit:g} s",
-                                        device=self.config.label)
+                err = DeviceUnreachable(f"no session within {limit:g} s")
                 self._connect_failed(err)
-                raise _NotConnected(str(err)) from None
+                raise _NotConnected(describe(err)) from None
             except AuthenticationFailed as err:
                 self._auth_failed(err)
-                raise _NotConnected(str(err)) from None
+                raise _NotConnected(self._connect_error) from None
             except DeviceError as err:
                 self._connect_failed(err)
-                raise _NotConnected(str(err)) from None
+                raise _NotConnected(describe(err)) from None
             except Exception as err:
                 if self.memory.state is not DeviceState.DOWN:
                     log.exception("device %s: unexpected error while connecting",
@@ -390,7 +442,7 @@ class DeviceCollector:
         now = self._clock.monotonic()
         delay = self._backoff.failure()
         self._retry_at = now + delay
-        message = str(err) or type(err).__name__
+        message = describe(err)
         self._connect_error = message
         if self.memory.state is not DeviceState.DOWN:
             log.warning("device %s: down: %s (next attempt in %.1f s)",
@@ -408,35 +460,44 @@ class DeviceCollector:
         now = self._clock.monotonic()
         delay = self._deps.auth_backoff_s * self._deps.time_scale
         self._retry_at = now + delay
-        self._connect_error = str(err)
+        reason = err.message or "the router gave no reason"
+        self._connect_error = f"login refused: {reason}"
         remembered = self._remembered
         remembered.auth_hash = self.config.config_hash()
         remembered.auth_retry_at = self._retry_at
         remembered.auth_error = self._connect_error
         if self.memory.state is not DeviceState.AUTH_FAILED:
             log.error("device %s: login refused: %s; not retrying for %.0f s or until "
-                      "its configuration changes", self.config.label, err, delay)
+                      "its configuration changes", self.config.label, reason, delay)
             self.memory.first_failure_mono = self.memory.first_failure_mono or now
             self.memory.state = DeviceState.AUTH_FAILED
             self._remember_outage()
-            self._event(EventKind.AUTH_FAILED, f"login refused: {err}")
-        self._put_status(str(err))
+            self._event(EventKind.AUTH_FAILED, self._connect_error)
+        self._put_status(self._connect_error)
 
     def _remember_outage(self) -> None:
         self._remembered.state = self.memory.state
         self._remembered.first_failure_mono = self.memory.first_failure_mono
 
     def _failed(
-        self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float
+        self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float,
+        *, quiet: bool = False,
     ) -> None:
+        """Record a failed run and schedule its retry.
+
+        Args:
+            quiet: the failure was logged already (the device is down, the login
+                was refused, a traceback): DEBUG only.
+        """
         now = self._clock.monotonic()
         stats = self._stats[tier]
         stats.errors += 1
         stats.failing += 1
         stats.duration_s = now - started
         stats.last_error = message
-        if stats.failing == 1:
+        if stats.failing == 1 and not quiet:
             log.warning("device %s: %s tier failed: %s", self.config.label, tier.value, message)
+            self._tier_failure_logged.add(tier)
         else:
             log.debug("device %s: %s tier failed again (%d): %s",
                       self.config.label, tier.value, stats.failing, message)
@@ -503,6 +564,9 @@ class DeviceCollector:
                 ))
         if events:
             self._sink.put_events(events)
+        if tier in self._tier_failure_logged:
+            self._tier_failure_logged.discard(tier)
+            log.info("device %s: %s tier works again", self.config.label, tier.value)
         self._log_collector_failures(tier, result.failures)
         if result.failures:
             message = "; ".join(result.failures)
