@@ -313,3 +313,37 @@ async def test_refused_login_status_text(fleet: FakeFleet, clock: ManualClock,
     assert logged[0].startswith(f"device r1: login refused: {reason};")
     assert coll.status()["last_error"] in ("", f"login refused: {reason}")
     await coll.stop()
+
+
+async def test_other_tiers_wait_until_the_version_is_read(fleet: FakeFleet) -> None:
+    """A v6 router is never asked with v7 assumptions: until a realtime run read
+    /system/resource, no other tier runs."""
+    fleet.add(1, version="6.49.10 (long-term)")
+    realtime = {"runs": 0}
+    calls: list[tuple[Tier, int, int]] = []
+    others_ran = asyncio.Event()
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if tier is Tier.REALTIME:
+            realtime["runs"] += 1
+            result = await fake_run_tier(client, tier, ctx)
+            if realtime["runs"] <= 3:  # /system/resource fails, the tier goes on
+                result.facts = None
+                result.failures.append("system_resource: CommandFailed: busy")
+            elif realtime["runs"] <= 5:  # the whole tier fails
+                raise RuntimeError("collector bug")
+            return result
+        calls.append((tier, realtime["runs"], ctx.major))
+        others_ran.set()
+        return await fake_run_tier(client, tier, ctx)
+
+    deps = dataclasses.replace(fake_deps(fleet, time_scale=0.002), run_tier=runner)
+    coll = DeviceCollector(device(1), deps, RecordingSink(), loaded_at=ManualClock().now())
+    coll.start()
+    try:
+        async with asyncio.timeout(10):
+            await others_ran.wait()
+    finally:
+        await coll.stop()
+    assert calls
+    assert all(runs_before >= 6 and major == 6 for _, runs_before, major in calls), calls

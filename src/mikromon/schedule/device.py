@@ -270,8 +270,9 @@ class DeviceCollector:
 
     async def _loop(self, tier: Tier) -> None:
         if tier is not Tier.REALTIME:
-            # Other tiers wait for the first realtime run: it reads the RouterOS
-            # version, which decides v6 or v7 paths.
+            # Other tiers wait until a realtime run has read the RouterOS version
+            # (/system/resource), which decides v6 or v7 paths: a failed run does
+            # not release them.
             await self._facts_known.wait()
         schedule = self._schedules[tier]
         while True:
@@ -317,9 +318,6 @@ class DeviceCollector:
         else:
             ok = True
             self._succeeded(tier, schedule, result, started)
-        finally:
-            if tier is Tier.REALTIME:
-                self._facts_known.set()
         if self._deps.observer is not None:
             self._deps.observer(self.config.id, tier, started - due,
                                 clock.monotonic() - started, ok)
@@ -535,6 +533,8 @@ class DeviceCollector:
                 before.identity, before.board, before.version)
             if version_changed or (before.version is None and self.memory.facts.version):
                 self._apply_version(self.memory.facts.version, forget_absent=version_changed)
+        if self.memory.facts.version is not None:
+            self._facts_known.set()
         samples = list(result.samples)
         if result.counters:
             uptime = result.facts.uptime_s if result.facts is not None else None
