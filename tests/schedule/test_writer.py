@@ -196,7 +196,7 @@ def test_storage_errors_are_counted_and_do_not_stop_the_writer(
     assert "database is locked" in stats["last_error"]
     assert len(storage.points(1)) == 2
     messages = [r.getMessage() for r in caplog.records]
-    assert any("write_samples failed" in m for m in messages)
+    assert any("storage write_samples_many failed" in m for m in messages)
     assert any("succeed again" in m for m in messages)
 
 
@@ -264,3 +264,77 @@ def test_an_inventory_backlog_does_not_hold_back_samples() -> None:
     assert storage.calls["write_inventory"] < 50
     assert w.stop(10)
     assert storage.calls["write_inventory"] == 100
+
+
+class RecordingBatches(InMemoryStorage):
+    """Records the (device id, sample count) pairs of every batched call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.many: list[list[tuple[int, int]]] = []
+
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        self.many.append([(device_id, len(rows)) for device_id, rows in batches])
+        return super().write_samples_many(batches)
+
+
+def test_a_cycle_goes_to_write_samples_many_in_one_call() -> None:
+    """With the batched method present, one cycle's samples of every device go in
+    one call (grouped per device, in arrival order)."""
+    storage = RecordingBatches()
+    w = Writer(storage, linger_s=0.5)
+    w.start()
+    for i in range(100):
+        w.put_samples(i % 10, samples(3))
+    assert w.stop(5)
+    assert storage.many == [[(d, 30) for d in range(10)]]
+    assert storage.points_written == 300
+    assert w.stats()["rows_written"] == 300
+    assert w.stats()["batches_written"] == 100
+
+
+def test_batched_calls_are_bounded_by_samples_per_call() -> None:
+    """A device's samples stay together; calls hold at most samples_per_call samples
+    unless one device alone has more."""
+    storage = RecordingBatches()
+    w = Writer(storage, linger_s=0.5, samples_per_call=7)
+    w.start()
+    for d in range(5):
+        w.put_samples(d, samples(3))
+    w.put_samples(5, samples(9))
+    w.put_samples(6, samples(1))
+    assert w.stop(5)
+    assert storage.many == [[(0, 3), (1, 3)], [(2, 3), (3, 3)], [(4, 3)], [(5, 9)], [(6, 1)]]
+    assert storage.points_written == 25
+
+
+def test_storage_without_the_batched_method_gets_one_call_per_device() -> None:
+    class PerDevice:
+        def __init__(self) -> None:
+            self.inner = InMemoryStorage()
+
+        def write_samples(self, device_id: int, rows: Sequence[Sample]) -> int:
+            return self.inner.write_samples(device_id, rows)
+
+        def write_inventory(self, device_id: int, snap: InventorySnapshot) -> None:
+            self.inner.write_inventory(device_id, snap)
+
+        def write_status(self, status: DeviceStatus) -> None:
+            self.inner.write_status(status)
+
+        def write_events(self, events: Sequence[Event]) -> None:
+            self.inner.write_events(events)
+
+    storage = PerDevice()
+    w = Writer(storage, linger_s=0.5)
+    w.start()
+    for i in range(20):
+        w.put_samples(i % 4, samples(2))
+    assert w.stop(5)
+    assert storage.inner.calls == {"write_samples": 4}
+    assert w.stats()["rows_written"] == 40
+
+
+def test_rejects_a_zero_samples_per_call() -> None:
+    with pytest.raises(ValueError, match="samples_per_call"):
+        Writer(InMemoryStorage(), samples_per_call=0)

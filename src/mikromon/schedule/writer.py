@@ -15,10 +15,17 @@ table's inventory snapshot (a newer snapshot of the same device and table
 replaces the queued one: it describes the table completely). They are never
 dropped. Append-only snapshots (logs) count with the samples.
 
-Each cycle writes every queued sample batch first (grouped per device), then
-events and statuses, then inventory snapshots for at most ``inventory_budget_s``,
-so a backlog of inventory (a thousand routers' first runs) never holds back the
-time series. :meth:`Writer.stop` flushes everything.
+Each cycle writes every queued sample batch first, then events and statuses,
+then inventory snapshots for at most ``inventory_budget_s``, so a backlog of
+inventory (a thousand routers' first runs) never holds back the time series.
+:meth:`Writer.stop` flushes everything.
+
+Samples of one cycle are grouped per device. When the storage has the optional
+``write_samples_many`` (:class:`~mikromon.sinks.base.BatchSampleStorage`), all
+devices' samples go to it in one call (split into calls of at most
+``samples_per_call`` samples), so a database storage can write a cycle in one
+transaction; a failing call loses (and counts) all the samples it held.
+Otherwise there is one ``write_samples`` call per device.
 
 If the storage object has a ``close()`` method, the writer calls it from its own
 thread when it stops (a Django storage closes that thread's connection there).
@@ -50,6 +57,8 @@ DEFAULT_MAX_BATCHES: Final = 5000
 DEFAULT_LINGER_S: Final = 0.1
 #: Seconds per cycle spent writing inventory before samples get their turn again.
 DEFAULT_INVENTORY_BUDGET_S: Final = 0.5
+#: Most samples per ``write_samples_many`` call (bounds one transaction's size).
+DEFAULT_SAMPLES_PER_CALL: Final = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +80,13 @@ class Writer:
         linger_s: seconds to wait for more rows once something is queued (0: write
             at once).
         inventory_budget_s: seconds per cycle for inventory snapshots.
+        samples_per_call: most samples per ``write_samples_many`` call (>= 1; a
+            device's samples of one cycle are never split, so one device with more
+            gets a call of its own).
         name: the thread's name.
 
     Raises:
-        ValueError: ``max_batches`` < 1.
+        ValueError: ``max_batches`` or ``samples_per_call`` < 1.
     """
 
     def __init__(
@@ -85,10 +97,14 @@ class Writer:
         log_every_s: float = 10.0,
         linger_s: float = DEFAULT_LINGER_S,
         inventory_budget_s: float = DEFAULT_INVENTORY_BUDGET_S,
+        samples_per_call: int = DEFAULT_SAMPLES_PER_CALL,
         name: str = "mikromon-writer",
     ) -> None:
         if max_batches < 1:
             raise ValueError(f"max_batches must be at least 1, got {max_batches}")
+        if samples_per_call < 1:
+            raise ValueError(f"samples_per_call must be at least 1, got {samples_per_call}")
+        self._per_call = samples_per_call
         self._storage = storage
         self._max = max_batches
         self._log_every = log_every_s
@@ -338,6 +354,15 @@ class Writer:
         by_device: dict[int, list[Sample]] = {}
         for b in batches:
             by_device.setdefault(b.device_id, []).extend(b.payload)
+        many = getattr(self._storage, "write_samples_many", None)
+        if callable(many):
+            for call in _calls(by_device, self._per_call):
+                rows = [s for _, device_rows in call for s in device_rows]
+                written = self._call("write_samples_many", rows, many, call)
+                if written is not _FAILED:
+                    self.rows_written += len(rows) if written is None else int(written)
+            self.batches_written += len(batches)
+            return
         for device_id, rows in by_device.items():
             written = self._call("write_samples", rows, self._storage.write_samples,
                                  device_id, rows)
@@ -394,6 +419,25 @@ class Writer:
 
 
 _FAILED: Final = object()
+
+
+def _calls(by_device: dict[int, list[Sample]], limit: int
+           ) -> list[list[tuple[int, list[Sample]]]]:
+    """Split per-device sample lists into calls of at most ``limit`` samples each
+    (a device's samples stay in one call; a device with more than ``limit`` gets a
+    call of its own)."""
+    calls: list[list[tuple[int, list[Sample]]]] = []
+    current: list[tuple[int, list[Sample]]] = []
+    size = 0
+    for device_id, rows in by_device.items():
+        if current and size + len(rows) > limit:
+            calls.append(current)
+            current, size = [], 0
+        current.append((device_id, rows))
+        size += len(rows)
+    if current:
+        calls.append(current)
+    return calls
 
 
 def _merge_status(old: DeviceStatus, new: DeviceStatus) -> DeviceStatus:

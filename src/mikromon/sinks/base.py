@@ -31,7 +31,12 @@ class DeviceSource(Protocol):
 
 
 class Storage(Protocol):
-    """Where collected data goes. Called from the writer thread only."""
+    """Where collected data goes. Called from the writer thread only.
+
+    A storage may also implement :class:`BatchSampleStorage`'s
+    ``write_samples_many`` (optional): the writer then hands it all the samples
+    of a cycle, of every device, in one call instead of one call per device.
+    """
 
     def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
         """Append points and upsert latest values; return the number of points written."""
@@ -48,6 +53,33 @@ class Storage(Protocol):
 
     def write_events(self, events: Sequence[Event]) -> None:
         """Append events."""
+        ...
+
+
+class BatchSampleStorage(Storage, Protocol):
+    """A :class:`Storage` that also writes the samples of many devices in one call.
+
+    Optional: the writer checks for ``write_samples_many`` and falls back to one
+    :meth:`Storage.write_samples` call per device when it is missing.
+    """
+
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        """Write the samples of several devices at once; same rows as calling
+        ``write_samples(device_id, samples)`` for each ``(device_id, samples)`` pair
+        in order.
+
+        Args:
+            batches: ``(device_id, samples)`` pairs; a device may appear more than once.
+
+        Returns:
+            The number of points written, of all devices together.
+
+        Raises:
+            Exception: whatever the storage raises; the writer counts every sample of
+                the call as failed (a batched call succeeds or fails as a whole,
+                except that samples of devices deleted meanwhile are dropped
+                without an error).
+        """
         ...
 
 

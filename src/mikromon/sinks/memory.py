@@ -1,7 +1,8 @@
 """In-memory implementations of the storage ports, for tests, the demo and hosts
 that embed the collector without a database.
 
-- :class:`InMemoryStorage`: a :class:`~mikromon.sinks.base.Storage` keeping points,
+- :class:`InMemoryStorage`: a :class:`~mikromon.sinks.base.Storage` (with the
+  batched ``write_samples_many``) keeping points,
   latest values, inventory, statuses and events in dictionaries.
 - :class:`StaticDeviceSource`: a :class:`~mikromon.sinks.base.DeviceSource` over a
   mutable list with a version counter.
@@ -64,6 +65,14 @@ class InMemoryStorage:
             self.points_written += len(samples)
             self._cond.notify_all()
             return len(samples)
+
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        """Write several devices' samples: :meth:`write_samples` for each
+        ``(device_id, samples)`` pair in order (so a subclass overriding
+        ``write_samples`` sees every device); return the number written."""
+        with self._cond:
+            self._count("write_samples_many")
+        return sum(self.write_samples(device_id, samples) for device_id, samples in batches)
 
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Sync one table by ``snapshot.key_fields`` (``append_only``: add new rows only)."""

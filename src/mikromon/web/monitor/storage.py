@@ -2,7 +2,8 @@
 (this module also re-exports :class:`DjangoDeviceSource` and :class:`DjangoCollectorLock`).
 
 Called from the collector's writer thread. Each method runs in one transaction
-on that thread's own connection. Points go in with one ``executemany`` per batch
+on that thread's own connection (``write_samples_many``: one for all the devices
+of a writer cycle). Points go in with one ``executemany`` per call
 (``INSERT ... ON CONFLICT DO NOTHING``, so a repeated (series, second) is
 skipped); series ids are cached in memory; latest values are upserted and never
 move backwards in time. Rollups and retention run from the same thread every
@@ -130,19 +131,53 @@ class DjangoStorage:
         Returns:
             The number of points stored (0 when the device no longer exists).
         """
-        finite = [s for s in samples if math.isfinite(s.value)]
-        if not finite:
+        return self.write_samples_many(((device_id, samples),))
+
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        """Write several devices' samples in ONE transaction: one multi-row insert
+        (SQLite: one ``executemany``) for all points and one upsert for the latest
+        value of each series (the newest sample of the call, deduplicated here).
+
+        Same rows as :meth:`write_samples` per ``(device_id, samples)`` pair: non-finite
+        values skipped, repeated (series, second) ignored, latest never moving back.
+        Samples of devices deleted meanwhile are dropped (logged) and the other
+        devices' samples are written.
+
+        Args:
+            batches: ``(device_id, samples)`` pairs; a device may appear more than once.
+
+        Returns:
+            The number of points stored.
+
+        Raises:
+            django.db.DatabaseError: the database failed (nothing of the call is kept).
+        """
+        by_device: dict[int, list[Sample]] = {}
+        for device_id, samples in batches:
+            finite = [s for s in samples if math.isfinite(s.value)]
+            if finite:
+                by_device.setdefault(device_id, []).extend(finite)
+        if not by_device:
             return 0
         usable_connection(self._using)
         try:
-            written = self._write_samples(device_id, finite)
+            written = self._write_samples(by_device)
         except IntegrityError:
-            # A cached series (or the device) was deleted meanwhile: reload and retry once.
-            self._series.pop(device_id, None)
-            if not Device.objects.using(self._using).filter(pk=device_id).exists():
+            # A cached series or a device was deleted meanwhile (foreign keys are
+            # checked at commit): reload series ids, drop deleted devices, retry once.
+            for device_id in by_device:
+                self._series.pop(device_id, None)
+            existing = set(
+                Device.objects.using(self._using)
+                .filter(pk__in=list(by_device))
+                .values_list("pk", flat=True)
+            )
+            for device_id in sorted(by_device.keys() - existing):
                 log.warning("samples for deleted device id %s dropped", device_id)
+                del by_device[device_id]
+            if not by_device:
                 return 0
-            written = self._write_samples(device_id, finite)
+            written = self._write_samples(by_device)
         self._maybe_maintain()
         return written
 
@@ -154,7 +189,7 @@ class DjangoStorage:
             text = self._labels_text[labels] = labels_key(labels)
         return text
 
-    def _write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+    def _write_samples(self, by_device: Mapping[int, Sequence[Sample]]) -> int:
         with transaction.atomic(using=self._using):
             conn = usable_connection(self._using)
             if conn.vendor == "postgresql":
@@ -163,45 +198,73 @@ class DjangoStorage:
                 # points, never consistency; other writes keep full durability.
                 with conn.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            keys = [(s.key, self._labels_key(s.labels)) for s in samples]
-            ids = self._series_ids(device_id, set(keys))
+            labels_key_of = self._labels_key
+            keys = {
+                device_id: [(s.key, labels_key_of(s.labels)) for s in samples]
+                for device_id, samples in by_device.items()
+            }
+            ids = self._series_ids({d: set(k) for d, k in keys.items()})
             points = []
             latest: dict[int, Sample] = {}
-            for sample, series_key in zip(samples, keys, strict=True):
-                series_id = ids[series_key]
-                points.append((series_id, int(sample.ts.timestamp()), float(sample.value)))
-                current = latest.get(series_id)
-                if current is None or sample.ts >= current.ts:
-                    latest[series_id] = sample
+            epoch: dict[datetime, int] = {}
+            for device_id, samples in by_device.items():
+                device_ids = ids[device_id]
+                for sample, series_key in zip(samples, keys[device_id], strict=True):
+                    series_id = device_ids[series_key]
+                    ts = sample.ts
+                    second = epoch.get(ts)
+                    if second is None:
+                        second = epoch[ts] = int(ts.timestamp())
+                    points.append((series_id, second, float(sample.value)))
+                    current = latest.get(series_id)
+                    if current is None or ts >= current.ts:
+                        latest[series_id] = sample
             written = self._insert_points(points)
             self._upsert_latest(latest)
         return written
 
-    def _series_ids(self, device_id: int, wanted: set[SeriesKey]) -> dict[SeriesKey, int]:
-        cache = self._series.setdefault(device_id, {})
-        missing = wanted - cache.keys()
+    def _series_ids(
+        self, wanted: Mapping[int, set[SeriesKey]]
+    ) -> dict[int, dict[SeriesKey, int]]:
+        """Return ``{device_id: {series key: series id}}`` covering ``wanted``,
+        creating missing series (one load, one insert and one reload for all
+        devices together)."""
+        caches = {d: self._series.setdefault(d, {}) for d in wanted}
+        missing = {d: keys - caches[d].keys() for d, keys in wanted.items()}
+        missing = {d: keys for d, keys in missing.items() if keys}
         if missing:
-            self._load_series(device_id, missing, cache)
-            missing -= cache.keys()
+            self._load_series(missing, caches)
+            missing = {d: keys - caches[d].keys() for d, keys in missing.items()}
+            missing = {d: keys for d, keys in missing.items() if keys}
         if missing:
             Series.objects.using(self._using).bulk_create(
                 [
-                    Series(device_id=device_id, key=key, labels_key=lk, labels=_labels(lk))
-                    for key, lk in sorted(missing)
+                    Series(device_id=d, key=key, labels_key=lk, labels=_labels(lk))
+                    for d in sorted(missing)
+                    for key, lk in sorted(missing[d])
                 ],
                 ignore_conflicts=True,
+                batch_size=_CHUNK,
             )
-            self._load_series(device_id, missing, cache)
-        return cache
+            self._load_series(missing, caches)
+            for d, keys in missing.items():
+                if keys - caches[d].keys():
+                    # The device was deleted meanwhile: handled by the caller's retry.
+                    raise IntegrityError(f"series of device id {d} could not be created")
+        return caches
 
     def _load_series(
-        self, device_id: int, keys: set[SeriesKey], cache: dict[SeriesKey, int]
+        self, keys: Mapping[int, set[SeriesKey]], caches: Mapping[int, dict[SeriesKey, int]]
     ) -> None:
-        rows = Series.objects.using(self._using).filter(
-            device_id=device_id, key__in={key for key, _ in keys}
-        )
-        for series_id, key, lk in rows.values_list("id", "key", "labels_key"):
-            cache[(key, lk)] = series_id
+        """Cache the ids of stored series of ``keys``' devices and metric keys."""
+        devices = sorted(keys)
+        names = {key for wanted in keys.values() for key, _ in wanted}
+        for chunk in _chunks(devices):
+            rows = Series.objects.using(self._using).filter(device_id__in=chunk, key__in=names)
+            for series_id, device_id, key, lk in rows.values_list(
+                "id", "device_id", "key", "labels_key"
+            ):
+                caches[device_id][(key, lk)] = series_id
 
     def _insert_points(self, points: list[tuple[int, int, float]]) -> int:
         conn = usable_connection(self._using)
