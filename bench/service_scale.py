@@ -94,6 +94,11 @@ class CountingStorage:
         self.samples += n
         return n
 
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        n = int(self.inner.write_samples_many(batches))
+        self.samples += n
+        return n
+
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         self.inner.write_inventory(device_id, snapshot)
 
