@@ -200,7 +200,7 @@ def test_edit_failing_halfway_changes_nothing(cli, r1) -> None:
     from mikromon.web.monitor.models import Device
 
     result = cli(
-        "device", "edit", "r1", "--host", "10.9.9.9", "--site", "Elsewhere", "--tag", "new",
+        "device", "edit", "r1", "--host", "127.0.0.9", "--site", "Elsewhere", "--tag", "new",
         "--short-interval", "5",
     )
     assert result.code == 2
