@@ -1,111 +1,11 @@
-"""Fixtures for the page tests: an admin, a viewer, their clients, a device."""
+"""Fixtures for the page tests (the shared ones are in tests/web/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-ROUTER_PASSWORD = "r0uter-Secret-9"
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hash web user passwords cheaply: these tests are about pages, not hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def admin(db, django_user_model):
-    """A staff user (admin role)."""
-    return django_user_model.objects.create_user("alice", password="alice-pass-123",
-                                                 is_staff=True)
-
-
-@pytest.fixture
-def viewer(db, django_user_model):
-    """A viewer (no staff flag, in the viewers group)."""
-    from mikromon.web.ui.forms import apply_role
-
-    user = django_user_model.objects.create_user("victor", password="victor-pass-123")
-    apply_role(user, "viewer")
-    return user
-
-
-@pytest.fixture
-def admin_web(client, admin):
-    """A test client signed in as the admin."""
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
-def viewer_web(client, viewer):
-    """A test client signed in as the viewer."""
-    client.force_login(viewer)
-    return client
-
-
-@pytest.fixture
-def device(db):
-    """A saved device with a stored router password."""
-    from mikromon.web.monitor.models import Device
-
-    dev = Device(name="edge-1", host="127.0.0.1", port=8728, username="monitor")
-    dev.set_password(ROUTER_PASSWORD)
-    dev.save()
-    return dev
-
-
-@pytest.fixture
-def no_collector(monkeypatch):
-    """Make the pages see no collector in this process (none configured)."""
-    from mikromon.web.api import collector
-
-    monkeypatch.setattr(collector, "local_collector", lambda: None)
-
-
-class FakeService:
-    """A stand-in for CollectorService recording start/stop calls."""
-
-    def __init__(self) -> None:
-        self.running = False
-        self.calls: list[str] = []
-
-    def start(self) -> None:
-        self.calls.append("start")
-        self.running = True
-
-    def stop(self, timeout: float = 10.0) -> bool:
-        self.calls.append("stop")
-        self.running = False
-        return True
-
-    def notify_config_changed(self) -> None:
-        self.calls.append("reload")
-
-    def status(self) -> dict[str, object]:
-        return {
-            "running": self.running, "since": None, "lock_held": True, "time_scale": 1.0,
-            "config_version": "v1", "reloads": 2,
-            "devices": [{
-                "id": 1, "name": "edge-1", "state": "up", "last_error": "",
-                "facts": {"identity": "rtr"},
-                "tiers": {"realtime": {"interval_s": 5, "effective_interval_s": 5,
-                                       "last_run": "2025-01-01T00:00:00Z", "duration_s": 0.01,
-                                       "next_due": "2025-01-01T00:00:05Z", "runs": 3,
-                                       "errors": 1, "skipped": 0,
-                                       "last_error": "timed out after 20 s"}},
-            }],
-            "writer": {"queue_depth": 3, "max_batches": 5000, "rows_written": 1234,
-                       "batches_dropped": 7, "rows_dropped": 70, "write_errors": 0,
-                       "last_error": ""},
-        }
-
-
-@pytest.fixture
-def fake_collector(monkeypatch):
-    """A fake in-process collector service."""
-    from mikromon.web.api import collector
-
-    service = FakeService()
-    monkeypatch.setattr(collector, "local_collector", lambda: service)
-    return service
