@@ -26,10 +26,10 @@ reported once, not on every poll).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.errors import PathAbsent, ValueParseError
@@ -42,6 +42,8 @@ from mikromon.routeros.base import RouterOSClient, Row
 log = logging.getLogger(__name__)
 
 Parser = Callable[[str], Scalar]
+
+_T = TypeVar("_T")
 
 
 def text(value: str) -> str:
@@ -160,6 +162,23 @@ def sample(key: str, value: float, ts: datetime, **labels: str) -> Sample:
     return Sample(key, float(value), ts, make_labels(**labels))
 
 
+async def _unless_absent(
+    ctx: CollectContext,
+    result: CollectResult,
+    path: str,
+    call: Callable[[], Awaitable[_T]],
+) -> _T | None:
+    """Await ``call()`` unless ``path`` is known to be absent; a ``PathAbsent`` it
+    raises is recorded in ``result.absent`` and gives ``None``."""
+    if path in ctx.absent:
+        return None
+    try:
+        return await call()
+    except PathAbsent:
+        result.absent.append(path)
+        return None
+
+
 async def read(
     client: RouterOSClient,
     ctx: CollectContext,
@@ -188,15 +207,11 @@ async def read(
         DeviceError: any other failure of the client (``CommandFailed``,
             ``CommandTimeout``, ``ConnectionLost``...).
     """
-    if path in ctx.absent:
-        return None
-    if not fields:
+    if not fields and path not in ctx.absent:
         raise ValueError(f"refusing to print {path} without a proplist")
-    try:
-        return await client.print(path, fields, query, args)
-    except PathAbsent:
-        result.absent.append(path)
-        return None
+    return await _unless_absent(
+        ctx, result, path, lambda: client.print(path, fields, query, args)
+    )
 
 
 async def count(
@@ -212,13 +227,7 @@ async def count(
     Raises:
         DeviceError: any other failure of the client.
     """
-    if path in ctx.absent:
-        return None
-    try:
-        return await client.count(path, query)
-    except PathAbsent:
-        result.absent.append(path)
-        return None
+    return await _unless_absent(ctx, result, path, lambda: client.count(path, query))
 
 
 class CountCollector:
