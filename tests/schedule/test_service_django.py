@@ -13,6 +13,8 @@ import pytest
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.schedule import CollectorService
 
+from . import polling
+
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
 SCALE = 0.01
@@ -20,12 +22,7 @@ SCALE = 0.01
 
 def until(predicate: Callable[[], bool], timeout: float) -> bool:
     """Wait for a condition in the database (nothing signals a commit)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return polling.until(predicate, timeout, poll=0.02)
 
 
 @pytest.fixture
@@ -66,8 +63,7 @@ def start_service(services: list[CollectorService], **kw: object) -> CollectorSe
     return svc
 
 
-def device_status(svc: CollectorService, device_id: int) -> dict:
-    return next((d for d in svc.status()["devices"] if d["id"] == device_id), {})
+device_status = polling.dev_status
 
 
 def tier(svc: CollectorService, device_id: int, name: str) -> dict:

@@ -9,7 +9,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +24,8 @@ from mikromon.routeros.client import connect
 from mikromon.schedule import CollectorDeps, CollectorService
 from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
 
+from .polling import dev_status, until
+
 SCALE = 0.01
 
 
@@ -34,16 +36,6 @@ def config(r: EmulatorHandle, device_id: int, **kw: object) -> DeviceConfig:
     )
     params.update(kw)
     return DeviceConfig(**params)  # type: ignore[arg-type]
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Wait for a condition no storage write signals (status, emulator sessions)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 class Harness:
@@ -80,10 +72,6 @@ def harness() -> Iterator[Harness]:
 def v7() -> Iterator[list[EmulatorHandle]]:
     with running_emulators(count=2, profile="v7") as routers:
         yield routers
-
-
-def dev_status(svc: CollectorService, device_id: int) -> dict:
-    return next((d for d in svc.status()["devices"] if d["id"] == device_id), {})
 
 
 def test_all_five_tiers_land_from_v6_and_v7_routers(harness: Harness) -> None:

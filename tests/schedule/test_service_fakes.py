@@ -23,6 +23,7 @@ from mikromon.schedule.service import CollectorService
 from mikromon.sinks.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
 
 from .fakes import PASSWORD, FakeFleet, device, fake_deps, fake_run_tier
+from .polling import dev_status, until
 
 SCALE = 0.005
 
@@ -60,21 +61,6 @@ def make(fleet: FakeFleet) -> Iterator[Factory]:
     yield build
     for svc in started:
         assert svc.stop(10)
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Wait for a condition on the service's status (which no write signals)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-def dev_status(svc: CollectorService, device_id: int) -> dict:
-    """The device's status entry ({} before the service loaded it)."""
-    return next((d for d in svc.status()["devices"] if d["id"] == device_id), {})
 
 
 def runs(svc: CollectorService, device_id: int, tier: str) -> int:
