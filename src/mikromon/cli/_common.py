@@ -39,6 +39,25 @@ def add_storage_options(
     )
 
 
+def port_number(text: str, *, lowest: int) -> int:
+    """Parse a TCP port option (argparse ``type``).
+
+    Args:
+        text: the option's value.
+        lowest: the smallest port accepted (0 for "any free port").
+
+    Raises:
+        argparse.ArgumentTypeError: not an integer, or outside ``lowest``..65535.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not lowest <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be {lowest}..65535, not {value}")
+    return value
+
+
 def fail(message: str, code: int = 1) -> int:
     """Print ``mikromon: error: <message>`` to stderr and return ``code``."""
     print(f"mikromon: error: {message}", file=sys.stderr)

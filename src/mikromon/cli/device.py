@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.domain.devices import TlsVerify, validate_host
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
@@ -125,13 +125,7 @@ def _interval(tier: Tier) -> Any:
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 1..65535, not {value}")
-    return value
+    return port_number(text, lowest=1)
 
 
 def _add_config_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import add_storage_options, port_number
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +44,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0..65535, not {value}")
-    return value
+    return port_number(text, lowest=0)
 
 
 def _time_scale(text: str) -> float:
