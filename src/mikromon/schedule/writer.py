@@ -314,7 +314,7 @@ class Writer:
                 self._log_drops(force=True)
             close = getattr(self._storage, "close", None)
             if callable(close):
-                self._call("close", (), close)
+                self._call("close", 0, close)
 
     def _cycle(self) -> bool:
         """Wait for work and write one round; return ``False`` when closed and empty."""
@@ -343,7 +343,7 @@ class Writer:
         self._write_samples(samples)
         self._write_events(events)
         for status in statuses:
-            if self._call("write_status", (status,), self._storage.write_status,
+            if self._call("write_status", 1, self._storage.write_status,
                           status) is not _FAILED:
                 self.rows_written += 1
         self._write_inventory(time.monotonic() + self._budget)
@@ -357,22 +357,21 @@ class Writer:
         many = getattr(self._storage, "write_samples_many", None)
         if callable(many):
             for call in _calls(by_device, self._per_call):
-                rows = [s for _, device_rows in call for s in device_rows]
+                rows = sum(len(device_rows) for _, device_rows in call)
                 written = self._call("write_samples_many", rows, many, call)
                 if written is not _FAILED:
-                    self.rows_written += len(rows) if written is None else int(written)
-            self.batches_written += len(batches)
-            return
-        for device_id, rows in by_device.items():
-            written = self._call("write_samples", rows, self._storage.write_samples,
-                                 device_id, rows)
-            if written is not _FAILED:
-                self.rows_written += len(rows) if written is None else int(written)
+                    self.rows_written += rows if written is None else int(written)
+        else:
+            for device_id, device_rows in by_device.items():
+                written = self._call("write_samples", len(device_rows),
+                                     self._storage.write_samples, device_id, device_rows)
+                if written is not _FAILED:
+                    self.rows_written += len(device_rows) if written is None else int(written)
         self.batches_written += len(batches)
 
     def _write_events(self, batches: list[_Batch]) -> None:
         events = [e for b in batches for e in b.payload]
-        if events and self._call("write_events", events, self._storage.write_events,
+        if events and self._call("write_events", len(events), self._storage.write_events,
                                  events) is not _FAILED:
             self.rows_written += len(events)
         self.batches_written += len(batches)
@@ -389,19 +388,20 @@ class Writer:
                 if key[0] == "append":  # type: ignore[index]
                     self._appends -= 1
                 self._in_flight = batch.rows
-            if self._call("write_inventory", batch.payload.rows, self._storage.write_inventory,
+            if self._call("write_inventory", batch.rows, self._storage.write_inventory,
                           batch.device_id, batch.payload) is not _FAILED:
                 self.rows_written += batch.rows
             self.batches_written += 1
 
-    def _call(self, what: str, rows: Sequence[object], fn: Callable[..., Any],
-              *args: Any) -> Any:
+    def _call(self, what: str, rows: int, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call the storage; on failure count the call and its ``rows`` and return
+        ``_FAILED``."""
         self._write_started = time.monotonic()
         try:
             result = fn(*args)
         except Exception as err:
             self.write_errors += 1
-            self.rows_failed += len(rows)
+            self.rows_failed += rows
             self.last_error = f"{what}: {type(err).__name__}: {err}"
             if not self._failing:
                 log.exception("storage %s failed; its rows are lost (counted in "
