@@ -472,8 +472,3 @@ def _insert_rows(conn: Any, head: str, tail: str, rows: Sequence[tuple[Any, ...]
 
 def _labels(text: str) -> dict[str, str]:
     return dict(json.loads(text))
-
-
-def to_epoch(ts: datetime) -> int:
-    """Return a timezone-aware datetime as whole Unix seconds (the stored form)."""
-    return int(ts.timestamp())
