@@ -96,7 +96,7 @@ class DjangoStorage:
 
     Args:
         using: database alias.
-        maintenance_interval: seconds between rollup runs from ``write_samples``
+        maintenance_interval: seconds between rollup runs from the sample writes
             (retention runs hourly); ``None`` disables maintenance here (run
             :func:`maintenance.run` elsewhere).
         clock: returns Unix seconds (injectable for tests).
@@ -138,8 +138,8 @@ class DjangoStorage:
         (SQLite: one ``executemany``) for all points and one upsert for the latest
         value of each series (the newest sample of the call, deduplicated here).
 
-        Same rows as :meth:`write_samples` per ``(device_id, samples)`` pair: non-finite
-        values skipped, repeated (series, second) ignored, latest never moving back.
+        Per ``(device_id, samples)`` pair: non-finite values skipped, repeated
+        (series, second) ignored, latest never moving back.
         Samples of devices deleted meanwhile are dropped (logged) and the other
         devices' samples are written.
 
