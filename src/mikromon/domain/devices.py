@@ -11,7 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from mikromon.domain.errors import ConfigError
-from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
+from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 
 
 class TlsVerify(StrEnum):
@@ -115,23 +115,6 @@ def _is_ipv6(text: str) -> bool:
     return True
 
 
-def validate_intervals(intervals: Mapping[Tier, float]) -> None:
-    """Check every tier's interval against its minimum.
-
-    Raises:
-        ConfigError: naming the first tier whose interval is missing or too small.
-    """
-    for tier in Tier:
-        value = intervals.get(tier)
-        if value is None:
-            raise ConfigError(f"{tier.value} interval is missing")
-        if value < MINIMUM_INTERVALS[tier]:
-            raise ConfigError(
-                f"{tier.value} interval must be at least {MINIMUM_INTERVALS[tier]} s "
-                f"(got {value:g} s)"
-            )
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceConfig:
     """One router as the collector sees it.
@@ -147,7 +130,8 @@ class DeviceConfig:
         tls_verify: certificate handling when ``use_ssl``.
         encoding: text encoding of the router's strings (``utf-8``, ``cp1251``, ...).
         enabled: whether the collector polls this device.
-        intervals: tier -> interval in seconds (validated against the minimums).
+        intervals: tier -> interval in seconds (the web device model enforces the
+            minimums).
         connect_timeout: seconds allowed for TCP/TLS connect and login.
         command_timeout: seconds allowed for one whole command's reply.
     """
