@@ -79,6 +79,7 @@ class Router:
         self.ports = interfaces.ports(profile)
         self.port_rates: list[InterfaceRates] = [
             profile.rates_for(p.index, p.name) for p in self.ports]
+        self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
 
     # -- time -------------------------------------------------------------------
     def uptime(self) -> float:
@@ -104,7 +105,7 @@ class Router:
     @property
     def rates(self) -> dict[str, InterfaceRates]:
         """Configured traffic per interface name (what monitor-traffic reports)."""
-        return {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
+        return dict(self._rates)
 
     def resolve(self, word: str) -> Resolved:
         """Classify a command word (``/ip/route/print``) for this router."""
@@ -174,7 +175,7 @@ class Router:
                 return self.ports[int(token[1:], 16) - 1].name
             except (ValueError, IndexError):
                 raise KeyError(token) from None
-        if token not in self.rates:
+        if token not in self._rates:
             raise KeyError(token)
         return token
 
@@ -185,11 +186,10 @@ class Router:
         Raises:
             KeyError: an unknown interface.
         """
-        rates = self.rates
         out = []
         for token in names:
             name = self.port_name(token)
-            out.append(interfaces.traffic_row(self.profile, name, rates[name]))
+            out.append(interfaces.traffic_row(self.profile, name, self._rates[name]))
         return out
 
     def ethernet_monitor(self, names: Sequence[str]) -> list[Row]:
