@@ -105,7 +105,7 @@ class GeneratedTable:
         own = self._own(index)
         out: Row = {}
         for key, value in self._template(index).items():
-            new = own.get(key, value) if key in own else value
+            new = own.get(key, value)
             if new is not None:
                 out[key] = new
         for key, value in own.items():
