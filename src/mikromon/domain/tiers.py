@@ -19,8 +19,6 @@ class Tier(StrEnum):
     EXTENDED = "extended"
 
 
-TIERS: Final[tuple[Tier, ...]] = tuple(Tier)
-
 #: Default interval of each tier, seconds.
 DEFAULT_INTERVALS: Final[dict[Tier, int]] = {
     Tier.REALTIME: 5,
