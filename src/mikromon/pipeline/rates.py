@@ -61,6 +61,10 @@ class RateRule:
     factor: float
     max_rate: float
 
+    def rename(self, counter_key: str) -> str:
+        """Return the rate key of ``counter_key``, which ends in ``counter_suffix``."""
+        return counter_key[: -len(self.counter_suffix)] + self.rate_suffix
+
 
 #: The one table of counter -> rate rules (see the module docstring). Plausible
 #: maxima: 1 Tbit/s per counter (above any RouterOS port: CCR2216 has 100G ports)
@@ -92,8 +96,7 @@ def rate_key(counter_key: str) -> str:
     Raises:
         ValueError: as :func:`rate_rule`.
     """
-    rule = rate_rule(counter_key)
-    return counter_key[: -len(rule.counter_suffix)] + rule.rate_suffix
+    return rate_rule(counter_key).rename(counter_key)
 
 
 @dataclass(slots=True)
@@ -161,8 +164,7 @@ class RateCalculator:
         for reading, rule in zip(readings, rules, strict=True):
             rate = self._rate(reading, rule)
             if rate is not None:
-                key = reading.key[: -len(rule.counter_suffix)] + rule.rate_suffix
-                samples.append(Sample(key, rate, reading.ts, reading.labels))
+                samples.append(Sample(rule.rename(reading.key), rate, reading.ts, reading.labels))
         self._prune()
         return samples
 
