@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from mikromon.domain.catalog import lookup
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.inventory import utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import time_scale
 from mikromon.web.monitor.models import Device, MetricLatest
@@ -38,9 +39,7 @@ STALE_FLOOR_S = 2.0
 
 def iso(ts: datetime | None) -> str | None:
     """Return an aware datetime as ISO 8601 UTC (``...Z``), ``None`` as ``None``."""
-    if ts is None:
-        return None
-    return ts.isoformat().replace("+00:00", "Z")
+    return None if ts is None else utc_iso(ts)
 
 
 def with_summary(queryset: QuerySet[Device]) -> QuerySet[Device]:
