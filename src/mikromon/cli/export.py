@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mikromon.cli._common import add_storage_options
+from mikromon.domain.inventory import utc_iso
 
 #: Resolution name -> rollup step in seconds (``None``: raw points).
 RESOLUTIONS: dict[str, int | None] = {"raw": None, "5m": 300, "1h": 3600}
@@ -313,7 +314,7 @@ def write_json(
 
 
 def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return utc_iso(datetime.fromtimestamp(ts, UTC))
 
 
 def _number(value: float | int) -> str:
