@@ -3,7 +3,7 @@ interfaces, devices with errors and the latest events."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +13,6 @@ from mikromon.web.api import collector
 from mikromon.web.api.serialize import with_contact
 from mikromon.web.monitor.models import Device, Event, MetricLatest
 from mikromon.web.ui.views.dashboard import natural_key
-from mikromon.web.ui.views.devices import state_counts
 
 #: Interfaces listed as the busiest.
 BUSIEST = 10
@@ -71,7 +70,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     problems = [d for d in devices if d.state in ("down", "auth_failed")
                 or (d.last_error and d.state != "disabled")]
     events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
-    counts = state_counts()
+    counts = Counter(d.state for d in devices)
     return render(request, "ui/overview.html", {
         "groups": ordered,
         "group_by": group_by,
