@@ -91,14 +91,15 @@ def device_list(request: HttpRequest) -> HttpResponse:
     """The devices table with state, facts and current load; filter and sort."""
     devices, params = filtered_devices(request)
     devices = list(devices)
+    counts = state_counts()
     return render(request, "ui/device_list.html", {
         "devices": devices,
         "params": params,
         "states": DeviceStateChoices.choices,
         "sites": Site.objects.order_by("name"),
         "tags": Tag.objects.order_by("name"),
-        "total": Device.objects.count(),
-        "state_counts": state_counts(),
+        "total": sum(counts.values()),
+        "state_counts": counts,
         "collector_running": collector.collector_running(),
         "columns": [
             ("state", "State"), ("name", "Name"), ("host", "Host"), ("identity", "Identity"),
