@@ -65,21 +65,28 @@ def _legacy(name: str) -> tuple[Mapping[str, str], ...]:
     return tuple(legacy_row(r) for r in capture(name).rows)
 
 
+@functools.cache
+def _capture_name(base: str, v6: bool) -> str:
+    """Return the first capture that exists of ``base.v6`` (v6 only), ``base.v7``
+    and ``base`` (found once, not probed on every read)."""
+    for name in ([f"{base}.v6"] if v6 else []) + [f"{base}.v7", base]:
+        try:
+            capture(name)
+        except FileNotFoundError:
+            continue
+        return name
+    raise LookupError(f"no capture for {base}")
+
+
 def _static(base: str) -> Builder:
     """Serve ``base.v6``/``base.v7`` (or the unversioned file) as captured."""
 
     def build(router: Router, m: Moment) -> Table:
         p = router.profile
-        names = ([f"{base}.v6"] if p.major < 7 else []) + [f"{base}.v7", base]
-        for name in names:
-            try:
-                rows = capture(name).rows
-            except FileNotFoundError:
-                continue
-            if name.endswith(".v7") and not p.iso_dates:
-                rows = _legacy(name)
-            return FixedTable(rows)
-        raise LookupError(f"no capture for {base}")
+        name = _capture_name(base, p.major < 7)
+        if name.endswith(".v7") and not p.iso_dates:
+            return FixedTable(_legacy(name))
+        return FixedTable(capture(name).rows)
 
     return build
 
