@@ -86,12 +86,16 @@ _REPLY_WORDS: Final = frozenset({"!re", "!done", "!trap", "!empty"})
 # --- words out ----------------------------------------------------------------------
 
 
-def _encode_word(word: str, encoding: str) -> bytes:
-    """Encode one word in the device's codepage, UTF-8 when it cannot express it."""
+def _encode_text(text: str, encoding: str) -> bytes:
+    """Encode ``text`` in the device's codepage, UTF-8 when it cannot express it."""
     try:
-        data = word.encode(encoding)
+        return text.encode(encoding)
     except (UnicodeError, LookupError):
-        data = word.encode("utf-8", errors="replace")
+        return text.encode("utf-8", errors="replace")
+
+
+def _encode_word(word: str, encoding: str) -> bytes:
+    data = _encode_text(word, encoding)
     return encode_length(len(data)) + data
 
 
@@ -294,11 +298,9 @@ def _challenge_response(password: str, challenge: str, encoding: str) -> str:
         secret = bytes.fromhex(challenge)
     except ValueError as err:
         raise _MalformedSentence("login challenge is not hex") from err
-    try:
-        password_bytes = password.encode(encoding)
-    except (UnicodeError, LookupError):
-        password_bytes = password.encode("utf-8", errors="replace")
-    digest = hashlib.md5(b"\x00" + password_bytes + secret, usedforsecurity=False)
+    digest = hashlib.md5(
+        b"\x00" + _encode_text(password, encoding) + secret, usedforsecurity=False
+    )
     return "00" + digest.hexdigest()
 
 
