@@ -35,8 +35,8 @@ class RouterOSClient(Protocol):
         Args:
             path: menu path, e.g. ``/interface`` or ``/ip/dhcp-server/lease``.
             proplist: the fields to return (never empty: be kind to the router).
-            query: query words without the leading ``?`` handled by caller,
-                e.g. ``("?status=bound",)``.
+            query: query words, with or without the leading ``?``
+                (``("?status=bound",)``).
             args: extra attribute words (``{"stats": ""}``).
 
         Returns:
