@@ -226,12 +226,6 @@ class Profile:
         """Ethernet + radio + VLAN + bridge interfaces."""
         return self.ethernet + len(self.radio_names) + self.vlans + self.bridges
 
-    def interface_names(self) -> list[str]:
-        """Interface names in ``/interface`` order: ethers, radios, bridges, then VLANs."""
-        return ([f"ether{i + 1}" for i in range(self.ethernet)] + self.radio_names
-                + [f"bridge{i + 1}" for i in range(self.bridges)]
-                + [f"vlan{i + 10}" for i in range(self.vlans)])
-
     def rates_for(self, index: int, name: str) -> InterfaceRates:
         """Return the traffic of interface ``name`` at position ``index`` (0-based).
 

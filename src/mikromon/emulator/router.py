@@ -160,10 +160,6 @@ class Router:
             row.pop("bad-blocks", None)
         return row
 
-    def wall_time(self) -> float:
-        """The router's clock now: UTC seconds since the epoch (local time is UTC)."""
-        return self._wall()
-
     def port_name(self, token: str) -> str:
         """Map an interface reference (name or ``.id`` such as ``*3``) to its name.
 
