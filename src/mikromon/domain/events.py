@@ -70,3 +70,17 @@ class DeviceStatus:
     identity: str | None = None
     board: str | None = None
     version: str | None = None
+
+    def over(self, old: DeviceStatus) -> DeviceStatus:
+        """Return this status with the fields it leaves unset (``None``) taken from
+        ``old``: a poll that did not read the facts keeps the ones known before."""
+        return DeviceStatus(
+            device_id=self.device_id,
+            state=self.state,
+            ts=self.ts,
+            last_seen=self.last_seen if self.last_seen is not None else old.last_seen,
+            last_error=self.last_error,
+            identity=self.identity if self.identity is not None else old.identity,
+            board=self.board if self.board is not None else old.board,
+            version=self.version if self.version is not None else old.version,
+        )

@@ -180,7 +180,7 @@ class Writer:
         with self._cond:
             old = self._statuses.get(status.device_id)
             if old is not None:
-                status = _merge_status(old, status)
+                status = status.over(old)
             self._statuses[status.device_id] = status
             self._wake()
 
@@ -439,16 +439,3 @@ def _calls(by_device: dict[int, list[Sample]], limit: int
         calls.append(current)
     return calls
 
-
-def _merge_status(old: DeviceStatus, new: DeviceStatus) -> DeviceStatus:
-    """Return ``new`` with fields it leaves unset (``None``) taken from ``old``."""
-    return DeviceStatus(
-        device_id=new.device_id,
-        state=new.state,
-        ts=new.ts,
-        last_seen=new.last_seen if new.last_seen is not None else old.last_seen,
-        last_error=new.last_error,
-        identity=new.identity if new.identity is not None else old.identity,
-        board=new.board if new.board is not None else old.board,
-        version=new.version if new.version is not None else old.version,
-    )

@@ -19,7 +19,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceStatus, Event, EventKind
@@ -99,13 +98,7 @@ class InMemoryStorage:
             self._count("write_status")
             old = self._statuses.get(status.device_id)
             if old is not None:
-                status = replace(
-                    status,
-                    last_seen=status.last_seen or old.last_seen,
-                    identity=status.identity if status.identity is not None else old.identity,
-                    board=status.board if status.board is not None else old.board,
-                    version=status.version if status.version is not None else old.version,
-                )
+                status = status.over(old)
             self._statuses[status.device_id] = status
             self._cond.notify_all()
 
