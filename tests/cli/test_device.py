@@ -214,10 +214,10 @@ def test_edit_failing_halfway_changes_nothing(cli, r1) -> None:
 @pytest.mark.parametrize(
     ("host", "message"),
     [
-        ("not a host!! <b>x</b>", "is not a valid host name"),
+        ("not a host!! <b>x</b>", "is not a host name or IP address"),
         ("", "host is empty"),
         ("   ", "host is empty"),
-        ("router_1.example.net", "is not a valid host name"),
+        ("router_1.example.net", "is not a host name or IP address"),
         ("256.1.1.1", "is not a valid IPv4 address"),
         ("192.0.2.1:8728", "give the port in its own field"),
         ("edge-.example.net", "starts or ends with '-'"),

@@ -60,23 +60,22 @@ def validate_host(text: str) -> str:
     host = (text or "").strip()
     if not host:
         raise ConfigError(f"host is empty: {_HOST_HELP}")
+    if "://" in host:
+        raise _not_a_host(text, "give it without http:// or a port")
     if host.startswith("[") or host.endswith("]"):
         inner = host[1:-1] if host.startswith("[") and host.endswith("]") else ""
-        if not inner or not _is_ipv6(inner):
-            raise ConfigError(
-                f"host {text!r}: brackets are only for an IPv6 address, like [2001:db8::1]; "
-                "give the port in its own field"
-            )
-        return inner
+        if inner and _is_ipv6(inner):
+            return inner
+        if host.startswith("[") and "]:" in host:
+            raise _not_a_host(text, "give it without a port; give the port in its own field")
+        raise _not_a_host(text, "brackets are only for an IPv6 address, like [2001:db8::1]")
     if ":" in host:
         if _is_ipv6(host):
             return host
         name, _, port = host.rpartition(":")
         if port.isdigit() and name and ":" not in name:
-            raise ConfigError(
-                f"host {text!r}: give the port in its own field, not after the host"
-            )
-        raise ConfigError(f"host {text!r} is not a valid IPv6 address")
+            raise _not_a_host(text, "give it without a port; give the port in its own field")
+        raise _not_a_host(text, "an IPv6 address looks like 2001:db8::1")
     labels = (host[:-1] if host.endswith(".") else host).split(".")
     if all(label.isdigit() for label in labels):
         try:
@@ -92,10 +91,8 @@ def validate_host(text: str) -> str:
     bad = next((ch for ch in host if not (ch.isascii() and (ch.isalnum() or ch in "-."))), None)
     if bad is not None:
         what = "a space" if bad.isspace() else repr(bad)
-        raise ConfigError(
-            f"host {text!r} is not a valid host name: {what} is not allowed "
-            f"(letters a-z, digits, '-' and '.' only); {_HOST_HELP}"
-        )
+        raise _not_a_host(text, f"{what} is not allowed: letters a-z, digits, '-' and '.' "
+                                "only")
     for label in labels:
         if not label:
             raise ConfigError(f"host {text!r} has an empty part between dots")
@@ -105,6 +102,11 @@ def validate_host(text: str) -> str:
         if not _HOST_LABEL.match(label):
             raise ConfigError(f"host {text!r}: the part {label!r} starts or ends with '-'")
     return host
+
+
+def _not_a_host(text: str, why: str) -> ConfigError:
+    """The error for text that is no host at all (a URL, host:port, spaces...)."""
+    return ConfigError(f"host {text!r} is not a host name or IP address ({why})")
 
 
 def _is_ipv6(text: str) -> bool:
