@@ -243,6 +243,9 @@ async def test_other_trap_is_command_failed_with_category() -> None:
         with pytest.raises(CommandFailed, match="does not match") as info:
             await client.call("/interface/monitor-traffic", {"interface": "nope", "once": ""})
         assert info.value.category == 1
+        # The category's number means nothing to an operator: its meaning (§3) is shown.
+        assert info.value.message == (
+            "input does not match any value of interface (argument value failure)")
         assert router.received[-1] == ["/interface/monitor-traffic", "=interface=nope", "=once="]
         await client.close()
 
@@ -437,7 +440,7 @@ class _SilentRefusal(Account):
 
 @pytest.mark.parametrize(
     ("account", "reason"),
-    [(Account(password="right"), "invalid user name or password (6)"),
+    [(Account(password="right"), "invalid user name or password"),
      (Account(password="other", challenge="00112233445566778899aabbccddeeff"),
       "cannot log in"),
      (_SilentRefusal(), "the router gave no reason")],
@@ -489,3 +492,28 @@ async def test_no_error_message_names_the_device_itself(buffered: bool) -> None:
     for err in errors:
         assert "edge-1" not in err.message, err.message
         assert str(err).count("edge-1") == 1, str(err)
+
+
+@pytest.mark.parametrize(
+    ("traps", "message"),
+    [([("failure: busy (13)", 4)], "failure: busy (general failure)"),
+     ([("interrupted", 2)], "interrupted (command interrupted)"),
+     ([("something odd (6)", None)], "something odd"),
+     ([("bad value (7)", 9)], "bad value (category 9)"),
+     ([("no such item (name)", 1), ("second", None)],
+      "no such item (name) (argument value failure); second")],
+    ids=["code-and-category", "category", "code-only", "unknown-category", "two-traps"],
+)
+async def test_trap_texts_drop_the_routers_internal_code(
+    traps: list[tuple[str, int | None]], message: str
+) -> None:
+    """A trap message's trailing "(N)" is an undocumented internal number of
+    RouterOS (it is not the trap category: the login trap has no category word);
+    it is dropped, and a category is shown by what it means."""
+    reply = b"".join(trap(m, category=c) for m, c in traps) + DONE
+    async with scripted(lambda words: reply) as router:
+        client = await connect(config(router.port))
+        with pytest.raises(CommandFailed) as info:
+            await client.call("/system/reboot")
+        assert info.value.message == message
+        await client.close()

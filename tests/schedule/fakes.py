@@ -146,7 +146,7 @@ class FakeFleet:
             raise DeviceUnreachable("connection refused", device=config.label)
         if config.password != router.password:
             router.logins_refused += 1
-            raise AuthenticationFailed("invalid user name or password (6)", device=config.label)
+            raise AuthenticationFailed("invalid user name or password", device=config.label)
         return FakeClient(router, config.label)
 
 

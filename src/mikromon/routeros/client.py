@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -81,6 +82,22 @@ _CHUNK: Final = 65536
 #: command traps; v6 path on v7 in mktxp issue #161).
 _ABSENT_MESSAGES: Final = ("no such command prefix", "no such command or directory")
 _REPLY_WORDS: Final = frozenset({"!re", "!done", "!trap", "!empty"})
+#: What a ``!trap``'s ``=category=`` means (shared/ROUTEROS-API.md §3, from the
+#: RouterOS API manual), in words shown after the router's message.
+TRAP_CATEGORIES: Final[Mapping[int, str]] = {
+    0: "missing item or command",
+    1: "argument value failure",
+    2: "command interrupted",
+    3: "scripting failure",
+    4: "general failure",
+    5: "API failure",
+    6: "TTY failure",
+    7: "value returned by :return",
+}
+#: A number in brackets at the end of a trap message (``invalid user name or
+#: password (6)``): an internal code of RouterOS that no manual explains (it is not
+#: the category: that trap has no ``=category=``), so it is not shown.
+_INTERNAL_CODE: Final = re.compile(r"\s*\(\d+\)$")
 
 
 # --- words out ----------------------------------------------------------------------
@@ -304,17 +321,41 @@ def _challenge_response(password: str, challenge: str, encoding: str) -> str:
     return "00" + digest.hexdigest()
 
 
+def trap_text(traps: Sequence[Mapping[str, str]]) -> str:
+    """Return the operator's text of one reply's ``!trap`` sentences.
+
+    Each trap's ``=message=`` without a trailing internal code (``(6)``, see
+    :data:`_INTERNAL_CODE`), followed by what its ``=category=`` means in brackets
+    (:data:`TRAP_CATEGORIES`; ``category N`` for an unknown number); traps are
+    joined with ``"; "``. ``""`` when no trap says anything.
+
+    Example: ``=message=input does not match any value of interface``
+    ``=category=1`` -> ``input does not match any value of interface (argument
+    value failure)``.
+    """
+    parts = []
+    for trap in traps:
+        message = _INTERNAL_CODE.sub("", trap.get("message", ""))
+        category = trap.get("category", "")
+        if category.isdigit():
+            meaning = TRAP_CATEGORIES.get(int(category), f"category {category}")
+            message = f"{message} ({meaning})" if message else meaning
+        if message:
+            parts.append(message)
+    return "; ".join(parts)
+
+
 def _refused(reply: _Reply, device: str) -> None:
     """Raise :class:`AuthenticationFailed` when the login reply has a ``!trap``.
 
-    The message is the router's reason only (``invalid user name or password
-    (6)``, ``cannot log in``): the error's type says the login was refused, and
-    whoever reports it says so once (``login refused: <message>``).
+    The message is the router's reason only (``invalid user name or password``,
+    ``cannot log in``; see :func:`trap_text`): the error's type says the login was
+    refused, and whoever reports it says so once (``login refused: <message>``).
     """
     if reply.traps:
-        reason = "; ".join(m for trap in reply.traps if (m := trap.get("message", "")))
         raise AuthenticationFailed(
-            reason or "the router gave no reason", device=device, command="/login"
+            trap_text(reply.traps) or "the router gave no reason", device=device,
+            command="/login",
         )
 
 
@@ -490,12 +531,13 @@ class LibRouterOSClient:
         messages = [trap.get("message", "") for trap in traps]
         category_text = traps[0].get("category", "")
         category = int(category_text) if category_text.isdigit() else None
-        text = "; ".join(message for message in messages if message) or "command failed"
         absent = any(m.startswith(_ABSENT_MESSAGES) for m in messages) or (
             is_print and category == 0
         )
         if absent:
+            text = "; ".join(m for m in messages if m) or "no such command"
             return PathAbsent(f"not on this router: {text}", device=self._device, command=command)
+        text = trap_text(traps) or "command failed"
         return CommandFailed(text, device=self._device, command=command, category=category)
 
 
