@@ -212,10 +212,19 @@ def test_sigterm_stops_cleanly_and_flushes(demo) -> None:
 
 def test_rerun_reuses_devices(demo, servers) -> None:
     """A second demo on the same data updates the same devices (new ports) and disables
-    demo devices it no longer runs."""
+    demo devices it no longer runs; a device and a user the operator added to the
+    demo's database do not stop it from starting and are kept as they are."""
     assert demo.proc.poll() is not None, "runs after the SIGTERM test"
+    added = run_mikromon("device", "add", "--name", "cli-1", "--host", "127.0.0.1",
+                         "--port", "18299", "--username", "mon", "--password-env", "PW",
+                         data_dir=demo.data_dir, PW="operator-pw")
+    assert added.returncode == 0, added.stderr
+    viewer = run_mikromon("createadmin", "viewer1", "--viewer", "--password-env", "PW",
+                          data_dir=demo.data_dir, PW="viewer-password-123")
+    assert viewer.returncode == 0, viewer.stderr
     with _db(demo.data_dir) as conn:
         before = dict(conn.execute("SELECT name, id FROM monitor_device").fetchall())
+        ports = dict(conn.execute("SELECT name, port FROM monitor_device").fetchall())
     again = start_server("demo", "--routers", "2", "--port", "0", "--time-scale", SCALE,
                          "--no-faults", "--data-dir", str(demo.data_dir),
                          data_dir=demo.data_dir)
@@ -228,3 +237,10 @@ def test_rerun_reuses_devices(demo, servers) -> None:
     assert after["demo-1-v6"] == (before["demo-1-v6"], 1)
     assert after["demo-2-v7"] == (before["demo-2-v7"], 1)
     assert after["demo-3-v7-empty"][1] == 0
+    assert after["cli-1"] == (before["cli-1"], 1)
+    with _db(demo.data_dir) as conn:
+        ports_after = dict(conn.execute("SELECT name, port FROM monitor_device").fetchall())
+        users = {r[0] for r in conn.execute("SELECT username FROM auth_user")}
+    assert ports_after["cli-1"] == 18299
+    assert ports_after["demo-1-v6"] != ports["demo-1-v6"]
+    assert users == {"admin", "viewer1"}

@@ -5,6 +5,7 @@ routers' API credentials so that ``collect-once`` works against one."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import re
 import sqlite3
@@ -58,9 +59,28 @@ def test_explicit_data_dir_with_a_real_device_is_refused(tmp_path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("mikromon: error: the demo does not use SQLite ")
     assert "1 device (core-1)" in result.stderr
-    assert "run the demo without --data-dir/--database-url" in result.stderr
+    assert "give it a new folder with --data-dir" in result.stderr
+    # ./data/demo (under this test's cwd) does not exist yet: running without
+    # options would start afresh, so the message may say so.
+    assert "run it without --data-dir/--database-url" in result.stderr
     assert "running at" not in result.stdout
     assert _snapshot(real) == before
+
+
+def test_refusal_never_suggests_the_own_folder_when_that_is_refused_too(tmp_path) -> None:
+    """The newcomer's case: ./data/demo holds a real database too, so 'run without
+    --data-dir' would fail the same way; the message must not suggest it."""
+    work = tmp_path / "work"
+    _real_database(work / "data" / "demo")
+    real = tmp_path / "real"
+    _real_database(real)
+
+    result = run_mikromon("demo", "--data-dir", str(real), "--port", "0",
+                          data_dir=tmp_path / "unused", cwd=work, timeout=30)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "without --data-dir" not in result.stderr
+    assert "give it a new folder with --data-dir" in result.stderr
 
 
 def test_explicit_database_url_with_a_real_user_is_refused(tmp_path) -> None:
@@ -74,6 +94,7 @@ def test_explicit_database_url_with_a_real_user_is_refused(tmp_path) -> None:
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "1 user (admin)" in result.stderr
+    assert "an empty database with --database-url" in result.stderr
     assert _snapshot(real) == before
 
 
@@ -242,3 +263,51 @@ def test_rerun_disables_only_demo_devices_it_no_longer_runs() -> None:
         "demo-1-v6": True, "demo-2-v7": False
     }
     assert Device.objects.get(name="demo-1-v6").port == 40011
+
+
+@pytest.mark.django_db
+def test_a_demo_database_stays_usable_after_the_operator_added_to_it() -> None:
+    """Devices and users an operator adds in the demo's own database do not make the
+    demo refuse it: the demo updates its own devices (new ports) and admin, and
+    leaves the operator's as they are."""
+    from django.contrib.auth import get_user_model
+
+    from mikromon.cli.demo import refuse_foreign_database, register_devices, save_demo_admin
+    from mikromon.web.control.demo import find_foreign, is_demo_database
+    from mikromon.web.monitor.models import Device
+
+    args = argparse.Namespace(database_url=None, demo_own_folder=True)
+    assert not is_demo_database()
+    refuse_foreign_database(args, Path("unused"))  # empty: accepted
+    register_devices([_Router(40001, "v6"), _Router(40002, "v7")], "pw")
+    save_demo_admin("demo-admin-pw")
+    assert is_demo_database()
+
+    mine = Device(name="t-ok", host="127.0.0.1", port=40002, username="mon")
+    mine.set_password("operator-pw")
+    mine.save()
+    get_user_model().objects.create_user("viewer1", password="viewer-pw")
+    assert find_foreign().describe() == "1 device (t-ok) and 1 user (viewer1)"
+    refuse_foreign_database(args, Path("unused"))  # the demo's database: accepted
+
+    register_devices([_Router(41001, "v6"), _Router(41002, "v7")], "pw2")
+    save_demo_admin("demo-admin-pw2")
+    ports = dict(Device.objects.values_list("name", "port"))
+    assert ports == {"demo-1-v6": 41001, "demo-2-v7": 41002, "t-ok": 40002}
+    mine.refresh_from_db()
+    assert (mine.enabled, mine.username, mine.get_password()) == (True, "mon", "operator-pw")
+    assert get_user_model().objects.get(username="viewer1").check_password("viewer-pw")
+
+
+@pytest.mark.django_db
+def test_a_database_without_marks_is_refused_once_it_holds_anything() -> None:
+    from mikromon.cli._django import CommandError
+    from mikromon.cli.demo import refuse_foreign_database
+    from mikromon.web.monitor.models import Device
+
+    real = Device(name="core-1", host="127.0.0.1", username="mon")
+    real.set_password("x")
+    real.save()
+    args = argparse.Namespace(database_url=None, demo_own_folder=True)
+    with pytest.raises(CommandError, match=r"1 device \(core-1\) that the demo did not"):
+        refuse_foreign_database(args, Path("data/demo"))

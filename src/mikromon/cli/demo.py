@@ -1,18 +1,20 @@
 """``mikromon demo``: everything ``serve`` does, plus emulated routers to watch.
 
 Starts N emulated RouterOS routers on 127.0.0.1 (a mix of v6, v7 and CHR
-profiles), registers them as devices ``demo-1-v7``, ``demo-2-v6``, ...
-(re-running the demo updates the same devices), resets the demo's ``admin``
-account to a fresh password printed once with the URL and the routers' API
-credentials, and serves the web application with the collector running. One
+profiles), registers them as devices ``demo-1-v6``, ``demo-2-v7``, ...
+(re-running the demo updates the same devices to the routers' new ports),
+resets the demo's ``admin`` account to a fresh password printed once with the
+URL and the routers' API credentials, and serves the web application with the collector running. One
 router misbehaves now and then (it stops answering, or answers slowly) so that
 outages show up too.
 
 The demo keeps its own data folder, ``./data/demo``; ``MIKROMON_DATA_DIR`` and
 ``MIKROMON_DATABASE_URL`` are ignored, so it never mixes with real data. Every
-device and web user it creates is marked (:mod:`mikromon.web.control.demo`);
-a database given with ``--data-dir`` / ``--database-url`` that holds devices or
-users without that mark is refused (exit 2) before anything in it changes.
+device and web user it creates is marked (:mod:`mikromon.web.control.demo`).
+A database with marks is the demo's own: it keeps working after an operator
+added devices or users to it (those are left as they are). A database without
+marks that holds any device or user, a real one, is refused (exit 2) before
+anything in it changes.
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "emulated RouterOS routers on 127.0.0.1 registered as devices, and print the "
         "URL, a fresh admin password and the routers' API credentials. Data goes to "
         "./data/demo unless --data-dir or --database-url says otherwise "
-        "(MIKROMON_DATA_DIR and MIKROMON_DATABASE_URL are ignored); a database that "
-        "holds devices or users the demo did not create is refused. Ctrl-C stops "
+        "(MIKROMON_DATA_DIR and MIKROMON_DATABASE_URL are ignored); a database the "
+        "demo did not create that holds devices or users is refused. Ctrl-C stops "
         "everything.",
     )
     parser.add_argument(
@@ -116,18 +118,22 @@ def isolate(args: argparse.Namespace) -> None:
 
 
 def refuse_foreign_database(args: argparse.Namespace, data_dir: Path) -> None:
-    """Refuse a database holding devices or users the demo did not create.
+    """Refuse a database the demo did not create that holds devices or users.
 
-    Reads only (also before migrations), so a refused database is left as it was.
+    A database holding demo marks (:func:`~mikromon.web.control.demo.is_demo_database`)
+    is the demo's own and is accepted whatever an operator added to it since;
+    a database without marks is accepted only while it holds no device and no
+    user. Reads only (also before migrations), so a refused database is left as
+    it was.
 
     Raises:
-        CommandError: naming what was found (exit code 2).
+        CommandError: naming what was found and what to do instead (exit code 2).
     """
     from mikromon.cli._django import EXIT_USAGE, CommandError, describe_database
-    from mikromon.web.control.demo import find_foreign
+    from mikromon.web.control.demo import find_foreign, is_demo_database
 
     foreign = find_foreign()
-    if not foreign:
+    if not foreign or is_demo_database():
         return
     if getattr(args, "demo_own_folder", False):
         advice = (
@@ -135,15 +141,26 @@ def refuse_foreign_database(args: argparse.Namespace, data_dir: Path) -> None:
             "come from an older mikromon, or something was added to it by hand"
         )
     else:
-        advice = (
-            "run the demo without --data-dir/--database-url (it then uses ./data/demo), "
-            "or give it an empty folder or database"
-        )
+        advice = "give it a new folder with --data-dir or an empty database with --database-url"
+        if _fresh_own_folder(data_dir, args):
+            advice += ", or run it without --data-dir/--database-url (it then uses ./data/demo)"
     raise CommandError(
         f"the demo does not use {describe_database(args, data_dir)}: it holds "
-        f"{foreign.describe()} that the demo did not create; {advice}",
+        f"{foreign.describe()} that the demo did not create (it is not a database the "
+        f"demo made); {advice}",
         EXIT_USAGE,
     )
+
+
+def _fresh_own_folder(data_dir: Path, args: argparse.Namespace) -> bool:
+    """Whether the demo's own folder (``./data/demo``) holds no database yet and is
+    not the one just refused, so that running without options would start afresh."""
+    from mikromon.cli._django import DEMO_DATA_DIR
+
+    own = DEMO_DATA_DIR.resolve()
+    if not args.database_url and data_dir.resolve() == own:
+        return False
+    return not (own / "mikromon.sqlite3").exists()
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,9 +1,12 @@
 """Which devices and users of a database ``mikromon demo`` created.
 
 The demo marks every device and web user it creates with a
-:class:`~mikromon.web.control.models.DemoObject` row. It works only on a
-database where everything is marked (or that is empty), so pointing it at a
-real database is refused before anything changes there. The marks live in
+:class:`~mikromon.web.control.models.DemoObject` row. A database holding such
+marks is a demo database (:func:`is_demo_database`): the demo made it, so it
+keeps working there after an operator added devices or users of their own (it
+updates only its own devices and its own ``admin``). A database without marks
+is the demo's only while it is empty: pointing the demo at a real database
+(one that ``serve`` uses) is refused before anything changes there. The marks live in
 their own table, linked to the device or user and deleted with it: editing a
 demo device (name, notes, site, tags) does not turn it into a real one, and no
 real device can become a demo device by being named or tagged like one.
@@ -90,6 +93,20 @@ def find_foreign() -> Foreign:
         device_names=found["devices"][1],
         user_names=found["users"][1],
     )
+
+
+def is_demo_database() -> bool:
+    """Whether the demo created this database: it holds at least one demo mark.
+
+    The demo refuses every database that holds anything without a mark, so a
+    database with marks was empty or the demo's own when the demo first wrote
+    to it; whatever was added later (devices, users) belongs to its operator
+    and is left alone. Safe before migrations (no mark table: ``False``).
+    Reads only.
+    """
+    if DemoObject._meta.db_table not in connection.introspection.table_names():
+        return False
+    return DemoObject.objects.exists()
 
 
 def is_demo_device(device: Device) -> bool:
