@@ -233,3 +233,56 @@ def test_write_events(storage: DjangoStorage, device: Device, t0: datetime) -> N
     assert [(e.kind, e.message) for e in rows] == [
         ("device_up", "up again"), ("device_down", "down"),
     ]
+
+
+def _absent(device_id: int, ts: datetime, path: str = "/interface/wireless/registration-table",
+            version: str = "7.16.2") -> Event:
+    return Event(device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
+                 message=f"{path} is not on this router (RouterOS {version}); skipped, and "
+                         "reported again only if its RouterOS version changes")
+
+
+def test_path_absent_is_stored_once_per_device_and_path_until_the_version_changes(
+    storage: DjangoStorage, device: Device, t0: datetime
+) -> None:
+    """Each collector start finds the absent paths again; an operator sees one
+    event per device and path, and a new one only after a version change."""
+    other = Device(name="edge-2", host="127.0.0.1", username="monitor")
+    other.set_password("s3cret-pass")
+    other.save()
+    hotspot = "/ip/hotspot/active"
+    for start in range(3):  # three collector starts, each announcing both paths
+        ts = t0 + timedelta(minutes=start)
+        storage.write_events([_absent(device.pk, ts), _absent(device.pk, ts, hotspot),
+                              _absent(other.pk, ts)])
+    # In one batch too (two tiers of one run), and after unrelated events.
+    storage.write_events([
+        Event(device_id=device.pk, ts=t0 + timedelta(minutes=4), kind=EventKind.REBOOT,
+              message="rebooted"),
+        _absent(device.pk, t0 + timedelta(minutes=4)),
+        _absent(device.pk, t0 + timedelta(minutes=4)),
+    ])
+
+    def absent(dev: Device) -> list[str]:
+        return [e.message.split(" ")[0] for e in EventRow.objects.filter(
+            device=dev, kind="path_absent").order_by("id")]
+
+    assert absent(device) == ["/interface/wireless/registration-table", hotspot]
+    assert absent(other) == ["/interface/wireless/registration-table"]
+    # An upgrade: the path is news again (once), in the same batch as the version
+    # change or in a later one.
+    later = t0 + timedelta(hours=1)
+    storage.write_events([
+        Event(device_id=device.pk, ts=later, kind=EventKind.VERSION_CHANGED,
+              message="RouterOS 7.16.2 -> 7.17"),
+        _absent(device.pk, later, version="7.17"),
+        _absent(device.pk, later, version="7.17"),
+    ])
+    storage.write_events([_absent(device.pk, later + timedelta(minutes=1), hotspot)])
+    storage.write_events([_absent(device.pk, later + timedelta(minutes=2), version="7.17")])
+    assert absent(device) == ["/interface/wireless/registration-table", hotspot,
+                              "/interface/wireless/registration-table", hotspot]
+    # A different text for the same path (here another version without a version
+    # change event: a downgrade seen while stopped) is stored.
+    storage.write_events([_absent(device.pk, later + timedelta(minutes=3), version="7.16.2")])
+    assert len(absent(device)) == 5

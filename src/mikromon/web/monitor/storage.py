@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.events import DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Labels, Sample
 from mikromon.web.monitor import maintenance
@@ -396,7 +396,14 @@ class DjangoStorage:
             devices.filter(state=status.state.value).update(**fields)
 
     def write_events(self, events: Sequence[Event]) -> None:
-        """Append events (events of devices deleted meanwhile are dropped)."""
+        """Append events (events of devices deleted meanwhile are dropped).
+
+        A ``path_absent`` event (its message starts with the path and a space) is
+        skipped when it repeats the newest ``path_absent`` event of that device and
+        path word for word and no ``version_changed`` event of that device came
+        after that one (each collector start finds the absent paths again; an
+        operator is told once per router version).
+        """
         if not events:
             return
         usable_connection(self._using)
@@ -406,14 +413,41 @@ class DjangoStorage:
                 .filter(pk__in={e.device_id for e in events})
                 .values_list("pk", flat=True)
             )
-            EventRow.objects.using(self._using).bulk_create(
-                [
+            rows: list[EventRow] = []
+            #: (device id, path) -> the standing announcement, for this batch.
+            announced: dict[tuple[int, str], str] = {}
+            #: devices whose version changed in this batch.
+            upgraded: set[int] = set()
+            for e in events:
+                if e.device_id not in known:
+                    continue
+                if e.kind is EventKind.VERSION_CHANGED:
+                    upgraded.add(e.device_id)
+                    announced = {k: v for k, v in announced.items() if k[0] != e.device_id}
+                elif e.kind is EventKind.PATH_ABSENT:
+                    key = (e.device_id, e.message.partition(" ")[0])
+                    if key not in announced and e.device_id not in upgraded:
+                        announced[key] = self._standing_absent(*key)
+                    if announced.get(key) == e.message:
+                        continue
+                    announced[key] = e.message
+                rows.append(
                     EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value, message=e.message)
-                    for e in events
-                    if e.device_id in known
-                ],
-                batch_size=_CHUNK,
-            )
+                )
+            EventRow.objects.using(self._using).bulk_create(rows, batch_size=_CHUNK)
+
+    def _standing_absent(self, device_id: int, path: str) -> str:
+        """Return the message of the newest ``path_absent`` event of the device and
+        path, or ``""`` when there is none or a ``version_changed`` event came after it."""
+        events = EventRow.objects.using(self._using).filter(device_id=device_id)
+        newest = (
+            events.filter(kind=EventKind.PATH_ABSENT.value, message__startswith=f"{path} ")
+            .order_by("-id").values_list("id", "message").first()
+        )
+        if newest is None:
+            return ""
+        later = events.filter(kind=EventKind.VERSION_CHANGED.value, id__gt=newest[0])
+        return "" if later.exists() else newest[1]
 
     # -- housekeeping ------------------------------------------------------------
 
