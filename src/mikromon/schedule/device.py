@@ -129,6 +129,15 @@ def describe(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+def absent_message(path: str, version: str | None) -> str:
+    """Return the ``path_absent`` event's text: the path first (the storage keeps
+    one such event per device and path until the version changes), then the
+    RouterOS version it was seen on."""
+    on = f" (RouterOS {version})" if version else ""
+    return (f"{path} is not on this router{on}; skipped, and reported again only if "
+            f"its RouterOS version changes")
+
+
 def _is_closed(client: RouterOSClient) -> bool:
     """Whether the session says it is closed (LibRouterOSClient.closed; a client
     without that attribute is taken as open)."""
@@ -555,12 +564,12 @@ class DeviceCollector:
             announced = self._remembered.announced_absent
             if path not in announced:
                 announced.add(path)
-                log.info("device %s: %s is not on this router; skipped from now on",
+                log.info("device %s: %s is not on this router; not asked again until "
+                         "its version changes or its collector restarts",
                          self.config.label, path)
                 events.append(Event(
                     device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
-                    message=f"{path} is not on this router; not asked again until its "
-                            f"version or configuration changes",
+                    message=absent_message(path, self.memory.facts.version),
                 ))
         if events:
             self._sink.put_events(events)
