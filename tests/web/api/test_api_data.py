@@ -124,10 +124,11 @@ def test_series_labels_and_times(api, filled):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("query", "words"), [
     ("", "metric is required"),
-    ("metric=x&from=yesterday", "from='yesterday' is not a time"),
-    ("metric=x&step=0", "step must be between"),
-    ("metric=x&from=100&to=50", "'to' must be after 'from'"),
-    ("metric=x&points=abc", "not a whole number"),
+    ("metric=system.cpu.load_pct&from=yesterday", "from='yesterday' is not a time"),
+    ("metric=system.cpu.load_pct&step=0", "step must be between"),
+    ("metric=system.cpu.load_pct&from=100&to=50", "'to' must be after 'from'"),
+    ("metric=system.cpu.load_pct&points=abc", "not a whole number"),
+    ("metric=x", "unknown metric 'x'"),
 ])
 def test_series_bad_parameters(api, device, query, words):
     """Bad parameters answer 400 naming what is wrong."""

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from mikromon.domain.catalog import lookup
 from mikromon.domain.errors import ConfigError
-from mikromon.domain.inventory import utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import time_scale
+from mikromon.web.control.formats import utc_seconds
 from mikromon.web.monitor.models import Device, MetricLatest
 from mikromon.web.monitor.readers import LatestValue
 from mikromon.web.ui.templatetags.mikromon_ui import STATE_LABELS
@@ -38,8 +38,9 @@ STALE_FLOOR_S = 2.0
 
 
 def iso(ts: datetime | None) -> str | None:
-    """Return an aware datetime as ISO 8601 UTC (``...Z``), ``None`` as ``None``."""
-    return None if ts is None else utc_iso(ts)
+    """Return an aware datetime as ISO 8601 UTC to the second (``...Z``), ``None`` as
+    ``None``: the one time format of the API and the commands."""
+    return None if ts is None else utc_seconds(ts)
 
 
 def with_summary(queryset: QuerySet[Device]) -> QuerySet[Device]:
@@ -103,11 +104,31 @@ def is_stale(device: Device, now: datetime | None = None) -> bool:
 
 
 def unit_of(key: str) -> str:
-    """Return the catalog unit of ``key`` ('' for keys not in the catalog)."""
+    """Return the catalog unit of ``key`` ('' for keys not in the catalog), including
+    the unit judged from the sensor name of ``system.health.<name>`` keys: the one
+    place the API, the pages and ``mikromon export`` take units from."""
     try:
         return lookup(key).unit
     except KeyError:
         return ""
+
+
+def is_known_metric(key: str, device_id: int | None = None) -> bool:
+    """Whether ``key`` is in the metric catalog (``system.health.<name>`` included) or,
+    when ``device_id`` is given, stored for that device (a key the catalog lacks).
+
+    The API and ``mikromon export`` refuse unknown keys (400 / exit 2) and answer a
+    known key without data with an empty result.
+    """
+    try:
+        lookup(key)
+    except KeyError:
+        if device_id is None:
+            return False
+        from mikromon.web.monitor.models import Series
+
+        return Series.objects.filter(device_id=device_id, key=key).exists()
+    return True
 
 
 def device_state(device: Device) -> dict[str, Any]:

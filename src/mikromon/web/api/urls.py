@@ -17,7 +17,9 @@ urlpatterns = [
     path("devices/<int:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
     path("events", views.events, name="events"),
     path("collector", views.collector_view, name="collector"),
-    path("collector/<str:action>", views.collector_view, name="collector_action"),
+    # Only the two actions: any other collector/... path is an unknown endpoint (404).
+    re_path(r"^collector/(?P<action>start|stop)$", views.collector_view,
+            name="collector_action"),
     # Last: every other path answers a JSON 404 (not the HTML page).
     re_path(r"^.*$", views.not_found, name="not_found"),
 ]

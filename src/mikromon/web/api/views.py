@@ -28,6 +28,7 @@ from mikromon.web.api.params import (
 from mikromon.web.api.serialize import (
     device_dict,
     device_state,
+    is_known_metric,
     iso,
     latest_list,
     unit_of,
@@ -133,6 +134,9 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     metric = request.GET.get("metric", "").strip()
     if not metric:
         return error(400, "metric is required, e.g. metric=system.cpu.load_pct")
+    if not is_known_metric(metric, obj.pk):
+        return error(400, f"unknown metric {metric!r}: not in the metric catalog "
+                          f"(the device's metrics: {reverse('api:latest', args=[obj.pk])})")
     now = time.time()
     try:
         end = parse_time("to", request.GET["to"], now) if request.GET.get("to") else now
@@ -253,11 +257,16 @@ def collector_view(request: HttpRequest, action: str | None = None) -> JsonRespo
 
 
 def _body_action(request: HttpRequest) -> str | None:
+    """The ``action`` of a JSON or form body.
+
+    Raises:
+        ApiError: 400 for a body that is not valid JSON (naming the parse error).
+    """
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
-        except ValueError:
-            return None
+        except ValueError as err:
+            raise ApiError(400, f"invalid JSON: {err}") from None
         return body.get("action") if isinstance(body, dict) else None
     return request.POST.get("action")
 

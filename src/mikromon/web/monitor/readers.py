@@ -10,7 +10,7 @@ reaches the present at any step.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -173,6 +173,34 @@ def read_series(
         series_id=series_id, start=start_s, end=end_s, step=step, source=source,
         points=_merge(rows),
     )
+
+
+def iter_buckets(
+    series: Series | int, start: float, end: float, step: int, *, using: str = "default"
+) -> Iterator[Bucket]:
+    """Yield the buckets of :func:`read_series` over ``[start, end)`` in time order, read
+    in windows of at most half :data:`MAX_BUCKETS` buckets, so any range works (exports).
+
+    Args:
+        series: a Series or its id.
+        start: range start, Unix seconds UTC; aligned down to ``step``.
+        end: range end, exclusive, Unix seconds UTC.
+        step: bucket width in seconds (picks raw points or rollups as in
+            :func:`read_series`).
+        using: database alias.
+
+    Raises:
+        ValueError: ``step`` is not positive.
+    """
+    if step <= 0:
+        raise ValueError(f"step must be a positive number of seconds (got {step})")
+    window = step * (MAX_BUCKETS // 2)
+    at = int(start) // step * step
+    stop = int(end)
+    while at < stop:
+        upto = min(stop, at + window)
+        yield from read_series(series, at, upto, step, using=using).points
+        at = upto
 
 
 def _query(conn: Any, sql: str, params: list[int]) -> list[tuple[Any, ...]]:
