@@ -180,8 +180,7 @@ def _every_row_step(self) -> None:
     ("args", "message"),
     [
         (["nope"], "no device named 'nope'"),
-        (["r1", "--metric", "dhcp.*"], "has no series matching dhcp.*"),
-        (["r1", "--label", "interface=ether9"], "with interface=ether9"),
+        (["r1", "--metric", "nosuch.*"], "unknown metric 'nosuch.*'"),
         (["r1", "--from", "2025-01-02", "--to", "2025-01-01"], "must be before --to"),
         (["r1", "-o", "/nonexistent/dir/x.csv"], "cannot write /nonexistent/dir/x.csv"),
     ],
@@ -199,5 +198,21 @@ def test_device_without_series(cli) -> None:
     dev.set_password("x")
     dev.save()
     result = cli("export", "fresh")
-    assert result.code == 2
+    assert result.code == 0
     assert "has no time series yet" in result.err
+    assert result.out == "time,device,metric,unit,value\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metric", "dhcp.*"], "has no series matching dhcp.*"),
+        (["--label", "interface=ether9"], "with interface=ether9"),
+    ],
+)
+def test_known_metrics_without_data_export_nothing(cli, device, args, message) -> None:
+    """As the API: a known metric without data is an empty result (with a note)."""
+    result = cli("export", "r1", *args)
+    assert result.code == 0
+    assert message in result.err
+    assert len(result.out.splitlines()) == 1

@@ -162,16 +162,32 @@ class SeriesInfo:
 def select_series(
     device: Any, metrics: Sequence[str] | None, labels: Sequence[tuple[str, str]] | None
 ) -> list[SeriesInfo]:
-    """Return the device's series matching the metric patterns and every label.
+    """Return the device's series matching the metric patterns and every label, with
+    their catalog units (:func:`mikromon.web.api.serialize.unit_of`, as the API and
+    the pages show them).
+
+    The rule of the API's series endpoint: a metric (or pattern) unknown to the
+    catalog is an error; a known one without data gives no series (an empty export).
 
     Raises:
-        CommandError: nothing matches (the message lists what the device has).
+        CommandError: a pattern names no catalog metric and no stored series
+            (exit code 2, naming it).
     """
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.monitor.models import MetricCatalog, Series
+    from mikromon.domain.catalog import CATALOG
+    from mikromon.web.api.serialize import is_known_metric, unit_of
+    from mikromon.web.monitor.models import Series
 
-    units = dict(MetricCatalog.objects.values_list("key", "unit"))
     every = list(Series.objects.filter(device=device).order_by("key", "labels_key"))
+    stored = {s.key for s in every}
+    for pattern in metrics or ():
+        if not (is_known_metric(pattern)
+                or any(fnmatch.fnmatchcase(spec.key, pattern) for spec in CATALOG)
+                or any(fnmatch.fnmatchcase(key, pattern) for key in stored)):
+            raise CommandError(
+                f"unknown metric {pattern!r}: not in the metric catalog and not stored "
+                f"for {device.name!r}", EXIT_USAGE,
+            )
     chosen = []
     for series in every:
         if metrics and not any(fnmatch.fnmatchcase(series.key, p) for p in metrics):
@@ -181,21 +197,23 @@ def select_series(
             continue
         chosen.append(
             SeriesInfo(id=series.pk, key=series.key, labels=series_labels,
-                       unit=units.get(series.key, ""))
-        )
-    if not chosen:
-        keys = sorted({s.key for s in every})
-        if not keys:
-            raise CommandError(f"device {device.name!r} has no time series yet", EXIT_USAGE)
-        wanted = " ".join(metrics or ["*"])
-        if labels:
-            wanted += " with " + ", ".join(f"{n}={v}" for n, v in labels)
-        shown = ", ".join(keys[:30]) + (" ..." if len(keys) > 30 else "")
-        raise CommandError(
-            f"device {device.name!r} has no series matching {wanted} (it has: {shown})",
-            EXIT_USAGE,
+                       unit=unit_of(series.key))
         )
     return chosen
+
+
+def nothing_matched(
+    device: str, keys: Sequence[str], metrics: Sequence[str] | None,
+    labels: Sequence[tuple[str, str]] | None,
+) -> str:
+    """The stderr note of an export that matched no series (what the device has)."""
+    if not keys:
+        return f"device {device!r} has no time series yet"
+    wanted = " ".join(metrics or ["*"])
+    if labels:
+        wanted += " with " + ", ".join(f"{n}={v}" for n, v in labels)
+    shown = ", ".join(keys[:30]) + (" ..." if len(keys) > 30 else "")
+    return f"device {device!r} has no series matching {wanted} (it has: {shown})"
 
 
 def _rows(
@@ -204,35 +222,45 @@ def _rows(
     """Return (row count, iterator of rows) for the series in ``[start, end)`` Unix seconds,
     series by series in the order given, each in time order.
 
-    Raw rows are ``(series_id, ts, value)``; rollup rows are
-    ``(series_id, ts, min, avg, max, count)``.
+    Raw rows are ``(series_id, ts, value)``, streamed from the database. Rollup rows
+    are ``(series_id, ts, min, avg, max, count)`` read by
+    :func:`mikromon.web.monitor.readers.iter_buckets`, the reader of the API's series
+    endpoint: stored rollups, then raw points aggregated up to ``end`` for the part
+    not rolled up yet. For rollups the count is an upper bound (stored rollup rows
+    plus the buckets of that recent part).
     """
+    from mikromon.web.monitor.maintenance import rollup_watermark
     from mikromon.web.monitor.models import MetricPoint, MetricRollup
+    from mikromon.web.monitor.readers import iter_buckets
 
+    ids = [s.id for s in series]
     if step is None:
-        model: Any = MetricPoint
-        extra: dict[str, Any] = {}
-        fields: tuple[str, ...] = ("series_id", "ts", "value")
-    else:
-        model = MetricRollup
-        extra = {"step": step}
-        fields = ("series_id", "ts", "min", "avg", "max", "count")
+        total = MetricPoint.objects.filter(series_id__in=ids, ts__gte=start, ts__lt=end).count()
 
-    def rows_of(series_id: int) -> Any:
-        return model.objects.filter(series_id=series_id, ts__gte=start, ts__lt=end, **extra)
+        def raw() -> Iterator[tuple[Any, ...]]:
+            for info in series:
+                # One primary-key range scan per series, streamed in chunks.
+                yield from (
+                    MetricPoint.objects.filter(series_id=info.id, ts__gte=start, ts__lt=end)
+                    .order_by("ts").values_list("series_id", "ts", "value")
+                    .iterator(chunk_size=CHUNK_ROWS)
+                )
 
-    total = model.objects.filter(
-        series_id__in=[s.id for s in series], ts__gte=start, ts__lt=end, **extra
+        return total, raw()
+    # Rollup steps (300, 3600) read their own stored rollups up to the watermark.
+    mark = max(start, min(end, rollup_watermark(step) or start))
+    stored = MetricRollup.objects.filter(
+        series_id__in=ids, step=step, ts__gte=start, ts__lt=mark
     ).count()
+    recent = -(-(end - mark) // step) + 1 if end > mark else 0
+    total = stored + recent * len(series)
 
-    def chained() -> Iterator[tuple[Any, ...]]:
+    def buckets() -> Iterator[tuple[Any, ...]]:
         for info in series:
-            # One primary-key range scan per series, streamed in chunks.
-            yield from rows_of(info.id).order_by("ts").values_list(*fields).iterator(
-                chunk_size=CHUNK_ROWS
-            )
+            for b in iter_buckets(info.id, start, end, step):
+                yield info.id, b.ts, b.min, b.avg, b.max, b.count
 
-    return total, chained()
+    return total, buckets()
 
 
 class Progress:
@@ -389,6 +417,10 @@ def _export(args: argparse.Namespace) -> int:
     if device is None:
         raise CommandError(f"no device named {args.device!r}", EXIT_USAGE)
     series = select_series(device, args.metric, args.label)
+    if not series and not args.quiet:
+        keys = sorted(set(device.series.values_list("key", flat=True)))
+        print(f"note: {nothing_matched(device.name, keys, args.metric, args.label)}",
+              file=sys.stderr)
     step = RESOLUTIONS[args.resolution]
     total, rows = _rows(series, start, end, step)
     progress = Progress(total, quiet=args.quiet)
