@@ -4,6 +4,7 @@ durations, percentages and catalog units. The browser's format.js mirrors these.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 DASH = "\u2013"
 
@@ -13,18 +14,32 @@ def _trim(value: float, digits: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _stepped(value: float, units: tuple[str, ...], base: int,
+             digits: Callable[[float, int], int]) -> str:
+    """Format ``abs(value)`` in the largest unit that keeps it at least 1, stepping by
+    ``base``; a value that rounds up to ``base`` of a unit is shown as 1 of the next
+    (999 999 bit/s is ``1 Mbit/s``, never ``1000 kbit/s``). ``digits(x, i)`` gives the
+    decimals for ``x`` in unit ``i``."""
+    x = abs(float(value))
+    i = 0
+    while x >= base and i < len(units) - 1:
+        x /= base
+        i += 1
+    text = _trim(x, digits(x, i))
+    if float(text) >= base and i < len(units) - 1:
+        x /= base
+        i += 1
+        text = _trim(x, digits(x, i))
+    return f"{text} {units[i]}"
+
+
 def bps(value: float | None) -> str:
     """Format bits/s with SI steps: ``12.4 Mbit/s``; ``–`` for ``None``."""
     if value is None or math.isnan(value):
         return DASH
     units = ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s")
-    x = abs(value)
-    i = 0
-    while x >= 1000 and i < len(units) - 1:
-        x /= 1000
-        i += 1
-    digits = 2 if x < 10 else 1 if x < 100 else 0
-    return f"{'-' if value < 0 else ''}{_trim(x, digits)} {units[i]}"
+    text = _stepped(value, units, 1000, lambda x, i: 2 if x < 10 else 1 if x < 100 else 0)
+    return f"{'-' if value < 0 else ''}{text}"
 
 
 def bytesize(value: float | None) -> str:
@@ -32,12 +47,7 @@ def bytesize(value: float | None) -> str:
     if value is None or math.isnan(value):
         return DASH
     units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
-    x = abs(float(value))
-    i = 0
-    while x >= 1024 and i < len(units) - 1:
-        x /= 1024
-        i += 1
-    return f"{_trim(x, 2 if x < 10 and i else 1)} {units[i]}"
+    return _stepped(value, units, 1024, lambda x, i: 2 if x < 10 and i else 1)
 
 
 def duration(seconds: float | None) -> str:
@@ -55,6 +65,17 @@ def duration(seconds: float | None) -> str:
     if m:
         return f"{m}m {sec}s"
     return f"{sec}s"
+
+
+def interval(seconds: float) -> str:
+    """Format a collection interval (seconds): ``24 h``, ``1 h``, ``5 min``, ``90 s``
+    (whole hours, else whole minutes, else seconds)."""
+    s = int(seconds)
+    if s and s % 3600 == 0:
+        return f"{s // 3600} h"
+    if s and s % 60 == 0:
+        return f"{s // 60} min"
+    return f"{s} s"
 
 
 def pct(value: float | None) -> str:

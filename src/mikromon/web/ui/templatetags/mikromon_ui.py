@@ -58,6 +58,12 @@ def duration(value: float | None) -> str:
 
 
 @register.filter
+def interval(value: float) -> str:
+    """A collection interval in seconds as ``5 s``, ``5 min``, ``24 h``."""
+    return formatting.interval(value)
+
+
+@register.filter
 def pct(value: float | None) -> str:
     """A percentage as ``42 %``."""
     return formatting.pct(value)
@@ -84,7 +90,8 @@ def stale_title(device: Any) -> str:
     contact = last_contact(device)
     age = "no data yet" if contact is None else (
         f"newest data {formatting.duration((timezone.now() - contact).total_seconds())} old")
-    return f"{age}; the collector reads this router every {device.realtime_interval} s"
+    every = formatting.interval(device.realtime_interval)
+    return f"{age}; the collector reads this router every {every}"
 
 
 @register.simple_tag

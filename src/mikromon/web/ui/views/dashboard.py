@@ -18,9 +18,16 @@ from django.urls import reverse
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.api import collector, inventory
-from mikromon.web.api.serialize import effective_time_scale, is_stale, unit_of, with_summary
-from mikromon.web.monitor.models import Device
+from mikromon.web.api.serialize import (
+    effective_time_scale,
+    is_stale,
+    last_contact,
+    unit_of,
+    with_summary,
+)
+from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.readers import LatestValue, latest_values
+from mikromon.web.ui.formatting import interval
 
 #: Chart ranges offered: key -> seconds.
 RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
@@ -71,16 +78,50 @@ def natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def _interfaces(values: list[LatestValue]) -> tuple[list[str], list[str]]:
-    """Return (every interface with a bit-rate series, the busiest few)."""
+def _loopback(name: str, facts: dict[str, Any] | None) -> bool:
+    """Whether an interface is the router's loopback (type ``loopback``, or named
+    ``lo`` as on CHR / RouterOS 7 when its type is not known yet)."""
+    return (facts or {}).get("type") == "loopback" or name == "lo"
+
+
+def _interfaces(values: list[LatestValue],
+                facts: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Return (every interface with a bit-rate series, the few charted by default).
+
+    The default prefers interfaces that are running (per the ``interfaces`` inventory
+    table, from ``/interface`` ``running``) and are not the loopback, busiest first;
+    the others only fill up the :data:`DEFAULT_CHARTED` places. Both lists are in
+    list (natural name) order.
+    """
     traffic: dict[str, float] = {}
     for v in values:
         if v.key in ("iface.rx_bps", "iface.tx_bps") and "interface" in v.labels:
             name = v.labels["interface"]
             traffic[name] = traffic.get(name, 0.0) + max(0.0, v.value)
     names = sorted(traffic, key=natural_key)
-    busiest = sorted(names, key=lambda n: (-traffic[n], natural_key(n)))[:DEFAULT_CHARTED]
-    return names, sorted(busiest, key=natural_key)
+
+    def preference(name: str) -> tuple[bool, float, list[Any]]:
+        info = facts.get(name)
+        good = not _loopback(name, info) and (info is None or bool(info.get("running")))
+        return (not good, -traffic[name], natural_key(name))
+
+    chosen = set(sorted(names, key=preference)[:DEFAULT_CHARTED])
+    return names, [n for n in names if n in chosen]
+
+
+def _interface_facts(device: Device) -> dict[str, dict[str, Any]]:
+    """Interface name -> its row of the ``interfaces`` inventory table (may be empty)."""
+    rows = InventoryItem.objects.filter(device=device, table="interfaces", gone=False)
+    return {key: data or {} for key, data in rows.values_list("key", "data")}
+
+
+def _selection(request: HttpRequest, interfaces: list[str], default: list[str]) -> list[str]:
+    """The interfaces charted: ``?if=a,b`` (known names, in list order; empty means
+    none) or ``default`` without the parameter."""
+    if "if" not in request.GET:
+        return default
+    wanted = {n for n in request.GET["if"].split(",") if n}
+    return [n for n in interfaces if n in wanted]
 
 
 def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
@@ -96,7 +137,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         Shown(v.key, v.key[len(HEALTH_PREFIX):].replace("-", " "), v.value, unit_of(v.key))
         for v in values if v.key.startswith(HEALTH_PREFIX)
     ]
-    interfaces, selected = _interfaces(values)
+    interfaces, default = _interfaces(values, _interface_facts(device))
+    selected = _selection(request, interfaces, default)
     tabs = inventory.tabs_for(inventory.row_counts(device), inventory.absent_tables(device),
                               inventory.major_version(device.ros_version))
     running = collector.collector_running()
@@ -121,6 +163,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "interfaces": interfaces,
         "selected": selected,
         "default_charted": DEFAULT_CHARTED,
+        "realtime_interval": interval(device.realtime_interval),
         "system_values": [list(pair) for pair in SYSTEM_VALUES],
     }
     return render(request, "ui/device_dashboard.html", {
@@ -134,4 +177,6 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "config": config,
         "collector_running": running,
         "stale": is_stale(device),
+        "last_data": last_contact(device),
+        "intervals": [(tier.value.capitalize(), interval(device.intervals[tier])) for tier in Tier],
     })
