@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -117,6 +118,42 @@ async def test_blackhole_router_times_out_connect_and_commands(v7: Any, buffered
     with pytest.raises(DeviceUnreachable, match=r"0\.4 s"):
         await connect(device(v7, connect_timeout=0.4))
     assert time.monotonic() - started < 1.2
+
+
+async def test_a_shorter_limit_on_the_same_connection_closes_it_for_all(v7: Any) -> None:
+    """A tier with tiny replies uses a short limit on the shared connection; when
+    it expires the connection is unusable for every client on it."""
+    client = await connect(device(v7, command_timeout=5.0))
+    quick = client.with_timeout(0.3)
+    assert (quick.command_timeout, client.command_timeout) == (0.3, 5.0)
+    assert (await quick.print("/system/identity", ["name"]))[0]["name"]
+    v7.set_fault(blackhole=True)
+    started = time.monotonic()
+    with pytest.raises(CommandTimeout, match=r"within 0\.3 s") as info:
+        await quick.print("/interface", ["name"])
+    assert time.monotonic() - started < 1.0
+    assert info.value.waited_s == 0.3
+    assert client.closed
+    assert quick.closed
+    with pytest.raises(ConnectionLost):
+        await client.print("/interface", ["name"])
+    await client.close()
+    with pytest.raises(ValueError):
+        client.with_timeout(0)
+
+
+async def test_the_limit_counts_from_sending_not_from_waiting_for_the_lock(v7: Any) -> None:
+    """A command waiting for another one on the connection is not timed meanwhile."""
+    client = await connect(device(v7, command_timeout=5.0))
+    quick = client.with_timeout(0.6)
+    v7.set_fault(delay=0.4)
+    slow = asyncio.create_task(client.print("/interface", ["name"]))
+    await asyncio.sleep(0)  # the slow command takes the lock first
+    rows = await quick.print("/system/identity", ["name"])  # 0.4 s waiting + 0.4 s reply
+    assert rows
+    assert (await slow)
+    assert not client.closed
+    await client.close()
 
 
 async def test_slow_router_is_command_timeout(v7: Any) -> None:

@@ -54,7 +54,19 @@ class DeviceUnreachable(DeviceError):
 
 
 class CommandTimeout(DeviceUnreachable):
-    """A command got no complete reply within its time limit."""
+    """A command got no complete reply within its time limit.
+
+    Attributes:
+        waited_s: seconds waited since the command was sent (its time limit), or
+            ``None`` when unknown.
+    """
+
+    def __init__(
+        self, message: str, *, device: str = "", command: str = "",
+        waited_s: float | None = None,
+    ) -> None:
+        self.waited_s = waited_s
+        super().__init__(message, device=device, command=command)
 
 
 class AuthenticationFailed(DeviceError):

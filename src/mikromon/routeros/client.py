@@ -280,7 +280,8 @@ def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> It
                 command=where.command,
             ) from err
         raise CommandTimeout(
-            f"no complete reply within {limit:g} s", device=device, command=where.command
+            f"no complete reply within {limit:g} s", device=device, command=where.command,
+            waited_s=limit,
         ) from err
     except ssl.SSLError as err:
         what = "TLS handshake failed" if connecting else "TLS error"
@@ -392,6 +393,15 @@ def _query_words(query: Sequence[str]) -> list[str]:
     return [word if word.startswith("?") else f"?{word}" for word in query]
 
 
+@dataclass(slots=True)
+class _Shared:
+    """What the clients of one connection share: one command at a time, and
+    whether the connection is closed."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closed: bool = False
+
+
 class LibRouterOSClient:
     """A logged-in API session with one router (see :func:`connect`).
 
@@ -400,24 +410,53 @@ class LibRouterOSClient:
     one device inside one event loop.
     """
 
-    def __init__(self, api: _RawApi, transport: AsyncSocketTransport, config: DeviceConfig) -> None:
+    def __init__(
+        self, api: _RawApi, transport: AsyncSocketTransport, config: DeviceConfig,
+        *, command_timeout: float | None = None, shared: _Shared | None = None,
+    ) -> None:
         """Wrap a logged-in librouteros API object; use :func:`connect` instead."""
         self._api = api
         self._transport = transport
+        self._config = config
         self._device = config.label
         self._where = f"{config.host}:{config.port}"
-        self._command_timeout = config.command_timeout
-        self._lock = asyncio.Lock()
-        self._closed = False
+        self._command_timeout = (
+            config.command_timeout if command_timeout is None else command_timeout
+        )
+        self._shared = shared if shared is not None else _Shared()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
+        state = "closed" if self._shared.closed else "open"
         return f"<LibRouterOSClient {self._device} {self._where} {state}>"
 
     @property
     def closed(self) -> bool:
         """Whether the connection is closed (by :meth:`close` or after a failure)."""
-        return self._closed
+        return self._shared.closed
+
+    @property
+    def command_timeout(self) -> float:
+        """Seconds each command of this client may take for its whole reply."""
+        return self._command_timeout
+
+    def with_timeout(self, seconds: float) -> LibRouterOSClient:
+        """Return a client on the same connection (same lock, closed together)
+        whose commands may take ``seconds`` each instead.
+
+        A tier whose replies are tiny (realtime) uses a short limit, one that reads
+        big tables the device's ``command_timeout``; when either times out the
+        shared connection is closed, and every client on it raises
+        :class:`ConnectionLost` from then on.
+
+        Raises:
+            ValueError: ``seconds`` is not positive.
+        """
+        if not seconds > 0:
+            raise ValueError(f"command timeout must be > 0 s, got {seconds}")
+        return LibRouterOSClient(
+            self._api, self._transport, self._config, command_timeout=seconds,
+            shared=self._shared,
+        )
 
     async def print(
         self,
@@ -495,13 +534,13 @@ class LibRouterOSClient:
 
     def _abort(self) -> None:
         """Mark the connection unusable and close the socket now."""
-        self._closed = True
+        self._shared.closed = True
         with contextlib.suppress(Exception):
             self._transport.writer.close()
 
     async def _run(self, command: str, words: Sequence[str], *, is_print: bool) -> _Reply:
-        async with self._lock:
-            if self._closed:
+        async with self._shared.lock:
+            if self._shared.closed:
                 raise ConnectionLost(
                     "connection is closed; connect again", device=self._device, command=command
                 )
