@@ -76,19 +76,19 @@ def test_text_output_is_readable(routers: dict[str, EmulatorHandle]) -> None:
     assert "== short" not in out
 
 
-def test_wrong_password_exits_4(routers: dict[str, EmulatorHandle]) -> None:
+def test_wrong_password_exits_5(routers: dict[str, EmulatorHandle]) -> None:
     done = run_cli(routers["v7"], password="wrong-password")
-    assert done.returncode == 4
+    assert done.returncode == 5
     assert "login refused" in done.stderr
     assert "wrong-password" not in done.stderr + done.stdout
 
 
-def test_unreachable_exits_3() -> None:
+def test_unreachable_exits_4() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again before the command runs
     done = run_cli(None, port=port)
-    assert done.returncode == 3
+    assert done.returncode == 4
     assert "not reachable" in done.stderr
 
 
@@ -99,7 +99,7 @@ def test_silent_router_times_out_within_bound() -> None:
         started = time.monotonic()
         done = run_cli(router, "--timeout", "1", timeout=30)
         elapsed = time.monotonic() - started
-    assert done.returncode == 3, done.stderr
+    assert done.returncode == 4, done.stderr
     assert elapsed < 10
 
 

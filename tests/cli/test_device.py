@@ -146,7 +146,7 @@ def test_show(cli, r1) -> None:
     data = json.loads(result.out)
     assert data["site"] == "HQ"
     assert data["tags"] == ["core"]
-    assert data["password_set"] is True
+    assert data["has_password"] is True
     assert data["intervals"] == {
         "realtime": 5, "short": 60, "medium": 300, "long": 3600, "extended": 86400
     }

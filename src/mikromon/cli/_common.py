@@ -6,6 +6,24 @@ import argparse
 import os
 import sys
 
+# Exit codes, one table for every command (docs/operations.md, "Exit codes").
+#: Done.
+EXIT_OK = 0
+#: The command failed (port in use, no confirmation in time...).
+EXIT_FAILURE = 1
+#: Bad input: an unknown option, device or metric, an invalid value.
+EXIT_USAGE = 2
+#: No database in the data folder, or the database cannot be reached or refused a change.
+EXIT_DATABASE = 3
+#: The router did not answer (``collect-once``).
+EXIT_UNREACHABLE = 4
+#: The router refused the login (``collect-once``).
+EXIT_AUTH = 5
+#: Interrupted (Ctrl-C) in a command that is not a server.
+EXIT_INTERRUPTED = 130
+#: Standard output was closed by its reader (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
 
 def add_storage_options(
     parser: argparse.ArgumentParser, *, environment: bool = True, default_dir: str = "./data"
@@ -58,7 +76,7 @@ def port_number(text: str, *, lowest: int) -> int:
     return value
 
 
-def fail(message: str, code: int = 1) -> int:
+def fail(message: str, code: int = EXIT_FAILURE) -> int:
     """Print ``mikromon: error: <message>`` to stderr and return ``code``."""
     print(f"mikromon: error: {message}", file=sys.stderr)
     return code

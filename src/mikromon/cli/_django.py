@@ -22,9 +22,10 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mikromon.cli._common import fail
+from mikromon.cli._common import EXIT_BROKEN_PIPE, EXIT_DATABASE, EXIT_USAGE, fail
 from mikromon.domain.errors import MikromonError
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,6 @@ DEFAULT_DATA_DIR = Path("data")
 #: Data folder of ``demo`` when none is given: never mixed with real data.
 DEMO_DATA_DIR = Path("data") / "demo"
 
-#: Exit code for bad input (unknown device, invalid option value).
-EXIT_USAGE = 2
-#: Exit code when the database cannot be reached or refuses the change.
-EXIT_DATABASE = 3
-#: Exit code when standard output was closed by its reader (128 + SIGPIPE).
-EXIT_BROKEN_PIPE = 141
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -257,6 +252,23 @@ def guarded(body: Callable[[], int]) -> int:
         if _is_database_error(err):
             return fail(f"database error: {_first_line(err)}", EXIT_DATABASE)
         raise
+
+
+def validation_text(err: Any) -> str:
+    """Return a Django ``ValidationError`` as one readable line: its messages joined
+    by ``; `` without their final full stops, each field's messages prefixed with
+    the field's name unless they name it already."""
+    if hasattr(err, "error_dict"):
+        parts = []
+        for field, errors in err.message_dict.items():
+            label = field.replace("_", " ") if field != "__all__" else ""
+            for message in errors:
+                message = message.rstrip(".")
+                if label and label.lower() not in message.lower():
+                    message = f"{label}: {message}"
+                parts.append(message)
+        return "; ".join(parts)
+    return "; ".join(m.rstrip(".") for m in err.messages)
 
 
 def _is_database_error(err: BaseException) -> bool:

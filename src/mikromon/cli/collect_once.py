@@ -4,9 +4,10 @@ No database, no configuration: a quick way to see what mikromon reads from a
 router (and whether it can log in at all). The realtime tier is read twice,
 :data:`RATE_GAP` seconds apart, so interface bit rates show.
 
-Exit codes: 0 read (collector failures are listed but do not change it),
-2 bad options or password input, 3 router unreachable or not answering,
-4 the router refused the user name or password.
+Exit codes (the table of :mod:`mikromon.cli._common`): 0 read (collector
+failures are listed but do not change it), 2 bad options or password input,
+4 router unreachable or not answering, 5 the router refused the user name or
+password.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Final
 
-from mikromon.cli._common import fail
+from mikromon.cli._common import EXIT_AUTH, EXIT_UNREACHABLE, EXIT_USAGE, fail
 from mikromon.cli._django import CommandError
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.collectors import CollectContext, detect_context, run_tier
@@ -36,8 +37,6 @@ from mikromon.routeros.client import connect
 RATE_GAP: Final = 1.0
 #: Rows of each inventory table shown in the text output.
 SHOWN_ROWS: Final = 3
-EXIT_UNREACHABLE: Final = 3
-EXIT_AUTH: Final = 4
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Connect to one router, run each tier's collectors once and print the "
         "samples, inventory tables, device facts and missing paths. The realtime tier is "
         f"read twice, {RATE_GAP:g} s apart, so interface bit rates show. "
-        "Exit codes: 3 unreachable, 4 login refused.",
+        f"Exit codes: {EXIT_UNREACHABLE} router unreachable, {EXIT_AUTH} login refused "
+        "(the table for every command: docs/operations.md).",
     )
     parser.add_argument("--host", required=True, help="router address (API service)")
     parser.add_argument("--port", type=int, help="API port (default 8728, 8729 with --ssl)")
@@ -82,7 +82,7 @@ class Poll:
 def handle(args: argparse.Namespace) -> int:
     """Run the command; return the exit code."""
     if args.timeout <= 0:
-        return fail("--timeout must be more than 0 seconds", 2)
+        return fail("--timeout must be more than 0 seconds", EXIT_USAGE)
     try:
         password = read_password(args, prompt=f"Password for {args.username}@{args.host}: ")
     except CommandError as err:
@@ -169,7 +169,7 @@ _SI: Final = {"bits/s": ("bit/s", 1000.0, ("", "k", "M", "G", "T")),
               "bytes": ("B", 1024.0, ("", "Ki", "Mi", "Gi", "Ti"))}
 _SHORT_UNITS: Final = {"percent": "%", "1/s": "/s", "packets/s": "pkt/s", "celsius": "°C",
                        "volts": "V", "amperes": "A", "watts": "W", "seconds": "s",
-                       "count": "", "state": "(1 ok)"}
+                       "count": ""}
 
 
 def _value(value: float, unit: str) -> str:
@@ -182,6 +182,8 @@ def _value(value: float, unit: str) -> str:
             prefix += 1
         number = f"{scaled:.2f}" if prefix else f"{value:g}"
         return f"{number} {names[prefix]}{base}"
+    if unit == "state":
+        return "ok" if value >= 1 else "fail"  # as the web pages show states
     if unit == "seconds" and value >= 60:
         rest, parts = int(value), []
         for size, name in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):

@@ -106,7 +106,7 @@ def save_user(
     from django.core.exceptions import ValidationError
     from django.db import transaction
 
-    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
 
     user_model = get_user_model()
     with transaction.atomic():
@@ -122,7 +122,7 @@ def save_user(
             if check_password:
                 validate_password(password, user)
         except ValidationError as err:
-            raise CommandError("; ".join(err.messages), EXIT_USAGE) from err
+            raise CommandError(validation_text(err), EXIT_USAGE) from err
         user.set_password(password)
         user.save()
         viewers, _ = Group.objects.get_or_create(name=_viewers_group())

@@ -151,8 +151,11 @@ def _add_config_options(parser: argparse.ArgumentParser, *, editing: bool) -> No
     parser.add_argument(
         "--encoding", help="text encoding of the router's names and comments (default utf-8)"
     )
-    parser.add_argument("--site", help="site the device belongs to (created when new)")
-    parser.add_argument(
+    # edit: --site/--no-site and --tag/--no-tags contradict each other (argparse error).
+    sites = parser.add_mutually_exclusive_group() if editing else parser
+    tags = parser.add_mutually_exclusive_group() if editing else parser
+    sites.add_argument("--site", help="site the device belongs to (created when new)")
+    tags.add_argument(
         "--tag",
         dest="tags",
         action="append",
@@ -161,8 +164,8 @@ def _add_config_options(parser: argparse.ArgumentParser, *, editing: bool) -> No
         + ("; replaces the current tags" if editing else ""),
     )
     if editing:
-        parser.add_argument("--no-site", action="store_true", help="remove the device's site")
-        parser.add_argument("--no-tags", action="store_true", help="remove all tags")
+        sites.add_argument("--no-site", action="store_true", help="remove the device's site")
+        tags.add_argument("--no-tags", action="store_true", help="remove all tags")
     parser.add_argument("--notes", help="free text about the device")
     if not editing:
         parser.add_argument(
@@ -251,6 +254,12 @@ def _edit(args: argparse.Namespace) -> int:
     host = validate_host(args.host) if args.host is not None else None
     with transaction.atomic():
         device = _get_device(args.device, for_update=True)
+        if not _edit_options_given(args):
+            raise CommandError(
+                f"nothing to change for device {device.name!r}: give at least one option "
+                "(see `mikromon device edit --help`)",
+                EXIT_USAGE,
+            )
         if args.name and args.name != device.name:
             if Device.objects.filter(name=args.name).exists():
                 raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
@@ -277,6 +286,19 @@ def _edit(args: argparse.Namespace) -> int:
         _apply_relations(device, args)
     print(f"updated device {device.name!r}")
     return 0
+
+
+#: ``device edit`` options that leave the device as it is when not given (their
+#: default: ``None``, ``False`` or an empty list).
+_EDIT_OPTIONS = (
+    "name", "host", "username", "ask_password", "password_file", "password_env", "port",
+    "ssl", "tls_verify", "encoding", "site", "no_site", "tags", "no_tags", "notes",
+    *(f"{tier.value}_interval" for tier in Tier),
+)
+
+
+def _edit_options_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name, None) not in (None, False, []) for name in _EDIT_OPTIONS)
 
 
 def _apply_common(device: Any, args: argparse.Namespace) -> None:
@@ -332,27 +354,13 @@ def _validate(instance: Any, exclude: Sequence[str] = (), what: str = "") -> Non
     (prefixed with ``what``, e.g. ``tag 'core'``, for objects other than the device)."""
     from django.core.exceptions import ValidationError
 
-    from mikromon.cli._django import EXIT_USAGE, CommandError
+    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
 
     try:
         instance.full_clean(exclude=list(exclude) or None)
     except ValidationError as err:
-        text = _validation_text(err)
+        text = validation_text(err)
         raise CommandError(f"{what}: {text}" if what else text, EXIT_USAGE) from err
-
-
-def _validation_text(err: Any) -> str:
-    if hasattr(err, "error_dict"):
-        parts = []
-        for field, errors in err.message_dict.items():
-            label = field.replace("_", " ") if field != "__all__" else ""
-            for message in errors:
-                message = message.rstrip(".")
-                if label and label.lower() not in message.lower():
-                    message = f"{label}: {message}"
-                parts.append(message)
-        return "; ".join(parts)
-    return "; ".join(m.rstrip(".") for m in err.messages)
 
 
 def _get_device(name: str, *, for_update: bool = False) -> Any:
@@ -430,22 +438,24 @@ def device_summary(device: Any) -> dict[str, Any]:
 
 
 def device_details(device: Any) -> dict[str, Any]:
-    """Return the ``device show --json`` object: settings, intervals and state."""
+    """Return the ``device show --json`` object: settings, intervals and state, named
+    as in the API's device document (docs/api.md: ``has_password``, ``use_ssl``,
+    ``last_error`` ``""`` when none)."""
     from mikromon.web.control.formats import utc_seconds
 
     details = device_summary(device)
     details.update(
         {
             "username": device.username,
-            "password_set": bool(device.password_encrypted),
-            "ssl": device.use_ssl,
+            "has_password": device.has_password,
+            "use_ssl": device.use_ssl,
             "tls_verify": device.tls_verify,
             "encoding": device.encoding,
             "site": device.site.name if device.site_id else None,
             "tags": sorted(t.name for t in device.tags.all()),
             "intervals": {tier.value: seconds for tier, seconds in device.intervals.items()},
             "board": device.board or None,
-            "last_error": device.last_error or None,
+            "last_error": device.last_error,
             "status_changed_at": utc_seconds(device.status_changed_at)
             if device.status_changed_at
             else None,

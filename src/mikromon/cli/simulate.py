@@ -29,7 +29,7 @@ import stat
 import sys
 from typing import Any
 
-from mikromon.cli._common import fail
+from mikromon.cli._common import EXIT_USAGE, fail
 
 DEFAULT_BASE_PORT = 18728
 
@@ -73,15 +73,15 @@ def handle(args: argparse.Namespace) -> int:
     try:
         host = ensure_loopback(args.host)
     except ValueError as err:
-        return fail(str(err), 2)
+        return fail(str(err), EXIT_USAGE)
     if args.count < 1:
-        return fail(f"--count must be at least 1, got {args.count}", 2)
+        return fail(f"--count must be at least 1, got {args.count}", EXIT_USAGE)
     try:
         fleet = Fleet(args.count, profile=args.profile, base_port=args.base_port, tls=args.tls,
                       tls_mode=args.tls_mode, username=args.username, password=args.password,
                       host=host)
     except ValueError as err:
-        return fail(str(err), 2)
+        return fail(str(err), EXIT_USAGE)
     try:
         return asyncio.run(_serve(fleet, args.json))
     except OSError as err:

@@ -1,4 +1,4 @@
-"""``mikromon token create|list|revoke``: bearer tokens for the JSON API.
+"""``mikromon token create|list|revoke``: tokens for the JSON API.
 
 A token acts as its user (an admin's token may change things, a viewer's
 only reads). Only a hash is stored: the token is printed once, at creation.
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "token",
         help="create, list or revoke API tokens",
-        description="Manage bearer tokens for the JSON API (Authorization: Bearer TOKEN).",
+        description="Manage tokens for the JSON API (sent as Authorization: Token TOKEN).",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -107,7 +107,7 @@ def _create(args: argparse.Namespace) -> int:
     print(raw)
     print(
         f"API token {name!r} for {args.user!r}: shown only now; send it as "
-        "'Authorization: Bearer <token>'",
+        "'Authorization: Token <token>'",
         file=sys.stderr,
     )
     return 0
