@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 
 # Exit codes, one table for every command (docs/operations.md, "Exit codes").
 #: Done.
@@ -26,12 +27,19 @@ EXIT_BROKEN_PIPE = 141
 
 
 def add_storage_options(
-    parser: argparse.ArgumentParser, *, environment: bool = True, default_dir: str = "./data"
+    parser: argparse.ArgumentParser,
+    *,
+    environment: bool = True,
+    default_dir: str = "./data",
+    actions: Iterable[argparse.ArgumentParser] = (),
 ) -> None:
     """Add ``--data-dir`` and ``--database-url``.
 
     Args:
         parser: the sub-command's parser.
+        actions: the parsers of its actions (``device list``...): they take the
+            options too, so both ``device --data-dir D list`` and
+            ``device list --data-dir D`` work (given after the action, it wins).
         environment: default the options from ``MIKROMON_DATA_DIR`` and
             ``MIKROMON_DATABASE_URL`` (``demo`` passes ``False``: it never uses the
             database those name).
@@ -41,20 +49,21 @@ def add_storage_options(
     database_url = os.environ.get("MIKROMON_DATABASE_URL") if environment else None
     where = "$MIKROMON_DATA_DIR or " if environment else ""
     url = "$MIKROMON_DATABASE_URL or " if environment else ""
-    parser.add_argument(
-        "--data-dir",
-        default=data_dir,
-        help=f"folder for the SQLite database and the key files "
-        f"(default: {where}{default_dir}"
-        f"{'' if environment else '; MIKROMON_DATA_DIR is ignored'})",
+    dir_help = (
+        f"folder for the SQLite database and the key files (default: {where}{default_dir}"
+        f"{'' if environment else '; MIKROMON_DATA_DIR is ignored'})"
     )
-    parser.add_argument(
-        "--database-url",
-        default=database_url,
-        help="database URL, e.g. postgresql://user@127.0.0.1/mikromon "
+    url_help = (
+        "database URL, e.g. postgresql://user@127.0.0.1/mikromon "
         f"(default: {url}SQLite in the data folder"
-        f"{'' if environment else '; MIKROMON_DATABASE_URL is ignored'})",
+        f"{'' if environment else '; MIKROMON_DATABASE_URL is ignored'})"
     )
+    parser.add_argument("--data-dir", default=data_dir, help=dir_help)
+    parser.add_argument("--database-url", default=database_url, help=url_help)
+    for action in actions:
+        # No default on the action: it would overwrite the value given before it.
+        action.add_argument("--data-dir", default=argparse.SUPPRESS, help=dir_help)
+        action.add_argument("--database-url", default=argparse.SUPPRESS, help=url_help)
 
 
 def port_number(text: str, *, lowest: int) -> int:

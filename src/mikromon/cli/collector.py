@@ -44,7 +44,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "foreground, until Ctrl-C or SIGTERM.",
     )
     _add_wait(start)
-    add_storage_options(start)
     start.set_defaults(handler=handle_start)
 
     stop = actions.add_parser(
@@ -55,7 +54,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "also when the server restarts, until `mikromon collector start`.",
     )
     _add_wait(stop)
-    add_storage_options(stop)
     stop.set_defaults(handler=handle_stop)
 
     status = actions.add_parser(
@@ -66,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "plus the writer's queue. Times are ISO 8601 UTC.",
     )
     status.add_argument("--json", action="store_true", help="print the status as JSON")
-    add_storage_options(status)
     status.set_defaults(handler=handle_status)
+    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _add_wait(parser: argparse.ArgumentParser) -> None:

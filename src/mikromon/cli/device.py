@@ -106,8 +106,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         sub.add_argument("names", nargs="+", metavar="NAME", help="the devices' names")
         sub.set_defaults(handler=handle_enable, enable=enabled)
 
-    for sub in actions.choices.values():
-        add_storage_options(sub)
+    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _interval(tier: Tier) -> Any:

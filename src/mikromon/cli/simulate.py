@@ -34,6 +34,28 @@ from mikromon.cli._common import EXIT_USAGE, fail
 DEFAULT_BASE_PORT = 18728
 
 
+#: The plain-text help of ``mikromon simulate`` (the module docstring, without markup).
+DESCRIPTION = """\
+Run emulated RouterOS routers on loopback ports.
+
+Router i serves the API on BASE_PORT + i and, with --tls, API-SSL on
+BASE_PORT + COUNT + i (--base-port 0: ports chosen by the OS). Once every router
+listens, the endpoints are printed: an aligned table, or with --json one JSON
+object per router per line (host, port, tls_port, username, password, version,
+profile, identity, tls_mode).
+
+While it runs, lines on standard input control the routers (answers go to stderr):
+
+    reboot 0          reset uptime and counters of router 0 ("all" for every router)
+    fault 2 delay=1.5 blackhole=true   set faults (delay, blackhole, ...)
+    clear all         remove every fault
+    password 0 s3cret change the accepted password
+    list              print the endpoints again (to stderr)
+
+SIGINT/SIGTERM stop every router; the exit status is then 0.
+"""
+
+
 def register(subparsers: Any) -> None:
     """Add the ``simulate`` sub-command."""
     from mikromon.emulator.profiles import PROFILE_NAMES
@@ -42,7 +64,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="run emulated RouterOS routers on loopback ports",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--count", type=int, default=1, help="number of routers (default 1)")

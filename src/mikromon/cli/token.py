@@ -46,8 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke.add_argument("name", metavar="NAME", help="the token's name")
     revoke.set_defaults(handler=handle_revoke)
 
-    for sub in actions.choices.values():
-        add_storage_options(sub)
+    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _run(body: Any, args: argparse.Namespace) -> int:
