@@ -38,6 +38,41 @@ DURATION_COLUMNS = frozenset({
     "session-time-left", "keepalive-timeout", "last-activity", "hold-time", "adjacency",
     "timeout",
 })
+#: Fields holding byte counts or limits (``parse_int`` of RouterOS byte fields: simple
+#: queues, firewall rules, hotspot, PPP, wireless, BGP). A field split into parts by
+#: the collector (``bytes.upload``, ``bytes.tx``) is named by its part before the dot.
+BYTE_COLUMNS = frozenset({
+    "bytes", "bytes-in", "bytes-out", "limit-bytes-in", "limit-bytes-out",
+    "limit-bytes-total", "remote.bytes", "local.bytes",
+})
+#: Fields holding bit rates in bits/s (``parse_bitrate``: simple queue limits,
+#: wireless and wifi client rates).
+BITRATE_COLUMNS = frozenset({
+    "max-limit", "limit-at", "tx-rate", "rx-rate", "tx-bits-per-second", "rx-bits-per-second",
+})
+#: Columns never shown: RouterOS's internal item id (the rows keep it).
+HIDDEN_COLUMNS = frozenset({".id"})
+#: Unit -> the columns of numbers in that unit (what the pages format).
+COLUMN_UNITS: dict[str, frozenset[str]] = {
+    "bytes": BYTE_COLUMNS, "bits/s": BITRATE_COLUMNS, "seconds": DURATION_COLUMNS,
+}
+
+
+def column_unit(name: str) -> str:
+    """Return the unit of the numbers in column ``name``: ``"bytes"``, ``"bits/s"``,
+    ``"seconds"`` or ``''`` (plain). A split field (``max-limit.upload``) has the
+    unit of its base (``max-limit``)."""
+    base = name.split(".", 1)[0]
+    for unit, names in COLUMN_UNITS.items():
+        if name in names or base in names:
+            return unit
+    return ""
+
+
+def is_blank_row(row: Mapping[str, Any]) -> bool:
+    """Whether a row has no value: every field ``None``, ``''`` or ``False`` (a CHR's
+    ``/system/routerboard`` answers ``routerboard=false`` and nothing else)."""
+    return all(v is None or v == "" or v is False for v in row.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +288,20 @@ def absent_tables(device: Device) -> dict[str, str]:
 
 
 def row_counts(device: Device) -> dict[str, int]:
-    """Return table name -> rows currently reported (gone rows excluded), logs included."""
+    """Return table name -> rows currently reported (gone rows excluded), logs included.
+
+    A table whose only row is blank (:func:`is_blank_row`) is left out (one more query,
+    reading just those rows); blank rows among others are dropped when read.
+    """
+    items = InventoryItem.objects.filter(device=device, gone=False)
     counts = dict(
-        InventoryItem.objects.filter(device=device, gone=False)
-        .values_list("table")
-        .annotate(n=Count("id"))
-        .values_list("table", "n")
+        items.values_list("table").annotate(n=Count("id")).values_list("table", "n")
     )
+    single = [table for table, n in counts.items() if n == 1]
+    if single:
+        for table, data in items.filter(table__in=single).values_list("table", "data"):
+            if is_blank_row(data or {}):
+                del counts[table]
     logs = LogEntry.objects.filter(device=device).count()
     if logs:
         counts[LOGS] = logs
@@ -322,13 +364,13 @@ def collected_hint(info: TableInfo) -> str:
 
 def ordered_columns(preferred: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """Return the columns to show: ``preferred`` ones that occur, then the others in
-    first-seen order."""
+    first-seen order (:data:`HIDDEN_COLUMNS` left out)."""
     seen: dict[str, None] = {}
     for row in rows:
         for name in row:
             seen.setdefault(name, None)
     first = [c for c in preferred if c in seen]
-    return first + [c for c in seen if c not in first]
+    return first + [c for c in seen if c not in first and c not in HIDDEN_COLUMNS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +424,8 @@ def read_table(device: Device, table: str, *, include_gone: bool = False) -> Tab
         rows = []
         for data, last_seen, gone in items:
             row = dict(data or {})
+            if is_blank_row(row):
+                continue
             if include_gone:
                 row["_gone"] = gone
             rows.append(row)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
 from mikromon.web.ui import formatting
@@ -141,6 +141,28 @@ def ago(ts: datetime | None) -> str:
     if seconds < 172800:
         return f"{int(seconds // 3600)} h ago"
     return f"{int(seconds // 86400)} d ago"
+
+
+@register.filter
+def contact(device: Any) -> datetime | None:
+    """``{{ device|contact }}``: when the router last answered, UTC: the newest of its
+    data points and ``last_seen`` (which the writer refreshes at most every 30 s);
+    the same notion as the dashboard's (:func:`mikromon.web.api.serialize.last_contact`).
+    ``None`` when it never answered."""
+    from mikromon.web.api.serialize import last_contact
+
+    return last_contact(device)
+
+
+@register.simple_tag
+def column_units() -> SafeString:
+    """A JSON script ``mm-column-units``: unit -> inventory column names (bytes,
+    bits/s, seconds; see :data:`mikromon.web.api.inventory.COLUMN_UNITS`), which
+    tables.js formats."""
+    from mikromon.web.api.inventory import COLUMN_UNITS
+
+    return json_script({unit: sorted(names) for unit, names in COLUMN_UNITS.items()},
+                       "mm-column-units")
 
 
 @register.filter

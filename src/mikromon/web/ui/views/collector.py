@@ -43,10 +43,14 @@ def collector_page(request: HttpRequest) -> HttpResponse:
             })
         groups.append({"device": dev, "tiers": rows, "span": max(1, len(rows))})
     devices = status.get("devices") or []
+    # status["since"] is when the collector started; a stop is the operators' last
+    # stop request (its time is the desired state's).
+    stopped_at = None if view.running or view.desired_running else _when(view.changed_at)
     return render(request, "ui/collector.html", {
         "view": view,
         "status": status,
         "since": _when(status.get("since")),
+        "stopped_at": stopped_at,
         "writer": status.get("writer") or {},
         "groups": groups,
         "devices": devices,

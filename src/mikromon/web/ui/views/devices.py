@@ -1,12 +1,12 @@
 """Device list, device form (Connection and Collection Intervals tabs), delete,
-test connection and the collector buttons of the form header."""
+test connection, and the collector start/stop actions (whose buttons are on the
+collector page and, for Start, in the collector-stopped banner)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from mikromon.domain.errors import ConfigError
 from mikromon.web.api import collector
-from mikromon.web.api.serialize import with_summary
+from mikromon.web.api.serialize import with_contact, with_summary
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device, Site, Tag
 from mikromon.web.ui.forms import DeviceForm
@@ -33,7 +33,7 @@ SORTS = {
     "cpu": "cpu_pct",
     "memory": "memory_pct",
     "uptime": "uptime_s",
-    "last_seen": "last_seen",
+    "last_seen": "contact_ts",
     "site": "site__name",
 }
 
@@ -46,9 +46,14 @@ def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, 
 
     ``q`` searches name, host, identity, board and version; ``state``, ``site``
     (id, or ``none``) and ``tag`` (id) filter; ``sort`` is a key of :data:`SORTS`,
-    ``-`` first for descending. Missing values sort last.
+    ``-`` first for descending (``last_seen`` sorts by the newest contact, the
+    column's value). Missing values sort last.
     """
     qs = with_summary(Device.objects.select_related("site").prefetch_related("tags"))
+    # The newest contact, as the page shows it (serialize.last_contact); Coalesce
+    # because a NULL makes GREATEST NULL on SQLite.
+    qs = qs.annotate(contact_ts=Greatest(Coalesce("last_seen", "data_ts"),
+                                         Coalesce("data_ts", "last_seen")))
     params = {k: request.GET.get(k, "").strip() for k in ("q", "state", "site", "tag", "sort")}
     if params["q"]:
         q = params["q"]
@@ -109,11 +114,6 @@ def device_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _collector_context() -> dict[str, Any]:
-    view = collector.read()
-    return {"collector": view}
-
-
 def _form_page(request: HttpRequest, form: DeviceForm, device: Device | None,
                status: int = 200) -> HttpResponse:
     probe = None
@@ -123,7 +123,7 @@ def _form_page(request: HttpRequest, form: DeviceForm, device: Device | None,
         "form": form,
         "device": device,
         "probe": probe,
-        **_collector_context(),
+        "collector_running": collector.collector_running(),
     }, status=status)
 
 
@@ -155,7 +155,7 @@ def device_add(request: HttpRequest) -> HttpResponse:
 @admin_required
 def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a device's connection and collection intervals (admins)."""
-    device = get_object_or_404(Device, pk=pk)
+    device = get_object_or_404(with_contact(Device.objects.all()), pk=pk)
     if request.method == "POST":
         form = DeviceForm(request.POST, instance=device)
         if form.is_valid():
