@@ -24,6 +24,8 @@
     collectorRunning: cfg.collector_running,
     stale: false,
     lastData: null,
+    latest: [],          // the newest value of every series (API "latest")
+    chartsDue: 0,        // Date.now() after which the charts are fetched again
   };
   const SYNC_KEY = "mm-dashboard";
   const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
@@ -120,7 +122,8 @@
           stroke: "#5b6776",
           grid: { stroke: "#eef1f5" },
           ticks: { stroke: "#dde3ea" },
-          space: 70,
+          // Room per tick: long spans label ticks "03-01 12:00" (day alone at midnight).
+          space: (u) => (u.scales.x.max - u.scales.x.min > 86400 ? 96 : 64),
           values: (u, splits) => splits.map((ts) => fmt.axisTime(ts, u.scales.x.max - u.scales.x.min)),
         },
         {
@@ -148,7 +151,7 @@
     return new window.uPlot(opts, [[], ...seriesDefs.map(() => [])], el);
   }
 
-  function setData(chart, data, nowText) {
+  function setData(chart, data) {
     chart.plot.setData(data);
     const empty = data[0].length === 0;
     let note = chart.el.querySelector(".nodata");
@@ -160,13 +163,28 @@
     } else if (!empty && note) {
       note.remove();
     }
-    const head = document.getElementById(`${chart.id}-now`);
-    if (head) head.textContent = nowText;
   }
 
-  function lastValue(arr) {
-    for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null) return arr[i];
-    return null;
+  /** The newest value of `key` (with label interface=`iface`, if given), or null. */
+  function current(key, iface) {
+    const item = state.latest.find((v) => v.key === key && (iface
+      ? (v.labels || {}).interface === iface : !Object.keys(v.labels || {}).length));
+    return item ? item.value : null;
+  }
+
+  /** Chart headers show the current value (as the cards do), not a bucket's average. */
+  function renderHeads() {
+    const put = (id, text) => {
+      const head = document.getElementById(`${id}-now`);
+      if (head) head.textContent = `now ${text}`;
+    };
+    put("chart-cpu", fmt.pct(current("system.cpu.load_pct")));
+    put("chart-mem", fmt.pct(current("system.memory.used_pct")));
+    for (const chart of state.charts.values()) {
+      if (chart.kind !== "bps") continue;
+      put(chart.id, `\u2193 ${fmt.bps(current("iface.rx_bps", chart.iface))}  ` +
+                    `\u2191 ${fmt.bps(current("iface.tx_bps", chart.iface))}`);
+    }
   }
 
   function ensureChart(id, el, kind, defs) {
@@ -199,12 +217,10 @@
     ]);
     const c = ensureChart("chart-cpu", document.getElementById("chart-cpu"), "pct",
       [{ label: "CPU load", color: COLORS.cpu }]);
-    const cd = join([seriesPoints(cpu)]);
-    setData(c, cd, fmt.pct(lastValue(cd[1])));
+    setData(c, join([seriesPoints(cpu)]));
     const m = ensureChart("chart-mem", document.getElementById("chart-mem"), "pct",
       [{ label: "Memory used", color: COLORS.mem }]);
-    const md = join([seriesPoints(mem)]);
-    setData(m, md, fmt.pct(lastValue(md[1])));
+    setData(m, join([seriesPoints(mem)]));
   }
 
   function ifaceContainer() { return document.getElementById("iface-charts"); }
@@ -249,6 +265,10 @@
       box.appendChild(panel);
       added.push({ id, name, el });
     });
+    // Panels in list order, a newly ticked interface among them (not at the end).
+    const panels = new Map(Array.from(box.children).map((p) => [p.dataset.iface, p]));
+    const order = wanted.map((n) => panels.get(n)).filter(Boolean);
+    if (order.some((p, i) => box.children[i] !== p)) order.forEach((p) => box.appendChild(p));
     for (const { id, name, el } of added) {
       const chart = ensureChart(id, el, "bps", [
         { label: "rx", color: COLORS.rx },
@@ -270,9 +290,8 @@
     ]);
     for (const chart of state.charts.values()) {
       if (chart.kind !== "bps") continue;
-      const data = join([seriesPoints(rx, "interface", chart.iface),
-                         seriesPoints(tx, "interface", chart.iface)]);
-      setData(chart, data, `\u2193 ${fmt.bps(lastValue(data[1]))}  \u2191 ${fmt.bps(lastValue(data[2]))}`);
+      setData(chart, join([seriesPoints(rx, "interface", chart.iface),
+                           seriesPoints(tx, "interface", chart.iface)]));
     }
   }
 
@@ -281,13 +300,23 @@
     return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
   }
 
+  /** Keep the range and the charted interfaces (list order) in the query string, so
+   * a reload or a shared link shows the same (?range=1h&if=ether1,ether2). */
+  function saveChoices() {
+    const q = new URLSearchParams(location.search);
+    q.set("range", state.range);
+    q.set("if", cfg.interfaces.filter((n) => state.selected.has(n)).join(","));
+    history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);
+  }
+
   function bindIfaceBox(box) {
     box.checked = state.selected.has(box.dataset.iface);
     box.addEventListener("change", () => {
       state.touched = true;
       if (box.checked) state.selected.add(box.dataset.iface);
       else state.selected.delete(box.dataset.iface);
-      tick();
+      saveChoices();
+      tick(true);
     });
   }
 
@@ -303,7 +332,7 @@
     const fresh = Array.from(traffic.keys()).filter((n) => !cfg.interfaces.includes(n));
     if (!fresh.length) return;
     cfg.interfaces = cfg.interfaces.concat(fresh).sort(naturalCompare);
-    if (!state.touched && state.selected.size === 0) {
+    if (!state.touched && state.selected.size === 0 && !new URLSearchParams(location.search).has("if")) {
       Array.from(traffic.entries()).sort((a, b) => b[1] - a[1]).slice(0, cfg.default_charted)
         .forEach(([n]) => state.selected.add(n));
     }
@@ -359,6 +388,8 @@
     state.collectorRunning = Boolean(data.collector && data.collector.running);
     state.stale = Boolean(dev && dev.stale);
     state.lastData = dev ? dev.last_data : null;
+    state.device = dev;
+    state.latest = data.values;
     const banner = document.getElementById("collector-stopped");
     if (banner && state.collectorRunning) banner.hidden = true;
     const badge = document.getElementById("device-state");
@@ -369,10 +400,11 @@
     const staleHint = document.getElementById("device-stale");
     if (staleHint) {
       staleHint.hidden = !state.stale;
-      staleHint.title = state.stale ? `newest data ${fmt.when(state.lastData)}` : "";
+      staleHint.title = state.stale ? `newest data ${fmt.when(state.lastData)}; the ` +
+        `collector reads this router every ${cfg.realtime_interval}` : "";
     }
-    const seen = document.getElementById("device-last-seen");
-    if (seen && dev) seen.textContent = fmt.when(dev.last_seen);
+    const newest = document.getElementById("device-last-data");
+    if (newest && dev) newest.textContent = dev.last_data ? fmt.when(dev.last_data) : "no data yet";
     const err = document.getElementById("device-error");
     if (err && dev) {
       err.hidden = !dev.last_error;
@@ -479,37 +511,62 @@
   }
 
   // ---------------------------------------------------------------- loop
-  async function tick() {
+  /** What the live indicator says, and whether that is "live": only while a
+   * collector runs and this router is up with fresh data; otherwise what is true. */
+  function liveText(dev) {
+    if (!state.collectorRunning) return ["collector stopped \u00B7 not updating", false];
+    if (!dev) return ["\u2013", false];
+    const since = dev.status_changed_at ? ` since ${fmt.when(dev.status_changed_at)}` : "";
+    if (!dev.last_data) {
+      const why = { down: " \u00B7 device down", auth_failed: " \u00B7 login refused",
+                    disabled: " \u00B7 collection disabled" }[dev.state] || "";
+      return [`no data yet${why}`, false];
+    }
+    if (dev.state === "down") return [`device down${since}`, false];
+    if (dev.state === "auth_failed") return [`login refused${since}`, false];
+    if (dev.state === "disabled") return ["collection disabled", false];
+    if (dev.state !== "up" || dev.stale) return [`no new data since ${fmt.when(dev.last_data)}`, false];
+    return ["live", true];
+  }
+
+  /** Chart refresh period, seconds: the bucket width of the range (at most 5 min). */
+  function chartEvery() {
+    return Math.max(cfg.refresh_s, Math.min(stepFor(rangeSeconds()), 300));
+  }
+
+  /** One refresh: the device's state and current values every time (the collector's
+   * pace), the charts when due (`redraw`: now, e.g. a new range). */
+  async function tick(redraw) {
+    if (state.inflight && redraw === true) state.redrawPending = true;
     if (state.inflight || state.paused) return;
     state.inflight = true;
-    setWindow();
     const live = document.getElementById("live");
     try {
-      await Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshLatest()]);
+      const work = [refreshLatest()];
+      if (redraw === true || Date.now() >= state.chartsDue) {
+        setWindow();
+        state.chartsDue = Date.now() + chartEvery() * 1000;
+        work.push(refreshSystemCharts(), refreshIfaceCharts());
+      }
+      await Promise.all(work);
+      renderHeads();
       if (live) {
-        // "live" only while a collector polls and this router's data is fresh.
-        if (!state.collectorRunning) {
-          live.textContent = "collector stopped \u00B7 not updating";
-        } else if (state.stale) {
-          live.textContent = `no new data since ${fmt.when(state.lastData)}`;
-        } else {
-          live.textContent = `live \u00B7 updated ${fmt.when(new Date().toISOString())}`;
-        }
-        live.classList.toggle("paused", !state.collectorRunning || state.stale);
+        const [text, isLive] = liveText(state.device);
+        live.textContent = text;
+        live.classList.toggle("paused", !isLive);
       }
       document.body.dataset.chartsReady = "1";
     } catch (e) {
       if (live) { live.textContent = `update failed: ${e.message}`; live.classList.add("paused"); }
     } finally {
       state.inflight = false;
+      if (state.redrawPending) { state.redrawPending = false; tick(true); }
     }
   }
 
   function restartTimer() {
     if (state.timer) clearInterval(state.timer);
-    const step = stepFor(rangeSeconds());
-    const every = Math.max(cfg.refresh_s, Math.min(step, 300));
-    state.timer = setInterval(tick, every * 1000);
+    state.timer = setInterval(tick, cfg.refresh_s * 1000);
   }
 
   function bind() {
@@ -518,8 +575,8 @@
       b.addEventListener("click", () => {
         state.range = b.dataset.range;
         document.querySelectorAll("[data-range]").forEach((x) => x.classList.toggle("active", x === b));
-        restartTimer();
-        tick();
+        saveChoices();
+        tick(true);
       });
     });
     document.querySelectorAll("input[data-iface]").forEach(bindIfaceBox);
@@ -529,13 +586,20 @@
     });
     document.addEventListener("visibilitychange", () => {
       state.paused = document.hidden;
-      if (!document.hidden) tick();
+      if (!document.hidden) tick(true);
     });
   }
 
+  // For tests and the browser console: the plots drawn, the range, whether a refresh runs.
+  window.MM.dashboard = {
+    plots: () => Array.from(state.charts.values()).map((c) => ({ id: c.id, plot: c.plot })),
+    range: () => state.range,
+    busy: () => state.inflight,
+  };
+
   document.addEventListener("DOMContentLoaded", () => {
     bind();
-    tick();
+    tick(true);
     restartTimer();
   });
 })();

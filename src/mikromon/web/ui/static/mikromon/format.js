@@ -7,34 +7,50 @@
     return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
   }
 
+  /** |v| in the largest unit that keeps it at least 1, stepping by `base`; a value
+   * that rounds up to `base` of a unit is shown as 1 of the next (999999 bit/s is
+   * "1 Mbit/s", never "1000 kbit/s"). digits(x, i): decimals for x in unit i.
+   * Returns [number text, unit index]. */
+  function stepped(v, count, base, digits) {
+    let i = 0;
+    let x = Math.abs(v);
+    while (x >= base && i < count - 1) { x /= base; i += 1; }
+    let text = trim(x, digits(x, i));
+    if (Number(text) >= base && i < count - 1) { x /= base; i += 1; text = trim(x, digits(x, i)); }
+    return [text, i];
+  }
+
   /** Bits per second -> "12.4 Mbit/s" (SI steps of 1000). */
   function bps(v) {
     if (v === null || v === undefined || Number.isNaN(v)) return "\u2013";
     const units = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"];
-    let i = 0;
-    let x = Math.abs(v);
-    while (x >= 1000 && i < units.length - 1) { x /= 1000; i += 1; }
-    return `${v < 0 ? "-" : ""}${trim(x, x < 10 ? 2 : x < 100 ? 1 : 0)} ${units[i]}`;
+    const [text, i] = stepped(v, units.length, 1000, (x) => (x < 10 ? 2 : x < 100 ? 1 : 0));
+    return `${v < 0 ? "-" : ""}${text} ${units[i]}`;
   }
 
   /** Short axis label for bits per second: "12M", "800k". */
   function bpsAxis(v) {
     if (v === null || v === undefined) return "";
     const units = ["", "k", "M", "G", "T"];
-    let i = 0;
-    let x = Math.abs(v);
-    while (x >= 1000 && i < units.length - 1) { x /= 1000; i += 1; }
-    return `${v < 0 ? "-" : ""}${trim(x, 1)}${units[i]}`;
+    const [text, i] = stepped(v, units.length, 1000, () => 1);
+    return `${v < 0 ? "-" : ""}${text}${units[i]}`;
   }
 
   /** Bytes -> "1.5 GiB" (binary steps of 1024, as RouterOS shows them). */
   function bytes(v) {
     if (v === null || v === undefined || Number.isNaN(v)) return "\u2013";
     const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let i = 0;
-    let x = Math.abs(v);
-    while (x >= 1024 && i < units.length - 1) { x /= 1024; i += 1; }
-    return `${trim(x, x < 10 && i > 0 ? 2 : 1)} ${units[i]}`;
+    const [text, i] = stepped(v, units.length, 1024, (x, k) => (x < 10 && k > 0 ? 2 : 1));
+    return `${text} ${units[i]}`;
+  }
+
+  /** A collection interval (seconds) -> "24 h", "1 h", "5 min", "90 s" (whole hours,
+   * else whole minutes, else seconds; as the server's formatting.interval). */
+  function interval(s) {
+    s = Math.floor(s);
+    if (s && s % 3600 === 0) return `${s / 3600} h`;
+    if (s && s % 60 === 0) return `${s / 60} min`;
+    return `${s} s`;
   }
 
   /** Seconds -> "3d 4h 12m" (or "42s" below a minute). */
@@ -89,14 +105,16 @@
   }
 
   /** A chart's time tick (Unix seconds) in UTC, 24-hour: "14:05" for spans up to a
-   * day, "03-01 14:05" for longer ones. */
+   * day, "03-01 14:05" for longer ones ("03-01" alone at midnight). */
   function axisTime(ts, span) {
     const d = new Date(ts * 1000);
     const p = (n) => String(n).padStart(2, "0");
     const hm = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
-    return span > 86400 ? `${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${hm}` : hm;
+    if (span <= 86400) return hm;
+    const day = `${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}`;
+    return hm === "00:00" ? day : `${day} ${hm}`;
   }
 
   window.MM = window.MM || {};
-  window.MM.fmt = { axisTime, bps, bpsAxis, bytes, duration, pct, unit, when };
+  window.MM.fmt = { axisTime, bps, bpsAxis, bytes, duration, interval, pct, unit, when };
 })();

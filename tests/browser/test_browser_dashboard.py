@@ -1,0 +1,200 @@
+"""The dashboard's script in a real browser: "live" only while fresh data arrives,
+range and interfaces kept in the URL, chart headers showing the current value like
+the cards, unit stepping at the rounding edge, time-axis labels that never overlap,
+and state/staleness followed at every range."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from browserkit import ARTIFACTS, sign_in, wait_until
+from playwright.sync_api import expect
+from test_browser_layout import chromium, open_page, seeded_device  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RANGES = ("15m", "1h", "24h", "7d")
+
+#: For every plot: the x-axis tick labels with their centre (CSS px) and width.
+AXIS_LABELS_JS = """
+() => MM.dashboard.plots().map(({id, plot}) => {
+  const ax = plot.axes[0];
+  const ctx = plot.ctx;
+  ctx.save();
+  ctx.font = ax.font[0];
+  const labels = (ax._splits || []).map((s, i) => ({
+    text: ax._values[i], x: plot.valToPos(s, 'x'),
+    width: ctx.measureText(ax._values[i]).width / devicePixelRatio,
+  })).filter((l) => l.text !== null && l.text !== '');
+  ctx.restore();
+  return {id, labels};
+})
+"""
+
+
+@pytest.fixture
+def collector_says_running(monkeypatch):
+    """The pages see a running collector (none polls: the data is what was seeded)."""
+    from mikromon.web.api import collector
+
+    monkeypatch.setattr(collector, "collector_running", lambda: True)
+
+
+def _dashboard(page: Any, base: str, dev: Any, query: str = "") -> None:
+    page.goto(f"{base}/devices/{dev.pk}/{query}")
+    page.wait_for_function("document.body.dataset.chartsReady === '1'")
+
+
+def _status(dev: Any, state: str, *, seen: datetime | None, error: str = "") -> None:
+    from mikromon.domain.events import DeviceState, DeviceStatus
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    DjangoStorage(maintenance_interval=None).write_status(DeviceStatus(
+        device_id=dev.pk, state=DeviceState(state), ts=datetime.now(UTC), last_seen=seen,
+        last_error=error))
+
+
+def test_live_only_while_fresh_data_arrives(chromium, live_url, users,  # noqa: F811
+                                            collector_says_running):
+    """Fresh data: "live". A router whose login is refused and one that is down, never
+    read: no green "live", but what is true."""
+    from mikromon.web.monitor.models import Device
+
+    fresh, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, fresh)
+    expect(page.locator("#live")).to_have_text("live")
+    assert "paused" not in page.locator("#live").get_attribute("class")
+
+    for name, state, error in (("locked", "auth_failed", "login refused: bad password"),
+                               ("gone", "down", "connection refused")):
+        dev = Device(name=name, host="127.0.0.1", username="u")
+        dev.set_password("pw")
+        dev.save()
+        _status(dev, state, seen=None, error=error)
+        _dashboard(page, live_url, dev)
+        live = page.locator("#live")
+        expect(live).to_contain_text("no data yet")
+        assert "live" not in live.inner_text()
+        assert "paused" in live.get_attribute("class")
+        expect(page.locator("#device-last-data")).to_have_text("no data yet")
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{state}.png"))
+
+    # A router that answered before and is down now: since when, and the newest data.
+    _status(fresh, "down", seen=None, error="connection refused")
+    _dashboard(page, live_url, fresh)
+    expect(page.locator("#live")).to_contain_text("down since")
+    assert "live" not in page.locator("#live").inner_text()
+    assert not errors, errors
+
+
+def test_state_followed_at_every_range(chromium, live_url, users, monkeypatch):  # noqa: F811
+    """At 7d (charts redrawn rarely) the state and stale hint still follow the data
+    within seconds: data stops arriving -> "stale", as on the device list."""
+    monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.1")  # stale after 2 s, refresh each 1 s
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev, "?range=7d")
+    expect(page.locator("#device-stale")).to_be_visible(timeout=8_000)
+    assert not errors, errors
+
+
+def test_range_and_interfaces_kept_in_the_url(chromium, live_url, users):  # noqa: F811
+    """Choosing a range and ticking an interface rewrite the query string; a reload
+    keeps both, and panels stay in list order (a newly ticked one is not appended)."""
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev)
+    page.click('button[data-range="7d"]')
+    page.check('input[data-iface="ether1"]')
+    page.uncheck('input[data-iface="ether4"]')
+    wait_until(lambda: "range=7d" in page.url and "if=ether1%2Cether2%2Cether3%2Cether5"
+               in page.url, 5, f"the URL to carry the choices ({page.url})")
+    order = page.locator("#iface-charts .chart-panel").evaluate_all(
+        "(ps) => ps.map((p) => p.dataset.iface)")
+    assert order == ["ether1", "ether2", "ether3", "ether5"]
+
+    page.reload()
+    page.wait_for_function("document.body.dataset.chartsReady === '1'")
+    expect(page.locator('button[data-range="7d"]')).to_have_class("btn active")
+    checked = page.locator("input[data-iface]:checked").evaluate_all(
+        "(bs) => bs.map((b) => b.dataset.iface)")
+    assert checked == ["ether1", "ether2", "ether3", "ether5"]
+    order = page.locator("#iface-charts .chart-panel").evaluate_all(
+        "(ps) => ps.map((p) => p.dataset.iface)")
+    assert order == ["ether1", "ether2", "ether3", "ether5"]
+    assert not errors, errors
+
+
+def test_chart_headers_show_the_current_value(chromium, live_url, users):  # noqa: F811
+    """At 7d (buckets of ~17 min) each chart header shows the current value, labelled
+    "now", equal to the card above; interface headers the current rx/tx rates."""
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev, "?range=7d")
+    for chart, key in (("chart-cpu", "system.cpu.load_pct"),
+                       ("chart-mem", "system.memory.used_pct")):
+        card = page.locator(f'.stat [data-metric="{key}"]').inner_text()
+        expect(page.locator(f"#{chart}-now")).to_have_text(f"now {card}")
+    latest = page.evaluate(f"""fetch('/api/v1/devices/{dev.pk}/latest').then((r) => r.json())
+        .then((j) => j.values.filter((v) => v.labels.interface === 'ether5'))""")
+    rx = next(v["value"] for v in latest if v["key"] == "iface.rx_bps")
+    tx = next(v["value"] for v in latest if v["key"] == "iface.tx_bps")
+    text = page.evaluate(f"`now \u2193 ${{MM.fmt.bps({rx})}}  \u2191 ${{MM.fmt.bps({tx})}}`")
+    head = page.locator('#iface-charts .chart-panel[data-iface="ether5"] .now')
+    expect(head).to_have_text(text)
+    assert not errors, errors
+
+
+def test_units_promote_at_the_rounding_edge(chromium, live_url, users):  # noqa: F811
+    """The page's formatter never says 1000 kbit/s or 1024 KiB; intervals in words."""
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev)
+    cases = {
+        "MM.fmt.bps(999999)": "1 Mbit/s", "MM.fmt.bps(999.996)": "1 kbit/s",
+        "MM.fmt.bps(999499)": "999 kbit/s", "MM.fmt.bps(9.999e6)": "10 Mbit/s",
+        "MM.fmt.bpsAxis(999990)": "1M", "MM.fmt.bpsAxis(999)": "999",
+        "MM.fmt.bytes(1048575)": "1 MiB", "MM.fmt.bytes(1023.97)": "1 KiB",
+        "MM.fmt.bytes(1023)": "1023 B", "MM.fmt.duration(59.99)": "59s",
+        "MM.fmt.duration(3599.9)": "59m 59s", "MM.fmt.interval(86400)": "24 h",
+        "MM.fmt.interval(300)": "5 min", "MM.fmt.interval(5)": "5 s",
+    }
+    got = {expr: page.evaluate(expr) for expr in cases}
+    assert got == cases
+    expect(page.locator(".panel", has_text="Collection")).to_contain_text("every 24 h")
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("width", [1440, 1000])
+def test_time_axis_labels_never_overlap(chromium, live_url, users, width):  # noqa: F811
+    """At every range and both window widths, the x-axis labels of every chart keep a
+    gap between them and stay inside the plot."""
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, width)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev)
+    for r in RANGES:
+        page.click(f'button[data-range="{r}"]')
+        page.wait_for_function(f"MM.dashboard.range() === '{r}' && !MM.dashboard.busy()")
+        page.wait_for_timeout(200)
+        plots = page.evaluate(AXIS_LABELS_JS)
+        assert len(plots) == 6
+        for p in plots:
+            labels = p["labels"]
+            assert len(labels) >= 2, (r, p["id"], labels)
+            for a, b in itertools.pairwise(labels):
+                room = (b["x"] - a["x"]) - (a["width"] + b["width"]) / 2
+                assert room >= 6, (width, r, p["id"], a, b)
+        if width == 1440:
+            page.screenshot(path=str(ARTIFACTS / f"dashboard-range-{r}.png"))
+    assert not errors, errors
+
