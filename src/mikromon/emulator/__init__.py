@@ -41,7 +41,9 @@ shared/ROUTEROS-API.md):
   :class:`ManualClock` starts at 2026-11-30 09:41:07 unless given ``wall=``).
 * Values are strings as the router sends them; counters are ``rate * uptime``
   (64-bit) and restart with ``reboot()``; ``monitor-traffic`` reports the profile's
-  rates exactly (:attr:`RouterEmulator.rates`).
+  rates exactly (:attr:`RouterEmulator.rates`). An interface that is not running
+  carries no traffic, a loopback a few kbit/s. With ``Profile.traffic_swing`` (the
+  demo's routers) rates move smoothly over minutes and the counters follow them.
 * Faults (``set_fault``): ``delay``, ``drop_mid_sentence``, ``garbage``, ``trickle``,
   ``refuse_login``, ``blackhole`` (:mod:`mikromon.emulator.faults`).
 """

@@ -75,9 +75,14 @@ class Fleet:
         password: password for every router.
         host: loopback address to bind.
         clock: shared clock (default: each router's monotonic clock).
+        identities: ``/system/identity`` name per router, in fleet order (default
+            ``rtr-0001``, ``rtr-0002``, ...); must name every router.
+        traffic_swing: when set, every router's profile gets this
+            :attr:`Profile.traffic_swing` (traffic that moves over time); ``None``
+            keeps the profiles' own (constant for the named profiles).
 
     Raises:
-        ValueError: bad count, port range, host or profile name.
+        ValueError: bad count, port range, host, profile name, swing or identities.
     """
 
     def __init__(
@@ -92,16 +97,24 @@ class Fleet:
         password: str = "admin",
         host: str = LOCALHOST,
         clock: Clock | None = None,
+        identities: Sequence[str] | None = None,
+        traffic_swing: float | None = None,
     ) -> None:
         if count < 1:
             raise ValueError(f"router count must be >= 1, got {count}")
+        if identities is not None and len(identities) != count:
+            raise ValueError(f"{len(identities)} identities given for {count} routers")
         last = base_port + count * (2 if tls else 1) - 1
         if base_port < 0 or (base_port and last > 65535):
             raise ValueError(f"ports {base_port}..{last} do not fit in 1..65535")
         host = ensure_loopback(host)
         self.routers: list[RouterEmulator] = []
         for i in range(count):
-            router = Router(profile_for(profile, i), index=i, clock=clock)
+            chosen = profile_for(profile, i)
+            if traffic_swing is not None:
+                chosen = chosen.replace(traffic_swing=traffic_swing)
+            router = Router(chosen, index=i, clock=clock,
+                            identity=identities[i] if identities is not None else None)
             self.routers.append(RouterEmulator(
                 router, host=host, port=base_port + i if base_port else 0, tls=tls,
                 tls_port=base_port + count + i if base_port else 0, tls_mode=tls_mode,

@@ -4,19 +4,27 @@ Rows take their key set from the captures (interface.v6/v7, interface_ethernet.v
 interface_monitor_traffic.v7, interface_ethernet_monitor.v7); names, ids, MACs and
 counters are the router's own. Counters are ``rate * uptime`` (64-bit, wrapping), so
 they grow at exactly the profile's rates and restart from 0 after a reboot; fp-*
-counters grow like their plain counterparts (everything is fast-pathed).
+counters grow like their plain counterparts (everything is fast-pathed). With
+:attr:`Profile.traffic_swing` the rate moves smoothly (:func:`swing_factor`) and the
+counters are ``rate * traffic_time(uptime)``, the integral of the moving rate, so
+``monitor-traffic`` and the counters agree at every moment.
+
+An interface that is not running carries no traffic and a loopback very little
+(:meth:`Profile.rates_for`), in every table: ``/interface``, ``/interface/ethernet``
+and ``monitor-traffic``.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from mikromon.emulator.codec import raw_text
 from mikromon.emulator.data import capture
-from mikromon.emulator.dynamics import counter
+from mikromon.emulator.dynamics import counter, noise
 from mikromon.emulator.profiles import InterfaceRates, Profile
 from mikromon.emulator.tables import GeneratedTable, Overrides, Row
 
@@ -40,12 +48,15 @@ class Port:
         index: position in ``/interface`` (0-based); also the ``.id`` (``*index+1``).
         name: interface name (``ether1``, ``bridge1``, ``vlan10``, ``lo``).
         kind: ``ether``, a radio (``wlan``, ``wifi``, ``wifiwave2``), ``bridge``,
-            ``vlan`` or the extra row's capture type.
+            ``vlan`` or the extra row's capture type (``loopback``, ``l2tp-in``).
+        running: ``running`` in ``/interface`` (and not disabled): the ports are;
+            an extra row is as captured (interface.v6 ``l2tp-in1`` is not).
     """
 
     index: int
     name: str
     kind: str
+    running: bool = True
 
 
 def ports(profile: Profile) -> list[Port]:
@@ -57,8 +68,62 @@ def ports(profile: Profile) -> list[Port]:
     out += [Port(len(out) + k, f"bridge{k + 1}", "bridge") for k in range(profile.bridges)]
     out += [Port(len(out) + k, f"vlan{k + 10}", "vlan") for k in range(profile.vlans)]
     for name in EXTRAS[7 if profile.major >= 7 else 6]:
-        out.append(Port(len(out), name, _extra_rows(profile.major)[name]["type"]))
+        row = _extra_rows(profile.major)[name]
+        running = row.get("running") == "true" and row.get("disabled") != "true"
+        out.append(Port(len(out), name, row["type"], running))
     return out
+
+
+#: Periods (seconds) and weights of the two waves that move traffic with
+#: :attr:`Profile.traffic_swing` (weights sum to 1, so the rate stays within
+#: ``mean * (1 +- swing)``).
+SWING_WAVES: Final = ((600.0, 0.65), (97.0, 0.35))
+
+
+def _phases(seed: int, index: int) -> tuple[float, ...]:
+    return tuple(2 * math.pi * noise(seed, 300 + index, k) for k in range(len(SWING_WAVES)))
+
+
+def swing_factor(profile: Profile, seed: int, index: int, uptime: float) -> float:
+    """Return how much of its mean rate interface ``index`` carries at ``uptime``:
+    ``1 + swing * w(uptime)`` with ``w`` a sum of :data:`SWING_WAVES` in ``[-1, 1]``
+    (phases from the router's seed); exactly 1 when the profile has no swing."""
+    swing = profile.traffic_swing
+    if not swing:
+        return 1.0
+    wave = sum(weight * math.sin(2 * math.pi * uptime / period + phase)
+               for (period, weight), phase in zip(SWING_WAVES, _phases(seed, index),
+                                                  strict=True))
+    return 1.0 + swing * wave
+
+
+def traffic_time(profile: Profile, seed: int, index: int, uptime: float) -> float:
+    """Return the integral of :func:`swing_factor` from boot to ``uptime`` (seconds):
+    counters of interface ``index`` are ``mean rate * traffic_time``. Equals
+    ``uptime`` without swing; never decreases (swing < 1)."""
+    swing = profile.traffic_swing
+    uptime = max(0.0, uptime)
+    if not swing:
+        return uptime
+    extra = 0.0
+    for (period, weight), phase in zip(SWING_WAVES, _phases(seed, index), strict=True):
+        omega = 2 * math.pi / period
+        extra += weight * (math.cos(phase) - math.cos(omega * uptime + phase)) / omega
+    return uptime + swing * extra
+
+
+def rates_now(profile: Profile, seed: int, index: int, uptime: float,
+              mean: InterfaceRates) -> InterfaceRates:
+    """Return ``mean`` scaled by :func:`swing_factor` (what ``monitor-traffic``
+    reports at ``uptime``; ``mean`` itself without swing)."""
+    f = swing_factor(profile, seed, index, uptime)
+    if f == 1.0:
+        return mean
+    return InterfaceRates(
+        rx_bps=int(mean.rx_bps * f), tx_bps=int(mean.tx_bps * f),
+        rx_pps=int(mean.rx_pps * f), tx_pps=int(mean.tx_pps * f),
+        rx_errors_ps=mean.rx_errors_ps * f, tx_errors_ps=mean.tx_errors_ps * f,
+        rx_drops_ps=mean.rx_drops_ps * f, tx_drops_ps=mean.tx_drops_ps * f)
 
 
 @functools.cache
@@ -126,18 +191,19 @@ def interface_table(
 
     def overrides(i: int) -> Overrides:
         port, r = items[i], rates[i]
-        rx_b = counter(0, r.rx_bps / 8, uptime)
-        tx_b = counter(0, r.tx_bps / 8, uptime)
-        rx_p = counter(0, r.rx_pps, uptime)
-        tx_p = counter(0, r.tx_pps, uptime)
+        t = traffic_time(profile, seed, i, uptime)
+        rx_b = counter(0, r.rx_bps / 8, t)
+        tx_b = counter(0, r.tx_bps / 8, t)
+        rx_p = counter(0, r.rx_pps, t)
+        tx_p = counter(0, r.tx_pps, t)
         own: dict[str, str | None] = {
             ".id": f"*{i + 1:X}", "name": port.name,
             "rx-byte": str(rx_b), "tx-byte": str(tx_b),
             "rx-packet": str(rx_p), "tx-packet": str(tx_p),
-            "rx-drop": str(counter(0, r.rx_drops_ps, uptime)),
-            "tx-drop": str(counter(0, r.tx_drops_ps, uptime)),
-            "rx-error": str(counter(0, r.rx_errors_ps, uptime)),
-            "tx-error": str(counter(0, r.tx_errors_ps, uptime)),
+            "rx-drop": str(counter(0, r.rx_drops_ps, t)),
+            "tx-drop": str(counter(0, r.tx_drops_ps, t)),
+            "rx-error": str(counter(0, r.rx_errors_ps, t)),
+            "tx-error": str(counter(0, r.tx_errors_ps, t)),
             "fp-rx-byte": str(rx_b), "fp-tx-byte": str(tx_b),
             "fp-rx-packet": str(rx_p), "fp-tx-packet": str(tx_p),
         }
@@ -147,7 +213,7 @@ def interface_table(
             own["default-name"] = port.name
         if port.kind in ("ether", "bridge", "vlan") or port.kind in RADIO_MTU:
             own["mac-address"] = mac_address(seed, i)
-            own["running"] = "true"
+            own["running"] = "true" if port.running else "false"
             own["comment"] = "WAN" if port.name == "ether1" else None
             if port.name == "ether1":
                 own["slave"] = None
@@ -172,8 +238,9 @@ def ethernet_table(
     def overrides(i: int) -> Overrides:
         port, r = ethers[i], rates[ethers[i].index]
         mac = mac_address(seed, port.index)
-        rx_b, tx_b = counter(0, r.rx_bps / 8, uptime), counter(0, r.tx_bps / 8, uptime)
-        rx_p, tx_p = counter(0, r.rx_pps, uptime), counter(0, r.tx_pps, uptime)
+        t = traffic_time(profile, seed, port.index, uptime)
+        rx_b, tx_b = counter(0, r.rx_bps / 8, t), counter(0, r.tx_bps / 8, t)
+        rx_p, tx_p = counter(0, r.rx_pps, t), counter(0, r.tx_pps, t)
         return {
             ".id": f"*{port.index + 1:X}", "name": port.name, "default-name": port.name,
             "mac-address": mac, "orig-mac-address": mac,

@@ -24,6 +24,7 @@ the package out so that clients meet a missing wireless menu.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from mikromon.emulator import generated, interfaces, reconstructed
 from mikromon.emulator.data import capture, legacy_row
-from mikromon.emulator.dynamics import smooth_noise
+from mikromon.emulator.dynamics import mix, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.profiles import Profile
 from mikromon.emulator.tables import FixedTable, Table
@@ -100,9 +101,33 @@ def _identity(router: Router, m: Moment) -> Table:
 
 
 def _routerboard(router: Router, m: Moment) -> Table:
-    if not router.profile.routerboard:
+    """``/system/routerboard``: ``routerboard=false`` alone on CHR/x86 (napalm-ros
+    test_get_facts/pc, system_routerboard.v6 notes); on a RouterBOARD the capture's
+    key set with the profile's board (:data:`~mikromon.emulator.profiles.BOARDS`),
+    a serial number of the router's own, and current/upgrade firmware equal to the
+    RouterOS version (RouterBOOT follows RouterOS once upgraded: captures show
+    ``current-firmware`` 6.49 on 6.49, 7.18.2 on 7.18.2)."""
+    p = router.profile
+    if not p.routerboard:
         return FixedTable([{"routerboard": "false"}])
-    return _static("system_routerboard")(router, m)
+    row = dict(capture("system_routerboard.v6" if p.major < 7 else "system_routerboard.v7")
+               .rows[0])
+    board = p.board_facts
+    row.pop("revision", None)
+    if board is not None and board.revision is not None:
+        row["revision"] = board.revision
+    row.update({
+        "board-name": p.board,
+        "serial-number": f"HE{mix(router.seed, 0x5E) % 16**10:010X}",
+        "current-firmware": p.version, "upgrade-firmware": p.version,
+    })
+    if board is not None:
+        row.update({"model": board.model, "firmware-type": board.firmware_type,
+                    "factory-firmware": board.factory_firmware})
+    else:  # a board the table does not know: say nothing rather than contradict it
+        for key in ("model", "firmware-type", "factory-firmware"):
+            row.pop(key, None)
+    return FixedTable([row])
 
 
 def _interface(router: Router, m: Moment) -> Table:
@@ -139,7 +164,8 @@ def _health(router: Router, m: Moment) -> Table:
         row["temperature"] = str(int(row["temperature"]) + drift)
         return FixedTable([row])
     rows = []
-    for r in capture("system_health.v7").rows:
+    board = p.board_facts
+    for r in capture(board.health if board else "system_health.v7").rows:
         row = dict(r)
         if row["type"] == "C":
             row["value"] = str(int(row["value"]) + drift)
@@ -202,4 +228,12 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
         ]
     else:
         menus.append(Menu("/routing/bgp/peer", _static("routing_bgp_peer.v6"), "bgp"))
-    return {m.path: m for m in menus if m.package is None or m.package in profile.packages}
+    present = {m.path: m for m in menus if m.package is None or m.package in profile.packages}
+    for path in profile.empty_menus & present.keys():
+        present[path] = dataclasses.replace(present[path], build=_empty)
+    return present
+
+
+def _empty(router: Router, m: Moment) -> Table:
+    """A menu the profile lists in ``empty_menus``: present, no rows."""
+    return FixedTable([])

@@ -49,6 +49,45 @@ class InterfaceRates:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Board:
+    """What ``/system/routerboard`` says about one RouterBOARD model.
+
+    Attributes:
+        name: ``board-name``, the same text as ``/system/resource`` ``board-name``.
+        model: ``model`` (``"RBD52G-5HacD2HnD"``).
+        firmware_type: ``firmware-type`` (``"ipq4000L"``).
+        factory_firmware: ``factory-firmware``, the RouterBOOT the board shipped with.
+        revision: ``revision`` (``"r2"``), or ``None`` for boards that print none.
+        health: capture file the board's ``/system/health`` rows come from on 7.x
+            (6.x boards use system_health.v6).
+    """
+
+    name: str
+    model: str
+    firmware_type: str
+    factory_firmware: str
+    revision: str | None = None
+    health: str = "system_health.v7"
+
+
+#: Boards the named profiles use, by ``board-name``. Sources: system_routerboard.v6
+#: (hEX RB750Gr3 mt7621L, factory 6.48); system_resource.v7 (hAP ax^2 factory-software
+#: 7.5); routerboard prints posted publicly for hAP ac^2 (RBD52G-5HacD2HnD, ipq4000L,
+#: factory 6.45.9) and hAP ax^3 (ipq6000, the hAP ax^2's SoC family). The hAP lite's
+#: firmware-type and the hAP ax^2 model code are reconstructed (product names).
+BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
+    Board(name="hAP ac^2", model="RBD52G-5HacD2HnD", firmware_type="ipq4000L",
+          factory_firmware="6.45.9", revision="r2"),
+    Board(name="hAP lite", model="RB941-2nD", firmware_type="qca9531L",
+          factory_firmware="6.40.8"),
+    Board(name="hAP ax^2", model="C52iG-5HaxD2HaxD", firmware_type="ipq6000",
+          factory_firmware="7.5"),
+    Board(name="hEX", model="RB750Gr3", firmware_type="mt7621L", factory_firmware="6.48",
+          health="system_health.v7-hex"),
+)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Profile:
     """The shape and behaviour of one emulated router.
 
@@ -93,6 +132,13 @@ class Profile:
         uptime_s: seconds of uptime the router has when the emulator starts.
         churn: fraction (0..1) of leases/sessions/users that come and go.
         churn_period_s: seconds between changes of the churning tables.
+        traffic_swing: fraction (0 <= swing < 1) by which each interface's traffic
+            swings around its configured rate, smoothly over minutes (a different
+            phase per interface and router); counters stay the integral of the
+            moving rate. 0 (default) keeps every rate constant, so that tests can
+            compare computed rates with :attr:`RouterEmulator.rates` exactly.
+        empty_menus: menus the router has but that hold no rows (``/queue/simple``
+            on a router without queues); with 7.18+ their prints answer ``!empty``.
         md5_login: whether the challenge/response (MD5) login is accepted;
             ``None`` (default) follows the version, see :attr:`md5_accepted`.
             ``True``/``False`` force it either way.
@@ -133,6 +179,8 @@ class Profile:
     uptime_s: float = 3 * 86400 + 4 * 3600 + 5 * 60 + 6
     churn: float = 0.1
     churn_period_s: float = 60.0
+    traffic_swing: float = 0.0
+    empty_menus: frozenset[str] = frozenset()
     md5_login: bool | None = None
     comment_encoding: str | None = None
 
@@ -150,6 +198,9 @@ class Profile:
                 raise ValueError(f"profile {self.name!r}: {attr} must be >= 0")
         if not 0.0 <= self.churn <= 1.0:
             raise ValueError(f"profile {self.name!r}: churn must be within 0..1")
+        if not 0.0 <= self.traffic_swing < 1.0:
+            raise ValueError(f"profile {self.name!r}: traffic_swing must be within 0..1 "
+                             "(1 excluded: counters never go back)")
         if self.comment_encoding is not None:
             try:
                 codecs.lookup(self.comment_encoding)
@@ -226,15 +277,35 @@ class Profile:
         """Ethernet + radio + VLAN + bridge interfaces."""
         return self.ethernet + len(self.radio_names) + self.vlans + self.bridges
 
-    def rates_for(self, index: int, name: str) -> InterfaceRates:
-        """Return the traffic of interface ``name`` at position ``index`` (0-based).
+    @property
+    def board_facts(self) -> Board | None:
+        """The :class:`Board` of :attr:`board` (``None`` for CHR/x86 and unknown boards)."""
+        return BOARDS.get(self.board) if self.routerboard else None
 
-        Explicit :attr:`rates` win; otherwise ``rx_bps``/``tx_bps`` scaled by
+    def rates_for(
+        self, index: int, name: str, *, kind: str = "ether", running: bool = True
+    ) -> InterfaceRates:
+        """Return the mean traffic of interface ``name`` at position ``index`` (0-based).
+
+        Explicit :attr:`rates` win. Otherwise an interface that is not running (or
+        disabled) carries nothing, as on a real router; a loopback (``kind``
+        ``loopback``) carries :data:`LOOPBACK_RATES` (a few kbit/s of the router
+        talking to itself); any other interface ``rx_bps``/``tx_bps`` scaled by
         ``index % 4 + 1``, packets/s = bits/s / 8 / ``packet_size`` (rounded down).
+
+        Args:
+            index: position in ``/interface``.
+            name: interface name.
+            kind: ``/interface`` type (``ether``, ``bridge``, ``loopback``, ...).
+            running: whether ``/interface`` shows it running (and not disabled).
         """
         explicit = self.rates.get(name)
         if explicit is not None:
             return explicit
+        if not running:
+            return InterfaceRates(rx_bps=0, tx_bps=0, rx_pps=0, tx_pps=0)
+        if kind == "loopback":
+            return LOOPBACK_RATES
         scale = index % 4 + 1
         rx, tx = self.rx_bps * scale, self.tx_bps * scale
         size = max(1, self.packet_size) * 8
@@ -244,6 +315,10 @@ class Profile:
         """Return a copy with ``changes`` applied (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
+
+#: Traffic of a loopback interface: the router's own services talking to
+#: themselves, a few kbit/s of small packets (the same in both directions).
+LOOPBACK_RATES: Final = InterfaceRates(rx_bps=24_000, tx_bps=24_000, rx_pps=25, tx_pps=25)
 
 V6: Final = Profile(
     name="v6", version="6.49.15", channel="long-term", board="hAP ac^2",
@@ -262,9 +337,19 @@ V7: Final = Profile(
     name="v7", version="7.16.2",
     packages=frozenset({"wifi", "hotspot", "bgp", "ospf", "health"}),
 )
+#: A 7.18+ router (``!empty`` replies) whose optional menus are empty: a hEX
+#: (no radios, so ``/interface/wifi`` and its registration table are empty, as on
+#: any 7.13+ router without wifi hardware) with a hotspot, BGP and OSPF configured
+#: but nobody connected, no DHCP leases, PPP sessions, queues or mangle rules.
 V7_EMPTY: Final = Profile(
-    name="v7-empty", version="7.18.2",
+    name="v7-empty", version="7.18.2", board="hEX", architecture="mmips",
+    cpu="MIPS 1004Kc V2.15", cpu_count=4, cpu_frequency=880, total_memory=268435456,
+    total_hdd=16777216, ethernet=5, vlans=0, radios=0, dhcp_leases=0, ppp_sessions=0,
+    hotspot_users=0, arp_entries=3, routes=4, connections=57,
     packages=frozenset({"wifi", "hotspot", "bgp", "ospf", "health"}),
+    empty_menus=frozenset({"/interface/wifi/registration-table", "/routing/bgp/session",
+                           "/routing/ospf/neighbor", "/queue/simple",
+                           "/ip/firewall/mangle"}),
 )
 CHR: Final = Profile(
     name="chr", version="7.16.2", board="CHR QEMU Standard PC (i440FX + PIIX, 1996)",

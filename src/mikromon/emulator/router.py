@@ -78,8 +78,10 @@ class Router:
         self.reboots = 0
         self.ports = interfaces.ports(profile)
         self.port_rates: list[InterfaceRates] = [
-            profile.rates_for(p.index, p.name) for p in self.ports]
+            profile.rates_for(p.index, p.name, kind=p.kind, running=p.running)
+            for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
+        self._port_index = {p.name: p.index for p in self.ports}
 
     # -- time -------------------------------------------------------------------
     def uptime(self) -> float:
@@ -104,7 +106,8 @@ class Router:
     # -- menus ------------------------------------------------------------------
     @property
     def rates(self) -> dict[str, InterfaceRates]:
-        """Configured traffic per interface name (what monitor-traffic reports)."""
+        """Configured (mean) traffic per interface name: what monitor-traffic reports
+        and the counters grow at when the profile has no ``traffic_swing``."""
         return dict(self._rates)
 
     def resolve(self, word: str) -> Resolved:
@@ -177,15 +180,19 @@ class Router:
 
     def monitor_traffic(self, names: Sequence[str]) -> list[Row]:
         """One ``monitor-traffic`` row per interface (name or ``.id``), in the order
-        given, carrying the configured rates.
+        given, carrying the configured rates (moved by the profile's
+        ``traffic_swing``, as the counters are, when it has one).
 
         Raises:
             KeyError: an unknown interface.
         """
         out = []
+        uptime = self.uptime()
         for token in names:
             name = self.port_name(token)
-            out.append(interfaces.traffic_row(self.profile, name, self._rates[name]))
+            now = interfaces.rates_now(self.profile, self.seed, self._port_index[name], uptime,
+                                       self._rates[name])
+            out.append(interfaces.traffic_row(self.profile, name, now))
         return out
 
     def ethernet_monitor(self, names: Sequence[str]) -> list[Row]:

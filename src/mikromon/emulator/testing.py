@@ -83,7 +83,9 @@ class EmulatorHandle:
     @property
     def rates(self) -> dict[str, InterfaceRates]:
         """Configured traffic per interface name: ``rx_bps``/``tx_bps`` (bits/s) and
-        ``rx_pps``/``tx_pps`` (packets/s); constant for the router's life."""
+        ``rx_pps``/``tx_pps`` (packets/s); constant for the router's life. It is the
+        exact rate of the counters unless the profile has a ``traffic_swing``
+        (then the mean around which the traffic moves)."""
         return dict(self.emulator.rates)
 
     def uptime(self) -> float:
@@ -132,7 +134,8 @@ def running_emulators(
             ``mixed``) or a :class:`Profile`.
         tls: serve API-SSL too (``tls_mode="cert"`` default, or ``"adh"``).
         **kw: more :class:`Fleet` options (``tls_mode``, ``username``, ``password``,
-            ``clock``). ``host`` and ``base_port`` are fixed to 127.0.0.1 and 0.
+            ``clock``, ``identities``, ``traffic_swing``). ``host`` and ``base_port``
+            are fixed to 127.0.0.1 and 0.
 
     Raises:
         ValueError: bad options. OSError: the routers could not be started.
