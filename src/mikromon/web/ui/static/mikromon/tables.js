@@ -1,44 +1,124 @@
-/* Client-side search and sort for tables.
+/* Client-side search, sort and value formatting for tables.
  *
  * <input type="search" data-filter-for="tableId"> filters the rows of
  * <table id="tableId" data-sortable>; clicking a <th class="sortable"> sorts by
- * that column. A cell's data-sort attribute (a number) sorts before its text.
+ * that column. A cell's data-sort attribute (a number) sorts before its text;
+ * otherwise the text decides: numbers and durations ("1d 2h 3m", "1w2d", "00:05:00")
+ * by value, IPv4 and IPv6 addresses (with a /prefix) by address, the rest as text
+ * with digits compared as numbers. Empty cells stay last in both directions.
+ *
+ * Columns named in the page's "mm-column-units" JSON (unit -> column names, from
+ * the server's inventory column units) get their plain numbers shown in bytes
+ * (KiB, MiB...) or bits/s (kbit/s, Mbit/s...) through MM.fmt (format.js), with
+ * the exact value in the cell's title and sorting by it.
  */
 (function () {
   "use strict";
 
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+  // Sort ranks: numbers and durations, then addresses, then text, then empty cells.
+  const NUMBER = 0;
+  const ADDRESS = 1;
+  const TEXT = 2;
+  const EMPTY = 3;
+
+  const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+  const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?(?:%\S+)?$/;
+  const CLOCK = /^(\d+):([0-5]\d):([0-5]\d)$/;
+  const UNITS = /^(?:(\d+)w)?\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*(?:(\d+)ms)?$/;
+
+  function hex(n, width) { return n.toString(16).padStart(width, "0"); }
+
+  /** "10.0.0.2/24" -> "4" + 8 hex digits + prefix, or null. */
+  function ipv4Key(text) {
+    const m = IPV4.exec(text);
+    if (!m) return null;
+    const parts = m.slice(1, 5).map(Number);
+    if (parts.some((p) => p > 255)) return null;
+    const prefix = m[5] === undefined ? 32 : Number(m[5]);
+    return `4${parts.map((p) => hex(p, 2)).join("")}/${hex(prefix, 2)}`;
+  }
+
+  function groups(text) {
+    if (text === "") return [];
+    const out = text.split(":");
+    return out.every((g) => /^[0-9a-f]{1,4}$/i.test(g)) ? out.map((g) => parseInt(g, 16)) : null;
+  }
+
+  /** "2001:db8::1/64" -> "6" + 32 hex digits + prefix, or null. */
+  function ipv6Key(text) {
+    if (!text.includes(":")) return null;
+    let addr = text.replace(/%\S+$/, "");
+    let prefix = 128;
+    const slash = addr.indexOf("/");
+    if (slash >= 0) {
+      if (!/^\d{1,3}$/.test(addr.slice(slash + 1))) return null;
+      prefix = Number(addr.slice(slash + 1));
+      addr = addr.slice(0, slash);
+    }
+    const halves = addr.split("::");
+    if (halves.length > 2) return null;
+    const head = groups(halves[0]);
+    const tail = halves.length === 2 ? groups(halves[1]) : [];
+    if (!head || !tail) return null;
+    const missing = 8 - head.length - tail.length;
+    if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+    const all = head.concat(new Array(missing).fill(0), tail);
+    return `6${all.map((g) => hex(g, 4)).join("")}/${hex(prefix, 2)}`;
+  }
+
+  /** Seconds of "1d 2h 3m", "1w2d3h4m5s", "250ms" or "01:02:03", else null. */
+  function durationSeconds(text) {
+    let m = CLOCK.exec(text);
+    if (m) return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+    if (!/\d[wdhms]/.test(text)) return null;
+    m = UNITS.exec(text);
+    if (!m) return null;
+    const [w, d, h, min, s, ms] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+    return w * 604800 + d * 86400 + h * 3600 + min * 60 + s + ms / 1000;
+  }
+
+  /** The sort key of a text: [rank, value]. */
+  function textKey(text) {
+    if (text === "" || text === "\u2013") return [EMPTY, ""];
+    if (NUMERIC.test(text)) return [NUMBER, Number(text)];
+    const seconds = durationSeconds(text);
+    if (seconds !== null) return [NUMBER, seconds];
+    const address = ipv4Key(text) || ipv6Key(text);
+    if (address !== null) return [ADDRESS, address];
+    return [TEXT, text];
+  }
 
   function cellKey(cell) {
-    if (!cell) return "";
+    if (!cell) return [EMPTY, ""];
     const raw = cell.getAttribute("data-sort");
     if (raw !== null && raw !== "") {
       const n = Number(raw);
-      return Number.isNaN(n) ? raw : n;
+      return Number.isNaN(n) ? textKey(raw) : [NUMBER, n];
     }
-    return cell.textContent.trim();
+    return textKey(cell.textContent.trim());
   }
 
-  function compare(a, b) {
-    const aNum = typeof a === "number";
-    const bNum = typeof b === "number";
-    if (aNum && bNum) return a - b;
-    if (aNum) return -1;
-    if (bNum) return 1;
-    if (a === "" && b !== "") return 1;
-    if (b === "" && a !== "") return -1;
-    return collator.compare(a, b);
+  /** Compare two keys; ``descending`` reverses all but the empty cells (kept last). */
+  function compare(a, b, descending) {
+    if (a[0] !== b[0]) {
+      if (a[0] === EMPTY || b[0] === EMPTY) return a[0] === EMPTY ? 1 : -1;
+      return descending ? b[0] - a[0] : a[0] - b[0];
+    }
+    let d;
+    if (a[0] === NUMBER) d = a[1] - b[1];
+    else if (a[0] === ADDRESS) d = a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+    else d = collator.compare(a[1], b[1]);
+    return descending ? -d : d;
   }
 
   function sortBy(table, index, descending) {
     const body = table.tBodies[0];
     if (!body) return;
     const rows = Array.from(body.rows).filter((r) => !r.classList.contains("empty-row"));
-    rows.sort((r1, r2) => {
-      const d = compare(cellKey(r1.cells[index]), cellKey(r2.cells[index]));
-      return descending ? -d : d;
-    });
-    for (const r of rows) body.appendChild(r);
+    const keyed = rows.map((r, i) => ({ r, i, k: cellKey(r.cells[index]) }));
+    keyed.sort((x, y) => compare(x.k, y.k, descending) || x.i - y.i);
+    for (const { r } of keyed) body.appendChild(r);
     table.querySelectorAll("th .arrow").forEach((el) => el.remove());
     const th = table.tHead.rows[0].cells[index];
     const arrow = document.createElement("span");
@@ -48,9 +128,64 @@
     th.setAttribute("aria-sort", descending ? "descending" : "ascending");
   }
 
+  // ------------------------------------------------------------ column units
+  let unitsByColumn = null;
+
+  /** Column name -> unit, from the page's mm-column-units JSON (empty without it). */
+  function columnUnits() {
+    if (unitsByColumn === null) {
+      unitsByColumn = new Map();
+      const el = document.getElementById("mm-column-units");
+      try {
+        const doc = el ? JSON.parse(el.textContent) : {};
+        for (const [unit, names] of Object.entries(doc)) {
+          for (const name of names) unitsByColumn.set(name, unit);
+        }
+      } catch (e) { /* no units: numbers stay plain */ }
+    }
+    return unitsByColumn;
+  }
+
+  /** The unit of a column: its own, else its base's ("max-limit.upload" -> "max-limit"). */
+  function columnUnit(name) {
+    const units = columnUnits();
+    return units.get(name) || units.get(name.split(".")[0]) || "";
+  }
+
+  const FORMATTERS = {
+    bytes: (fmt, v) => fmt.bytes(v),
+    "bits/s": (fmt, v) => fmt.bps(v),
+    seconds: (fmt, v) => fmt.duration(v),
+  };
+
+  /** Show the plain numbers of unit columns in their unit; the exact value goes
+   * into the title and data-sort. Cells already formatted (a title) stay. */
+  function formatUnits(table) {
+    const fmt = window.MM && window.MM.fmt;
+    if (!fmt || !table.tHead || !table.tBodies[0]) return;
+    const heads = Array.from(table.tHead.rows[0].cells);
+    heads.forEach((th, index) => {
+      const unit = columnUnit(th.dataset.column || th.textContent.trim());
+      const format = FORMATTERS[unit];
+      if (!format) return;
+      for (const row of table.tBodies[0].rows) {
+        const cell = row.cells[index];
+        if (!cell || cell.title || cell.colSpan > 1) continue;
+        const raw = cell.getAttribute("data-sort") || cell.textContent.trim();
+        if (!NUMERIC.test(raw)) continue;
+        const v = Number(raw);
+        cell.textContent = format(fmt, v);
+        cell.title = `${raw} ${unit}`;
+        cell.dataset.sort = raw;
+        cell.classList.add("num");
+      }
+    });
+  }
+
   function makeSortable(table) {
     if (!table.tHead || table.dataset.sortReady) return;
     table.dataset.sortReady = "1";
+    formatUnits(table);
     Array.from(table.tHead.rows[0].cells).forEach((th, index) => {
       if (!th.classList.contains("sortable")) return;
       th.addEventListener("click", () => {
@@ -60,6 +195,9 @@
       });
     });
   }
+
+  // ------------------------------------------------------------ filter
+  function rowsText(n) { return `${n} row${n === 1 ? "" : "s"}`; }
 
   function applyFilter(table, text, countEl) {
     const needle = text.trim().toLowerCase();
@@ -74,7 +212,7 @@
       row.hidden = !hit;
       if (hit) shown += 1;
     }
-    if (countEl) countEl.textContent = needle ? `${shown} of ${total} rows` : `${total} rows`;
+    if (countEl) countEl.textContent = needle ? `${shown} of ${rowsText(total)}` : rowsText(total);
   }
 
   function bindFilter(input) {
@@ -92,6 +230,6 @@
   }
 
   window.MM = window.MM || {};
-  window.MM.tables = { enhance, sortBy, applyFilter };
+  window.MM.tables = { enhance, sortBy, applyFilter, sortKey: textKey, columnUnit };
   document.addEventListener("DOMContentLoaded", () => enhance(document));
 })();
