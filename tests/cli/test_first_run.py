@@ -16,11 +16,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_first_command_creates_database_and_keys(tmp_path) -> None:
-    """Any command on an empty folder migrates it and creates the keys with mode 0600."""
+    """createadmin (like serve) on an empty folder migrates it and creates the keys
+    with mode 0600; other commands then use it."""
     data = tmp_path / "fresh"
-    result = run_mikromon("device", "list", "--json", data_dir=data)
+    result = run_mikromon("createadmin", "alice", "--password-env", "PW", data_dir=data,
+                          PW="a-long-Passw0rd-xyz")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    assert json.loads(run_mikromon("device", "list", "--json", data_dir=data).stdout) == []
     assert (data / "mikromon.sqlite3").is_file()
     for key in ("fernet.key", "secret_key"):
         mode = stat.S_IMODE((data / key).stat().st_mode)
@@ -37,6 +39,9 @@ def test_keys_from_the_environment_are_not_written(tmp_path) -> None:
     pw = tmp_path / "pw"
     pw.write_text("router-pass", encoding="utf-8")
     data = tmp_path / "data"
+    first = run_mikromon("createadmin", "alice", "--password-env", "PW", data_dir=data,
+                         PW="a-long-Passw0rd-xyz", MIKROMON_FERNET_KEY=key)
+    assert first.returncode == 0, first.stderr
     result = run_mikromon(
         "device", "add", "--name", "r1", "--host", "127.0.0.1", "--username", "u",
         "--password-file", str(pw), data_dir=data, MIKROMON_FERNET_KEY=key,
@@ -78,9 +83,14 @@ def test_unsupported_database_url(tmp_path) -> None:
 def test_data_dir_that_is_a_file(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")
-    result = run_mikromon("device", "list", data_dir=blocker)
+    result = run_mikromon("createadmin", "alice", "--password-env", "PW", data_dir=blocker,
+                          PW="a-long-Passw0rd-xyz")
     assert result.returncode == 2
     assert "is not a directory" in result.stderr
+    # A command that never creates a database says there is none.
+    listed = run_mikromon("device", "list", data_dir=blocker)
+    assert listed.returncode == 3
+    assert "no mikromon database in" in listed.stderr
 
 
 @pytest.fixture

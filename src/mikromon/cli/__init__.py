@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
-import sys
 from collections.abc import Sequence
 
 from mikromon import __version__
 from mikromon.cli._common import EXIT_INTERRUPTED, EXIT_USAGE
+from mikromon.cli._logging import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,11 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mikromon`` command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(verbose=args.verbose)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

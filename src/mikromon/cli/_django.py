@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import io
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Data folder of ``serve`` and the operator commands when none is given.
 DEFAULT_DATA_DIR = Path("data")
+#: The SQLite database's file name in the data folder (mikromon.web.settings).
+SQLITE_NAME = "mikromon.sqlite3"
 #: Data folder of ``demo`` when none is given: never mixed with real data.
 DEMO_DATA_DIR = Path("data") / "demo"
 
@@ -90,6 +94,7 @@ def setup(
     default_data_dir: Path = DEFAULT_DATA_DIR,
     migrate: bool = True,
     progress: bool = False,
+    create: bool = True,
 ) -> Path:
     """Set Django up for ``args``, check the database, and apply pending migrations.
 
@@ -100,13 +105,18 @@ def setup(
             command can be the first one run on a fresh data folder).
         progress: report each migration on stderr (the first ``serve`` on an
             empty database applies dozens).
+        create: a missing database may be created (``serve``, ``demo``,
+            ``createadmin``: the documented first steps). Without it a data folder
+            with no database (a mistyped ``--data-dir``) is an error, and nothing
+            is created: no folder, keys or database.
 
     Returns:
         The data folder (absolute).
 
     Raises:
         CommandError: the folder cannot be created, the URL is invalid, the
-            database does not answer, or a migration failed.
+            database does not answer or (without ``create``) has no mikromon
+            tables, or a migration failed.
     """
     data_dir = resolve_data_dir(args, default_data_dir)
     database_url = getattr(args, "database_url", None) or None
@@ -123,6 +133,8 @@ def setup(
         where = describe_database(args, data_dir)
     else:
         where = describe_database(args, data_dir)
+        if not create and not database_url and not (data_dir / SQLITE_NAME).exists():
+            raise CommandError(_no_database(data_dir), EXIT_DATABASE)
         try:
             bootstrap.setup(data_dir, database_url)
         except OSError as err:
@@ -136,9 +148,28 @@ def setup(
         except RuntimeError as err:  # set up already, with another data folder
             raise CommandError(str(err), EXIT_USAGE) from err
     check_database(where)
+    if not create and _is_empty():
+        raise CommandError(_no_database(data_dir, where if database_url else None),
+                           EXIT_DATABASE)
     if migrate:
         run_migrations(where, progress=progress)
     return data_dir
+
+
+def _no_database(data_dir: Path, url: str | None = None) -> str:
+    where = f"the database {url}" if url else str(data_dir)
+    option = f"--database-url {url}" if url else f"--data-dir {data_dir}"
+    return (f"no mikromon database in {where}; run `mikromon serve {option}` first, "
+            "or check the path")
+
+
+def _is_empty() -> bool:
+    """Whether the database has none of mikromon's tables (never migrated)."""
+    from django.db import connection
+
+    from mikromon.web.monitor.models import Device
+
+    return Device._meta.db_table not in connection.introspection.table_names()
 
 
 def _already_set_up() -> bool:
@@ -190,7 +221,7 @@ def run_migrations(where: str, *, progress: bool) -> None:
             "migrate",
             interactive=False,
             verbosity=1 if progress else 0,
-            stdout=sys.stderr,
+            stdout=_MigrationLines(len(pending)) if progress else sys.stderr,
         )
     except DatabaseError as err:
         raise CommandError(
@@ -198,15 +229,40 @@ def run_migrations(where: str, *, progress: bool) -> None:
         ) from err
 
 
+class _MigrationLines(io.TextIOBase):
+    """Django's ``migrate`` output reduced to one stderr line per migration applied
+    (``applied monitor.0001_initial (3/21)``); its other lines are dropped."""
+
+    _APPLIED = re.compile(r"Applying (\S+)\.\.\. OK")
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._done = 0
+        self._buffer = ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        *lines, self._buffer = self._buffer.split("\n")
+        for line in lines:
+            match = self._APPLIED.search(line)
+            if match:
+                self._done += 1
+                print(f"applied {match.group(1)} ({self._done}/{self._total})",
+                      file=sys.stderr, flush=True)
+        return len(text)
+
+
 def django_command(
     *,
     default_data_dir: Path = DEFAULT_DATA_DIR,
     migrate: bool = True,
     progress: bool = False,
+    create: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Decorate a handler so that Django is set up first and errors become exit codes.
 
-    The wrapped handler runs after :func:`setup`; :class:`CommandError`,
+    The wrapped handler runs after :func:`setup` (``create``: see there; only
+    ``createadmin`` passes ``True``); :class:`CommandError`,
     :class:`~mikromon.domain.errors.ConfigError` and database errors raised by
     it are printed as ``mikromon: error: ...`` and returned as exit codes.
     """
@@ -215,7 +271,8 @@ def django_command(
         @functools.wraps(handler)
         def wrapper(args: argparse.Namespace) -> int:
             return guarded(
-                lambda: _setup_then(handler, args, default_data_dir, migrate, progress)
+                lambda: _setup_then(handler, args, default_data_dir, migrate, progress,
+                                    create)
             )
 
         return wrapper
@@ -229,8 +286,10 @@ def _setup_then(
     default_data_dir: Path,
     migrate: bool,
     progress: bool,
+    create: bool,
 ) -> int:
-    setup(args, default_data_dir=default_data_dir, migrate=migrate, progress=progress)
+    setup(args, default_data_dir=default_data_dir, migrate=migrate, progress=progress,
+          create=create)
     return handler(args)
 
 

@@ -83,7 +83,7 @@ def handle_start(args: argparse.Namespace) -> int:
     from mikromon.cli._django import guarded, setup
 
     def body() -> int:
-        setup(args)
+        setup(args, create=False)
         from mikromon.web.control import state
 
         server = state.current()
@@ -121,7 +121,7 @@ def handle_stop(args: argparse.Namespace) -> int:
     from mikromon.cli._django import guarded, setup
 
     def body() -> int:
-        setup(args)
+        setup(args, create=False)
         from mikromon.web.control import state
 
         state.request_state(False, by="cli")
@@ -164,7 +164,7 @@ def handle_status(args: argparse.Namespace) -> int:
     from mikromon.cli._django import guarded, setup
 
     def body() -> int:
-        setup(args)
+        setup(args, create=False)
         document = status_document()
         if args.json:
             json.dump(document, sys.stdout, indent=2, sort_keys=False)

@@ -46,7 +46,7 @@ def handle(args: argparse.Namespace) -> int:
     """Create (or with ``--update`` change) the user; return the exit code."""
     from mikromon.cli._django import django_command
 
-    return django_command()(_create)(args)
+    return django_command(create=True, progress=True)(_create)(args)
 
 
 def _create(args: argparse.Namespace) -> int:

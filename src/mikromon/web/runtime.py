@@ -29,7 +29,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -37,9 +36,12 @@ from typing import Any
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from mikromon.cli._logging import UTCFormatter, configure_logging
 from mikromon.web.control.formats import tidy, utc_seconds
 
 log = logging.getLogger("mikromon.runtime")
+
+__all__ = ["Runtime", "StartupError", "UTCFormatter", "configure_logging"]
 
 #: Seconds between two status publications (and desired-state checks).
 PUBLISH_INTERVAL_S = 1.0
@@ -49,61 +51,6 @@ GRACEFUL_TIMEOUT_S = 5
 
 class StartupError(Exception):
     """The process cannot start (port in use, collector cannot be built)."""
-
-
-class UTCFormatter(logging.Formatter):
-    """``2025-01-31T12:00:00Z INFO    collector: message`` (UTC, one line per record)."""
-
-    converter = time.gmtime
-
-    def __init__(self) -> None:
-        super().__init__(
-            fmt="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-            datefmt="%Y-%m-%dT%H:%M:%SZ",
-        )
-
-    def format(self, record: logging.LogRecord) -> str:
-        record.name = _short_logger_name(record.name)
-        text = super().format(record)
-        # Keep one record on one line (tracebacks keep their own lines, indented).
-        return text.replace("\n", "\n    ")
-
-
-#: Logger name prefixes shown under a shorter, operator-facing name.
-_LOG_NAMES = (
-    ("mikromon.schedule", "collector"),
-    ("mikromon.routeros", "routeros"),
-    ("mikromon.collectors", "collector"),
-    ("mikromon.pipeline", "collector"),
-    ("mikromon.web.monitor", "storage"),
-    ("mikromon.emulator", "emulator"),
-)
-
-
-def _short_logger_name(name: str) -> str:
-    for prefix, short in _LOG_NAMES:
-        if name == prefix or name.startswith(prefix + "."):
-            return short
-    if name.startswith("mikromon."):
-        return name.rsplit(".", 1)[-1]
-    if name == "uvicorn.access":
-        return "http"
-    if name.startswith("uvicorn"):
-        return "server"
-    return name
-
-
-def configure_logging(*, verbose: bool = False) -> None:
-    """Log one readable UTC line per record to stderr (INFO, or DEBUG when ``verbose``)."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    handler = logging.StreamHandler()
-    handler.setFormatter(UTCFormatter())
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("asyncio", "django.db.backends", "django.template"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def build_collector() -> Any:

@@ -1,0 +1,67 @@
+"""The one log format of every ``mikromon`` command and of the server.
+
+``2025-01-31T12:00:00Z INFO    collector: message``: UTC to the second, level,
+a short operator-facing logger name, one record per line. No Django here: the
+command line configures it before any handler runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+
+class UTCFormatter(logging.Formatter):
+    """``2025-01-31T12:00:00Z INFO    collector: message`` (UTC, one line per record)."""
+
+    converter = time.gmtime
+
+    def __init__(self) -> None:
+        super().__init__(
+            fmt="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.name = _short_logger_name(record.name)
+        text = super().format(record)
+        # Keep one record on one line (tracebacks keep their own lines, indented).
+        return text.replace("\n", "\n    ")
+
+
+#: Logger name prefixes shown under a shorter, operator-facing name.
+_LOG_NAMES = (
+    ("mikromon.schedule", "collector"),
+    ("mikromon.routeros", "routeros"),
+    ("mikromon.collectors", "collector"),
+    ("mikromon.pipeline", "collector"),
+    ("mikromon.web.monitor", "storage"),
+    ("mikromon.emulator", "emulator"),
+)
+
+
+def _short_logger_name(name: str) -> str:
+    for prefix, short in _LOG_NAMES:
+        if name == prefix or name.startswith(prefix + "."):
+            return short
+    if name.startswith("mikromon."):
+        return name.rsplit(".", 1)[-1]
+    if name == "uvicorn.access":
+        return "http"
+    if name.startswith("uvicorn"):
+        return "server"
+    return name
+
+
+def configure_logging(*, verbose: bool = False) -> None:
+    """Log one readable UTC line per record to stderr (INFO, or DEBUG when ``verbose``);
+    replaces any handler configured before."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(UTCFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("asyncio", "django.db.backends", "django.template"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
