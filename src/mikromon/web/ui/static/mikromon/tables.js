@@ -168,6 +168,7 @@
       const unit = columnUnit(th.dataset.column || th.textContent.trim());
       const format = FORMATTERS[unit];
       if (!format) return;
+      let formatted = false;
       for (const row of table.tBodies[0].rows) {
         const cell = row.cells[index];
         if (!cell || cell.title || cell.colSpan > 1) continue;
@@ -178,7 +179,9 @@
         cell.title = `${raw} ${unit}`;
         cell.dataset.sort = raw;
         cell.classList.add("num");
+        formatted = true;
       }
+      if (formatted) th.classList.add("num");
     });
   }
 
