@@ -55,7 +55,7 @@ def test_serve_answers_http_and_stops_on_sigterm(tmp_path, servers) -> None:
 
 
 def test_serve_stops_on_sigint(tmp_path, servers) -> None:
-    server = start_server("serve", "--port", "0", "--no-access-log", data_dir=tmp_path)
+    server = start_server("serve", "--port", "0", data_dir=tmp_path)
     servers.append(server)
     assert server.stop(signal.SIGINT) == 0
     assert "received SIGINT, stopping" in server.stderr

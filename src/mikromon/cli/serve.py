@@ -33,10 +33,11 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help="TCP port to serve HTTP on (default: 8000; 0 picks a free port)",
     )
     parser.add_argument(
-        "--no-access-log",
-        dest="access_log",
-        action="store_false",
-        help="do not log one line per HTTP request",
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="log one line per HTTP request (default: off; failed requests, 500s, are "
+        "logged anyway)",
     )
     # Tests only: multiply every collection interval and backoff by F, e.g. 0.05 polls
     # twenty times faster (sets MIKROMON_TIME_SCALE, read by mikromon.schedule).

@@ -406,7 +406,8 @@ class CollectorService:
                 # Another router perhaps: what was absent on the old one may not be.
                 self._remembered.get(cfg.id, Remembered()).announced_absent.clear()
             self._start_collector(cfg, now, carry)
-            log.info("device %s reconfigured (%s): collector restarted", cfg.label, change)
+            log.info("device %s reconfigured (%s): polling it again with the new settings",
+                     cfg.label, change)
             events.append(_event(cfg.id, now, f"configuration reloaded: {change}"))
         if events:
             writer.put_events(events)

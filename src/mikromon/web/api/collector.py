@@ -111,6 +111,8 @@ def set_running(running: bool, *, by: str) -> CollectorView:
     Raises:
         RuntimeError: this process's collector failed to start.
     """
+    # Logged first: the service logs "collector stopped" while stop() runs.
+    log.info("collector %s requested by %s", "start" if running else "stop", by)
     state.request_state(running, by=by)
     service = local_collector()
     if service is not None:
@@ -118,7 +120,6 @@ def set_running(running: bool, *, by: str) -> CollectorView:
             service.start()
         else:
             service.stop()
-    log.info("collector %s requested by %s", "start" if running else "stop", by)
     return read()
 
 
