@@ -142,7 +142,7 @@ def test_interval_edit_is_picked_up_within_a_second(demo) -> None:
 
     Published times are whole seconds, so the reload is timed by when its log line
     arrives here, against the save time the edit wrote (microseconds)."""
-    pattern = re.compile(r"device demo-2-v7 reconfigured \(.*\): collector restarted")
+    pattern = re.compile(r"device demo-2-v7 reconfigured \(.*\): polling it again")
     assert not pattern.search(demo.stderr)
     result = run_mikromon(
         "device", "edit", "demo-2-v7", "--realtime-interval", "7", data_dir=demo.data_dir
