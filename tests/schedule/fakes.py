@@ -91,7 +91,14 @@ class FakeClient:
         self.label = label
         self.closed = False
         self._lock = asyncio.Lock()
+        #: per-command limits asked for through with_timeout(), seconds
+        self.limits: list[float] = []
         router.open_clients += 1
+
+    def with_timeout(self, seconds: float) -> FakeClient:
+        """Record the limit (no command of a fake ever times out by itself)."""
+        self.limits.append(seconds)
+        return self
 
     async def print(
         self, path: str, proplist: Sequence[str], query: Sequence[str] = (),

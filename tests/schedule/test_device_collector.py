@@ -14,7 +14,7 @@ from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import CommandTimeout
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import CollectResult, InventorySnapshot
+from mikromon.domain.inventory import CollectResult, InventorySnapshot, utc_iso
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.clock import ManualClock
@@ -113,7 +113,12 @@ async def test_collector_failures_are_logged_when_they_start_change_and_end(
         (logging.INFO, "device r1: realtime tier: interface works again"),
         (logging.INFO, "device r1: realtime tier: health works again"),
     ]
-    assert coll.status()["tiers"]["realtime"]["last_error"] == ""
+    # Every counted error keeps its text (with its time) after the tier recovered.
+    realtime = coll.status()["tiers"]["realtime"]
+    assert realtime["last_error"] == "health: CommandFailed: bad"
+    assert realtime["errors"] == 11
+    assert realtime["failing"] == 0
+    assert realtime["last_error_at"] == "2024-01-01T00:00:50Z"
 
 
 async def test_first_collector_failure_is_a_warning(
@@ -348,3 +353,161 @@ async def test_other_tiers_wait_until_the_version_is_read(fleet: FakeFleet) -> N
         await coll.stop()
     assert calls
     assert all(runs_before >= 6 and major == 6 for _, runs_before, major in calls), calls
+
+
+async def test_silent_realtime_command_marks_the_device_down_at_once(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Realtime replies are tiny: a realtime command unanswered for max(interval,
+    REPLY_FLOOR_S) means a dead router, not a reason to wait for a reconnect
+    (10 s more against a router that accepts TCP but never answers)."""
+    router = fleet.add(1)
+    silent = {"now": False}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if silent["now"] and tier is Tier.REALTIME:
+            clock.advance(5)  # the command waited its whole limit
+            client.closed = True
+            raise CommandTimeout("no complete reply within 5 s", device=ctx.device,
+                                 command="/system/resource/print", waited_s=5.0)
+        return await fake_run_tier(client, tier, ctx)
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, device(1, command_timeout=20.0, connect_timeout=10.0),
+                 run_tier=runner)
+    for tier in Tier:
+        await coll.run_now(tier)
+    client = coll._client
+    assert client is not None
+    # realtime: max(5 s interval, 3 s floor); the others the device's 20 s.
+    assert {t: s["timeout_s"] for t, s in coll.status()["tiers"].items()} == {
+        "realtime": 5.0, "short": 20.0, "medium": 20.0, "long": 20.0, "extended": 20.0}
+    assert client.limits == [5.0, 20.0, 20.0, 20.0, 20.0]
+    clock.advance(2)
+    silent_since = clock.now()
+    silent["now"] = True
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.DOWN
+    assert router.connects == 1  # marked down without waiting for a reconnect
+    text = ("silent since 2024-01-01T00:00:02Z: no reply to /system/resource/print "
+            "within 5 s")
+    assert silent_since.isoformat().startswith("2024-01-01T00:00:02")
+    (down,) = sink.kinds(EventKind.DEVICE_DOWN)
+    assert down.message == f"device unreachable: {text}"
+    assert sink.statuses[-1].last_error == text
+    status = coll.status()
+    assert status["last_error"] == text
+    assert status["tiers"]["realtime"]["last_error"] == text
+    assert status["tiers"]["realtime"]["errors"] == 1
+    assert [m.split(" (next")[0] for _, m in warnings_and_infos(caplog)] == [
+        f"device r1: down: {text}"]
+    # The outage is counted from the silence, not from the timeout.
+    silent["now"] = False
+    clock.advance(10)
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    assert sink.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 15.0 s"
+    await coll.stop()
+
+
+async def test_a_long_tier_timeout_is_not_a_dead_router(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """A long-tier command may read 100k routes: its timeout reconnects (the
+    connection is unusable) and fails that tier only; the device stays up."""
+    router = fleet.add(1)
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if tier is Tier.LONG and router.connects == 1:
+            client.closed = True
+            raise CommandTimeout("no complete reply within 20 s", device=ctx.device,
+                                 command="/ip/route/print", waited_s=20.0)
+        return await fake_run_tier(client, tier, ctx)
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, run_tier=runner)
+    await coll.run_now(Tier.REALTIME)
+    await coll.run_now(Tier.LONG)
+    assert coll.state is DeviceState.UP
+    assert router.connects == 2
+    assert coll.status()["tiers"]["long"]["errors"] == 1
+    await coll.run_now(Tier.REALTIME)
+    assert coll.status()["tiers"]["realtime"]["errors"] == 0
+    assert not sink.kinds(EventKind.DEVICE_DOWN)
+    await coll.stop()
+
+
+async def test_a_running_tier_says_since_when_instead_of_a_past_due_time(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    fleet.add(1)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if tier is Tier.REALTIME:
+            entered.set()
+            await release.wait()
+        return await fake_run_tier(client, tier, ctx)
+
+    coll = build(fleet, clock, RecordingSink(), run_tier=runner)
+    run = asyncio.create_task(coll.run_now(Tier.REALTIME))
+    await entered.wait()
+    started = utc_iso(clock.now())
+    clock.advance(7)
+    realtime = coll.status()["tiers"]["realtime"]
+    assert realtime["running_since"] == started
+    assert realtime["next_due"] is None
+    release.set()
+    await run
+    realtime = coll.status()["tiers"]["realtime"]
+    assert realtime["running_since"] is None
+    assert realtime["next_due"] > utc_iso(clock.now())
+    await coll.stop()
+
+
+async def test_a_refused_login_shows_on_every_tier_and_the_device_alike(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """What keeps the tiers from running is said once per tier, the same on every
+    tier; a tier's error count counts only its runs that failed (each with text)."""
+    fleet.add(1)
+    coll = build(fleet, clock, RecordingSink(), device(1, password="nope-123"))
+    for _ in range(3):
+        for tier in Tier:
+            await coll.run_now(tier)
+        clock.advance(5)
+    status = coll.status()
+    reason = "login refused: invalid user name or password"
+    assert status["last_error"] == reason
+    assert status["connect_failures"] == 1
+    for name, tier in status["tiers"].items():
+        assert (name, tier["blocked"], tier["errors"], tier["last_error"]) == (
+            name, reason, 0, "")
+    await coll.stop()
+
+
+async def test_an_unreachable_router_shows_on_every_tier_alike(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    router = fleet.add(1)
+    coll = build(fleet, clock, RecordingSink())
+    for tier in Tier:
+        await coll.run_now(tier)
+    router.up = False
+    for _ in range(4):
+        for tier in Tier:
+            await coll.run_now(tier)
+        clock.advance(20)
+    status = coll.status()
+    assert status["state"] == "down"
+    assert status["last_error"] == "connection refused"
+    blocked = {tier["blocked"] for tier in status["tiers"].values()}
+    assert blocked == {"connection refused"}
+    for tier in status["tiers"].values():
+        assert bool(tier["errors"]) == bool(tier["last_error"])
+    router.up = True
+    clock.advance(600)
+    await coll.run_now(Tier.REALTIME)
+    assert {tier["blocked"] for tier in coll.status()["tiers"].values()} == {""}
+    await coll.stop()

@@ -5,6 +5,7 @@ Time runs 100x faster (realtime every 50 ms) unless a test says otherwise."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import statistics
 import threading
 import time
@@ -22,6 +23,7 @@ from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.client import connect
 from mikromon.schedule import CollectorDeps, CollectorService
+from mikromon.schedule import device as device_module
 from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
 
 from .polling import dev_status, until
@@ -183,6 +185,38 @@ def test_router_going_dark_is_marked_down_and_recovers(
     assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > n, 3)
     assert len(storage.events(1, EventKind.DEVICE_DOWN)) == 1
     assert len(storage.events(1, EventKind.DEVICE_UP)) == 1
+
+
+def test_silent_router_is_down_within_two_realtime_intervals(
+    v7: list[EmulatorHandle], harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A router that stops answering (blackhole: TCP open, no reply) with the
+    default timeouts (20 s per command, 10 s to connect) is marked down within
+    two realtime intervals, and the event says since when it is silent.
+
+    Time runs 10x faster (realtime every 0.5 s, i.e. 5 s) and the reply floor is
+    scaled alike (0.3 s, i.e. 3 s), so "within 12 s" is "within 1.2 s" here."""
+    monkeypatch.setattr(device_module, "REPLY_FLOOR_S", 0.3)
+    router = v7[0]
+    storage = InMemoryStorage()
+    cfg = config(router, 1, connect_timeout=10.0, command_timeout=20.0)
+    svc = harness.start(StaticDeviceSource([cfg]), storage, time_scale=0.1)
+    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 10)
+    assert dev_status(svc, 1)["tiers"]["realtime"]["timeout_s"] == 0.5
+    silent_wall = datetime.now(UTC)
+    router.set_fault(blackhole=True)
+    silent_at = time.monotonic()
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 5)
+    elapsed = time.monotonic() - silent_at
+    assert elapsed <= 1.2, f"marked down {elapsed:.2f} s after the router went silent"
+    (down,) = storage.events(1, EventKind.DEVICE_DOWN)
+    match = re.search(r"silent since (\S+Z): no reply to (\S+) within 0\.5 s", down.message)
+    assert match, down.message
+    # Since the first command it left unanswered (sent at or after the fault),
+    # to the second.
+    since = datetime.fromisoformat(match[1])
+    assert silent_wall.replace(microsecond=0) <= since <= datetime.now(UTC)
+    assert "silent since" in storage.status(1).last_error
 
 
 def test_reboot_gives_an_event_and_no_negative_rate(

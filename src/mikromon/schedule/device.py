@@ -26,6 +26,7 @@ from mikromon.collectors.base import CollectContext
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
+    CommandTimeout,
     ConnectionLost,
     DeviceError,
     DeviceUnreachable,
@@ -44,6 +45,12 @@ log = logging.getLogger(__name__)
 #: Seconds between status writes of a device whose state, error and facts did not
 #: change (refreshes ``last_seen``); scaled by the time scale.
 STATUS_REFRESH_S: Final = 30.0
+#: Shortest per-command limit of a tier, seconds (not scaled: network delays and a
+#: busy router's reply time do not shrink with the time scale). A tier's commands
+#: may take max(its interval, this), but never more than the device's
+#: ``command_timeout``: a realtime command (tiny replies) unanswered for that long
+#: means a silent router, while the long tiers' big tables get the whole limit.
+REPLY_FLOOR_S: Final = 3.0
 
 
 @dataclass(slots=True)
@@ -52,11 +59,16 @@ class TierStats:
 
     Attributes:
         runs: runs completed (with or without partial failures).
-        errors: runs that failed or had failing collectors.
+        errors: runs that failed or had failing collectors (a run that could not
+            start because the device is down or refused the login is not counted:
+            that shows as the tier's ``blocked`` reason).
         failing: consecutive failed runs (0 when the last run succeeded).
         last_run: when the last run started, UTC.
         duration_s: how long the last run took, seconds.
-        last_error: the last failure's message ('' after a clean run).
+        last_error: the last counted failure's message (kept after the tier
+            recovers: every counted error has its text; '' before any).
+        last_error_at: when that failure happened, UTC.
+        running_since: when the run in progress started, UTC (``None``: idle).
     """
 
     runs: int = 0
@@ -65,6 +77,15 @@ class TierStats:
     last_run: datetime | None = None
     duration_s: float | None = None
     last_error: str = ""
+    last_error_at: datetime | None = None
+    running_since: datetime | None = None
+
+    def error(self, message: str, at: datetime) -> None:
+        """Count one failed run with its message."""
+        self.errors += 1
+        self.failing += 1
+        self.last_error = message
+        self.last_error_at = at
 
 
 @dataclass(slots=True)
@@ -136,6 +157,13 @@ def absent_message(path: str, version: str | None) -> str:
     on = f" (RouterOS {version})" if version else ""
     return (f"{path} is not on this router{on}; skipped, and reported again only if "
             f"its RouterOS version changes")
+
+
+def _limited(client: RouterOSClient, seconds: float) -> RouterOSClient:
+    """Return ``client`` with a per-command limit of ``seconds`` on the same
+    connection (``LibRouterOSClient.with_timeout``; a client without it as is)."""
+    with_timeout = getattr(client, "with_timeout", None)
+    return client if with_timeout is None else with_timeout(seconds)
 
 
 def _is_closed(client: RouterOSClient) -> bool:
@@ -210,12 +238,22 @@ class DeviceCollector:
             self._facts_known.set()
         self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
-        self._tier_timeout = config.connect_timeout + 5 * config.command_timeout
+        #: tier -> seconds each of its commands may take (see REPLY_FLOOR_S).
+        self._reply_timeouts = {
+            t: min(config.command_timeout, max(self._intervals[t], REPLY_FLOOR_S)) for t in Tier
+        }
+        #: tier -> seconds a whole run may take (also bounds clients without
+        #: per-command limits).
+        self._tier_timeouts = {
+            t: config.connect_timeout + 5 * self._reply_timeouts[t] for t in Tier
+        }
         self._status_refresh = STATUS_REFRESH_S * scale
         self._status_due = True
         self._status_mono = 0.0
         #: Connection attempts made (tests and status).
         self.connect_attempts = 0
+        #: Connection attempts that failed or were refused (status).
+        self.connect_failures = 0
 
     def _resume_outage(self, now: float) -> None:
         """Take over an outage or a refused login a previous collector of this device
@@ -300,15 +338,22 @@ class DeviceCollector:
             schedule.defer(self._retry_at, started)
             return
         stats = self._stats[tier]
-        stats.last_run = clock.now()
+        stats.last_run = stats.running_since = clock.now()
         ok = False
         try:
             result = await self._run_tier(tier)
         except _NotConnected as err:
-            # The device is down or refused the login: logged once, for the device.
-            self._failed(tier, schedule, str(err), started, quiet=True)
+            # The device is down or refused the login: logged once, for the device,
+            # and shown as every tier's ``blocked`` reason (not a failed run).
+            self._failed(tier, schedule, str(err), started, quiet=True, count=False)
+        except CommandTimeout as err:
+            if tier is Tier.REALTIME:
+                self._silent(tier, schedule, err, started)
+            else:
+                await self._session_broke(tier, schedule, describe(err), started)
         except TimeoutError:
-            message = f"{tier.value} tier did not finish within {self._tier_timeout:g} s"
+            message = (f"{tier.value} tier did not finish within "
+                       f"{self._tier_timeouts[tier]:g} s")
             await self._session_broke(tier, schedule, message, started)
         except AuthenticationFailed as err:
             await self._drop_client(self._client)
@@ -327,6 +372,8 @@ class DeviceCollector:
         else:
             ok = True
             self._succeeded(tier, schedule, result, started)
+        finally:
+            stats.running_since = None
         if self._deps.observer is not None:
             self._deps.observer(self.config.id, tier, started - due,
                                 clock.monotonic() - started, ok)
@@ -343,8 +390,10 @@ class DeviceCollector:
         for attempt in (1, 2):
             client = await self._session()
             try:
-                async with asyncio.timeout(self._tier_timeout):
-                    return await self._deps.run_tier(client, tier, self._ctx)
+                async with asyncio.timeout(self._tier_timeouts[tier]):
+                    return await self._deps.run_tier(
+                        _limited(client, self._reply_timeouts[tier]), tier, self._ctx
+                    )
             except (TimeoutError, *_CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
                 # for it: that is no failure of this tier; run it on a new session.
@@ -356,6 +405,22 @@ class DeviceCollector:
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _silent(
+        self, tier: Tier, schedule: trigger.TierSchedule, err: CommandTimeout, started: float
+    ) -> None:
+        """Handle a realtime command the router did not answer in time: the router
+        is silent, so the device is down now (since the command was sent), and the
+        next attempt waits for the connection backoff (a reconnect now would wait
+        ``connect_timeout`` more on a router that accepts TCP but does not answer)."""
+        waited = err.waited_s if err.waited_s is not None else self._reply_timeouts[tier]
+        since = self._clock.now() - timedelta(seconds=waited)
+        message = (f"silent since {utc_iso(since.replace(microsecond=0))}: no reply to "
+                   f"{err.command or 'a command'} within {waited:g} s")
+        if self.memory.first_failure_mono is None:
+            self.memory.first_failure_mono = self._clock.monotonic() - waited
+        self._connect_failed(DeviceUnreachable(message))
+        self._failed(tier, schedule, message, started, quiet=True)
 
     async def _session_broke(
         self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float
@@ -447,6 +512,7 @@ class DeviceCollector:
 
     def _connect_failed(self, err: BaseException) -> None:
         now = self._clock.monotonic()
+        self.connect_failures += 1
         delay = self._backoff.failure()
         self._retry_at = now + delay
         message = describe(err)
@@ -467,6 +533,7 @@ class DeviceCollector:
         now = self._clock.monotonic()
         delay = self._deps.auth_backoff_s * self._deps.time_scale
         self._retry_at = now + delay
+        self.connect_failures += 1
         reason = err.message or "the router gave no reason"
         self._connect_error = f"login refused: {reason}"
         remembered = self._remembered
@@ -488,29 +555,32 @@ class DeviceCollector:
 
     def _failed(
         self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float,
-        *, quiet: bool = False,
+        *, quiet: bool = False, count: bool = True,
     ) -> None:
         """Record a failed run and schedule its retry.
 
         Args:
             quiet: the failure was logged already (the device is down, the login
                 was refused, a traceback): DEBUG only.
+            count: whether the run failed (``False``: it could not start, because
+                the device is down or refused the login; the device's error says why).
         """
         now = self._clock.monotonic()
         stats = self._stats[tier]
-        stats.errors += 1
-        stats.failing += 1
+        retry = trigger.backoff_delay(
+            stats.failing + 1, self._backoff.base, min(self._backoff.cap, self._intervals[tier])
+        )
+        if not count:
+            schedule.failed(now, max(self._retry_at, now + retry))
+            return
+        stats.error(message, self._clock.now())
         stats.duration_s = now - started
-        stats.last_error = message
         if stats.failing == 1 and not quiet:
             log.warning("device %s: %s tier failed: %s", self.config.label, tier.value, message)
             self._tier_failure_logged.add(tier)
         else:
             log.debug("device %s: %s tier failed again (%d): %s",
                       self.config.label, tier.value, stats.failing, message)
-        retry = trigger.backoff_delay(
-            stats.failing, self._backoff.base, min(self._backoff.cap, self._intervals[tier])
-        )
         schedule.failed(now, max(self._retry_at, now + retry))
         self._set_tier_error(tier, message)
 
@@ -579,13 +649,10 @@ class DeviceCollector:
         self._log_collector_failures(tier, result.failures)
         if result.failures:
             message = "; ".join(result.failures)
-            stats.errors += 1
-            stats.failing += 1
-            stats.last_error = message
+            stats.error(message, ts)
             error_changed = self._set_tier_error(tier, message, write=False)
         else:
             stats.failing = 0
-            stats.last_error = ""
             error_changed = self._set_tier_error(tier, "", write=False)
         # The status (and its last_seen) is written when something changed, else
         # refreshed every STATUS_REFRESH_S: a database UPDATE per poll of every
@@ -647,8 +714,16 @@ class DeviceCollector:
         return changed
 
     def current_error(self) -> str:
-        """Return the device's current error: the newest failing tier's message, ''."""
+        """Return the newest failing tier's message, ''."""
         return next(reversed(self._tier_errors.values()), "")
+
+    def device_error(self) -> str:
+        """Return the device's current error: while it is down or refused the login
+        the connection's or login's error, else :meth:`current_error`."""
+        if self.memory.state in (DeviceState.DOWN, DeviceState.AUTH_FAILED) and (
+                self._connect_error):
+            return self._connect_error
+        return self.current_error()
 
     def _event(self, kind: EventKind, message: str) -> None:
         self._sink.put_events([Event(
@@ -674,27 +749,46 @@ class DeviceCollector:
             now: (monotonic seconds, UTC datetime) read once for a whole fleet;
                 default: read the clock.
 
-        Keys: id, name, state, config_loaded_at (ISO UTC), last_error,
-        connected, connect_attempts, retry_in_s, facts, tiers (tier -> interval_s
-        as configured, effective_interval_s, last_run, duration_s, next_due (ISO
-        UTC), runs, errors, skipped, last_error).
+        Keys: id, name, state, config_loaded_at (ISO UTC), last_error (the
+        connection's or login's error while down or refused, else the newest
+        failing tier's), connected, connect_attempts, connect_failures, retry_in_s,
+        facts, tiers (tier -> interval_s as configured, effective_interval_s,
+        timeout_s (per command), last_run, duration_s, running_since (ISO UTC while
+        a run is in progress, else ``None``), next_due (ISO UTC; ``None`` while
+        running), runs, errors, failing (consecutive), skipped, last_error and
+        last_error_at (the last counted failure, kept after recovery), blocked
+        (why the tier cannot run now: the device's error while it is down or
+        refused the login, or the wait for the first realtime run; ``""``)).
         """
         mono, wall = now if now is not None else (self._clock.monotonic(), self._clock.now())
+        device_error = self.device_error()
+        outage = self.memory.state in (DeviceState.DOWN, DeviceState.AUTH_FAILED)
         tiers: dict[str, object] = {}
         for tier in Tier:
             st = self._stats[tier]
             sched = self._schedules[tier]
             due = wall + timedelta(seconds=sched.next_due - mono)
+            if outage:
+                blocked = device_error
+            elif tier is not Tier.REALTIME and not self._facts_known.is_set():
+                blocked = "waiting for the first realtime run (RouterOS version)"
+            else:
+                blocked = ""
             tiers[tier.value] = {
                 "interval_s": self._configured[tier],
                 "effective_interval_s": round(self._intervals[tier], 6),
+                "timeout_s": round(self._reply_timeouts[tier], 6),
                 "last_run": utc_iso(st.last_run) if st.last_run else None,
                 "duration_s": round(st.duration_s, 4) if st.duration_s is not None else None,
-                "next_due": utc_iso(due),
+                "running_since": utc_iso(st.running_since) if st.running_since else None,
+                "next_due": None if st.running_since else utc_iso(due),
                 "runs": st.runs,
                 "errors": st.errors,
+                "failing": st.failing,
                 "skipped": sched.skipped,
                 "last_error": st.last_error,
+                "last_error_at": utc_iso(st.last_error_at) if st.last_error_at else None,
+                "blocked": blocked,
             }
         facts = self.memory.facts
         return {
@@ -702,9 +796,10 @@ class DeviceCollector:
             "name": self.config.label,
             "state": self.memory.state.value,
             "config_loaded_at": utc_iso(self.loaded_at),
-            "last_error": self.current_error(),
+            "last_error": device_error,
             "connected": self._client is not None,
             "connect_attempts": self.connect_attempts,
+            "connect_failures": self.connect_failures,
             "retry_in_s": round(max(0.0, self._retry_at - mono), 3),
             "facts": {"identity": facts.identity, "board": facts.board,
                       "version": facts.version},
