@@ -116,9 +116,9 @@ def test_range_and_interfaces_kept_in_the_url(chromium, live_url, users):  # noq
     page.uncheck('input[data-iface="ether4"]')
     wait_until(lambda: "range=7d" in page.url and "if=ether1%2Cether2%2Cether3%2Cether5"
                in page.url, 5, f"the URL to carry the choices ({page.url})")
-    order = page.locator("#iface-charts .chart-panel").evaluate_all(
-        "(ps) => ps.map((p) => p.dataset.iface)")
-    assert order == ["ether1", "ether2", "ether3", "ether5"]
+    panels = page.locator("#iface-charts .chart-panel")
+    wait_until(lambda: panels.evaluate_all("(ps) => ps.map((p) => p.dataset.iface)")
+               == ["ether1", "ether2", "ether3", "ether5"], 5, "panels in list order")
 
     page.reload()
     page.wait_for_function("document.body.dataset.chartsReady === '1'")

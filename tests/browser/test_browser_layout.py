@@ -163,7 +163,7 @@ def test_dashboard_stopped_collector_utc_and_inventory(chromium, live_url, users
     expect(page.locator("#collector-stopped")).to_be_visible()
     expect(page.locator("#live")).to_contain_text("collector stopped")
     assert "live" not in page.locator("#live").inner_text().replace("collector", "")
-    expect(page.locator("#device-last-seen")).to_have_text(f"{seen:%Y-%m-%d %H:%M:%S} UTC")
+    expect(page.locator("#device-last-data")).to_have_text(f"{seen:%Y-%m-%d %H:%M:%S} UTC")
     expect(page.locator(".toolbar")).to_contain_text("UTC")
 
     page.click('button[data-tab="inv-ppp"]')

@@ -405,6 +405,8 @@
     }
     const newest = document.getElementById("device-last-data");
     if (newest && dev) newest.textContent = dev.last_data ? fmt.when(dev.last_data) : "no data yet";
+    const newestLabel = document.getElementById("device-last-data-label");
+    if (newestLabel && dev) newestLabel.hidden = !dev.last_data;
     const err = document.getElementById("device-error");
     if (err && dev) {
       err.hidden = !dev.last_error;
