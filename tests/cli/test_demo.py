@@ -122,6 +122,9 @@ def test_device_list_and_status_json(demo) -> None:
         "name", "host", "port", "enabled", "state", "last_seen", "identity", "version"
     }
     assert all(d["host"] == "127.0.0.1" for d in devices)
+    # Every tier ran on every device (the test before): the routers' identities are
+    # the device names.
+    assert [d["identity"] for d in devices] == [d["name"] for d in devices]
 
     status = run_mikromon("collector", "status", "--json", data_dir=demo.data_dir)
     assert status.returncode == 0, status.stderr

@@ -27,20 +27,28 @@ def _snapshot(folder: Path) -> dict[str, str]:
 
 
 def _real_database(folder: Path, *, device: bool = True, user: bool = False) -> Path:
-    """A data folder made by the real commands: a device ``core-1`` and/or an ``admin``."""
+    """A data folder made by the real commands: a device ``core-1`` and/or an ``admin``.
+
+    ``createadmin`` creates the database (``device add`` needs one); without ``user``
+    the admin is removed again, leaving the device alone.
+    """
+    created = run_mikromon(
+        "createadmin", "admin", "--password-env", "PW", "--skip-password-checks",
+        data_dir=folder, PW="real-admin-password",
+    )
+    assert created.returncode == 0, created.stderr
     if device:
         added = run_mikromon(
             "device", "add", "--name", "core-1", "--host", "127.0.0.1", "--username", "mon",
             "--password-env", "PW", data_dir=folder, PW=ROUTER_PW,
         )
         assert added.returncode == 0, added.stderr
-    if user:
-        created = run_mikromon(
-            "createadmin", "admin", "--password-env", "PW", "--skip-password-checks",
-            data_dir=folder, PW="real-admin-password",
-        )
-        assert created.returncode == 0, created.stderr
-    return folder / "mikromon.sqlite3"
+    database = folder / "mikromon.sqlite3"
+    if not user:
+        with sqlite3.connect(database) as conn:
+            conn.execute("DELETE FROM auth_user")
+        conn.close()
+    return database
 
 
 def _rows(database: Path, sql: str) -> list[tuple]:
@@ -311,3 +319,41 @@ def test_a_database_without_marks_is_refused_once_it_holds_anything() -> None:
     args = argparse.Namespace(database_url=None, demo_own_folder=True)
     with pytest.raises(CommandError, match=r"1 device \(core-1\) that the demo did not"):
         refuse_foreign_database(args, Path("data/demo"))
+
+
+def test_demo_routers_carry_the_device_names() -> None:
+    """One name per router: the device, the router's /system/identity and the demo's
+    log lines all say ``demo-4-chr``, never ``rtr-0004``."""
+    from mikromon.cli.demo import device_names
+
+    assert device_names(5) == ["demo-1-v6", "demo-2-v7", "demo-3-v7-empty", "demo-4-chr",
+                               "demo-5-v6"]
+
+
+def test_fault_cycle_logs_the_device_name(caplog) -> None:
+    import threading
+
+    from mikromon.cli.demo import FaultCycle
+
+    class Handle:
+        def __init__(self, identity: str) -> None:
+            self.identity = identity
+            self.faults: list[dict] = []
+            self.cleared = threading.Event()
+
+        def set_fault(self, **faults: object) -> None:
+            self.faults.append(faults)
+
+        def clear_faults(self) -> None:
+            self.cleared.set()
+
+    routers = [Handle("demo-1-v6"), Handle("demo-2-v7")]
+    cycle = FaultCycle(routers, scale=0.0005)
+    with caplog.at_level("INFO", logger="mikromon.demo"):
+        cycle.start()
+        assert routers[1].cleared.wait(5)
+        cycle.stop()
+    lines = [r.getMessage() for r in caplog.records]
+    assert "router demo-2-v7 stops answering for 0 s" in lines, lines
+    assert not [line for line in lines if "rtr-" in line]
+    assert routers[1].faults[0] == {"blackhole": True}

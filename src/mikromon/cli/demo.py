@@ -48,6 +48,11 @@ FAULT_WINDOW_S = 25.0
 #: Reply delay (seconds) in the "slow" fault window.
 FAULT_DELAY_S = 3.0
 MAX_ROUTERS = 50
+#: Emulator profile mix of the demo's routers (v6, v7, v7-empty, chr, v6, ...).
+DEMO_PROFILE = "mixed"
+#: How far each interface's traffic swings around its mean (fraction), so that the
+#: demo's charts move (mikromon.emulator.profiles.Profile.traffic_swing).
+DEMO_TRAFFIC_SWING = 0.6
 
 
 def _routers(text: str) -> int:
@@ -176,7 +181,9 @@ def _demo(args: argparse.Namespace) -> int:
     router_password = secrets.token_urlsafe(16)
     state: dict[str, Any] = {}
     with running_emulators(
-        count=args.routers, profile="mixed", username=ROUTER_USERNAME, password=router_password
+        count=args.routers, profile=DEMO_PROFILE, username=ROUTER_USERNAME,
+        password=router_password, identities=device_names(args.routers),
+        traffic_swing=DEMO_TRAFFIC_SWING,
     ) as routers:
         faults = FaultCycle(routers, scale=_scale(args)) if args.faults else None
 
@@ -206,6 +213,20 @@ def _demo(args: argparse.Namespace) -> int:
         finally:
             if faults is not None:
                 faults.stop()
+
+
+def device_name(index: int, profile: str) -> str:
+    """Name of the demo's device for router number ``index`` (1-based) running
+    ``profile``: ``demo-1-v6``. Also the router's ``/system/identity``, so that the
+    demo's log, the device list and the router itself say the same name."""
+    return f"demo-{index}-{profile}"
+
+
+def device_names(count: int) -> list[str]:
+    """Names of the demo's ``count`` devices, in router order."""
+    from mikromon.emulator.profiles import profile_for
+
+    return [device_name(i + 1, profile_for(DEMO_PROFILE, i).name) for i in range(count)]
 
 
 def _scale(args: argparse.Namespace) -> float:
@@ -263,7 +284,7 @@ def register_devices(routers: Sequence[Any], password: str) -> list[str]:
         demo_tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
         for index, router in enumerate(routers, start=1):
             profile = router.profile.name
-            name = f"demo-{index}-{profile}"
+            name = device_name(index, profile)
             device = Device.objects.filter(name=name).first()
             if device is not None and not is_demo_device(device):
                 raise CommandError(
