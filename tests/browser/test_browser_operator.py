@@ -149,12 +149,15 @@ def test_operator_session(page, live_url, users, collector, router):
     page.click("#start-collector")
     expect(page.locator("#collector-state")).to_have_text("running")
     assert collector.running is True
-    # And from the device form header.
-    page.goto(f"{base}/devices/{device_id}/edit/")
+    # The device form has no collector buttons; a stopped collector shows the banner,
+    # whose Start returns to the form.
     page.click("#stop-collector")
-    expect(page.locator("#collector-state")).to_have_text("collector stopped")
-    page.click("#start-collector")
-    expect(page.locator("#collector-state")).to_have_text("collector running")
+    expect(page.locator("#collector-state")).to_have_text("stopped")
+    page.goto(f"{base}/devices/{device_id}/edit/")
+    expect(page.locator("#stop-collector")).to_have_count(0)
+    page.click("#banner-start-collector")
+    expect(page.locator("#collector-stopped")).to_have_count(0)
+    assert collector.running is True
     assert page.url.endswith(f"/devices/{device_id}/edit/")
 
     # Test connection shows the router's answer.
