@@ -382,9 +382,11 @@ async def test_routerboard(captures: Path, capture: str, serial: str, row: dict)
     assert result.inventory[0].ts == TS
 
 
-async def test_routerboard_on_chr_has_no_serial() -> None:
+async def test_routerboard_on_chr_is_an_empty_table() -> None:
+    """A CHR answers only ``routerboard=false``: no RouterBOARD, so no row (a row
+    of blanks would read as a board with unknown facts)."""
     router = FakeRouter({"/system/routerboard": [{"routerboard": "false"}]})
     result = await SystemRouterboardCollector().collect(router, context())
     assert result.facts is None
-    assert result.inventory[0].rows[0]["routerboard"] is False
-    assert result.inventory[0].rows[0]["serial-number"] is None
+    assert result.inventory[0].table == "routerboard"
+    assert result.inventory[0].rows == []

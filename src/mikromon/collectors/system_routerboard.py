@@ -7,7 +7,9 @@ fields below. Example row (system_routerboard.v7.json)::
      "serial-number": "HCQ0000AAAA", "firmware-type": "ipq4000",
      "factory-firmware": "7.2.3", "current-firmware": "7.2.3", "upgrade-firmware": "7.5"}
 
-On x86/CHR the only key is ``routerboard=false``: no serial, a row of ``None``.
+On x86 and CHR installations the only key is ``routerboard=false`` (the console
+prints just ``routerboard: no``; the emulator's ``chr`` profile answers the same):
+not a RouterBOARD, so the table is stored empty (no row of blanks) and no serial.
 
 Produces: DeviceFacts.serial; inventory table ``routerboard`` (one row, key
 ``serial-number``), where ``current-firmware`` != ``upgrade-firmware`` means a
@@ -52,8 +54,9 @@ class SystemRouterboardCollector:
         rows = await read(client, ctx, result, PATH, proplist(FIELDS))
         if rows is None:
             return result
+        boards = [row for row in rows[:1] if row.get("routerboard") != "false"]
         result.inventory.append(
-            snapshot("routerboard", rows[:1], FIELDS, ("serial-number",), ctx.clock())
+            snapshot("routerboard", boards, FIELDS, ("serial-number",), ctx.clock())
         )
         if rows and rows[0].get("serial-number"):
             result.facts = DeviceFacts(serial=rows[0]["serial-number"])
