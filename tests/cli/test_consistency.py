@@ -198,3 +198,7 @@ def test_client_errors_are_not_warnings(caplog) -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        for name in ("django.request", "django.security.csrf"):
+            logger = logging.getLogger(name)
+            logger.filters[:] = [f for f in logger.filters
+                                 if type(f).__name__ != "_ClientErrorsQuiet"]

@@ -1,5 +1,6 @@
-"""A data folder without a database: only serve, demo and createadmin create one;
-every other command refuses, naming the folder, and creates nothing. Logs of every
+"""A data folder without a database: only the commands that set an installation up
+(serve, demo, createadmin, device add, collector start|stop) create one; every other
+command refuses, naming the folder, and creates nothing. Logs of every
 command use one format."""
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from cli_processes import run_mikromon
 @pytest.mark.parametrize("args", [
     ["device", "list"],
     ["device", "show", "r1"],
-    ["device", "add", "--name", "r1", "--host", "127.0.0.1", "--username", "u",
-     "--password-env", "PW"],
+    ["device", "edit", "r1", "--notes", "x"],
     ["collector", "status"],
     ["export", "r1"],
     ["token", "list"],

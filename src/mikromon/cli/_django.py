@@ -105,8 +105,9 @@ def setup(
             command can be the first one run on a fresh data folder).
         progress: report each migration on stderr (the first ``serve`` on an
             empty database applies dozens).
-        create: a missing database may be created (``serve``, ``demo``,
-            ``createadmin``: the documented first steps). Without it a data folder
+        create: a missing database may be created (the commands that set an
+            installation up: ``serve``, ``demo``, ``createadmin``, ``device add``,
+            ``collector start|stop``). Without it a data folder
             with no database (a mistyped ``--data-dir``) is an error, and nothing
             is created: no folder, keys or database.
 
@@ -261,8 +262,7 @@ def django_command(
 ) -> Callable[[Handler], Handler]:
     """Decorate a handler so that Django is set up first and errors become exit codes.
 
-    The wrapped handler runs after :func:`setup` (``create``: see there; only
-    ``createadmin`` passes ``True``); :class:`CommandError`,
+    The wrapped handler runs after :func:`setup` (``create``: see there); :class:`CommandError`,
     :class:`~mikromon.domain.errors.ConfigError` and database errors raised by
     it are printed as ``mikromon: error: ...`` and returned as exit codes.
     """

@@ -83,7 +83,7 @@ def handle_start(args: argparse.Namespace) -> int:
     from mikromon.cli._django import guarded, setup
 
     def body() -> int:
-        setup(args, create=False)
+        setup(args, create=True)
         from mikromon.web.control import state
 
         server = state.current()
@@ -121,7 +121,7 @@ def handle_stop(args: argparse.Namespace) -> int:
     from mikromon.cli._django import guarded, setup
 
     def body() -> int:
-        setup(args, create=False)
+        setup(args, create=True)
         from mikromon.web.control import state
 
         state.request_state(False, by="cli")

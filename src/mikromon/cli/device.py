@@ -183,15 +183,16 @@ def _add_config_options(parser: argparse.ArgumentParser, *, editing: bool) -> No
 # --- handlers ---------------------------------------------------------------------------
 
 
-def _run(body: Any, args: argparse.Namespace) -> int:
+def _run(body: Any, args: argparse.Namespace, *, create: bool = False) -> int:
     from mikromon.cli._django import django_command
 
-    return django_command()(body)(args)
+    return django_command(create=create, progress=create)(body)(args)
 
 
 def handle_add(args: argparse.Namespace) -> int:
-    """Add a device; return the exit code."""
-    return _run(_add, args)
+    """Add a device; return the exit code. Like ``createadmin``, ``device add`` may be
+    the first command of a new installation, so it creates a missing database."""
+    return _run(_add, args, create=True)
 
 
 def handle_list(args: argparse.Namespace) -> int:
