@@ -53,34 +53,27 @@ def _short_logger_name(name: str) -> str:
     return name
 
 
-class _ClientErrorsQuiet(logging.Filter):
-    """Django's request log lines for 4xx answers (a form with an error, 404, 403)
-    become DEBUG (shown with ``--verbose``); 5xx stay errors."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        status = getattr(record, "status_code", None)
-        if isinstance(status, int) and 400 <= status < 500 and record.levelno > logging.DEBUG:
-            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-            return logging.getLogger().isEnabledFor(logging.DEBUG)
-        return True
-
-
-_QUIET_CLIENT_ERRORS = _ClientErrorsQuiet()
+def _not_a_client_error(record: logging.LogRecord) -> bool:
+    """Handler filter: drop Django's request lines for 4xx answers (a form with an
+    error, 404, 403: the answer tells the user already); 5xx lines stay."""
+    status = getattr(record, "status_code", None)
+    return not (isinstance(status, int) and 400 <= status < 500
+                and record.name.startswith("django."))
 
 
 def configure_logging(*, verbose: bool = False) -> None:
     """Log one readable UTC line per record to stderr (INFO, or DEBUG when ``verbose``);
-    replaces any handler configured before."""
+    replaces any handler configured before. Django's lines for 4xx answers are left
+    out unless ``verbose``."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler.setFormatter(UTCFormatter())
+    if not verbose:
+        handler.addFilter(_not_a_client_error)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("asyncio", "django.db.backends", "django.template"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for name in ("django.request", "django.security.csrf"):
-        logger = logging.getLogger(name)
-        if _QUIET_CLIENT_ERRORS not in logger.filters:
-            logger.addFilter(_QUIET_CLIENT_ERRORS)
+
