@@ -26,6 +26,20 @@ def captures() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _isolated_logging():
+    """Give every test the root logger as it found it: a command run in-process
+    (``mikromon.cli.main``) configures logging for its process, as it should, and
+    must not change what later tests capture."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 # -- RouterOS emulator fixtures (mikromon.emulator.testing) ---------------------------
 
 

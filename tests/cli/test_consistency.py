@@ -198,3 +198,42 @@ def test_client_errors_are_not_logged(capsys) -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_log_format_leaves_the_record_to_other_handlers() -> None:
+    """The short operator-facing name is for our line only: another handler on the
+    same record (a test's capture, a syslog handler) still sees the logger's name."""
+    import logging
+
+    from mikromon.cli._logging import UTCFormatter
+
+    record = logging.LogRecord("mikromon.schedule.device", logging.WARNING, __file__, 1,
+                               "device %s: down", ("r1",), None)
+    line = UTCFormatter().format(record)
+    assert " collector: device r1: down" in line
+    assert record.name == "mikromon.schedule.device"
+
+
+def test_log_handler_writes_to_the_stderr_of_the_moment(capsys: pytest.CaptureFixture[str]) -> None:
+    """The handler looks up ``sys.stderr`` when it writes, so a command run in-process
+    (tests, an embedding host that swaps stderr) never writes to a closed stream."""
+    import io
+    import logging
+    import sys
+
+    from mikromon.cli._logging import configure_logging
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    first = io.StringIO()
+    try:
+        real, sys.stderr = sys.stderr, first
+        configure_logging()
+        sys.stderr = real
+        first.close()
+        logging.getLogger("mikromon.schedule").warning("after the swap")
+        assert "collector: after the swap" in capsys.readouterr().err
+    finally:
+        sys.stderr = real
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

@@ -7,7 +7,9 @@ command line configures it before any handler runs.
 
 from __future__ import annotations
 
+import copy
 import logging
+import sys
 import time
 
 
@@ -23,6 +25,8 @@ class UTCFormatter(logging.Formatter):
         )
 
     def format(self, record: logging.LogRecord) -> str:
+        # A copy: other handlers of the same record keep the logger's real name.
+        record = copy.copy(record)
         record.name = _short_logger_name(record.name)
         text = super().format(record)
         # Keep one record on one line (tracebacks keep their own lines, indented).
@@ -61,6 +65,19 @@ def _not_a_client_error(record: logging.LogRecord) -> bool:
                 and record.name.startswith("django."))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, never to a
+    stream captured at configuration time (it may be closed by then)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(*, verbose: bool = False) -> None:
     """Log one readable UTC line per record to stderr (INFO, or DEBUG when ``verbose``);
     replaces any handler configured before. Django's lines for 4xx answers are left
@@ -68,7 +85,7 @@ def configure_logging(*, verbose: bool = False) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(UTCFormatter())
     if not verbose:
         handler.addFilter(_not_a_client_error)
