@@ -24,6 +24,7 @@ stops (after the writer's last flush).
 
 from __future__ import annotations
 
+import atexit
 import copy
 import logging
 import multiprocessing
@@ -51,6 +52,11 @@ DEFAULT_START_TIMEOUT_S: Final = 60.0
 DEFAULT_STOP_TIMEOUT_S: Final = 10.0
 #: Settings copied from the parent into the child (besides the database).
 COPIED_SETTINGS: Final = ("MIKROMON_RETENTION_DAYS",)
+
+#: Set when this interpreter exits: a writer thread still running then must not
+#: start a child (multiprocessing has just terminated the old one).
+_exiting = threading.Event()
+atexit.register(_exiting.set)
 
 _STOP: Final = "stop"
 _METHODS: Final = frozenset(
@@ -125,7 +131,7 @@ class ProcessStorage:
         self._lock = threading.Lock()
         self._child: _Child | None = None
         self._lost = False  # the last child died or hung: the next start is a restart
-        #: Children started after one died or hung.
+        #: Children started after one died, hung or could not start.
         self.restarts = 0
 
     # -- the Storage protocol -------------------------------------------------------
@@ -199,8 +205,9 @@ class ProcessStorage:
                 answered = child.conn.poll(self._reply_timeout)
                 reply = child.conn.recv() if answered else None
             except (OSError, EOFError):
+                reason = self._death(child)  # before _forget() kills what is left
                 self._forget(child)
-                raise StorageProcessError(method, self._death(child)) from None
+                raise StorageProcessError(method, reason) from None
             if reply is None:
                 self._forget(child)
                 raise StorageProcessError(
@@ -211,6 +218,9 @@ class ProcessStorage:
 
     def _start(self, method: str) -> _Child:
         """Start a child and wait until Django is set up there (lock held)."""
+        if _exiting.is_set():
+            raise StorageProcessError(method, "this process is exiting; no storage process "
+                                      "is started")
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
         process = ctx.Process(target=_child_main, args=(theirs, self._config()),
