@@ -17,7 +17,10 @@ For each N and storage:
 3. stop the service (timed) and the routers.
 
 Storages: ``memory`` (InMemoryStorage) and ``sqlite`` (DjangoStorage on a fresh
-SQLite file in a temporary folder, devices read by DjangoDeviceSource).
+SQLite file in a temporary folder, devices read by DjangoDeviceSource). With
+``--writers thread,process`` each sqlite run is made with the storage in the
+writer thread (DjangoStorage) and in a child process (ProcessStorage, what
+``mikromon serve`` uses by default); the child's CPU is read from /proc.
 
 Run: ``python bench/service_scale.py [--counts 10,100,1000] [--duration 30]
 [--storages memory,sqlite]``; record the printed table in bench/RESULTS.md.
@@ -67,6 +70,7 @@ class Result:
     loop_cpu_s: float = 0.0
     writer_cpu_s: float = 0.0
     emulator_cpu_s: float = 0.0
+    child_cpu_s: float = float("nan")
     lag_rt: list[float] = field(default_factory=list)
     lag_all: list[float] = field(default_factory=list)
     dur_rt: list[float] = field(default_factory=list)
@@ -180,13 +184,15 @@ def thread_cpu(name: str) -> float:
     return 0.0
 
 
-def django_env(n: int, endpoints: list[dict[str, Any]], folder: Path) -> tuple[Any, Any, Any]:
+def django_env(n: int, endpoints: list[dict[str, Any]], folder: Path, writer: str
+               ) -> tuple[Any, Any, Any]:
     from mikromon.web import bootstrap
 
     bootstrap.setup(data_dir=folder)
     bootstrap.migrate(progress=False)
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.models import Device
+    from mikromon.web.monitor.process_storage import ProcessStorage
     from mikromon.web.monitor.sources import DjangoDeviceSource
     from mikromon.web.monitor.storage import DjangoStorage
 
@@ -196,7 +202,8 @@ def django_env(n: int, endpoints: list[dict[str, Any]], folder: Path) -> tuple[A
                      username=e["username"])
         dev.set_password(PASSWORD)
         dev.save()
-    return DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock()
+    storage = ProcessStorage() if writer == "process" else DjangoStorage()
+    return DjangoDeviceSource(), storage, DjangoCollectorLock()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -206,8 +213,10 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Result:
-    result = Result(n=n, storage=storage_kind)
+def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path,
+        writer: str = "thread") -> Result:
+    result = Result(n=n, storage=storage_kind if storage_kind == "memory"
+                    else f"{storage_kind} ({writer} writer)")
     proc, endpoints = start_routers(n, args.profile)
     try:
         if storage_kind == "memory":
@@ -220,7 +229,7 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
             inner: Any = InMemoryStorage(keep_samples=100)
             lock: Any = InProcessLock()
         else:
-            source, inner, lock = django_env(n, endpoints, folder)
+            source, inner, lock = django_env(n, endpoints, folder, writer)
         storage = CountingStorage(inner)
         observer = Observer()
         svc = CollectorService(source, storage, lock, deps=CollectorDeps(observer=observer),
@@ -243,6 +252,8 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
         cpu0, loop0, writer0 = (time.process_time(), thread_cpu("mikromon-collector"),
                                 thread_cpu("mikromon-writer"))
         emu0 = process_cpu(proc.pid)
+        child_pid = getattr(inner, "pid", None)
+        child0 = process_cpu(child_pid) if child_pid else 0.0
         gc_timer = GcTimer()
         if args.gc_stats:
             gc.callbacks.append(gc_timer)
@@ -258,6 +269,12 @@ def run(n: int, storage_kind: str, args: argparse.Namespace, folder: Path) -> Re
         result.loop_cpu_s = thread_cpu("mikromon-collector") - loop0
         result.writer_cpu_s = thread_cpu("mikromon-writer") - writer0
         result.emulator_cpu_s = process_cpu(proc.pid) - emu0
+        if child_pid:
+            if getattr(inner, "pid", None) == child_pid:
+                result.child_cpu_s = process_cpu(child_pid) - child0
+            else:
+                print("warning: the storage process was restarted while measuring",
+                      file=sys.stderr)
         result.samples = storage.samples - samples0
         if args.gc_stats:
             gc.callbacks.remove(gc_timer)
@@ -310,11 +327,12 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
     rt_interval = 5.0 * args.time_scale
     lines = [
         "| storage | N | realtime polls (expected) | CPU s / 1,000 realtime polls: process "
-        "(loop, writer) | lag due->start ms realtime p50 / p99 | all tiers p50 / p99 | "
+        "(loop, writer) | storage process CPU s / 1,000 | "
+        "lag due->start ms realtime p50 / p99 | all tiers p50 / p99 | "
         "realtime run ms p50 / p99 | samples/s | max queue | drops | tier errors | "
         "emulator CPU % | warm-up s | stop s | status() ms | GC pauses ms: longest, total "
         "(objects) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_k = 1000 / max(1, r.realtime_polls)
@@ -323,6 +341,7 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
             f"| {r.storage} | {r.n} | {r.realtime_polls} ({expected:.0f})"
             f"{f', {r.realtime_failed} failed' if r.realtime_failed else ''} | "
             f"{r.cpu_s * per_k:.2f} ({r.loop_cpu_s * per_k:.2f}, {r.writer_cpu_s * per_k:.2f}) | "
+            f"{r.child_cpu_s * per_k:.2f} | "
             f"{pct(r.lag_rt, .5) * 1e3:.1f} / {pct(r.lag_rt, .99) * 1e3:.1f} | "
             f"{pct(r.lag_all, .5) * 1e3:.1f} / {pct(r.lag_all, .99) * 1e3:.1f} | "
             f"{pct(r.dur_rt, .5) * 1e3:.1f} / {pct(r.dur_rt, .99) * 1e3:.1f} | "
@@ -340,6 +359,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds measured per run")
     parser.add_argument("--warmup-max", type=float, default=90.0)
     parser.add_argument("--storages", default="memory,sqlite")
+    parser.add_argument("--writers", default="thread",
+                        help="where the sqlite storage runs: thread, process or both "
+                             "(thread,process)")
     parser.add_argument("--profile", default="v7")
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--gc-stats", action="store_true",
@@ -358,9 +380,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mikromon-bench-") as tmp:
         for kind in args.storages.split(","):
             for n in counts:
-                print(f"running {kind} N={n} ...", file=sys.stderr, flush=True)
-                results.append(run(n, kind, args, Path(tmp)))
-                print(report(results[-1:], args).splitlines()[-1], file=sys.stderr, flush=True)
+                for writer in (args.writers.split(",") if kind == "sqlite" else ["thread"]):
+                    print(f"running {kind} N={n} writer={writer} ...", file=sys.stderr,
+                          flush=True)
+                    results.append(run(n, kind, args, Path(tmp), writer))
+                    print(report(results[-1:], args).splitlines()[-1], file=sys.stderr,
+                          flush=True)
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average before "
           f"{os.getloadavg()[0]:.1f}; duration {args.duration:g} s per run, "

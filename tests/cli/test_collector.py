@@ -62,6 +62,20 @@ def test_status_reads_what_the_server_published(cli) -> None:
     assert "collector: running" in text
     assert "rows written 42" in text
     assert "realtime  every 5 s, last 2025-01-31T12:00:05Z (0.012 s)" in text
+    assert "storage process" not in text
+
+
+def test_status_names_the_storage_process() -> None:
+    from mikromon.cli.collector import render_status
+
+    document = {"running": True, "desired": "running", "devices": [],
+                "process": {"pid": 10, "host": "h", "started_at": "2025-01-31T12:00:00Z"},
+                "writer": {"queue_depth": 0, "rows_written": 42, "batches_dropped": 0,
+                           "storage": {"mode": "process", "pid": 11, "restarts": 2}}}
+    assert ("writer: queue 0, rows written 42, batches dropped 0, storage process 11 "
+            "(2 restarts)\n") in render_status(document)
+    document["writer"]["storage"] = {"mode": "process", "pid": None, "restarts": 0}
+    assert "batches dropped 0, storage process not running\n" in render_status(document)
 
 
 def test_the_lock_holder_is_reported_when_two_servers_publish() -> None:

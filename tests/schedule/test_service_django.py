@@ -56,7 +56,8 @@ def start_service(services: list[CollectorService], **kw: object) -> CollectorSe
     from mikromon.web.monitor.storage import DjangoStorage
 
     lock = kw.pop("lock", None) or DjangoCollectorLock(ttl=3.0)
-    svc = CollectorService(DjangoDeviceSource(), DjangoStorage(), lock, time_scale=SCALE,
+    storage = kw.pop("storage", None) or DjangoStorage()
+    svc = CollectorService(DjangoDeviceSource(), storage, lock, time_scale=SCALE,
                            lock_retry_s=0.1, **kw)  # type: ignore[arg-type]
     services.append(svc)
     svc.start()
@@ -115,6 +116,39 @@ def test_polls_database_devices_into_the_database(
     assert svc.stop(10)
     assert set(threading.enumerate()) - before == set()
     assert until(lambda: routers[0].session_count == 0, 3)
+
+
+def test_process_storage_lands_samples_and_stops_cleanly(
+    routers: list[EmulatorHandle], services: list[CollectorService]
+) -> None:
+    """With the storage in a child process (what serve and demo use), the service's
+    samples, inventory and status land in the database, the status shows the
+    child, and stopping flushes and ends the child."""
+    import multiprocessing
+
+    from mikromon.web.monitor.models import Device, InventoryItem, MetricPoint
+    from mikromon.web.monitor.process_storage import ProcessStorage
+
+    dev = make_device(routers[0], "edge-1")
+    before = set(threading.enumerate())
+    svc = start_service(services, storage=ProcessStorage())
+
+    def landed() -> bool:
+        return (MetricPoint.objects.filter(series__device=dev,
+                                           series__key="system.cpu.load_pct").count() >= 3
+                and InventoryItem.objects.filter(device=dev).exists()
+                and Device.objects.filter(pk=dev.pk, state="up").exists())
+
+    assert until(landed, 20)
+    writer = svc.status(devices=False)["writer"]
+    pid = writer["storage"]["pid"]
+    assert pid in [p.pid for p in multiprocessing.active_children()]
+    assert writer["storage"]["restarts"] == 0
+    assert writer["write_errors"] == 0
+    assert svc.stop(10)
+    assert pid not in [p.pid for p in multiprocessing.active_children()]
+    assert svc.status(devices=False)["writer"]["storage"]["pid"] is None
+    assert set(threading.enumerate()) - before == set()
 
 
 def test_orm_edits_apply_within_one_second(

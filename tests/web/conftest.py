@@ -108,7 +108,8 @@ class FakeService:
             }],
             "writer": {"queue_depth": 3, "max_batches": 5000, "rows_written": 1234,
                        "batches_dropped": 7, "rows_dropped": 70, "write_errors": 0,
-                       "last_error": ""},
+                       "last_error": "", "storage": {"mode": "process", "pid": 4243,
+                                                     "restarts": 1}},
         }
 
 

@@ -186,7 +186,8 @@ def status_document() -> dict[str, Any]:
          "devices": [{"name", "state", "config_loaded_at",
                       "tiers": {tier: {"interval_s", "last_run", "duration_s",
                                        "next_due", "errors"}}}],
-         "writer": {"queue_depth", "rows_written", "batches_dropped"} | None}
+         "writer": {"queue_depth", "rows_written", "batches_dropped",
+                    "storage": {"mode", "pid", "restarts"} | None, ...} | None}
 
     Times are ISO 8601 UTC text to the second ending in ``Z``; a whole
     ``interval_s`` is an int. ``process`` is ``None`` when no server publishes.
@@ -223,6 +224,15 @@ def status_document() -> dict[str, Any]:
     return document
 
 
+def _storage_text(storage: Any) -> str:
+    """``, storage process 4243 (1 restart)`` for a storage child, else ``""``."""
+    if not isinstance(storage, Mapping) or storage.get("mode") != "process":
+        return ""
+    restarts = int(storage.get("restarts") or 0)
+    again = f" ({restarts} restart{'s' if restarts != 1 else ''})" if restarts else ""
+    return f", storage process {storage.get('pid') or 'not running'}{again}"
+
+
 def render_status(document: Mapping[str, Any]) -> str:
     """Return ``document`` (from :func:`status_document`) as text for a terminal."""
     lines: list[str] = []
@@ -244,6 +254,7 @@ def render_status(document: Mapping[str, Any]) -> str:
                 w=writer.get("rows_written", "?"),
                 d=writer.get("batches_dropped", "?"),
             )
+            + _storage_text(writer.get("storage"))
         )
     devices = document.get("devices") or []
     if not devices:

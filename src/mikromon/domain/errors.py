@@ -12,7 +12,8 @@
      │    ├── ConnectionLost         the connection closed in the middle of a reply
      │    └── MalformedReply         bytes that are not a RouterOS API reply
      ├── ValueParseError            a RouterOS value string could not be parsed
-     └── ConfigError                invalid configuration (intervals, device fields)
+     ├── ConfigError                invalid configuration (intervals, device fields)
+     └── StorageProcessError        a storage call run in a child process failed
 
 Messages name the device and the command; they never contain a password.
 """
@@ -118,3 +119,19 @@ class ValueParseError(MikromonError, ValueError):
 
 class ConfigError(MikromonError, ValueError):
     """Invalid configuration; the message names the field and the rule broken."""
+
+
+class StorageProcessError(MikromonError):
+    """A storage call forwarded to a child process failed: the child raised, died,
+    or did not answer in time.
+
+    Attributes:
+        method: the storage method called (``write_samples_many``, ``close``...).
+        reason: the child's exception as ``Type: message``, or what happened to
+            the child (``exited with code -9``, ``no reply within 120 s``).
+    """
+
+    def __init__(self, method: str, reason: str) -> None:
+        self.method = method
+        self.reason = reason
+        super().__init__(f"storage process: {method} failed: {reason}")

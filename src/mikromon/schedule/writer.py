@@ -29,6 +29,8 @@ Otherwise there is one ``write_samples`` call per device.
 
 If the storage object has a ``close()`` method, the writer calls it from its own
 thread when it stops (a Django storage closes that thread's connection there).
+A ``stats()`` method (any thread, cheap, JSON-serialisable dict) is reported
+under ``storage`` in :meth:`Writer.stats`.
 """
 
 from __future__ import annotations
@@ -283,9 +285,12 @@ class Writer:
         now), write_s (seconds the current write has taken, 0 when idle),
         rows_written, batches_written, batches_dropped, rows_dropped,
         snapshots_replaced (queued snapshots superseded by newer ones), write_errors
-        (failed storage calls), rows_failed (rows those calls held), last_error.
+        (failed storage calls), rows_failed (rows those calls held), last_error,
+        and storage: the storage's own ``stats()`` when it has one (e.g. the
+        process id of a storage running in a child process), else ``None``.
         """
         started = self._write_started
+        storage_stats = getattr(self._storage, "stats", None)
         return {
             "queue_depth": self.queue_depth,
             "queued": {"samples": len(self._samples), "inventory": len(self._inventory),
@@ -301,6 +306,7 @@ class Writer:
             "write_errors": self.write_errors,
             "rows_failed": self.rows_failed,
             "last_error": self.last_error,
+            "storage": storage_stats() if callable(storage_stats) else None,
         }
 
     # -- the writer thread -----------------------------------------------------------

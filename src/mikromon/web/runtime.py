@@ -53,22 +53,62 @@ class StartupError(Exception):
     """The process cannot start (port in use, collector cannot be built)."""
 
 
+#: Values of the ``MIKROMON_WRITER`` setting.
+WRITER_MODES = ("process", "thread")
+
+
+def writer_mode() -> str:
+    """Return the ``MIKROMON_WRITER`` setting: ``"process"`` (default) or ``"thread"``.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    from django.conf import settings
+
+    from mikromon.domain.errors import ConfigError
+
+    mode = getattr(settings, "MIKROMON_WRITER", "process")
+    if mode not in WRITER_MODES:
+        raise ConfigError(f"MIKROMON_WRITER must be {' or '.join(WRITER_MODES)}, not {mode!r}")
+    return str(mode)
+
+
+def build_storage() -> Any:
+    """Return the collector's storage for :func:`writer_mode`: a
+    :class:`ProcessStorage` (database writes in a child process) for ``"process"``,
+    a :class:`DjangoStorage` (in the writer thread) for ``"thread"``.
+
+    Raises:
+        ConfigError: ``MIKROMON_WRITER`` has an unknown value.
+    """
+    from mikromon.web.monitor.process_storage import ProcessStorage
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    return ProcessStorage() if writer_mode() == "process" else DjangoStorage()
+
+
 def build_collector() -> Any:
     """Register the Django-backed collector factory with :mod:`mikromon.schedule` and
     return the process-wide service (``mikromon.schedule.get_collector()``), not started.
 
     The service reads devices through :class:`DjangoDeviceSource`, writes through
-    :class:`DjangoStorage`, and holds :class:`DjangoCollectorLock` (one active
-    collector per database); ``MIKROMON_TIME_SCALE`` divides its intervals.
+    :func:`build_storage` (``MIKROMON_WRITER``: a child process by default, or
+    :class:`DjangoStorage` in the writer thread), and holds
+    :class:`DjangoCollectorLock` (one active collector per database);
+    ``MIKROMON_TIME_SCALE`` divides its intervals.
+
+    Raises:
+        ConfigError: ``MIKROMON_WRITER`` has an unknown value.
     """
     from mikromon import schedule
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
-    from mikromon.web.monitor.storage import DjangoStorage
+
+    writer_mode()  # an invalid MIKROMON_WRITER fails here, at start-up
 
     def factory() -> Any:
         return schedule.CollectorService(
-            DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock()
+            DjangoDeviceSource(), build_storage(), DjangoCollectorLock()
         )
 
     schedule.configure(factory)

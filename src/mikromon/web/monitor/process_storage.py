@@ -1,0 +1,389 @@
+"""ProcessStorage: :class:`~.storage.DjangoStorage` run in a child process.
+
+The collector's event loop and its writer thread share one interpreter lock; at a
+thousand routers the database work (SQL, building rows) no longer fits beside the
+polling. :class:`ProcessStorage` forwards every storage call to a child process
+that has Django set up with the parent's database settings, so that work runs on
+another core while the writer thread waits for the reply (blocked in the pipe,
+interpreter lock released).
+
+Calls are synchronous, one at a time, over a ``multiprocessing`` pipe: the child
+returns the result or its exception, which is raised here as
+:class:`~mikromon.domain.errors.StorageProcessError` naming the method and the
+child's message (the child's traceback is chained as the cause). The child is
+started (``spawn``, never ``fork``: the parent has threads) on the first call.
+
+When the child dies or gives no reply within ``reply_timeout`` seconds, the call
+raises (the writer counts its rows as lost), a hung child is killed, and the
+next call starts a new child (counted in ``restarts``, logged once). The child
+exits when asked to (:meth:`ProcessStorage.close`) or when the pipe closes (the
+parent died), closing its database connection. It ignores SIGINT: Ctrl-C in a
+terminal reaches the whole process group, and the parent decides when the child
+stops (after the writer's last flush).
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mikromon.domain.errors import StorageProcessError
+from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.samples import Sample
+
+log = logging.getLogger(__name__)
+
+#: Seconds a call may take before the child is considered hung (and killed).
+DEFAULT_REPLY_TIMEOUT_S: Final = 120.0
+#: Seconds the child may take to import and set Django up.
+DEFAULT_START_TIMEOUT_S: Final = 60.0
+#: Seconds :meth:`ProcessStorage.close` waits for the child to finish.
+DEFAULT_STOP_TIMEOUT_S: Final = 10.0
+#: Settings copied from the parent into the child (besides the database).
+COPIED_SETTINGS: Final = ("MIKROMON_RETENTION_DAYS",)
+
+#: Set when this interpreter exits: a writer thread still running then must not
+#: start a child (multiprocessing has just terminated the old one).
+_exiting = threading.Event()
+atexit.register(_exiting.set)
+
+_STOP: Final = "stop"
+_METHODS: Final = frozenset(
+    {"write_samples", "write_samples_many", "write_inventory", "write_status", "write_events"}
+)
+
+#: A sample as sent through the pipe: (key, value, ts, labels); plain tuples
+#: pickle several times faster than dataclass instances.
+_PackedSample = tuple[str, float, Any, tuple[tuple[str, str], ...]]
+
+
+class _RemoteTraceback(Exception):
+    """The child's traceback, chained to the parent's error so logs show both."""
+
+    def __str__(self) -> str:
+        return "traceback in the storage process:\n" + str(self.args[0])
+
+
+@dataclass(frozen=True)
+class _ChildConfig:
+    env: dict[str, str]
+    settings: dict[str, Any]
+    using: str
+    maintenance_interval: float | None
+    log_level: int
+
+
+@dataclass
+class _Child:
+    process: Any  # multiprocessing.context.SpawnProcess
+    conn: Any  # multiprocessing.connection.Connection
+
+
+class ProcessStorage:
+    """A :class:`~mikromon.sinks.base.BatchSampleStorage` that runs
+    :class:`~.storage.DjangoStorage` in a child process.
+
+    Django must be set up in this process; the child gets this process's
+    ``DJANGO_SETTINGS_MODULE``, ``DATA_DIR``, the ``using`` database's connection
+    settings (as resolved here, so a test database is used in tests) and
+    :data:`COPIED_SETTINGS`, and logs to stderr in the format of
+    :func:`mikromon.web.runtime.configure_logging` at this process's root level.
+
+    Args:
+        using: database alias.
+        maintenance_interval: passed to the child's ``DjangoStorage`` (seconds
+            between rollup runs; ``None``: none).
+        reply_timeout: seconds a call may take before the child is killed.
+        start_timeout: seconds the child may take to start.
+        stop_timeout: seconds :meth:`close` waits before killing the child.
+
+    Every storage method raises :class:`StorageProcessError` when the child
+    raised (its type and message in ``reason``), died, hung, or could not start.
+    Not meant for concurrent calls (the writer makes one at a time); calls are
+    serialised by a lock all the same.
+    """
+
+    def __init__(
+        self,
+        *,
+        using: str = "default",
+        maintenance_interval: float | None = 60.0,
+        reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
+        start_timeout: float = DEFAULT_START_TIMEOUT_S,
+        stop_timeout: float = DEFAULT_STOP_TIMEOUT_S,
+    ) -> None:
+        self._using = using
+        self._maintenance_interval = maintenance_interval
+        self._reply_timeout = reply_timeout
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._lost = False  # the last child died or hung: the next start is a restart
+        #: Children started after one died, hung or could not start.
+        self.restarts = 0
+
+    # -- the Storage protocol -------------------------------------------------------
+
+    def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+        """Append points and upsert latest values (in the child); return the
+        number of points written."""
+        return int(self._call("write_samples", device_id, _pack(samples)))
+
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        """Write several devices' samples in one transaction (in the child); return
+        the number of points written."""
+        return int(self._call("write_samples_many", [(d, _pack(s)) for d, s in batches]))
+
+    def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Sync one inventory table (in the child)."""
+        self._call("write_inventory", device_id, snapshot)
+
+    def write_status(self, status: DeviceStatus) -> None:
+        """Update the device's state (in the child)."""
+        self._call("write_status", status)
+
+    def write_events(self, events: Sequence[Event]) -> None:
+        """Append events (in the child)."""
+        self._call("write_events", list(events))
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id, ``None`` when none runs."""
+        child = self._child
+        return child.process.pid if child is not None else None
+
+    def stats(self) -> dict[str, object]:
+        """Return ``{"mode": "process", "pid": int | None, "restarts": int}`` for
+        status pages (no call to the child)."""
+        return {"mode": "process", "pid": self.pid, "restarts": self.restarts}
+
+    def close(self) -> None:
+        """Ask the child to stop (it closes its database connection), wait up to
+        ``stop_timeout`` seconds, then kill it. Never raises; a later call starts
+        a new child."""
+        with self._lock:
+            child, self._child = self._child, None
+            if child is None:
+                return
+            try:
+                child.conn.send_bytes(pickle.dumps((_STOP, ())))
+                if child.conn.poll(self._stop_timeout):
+                    child.conn.recv()
+            except (OSError, EOFError, ValueError):
+                pass  # already gone
+            child.process.join(self._stop_timeout)
+            if child.process.is_alive():
+                log.warning("storage process (pid %s) did not stop within %g s; killing it",
+                            child.process.pid, self._stop_timeout)
+            _discard(child)
+
+    # -- calls ----------------------------------------------------------------------
+
+    def _call(self, method: str, *args: Any) -> Any:
+        with self._lock:
+            try:
+                request = pickle.dumps((method, args), pickle.HIGHEST_PROTOCOL)
+            except Exception as err:  # what cannot be pickled never reaches the child
+                raise StorageProcessError(method, f"arguments cannot be sent: {err}") from err
+            child = self._child or self._start(method)
+            try:
+                child.conn.send_bytes(request)
+                answered = child.conn.poll(self._reply_timeout)
+                reply = child.conn.recv() if answered else None
+            except (OSError, EOFError):
+                reason = self._death(child)  # before _forget() kills what is left
+                self._forget(child)
+                raise StorageProcessError(method, reason) from None
+            if reply is None:
+                self._forget(child)
+                raise StorageProcessError(
+                    method, f"no reply within {self._reply_timeout:g} s; the storage process "
+                    f"(pid {child.process.pid}) was killed and starts anew with the next call"
+                )
+        return _unwrap(method, reply)
+
+    def _start(self, method: str) -> _Child:
+        """Start a child and wait until Django is set up there (lock held)."""
+        if _exiting.is_set():
+            raise StorageProcessError(method, "this process is exiting; no storage process "
+                                      "is started")
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = ctx.Pipe()
+        process = ctx.Process(target=_child_main, args=(theirs, self._config()),
+                              name="mikromon-storage", daemon=True)
+        process.start()
+        theirs.close()
+        child = _Child(process, ours)
+        try:
+            reply = ours.recv() if ours.poll(self._start_timeout) else None
+        except (OSError, EOFError):
+            reply = ("error", self._death(child), "")
+        if reply is None:
+            reply = ("error", f"not ready within {self._start_timeout:g} s", "")
+        if reply[0] != "ready":
+            _discard(child)
+            self._lost = True
+            raise StorageProcessError(method, f"the storage process could not start: {reply[1]}"
+                                      ) from (_RemoteTraceback(reply[2]) if reply[2] else None)
+        if self._lost:
+            self.restarts += 1
+            log.warning("storage process restarted (pid %s, %d restart(s) so far)",
+                        process.pid, self.restarts)
+        else:
+            log.info("storage process started (pid %s)", process.pid)
+        self._lost = False
+        self._child = child
+        return child
+
+    def _config(self) -> _ChildConfig:
+        from django.conf import settings
+        from django.db import connections
+
+        env = {"DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE")
+               or "mikromon.web.settings"}
+        if getattr(settings, "DATA_DIR", None):
+            env["MIKROMON_DATA_DIR"] = str(settings.DATA_DIR)
+        copied: dict[str, Any] = {
+            name: copy.deepcopy(getattr(settings, name))
+            for name in COPIED_SETTINGS if hasattr(settings, name)
+        }
+        copied["DATABASES"] = {self._using: copy.deepcopy(connections[self._using].settings_dict)}
+        return _ChildConfig(env, copied, self._using, self._maintenance_interval,
+                            logging.getLogger().getEffectiveLevel())
+
+    def _forget(self, child: _Child) -> None:
+        """Drop a dead or hung child (lock held); the next call starts a new one."""
+        _discard(child)
+        self._child = None
+        self._lost = True
+
+    @staticmethod
+    def _death(child: _Child) -> str:
+        child.process.join(1.0)
+        code = child.process.exitcode
+        how = f"exited with code {code}" if code is not None else "closed the pipe"
+        return (f"the storage process (pid {child.process.pid}) {how}; "
+                "a new one starts with the next call")
+
+
+def _discard(child: _Child) -> None:
+    """Kill ``child`` if it still runs, reap it, close the pipe; never raises."""
+    try:
+        if child.process.is_alive():
+            child.process.kill()
+        child.process.join(5.0)
+        child.conn.close()
+    except (OSError, ValueError):
+        pass
+
+
+def _unwrap(method: str, reply: tuple[Any, ...]) -> Any:
+    if reply[0] == "ok":
+        return reply[1]
+    raise StorageProcessError(method, reply[1]) from _RemoteTraceback(reply[2])
+
+
+def _pack(samples: Sequence[Sample]) -> list[_PackedSample]:
+    return [(s.key, s.value, s.ts, s.labels) for s in samples]
+
+
+def _unpack(packed: Sequence[_PackedSample]) -> list[Sample]:
+    return [Sample(key, value, ts, labels) for key, value, ts, labels in packed]
+
+
+# -- the child process ---------------------------------------------------------------
+
+
+def _child_main(conn: Any, config: _ChildConfig) -> None:
+    """Entry point of the child: set Django up, then serve calls until told to stop
+    or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        storage = _child_setup(config)
+    except BaseException as err:
+        _reply(conn, ("error", f"{type(err).__name__}: {err}", traceback.format_exc()))
+        return
+    try:
+        if not _reply(conn, ("ready", os.getpid())):
+            return
+        while True:
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                log.warning("storage process: the collector process went away; exiting")
+                return
+            try:
+                method, args = pickle.loads(data)
+                if method == _STOP:
+                    _reply(conn, ("ok", None))
+                    return
+                reply: tuple[Any, ...] = ("ok", _dispatch(storage, method, args))
+            except Exception as err:
+                reply = ("error", f"{type(err).__name__}: {err}", traceback.format_exc())
+            if not _reply(conn, reply):
+                return
+    finally:
+        storage.close()
+
+
+def _child_setup(config: _ChildConfig) -> Any:
+    os.environ.update(config.env)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    for name, value in config.settings.items():
+        if name == "DATABASES":
+            for alias, entry in value.items():
+                # In place: Django's connection handler holds these very dicts.
+                target = settings.DATABASES.setdefault(alias, {})
+                target.clear()
+                target.update(entry)
+        else:
+            setattr(settings, name, value)
+    from mikromon.web.monitor.storage import DjangoStorage
+    from mikromon.web.runtime import configure_logging
+
+    configure_logging()
+    logging.getLogger().setLevel(config.log_level)
+    return DjangoStorage(using=config.using, maintenance_interval=config.maintenance_interval)
+
+
+def _dispatch(storage: Any, method: str, args: tuple[Any, ...]) -> Any:
+    if method not in _METHODS:
+        raise ValueError(f"unknown storage method {method!r}")
+    if method == "write_samples":
+        device_id, packed = args
+        return storage.write_samples(device_id, _unpack(packed))
+    if method == "write_samples_many":
+        (batches,) = args
+        return storage.write_samples_many([(d, _unpack(p)) for d, p in batches])
+    return getattr(storage, method)(*args)
+
+
+def _reply(conn: Any, reply: tuple[Any, ...]) -> bool:
+    """Send ``reply``; ``False`` when the parent is gone."""
+    try:
+        try:
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception as err:
+            data = pickle.dumps(("error", f"reply cannot be sent: {err}", ""))
+        conn.send_bytes(data)
+    except (OSError, ValueError):
+        return False
+    return True
