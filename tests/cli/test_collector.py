@@ -287,3 +287,25 @@ def test_status_command_tidies_an_older_publication(cli) -> None:
     doc = json.loads(cli("collector", "status", "--json").out)
     assert doc["since"] == "2025-01-31T12:00:00Z"
     assert type(doc["devices"][0]["tiers"]["realtime"]["interval_s"]) is int
+
+
+def test_status_text_shows_runs_in_progress_errors_and_waits() -> None:
+    from mikromon.cli.collector import render_status
+
+    tier = {"interval_s": 5, "last_run": "2025-01-31T12:00:05Z", "duration_s": None,
+            "running_since": "2025-01-31T12:00:05Z", "next_due": None, "errors": 2,
+            "last_error": "timed out (command /interface/print)",
+            "last_error_at": "2025-01-31T11:59:00Z", "blocked": None}
+    waiting = {"interval_s": 60, "last_run": None, "duration_s": None,
+               "running_since": None, "next_due": "2025-01-31T12:01:00Z", "errors": 0,
+               "last_error": None, "blocked": "device down: connection refused"}
+    document = {"running": True, "desired": "running",
+                "process": {"pid": 10, "host": "h", "started_at": "2025-01-31T12:00:00Z"},
+                "devices": [{"name": "r1", "state": "up", "config_loaded_at": None,
+                             "tiers": {"realtime": tier, "short": waiting}}]}
+    text = render_status(document)
+    assert ("realtime  every 5 s, last 2025-01-31T12:00:05Z (- s), running since "
+            "2025-01-31T12:00:05Z, errors 2 (last 2025-01-31T11:59:00Z: timed out "
+            "(command /interface/print))\n") in text
+    assert ("short     every 60 s, last - (- s), next 2025-01-31T12:01:00Z, errors 0, "
+            "waiting: device down: connection refused\n") in text

@@ -266,15 +266,24 @@ def render_status(document: Mapping[str, Any]) -> str:
         )
         tiers = device.get("tiers") or {}
         for tier, info in tiers.items():
-            info = info or {}
-            duration = info.get("duration_s")
-            lines.append(
-                f"  {tier:<9} every {_num(info.get('interval_s'))} s, "
-                f"last {info.get('last_run') or '-'}"
-                f" ({_num(duration)} s), next {info.get('next_due') or '-'}, "
-                f"errors {info.get('errors', 0)}"
-            )
+            lines.append(f"  {tier:<9} {_tier_text(info or {})}")
     return "\n".join(lines) + "\n"
+
+
+def _tier_text(info: Mapping[str, Any]) -> str:
+    """One tier's line: interval, last run, the run in progress or the next due time,
+    errors with the last one's time and text, and why the tier waits (if it does)."""
+    if info.get("running_since"):
+        when = f"running since {info['running_since']}"
+    else:
+        when = f"next {info.get('next_due') or '-'}"
+    text = (f"every {_num(info.get('interval_s'))} s, last {info.get('last_run') or '-'}"
+            f" ({_num(info.get('duration_s'))} s), {when}, errors {info.get('errors', 0)}")
+    if info.get("errors") and info.get("last_error"):
+        text += f" (last {info.get('last_error_at') or '-'}: {info['last_error']})"
+    if info.get("blocked"):
+        text += f", waiting: {info['blocked']}"
+    return text
 
 
 def _num(value: object) -> str:

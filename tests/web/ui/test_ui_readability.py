@@ -267,3 +267,29 @@ def test_403_pages_are_consistent(viewer_web, device, no_debug, rf, viewer):
         assert "mikromon/app.css" in body
         assert 'class="topbar"' in body
 
+
+
+@pytest.mark.django_db
+def test_collector_page_shows_a_run_in_progress_and_why_a_tier_waits(admin_web, fake_collector):
+    """A tier that is running says since when (its next due time is not known yet);
+    a tier that cannot run says why (the device is down or refused the login)."""
+    fake_collector.running = True
+    original = fake_collector.status
+
+    def status():
+        doc = original()
+        tiers = doc["devices"][0]["tiers"]
+        tiers["realtime"].update(running_since="2025-01-01T00:00:07Z", next_due=None)
+        tiers["short"] = {"interval_s": 60, "next_due": "2025-01-01T00:01:00Z", "errors": 0,
+                          "blocked": "device down: connection refused"}
+        return doc
+
+    fake_collector.status = status
+    body = admin_web.get("/collector/").content.decode()
+
+    def row_text(tier: str) -> str:
+        row = re.search(rf'<tr data-device="edge-1" data-tier="{tier}">(.*?)</tr>', body, re.S)
+        return " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
+
+    assert "running since 2025-01-01 00:00:07" in row_text("realtime")
+    assert "waiting: device down: connection refused" in row_text("short")

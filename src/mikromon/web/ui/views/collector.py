@@ -40,6 +40,9 @@ def collector_page(request: HttpRequest) -> HttpResponse:
                 "errors": t.get("errors"),
                 "skipped": t.get("skipped"),
                 "last_error": t.get("last_error") or "",
+                "last_error_at": _when(t.get("last_error_at")),
+                "running_since": _when(t.get("running_since")),
+                "blocked": t.get("blocked") or "",
             })
         groups.append({"device": dev, "tiers": rows, "span": max(1, len(rows))})
     devices = status.get("devices") or []
