@@ -103,6 +103,26 @@ def test_simulate_refuses_non_loopback_hosts(host: str) -> None:
     assert out == ""
 
 
+def test_simulate_traffic_swing_is_checked_and_applied() -> None:
+    proc = simulate("--base-port", "0", "--traffic-swing", "1.5")
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "traffic_swing must be within 0..1" in err
+    proc = simulate("--count", "1", "--base-port", "0", "--json", "--traffic-swing", "0.5")
+    try:
+        (endpoint,) = read_endpoints(proc, 1)
+        api = librouteros.connect(str(endpoint["host"]), "admin", "admin",
+                                  port=int(endpoint["port"]))
+        try:
+            assert list(api.path("/system/identity"))
+        finally:
+            api.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
 def test_simulate_reports_a_taken_port() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

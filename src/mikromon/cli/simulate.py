@@ -82,6 +82,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--password", default="admin", help="password (default admin)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="loopback address to bind (127.0.0.1 or ::1)")
+    parser.add_argument("--traffic-swing", type=float, default=None, metavar="FRACTION",
+                        help="let each interface's traffic move over time by up to this "
+                             "fraction of its mean, 0 <= FRACTION < 1 (default: the "
+                             "profile's own, constant rates)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per router and line")
     parser.set_defaults(handler=handle)
@@ -101,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         fleet = Fleet(args.count, profile=args.profile, base_port=args.base_port, tls=args.tls,
                       tls_mode=args.tls_mode, username=args.username, password=args.password,
-                      host=host)
+                      host=host, traffic_swing=args.traffic_swing)
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
     try:
