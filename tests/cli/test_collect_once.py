@@ -9,11 +9,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mikromon.cli.collect_once import _value
+from mikromon.cli import collect_once
+from mikromon.domain import formatting
+from mikromon.domain.inventory import CollectResult
+from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import Tier
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 
 MAIN = "import sys; from mikromon.cli import main; sys.exit(main())"
@@ -124,14 +129,35 @@ def test_missing_password_without_terminal_is_a_usage_error() -> None:
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
-    (2_000_000.0, "bits/s", "2.00 Mbit/s"),
+    (2_000_000.0, "bits/s", "2 Mbit/s"),
     (512.0, "bits/s", "512 bit/s"),
-    (1073741824.0, "bytes", "1.00 GiB"),
-    (864_000_000.0, "hertz", "864.00 MHz"),
+    (1073741824.0, "bytes", "1 GiB"),
+    (864_000_000.0, "hertz", "864 MHz"),
     (7.0, "percent", "7 %"),
-    (273906.0, "seconds", "3d4h5m6s"),
+    (273906.0, "seconds", "3d 4h 5m"),
     (42.0, "celsius", "42 °C"),
     (3.0, "count", "3"),
 ])
 def test_value_formatting(value: float, unit: str, text: str) -> None:
-    assert _value(value, unit) == text
+    """The command prints values with the pages' formatter (one formatter in Python)."""
+    assert collect_once.unit_value is formatting.unit_value
+    assert formatting.unit_value(value, unit) == text
+
+
+def test_output_promotes_units_at_the_rounding_edge() -> None:
+    """999 999 bit/s and 1 048 575 bytes round up to the next unit, as on the pages:
+    never ``1000 kbit/s`` or ``1024 KiB``."""
+    ts = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    result = CollectResult(samples=[
+        Sample("iface.rx_bps", 999_999.0, ts, (("interface", "ether1"),)),
+        Sample("iface.tx_bps", 999.999, ts, (("interface", "ether1"),)),
+        Sample("system.memory.free_bytes", 1_048_575.0, ts),
+        Sample("system.disk.free_bytes", 1023.99, ts),
+    ])
+    text = collect_once.render(collect_once.Poll("r1", tiers={Tier.REALTIME: result}))
+    lines = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.strip()}
+    assert lines["system.memory.free_bytes"] == ["1", "MiB"], text
+    assert lines["system.disk.free_bytes"] == ["1", "KiB"], text
+    assert lines["ether1"] == ["1", "Mbit/s", "1", "kbit/s"], text
+    assert "1000" not in text, text
+    assert "1024" not in text, text

@@ -155,10 +155,10 @@ def test_exit_codes_are_one_table() -> None:
 
 
 def test_health_state_as_words() -> None:
-    from mikromon.cli.collect_once import _value
+    from mikromon.cli.collect_once import unit_value
 
-    assert _value(0.0, "state") == "fail"
-    assert _value(1.0, "state") == "ok"
+    assert unit_value(0.0, "state") == "fail"
+    assert unit_value(1.0, "state") == "ok"
 
 
 def test_token_create_names_the_token_scheme(cli, db) -> None:

@@ -26,6 +26,7 @@ from mikromon.collectors import CollectContext, detect_context, run_tier
 from mikromon.domain.catalog import lookup
 from mikromon.domain.devices import DeviceConfig, TlsVerify
 from mikromon.domain.errors import AuthenticationFailed, DeviceError, DeviceUnreachable
+from mikromon.domain.formatting import unit_value
 from mikromon.domain.inventory import CollectResult, DeviceFacts, utc_iso
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
@@ -164,36 +165,6 @@ def _labels(sample: Sample) -> str:
     return ",".join(f"{k}={v}" for k, v in sample.labels)
 
 
-_SI: Final = {"bits/s": ("bit/s", 1000.0, ("", "k", "M", "G", "T")),
-              "hertz": ("Hz", 1000.0, ("", "k", "M", "G", "T")),
-              "bytes": ("B", 1024.0, ("", "Ki", "Mi", "Gi", "Ti"))}
-_SHORT_UNITS: Final = {"percent": "%", "1/s": "/s", "packets/s": "pkt/s", "celsius": "°C",
-                       "volts": "V", "amperes": "A", "watts": "W", "seconds": "s",
-                       "count": ""}
-
-
-def _value(value: float, unit: str) -> str:
-    """Format ``value`` for people: SI/binary prefixes for rates, sizes, frequency."""
-    if unit in _SI:
-        base, step, names = _SI[unit]
-        scaled, prefix = value, 0
-        while abs(scaled) >= step and prefix < len(names) - 1:
-            scaled /= step
-            prefix += 1
-        number = f"{scaled:.2f}" if prefix else f"{value:g}"
-        return f"{number} {names[prefix]}{base}"
-    if unit == "state":
-        return "ok" if value >= 1 else "fail"  # as the web pages show states
-    if unit == "seconds" and value >= 60:
-        rest, parts = int(value), []
-        for size, name in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
-            if rest >= size or (name == "s" and not parts):
-                parts.append(f"{rest // size}{name}")
-                rest %= size
-        return "".join(parts)
-    return f"{value:.4g} {_SHORT_UNITS.get(unit, unit)}".rstrip()
-
-
 def _sample_lines(samples: list[Sample]) -> list[str]:
     """Unlabelled samples one per line; labelled ones as a table per metric family
     (rows: label values, columns: the metrics)."""
@@ -201,7 +172,7 @@ def _sample_lines(samples: list[Sample]) -> list[str]:
     plain = sorted((s for s in samples if not s.labels), key=lambda s: s.key)
     if plain:
         width = max(len(s.key) for s in plain)
-        lines += [f"  {s.key:<{width}}  {_value(s.value, _unit(s.key))}" for s in plain]
+        lines += [f"  {s.key:<{width}}  {unit_value(s.value, _unit(s.key))}" for s in plain]
     families: dict[tuple[str, tuple[str, ...]], list[Sample]] = {}
     for s in samples:
         if s.labels:
@@ -212,7 +183,7 @@ def _sample_lines(samples: list[Sample]) -> list[str]:
         cells: dict[str, dict[str, str]] = {}
         for s in members:
             row = cells.setdefault(",".join(v for _, v in s.labels), {})
-            row[s.key.rsplit(".", 1)[1]] = _value(s.value, _unit(s.key))
+            row[s.key.rsplit(".", 1)[1]] = unit_value(s.value, _unit(s.key))
         header = [",".join(label_names), *columns]
         table = [header] + [[name, *(row.get(c, "-") for c in columns)]
                             for name, row in sorted(cells.items())]
