@@ -386,10 +386,11 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
     clock.advance(2)
     silent_since = clock.now()
     silent["now"] = True
+    router.up = False  # a silent router does not take a new session either
     with caplog.at_level(logging.INFO, logger=LOGGER):
         await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.DOWN
-    assert router.connects == 1  # marked down without waiting for a reconnect
+    assert router.connects == 2  # one probe for a new session, then down
     text = ("silent since 2024-01-01T00:00:02Z: no reply to /system/resource/print "
             "within 5 s")
     assert silent_since.isoformat().startswith("2024-01-01T00:00:02")
@@ -404,10 +405,52 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
         f"device r1: down: {text}"]
     # The outage is counted from the silence, not from the timeout.
     silent["now"] = False
+    router.up = True
     clock.advance(10)
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
     assert sink.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 15.0 s"
+    await coll.stop()
+
+
+async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A busy router (a BRAS with thousands of PPPoE interfaces, a CPU at 100 %) may
+    need longer than the realtime limit for /interface/print. If it opens a new
+    session within that limit it is alive: the run fails, the device stays up, and
+    its realtime commands get the device's whole command_timeout from then on
+    (no flapping down and up on every poll)."""
+    router = fleet.add(1)
+    slow = {"now": False}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if slow["now"] and tier is Tier.REALTIME and client.limits[-1] < 20.0:
+            client.closed = True
+            raise CommandTimeout("no complete reply within 5 s", device=ctx.device,
+                                 command="/interface/print", waited_s=5.0)
+        return await fake_run_tier(client, tier, ctx)
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, device(1, command_timeout=20.0, connect_timeout=10.0),
+                 run_tier=runner)
+    for tier in Tier:
+        await coll.run_now(tier)
+    slow["now"] = True
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    assert router.connects == 2  # the probe's session is the new session
+    assert sink.kinds(EventKind.DEVICE_DOWN) == []
+    status = coll.status()
+    assert status["tiers"]["realtime"]["errors"] == 1
+    assert "no reply to /interface/print within 5 s" in status["tiers"]["realtime"]["last_error"]
+    assert status["tiers"]["realtime"]["timeout_s"] == 20.0
+    assert any("realtime commands now get 20 s" in m for _, m in warnings_and_infos(caplog))
+    clock.advance(5)
+    await coll.run_now(Tier.REALTIME)  # now within its limit
+    assert coll.state is DeviceState.UP
+    assert coll.status()["tiers"]["realtime"]["errors"] == 1
     await coll.stop()
 
 

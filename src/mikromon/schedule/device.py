@@ -49,7 +49,8 @@ STATUS_REFRESH_S: Final = 30.0
 #: busy router's reply time do not shrink with the time scale). A tier's commands
 #: may take max(its interval, this), but never more than the device's
 #: ``command_timeout``: a realtime command (tiny replies) unanswered for that long
-#: means a silent router, while the long tiers' big tables get the whole limit.
+#: means a silent router unless it takes a new session as fast (then it is slow,
+#: and gets the whole limit), while the long tiers' big tables get the whole limit.
 REPLY_FLOOR_S: Final = 3.0
 
 
@@ -348,7 +349,7 @@ class DeviceCollector:
             self._failed(tier, schedule, str(err), started, quiet=True, count=False)
         except CommandTimeout as err:
             if tier is Tier.REALTIME:
-                self._silent(tier, schedule, err, started)
+                await self._silent_or_slow(tier, schedule, err, started)
             else:
                 await self._session_broke(tier, schedule, describe(err), started)
         except TimeoutError:
@@ -406,21 +407,57 @@ class DeviceCollector:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _silent(
+    async def _silent_or_slow(
         self, tier: Tier, schedule: trigger.TierSchedule, err: CommandTimeout, started: float
     ) -> None:
-        """Handle a realtime command the router did not answer in time: the router
-        is silent, so the device is down now (since the command was sent), and the
-        next attempt waits for the connection backoff (a reconnect now would wait
-        ``connect_timeout`` more on a router that accepts TCP but does not answer)."""
+        """Handle a realtime command the router did not answer within its limit.
+
+        The router gets one more chance, as long as that limit: a new session
+        (connect and login). If it opens, the router is alive but slow (a busy
+        BRAS reading thousands of interfaces): the run failed, the device stays up,
+        and its realtime commands get the device's whole ``command_timeout`` from
+        now on. If it does not, the router is silent: the device is down now (since
+        the command was sent), and the next attempt waits for the connection
+        backoff rather than ``connect_timeout`` more on a router that accepts TCP
+        but does not answer. A silent router is so found down within about two
+        realtime limits of its last reply.
+        """
         waited = err.waited_s if err.waited_s is not None else self._reply_timeouts[tier]
+        unanswered = f"no reply to {err.command or 'a command'} within {waited:g} s"
+        if await self._takes_a_session(self._reply_timeouts[tier]):
+            limit = self.config.command_timeout
+            if self._reply_timeouts[tier] < limit:
+                log.warning("device %s: %s, but it takes new sessions: slow, not down; "
+                            "%s commands now get %g s", self.config.label, unanswered,
+                            tier.value, limit)
+                self._reply_timeouts[tier] = limit
+                self._tier_timeouts[tier] = self.config.connect_timeout + 5 * limit
+            self._failed(tier, schedule, f"{unanswered} (slow router)", started)
+            return
         since = self._clock.now() - timedelta(seconds=waited)
-        message = (f"silent since {utc_iso(since.replace(microsecond=0))}: no reply to "
-                   f"{err.command or 'a command'} within {waited:g} s")
+        message = f"silent since {utc_iso(since.replace(microsecond=0))}: {unanswered}"
         if self.memory.first_failure_mono is None:
             self.memory.first_failure_mono = self._clock.monotonic() - waited
         self._connect_failed(DeviceUnreachable(message))
         self._failed(tier, schedule, message, started, quiet=True)
+
+    async def _takes_a_session(self, limit: float) -> bool:
+        """Whether the router opens a new session (connect and login) within ``limit``
+        seconds; an opened one becomes the session. A refused login also counts as
+        an answer (the next run reports it)."""
+        async with self._connect_lock:
+            await self._drop_client(self._client)
+            self.connect_attempts += 1
+            try:
+                client = await asyncio.wait_for(self._deps.connect(self.config), limit)
+            except AuthenticationFailed:
+                return True
+            except Exception as err:  # no answer in time, refused, reset: all "silent"
+                log.debug("device %s: no new session within %g s: %s",
+                          self.config.label, limit, describe(err))
+                return False
+            self._client = client
+            return True
 
     async def _session_broke(
         self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float
