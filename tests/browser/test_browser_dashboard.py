@@ -167,10 +167,47 @@ def test_units_promote_at_the_rounding_edge(chromium, live_url, users):  # noqa:
         "MM.fmt.bytes(1023)": "1023 B", "MM.fmt.duration(59.99)": "59s",
         "MM.fmt.duration(3599.9)": "59m 59s", "MM.fmt.interval(86400)": "24 h",
         "MM.fmt.interval(300)": "5 min", "MM.fmt.interval(5)": "5 s",
+        "MM.fmt.interval(0.5)": "0.5 s", "MM.fmt.interval(8640)": "144 min",
     }
     got = {expr: page.evaluate(expr) for expr in cases}
     assert got == cases
     expect(page.locator(".panel", has_text="Collection")).to_contain_text("every 24 h")
+    assert not errors, errors
+
+
+def test_failed_chart_fetch_is_retried_on_the_next_tick(chromium, live_url, users,  # noqa: F811
+                                                         monkeypatch):
+    """At range 7d the charts are due every 5 min; when their fetch fails, the next
+    tick (1 s at this time scale) fetches them again instead of waiting 5 min."""
+    import time
+
+    monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.2")  # refresh every max(1, 5 x 0.2) s
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    requests: list[float] = []
+    failed_at: list[float] = []
+
+    def series(route: Any) -> None:
+        requests.append(time.monotonic())
+        if failed_at:
+            route.continue_()
+        else:
+            failed_at.append(time.monotonic())
+            route.fulfill(status=500, body="down for a moment")
+
+    page.route("**/series?*", series)
+    page.goto(f"{live_url}/devices/{dev.pk}/?range=7d")
+
+    def fetched_again() -> bool:
+        page.wait_for_timeout(100)  # lets Playwright run the route handler
+        return bool(failed_at) and any(t > failed_at[0] + 0.5 for t in requests)
+
+    wait_until(fetched_again, 15, "the charts fetched again after a failed fetch")
+    expect(page.locator("#live")).not_to_contain_text("update failed")
+    drawn = page.evaluate("MM.dashboard.plots().map(({id, plot}) => [id, plot.data[0].length])")
+    assert drawn, drawn
+    assert all(n > 0 for _, n in drawn), drawn
     assert not errors, errors
 
 

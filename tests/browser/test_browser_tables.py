@@ -5,33 +5,14 @@ no row. Also the device list's search hint fits its box."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from browserkit import ARTIFACTS, CHROMIUM_ARGS, chromium_path, sign_in
+from browserkit import ARTIFACTS, sign_in
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(monkeypatch) -> Iterator[Any]:
-    """A 1440 x 900 Chromium page; JavaScript errors fail the test."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        pg = context.new_page()
-        pg.on("pageerror", lambda err: errors.append(str(err)))
-        pg.set_default_timeout(15_000)
-        yield pg
-        browser.close()
-    assert not errors, errors
 
 
 def _device():

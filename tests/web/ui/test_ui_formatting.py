@@ -32,6 +32,36 @@ def test_duration(value, text):
     assert formatting.duration(value) == text
 
 
+@pytest.mark.parametrize(("value", "text"), [
+    (86400, "24 h"), (3600, "1 h"), (300, "5 min"), (90, "90 s"), (5, "5 s"), (0.5, "0.5 s"),
+    (8640.0, "144 min"), (1.25, "1.25 s"), (None, "–"),
+])
+def test_interval(value, text):
+    """Collection intervals: whole hours, else minutes, else seconds (with a fraction
+    at a shortened time scale)."""
+    assert formatting.interval(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (999_999, "1 Mbit/s"), (999.999, "1 kbit/s"), (999_499, "999 kbit/s"),
+])
+def test_bps_promotes_at_the_rounding_edge(value, text):
+    assert formatting.bps(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(1_048_575, "1 MiB"), (1023.99, "1 KiB")])
+def test_bytesize_promotes_at_the_rounding_edge(value, text):
+    assert formatting.bytesize(value) == text
+
+
+def test_pages_and_command_line_share_one_formatter():
+    """The pages' module is the shared Django-free one, not a copy."""
+    from mikromon.domain import formatting as shared
+
+    for name in ("bps", "bytesize", "duration", "interval", "pct", "unit_value"):
+        assert getattr(formatting, name) is getattr(shared, name)
+
+
 @pytest.mark.parametrize(("value", "unit", "text"), [
     (42.4, "percent", "42 %"), (7.25, "percent", "7.2 %"), (51.04, "celsius", "51 °C"),
     (24.1, "volts", "24.1 V"), (6090, "rpm", "6090 rpm"), (1, "state", "ok"),

@@ -180,3 +180,32 @@ def test_dashboard_config_tells_the_script(admin_web, no_collector):
     response = admin_web.get(f"/devices/{dev.pk}/")
     assert response.context["config"]["collector_running"] is False
     assert "collector stopped" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["/", "/devices/", "dashboard"])
+def test_stale_hint_says_the_interval_at_the_time_scale(admin_web, fake_collector, monkeypatch,
+                                                        page):
+    """At a time scale of 0.1 the collector reads a 5 s router every 0.5 s, and the
+    stale threshold scales with it: the hint says the interval really used."""
+    import re
+
+    monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.1")
+    fake_collector.running = True
+    dev = _up_device("scaled", 60)
+    body = _get(admin_web, page, dev)
+    titles = re.findall(r'class="hint stale"[^>]*title="([^"]*)"|'
+                        r'title="([^"]*)"[^>]*class="hint stale"', body)
+    texts = [a or b for a, b in titles]
+    assert texts, body
+    assert all(t.endswith("the collector reads this router every 0.5 s") for t in texts), texts
+
+
+@pytest.mark.django_db
+def test_dashboard_script_gets_the_scaled_interval(admin_web, no_collector, monkeypatch):
+    """The dashboard's script formats the stale hint from the interval in seconds at
+    the time scale (MM.fmt.interval), as the server does."""
+    monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.1")
+    dev = _up_device("alpha", 1)
+    config = admin_web.get(f"/devices/{dev.pk}/").context["config"]
+    assert config["realtime_interval_s"] == pytest.approx(0.5)

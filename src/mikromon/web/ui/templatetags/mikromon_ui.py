@@ -58,7 +58,7 @@ def duration(value: float | None) -> str:
 
 
 @register.filter
-def interval(value: float) -> str:
+def interval(value: float | None) -> str:
     """A collection interval in seconds as ``5 s``, ``5 min``, ``24 h``."""
     return formatting.interval(value)
 
@@ -84,13 +84,15 @@ def state_badge(state: str | None) -> SafeString:
 
 @register.filter
 def stale_title(device: Any) -> str:
-    """The tooltip of a stale hint: how old the newest data is and what was expected."""
-    from mikromon.web.api.serialize import last_contact
+    """The tooltip of a stale hint: how old the newest data is and what was expected:
+    the realtime interval the collector really uses (at its time scale, as
+    :func:`mikromon.web.api.serialize.stale_after_s` counts)."""
+    from mikromon.web.api.serialize import effective_time_scale, last_contact
 
     contact = last_contact(device)
     age = "no data yet" if contact is None else (
         f"newest data {formatting.duration((timezone.now() - contact).total_seconds())} old")
-    every = formatting.interval(device.realtime_interval)
+    every = formatting.interval(device.realtime_interval * effective_time_scale())
     return f"{age}; the collector reads this router every {every}"
 
 

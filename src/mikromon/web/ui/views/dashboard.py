@@ -163,7 +163,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "interfaces": interfaces,
         "selected": selected,
         "default_charted": DEFAULT_CHARTED,
-        "realtime_interval": interval(device.realtime_interval),
+        # What the stale hint says the collector's pace is (at its time scale).
+        "realtime_interval_s": device.realtime_interval * effective_time_scale(),
         "system_values": [list(pair) for pair in SYSTEM_VALUES],
     }
     return render(request, "ui/device_dashboard.html", {

@@ -401,7 +401,7 @@
     if (staleHint) {
       staleHint.hidden = !state.stale;
       staleHint.title = state.stale ? `newest data ${fmt.when(state.lastData)}; the ` +
-        `collector reads this router every ${cfg.realtime_interval}` : "";
+        `collector reads this router every ${fmt.interval(cfg.realtime_interval_s)}` : "";
     }
     const newest = document.getElementById("device-last-data");
     if (newest && dev) newest.textContent = dev.last_data ? fmt.when(dev.last_data) : "no data yet";
@@ -537,7 +537,9 @@
   }
 
   /** One refresh: the device's state and current values every time (the collector's
-   * pace), the charts when due (`redraw`: now, e.g. a new range). */
+   * pace), the charts when due (`redraw`: now, e.g. a new range). The charts are due
+   * again a chart period after a refresh that drew them; after a failed one they are
+   * fetched again on the next tick (not a whole period later: up to 5 min at 7d). */
   async function tick(redraw) {
     if (state.inflight && redraw === true) state.redrawPending = true;
     if (state.inflight || state.paused) return;
@@ -547,8 +549,10 @@
       const work = [refreshLatest()];
       if (redraw === true || Date.now() >= state.chartsDue) {
         setWindow();
-        state.chartsDue = Date.now() + chartEvery() * 1000;
-        work.push(refreshSystemCharts(), refreshIfaceCharts());
+        const next = Date.now() + chartEvery() * 1000;
+        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts()]).then(
+          () => { state.chartsDue = next; },
+          (e) => { state.chartsDue = 0; throw e; }));
       }
       await Promise.all(work);
       renderHeads();

@@ -45,9 +45,11 @@
   }
 
   /** A collection interval (seconds) -> "24 h", "1 h", "5 min", "90 s" (whole hours,
-   * else whole minutes, else seconds; as the server's formatting.interval). */
+   * else whole minutes, else seconds; "0.5 s" keeps up to three decimals; as the
+   * server's mikromon.domain.formatting.interval). */
   function interval(s) {
-    s = Math.floor(s);
+    if (s === null || s === undefined || Number.isNaN(s)) return "\u2013";
+    if (!Number.isInteger(s)) return `${trim(s, 3)} s`;
     if (s && s % 3600 === 0) return `${s / 3600} h`;
     if (s && s % 60 === 0) return `${s / 60} min`;
     return `${s} s`;
