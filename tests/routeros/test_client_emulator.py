@@ -143,13 +143,17 @@ async def test_a_shorter_limit_on_the_same_connection_closes_it_for_all(v7: Any)
 
 
 async def test_the_limit_counts_from_sending_not_from_waiting_for_the_lock(v7: Any) -> None:
-    """A command waiting for another one on the connection is not timed meanwhile."""
+    """A command waiting for another one on the connection is not timed meanwhile.
+
+    Every reply comes 1 s late: the quick command waits 1 s for the lock and 1 s for
+    its own reply, 2 s in all, more than its 1.5 s limit (so a limit counted from
+    the wait would expire), while its own reply has 0.5 s of slack for a busy machine."""
     client = await connect(device(v7, command_timeout=5.0))
-    quick = client.with_timeout(0.6)
-    v7.set_fault(delay=0.4)
+    quick = client.with_timeout(1.5)
+    v7.set_fault(delay=1.0)
     slow = asyncio.create_task(client.print("/interface", ["name"]))
     await asyncio.sleep(0)  # the slow command takes the lock first
-    rows = await quick.print("/system/identity", ["name"])  # 0.4 s waiting + 0.4 s reply
+    rows = await quick.print("/system/identity", ["name"])  # 1 s waiting + 1 s reply
     assert rows
     assert (await slow)
     assert not client.closed
