@@ -58,7 +58,7 @@ WRITER_MODES = ("process", "thread")
 
 
 def writer_mode() -> str:
-    """Return the ``MIKROMON_WRITER`` setting: ``"process"`` (default) or ``"thread"``.
+    """Return the ``MIKROMON_WRITER`` setting: ``"thread"`` (default) or ``"process"``.
 
     Raises:
         ConfigError: any other value.
@@ -67,7 +67,7 @@ def writer_mode() -> str:
 
     from mikromon.domain.errors import ConfigError
 
-    mode = getattr(settings, "MIKROMON_WRITER", "process")
+    mode = getattr(settings, "MIKROMON_WRITER", "thread")
     if mode not in WRITER_MODES:
         raise ConfigError(f"MIKROMON_WRITER must be {' or '.join(WRITER_MODES)}, not {mode!r}")
     return str(mode)

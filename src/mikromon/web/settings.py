@@ -21,9 +21,10 @@ repository:
   ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept;
   ``MIKROMON_RETENTION_GONE_DAYS`` (30), ``MIKROMON_RETENTION_LOG_DAYS`` (90),
   ``MIKROMON_RETENTION_EVENT_DAYS`` (365): vanished inventory rows, log lines, events.
-- ``MIKROMON_WRITER``: ``process`` (default) runs the collector's database writes
-  in a child process (another core); ``thread`` runs them in the collector's
-  writer thread, in this process.
+- ``MIKROMON_WRITER``: ``thread`` (default) runs the collector's database writes
+  in the collector's writer thread, in this process; ``process`` runs them in a
+  child process (another core: for several hundred routers on a machine with a
+  core to spare).
 """
 
 from __future__ import annotations
@@ -158,7 +159,8 @@ MIKROMON_RETENTION_DAYS = {
     "events": float(os.environ.get("MIKROMON_RETENTION_EVENT_DAYS", "365")),
 }
 
-#: Where the collector's storage runs: "process" (a child process) or "thread".
-MIKROMON_WRITER = os.environ.get("MIKROMON_WRITER", "").strip().lower() or "process"
+#: Where the collector's storage runs: "thread" (the writer thread) or "process"
+#: (a child process).
+MIKROMON_WRITER = os.environ.get("MIKROMON_WRITER", "").strip().lower() or "thread"
 
 # Logging is configured by the host (the mikromon command sets up the root logger).

@@ -147,14 +147,18 @@ def test_a_killed_child_fails_one_call_and_the_next_starts_a_new_one(
 
 
 def test_a_hung_child_is_killed_after_the_reply_timeout(device_id: int) -> None:
-    storage = ProcessStorage(maintenance_interval=None, reply_timeout=1.0)
+    # Generous for the real writes (a first write opens a connection and creates
+    # series, on a loaded machine); short only while the child is stopped.
+    storage = ProcessStorage(maintenance_interval=None, reply_timeout=60.0)
     try:
         storage.write_samples(device_id, [cpu(1.0)])
         pid = storage.pid
         assert pid is not None
         os.kill(pid, signal.SIGSTOP)
+        storage._reply_timeout = 1.0
         with pytest.raises(StorageProcessError, match=r"no reply within 1 s"):
             storage.write_samples(device_id, [cpu(2.0, 1)])
+        storage._reply_timeout = 60.0
         assert gone(pid)
         assert storage.write_samples(device_id, [cpu(3.0, 2)]) == 1
         assert storage.restarts == 1
@@ -181,20 +185,46 @@ def test_close_leaves_no_child_and_a_later_call_starts_one(
 
 
 def test_a_child_that_cannot_start_fails_the_call_then_recovers(
-    storage: ProcessStorage, device_id: int, monkeypatch: pytest.MonkeyPatch
+    device_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "mikromon.no_such_settings")
-    with pytest.raises(StorageProcessError, match="could not start: ModuleNotFoundError") as caught:
-        storage.write_samples(device_id, [cpu(1.0)])
-    assert "no_such_settings" in str(caught.value.__cause__)
-    assert storage.pid is None
-    monkeypatch.undo()
-    assert storage.write_samples(device_id, [cpu(2.0)]) == 1
+    now = [0.0]
+    storage = ProcessStorage(maintenance_interval=None, reply_timeout=30, clock=lambda: now[0])
+    try:
+        monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "mikromon.no_such_settings")
+        with pytest.raises(StorageProcessError,
+                           match="could not start: ModuleNotFoundError") as caught:
+            storage.write_samples(device_id, [cpu(1.0)])
+        assert "no_such_settings" in str(caught.value.__cause__)
+        assert storage.pid is None
+        monkeypatch.undo()
+        now[0] += 1.0  # the failed start is remembered for 1 s
+        assert storage.write_samples(device_id, [cpu(2.0)]) == 1
+    finally:
+        storage.close()
+
+
+def test_maintenance_runs_in_the_child_after_the_reply(device_id: int) -> None:
+    from mikromon.web.monitor.models import MaintenanceState, MetricRollup
+
+    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    storage = ProcessStorage(maintenance_interval=0.0, reply_timeout=60)
+    try:
+        assert storage.write_samples(device_id, [Sample("system.cpu.load_pct", 4.0, recent)]) == 1
+        # This call is answered after the maintenance that followed the first one.
+        assert storage.write_samples(device_id, [Sample("system.cpu.load_pct", 6.0, recent
+                                                        + timedelta(seconds=1))]) == 1
+    finally:
+        storage.close()
+    assert MaintenanceState.objects.filter(name="rollup_300").exists()
+    assert MetricRollup.objects.filter(series__device_id=device_id, step=300).exists()
 
 
 def test_writer_mode_setting(settings) -> None:
     from mikromon.web import runtime
     from mikromon.web.monitor.storage import DjangoStorage
+
+    del settings.MIKROMON_WRITER
+    assert runtime.writer_mode() == "thread"  # the default
 
     settings.MIKROMON_WRITER = "process"
     assert runtime.writer_mode() == "process"

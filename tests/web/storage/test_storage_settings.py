@@ -123,6 +123,8 @@ def test_settings_defaults() -> None:
     if not os.environ.get("MIKROMON_ALLOWED_HOSTS"):
         # The test runner appends "testserver".
         assert settings.ALLOWED_HOSTS[:3] == ["localhost", "127.0.0.1", "[::1]"]
+    if not os.environ.get("MIKROMON_WRITER"):
+        assert settings.MIKROMON_WRITER == "thread"
 
 
 @pytest.mark.django_db

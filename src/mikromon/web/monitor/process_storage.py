@@ -13,27 +13,50 @@ returns the result or its exception, which is raised here as
 child's message (the child's traceback is chained as the cause). The child is
 started (``spawn``, never ``fork``: the parent has threads) on the first call.
 
-When the child dies or gives no reply within ``reply_timeout`` seconds, the call
-raises (the writer counts its rows as lost), a hung child is killed, and the
-next call starts a new child (counted in ``restarts``, logged once). The child
-exits when asked to (:meth:`ProcessStorage.close`) or when the pipe closes (the
-parent died), closing its database connection. It ignores SIGINT: Ctrl-C in a
-terminal reaches the whole process group, and the parent decides when the child
-stops (after the writer's last flush).
+Database maintenance (rollups, retention) runs in the child AFTER it replied to
+a sample write, between requests, so it never delays that write's answer. While
+it runs (however long: a first rollup of a large database can take minutes), the
+child sends a heartbeat every few seconds; a call waiting behind it is not timed
+out as long as heartbeats come, and its ``reply_timeout`` starts counting anew
+from the last one. So maintenance always finishes and advances, as in the
+writer thread.
+
+When the child dies or gives no reply (nor heartbeat) within ``reply_timeout``
+seconds, the call raises (the writer counts its rows as lost: the child replies
+right after its transaction committed, so a call that fails this way was rolled
+back, barring a kill in between), a hung child is killed, and the next call
+starts a new child (counted in ``restarts``, logged once). When a child cannot
+start, the calls fail fast with the same reason for 1 s, then 2, 4, ... up to
+60 s before the next attempt (logged when the reason changes), so a broken
+configuration does not spawn an interpreter per call.
+
+The child exits when asked to (:meth:`ProcessStorage.close`) or when the pipe
+closes (the parent died), closing its database connection. It ignores SIGINT
+and SIGTERM: Ctrl-C in a terminal and a process-group SIGTERM (supervisors,
+``kill -- -PGID``) reach it as well, and the parent decides when the child stops
+(after the writer's last flush). :meth:`ProcessStorage.close` therefore ends it
+by asking, then closing the pipe, then SIGKILL after ``stop_timeout``. When the
+interpreter exits with a storage still open, the same close runs before
+``multiprocessing`` terminates its children (it would wait forever for a child
+that ignores SIGTERM), and no new child is started from then on.
 """
 
 from __future__ import annotations
 
-import atexit
 import copy
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import pickle
+import re
 import signal
 import threading
+import time
 import traceback
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -52,13 +75,34 @@ DEFAULT_START_TIMEOUT_S: Final = 60.0
 DEFAULT_STOP_TIMEOUT_S: Final = 10.0
 #: Settings copied from the parent into the child (besides the database).
 COPIED_SETTINGS: Final = ("MIKROMON_RETENTION_DAYS",)
+#: Longest seconds between two heartbeats of a child running maintenance (a
+#: quarter of ``reply_timeout`` when that is shorter).
+HEARTBEAT_S: Final = 5.0
+#: Seconds a failed start is remembered at first, and at most (doubling between).
+START_BACKOFF_S: Final = (1.0, 60.0)
 
 #: Set when this interpreter exits: a writer thread still running then must not
-#: start a child (multiprocessing has just terminated the old one).
+#: start a child.
 _exiting = threading.Event()
-atexit.register(_exiting.set)
+#: Open storages, closed at exit before multiprocessing terminates its children.
+_open: weakref.WeakSet[ProcessStorage] = weakref.WeakSet()
+
+
+def _at_exit() -> None:
+    _exiting.set()
+    for store in list(_open):
+        store._close_at_exit()
+
+
+# multiprocessing's exit handler (registered with atexit when multiprocessing.util
+# is imported, so it may run before or after an atexit handler of ours) first runs
+# its finalizers of priority >= 0, highest first, and only then terminates and
+# joins the child processes: a finalizer of the highest priority runs before that.
+multiprocessing.util.Finalize(None, _at_exit, exitpriority=1_000_000)
 
 _STOP: Final = "stop"
+#: Message of a child running maintenance: alive, the reply comes later.
+_BUSY: Final = "busy"
 _METHODS: Final = frozenset(
     {"write_samples", "write_samples_many", "write_inventory", "write_status", "write_events"}
 )
@@ -82,12 +126,22 @@ class _ChildConfig:
     using: str
     maintenance_interval: float | None
     log_level: int
+    heartbeat_s: float
 
 
 @dataclass
 class _Child:
     process: Any  # multiprocessing.context.SpawnProcess
     conn: Any  # multiprocessing.connection.Connection
+
+
+@dataclass(frozen=True)
+class _StartFailure:
+    reason: str
+    remote_traceback: str
+    interval: float  # seconds until the next attempt
+    retry_at: float  # monotonic seconds
+    attempts: int  # failed starts in a row
 
 
 class ProcessStorage:
@@ -103,10 +157,12 @@ class ProcessStorage:
     Args:
         using: database alias.
         maintenance_interval: passed to the child's ``DjangoStorage`` (seconds
-            between rollup runs; ``None``: none).
-        reply_timeout: seconds a call may take before the child is killed.
+            between rollup runs; ``None``: none); the child runs it between calls.
+        reply_timeout: seconds a call may take before the child is killed (time
+            the child spends on maintenance, sending heartbeats, is not counted).
         start_timeout: seconds the child may take to start.
         stop_timeout: seconds :meth:`close` waits before killing the child.
+        clock: monotonic seconds, for the start back-off (injectable for tests).
 
     Every storage method raises :class:`StorageProcessError` when the child
     raised (its type and message in ``reason``), died, hung, or could not start.
@@ -122,8 +178,11 @@ class ProcessStorage:
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
         start_timeout: float = DEFAULT_START_TIMEOUT_S,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._using = using
+        self._clock = clock
+        self._failure: _StartFailure | None = None
         self._maintenance_interval = maintenance_interval
         self._reply_timeout = reply_timeout
         self._start_timeout = start_timeout
@@ -133,6 +192,7 @@ class ProcessStorage:
         self._lost = False  # the last child died or hung: the next start is a restart
         #: Children started after one died, hung or could not start.
         self.restarts = 0
+        _open.add(self)
 
     # -- the Storage protocol -------------------------------------------------------
 
@@ -172,23 +232,48 @@ class ProcessStorage:
         return {"mode": "process", "pid": self.pid, "restarts": self.restarts}
 
     def close(self) -> None:
-        """Ask the child to stop (it closes its database connection), wait up to
-        ``stop_timeout`` seconds, then kill it. Never raises; a later call starts
-        a new child."""
+        """Ask the child to stop (it finishes what it is doing, closes its database
+        connection and exits), then close the pipe (the child exits on that too),
+        wait until ``stop_timeout`` seconds have passed in all, then SIGKILL it
+        (it ignores SIGTERM). Never raises; a later call starts a new child."""
         with self._lock:
-            child, self._child = self._child, None
-            if child is None:
-                return
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        deadline = time.monotonic() + self._stop_timeout
+        try:
+            child.conn.send_bytes(pickle.dumps((_STOP, ())))
+            while child.conn.poll(max(deadline - time.monotonic(), 0.0)):
+                if child.conn.recv()[0] != _BUSY:
+                    break
+        except (OSError, EOFError, ValueError):
+            pass  # already gone
+        try:
+            child.conn.close()
+        except OSError:
+            pass
+        child.process.join(max(deadline - time.monotonic(), 0.0))
+        if child.process.is_alive():
+            log.warning("storage process (pid %s) did not stop within %g s; killing it",
+                        child.process.pid, self._stop_timeout)
+        _discard(child)
+
+    def _close_at_exit(self) -> None:
+        """:meth:`close` when the interpreter exits; a writer's call in progress
+        gets ``stop_timeout`` seconds to finish before the child is killed."""
+        if self._lock.acquire(timeout=self._stop_timeout):
             try:
-                child.conn.send_bytes(pickle.dumps((_STOP, ())))
-                if child.conn.poll(self._stop_timeout):
-                    child.conn.recv()
-            except (OSError, EOFError, ValueError):
-                pass  # already gone
-            child.process.join(self._stop_timeout)
-            if child.process.is_alive():
-                log.warning("storage process (pid %s) did not stop within %g s; killing it",
-                            child.process.pid, self._stop_timeout)
+                self._close_locked()
+            finally:
+                self._lock.release()
+            return
+        child = self._child
+        if child is not None:
+            log.warning("exiting: storage process (pid %s) still busy after %g s; killing it",
+                        child.process.pid, self._stop_timeout)
             _discard(child)
 
     # -- calls ----------------------------------------------------------------------
@@ -202,8 +287,7 @@ class ProcessStorage:
             child = self._child or self._start(method)
             try:
                 child.conn.send_bytes(request)
-                answered = child.conn.poll(self._reply_timeout)
-                reply = child.conn.recv() if answered else None
+                reply = self._await_reply(child)
             except (OSError, EOFError):
                 reason = self._death(child)  # before _forget() kills what is left
                 self._forget(child)
@@ -216,11 +300,33 @@ class ProcessStorage:
                 )
         return _unwrap(method, reply)
 
+    def _await_reply(self, child: _Child) -> tuple[Any, ...] | None:
+        """Return the child's reply, or ``None`` after ``reply_timeout`` seconds
+        without a reply or heartbeat (lock held)."""
+        deadline = time.monotonic() + self._reply_timeout
+        while True:
+            if not child.conn.poll(max(deadline - time.monotonic(), 0.0)):
+                return None
+            reply: tuple[Any, ...] = child.conn.recv()
+            if reply[0] != _BUSY:
+                return reply
+            deadline = time.monotonic() + self._reply_timeout
+
     def _start(self, method: str) -> _Child:
-        """Start a child and wait until Django is set up there (lock held)."""
+        """Start a child and wait until Django is set up there (lock held); fail
+        fast while a failed start is remembered."""
         if _exiting.is_set():
             raise StorageProcessError(method, "this process is exiting; no storage process "
                                       "is started")
+        failure = self._failure
+        if failure is not None:
+            wait = failure.retry_at - self._clock()
+            if wait > 0:
+                raise StorageProcessError(
+                    method, f"the storage process could not start: {failure.reason} "
+                    f"(next attempt in {wait:.1f} s)"
+                ) from (_RemoteTraceback(failure.remote_traceback)
+                        if failure.remote_traceback else None)
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
         process = ctx.Process(target=_child_main, args=(theirs, self._config()),
@@ -237,10 +343,16 @@ class ProcessStorage:
         if reply[0] != "ready":
             _discard(child)
             self._lost = True
+            self._remember_failure(str(reply[1]), str(reply[2]))
             raise StorageProcessError(method, f"the storage process could not start: {reply[1]}"
                                       ) from (_RemoteTraceback(reply[2]) if reply[2] else None)
+        failed, self._failure = self._failure, None
         if self._lost:
             self.restarts += 1
+        if failed is not None:
+            log.warning("storage process started (pid %s) after %d failed start(s)",
+                        process.pid, failed.attempts)
+        elif self._lost:
             log.warning("storage process restarted (pid %s, %d restart(s) so far)",
                         process.pid, self.restarts)
         else:
@@ -248,6 +360,22 @@ class ProcessStorage:
         self._lost = False
         self._child = child
         return child
+
+    def _remember_failure(self, reason: str, remote_traceback: str) -> None:
+        """Fail fast with ``reason`` for the next back-off interval (lock held)."""
+        previous = self._failure
+        first, most = START_BACKOFF_S
+        interval = first if previous is None else min(previous.interval * 2, most)
+        attempts = 1 if previous is None else previous.attempts + 1
+        self._failure = _StartFailure(reason, remote_traceback, interval,
+                                      self._clock() + interval, attempts)
+        if previous is None or _pidless(previous.reason) != _pidless(reason):
+            log.warning("the storage process could not start: %s; storage calls fail "
+                        "until a later attempt succeeds (attempts 1 s apart at first, "
+                        "then up to %g s)", reason, most)
+        else:
+            log.debug("the storage process still cannot start; next attempt in %g s",
+                      interval)
 
     def _config(self) -> _ChildConfig:
         from django.conf import settings
@@ -263,7 +391,8 @@ class ProcessStorage:
         }
         copied["DATABASES"] = {self._using: copy.deepcopy(connections[self._using].settings_dict)}
         return _ChildConfig(env, copied, self._using, self._maintenance_interval,
-                            logging.getLogger().getEffectiveLevel())
+                            logging.getLogger().getEffectiveLevel(),
+                            min(HEARTBEAT_S, self._reply_timeout / 4))
 
     def _forget(self, child: _Child) -> None:
         """Drop a dead or hung child (lock held); the next call starts a new one."""
@@ -278,6 +407,10 @@ class ProcessStorage:
         how = f"exited with code {code}" if code is not None else "closed the pipe"
         return (f"the storage process (pid {child.process.pid}) {how}; "
                 "a new one starts with the next call")
+
+
+def _pidless(reason: str) -> str:
+    return re.sub(r"pid \d+", "pid", reason)
 
 
 def _discard(child: _Child) -> None:
@@ -312,32 +445,64 @@ def _child_main(conn: Any, config: _ChildConfig) -> None:
     """Entry point of the child: set Django up, then serve calls until told to stop
     or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         storage = _child_setup(config)
     except BaseException as err:
         _reply(conn, ("error", f"{type(err).__name__}: {err}", traceback.format_exc()))
         return
     try:
-        if not _reply(conn, ("ready", os.getpid())):
-            return
-        while True:
-            try:
-                data = conn.recv_bytes()
-            except (EOFError, OSError):
-                log.warning("storage process: the collector process went away; exiting")
-                return
-            try:
-                method, args = pickle.loads(data)
-                if method == _STOP:
-                    _reply(conn, ("ok", None))
-                    return
-                reply: tuple[Any, ...] = ("ok", _dispatch(storage, method, args))
-            except Exception as err:
-                reply = ("error", f"{type(err).__name__}: {err}", traceback.format_exc())
-            if not _reply(conn, reply):
-                return
+        if _reply(conn, ("ready", os.getpid())):
+            _serve(conn, storage, config.heartbeat_s)
     finally:
         storage.close()
+
+
+def _serve(conn: Any, storage: Any, heartbeat_s: float) -> None:
+    """Answer calls on ``conn`` until told to stop or the pipe closes; after each
+    reply, run ``storage.maintain()`` when ``storage.maintenance_due()``, sending
+    ``(_BUSY,)`` every ``heartbeat_s`` seconds meanwhile."""
+    sending = threading.Lock()
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            log.warning("storage process: the collector process went away; exiting")
+            return
+        try:
+            method, args = pickle.loads(data)
+            if method == _STOP:
+                _reply(conn, ("ok", None))
+                return
+            reply: tuple[Any, ...] = ("ok", _dispatch(storage, method, args))
+        except Exception as err:
+            reply = ("error", f"{type(err).__name__}: {err}", traceback.format_exc())
+        if not _reply(conn, reply):
+            return
+        if storage.maintenance_due():
+            with _heartbeats(conn, sending, heartbeat_s):
+                storage.maintain()
+
+
+@contextmanager
+def _heartbeats(conn: Any, sending: threading.Lock, every_s: float) -> Iterator[None]:
+    """Send ``(_BUSY,)`` on ``conn`` every ``every_s`` seconds (from a thread)
+    while the block runs; stop early when the parent is gone."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every_s):
+            with sending:
+                if not _reply(conn, (_BUSY,)):
+                    return
+
+    thread = threading.Thread(target=beat, name="mikromon-storage-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _child_setup(config: _ChildConfig) -> Any:
@@ -361,7 +526,8 @@ def _child_setup(config: _ChildConfig) -> Any:
 
     configure_logging()
     logging.getLogger().setLevel(config.log_level)
-    return DjangoStorage(using=config.using, maintenance_interval=config.maintenance_interval)
+    return DjangoStorage(using=config.using, maintenance_interval=config.maintenance_interval,
+                         defer_maintenance=True)
 
 
 def _dispatch(storage: Any, method: str, args: tuple[Any, ...]) -> Any:

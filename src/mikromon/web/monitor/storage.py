@@ -7,7 +7,10 @@ of a writer cycle). Points go in with one ``executemany`` per call
 (``INSERT ... ON CONFLICT DO NOTHING``, so a repeated (series, second) is
 skipped); series ids are cached in memory; latest values are upserted and never
 move backwards in time. Rollups and retention run from the same thread every
-``maintenance_interval`` seconds (see :mod:`.maintenance`).
+``maintenance_interval`` seconds (see :mod:`.maintenance`): after a sample write
+commits, or, with ``defer_maintenance``, when the owner calls :meth:`maintain`
+(the storage process does that after it replied, so that maintenance never
+delays a write's answer).
 """
 
 from __future__ import annotations
@@ -98,8 +101,11 @@ class DjangoStorage:
         using: database alias.
         maintenance_interval: seconds between rollup runs from the sample writes
             (retention runs hourly); ``None`` disables maintenance here (run
-            :func:`maintenance.run` elsewhere).
+            :func:`maintenance.run` elsewhere). The first run is due at once.
         clock: returns Unix seconds (injectable for tests).
+        defer_maintenance: ``False``: a sample write that committed runs the
+            maintenance that is due before it returns. ``True``: sample writes
+            never run it; the owner calls :meth:`maintain` when it suits it.
 
     Not thread-safe: use one instance per writer thread, and call :meth:`close`
     when that thread ends.
@@ -111,8 +117,10 @@ class DjangoStorage:
         using: str = "default",
         maintenance_interval: float | None = 60.0,
         clock: Callable[[], float] = time.time,
+        defer_maintenance: bool = False,
     ) -> None:
         self._using = using
+        self._defer_maintenance = defer_maintenance
         self._series: dict[int, dict[SeriesKey, int]] = {}
         self._labels_text: dict[Labels, str] = {}
         self._maintenance_interval = maintenance_interval
@@ -178,7 +186,8 @@ class DjangoStorage:
             if not by_device:
                 return 0
             written = self._write_samples(by_device)
-        self._maybe_maintain()
+        if not self._defer_maintenance:
+            self.maintain()
         return written
 
     def _labels_key(self, labels: Labels) -> str:
@@ -451,20 +460,36 @@ class DjangoStorage:
 
     # -- housekeeping ------------------------------------------------------------
 
-    def _maybe_maintain(self) -> None:
-        if self._maintenance_interval is None:
-            return
+    def maintenance_due(self) -> bool:
+        """Whether :meth:`maintain` would run rollups now (always ``False`` when
+        ``maintenance_interval`` is ``None``)."""
+        return self._maintenance_interval is not None and self._clock() >= self._next_rollup
+
+    def maintain(self) -> bool:
+        """Run the maintenance that is due: rollups every ``maintenance_interval``
+        seconds, retention every :data:`maintenance.RETENTION_INTERVAL` seconds.
+
+        Each part runs in its own transaction on this thread's connection; a
+        failure is logged (collection continues) and the part is tried again at
+        its next turn. Never raises for a database error.
+
+        Returns:
+            Whether anything was due (and was run).
+        """
+        if not self.maintenance_due():
+            return False
+        assert self._maintenance_interval is not None
         now = self._clock()
-        if now < self._next_rollup:
-            return
         self._next_rollup = now + self._maintenance_interval
         try:
+            usable_connection(self._using)
             maintenance.update_rollups(now, using=self._using)
             if now >= self._next_retention:
                 self._next_retention = now + maintenance.RETENTION_INTERVAL
                 maintenance.apply_retention(now, using=self._using)
         except Exception:
             log.exception("storage maintenance failed; collection continues")
+        return True
 
     def forget_series(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all)."""
