@@ -92,8 +92,8 @@ def build_collector() -> Any:
     return the process-wide service (``mikromon.schedule.get_collector()``), not started.
 
     The service reads devices through :class:`DjangoDeviceSource`, writes through
-    :func:`build_storage` (``MIKROMON_WRITER``: a child process by default, or
-    :class:`DjangoStorage` in the writer thread), and holds
+    :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
+    thread by default, or in a child process), and holds
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals.
 
