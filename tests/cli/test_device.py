@@ -153,6 +153,8 @@ def test_show(cli, r1) -> None:
     text = cli("device", "show", "r1").out
     assert "router-pass" not in text + result.out
     assert "site:" in text
+    # Intervals read as on the pages and in 'collector status' (one formatter).
+    assert "realtime 5 s, short 1 min, medium 5 min, long 1 h, extended 24 h" in text
 
 
 @pytest.mark.parametrize("action", [["show"], ["edit"], ["remove", "--yes"], ["enable"],

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mikromon.cli._common import add_storage_options
+from mikromon.domain.formatting import interval
 
 #: Seconds ``start``/``stop`` wait for the running server to confirm by default.
 DEFAULT_WAIT_S = 15.0
@@ -277,7 +278,9 @@ def _tier_text(info: Mapping[str, Any]) -> str:
         when = f"running since {info['running_since']}"
     else:
         when = f"next {info.get('next_due') or '-'}"
-    text = (f"every {_num(info.get('interval_s'))} s, last {info.get('last_run') or '-'}"
+    every = info.get("interval_s")
+    every_text = interval(every) if isinstance(every, int | float) else "-"
+    text = (f"every {every_text}, last {info.get('last_run') or '-'}"
             f" ({_num(info.get('duration_s'))} s), {when}, errors {info.get('errors', 0)}")
     if info.get("errors") and info.get("last_error"):
         text += f" (last {info.get('last_error_at') or '-'}: {info['last_error']})"

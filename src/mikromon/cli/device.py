@@ -17,6 +17,7 @@ from typing import Any
 from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.domain.devices import TlsVerify, validate_host
+from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
 #: The ``--json`` fields of ``device list``, in order.
@@ -503,7 +504,7 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     for key, value in details.items():
         if key == "intervals":
-            value = ", ".join(f"{tier} {seconds} s" for tier, seconds in value.items())
+            value = ", ".join(f"{tier} {interval(seconds)}" for tier, seconds in value.items())
         elif key == "tags":
             value = ", ".join(value) or "-"
         elif isinstance(value, bool):
