@@ -25,7 +25,7 @@ from typing import Any
 from django.db.models import Count
 
 from mikromon.domain.events import EventKind
-from mikromon.web.monitor.models import Device, Event, InventoryItem, LogEntry
+from mikromon.web.monitor.models import Device, Event, InventoryItem, InventorySync, LogEntry
 
 #: The pseudo-table of router log lines.
 LOGS = "logs"
@@ -382,7 +382,9 @@ class TableRows:
         label: title.
         columns: column order.
         rows: the rows (field -> value as stored: str, int, float, bool, None).
-        updated: newest ``last_seen`` (logs: ``seen_at``) of the rows, UTC, or ``None``.
+        updated: when the table was last read, UTC (the newer of its
+            :class:`InventorySync` time and its rows' ``last_seen``, logs: ``seen_at``),
+            also when the router reported no rows; ``None``: never read.
         empty_text: what to show when there are no rows.
         absent: the router has no such table (see the module docstring).
         durations: the columns holding durations in seconds (:data:`DURATION_COLUMNS`).
@@ -431,6 +433,14 @@ def read_table(device: Device, table: str, *, include_gone: bool = False) -> Tab
             rows.append(row)
             if updated is None or last_seen > updated:
                 updated = last_seen
+    synced = (
+        InventorySync.objects.filter(device=device, table=table)
+        .values_list("synced_at", flat=True).first()
+    )
+    if synced is not None and (updated is None or synced > updated):
+        updated = synced
+    if updated is not None and not rows:
+        empty = "None reported: the router's table was empty when last read."
     missing = None
     if not rows and info.paths:
         missing = missing_path(info, absent_paths(device), major_version(device.ros_version))

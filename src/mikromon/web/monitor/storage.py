@@ -35,6 +35,7 @@ from mikromon.web.monitor.lock import DjangoCollectorLock
 from mikromon.web.monitor.models import (
     Device,
     InventoryItem,
+    InventorySync,
     LogEntry,
     MetricLatest,
     MetricPoint,
@@ -303,6 +304,9 @@ class DjangoStorage:
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Sync one table (see the Protocol); ``append_only`` snapshots go to LogEntry.
 
+        Every snapshot, also one without rows, records ``snapshot.ts`` as the table's
+        read time (:class:`InventorySync`, one upsert), so a table the router reported
+        empty reads "none reported" with its time rather than "nothing collected".
         Missing device: the snapshot is dropped with a warning.
         """
         usable_connection(self._using)
@@ -312,6 +316,7 @@ class DjangoStorage:
                     self._append_log(device_id, snapshot)
                 else:
                     self._sync_inventory(device_id, snapshot)
+                self._record_sync(device_id, snapshot)
         except IntegrityError:
             if Device.objects.using(self._using).filter(pk=device_id).exists():
                 raise
@@ -361,6 +366,12 @@ class DjangoStorage:
         ]
         for chunk in _chunks(vanished):
             items.filter(pk__in=chunk).update(gone=True, gone_at=ts)
+
+    def _record_sync(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        InventorySync.objects.using(self._using).bulk_create(
+            [InventorySync(device_id=device_id, table=snapshot.table, synced_at=snapshot.ts)],
+            update_conflicts=True, unique_fields=["device", "table"], update_fields=["synced_at"],
+        )
 
     def _append_log(self, device_id: int, snapshot: InventorySnapshot) -> None:
         entries: dict[str, LogEntry] = {}

@@ -10,7 +10,7 @@ from mikromon.web.monitor.models.devices import (
     Tag,
     default_port,
 )
-from mikromon.web.monitor.models.inventory import Event, InventoryItem, LogEntry
+from mikromon.web.monitor.models.inventory import Event, InventoryItem, InventorySync, LogEntry
 from mikromon.web.monitor.models.metrics import (
     ROLLUP_STEPS,
     MetricCatalog,
@@ -38,6 +38,7 @@ __all__ = [
     "Device",
     "Event",
     "InventoryItem",
+    "InventorySync",
     "LogEntry",
     "MaintenanceState",
     "MetricCatalog",

@@ -45,6 +45,31 @@ class InventoryItem(models.Model):
         return f"{self.table}:{self.key}"
 
 
+class InventorySync(models.Model):
+    """When one inventory table of one device was last read (``synced_at``, UTC).
+
+    Written on every sync, also when the router reported no rows (an empty table,
+    ``!empty`` on RouterOS 7.18+, a CHR's ``routerboard=false``), so a table read
+    empty can be told from a table never read. One record per device and table.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="inventory_syncs")
+    table = models.CharField(max_length=64)
+    synced_at = models.DateTimeField(help_text="When the router last answered for it, UTC.")
+
+    class Meta:
+        ordering = ["device", "table"]
+        verbose_name = "inventory read"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "table"], name="monitor_inventorysync_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table} read {self.synced_at:%Y-%m-%d %H:%M:%S}"
+
+
 class LogEntry(models.Model):
     """One router log line (``/log``), appended once.
 
