@@ -104,6 +104,21 @@ def validate_host(text: str) -> str:
     return host
 
 
+def endpoint(host: str, port: int) -> str:
+    """Return ``host:port`` as written in messages and pages, an IPv6 address in
+    brackets (RFC 3986 section 3.2.2): ``endpoint("2001:db8::1", 8728)`` ->
+    ``"[2001:db8::1]:8728"``, ``endpoint("router.example.net", 8729)`` ->
+    ``"router.example.net:8729"``.
+
+    Args:
+        host: host name, IPv4 or IPv6 address (brackets optional; a zone such as
+            ``%eth0`` is kept).
+        port: TCP port.
+    """
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
+
+
 def _not_a_host(text: str, why: str) -> ConfigError:
     """The error for text that is no host at all (a URL, host:port, spaces...)."""
     return ConfigError(f"host {text!r} is not a host name or IP address ({why})")
@@ -156,8 +171,13 @@ class DeviceConfig:
 
     @property
     def label(self) -> str:
-        """The device as named in messages: its name, or ``host:port``."""
-        return self.name or f"{self.host}:{self.port}"
+        """The device as named in messages: its name, or :attr:`endpoint`."""
+        return self.name or self.endpoint
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port``, an IPv6 host in brackets (see :func:`endpoint`)."""
+        return endpoint(self.host, self.port)
 
     def config_hash(self) -> str:
         """A digest of every field that changes how the device is polled.

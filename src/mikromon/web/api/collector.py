@@ -17,6 +17,7 @@ from typing import Any
 from mikromon.schedule import CollectorService, get_collector
 from mikromon.web.api.serialize import iso
 from mikromon.web.control import state
+from mikromon.web.control.formats import tidy
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,9 @@ class CollectorView:
         desired_running: what operators last asked for.
         changed_by: who asked ('' when never).
         changed_at: when (ISO 8601 UTC, ``...Z``) or ``None``.
-        status: the service's status document (see ``CollectorService.status()``);
-            empty when no process publishes one.
+        status: the service's status document (see ``CollectorService.status()``)
+            made tidy (:func:`mikromon.web.control.formats.tidy`: times ISO 8601 UTC
+            to the second, whole intervals ints); empty when no process publishes one.
         published_age_s: age of a status read from another process, seconds.
     """
 
@@ -80,14 +82,15 @@ def read() -> CollectorView:
     if service is not None:
         status = service.status()
         return CollectorView(
-            running=bool(status.get("running")), where="this process", status=status, **base
+            running=bool(status.get("running")), where="this process", status=tidy(status),
+            **base,
         )
     published = state.current()
     if published is not None:
         return CollectorView(
             running=published.running,
             where=f"{published.hostname} pid {published.pid}",
-            status=published.status,
+            status=tidy(published.status),
             published_age_s=round(published.age_s, 1),
             **base,
         )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mikromon.domain.catalog import lookup
+from mikromon.domain.devices import endpoint
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import time_scale
@@ -150,13 +151,15 @@ def device_state(device: Device) -> dict[str, Any]:
 
 
 def device_dict(device: Device, *, detail: bool = False) -> dict[str, Any]:
-    """Return a device as JSON: configuration (no password: only ``has_password``),
-    state and, when annotated by :func:`with_summary`, the summary values."""
+    """Return a device as JSON: configuration (no password: only ``has_password``;
+    ``endpoint``: ``host:port``, an IPv6 host in brackets), state and, when
+    annotated by :func:`with_summary`, the summary values."""
     doc: dict[str, Any] = {
         "id": device.pk,
         "name": device.name,
         "host": device.host,
         "port": device.port,
+        "endpoint": endpoint(device.host, device.port),
         "enabled": device.enabled,
         "site": {"id": device.site.pk, "name": device.site.name} if device.site else None,
         "tags": [t.name for t in device.tags.all()],

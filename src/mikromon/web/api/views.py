@@ -212,18 +212,38 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
 
 @api_view()
 def events(request: HttpRequest) -> JsonResponse:
-    """Events, newest first; ``?device=<id>&kind=<kind>&from=&to=&limit=``."""
+    """Events, newest first; ``?device=<id>&kind=<kind>&from=&to=&limit=``.
+
+    Every bad parameter is named in one 400 answer (``; `` between them).
+    """
     qs = Event.objects.select_related("device").order_by("-ts", "-id")
     now = time.time()
-    if request.GET.get("device"):
-        qs = qs.filter(device_id=parse_id("device", request.GET["device"]))
-    if request.GET.get("kind"):
-        qs = qs.filter(kind=parse_choice("kind", request.GET["kind"], EventKindChoices.values))
-    if request.GET.get("from"):
-        qs = qs.filter(ts__gte=_aware(parse_time("from", request.GET["from"], now)))
-    if request.GET.get("to"):
-        qs = qs.filter(ts__lt=_aware(parse_time("to", request.GET["to"], now)))
-    limit = parse_positive_int("limit", request.GET.get("limit"), 200, MAX_EVENTS)
+    problems: list[str] = []
+
+    def check(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except ParamError as err:
+            problems.append(str(err))
+            return None
+
+    get = request.GET
+    device_id = check(parse_id, "device", get["device"]) if get.get("device") else None
+    kind = (check(parse_choice, "kind", get["kind"], EventKindChoices.values)
+            if get.get("kind") else None)
+    start = check(_time_param, "from", get["from"], now) if get.get("from") else None
+    end = check(_time_param, "to", get["to"], now) if get.get("to") else None
+    limit = check(parse_positive_int, "limit", get.get("limit"), 200, MAX_EVENTS)
+    if problems:
+        raise ParamError("; ".join(problems))
+    if device_id is not None:
+        qs = qs.filter(device_id=device_id)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if start is not None:
+        qs = qs.filter(ts__gte=start)
+    if end is not None:
+        qs = qs.filter(ts__lt=end)
     return JsonResponse({"events": [
         {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
          "kind": e.kind, "message": e.message}
@@ -231,11 +251,20 @@ def events(request: HttpRequest) -> JsonResponse:
     ]})
 
 
-def _aware(seconds: float) -> datetime:
+def _time_param(name: str, text: str, now: float) -> datetime:
+    """Return the time parameter ``name`` as an aware UTC datetime.
+
+    Raises:
+        ParamError: naming ``name`` (not a time, or out of range).
+    """
+    return _aware(parse_time(name, text, now), name)
+
+
+def _aware(seconds: float, name: str = "time") -> datetime:
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        raise ParamError(f"time {seconds!r} is out of range") from None
+        raise ParamError(f"{name}: time {seconds!r} is out of range") from None
 
 
 @api_view(methods=("GET", "POST"))
@@ -252,7 +281,9 @@ def collector_view(request: HttpRequest, action: str | None = None) -> JsonRespo
             return error(500, f"the collector did not start: {err}")
         return JsonResponse(view.as_dict())
     if action is not None:
-        return error(405, "use POST to start or stop the collector")
+        response = error(405, f"use POST to {action} the collector")
+        response["Allow"] = "POST"
+        return response
     return JsonResponse({**collector.read().as_dict(), "now": iso(timezone.now())})
 
 

@@ -1,0 +1,162 @@
+"""Rules every API answer follows: times to the second everywhere (the collector's
+status included), 405 with ``Allow`` on every endpoint, every bad filter named at
+once, and docs/api.md listing every inventory table the API serves."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from mikromon.domain.events import DeviceState, DeviceStatus
+from mikromon.domain.samples import Sample
+
+T0 = datetime(2025, 3, 1, 12, 0, 0, 683389, tzinfo=UTC)
+#: A time text with a fraction of a second (``12:00:00.5``).
+FRACTION = re.compile(r"\d{2}:\d{2}:\d{2}\.\d")
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "api.md"
+
+
+class _FractionalService:
+    """A collector service whose status carries microseconds, as the real one does."""
+
+    running = True
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": True, "since": "2026-11-30T08:53:48.517572Z", "lock_held": True,
+            "time_scale": 1.0, "config_version": "v1", "reloads": 0,
+            "devices": [{
+                "id": 1, "name": "edge-1", "state": "up",
+                "config_loaded_at": "2026-11-30T08:53:48.600001+00:00",
+                "tiers": {"realtime": {
+                    "interval_s": 5.0, "last_run": "2026-11-30T08:54:48.517572Z",
+                    "next_due": datetime(2026, 11, 30, 8, 54, 53, 517572, tzinfo=UTC),
+                    "running_since": None,
+                }},
+            }],
+            "writer": {"last_error_at": "2026-11-30T08:50:00.1Z"},
+        }
+
+
+@pytest.fixture
+def api(admin_token):
+    return Client(HTTP_AUTHORIZATION=f"Token {admin_token}")
+
+
+@pytest.fixture
+def filled(device):
+    from mikromon.domain.events import Event, EventKind
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    storage = DjangoStorage(maintenance_interval=None)
+    storage.write_samples(device.pk, [Sample("system.uptime_seconds", 10.0, T0),
+                                      Sample("system.cpu.load_pct", 3.0, T0)])
+    storage.write_status(DeviceStatus(device_id=device.pk, state=DeviceState.UP, ts=T0,
+                                      last_seen=T0))
+    storage.write_events([Event(device_id=device.pk, kind=EventKind.REBOOT, ts=T0,
+                                message="rebooted")])
+    return device
+
+
+def _strings(doc: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(doc, dict):
+        return [item for k, v in doc.items() for item in _strings(v, f"{path}.{k}")]
+    if isinstance(doc, list):
+        return [item for i, v in enumerate(doc) for item in _strings(v, f"{path}[{i}]")]
+    return [(path, doc)] if isinstance(doc, str) else []
+
+
+def _endpoints(device_id: int) -> list[str]:
+    from mikromon.web.api.inventory import LOGS, TABLES
+
+    base = f"/api/v1/devices/{device_id}"
+    return [
+        "/api/v1/", "/api/v1/devices", base, f"{base}/latest",
+        f"{base}/series?metric=system.cpu.load_pct&from=2025-03-01T11:00:00Z&to=now",
+        *(f"{base}/inventory/{t}" for t in (*TABLES, LOGS)),
+        "/api/v1/events", "/api/v1/collector",
+    ]
+
+
+@pytest.mark.django_db
+def test_no_time_in_any_answer_has_a_fraction_of_a_second(api, filled, monkeypatch):
+    """Walk every endpoint's JSON: no time text carries a fraction of a second."""
+    from mikromon.web.api import collector
+
+    monkeypatch.setattr(collector, "local_collector", lambda: _FractionalService())
+    found = []
+    for url in _endpoints(filled.pk):
+        response = api.get(url)
+        assert response.status_code == 200, (url, response.content[:200])
+        found += [(url, path, text) for path, text in _strings(response.json())
+                  if FRACTION.search(text)]
+    assert found == []
+    status = api.get("/api/v1/collector").json()["status"]
+    assert status["since"] == "2026-11-30T08:53:48Z"
+    tier = status["devices"][0]["tiers"]["realtime"]
+    assert tier["next_due"] == "2026-11-30T08:54:53Z"
+    assert tier["interval_s"] == 5
+
+
+@pytest.mark.django_db
+def test_every_endpoint_answers_405_with_allow(api, device, fake_collector):
+    """A wrong method answers 405 with an Allow header on every endpoint."""
+    for url in _endpoints(device.pk):
+        response = api.put(url)
+        assert response.status_code == 405, url
+        assert response["Allow"] in ("GET", "GET, POST"), url
+    for action in ("start", "stop"):
+        response = api.get(f"/api/v1/collector/{action}")
+        assert response.status_code == 405
+        assert response["Allow"] == "POST"
+        assert "POST" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_events_names_every_bad_filter(api):
+    """kind and from both bad: both named, the kinds listed."""
+    response = api.get("/api/v1/events?kind=bogus&from=yesterday&limit=0")
+    assert response.status_code == 400
+    text = response.json()["error"]
+    assert "kind='bogus'" in text
+    assert "reboot" in text
+    assert "device_down" in text
+    assert "from='yesterday'" in text
+    assert "limit" in text
+
+
+@pytest.mark.django_db
+def test_devices_unknown_state_lists_the_states(api, device):
+    response = api.get("/api/v1/devices?state=bogus")
+    assert response.status_code == 400
+    text = response.json()["error"]
+    assert "state='bogus' is not one of" in text
+    for state in ("up", "down", "unknown", "disabled"):
+        assert state in text
+
+
+@pytest.mark.django_db
+def test_device_document_has_a_bracketed_ipv6_endpoint(api, device):
+    device.host = "2001:db8::1"
+    device.save()
+    doc = api.get(f"/api/v1/devices/{device.pk}").json()
+    assert doc["host"] == "2001:db8::1"
+    assert doc["endpoint"] == "[2001:db8::1]:8728"
+    listed = api.get("/api/v1/devices").json()["devices"][0]
+    assert listed["endpoint"] == "[2001:db8::1]:8728"
+
+
+def test_docs_list_every_inventory_table():
+    """docs/api.md names every table the inventory endpoint serves."""
+    from mikromon.web.api.inventory import LOGS, TABLES
+
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("### `GET /api/v1/devices/<id>/inventory/<table>`", 1)[1]
+    section = section.split("\n### ", 1)[0]
+    missing = [t for t in (*TABLES, LOGS) if f"`{t}`" not in section]
+    assert missing == []
