@@ -1,6 +1,7 @@
 """The device dashboard page as the server renders it: which interfaces are charted
-first, range and interfaces from the query string, one freshness time, the
-collection intervals in words, and unit stepping that promotes at the rounding edge."""
+first (stable: not by the current rate), range and interfaces from the query string,
+one freshness time, the collection intervals in words, and unit stepping that
+promotes at the rounding edge."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def real_time_scale(monkeypatch):
 @pytest.mark.django_db
 def test_default_interfaces_skip_loopback_and_not_running(admin_web, no_collector):
     """A busy loopback (CHR ``lo``) and a non-running tunnel (v6 ``l2tp-in1``) are not
-    charted by default; running interfaces with the most traffic are, in list order."""
+    charted by default; running interfaces are, the first by name, in list order."""
     dev = _device()
     _traffic(dev, {"lo": 9e9, "l2tp-in1": 8e9, "ether1": 3e6, "ether2": 1e3, "ether3": 5e6,
                    "ether4": 2e6, "ether5": 1e6, "bridge1": 4e6})
@@ -61,7 +62,7 @@ def test_default_interfaces_skip_loopback_and_not_running(admin_web, no_collecto
         {"name": "bridge1", "type": "bridge", "running": True},
     ])
     config = admin_web.get(f"/devices/{dev.pk}/").context["config"]
-    assert config["selected"] == ["bridge1", "ether1", "ether3", "ether4"]
+    assert config["selected"] == ["bridge1", "ether1", "ether2", "ether3"]
     assert "lo" in config["interfaces"]
     assert "l2tp-in1" in config["interfaces"]
 
@@ -166,3 +167,21 @@ def test_bytes_promote_at_the_rounding_edge(value, text):
     from mikromon.web.ui.formatting import bytesize
 
     assert bytesize(value) == text
+
+
+@pytest.mark.django_db
+def test_default_interfaces_do_not_follow_the_current_rate(admin_web, no_collector):
+    """The default choice is the same on every visit whatever moves at the moment:
+    running, non-loopback interfaces that are not bridge ports, first by name."""
+    dev = _device()
+    rows = [{"name": n, "type": "ether", "running": True, "slave": n in ("ether2", "ether3")}
+            for n in ("ether1", "ether2", "ether3", "ether4", "ether5", "ether10")]
+    _interfaces_table(dev, [*rows, {"name": "bridge1", "type": "bridge", "running": True},
+                            {"name": "wifi1", "type": "wifi", "running": True}])
+    seen = []
+    for busy in ("ether10", "ether5", "wifi1", "ether2"):
+        rates = {r["name"]: 1e3 for r in rows} | {"bridge1": 1e3, "wifi1": 1e3, busy: 9e9}
+        _traffic(dev, rates)
+        seen.append(admin_web.get(f"/devices/{dev.pk}/").context["config"]["selected"])
+    assert seen[0] == ["bridge1", "ether1", "ether4", "ether5"]
+    assert all(s == seen[0] for s in seen), seen

@@ -114,13 +114,34 @@ def state_label(state: str | None) -> str:
     return STATE_LABELS.get(state or "unknown", state or "unknown")
 
 
+@register.filter
+def current(device: Any) -> bool:
+    """``{% if device|current %}``: its values are current (up, not stale; see
+    :func:`mikromon.web.ui.views.dashboard.values_current`)."""
+    from mikromon.web.ui.views.dashboard import values_current
+
+    return values_current(device)
+
+
 @register.simple_tag
-def meter(value: float | None) -> SafeString:
-    """A small horizontal bar for a percentage (amber over 70 %, red over 90 %)."""
+def meter(value: float | None, last_at: datetime | None = None, *,
+          old: bool = False) -> SafeString:
+    """A small horizontal bar for a percentage (amber over 70 %, red over 90 %).
+
+    ``old``: the value is not current (the router does not answer, or its data is
+    stale): the bar is grey, its tooltip "last value at <last_at> UTC".
+    """
     if value is None:
         return format_html('<span class="muted">{}</span>', formatting.DASH)
-    level = "crit" if value >= 90 else "warn" if value >= 70 else ""
     width = max(0.0, min(100.0, float(value)))
+    if old:
+        when = f"{last_at:%Y-%m-%d %H:%M:%S} UTC" if last_at else "unknown time"
+        return format_html(
+            '<span class="meter old" title="last value at {}"><span class="bar">'
+            '<i style="width:{}%"></i></span><span class="txt">{}</span></span>',
+            when, f"{width:.0f}", formatting.pct(value),
+        )
+    level = "crit" if value >= 90 else "warn" if value >= 70 else ""
     return format_html(
         '<span class="meter {}"><span class="bar"><i style="width:{}%"></i></span>'
         '<span class="txt">{}</span></span>',

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
@@ -22,6 +24,7 @@ from mikromon.web.api.serialize import (
     effective_time_scale,
     is_stale,
     last_contact,
+    stale_after_s,
     unit_of,
     with_summary,
 )
@@ -64,13 +67,34 @@ SYSTEM_VALUES = (
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """One current value as shown: metric key, label text, value, unit."""
+    """One value as shown: metric key, label text, value, unit and when the router
+    answered it (UTC; ``None`` without a value)."""
 
     key: str
     label: str
     value: float | None
     unit: str
     label_value: str = ""
+    ts: datetime | None = None
+
+    @property
+    def bad(self) -> bool:
+        """Whether a state sensor (unit ``state``: 1 ok, 0 fail) reports a failure."""
+        return self.unit == "state" and self.value is not None and self.value < 1
+
+
+def values_current(device: Device) -> bool:
+    """Whether ``device``'s newest values are current: it is up and not stale
+    (:func:`mikromon.web.api.serialize.is_stale`). Otherwise pages show them as the
+    last values (greyed, "last value at <time>"), never as "now"."""
+    return device.state == "up" and not is_stale(device)
+
+
+def rate_fresh(device: Device, ts: datetime, now: datetime | None = None) -> bool:
+    """Whether a value answered at ``ts`` (UTC) is recent enough to be current, by the
+    same threshold as the stale rule (:func:`mikromon.web.api.serialize.stale_after_s`)."""
+    now = now or timezone.now()
+    return (now - ts).total_seconds() <= stale_after_s(device)
 
 
 def natural_key(name: str) -> list[Any]:
@@ -88,22 +112,22 @@ def _interfaces(values: list[LatestValue],
                 facts: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
     """Return (every interface with a bit-rate series, the few charted by default).
 
-    The default prefers interfaces that are running (per the ``interfaces`` inventory
-    table, from ``/interface`` ``running``) and are not the loopback, busiest first;
-    the others only fill up the :data:`DEFAULT_CHARTED` places. Both lists are in
+    The default is the same on every visit (it never follows the rate of the moment):
+    interfaces that are running (per the ``interfaces`` inventory table, from
+    ``/interface`` ``running``), not the loopback and not a bridge port (``slave``:
+    its traffic shows on the bridge) come first, then the others, each by name
+    (natural order); the first :data:`DEFAULT_CHARTED` are charted. Both lists are in
     list (natural name) order.
     """
-    traffic: dict[str, float] = {}
-    for v in values:
-        if v.key in ("iface.rx_bps", "iface.tx_bps") and "interface" in v.labels:
-            name = v.labels["interface"]
-            traffic[name] = traffic.get(name, 0.0) + max(0.0, v.value)
-    names = sorted(traffic, key=natural_key)
+    names = sorted({v.labels["interface"] for v in values
+                    if v.key in ("iface.rx_bps", "iface.tx_bps") and "interface" in v.labels},
+                   key=natural_key)
 
-    def preference(name: str) -> tuple[bool, float, list[Any]]:
+    def preference(name: str) -> tuple[int, list[Any]]:
         info = facts.get(name)
-        good = not _loopback(name, info) and (info is None or bool(info.get("running")))
-        return (not good, -traffic[name], natural_key(name))
+        if _loopback(name, info) or (info is not None and not info.get("running")):
+            return (2, natural_key(name))
+        return (1 if info is not None and info.get("slave") else 0, natural_key(name))
 
     chosen = set(sorted(names, key=preference)[:DEFAULT_CHARTED])
     return names, [n for n in names if n in chosen]
@@ -129,12 +153,14 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(with_summary(Device.objects.select_related("site")), pk=pk)
     values = latest_values(device.pk)
     plain = {v.key: v for v in values if not v.labels}
-    cards = [Shown(k, label, plain[k].value if k in plain else None, unit_of(k))
+    cards = [Shown(k, label, plain[k].value if k in plain else None, unit_of(k),
+                   ts=plain[k].ts if k in plain else None)
              for k, label in CARDS]
     system = [Shown(k, label, plain[k].value, unit_of(k)) for k, label in SYSTEM_VALUES
               if k in plain]
     health = [
-        Shown(v.key, v.key[len(HEALTH_PREFIX):].replace("-", " "), v.value, unit_of(v.key))
+        Shown(v.key, v.key[len(HEALTH_PREFIX):].replace("-", " "), v.value, unit_of(v.key),
+              ts=v.ts)
         for v in values if v.key.startswith(HEALTH_PREFIX)
     ]
     interfaces, default = _interfaces(values, _interface_facts(device))
@@ -142,6 +168,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     tabs = inventory.tabs_for(inventory.row_counts(device), inventory.absent_tables(device),
                               inventory.major_version(device.ros_version))
     running = collector.collector_running()
+    current = values_current(device)
     range_key = request.GET.get("range", "1h")
     if range_key not in RANGES:
         range_key = "1h"
@@ -166,6 +193,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         # What the stale hint says the collector's pace is (at its time scale).
         "realtime_interval_s": device.realtime_interval * effective_time_scale(),
         "system_values": [list(pair) for pair in SYSTEM_VALUES],
+        # Whether the values are current (up, not stale): otherwise "last value at".
+        "current": current,
     }
     return render(request, "ui/device_dashboard.html", {
         "device": device,
@@ -178,6 +207,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "config": config,
         "collector_running": running,
         "stale": is_stale(device),
+        "current": current,
         "last_data": last_contact(device),
         "intervals": [(tier.value.capitalize(), interval(device.intervals[tier])) for tier in Tier],
     })

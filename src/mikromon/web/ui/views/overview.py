@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from mikromon.web.api import collector
-from mikromon.web.api.serialize import with_contact
+from mikromon.web.api.serialize import stale_after_s, with_contact
 from mikromon.web.monitor.models import Device, Event, MetricLatest
-from mikromon.web.ui.views.dashboard import natural_key
+from mikromon.web.ui.views.dashboard import natural_key, rate_fresh, values_current
 
 #: Interfaces listed as the busiest.
 BUSIEST = 10
@@ -36,19 +38,33 @@ class Busy:
 
 
 def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list[Busy]:
-    """Return the ``limit`` interfaces with the highest current rx + tx bit rate."""
+    """Return the ``limit`` interfaces with the highest current rx + tx bit rate.
+
+    Only current rates count: of devices whose values are current (up, not stale:
+    :func:`~mikromon.web.ui.views.dashboard.values_current`) and rates no older than
+    the stale threshold (an interface that stopped reporting keeps its last rate).
+    """
+    answering = {pk: d for pk, d in devices.items() if values_current(d)}
+    if not answering:
+        return []
+    now = timezone.now()
+    oldest = now - timedelta(seconds=max(stale_after_s(d) for d in answering.values()))
     rows = (
-        MetricLatest.objects.filter(series__key__in=("iface.rx_bps", "iface.tx_bps"))
+        MetricLatest.objects.filter(series__key__in=("iface.rx_bps", "iface.tx_bps"),
+                                    series__device_id__in=list(answering), ts__gte=oldest)
         .order_by("-value")
-        .values_list("series__device_id", "series__labels", "series__key", "value")[: limit * 8]
+        .values_list("series__device_id", "series__labels", "series__key", "value", "ts")
+        [: limit * 8]
     )
     rates: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for device_id, labels, key, value in rows:
+    for device_id, labels, key, value, ts in rows:
         name = (labels or {}).get("interface")
-        if name is None or device_id not in devices:
+        if name is None or device_id not in answering:
+            continue
+        if not rate_fresh(answering[device_id], ts, now):
             continue
         rates[(device_id, name)][0 if key == "iface.rx_bps" else 1] = max(0.0, value)
-    busy = [Busy(devices[d], name, rx, tx) for (d, name), (rx, tx) in rates.items()]
+    busy = [Busy(answering[d], name, rx, tx) for (d, name), (rx, tx) in rates.items()]
     busy.sort(key=lambda b: -b.total)
     return busy[:limit]
 

@@ -165,26 +165,74 @@
     }
   }
 
+  /** The newest item of `key` (with label interface=`iface`, if given), or null. */
+  function newest(key, iface) {
+    return state.latest.find((v) => v.key === key && (iface
+      ? (v.labels || {}).interface === iface : !Object.keys(v.labels || {}).length)) || null;
+  }
+
   /** The newest value of `key` (with label interface=`iface`, if given), or null. */
   function current(key, iface) {
-    const item = state.latest.find((v) => v.key === key && (iface
-      ? (v.labels || {}).interface === iface : !Object.keys(v.labels || {}).length));
+    const item = newest(key, iface);
     return item ? item.value : null;
   }
 
-  /** Chart headers show the current value (as the cards do), not a bucket's average. */
+  /** Whether the router's values are current: up and not stale (the server's rule,
+   * from the API's state fields); otherwise they are shown as "last value at". */
+  function valuesCurrent() {
+    const dev = state.device;
+    return dev ? dev.state === "up" && !dev.stale : cfg.current;
+  }
+
+  /** "last value at 2026-11-30 08:53:48 UTC" for the newest of `items`, or "". */
+  function lastAt(items) {
+    const times = items.filter(Boolean).map((v) => v.ts).filter(Boolean).sort();
+    return times.length ? `last value at ${fmt.when(times[times.length - 1])}` : "";
+  }
+
+  /** Chart headers show the current value (as the cards do), not a bucket's average;
+   * for a router that does not answer (or stale data), the last value, greyed, and
+   * when it was read. */
   function renderHeads() {
-    const put = (id, text) => {
+    const live = valuesCurrent();
+    const put = (id, text, items) => {
       const head = document.getElementById(`${id}-now`);
-      if (head) head.textContent = `now ${text}`;
+      if (!head) return;
+      const when = live ? "" : lastAt(items);
+      // Two unbreakable parts: a narrow panel wraps between them, never inside a value.
+      const value = document.createElement("span");
+      value.className = "v";
+      value.textContent = live || !when ? `now ${text}` : text;
+      if (when) {
+        const at = document.createElement("span");
+        at.className = "at";
+        at.textContent = when;
+        head.replaceChildren(at, " ", value);
+      } else {
+        head.replaceChildren(value);
+      }
+      head.classList.toggle("old", !live);
     };
-    put("chart-cpu", fmt.pct(current("system.cpu.load_pct")));
-    put("chart-mem", fmt.pct(current("system.memory.used_pct")));
+    put("chart-cpu", fmt.pct(current("system.cpu.load_pct")), [newest("system.cpu.load_pct")]);
+    put("chart-mem", fmt.pct(current("system.memory.used_pct")),
+        [newest("system.memory.used_pct")]);
     for (const chart of state.charts.values()) {
       if (chart.kind !== "bps") continue;
       put(chart.id, `\u2193 ${fmt.bps(current("iface.rx_bps", chart.iface))}  ` +
-                    `\u2191 ${fmt.bps(current("iface.tx_bps", chart.iface))}`);
+                    `\u2191 ${fmt.bps(current("iface.tx_bps", chart.iface))}`,
+          [newest("iface.rx_bps", chart.iface), newest("iface.tx_bps", chart.iface)]);
     }
+    // The cards: greyed with their read time while the values are not current.
+    document.querySelectorAll("[data-card]").forEach((card) => {
+      const item = newest(card.dataset.card);
+      const old = !live && Boolean(item);
+      card.classList.toggle("old", old);
+      const when = card.querySelector(".when");
+      if (when) {
+        when.hidden = !old;
+        when.textContent = old ? lastAt([item]) : "";
+      }
+    });
   }
 
   function ensureChart(id, el, kind, defs) {
@@ -333,8 +381,11 @@
     if (!fresh.length) return;
     cfg.interfaces = cfg.interfaces.concat(fresh).sort(naturalCompare);
     if (!state.touched && state.selected.size === 0 && !new URLSearchParams(location.search).has("if")) {
-      Array.from(traffic.entries()).sort((a, b) => b[1] - a[1]).slice(0, cfg.default_charted)
-        .forEach(([n]) => state.selected.add(n));
+      // A stable choice (not the busiest at this moment): the first by name, the
+      // loopback last, as the server chooses without the interface table.
+      const rank = (n) => (n === "lo" ? 1 : 0);
+      cfg.interfaces.slice().sort((a, b) => rank(a) - rank(b) || naturalCompare(a, b))
+        .slice(0, cfg.default_charted).forEach((n) => state.selected.add(n));
     }
     const picker = document.getElementById("iface-picker");
     picker.replaceChildren();
@@ -364,6 +415,8 @@
         dt.textContent = label;
         const dd = document.createElement("dd");
         dd.dataset.metric = item.key;
+        // A state sensor (1 ok, 0 fail) that fails stands out.
+        if (item.unit === "state" && item.value !== null && item.value < 1) dd.className = "bad";
         dd.textContent = fmt.unit(item.value, item.unit);
         dl.append(dt, dd);
       }
