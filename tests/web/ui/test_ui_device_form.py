@@ -269,3 +269,23 @@ def test_form_page_loads_the_port_helper(admin_web, device, no_collector):
     assert "mikromon/device_form.js" in body
     assert 'data-plain-port="8728"' in body
     assert 'data-ssl-port="8729"' in body
+
+
+@pytest.mark.django_db
+def test_rejected_rename_keeps_the_stored_name_in_heading(admin_web, device, no_collector):
+    """Renaming to a taken name fails; the heading, breadcrumb and title still name the
+    device by its stored name (the rejected one only in the field)."""
+    from mikromon.web.monitor.models import Device
+
+    Device(name="taken", host="127.0.0.1", username="u").save()
+    response = admin_web.post(f"/devices/{device.pk}/edit/", form_data(name="taken"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    crumbs = body.split('<div class="crumbs">', 1)[1].split("</div>", 1)[0]
+    heading = body.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    title = body.split("<title>", 1)[1].split("</title>", 1)[0]
+    for part in (crumbs, heading, title):
+        assert "edge-1" in part, part
+        assert "taken" not in part, part
+    assert 'value="taken"' in body
+    assert Device.objects.get(pk=device.pk).name == "edge-1"

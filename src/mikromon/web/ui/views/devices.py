@@ -157,7 +157,9 @@ def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a device's connection and collection intervals (admins)."""
     device = get_object_or_404(with_contact(Device.objects.all()), pk=pk)
     if request.method == "POST":
-        form = DeviceForm(request.POST, instance=device)
+        # The form validates a copy: a rejected edit (a taken name) must not rename the
+        # device shown in the heading, breadcrumb and title.
+        form = DeviceForm(request.POST, instance=Device.objects.get(pk=device.pk))
         if form.is_valid():
             return _saved(request, form, created=False)
         return _form_page(request, form, device, status=400)
