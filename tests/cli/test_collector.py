@@ -307,5 +307,5 @@ def test_status_text_shows_runs_in_progress_errors_and_waits() -> None:
     assert ("realtime  every 5 s, last 2025-01-31T12:00:05Z (- s), running since "
             "2025-01-31T12:00:05Z, errors 2 (last 2025-01-31T11:59:00Z: timed out "
             "(command /interface/print))\n") in text
-    assert ("short     every 1 min, last - (- s), next 2025-01-31T12:01:00Z, errors 0, "
+    assert ("short     every 1 min, last never, next 2025-01-31T12:01:00Z, errors 0, "
             "waiting: device down: connection refused\n") in text

@@ -280,8 +280,9 @@ def _tier_text(info: Mapping[str, Any]) -> str:
         when = f"next {info.get('next_due') or '-'}"
     every = info.get("interval_s")
     every_text = interval(every) if isinstance(every, int | float) else "-"
-    text = (f"every {every_text}, last {info.get('last_run') or '-'}"
-            f" ({_num(info.get('duration_s'))} s), {when}, errors {info.get('errors', 0)}")
+    last = (f"{info['last_run']} ({_num(info.get('duration_s'))} s)"
+            if info.get("last_run") else "never")
+    text = f"every {every_text}, last {last}, {when}, errors {info.get('errors', 0)}"
     if info.get("errors") and info.get("last_error"):
         text += f" (last {info.get('last_error_at') or '-'}: {info['last_error']})"
     if info.get("blocked"):

@@ -16,7 +16,7 @@ from typing import Any
 
 from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
-from mikromon.domain.devices import TlsVerify, validate_host
+from mikromon.domain.devices import TlsVerify, endpoint, validate_host
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
@@ -227,9 +227,14 @@ def _add(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
+    _check_texts(args)
+    if args.tls_verify is not None and not args.ssl:
+        raise CommandError(
+            f"--tls-verify {args.tls_verify} needs --ssl: TLS verification applies to "
+            "API-SSL only", EXIT_USAGE)
     host = validate_host(args.host)
     if Device.objects.filter(name=args.name).exists():
-        raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
+        raise CommandError(duplicate_name(args.name), EXIT_USAGE)
     password = read_password(args, prompt=f"API password for {args.username}@{host}: ")
     assert password is not None
     device = Device(name=args.name, host=host, username=args.username)
@@ -241,7 +246,7 @@ def _add(args: argparse.Namespace) -> int:
         _validate(device)
         device.save()
         _apply_relations(device, args)
-    print(f"added device {device.name!r} ({device.host}:{device.port})")
+    print(f"added device {device.name!r} ({endpoint(device.host, device.port)})")
     return 0
 
 
@@ -251,24 +256,33 @@ def _edit(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
-    # An empty or invalid --host is an error (ConfigError, exit 2), never ignored.
+    # An empty text (--name "", --username " ") or an invalid --host is an error
+    # (exit 2), never ignored.
+    _check_texts(args)
     host = validate_host(args.host) if args.host is not None else None
     with transaction.atomic():
-        device = _get_device(args.device, for_update=True)
+        device = get_device(args.device, for_update=True)
         if not _edit_options_given(args):
             raise CommandError(
                 f"nothing to change for device {device.name!r}: give at least one option "
                 "(see `mikromon device edit --help`)",
                 EXIT_USAGE,
             )
+        use_ssl = device.use_ssl if args.ssl is None else args.ssl
+        if args.tls_verify is not None and not use_ssl:
+            raise CommandError(
+                f"--tls-verify {args.tls_verify} needs --ssl: device {device.name!r} "
+                "uses the plain API and TLS verification applies to API-SSL only",
+                EXIT_USAGE)
         if args.name and args.name != device.name:
             if Device.objects.filter(name=args.name).exists():
-                raise CommandError(f"a device named {args.name!r} already exists", EXIT_USAGE)
+                raise CommandError(duplicate_name(args.name), EXIT_USAGE)
             device.name = args.name
         if host is not None:
             device.host = host
         if args.username:
             device.username = args.username
+        moved = ""
         if args.ssl is not None:
             if args.ssl != device.use_ssl and args.port is None:
                 # Follow the transport's default port unless a port was chosen by hand.
@@ -276,6 +290,8 @@ def _edit(args: argparse.Namespace) -> int:
 
                 if device.port == default_port(device.use_ssl):
                     device.port = default_port(args.ssl)
+                    moved = (f", port {default_port(device.use_ssl)} -> {device.port} "
+                             f"({'API-SSL' if args.ssl else 'plain API'})")
             device.use_ssl = args.ssl
         _apply_common(device, args)
         if args.password_file or args.password_env or args.ask_password:
@@ -285,8 +301,31 @@ def _edit(args: argparse.Namespace) -> int:
         _validate(device)
         device.save()
         _apply_relations(device, args)
-    print(f"updated device {device.name!r}")
+    print(f"updated device {device.name!r} ({endpoint(device.host, device.port)}){moved}")
     return 0
+
+
+#: Text options that, when given, must not be empty or blank.
+_TEXT_OPTIONS = ("name", "username", "encoding")
+
+
+def _check_texts(args: argparse.Namespace) -> None:
+    """Refuse an empty or blank ``--name``, ``--username`` or ``--encoding``.
+
+    Raises:
+        CommandError: ``<field> must not be empty`` (exit 2).
+    """
+    from mikromon.cli._django import EXIT_USAGE, CommandError
+
+    for name in _TEXT_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None and not value.strip():
+            raise CommandError(f"{name} must not be empty", EXIT_USAGE)
+
+
+def duplicate_name(name: str) -> str:
+    """The message for a device name already taken (as the pages and the model say it)."""
+    return f"name: a device named {name!r} already exists"
 
 
 #: ``device edit`` options that leave the device as it is when not given (their
@@ -299,7 +338,10 @@ _EDIT_OPTIONS = (
 
 
 def _edit_options_given(args: argparse.Namespace) -> bool:
-    return any(getattr(args, name, None) not in (None, False, []) for name in _EDIT_OPTIONS)
+    # --no-ssl is False, and is a change all the same.
+    return args.ssl is not None or any(
+        getattr(args, name, None) not in (None, False, []) for name in _EDIT_OPTIONS
+    )
 
 
 def _apply_common(device: Any, args: argparse.Namespace) -> None:
@@ -364,7 +406,12 @@ def _validate(instance: Any, exclude: Sequence[str] = (), what: str = "") -> Non
         raise CommandError(f"{what}: {text}" if what else text, EXIT_USAGE) from err
 
 
-def _get_device(name: str, *, for_update: bool = False) -> Any:
+def get_device(name: str, *, for_update: bool = False) -> Any:
+    """Return the device named ``name`` (Django set up).
+
+    Raises:
+        CommandError: exit 2, ``no device named 'x' (known: a, b)``.
+    """
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
@@ -378,7 +425,7 @@ def _get_device(name: str, *, for_update: bool = False) -> Any:
 
 
 def _get_devices(names: Iterable[str], *, for_update: bool = False) -> list[Any]:
-    return [_get_device(name, for_update=for_update) for name in dict.fromkeys(names)]
+    return [get_device(name, for_update=for_update) for name in dict.fromkeys(names)]
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -496,7 +543,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    device = _get_device(args.name)
+    device = get_device(args.name)
     details = device_details(device)
     if args.json:
         json.dump(details, sys.stdout, indent=2)

@@ -406,16 +406,14 @@ def _create_beside(target: Path) -> tuple[int, str]:
 
 def _export(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.monitor.models import Device
+    from mikromon.cli.device import get_device
 
     start, end = int(args.start.timestamp()), int(args.end.timestamp())
     if start >= end:
         raise CommandError(
             f"--from ({_iso(start)}) must be before --to ({_iso(end)})", EXIT_USAGE
         )
-    device = Device.objects.filter(name=args.device).first()
-    if device is None:
-        raise CommandError(f"no device named {args.device!r}", EXIT_USAGE)
+    device = get_device(args.device)
     series = select_series(device, args.metric, args.label)
     if not series and not args.quiet:
         keys = sorted(set(device.series.values_list("key", flat=True)))
