@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from mikromon.domain.devices import validate_host
+from mikromon.domain.devices import TlsVerify, validate_host
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.monitor.models import API_PORT, API_SSL_PORT, Device, Site, Tag, default_port
@@ -111,6 +111,8 @@ class DeviceForm(forms.ModelForm):
             f"Empty means {API_PORT}, or {API_SSL_PORT} with API-SSL; switching API-SSL "
             "moves a default port along."
         )
+        for name in ("name", "host", "username", "encoding"):
+            self.fields[name].error_messages["required"] = f"{name} must not be empty"
         self.fields["site"].empty_label = "(no site)"
         self.fields["tags"].queryset = Tag.objects.order_by("name")
         self.fields["site"].queryset = Site.objects.order_by("name")
@@ -165,9 +167,15 @@ class DeviceForm(forms.ModelForm):
             raise forms.ValidationError(str(err)) from None
 
     def clean(self) -> dict[str, Any]:
-        """Move a default port along when API-SSL is switched (8728 <-> 8729)."""
+        """Refuse a changed TLS verification without API-SSL; move a default port
+        along when API-SSL is switched (8728 <-> 8729)."""
         data = super().clean() or {}
         use_ssl = bool(data.get("use_ssl"))
+        verify = data.get("tls_verify")
+        if (not use_ssl and verify and verify != TlsVerify.VERIFY.value
+                and "tls_verify" in self.changed_data):
+            self.add_error("tls_verify", f"TLS verification {verify!r} applies to API-SSL "
+                                         "only: switch API-SSL on, or leave it at 'verify'")
         port = data.get("port")
         if "use_ssl" in self.changed_data and port == default_port(not use_ssl):
             data["port"] = default_port(use_ssl)

@@ -206,6 +206,34 @@ class Device(models.Model):
             self.port = default_port(self.use_ssl)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    def clean_fields(self, exclude: object = None) -> None:
+        """Check the fields; an empty required text says ``<field> must not be empty``
+        (not Django's "This field cannot be blank").
+
+        Raises:
+            ValidationError: per field.
+        """
+        try:
+            super().clean_fields(exclude=exclude)  # type: ignore[arg-type]
+        except ValidationError as err:
+            raise ValidationError({
+                name: [
+                    ValidationError(f"{name.replace('_', ' ')} must not be empty",
+                                    code=e.code)
+                    if e.code in ("blank", "null") else e
+                    for e in errors
+                ]
+                for name, errors in err.error_dict.items()
+            }) from None
+
+    def unique_error_message(self, model_class: type[models.Model],
+                             unique_check: tuple[str, ...]) -> ValidationError:
+        """A taken name says ``a device named 'x' already exists``."""
+        if tuple(unique_check) == ("name",):
+            return ValidationError(f"a device named {self.name!r} already exists",
+                                   code="unique")
+        return super().unique_error_message(model_class, unique_check)
+
     def clean(self) -> None:
         """Check and normalise the host (:func:`mikromon.domain.devices.validate_host`:
         a host name, IPv4 or IPv6 address; brackets removed) and fill the default
