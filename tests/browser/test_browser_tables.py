@@ -112,7 +112,6 @@ def test_inventory_units_ids_counts_and_sorting(page, live_url, users):
     page.click('button[data-tab="inv-dhcp"]')
     expect(page.locator("#inv-dhcp table")).to_be_visible()
     assert ".id" not in _heads(page, "inv-dhcp")
-    _sort(page, "inv-dhcp", "address")
     assert [a.rsplit(".", 1)[1] for a in _column(page, "inv-dhcp", "address")] == \
         ["1", "2", "3", "16", "17", "18", "19"]
     _sort(page, "inv-dhcp", "expires-after")
@@ -123,11 +122,12 @@ def test_inventory_units_ids_counts_and_sorting(page, live_url, users):
     # ARP: IPv4 by address, both directions.
     page.click('button[data-tab="inv-arp"]')
     expect(page.locator("#inv-arp table")).to_be_visible()
-    _sort(page, "inv-arp", "address")
     order = ["9.1.1.1", "10.88.0.9", "10.88.0.10", "10.88.0.100", "192.168.1.2"]
-    assert _column(page, "inv-arp", "address") == order
+    assert _column(page, "inv-arp", "address") == order  # as loaded
     _sort(page, "inv-arp", "address")
     assert _column(page, "inv-arp", "address") == order[::-1]
+    _sort(page, "inv-arp", "address")
+    assert _column(page, "inv-arp", "address") == order
     page.fill("#inv-arp input[type=search]", "192.168")
     expect(page.locator("#inv-arp .count")).to_have_text("1 of 5 rows")
 
@@ -150,6 +150,43 @@ def test_inventory_units_ids_counts_and_sorting(page, live_url, users):
 
     # The blank routerboard row is no row: no Routerboard tab with a count of 1.
     expect(page.locator('button[data-tab="inv-routerboard"]')).to_have_count(0)
+
+
+def test_inventory_tables_load_in_natural_order(page, live_url, users):
+    """Without a click, tables load sorted naturally: ARP and DHCP leases by address
+    (not as text: .2 after .1, not after .19), interfaces and routes by name/dst."""
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev = _device()
+    now = datetime.now(UTC).replace(microsecond=0)
+    storage = DjangoStorage(maintenance_interval=None)
+    storage.write_inventory(dev.pk, InventorySnapshot(
+        table="interfaces", key_fields=("name",), ts=now,
+        rows=[{"name": n, "type": "ether", "running": True}
+              for n in ("ether10", "bridge1", "ether2", "ether1", "wlan1")]))
+    storage.write_inventory(dev.pk, InventorySnapshot(
+        table="routes", key_fields=(".id",), ts=now,
+        rows=[{".id": f"*{i:X}", "dst-address": d, "gateway": "10.0.0.1"}
+              for i, d in enumerate(("10.10.0.0/16", "0.0.0.0/0", "10.2.0.0/24",
+                                     "192.168.0.0/24"), start=1)]))
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/devices/{dev.pk}/")
+    expect(page.locator("#inv-interfaces table")).to_be_visible()
+    assert _column(page, "inv-interfaces", "name") == \
+        ["bridge1", "ether1", "ether2", "ether10", "wlan1"]
+    page.click('button[data-tab="inv-dhcp"]')
+    expect(page.locator("#inv-dhcp table")).to_be_visible()
+    assert [a.rsplit(".", 1)[1] for a in _column(page, "inv-dhcp", "address")] == \
+        ["1", "2", "3", "16", "17", "18", "19"]
+    page.click('button[data-tab="inv-arp"]')
+    expect(page.locator("#inv-arp table")).to_be_visible()
+    assert _column(page, "inv-arp", "address") == \
+        ["9.1.1.1", "10.88.0.9", "10.88.0.10", "10.88.0.100", "192.168.1.2"]
+    page.click('button[data-tab="inv-routes"]')
+    expect(page.locator("#inv-routes table")).to_be_visible()
+    assert _column(page, "inv-routes", "dst-address") == \
+        ["0.0.0.0/0", "10.2.0.0/24", "10.10.0.0/16", "192.168.0.0/24"]
 
 
 def test_sort_keys_for_every_table(page, live_url, users):

@@ -484,6 +484,36 @@
     return String(v);
   }
 
+  /** The column each inventory table is sorted by when it loads (as if its header
+   * were clicked: addresses as addresses, names with numbers as numbers). Tables not
+   * named keep the router's order: firewall rules and simple queues are evaluated
+   * in order (by RouterOS .id, numerically), logs newest first. */
+  const DEFAULT_SORT = {
+    interfaces: "name", dhcp_leases: "address", ppp_active: "name", hotspot_active: "user",
+    arp: "address", ip_addresses: "address", routes: "dst-address",
+    bgp_sessions: "name", bgp_peers: "name", bgp_connections: "name",
+    ospf_neighbors: "router-id", wireless_clients: "interface", wifi_clients: "interface",
+    wireless_interfaces: "name", wifi_interfaces: "name", users: "name",
+    ip_services: "name", neighbors: "interface",
+  };
+
+  /** RouterOS ".id" ("*1A", hex) as a number, or null. */
+  function idNumber(row) {
+    const id = row[".id"];
+    return typeof id === "string" && /^\*[0-9A-Fa-f]+$/.test(id) ? parseInt(id.slice(1), 16) : null;
+  }
+
+  /** Rows in RouterOS order: by .id numerically (*2 before *10), others as they came. */
+  function byId(rows) {
+    if (!rows.some((r) => idNumber(r) !== null)) return rows;
+    return rows.map((r, i) => [r, i]).sort(([a, i], [b, j]) => {
+      const x = idNumber(a);
+      const y = idNumber(b);
+      if (x === null || y === null) return (x === null) - (y === null) || i - j;
+      return x - y || i - j;
+    }).map(([r]) => r);
+  }
+
   function renderInventory(panel, data) {
     const body = panel.querySelector(".inv-body");
     const cols = data.columns;
@@ -526,7 +556,8 @@
       td.className = "empty";
       td.textContent = data.empty_text;
     }
-    for (const row of data.rows) {
+    const rows = panel.dataset.table === "logs" ? data.rows : byId(data.rows);
+    for (const row of rows) {
       const tr = tbody.insertRow();
       for (const c of cols) {
         const td = tr.insertCell();
@@ -547,6 +578,9 @@
     wrap.append(bar, tw);
     body.replaceChildren(wrap);
     window.MM.tables.enhance(wrap);
+    const first = DEFAULT_SORT[panel.dataset.table];
+    const index = first ? cols.indexOf(first) : -1;
+    if (index >= 0 && data.rows.length > 1) window.MM.tables.sortBy(table, index, false);
   }
 
   async function loadInventory(panel) {
