@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 
@@ -553,4 +554,72 @@ async def test_an_unreachable_router_shows_on_every_tier_alike(
     clock.advance(600)
     await coll.run_now(Tier.REALTIME)
     assert {tier["blocked"] for tier in coll.status()["tiers"].values()} == {""}
+    await coll.stop()
+
+
+async def test_a_router_down_from_the_start_shows_the_next_attempt_on_every_tier(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """A router refusing connections: no tier shows a next-due time in the past;
+    each is due no sooner than the reconnect attempt (retry_in_s); no blocked text
+    starts with 'waiting' (pages put 'waiting:' before it)."""
+    router = fleet.add(1)
+    router.up = False
+    coll = build(fleet, clock, RecordingSink())
+    for tier in Tier:
+        await coll.run_now(tier)
+    clock.advance(2)
+    status = coll.status()
+    retry_at = utc_iso(clock.now() + timedelta(seconds=float(status["retry_in_s"])))
+    assert float(status["retry_in_s"]) > 0
+    for name, tier in status["tiers"].items():
+        assert tier["next_due"] >= retry_at, (name, tier["next_due"], retry_at)
+        assert tier["blocked"] == "connection refused", name
+    await coll.stop()
+
+
+async def test_before_the_first_realtime_run_other_tiers_say_they_come_after_it(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    fleet.add(1)
+    coll = build(fleet, clock, RecordingSink())
+    clock.advance(30)
+    status = coll.status()
+    now = utc_iso(clock.now())
+    for name, tier in status["tiers"].items():
+        if name == "realtime":
+            assert tier["blocked"] == ""
+            continue
+        assert tier["blocked"] == "after the first realtime run (RouterOS version)"
+        assert tier["next_due"] >= now, name
+    await coll.stop()
+
+
+async def test_a_restart_by_a_configuration_change_runs_never_run_tiers_at_once(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """The long and extended tiers of a router that was down until the edit are due
+    at once on the new collector (not at their next tick hours later); a tier that
+    ran keeps its grid."""
+    router = fleet.add(1)
+    router.up = False
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink)
+    for tier in Tier:
+        await coll.run_now(tier)
+    clock.advance(15)
+    router.up = True
+    await coll.run_now(Tier.REALTIME)
+    await coll.run_now(Tier.SHORT)
+    realtime_due = coll.status()["tiers"]["realtime"]["next_due"]
+    carry = await coll.stop()
+    clock.advance(1)
+    edited = dataclasses.replace(device(1), name="renamed")
+    coll = DeviceCollector(edited, fake_deps(fleet, clock=clock), sink,
+                           loaded_at=clock.now(), carry=carry)
+    status = coll.status()
+    now = utc_iso(clock.now())
+    for name in ("medium", "long", "extended"):
+        assert status["tiers"][name]["next_due"] <= now, (name, status["tiers"][name])
+    assert status["tiers"]["realtime"]["next_due"] in (realtime_due, now)
     await coll.stop()

@@ -81,14 +81,31 @@ class TestPhase:
             seconds.add(int(sched.next_due) % 300)
         assert len(seconds) > 250
 
-    def test_second_run_is_not_right_after_the_first(self) -> None:
+    def test_second_run_comes_at_the_phase_tick_within_one_interval(self) -> None:
+        """After the off-grid first run, the second comes at the device's first phase
+        tick: never more than one interval after the first (sooner when the tick is
+        near), and on the grid from then on."""
         sched = TierSchedule.starting(0.0, 300.0, 0.01, 5.0)  # first at 0.05, tick at 3.0
         assert sched.next_due == pytest.approx(0.05)
         assert sched.completed(0.2) == 0
+        assert sched.next_due == pytest.approx(3.0)
+        sched.completed(3.1)
         assert sched.next_due == pytest.approx(303.0)
         sched = TierSchedule.starting(0.0, 300.0, 0.9, 5.0)  # first at 4.5, tick at 270
         sched.completed(4.6)
         assert sched.next_due == pytest.approx(270.0)
+
+    @pytest.mark.parametrize("interval", [5.0, 60.0, 300.0, 3600.0, 86400.0])
+    def test_no_gap_between_runs_exceeds_the_interval(self, interval: float) -> None:
+        """Whatever the phase, consecutive runs that keep to time are never more than
+        one interval apart (the medium tier was seen 447 s after its last run)."""
+        for i in range(1, 300):
+            sched = TierSchedule.starting(0.0, interval, trigger.phase_fraction(i), 5.0)
+            last = sched.next_due
+            for _ in range(4):
+                sched.completed(last + 0.01)
+                assert 0 < sched.next_due - last <= interval + 1e-9, (i, last)
+                last = sched.next_due
 
 
 class TestTicks:
@@ -153,9 +170,25 @@ class TestTicks:
         longer = sched.retimed(600.0, now=100.0)
         assert longer.next_due == 610.0
 
-    def test_retime_before_the_first_run_keeps_it(self) -> None:
+    def test_retime_before_the_first_run_runs_it_at_once(self) -> None:
+        """A restarted collector runs at once a tier that has never run (the spec:
+        every tier runs once when a device's collector starts)."""
         sched = TierSchedule.starting(0.0, 60.0, 0.5, 5.0)
-        assert sched.retimed(30.0, now=1.0).next_due == sched.next_due
+        assert sched.retimed(30.0, now=1.0).next_due == 1.0
+        assert sched.retimed(30.0, now=9.0).next_due == 9.0
+
+    def test_a_blocked_attempt_is_no_run(self) -> None:
+        """Waiting for an unreachable router does not count as a run: after a
+        configuration change a never-run daily tier is due at once, not at its
+        next tick hours later."""
+        sched = TierSchedule.starting(0.0, 86400.0, 0.3, 5.0)
+        sched.blocked(finished=2.0, retry_at=7.0)
+        assert sched.next_due == 7.0
+        assert sched.last_due is None
+        assert sched.retimed(86400.0, now=15.0).next_due == 15.0
+        ran = TierSchedule.starting(0.0, 86400.0, 0.3, 5.0)
+        ran.failed(finished=2.0, retry_at=7.0)  # a run that failed is a run
+        assert ran.retimed(86400.0, now=15.0).next_due == ran.tick_after(1.5)
 
     def test_rejects_non_positive_intervals(self) -> None:
         with pytest.raises(ValueError, match="interval"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 #: Seconds between status writes of a device whose state, error and facts did not
 #: change (refreshes ``last_seen``); scaled by the time scale.
 STATUS_REFRESH_S: Final = 30.0
+#: A tier's ``blocked`` reason before the first realtime run has read the RouterOS
+#: version (pages show it after "waiting:").
+AFTER_FIRST_REALTIME: Final = "after the first realtime run (RouterOS version)"
 #: Shortest per-command limit of a tier, seconds (not scaled: network delays and a
 #: busy router's reply time do not shrink with the time scale). A tier's commands
 #: may take max(its interval, this), but never more than the device's
@@ -491,7 +495,7 @@ class DeviceCollector:
                     return client
                 await self._drop_client(client)
             if self._clock.monotonic() < self._retry_at:
-                raise _NotConnected(self._connect_error or "waiting to reconnect")
+                raise _NotConnected(self._connect_error or "not connected (reconnect pending)")
             self.connect_attempts += 1
             limit = self.config.connect_timeout + 1.0
             try:
@@ -608,7 +612,7 @@ class DeviceCollector:
             stats.failing + 1, self._backoff.base, min(self._backoff.cap, self._intervals[tier])
         )
         if not count:
-            schedule.failed(now, max(self._retry_at, now + retry))
+            schedule.blocked(now, max(self._retry_at, now + retry))
             return
         stats.error(message, self._clock.now())
         stats.duration_s = now - started
@@ -792,25 +796,35 @@ class DeviceCollector:
         facts, tiers (tier -> interval_s as configured, effective_interval_s,
         timeout_s (per command), last_run, duration_s, running_since (ISO UTC while
         a run is in progress, else ``None``), next_due (ISO UTC; ``None`` while
-        running), runs, errors, failing (consecutive), skipped, last_error and
-        last_error_at (the last counted failure, kept after recovery), blocked
-        (why the tier cannot run now: the device's error while it is down or
-        refused the login, or the wait for the first realtime run; ``""``)).
+        running; while the router is down or refused the login never before the
+        next connection attempt, see retry_in_s; before the first realtime run
+        of the other tiers never before it), runs, errors, failing (consecutive),
+        skipped, last_error and last_error_at (the last counted failure, kept
+        after recovery), blocked (why the tier cannot run now, a reason that reads
+        after "waiting:": the device's error while it is down or refused the
+        login, or :data:`AFTER_FIRST_REALTIME`; ``""``)).
         """
         mono, wall = now if now is not None else (self._clock.monotonic(), self._clock.now())
         device_error = self.device_error()
         outage = self.memory.state in (DeviceState.DOWN, DeviceState.AUTH_FAILED)
+        # While the router is down or refused the login nothing runs before the
+        # next connection attempt; before the first realtime run the other tiers
+        # run right after it.
+        floor = max(self._retry_at, mono) if outage else -math.inf
+        realtime_due = max(self._schedules[Tier.REALTIME].next_due, floor)
         tiers: dict[str, object] = {}
         for tier in Tier:
             st = self._stats[tier]
             sched = self._schedules[tier]
-            due = wall + timedelta(seconds=sched.next_due - mono)
+            due_mono = max(sched.next_due, floor)
             if outage:
                 blocked = device_error
             elif tier is not Tier.REALTIME and not self._facts_known.is_set():
-                blocked = "waiting for the first realtime run (RouterOS version)"
+                blocked = AFTER_FIRST_REALTIME
+                due_mono = max(due_mono, realtime_due, mono)
             else:
                 blocked = ""
+            due = wall + timedelta(seconds=due_mono - mono)
             tiers[tier.value] = {
                 "interval_s": self._configured[tier],
                 "effective_interval_s": round(self._intervals[tier], 6),

@@ -8,6 +8,14 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
 - Each device gets a deterministic phase (a hash of its id): its ticks of every
   tier sit at that fraction of the interval, and its first runs at that fraction
   of a 5 s window, so a thousand devices never fire in the same millisecond.
+- Every tier runs once when a device's collector starts (off the grid, within the
+  5 s window), then at its phase ticks. The second run is the first tick after the
+  first run: never more than one interval later, sooner when the device's phase is
+  near the start (the one shorter gap that puts the device on its phase); from
+  then on runs are exactly one interval apart.
+- A collector restarted by a configuration change keeps the tick grid of the tiers
+  that ran and runs at once every tier that never ran; an attempt that could not
+  start (router down, login refused: :meth:`TierSchedule.blocked`) is no run.
 - A run that overruns skips the ticks that came due meanwhile (counted), instead
   of queueing catch-up runs.
 - Failures back off exponentially up to a cap; refused credentials wait much longer,
@@ -133,6 +141,9 @@ class TierSchedule:
         next_due: monotonic time the next run is due (a tick, or an earlier retry).
         last_due: when the last run was due, ``None`` before the first run.
         skipped: ticks skipped because a run overran or started late.
+
+    ``last_due`` stays ``None`` until a run was made (completed or failed); an
+    attempt that could not start (:meth:`blocked`) does not set it.
     """
 
     interval: float
@@ -180,9 +191,8 @@ class TierSchedule:
         """Record that the run due at ``next_due`` finished at ``finished`` and schedule
         the next one at the first tick after ``finished``.
 
-        After the first run (which is off the grid), a tick less than half an
-        interval away is passed over, so that the second run does not follow the
-        first one almost at once; that tick is not counted as skipped.
+        After the first run (which is off the grid) the next run is the first
+        tick, at most one interval away (see the module docstring).
 
         Returns:
             The number of ticks skipped: ticks after the run's due time that passed
@@ -192,8 +202,6 @@ class TierSchedule:
         nxt = self.tick_after(finished)
         first_after_due = self.tick_after(due)
         missed = max(0, round((nxt - first_after_due) / self.interval))
-        if self.last_due is None and nxt - due < self.interval / 2:
-            nxt += self.interval
         self.last_due = due
         self.next_due = nxt
         self.skipped += missed
@@ -206,6 +214,12 @@ class TierSchedule:
         self.last_due = self.next_due
         self.next_due = min(self.tick_after(finished), max(retry_at, finished))
 
+    def blocked(self, finished: float, retry_at: float) -> None:
+        """Record an attempt that could not start (the router is down or refused
+        the login): try again at ``retry_at`` or at the next tick, whichever comes
+        first. Not a run: ``last_due`` is kept (a tier that never ran stays so)."""
+        self.next_due = min(self.tick_after(finished), max(retry_at, finished))
+
     def defer(self, until: float, now: float) -> None:
         """Postpone the next run to ``until`` (the device is backing off), or to the
         first tick after ``now`` when that comes first; the tick grid is kept and
@@ -216,8 +230,8 @@ class TierSchedule:
         """Return this schedule with a new interval and the same anchor.
 
         The next run is the first tick of the new grid after the last run's due
-        time; if that is already past, the run is due ``now``. A schedule that has
-        not run yet keeps its first due time.
+        time; if that is already past, the run is due ``now``. A tier that has
+        never run is due ``now`` (its first run comes at once).
 
         Raises:
             ValueError: ``interval`` is not positive.
@@ -230,6 +244,8 @@ class TierSchedule:
         )
         if self.last_due is not None:
             new.next_due = max(new.tick_after(self.last_due), now)
+        else:
+            new.next_due = now
         return new
 
 
