@@ -112,8 +112,12 @@ def test_range_and_interfaces_kept_in_the_url(chromium, live_url, users):  # noq
     sign_in(page, live_url, *users["admin"])
     _dashboard(page, live_url, dev)
     page.click('button[data-range="7d"]')
-    page.check('input[data-iface="ether1"]')
+    # Charted by default: ether1-4 (first by name). Untick two, tick ether5, then
+    # tick ether2 again: it goes back to its place in the list, not to the end.
+    page.uncheck('input[data-iface="ether2"]')
     page.uncheck('input[data-iface="ether4"]')
+    page.check('input[data-iface="ether5"]')
+    page.check('input[data-iface="ether2"]')
     wait_until(lambda: "range=7d" in page.url and "if=ether1%2Cether2%2Cether3%2Cether5"
                in page.url, 5, f"the URL to carry the choices ({page.url})")
     panels = page.locator("#iface-charts .chart-panel")
@@ -144,11 +148,11 @@ def test_chart_headers_show_the_current_value(chromium, live_url, users):  # noq
         card = page.locator(f'.stat [data-metric="{key}"]').inner_text()
         expect(page.locator(f"#{chart}-now")).to_have_text(f"now {card}")
     latest = page.evaluate(f"""fetch('/api/v1/devices/{dev.pk}/latest').then((r) => r.json())
-        .then((j) => j.values.filter((v) => v.labels.interface === 'ether5'))""")
+        .then((j) => j.values.filter((v) => v.labels.interface === 'ether4'))""")
     rx = next(v["value"] for v in latest if v["key"] == "iface.rx_bps")
     tx = next(v["value"] for v in latest if v["key"] == "iface.tx_bps")
     text = page.evaluate(f"`now \u2193 ${{MM.fmt.bps({rx})}}  \u2191 ${{MM.fmt.bps({tx})}}`")
-    head = page.locator('#iface-charts .chart-panel[data-iface="ether5"] .now')
+    head = page.locator('#iface-charts .chart-panel[data-iface="ether4"] .now')
     expect(head).to_have_text(text)
     assert not errors, errors
 
@@ -235,3 +239,57 @@ def test_time_axis_labels_never_overlap(chromium, live_url, users, width):  # no
             page.screenshot(path=str(ARTIFACTS / f"dashboard-range-{r}.png"))
     assert not errors, errors
 
+
+
+def test_down_router_shows_last_values_not_now(chromium, live_url, users,  # noqa: F811
+                                               collector_says_running):
+    """A router that went down: cards and chart headers keep its last values, greyed,
+    with "last value at <time>", never "now"."""
+    dev, now = seeded_device()
+    _status(dev, "down", seen=now, error="connection refused")
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev)
+    expect(page.locator("#live")).to_contain_text("device down")
+    for head in ("#chart-cpu-now", "#chart-mem-now",
+                 '#iface-charts .chart-panel[data-iface="ether1"] .now'):
+        loc = page.locator(head)
+        expect(loc).to_contain_text("last value at ")
+        assert "now" not in loc.inner_text(), loc.inner_text()
+        assert "old" in loc.get_attribute("class")
+    cards = page.locator(".stat.old")
+    expect(cards).to_have_count(3)
+    expect(cards.first.locator(".when")).to_contain_text("last value at ")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-down-last-values.png"))
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("range_key", ["24h", "7d"])
+def test_a_single_bucket_is_drawn(chromium, live_url, users, range_key):  # noqa: F811
+    """Minutes after the first run, 24h and 7d have one bucket: it is drawn as a point
+    (a line needs two), not an empty chart."""
+    from datetime import timedelta
+
+    from mikromon.domain.samples import Sample
+    from mikromon.web.monitor.models import Device
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev = Device(name="new-one", host="127.0.0.1", username="u")
+    dev.set_password("pw")
+    dev.save()
+    now = datetime.now(UTC).replace(microsecond=0)
+    DjangoStorage(maintenance_interval=None).write_samples(dev.pk, [
+        Sample("system.cpu.load_pct", 12.0, now - timedelta(seconds=s)) for s in (1, 6, 11)])
+    _status(dev, "up", seen=now)
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev, f"?range={range_key}")
+    drawn = page.evaluate("""() => {
+      const {plot} = MM.dashboard.plots().find((p) => p.id === 'chart-cpu');
+      const values = plot.data[1].filter((v) => v != null);
+      return [values.length, plot.series[1].points.filter(plot, 1, false, null)];
+    }""")
+    assert drawn[0] == 1, drawn
+    assert drawn[1] is not None, drawn
+    assert len(drawn[1]) == 1, drawn
+    assert not errors, errors

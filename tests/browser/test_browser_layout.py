@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-#: Interfaces with traffic (the dashboard charts the busiest four).
+#: Interfaces with traffic (the dashboard charts the first four by name).
 INTERFACES = ("ether1", "ether2", "ether3", "ether4", "ether5")
 #: Panel geometry read in the page: content box of each chart panel and the boxes
 #: of what uPlot drew in it (canvas, axes, plotting area).

@@ -104,6 +104,18 @@
     }
   });
 
+  /** uPlot points.filter: the indexes of values with no value on either side (null
+   * when there are none), so that a lone reading shows. */
+  function isolatedPoints(u, seriesIdx) {
+    const ys = u.data[seriesIdx] || [];
+    const out = [];
+    for (let i = 0; i < ys.length; i++) {
+      if (ys[i] == null) continue;
+      if ((i === 0 || ys[i - 1] == null) && (i === ys.length - 1 || ys[i + 1] == null)) out.push(i);
+    }
+    return out.length ? out : null;
+  }
+
   function makePlot(el, kind, seriesDefs) {
     const isRate = kind === "bps";
     const opts = {
@@ -142,7 +154,9 @@
           stroke: s.color,
           width: 1.5,
           fill: s.color + "1f",
-          points: { show: false },
+          // No dots on lines, but a point without neighbours (the only 5-minute bucket
+          // at 24h/7d, a reading between gaps) is drawn as a dot: a line needs two.
+          points: { show: false, filter: isolatedPoints },
           spanGaps: false,
           value: (u, v) => (isRate ? fmt.bps(v) : fmt.pct(v)),
         }))),
