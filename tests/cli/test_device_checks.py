@@ -126,3 +126,25 @@ def test_collector_status_says_never_for_a_tier_that_has_not_run() -> None:
     text = render_status(document)
     assert "last never," in text
     assert "(- s)" not in text
+
+
+def test_access_log_help_and_docs_say_what_is_logged(cli) -> None:
+    """Without --access-log, 5xx are logged and 4xx are not (unless -v): the help
+    and docs/operations.md say so, not "failed requests are logged anyway"."""
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(
+        encoding="utf-8")
+    row = next(line for line in docs.splitlines() if line.startswith("| `--access-log`"))
+    assert "5xx" in row
+    assert "401" in row
+    assert "failed requests are logged anyway" not in docs
+    result = cli("serve", "--help")
+    assert "4xx answers only with -v" in " ".join(result.out.split())
+
+
+def test_collect_once_tls_verify_needs_ssl(cli) -> None:
+    result = cli("collect-once", "--host", "127.0.0.1", "--username", "u",
+                 "--password-env", "MIKROMON_TEST_UNSET", "--tls-verify", "no-verify")
+    assert result.code == 2
+    assert "--tls-verify no-verify needs --ssl" in result.err

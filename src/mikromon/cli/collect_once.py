@@ -24,7 +24,7 @@ from mikromon.cli._django import CommandError
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.collectors import CollectContext, detect_context, run_tier
 from mikromon.domain.catalog import lookup
-from mikromon.domain.devices import DeviceConfig, TlsVerify
+from mikromon.domain.devices import DeviceConfig, TlsVerify, endpoint
 from mikromon.domain.errors import AuthenticationFailed, DeviceError, DeviceUnreachable
 from mikromon.domain.formatting import unit_value
 from mikromon.domain.inventory import CollectResult, DeviceFacts, utc_iso
@@ -57,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_password_options(parser)
     parser.add_argument("--ssl", action="store_true", help="use API-SSL (TLS)")
     parser.add_argument(
-        "--tls-verify", choices=[m.value for m in TlsVerify], default=TlsVerify.VERIFY.value,
-        help="certificate handling with --ssl (default: verify)",
+        "--tls-verify", choices=[m.value for m in TlsVerify], default=None,
+        help="certificate handling with --ssl (default: verify); needs --ssl",
     )
     parser.add_argument("--encoding", default="utf-8",
                         help="codepage of the router's text when not UTF-8 (default utf-8)")
@@ -84,15 +84,19 @@ def handle(args: argparse.Namespace) -> int:
     """Run the command; return the exit code."""
     if args.timeout <= 0:
         return fail("--timeout must be more than 0 seconds", EXIT_USAGE)
+    if args.tls_verify is not None and not args.ssl:
+        return fail(f"--tls-verify {args.tls_verify} needs --ssl: TLS verification applies "
+                    "to API-SSL only", EXIT_USAGE)
     try:
         password = read_password(args, prompt=f"Password for {args.username}@{args.host}: ")
     except CommandError as err:
         return fail(err.message, err.code)
     port = args.port or (8729 if args.ssl else 8728)
     config = DeviceConfig(
-        id=0, name=f"{args.host}:{port}", host=args.host, port=port,
+        id=0, name=endpoint(args.host, port), host=args.host, port=port,
         username=args.username, password=password or "", use_ssl=args.ssl,
-        tls_verify=TlsVerify(args.tls_verify), encoding=args.encoding,
+        tls_verify=TlsVerify(args.tls_verify or TlsVerify.VERIFY.value),
+        encoding=args.encoding,
         connect_timeout=args.timeout, command_timeout=args.timeout,
     )
     tiers = list(Tier) if args.tier == "all" else [Tier(args.tier)]

@@ -36,8 +36,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         "--access-log",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="log one line per HTTP request (default: off; failed requests, 500s, are "
-        "logged anyway)",
+        help="log one line per HTTP request (default: off; server errors, 5xx, are "
+        "logged anyway; 4xx answers only with -v)",
     )
     # Tests only: multiply every collection interval and backoff by F, e.g. 0.05 polls
     # twenty times faster (sets MIKROMON_TIME_SCALE, read by mikromon.schedule).
