@@ -109,3 +109,16 @@ def test_collector_start_runs_in_the_foreground_without_a_server(tmp_path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_bind_names_an_ipv6_address_in_brackets() -> None:
+    import socket
+
+    from mikromon.web.runtime import StartupError, bind
+
+    with socket.socket(socket.AF_INET6) as taken:
+        taken.bind(("::1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(StartupError, match=rf"cannot listen on \[::1\]:{port}: "):
+            bind("::1", port)

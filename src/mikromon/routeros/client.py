@@ -419,7 +419,7 @@ class LibRouterOSClient:
         self._transport = transport
         self._config = config
         self._device = config.label
-        self._where = f"{config.host}:{config.port}"
+        self._where = config.endpoint
         self._command_timeout = (
             config.command_timeout if command_timeout is None else command_timeout
         )

@@ -37,6 +37,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from mikromon.cli._logging import UTCFormatter, configure_logging
+from mikromon.domain.devices import endpoint
 from mikromon.web.control.formats import tidy, utc_seconds
 
 log = logging.getLogger("mikromon.runtime")
@@ -260,7 +261,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as err:
-        raise StartupError(f"cannot listen on {host}:{port}: {err.strerror}") from err
+        raise StartupError(f"cannot listen on {endpoint(host, port)}: {err.strerror}") from err
     family, _, _, _, address = infos[0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -273,7 +274,7 @@ def bind(host: str, port: int) -> socket.socket:
         if err.errno == errno.EADDRINUSE:
             hint = " (is another mikromon or web server running there? choose another --port)"
         raise StartupError(
-            f"cannot listen on {host}:{port}: {err.strerror or err}{hint}"
+            f"cannot listen on {endpoint(host, port)}: {err.strerror or err}{hint}"
         ) from err
     sock.set_inheritable(True)
     return sock
@@ -284,9 +285,7 @@ def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1" if host == "0.0.0.0" else "::1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}/"
+    return f"http://{endpoint(host, port)}/"
 
 
 class Runtime:
