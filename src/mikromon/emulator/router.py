@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mikromon.emulator import interfaces
+from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import Clock, MonotonicClock, render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
@@ -82,6 +83,7 @@ class Router:
             for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
+        self._names = InterfaceNames(self.ports)
 
     # -- time -------------------------------------------------------------------
     def uptime(self) -> float:
@@ -130,12 +132,14 @@ class Router:
         return Resolved("no-prefix", menu, command)
 
     def table(self, path: str, moment: Moment | None = None) -> Table:
-        """Build the table of menu ``path`` for one read.
+        """Build the table of menu ``path`` for one read, its rows made to agree with
+        this router (:mod:`mikromon.emulator.coherence`).
 
         Raises:
             KeyError: the menu does not exist on this router.
         """
-        return self.menus[path].build(self, moment or self.moment())
+        m = moment or self.moment()
+        return CoherentTable(self.menus[path].build(self, m), self._names, m.uptime)
 
     def resource_row(self, m: Moment) -> Row:
         """``/system/resource`` now (capture system_resource.v6/v7 key set)."""
