@@ -243,3 +243,135 @@ def test_pages_screenshots(chromium, live_url, users):
     page.goto(f"{live_url}/")
     shot(page, "layout-overview")
     assert not errors, errors
+
+
+#: Lines of text in an element: its text fragments' boxes, grouped where they overlap
+#: vertically (a badge and a smaller unit on one line overlap; a wrapped line does not).
+LINES_JS = """() => {
+window.mmLines = (el) => {
+  const rects = [];
+  const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const r = document.createRange();
+    r.selectNodeContents(n);
+    for (const b of r.getClientRects()) if (b.width > 0) rects.push(b);
+  }
+  rects.sort((a, b) => a.top - b.top);
+  let lines = 0;
+  let bottom = -Infinity;
+  for (const b of rects) {
+    if (b.top >= bottom - 1) { lines += 1; bottom = b.bottom; }
+    else bottom = Math.max(bottom, b.bottom);
+  }
+  return lines;
+};
+}"""
+
+#: Cells of a table whose text takes more than one line, and how far the table
+#: reaches past its scroll box.
+WRAPS_JS = """(sel) => {
+  const table = document.querySelector(sel);
+  const wrap = table.closest('.table-wrap');
+  const wrapped = Array.from(table.querySelectorAll('tbody td'))
+    .filter((c) => c.colSpan === 1 && !c.classList.contains('wrap') && mmLines(c) > 1
+            && !c.classList.contains('tags'))
+    .map((c) => c.textContent.trim());
+  return {wrapped, overflow: wrap ? wrap.scrollWidth - wrap.clientWidth : 0};
+}"""
+
+
+def _fleet():
+    """Devices as in the demo: long names and identities, TLS, board names, tags, a
+    site, one down with an error."""
+    from mikromon.domain.events import DeviceState, DeviceStatus
+    from mikromon.domain.samples import Sample
+    from mikromon.web.monitor.models import Device, Site, Tag
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    storage = DjangoStorage(maintenance_interval=None)
+    now = datetime.now(UTC).replace(microsecond=0)
+    site = Site.objects.create(name="Main office")
+    tags = [Tag.objects.create(name=n) for n in ("core", "edge", "demo")]
+    for i, (name, board) in enumerate((("demo-1-v6", "RB4011iGS+5HacQ2HnD"),
+                                       ("demo-2-v7", "CCR2004-1G-12S+2XS"),
+                                       ("demo-3-v7-empty", "hAP ax^3"),
+                                       ("demo-4-chr", "CHR"))):
+        dev = Device(name=name, host="127.0.0.1", port=40000 + i, username="monitor",
+                     use_ssl=i % 2 == 1, site=site)
+        dev.set_password("pw")
+        dev.save()
+        dev.tags.set(tags[: i % 3 + 1])
+        storage.write_samples(dev.pk, [Sample("system.cpu.load_pct", 3.0 + 20 * i, now),
+                                       Sample("system.memory.used_pct", 41.0, now),
+                                       Sample("system.uptime_seconds", 275_833.0, now)])
+        storage.write_status(DeviceStatus(
+            device_id=dev.pk, state=DeviceState.DOWN if i == 2 else DeviceState.UP, ts=now,
+            last_seen=now, identity=name, board=board, version="7.16.2 (stable)",
+            last_error="connection refused" if i == 2 else ""))
+
+
+@pytest.mark.parametrize("width", [1400, 1280])
+def test_device_list_fits_without_cut_columns(chromium, live_url, users, width):
+    """At 1400 and 1280 px the device list shows every column (Tags and Edit
+    included) without scrolling, and no cell wraps (identities, uptimes, bars)."""
+    _fleet()
+    page, errors = open_page(chromium, width)
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/devices/")
+    page.screenshot(path=str(ARTIFACTS / f"fit-device-list-{width}.png"))
+    page.evaluate(LINES_JS)
+    fit = page.evaluate(WRAPS_JS, "#devices")
+    fit["tags"] = page.evaluate("""() => Array.from(document.querySelectorAll('#devices .tag'))
+      .filter((t) => mmLines(t) > 1).map((t) => t.textContent)""")
+    fit["bar"] = page.evaluate("document.querySelector('#devices .meter .bar').offsetWidth")
+    assert fit["overflow"] <= 0, fit
+    assert fit["tags"] == [], fit
+    assert fit["wrapped"] == [], fit
+    edit = page.locator('tr[data-device="demo-4-chr"] a.btn', has_text="Edit")
+    box = edit.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= width, box
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("width", [1400, 1280])
+def test_dashboard_heads_and_inventory_cells_do_not_wrap(chromium, live_url, users, width):
+    """Chart headers never break inside a value (the title keeps its unit); byte and
+    duration cells of inventory tables stay on one line."""
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev, now = seeded_device()
+    DjangoStorage(maintenance_interval=None).write_inventory(dev.pk, InventorySnapshot(
+        table="interfaces", key_fields=("name",), ts=now,
+        rows=[{"name": n, "type": "ether", "running": True, "mac-address": "02:00:00:00:00:01",
+               "mtu": 1500, "comment": "uplink to the core switch in rack 4, port 12"}
+              for n in INTERFACES]))
+    DjangoStorage(maintenance_interval=None).write_inventory(dev.pk, InventorySnapshot(
+        table="simple_queues", key_fields=("name",), ts=now,
+        rows=[{"name": f"cust-{i:04d}", "target": f"10.99.0.{i}/32",
+               "max-limit.upload": 10e6, "max-limit.download": 20e6,
+               "bytes.upload": 1_836_000_000 + i, "bytes.download": 48_911_203_112,
+               "packets.upload": 902771, "packets.download": 1_200_000,
+               "dropped.upload": 12, "dropped.download": 3, "comment": "customer queue"}
+              for i in range(1, 6)]))
+    page, errors = open_page(chromium, width)
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/devices/{dev.pk}/?range=1h")
+    page.wait_for_function("document.body.dataset.chartsReady === '1'")
+    page.evaluate(LINES_JS)
+    heads = page.evaluate("""() => Array.from(document.querySelectorAll('.chart-head')).map(
+      (h) => [h.querySelector('h2'), ...h.querySelectorAll('.now .v, .now .at')]
+        .filter(Boolean).map((el) => [el.textContent, mmLines(el)]))""")
+    for head in heads:
+        for text, lines in head:
+            assert lines == 1, (text, heads)
+    page.screenshot(path=str(ARTIFACTS / f"fit-dashboard-{width}.png"))
+    page.click('button[data-tab="inv-queues"]')
+    expect(page.locator("#inv-queues table")).to_be_visible()
+    page.evaluate(LINES_JS)
+    fit = page.evaluate(WRAPS_JS, "#inv-queues table")
+    assert fit["wrapped"] == [], fit
+    page.locator("#inv-queues").screenshot(path=str(ARTIFACTS / f"fit-queues-{width}.png"))
+    assert not errors, errors

@@ -109,6 +109,14 @@ def stale_hint(device: Any) -> SafeString:
 
 
 @register.filter
+def version_short(version: str | None) -> str:
+    """A RouterOS version without its usual channel: ``7.16.2 (stable)`` -> ``7.16.2``;
+    other channels stay (``7.17rc1 (testing)``). '' for none."""
+    text = (version or "").strip()
+    return text[: -len(" (stable)")] if text.endswith(" (stable)") else text
+
+
+@register.filter
 def state_label(state: str | None) -> str:
     """The operator's word for a state."""
     return STATE_LABELS.get(state or "unknown", state or "unknown")
