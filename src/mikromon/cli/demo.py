@@ -25,6 +25,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,7 @@ def _demo(args: argparse.Namespace) -> int:
         password=router_password, identities=device_names(args.routers),
         traffic_swing=DEMO_TRAFFIC_SWING,
     ) as routers:
+        continue_uptime([r.emulator.router for r in routers], data_dir, time.time())
         faults = FaultCycle(routers, scale=_scale(args)) if args.faults else None
 
         def prepare(data_dir: Path) -> None:
@@ -256,6 +258,38 @@ def save_demo_admin(password: str) -> None:
             )
         save_user(DEMO_ADMIN, password, admin=True, check_password=False)
         mark_user(user_model.objects.get(username=DEMO_ADMIN))
+
+
+#: File in the demo's data folder holding when its routers first started (Unix seconds).
+STARTED_FILE = "demo-started"
+
+
+def continue_uptime(routers: Sequence[Any], data_dir: Path, now: float) -> None:
+    """Make a restarted demo's routers continue their uptime instead of going back.
+
+    The first start writes ``now`` to :data:`STARTED_FILE` in ``data_dir``; a later
+    start ages every router (:meth:`mikromon.emulator.Router.age`) by the time since,
+    so the uptime the collector reads never goes backwards without a reboot. A
+    missing or unreadable file (or one in the future) starts the count afresh.
+
+    Args:
+        routers: the emulated routers (:class:`mikromon.emulator.Router`).
+        data_dir: the demo's data folder.
+        now: Unix seconds.
+    """
+    path = data_dir / STARTED_FILE
+    try:
+        started = float(path.read_text().strip())
+    except (OSError, ValueError):
+        started = None
+    if started is None or started > now:
+        try:
+            path.write_text(f"{now}\n")
+        except OSError as err:
+            log.warning("could not record the demo's start in %s: %s", path, err)
+        return
+    for router in routers:
+        router.age(now - started)
 
 
 def register_devices(routers: Sequence[Any], password: str) -> list[str]:

@@ -91,6 +91,12 @@ class Router:
         with self._lock:
             return self._uptime0 + self.clock.monotonic() - self._boot
 
+    def age(self, seconds: float) -> None:
+        """Add ``seconds`` (>= 0) to the uptime, as if the router had booted that much
+        earlier (a restarted demo continues its routers' uptime); counters follow."""
+        with self._lock:
+            self._uptime0 += max(0.0, seconds)
+
     def reboot(self) -> None:
         """Restart: uptime and every interface counter start again from 0."""
         with self._lock:
