@@ -170,8 +170,15 @@ def test_inventory_tables_load_in_natural_order(page, live_url, users):
         rows=[{".id": f"*{i:X}", "dst-address": d, "gateway": "10.0.0.1"}
               for i, d in enumerate(("10.10.0.0/16", "0.0.0.0/0", "10.2.0.0/24",
                                      "192.168.0.0/24"), start=1)]))
+    storage.write_inventory(dev.pk, InventorySnapshot(
+        table="ppp_active", key_fields=("name",), ts=now, rows=[]))
     sign_in(page, live_url, *users["admin"])
     page.goto(f"{live_url}/devices/{dev.pk}/")
+    # A table read empty says the router reported none, with the read time.
+    page.click('button[data-tab="inv-ppp"]')
+    expect(page.locator("#inv-ppp .empty")).to_contain_text("None reported")
+    expect(page.locator("#inv-ppp .filters")).to_contain_text(f"read {now:%Y-%m-%d %H:%M:%S} UTC")
+    page.click('button[data-tab="inv-interfaces"]')
     expect(page.locator("#inv-interfaces table")).to_be_visible()
     assert _column(page, "inv-interfaces", "name") == \
         ["bridge1", "ether1", "ether2", "ether10", "wlan1"]

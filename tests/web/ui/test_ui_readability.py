@@ -69,7 +69,9 @@ def test_a_row_without_values_shows_the_empty_state(admin_web, device):
         "current-firmware": None}], key=())
     data = inventory.read_table(device, "routerboard")
     assert data.rows == []
-    assert data.empty_text.startswith("Nothing collected yet")
+    # Read, and empty: the router reported none (with the read time), not "nothing yet".
+    assert data.empty_text.startswith("None reported")
+    assert data.updated is not None
     assert inventory.row_counts(device).get("routerboard", 0) == 0
     tabs = admin_web.get(f"/devices/{device.pk}/").context["tabs"]
     assert "routerboard" not in [t.slug for t in tabs]
@@ -230,7 +232,7 @@ def test_device_list_last_seen_is_the_newest_data(admin_web, device):
     ago = re.fullmatch(r"(\d+) s ago|just now", seen.group(2))
     assert ago, seen.group(2)
     assert int(ago.group(1) or 0) < 20, seen.group(2)
-    board = re.search(r'<td class="clip"[^>]*>([^<]*)</td>', row)
+    board = re.search(r'<td class="clip board"[^>]*>([^<]*)</td>', row)
     assert board
     assert "CHR QEMU" in board.group(1)
     assert 'title="CHR QEMU Standard PC (i440FX + PIIX, 1996)"' in row
