@@ -9,10 +9,11 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
   tier sit at that fraction of the interval, and its first runs at that fraction
   of a 5 s window, so a thousand devices never fire in the same millisecond.
 - Every tier runs once when a device's collector starts (off the grid, within the
-  5 s window), then at its phase ticks. The second run is the first tick after the
-  first run: never more than one interval later, sooner when the device's phase is
-  near the start (the one shorter gap that puts the device on its phase); from
-  then on runs are exactly one interval apart.
+  5 s window), then at its phase ticks. The second run is the first tick at least
+  half an interval after the first run (so a heavy tier does not read the router's
+  big tables twice within seconds: DESIGN.md, "Being kind to the router"): the
+  first gap is 0.5 to 1.5 intervals, the one gap that puts the device on its
+  phase; from then on runs are exactly one interval apart.
 - A collector restarted by a configuration change keeps the tick grid of the tiers
   that ran and runs at once every tier that never ran; an attempt that could not
   start (router down, login refused: :meth:`TierSchedule.blocked`) is no run.
@@ -191,8 +192,10 @@ class TierSchedule:
         """Record that the run due at ``next_due`` finished at ``finished`` and schedule
         the next one at the first tick after ``finished``.
 
-        After the first run (which is off the grid) the next run is the first
-        tick, at most one interval away (see the module docstring).
+        After the first run (which is off the grid), a tick less than half an
+        interval away is passed over, so that the second run does not follow the
+        first one almost at once; that tick is not counted as skipped (see the
+        module docstring).
 
         Returns:
             The number of ticks skipped: ticks after the run's due time that passed
@@ -202,6 +205,8 @@ class TierSchedule:
         nxt = self.tick_after(finished)
         first_after_due = self.tick_after(due)
         missed = max(0, round((nxt - first_after_due) / self.interval))
+        if self.last_due is None and nxt - due < self.interval / 2:
+            nxt += self.interval
         self.last_due = due
         self.next_due = nxt
         self.skipped += missed
