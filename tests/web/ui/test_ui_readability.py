@@ -325,3 +325,15 @@ def test_collector_page_shows_a_run_in_progress_and_why_a_tier_waits(admin_web, 
 
     assert "running since 2025-01-01 00:00:07" in row_text("realtime")
     assert "waiting: device down: connection refused" in row_text("short")
+
+
+@pytest.mark.django_db
+def test_ipv6_hosts_are_shown_in_brackets(admin_web, device):
+    """``2001:db8::1:8728`` is ambiguous: an IPv6 host is written ``[2001:db8::1]:8728``
+    on the device list and the dashboard, as in the CLI and the API."""
+    device.host = "2001:db8::1"
+    device.save()
+    for path in ("/devices/", f"/devices/{device.pk}/"):
+        body = admin_web.get(path).content.decode()
+        assert "[2001:db8::1]:8728" in body, path
+        assert "2001:db8::1:8728" not in body.replace("[2001:db8::1]:8728", ""), path

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
+from mikromon.domain.devices import endpoint as _endpoint
 from mikromon.web.ui import formatting
 from mikromon.web.ui.permissions import is_admin as _is_admin
 from mikromon.web.ui.permissions import role_name
@@ -31,6 +32,13 @@ STATE_LABELS = {
 def is_admin(user: Any) -> bool:
     """``{% if user|is_admin %}``: the user may change things."""
     return _is_admin(user)
+
+
+@register.filter
+def endpoint(device: Any) -> str:
+    """``{{ device|endpoint }}``: ``host:port``, an IPv6 host in brackets
+    (:func:`mikromon.domain.devices.endpoint`)."""
+    return _endpoint(device.host, device.port)
 
 
 @register.filter
