@@ -9,7 +9,7 @@ browser's ``format.js`` mirrors these functions. No Django here (core module).""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 DASH = "\u2013"
 
@@ -126,3 +126,9 @@ def unit_value(value: float | None, unit: str) -> str:
         return f"{_trim(value, digits)}{suffix}"
     text = str(int(value)) if float(value).is_integer() else _trim(value, 2)
     return f"{text} {unit}".rstrip()
+
+
+def unknown_choice(what: str, value: str, known: Iterable[str]) -> str:
+    """Return the message for a filter value that is not one of ``known``:
+    ``unknown state 'bogus' (known: up, down)``."""
+    return f"unknown {what} {value!r} (known: {', '.join(known)})"

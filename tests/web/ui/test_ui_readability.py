@@ -337,3 +337,19 @@ def test_ipv6_hosts_are_shown_in_brackets(admin_web, device):
         body = admin_web.get(path).content.decode()
         assert "[2001:db8::1]:8728" in body, path
         assert "2001:db8::1:8728" not in body.replace("[2001:db8::1]:8728", ""), path
+
+
+@pytest.mark.django_db
+def test_bad_filters_are_named_not_ignored(admin_web, device):
+    """A filter value the page does not know is reported (with the values it does
+    know), not silently dropped: every bad one, on the events and device lists."""
+    body = " ".join(admin_web.get("/events/?kind=bogus&from=yesterday&device=x")
+                    .content.decode().split())
+    assert "unknown event kind &#x27;bogus&#x27; (known: " in body
+    assert "device_up" in body
+    assert "&#x27;from&#x27; is not a date and time" in body
+    assert "&#x27;device&#x27; must be a device id" in body
+    body = " ".join(admin_web.get("/devices/?state=bogus&tag=x").content.decode().split())
+    assert ("unknown state &#x27;bogus&#x27; (known: unknown, up, down, auth_failed, "
+            "disabled)") in body
+    assert "&#x27;tag&#x27; must be a tag id" in body

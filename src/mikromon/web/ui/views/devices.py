@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.formatting import unknown_choice
 from mikromon.web.api import collector
 from mikromon.web.api.serialize import with_contact, with_summary
 from mikromon.web.monitor.choices import DeviceStateChoices
@@ -92,6 +93,18 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+def filter_errors(params: dict[str, str]) -> list[str]:
+    """Return what is wrong with the filter values :func:`filtered_devices` ignores."""
+    errors = []
+    if params["state"] and params["state"] not in DeviceStateChoices.values:
+        errors.append(unknown_choice("state", params["state"], DeviceStateChoices.values))
+    if params["site"] and params["site"] != "none" and not params["site"].isdigit():
+        errors.append("'site' must be a site id or 'none'")
+    if params["tag"] and not params["tag"].isdigit():
+        errors.append("'tag' must be a tag id")
+    return errors
+
+
 def device_list(request: HttpRequest) -> HttpResponse:
     """The devices table with state, facts and current load; filter and sort."""
     devices, params = filtered_devices(request)
@@ -100,6 +113,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ui/device_list.html", {
         "devices": devices,
         "params": params,
+        "errors": filter_errors(params),
         "states": DeviceStateChoices.choices,
         "sites": Site.objects.order_by("name"),
         "tags": Tag.objects.order_by("name"),

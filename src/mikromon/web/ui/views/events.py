@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from mikromon.domain.formatting import unknown_choice
 from mikromon.web.monitor.choices import EventKindChoices
 from mikromon.web.monitor.models import Device, Event
 
@@ -33,8 +34,12 @@ def event_list(request: HttpRequest) -> HttpResponse:
     errors = []
     if params["device"].isdigit():
         qs = qs.filter(device_id=int(params["device"]))
+    elif params["device"]:
+        errors.append("'device' must be a device id")
     if params["kind"] in EventKindChoices.values:
         qs = qs.filter(kind=params["kind"])
+    elif params["kind"]:
+        errors.append(unknown_choice("event kind", params["kind"], EventKindChoices.values))
     for name, lookup in (("from", "ts__gte"), ("to", "ts__lt")):
         if params[name]:
             ts = _parse_local(params[name])
