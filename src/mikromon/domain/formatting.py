@@ -1,10 +1,10 @@
 """Plain-text formatting of values for people: bit rates, bytes, durations,
 collection intervals, percentages and catalog units.
 
-The one formatter of the Python side: the web pages (through
-:mod:`mikromon.web.ui.formatting` and the template filters) and the command line
-(``mikromon collect-once``) both use it, so a value reads the same everywhere. The
-browser's ``format.js`` mirrors these functions. No Django here (core module)."""
+The one formatter of the Python side: the web pages (views and template filters)
+and the command line (``mikromon collect-once``, ``collector status``) both use
+it, so a value reads the same everywhere. The browser's ``format.js`` mirrors
+these functions. No Django here (core module)."""
 
 from __future__ import annotations
 

@@ -141,7 +141,7 @@ def test_collection_intervals_in_words(admin_web, no_collector):
 
 def test_interval_words():
     """Whole hours, whole minutes, else seconds (with minutes past an hour)."""
-    from mikromon.web.ui.formatting import interval
+    from mikromon.domain.formatting import interval
 
     assert [interval(s) for s in (5, 30, 60, 90, 300, 3600, 5400, 86400, 172800)] == [
         "5 s", "30 s", "1 min", "90 s", "5 min", "1 h", "90 min", "24 h", "48 h"]
@@ -153,7 +153,7 @@ def test_interval_words():
 ])
 def test_bit_rates_promote_at_the_rounding_edge(value, text):
     """A value that rounds to 1000 of a unit is shown in the next unit."""
-    from mikromon.web.ui.formatting import bps
+    from mikromon.domain.formatting import bps
 
     assert bps(value) == text
 
@@ -164,7 +164,7 @@ def test_bit_rates_promote_at_the_rounding_edge(value, text):
 ])
 def test_bytes_promote_at_the_rounding_edge(value, text):
     """A value that rounds to 1024 of a unit is shown in the next unit."""
-    from mikromon.web.ui.formatting import bytesize
+    from mikromon.domain.formatting import bytesize
 
     assert bytesize(value) == text
 

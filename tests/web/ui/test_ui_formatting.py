@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mikromon.web.ui import formatting
+from mikromon.domain import formatting
 
 
 @pytest.mark.parametrize(("value", "text"), [

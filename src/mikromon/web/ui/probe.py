@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from mikromon.collectors import detect_context, run_tier
+from mikromon.domain import formatting
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
@@ -25,7 +26,6 @@ from mikromon.domain.errors import (
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.client import connect
-from mikromon.web.ui import formatting
 
 #: Seconds added to the device's own timeouts before the worker is abandoned.
 GRACE_S = 5.0

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
+from mikromon.domain import formatting
 from mikromon.domain.devices import endpoint as _endpoint
-from mikromon.web.ui import formatting
 from mikromon.web.ui.permissions import is_admin as _is_admin
 from mikromon.web.ui.permissions import role_name
 

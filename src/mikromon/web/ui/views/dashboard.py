@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mikromon.domain.catalog import HEALTH_PREFIX
+from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.api import collector, inventory
 from mikromon.web.api.serialize import (
@@ -30,7 +31,6 @@ from mikromon.web.api.serialize import (
 )
 from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.readers import LatestValue, latest_values
-from mikromon.web.ui.formatting import interval
 
 #: Chart ranges offered: key -> seconds.
 RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
