@@ -183,21 +183,16 @@ def test_client_errors_are_not_logged(capsys) -> None:
 
     from mikromon.cli._logging import configure_logging
 
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    try:
-        configure_logging()
-        request_log = logging.getLogger("django.request")
-        request_log.warning("Bad Request: /devices/add/", extra={"status_code": 400})
-        request_log.warning("Forbidden: /devices/1/edit/", extra={"status_code": 403})
-        request_log.error("Internal Server Error: /", extra={"status_code": 500})
-        err = capsys.readouterr().err
-        assert "Internal Server Error" in err
-        assert "Bad Request" not in err
-        assert "Forbidden" not in err
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
+    # The root logger is restored after each test (tests/conftest.py).
+    configure_logging()
+    request_log = logging.getLogger("django.request")
+    request_log.warning("Bad Request: /devices/add/", extra={"status_code": 400})
+    request_log.warning("Forbidden: /devices/1/edit/", extra={"status_code": 403})
+    request_log.error("Internal Server Error: /", extra={"status_code": 500})
+    err = capsys.readouterr().err
+    assert "Internal Server Error" in err
+    assert "Bad Request" not in err
+    assert "Forbidden" not in err
 
 
 def test_log_format_leaves_the_record_to_other_handlers() -> None:
@@ -223,17 +218,12 @@ def test_log_handler_writes_to_the_stderr_of_the_moment(capsys: pytest.CaptureFi
 
     from mikromon.cli._logging import configure_logging
 
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
     first = io.StringIO()
+    real, sys.stderr = sys.stderr, first
     try:
-        real, sys.stderr = sys.stderr, first
         configure_logging()
-        sys.stderr = real
-        first.close()
-        logging.getLogger("mikromon.schedule").warning("after the swap")
-        assert "collector: after the swap" in capsys.readouterr().err
     finally:
         sys.stderr = real
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
+    first.close()
+    logging.getLogger("mikromon.schedule").warning("after the swap")
+    assert "collector: after the swap" in capsys.readouterr().err
