@@ -6,11 +6,14 @@
      ├── DeviceError                 something went wrong talking to one router
      │    ├── DeviceUnreachable      TCP/TLS connect failed or timed out
      │    │    └── CommandTimeout    a command got no complete reply in time
+     │    ├── TlsSetupFailed         API-SSL settings do not match the router's
+     │    │                          (no certificate, certificate not trusted)
      │    ├── AuthenticationFailed   the router refused the credentials
      │    ├── PathAbsent             the path/package is not on this router (``!trap``)
      │    ├── CommandFailed          any other ``!trap`` reply
      │    ├── ConnectionLost         the connection closed in the middle of a reply
      │    └── MalformedReply         bytes that are not a RouterOS API reply
+     │         └── ReplyTooLarge     a reply past its command's row or byte limit
      ├── ValueParseError            a RouterOS value string could not be parsed
      ├── ConfigError                invalid configuration (intervals, device fields)
      └── StorageProcessError        a storage call run in a child process failed
@@ -101,6 +104,48 @@ class ConnectionLost(DeviceError):
 
 class MalformedReply(DeviceError):
     """The router sent bytes that do not form a valid RouterOS API reply."""
+
+
+class ReplyTooLarge(MalformedReply):
+    """A command's reply went past the rows or bytes a real reply of it fits
+    under (a router streaming ``!re`` rows without ``!done``, a sentence that
+    never ends). The connection is closed: the rest of the reply is not read.
+
+    Attributes:
+        path: the command whose reply it was (``/ip/route/print``).
+        limit: the limit passed, as a number.
+        unit: what ``limit`` counts: ``"rows"``, ``"bytes"`` or ``"words"``.
+    """
+
+    def __init__(
+        self, message: str, *, device: str = "", command: str = "", limit: int = 0,
+        unit: str = "rows",
+    ) -> None:
+        self.path = command
+        self.limit = limit
+        self.unit = unit
+        super().__init__(message, device=device, command=command)
+
+
+class TlsSetupFailed(DeviceError):
+    """API-SSL could not be set up because the device's TLS settings do not match
+    the router (the router is up and answered the handshake).
+
+    Two causes are told apart: the router has no certificate (it offers only
+    anonymous Diffie-Hellman suites, so a client asking for a certificate gets a
+    handshake failure; the fix is the device's ``anonymous-dh`` TLS mode), and a
+    certificate that is not trusted or does not name the host (fix: trust it, or
+    the ``no-verify`` mode). The message names the cause and the setting.
+
+    Attributes:
+        cause: ``"no-certificate"`` or ``"certificate-rejected"`` (or
+            ``"handshake"`` when the router's answer names neither).
+    """
+
+    def __init__(self, message: str, *, device: str = "", command: str = "",
+                 cause: str = "handshake") -> None:
+        self.cause = cause
+        super().__init__(message, device=device, command=command)
 
 
 class ValueParseError(MikromonError, ValueError):
