@@ -189,7 +189,7 @@ def run_control(fleet: Any, text: str) -> str:
     if command == "help":
         return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | list"
                 " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
-                "trickle, refuse_login, blackhole")
+                "trickle, refuse_login, blackhole, endless_rows, endless_sentence")
     if command == "list":
         return endpoints_table(fleet.endpoints())
     if command not in ("reboot", "fault", "clear", "password") or not rest:

@@ -138,8 +138,10 @@ class TlsSetupFailed(DeviceError):
     the ``no-verify`` mode). The message names the cause and the setting.
 
     Attributes:
-        cause: ``"no-certificate"`` or ``"certificate-rejected"`` (or
-            ``"handshake"`` when the router's answer names neither).
+        cause: ``"no-certificate"`` (the router offers only anonymous DH),
+            ``"certificate-present"`` (anonymous DH asked, the router has a
+            certificate), ``"certificate-rejected"``, ``"not-tls"`` (the port
+            speaks plain API), or ``"handshake"``.
     """
 
     def __init__(self, message: str, *, device: str = "", command: str = "",

@@ -98,7 +98,8 @@ class EmulatorHandle:
 
     def set_fault(self, **faults: Any) -> None:
         """Set faults: ``delay`` (s), ``drop_mid_sentence``, ``garbage``, ``trickle``
-        (bytes/s), ``refuse_login``, ``blackhole``. In effect when this returns.
+        (bytes/s), ``refuse_login``, ``blackhole``, ``endless_rows``, ``endless_sentence``
+        (see :mod:`mikromon.emulator.faults`). In effect when this returns.
 
         Raises:
             ValueError: unknown fault or bad value.

@@ -55,7 +55,7 @@ from librouteros.exceptions import (
 )
 from librouteros.protocol import AsyncApiProtocol, encode_length
 
-from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.devices import DeviceConfig, TlsVerify
 from mikromon.domain.errors import (
     AuthenticationFailed,
     CommandFailed,
@@ -66,6 +66,7 @@ from mikromon.domain.errors import (
     MalformedReply,
     PathAbsent,
     ReplyTooLarge,
+    TlsSetupFailed,
 )
 from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, Row
 from mikromon.routeros.framing import (
@@ -82,7 +83,7 @@ from mikromon.routeros.values import decode_text
 
 __all__ = [
     "COUNT_REPLY_LIMIT", "LOGIN_REPLY_LIMIT", "LibRouterOSClient", "connect", "small_int",
-    "tls_context",
+    "tls_context", "tls_failure",
 ]
 
 log = logging.getLogger(__name__)
@@ -386,6 +387,7 @@ class _Where:
 
     command: str = ""
     tls: bool = False
+    tls_verify: TlsVerify | None = None
 
 
 def _os_error_text(err: OSError) -> str:
@@ -396,6 +398,73 @@ def _os_error_text(err: OSError) -> str:
     if isinstance(err, BrokenPipeError | ConnectionAbortedError):
         return "connection closed"
     return err.strerror or str(err) or type(err).__name__
+
+
+#: OpenSSL reasons of a handshake the router refused for want of a common suite
+#: (a client asking for a certificate meets a router that has none, or the other
+#: way round): the alert the client receives, or the server's own reason.
+_REFUSED_HANDSHAKE: Final = frozenset({
+    "SSLV3_ALERT_HANDSHAKE_FAILURE", "NO_SHARED_CIPHER", "NO_CIPHERS_AVAILABLE",
+    "TLSV1_ALERT_INSUFFICIENT_SECURITY",
+})
+#: OpenSSL reasons of a peer that does not speak TLS at all (the plain API port).
+_NOT_TLS: Final = frozenset({"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST"})
+
+
+def tls_failure(err: BaseException, mode: TlsVerify, device: str = "") -> TlsSetupFailed | None:
+    """Tell a TLS handshake failure caused by the device's TLS settings apart.
+
+    Source: shared/ROUTEROS-API.md §8: a router whose API-SSL service has no
+    certificate (``certificate=none``) offers only anonymous Diffie-Hellman suites,
+    so a client that wants a certificate gets a handshake failure alert ("no shared
+    cipher" on the router's side); some TLS stacks reset the connection instead of
+    sending the alert (the emulator, behind asyncio's TLS layer, does).
+
+    Args:
+        err: what the handshake raised.
+        mode: the device's :class:`TlsVerify` setting used for it.
+        device: the device label for the message.
+
+    Returns:
+        A :class:`TlsSetupFailed` naming the cause and the setting that fixes it,
+        or ``None`` when ``err`` says nothing about the settings.
+    """
+    if isinstance(err, ssl.SSLCertVerificationError):
+        detail = err.verify_message or err.reason or "verify failed"
+        return TlsSetupFailed(
+            f"TLS certificate rejected ({detail}): the router's certificate is not "
+            "trusted here or does not name the host; trust its CA, connect by the name "
+            "in it, or set the device's TLS mode to no-verify (encrypted, unverified)",
+            device=device, cause="certificate-rejected",
+        )
+    if isinstance(err, ssl.SSLError):
+        reason = err.reason or ""
+        if reason in _NOT_TLS:
+            return TlsSetupFailed(
+                f"the port does not speak TLS ({reason.lower().replace('_', ' ')}): it "
+                "is probably the plain API port (8728); use the API-SSL port (8729) or "
+                "turn the device's API-SSL setting off", device=device, cause="not-tls",
+            )
+        if reason not in _REFUSED_HANDSHAKE:
+            return None
+        what = f"handshake failure: {reason.lower().replace('_', ' ')}"
+    elif isinstance(err, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        what = "connection reset during the handshake"
+    else:
+        return None
+    if mode is TlsVerify.ANONYMOUS_DH:
+        return TlsSetupFailed(
+            f"TLS handshake refused ({what}): the router does not offer anonymous "
+            "Diffie-Hellman, so its API-SSL service has a certificate; set the "
+            "device's TLS mode to verify or no-verify",
+            device=device, cause="certificate-present",
+        )
+    return TlsSetupFailed(
+        f"TLS handshake refused ({what}): the router's API-SSL service probably has "
+        "no certificate (then it offers only anonymous Diffie-Hellman); set the "
+        "device's TLS mode to anonymous-dh, or give the service a certificate",
+        device=device, cause="no-certificate",
+    )
 
 
 @contextlib.contextmanager
@@ -428,6 +497,10 @@ def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> It
             waited_s=limit,
         ) from err
     except ssl.SSLError as err:
+        if where.tls and where.tls_verify is not None:
+            setup = tls_failure(err, where.tls_verify, device)
+            if setup is not None:
+                raise setup from err
         what = "TLS handshake failed" if connecting else "TLS error"
         raise lost(
             f"{what}: {err.reason or err.strerror or err}", device=device, command=where.command
@@ -450,6 +523,10 @@ def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> It
             f"not a RouterOS API reply: {err}", device=device, command=where.command
         ) from err
     except OSError as err:  # refused, reset, unreachable network, broken pipe
+        if where.tls and where.tls_verify is not None:
+            setup = tls_failure(err, where.tls_verify, device)
+            if setup is not None:
+                raise setup from err
         text = _os_error_text(err)
         if where.tls and not isinstance(err, ConnectionRefusedError):
             text = f"TLS handshake failed: {text}"
@@ -772,14 +849,17 @@ async def connect(config: DeviceConfig, *, buffered: bool = True) -> LibRouterOS
         A logged-in :class:`LibRouterOSClient`; close it with ``await client.close()``.
 
     Raises:
-        DeviceUnreachable: refused, reset, timed out, TLS handshake or certificate
-            failure, or the router closed the session during login.
+        DeviceUnreachable: refused, reset, timed out, or the router closed the
+            session during login.
+        TlsSetupFailed: the TLS handshake failed because of the device's TLS
+            settings (:func:`tls_failure`): no certificate on the router, a
+            certificate where anonymous DH was asked for, or a certificate rejected.
         AuthenticationFailed: the router refused the user name or password.
         MalformedReply: the peer does not speak the RouterOS API.
     """
     context = tls_context(config.tls_verify) if config.use_ssl else None
     transport: AsyncSocketTransport | None = None
-    where = _Where(tls=context is not None)
+    where = _Where(tls=context is not None, tls_verify=config.tls_verify)
     try:
         with _errors(config.label, where, connecting=True, limit=config.connect_timeout):
             async with asyncio.timeout(config.connect_timeout):
