@@ -18,7 +18,7 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.emulator import PROFILES, ManualClock
 from mikromon.emulator.testing import async_emulators
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.client import connect
 
 #: Menus each profile lacks and the collectors ask for anyway. v6 has everything
@@ -55,8 +55,9 @@ class RecordingClient:
         self.rows: dict[str, int] = {}
 
     async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
-                    args: Mapping[str, str] | None = None) -> list[Row]:
-        rows = await self.inner.print(path, proplist, query, args)
+                    args: Mapping[str, str] | None = None, *,
+                    limit: ReplyLimit | None = None) -> list[Row]:
+        rows = await self.inner.print(path, proplist, query, args, limit=limit)
         self.rows[path] = len(rows)
         return rows
 
@@ -65,8 +66,9 @@ class RecordingClient:
         self.rows[path] = n
         return n
 
-    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
-        return await self.inner.call(command, args)
+    async def call(self, command: str, args: Mapping[str, str] | None = None, *,
+                   limit: ReplyLimit | None = None) -> list[Row]:
+        return await self.inner.call(command, args, limit=limit)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -20,6 +20,7 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    bounded_reply,
     count,
     over_limit_message,
     proplist,
@@ -94,7 +95,7 @@ async def collect_wireless(
     clients: list[Row] | None = None
     if total <= limit:
         clients = await read(client, ctx, result, table, proplist(client_fields),
-                             args=client_args)
+                             args=client_args, limit=bounded_reply(limit))
         if clients is None:
             return result
     interfaces = await read(client, ctx, result, path, proplist(interface_fields))

@@ -33,10 +33,14 @@ from mikromon.collectors.support import Field, flag, int_or_auto, proplist, read
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.values import parse_datetime, parse_int
 
 PATH = "/interface"
+#: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per
+#: session (10,000+ on a big one), so 50,000 rows of 1 KiB (proplisted rows are
+#: about 200 bytes, interface.v7.json).
+REPLY_LIMIT = ReplyLimit.for_rows(50_000)
 #: RouterOS counter field -> counter key.
 COUNTERS = {
     "rx-byte": "iface.rx_bytes",
@@ -102,7 +106,7 @@ class InterfaceCountersCollector:
             ValueParseError: a counter is not an integer.
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, PATH, COUNTER_PROPLIST)
+        rows = await read(client, ctx, result, PATH, COUNTER_PROPLIST, limit=REPLY_LIMIT)
         if rows is not None:
             result.counters = map_counters(rows, ctx.clock(), ctx.monotonic())
         return result
@@ -121,7 +125,8 @@ class InterfaceInventoryCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, PATH, proplist(INVENTORY_FIELDS))
+        rows = await read(client, ctx, result, PATH, proplist(INVENTORY_FIELDS),
+                          limit=REPLY_LIMIT)
         if rows is not None:
             result.inventory.append(
                 snapshot("interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock())

@@ -34,11 +34,16 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import Field, count, flag, proplist, read, sample, snapshot
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.values import parse_int
 
 PATH = "/ip/route"
 INVENTORY_LIMIT: Final = 10_000
+#: Reply limit of each print (proplisted: about 300 bytes a row): the whole table
+#: is printed only when counted at most :data:`INVENTORY_LIMIT`; above it the
+#: static and connected routes, which stay far below 50,000 rows even with
+#: blackhole lists. The full BGP table (~1M routes) is only ever counted.
+REPLY_LIMIT: Final = ReplyLimit.for_rows(50_000)
 #: Queries used above the limit: the routes an operator configured.
 BOUNDED_QUERIES: Final = (("?static=true",), ("?connect=true",))
 
@@ -97,7 +102,8 @@ class IpRouteCollector:
         rows: list[Row] = []
         seen: set[str] = set()
         for query in queries:
-            part = await read(client, ctx, result, PATH, proplist(fields), query)
+            part = await read(client, ctx, result, PATH, proplist(fields), query,
+                              limit=REPLY_LIMIT)
             for row in part or ():
                 route_id = row.get(".id")
                 if route_id is None or route_id not in seen:

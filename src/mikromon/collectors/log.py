@@ -34,6 +34,7 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    bounded_reply,
     count,
     over_limit_message,
     proplist,
@@ -110,7 +111,8 @@ class LogCollector:
                 self.name, PATH, ROW_LIMIT,
                 "not read (lower /system/logging/action memory-lines to read the log)"))
             return result
-        rows = await read(client, ctx, result, PATH, proplist(FIELDS))
+        rows = await read(client, ctx, result, PATH, proplist(FIELDS),
+                          limit=bounded_reply(ROW_LIMIT))
         if rows is None:
             return result
         ts = ctx.clock()

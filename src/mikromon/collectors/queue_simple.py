@@ -31,10 +31,13 @@ from mikromon.collectors.support import Field, flag, proplist, read, sample, sna
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.values import parse_bitrate, parse_int, parse_pair
 
 PATH = "/queue/simple"
+#: Reply limit: an ISP shapes each subscriber with its own simple queue, so
+#: 50,000 rows of 1 KiB.
+REPLY_LIMIT = ReplyLimit.for_rows(50_000)
 _UD = ("upload", "download")
 
 INVENTORY_FIELDS = (
@@ -94,7 +97,7 @@ class QueueSimpleCollector:
             ValueParseError: a rate or limit is not a number pair.
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
+        rows = await read(client, ctx, result, PATH, PROPLIST, limit=REPLY_LIMIT)
         if rows is not None:
             ts = ctx.clock()
             result.samples = map_samples(rows, ts)

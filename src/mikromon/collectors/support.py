@@ -37,7 +37,7 @@ from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnap
 from mikromon.domain.samples import Sample, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros import values
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, RouterOSClient, Row
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,8 @@ async def read(
     fields: Sequence[str],
     query: Sequence[str] = (),
     args: Mapping[str, str] | None = None,
+    *,
+    limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
 ) -> list[Row] | None:
     """Print ``path`` unless it is known to be absent.
 
@@ -198,20 +200,32 @@ async def read(
         fields: ``.proplist`` (never empty).
         query: query words (``("?status=bound",)``).
         args: extra attribute words.
+        limit: the most rows and bytes the reply may have: one that the real
+            table fits under (:data:`DEFAULT_REPLY_LIMIT` unless the collector
+            declares its own; :func:`bounded_reply` after a ``count-only``).
 
     Returns:
         The rows (``[]`` for an empty table or ``!empty``), or ``None`` when the
         path is absent (known before, or found now).
 
     Raises:
+        ReplyTooLarge: the reply went past ``limit`` (the client closed the
+            connection; the device shows the error naming the path and the limit).
         DeviceError: any other failure of the client (``CommandFailed``,
             ``CommandTimeout``, ``ConnectionLost``...).
     """
     if not fields and path not in ctx.absent:
         raise ValueError(f"refusing to print {path} without a proplist")
     return await _unless_absent(
-        ctx, result, path, lambda: client.print(path, fields, query, args)
+        ctx, result, path, lambda: client.print(path, fields, query, args, limit=limit)
     )
+
+
+def bounded_reply(rows: int) -> ReplyLimit:
+    """Return the reply limit of a print made after ``count-only`` said the table
+    has at most ``rows`` rows: twice that plus 100 (the table may grow between the
+    count and the print), at 1 KiB a row."""
+    return ReplyLimit.for_rows(2 * rows + 100)
 
 
 async def count(
@@ -273,6 +287,8 @@ class TableCollector:
         fields: the columns (their names form the ``.proplist``).
         key_fields: the columns that identify a row across polls.
         keep: optional filter over wire rows (``False`` drops the row).
+        reply_limit: most rows and bytes of the print's reply
+            (:data:`~mikromon.routeros.base.DEFAULT_REPLY_LIMIT`: 10,000 rows).
     """
 
     def __init__(
@@ -284,6 +300,8 @@ class TableCollector:
         fields: Sequence[Field],
         key_fields: tuple[str, ...],
         keep: Callable[[Row], bool] | None = None,
+        *,
+        reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
     ) -> None:
         self.name = name
         self.tier = tier
@@ -292,6 +310,7 @@ class TableCollector:
         self.fields = tuple(fields)
         self.key_fields = key_fields
         self.keep = keep
+        self.reply_limit = reply_limit
 
     def __repr__(self) -> str:
         return f"TableCollector({self.name!r}, {self.path!r} -> {self.table!r})"
@@ -303,7 +322,8 @@ class TableCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, self.path, proplist(self.fields))
+        rows = await read(client, ctx, result, self.path, proplist(self.fields),
+                          limit=self.reply_limit)
         if rows is not None:
             if self.keep is not None:
                 rows = [row for row in rows if self.keep(row)]
@@ -351,7 +371,8 @@ class BoundedTableCollector(TableCollector):
         table: inventory table name.
         fields: the columns (their names form the ``.proplist``).
         key_fields: the columns that identify a row across polls.
-        limit: most rows printed (:data:`ROW_LIMIT`).
+        limit: most rows printed (:data:`ROW_LIMIT`); the print's reply is
+            bounded by :func:`bounded_reply` of it.
         counted: another collector stores the table's count as a metric (the
             failure message then says so).
 
@@ -373,7 +394,8 @@ class BoundedTableCollector(TableCollector):
     ) -> None:
         if limit < 0:
             raise ValueError(f"{name}: row limit must be >= 0, got {limit}")
-        super().__init__(name, tier, path, table, fields, key_fields)
+        super().__init__(name, tier, path, table, fields, key_fields,
+                         reply_limit=bounded_reply(limit))
         self.limit = limit
         self.counted = counted
 
