@@ -13,7 +13,8 @@ import tracemalloc
 from typing import Any
 
 import pytest
-from routeros_scripted import DONE, Account, re, scripted, sentence, trap
+from routeros_scripted import DONE, Account, re, scripted, sentence
+from test_client_emulator import device
 from test_client_scripted import config
 
 from mikromon.domain.errors import (
@@ -26,7 +27,6 @@ from mikromon.domain.errors import (
 from mikromon.emulator.testing import async_emulators
 from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit
 from mikromon.routeros.client import COUNT_REPLY_LIMIT, connect, small_int, trap_text
-from test_client_emulator import device
 
 
 @pytest.fixture(params=[True, False], ids=["buffered", "stock"])
@@ -100,8 +100,9 @@ async def test_rows_past_the_limit_raise_reply_too_large(buffered: bool) -> None
             await client.print("/ip/arp", ["name"], limit=ReplyLimit(10, 10_000))
     err = info.value
     assert isinstance(err, MalformedReply)  # the session is dropped like for garbage
-    assert err.path == "/ip/arp/print" and err.limit == 10 and err.unit == "rows"
-    assert "/ip/arp/print" in str(err) and "10 rows" in str(err)
+    assert (err.path, err.limit, err.unit) == ("/ip/arp/print", 10, "rows")
+    assert "/ip/arp/print" in str(err)
+    assert "10 rows" in str(err)
     assert client.closed
 
 
@@ -111,7 +112,7 @@ async def test_bytes_past_the_limit_raise_reply_too_large(buffered: bool) -> Non
         client = await connect(config(router.port), buffered=buffered)
         with pytest.raises(ReplyTooLarge, match="1500 bytes") as info:
             await client.print("/queue/simple", ["comment"], limit=ReplyLimit(100, 1500))
-    assert info.value.unit == "bytes" and info.value.limit == 1500
+    assert (info.value.unit, info.value.limit) == ("bytes", 1500)
     assert client.closed
 
 

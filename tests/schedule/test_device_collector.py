@@ -623,3 +623,50 @@ async def test_a_restart_by_a_configuration_change_runs_never_run_tiers_at_once(
         assert status["tiers"][name]["next_due"] <= now, (name, status["tiers"][name])
     assert status["tiers"]["realtime"]["next_due"] in (realtime_due, now)
     await coll.stop()
+
+
+async def test_tls_settings_mismatch_names_the_fix_not_an_outage(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A router without a certificate polled with a certificate-checking TLS mode:
+    the device's error and event name the cause and the setting, not 'unreachable'."""
+    from mikromon.domain.errors import TlsSetupFailed
+
+    fleet.add(1)
+    text = ("TLS handshake refused (connection reset during the handshake): the "
+            "router's API-SSL service probably has no certificate; set the device's "
+            "TLS mode to anonymous-dh")
+
+    async def refuse_tls(config: DeviceConfig) -> FakeClient:
+        raise TlsSetupFailed(text, device=config.label, cause="no-certificate")
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, connect=refuse_tls)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await coll.run_now(Tier.REALTIME)
+    (event,) = sink.kinds(EventKind.DEVICE_DOWN)
+    assert event.message == f"API-SSL settings do not match the router: {text}"
+    assert "unreachable" not in event.message
+    assert sink.statuses[-1].last_error == text
+    assert any("API-SSL settings do not match" in m for _, m in warnings_and_infos(caplog))
+
+
+async def test_reply_too_large_drops_the_session_and_shows_path_and_limit(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    from mikromon.domain.errors import ReplyTooLarge
+
+    router = fleet.add(1)
+    err = ReplyTooLarge("reply has more than its limit of 50000 rows; connection closed",
+                        device="r1", command="/interface/print", limit=50_000)
+
+    async def too_large(client: object, tier: Tier, ctx: CollectContext) -> CollectResult:
+        raise err
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, run_tier=too_large)
+    await coll.run_now(Tier.REALTIME)
+    status = coll.status()["tiers"]["realtime"]
+    assert "50000 rows" in status["last_error"]
+    assert "/interface/print" in status["last_error"]
+    assert router.connects == 2  # the session was dropped and a new one opened

@@ -32,6 +32,7 @@ from mikromon.domain.errors import (
     DeviceError,
     DeviceUnreachable,
     MalformedReply,
+    TlsSetupFailed,
 )
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import CollectResult, utc_iso
@@ -558,13 +559,17 @@ class DeviceCollector:
         self._retry_at = now + delay
         message = describe(err)
         self._connect_error = message
+        # A TLS settings mismatch: the router answered; the message names the fix.
+        setup = isinstance(err, TlsSetupFailed)
         if self.memory.state is not DeviceState.DOWN:
-            log.warning("device %s: down: %s (next attempt in %.1f s)",
-                        self.config.label, message, delay)
+            log.warning("device %s: %s: %s (next attempt in %.1f s)", self.config.label,
+                        "API-SSL settings do not match" if setup else "down", message, delay)
             self.memory.first_failure_mono = self.memory.first_failure_mono or now
             self.memory.state = DeviceState.DOWN
             self._remember_outage()
-            self._event(EventKind.DEVICE_DOWN, f"device unreachable: {message}")
+            self._event(EventKind.DEVICE_DOWN,
+                        f"API-SSL settings do not match the router: {message}" if setup
+                        else f"device unreachable: {message}")
         else:
             log.debug("device %s: still down: %s (attempt %d, next in %.1f s)",
                       self.config.label, message, self._backoff.failures, delay)
