@@ -54,3 +54,18 @@ async def test_the_suite_can_fail() -> None:
         fuzz_cases.check_framing = original
     assert totals.failures
     assert "ValueError" in totals.failures[0]
+
+
+@pytest.mark.fuzz
+async def test_fuzz_memory_stays_flat(tables: list[list[dict[str, str]]]) -> None:
+    """Bounded memory: after a warm-up, thousands more cases leave no objects behind
+    (no growing cache, buffer or timer from the client, framing or collectors)."""
+    import gc
+
+    await run(seed=7, cases=3000, tables=tables)
+    gc.collect()
+    before = len(gc.get_objects())
+    totals = await run(seed=8, cases=6000, tables=tables)
+    gc.collect()
+    assert totals.failures == []
+    assert len(gc.get_objects()) - before < 1000
