@@ -23,6 +23,15 @@ so every loosely typed value stays in here). What it adds on top of the library:
   (:class:`~mikromon.routeros.framing.SentenceReader`) instead of librouteros's
   three awaited reads per word; ``connect(..., buffered=False)`` keeps the stock
   reader (bench/client_read.py compares them).
+* **Bounds**: every reply is bounded in rows and bytes (a
+  :class:`~mikromon.routeros.base.ReplyLimit` per command, declared by the
+  collector; :data:`COUNT_REPLY_LIMIT` and :data:`LOGIN_REPLY_LIMIT` for counts
+  and logins); past it :class:`~mikromon.domain.errors.ReplyTooLarge` names the
+  command and the limit and the connection is closed. Both readers check each
+  length prefix before reading its word, so memory stays within the limit.
+* **TLS**: a handshake that fails because of the device's TLS settings raises
+  :class:`~mikromon.domain.errors.TlsSetupFailed` naming the cause and the setting
+  (:func:`tls_failure`), never a "router down" error.
 * **Errors**: library and socket errors become :mod:`mikromon.domain.errors` at one
   boundary (:func:`_errors`), raised ``from`` the original. Messages name the device
   and the command, never a password; login words are never logged.
