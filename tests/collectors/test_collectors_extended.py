@@ -161,7 +161,8 @@ async def test_ospf_v6_rows_read_as_v6_whatever_the_version_says(captures: Path)
     router = FakeRouter({"/routing/ospf/neighbor": load(captures, "routing_ospf_neighbor.v6")})
     result = await RoutingOspfNeighborCollector().collect(router, context(major=7))
     rows = result.inventory[0].rows
-    assert rows[0]["dr-address"] == "0.0.0.0" and "dr" not in rows[0]
+    assert rows[0]["dr-address"] == "0.0.0.0"
+    assert "dr" not in rows[0]
 
 
 # --- wireless --------------------------------------------------------------------------

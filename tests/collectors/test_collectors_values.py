@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from test_collectors_emulator import Session, open_session, run_all
 
 from mikromon.collectors import CollectContext, context_for, run_tier
 from mikromon.domain.inventory import BadValue, CollectResult
 from mikromon.domain.tiers import Tier
-
-from test_collectors_emulator import Session, open_session, run_all
 
 
 def bad(result: CollectResult) -> set[tuple[str, str, str]]:
@@ -53,7 +52,8 @@ async def test_unreadable_cpu_load_costs_only_cpu_load(session: Session) -> None
     assert got["system.disk.total_bytes"] == profile.total_hdd
     assert 0 < got["system.memory.used_pct"] < 100
     assert got["system.uptime_seconds"] >= 0
-    assert result.facts is not None and result.facts.version is not None
+    assert result.facts is not None
+    assert result.facts.version is not None
     assert bad(result) == {("/system/resource", "cpu-load", "n/a")}
     # health and interface counters of the same tier are read too
     assert any(s.key.startswith("system.health.") for s in result.samples)
@@ -67,7 +67,9 @@ async def test_one_empty_counter_costs_one_interface_one_counter(session: Sessio
     assert result.failures == []
     have = {(c.key, dict(c.labels)["interface"]) for c in result.counters}
     broken = [b for b in result.bad_values if b.field == "rx-byte"]
-    assert len(broken) == 1 and broken[0].raw == "" and broken[0].path == "/interface"
+    assert len(broken) == 1
+    assert broken[0].raw == ""
+    assert broken[0].path == "/interface"
     victim = broken[0].row
     assert victim in names
     for name in names:
@@ -146,7 +148,8 @@ async def test_inventory_columns_never_hold_raw_text() -> None:
         assert all(isinstance(r["actual-mtu"], int) for r in interfaces[1:]
                    if r["actual-mtu"] is not None)
         queues = table(result, "simple_queues")
-        assert queues[0]["bytes.upload"] == 12 and queues[0]["bytes.download"] is None
+        assert queues[0]["bytes.upload"] == 12
+        assert queues[0]["bytes.download"] is None
         assert all(isinstance(r["bytes.upload"], int) for r in queues[1:])
         rates = {(x.key, x.label("queue")) for x in result.samples if x.key.startswith("queue.")}
         q1 = queues[1]["name"]
@@ -159,7 +162,8 @@ async def test_inventory_columns_never_hold_raw_text() -> None:
                 ("/ip/firewall/filter", "bytes", "18446744073709551615"),
                 ("/ppp/active", "uptime", "soon")} <= bad(result)
         for value in result.bad_values:
-            assert isinstance(value, BadValue) and value.reason
+            assert isinstance(value, BadValue)
+            assert value.reason
 
 
 # -- the reply's shape decides ------------------------------------------------------
@@ -193,7 +197,8 @@ async def test_everything_read_without_a_version(session: Session) -> None:
     assert any(x.key.startswith("system.health.") for x in result.samples)
     assert any(x.key == "wireless.clients" for x in result.samples)
     tables = {snap.table for snap in result.inventory}
-    assert "ospf_neighbors" in tables and "routes" in tables
+    assert "ospf_neighbors" in tables
+    assert "routes" in tables
     ospf = table(result, "ospf_neighbors")
     routes = table(result, "routes")
     if session.router.profile.major >= 7:

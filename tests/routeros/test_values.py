@@ -464,7 +464,8 @@ def test_range_error_says_why() -> None:
     with pytest.raises(ValueParseError) as info:
         v.parse_percent("150")
     assert info.value.reason == "above 100"
-    assert "150" in str(info.value) and "above 100" in str(info.value)
+    assert "150" in str(info.value)
+    assert "above 100" in str(info.value)
 
 
 @pytest.mark.parametrize(("unit", "good", "bad"), [

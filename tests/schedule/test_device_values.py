@@ -70,20 +70,24 @@ async def test_bad_value_reported_once_per_device_path_field_until_it_changes(
             for _ in range(3):
                 await coll.run_now(Tier.REALTIME)
             assert len(sink.bad()) == 1
-            assert "/system/resource" in sink.bad()[0] and "cpu-load" in sink.bad()[0]
+            assert "/system/resource" in sink.bad()[0]
+            assert "cpu-load" in sink.bad()[0]
             assert "'n/a'" in sink.bad()[0]
-            assert len(bad_lines(caplog)) == 1 and "'n/a'" in bad_lines(caplog)[0]
+            assert len(bad_lines(caplog)) == 1
+            assert "'n/a'" in bad_lines(caplog)[0]
             router.set_value("/system/resource", "cpu-load", "busy")
             await coll.run_now(Tier.REALTIME)
             await coll.run_now(Tier.REALTIME)
-            assert len(sink.bad()) == 2 and "'busy'" in sink.bad()[1]
+            assert len(sink.bad()) == 2
+            assert "'busy'" in sink.bad()[1]
             assert len(bad_lines(caplog)) == 2
         status = coll.status()
         assert status["bad_values"] == 5
         assert status["tiers"]["realtime"]["bad_values"] == 5
         assert status["tiers"]["realtime"]["last_error"] == ""  # not a failed run
         keys = {s.key for s in sink.samples}
-        assert "system.memory.total_bytes" in keys and "system.cpu.load_pct" not in keys
+        assert "system.memory.total_bytes" in keys
+        assert "system.cpu.load_pct" not in keys
         # a value that reads again, then breaks the same way, is reported again
         router.clear_values()
         await coll.run_now(Tier.REALTIME)
@@ -108,7 +112,8 @@ async def test_unreadable_version_does_not_hold_the_other_tiers(version: str | N
         tiers = coll.status()["tiers"]
         assert all(tiers[t.value]["failing"] == 0 for t in Tier), tiers
         keys = {s.key for s in sink.samples}
-        assert "bgp.established" in keys and "system.memory.total_bytes" in keys
+        assert "bgp.established" in keys
+        assert "system.memory.total_bytes" in keys
         assert any(k.startswith("system.health.") for k in keys)
         await coll.stop()
 

@@ -34,10 +34,10 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    Values,
     count,
     over_limit_message,
     proplist,
-    Values,
     read,
     snapshot,
 )

@@ -39,11 +39,11 @@ from mikromon.collectors.support import (
     sample,
     snapshot,
 )
+from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.domain.errors import ValueParseError
 from mikromon.routeros.values import parse_bitrate, parse_counter, parse_pair
 
 PATH = "/queue/simple"
