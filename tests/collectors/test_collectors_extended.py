@@ -12,7 +12,11 @@ from mikromon.collectors import ip_neighbor, ip_service, user, user_active
 from mikromon.collectors.interface_wifi import InterfaceWifiCollector
 from mikromon.collectors.interface_wireless import InterfaceWirelessCollector
 from mikromon.collectors.log import LogCollector
-from mikromon.collectors.routing_bgp import RoutingBgpCollector
+from mikromon.collectors.routing_bgp import (
+    V7_CONNECTION_PATH,
+    V7_SESSION_PATH,
+    RoutingBgpCollector,
+)
 from mikromon.collectors.routing_ospf_neighbor import RoutingOspfNeighborCollector
 from mikromon.collectors.system_identity import SystemIdentityCollector
 from mikromon.collectors.system_routerboard import SystemRouterboardCollector
@@ -97,11 +101,22 @@ async def test_bgp_v7_session_joins_its_connection(captures: Path) -> None:
     }
 
 
-async def test_bgp_v6_path_absent_on_v7_is_never_asked() -> None:
+async def test_bgp_v6_path_never_asked_where_v7_paths_answer(captures: Path) -> None:
+    router = FakeRouter({V7_CONNECTION_PATH: load(captures, "routing_bgp_connection.v7"),
+                         V7_SESSION_PATH: []})
+    result = await RoutingBgpCollector().collect(router, context())
+    assert result.absent == []
+    assert router.asked() == [V7_CONNECTION_PATH, V7_SESSION_PATH]
+
+
+async def test_bgp_without_either_path_is_asked_once_each() -> None:
+    """Neither BGP path: both are reported absent once, then nothing is asked."""
     router = FakeRouter()
     result = await RoutingBgpCollector().collect(router, context())
-    assert result.absent == ["/routing/bgp/connection"]
-    assert router.asked() == ["/routing/bgp/connection"]
+    assert result.absent == [V7_CONNECTION_PATH, "/routing/bgp/peer"]
+    again = FakeRouter()
+    await RoutingBgpCollector().collect(again, context(absent=set(result.absent)))
+    assert again.asked() == []
 
 
 # --- OSPF ------------------------------------------------------------------------------
@@ -137,7 +152,17 @@ async def test_ospf_v7_renamed_fields(captures: Path) -> None:
     assert (rows[0]["priority"], rows[0]["dr"], rows[0]["timeout"]) == (None, None, 36.0)
     assert rows[2]["address"] == "fe80::2a4:ff:fe00:10%bridge"
     assert rows[2]["adjacency"] is None
-    assert "dr-address" not in router.calls[0].proplist
+    # one print asks for both versions' names; the rows' own names decide
+    assert all("dr-address" not in row for row in rows)
+    assert {"dr-address", "dr"} <= set(router.calls[0].proplist)
+
+
+async def test_ospf_v6_rows_read_as_v6_whatever_the_version_says(captures: Path) -> None:
+    router = FakeRouter({"/routing/ospf/neighbor": load(captures, "routing_ospf_neighbor.v6")})
+    result = await RoutingOspfNeighborCollector().collect(router, context(major=7))
+    rows = result.inventory[0].rows
+    assert rows[0]["dr-address"] == "0.0.0.0"
+    assert "dr" not in rows[0]
 
 
 # --- wireless --------------------------------------------------------------------------

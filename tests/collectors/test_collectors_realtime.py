@@ -10,7 +10,7 @@ import pytest
 from collector_fakes import MONO, TS, FakeRouter, context, load
 
 from mikromon.collectors.interface import InterfaceCountersCollector
-from mikromon.collectors.system_health import TYPE_UNITS, SystemHealthCollector
+from mikromon.collectors.system_health import PROPLIST, TYPE_UNITS, SystemHealthCollector
 from mikromon.collectors.system_resource import SystemResourceCollector
 from mikromon.domain.catalog import lookup
 from mikromon.domain.inventory import CollectResult, DeviceFacts
@@ -106,7 +106,9 @@ async def test_system_health_v7_rows(captures: Path) -> None:
         "system.health.psu1-state": 1.0,
         "system.health.psu2-state": 0.0,
     }
-    assert router.calls[0].proplist == ("name", "value", "type")
+    # one proplist for both shapes: the reply's shape decides
+    assert router.calls[0].proplist == PROPLIST
+    assert PROPLIST[:3] == ("name", "value", "type")
     # The catalog's unit (judged from the name) agrees with the router's type.
     for row in rows:
         assert lookup(f"system.health.{row['name']}").unit == TYPE_UNITS[row["type"]]
@@ -118,7 +120,7 @@ async def test_system_health_v7_small_board(captures: Path) -> None:
     assert gauges(result) == {"system.health.voltage": 23.9, "system.health.temperature": 42.0}
 
 
-async def test_system_health_tolerates_na_empty_and_nameless_rows() -> None:
+async def test_system_health_na_and_empty_cost_one_sensor_each() -> None:
     rows = [
         {".id": "*1", "name": "temperature", "value": "n/a", "type": "C"},
         {".id": "*2", "name": "voltage", "value": "", "type": "V"},
@@ -130,6 +132,8 @@ async def test_system_health_tolerates_na_empty_and_nameless_rows() -> None:
     )
     assert gauges(result) == {"system.health.fan-state": 1.0}
     assert result.failures == []
+    assert [(b.path, b.field, b.raw) for b in result.bad_values] == [
+        ("/system/health", "temperature", "n/a"), ("/system/health", "voltage", "")]
 
 
 @pytest.mark.parametrize("major", [6, 7])

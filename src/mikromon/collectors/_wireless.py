@@ -20,6 +20,7 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    Values,
     bounded_reply,
     count,
     over_limit_message,
@@ -102,9 +103,10 @@ async def collect_wireless(
     ts = ctx.clock()
     if clients is not None:
         result.samples = client_counts(interfaces or [], clients, ts)
-        result.inventory.append(
-            snapshot(f"{prefix}_clients", clients, client_fields, CLIENT_KEY, ts)
-        )
+        result.inventory.append(snapshot(
+            f"{prefix}_clients", clients, client_fields, CLIENT_KEY, ts,
+            reader=Values(table, result),
+        ))
     else:
         result.failures.append(over_limit_message(
             name, table, limit, "client table not read (clients still counted per interface)"))
@@ -116,7 +118,8 @@ async def collect_wireless(
             if n is not None:
                 result.samples.append(sample("wireless.clients", n, ts, interface=if_name))
     if interfaces is not None:
-        result.inventory.append(
-            snapshot(f"{prefix}_interfaces", interfaces, interface_fields, ("name",), ts)
-        )
+        result.inventory.append(snapshot(
+            f"{prefix}_interfaces", interfaces, interface_fields, ("name",), ts,
+            reader=Values(path, result),
+        ))
     return result

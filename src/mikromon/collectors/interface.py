@@ -14,13 +14,17 @@ iface.tx_packets, iface.rx_errors, iface.tx_errors, iface.rx_drops,
 iface.tx_drops (label ``interface`` = name, identity = ``.id``, width 64: the
 counters are 64-bit decimal strings that reset on reboot). The rate pipeline
 turns them into iface.rx_bps, iface.tx_bps, iface.rx_pps ... iface.tx_drops_ps.
+Each counter of each interface is read on its own: an empty, unreadable or
+impossible one (negative, near 2^64) costs that counter of that interface only
+(listed in ``bad_values``).
 
 Inventory (table ``interfaces``, key ``name``), proplist ``name,default-name,
 type,mac-address,mtu,actual-mtu,running,disabled,slave,dynamic,comment,
 last-link-up-time,last-link-down-time,link-downs``. ``mtu`` is an int or the
 text ``auto`` (bridges); link times are ISO text (v6 ``jun/10/2019 10:33:35``,
 v7.10+ ``2022-07-19 12:37:09``) or ``None`` when the link never changed;
-``running``/``disabled``/``slave``/``dynamic`` are bools (absent -> ``False``).
+``running``/``disabled``/``slave``/``dynamic`` are bools (absent -> ``False``);
+a value that cannot be read is ``None`` (listed in ``bad_values``).
 """
 
 from __future__ import annotations
@@ -29,12 +33,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag, int_or_auto, proplist, read, snapshot
+from mikromon.collectors.support import (
+    Field,
+    Values,
+    flag,
+    int_or_auto,
+    proplist,
+    read,
+    snapshot,
+)
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_datetime, parse_int
+from mikromon.routeros.values import parse_counter, parse_datetime, parse_mtu
 
 PATH = "/interface"
 #: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per
@@ -60,7 +72,7 @@ INVENTORY_FIELDS = (
     Field("type"),
     Field("mac-address"),
     Field("mtu", int_or_auto),
-    Field("actual-mtu", parse_int),
+    Field("actual-mtu", parse_mtu),
     flag("running"),
     flag("disabled"),
     flag("slave"),
@@ -68,16 +80,22 @@ INVENTORY_FIELDS = (
     Field("comment"),
     Field("last-link-up-time", parse_datetime),
     Field("last-link-down-time", parse_datetime),
-    Field("link-downs", parse_int),
+    Field("link-downs", parse_counter),
 )
 
 
-def map_counters(rows: Sequence[Row], ts: datetime, mono: float) -> list[CounterReading]:
-    """Map interface rows to counter readings (one per counter field present).
+def map_counters(
+    rows: Sequence[Row], ts: datetime, mono: float, reader: Values | None = None
+) -> list[CounterReading]:
+    """Map interface rows to counter readings (one per counter field read).
 
-    Raises:
-        ValueParseError: a counter is not an integer.
+    Args:
+        rows: ``/interface`` rows.
+        ts: time of the reply, UTC.
+        mono: monotonic seconds of the reply.
+        reader: records refused counters (default: a throw-away one).
     """
+    values = reader if reader is not None else Values(PATH, CollectResult())
     readings = []
     for row in rows:
         name = row.get("name")
@@ -86,8 +104,8 @@ def map_counters(rows: Sequence[Row], ts: datetime, mono: float) -> list[Counter
         labels = make_labels(interface=name)
         identity = row.get(".id", "")
         for field, key in COUNTERS.items():
-            if field in row:
-                value = parse_int(row[field])
+            value = values.get(row, field, parse_counter, name)
+            if value is not None:
                 readings.append(CounterReading(key, value, ts, mono, labels, identity, 64))
     return readings
 
@@ -103,12 +121,12 @@ class InterfaceCountersCollector:
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a counter is not an integer.
         """
         result = CollectResult()
         rows = await read(client, ctx, result, PATH, COUNTER_PROPLIST, limit=REPLY_LIMIT)
         if rows is not None:
-            result.counters = map_counters(rows, ctx.clock(), ctx.monotonic())
+            result.counters = map_counters(rows, ctx.clock(), ctx.monotonic(),
+                                           Values(PATH, result))
         return result
 
 
@@ -128,7 +146,8 @@ class InterfaceInventoryCollector:
         rows = await read(client, ctx, result, PATH, proplist(INVENTORY_FIELDS),
                           limit=REPLY_LIMIT)
         if rows is not None:
-            result.inventory.append(
-                snapshot("interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock())
-            )
+            result.inventory.append(snapshot(
+                "interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock(),
+                reader=Values(PATH, result),
+            ))
         return result

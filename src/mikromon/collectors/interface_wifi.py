@@ -1,7 +1,9 @@
 """``/interface/wifi`` and its registration table (extended): the v7 wifi
 package (wifi / wifi-qcom since 7.13; called ``wifiwave2`` before).
 
-Paths, chosen by version (v6 has neither: nothing is asked):
+Paths (v6 has neither: on a router known to run v6 nothing is asked); the
+version only says which to try first, the router's answer decides
+(:func:`candidate_paths`):
 
 * 7.13+: ``/interface/wifi`` and ``/interface/wifi/registration-table``.
 * 7.0 - 7.12: ``/interface/wifiwave2`` and ``/interface/wifiwave2/registration-table``.
@@ -42,10 +44,15 @@ from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+from mikromon.routeros.values import (
+    parse_bitrate,
+    parse_counter,
+    parse_duration,
+    parse_signal,
+)
 
 __all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "ROW_LIMIT", "WIFIWAVE2_PATH", "WIFI_PATH",
-           "InterfaceWifiCollector", "base_path"]
+           "InterfaceWifiCollector", "base_path", "candidate_paths"]
 
 WIFI_PATH = "/interface/wifi"
 WIFIWAVE2_PATH = "/interface/wifiwave2"
@@ -75,16 +82,28 @@ CLIENT_FIELDS = (
     Field("rx-bits-per-second", parse_bitrate),
     Field("uptime", parse_duration),
     Field("last-activity", parse_duration),
-    Field("packets", parse_int, parts=_TXRX),
-    Field("bytes", parse_int, parts=_TXRX),
+    Field("packets", parse_counter, parts=_TXRX),
+    Field("bytes", parse_counter, parts=_TXRX),
 )
 
 
 def base_path(ctx: CollectContext) -> str | None:
-    """Return the wifi menu for the router's version, ``None`` on v6."""
-    if ctx.major < 7:
-        return None
-    return WIFI_PATH if ctx.at_least(7, 13) else WIFIWAVE2_PATH
+    """Return the wifi menu the router's version suggests, ``None`` on v6 (first
+    of :func:`candidate_paths`)."""
+    paths = candidate_paths(ctx)
+    return paths[0] if paths else None
+
+
+def candidate_paths(ctx: CollectContext) -> tuple[str, ...]:
+    """Return the wifi menus to try, in order: none on a router known to run v6,
+    ``wifi`` first from 7.13 on, ``wifiwave2`` first before it, and ``wifi`` first
+    when the version could not be read (then both are asked until the router
+    shows which it has)."""
+    if ctx.major < 7:  # only a readable version says 6 (the default is 7)
+        return ()
+    if not ctx.version or ctx.at_least(7, 13):
+        return (WIFI_PATH, WIFIWAVE2_PATH)
+    return (WIFIWAVE2_PATH, WIFI_PATH)
 
 
 class InterfaceWifiCollector:
@@ -96,13 +115,21 @@ class InterfaceWifiCollector:
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read clients, then interfaces; see the module docstring.
 
+        The version only orders the menus (:func:`candidate_paths`): a menu whose
+        registration table the router lacks is reported absent (once) and the
+        next one is read, so a beta or an unreadable version finds the right one.
+
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
-        path = base_path(ctx)
-        if path is None:
-            return CollectResult()
-        return await collect_wireless(
-            client, ctx, name=self.name, path=path, interface_fields=INTERFACE_FIELDS,
-            client_fields=CLIENT_FIELDS, prefix="wifi",
-        )
+        result = CollectResult()
+        for path in candidate_paths(ctx):
+            table = f"{path}/registration-table"
+            part = await collect_wireless(
+                client, ctx, name=self.name, path=path, interface_fields=INTERFACE_FIELDS,
+                client_fields=CLIENT_FIELDS, prefix="wifi",
+            )
+            result.merge(part)
+            if table not in ctx.absent and table not in part.absent:
+                break
+        return result

@@ -40,7 +40,13 @@ from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+from mikromon.routeros.values import (
+    parse_bitrate,
+    parse_counter,
+    parse_duration,
+    parse_int,
+    parse_signal,
+)
 
 __all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT", "InterfaceWirelessCollector"]
 
@@ -66,13 +72,13 @@ CLIENT_FIELDS = (
     flag("wds"),
     Field("signal-strength", parse_signal),
     Field("signal-to-noise", parse_int),
-    Field("tx-ccq", parse_int),
+    Field("tx-ccq", parse_counter),  # percent, yet 113 is real (capture notes)
     Field("tx-rate", parse_bitrate),
     Field("rx-rate", parse_bitrate),
     Field("uptime", parse_duration),
     Field("last-activity", parse_duration),
-    Field("packets", parse_int, parts=_TXRX),
-    Field("bytes", parse_int, parts=_TXRX),
+    Field("packets", parse_counter, parts=_TXRX),
+    Field("bytes", parse_counter, parts=_TXRX),
     Field("authentication-type"),
 )
 

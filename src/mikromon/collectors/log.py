@@ -34,6 +34,7 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    Values,
     bounded_reply,
     count,
     over_limit_message,
@@ -124,9 +125,11 @@ class LogCollector:
             if _NO_YEAR.fullmatch(text.strip()) and today is None:
                 today = await self._today(client, ctx, result)
             try:
-                when = log_time(text, today or "")
-            except ValueParseError:
-                when = text  # kept as the router wrote it
+                when: str | None = log_time(text, today or "")
+            except ValueParseError as err:
+                when = None  # never the router's text in a time column
+                Values(PATH, result).bad("time", text, str(err), row.get("message", ""))
             converted.append({**row, "time": when})
-        result.inventory.append(snapshot("logs", converted, FIELDS, KEY, ts, append_only=True))
+        result.inventory.append(snapshot("logs", converted, FIELDS, KEY, ts, append_only=True,
+                                         reader=Values(PATH, result)))
         return result

@@ -156,12 +156,16 @@ class ValueParseError(MikromonError, ValueError):
     Attributes:
         kind: what was expected (``duration``, ``bool``, ``bytes``, ...).
         value: the offending text.
+        reason: why a value of the right form is still refused (``"above 100"``:
+            a value no router can have), ``""`` when the form itself is wrong.
     """
 
-    def __init__(self, kind: str, value: object) -> None:
+    def __init__(self, kind: str, value: object, reason: str = "") -> None:
         self.kind = kind
         self.value = value
-        super().__init__(f"not a RouterOS {kind}: {value!r}")
+        self.reason = reason
+        text = f"not a RouterOS {kind}: {value!r}"
+        super().__init__(f"{text} ({reason})" if reason else text)
 
 
 class ConfigError(MikromonError, ValueError):

@@ -20,6 +20,9 @@ class EventKind(StrEnum):
     BOARD_CHANGED = "board_changed"
     CONFIG_RELOADED = "config_reloaded"
     PATH_ABSENT = "path_absent"
+    #: A field the router sent could not be read or held an impossible value
+    #: (the message carries the path, the field and the raw text).
+    BAD_VALUE = "bad_value"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

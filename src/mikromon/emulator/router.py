@@ -21,7 +21,7 @@ from mikromon.emulator.dynamics import Clock, MonotonicClock, render_duration, s
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.menus import Menu, menus_for
 from mikromon.emulator.profiles import InterfaceRates, Profile
-from mikromon.emulator.tables import Row, Table
+from mikromon.emulator.tables import OverriddenTable, Row, Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,8 @@ class Router:
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
         self._names = InterfaceNames(self.ports)
+        #: menu path -> values set by :meth:`set_value` (row, field, text).
+        self._values: dict[str, list[tuple[int | None, str, str | None]]] = {}
 
     # -- time -------------------------------------------------------------------
     def uptime(self) -> float:
@@ -145,7 +147,33 @@ class Router:
             KeyError: the menu does not exist on this router.
         """
         m = moment or self.moment()
-        return CoherentTable(self.menus[path].build(self, m), self._names, m.uptime)
+        table: Table = CoherentTable(self.menus[path].build(self, m), self._names, m.uptime)
+        values = self._values.get(path)
+        return OverriddenTable(table, values) if values else table
+
+    def set_value(self, path: str, field: str, text: str | None, row: int | None = None) -> None:
+        """Serve ``text`` as ``field`` of ``path`` from now on (tests of odd values:
+        ``set_value("/system/resource", "cpu-load", "n/a")``); ``None`` leaves the
+        field out. Later calls for the same row and field replace earlier ones.
+
+        Args:
+            path: menu path (``/interface``).
+            field: property name (``rx-byte``).
+            text: the raw text to send, or ``None`` to drop the field.
+            row: position of the row in the table (``0`` first), ``None`` for every row.
+
+        Raises:
+            KeyError: the router has no such menu.
+        """
+        if path not in self.menus:
+            raise KeyError(f"no menu {path} on this router")
+        values = [v for v in self._values.get(path, []) if (v[0], v[1]) != (row, field)]
+        values.append((row, field, text))
+        self._values[path] = values
+
+    def clear_values(self) -> None:
+        """Forget every value set by :meth:`set_value`."""
+        self._values.clear()
 
     def resource_row(self, m: Moment) -> Row:
         """``/system/resource`` now (capture system_resource.v6/v7 key set)."""

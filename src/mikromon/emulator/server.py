@@ -173,6 +173,19 @@ class RouterEmulator:
         """Remove every fault."""
         self.faults.clear()
 
+    def set_value(self, path: str, field: str, text: str | None, row: int | None = None) -> None:
+        """Serve ``text`` as ``field`` of ``path`` (``row``: position, ``None``: every
+        row; ``text`` ``None`` drops the field); see :meth:`Router.set_value`.
+
+        Raises:
+            KeyError: the router has no such menu.
+        """
+        self.router.set_value(path, field, text, row)
+
+    def clear_values(self) -> None:
+        """Serve every menu as built again."""
+        self.router.clear_values()
+
     def set_password(self, password: str) -> None:
         """Accept ``password`` from now on (open sessions stay logged in)."""
         self.password = password

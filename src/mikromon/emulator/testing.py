@@ -10,6 +10,7 @@ Synchronous tests (any thread)::
         ...
         r.set_fault(delay=2.0)      # thread-safe; in effect when it returns
         r.reboot()                  # uptime and counters restart from 0
+        r.set_value("/system/resource", "cpu-load", "n/a")   # an odd value
         r.rates["ether1"].rx_bps    # what monitor-traffic reports (bits/s)
 
 Async tests (pytest-asyncio), same loop as the test::
@@ -109,6 +110,21 @@ class EmulatorHandle:
     def clear_faults(self) -> None:
         """Remove every fault."""
         self._call(self.emulator.clear_faults)
+
+    def set_value(self, path: str, field: str, text: str | None, row: int | None = None) -> None:
+        """Serve ``text`` as ``field`` of ``path`` over the API from now on
+        (``set_value("/interface", "rx-byte", "", row=2)``); ``row`` is the row's
+        position (``None``: every row), ``text`` ``None`` leaves the field out.
+        In effect when this returns.
+
+        Raises:
+            KeyError: the router has no such menu.
+        """
+        self._call(lambda: self.emulator.set_value(path, field, text, row))
+
+    def clear_values(self) -> None:
+        """Serve every menu as built again."""
+        self._call(self.emulator.clear_values)
 
     def set_password(self, password: str) -> None:
         """Accept ``password`` from now on (open sessions stay logged in)."""

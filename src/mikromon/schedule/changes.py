@@ -12,10 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
-from mikromon.domain.errors import ValueParseError
 from mikromon.domain.events import DeviceState, Event, EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
-from mikromon.routeros.values import parse_version
+from mikromon.routeros.values import version_hint
 
 #: Slack for comparing uptimes (whole seconds on the wire) with monotonic time, seconds.
 UPTIME_TOLERANCE_S: Final = 2.0
@@ -26,16 +25,11 @@ RUNNING_FIELD: Final = "running"
 
 
 def version_tuple(text: str | None) -> tuple[int, ...]:
-    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49, 0)`` for ``"6.49"``
-    (:func:`mikromon.routeros.values.parse_version`), ``()`` for ``None`` or text
-    that is not a RouterOS version."""
-    if not text:
-        return ()
-    try:
-        parsed = parse_version(text)
-    except ValueParseError:
-        return ()
-    return (parsed.major, parsed.minor, parsed.patch)
+    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49, 0)`` for ``"6.49"``,
+    ``(7, 19, 0)`` for ``"7.19beta2"``, ``(7,)`` for ``"7.x (development)"``
+    (:func:`mikromon.routeros.values.version_hint`), ``()`` for ``None`` or text
+    that starts with no version."""
+    return version_hint(text)
 
 
 @dataclass(slots=True)

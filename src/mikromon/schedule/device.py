@@ -11,6 +11,13 @@ configuration changes: routers lock out clients that keep guessing).
 What a run returns goes to a :class:`~mikromon.schedule.deps.Sink` (the
 writer): samples (gauges plus rates from the rate calculator), inventory
 snapshots, events (noticed changes, on transitions only) and the device's status.
+
+Values the router sent that could not be read (``CollectResult.bad_values``:
+``cpu-load=n/a``, an empty counter, a temperature of 900 C) cost only their
+field. They are counted (``bad_values`` in the status, per tier and per
+device) and reported once per device, path and field, with the raw text: a
+WARNING line and a ``bad_value`` event, again only when the text changes, or
+after a clean run of the tier read the field well.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from mikromon.domain.errors import (
     TlsSetupFailed,
 )
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import CollectResult, utc_iso
+from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.schedule import trigger
@@ -48,8 +55,11 @@ log = logging.getLogger(__name__)
 #: change (refreshes ``last_seen``); scaled by the time scale.
 STATUS_REFRESH_S: Final = 30.0
 #: A tier's ``blocked`` reason before the first realtime run has read the RouterOS
-#: version (pages show it after "waiting:").
+#: version (pages show it after "waiting:"). Any completed realtime run releases
+#: the other tiers, whether or not it could read the version.
 AFTER_FIRST_REALTIME: Final = "after the first realtime run (RouterOS version)"
+#: Most characters of a router's raw text quoted in a ``bad_value`` event or line.
+RAW_QUOTE_CHARS: Final = 200
 #: Shortest per-command limit of a tier, seconds (not scaled: network delays and a
 #: busy router's reply time do not shrink with the time scale). A tier's commands
 #: may take max(its interval, this), but never more than the device's
@@ -75,6 +85,8 @@ class TierStats:
             recovers: every counted error has its text; '' before any).
         last_error_at: when that failure happened, UTC.
         running_since: when the run in progress started, UTC (``None``: idle).
+        bad_values: values read as ``None`` because the router's text could not be
+            read or was impossible (every occurrence counts).
     """
 
     runs: int = 0
@@ -85,6 +97,7 @@ class TierStats:
     last_error: str = ""
     last_error_at: datetime | None = None
     running_since: datetime | None = None
+    bad_values: int = 0
 
     def error(self, message: str, at: datetime) -> None:
         """Count one failed run with its message."""
@@ -123,6 +136,8 @@ class Remembered:
         auth_retry_at: monotonic seconds before which that configuration is not
             tried again.
         auth_error: what the router said when it refused the login.
+        bad_values: (path, field) -> (tier, raw text) of the unreadable values
+            already reported (one ``bad_value`` event each until the text changes).
     """
 
     announced_absent: set[str] = field(default_factory=set)
@@ -132,6 +147,7 @@ class Remembered:
     auth_hash: str | None = None
     auth_retry_at: float = 0.0
     auth_error: str = ""
+    bad_values: dict[tuple[str, str], tuple[Tier, str]] = field(default_factory=dict)
 
     def forget_outage(self) -> None:
         """Forget the state and the refused login (the device was disabled)."""
@@ -163,6 +179,16 @@ def absent_message(path: str, version: str | None) -> str:
     on = f" (RouterOS {version})" if version else ""
     return (f"{path} is not on this router{on}; skipped, and reported again only if "
             f"its RouterOS version changes")
+
+
+def bad_value_message(bad: BadValue) -> str:
+    """Return the ``bad_value`` event's text: the path and field first, then the
+    row, the raw text (quoted, at most :data:`RAW_QUOTE_CHARS` characters) and why
+    it was refused."""
+    raw = bad.raw if len(bad.raw) <= RAW_QUOTE_CHARS else bad.raw[:RAW_QUOTE_CHARS] + "..."
+    row = f" of {bad.row}" if bad.row else ""
+    return (f"{bad.path} {bad.field}{row}: unreadable value {raw!r} ({bad.reason}); "
+            f"stored as empty, reported again only if it changes")
 
 
 def _limited(client: RouterOSClient, seconds: float) -> RouterOSClient:
@@ -323,9 +349,10 @@ class DeviceCollector:
 
     async def _loop(self, tier: Tier) -> None:
         if tier is not Tier.REALTIME:
-            # Other tiers wait until a realtime run has read the RouterOS version
-            # (/system/resource), which decides v6 or v7 paths: a failed run does
-            # not release them.
+            # Other tiers wait for the first completed realtime run, which reads
+            # the RouterOS version (/system/resource) when it can: a run that
+            # could not start (device down) does not release them, one that
+            # could not read the version does (the collectors go by the replies).
             await self._facts_known.wait()
         schedule = self._schedules[tier]
         while True:
@@ -658,7 +685,7 @@ class DeviceCollector:
                 before.identity, before.board, before.version)
             if version_changed or (before.version is None and self.memory.facts.version):
                 self._apply_version(self.memory.facts.version, forget_absent=version_changed)
-        if self.memory.facts.version is not None:
+        if tier is Tier.REALTIME or self.memory.facts.version is not None:
             self._facts_known.set()
         samples = list(result.samples)
         if result.counters:
@@ -687,6 +714,7 @@ class DeviceCollector:
                     device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
                     message=absent_message(path, self.memory.facts.version),
                 ))
+        events.extend(self._bad_values(tier, result, ts))
         if events:
             self._sink.put_events(events)
         if tier in self._tier_failure_logged:
@@ -709,6 +737,33 @@ class DeviceCollector:
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(samples),
                   len(result.counters), len(result.inventory))
+
+    def _bad_values(self, tier: Tier, result: CollectResult, ts: datetime) -> list[Event]:
+        """Count the run's unreadable values; log and return an event for each
+        (path, field) not reported before with the same raw text.
+
+        A (path, field) this tier reported is forgotten when a run of the tier
+        without failing collectors reads it well, so the same text breaking it
+        again is reported again.
+        """
+        self._stats[tier].bad_values += len(result.bad_values)
+        reported = self._remembered.bad_values
+        first: dict[tuple[str, str], BadValue] = {}
+        for bad in result.bad_values:
+            first.setdefault((bad.path, bad.field), bad)
+        events: list[Event] = []
+        for key, bad in first.items():
+            if reported.get(key, (None, None))[1] == bad.raw:
+                continue
+            reported[key] = (tier, bad.raw)
+            message = bad_value_message(bad)
+            log.warning("device %s: %s", self.config.label, message)
+            events.append(Event(device_id=self.config.id, ts=ts, kind=EventKind.BAD_VALUE,
+                                message=message))
+        if not result.failures:
+            for key in [k for k, (t, _) in reported.items() if t is tier and k not in first]:
+                del reported[key]
+        return events
 
     def _log_collector_failures(self, tier: Tier, failures: Sequence[str]) -> None:
         """Log a collector's failure when it starts or its message changes (WARNING)
@@ -798,6 +853,7 @@ class DeviceCollector:
         Keys: id, name, state, config_loaded_at (ISO UTC), last_error (the
         connection's or login's error while down or refused, else the newest
         failing tier's), connected, connect_attempts, connect_failures, retry_in_s,
+        bad_values (values the router sent that could not be read, all tiers),
         facts, tiers (tier -> interval_s as configured, effective_interval_s,
         timeout_s (per command), last_run, duration_s, running_since (ISO UTC while
         a run is in progress, else ``None``), next_due (ISO UTC; ``None`` while
@@ -807,7 +863,8 @@ class DeviceCollector:
         skipped, last_error and last_error_at (the last counted failure, kept
         after recovery), blocked (why the tier cannot run now, a reason that reads
         after "waiting:": the device's error while it is down or refused the
-        login, or :data:`AFTER_FIRST_REALTIME`; ``""``)).
+        login, or :data:`AFTER_FIRST_REALTIME`; ``""``), bad_values (the tier's
+        unreadable values so far)).
         """
         mono, wall = now if now is not None else (self._clock.monotonic(), self._clock.now())
         device_error = self.device_error()
@@ -845,6 +902,7 @@ class DeviceCollector:
                 "last_error": st.last_error,
                 "last_error_at": utc_iso(st.last_error_at) if st.last_error_at else None,
                 "blocked": blocked,
+                "bad_values": st.bad_values,
             }
         facts = self.memory.facts
         return {
@@ -857,6 +915,7 @@ class DeviceCollector:
             "connect_attempts": self.connect_attempts,
             "connect_failures": self.connect_failures,
             "retry_in_s": round(max(0.0, self._retry_at - mono), 3),
+            "bad_values": sum(st.bad_values for st in self._stats.values()),
             "facts": {"identity": facts.identity, "board": facts.board,
                       "version": facts.version},
             "tiers": tiers,

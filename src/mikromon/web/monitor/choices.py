@@ -43,6 +43,7 @@ class EventKindChoices(models.TextChoices):
     BOARD_CHANGED = EventKind.BOARD_CHANGED.value, "Board changed"
     CONFIG_RELOADED = EventKind.CONFIG_RELOADED.value, "Configuration reloaded"
     PATH_ABSENT = EventKind.PATH_ABSENT.value, "Path absent"
+    BAD_VALUE = EventKind.BAD_VALUE.value, "Unreadable value"
 
 
 class TierChoices(models.TextChoices):
