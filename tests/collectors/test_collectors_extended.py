@@ -79,7 +79,9 @@ async def test_bgp_v7_sessions_and_connections(captures: Path) -> None:
         "hold-time": 180.0, "established": True, "ebgp": True, "ibgp": False,
         "stopped": False,
     }]
-    assert router.asked() == ["/routing/bgp/connection", "/routing/bgp/session"]
+    # /system/clock is asked for last-started's zone (absent here: it stays local)
+    assert router.asked() == ["/routing/bgp/connection", "/routing/bgp/session",
+                              "/system/clock"]
 
 
 async def test_bgp_v7_session_joins_its_connection(captures: Path) -> None:
@@ -261,7 +263,7 @@ async def test_log_date_without_year_in_the_future_is_last_year() -> None:
     assert snap.rows[0]["time"] == "2023-12-31T23:59:00"
 
 
-async def test_log_v7_keeps_last_100_and_never_asks_the_clock(captures: Path) -> None:
+async def test_log_v7_keeps_last_100_without_a_clock(captures: Path) -> None:
     rows = load(captures, "log.v7")
     router = FakeRouter({"/log": rows})
     (snap,) = (await LogCollector().collect(router, context())).inventory
@@ -269,7 +271,8 @@ async def test_log_v7_keeps_last_100_and_never_asks_the_clock(captures: Path) ->
     assert snap.rows[0] == {
         "time": "2025-12-09T11:40:26", "topics": "system,error,critical",
         "message": "router rebooted without proper shutdown, probably power outage"}
-    assert router.asked() == ["/log", "/log"]  # count-only, then print
+    # count-only, then print, then the clock (absent here: times stay router-local)
+    assert router.asked() == ["/log", "/log", "/system/clock"]
     many = [{"time": f"2025-12-09 10:{i // 60:02d}:{i % 60:02d}", "topics": "info",
              "message": f"m{i}"} for i in range(150)]
     (snap,) = (await LogCollector().collect(FakeRouter({"/log": many}), context())).inventory

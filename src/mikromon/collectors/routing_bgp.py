@@ -28,6 +28,8 @@ without a session is a down peer.
 Produces (label ``peer``): bgp.established (1/0, for every configured peer),
 bgp.prefix_count and bgp.uptime_seconds (while up). Inventory: v6 table
 ``bgp_peers``; v7 tables ``bgp_connections`` and ``bgp_sessions`` (key ``name``).
+Session ``last-started`` is a router-local time stored as UTC ISO text
+(:mod:`mikromon.collectors.clock`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
+from mikromon.collectors.clock import localize_snapshot, router_clock
 from mikromon.collectors.support import (
     Field,
     flag,
@@ -51,9 +54,9 @@ from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.routeros.values import (
     parse_bool,
-    parse_datetime,
     parse_duration,
     parse_int,
+    parse_optional_datetime,
     parse_optional_duration,
 )
 
@@ -106,7 +109,7 @@ SESSION_FIELDS = (
     Field("local.bytes", parse_int),
     Field("prefix-count", parse_int),
     Field("uptime", parse_duration),
-    Field("last-started", parse_datetime),
+    Field("last-started", parse_optional_datetime),
     Field("hold-time", parse_optional_duration),
     flag("established"),
     Field("ebgp", switch, False),
@@ -206,7 +209,9 @@ class RoutingBgpCollector:
             snapshot("bgp_connections", connections, CONNECTION_FIELDS, ("name",), ts)
         )
         if sessions is not None:
-            result.inventory.append(
-                snapshot("bgp_sessions", sessions, SESSION_FIELDS, ("name",), ts)
-            )
+            snap = snapshot("bgp_sessions", sessions, SESSION_FIELDS, ("name",), ts)
+            if sessions:
+                clock = await router_clock(client, ctx, result)
+                snap = localize_snapshot(snap, ("last-started",), clock)
+            result.inventory.append(snap)
         return result

@@ -159,9 +159,11 @@ def _health(router: Router, m: Moment) -> Table:
     if "health" not in p.packages:
         return FixedTable([])
     drift = int(4 * smooth_noise(router.seed, 200, m.now, 120.0)) - 2
+    states = dict(router.health_states)
     if p.major < 7:
         row = dict(capture("system_health.v6").rows[0])
         row["temperature"] = str(int(row["temperature"]) + drift)
+        row.update(states)
         return FixedTable([row])
     rows = []
     board = p.board_facts
@@ -169,7 +171,11 @@ def _health(router: Router, m: Moment) -> Table:
         row = dict(r)
         if row["type"] == "C":
             row["value"] = str(int(row["value"]) + drift)
+        elif row["type"] == "":
+            row["value"] = states.pop(row["name"], "ok")
         rows.append(row)
+    for k, (sensor, state) in enumerate(sorted(states.items())):
+        rows.append({".id": f"*2{k:03X}", "name": sensor, "value": state, "type": ""})
     return FixedTable(rows)
 
 

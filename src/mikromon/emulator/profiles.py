@@ -148,6 +148,11 @@ class Profile:
             when an operator typed them in Winbox on a PC with that codepage
             (shared/ROUTEROS-API.md §7 "Text encoding": RouterOS stores bytes,
             word lengths are byte counts).
+        gmt_offset_s: the router's ``gmt-offset`` in seconds east of UTC (0:
+            UTC). ``/system/clock`` shows local ``date``/``time`` at this offset
+            (settable later with :meth:`Router.set_time_zone`).
+        time_zone_name: ``/system/clock`` ``time-zone-name`` (``manual`` or a TZ
+            database name such as ``Europe/Riga``).
     """
 
     name: str
@@ -183,6 +188,8 @@ class Profile:
     empty_menus: frozenset[str] = frozenset()
     md5_login: bool | None = None
     comment_encoding: str | None = None
+    gmt_offset_s: int = 0
+    time_zone_name: str = "manual"
 
     def __post_init__(self) -> None:
         unknown = set(self.packages) - PACKAGES
@@ -201,6 +208,8 @@ class Profile:
         if not 0.0 <= self.traffic_swing < 1.0:
             raise ValueError(f"profile {self.name!r}: traffic_swing must be within 0..1 "
                              "(1 excluded: counters never go back)")
+        if abs(self.gmt_offset_s) > 14 * 3600:
+            raise ValueError(f"profile {self.name!r}: gmt_offset_s must be within +-14 h")
         if self.comment_encoding is not None:
             try:
                 codecs.lookup(self.comment_encoding)

@@ -15,8 +15,12 @@ Key sets:
   ``passthrough``). Counters grow with uptime and restart at a reboot.
 * clock: ``time``, ``date``, ``time-zone-autodetect``, ``time-zone-name``,
   ``gmt-offset``, ``dst-active`` (help.mikrotik.com "Clock"; the console order).
-  The emulated router keeps UTC: ``time-zone-name=manual``, ``gmt-offset=+00:00``
-  (the documented default of a manual zone), no daylight saving.
+  By default the emulated router keeps UTC: ``time-zone-name=manual``,
+  ``gmt-offset=+00:00`` (the documented default of a manual zone), no daylight
+  saving. A profile's ``gmt_offset_s``/``time_zone_name``, or
+  :meth:`~mikromon.emulator.router.Router.set_time_zone`, move it: ``date`` and
+  ``time`` are then local (``wall + offset``) and ``gmt-offset`` reads
+  ``+03:00``.
 * wireless: the legacy package's interface properties (CLI reference
   interface/wireless), one row per ``wlanN`` radio with the ``.id`` and MAC it has
   in ``/interface``.
@@ -99,16 +103,24 @@ def render_date(iso: bool, year: int, month: int, day: int) -> str:
     return f"{MONTHS[month - 1]}/{day:02d}/{year:04d}"
 
 
+def render_offset(seconds: int) -> str:
+    """A ``gmt-offset`` as the router prints it: ``+03:00``, ``-05:30``, ``+00:00``."""
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours:02d}:{rest // 60:02d}"
+
+
 def clock(m: Moment) -> FixedTable:
-    """``/system/clock``: the router's wall clock (:attr:`Moment.wall`, UTC)."""
-    t = time.gmtime(m.wall)
+    """``/system/clock``: the router's wall clock in its local time
+    (:attr:`Moment.wall` + :attr:`Moment.gmt_offset`)."""
+    t = time.gmtime(m.wall + m.gmt_offset)
     return FixedTable([{
         "time": f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}",
         "date": render_date(m.profile.iso_dates, t.tm_year, t.tm_mon, t.tm_mday),
         "time-zone-autodetect": "true",
-        "time-zone-name": "manual",
-        "gmt-offset": "+00:00",
-        "dst-active": "false",
+        "time-zone-name": m.time_zone,
+        "gmt-offset": render_offset(m.gmt_offset),
+        "dst-active": "true" if m.dst else "false",
     }])
 
 
