@@ -164,6 +164,22 @@ def test_inventory_and_logs(api, device):
 
 
 @pytest.mark.django_db
+def test_logs_are_listed_by_router_time_with_their_zone(api, device):
+    """Lines read in one poll come back newest router time first, in UTC."""
+    now = datetime.now(UTC)
+    lines = [("2025-03-01T10:00:05+00:00", "b"), ("2025-03-01T09:59:59+00:00", "a"),
+             ("2025-03-01T10:01:00+00:00", "c")]
+    for i, (time, message) in enumerate(lines):  # each read later than the one before
+        _storage().write_inventory(device.pk, InventorySnapshot(
+            table="logs", key_fields=("time", "message"), ts=now + timedelta(seconds=i),
+            append_only=True, rows=[{"time": time, "topics": "system,info", "message": message}]))
+    logs = api.get(f"/api/v1/devices/{device.pk}/inventory/logs").json()
+    assert [(r["time"], r["message"]) for r in logs["rows"]] == [
+        ("2025-03-01T10:01:00+00:00", "c"), ("2025-03-01T10:00:05+00:00", "b"),
+        ("2025-03-01T09:59:59+00:00", "a")]
+
+
+@pytest.mark.django_db
 def test_events(api, device):
     """Events filter by device, kind and time."""
     _storage().write_events([

@@ -401,7 +401,8 @@ class TableRows:
 
 
 def read_table(device: Device, table: str, *, include_gone: bool = False) -> TableRows:
-    """Return the rows of ``table`` for ``device`` (logs: newest :data:`MAX_LOG_ROWS`)."""
+    """Return the rows of ``table`` for ``device`` (logs: the newest
+    :data:`MAX_LOG_ROWS` by the router's time, which the collector stores in UTC)."""
     info = table_info(table)
     hint = collected_hint(info)
     empty = "Nothing collected yet" + (f" ({hint})." if hint else ".")
@@ -409,7 +410,10 @@ def read_table(device: Device, table: str, *, include_gone: bool = False) -> Tab
     rows: list[dict[str, Any]]
     if table == LOGS:
         entries = list(
-            LogEntry.objects.filter(device=device).order_by("-seen_at", "-id")[:MAX_LOG_ROWS]
+            # Router time order (UTC ISO text sorts as time), newest first; lines
+            # kept from before times were converted (no zone) sort among them by date.
+            LogEntry.objects.filter(device=device)
+            .order_by("-time", "-seen_at", "-id")[:MAX_LOG_ROWS]
         )
         rows = []
         for e in entries:

@@ -491,10 +491,17 @@
   }
 
   // ---------------------------------------------------------------- inventory
+  /** A router time stored in UTC ("2025-12-09T09:40:27+00:00") as
+   * "2025-12-09 09:40:27 UTC"; times the router's clock could not place keep their
+   * text (no zone: the router's local time). */
+  const UTC_TIME = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)\+00:00$/;
+
   function cellText(v) {
     if (v === null || v === undefined) return "";
     if (v === true) return "yes";
     if (v === false) return "no";
+    const utc = typeof v === "string" ? UTC_TIME.exec(v) : null;
+    if (utc) return `${utc[1]} ${utc[2]} UTC`;
     return String(v);
   }
 
