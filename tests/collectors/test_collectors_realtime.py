@@ -103,13 +103,35 @@ async def test_system_health_v7_rows(captures: Path) -> None:
         "system.health.fan2-speed": 6030.0,
         "system.health.board-temperature1": 45.0,
         "system.health.board-temperature2": 48.0,
-        "system.health.psu1-state": 1.0,
-        "system.health.psu2-state": 0.0,
-    }
+    }  # states stay states: no number for psu1-state / psu2-state
+    (states,) = result.inventory
+    assert (states.table, states.key_fields) == ("health_states", ("name",))
+    assert states.rows == [{"name": "psu1-state", "state": "ok"},
+                           {"name": "psu2-state", "state": "fail"}]
     assert router.calls[0].proplist == ("name", "value", "type")
     # The catalog's unit (judged from the name) agrees with the router's type.
     for row in rows:
         assert lookup(f"system.health.{row['name']}").unit == TYPE_UNITS[row["type"]]
+
+
+async def test_system_health_v6_states_keep_the_router_word() -> None:
+    row = {"voltage": "24.1", "psu1-state": "ok", "psu2-state": "no-power",
+           "fan-state": "fail", "use-fan": "main", "fan-mode": "auto"}
+    router = FakeRouter({"/system/health": [row]})
+    result = await SystemHealthCollector().collect(router, context(major=6))
+    assert gauges(result) == {"system.health.voltage": 24.1}
+    (states,) = result.inventory
+    assert states.rows == [{"name": "psu1-state", "state": "ok"},
+                           {"name": "psu2-state", "state": "no-power"},
+                           {"name": "fan-state", "state": "fail"}]
+    assert {"fan-state", "fan1-state", "psu1-state"} <= set(router.calls[0].proplist)
+
+
+async def test_system_health_without_state_sensors_has_no_state_table(captures: Path) -> None:
+    for major, name in ((6, "system_health.v6"), (7, "system_health.v7-hex")):
+        router = FakeRouter({"/system/health": load(captures, name)})
+        result = await SystemHealthCollector().collect(router, context(major=major))
+        assert result.inventory == []
 
 
 async def test_system_health_v7_small_board(captures: Path) -> None:
@@ -128,7 +150,9 @@ async def test_system_health_tolerates_na_empty_and_nameless_rows() -> None:
     result = await SystemHealthCollector().collect(
         FakeRouter({"/system/health": rows}), context()
     )
-    assert gauges(result) == {"system.health.fan-state": 1.0}
+    assert gauges(result) == {}
+    assert [r for s in result.inventory for r in s.rows] == [{"name": "fan-state",
+                                                               "state": "ok"}]
     assert result.failures == []
 
 

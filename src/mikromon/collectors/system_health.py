@@ -11,12 +11,22 @@ Path: ``/system/health``; the shape depends on the major version:
   system_health.v7-hex.json: ``{"name": "voltage", "value": "23.9", "type": "V"}``).
 
 Produces ``system.health.<name>`` with ``<name>`` the RouterOS sensor name
-(``cpu-temperature``, ``fan1-speed``, ``psu1-state``). Units: from ``type``
-(C, V, RPM, W, A) on v7, from the name on v6 (:func:`mikromon.domain.catalog.health_unit`).
-State sensors (``psu1-state``, ``fan-state``, type ``""``) become 1.0 for ``ok``
-and 0.0 for ``fail``. Tolerated and skipped: ``n/a`` and empty values, rows
-without ``name`` (a config-like row napalm-ros notes), other text (v6 fan
-settings such as ``use-fan``). x86/CHR and some v7 boards return no rows: no samples.
+(``cpu-temperature``, ``fan1-speed``). Units: from ``type`` (C, V, RPM, W, A)
+on v7, from the name on v6 (:func:`mikromon.domain.catalog.health_unit`).
+
+State sensors stay states: v7 rows of type ``""`` (``psu1-state``, ``fan-state``;
+system_health.v7.json ``{"name": "psu2-state", "value": "fail", "type": ""}``)
+and v6 keys ending in ``-state`` (``psu1-state=ok``, ``fan-state``) go to the
+inventory table ``health_states`` (key ``name``; rows ``{"name": "psu2-state",
+"state": "fail"}``) with the router's word as it is (``ok``, ``fail`` or any
+other), never a number. The table is sent only by boards that have state
+sensors (a snapshot every realtime poll: most boards have none, and then none
+is written). The scheduler turns a change of word into an event and shows the
+device as degraded while one is not ``ok`` (:mod:`mikromon.schedule.changes`).
+
+Tolerated and skipped: ``n/a`` and empty values, rows without ``name`` (a
+config-like row napalm-ros notes), other text (v6 fan settings such as
+``use-fan``). x86/CHR and some v7 boards return no rows: no samples.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from mikromon.collectors.support import read, sample
 from mikromon.domain import catalog
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.errors import ValueParseError
-from mikromon.domain.inventory import CollectResult
+from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
@@ -45,8 +55,14 @@ V6_SENSORS = (
     "fan1-speed", "fan2-speed", "fan3-speed", "fan4-speed", "psu1-state", "psu2-state",
     "psu1-voltage", "psu2-voltage", "psu1-current", "psu2-current", "poe-out-consumption",
     "jack-voltage", "2pin-voltage", "poe-in-voltage",
+    "fan-state", "fan1-state", "fan2-state", "fan3-state", "fan4-state",
 )
-_STATES = {"ok": 1.0, "fail": 0.0}
+#: The inventory table of state sensors.
+STATES_TABLE = "health_states"
+#: v6 keys that are states, not readings.
+_STATE_SUFFIX = "-state"
+#: Words that are no reading at all.
+_NO_VALUE = frozenset({"", "n/a"})
 #: v7 ``type`` -> catalog unit. Samples carry no unit: the catalog derives it
 #: from the sensor name, and the tests check that both agree on the captures.
 TYPE_UNITS = {"C": catalog.CELSIUS, "V": catalog.VOLTS, "RPM": catalog.RPM,
@@ -54,12 +70,9 @@ TYPE_UNITS = {"C": catalog.CELSIUS, "V": catalog.VOLTS, "RPM": catalog.RPM,
 
 
 def _value(text: str) -> float | None:
-    """Return a sensor reading as float, a state as 1/0, ``None`` for anything else."""
-    text = text.strip()
-    if text in _STATES:
-        return _STATES[text]
+    """Return a sensor reading as float, ``None`` for anything else."""
     try:
-        return parse_float(text)
+        return parse_float(text.strip())
     except ValueParseError:
         return None  # 'n/a', '' and settings such as 'use-fan=main' are not readings
 
@@ -73,14 +86,37 @@ def _samples(pairs: Iterable[tuple[str, str]], ts: datetime) -> list[Sample]:
     return out
 
 
+def _v6_pairs(rows: list[Row]) -> list[tuple[str, str]]:
+    return [(k, v) for row in rows for k, v in row.items() if k != ".id"]
+
+
 def map_v6(rows: list[Row], ts: datetime) -> list[Sample]:
-    """Map the flat v6 row (or nothing) to samples."""
-    return _samples(((k, v) for row in rows for k, v in row.items() if k != ".id"), ts)
+    """Map the flat v6 row (or nothing) to samples (words such as states skipped)."""
+    return _samples(_v6_pairs(rows), ts)
 
 
 def map_v7(rows: list[Row], ts: datetime) -> list[Sample]:
-    """Map v7 per-sensor rows to samples; rows without ``name``/``value`` are skipped."""
+    """Map v7 per-sensor rows to samples; rows without ``name``/``value`` and words
+    (states, ``n/a``) are skipped."""
     return _samples(((row.get("name", ""), row.get("value", "")) for row in rows), ts)
+
+
+def states_v6(rows: list[Row]) -> list[dict[str, str]]:
+    """Return the ``-state`` keys of the flat v6 row as ``{"name", "state"}`` rows."""
+    return [{"name": k, "state": v.strip()} for k, v in _v6_pairs(rows)
+            if k.endswith(_STATE_SUFFIX) and v.strip() not in _NO_VALUE]
+
+
+def states_v7(rows: list[Row]) -> list[dict[str, str]]:
+    """Return the v7 rows of type ``""`` as ``{"name", "state"}`` rows (the word as
+    the router wrote it; a number there is a reading, not a state)."""
+    out = []
+    for row in rows:
+        name, word = row.get("name", ""), row.get("value", "").strip()
+        if (name and "type" in row and row["type"] == "" and word not in _NO_VALUE
+                and _value(word) is None):
+            out.append({"name": name, "state": word})
+    return out
 
 
 class SystemHealthCollector:
@@ -101,4 +137,8 @@ class SystemHealthCollector:
         if rows:
             ts = ctx.clock()
             result.samples = map_v6(rows, ts) if v6 else map_v7(rows, ts)
+            states = states_v6(rows) if v6 else states_v7(rows)
+            if states:
+                result.inventory.append(InventorySnapshot(
+                    table=STATES_TABLE, rows=states, key_fields=("name",), ts=ts))
         return result

@@ -192,6 +192,8 @@ TABLES: dict[str, TableInfo] = {
         TableInfo("neighbors", "Neighbors", "extended",
                   ("interface", "identity", "address", "mac-address", "platform", "board",
                    "version", "discovered-by"), paths=("/ip/neighbor",)),
+        TableInfo("health_states", "Health states", "realtime", ("name", "state"),
+                  paths=("/system/health",)),
         TableInfo("routerboard", "Routerboard", "extended",
                   ("model", "serial-number", "current-firmware", "upgrade-firmware"),
                   paths=("/system/routerboard",)),
@@ -222,6 +224,7 @@ TABS: tuple[Tab, ...] = (
     Tab("services", "Services", ("ip_services",)),
     Tab("neighbors", "Neighbors", ("neighbors",)),
     Tab("routerboard", "Routerboard", ("routerboard",), always=False),
+    Tab("health", "Health states", ("health_states",), always=False),
 )
 
 TIER_WORDS = {
