@@ -28,16 +28,19 @@ from mikromon.routeros.client import connect
 EXPECTED_ABSENT: Final = {
     "v6": set(),
     "v6-legacy": {"/ip/hotspot/active", "/routing/bgp/peer", "/routing/ospf/neighbor"},
-    "v7": {"/interface/wireless/registration-table"},
-    "v7-empty": {"/interface/wireless/registration-table"},
+    "v7": {"/interface/wireless/registration-table", "/caps-man/registration-table"},
+    "v7-empty": {"/interface/wireless/registration-table", "/caps-man/registration-table"},
     "chr": {"/ip/hotspot/active", "/interface/wireless/registration-table",
-            "/interface/wifi/registration-table"},
+            "/interface/wifi/registration-table", "/caps-man/registration-table"},
 }
+#: The legacy CAPsMAN menus of the wireless package, empty while the manager is off.
+_CAPSMAN_OFF: Final = {"/caps-man/interface", "/caps-man/registration-table"}
 #: Menus that exist but have no rows on a profile (no health sensors on CHR or
 #: the hAP lite, no PPP server on the latter; v7-empty is a 7.18 hEX where every
 #: optional menu is empty, so its client meets ``!empty`` replies).
 EMPTY_MENUS: Final = {"chr": {"/system/health"},
-                      "v6-legacy": {"/system/health", "/ppp/active"},
+                      "v6": _CAPSMAN_OFF,
+                      "v6-legacy": {"/system/health", "/ppp/active", *_CAPSMAN_OFF},
                       "v7-empty": {"/interface/wifi", "/interface/wifi/registration-table",
                                    "/ip/dhcp-server/lease", "/ip/hotspot/active",
                                    "/ip/firewall/mangle", "/ppp/active", "/queue/simple",

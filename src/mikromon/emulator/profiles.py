@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 #: Package names a profile may list in :attr:`Profile.packages`.
-PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health"})
+PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health",
+                             "capsman"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +129,10 @@ class Profile:
         connections: ``/ip/firewall/connection`` count (varies by +-``churn``).
         packages: present optional packages, a subset of :data:`PACKAGES`. Paths of
             an absent package trap with ``no such command prefix``; an absent
-            ``health`` gives an empty ``/system/health`` reply (CHR).
+            ``health`` gives an empty ``/system/health`` reply (CHR). ``capsman``
+            (with ``wireless``): the legacy CAPsMAN manager is on, ``/caps-man``
+            lists two CAP interfaces and their clients (without it the menus of
+            the wireless package are there, empty).
         uptime_s: seconds of uptime the router has when the emulator starts.
         churn: fraction (0..1) of leases/sessions/users that come and go.
         churn_period_s: seconds between changes of the churning tables.
@@ -197,6 +201,8 @@ class Profile:
             raise ValueError(f"profile {self.name!r}: unknown packages {sorted(unknown)}")
         if self.version_tuple < (6, 0):
             raise ValueError(f"profile {self.name!r}: version {self.version!r} is not 6.x/7.x")
+        if "capsman" in self.packages and "wireless" not in self.packages:
+            raise ValueError(f"profile {self.name!r}: capsman needs the wireless package")
         if "wifi" in self.packages and self.version_tuple < (7, 0):
             raise ValueError(f"profile {self.name!r}: the wifi package needs RouterOS 7")
         for attr in ("ethernet", "vlans", "bridges", "radios", "dhcp_leases", "ppp_sessions",

@@ -1,6 +1,7 @@
 """Menus no capture covers, rebuilt from the RouterOS key lists in the captures'
-value rendering: ``/ip/firewall/mangle``, ``/system/clock``, ``/interface/wireless``
-and ``/interface/wifi`` (``/interface/wifiwave2`` before 7.13).
+value rendering: ``/ip/firewall/mangle``, ``/system/clock``, ``/interface/wireless``,
+``/interface/wifi`` (``/interface/wifiwave2`` before 7.13) and the legacy CAPsMAN
+menus ``/caps-man/interface`` and ``/caps-man/registration-table``.
 
 Rendering rules are those of shared/ROUTEROS-API.md §7 and the neighbouring
 captures: booleans ``true``/``false``, frequencies in MHz without a unit, counters
@@ -24,6 +25,13 @@ Key sets:
 * wireless: the legacy package's interface properties (CLI reference
   interface/wireless), one row per ``wlanN`` radio with the ``.id`` and MAC it has
   in ``/interface``.
+* caps-man: the CLI reference key lists (caps-man interface: ``name``,
+  ``mac-address``, ``master-interface``, ``configuration``, ``current-state``,
+  ``current-channel``, ``current-registered-clients``, ``disabled``; caps-man
+  registration-table: ``interface``, ``ssid``, ``mac-address``, ``tx-rate``,
+  ``rx-rate``, ``rx-signal``, ``uptime``, ``packets``, ``bytes``, ``eap-identity``,
+  ``comment``), values rendered as the legacy wireless registration capture does
+  (rates ``72.2Mbps-20MHz/1S/SGI``, pairs ``tx,rx``, durations ``1h2m3s``).
 * wifi: the wifi package's interface with its configuration, channel and security
   set inline, as the 7.13+ default configuration does (``configuration.ssid``,
   ``channel.band``, ``channel.frequency``... dotted keys as in
@@ -37,7 +45,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from mikromon.emulator.data import MONTHS
-from mikromon.emulator.dynamics import counter, noise
+from mikromon.emulator.dynamics import counter, noise, render_duration
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.interfaces import Port, mac_address
 from mikromon.emulator.tables import FixedTable, Row
@@ -184,4 +192,51 @@ def wifi_interfaces(m: Moment, ports: list[Port]) -> FixedTable:
             "master": "true", "bound": "true", "inactive": "false", "running": "true",
             "disabled": "false",
         })
+    return FixedTable(rows)
+
+
+#: CAPs the emulated CAPsMAN manager controls: (CAP interface, channel, clients).
+_CAPSMAN_CAPS: Final = (("cap1", "2412/20-Ce/gn(20dBm)", 2), ("cap2", "5180/20-Ceee/ac(23dBm)", 1))
+
+
+def capsman_names() -> tuple[str, ...]:
+    """The CAP interface names of the emulated CAPsMAN manager (``cap1``, ``cap2``)."""
+    return tuple(name for name, _, _ in _CAPSMAN_CAPS)
+
+
+def capsman_interfaces(m: Moment, enabled: bool) -> FixedTable:
+    """``/caps-man/interface``: one row per CAP radio when the manager is on."""
+    if not enabled:
+        return FixedTable([])
+    rows = []
+    for k, (name, channel, clients) in enumerate(_CAPSMAN_CAPS):
+        rows.append({
+            ".id": f"*{k + 1:X}", "name": name, "mac-address": mac_address(m.seed, 40 + k),
+            "master-interface": "none", "configuration": "cfg-example",
+            "current-state": "running-ap", "current-channel": channel,
+            "current-registered-clients": str(clients), "disabled": "false",
+        })
+    return FixedTable(rows)
+
+
+def capsman_clients(m: Moment, enabled: bool) -> FixedTable:
+    """``/caps-man/registration-table``: the clients of :data:`_CAPSMAN_CAPS`, their
+    counters growing with uptime."""
+    if not enabled:
+        return FixedTable([])
+    rows = []
+    n = 0
+    for cap, _, clients in _CAPSMAN_CAPS:
+        for _ in range(clients):
+            tx = counter(0, 40_000.0 * (n + 1), m.uptime)
+            rx = counter(0, 9_000.0 * (n + 1), m.uptime)
+            rows.append({
+                ".id": f"*{n + 1:X}", "interface": cap, "ssid": "example-net",
+                "mac-address": mac_address(m.seed, 60 + n),
+                "tx-rate": "72.2Mbps-20MHz/1S/SGI", "rx-rate": "65Mbps-20MHz/1S",
+                "rx-signal": str(-55 - 4 * n), "uptime": render_duration(int(m.uptime)),
+                "packets": f"{tx // 900},{rx // 300}", "bytes": f"{tx},{rx}",
+                "eap-identity": "", "comment": "",
+            })
+            n += 1
     return FixedTable(rows)

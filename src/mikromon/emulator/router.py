@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mikromon.emulator import interfaces
+from mikromon.emulator import interfaces, reconstructed
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import Clock, MonotonicClock, render_duration, smooth_noise
@@ -83,7 +83,8 @@ class Router:
             for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
-        self._names = InterfaceNames(self.ports)
+        self._names = InterfaceNames(
+            self.ports, reconstructed.capsman_names() if "capsman" in profile.packages else ())
         self._zone = (profile.gmt_offset_s, profile.time_zone_name, False)
         #: health sensor name -> state word set with :meth:`set_health_state`.
         self.health_states: dict[str, str] = {}

@@ -119,6 +119,10 @@ class Tab:
 _WIRELESS = ("/interface/wireless/registration-table", "/interface/wireless")
 _WIFI = ("/interface/wifi/registration-table", "/interface/wifi",
          "/interface/wifiwave2/registration-table", "/interface/wifiwave2")
+#: The columns shown first in every wireless client table: one schema whichever
+#: package the router runs (mikromon.collectors._wireless.CLIENT_COLUMNS).
+_CLIENT_COLUMNS = ("interface", "ap", "mac-address", "ssid", "signal", "tx-rate", "rx-rate",
+                   "uptime")
 
 TABLES: dict[str, TableInfo] = {
     t.name: t
@@ -170,12 +174,16 @@ TABLES: dict[str, TableInfo] = {
         TableInfo("ospf_neighbors", "OSPF neighbors", "extended",
                   ("router-id", "address", "interface", "state", "adjacency"),
                   paths=("/routing/ospf/neighbor",)),
-        TableInfo("wireless_clients", "Wireless clients", "extended",
-                  ("interface", "mac-address", "last-ip", "signal-strength", "tx-rate",
-                   "rx-rate", "uptime"), paths=_WIRELESS),
-        TableInfo("wifi_clients", "Wireless clients", "extended",
-                  ("interface", "mac-address", "ssid", "signal", "tx-rate", "rx-rate",
-                   "uptime"), paths=_WIFI, major=7),
+        TableInfo("wireless_clients", "Wireless clients", "extended", _CLIENT_COLUMNS,
+                  paths=_WIRELESS),
+        TableInfo("wifi_clients", "Wireless clients", "extended", _CLIENT_COLUMNS,
+                  paths=_WIFI, major=7),
+        TableInfo("capsman_clients", "CAPsMAN clients", "extended", _CLIENT_COLUMNS,
+                  paths=("/caps-man/registration-table",)),
+        TableInfo("capsman_interfaces", "CAPsMAN interfaces", "extended",
+                  ("name", "mac-address", "current-state", "current-channel",
+                   "current-registered-clients", "disabled"),
+                  paths=("/caps-man/registration-table",)),
         TableInfo("wireless_interfaces", "Wireless interfaces", "extended",
                   ("name", "ssid", "mode", "band", "frequency", "running"), paths=_WIRELESS),
         TableInfo("wifi_interfaces", "Wireless interfaces", "extended",
@@ -216,6 +224,8 @@ TABS: tuple[Tab, ...] = (
     Tab("bgp-conn", "BGP connections", ("bgp_connections",), always=False),
     Tab("ospf", "OSPF", ("ospf_neighbors",)),
     Tab("wireless", "Wireless clients", ("wifi_clients", "wireless_clients")),
+    Tab("capsman", "CAPsMAN clients", ("capsman_clients",), always=False),
+    Tab("caps", "CAPsMAN interfaces", ("capsman_interfaces",), always=False),
     Tab("wlan", "Wireless interfaces", ("wifi_interfaces", "wireless_interfaces"),
         always=False),
     Tab("logs", "Logs", (LOGS,)),

@@ -528,6 +528,7 @@
     arp: "address", ip_addresses: "address", routes: "dst-address",
     bgp_sessions: "name", bgp_peers: "name", bgp_connections: "name",
     ospf_neighbors: "router-id", wireless_clients: "interface", wifi_clients: "interface",
+    capsman_clients: "interface", capsman_interfaces: "name",
     wireless_interfaces: "name", wifi_interfaces: "name", users: "name",
     ip_services: "name", neighbors: "interface",
   };
