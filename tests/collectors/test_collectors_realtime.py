@@ -10,7 +10,7 @@ import pytest
 from collector_fakes import MONO, TS, FakeRouter, context, load
 
 from mikromon.collectors.interface import InterfaceCountersCollector
-from mikromon.collectors.system_health import TYPE_UNITS, SystemHealthCollector
+from mikromon.collectors.system_health import STATES_REFRESH_S, TYPE_UNITS, SystemHealthCollector
 from mikromon.collectors.system_resource import SystemResourceCollector
 from mikromon.domain.catalog import lookup
 from mikromon.domain.inventory import CollectResult, DeviceFacts
@@ -125,6 +125,27 @@ async def test_system_health_v6_states_keep_the_router_word() -> None:
                            {"name": "psu2-state", "state": "no-power"},
                            {"name": "fan-state", "state": "fail"}]
     assert {"fan-state", "fan1-state", "psu1-state"} <= set(router.calls[0].proplist)
+
+
+async def test_system_health_states_sent_when_changed_or_aged() -> None:
+    rows = [{"name": "psu1-state", "value": "ok", "type": ""},
+            {"name": "temperature", "value": "40", "type": "C"}]
+    router = FakeRouter({"/system/health": rows})
+    now = [1000.0]
+    ctx = context()
+    ctx.monotonic = lambda: now[0]
+    collector = SystemHealthCollector()
+    assert len((await collector.collect(router, ctx)).inventory) == 1
+    now[0] += 5
+    again = await collector.collect(router, ctx)
+    assert again.inventory == []  # unchanged: no table every realtime poll
+    assert gauges(again) == {"system.health.temperature": 40.0}
+    rows[0]["value"] = "fail"
+    now[0] += 5
+    (changed,) = (await collector.collect(router, ctx)).inventory
+    assert changed.rows == [{"name": "psu1-state", "state": "fail"}]
+    now[0] += STATES_REFRESH_S
+    assert len((await collector.collect(router, ctx)).inventory) == 1  # aged: sent again
 
 
 async def test_system_health_without_state_sensors_has_no_state_table(captures: Path) -> None:

@@ -32,6 +32,10 @@ class CollectContext:
             date), ``None`` before a read or when it could not be read
             (:func:`mikromon.collectors.clock.router_clock`).
         router_clock_mono: monotonic seconds of that read, ``None`` before one.
+        health_states: the health state rows last sent (``(name, state)`` pairs)
+            and the monotonic seconds they were sent
+            (:mod:`mikromon.collectors.system_health` sends them again only when
+            they change or have aged); ``None`` before.
     """
 
     device: str
@@ -42,6 +46,7 @@ class CollectContext:
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     router_clock: RouterClock | None = None
     router_clock_mono: float | None = None
+    health_states: tuple[tuple[tuple[str, str], ...], float] | None = None
 
     def at_least(self, *version: int) -> bool:
         """Return whether the router runs ``version`` or newer (``at_least(7, 13)``).

@@ -21,7 +21,9 @@ inventory table ``health_states`` (key ``name``; rows ``{"name": "psu2-state",
 "state": "fail"}``) with the router's word as it is (``ok``, ``fail`` or any
 other), never a number. The table is sent only by boards that have state
 sensors (a snapshot every realtime poll: most boards have none, and then none
-is written). The scheduler turns a change of word into an event and shows the
+is written), and only when a word changed or the last table is older than
+:data:`STATES_REFRESH_S`: the realtime tier runs every few seconds and the words
+rarely change. The scheduler turns a change of word into an event and shows the
 device as degraded while one is not ``ok`` (:mod:`mikromon.schedule.changes`).
 
 Tolerated and skipped: ``n/a`` and empty values, rows without ``name`` (a
@@ -59,6 +61,8 @@ V6_SENSORS = (
 )
 #: The inventory table of state sensors.
 STATES_TABLE = "health_states"
+#: Seconds after which unchanged health states are sent again (the table's read time).
+STATES_REFRESH_S = 300.0
 #: v6 keys that are states, not readings.
 _STATE_SUFFIX = "-state"
 #: Words that are no reading at all.
@@ -139,6 +143,11 @@ class SystemHealthCollector:
             result.samples = map_v6(rows, ts) if v6 else map_v7(rows, ts)
             states = states_v6(rows) if v6 else states_v7(rows)
             if states:
-                result.inventory.append(InventorySnapshot(
-                    table=STATES_TABLE, rows=states, key_fields=("name",), ts=ts))
+                words = tuple((r["name"], r["state"]) for r in states)
+                mono = ctx.monotonic()
+                last = ctx.health_states
+                if last is None or last[0] != words or mono - last[1] >= STATES_REFRESH_S:
+                    ctx.health_states = (words, mono)
+                    result.inventory.append(InventorySnapshot(
+                        table=STATES_TABLE, rows=states, key_fields=("name",), ts=ts))
         return result
