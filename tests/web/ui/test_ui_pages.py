@@ -146,7 +146,10 @@ def test_degraded_device_shows_its_badge_and_the_router_word(admin_web, fleet):
     listed = admin_web.get("/devices/?state=degraded")
     assert [d.name for d in listed.context["devices"]] == ["bravo"]
     assert listed.context["errors"] == []
-    assert dev in admin_web.get("/").context["problems"]
+    overview = admin_web.get("/")
+    assert dev in overview.context["problems"]
+    assert overview.context["counts"]["degraded"] == 1
+    assert "?state=degraded" in overview.content.decode()
 
 
 @pytest.mark.django_db
