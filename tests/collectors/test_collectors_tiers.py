@@ -107,8 +107,9 @@ async def run_all(router: FakeRouter, major: int, absent: set[str] | None = None
 
 @pytest.mark.parametrize(
     ("major", "paths", "absent"),
-    # a v7 board with wifi only
-    [(6, V6, []), (7, V7, ["/interface/wireless/registration-table"])],
+    # a v7 board with wifi only; neither runs the legacy CAPsMAN manager
+    [(6, V6, ["/caps-man/registration-table"]),
+     (7, V7, ["/interface/wireless/registration-table", "/caps-man/registration-table"])],
     ids=["v6", "v7"],
 )
 async def test_every_tier_reads_everything_without_failures(
@@ -171,7 +172,8 @@ async def test_chr_lacking_packages_is_reported_once_then_skipped(captures: Path
     # the version), once
     assert first.absent == ["/ip/hotspot/active", "/interface/wireless/registration-table",
                             "/interface/wifi/registration-table",
-                            "/interface/wifiwave2/registration-table"]
+                            "/interface/wifiwave2/registration-table",
+                            "/caps-man/registration-table"]
     assert not [s for s in first.samples if s.key.startswith("system.health.")]
     assert not [s for s in first.samples if s.key == "wireless.clients"]
     calls_before = len(router.calls)
@@ -190,7 +192,8 @@ async def test_empty_replies_everywhere_are_not_errors() -> None:
               "/system/routerboard", "/routing/bgp/connection", "/routing/bgp/session",
               "/routing/ospf/neighbor", "/interface/wireless",
               "/interface/wireless/registration-table", "/interface/wifi",
-              "/interface/wifi/registration-table", "/log"}
+              "/interface/wifi/registration-table", "/caps-man/registration-table",
+              "/caps-man/interface", "/log"}
     router = FakeRouter({path: [] for path in paths})
     result = await run_all(router, 7)
     assert result.failures == []

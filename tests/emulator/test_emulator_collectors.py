@@ -31,16 +31,20 @@ EXPECTED_ABSENT: Final = {
     # older wifiwave2 one: the router's answer decides, not its version (once each)
     "v6-legacy": {"/ip/hotspot/active", "/routing/bgp/peer", "/routing/bgp/connection",
                   "/routing/ospf/neighbor"},
-    "v7": {"/interface/wireless/registration-table"},
-    "v7-empty": {"/interface/wireless/registration-table"},
+    "v7": {"/interface/wireless/registration-table", "/caps-man/registration-table"},
+    "v7-empty": {"/interface/wireless/registration-table", "/caps-man/registration-table"},
     "chr": {"/ip/hotspot/active", "/interface/wireless/registration-table",
-            "/interface/wifi/registration-table", "/interface/wifiwave2/registration-table"},
+            "/interface/wifi/registration-table", "/interface/wifiwave2/registration-table",
+            "/caps-man/registration-table"},
 }
+#: The legacy CAPsMAN menus of the wireless package, empty while the manager is off.
+_CAPSMAN_OFF: Final = {"/caps-man/interface", "/caps-man/registration-table"}
 #: Menus that exist but have no rows on a profile (no health sensors on CHR or
 #: the hAP lite, no PPP server on the latter; v7-empty is a 7.18 hEX where every
 #: optional menu is empty, so its client meets ``!empty`` replies).
 EMPTY_MENUS: Final = {"chr": {"/system/health"},
-                      "v6-legacy": {"/system/health", "/ppp/active"},
+                      "v6": _CAPSMAN_OFF,
+                      "v6-legacy": {"/system/health", "/ppp/active", *_CAPSMAN_OFF},
                       "v7-empty": {"/interface/wifi", "/interface/wifi/registration-table",
                                    "/ip/dhcp-server/lease", "/ip/hotspot/active",
                                    "/ip/firewall/mangle", "/ppp/active", "/queue/simple",
@@ -127,6 +131,6 @@ async def test_every_tier_reads_real_rows(name: str) -> None:
     logs = [str(r["time"]) for r in tables["logs"].rows]
     if profile.major < 7:  # 'HH:MM:SS' and 'jul/19 ...' lines dated by /system/clock
         assert "/system/clock" in client.rows
-        assert "2031-03-05T10:41:02" in logs
-        assert "2030-07-19T14:27:01" in logs
-    assert all(t[:4].isdigit() and t[4] == "-" for t in logs)
+        assert "2031-03-05T10:41:02+00:00" in logs  # the emulator's clock is UTC
+        assert "2030-07-19T14:27:01+00:00" in logs
+    assert all(t[:4].isdigit() and t[4] == "-" and t.endswith("+00:00") for t in logs)

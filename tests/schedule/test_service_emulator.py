@@ -187,6 +187,28 @@ def test_router_going_dark_is_marked_down_and_recovers(
     assert len(storage.events(1, EventKind.DEVICE_UP)) == 1
 
 
+def test_failing_psu_is_an_event_and_the_device_degraded(
+    v7: list[EmulatorHandle], harness: Harness
+) -> None:
+    router = v7[0]
+    storage = InMemoryStorage()
+    svc = harness.start(StaticDeviceSource([config(router, 1)]), storage)
+    assert storage.wait_for(lambda s: s.status(1) is not None
+                            and s.status(1).state is DeviceState.UP, 5)
+    states = {r["name"]: r["state"] for r in storage.inventory(1, "health_states")}
+    assert states == {"psu1-state": "ok", "psu2-state": "ok"}  # the router's words
+    router.set_health_state("psu1-state", "fail")
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DEGRADED, 5)
+    assert dev_status(svc, 1)["state"] == "degraded"
+    (event,) = storage.events(1, EventKind.HEALTH_FAILED)
+    assert event.message == "psu1-state: fail (was ok)"
+    assert {r["name"]: r["state"] for r in storage.inventory(1, "health_states")} == {
+        "psu1-state": "fail", "psu2-state": "ok"}
+    router.set_health_state("psu1-state", "ok")
+    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 5)
+    assert len(storage.events(1, EventKind.HEALTH_RECOVERED)) == 1
+
+
 def test_silent_router_is_down_within_two_realtime_intervals(
     v7: list[EmulatorHandle], harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,8 @@ While it runs, lines on standard input control the routers (answers go to stderr
     fault 2 delay=1.5 blackhole=true   set faults (see mikromon.emulator.faults)
     clear all         remove every fault
     password 0 s3cret change the accepted password
+    health 0 psu1-state=fail   report a health state (v7 row of type "", v6 key)
+    zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
     list              print the endpoints again (to stderr)
 
 SIGINT/SIGTERM stop every router; the exit status is then 0.
@@ -50,6 +52,8 @@ While it runs, lines on standard input control the routers (answers go to stderr
     fault 2 delay=1.5 blackhole=true   set faults (delay, blackhole, ...)
     clear all         remove every fault
     password 0 s3cret change the accepted password
+    health 0 psu1-state=fail   report a health state (v7 row of type "", v6 key)
+    zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
     list              print the endpoints again (to stderr)
 
 SIGINT/SIGTERM stop every router; the exit status is then 0.
@@ -183,16 +187,18 @@ def run_control(fleet: Any, text: str) -> str:
     ``password I NEW``, ``list``, ``help``; ``I`` is a router index or ``all``.
     """
     from mikromon.emulator.fleet import endpoints_table
+    from mikromon.routeros.values import parse_gmt_offset
 
     parts = text.split()
     command, rest = parts[0].lower(), parts[1:]
     if command == "help":
-        return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | list"
+        return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | "
+                "health I sensor=state ... | zone I +HH:MM [NAME] | list"
                 " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
                 "trickle, refuse_login, blackhole, endless_rows, endless_sentence")
     if command == "list":
         return endpoints_table(fleet.endpoints())
-    if command not in ("reboot", "fault", "clear", "password") or not rest:
+    if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]
     try:
@@ -209,6 +215,16 @@ def run_control(fleet: Any, text: str) -> str:
                 if len(rest) != 2:
                     return "error: usage: password I NEW"
                 r.set_password(rest[1])
+            elif command == "health":
+                pairs = [item.partition("=") for item in rest[1:]]
+                if not pairs or any(not sep for _, sep, _ in pairs):
+                    return "error: usage: health I sensor=state ..."
+                for sensor, _, state in pairs:
+                    r.set_health_state(sensor, state)
+            elif command == "zone":
+                if len(rest) not in (2, 3):
+                    return "error: usage: zone I +HH:MM [NAME]"
+                r.set_time_zone(parse_gmt_offset(rest[1]), rest[2] if len(rest) == 3 else "manual")
             else:
                 changes = {}
                 for item in rest[1:]:
@@ -217,6 +233,6 @@ def run_control(fleet: Any, text: str) -> str:
                         return f"error: fault {item!r} is not name=value"
                     changes[name] = _parse_value(value)
                 r.set_fault(**changes)
-    except ValueError as err:
+    except ValueError as err:  # ValueParseError included
         return f"error: {err}"
     return f"ok: {command} {target}"

@@ -21,8 +21,11 @@ impossible one (negative, near 2^64) costs that counter of that interface only
 Inventory (table ``interfaces``, key ``name``), proplist ``name,default-name,
 type,mac-address,mtu,actual-mtu,running,disabled,slave,dynamic,comment,
 last-link-up-time,last-link-down-time,link-downs``. ``mtu`` is an int or the
-text ``auto`` (bridges); link times are ISO text (v6 ``jun/10/2019 10:33:35``,
-v7.10+ ``2022-07-19 12:37:09``) or ``None`` when the link never changed;
+text ``auto`` (bridges); link times are router-local times (v6 ``jun/10/2019
+10:33:35``, v7.10+ ``2022-07-19 12:37:09``) stored as UTC ISO text
+(``2022-07-19T09:37:09+00:00``, converted with ``/system/clock``, read in this
+tier when the table has rows; see :mod:`mikromon.collectors.clock`), or ``None``
+when the link never changed (field absent or ``never``);
 ``running``/``disabled``/``slave``/``dynamic`` are bools (absent -> ``False``);
 a value that cannot be read is ``None`` (listed in ``bad_values``).
 """
@@ -33,6 +36,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
+from mikromon.collectors.clock import localize_snapshot, router_clock
 from mikromon.collectors.support import (
     Field,
     Values,
@@ -46,7 +50,7 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_counter, parse_datetime, parse_mtu
+from mikromon.routeros.values import parse_counter, parse_mtu, parse_optional_datetime
 
 PATH = "/interface"
 #: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per
@@ -78,10 +82,13 @@ INVENTORY_FIELDS = (
     flag("slave"),
     flag("dynamic"),
     Field("comment"),
-    Field("last-link-up-time", parse_datetime),
-    Field("last-link-down-time", parse_datetime),
+    Field("last-link-up-time", parse_optional_datetime),
+    Field("last-link-down-time", parse_optional_datetime),
     Field("link-downs", parse_counter),
 )
+
+#: Router-local time columns, stored in UTC.
+LOCAL_TIMES = ("last-link-up-time", "last-link-down-time")
 
 
 def map_counters(
@@ -146,8 +153,10 @@ class InterfaceInventoryCollector:
         rows = await read(client, ctx, result, PATH, proplist(INVENTORY_FIELDS),
                           limit=REPLY_LIMIT)
         if rows is not None:
-            result.inventory.append(snapshot(
-                "interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock(),
-                reader=Values(PATH, result),
-            ))
+            snap = snapshot("interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock(),
+                            reader=Values(PATH, result))
+            if rows:
+                clock = await router_clock(client, ctx, result)
+                snap = localize_snapshot(snap, LOCAL_TIMES, clock)
+            result.inventory.append(snap)
         return result

@@ -9,8 +9,9 @@ version only says which to try first, the router's answer decides
 * 7.0 - 7.12: ``/interface/wifiwave2`` and ``/interface/wifiwave2/registration-table``.
 
 Interfaces, proplist ``name,mac-address,configuration.ssid,configuration.mode,
-channel.band,channel.frequency,running,disabled`` -> inventory table
-``wifi_interfaces`` (key ``name``).
+channel.band,channel.frequency,cap,running,disabled`` -> inventory table
+``wifi_interfaces`` (key ``name``). ``cap`` is set on the interfaces a CAPsMAN
+manager (7.13+) created for its CAPs (``<identity>@<base-mac>%<id>``).
 
 Clients, proplist: :data:`CLIENT_FIELDS`. Example row
 (interface_wifi_registration_table.v7.json)::
@@ -22,9 +23,13 @@ Clients, proplist: :data:`CLIENT_FIELDS`. Example row
      "packets": "412233,198812", "bytes": "512301441,27811930",
      "tx-bits-per-second": "2114480", "rx-bits-per-second": "118232", "authorized": "true"}
 
--> inventory table ``wifi_clients`` (key ``interface``, ``mac-address``):
+-> inventory table ``wifi_clients`` (key ``interface``, ``mac-address``) in the
+one client schema (:data:`~mikromon.collectors._wireless.CLIENT_COLUMNS`):
 ``signal`` dBm, rates and ``*-bits-per-second`` bits/s, durations seconds,
-pairs split into ``bytes.tx``/``bytes.rx``, ``packets.tx``/``packets.rx``.
+pairs split into ``bytes.tx``/``bytes.rx``, ``packets.tx``/``packets.rx``. On a
+7.13+ CAPsMAN manager the registration table also lists the clients of its
+CAPs; ``ap`` is then the CAP's identity (from its interface's ``cap``), ``None``
+for the router's own radios.
 A 7.13+ router always has the (possibly empty) wifi menu; the registration
 table is counted first (``count-only``), so on a router without the package
 only it is asked and reported absent once. It is printed only with at most
@@ -38,12 +43,14 @@ Produces: wireless.clients (label ``interface``, 0 without clients).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from mikromon.collectors._wireless import collect_wireless
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.routeros.values import (
     parse_bitrate,
     parse_counter,
@@ -65,6 +72,7 @@ INTERFACE_FIELDS = (
     Field("configuration.mode"),
     Field("channel.band"),
     Field("channel.frequency"),
+    Field("cap"),
     flag("running"),
     flag("disabled"),
 )
@@ -74,7 +82,6 @@ CLIENT_FIELDS = (
     Field("ssid"),
     Field("band"),
     Field("auth-type"),
-    flag("authorized"),
     Field("signal", parse_signal),
     Field("tx-rate", parse_bitrate),
     Field("rx-rate", parse_bitrate),
@@ -85,6 +92,14 @@ CLIENT_FIELDS = (
     Field("packets", parse_counter, parts=_TXRX),
     Field("bytes", parse_counter, parts=_TXRX),
 )
+
+
+def ap_lookup(interfaces: Sequence[Row]) -> Callable[[str], str | None]:
+    """Return interface name -> CAP identity, from ``cap`` of the interface rows
+    (``hall-ap@02:AA:BB:CC:DD:01%*3`` -> ``hall-ap``); ``None`` for other interfaces."""
+    caps = {row["name"]: row["cap"].split("@", 1)[0]
+            for row in interfaces if row.get("name") and row.get("cap")}
+    return lambda name: caps.get(name) or None
 
 
 def base_path(ctx: CollectContext) -> str | None:
@@ -127,7 +142,7 @@ class InterfaceWifiCollector:
             table = f"{path}/registration-table"
             part = await collect_wireless(
                 client, ctx, name=self.name, path=path, interface_fields=INTERFACE_FIELDS,
-                client_fields=CLIENT_FIELDS, prefix="wifi",
+                client_fields=CLIENT_FIELDS, prefix="wifi", ap_from=ap_lookup,
             )
             result.merge(part)
             if table not in ctx.absent and table not in part.absent:

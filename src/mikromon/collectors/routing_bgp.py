@@ -38,6 +38,8 @@ without a session is a down peer.
 Produces (label ``peer``): bgp.established (1/0, for every configured peer),
 bgp.prefix_count and bgp.uptime_seconds (while up). Inventory: v6 table
 ``bgp_peers``; v7 tables ``bgp_connections`` and ``bgp_sessions`` (key ``name``).
+Session ``last-started`` is a router-local time stored as UTC ISO text
+(:mod:`mikromon.collectors.clock`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
+from mikromon.collectors.clock import localize_snapshot, router_clock
 from mikromon.collectors.support import (
     Field,
     Values,
@@ -64,8 +67,8 @@ from mikromon.routeros.values import (
     parse_asn,
     parse_bool,
     parse_counter,
-    parse_datetime,
     parse_elapsed,
+    parse_optional_datetime,
     parse_optional_duration,
 )
 
@@ -118,7 +121,7 @@ SESSION_FIELDS = (
     Field("local.bytes", parse_counter),
     Field("prefix-count", parse_counter),
     Field("uptime", parse_elapsed),
-    Field("last-started", parse_datetime),
+    Field("last-started", parse_optional_datetime),
     Field("hold-time", parse_optional_duration),
     flag("established"),
     Field("ebgp", switch, False),
@@ -244,7 +247,9 @@ async def _read_v7(client: RouterOSClient, ctx: CollectContext, result: CollectR
         reader=Values(V7_CONNECTION_PATH, result),
     ))
     if sessions is not None:
-        result.inventory.append(
-            snapshot("bgp_sessions", sessions, SESSION_FIELDS, ("name",), ts, reader=values)
-        )
+        snap = snapshot("bgp_sessions", sessions, SESSION_FIELDS, ("name",), ts, reader=values)
+        if sessions:
+            clock = await router_clock(client, ctx, result)
+            snap = localize_snapshot(snap, ("last-started",), clock)
+        result.inventory.append(snap)
     return True

@@ -13,13 +13,26 @@ proplists at once (:data:`PROPLIST`: a router leaves out the names it lacks):
   system_health.v7-hex.json: ``{"name": "voltage", "value": "23.9", "type": "V"}``).
 
 Produces ``system.health.<name>`` with ``<name>`` the RouterOS sensor name
-(``cpu-temperature``, ``fan1-speed``, ``psu1-state``). Units: from ``type``
-(C, V, RPM, W, A) on v7, from the name on v6 (:func:`mikromon.domain.catalog.health_unit`).
-State sensors (``psu1-state``, ``fan-state``, type ``""``) become 1.0 for ``ok``
-and 0.0 for ``fail``. Rows with ``name`` and ``value`` are v7 sensor rows; any
-other row is the v6 flat row. Rows without ``name`` among v7 rows (a
-config-like row napalm-ros notes) are skipped. Each sensor is read on its own:
-``n/a``, an empty value or a reading outside its unit's physical range
+(``cpu-temperature``, ``fan1-speed``). Units: from ``type`` (C, V, RPM, W, A)
+on v7, from the name on v6 (:func:`mikromon.domain.catalog.health_unit`).
+
+State sensors stay states: v7 rows of type ``""`` (``psu1-state``, ``fan-state``;
+system_health.v7.json ``{"name": "psu2-state", "value": "fail", "type": ""}``)
+and v6 keys ending in ``-state`` (``psu1-state=ok``, ``fan-state``) go to the
+inventory table ``health_states`` (key ``name``; rows ``{"name": "psu2-state",
+"state": "fail"}``) with the router's word as it is (``ok``, ``fail`` or any
+other), never a number. The table is sent only by boards that have state
+sensors (a snapshot every realtime poll: most boards have none, and then none
+is written), and only when a word changed or the last table is older than
+:data:`STATES_REFRESH_S`: the realtime tier runs every few seconds and the words
+rarely change. The scheduler turns a change of word into an event and shows the
+device as degraded while one is not ``ok`` (:mod:`mikromon.schedule.changes`).
+
+Rows with ``name`` and ``value`` are v7 sensor rows; any other row is the v6
+flat row (the reply's shape decides, not the version). Rows without ``name``
+among v7 rows (a config-like row napalm-ros notes) and v6 settings fields
+(``use-fan``) are skipped. Each reading is parsed on its own: ``n/a``, an empty
+value or a reading outside its unit's physical range
 (:data:`~mikromon.routeros.values.SENSOR_RANGES`, e.g. a temperature of 900 C)
 gives no sample for that sensor and a ``bad_values`` entry named by the sensor.
 x86/CHR and some v7 boards return no rows: no samples.
@@ -35,11 +48,11 @@ from mikromon.collectors.support import Values, read, sample
 from mikromon.domain import catalog
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.errors import ValueParseError
-from mikromon.domain.inventory import CollectResult
+from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_sensor
+from mikromon.routeros.values import parse_float, parse_sensor
 
 PATH = "/system/health"
 V7_PROPLIST = ("name", "value", "type")
@@ -51,10 +64,18 @@ V6_SENSORS = (
     "fan1-speed", "fan2-speed", "fan3-speed", "fan4-speed", "psu1-state", "psu2-state",
     "psu1-voltage", "psu2-voltage", "psu1-current", "psu2-current", "poe-out-consumption",
     "jack-voltage", "2pin-voltage", "poe-in-voltage",
+    "fan-state", "fan1-state", "fan2-state", "fan3-state", "fan4-state",
 )
 #: One proplist for both shapes.
 PROPLIST = (*V7_PROPLIST, *V6_SENSORS)
-_STATES = {"ok": 1.0, "fail": 0.0}
+#: The inventory table of state sensors.
+STATES_TABLE = "health_states"
+#: Seconds after which unchanged health states are sent again (the table's read time).
+STATES_REFRESH_S = 300.0
+#: v6 keys that are states, not readings.
+_STATE_SUFFIX = "-state"
+#: Words that are no reading at all.
+_NO_VALUE = frozenset({"", "n/a"})
 #: v7 ``type`` -> catalog unit. Samples carry no unit: the catalog derives it
 #: from the sensor name, and the tests check that both agree on the captures.
 TYPE_UNITS = {"C": catalog.CELSIUS, "V": catalog.VOLTS, "RPM": catalog.RPM,
@@ -64,15 +85,20 @@ _UNIT_TYPES = {unit: kind for kind, unit in TYPE_UNITS.items()}
 
 
 def _value(text: str, unit: str) -> float:
-    """Return a sensor reading as float, a state as 1/0.
+    """Return a sensor reading as float.
 
     Raises:
-        ValueParseError: anything else (``n/a``, ``""``, out of range).
+        ValueParseError: anything else (``n/a``, ``""``, a word, out of range).
     """
-    text = text.strip()
-    if text in _STATES:
-        return _STATES[text]
-    return parse_sensor(text, unit)
+    return parse_sensor(text.strip(), unit)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        parse_float(text.strip())
+    except ValueParseError:
+        return False
+    return True
 
 
 def _samples(
@@ -97,29 +123,41 @@ def is_v7_row(row: Row) -> bool:
     return "name" in row and "value" in row
 
 
+def _is_state(name: str, text: str, kind: str | None) -> bool:
+    """Whether a sensor is a state, not a reading: a v7 row of type ``""`` whose
+    value is a word, or a v6 key ending in ``-state``."""
+    if kind is None:
+        return name.endswith(_STATE_SUFFIX)
+    return kind == "" and not _is_number(text)
+
+
 def _is_reading(name: str, text: str) -> bool:
-    """Whether a flat-row field is a sensor: a known one (:data:`V6_SENSORS`,
-    checked even when unreadable), or another field that reads as a number or
-    state (a settings field such as ``use-fan=main`` is not a sensor)."""
+    """Whether a flat-row field is a sensor reading: a known one (:data:`V6_SENSORS`,
+    checked even when unreadable), or another field that reads as a number (a
+    settings field such as ``use-fan=main`` is not a sensor)."""
     if name in V6_SENSORS:
         return True
-    try:
-        _value(text, "")
-    except ValueParseError:
-        return False
-    return True
+    return _is_number(text)
+
+
+def _v6_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    return [(k, v) for row in rows for k, v in row.items() if k != ".id"]
 
 
 def map_v6(rows: Sequence[Row], ts: datetime, reader: Values | None = None) -> list[Sample]:
-    """Map the flat v6 row (or nothing) to samples, each sensor on its own."""
-    return _samples(((k, v, "") for row in rows for k, v in row.items()
-                     if k != ".id" and _is_reading(k, v)), ts, reader)
+    """Map the flat v6 row (or nothing) to samples, each sensor on its own
+    (states such as ``psu1-state`` are not samples: see :func:`map_states`)."""
+    return _samples(((k, v, "") for k, v in _v6_pairs(rows)
+                     if not _is_state(k, v, None) and _is_reading(k, v)), ts, reader)
 
 
 def map_v7(rows: Sequence[Row], ts: datetime, reader: Values | None = None) -> list[Sample]:
-    """Map v7 per-sensor rows to samples; rows without ``name``/``value`` are skipped."""
+    """Map v7 per-sensor rows to samples; rows without ``name``/``value`` and
+    state rows (type ``""`` with a word) are skipped."""
     return _samples(((row.get("name", ""), row["value"], row.get("type", ""))
-                     for row in rows if "value" in row), ts, reader)
+                     for row in rows if "value" in row
+                     and not _is_state(row.get("name", ""), row["value"], row.get("type"))),
+                    ts, reader)
 
 
 def map_rows(rows: Sequence[Row], ts: datetime, reader: Values | None = None) -> list[Sample]:
@@ -127,6 +165,21 @@ def map_rows(rows: Sequence[Row], ts: datetime, reader: Values | None = None) ->
     if any(is_v7_row(row) for row in rows):
         return map_v7(rows, ts, reader)
     return map_v6(rows, ts, reader)
+
+
+def map_states(rows: Sequence[Row]) -> list[dict[str, str]]:
+    """Return the state sensors of a reply of either shape as ``{"name", "state"}``
+    rows, the word as the router wrote it (``ok``, ``fail`` or any other):
+    v7 rows of type ``""`` whose value is a word, v6 keys ending in ``-state``.
+    ``n/a`` and empty values are no state."""
+    if any(is_v7_row(row) for row in rows):
+        pairs = [(row.get("name", ""), row["value"]) for row in rows
+                 if is_v7_row(row) and _is_state(row.get("name", ""), row["value"],
+                                                 row.get("type"))]
+    else:
+        pairs = [(k, v) for k, v in _v6_pairs(rows) if _is_state(k, v, None)]
+    return [{"name": name, "state": word.strip()} for name, word in pairs
+            if name and word.strip() not in _NO_VALUE]
 
 
 class SystemHealthCollector:
@@ -144,5 +197,15 @@ class SystemHealthCollector:
         result = CollectResult()
         rows = await read(client, ctx, result, PATH, PROPLIST)
         if rows:
-            result.samples = map_rows(rows, ctx.clock(), Values(PATH, result))
+            ts = ctx.clock()
+            result.samples = map_rows(rows, ts, Values(PATH, result))
+            states = map_states(rows)
+            if states:
+                words = tuple((r["name"], r["state"]) for r in states)
+                mono = ctx.monotonic()
+                last = ctx.health_states
+                if last is None or last[0] != words or mono - last[1] >= STATES_REFRESH_S:
+                    ctx.health_states = (words, mono)
+                    result.inventory.append(InventorySnapshot(
+                        table=STATES_TABLE, rows=states, key_fields=("name",), ts=ts))
         return result

@@ -23,6 +23,8 @@ class EventKind(StrEnum):
     #: A field the router sent could not be read or held an impossible value
     #: (the message carries the path, the field and the raw text).
     BAD_VALUE = "bad_value"
+    HEALTH_FAILED = "health_failed"
+    HEALTH_RECOVERED = "health_recovered"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,10 +45,15 @@ class Event:
 
 
 class DeviceState(StrEnum):
-    """The state shown for a device."""
+    """The state shown for a device.
+
+    ``DEGRADED``: the router answers (as ``UP``) but a health state sensor (PSU,
+    fan) reports something other than ``ok`` (mikromon.schedule.changes).
+    """
 
     UNKNOWN = "unknown"
     UP = "up"
+    DEGRADED = "degraded"
     DOWN = "down"
     AUTH_FAILED = "auth_failed"
     DISABLED = "disabled"
@@ -58,7 +65,7 @@ class DeviceStatus:
 
     Attributes:
         device_id: the device's id.
-        state: up, down, auth failed or disabled.
+        state: up, degraded, down, auth failed or disabled.
         ts: when this status was determined, UTC.
         last_seen: last successful reply, UTC (``None``: unchanged / never).
         last_error: the last error's message ('' when the poll succeeded).

@@ -3,7 +3,9 @@
 Menus (v6 or v7 shape by profile version; sources are the capture files, or
 :mod:`mikromon.emulator.reconstructed` where no capture exists):
 ``/interface``, ``/interface/ethernet``, ``/interface/wireless`` and its
-``/registration-table`` (package wireless, v6 or v7), ``/interface/wifi`` and its
+``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
+``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
+``/interface/wifi`` and its
 ``/registration-table`` (package wifi, 7.13+; ``/interface/wifiwave2/...`` before),
 ``/ip/address``, ``/ip/arp``, ``/ip/dhcp-server/lease``, ``/ip/firewall/connection``,
 ``/ip/firewall/filter``, ``/ip/firewall/mangle``, ``/ip/firewall/nat``,
@@ -159,9 +161,11 @@ def _health(router: Router, m: Moment) -> Table:
     if "health" not in p.packages:
         return FixedTable([])
     drift = int(4 * smooth_noise(router.seed, 200, m.now, 120.0)) - 2
+    states = dict(router.health_states)
     if p.major < 7:
         row = dict(capture("system_health.v6").rows[0])
         row["temperature"] = str(int(row["temperature"]) + drift)
+        row.update(states)
         return FixedTable([row])
     rows = []
     board = p.board_facts
@@ -169,12 +173,24 @@ def _health(router: Router, m: Moment) -> Table:
         row = dict(r)
         if row["type"] == "C":
             row["value"] = str(int(row["value"]) + drift)
+        elif row["type"] == "":
+            row["value"] = states.pop(row["name"], "ok")
         rows.append(row)
+    for k, (sensor, state) in enumerate(sorted(states.items())):
+        rows.append({".id": f"*2{k:03X}", "name": sensor, "value": state, "type": ""})
     return FixedTable(rows)
 
 
 def _wireless(router: Router, m: Moment) -> Table:
     return reconstructed.wireless_interfaces(m, router.ports)
+
+
+def _capsman_interfaces(router: Router, m: Moment) -> Table:
+    return reconstructed.capsman_interfaces(m, "capsman" in router.profile.packages)
+
+
+def _capsman_clients(router: Router, m: Moment) -> Table:
+    return reconstructed.capsman_clients(m, "capsman" in router.profile.packages)
 
 
 def _wifi(router: Router, m: Moment) -> Table:
@@ -194,6 +210,8 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
         Menu("/interface/wireless", _wireless, "wireless"),
         Menu("/interface/wireless/registration-table",
              _static("interface_wireless_registration_table.v6"), "wireless"),
+        Menu("/caps-man/interface", _capsman_interfaces, "wireless"),
+        Menu("/caps-man/registration-table", _capsman_clients, "wireless"),
         Menu("/ip/address", _static("ip_address")),
         Menu("/ip/arp", _generated(generated.arp)),
         Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mikromon.emulator import interfaces
+from mikromon.emulator import interfaces, reconstructed
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import Clock, MonotonicClock, render_duration, smooth_noise
@@ -83,7 +83,11 @@ class Router:
             for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
-        self._names = InterfaceNames(self.ports)
+        self._names = InterfaceNames(
+            self.ports, reconstructed.capsman_names() if "capsman" in profile.packages else ())
+        self._zone = (profile.gmt_offset_s, profile.time_zone_name, False)
+        #: health sensor name -> state word set with :meth:`set_health_state`.
+        self.health_states: dict[str, str] = {}
         #: menu path -> values set by :meth:`set_value` (row, field, text).
         self._values: dict[str, list[tuple[int | None, str, str | None]]] = {}
 
@@ -106,12 +110,41 @@ class Router:
             self._uptime0 = 0.0
             self.reboots += 1
 
+    def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
+        """Put the router in another time zone: ``/system/clock`` then shows local
+        ``date``/``time`` at ``gmt_offset_s`` seconds east of UTC, ``gmt-offset``
+        (``+03:00``), ``time-zone-name`` ``name`` and ``dst-active`` ``dst``.
+
+        Raises:
+            ValueError: the offset is beyond +-14 hours or not whole minutes.
+        """
+        if abs(gmt_offset_s) > 14 * 3600 or gmt_offset_s % 60:
+            raise ValueError(f"gmt offset {gmt_offset_s} s: whole minutes within +-14 h")
+        with self._lock:
+            self._zone = (int(gmt_offset_s), name, bool(dst))
+
+    def set_health_state(self, sensor: str, state: str) -> None:
+        """Report ``state`` (``ok``, ``fail`` or any word) for the state sensor
+        ``sensor`` (``psu1-state``, ``fan1-state``, ``fan-state``) from now on: v7 a
+        row of type ``""``, v6 a key of the flat row. Without a call, v7 state rows
+        read ``ok`` (the captured ``psu2-state=fail`` is a second PSU left unplugged).
+
+        Raises:
+            ValueError: ``sensor`` or ``state`` is empty or has spaces or ``=``.
+        """
+        for word in (sensor, state):
+            if not word or any(c.isspace() or c == "=" for c in word):
+                raise ValueError(f"health sensor and state must be single words, got {word!r}")
+        with self._lock:
+            self.health_states[sensor] = state
+
     def moment(self) -> Moment:
         """Snapshot of "now" for building tables."""
         with self._lock:
             now = self.clock.monotonic()
+            offset, zone, dst = self._zone
             return Moment(self.profile, self.seed, now, self._uptime0 + now - self._boot,
-                          self._wall())
+                          self._wall(), offset, zone, dst)
 
     # -- menus ------------------------------------------------------------------
     @property

@@ -169,6 +169,24 @@ class RouterEmulator:
         """
         self.faults.update(**faults)
 
+    def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
+        """Move the router's clock to another zone (see
+        :meth:`mikromon.emulator.router.Router.set_time_zone`).
+
+        Raises:
+            ValueError: the offset is beyond +-14 hours or not whole minutes.
+        """
+        self.router.set_time_zone(gmt_offset_s, name, dst)
+
+    def set_health_state(self, sensor: str, state: str) -> None:
+        """Report ``state`` for a health state sensor (``set_health_state("psu1-state",
+        "fail")``; see :meth:`mikromon.emulator.router.Router.set_health_state`).
+
+        Raises:
+            ValueError: an empty word or one with spaces or ``=``.
+        """
+        self.router.set_health_state(sensor, state)
+
     def clear_faults(self) -> None:
         """Remove every fault."""
         self.faults.clear()

@@ -130,6 +130,23 @@ class EmulatorHandle:
         """Accept ``password`` from now on (open sessions stay logged in)."""
         self._call(lambda: self.emulator.set_password(password))
 
+    def set_health_state(self, sensor: str, state: str) -> None:
+        """Report ``state`` (``ok``, ``fail``, any word) for the health state sensor
+        ``sensor`` (``psu1-state``, ``fan1-state``) from the next read on.
+
+        Raises:
+            ValueError: an empty word or one with spaces or ``=``.
+        """
+        self._call(lambda: self.emulator.set_health_state(sensor, state))
+
+    def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
+        """Move the router's ``/system/clock`` to ``gmt_offset_s`` seconds east of UTC.
+
+        Raises:
+            ValueError: beyond +-14 hours or not whole minutes.
+        """
+        self._call(lambda: self.emulator.set_time_zone(gmt_offset_s, name, dst))
+
     @property
     def session_count(self) -> int:
         """Open client connections now."""

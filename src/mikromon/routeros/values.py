@@ -58,8 +58,10 @@ __all__ = [
     "parse_duration",
     "parse_elapsed",
     "parse_float",
+    "parse_gmt_offset",
     "parse_int",
     "parse_mtu",
+    "parse_optional_datetime",
     "parse_optional_duration",
     "parse_pair",
     "parse_percent",
@@ -665,6 +667,63 @@ def parse_datetime(text: str) -> str:
         return datetime(day.year, day.month, day.day, hour, minute, second).isoformat()  # noqa: DTZ001
     except ValueError as err:
         raise ValueParseError("datetime", text) from err
+
+
+_NO_DATETIME: Final = frozenset({"", "never", "none", "unknown"})
+
+
+def parse_optional_datetime(text: str) -> str | None:
+    """Parse a router date/time that may be absent.
+
+    ``never`` (an interface whose link never changed, a user who never logged
+    in), ``none``, ``unknown`` and ``""`` give ``None``; anything else is
+    :func:`parse_datetime`. Source: shared/ROUTEROS-API.md §7 "Special words".
+
+    Returns:
+        ISO text in the router's local time, or ``None``.
+
+    Raises:
+        ValueParseError: ``kind="datetime"`` on other text.
+    """
+    body = _text("datetime", text)
+    if body.lower() in _NO_DATETIME:
+        return None
+    return parse_datetime(body)
+
+
+_GMT_OFFSET: Final = re.compile(r"(?P<sign>[+-]?)(?P<h>\d{1,2}):(?P<m>\d{2})", re.ASCII)
+_OFFSET_SECONDS: Final = re.compile(r"-?(?:0|[1-9]\d*)", re.ASCII)
+
+
+def parse_gmt_offset(text: str) -> int:
+    """Parse ``/system/clock`` ``gmt-offset`` into seconds east of UTC.
+
+    Accepts ``+02:00``, ``-05:30``, ``00:00`` (help.mikrotik.com
+    "Clock": the console form; the emulator's row) and a plain count of seconds
+    (``7200``, ``-18000``; whole minutes, no ``+``) as some API builds send it. The offset includes
+    daylight saving time when ``dst-active`` is true. At most 14 hours either way.
+
+    Returns:
+        Seconds (int; negative west of Greenwich).
+
+    Raises:
+        ValueParseError: ``kind="gmt-offset"`` for other text or an offset
+            beyond +-14 h.
+    """
+    body = _text("gmt-offset", text)
+    match = _GMT_OFFSET.fullmatch(body)
+    if match:
+        seconds = int(match["h"]) * 3600 + int(match["m"]) * 60
+        if int(match["m"]) >= 60:
+            raise ValueParseError("gmt-offset", text)
+        seconds = -seconds if match["sign"] == "-" else seconds
+    elif _OFFSET_SECONDS.fullmatch(body) and int(body) % 60 == 0:
+        seconds = int(body)
+    else:
+        raise ValueParseError("gmt-offset", text)
+    if abs(seconds) > 14 * 3600:
+        raise ValueParseError("gmt-offset", text)
+    return seconds
 
 
 def decode_text(raw: bytes, encoding: str) -> str:

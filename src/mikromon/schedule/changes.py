@@ -1,5 +1,6 @@
 """Noticing what changed on a router between two polls: reboots, version and board
-changes, interface links going up or down. Pure: values in, events out.
+changes, interface links going up or down, health state sensors (PSU, fan)
+failing and recovering. Pure: values in, events out.
 
 A :class:`DeviceMemory` holds what was seen last; the collector keeps one per
 device (and hands it to the next collector when the device's configuration
@@ -22,6 +23,17 @@ UPTIME_TOLERANCE_S: Final = 2.0
 #: The inventory table and field that carry interface link state (collectors.interface).
 INTERFACES_TABLE: Final = "interfaces"
 RUNNING_FIELD: Final = "running"
+#: The inventory table of health state sensors (collectors.system_health).
+HEALTH_STATES_TABLE: Final = "health_states"
+#: The state words that mean healthy (system_health.v7.json: ``ok``/``fail``);
+#: any other word the router uses counts as failing.
+HEALTHY_WORDS: Final = frozenset({"ok"})
+
+
+def is_failing(word: str) -> bool:
+    """Whether a health state word means the sensor is not healthy (anything but
+    ``ok``, compared without case)."""
+    return word.strip().lower() not in HEALTHY_WORDS
 
 
 def version_tuple(text: str | None) -> tuple[int, ...]:
@@ -44,6 +56,8 @@ class DeviceMemory:
         links: interface name -> running, from the last interface inventory
             (``None`` before the first one).
         first_failure_mono: monotonic seconds when the current outage began.
+        health: health state sensor name -> the router's word, from the last
+            ``health_states`` table (``None`` before the first one).
     """
 
     state: DeviceState = DeviceState.UNKNOWN
@@ -52,6 +66,11 @@ class DeviceMemory:
     uptime_mono: float | None = None
     links: dict[str, bool] | None = None
     first_failure_mono: float | None = None
+    health: dict[str, str] | None = None
+
+    def failing_sensors(self) -> list[str]:
+        """Return the health state sensors last reported failing, sorted."""
+        return sorted(n for n, w in (self.health or {}).items() if is_failing(w))
 
 
 def facts_changes(
@@ -134,6 +153,43 @@ def link_changes(
                 message=f"interface {name} link {'up' if running else 'down'}",
             ))
     memory.links = current
+    return events
+
+
+def health_changes(
+    memory: DeviceMemory, snapshot: InventorySnapshot, *, device_id: int
+) -> list[Event]:
+    """Compare a ``health_states`` table with the last one; update ``memory``; return
+    an event for every sensor whose word changed to a failing one
+    (``health_failed``, "psu2-state: fail (was ok)") or back to ``ok``
+    (``health_recovered``).
+
+    The first table sets the baseline (a sensor failing already makes the device
+    degraded, without an event); a sensor that appears failing later is an
+    event. Snapshots of other tables return ``[]``.
+    """
+    if snapshot.table != HEALTH_STATES_TABLE:
+        return []
+    current: dict[str, str] = {}
+    for row in snapshot.rows:
+        name, word = row.get("name"), row.get("state")
+        if isinstance(name, str) and isinstance(word, str) and name:
+            current[name] = word
+    events: list[Event] = []
+    if memory.health is not None:
+        for name, word in current.items():
+            before = memory.health.get(name)
+            if before == word or (before is None and not is_failing(word)):
+                continue
+            was = f" (was {before})" if before is not None else ""
+            if is_failing(word):
+                events.append(Event(device_id=device_id, ts=snapshot.ts,
+                                    kind=EventKind.HEALTH_FAILED, message=f"{name}: {word}{was}"))
+            elif before is not None and is_failing(before):
+                events.append(Event(device_id=device_id, ts=snapshot.ts,
+                                    kind=EventKind.HEALTH_RECOVERED,
+                                    message=f"{name}: {word}{was}"))
+    memory.health = current
     return events
 
 

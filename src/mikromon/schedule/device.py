@@ -46,7 +46,13 @@ from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.schedule import trigger
-from mikromon.schedule.changes import DeviceMemory, facts_changes, link_changes, version_tuple
+from mikromon.schedule.changes import (
+    DeviceMemory,
+    facts_changes,
+    health_changes,
+    link_changes,
+    version_tuple,
+)
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 
 log = logging.getLogger(__name__)
@@ -566,8 +572,10 @@ class DeviceCollector:
         self._backoff.success()
         self._retry_at = 0.0
         self._status_due = True  # the next successful run writes "up"
-        self.memory.state = DeviceState.UP
-        self._remembered.state = DeviceState.UP
+        # A router whose PSU or fan was failing stays degraded until it says otherwise.
+        up = DeviceState.DEGRADED if self.memory.failing_sensors() else DeviceState.UP
+        self.memory.state = up
+        self._remembered.state = up
         self._remembered.first_failure_mono = None
         self._remembered.auth_hash = None
         if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
@@ -701,7 +709,9 @@ class DeviceCollector:
         self._sink.put_samples(device_id, samples)
         for snap in result.inventory:
             events.extend(link_changes(self.memory, snap, device_id=device_id))
+            events.extend(health_changes(self.memory, snap, device_id=device_id))
             self._sink.put_inventory(device_id, snap)
+        state_changed = self._update_degraded()
         for path in dict.fromkeys(result.absent):
             self._ctx.absent.add(path)
             announced = self._remembered.announced_absent
@@ -731,7 +741,7 @@ class DeviceCollector:
         # The status (and its last_seen) is written when something changed, else
         # refreshed every STATUS_REFRESH_S: a database UPDATE per poll of every
         # router would cost the writer more than the samples.
-        if (self._status_due or facts_changed or error_changed
+        if (self._status_due or facts_changed or error_changed or state_changed
                 or now - self._status_mono >= self._status_refresh):
             self._put_status(self.current_error(), last_seen=ts)
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
@@ -764,6 +774,24 @@ class DeviceCollector:
             for key in [k for k, (t, _) in reported.items() if t is tier and k not in first]:
                 del reported[key]
         return events
+
+    def _update_degraded(self) -> bool:
+        """Set the state of an answering router: degraded while a health state sensor
+        is failing, else up. Return whether it changed (logged once per change)."""
+        if self.memory.state not in (DeviceState.UP, DeviceState.DEGRADED):
+            return False
+        failing = self.memory.failing_sensors()
+        wanted = DeviceState.DEGRADED if failing else DeviceState.UP
+        if wanted is self.memory.state:
+            return False
+        self.memory.state = wanted
+        self._remembered.state = wanted
+        if failing:
+            words = ", ".join(f"{n}={(self.memory.health or {})[n]}" for n in failing)
+            log.warning("device %s: degraded: %s", self.config.label, words)
+        else:
+            log.info("device %s: health states ok again", self.config.label)
+        return True
 
     def _log_collector_failures(self, tier: Tier, failures: Sequence[str]) -> None:
         """Log a collector's failure when it starts or its message changes (WARNING)
@@ -810,7 +838,7 @@ class DeviceCollector:
         if message:
             self._tier_errors[tier] = message
         changed = self.current_error() != before
-        if changed and write and self.memory.state is DeviceState.UP:
+        if changed and write and self.memory.state in (DeviceState.UP, DeviceState.DEGRADED):
             self._put_status(self.current_error())
         return changed
 

@@ -129,6 +129,29 @@ def test_dashboard(admin_web, fleet, django_assert_max_num_queries):
     assert arp.count == 1
 
 
+def test_degraded_device_shows_its_badge_and_the_router_word(admin_web, fleet):
+    """A failing PSU: the device reads "degraded" (badge, list filter, overview
+    problems) and the health panel shows the router's word, not a number."""
+    dev = fleet["bravo"]
+    now = datetime.now(UTC)
+    _storage().write_status(DeviceStatus(device_id=dev.pk, state=DeviceState.DEGRADED, ts=now,
+                                         last_seen=now))
+    _storage().write_inventory(dev.pk, InventorySnapshot(
+        table="health_states", key_fields=("name",), ts=now,
+        rows=[{"name": "psu1-state", "state": "ok"}, {"name": "psu2-state", "state": "fail"}]))
+    body = " ".join(admin_web.get(f"/devices/{dev.pk}/").content.decode().split())
+    assert '<span id="device-state" class="badge state-degraded">degraded</span>' in body
+    assert '<dd class="bad" data-state="psu2-state">fail</dd>' in body
+    assert '<dd data-state="psu1-state">ok</dd>' in body
+    listed = admin_web.get("/devices/?state=degraded")
+    assert [d.name for d in listed.context["devices"]] == ["bravo"]
+    assert listed.context["errors"] == []
+    overview = admin_web.get("/")
+    assert dev in overview.context["problems"]
+    assert overview.context["counts"]["degraded"] == 1
+    assert "?state=degraded" in overview.content.decode()
+
+
 @pytest.mark.django_db
 def test_overview(admin_web, fleet):
     """The overview groups devices by site (or tag), lists the busiest interfaces,

@@ -25,6 +25,7 @@ class DeviceStateChoices(models.TextChoices):
 
     UNKNOWN = DeviceState.UNKNOWN.value, "Unknown"
     UP = DeviceState.UP.value, "Up"
+    DEGRADED = DeviceState.DEGRADED.value, "Degraded"
     DOWN = DeviceState.DOWN.value, "Down"
     AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Authentication failed"
     DISABLED = DeviceState.DISABLED.value, "Disabled"
@@ -44,6 +45,8 @@ class EventKindChoices(models.TextChoices):
     CONFIG_RELOADED = EventKind.CONFIG_RELOADED.value, "Configuration reloaded"
     PATH_ABSENT = EventKind.PATH_ABSENT.value, "Path absent"
     BAD_VALUE = EventKind.BAD_VALUE.value, "Unreadable value"
+    HEALTH_FAILED = EventKind.HEALTH_FAILED.value, "Health sensor failing"
+    HEALTH_RECOVERED = EventKind.HEALTH_RECOVERED.value, "Health sensor ok again"
 
 
 class TierChoices(models.TextChoices):
