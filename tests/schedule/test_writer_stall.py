@@ -97,11 +97,10 @@ def test_drops_beyond_the_bound_are_counted_per_device() -> None:
     storage = Stalling()
     storage.down.set()
     w = Writer(storage, max_batches=6, linger_s=0.01)
-    w.start()
-    assert storage.wait_for(lambda s: True, 0.1) or True
     for i in range(5):
         w.put_samples(1, batch(i, 3))
         w.put_samples(2, batch(i, 1))
+    w.start()
     assert storage.wait_for(lambda s: storage.refused >= 2, 5)
     stats = w.stats()
     # 10 batches for a bound of 6: the 4 oldest went (two of each device).
@@ -162,11 +161,11 @@ def test_a_refused_device_loses_only_its_rows_counted_and_logged_once(
 
 def test_pending_devices_of_a_partial_write_are_retried() -> None:
     class HalfWay(InMemoryStorage):
-        calls = 0
+        attempts = 0
 
         def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
-            self.calls += 1
-            if self.calls == 1:
+            self.attempts += 1
+            if self.attempts == 1:
                 first = [b for b in batches if b[0] == 1]
                 written = super().write_samples_many(first)
                 raise PartialWrite(written, {}, pending=(2,))

@@ -88,3 +88,43 @@ def busy_timeout() -> Callable[[float], Any]:
     """``with busy_timeout(seconds):`` connections opened inside wait at most
     ``seconds`` for SQLite's write lock."""
     return _busy_timeout
+
+
+@contextmanager
+def _poisoned(table: str, device_id: int) -> Iterator[None]:
+    """Make every INSERT into ``table`` for ``device_id`` fail in the database (a
+    trigger), as a value the database refuses would."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(
+                f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
+                f"WHEN NEW.device_id = {int(device_id)} "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned device'); END"
+            )
+        else:
+            cur.execute(
+                "CREATE FUNCTION poison_fn() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.device_id = {int(device_id)} THEN "
+                "RAISE EXCEPTION 'poisoned device'; END IF; RETURN NEW; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            cur.execute(f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
+                        "FOR EACH ROW EXECUTE FUNCTION poison_fn()")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            if connection.vendor == "sqlite":
+                cur.execute("DROP TRIGGER IF EXISTS poison")
+            else:
+                cur.execute(f"DROP TRIGGER IF EXISTS poison ON {table}")
+                cur.execute("DROP FUNCTION IF EXISTS poison_fn()")
+
+
+@pytest.fixture
+def poison() -> Callable[[str, int], Any]:
+    """``with poison(table, device_id):`` the database refuses every row of that
+    device in that table (a trigger raising an error)."""
+    return _poisoned

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,37 +47,6 @@ def make(name: str) -> Device:
 
 def max_length(model: type, field: str) -> int:
     return int(model._meta.get_field(field).max_length)  # type: ignore[attr-defined]
-
-
-@contextmanager
-def poisoned(table: str, device_id: int) -> Iterator[None]:
-    """Make every INSERT into ``table`` for ``device_id`` fail in the database (a
-    trigger), as a value the database refuses would."""
-    with connection.cursor() as cur:
-        if connection.vendor == "sqlite":
-            cur.execute(
-                f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
-                f"WHEN NEW.device_id = {int(device_id)} "
-                "BEGIN SELECT RAISE(ABORT, 'poisoned device'); END"
-            )
-        else:
-            cur.execute(
-                "CREATE FUNCTION poison_fn() RETURNS trigger AS $$ BEGIN "
-                f"IF NEW.device_id = {int(device_id)} THEN "
-                "RAISE EXCEPTION 'poisoned device'; END IF; RETURN NEW; END $$ "
-                "LANGUAGE plpgsql"
-            )
-            cur.execute(f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
-                        "FOR EACH ROW EXECUTE FUNCTION poison_fn()")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cur:
-            if connection.vendor == "sqlite":
-                cur.execute("DROP TRIGGER IF EXISTS poison")
-            else:
-                cur.execute(f"DROP TRIGGER IF EXISTS poison ON {table}")
-                cur.execute("DROP FUNCTION IF EXISTS poison_fn()")
 
 
 # -- router-supplied text is bounded --------------------------------------------------
@@ -147,11 +115,13 @@ def test_status_facts_and_inventory_text_are_bounded() -> None:
 
 
 @pytest.mark.django_db
-def test_a_device_whose_samples_fail_loses_only_its_own_rows() -> None:
+def test_a_device_whose_samples_fail_loses_only_its_own_rows(
+    poison: Callable[[str, int], Any],
+) -> None:
     bad, good1, good2 = make("bad"), make("good1"), make("good2")
     storage = DjangoStorage(maintenance_interval=None)
     cpu = [Sample("system.cpu.load_pct", 5.0, T0), Sample("system.uptime_seconds", 9.0, T0)]
-    with poisoned("monitor_series", bad.pk), pytest.raises(PartialWrite) as info:
+    with poison("monitor_series", bad.pk), pytest.raises(PartialWrite) as info:
         storage.write_samples_many([(good1.pk, cpu), (bad.pk, cpu), (good2.pk, cpu)])
     err = info.value
     assert err.written == 4
@@ -167,12 +137,14 @@ def test_a_device_whose_samples_fail_loses_only_its_own_rows() -> None:
 
 
 @pytest.mark.django_db
-def test_a_device_whose_events_fail_loses_only_its_own_events() -> None:
+def test_a_device_whose_events_fail_loses_only_its_own_events(
+    poison: Callable[[str, int], Any],
+) -> None:
     bad, good = make("bad"), make("good")
     storage = DjangoStorage(maintenance_interval=None)
     events = [Event(device_id=d.pk, ts=T0, kind=EventKind.REBOOT, message=f"{d.name} rebooted")
               for d in (good, bad, good)]
-    with poisoned("monitor_event", bad.pk), pytest.raises(PartialWrite) as info:
+    with poison("monitor_event", bad.pk), pytest.raises(PartialWrite) as info:
         storage.write_events(events)
     assert set(info.value.failed) == {bad.pk}
     assert info.value.written == 2
