@@ -49,6 +49,27 @@ def test_a_lease_refresh_on_a_busy_database_keeps_the_lock(
         lock.close()
 
 
+def test_a_lease_renewal_waits_briefly_for_a_busy_database(
+    write_lock_held: Callable[[float], Any],
+) -> None:
+    """With the usual 20 s busy timeout, a renewal gives up after about 1 s (a
+    long busy wait in the lock's thread stalled polling, bench/db_stall.py), and
+    the connection keeps its own busy timeout afterwards."""
+    from mikromon.web.monitor.lock import RENEW_BUSY_TIMEOUT_MS, DjangoCollectorLock
+
+    lock = DjangoCollectorLock(ttl=30.0)
+    assert lock.acquire()
+    with write_lock_held(30):
+        started = time.monotonic()
+        assert lock.refresh() is True
+        assert time.monotonic() - started < RENEW_BUSY_TIMEOUT_MS / 1000 + 2
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20_000
+    assert lock.refresh() is True
+    lock.close()
+
+
 @pytest.fixture
 def router() -> Iterator[EmulatorHandle]:
     with running_emulators(count=1, profile="v7") as handles:

@@ -34,10 +34,18 @@ from typing import Any
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.dbutil import (
+    close_connection,
+    sqlite_busy_timeout,
+    usable_connection,
+)
 from mikromon.web.monitor.models import CollectorLease
 
 log = logging.getLogger(__name__)
+
+#: SQLite: milliseconds a lease renewal waits for the write lock; a busy
+#: database does not lose the lease, so a short wait is enough.
+RENEW_BUSY_TIMEOUT_MS = 1000
 
 #: The advisory lock key: a signed 64-bit number derived from a fixed name.
 ADVISORY_KEY = int.from_bytes(
@@ -200,13 +208,14 @@ class DjangoCollectorLock:
         return True
 
     def _lease_renew(self) -> bool:
-        usable_connection(self._using)
+        conn = usable_connection(self._using)
         now = self._clock()
-        updated = (
-            CollectorLease.objects.using(self._using)
-            .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
-            .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
-        )
+        with sqlite_busy_timeout(conn, RENEW_BUSY_TIMEOUT_MS):
+            updated = (
+                CollectorLease.objects.using(self._using)
+                .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
+                .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
+            )
         if not updated:
             log.warning("collector lock: lease lost to another collector")
         return bool(updated)
