@@ -161,8 +161,8 @@ def test_a_locked_database_raises_unavailable_and_keeps_nothing_half_written(
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite write lock")
     dev = make("r1")
-    with busy_timeout(0.3):
-        storage = DjangoStorage(maintenance_interval=None)
+    with busy_timeout(20):
+        storage = DjangoStorage(maintenance_interval=None, busy_timeout_ms=300)
         cpu = [Sample("system.cpu.load_pct", 5.0, T0)]
         with write_lock_held(30):
             started = time.monotonic()

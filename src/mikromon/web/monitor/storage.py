@@ -74,6 +74,8 @@ MAX_KEY_LENGTH = 500
 MAX_KEY_BYTES = 1600
 #: Most UTF-8 bytes of a series' metric key (beside its labels key in the index).
 MAX_SERIES_KEY_BYTES = 800
+#: SQLite: milliseconds a write waits for the write lock (see DjangoStorage).
+WRITE_BUSY_TIMEOUT_MS = 2000
 #: Rows per UPDATE ... WHERE id IN (...) statement.
 _CHUNK = 500
 
@@ -174,6 +176,12 @@ class DjangoStorage:
             (retention runs hourly); ``None`` disables maintenance here (run
             :func:`maintenance.run` elsewhere). The first run is due at once.
         clock: returns Unix seconds (injectable for tests).
+        busy_timeout_ms: SQLite: milliseconds a write waits for another
+            process's write lock before it raises :class:`StorageUnavailable`
+            (the writer keeps the rows and retries); ``None``: the connection's
+            own (``MIKROMON_SQLITE_BUSY_TIMEOUT_MS``, 20 s). Short by default:
+            measured in bench/db_stall.py, long busy waits in the collector's
+            process delayed polling.
         defer_maintenance: ``False``: a sample write that committed runs the
             maintenance that is due before it returns. ``True``: sample writes
             never run it; the owner calls :meth:`maintain` when it suits it.
@@ -189,8 +197,11 @@ class DjangoStorage:
         maintenance_interval: float | None = 60.0,
         clock: Callable[[], float] = time.time,
         defer_maintenance: bool = False,
+        busy_timeout_ms: int | None = WRITE_BUSY_TIMEOUT_MS,
     ) -> None:
         self._using = using
+        self._busy_timeout_ms = busy_timeout_ms
+        self._busy_set_on: Any = None
         self._defer_maintenance = defer_maintenance
         self._series: dict[int, dict[SeriesKey, int]] = {}
         self._labels_text: dict[Labels, str] = {}
@@ -247,7 +258,7 @@ class DjangoStorage:
         if not by_device:
             return 0
         try:
-            usable_connection(self._using)
+            self._connection()
             written = self._write_samples(by_device)
         except DatabaseError as err:
             # Series created in the rolled-back transaction are gone: forget them.
@@ -319,7 +330,7 @@ class DjangoStorage:
         if len(self._digested) > 10_000:
             self._digested.clear()
         with transaction.atomic(using=self._using):
-            conn = usable_connection(self._using)
+            conn = self._connection()
             if conn.vendor == "postgresql":
                 # Like SQLite's synchronous=NORMAL: commit without waiting for the WAL
                 # flush. A server crash can lose the last fraction of a second of
@@ -438,7 +449,7 @@ class DjangoStorage:
         if table != snapshot.table:
             snapshot = dataclasses.replace(snapshot, table=table)
         try:
-            usable_connection(self._using)
+            self._connection()
             with transaction.atomic(using=self._using):
                 if snapshot.append_only:
                     self._append_log(device_id, snapshot)
@@ -545,7 +556,7 @@ class DjangoStorage:
             if value is not None:
                 fields[name] = _fits(value, Device, name)
         try:
-            usable_connection(self._using)
+            self._connection()
             devices = Device.objects.using(self._using).filter(pk=status.device_id)
             with transaction.atomic(using=self._using):
                 devices.exclude(state=status.state.value).update(
@@ -578,7 +589,7 @@ class DjangoStorage:
         if not events:
             return
         try:
-            usable_connection(self._using)
+            self._connection()
             self._write_events(events)
             return
         except DatabaseError as err:
@@ -671,7 +682,7 @@ class DjangoStorage:
         now = self._clock()
         self._next_rollup = now + self._maintenance_interval
         try:
-            usable_connection(self._using)
+            self._connection()
             maintenance.update_rollups(now, using=self._using)
             if now >= self._next_retention:
                 self._next_retention = now + maintenance.RETENTION_INTERVAL
@@ -679,6 +690,18 @@ class DjangoStorage:
         except Exception:
             log.exception("storage maintenance failed; collection continues")
         return True
+
+    def _connection(self) -> Any:
+        """This thread's connection (reconnected if it broke); on SQLite with the
+        busy timeout set to ``busy_timeout_ms`` once per connection."""
+        conn = usable_connection(self._using)
+        if self._busy_timeout_ms is not None and conn.vendor == "sqlite":
+            conn.ensure_connection()
+            if self._busy_set_on is not conn.connection:
+                with conn.cursor() as cursor:
+                    cursor.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                self._busy_set_on = conn.connection
+        return conn
 
     def forget_series(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all)."""
