@@ -287,9 +287,10 @@ class Writer:
             return
         log.warning(
             "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s) "
-            "since the last report; %d batch(es) dropped in all; the database is slower "
-            "than the collector", self._max, self._unlogged_drops, self._unlogged_rows,
-            self.batches_dropped,
+            "since the last report; %d batch(es) dropped in all; %s", self._max,
+            self._unlogged_drops, self._unlogged_rows, self.batches_dropped,
+            "the database takes no writes" if self._unavailable_since is not None
+            else "the database is slower than the collector",
         )
         self._unlogged_drops = self._unlogged_rows = 0
         self._last_drop_log = now
@@ -653,8 +654,8 @@ class Writer:
             return
         self._unavailable_since = None
         self._retry_s = RETRY_S[0]
-        log.warning("database available again after %.1f s; writing %d queued item(s)",
-                    time.monotonic() - since, self.queue_depth)
+        log.warning("database available again after %.1f s; writing what is queued "
+                    "(%d item(s) waiting)", time.monotonic() - since, self.queue_depth)
 
 
 _FAILED: Final = object()
