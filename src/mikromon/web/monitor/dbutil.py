@@ -41,8 +41,9 @@ def table(model: type) -> str:
 @contextmanager
 def sqlite_busy_timeout(conn: BaseDatabaseWrapper, timeout_ms: int) -> Iterator[None]:
     """Within the block, statements on ``conn`` wait at most ``timeout_ms`` for
-    SQLite's write lock (then fail as "database is locked"); the connection's own
-    busy timeout is restored afterwards. No-op on other databases.
+    SQLite's write lock (then fail as "database is locked"); afterwards the
+    connection's configured busy timeout (its ``OPTIONS["timeout"]``, Python's
+    default 5 s without one) applies again. No-op on other databases.
 
     Used where a short wait is better than a long one: the collector lock's
     renewal (a busy database does not lose the lock), so that its thread never
@@ -52,10 +53,8 @@ def sqlite_busy_timeout(conn: BaseDatabaseWrapper, timeout_ms: int) -> Iterator[
     if conn.vendor != "sqlite":
         yield
         return
-    conn.ensure_connection()
+    previous = int(float(conn.settings_dict.get("OPTIONS", {}).get("timeout", 5.0)) * 1000)
     with conn.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        previous = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
     try:
         yield

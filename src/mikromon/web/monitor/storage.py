@@ -31,6 +31,7 @@ delays a write's answer).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -47,7 +48,11 @@ from mikromon.domain.events import DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Labels, Sample
 from mikromon.web.monitor import maintenance
-from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.dbutil import (
+    close_connection,
+    sqlite_busy_timeout,
+    usable_connection,
+)
 from mikromon.web.monitor.lock import DjangoCollectorLock
 from mikromon.web.monitor.models import (
     Device,
@@ -162,6 +167,29 @@ def jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _short_wait(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a write method with the storage's SQLite busy timeout (restored after)."""
+
+    @functools.wraps(method)
+    def wrapper(self: DjangoStorage, *args: Any, **kwargs: Any) -> Any:
+        if self._busy_timeout_ms is None:
+            return method(self, *args, **kwargs)
+        try:
+            conn = usable_connection(self._using)
+            waiting = sqlite_busy_timeout(conn, self._busy_timeout_ms)
+            waiting.__enter__()
+        except DatabaseError as err:
+            if unavailable(err):
+                raise StorageUnavailable(_reason(err)) from err
+            raise
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            waiting.__exit__(None, None, None)
+
+    return wrapper
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -201,7 +229,6 @@ class DjangoStorage:
     ) -> None:
         self._using = using
         self._busy_timeout_ms = busy_timeout_ms
-        self._busy_set_on: Any = None
         self._defer_maintenance = defer_maintenance
         self._series: dict[int, dict[SeriesKey, int]] = {}
         self._labels_text: dict[Labels, str] = {}
@@ -225,6 +252,7 @@ class DjangoStorage:
         """
         return self.write_samples_many(((device_id, samples),))
 
+    @_short_wait
     def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
         """Write several devices' samples in ONE transaction: one multi-row insert
         (SQLite: one ``executemany``) for all points and one upsert for the latest
@@ -432,6 +460,7 @@ class DjangoStorage:
 
     # -- inventory ---------------------------------------------------------------
 
+    @_short_wait
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Sync one table (see the Protocol); ``append_only`` snapshots go to LogEntry.
 
@@ -535,6 +564,7 @@ class DjangoStorage:
 
     # -- status and events -------------------------------------------------------
 
+    @_short_wait
     def write_status(self, status: DeviceStatus) -> None:
         """Update the device's state, last seen, last error and facts.
 
@@ -568,6 +598,7 @@ class DjangoStorage:
                 raise StorageUnavailable(_reason(err)) from err
             raise
 
+    @_short_wait
     def write_events(self, events: Sequence[Event]) -> None:
         """Append events (events of devices deleted meanwhile are dropped).
 
@@ -692,16 +723,8 @@ class DjangoStorage:
         return True
 
     def _connection(self) -> Any:
-        """This thread's connection (reconnected if it broke); on SQLite with the
-        busy timeout set to ``busy_timeout_ms`` once per connection."""
-        conn = usable_connection(self._using)
-        if self._busy_timeout_ms is not None and conn.vendor == "sqlite":
-            conn.ensure_connection()
-            if self._busy_set_on is not conn.connection:
-                with conn.cursor() as cursor:
-                    cursor.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                self._busy_set_on = conn.connection
-        return conn
+        """This thread's connection, reconnected if it broke."""
+        return usable_connection(self._using)
 
     def forget_series(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all)."""
