@@ -16,7 +16,10 @@
      │         └── ReplyTooLarge     a reply past its command's row or byte limit
      ├── ValueParseError            a RouterOS value string could not be parsed
      ├── ConfigError                invalid configuration (intervals, device fields)
-     └── StorageProcessError        a storage call run in a child process failed
+     ├── StorageProcessError        a storage call run in a child process failed
+     ├── StorageUnavailable         the database takes no writes now (busy, locked,
+     │                              full, unreachable): nothing stored, try again
+     └── PartialWrite               some devices' rows of a call were not stored
 
 Messages name the device and the command; they never contain a password.
 """
@@ -186,3 +189,49 @@ class StorageProcessError(MikromonError):
         self.method = method
         self.reason = reason
         super().__init__(f"storage process: {method} failed: {reason}")
+
+
+class StorageUnavailable(MikromonError):
+    """The database cannot take writes right now: busy or locked by another
+    writer (SQLite's "database is locked" after the busy timeout), full, or not
+    reachable (PostgreSQL connection lost). Nothing of the call was stored; the
+    same call may succeed later, so a writer keeps the rows queued and retries.
+
+    Attributes:
+        reason: the database's message, as ``Type: message``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"database unavailable: {reason}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.reason,))
+
+
+class PartialWrite(MikromonError):
+    """A storage call covering several devices stored some of them only.
+
+    Attributes:
+        written: rows stored (points for samples, events for events).
+        failed: device id -> reason, for devices whose rows were refused for
+            good (a value the database rejects; retrying would fail again): those
+            rows are lost and should be counted against that device.
+        pending: ids of devices not written because the database became
+            unavailable meanwhile (see :class:`StorageUnavailable`): retry them.
+    """
+
+    def __init__(self, written: int, failed: dict[int, str],
+                 pending: tuple[int, ...] = ()) -> None:
+        self.written = written
+        self.failed = dict(failed)
+        self.pending = tuple(pending)
+        parts = [f"{len(self.failed)} device(s) failed"]
+        if self.pending:
+            parts.append(f"{len(self.pending)} device(s) pending (database unavailable)")
+        first = next(iter(sorted(self.failed.items())), None)
+        detail = f"; device id {first[0]}: {first[1]}" if first else ""
+        super().__init__(f"partial write ({', '.join(parts)}; {written} row(s) stored){detail}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.written, self.failed, self.pending))

@@ -205,6 +205,30 @@ def test_collector_page_and_buttons(admin_web, fake_collector):
 
 
 @pytest.mark.django_db
+def test_collector_page_and_api_show_a_database_stall_and_per_device_losses(
+    admin_web, fake_collector, monkeypatch
+):
+    """While the database takes no writes the page says so; per-device drops and
+    failed rows (with the reason) show beside the device, and in the API."""
+    status = fake_collector.status()
+    status["writer"].update(unavailable_s=12.5, stalls=1, rows_failed=5,
+                            last_error="write_samples_many: database unavailable: "
+                                       "OperationalError: database is locked")
+    status["devices"][0].update(rows_dropped=60, rows_failed=5,
+                                write_error="write_samples_many: DataError: too long")
+    monkeypatch.setattr(fake_collector, "status", lambda: status)
+    fake_collector.running = True
+    body = admin_web.get("/collector/").content.decode()
+    for text in ("The database takes no writes (for 12.5 s)", "60 rows dropped",
+                 "5 rows failed", "DataError: too long", "Rows failed"):
+        assert text in body, text
+    api = admin_web.get("/api/v1/collector").json()
+    device = api["status"]["devices"][0]
+    assert (device["rows_dropped"], device["rows_failed"]) == (60, 5)
+    assert api["status"]["writer"]["unavailable_s"] == 12.5
+
+
+@pytest.mark.django_db
 def test_collector_page_without_collector(admin_web, no_collector):
     """With no mikromon process running, the page says so."""
     body = admin_web.get("/collector/").content.decode()

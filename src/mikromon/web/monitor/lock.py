@@ -31,13 +31,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.dbutil import (
+    close_connection,
+    sqlite_busy_timeout,
+    usable_connection,
+)
 from mikromon.web.monitor.models import CollectorLease
 
 log = logging.getLogger(__name__)
+
+#: SQLite: milliseconds a lease renewal waits for the write lock; a busy
+#: database does not lose the lease, so a short wait is enough.
+RENEW_BUSY_TIMEOUT_MS = 1000
 
 #: The advisory lock key: a signed 64-bit number derived from a fixed name.
 ADVISORY_KEY = int.from_bytes(
@@ -83,6 +91,7 @@ class DjangoCollectorLock:
         self._clock = clock
         self._conn: Any = None
         self._held = False
+        self._busy = False  # the last refresh found the database busy
         self._mutex = threading.Lock()
 
     @property
@@ -114,7 +123,16 @@ class DjangoCollectorLock:
             return self._held
 
     def refresh(self) -> bool:
-        """Renew the lock; ``False`` when it was lost (stop collecting)."""
+        """Renew the lock; ``False`` when it was lost (stop collecting).
+
+        Lost means another holder: the lease row names another owner, or the
+        advisory lock's session ended. A renewal that fails because the database
+        is busy or unavailable (SQLite locked past its busy timeout, disk full,
+        ``OperationalError``/``InterfaceError``) is not a loss: the lock is kept
+        (logged once per stall) and renewed at the next refresh; if another
+        collector took the lease over meanwhile (it expired), that refresh
+        returns ``False``.
+        """
         with self._mutex:
             if not self._held:
                 return False
@@ -125,10 +143,19 @@ class DjangoCollectorLock:
                         self._write_row(self._clock(), renew_only=True)
                 else:
                     self._held = self._lease_renew()
+            except (OperationalError, InterfaceError) as err:
+                if not self._busy:
+                    log.warning("collector lock: the database is busy, lease not renewed "
+                                "(still held; renewed when the database answers): %s", err)
+                self._busy = True
+                return True
             except DatabaseError as err:
                 log.warning("collector lock: refresh failed, lock given up: %s", err)
                 self._held = False
                 self._close_dedicated()
+            if self._busy and self._held:
+                log.info("collector lock: lease renewed again after the database was busy")
+            self._busy = False
             return self._held
 
     def release(self) -> None:
@@ -181,13 +208,14 @@ class DjangoCollectorLock:
         return True
 
     def _lease_renew(self) -> bool:
-        usable_connection(self._using)
+        conn = usable_connection(self._using)
         now = self._clock()
-        updated = (
-            CollectorLease.objects.using(self._using)
-            .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
-            .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
-        )
+        with sqlite_busy_timeout(conn, RENEW_BUSY_TIMEOUT_MS):
+            updated = (
+                CollectorLease.objects.using(self._using)
+                .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
+                .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
+            )
         if not updated:
             log.warning("collector lock: lease lost to another collector")
         return bool(updated)
