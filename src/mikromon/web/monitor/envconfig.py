@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import math
 import os
 import secrets
 import tempfile
@@ -172,3 +173,35 @@ def env_bool(name: str, default: bool = False) -> bool:
     if raw is None:
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    """Return ``$name`` as a whole number of at least ``minimum``, or ``default``.
+
+    Raises:
+        ConfigError: naming the variable when it is not such a number.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ConfigError(f"{name}={raw!r} is not a whole number of at least {minimum}")
+    return int(raw)
+
+
+def env_float(name: str, default: float) -> float:
+    """Return ``$name`` as a positive finite number, or ``default``.
+
+    Raises:
+        ConfigError: naming the variable when it is not such a number.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not raw.isascii() or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name}={raw!r} is not a positive number")
+    return value
