@@ -90,8 +90,10 @@ TOKEN_PER_ADDRESS = FailureCounter("token-address", "token_per_address")
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address the request came from (``REMOTE_ADDR``; behind a reverse proxy
-    that is the proxy's address, see docs/operations.md)."""
+    """The address the request came from (``REMOTE_ADDR``). Behind a reverse proxy
+    uvicorn puts the client's address there from ``X-Forwarded-For`` when the
+    proxy is in ``FORWARDED_ALLOW_IPS``; otherwise it is the proxy's address
+    (docs/operations.md, Behind a reverse proxy)."""
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
