@@ -1,5 +1,5 @@
 """Security middleware: the Content-Security-Policy and Permissions-Policy
-headers, sign-in limits, and a guard for the admin's ``_to_field`` parameter.
+headers, sign-in limits, and a guard against query values no view can use.
 
 Django 5.2's ``SecurityMiddleware`` sends ``X-Content-Type-Options``,
 ``Referrer-Policy`` and ``Cross-Origin-Opener-Policy``, and
@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -47,21 +47,33 @@ class SecurityHeadersMiddleware:
         return response
 
 
-class AdminToFieldMiddleware:
-    """Answer 400 for an empty ``_to_field`` parameter on the admin's pages.
+class ParameterGuardMiddleware:
+    """Answer 400, naming the parameter, for query values no view can use:
 
-    Django's admin takes ``?_to_field=`` (empty) as a field named ``''`` and fails
-    with ``FieldDoesNotExist`` (a 500) on its change and delete pages.
+    - a NUL character in any value: PostgreSQL refuses it in text, so every
+      filter and search would fail with a 500 there (SQLite accepts it);
+    - an empty ``_to_field`` on the admin's pages: Django's admin takes it for a
+      field named ``''`` and fails with ``FieldDoesNotExist``.
+
+    Under ``/api/`` the answer is the API's JSON error.
     """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "_to_field" in request.GET and not request.GET.get("_to_field"):
-            return HttpResponseBadRequest("_to_field must name a field (it is empty)",
-                                          content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        problem = None
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                problem = f"{name[:80]!r} must not contain a NUL character"
+                break
+        if problem is None and "_to_field" in request.GET and not request.GET.get("_to_field"):
+            problem = "_to_field must name a field (it is empty)"
+        if problem is None:
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"error": problem}, status=400)
+        return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
 
 
 def signin_paths() -> tuple[str, ...]:

@@ -88,7 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Too many failed sign-ins for a user name or from an address: 429.
     "mikromon.web.security.SignInLimitMiddleware",
-    "mikromon.web.security.AdminToFieldMiddleware",
+    # NUL characters in query values, the admin's empty _to_field: 400.
+    "mikromon.web.security.ParameterGuardMiddleware",
     # Every view needs a signed-in user unless decorated with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
