@@ -4,8 +4,11 @@ templates still work (the collector refresh, delete confirmations)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
-from browserkit import sign_in
+from browserkit import CHROMIUM_ARGS, chromium_path, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +21,26 @@ document.addEventListener('securitypolicyviolation', e => {
                     (e.sourceFile || '') + ':' + e.lineNumber);
 });
 """
+
+
+@pytest.fixture
+def csp_page(monkeypatch) -> Iterator[Any]:
+    """A Chromium page that enforces the CSP (the shared ``page`` fixture bypasses
+    it for wait_for_function); JavaScript errors fail the test."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        chromium.close()
+    assert not errors, errors
 
 
 def _objects():
@@ -35,7 +58,8 @@ def _objects():
     return device
 
 
-def test_no_csp_violation_on_any_page(page, live_url, users):
+def test_no_csp_violation_on_any_page(csp_page, live_url, users):
+    page = csp_page
     """Sign-in, every page of the site and the admin's load with no CSP violation."""
     device = _objects()
     console: list[str] = []
@@ -66,7 +90,8 @@ def test_no_csp_violation_on_any_page(page, live_url, users):
     assert not console, console
 
 
-def test_delete_asks_first(page, live_url, users):
+def test_delete_asks_first(csp_page, live_url, users):
+    page = csp_page
     """The delete button's confirmation (data-confirm, confirm.js): declining keeps
     the device, accepting deletes it."""
     from mikromon.web.monitor.models import Device
