@@ -40,10 +40,16 @@ class Event:
 
 
 class DeviceState(StrEnum):
-    """The state shown for a device."""
+    """The state shown for a device.
+
+    ``slow``: the router answers, but not within the realtime tier's limit
+    (a realtime command went unanswered while a new session opened within the
+    connect timeout); it is polled at the pace it answers, and is not down.
+    """
 
     UNKNOWN = "unknown"
     UP = "up"
+    SLOW = "slow"
     DOWN = "down"
     AUTH_FAILED = "auth_failed"
     DISABLED = "disabled"
@@ -55,7 +61,7 @@ class DeviceStatus:
 
     Attributes:
         device_id: the device's id.
-        state: up, down, auth failed or disabled.
+        state: up, slow, down, auth failed or disabled.
         ts: when this status was determined, UTC.
         last_seen: last successful reply, UTC (``None``: unchanged / never).
         last_error: the last error's message ('' when the poll succeeded).

@@ -25,6 +25,7 @@ class DeviceStateChoices(models.TextChoices):
 
     UNKNOWN = DeviceState.UNKNOWN.value, "Unknown"
     UP = DeviceState.UP.value, "Up"
+    SLOW = DeviceState.SLOW.value, "Slow"
     DOWN = DeviceState.DOWN.value, "Down"
     AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Authentication failed"
     DISABLED = DeviceState.DISABLED.value, "Disabled"
