@@ -8,6 +8,12 @@ and the next run reconnects; failed connection attempts back off exponentially
 (5 s .. 5 min) and refused credentials wait 15 min (or until the device's
 configuration changes: routers lock out clients that keep guessing).
 
+A router that answers, but not within the realtime limit, is *slow*, not down
+(:meth:`DeviceCollector._silent_or_slow`): its realtime commands get the whole
+command timeout, and its tiers keep running at the pace it answers. While a
+slow router's realtime run is in progress its other tiers' commands wait
+(:class:`RealtimeFirst`), so its realtime data is not queued behind its big tables.
+
 What a run returns goes to a :class:`~mikromon.schedule.deps.Sink` (the
 writer): samples (gauges plus rates from the rate calculator), inventory
 snapshots, events (noticed changes, on transitions only) and the device's status.
@@ -16,9 +22,11 @@ snapshots, events (noticed changes, on transitions only) and the device's status
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -36,7 +44,7 @@ from mikromon.domain.errors import (
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory, facts_changes, link_changes, version_tuple
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
@@ -53,9 +61,92 @@ AFTER_FIRST_REALTIME: Final = "after the first realtime run (RouterOS version)"
 #: busy router's reply time do not shrink with the time scale). A tier's commands
 #: may take max(its interval, this), but never more than the device's
 #: ``command_timeout``: a realtime command (tiny replies) unanswered for that long
-#: means a silent router unless it takes a new session as fast (then it is slow,
-#: and gets the whole limit), while the long tiers' big tables get the whole limit.
+#: means a silent router unless it takes a new session within the connect timeout
+#: (then it is slow, and gets the whole limit), while the long tiers' big tables
+#: get the whole limit.
 REPLY_FLOOR_S: Final = 3.0
+#: States in which the router answers (runs write their errors into the status).
+_ANSWERING: Final = (DeviceState.UP, DeviceState.SLOW)
+
+
+class RealtimeFirst:
+    """Orders one router's commands so that its realtime tier goes first.
+
+    While a realtime run is in progress, the other tiers' commands wait; they pass
+    one at a time, and only between realtime runs. Used for slow routers (seconds
+    per command): it keeps the realtime data coming every realtime run plus one
+    other command, instead of queueing each realtime command behind every other
+    tier's. Event-loop only.
+    """
+
+    def __init__(self) -> None:
+        self._realtime_runs = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._turn = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def realtime_run(self) -> AsyncIterator[None]:
+        """Hold the other tiers' commands back for the duration of the block."""
+        self._realtime_runs += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._realtime_runs -= 1
+            if not self._realtime_runs:
+                self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def other_command(self) -> AsyncIterator[float]:
+        """Wait for this command's turn (no realtime run in progress, no other tier's
+        command in flight); yields the seconds waited."""
+        started = time.monotonic()
+        async with self._turn:
+            while not self._idle.is_set():
+                await self._idle.wait()
+            yield time.monotonic() - started
+
+
+class _Gated:
+    """A tier's view of the session: its commands take turns (:class:`RealtimeFirst`);
+    the time a command waits for its turn is added to the tier's deadline (a tier's
+    run time limit counts the router's replies, not the other tiers')."""
+
+    def __init__(self, client: RouterOSClient, gate: RealtimeFirst,
+                 deadline: asyncio.Timeout | None) -> None:
+        self._client = client
+        self._gate = gate
+        self._deadline = deadline
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        async with self._gate.other_command() as waited:
+            deadline = self._deadline
+            when = deadline.when() if deadline is not None else None
+            if deadline is not None and when is not None and waited > 0:
+                deadline.reschedule(when + waited)
+            yield
+
+    async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
+                    args: Mapping[str, str] | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.print` in turn."""
+        async with self._turn():
+            return await self._client.print(path, proplist, query, args)
+
+    async def count(self, path: str, query: Sequence[str] = ()) -> int:
+        """:meth:`RouterOSClient.count` in turn."""
+        async with self._turn():
+            return await self._client.count(path, query)
+
+    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.call` in turn."""
+        async with self._turn():
+            return await self._client.call(command, args)
+
+    async def close(self) -> None:
+        """Close the session (never raises)."""
+        await self._client.close()
 
 
 @dataclass(slots=True)
@@ -243,15 +334,18 @@ class DeviceCollector:
             self._facts_known.set()
         self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
-        #: tier -> seconds each of its commands may take (see REPLY_FLOOR_S).
-        self._reply_timeouts = {
+        #: tier -> seconds each of its commands may take on a router that is not
+        #: slow (see REPLY_FLOOR_S).
+        self._normal_reply_timeouts = {
             t: min(config.command_timeout, max(self._intervals[t], REPLY_FLOOR_S)) for t in Tier
         }
-        #: tier -> seconds a whole run may take (also bounds clients without
-        #: per-command limits).
-        self._tier_timeouts = {
-            t: config.connect_timeout + 5 * self._reply_timeouts[t] for t in Tier
-        }
+        #: tier -> seconds each of its commands may take now.
+        self._reply_timeouts = dict(self._normal_reply_timeouts)
+        #: tier -> seconds a whole run may take, not counting waits for the other
+        #: tiers' commands (also bounds clients without per-command limits).
+        self._tier_timeouts: dict[Tier, float] = {}
+        self._set_reply_timeouts(slow=self.memory.state is DeviceState.SLOW)
+        self._gate = RealtimeFirst()
         self._status_refresh = STATUS_REFRESH_S * scale
         self._status_due = True
         self._status_mono = 0.0
@@ -259,6 +353,15 @@ class DeviceCollector:
         self.connect_attempts = 0
         #: Connection attempts that failed or were refused (status).
         self.connect_failures = 0
+
+    def _set_reply_timeouts(self, *, slow: bool) -> None:
+        """Give the realtime commands the whole command timeout (a slow router) or
+        their normal limit, and size the tiers' run limits to match."""
+        limit = self.config.command_timeout
+        normal = self._normal_reply_timeouts[Tier.REALTIME]
+        self._reply_timeouts[Tier.REALTIME] = max(normal, limit) if slow else normal
+        for t in Tier:
+            self._tier_timeouts[t] = self.config.connect_timeout + 5 * self._reply_timeouts[t]
 
     def _resume_outage(self, now: float) -> None:
         """Take over an outage or a refused login a previous collector of this device
@@ -395,10 +498,14 @@ class DeviceCollector:
         for attempt in (1, 2):
             client = await self._session()
             try:
-                async with asyncio.timeout(self._tier_timeouts[tier]):
-                    return await self._deps.run_tier(
-                        _limited(client, self._reply_timeouts[tier]), tier, self._ctx
-                    )
+                async with asyncio.timeout(self._tier_timeouts[tier]) as deadline:
+                    limited = _limited(client, self._reply_timeouts[tier])
+                    if tier is Tier.REALTIME:
+                        async with self._gate.realtime_run():
+                            return await self._deps.run_tier(limited, tier, self._ctx)
+                    if self.memory.state is DeviceState.SLOW:
+                        limited = _Gated(limited, self._gate, deadline)
+                    return await self._deps.run_tier(limited, tier, self._ctx)
             except (TimeoutError, *_CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
                 # for it: that is no failure of this tier; run it on a new session.
@@ -416,27 +523,31 @@ class DeviceCollector:
     ) -> None:
         """Handle a realtime command the router did not answer within its limit.
 
-        The router gets one more chance, as long as that limit: a new session
-        (connect and login). If it opens, the router is alive but slow (a busy
-        BRAS reading thousands of interfaces): the run failed, the device stays up,
-        and its realtime commands get the device's whole ``command_timeout`` from
-        now on. If it does not, the router is silent: the device is down now (since
-        the command was sent), and the next attempt waits for the connection
-        backoff rather than ``connect_timeout`` more on a router that accepts TCP
-        but does not answer. A silent router is so found down within about two
-        realtime limits of its last reply.
+        The router gets one more chance: a new session (connect and login) within
+        the device's ``connect_timeout``, as any connection gets. If it opens, the
+        router is alive but slow (a busy BRAS reading thousands of interfaces, a
+        router answering every command, the login included, seconds late): the run
+        failed, the device is ``slow`` (not down), and its realtime commands get
+        the device's whole ``command_timeout`` from now on, until a realtime run
+        takes no longer than the normal limit again. If it does not, the router is
+        silent: the device is down now (since the command was sent), and the next
+        attempt waits for the connection backoff. A silent router is so found down
+        within the realtime limit plus the connect timeout of its last reply.
         """
         waited = err.waited_s if err.waited_s is not None else self._reply_timeouts[tier]
         unanswered = f"no reply to {err.command or 'a command'} within {waited:g} s"
-        if await self._takes_a_session(self._reply_timeouts[tier]):
-            limit = self.config.command_timeout
-            if self._reply_timeouts[tier] < limit:
+        if await self._takes_a_session(self.config.connect_timeout + 1.0):
+            became_slow = self.memory.state is not DeviceState.SLOW
+            if became_slow:
+                limit = self.config.command_timeout
                 log.warning("device %s: %s, but it takes new sessions: slow, not down; "
                             "%s commands now get %g s", self.config.label, unanswered,
-                            tier.value, limit)
-                self._reply_timeouts[tier] = limit
-                self._tier_timeouts[tier] = self.config.connect_timeout + 5 * limit
+                            tier.value, max(limit, self._reply_timeouts[tier]))
+                self.memory.state = DeviceState.SLOW
+                self._set_reply_timeouts(slow=True)
             self._failed(tier, schedule, f"{unanswered} (slow router)", started)
+            if became_slow:
+                self._put_status(self.current_error())
             return
         since = self._clock.now() - timedelta(seconds=waited)
         message = f"silent since {utc_iso(since.replace(microsecond=0))}: {unanswered}"
@@ -537,9 +648,10 @@ class DeviceCollector:
         before = self.memory.state
         self._backoff.success()
         self._retry_at = 0.0
-        self._status_due = True  # the next successful run writes "up"
-        self.memory.state = DeviceState.UP
-        self._remembered.state = DeviceState.UP
+        self._status_due = True  # the next successful run writes "up" (or "slow")
+        if before is not DeviceState.SLOW:  # a slow router's new session is as slow
+            self.memory.state = DeviceState.UP
+        self._remembered.state = self.memory.state
         self._remembered.first_failure_mono = None
         self._remembered.auth_hash = None
         if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
@@ -634,6 +746,13 @@ class DeviceCollector:
         stats = self._stats[tier]
         stats.runs += 1
         stats.duration_s = now - started
+        if (tier is Tier.REALTIME and self.memory.state is DeviceState.SLOW
+                and stats.duration_s <= self._normal_reply_timeouts[tier]):
+            log.info("device %s: answers in time again (realtime run in %.1f s): not slow",
+                     self.config.label, stats.duration_s)
+            self.memory.state = self._remembered.state = DeviceState.UP
+            self._set_reply_timeouts(slow=False)
+            self._status_due = True
         missed = schedule.completed(now)
         if missed:
             log.debug("device %s: %s tier overran: %d tick(s) skipped",
@@ -750,7 +869,7 @@ class DeviceCollector:
         if message:
             self._tier_errors[tier] = message
         changed = self.current_error() != before
-        if changed and write and self.memory.state is DeviceState.UP:
+        if changed and write and self.memory.state in _ANSWERING:
             self._put_status(self.current_error())
         return changed
 
