@@ -21,6 +21,7 @@ register = template.Library()
 #: State value -> label shown to operators.
 STATE_LABELS = {
     "up": "up",
+    "slow": "slow",
     "down": "down",
     "auth_failed": "auth failed",
     "disabled": "disabled",
