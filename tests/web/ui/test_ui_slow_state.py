@@ -30,7 +30,8 @@ def test_device_list_filters_and_badges_slow(admin_web) -> None:
     response = admin_web.get("/devices/?state=slow")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "bras-1" in body and "edge-9" not in body
+    assert "bras-1" in body
+    assert "edge-9" not in body
     assert 'class="badge state-slow">slow<' in body
     assert "is not one of" not in body
 
