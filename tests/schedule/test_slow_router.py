@@ -119,6 +119,9 @@ def test_slow_router_is_slow_not_down_and_keeps_giving_data(
     assert cpu_points(storage, 1) - healthy_seen >= elapsed / 0.5 * 0.6
     assert set(storage.states[1]) == {DeviceState.UP}
     assert dev_status(svc, 1)["tiers"]["realtime"]["timeout_s"] == 0.5
+    lag = dev_status(svc, 1)["tiers"]["realtime"]["lag_s"]
+    assert lag is not None
+    assert 0 <= lag < 0.5  # its last run started before the next one was due
 
     # Fast again: up, with the realtime limit it had.
     slow.clear_faults()

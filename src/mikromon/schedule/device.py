@@ -165,6 +165,8 @@ class TierStats:
             recovers: every counted error has its text; '' before any).
         last_error_at: when that failure happened, UTC.
         running_since: when the run in progress started, UTC (``None``: idle).
+        lag_s: how late the last run started after its due time, seconds
+            (``None`` before any).
     """
 
     runs: int = 0
@@ -175,6 +177,7 @@ class TierStats:
     last_error: str = ""
     last_error_at: datetime | None = None
     running_since: datetime | None = None
+    lag_s: float | None = None
 
     def error(self, message: str, at: datetime) -> None:
         """Count one failed run with its message."""
@@ -447,6 +450,7 @@ class DeviceCollector:
             return
         stats = self._stats[tier]
         stats.last_run = stats.running_since = clock.now()
+        stats.lag_s = max(0.0, started - due)
         ok = False
         try:
             result = await self._run_tier(tier)
@@ -913,7 +917,8 @@ class DeviceCollector:
         connection's or login's error while down or refused, else the newest
         failing tier's), connected, connect_attempts, connect_failures, retry_in_s,
         facts, tiers (tier -> interval_s as configured, effective_interval_s,
-        timeout_s (per command), last_run, duration_s, running_since (ISO UTC while
+        timeout_s (per command), last_run, duration_s, lag_s (how late the last
+        run started after its due time, seconds), running_since (ISO UTC while
         a run is in progress, else ``None``), next_due (ISO UTC; ``None`` while
         running; while the router is down or refused the login never before the
         next connection attempt, see retry_in_s; before the first realtime run
@@ -950,6 +955,7 @@ class DeviceCollector:
                 "timeout_s": round(self._reply_timeouts[tier], 6),
                 "last_run": utc_iso(st.last_run) if st.last_run else None,
                 "duration_s": round(st.duration_s, 4) if st.duration_s is not None else None,
+                "lag_s": round(st.lag_s, 4) if st.lag_s is not None else None,
                 "running_since": utc_iso(st.running_since) if st.running_since else None,
                 "next_due": None if st.running_since else utc_iso(due),
                 "runs": st.runs,
