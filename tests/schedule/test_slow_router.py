@@ -24,6 +24,8 @@ from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
 from .polling import dev_status, until
 from .test_service_emulator import Harness, config
 
+pytestmark = pytest.mark.slow
+
 DELAY = 0.8
 SCALE = 0.1
 
