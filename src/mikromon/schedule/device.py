@@ -109,23 +109,28 @@ class RealtimeFirst:
 
 
 class _Gated:
-    """A tier's view of the session: its commands take turns (:class:`RealtimeFirst`);
-    the time a command waits for its turn is added to the tier's deadline (a tier's
-    run time limit counts the router's replies, not the other tiers')."""
+    """A tier's view of a slow router's session: its commands take turns
+    (:class:`RealtimeFirst`). The time a command waits for its turn is added to the
+    tier's deadline, and each command keeps at least its own limit
+    (``command_limit``) from its start: on a router that takes seconds per command,
+    a tier of many commands is bounded by its commands' limits, not cut off by a
+    run limit sized for a fast router."""
 
     def __init__(self, client: RouterOSClient, gate: RealtimeFirst,
-                 deadline: asyncio.Timeout | None) -> None:
+                 deadline: asyncio.Timeout | None, command_limit: float) -> None:
         self._client = client
         self._gate = gate
         self._deadline = deadline
+        self._command_limit = command_limit
 
     @contextlib.asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
         async with self._gate.other_command() as waited:
             deadline = self._deadline
             when = deadline.when() if deadline is not None else None
-            if deadline is not None and when is not None and waited > 0:
-                deadline.reschedule(when + waited)
+            if deadline is not None and when is not None:
+                least = asyncio.get_running_loop().time() + self._command_limit + 1.0
+                deadline.reschedule(max(when + waited, least))
             yield
 
     async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
@@ -508,7 +513,8 @@ class DeviceCollector:
                         async with self._gate.realtime_run():
                             return await self._deps.run_tier(limited, tier, self._ctx)
                     if self.memory.state is DeviceState.SLOW:
-                        limited = _Gated(limited, self._gate, deadline)
+                        limited = _Gated(limited, self._gate, deadline,
+                                         self._reply_timeouts[tier])
                     return await self._deps.run_tier(limited, tier, self._ctx)
             except (TimeoutError, *_CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
