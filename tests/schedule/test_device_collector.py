@@ -422,8 +422,9 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
 ) -> None:
     """A busy router (a BRAS with thousands of PPPoE interfaces, a CPU at 100 %) may
     need longer than the realtime limit for /interface/print. If it opens a new
-    session within that limit it is alive: the run fails, the device stays up, and
-    its realtime commands get the device's whole command_timeout from then on
+    session within the connect timeout it is alive: the run fails, the device is
+    slow (not down), and its realtime commands get the device's whole
+    command_timeout until a realtime run takes no longer than the normal limit
     (no flapping down and up on every poll)."""
     router = fleet.add(1)
     slow = {"now": False}
@@ -443,7 +444,8 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
     slow["now"] = True
     with caplog.at_level(logging.INFO, logger=LOGGER):
         await coll.run_now(Tier.REALTIME)
-    assert coll.state is DeviceState.UP
+    assert coll.state is DeviceState.SLOW
+    assert sink.statuses[-1].state is DeviceState.SLOW
     assert router.connects == 2  # the probe's session is the new session
     assert sink.kinds(EventKind.DEVICE_DOWN) == []
     status = coll.status()
@@ -452,9 +454,44 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
     assert status["tiers"]["realtime"]["timeout_s"] == 20.0
     assert any("realtime commands now get 20 s" in m for _, m in warnings_and_infos(caplog))
     clock.advance(5)
-    await coll.run_now(Tier.REALTIME)  # now within its limit
+    await coll.run_now(Tier.REALTIME)  # answered at once: not slow any more
     assert coll.state is DeviceState.UP
     assert coll.status()["tiers"]["realtime"]["errors"] == 1
+    assert coll.status()["tiers"]["realtime"]["timeout_s"] == 5.0
+    await coll.stop()
+
+
+async def test_a_slow_routers_long_tier_is_bounded_by_its_commands_not_the_run_limit(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """On a slow router a tier of many commands, each within its limit, finishes
+    even when their sum passes the run limit sized for a fast router
+    (connect_timeout + 5 x command limit); the session is not dropped."""
+    router = fleet.add(1)
+    slow = {"now": False}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if slow["now"] and tier is Tier.REALTIME and client.limits[-1] < 0.2:
+            client.closed = True
+            raise CommandTimeout("no complete reply within 0.1 s", device=ctx.device,
+                                 command="/interface/print", waited_s=0.1)
+        if tier is Tier.SHORT:
+            for _ in range(12):  # 12 x 15 ms > 0.05 + 5 x 0.02 s
+                await asyncio.sleep(0.015)
+                await client.print("/system/resource", ["uptime"])
+        return await fake_run_tier(client, tier, ctx)
+
+    coll = build(fleet, clock, RecordingSink(),
+                 device(1, connect_timeout=0.05, command_timeout=0.02), run_tier=runner)
+    await coll.run_now(Tier.REALTIME)
+    slow["now"] = True
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.SLOW
+    connects = router.connects
+    await coll.run_now(Tier.SHORT)
+    short = coll.status()["tiers"]["short"]
+    assert (short["runs"], short["errors"]) == (1, 0), short
+    assert router.connects == connects
     await coll.stop()
 
 

@@ -49,11 +49,15 @@ class DeviceState(StrEnum):
 
     ``DEGRADED``: the router answers (as ``UP``) but a health state sensor (PSU,
     fan) reports something other than ``ok`` (mikromon.schedule.changes).
+    ``slow``: the router answers, but not within the realtime tier's limit
+    (a realtime command went unanswered while a new session opened within the
+    connect timeout); it is polled at the pace it answers, and is not down.
     """
 
     UNKNOWN = "unknown"
     UP = "up"
     DEGRADED = "degraded"
+    SLOW = "slow"
     DOWN = "down"
     AUTH_FAILED = "auth_failed"
     DISABLED = "disabled"
@@ -65,7 +69,7 @@ class DeviceStatus:
 
     Attributes:
         device_id: the device's id.
-        state: up, degraded, down, auth failed or disabled.
+        state: up, degraded, slow, down, auth failed or disabled.
         ts: when this status was determined, UTC.
         last_seen: last successful reply, UTC (``None``: unchanged / never).
         last_error: the last error's message ('' when the poll succeeded).

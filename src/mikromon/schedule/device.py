@@ -8,6 +8,12 @@ and the next run reconnects; failed connection attempts back off exponentially
 (5 s .. 5 min) and refused credentials wait 15 min (or until the device's
 configuration changes: routers lock out clients that keep guessing).
 
+A router that answers, but not within the realtime limit, is *slow*, not down
+(:meth:`DeviceCollector._silent_or_slow`): its realtime commands get the whole
+command timeout, and its tiers keep running at the pace it answers. While a
+slow router's realtime run is in progress its other tiers' commands wait
+(:class:`RealtimeFirst`), so its realtime data is not queued behind its big tables.
+
 What a run returns goes to a :class:`~mikromon.schedule.deps.Sink` (the
 writer): samples (gauges plus rates from the rate calculator), inventory
 snapshots, events (noticed changes, on transitions only) and the device's status.
@@ -23,9 +29,11 @@ after a clean run of the tier read the field well.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -44,7 +52,7 @@ from mikromon.domain.errors import (
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import (
     DeviceMemory,
@@ -70,9 +78,97 @@ RAW_QUOTE_CHARS: Final = 200
 #: busy router's reply time do not shrink with the time scale). A tier's commands
 #: may take max(its interval, this), but never more than the device's
 #: ``command_timeout``: a realtime command (tiny replies) unanswered for that long
-#: means a silent router unless it takes a new session as fast (then it is slow,
-#: and gets the whole limit), while the long tiers' big tables get the whole limit.
+#: means a silent router unless it takes a new session within the connect timeout
+#: (then it is slow, and gets the whole limit), while the long tiers' big tables
+#: get the whole limit.
 REPLY_FLOOR_S: Final = 3.0
+#: States in which the router answers (runs write their errors into the status).
+_ANSWERING: Final = (DeviceState.UP, DeviceState.DEGRADED, DeviceState.SLOW)
+
+
+class RealtimeFirst:
+    """Orders one router's commands so that its realtime tier goes first.
+
+    While a realtime run is in progress, the other tiers' commands wait; they pass
+    one at a time, and only between realtime runs. Used for slow routers (seconds
+    per command): it keeps the realtime data coming every realtime run plus one
+    other command, instead of queueing each realtime command behind every other
+    tier's. Event-loop only.
+    """
+
+    def __init__(self) -> None:
+        self._realtime_runs = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._turn = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def realtime_run(self) -> AsyncIterator[None]:
+        """Hold the other tiers' commands back for the duration of the block."""
+        self._realtime_runs += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._realtime_runs -= 1
+            if not self._realtime_runs:
+                self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def other_command(self) -> AsyncIterator[float]:
+        """Wait for this command's turn (no realtime run in progress, no other tier's
+        command in flight); yields the seconds waited."""
+        started = time.monotonic()
+        async with self._turn:
+            while not self._idle.is_set():
+                await self._idle.wait()
+            yield time.monotonic() - started
+
+
+class _Gated:
+    """A tier's view of a slow router's session: its commands take turns
+    (:class:`RealtimeFirst`). The time a command waits for its turn is added to the
+    tier's deadline, and each command keeps at least its own limit
+    (``command_limit``) from its start: on a router that takes seconds per command,
+    a tier of many commands is bounded by its commands' limits, not cut off by a
+    run limit sized for a fast router."""
+
+    def __init__(self, client: RouterOSClient, gate: RealtimeFirst,
+                 deadline: asyncio.Timeout | None, command_limit: float) -> None:
+        self._client = client
+        self._gate = gate
+        self._deadline = deadline
+        self._command_limit = command_limit
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        async with self._gate.other_command() as waited:
+            deadline = self._deadline
+            when = deadline.when() if deadline is not None else None
+            if deadline is not None and when is not None:
+                least = asyncio.get_running_loop().time() + self._command_limit + 1.0
+                deadline.reschedule(max(when + waited, least))
+            yield
+
+    async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
+                    args: Mapping[str, str] | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.print` in turn."""
+        async with self._turn():
+            return await self._client.print(path, proplist, query, args)
+
+    async def count(self, path: str, query: Sequence[str] = ()) -> int:
+        """:meth:`RouterOSClient.count` in turn."""
+        async with self._turn():
+            return await self._client.count(path, query)
+
+    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.call` in turn."""
+        async with self._turn():
+            return await self._client.call(command, args)
+
+    async def close(self) -> None:
+        """Close the session (never raises)."""
+        await self._client.close()
 
 
 @dataclass(slots=True)
@@ -93,6 +189,8 @@ class TierStats:
         running_since: when the run in progress started, UTC (``None``: idle).
         bad_values: values read as ``None`` because the router's text could not be
             read or was impossible (every occurrence counts).
+        lag_s: how late the last run started after its due time, seconds
+            (``None`` before any).
     """
 
     runs: int = 0
@@ -104,6 +202,7 @@ class TierStats:
     last_error_at: datetime | None = None
     running_since: datetime | None = None
     bad_values: int = 0
+    lag_s: float | None = None
 
     def error(self, message: str, at: datetime) -> None:
         """Count one failed run with its message."""
@@ -276,15 +375,18 @@ class DeviceCollector:
             self._facts_known.set()
         self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
-        #: tier -> seconds each of its commands may take (see REPLY_FLOOR_S).
-        self._reply_timeouts = {
+        #: tier -> seconds each of its commands may take on a router that is not
+        #: slow (see REPLY_FLOOR_S).
+        self._normal_reply_timeouts = {
             t: min(config.command_timeout, max(self._intervals[t], REPLY_FLOOR_S)) for t in Tier
         }
-        #: tier -> seconds a whole run may take (also bounds clients without
-        #: per-command limits).
-        self._tier_timeouts = {
-            t: config.connect_timeout + 5 * self._reply_timeouts[t] for t in Tier
-        }
+        #: tier -> seconds each of its commands may take now.
+        self._reply_timeouts = dict(self._normal_reply_timeouts)
+        #: tier -> seconds a whole run may take, not counting waits for the other
+        #: tiers' commands (also bounds clients without per-command limits).
+        self._tier_timeouts: dict[Tier, float] = {}
+        self._set_reply_timeouts(slow=self.memory.state is DeviceState.SLOW)
+        self._gate = RealtimeFirst()
         self._status_refresh = STATUS_REFRESH_S * scale
         self._status_due = True
         self._status_mono = 0.0
@@ -292,6 +394,15 @@ class DeviceCollector:
         self.connect_attempts = 0
         #: Connection attempts that failed or were refused (status).
         self.connect_failures = 0
+
+    def _set_reply_timeouts(self, *, slow: bool) -> None:
+        """Give the realtime commands the whole command timeout (a slow router) or
+        their normal limit, and size the tiers' run limits to match."""
+        limit = self.config.command_timeout
+        normal = self._normal_reply_timeouts[Tier.REALTIME]
+        self._reply_timeouts[Tier.REALTIME] = max(normal, limit) if slow else normal
+        for t in Tier:
+            self._tier_timeouts[t] = self.config.connect_timeout + 5 * self._reply_timeouts[t]
 
     def _resume_outage(self, now: float) -> None:
         """Take over an outage or a refused login a previous collector of this device
@@ -378,6 +489,7 @@ class DeviceCollector:
             return
         stats = self._stats[tier]
         stats.last_run = stats.running_since = clock.now()
+        stats.lag_s = max(0.0, started - due)
         ok = False
         try:
             result = await self._run_tier(tier)
@@ -429,10 +541,15 @@ class DeviceCollector:
         for attempt in (1, 2):
             client = await self._session()
             try:
-                async with asyncio.timeout(self._tier_timeouts[tier]):
-                    return await self._deps.run_tier(
-                        _limited(client, self._reply_timeouts[tier]), tier, self._ctx
-                    )
+                async with asyncio.timeout(self._tier_timeouts[tier]) as deadline:
+                    limited = _limited(client, self._reply_timeouts[tier])
+                    if tier is Tier.REALTIME:
+                        async with self._gate.realtime_run():
+                            return await self._deps.run_tier(limited, tier, self._ctx)
+                    if self.memory.state is DeviceState.SLOW:
+                        limited = _Gated(limited, self._gate, deadline,
+                                         self._reply_timeouts[tier])
+                    return await self._deps.run_tier(limited, tier, self._ctx)
             except (TimeoutError, *_CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
                 # for it: that is no failure of this tier; run it on a new session.
@@ -450,27 +567,31 @@ class DeviceCollector:
     ) -> None:
         """Handle a realtime command the router did not answer within its limit.
 
-        The router gets one more chance, as long as that limit: a new session
-        (connect and login). If it opens, the router is alive but slow (a busy
-        BRAS reading thousands of interfaces): the run failed, the device stays up,
-        and its realtime commands get the device's whole ``command_timeout`` from
-        now on. If it does not, the router is silent: the device is down now (since
-        the command was sent), and the next attempt waits for the connection
-        backoff rather than ``connect_timeout`` more on a router that accepts TCP
-        but does not answer. A silent router is so found down within about two
-        realtime limits of its last reply.
+        The router gets one more chance: a new session (connect and login) within
+        the device's ``connect_timeout``, as any connection gets. If it opens, the
+        router is alive but slow (a busy BRAS reading thousands of interfaces, a
+        router answering every command, the login included, seconds late): the run
+        failed, the device is ``slow`` (not down), and its realtime commands get
+        the device's whole ``command_timeout`` from now on, until a realtime run
+        takes no longer than the normal limit again. If it does not, the router is
+        silent: the device is down now (since the command was sent), and the next
+        attempt waits for the connection backoff. A silent router is so found down
+        within the realtime limit plus the connect timeout of its last reply.
         """
         waited = err.waited_s if err.waited_s is not None else self._reply_timeouts[tier]
         unanswered = f"no reply to {err.command or 'a command'} within {waited:g} s"
-        if await self._takes_a_session(self._reply_timeouts[tier]):
-            limit = self.config.command_timeout
-            if self._reply_timeouts[tier] < limit:
+        if await self._takes_a_session(self.config.connect_timeout + 1.0):
+            became_slow = self.memory.state is not DeviceState.SLOW
+            if became_slow:
+                limit = self.config.command_timeout
                 log.warning("device %s: %s, but it takes new sessions: slow, not down; "
                             "%s commands now get %g s", self.config.label, unanswered,
-                            tier.value, limit)
-                self._reply_timeouts[tier] = limit
-                self._tier_timeouts[tier] = self.config.connect_timeout + 5 * limit
+                            tier.value, max(limit, self._reply_timeouts[tier]))
+                self.memory.state = DeviceState.SLOW
+                self._set_reply_timeouts(slow=True)
             self._failed(tier, schedule, f"{unanswered} (slow router)", started)
+            if became_slow:
+                self._put_status(self.current_error())
             return
         since = self._clock.now() - timedelta(seconds=waited)
         message = f"silent since {utc_iso(since.replace(microsecond=0))}: {unanswered}"
@@ -571,11 +692,12 @@ class DeviceCollector:
         before = self.memory.state
         self._backoff.success()
         self._retry_at = 0.0
-        self._status_due = True  # the next successful run writes "up"
-        # A router whose PSU or fan was failing stays degraded until it says otherwise.
-        up = DeviceState.DEGRADED if self.memory.failing_sensors() else DeviceState.UP
-        self.memory.state = up
-        self._remembered.state = up
+        self._status_due = True  # the next successful run writes "up" (or "slow")
+        if before is not DeviceState.SLOW:  # a slow router's new session is as slow
+            # A router whose PSU or fan was failing stays degraded until it says otherwise.
+            failing = self.memory.failing_sensors()
+            self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
+        self._remembered.state = self.memory.state
         self._remembered.first_failure_mono = None
         self._remembered.auth_hash = None
         if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
@@ -674,6 +796,15 @@ class DeviceCollector:
         stats = self._stats[tier]
         stats.runs += 1
         stats.duration_s = now - started
+        if (tier is Tier.REALTIME and self.memory.state is DeviceState.SLOW
+                and stats.duration_s <= self._normal_reply_timeouts[tier]):
+            log.info("device %s: answers in time again (realtime run in %.1f s): not slow",
+                     self.config.label, stats.duration_s)
+            failing = self.memory.failing_sensors()
+            self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
+            self._remembered.state = self.memory.state
+            self._set_reply_timeouts(slow=False)
+            self._status_due = True
         missed = schedule.completed(now)
         if missed:
             log.debug("device %s: %s tier overran: %d tick(s) skipped",
@@ -838,7 +969,7 @@ class DeviceCollector:
         if message:
             self._tier_errors[tier] = message
         changed = self.current_error() != before
-        if changed and write and self.memory.state in (DeviceState.UP, DeviceState.DEGRADED):
+        if changed and write and self.memory.state in _ANSWERING:
             self._put_status(self.current_error())
         return changed
 
@@ -883,7 +1014,8 @@ class DeviceCollector:
         failing tier's), connected, connect_attempts, connect_failures, retry_in_s,
         bad_values (values the router sent that could not be read, all tiers),
         facts, tiers (tier -> interval_s as configured, effective_interval_s,
-        timeout_s (per command), last_run, duration_s, running_since (ISO UTC while
+        timeout_s (per command), last_run, duration_s, lag_s (how late the last
+        run started after its due time, seconds), running_since (ISO UTC while
         a run is in progress, else ``None``), next_due (ISO UTC; ``None`` while
         running; while the router is down or refused the login never before the
         next connection attempt, see retry_in_s; before the first realtime run
@@ -921,6 +1053,7 @@ class DeviceCollector:
                 "timeout_s": round(self._reply_timeouts[tier], 6),
                 "last_run": utc_iso(st.last_run) if st.last_run else None,
                 "duration_s": round(st.duration_s, 4) if st.duration_s is not None else None,
+                "lag_s": round(st.lag_s, 4) if st.lag_s is not None else None,
                 "running_since": utc_iso(st.running_since) if st.running_since else None,
                 "next_due": None if st.running_since else utc_iso(due),
                 "runs": st.runs,

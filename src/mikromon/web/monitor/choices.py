@@ -26,6 +26,7 @@ class DeviceStateChoices(models.TextChoices):
     UNKNOWN = DeviceState.UNKNOWN.value, "Unknown"
     UP = DeviceState.UP.value, "Up"
     DEGRADED = DeviceState.DEGRADED.value, "Degraded"
+    SLOW = DeviceState.SLOW.value, "Slow"
     DOWN = DeviceState.DOWN.value, "Down"
     AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Authentication failed"
     DISABLED = DeviceState.DISABLED.value, "Disabled"

@@ -22,6 +22,7 @@ register = template.Library()
 STATE_LABELS = {
     "up": "up",
     "degraded": "degraded",
+    "slow": "slow",
     "down": "down",
     "auth_failed": "auth failed",
     "disabled": "disabled",

@@ -650,6 +650,7 @@
     if (dev.state === "down") return [`device down${since}`, false];
     if (dev.state === "auth_failed") return [`login refused${since}`, false];
     if (dev.state === "disabled") return ["collection disabled", false];
+    if (dev.state === "slow" && !dev.stale) return [`slow router${since} \u00B7 polled at its pace`, true];
     if (!ANSWERING.has(dev.state) || dev.stale) return [`no new data since ${fmt.when(dev.last_data)}`, false];
     return ["live", true];
   }
