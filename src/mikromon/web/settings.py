@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "mikromon.web.control",
     "mikromon.web.ui",
     "mikromon.web.api",
+    "mikromon.web.alerts",
 ]
 
 MIDDLEWARE = [
