@@ -138,7 +138,7 @@ def _post_json(url: str, body: bytes, headers: dict[str, str], timeout_s: float)
         raise DeliveryError(f"{where} did not answer within {timeout_s:g} s") from None
     except urllib.error.URLError as err:
         reason = err.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
+        if isinstance(reason, TimeoutError):
             raise DeliveryError(f"{where} did not answer within {timeout_s:g} s") from None
         raise DeliveryError(f"cannot reach {where}: {reason}") from None
     except OSError as err:

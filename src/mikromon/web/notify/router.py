@@ -1,0 +1,306 @@
+"""From alert events to outbox rows: routing, grouping, silences, repeats.
+
+:func:`route_events` reads ``alerts.AlertEvent`` rows above the cursor
+(:class:`~mikromon.web.notify.models.NotifyCursor`), and for each ``firing`` or
+``resolved`` event and each enabled channel that accepts it (severity, sites,
+tags) adds the alert to an open message of the same rule, severity and kind
+(created when none is open; it stays open for the channel's group window) or
+skips it when:
+
+- a silence covers the device and rule at the event's time
+  (:func:`mikromon.web.alerts.silences.silenced`): no message, the history stays;
+- it is a ``resolved`` event for an alert the channel was never told about
+  (it fired while silenced or before the channel existed), or the channel does
+  not want resolved messages;
+- the alert is flapping and the channel was already told so (flapping alerts
+  notify once, until they stop flapping).
+
+``pending`` and ``acknowledged`` events send nothing (acknowledging stops repeats).
+
+The cursor moves in the same transaction as the rows written, by compare and
+swap, so two workers on one database never route an event twice and a crash
+loses nothing.
+
+:func:`schedule_repeats` queues a ``repeat`` message for alerts still firing,
+not acknowledged and not silenced, once their channel's repeat interval passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from mikromon.notify.message import AlertItem, Notification, NotificationKind
+from mikromon.web.alerts.models import Alert, AlertEvent
+from mikromon.web.alerts.silences import silenced
+from mikromon.web.notify.models import (
+    AlertNotice,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    NotificationChannel,
+    NotifyCursor,
+)
+
+log = logging.getLogger("mikromon.notify")
+
+#: Events handled per transaction.
+BATCH = 500
+ROUTED_STATES = ("firing", "resolved")
+
+
+def device_url(device_id: int) -> str:
+    """The device's page under ``MIKROMON_BASE_URL`` (``''`` when it is not set)."""
+    base = str(getattr(settings, "MIKROMON_BASE_URL", "") or "").rstrip("/")
+    if not base:
+        return ""
+    try:
+        path = reverse("ui:device_dashboard", args=[device_id])
+    except NoReverseMatch:
+        path = f"/devices/{device_id}/"
+    return base + path
+
+
+@dataclass
+class _DeviceInfo:
+    name: str
+    site_id: int | None
+    site: str
+    tag_ids: set[int] = field(default_factory=set)
+
+
+def _devices(ids: Iterable[int]) -> dict[int, _DeviceInfo]:
+    from mikromon.web.monitor.models import Device
+
+    out: dict[int, _DeviceInfo] = {}
+    for dev in Device.objects.filter(pk__in=set(ids)).select_related("site").prefetch_related(
+        "tags"
+    ):
+        out[dev.pk] = _DeviceInfo(dev.name, dev.site_id, dev.site.name if dev.site else "",
+                                  {tag.pk for tag in dev.tags.all()})
+    return out
+
+
+def _channels() -> list[NotificationChannel]:
+    return list(
+        NotificationChannel.objects.filter(enabled=True).prefetch_related("sites", "tags")
+    )
+
+
+def item_from_event(event: AlertEvent, alert: Alert, device: _DeviceInfo) -> AlertItem:
+    """The message item for ``event`` (rule name from the alert's rule)."""
+    return AlertItem(
+        alert_id=event.alert_id,
+        rule_id=event.rule_id,
+        rule_name=alert.rule.name,
+        device_id=event.device_id,
+        device_name=device.name,
+        site=device.site,
+        subject=event.subject,
+        state=event.state,
+        severity=event.severity,
+        since=alert.started_at,
+        ts=event.ts,
+        value=event.value,
+        threshold=event.threshold,
+        message=event.message,
+        url=device_url(event.device_id),
+        flapping=event.flapping,
+        event_id=event.pk,
+    )
+
+
+def item_from_alert(alert: Alert, device: _DeviceInfo, now: datetime) -> AlertItem:
+    """The item for a repeat: the alert as it stands now."""
+    return AlertItem(
+        alert_id=alert.pk, rule_id=alert.rule_id, rule_name=alert.rule.name,
+        device_id=alert.device_id, device_name=device.name, site=device.site,
+        subject=alert.subject, state="firing", severity=alert.severity,
+        since=alert.started_at, ts=alert.fired_at or now, value=alert.value,
+        threshold=alert.threshold, message=alert.message, url=device_url(alert.device_id),
+        flapping=alert.flapping, event_id=None,
+    )
+
+
+def _add_to_group(
+    channel: NotificationChannel, kind: str, item: AlertItem, key_seed: str, now: datetime
+) -> Delivery:
+    """Append ``item`` to the channel's open message for its rule, severity and kind,
+    or open one (``not_before`` = now + the group window)."""
+    group_key = f"{kind}:{item.rule_id}:{item.severity}"
+    open_row = (
+        Delivery.objects.filter(
+            channel=channel, group_key=group_key, status=DeliveryStatus.PENDING, attempts=0,
+            not_before__gt=now,
+        ).order_by("id").first()
+    )
+    if open_row is not None:
+        note = Notification.from_json(open_row.payload)
+        note = note.with_items([*note.items, item])
+        # Conditional: if the worker claimed the row meanwhile, open a new one.
+        if Delivery.objects.filter(pk=open_row.pk, status=DeliveryStatus.PENDING,
+                                   attempts=0).update(payload=note.to_json(),
+                                                      item_count=len(note.items)):
+            open_row.payload = note.to_json()
+            return open_row
+    note = Notification(key=key_seed, kind=NotificationKind(kind), rule_name=item.rule_name,
+                        severity=item.severity, items=(item,), created=now)
+    not_before = now + timedelta(seconds=channel.group_window_s)
+    return Delivery.objects.create(
+        channel=channel, key=key_seed, kind=kind, group_key=group_key,
+        status=DeliveryStatus.PENDING, payload=note.to_json(), item_count=1,
+        not_before=not_before, next_attempt_at=not_before, created_at=now,
+    )
+
+
+def _cursor() -> int:
+    row, _ = NotifyCursor.objects.get_or_create(pk=1)
+    return row.last_event_id
+
+
+def route_events(*, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Route up to ``batch`` new alert events to outbox rows; return how many events
+    were consumed (0: nothing new, or another worker moved the cursor first).
+
+    The rows and the cursor move commit together or not at all.
+    """
+    now = now or timezone.now()
+    start = _cursor()
+    events = list(
+        AlertEvent.objects.filter(pk__gt=start).select_related("alert", "alert__rule")
+        .order_by("pk")[:batch]
+    )
+    if not events:
+        return 0
+    last = events[-1].pk
+    try:
+        with transaction.atomic():
+            moved = NotifyCursor.objects.filter(pk=1, last_event_id=start).update(
+                last_event_id=last
+            )
+            if not moved:
+                return 0  # another worker took this batch
+            _route(events, now)
+    except IntegrityError:
+        # A row with this key exists: the batch was routed by another worker
+        # that moved the cursor back and forth in between. Nothing to do again.
+        log.warning("alert events %s..%s were already routed", events[0].pk, last)
+        return 0
+    return len(events)
+
+
+def _route(events: list[AlertEvent], now: datetime) -> None:
+    channels = _channels()
+    if not channels:
+        return
+    wanted = [e for e in events if e.state in ROUTED_STATES]
+    devices = _devices(e.device_id for e in wanted)
+    notices: dict[tuple[int, int], AlertNotice] = {
+        (n.channel_id, n.alert_id): n
+        for n in AlertNotice.objects.filter(alert_id__in={e.alert_id for e in wanted})
+    }
+    for event in wanted:
+        device = devices.get(event.device_id)
+        if device is None:
+            continue  # the device was deleted since
+        if silenced(event.device_id, event.rule_id, event.ts) is not None:
+            log.info("alert %s %s on %s is silenced: not notified", event.alert_id,
+                     event.state, device.name)
+            continue
+        item = item_from_event(event, event.alert, device)
+        for channel in channels:
+            if not channel.accepts(event.severity, device.site_id, device.tag_ids):
+                continue
+            notice = notices.get((channel.pk, event.alert_id))
+            if event.state == "firing":
+                if event.flapping and notice is not None and notice.flapping_notified \
+                        and notice.last_state == "firing":
+                    continue
+                _add_to_group(channel, DeliveryKind.FIRING, item, f"event-{event.pk}", now)
+                if notice is None:
+                    notice = AlertNotice(channel=channel, alert_id=event.alert_id)
+                    notices[(channel.pk, event.alert_id)] = notice
+                notice.last_state = "firing"
+                notice.last_sent_at = now
+                notice.flapping_notified = event.flapping
+                notice.save()
+            else:
+                if notice is None or notice.last_state != "firing":
+                    continue  # never announced here
+                notice.last_state = "resolved"
+                notice.last_sent_at = now
+                notice.save()
+                if event.flapping or not channel.send_resolved:
+                    continue
+                _add_to_group(channel, DeliveryKind.RESOLVED, item, f"event-{event.pk}", now)
+
+
+def schedule_repeats(*, now: datetime | None = None) -> int:
+    """Queue repeat messages for alerts still firing past their channel's repeat
+    interval (not acknowledged, not silenced, not flapping); return how many alerts.
+
+    Alerts of one rule and severity due together share one message. The message
+    and the notices' new times commit together.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for channel in NotificationChannel.objects.filter(enabled=True, repeat_interval_s__gt=0):
+        cutoff = now - timedelta(seconds=channel.repeat_interval_s)
+        due = list(
+            AlertNotice.objects.filter(
+                channel=channel, last_state="firing", last_sent_at__lte=cutoff,
+                alert__state="firing", alert__acknowledged_at__isnull=True,
+                alert__flapping=False,
+            ).select_related("alert", "alert__rule").order_by("alert_id")[:BATCH]
+        )
+        if not due:
+            continue
+        devices = _devices(n.alert.device_id for n in due)
+        groups: dict[tuple[int, str], list[AlertNotice]] = {}
+        for notice in due:
+            alert = notice.alert
+            if alert.device_id not in devices or silenced(alert.device_id, alert.rule_id, now):
+                continue
+            groups.setdefault((alert.rule_id, alert.severity), []).append(notice)
+        stamp = int(now.timestamp())
+        for (rule_id, severity), members in groups.items():
+            items = tuple(item_from_alert(n.alert, devices[n.alert.device_id], now)
+                          for n in members)
+            key = f"repeat-{rule_id}-{severity}-{members[0].alert_id}-{stamp}"
+            note = Notification(key=key, kind=NotificationKind.REPEAT,
+                                rule_name=items[0].rule_name, severity=severity, items=items,
+                                created=now)
+            with transaction.atomic():
+                ids = [n.pk for n in members]
+                # Compare and swap on the notices: a second worker finds them updated.
+                updated = AlertNotice.objects.filter(pk__in=ids, last_sent_at__lte=cutoff).update(
+                    last_sent_at=now
+                )
+                if updated != len(ids):
+                    transaction.set_rollback(True)
+                    continue
+                for n in members:
+                    AlertNotice.objects.filter(pk=n.pk).update(repeats=n.repeats + 1)
+                Delivery.objects.create(
+                    channel=channel, key=key, kind=DeliveryKind.REPEAT,
+                    group_key=f"repeat:{rule_id}:{severity}", payload=note.to_json(),
+                    item_count=len(items), not_before=now, next_attempt_at=now, created_at=now,
+                )
+            queued += len(members)
+    return queued
+
+
+def pending_summary() -> dict[str, Any]:
+    """Counts of outbox rows by status, for status pages."""
+    from django.db.models import Count
+
+    rows = Delivery.objects.values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
