@@ -167,6 +167,15 @@ class NotificationWorker:
                 return
             time.sleep(step)
 
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait (at most ``timeout`` s) for the attempts in flight to end, then record
+        them; starts nothing new (tests step the worker with :meth:`run_once`)."""
+        end = time.monotonic() + timeout
+        for lane in list(self._lanes.values()):
+            if lane.thread is not None:
+                lane.thread.join(max(end - time.monotonic(), 0))
+        self._collect()
+
     def _channel(self, row: NotificationChannel) -> Channel:
         cached = self._built.get(row.pk)
         if cached is not None and cached[0] == row.updated:
