@@ -359,3 +359,9 @@ def make_channel(name: str, kind: str, url: str, *, secret: str = "", **fields):
     channel.set_secret(secret)
     channel.save()
     return channel
+
+
+@pytest.fixture
+def make_channel_fn(db):
+    """:func:`make_channel`, as a fixture."""
+    return make_channel
