@@ -221,10 +221,17 @@ def _route(events: list[AlertEvent], now: datetime) -> None:
                 continue
             notice = notices.get((channel.pk, event.alert_id))
             if event.state == "firing":
-                if event.flapping and notice is not None and notice.flapping_notified \
-                        and notice.last_state == "firing":
-                    continue
-                _add_to_group(channel, DeliveryKind.FIRING, item, f"event-{event.pk}", now)
+                # Each resolution opens a new alert: "flapping notifies once" holds
+                # for the rule, device and subject across those alerts.
+                same = AlertNotice.objects.filter(
+                    channel=channel, alert__rule_id=event.rule_id,
+                    alert__device_id=event.device_id, alert__subject=event.subject,
+                )
+                told_flapping = event.flapping and same.filter(flapping_notified=True).exists()
+                if not told_flapping:
+                    _add_to_group(channel, DeliveryKind.FIRING, item, f"event-{event.pk}", now)
+                    if not event.flapping:
+                        same.filter(flapping_notified=True).update(flapping_notified=False)
                 if notice is None:
                     notice = AlertNotice(channel=channel, alert_id=event.alert_id)
                     notices[(channel.pk, event.alert_id)] = notice
