@@ -45,7 +45,7 @@ class _MailBox:
         self.messages: list[object] = []
         self.arrived = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         self.arrived.set()
         return "250 OK"
@@ -128,7 +128,7 @@ class HttpReceiver:
 
 def _handler(receiver: HttpReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.lock:
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))

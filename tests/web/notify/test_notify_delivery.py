@@ -125,7 +125,8 @@ def test_failing_receiver_is_retried_with_backoff_until_it_answers(alerts, http_
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
     keys = {r.headers["X-Mikromon-Delivery"] for r in http_receiver.requests}
-    assert len(http_receiver.requests) == 3 and keys == {row.key}
+    assert len(http_receiver.requests) == 3
+    assert keys == {row.key}
 
 
 def test_attempts_are_bounded_then_failed(alerts, http_receiver):
@@ -292,11 +293,13 @@ def test_sent_messages_are_never_sent_again_after_restart(alerts, http_receiver)
 def test_send_test_reports_success_and_failure(alerts, http_receiver):
     good = make_channel("hook", "webhook", http_receiver.url, secret=SECRET)
     result = outbox.send_test(good.pk)
-    assert result.ok and result.detail == "HTTP 200"
+    assert result.ok
+    assert result.detail == "HTTP 200"
     assert http_receiver.wait(1)[0].json()["kind"] == "test"
     bad = make_channel("nobody", "webhook", "http://127.0.0.1:9/hook", secret=SECRET)
     result = outbox.send_test(bad.pk)
-    assert not result.ok and "cannot reach http://127.0.0.1:9/hook" in result.detail
+    assert not result.ok
+    assert "cannot reach http://127.0.0.1:9/hook" in result.detail
     assert Delivery.objects.get(pk=result.delivery_id).status == "failed"
     assert outbox.channel_status(bad)["counts"]["failed"] == 1
     assert outbox.channel_status(good)["counts"]["sent"] == 1
