@@ -62,23 +62,32 @@ def test_threshold_goes_pending_then_fires_after_its_duration_then_resolves_belo
     eng = engine(rule(for_seconds=300, recovery=87))
     feed(eng, "system.cpu.load_pct", 95, 0)
     [pending] = eng.drain()
-    assert pending.state is AlertState.PENDING and pending.previous is None
-    assert pending.since == at(0) and pending.value == 95 and pending.threshold == 90
+    assert pending.state is AlertState.PENDING
+    assert pending.previous is None
+    assert pending.since == at(0)
+    assert pending.value == 95
+    assert pending.threshold == 90
     feed(eng, "system.cpu.load_pct", 96, 295)
     assert eng.drain() == []
     feed(eng, "system.cpu.load_pct", 97, 300)
     [firing] = eng.drain()
-    assert firing.state is AlertState.FIRING and firing.previous is AlertState.PENDING
-    assert firing.severity is Severity.WARNING and firing.value == 97
-    assert "edge-1" in firing.message and "97 %" in firing.message and "90 %" in firing.message
+    assert firing.state is AlertState.FIRING
+    assert firing.previous is AlertState.PENDING
+    assert firing.severity is Severity.WARNING
+    assert firing.value == 97
+    assert "edge-1" in firing.message
+    assert "97 %" in firing.message
+    assert "90 %" in firing.message
     assert "2026-12-01 12:00:00 UTC" in firing.message
     # Between recovery and threshold: still firing (hysteresis).
     feed(eng, "system.cpu.load_pct", 88, 305)
     assert eng.drain() == []
     feed(eng, "system.cpu.load_pct", 86, 310)
     [resolved] = eng.drain()
-    assert resolved.state is AlertState.RESOLVED and resolved.previous is AlertState.FIRING
-    assert resolved.value == 86 and resolved.since == at(0)
+    assert resolved.state is AlertState.RESOLVED
+    assert resolved.previous is AlertState.FIRING
+    assert resolved.value == 86
+    assert resolved.since == at(0)
 
 
 def test_a_pending_alert_whose_condition_goes_is_dropped_not_fired():
@@ -189,7 +198,8 @@ def test_bgp_session_no_longer_established():
     feed(eng, "bgp.established", 1, 0, peer="upstream")
     feed(eng, "bgp.established", 0, 60, peer="upstream")
     out = eng.drain()
-    assert out[-1].state is AlertState.FIRING and out[-1].subject == "upstream"
+    assert out[-1].state is AlertState.FIRING
+    assert out[-1].subject == "upstream"
     assert out[-1].severity is Severity.HIGH
 
 
@@ -236,7 +246,8 @@ def test_device_down_fires_after_its_duration_from_tick_and_resolves_when_up():
     assert eng.drain() == []
     eng.tick(at(180))
     [firing] = eng.drain()
-    assert firing.state is AlertState.FIRING and firing.severity is Severity.CRITICAL
+    assert firing.state is AlertState.FIRING
+    assert firing.severity is Severity.CRITICAL
     eng.observe_status(DeviceStatus(device_id=1, state=DeviceState.UP, ts=at(200)))
     assert states(eng) == [("resolved", "firing")]
 

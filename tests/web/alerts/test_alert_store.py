@@ -48,12 +48,15 @@ def test_default_rules_exist_after_migrate_and_load_with_device_scopes(device, c
     from mikromon.web.alerts.store import DjangoAlertStore
 
     assert AlertRule.objects.filter(is_default=True).count() == 16
-    assert cpu_rule.threshold == 90 and cpu_rule.recovery == 87 and cpu_rule.for_seconds == 300
+    assert cpu_rule.threshold == 90
+    assert cpu_rule.recovery == 87
+    assert cpu_rule.for_seconds == 300
     RuleOverride.objects.create(rule=cpu_rule, device=device, threshold=97.0)
     rules = DjangoAlertStore().load_rules()
     assert {r.name for r in rules.rules} >= {"Device unreachable", "BGP session down"}
     info = rules.devices[device.pk]
-    assert info.name == "edge-1" and info.site_id == device.site_id
+    assert info.name == "edge-1"
+    assert info.site_id == device.site_id
     assert info.tag_ids == {device.tags.get().pk}
     assert rules.overrides[(cpu_rule.pk, device.pk)].threshold == 97.0
 
@@ -68,7 +71,8 @@ def test_transitions_are_stored_once_and_pending_that_never_fired_leaves_no_hist
     P, F, R = AlertState.PENDING, AlertState.FIRING, AlertState.RESOLVED
     assert store.save_transitions([tr(cpu_rule, device, P, None, 0)]) == 1
     assert store.save_transitions([tr(cpu_rule, device, R, P, 10)]) == 1
-    assert not Alert.objects.exists() and not AlertEvent.objects.exists()
+    assert not Alert.objects.exists()
+    assert not AlertEvent.objects.exists()
 
     changed = store.save_transitions([tr(cpu_rule, device, P, None, 20),
                                       tr(cpu_rule, device, F, P, 320)])
@@ -76,13 +80,15 @@ def test_transitions_are_stored_once_and_pending_that_never_fired_leaves_no_hist
     # A replayed firing transition (a restart) records nothing.
     assert store.save_transitions([tr(cpu_rule, device, F, P, 320)]) == 0
     alert = Alert.objects.get()
-    assert alert.state == "firing" and alert.fired_at == T0 + timedelta(seconds=320)
+    assert alert.state == "firing"
+    assert alert.fired_at == T0 + timedelta(seconds=320)
     assert list(AlertEvent.objects.values_list("state", flat=True)) == ["pending", "firing"]
 
     store.save_transitions([tr(cpu_rule, device, R, F, 400, value=50.0)])
     assert store.save_transitions([tr(cpu_rule, device, R, F, 400)]) == 0
     alert.refresh_from_db()
-    assert alert.state == "resolved" and alert.resolved_at == T0 + timedelta(seconds=400)
+    assert alert.state == "resolved"
+    assert alert.resolved_at == T0 + timedelta(seconds=400)
     assert list(AlertEvent.objects.values_list("state", flat=True)) == [
         "pending", "firing", "resolved"]
     # A new firing opens a new alert.
