@@ -177,6 +177,31 @@ class RouterEmulator:
         """Accept ``password`` from now on (open sessions stay logged in)."""
         self.password = password
 
+    # -- state controls (see mikromon.emulator.router.Router.set_cpu_load and friends) --
+    def set_cpu_load(self, percent: float | None) -> None:
+        """Report ``percent`` as the CPU load (``None``: as before). Raises ValueError."""
+        self.router.set_cpu_load(percent)
+
+    def set_temperature(self, celsius: float | None, sensor: str = "temperature") -> None:
+        """Report ``celsius`` for health sensor ``sensor``. Raises ValueError."""
+        self.router.set_temperature(celsius, sensor)
+
+    def set_health_state(self, sensor: str, ok: bool | None) -> None:
+        """Report state sensor ``sensor`` (``psu1-state``) ok or failed."""
+        self.router.set_health_state(sensor, ok)
+
+    def set_link(self, name: str, running: bool) -> None:
+        """Set interface ``name`` running or not. Raises KeyError (no such interface)."""
+        self.router.set_link(name, running)
+
+    def set_bgp(self, peer: str, established: bool | None) -> None:
+        """Report BGP peer ``peer`` established or not (``None``: as captured)."""
+        self.router.set_bgp(peer, established)
+
+    def set_ospf(self, neighbor: str, state: str | None) -> None:
+        """Report OSPF neighbour ``neighbor`` in ``state``. Raises ValueError."""
+        self.router.set_ospf(neighbor, state)
+
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         """Bind and listen on the API (and API-SSL) port.

@@ -113,6 +113,51 @@ class EmulatorHandle:
         """Accept ``password`` from now on (open sessions stay logged in)."""
         self._call(lambda: self.emulator.set_password(password))
 
+    def set_cpu_load(self, percent: float | None) -> None:
+        """Report ``percent`` (0-100) as CPU load (``/system/resource`` and every core)
+        from now on; ``None``: the moving load again.
+
+        Raises:
+            ValueError: outside 0-100.
+        """
+        self._call(lambda: self.emulator.set_cpu_load(percent))
+
+    def set_temperature(self, celsius: float | None, sensor: str = "temperature") -> None:
+        """Report ``celsius`` for health sensor ``sensor`` (``temperature``,
+        ``cpu-temperature``); ``None``: as before.
+
+        Raises:
+            ValueError: below -60 or above 200.
+        """
+        self._call(lambda: self.emulator.set_temperature(celsius, sensor))
+
+    def set_health_state(self, sensor: str, ok: bool | None) -> None:
+        """Report state sensor ``sensor`` (``psu1-state``, ``fan-state``) ``ok`` or
+        ``fail``; ``None``: as before."""
+        self._call(lambda: self.emulator.set_health_state(sensor, ok))
+
+    def set_link(self, name: str, running: bool) -> None:
+        """Set interface ``name`` running (link up) or not.
+
+        Raises:
+            KeyError: no such interface.
+        """
+        self._call(lambda: self.emulator.set_link(name, running))
+
+    def set_bgp(self, peer: str, established: bool | None) -> None:
+        """Report BGP peer ``peer`` (v6 peer name, v7 connection or session name)
+        established or not; ``None``: as captured."""
+        self._call(lambda: self.emulator.set_bgp(peer, established))
+
+    def set_ospf(self, neighbor: str, state: str | None) -> None:
+        """Report OSPF neighbour ``neighbor`` (router-id or address) in ``state``
+        (``Full``, ``Init``...; ``Down`` removes it from the list); ``None``: as captured.
+
+        Raises:
+            ValueError: not an OSPF state.
+        """
+        self._call(lambda: self.emulator.set_ospf(neighbor, state))
+
     @property
     def session_count(self) -> int:
         """Open client connections now."""

@@ -97,7 +97,8 @@ def build_collector() -> Any:
 
     The service reads devices through :class:`DjangoDeviceSource`, writes through
     :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
-    thread by default, or in a child process), and holds
+    thread by default, or in a child process), evaluates alert rules with
+    :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals.
 
@@ -105,6 +106,7 @@ def build_collector() -> Any:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
     """
     from mikromon import schedule
+    from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
 
@@ -112,7 +114,8 @@ def build_collector() -> Any:
 
     def factory() -> Any:
         return schedule.CollectorService(
-            DjangoDeviceSource(), build_storage(), DjangoCollectorLock()
+            DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
+            alerts=DjangoAlertStore(),
         )
 
     schedule.configure(factory)
