@@ -285,9 +285,12 @@ class AlertFactory:
         from mikromon.web.alerts.models import AlertRule
 
         if name not in self.rules:
-            self.rules[name] = AlertRule.objects.create(
-                name=name, kind="threshold", severity=severity, metric="system.cpu.load_pct",
-                comparison=">", threshold=90.0, recovery=87.0, for_seconds=300,
+            # A default rule of that name (e.g. "Device unreachable") is reused.
+            self.rules[name], _ = AlertRule.objects.update_or_create(
+                name=name, defaults={"severity": severity, "threshold": 90.0},
+                create_defaults={"kind": "threshold", "severity": severity,
+                                 "metric": "system.cpu.load_pct", "comparison": ">",
+                                 "threshold": 90.0, "recovery": 87.0, "for_seconds": 300},
             )
         return self.rules[name]
 

@@ -213,3 +213,44 @@ def test_worker_thread_delivers_and_stops(alerts, http_receiver, make_channel_fn
     finally:
         assert worker.stop(timeout=5)
     assert not worker.running
+
+
+def test_cursor_waits_for_an_event_still_being_written(alerts, chan):
+    """PostgreSQL assigns ids before commit: a newer event can be visible while an
+    older one is not yet. The cursor must not pass it, unless it never appears."""
+    from mikromon.web.alerts.models import AlertEvent
+
+    channel = chan("c")
+    rule = alerts.rule()
+    alerts.fire(alerts.device("r1"), rule)
+    now = timezone.now()
+    assert router.route_events(now=now) == 1
+    alerts.fire(alerts.device("r2"), rule)
+    alerts.fire(alerts.device("r3"), rule)
+    alerts.fire(alerts.device("r4"), rule)
+    ids = list(AlertEvent.objects.order_by("pk").values_list("pk", flat=True))
+    late = AlertEvent.objects.get(pk=ids[1])
+    late_fields = {f.attname: getattr(late, f.attname) for f in AlertEvent._meta.fields}
+    late.delete()  # r2's event: its transaction has not committed yet
+    assert router.route_events(now=now + timedelta(seconds=1)) == 0
+    AlertEvent.objects.create(**late_fields)  # it commits
+    assert router.route_events(now=now + timedelta(seconds=2)) == 3
+    assert [devs for _, devs in routed(channel)] == [["r1"], ["r2"], ["r3"], ["r4"]]
+
+
+def test_cursor_passes_a_gap_that_never_fills(alerts, chan):
+    from mikromon.web.alerts.models import AlertEvent
+
+    channel = chan("c")
+    rule = alerts.rule()
+    for name in ("r1", "r2", "r3"):
+        alerts.fire(alerts.device(name), rule)
+    ids = list(AlertEvent.objects.order_by("pk").values_list("pk", flat=True))
+    now = timezone.now()
+    assert router.route_events(now=now) == 3
+    alerts.fire(alerts.device("r4"), rule)
+    alerts.fire(alerts.device("r5"), rule)
+    AlertEvent.objects.filter(pk=ids[-1] + 1).delete()  # a rolled-back insert
+    assert router.route_events(now=now + timedelta(seconds=1)) == 0
+    assert router.route_events(now=now + timedelta(seconds=1 + router.GAP_WAIT_S)) == 1
+    assert [devs for _, devs in routed(channel)][-1] == ["r5"]
