@@ -4,6 +4,7 @@ secrets stay encrypted; the worker thread starts and stops."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -254,3 +255,30 @@ def test_cursor_passes_a_gap_that_never_fills(alerts, chan):
     assert router.route_events(now=now + timedelta(seconds=1)) == 0
     assert router.route_events(now=now + timedelta(seconds=1 + router.GAP_WAIT_S)) == 1
     assert [devs for _, devs in routed(channel)][-1] == ["r5"]
+
+
+def test_old_sent_and_failed_messages_are_purged(alerts, chan):
+    from mikromon.web.notify import outbox
+
+    channel = chan("c")
+    now = timezone.now()
+    for n, (status, age) in enumerate([("sent", 400), ("failed", 400), ("retrying", 400),
+                                       ("sent", 10)]):
+        Delivery.objects.create(channel=channel, key=f"k{n}", kind="firing", status=status,
+                                payload={}, not_before=now, next_attempt_at=now,
+                                created_at=now - timedelta(days=age))
+    assert outbox.purge(now=now, days=365) == 2
+    assert sorted(Delivery.objects.values_list("key", flat=True)) == ["k2", "k3"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_worker_records_the_attempt_in_flight(alerts, http_receiver, make_channel_fn):
+    http_receiver.hanging = True
+    make_channel_fn("hook", "webhook", http_receiver.url, secret="k")
+    alerts.fire(alerts.device("edge-1"), alerts.rule())
+    worker = NotificationWorker(interval=0.05)
+    worker.start()
+    assert len(http_receiver.wait(1)) == 1  # the attempt is in flight
+    threading.Timer(0.3, http_receiver.release.set).start()
+    assert worker.stop(timeout=10)
+    assert Delivery.objects.get().status == "sent"  # not left "sending" to be sent again

@@ -104,6 +104,21 @@ def finish(
     return DeliveryStatus.RETRYING if changed else ""
 
 
+def purge(*, now: datetime | None = None, days: float | None = None) -> int:
+    """Delete ``sent`` and ``failed`` outbox rows older than ``days`` (default: the
+    event retention, ``MIKROMON_RETENTION_EVENT_DAYS``); return how many."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    if days is None:
+        days = float(getattr(settings, "MIKROMON_RETENTION_DAYS", {}).get("events", 365))
+    deleted, _ = Delivery.objects.filter(
+        status__in=(DeliveryStatus.SENT, DeliveryStatus.FAILED),
+        created_at__lt=now - timedelta(days=days),
+    ).delete()
+    return deleted
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
     """The outcome of one send.

@@ -33,6 +33,10 @@ log = logging.getLogger("mikromon.notify")
 INTERVAL_S = 1.0
 #: Seconds between two searches for alerts due a repeat.
 REPEAT_SCAN_S = 15.0
+#: Seconds a stopping worker waits for attempts in flight.
+STOP_WAIT_S = 5.0
+#: Seconds between two purges of old outbox rows.
+PURGE_EVERY_S = 3600.0
 #: Seconds past a channel's timeout before an attempt is given up as hung.
 HANG_GRACE_S = 5.0
 
@@ -64,6 +68,7 @@ class NotificationWorker:
         self._lanes: dict[int, _Lane] = {}
         self._built: dict[int, tuple[Any, Channel]] = {}
         self._next_repeat = 0.0
+        self._next_purge = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,8 +95,9 @@ class NotificationWorker:
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop the thread; ``True`` when it ended within ``timeout`` seconds.
 
-        Attempts still in flight are left to their own timeouts; their outbox rows
-        stay ``sending`` and are tried again after their lease (nothing is lost).
+        Attempts still in flight get up to :data:`STOP_WAIT_S` seconds to finish and
+        be recorded; one still running then keeps its outbox row ``sending``, tried
+        again after its lease (nothing is lost).
         """
         self._stop.set()
         self._wake.set()
@@ -132,6 +138,10 @@ class NotificationWorker:
                 self._wake.wait(self.interval)
                 self._wake.clear()
         finally:
+            # A clean stop records the attempts in flight (up to a few seconds), so
+            # they are not sent again after the restart.
+            with contextlib.suppress(Exception):
+                self.settle(timeout=STOP_WAIT_S)
             connection.close()
 
     # One pass --------------------------------------------------------------
@@ -145,6 +155,9 @@ class NotificationWorker:
             self.counters["routed_events"] += routed
             if not routed:
                 break
+        if time.monotonic() >= self._next_purge:
+            self.counters["purged"] = self.counters.get("purged", 0) + outbox.purge(now=now)
+            self._next_purge = time.monotonic() + PURGE_EVERY_S
         if time.monotonic() >= self._next_repeat:
             self.counters["repeats_queued"] += router.schedule_repeats(now=now)
             self._next_repeat = time.monotonic() + self.repeat_scan
