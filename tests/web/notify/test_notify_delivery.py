@@ -224,21 +224,21 @@ def test_crash_while_routing_rolls_back_and_routes_once(alerts, http_receiver, m
     make_channel("hook", "webhook", http_receiver.url, secret=SECRET)
     alerts.fire(alerts.device("edge-1"), alerts.rule())
     alerts.fire(alerts.device("edge-2"), alerts.rule("Memory above 90 %"))
-    real = router._add_to_group
+    real = router._Groups._write
     calls = []
 
-    def dies_on_second(*args, **kwargs):
+    def dies_on_second(*args, **kwargs):  # after the first outbox row was written
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("process killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(router, "_add_to_group", dies_on_second)
+    monkeypatch.setattr(router._Groups, "_write", dies_on_second)
     with pytest.raises(RuntimeError):
         router.route_events()
     assert Delivery.objects.count() == 0
     assert NotifyCursor.objects.get().last_event_id == 0
-    monkeypatch.setattr(router, "_add_to_group", real)
+    monkeypatch.setattr(router._Groups, "_write", real)
     NotificationWorker().drain()
     assert len(http_receiver.wait(2)) == 2
     assert Delivery.objects.filter(status="sent").count() == 2

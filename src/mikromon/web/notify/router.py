@@ -130,35 +130,65 @@ def item_from_alert(alert: Alert, device: _DeviceInfo, now: datetime) -> AlertIt
     )
 
 
-def _add_to_group(
-    channel: NotificationChannel, kind: str, item: AlertItem, key_seed: str, now: datetime
-) -> Delivery:
-    """Append ``item`` to the channel's open message for its rule, severity and kind,
-    or open one (``not_before`` = now + the group window)."""
-    group_key = f"{kind}:{item.rule_id}:{item.severity}"
-    open_row = (
-        Delivery.objects.filter(
-            channel=channel, group_key=group_key, status=DeliveryStatus.PENDING, attempts=0,
-            not_before__gt=now,
-        ).order_by("id").first()
-    )
-    if open_row is not None:
-        note = Notification.from_json(open_row.payload)
-        note = note.with_items([*note.items, item])
-        # Conditional: if the worker claimed the row meanwhile, open a new one.
-        if Delivery.objects.filter(pk=open_row.pk, status=DeliveryStatus.PENDING,
-                                   attempts=0).update(payload=note.to_json(),
-                                                      item_count=len(note.items)):
-            open_row.payload = note.to_json()
-            return open_row
-    note = Notification(key=key_seed, kind=NotificationKind(kind), rule_name=item.rule_name,
-                        severity=item.severity, items=(item,), created=now)
-    not_before = now + timedelta(seconds=channel.group_window_s)
-    return Delivery.objects.create(
-        channel=channel, key=key_seed, kind=kind, group_key=group_key,
-        status=DeliveryStatus.PENDING, payload=note.to_json(), item_count=1,
-        not_before=not_before, next_attempt_at=not_before, created_at=now,
-    )
+class _Groups:
+    """The open messages of one routing batch: items are collected in memory and
+    each message is written once at the end of the batch (:meth:`flush`), so a
+    group of 1,000 alerts costs one row write, not 1,000 growing ones."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        # (channel id, group key) -> [row or None, the channel, items, key seed, kind]
+        self.open: dict[tuple[int, str], list[Any]] = {}
+
+    def add(self, channel: NotificationChannel, kind: str, item: AlertItem,
+            key_seed: str) -> None:
+        """Add ``item`` to the channel's open message of its rule, severity and kind."""
+        group_key = f"{kind}:{item.rule_id}:{item.severity}"
+        slot = self.open.get((channel.pk, group_key))
+        if slot is None:
+            row = None
+            if channel.group_window_s:
+                row = (Delivery.objects.filter(
+                    channel=channel, group_key=group_key, status=DeliveryStatus.PENDING,
+                    attempts=0, not_before__gt=self.now,
+                ).order_by("id").first())
+            slot = [row, channel, [], key_seed, kind]
+            if channel.group_window_s or row is None:
+                self.open[(channel.pk, group_key)] = slot
+        if not channel.group_window_s and slot[2]:
+            # No grouping: every alert is a message of its own.
+            self._write(slot)
+            slot[0], slot[2], slot[3] = None, [], key_seed
+        slot[2].append(item)
+
+    def flush(self) -> None:
+        """Write every message touched in this batch."""
+        for slot in self.open.values():
+            if slot[2]:
+                self._write(slot)
+        self.open.clear()
+
+    def _write(self, slot: list[Any]) -> None:
+        row, channel, items, key_seed, kind = slot
+        if row is not None:
+            note = Notification.from_json(row.payload)
+            note = note.with_items([*note.items, *items])
+            # Conditional: if the worker claimed the row meanwhile, open a new one.
+            if Delivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING,
+                                       attempts=0).update(payload=note.to_json(),
+                                                          item_count=len(note.items)):
+                return
+        first = items[0]
+        note = Notification(key=key_seed, kind=NotificationKind(kind),
+                            rule_name=first.rule_name, severity=first.severity,
+                            items=tuple(items), created=self.now)
+        not_before = self.now + timedelta(seconds=channel.group_window_s)
+        Delivery.objects.create(
+            channel=channel, key=key_seed, kind=kind,
+            group_key=f"{kind}:{first.rule_id}:{first.severity}",
+            status=DeliveryStatus.PENDING, payload=note.to_json(), item_count=len(items),
+            not_before=not_before, next_attempt_at=not_before, created_at=self.now,
+        )
 
 
 def _cursor() -> int:
@@ -223,20 +253,36 @@ def route_events(*, now: datetime | None = None, batch: int = BATCH) -> int:
 
 
 def _route(events: list[AlertEvent], now: datetime) -> None:
+    from mikromon.web.alerts.models import Silence
+
     channels = _channels()
     if not channels:
         return
     wanted = [e for e in events if e.state in ROUTED_STATES]
+    if not wanted:
+        return
     devices = _devices(e.device_id for e in wanted)
     notices: dict[tuple[int, int], AlertNotice] = {
         (n.channel_id, n.alert_id): n
         for n in AlertNotice.objects.filter(alert_id__in={e.alert_id for e in wanted})
     }
+    # (channel, rule, device, subject) told "flapping" (across re-opened alerts).
+    told_flapping: set[tuple[int, int, int, str]] = {
+        (n["channel_id"], n["alert__rule_id"], n["alert__device_id"], n["alert__subject"])
+        for n in AlertNotice.objects.filter(
+            flapping_notified=True, alert__device_id__in={e.device_id for e in wanted},
+        ).values("channel_id", "alert__rule_id", "alert__device_id", "alert__subject")
+    }
+    # Most of the time no silence is in force: then no event needs the lookup.
+    any_silence = Silence.objects.filter(starts_at__lte=max(e.ts for e in wanted),
+                                         ends_at__gt=min(e.ts for e in wanted)).exists()
+    groups = _Groups(now)
+    changed: dict[tuple[int, int], AlertNotice] = {}
     for event in wanted:
         device = devices.get(event.device_id)
         if device is None:
             continue  # the device was deleted since
-        if silenced(event.device_id, event.rule_id, event.ts) is not None:
+        if any_silence and silenced(event.device_id, event.rule_id, event.ts) is not None:
             log.info("alert %s %s on %s is silenced: not notified", event.alert_id,
                      event.state, device.name)
             continue
@@ -244,35 +290,46 @@ def _route(events: list[AlertEvent], now: datetime) -> None:
         for channel in channels:
             if not channel.accepts(event.severity, device.site_id, device.tag_ids):
                 continue
-            notice = notices.get((channel.pk, event.alert_id))
+            pair = (channel.pk, event.alert_id)
+            notice = notices.get(pair)
             if event.state == "firing":
                 # Each resolution opens a new alert: "flapping notifies once" holds
                 # for the rule, device and subject across those alerts.
-                same = AlertNotice.objects.filter(
-                    channel=channel, alert__rule_id=event.rule_id,
-                    alert__device_id=event.device_id, alert__subject=event.subject,
-                )
-                told_flapping = event.flapping and same.filter(flapping_notified=True).exists()
-                if not told_flapping:
-                    _add_to_group(channel, DeliveryKind.FIRING, item, f"event-{event.pk}", now)
-                    if not event.flapping:
-                        same.filter(flapping_notified=True).update(flapping_notified=False)
+                same = (channel.pk, event.rule_id, event.device_id, event.subject)
+                if not (event.flapping and same in told_flapping):
+                    groups.add(channel, DeliveryKind.FIRING, item, f"event-{event.pk}")
+                    if event.flapping:
+                        told_flapping.add(same)
+                    elif same in told_flapping:
+                        told_flapping.discard(same)
+                        AlertNotice.objects.filter(
+                            channel=channel, alert__rule_id=event.rule_id,
+                            alert__device_id=event.device_id, alert__subject=event.subject,
+                            flapping_notified=True,
+                        ).update(flapping_notified=False)
                 if notice is None:
-                    notice = AlertNotice(channel=channel, alert_id=event.alert_id)
-                    notices[(channel.pk, event.alert_id)] = notice
+                    notice = notices[pair] = AlertNotice(channel=channel,
+                                                         alert_id=event.alert_id)
                 notice.last_state = "firing"
                 notice.last_sent_at = now
                 notice.flapping_notified = event.flapping
-                notice.save()
+                changed[pair] = notice
             else:
                 if notice is None or notice.last_state != "firing":
                     continue  # never announced here
                 notice.last_state = "resolved"
                 notice.last_sent_at = now
-                notice.save()
+                changed[pair] = notice
                 if event.flapping or not channel.send_resolved:
                     continue
-                _add_to_group(channel, DeliveryKind.RESOLVED, item, f"event-{event.pk}", now)
+                groups.add(channel, DeliveryKind.RESOLVED, item, f"event-{event.pk}")
+    groups.flush()
+    fresh = [n for n in changed.values() if n.pk is None]
+    AlertNotice.objects.bulk_create(fresh)
+    AlertNotice.objects.bulk_update(
+        [n for n in changed.values() if n.pk is not None and n not in fresh],
+        ["last_state", "last_sent_at", "flapping_notified"],
+    )
 
 
 def schedule_repeats(*, now: datetime | None = None) -> int:
