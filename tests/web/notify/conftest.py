@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from notify_helpers import make_channel
 
 ALERTMANAGER_BIN = os.environ.get("MIKROMON_ALERTMANAGER", "prometheus-alertmanager")
 
@@ -349,19 +350,6 @@ def alerts(db, settings):
     """An :class:`AlertFactory`; ``MIKROMON_BASE_URL`` is ``https://mon.example.net``."""
     settings.MIKROMON_BASE_URL = "https://mon.example.net"
     return AlertFactory()
-
-
-def make_channel(name: str, kind: str, url: str, *, secret: str = "", **fields):
-    """Save a channel (routing fields as keyword arguments; ``group_window_s`` 0 unless given)."""
-    from mikromon.web.notify.models import NotificationChannel
-
-    fields.setdefault("group_window_s", 0)
-    fields.setdefault("min_severity", "info")
-    channel = NotificationChannel(name=name, kind=kind, **fields)
-    channel.set_url(url)
-    channel.set_secret(secret)
-    channel.save()
-    return channel
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from email import message_from_bytes
 
 import pytest
 from django.utils import timezone
+from notify_helpers import make_channel
 
 from mikromon.notify.signing import verify
 from mikromon.web.notify import outbox, router
@@ -20,13 +21,7 @@ from mikromon.web.notify.worker import NotificationWorker
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
 
-@pytest.fixture(autouse=True)
-def _channels(make_channel_fn):
-    global make_channel
-    make_channel = make_channel_fn
-
 SECRET = "hook-s3cret-value"
-make_channel = None
 
 
 def later(seconds: float):

@@ -282,3 +282,11 @@ def test_stopping_worker_records_the_attempt_in_flight(alerts, http_receiver, ma
     threading.Timer(0.3, http_receiver.release.set).start()
     assert worker.stop(timeout=10)
     assert Delivery.objects.get().status == "sent"  # not left "sending" to be sent again
+
+
+def test_no_repeat_once_the_channel_no_longer_routes_the_alert(alerts, chan):
+    channel = chan("c", repeat_interval_s=60)
+    alerts.fire(alerts.device("edge-1"), alerts.rule())
+    router.route_events()
+    NotificationChannel.objects.filter(pk=channel.pk).update(min_severity="critical")
+    assert router.schedule_repeats(now=timezone.now() + timedelta(seconds=120)) == 0

@@ -341,7 +341,8 @@ def schedule_repeats(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     queued = 0
-    for channel in NotificationChannel.objects.filter(enabled=True, repeat_interval_s__gt=0):
+    for channel in NotificationChannel.objects.filter(
+            enabled=True, repeat_interval_s__gt=0).prefetch_related("sites", "tags"):
         cutoff = now - timedelta(seconds=channel.repeat_interval_s)
         due = list(
             AlertNotice.objects.filter(
@@ -356,8 +357,11 @@ def schedule_repeats(*, now: datetime | None = None) -> int:
         groups: dict[tuple[int, str], list[AlertNotice]] = {}
         for notice in due:
             alert = notice.alert
-            if alert.device_id not in devices or silenced(alert.device_id, alert.rule_id, now):
+            device = devices.get(alert.device_id)
+            if device is None or silenced(alert.device_id, alert.rule_id, now):
                 continue
+            if not channel.accepts(alert.severity, device.site_id, device.tag_ids):
+                continue  # the channel's routing changed since it was told
             groups.setdefault((alert.rule_id, alert.severity), []).append(notice)
         stamp = int(now.timestamp())
         for (rule_id, severity), members in groups.items():
