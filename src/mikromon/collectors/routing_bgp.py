@@ -25,8 +25,9 @@ to the connection whose name it extends (RouterOS names sessions
 session without a connection is labelled with its own name. A connection
 without a session is a down peer.
 
-Produces (label ``peer``): bgp.established (1/0, for every configured peer),
-bgp.prefix_count and bgp.uptime_seconds (while up). Inventory: v6 table
+Produces (label ``peer``): bgp.prefix_count and bgp.uptime_seconds (while up).
+Whether a peer is established (bgp.established) is read on the short tier by
+:mod:`routing_bgp_state` (:func:`map_v6`/:func:`map_v7` produce it for both). Inventory: v6 table
 ``bgp_peers``; v7 tables ``bgp_connections`` and ``bgp_sessions`` (key ``name``).
 """
 
@@ -173,6 +174,11 @@ def map_v7(connections: Sequence[Row], sessions: Sequence[Row], ts: datetime) ->
     return out
 
 
+def _extended(samples: list[Sample]) -> list[Sample]:
+    """Drop bgp.established: the short tier reports it (routing_bgp_state)."""
+    return [s for s in samples if s.key != "bgp.established"]
+
+
 class RoutingBgpCollector:
     """Reads BGP peers (v6) or connections and sessions (v7) each extended poll."""
 
@@ -191,7 +197,7 @@ class RoutingBgpCollector:
             peers = await read(client, ctx, result, V6_PATH, proplist(V6_FIELDS))
             if peers is not None:
                 ts = ctx.clock()
-                result.samples = map_v6(peers, ts)
+                result.samples = _extended(map_v6(peers, ts))
                 result.inventory.append(snapshot("bgp_peers", peers, V6_FIELDS, ("name",), ts))
             return result
         connections = await read(
@@ -201,7 +207,7 @@ class RoutingBgpCollector:
             return result  # no routing package / no BGP: sessions cannot exist either
         sessions = await read(client, ctx, result, V7_SESSION_PATH, proplist(SESSION_FIELDS))
         ts = ctx.clock()
-        result.samples = map_v7(connections, sessions or [], ts)
+        result.samples = _extended(map_v7(connections, sessions or [], ts))
         result.inventory.append(
             snapshot("bgp_connections", connections, CONNECTION_FIELDS, ("name",), ts)
         )

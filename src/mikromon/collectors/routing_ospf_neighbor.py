@@ -19,7 +19,8 @@ Example row (v7)::
 seconds (float). States: Down, Attempt, Init, 2-Way, ExStart, Exchange,
 Loading, Full.
 
-Produces: ospf.neighbors, ospf.neighbors_full (counts); inventory table
+Produces the inventory table (the neighbour counts and per-neighbour Full state
+are read on the short tier by :mod:`routing_ospf_state`):
 ``ospf_neighbors`` (key ``instance``, ``router-id``, ``address``) with the
 version's own field names.
 """
@@ -27,7 +28,7 @@ version's own field names.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, proplist, read, sample, snapshot
+from mikromon.collectors.support import Field, proplist, read, snapshot
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
@@ -69,10 +70,5 @@ class RoutingOspfNeighborCollector:
         if rows is None:
             return result
         ts = ctx.clock()
-        full = sum(1 for row in rows if row.get("state", "").lower() == "full")
-        result.samples = [
-            sample("ospf.neighbors", len(rows), ts),
-            sample("ospf.neighbors_full", full, ts),
-        ]
         result.inventory.append(snapshot("ospf_neighbors", rows, fields, KEY, ts))
         return result
