@@ -199,5 +199,5 @@ def test_simulate_control_health_and_zone() -> None:
     clock_row = fleet[0].router.table("/system/clock").row(0)
     assert (clock_row["gmt-offset"], clock_row["time-zone-name"]) == ("+03:00", "Europe/Moscow")
     assert run_control(fleet, "zone 0 soon").startswith("error: ")
-    assert run_control(fleet, "health 0 psu1-state").startswith("error: usage")
+    assert run_control(fleet, "health 0 psu1-state").startswith("error: health needs 2")
     assert "health I sensor=state" in run_control(fleet, "help")

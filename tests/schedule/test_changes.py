@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mikromon.domain.catalog import is_failing
 from mikromon.domain.events import EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
 from mikromon.schedule.changes import (
     DeviceMemory,
     facts_changes,
     health_changes,
-    is_failing,
     link_changes,
     merge_facts,
     version_tuple,

@@ -12,7 +12,13 @@ While it runs, lines on standard input control the routers (answers go to stderr
     fault 2 delay=1.5 blackhole=true   set faults (see mikromon.emulator.faults)
     clear all         remove every fault
     password 0 s3cret change the accepted password
-    health 0 psu1-state=fail   report a health state (v7 row of type "", v6 key)
+    cpu 0 95          report 95 % CPU load ("cpu 0 none": moving again)
+    temperature 0 65 [cpu-temperature]   set a health temperature (°C)
+    health 0 psu1-state fail             set a state sensor (ok, fail, any word, none)
+    health 0 psu1-state=fail fan-state=ok   the same, several at once
+    link 0 ether2 down                   set an interface's link (up, down)
+    bgp 0 peer-a down                    set a BGP peer (up, down, none)
+    ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
     zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
     list              print the endpoints again (to stderr)
 
@@ -52,7 +58,13 @@ While it runs, lines on standard input control the routers (answers go to stderr
     fault 2 delay=1.5 blackhole=true   set faults (delay, blackhole, ...)
     clear all         remove every fault
     password 0 s3cret change the accepted password
-    health 0 psu1-state=fail   report a health state (v7 row of type "", v6 key)
+    cpu 0 95          report 95 % CPU load ("cpu 0 none": moving again)
+    temperature 0 65 [cpu-temperature]   set a health temperature (°C)
+    health 0 psu1-state fail             set a state sensor (ok, fail, any word, none)
+    health 0 psu1-state=fail fan-state=ok   the same, several at once
+    link 0 ether2 down                   set an interface's link (up, down)
+    bgp 0 peer-a down                    set a BGP peer (up, down, none)
+    ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
     zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
     list              print the endpoints again (to stderr)
 
@@ -180,6 +192,47 @@ def _parse_value(text: str) -> object:
         return text
 
 
+_STATE_COMMANDS = {"cpu": 1, "temperature": 1, "health": 2, "link": 2, "bgp": 2, "ospf": 2}
+_UP = {"up": True, "ok": True, "true": True, "down": False, "fail": False, "false": False,
+       "none": None}
+
+
+def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
+    """Apply ``cpu``/``temperature``/``health``/``link``/``bgp``/``ospf`` to routers."""
+    target, args = rest[0], rest[1:]
+    if len(args) < _STATE_COMMANDS[command]:
+        return f"error: {command} needs {_STATE_COMMANDS[command]} value(s) (try 'help')"
+    try:
+        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
+    except (ValueError, IndexError):
+        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    try:
+        for r in routers:
+            if command in ("cpu", "temperature"):
+                value = None if args[0].lower() == "none" else float(args[0])
+                if command == "cpu":
+                    r.set_cpu_load(value)
+                else:
+                    r.set_temperature(value, *(args[1:2]))
+            elif command == "ospf":
+                r.set_ospf(args[0], None if args[1].lower() == "none" else args[1])
+            elif command == "health":
+                r.set_health_state(args[0], None if args[1].lower() == "none" else args[1])
+            else:
+                word = args[1].lower()
+                if word not in _UP:
+                    return f"error: {command}: say up/ok, down/fail or none, not {args[1]!r}"
+                if command == "link":
+                    if _UP[word] is None:
+                        return "error: link: say up or down"
+                    r.set_link(args[0], bool(_UP[word]))
+                else:
+                    r.set_bgp(args[0], _UP[word])
+    except (ValueError, KeyError) as err:
+        return f"error: {command}: {err}"
+    return f"ok: {command} {target}"
+
+
 def run_control(fleet: Any, text: str) -> str:
     """Apply one control line to the fleet; return the answer (never raises).
 
@@ -192,12 +245,17 @@ def run_control(fleet: Any, text: str) -> str:
     parts = text.split()
     command, rest = parts[0].lower(), parts[1:]
     if command == "help":
-        return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | "
-                "health I sensor=state ... | zone I +HH:MM [NAME] | list"
+        return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | list"
+                " | cpu I PCT | temperature I C [SENSOR] | health I SENSOR WORD"
+                " | health I sensor=state ... | zone I +HH:MM [NAME]"
+                " | link I IFACE up|down | bgp I PEER up|down | ospf I NEIGHBOR STATE"
                 " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
                 "trickle, refuse_login, blackhole, endless_rows, endless_sentence")
     if command == "list":
         return endpoints_table(fleet.endpoints())
+    if (command in _STATE_COMMANDS and rest
+            and not (command == "health" and any("=" in word for word in rest[1:]))):
+        return _state_control(fleet, command, rest)
     if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]

@@ -10,6 +10,7 @@ from typing import Final
 from mikromon.collectors import (
     caps_man,
     interface,
+    interface_state,
     interface_wifi,
     interface_wireless,
     ip_address,
@@ -25,7 +26,9 @@ from mikromon.collectors import (
     ppp_active,
     queue_simple,
     routing_bgp,
+    routing_bgp_state,
     routing_ospf_neighbor,
+    routing_ospf_state,
     system_health,
     system_identity,
     system_resource,
@@ -48,6 +51,10 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     ppp_active.COLLECTOR,
     ip_hotspot_active.COLLECTOR,
     ip_firewall_connection.COLLECTOR,
+    # short: link, BGP and OSPF state (a few fields each), what alert rules need in time
+    interface_state.InterfaceStateCollector(),
+    routing_bgp_state.RoutingBgpStateCollector(),
+    routing_ospf_state.RoutingOspfStateCollector(),
     # medium
     interface.InterfaceInventoryCollector(),
     queue_simple.QueueSimpleCollector(),

@@ -35,8 +35,9 @@ to the connection whose name it extends (RouterOS names sessions
 session without a connection is labelled with its own name. A connection
 without a session is a down peer.
 
-Produces (label ``peer``): bgp.established (1/0, for every configured peer),
-bgp.prefix_count and bgp.uptime_seconds (while up). Inventory: v6 table
+Produces (label ``peer``): bgp.prefix_count and bgp.uptime_seconds (while up).
+Whether a peer is established (bgp.established) is read on the short tier by
+:mod:`routing_bgp_state` (:func:`map_v6`/:func:`map_v7` produce it for both). Inventory: v6 table
 ``bgp_peers``; v7 tables ``bgp_connections`` and ``bgp_sessions`` (key ``name``).
 Session ``last-started`` is a router-local time stored as UTC ISO text
 (:mod:`mikromon.collectors.clock`).
@@ -197,6 +198,11 @@ def map_v7(
     return out
 
 
+def _extended(samples: list[Sample]) -> list[Sample]:
+    """Drop bgp.established: the short tier reports it (routing_bgp_state)."""
+    return [s for s in samples if s.key != "bgp.established"]
+
+
 class RoutingBgpCollector:
     """Reads BGP peers (v6) or connections and sessions (v7) each extended poll."""
 
@@ -224,7 +230,7 @@ async def _read_v6(client: RouterOSClient, ctx: CollectContext, result: CollectR
         return False
     ts = ctx.clock()
     values = Values(V6_PATH, result)
-    result.samples = map_v6(peers, ts, values)
+    result.samples = _extended(map_v6(peers, ts, values))
     result.inventory.append(
         snapshot("bgp_peers", peers, V6_FIELDS, ("name",), ts, reader=values))
     return True
@@ -241,7 +247,7 @@ async def _read_v7(client: RouterOSClient, ctx: CollectContext, result: CollectR
     sessions = await read(client, ctx, result, V7_SESSION_PATH, proplist(SESSION_FIELDS))
     ts = ctx.clock()
     values = Values(V7_SESSION_PATH, result)
-    result.samples = map_v7(connections, sessions or [], ts, values)
+    result.samples = _extended(map_v7(connections, sessions or [], ts, values))
     result.inventory.append(snapshot(
         "bgp_connections", connections, CONNECTION_FIELDS, ("name",), ts,
         reader=Values(V7_CONNECTION_PATH, result),

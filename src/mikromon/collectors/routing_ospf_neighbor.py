@@ -26,7 +26,8 @@ v7-only fields (``area``, ``dr``, ``bdr``, ``timeout``) are read with
 :data:`V6_FIELDS`; an empty reply with the version's. A field that cannot be
 read is ``None`` (listed in ``bad_values``).
 
-Produces: ospf.neighbors, ospf.neighbors_full (counts); inventory table
+Produces the inventory table (the neighbour counts and per-neighbour Full state
+are read on the short tier by :mod:`routing_ospf_state`):
 ``ospf_neighbors`` (key ``instance``, ``router-id``, ``address``) with the
 version's own field names.
 """
@@ -36,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, Values, proplist, read, sample, snapshot
+from mikromon.collectors.support import Field, Values, proplist, read, snapshot
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
@@ -91,11 +92,6 @@ class RoutingOspfNeighborCollector:
             return result
         fields = fields_for(rows, ctx.major)
         ts = ctx.clock()
-        full = sum(1 for row in rows if row.get("state", "").lower() == "full")
-        result.samples = [
-            sample("ospf.neighbors", len(rows), ts),
-            sample("ospf.neighbors_full", full, ts),
-        ]
         result.inventory.append(
             snapshot("ospf_neighbors", rows, fields, KEY, ts, reader=Values(PATH, result)))
         return result

@@ -69,7 +69,7 @@ V6_SENSORS = (
 #: One proplist for both shapes.
 PROPLIST = (*V7_PROPLIST, *V6_SENSORS)
 #: The inventory table of state sensors.
-STATES_TABLE = "health_states"
+STATES_TABLE = catalog.HEALTH_STATES_TABLE
 #: Seconds after which unchanged health states are sent again (the table's read time).
 STATES_REFRESH_S = 300.0
 #: v6 keys that are states, not readings.

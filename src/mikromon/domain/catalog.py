@@ -54,6 +54,18 @@ UNKNOWN: Final = ""
 
 #: The key prefix of the health pattern entry.
 HEALTH_PREFIX: Final = "system.health."
+#: The inventory table of health state sensors (``psu1-state``, ``fan-state``),
+#: rows ``{"name", "state"}`` with the router's word (collectors.system_health).
+HEALTH_STATES_TABLE: Final = "health_states"
+#: The state words that mean healthy (system_health.v7.json: ``ok``/``fail``);
+#: any other word the router uses counts as failing.
+HEALTHY_WORDS: Final = frozenset({"ok"})
+
+
+def is_failing(word: str) -> bool:
+    """Whether a health state word means the sensor is not healthy (anything but
+    ``ok``, compared without case)."""
+    return word.strip().lower() not in HEALTHY_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +146,16 @@ CATALOG: Final[tuple[MetricSpec, ...]] = (
     _spec("firewall.connection_count", COUNT, "Connections in the connection tracking table",
           _SH),
     _spec("hotspot.active_users", COUNT, "Users logged in to the hotspot", _SH),
+    # short: link and routing state (interface_state, routing_bgp_state, routing_ospf_state)
+    _spec("iface.running", STATE, "1 when the interface runs (link up), 0 when not; "
+          "enabled, non-dynamic interfaces", _SH, labels=_IF),
+    _spec("iface.disabled", STATE, "1 for a disabled interface", _SH, labels=_IF),
+    _spec("bgp.established", STATE, "1 when the BGP session is established, else 0", _SH,
+          labels=("peer",)),
+    _spec("ospf.neighbors", COUNT, "OSPF neighbors known (every state)", _SH),
+    _spec("ospf.neighbors_full", COUNT, "OSPF neighbors in state Full", _SH),
+    _spec("ospf.neighbor_full", STATE, "1 when the OSPF neighbor is Full, else 0", _SH,
+          labels=("neighbor",)),
     # /queue/simple (queue_simple.py); upload = from the target, download = to it
     _spec("queue.upload_bps", BITS_PER_SECOND, "Simple queue upload rate (router's rate)",
           _MD, labels=_Q),
@@ -150,14 +172,10 @@ CATALOG: Final[tuple[MetricSpec, ...]] = (
     # long tier
     _spec("routes.count", COUNT, "Routes in /ip/route (every routing table)", _LG),
     # extended tier
-    _spec("bgp.established", STATE, "1 when the BGP session is established, else 0", _EX,
-          labels=("peer",)),
     _spec("bgp.prefix_count", COUNT, "Prefixes received from the BGP peer", _EX,
           labels=("peer",)),
     _spec("bgp.uptime_seconds", SECONDS, "Time since the BGP session was established", _EX,
           labels=("peer",)),
-    _spec("ospf.neighbors", COUNT, "OSPF neighbors known (every state)", _EX),
-    _spec("ospf.neighbors_full", COUNT, "OSPF neighbors in state Full", _EX),
     _spec("wireless.clients", COUNT, "Clients registered on a wireless interface", _EX,
           labels=_IF),
 )

@@ -37,7 +37,7 @@ from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import mix, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.profiles import Profile
-from mikromon.emulator.tables import FixedTable, Table
+from mikromon.emulator.tables import FixedTable, Row, Table
 
 if TYPE_CHECKING:
     from mikromon.emulator.router import Router
@@ -151,20 +151,29 @@ def _cpu(router: Router, m: Moment) -> Table:
     rows = []
     for c in range(p.cpu_count):
         load = int(100 * smooth_noise(router.seed, 100 + c, m.now, 7.0) ** 3)
+        if router.controls.cpu_load is not None:
+            load = router.controls.cpu_load
         rows.append({".id": f"*{c:X}", "cpu": f"cpu{c}", "load": str(load), "irq": "0",
                      "disk": "0"})
     return FixedTable(rows)
 
 
 def _health(router: Router, m: Moment) -> Table:
+    """``/system/health`` from the board's capture, temperatures drifting, with
+    :meth:`Router.set_temperature` and :meth:`Router.set_health_state` applied.
+    v7 state rows (type ``""``) read ``ok`` unless set (the captured
+    ``psu2-state=fail`` is a second PSU left unplugged); a state sensor the board
+    lacks is added as a row of type ``""`` (v6: a key of the flat row)."""
     p = router.profile
     if "health" not in p.packages:
         return FixedTable([])
     drift = int(4 * smooth_noise(router.seed, 200, m.now, 120.0)) - 2
-    states = dict(router.health_states)
+    temps = dict(router.controls.temperatures)
+    states = dict(router.controls.health_states)
     if p.major < 7:
         row = dict(capture("system_health.v6").rows[0])
         row["temperature"] = str(int(row["temperature"]) + drift)
+        row.update({name: str(value) for name, value in temps.items() if name in row})
         row.update(states)
         return FixedTable([row])
     rows = []
@@ -175,9 +184,76 @@ def _health(router: Router, m: Moment) -> Table:
             row["value"] = str(int(row["value"]) + drift)
         elif row["type"] == "":
             row["value"] = states.pop(row["name"], "ok")
+        if row.get("name") in temps:
+            row["value"] = str(temps[row["name"]])
         rows.append(row)
     for k, (sensor, state) in enumerate(sorted(states.items())):
         rows.append({".id": f"*2{k:03X}", "name": sensor, "value": state, "type": ""})
+    return FixedTable(rows)
+
+
+def _rows(table: Table) -> list[Row]:
+    return [table.row(i) for i in range(len(table))]
+
+
+def _bgp_peers(router: Router, m: Moment) -> Table:
+    """v6 ``/routing/bgp/peer`` as captured, with :meth:`Router.set_bgp` applied."""
+    rows = _rows(_static("routing_bgp_peer.v6")(router, m))
+    for row in rows:
+        up = router.controls.bgp.get(row.get("name", ""))
+        if up is None:
+            continue
+        row["state"] = "established" if up else "idle"
+        row["established"] = "true" if up else "false"
+        if not up:
+            for key in ("uptime", "prefix-count", "remote-id"):
+                row.pop(key, None)
+        else:
+            row.setdefault("uptime", "1m")
+            row.setdefault("prefix-count", "0")
+    return FixedTable(rows)
+
+
+def _bgp_sessions(router: Router, m: Moment) -> Table:
+    """v7 ``/routing/bgp/session`` as captured, with :meth:`Router.set_bgp` applied: a
+    session named ``<peer>`` or ``<peer>-<n>`` is (not) established; an established
+    connection without a session gets one (``<connection>-1``)."""
+    rows = _rows(_static("routing_bgp_session.v7")(router, m))
+    controls = router.controls.bgp
+    for row in rows:
+        name = row.get("name", "")
+        up = controls.get(name)
+        if up is None:
+            up = next((v for peer, v in controls.items() if name.startswith(peer + "-")), None)
+        if up is not None:
+            row["established"] = "true" if up else "false"
+    connections = _rows(_static("routing_bgp_connection.v7")(router, m))
+    for conn in connections:
+        peer = conn.get("name", "")
+        if controls.get(peer) and not any(r.get("name", "").startswith(peer + "-")
+                                          for r in rows):
+            rows.append({".id": f"*B{len(rows):X}", "name": f"{peer}-1",
+                         "remote.address": conn.get("remote.address", ""),
+                         "remote.as": conn.get("remote.as", ""), "established": "true",
+                         "uptime": "1m", "prefix-count": "0"})
+    return FixedTable(rows)
+
+
+def _ospf_neighbors(router: Router, m: Moment) -> Table:
+    """``/routing/ospf/neighbor`` as captured, with :meth:`Router.set_ospf` applied
+    (by router-id or address); a neighbour set ``Down`` is left out, as RouterOS
+    drops a dead neighbour."""
+    rows = []
+    controls = router.controls.ospf
+    for row in _rows(_static("routing_ospf_neighbor")(router, m)):
+        state = controls.get(row.get("address", "")) or controls.get(row.get("router-id", ""))
+        if state == "Down":
+            continue
+        if state is not None:
+            row["state"] = state
+            if state != "Full":
+                row.pop("adjacency", None)
+        rows.append(row)
     return FixedTable(rows)
 
 
@@ -226,7 +302,7 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
         Menu("/log", _static("log")),
         Menu("/ppp/active", _generated(generated.ppp_active)),
         Menu("/queue/simple", _static("queue_simple")),
-        Menu("/routing/ospf/neighbor", _static("routing_ospf_neighbor"), "ospf"),
+        Menu("/routing/ospf/neighbor", _ospf_neighbors, "ospf"),
         Menu("/system/clock", _generated(reconstructed.clock)),
         Menu("/system/health", _health),
         Menu("/system/identity", _identity),
@@ -242,10 +318,10 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
             Menu(_wifi_path(profile) + "/registration-table",
                  _static("interface_wifi_registration_table.v7"), "wifi"),
             Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp"),
-            Menu("/routing/bgp/session", _static("routing_bgp_session.v7"), "bgp"),
+            Menu("/routing/bgp/session", _bgp_sessions, "bgp"),
         ]
     else:
-        menus.append(Menu("/routing/bgp/peer", _static("routing_bgp_peer.v6"), "bgp"))
+        menus.append(Menu("/routing/bgp/peer", _bgp_peers, "bgp"))
     present = {m.path: m for m in menus if m.package is None or m.package in profile.packages}
     for path in profile.empty_menus & present.keys():
         present[path] = dataclasses.replace(present[path], build=_empty)

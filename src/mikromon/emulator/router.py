@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mikromon.emulator import interfaces, reconstructed
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
@@ -40,6 +41,31 @@ class Resolved:
     kind: str
     menu: str
     command: str
+
+
+#: OSPF neighbour states (RouterOS spelling, /routing/ospf/neighbor ``state``).
+OSPF_STATES = ("Down", "Attempt", "Init", "2-Way", "ExStart", "Exchange", "Loading", "Full")
+
+
+@dataclass(slots=True)
+class StateControls:
+    """What a test or the ``simulate`` control lines set on a router, over what it
+    would otherwise report. ``None`` / missing: as the captures and dynamics say.
+
+    Attributes:
+        cpu_load: ``/system/resource`` ``cpu-load`` and every core's load, percent.
+        temperatures: health sensor name -> °C (v6: the ``temperature`` field).
+        health_states: state sensor name (``psu1-state``, ``fan-state``) -> the
+            router's word (``ok``, ``fail``...).
+        bgp: peer name -> established (v6 peer ``name``; v7 connection or session name).
+        ospf: neighbour router-id or address -> state (``Full``, ``Down``...).
+    """
+
+    cpu_load: int | None = None
+    temperatures: dict[str, int] = field(default_factory=dict)
+    health_states: dict[str, str] = field(default_factory=dict)
+    bgp: dict[str, bool] = field(default_factory=dict)
+    ospf: dict[str, str] = field(default_factory=dict)
 
 
 class Router:
@@ -86,10 +112,9 @@ class Router:
         self._names = InterfaceNames(
             self.ports, reconstructed.capsman_names() if "capsman" in profile.packages else ())
         self._zone = (profile.gmt_offset_s, profile.time_zone_name, False)
-        #: health sensor name -> state word set with :meth:`set_health_state`.
-        self.health_states: dict[str, str] = {}
         #: menu path -> values set by :meth:`set_value` (row, field, text).
         self._values: dict[str, list[tuple[int | None, str, str | None]]] = {}
+        self.controls = StateControls()
 
     # -- time -------------------------------------------------------------------
     def uptime(self) -> float:
@@ -123,20 +148,82 @@ class Router:
         with self._lock:
             self._zone = (int(gmt_offset_s), name, bool(dst))
 
-    def set_health_state(self, sensor: str, state: str) -> None:
-        """Report ``state`` (``ok``, ``fail`` or any word) for the state sensor
-        ``sensor`` (``psu1-state``, ``fan1-state``, ``fan-state``) from now on: v7 a
-        row of type ``""``, v6 a key of the flat row. Without a call, v7 state rows
-        read ``ok`` (the captured ``psu2-state=fail`` is a second PSU left unplugged).
+    # -- state controls (tests, simulate) -----------------------------------------------
+    def set_cpu_load(self, percent: float | None) -> None:
+        """Report ``percent`` (0-100) as the CPU load from now on; ``None``: as before.
 
         Raises:
-            ValueError: ``sensor`` or ``state`` is empty or has spaces or ``=``.
+            ValueError: outside 0-100.
         """
-        for word in (sensor, state):
-            if not word or any(c.isspace() or c == "=" for c in word):
-                raise ValueError(f"health sensor and state must be single words, got {word!r}")
-        with self._lock:
-            self.health_states[sensor] = state
+        if percent is not None and not 0 <= percent <= 100:
+            raise ValueError(f"cpu load must be 0-100 %, got {percent}")
+        self.controls.cpu_load = None if percent is None else int(percent)
+
+    def set_temperature(self, celsius: float | None, sensor: str = "temperature") -> None:
+        """Report ``celsius`` for health sensor ``sensor`` (``temperature``,
+        ``cpu-temperature``...); ``None``: as before.
+
+        Raises:
+            ValueError: below -60 or above 200 °C.
+        """
+        if celsius is None:
+            self.controls.temperatures.pop(sensor, None)
+            return
+        if not -60 <= celsius <= 200:
+            raise ValueError(f"temperature must be -60..200 °C, got {celsius}")
+        self.controls.temperatures[sensor] = int(celsius)
+
+    def set_health_state(self, sensor: str, state: str | bool | None) -> None:
+        """Report ``state`` for the state sensor ``sensor`` (``psu1-state``,
+        ``fan1-state``, ``fan-state``) from now on: v7 a row of type ``""`` (added
+        when the board has no such sensor), v6 a key of the flat row. ``state`` is
+        the router's word (``ok``, ``fail`` or any other), ``True``/``False`` for
+        ``ok``/``fail``, or ``None``: as before. Without a call, v7 state rows read
+        ``ok``.
+
+        Raises:
+            ValueError: ``sensor`` or the word is empty or has spaces or ``=``.
+        """
+        if state is None:
+            self.controls.health_states.pop(sensor, None)
+            return
+        word = ("ok" if state else "fail") if isinstance(state, bool) else state
+        for text in (sensor, word):
+            if not text or any(c.isspace() or c == "=" for c in text):
+                raise ValueError(f"health sensor and state must be single words, got {text!r}")
+        self.controls.health_states[sensor] = word
+
+    def set_link(self, name: str, running: bool) -> None:
+        """Set interface ``name``'s ``running`` flag (cable pulled / plugged back).
+
+        Raises:
+            KeyError: no such interface.
+        """
+        index = self._port_index[self.port_name(name)]
+        self.ports[index] = dataclasses.replace(self.ports[index], running=bool(running))
+
+    def set_bgp(self, peer: str, established: bool | None) -> None:
+        """Report BGP peer ``peer`` established or not; ``None``: as captured."""
+        if established is None:
+            self.controls.bgp.pop(peer, None)
+        else:
+            self.controls.bgp[peer] = bool(established)
+
+    def set_ospf(self, neighbor: str, state: str | None) -> None:
+        """Report OSPF neighbour ``neighbor`` (router-id or address) in ``state``
+        (``Full``, ``Down``...); ``None``: as captured.
+
+        Raises:
+            ValueError: not an OSPF state.
+        """
+        if state is None:
+            self.controls.ospf.pop(neighbor, None)
+            return
+        match = next((s for s in OSPF_STATES if s.lower() == state.lower()), None)
+        if match is None:
+            raise ValueError(f"OSPF state must be one of {', '.join(OSPF_STATES)}, "
+                             f"got {state!r}")
+        self.controls.ospf[neighbor] = match
 
     def moment(self) -> Moment:
         """Snapshot of "now" for building tables."""
@@ -214,6 +301,8 @@ class Router:
         row = dict(capture("system_resource.v7" if p.major >= 7 else "system_resource.v6")
                    .rows[0])
         load = int(3 + 60 * smooth_noise(self.seed, 1, m.now, 10.0) ** 2)
+        if self.controls.cpu_load is not None:
+            load = self.controls.cpu_load
         free = int(p.total_memory * (0.35 + 0.3 * smooth_noise(self.seed, 2, m.now, 60.0)))
         row.update({
             "uptime": render_duration(int(m.uptime)),

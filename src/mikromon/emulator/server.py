@@ -178,9 +178,10 @@ class RouterEmulator:
         """
         self.router.set_time_zone(gmt_offset_s, name, dst)
 
-    def set_health_state(self, sensor: str, state: str) -> None:
+    def set_health_state(self, sensor: str, state: str | bool | None) -> None:
         """Report ``state`` for a health state sensor (``set_health_state("psu1-state",
-        "fail")``; see :meth:`mikromon.emulator.router.Router.set_health_state`).
+        "fail")``; ``True``/``False`` for ok/fail, ``None``: as before; see
+        :meth:`mikromon.emulator.router.Router.set_health_state`).
 
         Raises:
             ValueError: an empty word or one with spaces or ``=``.
@@ -207,6 +208,27 @@ class RouterEmulator:
     def set_password(self, password: str) -> None:
         """Accept ``password`` from now on (open sessions stay logged in)."""
         self.password = password
+
+    # -- state controls (see mikromon.emulator.router.Router.set_cpu_load and friends) --
+    def set_cpu_load(self, percent: float | None) -> None:
+        """Report ``percent`` as the CPU load (``None``: as before). Raises ValueError."""
+        self.router.set_cpu_load(percent)
+
+    def set_temperature(self, celsius: float | None, sensor: str = "temperature") -> None:
+        """Report ``celsius`` for health sensor ``sensor``. Raises ValueError."""
+        self.router.set_temperature(celsius, sensor)
+
+    def set_link(self, name: str, running: bool) -> None:
+        """Set interface ``name`` running or not. Raises KeyError (no such interface)."""
+        self.router.set_link(name, running)
+
+    def set_bgp(self, peer: str, established: bool | None) -> None:
+        """Report BGP peer ``peer`` established or not (``None``: as captured)."""
+        self.router.set_bgp(peer, established)
+
+    def set_ospf(self, neighbor: str, state: str | None) -> None:
+        """Report OSPF neighbour ``neighbor`` in ``state``. Raises ValueError."""
+        self.router.set_ospf(neighbor, state)
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:

@@ -130,14 +130,55 @@ class EmulatorHandle:
         """Accept ``password`` from now on (open sessions stay logged in)."""
         self._call(lambda: self.emulator.set_password(password))
 
-    def set_health_state(self, sensor: str, state: str) -> None:
-        """Report ``state`` (``ok``, ``fail``, any word) for the health state sensor
-        ``sensor`` (``psu1-state``, ``fan1-state``) from the next read on.
+    def set_cpu_load(self, percent: float | None) -> None:
+        """Report ``percent`` (0-100) as CPU load (``/system/resource`` and every core)
+        from now on; ``None``: the moving load again.
+
+        Raises:
+            ValueError: outside 0-100.
+        """
+        self._call(lambda: self.emulator.set_cpu_load(percent))
+
+    def set_temperature(self, celsius: float | None, sensor: str = "temperature") -> None:
+        """Report ``celsius`` for health sensor ``sensor`` (``temperature``,
+        ``cpu-temperature``); ``None``: as before.
+
+        Raises:
+            ValueError: below -60 or above 200.
+        """
+        self._call(lambda: self.emulator.set_temperature(celsius, sensor))
+
+    def set_health_state(self, sensor: str, state: str | bool | None) -> None:
+        """Report ``state`` for the health state sensor ``sensor`` (``psu1-state``,
+        ``fan-state``) from the next read on: the router's word (``ok``, ``fail``,
+        any word), ``True``/``False`` for ``ok``/``fail``, ``None``: as before.
 
         Raises:
             ValueError: an empty word or one with spaces or ``=``.
         """
         self._call(lambda: self.emulator.set_health_state(sensor, state))
+
+    def set_link(self, name: str, running: bool) -> None:
+        """Set interface ``name`` running (link up) or not.
+
+        Raises:
+            KeyError: no such interface.
+        """
+        self._call(lambda: self.emulator.set_link(name, running))
+
+    def set_bgp(self, peer: str, established: bool | None) -> None:
+        """Report BGP peer ``peer`` (v6 peer name, v7 connection or session name)
+        established or not; ``None``: as captured."""
+        self._call(lambda: self.emulator.set_bgp(peer, established))
+
+    def set_ospf(self, neighbor: str, state: str | None) -> None:
+        """Report OSPF neighbour ``neighbor`` (router-id or address) in ``state``
+        (``Full``, ``Init``...; ``Down`` removes it from the list); ``None``: as captured.
+
+        Raises:
+            ValueError: not an OSPF state.
+        """
+        self._call(lambda: self.emulator.set_ospf(neighbor, state))
 
     def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
         """Move the router's ``/system/clock`` to ``gmt_offset_s`` seconds east of UTC.

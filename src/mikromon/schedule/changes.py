@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
+from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing
 from mikromon.domain.events import DeviceState, Event, EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
 from mikromon.routeros.values import version_hint
@@ -23,17 +24,6 @@ UPTIME_TOLERANCE_S: Final = 2.0
 #: The inventory table and field that carry interface link state (collectors.interface).
 INTERFACES_TABLE: Final = "interfaces"
 RUNNING_FIELD: Final = "running"
-#: The inventory table of health state sensors (collectors.system_health).
-HEALTH_STATES_TABLE: Final = "health_states"
-#: The state words that mean healthy (system_health.v7.json: ``ok``/``fail``);
-#: any other word the router uses counts as failing.
-HEALTHY_WORDS: Final = frozenset({"ok"})
-
-
-def is_failing(word: str) -> bool:
-    """Whether a health state word means the sensor is not healthy (anything but
-    ``ok``, compared without case)."""
-    return word.strip().lower() not in HEALTHY_WORDS
 
 
 def version_tuple(text: str | None) -> tuple[int, ...]:

@@ -17,6 +17,11 @@ and :class:`~mikromon.sinks.base.CollectorLock`::
 
 If the source, the lock or the storage has a ``close()`` method, it is called
 from the thread that used the object when the service stops.
+
+With an :class:`~mikromon.sinks.base.AlertStore` (``alerts=``), alert rules are
+evaluated as the collectors hand their data to the writer
+(:mod:`mikromon.alerting.runner`); the rules are read at start and whenever the
+configuration version changes, the stored open alerts once at start.
 """
 
 from __future__ import annotations
@@ -30,17 +35,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
+from mikromon.alerting.runner import AlertRunner
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import utc_iso
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
-from mikromon.schedule.deps import CollectorDeps
+from mikromon.schedule.deps import CollectorDeps, Sink
 from mikromon.schedule.device import Carry, DeviceCollector, Remembered
 from mikromon.schedule.reload import describe_change, plan_reload, same_router
 from mikromon.schedule.worker import HostWorker
 from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, Writer
-from mikromon.sinks.base import CollectorLock, DeviceSource, Storage
+from mikromon.sinks.base import AlertStore, CollectorLock, DeviceSource, Storage
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +87,8 @@ class CollectorService:
             ``refresh_interval`` attribute when it has one, else 10).
         writer_max_batches: bound of the writer queue (batches).
         stop_timeout: seconds given to in-flight runs to unwind when stopping.
+        alerts: where alert rules come from and alerts go (``None``: no alerting);
+            called from the host worker thread.
 
     Raises:
         ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number.
@@ -99,6 +107,7 @@ class CollectorService:
         lock_refresh_s: float | None = None,
         writer_max_batches: int = DEFAULT_MAX_BATCHES,
         stop_timeout: float = 3.0,
+        alerts: AlertStore | None = None,
     ) -> None:
         scale = trigger.time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
@@ -129,6 +138,11 @@ class CollectorService:
         self._disabled: dict[int, tuple[DeviceConfig, datetime]] = {}
         self._reloads = 0
         self._waiting_logged = False
+        self._alert_store = alerts
+        self._alerting: AlertRunner | None = None
+        #: Where collectors put what they read: the writer, or the alerting sink
+        #: in front of it.
+        self._sink: Sink | None = None
 
     # -- control (any thread) --------------------------------------------------------
 
@@ -159,6 +173,10 @@ class CollectorService:
             self._since = self._deps.clock.now()
             self._writer = Writer(self._storage, max_batches=self._writer_max)
             self._writer.start()
+            self._sink = self._writer
+            if self._alert_store is not None:
+                self._alerting = AlertRunner(self._alert_store)
+                self._sink = self._alerting.sink(self._writer)
             ready = threading.Event()
             self._thread = threading.Thread(
                 target=self._thread_main, args=(ready,), name="mikromon-collector", daemon=True
@@ -243,6 +261,8 @@ class CollectorService:
             out["devices"] = self._device_status()
         writer = self._writer
         out["writer"] = writer.stats() if writer is not None else None
+        alerting = self._alerting
+        out["alerting"] = alerting.stats() if alerting is not None else None
         return out
 
     def _device_status(self) -> list[dict[str, object]]:
@@ -288,7 +308,8 @@ class CollectorService:
     async def _main(self, ready: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._host = HostWorker("mikromon-host", closers=(self._source, self._lock))
+        self._host = HostWorker("mikromon-host",
+                                closers=(self._source, self._lock, self._alert_store))
         ready.set()
         try:
             while not self._stopping:
@@ -310,6 +331,10 @@ class CollectorService:
                 except Exception:
                     log.exception("releasing the collector lock failed")
                 self._lock_held = False
+            if self._alerting is not None:
+                self._step_alerting()
+                if not self._alerting.flush(5.0):
+                    log.warning("some alert transitions could not be stored before stopping")
             self._host.close()
 
     async def _sleep(self, seconds: float) -> None:
@@ -339,10 +364,12 @@ class CollectorService:
     async def _supervise(self) -> bool:
         """Poll until stopped (return ``False``) or the lock is lost (``True``)."""
         assert self._host is not None
+        await self._load_alerting()
         await self._reload(initial=True)
         next_refresh = time.monotonic() + self._lock_refresh_s
         while True:
             await self._sleep(self._config_poll_s)
+            self._step_alerting()
             if self._stopping:
                 return False
             if time.monotonic() >= next_refresh:
@@ -367,16 +394,18 @@ class CollectorService:
     async def _reload(self, *, initial: bool = False) -> None:
         """Load the devices and start, stop or restart collectors to match."""
         assert self._host is not None
-        assert self._writer is not None
+        assert self._sink is not None
         try:
             token = await self._host.call(self._source.config_version, limit_s=30.0)
             devices = await self._host.call(self._source.load_devices, limit_s=60.0)
         except Exception:
             log.exception("loading the devices failed; keeping the current ones")
             return
+        if self._token is not None and token != self._token:
+            await self._load_alerting()
         self._token = token
         self._reloads += 1
-        writer = self._writer
+        writer = self._sink
         now = self._deps.clock.now()
         plan = plan_reload(
             {i: c.config for i, c in self._collectors.items()},
@@ -428,12 +457,36 @@ class CollectorService:
                      len(self._disabled))
 
     def _start_collector(self, cfg: DeviceConfig, now: datetime, carry: Carry | None) -> None:
-        assert self._writer is not None
+        assert self._sink is not None
         remembered = self._remembered.setdefault(cfg.id, Remembered())
-        coll = DeviceCollector(cfg, self._deps, self._writer, loaded_at=now, carry=carry,
+        coll = DeviceCollector(cfg, self._deps, self._sink, loaded_at=now, carry=carry,
                                remembered=remembered)
         self._collectors[cfg.id] = coll
         coll.start()
+
+    async def _load_alerting(self) -> None:
+        """Read the alert rules (the first time also the stored open alerts) in the
+        host worker and give them to the engine; a failure keeps the rules in force."""
+        alerting = self._alerting
+        if alerting is None:
+            return
+        assert self._host is not None
+        try:
+            rules, restored = await self._host.call(alerting.loaded, limit_s=60.0)
+        except Exception:
+            log.exception("loading the alert rules failed; keeping the current ones")
+            return
+        alerting.apply(rules, restored, self._deps.clock.now())
+
+    def _step_alerting(self) -> None:
+        """Advance the alert timers and hand new transitions to the store."""
+        alerting = self._alerting
+        if alerting is None or self._host is None:
+            return
+        try:
+            alerting.step(self._deps.clock.now(), self._host.submit)
+        except Exception:
+            log.exception("alert evaluation step failed; trying again")
 
     async def _stop_all(self) -> None:
         colls = list(self._collectors.values())

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from mikromon.alerting.rules import Restored, RuleSet
+from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
@@ -96,4 +98,37 @@ class CollectorLock(Protocol):
 
     def release(self) -> None:
         """Give the lock up; never raises."""
+        ...
+
+
+class AlertStore(Protocol):
+    """Where the rule engine's rules come from and its alerts go (the Django app's
+    :class:`mikromon.web.alerts.store.DjangoAlertStore`). Called from the
+    collector's host worker thread, never from the event loop.
+    """
+
+    def load_rules(self) -> RuleSet:
+        """Return the enabled rules, the per-device overrides and every device's
+        scope facts (name, site, tags, intervals, enabled)."""
+        ...
+
+    def load_open(self) -> Restored:
+        """Return the stored pending and firing alerts and the recent firings (for
+        flapping), so that a restarted engine neither notifies again nor forgets."""
+        ...
+
+    def save_transitions(self, transitions: Sequence[AlertTransition]) -> int:
+        """Store transitions in order; return how many changed something.
+
+        Idempotent per alert: a ``firing`` transition for an alert already firing,
+        or a ``resolved`` one for an alert not open, changes nothing (a restart that
+        replays a transition never records or notifies it twice). A ``resolved``
+        transition whose ``previous`` is ``pending`` removes the pending alert
+        (it never fired). Transitions of rules or devices deleted meanwhile are
+        skipped.
+
+        Raises:
+            Exception: the database failed; the caller keeps the transitions and
+                tries again.
+        """
         ...

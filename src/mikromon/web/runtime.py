@@ -10,10 +10,13 @@
 2. a publisher thread writes the service's ``status()`` to the database about
    once a second (:mod:`mikromon.web.control.state`) and applies start/stop
    requests made in other processes (``mikromon collector start|stop``);
-3. uvicorn serves the Django ASGI application on a socket bound beforehand
+3. the notification worker (:class:`mikromon.web.notify.worker.NotificationWorker`)
+   routes alert events to the outbox and delivers it, in its own thread;
+4. uvicorn serves the Django ASGI application on a socket bound beforehand
    (so a busy port is a clear error, and port 0 works);
-4. SIGINT/SIGTERM stop the web server gracefully, then the publisher, then
-   the collector (which flushes its writer), and :meth:`Runtime.run` returns 0.
+5. SIGINT/SIGTERM stop the web server gracefully, then the publisher, the
+   notification worker, then the collector (which flushes its writer), and
+   :meth:`Runtime.run` returns 0.
 
 The web server is optional: ``mikromon collector start`` without a running
 server runs only the collector and the publisher, in the foreground.
@@ -94,7 +97,8 @@ def build_collector() -> Any:
 
     The service reads devices through :class:`DjangoDeviceSource`, writes through
     :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
-    thread by default, or in a child process), and holds
+    thread by default, or in a child process), evaluates alert rules with
+    :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals.
 
@@ -102,6 +106,7 @@ def build_collector() -> Any:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
     """
     from mikromon import schedule
+    from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
 
@@ -109,7 +114,8 @@ def build_collector() -> Any:
 
     def factory() -> Any:
         return schedule.CollectorService(
-            DjangoDeviceSource(), build_storage(), DjangoCollectorLock()
+            DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
+            alerts=DjangoAlertStore(),
         )
 
     schedule.configure(factory)
@@ -300,6 +306,7 @@ class Runtime:
         on_ready: called with the URL (``""`` without a web server) once serving.
         on_stopping: called once when shutting down begins, before the collector stops.
         access_log: log one line per HTTP request.
+        notifications: run the notification worker (routing and delivery).
     """
 
     def __init__(
@@ -311,6 +318,7 @@ class Runtime:
         on_ready: Callable[[str], None] | None = None,
         on_stopping: Callable[[], None] | None = None,
         access_log: bool = True,
+        notifications: bool = True,
     ) -> None:
         if collector not in ("desired", "start", "never"):
             raise ValueError(f"collector must be desired, start or never, not {collector!r}")
@@ -320,6 +328,8 @@ class Runtime:
         self.on_ready = on_ready
         self.on_stopping = on_stopping
         self.access_log = access_log
+        self.notifications = notifications
+        self.notifier: Any = None
         self.url = ""
         self._stop = threading.Event()
         self._server: _Server | None = None
@@ -350,6 +360,11 @@ class Runtime:
             applied_at = self._start_collector()
             publisher = StatusPublisher(self.service, started_at=started_at, applied_at=applied_at)
             publisher.start()
+            if self.notifications:
+                from mikromon.web.notify.worker import NotificationWorker
+
+                self.notifier = NotificationWorker()
+                self.notifier.start()
             if sock is None:
                 self._ready("")
                 self._stop.wait()
@@ -364,6 +379,8 @@ class Runtime:
                     log.exception("a shutdown hook failed")
             if publisher is not None:
                 publisher.stop()
+            if self.notifier is not None and not self.notifier.stop():
+                log.warning("the notification worker did not stop in time")
             if self.service is not None:
                 clean = self._stop_collector()
             if publisher is not None:

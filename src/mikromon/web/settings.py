@@ -21,6 +21,9 @@ repository:
   ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept;
   ``MIKROMON_RETENTION_GONE_DAYS`` (30), ``MIKROMON_RETENTION_LOG_DAYS`` (90),
   ``MIKROMON_RETENTION_EVENT_DAYS`` (365): vanished inventory rows, log lines, events.
+- ``MIKROMON_BASE_URL``: the address people reach this mikromon at
+  (``https://mon.example.net``); notifications link to device pages under it.
+  Empty (default): messages carry no links.
 - ``MIKROMON_WRITER``: ``thread`` (default) runs the collector's database writes
   in the collector's writer thread, in this process; ``process`` runs them in a
   child process (another core: for several hundred routers on a machine with a
@@ -74,6 +77,8 @@ INSTALLED_APPS = [
     "mikromon.web.control",
     "mikromon.web.ui",
     "mikromon.web.api",
+    "mikromon.web.alerts",
+    "mikromon.web.notify",
 ]
 
 MIDDLEWARE = [
@@ -195,5 +200,8 @@ MIKROMON_RETENTION_DAYS = {
 #: Where the collector's storage runs: "thread" (the writer thread) or "process"
 #: (a child process).
 MIKROMON_WRITER = os.environ.get("MIKROMON_WRITER", "").strip().lower() or "thread"
+
+#: External address of the web UI, for links in notifications ("" = no links).
+MIKROMON_BASE_URL = os.environ.get("MIKROMON_BASE_URL", "").strip()
 
 # Logging is configured by the host (the mikromon command sets up the root logger).

@@ -10,12 +10,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from mikromon.domain.catalog import lookup
+from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.domain.devices import endpoint
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import time_scale
-from mikromon.schedule.changes import HEALTH_STATES_TABLE, is_failing
 from mikromon.web.control.formats import utc_seconds
 from mikromon.web.monitor.models import Device, InventoryItem, MetricLatest
 from mikromon.web.monitor.readers import LatestValue
@@ -195,7 +194,7 @@ def health_states(device_id: int) -> list[dict[str, Any]]:
     """Return the device's health state sensors as the router words them:
     ``[{"name": "psu1-state", "state": "fail", "failing": True}]``, by name (the
     ``health_states`` inventory table of mikromon.collectors.system_health;
-    ``failing``: :func:`mikromon.schedule.changes.is_failing`)."""
+    ``failing``: :func:`mikromon.domain.catalog.is_failing`)."""
     rows = (InventoryItem.objects.filter(device_id=device_id, table=HEALTH_STATES_TABLE,
                                          gone=False).values_list("data", flat=True))
     out = []

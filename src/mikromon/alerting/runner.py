@@ -1,0 +1,220 @@
+"""The rule engine inside the collector: fed where the collector hands its data to
+the writer, ticked by the collector service, persisted through an
+:class:`~mikromon.sinks.base.AlertStore` in the service's host worker thread.
+
+:class:`AlertingSink` wraps the writer (the collectors' sink): every
+``put_samples`` / ``put_events`` / ``put_status`` goes to the writer as before and
+is evaluated by the engine on the way, in the collector's event loop, with no
+database access. :class:`AlertRunner` owns the engine: :meth:`AlertRunner.load`
+reads the rules (and, the first time, the stored open alerts) through the store;
+:meth:`AlertRunner.step` (twice a second) advances the engine's timers and hands
+the new transitions to the store without waiting for it: a save in flight is
+checked at the next step, and a failed save is kept and tried again (bounded by
+``max_unsaved``; the oldest are dropped and counted beyond it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any, Final
+
+from mikromon.alerting.engine import AlertEngine
+from mikromon.alerting.rules import RuleSet
+from mikromon.domain.alerts import AlertTransition
+from mikromon.domain.catalog import HEALTH_STATES_TABLE
+from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.samples import Sample
+from mikromon.sinks.base import AlertStore
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AlertRunner", "AlertingSink"]
+
+#: Most transitions kept while the store fails.
+DEFAULT_MAX_UNSAVED: Final = 50_000
+
+
+class AlertingSink:
+    """A collector sink that forwards to ``inner`` and feeds ``engine``.
+
+    An error in the engine is logged (once per minute at most) and never reaches
+    the collector: polling and writing go on.
+    """
+
+    def __init__(self, inner: Any, engine: AlertEngine) -> None:
+        self._inner = inner
+        self._engine = engine
+        self.errors = 0
+        self._logged = 0.0
+        #: CPU seconds spent evaluating (``time.thread_time``), for status and benchmarks.
+        self.eval_cpu_s = 0.0
+
+    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
+        """Queue samples with the writer, then evaluate them."""
+        self._inner.put_samples(device_id, samples)
+        self._guard(self._engine.observe_samples, device_id, samples)
+
+    def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Queue an inventory snapshot with the writer; the health state table
+        also goes to the engine (``health_fail`` rules)."""
+        self._inner.put_inventory(device_id, snapshot)
+        if snapshot.table == HEALTH_STATES_TABLE:
+            self._guard(self._engine.observe_health, device_id, snapshot.rows, snapshot.ts)
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        """Queue events with the writer, then evaluate them."""
+        self._inner.put_events(events)
+        self._guard(self._engine.observe_events, events)
+
+    def put_status(self, status: DeviceStatus) -> None:
+        """Queue a status with the writer, then evaluate it."""
+        self._inner.put_status(status)
+        self._guard(self._engine.observe_status, status)
+
+    def _guard(self, fn: Callable[..., None], *args: Any) -> None:
+        started = time.thread_time()
+        try:
+            fn(*args)
+        except Exception:
+            self.errors += 1
+            now = time.monotonic()
+            if now - self._logged >= 60.0:
+                self._logged = now
+                log.exception("alert evaluation failed (%d failure(s) so far); "
+                              "collection goes on", self.errors)
+        finally:
+            self.eval_cpu_s += time.thread_time() - started
+
+
+class AlertRunner:
+    """Owns an :class:`AlertEngine` for a collector service.
+
+    Args:
+        store: rules in, transitions out (called from ``submit``'s thread).
+        engine: the engine (default: a new one).
+        max_unsaved: most transitions kept while the store fails.
+    """
+
+    def __init__(self, store: AlertStore, engine: AlertEngine | None = None, *,
+                 max_unsaved: int = DEFAULT_MAX_UNSAVED) -> None:
+        self.store = store
+        self.engine = engine or AlertEngine()
+        self._unsaved: deque[AlertTransition] = deque()
+        self._max = max_unsaved
+        self._saving: Future[int] | None = None
+        self._in_flight: list[AlertTransition] = []
+        self._restored = False
+        self.saved = 0
+        self.save_errors = 0
+        self.dropped = 0
+        self.last_error = ""
+        self.sink_wrapper: AlertingSink | None = None
+
+    def sink(self, inner: Any) -> AlertingSink:
+        """Return the sink to give collectors instead of ``inner`` (the writer)."""
+        self.sink_wrapper = AlertingSink(inner, self.engine)
+        return self.sink_wrapper
+
+    def load(self, now: datetime) -> None:
+        """Load the rules (and the first time, the open alerts) from the store, in
+        the calling thread. Call it where the store may block (a worker thread)
+        and apply the result with :meth:`apply`; or use :meth:`loaded` for tests.
+
+        Raises:
+            Exception: from the store.
+        """
+        self.apply(*self.loaded(), now)
+
+    def loaded(self) -> tuple[RuleSet, Any]:
+        """Read what :meth:`apply` needs: (rules, restored alerts or ``None``).
+
+        Raises:
+            Exception: from the store.
+        """
+        rules = self.store.load_rules()
+        restored = None if self._restored else self.store.load_open()
+        return rules, restored
+
+    def apply(self, rules: RuleSet, restored: Any, now: datetime) -> None:
+        """Give the engine ``rules`` and, once, the ``restored`` alerts."""
+        if restored is not None and not self._restored:
+            self.engine.set_rules(rules, now)
+            self.engine.restore(restored)
+            self._restored = True
+        self.engine.set_rules(rules, now)
+
+    @property
+    def restored(self) -> bool:
+        """Whether the open alerts were taken back from the store."""
+        return self._restored
+
+    def step(self, now: datetime, submit: Callable[..., Future[Any]]) -> None:
+        """Advance the engine to ``now`` and hand new transitions to the store.
+
+        Args:
+            now: the time, UTC.
+            submit: runs ``fn(*args)`` in the store's thread and returns a future
+                (:meth:`mikromon.schedule.worker.HostWorker.submit`).
+        """
+        if not self._restored:
+            return  # never evaluate timers before the stored alerts are back
+        self.engine.tick(now)
+        for t in self.engine.drain():
+            if len(self._unsaved) >= self._max:
+                self._unsaved.popleft()
+                self.dropped += 1
+            self._unsaved.append(t)
+        saving = self._saving
+        if saving is not None:
+            if not saving.done():
+                return
+            self._saving = None
+            err = saving.exception()
+            if err is None:
+                self.saved += len(self._in_flight)
+            else:
+                self.save_errors += 1
+                self.last_error = f"{type(err).__name__}: {err}"
+                if self.save_errors == 1 or self.save_errors % 100 == 0:
+                    log.warning("storing %d alert transition(s) failed (%s); trying again",
+                                len(self._in_flight), self.last_error)
+                self._unsaved.extendleft(reversed(self._in_flight))
+            self._in_flight = []
+        if self._unsaved:
+            self._in_flight = list(self._unsaved)
+            self._unsaved.clear()
+            self._saving = submit(self.store.save_transitions, self._in_flight)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait for the save in flight (at most ``timeout`` s); ``True`` when nothing
+        is left unsaved. Call after the last :meth:`step`."""
+        saving = self._saving
+        if saving is not None:
+            try:
+                saving.result(timeout)
+                self.saved += len(self._in_flight)
+                self._in_flight = []
+                self._saving = None
+            except Exception:
+                return False
+        return not self._unsaved
+
+    def stats(self) -> dict[str, object]:
+        """Engine counters plus saved, unsaved, save_errors, dropped, last_error,
+        eval_cpu_s and eval_errors (JSON-serialisable)."""
+        out: dict[str, object] = dict(self.engine.stats())
+        sink = self.sink_wrapper
+        out.update({
+            "saved": self.saved, "unsaved": len(self._unsaved) + len(self._in_flight),
+            "save_errors": self.save_errors, "dropped": self.dropped,
+            "last_error": self.last_error,
+            "eval_cpu_s": round(sink.eval_cpu_s, 3) if sink else 0.0,
+            "eval_errors": sink.errors if sink else 0,
+        })
+        return out
