@@ -79,6 +79,8 @@ _UP_KINDS: Final = frozenset({_K.LINK_DOWN.value, _K.BGP_DOWN.value, _K.OSPF_DOW
                               _K.HEALTH_FAIL.value})
 _LEVEL_KINDS: Final = frozenset({_K.THRESHOLD.value, _K.COUNT.value})
 _HOLD_KINDS: Final = frozenset({_K.REBOOT.value, _K.FACT_CHANGED.value})
+#: Kinds whose alerts :meth:`AlertEngine.tick` moves (the others move on samples).
+_TIMED_KINDS: Final = _HOLD_KINDS | {_K.DEVICE_STATE.value}
 _FACT_EVENTS: Final = {EventKind.VERSION_CHANGED: "version", EventKind.BOARD_CHANGED: "board"}
 _HEALTH: Final = catalog.HEALTH_PREFIX
 _OSPF_COUNT: Final = "ospf.neighbors"
@@ -182,6 +184,9 @@ class AlertEngine:
         self._identity: dict[int, str] = {}
         self._started = started
         self._out: deque[AlertTransition] = deque()
+        #: Open alerts that :meth:`tick` looks at (timed kinds, rules gone).
+        self._timed: set[Key] = set()
+        self._no_data_rules = False
         self.samples_seen = 0
         self.transitions_dropped = 0
 
@@ -201,6 +206,7 @@ class AlertEngine:
         """
         self._ruleset = rules
         self._compiled.clear()
+        self._no_data_rules = any(r.enabled and r.kind == _K.NO_DATA.value for r in rules.rules)
         by_id = {r.id: r for r in rules.rules if r.enabled}
         for key, track in list(self._tracks.items()):
             rule_id, device_id, _ = key
@@ -234,6 +240,8 @@ class AlertEngine:
             )
             if rule.kind in _UP_KINDS:
                 self._up[key] = True
+            if rule.kind in _TIMED_KINDS or not rule.enabled:
+                self._timed.add(key)
 
     # -- input ----------------------------------------------------------------------
 
@@ -360,7 +368,11 @@ class AlertEngine:
         raise no-data alerts, resolve reboot/fact alerts after their hold time."""
         if self._started is None:
             self._started = now
-        for key, track in list(self._tracks.items()):
+        for key in list(self._timed):
+            track = self._tracks.get(key)
+            if track is None:
+                self._timed.discard(key)
+                continue
             kind = track.rule.kind
             if track.state is AlertState.PENDING and kind == _K.DEVICE_STATE.value:
                 if (now - track.since).total_seconds() >= track.rule.for_seconds:
@@ -371,6 +383,8 @@ class AlertEngine:
                     self._close(key, track, now, None, "")
             elif not track.rule.enabled:
                 self._close(key, track, now, None, "its rule was removed or disabled")
+        if not self._no_data_rules:
+            return
         for device in self._ruleset.devices.values():
             if not device.enabled:
                 continue
@@ -414,8 +428,7 @@ class AlertEngine:
         key = (rule.id, comp.device.id, subject)
         track = self._tracks.get(key)
         if breach:
-            self._assert(comp, e, subject, ts, value, threshold,
-                         self._describe(rule, comp.device, subject, value, threshold))
+            self._assert(comp, e, subject, ts, value, threshold, None)
             return
         if track is None:
             return
@@ -527,9 +540,12 @@ class AlertEngine:
     # -- state machine ----------------------------------------------------------------
 
     def _assert(self, comp: _Compiled, e: _Entry, subject: str, ts: datetime,
-                value: float | None, threshold: float | None, message: str,
+                value: float | None, threshold: float | None, message: str | None,
                 *, fire_now: bool = False, at: datetime | None = None) -> None:
-        """The condition holds at ``ts``: open, or move towards firing."""
+        """The condition holds at ``ts``: open, or move towards firing.
+
+        ``message`` ``None``: described from the rule, value and threshold (only when
+        a transition is emitted: a firing alert costs a dict lookup per sample)."""
         rule = e.rule
         key = (rule.id, comp.device.id, subject)
         track = self._tracks.get(key)
@@ -538,15 +554,22 @@ class AlertEngine:
                            state=AlertState.PENDING, since=ts, value=value,
                            threshold=threshold)
             self._tracks[key] = track
+            if rule.kind in _TIMED_KINDS:
+                self._timed.add(key)
+            if message is None:
+                message = self._describe(rule, comp.device, subject, value, threshold)
             self._emit(track, AlertState.PENDING, None, at or ts, message)
         else:
+            if track.state is AlertState.FIRING:
+                track.value = value
+                return
             track.value = value
             if threshold is not None:
                 track.threshold = threshold
         if track.state is AlertState.PENDING and (
             fire_now or ((at or ts) - track.since).total_seconds() >= rule.for_seconds
         ):
-            self._fire(key, track, at or ts, message)
+            self._fire(key, track, at or ts, message or "")
 
     def _fire(self, key: Key, track: _Track, ts: datetime, message: str = "") -> None:
         rule = track.rule
@@ -575,6 +598,7 @@ class AlertEngine:
     def _close(self, key: Key, track: _Track, ts: datetime, value: float | None,
                why: str) -> None:
         del self._tracks[key]
+        self._timed.discard(key)
         self._prev.pop(key, None)
         if track.state is AlertState.FIRING:
             fires = self._fires.get(key)
