@@ -405,13 +405,17 @@ class AlertEngine:
         status pages and tests."""
         return [
             self._transition(t, t.state, t.state, t.fired_at or t.since, "")
-            for t in self._tracks.values()
+            for t in list(self._tracks.values())
         ]
 
     def stats(self) -> dict[str, int]:
-        """Counters: open (alerts), pending, firing, samples_seen, transitions_dropped."""
-        firing = sum(1 for t in self._tracks.values() if t.state is AlertState.FIRING)
-        return {"open": len(self._tracks), "pending": len(self._tracks) - firing,
+        """Counters: open (alerts), pending, firing, samples_seen, transitions_dropped.
+        Safe to call from any thread."""
+        # Called from other threads (status pages): list() copies the values in one
+        # step under the interpreter lock, so a concurrent change cannot break it.
+        tracks = list(self._tracks.values())
+        firing = sum(1 for t in tracks if t.state is AlertState.FIRING)
+        return {"open": len(tracks), "pending": len(tracks) - firing,
                 "firing": firing, "samples_seen": self.samples_seen,
                 "transitions_dropped": self.transitions_dropped}
 
