@@ -23,9 +23,10 @@ Kinds and what they read:
 * ``threshold`` / ``count``: the rule's metric, compared per sample (labelled
   metrics per subject); the first label's value is the subject;
 * ``rate``: the metric's change per second between two samples of a series;
-* ``utilisation``: ``iface.rx_bps``/``tx_bps`` as percent of the interface's speed
-  (``iface.link_speed_bps`` samples when the router reports them, else the rule's
-  ``speed_bps``); subject ``<interface> rx`` / ``<interface> tx``;
+* ``utilisation``: ``iface.rx_bps``/``tx_bps`` as percent of the link speed given
+  in the rule's ``speed_bps`` (the collectors do not read the ethernet link rate
+  yet; without ``speed_bps`` the rule raises nothing); subject
+  ``<interface> rx`` / ``<interface> tx``;
 * ``no_data``: no sample of the metric (any sample for ``''``) for ``intervals``
   polling intervals of its tier (checked by :meth:`AlertEngine.tick`);
 * ``device_state``: a :class:`~mikromon.domain.events.DeviceStatus` whose state
@@ -86,7 +87,6 @@ _HEALTH: Final = catalog.HEALTH_PREFIX
 _OSPF_COUNT: Final = "ospf.neighbors"
 _OSPF_FULL: Final = "ospf.neighbor_full"
 _IFACE_DISABLED: Final = "iface.disabled"
-_SPEED: Final = "iface.link_speed_bps"
 _UTIL_KEYS: Final = ("iface.rx_bps", "iface.tx_bps")
 
 Key = tuple[int, int, str]
@@ -180,7 +180,6 @@ class AlertEngine:
         self._prev: dict[Key, tuple[float, datetime]] = {}
         self._fires: dict[Key, deque[datetime]] = {}
         self._seen: dict[tuple[int, str], datetime] = {}
-        self._speed: dict[tuple[int, str], float] = {}
         self._identity: dict[int, str] = {}
         self._started = started
         self._out: deque[AlertTransition] = deque()
@@ -496,17 +495,11 @@ class AlertEngine:
 
     def _utilisation(self, comp: _Compiled, e: _Entry, s: Sample) -> None:
         iface = _subject(s)
-        speed = self._speed.get((comp.device.id, iface)) or e.rule.speed_bps
+        speed = e.rule.speed_bps
         if not speed:
             return
         direction = "rx" if s.key == "iface.rx_bps" else "tx"
         self._level(comp, e, f"{iface} {direction}", s.value * 100.0 / speed, s.ts)
-
-    def learn_speed(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Remember interface speeds from ``iface.link_speed_bps`` samples."""
-        for s in samples:
-            if s.key == _SPEED and s.value > 0:
-                self._speed[(device_id, _subject(s))] = s.value
 
     def _no_data(self, comp: _Compiled, e: _Entry, now: datetime) -> None:
         rule = e.rule
