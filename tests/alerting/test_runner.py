@@ -118,3 +118,32 @@ def test_an_engine_error_never_reaches_the_collector(monkeypatch):
     sink.put_samples(1, [Sample("system.cpu.load_pct", 95, now())])
     assert len(inner.samples) == 1
     assert runner.stats()["eval_errors"] == 1
+
+
+def test_service_loads_the_rules_again_when_the_first_load_failed(monkeypatch):
+    from mikromon.schedule import CollectorService
+    from mikromon.schedule import service as service_module
+    from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
+
+    from .polling_helpers import until
+
+    monkeypatch.setattr(service_module, "ALERT_RETRY_S", 0.05)
+    store = Store()
+    calls = []
+
+    def flaky() -> RuleSet:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("no such table: alerts_alertrule")
+        return store.rules
+
+    store.load_rules = flaky  # type: ignore[method-assign]
+    svc = CollectorService(StaticDeviceSource([]), InMemoryStorage(), alerts=store,
+                           config_poll_s=0.02)
+    svc.start()
+    try:
+        assert until(lambda: (svc.status()["alerting"] or {}).get("open") == 0
+                     and store.loads == 1, 5)
+        assert len(calls) >= 2
+    finally:
+        assert svc.stop(5)
