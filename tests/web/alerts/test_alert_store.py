@@ -179,3 +179,15 @@ def test_retention_deletes_old_resolved_alerts_and_keeps_open_ones(device, cpu_r
     assert counts["alert_history"] == 2
     assert sorted(Alert.objects.values_list("subject", flat=True)) == ["open", "recent"]
     assert AlertEvent.objects.count() == 3
+
+
+def test_model_choices_mirror_the_domain_values():
+    from mikromon.domain.alerts import RULE_KINDS, AlertState, Severity
+    from mikromon.web.alerts import models
+
+    assert list(models.SeverityChoices.values) == [s.value for s in Severity]
+    assert list(models.AlertStateChoices.values) == [s.value for s in AlertState]
+    assert list(models.RuleKindChoices.values) == list(RULE_KINDS)
+    assert list(models.EventStateChoices.values) == [*(s.value for s in AlertState),
+                                                     "acknowledged"]
+    assert [s.rank for s in Severity] == [0, 1, 2, 3]
