@@ -28,7 +28,11 @@ def page(monkeypatch) -> Iterator[Any]:
     errors: list[str] = []
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1440, "height": 900})
+        # Playwright's wait_for_function compiles its predicate in the page, which the
+        # pages' CSP (no eval) forbids; test_browser_csp.py loads every page without
+        # this bypass.
+        context = chromium.new_context(viewport={"width": 1440, "height": 900},
+                                       bypass_csp=True)
         page = context.new_page()
         page.on("pageerror", lambda err: errors.append(str(err)))
         page.set_default_timeout(15_000)

@@ -55,8 +55,9 @@ def chromium(monkeypatch) -> Iterator[Any]:
 def open_page(chromium: Any, width: int, height: int = 900) -> tuple[Any, list[str]]:
     """A page in a fresh context of ``width`` x ``height`` in Tokyo time (not UTC, so
     that a time shown in the browser's zone is caught)."""
+    # bypass_csp: wait_for_function evaluates in the page (see conftest.page).
     context = chromium.new_context(viewport={"width": width, "height": height},
-                                   timezone_id="Asia/Tokyo")
+                                   timezone_id="Asia/Tokyo", bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))

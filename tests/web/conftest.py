@@ -8,6 +8,17 @@ import pytest
 ROUTER_PASSWORD = "r0uter-Secret-9"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Forget counted sign-in and token failures (in the process's cache) between
+    tests: every test client comes from 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def admin(db, django_user_model):
     """A staff user (admin role)."""

@@ -31,7 +31,8 @@ def setup(data_dir: str | Path | None = None, database_url: str | None = None) -
             data folder).
 
     Raises:
-        ConfigError: for an invalid data folder, database URL or key file.
+        ConfigError: for an invalid data folder, database URL or key file, or a
+            database or key file that other users may read.
         OSError: when the data folder or a key file cannot be created.
     """
     import django
@@ -44,7 +45,25 @@ def setup(data_dir: str | Path | None = None, database_url: str | None = None) -
     if database_url is not None:
         os.environ["MIKROMON_DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    from django.conf import settings
+
+    secure_database_file(settings.DATABASES["default"])
     django.setup()
+
+
+def secure_database_file(database: dict) -> None:
+    """For SQLite: check or create the database file owner-only (0600) before the
+    first connection (:func:`mikromon.web.monitor.envconfig.secure_sqlite_file`).
+
+    Raises:
+        ConfigError: when the database file is readable by other users.
+    """
+    from mikromon.web.monitor.envconfig import secure_sqlite_file
+
+    if database.get("ENGINE") == "django.db.backends.sqlite3":
+        name = str(database.get("NAME") or "")
+        if name and name != ":memory:" and not name.startswith("file:"):
+            secure_sqlite_file(Path(name))
 
 
 def pending_migrations() -> list[str]:

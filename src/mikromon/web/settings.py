@@ -37,6 +37,8 @@ import os
 from mikromon.web.monitor.envconfig import (
     data_dir_from_env,
     env_bool,
+    env_float,
+    env_int,
     env_list,
     load_or_create_key,
     new_fernet_key,
@@ -81,12 +83,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (Django 5.2 has no CSP).
+    "mikromon.web.security.SecurityHeadersMiddleware",
     # Static files (our CSS/JS and npm libraries) in production too: mikromon.web.ui.assets.
     "mikromon.web.ui.assets.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Too many failed sign-ins for a user name or from an address: 429.
+    "mikromon.web.security.SignInLimitMiddleware",
+    # NUL characters in query values, the admin's empty _to_field: 400.
+    "mikromon.web.security.ParameterGuardMiddleware",
     # Every view needs a signed-in user unless decorated with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -137,7 +145,32 @@ SESSION_COOKIE_SECURE = env_bool("MIKROMON_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+#: Content-Security-Policy of every answer: scripts and styles only from our own
+#: static files (no inline script, no inline style attribute), no framing.
+MIKROMON_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+#: Browser features no page uses.
+MIKROMON_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+
+#: Failed sign-ins (per user name, per client address) and unknown API tokens (per
+#: address) allowed within the window before further attempts get 429.
+_LIMIT_WINDOW_S = env_float("MIKROMON_SIGNIN_WINDOW_MINUTES", 15.0) * 60
+#: name -> (failures, window seconds); mikromon.web.ratelimit.
+MIKROMON_RATE_LIMITS = {
+    "signin_per_user": (env_int("MIKROMON_SIGNIN_FAILURES_PER_USER", 5), _LIMIT_WINDOW_S),
+    "signin_per_address": (env_int("MIKROMON_SIGNIN_FAILURES_PER_ADDRESS", 20),
+                           _LIMIT_WINDOW_S),
+    "token_per_address": (env_int("MIKROMON_TOKEN_FAILURES_PER_ADDRESS", 20),
+                          _LIMIT_WINDOW_S),
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

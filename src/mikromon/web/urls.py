@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
 from mikromon.web.ui.views.auth import SignInView, SignOutView
+
+#: 400 page naming the bad parameter (views raise ParamError, a BadRequest).
+handler400 = "mikromon.web.ui.views.errors.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -80,7 +80,8 @@ def test_default_interfaces_fill_up_with_the_others(admin_web, no_collector):
 @pytest.mark.django_db
 def test_range_and_interfaces_from_the_query_string(admin_web, no_collector):
     """?range=7d&if=ether3,ether1 is kept (interfaces in list order); an empty ``if``
-    means none; unknown ranges fall back to 1h and unknown names are dropped."""
+    means none; an unknown range is a 400 naming it, unknown interface names (gone
+    since the link was made) are dropped."""
     dev = _device()
     _traffic(dev, {"ether1": 1e6, "ether2": 2e6, "ether3": 3e6})
     url = f"/devices/{dev.pk}/"
@@ -88,7 +89,10 @@ def test_range_and_interfaces_from_the_query_string(admin_web, no_collector):
     assert config["range"] == "7d"
     assert config["selected"] == ["ether1", "ether3"]
     assert admin_web.get(url, {"if": ""}).context["config"]["selected"] == []
-    config = admin_web.get(url, {"range": "2y", "if": "ether2,nope"}).context["config"]
+    bad = admin_web.get(url, {"range": "2y"})
+    assert bad.status_code == 400
+    assert "range=&#x27;2y&#x27; is not one of: 15m, 1h, 24h, 7d" in bad.content.decode()
+    config = admin_web.get(url, {"if": "ether2,nope"}).context["config"]
     assert config["range"] == "1h"
     assert config["selected"] == ["ether2"]
     assert admin_web.get(url).context["config"]["selected"] == ["ether1", "ether2", "ether3"]

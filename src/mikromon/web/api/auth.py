@@ -4,8 +4,10 @@
 as the token's user and needs no CSRF token. Without that header the session
 cookie is used, and unsafe methods (POST...) must pass Django's CSRF check like
 any form. No credentials: 401 with ``WWW-Authenticate: Token``. Changes by a
-viewer: 403. Every error is JSON ``{"error": "..."}``: views raise :class:`ApiError`
-(or Django's ``Http404``) and :func:`api_view` answers with it.
+viewer: 403. Too many unknown tokens from one address
+(:data:`mikromon.web.ratelimit.TOKEN_PER_ADDRESS`): 429 with ``Retry-After``.
+Every error is JSON ``{"error": "..."}``: views raise :class:`ApiError` (or
+Django's ``Http404``) and :func:`api_view` answers with it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mikromon.web.api.params import ParamError
 from mikromon.web.monitor.models import ApiToken
+from mikromon.web.ratelimit import TOKEN_PER_ADDRESS, client_address, wait_text
 from mikromon.web.ui.permissions import is_admin
 
 View = Callable[..., HttpResponse]
@@ -76,8 +79,16 @@ def authenticate(request: HttpRequest) -> JsonResponse | None:
     methods); return the error answer, or ``None`` when the request may go on."""
     key = _token_from_header(request)
     if key is not None:
+        address = client_address(request)
+        wait = TOKEN_PER_ADDRESS.blocked_for(address)
+        if wait > 0:
+            response = error(429, f"too many invalid API tokens from {address}; "
+                                  f"try again in {wait_text(wait)}")
+            response["Retry-After"] = str(max(1, int(wait + 0.999)))
+            return response
         token = ApiToken.authenticate(key)
         if token is None:
+            TOKEN_PER_ADDRESS.record(address)
             return error(401, "invalid or revoked API token")
         request.user = token.user
         request.api_token = token  # type: ignore[attr-defined]

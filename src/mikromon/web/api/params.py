@@ -1,7 +1,14 @@
-"""Parsing the query parameters of the API: times, labels, numbers, ids, choices.
+"""Parsing the query parameters of the API and the pages: times, labels,
+numbers, ids, choices, flags.
 
-Every parser raises :class:`ParamError` with a message naming the parameter and
-the value given; the API answers it with 400.
+Every request parameter that becomes a number, a time or a choice goes through
+one of these parsers. Each raises :class:`ParamError` with a message naming the
+parameter and the value given; the API and the pages answer it with 400.
+
+Numbers are ASCII digits only: ``str.isdigit`` is true for ``'²'`` and ``'٣'``,
+and ``int``/``float`` accept some non-ASCII digits and refuse others, so neither
+decides alone. Ids fit a signed 64-bit column (what the databases store), and
+times are finite and between the years 1 and 9999.
 """
 
 from __future__ import annotations
@@ -10,13 +17,28 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from django.core.exceptions import BadRequest
+
 #: Relative time: ``-15m``, ``-1h``, ``-24h``, ``-7d``, ``-30s``, or ``now``.
-_RELATIVE = re.compile(r"^-(\d+(?:\.\d+)?)([smhdw])$")
+_RELATIVE = re.compile(r"^-([0-9]{1,12}(?:\.[0-9]{1,9})?)([smhdw])$")
+#: Unix seconds: ASCII digits, optional sign and fraction (no exponent, NaN or infinity).
+_SECONDS = re.compile(r"^-?[0-9]{1,12}(?:\.[0-9]{1,9})?$")
+#: A whole number as a parameter: ASCII digits with an optional minus sign.
+_WHOLE = re.compile(r"^-?[0-9]{1,30}$")
+#: The largest id a database row can have (signed 64-bit).
+MAX_ID = 2**63 - 1
+#: Times accepted, Unix seconds: 0001-01-01 to 9999-12-31 (what datetime holds).
+MIN_TIME_S = -62135596800.0
+MAX_TIME_S = 253402300799.0
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-class ParamError(ValueError):
-    """A query parameter is invalid; the message names it."""
+class ParamError(BadRequest, ValueError):
+    """A query parameter is invalid; the message names it.
+
+    A :class:`~django.core.exceptions.BadRequest`: raised in a page's view, Django
+    answers 400 with the page :func:`mikromon.web.ui.views.errors.bad_request`.
+    """
 
 
 def parse_time(name: str, text: str, now: float) -> float:
@@ -31,21 +53,27 @@ def parse_time(name: str, text: str, now: float) -> float:
         return now
     match = _RELATIVE.match(text)
     if match:
-        return now - float(match.group(1)) * _UNIT_S[match.group(2)]
+        return _in_range(name, text, now - float(match.group(1)) * _UNIT_S[match.group(2)])
+    if _SECONDS.match(text):
+        return _in_range(name, text, float(text))
     try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
+        if not text.isascii():
+            raise ValueError(text)
         ts = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        return _in_range(name, text, ts.timestamp())
+    except (ValueError, OverflowError):
         raise ParamError(
-            f"{name}={text!r} is not a time: give Unix seconds, ISO 8601 "
+            f"{name}={text[:80]!r} is not a time: give Unix seconds, ISO 8601 "
             "(2025-01-31T12:00:00Z), 'now' or a relative time like -1h"
         ) from None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.timestamp()
+
+
+def _in_range(name: str, text: str, seconds: float) -> float:
+    if not MIN_TIME_S <= seconds <= MAX_TIME_S:
+        raise ParamError(f"{name}={text[:80]!r} is out of range (years 1 to 9999)")
+    return seconds
 
 
 def parse_labels(values: list[str]) -> dict[str, set[str]]:
@@ -90,10 +118,9 @@ def parse_positive_int(name: str, text: str | None, default: int | None,
     """
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ParamError(f"{name}={text!r} is not a whole number") from None
+    if not _WHOLE.match(text):
+        raise ParamError(f"{name}={text[:80]!r} is not a whole number")
+    value = int(text)
     if not 1 <= value <= maximum:
         raise ParamError(f"{name} must be between 1 and {maximum} (got {value})")
     return value
@@ -106,9 +133,15 @@ def parse_id(name: str, text: str) -> int:
         ParamError: naming ``name`` and the value.
     """
     value = text.strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ParamError(f"{name}={text!r} is not an id (a whole number, e.g. {name}=1)")
+    if not is_ascii_number(value) or not 1 <= int(value) <= MAX_ID:
+        raise ParamError(f"{name}={text[:80]!r} is not an id (a whole number from 1 "
+                         f"to {MAX_ID}, e.g. {name}=1)")
     return int(value)
+
+
+def is_ascii_number(text: str) -> bool:
+    """Whether ``text`` is a non-empty run of ASCII digits (``'²'`` and ``'٣'`` are not)."""
+    return text.isascii() and text.isdigit()
 
 
 def parse_choice(name: str, text: str, choices: Iterable[str]) -> str:
@@ -119,5 +152,27 @@ def parse_choice(name: str, text: str, choices: Iterable[str]) -> str:
     """
     allowed = list(choices)
     if text not in allowed:
-        raise ParamError(f"{name}={text!r} is not one of: {', '.join(allowed)}")
+        raise ParamError(f"{name}={text[:80]!r} is not one of: {', '.join(allowed)}")
     return text
+
+
+def parse_flag(name: str, text: str | None) -> bool:
+    """Return a ``0``/``1`` flag (absent or empty: false).
+
+    Raises:
+        ParamError: naming ``name`` for any other value.
+    """
+    if text is None or text == "" or text == "0":
+        return False
+    if text == "1":
+        return True
+    raise ParamError(f"{name}={text[:80]!r} is not a flag: give {name}=1 or {name}=0")
+
+
+def parse_page(text: str | None) -> int:
+    """Return the ``page`` number of a paginated list (absent: 1).
+
+    Raises:
+        ParamError: for anything but a whole number of at least 1.
+    """
+    return parse_positive_int("page", text, 1, MAX_ID) or 1

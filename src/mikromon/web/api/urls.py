@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
+from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
 from mikromon.web.api import views
 
 app_name = "api"
@@ -11,10 +12,10 @@ app_name = "api"
 urlpatterns = [
     path("", views.index, name="index"),
     path("devices", views.devices, name="devices"),
-    path("devices/<int:pk>", views.device, name="device"),
-    path("devices/<int:pk>/latest", views.latest, name="latest"),
-    path("devices/<int:pk>/series", views.series, name="series"),
-    path("devices/<int:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
+    path("devices/<id:pk>", views.device, name="device"),
+    path("devices/<id:pk>/latest", views.latest, name="latest"),
+    path("devices/<id:pk>/series", views.series, name="series"),
+    path("devices/<id:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
     path("events", views.events, name="events"),
     path("collector", views.collector_view, name="collector"),
     # Only the two actions: any other collector/... path is an unknown endpoint (404).

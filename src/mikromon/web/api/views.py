@@ -18,8 +18,10 @@ from mikromon.web.api import collector, inventory
 from mikromon.web.api.auth import ApiError, api_view, authenticate, error
 from mikromon.web.api.params import (
     ParamError,
+    is_ascii_number,
     labels_match,
     parse_choice,
+    parse_flag,
     parse_id,
     parse_labels,
     parse_positive_int,
@@ -91,7 +93,8 @@ def devices(request: HttpRequest) -> JsonResponse:
         qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
     site = request.GET.get("site")
     if site:
-        qs = qs.filter(site_id=site) if site.isdigit() else qs.filter(site__name=site)
+        qs = (qs.filter(site_id=parse_id("site", site)) if is_ascii_number(site)
+              else qs.filter(site__name=site))
     tag = request.GET.get("tag")
     if tag:
         qs = qs.filter(tags__name=tag)
@@ -195,7 +198,8 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
     if not inventory.table_exists(table):
         raise ApiError(404, f"no inventory table {table!r}; tables: "
                             f"{', '.join(inventory.TABLES)}")
-    data = inventory.read_table(obj, table, include_gone=request.GET.get("gone") == "1")
+    gone = parse_flag("gone", request.GET.get("gone"))
+    data = inventory.read_table(obj, table, include_gone=gone)
     return JsonResponse({
         "device": obj.pk,
         "table": data.table,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import atexit
 import base64
+import logging
+import math
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +22,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mikromon.domain.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 #: Busy timeout for SQLite, milliseconds: how long a writer waits for another one.
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
 def data_dir_from_env(value: str | None = None) -> Path:
     """Return the data directory (``value``, else ``$MIKROMON_DATA_DIR``, else ``./data``),
-    absolute, creating it (mode 0700) when missing.
+    absolute, creating it (mode 0700) when missing; see :func:`secure_data_dir`.
 
     Raises:
         ConfigError: when the path exists but is not a directory.
@@ -35,7 +40,82 @@ def data_dir_from_env(value: str | None = None) -> Path:
     if path.exists() and not path.is_dir():
         raise ConfigError(f"data directory {path} exists and is not a directory")
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secure_data_dir(path)
     return path
+
+
+def secure_data_dir(path: Path) -> None:
+    """Make the data folder owner-only (0700): it holds the database and the keys.
+
+    ``mkdir`` applies the umask and leaves an existing folder's mode alone, so the
+    mode is checked here: a folder others may enter or read is changed to 0700
+    with a warning when this user owns it, and only warned about otherwise.
+    """
+    info = path.stat()
+    if not info.st_mode & 0o077:
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid == os.geteuid():
+        os.chmod(path, 0o700)
+        log.warning("data folder %s was readable by other users (mode %04o); "
+                    "changed it to 0700", path, mode)
+    else:
+        log.warning("data folder %s is readable by other users (mode %04o) and owned by "
+                    "another user; run: chmod 700 %s", path, mode, path)
+
+
+def refuse_readable_by_others(path: Path, what: str) -> None:
+    """Refuse a secret file (the database, a key) that other users may read.
+
+    Raises:
+        ConfigError: naming the file, its mode and the ``chmod`` that fixes it.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        raise ConfigError(
+            f"{what} {path} is readable by other users (mode {mode:04o}): any local user "
+            f"could copy it; run: chmod 600 {path}"
+        )
+
+
+def secure_sqlite_file(path: Path) -> None:
+    """Check or create the SQLite database file owner-only (0600), before SQLite
+    opens it: SQLite creates its ``-wal``, ``-shm`` and ``-journal`` files with the
+    database file's mode, so they are 0600 too whatever the umask.
+
+    Raises:
+        ConfigError: when the existing file is readable by other users.
+        OSError: when it cannot be created.
+    """
+    if path.exists():
+        refuse_readable_by_others(path, "the database")
+        return
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing folder on connect
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        refuse_readable_by_others(path, "the database")
+
+
+#: The files SQLite keeps beside a database.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def restrict_sqlite_files(path: str | Path) -> None:
+    """Make the database and its side files that exist and this user owns 0600
+    (after a connection opened them: covers files made by an older version or
+    another tool). Never raises."""
+    for name in (str(path), *(f"{path}{suffix}" for suffix in SQLITE_SIDE_FILES)):
+        try:
+            info = os.stat(name)
+            if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+                os.chmod(name, 0o600)
+        except OSError:
+            pass
 
 
 def sqlite_database(path: Path) -> dict[str, Any]:
@@ -133,7 +213,7 @@ def load_or_create_key(path: Path, generate: Callable[[], str]) -> str:
     on first use. Creation is atomic: two processes starting at once read the same key.
 
     Raises:
-        ConfigError: when the file exists but is empty.
+        ConfigError: when the file exists but is empty, or other users may read it.
     """
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -141,6 +221,7 @@ def load_or_create_key(path: Path, generate: Callable[[], str]) -> str:
         text = path.read_text(encoding="ascii").strip()
         if not text:
             raise ConfigError(f"key file {path} is empty; delete it to create a new key") from None
+        refuse_readable_by_others(path, "the key file")
         return text
     key = generate()
     with os.fdopen(fd, "w", encoding="ascii") as handle:
@@ -172,3 +253,35 @@ def env_bool(name: str, default: bool = False) -> bool:
     if raw is None:
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    """Return ``$name`` as a whole number of at least ``minimum``, or ``default``.
+
+    Raises:
+        ConfigError: naming the variable when it is not such a number.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ConfigError(f"{name}={raw!r} is not a whole number of at least {minimum}")
+    return int(raw)
+
+
+def env_float(name: str, default: float) -> float:
+    """Return ``$name`` as a positive finite number, or ``default``.
+
+    Raises:
+        ConfigError: naming the variable when it is not such a number.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not raw.isascii() or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name}={raw!r} is not a positive number")
+    return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.backends.signals import connection_created
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 _UID = "mikromon.monitor.config_version"
@@ -48,3 +49,15 @@ def connect() -> None:
         sender=apps.get_app_config("monitor"),
         dispatch_uid="mikromon.monitor.sync_catalog",
     )
+    connection_created.connect(_restrict_sqlite, dispatch_uid="mikromon.monitor.file_modes")
+
+
+def _restrict_sqlite(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """After an SQLite connection opens: the database and its -wal/-shm/-journal
+    files owner-only (0600)."""
+    if connection.vendor == "sqlite":
+        from mikromon.web.monitor.envconfig import restrict_sqlite_files
+
+        name = str(connection.settings_dict.get("NAME") or "")
+        if name and name != ":memory:" and not name.startswith("file:"):
+            restrict_sqlite_files(name)

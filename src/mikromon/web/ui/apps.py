@@ -11,3 +11,9 @@ class UiConfig(AppConfig):
     name = "mikromon.web.ui"
     label = "mikromon_ui"
     verbose_name = "mikromon pages"
+
+    def ready(self) -> None:
+        """Count failed sign-ins (:mod:`mikromon.web.security`)."""
+        from mikromon.web import security
+
+        security.connect()

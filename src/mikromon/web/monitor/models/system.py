@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import queue
 import secrets
+import threading
+import time
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+log = logging.getLogger(__name__)
 
 #: Length of the visible token prefix kept for display, characters.
 TOKEN_PREFIX_LENGTH = 8
@@ -60,8 +67,13 @@ class ApiToken(models.Model):
 
     @classmethod
     def authenticate(cls, raw: str) -> ApiToken | None:
-        """Return the active token matching ``raw`` (updating ``last_used``), or ``None``
-        when it is unknown or its user is inactive."""
+        """Return the active token matching ``raw``, or ``None`` when it is unknown
+        or its user is inactive.
+
+        Reads only: ``last_used`` is recorded by :func:`record_token_use` off the
+        request's path (at most once per :data:`LAST_USED_EVERY_S` per token), so a
+        locked database never slows or fails a read.
+        """
         if not raw:
             return None
         token = (
@@ -70,10 +82,82 @@ class ApiToken(models.Model):
             .first()
         )
         if token is not None:
-            now = timezone.now()
-            cls.objects.filter(pk=token.pk).update(last_used=now)
-            token.last_used = now
+            record_token_use(token)
         return token
+
+
+#: ``ApiToken.last_used`` is written at most this often per token, seconds.
+LAST_USED_EVERY_S = 60.0
+
+_use_lock = threading.Lock()
+#: (token id, key hash) -> monotonic time its last-used write was queued.
+_use_queued: dict[tuple[int, str], float] = {}
+_use_queue: queue.SimpleQueue[tuple[int, datetime] | threading.Event] = queue.SimpleQueue()
+_use_thread: threading.Thread | None = None
+
+
+def record_token_use(token: ApiToken) -> None:
+    """Queue the write of ``token.last_used`` (now) unless the token was written in
+    the last :data:`LAST_USED_EVERY_S` seconds; never blocks and never raises.
+
+    The write runs in a daemon thread with its own database connection: a held
+    write lock (SQLite) delays that thread, never the request. A write that fails
+    is dropped (``last_used`` is informational).
+    """
+    now = timezone.now()
+    if token.last_used is not None and (now - token.last_used).total_seconds() < \
+            LAST_USED_EVERY_S:
+        return
+    mono = time.monotonic()
+    with _use_lock:
+        ident = (token.pk, token.key_hash)
+        queued = _use_queued.get(ident)
+        if queued is not None and mono - queued < LAST_USED_EVERY_S:
+            return
+        _use_queued[ident] = mono
+        if len(_use_queued) > 10_000:  # forget old entries (many tokens)
+            for key in [k for k, v in _use_queued.items() if mono - v >= LAST_USED_EVERY_S]:
+                del _use_queued[key]
+    _ensure_thread()
+    _use_queue.put((token.pk, now))
+
+
+def _ensure_thread() -> None:
+    global _use_thread
+    with _use_lock:
+        if _use_thread is None or not _use_thread.is_alive():
+            _use_thread = threading.Thread(target=_write_uses, name="mikromon-token-use",
+                                           daemon=True)
+            _use_thread.start()
+
+
+def _write_uses() -> None:
+    from django.db import connection
+
+    while True:
+        item = _use_queue.get()
+        if isinstance(item, threading.Event):
+            item.set()
+            continue
+        pk, when = item
+        try:
+            ApiToken.objects.filter(pk=pk).filter(
+                Q(last_used__isnull=True) | Q(last_used__lt=when)
+            ).update(last_used=when)
+        except Exception:
+            log.debug("could not record the use of API token %s", pk, exc_info=True)
+        finally:
+            if _use_queue.empty():
+                connection.close()
+
+
+def flush_token_uses(timeout: float = 30.0) -> bool:
+    """Wait until the ``last_used`` writes queued so far are done (tests, shutdown);
+    return whether they were within ``timeout`` seconds."""
+    done = threading.Event()
+    _ensure_thread()
+    _use_queue.put(done)
+    return done.wait(timeout)
 
 
 class CollectorLease(models.Model):

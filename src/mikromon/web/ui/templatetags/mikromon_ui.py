@@ -146,6 +146,9 @@ def meter(value: float | None, last_at: datetime | None = None, *,
 
     ``old``: the value is not current (the router does not answer, or its data is
     stale): the bar is grey, its tooltip "last value at <last_at> UTC".
+
+    The bar's width is a class (``p0`` .. ``p100``, whole percent, in app.css), not
+    a style attribute: the Content-Security-Policy allows no inline style.
     """
     if value is None:
         return format_html('<span class="muted">{}</span>', formatting.DASH)
@@ -154,12 +157,12 @@ def meter(value: float | None, last_at: datetime | None = None, *,
         when = f"{last_at:%Y-%m-%d %H:%M:%S} UTC" if last_at else "unknown time"
         return format_html(
             '<span class="meter old" title="last value at {}"><span class="bar">'
-            '<i style="width:{}%"></i></span><span class="txt">{}</span></span>',
+            '<i class="p{}"></i></span><span class="txt">{}</span></span>',
             when, f"{width:.0f}", formatting.pct(value),
         )
     level = "crit" if value >= 90 else "warn" if value >= 70 else ""
     return format_html(
-        '<span class="meter {}"><span class="bar"><i style="width:{}%"></i></span>'
+        '<span class="meter {}"><span class="bar"><i class="p{}"></i></span>'
         '<span class="txt">{}</span></span>',
         level, f"{width:.0f}", formatting.pct(value),
     )

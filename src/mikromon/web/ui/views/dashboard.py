@@ -21,6 +21,7 @@ from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.api import collector, inventory
+from mikromon.web.api.params import parse_choice
 from mikromon.web.api.serialize import (
     effective_time_scale,
     is_stale,
@@ -169,9 +170,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                               inventory.major_version(device.ros_version))
     running = collector.collector_running()
     current = values_current(device)
-    range_key = request.GET.get("range", "1h")
-    if range_key not in RANGES:
-        range_key = "1h"
+    range_key = parse_choice("range", request.GET.get("range") or "1h", RANGES)
     config = {
         "device": device.pk,
         "urls": {

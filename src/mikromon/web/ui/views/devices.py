@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.formatting import unknown_choice
 from mikromon.web.api import collector
+from mikromon.web.api.params import ParamError, parse_id
 from mikromon.web.api.serialize import with_contact, with_summary
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device, Site, Tag
@@ -42,8 +43,10 @@ SORTS = {
 _PROBE_KEY = "mikromon_probe_"
 
 
-def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, str]]:
-    """Return devices filtered and sorted by the query string, and the filter values.
+def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, str], list[str]]:
+    """Return devices filtered and sorted by the query string, the filter values, and
+    what is wrong with them (one message per bad value, naming the parameter; a
+    bad value filters nothing).
 
     ``q`` searches name, host, identity, board and version; ``state``, ``site``
     (id, or ``none``) and ``tag`` (id) filter; ``sort`` is a key of :data:`SORTS`,
@@ -56,6 +59,7 @@ def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, 
     qs = qs.annotate(contact_ts=Greatest(Coalesce("last_seen", "data_ts"),
                                          Coalesce("data_ts", "last_seen")))
     params = {k: request.GET.get(k, "").strip() for k in ("q", "state", "site", "tag", "sort")}
+    errors: list[str] = []
     if params["q"]:
         q = params["q"]
         qs = qs.filter(
@@ -64,17 +68,28 @@ def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, 
         )
     if params["state"] in DeviceStateChoices.values:
         qs = qs.filter(state=params["state"])
+    elif params["state"]:
+        errors.append(unknown_choice("state", params["state"], DeviceStateChoices.values))
     if params["site"] == "none":
         qs = qs.filter(site__isnull=True)
-    elif params["site"].isdigit():
-        qs = qs.filter(site_id=int(params["site"]))
-    if params["tag"].isdigit():
-        qs = qs.filter(tags__id=int(params["tag"])).distinct()
+    elif params["site"]:
+        try:
+            qs = qs.filter(site_id=parse_id("site", params["site"]))
+        except ParamError:
+            errors.append(f"'site' must be a site id or 'none' (got {params['site'][:40]!r})")
+    if params["tag"]:
+        try:
+            qs = qs.filter(tags__id=parse_id("tag", params["tag"])).distinct()
+        except ParamError:
+            errors.append(f"'tag' must be a tag id (got {params['tag'][:40]!r})")
     sort = params["sort"] or "name"
-    field = SORTS.get(sort.lstrip("-"), "name")
+    if sort.lstrip("-") not in SORTS:
+        errors.append(unknown_choice("sort", sort, list(SORTS)))
+        sort = "name"
+    field = SORTS[sort.lstrip("-")]
     expr = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(
         nulls_last=True)
-    return qs.order_by(expr, "name"), params
+    return qs.order_by(expr, "name"), params, errors
 
 
 def state_counts() -> dict[str, int]:
@@ -93,27 +108,15 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def filter_errors(params: dict[str, str]) -> list[str]:
-    """Return what is wrong with the filter values :func:`filtered_devices` ignores."""
-    errors = []
-    if params["state"] and params["state"] not in DeviceStateChoices.values:
-        errors.append(unknown_choice("state", params["state"], DeviceStateChoices.values))
-    if params["site"] and params["site"] != "none" and not params["site"].isdigit():
-        errors.append("'site' must be a site id or 'none'")
-    if params["tag"] and not params["tag"].isdigit():
-        errors.append("'tag' must be a tag id")
-    return errors
-
-
 def device_list(request: HttpRequest) -> HttpResponse:
     """The devices table with state, facts and current load; filter and sort."""
-    devices, params = filtered_devices(request)
+    devices, params, errors = filtered_devices(request)
     devices = list(devices)
     counts = state_counts()
     return render(request, "ui/device_list.html", {
         "devices": devices,
         "params": params,
-        "errors": filter_errors(params),
+        "errors": errors,
         "states": DeviceStateChoices.choices,
         "sites": Site.objects.order_by("name"),
         "tags": Tag.objects.order_by("name"),
@@ -125,7 +128,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
             ("board", "Board"), ("version", "RouterOS"), ("cpu", "CPU"), ("memory", "Memory"),
             ("uptime", "Uptime"), ("last_seen", "Last seen"), ("site", "Site"),
         ],
-    })
+    }, status=400 if errors else 200)
 
 
 def _form_page(request: HttpRequest, form: DeviceForm, device: Device | None,

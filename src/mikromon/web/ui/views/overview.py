@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mikromon.web.api import collector
+from mikromon.web.api.params import parse_choice
 from mikromon.web.api.serialize import stale_after_s, with_contact
 from mikromon.web.monitor.models import Device, Event, MetricLatest
 from mikromon.web.ui.views.dashboard import natural_key, rate_fresh, values_current
@@ -73,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     """The overview page; ``?group=tag`` groups devices by tag instead of site."""
     devices = list(with_contact(Device.objects.select_related("site").prefetch_related("tags")))
     by_id = {d.pk: d for d in devices}
-    group_by = "tag" if request.GET.get("group") == "tag" else "site"
+    group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
     groups: dict[str, list[Device]] = defaultdict(list)
     for d in devices:
         if group_by == "site":
