@@ -33,6 +33,9 @@ from mikromon.sinks.base import AlertStore
 
 log = logging.getLogger(__name__)
 
+#: The inventory table router log lines go to (:mod:`mikromon.collectors.log`).
+LOGS_TABLE: Final = "logs"
+
 __all__ = ["AlertRunner", "AlertingSink"]
 
 #: Most transitions kept while the store fails.
@@ -60,8 +63,12 @@ class AlertingSink:
         self._guard(self._engine.observe_samples, device_id, samples)
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
-        """Queue an inventory snapshot with the writer (rules do not read inventory)."""
+        """Queue an inventory snapshot with the writer; router log lines (the
+        append-only ``logs`` table, polled or from syslog) are evaluated by the
+        ``log`` rules, other inventory is not read by rules."""
         self._inner.put_inventory(device_id, snapshot)
+        if snapshot.append_only and snapshot.table == LOGS_TABLE:
+            self._guard(self._engine.observe_logs, device_id, snapshot)
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events with the writer, then evaluate them."""
