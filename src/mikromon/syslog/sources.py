@@ -72,8 +72,8 @@ class DeviceAddresses:
             literal = normalize_ip(host)
             if literal is not None:
                 resolved[host] = (literal,)
-            elif host in self._resolved:
-                resolved[host] = self._resolved[host]
+            elif self._resolved.get(host):
+                resolved[host] = self._resolved[host]  # resolved once; failures again
             else:
                 resolved[host] = await _resolve(loop, host)
         self._resolved = resolved
@@ -119,7 +119,7 @@ async def _resolve(loop: asyncio.AbstractEventLoop, host: str) -> tuple[str, ...
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
     except (OSError, TimeoutError, UnicodeError) as err:
         log.warning("syslog: cannot resolve device host %r (%s); its messages will not "
-                    "be matched until its configuration changes", host, err)
+                    "be matched until the next configuration change tries again", host, err)
         return ()
     out = []
     for info in infos:
