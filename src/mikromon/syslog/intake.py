@@ -5,10 +5,11 @@ table, like a line read from ``/log`` (:mod:`mikromon.collectors.log`): ``time``
 (the router's time when the message carried one, else the receive time in
 UTC), ``topics`` (``system,info,account``), ``message``, plus ``source`` =
 ``syslog``, ``severity`` and ``host``. The key is the same as for polled lines
-(time, topics, message), so a line the router sends with its own timestamp and
-topics identical to ``/log``'s is stored once. The BSD format carries no
-topics and the default format no time, so such lines usually differ from the
-polled copy; the alert engine never counts the same line twice (see
+(time, topics, message). The default format carries no time and the BSD
+format no topics, so the copy read later from ``/log`` differs; the storage
+skips a polled line already received by syslog (same message, compatible
+topics, within a week: ``DjangoStorage._received_by_syslog``), and the alert
+engine never counts the same line twice (see
 :meth:`mikromon.alerting.engine.AlertEngine.observe_logs`).
 
 Rows are queued per device and handed to the sink in one snapshot per device
