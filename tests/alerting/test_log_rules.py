@@ -181,3 +181,19 @@ def test_only_the_first_characters_of_a_message_are_searched() -> None:
     assert states(eng) == []
     eng.observe_logs(1, snap(1, ("system,info", "." * (LOG_MESSAGE_LIMIT - 6) + "needle")))
     assert states(eng) == ["pending", "firing"]
+
+
+def test_example_log_rules_are_valid_off_and_match_what_routeros_writes() -> None:
+    from mikromon.alerting.defaults import EXAMPLE_LOG_RULES
+
+    rules = [rule_from_mapping({**r, "id": i}) for i, r in enumerate(EXAMPLE_LOG_RULES, 1)]
+    assert not any(r.enabled for r in rules)
+    on = [rule_from_mapping({**r, "id": i, "enabled": True})
+          for i, r in enumerate(EXAMPLE_LOG_RULES, 1)]
+    eng = engine(*on)
+    line = ("system,error,critical", "login failure for user admin from 10.0.0.9 via ssh")
+    for t in (0, 10, 20):
+        eng.observe_logs(1, snap(t, line))
+    eng.observe_logs(1, snap(30, ("interface,info", "ether1 link down")))
+    fired = {t.rule_name for t in eng.drain() if t.state.value == "firing"}
+    assert fired == {"Failed logins (router log)", "Link down (router log)"}
