@@ -57,15 +57,21 @@ def listener() -> Iterator[Listener]:
 
 
 def test_formats_as_routeros_sends() -> None:
+    # As in the RouterOS manual's "Message formats" (error,critical -> severity 3).
     assert format_message("system,error,critical", "login failure for user x") == (
-        b"<26>system,error,critical login failure for user x")
-    bsd = format_message("interface,info", "ether1 link down", fmt="bsd", identity="edge-1",
+        b"system,error,critical login failure for user x")
+    assert format_message("system,error,critical", "login failure for user x", fmt="syslog",
+                          identity="MikroTik", now=datetime(2026, 10, 2, 17, 36, 35)) == (
+        b"<27>Oct  2 17:36:35 MikroTik login failure for user x")
+    bsd = format_message("interface,info", "ether1 link down", fmt="syslog", identity="edge-1",
                          now=datetime(2026, 12, 6, 9, 5, 7))
     assert bsd == b"<30>Dec  6 09:05:07 edge-1 ether1 link down"
     msg = parse(bsd, datetime(2026, 12, 6, 10, 0).astimezone())
     assert (msg.hostname, msg.message, msg.severity) == ("edge-1", "ether1 link down", "info")
     with pytest.raises(ValueError, match="format"):
         format_message("a,info", "b", fmt="cef")
+    with pytest.raises(ValueError, match="framing"):
+        send(b"x,info y", HOST, 514, protocol="tcp", framing="crlf")
 
 
 def test_refuses_non_loopback_destinations() -> None:
@@ -80,7 +86,7 @@ def test_handle_sends_udp_and_tcp_and_state_changes(listener: Listener) -> None:
         router.send_syslog("system,error,critical", "login failure for user admin",
                            host=HOST, port=listener.port)
         data, source = listener.datagram()
-        assert data == b"<26>system,error,critical login failure for user admin"
+        assert data == b"system,error,critical login failure for user admin"
         assert source == router.host
 
         got: list[bytes] = []
@@ -89,13 +95,13 @@ def test_handle_sends_udp_and_tcp_and_state_changes(listener: Listener) -> None:
         router.send_syslog("script,info", "hello over tcp", host=HOST, port=listener.port,
                            protocol="tcp")
         t.join(5)
-        assert got == [b"<30>script,info hello over tcp\n"]
+        assert got == [b"script,info hello over tcp"]  # no delimiter, as RouterOS
 
         router.set_remote_logging(HOST, listener.port)
         router.set_link("ether1", False)
-        assert listener.datagram()[0] == b"<30>interface,info ether1 link down"
+        assert listener.datagram()[0] == b"interface,info ether1 link down"
         router.reboot()
-        assert listener.datagram()[0] == b"<30>system,info router rebooted"
+        assert listener.datagram()[0] == b"system,info router rebooted"
         router.set_remote_logging(None)
         router.set_link("ether1", True)
         listener.udp.settimeout(0.3)
@@ -112,14 +118,14 @@ async def test_simulate_control_lines(listener: Listener) -> None:
         p = listener.port
         assert run_control(fleet, f"syslog 0 {HOST}:{p} udp system,error,critical "
                                   "login failure for user x") == "ok: syslog 0"
-        assert listener.datagram()[0] == b"<26>system,error,critical login failure for user x"
-        assert run_control(fleet, f"syslog all {HOST}:{p} bsd-udp interface,info "
+        assert listener.datagram()[0] == b"system,error,critical login failure for user x"
+        assert run_control(fleet, f"syslog all {HOST}:{p} syslog-udp interface,info "
                                   "ether2 link up") == "ok: syslog all"
         msg = parse(listener.datagram()[0])
         assert (msg.fmt, msg.message) == ("rfc3164", "ether2 link up")
         assert run_control(fleet, f"logging 0 {HOST}:{p} udp").startswith("ok: logging 0")
         assert run_control(fleet, "link 0 ether2 down") == "ok: link 0"
-        assert listener.datagram()[0] == b"<30>interface,info ether2 link down"
+        assert listener.datagram()[0] == b"interface,info ether2 link down"
         assert run_control(fleet, "logging 0 off") == "ok: logging 0 off"
         assert run_control(fleet, "syslog 0 192.0.2.1:514 udp a,info b").startswith(
             "error: syslog:")

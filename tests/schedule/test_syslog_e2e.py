@@ -109,7 +109,7 @@ def test_router_state_changes_arrive_over_tcp(
     topical = AlertRule.objects.create(name="Interface topic (test)", kind="log",
                                        severity="info", params={"topics": ["interface"]})
     svc = start(service)
-    router.set_remote_logging("127.0.0.1", svc.syslog_port, "tcp", "bsd")
+    router.set_remote_logging("127.0.0.1", svc.syslog_port, "tcp", "syslog")
     router.set_link("ether2", False)
     assert until(lambda: LogEntry.objects.filter(device=dev, message="ether2 link down")
                  .exists(), 10)

@@ -12,6 +12,28 @@ RECEIVED = datetime(2026, 12, 6, 19, 30, tzinfo=UTC)
 
 # (raw, fmt, topics, severity, message, time, hostname)
 CASES = [
+    # The RouterOS manual's logging page, "Message formats": the same login
+    # failure in the default, syslog (BSD) and CEF formats.
+    (b"system,error,critical login failure for user guest from 192.168.88.17 via ssh",
+     "routeros", "system,error,critical", "critical",
+     "login failure for user guest from 192.168.88.17 via ssh", "", ""),
+    (b"<27>Oct  2 17:36:35 MikroTik login failure for user guest from 192.168.88.17 via ssh",
+     "rfc3164", "error", "error", "login failure for user guest from 192.168.88.17 via ssh",
+     "2026-10-02T17:36:35", "MikroTik"),
+    (b"Oct  2 17:36:35 MikroTik CEF:0|MikroTik|hAP ax^2|7.25beta5|10|system,error,critical|"
+     b"High|dvchost=MikroTik dvc=192.168.88.36 msg=login failure for user guest from "
+     b"192.168.88.17 via ssh app=ssh duser=guest outcome=failure src=192.168.88.17",
+     "cef", "system,error,critical", "critical",
+     "login failure for user guest from 192.168.88.17 via ssh", "2026-10-02T17:36:35",
+     "MikroTik"),
+    # add-topics-string=yes: the topics in front of the BSD message.
+    (b"<27>Oct  2 17:36:35 MikroTik system,error,critical login failure for user guest",
+     "rfc3164", "system,error,critical", "critical", "login failure for user guest",
+     "2026-10-02T17:36:35", "MikroTik"),
+    # CEF with syslog-time-format=iso8601, escapes in a value.
+    (b"2026-10-02T17:36:35.120+02:00 r1 CEF:0|MikroTik|CHR|7.19|3|interface,info|Low|"
+     b"dvchost=r1 msg=a\\=b \\\\ c act=x",
+     "cef", "interface,info", "info", "a=b \\ c", "2026-10-02T17:36:35", "r1"),
     # RouterOS default action format: topics first, no time, no host
     # (Graylog2/graylog2-server#8056).
     (b"<30>system,info,account user admin logged out from 10.0.0.5 via winbox", "routeros",
@@ -57,6 +79,7 @@ def test_parses_what_routers_send(raw: bytes, fmt: str, topics: str, severity: s
 def test_facility_is_the_pri_high_bits() -> None:
     assert parse(b"<30>x,info y", RECEIVED).facility == 3
     assert parse(b"<165>1 - h a - - - m", RECEIVED).facility == 20
+    assert parse(b"x,info y", RECEIVED).facility is None
 
 
 def test_a_bsd_date_ahead_of_arrival_is_last_year() -> None:
@@ -73,8 +96,10 @@ def test_invalid_utf8_and_control_characters_are_replaced_not_fatal() -> None:
 @pytest.mark.parametrize(("raw", "why"), [
     (b"", "empty"),
     (b"\r\n", "empty"),
-    (b"hello", "<PRI>"),
+    (b"hello", "not a syslog message"),
+    (b"user admin logged in", "not a syslog message"),
     (b"<x>hello", "<PRI>"),
+    (b"Oct  2 17:36:35 r1 CEF:0|MikroTik|CHR", "CEF header is incomplete"),
     (b"<1234>hello", "<PRI>"),
     (b"<192>hello", "above 191"),
     (b"<30>", "no text"),

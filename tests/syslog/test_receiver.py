@@ -240,3 +240,44 @@ async def test_a_port_in_use_raises_and_binds_nothing() -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((HOST, port))
+
+
+async def test_tcp_without_delimiters_as_routeros_sends() -> None:
+    """RouterOS's default and syslog formats over TCP follow each other with no
+    delimiter: entries are told apart by the next <PRI>+time, by a read that
+    starts a new entry, or by a pause."""
+    receiver, got, _ = await make()
+    try:
+        # syslog format: two entries in one write.
+        await tcp_send(receiver.port,
+                       b"<27>Oct  2 17:36:35 edge-1 login failure for user guest"
+                       b"<30>Oct  2 17:36:36 edge-1 user admin logged in")
+        await got.wait_for(2)
+        # default format: one entry per write, the connection kept open.
+        _, writer = await asyncio.open_connection(HOST, receiver.port)
+        writer.write(b"interface,info ether1 link down")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"interface,info ether1 link up")
+        await writer.drain()
+        await got.wait_for(4)  # the last one after a pause, with the connection open
+        writer.close()
+        assert got.messages == ["login failure for user guest", "user admin logged in",
+                                "ether1 link down", "ether1 link up"]
+        assert [m.hostname for _, m in got.items[:2]] == ["edge-1", "edge-1"]
+    finally:
+        await receiver.stop()
+
+
+async def test_cef_over_tcp_with_its_delimiter() -> None:
+    receiver, got, _ = await make()
+    try:
+        cef = (b"Oct  2 17:36:35 edge-1 CEF:0|MikroTik|CHR|7.19|10|system,error,critical|High|"
+               b"dvchost=edge-1 msg=login failure for user guest from 192.0.2.7 via ssh "
+               b"app=ssh\r\n")
+        await tcp_send(receiver.port, cef * 2)
+        await got.wait_for(2)
+        assert got.messages == ["login failure for user guest from 192.0.2.7 via ssh"] * 2
+        assert got.items[0][1].topics == ("system", "error", "critical")
+    finally:
+        await receiver.stop()

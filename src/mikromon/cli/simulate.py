@@ -19,8 +19,8 @@ While it runs, lines on standard input control the routers (answers go to stderr
     bgp 0 peer-a down                    set a BGP peer (up, down, none)
     ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
     syslog 0 127.0.0.1:5514 udp system,error,critical login failure for user x
-                      send one log line as syslog (udp or tcp; bsd-udp / bsd-tcp:
-                      the BSD format with time and identity)
+                      send one log line as syslog (udp or tcp; syslog-udp / syslog-tcp:
+                      the BSD syslog format with time and identity)
     logging 0 127.0.0.1:5514 udp         send state changes (link, reboot) as syslog
                                          ("logging 0 off" stops)
     list              print the endpoints again (to stderr)
@@ -68,8 +68,8 @@ While it runs, lines on standard input control the routers (answers go to stderr
     bgp 0 peer-a down                    set a BGP peer (up, down, none)
     ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
     syslog 0 127.0.0.1:5514 udp system,error,critical login failure for user x
-                      send one log line as syslog (udp or tcp; bsd-udp / bsd-tcp:
-                      the BSD format with time and identity)
+                      send one log line as syslog (udp or tcp; syslog-udp / syslog-tcp:
+                      the BSD syslog format with time and identity)
     logging 0 127.0.0.1:5514 udp         send state changes (link, reboot) as syslog
                                          ("logging 0 off" stops)
     list              print the endpoints again (to stderr)
@@ -240,7 +240,7 @@ def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
 
 
 def _syslog_target(address: str, how: str) -> tuple[str, int, str, str]:
-    """``127.0.0.1:5514`` and ``udp``/``tcp``/``bsd-udp``/``bsd-tcp`` ->
+    """``127.0.0.1:5514`` and ``udp``/``tcp``/``syslog-udp``/``syslog-tcp`` ->
     (host, port, protocol, format). Raises ValueError."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
@@ -264,13 +264,14 @@ def _syslog_control(fleet: Any, command: str, rest: list[str]) -> str:
                     r.set_remote_logging(None)
                 return f"ok: logging {target} off"
             if len(args) != 2:
-                return "error: usage: logging I HOST:PORT udp|tcp|bsd-udp|bsd-tcp | logging I off"
+                return ("error: usage: logging I HOST:PORT udp|tcp|syslog-udp|syslog-tcp"
+                        " | logging I off")
             host, port, protocol, fmt = _syslog_target(args[0], args[1])
             for r in routers:
                 r.set_remote_logging(host, port, protocol, fmt)
             return f"ok: logging {target} to {host}:{port} over {protocol}"
         if len(args) < 4:
-            return "error: usage: syslog I HOST:PORT udp|tcp|bsd-udp|bsd-tcp TOPICS MESSAGE"
+            return "error: usage: syslog I HOST:PORT udp|tcp|syslog-udp|syslog-tcp TOPICS MESSAGE"
         host, port, protocol, fmt = _syslog_target(args[0], args[1])
         for r in routers:
             r.send_syslog(args[2], " ".join(args[3:]), host=host, port=port,
@@ -294,8 +295,8 @@ def run_control(fleet: Any, text: str) -> str:
         return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | list"
                 " | cpu I PCT | temperature I C [SENSOR] | health I SENSOR ok|fail"
                 " | link I IFACE up|down | bgp I PEER up|down | ospf I NEIGHBOR STATE"
-                " | syslog I HOST:PORT udp|tcp|bsd-udp|bsd-tcp TOPICS MESSAGE"
-                " | logging I HOST:PORT udp|tcp|bsd-udp|bsd-tcp | logging I off"
+                " | syslog I HOST:PORT udp|tcp|syslog-udp|syslog-tcp TOPICS MESSAGE"
+                " | logging I HOST:PORT udp|tcp|syslog-udp|syslog-tcp | logging I off"
                 " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
                 "trickle, refuse_login, blackhole")
     if command == "list":

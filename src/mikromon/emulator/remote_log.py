@@ -5,15 +5,17 @@ remote=<host> remote-port=<port>`` (and a ``/system logging`` rule pointing at
 it) sends each log line as one syslog message; see :mod:`mikromon.syslog.parse`
 for the shapes and their sources. Formats produced here:
 
-* ``default``: ``<PRI>topics message`` (no time, no host name);
-* ``bsd``: ``<PRI>Mmm dd hh:mm:ss identity message`` (``bsd-syslog=yes``, or
-  ``remote-log-format=syslog`` since RouterOS 7.18), the topics left out as the
-  router does.
+* ``default``: ``topics message`` (no priority, time or host name);
+* ``syslog``: ``<PRI>Mmm dd hh:mm:ss identity message`` (BSD syslog; before
+  RouterOS 7.18 ``bsd-syslog=yes``), the topics left out as the router does.
+  PRI is facility ``daemon`` (3, the default ``syslog-facility``) times 8 plus
+  the severity from the topics (``syslog-severity=auto``: debug 7, info 6,
+  warning 4, error 3; ``error,critical`` gives 3).
 
-PRI is facility ``daemon`` (3, RouterOS's default ``syslog-facility``) times 8
-plus the severity from the topics (``syslog-severity=auto``). Over TCP each
-message ends with LF (non-transparent framing) or, with ``octet_counting``, is
-prefixed by its length.
+As the RouterOS manual's logging page says, UDP carries one entry per datagram,
+and over TCP ``default`` and ``syslog`` entries follow each other with no
+delimiter; the emulator sends them so (``framing="none"``), or ends each with
+LF (``"lf"``) or prefixes its length (``"octets"``) like other senders.
 
 Only loopback destinations are accepted; the socket is bound to the router's
 own address, so the receiver sees the router's address as the source.
@@ -26,15 +28,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from mikromon.domain.logs import severity_from_topics
+__all__ = ["FORMATS", "FRAMINGS", "PROTOCOLS", "RemoteAction", "format_message", "send"]
 
-__all__ = ["FORMATS", "PROTOCOLS", "RemoteAction", "format_message", "send"]
-
-FORMATS: Final = ("default", "bsd")
+FORMATS: Final = ("default", "syslog")
+#: How TCP messages are delimited: none (RouterOS), LF, or an octet count.
+FRAMINGS: Final = ("none", "lf", "octets")
 PROTOCOLS: Final = ("udp", "tcp")
 #: RouterOS's default ``syslog-facility``: daemon.
 FACILITY_DAEMON: Final = 3
-_SEVERITY_NUMBER: Final = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2}
+#: Topic -> syslog severity, in order of precedence (RouterOS manual, "Message formats").
+_SEVERITY_NUMBER: Final = (("error", 3), ("warning", 4), ("info", 6), ("debug", 7),
+                           ("critical", 2))
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                   "Nov", "Dec")
 #: Seconds allowed to connect and send over TCP.
@@ -48,9 +52,9 @@ def format_message(topics: str, message: str, *, fmt: str = "default", identity:
     Args:
         topics: ``system,error,critical`` (the severity topic sets the PRI).
         message: the log text.
-        fmt: ``default`` or ``bsd`` (module docstring).
-        identity: the host name of the ``bsd`` format.
-        now: the router's local time (``bsd``; default: now).
+        fmt: ``default`` or ``syslog`` (module docstring).
+        identity: the host name of the ``syslog`` format.
+        now: the router's local time (``syslog``; default: now).
         facility: syslog facility number.
 
     Raises:
@@ -61,21 +65,22 @@ def format_message(topics: str, message: str, *, fmt: str = "default", identity:
     topic_list = [t for t in topics.split(",") if t]
     if not topic_list or not message:
         raise ValueError("a syslog line needs topics and a message")
-    severity = _SEVERITY_NUMBER[severity_from_topics(topic_list) or "info"]
-    pri = facility * 8 + severity
     if fmt == "default":
-        return f"<{pri}>{','.join(topic_list)} {message}".encode()
+        return f"{','.join(topic_list)} {message}".encode()
+    severity = next((n for t, n in _SEVERITY_NUMBER if t in topic_list), 6)
+    pri = facility * 8 + severity
     now = now or datetime.now()  # noqa: DTZ005 - the router's local time, as it sends it
     stamp = f"{_MONTHS[now.month - 1]} {now.day:2d} {now:%H:%M:%S}"
     return f"<{pri}>{stamp} {identity} {message}".encode()
 
 
 def send(data: bytes, host: str, port: int, *, protocol: str = "udp", source: str = "127.0.0.1",
-         octet_counting: bool = False) -> None:
-    """Send one syslog message to ``host``:``port`` from ``source``.
+         framing: str = "none") -> None:
+    """Send one syslog message to ``host``:``port`` from ``source`` (TCP: one
+    connection per message, delimited by ``framing``).
 
     Raises:
-        ValueError: a non-loopback destination or an unknown protocol.
+        ValueError: a non-loopback destination, unknown protocol or framing.
         OSError: the message could not be sent (TCP: nobody listening).
     """
     from mikromon.emulator.server import ensure_loopback
@@ -85,6 +90,8 @@ def send(data: bytes, host: str, port: int, *, protocol: str = "udp", source: st
         raise ValueError(f"unknown syslog protocol {protocol!r} (udp or tcp)")
     if not 0 < port < 65536:
         raise ValueError(f"syslog port must be 1..65535, got {port}")
+    if framing not in FRAMINGS:
+        raise ValueError(f"unknown TCP framing {framing!r} (one of {', '.join(FRAMINGS)})")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     bind = source if (":" in source) == (family == socket.AF_INET6) else host
     kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
@@ -95,8 +102,11 @@ def send(data: bytes, host: str, port: int, *, protocol: str = "udp", source: st
             return
         sock.settimeout(TCP_TIMEOUT_S)
         sock.connect((host, port))
-        frame = f"{len(data)} ".encode() + data if octet_counting else data + b"\n"
-        sock.sendall(frame)
+        if framing == "lf":
+            data += b"\n"
+        elif framing == "octets":
+            data = f"{len(data)} ".encode() + data
+        sock.sendall(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +116,7 @@ class RemoteAction:
     Attributes:
         host, port: where it sends (loopback only).
         protocol: ``udp`` or ``tcp``.
-        fmt: ``default`` or ``bsd``.
+        fmt: ``default`` or ``syslog``.
     """
 
     host: str

@@ -161,7 +161,7 @@ class EmulatorHandle:
     def set_remote_logging(self, host: str | None, port: int = 514, protocol: str = "udp",
                            fmt: str = "default") -> None:
         """Send state changes (link up/down, reboot) as syslog to ``host``:``port``
-        (``udp``/``tcp``, format ``default``/``bsd``); ``host=None``: stop.
+        (``udp``/``tcp``, format ``default``/``syslog``); ``host=None``: stop.
 
         Raises:
             ValueError: a non-loopback host, unknown protocol or format, bad port.

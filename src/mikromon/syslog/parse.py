@@ -1,31 +1,34 @@
 """Parse syslog messages as RouterOS sends them (pure functions, no I/O).
 
 RouterOS's remote logging action (``/system/logging/action`` with
-``target=remote``) sends each log line as one syslog message, over UDP by
-default (TCP where the action's ``remote-protocol`` is ``tcp``, RouterOS 7).
-The shapes seen from routers, each accepted here:
+``target=remote``) sends each log entry as one message: one UDP datagram, or
+over TCP (``remote-protocol=tcp``, RouterOS 7) one after the other in the stream.
+Its ``remote-log-format`` (RouterOS 7.18+; before it, ``bsd-syslog=yes|no``)
+chooses the shape; the RouterOS manual's logging page ("Send the log to a
+syslog server", "Technical details / Message formats") shows the same login
+failure in each:
 
-* the default format: ``<PRI>`` then the line with its topics first, no time and
-  no host: ``<30>system,info,account user admin logged out from 10.0.0.5 via
-  winbox`` (a Graylog issue shows such a capture: Graylog2/graylog2-server#8056,
-  where a logging rule's ``prefix`` follows the topics);
-* BSD syslog, RFC 3164 (``bsd-syslog=yes`` before RouterOS 7.18,
-  ``remote-log-format=syslog`` since; see akpw/mktxp-stack#35): ``<PRI>`` then
-  ``Mmm dd hh:mm:ss`` in the router's local time, the host name (the router's
-  identity), and the message *without* its topics: ``<30>Sep 25 01:37:18
-  MikroTik user abc logged in from 192.168.88.1 via api`` (a tcpdump capture in
-  splunk/splunk-connect-for-syslog#1272). Topics are then derived from the
-  facility and severity;
-* RFC 5424 (``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG``), from relays and
-  other senders pointed at the same port.
+* ``default``: the topics and the message, no priority, time or host:
+  ``system,error,critical login failure for user guest from 192.168.88.17 via
+  ssh``. Older routers put a ``<PRI>`` in front (a capture in
+  Graylog2/graylog2-server#8056 shows ``system,info,account ...``; a logging
+  rule's ``prefix`` follows the topics);
+* ``syslog``: BSD syslog, RFC 3164: ``<27>Oct  2 17:36:35 MikroTik login failure
+  for user guest ...``: priority, time (``syslog-time-format=bsd-syslog``, no
+  year, or ``iso8601``), identity, message. The topics are left out unless
+  ``add-topics-string=yes`` puts them in front of the message; without them the
+  topics are derived from the severity. With ``syslog-severity=auto`` the
+  severity comes from the topics (debug 7, info 6, warning 4, error 3; an
+  ``error,critical`` entry gets 3), facility ``daemon`` (3) by default;
+* ``cef``: ``Oct  2 17:36:35 MikroTik CEF:0|MikroTik|<board>|<version>|<class>|
+  <topics>|<Low/Medium/High>|dvchost=... msg=<message> ...``.
 
-The manual calls the remote target "remote syslog server (RFC 3164)"
-(wiki.mikrotik.com Manual:System/Log). The facility and severity come from the
-action's ``syslog-facility`` / ``syslog-severity`` (``auto``: from the line's
-topics), so a topic word (``critical``, ``error``, ``warning``, ``info``,
-``debug``) wins over the numeric severity when both are present.
+RFC 5424 (``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG``), which RouterOS
+does not send, is accepted from relays pointed at the same port. A topic word
+(``critical``, ``error``, ``warning``, ``info``, ``debug``) wins over the
+numeric severity when both are present.
 
-:func:`parse` returns a :class:`SyslogMessage`; anything that is not syslog
+:func:`parse` returns a :class:`SyslogMessage`; anything that is none of these
 raises :class:`SyslogParseError` naming what was wrong.
 """
 
@@ -92,7 +95,8 @@ class SyslogMessage:
     """One parsed syslog message.
 
     Attributes:
-        facility: 0..23 (:data:`FACILITIES`).
+        facility: 0..23 (:data:`FACILITIES`); ``None`` when the message had no
+            ``<PRI>`` (RouterOS's ``default`` and ``cef`` formats).
         severity: RouterOS severity topic: ``critical``, ``error``, ``warning``,
             ``info`` or ``debug`` (from the topics when they name one, else from
             the syslog severity).
@@ -104,10 +108,10 @@ class SyslogMessage:
             message carried none.
         hostname: the sender's host name (RouterOS: its identity), ``''`` if none.
         app: RFC 5424 APP-NAME (``''`` otherwise).
-        fmt: ``"routeros"`` (no header), ``"rfc3164"`` or ``"rfc5424"``.
+        fmt: ``"routeros"`` (no header), ``"rfc3164"``, ``"rfc5424"`` or ``"cef"``.
     """
 
-    facility: int
+    facility: int | None
     severity: str
     topics: tuple[str, ...]
     message: str
@@ -228,6 +232,41 @@ def _parse_5424(pri: int, rest: str) -> SyslogMessage:
     )
 
 
+def _unescape_cef(text: str) -> str:
+    return text.replace("\\=", "=").replace("\\\\", "\\")
+
+
+_CEF_KEY: Final = re.compile(r"(?:^| )([A-Za-z0-9_.]{1,63})=")
+_CEF_SEVERITY: Final = {"low": "info", "medium": "warning", "high": "error",
+                        "very-high": "critical"}
+
+
+def _parse_cef(pri: int | None, text: str, time: str, hostname: str) -> SyslogMessage:
+    """``CEF:0|vendor|product|version|class|name|severity|extension``; RouterOS puts
+    the topics in ``name`` and the message in the ``msg`` extension."""
+    parts = re.split(r"(?<!\\)\|", text, maxsplit=7)
+    if len(parts) < 8:
+        raise SyslogParseError("CEF header is incomplete (want 7 fields separated by '|')")
+    name, severity_text, extension = parts[5], parts[6].strip().lower(), parts[7]
+    keys = list(_CEF_KEY.finditer(extension))
+    fields: dict[str, str] = {}
+    for n, key in enumerate(keys):
+        end = keys[n + 1].start() if n + 1 < len(keys) else len(extension)
+        fields[key.group(1)] = _unescape_cef(extension[key.end():end])
+    message = _clean(fields.get("msg", "")) or _clean(name)
+    topics = tuple(t for t in name.strip().lower().split(",") if t)
+    severity = severity_from_topics(topics) or _CEF_SEVERITY.get(severity_text)
+    if severity is None:
+        severity = severity_name(pri & 7) if pri is not None else "info"
+    if not topics or not all(re.fullmatch(_TOPIC_WORD, t) for t in topics):
+        topics = (severity,)
+    if not message:
+        raise SyslogParseError("CEF message has no msg and no name")
+    return SyslogMessage(facility=None if pri is None else pri >> 3, severity=severity,
+                         topics=topics, message=message, time=time,
+                         hostname=fields.get("dvchost", hostname), fmt="cef")
+
+
 def parse(data: bytes, received: datetime | None = None) -> SyslogMessage:
     """Parse one syslog message (one UDP datagram or one TCP frame).
 
@@ -240,24 +279,28 @@ def parse(data: bytes, received: datetime | None = None) -> SyslogMessage:
         The :class:`SyslogMessage`.
 
     Raises:
-        SyslogParseError: empty, too long, no ``<PRI>`` or a PRI above 191, an
-            RFC 5424 header that is incomplete, an impossible date, no text.
+        SyslogParseError: empty or too long; a ``<PRI>`` above 191; neither a
+            ``<PRI>``, a time nor RouterOS topics in front (not syslog); an
+            incomplete RFC 5424 header or CEF header; an impossible date; no text.
     """
     if len(data) > MAX_MESSAGE_BYTES:
         raise SyslogParseError(f"message of {len(data)} bytes is longer than "
                                f"{MAX_MESSAGE_BYTES}")
-    data = data.rstrip(b"\r\n\x00")
+    data = data.rstrip(b"\r\n\x00").lstrip(b"\r\n\x00")
     if not data:
         raise SyslogParseError("empty message")
+    pri: int | None = None
     match = _PRI.match(data)
-    if match is None:
-        raise SyslogParseError("message does not start with <PRI> (e.g. <30>)")
-    pri = int(match.group(1))
-    if pri > 191:
-        raise SyslogParseError(f"PRI {pri} is above 191 (facility 23, severity 7)")
-    rest = data[match.end():].decode("utf-8", errors="replace")
+    if match is not None:
+        pri = int(match.group(1))
+        if pri > 191:
+            raise SyslogParseError(f"PRI {pri} is above 191 (facility 23, severity 7)")
+        data = data[match.end():]
+    elif data[:1] == b"<":
+        raise SyslogParseError("message starts with '<' but no valid <PRI> (e.g. <30>)")
+    rest = data.decode("utf-8", errors="replace")
     received = received or datetime.now(UTC)
-    if rest.startswith("1 "):
+    if pri is not None and rest.startswith("1 "):
         return _parse_5424(pri, rest[2:])
     time = hostname = ""
     fmt = "routeros"
@@ -275,12 +318,18 @@ def parse(data: bytes, received: datetime | None = None) -> SyslogMessage:
         if host is not None and rest[host.end():host.end() + 1] == " ":
             hostname = host.group(0)
             rest = rest[host.end() + 1:]
+    if rest.startswith("CEF:"):
+        return _parse_cef(pri, rest, time, hostname)
     text = _clean(rest)
     if not text:
         raise SyslogParseError("message has no text after its header")
-    topics, message, sev = _split_topics(text, pri & 7)
-    return SyslogMessage(facility=pri >> 3, severity=sev, topics=topics, message=message,
-                         time=time, hostname=hostname, fmt=fmt)
+    topics, message, sev = _split_topics(text, 6 if pri is None else pri & 7)
+    if pri is None and stamp is None and (topics, message) == ((sev,), text):
+        raise SyslogParseError("no <PRI>, no time and no RouterOS topics in front: not a "
+                               "syslog message")
+    return SyslogMessage(facility=None if pri is None else pri >> 3, severity=sev,
+                         topics=topics, message=message, time=time, hostname=hostname,
+                         fmt=fmt)
 
 
 #: The severity topics, lowest first (re-exported for callers of this module).

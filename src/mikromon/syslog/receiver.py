@@ -1,9 +1,8 @@
 """The syslog receiver: UDP and TCP on one port, in the collector's event loop.
 
-Each UDP datagram is one message. A TCP stream carries messages framed either
-by octet counting (``LEN SP MSG``) or by a trailing LF (RFC 6587 §3.4.1 and
-§3.4.2); the framing is chosen per message by its first byte (a digit: octet
-counting, since a syslog message itself starts with ``<``).
+Each UDP datagram is one message. A TCP stream carries messages framed by
+octet counting (``LEN SP MSG``), by a trailing LF (RFC 6587 §3.4.1 and
+§3.4.2), or not at all as RouterOS sends them; see :class:`_Framer`.
 
 Everything is bounded: messages longer than
 :data:`~mikromon.syslog.parse.MAX_MESSAGE_BYTES` are dropped (a TCP frame that
@@ -20,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,7 +40,6 @@ Deliver = Callable[[int, SyslogMessage, datetime], None]
 #: Seconds between two warnings of the same kind.
 _WARN_EVERY_S: Final = 60.0
 _READ_CHUNK: Final = 65536
-_MAX_LEN_DIGITS: Final = 6
 
 _COUNTERS: Final = ("received", "accepted", "malformed", "oversize", "rate_limited",
                     "unknown_source", "ambiguous_source", "connections_refused",
@@ -230,82 +229,147 @@ class SyslogReceiver:
             writer.close()
 
     async def _read_stream(self, reader: asyncio.StreamReader, source: str) -> None:
-        buf = bytearray()
-        skip = 0  # bytes of an oversize octet-counted frame still to skip
-        skip_line = False  # discarding an oversize LF-framed message up to its LF
+        """Read one TCP connection; see :class:`_Framer` for the framing."""
+        framer = _Framer(self, source)
         idle = self.settings.idle_timeout_s
         while True:
-            async with asyncio.timeout(idle):
-                chunk = await reader.read(_READ_CHUNK)
+            wait = _UNFRAMED_FLUSH_S if framer.pending else idle
+            try:
+                async with asyncio.timeout(wait):
+                    chunk = await reader.read(_READ_CHUNK)
+            except TimeoutError:
+                if not framer.pending:
+                    return  # idle: close
+                framer.flush()  # an entry without delimiter, and nothing after it
+                continue
             if not chunk:
-                if buf and not skip_line and not skip:
-                    self.handle(bytes(buf), source)  # last message without its LF
+                framer.flush()
                 return
-            buf += chunk
-            while buf:
-                if skip:
-                    n = min(skip, len(buf))
-                    del buf[:n]
-                    skip -= n
-                    continue
-                if skip_line:
-                    nl = buf.find(b"\n")
-                    if nl < 0:
-                        buf.clear()
-                        break
-                    del buf[:nl + 1]
-                    skip_line = False
-                    continue
-                first = buf[0]
-                if 0x30 <= first <= 0x39:  # octet counting: LEN SP MSG
-                    space = buf.find(b" ", 0, _MAX_LEN_DIGITS + 1)
-                    if space < 0:
-                        if len(buf) > _MAX_LEN_DIGITS:
-                            self.counters["received"] += 1
-                            self.counters["malformed"] += 1
-                            self._warn("malformed", "syslog: bad octet count from %s; "
-                                       "connection closed", source)
-                            return
-                        break
-                    digits = bytes(buf[:space])
-                    if not digits.isdigit():
-                        self.counters["received"] += 1
-                        self.counters["malformed"] += 1
-                        self._warn("malformed", "syslog: bad octet count %r from %s; "
-                                   "connection closed", digits[:8], source)
-                        return
-                    length = int(digits)
-                    if length > MAX_MESSAGE_BYTES:
-                        self.counters["received"] += 1
-                        self.counters["oversize"] += 1
-                        self._warn("oversize", "syslog: skipped a %d-byte frame from %s "
-                                   "(limit %d)", length, source, MAX_MESSAGE_BYTES)
-                        del buf[:space + 1]
-                        skip = length
-                        continue
-                    end = space + 1 + length
-                    if len(buf) < end:
-                        break
-                    frame = bytes(buf[space + 1:end])
-                    del buf[:end]
-                    self.handle(frame, source)
-                    continue
-                if first in (0x0A, 0x0D, 0x00):  # stray separators between frames
-                    del buf[:1]
-                    continue
+            if not framer.feed(chunk):
+                return
+
+
+#: A TCP entry with no delimiter is taken as complete when nothing follows it
+#: within this many seconds (RouterOS's ``default``/``syslog`` formats over TCP).
+_UNFRAMED_FLUSH_S: Final = 0.2
+_OCTETS: Final = re.compile(rb"([1-9]\d{0,5}) ")
+_TS: Final = (rb"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d"
+              rb"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d")
+#: Where an entry begins: ``<PRI>`` or a time ...
+_START: Final = re.compile(rb"<\d{1,3}>|(?:" + _TS + rb") ")
+#: ... or, in a stream of ``default`` entries, RouterOS topics with a severity.
+_TOPICS_START: Final = re.compile(
+    rb"(?:[a-z0-9-]+,)*(?:debug|info|warning|error|critical)(?:,[a-z0-9-]+)* ")
+#: ``<PRI>`` + time inside a buffer: the start of the next BSD entry of an
+#: undelimited stream.
+_EMBEDDED: Final = re.compile(rb"(?<=.)<\d{1,3}>(?=(?:" + _TS + rb")[ .])", re.DOTALL)
+
+
+class _Framer:
+    """Splits one TCP stream into messages (RFC 6587): octet counting (``LEN SP
+    MSG``, chosen when a message starts with a length), LF (or CR LF) at the end
+    of each message, or none at all, as RouterOS sends its ``default`` and
+    ``syslog`` formats (RouterOS manual, logging page, "TCP and TLS"): then an
+    entry ends where the next ``<PRI>``+time starts, where a read begins with a
+    new entry, or when nothing follows for :data:`_UNFRAMED_FLUSH_S`."""
+
+    def __init__(self, receiver: SyslogReceiver, source: str) -> None:
+        self._rx = receiver
+        self._source = source
+        self._buf = bytearray()
+        self._skip = 0  # bytes of an oversize octet-counted frame still to skip
+        self._skip_line = False  # discarding an oversize LF-framed line up to its LF
+        self._lf_seen = False
+
+    @property
+    def pending(self) -> bool:
+        """Whether an unterminated message waits in the buffer."""
+        return bool(self._buf) and not self._skip and not self._skip_line
+
+    def flush(self) -> None:
+        """Take what waits as one (or, at ``<PRI>`` boundaries, several) messages."""
+        if self.pending:
+            data = bytes(self._buf)
+            self._buf.clear()
+            self._emit(data)
+
+    def _emit(self, frame: bytes) -> None:
+        start = 0
+        for m in _EMBEDDED.finditer(frame):
+            self._rx.handle(frame[start:m.start()], self._source)
+            start = m.start()
+        self._rx.handle(frame[start:], self._source)
+
+    def _bad(self, counter: str, text: str, *args: object) -> None:
+        self._rx.counters["received"] += 1
+        self._rx.counters[counter] += 1
+        self._rx._warn(counter, text, *args)
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take a chunk; return ``False`` when the connection must be closed."""
+        if self.pending and not self._lf_seen and (
+            _START.match(chunk)
+            or (_TOPICS_START.match(chunk) and _TOPICS_START.match(self._buf))
+        ):
+            self.flush()  # the last entry had no delimiter: a new one starts here
+        buf = self._buf
+        buf += chunk
+        while buf:
+            if self._skip:
+                n = min(self._skip, len(buf))
+                del buf[:n]
+                self._skip -= n
+                continue
+            if self._skip_line:
                 nl = buf.find(b"\n")
                 if nl < 0:
-                    if len(buf) > MAX_MESSAGE_BYTES:
-                        self.counters["received"] += 1
-                        self.counters["oversize"] += 1
-                        self._warn("oversize", "syslog: dropped an over-long line from %s "
-                                   "(limit %d bytes)", source, MAX_MESSAGE_BYTES)
-                        buf.clear()
-                        skip_line = True
+                    buf.clear()
                     break
+                del buf[:nl + 1]
+                self._skip_line = False
+                continue
+            if buf[0] in (0x0A, 0x0D, 0x00):  # separators between frames
+                del buf[:1]
+                continue
+            counted = _OCTETS.match(buf)
+            if counted is not None and buf[counted.end():counted.end() + 1] == b"<":
+                length = int(counted.group(1))
+                if length > MAX_MESSAGE_BYTES:
+                    self._bad("oversize", "syslog: skipped a %d-byte frame from %s (limit %d)",
+                              length, self._source, MAX_MESSAGE_BYTES)
+                    del buf[:counted.end()]
+                    self._skip = length
+                    continue
+                end = counted.end() + length
+                if len(buf) < end:
+                    break
+                frame = bytes(buf[counted.end():end])
+                del buf[:end]
+                self._rx.handle(frame, self._source)
+                continue
+            if buf[0] in b"0123456789" and len(buf) <= 7 and b" " not in buf:
+                break  # perhaps an octet count still arriving
+            nl = buf.find(b"\n")
+            if nl >= 0:
+                self._lf_seen = True
                 frame = bytes(buf[:nl])
                 del buf[:nl + 1]
-                self.handle(frame, source)
+                self._emit(frame)
+                continue
+            # No delimiter (yet): complete entries before an embedded <PRI>.
+            last = None
+            for last in _EMBEDDED.finditer(buf):  # noqa: B007 - the last one is used
+                pass
+            if last is not None:
+                self._emit(bytes(buf[:last.start()]))
+                del buf[:last.start()]
+            if len(buf) > MAX_MESSAGE_BYTES:
+                self._bad("oversize", "syslog: dropped an over-long message from %s "
+                          "(limit %d bytes)", self._source, MAX_MESSAGE_BYTES)
+                buf.clear()
+                self._skip_line = self._lf_seen
+            break
+        return True
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
