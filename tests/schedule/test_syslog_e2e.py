@@ -157,3 +157,36 @@ def test_receiver_off_by_default_and_a_busy_port_does_not_stop_polling(
         assert status["listening"] is False
         assert f"port {port}" in status["error"]
         assert svc.syslog_port is None
+
+
+def test_routers_sharing_an_address_are_told_apart_by_identity(
+    service: list[CollectorService]
+) -> None:
+    from mikromon.web.monitor.models import Device, LogEntry
+
+    with running_emulators(count=2, profile="v7") as routers:
+        devices = []
+        for n, r in enumerate(routers, 1):
+            dev = Device(name=f"edge-{n}", host=r.host, port=r.port, username=r.username)
+            dev.set_password(r.password)
+            dev.save()
+            devices.append(dev)
+        svc = start(service)
+        assert routers[0].identity != routers[1].identity
+        # The default format carries no identity: ambiguous, dropped and counted.
+        routers[1].send_syslog("script,info", "who sent this", host="127.0.0.1",
+                               port=svc.syslog_port)
+        assert until(lambda: (svc.status()["syslog"] or {}).get("ambiguous_source") == 1, 10)
+        # The BSD format names the router: once the collector learnt the identities
+        # (first poll), each line goes to its device.
+        assert until(lambda: Device.objects.filter(state="up").count() == 2, 10)
+
+        def sent_and_stored() -> bool:
+            routers[1].send_syslog("script,info", "from the second", host="127.0.0.1",
+                                   port=svc.syslog_port, fmt="syslog")
+            return LogEntry.objects.filter(message="from the second").exists()
+
+        assert until(sent_and_stored, 15)
+        assert set(LogEntry.objects.filter(message="from the second")
+                   .values_list("device_id", flat=True)) == {devices[1].pk}
+        assert not LogEntry.objects.filter(message="who sent this").exists()

@@ -60,6 +60,8 @@ from mikromon.syslog.sources import DeviceAddresses, KnownDevice
 
 log = logging.getLogger(__name__)
 
+#: How often the syslog source map learns the devices' identities, seconds.
+SYSLOG_IDENTITY_EVERY_S: Final = 2.0
 #: How often the configuration version token is read, seconds (not scaled: it is
 #: how fast edits apply, promised "within 1 s").
 CONFIG_POLL_S: Final = 0.5
@@ -160,6 +162,7 @@ class CollectorService:
         self._syslog_intake: SyslogIntake | None = None
         self._syslog_addresses = DeviceAddresses()
         self._syslog_error = ""
+        self._syslog_identities_due = 0.0
 
     # -- control (any thread) --------------------------------------------------------
 
@@ -535,6 +538,13 @@ class CollectorService:
             intake.flush(self._deps.clock.now())
         except Exception:
             log.exception("storing received syslog messages failed; they are dropped")
+        now = time.monotonic()
+        if now >= self._syslog_identities_due:
+            # Routers sharing an address are told apart by their identity.
+            self._syslog_identities_due = now + SYSLOG_IDENTITY_EVERY_S
+            self._syslog_addresses.set_identities({
+                i: c.memory.facts.identity for i, c in list(self._collectors.items())
+                if c.memory.facts.identity})
 
     async def _load_alerting(self) -> None:
         """Read the alert rules (the first time also the stored open alerts) in the

@@ -14,7 +14,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -85,10 +85,15 @@ class DeviceAddresses:
 
     def set_identity(self, device_id: int, identity: str) -> None:
         """Record a device's identity (what RouterOS puts as the syslog host name)."""
+        self.set_identities({device_id: identity})
+
+    def set_identities(self, identities: Mapping[int, str]) -> None:
+        """Record devices' identities; only addresses shared by several devices need
+        them, so only those are updated (cheap to call often)."""
         for ip, ds in self._by_ip.items():
-            if any(d.id == device_id and d.identity != identity for d in ds):
+            if len(ds) > 1 and any(identities.get(d.id, d.identity) != d.identity for d in ds):
                 self._by_ip[ip] = tuple(
-                    KnownDevice(d.id, d.name, d.host, identity) if d.id == device_id else d
+                    KnownDevice(d.id, d.name, d.host, identities.get(d.id, d.identity))
                     for d in ds)
 
     def match(self, ip: str, hostname: str = "") -> int | None:
