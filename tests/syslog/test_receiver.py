@@ -281,3 +281,20 @@ async def test_cef_over_tcp_with_its_delimiter() -> None:
         assert got.items[0][1].topics == ("system", "error", "critical")
     finally:
         await receiver.stop()
+
+
+async def test_a_slow_lf_framed_sender_is_not_cut_mid_line() -> None:
+    receiver, got, _ = await make()
+    try:
+        _, writer = await asyncio.open_connection(HOST, receiver.port)
+        writer.write(b"<30>system,info first\n<30>system,info sec")
+        await writer.drain()
+        await asyncio.sleep(0.5)  # longer than the pause that ends undelimited entries
+        writer.write(b"ond half\n")
+        await writer.drain()
+        await got.wait_for(2)
+        writer.close()
+        assert got.messages == ["first", "second half"]
+        assert receiver.counters["malformed"] == 0
+    finally:
+        await receiver.stop()

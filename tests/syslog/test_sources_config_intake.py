@@ -134,10 +134,10 @@ def test_intake_batches_per_device_and_bounds_its_queue() -> None:
     intake = SyslogIntake(sink, max_pending=3)
     for i in range(4):
         intake.deliver(1 if i < 3 else 2, parse(b"<30>system,info line %d" % i, NOW), NOW)
-    assert intake.dropped == 1
+    assert intake.dropped == 1  # the fourth line: the queue was full
     assert intake.flush(NOW) == 3
     assert [(d, [r["message"] for r in s.rows]) for d, s in sink.got] == [
-        (1, ["line 1", "line 2"]), (2, ["line 3"])]
+        (1, ["line 0", "line 1", "line 2"])]
     snap = sink.got[0][1]
     assert snap.table == "logs"
     assert snap.append_only

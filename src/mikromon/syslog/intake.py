@@ -47,8 +47,8 @@ class SyslogIntake:
     Args:
         sink: has ``put_inventory(device_id, snapshot)`` (the collector's sink:
             the writer, behind the alerting sink when alerts are on).
-        max_pending: most rows queued between flushes; beyond it the oldest
-            device batch loses its oldest rows (counted in :attr:`dropped`).
+        max_pending: most rows queued between flushes; further messages are
+            dropped until the next flush (counted in :attr:`dropped`).
     """
 
     def __init__(self, sink: Any, *, max_pending: int = 50_000) -> None:
@@ -62,10 +62,8 @@ class SyslogIntake:
     def deliver(self, device_id: int, msg: SyslogMessage, received: datetime) -> None:
         """Queue ``msg`` (a :data:`mikromon.syslog.receiver.Deliver`)."""
         if self._count >= self._max:
-            biggest = max(self._pending, key=lambda k: len(self._pending[k]))
-            self._pending[biggest].pop(0)
-            self._count -= 1
             self.dropped += 1
+            return
         self._pending.setdefault(device_id, []).append(row_for(msg, received))
         self._count += 1
 

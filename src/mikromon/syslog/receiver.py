@@ -224,6 +224,10 @@ class SyslogReceiver:
             await self._read_stream(reader, source)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
+        except asyncio.CancelledError:
+            # stop() closes the connection. Ending quietly: Python 3.11's stream
+            # server logs a traceback for a cancelled connection task.
+            pass
         finally:
             self._conns.discard(task)
             writer.close()
@@ -233,12 +237,12 @@ class SyslogReceiver:
         framer = _Framer(self, source)
         idle = self.settings.idle_timeout_s
         while True:
-            wait = _UNFRAMED_FLUSH_S if framer.pending else idle
+            unframed = framer.unframed_pending
             try:
-                async with asyncio.timeout(wait):
+                async with asyncio.timeout(_UNFRAMED_FLUSH_S if unframed else idle):
                     chunk = await reader.read(_READ_CHUNK)
             except TimeoutError:
-                if not framer.pending:
+                if not unframed:
                     return  # idle: close
                 framer.flush()  # an entry without delimiter, and nothing after it
                 continue
@@ -280,11 +284,18 @@ class _Framer:
         self._skip = 0  # bytes of an oversize octet-counted frame still to skip
         self._skip_line = False  # discarding an oversize LF-framed line up to its LF
         self._lf_seen = False
+        self._framed = False  # LF or octet counting seen on this stream
 
     @property
     def pending(self) -> bool:
         """Whether an unterminated message waits in the buffer."""
         return bool(self._buf) and not self._skip and not self._skip_line
+
+    @property
+    def unframed_pending(self) -> bool:
+        """Whether a message waits on a stream that has shown no delimiter yet (a
+        stream that uses LF or octet counting waits for them, however slow)."""
+        return self.pending and not self._framed
 
     def flush(self) -> None:
         """Take what waits as one (or, at ``<PRI>`` boundaries, several) messages."""
@@ -345,13 +356,14 @@ class _Framer:
                     break
                 frame = bytes(buf[counted.end():end])
                 del buf[:end]
+                self._framed = True
                 self._rx.handle(frame, self._source)
                 continue
             if buf[0] in b"0123456789" and len(buf) <= 7 and b" " not in buf:
                 break  # perhaps an octet count still arriving
             nl = buf.find(b"\n")
             if nl >= 0:
-                self._lf_seen = True
+                self._lf_seen = self._framed = True
                 frame = bytes(buf[:nl])
                 del buf[:nl + 1]
                 self._emit(frame)
