@@ -26,6 +26,7 @@ from typing import Any, Final
 from mikromon.alerting.engine import AlertEngine
 from mikromon.alerting.rules import RuleSet
 from mikromon.domain.alerts import AlertTransition
+from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
@@ -63,11 +64,13 @@ class AlertingSink:
         self._guard(self._engine.observe_samples, device_id, samples)
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
-        """Queue an inventory snapshot with the writer; router log lines (the
-        append-only ``logs`` table, polled or from syslog) are evaluated by the
-        ``log`` rules, other inventory is not read by rules."""
+        """Queue an inventory snapshot with the writer; the health state table
+        also goes to the engine (``health_fail`` rules), and router log lines (the
+        append-only ``logs`` table, polled or from syslog) to the ``log`` rules."""
         self._inner.put_inventory(device_id, snapshot)
-        if snapshot.append_only and snapshot.table == LOGS_TABLE:
+        if snapshot.table == HEALTH_STATES_TABLE:
+            self._guard(self._engine.observe_health, device_id, snapshot.rows, snapshot.ts)
+        elif snapshot.append_only and snapshot.table == LOGS_TABLE:
             self._guard(self._engine.observe_logs, device_id, snapshot)
 
     def put_events(self, events: Sequence[Event]) -> None:
