@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mikromon.syslog.parse import MAX_MESSAGE_BYTES, SyslogParseError, parse, severity_name
 
@@ -127,3 +129,18 @@ def test_severity_names() -> None:
         "critical", "critical", "critical", "error", "warning", "info", "info", "debug"]
     with pytest.raises(SyslogParseError):
         severity_name(8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=600) | st.builds(
+    lambda pri, body: f"<{pri}>".encode() + body,
+    st.integers(0, 999), st.binary(max_size=300)) | st.text(max_size=300).map(str.encode))
+def test_any_input_parses_or_raises_the_parse_error(data: bytes) -> None:
+    """Nothing a sender puts in a datagram raises anything but SyslogParseError."""
+    try:
+        msg = parse(data, RECEIVED)
+    except SyslogParseError:
+        return
+    assert msg.severity in ("debug", "info", "warning", "error", "critical")
+    assert msg.message
+    assert "\x00" not in msg.message

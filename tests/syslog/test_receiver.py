@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mikromon.syslog.config import SyslogSettings
 from mikromon.syslog.parse import MAX_MESSAGE_BYTES, SyslogMessage
@@ -298,3 +300,29 @@ async def test_a_slow_lf_framed_sender_is_not_cut_mid_line() -> None:
         assert receiver.counters["malformed"] == 0
     finally:
         await receiver.stop()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1,
+                        max_size=40).map(str.strip).filter(bool), min_size=1, max_size=8),
+       st.lists(st.integers(1, 400), max_size=6), st.booleans())
+def test_framing_survives_any_chunking(texts: list[str], cuts: list[int],
+                                       counted: bool) -> None:
+    """However TCP splits an LF-framed or octet-counted stream into reads, the same
+    messages come out (the framer alone, no sockets)."""
+    from mikromon.syslog.receiver import _Framer
+
+    got: list[str] = []
+    rx = SyslogReceiver(SyslogSettings(port=0, bind=HOST, rate_per_source=1e9, burst=1e9),
+                        DeviceAddresses(), lambda *a: None)
+    rx.handle = lambda data, source: got.append(data.decode())  # type: ignore[method-assign]
+    frames = [f"<30>system,info {t}".encode() for t in texts]
+    stream = b"".join((f"{len(f)} ".encode() + f) if counted else f + b"\n" for f in frames)
+    framer = _Framer(rx, HOST)
+    start = 0
+    for cut in [*sorted({c % (len(stream) + 1) for c in cuts}), len(stream)]:
+        if cut > start:
+            assert framer.feed(stream[start:cut])
+            start = cut
+    framer.flush()
+    assert got == [f.decode() for f in frames]

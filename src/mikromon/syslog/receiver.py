@@ -318,7 +318,7 @@ class _Framer:
 
     def feed(self, chunk: bytes) -> bool:
         """Take a chunk; return ``False`` when the connection must be closed."""
-        if self.pending and not self._lf_seen and (
+        if self.pending and not self._framed and not _OCTETS.fullmatch(self._buf) and (
             _START.match(chunk)
             or (_TOPICS_START.match(chunk) and _TOPICS_START.match(self._buf))
         ):
@@ -343,6 +343,8 @@ class _Framer:
                 del buf[:1]
                 continue
             counted = _OCTETS.match(buf)
+            if counted is not None and len(buf) == counted.end():
+                break  # a count whose message has not arrived yet
             if counted is not None and buf[counted.end():counted.end() + 1] == b"<":
                 length = int(counted.group(1))
                 if length > MAX_MESSAGE_BYTES:
