@@ -455,10 +455,7 @@ class AlertEngine:
             track.fired_at = ts  # the quiet period starts again
             track.value = (track.value or 0.0) + 1.0
             return
-        hits = self._log_hits.get(key)
-        if hits is None or hits.maxlen != rule.count:
-            # Only the last ``count`` matches matter: bounded however busy the log.
-            hits = self._log_hits[key] = deque(hits or (), maxlen=rule.count)
+        hits = self._log_hits.setdefault(key, deque())
         hits.append(ts)
         horizon = ts - timedelta(seconds=rule.window_s)
         while hits and hits[0] < horizon:
