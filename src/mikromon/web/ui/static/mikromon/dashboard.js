@@ -28,6 +28,7 @@
     lastData: null,
     latest: [],          // the newest value of every series (API "latest")
     chartsDue: 0,        // Date.now() after which the charts are fetched again
+    logsDue: 0,          // Date.now() after which a shown logs tab is read again
   };
   const SYNC_KEY = "mm-dashboard";
   const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
@@ -635,6 +636,29 @@
     }
   }
 
+  /** Seconds between two reads of the logs tab while it is shown. */
+  const LOGS_EVERY_S = 10;
+
+  /** The logs tab, while shown: read again (at most every LOGS_EVERY_S) so lines
+   * routers push by syslog appear live; the search text is kept. */
+  async function refreshLogs() {
+    const panel = document.querySelector('.inv-panel[data-table="logs"]');
+    if (!panel || panel.hidden || !panel.dataset.loaded || Date.now() < state.logsDue) return;
+    state.logsDue = Date.now() + LOGS_EVERY_S * 1000;
+    const old = panel.querySelector("input[data-filter-for]");
+    const query = old ? old.value : "";
+    const data = await getJSON(`${cfg.urls.inventory}logs`);
+    if (panel.hidden) return;
+    renderInventory(panel, data);
+    const count = document.querySelector(`[data-tab="${panel.id}"] .n`);
+    if (count) count.textContent = String(data.count);
+    const input = panel.querySelector("input[data-filter-for]");
+    if (query && input) {
+      input.value = query;
+      input.dispatchEvent(new Event("input"));
+    }
+  }
+
   // ---------------------------------------------------------------- loop
   /** What the live indicator says, and whether that is "live": only while a
    * collector runs and this router is up with fresh data; otherwise what is true. */
@@ -670,7 +694,7 @@
     state.inflight = true;
     const live = document.getElementById("live");
     try {
-      const work = [refreshLatest()];
+      const work = [refreshLatest(), refreshLogs().catch(() => { state.logsDue = 0; })];
       if (redraw === true || Date.now() >= state.chartsDue) {
         setWindow();
         const next = Date.now() + chartEvery() * 1000;
