@@ -633,7 +633,8 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
     nothing.
 
     ``data`` is what :func:`create_rule` takes (with ``rule_id``: what
-    :func:`update_rule` takes, over the stored rule). The name may be left out.
+    :func:`update_rule` takes, over the stored rule), or a page's posted form
+    (``request.POST``; its CSRF token is ignored). The name may be left out.
     The rule's engine (:class:`mikromon.alerting.engine.AlertEngine`) judges, with
     these readings of stored data: a level rule sees each series' latest value; a
     rate rule its last two points; a link/BGP/OSPF/health rule a subject whose
@@ -649,6 +650,9 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
     from mikromon.web.monitor.models import MetricPoint
     from mikromon.web.monitor.readers import latest_values
 
+    if hasattr(data, "getlist"):  # a page's posted form
+        data = {k: (data.getlist(k) if k in ("states", "facts") else data.get(k))
+                for k in data if k != "csrfmiddlewaretoken"}
     _check_keys(data, _rule_fields())
     if rule_id is not None:
         stored = get_rule(rule_id)
@@ -771,13 +775,13 @@ def save_channel_form(form: forms.ModelForm) -> NotificationChannel:  # type: ig
 
 def create_channel(data: Mapping[str, Any]) -> NotificationChannel:
     """Create a channel from plain values; ``url`` (and a webhook's ``secret``) are
-    stored encrypted.
+    stored encrypted. Left out: the model's defaults (minimum severity warning).
 
     Raises:
         Invalid: naming each bad or unknown field.
     """
     _check_keys(data, _channel_fields())
-    return save_channel_form(ChannelForm(dict(data)))
+    return save_channel_form(ChannelForm({"min_severity": Severity.WARNING.value, **data}))
 
 
 def _channel_initial(channel: NotificationChannel) -> dict[str, Any]:
