@@ -210,10 +210,11 @@ def get_alert(pk: int) -> Alert:
         "rule", "device", "device__site", "acknowledged_by"))
 
 
-def acknowledge(pk: int, *, user: Any, comment: str = "") -> Alert:
+def acknowledge(pk: int, *, user: Any, comment: str = "", by: str = "") -> Alert:
     """Acknowledge an open alert: who, when, why. Its repeats stop; an
     ``acknowledged`` row is added to the history. Acknowledging again replaces
-    the comment.
+    the comment. ``by`` names who did it when there is no web ``user`` (the
+    command line: the system user).
 
     Raises:
         NotFound: no alert ``pk``.
@@ -232,7 +233,7 @@ def acknowledge(pk: int, *, user: Any, comment: str = "") -> Alert:
         alert.acknowledged_by = user if getattr(user, "pk", None) else None
         alert.ack_comment = form.cleaned_data["comment"]
         alert.save(update_fields=["acknowledged_at", "acknowledged_by", "ack_comment"])
-        who = _user_name(user) or "someone"
+        who = _user_name(user) or by or "someone"
         AlertEvent.objects.create(
             alert=alert, rule_id=alert.rule_id, device_id=alert.device_id,
             subject=alert.subject, ts=now, state=EventStateChoices.ACKNOWLEDGED,
