@@ -288,6 +288,9 @@ def test_rule_form_creates_every_kind(admin_web, db, fake_collector):
 
     fake_collector.running = True
     page = admin_web.get("/alerts/rules/add/").content.decode()
+    assert re.search(r'<input type="checkbox" name="enabled"[^>]*checked', page)
+    channel_page = admin_web.get("/alerts/channels/add/").content.decode()
+    assert re.search(r'<input type="checkbox" name="send_resolved"[^>]*checked', channel_page)
     for field in ("name_pattern", "intervals", "states", "facts", "hold_seconds",
                   "speed_bps", "flap_count"):
         assert f'name="{field}"' in page, field

@@ -512,7 +512,9 @@ def rule_add(request: HttpRequest) -> HttpResponse:
 
     if request.method == "POST":
         return _rule_post(request, None)
-    return _rule_page(request, RuleForm(), None)
+    # A new form shows the model's defaults (an unbound ModelForm without an instance
+    # leaves declared fields such as the enabled checkbox empty).
+    return _rule_page(request, RuleForm(initial={"enabled": True}), None)
 
 
 @admin_required
@@ -714,7 +716,8 @@ def channel_add(request: HttpRequest) -> HttpResponse:
 
     if request.method == "POST":
         return _channel_post(request, None)
-    return _channel_page(request, ChannelForm(), None)
+    return _channel_page(request, ChannelForm(initial={"enabled": True, "send_resolved": True}),
+                         None)
 
 
 @admin_required
