@@ -438,10 +438,29 @@ def _checkboxes(form: Any, names: tuple[str, ...]) -> None:
             field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
 
 
+#: What the empty choice of a scope field says.
+SCOPE_EMPTY = {"site": "Every site", "tag": "Any tag", "device": "Every device in scope"}
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    """Catalog metric keys with their descriptions (the rule form's suggestions)."""
+    from mikromon.domain.catalog import CATALOG
+
+    return [(spec.key, spec.description) for spec in CATALOG]
+
+
 def _rule_page(request: HttpRequest, form: Any, rule: AlertRule | None, *,
                preview: Any = None, preview_error: str = "", status: int = 200) -> HttpResponse:
     _checkboxes(form, ("states", "facts"))
+    for name, text in SCOPE_EMPTY.items():
+        if name in form.fields and hasattr(form.fields[name], "empty_label"):
+            form.fields[name].empty_label = text
+    if "metric" in form.fields:
+        form.fields["metric"].widget.attrs.update(
+            {"list": "metric-keys", "autocomplete": "off", "spellcheck": "false",
+             "placeholder": "system.cpu.load_pct"})
     return render(request, "ui/rule_form.html", {
+        "metrics": metric_choices(),
         "form": form,
         "rule": rule,
         "sections": _rule_sections(form),
@@ -514,7 +533,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
         return _rule_post(request, None)
     # A new form shows the model's defaults (an unbound ModelForm without an instance
     # leaves declared fields such as the enabled checkbox empty).
-    return _rule_page(request, RuleForm(initial={"enabled": True}), None)
+    return _rule_page(request, RuleForm(initial={"enabled": True, "kind": "threshold"}), None)
 
 
 @admin_required
