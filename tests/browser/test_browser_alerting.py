@@ -20,7 +20,8 @@ import pytest
 from browserkit import sign_in, wait_until
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.db_backend,
+              pytest.mark.django_db(transaction=True)]
 
 # The real SMTP server and webhook receiver of the notification tests.
 _NOTIFY = Path(__file__).resolve().parents[1] / "web" / "notify"

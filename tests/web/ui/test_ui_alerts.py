@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 from test_security_headers import HANDLER, INLINE_SCRIPT, STYLE_ATTR, STYLE_TAG, _check_headers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.db_backend]
 
 
 def _device(name, site=None, tags=()):
