@@ -434,3 +434,47 @@ def test_channel_create_masks_secrets_update_keeps_them_and_validates(site):
     services.delete_channel(ch.pk)
     with pytest.raises(services.NotFound):
         services.get_channel(ch.pk)
+
+
+def test_preview_rate_utilisation_health_bgp_reboot_and_fresh_data():
+    from django.utils import timezone
+
+    from mikromon.web.alerts import services
+    from mikromon.web.monitor.models import Event
+
+    a = make_device("a")
+    b = make_device("b")
+    # rate: a's uptime went back by 1000 s in 10 s; b's grew normally
+    write(a, "system.uptime_seconds", 5000.0, ago=10)
+    write(a, "system.uptime_seconds", 4000.0, ago=0)
+    write(b, "system.uptime_seconds", 5000.0, ago=10)
+    write(b, "system.uptime_seconds", 5010.0, ago=0)
+    rate = services.preview_rule({"kind": "rate", "metric": "system.uptime_seconds",
+                                  "threshold": 0, "comparison": "<"})
+    assert [m.device for m in rate.matches] == ["a"]
+    # utilisation: 900 Mbit/s on a 1 Gbit/s link is 90 %
+    write(a, "iface.rx_bps", 9e8, labels=[("interface", "ether1")])
+    write(b, "iface.rx_bps", 1e8, labels=[("interface", "ether1")])
+    util = services.preview_rule({"kind": "utilisation", "metric": "iface.rx_bps",
+                                  "threshold": 80, "speed_bps": 1e9})
+    assert [(m.device, m.subject) for m in util.matches] == [("a", "ether1 rx")]
+    # health and BGP: a subject now at 0
+    write(b, "system.health.psu1-state", 0.0)
+    write(b, "system.health.psu2-state", 1.0)
+    write(a, "bgp.established", 0.0, labels=[("peer", "upstream")])
+    health = services.preview_rule({"kind": "health_fail"})
+    assert [(m.device, m.subject) for m in health.matches] == [("b", "psu1-state")]
+    bgp = services.preview_rule({"kind": "bgp_down"})
+    assert [(m.device, m.subject) for m in bgp.matches] == [("a", "upstream")]
+    # reboot: within the hold time only
+    Event.objects.create(device=a, ts=timezone.now() - timedelta(minutes=2), kind="reboot",
+                         message="a rebooted")
+    Event.objects.create(device=b, ts=timezone.now() - timedelta(hours=2), kind="reboot",
+                         message="b rebooted")
+    reboot = services.preview_rule({"kind": "reboot"})
+    assert [m.device for m in reboot.matches] == ["a"]
+    # no data: one stale series does not hide fresh ones (the newest sample counts)
+    write(a, "dhcp.active_leases", 3.0, ago=86400)
+    assert services.preview_rule({"kind": "no_data"}).matches == []
+    stale = services.preview_rule({"kind": "no_data", "metric": "dhcp.active_leases"})
+    assert [m.device for m in stale.matches] == ["a", "b"]

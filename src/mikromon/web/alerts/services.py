@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -27,7 +27,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import STATE_METRICS, RuleSet, rule_from_mapping
+from mikromon.alerting.rules import RuleSet, rule_from_mapping
 from mikromon.domain import catalog
 from mikromon.domain.alerts import AlertState, RuleKind, Severity
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
@@ -648,8 +648,6 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
     """
     from mikromon.web.alerts.store import load_ruleset
     from mikromon.web.monitor.models import Event as EventRow
-    from mikromon.web.monitor.models import MetricPoint
-    from mikromon.web.monitor.readers import latest_values
 
     if hasattr(data, "getlist"):  # a page's posted form
         data = {k: (data.getlist(k) if k in ("states", "facts") else data.get(k))
@@ -678,6 +676,7 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
         devices = {}
     states = dict(Device.objects.filter(pk__in=list(devices)).values_list("pk", "state"))
     since = now - timedelta(seconds=rule.hold_seconds)
+    latest = _latest_samples(kind, rule.metric, list(devices)) if devices else {}
     for device_id in sorted(devices):
         if kind == RuleKind.DEVICE_STATE.value:
             engine.observe_status(DeviceStatus(device_id=device_id,
@@ -691,29 +690,17 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
             engine.observe_events(Event(device_id=device_id, ts=r.ts, kind=EventKind(r.kind),
                                         message=r.message) for r in rows.order_by("ts", "id"))
             continue
-        latest = [Sample(v.key, v.value, v.ts, tuple(sorted(v.labels.items())))
-                  for v in latest_values(device_id)]
+        samples = latest.get(device_id, [])
         if kind in _UP_KINDS:
-            key = STATE_METRICS.get(kind, (catalog.HEALTH_PREFIX, ""))[0]
-            before = [replace(s, value=1.0, ts=s.ts - timedelta(seconds=1)) for s in latest
-                      if s.key.startswith(key)]
-            engine.observe_samples(device_id, before)
+            # Seen up a moment before: a subject at 0 now counts as gone down.
+            engine.observe_samples(device_id, [
+                replace(smp, value=1.0, ts=smp.ts - timedelta(seconds=1)) for smp in samples
+                if smp.key != "iface.disabled"])
         elif kind == RuleKind.RATE.value:
-            points = (MetricPoint.objects.filter(series__device_id=device_id,
-                                                 series__key=rule.metric)
-                      .select_related("series").order_by("series_id", "-ts"))
-            previous: dict[int, Any] = {}
-            for p in points:
-                if p.series_id in previous:
-                    continue
-                if any(s.key == rule.metric and s.ts > p.ts
-                       and dict(s.labels) == dict(p.series.labels) for s in latest):
-                    previous[p.series_id] = Sample(p.series.key, p.value, p.ts,
-                                                   tuple(sorted(p.series.labels.items())))
-            engine.observe_samples(device_id, list(previous.values()))
+            engine.observe_samples(device_id, _previous_points(device_id, samples))
         elif kind == RuleKind.UTILISATION.value:
-            engine.learn_speed(device_id, latest)
-        engine.observe_samples(device_id, latest)
+            engine.learn_speed(device_id, samples)
+        engine.observe_samples(device_id, samples)
     engine.tick(now)
     last: dict[tuple[int, str], Any] = {}
     for t in engine.drain():
@@ -731,6 +718,63 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
             message=t.message, state="pending" if pending else "firing"))
     matches.sort(key=lambda m: (m.device.lower(), m.subject))
     return Preview(matches=matches, devices_checked=len(devices), note=note)
+
+
+#: Keys a preview of each state kind reads (a prefix for health sensors).
+_PREVIEW_KEYS: dict[str, tuple[str, ...]] = {
+    RuleKind.LINK_DOWN.value: ("iface.running", "iface.disabled"),
+    RuleKind.BGP_DOWN.value: ("bgp.established",),
+    RuleKind.OSPF_DOWN.value: ("ospf.neighbor_full", "ospf.neighbors"),
+    RuleKind.UTILISATION.value: ("iface.rx_bps", "iface.tx_bps", "iface.link_speed_bps"),
+}
+
+
+def _latest_samples(kind: str, metric: str, device_ids: list[int]) -> dict[int, list[Sample]]:
+    """The latest stored values a preview of ``kind`` reads, per device, newest first
+    (one query). ``no_data`` reads only each device's newest time."""
+    from django.db.models import Max
+
+    from mikromon.web.monitor.models import MetricLatest
+
+    rows = MetricLatest.objects.filter(series__device_id__in=device_ids)
+    if kind == RuleKind.NO_DATA.value:
+        if metric:
+            rows = rows.filter(series__key=metric)
+        out: dict[int, list[Sample]] = {}
+        for row in rows.values("series__device_id").annotate(newest=Max("ts")):
+            out[row["series__device_id"]] = [Sample(metric or "any", 0.0, row["newest"])]
+        return out
+    if kind == RuleKind.HEALTH_FAIL.value:
+        rows = rows.filter(series__key__startswith=catalog.HEALTH_PREFIX)
+    elif kind in _PREVIEW_KEYS:
+        rows = rows.filter(series__key__in=_PREVIEW_KEYS[kind])
+    else:
+        rows = rows.filter(series__key=metric)
+    out = {}
+    for row in rows.select_related("series").order_by("-ts", "series_id"):
+        series = row.series
+        out.setdefault(series.device_id, []).append(
+            Sample(series.key, row.value, row.ts, tuple(sorted(series.labels.items()))))
+    return out
+
+
+def _previous_points(device_id: int, latest: list[Sample]) -> list[Sample]:
+    """For each latest value, the stored point of its series just before it (rates)."""
+    from mikromon.web.monitor.models import MetricPoint, labels_key
+
+    out = []
+    for smp in latest:
+        # Points are stored to the second (Unix seconds); the latest value's own
+        # point is the one at its second.
+        point = (MetricPoint.objects
+                 .filter(series__device_id=device_id, series__key=smp.key,
+                         series__labels_key=labels_key(smp.labels),
+                         ts__lt=int(smp.ts.timestamp()))
+                 .order_by("-ts").values_list("ts", "value").first())
+        if point is not None:
+            out.append(Sample(smp.key, point[1], datetime.fromtimestamp(point[0], tz=UTC),
+                              smp.labels))
+    return out
 
 
 def _device_state(value: str | None) -> DeviceState | Any:
