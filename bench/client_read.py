@@ -37,6 +37,7 @@ import librouteros
 from librouteros.connections import AsyncSocketTransport
 from librouteros.protocol import encode_sentence
 
+from mikromon.collectors import ip_route
 from mikromon.domain.devices import DeviceConfig
 from mikromon.emulator.profiles import V7
 from mikromon.emulator.testing import running_emulators
@@ -84,7 +85,8 @@ async def adapter_polls(router: Any, buffered: bool) -> tuple[Poll, Poll, Callab
         return len(rows)
 
     async def big() -> int:
-        return len(await client.print("/ip/route", ("dst-address", "gateway", "distance")))
+        return len(await client.print("/ip/route", ("dst-address", "gateway", "distance"),
+                                      limit=ip_route.REPLY_LIMIT))
 
     return poll, big, client.close
 

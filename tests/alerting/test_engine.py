@@ -226,14 +226,18 @@ def test_ospf_neighbour_that_left_full_or_vanished():
 
 def test_health_sensor_failing_state():
     eng = engine(rule(kind="health_fail", threshold=None))
-    eng.observe_samples(1, [Sample("system.health.psu1-state", 1, at(0)),
-                            Sample("system.health.psu2-state", 0, at(0)),  # never ok
-                            Sample("system.health.fan1-speed", 0, at(0))])
+    eng.observe_health(1, [{"name": "psu1-state", "state": "ok"},
+                           {"name": "psu2-state", "state": "fail"}], at(0))  # never ok
+    eng.observe_samples(1, [Sample("system.health.fan1-speed", 0, at(0))])
     assert eng.drain() == []
-    feed(eng, "system.health.psu1-state", 0, 5)
+    eng.observe_health(1, [{"name": "psu1-state", "state": "no-power"},
+                           {"name": "psu2-state", "state": "fail"}], at(5))
     out = eng.drain()
     assert [(t.subject, t.state.value) for t in out] == [("psu1-state", "pending"),
                                                           ("psu1-state", "firing")]
+    assert "no-power" in out[-1].message
+    eng.observe_health(1, [{"name": "psu1-state", "state": "ok"}, {"name": None}], at(9))
+    assert [(t.subject, t.state.value) for t in eng.drain()] == [("psu1-state", "resolved")]
 
 
 def test_device_down_fires_after_its_duration_from_tick_and_resolves_when_up():

@@ -229,3 +229,44 @@ def test_device_list_search_hint_fits(page, live_url, users):
       return [ctx.measureText(input.placeholder).width, room];
     }""")
     assert fits[0] <= fits[1], fits
+
+
+def test_router_times_show_their_zone_and_logs_come_in_router_time_order(page, live_url,
+                                                                        users):
+    """Times stored in UTC read "... UTC"; log lines newest router time first; a
+    degraded device's health panel shows the router's words after a live refresh."""
+    from mikromon.domain.events import DeviceState, DeviceStatus
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev = _device()
+    storage = DjangoStorage(maintenance_interval=None)
+    now = datetime.now(UTC).replace(microsecond=0)
+    storage.write_status(DeviceStatus(device_id=dev.pk, state=DeviceState.DEGRADED, ts=now,
+                                      last_seen=now))
+    storage.write_inventory(dev.pk, InventorySnapshot(
+        table="health_states", key_fields=("name",), ts=now,
+        rows=[{"name": "psu1-state", "state": "fail"}]))
+    storage.write_inventory(dev.pk, InventorySnapshot(
+        table="interfaces", key_fields=("name",), ts=now,
+        rows=[{"name": "ether1", "last-link-up-time": "2025-12-09T09:40:27+00:00"}]))
+    for i, time in enumerate(("2025-12-09T10:00:00+00:00", "2025-12-09T11:00:00+00:00",
+                              "2025-12-09T09:00:00+00:00")):
+        storage.write_inventory(dev.pk, InventorySnapshot(
+            table="logs", key_fields=("time", "message"), ts=now, append_only=True,
+            rows=[{"time": time, "topics": "system,info", "message": f"line {i}"}]))
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/devices/{dev.pk}/")
+    expect(page.locator("#device-state")).to_have_text("degraded")
+    expect(page.locator('#health-values dd[data-state="psu1-state"]')).to_have_text("fail")
+    page.click('button[data-tab="inv-interfaces"]')
+    expect(page.locator("#inv-interfaces table")).to_be_visible()
+    assert _column(page, "inv-interfaces", "last-link-up-time") == ["2025-12-09 09:40:27 UTC"]
+    page.click('button[data-tab="inv-logs"]')
+    expect(page.locator("#inv-logs table")).to_be_visible()
+    assert _column(page, "inv-logs", "time") == [
+        "2025-12-09 11:00:00 UTC", "2025-12-09 10:00:00 UTC", "2025-12-09 09:00:00 UTC"]
+    # the live refresh (latest API) keeps the word in the health panel
+    expect(page.locator("body")).to_have_attribute("data-charts-ready", "1")
+    expect(page.locator('#health-values dd[data-state="psu1-state"]')).to_have_text("fail")
+    expect(page.locator('#health-values dd[data-state="psu1-state"]')).to_have_class("bad")

@@ -16,7 +16,7 @@ import pytest
 
 from mikromon.cli import collect_once
 from mikromon.domain import formatting
-from mikromon.domain.inventory import CollectResult
+from mikromon.domain.inventory import BadValue, CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
@@ -161,3 +161,14 @@ def test_output_promotes_units_at_the_rounding_edge() -> None:
     assert lines["ether1"] == ["1", "Mbit/s", "1", "kbit/s"], text
     assert "1000" not in text, text
     assert "1024" not in text, text
+
+
+def test_unreadable_values_are_listed_text_and_json() -> None:
+    """A value the router sent that cannot be read is shown with its raw text."""
+    result = CollectResult(bad_values=[BadValue("/system/resource", "cpu-load", "n/a",
+                                                "not a RouterOS percent: 'n/a'")])
+    poll = collect_once.Poll(device="r1", tiers={Tier.REALTIME: result})
+    assert "UNREADABLE /system/resource cpu-load: 'n/a'" in collect_once.render(poll)
+    assert collect_once.to_json(poll)["tiers"]["realtime"]["bad_values"] == [
+        {"path": "/system/resource", "field": "cpu-load", "raw": "n/a",
+         "reason": "not a RouterOS percent: 'n/a'", "row": ""}]

@@ -309,3 +309,30 @@ def test_status_text_shows_runs_in_progress_errors_and_waits() -> None:
             "(command /interface/print))\n") in text
     assert ("short     every 1 min, last never, next 2025-01-31T12:01:00Z, errors 0, "
             "waiting: device down: connection refused\n") in text
+
+
+def test_status_text_shows_a_database_stall_and_per_device_losses() -> None:
+    from mikromon.cli.collector import render_status
+
+    document = {"running": True, "desired": "running",
+                "process": {"pid": 10, "host": "h", "started_at": "2025-01-31T12:00:00Z"},
+                "writer": {"queue_depth": 5000, "rows_written": 42, "batches_dropped": 3,
+                           "rows_dropped": 60, "rows_failed": 5, "unavailable_s": 12.5,
+                           "stalls": 1, "last_error": "write_samples_many: database "
+                           "unavailable: OperationalError: database is locked"},
+                "devices": [{"name": "r1", "state": "up", "config_loaded_at": None,
+                             "rows_dropped": 60, "rows_failed": 5,
+                             "write_error": "write_samples_many: DataError: too long",
+                             "tiers": {}},
+                            {"name": "r2", "state": "up", "config_loaded_at": None,
+                             "rows_dropped": 0, "rows_failed": 0, "write_error": "",
+                             "tiers": {}}]}
+    text = render_status(document)
+    assert ("writer: queue 5000, rows written 42, batches dropped 3 (60 rows), "
+            "rows failed 5\n") in text
+    assert ("database: takes no writes for 12.5 s (database unavailable: "
+            "OperationalError: database is locked); polling goes on, rows wait in the "
+            "queue\n") in text
+    assert ("r1: up (config loaded -); 60 rows dropped, 5 rows failed (last: "
+            "write_samples_many: DataError: too long)\n") in text
+    assert "r2: up (config loaded -)\n" in text

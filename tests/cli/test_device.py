@@ -132,6 +132,19 @@ def test_list_json(cli, r1) -> None:
     assert "2025-01-31T12:00:05Z" in cli("device", "list").out
 
 
+def test_list_by_state_accepts_degraded(cli, r1) -> None:
+    from mikromon.web.monitor.models import Device
+
+    Device.objects.filter(pk=r1.pk).update(state="degraded")
+    result = cli("device", "list", "--json", "--state", "degraded")
+    assert result.code == 0
+    assert [d["state"] for d in json.loads(result.out)] == ["degraded"]
+    assert json.loads(cli("device", "list", "--json", "--state", "up").out) == []
+    bad = cli("device", "list", "--state", "bogus")
+    assert bad.code == 2
+    assert "degraded" in bad.err
+
+
 def test_list_text_and_empty(cli) -> None:
     result = cli("device", "list")
     assert result.code == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.errors import PathAbsent
+from mikromon.routeros.base import ReplyLimit
 
 TS = datetime(2025, 12, 9, 12, 0, 0, tzinfo=UTC)
 MONO = 1000.0
@@ -60,12 +61,14 @@ class FakeRouter:
         counts: path -> the ``=ret=`` of a count-only print (else rows are counted).
         errors: path -> an exception to raise for that path.
         calls: every request, in order.
+        reply_limits: path -> the reply limit its last print declared.
     """
 
     tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, Exception] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    reply_limits: dict[str, ReplyLimit | None] = field(default_factory=dict)
 
     def _rows(self, path: str, query: Sequence[str]) -> list[dict[str, str]]:
         if path in self.errors:
@@ -79,8 +82,10 @@ class FakeRouter:
         return rows
 
     async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
-                    args: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+                    args: Mapping[str, str] | None = None, *,
+                    limit: ReplyLimit | None = None) -> list[dict[str, str]]:
         self.calls.append(Call("print", path, tuple(proplist), tuple(query), args))
+        self.reply_limits[path] = limit
         rows = self._rows(path, query)
         return [{k: row[k] for k in proplist if k in row} for row in rows]
 
@@ -91,7 +96,8 @@ class FakeRouter:
             return self.counts[path]
         return len(rows)
 
-    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[dict]:
+    async def call(self, command: str, args: Mapping[str, str] | None = None, *,
+                   limit: ReplyLimit | None = None) -> list[dict]:
         raise AssertionError(f"collectors should not call {command}")
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from mikromon.collectors import CollectContext, detect_context, run_tier
+from mikromon.collectors._wireless import CLIENT_COLUMNS
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import AuthenticationFailed, CommandTimeout, DeviceUnreachable
 from mikromon.domain.inventory import CollectResult
@@ -81,8 +82,8 @@ async def test_all_collectors_against_the_emulator(session: Session) -> None:
     assert result.failures == []
     # the v7 profile runs the wifi package, the v6 one the legacy wireless package
     # (v6 has no wifi menu to ask): only the other package's menu is absent
-    assert result.absent == (["/interface/wireless/registration-table"]
-                             if profile.major >= 7 else [])
+    assert result.absent == (["/interface/wireless/registration-table",
+                              "/caps-man/registration-table"] if profile.major >= 7 else [])
     gauges = {s.key: s.value for s in result.samples if not s.labels}
     assert gauges["system.cpu.count"] == profile.cpu_count
     assert gauges["system.memory.total_bytes"] == profile.total_memory
@@ -122,7 +123,7 @@ async def test_chr_lacks_hotspot_and_wireless() -> None:
         first = await run_all(s)
         assert first.failures == []
         missing = {"/ip/hotspot/active", "/interface/wireless/registration-table",
-                   "/interface/wifi/registration-table"}
+                   "/interface/wifi/registration-table", "/caps-man/registration-table"}
         assert missing <= set(first.absent)
         assert not [x for x in first.samples if x.key.startswith("system.health.")]
         s.ctx.absent.update(first.absent)
@@ -206,3 +207,26 @@ async def test_router_that_never_answers_times_out_within_bound() -> None:
         with pytest.raises(DeviceUnreachable):
             await connect(config(router, connect_timeout=0.5))
         assert time.monotonic() - started < 3.0
+
+
+async def test_one_client_schema_over_the_protocol() -> None:
+    """A v6 router with the legacy wireless package and the CAPsMAN manager on: both
+    client tables have the same columns, signal in dBm under one name."""
+    async with open_session("v6", packages=PROFILES["v6"].packages | {"capsman"}) as s:
+        result = await run_tier(s.client, Tier.EXTENDED, s.ctx)
+        assert result.failures == []
+        tables = {snap.table: snap for snap in result.inventory}
+        wireless, capsman = tables["wireless_clients"], tables["capsman_clients"]
+        assert wireless.rows
+        assert len(capsman.rows) == 3
+        for row in [*wireless.rows, *capsman.rows]:
+            assert list(row) == list(CLIENT_COLUMNS)
+            assert isinstance(row["signal"], float)
+            assert row["signal"] < 0
+            assert isinstance(row["bytes.tx"], int)
+        assert {r["interface"] for r in capsman.rows} == {"cap1", "cap2"}
+        assert [r["current-registered-clients"] for r in tables["capsman_interfaces"].rows] == [
+            2, 1]
+        counts = {dict(x.labels)["interface"]: x.value for x in result.samples
+                  if x.key == "wireless.clients"}
+        assert (counts["cap1"], counts["cap2"]) == (2.0, 1.0)

@@ -9,10 +9,16 @@ import pytest
 from collector_fakes import TS, FakeRouter, context, load
 
 from mikromon.collectors import ip_neighbor, ip_service, user, user_active
+from mikromon.collectors._wireless import CLIENT_COLUMNS
+from mikromon.collectors.caps_man import CapsManCollector
 from mikromon.collectors.interface_wifi import InterfaceWifiCollector
 from mikromon.collectors.interface_wireless import InterfaceWirelessCollector
 from mikromon.collectors.log import LogCollector
-from mikromon.collectors.routing_bgp import RoutingBgpCollector
+from mikromon.collectors.routing_bgp import (
+    V7_CONNECTION_PATH,
+    V7_SESSION_PATH,
+    RoutingBgpCollector,
+)
 from mikromon.collectors.routing_ospf_neighbor import RoutingOspfNeighborCollector
 from mikromon.collectors.system_identity import SystemIdentityCollector
 from mikromon.collectors.system_routerboard import SystemRouterboardCollector
@@ -73,7 +79,9 @@ async def test_bgp_v7_sessions_and_connections(captures: Path) -> None:
         "hold-time": 180.0, "established": True, "ebgp": True, "ibgp": False,
         "stopped": False,
     }]
-    assert router.asked() == ["/routing/bgp/connection", "/routing/bgp/session"]
+    # /system/clock is asked for last-started's zone (absent here: it stays local)
+    assert router.asked() == ["/routing/bgp/connection", "/routing/bgp/session",
+                              "/system/clock"]
 
 
 async def test_bgp_v7_session_joins_its_connection(captures: Path) -> None:
@@ -90,11 +98,22 @@ async def test_bgp_v7_session_joins_its_connection(captures: Path) -> None:
     }
 
 
-async def test_bgp_v6_path_absent_on_v7_is_never_asked() -> None:
+async def test_bgp_v6_path_never_asked_where_v7_paths_answer(captures: Path) -> None:
+    router = FakeRouter({V7_CONNECTION_PATH: load(captures, "routing_bgp_connection.v7"),
+                         V7_SESSION_PATH: []})
+    result = await RoutingBgpCollector().collect(router, context())
+    assert result.absent == []
+    assert router.asked() == [V7_CONNECTION_PATH, V7_SESSION_PATH]
+
+
+async def test_bgp_without_either_path_is_asked_once_each() -> None:
+    """Neither BGP path: both are reported absent once, then nothing is asked."""
     router = FakeRouter()
     result = await RoutingBgpCollector().collect(router, context())
-    assert result.absent == ["/routing/bgp/connection"]
-    assert router.asked() == ["/routing/bgp/connection"]
+    assert result.absent == [V7_CONNECTION_PATH, "/routing/bgp/peer"]
+    again = FakeRouter()
+    await RoutingBgpCollector().collect(again, context(absent=set(result.absent)))
+    assert again.asked() == []
 
 
 # --- OSPF ------------------------------------------------------------------------------
@@ -128,7 +147,17 @@ async def test_ospf_v7_renamed_fields(captures: Path) -> None:
     assert (rows[0]["priority"], rows[0]["dr"], rows[0]["timeout"]) == (None, None, 36.0)
     assert rows[2]["address"] == "fe80::2a4:ff:fe00:10%bridge"
     assert rows[2]["adjacency"] is None
-    assert "dr-address" not in router.calls[0].proplist
+    # one print asks for both versions' names; the rows' own names decide
+    assert all("dr-address" not in row for row in rows)
+    assert {"dr-address", "dr"} <= set(router.calls[0].proplist)
+
+
+async def test_ospf_v6_rows_read_as_v6_whatever_the_version_says(captures: Path) -> None:
+    router = FakeRouter({"/routing/ospf/neighbor": load(captures, "routing_ospf_neighbor.v6")})
+    result = await RoutingOspfNeighborCollector().collect(router, context(major=7))
+    rows = result.inventory[0].rows
+    assert rows[0]["dr-address"] == "0.0.0.0"
+    assert "dr" not in rows[0]
 
 
 # --- wireless --------------------------------------------------------------------------
@@ -150,14 +179,18 @@ async def test_legacy_wireless_v6(captures: Path) -> None:
     assert interfaces.rows[1]["disabled"] is True
     assert (clients.table, clients.key_fields) == (
         "wireless_clients", ("interface", "mac-address"))
+    # the one client schema: signal-strength -> signal, authentication-type -> auth-type
     assert clients.rows == [{
-        "interface": "wlan1", "mac-address": "02:11:22:3E:1C:EE", "last-ip": "10.88.0.10",
-        "ap": False, "wds": False, "signal-strength": -51.0, "signal-to-noise": 50,
-        "tx-ccq": 113, "tx-rate": 48_000_000.0, "rx-rate": 65_000_000.0,
+        "interface": "wlan1", "ap": None, "mac-address": "02:11:22:3E:1C:EE",
+        "ssid": None, "last-ip": "10.88.0.10", "band": None, "auth-type": "wpa2-psk",
+        "signal": -51.0, "signal-to-noise": 50, "tx-ccq": 113,
+        "tx-rate": 48_000_000.0, "rx-rate": 65_000_000.0,
+        "tx-bits-per-second": None, "rx-bits-per-second": None,
+        "bytes.tx": 6689896, "bytes.rx": 2094536, "packets.tx": 34591, "packets.rx": 20635,
         "uptime": 432551.0, "last-activity": 4.75,  # 5d9m11s, 4s750ms
-        "packets.tx": 34591, "packets.rx": 20635, "bytes.tx": 6689896, "bytes.rx": 2094536,
-        "authentication-type": "wpa2-psk",
     }]
+    assert list(clients.rows[0]) == list(CLIENT_COLUMNS)
+    assert "signal-strength" in router.calls[1].proplist  # asked by the router's name
     assert router.calls[1].args == {"stats": ""}
     assert [(c.kind, c.path) for c in router.calls] == [
         ("count", "/interface/wireless/registration-table"),
@@ -178,16 +211,69 @@ async def test_wifi_v7_13(captures: Path) -> None:
     clients = result.inventory[0]
     assert clients.table == "wifi_clients"
     assert clients.rows[0] == {
-        "interface": "wifi1", "mac-address": "02:A4:5E:10:22:31", "ssid": "example-net",
-        "band": "5ghz-ax", "auth-type": "wpa2-psk", "authorized": True, "signal": -55.0,
+        "interface": "wifi1", "ap": None, "mac-address": "02:A4:5E:10:22:31",
+        "ssid": "example-net", "last-ip": None, "band": "5ghz-ax", "auth-type": "wpa2-psk",
+        "signal": -55.0, "signal-to-noise": None, "tx-ccq": None,
         "tx-rate": 1_200_900_000.0, "rx-rate": 864_800_000.0,
         "tx-bits-per-second": 2114480.0, "rx-bits-per-second": 118232.0,
+        "bytes.tx": 512301441, "bytes.rx": 27811930, "packets.tx": 412233, "packets.rx": 198812,
         "uptime": 3720.0, "last-activity": 0.03,
-        "packets.tx": 412233, "packets.rx": 198812,
-        "bytes.tx": 512301441, "bytes.rx": 27811930,
     }
+    assert list(clients.rows[0]) == list(CLIENT_COLUMNS)
     assert (clients.rows[1]["signal"], clients.rows[1]["uptime"],
             clients.rows[1]["tx-rate"]) == (-71.0, 274327.0, 72_200_000.0)
+
+
+async def test_wifi_capsman_clients_name_their_ap() -> None:
+    """7.13+ CAPsMAN: the manager lists the CAPs' clients in its own wifi
+    registration table; the CAP interface's ``cap`` (identity@base-mac%id) names the AP."""
+    router = FakeRouter({
+        "/interface/wifi": [{"name": "wifi1"},
+                            {"name": "cap-wifi1", "cap": "hall-ap@02:AA:BB:CC:DD:01%*3"}],
+        "/interface/wifi/registration-table": [
+            {"interface": "cap-wifi1", "mac-address": "02:00:00:00:00:09", "signal": "-60"},
+            {"interface": "wifi1", "mac-address": "02:00:00:00:00:0A", "signal": "-40"}],
+    })
+    result = await InterfaceWifiCollector().collect(router, context(version=(7, 16, 2)))
+    clients = next(s for s in result.inventory if s.table == "wifi_clients")
+    assert [(r["interface"], r["ap"], r["signal"]) for r in clients.rows] == [
+        ("cap-wifi1", "hall-ap", -60.0), ("wifi1", None, -40.0)]
+
+
+async def test_legacy_capsman_clients_same_schema() -> None:
+    router = FakeRouter({
+        "/caps-man/interface": [{"name": "cap1", "mac-address": "02:AA:BB:CC:DD:02",
+                                 "current-state": "running-ap", "current-channel": "2412/20/gn",
+                                 "current-registered-clients": "1", "disabled": "false"}],
+        "/caps-man/registration-table": [
+            {".id": "*1", "interface": "cap1", "ssid": "example-net",
+             "mac-address": "02:00:00:00:00:0B", "tx-rate": "72.2Mbps-20MHz/1S/SGI",
+             "rx-rate": "65Mbps", "rx-signal": "-63", "uptime": "1h", "packets": "10,20",
+             "bytes": "1000,2000", "eap-identity": "", "comment": ""}],
+    })
+    result = await CapsManCollector().collect(router, context(major=6))
+    assert by_label(result, "interface") == {("wireless.clients", "cap1"): 1.0}
+    clients, interfaces = result.inventory
+    assert (clients.table, interfaces.table) == ("capsman_clients", "capsman_interfaces")
+    assert clients.rows == [{
+        "interface": "cap1", "ap": None, "mac-address": "02:00:00:00:00:0B",
+        "ssid": "example-net", "last-ip": None, "band": None, "auth-type": None,
+        "signal": -63.0, "signal-to-noise": None, "tx-ccq": None,
+        "tx-rate": 72_200_000.0, "rx-rate": 65_000_000.0,
+        "tx-bits-per-second": None, "rx-bits-per-second": None,
+        "bytes.tx": 1000, "bytes.rx": 2000, "packets.tx": 10, "packets.rx": 20,
+        "uptime": 3600.0, "last-activity": None,
+    }]
+    assert "rx-signal" in router.calls[1].proplist
+    assert interfaces.rows[0]["current-registered-clients"] == 1
+    assert CapsManCollector().name == "caps_man"
+
+
+async def test_capsman_absent_is_asked_once() -> None:
+    router = FakeRouter()
+    result = await CapsManCollector().collect(router, context())
+    assert result.absent == ["/caps-man/registration-table"]
+    assert router.asked() == ["/caps-man/registration-table"]
 
 
 async def test_wifi_paths_by_version() -> None:
@@ -252,7 +338,7 @@ async def test_log_date_without_year_in_the_future_is_last_year() -> None:
     assert snap.rows[0]["time"] == "2023-12-31T23:59:00"
 
 
-async def test_log_v7_keeps_last_100_and_never_asks_the_clock(captures: Path) -> None:
+async def test_log_v7_keeps_last_100_without_a_clock(captures: Path) -> None:
     rows = load(captures, "log.v7")
     router = FakeRouter({"/log": rows})
     (snap,) = (await LogCollector().collect(router, context())).inventory
@@ -260,7 +346,8 @@ async def test_log_v7_keeps_last_100_and_never_asks_the_clock(captures: Path) ->
     assert snap.rows[0] == {
         "time": "2025-12-09T11:40:26", "topics": "system,error,critical",
         "message": "router rebooted without proper shutdown, probably power outage"}
-    assert router.asked() == ["/log", "/log"]  # count-only, then print
+    # count-only, then print, then the clock (absent here: times stay router-local)
+    assert router.asked() == ["/log", "/log", "/system/clock"]
     many = [{"time": f"2025-12-09 10:{i // 60:02d}:{i % 60:02d}", "topics": "info",
              "message": f"m{i}"} for i in range(150)]
     (snap,) = (await LogCollector().collect(FakeRouter({"/log": many}), context())).inventory

@@ -10,7 +10,12 @@ import pytest
 from collector_fakes import MONO, TS, FakeRouter, context, load
 
 from mikromon.collectors.interface import InterfaceCountersCollector
-from mikromon.collectors.system_health import TYPE_UNITS, SystemHealthCollector
+from mikromon.collectors.system_health import (
+    PROPLIST,
+    STATES_REFRESH_S,
+    TYPE_UNITS,
+    SystemHealthCollector,
+)
 from mikromon.collectors.system_resource import SystemResourceCollector
 from mikromon.domain.catalog import lookup
 from mikromon.domain.inventory import CollectResult, DeviceFacts
@@ -103,13 +108,58 @@ async def test_system_health_v7_rows(captures: Path) -> None:
         "system.health.fan2-speed": 6030.0,
         "system.health.board-temperature1": 45.0,
         "system.health.board-temperature2": 48.0,
-        "system.health.psu1-state": 1.0,
-        "system.health.psu2-state": 0.0,
-    }
-    assert router.calls[0].proplist == ("name", "value", "type")
+    }  # states stay states: no number for psu1-state / psu2-state
+    (states,) = result.inventory
+    assert (states.table, states.key_fields) == ("health_states", ("name",))
+    assert states.rows == [{"name": "psu1-state", "state": "ok"},
+                           {"name": "psu2-state", "state": "fail"}]
+    # one proplist for both shapes: the reply's shape decides
+    assert router.calls[0].proplist == PROPLIST
+    assert PROPLIST[:3] == ("name", "value", "type")
     # The catalog's unit (judged from the name) agrees with the router's type.
     for row in rows:
         assert lookup(f"system.health.{row['name']}").unit == TYPE_UNITS[row["type"]]
+
+
+async def test_system_health_v6_states_keep_the_router_word() -> None:
+    row = {"voltage": "24.1", "psu1-state": "ok", "psu2-state": "no-power",
+           "fan-state": "fail", "use-fan": "main", "fan-mode": "auto"}
+    router = FakeRouter({"/system/health": [row]})
+    result = await SystemHealthCollector().collect(router, context(major=6))
+    assert gauges(result) == {"system.health.voltage": 24.1}
+    (states,) = result.inventory
+    assert states.rows == [{"name": "psu1-state", "state": "ok"},
+                           {"name": "psu2-state", "state": "no-power"},
+                           {"name": "fan-state", "state": "fail"}]
+    assert {"fan-state", "fan1-state", "psu1-state"} <= set(router.calls[0].proplist)
+
+
+async def test_system_health_states_sent_when_changed_or_aged() -> None:
+    rows = [{"name": "psu1-state", "value": "ok", "type": ""},
+            {"name": "temperature", "value": "40", "type": "C"}]
+    router = FakeRouter({"/system/health": rows})
+    now = [1000.0]
+    ctx = context()
+    ctx.monotonic = lambda: now[0]
+    collector = SystemHealthCollector()
+    assert len((await collector.collect(router, ctx)).inventory) == 1
+    now[0] += 5
+    again = await collector.collect(router, ctx)
+    assert again.inventory == []  # unchanged: no table every realtime poll
+    assert gauges(again) == {"system.health.temperature": 40.0}
+    rows[0]["value"] = "fail"
+    now[0] += 5
+    (changed,) = (await collector.collect(router, ctx)).inventory
+    assert changed.rows == [{"name": "psu1-state", "state": "fail"}]
+    now[0] += STATES_REFRESH_S
+    assert len((await collector.collect(router, ctx)).inventory) == 1  # aged: sent again
+
+
+async def test_system_health_without_state_sensors_has_no_state_table(captures: Path) -> None:
+    for major, name in ((6, "system_health.v6"), (7, "system_health.v7-hex")):
+        router = FakeRouter({"/system/health": load(captures, name)})
+        result = await SystemHealthCollector().collect(router, context(major=major))
+        assert result.inventory == []
 
 
 async def test_system_health_v7_small_board(captures: Path) -> None:
@@ -118,7 +168,7 @@ async def test_system_health_v7_small_board(captures: Path) -> None:
     assert gauges(result) == {"system.health.voltage": 23.9, "system.health.temperature": 42.0}
 
 
-async def test_system_health_tolerates_na_empty_and_nameless_rows() -> None:
+async def test_system_health_na_and_empty_cost_one_sensor_each() -> None:
     rows = [
         {".id": "*1", "name": "temperature", "value": "n/a", "type": "C"},
         {".id": "*2", "name": "voltage", "value": "", "type": "V"},
@@ -128,8 +178,12 @@ async def test_system_health_tolerates_na_empty_and_nameless_rows() -> None:
     result = await SystemHealthCollector().collect(
         FakeRouter({"/system/health": rows}), context()
     )
-    assert gauges(result) == {"system.health.fan-state": 1.0}
+    assert gauges(result) == {}
+    assert [r for s in result.inventory for r in s.rows] == [{"name": "fan-state",
+                                                               "state": "ok"}]
     assert result.failures == []
+    assert [(b.path, b.field, b.raw) for b in result.bad_values] == [
+        ("/system/health", "temperature", "n/a"), ("/system/health", "voltage", "")]
 
 
 @pytest.mark.parametrize("major", [6, 7])

@@ -11,7 +11,6 @@ from collector_fakes import FakeRouter, context, load
 from mikromon.collectors.interface_state import InterfaceStateCollector
 from mikromon.collectors.routing_bgp_state import RoutingBgpStateCollector
 from mikromon.collectors.routing_ospf_state import RoutingOspfStateCollector
-from mikromon.domain.errors import ValueParseError
 
 
 def values(result, label: str) -> dict[tuple[str, str | None], float]:
@@ -41,10 +40,15 @@ async def test_interface_links_skip_dynamic_and_report_disabled(captures: Path) 
     assert set(call.proplist) == {"name", "running", "disabled", "dynamic"}
 
 
-async def test_interface_bad_flag_is_an_error() -> None:
-    router = FakeRouter({"/interface": [{"name": "ether1", "running": "maybe"}]})
-    with pytest.raises(ValueParseError):
-        await InterfaceStateCollector().collect(router, context())
+async def test_interface_bad_flag_costs_that_interface_only() -> None:
+    router = FakeRouter({"/interface": [{"name": "ether1", "running": "maybe"},
+                                        {"name": "ether2", "running": "true"},
+                                        {"name": "ether3", "disabled": "perhaps"}]})
+    result = await InterfaceStateCollector().collect(router, context())
+    assert values(result, "interface") == {("iface.running", "ether2"): 1.0}
+    assert [(b.path, b.field, b.raw, b.row) for b in result.bad_values] == [
+        ("/interface", "running", "maybe", "ether1"),
+        ("/interface", "disabled", "perhaps", "ether3")]
 
 
 async def test_bgp_v6_peer_state_without_the_full_table(captures: Path) -> None:
@@ -82,7 +86,8 @@ async def test_bgp_v7_sessions_paired_with_connections(captures: Path) -> None:
 async def test_bgp_absent_package_is_reported() -> None:
     router = FakeRouter()
     result = await RoutingBgpStateCollector().collect(router, context())
-    assert result.absent == ["/routing/bgp/connection"]
+    # neither menu: the version's is asked first, then the other (the reply decides)
+    assert result.absent == ["/routing/bgp/connection", "/routing/bgp/peer"]
     assert result.samples == []
 
 

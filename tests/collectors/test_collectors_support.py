@@ -1,20 +1,20 @@
-"""The shared row conversion: odd values are kept, never fatal for a table."""
+"""The shared row conversion: an odd value costs that value only, never a table."""
 
 from __future__ import annotations
 
 import pytest
 from collector_fakes import FakeRouter, context
 
-from mikromon.collectors.support import Field, convert, flag, read
+from mikromon.collectors.support import Field, Values, convert, flag, read
 from mikromon.domain.inventory import CollectResult
-from mikromon.routeros.values import parse_duration, parse_int
+from mikromon.routeros.values import parse_counter, parse_duration, parse_int
 
 FIELDS = (
     Field("name"),
     Field("mtu", parse_int),
     flag("running"),
     Field("uptime", parse_duration),
-    Field("bytes", parse_int, parts=("tx", "rx")),
+    Field("bytes", parse_counter, parts=("tx", "rx")),
 )
 
 
@@ -26,12 +26,25 @@ def test_convert_parses_and_fills_missing_fields() -> None:
     }
 
 
-def test_convert_keeps_text_the_parser_rejects() -> None:
+def test_convert_never_keeps_text_the_parser_rejects() -> None:
+    """A refused value is None for that field only, and recorded with its raw text."""
     row = {"name": "x", "mtu": "jumbo", "running": "maybe", "bytes": "10;20"}
-    assert convert(row, FIELDS) == {
-        "name": "x", "mtu": "jumbo", "running": "maybe", "uptime": None,
-        "bytes.tx": "10;20", "bytes.rx": None,
+    result = CollectResult()
+    assert convert(row, FIELDS, Values("/interface", result), "x") == {
+        "name": "x", "mtu": None, "running": None, "uptime": None,
+        "bytes.tx": None, "bytes.rx": None,
     }
+    assert [(b.path, b.field, b.raw, b.row) for b in result.bad_values] == [
+        ("/interface", "mtu", "jumbo", "x"), ("/interface", "running", "maybe", "x"),
+        ("/interface", "bytes", "10;20", "x")]
+    assert all("not a RouterOS" in b.reason for b in result.bad_values)
+
+
+def test_convert_pair_with_one_bad_part_keeps_the_other() -> None:
+    result = CollectResult()
+    row = {"name": "q", "bytes": "10,-4"}
+    assert convert(row, FIELDS, Values("/queue/simple", result))["bytes.tx"] == 10
+    assert [(b.field, b.raw) for b in result.bad_values] == [("bytes", "10,-4")]
 
 
 async def test_read_refuses_an_empty_proplist() -> None:

@@ -107,8 +107,9 @@ async def run_all(router: FakeRouter, major: int, absent: set[str] | None = None
 
 @pytest.mark.parametrize(
     ("major", "paths", "absent"),
-    # a v7 board with wifi only
-    [(6, V6, []), (7, V7, ["/interface/wireless/registration-table"])],
+    # a v7 board with wifi only; neither runs the legacy CAPsMAN manager
+    [(6, V6, ["/caps-man/registration-table"]),
+     (7, V7, ["/interface/wireless/registration-table", "/caps-man/registration-table"])],
     ids=["v6", "v7"],
 )
 async def test_every_tier_reads_everything_without_failures(
@@ -167,8 +168,12 @@ async def test_chr_lacking_packages_is_reported_once_then_skipped(captures: Path
     router.tables["/system/routerboard"] = [{"routerboard": "false"}]
     first = await run_all(router, 7)
     assert first.failures == []
+    # no wifi menu: the older wifiwave2 one is asked too (the reply decides, not
+    # the version), once
     assert first.absent == ["/ip/hotspot/active", "/interface/wireless/registration-table",
-                            "/interface/wifi/registration-table"]
+                            "/interface/wifi/registration-table",
+                            "/interface/wifiwave2/registration-table",
+                            "/caps-man/registration-table"]
     assert not [s for s in first.samples if s.key.startswith("system.health.")]
     assert not [s for s in first.samples if s.key == "wireless.clients"]
     calls_before = len(router.calls)
@@ -187,7 +192,8 @@ async def test_empty_replies_everywhere_are_not_errors() -> None:
               "/system/routerboard", "/routing/bgp/connection", "/routing/bgp/session",
               "/routing/ospf/neighbor", "/interface/wireless",
               "/interface/wireless/registration-table", "/interface/wifi",
-              "/interface/wifi/registration-table", "/log"}
+              "/interface/wifi/registration-table", "/caps-man/registration-table",
+              "/caps-man/interface", "/log"}
     router = FakeRouter({path: [] for path in paths})
     result = await run_all(router, 7)
     assert result.failures == []
@@ -213,7 +219,10 @@ async def test_one_failing_collector_never_stops_the_others(captures: Path) -> N
     assert [s.table for s in medium.inventory] == [
         "interfaces", "dhcp_leases", "ppp_active", "hotspot_active"]
     realtime = await run_tier(router, Tier.REALTIME, context())
-    assert realtime.failures == ["system_resource: not a RouterOS int: 'lots'"]
+    # an unreadable value costs that value only: no failure, the uptime is read
+    assert realtime.failures == []
+    assert [(b.field, b.raw) for b in realtime.bad_values] == [("cpu-load", "lots")]
+    assert {s.key for s in realtime.samples} >= {"system.uptime_seconds"}
     assert realtime.counters  # interface counters were still read
     assert any(s.key.startswith("system.health.") for s in realtime.samples)
 

@@ -175,3 +175,60 @@ def test_connection_faults_end_the_session_during_a_large_reply(emulators, fault
         with pytest.raises((EOFError, ValueError, ConnectionError)):
             read_forever(c)
     wait_for_no_sessions(r)
+
+
+def test_endless_rows(pair) -> None:
+    """``endless_rows``: the reply streams ``!re`` rows and never ``!done``; the other
+    router is not affected; clearing it ends the fault for new commands."""
+    r, other = pair
+    r.set_fault(endless_rows=True)
+    with RawClient(r.host, r.port) as c:
+        c.login()  # the login still works: the fault is in command replies
+        c.send("/system/identity/print")
+        words = [c.read() for _ in range(5000)]
+        assert all(s[0] == "!re" for s in words)
+        assert len({tuple(s) for s in words}) == 5000  # distinct rows, not a loop of one
+    with RawClient(other.host, other.port) as c:
+        c.login()
+        assert c.call("/system/identity/print")[-1][0] == "!done"
+    r.clear_faults()
+    with RawClient(r.host, r.port) as c:
+        c.login()
+        assert c.call("/system/identity/print")[-1][0] == "!done"
+
+
+def test_endless_sentence(pair) -> None:
+    """``endless_sentence``: a reply sentence starts and its words never end."""
+    r, _ = pair
+    r.set_fault(endless_sentence=True)
+    with RawClient(r.host, r.port) as c:
+        c.login()
+        c.send("/system/identity/print")
+        received = b""
+        while len(received) < 1_000_000:
+            data = c.sock.recv(65536)
+            assert data
+            received += data
+        assert received.startswith(b"\x03!re")
+        sentences, _ = __import__("mikromon.emulator.codec", fromlist=["x"]).decode_sentences(
+            received)
+        assert sentences == []  # no sentence ever ended
+    r.clear_faults()
+
+
+def test_endless_faults_through_set_fault_and_control_lines(pair) -> None:
+    from mikromon.cli.simulate import run_control
+    from mikromon.emulator.faults import Faults
+
+    f = Faults()
+    f.update(endless_rows=True, endless_sentence=False)
+    assert f.active() == {"endless_rows": True}
+    with pytest.raises(ValueError, match="True or False"):
+        f.update(endless_sentence="yes")
+
+    class _Fleet:
+        routers = [type("R", (), {"set_fault": lambda self, **kw: f.update(**kw)})()]
+
+    assert run_control(_Fleet(), "fault 0 endless_sentence=true").startswith("ok")
+    assert f.endless_sentence
+    assert "endless_rows" in run_control(_Fleet(), "help")

@@ -67,6 +67,27 @@ def test_clock_follows_the_emulator_clock_in_the_version_date_format() -> None:
     assert rows(v6, "/system/clock")[0]["time"] == "00:00:01"
 
 
+def test_clock_time_zone_is_settable() -> None:
+    wall = calendar.timegm((2026, 12, 6, 22, 30, 0))
+    clock = ManualClock(wall=wall)
+    v6 = Router(V6, clock=clock)
+    v7 = Router(V7.replace(gmt_offset_s=-5 * 3600 - 1800, time_zone_name="manual"), clock=clock)
+    assert rows(v7, "/system/clock")[0] == {
+        "time": "17:00:00", "date": "2026-12-06", "time-zone-autodetect": "true",
+        "time-zone-name": "manual", "gmt-offset": "-05:30", "dst-active": "false"}
+    v6.set_time_zone(3 * 3600, "Europe/Moscow")
+    assert rows(v6, "/system/clock")[0] == {
+        "time": "01:30:00", "date": "dec/07/2026", "time-zone-autodetect": "true",
+        "time-zone-name": "Europe/Moscow", "gmt-offset": "+03:00", "dst-active": "false"}
+    v6.set_time_zone(3600, "Europe/Paris", dst=True)
+    assert rows(v6, "/system/clock")[0]["dst-active"] == "true"
+    for bad in (15 * 3600, 30):
+        with pytest.raises(ValueError, match="gmt offset"):
+            v6.set_time_zone(bad)
+    with pytest.raises(ValueError, match="gmt_offset_s"):
+        V7.replace(gmt_offset_s=-15 * 3600)
+
+
 def test_clock_without_wall_time_is_anchored_to_now() -> None:
     class Monotonic:
         def monotonic(self) -> float:

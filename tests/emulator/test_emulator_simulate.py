@@ -180,3 +180,24 @@ def test_fleet_validation() -> None:
     with pytest.raises(ValueError, match="unknown emulator profile"):
         Fleet(1, profile="v5")
     assert len(Fleet(3, profile="mixed")) == 3  # nothing is bound before start()
+
+
+def test_simulate_control_health_and_zone() -> None:
+    from mikromon.cli.simulate import run_control
+    from mikromon.emulator import ManualClock
+
+    fleet = Fleet(2, profile="mixed", clock=ManualClock())
+    assert run_control(fleet, "health 1 psu1-state=fail fan1-state=ok") == "ok: health 1"
+    v7 = fleet[1].router
+    states = {r["name"]: r["value"] for r in (v7.table("/system/health").row(i)
+                                              for i in range(len(v7.table("/system/health"))))
+              if r.get("type") == ""}
+    assert states == {"psu1-state": "fail", "psu2-state": "ok", "fan1-state": "ok"}
+    assert run_control(fleet, "health 0 psu1-state=fail") == "ok: health 0"
+    assert fleet[0].router.table("/system/health").row(0)["psu1-state"] == "fail"  # v6 key
+    assert run_control(fleet, "zone all +03:00 Europe/Moscow") == "ok: zone all"
+    clock_row = fleet[0].router.table("/system/clock").row(0)
+    assert (clock_row["gmt-offset"], clock_row["time-zone-name"]) == ("+03:00", "Europe/Moscow")
+    assert run_control(fleet, "zone 0 soon").startswith("error: ")
+    assert run_control(fleet, "health 0 psu1-state").startswith("error: health needs 2")
+    assert "health I sensor=state" in run_control(fleet, "help")

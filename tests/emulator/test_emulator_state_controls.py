@@ -94,7 +94,7 @@ def test_simulate_control_lines_set_state() -> None:
     assert run_control(fleet, "ospf 0 10.88.0.250 Loading") == "ok: ospf 0"
     assert router.controls.cpu_load == 95
     assert router.controls.temperatures == {"cpu-temperature": 70}
-    assert router.controls.health_states == {"psu2-state": True}
+    assert router.controls.health_states == {"psu2-state": "ok"}
     assert not next(p for p in router.ports if p.name == "ether3").running
     assert router.controls.bgp == {"bogon-1": False}
     assert router.controls.ospf == {"10.88.0.250": "Loading"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,11 +21,12 @@ from mikromon.domain.errors import (
     DeviceUnreachable,
     MalformedReply,
     PathAbsent,
+    TlsSetupFailed,
 )
 from mikromon.emulator import tls as emulator_tls
 from mikromon.emulator.profiles import CHR, V6, V7
 from mikromon.emulator.testing import async_emulators, running_emulators
-from mikromon.routeros.client import LibRouterOSClient, connect
+from mikromon.routeros.client import LibRouterOSClient, connect, tls_failure
 
 PASSWORD = "Emul-s3cret-Ω"
 
@@ -261,8 +263,11 @@ async def test_tls_verify_rejects_unknown_ca_then_accepts_trusted(
                                password=PASSWORD) as routers:
         router = routers[0]
         before = router.session_count
-        with pytest.raises(DeviceUnreachable, match="TLS handshake failed"):
+        with pytest.raises(TlsSetupFailed, match="certificate rejected") as info:
             await connect(device(router, tls=True))
+        assert info.value.cause == "certificate-rejected"
+        assert "no-verify" in str(info.value)  # names the setting that fixes it
+        assert not isinstance(info.value, DeviceUnreachable)  # not "router down"
         assert router.session_count == before  # nothing left open, no plaintext retry
         ca = tmp_path / "emulator-ca.pem"
         ca.write_bytes(emulator_tls.certificate()[0])
@@ -282,8 +287,36 @@ async def test_tls_anonymous_dh(buffered: bool) -> None:
             assert await client.print("/system/identity", ["name"])
         finally:
             await client.close()
-        with pytest.raises(DeviceUnreachable, match="TLS handshake failed"):
-            await connect(device(router, tls=True, tls_verify=TlsVerify.NO_VERIFY))
+        for mode in (TlsVerify.NO_VERIFY, TlsVerify.VERIFY):
+            with pytest.raises(TlsSetupFailed, match="no certificate") as info:
+                await connect(device(router, tls=True, tls_verify=mode))
+            assert info.value.cause == "no-certificate"
+            assert "anonymous-dh" in str(info.value)  # names the setting that fixes it
+            assert not isinstance(info.value, DeviceUnreachable)
+
+
+async def test_tls_anonymous_dh_against_a_router_with_a_certificate() -> None:
+    async with async_emulators(1, profile="v7", tls=True, tls_mode="cert",
+                               password=PASSWORD) as routers:
+        with pytest.raises(TlsSetupFailed, match="has a certificate") as info:
+            await connect(device(routers[0], tls=True, tls_verify=TlsVerify.ANONYMOUS_DH))
+    assert info.value.cause == "certificate-present"
+    assert "verify or no-verify" in str(info.value)
+
+
+async def test_tls_hostname_mismatch_is_named() -> None:
+    """A trusted certificate that does not name the host: the error says so."""
+    async with async_emulators(1, profile="v7", tls=True, tls_mode="cert",
+                               password=PASSWORD) as routers:
+        router = routers[0]
+        context = emulator_tls.client_context("cert", verify=True)
+        with pytest.raises(ssl.SSLCertVerificationError) as raised:
+            await asyncio.open_connection(router.host, router.tls_port, ssl=context,
+                                          server_hostname="router.invalid")
+    err = tls_failure(raised.value, TlsVerify.VERIFY, "emu-7")
+    assert isinstance(err, TlsSetupFailed)
+    assert "Hostname mismatch" in str(err)
+    assert "no-verify" in str(err)
 
 
 async def test_no_password_anywhere_across_failures(caplog: pytest.LogCaptureFixture) -> None:

@@ -16,7 +16,7 @@ from routeros_scripted import DONE, re, scripted
 from test_client_scripted import config
 
 from mikromon.domain.devices import TlsVerify
-from mikromon.domain.errors import DeviceUnreachable
+from mikromon.domain.errors import DeviceUnreachable, TlsSetupFailed
 from mikromon.routeros.client import connect, tls_context
 
 
@@ -67,9 +67,10 @@ async def test_verify_rejects_self_signed_and_never_falls_back(
     server_context: ssl.SSLContext,
 ) -> None:
     async with scripted(handler, ssl=server_context) as router:
-        with pytest.raises(DeviceUnreachable, match="TLS handshake failed") as info:
+        with pytest.raises(TlsSetupFailed, match="certificate rejected") as info:
             await connect(config(router.port, use_ssl=True))
-    assert "certificate" in str(info.value).lower()
+    assert "self-signed" in str(info.value)
+    assert "no-verify" in str(info.value)
     assert router.received == []  # no plaintext login was tried
     assert router.connections <= 1
 
@@ -89,16 +90,22 @@ async def test_anonymous_dh_against_certificate_only_server_fails_cleanly(
     server_context: ssl.SSLContext,
 ) -> None:
     async with scripted(handler, ssl=server_context) as router:
-        with pytest.raises(DeviceUnreachable, match="TLS handshake failed"):
+        with pytest.raises(TlsSetupFailed, match="handshake refused") as info:
             await connect(config(router.port, use_ssl=True, tls_verify=TlsVerify.ANONYMOUS_DH))
+    assert info.value.cause == "certificate-present"
     assert router.received == []
 
 
 async def test_tls_client_against_plain_server_fails_cleanly() -> None:
+    # The plain server answers the ClientHello with an API reply (then OpenSSL says
+    # "wrong version number") or keeps waiting (then the connect deadline passes).
     async with scripted(handler) as router:
-        with pytest.raises(DeviceUnreachable, match="edge-1"):
+        with pytest.raises((DeviceUnreachable, TlsSetupFailed), match="edge-1") as info:
             await connect(config(router.port, use_ssl=True, tls_verify=TlsVerify.NO_VERIFY,
                                  connect_timeout=1.0))
+    if isinstance(info.value, TlsSetupFailed):
+        assert info.value.cause == "not-tls"
+        assert "8729" in str(info.value)
 
 
 def test_context_settings() -> None:

@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from routeros_scripted import encode_length, sentence
 
-from mikromon.routeros.framing import MAX_WORD, FramingError, SentenceReader
+from mikromon.routeros.framing import (
+    MAX_SENTENCE,
+    MAX_SENTENCE_WORDS,
+    MAX_WORD,
+    FramingError,
+    SentenceReader,
+    SentenceTooLarge,
+)
 
 REPLY_WORDS = st.sampled_from([b"!re", b"!done", b"!trap", b"!empty", b"!fatal"])
 WORDS = st.binary(min_size=1, max_size=300)  # crosses the 1/2-byte length boundary at 128
@@ -37,12 +44,22 @@ def test_any_chunking_gives_the_same_sentences(
     assert reader.pending == 0
 
 
-@pytest.mark.parametrize("length", [0x7F, 0x80, 0x3FFF, 0x4000, 0x1FFFFF, 0x200000])
+@pytest.mark.parametrize("length", [0x7F, 0x80, 0x3FFF, 0x4000, 0x1FFFFF - 3])
 def test_length_forms(length: int) -> None:
     reader = SentenceReader()
     value = b"=a=" + b"x" * length
     reader.feed(b"\x03!re" + encode_length(len(value)) + value + b"\x00")
-    assert reader.next_sentence() == [b"!re", value]
+    if len(value) > MAX_WORD:
+        with pytest.raises(FramingError, match="word of"):
+            reader.next_sentence()
+    else:
+        assert reader.next_sentence() == [b"!re", value]
+
+
+def test_four_byte_length_form_is_accepted() -> None:
+    reader = SentenceReader()
+    reader.feed(b"\x03!re" + b"\xe0\x00\x00\x04=a=b" + b"\x00")
+    assert reader.next_sentence() == [b"!re", b"=a=b"]
 
 
 def test_five_byte_length_form_is_accepted() -> None:
@@ -79,3 +96,62 @@ def test_garbage_raises(data: bytes, message: str) -> None:
     reader.feed(data)
     with pytest.raises(FramingError, match=message):
         reader.next_sentence()
+
+
+def test_words_are_parsed_once_however_the_sentence_arrives() -> None:
+    """An unfinished sentence is resumed, not parsed again on every read: fed one
+    small chunk at a time, only the unparsed tail stays buffered (before, every
+    call re-read every word of the sentence so far: quadratic time)."""
+    reader = SentenceReader()
+    words = [b"=w=" + str(i).encode() for i in range(5000)]
+    data = sentence("!re", *words)
+    got = None
+    for start in range(0, len(data), 7):
+        reader.feed(data[start:start + 7])
+        got = reader.next_sentence()
+        assert len(reader._buf) < 64
+    assert got == [b"!re", *words]
+
+
+def test_an_endless_sentence_fails_at_the_sentence_limit() -> None:
+    reader = SentenceReader(max_sentence=10_000)
+    reader.feed(sentence("!re")[:-1])
+    piece = b"".join(encode_length(10) + b"=a=1234567" for _ in range(100))
+    for _ in range(9):  # 9,004 bytes so far: under the limit
+        reader.feed(piece)
+        assert reader.next_sentence() is None
+    reader.feed(piece)
+    with pytest.raises(SentenceTooLarge) as info:
+        reader.next_sentence()
+    assert info.value.limit == 10_000
+    assert info.value.unit == "bytes"
+
+
+def test_the_limit_is_checked_from_the_length_prefix() -> None:
+    """A word announcing more than the sentence may hold fails before its bytes come."""
+    reader = SentenceReader(max_sentence=1000)
+    reader.feed(b"\x03!re" + encode_length(5000))
+    with pytest.raises(SentenceTooLarge):
+        reader.next_sentence()
+
+
+def test_max_sentence_cannot_exceed_the_absolute_limit() -> None:
+    reader = SentenceReader(max_sentence=10 * MAX_SENTENCE)
+    assert reader.max_sentence == MAX_SENTENCE
+
+
+def test_too_many_words() -> None:
+    reader = SentenceReader()
+    reader.feed(sentence("!re", *([b"x"] * (MAX_SENTENCE_WORDS + 1))))
+    with pytest.raises(SentenceTooLarge, match="words"):
+        reader.next_sentence()
+
+
+def test_sizes_are_reported() -> None:
+    reader = SentenceReader()
+    one = sentence("!re", "=name=ether1")
+    reader.feed(b"\x00" + one + sentence("!done"))
+    assert reader.next_sentence() == [b"!re", b"=name=ether1"]
+    assert reader.last_size == len(one)
+    assert reader.next_sentence() == [b"!done"]
+    assert reader.consumed == len(one) + len(sentence("!done"))

@@ -206,7 +206,7 @@ def test_parse_bitrate_rejects(text: str) -> None:
         v.parse_bitrate(text)
 
 
-@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["", "k", "M", "G"]))
+@given(st.integers(min_value=0, max_value=400), st.sampled_from(["", "k", "M", "G"]))
 def test_bitrate_units_monotonic(n: int, prefix: str) -> None:
     order = ["", "k", "M", "G"]
     base = v.parse_bitrate(f"{n}{prefix}bps")
@@ -365,7 +365,8 @@ def test_decode_text_utf8_round_trip(text: str) -> None:
 PARSERS: list[Callable[[str], object]] = [
     v.parse_duration, v.parse_optional_duration, v.parse_bool, v.parse_int, v.parse_float,
     v.parse_bytes, v.parse_bitrate, v.parse_percent, v.parse_version, v.parse_pair,
-    v.parse_signal, v.parse_datetime,
+    v.parse_signal, v.parse_datetime, v.parse_counter, v.parse_elapsed, v.parse_mtu,
+    v.parse_asn,
 ]
 ROUTEROS_ALPHABET = st.text(alphabet="0123456789wdhmsu.:-+/@,%() abcdefgkMGTiBpsxyzJ", max_size=30)
 
@@ -425,3 +426,65 @@ def test_capture_values_parse(captures: Path) -> None:
         assert v.parse_signal(row["signal-strength"]) < 0
         assert v.parse_bitrate(row["tx-rate"]) > 0
         assert v.parse_duration(row["uptime"]) >= 0
+
+
+# --- impossible values and odd versions ------------------------------------------------
+
+
+@pytest.mark.parametrize(("parser", "text"), [
+    (v.parse_percent, "150"), (v.parse_percent, "-3"), (v.parse_percent, "100.5%"),
+    (v.parse_counter, "-1"), (v.parse_counter, "18446744073709551615"),
+    (v.parse_counter, "9223372036854775808"), (v.parse_counter, ""), (v.parse_counter, "n/a"),
+    (v.parse_counter, "1.5"), (v.parse_bytes, "18446744073709551615"), (v.parse_bytes, "9000PiB"),
+    (v.parse_bitrate, "401Gbps"), (v.parse_bitrate, "1Tbps"), (v.parse_bitrate, "500G"),
+    (v.parse_elapsed, "-5s"), (v.parse_mtu, "65536"), (v.parse_mtu, "-1"),
+    (v.parse_asn, "4294967296"), (v.parse_asn, "-1"), (v.parse_signal, "-300"),
+    (v.parse_signal, "90@1Mbps"),
+])
+def test_impossible_values_are_refused(parser: Callable[[str], object], text: str) -> None:
+    with pytest.raises(ValueParseError) as info:
+        parser(text)
+    assert info.value.value == text
+
+
+@pytest.mark.parametrize(("parser", "text", "expected"), [
+    (v.parse_percent, "100", 100.0), (v.parse_percent, "0", 0.0),
+    (v.parse_counter, "9223372036854775807", 2**63 - 1), (v.parse_counter, "0", 0),
+    (v.parse_bitrate, "400Gbps", 400e9), (v.parse_elapsed, "0s", 0.0),
+    (v.parse_mtu, "65535", 65535), (v.parse_asn, "4294967295", 2**32 - 1),
+    (v.parse_signal, "-51@1Mbps", -51.0),
+])
+def test_values_at_the_bounds_are_kept(
+    parser: Callable[[str], object], text: str, expected: object
+) -> None:
+    assert parser(text) == expected
+
+
+def test_range_error_says_why() -> None:
+    with pytest.raises(ValueParseError) as info:
+        v.parse_percent("150")
+    assert info.value.reason == "above 100"
+    assert "150" in str(info.value)
+    assert "above 100" in str(info.value)
+
+
+@pytest.mark.parametrize(("unit", "good", "bad"), [
+    ("C", "41", "900"), ("C", "-20", "-300"), ("V", "24.1", "-5"), ("RPM", "6090", "-1"),
+    ("W", "12.5", "1e9"), ("A", "0.4", "-0.1"),
+])
+def test_parse_sensor_ranges(unit: str, good: str, bad: str) -> None:
+    assert v.parse_sensor(good, unit) == float(good)
+    with pytest.raises(ValueParseError, match="sensor"):
+        v.parse_sensor(bad, unit)
+    with pytest.raises(ValueParseError, match="sensor"):
+        v.parse_sensor("n/a", unit)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("7.19beta2", (7, 19, 0)), ("7.16rc1", (7, 16, 0)), ("7.16rc1 (testing)", (7, 16, 0)),
+    ("6.49.10 (long-term)", (6, 49, 10)), ("7.x (development)", (7,)), ("6.x", (6,)),
+    ("7.16.2 stable", (7, 16, 2)), ("garbage", ()), ("", ()), (None, ()), ("x7.1", ()),
+    ("99999.1", ()), ("3.30", ()), ("\x00\xff", ()), ("7" * 5000, ()),
+])
+def test_version_hint_reads_what_it_can(text: str | None, expected: tuple[int, ...]) -> None:
+    assert v.version_hint(text) == expected

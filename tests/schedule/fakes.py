@@ -102,7 +102,7 @@ class FakeClient:
 
     async def print(
         self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
-        args: Mapping[str, str] | None = None,
+        args: Mapping[str, str] | None = None, *, limit: object = None,
     ) -> list[Row]:
         async with self._lock:
             r = self.router
@@ -124,7 +124,8 @@ class FakeClient:
     async def count(self, path: str, query: Sequence[str] = ()) -> int:
         return len(await self.print(path, ("count",), query))
 
-    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+    async def call(self, command: str, args: Mapping[str, str] | None = None, *,
+                   limit: object = None) -> list[Row]:
         return []
 
     async def close(self) -> None:

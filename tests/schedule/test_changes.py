@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mikromon.domain.catalog import is_failing
 from mikromon.domain.events import EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
 from mikromon.schedule.changes import (
     DeviceMemory,
     facts_changes,
+    health_changes,
     link_changes,
     merge_facts,
     version_tuple,
@@ -106,3 +108,42 @@ class TestLinks:
         snap = InventorySnapshot(table="ip_addresses", key_fields=("address",), ts=TS, rows=[])
         assert link_changes(mem, snap, device_id=1) == []
         assert mem.links is None
+
+
+def health(**states: str) -> InventorySnapshot:
+    return InventorySnapshot(table="health_states", key_fields=("name",), ts=TS,
+                             rows=[{"name": n.replace("_", "-"), "state": w}
+                                   for n, w in states.items()])
+
+
+class TestHealthStates:
+    def test_words(self) -> None:
+        assert not is_failing("ok")
+        assert not is_failing("OK")
+        assert is_failing("fail")
+        assert is_failing("no-power")  # whatever word the router uses, if not ok
+
+    def test_first_table_is_the_baseline_but_counts_for_degraded(self) -> None:
+        mem = DeviceMemory()
+        assert health_changes(mem, health(psu1_state="ok", psu2_state="fail"), device_id=1) == []
+        assert mem.failing_sensors() == ["psu2-state"]
+
+    def test_going_to_a_failing_word_and_back_are_events(self) -> None:
+        mem = DeviceMemory()
+        health_changes(mem, health(psu1_state="ok", fan_state="ok"), device_id=1)
+        events = health_changes(mem, health(psu1_state="fail", fan_state="ok"), device_id=1)
+        assert [(e.kind, e.message) for e in events] == [
+            (EventKind.HEALTH_FAILED, "psu1-state: fail (was ok)")]
+        assert mem.failing_sensors() == ["psu1-state"]
+        assert health_changes(mem, health(psu1_state="fail", fan_state="ok"), device_id=1) == []
+        events = health_changes(mem, health(psu1_state="ok", fan_state="ok", fan1_state="fail"),
+                                device_id=1)
+        assert [(e.kind, e.message) for e in events] == [
+            (EventKind.HEALTH_RECOVERED, "psu1-state: ok (was fail)"),
+            (EventKind.HEALTH_FAILED, "fan1-state: fail")]
+        assert mem.failing_sensors() == ["fan1-state"]
+
+    def test_other_tables_are_ignored(self) -> None:
+        mem = DeviceMemory()
+        assert health_changes(mem, interfaces(ether1=True), device_id=1) == []
+        assert mem.health is None

@@ -322,9 +322,12 @@ async def test_refused_login_status_text(fleet: FakeFleet, clock: ManualClock,
     await coll.stop()
 
 
-async def test_other_tiers_wait_until_the_version_is_read(fleet: FakeFleet) -> None:
-    """A v6 router is never asked with v7 assumptions: until a realtime run read
-    /system/resource, no other tier runs."""
+async def test_other_tiers_wait_for_a_completed_realtime_run_not_for_the_version(
+    fleet: FakeFleet,
+) -> None:
+    """Until a realtime run completes no other tier runs; one that completes
+    without reading the version (/system/resource unreadable) releases them: the
+    collectors go by the replies, and no tier waits forever for a fact."""
     fleet.add(1, version="6.49.10 (long-term)")
     realtime = {"runs": 0}
     calls: list[tuple[Tier, int, int]] = []
@@ -333,12 +336,11 @@ async def test_other_tiers_wait_until_the_version_is_read(fleet: FakeFleet) -> N
     async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
         if tier is Tier.REALTIME:
             realtime["runs"] += 1
-            result = await fake_run_tier(client, tier, ctx)
-            if realtime["runs"] <= 3:  # /system/resource fails, the tier goes on
-                result.facts = None
-                result.failures.append("system_resource: CommandFailed: busy")
-            elif realtime["runs"] <= 5:  # the whole tier fails
+            if realtime["runs"] <= 2:  # the whole tier fails
                 raise RuntimeError("collector bug")
+            result = await fake_run_tier(client, tier, ctx)
+            result.facts = None  # /system/resource fails, the tier goes on
+            result.failures.append("system_resource: CommandFailed: busy")
             return result
         calls.append((tier, realtime["runs"], ctx.major))
         others_ran.set()
@@ -353,7 +355,8 @@ async def test_other_tiers_wait_until_the_version_is_read(fleet: FakeFleet) -> N
     finally:
         await coll.stop()
     assert calls
-    assert all(runs_before >= 6 and major == 6 for _, runs_before, major in calls), calls
+    # after the first completed run; the version unknown (major 7 by default)
+    assert all(runs_before >= 3 and major == 7 for _, runs_before, major in calls), calls
 
 
 async def test_silent_realtime_command_marks_the_device_down_at_once(
@@ -419,8 +422,9 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
 ) -> None:
     """A busy router (a BRAS with thousands of PPPoE interfaces, a CPU at 100 %) may
     need longer than the realtime limit for /interface/print. If it opens a new
-    session within that limit it is alive: the run fails, the device stays up, and
-    its realtime commands get the device's whole command_timeout from then on
+    session within the connect timeout it is alive: the run fails, the device is
+    slow (not down), and its realtime commands get the device's whole
+    command_timeout until a realtime run takes no longer than the normal limit
     (no flapping down and up on every poll)."""
     router = fleet.add(1)
     slow = {"now": False}
@@ -440,7 +444,8 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
     slow["now"] = True
     with caplog.at_level(logging.INFO, logger=LOGGER):
         await coll.run_now(Tier.REALTIME)
-    assert coll.state is DeviceState.UP
+    assert coll.state is DeviceState.SLOW
+    assert sink.statuses[-1].state is DeviceState.SLOW
     assert router.connects == 2  # the probe's session is the new session
     assert sink.kinds(EventKind.DEVICE_DOWN) == []
     status = coll.status()
@@ -449,9 +454,44 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
     assert status["tiers"]["realtime"]["timeout_s"] == 20.0
     assert any("realtime commands now get 20 s" in m for _, m in warnings_and_infos(caplog))
     clock.advance(5)
-    await coll.run_now(Tier.REALTIME)  # now within its limit
+    await coll.run_now(Tier.REALTIME)  # answered at once: not slow any more
     assert coll.state is DeviceState.UP
     assert coll.status()["tiers"]["realtime"]["errors"] == 1
+    assert coll.status()["tiers"]["realtime"]["timeout_s"] == 5.0
+    await coll.stop()
+
+
+async def test_a_slow_routers_long_tier_is_bounded_by_its_commands_not_the_run_limit(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """On a slow router a tier of many commands, each within its limit, finishes
+    even when their sum passes the run limit sized for a fast router
+    (connect_timeout + 5 x command limit); the session is not dropped."""
+    router = fleet.add(1)
+    slow = {"now": False}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if slow["now"] and tier is Tier.REALTIME and client.limits[-1] < 0.2:
+            client.closed = True
+            raise CommandTimeout("no complete reply within 0.1 s", device=ctx.device,
+                                 command="/interface/print", waited_s=0.1)
+        if tier is Tier.SHORT:
+            for _ in range(12):  # 12 x 15 ms > 0.05 + 5 x 0.02 s
+                await asyncio.sleep(0.015)
+                await client.print("/system/resource", ["uptime"])
+        return await fake_run_tier(client, tier, ctx)
+
+    coll = build(fleet, clock, RecordingSink(),
+                 device(1, connect_timeout=0.05, command_timeout=0.02), run_tier=runner)
+    await coll.run_now(Tier.REALTIME)
+    slow["now"] = True
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.SLOW
+    connects = router.connects
+    await coll.run_now(Tier.SHORT)
+    short = coll.status()["tiers"]["short"]
+    assert (short["runs"], short["errors"]) == (1, 0), short
+    assert router.connects == connects
     await coll.stop()
 
 
@@ -623,3 +663,50 @@ async def test_a_restart_by_a_configuration_change_runs_never_run_tiers_at_once(
         assert status["tiers"][name]["next_due"] <= now, (name, status["tiers"][name])
     assert status["tiers"]["realtime"]["next_due"] in (realtime_due, now)
     await coll.stop()
+
+
+async def test_tls_settings_mismatch_names_the_fix_not_an_outage(
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A router without a certificate polled with a certificate-checking TLS mode:
+    the device's error and event name the cause and the setting, not 'unreachable'."""
+    from mikromon.domain.errors import TlsSetupFailed
+
+    fleet.add(1)
+    text = ("TLS handshake refused (connection reset during the handshake): the "
+            "router's API-SSL service probably has no certificate; set the device's "
+            "TLS mode to anonymous-dh")
+
+    async def refuse_tls(config: DeviceConfig) -> FakeClient:
+        raise TlsSetupFailed(text, device=config.label, cause="no-certificate")
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, connect=refuse_tls)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await coll.run_now(Tier.REALTIME)
+    (event,) = sink.kinds(EventKind.DEVICE_DOWN)
+    assert event.message == f"API-SSL settings do not match the router: {text}"
+    assert "unreachable" not in event.message
+    assert sink.statuses[-1].last_error == text
+    assert any("API-SSL settings do not match" in m for _, m in warnings_and_infos(caplog))
+
+
+async def test_reply_too_large_drops_the_session_and_shows_path_and_limit(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    from mikromon.domain.errors import ReplyTooLarge
+
+    router = fleet.add(1)
+    err = ReplyTooLarge("reply has more than its limit of 50000 rows; connection closed",
+                        device="r1", command="/interface/print", limit=50_000)
+
+    async def too_large(client: object, tier: Tier, ctx: CollectContext) -> CollectResult:
+        raise err
+
+    sink = RecordingSink()
+    coll = build(fleet, clock, sink, run_tier=too_large)
+    await coll.run_now(Tier.REALTIME)
+    status = coll.status()["tiers"]["realtime"]
+    assert "50000 rows" in status["last_error"]
+    assert "/interface/print" in status["last_error"]
+    assert router.connects == 2  # the session was dropped and a new one opened

@@ -31,12 +31,15 @@ Kinds and what they read:
 * ``device_state``: a :class:`~mikromon.domain.events.DeviceStatus` whose state
   is one of the rule's states (values compared as text, so newer states such as
   ``slow`` and ``degraded`` work); fires from :meth:`tick` after ``for_seconds``;
-* ``link_down`` / ``bgp_down`` / ``ospf_down`` / ``health_fail``: a 1/0 state
-  sample (``iface.running``, ``bgp.established``, ``ospf.neighbor_full``,
-  ``system.health.*state*``) that was 1 and is now 0. A subject first seen at 0
-  raises nothing (an unplugged second PSU, an interface never cabled). An
-  ``iface.disabled`` = 1 sample clears a link. An OSPF neighbour missing from a
-  batch that carries ``ospf.neighbors`` left Full too;
+* ``link_down`` / ``bgp_down`` / ``ospf_down``: a 1/0 state sample
+  (``iface.running``, ``bgp.established``, ``ospf.neighbor_full``) that was 1 and
+  is now 0. A subject first seen at 0 raises nothing (an interface never
+  cabled). An ``iface.disabled`` = 1 sample clears a link. An OSPF neighbour
+  missing from a batch that carries ``ospf.neighbors`` left Full too;
+* ``health_fail``: a health state sensor (``psu1-state``, ``fan-state``) whose
+  word (:meth:`AlertEngine.observe_health`, from the ``health_states`` table)
+  was ``ok`` and is now anything else (:func:`mikromon.domain.catalog.is_failing`);
+  one first seen failing raises nothing (an unplugged second PSU);
 * ``reboot``: a ``reboot`` event; ``fact_changed``: ``version_changed`` /
   ``board_changed`` events and an identity change seen in statuses. Both fire at
   once and resolve by themselves after ``hold_seconds``;
@@ -48,7 +51,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -80,7 +83,6 @@ _UP_KINDS: Final = frozenset({_K.LINK_DOWN.value, _K.BGP_DOWN.value, _K.OSPF_DOW
 _LEVEL_KINDS: Final = frozenset({_K.THRESHOLD.value, _K.COUNT.value})
 _HOLD_KINDS: Final = frozenset({_K.REBOOT.value, _K.FACT_CHANGED.value})
 _FACT_EVENTS: Final = {EventKind.VERSION_CHANGED: "version", EventKind.BOARD_CHANGED: "board"}
-_HEALTH: Final = catalog.HEALTH_PREFIX
 _OSPF_COUNT: Final = "ospf.neighbors"
 _OSPF_FULL: Final = "ospf.neighbor_full"
 _IFACE_DISABLED: Final = "iface.disabled"
@@ -142,8 +144,6 @@ def _reads(rule: Rule, key: str) -> bool:
         return key == rule.metric
     if kind == _K.UTILISATION.value:
         return key in _UTIL_KEYS and (not rule.metric or key == rule.metric)
-    if kind == _K.HEALTH_FAIL.value:
-        return key.startswith(_HEALTH) and "state" in key[len(_HEALTH):]
     if kind == _K.LINK_DOWN.value:
         return key in ("iface.running", _IFACE_DISABLED)
     if kind == _K.OSPF_DOWN.value:
@@ -314,6 +314,25 @@ class AlertEngine:
         if ospf:
             self._ospf_missing(comp, ospf, samples)
 
+    def observe_health(self, device_id: int, rows: Sequence[Mapping[str, object]],
+                       ts: datetime) -> None:
+        """Evaluate a device's health state sensors: ``rows`` of the
+        ``health_states`` table (``{"name": "psu1-state", "state": "fail"}``, the
+        router's word). A sensor is up while its word is not failing
+        (:func:`mikromon.domain.catalog.is_failing`); rows without a name or word
+        are skipped."""
+        comp = self._device(device_id)
+        entries = [e for e in comp.entries if e.rule.kind == _K.HEALTH_FAIL.value]
+        if not entries:
+            return
+        for row in rows:
+            name, word = row.get("name"), row.get("state")
+            if not isinstance(name, str) or not isinstance(word, str) or not name:
+                continue
+            for e in entries:
+                if e.rule.matches_subject(name):
+                    self._up_or_down(comp, e, name, not catalog.is_failing(word), ts, word)
+
     def observe_events(self, events: Iterable[Event]) -> None:
         """Evaluate events (reboots, version and board changes)."""
         for ev in events:
@@ -430,7 +449,7 @@ class AlertEngine:
 
     def _updown(self, comp: _Compiled, e: _Entry, s: Sample) -> None:
         rule = e.rule
-        subject = s.key[len(_HEALTH):] if rule.kind == _K.HEALTH_FAIL.value else _subject(s)
+        subject = _subject(s)
         if not rule.matches_subject(subject):
             return
         key = (rule.id, comp.device.id, subject)
@@ -440,16 +459,22 @@ class AlertEngine:
                 if key in self._tracks:
                     self._clear(comp, key, s.ts, None, f"interface {subject} disabled")
             return
-        up = s.value >= 1
+        self._up_or_down(comp, e, subject, s.value >= 1, s.ts)
+
+    def _up_or_down(self, comp: _Compiled, e: _Entry, subject: str, up: bool, ts: datetime,
+                    word: str = "") -> None:
+        rule = e.rule
+        key = (rule.id, comp.device.id, subject)
+        said = f" ({word})" if word else ""
         if up:
             self._up[key] = True
             if key in self._tracks:
-                self._clear(comp, key, s.ts, 1.0, f"{_UP_WORDS[rule.kind][1]} on "
-                            f"{comp.device.label}: {subject}")
+                self._clear(comp, key, ts, 1.0, f"{_UP_WORDS[rule.kind][1]} on "
+                            f"{comp.device.label}: {subject}{said}")
             return
         if self._up.get(key) or key in self._tracks:
-            self._assert(comp, e, subject, s.ts, 0.0, None,
-                         f"{_UP_WORDS[rule.kind][0]} on {comp.device.label}: {subject}",
+            self._assert(comp, e, subject, ts, 0.0, None,
+                         f"{_UP_WORDS[rule.kind][0]} on {comp.device.label}: {subject}{said}",
                          fire_now=rule.for_seconds <= 0)
 
     def _ospf_missing(self, comp: _Compiled, found: list[tuple[_Entry, datetime]],

@@ -26,6 +26,7 @@ from typing import Any, Final
 from mikromon.alerting.engine import AlertEngine
 from mikromon.alerting.rules import RuleSet
 from mikromon.domain.alerts import AlertTransition
+from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
@@ -60,8 +61,11 @@ class AlertingSink:
         self._guard(self._engine.observe_samples, device_id, samples)
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
-        """Queue an inventory snapshot with the writer (rules do not read inventory)."""
+        """Queue an inventory snapshot with the writer; the health state table
+        also goes to the engine (``health_fail`` rules)."""
         self._inner.put_inventory(device_id, snapshot)
+        if snapshot.table == HEALTH_STATES_TABLE:
+            self._guard(self._engine.observe_health, device_id, snapshot.rows, snapshot.ts)
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events with the writer, then evaluate them."""

@@ -223,8 +223,11 @@ def render(poll: Poll) -> str:
             lines.append(f"  absent on this router: {', '.join(result.absent)}")
         for failure in result.failures:
             lines.append(f"  FAILED {failure}")
+        for bad in result.bad_values:
+            row = f" of {bad.row}" if bad.row else ""
+            lines.append(f"  UNREADABLE {bad.path} {bad.field}{row}: {bad.raw!r} ({bad.reason})")
         if not (result.samples or result.counters or result.inventory or result.absent
-                or result.failures):
+                or result.failures or result.bad_values):
             lines.append("  (nothing)")
     lines += ["", "== facts"]
     lines += [f"  {name}: {value}" for name, value in facts.items() if value is not None]
@@ -257,6 +260,7 @@ def to_json(poll: Poll) -> dict[str, object]:
                 ],
                 "absent": list(result.absent),
                 "failures": list(result.failures),
+                "bad_values": [asdict(bad) for bad in result.bad_values],
             }
             for tier, result in poll.tiers.items()
         },

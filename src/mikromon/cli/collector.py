@@ -185,10 +185,17 @@ def status_document() -> dict[str, Any]:
         {"running": bool, "desired": "running" | "stopped",
          "process": {"host", "pid", "started_at", "published_at"} | None,
          "devices": [{"name", "state", "config_loaded_at",
+                      "rows_dropped", "rows_failed", "write_error",
                       "tiers": {tier: {"interval_s", "last_run", "duration_s",
                                        "next_due", "errors"}}}],
-         "writer": {"queue_depth", "rows_written", "batches_dropped",
+         "writer": {"queue_depth", "rows_written", "batches_dropped", "rows_dropped",
+                    "rows_failed", "unavailable_s", "stalls", "last_error",
                     "storage": {"mode", "pid", "restarts"} | None, ...} | None}
+
+    ``unavailable_s`` is how long the database has taken no writes (0 when it
+    does); a device's ``rows_dropped`` are its samples dropped at the writer's
+    queue bound, ``rows_failed`` its rows the database refused (``write_error``:
+    the last reason).
 
     Times are ISO 8601 UTC text to the second ending in ``Z``; a whole
     ``interval_s`` is an int. ``process`` is ``None`` when no server publishes.
@@ -249,14 +256,26 @@ def render_status(document: Mapping[str, Any]) -> str:
     )
     writer = document.get("writer") or {}
     if writer:
+        rows_dropped = int(writer.get("rows_dropped") or 0)
+        rows_failed = int(writer.get("rows_failed") or 0)
         lines.append(
             "writer: queue {q}, rows written {w}, batches dropped {d}".format(
                 q=writer.get("queue_depth", "?"),
                 w=writer.get("rows_written", "?"),
                 d=writer.get("batches_dropped", "?"),
             )
+            + (f" ({rows_dropped} rows)" if rows_dropped else "")
+            + (f", rows failed {rows_failed}" if rows_failed else "")
             + _storage_text(writer.get("storage"))
         )
+        stalled = writer.get("unavailable_s") or 0
+        if stalled:
+            reason = str(writer.get("last_error") or "").partition(": ")[2]
+            lines.append(
+                f"database: takes no writes for {_num(stalled)} s"
+                + (f" ({reason})" if reason else "")
+                + "; polling goes on, rows wait in the queue"
+            )
     devices = document.get("devices") or []
     if not devices:
         lines.append("no devices are being collected")
@@ -264,11 +283,26 @@ def render_status(document: Mapping[str, Any]) -> str:
         lines.append(
             f"{device.get('name', '?')}: {device.get('state', '?')}"
             f" (config loaded {device.get('config_loaded_at') or '-'})"
+            + _losses_text(device)
         )
         tiers = device.get("tiers") or {}
         for tier, info in tiers.items():
             lines.append(f"  {tier:<9} {_tier_text(info or {})}")
     return "\n".join(lines) + "\n"
+
+
+def _losses_text(device: Mapping[str, Any]) -> str:
+    """``; 60 rows dropped, 5 rows failed (last: reason)`` for a device whose rows
+    were dropped at the writer's bound or refused by the database, else ``""``."""
+    parts = []
+    dropped = int(device.get("rows_dropped") or 0)
+    failed = int(device.get("rows_failed") or 0)
+    if dropped:
+        parts.append(f"{dropped} rows dropped")
+    if failed:
+        reason = device.get("write_error")
+        parts.append(f"{failed} rows failed" + (f" (last: {reason})" if reason else ""))
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _tier_text(info: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.domain.devices import TlsVerify, endpoint, validate_host
+from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
@@ -56,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="print a JSON array (name, host, port, enabled, state, last_seen, identity, "
         "version; times ISO 8601 UTC)",
+    )
+    lst.add_argument(
+        "--state",
+        choices=[s.value for s in DeviceState],
+        help="only devices in this state (degraded: answering, but a PSU or fan state "
+        "sensor is failing)",
     )
     lst.set_defaults(handler=handle_list)
 
@@ -516,7 +523,10 @@ def device_details(device: Any) -> dict[str, Any]:
 def _list(args: argparse.Namespace) -> int:
     from mikromon.web.monitor.models import Device
 
-    rows = [device_summary(d) for d in Device.objects.order_by("name")]
+    devices = Device.objects.order_by("name")
+    if args.state:
+        devices = devices.filter(state=args.state)
+    rows = [device_summary(d) for d in devices]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")

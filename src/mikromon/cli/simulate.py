@@ -14,10 +14,12 @@ While it runs, lines on standard input control the routers (answers go to stderr
     password 0 s3cret change the accepted password
     cpu 0 95          report 95 % CPU load ("cpu 0 none": moving again)
     temperature 0 65 [cpu-temperature]   set a health temperature (°C)
-    health 0 psu1-state fail             set a state sensor (ok, fail, none)
+    health 0 psu1-state fail             set a state sensor (ok, fail, any word, none)
+    health 0 psu1-state=fail fan-state=ok   the same, several at once
     link 0 ether2 down                   set an interface's link (up, down)
     bgp 0 peer-a down                    set a BGP peer (up, down, none)
     ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
+    zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
     list              print the endpoints again (to stderr)
 
 SIGINT/SIGTERM stop every router; the exit status is then 0.
@@ -58,10 +60,12 @@ While it runs, lines on standard input control the routers (answers go to stderr
     password 0 s3cret change the accepted password
     cpu 0 95          report 95 % CPU load ("cpu 0 none": moving again)
     temperature 0 65 [cpu-temperature]   set a health temperature (°C)
-    health 0 psu1-state fail             set a state sensor (ok, fail, none)
+    health 0 psu1-state fail             set a state sensor (ok, fail, any word, none)
+    health 0 psu1-state=fail fan-state=ok   the same, several at once
     link 0 ether2 down                   set an interface's link (up, down)
     bgp 0 peer-a down                    set a BGP peer (up, down, none)
     ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
+    zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
     list              print the endpoints again (to stderr)
 
 SIGINT/SIGTERM stop every router; the exit status is then 0.
@@ -212,13 +216,13 @@ def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
                     r.set_temperature(value, *(args[1:2]))
             elif command == "ospf":
                 r.set_ospf(args[0], None if args[1].lower() == "none" else args[1])
+            elif command == "health":
+                r.set_health_state(args[0], None if args[1].lower() == "none" else args[1])
             else:
                 word = args[1].lower()
                 if word not in _UP:
                     return f"error: {command}: say up/ok, down/fail or none, not {args[1]!r}"
-                if command == "health":
-                    r.set_health_state(args[0], _UP[word])
-                elif command == "link":
+                if command == "link":
                     if _UP[word] is None:
                         return "error: link: say up or down"
                     r.set_link(args[0], bool(_UP[word]))
@@ -236,20 +240,23 @@ def run_control(fleet: Any, text: str) -> str:
     ``password I NEW``, ``list``, ``help``; ``I`` is a router index or ``all``.
     """
     from mikromon.emulator.fleet import endpoints_table
+    from mikromon.routeros.values import parse_gmt_offset
 
     parts = text.split()
     command, rest = parts[0].lower(), parts[1:]
     if command == "help":
         return ("commands: reboot I | fault I name=value ... | clear I | password I NEW | list"
-                " | cpu I PCT | temperature I C [SENSOR] | health I SENSOR ok|fail"
+                " | cpu I PCT | temperature I C [SENSOR] | health I SENSOR WORD"
+                " | health I sensor=state ... | zone I +HH:MM [NAME]"
                 " | link I IFACE up|down | bgp I PEER up|down | ospf I NEIGHBOR STATE"
                 " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
-                "trickle, refuse_login, blackhole")
+                "trickle, refuse_login, blackhole, endless_rows, endless_sentence")
     if command == "list":
         return endpoints_table(fleet.endpoints())
-    if command in _STATE_COMMANDS and rest:
+    if (command in _STATE_COMMANDS and rest
+            and not (command == "health" and any("=" in word for word in rest[1:]))):
         return _state_control(fleet, command, rest)
-    if command not in ("reboot", "fault", "clear", "password") or not rest:
+    if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]
     try:
@@ -266,6 +273,16 @@ def run_control(fleet: Any, text: str) -> str:
                 if len(rest) != 2:
                     return "error: usage: password I NEW"
                 r.set_password(rest[1])
+            elif command == "health":
+                pairs = [item.partition("=") for item in rest[1:]]
+                if not pairs or any(not sep for _, sep, _ in pairs):
+                    return "error: usage: health I sensor=state ..."
+                for sensor, _, state in pairs:
+                    r.set_health_state(sensor, state)
+            elif command == "zone":
+                if len(rest) not in (2, 3):
+                    return "error: usage: zone I +HH:MM [NAME]"
+                r.set_time_zone(parse_gmt_offset(rest[1]), rest[2] if len(rest) == 3 else "manual")
             else:
                 changes = {}
                 for item in rest[1:]:
@@ -274,6 +291,6 @@ def run_control(fleet: Any, text: str) -> str:
                         return f"error: fault {item!r} is not name=value"
                     changes[name] = _parse_value(value)
                 r.set_fault(**changes)
-    except ValueError as err:
+    except ValueError as err:  # ValueParseError included
         return f"error: {err}"
     return f"ok: {command} {target}"

@@ -1,6 +1,35 @@
-"""What the legacy wireless and the wifi collectors share: reading the
-registration table (bounded) and the interface list, and counting clients per
-interface (including interfaces that have none).
+"""What the legacy wireless, the wifi (wifiwave2) and the CAPsMAN collectors
+share: reading the registration table (bounded) and the interface list,
+counting clients per interface (including interfaces that have none), and the
+one client schema.
+
+One client schema: whichever package the router runs, the client tables
+(``wireless_clients``, ``wifi_clients``, ``capsman_clients``) have the columns
+of :data:`CLIENT_COLUMNS`, in that order, ``None`` where the package does not
+report the value. Each package's field is read by its RouterOS name and stored
+under the common one:
+
+==================  =========================  ====================  ======================
+column              /interface/wireless         /interface/wifi       /caps-man
+                    (v6, legacy package)        (wifiwave2 < 7.13)    (legacy CAPsMAN)
+==================  =========================  ====================  ======================
+signal (dBm)        signal-strength             signal                rx-signal
+auth-type           authentication-type         auth-type             -
+signal-to-noise     signal-to-noise (dB)        -                     -
+tx-ccq (%)          tx-ccq                      -                     -
+ap                  - (the router itself)       CAP identity (1)      -
+==================  =========================  ====================  ======================
+
+``interface``, ``mac-address``, ``ssid``, ``last-ip``, ``band``, ``tx-rate`` /
+``rx-rate`` (bits/s), ``tx-bits-per-second`` / ``rx-bits-per-second``,
+``bytes.tx``/``bytes.rx`` and ``packets.tx``/``packets.rx`` (tx,rx from the
+AP's side), ``uptime`` and ``last-activity`` (seconds) keep their names.
+(1) RouterOS 7.13+ CAPsMAN lists the clients of every CAP in the manager's
+``/interface/wifi/registration-table``; the CAP's interface in ``/interface/wifi``
+carries ``cap=<identity>@<base-mac>%<id>`` and ``ap`` is that identity. Sources:
+interface_wireless_registration_table.v6.json, interface_wifi_registration_table.v7.json;
+legacy CAPsMAN keys from the CLI reference (caps-man registration-table:
+``interface,ssid,mac-address,tx-rate,rx-rate,rx-signal,uptime,packets,bytes``).
 
 The bound: ``count-only`` of the registration table first. With at most
 :data:`~mikromon.collectors.support.ROW_LIMIT` (20,000) clients the table is
@@ -13,13 +42,17 @@ clients are counted with ``count-only`` and ``?interface=<name>``, and
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Final
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    Values,
+    bounded_reply,
+    convert,
     count,
     over_limit_message,
     proplist,
@@ -27,11 +60,54 @@ from mikromon.collectors.support import (
     sample,
     snapshot,
 )
-from mikromon.domain.inventory import CollectResult
+from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.routeros.base import RouterOSClient, Row
 
 CLIENT_KEY = ("interface", "mac-address")
+
+#: The columns of every wireless client table, in order (see the module docstring).
+CLIENT_COLUMNS: Final = (
+    "interface", "ap", "mac-address", "ssid", "last-ip", "band", "auth-type",
+    "signal", "signal-to-noise", "tx-ccq", "tx-rate", "rx-rate",
+    "tx-bits-per-second", "rx-bits-per-second",
+    "bytes.tx", "bytes.rx", "packets.tx", "packets.rx", "uptime", "last-activity",
+)
+
+#: Finds the AP of a client row (its ``interface``), or ``None``.
+ApOf = Callable[[str], str | None]
+
+
+def client_rows(
+    rows: Sequence[Row], fields: Sequence[Field], names: Mapping[str, str],
+    ap_of: ApOf | None = None,
+    reader: Values | None = None,
+) -> list[InventoryRow]:
+    """Return registration-table rows in the one client schema.
+
+    Args:
+        rows: wire rows of one package's registration table.
+        fields: that package's fields (RouterOS names, parsers).
+        names: RouterOS field name -> column, for the fields whose name differs
+            (``{"signal-strength": "signal"}``).
+        ap_of: interface name -> AP name (CAPsMAN), else every ``ap`` is ``None``.
+        reader: records the values a parser refuses (each named by its client's
+            ``interface/mac-address``).
+
+    Returns:
+        Rows with exactly :data:`CLIENT_COLUMNS`, in order.
+    """
+    out: list[InventoryRow] = []
+    for row in rows:
+        parsed = convert(row, fields, reader,
+                         "/".join(row.get(k) or "" for k in CLIENT_KEY))
+        common = {names.get(k, k): v for k, v in parsed.items()}
+        shaped = {c: common.get(c) for c in CLIENT_COLUMNS}
+        interface = shaped["interface"]
+        if ap_of is not None and isinstance(interface, str):
+            shaped["ap"] = ap_of(interface)
+        out.append(shaped)
+    return out
 
 
 def client_counts(
@@ -62,6 +138,9 @@ async def collect_wireless(
     prefix: str,
     client_args: Mapping[str, str] | None = None,
     limit: int = ROW_LIMIT,
+    client_names: Mapping[str, str] | None = None,
+    interface_path: str | None = None,
+    ap_from: Callable[[Sequence[Row]], ApOf] | None = None,
 ) -> CollectResult:
     """Count ``<path>/registration-table``, print it (at most ``limit`` rows),
     then print ``<path>``; return the counts and the ``<prefix>_clients`` /
@@ -82,6 +161,11 @@ async def collect_wireless(
         prefix: inventory table prefix (``wireless``, ``wifi``).
         client_args: extra print attributes for the registration table.
         limit: most clients printed.
+        client_names: RouterOS client field -> column of the one schema
+            (:func:`client_rows`).
+        interface_path: the interface menu when it is not ``path``
+            (``/caps-man/interface``).
+        ap_from: builds the interface -> AP lookup from the interface rows.
 
     Raises:
         DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
@@ -94,16 +178,19 @@ async def collect_wireless(
     clients: list[Row] | None = None
     if total <= limit:
         clients = await read(client, ctx, result, table, proplist(client_fields),
-                             args=client_args)
+                             args=client_args, limit=bounded_reply(limit))
         if clients is None:
             return result
-    interfaces = await read(client, ctx, result, path, proplist(interface_fields))
+    interfaces = await read(client, ctx, result, interface_path or path,
+                            proplist(interface_fields))
     ts = ctx.clock()
     if clients is not None:
         result.samples = client_counts(interfaces or [], clients, ts)
-        result.inventory.append(
-            snapshot(f"{prefix}_clients", clients, client_fields, CLIENT_KEY, ts)
-        )
+        ap_of = ap_from(interfaces or []) if ap_from is not None else None
+        result.inventory.append(InventorySnapshot(
+            table=f"{prefix}_clients", key_fields=CLIENT_KEY, ts=ts,
+            rows=client_rows(clients, client_fields, client_names or {}, ap_of,
+                             Values(table, result))))
     else:
         result.failures.append(over_limit_message(
             name, table, limit, "client table not read (clients still counted per interface)"))
@@ -115,7 +202,8 @@ async def collect_wireless(
             if n is not None:
                 result.samples.append(sample("wireless.clients", n, ts, interface=if_name))
     if interfaces is not None:
-        result.inventory.append(
-            snapshot(f"{prefix}_interfaces", interfaces, interface_fields, ("name",), ts)
-        )
+        result.inventory.append(snapshot(
+            f"{prefix}_interfaces", interfaces, interface_fields, ("name",), ts,
+            reader=Values(path, result),
+        ))
     return result

@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
+
+if TYPE_CHECKING:
+    from mikromon.collectors.clock import RouterClock
 
 
 @dataclass(slots=True, kw_only=True)
@@ -25,6 +28,14 @@ class CollectContext:
             skip them without asking.
         clock: returns "now" as timezone-aware UTC (the ``ts`` of what is read).
         monotonic: returns monotonic seconds (``CounterReading.mono``).
+        router_clock: the router's ``/system/clock`` as last read (offset, zone,
+            date), ``None`` before a read or when it could not be read
+            (:func:`mikromon.collectors.clock.router_clock`).
+        router_clock_mono: monotonic seconds of that read, ``None`` before one.
+        health_states: the health state rows last sent (``(name, state)`` pairs)
+            and the monotonic seconds they were sent
+            (:mod:`mikromon.collectors.system_health` sends them again only when
+            they change or have aged); ``None`` before.
     """
 
     device: str
@@ -33,6 +44,9 @@ class CollectContext:
     absent: set[str] = field(default_factory=set)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    router_clock: RouterClock | None = None
+    router_clock_mono: float | None = None
+    health_states: tuple[tuple[tuple[str, str], ...], float] | None = None
 
     def at_least(self, *version: int) -> bool:
         """Return whether the router runs ``version`` or newer (``at_least(7, 13)``).

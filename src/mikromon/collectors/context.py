@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mikromon.collectors.base import CollectContext
-from mikromon.domain.errors import ValueParseError
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_version
+from mikromon.routeros.values import version_hint
 
 
 def context_for(
@@ -15,24 +14,23 @@ def context_for(
 ) -> CollectContext:
     """Return the context for a router reporting ``version``.
 
+    What the version says only orders the collectors' questions: the replies
+    decide how they are read (see :mod:`mikromon.collectors.system_health`,
+    :mod:`mikromon.collectors.routing_bgp`, :mod:`mikromon.collectors.interface_wifi`).
+
     Args:
         device: the device's label for messages.
-        version: ``/system/resource`` ``version`` (``7.16.2 (stable)``, ``6.49``);
-            ``None`` or unparseable text gives major 7 and an unknown full version.
+        version: ``/system/resource`` ``version`` (``7.16.2 (stable)``, ``6.49``,
+            ``7.19beta2``); what can be read of it counts
+            (:func:`~mikromon.routeros.values.version_hint`: ``7.x (development)``
+            gives major 7 and version ``(7,)``); ``None`` or text without a version
+            gives major 7 and an unknown version ``()``.
         absent: paths already known to be missing.
     """
-    try:
-        parsed = parse_version(version) if version else None
-    except ValueParseError:
-        parsed = None
-    if parsed is None:
+    parts = version_hint(version)
+    if not parts:
         return CollectContext(device=device, absent=set(absent))
-    return CollectContext(
-        device=device,
-        major=parsed.major,
-        version=(parsed.major, parsed.minor, parsed.patch),
-        absent=set(absent),
-    )
+    return CollectContext(device=device, major=parts[0], version=parts, absent=set(absent))
 
 
 async def detect_context(

@@ -14,13 +14,20 @@ iface.tx_packets, iface.rx_errors, iface.tx_errors, iface.rx_drops,
 iface.tx_drops (label ``interface`` = name, identity = ``.id``, width 64: the
 counters are 64-bit decimal strings that reset on reboot). The rate pipeline
 turns them into iface.rx_bps, iface.tx_bps, iface.rx_pps ... iface.tx_drops_ps.
+Each counter of each interface is read on its own: an empty, unreadable or
+impossible one (negative, near 2^64) costs that counter of that interface only
+(listed in ``bad_values``).
 
 Inventory (table ``interfaces``, key ``name``), proplist ``name,default-name,
 type,mac-address,mtu,actual-mtu,running,disabled,slave,dynamic,comment,
 last-link-up-time,last-link-down-time,link-downs``. ``mtu`` is an int or the
-text ``auto`` (bridges); link times are ISO text (v6 ``jun/10/2019 10:33:35``,
-v7.10+ ``2022-07-19 12:37:09``) or ``None`` when the link never changed;
-``running``/``disabled``/``slave``/``dynamic`` are bools (absent -> ``False``).
+text ``auto`` (bridges); link times are router-local times (v6 ``jun/10/2019
+10:33:35``, v7.10+ ``2022-07-19 12:37:09``) stored as UTC ISO text
+(``2022-07-19T09:37:09+00:00``, converted with ``/system/clock``, read in this
+tier when the table has rows; see :mod:`mikromon.collectors.clock`), or ``None``
+when the link never changed (field absent or ``never``);
+``running``/``disabled``/``slave``/``dynamic`` are bools (absent -> ``False``);
+a value that cannot be read is ``None`` (listed in ``bad_values``).
 """
 
 from __future__ import annotations
@@ -29,14 +36,27 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag, int_or_auto, proplist, read, snapshot
+from mikromon.collectors.clock import localize_snapshot, router_clock
+from mikromon.collectors.support import (
+    Field,
+    Values,
+    flag,
+    int_or_auto,
+    proplist,
+    read,
+    snapshot,
+)
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_datetime, parse_int
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
+from mikromon.routeros.values import parse_counter, parse_mtu, parse_optional_datetime
 
 PATH = "/interface"
+#: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per
+#: session (10,000+ on a big one), so 50,000 rows of 1 KiB (proplisted rows are
+#: about 200 bytes, interface.v7.json).
+REPLY_LIMIT = ReplyLimit.for_rows(50_000)
 #: RouterOS counter field -> counter key.
 COUNTERS = {
     "rx-byte": "iface.rx_bytes",
@@ -56,24 +76,33 @@ INVENTORY_FIELDS = (
     Field("type"),
     Field("mac-address"),
     Field("mtu", int_or_auto),
-    Field("actual-mtu", parse_int),
+    Field("actual-mtu", parse_mtu),
     flag("running"),
     flag("disabled"),
     flag("slave"),
     flag("dynamic"),
     Field("comment"),
-    Field("last-link-up-time", parse_datetime),
-    Field("last-link-down-time", parse_datetime),
-    Field("link-downs", parse_int),
+    Field("last-link-up-time", parse_optional_datetime),
+    Field("last-link-down-time", parse_optional_datetime),
+    Field("link-downs", parse_counter),
 )
 
+#: Router-local time columns, stored in UTC.
+LOCAL_TIMES = ("last-link-up-time", "last-link-down-time")
 
-def map_counters(rows: Sequence[Row], ts: datetime, mono: float) -> list[CounterReading]:
-    """Map interface rows to counter readings (one per counter field present).
 
-    Raises:
-        ValueParseError: a counter is not an integer.
+def map_counters(
+    rows: Sequence[Row], ts: datetime, mono: float, reader: Values | None = None
+) -> list[CounterReading]:
+    """Map interface rows to counter readings (one per counter field read).
+
+    Args:
+        rows: ``/interface`` rows.
+        ts: time of the reply, UTC.
+        mono: monotonic seconds of the reply.
+        reader: records refused counters (default: a throw-away one).
     """
+    values = reader if reader is not None else Values(PATH, CollectResult())
     readings = []
     for row in rows:
         name = row.get("name")
@@ -82,8 +111,8 @@ def map_counters(rows: Sequence[Row], ts: datetime, mono: float) -> list[Counter
         labels = make_labels(interface=name)
         identity = row.get(".id", "")
         for field, key in COUNTERS.items():
-            if field in row:
-                value = parse_int(row[field])
+            value = values.get(row, field, parse_counter, name)
+            if value is not None:
                 readings.append(CounterReading(key, value, ts, mono, labels, identity, 64))
     return readings
 
@@ -99,12 +128,12 @@ class InterfaceCountersCollector:
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a counter is not an integer.
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, PATH, COUNTER_PROPLIST)
+        rows = await read(client, ctx, result, PATH, COUNTER_PROPLIST, limit=REPLY_LIMIT)
         if rows is not None:
-            result.counters = map_counters(rows, ctx.clock(), ctx.monotonic())
+            result.counters = map_counters(rows, ctx.clock(), ctx.monotonic(),
+                                           Values(PATH, result))
         return result
 
 
@@ -121,9 +150,13 @@ class InterfaceInventoryCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, PATH, proplist(INVENTORY_FIELDS))
+        rows = await read(client, ctx, result, PATH, proplist(INVENTORY_FIELDS),
+                          limit=REPLY_LIMIT)
         if rows is not None:
-            result.inventory.append(
-                snapshot("interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock())
-            )
+            snap = snapshot("interfaces", rows, INVENTORY_FIELDS, ("name",), ctx.clock(),
+                            reader=Values(PATH, result))
+            if rows:
+                clock = await router_clock(client, ctx, result)
+                snap = localize_snapshot(snap, LOCAL_TIMES, clock)
+            result.inventory.append(snap)
         return result

@@ -16,10 +16,13 @@ Paths:
        "signal-strength": "-51@1Mbps", "signal-to-noise": "50", "tx-ccq": "113",
        "last-ip": "10.88.0.10", "authentication-type": "wpa2-psk", ...}
 
-  -> inventory table ``wireless_clients`` (key ``interface``, ``mac-address``):
-  ``signal-strength`` dBm (float), rates bits/s (float), ``uptime`` /
+  -> inventory table ``wireless_clients`` (key ``interface``, ``mac-address``) in
+  the one client schema (:data:`~mikromon.collectors._wireless.CLIENT_COLUMNS`):
+  ``signal-strength`` is stored as ``signal`` (dBm, float),
+  ``authentication-type`` as ``auth-type``; rates bits/s (float), ``uptime`` /
   ``last-activity`` seconds, pairs split into ``bytes.tx``/``bytes.rx`` and
-  ``packets.tx``/``packets.rx`` (tx,rx as seen from the AP).
+  ``packets.tx``/``packets.rx`` (tx,rx as seen from the AP). The ``ap``/``wds``
+  flags (the peer is itself an AP or WDS link) are not kept.
 
 The registration table is counted first (``count-only``): a router without
 the wireless package traps on it, it is reported absent once, and nothing else
@@ -40,9 +43,16 @@ from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+from mikromon.routeros.values import (
+    parse_bitrate,
+    parse_counter,
+    parse_duration,
+    parse_int,
+    parse_signal,
+)
 
-__all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT", "InterfaceWirelessCollector"]
+__all__ = ["CLIENT_FIELDS", "CLIENT_NAMES", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT",
+           "InterfaceWirelessCollector"]
 
 PATH = "/interface/wireless"
 _TXRX = ("tx", "rx")
@@ -62,19 +72,19 @@ CLIENT_FIELDS = (
     Field("interface"),
     Field("mac-address"),
     Field("last-ip"),
-    flag("ap"),
-    flag("wds"),
     Field("signal-strength", parse_signal),
     Field("signal-to-noise", parse_int),
-    Field("tx-ccq", parse_int),
+    Field("tx-ccq", parse_counter),  # percent, yet 113 is real (capture notes)
     Field("tx-rate", parse_bitrate),
     Field("rx-rate", parse_bitrate),
     Field("uptime", parse_duration),
     Field("last-activity", parse_duration),
-    Field("packets", parse_int, parts=_TXRX),
-    Field("bytes", parse_int, parts=_TXRX),
+    Field("packets", parse_counter, parts=_TXRX),
+    Field("bytes", parse_counter, parts=_TXRX),
     Field("authentication-type"),
 )
+#: Legacy field names -> the one client schema's columns.
+CLIENT_NAMES = {"signal-strength": "signal", "authentication-type": "auth-type"}
 
 
 class InterfaceWirelessCollector:
@@ -92,4 +102,5 @@ class InterfaceWirelessCollector:
         return await collect_wireless(
             client, ctx, name=self.name, path=PATH, interface_fields=INTERFACE_FIELDS,
             client_fields=CLIENT_FIELDS, prefix="wireless", client_args={"stats": ""},
+            client_names=CLIENT_NAMES,
         )

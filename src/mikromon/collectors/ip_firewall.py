@@ -42,7 +42,7 @@ from typing import Final
 
 from mikromon.collectors.support import BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_bool, parse_int
+from mikromon.routeros.values import parse_bool, parse_counter
 
 #: Most rules read per menu (more are counted, not printed).
 LIMIT: Final = 5_000
@@ -106,8 +106,8 @@ FIELDS = (
     Field("hw-offload", parse_bool),
     # counters and state
     Field("comment"),
-    Field("bytes", parse_int),
-    Field("packets", parse_int),
+    Field("bytes", parse_counter),
+    Field("packets", parse_counter),
     flag("invalid"),
     flag("dynamic"),
     flag("disabled"),

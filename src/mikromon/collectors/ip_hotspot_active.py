@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_duration, parse_int, parse_optional_duration
+from mikromon.routeros.values import parse_counter, parse_elapsed, parse_optional_duration
 
 PATH = "/ip/hotspot/active"
 TABLE_NAME = "hotspot_active"
@@ -50,18 +50,18 @@ FIELDS = (
     Field("address"),
     Field("mac-address"),
     Field("login-by"),
-    Field("uptime", parse_duration),
-    Field("idle-time", parse_duration),
+    Field("uptime", parse_elapsed),
+    Field("idle-time", parse_elapsed),
     Field("session-time-left", parse_optional_duration),
     Field("idle-timeout", parse_optional_duration),
     Field("keepalive-timeout", parse_optional_duration),
-    Field("bytes-in", parse_int),
-    Field("bytes-out", parse_int),
-    Field("packets-in", parse_int),
-    Field("packets-out", parse_int),
-    Field("limit-bytes-in", parse_int),
-    Field("limit-bytes-out", parse_int),
-    Field("limit-bytes-total", parse_int),
+    Field("bytes-in", parse_counter),
+    Field("bytes-out", parse_counter),
+    Field("packets-in", parse_counter),
+    Field("packets-out", parse_counter),
+    Field("limit-bytes-in", parse_counter),
+    Field("limit-bytes-out", parse_counter),
+    Field("limit-bytes-total", parse_counter),
     flag("radius"),
     flag("blocked"),
 )

@@ -28,7 +28,7 @@ from typing import Final
 
 from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_duration
+from mikromon.routeros.values import parse_elapsed
 
 PATH = "/ip/neighbor"
 #: Most neighbors read (more are counted, not printed).
@@ -49,8 +49,8 @@ FIELDS = (
     Field("system-caps-enabled"),
     Field("discovered-by"),
     flag("ipv6"),
-    Field("age", parse_duration),
-    Field("uptime", parse_duration),
+    Field("age", parse_elapsed),
+    Field("uptime", parse_elapsed),
 )
 
 COLLECTOR = BoundedTableCollector(

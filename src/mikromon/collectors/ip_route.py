@@ -23,6 +23,13 @@ fields of :data:`V6_FIELDS` / :data:`V7_FIELDS`). Above it (a full BGP feed is
 (``?static=true``, then ``?connect=true``), so the inventory stays small and
 the router is not asked for the full table.
 
+Which shape: one print asks for both versions' fields (:data:`PROPLIST`; a
+router leaves out what it lacks) and the rows decide: any v7-only field
+(``routing-table``, ``immediate-gw``, ``inactive``...) means :data:`V7_FIELDS`,
+v6 ``routing-mark``/``gateway-status`` mean :data:`V6_FIELDS`; rows showing
+neither are read with the version's. A field that cannot be read is ``None``
+(listed in ``bad_values``).
+
 Produces: routes.count; inventory table ``routes`` (key ``.id``).
 """
 
@@ -31,14 +38,28 @@ from __future__ import annotations
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, count, flag, proplist, read, sample, snapshot
+from mikromon.collectors.support import (
+    Field,
+    Values,
+    count,
+    flag,
+    proplist,
+    read,
+    sample,
+    snapshot,
+)
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_int
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
+from mikromon.routeros.values import parse_counter
 
 PATH = "/ip/route"
 INVENTORY_LIMIT: Final = 10_000
+#: Reply limit of each print (proplisted: about 300 bytes a row): the whole table
+#: is printed only when counted at most :data:`INVENTORY_LIMIT`; above it the
+#: static and connected routes, which stay far below 50,000 rows even with
+#: blackhole lists. The full BGP table (~1M routes) is only ever counted.
+REPLY_LIMIT: Final = ReplyLimit.for_rows(50_000)
 #: Queries used above the limit: the routes an operator configured.
 BOUNDED_QUERIES: Final = (("?static=true",), ("?connect=true",))
 
@@ -47,9 +68,9 @@ _COMMON = (
     Field("dst-address"),
     Field("gateway"),
     Field("pref-src"),
-    Field("distance", parse_int),
-    Field("scope", parse_int),
-    Field("target-scope", parse_int),
+    Field("distance", parse_counter),
+    Field("scope", parse_counter),
+    Field("target-scope", parse_counter),
     Field("type"),
     Field("check-gateway"),
     Field("comment"),
@@ -73,6 +94,20 @@ V7_FIELDS = (
     flag("ecmp"),
     flag("dhcp"),
 )
+#: Both versions' fields in one print.
+PROPLIST = tuple(dict.fromkeys((*proplist(V6_FIELDS), *proplist(V7_FIELDS))))
+_V7_ONLY = frozenset({"routing-table", "immediate-gw", "local-address", "vrf-interface",
+                      "inactive", "ecmp"})
+_V6_ONLY = frozenset({"routing-mark", "gateway-status"})
+
+
+def fields_for(rows: list[Row], major: int) -> tuple[Field, ...]:
+    """Return the field set the rows show (the version's when they show neither)."""
+    if any(_V7_ONLY & row.keys() for row in rows):
+        return V7_FIELDS
+    if any(_V6_ONLY & row.keys() for row in rows):
+        return V6_FIELDS
+    return V6_FIELDS if major < 7 else V7_FIELDS
 
 
 class IpRouteCollector:
@@ -92,16 +127,19 @@ class IpRouteCollector:
         if total is None:
             return result
         result.samples.append(sample("routes.count", total, ctx.clock()))
-        fields = V6_FIELDS if ctx.major < 7 else V7_FIELDS
         queries = BOUNDED_QUERIES if total > INVENTORY_LIMIT else ((),)
         rows: list[Row] = []
         seen: set[str] = set()
         for query in queries:
-            part = await read(client, ctx, result, PATH, proplist(fields), query)
+            part = await read(client, ctx, result, PATH, PROPLIST, query,
+                              limit=REPLY_LIMIT)
             for row in part or ():
                 route_id = row.get(".id")
                 if route_id is None or route_id not in seen:
                     seen.add(route_id or "")
                     rows.append(row)
-        result.inventory.append(snapshot("routes", rows, fields, (".id",), ctx.clock()))
+        result.inventory.append(snapshot(
+            "routes", rows, fields_for(rows, ctx.major), (".id",), ctx.clock(),
+            reader=Values(PATH, result),
+        ))
         return result

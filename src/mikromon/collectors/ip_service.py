@@ -17,17 +17,17 @@ from __future__ import annotations
 from mikromon.collectors.support import Field, TableCollector, flag
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_int
+from mikromon.routeros.values import parse_counter
 
 PATH = "/ip/service"
 FIELDS = (
     Field("name"),
-    Field("port", parse_int),
+    Field("port", parse_counter),
     Field("address"),
     Field("certificate"),
     Field("tls-version"),
     Field("vrf"),
-    Field("max-sessions", parse_int),
+    Field("max-sessions", parse_counter),
     flag("disabled"),
     flag("invalid"),
     flag("dynamic"),

@@ -12,13 +12,17 @@ Example rows::
     {"time": "2025-12-09 11:40:27", "topics": "interface,info", "message": "lo link up"}
     {"time": "jul/19 14:27:01", "topics": "script,info", "message": "Ping testA: ..."}
 
-(log.v7.json, 7.10+, and log.v6.json). ``time`` becomes ISO text in the
-router's local time. v6 (and v7 < 7.10) print three shapes: ``HH:MM:SS``
-(today), ``mon/DD HH:MM:SS`` (this year, no year!) and ``mon/DD/YYYY
-HH:MM:SS``. For the first two the router's own date is read from
-``/system/clock`` (proplist ``date``; only when such a row is present) and the
-year is the clock's, or the year before when that would put the entry in the
-future. Without a clock the collector's UTC date stands in.
+(log.v7.json, 7.10+, and log.v6.json). ``time`` is a router-local time,
+stored as UTC ISO text (``2025-12-09T09:40:27+00:00``). v6 (and v7 < 7.10) print
+three shapes: ``HH:MM:SS`` (today), ``mon/DD HH:MM:SS`` (this year, no year!)
+and ``mon/DD/YYYY HH:MM:SS``; 7.10+ prints ``YYYY-MM-DD HH:MM:SS`` (and, for
+lines of today, possibly just ``HH:MM:SS``). ``/system/clock`` is read once
+per tier run when the log has lines (:func:`mikromon.collectors.clock.router_clock`):
+its ``gmt-offset`` (and zone) convert the times to UTC, its ``date`` gives the
+day of ``HH:MM:SS`` lines and the year of ``mon/DD`` lines (the clock's year, or
+the year before when that would put the line in the future). Without a
+readable clock the times stay router-local (no zone) and the collector's UTC
+date stands in for the router's.
 
 Produces: inventory table ``logs``, ``append_only=True``, key ``time``,
 ``topics``, ``message`` (``.id`` restarts at ``*0`` after a reboot, so it is no
@@ -31,9 +35,12 @@ import re
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
+from mikromon.collectors.clock import router_clock
 from mikromon.collectors.support import (
     ROW_LIMIT,
     Field,
+    Values,
+    bounded_reply,
     count,
     over_limit_message,
     proplist,
@@ -47,7 +54,6 @@ from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.routeros.values import parse_datetime
 
 PATH = "/log"
-CLOCK_PATH = "/system/clock"
 LIMIT: Final = 100
 FIELDS = (Field("time"), Field("topics"), Field("message"))
 KEY = ("time", "topics", "message")
@@ -84,17 +90,6 @@ class LogCollector:
     name = "log"
     tier = Tier.EXTENDED
 
-    async def _today(
-        self, client: RouterOSClient, ctx: CollectContext, result: CollectResult
-    ) -> str:
-        rows = await read(client, ctx, result, CLOCK_PATH, ("date",))
-        if rows and rows[0].get("date"):
-            try:
-                return parse_datetime(rows[0]["date"])[:10]
-            except ValueParseError:
-                pass
-        return ctx.clock().date().isoformat()
-
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the log; see the module docstring.
 
@@ -110,21 +105,23 @@ class LogCollector:
                 self.name, PATH, ROW_LIMIT,
                 "not read (lower /system/logging/action memory-lines to read the log)"))
             return result
-        rows = await read(client, ctx, result, PATH, proplist(FIELDS))
+        rows = await read(client, ctx, result, PATH, proplist(FIELDS),
+                          limit=bounded_reply(ROW_LIMIT))
         if rows is None:
             return result
         ts = ctx.clock()
         tail = rows[-LIMIT:]
-        today: str | None = None
+        clock = await router_clock(client, ctx, result) if tail else None
+        today = (clock.today if clock and clock.today else ts.date()).isoformat()
         converted: list[Row] = []
         for row in tail:
             text = row.get("time", "")
-            if _NO_YEAR.fullmatch(text.strip()) and today is None:
-                today = await self._today(client, ctx, result)
             try:
-                when = log_time(text, today or "")
-            except ValueParseError:
-                when = text  # kept as the router wrote it
-            converted.append({**row, "time": when})
-        result.inventory.append(snapshot("logs", converted, FIELDS, KEY, ts, append_only=True))
+                when: str | None = log_time(text, today)
+            except ValueParseError as err:
+                when = None  # never the router's text in a time column
+                Values(PATH, result).bad("time", text, str(err), row.get("message", ""))
+            converted.append({**row, "time": clock.to_utc(when) if clock and when else when})
+        result.inventory.append(snapshot("logs", converted, FIELDS, KEY, ts, append_only=True,
+                                         reader=Values(PATH, result)))
         return result

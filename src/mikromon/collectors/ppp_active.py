@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_duration, parse_int
+from mikromon.routeros.values import parse_counter, parse_elapsed
 
 PATH = "/ppp/active"
 TABLE_NAME = "ppp_active"
@@ -43,11 +43,11 @@ FIELDS = (
     Field("service"),
     Field("caller-id"),
     Field("address"),
-    Field("uptime", parse_duration),
+    Field("uptime", parse_elapsed),
     Field("encoding"),
     Field("session-id"),
-    Field("limit-bytes-in", parse_int),
-    Field("limit-bytes-out", parse_int),
+    Field("limit-bytes-in", parse_counter),
+    Field("limit-bytes-out", parse_counter),
     flag("radius"),
 )
 

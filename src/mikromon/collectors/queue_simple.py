@@ -10,7 +10,10 @@ Example row (queue_simple.v7.json, 7.13+)::
      "comment": "plan 10M/20M", ...}
 
 Pairs are ``upload/download`` (the target's upload first); ``max-limit`` and
-``rate`` are bits/s, ``0`` meaning unlimited / idle.
+``rate`` are bits/s, ``0`` meaning unlimited / idle. Each half of each pair is
+read on its own: an unreadable or impossible half (a rate above 400 Gbit/s, a
+negative or 2^64-near count) gives no sample / ``None`` for that half only and
+a ``bad_values`` entry with the pair's text.
 
 Produces (label ``queue`` = name): queue.upload_bps, queue.download_bps (the
 router's own rate), queue.upload_pps, queue.download_pps,
@@ -27,14 +30,26 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag, proplist, read, sample, snapshot
+from mikromon.collectors.support import (
+    Field,
+    Values,
+    flag,
+    proplist,
+    read,
+    sample,
+    snapshot,
+)
+from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_bitrate, parse_int, parse_pair
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
+from mikromon.routeros.values import parse_bitrate, parse_counter, parse_pair
 
 PATH = "/queue/simple"
+#: Reply limit: an ISP shapes each subscriber with its own simple queue, so
+#: 50,000 rows of 1 KiB.
+REPLY_LIMIT = ReplyLimit.for_rows(50_000)
 _UD = ("upload", "download")
 
 INVENTORY_FIELDS = (
@@ -47,36 +62,54 @@ INVENTORY_FIELDS = (
     flag("invalid"),
     Field("max-limit", parse_bitrate, parts=_UD, sep="/"),
     Field("limit-at", parse_bitrate, parts=_UD, sep="/"),
-    Field("bytes", parse_int, parts=_UD, sep="/"),
-    Field("packets", parse_int, parts=_UD, sep="/"),
-    Field("dropped", parse_int, parts=_UD, sep="/"),
+    Field("bytes", parse_counter, parts=_UD, sep="/"),
+    Field("packets", parse_counter, parts=_UD, sep="/"),
+    Field("dropped", parse_counter, parts=_UD, sep="/"),
 )
 #: field -> metric key prefix; the pair gives ``<prefix>upload`` / ``download``.
 SAMPLE_FIELDS = {
     "rate": ("queue.{}_bps", parse_bitrate),
-    "packet-rate": ("queue.{}_pps", parse_int),
+    "packet-rate": ("queue.{}_pps", parse_counter),
     "max-limit": ("queue.{}_max_limit_bps", parse_bitrate),
 }
 PROPLIST = (*proplist(INVENTORY_FIELDS), "rate", "packet-rate")
 
 
-def map_samples(rows: Sequence[Row], ts: datetime) -> list[Sample]:
-    """Map queue rows to rate and limit samples.
+def map_samples(
+    rows: Sequence[Row], ts: datetime, reader: Values | None = None
+) -> list[Sample]:
+    """Map queue rows to rate and limit samples, each half of each pair on its own.
 
-    Raises:
-        ValueParseError: a rate or limit is not a number pair.
+    Args:
+        rows: ``/queue/simple`` rows.
+        ts: time of the reply, UTC.
+        reader: records refused values (default: a throw-away one).
     """
+    values = reader if reader is not None else Values(PATH, CollectResult())
     out = []
     for row in rows:
         name = row.get("name")
         if not name:
             continue
         for field, (pattern, parse) in SAMPLE_FIELDS.items():
-            if field not in row:
+            raw = row.get(field)
+            if raw is None:
                 continue
-            up, down = parse_pair(row[field], "/")
-            out.append(sample(pattern.format("upload"), parse(up), ts, queue=name))
-            out.append(sample(pattern.format("download"), parse(down), ts, queue=name))
+            try:
+                halves = parse_pair(raw, "/")
+            except ValueParseError as err:
+                values.bad(field, raw, str(err), name)
+                continue
+            reason = ""
+            for side, text in zip(_UD, halves, strict=True):
+                try:
+                    value = parse(text)
+                except ValueParseError as err:
+                    reason = reason or str(err)
+                    continue
+                out.append(sample(pattern.format(side), value, ts, queue=name))
+            if reason:
+                values.bad(field, raw, reason, name)
     return out
 
 
@@ -91,14 +124,14 @@ class QueueSimpleCollector:
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a rate or limit is not a number pair.
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
+        rows = await read(client, ctx, result, PATH, PROPLIST, limit=REPLY_LIMIT)
         if rows is not None:
             ts = ctx.clock()
-            result.samples = map_samples(rows, ts)
-            result.inventory.append(
-                snapshot("simple_queues", rows, INVENTORY_FIELDS, ("name",), ts)
-            )
+            result.samples = map_samples(rows, ts, Values(PATH, result))
+            result.inventory.append(snapshot(
+                "simple_queues", rows, INVENTORY_FIELDS, ("name",), ts,
+                reader=Values(PATH, result),
+            ))
         return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Final
 
 from mikromon.collectors import (
+    caps_man,
     interface,
     interface_state,
     interface_wifi,
@@ -75,6 +76,7 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     routing_ospf_neighbor.RoutingOspfNeighborCollector(),
     interface_wireless.InterfaceWirelessCollector(),
     interface_wifi.InterfaceWifiCollector(),
+    caps_man.CapsManCollector(),
     user.COLLECTOR,
     user_active.COLLECTOR,
     ip_service.COLLECTOR,

@@ -19,6 +19,16 @@ Paths:
   stay as they are; switch flags (``ebgp``, ``remote.eor``) arrive empty when
   set and are absent when not: ``True``/``False``.
 
+Which paths: the reply decides, not the version string. The version only
+says which to ask first (v6 peer, else v7 connection); a path the router lacks
+traps ``no such command prefix``, is reported absent once (and not asked
+again until the version changes), and the other one is read. So a router whose
+version cannot be read, or a beta, is read like any other.
+
+Each field is read on its own: an unreadable or impossible ``prefix-count``,
+``uptime`` or ``established`` costs that sample (listed in ``bad_values``),
+not the peer or the others.
+
 Peer label: v6 the peer ``name``. v7 the connection ``name``: a session belongs
 to the connection whose name it extends (RouterOS names sessions
 ``<connection>-<n>``) or, failing that, whose ``remote.address`` it has; a
@@ -29,6 +39,8 @@ Produces (label ``peer``): bgp.prefix_count and bgp.uptime_seconds (while up).
 Whether a peer is established (bgp.established) is read on the short tier by
 :mod:`routing_bgp_state` (:func:`map_v6`/:func:`map_v7` produce it for both). Inventory: v6 table
 ``bgp_peers``; v7 tables ``bgp_connections`` and ``bgp_sessions`` (key ``name``).
+Session ``last-started`` is a router-local time stored as UTC ISO text
+(:mod:`mikromon.collectors.clock`).
 """
 
 from __future__ import annotations
@@ -37,8 +49,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
+from mikromon.collectors.clock import localize_snapshot, router_clock
 from mikromon.collectors.support import (
     Field,
+    Values,
     flag,
     proplist,
     read,
@@ -51,10 +65,11 @@ from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.routeros.values import (
+    parse_asn,
     parse_bool,
-    parse_datetime,
-    parse_duration,
-    parse_int,
+    parse_counter,
+    parse_elapsed,
+    parse_optional_datetime,
     parse_optional_duration,
 )
 
@@ -66,29 +81,29 @@ V6_FIELDS = (
     Field("name"),
     Field("instance"),
     Field("remote-address"),
-    Field("remote-as", parse_int),
+    Field("remote-as", parse_asn),
     Field("remote-id"),
     Field("local-address"),
     Field("state"),
     flag("established"),
     flag("disabled"),
-    Field("uptime", parse_duration),
-    Field("prefix-count", parse_int),
-    Field("updates-sent", parse_int),
-    Field("updates-received", parse_int),
-    Field("withdrawn-sent", parse_int),
-    Field("withdrawn-received", parse_int),
+    Field("uptime", parse_elapsed),
+    Field("prefix-count", parse_counter),
+    Field("updates-sent", parse_counter),
+    Field("updates-received", parse_counter),
+    Field("withdrawn-sent", parse_counter),
+    Field("withdrawn-received", parse_counter),
     Field("hold-time", parse_optional_duration),
     Field("in-filter"),
     Field("out-filter"),
 )
 CONNECTION_FIELDS = (
     Field("name"),
-    Field("as", parse_int),
+    Field("as", parse_asn),
     Field("router-id"),
     Field("routing-table"),
     Field("remote.address"),
-    Field("remote.as", parse_int),
+    Field("remote.as", parse_asn),
     Field("local.address"),
     Field("local.role"),
     flag("disabled"),
@@ -96,18 +111,18 @@ CONNECTION_FIELDS = (
 SESSION_FIELDS = (
     Field("name"),
     Field("remote.address"),
-    Field("remote.as", parse_int),
+    Field("remote.as", parse_asn),
     Field("remote.id"),
     Field("local.address"),
-    Field("local.as", parse_int),
+    Field("local.as", parse_asn),
     Field("local.id"),
-    Field("remote.messages", parse_int),
-    Field("local.messages", parse_int),
-    Field("remote.bytes", parse_int),
-    Field("local.bytes", parse_int),
-    Field("prefix-count", parse_int),
-    Field("uptime", parse_duration),
-    Field("last-started", parse_datetime),
+    Field("remote.messages", parse_counter),
+    Field("local.messages", parse_counter),
+    Field("remote.bytes", parse_counter),
+    Field("local.bytes", parse_counter),
+    Field("prefix-count", parse_counter),
+    Field("uptime", parse_elapsed),
+    Field("last-started", parse_optional_datetime),
     Field("hold-time", parse_optional_duration),
     flag("established"),
     Field("ebgp", switch, False),
@@ -116,19 +131,29 @@ SESSION_FIELDS = (
 )
 
 
-def _up(row: Row) -> bool:
+def _up(row: Row, values: Values, peer: str) -> bool:
     text = row.get("established")
-    return parse_bool(text) if text else row.get("state", "").lower() == "established"
+    if text:
+        up = values.parse(text, parse_bool, "established", peer)
+        if up is not None:
+            return up
+    return row.get("state", "").lower() == "established"
 
 
-def _peer_samples(peer: str, row: Row | None, ts: datetime) -> list[Sample]:
-    if row is None or not _up(row):
+def _peer_samples(
+    peer: str, row: Row | None, ts: datetime, values: Values
+) -> list[Sample]:
+    if row is None or not _up(row, values, peer):
         return [sample("bgp.established", 0, ts, peer=peer)]
     out = [sample("bgp.established", 1, ts, peer=peer)]
     if row.get("prefix-count"):
-        out.append(sample("bgp.prefix_count", parse_int(row["prefix-count"]), ts, peer=peer))
+        count = values.get(row, "prefix-count", parse_counter, peer)
+        if count is not None:
+            out.append(sample("bgp.prefix_count", count, ts, peer=peer))
     if row.get("uptime"):
-        out.append(sample("bgp.uptime_seconds", parse_duration(row["uptime"]), ts, peer=peer))
+        uptime = values.get(row, "uptime", parse_elapsed, peer)
+        if uptime is not None:
+            out.append(sample("bgp.uptime_seconds", uptime, ts, peer=peer))
     return out
 
 
@@ -136,21 +161,20 @@ def _bare(address: str) -> str:
     return address.split("/", 1)[0].strip()
 
 
-def map_v6(peers: Sequence[Row], ts: datetime) -> list[Sample]:
-    """Map v6 peer rows to samples.
-
-    Raises:
-        ValueParseError: a count or uptime is malformed.
-    """
-    return [s for row in peers if row.get("name") for s in _peer_samples(row["name"], row, ts)]
+def map_v6(peers: Sequence[Row], ts: datetime, reader: Values | None = None) -> list[Sample]:
+    """Map v6 peer rows to samples (a field that cannot be read costs its sample)."""
+    values = reader if reader is not None else Values(V6_PATH, CollectResult())
+    return [s for row in peers if row.get("name")
+            for s in _peer_samples(row["name"], row, ts, values)]
 
 
-def map_v7(connections: Sequence[Row], sessions: Sequence[Row], ts: datetime) -> list[Sample]:
-    """Pair v7 sessions with their connections and map them to samples.
-
-    Raises:
-        ValueParseError: a count or uptime is malformed.
-    """
+def map_v7(
+    connections: Sequence[Row], sessions: Sequence[Row], ts: datetime,
+    reader: Values | None = None,
+) -> list[Sample]:
+    """Pair v7 sessions with their connections and map them to samples (a field
+    that cannot be read costs its sample)."""
+    values = reader if reader is not None else Values(V7_SESSION_PATH, CollectResult())
     names = [row["name"] for row in connections if row.get("name")]
     by_address = {
         _bare(row["remote.address"]): row["name"]
@@ -168,9 +192,9 @@ def map_v7(connections: Sequence[Row], sessions: Sequence[Row], ts: datetime) ->
         if peer in names:
             matched[peer] = session
         else:
-            out.extend(_peer_samples(peer, session, ts))
+            out.extend(_peer_samples(peer, session, ts, values))
     for peer in names:
-        out.extend(_peer_samples(peer, matched.get(peer), ts))
+        out.extend(_peer_samples(peer, matched.get(peer), ts, values))
     return out
 
 
@@ -190,29 +214,48 @@ class RoutingBgpCollector:
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a count or uptime is malformed.
         """
         result = CollectResult()
-        if ctx.major < 7:
-            peers = await read(client, ctx, result, V6_PATH, proplist(V6_FIELDS))
-            if peers is not None:
-                ts = ctx.clock()
-                result.samples = _extended(map_v6(peers, ts))
-                result.inventory.append(snapshot("bgp_peers", peers, V6_FIELDS, ("name",), ts))
-            return result
-        connections = await read(
-            client, ctx, result, V7_CONNECTION_PATH, proplist(CONNECTION_FIELDS)
-        )
-        if connections is None:
-            return result  # no routing package / no BGP: sessions cannot exist either
-        sessions = await read(client, ctx, result, V7_SESSION_PATH, proplist(SESSION_FIELDS))
-        ts = ctx.clock()
-        result.samples = _extended(map_v7(connections, sessions or [], ts))
-        result.inventory.append(
-            snapshot("bgp_connections", connections, CONNECTION_FIELDS, ("name",), ts)
-        )
-        if sessions is not None:
-            result.inventory.append(
-                snapshot("bgp_sessions", sessions, SESSION_FIELDS, ("name",), ts)
-            )
+        order = (_read_v6, _read_v7) if ctx.major < 7 else (_read_v7, _read_v6)
+        for attempt in order:
+            if await attempt(client, ctx, result):
+                break
         return result
+
+
+async def _read_v6(client: RouterOSClient, ctx: CollectContext, result: CollectResult) -> bool:
+    """Read v6 peers into ``result``; ``False`` when the router has no such path."""
+    peers = await read(client, ctx, result, V6_PATH, proplist(V6_FIELDS))
+    if peers is None:
+        return False
+    ts = ctx.clock()
+    values = Values(V6_PATH, result)
+    result.samples = _extended(map_v6(peers, ts, values))
+    result.inventory.append(
+        snapshot("bgp_peers", peers, V6_FIELDS, ("name",), ts, reader=values))
+    return True
+
+
+async def _read_v7(client: RouterOSClient, ctx: CollectContext, result: CollectResult) -> bool:
+    """Read v7 connections and sessions into ``result``; ``False`` when the router
+    has no connection path."""
+    connections = await read(
+        client, ctx, result, V7_CONNECTION_PATH, proplist(CONNECTION_FIELDS)
+    )
+    if connections is None:
+        return False
+    sessions = await read(client, ctx, result, V7_SESSION_PATH, proplist(SESSION_FIELDS))
+    ts = ctx.clock()
+    values = Values(V7_SESSION_PATH, result)
+    result.samples = _extended(map_v7(connections, sessions or [], ts, values))
+    result.inventory.append(snapshot(
+        "bgp_connections", connections, CONNECTION_FIELDS, ("name",), ts,
+        reader=Values(V7_CONNECTION_PATH, result),
+    ))
+    if sessions is not None:
+        snap = snapshot("bgp_sessions", sessions, SESSION_FIELDS, ("name",), ts, reader=values)
+        if sessions:
+            clock = await router_clock(client, ctx, result)
+            snap = localize_snapshot(snap, ("last-started",), clock)
+        result.inventory.append(snap)
+    return True

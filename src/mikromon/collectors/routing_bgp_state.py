@@ -12,6 +12,9 @@ tier, :mod:`routing_bgp`):
   :func:`routing_bgp.map_v7` pairs them: a connection without a session is down.
 
 Disabled peers and connections are left out (switched off on purpose: not "down").
+Which menu: the reply decides, not the version string (a v7 router has no
+``/routing/bgp/peer``): the version's menu is asked first, the other one when
+it is absent. A flag that cannot be read costs that peer only (``bad_values``).
 
 Produces: bgp.established (1/0, label ``peer``), what the ``bgp_down`` alert rule
 reads.
@@ -27,8 +30,9 @@ from mikromon.collectors.routing_bgp import (
     map_v6,
     map_v7,
 )
-from mikromon.collectors.support import read
+from mikromon.collectors.support import Values, read
 from mikromon.domain.inventory import CollectResult
+from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.routeros.values import parse_bool
@@ -39,8 +43,37 @@ SESSION_PROPLIST = ("name", "remote.address", "established")
 KEY = "bgp.established"
 
 
-def _enabled(rows: list[Row]) -> list[Row]:
-    return [r for r in rows if not (r.get("disabled") and parse_bool(r["disabled"]))]
+def _enabled(rows: list[Row], values: Values) -> list[Row]:
+    """The rows not disabled (an unreadable ``disabled`` counts as enabled)."""
+    return [r for r in rows
+            if not (r.get("disabled")
+                    and values.parse(r["disabled"], parse_bool, "disabled", r.get("name", "")))]
+
+
+def _established(samples: list[Sample]) -> list[Sample]:
+    return [s for s in samples if s.key == KEY]
+
+
+async def _read_v6(client: RouterOSClient, ctx: CollectContext, result: CollectResult) -> bool:
+    """Read v6 peers into ``result``; ``False`` when the router has no such menu."""
+    peers = await read(client, ctx, result, V6_PATH, V6_PROPLIST)
+    if peers is None:
+        return False
+    values = Values(V6_PATH, result)
+    result.samples = _established(map_v6(_enabled(peers, values), ctx.clock(), values))
+    return True
+
+
+async def _read_v7(client: RouterOSClient, ctx: CollectContext, result: CollectResult) -> bool:
+    """Read v7 connections and sessions into ``result``; ``False`` without them."""
+    connections = await read(client, ctx, result, V7_CONNECTION_PATH, CONNECTION_PROPLIST)
+    if connections is None:
+        return False
+    sessions = await read(client, ctx, result, V7_SESSION_PATH, SESSION_PROPLIST)
+    enabled = _enabled(connections, Values(V7_CONNECTION_PATH, result))
+    result.samples = _established(
+        map_v7(enabled, sessions or [], ctx.clock(), Values(V7_SESSION_PATH, result)))
+    return True
 
 
 class RoutingBgpStateCollector:
@@ -54,19 +87,10 @@ class RoutingBgpStateCollector:
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a flag is malformed.
         """
         result = CollectResult()
-        if ctx.major < 7:
-            peers = await read(client, ctx, result, V6_PATH, V6_PROPLIST)
-            if peers is not None:
-                samples = map_v6(_enabled(peers), ctx.clock())
-                result.samples = [s for s in samples if s.key == KEY]
-            return result
-        connections = await read(client, ctx, result, V7_CONNECTION_PATH, CONNECTION_PROPLIST)
-        if connections is None:
-            return result
-        sessions = await read(client, ctx, result, V7_SESSION_PATH, SESSION_PROPLIST)
-        samples = map_v7(_enabled(connections), sessions or [], ctx.clock())
-        result.samples = [s for s in samples if s.key == KEY]
+        order = (_read_v6, _read_v7) if ctx.major < 7 else (_read_v7, _read_v6)
+        for attempt in order:
+            if await attempt(client, ctx, result):
+                break
         return result

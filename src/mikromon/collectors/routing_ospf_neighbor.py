@@ -19,6 +19,13 @@ Example row (v7)::
 seconds (float). States: Down, Attempt, Init, 2-Way, ExStart, Exchange,
 Loading, Full.
 
+Which names: one print asks for both versions' fields (:data:`PROPLIST`; a
+router leaves out what it lacks) and the reply decides: rows with any of the
+v7-only fields (``area``, ``dr``, ``bdr``, ``timeout``) are read with
+:data:`V7_FIELDS`, rows with ``dr-address``/``backup-dr-address`` with
+:data:`V6_FIELDS`; an empty reply with the version's. A field that cannot be
+read is ``None`` (listed in ``bad_values``).
+
 Produces the inventory table (the neighbour counts and per-neighbour Full state
 are read on the short tier by :mod:`routing_ospf_state`):
 ``ospf_neighbors`` (key ``instance``, ``router-id``, ``address``) with the
@@ -27,29 +34,44 @@ version's own field names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, proplist, read, snapshot
+from mikromon.collectors.support import Field, Values, proplist, read, snapshot
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_duration, parse_int
+from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.values import parse_counter, parse_elapsed
 
 PATH = "/routing/ospf/neighbor"
 _HEAD = (Field("instance"), Field("router-id"), Field("address"), Field("interface"))
 _TAIL = (
     Field("state"),
-    Field("state-changes", parse_int),
-    Field("adjacency", parse_duration),
+    Field("state-changes", parse_counter),
+    Field("adjacency", parse_elapsed),
 )
 V6_FIELDS = (
-    *_HEAD, Field("priority", parse_int), Field("dr-address"), Field("backup-dr-address"),
+    *_HEAD, Field("priority", parse_counter), Field("dr-address"), Field("backup-dr-address"),
     *_TAIL,
 )
 V7_FIELDS = (
-    *_HEAD, Field("area"), Field("priority", parse_int), Field("dr"), Field("bdr"), *_TAIL,
-    Field("timeout", parse_duration),
+    *_HEAD, Field("area"), Field("priority", parse_counter), Field("dr"), Field("bdr"), *_TAIL,
+    Field("timeout", parse_elapsed),
 )
 KEY = ("instance", "router-id", "address")
+#: Both versions' fields in one print.
+PROPLIST = tuple(dict.fromkeys((*proplist(V6_FIELDS), *proplist(V7_FIELDS))))
+_V7_ONLY = frozenset({"area", "dr", "bdr", "timeout"})
+_V6_ONLY = frozenset({"dr-address", "backup-dr-address"})
+
+
+def fields_for(rows: Sequence[Row], major: int) -> tuple[Field, ...]:
+    """Return the field set the reply's rows show (the version's when it shows none)."""
+    if any(_V7_ONLY & row.keys() for row in rows):
+        return V7_FIELDS
+    if any(_V6_ONLY & row.keys() for row in rows):
+        return V6_FIELDS
+    return V6_FIELDS if major < 7 else V7_FIELDS
 
 
 class RoutingOspfNeighborCollector:
@@ -65,10 +87,11 @@ class RoutingOspfNeighborCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        fields = V6_FIELDS if ctx.major < 7 else V7_FIELDS
-        rows = await read(client, ctx, result, PATH, proplist(fields))
+        rows = await read(client, ctx, result, PATH, PROPLIST)
         if rows is None:
             return result
+        fields = fields_for(rows, ctx.major)
         ts = ctx.clock()
-        result.inventory.append(snapshot("ospf_neighbors", rows, fields, KEY, ts))
+        result.inventory.append(
+            snapshot("ospf_neighbors", rows, fields, KEY, ts, reader=Values(PATH, result)))
         return result

@@ -2,11 +2,17 @@
 paths, reporting newly absent ones) and turning wire rows into typed
 inventory rows.
 
-Inventory rows keep RouterOS field names; values are parsed by the field's
-parser from :mod:`mikromon.routeros.values` (durations -> seconds float,
-booleans -> bool, numbers -> int/float, dates -> ISO text). A value that its
-parser rejects is kept as the router's text rather than dropping the row, so
-one odd value never hides a table; metrics, in contrast, are parsed strictly.
+Every field of every row is parsed on its own (:class:`Values`): inventory
+rows keep RouterOS field names, with values parsed by the field's parser from
+:mod:`mikromon.routeros.values` (durations -> seconds float, booleans -> bool,
+numbers -> int/float, dates -> ISO text); metrics are read the same way. A
+value its parser rejects (empty, ``n/a``, a form we do not know, or a value no
+router can have: a counter near 2^64, a percentage above 100, a negative size)
+becomes ``None`` for that field only (a typed column never holds the router's
+text) and is listed in ``CollectResult.bad_values`` with the raw text; the
+other fields, rows and collectors are read as usual. The scheduler counts them
+and reports each device, path and field once (a log line and a ``bad_value``
+event) until the raw text changes.
 
 A pair value (wireless ``bytes=6689896,2094536`` is tx,rx; queue
 ``max-limit=10000000/20000000`` is upload/download) becomes two columns,
@@ -33,17 +39,67 @@ from typing import Final, TypeVar
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.errors import PathAbsent, ValueParseError
-from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot, Scalar
+from mikromon.domain.inventory import (
+    BadValue,
+    CollectResult,
+    InventoryRow,
+    InventorySnapshot,
+    Scalar,
+)
 from mikromon.domain.samples import Sample, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros import values
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, RouterOSClient, Row
 
 log = logging.getLogger(__name__)
 
 Parser = Callable[[str], Scalar]
 
 _T = TypeVar("_T")
+
+
+class Values:
+    """Parses the fields of one path one at a time: a value that cannot be read
+    gives ``None`` and a :class:`BadValue` in ``result.bad_values``.
+
+    Args:
+        path: the menu the rows come from (``/system/resource``).
+        result: receives the bad values.
+    """
+
+    __slots__ = ("path", "result")
+
+    def __init__(self, path: str, result: CollectResult) -> None:
+        self.path = path
+        self.result = result
+
+    def parse(self, raw: str | None, parse: Callable[[str], _T], field: str,
+              row: str = "") -> _T | None:
+        """Return ``parse(raw)``; ``None`` when ``raw`` is ``None`` (field not sent)
+        or the parser refuses it (then recorded).
+
+        Args:
+            raw: the router's text, or ``None``.
+            parse: a parser of :mod:`mikromon.routeros.values` (raises
+                ``ValueParseError`` only).
+            field: the field's RouterOS name (for the record).
+            row: which row (``ether1``), ``""`` for a single-row path.
+        """
+        if raw is None:
+            return None
+        try:
+            return parse(raw)
+        except ValueParseError as err:
+            self.bad(field, raw, str(err), row)
+            return None
+
+    def get(self, row: Row, field: str, parse: Callable[[str], _T], label: str = "") -> _T | None:
+        """Return ``field`` of ``row`` parsed (see :meth:`parse`)."""
+        return self.parse(row.get(field), parse, field, label)
+
+    def bad(self, field: str, raw: str, reason: str, row: str = "") -> None:
+        """Record that ``field`` held ``raw``, refused for ``reason``."""
+        self.result.bad_values.append(BadValue(self.path, field, raw, reason, row))
 
 
 def text(value: str) -> str:
@@ -62,9 +118,9 @@ def int_or_auto(value: str) -> int | str:
     interface.v7.json) kept as text.
 
     Raises:
-        ValueParseError: neither an int nor ``auto``.
+        ValueParseError: neither an MTU (0..65535) nor ``auto``.
     """
-    return "auto" if value == "auto" else values.parse_int(value)
+    return "auto" if value == "auto" else values.parse_mtu(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,42 +159,56 @@ def proplist(fields: Iterable[Field]) -> tuple[str, ...]:
     return tuple(f.name for f in fields)
 
 
-def convert(row: Row, fields: Sequence[Field]) -> dict[str, Scalar]:
-    """Return ``row`` with every field of ``fields`` parsed.
+def convert(
+    row: Row, fields: Sequence[Field], reader: Values | None = None, label: str = ""
+) -> dict[str, Scalar]:
+    """Return ``row`` with every field of ``fields`` parsed, each on its own.
 
     Args:
         row: one wire row (field -> text).
         fields: the columns to keep, in order.
+        reader: records the values a parser refuses (``None``: not recorded).
+        label: the row's identity for those records (``ether1``).
 
     Returns:
         Mapping field name -> parsed value; ``Field.missing`` for fields the row
-        lacks; the raw text for values the parser rejects (logged at debug).
+        lacks; ``None`` for values the parser refuses (never the raw text). A pair
+        is recorded once, with its whole text, when either part is refused.
     """
+    if reader is None:
+        reader = Values("", CollectResult())
     out: dict[str, Scalar] = {}
     for f in fields:
         raw = row.get(f.name)
         if raw is None:
             out.update(dict.fromkeys(f.columns(), f.missing))
         elif f.parts is None:
-            out[f.name] = _parse(f, raw)
+            out[f.name] = reader.parse(raw, f.parse, f.name, label)
         else:
             first, second = f.columns()
-            try:
-                a, b = values.parse_pair(raw, f.sep)
-            except ValueParseError:
-                log.debug("field %s: keeping unparsed pair %r", f.name, raw)
-                out[first], out[second] = raw, None
-            else:
-                out[first], out[second] = _parse(f, a), _parse(f, b)
+            out[first], out[second] = _pair(reader, f, raw, label)
     return out
 
 
-def _parse(f: Field, raw: str) -> Scalar:
+def _pair(reader: Values, f: Field, raw: str, label: str) -> tuple[Scalar, Scalar]:
+    """Parse both parts of a pair value; a refused part is ``None`` and the whole
+    text is recorded once (the first refusal's reason)."""
     try:
-        return f.parse(raw)
-    except ValueParseError:
-        log.debug("field %s: keeping unparsed value %r", f.name, raw)
-        return raw
+        parts = values.parse_pair(raw, f.sep)
+    except ValueParseError as err:
+        reader.bad(f.name, raw, str(err), label)
+        return None, None
+    parsed: list[Scalar] = []
+    reason = ""
+    for part in parts:
+        try:
+            parsed.append(f.parse(part))
+        except ValueParseError as err:
+            parsed.append(None)
+            reason = reason or str(err)
+    if reason:
+        reader.bad(f.name, raw, reason, label)
+    return parsed[0], parsed[1]
 
 
 def snapshot(
@@ -149,9 +219,17 @@ def snapshot(
     ts: datetime,
     *,
     append_only: bool = False,
+    reader: Values | None = None,
 ) -> InventorySnapshot:
-    """Return an :class:`InventorySnapshot` of ``rows`` converted with ``fields``."""
-    converted: list[InventoryRow] = [convert(row, fields) for row in rows]
+    """Return an :class:`InventorySnapshot` of ``rows`` converted with ``fields``.
+
+    Args:
+        reader: records the values refused (each named by the row's key fields).
+    """
+    converted: list[InventoryRow] = [
+        convert(row, fields, reader, "/".join(row.get(k) or "" for k in key_fields))
+        for row in rows
+    ]
     return InventorySnapshot(
         table=table, rows=converted, key_fields=key_fields, ts=ts, append_only=append_only
     )
@@ -187,6 +265,8 @@ async def read(
     fields: Sequence[str],
     query: Sequence[str] = (),
     args: Mapping[str, str] | None = None,
+    *,
+    limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
 ) -> list[Row] | None:
     """Print ``path`` unless it is known to be absent.
 
@@ -198,20 +278,32 @@ async def read(
         fields: ``.proplist`` (never empty).
         query: query words (``("?status=bound",)``).
         args: extra attribute words.
+        limit: the most rows and bytes the reply may have: one that the real
+            table fits under (:data:`DEFAULT_REPLY_LIMIT` unless the collector
+            declares its own; :func:`bounded_reply` after a ``count-only``).
 
     Returns:
         The rows (``[]`` for an empty table or ``!empty``), or ``None`` when the
         path is absent (known before, or found now).
 
     Raises:
+        ReplyTooLarge: the reply went past ``limit`` (the client closed the
+            connection; the device shows the error naming the path and the limit).
         DeviceError: any other failure of the client (``CommandFailed``,
             ``CommandTimeout``, ``ConnectionLost``...).
     """
     if not fields and path not in ctx.absent:
         raise ValueError(f"refusing to print {path} without a proplist")
     return await _unless_absent(
-        ctx, result, path, lambda: client.print(path, fields, query, args)
+        ctx, result, path, lambda: client.print(path, fields, query, args, limit=limit)
     )
+
+
+def bounded_reply(rows: int) -> ReplyLimit:
+    """Return the reply limit of a print made after ``count-only`` said the table
+    has at most ``rows`` rows: twice that plus 100 (the table may grow between the
+    count and the print), at 1 KiB a row."""
+    return ReplyLimit.for_rows(2 * rows + 100)
 
 
 async def count(
@@ -222,12 +314,19 @@ async def count(
     query: Sequence[str] = (),
 ) -> int | None:
     """Return ``<path>/print =count-only=``'s count, or ``None`` when the path is
-    absent (see :func:`read`).
+    absent (see :func:`read`) or the count is impossible (negative, from 2^63 up:
+    recorded in ``result.bad_values``).
 
     Raises:
         DeviceError: any other failure of the client.
     """
-    return await _unless_absent(ctx, result, path, lambda: client.count(path, query))
+    n = await _unless_absent(ctx, result, path, lambda: client.count(path, query))
+    if n is not None and not 0 <= n <= values.COUNTER_MAX:
+        # A count no router can have (a negative number printed as unsigned).
+        Values(path, result).bad("count-only", str(n), f"impossible row count {n}",
+                                 " ".join(query))
+        return None
+    return n
 
 
 class CountCollector:
@@ -273,6 +372,8 @@ class TableCollector:
         fields: the columns (their names form the ``.proplist``).
         key_fields: the columns that identify a row across polls.
         keep: optional filter over wire rows (``False`` drops the row).
+        reply_limit: most rows and bytes of the print's reply
+            (:data:`~mikromon.routeros.base.DEFAULT_REPLY_LIMIT`: 10,000 rows).
     """
 
     def __init__(
@@ -284,6 +385,8 @@ class TableCollector:
         fields: Sequence[Field],
         key_fields: tuple[str, ...],
         keep: Callable[[Row], bool] | None = None,
+        *,
+        reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
     ) -> None:
         self.name = name
         self.tier = tier
@@ -292,6 +395,7 @@ class TableCollector:
         self.fields = tuple(fields)
         self.key_fields = key_fields
         self.keep = keep
+        self.reply_limit = reply_limit
 
     def __repr__(self) -> str:
         return f"TableCollector({self.name!r}, {self.path!r} -> {self.table!r})"
@@ -303,13 +407,15 @@ class TableCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        rows = await read(client, ctx, result, self.path, proplist(self.fields))
+        rows = await read(client, ctx, result, self.path, proplist(self.fields),
+                          limit=self.reply_limit)
         if rows is not None:
             if self.keep is not None:
                 rows = [row for row in rows if self.keep(row)]
-            result.inventory.append(
-                snapshot(self.table, rows, self.fields, self.key_fields, ctx.clock())
-            )
+            result.inventory.append(snapshot(
+                self.table, rows, self.fields, self.key_fields, ctx.clock(),
+                reader=Values(self.path, result),
+            ))
         return result
 
 
@@ -351,7 +457,8 @@ class BoundedTableCollector(TableCollector):
         table: inventory table name.
         fields: the columns (their names form the ``.proplist``).
         key_fields: the columns that identify a row across polls.
-        limit: most rows printed (:data:`ROW_LIMIT`).
+        limit: most rows printed (:data:`ROW_LIMIT`); the print's reply is
+            bounded by :func:`bounded_reply` of it.
         counted: another collector stores the table's count as a metric (the
             failure message then says so).
 
@@ -373,7 +480,8 @@ class BoundedTableCollector(TableCollector):
     ) -> None:
         if limit < 0:
             raise ValueError(f"{name}: row limit must be >= 0, got {limit}")
-        super().__init__(name, tier, path, table, fields, key_fields)
+        super().__init__(name, tier, path, table, fields, key_fields,
+                         reply_limit=bounded_reply(limit))
         self.limit = limit
         self.counted = counted
 

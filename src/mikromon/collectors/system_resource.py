@@ -15,6 +15,14 @@ Memory and disk are bytes, ``cpu-load`` percent, ``cpu-frequency`` MHz, all
 without units on the API (capture notes). ``cpu-frequency`` is missing on some
 boards (CCR2004 7.12.2): then no frequency sample.
 
+Every field is read on its own (:class:`~mikromon.collectors.support.Values`):
+an unreadable or impossible one (``cpu-load=n/a``, ``cpu-load=150``, a negative
+or 2^64-near size, a negative uptime) gives no sample for that field and a
+``bad_values`` entry; the others are read as usual. ``used_pct`` needs both
+sizes of its pair, and free at most total. ``version`` is kept as the router's
+text (``7.19beta2``, ``7.x (development)`` alike); what it says is judged
+elsewhere, and nothing here needs it.
+
 Produces: system.cpu.load_pct, system.cpu.count, system.cpu.frequency_hz,
 system.memory.used_pct / free_bytes / total_bytes, system.disk.used_pct /
 free_bytes / total_bytes, system.uptime_seconds; DeviceFacts version, board,
@@ -26,12 +34,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import read, sample
+from mikromon.collectors.support import Values, read, sample
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_duration, parse_int
+from mikromon.routeros.values import parse_counter, parse_elapsed, parse_percent
 
 PATH = "/system/resource"
 PROPLIST = (
@@ -40,38 +48,49 @@ PROPLIST = (
 )
 
 
-def _used_pct(free: int, total: int) -> float | None:
-    return None if total <= 0 else (total - free) * 100.0 / total
+def map_row(
+    row: Row, ts: datetime, reader: Values | None = None
+) -> tuple[list[Sample], DeviceFacts]:
+    """Map the resource row to samples and facts, each field on its own.
 
+    Args:
+        row: the ``/system/resource`` row.
+        ts: time of the reply, UTC.
+        reader: records refused values (default: a throw-away one).
 
-def map_row(row: Row, ts: datetime) -> tuple[list[Sample], DeviceFacts]:
-    """Map the resource row to samples and facts.
-
-    Raises:
-        ValueParseError: a numeric field holds something else.
+    Returns:
+        The samples of the fields that could be read, and the facts (``None``
+        for what the router did not say or said unreadably).
     """
+    values = reader if reader is not None else Values(PATH, CollectResult())
     samples: list[Sample] = []
-    uptime: float | None = None
-    if "cpu-load" in row:
-        samples.append(sample("system.cpu.load_pct", parse_int(row["cpu-load"]), ts))
-    if "cpu-count" in row:
-        samples.append(sample("system.cpu.count", parse_int(row["cpu-count"]), ts))
-    if row.get("cpu-frequency"):
-        mhz = parse_int(row["cpu-frequency"])
-        samples.append(sample("system.cpu.frequency_hz", mhz * 1_000_000, ts))
+    load = values.get(row, "cpu-load", parse_percent)
+    if load is not None:
+        samples.append(sample("system.cpu.load_pct", load, ts))
+    cores = values.get(row, "cpu-count", parse_counter)
+    if cores is not None:
+        samples.append(sample("system.cpu.count", cores, ts))
+    if row.get("cpu-frequency") != "":  # some boards send it empty: no frequency
+        mhz = values.get(row, "cpu-frequency", parse_counter)
+        if mhz is not None:
+            samples.append(sample("system.cpu.frequency_hz", mhz * 1_000_000, ts))
     for prefix, free_key, total_key in (
         ("system.memory", "free-memory", "total-memory"),
         ("system.disk", "free-hdd-space", "total-hdd-space"),
     ):
-        if free_key in row and total_key in row:
-            free, total = parse_int(row[free_key]), parse_int(row[total_key])
-            used = _used_pct(free, total)
-            if used is not None:
-                samples.append(sample(f"{prefix}.used_pct", used, ts))
+        free = values.get(row, free_key, parse_counter)
+        total = values.get(row, total_key, parse_counter)
+        if free is not None and total is not None and free > total:
+            values.bad(free_key, row[free_key], f"above {total_key} ({total})")
+            free = None
+        if free is not None:
             samples.append(sample(f"{prefix}.free_bytes", free, ts))
+        if total is not None:
             samples.append(sample(f"{prefix}.total_bytes", total, ts))
-    if "uptime" in row:
-        uptime = parse_duration(row["uptime"])
+        if free is not None and total:
+            samples.append(sample(f"{prefix}.used_pct", (total - free) * 100.0 / total, ts))
+    uptime = values.get(row, "uptime", parse_elapsed)
+    if uptime is not None:
         samples.append(sample("system.uptime_seconds", uptime, ts))
     facts = DeviceFacts(
         version=row.get("version") or None,
@@ -93,10 +112,9 @@ class SystemResourceCollector:
 
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a numeric field holds something else.
         """
         result = CollectResult()
         rows = await read(client, ctx, result, PATH, PROPLIST)
         if rows:
-            result.samples, result.facts = map_row(rows[0], ctx.clock())
+            result.samples, result.facts = map_row(rows[0], ctx.clock(), Values(PATH, result))
         return result

@@ -13,11 +13,11 @@ only shows imbalance, so it is read on the short tier.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import read, sample
+from mikromon.collectors.support import Values, read, sample
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_int
+from mikromon.routeros.values import parse_percent
 
 PATH = "/system/resource/cpu"
 PROPLIST = ("cpu", "load")
@@ -32,16 +32,20 @@ class SystemResourceCpuCollector:
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read every core's load.
 
+        A core whose load cannot be read (or is outside 0..100) gives no sample
+        and a ``bad_values`` entry; the other cores are read.
+
         Raises:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-            ValueParseError: a load is not an integer.
         """
         result = CollectResult()
         rows = await read(client, ctx, result, PATH, PROPLIST)
         if rows:
             ts = ctx.clock()
-            result.samples = [
-                sample("system.cpu.core_load_pct", parse_int(row["load"]), ts, cpu=row["cpu"])
-                for row in rows if row.get("cpu") and "load" in row
-            ]
+            values = Values(PATH, result)
+            for row in rows:
+                cpu = row.get("cpu")
+                load = values.get(row, "load", parse_percent, cpu or "") if cpu else None
+                if cpu and load is not None:
+                    result.samples.append(sample("system.cpu.core_load_pct", load, ts, cpu=cpu))
         return result

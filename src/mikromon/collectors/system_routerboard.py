@@ -19,7 +19,7 @@ firmware upgrade is waiting for a reboot.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, flag, proplist, read, snapshot
+from mikromon.collectors.support import Field, Values, flag, proplist, read, snapshot
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
@@ -56,7 +56,8 @@ class SystemRouterboardCollector:
             return result
         boards = [row for row in rows[:1] if row.get("routerboard") != "false"]
         result.inventory.append(
-            snapshot("routerboard", boards, FIELDS, ("serial-number",), ctx.clock())
+            snapshot("routerboard", boards, FIELDS, ("serial-number",), ctx.clock(),
+                     reader=Values(PATH, result))
         )
         if rows and rows[0].get("serial-number"):
             result.facts = DeviceFacts(serial=rows[0]["serial-number"])

@@ -6,8 +6,9 @@ Path: ``/user/active`` (v6 and v7), proplist: the fields below. Example row
     {".id": "*52", "when": "2024-12-18 10:55:02", "name": "monitor",
      "address": "10.1.2.5", "via": "api", "group": "read", "radius": "false"}
 
-mikromon's own API session shows up here with ``via=api``. ``when`` is ISO text
-(v6: ``jul/21/2023 09:38:39``); old v6 builds have no ``group``.
+mikromon's own API session shows up here with ``via=api``. ``when`` is a
+router-local time (v6: ``jul/21/2023 09:38:39``) stored as UTC ISO text
+(:mod:`mikromon.collectors.clock`); old v6 builds have no ``group``.
 
 Not bounded by a count: the table lists logins to the router itself (Winbox,
 SSH, API, web), not customers' sessions (those are ``/ppp/active`` and
@@ -18,14 +19,15 @@ Produces: inventory table ``user_sessions`` (key ``.id``).
 
 from __future__ import annotations
 
-from mikromon.collectors.support import Field, TableCollector, flag
+from mikromon.collectors.clock import LocalTimeTableCollector
+from mikromon.collectors.support import Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_datetime
+from mikromon.routeros.values import parse_optional_datetime
 
 PATH = "/user/active"
 FIELDS = (
     Field(".id"),
-    Field("when", parse_datetime),
+    Field("when", parse_optional_datetime),
     Field("name"),
     Field("address"),
     Field("via"),
@@ -33,6 +35,6 @@ FIELDS = (
     flag("radius"),
 )
 
-COLLECTOR = TableCollector(
-    "user_active", Tier.EXTENDED, PATH, "user_sessions", FIELDS, (".id",)
+COLLECTOR = LocalTimeTableCollector(
+    "user_active", Tier.EXTENDED, PATH, "user_sessions", FIELDS, (".id",), local_times=("when",)
 )

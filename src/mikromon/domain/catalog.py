@@ -54,6 +54,18 @@ UNKNOWN: Final = ""
 
 #: The key prefix of the health pattern entry.
 HEALTH_PREFIX: Final = "system.health."
+#: The inventory table of health state sensors (``psu1-state``, ``fan-state``),
+#: rows ``{"name", "state"}`` with the router's word (collectors.system_health).
+HEALTH_STATES_TABLE: Final = "health_states"
+#: The state words that mean healthy (system_health.v7.json: ``ok``/``fail``);
+#: any other word the router uses counts as failing.
+HEALTHY_WORDS: Final = frozenset({"ok"})
+
+
+def is_failing(word: str) -> bool:
+    """Whether a health state word means the sensor is not healthy (anything but
+    ``ok``, compared without case)."""
+    return word.strip().lower() not in HEALTHY_WORDS
 
 
 @dataclass(frozen=True, slots=True)

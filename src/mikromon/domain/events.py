@@ -20,6 +20,11 @@ class EventKind(StrEnum):
     BOARD_CHANGED = "board_changed"
     CONFIG_RELOADED = "config_reloaded"
     PATH_ABSENT = "path_absent"
+    #: A field the router sent could not be read or held an impossible value
+    #: (the message carries the path, the field and the raw text).
+    BAD_VALUE = "bad_value"
+    HEALTH_FAILED = "health_failed"
+    HEALTH_RECOVERED = "health_recovered"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,10 +45,19 @@ class Event:
 
 
 class DeviceState(StrEnum):
-    """The state shown for a device."""
+    """The state shown for a device.
+
+    ``DEGRADED``: the router answers (as ``UP``) but a health state sensor (PSU,
+    fan) reports something other than ``ok`` (mikromon.schedule.changes).
+    ``slow``: the router answers, but not within the realtime tier's limit
+    (a realtime command went unanswered while a new session opened within the
+    connect timeout); it is polled at the pace it answers, and is not down.
+    """
 
     UNKNOWN = "unknown"
     UP = "up"
+    DEGRADED = "degraded"
+    SLOW = "slow"
     DOWN = "down"
     AUTH_FAILED = "auth_failed"
     DISABLED = "disabled"
@@ -55,7 +69,7 @@ class DeviceStatus:
 
     Attributes:
         device_id: the device's id.
-        state: up, down, auth failed or disabled.
+        state: up, degraded, slow, down, auth failed or disabled.
         ts: when this status was determined, UTC.
         last_seen: last successful reply, UTC (``None``: unchanged / never).
         last_error: the last error's message ('' when the poll succeeded).

@@ -67,6 +67,27 @@ class DeviceFacts:
     serial: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BadValue:
+    """One field a router sent that could not be read, or held a value no router
+    can have; it was stored as ``None`` (no sample), and only it.
+
+    Attributes:
+        path: the menu read (``/system/resource``).
+        field: the RouterOS field (``cpu-load``); for ``/system/health`` rows of
+            v7, the sensor's ``name`` (``cpu-temperature``).
+        raw: the text as the router sent it (``"n/a"``, ``""``).
+        reason: why it was refused (``not a RouterOS percent: 'n/a'``).
+        row: which row, when the table has several (``ether3``, ``*1A``), else ``""``.
+    """
+
+    path: str
+    field: str
+    raw: str
+    reason: str
+    row: str = ""
+
+
 @dataclass(slots=True, kw_only=True)
 class CollectResult:
     """What one collector (or one whole tier) read from a router.
@@ -80,6 +101,9 @@ class CollectResult:
             caller can skip them until the device's version or config changes.
         failures: one message per collector that failed (``CommandFailed``, a
             reply that could not be parsed...), while the others went on.
+        bad_values: fields read as ``None`` because the router's text could not
+            be read or was impossible (:class:`BadValue`); the rest of each row
+            was read.
     """
 
     samples: list[Sample] = field(default_factory=list)
@@ -88,6 +112,7 @@ class CollectResult:
     facts: DeviceFacts | None = None
     absent: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    bad_values: list[BadValue] = field(default_factory=list)
 
     def merge(self, other: CollectResult) -> None:
         """Add ``other``'s contents to this result (facts: the newest wins field by field)."""
@@ -96,6 +121,7 @@ class CollectResult:
         self.inventory.extend(other.inventory)
         self.absent.extend(other.absent)
         self.failures.extend(other.failures)
+        self.bad_values.extend(other.bad_values)
         if other.facts is not None:
             if self.facts is None:
                 self.facts = other.facts

@@ -62,11 +62,13 @@ class InterfaceNames:
 
     Args:
         ports: the router's interfaces (:func:`mikromon.emulator.interfaces.ports`).
+        extra: further names the router has and keeps as they are (the dynamic
+            interfaces a CAPsMAN manager creates for its CAPs, ``cap1``).
     """
 
-    def __init__(self, ports: Sequence[Port]) -> None:
+    def __init__(self, ports: Sequence[Port], extra: Sequence[str] = ()) -> None:
         self._names = [p.name for p in ports]
-        self._known = set(self._names)
+        self._known = set(self._names) | set(extra)
         self._kinds = {p.name: p.kind for p in ports}
         self._cache: dict[str, str] = {}
 

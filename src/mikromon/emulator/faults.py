@@ -19,7 +19,17 @@ fault                  effect seen by a client
                        ``invalid user name or password (6)``
 ``blackhole``          connections are accepted (TLS handshakes complete) but
                        nothing is ever answered
+``endless_rows``       every command after login (each connection's next command
+                       and all later ones) is answered by ``!re`` rows that never
+                       end: no ``!done``, distinct rows, as fast as the client reads
+``endless_sentence``   every command after login is answered by a sentence that
+                       starts (``!re``) and keeps sending words forever, never its
+                       terminating zero-length word
 =====================  ==========================================================
+
+The two ``endless_*`` faults are what a router with a broken API service looked
+like in the field: a reply that grows the client's memory until the client gives
+up on it. Both go over the real protocol, at the client's reading speed.
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ class Faults:
         trickle: send replies at this many bytes/s (``None`` = full speed).
         refuse_login: fail every login.
         blackhole: accept connections, never answer.
+        endless_rows: answer commands with ``!re`` rows forever, never ``!done``.
+        endless_sentence: answer commands with one sentence whose words never end.
     """
 
     delay: float = 0.0
@@ -52,6 +64,8 @@ class Faults:
     trickle: float | None = None
     refuse_login: bool = False
     blackhole: bool = False
+    endless_rows: bool = False
+    endless_sentence: bool = False
 
     def update(self, **changes: object) -> None:
         """Set the named faults; unknown names or bad values raise.

@@ -37,8 +37,11 @@ class Moment:
         seed: the router's seed.
         now: clock reading (seconds, monotonic).
         uptime: seconds since the router booted.
-        wall: wall-clock time now, UTC seconds since the epoch (the router's
-            local time: its time zone is UTC, see ``/system/clock``).
+        wall: wall-clock time now, UTC seconds since the epoch.
+        gmt_offset: the router's offset from UTC, seconds (``/system/clock``
+            ``gmt-offset``; its local time is ``wall + gmt_offset``).
+        time_zone: ``/system/clock`` ``time-zone-name``.
+        dst: ``/system/clock`` ``dst-active``.
     """
 
     profile: Profile
@@ -46,6 +49,9 @@ class Moment:
     now: float
     uptime: float
     wall: float = 0.0
+    gmt_offset: int = 0
+    time_zone: str = "manual"
+    dst: bool = False
 
 
 def _ip(prefix: str, i: int) -> str:

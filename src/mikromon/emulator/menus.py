@@ -3,7 +3,9 @@
 Menus (v6 or v7 shape by profile version; sources are the capture files, or
 :mod:`mikromon.emulator.reconstructed` where no capture exists):
 ``/interface``, ``/interface/ethernet``, ``/interface/wireless`` and its
-``/registration-table`` (package wireless, v6 or v7), ``/interface/wifi`` and its
+``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
+``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
+``/interface/wifi`` and its
 ``/registration-table`` (package wifi, 7.13+; ``/interface/wifiwave2/...`` before),
 ``/ip/address``, ``/ip/arp``, ``/ip/dhcp-server/lease``, ``/ip/firewall/connection``,
 ``/ip/firewall/filter``, ``/ip/firewall/mangle``, ``/ip/firewall/nat``,
@@ -157,20 +159,22 @@ def _cpu(router: Router, m: Moment) -> Table:
 
 
 def _health(router: Router, m: Moment) -> Table:
+    """``/system/health`` from the board's capture, temperatures drifting, with
+    :meth:`Router.set_temperature` and :meth:`Router.set_health_state` applied.
+    v7 state rows (type ``""``) read ``ok`` unless set (the captured
+    ``psu2-state=fail`` is a second PSU left unplugged); a state sensor the board
+    lacks is added as a row of type ``""`` (v6: a key of the flat row)."""
     p = router.profile
     if "health" not in p.packages:
         return FixedTable([])
     drift = int(4 * smooth_noise(router.seed, 200, m.now, 120.0)) - 2
-    temps = router.controls.temperatures
-    states = router.controls.health_states
+    temps = dict(router.controls.temperatures)
+    states = dict(router.controls.health_states)
     if p.major < 7:
         row = dict(capture("system_health.v6").rows[0])
         row["temperature"] = str(int(row["temperature"]) + drift)
-        for name, value in temps.items():
-            if name in row:
-                row[name] = str(value)
-        for name, ok in states.items():
-            row[name] = "ok" if ok else "fail"
+        row.update({name: str(value) for name, value in temps.items() if name in row})
+        row.update(states)
         return FixedTable([row])
     rows = []
     board = p.board_facts
@@ -178,16 +182,13 @@ def _health(router: Router, m: Moment) -> Table:
         row = dict(r)
         if row["type"] == "C":
             row["value"] = str(int(row["value"]) + drift)
+        elif row["type"] == "":
+            row["value"] = states.pop(row["name"], "ok")
         if row.get("name") in temps:
             row["value"] = str(temps[row["name"]])
-        if row.get("name") in states:
-            row["value"] = "ok" if states[row["name"]] else "fail"
         rows.append(row)
-    known = {row.get("name") for row in rows}
-    for k, (name, ok) in enumerate(states.items()):
-        if name not in known:
-            rows.append({".id": f"*F{k:03X}", "name": name, "value": "ok" if ok else "fail",
-                         "type": ""})
+    for k, (sensor, state) in enumerate(sorted(states.items())):
+        rows.append({".id": f"*2{k:03X}", "name": sensor, "value": state, "type": ""})
     return FixedTable(rows)
 
 
@@ -260,6 +261,14 @@ def _wireless(router: Router, m: Moment) -> Table:
     return reconstructed.wireless_interfaces(m, router.ports)
 
 
+def _capsman_interfaces(router: Router, m: Moment) -> Table:
+    return reconstructed.capsman_interfaces(m, "capsman" in router.profile.packages)
+
+
+def _capsman_clients(router: Router, m: Moment) -> Table:
+    return reconstructed.capsman_clients(m, "capsman" in router.profile.packages)
+
+
 def _wifi(router: Router, m: Moment) -> Table:
     return reconstructed.wifi_interfaces(m, router.ports)
 
@@ -277,6 +286,8 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
         Menu("/interface/wireless", _wireless, "wireless"),
         Menu("/interface/wireless/registration-table",
              _static("interface_wireless_registration_table.v6"), "wireless"),
+        Menu("/caps-man/interface", _capsman_interfaces, "wireless"),
+        Menu("/caps-man/registration-table", _capsman_clients, "wireless"),
         Menu("/ip/address", _static("ip_address")),
         Menu("/ip/arp", _generated(generated.arp)),
         Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),

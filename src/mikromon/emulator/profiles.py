@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 #: Package names a profile may list in :attr:`Profile.packages`.
-PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health"})
+PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health",
+                             "capsman"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +129,10 @@ class Profile:
         connections: ``/ip/firewall/connection`` count (varies by +-``churn``).
         packages: present optional packages, a subset of :data:`PACKAGES`. Paths of
             an absent package trap with ``no such command prefix``; an absent
-            ``health`` gives an empty ``/system/health`` reply (CHR).
+            ``health`` gives an empty ``/system/health`` reply (CHR). ``capsman``
+            (with ``wireless``): the legacy CAPsMAN manager is on, ``/caps-man``
+            lists two CAP interfaces and their clients (without it the menus of
+            the wireless package are there, empty).
         uptime_s: seconds of uptime the router has when the emulator starts.
         churn: fraction (0..1) of leases/sessions/users that come and go.
         churn_period_s: seconds between changes of the churning tables.
@@ -148,6 +152,11 @@ class Profile:
             when an operator typed them in Winbox on a PC with that codepage
             (shared/ROUTEROS-API.md §7 "Text encoding": RouterOS stores bytes,
             word lengths are byte counts).
+        gmt_offset_s: the router's ``gmt-offset`` in seconds east of UTC (0:
+            UTC). ``/system/clock`` shows local ``date``/``time`` at this offset
+            (settable later with :meth:`Router.set_time_zone`).
+        time_zone_name: ``/system/clock`` ``time-zone-name`` (``manual`` or a TZ
+            database name such as ``Europe/Riga``).
     """
 
     name: str
@@ -183,6 +192,8 @@ class Profile:
     empty_menus: frozenset[str] = frozenset()
     md5_login: bool | None = None
     comment_encoding: str | None = None
+    gmt_offset_s: int = 0
+    time_zone_name: str = "manual"
 
     def __post_init__(self) -> None:
         unknown = set(self.packages) - PACKAGES
@@ -190,6 +201,8 @@ class Profile:
             raise ValueError(f"profile {self.name!r}: unknown packages {sorted(unknown)}")
         if self.version_tuple < (6, 0):
             raise ValueError(f"profile {self.name!r}: version {self.version!r} is not 6.x/7.x")
+        if "capsman" in self.packages and "wireless" not in self.packages:
+            raise ValueError(f"profile {self.name!r}: capsman needs the wireless package")
         if "wifi" in self.packages and self.version_tuple < (7, 0):
             raise ValueError(f"profile {self.name!r}: the wifi package needs RouterOS 7")
         for attr in ("ethernet", "vlans", "bridges", "radios", "dhcp_leases", "ppp_sessions",
@@ -201,6 +214,8 @@ class Profile:
         if not 0.0 <= self.traffic_swing < 1.0:
             raise ValueError(f"profile {self.name!r}: traffic_swing must be within 0..1 "
                              "(1 excluded: counters never go back)")
+        if abs(self.gmt_offset_s) > 14 * 3600:
+            raise ValueError(f"profile {self.name!r}: gmt_offset_s must be within +-14 h")
         if self.comment_encoding is not None:
             try:
                 codecs.lookup(self.comment_encoding)

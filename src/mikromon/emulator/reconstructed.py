@@ -1,6 +1,7 @@
 """Menus no capture covers, rebuilt from the RouterOS key lists in the captures'
-value rendering: ``/ip/firewall/mangle``, ``/system/clock``, ``/interface/wireless``
-and ``/interface/wifi`` (``/interface/wifiwave2`` before 7.13).
+value rendering: ``/ip/firewall/mangle``, ``/system/clock``, ``/interface/wireless``,
+``/interface/wifi`` (``/interface/wifiwave2`` before 7.13) and the legacy CAPsMAN
+menus ``/caps-man/interface`` and ``/caps-man/registration-table``.
 
 Rendering rules are those of shared/ROUTEROS-API.md §7 and the neighbouring
 captures: booleans ``true``/``false``, frequencies in MHz without a unit, counters
@@ -15,11 +16,22 @@ Key sets:
   ``passthrough``). Counters grow with uptime and restart at a reboot.
 * clock: ``time``, ``date``, ``time-zone-autodetect``, ``time-zone-name``,
   ``gmt-offset``, ``dst-active`` (help.mikrotik.com "Clock"; the console order).
-  The emulated router keeps UTC: ``time-zone-name=manual``, ``gmt-offset=+00:00``
-  (the documented default of a manual zone), no daylight saving.
+  By default the emulated router keeps UTC: ``time-zone-name=manual``,
+  ``gmt-offset=+00:00`` (the documented default of a manual zone), no daylight
+  saving. A profile's ``gmt_offset_s``/``time_zone_name``, or
+  :meth:`~mikromon.emulator.router.Router.set_time_zone`, move it: ``date`` and
+  ``time`` are then local (``wall + offset``) and ``gmt-offset`` reads
+  ``+03:00``.
 * wireless: the legacy package's interface properties (CLI reference
   interface/wireless), one row per ``wlanN`` radio with the ``.id`` and MAC it has
   in ``/interface``.
+* caps-man: the CLI reference key lists (caps-man interface: ``name``,
+  ``mac-address``, ``master-interface``, ``configuration``, ``current-state``,
+  ``current-channel``, ``current-registered-clients``, ``disabled``; caps-man
+  registration-table: ``interface``, ``ssid``, ``mac-address``, ``tx-rate``,
+  ``rx-rate``, ``rx-signal``, ``uptime``, ``packets``, ``bytes``, ``eap-identity``,
+  ``comment``), values rendered as the legacy wireless registration capture does
+  (rates ``72.2Mbps-20MHz/1S/SGI``, pairs ``tx,rx``, durations ``1h2m3s``).
 * wifi: the wifi package's interface with its configuration, channel and security
   set inline, as the 7.13+ default configuration does (``configuration.ssid``,
   ``channel.band``, ``channel.frequency``... dotted keys as in
@@ -33,7 +45,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from mikromon.emulator.data import MONTHS
-from mikromon.emulator.dynamics import counter, noise
+from mikromon.emulator.dynamics import counter, noise, render_duration
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.interfaces import Port, mac_address
 from mikromon.emulator.tables import FixedTable, Row
@@ -99,16 +111,24 @@ def render_date(iso: bool, year: int, month: int, day: int) -> str:
     return f"{MONTHS[month - 1]}/{day:02d}/{year:04d}"
 
 
+def render_offset(seconds: int) -> str:
+    """A ``gmt-offset`` as the router prints it: ``+03:00``, ``-05:30``, ``+00:00``."""
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours:02d}:{rest // 60:02d}"
+
+
 def clock(m: Moment) -> FixedTable:
-    """``/system/clock``: the router's wall clock (:attr:`Moment.wall`, UTC)."""
-    t = time.gmtime(m.wall)
+    """``/system/clock``: the router's wall clock in its local time
+    (:attr:`Moment.wall` + :attr:`Moment.gmt_offset`)."""
+    t = time.gmtime(m.wall + m.gmt_offset)
     return FixedTable([{
         "time": f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}",
         "date": render_date(m.profile.iso_dates, t.tm_year, t.tm_mon, t.tm_mday),
         "time-zone-autodetect": "true",
-        "time-zone-name": "manual",
-        "gmt-offset": "+00:00",
-        "dst-active": "false",
+        "time-zone-name": m.time_zone,
+        "gmt-offset": render_offset(m.gmt_offset),
+        "dst-active": "true" if m.dst else "false",
     }])
 
 
@@ -172,4 +192,51 @@ def wifi_interfaces(m: Moment, ports: list[Port]) -> FixedTable:
             "master": "true", "bound": "true", "inactive": "false", "running": "true",
             "disabled": "false",
         })
+    return FixedTable(rows)
+
+
+#: CAPs the emulated CAPsMAN manager controls: (CAP interface, channel, clients).
+_CAPSMAN_CAPS: Final = (("cap1", "2412/20-Ce/gn(20dBm)", 2), ("cap2", "5180/20-Ceee/ac(23dBm)", 1))
+
+
+def capsman_names() -> tuple[str, ...]:
+    """The CAP interface names of the emulated CAPsMAN manager (``cap1``, ``cap2``)."""
+    return tuple(name for name, _, _ in _CAPSMAN_CAPS)
+
+
+def capsman_interfaces(m: Moment, enabled: bool) -> FixedTable:
+    """``/caps-man/interface``: one row per CAP radio when the manager is on."""
+    if not enabled:
+        return FixedTable([])
+    rows = []
+    for k, (name, channel, clients) in enumerate(_CAPSMAN_CAPS):
+        rows.append({
+            ".id": f"*{k + 1:X}", "name": name, "mac-address": mac_address(m.seed, 40 + k),
+            "master-interface": "none", "configuration": "cfg-example",
+            "current-state": "running-ap", "current-channel": channel,
+            "current-registered-clients": str(clients), "disabled": "false",
+        })
+    return FixedTable(rows)
+
+
+def capsman_clients(m: Moment, enabled: bool) -> FixedTable:
+    """``/caps-man/registration-table``: the clients of :data:`_CAPSMAN_CAPS`, their
+    counters growing with uptime."""
+    if not enabled:
+        return FixedTable([])
+    rows = []
+    n = 0
+    for cap, _, clients in _CAPSMAN_CAPS:
+        for _ in range(clients):
+            tx = counter(0, 40_000.0 * (n + 1), m.uptime)
+            rx = counter(0, 9_000.0 * (n + 1), m.uptime)
+            rows.append({
+                ".id": f"*{n + 1:X}", "interface": cap, "ssid": "example-net",
+                "mac-address": mac_address(m.seed, 60 + n),
+                "tx-rate": "72.2Mbps-20MHz/1S/SGI", "rx-rate": "65Mbps-20MHz/1S",
+                "rx-signal": str(-55 - 4 * n), "uptime": render_duration(int(m.uptime)),
+                "packets": f"{tx // 900},{rx // 300}", "bytes": f"{tx},{rx}",
+                "eap-identity": "", "comment": "",
+            })
+            n += 1
     return FixedTable(rows)

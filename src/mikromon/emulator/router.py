@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from mikromon.emulator import interfaces
+from mikromon.emulator import interfaces, reconstructed
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import Clock, MonotonicClock, render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.menus import Menu, menus_for
 from mikromon.emulator.profiles import InterfaceRates, Profile
-from mikromon.emulator.tables import Row, Table
+from mikromon.emulator.tables import OverriddenTable, Row, Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +55,15 @@ class StateControls:
     Attributes:
         cpu_load: ``/system/resource`` ``cpu-load`` and every core's load, percent.
         temperatures: health sensor name -> °C (v6: the ``temperature`` field).
-        health_states: state sensor name (``psu1-state``, ``fan-state``) -> ok.
+        health_states: state sensor name (``psu1-state``, ``fan-state``) -> the
+            router's word (``ok``, ``fail``...).
         bgp: peer name -> established (v6 peer ``name``; v7 connection or session name).
         ospf: neighbour router-id or address -> state (``Full``, ``Down``...).
     """
 
     cpu_load: int | None = None
     temperatures: dict[str, int] = field(default_factory=dict)
-    health_states: dict[str, bool] = field(default_factory=dict)
+    health_states: dict[str, str] = field(default_factory=dict)
     bgp: dict[str, bool] = field(default_factory=dict)
     ospf: dict[str, str] = field(default_factory=dict)
 
@@ -108,7 +109,11 @@ class Router:
             for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
-        self._names = InterfaceNames(self.ports)
+        self._names = InterfaceNames(
+            self.ports, reconstructed.capsman_names() if "capsman" in profile.packages else ())
+        self._zone = (profile.gmt_offset_s, profile.time_zone_name, False)
+        #: menu path -> values set by :meth:`set_value` (row, field, text).
+        self._values: dict[str, list[tuple[int | None, str, str | None]]] = {}
         self.controls = StateControls()
 
     # -- time -------------------------------------------------------------------
@@ -129,6 +134,19 @@ class Router:
             self._boot = self.clock.monotonic()
             self._uptime0 = 0.0
             self.reboots += 1
+
+    def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
+        """Put the router in another time zone: ``/system/clock`` then shows local
+        ``date``/``time`` at ``gmt_offset_s`` seconds east of UTC, ``gmt-offset``
+        (``+03:00``), ``time-zone-name`` ``name`` and ``dst-active`` ``dst``.
+
+        Raises:
+            ValueError: the offset is beyond +-14 hours or not whole minutes.
+        """
+        if abs(gmt_offset_s) > 14 * 3600 or gmt_offset_s % 60:
+            raise ValueError(f"gmt offset {gmt_offset_s} s: whole minutes within +-14 h")
+        with self._lock:
+            self._zone = (int(gmt_offset_s), name, bool(dst))
 
     # -- state controls (tests, simulate) -----------------------------------------------
     def set_cpu_load(self, percent: float | None) -> None:
@@ -155,13 +173,25 @@ class Router:
             raise ValueError(f"temperature must be -60..200 °C, got {celsius}")
         self.controls.temperatures[sensor] = int(celsius)
 
-    def set_health_state(self, sensor: str, ok: bool | None) -> None:
-        """Report state sensor ``sensor`` (``psu1-state``, ``fan-state``) as ``ok`` or
-        ``fail`` (v7 rows; added when the board has no such sensor); ``None``: as before."""
-        if ok is None:
+    def set_health_state(self, sensor: str, state: str | bool | None) -> None:
+        """Report ``state`` for the state sensor ``sensor`` (``psu1-state``,
+        ``fan1-state``, ``fan-state``) from now on: v7 a row of type ``""`` (added
+        when the board has no such sensor), v6 a key of the flat row. ``state`` is
+        the router's word (``ok``, ``fail`` or any other), ``True``/``False`` for
+        ``ok``/``fail``, or ``None``: as before. Without a call, v7 state rows read
+        ``ok``.
+
+        Raises:
+            ValueError: ``sensor`` or the word is empty or has spaces or ``=``.
+        """
+        if state is None:
             self.controls.health_states.pop(sensor, None)
-        else:
-            self.controls.health_states[sensor] = bool(ok)
+            return
+        word = ("ok" if state else "fail") if isinstance(state, bool) else state
+        for text in (sensor, word):
+            if not text or any(c.isspace() or c == "=" for c in text):
+                raise ValueError(f"health sensor and state must be single words, got {text!r}")
+        self.controls.health_states[sensor] = word
 
     def set_link(self, name: str, running: bool) -> None:
         """Set interface ``name``'s ``running`` flag (cable pulled / plugged back).
@@ -199,8 +229,9 @@ class Router:
         """Snapshot of "now" for building tables."""
         with self._lock:
             now = self.clock.monotonic()
+            offset, zone, dst = self._zone
             return Moment(self.profile, self.seed, now, self._uptime0 + now - self._boot,
-                          self._wall())
+                          self._wall(), offset, zone, dst)
 
     # -- menus ------------------------------------------------------------------
     @property
@@ -236,7 +267,33 @@ class Router:
             KeyError: the menu does not exist on this router.
         """
         m = moment or self.moment()
-        return CoherentTable(self.menus[path].build(self, m), self._names, m.uptime)
+        table: Table = CoherentTable(self.menus[path].build(self, m), self._names, m.uptime)
+        values = self._values.get(path)
+        return OverriddenTable(table, values) if values else table
+
+    def set_value(self, path: str, field: str, text: str | None, row: int | None = None) -> None:
+        """Serve ``text`` as ``field`` of ``path`` from now on (tests of odd values:
+        ``set_value("/system/resource", "cpu-load", "n/a")``); ``None`` leaves the
+        field out. Later calls for the same row and field replace earlier ones.
+
+        Args:
+            path: menu path (``/interface``).
+            field: property name (``rx-byte``).
+            text: the raw text to send, or ``None`` to drop the field.
+            row: position of the row in the table (``0`` first), ``None`` for every row.
+
+        Raises:
+            KeyError: the router has no such menu.
+        """
+        if path not in self.menus:
+            raise KeyError(f"no menu {path} on this router")
+        values = [v for v in self._values.get(path, []) if (v[0], v[1]) != (row, field)]
+        values.append((row, field, text))
+        self._values[path] = values
+
+    def clear_values(self) -> None:
+        """Forget every value set by :meth:`set_value`."""
+        self._values.clear()
 
     def resource_row(self, m: Moment) -> Row:
         """``/system/resource`` now (capture system_resource.v6/v7 key set)."""

@@ -169,9 +169,41 @@ class RouterEmulator:
         """
         self.faults.update(**faults)
 
+    def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
+        """Move the router's clock to another zone (see
+        :meth:`mikromon.emulator.router.Router.set_time_zone`).
+
+        Raises:
+            ValueError: the offset is beyond +-14 hours or not whole minutes.
+        """
+        self.router.set_time_zone(gmt_offset_s, name, dst)
+
+    def set_health_state(self, sensor: str, state: str | bool | None) -> None:
+        """Report ``state`` for a health state sensor (``set_health_state("psu1-state",
+        "fail")``; ``True``/``False`` for ok/fail, ``None``: as before; see
+        :meth:`mikromon.emulator.router.Router.set_health_state`).
+
+        Raises:
+            ValueError: an empty word or one with spaces or ``=``.
+        """
+        self.router.set_health_state(sensor, state)
+
     def clear_faults(self) -> None:
         """Remove every fault."""
         self.faults.clear()
+
+    def set_value(self, path: str, field: str, text: str | None, row: int | None = None) -> None:
+        """Serve ``text`` as ``field`` of ``path`` (``row``: position, ``None``: every
+        row; ``text`` ``None`` drops the field); see :meth:`Router.set_value`.
+
+        Raises:
+            KeyError: the router has no such menu.
+        """
+        self.router.set_value(path, field, text, row)
+
+    def clear_values(self) -> None:
+        """Serve every menu as built again."""
+        self.router.clear_values()
 
     def set_password(self, password: str) -> None:
         """Accept ``password`` from now on (open sessions stay logged in)."""
@@ -185,10 +217,6 @@ class RouterEmulator:
     def set_temperature(self, celsius: float | None, sensor: str = "temperature") -> None:
         """Report ``celsius`` for health sensor ``sensor``. Raises ValueError."""
         self.router.set_temperature(celsius, sensor)
-
-    def set_health_state(self, sensor: str, ok: bool | None) -> None:
-        """Report state sensor ``sensor`` (``psu1-state``) ok or failed."""
-        self.router.set_health_state(sensor, ok)
 
     def set_link(self, name: str, running: bool) -> None:
         """Set interface ``name`` running or not. Raises KeyError (no such interface)."""

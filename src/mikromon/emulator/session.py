@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from mikromon.emulator import query as q
-from mikromon.emulator.codec import CodecError, encode_sentence, read_sentence
+from mikromon.emulator.codec import CodecError, encode_sentence, encode_word, read_sentence
 from mikromon.emulator.faults import GARBAGE
 from mikromon.emulator.tables import Row, matching
 
@@ -219,6 +219,12 @@ class Session:
         done: Mapping[str, str] | None = None
         try:
             await self._delay()
+            if self.faults.endless_rows:
+                await self._endless_rows(tag)
+                return
+            if self.faults.endless_sentence:
+                await self._endless_sentence(tag)
+                return
             if kind == "no-prefix":
                 await self._trap(tag, NO_PREFIX, 0)
             elif kind == "no-command":
@@ -272,6 +278,31 @@ class Session:
         if sent == 0 and self.router.profile.sends_empty:
             await self._reply("!empty", tag)
         return None
+
+    def _gone(self) -> bool:
+        return self._writer_task is None or self._writer_task.done()
+
+    async def _endless_rows(self, tag: str) -> None:
+        """The ``endless_rows`` fault: distinct ``!re`` rows until the connection ends
+        (the queue to the writer gives back-pressure from the client)."""
+        n = 0
+        while not self._gone():
+            n += 1
+            await self._reply("!re", tag, {".id": f"*{n:X}", "name": f"endless-{n}",
+                                           "comment": "x" * 40})
+            if n % _ROWS_PER_YIELD == 0:
+                await asyncio.sleep(0)
+
+    async def _endless_sentence(self, tag: str) -> None:
+        """The ``endless_sentence`` fault: ``!re`` then attribute words, never the
+        zero-length word that would end the sentence."""
+        await self._put(encode_word("!re") + (encode_word(f".tag={tag}") if tag else b""))
+        n = 0
+        while not self._gone():
+            batch = b"".join(encode_word(f"=word-{n + i}={'y' * 40}") for i in range(64))
+            n += 64
+            await self._put(batch)
+            await asyncio.sleep(0)
 
     async def _monitor(self, tag: str, attrs: dict[str, str], arg: str,
                        rows_for: Callable[[Sequence[str]], list[Row]]) -> None:

@@ -114,6 +114,42 @@ class GeneratedTable:
         return out
 
 
+class OverriddenTable:
+    """A table with some values replaced by text set from a test
+    (:meth:`mikromon.emulator.router.Router.set_value`).
+
+    Args:
+        inner: the table as the menu built it.
+        overrides: ``(row, field, text)``: row position or ``None`` for every row;
+            ``text`` ``None`` removes the field.
+    """
+
+    def __init__(self, inner: Table, overrides: Sequence[tuple[int | None, str, str | None]]
+                 ) -> None:
+        self._inner = inner
+        self._overrides = tuple(overrides)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def _own(self, index: int) -> dict[str, str | None]:
+        return {field: text for row, field, text in self._overrides
+                if row is None or row == index}
+
+    def get(self, index: int, key: str) -> str | None:
+        own = self._own(index)
+        return own[key] if key in own else self._inner.get(index, key)
+
+    def row(self, index: int) -> Row:
+        out = self._inner.row(index)
+        for key, text in self._own(index).items():
+            if text is None:
+                out.pop(key, None)
+            else:
+                out[key] = text
+        return out
+
+
 def cycle(templates: Sequence[Mapping[str, str]]) -> Callable[[int], Mapping[str, str]]:
     """Return a template chooser that cycles through ``templates`` by row position."""
     count = len(templates)

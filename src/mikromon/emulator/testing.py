@@ -10,6 +10,7 @@ Synchronous tests (any thread)::
         ...
         r.set_fault(delay=2.0)      # thread-safe; in effect when it returns
         r.reboot()                  # uptime and counters restart from 0
+        r.set_value("/system/resource", "cpu-load", "n/a")   # an odd value
         r.rates["ether1"].rx_bps    # what monitor-traffic reports (bits/s)
 
 Async tests (pytest-asyncio), same loop as the test::
@@ -98,7 +99,8 @@ class EmulatorHandle:
 
     def set_fault(self, **faults: Any) -> None:
         """Set faults: ``delay`` (s), ``drop_mid_sentence``, ``garbage``, ``trickle``
-        (bytes/s), ``refuse_login``, ``blackhole``. In effect when this returns.
+        (bytes/s), ``refuse_login``, ``blackhole``, ``endless_rows``, ``endless_sentence``
+        (see :mod:`mikromon.emulator.faults`). In effect when this returns.
 
         Raises:
             ValueError: unknown fault or bad value.
@@ -108,6 +110,21 @@ class EmulatorHandle:
     def clear_faults(self) -> None:
         """Remove every fault."""
         self._call(self.emulator.clear_faults)
+
+    def set_value(self, path: str, field: str, text: str | None, row: int | None = None) -> None:
+        """Serve ``text`` as ``field`` of ``path`` over the API from now on
+        (``set_value("/interface", "rx-byte", "", row=2)``); ``row`` is the row's
+        position (``None``: every row), ``text`` ``None`` leaves the field out.
+        In effect when this returns.
+
+        Raises:
+            KeyError: the router has no such menu.
+        """
+        self._call(lambda: self.emulator.set_value(path, field, text, row))
+
+    def clear_values(self) -> None:
+        """Serve every menu as built again."""
+        self._call(self.emulator.clear_values)
 
     def set_password(self, password: str) -> None:
         """Accept ``password`` from now on (open sessions stay logged in)."""
@@ -131,10 +148,15 @@ class EmulatorHandle:
         """
         self._call(lambda: self.emulator.set_temperature(celsius, sensor))
 
-    def set_health_state(self, sensor: str, ok: bool | None) -> None:
-        """Report state sensor ``sensor`` (``psu1-state``, ``fan-state``) ``ok`` or
-        ``fail``; ``None``: as before."""
-        self._call(lambda: self.emulator.set_health_state(sensor, ok))
+    def set_health_state(self, sensor: str, state: str | bool | None) -> None:
+        """Report ``state`` for the health state sensor ``sensor`` (``psu1-state``,
+        ``fan-state``) from the next read on: the router's word (``ok``, ``fail``,
+        any word), ``True``/``False`` for ``ok``/``fail``, ``None``: as before.
+
+        Raises:
+            ValueError: an empty word or one with spaces or ``=``.
+        """
+        self._call(lambda: self.emulator.set_health_state(sensor, state))
 
     def set_link(self, name: str, running: bool) -> None:
         """Set interface ``name`` running (link up) or not.
@@ -157,6 +179,14 @@ class EmulatorHandle:
             ValueError: not an OSPF state.
         """
         self._call(lambda: self.emulator.set_ospf(neighbor, state))
+
+    def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
+        """Move the router's ``/system/clock`` to ``gmt_offset_s`` seconds east of UTC.
+
+        Raises:
+            ValueError: beyond +-14 hours or not whole minutes.
+        """
+        self._call(lambda: self.emulator.set_time_zone(gmt_offset_s, name, dst))
 
     @property
     def session_count(self) -> int:

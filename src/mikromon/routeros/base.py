@@ -7,11 +7,49 @@ one, over librouteros) and test fakes driven by data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Final, Protocol
 
 #: One reply row (one ``!re`` sentence): RouterOS field name -> value exactly as
 #: the router sent it on the wire (always text: ``"true"``, ``"1500"``, ``"1w2d"``).
 Row = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyLimit:
+    """The most one command's reply may hold before it is given up.
+
+    A router that streams ``!re`` rows without ``!done`` (or a sentence without
+    its end) would otherwise grow the collector's memory without bound. Past
+    either limit the client raises
+    :class:`~mikromon.domain.errors.ReplyTooLarge` and closes the connection.
+
+    Attributes:
+        rows: most sentences before ``!done`` (``!re`` rows, ``!trap``, ``!empty``).
+        bytes: most wire bytes of the reply (length prefixes included).
+
+    Raises:
+        ValueError: a limit below 1.
+    """
+
+    rows: int
+    bytes: int
+
+    def __post_init__(self) -> None:
+        if self.rows < 1 or self.bytes < 1:
+            raise ValueError(f"reply limits must be >= 1, got rows={self.rows} "
+                             f"bytes={self.bytes}")
+
+    @classmethod
+    def for_rows(cls, rows: int, row_bytes: int = 1024) -> ReplyLimit:
+        """Return a limit of ``rows`` rows of about ``row_bytes`` each (at least
+        64 KiB in all). A proplisted row is 100-500 bytes on the wire
+        (shared/routeros-captures), so 1 KiB a row leaves room."""
+        return cls(rows=rows, bytes=max(64 * 1024, rows * row_bytes))
+
+
+#: The limit of a command whose collector declares none: 10,000 rows, 16 MiB.
+DEFAULT_REPLY_LIMIT: Final = ReplyLimit(rows=10_000, bytes=16 * 1024 * 1024)
 
 
 class RouterOSClient(Protocol):
@@ -20,7 +58,8 @@ class RouterOSClient(Protocol):
     Every method raises only :class:`mikromon.domain.errors.DeviceError` subclasses:
     ``PathAbsent`` when the path or its package is missing, ``CommandFailed`` for
     other ``!trap`` replies, ``CommandTimeout`` when the whole reply did not
-    arrive in time, ``ConnectionLost`` / ``MalformedReply`` for broken replies.
+    arrive in time, ``ConnectionLost`` / ``MalformedReply`` for broken replies,
+    ``ReplyTooLarge`` (a ``MalformedReply``) for a reply past its limit.
     """
 
     async def print(
@@ -29,6 +68,8 @@ class RouterOSClient(Protocol):
         proplist: Sequence[str],
         query: Sequence[str] = (),
         args: Mapping[str, str] | None = None,
+        *,
+        limit: ReplyLimit | None = None,
     ) -> list[Row]:
         """Run ``<path>/print`` with ``=.proplist=`` and the query words given.
 
@@ -38,6 +79,8 @@ class RouterOSClient(Protocol):
             query: query words, with or without the leading ``?``
                 (``("?status=bound",)``).
             args: extra attribute words (``{"stats": ""}``).
+            limit: most rows and bytes of the reply (:data:`DEFAULT_REPLY_LIMIT`
+                when ``None``); past it ``ReplyTooLarge``.
 
         Returns:
             The rows (``!re`` sentences) in the router's order; ``[]`` for ``!empty``.
@@ -48,7 +91,10 @@ class RouterOSClient(Protocol):
         """Return ``<path>/print =count-only=``'s ``=ret=`` as an int."""
         ...
 
-    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+    async def call(
+        self, command: str, args: Mapping[str, str] | None = None, *,
+        limit: ReplyLimit | None = None,
+    ) -> list[Row]:
         """Run any other command (``/interface/monitor-traffic`` with ``once``) and
         return its ``!re`` rows."""
         ...

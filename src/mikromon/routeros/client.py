@@ -23,6 +23,15 @@ so every loosely typed value stays in here). What it adds on top of the library:
   (:class:`~mikromon.routeros.framing.SentenceReader`) instead of librouteros's
   three awaited reads per word; ``connect(..., buffered=False)`` keeps the stock
   reader (bench/client_read.py compares them).
+* **Bounds**: every reply is bounded in rows and bytes (a
+  :class:`~mikromon.routeros.base.ReplyLimit` per command, declared by the
+  collector; :data:`COUNT_REPLY_LIMIT` and :data:`LOGIN_REPLY_LIMIT` for counts
+  and logins); past it :class:`~mikromon.domain.errors.ReplyTooLarge` names the
+  command and the limit and the connection is closed. Both readers check each
+  length prefix before reading its word, so memory stays within the limit.
+* **TLS**: a handshake that fails because of the device's TLS settings raises
+  :class:`~mikromon.domain.errors.TlsSetupFailed` naming the cause and the setting
+  (:func:`tls_failure`), never a "router down" error.
 * **Errors**: library and socket errors become :mod:`mikromon.domain.errors` at one
   boundary (:func:`_errors`), raised ``from`` the original. Messages name the device
   and the command, never a password; login words are never logged.
@@ -52,11 +61,10 @@ from librouteros.exceptions import (
     ConnectionClosed,
     FatalError,
     LibRouterosError,
-    ProtocolError,
 )
 from librouteros.protocol import AsyncApiProtocol, encode_length
 
-from mikromon.domain.devices import DeviceConfig
+from mikromon.domain.devices import DeviceConfig, TlsVerify
 from mikromon.domain.errors import (
     AuthenticationFailed,
     CommandFailed,
@@ -66,13 +74,26 @@ from mikromon.domain.errors import (
     DeviceUnreachable,
     MalformedReply,
     PathAbsent,
+    ReplyTooLarge,
+    TlsSetupFailed,
 )
-from mikromon.routeros.base import Row
-from mikromon.routeros.framing import FramingError, SentenceReader
+from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, Row
+from mikromon.routeros.framing import (
+    MAX_REPLY_WORD,
+    MAX_SENTENCE,
+    MAX_SENTENCE_WORDS,
+    MAX_WORD,
+    FramingError,
+    SentenceReader,
+    SentenceTooLarge,
+)
 from mikromon.routeros.tls import tls_context
 from mikromon.routeros.values import decode_text
 
-__all__ = ["LibRouterOSClient", "connect", "tls_context"]
+__all__ = [
+    "COUNT_REPLY_LIMIT", "LOGIN_REPLY_LIMIT", "LibRouterOSClient", "connect", "small_int",
+    "tls_context", "tls_failure",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +118,26 @@ TRAP_CATEGORIES: Final[Mapping[int, str]] = {
 #: A number in brackets at the end of a trap message (``invalid user name or
 #: password (6)``): an internal code of RouterOS that no manual explains (it is not
 #: the category: that trap has no ``=category=``), so it is not shown.
-_INTERNAL_CODE: Final = re.compile(r"\s*\(\d+\)$")
+_INTERNAL_CODE: Final = re.compile(r"\s*\(\d+\)$", re.ASCII)
+#: The reply of a ``count-only`` print: one ``!done`` (a trap at most), no rows.
+COUNT_REPLY_LIMIT: Final = ReplyLimit(rows=16, bytes=64 * 1024)
+#: The reply of one ``/login`` sentence: ``!done`` (with a challenge) or a trap.
+LOGIN_REPLY_LIMIT: Final = ReplyLimit(rows=16, bytes=64 * 1024)
+#: Digits a number from the router may have (2**64 has 20).
+_MAX_DIGITS: Final = 20
+
+
+def small_int(text: str) -> int | None:
+    """Return ``text`` as a non-negative int when it is 1-20 ASCII digits, else ``None``.
+
+    Router text such as ``=ret=`` of ``count-only`` or a trap's ``=category=``
+    goes through here: ``str.isdigit()`` accepts ``"²"`` and ``"٣"`` and
+    strings of any length, which ``int()`` then rejects with ``ValueError``
+    (or takes long to convert); this never raises.
+    """
+    if 0 < len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 # --- words out ----------------------------------------------------------------------
@@ -140,10 +180,74 @@ class _StockProtocol(AsyncApiProtocol):
         await self.transport.write(_encode_sentence((cmd, *words), self.device_encoding))
 
     async def readSentence(self) -> tuple[str, tuple[str, ...]]:  # librouteros method name
-        try:
-            return await super().readSentence()
-        except IndexError as err:  # it indexes an empty sentence or a bare !fatal
-            raise ProtocolError("empty sentence") from err
+        reply_word, words, _ = await self.read_sentence(MAX_SENTENCE)
+        return reply_word, words
+
+    async def read_sentence(self, max_bytes: int) -> tuple[str, tuple[str, ...], int]:
+        """Read one sentence of at most ``max_bytes`` wire bytes, word by word.
+
+        Returns:
+            ``(reply word, other words, wire bytes)``, words decoded as latin-1.
+
+        Raises:
+            FramingError: a reserved control byte, an over-long word.
+            SentenceTooLarge: the sentence grew past ``max_bytes`` (checked from
+                each length prefix, before its word is read).
+            FatalError: a ``!fatal`` sentence (the connection is closed).
+        """
+        read = self.transport.read
+        limit = min(max_bytes, MAX_SENTENCE)
+        words: list[bytes] = []
+        size = 0
+        while True:
+            first = (await read(1))[0]
+            if first < 0x80:
+                length, extra = first, b""
+            elif first < 0xC0:
+                extra = await read(1)
+                length = ((first & 0x3F) << 8) | extra[0]
+            elif first < 0xE0:
+                extra = await read(2)
+                length = int.from_bytes(bytes([first & 0x1F]) + extra, "big")
+            elif first < 0xF0:
+                extra = await read(3)
+                length = int.from_bytes(bytes([first & 0x0F]) + extra, "big")
+            elif first == 0xF0:
+                extra = await read(4)
+                length = int.from_bytes(extra, "big")
+            else:
+                raise FramingError(f"reserved control byte 0x{first:02X} in reply")
+            size += 1 + len(extra)
+            if length == 0:
+                if words:
+                    break
+                size = 0  # an empty sentence: skipped
+                continue
+            if not words and length > MAX_REPLY_WORD:
+                raise FramingError(f"reply word of {length} bytes")
+            if length > MAX_WORD:
+                raise FramingError(f"word of {length} bytes (at most {MAX_WORD})")
+            size += length
+            if size > limit:
+                raise SentenceTooLarge(
+                    f"sentence of more than {limit} bytes ({size} so far)", size=size,
+                    limit=limit,
+                )
+            if len(words) >= MAX_SENTENCE_WORDS:
+                raise SentenceTooLarge(
+                    f"sentence of more than {MAX_SENTENCE_WORDS} words", size=len(words),
+                    limit=MAX_SENTENCE_WORDS, unit="words",
+                )
+            word = await read(length)
+            if not words and not word.startswith(b"!"):
+                raise FramingError(f"reply starts with {word[:16]!r}, not a !word")
+            words.append(word)
+        reply_word = words[0].decode("latin-1")
+        rest = tuple(word.decode("latin-1") for word in words[1:])
+        if reply_word == "!fatal":
+            await self.transport.close()
+            raise FatalError(rest[0] if rest else "")
+        return reply_word, rest, size
 
     async def close(self) -> None:
         await self.transport.close()
@@ -156,8 +260,14 @@ class _BufferedProtocol(_StockProtocol):
         super().__init__(transport, device_encoding)
         self._frames = SentenceReader()
 
-    async def readSentence(self) -> tuple[str, tuple[str, ...]]:  # librouteros method name
+    async def read_sentence(self, max_bytes: int) -> tuple[str, tuple[str, ...], int]:
+        """Read one sentence of at most ``max_bytes`` wire bytes from whole chunks.
+
+        Returns and raises as :meth:`_StockProtocol.read_sentence`; the cost is
+        linear in the bytes received (:class:`SentenceReader` resumes, never re-parses).
+        """
         frames = self._frames
+        frames.max_sentence = max_bytes
         while (sentence := frames.next_sentence()) is None:
             chunk = await self.transport.reader.read(_CHUNK)
             if not chunk:
@@ -168,7 +278,7 @@ class _BufferedProtocol(_StockProtocol):
         if reply_word == "!fatal":
             self.transport.writer.close()
             raise FatalError(words[0] if words else "")
-        return reply_word, words
+        return reply_word, words, frames.last_size
 
 
 # --- replies ----------------------------------------------------------------------------
@@ -187,6 +297,16 @@ class _Reply:
 
 class _MalformedSentence(Exception):
     """A sentence that parsed as framing but is not a valid reply."""
+
+
+class _OverLimit(Exception):
+    """A reply went past its :class:`ReplyLimit` (or a sentence past
+    :data:`MAX_SENTENCE`); becomes :class:`ReplyTooLarge` at the boundary."""
+
+    def __init__(self, message: str, limit: int, unit: str) -> None:
+        self.limit = limit
+        self.unit = unit
+        super().__init__(message)
 
 
 class _RawApi(AsyncApi):
@@ -212,12 +332,46 @@ class _RawApi(AsyncApi):
                 raise _MalformedSentence(f"unexpected word {word[:40]!r}")
         return attributes
 
-    async def exchange(self, command: str, words: Sequence[str]) -> _Reply:
-        """Send one command sentence and read sentences up to its ``!done``."""
+    async def exchange(
+        self, command: str, words: Sequence[str], limit: ReplyLimit = DEFAULT_REPLY_LIMIT
+    ) -> _Reply:
+        """Send one command sentence and read sentences up to its ``!done``.
+
+        Every sentence before ``!done`` (``!re``, ``!trap``, ``!empty``) counts
+        against ``limit.rows``; the wire bytes of all of them against
+        ``limit.bytes``, checked from each length prefix before the word is read,
+        so a reply past its limit costs at most the limit in memory.
+
+        Raises:
+            _OverLimit: past ``limit`` (rows or bytes) or :data:`MAX_SENTENCE`.
+            FramingError, _MalformedSentence, and what the transport raises.
+        """
         await self.protocol.writeSentence(command, *words)
         reply = _Reply()
+        used = sentences = 0
         while True:
-            reply_word, sentence = await self.protocol.readSentence()
+            budget = limit.bytes - used
+            try:
+                reply_word, sentence, size = await self.protocol.read_sentence(budget)
+            except SentenceTooLarge as err:
+                if err.unit == "words":
+                    raise _OverLimit(str(err), MAX_SENTENCE_WORDS, "words") from err
+                if budget < MAX_SENTENCE:
+                    raise _OverLimit(
+                        f"reply larger than its limit of {limit.bytes} bytes",
+                        limit.bytes, "bytes",
+                    ) from err
+                raise _OverLimit(
+                    f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes"
+                ) from err
+            used += size
+            if reply_word != "!done":
+                sentences += 1
+                if sentences > limit.rows:
+                    raise _OverLimit(
+                        f"reply has more than its limit of {limit.rows} rows", limit.rows,
+                        "rows",
+                    )
             if reply_word not in _REPLY_WORDS:
                 raise _MalformedSentence(f"unknown reply word {reply_word[:20]!r}")
             attributes = self._attributes(sentence)
@@ -242,6 +396,7 @@ class _Where:
 
     command: str = ""
     tls: bool = False
+    tls_verify: TlsVerify | None = None
 
 
 def _os_error_text(err: OSError) -> str:
@@ -252,6 +407,73 @@ def _os_error_text(err: OSError) -> str:
     if isinstance(err, BrokenPipeError | ConnectionAbortedError):
         return "connection closed"
     return err.strerror or str(err) or type(err).__name__
+
+
+#: OpenSSL reasons of a handshake the router refused for want of a common suite
+#: (a client asking for a certificate meets a router that has none, or the other
+#: way round): the alert the client receives, or the server's own reason.
+_REFUSED_HANDSHAKE: Final = frozenset({
+    "SSLV3_ALERT_HANDSHAKE_FAILURE", "NO_SHARED_CIPHER", "NO_CIPHERS_AVAILABLE",
+    "TLSV1_ALERT_INSUFFICIENT_SECURITY",
+})
+#: OpenSSL reasons of a peer that does not speak TLS at all (the plain API port).
+_NOT_TLS: Final = frozenset({"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST"})
+
+
+def tls_failure(err: BaseException, mode: TlsVerify, device: str = "") -> TlsSetupFailed | None:
+    """Tell a TLS handshake failure caused by the device's TLS settings apart.
+
+    Source: shared/ROUTEROS-API.md §8: a router whose API-SSL service has no
+    certificate (``certificate=none``) offers only anonymous Diffie-Hellman suites,
+    so a client that wants a certificate gets a handshake failure alert ("no shared
+    cipher" on the router's side); some TLS stacks reset the connection instead of
+    sending the alert (the emulator, behind asyncio's TLS layer, does).
+
+    Args:
+        err: what the handshake raised.
+        mode: the device's :class:`TlsVerify` setting used for it.
+        device: the device label for the message.
+
+    Returns:
+        A :class:`TlsSetupFailed` naming the cause and the setting that fixes it,
+        or ``None`` when ``err`` says nothing about the settings.
+    """
+    if isinstance(err, ssl.SSLCertVerificationError):
+        detail = err.verify_message or err.reason or "verify failed"
+        return TlsSetupFailed(
+            f"TLS certificate rejected ({detail}): the router's certificate is not "
+            "trusted here or does not name the host; trust its CA, connect by the name "
+            "in it, or set the device's TLS mode to no-verify (encrypted, unverified)",
+            device=device, cause="certificate-rejected",
+        )
+    if isinstance(err, ssl.SSLError):
+        reason = err.reason or ""
+        if reason in _NOT_TLS:
+            return TlsSetupFailed(
+                f"the port does not speak TLS ({reason.lower().replace('_', ' ')}): it "
+                "is probably the plain API port (8728); use the API-SSL port (8729) or "
+                "turn the device's API-SSL setting off", device=device, cause="not-tls",
+            )
+        if reason not in _REFUSED_HANDSHAKE:
+            return None
+        what = f"handshake failure: {reason.lower().replace('_', ' ')}"
+    elif isinstance(err, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        what = "connection reset during the handshake"
+    else:
+        return None
+    if mode is TlsVerify.ANONYMOUS_DH:
+        return TlsSetupFailed(
+            f"TLS handshake refused ({what}): the router does not offer anonymous "
+            "Diffie-Hellman, so its API-SSL service has a certificate; set the "
+            "device's TLS mode to verify or no-verify",
+            device=device, cause="certificate-present",
+        )
+    return TlsSetupFailed(
+        f"TLS handshake refused ({what}): the router's API-SSL service probably has "
+        "no certificate (then it offers only anonymous Diffie-Hellman); set the "
+        "device's TLS mode to anonymous-dh, or give the service a certificate",
+        device=device, cause="no-certificate",
+    )
 
 
 @contextlib.contextmanager
@@ -284,6 +506,10 @@ def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> It
             waited_s=limit,
         ) from err
     except ssl.SSLError as err:
+        if where.tls and where.tls_verify is not None:
+            setup = tls_failure(err, where.tls_verify, device)
+            if setup is not None:
+                raise setup from err
         what = "TLS handshake failed" if connecting else "TLS error"
         raise lost(
             f"{what}: {err.reason or err.strerror or err}", device=device, command=where.command
@@ -296,11 +522,20 @@ def _errors(device: str, where: _Where, *, connecting: bool, limit: float) -> It
         raise lost(
             "connection closed by the router", device=device, command=where.command
         ) from err
+    except _OverLimit as err:
+        raise ReplyTooLarge(
+            f"{err}; connection closed", device=device, command=where.command,
+            limit=err.limit, unit=err.unit,
+        ) from err
     except (FramingError, _MalformedSentence, LibRouterosError) as err:
         raise MalformedReply(
             f"not a RouterOS API reply: {err}", device=device, command=where.command
         ) from err
     except OSError as err:  # refused, reset, unreachable network, broken pipe
+        if where.tls and where.tls_verify is not None:
+            setup = tls_failure(err, where.tls_verify, device)
+            if setup is not None:
+                raise setup from err
         text = _os_error_text(err)
         if where.tls and not isinstance(err, ConnectionRefusedError):
             text = f"TLS handshake failed: {text}"
@@ -338,8 +573,10 @@ def trap_text(traps: Sequence[Mapping[str, str]]) -> str:
     for trap in traps:
         message = _INTERNAL_CODE.sub("", trap.get("message", ""))
         category = trap.get("category", "")
-        if category.isdigit():
-            meaning = TRAP_CATEGORIES.get(int(category), f"category {category}")
+        if category:
+            number = small_int(category)
+            meaning = (TRAP_CATEGORIES.get(number, f"category {number}") if number is not None
+                       else f"category {category[:20]!r}")
             message = f"{message} ({meaning})" if message else meaning
         if message:
             parts.append(message)
@@ -363,12 +600,16 @@ def _refused(reply: _Reply, device: str) -> None:
 async def _login(api: _RawApi, config: DeviceConfig) -> None:
     """Log in: plain first, the MD5 challenge round only if the router asks for it."""
     name = f"=name={config.username}"
-    reply = await api.exchange("/login", (name, f"=password={config.password}"))
+    reply = await api.exchange(
+        "/login", (name, f"=password={config.password}"), LOGIN_REPLY_LIMIT
+    )
     _refused(reply, config.label)
     challenge = reply.done.get("ret")
     if challenge:  # pre-6.43 router: it ignored the password and sent a challenge
         response = _challenge_response(config.password, challenge, config.encoding)
-        reply = await api.exchange("/login", (name, f"=response={response}"))
+        reply = await api.exchange(
+            "/login", (name, f"=response={response}"), LOGIN_REPLY_LIMIT
+        )
         _refused(reply, config.label)
 
 
@@ -464,6 +705,8 @@ class LibRouterOSClient:
         proplist: Sequence[str],
         query: Sequence[str] = (),
         args: Mapping[str, str] | None = None,
+        *,
+        limit: ReplyLimit | None = None,
     ) -> list[Row]:
         """Run ``<path>/print`` with ``=.proplist=`` and query words.
 
@@ -473,6 +716,8 @@ class LibRouterOSClient:
             query: query words, with or without the leading ``?``
                 (``"?type=ether"``, ``"?#|"``).
             args: extra attribute words, e.g. ``{"stats": ""}``.
+            limit: most rows and bytes the reply may have
+                (:data:`~mikromon.routeros.base.DEFAULT_REPLY_LIMIT` when ``None``).
 
         Returns:
             One ``dict[str, str]`` per ``!re`` sentence, values as on the wire;
@@ -485,45 +730,60 @@ class LibRouterOSClient:
             CommandTimeout: no complete reply within ``command_timeout`` seconds.
             ConnectionLost: the connection closed (now or earlier).
             MalformedReply: the bytes were not a RouterOS reply.
+            ReplyTooLarge: the reply went past ``limit`` (the connection is closed).
         """
         if not proplist:
             raise ValueError(f"print of {path} needs a proplist")
         command = _command(path, "print")
         words = [f"=.proplist={','.join(proplist)}", *_attribute_words(args), *_query_words(query)]
-        return (await self._run(command, words, is_print=True)).rows
+        return (await self._run(command, words, is_print=True, limit=limit)).rows
 
     async def count(self, path: str, query: Sequence[str] = ()) -> int:
         """Return how many items ``<path>/print =count-only=`` counts (its ``=ret=``).
 
+        The reply may have at most :data:`COUNT_REPLY_LIMIT` sentences and bytes.
+
         Raises:
-            MalformedReply: ``!done`` carried no integer ``=ret=``.
-            PathAbsent, CommandFailed, CommandTimeout, ConnectionLost: as :meth:`print`.
+            MalformedReply: ``!done`` carried no count of 1-20 ASCII digits.
+            PathAbsent, CommandFailed, CommandTimeout, ConnectionLost, ReplyTooLarge:
+                as :meth:`print`.
         """
         command = _command(path, "print")
-        reply = await self._run(command, ["=count-only=", *_query_words(query)], is_print=True)
+        reply = await self._run(
+            command, ["=count-only=", *_query_words(query)], is_print=True,
+            limit=COUNT_REPLY_LIMIT,
+        )
         ret = reply.done.get("ret")
         if ret is None and reply.empty and not reply.rows:
             return 0
-        if ret is None or not ret.isdigit():
+        number = None if ret is None else small_int(ret)
+        if number is None:
+            shown = ret if ret is None or len(ret) <= 40 else ret[:40] + "..."
             raise MalformedReply(
-                f"count-only reply has no count (ret={ret!r})", device=self._device,
+                f"count-only reply has no count (ret={shown!r})", device=self._device,
                 command=command,
             )
-        return int(ret)
+        return number
 
-    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+    async def call(
+        self, command: str, args: Mapping[str, str] | None = None, *,
+        limit: ReplyLimit | None = None,
+    ) -> list[Row]:
         """Run any other command and return its ``!re`` rows.
 
         Args:
             command: full command path, e.g. ``/interface/monitor-traffic``.
             args: attribute words, e.g. ``{"interface": "ether1", "once": ""}``
                 (bound monitor commands with ``once``: they stream otherwise).
+            limit: as :meth:`print`.
 
         Raises:
-            PathAbsent, CommandFailed, CommandTimeout, ConnectionLost, MalformedReply:
-                as :meth:`print`.
+            PathAbsent, CommandFailed, CommandTimeout, ConnectionLost, MalformedReply,
+                ReplyTooLarge: as :meth:`print`.
         """
-        return (await self._run(_command(command), _attribute_words(args), is_print=False)).rows
+        return (await self._run(
+            _command(command), _attribute_words(args), is_print=False, limit=limit
+        )).rows
 
     async def close(self) -> None:
         """Close the connection (without waiting for a running command); never raises."""
@@ -538,7 +798,9 @@ class LibRouterOSClient:
         with contextlib.suppress(Exception):
             self._transport.writer.close()
 
-    async def _run(self, command: str, words: Sequence[str], *, is_print: bool) -> _Reply:
+    async def _run(
+        self, command: str, words: Sequence[str], *, is_print: bool, limit: ReplyLimit | None
+    ) -> _Reply:
         async with self._shared.lock:
             if self._shared.closed:
                 raise ConnectionLost(
@@ -551,7 +813,9 @@ class LibRouterOSClient:
                     self._device, _Where(command), connecting=False, limit=self._command_timeout
                 ):
                     async with asyncio.timeout(self._command_timeout):
-                        reply = await self._api.exchange(command, words)
+                        reply = await self._api.exchange(
+                            command, words, DEFAULT_REPLY_LIMIT if limit is None else limit
+                        )
                 finished = True
             finally:
                 if not finished:  # error or cancellation mid-reply: the stream is out of step
@@ -568,8 +832,7 @@ class LibRouterOSClient:
         self, command: str, traps: list[dict[str, str]], *, is_print: bool
     ) -> DeviceError:
         messages = [trap.get("message", "") for trap in traps]
-        category_text = traps[0].get("category", "")
-        category = int(category_text) if category_text.isdigit() else None
+        category = small_int(traps[0].get("category", ""))
         absent = any(m.startswith(_ABSENT_MESSAGES) for m in messages) or (
             is_print and category == 0
         )
@@ -595,14 +858,17 @@ async def connect(config: DeviceConfig, *, buffered: bool = True) -> LibRouterOS
         A logged-in :class:`LibRouterOSClient`; close it with ``await client.close()``.
 
     Raises:
-        DeviceUnreachable: refused, reset, timed out, TLS handshake or certificate
-            failure, or the router closed the session during login.
+        DeviceUnreachable: refused, reset, timed out, or the router closed the
+            session during login.
+        TlsSetupFailed: the TLS handshake failed because of the device's TLS
+            settings (:func:`tls_failure`): no certificate on the router, a
+            certificate where anonymous DH was asked for, or a certificate rejected.
         AuthenticationFailed: the router refused the user name or password.
         MalformedReply: the peer does not speak the RouterOS API.
     """
     context = tls_context(config.tls_verify) if config.use_ssl else None
     transport: AsyncSocketTransport | None = None
-    where = _Where(tls=context is not None)
+    where = _Where(tls=context is not None, tls_verify=config.tls_verify)
     try:
         with _errors(config.label, where, connecting=True, limit=config.connect_timeout):
             async with asyncio.timeout(config.connect_timeout):

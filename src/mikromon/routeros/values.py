@@ -27,6 +27,12 @@ Formats and where they were seen (capture files are in shared/routeros-captures/
   (``build-time``), ``2024-10-08 11:14:27`` (v7.10+).
 * text: RouterOS stores bytes without a charset; Winbox writes the PC's codepage
   (librouteros issue #30): UTF-8 first, then the device's codepage.
+
+Impossible values are refused like unreadable ones (``ValueParseError`` with a
+``reason``), so that no stored series ever holds them: counters and sizes from
+2^63 up (a ``-1`` read as unsigned, "near 2^64"), negative counters and sizes,
+percentages outside 0..100, bit rates above :data:`MAX_BITRATE_BPS`, elapsed
+times below zero, sensor readings outside :data:`SENSOR_RANGES`.
 """
 
 from __future__ import annotations
@@ -43,24 +49,55 @@ from mikromon.domain.errors import ValueParseError
 __all__ = [
     "RouterOSVersion",
     "decode_text",
+    "parse_asn",
     "parse_bitrate",
     "parse_bool",
     "parse_bytes",
+    "parse_counter",
     "parse_datetime",
     "parse_duration",
+    "parse_elapsed",
     "parse_float",
+    "parse_gmt_offset",
     "parse_int",
+    "parse_mtu",
+    "parse_optional_datetime",
     "parse_optional_duration",
     "parse_pair",
     "parse_percent",
+    "parse_sensor",
     "parse_signal",
     "parse_version",
+    "version_hint",
 ]
 
 
 #: Longest value a number-like parser accepts (a 64-bit counter has 20 digits);
 #: keeps int() away from its digit limit and float() away from infinity.
 _MAX_LEN: Final = 64
+
+#: Largest counter, count or size any router reports: 2^63 - 1. A 64-bit byte
+#: counter takes years at 400 Gbit/s to pass 2^63; values from there to 2^64 are
+#: a ``-1`` (or another negative number) printed as unsigned.
+COUNTER_MAX: Final = (1 << 63) - 1
+#: Fastest rate a router's interface carries (400GBASE), bits/s: any rate above it
+#: is impossible.
+MAX_BITRATE_BPS: Final = 400e9
+
+
+def check_range(
+    kind: str, value: float, text: object, low: float | None = None, high: float | None = None
+) -> None:
+    """Raise unless ``low <= value <= high`` (either bound may be ``None``).
+
+    Raises:
+        ValueParseError: ``kind``, the original ``text`` and the bound broken as
+            the reason (``"above 100"``, ``"below 0"``).
+    """
+    if low is not None and value < low:
+        raise ValueParseError(kind, text, f"below {low:g}")
+    if high is not None and value > high:
+        raise ValueParseError(kind, text, f"above {high:g}")
 
 
 def _text(kind: str, value: object) -> str:
@@ -150,6 +187,18 @@ def parse_duration(text: str) -> float:
     return -seconds if negative and total else seconds
 
 
+def parse_elapsed(text: str) -> float:
+    """Parse a duration that has passed (``uptime``, ``age``, ``last-activity``):
+    :func:`parse_duration`, never negative.
+
+    Raises:
+        ValueParseError: ``kind="duration"`` for garbage or a negative duration.
+    """
+    seconds = parse_duration(text)
+    check_range("duration", seconds, text, low=0)
+    return seconds
+
+
 _NO_DURATION: Final = frozenset({"", "never", "none", "infinity"})
 
 
@@ -213,6 +262,64 @@ def parse_int(text: str) -> int:
     raise ValueParseError("int", text)
 
 
+def parse_counter(text: str) -> int:
+    """Parse a counter, a count or a size in plain digits (``rx-byte``,
+    ``prefix-count``, ``free-memory``): ``0 .. COUNTER_MAX``.
+
+    Source: shared/ROUTEROS-API.md §7 "Numbers" (64-bit decimal, ``rx-byte=1325381950539``).
+
+    Raises:
+        ValueParseError: ``kind="counter"``: not an integer, negative, or from 2^63
+            up (near 2^64: a negative number printed as unsigned).
+    """
+    body = _text("counter", text)
+    if not _INT.fullmatch(body):
+        raise ValueParseError("counter", text)
+    value = int(body)
+    check_range("counter", value, text, low=0, high=COUNTER_MAX)
+    return value
+
+
+#: Largest MTU any interface has (an IP packet's length field).
+MTU_MAX: Final = 65535
+
+
+def parse_mtu(text: str) -> int:
+    """Parse an MTU (``1500``, ``l2mtu``, ``actual-mtu``): ``0 .. 65535`` bytes.
+
+    Source: interface.v7.json (``mtu=1500``, ``actual-mtu=1500``).
+
+    Raises:
+        ValueParseError: ``kind="mtu"``: not an integer or out of range.
+    """
+    try:
+        value = parse_int(text)
+    except ValueParseError:
+        raise ValueParseError("mtu", text) from None
+    check_range("mtu", value, text, low=0, high=MTU_MAX)
+    return value
+
+
+#: Largest AS number (4-byte ASNs, RFC 6793).
+ASN_MAX: Final = (1 << 32) - 1
+
+
+def parse_asn(text: str) -> int:
+    """Parse an AS number (``remote-as=64512``): ``0 .. 2^32 - 1``.
+
+    Source: routing_bgp_peer.v6.json, routing_bgp_session.v7.json.
+
+    Raises:
+        ValueParseError: ``kind="asn"``: not an integer or out of range.
+    """
+    try:
+        value = parse_int(text)
+    except ValueParseError:
+        raise ValueParseError("asn", text) from None
+    check_range("asn", value, text, low=0, high=ASN_MAX)
+    return value
+
+
 def parse_float(text: str) -> float:
     """Parse a decimal number (``23.9``, ``7``, ``-1.5``); never NaN or infinity.
 
@@ -255,14 +362,16 @@ def parse_bytes(text: str) -> int:
 
     Raises:
         ValueParseError: ``kind="bytes"`` for anything else (negative, decimal
-            units like ``MB``, ``""``).
+            units like ``MB``, ``""``, from 2^63 bytes up).
     """
     body = _text("bytes", text)
     match = _SIZE.fullmatch(body)
     if not match:
         raise ValueParseError("bytes", text)
     amount = _decimal("bytes", match["n"], text) * _SIZE_FACTOR[match["unit"]]
-    return int(amount.to_integral_value())
+    size = int(amount.to_integral_value())
+    check_range("bytes", size, text, high=COUNTER_MAX)
+    return size
 
 
 _RATE: Final = re.compile(
@@ -284,16 +393,19 @@ def parse_bitrate(text: str) -> float:
     queue_simple.v7.json, interface_monitor_traffic.v7.json.
 
     Returns:
-        bits/s (float, >= 0).
+        bits/s (float, 0 .. :data:`MAX_BITRATE_BPS`).
 
     Raises:
-        ValueParseError: ``kind="bitrate"`` for anything else.
+        ValueParseError: ``kind="bitrate"`` for anything else, and for rates above
+            :data:`MAX_BITRATE_BPS` (no interface carries them).
     """
     body = _text("bitrate", text)
     match = _RATE.fullmatch(body)
     if not match:
         raise ValueParseError("bitrate", text)
-    return float(_decimal("bitrate", match["n"], text) * _RATE_FACTOR[match["prefix"]])
+    bps = float(_decimal("bitrate", match["n"], text) * _RATE_FACTOR[match["prefix"]])
+    check_range("bitrate", bps, text, high=MAX_BITRATE_BPS)
+    return bps
 
 
 _PERCENT: Final = re.compile(r"(?P<n>[+-]?\d+(?:\.\d+)?)\s*%?", re.ASCII)
@@ -305,16 +417,52 @@ def parse_percent(text: str) -> float:
     Source: system_resource captures (``cpu-load=7``); terminal output (``1%``).
 
     Returns:
-        Percent (float; 7 means 7 %, not 0.07).
+        Percent (float 0..100; 7 means 7 %, not 0.07).
 
     Raises:
-        ValueParseError: ``kind="percent"`` for anything else.
+        ValueParseError: ``kind="percent"`` for anything else, and outside 0..100
+            (``cpu-load`` is the average over the cores; CCQ is at most 100).
     """
     body = _text("percent", text)
     match = _PERCENT.fullmatch(body)
     if not match:
         raise ValueParseError("percent", text)
-    return float(match["n"])
+    percent = float(match["n"])
+    check_range("percent", percent, text, low=0, high=100)
+    return percent
+
+
+#: Readings a sensor of ``/system/health`` can give, by unit (the v7 ``type``:
+#: ``C``, ``V``, ``RPM``, ``W``, ``A``), ``(low, high)``. Beyond them the sensor
+#: is broken or the text is not a reading: silicon is rated -55..150 °C, board
+#: supplies and PoE stay below 100 V, fans below 30,000 RPM.
+SENSOR_RANGES: Final = {
+    "C": (-60.0, 200.0),
+    "V": (0.0, 500.0),
+    "RPM": (0.0, 100_000.0),
+    "W": (0.0, 10_000.0),
+    "A": (0.0, 1_000.0),
+}
+
+
+def parse_sensor(text: str, unit: str) -> float:
+    """Parse a ``/system/health`` reading in ``unit`` (``C``, ``V``, ``RPM``,
+    ``W``, ``A``; another unit is not range-checked).
+
+    Source: system_health.v6.json (``temperature=41``), system_health.v7.json
+    (``value=6090 type=RPM``).
+
+    Raises:
+        ValueParseError: ``kind="sensor"``: not a number (``n/a``, ``""``), or
+            outside the unit's :data:`SENSOR_RANGES`.
+    """
+    try:
+        value = parse_float(text)
+    except ValueParseError:
+        raise ValueParseError("sensor", text) from None
+    low, high = SENSOR_RANGES.get(unit, (None, None))
+    check_range("sensor", value, text, low, high)
+    return value
 
 
 # --- versions ----------------------------------------------------------------
@@ -383,6 +531,34 @@ def parse_version(text: str) -> RouterOSVersion:
     )
 
 
+_VERSION_START: Final = re.compile(r"\s*(\d{1,3})(?:\.(\d{1,4})(?:\.(\d{1,4}))?)?(?!\d)",
+                                   re.ASCII)
+
+
+def version_hint(text: object) -> tuple[int, ...]:
+    """Return what can be read of a version, however odd the text.
+
+    ``(major, minor, patch)`` when :func:`parse_version` accepts it; else the
+    numbers it starts with (``7.x (development)`` -> ``(7,)``, ``7.19beta2-x`` ->
+    ``(7, 19)``); ``()`` for text that starts with no version (``garbage``, ``""``,
+    ``None``). A major outside 6..99 gives ``()``. Never raises. Source:
+    system_resource captures; betas and release candidates as the changelogs
+    name them (``7.18beta2``, ``7.16rc1``).
+    """
+    if not isinstance(text, str):
+        return ()
+    try:
+        parsed = parse_version(text)
+    except ValueParseError:
+        match = _VERSION_START.match(text[:_MAX_LEN])
+        if match is None:
+            return ()
+        parts = tuple(int(p) for p in match.groups() if p is not None)
+    else:
+        parts = (parsed.major, parsed.minor, parsed.patch)
+    return parts if 6 <= parts[0] <= 99 else ()
+
+
 # --- compound values -----------------------------------------------------------
 
 
@@ -412,6 +588,12 @@ def parse_pair(text: str, sep: str = ",") -> tuple[str, str]:
     return parts[0].strip(), parts[1].strip()
 
 
+#: Received signal any radio reports, dBm: receivers stop near -120 dBm, and
+#: no transmitter lawfully exceeds +36 dBm EIRP.
+SIGNAL_MIN_DBM: Final = -150.0
+SIGNAL_MAX_DBM: Final = 40.0
+
+
 def parse_signal(text: str) -> float:
     """Parse a signal strength into dBm: ``-62@1Mbps`` (v6 ``signal-strength``,
     the rate after ``@`` is ignored) or ``-55`` (v7 wifi ``signal``).
@@ -420,15 +602,16 @@ def parse_signal(text: str) -> float:
     interface_wifi_registration_table.v7.json.
 
     Returns:
-        dBm (float).
+        dBm (float, :data:`SIGNAL_MIN_DBM` .. :data:`SIGNAL_MAX_DBM`).
 
     Raises:
-        ValueParseError: ``kind="signal"`` for anything else.
+        ValueParseError: ``kind="signal"`` for anything else, or out of range.
     """
     body = _text("signal", text)
     level = body.split("@", 1)[0].strip()
     if not _FLOAT.fullmatch(level) or not math.isfinite(result := float(level)):
         raise ValueParseError("signal", text)
+    check_range("signal", result, text, SIGNAL_MIN_DBM, SIGNAL_MAX_DBM)
     return result
 
 
@@ -484,6 +667,63 @@ def parse_datetime(text: str) -> str:
         return datetime(day.year, day.month, day.day, hour, minute, second).isoformat()  # noqa: DTZ001
     except ValueError as err:
         raise ValueParseError("datetime", text) from err
+
+
+_NO_DATETIME: Final = frozenset({"", "never", "none", "unknown"})
+
+
+def parse_optional_datetime(text: str) -> str | None:
+    """Parse a router date/time that may be absent.
+
+    ``never`` (an interface whose link never changed, a user who never logged
+    in), ``none``, ``unknown`` and ``""`` give ``None``; anything else is
+    :func:`parse_datetime`. Source: shared/ROUTEROS-API.md §7 "Special words".
+
+    Returns:
+        ISO text in the router's local time, or ``None``.
+
+    Raises:
+        ValueParseError: ``kind="datetime"`` on other text.
+    """
+    body = _text("datetime", text)
+    if body.lower() in _NO_DATETIME:
+        return None
+    return parse_datetime(body)
+
+
+_GMT_OFFSET: Final = re.compile(r"(?P<sign>[+-]?)(?P<h>\d{1,2}):(?P<m>\d{2})", re.ASCII)
+_OFFSET_SECONDS: Final = re.compile(r"-?(?:0|[1-9]\d*)", re.ASCII)
+
+
+def parse_gmt_offset(text: str) -> int:
+    """Parse ``/system/clock`` ``gmt-offset`` into seconds east of UTC.
+
+    Accepts ``+02:00``, ``-05:30``, ``00:00`` (help.mikrotik.com
+    "Clock": the console form; the emulator's row) and a plain count of seconds
+    (``7200``, ``-18000``; whole minutes, no ``+``) as some API builds send it. The offset includes
+    daylight saving time when ``dst-active`` is true. At most 14 hours either way.
+
+    Returns:
+        Seconds (int; negative west of Greenwich).
+
+    Raises:
+        ValueParseError: ``kind="gmt-offset"`` for other text or an offset
+            beyond +-14 h.
+    """
+    body = _text("gmt-offset", text)
+    match = _GMT_OFFSET.fullmatch(body)
+    if match:
+        seconds = int(match["h"]) * 3600 + int(match["m"]) * 60
+        if int(match["m"]) >= 60:
+            raise ValueParseError("gmt-offset", text)
+        seconds = -seconds if match["sign"] == "-" else seconds
+    elif _OFFSET_SECONDS.fullmatch(body) and int(body) % 60 == 0:
+        seconds = int(body)
+    else:
+        raise ValueParseError("gmt-offset", text)
+    if abs(seconds) > 14 * 3600:
+        raise ValueParseError("gmt-offset", text)
+    return seconds
 
 
 def decode_text(raw: bytes, encoding: str) -> str:

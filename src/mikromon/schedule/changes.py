@@ -1,5 +1,6 @@
 """Noticing what changed on a router between two polls: reboots, version and board
-changes, interface links going up or down. Pure: values in, events out.
+changes, interface links going up or down, health state sensors (PSU, fan)
+failing and recovering. Pure: values in, events out.
 
 A :class:`DeviceMemory` holds what was seen last; the collector keeps one per
 device (and hands it to the next collector when the device's configuration
@@ -12,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
-from mikromon.domain.errors import ValueParseError
+from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing
 from mikromon.domain.events import DeviceState, Event, EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
-from mikromon.routeros.values import parse_version
+from mikromon.routeros.values import version_hint
 
 #: Slack for comparing uptimes (whole seconds on the wire) with monotonic time, seconds.
 UPTIME_TOLERANCE_S: Final = 2.0
@@ -26,16 +27,11 @@ RUNNING_FIELD: Final = "running"
 
 
 def version_tuple(text: str | None) -> tuple[int, ...]:
-    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49, 0)`` for ``"6.49"``
-    (:func:`mikromon.routeros.values.parse_version`), ``()`` for ``None`` or text
-    that is not a RouterOS version."""
-    if not text:
-        return ()
-    try:
-        parsed = parse_version(text)
-    except ValueParseError:
-        return ()
-    return (parsed.major, parsed.minor, parsed.patch)
+    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49, 0)`` for ``"6.49"``,
+    ``(7, 19, 0)`` for ``"7.19beta2"``, ``(7,)`` for ``"7.x (development)"``
+    (:func:`mikromon.routeros.values.version_hint`), ``()`` for ``None`` or text
+    that starts with no version."""
+    return version_hint(text)
 
 
 @dataclass(slots=True)
@@ -50,6 +46,8 @@ class DeviceMemory:
         links: interface name -> running, from the last interface inventory
             (``None`` before the first one).
         first_failure_mono: monotonic seconds when the current outage began.
+        health: health state sensor name -> the router's word, from the last
+            ``health_states`` table (``None`` before the first one).
     """
 
     state: DeviceState = DeviceState.UNKNOWN
@@ -58,6 +56,11 @@ class DeviceMemory:
     uptime_mono: float | None = None
     links: dict[str, bool] | None = None
     first_failure_mono: float | None = None
+    health: dict[str, str] | None = None
+
+    def failing_sensors(self) -> list[str]:
+        """Return the health state sensors last reported failing, sorted."""
+        return sorted(n for n, w in (self.health or {}).items() if is_failing(w))
 
 
 def facts_changes(
@@ -140,6 +143,43 @@ def link_changes(
                 message=f"interface {name} link {'up' if running else 'down'}",
             ))
     memory.links = current
+    return events
+
+
+def health_changes(
+    memory: DeviceMemory, snapshot: InventorySnapshot, *, device_id: int
+) -> list[Event]:
+    """Compare a ``health_states`` table with the last one; update ``memory``; return
+    an event for every sensor whose word changed to a failing one
+    (``health_failed``, "psu2-state: fail (was ok)") or back to ``ok``
+    (``health_recovered``).
+
+    The first table sets the baseline (a sensor failing already makes the device
+    degraded, without an event); a sensor that appears failing later is an
+    event. Snapshots of other tables return ``[]``.
+    """
+    if snapshot.table != HEALTH_STATES_TABLE:
+        return []
+    current: dict[str, str] = {}
+    for row in snapshot.rows:
+        name, word = row.get("name"), row.get("state")
+        if isinstance(name, str) and isinstance(word, str) and name:
+            current[name] = word
+    events: list[Event] = []
+    if memory.health is not None:
+        for name, word in current.items():
+            before = memory.health.get(name)
+            if before == word or (before is None and not is_failing(word)):
+                continue
+            was = f" (was {before})" if before is not None else ""
+            if is_failing(word):
+                events.append(Event(device_id=device_id, ts=snapshot.ts,
+                                    kind=EventKind.HEALTH_FAILED, message=f"{name}: {word}{was}"))
+            elif before is not None and is_failing(before):
+                events.append(Event(device_id=device_id, ts=snapshot.ts,
+                                    kind=EventKind.HEALTH_RECOVERED,
+                                    message=f"{name}: {word}{was}"))
+    memory.health = current
     return events
 
 

@@ -8,17 +8,32 @@ and the next run reconnects; failed connection attempts back off exponentially
 (5 s .. 5 min) and refused credentials wait 15 min (or until the device's
 configuration changes: routers lock out clients that keep guessing).
 
+A router that answers, but not within the realtime limit, is *slow*, not down
+(:meth:`DeviceCollector._silent_or_slow`): its realtime commands get the whole
+command timeout, and its tiers keep running at the pace it answers. While a
+slow router's realtime run is in progress its other tiers' commands wait
+(:class:`RealtimeFirst`), so its realtime data is not queued behind its big tables.
+
 What a run returns goes to a :class:`~mikromon.schedule.deps.Sink` (the
 writer): samples (gauges plus rates from the rate calculator), inventory
 snapshots, events (noticed changes, on transitions only) and the device's status.
+
+Values the router sent that could not be read (``CollectResult.bad_values``:
+``cpu-load=n/a``, an empty counter, a temperature of 900 C) cost only their
+field. They are counted (``bad_values`` in the status, per tier and per
+device) and reported once per device, path and field, with the raw text: a
+WARNING line and a ``bad_value`` event, again only when the text changes, or
+after a clean run of the tier read the field well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -32,13 +47,20 @@ from mikromon.domain.errors import (
     DeviceError,
     DeviceUnreachable,
     MalformedReply,
+    TlsSetupFailed,
 )
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import CollectResult, utc_iso
+from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.schedule import trigger
-from mikromon.schedule.changes import DeviceMemory, facts_changes, link_changes, version_tuple
+from mikromon.schedule.changes import (
+    DeviceMemory,
+    facts_changes,
+    health_changes,
+    link_changes,
+    version_tuple,
+)
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 
 log = logging.getLogger(__name__)
@@ -47,15 +69,106 @@ log = logging.getLogger(__name__)
 #: change (refreshes ``last_seen``); scaled by the time scale.
 STATUS_REFRESH_S: Final = 30.0
 #: A tier's ``blocked`` reason before the first realtime run has read the RouterOS
-#: version (pages show it after "waiting:").
+#: version (pages show it after "waiting:"). Any completed realtime run releases
+#: the other tiers, whether or not it could read the version.
 AFTER_FIRST_REALTIME: Final = "after the first realtime run (RouterOS version)"
+#: Most characters of a router's raw text quoted in a ``bad_value`` event or line.
+RAW_QUOTE_CHARS: Final = 200
 #: Shortest per-command limit of a tier, seconds (not scaled: network delays and a
 #: busy router's reply time do not shrink with the time scale). A tier's commands
 #: may take max(its interval, this), but never more than the device's
 #: ``command_timeout``: a realtime command (tiny replies) unanswered for that long
-#: means a silent router unless it takes a new session as fast (then it is slow,
-#: and gets the whole limit), while the long tiers' big tables get the whole limit.
+#: means a silent router unless it takes a new session within the connect timeout
+#: (then it is slow, and gets the whole limit), while the long tiers' big tables
+#: get the whole limit.
 REPLY_FLOOR_S: Final = 3.0
+#: States in which the router answers (runs write their errors into the status).
+_ANSWERING: Final = (DeviceState.UP, DeviceState.DEGRADED, DeviceState.SLOW)
+
+
+class RealtimeFirst:
+    """Orders one router's commands so that its realtime tier goes first.
+
+    While a realtime run is in progress, the other tiers' commands wait; they pass
+    one at a time, and only between realtime runs. Used for slow routers (seconds
+    per command): it keeps the realtime data coming every realtime run plus one
+    other command, instead of queueing each realtime command behind every other
+    tier's. Event-loop only.
+    """
+
+    def __init__(self) -> None:
+        self._realtime_runs = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._turn = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def realtime_run(self) -> AsyncIterator[None]:
+        """Hold the other tiers' commands back for the duration of the block."""
+        self._realtime_runs += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._realtime_runs -= 1
+            if not self._realtime_runs:
+                self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def other_command(self) -> AsyncIterator[float]:
+        """Wait for this command's turn (no realtime run in progress, no other tier's
+        command in flight); yields the seconds waited."""
+        started = time.monotonic()
+        async with self._turn:
+            while not self._idle.is_set():
+                await self._idle.wait()
+            yield time.monotonic() - started
+
+
+class _Gated:
+    """A tier's view of a slow router's session: its commands take turns
+    (:class:`RealtimeFirst`). The time a command waits for its turn is added to the
+    tier's deadline, and each command keeps at least its own limit
+    (``command_limit``) from its start: on a router that takes seconds per command,
+    a tier of many commands is bounded by its commands' limits, not cut off by a
+    run limit sized for a fast router."""
+
+    def __init__(self, client: RouterOSClient, gate: RealtimeFirst,
+                 deadline: asyncio.Timeout | None, command_limit: float) -> None:
+        self._client = client
+        self._gate = gate
+        self._deadline = deadline
+        self._command_limit = command_limit
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        async with self._gate.other_command() as waited:
+            deadline = self._deadline
+            when = deadline.when() if deadline is not None else None
+            if deadline is not None and when is not None:
+                least = asyncio.get_running_loop().time() + self._command_limit + 1.0
+                deadline.reschedule(max(when + waited, least))
+            yield
+
+    async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
+                    args: Mapping[str, str] | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.print` in turn."""
+        async with self._turn():
+            return await self._client.print(path, proplist, query, args)
+
+    async def count(self, path: str, query: Sequence[str] = ()) -> int:
+        """:meth:`RouterOSClient.count` in turn."""
+        async with self._turn():
+            return await self._client.count(path, query)
+
+    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.call` in turn."""
+        async with self._turn():
+            return await self._client.call(command, args)
+
+    async def close(self) -> None:
+        """Close the session (never raises)."""
+        await self._client.close()
 
 
 @dataclass(slots=True)
@@ -74,6 +187,10 @@ class TierStats:
             recovers: every counted error has its text; '' before any).
         last_error_at: when that failure happened, UTC.
         running_since: when the run in progress started, UTC (``None``: idle).
+        bad_values: values read as ``None`` because the router's text could not be
+            read or was impossible (every occurrence counts).
+        lag_s: how late the last run started after its due time, seconds
+            (``None`` before any).
     """
 
     runs: int = 0
@@ -84,6 +201,8 @@ class TierStats:
     last_error: str = ""
     last_error_at: datetime | None = None
     running_since: datetime | None = None
+    bad_values: int = 0
+    lag_s: float | None = None
 
     def error(self, message: str, at: datetime) -> None:
         """Count one failed run with its message."""
@@ -122,6 +241,8 @@ class Remembered:
         auth_retry_at: monotonic seconds before which that configuration is not
             tried again.
         auth_error: what the router said when it refused the login.
+        bad_values: (path, field) -> (tier, raw text) of the unreadable values
+            already reported (one ``bad_value`` event each until the text changes).
     """
 
     announced_absent: set[str] = field(default_factory=set)
@@ -131,6 +252,7 @@ class Remembered:
     auth_hash: str | None = None
     auth_retry_at: float = 0.0
     auth_error: str = ""
+    bad_values: dict[tuple[str, str], tuple[Tier, str]] = field(default_factory=dict)
 
     def forget_outage(self) -> None:
         """Forget the state and the refused login (the device was disabled)."""
@@ -162,6 +284,16 @@ def absent_message(path: str, version: str | None) -> str:
     on = f" (RouterOS {version})" if version else ""
     return (f"{path} is not on this router{on}; skipped, and reported again only if "
             f"its RouterOS version changes")
+
+
+def bad_value_message(bad: BadValue) -> str:
+    """Return the ``bad_value`` event's text: the path and field first, then the
+    row, the raw text (quoted, at most :data:`RAW_QUOTE_CHARS` characters) and why
+    it was refused."""
+    raw = bad.raw if len(bad.raw) <= RAW_QUOTE_CHARS else bad.raw[:RAW_QUOTE_CHARS] + "..."
+    row = f" of {bad.row}" if bad.row else ""
+    return (f"{bad.path} {bad.field}{row}: unreadable value {raw!r} ({bad.reason}); "
+            f"stored as empty, reported again only if it changes")
 
 
 def _limited(client: RouterOSClient, seconds: float) -> RouterOSClient:
@@ -243,15 +375,18 @@ class DeviceCollector:
             self._facts_known.set()
         self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
-        #: tier -> seconds each of its commands may take (see REPLY_FLOOR_S).
-        self._reply_timeouts = {
+        #: tier -> seconds each of its commands may take on a router that is not
+        #: slow (see REPLY_FLOOR_S).
+        self._normal_reply_timeouts = {
             t: min(config.command_timeout, max(self._intervals[t], REPLY_FLOOR_S)) for t in Tier
         }
-        #: tier -> seconds a whole run may take (also bounds clients without
-        #: per-command limits).
-        self._tier_timeouts = {
-            t: config.connect_timeout + 5 * self._reply_timeouts[t] for t in Tier
-        }
+        #: tier -> seconds each of its commands may take now.
+        self._reply_timeouts = dict(self._normal_reply_timeouts)
+        #: tier -> seconds a whole run may take, not counting waits for the other
+        #: tiers' commands (also bounds clients without per-command limits).
+        self._tier_timeouts: dict[Tier, float] = {}
+        self._set_reply_timeouts(slow=self.memory.state is DeviceState.SLOW)
+        self._gate = RealtimeFirst()
         self._status_refresh = STATUS_REFRESH_S * scale
         self._status_due = True
         self._status_mono = 0.0
@@ -259,6 +394,15 @@ class DeviceCollector:
         self.connect_attempts = 0
         #: Connection attempts that failed or were refused (status).
         self.connect_failures = 0
+
+    def _set_reply_timeouts(self, *, slow: bool) -> None:
+        """Give the realtime commands the whole command timeout (a slow router) or
+        their normal limit, and size the tiers' run limits to match."""
+        limit = self.config.command_timeout
+        normal = self._normal_reply_timeouts[Tier.REALTIME]
+        self._reply_timeouts[Tier.REALTIME] = max(normal, limit) if slow else normal
+        for t in Tier:
+            self._tier_timeouts[t] = self.config.connect_timeout + 5 * self._reply_timeouts[t]
 
     def _resume_outage(self, now: float) -> None:
         """Take over an outage or a refused login a previous collector of this device
@@ -322,9 +466,10 @@ class DeviceCollector:
 
     async def _loop(self, tier: Tier) -> None:
         if tier is not Tier.REALTIME:
-            # Other tiers wait until a realtime run has read the RouterOS version
-            # (/system/resource), which decides v6 or v7 paths: a failed run does
-            # not release them.
+            # Other tiers wait for the first completed realtime run, which reads
+            # the RouterOS version (/system/resource) when it can: a run that
+            # could not start (device down) does not release them, one that
+            # could not read the version does (the collectors go by the replies).
             await self._facts_known.wait()
         schedule = self._schedules[tier]
         while True:
@@ -344,6 +489,7 @@ class DeviceCollector:
             return
         stats = self._stats[tier]
         stats.last_run = stats.running_since = clock.now()
+        stats.lag_s = max(0.0, started - due)
         ok = False
         try:
             result = await self._run_tier(tier)
@@ -395,10 +541,15 @@ class DeviceCollector:
         for attempt in (1, 2):
             client = await self._session()
             try:
-                async with asyncio.timeout(self._tier_timeouts[tier]):
-                    return await self._deps.run_tier(
-                        _limited(client, self._reply_timeouts[tier]), tier, self._ctx
-                    )
+                async with asyncio.timeout(self._tier_timeouts[tier]) as deadline:
+                    limited = _limited(client, self._reply_timeouts[tier])
+                    if tier is Tier.REALTIME:
+                        async with self._gate.realtime_run():
+                            return await self._deps.run_tier(limited, tier, self._ctx)
+                    if self.memory.state is DeviceState.SLOW:
+                        limited = _Gated(limited, self._gate, deadline,
+                                         self._reply_timeouts[tier])
+                    return await self._deps.run_tier(limited, tier, self._ctx)
             except (TimeoutError, *_CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
                 # for it: that is no failure of this tier; run it on a new session.
@@ -416,27 +567,31 @@ class DeviceCollector:
     ) -> None:
         """Handle a realtime command the router did not answer within its limit.
 
-        The router gets one more chance, as long as that limit: a new session
-        (connect and login). If it opens, the router is alive but slow (a busy
-        BRAS reading thousands of interfaces): the run failed, the device stays up,
-        and its realtime commands get the device's whole ``command_timeout`` from
-        now on. If it does not, the router is silent: the device is down now (since
-        the command was sent), and the next attempt waits for the connection
-        backoff rather than ``connect_timeout`` more on a router that accepts TCP
-        but does not answer. A silent router is so found down within about two
-        realtime limits of its last reply.
+        The router gets one more chance: a new session (connect and login) within
+        the device's ``connect_timeout``, as any connection gets. If it opens, the
+        router is alive but slow (a busy BRAS reading thousands of interfaces, a
+        router answering every command, the login included, seconds late): the run
+        failed, the device is ``slow`` (not down), and its realtime commands get
+        the device's whole ``command_timeout`` from now on, until a realtime run
+        takes no longer than the normal limit again. If it does not, the router is
+        silent: the device is down now (since the command was sent), and the next
+        attempt waits for the connection backoff. A silent router is so found down
+        within the realtime limit plus the connect timeout of its last reply.
         """
         waited = err.waited_s if err.waited_s is not None else self._reply_timeouts[tier]
         unanswered = f"no reply to {err.command or 'a command'} within {waited:g} s"
-        if await self._takes_a_session(self._reply_timeouts[tier]):
-            limit = self.config.command_timeout
-            if self._reply_timeouts[tier] < limit:
+        if await self._takes_a_session(self.config.connect_timeout + 1.0):
+            became_slow = self.memory.state is not DeviceState.SLOW
+            if became_slow:
+                limit = self.config.command_timeout
                 log.warning("device %s: %s, but it takes new sessions: slow, not down; "
                             "%s commands now get %g s", self.config.label, unanswered,
-                            tier.value, limit)
-                self._reply_timeouts[tier] = limit
-                self._tier_timeouts[tier] = self.config.connect_timeout + 5 * limit
+                            tier.value, max(limit, self._reply_timeouts[tier]))
+                self.memory.state = DeviceState.SLOW
+                self._set_reply_timeouts(slow=True)
             self._failed(tier, schedule, f"{unanswered} (slow router)", started)
+            if became_slow:
+                self._put_status(self.current_error())
             return
         since = self._clock.now() - timedelta(seconds=waited)
         message = f"silent since {utc_iso(since.replace(microsecond=0))}: {unanswered}"
@@ -537,9 +692,12 @@ class DeviceCollector:
         before = self.memory.state
         self._backoff.success()
         self._retry_at = 0.0
-        self._status_due = True  # the next successful run writes "up"
-        self.memory.state = DeviceState.UP
-        self._remembered.state = DeviceState.UP
+        self._status_due = True  # the next successful run writes "up" (or "slow")
+        if before is not DeviceState.SLOW:  # a slow router's new session is as slow
+            # A router whose PSU or fan was failing stays degraded until it says otherwise.
+            failing = self.memory.failing_sensors()
+            self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
+        self._remembered.state = self.memory.state
         self._remembered.first_failure_mono = None
         self._remembered.auth_hash = None
         if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
@@ -558,13 +716,17 @@ class DeviceCollector:
         self._retry_at = now + delay
         message = describe(err)
         self._connect_error = message
+        # A TLS settings mismatch: the router answered; the message names the fix.
+        setup = isinstance(err, TlsSetupFailed)
         if self.memory.state is not DeviceState.DOWN:
-            log.warning("device %s: down: %s (next attempt in %.1f s)",
-                        self.config.label, message, delay)
+            log.warning("device %s: %s: %s (next attempt in %.1f s)", self.config.label,
+                        "API-SSL settings do not match" if setup else "down", message, delay)
             self.memory.first_failure_mono = self.memory.first_failure_mono or now
             self.memory.state = DeviceState.DOWN
             self._remember_outage()
-            self._event(EventKind.DEVICE_DOWN, f"device unreachable: {message}")
+            self._event(EventKind.DEVICE_DOWN,
+                        f"API-SSL settings do not match the router: {message}" if setup
+                        else f"device unreachable: {message}")
         else:
             log.debug("device %s: still down: %s (attempt %d, next in %.1f s)",
                       self.config.label, message, self._backoff.failures, delay)
@@ -634,6 +796,15 @@ class DeviceCollector:
         stats = self._stats[tier]
         stats.runs += 1
         stats.duration_s = now - started
+        if (tier is Tier.REALTIME and self.memory.state is DeviceState.SLOW
+                and stats.duration_s <= self._normal_reply_timeouts[tier]):
+            log.info("device %s: answers in time again (realtime run in %.1f s): not slow",
+                     self.config.label, stats.duration_s)
+            failing = self.memory.failing_sensors()
+            self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
+            self._remembered.state = self.memory.state
+            self._set_reply_timeouts(slow=False)
+            self._status_due = True
         missed = schedule.completed(now)
         if missed:
             log.debug("device %s: %s tier overran: %d tick(s) skipped",
@@ -653,7 +824,7 @@ class DeviceCollector:
                 before.identity, before.board, before.version)
             if version_changed or (before.version is None and self.memory.facts.version):
                 self._apply_version(self.memory.facts.version, forget_absent=version_changed)
-        if self.memory.facts.version is not None:
+        if tier is Tier.REALTIME or self.memory.facts.version is not None:
             self._facts_known.set()
         samples = list(result.samples)
         if result.counters:
@@ -669,7 +840,9 @@ class DeviceCollector:
         self._sink.put_samples(device_id, samples)
         for snap in result.inventory:
             events.extend(link_changes(self.memory, snap, device_id=device_id))
+            events.extend(health_changes(self.memory, snap, device_id=device_id))
             self._sink.put_inventory(device_id, snap)
+        state_changed = self._update_degraded()
         for path in dict.fromkeys(result.absent):
             self._ctx.absent.add(path)
             announced = self._remembered.announced_absent
@@ -682,6 +855,7 @@ class DeviceCollector:
                     device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
                     message=absent_message(path, self.memory.facts.version),
                 ))
+        events.extend(self._bad_values(tier, result, ts))
         if events:
             self._sink.put_events(events)
         if tier in self._tier_failure_logged:
@@ -698,12 +872,57 @@ class DeviceCollector:
         # The status (and its last_seen) is written when something changed, else
         # refreshed every STATUS_REFRESH_S: a database UPDATE per poll of every
         # router would cost the writer more than the samples.
-        if (self._status_due or facts_changed or error_changed
+        if (self._status_due or facts_changed or error_changed or state_changed
                 or now - self._status_mono >= self._status_refresh):
             self._put_status(self.current_error(), last_seen=ts)
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(samples),
                   len(result.counters), len(result.inventory))
+
+    def _bad_values(self, tier: Tier, result: CollectResult, ts: datetime) -> list[Event]:
+        """Count the run's unreadable values; log and return an event for each
+        (path, field) not reported before with the same raw text.
+
+        A (path, field) this tier reported is forgotten when a run of the tier
+        without failing collectors reads it well, so the same text breaking it
+        again is reported again.
+        """
+        self._stats[tier].bad_values += len(result.bad_values)
+        reported = self._remembered.bad_values
+        first: dict[tuple[str, str], BadValue] = {}
+        for bad in result.bad_values:
+            first.setdefault((bad.path, bad.field), bad)
+        events: list[Event] = []
+        for key, bad in first.items():
+            if reported.get(key, (None, None))[1] == bad.raw:
+                continue
+            reported[key] = (tier, bad.raw)
+            message = bad_value_message(bad)
+            log.warning("device %s: %s", self.config.label, message)
+            events.append(Event(device_id=self.config.id, ts=ts, kind=EventKind.BAD_VALUE,
+                                message=message))
+        if not result.failures:
+            for key in [k for k, (t, _) in reported.items() if t is tier and k not in first]:
+                del reported[key]
+        return events
+
+    def _update_degraded(self) -> bool:
+        """Set the state of an answering router: degraded while a health state sensor
+        is failing, else up. Return whether it changed (logged once per change)."""
+        if self.memory.state not in (DeviceState.UP, DeviceState.DEGRADED):
+            return False
+        failing = self.memory.failing_sensors()
+        wanted = DeviceState.DEGRADED if failing else DeviceState.UP
+        if wanted is self.memory.state:
+            return False
+        self.memory.state = wanted
+        self._remembered.state = wanted
+        if failing:
+            words = ", ".join(f"{n}={(self.memory.health or {})[n]}" for n in failing)
+            log.warning("device %s: degraded: %s", self.config.label, words)
+        else:
+            log.info("device %s: health states ok again", self.config.label)
+        return True
 
     def _log_collector_failures(self, tier: Tier, failures: Sequence[str]) -> None:
         """Log a collector's failure when it starts or its message changes (WARNING)
@@ -750,7 +969,7 @@ class DeviceCollector:
         if message:
             self._tier_errors[tier] = message
         changed = self.current_error() != before
-        if changed and write and self.memory.state is DeviceState.UP:
+        if changed and write and self.memory.state in _ANSWERING:
             self._put_status(self.current_error())
         return changed
 
@@ -793,8 +1012,10 @@ class DeviceCollector:
         Keys: id, name, state, config_loaded_at (ISO UTC), last_error (the
         connection's or login's error while down or refused, else the newest
         failing tier's), connected, connect_attempts, connect_failures, retry_in_s,
+        bad_values (values the router sent that could not be read, all tiers),
         facts, tiers (tier -> interval_s as configured, effective_interval_s,
-        timeout_s (per command), last_run, duration_s, running_since (ISO UTC while
+        timeout_s (per command), last_run, duration_s, lag_s (how late the last
+        run started after its due time, seconds), running_since (ISO UTC while
         a run is in progress, else ``None``), next_due (ISO UTC; ``None`` while
         running; while the router is down or refused the login never before the
         next connection attempt, see retry_in_s; before the first realtime run
@@ -802,7 +1023,8 @@ class DeviceCollector:
         skipped, last_error and last_error_at (the last counted failure, kept
         after recovery), blocked (why the tier cannot run now, a reason that reads
         after "waiting:": the device's error while it is down or refused the
-        login, or :data:`AFTER_FIRST_REALTIME`; ``""``)).
+        login, or :data:`AFTER_FIRST_REALTIME`; ``""``), bad_values (the tier's
+        unreadable values so far)).
         """
         mono, wall = now if now is not None else (self._clock.monotonic(), self._clock.now())
         device_error = self.device_error()
@@ -831,6 +1053,7 @@ class DeviceCollector:
                 "timeout_s": round(self._reply_timeouts[tier], 6),
                 "last_run": utc_iso(st.last_run) if st.last_run else None,
                 "duration_s": round(st.duration_s, 4) if st.duration_s is not None else None,
+                "lag_s": round(st.lag_s, 4) if st.lag_s is not None else None,
                 "running_since": utc_iso(st.running_since) if st.running_since else None,
                 "next_due": None if st.running_since else utc_iso(due),
                 "runs": st.runs,
@@ -840,6 +1063,7 @@ class DeviceCollector:
                 "last_error": st.last_error,
                 "last_error_at": utc_iso(st.last_error_at) if st.last_error_at else None,
                 "blocked": blocked,
+                "bad_values": st.bad_values,
             }
         facts = self.memory.facts
         return {
@@ -852,6 +1076,7 @@ class DeviceCollector:
             "connect_attempts": self.connect_attempts,
             "connect_failures": self.connect_failures,
             "retry_in_s": round(max(0.0, self._retry_at - mono), 3),
+            "bad_values": sum(st.bad_values for st in self._stats.values()),
             "facts": {"identity": facts.identity, "board": facts.board,
                       "version": facts.version},
             "tiers": tiers,

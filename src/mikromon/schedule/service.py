@@ -238,9 +238,14 @@ class CollectorService:
 
         Keys: running, since (ISO UTC or ``None``), lock_held, time_scale,
         config_version, reloads, device_count (polled), disabled_count,
-        devices (list, sorted by name, of :meth:`DeviceCollector.status` dicts;
-        disabled devices with state ``disabled`` and no tiers; omitted when
-        ``devices`` is false), writer (:meth:`Writer.stats`).
+        devices (list, sorted by name, of :meth:`DeviceCollector.status` dicts,
+        each with the writer's counts for that device added: ``rows_dropped``
+        (samples dropped at the queue bound, e.g. while the database stalled),
+        ``rows_failed`` (rows the database refused) and ``write_error`` (the reason
+        of its last failed write, ``""`` for none); disabled devices with state
+        ``disabled`` and no tiers; omitted when ``devices`` is false), writer
+        (:meth:`Writer.stats`: queue, counters, ``unavailable_s`` while the
+        database takes no writes).
         """
         out: dict[str, object] = {
             "running": self.running,
@@ -272,6 +277,13 @@ class CollectorService:
                 "id": config.id, "name": config.label, "state": DeviceState.DISABLED.value,
                 "config_loaded_at": utc_iso(loaded_at), "last_error": "", "tiers": {},
             })
+        writer = self._writer
+        for entry in out:
+            counts = (writer.device_stats(int(str(entry["id"]))) if writer is not None
+                      else {"rows_dropped": 0, "rows_failed": 0, "last_error": ""})
+            entry["rows_dropped"] = counts["rows_dropped"]
+            entry["rows_failed"] = counts["rows_failed"]
+            entry["write_error"] = counts["last_error"]
         out.sort(key=lambda d: (str(d["name"]), int(str(d["id"]))))
         return out
 

@@ -24,8 +24,28 @@ Samples of one cycle are grouped per device. When the storage has the optional
 ``write_samples_many`` (:class:`~mikromon.sinks.base.BatchSampleStorage`), all
 devices' samples go to it in one call (split into calls of at most
 ``samples_per_call`` samples), so a database storage can write a cycle in one
-transaction; a failing call loses (and counts) all the samples it held.
-Otherwise there is one ``write_samples`` call per device.
+transaction. Otherwise there is one ``write_samples`` call per device.
+
+Failures, by what the storage raises:
+
+- :class:`~mikromon.domain.errors.StorageUnavailable` (the database is busy,
+  locked, full or unreachable; nothing was stored): nothing is lost. The call's
+  rows go back to the FRONT of their queues, the cycle ends, and the writer tries
+  again after 0.5 s, then 1, 2, up to 5 s between attempts. Meanwhile the
+  collectors keep polling and the queues grow up to their bound (the oldest
+  sample batches are dropped beyond it, counted per device); when the database
+  returns, the queues drain in order. Logged once when the stall starts and once
+  when it ends; ``stats()`` shows ``unavailable_s`` (how long so far) and
+  ``stalls``.
+- :class:`~mikromon.domain.errors.PartialWrite`: the other devices' rows were
+  stored; each failed device's rows are lost and counted against that device
+  (``rows_failed`` per device, with its reason); devices left ``pending`` go
+  back to the queue as above.
+- Anything else: the call's rows are lost, counted against each device they
+  belonged to.
+
+A device's failure is logged once per kind of write and reason (again only
+when the reason changes), and once more when that device's writes succeed again.
 
 If the storage object has a ``close()`` method, the writer calls it from its own
 thread when it stops (a Django storage closes that thread's connection there).
@@ -40,10 +60,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
@@ -61,6 +82,9 @@ DEFAULT_LINGER_S: Final = 0.1
 DEFAULT_INVENTORY_BUDGET_S: Final = 0.5
 #: Most samples per ``write_samples_many`` call (bounds one transaction's size).
 DEFAULT_SAMPLES_PER_CALL: Final = 50_000
+#: Seconds before the first retry of an unavailable database, and at most
+#: (doubling in between).
+RETRY_S: Final = (0.5, 5.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +92,22 @@ class _Batch:
     device_id: int
     payload: Any  # Sequence[Sample] | InventorySnapshot | Sequence[Event]
     rows: int
+
+
+@dataclass(slots=True)
+class _DeviceCounts:
+    rows_dropped: int = 0
+    rows_failed: int = 0
+    last_error: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rows_dropped": self.rows_dropped, "rows_failed": self.rows_failed,
+                "last_error": self.last_error}
+
+
+class _Unavailable(Exception):
+    """The database became unavailable during a cycle: what was not written is
+    back in the queues."""
 
 
 class Writer:
@@ -139,7 +179,14 @@ class Writer:
         self._unlogged_drops = 0
         self._unlogged_rows = 0
         self._last_drop_log = 0.0
-        self._failing = False
+        #: Per device: rows dropped at the bound, rows lost to failed writes.
+        self._devices: dict[int, _DeviceCounts] = {}
+        #: (device id, what) -> the reason last logged, until a write succeeds.
+        self._logged: dict[tuple[int, str], str] = {}
+        #: monotonic seconds when the database became unavailable, or None.
+        self._unavailable_since: float | None = None
+        self._retry_s = RETRY_S[0]
+        self.stalls = 0
 
     # -- producer side (any thread) -------------------------------------------------
 
@@ -202,10 +249,23 @@ class Writer:
         self._appends -= 1
         self._drop(self._inventory.pop(key))
 
+    def _counts(self, device_id: int) -> _DeviceCounts:
+        counts = self._devices.get(device_id)
+        if counts is None:
+            counts = self._devices[device_id] = _DeviceCounts()
+        return counts
+
     def _drop(self, batch: _Batch) -> None:
-        """Count and log a dropped batch (lock held)."""
+        """Count (in all and per device) and log a dropped batch (lock held)."""
         self.batches_dropped += 1
         self.rows_dropped += batch.rows
+        if isinstance(batch.payload, list) and batch.payload and isinstance(
+            batch.payload[0], Event
+        ):
+            for e in batch.payload:
+                self._counts(e.device_id).rows_dropped += 1
+        else:
+            self._counts(batch.device_id).rows_dropped += batch.rows
         self._unlogged_drops += 1
         self._unlogged_rows += batch.rows
         self._log_drops()
@@ -227,9 +287,10 @@ class Writer:
             return
         log.warning(
             "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s) "
-            "since the last report; %d batch(es) dropped in all; the database is slower "
-            "than the collector", self._max, self._unlogged_drops, self._unlogged_rows,
-            self.batches_dropped,
+            "since the last report; %d batch(es) dropped in all; %s", self._max,
+            self._unlogged_drops, self._unlogged_rows, self.batches_dropped,
+            "the database takes no writes" if self._unavailable_since is not None
+            else "the database is slower than the collector",
         )
         self._unlogged_drops = self._unlogged_rows = 0
         self._last_drop_log = now
@@ -285,9 +346,14 @@ class Writer:
         now), write_s (seconds the current write has taken, 0 when idle),
         rows_written, batches_written, batches_dropped, rows_dropped,
         snapshots_replaced (queued snapshots superseded by newer ones), write_errors
-        (failed storage calls), rows_failed (rows those calls held), last_error,
-        and storage: the storage's own ``stats()`` when it has one (e.g. the
-        process id of a storage running in a child process), else ``None``.
+        (failed storage calls, partly failed ones included), rows_failed (rows
+        lost to them), last_error (the last failure or unavailability, with the
+        call), unavailable_s (seconds the database has been unavailable, 0 when it
+        is not), stalls (times it became unavailable), devices (``{"<device id>":
+        {"rows_dropped", "rows_failed", "last_error"}}`` for devices with drops or
+        failures; see :meth:`device_stats`), and storage: the storage's own
+        ``stats()`` when it has one (e.g. the process id of a storage running in
+        a child process), else ``None``.
         """
         started = self._write_started
         storage_stats = getattr(self._storage, "stats", None)
@@ -306,8 +372,22 @@ class Writer:
             "write_errors": self.write_errors,
             "rows_failed": self.rows_failed,
             "last_error": self.last_error,
+            "unavailable_s": self._unavailable_for(),
+            "stalls": self.stalls,
+            "devices": {str(d): c.as_dict() for d, c in sorted(dict(self._devices).items())},
             "storage": storage_stats() if callable(storage_stats) else None,
         }
+
+    def device_stats(self, device_id: int) -> dict[str, object]:
+        """Return ``{"rows_dropped": int, "rows_failed": int, "last_error": str}``
+        for one device: its rows dropped at the queue bound, its rows lost to
+        failed writes, and the reason of its last failed write (all since start)."""
+        counts = self._devices.get(device_id)
+        return counts.as_dict() if counts is not None else _DeviceCounts().as_dict()
+
+    def _unavailable_for(self) -> float:
+        since = self._unavailable_since
+        return round(max(time.monotonic() - since, 0.001), 3) if since is not None else 0.0
 
     # -- the writer thread -----------------------------------------------------------
 
@@ -346,15 +426,28 @@ class Writer:
             statuses = list(self._statuses.values())
             self._statuses.clear()
             self._in_flight = sum(b.rows for b in samples) + len(statuses)
-        self._write_samples(samples)
-        self._write_events(events)
-        for status in statuses:
-            if self._call("write_status", 1, self._storage.write_status,
-                          status) is not _FAILED:
-                self.rows_written += 1
-        self._write_inventory(time.monotonic() + self._budget)
+        try:
+            try:
+                self._write_samples(samples)
+            except _Unavailable:
+                self._requeue(events=events, statuses=statuses)
+                raise
+            try:
+                self._write_events(events)
+            except _Unavailable:
+                self._requeue(statuses=statuses)
+                raise
+            self._write_statuses(statuses)
+            self._write_inventory(time.monotonic() + self._budget)
+        except _Unavailable:
+            self._in_flight = 0
+            self._pause()
+            return True
         self._in_flight = 0
         return True
+
+    # -- one kind at a time (each raises _Unavailable after putting back what it
+    # did not write) -------------------------------------------------------------------
 
     def _write_samples(self, batches: list[_Batch]) -> None:
         by_device: dict[int, list[Sample]] = {}
@@ -362,25 +455,65 @@ class Writer:
             by_device.setdefault(b.device_id, []).extend(b.payload)
         many = getattr(self._storage, "write_samples_many", None)
         if callable(many):
-            for call in _calls(by_device, self._per_call):
-                rows = sum(len(device_rows) for _, device_rows in call)
-                written = self._call("write_samples_many", rows, many, call)
-                if written is not _FAILED:
-                    self.rows_written += rows if written is None else int(written)
+            calls = _calls(by_device, self._per_call)
         else:
-            for device_id, device_rows in by_device.items():
-                written = self._call("write_samples", len(device_rows),
-                                     self._storage.write_samples, device_id, device_rows)
-                if written is not _FAILED:
-                    self.rows_written += len(device_rows) if written is None else int(written)
+            calls = [[(d, rows)] for d, rows in by_device.items()]
+        for index, call in enumerate(calls):
+            rows = {d: len(device_rows) for d, device_rows in call}
+            try:
+                if callable(many):
+                    written = self._call("write_samples_many", rows, many, call)
+                else:
+                    (device_id, device_rows), = call
+                    written = self._call("write_samples", rows, self._storage.write_samples,
+                                         device_id, device_rows)
+            except StorageUnavailable:
+                later = {d for c in calls[index:] for d, _ in c}
+                self._requeue(samples=[b for b in batches if b.device_id in later])
+                raise _Unavailable from None
+            if isinstance(written, PartialWrite):
+                self.rows_written += written.written
+                if written.pending:
+                    later = set(written.pending) | {d for c in calls[index + 1:] for d, _ in c}
+                    self._requeue(samples=[b for b in batches if b.device_id in later])
+                    raise _Unavailable
+            elif written is not _FAILED:
+                self.rows_written += sum(rows.values()) if written is None else int(written)
         self.batches_written += len(batches)
 
     def _write_events(self, batches: list[_Batch]) -> None:
         events = [e for b in batches for e in b.payload]
-        if events and self._call("write_events", len(events), self._storage.write_events,
-                                 events) is not _FAILED:
+        if not events:
+            return
+        rows: dict[int, int] = {}
+        for e in events:
+            rows[e.device_id] = rows.get(e.device_id, 0) + 1
+        try:
+            result = self._call("write_events", rows, self._storage.write_events, events)
+        except StorageUnavailable:
+            self._requeue(events=batches)
+            raise _Unavailable from None
+        if isinstance(result, PartialWrite):
+            self.rows_written += result.written
+            if result.pending:
+                pending = set(result.pending)
+                left = [e for e in events if e.device_id in pending]
+                self._requeue(events=[_Batch(left[0].device_id, left, len(left))])
+                raise _Unavailable
+        elif result is not _FAILED:
             self.rows_written += len(events)
         self.batches_written += len(batches)
+
+    def _write_statuses(self, statuses: list[DeviceStatus]) -> None:
+        for index, status in enumerate(statuses):
+            try:
+                result = self._call("write_status", {status.device_id: 1},
+                                    self._storage.write_status, status)
+            except StorageUnavailable:
+                self._requeue(statuses=statuses[index:])
+                raise _Unavailable from None
+            if result is not _FAILED and not isinstance(result, PartialWrite):
+                self.rows_written += 1
 
     def _write_inventory(self, until: float) -> None:
         """Write queued snapshots, oldest first, until the queue is empty or the time
@@ -394,34 +527,135 @@ class Writer:
                 if key[0] == "append":  # type: ignore[index]
                     self._appends -= 1
                 self._in_flight = batch.rows
-            if self._call("write_inventory", batch.rows, self._storage.write_inventory,
-                          batch.device_id, batch.payload) is not _FAILED:
+            try:
+                result = self._call("write_inventory", {batch.device_id: batch.rows},
+                                    self._storage.write_inventory, batch.device_id,
+                                    batch.payload)
+            except StorageUnavailable:
+                self._requeue(inventory=(key, batch))
+                raise _Unavailable from None
+            if result is not _FAILED and not isinstance(result, PartialWrite):
                 self.rows_written += batch.rows
             self.batches_written += 1
 
-    def _call(self, what: str, rows: int, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call the storage; on failure count the call and its ``rows`` and return
-        ``_FAILED``."""
+    def _requeue(self, *, samples: Sequence[_Batch] = (), events: Sequence[_Batch] = (),
+                 statuses: Sequence[DeviceStatus] = (),
+                 inventory: tuple[Hashable, _Batch] | None = None) -> None:
+        """Put what was not written back at the front of its queue, in its order
+        (a newer status or replaceable snapshot that arrived meanwhile wins), then
+        drop the oldest beyond the bound."""
+        with self._cond:
+            self._samples.extendleft(reversed(samples))
+            self._events.extendleft(reversed(events))
+            for status in statuses:
+                newer = self._statuses.get(status.device_id)
+                self._statuses[status.device_id] = (
+                    newer.over(status) if newer is not None else status
+                )
+            if inventory is not None:
+                key, batch = inventory
+                if key not in self._inventory:
+                    self._inventory = {key: batch, **self._inventory}
+                    if key[0] == "append":  # type: ignore[index]
+                        self._appends += 1
+            while self._data() > self._max:
+                if self._samples:
+                    self._drop(self._samples.popleft())
+                else:
+                    self._make_room()
+            while len(self._events) > self._max:
+                self._drop(self._events.popleft())
+
+    def _pause(self) -> None:
+        """Wait before the next attempt on an unavailable database (0.5 s, then
+        doubling up to 5 s); new rows keep queueing meanwhile."""
+        wait = self._retry_s
+        self._retry_s = min(self._retry_s * 2, RETRY_S[1])
+        deadline = time.monotonic() + wait
+        with self._cond:
+            while (remaining := deadline - time.monotonic()) > 0:
+                self._cond.wait(remaining)
+
+    # -- one storage call -------------------------------------------------------------
+
+    def _call(self, what: str, rows: dict[int, int], fn: Callable[..., Any],
+              *args: Any) -> Any:
+        """Call the storage; ``rows``: the call's rows per device.
+
+        Returns the result; a :class:`PartialWrite` (its failed devices counted);
+        or ``_FAILED`` when the call failed otherwise (all its rows counted as
+        failed, per device).
+
+        Raises:
+            StorageUnavailable: passed on (recorded: the stall starts).
+        """
         self._write_started = time.monotonic()
         try:
             result = fn(*args)
+        except StorageUnavailable as err:
+            self._stalled(what, err)
+            raise
+        except PartialWrite as err:
+            self._available()
+            self.write_errors += 1
+            self.last_error = f"{what}: {err}"
+            for device_id, reason in err.failed.items():
+                self._device_failed(what, device_id, rows.get(device_id, 0), reason)
+            self._succeeded(what, set(rows) - set(err.failed) - set(err.pending))
+            return err
         except Exception as err:
             self.write_errors += 1
-            self.rows_failed += rows
-            self.last_error = f"{what}: {type(err).__name__}: {err}"
-            if not self._failing:
-                log.exception("storage %s failed; its rows are lost (counted in "
-                              "write_errors)", what)
-                self._failing = True
-            else:
-                log.warning("storage %s failed again: %s", what, err)
+            reason = f"{type(err).__name__}: {err}"
+            self.last_error = f"{what}: {reason}"
+            first = not any((d, what) in self._logged for d in rows)
+            for device_id, count in rows.items():
+                self._device_failed(what, device_id, count, reason)
+            if first:
+                log.debug("storage %s failed", what, exc_info=True)
             return _FAILED
         finally:
             self._write_started = None
-        if self._failing:
-            log.info("storage writes succeed again")
-            self._failing = False
+        self._available()
+        self._succeeded(what, rows)
         return result
+
+    def _device_failed(self, what: str, device_id: int, rows: int, reason: str) -> None:
+        """Count a device's lost rows; log once per (device, kind) and reason."""
+        counts = self._counts(device_id)
+        counts.rows_failed += rows
+        counts.last_error = f"{what}: {reason}"
+        self.rows_failed += rows
+        key = (device_id, what)
+        if self._logged.get(key) != reason:
+            self._logged[key] = reason
+            log.warning("storage %s failed for device id %s; its %d row(s) are lost "
+                        "(counted per device; logged again only if the reason changes): %s",
+                        what, device_id, rows, reason)
+
+    def _succeeded(self, what: str, devices: Iterable[int]) -> None:
+        if not self._logged:
+            return
+        for device_id in devices:
+            if self._logged.pop((device_id, what), None) is not None:
+                log.info("storage %s: writes succeed again for device id %s", what, device_id)
+
+    def _stalled(self, what: str, err: StorageUnavailable) -> None:
+        self.last_error = f"{what}: {err}"
+        if self._unavailable_since is None:
+            self._unavailable_since = time.monotonic()
+            self.stalls += 1
+            log.warning("%s; %s and everything queued is kept and retried (polling goes "
+                        "on; beyond %d queued batches the oldest samples are dropped, "
+                        "counted per device)", err, what, self._max)
+
+    def _available(self) -> None:
+        since = self._unavailable_since
+        if since is None:
+            return
+        self._unavailable_since = None
+        self._retry_s = RETRY_S[0]
+        log.warning("database available again after %.1f s; writing what is queued "
+                    "(%d item(s) waiting)", time.monotonic() - since, self.queue_depth)
 
 
 _FAILED: Final = object()

@@ -164,6 +164,44 @@ def test_inventory_and_logs(api, device):
 
 
 @pytest.mark.django_db
+def test_logs_are_listed_by_router_time_with_their_zone(api, device):
+    """Lines read in one poll come back newest router time first, in UTC."""
+    now = datetime.now(UTC)
+    lines = [("2025-03-01T10:00:05+00:00", "b"), ("2025-03-01T09:59:59+00:00", "a"),
+             ("2025-03-01T10:01:00+00:00", "c")]
+    for i, (time, message) in enumerate(lines):  # each read later than the one before
+        _storage().write_inventory(device.pk, InventorySnapshot(
+            table="logs", key_fields=("time", "message"), ts=now + timedelta(seconds=i),
+            append_only=True, rows=[{"time": time, "topics": "system,info", "message": message}]))
+    logs = api.get(f"/api/v1/devices/{device.pk}/inventory/logs").json()
+    assert [(r["time"], r["message"]) for r in logs["rows"]] == [
+        ("2025-03-01T10:01:00+00:00", "c"), ("2025-03-01T10:00:05+00:00", "b"),
+        ("2025-03-01T09:59:59+00:00", "a")]
+
+
+@pytest.mark.django_db
+def test_degraded_device_and_its_health_words(api, device):
+    """A degraded device is listed by state=degraded, counts as current (not stale
+    while data comes) and its health states come back as the router's words."""
+    now = datetime.now(UTC)
+    _storage().write_status(DeviceStatus(device_id=device.pk, state=DeviceState.DEGRADED,
+                                         ts=now, last_seen=now))
+    _storage().write_samples(device.pk, [Sample("system.cpu.load_pct", 3.0, now)])
+    _storage().write_inventory(device.pk, InventorySnapshot(
+        table="health_states", key_fields=("name",), ts=now,
+        rows=[{"name": "psu2-state", "state": "fail"}, {"name": "psu1-state", "state": "ok"}]))
+    listed = api.get("/api/v1/devices?state=degraded").json()["devices"]
+    assert [(d["name"], d["state"], d["state_label"]) for d in listed] == [
+        ("edge-1", "degraded", "degraded")]
+    latest = api.get(f"/api/v1/devices/{device.pk}/latest").json()
+    assert latest["device"]["stale"] is False
+    assert latest["health_states"] == [
+        {"name": "psu1-state", "state": "ok", "failing": False},
+        {"name": "psu2-state", "state": "fail", "failing": True}]
+    assert not [v for v in latest["values"] if "psu" in v["key"]]  # no number for a state
+
+
+@pytest.mark.django_db
 def test_events(api, device):
     """Events filter by device, kind and time."""
     _storage().write_events([

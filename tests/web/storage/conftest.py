@@ -3,7 +3,12 @@ marker, a second time on PostgreSQL)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -23,3 +28,103 @@ def device(db):
     dev.set_password("s3cret-pass")
     dev.save()
     return dev
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+@contextmanager
+def _write_lock_held(seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Hold the SQLite database's write lock from another process."""
+    from django.db import connection
+
+    path = connection.settings_dict["NAME"]
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+@contextmanager
+def _busy_timeout(seconds: float) -> Iterator[None]:
+    """Shorten the SQLite busy timeout of connections opened inside the block."""
+    from django.db import connections
+
+    from mikromon.web.monitor.envconfig import sqlite_busy_options
+
+    options = connections.settings["default"]["OPTIONS"]
+    saved = dict(options)
+    options.update(sqlite_busy_options(int(seconds * 1000)))
+    connections.close_all()
+    try:
+        yield
+    finally:
+        options.clear()
+        options.update(saved)
+        connections.close_all()
+
+
+@pytest.fixture
+def write_lock_held() -> Callable[[float], Any]:
+    """``with write_lock_held(seconds):`` another process holds the SQLite write
+    lock (``BEGIN IMMEDIATE``) for at most ``seconds``, until the block ends."""
+    return _write_lock_held
+
+
+@pytest.fixture
+def busy_timeout() -> Callable[[float], Any]:
+    """``with busy_timeout(seconds):`` connections opened inside wait at most
+    ``seconds`` for SQLite's write lock."""
+    return _busy_timeout
+
+
+@contextmanager
+def _poisoned(table: str, device_id: int) -> Iterator[None]:
+    """Make every INSERT into ``table`` for ``device_id`` fail in the database (a
+    trigger), as a value the database refuses would."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(
+                f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
+                f"WHEN NEW.device_id = {int(device_id)} "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned device'); END"
+            )
+        else:
+            cur.execute(
+                "CREATE FUNCTION poison_fn() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.device_id = {int(device_id)} THEN "
+                "RAISE EXCEPTION 'poisoned device'; END IF; RETURN NEW; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            cur.execute(f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
+                        "FOR EACH ROW EXECUTE FUNCTION poison_fn()")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            if connection.vendor == "sqlite":
+                cur.execute("DROP TRIGGER IF EXISTS poison")
+            else:
+                cur.execute(f"DROP TRIGGER IF EXISTS poison ON {table}")
+                cur.execute("DROP FUNCTION IF EXISTS poison_fn()")
+
+
+@pytest.fixture
+def poison() -> Callable[[str, int], Any]:
+    """``with poison(table, device_id):`` the database refuses every row of that
+    device in that table (a trigger raising an error)."""
+    return _poisoned

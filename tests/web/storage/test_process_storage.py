@@ -7,12 +7,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from mikromon.domain.errors import ConfigError, StorageProcessError
+from mikromon.domain.errors import ConfigError, PartialWrite, StorageProcessError
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample, make_labels
@@ -234,3 +235,22 @@ def test_writer_mode_setting(settings) -> None:
     settings.MIKROMON_WRITER = "fork"
     with pytest.raises(ConfigError, match="MIKROMON_WRITER must be process or thread"):
         runtime.build_collector()
+
+
+def test_a_refused_device_comes_back_as_a_partial_write(
+    storage: ProcessStorage, device_id: int, poison: Callable[[str, int], Any]
+) -> None:
+    """The child's PartialWrite reaches the writer as such (with the devices and
+    reasons), not as an opaque failure of the whole call."""
+    from mikromon.web.monitor.models import Device
+
+    other = Device(name="edge-2", host="127.0.0.1", username="monitor")
+    other.set_password("pw")
+    other.save()
+    with poison("monitor_series", other.pk), pytest.raises(PartialWrite) as info:
+        storage.write_samples_many([(device_id, [cpu(5.0)]), (other.pk, [cpu(6.0)])])
+    assert info.value.written == 1
+    assert set(info.value.failed) == {other.pk}
+    assert "poisoned device" in info.value.failed[other.pk]
+    assert points(device_id) == [("system.cpu.load_pct", 5.0)]
+    assert storage.restarts == 0

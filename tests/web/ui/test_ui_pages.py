@@ -130,6 +130,29 @@ def test_dashboard(admin_web, fleet, django_assert_max_num_queries):
     assert arp.count == 1
 
 
+def test_degraded_device_shows_its_badge_and_the_router_word(admin_web, fleet):
+    """A failing PSU: the device reads "degraded" (badge, list filter, overview
+    problems) and the health panel shows the router's word, not a number."""
+    dev = fleet["bravo"]
+    now = datetime.now(UTC)
+    _storage().write_status(DeviceStatus(device_id=dev.pk, state=DeviceState.DEGRADED, ts=now,
+                                         last_seen=now))
+    _storage().write_inventory(dev.pk, InventorySnapshot(
+        table="health_states", key_fields=("name",), ts=now,
+        rows=[{"name": "psu1-state", "state": "ok"}, {"name": "psu2-state", "state": "fail"}]))
+    body = " ".join(admin_web.get(f"/devices/{dev.pk}/").content.decode().split())
+    assert '<span id="device-state" class="badge state-degraded">degraded</span>' in body
+    assert '<dd class="bad" data-state="psu2-state">fail</dd>' in body
+    assert '<dd data-state="psu1-state">ok</dd>' in body
+    listed = admin_web.get("/devices/?state=degraded")
+    assert [d.name for d in listed.context["devices"]] == ["bravo"]
+    assert listed.context["errors"] == []
+    overview = admin_web.get("/")
+    assert dev in overview.context["problems"]
+    assert overview.context["counts"]["degraded"] == 1
+    assert "?state=degraded" in overview.content.decode()
+
+
 @pytest.mark.django_db
 def test_overview(admin_web, fleet):
     """The overview groups devices by site (or tag), lists the busiest interfaces,
@@ -180,6 +203,30 @@ def test_collector_page_and_buttons(admin_web, fake_collector):
     admin_web.post("/collector/start/", {"next": "https://evil.example/"})
     assert fake_collector.calls[-1] == "start"
     assert desired_state().running is True
+
+
+@pytest.mark.django_db
+def test_collector_page_and_api_show_a_database_stall_and_per_device_losses(
+    admin_web, fake_collector, monkeypatch
+):
+    """While the database takes no writes the page says so; per-device drops and
+    failed rows (with the reason) show beside the device, and in the API."""
+    status = fake_collector.status()
+    status["writer"].update(unavailable_s=12.5, stalls=1, rows_failed=5,
+                            last_error="write_samples_many: database unavailable: "
+                                       "OperationalError: database is locked")
+    status["devices"][0].update(rows_dropped=60, rows_failed=5,
+                                write_error="write_samples_many: DataError: too long")
+    monkeypatch.setattr(fake_collector, "status", lambda: status)
+    fake_collector.running = True
+    body = admin_web.get("/collector/").content.decode()
+    for text in ("The database takes no writes (for 12.5 s)", "60 rows dropped",
+                 "5 rows failed", "DataError: too long", "Rows failed"):
+        assert text in body, text
+    api = admin_web.get("/api/v1/collector").json()
+    device = api["status"]["devices"][0]
+    assert (device["rows_dropped"], device["rows_failed"]) == (60, 5)
+    assert api["status"]["writer"]["unavailable_s"] == 12.5
 
 
 @pytest.mark.django_db

@@ -119,6 +119,10 @@ class Tab:
 _WIRELESS = ("/interface/wireless/registration-table", "/interface/wireless")
 _WIFI = ("/interface/wifi/registration-table", "/interface/wifi",
          "/interface/wifiwave2/registration-table", "/interface/wifiwave2")
+#: The columns shown first in every wireless client table: one schema whichever
+#: package the router runs (mikromon.collectors._wireless.CLIENT_COLUMNS).
+_CLIENT_COLUMNS = ("interface", "ap", "mac-address", "ssid", "signal", "tx-rate", "rx-rate",
+                   "uptime")
 
 TABLES: dict[str, TableInfo] = {
     t.name: t
@@ -170,12 +174,16 @@ TABLES: dict[str, TableInfo] = {
         TableInfo("ospf_neighbors", "OSPF neighbors", "extended",
                   ("router-id", "address", "interface", "state", "adjacency"),
                   paths=("/routing/ospf/neighbor",)),
-        TableInfo("wireless_clients", "Wireless clients", "extended",
-                  ("interface", "mac-address", "last-ip", "signal-strength", "tx-rate",
-                   "rx-rate", "uptime"), paths=_WIRELESS),
-        TableInfo("wifi_clients", "Wireless clients", "extended",
-                  ("interface", "mac-address", "ssid", "signal", "tx-rate", "rx-rate",
-                   "uptime"), paths=_WIFI, major=7),
+        TableInfo("wireless_clients", "Wireless clients", "extended", _CLIENT_COLUMNS,
+                  paths=_WIRELESS),
+        TableInfo("wifi_clients", "Wireless clients", "extended", _CLIENT_COLUMNS,
+                  paths=_WIFI, major=7),
+        TableInfo("capsman_clients", "CAPsMAN clients", "extended", _CLIENT_COLUMNS,
+                  paths=("/caps-man/registration-table",)),
+        TableInfo("capsman_interfaces", "CAPsMAN interfaces", "extended",
+                  ("name", "mac-address", "current-state", "current-channel",
+                   "current-registered-clients", "disabled"),
+                  paths=("/caps-man/registration-table",)),
         TableInfo("wireless_interfaces", "Wireless interfaces", "extended",
                   ("name", "ssid", "mode", "band", "frequency", "running"), paths=_WIRELESS),
         TableInfo("wifi_interfaces", "Wireless interfaces", "extended",
@@ -192,6 +200,8 @@ TABLES: dict[str, TableInfo] = {
         TableInfo("neighbors", "Neighbors", "extended",
                   ("interface", "identity", "address", "mac-address", "platform", "board",
                    "version", "discovered-by"), paths=("/ip/neighbor",)),
+        TableInfo("health_states", "Health states", "realtime", ("name", "state"),
+                  paths=("/system/health",)),
         TableInfo("routerboard", "Routerboard", "extended",
                   ("model", "serial-number", "current-firmware", "upgrade-firmware"),
                   paths=("/system/routerboard",)),
@@ -214,6 +224,8 @@ TABS: tuple[Tab, ...] = (
     Tab("bgp-conn", "BGP connections", ("bgp_connections",), always=False),
     Tab("ospf", "OSPF", ("ospf_neighbors",)),
     Tab("wireless", "Wireless clients", ("wifi_clients", "wireless_clients")),
+    Tab("capsman", "CAPsMAN clients", ("capsman_clients",), always=False),
+    Tab("caps", "CAPsMAN interfaces", ("capsman_interfaces",), always=False),
     Tab("wlan", "Wireless interfaces", ("wifi_interfaces", "wireless_interfaces"),
         always=False),
     Tab("logs", "Logs", (LOGS,)),
@@ -222,6 +234,7 @@ TABS: tuple[Tab, ...] = (
     Tab("services", "Services", ("ip_services",)),
     Tab("neighbors", "Neighbors", ("neighbors",)),
     Tab("routerboard", "Routerboard", ("routerboard",), always=False),
+    Tab("health", "Health states", ("health_states",), always=False),
 )
 
 TIER_WORDS = {
@@ -401,7 +414,8 @@ class TableRows:
 
 
 def read_table(device: Device, table: str, *, include_gone: bool = False) -> TableRows:
-    """Return the rows of ``table`` for ``device`` (logs: newest :data:`MAX_LOG_ROWS`)."""
+    """Return the rows of ``table`` for ``device`` (logs: the newest
+    :data:`MAX_LOG_ROWS` by the router's time, which the collector stores in UTC)."""
     info = table_info(table)
     hint = collected_hint(info)
     empty = "Nothing collected yet" + (f" ({hint})." if hint else ".")
@@ -409,7 +423,10 @@ def read_table(device: Device, table: str, *, include_gone: bool = False) -> Tab
     rows: list[dict[str, Any]]
     if table == LOGS:
         entries = list(
-            LogEntry.objects.filter(device=device).order_by("-seen_at", "-id")[:MAX_LOG_ROWS]
+            # Router time order (UTC ISO text sorts as time), newest first; lines
+            # kept from before times were converted (no zone) sort among them by date.
+            LogEntry.objects.filter(device=device)
+            .order_by("-time", "-seen_at", "-id")[:MAX_LOG_ROWS]
         )
         rows = []
         for e in entries:

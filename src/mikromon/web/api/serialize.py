@@ -10,13 +10,13 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from mikromon.domain.catalog import lookup
+from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.domain.devices import endpoint
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import time_scale
 from mikromon.web.control.formats import utc_seconds
-from mikromon.web.monitor.models import Device, MetricLatest
+from mikromon.web.monitor.models import Device, InventoryItem, MetricLatest
 from mikromon.web.monitor.readers import LatestValue
 from mikromon.web.ui.templatetags.mikromon_ui import STATE_LABELS
 
@@ -83,6 +83,11 @@ def last_contact(device: Device) -> datetime | None:
     return max(times) if times else None
 
 
+#: States of a router that answers polls (its data keeps coming): up, and degraded
+#: (a PSU or fan state sensor failing).
+ANSWERING = frozenset({"up", "degraded"})
+
+
 def stale_after_s(device: Device) -> float:
     """Seconds without news after which an "up" device counts as stale:
     :data:`STALE_INTERVALS` realtime intervals at the collector's time scale, at
@@ -95,7 +100,7 @@ def is_stale(device: Device, now: datetime | None = None) -> bool:
     """Whether ``device`` says "up" but its newest data is older than
     :func:`stale_after_s` (collector stopped or stuck). Other states are never stale:
     they already say that no data comes."""
-    if device.state != "up":
+    if device.state not in ANSWERING:
         return False
     contact = last_contact(device)
     if contact is None:
@@ -183,6 +188,21 @@ def device_dict(device: Device, *, detail: bool = False) -> dict[str, Any]:
             "updated_at": iso(device.updated_at),
         })
     return doc
+
+
+def health_states(device_id: int) -> list[dict[str, Any]]:
+    """Return the device's health state sensors as the router words them:
+    ``[{"name": "psu1-state", "state": "fail", "failing": True}]``, by name (the
+    ``health_states`` inventory table of mikromon.collectors.system_health;
+    ``failing``: :func:`mikromon.domain.catalog.is_failing`)."""
+    rows = (InventoryItem.objects.filter(device_id=device_id, table=HEALTH_STATES_TABLE,
+                                         gone=False).values_list("data", flat=True))
+    out = []
+    for data in rows:
+        name, word = (data or {}).get("name"), (data or {}).get("state")
+        if isinstance(name, str) and isinstance(word, str):
+            out.append({"name": name, "state": word, "failing": is_failing(word)})
+    return sorted(out, key=lambda r: r["name"])
 
 
 def latest_list(values: Iterable[LatestValue]) -> list[dict[str, Any]]:

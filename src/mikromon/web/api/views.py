@@ -30,6 +30,7 @@ from mikromon.web.api.params import (
 from mikromon.web.api.serialize import (
     device_dict,
     device_state,
+    health_states,
     is_known_metric,
     iso,
     latest_list,
@@ -127,6 +128,7 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
         "device": {"id": obj.pk, "name": obj.name, **device_state(obj)},
         "collector": {"running": collector.collector_running()},
         "values": latest_list(latest_values(obj.pk)),
+        "health_states": health_states(obj.pk),
     })
 
 

@@ -25,6 +25,8 @@ class DeviceStateChoices(models.TextChoices):
 
     UNKNOWN = DeviceState.UNKNOWN.value, "Unknown"
     UP = DeviceState.UP.value, "Up"
+    DEGRADED = DeviceState.DEGRADED.value, "Degraded"
+    SLOW = DeviceState.SLOW.value, "Slow"
     DOWN = DeviceState.DOWN.value, "Down"
     AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Authentication failed"
     DISABLED = DeviceState.DISABLED.value, "Disabled"
@@ -43,6 +45,9 @@ class EventKindChoices(models.TextChoices):
     BOARD_CHANGED = EventKind.BOARD_CHANGED.value, "Board changed"
     CONFIG_RELOADED = EventKind.CONFIG_RELOADED.value, "Configuration reloaded"
     PATH_ABSENT = EventKind.PATH_ABSENT.value, "Path absent"
+    BAD_VALUE = EventKind.BAD_VALUE.value, "Unreadable value"
+    HEALTH_FAILED = EventKind.HEALTH_FAILED.value, "Health sensor failing"
+    HEALTH_RECOVERED = EventKind.HEALTH_RECOVERED.value, "Health sensor ok again"
 
 
 class TierChoices(models.TextChoices):

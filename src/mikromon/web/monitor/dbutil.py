@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -33,3 +36,31 @@ def table(model: type) -> str:
     from django.db import connection
 
     return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def sqlite_busy_timeout(conn: BaseDatabaseWrapper, timeout_ms: int) -> Iterator[None]:
+    """Within the block, statements on ``conn`` wait at most ``timeout_ms`` for
+    SQLite's write lock (then fail as "database is locked"); afterwards the
+    connection's configured busy timeout (its ``OPTIONS["timeout"]``, Python's
+    default 5 s without one) applies again. No-op on other databases.
+
+    Used where a short wait is better than a long one: the collector lock's
+    renewal (a busy database does not lose the lock), so that its thread never
+    sits in a long busy wait (measured in bench/db_stall.py: a 20 s busy wait
+    there stalled the collector's event loop for seconds).
+    """
+    if conn.vendor != "sqlite":
+        yield
+        return
+    previous = int(float(conn.settings_dict.get("OPTIONS", {}).get("timeout", 5.0)) * 1000)
+    with conn.cursor() as cursor:
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    try:
+        yield
+    finally:
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {previous}")
+        except Exception:  # the connection broke: the next one starts afresh
+            conn.close()

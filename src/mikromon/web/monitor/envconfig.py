@@ -24,8 +24,41 @@ from mikromon.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: Busy timeout for SQLite, milliseconds: how long a writer waits for another one.
+#: Busy timeout for SQLite, milliseconds: how long a writer waits for another one
+#: (``MIKROMON_SQLITE_BUSY_TIMEOUT_MS`` overrides it). After it, the write fails
+#: as "database is locked" and the collector's writer keeps the rows queued.
 SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
+def sqlite_busy_options(timeout_ms: int) -> dict[str, Any]:
+    """Return the SQLite connection ``OPTIONS`` entries that set the busy timeout
+    (``init_command`` with the WAL pragmas, and ``timeout`` in seconds).
+
+    Raises:
+        ConfigError: ``timeout_ms`` is negative.
+    """
+    if timeout_ms < 0:
+        raise ConfigError(f"SQLite busy timeout must be >= 0 ms, got {timeout_ms}")
+    return {
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={int(timeout_ms)}"
+        ),
+        "timeout": timeout_ms / 1000,
+    }
+
+
+def _busy_timeout_ms() -> int:
+    raw = os.environ.get("MIKROMON_SQLITE_BUSY_TIMEOUT_MS", "").strip()
+    if not raw:
+        return SQLITE_BUSY_TIMEOUT_MS
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"MIKROMON_SQLITE_BUSY_TIMEOUT_MS must be whole milliseconds, got {raw!r}"
+        ) from None
 
 
 def data_dir_from_env(value: str | None = None) -> Path:
@@ -132,13 +165,8 @@ def sqlite_database(path: Path) -> dict[str, Any]:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
         "OPTIONS": {
-            "init_command": (
-                "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
-                f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
-            ),
+            **sqlite_busy_options(_busy_timeout_ms()),
             "transaction_mode": "IMMEDIATE",
-            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
         },
         # A private file per test process: several test runs can share a checkout.
         "TEST": {"NAME": test_name},

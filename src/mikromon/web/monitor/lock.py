@@ -16,7 +16,11 @@ its next ``acquire()``. ``refresh()`` checks that the connection is still alive.
 Clocks: all collectors of one SQLite file run on one machine, so they share a clock.
 
 In both modes the ``CollectorLease`` row shows who holds the lock (host, pid,
-heartbeat) for the UI. Methods may be called from any thread.
+heartbeat) for the UI, and the holder's process identity
+(:func:`process_identity`): a collector restarted on the same machine after a
+crash (SIGKILL, OOM kill) sees that the lease's process is gone and takes the
+lease at once instead of waiting for it to expire. Methods may be called from
+any thread.
 """
 
 from __future__ import annotations
@@ -29,20 +33,87 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.dbutil import (
+    close_connection,
+    sqlite_busy_timeout,
+    usable_connection,
+)
 from mikromon.web.monitor.models import CollectorLease
 
 log = logging.getLogger(__name__)
+
+#: SQLite: milliseconds a lease renewal waits for the write lock; a busy
+#: database does not lose the lease, so a short wait is enough.
+RENEW_BUSY_TIMEOUT_MS = 1000
 
 #: The advisory lock key: a signed 64-bit number derived from a fixed name.
 ADVISORY_KEY = int.from_bytes(
     hashlib.sha256(b"mikromon.collector").digest()[:8], "big", signed=True
 )
+
+
+#: Where Linux keeps the per-boot random id, and the processes.
+BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+PROC = Path("/proc")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _start_ticks(pid: int) -> str:
+    """The process's start time in clock ticks since boot (field 22 of
+    ``/proc/<pid>/stat``, proc(5)); '' when there is no such process."""
+    stat = _read(PROC / str(pid) / "stat")
+    # The command name (field 2) is in parentheses and may hold spaces or ")".
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink(PROC / "self" / "ns" / "pid")
+    except OSError:
+        return ""
+
+
+def process_identity(pid: int | None = None) -> str:
+    """Return ``"<boot id> <pid namespace> <pid> <start ticks>"`` for a process of
+    this machine (default: this one), a string no other process gets while the
+    machine runs (a pid is reused only with another start time); '' where it cannot
+    be read (not Linux, no ``/proc``, the process is gone). Source: proc(5)."""
+    pid = os.getpid() if pid is None else pid
+    boot, namespace, ticks = _read(BOOT_ID_PATH), _pid_namespace(), _start_ticks(pid)
+    if not (boot and namespace and ticks):
+        return ""
+    return f"{boot} {namespace} {pid} {ticks}"
+
+
+def holder_is_gone(host: str, identity: str) -> bool:
+    """Whether a lease written by ``identity`` (:func:`process_identity`) on
+    ``host`` belongs to a process that no longer runs.
+
+    Only a process of this machine, this boot and this pid namespace can be checked;
+    for any other (another host, a container, an empty or unreadable identity) the
+    answer is ``False``: its lease is left to expire."""
+    if host != socket.gethostname() or not identity:
+        return False
+    parts = identity.split(" ")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return False
+    boot, namespace, pid, ticks = parts
+    if boot != _read(BOOT_ID_PATH) or namespace != _pid_namespace() or not boot:
+        return False
+    return _start_ticks(int(pid)) != ticks
 
 
 class DjangoCollectorLock:
@@ -83,7 +154,9 @@ class DjangoCollectorLock:
         self._clock = clock
         self._conn: Any = None
         self._held = False
+        self._busy = False  # the last refresh found the database busy
         self._mutex = threading.Lock()
+        self._process = process_identity()
 
     @property
     def refresh_interval(self) -> float:
@@ -114,7 +187,16 @@ class DjangoCollectorLock:
             return self._held
 
     def refresh(self) -> bool:
-        """Renew the lock; ``False`` when it was lost (stop collecting)."""
+        """Renew the lock; ``False`` when it was lost (stop collecting).
+
+        Lost means another holder: the lease row names another owner, or the
+        advisory lock's session ended. A renewal that fails because the database
+        is busy or unavailable (SQLite locked past its busy timeout, disk full,
+        ``OperationalError``/``InterfaceError``) is not a loss: the lock is kept
+        (logged once per stall) and renewed at the next refresh; if another
+        collector took the lease over meanwhile (it expired), that refresh
+        returns ``False``.
+        """
         with self._mutex:
             if not self._held:
                 return False
@@ -125,10 +207,19 @@ class DjangoCollectorLock:
                         self._write_row(self._clock(), renew_only=True)
                 else:
                     self._held = self._lease_renew()
+            except (OperationalError, InterfaceError) as err:
+                if not self._busy:
+                    log.warning("collector lock: the database is busy, lease not renewed "
+                                "(still held; renewed when the database answers): %s", err)
+                self._busy = True
+                return True
             except DatabaseError as err:
                 log.warning("collector lock: refresh failed, lock given up: %s", err)
                 self._held = False
                 self._close_dedicated()
+            if self._busy and self._held:
+                log.info("collector lock: lease renewed again after the database was busy")
+            self._busy = False
             return self._held
 
     def release(self) -> None:
@@ -172,22 +263,29 @@ class DjangoCollectorLock:
             )
             if row is not None and row.owner and row.owner != self.owner:
                 if row.expires_at is not None and row.expires_at > now:
-                    return False
-                log.warning(
-                    "collector lock: taking over the expired lease of %s pid %s",
-                    row.host, row.pid,
-                )
+                    if not holder_is_gone(row.host, row.process):
+                        return False
+                    log.warning(
+                        "collector lock: taking over the lease of %s pid %s at once: "
+                        "that process is gone (crashed or killed)", row.host, row.pid,
+                    )
+                else:
+                    log.warning(
+                        "collector lock: taking over the expired lease of %s pid %s",
+                        row.host, row.pid,
+                    )
             self._write_row(now)
         return True
 
     def _lease_renew(self) -> bool:
-        usable_connection(self._using)
+        conn = usable_connection(self._using)
         now = self._clock()
-        updated = (
-            CollectorLease.objects.using(self._using)
-            .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
-            .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
-        )
+        with sqlite_busy_timeout(conn, RENEW_BUSY_TIMEOUT_MS):
+            updated = (
+                CollectorLease.objects.using(self._using)
+                .filter(pk=CollectorLease.SINGLETON_ID, owner=self.owner)
+                .update(heartbeat=now, expires_at=now + timedelta(seconds=self.ttl))
+            )
         if not updated:
             log.warning("collector lock: lease lost to another collector")
         return bool(updated)
@@ -205,6 +303,7 @@ class DjangoCollectorLock:
             pk=CollectorLease.SINGLETON_ID,
             defaults={
                 "owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
+                "process": self._process,
                 "acquired_at": now, "heartbeat": now, "expires_at": expires,
             },
         )

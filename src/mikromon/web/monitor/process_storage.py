@@ -10,7 +10,11 @@ interpreter lock released).
 Calls are synchronous, one at a time, over a ``multiprocessing`` pipe: the child
 returns the result or its exception, which is raised here as
 :class:`~mikromon.domain.errors.StorageProcessError` naming the method and the
-child's message (the child's traceback is chained as the cause). The child is
+child's message (the child's traceback is chained as the cause). The two errors
+the writer acts on are passed on as they are:
+:class:`~mikromon.domain.errors.StorageUnavailable` (the database takes no
+writes now: keep the rows and retry) and :class:`~mikromon.domain.errors.PartialWrite`
+(which devices failed, with their reasons, and which were stored). The child is
 started (``spawn``, never ``fork``: the parent has threads) on the first call.
 
 Database maintenance (rollups, retention) runs in the child AFTER it replied to
@@ -60,7 +64,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from mikromon.domain.errors import StorageProcessError
+from mikromon.domain.errors import PartialWrite, StorageProcessError, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
@@ -165,7 +169,9 @@ class ProcessStorage:
         clock: monotonic seconds, for the start back-off (injectable for tests).
 
     Every storage method raises :class:`StorageProcessError` when the child
-    raised (its type and message in ``reason``), died, hung, or could not start.
+    raised (its type and message in ``reason``), died, hung, or could not start;
+    :class:`StorageUnavailable` and :class:`PartialWrite` raised in the child are
+    raised here as they are.
     Not meant for concurrent calls (the writer makes one at a time); calls are
     serialised by a lock all the same.
     """
@@ -427,6 +433,8 @@ def _discard(child: _Child) -> None:
 def _unwrap(method: str, reply: tuple[Any, ...]) -> Any:
     if reply[0] == "ok":
         return reply[1]
+    if reply[0] == "raise" and isinstance(reply[1], (StorageUnavailable, PartialWrite)):
+        raise reply[1] from _RemoteTraceback(reply[2])
     raise StorageProcessError(method, reply[1]) from _RemoteTraceback(reply[2])
 
 
@@ -475,6 +483,8 @@ def _serve(conn: Any, storage: Any, heartbeat_s: float) -> None:
                 _reply(conn, ("ok", None))
                 return
             reply: tuple[Any, ...] = ("ok", _dispatch(storage, method, args))
+        except (StorageUnavailable, PartialWrite) as err:
+            reply = ("raise", err, traceback.format_exc())
         except Exception as err:
             reply = ("error", f"{type(err).__name__}: {err}", traceback.format_exc())
         if not _reply(conn, reply):

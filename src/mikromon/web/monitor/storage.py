@@ -3,7 +3,22 @@
 
 Called from the collector's writer thread. Each method runs in one transaction
 on that thread's own connection (``write_samples_many``: one for all the devices
-of a writer cycle). Points go in with one ``executemany`` per call
+of a writer cycle).
+
+Failures stay with their device: when a call covering several devices fails for
+a reason other than an unavailable database (a value the database refuses), it
+is rolled back and each device is written again in a transaction of its own; the
+devices that fail again are reported in :class:`~mikromon.domain.errors.PartialWrite`
+(with the others' rows stored). A database that takes no writes now (SQLite busy
+or locked past its busy timeout, disk full, connection lost: Django's
+``OperationalError`` and ``InterfaceError``) raises
+:class:`~mikromon.domain.errors.StorageUnavailable` with nothing stored, so the
+writer keeps the rows queued and retries.
+
+Text the router supplies never exceeds its column: :func:`bounded` shortens it
+(a prefix and a digest of the whole, so distinct names stay distinct) where
+it does not fit, in characters and in UTF-8 bytes (PostgreSQL's btree index
+entries hold at most about 2,700 bytes). Points go in with one ``executemany`` per call
 (``INSERT ... ON CONFLICT DO NOTHING``, so a repeated (series, second) is
 skipped); series ids are cached in memory; latest values are upserted and never
 move backwards in time. Rollups and retention run from the same thread every
@@ -15,6 +30,8 @@ delays a write's answer).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -24,13 +41,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 
+from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Labels, Sample
 from mikromon.web.monitor import maintenance
-from mikromon.web.monitor.dbutil import close_connection, usable_connection
+from mikromon.web.monitor.dbutil import (
+    close_connection,
+    sqlite_busy_timeout,
+    usable_connection,
+)
 from mikromon.web.monitor.lock import DjangoCollectorLock
 from mikromon.web.monitor.models import (
     Device,
@@ -51,17 +73,72 @@ log = logging.getLogger(__name__)
 
 #: Longest inventory key stored as is; longer keys are stored as a digest.
 MAX_KEY_LENGTH = 500
+#: Most UTF-8 bytes of an indexed key column (inventory key, series labels key):
+#: the unique index entries stay within PostgreSQL's btree limit (about 2,700
+#: bytes per entry, with the other columns of the index).
+MAX_KEY_BYTES = 1600
+#: Most UTF-8 bytes of a series' metric key (beside its labels key in the index).
+MAX_SERIES_KEY_BYTES = 800
+#: SQLite: milliseconds a write waits for the write lock (see DjangoStorage).
+WRITE_BUSY_TIMEOUT_MS = 2000
 #: Rows per UPDATE ... WHERE id IN (...) statement.
 _CHUNK = 500
 
 SeriesKey = tuple[str, str]
 
+#: Column widths of ``Series.key`` and ``Series.labels_key``.
+_SERIES_KEY_CHARS: int = Series._meta.get_field("key").max_length  # type: ignore[assignment]
+_LABELS_KEY_CHARS: int = Series._meta.get_field("labels_key").max_length  # type: ignore[assignment]
+
+
+def bounded(text: str, max_chars: int, max_bytes: int | None = None) -> str:
+    """Return ``text`` when it has at most ``max_chars`` characters (and
+    ``max_bytes`` UTF-8 bytes), else its longest prefix that fits followed by
+    ``~`` and 16 hex digits of the SHA-256 of the whole text (so two long texts
+    with a common prefix stay distinct, and the same text gives the same result).
+
+    Raises:
+        ValueError: ``max_chars`` is below 24 (no room for prefix and digest).
+    """
+    if max_chars < 24:
+        raise ValueError(f"max_chars must be at least 24, got {max_chars}")
+    if len(text) <= max_chars and (
+        max_bytes is None or len(text) * 4 <= max_bytes or len(text.encode("utf-8")) <= max_bytes
+    ):
+        return text
+    tail = "~" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    prefix = text[: max_chars - len(tail)]
+    if max_bytes is not None:
+        prefix = prefix.encode("utf-8")[: max_bytes - len(tail)].decode("utf-8", "ignore")
+    return prefix + tail
+
+
+def _fits(text: str | None, model: type, field: str) -> str | None:
+    """``text`` bounded to the ``max_length`` of ``model.field`` (``None`` stays)."""
+    if text is None:
+        return None
+    limit = model._meta.get_field(field).max_length  # type: ignore[attr-defined]
+    return text if len(text) <= limit else bounded(text, limit)
+
+
+def unavailable(err: BaseException) -> bool:
+    """Whether ``err`` says the database takes no writes now (busy, locked, full,
+    connection lost: ``OperationalError``, ``InterfaceError``) rather than that it
+    refused these rows."""
+    return isinstance(err, (OperationalError, InterfaceError))
+
+
+def _reason(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}".strip()
+
 
 def inventory_key(snapshot: InventorySnapshot, row: Mapping[str, Any]) -> str:
     """Return the stored identity of ``row``: ``snapshot.row_key(row)``, or
-    ``sha256:<hex>`` of it when longer than :data:`MAX_KEY_LENGTH` characters."""
+    ``sha256:<hex>`` of it when longer than :data:`MAX_KEY_LENGTH` characters or
+    :data:`MAX_KEY_BYTES` UTF-8 bytes."""
     key = snapshot.row_key(row)
-    if len(key) > MAX_KEY_LENGTH:
+    if len(key) > MAX_KEY_LENGTH or (len(key) * 4 > MAX_KEY_BYTES
+                                     and len(key.encode("utf-8")) > MAX_KEY_BYTES):
         key = "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
     return key
 
@@ -90,6 +167,29 @@ def jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _short_wait(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a write method with the storage's SQLite busy timeout (restored after)."""
+
+    @functools.wraps(method)
+    def wrapper(self: DjangoStorage, *args: Any, **kwargs: Any) -> Any:
+        if self._busy_timeout_ms is None:
+            return method(self, *args, **kwargs)
+        try:
+            conn = usable_connection(self._using)
+            waiting = sqlite_busy_timeout(conn, self._busy_timeout_ms)
+            waiting.__enter__()
+        except DatabaseError as err:
+            if unavailable(err):
+                raise StorageUnavailable(_reason(err)) from err
+            raise
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            waiting.__exit__(None, None, None)
+
+    return wrapper
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -104,6 +204,12 @@ class DjangoStorage:
             (retention runs hourly); ``None`` disables maintenance here (run
             :func:`maintenance.run` elsewhere). The first run is due at once.
         clock: returns Unix seconds (injectable for tests).
+        busy_timeout_ms: SQLite: milliseconds a write waits for another
+            process's write lock before it raises :class:`StorageUnavailable`
+            (the writer keeps the rows and retries); ``None``: the connection's
+            own (``MIKROMON_SQLITE_BUSY_TIMEOUT_MS``, 20 s). Short by default:
+            measured in bench/db_stall.py, long busy waits in the collector's
+            process delayed polling.
         defer_maintenance: ``False``: a sample write that committed runs the
             maintenance that is due before it returns. ``True``: sample writes
             never run it; the owner calls :meth:`maintain` when it suits it.
@@ -119,11 +225,15 @@ class DjangoStorage:
         maintenance_interval: float | None = 60.0,
         clock: Callable[[], float] = time.time,
         defer_maintenance: bool = False,
+        busy_timeout_ms: int | None = WRITE_BUSY_TIMEOUT_MS,
     ) -> None:
         self._using = using
+        self._busy_timeout_ms = busy_timeout_ms
         self._defer_maintenance = defer_maintenance
         self._series: dict[int, dict[SeriesKey, int]] = {}
         self._labels_text: dict[Labels, str] = {}
+        #: labels key digest -> the labels key text it stands for.
+        self._digested: dict[str, str] = {}
         self._maintenance_interval = maintenance_interval
         self._clock = clock
         self._next_rollup = 0.0
@@ -142,15 +252,19 @@ class DjangoStorage:
         """
         return self.write_samples_many(((device_id, samples),))
 
+    @_short_wait
     def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
         """Write several devices' samples in ONE transaction: one multi-row insert
         (SQLite: one ``executemany``) for all points and one upsert for the latest
         value of each series (the newest sample of the call, deduplicated here).
 
         Per ``(device_id, samples)`` pair: non-finite values skipped, repeated
-        (series, second) ignored, latest never moving back.
+        (series, second) ignored, latest never moving back; metric keys and label
+        sets longer than their columns are :func:`bounded` (the ``labels`` column
+        keeps the full label values).
         Samples of devices deleted meanwhile are dropped (logged) and the other
-        devices' samples are written.
+        devices' samples are written. When the call fails otherwise, each device
+        is written again in its own transaction.
 
         Args:
             batches: ``(device_id, samples)`` pairs; a device may appear more than once.
@@ -159,7 +273,10 @@ class DjangoStorage:
             The number of points stored.
 
         Raises:
-            django.db.DatabaseError: the database failed (nothing of the call is kept).
+            StorageUnavailable: the database takes no writes now; nothing was stored.
+            PartialWrite: some devices' samples were refused (``failed``: device id
+                to reason) or not tried because the database became unavailable
+                (``pending``); the other devices' points were stored (``written``).
         """
         by_device: dict[int, list[Sample]] = {}
         for device_id, samples in batches:
@@ -168,40 +285,80 @@ class DjangoStorage:
                 by_device.setdefault(device_id, []).extend(finite)
         if not by_device:
             return 0
-        usable_connection(self._using)
         try:
+            self._connection()
             written = self._write_samples(by_device)
-        except IntegrityError:
-            # A cached series or a device was deleted meanwhile (foreign keys are
-            # checked at commit): reload series ids, drop deleted devices, retry once.
+        except DatabaseError as err:
+            # Series created in the rolled-back transaction are gone: forget them.
             for device_id in by_device:
                 self._series.pop(device_id, None)
-            existing = set(
-                Device.objects.using(self._using)
-                .filter(pk__in=list(by_device))
-                .values_list("pk", flat=True)
-            )
-            for device_id in sorted(by_device.keys() - existing):
-                log.warning("samples for deleted device id %s dropped", device_id)
-                del by_device[device_id]
-            if not by_device:
-                return 0
-            written = self._write_samples(by_device)
+            if unavailable(err):
+                raise StorageUnavailable(_reason(err)) from err
+            # A device deleted meanwhile (foreign keys are checked at commit), a
+            # cached series deleted, or one device's rows refused: each device again
+            # on its own, so that one device's failure stays its own.
+            written = self._write_each(by_device)
         if not self._defer_maintenance:
             self.maintain()
         return written
 
+    def _write_each(self, by_device: Mapping[int, Sequence[Sample]]) -> int:
+        """Write each device's samples in its own transaction (after a failed
+        batch); raise :class:`PartialWrite` when some failed or were not tried."""
+        written = 0
+        failed: dict[int, str] = {}
+        devices = list(by_device)
+        for index, device_id in enumerate(devices):
+            try:
+                written += self._write_samples({device_id: by_device[device_id]})
+            except DatabaseError as err:
+                self._series.pop(device_id, None)
+                if unavailable(err):
+                    if not written and not failed:
+                        raise StorageUnavailable(_reason(err)) from err
+                    raise PartialWrite(written, failed, tuple(devices[index:])) from err
+                if not self._device_exists(device_id):
+                    log.warning("samples for deleted device id %s dropped", device_id)
+                    continue
+                failed[device_id] = _reason(err)
+        if failed:
+            raise PartialWrite(written, failed)
+        return written
+
+    def _device_exists(self, device_id: int) -> bool:
+        try:
+            return Device.objects.using(self._using).filter(pk=device_id).exists()
+        except DatabaseError:
+            return True
+
     def _labels_key(self, labels: Labels) -> str:
+        """The stored labels key of ``labels``: :func:`labels_key`, or ``sha256:<hex>``
+        of it when it does not fit the column (the full labels are kept in
+        :attr:`_digested` for creating the series)."""
         text = self._labels_text.get(labels)
         if text is None:
             if len(self._labels_text) > 100_000:
                 self._labels_text.clear()
-            text = self._labels_text[labels] = labels_key(labels)
+            text = labels_key(labels)
+            if len(text) > _LABELS_KEY_CHARS or (
+                len(text) * 4 > MAX_KEY_BYTES and len(text.encode("utf-8")) > MAX_KEY_BYTES
+            ):
+                digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+                self._digested[digest] = text
+                text = digest
+            self._labels_text[labels] = text
         return text
 
+    def _series_key(self, key: str) -> str:
+        if len(key) <= _SERIES_KEY_CHARS and len(key) * 4 <= MAX_SERIES_KEY_BYTES:
+            return key
+        return bounded(key, _SERIES_KEY_CHARS, MAX_SERIES_KEY_BYTES)
+
     def _write_samples(self, by_device: Mapping[int, Sequence[Sample]]) -> int:
+        if len(self._digested) > 10_000:
+            self._digested.clear()
         with transaction.atomic(using=self._using):
-            conn = usable_connection(self._using)
+            conn = self._connection()
             if conn.vendor == "postgresql":
                 # Like SQLite's synchronous=NORMAL: commit without waiting for the WAL
                 # flush. A server crash can lose the last fraction of a second of
@@ -209,8 +366,9 @@ class DjangoStorage:
                 with conn.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             labels_key_of = self._labels_key
+            series_key = self._series_key
             keys = {
-                device_id: [(s.key, labels_key_of(s.labels)) for s in samples]
+                device_id: [(series_key(s.key), labels_key_of(s.labels)) for s in samples]
                 for device_id, samples in by_device.items()
             }
             ids = self._series_ids({d: set(k) for d, k in keys.items()})
@@ -249,7 +407,8 @@ class DjangoStorage:
         if missing:
             Series.objects.using(self._using).bulk_create(
                 [
-                    Series(device_id=d, key=key, labels_key=lk, labels=_labels(lk))
+                    Series(device_id=d, key=key, labels_key=lk,
+                           labels=_labels(self._digested.get(lk, lk)))
                     for d in sorted(missing)
                     for key, lk in sorted(missing[d])
                 ],
@@ -301,16 +460,25 @@ class DjangoStorage:
 
     # -- inventory ---------------------------------------------------------------
 
+    @_short_wait
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Sync one table (see the Protocol); ``append_only`` snapshots go to LogEntry.
 
         Every snapshot, also one without rows, records ``snapshot.ts`` as the table's
         read time (:class:`InventorySync`, one upsert), so a table the router reported
         empty reads "none reported" with its time rather than "nothing collected".
-        Missing device: the snapshot is dropped with a warning.
+        Missing device: the snapshot is dropped with a warning. A table name
+        longer than its column is :func:`bounded`.
+
+        Raises:
+            StorageUnavailable: the database takes no writes now; nothing was stored.
+            django.db.DatabaseError: the database refused the snapshot.
         """
-        usable_connection(self._using)
+        table = _fits(snapshot.table, InventoryItem, "table")
+        if table != snapshot.table:
+            snapshot = dataclasses.replace(snapshot, table=table)
         try:
+            self._connection()
             with transaction.atomic(using=self._using):
                 if snapshot.append_only:
                     self._append_log(device_id, snapshot)
@@ -318,9 +486,13 @@ class DjangoStorage:
                     self._sync_inventory(device_id, snapshot)
                 self._record_sync(device_id, snapshot)
         except IntegrityError:
-            if Device.objects.using(self._using).filter(pk=device_id).exists():
+            if self._device_exists(device_id):
                 raise
             log.warning("inventory %s for deleted device id %s dropped", snapshot.table, device_id)
+        except DatabaseError as err:
+            if unavailable(err):
+                raise StorageUnavailable(_reason(err)) from err
+            raise
 
     def _sync_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         ts = snapshot.ts
@@ -392,11 +564,17 @@ class DjangoStorage:
 
     # -- status and events -------------------------------------------------------
 
+    @_short_wait
     def write_status(self, status: DeviceStatus) -> None:
         """Update the device's state, last seen, last error and facts.
 
         ``status_changed_at`` is set to ``status.ts`` when the state changes. Uses
         ``QuerySet.update``: status writes do not change the configuration version.
+        Identity, board and version longer than their columns are :func:`bounded`.
+
+        Raises:
+            StorageUnavailable: the database takes no writes now; nothing was stored.
+            django.db.DatabaseError: the database refused the status.
         """
         fields: dict[str, Any] = {"state": status.state.value, "last_error": status.last_error}
         if status.last_seen is not None:
@@ -406,15 +584,21 @@ class DjangoStorage:
             ("ros_version", status.version),
         ):
             if value is not None:
-                fields[name] = value
-        usable_connection(self._using)
-        devices = Device.objects.using(self._using).filter(pk=status.device_id)
-        with transaction.atomic(using=self._using):
-            devices.exclude(state=status.state.value).update(
-                status_changed_at=status.ts, **fields
-            )
-            devices.filter(state=status.state.value).update(**fields)
+                fields[name] = _fits(value, Device, name)
+        try:
+            self._connection()
+            devices = Device.objects.using(self._using).filter(pk=status.device_id)
+            with transaction.atomic(using=self._using):
+                devices.exclude(state=status.state.value).update(
+                    status_changed_at=status.ts, **fields
+                )
+                devices.filter(state=status.state.value).update(**fields)
+        except DatabaseError as err:
+            if unavailable(err):
+                raise StorageUnavailable(_reason(err)) from err
+            raise
 
+    @_short_wait
     def write_events(self, events: Sequence[Event]) -> None:
         """Append events (events of devices deleted meanwhile are dropped).
 
@@ -423,10 +607,45 @@ class DjangoStorage:
         path word for word and no ``version_changed`` event of that device came
         after that one (each collector start finds the absent paths again; an
         operator is told once per router version).
+
+        When the call fails for a reason other than an unavailable database, each
+        device's events are written again in a transaction of their own.
+
+        Raises:
+            StorageUnavailable: the database takes no writes now; nothing was stored.
+            PartialWrite: some devices' events were refused (``failed``) or not
+                tried (``pending``: the database became unavailable); the other
+                devices' events were stored (``written``: their number).
         """
         if not events:
             return
-        usable_connection(self._using)
+        try:
+            self._connection()
+            self._write_events(events)
+            return
+        except DatabaseError as err:
+            if unavailable(err):
+                raise StorageUnavailable(_reason(err)) from err
+        by_device: dict[int, list[Event]] = {}
+        for e in events:
+            by_device.setdefault(e.device_id, []).append(e)
+        written = 0
+        failed: dict[int, str] = {}
+        devices = list(by_device)
+        for index, device_id in enumerate(devices):
+            try:
+                written += self._write_events(by_device[device_id])
+            except DatabaseError as err:
+                if unavailable(err):
+                    if not written and not failed:
+                        raise StorageUnavailable(_reason(err)) from err
+                    raise PartialWrite(written, failed, tuple(devices[index:])) from err
+                failed[device_id] = _reason(err)
+        if failed:
+            raise PartialWrite(written, failed)
+
+    def _write_events(self, events: Sequence[Event]) -> int:
+        """Write ``events`` in one transaction; return how many were stored."""
         with transaction.atomic(using=self._using):
             known = set(
                 Device.objects.using(self._using)
@@ -455,6 +674,7 @@ class DjangoStorage:
                     EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value, message=e.message)
                 )
             EventRow.objects.using(self._using).bulk_create(rows, batch_size=_CHUNK)
+        return len(rows)
 
     def _standing_absent(self, device_id: int, path: str) -> str:
         """Return the message of the newest ``path_absent`` event of the device and
@@ -493,7 +713,7 @@ class DjangoStorage:
         now = self._clock()
         self._next_rollup = now + self._maintenance_interval
         try:
-            usable_connection(self._using)
+            self._connection()
             maintenance.update_rollups(now, using=self._using)
             if now >= self._next_retention:
                 self._next_retention = now + maintenance.RETENTION_INTERVAL
@@ -501,6 +721,10 @@ class DjangoStorage:
         except Exception:
             log.exception("storage maintenance failed; collection continues")
         return True
+
+    def _connection(self) -> Any:
+        """This thread's connection, reconnected if it broke."""
+        return usable_connection(self._using)
 
     def forget_series(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all)."""

@@ -57,12 +57,16 @@ class Series(models.Model):
 
     ``labels_key`` is the canonical text used for uniqueness; ``labels`` holds the
     same pairs as a JSON object for queries (``labels__interface="ether1"``).
+    Router-supplied names (health sensors in ``key``, interfaces in the labels)
+    can be long: the storage shortens a ``key`` that does not fit to a prefix and
+    a digest, and stores a ``labels_key`` that does not fit as ``sha256:<hex>``
+    (``labels`` keeps the full names); see :func:`..storage.bounded`.
     The 32-bit id keeps every stored point small.
     """
 
     id = models.AutoField(primary_key=True)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="series")
-    key = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
     labels_key = models.CharField(max_length=500, default="{}")
     labels = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -165,7 +165,11 @@ class CollectorLease(models.Model):
 
     Written by :class:`mikromon.web.monitor.lock.DjangoCollectorLock`; ``owner`` is
     empty when nobody holds it. ``heartbeat`` is refreshed while the owner runs;
-    ``expires_at`` is when another collector may take over (SQLite lease mode).
+    ``expires_at`` is when another collector may take over (SQLite lease mode);
+    ``process`` identifies the holder's process on its machine
+    (:func:`mikromon.web.monitor.lock.process_identity`), so that a collector
+    restarted there after a crash sees the lease's process is gone and takes over
+    at once.
     """
 
     SINGLETON_ID = 1
@@ -174,6 +178,7 @@ class CollectorLease(models.Model):
     owner = models.CharField(max_length=64, blank=True)
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
+    process = models.CharField(max_length=160, blank=True, default="")
     acquired_at = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -21,6 +21,8 @@ register = template.Library()
 #: State value -> label shown to operators.
 STATE_LABELS = {
     "up": "up",
+    "degraded": "degraded",
+    "slow": "slow",
     "down": "down",
     "auth_failed": "auth failed",
     "disabled": "disabled",

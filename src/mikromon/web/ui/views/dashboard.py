@@ -23,7 +23,9 @@ from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.api import collector, inventory
 from mikromon.web.api.params import parse_choice
 from mikromon.web.api.serialize import (
+    ANSWERING,
     effective_time_scale,
+    health_states,
     is_stale,
     last_contact,
     stale_after_s,
@@ -88,7 +90,7 @@ def values_current(device: Device) -> bool:
     """Whether ``device``'s newest values are current: it is up and not stale
     (:func:`mikromon.web.api.serialize.is_stale`). Otherwise pages show them as the
     last values (greyed, "last value at <time>"), never as "now"."""
-    return device.state == "up" and not is_stale(device)
+    return device.state in ANSWERING and not is_stale(device)
 
 
 def rate_fresh(device: Device, ts: datetime, now: datetime | None = None) -> bool:
@@ -204,6 +206,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "cards": cards,
         "system": system,
         "health": health,
+        "health_states": health_states(device.pk),
         "interfaces": interfaces,
         "tabs": tabs,
         "ranges": list(RANGES),

@@ -88,7 +88,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             for name in names:
                 groups[name].append(d)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0].startswith("No "), natural_key(kv[0])))
-    problems = [d for d in devices if d.state in ("down", "auth_failed")
+    problems = [d for d in devices if d.state in ("down", "auth_failed", "degraded", "slow")
                 or (d.last_error and d.state != "disabled")]
     events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
     counts = Counter(d.state for d in devices)

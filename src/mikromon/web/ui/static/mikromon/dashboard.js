@@ -13,6 +13,8 @@
 
   const fmt = window.MM.fmt;
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
+  /** States of a router that answers polls: its values are current (up, degraded). */
+  const ANSWERING = new Set(["up", "degraded"]);
   const state = {
     range: cfg.range,
     selected: new Set(cfg.selected),
@@ -248,7 +250,7 @@
    * from the API's state fields); otherwise they are shown as "last value at". */
   function valuesCurrent() {
     const dev = state.device;
-    return dev ? dev.state === "up" && !dev.stale : cfg.current;
+    return dev ? ANSWERING.has(dev.state) && !dev.stale : cfg.current;
   }
 
   /** "last value at 2026-11-30 08:53:48 UTC" for the newest of `items`, or "". */
@@ -470,10 +472,10 @@
 
   /** Rebuild the System and Health lists from the latest values (they fill in as
    * the tiers run for the first time). */
-  function renderValueLists(values) {
+  function renderValueLists(values, states) {
     const plain = new Map(values.filter((v) => !Object.keys(v.labels || {}).length)
       .map((v) => [v.key, v]));
-    const fill = (id, rows, emptyText) => {
+    const fill = (id, rows, emptyText, words = []) => {
       const dl = document.getElementById(id);
       if (!dl) return;
       dl.replaceChildren();
@@ -487,6 +489,17 @@
         dd.textContent = fmt.unit(item.value, item.unit);
         dl.append(dt, dd);
       }
+      // Health state sensors (PSU, fan) in the router's own word; failing ones stand out.
+      for (const s of words) {
+        const dt = document.createElement("dt");
+        dt.textContent = s.name;
+        const dd = document.createElement("dd");
+        dd.dataset.state = s.name;
+        if (s.failing) dd.className = "bad";
+        dd.textContent = s.state;
+        dl.append(dt, dd);
+      }
+      rows = rows.concat(words);
       if (!rows.length) {
         const dt = document.createElement("dt");
         dt.className = "muted";
@@ -498,7 +511,8 @@
       .map(([key, label]) => [label, plain.get(key)]), "nothing collected yet");
     const prefix = "system.health.";
     fill("health-values", Array.from(plain.values()).filter((v) => v.key.startsWith(prefix))
-      .map((v) => [v.key.slice(prefix.length).replace(/-/g, " "), v]), "no sensors reported");
+      .map((v) => [v.key.slice(prefix.length).replace(/-/g, " "), v]), "no sensors reported",
+      states || []);
   }
 
   // ---------------------------------------------------------------- current values
@@ -533,7 +547,7 @@
       err.textContent = dev.last_error || "";
     }
     discoverInterfaces(data.values);
-    renderValueLists(data.values);
+    renderValueLists(data.values, data.health_states);
     for (const item of data.values) {
       const labelText = Object.values(item.labels || {}).join(",");
       const sel = `[data-metric="${item.key}"]${labelText ? `[data-label="${labelText}"]` : ""}`;
@@ -544,10 +558,17 @@
   }
 
   // ---------------------------------------------------------------- inventory
+  /** A router time stored in UTC ("2025-12-09T09:40:27+00:00") as
+   * "2025-12-09 09:40:27 UTC"; times the router's clock could not place keep their
+   * text (no zone: the router's local time). */
+  const UTC_TIME = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)\+00:00$/;
+
   function cellText(v) {
     if (v === null || v === undefined) return "";
     if (v === true) return "yes";
     if (v === false) return "no";
+    const utc = typeof v === "string" ? UTC_TIME.exec(v) : null;
+    if (utc) return `${utc[1]} ${utc[2]} UTC`;
     return String(v);
   }
 
@@ -560,6 +581,7 @@
     arp: "address", ip_addresses: "address", routes: "dst-address",
     bgp_sessions: "name", bgp_peers: "name", bgp_connections: "name",
     ospf_neighbors: "router-id", wireless_clients: "interface", wifi_clients: "interface",
+    capsman_clients: "interface", capsman_interfaces: "name",
     wireless_interfaces: "name", wifi_interfaces: "name", users: "name",
     ip_services: "name", neighbors: "interface",
   };
@@ -681,7 +703,8 @@
     if (dev.state === "down") return [`device down${since}`, false];
     if (dev.state === "auth_failed") return [`login refused${since}`, false];
     if (dev.state === "disabled") return ["collection disabled", false];
-    if (dev.state !== "up" || dev.stale) return [`no new data since ${fmt.when(dev.last_data)}`, false];
+    if (dev.state === "slow" && !dev.stale) return [`slow router${since} \u00B7 polled at its pace`, true];
+    if (!ANSWERING.has(dev.state) || dev.stale) return [`no new data since ${fmt.when(dev.last_data)}`, false];
     return ["live", true];
   }
 
