@@ -169,6 +169,16 @@ def test_rule_from_the_ui_fires_notifies_acks_silences_resolves(
     expect(row).to_contain_text("firing")
     expect(row).to_contain_text("> 80 %")
     expect(page.locator("#nav-alerts .nav-badge")).to_have_text("1")
+    # The overview lists it first; the device's dashboard lists it and marks it on
+    # the CPU chart.
+    page.goto(f"{live_url}/")
+    expect(page.locator(f"#firing-alerts tr[data-alert='{alert.pk}']")).to_be_visible()
+    page.goto(f"{live_url}/devices/{dev.pk}/")
+    expect(page.locator(f"#device-open-alerts tr[data-alert='{alert.pk}']")).to_be_visible()
+    expect(page.locator("#chart-cpu")).to_have_attribute("data-alert-marks", "1")
+    expect(page.locator("#chart-mem")).to_have_attribute("data-alert-marks", "0")
+    page.goto(f"{live_url}/alerts/")
+    row = page.locator(f"tr[data-alert='{alert.pk}']")
 
     # 3. Acknowledged in the UI, with a comment; the page says who.
     row.locator("input[name=comment]").fill("looking at it")
