@@ -521,7 +521,56 @@ def test_alert_pages_carry_no_inline_code(admin_web, scene, no_collector):
     for path in ("/alerts/", "/alerts/history/", f"/alerts/{scene['alerts']['crit'].pk}/",
                  "/alerts/rules/", "/alerts/rules/add/", f"/alerts/rules/{crit.pk}/",
                  "/alerts/silences/", silence_page, "/alerts/channels/",
-                 "/alerts/channels/add/", "/", f"/devices/{a.pk}/"):
+                 "/alerts/channels/add/", "/", f"/devices/{a.pk}/",
+                 f"/devices/{a.pk}/alert-rules/"):
         response = admin_web.get(path)
         assert response.status_code == 200, path
         _no_inline(response, path)
+
+
+# -- a device's own thresholds -------------------------------------------------------
+
+
+def test_device_rules_lists_rules_in_scope_and_saves_overrides(admin_web, scene, fake_collector):
+    from mikromon.web.alerts.models import AlertRule, RuleOverride
+
+    a, b, _c = scene["devices"]
+    crit = scene["rules"][0]
+    AlertRule.objects.create(name="Only edge-b", kind="reboot", device=b)
+    AlertRule.objects.create(name="Berlin down", kind="device_state", site=a.site,
+                             params={"states": ["down"]})
+    html = admin_web.get(f"/devices/{a.pk}/alert-rules/").content.decode()
+    assert "Berlin down" in html
+    assert "Only edge-b" not in html
+    assert f'href="/devices/{a.pk}/alert-rules/"' in admin_web.get(
+        f"/devices/{a.pk}/").content.decode()
+    url = f"/devices/{a.pk}/alert-rules/{crit.pk}/"
+    response = admin_web.post(url, {"threshold": "98", "recovery": "93", "enabled": "on"})
+    assert response.status_code == 302
+    override = RuleOverride.objects.get(rule=crit, device=a)
+    assert (override.threshold, override.recovery, override.enabled) == (98.0, 93.0, True)
+    # A recovery above the threshold is refused, naming it; the override stays.
+    text = _text(admin_web.post(url, {"threshold": "90", "recovery": "95", "enabled": "on"},
+                                follow=True))
+    assert "recovery" in text
+    override.refresh_from_db()
+    assert override.threshold == 98.0
+    # Unticked: the rule is off for this router.
+    admin_web.post(url, {"threshold": "", "recovery": ""})
+    override.refresh_from_db()
+    assert override.enabled is False
+    admin_web.post(url, {"reset": "1"})
+    assert not RuleOverride.objects.filter(rule=crit, device=a).exists()
+
+
+def test_viewer_reads_device_rules_but_cannot_override(viewer_web, scene):
+    from mikromon.web.alerts.models import RuleOverride
+
+    a = scene["devices"][0]
+    crit = scene["rules"][0]
+    html = viewer_web.get(f"/devices/{a.pk}/alert-rules/").content.decode()
+    assert "CPU critical" in html
+    assert "override-form" not in html
+    response = viewer_web.post(f"/devices/{a.pk}/alert-rules/{crit.pk}/", {"threshold": "1"})
+    assert response.status_code == 403
+    assert not RuleOverride.objects.exists()

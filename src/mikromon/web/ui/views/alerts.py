@@ -784,3 +784,69 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
         outcome = {"ok": result.ok, "detail": result.detail, "duration_s": result.duration_s}
     request.session[_TEST_KEY] = {"channel": channel.name, "channel_id": channel.pk, **outcome}
     return redirect("ui:channel_list")
+
+
+# -- per-device overrides --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleForDevice:
+    """A rule that applies to one device, with that device's override (or ``None``)."""
+
+    rule: AlertRule
+    override: Any
+
+    @property
+    def has_levels(self) -> bool:
+        """Whether the rule has a threshold a device may override."""
+        return self.rule.kind in ("threshold", "rate", "count", "utilisation")
+
+
+def rules_for_device(device: Device) -> list[RuleForDevice]:
+    """The rules whose scope covers ``device`` (every device, its site, one of its
+    tags, or itself), each with the device's override; by name."""
+    from mikromon.web.alerts.models import RuleOverride
+
+    tag_ids = list(device.tags.values_list("id", flat=True))
+    rules = (AlertRule.objects.select_related("site", "tag", "device")
+             .filter(Q(site__isnull=True) | Q(site_id=device.site_id))
+             .filter(Q(tag__isnull=True) | Q(tag_id__in=tag_ids))
+             .filter(Q(device__isnull=True) | Q(device_id=device.pk))
+             .order_by("name"))
+    overrides = {o.rule_id: o for o in RuleOverride.objects.filter(device=device)}
+    return [RuleForDevice(r, overrides.get(r.pk)) for r in rules]
+
+
+def device_rules(request: HttpRequest, pk: int) -> HttpResponse:
+    """A device's alert rules with its own thresholds (overrides); admins change them."""
+    device = get_object_or_404(Device.objects.select_related("site"), pk=pk)
+    return render(request, "ui/device_rules.html", {
+        "device": device, "rows": rules_for_device(device)})
+
+
+@admin_required
+@require_POST
+def device_rule_override(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
+    """Set the device's own threshold/recovery for a rule, or the rule off for it
+    (admins, POST ``threshold``, ``recovery``, ``enabled`` checkbox); ``reset`` removes
+    the override."""
+    from mikromon.web.alerts import services
+
+    device = get_object_or_404(Device, pk=pk)
+    rule = get_object_or_404(AlertRule, pk=rule_pk)
+    try:
+        if "reset" in request.POST:
+            services.delete_override(rule.pk, device.pk)
+            text = f"{rule.name}: {device.name} follows the rule again."
+        else:
+            data = {"threshold": request.POST.get("threshold", ""),
+                    "recovery": request.POST.get("recovery", ""),
+                    "enabled": "on" if request.POST.get("enabled") else "off"}
+            services.set_override(rule.pk, device.pk, data)
+            text = f"{rule.name}: {device.name}'s own settings saved."
+    except services.ServiceError as err:
+        messages.error(request, f"{rule.name}: not saved: {_error_text(err)}")
+    else:
+        collector_notify()
+        messages.success(request, text)
+    return redirect(f"{reverse('ui:device_rules', args=[device.pk])}#rule-{rule.pk}")
