@@ -440,7 +440,7 @@ def test_preview_rate_utilisation_health_bgp_reboot_and_fresh_data():
     from django.utils import timezone
 
     from mikromon.web.alerts import services
-    from mikromon.web.monitor.models import Event
+    from mikromon.web.monitor.models import Event, InventoryItem
 
     a = make_device("a")
     b = make_device("b")
@@ -459,8 +459,11 @@ def test_preview_rate_utilisation_health_bgp_reboot_and_fresh_data():
                                   "threshold": 80, "speed_bps": 1e9})
     assert [(m.device, m.subject) for m in util.matches] == [("a", "ether1 rx")]
     # health and BGP: a subject now at 0
-    write(b, "system.health.psu1-state", 0.0)
-    write(b, "system.health.psu2-state", 1.0)
+    for name, word in (("psu1-state", "fail"), ("psu2-state", "ok")):
+        InventoryItem.objects.create(device=b, table="health_states", key=name,
+                                     data={"name": name, "state": word},
+                                     first_seen=timezone.now(), last_seen=timezone.now(),
+                                     changed_at=timezone.now())
     write(a, "bgp.established", 0.0, labels=[("peer", "upstream")])
     health = services.preview_rule({"kind": "health_fail"})
     assert [(m.device, m.subject) for m in health.matches] == [("b", "psu1-state")]

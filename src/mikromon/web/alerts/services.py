@@ -624,8 +624,7 @@ class Preview:
 
 
 _PREVIEW_ID = -1
-_UP_KINDS = {RuleKind.LINK_DOWN.value, RuleKind.BGP_DOWN.value, RuleKind.OSPF_DOWN.value,
-             RuleKind.HEALTH_FAIL.value}
+_UP_KINDS = {RuleKind.LINK_DOWN.value, RuleKind.BGP_DOWN.value, RuleKind.OSPF_DOWN.value}
 
 
 def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Preview:
@@ -638,8 +637,9 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
     (``request.POST``; its CSRF token is ignored). The name may be left out.
     The rule's engine (:class:`mikromon.alerting.engine.AlertEngine`) judges, with
     these readings of stored data: a level rule sees each series' latest value; a
-    rate rule its last two points; a link/BGP/OSPF/health rule a subject whose
-    latest value is 0 as gone down (the live engine also needs to have seen it up);
+    rate rule its last two points; a link/BGP/OSPF rule a subject whose latest value
+    is 0, a health rule a sensor whose word is failing, as gone down (the live
+    engine also needs to have seen it up);
     a device-state rule the device's state; reboot and change rules the events of
     their hold time; no-data rules the time of the newest sample.
 
@@ -676,7 +676,10 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
         devices = {}
     states = dict(Device.objects.filter(pk__in=list(devices)).values_list("pk", "state"))
     since = now - timedelta(seconds=rule.hold_seconds)
-    latest = _latest_samples(kind, rule.metric, list(devices)) if devices else {}
+    health = (_health_states(list(devices))
+              if devices and kind == RuleKind.HEALTH_FAIL.value else {})
+    latest = (_latest_samples(kind, rule.metric, list(devices))
+              if devices and kind != RuleKind.HEALTH_FAIL.value else {})
     for device_id in sorted(devices):
         if kind == RuleKind.DEVICE_STATE.value:
             engine.observe_status(DeviceStatus(device_id=device_id,
@@ -689,6 +692,13 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
             rows = EventRow.objects.filter(device_id=device_id, kind__in=kinds, ts__gte=since)
             engine.observe_events(Event(device_id=device_id, ts=r.ts, kind=EventKind(r.kind),
                                         message=r.message) for r in rows.order_by("ts", "id"))
+            continue
+        if kind == RuleKind.HEALTH_FAIL.value:
+            rows = health.get(device_id, [])
+            # Seen ok a moment before: a sensor failing now counts as failed.
+            engine.observe_health(device_id, [{**r, "state": "ok"} for r in rows],
+                                  now - timedelta(seconds=1))
+            engine.observe_health(device_id, rows, now)
             continue
         samples = latest.get(device_id, [])
         if kind in _UP_KINDS:
@@ -720,7 +730,7 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
     return Preview(matches=matches, devices_checked=len(devices), note=note)
 
 
-#: Keys a preview of each state kind reads (a prefix for health sensors).
+#: Keys a preview of these kinds reads.
 _PREVIEW_KEYS: dict[str, tuple[str, ...]] = {
     RuleKind.LINK_DOWN.value: ("iface.running", "iface.disabled"),
     RuleKind.BGP_DOWN.value: ("bgp.established",),
@@ -744,9 +754,7 @@ def _latest_samples(kind: str, metric: str, device_ids: list[int]) -> dict[int, 
         for row in rows.values("series__device_id").annotate(newest=Max("ts")):
             out[row["series__device_id"]] = [Sample(metric or "any", 0.0, row["newest"])]
         return out
-    if kind == RuleKind.HEALTH_FAIL.value:
-        rows = rows.filter(series__key__startswith=catalog.HEALTH_PREFIX)
-    elif kind in _PREVIEW_KEYS:
+    if kind in _PREVIEW_KEYS:
         rows = rows.filter(series__key__in=_PREVIEW_KEYS[kind])
     else:
         rows = rows.filter(series__key=metric)
@@ -755,6 +763,22 @@ def _latest_samples(kind: str, metric: str, device_ids: list[int]) -> dict[int, 
         series = row.series
         out.setdefault(series.device_id, []).append(
             Sample(series.key, row.value, row.ts, tuple(sorted(series.labels.items()))))
+    return out
+
+
+def _health_states(device_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Each device's health state sensors as the router words them (the
+    ``health_states`` inventory table), ``{"name": "psu1-state", "state": "fail"}``."""
+    from mikromon.web.monitor.models import InventoryItem
+
+    out: dict[int, list[dict[str, str]]] = {}
+    rows = (InventoryItem.objects.filter(device_id__in=device_ids,
+                                         table=catalog.HEALTH_STATES_TABLE, gone=False)
+            .values_list("device_id", "data"))
+    for device_id, data in rows:
+        name, word = (data or {}).get("name"), (data or {}).get("state")
+        if isinstance(name, str) and isinstance(word, str):
+            out.setdefault(device_id, []).append({"name": name, "state": word})
     return out
 
 
