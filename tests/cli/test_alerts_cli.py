@@ -169,6 +169,17 @@ def test_rules_add_edit_show_list_disable_remove(cli, device):
     result = cli("rules", "add", "--name", "Links", "--kind", "link_down", "--pattern",
                  "sfp*", "--disabled")
     assert result.code == 0, result.err
+    result = cli("rules", "add", "--name", "Logins", "--kind", "log", "--log-pattern",
+                 "login failure", "--topic", "system", "--topic", "!debug", "--count", "3",
+                 "--window", "5m", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["params"] == {
+        "pattern": "login failure", "topics": ["system", "!debug"], "count": 3,
+        "window_seconds": 300}
+    result = cli("rules", "add", "--name", "Bad log", "--kind", "log", "--log-pattern", "(")
+    assert result.code == 2
+    assert "pattern: not a valid regular expression" in result.err
+    assert cli("rules", "remove", "Logins", "--yes").code == 0
     assert cli("rules", "remove", "Hot").code == 2  # no --yes, no terminal
     assert cli("rules", "remove", "Hot", "Links", "--yes").code == 0
     assert cli("rules", "show", "Hot").code == 2

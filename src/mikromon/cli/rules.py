@@ -110,6 +110,14 @@ def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
                         "reports none, bits/s")
     parser.add_argument("--flap-count", help="firings within the window that mark flapping")
     parser.add_argument("--flap-window", metavar="DURATION", help="the flapping window")
+    parser.add_argument("--log-pattern", help="log: regular expression searched in each line")
+    parser.add_argument("--topic", dest="topics", action="append", metavar="TOPIC",
+                        help="log: topic a line must carry (!topic: must not; repeat)")
+    parser.add_argument("--min-severity", choices=("debug", "info", "warning", "error",
+                                                   "critical"),
+                        help="log: lowest severity matched")
+    parser.add_argument("--count", help="log: lines that must match within the window")
+    parser.add_argument("--window", metavar="DURATION", help="log: the counting window")
     on = parser.add_mutually_exclusive_group()
     on.add_argument("--enabled", dest="enabled", action="store_true", default=None,
                     help="evaluate the rule" + ("" if editing else " (default)"))
@@ -151,7 +159,8 @@ def rule_data(args: argparse.Namespace) -> dict[str, Any]:
              "threshold": "threshold", "recovery": "recovery", "pattern": "name_pattern",
              "intervals": "intervals", "states": "states", "facts": "facts",
              "speed_bps": "speed_bps", "flap_count": "flap_count", "device": "device",
-             "site": "site", "tag": "tag", "enabled": "enabled"}
+             "site": "site", "tag": "tag", "enabled": "enabled", "log_pattern": "pattern",
+             "topics": "topics", "min_severity": "min_severity", "count": "count"}
     for option, field in plain.items():
         value = getattr(args, option, None)
         if value is not None:
@@ -164,6 +173,8 @@ def rule_data(args: argparse.Namespace) -> dict[str, Any]:
         data["hold_seconds"] = _seconds(args.hold, "hold_seconds")
     if getattr(args, "flap_window", None) is not None:
         data["flap_window_seconds"] = _seconds(args.flap_window, "flap_window_seconds")
+    if getattr(args, "window", None) is not None:
+        data["window_seconds"] = _seconds(args.window, "window_seconds")
     if getattr(args, "all_devices", False):
         data.update(device=None, site=None, tag=None)
     return data

@@ -261,7 +261,12 @@ def test_every_default_rule_passes_the_form():
     ({"kind": "utilisation", "threshold": 80, "metric": "system.cpu.load_pct"}, "metric"),
     ({"kind": "utilisation", "threshold": 80, "speed_bps": 0}, "speed_bps"),
     ({"kind": "reboot", "hold_seconds": 0}, "hold_seconds"),
-    ({"kind": "log"}, "name_pattern"),
+    ({"kind": "log"}, "pattern"),
+    ({"kind": "log", "pattern": "(unclosed"}, "pattern"),
+    ({"kind": "log", "topics": ["sys tem"]}, "topics"),
+    ({"kind": "log", "min_severity": "loud"}, "min_severity"),
+    ({"kind": "log", "pattern": "x", "count": 0}, "count"),
+    ({"kind": "reboot", "pattern": "x"}, "pattern"),
     ({"kind": "reboot", "flap_count": 0}, "flap_count"),
     ({"kind": "reboot", "colour": "red"}, "colour"),
     ({"kind": "reboot", "name": "  "}, "name"),
@@ -297,11 +302,15 @@ def test_every_kind_can_be_created():
         {"kind": "fact_changed", "facts": ["version"]},
         {"kind": "count", "metric": "dhcp.active_leases", "threshold": 200},
         {"kind": "utilisation", "threshold": 80, "speed_bps": 1e9},
-        {"kind": "log", "name_pattern": "*login failure*"},
+        {"kind": "log", "pattern": "login failure for user", "topics": "system,!debug",
+         "min_severity": "warning", "count": 3, "window_seconds": 60},
     ]
     for i, spec in enumerate(specs):
         rule = services.create_rule({"name": f"kind {i}", **spec})
         assert rule.kind == spec["kind"]
+    log = services.find_rule("kind 12")
+    assert log.params == {"pattern": "login failure for user", "topics": ["system", "!debug"],
+                          "min_severity": "warning", "count": 3, "window_seconds": 60}
 
 
 def test_override_per_device():
@@ -381,7 +390,7 @@ def test_preview_state_kinds():
     assert [(m.device, m.subject) for m in link.matches] == [("up-1", "ether2")]
     quiet = services.preview_rule({"kind": "no_data", "metric": "system.uptime_seconds"})
     assert {m.device for m in quiet.matches} == {"up-1", "down-1"}
-    assert services.preview_rule({"kind": "log", "name_pattern": "*fail*"}).note
+    assert services.preview_rule({"kind": "log", "pattern": "fail"}).note
     with pytest.raises(services.Invalid) as err:
         services.preview_rule({"kind": "threshold"})
     assert "threshold" in err.value.errors

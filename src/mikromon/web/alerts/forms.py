@@ -200,7 +200,36 @@ class _JsonBooleanField(forms.NullBooleanField):
 
 #: Kind parameters stored in ``AlertRule.params`` (form field -> params key).
 PARAM_FIELDS = ("name_pattern", "intervals", "states", "facts", "hold_seconds", "speed_bps",
-                "flap_count", "flap_window_seconds")
+                "flap_count", "flap_window_seconds", "pattern", "topics", "min_severity",
+                "count", "window_seconds")
+#: The parameters only ``log`` rules read.
+LOG_FIELDS = ("pattern", "topics", "min_severity", "count", "window_seconds")
+#: Router log severities (RouterOS topics), lowest first.
+LOG_SEVERITIES = ("debug", "info", "warning", "error", "critical")
+_TOPIC = re.compile(r"!?[a-z0-9][a-z0-9_.-]{0,31}")
+
+
+class _TopicsField(forms.Field):
+    """RouterOS log topics (``system``, ``account``, ``!debug`` for "not"): a list,
+    repeated form values or comma-separated text; lower-cased."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list | tuple):
+            raise ValidationError("give a list of topics or comma-separated text")
+        topics = [str(t).strip().lower() for t in value if str(t).strip()]
+        bad = [t for t in topics if not _TOPIC.fullmatch(t)]
+        if bad:
+            raise ValidationError(f"{', '.join(map(repr, bad))}: not RouterOS topic names "
+                                  "(like system, account, !debug)")
+        if len(topics) > 16:
+            raise ValidationError(f"at most 16 topics, got {len(topics)}")
+        return topics
 
 
 class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -237,6 +266,16 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
                                             "reports none.")
     flap_count = _StrictIntField(required=False, min_value=1, max_value=1000)
     flap_window_seconds = _StrictIntField(required=False, min_value=1, max_value=30 * 86400)
+    pattern = forms.CharField(required=False, max_length=500, strip=False,
+                              help_text="Log: regular expression searched in each line "
+                                        "(case-insensitive).")
+    topics = _TopicsField(required=False, help_text="Log: topics a line must carry "
+                                                    "(!topic: must not).")
+    min_severity = forms.ChoiceField(required=False, choices=[("", "any"), *(
+        (v, v) for v in LOG_SEVERITIES)], help_text="Log: lowest severity matched.")
+    count = _StrictIntField(required=False, min_value=1, max_value=10_000,
+                            help_text="Log: lines that must match within the window.")
+    window_seconds = _StrictIntField(required=False, min_value=1, max_value=86400)
 
     class Meta:
         model = AlertRule
@@ -328,14 +367,27 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("metric", f"a {kind} rule reads no metric; leave it empty")
         if kind == RuleKind.DEVICE_STATE.value and not data.get("states"):
             data["states"] = ["down"]
-        if kind == RuleKind.LOG.value and not data.get("name_pattern"):
-            self.add_error("name_pattern", "a log rule needs a pattern of the log lines "
-                                           "it matches")
+        if kind == RuleKind.LOG.value:
+            pattern = data.get("pattern") or ""
+            if pattern:
+                try:
+                    re.compile(pattern)
+                except re.error as err:
+                    self.add_error("pattern", f"not a valid regular expression: {err}")
+            if not (pattern or data.get("topics") or data.get("min_severity")) \
+                    and "pattern" not in self.errors:
+                self.add_error("pattern", "a log rule needs a pattern, topics or a "
+                                          "min_severity (it would match every line)")
+        else:
+            for name in LOG_FIELDS:
+                if data.get(name) not in (None, "", []) and name not in self.errors:
+                    self.add_error(name, f"only log rules have {name}")
         if not self.errors:
             try:
                 rule_from_mapping(self._mapping(data))
             except ConfigError as err:
-                raise ValidationError(str(err)) from None
+                raise ValidationError({_field_named(str(err), self.fields): str(err)}) \
+                    from None
         return data
 
     def params(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -377,6 +429,15 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
         if commit:
             rule.save()
         return rule
+
+
+def _field_named(message: str, fields: Any) -> str:
+    """The form field a rule engine message is about (``__all__`` if none): the
+    longest field name that appears in it as a word."""
+    for name in sorted(fields, key=len, reverse=True):
+        if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", message):
+            return str(name)
+    return "__all__"
 
 
 class SilenceForm(forms.Form):
