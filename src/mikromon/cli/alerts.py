@@ -178,7 +178,7 @@ def _list(args: argparse.Namespace) -> int:
     qs = services.list_alerts(state=args.state, severity=args.severity,
                               device=_object_id(Device, args.device, "device"),
                               site=_object_id(Site, args.site, "site"))
-    docs = [services.alert_dict(a) for a in qs[:args.limit]]
+    docs = services.alert_dicts(list(qs[:args.limit]))
     if args.json:
         print_json(docs)
         return 0

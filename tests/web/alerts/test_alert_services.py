@@ -490,3 +490,29 @@ def test_preview_rate_utilisation_health_bgp_reboot_and_fresh_data():
     assert services.preview_rule({"kind": "no_data"}).matches == []
     stale = services.preview_rule({"kind": "no_data", "metric": "dhcp.active_leases"})
     assert [m.device for m in stale.matches] == ["a", "b"]
+
+
+def test_alert_dicts_find_the_same_silences_as_one_by_one(site, tag):
+    """The list serializer matches silences in Python: it agrees with silenced()."""
+    from django.utils import timezone
+
+    from mikromon.web.alerts import services
+    from mikromon.web.alerts.models import AlertRule
+
+    a = make_device("a", site=site)
+    b = make_device("b", tags=[tag])
+    c = make_device("c")
+    alerts = [make_alert(d, name) for d in (a, b, c)
+              for name in ("CPU load high", "Device unreachable")]
+    alerts.append(make_alert(a, "Disk almost full", state="resolved"))
+    cpu = AlertRule.objects.get(name="CPU load high")
+    for data in ({"site": site.pk}, {"tag": tag.pk, "rule": cpu.pk},
+                 {"device": c.pk, "starts_at": timezone.now() + timedelta(hours=1)}):
+        services.create_silence({**data, "duration": "1h", "reason": "x"})
+    batch = services.alert_dicts(list(services.list_alerts(state="all")))
+    single = [services.alert_dict(x) for x in services.list_alerts(state="all")]
+    assert batch == single
+    assert sorted((d["device"]["name"], d["rule"]["name"]) for d in batch
+                  if d["silenced_by"]) == [("a", "CPU load high"), ("a", "Device unreachable"),
+                                           ("b", "CPU load high")]
+    assert len(alerts) == 7

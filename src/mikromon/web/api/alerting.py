@@ -80,8 +80,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _page(request: HttpRequest, qs: QuerySet[Any], key: str, render: Any) -> JsonResponse:
-    """One page of ``qs`` as ``{key: [...], "count", "page", "pages", "limit"}``."""
+def _page(request: HttpRequest, qs: QuerySet[Any], key: str, render: Any,
+          *, many: Any = None) -> JsonResponse:
+    """One page of ``qs`` as ``{key: [...], "count", "page", "pages", "limit"}``
+    (``many`` renders the whole page at once, else ``render`` each row)."""
     limit = parse_positive_int("limit", request.GET.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     page = parse_page(request.GET.get("page"))
     assert limit is not None
@@ -89,7 +91,8 @@ def _page(request: HttpRequest, qs: QuerySet[Any], key: str, render: Any) -> Jso
     pages = max(1, -(-total // limit))
     start = (page - 1) * limit
     rows = list(qs[start:start + limit]) if start < total else []
-    return JsonResponse({key: [render(r) for r in rows], "count": total, "page": page,
+    docs = many(rows) if many is not None else [render(r) for r in rows]
+    return JsonResponse({key: docs, "count": total, "page": page,
                          "pages": pages, "limit": limit})
 
 
@@ -135,7 +138,7 @@ def alerts(request: HttpRequest) -> JsonResponse:
     if problems:
         raise ParamError("; ".join(problems))
     qs = services.list_alerts(state=state, severity=severity, device=device, site=site)
-    return _page(request, qs, "alerts", services.alert_dict)
+    return _page(request, qs, "alerts", services.alert_dict, many=services.alert_dicts)
 
 
 @api_view()
