@@ -292,7 +292,7 @@ def test_rule_form_creates_every_kind(admin_web, db, fake_collector):
     channel_page = admin_web.get("/alerts/channels/add/").content.decode()
     assert re.search(r'<input type="checkbox" name="send_resolved"[^>]*checked', channel_page)
     for field in ("name_pattern", "intervals", "states", "facts", "hold_seconds",
-                  "speed_bps", "flap_count"):
+                  "speed_bps", "flap_count", "pattern", "topics", "window_seconds"):
         assert f'name="{field}"' in page, field
     extra = {"threshold": {}, "rate": {}, "count": {"metric": "dhcp.active_leases"},
              "utilisation": {"metric": "", "name_pattern": "ether*"},
@@ -302,7 +302,7 @@ def test_rule_form_creates_every_kind(admin_web, db, fake_collector):
              "fact_changed": {"threshold": "", "recovery": "", "metric": "",
                               "facts": ["version"]},
              "log": {"threshold": "", "recovery": "", "metric": "",
-                     "name_pattern": "*login failure*"}}
+                     "pattern": "login failure", "topics": "system,account"}}
     for kind in RuleKindChoices.values:
         fields = extra.get(kind, {"threshold": "", "recovery": "", "metric": ""})
         response = admin_web.post("/alerts/rules/add/",
@@ -310,6 +310,21 @@ def test_rule_form_creates_every_kind(admin_web, db, fake_collector):
         assert response.status_code == 302, (kind, _errors(response))
         assert AlertRule.objects.filter(name=f"rule {kind}", kind=kind).exists()
     assert "reload" in fake_collector.calls
+
+
+def test_every_rule_form_field_has_its_place_on_the_page():
+    """Each field of the rule form is in a section and, for kind fields, shown for the
+    kinds that use it (a field added to the form without a place would show for
+    every kind under "Other")."""
+    from mikromon.web.alerts.forms import RuleForm
+    from mikromon.web.alerts.models import RuleKindChoices
+    from mikromon.web.ui.views import alerts as views
+
+    placed = {*views.GENERAL_FIELDS, *views.SCOPE_FIELDS, *views.FLAP_FIELDS}
+    for names in views.KIND_FIELDS.values():
+        placed.update(names)
+    assert set(RuleForm.base_fields) <= placed, set(RuleForm.base_fields) - placed
+    assert set(views.KIND_FIELDS) == set(RuleKindChoices.values)
 
 
 def test_rule_form_shows_the_error_on_the_field(admin_web, db):

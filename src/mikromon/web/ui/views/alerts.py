@@ -355,7 +355,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "count": ("metric", "comparison", "threshold", "recovery", "for_seconds"),
     "utilisation": ("metric", "comparison", "threshold", "recovery", "for_seconds", "name_pattern",
                     "speed_bps"),
-    "log": ("name_pattern", "hold_seconds"),
+    "log": ("pattern", "topics", "min_severity", "count", "window_seconds", "hold_seconds"),
 }
 #: Fields every kind shows, in form order, by section.
 GENERAL_FIELDS = ("name", "kind", "severity", "enabled")
