@@ -589,3 +589,9 @@ def test_viewer_reads_device_rules_but_cannot_override(viewer_web, scene):
     response = viewer_web.post(f"/devices/{a.pk}/alert-rules/{crit.pk}/", {"threshold": "1"})
     assert response.status_code == 403
     assert not RuleOverride.objects.exists()
+
+
+def test_alerts_page_refreshes_itself(admin_web, db):
+    html = admin_web.get("/alerts/").content.decode()
+    assert 'data-refresh-s="30"' in html
+    assert "/static/mikromon/refresh.js" in html
