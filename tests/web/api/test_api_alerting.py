@@ -364,3 +364,47 @@ def test_docs_name_every_endpoint():
         if f"`{path}`" not in text and f" {path}`" not in text:
             missing.append(path)
     assert missing == []
+
+
+#: Values that once crashed a form or a database, or could.
+HOSTILE_VALUES = ["²", "٣", "1" * 30, "-1", "0", "1e400", "nan", "", " ", "x" * 5000,
+                  "\x00", "a\x00b", 10**30, -(10**30), 1.5, True, None, [], ["\x00"],
+                  [1, "x"], "9223372036854775808", "2026-13-45T99:99:99"]
+
+
+def test_no_body_value_answers_500(admin_token, firing, device):
+    """Every field of every alerting POST/PATCH body, every hostile value: 4xx or 2xx,
+    never 500 (on SQLite and PostgreSQL)."""
+    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {admin_token}")
+    from mikromon.web.alerts.forms import RuleForm, SilenceForm
+    from mikromon.web.alerts.services import _channel_fields
+
+    alert = firing["CPU load high"].pk
+    rule = firing["CPU load high"].rule_id
+    channel = send(api, "post", "/api/v1/channels",
+                   {"name": "h", "kind": "apprise", "url": "json://127.0.0.1:9/"}).json()["id"]
+    base_rule = {"name": "hostile", "kind": "threshold", "metric": "system.cpu.load_pct",
+                 "threshold": 90}
+    targets = [
+        ("post", f"/api/v1/alerts/{alert}/ack", {}, ["comment"]),
+        ("post", "/api/v1/silences", {"duration": "1h", "reason": "x"},
+         list(SilenceForm.base_fields)),
+        ("post", "/api/v1/rules", base_rule, list(RuleForm.base_fields)),
+        ("patch", f"/api/v1/rules/{rule}", {}, list(RuleForm.base_fields)),
+        ("post", "/api/v1/rules/preview", base_rule, list(RuleForm.base_fields)),
+        ("post", "/api/v1/channels", {"name": "h2", "kind": "apprise",
+                                      "url": "json://127.0.0.1:9/"}, sorted(_channel_fields())),
+        ("patch", f"/api/v1/channels/{channel}", {}, sorted(_channel_fields())),
+    ]
+    failures = []
+    requests = 0
+    for method, path, base, fields in targets:
+        for field in fields:
+            for value in HOSTILE_VALUES:
+                response = send(api, method, path, {**base, field: value})
+                requests += 1
+                if response.status_code >= 500:
+                    failures.append(f"{method} {path} {field}={value!r:.40} -> "
+                                    f"{response.status_code}")
+    assert failures == []
+    assert requests > 1000

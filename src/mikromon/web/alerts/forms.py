@@ -102,6 +102,8 @@ class IdOrNameField(forms.ModelChoiceField):  # type: ignore[type-arg]
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError(f"give the {self.what}'s id or name, not {value!r}")
         text = str(value).strip()
+        if "\x00" in text:
+            raise ValidationError(f"no {self.what} with a NUL character in its name")
         found = self.queryset.filter(name=text).order_by("pk").first()
         if found is None and text.isascii() and text.isdigit() and len(text) < 19:
             found = self.queryset.filter(pk=int(text)).first()
@@ -297,8 +299,8 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
             "name": rule.name, "kind": rule.kind, "enabled": rule.enabled,
             "severity": rule.severity, "metric": rule.metric, "comparison": rule.comparison,
             "threshold": rule.threshold, "recovery": rule.recovery,
-            "for_seconds": rule.for_seconds, "site": rule.site_id, "tag": rule.tag_id,
-            "device": rule.device_id,
+            "for_seconds": rule.for_seconds, "site": rule.site, "tag": rule.tag,
+            "device": rule.device,
         }
         for key in PARAM_FIELDS:
             if key in (rule.params or {}):

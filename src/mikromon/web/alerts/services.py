@@ -23,7 +23,7 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 from django.utils import timezone
 
 from mikromon.alerting.engine import AlertEngine
@@ -221,7 +221,7 @@ def acknowledge(pk: int, *, user: Any, comment: str = "", by: str = "") -> Alert
         NotFound: no alert ``pk``.
         Invalid: ``comment`` too long; ``state`` when the alert already resolved.
     """
-    form = AckForm({"comment": comment if comment is not None else ""})
+    form = AckForm(plain_data({"comment": comment if comment is not None else ""}))
     if not form.is_valid():
         raise Invalid.from_form(form)
     with transaction.atomic():
@@ -369,7 +369,7 @@ def create_silence(data: Mapping[str, Any], *, user: Any = None) -> Silence:
     Raises:
         Invalid: naming each bad field.
     """
-    form = SilenceForm(dict(data))
+    form = SilenceForm(plain_data(data))
     if not form.is_valid():
         raise Invalid.from_form(form)
     silence = form.build(user)
@@ -450,6 +450,8 @@ def find_rule(ref: str | int) -> AlertRule:
         NotFound: naming ``ref`` and a few known names.
     """
     text = str(ref).strip()
+    if "\x00" in text:
+        raise NotFound("no rule with a NUL character in its name")
     rule = list_rules().filter(name=text).first()
     if rule is None and text.isascii() and text.isdigit() and len(text) < 19:
         rule = list_rules().filter(pk=int(text)).first()
@@ -458,6 +460,47 @@ def find_rule(ref: str | int) -> AlertRule:
         raise NotFound(f"no rule {text!r}" + (f" (known: {', '.join(known)}...)" if known
                                                else " (there are no rules)"))
     return rule
+
+
+#: Fields that take a list (several values); every other field takes one value.
+LIST_FIELDS = frozenset({"states", "facts", "topics", "sites", "tags"})
+
+
+def plain_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain input (API JSON, command-line options) as a form reads a posted page:
+    text values (numbers as their text, ``true``/``false`` for booleans), lists
+    only for :data:`LIST_FIELDS`, ``None`` for "not given".
+
+    Raises:
+        Invalid: a list for a one-value field, or an object, naming the field.
+    """
+    out: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if value is None or isinstance(value, Model):
+            out[key] = value  # a stored object (a form's initial data) stays itself
+        elif isinstance(value, list | tuple) and all(isinstance(v, Model) for v in value):
+            out[key] = list(value)
+        elif isinstance(value, list | tuple):
+            if key not in LIST_FIELDS:
+                errors[key] = ["give one value, not a list"]
+            elif any(isinstance(v, list | tuple | dict) or v is None for v in value):
+                errors[key] = ["give a list of names or ids"]
+            else:
+                out[key] = [_text(v) for v in value]
+        elif isinstance(value, dict):
+            errors[key] = ["give a value, not an object"]
+        else:
+            out[key] = _text(value)
+    if errors:
+        raise Invalid(errors)
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str]) -> None:
@@ -492,7 +535,7 @@ def create_rule(data: Mapping[str, Any]) -> AlertRule:
         Invalid: naming each bad or unknown field.
     """
     _check_keys(data, _rule_fields())
-    return save_rule_form(RuleForm({**RULE_DEFAULTS, **data}))
+    return save_rule_form(RuleForm({**plain_data(RULE_DEFAULTS), **plain_data(data)}))
 
 
 def update_rule(pk: int, data: Mapping[str, Any]) -> AlertRule:
@@ -504,7 +547,8 @@ def update_rule(pk: int, data: Mapping[str, Any]) -> AlertRule:
     _check_keys(data, _rule_fields())
     with transaction.atomic():
         rule = _get(AlertRule, pk, "rule", AlertRule.objects.select_for_update())
-        return save_rule_form(RuleForm({**RuleForm.initial_data(rule), **data}, instance=rule))
+        return save_rule_form(RuleForm({**plain_data(RuleForm.initial_data(rule)),
+                                        **plain_data(data)}, instance=rule))
 
 
 def delete_rule(pk: int) -> None:
@@ -579,7 +623,7 @@ def set_override(rule_pk: int, device_pk: int, data: Mapping[str, Any]) -> RuleO
         rule = _get(AlertRule, rule_pk, "rule")
         device = _get(Device, device_pk, "device")
         current = RuleOverride.objects.filter(rule=rule, device=device).first()
-        form = OverrideForm(dict(data), rule=rule, instance=current)
+        form = OverrideForm(plain_data(data), rule=rule, instance=current)
         if not form.is_valid():
             raise Invalid.from_form(form)
         override: RuleOverride = form.save(commit=False)
@@ -688,11 +732,12 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
         data = {k: (data.getlist(k) if k in ("states", "facts") else data.get(k))
                 for k in data if k != "csrfmiddlewaretoken"}
     _check_keys(data, _rule_fields())
+    data = plain_data(data)
     if rule_id is not None:
         stored = get_rule(rule_id)
-        form = RuleForm({**RuleForm.initial_data(stored), **data}, instance=stored)
+        form = RuleForm({**plain_data(RuleForm.initial_data(stored)), **data}, instance=stored)
     else:
-        form = RuleForm({**RULE_DEFAULTS, "name": "preview", **data})
+        form = RuleForm({**plain_data(RULE_DEFAULTS), "name": "preview", **data})
     if not form.is_valid():
         raise Invalid.from_form(form)
     mapping = form.engine_mapping()
@@ -885,14 +930,15 @@ def create_channel(data: Mapping[str, Any]) -> NotificationChannel:
         Invalid: naming each bad or unknown field.
     """
     _check_keys(data, _channel_fields())
-    return save_channel_form(ChannelForm({"min_severity": Severity.WARNING.value, **data}))
+    return save_channel_form(ChannelForm({"min_severity": Severity.WARNING.value,
+                                          **plain_data(data)}))
 
 
 def _channel_initial(channel: NotificationChannel) -> dict[str, Any]:
     return {
         "name": channel.name, "kind": channel.kind, "enabled": channel.enabled,
         "min_severity": channel.min_severity,
-        "sites": [s.pk for s in channel.sites.all()], "tags": [t.pk for t in channel.tags.all()],
+        "sites": list(channel.sites.all()), "tags": list(channel.tags.all()),
         "send_resolved": channel.send_resolved, "repeat_interval_s": channel.repeat_interval_s,
         "group_window_s": channel.group_window_s, "timeout_s": channel.timeout_s,
         "max_attempts": channel.max_attempts, "retry_base_s": channel.retry_base_s,
@@ -909,7 +955,8 @@ def update_channel(pk: int, data: Mapping[str, Any]) -> NotificationChannel:
     with transaction.atomic():
         channel = _get(NotificationChannel, pk, "channel",
                        NotificationChannel.objects.select_for_update())
-        form = ChannelForm({**_channel_initial(channel), **data}, instance=channel)
+        form = ChannelForm({**plain_data(_channel_initial(channel)), **plain_data(data)},
+                           instance=channel)
         return save_channel_form(form)
 
 
