@@ -194,6 +194,9 @@ def test_collector_stop_and_start_from_another_process(demo) -> None:
 def test_sigterm_stops_cleanly_and_flushes(demo) -> None:
     """SIGTERM: exit 0, the writer flushes its queue, the published status is withdrawn."""
     _wait(lambda: (_published(demo.data_dir) or {}).get("running"), 10, "a running collector")
+    # Stop once rows were written: a SIGTERM before the first poll flushes nothing.
+    _wait(lambda: ((_published(demo.data_dir) or {}).get("writer") or {}).get("rows_written"),
+          30, "rows written")
     stopped_at = time.time()
     code = demo.stop()
     assert code == 0, demo.stderr[-3000:]

@@ -126,8 +126,6 @@ def test_a_router_that_stops_answering_fires_within_its_window_plus_a_poll(
     # and well within one more poll.
     assert timedelta(seconds=1) <= held <= timedelta(seconds=1 + REALTIME_S + 1.5)
     assert alert.severity == "critical"
-    router.clear_faults()
-    assert until(lambda: Alert.objects.filter(rule=rule, state="resolved").exists(), 15)
 
 
 def test_a_restart_neither_notifies_again_nor_forgets(

@@ -23,9 +23,10 @@ Kinds and what they read:
 * ``threshold`` / ``count``: the rule's metric, compared per sample (labelled
   metrics per subject); the first label's value is the subject;
 * ``rate``: the metric's change per second between two samples of a series;
-* ``utilisation``: ``iface.rx_bps``/``tx_bps`` as percent of the interface's speed
-  (``iface.link_speed_bps`` samples when the router reports them, else the rule's
-  ``speed_bps``); subject ``<interface> rx`` / ``<interface> tx``;
+* ``utilisation``: ``iface.rx_bps``/``tx_bps`` as percent of the link speed given
+  in the rule's ``speed_bps`` (the collectors do not read the ethernet link rate
+  yet; without ``speed_bps`` the rule raises nothing); subject
+  ``<interface> rx`` / ``<interface> tx``;
 * ``no_data``: no sample of the metric (any sample for ``''``) for ``intervals``
   polling intervals of its tier (checked by :meth:`AlertEngine.tick`);
 * ``device_state``: a :class:`~mikromon.domain.events.DeviceStatus` whose state
@@ -82,11 +83,12 @@ _UP_KINDS: Final = frozenset({_K.LINK_DOWN.value, _K.BGP_DOWN.value, _K.OSPF_DOW
                               _K.HEALTH_FAIL.value})
 _LEVEL_KINDS: Final = frozenset({_K.THRESHOLD.value, _K.COUNT.value})
 _HOLD_KINDS: Final = frozenset({_K.REBOOT.value, _K.FACT_CHANGED.value})
+#: Kinds whose alerts :meth:`AlertEngine.tick` moves (the others move on samples).
+_TIMED_KINDS: Final = _HOLD_KINDS | {_K.DEVICE_STATE.value}
 _FACT_EVENTS: Final = {EventKind.VERSION_CHANGED: "version", EventKind.BOARD_CHANGED: "board"}
 _OSPF_COUNT: Final = "ospf.neighbors"
 _OSPF_FULL: Final = "ospf.neighbor_full"
 _IFACE_DISABLED: Final = "iface.disabled"
-_SPEED: Final = "iface.link_speed_bps"
 _UTIL_KEYS: Final = ("iface.rx_bps", "iface.tx_bps")
 
 Key = tuple[int, int, str]
@@ -178,10 +180,12 @@ class AlertEngine:
         self._prev: dict[Key, tuple[float, datetime]] = {}
         self._fires: dict[Key, deque[datetime]] = {}
         self._seen: dict[tuple[int, str], datetime] = {}
-        self._speed: dict[tuple[int, str], float] = {}
         self._identity: dict[int, str] = {}
         self._started = started
         self._out: deque[AlertTransition] = deque()
+        #: Open alerts that :meth:`tick` looks at (timed kinds, rules gone).
+        self._timed: set[Key] = set()
+        self._no_data_rules = False
         self.samples_seen = 0
         self.transitions_dropped = 0
 
@@ -201,6 +205,7 @@ class AlertEngine:
         """
         self._ruleset = rules
         self._compiled.clear()
+        self._no_data_rules = any(r.enabled and r.kind == _K.NO_DATA.value for r in rules.rules)
         by_id = {r.id: r for r in rules.rules if r.enabled}
         for key, track in list(self._tracks.items()):
             rule_id, device_id, _ = key
@@ -234,6 +239,8 @@ class AlertEngine:
             )
             if rule.kind in _UP_KINDS:
                 self._up[key] = True
+            if rule.kind in _TIMED_KINDS or not rule.enabled:
+                self._timed.add(key)
 
     # -- input ----------------------------------------------------------------------
 
@@ -379,7 +386,11 @@ class AlertEngine:
         raise no-data alerts, resolve reboot/fact alerts after their hold time."""
         if self._started is None:
             self._started = now
-        for key, track in list(self._tracks.items()):
+        for key in list(self._timed):
+            track = self._tracks.get(key)
+            if track is None:
+                self._timed.discard(key)
+                continue
             kind = track.rule.kind
             if track.state is AlertState.PENDING and kind == _K.DEVICE_STATE.value:
                 if (now - track.since).total_seconds() >= track.rule.for_seconds:
@@ -390,6 +401,8 @@ class AlertEngine:
                     self._close(key, track, now, None, "")
             elif not track.rule.enabled:
                 self._close(key, track, now, None, "its rule was removed or disabled")
+        if not self._no_data_rules:
+            return
         for device in self._ruleset.devices.values():
             if not device.enabled:
                 continue
@@ -410,13 +423,17 @@ class AlertEngine:
         status pages and tests."""
         return [
             self._transition(t, t.state, t.state, t.fired_at or t.since, "")
-            for t in self._tracks.values()
+            for t in list(self._tracks.values())
         ]
 
     def stats(self) -> dict[str, int]:
-        """Counters: open (alerts), pending, firing, samples_seen, transitions_dropped."""
-        firing = sum(1 for t in self._tracks.values() if t.state is AlertState.FIRING)
-        return {"open": len(self._tracks), "pending": len(self._tracks) - firing,
+        """Counters: open (alerts), pending, firing, samples_seen, transitions_dropped.
+        Safe to call from any thread."""
+        # Called from other threads (status pages): list() copies the values in one
+        # step under the interpreter lock, so a concurrent change cannot break it.
+        tracks = list(self._tracks.values())
+        firing = sum(1 for t in tracks if t.state is AlertState.FIRING)
+        return {"open": len(tracks), "pending": len(tracks) - firing,
                 "firing": firing, "samples_seen": self.samples_seen,
                 "transitions_dropped": self.transitions_dropped}
 
@@ -433,8 +450,7 @@ class AlertEngine:
         key = (rule.id, comp.device.id, subject)
         track = self._tracks.get(key)
         if breach:
-            self._assert(comp, e, subject, ts, value, threshold,
-                         self._describe(rule, comp.device, subject, value, threshold))
+            self._assert(comp, e, subject, ts, value, threshold, None)
             return
         if track is None:
             return
@@ -504,17 +520,11 @@ class AlertEngine:
 
     def _utilisation(self, comp: _Compiled, e: _Entry, s: Sample) -> None:
         iface = _subject(s)
-        speed = self._speed.get((comp.device.id, iface)) or e.rule.speed_bps
+        speed = e.rule.speed_bps
         if not speed:
             return
         direction = "rx" if s.key == "iface.rx_bps" else "tx"
         self._level(comp, e, f"{iface} {direction}", s.value * 100.0 / speed, s.ts)
-
-    def learn_speed(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Remember interface speeds from ``iface.link_speed_bps`` samples."""
-        for s in samples:
-            if s.key == _SPEED and s.value > 0:
-                self._speed[(device_id, _subject(s))] = s.value
 
     def _no_data(self, comp: _Compiled, e: _Entry, now: datetime) -> None:
         rule = e.rule
@@ -552,9 +562,12 @@ class AlertEngine:
     # -- state machine ----------------------------------------------------------------
 
     def _assert(self, comp: _Compiled, e: _Entry, subject: str, ts: datetime,
-                value: float | None, threshold: float | None, message: str,
+                value: float | None, threshold: float | None, message: str | None,
                 *, fire_now: bool = False, at: datetime | None = None) -> None:
-        """The condition holds at ``ts``: open, or move towards firing."""
+        """The condition holds at ``ts``: open, or move towards firing.
+
+        ``message`` ``None``: described from the rule, value and threshold (only when
+        a transition is emitted: a firing alert costs a dict lookup per sample)."""
         rule = e.rule
         key = (rule.id, comp.device.id, subject)
         track = self._tracks.get(key)
@@ -563,15 +576,22 @@ class AlertEngine:
                            state=AlertState.PENDING, since=ts, value=value,
                            threshold=threshold)
             self._tracks[key] = track
+            if rule.kind in _TIMED_KINDS:
+                self._timed.add(key)
+            if message is None:
+                message = self._describe(rule, comp.device, subject, value, threshold)
             self._emit(track, AlertState.PENDING, None, at or ts, message)
         else:
+            if track.state is AlertState.FIRING:
+                track.value = value
+                return
             track.value = value
             if threshold is not None:
                 track.threshold = threshold
         if track.state is AlertState.PENDING and (
             fire_now or ((at or ts) - track.since).total_seconds() >= rule.for_seconds
         ):
-            self._fire(key, track, at or ts, message)
+            self._fire(key, track, at or ts, message or "")
 
     def _fire(self, key: Key, track: _Track, ts: datetime, message: str = "") -> None:
         rule = track.rule
@@ -600,6 +620,7 @@ class AlertEngine:
     def _close(self, key: Key, track: _Track, ts: datetime, value: float | None,
                why: str) -> None:
         del self._tracks[key]
+        self._timed.discard(key)
         self._prev.pop(key, None)
         if track.state is AlertState.FIRING:
             fires = self._fires.get(key)

@@ -83,7 +83,8 @@ class Rule:
         states: device_state: the states that raise it.
         facts: fact_changed: which facts are watched.
         hold_seconds: reboot / fact_changed: how long the alert stays firing.
-        speed_bps: utilisation: link speed when the router reports none, bits/s.
+        speed_bps: utilisation: the link speed, bits/s (without it the rule raises
+            nothing).
         flap_count, flap_window_s: more than ``flap_count`` firings within
             ``flap_window_s`` mark the alert flapping.
         site_id, tag_id, device_id: scope (all ``None``: every device).

@@ -50,6 +50,9 @@ from mikromon.sinks.base import AlertStore, CollectorLock, DeviceSource, Storage
 
 log = logging.getLogger(__name__)
 
+#: Seconds between attempts to load the alert rules and open alerts when the first
+#: load failed (alerting waits for it: nothing is evaluated before).
+ALERT_RETRY_S: Final = 10.0
 #: How often the configuration version token is read, seconds (not scaled: it is
 #: how fast edits apply, promised "within 1 s").
 CONFIG_POLL_S: Final = 0.5
@@ -139,6 +142,7 @@ class CollectorService:
         self._reloads = 0
         self._waiting_logged = False
         self._alert_store = alerts
+        self._alerting_retry_at = 0.0
         self._alerting: AlertRunner | None = None
         #: Where collectors put what they read: the writer, or the alerting sink
         #: in front of it.
@@ -369,6 +373,9 @@ class CollectorService:
         next_refresh = time.monotonic() + self._lock_refresh_s
         while True:
             await self._sleep(self._config_poll_s)
+            if (self._alerting is not None and not self._alerting.restored
+                    and time.monotonic() >= self._alerting_retry_at):
+                await self._load_alerting()  # the first load failed: try again
             self._step_alerting()
             if self._stopping:
                 return False
@@ -475,6 +482,7 @@ class CollectorService:
             rules, restored = await self._host.call(alerting.loaded, limit_s=60.0)
         except Exception:
             log.exception("loading the alert rules failed; keeping the current ones")
+            self._alerting_retry_at = time.monotonic() + ALERT_RETRY_S
             return
         alerting.apply(rules, restored, self._deps.clock.now())
 

@@ -20,7 +20,8 @@ repository:
 - ``MIKROMON_RETENTION_RAW_DAYS`` (7), ``MIKROMON_RETENTION_5M_DAYS`` (90),
   ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept;
   ``MIKROMON_RETENTION_GONE_DAYS`` (30), ``MIKROMON_RETENTION_LOG_DAYS`` (90),
-  ``MIKROMON_RETENTION_EVENT_DAYS`` (365): vanished inventory rows, log lines, events.
+  ``MIKROMON_RETENTION_EVENT_DAYS`` (365): vanished inventory rows, log lines, events;
+  ``MIKROMON_RETENTION_ALERT_DAYS`` (365): resolved alerts and their history.
 - ``MIKROMON_BASE_URL``: the address people reach this mikromon at
   (``https://mon.example.net``); notifications link to device pages under it.
   Empty (default): messages carry no links.
@@ -187,7 +188,7 @@ STATICFILES_FINDERS = [
 ]
 
 #: Retention, days: raw points, 5-minute and 1-hour rollups, inventory rows gone
-#: from the router, router log lines, events.
+#: from the router, router log lines, events, resolved alerts (with their history).
 MIKROMON_RETENTION_DAYS = {
     "raw": float(os.environ.get("MIKROMON_RETENTION_RAW_DAYS", "7")),
     "5m": float(os.environ.get("MIKROMON_RETENTION_5M_DAYS", "90")),
@@ -195,6 +196,7 @@ MIKROMON_RETENTION_DAYS = {
     "inventory_gone": float(os.environ.get("MIKROMON_RETENTION_GONE_DAYS", "30")),
     "logs": float(os.environ.get("MIKROMON_RETENTION_LOG_DAYS", "90")),
     "events": float(os.environ.get("MIKROMON_RETENTION_EVENT_DAYS", "365")),
+    "alerts": float(os.environ.get("MIKROMON_RETENTION_ALERT_DAYS", "365")),
 }
 
 #: Where the collector's storage runs: "thread" (the writer thread) or "process"

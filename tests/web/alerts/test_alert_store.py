@@ -160,3 +160,34 @@ def test_silenced_matches_device_site_tag_and_rule(device, cpu_rule):
     assert silenced(device.pk, cpu_rule.pk, now + timedelta(minutes=6)) is None
     with pytest.raises(ValueError, match="timezone-aware"):
         silenced(device.pk, cpu_rule.pk, now.replace(tzinfo=None))
+
+
+def test_retention_deletes_old_resolved_alerts_and_keeps_open_ones(device, cpu_rule, settings):
+    from mikromon.web.alerts.models import Alert, AlertEvent
+    from mikromon.web.alerts.store import DjangoAlertStore
+    from mikromon.web.monitor import maintenance
+
+    settings.MIKROMON_RETENTION_DAYS = {**settings.MIKROMON_RETENTION_DAYS, "alerts": 30}
+    store = DjangoAlertStore()
+    F, R, P = AlertState.FIRING, AlertState.RESOLVED, AlertState.PENDING
+    store.save_transitions([tr(cpu_rule, device, F, P, 0, subject="old"),
+                            tr(cpu_rule, device, R, F, 10, subject="old"),
+                            tr(cpu_rule, device, F, P, 0, subject="open"),
+                            tr(cpu_rule, device, F, P, 40 * 86400, subject="recent"),
+                            tr(cpu_rule, device, R, F, 40 * 86400 + 5, subject="recent")])
+    counts = maintenance.apply_retention((T0 + timedelta(days=45)).timestamp())
+    assert counts["alert_history"] == 2
+    assert sorted(Alert.objects.values_list("subject", flat=True)) == ["open", "recent"]
+    assert AlertEvent.objects.count() == 3
+
+
+def test_model_choices_mirror_the_domain_values():
+    from mikromon.domain.alerts import RULE_KINDS, AlertState, Severity
+    from mikromon.web.alerts import models
+
+    assert list(models.SeverityChoices.values) == [s.value for s in Severity]
+    assert list(models.AlertStateChoices.values) == [s.value for s in AlertState]
+    assert list(models.RuleKindChoices.values) == list(RULE_KINDS)
+    assert list(models.EventStateChoices.values) == [*(s.value for s in AlertState),
+                                                     "acknowledged"]
+    assert [s.rank for s in Severity] == [0, 1, 2, 3]

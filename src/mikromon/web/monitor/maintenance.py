@@ -129,7 +129,8 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
 
     Returns:
         Rows deleted per kind: ``raw``, ``5m``, ``1h``, ``inventory_gone``,
-        ``logs``, ``events``.
+        ``logs``, ``events``, ``alert_history`` (history rows of resolved alerts
+        deleted with them, :mod:`mikromon.web.alerts.maintenance`).
     """
     now_s = time.time() if now is None else now
     days = settings.MIKROMON_RETENTION_DAYS
@@ -168,6 +169,9 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
             LogEntry.objects.using(using).filter(seen_at__lt=cutoff_dt("logs")).delete()[0]
         )
         counts["events"] = Event.objects.using(using).filter(ts__lt=cutoff_dt("events")).delete()[0]
+        from mikromon.web.alerts.maintenance import apply_alert_retention
+
+        counts["alert_history"] = apply_alert_retention(now_s, using=using)
     return counts
 
 
