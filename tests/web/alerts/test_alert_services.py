@@ -516,3 +516,21 @@ def test_alert_dicts_find_the_same_silences_as_one_by_one(site, tag):
                   if d["silenced_by"]) == [("a", "CPU load high"), ("a", "Device unreachable"),
                                            ("b", "CPU load high")]
     assert len(alerts) == 7
+
+
+def test_editing_keeps_a_scope_whose_id_is_another_objects_name():
+    """Editing one field keeps the stored site and tags even when another site or
+    tag is named like their id (names are looked up before ids)."""
+    from mikromon.web.alerts import services
+    from mikromon.web.monitor.models import Site, Tag
+
+    first = Site.objects.create(name="first")
+    Site.objects.create(name=str(first.pk))
+    tag = Tag.objects.create(name="t")
+    Tag.objects.create(name=str(tag.pk))
+    rule = services.create_rule({"name": "scoped", "kind": "reboot", "site": first.pk})
+    assert services.update_rule(rule.pk, {"severity": "high"}).site == first
+    channel = services.create_channel({"name": "c", "kind": "apprise",
+                                       "url": "json://127.0.0.1:9/", "tags": [tag.pk]})
+    changed = services.update_channel(channel.pk, {"enabled": False})
+    assert list(changed.tags.all()) == [tag]

@@ -85,8 +85,9 @@ def parse_duration(text: str) -> timedelta:
 class IdOrNameField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """Choose one object by its name (exact) or by its id.
 
-    A name is looked up first (a device may be called ``5``), then an id. The
-    error names the value and, for a few objects, the known names.
+    A number (JSON) is an id. Text is looked up as a name first (a device may be
+    called ``5``), then as an id. The error names the value and, for a few
+    objects, the known names.
     """
 
     def __init__(self, model: type[models.Model], what: str, **kwargs: Any) -> None:
@@ -101,6 +102,12 @@ class IdOrNameField(forms.ModelChoiceField):  # type: ignore[type-arg]
             return value
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError(f"give the {self.what}'s id or name, not {value!r}")
+        if isinstance(value, int):  # a number (JSON) is an id, never a name
+            found = (self.queryset.filter(pk=value).first()
+                     if 1 <= value < 2**63 else None)
+            if found is None:
+                raise ValidationError(f"no {self.what} with id {value}")
+            return found
         text = str(value).strip()
         if "\x00" in text:
             raise ValidationError(f"no {self.what} with a NUL character in its name")

@@ -468,8 +468,9 @@ LIST_FIELDS = frozenset({"states", "facts", "topics", "sites", "tags"})
 
 def plain_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """Plain input (API JSON, command-line options) as a form reads a posted page:
-    text values (numbers as their text, ``true``/``false`` for booleans), lists
-    only for :data:`LIST_FIELDS`, ``None`` for "not given".
+    text values (numbers as their text, ``true``/``false`` for booleans; a number
+    in an :data:`OBJECT_FIELDS` field stays a number, an id), lists only for
+    :data:`LIST_FIELDS`, ``None`` for "not given".
 
     Raises:
         Invalid: a list for a one-value field, or an object, naming the field.
@@ -487,19 +488,25 @@ def plain_data(data: Mapping[str, Any]) -> dict[str, Any]:
             elif any(isinstance(v, list | tuple | dict) or v is None for v in value):
                 errors[key] = ["give a list of names or ids"]
             else:
-                out[key] = [_text(v) for v in value]
+                out[key] = [_text(v, key) for v in value]
         elif isinstance(value, dict):
             errors[key] = ["give a value, not an object"]
         else:
-            out[key] = _text(value)
+            out[key] = _text(value, key)
     if errors:
         raise Invalid(errors)
     return out
 
 
-def _text(value: Any) -> str:
+#: Fields naming stored objects: a JSON number there is an id (text: a name, else an id).
+OBJECT_FIELDS = frozenset({"device", "site", "tag", "rule", "sites", "tags"})
+
+
+def _text(value: Any, key: str) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if key in OBJECT_FIELDS and isinstance(value, int):
+        return value
     return str(value)
 
 
