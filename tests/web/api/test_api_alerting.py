@@ -5,6 +5,7 @@ endpoint's answers."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -360,7 +361,8 @@ def test_docs_name_every_endpoint():
         route = str(pattern.pattern)
         if pattern.name in ("not_found", "collector_action"):
             continue
-        path = "/api/v1/" + route.replace("<id:pk>", "<id>").replace("<str:table>", "<table>")
+        path = "/api/v1/" + re.sub(r"<(?:id|str):(\w+)>", r"<\1>",
+                                   route.replace("<id:pk>", "<id>"))
         if f"`{path}`" not in text and f" {path}`" not in text:
             missing.append(path)
     assert missing == []
@@ -408,3 +410,30 @@ def test_no_body_value_answers_500(admin_token, firing, device):
                                     f"{response.status_code}")
     assert failures == []
     assert requests > 1000
+
+
+def test_rule_overrides_per_device(api, viewer_api, device):
+    from mikromon.web.alerts.models import AlertRule
+
+    cpu = AlertRule.objects.get(name="CPU load high").pk
+    path = f"/api/v1/rules/{cpu}/overrides/{device.pk}"
+    assert api.get(path).status_code == 404
+    made = send(api, "put", path, {"threshold": 97, "recovery": 95})
+    assert made.status_code == 200, made.content
+    assert made.json() == {"rule": {"id": cpu, "name": "CPU load high"},
+                           "device": {"id": device.pk, "name": "edge-1"},
+                           "threshold": 97.0, "recovery": 95.0, "enabled": True}
+    assert api.get(f"/api/v1/rules/{cpu}/overrides").json()["overrides"][0]["threshold"] == 97
+    assert viewer_api.get(path).json()["recovery"] == 95
+    assert send(viewer_api, "put", path, {"enabled": False}).status_code == 403
+    assert send(viewer_api, "delete", path).status_code == 403
+    off = send(api, "put", path, {"enabled": False}).json()
+    assert off["enabled"] is False
+    assert off["threshold"] is None
+    bad = send(api, "put", path, {"threshold": 90, "recovery": 99})
+    assert bad.status_code == 400
+    assert "recovery" in bad.json()["fields"]
+    assert send(api, "put", f"/api/v1/rules/{cpu}/overrides/999999", {}).status_code == 404
+    assert send(api, "delete", path).json() == {"deleted": {"rule": cpu, "device": device.pk}}
+    assert send(api, "delete", path).status_code == 404
+    assert Client().get(path).status_code == 401

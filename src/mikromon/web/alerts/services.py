@@ -653,7 +653,8 @@ def delete_override(rule_pk: int, device_pk: int) -> None:
 
 def override_dict(override: RuleOverride) -> dict[str, Any]:
     """The JSON document of an override."""
-    return {"rule": override.rule_id, "device": override.device_id,
+    return {"rule": {"id": override.rule_id, "name": override.rule.name},
+            "device": {"id": override.device_id, "name": override.device.name},
             "threshold": override.threshold, "recovery": override.recovery,
             "enabled": override.enabled}
 
@@ -795,8 +796,6 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
                 if smp.key != "iface.disabled"])
         elif kind == RuleKind.RATE.value:
             engine.observe_samples(device_id, _previous_points(device_id, samples))
-        elif kind == RuleKind.UTILISATION.value:
-            engine.learn_speed(device_id, samples)
         engine.observe_samples(device_id, samples)
     engine.tick(now)
     last: dict[tuple[int, str], Any] = {}
@@ -822,7 +821,7 @@ _PREVIEW_KEYS: dict[str, tuple[str, ...]] = {
     RuleKind.LINK_DOWN.value: ("iface.running", "iface.disabled"),
     RuleKind.BGP_DOWN.value: ("bgp.established",),
     RuleKind.OSPF_DOWN.value: ("ospf.neighbor_full", "ospf.neighbors"),
-    RuleKind.UTILISATION.value: ("iface.rx_bps", "iface.tx_bps", "iface.link_speed_bps"),
+    RuleKind.UTILISATION.value: ("iface.rx_bps", "iface.tx_bps"),
 }
 
 

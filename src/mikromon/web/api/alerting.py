@@ -287,3 +287,34 @@ def channel_test(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"ok": result.ok, "detail": result.detail,
                          "duration_s": round(result.duration_s, 3),
                          "delivery_id": result.delivery_id})
+
+
+@api_view()
+def rule_overrides(request: HttpRequest, pk: int) -> JsonResponse:
+    """The per-device overrides of rule ``pk``."""
+    rule_obj = _call(services.get_rule, pk)
+    rows = rule_obj.overrides.select_related("rule", "device").order_by("device__name")
+    return JsonResponse({"rule": rule_obj.pk,
+                         "overrides": [services.override_dict(o) for o in rows]})
+
+
+@api_view(methods=("GET", "PUT", "DELETE"))
+def rule_override(request: HttpRequest, pk: int, device: int) -> JsonResponse:
+    """GET: device ``device``'s override of rule ``pk``. PUT (admins): set it
+    (``threshold`` and ``recovery`` replaced, left out: none; ``enabled`` left
+    out: kept, or true for a new override).
+    DELETE (admins): the device follows the rule again."""
+    if request.method == "DELETE":
+        _call(services.delete_override, pk, device)
+        return JsonResponse({"deleted": {"rule": pk, "device": device}})
+    if request.method == "PUT":
+        try:
+            override = _call(services.set_override, pk, device, _body(request))
+        except services.Invalid as err:
+            return _invalid(err)
+        return JsonResponse(services.override_dict(override))
+    rule_obj = _call(services.get_rule, pk)
+    found = rule_obj.overrides.filter(device_id=device).first()
+    if found is None:
+        raise ApiError(404, f"device {device} has no override of rule {pk}")
+    return JsonResponse(services.override_dict(found))
