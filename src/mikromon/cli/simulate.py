@@ -6,23 +6,8 @@ router listens, the endpoints are printed: an aligned table, or with ``--json`` 
 JSON object per router per line (``host``, ``port``, ``tls_port``, ``username``,
 ``password``, ``version``, ``profile``, ``identity``, ``tls_mode``).
 
-While it runs, lines on standard input control the routers (answers go to stderr)::
-
-    reboot 0          reset uptime and counters of router 0 ("all" for every router)
-    fault 2 delay=1.5 blackhole=true   set faults (see mikromon.emulator.faults)
-    clear all         remove every fault
-    password 0 s3cret change the accepted password
-    cpu 0 95          report 95 % CPU load ("cpu 0 none": moving again)
-    temperature 0 65 [cpu-temperature]   set a health temperature (°C)
-    health 0 psu1-state fail             set a state sensor (ok, fail, any word, none)
-    health 0 psu1-state=fail fan-state=ok   the same, several at once
-    link 0 ether2 down                   set an interface's link (up, down)
-    bgp 0 peer-a down                    set a BGP peer (up, down, none)
-    ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
-    zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
-    list              print the endpoints again (to stderr)
-
-SIGINT/SIGTERM stop every router; the exit status is then 0.
+While it runs, lines on standard input control the routers (answers go to stderr);
+the commands are listed in :data:`DESCRIPTION` (``mikromon simulate --help``).
 """
 
 from __future__ import annotations
