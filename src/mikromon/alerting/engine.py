@@ -231,7 +231,8 @@ class AlertEngine:
         self._out: deque[AlertTransition] = deque()
         #: Open alerts that :meth:`tick` looks at (timed kinds, rules gone).
         self._timed: set[Key] = set()
-        self._no_data_rules = False
+        self._no_data_rules = any(r.enabled and r.kind == _K.NO_DATA.value
+                                  for r in self._ruleset.rules)
         self.samples_seen = 0
         self.transitions_dropped = 0
 
