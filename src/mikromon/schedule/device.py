@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
+from mikromon.collectors.context import learn_version
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
@@ -59,7 +60,6 @@ from mikromon.schedule.changes import (
     facts_changes,
     health_changes,
     link_changes,
-    version_tuple,
 )
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 
@@ -949,11 +949,9 @@ class DeviceCollector:
         self._collector_failures[tier] = now
 
     def _apply_version(self, version: str | None, *, forget_absent: bool = False) -> None:
-        parts = version_tuple(version)
+        parts = learn_version(self._ctx, version)
         remembered = self._remembered
         if parts:
-            self._ctx.version = parts
-            self._ctx.major = parts[0]
             # The version may have changed while no collector watched (service stopped).
             if remembered.version is not None and remembered.version != version:
                 remembered.announced_absent.clear()
