@@ -49,14 +49,24 @@ def context_for(
     return ctx
 
 
-async def detect_context(
-    client: RouterOSClient, device: str, absent: Iterable[str] = ()
-) -> CollectContext:
-    """Ask the router for its version (``/system/resource`` with proplist
-    ``version``) and return its context.
+async def read_version(client: RouterOSClient) -> str | None:
+    """Ask the router its version: ``/system/resource`` with proplist ``version``
+    (as the realtime tier's ``system_resource`` collector reads it); ``None`` when
+    the reply has no version.
 
     Raises:
         DeviceError: from the client.
     """
     rows = await client.print("/system/resource", ("version",))
-    return context_for(device, rows[0].get("version") if rows else None, absent)
+    return (rows[0].get("version") or None) if rows else None
+
+
+async def detect_context(
+    client: RouterOSClient, device: str, absent: Iterable[str] = ()
+) -> CollectContext:
+    """Ask the router its version (:func:`read_version`) and return its context.
+
+    Raises:
+        DeviceError: from the client.
+    """
+    return context_for(device, await read_version(client), absent)

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.context import learn_version
+from mikromon.collectors.poll import Poller
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
@@ -53,7 +53,8 @@ from mikromon.domain.errors import (
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import RouterOSClient, RouterOSSession, Row
+from mikromon.routeros.values import version_hint
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import (
     DeviceMemory,
@@ -296,19 +297,6 @@ def bad_value_message(bad: BadValue) -> str:
             f"stored as empty, reported again only if it changes")
 
 
-def _limited(client: RouterOSClient, seconds: float) -> RouterOSClient:
-    """Return ``client`` with a per-command limit of ``seconds`` on the same
-    connection (``LibRouterOSClient.with_timeout``; a client without it as is)."""
-    with_timeout = getattr(client, "with_timeout", None)
-    return client if with_timeout is None else with_timeout(seconds)
-
-
-def _is_closed(client: RouterOSClient) -> bool:
-    """Whether the session says it is closed (LibRouterOSClient.closed; a client
-    without that attribute is taken as open)."""
-    return bool(getattr(client, "closed", False))
-
-
 class DeviceCollector:
     """Polls one enabled router on its five tiers until stopped.
 
@@ -354,13 +342,15 @@ class DeviceCollector:
                 self._intervals, now, trigger.phase_fraction(config.id),
                 trigger.START_SPREAD_S * scale,
             )
-        self._ctx = CollectContext(
-            device=config.label, clock=self._clock.now, monotonic=self._clock.monotonic
+        self._poller = Poller(
+            CollectContext(device=config.label, clock=self._clock.now,
+                           monotonic=self._clock.monotonic),
+            version=self.memory.facts.version, run_tier=deps.run_tier,
         )
         self._remembered = remembered if remembered is not None else Remembered()
-        self._apply_version(self.memory.facts.version)
+        self._remember_version(self.memory.facts.version)
         self._stats = {t: TierStats() for t in Tier}
-        self._client: RouterOSClient | None = None
+        self._client: RouterOSSession | None = None
         self._connect_lock = asyncio.Lock()
         self._retry_at = 0.0
         self._connect_error = ""
@@ -542,14 +532,14 @@ class DeviceCollector:
             client = await self._session()
             try:
                 async with asyncio.timeout(self._tier_timeouts[tier]) as deadline:
-                    limited = _limited(client, self._reply_timeouts[tier])
+                    limited: RouterOSClient = client.with_timeout(self._reply_timeouts[tier])
                     if tier is Tier.REALTIME:
                         async with self._gate.realtime_run():
-                            return await self._deps.run_tier(limited, tier, self._ctx)
+                            return await self._poller.run(limited, tier)
                     if self.memory.state is DeviceState.SLOW:
                         limited = _Gated(limited, self._gate, deadline,
                                          self._reply_timeouts[tier])
-                    return await self._deps.run_tier(limited, tier, self._ctx)
+                    return await self._poller.run(limited, tier)
             except (TimeoutError, *_CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
                 # for it: that is no failure of this tier; run it on a new session.
@@ -633,7 +623,7 @@ class DeviceCollector:
         else:
             self._failed(tier, schedule, message, started)
 
-    async def _session(self) -> RouterOSClient:
+    async def _session(self) -> RouterOSSession:
         """Return the open session, connecting if there is none (or it was closed,
         e.g. by a command timeout).
 
@@ -641,12 +631,12 @@ class DeviceCollector:
             _NotConnected: backing off, or this attempt failed (already handled).
         """
         client = self._client
-        if client is not None and not _is_closed(client):
+        if client is not None and not client.closed:
             return client
         async with self._connect_lock:
             client = self._client
             if client is not None:
-                if not _is_closed(client):
+                if not client.closed:
                     return client
                 await self._drop_client(client)
             if self._clock.monotonic() < self._retry_at:
@@ -675,7 +665,7 @@ class DeviceCollector:
             self._connected()
             return client
 
-    async def _drop_client(self, client: RouterOSClient | None) -> None:
+    async def _drop_client(self, client: RouterOSSession | None) -> None:
         """Close ``client`` if it is still the current session (never raises)."""
         if client is None or client is not self._client:
             return
@@ -823,7 +813,7 @@ class DeviceCollector:
             facts_changed = (after.identity, after.board, after.version) != (
                 before.identity, before.board, before.version)
             if version_changed or (before.version is None and self.memory.facts.version):
-                self._apply_version(self.memory.facts.version, forget_absent=version_changed)
+                self._remember_version(self.memory.facts.version, forget_absent=version_changed)
         if tier is Tier.REALTIME or self.memory.facts.version is not None:
             self._facts_known.set()
         samples = list(result.samples)
@@ -844,7 +834,6 @@ class DeviceCollector:
             self._sink.put_inventory(device_id, snap)
         state_changed = self._update_degraded()
         for path in dict.fromkeys(result.absent):
-            self._ctx.absent.add(path)
             announced = self._remembered.announced_absent
             if path not in announced:
                 announced.add(path)
@@ -948,17 +937,17 @@ class DeviceCollector:
             log.info("device %s: %s tier: %s", self.config.label, tier.value, what)
         self._collector_failures[tier] = now
 
-    def _apply_version(self, version: str | None, *, forget_absent: bool = False) -> None:
-        parts = learn_version(self._ctx, version)
+    def _remember_version(self, version: str | None, *, forget_absent: bool = False) -> None:
+        """Keep the RouterOS version the announced absent paths belong to; a new one
+        (or ``forget_absent``: it changed while watched) announces them again."""
         remembered = self._remembered
-        if parts:
+        if version_hint(version):
             # The version may have changed while no collector watched (service stopped).
             if remembered.version is not None and remembered.version != version:
                 remembered.announced_absent.clear()
             remembered.version = version
         if forget_absent:
-            self._ctx.absent.clear()
-            self._remembered.announced_absent.clear()
+            remembered.announced_absent.clear()
 
     def _set_tier_error(self, tier: Tier, message: str, *, write: bool = True) -> bool:
         """Record the tier's current error; return whether the device's error changed."""
