@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -44,11 +43,9 @@ from mikromon.domain.errors import (
     ConnectionLost,
     DeviceError,
     DeviceUnreachable,
-    TlsSetupFailed,
 )
-from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
-from mikromon.domain.samples import Sample
+from mikromon.domain.events import DeviceState
+from mikromon.domain.inventory import CollectResult, utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
 from mikromon.schedule import trigger
@@ -56,12 +53,8 @@ from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 from mikromon.schedule.gate import Gated, RealtimeFirst
 from mikromon.schedule.known import Carry, Remembered
-from mikromon.schedule.outcome import (
-    bad_value_message,
-    device_status,
-    remembered_version,
-    run_outcome,
-)
+from mikromon.schedule.outcome import remembered_version, run_outcome
+from mikromon.schedule.report import DeviceReport
 from mikromon.schedule.session import CONNECTION_ERRORS, DeviceSession, NotConnected, describe
 from mikromon.schedule.status import (
     AFTER_FIRST_REALTIME,
@@ -124,37 +117,36 @@ class DeviceCollector:
         self._intervals = {t: self._configured[t] * scale for t in Tier}
         now = self._clock.monotonic()
         if carry is not None:
-            self.memory = carry.memory
+            memory = carry.memory
             self._rates = carry.rates
             self._schedules = {
                 t: carry.schedules[t].retimed(self._intervals[t], now) for t in Tier
             }
         else:
-            self.memory = DeviceMemory()
+            memory = DeviceMemory()
             self._rates = {}
             self._schedules = trigger.initial_schedules(
                 self._intervals, now, trigger.phase_fraction(config.id),
                 trigger.START_SPREAD_S * scale,
             )
+        self._remembered = remembered if remembered is not None else Remembered()
+        self._report = DeviceReport(config, self._clock, sink, memory, self._remembered,
+                                    STATUS_REFRESH_S * scale)
         self._poller = Poller(
             CollectContext(device=config.label, clock=self._clock.now,
                            monotonic=self._clock.monotonic),
             version=self.memory.facts.version, run_tier=deps.run_tier,
         )
-        self._remembered = remembered if remembered is not None else Remembered()
         remembered = self._remembered
         remembered.version, remembered.announced_absent = remembered_version(
             remembered.version, remembered.announced_absent, self.memory.facts.version)
         self._stats = {t: TierStats() for t in Tier}
-        self._tier_errors: dict[Tier, str] = {}
-        #: tier -> collector name -> the failure last logged (edge-triggered logging).
-        self._collector_failures: dict[Tier, dict[str, str]] = {t: {} for t in Tier}
         #: tiers whose whole-run failure was logged (their recovery is logged too).
         self._tier_failure_logged: set[Tier] = set()
         self._facts_known = asyncio.Event()
         if self.memory.facts.version is not None:
             self._facts_known.set()
-        self._session = self._resume_outage(now)
+        self._session = self._report.session = self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
         #: tier -> seconds each of its commands may take on a router that is not
         #: slow (see REPLY_FLOOR_S).
@@ -168,9 +160,6 @@ class DeviceCollector:
         self._tier_timeouts: dict[Tier, float] = {}
         self._set_reply_timeouts(slow=self.memory.state is DeviceState.SLOW)
         self._gate = RealtimeFirst()
-        self._status_refresh = STATUS_REFRESH_S * scale
-        self._status_due = True
-        self._status_mono = 0.0
 
     def _set_reply_timeouts(self, *, slow: bool) -> None:
         """Give the realtime commands the whole command timeout (a slow router) or
@@ -191,13 +180,22 @@ class DeviceCollector:
             self.memory.state = remembered.state
             self.memory.first_failure_mono = remembered.first_failure_mono
         if remembered.auth_hash is None:
-            return DeviceSession(self.config, self._deps, self)
+            return DeviceSession(self.config, self._deps, self._report)
         if remembered.auth_hash == self.config.config_hash() and remembered.auth_retry_at > now:
-            return DeviceSession(self.config, self._deps, self,
+            return DeviceSession(self.config, self._deps, self._report,
                                  auth_retry_at=remembered.auth_retry_at,
                                  auth_error=remembered.auth_error)
         remembered.auth_hash = None
-        return DeviceSession(self.config, self._deps, self)
+        return DeviceSession(self.config, self._deps, self._report)
+
+    @property
+    def memory(self) -> DeviceMemory:
+        """What is known of the router (:attr:`DeviceReport.memory`)."""
+        return self._report.memory
+
+    @memory.setter
+    def memory(self, memory: DeviceMemory) -> None:
+        self._report.memory = memory
 
     @property
     def _client(self) -> RouterOSSession | None:
@@ -385,7 +383,7 @@ class DeviceCollector:
                 self._set_reply_timeouts(slow=True)
             self._failed(tier, schedule, f"{unanswered} (slow router)", started)
             if became_slow:
-                self._put_status(self.current_error())
+                self._report.put_status(self._report.current_error())
             return
         since = self._clock.now() - timedelta(seconds=waited)
         message = f"silent since {utc_iso(since.replace(microsecond=0))}: {unanswered}"
@@ -410,74 +408,6 @@ class DeviceCollector:
             self._failed(tier, schedule, message, started)
 
     # -- outcomes -------------------------------------------------------------------
-
-    # The session's listener (:class:`~mikromon.schedule.session.SessionListener`).
-
-    def connected(self) -> None:
-        """A session opened: the device is up (or still slow); a recovery is an event."""
-        now = self._clock.monotonic()
-        before = self.memory.state
-        self._status_due = True  # the next successful run writes "up" (or "slow")
-        if before is not DeviceState.SLOW:  # a slow router's new session is as slow
-            # A router whose PSU or fan was failing stays degraded until it says otherwise.
-            failing = self.memory.failing_sensors()
-            self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
-        self._remembered.state = self.memory.state
-        self._remembered.first_failure_mono = None
-        self._remembered.auth_hash = None
-        if before in (DeviceState.DOWN, DeviceState.AUTH_FAILED):
-            since = self.memory.first_failure_mono
-            outage = f" after {now - since:.1f} s" if since is not None else ""
-            log.info("device %s: up again%s", self.config.label, outage)
-            self._event(EventKind.DEVICE_UP, f"device reachable again{outage}")
-        else:
-            log.debug("device %s: connected", self.config.label)
-        self.memory.first_failure_mono = None
-
-    def connect_failed(self, err: BaseException, message: str, delay: float,
-                       failures: int) -> None:
-        """A connection attempt failed: the device is down (reported once)."""
-        now = self._clock.monotonic()
-        # A TLS settings mismatch: the router answered; the message names the fix.
-        setup = isinstance(err, TlsSetupFailed)
-        if self.memory.state is not DeviceState.DOWN:
-            log.warning("device %s: %s: %s (next attempt in %.1f s)", self.config.label,
-                        "API-SSL settings do not match" if setup else "down", message, delay)
-            self.memory.first_failure_mono = self.memory.first_failure_mono or now
-            self.memory.state = DeviceState.DOWN
-            self._remember_outage()
-            self._event(EventKind.DEVICE_DOWN,
-                        f"API-SSL settings do not match the router: {message}" if setup
-                        else f"device unreachable: {message}")
-        else:
-            log.debug("device %s: still down: %s (attempt %d, next in %.1f s)",
-                      self.config.label, message, failures, delay)
-        self._put_status(message)
-
-    def login_refused(self, reason: str, error: str, delay: float) -> None:
-        """The router refused the login: not tried again for ``delay`` seconds, or
-        until the device's configuration changes (kept across its collectors)."""
-        now = self._clock.monotonic()
-        remembered = self._remembered
-        remembered.auth_hash = self.config.config_hash()
-        remembered.auth_retry_at = self._session.retry_at
-        remembered.auth_error = error
-        if self.memory.state is not DeviceState.AUTH_FAILED:
-            log.error("device %s: login refused: %s; not retrying for %.0f s or until "
-                      "its configuration changes", self.config.label, reason, delay)
-            self.memory.first_failure_mono = self.memory.first_failure_mono or now
-            self.memory.state = DeviceState.AUTH_FAILED
-            self._remember_outage()
-            self._event(EventKind.AUTH_FAILED, error)
-        self._put_status(error)
-
-    def connect_crashed(self) -> bool:
-        """Whether an unexpected error while connecting is news (not down already)."""
-        return self.memory.state is not DeviceState.DOWN
-
-    def _remember_outage(self) -> None:
-        self._remembered.state = self.memory.state
-        self._remembered.first_failure_mono = self.memory.first_failure_mono
 
     def _failed(
         self, tier: Tier, schedule: trigger.TierSchedule, message: str, started: float,
@@ -509,7 +439,7 @@ class DeviceCollector:
             log.debug("device %s: %s tier failed again (%d): %s",
                       self.config.label, tier.value, stats.failing, message)
         schedule.failed(now, max(self._session.retry_at, now + retry))
-        self._set_tier_error(tier, message)
+        self._report.set_tier_error(tier, message)
 
     def _succeeded(
         self, tier: Tier, schedule: trigger.TierSchedule, result: CollectResult, started: float
@@ -528,7 +458,7 @@ class DeviceCollector:
             self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
             self._remembered.state = self.memory.state
             self._set_reply_timeouts(slow=False)
-            self._status_due = True
+            self._report.status_due = True
         missed = schedule.completed(now)
         if missed:
             log.debug("device %s: %s tier overran: %d tick(s) skipped",
@@ -539,21 +469,21 @@ class DeviceCollector:
         else:
             message = ""
             stats.failing = 0
-        error_changed = self._set_tier_error(tier, message, write=False)
+        error_changed = self._report.set_tier_error(tier, message, write=False)
         stats.bad_values += len(result.bad_values)
         uptime = result.facts.uptime_s if result.facts is not None else None
         rates = self._rates_of(tier).update(
             result.counters, uptime if tier is Tier.REALTIME else None) if result.counters else []
         out = run_outcome(result, self.memory, self._remembered.reported(), tier=tier,
                           device_id=self.config.id, ts=ts, mono=now, rates=rates,
-                          error=self.current_error())
+                          error=self._report.current_error())
         self.memory = out.memory
         self._remembered.keep(out.reported)
         if out.degraded_changed:
             self._remembered.state = out.memory.state
         if tier is Tier.REALTIME or self.memory.facts.version is not None:
             self._facts_known.set()
-        self._log_outcome(tier, out.failing if out.degraded_changed else None,
+        self._report.log_outcome(tier, out.failing if out.degraded_changed else None,
                           out.newly_absent, out.newly_bad, out.dropped)
         self._sink.put_samples(self.config.id, out.samples)
         for snap in out.snapshots:
@@ -563,13 +493,10 @@ class DeviceCollector:
         if tier in self._tier_failure_logged:
             self._tier_failure_logged.discard(tier)
             log.info("device %s: %s tier works again", self.config.label, tier.value)
-        self._log_collector_failures(tier, result.failures)
-        # The status (and its last_seen) is written when something changed, else
-        # refreshed every STATUS_REFRESH_S: a database UPDATE per poll of every
-        # router would cost the writer more than the samples.
-        if (self._status_due or out.facts_changed or error_changed or out.degraded_changed
-                or now - self._status_mono >= self._status_refresh):
-            self._write_status(out.status)
+        self._report.log_collector_failures(tier, result.failures)
+        if self._report.status_wanted(
+                now, out.facts_changed or error_changed or out.degraded_changed):
+            self._report.write_status(out.status)
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(out.samples),
                   len(result.counters), len(result.inventory))
@@ -580,86 +507,6 @@ class DeviceCollector:
         if calc is None:
             calc = self._rates[tier] = self._deps.rates()
         return calc
-
-    def _log_outcome(self, tier: Tier, failing: list[str] | None, absent: Sequence[str],
-                     bad: Sequence[BadValue], dropped: Sequence[Sample]) -> None:
-        """Log what a run's outcome changed: the device degraded or healthy again
-        (``failing``: the sensors failing now; ``None``: no change), paths newly
-        absent, values newly unreadable, negative rates dropped."""
-        label = self.config.label
-        if failing:
-            words = ", ".join(f"{n}={(self.memory.health or {})[n]}" for n in failing)
-            log.warning("device %s: degraded: %s", label, words)
-        elif failing is not None:
-            log.info("device %s: health states ok again", label)
-        for path in absent:
-            log.info("device %s: %s is not on this router; not asked again until "
-                     "its version changes or its collector restarts", label, path)
-        for value in bad:
-            log.warning("device %s: %s", label, bad_value_message(value))
-        for sample in dropped:  # a rate calculator bug must never reach the charts
-            log.debug("device %s: dropped negative rate %s", label, sample)
-
-    def _log_collector_failures(self, tier: Tier, failures: Sequence[str]) -> None:
-        """Log a collector's failure when it starts or its message changes (WARNING)
-        and when the collector works again (INFO); never on every poll.
-
-        Args:
-            tier: the tier that ran (to completion).
-            failures: its ``"<collector>: <message>"`` entries
-                (:func:`mikromon.collectors.failure_text`).
-        """
-        known = self._collector_failures[tier]
-        now: dict[str, str] = {}
-        for text in failures:
-            name, sep, message = text.partition(": ")
-            if not sep:
-                name, message = "", text
-            now[name] = message
-            if known.get(name) != message:
-                what = f"{name} failed: {message}" if name else message
-                log.warning("device %s: %s tier: %s", self.config.label, tier.value, what)
-        for name in [n for n in known if n not in now]:
-            what = f"{name} works again" if name else "works again"
-            log.info("device %s: %s tier: %s", self.config.label, tier.value, what)
-        self._collector_failures[tier] = now
-
-    def _set_tier_error(self, tier: Tier, message: str, *, write: bool = True) -> bool:
-        """Record the tier's current error; return whether the device's error changed."""
-        before = self.current_error()
-        self._tier_errors.pop(tier, None)
-        if message:
-            self._tier_errors[tier] = message
-        changed = self.current_error() != before
-        if changed and write and self.memory.state in _ANSWERING:
-            self._put_status(self.current_error())
-        return changed
-
-    def current_error(self) -> str:
-        """Return the newest failing tier's message, ''."""
-        return next(reversed(self._tier_errors.values()), "")
-
-    def device_error(self) -> str:
-        """Return the device's current error: while it is down or refused the login
-        the connection's or login's error, else :meth:`current_error`."""
-        if self.memory.state in (DeviceState.DOWN, DeviceState.AUTH_FAILED) and (
-                self._session.error):
-            return self._session.error
-        return self.current_error()
-
-    def _event(self, kind: EventKind, message: str) -> None:
-        self._sink.put_events([Event(
-            device_id=self.config.id, ts=self._clock.now(), kind=kind, message=message
-        )])
-
-    def _put_status(self, error: str, *, last_seen: datetime | None = None) -> None:
-        self._write_status(device_status(self.config.id, self.memory, error,
-                                         self._clock.now(), last_seen))
-
-    def _write_status(self, status: DeviceStatus) -> None:
-        self._status_due = False
-        self._status_mono = self._clock.monotonic()
-        self._sink.put_status(status)
 
     # -- status ---------------------------------------------------------------------
 
@@ -678,7 +525,7 @@ class DeviceCollector:
         or :data:`~mikromon.schedule.status.AFTER_FIRST_REALTIME`.
         """
         mono, wall = now if now is not None else (self._clock.monotonic(), self._clock.now())
-        device_error = self.device_error()
+        device_error = self._report.device_error()
         outage = self.memory.state in (DeviceState.DOWN, DeviceState.AUTH_FAILED)
         retry_at = self._session.retry_at
         # While the router is down or refused the login nothing runs before the
