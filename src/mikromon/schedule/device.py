@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -53,6 +52,7 @@ from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
 from mikromon.schedule.gate import Gated, RealtimeFirst
 from mikromon.schedule.known import Carry, Remembered
+from mikromon.schedule.limits import TierLimits
 from mikromon.schedule.outcome import remembered_version, run_outcome
 from mikromon.schedule.report import DeviceReport
 from mikromon.schedule.session import CONNECTION_ERRORS, DeviceSession, NotConnected, describe
@@ -60,9 +60,7 @@ from mikromon.schedule.status import (
     AFTER_FIRST_REALTIME,
     DeviceStatusDoc,
     TierStats,
-    TierStatusDoc,
-    due_at,
-    tier_status,
+    tiers_status,
 )
 
 __all__ = ["AFTER_FIRST_REALTIME", "Carry", "DeviceCollector", "Remembered", "describe"]
@@ -148,27 +146,10 @@ class DeviceCollector:
             self._facts_known.set()
         self._session = self._report.session = self._resume_outage(now)
         self._tasks: list[asyncio.Task[None]] = []
-        #: tier -> seconds each of its commands may take on a router that is not
-        #: slow (see REPLY_FLOOR_S).
-        self._normal_reply_timeouts = {
-            t: min(config.command_timeout, max(self._intervals[t], REPLY_FLOOR_S)) for t in Tier
-        }
-        #: tier -> seconds each of its commands may take now.
-        self._reply_timeouts = dict(self._normal_reply_timeouts)
-        #: tier -> seconds a whole run may take, not counting waits for the other
-        #: tiers' commands (also bounds clients without per-command limits).
-        self._tier_timeouts: dict[Tier, float] = {}
-        self._set_reply_timeouts(slow=self.memory.state is DeviceState.SLOW)
+        #: per-command and per-run limits (see REPLY_FLOOR_S).
+        self._limits = TierLimits(config, self._intervals, floor=REPLY_FLOOR_S,
+                                  slow=self.memory.state is DeviceState.SLOW)
         self._gate = RealtimeFirst()
-
-    def _set_reply_timeouts(self, *, slow: bool) -> None:
-        """Give the realtime commands the whole command timeout (a slow router) or
-        their normal limit, and size the tiers' run limits to match."""
-        limit = self.config.command_timeout
-        normal = self._normal_reply_timeouts[Tier.REALTIME]
-        self._reply_timeouts[Tier.REALTIME] = max(normal, limit) if slow else normal
-        for t in Tier:
-            self._tier_timeouts[t] = self.config.connect_timeout + 5 * self._reply_timeouts[t]
 
     def _resume_outage(self, now: float) -> DeviceSession:
         """Take over an outage or a refused login a previous collector of this device
@@ -296,7 +277,7 @@ class DeviceCollector:
                 await self._session_broke(tier, schedule, describe(err), started)
         except TimeoutError:
             message = (f"{tier.value} tier did not finish within "
-                       f"{self._tier_timeouts[tier]:g} s")
+                       f"{self._limits.run[tier]:g} s")
             await self._session_broke(tier, schedule, message, started)
         except AuthenticationFailed as err:
             await self._session.drop(self._client)
@@ -333,14 +314,14 @@ class DeviceCollector:
         for attempt in (1, 2):
             client = await self._session.open()
             try:
-                async with asyncio.timeout(self._tier_timeouts[tier]) as deadline:
-                    limited: RouterOSClient = client.with_timeout(self._reply_timeouts[tier])
+                async with asyncio.timeout(self._limits.run[tier]) as deadline:
+                    limited: RouterOSClient = client.with_timeout(self._limits.reply[tier])
                     if tier is Tier.REALTIME:
                         async with self._gate.realtime_run():
                             return await self._poller.run(limited, tier)
                     if self.memory.state is DeviceState.SLOW:
                         limited = Gated(limited, self._gate, deadline,
-                                         self._reply_timeouts[tier])
+                                         self._limits.reply[tier])
                     return await self._poller.run(limited, tier)
             except (TimeoutError, *CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
@@ -370,7 +351,7 @@ class DeviceCollector:
         attempt waits for the connection backoff. A silent router is so found down
         within the realtime limit plus the connect timeout of its last reply.
         """
-        waited = err.waited_s if err.waited_s is not None else self._reply_timeouts[tier]
+        waited = err.waited_s if err.waited_s is not None else self._limits.reply[tier]
         unanswered = f"no reply to {err.command or 'a command'} within {waited:g} s"
         if await self._session.takes_a_session(self.config.connect_timeout + 1.0):
             became_slow = self.memory.state is not DeviceState.SLOW
@@ -378,9 +359,9 @@ class DeviceCollector:
                 limit = self.config.command_timeout
                 log.warning("device %s: %s, but it takes new sessions: slow, not down; "
                             "%s commands now get %g s", self.config.label, unanswered,
-                            tier.value, max(limit, self._reply_timeouts[tier]))
+                            tier.value, max(limit, self._limits.reply[tier]))
                 self.memory.state = DeviceState.SLOW
-                self._set_reply_timeouts(slow=True)
+                self._limits.set_slow(True)
             self._failed(tier, schedule, f"{unanswered} (slow router)", started)
             if became_slow:
                 self._report.put_status(self._report.current_error())
@@ -451,13 +432,13 @@ class DeviceCollector:
         stats.runs += 1
         stats.duration_s = now - started
         if (tier is Tier.REALTIME and self.memory.state is DeviceState.SLOW
-                and stats.duration_s <= self._normal_reply_timeouts[tier]):
+                and stats.duration_s <= self._limits.normal[tier]):
             log.info("device %s: answers in time again (realtime run in %.1f s): not slow",
                      self.config.label, stats.duration_s)
             failing = self.memory.failing_sensors()
             self.memory.state = DeviceState.DEGRADED if failing else DeviceState.UP
             self._remembered.state = self.memory.state
-            self._set_reply_timeouts(slow=False)
+            self._limits.set_slow(False)
             self._report.status_due = True
         missed = schedule.completed(now)
         if missed:
@@ -528,27 +509,12 @@ class DeviceCollector:
         device_error = self._report.device_error()
         outage = self.memory.state in (DeviceState.DOWN, DeviceState.AUTH_FAILED)
         retry_at = self._session.retry_at
-        # While the router is down or refused the login nothing runs before the
-        # next connection attempt; before the first realtime run the other tiers
-        # run right after it.
-        floor = max(retry_at, mono) if outage else -math.inf
-        realtime_due = max(self._schedules[Tier.REALTIME].next_due, floor)
-        tiers: dict[str, TierStatusDoc] = {}
-        for tier in Tier:
-            sched = self._schedules[tier]
-            due_mono = max(sched.next_due, floor)
-            if outage:
-                blocked = device_error
-            elif tier is not Tier.REALTIME and not self._facts_known.is_set():
-                blocked = AFTER_FIRST_REALTIME
-                due_mono = max(due_mono, realtime_due, mono)
-            else:
-                blocked = ""
-            tiers[tier.value] = tier_status(
-                self._stats[tier], sched, configured_s=self._configured[tier],
-                effective_s=self._intervals[tier], timeout_s=self._reply_timeouts[tier],
-                due=due_at(wall, mono, due_mono), blocked=blocked,
-            )
+        tiers = tiers_status(
+            self._stats, self._schedules, configured=self._configured,
+            intervals=self._intervals, reply_limits=self._limits.reply, mono=mono, wall=wall,
+            outage_error=device_error if outage else None, retry_at=retry_at,
+            after_realtime=not self._facts_known.is_set(),
+        )
         facts = self.memory.facts
         return {
             "id": self.config.id,

@@ -6,11 +6,14 @@ JSON-serialisable as it is: times are ISO UTC text, durations seconds.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, TypedDict
 
 from mikromon.domain.inventory import utc_iso
+from mikromon.domain.tiers import Tier
 from mikromon.schedule import trigger
 
 #: A tier's ``blocked`` reason before the first realtime run has read the RouterOS
@@ -158,7 +161,43 @@ def tier_status(
     }
 
 
-def due_at(wall: datetime, mono: float, due_mono: float) -> datetime:
-    """Return the UTC time of monotonic ``due_mono``, given that ``mono`` is ``wall``."""
-    return wall + timedelta(seconds=due_mono - mono)
+def tiers_status(
+    stats: Mapping[Tier, TierStats], schedules: Mapping[Tier, trigger.TierSchedule], *,
+    configured: Mapping[Tier, float], intervals: Mapping[Tier, float],
+    reply_limits: Mapping[Tier, float], mono: float, wall: datetime,
+    outage_error: str | None, retry_at: float, after_realtime: bool,
+) -> dict[str, TierStatusDoc]:
+    """Return every tier's status (tier name -> :class:`TierStatusDoc`).
 
+    While the router is down or refused the login (``outage_error``: the device's
+    error, else ``None``) nothing runs before the next connection attempt
+    (``retry_at``, monotonic seconds) and every tier is blocked by that error;
+    before the first realtime run (``after_realtime``) the other tiers run right
+    after it, blocked by :data:`AFTER_FIRST_REALTIME`.
+
+    Args:
+        stats, schedules: the tiers' counters and schedules.
+        configured, intervals: intervals as configured and as run, seconds.
+        reply_limits: what each command may take now, seconds.
+        mono, wall: now, as monotonic seconds and as UTC.
+    """
+    outage = outage_error is not None
+    floor = max(retry_at, mono) if outage else -math.inf
+    realtime_due = max(schedules[Tier.REALTIME].next_due, floor)
+    tiers: dict[str, TierStatusDoc] = {}
+    for tier in Tier:
+        sched = schedules[tier]
+        due_mono = max(sched.next_due, floor)
+        if outage_error is not None:
+            blocked = outage_error
+        elif tier is not Tier.REALTIME and after_realtime:
+            blocked = AFTER_FIRST_REALTIME
+            due_mono = max(due_mono, realtime_due, mono)
+        else:
+            blocked = ""
+        tiers[tier.value] = tier_status(
+            stats[tier], sched, configured_s=configured[tier], effective_s=intervals[tier],
+            timeout_s=reply_limits[tier], due=wall + timedelta(seconds=due_mono - mono),
+            blocked=blocked,
+        )
+    return tiers
