@@ -139,8 +139,6 @@ class DeviceCollector:
         remembered.version, remembered.announced_absent = remembered_version(
             remembered.version, remembered.announced_absent, self.memory.facts.version)
         self._stats = {t: TierStats() for t in Tier}
-        #: tiers whose whole-run failure was logged (their recovery is logged too).
-        self._tier_failure_logged: set[Tier] = set()
         self._facts_known = asyncio.Event()
         if self.memory.facts.version is not None:
             self._facts_known.set()
@@ -415,7 +413,7 @@ class DeviceCollector:
         stats.duration_s = now - started
         if stats.failing == 1 and not quiet:
             log.warning("device %s: %s tier failed: %s", self.config.label, tier.value, message)
-            self._tier_failure_logged.add(tier)
+            self._report.failure_logged.add(tier)
         else:
             log.debug("device %s: %s tier failed again (%d): %s",
                       self.config.label, tier.value, stats.failing, message)
@@ -458,26 +456,9 @@ class DeviceCollector:
         out = run_outcome(result, self.memory, self._remembered.reported(), tier=tier,
                           device_id=self.config.id, ts=ts, mono=now, rates=rates,
                           error=self._report.current_error())
-        self.memory = out.memory
-        self._remembered.keep(out.reported)
-        if out.degraded_changed:
-            self._remembered.state = out.memory.state
+        self._report.ran(tier, result, out, now, error_changed=error_changed)
         if tier is Tier.REALTIME or self.memory.facts.version is not None:
             self._facts_known.set()
-        self._report.log_outcome(tier, out.failing if out.degraded_changed else None,
-                          out.newly_absent, out.newly_bad, out.dropped)
-        self._sink.put_samples(self.config.id, out.samples)
-        for snap in out.snapshots:
-            self._sink.put_inventory(self.config.id, snap)
-        if out.events:
-            self._sink.put_events(out.events)
-        if tier in self._tier_failure_logged:
-            self._tier_failure_logged.discard(tier)
-            log.info("device %s: %s tier works again", self.config.label, tier.value)
-        self._report.log_collector_failures(tier, result.failures)
-        if self._report.status_wanted(
-                now, out.facts_changed or error_changed or out.degraded_changed):
-            self._report.write_status(out.status)
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(out.samples),
                   len(result.counters), len(result.inventory))

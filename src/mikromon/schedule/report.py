@@ -17,14 +17,14 @@ from typing import Final
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import TlsSetupFailed
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import BadValue
+from mikromon.domain.inventory import BadValue, CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.clock import Clock
 from mikromon.schedule.deps import Sink
 from mikromon.schedule.known import Remembered
-from mikromon.schedule.outcome import bad_value_message, device_status
+from mikromon.schedule.outcome import RunOutcome, bad_value_message, device_status
 from mikromon.schedule.session import DeviceSession
 
 #: The lines about a device's polling share one logger, whichever module writes them.
@@ -64,6 +64,8 @@ class DeviceReport:
         self._tier_errors: dict[Tier, str] = {}
         #: tier -> collector name -> the failure last logged (edge-triggered logging).
         self._collector_failures: dict[Tier, dict[str, str]] = {t: {} for t in Tier}
+        #: tiers whose whole-run failure was logged (their recovery is logged too).
+        self.failure_logged: set[Tier] = set()
         self._status_refresh = status_refresh_s
         self.status_due = True
         self._status_mono = 0.0
@@ -140,7 +142,39 @@ class DeviceReport:
         self._remembered.state = self.memory.state
         self._remembered.first_failure_mono = self.memory.first_failure_mono
 
-    def log_outcome(self, tier: Tier, failing: list[str] | None, absent: Sequence[str],
+    def ran(self, tier: Tier, result: CollectResult, out: RunOutcome, now: float, *,
+            error_changed: bool) -> None:
+        """Keep and report a completed run's outcome: what is known and reported of
+        the device, its log lines, what goes to the sink, and the status when it
+        is wanted (:meth:`status_wanted`).
+
+        Args:
+            tier: the tier that ran.
+            result: what it read (its collectors' failures).
+            out: :func:`~mikromon.schedule.outcome.run_outcome` of it.
+            now: monotonic seconds of its end.
+            error_changed: whether the device's error changed by it.
+        """
+        self.memory = out.memory
+        self._remembered.keep(out.reported)
+        if out.degraded_changed:
+            self._remembered.state = out.memory.state
+        self.log_outcome(out.failing if out.degraded_changed else None,
+                         out.newly_absent, out.newly_bad, out.dropped)
+        device_id = self.config.id
+        self._sink.put_samples(device_id, out.samples)
+        for snap in out.snapshots:
+            self._sink.put_inventory(device_id, snap)
+        if out.events:
+            self._sink.put_events(out.events)
+        if tier in self.failure_logged:
+            self.failure_logged.discard(tier)
+            log.info("device %s: %s tier works again", self.config.label, tier.value)
+        self.log_collector_failures(tier, result.failures)
+        if self.status_wanted(now, out.facts_changed or error_changed or out.degraded_changed):
+            self.write_status(out.status)
+
+    def log_outcome(self, failing: list[str] | None, absent: Sequence[str],
                      bad: Sequence[BadValue], dropped: Sequence[Sample]) -> None:
         """Log what a run's outcome changed: the device degraded or healthy again
         (``failing``: the sensors failing now; ``None``: no change), paths newly
