@@ -24,7 +24,7 @@ from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.clock import Clock
 from mikromon.schedule.deps import Sink
 from mikromon.schedule.known import Remembered
-from mikromon.schedule.outcome import RunOutcome, bad_value_message, device_status
+from mikromon.schedule.outcome import Reported, RunOutcome, bad_value_message, device_status
 from mikromon.schedule.session import DeviceSession
 
 #: The lines about a device's polling share one logger, whichever module writes them.
@@ -137,6 +137,15 @@ class DeviceReport:
     def connect_crashed(self) -> bool:
         """Whether an unexpected error while connecting is news (not down already)."""
         return self.memory.state is not DeviceState.DOWN
+
+    def set_state(self, state: DeviceState) -> None:
+        """Set the device's state, remembered across its collectors."""
+        self.memory.state = state
+        self._remembered.state = state
+
+    def reported(self) -> Reported:
+        """Return what was reported of the device (:func:`run_outcome`'s input)."""
+        return self._remembered.reported()
 
     def remember_outage(self) -> None:
         self._remembered.state = self.memory.state
