@@ -100,18 +100,15 @@ class DeviceReport:
     def connect_failed(self, err: BaseException, message: str, delay: float,
                        failures: int) -> None:
         """A connection attempt failed: the device is down (reported once)."""
-        now = self._clock.monotonic()
         # A TLS settings mismatch: the router answered; the message names the fix.
         setup = isinstance(err, TlsSetupFailed)
         if self.memory.state is not DeviceState.DOWN:
             log.warning("device %s: %s: %s (next attempt in %.1f s)", self.config.label,
                         "API-SSL settings do not match" if setup else "down", message, delay)
-            self.memory.first_failure_mono = self.memory.first_failure_mono or now
-            self.memory.state = DeviceState.DOWN
-            self.remember_outage()
+            self._outage(DeviceState.DOWN)
             self.event(EventKind.DEVICE_DOWN,
-                        f"API-SSL settings do not match the router: {message}" if setup
-                        else f"device unreachable: {message}")
+                       f"API-SSL settings do not match the router: {message}" if setup
+                       else f"device unreachable: {message}")
         else:
             log.debug("device %s: still down: %s (attempt %d, next in %.1f s)",
                       self.config.label, message, failures, delay)
@@ -120,7 +117,6 @@ class DeviceReport:
     def login_refused(self, reason: str, error: str, delay: float) -> None:
         """The router refused the login: not tried again for ``delay`` seconds, or
         until the device's configuration changes (kept across its collectors)."""
-        now = self._clock.monotonic()
         remembered = self._remembered
         remembered.auth_hash = self.config.config_hash()
         remembered.auth_retry_at = self.session.retry_at
@@ -128,9 +124,7 @@ class DeviceReport:
         if self.memory.state is not DeviceState.AUTH_FAILED:
             log.error("device %s: login refused: %s; not retrying for %.0f s or until "
                       "its configuration changes", self.config.label, reason, delay)
-            self.memory.first_failure_mono = self.memory.first_failure_mono or now
-            self.memory.state = DeviceState.AUTH_FAILED
-            self.remember_outage()
+            self._outage(DeviceState.AUTH_FAILED)
             self.event(EventKind.AUTH_FAILED, error)
         self.put_status(error)
 
@@ -147,9 +141,13 @@ class DeviceReport:
         """Return what was reported of the device (:func:`run_outcome`'s input)."""
         return self._remembered.reported()
 
-    def remember_outage(self) -> None:
-        self._remembered.state = self.memory.state
-        self._remembered.first_failure_mono = self.memory.first_failure_mono
+    def _outage(self, state: DeviceState) -> None:
+        """Set a down or refused state; the outage began now unless it had already
+        (both remembered across the device's collectors)."""
+        memory = self.memory
+        memory.first_failure_mono = memory.first_failure_mono or self._clock.monotonic()
+        self.set_state(state)
+        self._remembered.first_failure_mono = memory.first_failure_mono
 
     def ran(self, tier: Tier, result: CollectResult, out: RunOutcome, now: float, *,
             error_changed: bool) -> None:
@@ -167,7 +165,7 @@ class DeviceReport:
         self.memory = out.memory
         self._remembered.keep(out.reported)
         if out.degraded_changed:
-            self._remembered.state = out.memory.state
+            self.set_state(out.memory.state)
         self.log_outcome(out.failing if out.degraded_changed else None,
                          out.newly_absent, out.newly_bad, out.dropped)
         device_id = self.config.id
