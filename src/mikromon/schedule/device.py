@@ -2,13 +2,21 @@
 
 One asyncio task per tier sleeps until the tier's next deadline
 (:mod:`mikromon.schedule.trigger`) and runs it, so a tier never overlaps itself.
-The tiers share one session (:class:`~mikromon.schedule.session.DeviceSession`:
-connect, back off, wait out a refused login); each run goes through the
-router's :class:`~mikromon.collectors.poll.Poller`, and what it read becomes
-samples, events and a status by :func:`~mikromon.schedule.outcome.run_outcome`.
+The collector puts together the pieces that do the work, one job each:
+
+- :class:`~mikromon.schedule.session.DeviceSession`: the one session the tiers
+  share (connect, back off, wait out a refused login);
+- :class:`~mikromon.schedule.tier_loop.TierLoop`: each tier run at its deadlines,
+  through the router's :class:`~mikromon.collectors.poll.Poller`, and every way a
+  run can end handled;
+- :func:`~mikromon.schedule.outcome.run_outcome`: what a completed run read
+  becomes samples, events, snapshots and a status (pure);
+- :class:`~mikromon.schedule.report.DeviceReport`: the device's state, events,
+  status writes and log lines, once per change;
+- :mod:`mikromon.schedule.status`: the status document, typed.
 
 A router that answers, but not within the realtime limit, is *slow*, not down
-(:meth:`DeviceCollector._silent_or_slow`): its realtime commands get the whole
+(:meth:`~mikromon.schedule.tier_loop.TierLoop._silent_or_slow`): its realtime commands get the whole
 command timeout, and its tiers keep running at the pace it answers. While a
 slow router's realtime run is in progress its other tiers' commands wait
 (:class:`~mikromon.schedule.gate.RealtimeFirst`), so its realtime data is not
@@ -98,7 +106,6 @@ class DeviceCollector:
         self.config = config
         self.loaded_at = loaded_at
         self._deps = deps
-        self._sink = sink
         self._clock = deps.clock
         scale = deps.time_scale
         self._configured = {t: trigger.configured_interval(t, config.intervals) for t in Tier}
@@ -130,7 +137,7 @@ class DeviceCollector:
         self._tasks: list[asyncio.Task[None]] = []
         #: per-command and per-run limits (see REPLY_FLOOR_S).
         self._limits = limits = TierLimits(config, intervals, floor=REPLY_FLOOR_S,
-                                  slow=self.memory.state is DeviceState.SLOW)
+                                           slow=self.memory.state is DeviceState.SLOW)
         self._tiers = TierLoop(config, deps, self._session, self._report, poller, limits,
                                schedules, rates, intervals)
 

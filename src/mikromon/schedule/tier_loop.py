@@ -176,7 +176,7 @@ class TierLoop:
                             return await self._poller.run(limited, tier)
                     if self.memory.state is DeviceState.SLOW:
                         limited = Gated(limited, self._gate, deadline,
-                                         self._limits.reply[tier])
+                                        self._limits.reply[tier])
                     return await self._poller.run(limited, tier)
             except (TimeoutError, *CONNECTION_ERRORS) as err:
                 # Another tier lost (and closed) this session while this one waited
