@@ -156,6 +156,7 @@ async def test_absent_path_is_announced_once_across_collector_restarts(
     assert [e.message for e in sink.kinds(EventKind.PATH_ABSENT)] == [
         "/ip/hotspot/active is not on this router (RouterOS 7.16.2 (stable)); skipped, "
         "and reported again only if its RouterOS version changes"]
+    assert [e.path for e in sink.kinds(EventKind.PATH_ABSENT)] == ["/ip/hotspot/active"]
     # A new RouterOS version (here installed while no collector watched) forgets
     # what was announced: the path is news again.
     router.version = "7.17 (stable)"

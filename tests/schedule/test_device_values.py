@@ -71,6 +71,8 @@ async def test_bad_value_reported_once_per_device_path_field_until_it_changes(
                 await coll.run_now(Tier.REALTIME)
             assert len(sink.bad()) == 1
             assert "/system/resource" in sink.bad()[0]
+            assert [e.path for e in sink.events if e.kind is EventKind.BAD_VALUE] == [
+                "/system/resource"]
             assert "cpu-load" in sink.bad()[0]
             assert "'n/a'" in sink.bad()[0]
             assert len(bad_lines(caplog)) == 1

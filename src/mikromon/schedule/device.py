@@ -278,9 +278,8 @@ def describe(err: BaseException) -> str:
 
 
 def absent_message(path: str, version: str | None) -> str:
-    """Return the ``path_absent`` event's text: the path first (the storage keeps
-    one such event per device and path until the version changes), then the
-    RouterOS version it was seen on."""
+    """Return the ``path_absent`` event's text: the path (also the event's
+    ``path`` field), then the RouterOS version it was seen on."""
     on = f" (RouterOS {version})" if version else ""
     return (f"{path} is not on this router{on}; skipped, and reported again only if "
             f"its RouterOS version changes")
@@ -852,7 +851,7 @@ class DeviceCollector:
                          "its version changes or its collector restarts",
                          self.config.label, path)
                 events.append(Event(
-                    device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
+                    device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT, path=path,
                     message=absent_message(path, self.memory.facts.version),
                 ))
         events.extend(self._bad_values(tier, result, ts))
@@ -900,7 +899,7 @@ class DeviceCollector:
             message = bad_value_message(bad)
             log.warning("device %s: %s", self.config.label, message)
             events.append(Event(device_id=self.config.id, ts=ts, kind=EventKind.BAD_VALUE,
-                                message=message))
+                                path=bad.path, message=message))
         if not result.failures:
             for key in [k for k, (t, _) in reported.items() if t is tier and k not in first]:
                 del reported[key]
