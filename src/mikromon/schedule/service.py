@@ -36,10 +36,10 @@ from datetime import datetime
 from typing import Final
 
 from mikromon.alerting.runner import AlertRunner
+from mikromon.config import time_scale as configured_time_scale
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import utc_iso
-from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, Sink
 from mikromon.schedule.device import Carry, DeviceCollector, Remembered
@@ -82,7 +82,8 @@ class CollectorService:
         deps: client factory, tier runner, rate calculator, clock (defaults: the
             real ones from mikromon.routeros, mikromon.collectors, mikromon.pipeline).
         time_scale: factor applied to intervals and backoffs (default
-            ``MIKROMON_TIME_SCALE`` or 1); overrides ``deps.time_scale``.
+            :func:`mikromon.config.time_scale`: ``serve --time-scale``, else
+            ``MIKROMON_TIME_SCALE``, else 1); overrides ``deps.time_scale``.
         config_poll_s: seconds between config version checks.
         lock_retry_s: seconds between attempts to take the lock held by another
             collector.
@@ -112,7 +113,7 @@ class CollectorService:
         stop_timeout: float = 3.0,
         alerts: AlertStore | None = None,
     ) -> None:
-        scale = trigger.time_scale() if time_scale is None else time_scale
+        scale = configured_time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
         self._source = source
         self._storage = storage

@@ -10,11 +10,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from mikromon import config
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.domain.devices import endpoint
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import Tier
-from mikromon.schedule import time_scale
 from mikromon.web.control.formats import utc_seconds
 from mikromon.web.monitor.models import Device, InventoryItem, MetricLatest
 from mikromon.web.monitor.readers import LatestValue
@@ -71,7 +71,7 @@ def with_contact(queryset: QuerySet[Device]) -> QuerySet[Device]:
 def effective_time_scale() -> float:
     """The collector's time scale (``MIKROMON_TIME_SCALE``), 1.0 when unset or invalid."""
     try:
-        return time_scale()
+        return config.time_scale()
     except ConfigError:
         return 1.0
 
