@@ -38,8 +38,8 @@ def _modules(*parts: str) -> list[Path]:
     return sorted(p for part in parts for p in (SRC / part).rglob("*.py"))
 
 
-CORE = ("domain", "routeros", "collectors", "pipeline", "sinks", "schedule", "emulator",
-        "exporters", "notify")
+CORE = ("domain", "routeros", "collectors", "pipeline", "storage", "schedule", "emulator",
+        "notify")
 
 
 @pytest.mark.parametrize("path", _modules(*CORE), ids=lambda p: str(p.relative_to(SRC)))

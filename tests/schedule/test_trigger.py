@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 from mikromon.schedule import trigger
-from mikromon.schedule.clock import ManualClock
 from mikromon.schedule.trigger import Backoff, TierSchedule, backoff_delay
 
 

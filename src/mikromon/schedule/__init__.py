@@ -10,7 +10,7 @@ lives in :mod:`mikromon.schedule.trigger` (pure: the time scale is passed in).
 
 from __future__ import annotations
 
-from mikromon.schedule.clock import Clock, ManualClock, SystemClock
+from mikromon.domain.clock import Clock, ManualClock, SystemClock
 from mikromon.schedule.deps import CollectorDeps
 from mikromon.schedule.device import DeviceCollector
 from mikromon.schedule.service import (
@@ -19,7 +19,7 @@ from mikromon.schedule.service import (
     get_collector,
     reset_collector,
 )
-from mikromon.schedule.writer import Writer
+from mikromon.schedule.writer import StorageWriter
 
 __all__ = [
     "Clock",
@@ -27,8 +27,8 @@ __all__ = [
     "CollectorService",
     "DeviceCollector",
     "ManualClock",
+    "StorageWriter",
     "SystemClock",
-    "Writer",
     "configure",
     "get_collector",
     "reset_collector",

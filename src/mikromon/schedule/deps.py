@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mikromon.collectors.base import CollectContext
+from mikromon.domain.clock import Clock, SystemClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import CollectResult, InventorySnapshot
@@ -20,7 +21,6 @@ from mikromon.domain.samples import CounterReading, Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
 from mikromon.schedule import trigger
-from mikromon.schedule.clock import Clock, SystemClock
 
 #: Opens a logged-in session (``mikromon.routeros.client.connect``).
 ClientFactory = Callable[[DeviceConfig], Awaitable[RouterOSClient]]
@@ -38,8 +38,11 @@ class RateCalculator(Protocol):
         ...
 
 
-class Sink(Protocol):
-    """Where a collector puts what it read (:class:`mikromon.schedule.writer.Writer`)."""
+class StorageQueue(Protocol):
+    """Where a collector puts what it read, on its way to the
+    :class:`~mikromon.storage.protocols.Storage`
+    (:class:`mikromon.schedule.writer.StorageWriter`, or the alerting
+    :class:`mikromon.alerting.runner.AlertingQueue` in front of it). Never blocks."""
 
     def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None: ...
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None: ...

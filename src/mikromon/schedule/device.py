@@ -14,7 +14,7 @@ command timeout, and its tiers keep running at the pace it answers. While a
 slow router's realtime run is in progress its other tiers' commands wait
 (:class:`RealtimeFirst`), so its realtime data is not queued behind its big tables.
 
-What a run returns goes to a :class:`~mikromon.schedule.deps.Sink` (the
+What a run returns goes to a :class:`~mikromon.schedule.deps.StorageQueue` (the
 writer): samples (gauges plus rates from the rate calculator), inventory
 snapshots, events (noticed changes, on transitions only) and the device's status.
 
@@ -50,7 +50,8 @@ from mikromon.domain.errors import (
     TlsSetupFailed,
 )
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import BadValue, CollectResult, utc_iso
+from mikromon.domain.formatting import utc_iso
+from mikromon.domain.inventory import BadValue, CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
 from mikromon.schedule import trigger
@@ -61,7 +62,7 @@ from mikromon.schedule.changes import (
     link_changes,
     version_tuple,
 )
-from mikromon.schedule.deps import CollectorDeps, RateCalculator, Sink
+from mikromon.schedule.deps import CollectorDeps, RateCalculator, StorageQueue
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,7 @@ class DeviceCollector:
     Args:
         config: the device (``enabled`` is not checked here).
         deps: connection, tier runner, rates, clock, time scale.
-        sink: receives samples, inventory, events and status (must not block).
+        queue: receives samples, inventory, events and status (must not block).
         loaded_at: when this configuration was applied, UTC.
         carry: state inherited from the previous collector of the same router.
         remembered: what the service keeps of this device across its collectors
@@ -325,7 +326,7 @@ class DeviceCollector:
         self,
         config: DeviceConfig,
         deps: CollectorDeps,
-        sink: Sink,
+        queue: StorageQueue,
         *,
         loaded_at: datetime,
         carry: Carry | None = None,
@@ -334,7 +335,7 @@ class DeviceCollector:
         self.config = config
         self.loaded_at = loaded_at
         self._deps = deps
-        self._sink = sink
+        self._queue = queue
         self._clock = deps.clock
         scale = deps.time_scale
         self._configured = {t: trigger.configured_interval(t, config.intervals) for t in Tier}
@@ -836,11 +837,11 @@ class DeviceCollector:
                     samples.append(s)
                 else:  # a rate calculator bug must never reach the charts
                     log.debug("device %s: dropped negative rate %s", self.config.label, s)
-        self._sink.put_samples(device_id, samples)
+        self._queue.put_samples(device_id, samples)
         for snap in result.inventory:
             events.extend(link_changes(self.memory, snap, device_id=device_id))
             events.extend(health_changes(self.memory, snap, device_id=device_id))
-            self._sink.put_inventory(device_id, snap)
+            self._queue.put_inventory(device_id, snap)
         state_changed = self._update_degraded()
         for path in dict.fromkeys(result.absent):
             self._ctx.absent.add(path)
@@ -856,7 +857,7 @@ class DeviceCollector:
                 ))
         events.extend(self._bad_values(tier, result, ts))
         if events:
-            self._sink.put_events(events)
+            self._queue.put_events(events)
         if tier in self._tier_failure_logged:
             self._tier_failure_logged.discard(tier)
             log.info("device %s: %s tier works again", self.config.label, tier.value)
@@ -985,7 +986,7 @@ class DeviceCollector:
         return self.current_error()
 
     def _event(self, kind: EventKind, message: str) -> None:
-        self._sink.put_events([Event(
+        self._queue.put_events([Event(
             device_id=self.config.id, ts=self._clock.now(), kind=kind, message=message
         )])
 
@@ -993,7 +994,7 @@ class DeviceCollector:
         self._status_due = False
         self._status_mono = self._clock.monotonic()
         facts = self.memory.facts
-        self._sink.put_status(DeviceStatus(
+        self._queue.put_status(DeviceStatus(
             device_id=self.config.id, state=self.memory.state, ts=self._clock.now(),
             last_seen=last_seen, last_error=error, identity=facts.identity,
             board=facts.board, version=facts.version,

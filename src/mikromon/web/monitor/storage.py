@@ -1,4 +1,4 @@
-"""DjangoStorage: the :class:`mikromon.sinks.base.Storage` implementation
+"""DjangoStorage: the :class:`mikromon.storage.protocols.Storage` implementation
 (this module also re-exports :class:`DjangoDeviceSource` and :class:`DjangoCollectorLock`).
 
 Called from the collector's writer thread. Each method runs in one transaction
