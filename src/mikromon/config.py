@@ -3,7 +3,7 @@
 :data:`VARIABLES` lists them with their kind, default and meaning (the table in
 docs/operations.md, "Environment variables", shows the same; a test keeps the two
 equal). The readers (:func:`text`, :func:`flag`, :func:`whole`, :func:`number`,
-:func:`names`, :func:`choice`) take a variable's name, read it from the
+:func:`names`, :func:`choice`, :func:`address`) take a variable's name, read it from the
 environment (or a mapping passed in), and raise :class:`ConfigError` naming the
 variable and what it must be when the value does not fit its kind. Nothing else
 in the package reads ``MIKROMON_*`` variables: the Django settings
@@ -18,6 +18,7 @@ any embedding host may import it.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ class Kind(StrEnum):
     NAMES = "names"
     #: One of the variable's ``choices`` (any case).
     CHOICE = "choice"
+    #: An IP address literal (``127.0.0.1``, ``::``).
+    ADDRESS = "address"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class Variable:
         default: the value when unset or blank, as text ('' = none).
         meaning: one line for operators.
         minimum: the smallest value of a ``WHOLE``.
+        maximum: the largest value of a ``WHOLE`` (``None``: no bound).
         choices: the allowed values of a ``CHOICE``.
     """
 
@@ -63,12 +67,13 @@ class Variable:
     default: str
     meaning: str
     minimum: int = 0
+    maximum: int | None = None
     choices: tuple[str, ...] = ()
 
 
 def _v(name: str, kind: Kind, default: str, meaning: str, *, minimum: int = 0,
-       choices: tuple[str, ...] = ()) -> Variable:
-    return Variable(f"MIKROMON_{name}", kind, default, meaning, minimum, choices)
+       maximum: int | None = None, choices: tuple[str, ...] = ()) -> Variable:
+    return Variable(f"MIKROMON_{name}", kind, default, meaning, minimum, maximum, choices)
 
 
 _RETENTION = [
@@ -113,6 +118,12 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
        choices=("thread", "process")),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
+    _v("SYSLOG_PORT", Kind.WHOLE, "0", "the syslog receiver's UDP and TCP port (0: off)",
+       maximum=65535),
+    _v("SYSLOG_BIND", Kind.ADDRESS, "127.0.0.1", "the address the syslog receiver listens on"),
+    _v("SYSLOG_RATE", Kind.NUMBER, "200", "syslog lines per second accepted from one router"),
+    _v("SYSLOG_MAX_CONNECTIONS", Kind.WHOLE, "64", "syslog TCP connections open at once",
+       minimum=1),
 )}
 
 #: The time scale given by the command line (:func:`use_time_scale`), else ``None``.
@@ -171,7 +182,11 @@ def whole(name: str, environ: Mapping[str, str] | None = None) -> int:
         ConfigError: naming the variable, for anything else (``7x``, ``1.5``, ``-1``).
     """
     var, value = _raw(name, Kind.WHOLE, environ)
-    if not (value.isascii() and value.isdigit()) or int(value) < var.minimum:
+    whole_number = value.isascii() and value.isdigit()
+    if var.maximum is not None and not (whole_number and
+                                        var.minimum <= int(value) <= var.maximum):
+        raise _bad(name, value, f"a whole number from {var.minimum} to {var.maximum}")
+    if not whole_number or int(value) < var.minimum:
         raise _bad(name, value, f"a whole number of at least {var.minimum}")
     return int(value)
 
@@ -209,6 +224,20 @@ def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
     if value.lower() not in var.choices:
         raise _bad(name, value, " or ".join(var.choices))
     return value.lower()
+
+
+def address(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Return the IP address variable ``name`` (an IPv4 or IPv6 literal).
+
+    Raises:
+        ConfigError: naming the variable, for anything else (a host name).
+    """
+    _, value = _raw(name, Kind.ADDRESS, environ)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise _bad(name, value, "an IP address (127.0.0.1, 0.0.0.0, ::)") from None
+    return value
 
 
 def use_time_scale(value: float | None) -> None:

@@ -7,11 +7,15 @@ variable. No secret lives in the repository: the secret key and the Fernet key
 that encrypts router passwords default to files in the data folder, created on
 first run with mode 0600 (losing the Fernet key makes the stored router
 passwords unreadable).
+
+The syslog receiver's variables (``MIKROMON_SYSLOG_*``) are read the same way
+(:mod:`mikromon.syslog.config`).
 """
 
 from __future__ import annotations
 
 from mikromon import config
+from mikromon.syslog.config import SyslogSettings
 from mikromon.web.monitor.envconfig import (
     data_dir_from_env,
     load_or_create_key,
@@ -171,6 +175,9 @@ MIKROMON_RETENTION_DAYS = {
 #: Where the collector's storage runs: "thread" (the writer thread) or "process"
 #: (a child process).
 MIKROMON_WRITER = config.choice("MIKROMON_WRITER")
+
+#: The syslog receiver (``None``: off, the default); see mikromon.syslog.config.
+MIKROMON_SYSLOG = SyslogSettings.from_env()
 
 #: External address of the web UI, for links in notifications ("" = no links).
 MIKROMON_BASE_URL = config.text("MIKROMON_BASE_URL")
