@@ -1,7 +1,7 @@
 """CPU cost of alert evaluation with the default rules at 1,000 routers.
 
-Feeds :class:`mikromon.alerting.runner.AlertingSink` (the collector's hand-off to the
-writer, as in the service; the writer replaced by a sink that drops everything)
+Feeds :class:`mikromon.alerting.runner.AlertingQueue` (the collector's hand-off to the
+writer, as in the service; the writer replaced by a queue that drops everything)
 the sample batches 1,000 routers produce, and ticks the engine twice a simulated
 second, as the service does:
 
@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from mikromon.alerting.defaults import default_rules
 from mikromon.alerting.engine import AlertEngine
 from mikromon.alerting.rules import DeviceInfo, RuleSet, rule_from_mapping
-from mikromon.alerting.runner import AlertingSink
+from mikromon.alerting.runner import AlertingQueue
 from mikromon.domain.samples import Sample, make_labels
 
 #: The collector's CPU per realtime poll (bench/RESULTS.md, "Collector service at
@@ -103,7 +103,7 @@ def run(routers: int, minutes: int, hot_pct: float) -> dict[str, object]:
     t0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     engine = AlertEngine(started=t0)
     engine.set_rules(RuleSet(rules, {}, devices), t0)
-    sink = AlertingSink(_Drop(), engine)
+    queue = AlertingQueue(_Drop(), engine)
     rnd = random.Random(7)
     # Batches are built before timing: the collector builds them, not the engine.
     hot = {i for i in devices if rnd.random() * 100 < hot_pct}
@@ -120,9 +120,9 @@ def run(routers: int, minutes: int, hot_pct: float) -> dict[str, object]:
     wall = time.perf_counter()
     for ts, rt, sh in batches:
         for i, samples in rt.items():
-            sink.put_samples(i, samples)
+            queue.put_samples(i, samples)
         for i, samples in sh.items():
-            sink.put_samples(i, samples)
+            queue.put_samples(i, samples)
         for half in range(10):  # two ticks per second, 5 s per realtime round
             engine.tick(ts + timedelta(seconds=half * 0.5))
         transitions += len(engine.drain())

@@ -52,7 +52,7 @@ from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import CollectorDeps, CollectorService
-from mikromon.sinks.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
+from mikromon.storage.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
 
 PASSWORD = "bench-pw"
 

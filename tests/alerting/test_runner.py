@@ -1,4 +1,4 @@
-"""AlertRunner and AlertingSink: the engine inside the collector, the store behind a
+"""AlertRunner and AlertingQueue: the engine inside the collector, the store behind a
 worker, failures kept and retried, evaluation errors never reaching the collector."""
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def test_failed_saves_are_kept_in_order_and_retried():
     store = Store()
     runner = AlertRunner(store)
     inner = Inner()
-    sink = runner.sink(inner)
+    queue = runner.queue(inner)
     runner.load(now())
-    sink.put_samples(1, [Sample("system.cpu.load_pct", 95, now())])
+    queue.put_samples(1, [Sample("system.cpu.load_pct", 95, now())])
     assert inner.samples  # the writer got them first
     store.fail = 2
     runner.step(now(1), run_now)
@@ -109,13 +109,13 @@ def test_open_alerts_are_loaded_once_and_timers_wait_for_them():
 def test_an_engine_error_never_reaches_the_collector(monkeypatch):
     runner = AlertRunner(Store())
     inner = Inner()
-    sink = runner.sink(inner)
+    queue = runner.queue(inner)
 
     def broken(*args):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(runner.engine, "observe_samples", broken)
-    sink.put_samples(1, [Sample("system.cpu.load_pct", 95, now())])
+    queue.put_samples(1, [Sample("system.cpu.load_pct", 95, now())])
     assert len(inner.samples) == 1
     assert runner.stats()["eval_errors"] == 1
 
@@ -123,7 +123,7 @@ def test_an_engine_error_never_reaches_the_collector(monkeypatch):
 def test_service_loads_the_rules_again_when_the_first_load_failed(monkeypatch):
     from mikromon.schedule import CollectorService
     from mikromon.schedule import service as service_module
-    from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
+    from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
 
     from .polling_helpers import until
 

@@ -102,7 +102,7 @@ def seeded_device(name: str = "edge-7"):
         rows=[{"name": "client-1", "service": "pppoe", "caller-id": "02:00:00:00:00:09",
                "address": "10.9.0.2", "uptime": 93784.5}]))
     storage.write_events([DomainEvent(
-        device_id=dev.pk, ts=now, kind=EventKind.PATH_ABSENT,
+        device_id=dev.pk, ts=now, kind=EventKind.PATH_ABSENT, path="/ip/hotspot/active",
         message="/ip/hotspot/active is not on this router; not asked again until its "
                 "version or configuration changes")])
     return dev, now

@@ -17,12 +17,12 @@ import pytest
 
 from mikromon.collectors import CollectContext, detect_context, run_tier
 from mikromon.collectors._wireless import CLIENT_COLUMNS
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import AuthenticationFailed, CommandTimeout, DeviceUnreachable
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.emulator.dynamics import ManualClock
 from mikromon.emulator.profiles import PROFILES
 from mikromon.emulator.server import RouterEmulator
 from mikromon.emulator.testing import async_emulators

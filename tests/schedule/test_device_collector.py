@@ -7,18 +7,19 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from mikromon.collectors.base import CollectContext
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import CommandTimeout
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import CollectResult, InventorySnapshot, utc_iso
+from mikromon.domain.formatting import utc_iso
+from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.schedule.clock import ManualClock
 from mikromon.schedule.device import DeviceCollector, Remembered
 
 from .fakes import PASSWORD, FakeClient, FakeFleet, device, fake_deps, fake_run_tier
@@ -26,7 +27,7 @@ from .fakes import PASSWORD, FakeClient, FakeFleet, device, fake_deps, fake_run_
 LOGGER = "mikromon.schedule"
 
 
-class RecordingSink:
+class RecordingQueue:
     """Keeps what a collector puts, in order."""
 
     def __init__(self) -> None:
@@ -57,14 +58,14 @@ def fleet() -> FakeFleet:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(wall=datetime(2024, 1, 1, tzinfo=UTC))
 
 
-def build(fleet: FakeFleet, clock: ManualClock, sink: RecordingSink,
+def build(fleet: FakeFleet, clock: ManualClock, queue: RecordingQueue,
           cfg: DeviceConfig | None = None, **kw: object) -> DeviceCollector:
     extra = {k: kw.pop(k) for k in list(kw) if k in ("remembered",)}
     deps = dataclasses.replace(fake_deps(fleet, clock=clock), **kw)  # type: ignore[arg-type]
-    return DeviceCollector(cfg or device(1), deps, sink, loaded_at=clock.now(),
+    return DeviceCollector(cfg or device(1), deps, queue, loaded_at=clock.now(),
                            **extra)  # type: ignore[arg-type]
 
 
@@ -84,8 +85,8 @@ async def test_collector_failures_are_logged_when_they_start_change_and_end(
         result.failures.extend(failures["now"])
         return result
 
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, run_tier=runner)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, run_tier=runner)
     await coll.run_now(Tier.REALTIME)
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
@@ -132,7 +133,7 @@ async def test_first_collector_failure_is_a_warning(
         result.failures.append("interface: boom")
         return result
 
-    coll = build(fleet, clock, RecordingSink(), run_tier=runner)
+    coll = build(fleet, clock, RecordingQueue(), run_tier=runner)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         for _ in range(5):
             await coll.run_now(Tier.REALTIME)
@@ -146,24 +147,25 @@ async def test_absent_path_is_announced_once_across_collector_restarts(
 ) -> None:
     router = fleet.add(1)
     remembered = Remembered()
-    sink = RecordingSink()
+    queue = RecordingQueue()
     for _ in range(3):  # three collectors of the device, one after the other
-        coll = build(fleet, clock, sink, remembered=remembered)
+        coll = build(fleet, clock, queue, remembered=remembered)
         await coll.run_now(Tier.REALTIME)
         await coll.run_now(Tier.SHORT)
         await coll.stop()
         clock.advance(10)
-    assert [e.message for e in sink.kinds(EventKind.PATH_ABSENT)] == [
+    assert [e.message for e in queue.kinds(EventKind.PATH_ABSENT)] == [
         "/ip/hotspot/active is not on this router (RouterOS 7.16.2 (stable)); skipped, "
         "and reported again only if its RouterOS version changes"]
+    assert [e.path for e in queue.kinds(EventKind.PATH_ABSENT)] == ["/ip/hotspot/active"]
     # A new RouterOS version (here installed while no collector watched) forgets
     # what was announced: the path is news again.
     router.version = "7.17 (stable)"
-    coll = build(fleet, clock, sink, remembered=remembered)
+    coll = build(fleet, clock, queue, remembered=remembered)
     await coll.run_now(Tier.REALTIME)
     await coll.run_now(Tier.SHORT)
     await coll.stop()
-    assert len(sink.kinds(EventKind.PATH_ABSENT)) == 2
+    assert len(queue.kinds(EventKind.PATH_ABSENT)) == 2
 
 
 async def test_refused_login_wait_survives_a_restart_and_up_is_an_event(
@@ -171,16 +173,16 @@ async def test_refused_login_wait_survives_a_restart_and_up_is_an_event(
 ) -> None:
     router = fleet.add(1)
     remembered = Remembered()
-    sink = RecordingSink()
+    queue = RecordingQueue()
     wrong = device(1, password="wrong-pw-123")
-    coll = build(fleet, clock, sink, wrong, remembered=remembered)
+    coll = build(fleet, clock, queue, wrong, remembered=remembered)
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.AUTH_FAILED
     await coll.stop()
     clock.advance(60)
     # The same configuration, a new collector (e.g. the service was stopped and
     # started): it still waits out the 900 s and says so.
-    coll = build(fleet, clock, sink, wrong, remembered=remembered)
+    coll = build(fleet, clock, queue, wrong, remembered=remembered)
     for tier in Tier:
         await coll.run_now(tier)
     assert (router.connects, router.logins_refused) == (1, 1)
@@ -188,14 +190,14 @@ async def test_refused_login_wait_survives_a_restart_and_up_is_an_event(
     assert status["state"] == "auth_failed"
     assert 800 < float(status["retry_in_s"]) <= 840
     await coll.stop()
-    assert len(sink.kinds(EventKind.AUTH_FAILED)) == 1
+    assert len(queue.kinds(EventKind.AUTH_FAILED)) == 1
     # A new password is a new configuration: tried at once; the change to up is an event.
-    coll = build(fleet, clock, sink, device(1), remembered=remembered)
+    coll = build(fleet, clock, queue, device(1), remembered=remembered)
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
     assert router.connects == 2
-    assert len(sink.kinds(EventKind.DEVICE_UP)) == 1
-    assert sink.statuses[-1].state is DeviceState.UP
+    assert len(queue.kinds(EventKind.DEVICE_UP)) == 1
+    assert queue.statuses[-1].state is DeviceState.UP
     await coll.stop()
 
 
@@ -204,16 +206,16 @@ async def test_refused_login_is_tried_again_after_the_wait(
 ) -> None:
     router = fleet.add(1, password="other")
     remembered = Remembered()
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, remembered=remembered)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, remembered=remembered)
     await coll.run_now(Tier.REALTIME)
     await coll.stop()
-    coll = build(fleet, clock, sink, remembered=remembered)
+    coll = build(fleet, clock, queue, remembered=remembered)
     clock.advance(901)
     router.password = PASSWORD  # fixed on the router's side
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
-    assert len(sink.kinds(EventKind.DEVICE_UP)) == 1
+    assert len(queue.kinds(EventKind.DEVICE_UP)) == 1
     await coll.stop()
 
 
@@ -221,7 +223,7 @@ async def test_a_closed_session_is_never_handed_to_the_next_tier(
     fleet: FakeFleet, clock: ManualClock
 ) -> None:
     router = fleet.add(1)
-    coll = build(fleet, clock, RecordingSink())
+    coll = build(fleet, clock, RecordingQueue())
     await coll.run_now(Tier.REALTIME)
     (first,) = [c for c in [coll._client] if c is not None]
     first.closed = True  # what the real client does to itself after a command timeout
@@ -252,7 +254,7 @@ async def test_a_tier_waiting_on_a_session_another_tier_lost_reconnects(
                                  command="/interface/print")
         return await fake_run_tier(client, tier, ctx)
 
-    coll = build(fleet, clock, RecordingSink(), run_tier=runner)
+    coll = build(fleet, clock, RecordingQueue(), run_tier=runner)
     await coll.run_now(Tier.REALTIME)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         short = asyncio.create_task(coll.run_now(Tier.SHORT))
@@ -276,8 +278,8 @@ async def test_outage_is_measured_from_the_first_failed_poll(
     fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     router = fleet.add(1)
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue)
     for tier in Tier:
         await coll.run_now(tier)
     clock.advance(5)
@@ -291,9 +293,9 @@ async def test_outage_is_measured_from_the_first_failed_poll(
         clock.advance(300)  # past any backoff
         await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
-    (up,) = sink.kinds(EventKind.DEVICE_UP)
+    (up,) = queue.kinds(EventKind.DEVICE_UP)
     assert up.message == "device reachable again after 325.0 s"
-    (down,) = sink.kinds(EventKind.DEVICE_DOWN)
+    (down,) = queue.kinds(EventKind.DEVICE_DOWN)
     assert down.message == "device unreachable: connection refused"
     logged = warnings_and_infos(caplog)
     # One line when it goes down (not one per tier), one when it is back; the
@@ -307,14 +309,14 @@ async def test_outage_is_measured_from_the_first_failed_poll(
 async def test_refused_login_status_text(fleet: FakeFleet, clock: ManualClock,
                                          caplog: pytest.LogCaptureFixture) -> None:
     fleet.add(1)
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, device(1, password="nope-123"))
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, device(1, password="nope-123"))
     with caplog.at_level(logging.INFO, logger=LOGGER):
         for tier in Tier:
             await coll.run_now(tier)
     reason = "invalid user name or password"
-    assert sink.statuses[-1].last_error == f"login refused: {reason}"
-    assert sink.kinds(EventKind.AUTH_FAILED)[0].message == f"login refused: {reason}"
+    assert queue.statuses[-1].last_error == f"login refused: {reason}"
+    assert queue.kinds(EventKind.AUTH_FAILED)[0].message == f"login refused: {reason}"
     logged = [m for _, m in warnings_and_infos(caplog)]
     assert len(logged) == 1
     assert logged[0].startswith(f"device r1: login refused: {reason};")
@@ -347,7 +349,7 @@ async def test_other_tiers_wait_for_a_completed_realtime_run_not_for_the_version
         return await fake_run_tier(client, tier, ctx)
 
     deps = dataclasses.replace(fake_deps(fleet, time_scale=0.002), run_tier=runner)
-    coll = DeviceCollector(device(1), deps, RecordingSink(), loaded_at=ManualClock().now())
+    coll = DeviceCollector(device(1), deps, RecordingQueue(), loaded_at=ManualClock().now())
     coll.start()
     try:
         async with asyncio.timeout(10):
@@ -376,8 +378,8 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
                                  command="/system/resource/print", waited_s=5.0)
         return await fake_run_tier(client, tier, ctx)
 
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, device(1, command_timeout=20.0, connect_timeout=10.0),
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, device(1, command_timeout=20.0, connect_timeout=10.0),
                  run_tier=runner)
     for tier in Tier:
         await coll.run_now(tier)
@@ -398,9 +400,9 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
     text = ("silent since 2024-01-01T00:00:02Z: no reply to /system/resource/print "
             "within 5 s")
     assert silent_since.isoformat().startswith("2024-01-01T00:00:02")
-    (down,) = sink.kinds(EventKind.DEVICE_DOWN)
+    (down,) = queue.kinds(EventKind.DEVICE_DOWN)
     assert down.message == f"device unreachable: {text}"
-    assert sink.statuses[-1].last_error == text
+    assert queue.statuses[-1].last_error == text
     status = coll.status()
     assert status["last_error"] == text
     assert status["tiers"]["realtime"]["last_error"] == text
@@ -413,7 +415,7 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
     clock.advance(10)
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
-    assert sink.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 15.0 s"
+    assert queue.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 15.0 s"
     await coll.stop()
 
 
@@ -436,8 +438,8 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
                                  command="/interface/print", waited_s=5.0)
         return await fake_run_tier(client, tier, ctx)
 
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, device(1, command_timeout=20.0, connect_timeout=10.0),
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, device(1, command_timeout=20.0, connect_timeout=10.0),
                  run_tier=runner)
     for tier in Tier:
         await coll.run_now(tier)
@@ -445,9 +447,9 @@ async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
     with caplog.at_level(logging.INFO, logger=LOGGER):
         await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.SLOW
-    assert sink.statuses[-1].state is DeviceState.SLOW
+    assert queue.statuses[-1].state is DeviceState.SLOW
     assert router.connects == 2  # the probe's session is the new session
-    assert sink.kinds(EventKind.DEVICE_DOWN) == []
+    assert queue.kinds(EventKind.DEVICE_DOWN) == []
     status = coll.status()
     assert status["tiers"]["realtime"]["errors"] == 1
     assert "no reply to /interface/print within 5 s" in status["tiers"]["realtime"]["last_error"]
@@ -481,7 +483,7 @@ async def test_a_slow_routers_long_tier_is_bounded_by_its_commands_not_the_run_l
                 await client.print("/system/resource", ["uptime"])
         return await fake_run_tier(client, tier, ctx)
 
-    coll = build(fleet, clock, RecordingSink(),
+    coll = build(fleet, clock, RecordingQueue(),
                  device(1, connect_timeout=0.05, command_timeout=0.02), run_tier=runner)
     await coll.run_now(Tier.REALTIME)
     slow["now"] = True
@@ -509,8 +511,8 @@ async def test_a_long_tier_timeout_is_not_a_dead_router(
                                  command="/ip/route/print", waited_s=20.0)
         return await fake_run_tier(client, tier, ctx)
 
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, run_tier=runner)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, run_tier=runner)
     await coll.run_now(Tier.REALTIME)
     await coll.run_now(Tier.LONG)
     assert coll.state is DeviceState.UP
@@ -518,7 +520,7 @@ async def test_a_long_tier_timeout_is_not_a_dead_router(
     assert coll.status()["tiers"]["long"]["errors"] == 1
     await coll.run_now(Tier.REALTIME)
     assert coll.status()["tiers"]["realtime"]["errors"] == 0
-    assert not sink.kinds(EventKind.DEVICE_DOWN)
+    assert not queue.kinds(EventKind.DEVICE_DOWN)
     await coll.stop()
 
 
@@ -534,7 +536,7 @@ async def test_a_running_tier_says_since_when_instead_of_a_past_due_time(
             await release.wait()
         return await fake_run_tier(client, tier, ctx)
 
-    coll = build(fleet, clock, RecordingSink(), run_tier=runner)
+    coll = build(fleet, clock, RecordingQueue(), run_tier=runner)
     run = asyncio.create_task(coll.run_now(Tier.REALTIME))
     await entered.wait()
     started = utc_iso(clock.now())
@@ -556,7 +558,7 @@ async def test_a_refused_login_shows_on_every_tier_and_the_device_alike(
     """What keeps the tiers from running is said once per tier, the same on every
     tier; a tier's error count counts only its runs that failed (each with text)."""
     fleet.add(1)
-    coll = build(fleet, clock, RecordingSink(), device(1, password="nope-123"))
+    coll = build(fleet, clock, RecordingQueue(), device(1, password="nope-123"))
     for _ in range(3):
         for tier in Tier:
             await coll.run_now(tier)
@@ -575,7 +577,7 @@ async def test_an_unreachable_router_shows_on_every_tier_alike(
     fleet: FakeFleet, clock: ManualClock
 ) -> None:
     router = fleet.add(1)
-    coll = build(fleet, clock, RecordingSink())
+    coll = build(fleet, clock, RecordingQueue())
     for tier in Tier:
         await coll.run_now(tier)
     router.up = False
@@ -605,7 +607,7 @@ async def test_a_router_down_from_the_start_shows_the_next_attempt_on_every_tier
     starts with 'waiting' (pages put 'waiting:' before it)."""
     router = fleet.add(1)
     router.up = False
-    coll = build(fleet, clock, RecordingSink())
+    coll = build(fleet, clock, RecordingQueue())
     for tier in Tier:
         await coll.run_now(tier)
     clock.advance(2)
@@ -622,7 +624,7 @@ async def test_before_the_first_realtime_run_other_tiers_say_they_come_after_it(
     fleet: FakeFleet, clock: ManualClock
 ) -> None:
     fleet.add(1)
-    coll = build(fleet, clock, RecordingSink())
+    coll = build(fleet, clock, RecordingQueue())
     clock.advance(30)
     status = coll.status()
     now = utc_iso(clock.now())
@@ -643,8 +645,8 @@ async def test_a_restart_by_a_configuration_change_runs_never_run_tiers_at_once(
     ran keeps its grid."""
     router = fleet.add(1)
     router.up = False
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue)
     for tier in Tier:
         await coll.run_now(tier)
     clock.advance(15)
@@ -655,7 +657,7 @@ async def test_a_restart_by_a_configuration_change_runs_never_run_tiers_at_once(
     carry = await coll.stop()
     clock.advance(1)
     edited = dataclasses.replace(device(1), name="renamed")
-    coll = DeviceCollector(edited, fake_deps(fleet, clock=clock), sink,
+    coll = DeviceCollector(edited, fake_deps(fleet, clock=clock), queue,
                            loaded_at=clock.now(), carry=carry)
     status = coll.status()
     now = utc_iso(clock.now())
@@ -680,14 +682,14 @@ async def test_tls_settings_mismatch_names_the_fix_not_an_outage(
     async def refuse_tls(config: DeviceConfig) -> FakeClient:
         raise TlsSetupFailed(text, device=config.label, cause="no-certificate")
 
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, connect=refuse_tls)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, connect=refuse_tls)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         await coll.run_now(Tier.REALTIME)
-    (event,) = sink.kinds(EventKind.DEVICE_DOWN)
+    (event,) = queue.kinds(EventKind.DEVICE_DOWN)
     assert event.message == f"API-SSL settings do not match the router: {text}"
     assert "unreachable" not in event.message
-    assert sink.statuses[-1].last_error == text
+    assert queue.statuses[-1].last_error == text
     assert any("API-SSL settings do not match" in m for _, m in warnings_and_infos(caplog))
 
 
@@ -703,8 +705,8 @@ async def test_reply_too_large_drops_the_session_and_shows_path_and_limit(
     async def too_large(client: object, tier: Tier, ctx: CollectContext) -> CollectResult:
         raise err
 
-    sink = RecordingSink()
-    coll = build(fleet, clock, sink, run_tier=too_large)
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, run_tier=too_large)
     await coll.run_now(Tier.REALTIME)
     status = coll.status()["tiers"]["realtime"]
     assert "50000 rows" in status["last_error"]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
@@ -16,14 +17,13 @@ from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.emulator.server import RouterEmulator
 from mikromon.emulator.testing import async_emulators
-from mikromon.schedule.clock import ManualClock
 from mikromon.schedule.deps import CollectorDeps
 from mikromon.schedule.device import AFTER_FIRST_REALTIME, DeviceCollector
 
 LOGGER = "mikromon.schedule"
 
 
-class Sink:
+class StorageQueue:
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.samples: list[Sample] = []
@@ -45,12 +45,12 @@ class Sink:
         return [e.message for e in self.events if e.kind is EventKind.BAD_VALUE]
 
 
-def collector(router: RouterEmulator, sink: Sink) -> DeviceCollector:
+def collector(router: RouterEmulator, queue: StorageQueue) -> DeviceCollector:
     cfg = DeviceConfig(id=1, name="r1", host=router.host, port=router.port,
                        username=router.username, password=router.password,
                        connect_timeout=5.0, command_timeout=5.0)
     clock = ManualClock()
-    return DeviceCollector(cfg, CollectorDeps(clock=clock), sink, loaded_at=clock.now())
+    return DeviceCollector(cfg, CollectorDeps(clock=clock), queue, loaded_at=clock.now())
 
 
 def bad_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -63,29 +63,31 @@ async def test_bad_value_reported_once_per_device_path_field_until_it_changes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with async_emulators(count=1, profile="v7") as (router,):
-        sink = Sink()
-        coll = collector(router, sink)
+        queue = StorageQueue()
+        coll = collector(router, queue)
         router.set_value("/system/resource", "cpu-load", "n/a")
         with caplog.at_level(logging.INFO, logger=LOGGER):
             for _ in range(3):
                 await coll.run_now(Tier.REALTIME)
-            assert len(sink.bad()) == 1
-            assert "/system/resource" in sink.bad()[0]
-            assert "cpu-load" in sink.bad()[0]
-            assert "'n/a'" in sink.bad()[0]
+            assert len(queue.bad()) == 1
+            assert "/system/resource" in queue.bad()[0]
+            assert [e.path for e in queue.events if e.kind is EventKind.BAD_VALUE] == [
+                "/system/resource"]
+            assert "cpu-load" in queue.bad()[0]
+            assert "'n/a'" in queue.bad()[0]
             assert len(bad_lines(caplog)) == 1
             assert "'n/a'" in bad_lines(caplog)[0]
             router.set_value("/system/resource", "cpu-load", "busy")
             await coll.run_now(Tier.REALTIME)
             await coll.run_now(Tier.REALTIME)
-            assert len(sink.bad()) == 2
-            assert "'busy'" in sink.bad()[1]
+            assert len(queue.bad()) == 2
+            assert "'busy'" in queue.bad()[1]
             assert len(bad_lines(caplog)) == 2
         status = coll.status()
         assert status["bad_values"] == 5
         assert status["tiers"]["realtime"]["bad_values"] == 5
         assert status["tiers"]["realtime"]["last_error"] == ""  # not a failed run
-        keys = {s.key for s in sink.samples}
+        keys = {s.key for s in queue.samples}
         assert "system.memory.total_bytes" in keys
         assert "system.cpu.load_pct" not in keys
         # a value that reads again, then breaks the same way, is reported again
@@ -93,15 +95,15 @@ async def test_bad_value_reported_once_per_device_path_field_until_it_changes(
         await coll.run_now(Tier.REALTIME)
         router.set_value("/system/resource", "cpu-load", "busy")
         await coll.run_now(Tier.REALTIME)
-        assert len(sink.bad()) == 3
+        assert len(queue.bad()) == 3
         await coll.stop()
 
 
 @pytest.mark.parametrize("version", [None, "garbage", "7.x (development)"])
 async def test_unreadable_version_does_not_hold_the_other_tiers(version: str | None) -> None:
     async with async_emulators(count=1, profile="v6") as (router,):
-        sink = Sink()
-        coll = collector(router, sink)
+        queue = StorageQueue()
+        coll = collector(router, queue)
         router.set_value("/system/resource", "version", version)
         router.set_value("/system/resource", "cpu-load", "n/a")
         await coll.run_now(Tier.REALTIME)
@@ -111,7 +113,7 @@ async def test_unreadable_version_does_not_hold_the_other_tiers(version: str | N
             await coll.run_now(tier)
         tiers = coll.status()["tiers"]
         assert all(tiers[t.value]["failing"] == 0 for t in Tier), tiers
-        keys = {s.key for s in sink.samples}
+        keys = {s.key for s in queue.samples}
         assert "bgp.established" in keys
         assert "system.memory.total_bytes" in keys
         assert any(k.startswith("system.health.") for k in keys)
@@ -120,7 +122,7 @@ async def test_unreadable_version_does_not_hold_the_other_tiers(version: str | N
 
 async def test_before_the_first_realtime_run_the_other_tiers_wait() -> None:
     async with async_emulators(count=1, profile="v7") as (router,):
-        coll = collector(router, Sink())
+        coll = collector(router, StorageQueue())
         tiers = coll.status()["tiers"]
         assert tiers["short"]["blocked"] == AFTER_FIRST_REALTIME
         await coll.stop()

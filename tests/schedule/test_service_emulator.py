@@ -24,7 +24,7 @@ from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.client import connect
 from mikromon.schedule import CollectorDeps, CollectorService
 from mikromon.schedule import device as device_module
-from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
+from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
 
 from .polling import dev_status, until
 

@@ -20,7 +20,7 @@ from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.schedule import service as service_module
 from mikromon.schedule.service import CollectorService
-from mikromon.sinks.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
+from mikromon.storage.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
 
 from .fakes import PASSWORD, FakeFleet, device, fake_deps, fake_run_tier
 from .polling import dev_status, until

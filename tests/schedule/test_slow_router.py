@@ -19,7 +19,7 @@ from mikromon.domain.events import DeviceState, DeviceStatus, EventKind
 from mikromon.emulator import session as session_module
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.schedule import device as device_module
-from mikromon.sinks.memory import InMemoryStorage, StaticDeviceSource
+from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
 
 from .polling import dev_status, until
 from .test_service_emulator import Harness, config

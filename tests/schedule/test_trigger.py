@@ -4,34 +4,23 @@ backoff and the time scale. Pure: numbers in, numbers out."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mikromon.domain.errors import ConfigError
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 from mikromon.schedule import trigger
-from mikromon.schedule.clock import ManualClock
 from mikromon.schedule.trigger import Backoff, TierSchedule, backoff_delay
 
 
 class TestTimeScale:
-    def test_default_is_one(self) -> None:
-        assert trigger.time_scale({}) == 1.0
-        assert trigger.time_scale({"MIKROMON_TIME_SCALE": "  "}) == 1.0
-
-    def test_reads_the_factor(self) -> None:
-        assert trigger.time_scale({"MIKROMON_TIME_SCALE": "0.01"}) == 0.01
-
-    @pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "inf"])
-    def test_rejects_garbage_naming_the_variable(self, text: str) -> None:
-        with pytest.raises(ConfigError, match="MIKROMON_TIME_SCALE"):
-            trigger.time_scale({"MIKROMON_TIME_SCALE": text})
-
-    def test_environment_is_the_default_source(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("MIKROMON_TIME_SCALE", "0.5")
-        assert trigger.time_scale() == 0.5
+    def test_the_arithmetic_reads_no_environment(self) -> None:
+        """The time scale is passed in (mikromon.config reads the variable)."""
+        assert not hasattr(trigger, "time_scale")
+        assert "environ" not in Path(trigger.__file__).read_text(encoding="utf-8")
 
     def test_scales_intervals_without_lowering_what_users_see(self) -> None:
         intervals = {Tier.REALTIME: 5, Tier.SHORT: 10}  # short below its minimum of 30

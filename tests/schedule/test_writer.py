@@ -14,8 +14,8 @@ import pytest
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.schedule.writer import Writer
-from mikromon.sinks.memory import InMemoryStorage
+from mikromon.schedule.writer import StorageWriter
+from mikromon.storage.memory import InMemoryStorage
 
 TS = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ class BlockingStorage(InMemoryStorage):
 
 def test_writes_everything_and_flushes_on_stop() -> None:
     storage = InMemoryStorage()
-    w = Writer(storage)
+    w = StorageWriter(storage)
     w.start()
     w.put_samples(1, samples(3))
     w.put_samples(1, samples(2))
@@ -68,7 +68,7 @@ def test_writes_everything_and_flushes_on_stop() -> None:
 
 def test_statuses_are_coalesced_keeping_facts() -> None:
     storage = BlockingStorage()
-    w = Writer(storage)
+    w = StorageWriter(storage)
     w.start()
     w.put_samples(1, samples(1))
     assert storage.entered.wait(5)  # the writer is stuck in write_samples
@@ -88,7 +88,7 @@ def test_full_queue_drops_oldest_samples_never_events(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     storage = BlockingStorage()
-    w = Writer(storage, max_batches=4)
+    w = StorageWriter(storage, max_batches=4)
     w.start()
     w.put_samples(9, samples(1))
     assert storage.entered.wait(5)
@@ -113,7 +113,7 @@ def test_full_queue_drops_oldest_samples_never_events(
 
 def test_inventory_is_never_dropped_and_logs_go_after_samples() -> None:
     storage = BlockingStorage()
-    w = Writer(storage, max_batches=2)
+    w = StorageWriter(storage, max_batches=2)
     w.start()
     w.put_samples(9, samples(1))
     assert storage.entered.wait(5)
@@ -135,7 +135,7 @@ def test_inventory_is_never_dropped_and_logs_go_after_samples() -> None:
 
 def test_only_events_left_then_oldest_events_go() -> None:
     storage = BlockingStorage()
-    w = Writer(storage, max_batches=2)
+    w = StorageWriter(storage, max_batches=2)
     w.start()
     w.put_samples(9, samples(1))
     assert storage.entered.wait(5)
@@ -149,7 +149,7 @@ def test_only_events_left_then_oldest_events_go() -> None:
 
 def test_stalled_storage_never_blocks_producers() -> None:
     storage = BlockingStorage()
-    w = Writer(storage, max_batches=10)
+    w = StorageWriter(storage, max_batches=10)
     w.start()
     w.put_samples(1, samples(1))
     assert storage.entered.wait(5)
@@ -182,7 +182,7 @@ def test_storage_errors_are_counted_and_do_not_stop_the_writer(
             return super().write_samples(device_id, rows)
 
     storage = Flaky()
-    w = Writer(storage)
+    w = StorageWriter(storage)
     w.start()
     with caplog.at_level(logging.INFO, logger="mikromon.schedule.writer"):
         w.put_samples(1, samples(3))
@@ -202,14 +202,14 @@ def test_storage_errors_are_counted_and_do_not_stop_the_writer(
 
 def test_rejects_a_zero_bound() -> None:
     with pytest.raises(ValueError, match="max_batches"):
-        Writer(InMemoryStorage(), max_batches=0)
+        StorageWriter(InMemoryStorage(), max_batches=0)
 
 
 def test_batches_are_grouped_per_device() -> None:
     """A burst of batches is written with one write_samples call per device, not one
     per batch (the writer lingers briefly after the first one)."""
     storage = InMemoryStorage()
-    w = Writer(storage, linger_s=0.5)
+    w = StorageWriter(storage, linger_s=0.5)
     w.start()
     for i in range(100):
         w.put_samples(i % 10, samples(3))
@@ -226,7 +226,7 @@ def snapshot(table: str = "interfaces", *, append_only: bool = False,
 
 def test_a_newer_snapshot_of_a_table_replaces_the_queued_one() -> None:
     storage = BlockingStorage()
-    w = Writer(storage)
+    w = StorageWriter(storage)
     w.start()
     w.put_samples(9, samples(1))
     assert storage.entered.wait(5)
@@ -254,7 +254,7 @@ def test_an_inventory_backlog_does_not_hold_back_samples() -> None:
             super().write_inventory(device_id, snap)
 
     storage = SlowInventory()
-    w = Writer(storage, linger_s=0.0, inventory_budget_s=0.05)
+    w = StorageWriter(storage, linger_s=0.0, inventory_budget_s=0.05)
     w.start()
     for device_id in range(100):  # 2 s of inventory writes
         w.put_inventory(device_id, snapshot())
@@ -282,7 +282,7 @@ def test_a_cycle_goes_to_write_samples_many_in_one_call() -> None:
     """With the batched method present, one cycle's samples of every device go in
     one call (grouped per device, in arrival order)."""
     storage = RecordingBatches()
-    w = Writer(storage, linger_s=0.5)
+    w = StorageWriter(storage, linger_s=0.5)
     w.start()
     for i in range(100):
         w.put_samples(i % 10, samples(3))
@@ -297,7 +297,7 @@ def test_batched_calls_are_bounded_by_samples_per_call() -> None:
     """A device's samples stay together; calls hold at most samples_per_call samples
     unless one device alone has more."""
     storage = RecordingBatches()
-    w = Writer(storage, linger_s=0.5, samples_per_call=7)
+    w = StorageWriter(storage, linger_s=0.5, samples_per_call=7)
     w.start()
     for d in range(5):
         w.put_samples(d, samples(3))
@@ -326,7 +326,7 @@ def test_storage_without_the_batched_method_gets_one_call_per_device() -> None:
             self.inner.write_events(events)
 
     storage = PerDevice()
-    w = Writer(storage, linger_s=0.5)
+    w = StorageWriter(storage, linger_s=0.5)
     w.start()
     for i in range(20):
         w.put_samples(i % 4, samples(2))
@@ -337,4 +337,4 @@ def test_storage_without_the_batched_method_gets_one_call_per_device() -> None:
 
 def test_rejects_a_zero_samples_per_call() -> None:
     with pytest.raises(ValueError, match="samples_per_call"):
-        Writer(InMemoryStorage(), samples_per_call=0)
+        StorageWriter(InMemoryStorage(), samples_per_call=0)

@@ -16,8 +16,8 @@ from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.schedule.writer import Writer
-from mikromon.sinks.memory import InMemoryStorage
+from mikromon.schedule.writer import StorageWriter
+from mikromon.storage.memory import InMemoryStorage
 
 TS = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -64,7 +64,7 @@ class Stalling(InMemoryStorage):
 def test_an_unavailable_database_keeps_rows_queued_and_drains_them_in_order() -> None:
     storage = Stalling()
     storage.down.set()
-    w = Writer(storage, max_batches=100, linger_s=0.01)
+    w = StorageWriter(storage, max_batches=100, linger_s=0.01)
     w.start()
     for i in range(10):
         w.put_samples(1, batch(i))
@@ -96,7 +96,7 @@ def test_an_unavailable_database_keeps_rows_queued_and_drains_them_in_order() ->
 def test_drops_beyond_the_bound_are_counted_per_device() -> None:
     storage = Stalling()
     storage.down.set()
-    w = Writer(storage, max_batches=6, linger_s=0.01)
+    w = StorageWriter(storage, max_batches=6, linger_s=0.01)
     for i in range(5):
         w.put_samples(1, batch(i, 3))
         w.put_samples(2, batch(i, 1))
@@ -136,7 +136,7 @@ def test_a_refused_device_loses_only_its_rows_counted_and_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     storage = Refusing()
-    w = Writer(storage, linger_s=0.01)
+    w = StorageWriter(storage, linger_s=0.01)
     w.start()
     with caplog.at_level(logging.INFO, logger="mikromon.schedule.writer"):
         for i in range(3):
@@ -172,7 +172,7 @@ def test_pending_devices_of_a_partial_write_are_retried() -> None:
             return super().write_samples_many(batches)
 
     storage = HalfWay()
-    w = Writer(storage, linger_s=0.05)
+    w = StorageWriter(storage, linger_s=0.05)
     w.put_samples(1, batch(0))
     w.put_samples(2, batch(0))
     w.start()

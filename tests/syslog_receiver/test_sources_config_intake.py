@@ -121,7 +121,7 @@ def test_row_matches_the_polled_log_shape() -> None:
     assert row_for(without, NOW)["time"] == "2026-12-06T19:30:05"
 
 
-class Sink:
+class RecordingQueue:
     def __init__(self) -> None:
         self.got: list[tuple[int, InventorySnapshot]] = []
 
@@ -130,15 +130,15 @@ class Sink:
 
 
 def test_intake_batches_per_device_and_bounds_its_queue() -> None:
-    sink = Sink()
-    intake = SyslogIntake(sink, max_pending=3)
+    queue = RecordingQueue()
+    intake = SyslogIntake(queue, max_pending=3)
     for i in range(4):
         intake.deliver(1 if i < 3 else 2, parse(b"<30>system,info line %d" % i, NOW), NOW)
     assert intake.dropped == 1  # the fourth line: the queue was full
     assert intake.flush(NOW) == 3
-    assert [(d, [r["message"] for r in s.rows]) for d, s in sink.got] == [
+    assert [(d, [r["message"] for r in s.rows]) for d, s in queue.got] == [
         (1, ["line 0", "line 1", "line 2"])]
-    snap = sink.got[0][1]
+    snap = queue.got[0][1]
     assert snap.table == "logs"
     assert snap.append_only
     assert snap.key_fields == (

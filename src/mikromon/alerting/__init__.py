@@ -1,3 +1,3 @@
 """Alerting core (no Django): rules, the evaluation engine, default rules, and the
-sink that feeds the engine from the collector. Storage goes through
-:class:`mikromon.sinks.base.AlertStore`."""
+queue that feeds the engine from the collector. Storage goes through
+:class:`mikromon.storage.protocols.AlertStore`."""

@@ -1,10 +1,10 @@
 """The rule engine: samples, events and device statuses in, alert transitions out.
 
 Pure and synchronous: no threads, no database, no clock of its own. The collector
-feeds it what it hands to the writer (:class:`mikromon.alerting.tap.AlertingSink`)
+feeds it what it hands to the writer (:class:`mikromon.alerting.runner.AlertingQueue`)
 and calls :meth:`AlertEngine.tick` about twice a second with the time; the
 transitions it produces (:meth:`AlertEngine.drain`) go to an
-:class:`mikromon.sinks.base.AlertStore`. Tests drive it with their own times.
+:class:`mikromon.storage.protocols.AlertStore`. Tests drive it with their own times.
 
 Every alert is one (rule, device, subject); subject is ``''`` for device-wide
 rules, else the interface, sensor, BGP peer or OSPF neighbour. Its life:

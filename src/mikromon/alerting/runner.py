@@ -1,8 +1,8 @@
 """The rule engine inside the collector: fed where the collector hands its data to
 the writer, ticked by the collector service, persisted through an
-:class:`~mikromon.sinks.base.AlertStore` in the service's host worker thread.
+:class:`~mikromon.storage.protocols.AlertStore` in the service's host worker thread.
 
-:class:`AlertingSink` wraps the writer (the collectors' sink): every
+:class:`AlertingQueue` wraps the writer (the collectors' storage queue): every
 ``put_samples`` / ``put_events`` / ``put_status`` goes to the writer as before and
 is evaluated by the engine on the way, in the collector's event loop, with no
 database access. :class:`AlertRunner` owns the engine: :meth:`AlertRunner.load`
@@ -30,21 +30,21 @@ from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.sinks.base import AlertStore
+from mikromon.storage.protocols import AlertStore
 
 log = logging.getLogger(__name__)
 
 #: The inventory table router log lines go to (:mod:`mikromon.collectors.log`).
 LOGS_TABLE: Final = "logs"
 
-__all__ = ["AlertRunner", "AlertingSink"]
+__all__ = ["AlertRunner", "AlertingQueue"]
 
 #: Most transitions kept while the store fails.
 DEFAULT_MAX_UNSAVED: Final = 50_000
 
 
-class AlertingSink:
-    """A collector sink that forwards to ``inner`` and feeds ``engine``.
+class AlertingQueue:
+    """A collector storage queue that forwards to ``inner`` and feeds ``engine``.
 
     An error in the engine is logged (once per minute at most) and never reaches
     the collector: polling and writing go on.
@@ -120,12 +120,12 @@ class AlertRunner:
         self.save_errors = 0
         self.dropped = 0
         self.last_error = ""
-        self.sink_wrapper: AlertingSink | None = None
+        self.queue_wrapper: AlertingQueue | None = None
 
-    def sink(self, inner: Any) -> AlertingSink:
-        """Return the sink to give collectors instead of ``inner`` (the writer)."""
-        self.sink_wrapper = AlertingSink(inner, self.engine)
-        return self.sink_wrapper
+    def queue(self, inner: Any) -> AlertingQueue:
+        """Return the storage queue to give collectors instead of ``inner`` (the writer)."""
+        self.queue_wrapper = AlertingQueue(inner, self.engine)
+        return self.queue_wrapper
 
     def load(self, now: datetime) -> None:
         """Load the rules (and the first time, the open alerts) from the store, in
@@ -215,12 +215,12 @@ class AlertRunner:
         """Engine counters plus saved, unsaved, save_errors, dropped, last_error,
         eval_cpu_s and eval_errors (JSON-serialisable)."""
         out: dict[str, object] = dict(self.engine.stats())
-        sink = self.sink_wrapper
+        queue = self.queue_wrapper
         out.update({
             "saved": self.saved, "unsaved": len(self._unsaved) + len(self._in_flight),
             "save_errors": self.save_errors, "dropped": self.dropped,
             "last_error": self.last_error,
-            "eval_cpu_s": round(sink.eval_cpu_s, 3) if sink else 0.0,
-            "eval_errors": sink.errors if sink else 0,
+            "eval_cpu_s": round(queue.eval_cpu_s, 3) if queue else 0.0,
+            "eval_errors": queue.errors if queue else 0,
         })
         return out

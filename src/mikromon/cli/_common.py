@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
+
+from mikromon import config
 
 # Exit codes, one table for every command (docs/operations.md, "Exit codes").
 #: Done.
@@ -45,8 +46,8 @@ def add_storage_options(
             database those name).
         default_dir: the data folder used when nothing names one (for the help text).
     """
-    data_dir = os.environ.get("MIKROMON_DATA_DIR") if environment else None
-    database_url = os.environ.get("MIKROMON_DATABASE_URL") if environment else None
+    data_dir = config.given("MIKROMON_DATA_DIR") if environment else None
+    database_url = config.given("MIKROMON_DATABASE_URL") if environment else None
     where = "$MIKROMON_DATA_DIR or " if environment else ""
     url = "$MIKROMON_DATABASE_URL or " if environment else ""
     dir_help = (

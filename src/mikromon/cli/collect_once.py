@@ -26,8 +26,8 @@ from mikromon.collectors.poll import PollSession, poll_session
 from mikromon.domain.catalog import lookup
 from mikromon.domain.devices import DeviceConfig, TlsVerify, endpoint
 from mikromon.domain.errors import AuthenticationFailed, DeviceError, DeviceUnreachable
-from mikromon.domain.formatting import unit_value
-from mikromon.domain.inventory import CollectResult, DeviceFacts, utc_iso
+from mikromon.domain.formatting import unit_value, utc_iso
+from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.pipeline.rates import RateCalculator

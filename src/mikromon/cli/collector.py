@@ -200,8 +200,9 @@ def status_document() -> dict[str, Any]:
     Times are ISO 8601 UTC text to the second ending in ``Z``; a whole
     ``interval_s`` is an int. ``process`` is ``None`` when no server publishes.
     """
+    from mikromon.domain.formatting import utc_iso
     from mikromon.web.control import state
-    from mikromon.web.control.formats import tidy, utc_seconds
+    from mikromon.web.control.formats import tidy
 
     desired = state.desired_state()
     published = state.current()
@@ -220,8 +221,8 @@ def status_document() -> dict[str, Any]:
     document["process"] = {
         "host": published.hostname,
         "pid": published.pid,
-        "started_at": utc_seconds(published.started_at),
-        "published_at": utc_seconds(published.published_at),
+        "started_at": utc_iso(published.started_at, whole_seconds=True),
+        "published_at": utc_iso(published.published_at, whole_seconds=True),
     }
     document["devices"] = list(status.pop("devices", []) or [])
     document["writer"] = status.pop("writer", None)

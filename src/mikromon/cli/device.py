@@ -478,7 +478,7 @@ def _enable(args: argparse.Namespace) -> int:
 
 def device_summary(device: Any) -> dict[str, Any]:
     """Return the ``device list --json`` object of one device (times ISO 8601 UTC)."""
-    from mikromon.web.control.formats import utc_seconds
+    from mikromon.domain.formatting import utc_iso
 
     return {
         "name": device.name,
@@ -486,7 +486,7 @@ def device_summary(device: Any) -> dict[str, Any]:
         "port": device.port,
         "enabled": device.enabled,
         "state": device.state,
-        "last_seen": utc_seconds(device.last_seen) if device.last_seen else None,
+        "last_seen": utc_iso(device.last_seen, whole_seconds=True) if device.last_seen else None,
         "identity": device.identity or None,
         "version": device.ros_version or None,
     }
@@ -496,7 +496,7 @@ def device_details(device: Any) -> dict[str, Any]:
     """Return the ``device show --json`` object: settings, intervals and state, named
     as in the API's device document (docs/api.md: ``has_password``, ``use_ssl``,
     ``last_error`` ``""`` when none)."""
-    from mikromon.web.control.formats import utc_seconds
+    from mikromon.domain.formatting import utc_iso
 
     details = device_summary(device)
     details.update(
@@ -511,7 +511,7 @@ def device_details(device: Any) -> dict[str, Any]:
             "intervals": {tier.value: seconds for tier, seconds in device.intervals.items()},
             "board": device.board or None,
             "last_error": device.last_error,
-            "status_changed_at": utc_seconds(device.status_changed_at)
+            "status_changed_at": utc_iso(device.status_changed_at, whole_seconds=True)
             if device.status_changed_at
             else None,
             "notes": device.notes,

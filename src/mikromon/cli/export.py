@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mikromon.cli._common import add_storage_options
-from mikromon.domain.inventory import utc_iso
+from mikromon.domain.formatting import utc_iso
 
 #: Resolution name -> rollup step in seconds (``None``: raw points).
 RESOLUTIONS: dict[str, int | None] = {"raw": None, "5m": 300, "1h": 3600}

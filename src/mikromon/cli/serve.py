@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from mikromon import config
 from mikromon.cli._common import add_storage_options, port_number
 
 
@@ -40,7 +40,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         "logged anyway; 4xx answers only with -v)",
     )
     # Tests only: multiply every collection interval and backoff by F, e.g. 0.05 polls
-    # twenty times faster (sets MIKROMON_TIME_SCALE, read by mikromon.schedule).
+    # twenty times faster (given to mikromon.config.use_time_scale, over
+    # MIKROMON_TIME_SCALE).
     parser.add_argument("--time-scale", type=_time_scale, default=None, help=argparse.SUPPRESS)
 
 
@@ -61,9 +62,16 @@ def _time_scale(text: str) -> float:
 
 
 def apply_time_scale(args: argparse.Namespace) -> None:
-    """Export ``--time-scale`` as ``MIKROMON_TIME_SCALE`` for the collector service."""
+    """Make ``--time-scale`` this process's time scale (:func:`mikromon.config.use_time_scale`:
+    the collector service and the pages read it there).
+
+    Raises:
+        ConfigError: ``MIKROMON_TIME_SCALE`` is not a number greater than 0 (said
+            before the migrations, not after them).
+    """
     if args.time_scale is not None:
-        os.environ["MIKROMON_TIME_SCALE"] = f"{args.time_scale:g}"
+        config.use_time_scale(args.time_scale)
+    config.time_scale()
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

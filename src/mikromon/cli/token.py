@@ -113,7 +113,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.web.control.formats import utc_seconds
+    from mikromon.domain.formatting import utc_iso
     from mikromon.web.monitor.models import ApiToken
 
     tokens = ApiToken.objects.select_related("user").order_by("user__username", "name")
@@ -124,8 +124,8 @@ def _list(args: argparse.Namespace) -> int:
             "user": t.user.username,
             "name": t.name,
             "prefix": t.prefix,
-            "created_at": utc_seconds(t.created_at),
-            "last_used": utc_seconds(t.last_used) if t.last_used else None,
+            "created_at": utc_iso(t.created_at, whole_seconds=True),
+            "last_used": utc_iso(t.last_used, whole_seconds=True) if t.last_used else None,
         }
         for t in tokens
     ]

@@ -21,7 +21,7 @@ class EventKind(StrEnum):
     CONFIG_RELOADED = "config_reloaded"
     PATH_ABSENT = "path_absent"
     #: A field the router sent could not be read or held an impossible value
-    #: (the message carries the path, the field and the raw text).
+    #: (``path`` carries the path; the message the path, field and raw text).
     BAD_VALUE = "bad_value"
     HEALTH_FAILED = "health_failed"
     HEALTH_RECOVERED = "health_recovered"
@@ -36,12 +36,16 @@ class Event:
         ts: when it was noticed, UTC.
         kind: what happened.
         message: a short sentence for operators (no credentials).
+        path: the RouterOS path the event is about (``/interface/wifi`` for
+            ``path_absent``, ``/system/resource`` for ``bad_value``); ``""`` for
+            events about the device as a whole.
     """
 
     device_id: int
     ts: datetime
     kind: EventKind
     message: str
+    path: str = ""
 
 
 class DeviceState(StrEnum):

@@ -1,5 +1,7 @@
 """Plain-text formatting of values for people: bit rates, bytes, durations,
-collection intervals, percentages and catalog units.
+collection intervals, percentages and catalog units; and the one text form of a
+time (:func:`utc_iso`, ISO 8601 UTC ending in ``Z``) of the API, the commands,
+notifications and the collector's status.
 
 The one formatter of the Python side: the web pages (views and template filters)
 and the command line (``mikromon collect-once``, ``collector status``) both use
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 DASH = "\u2013"
 
@@ -132,3 +135,20 @@ def unknown_choice(what: str, value: str, known: Iterable[str]) -> str:
     """Return the message for a filter value that is not one of ``known``:
     ``unknown state 'bogus' (known: up, down)``."""
     return f"unknown {what} {value!r} (known: {', '.join(known)})"
+
+
+def utc_iso(ts: datetime, *, whole_seconds: bool = False) -> str:
+    """Return ``ts`` as ISO 8601 UTC text ending in ``Z``
+    (``2025-01-31T11:00:05.987000Z``); with ``whole_seconds`` the fraction is
+    dropped (truncated: ``2025-01-31T11:00:05Z``), the form of the API and the
+    commands.
+
+    Raises:
+        ValueError: ``ts`` has no timezone.
+    """
+    if ts.tzinfo is None:
+        raise ValueError(f"naive datetime {ts.isoformat()}: give a timezone (UTC)")
+    utc = ts.astimezone(UTC)
+    if whole_seconds:
+        utc = utc.replace(microsecond=0)
+    return utc.isoformat().replace("+00:00", "Z")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from mikromon.domain.samples import CounterReading, Sample
 
@@ -135,7 +135,4 @@ class CollectResult:
                 self.facts = DeviceFacts(**merged)
 
 
-def utc_iso(ts: datetime) -> str:
-    """Return ``ts`` (timezone-aware) as ISO 8601 UTC text ending in ``Z``."""
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 

@@ -50,7 +50,7 @@ shared/ROUTEROS-API.md):
 
 from __future__ import annotations
 
-from mikromon.emulator.dynamics import Clock, ManualClock, MonotonicClock
+from mikromon.domain.clock import Clock, ManualClock, SystemClock
 from mikromon.emulator.faults import Faults
 from mikromon.emulator.fleet import Endpoint, Fleet
 from mikromon.emulator.profiles import (
@@ -72,10 +72,10 @@ __all__ = [
     "Fleet",
     "InterfaceRates",
     "ManualClock",
-    "MonotonicClock",
     "Profile",
     "Router",
     "RouterEmulator",
+    "SystemClock",
     "ensure_loopback",
     "profile_for",
 ]

@@ -3,85 +3,15 @@
 Nothing here runs on a timer: every value is a pure function of the clock reading,
 the router's seed and its boot time, computed when a client reads it. That keeps an
 idle fleet of 1,000 routers at ~0% CPU and makes tests deterministic with
-:class:`ManualClock`.
+:class:`mikromon.domain.clock.ManualClock`.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from typing import Final, Protocol
+from typing import Final
 
 _MASK64: Final = (1 << 64) - 1
-#: Wall-clock reading of a :class:`ManualClock` at its start unless told otherwise:
-#: 2026-11-30 09:41:07 UTC (seconds since the Unix epoch).
-MANUAL_WALL_START: Final = 1_796_031_667.0
-
-
-class Clock(Protocol):
-    """A source of monotonic time in seconds (float).
-
-    A clock may also have ``time() -> float`` (UTC seconds since the Unix epoch);
-    routers then read their wall-clock time (``/system/clock``) from it. Without it
-    a router anchors :func:`time.time` to the clock when it is created.
-    """
-
-    def monotonic(self) -> float:
-        """Return seconds since an arbitrary fixed point; never decreases."""
-        ...
-
-
-class MonotonicClock:
-    """The real clock: :func:`time.monotonic` and :func:`time.time`."""
-
-    def monotonic(self) -> float:
-        """Return ``time.monotonic()`` (seconds)."""
-        return time.monotonic()
-
-    def time(self) -> float:
-        """Return ``time.time()`` (UTC seconds since the epoch)."""
-        return time.time()
-
-
-class ManualClock:
-    """A clock that moves only when told to (tests). Thread-safe.
-
-    Args:
-        start: initial monotonic reading in seconds.
-        wall: UTC seconds since the epoch at ``start`` (default
-            :data:`MANUAL_WALL_START`); :meth:`time` moves with :meth:`monotonic`.
-    """
-
-    def __init__(self, start: float = 1000.0, wall: float = MANUAL_WALL_START) -> None:
-        self._start = float(start)
-        self._now = float(start)
-        self._wall = float(wall)
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        """Return the current reading (seconds)."""
-        with self._lock:
-            return self._now
-
-    def time(self) -> float:
-        """Return the wall-clock time (UTC seconds since the epoch)."""
-        with self._lock:
-            return self._wall + self._now - self._start
-
-    def advance(self, seconds: float) -> float:
-        """Move the clock forward by ``seconds`` (>= 0) and return the new reading.
-
-        Raises:
-            ValueError: ``seconds`` is negative (monotonic clocks never go back).
-        """
-        if seconds < 0:
-            raise ValueError(f"a monotonic clock cannot go back ({seconds} s)")
-        with self._lock:
-            self._now += seconds
-            return self._now
-
-
 def mix(*values: int) -> int:
     """Hash integers into a well-spread 64-bit integer (splitmix64 finaliser)."""
     h = 0x9E3779B97F4A7C15

@@ -13,7 +13,7 @@ import resource
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from mikromon.emulator.dynamics import Clock
+from mikromon.domain.clock import Clock
 from mikromon.emulator.profiles import Profile, profile_for
 from mikromon.emulator.router import Router
 from mikromon.emulator.server import LOCALHOST, RouterEmulator, ensure_loopback

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from mikromon.domain.clock import Clock, SystemClock
 from mikromon.emulator import interfaces, reconstructed
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.data import capture, legacy_row
-from mikromon.emulator.dynamics import Clock, MonotonicClock, render_duration, smooth_noise
+from mikromon.emulator.dynamics import render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.menus import Menu, menus_for
 from mikromon.emulator.profiles import InterfaceRates, Profile
@@ -75,7 +76,7 @@ class Router:
         profile: what the router is.
         index: position in its fleet (default identity ``rtr-0001`` for index 0).
         seed: pseudo-random seed (default: ``index``).
-        clock: time source (default :class:`MonotonicClock`); its ``time()``, when
+        clock: time source (default :class:`SystemClock`); its ``time()``, when
             it has one, is the router's wall clock (``/system/clock``, in UTC).
         identity: ``/system/identity`` name.
     """
@@ -92,7 +93,7 @@ class Router:
         self.profile = profile
         self.index = index
         self.seed = index if seed is None else seed
-        self.clock: Clock = clock or MonotonicClock()
+        self.clock: Clock = clock or SystemClock()
         self.identity = identity or f"rtr-{index + 1:04d}"
         self.menus: dict[str, Menu] = menus_for(profile)
         self._prefixes = {path.rsplit("/", k)[0] for path in self.menus

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from mikromon.domain.formatting import duration, unit_value
+from mikromon.domain.formatting import duration, unit_value, utc_iso
 
 #: Devices named in a title before "and N more".
 TITLE_NAMES = 3
@@ -37,10 +37,9 @@ def _utc(value: datetime) -> datetime:
 
 
 def iso(value: datetime | None) -> str | None:
-    """``2026-12-06T16:00:05Z`` (UTC, whole seconds), ``None`` for ``None``."""
-    if value is None:
-        return None
-    return _utc(value).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """``2026-12-06T16:00:05Z`` (:func:`~mikromon.domain.formatting.utc_iso`, whole
+    seconds), ``None`` for ``None``."""
+    return None if value is None else utc_iso(value, whole_seconds=True)
 
 
 def _parse(value: str | None) -> datetime | None:

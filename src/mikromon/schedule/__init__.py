@@ -5,12 +5,12 @@ background thread with its own asyncio loop, takes the database-wide collector
 lock, reloads devices when their configuration changes, and writes through one
 writer thread. Hosts register how the process-wide service is built with
 :func:`configure` and reach it with :func:`get_collector`. Deadline arithmetic
-lives in :mod:`mikromon.schedule.trigger` (pure, with ``MIKROMON_TIME_SCALE``).
+lives in :mod:`mikromon.schedule.trigger` (pure: the time scale is passed in).
 """
 
 from __future__ import annotations
 
-from mikromon.schedule.clock import Clock, ManualClock, SystemClock
+from mikromon.domain.clock import Clock, ManualClock, SystemClock
 from mikromon.schedule.deps import CollectorDeps
 from mikromon.schedule.device import DeviceCollector
 from mikromon.schedule.service import (
@@ -19,20 +19,17 @@ from mikromon.schedule.service import (
     get_collector,
     reset_collector,
 )
-from mikromon.schedule.trigger import TIME_SCALE_ENV, time_scale
-from mikromon.schedule.writer import Writer
+from mikromon.schedule.writer import StorageWriter
 
 __all__ = [
-    "TIME_SCALE_ENV",
     "Clock",
     "CollectorDeps",
     "CollectorService",
     "DeviceCollector",
     "ManualClock",
+    "StorageWriter",
     "SystemClock",
-    "Writer",
     "configure",
     "get_collector",
     "reset_collector",
-    "time_scale",
 ]

@@ -14,12 +14,12 @@ from typing import Protocol
 
 from mikromon.collectors import run_tier
 from mikromon.collectors.poll import ClientFactory, TierRunner, open_session
+from mikromon.domain.clock import Clock, SystemClock
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import CounterReading, Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import trigger
-from mikromon.schedule.clock import Clock, SystemClock
 
 #: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
 RunObserver = Callable[[int, Tier, float, float, bool], None]
@@ -33,8 +33,11 @@ class RateCalculator(Protocol):
         ...
 
 
-class Sink(Protocol):
-    """Where a collector puts what it read (:class:`mikromon.schedule.writer.Writer`)."""
+class StorageQueue(Protocol):
+    """Where a collector puts what it read, on its way to the
+    :class:`~mikromon.storage.protocols.Storage`
+    (:class:`mikromon.schedule.writer.StorageWriter`, or the alerting
+    :class:`mikromon.alerting.runner.AlertingQueue` in front of it). Never blocks."""
 
     def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None: ...
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None: ...

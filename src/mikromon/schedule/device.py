@@ -22,7 +22,7 @@ slow router's realtime run is in progress its other tiers' commands wait
 (:class:`~mikromon.schedule.gate.RealtimeFirst`), so its realtime data is not
 queued behind its big tables.
 
-What a run returns goes to a :class:`~mikromon.schedule.deps.Sink` (the
+What a run returns goes to a :class:`~mikromon.schedule.deps.StorageQueue` (the
 writer): samples (gauges plus rates from the rate calculator), inventory
 snapshots, events (noticed changes, on transitions only) and the device's status.
 
@@ -45,12 +45,12 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.poll import Poller
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState
-from mikromon.domain.inventory import utc_iso
+from mikromon.domain.formatting import utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSSession
 from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
-from mikromon.schedule.deps import CollectorDeps, Sink
+from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.known import Carry, Remembered
 from mikromon.schedule.limits import TierLimits
 from mikromon.schedule.outcome import remembered_version
@@ -86,7 +86,7 @@ class DeviceCollector:
     Args:
         config: the device (``enabled`` is not checked here).
         deps: connection, tier runner, rates, clock, time scale.
-        sink: receives samples, inventory, events and status (must not block).
+        queue: receives samples, inventory, events and status (must not block).
         loaded_at: when this configuration was applied, UTC.
         carry: state inherited from the previous collector of the same router.
         remembered: what the service keeps of this device across its collectors
@@ -97,7 +97,7 @@ class DeviceCollector:
         self,
         config: DeviceConfig,
         deps: CollectorDeps,
-        sink: Sink,
+        queue: StorageQueue,
         *,
         loaded_at: datetime,
         carry: Carry | None = None,
@@ -123,7 +123,7 @@ class DeviceCollector:
                 trigger.START_SPREAD_S * scale,
             )
         self._remembered = remembered if remembered is not None else Remembered()
-        self._report = DeviceReport(config, self._clock, sink, memory, self._remembered,
+        self._report = DeviceReport(config, self._clock, queue, memory, self._remembered,
                                     STATUS_REFRESH_S * scale)
         poller = Poller(
             CollectContext(device=config.label, clock=self._clock.now,

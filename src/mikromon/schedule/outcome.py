@@ -35,9 +35,8 @@ RAW_QUOTE_CHARS: Final = 200
 
 
 def absent_message(path: str, version: str | None) -> str:
-    """Return the ``path_absent`` event's text: the path first (the storage keeps
-    one such event per device and path until the version changes), then the
-    RouterOS version it was seen on."""
+    """Return the ``path_absent`` event's text: the path (also the event's
+    ``path`` field), then the RouterOS version it was seen on."""
     on = f" (RouterOS {version})" if version else ""
     return (f"{path} is not on this router{on}; skipped, and reported again only if "
             f"its RouterOS version changes")
@@ -165,11 +164,11 @@ def run_outcome(
         memory.state = wanted
     newly_absent = [p for p in dict.fromkeys(result.absent) if p not in absent]
     absent.update(newly_absent)
-    events.extend(Event(device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT,
+    events.extend(Event(device_id=device_id, ts=ts, kind=EventKind.PATH_ABSENT, path=path,
                         message=absent_message(path, memory.facts.version))
                   for path in newly_absent)
     bad_values, newly_bad = _bad_values(tier, result, reported.bad_values)
-    events.extend(Event(device_id=device_id, ts=ts, kind=EventKind.BAD_VALUE,
+    events.extend(Event(device_id=device_id, ts=ts, kind=EventKind.BAD_VALUE, path=bad.path,
                         message=bad_value_message(bad)) for bad in newly_bad)
     return RunOutcome(
         memory=memory,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
+from mikromon.domain.clock import Clock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import TlsSetupFailed
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
@@ -21,8 +22,7 @@ from mikromon.domain.inventory import BadValue, CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.changes import DeviceMemory
-from mikromon.schedule.clock import Clock
-from mikromon.schedule.deps import Sink
+from mikromon.schedule.deps import StorageQueue
 from mikromon.schedule.known import Remembered
 from mikromon.schedule.outcome import Reported, RunOutcome, bad_value_message, device_status
 from mikromon.schedule.session import DeviceSession
@@ -36,12 +36,12 @@ _ANSWERING: Final = (DeviceState.UP, DeviceState.DEGRADED, DeviceState.SLOW)
 
 class DeviceReport:
     """Reports one device: state changes as events and log lines (once each), its
-    status to the sink (when something changed, else every ``status_refresh_s``).
+    status to the queue (when something changed, else every ``status_refresh_s``).
 
     Args:
         config: the device.
         clock: time source.
-        sink: receives events and status.
+        queue: receives events and status.
         memory: what is known of the router (taken over from a previous collector).
         remembered: what the service keeps of the device across its collectors.
         status_refresh_s: seconds between status writes when nothing changed.
@@ -54,11 +54,11 @@ class DeviceReport:
 
     session: DeviceSession
 
-    def __init__(self, config: DeviceConfig, clock: Clock, sink: Sink, memory: DeviceMemory,
-                 remembered: Remembered, status_refresh_s: float) -> None:
+    def __init__(self, config: DeviceConfig, clock: Clock, queue: StorageQueue,
+                 memory: DeviceMemory, remembered: Remembered, status_refresh_s: float) -> None:
         self.config = config
         self._clock = clock
-        self._sink = sink
+        self._queue = queue
         self.memory = memory
         self._remembered = remembered
         self._tier_errors: dict[Tier, str] = {}
@@ -152,7 +152,7 @@ class DeviceReport:
     def ran(self, tier: Tier, result: CollectResult, out: RunOutcome, now: float, *,
             error_changed: bool) -> None:
         """Keep and report a completed run's outcome: what is known and reported of
-        the device, its log lines, what goes to the sink, and the status when it
+        the device, its log lines, what goes to the queue, and the status when it
         is wanted (:meth:`status_wanted`).
 
         Args:
@@ -169,11 +169,11 @@ class DeviceReport:
         self.log_outcome(out.failing if out.degraded_changed else None,
                          out.newly_absent, out.newly_bad, out.dropped)
         device_id = self.config.id
-        self._sink.put_samples(device_id, out.samples)
+        self._queue.put_samples(device_id, out.samples)
         for snap in out.snapshots:
-            self._sink.put_inventory(device_id, snap)
+            self._queue.put_inventory(device_id, snap)
         if out.events:
-            self._sink.put_events(out.events)
+            self._queue.put_events(out.events)
         if tier in self.failure_logged:
             self.failure_logged.discard(tier)
             log.info("device %s: %s tier works again", self.config.label, tier.value)
@@ -248,7 +248,7 @@ class DeviceReport:
         return self.current_error()
 
     def event(self, kind: EventKind, message: str) -> None:
-        self._sink.put_events([Event(
+        self._queue.put_events([Event(
             device_id=self.config.id, ts=self._clock.now(), kind=kind, message=message
         )])
 
@@ -259,4 +259,4 @@ class DeviceReport:
     def write_status(self, status: DeviceStatus) -> None:
         self.status_due = False
         self._status_mono = self._clock.monotonic()
-        self._sink.put_status(status)
+        self._queue.put_status(status)

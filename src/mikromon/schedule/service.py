@@ -6,8 +6,8 @@ configuration (a cheap version token polled twice a second in a worker thread,
 and :meth:`CollectorService.notify_config_changed` for changes made in this
 process), and hands what is read to one writer thread. A host (the Django app,
 an Odoo addon, a script) builds it from its own
-:class:`~mikromon.sinks.base.DeviceSource`, :class:`~mikromon.sinks.base.Storage`
-and :class:`~mikromon.sinks.base.CollectorLock`::
+:class:`~mikromon.storage.protocols.DeviceSource`, :class:`~mikromon.storage.protocols.Storage`
+and :class:`~mikromon.storage.protocols.CollectorLock`::
 
     service = CollectorService(source, storage, lock)
     service.start()
@@ -18,7 +18,7 @@ and :class:`~mikromon.sinks.base.CollectorLock`::
 If the source, the lock or the storage has a ``close()`` method, it is called
 from the thread that used the object when the service stops.
 
-With an :class:`~mikromon.sinks.base.AlertStore` (``alerts=``), alert rules are
+With an :class:`~mikromon.storage.protocols.AlertStore` (``alerts=``), alert rules are
 evaluated as the collectors hand their data to the writer
 (:mod:`mikromon.alerting.runner`); the rules are read at start and whenever the
 configuration version changes, the stored open alerts once at start.
@@ -42,17 +42,17 @@ from datetime import datetime
 from typing import Final
 
 from mikromon.alerting.runner import AlertRunner
+from mikromon.config import time_scale as configured_time_scale
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import utc_iso
-from mikromon.schedule import trigger
+from mikromon.domain.formatting import utc_iso
 from mikromon.schedule.changes import DeviceMemory
-from mikromon.schedule.deps import CollectorDeps, Sink
+from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.device import Carry, DeviceCollector, Remembered
 from mikromon.schedule.reload import describe_change, plan_reload, same_router
 from mikromon.schedule.worker import HostWorker
-from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, Writer
-from mikromon.sinks.base import AlertStore, CollectorLock, DeviceSource, Storage
+from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, StorageWriter
+from mikromon.storage.protocols import AlertStore, CollectorLock, DeviceSource, Storage
 from mikromon.syslog.config import SyslogSettings
 from mikromon.syslog.intake import SyslogIntake
 from mikromon.syslog.receiver import SyslogReceiver
@@ -94,7 +94,8 @@ class CollectorService:
         deps: client factory, tier runner, rate calculator, clock (defaults: the
             real ones from mikromon.routeros, mikromon.collectors, mikromon.pipeline).
         time_scale: factor applied to intervals and backoffs (default
-            ``MIKROMON_TIME_SCALE`` or 1); overrides ``deps.time_scale``.
+            :func:`mikromon.config.time_scale`: ``serve --time-scale``, else
+            ``MIKROMON_TIME_SCALE``, else 1); overrides ``deps.time_scale``.
         config_poll_s: seconds between config version checks.
         lock_retry_s: seconds between attempts to take the lock held by another
             collector.
@@ -126,7 +127,7 @@ class CollectorService:
         alerts: AlertStore | None = None,
         syslog: SyslogSettings | None = None,
     ) -> None:
-        scale = trigger.time_scale() if time_scale is None else time_scale
+        scale = configured_time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
         self._source = source
         self._storage = storage
@@ -141,7 +142,7 @@ class CollectorService:
         self._control = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._writer: Writer | None = None
+        self._writer: StorageWriter | None = None
         self._host: HostWorker | None = None
         self._since: datetime | None = None
         self._stopping = False
@@ -158,9 +159,9 @@ class CollectorService:
         self._alert_store = alerts
         self._alerting_retry_at = 0.0
         self._alerting: AlertRunner | None = None
-        #: Where collectors put what they read: the writer, or the alerting sink
+        #: Where collectors put what they read: the writer, or the alerting queue
         #: in front of it.
-        self._sink: Sink | None = None
+        self._queue: StorageQueue | None = None
         self._syslog_settings = syslog
         self._syslog: SyslogReceiver | None = None
         self._syslog_intake: SyslogIntake | None = None
@@ -195,12 +196,12 @@ class CollectorService:
             self._stopping = False
             self._lock_held = False
             self._since = self._deps.clock.now()
-            self._writer = Writer(self._storage, max_batches=self._writer_max)
+            self._writer = StorageWriter(self._storage, max_batches=self._writer_max)
             self._writer.start()
-            self._sink = self._writer
+            self._queue = self._writer
             if self._alert_store is not None:
                 self._alerting = AlertRunner(self._alert_store)
-                self._sink = self._alerting.sink(self._writer)
+                self._queue = self._alerting.queue(self._writer)
             ready = threading.Event()
             self._thread = threading.Thread(
                 target=self._thread_main, args=(ready,), name="mikromon-collector", daemon=True
@@ -268,7 +269,7 @@ class CollectorService:
         ``rows_failed`` (rows the database refused) and ``write_error`` (the reason
         of its last failed write, ``""`` for none); disabled devices with state
         ``disabled`` and no tiers; omitted when ``devices`` is false), writer
-        (:meth:`Writer.stats`: queue, counters, ``unavailable_s`` while the
+        (:meth:`StorageWriter.stats`: queue, counters, ``unavailable_s`` while the
         database takes no writes).
         """
         out: dict[str, object] = {
@@ -448,7 +449,7 @@ class CollectorService:
     async def _reload(self, *, initial: bool = False) -> None:
         """Load the devices and start, stop or restart collectors to match."""
         assert self._host is not None
-        assert self._sink is not None
+        assert self._queue is not None
         try:
             token = await self._host.call(self._source.config_version, limit_s=30.0)
             devices = await self._host.call(self._source.load_devices, limit_s=60.0)
@@ -459,7 +460,7 @@ class CollectorService:
             await self._load_alerting()
         self._token = token
         self._reloads += 1
-        writer = self._sink
+        writer = self._queue
         now = self._deps.clock.now()
         plan = plan_reload(
             {i: c.config for i, c in self._collectors.items()},
@@ -516,9 +517,9 @@ class CollectorService:
                      len(self._disabled))
 
     def _start_collector(self, cfg: DeviceConfig, now: datetime, carry: Carry | None) -> None:
-        assert self._sink is not None
+        assert self._queue is not None
         remembered = self._remembered.setdefault(cfg.id, Remembered())
-        coll = DeviceCollector(cfg, self._deps, self._sink, loaded_at=now, carry=carry,
+        coll = DeviceCollector(cfg, self._deps, self._queue, loaded_at=now, carry=carry,
                                remembered=remembered)
         self._collectors[cfg.id] = coll
         coll.start()
@@ -529,8 +530,8 @@ class CollectorService:
         settings = self._syslog_settings
         if settings is None or self._syslog is not None:
             return
-        assert self._sink is not None
-        intake = SyslogIntake(self._sink, max_pending=settings.max_pending)
+        assert self._queue is not None
+        intake = SyslogIntake(self._queue, max_pending=settings.max_pending)
         receiver = SyslogReceiver(settings, self._syslog_addresses, intake.deliver)
         try:
             await receiver.start()

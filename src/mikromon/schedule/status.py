@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, TypedDict
 
-from mikromon.domain.inventory import utc_iso
+from mikromon.domain.formatting import utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import trigger
 

@@ -25,7 +25,8 @@ from mikromon.domain.errors import (
     DeviceUnreachable,
 )
 from mikromon.domain.events import DeviceState
-from mikromon.domain.inventory import CollectResult, utc_iso
+from mikromon.domain.formatting import utc_iso
+from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
 from mikromon.schedule import trigger

@@ -21,7 +21,8 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
   of queueing catch-up runs.
 - Failures back off exponentially up to a cap; refused credentials wait much longer,
   because routers lock out clients that keep guessing.
-- ``MIKROMON_TIME_SCALE`` (a factor, default 1) multiplies every interval and
+- A time scale (a factor, passed in: :func:`effective_interval`; the service
+  reads it with :func:`mikromon.config.time_scale`) multiplies every interval and
   backoff, so tests and demos can run a 5 s tier every 50 ms (0.01) while the
   intervals users configure and see keep their minimums.
 """
@@ -30,16 +31,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
-
-#: Environment variable holding the time scale factor.
-TIME_SCALE_ENV: Final = "MIKROMON_TIME_SCALE"
 
 #: First delay after a failed connection attempt, seconds (before scaling).
 CONNECT_BACKOFF_BASE_S: Final = 5.0
@@ -49,28 +45,6 @@ CONNECT_BACKOFF_CAP_S: Final = 300.0
 START_SPREAD_S: Final = 5.0
 #: Delay after the router refused the credentials, seconds (or until the config changes).
 AUTH_BACKOFF_S: Final = 900.0
-
-
-def time_scale(environ: Mapping[str, str] | None = None) -> float:
-    """Return the time scale factor from ``MIKROMON_TIME_SCALE`` (default 1.0).
-
-    Args:
-        environ: the environment to read (default :data:`os.environ`).
-
-    Raises:
-        ConfigError: the value is not a finite number greater than 0.
-    """
-    env = os.environ if environ is None else environ
-    text = env.get(TIME_SCALE_ENV, "").strip()
-    if not text:
-        return 1.0
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{TIME_SCALE_ENV} must be a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{TIME_SCALE_ENV} must be greater than 0, got {text!r}")
-    return value
 
 
 def phase_fraction(device_id: int) -> float:

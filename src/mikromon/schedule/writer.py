@@ -1,7 +1,7 @@
 """The writer: one thread that takes what the collectors produced and hands it to
-:class:`~mikromon.sinks.base.Storage` in bulk.
+:class:`~mikromon.storage.protocols.Storage` in bulk.
 
-Collectors never wait for the database: :meth:`Writer.put_samples` and friends
+Collectors never wait for the database: :meth:`StorageWriter.put_samples` and friends
 only add to bounded in-memory queues. When the database stalls, polling goes on
 and the queues grow; when ``max_batches`` sample batches and log snapshots are
 waiting, the OLDEST sample batch is dropped (the oldest log snapshot when no
@@ -18,10 +18,10 @@ dropped. Append-only snapshots (logs) count with the samples.
 Each cycle writes every queued sample batch first, then events and statuses,
 then inventory snapshots for at most ``inventory_budget_s``, so a backlog of
 inventory (a thousand routers' first runs) never holds back the time series.
-:meth:`Writer.stop` flushes everything.
+:meth:`StorageWriter.stop` flushes everything.
 
 Samples of one cycle are grouped per device. When the storage has the optional
-``write_samples_many`` (:class:`~mikromon.sinks.base.BatchSampleStorage`), all
+``write_samples_many`` (:class:`~mikromon.storage.protocols.BatchSampleStorage`), all
 devices' samples go to it in one call (split into calls of at most
 ``samples_per_call`` samples), so a database storage can write a cycle in one
 transaction. Otherwise there is one ``write_samples`` call per device.
@@ -50,7 +50,7 @@ when the reason changes), and once more when that device's writes succeed again.
 If the storage object has a ``close()`` method, the writer calls it from its own
 thread when it stops (a Django storage closes that thread's connection there).
 A ``stats()`` method (any thread, cheap, JSON-serialisable dict) is reported
-under ``storage`` in :meth:`Writer.stats`.
+under ``storage`` in :meth:`StorageWriter.stats`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.sinks.base import Storage
+from mikromon.storage.protocols import Storage
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class _Unavailable(Exception):
     back in the queues."""
 
 
-class Writer:
+class StorageWriter:
     """Batches rows and writes them to a Storage from one thread.
 
     Args:

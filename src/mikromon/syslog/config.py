@@ -1,4 +1,4 @@
-"""The syslog receiver's settings, read from the environment.
+"""The syslog receiver's settings, read from the environment (by :mod:`mikromon.config`).
 
 - ``MIKROMON_SYSLOG_PORT``: the UDP and TCP port to listen on (1..65535); unset,
   empty or ``0``: the receiver is off (the default).
@@ -15,11 +15,11 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from mikromon import config
 from mikromon.domain.errors import ConfigError
 
 __all__ = ["DEFAULT_BIND", "SyslogSettings"]
@@ -68,47 +68,16 @@ class SyslogSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SyslogSettings | None:
-        """Return the settings from ``MIKROMON_SYSLOG_*`` (module docstring), or
-        ``None`` when the receiver is off.
+        """Return the settings from ``MIKROMON_SYSLOG_*`` (module docstring; read
+        and checked by :mod:`mikromon.config`), or ``None`` when the receiver is off.
 
         Raises:
             ConfigError: naming the variable whose value is wrong.
         """
-        env = os.environ if environ is None else environ
-        raw = env.get("MIKROMON_SYSLOG_PORT", "").strip()
-        if raw in ("", "0"):
+        port = config.whole("MIKROMON_SYSLOG_PORT", environ)
+        if port == 0:
             return None
-        port = _int(raw, "MIKROMON_SYSLOG_PORT")
-        if not 1 <= port <= 65535:
-            raise ConfigError(f"MIKROMON_SYSLOG_PORT must be 1..65535 (or 0/empty: off), "
-                              f"got {raw!r}")
-        bind = env.get("MIKROMON_SYSLOG_BIND", "").strip() or DEFAULT_BIND
-        try:
-            ipaddress.ip_address(bind)
-        except ValueError:
-            raise ConfigError(f"MIKROMON_SYSLOG_BIND must be an IP address (127.0.0.1, "
-                              f"0.0.0.0, ::), got {bind!r}") from None
-        rate_raw = env.get("MIKROMON_SYSLOG_RATE", "").strip()
-        rate = 200.0
-        if rate_raw:
-            try:
-                rate = float(rate_raw)
-            except ValueError:
-                rate = -1.0
-            if not 0 < rate < 1e9:
-                raise ConfigError(f"MIKROMON_SYSLOG_RATE must be a number above 0, got "
-                                  f"{rate_raw!r}")
-        conns_raw = env.get("MIKROMON_SYSLOG_MAX_CONNECTIONS", "").strip()
-        conns = _int(conns_raw, "MIKROMON_SYSLOG_MAX_CONNECTIONS") if conns_raw else 64
-        if conns < 1:
-            raise ConfigError(f"MIKROMON_SYSLOG_MAX_CONNECTIONS must be at least 1, got "
-                              f"{conns_raw!r}")
-        return cls(port=port, bind=bind, rate_per_source=rate, burst=max(1.0, 2 * rate),
-                   max_connections=conns)
-
-
-def _int(raw: str, name: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        rate = config.number("MIKROMON_SYSLOG_RATE", environ)
+        return cls(port=port, bind=config.address("MIKROMON_SYSLOG_BIND", environ),
+                   rate_per_source=rate, burst=max(1.0, 2 * rate),
+                   max_connections=config.whole("MIKROMON_SYSLOG_MAX_CONNECTIONS", environ))

@@ -12,7 +12,7 @@ topics, within a week: ``DjangoStorage._received_by_syslog``), and the alert
 engine never counts the same line twice (see
 :meth:`mikromon.alerting.engine.AlertEngine.observe_logs`).
 
-Rows are queued per device and handed to the sink in one snapshot per device
+Rows are queued per device and handed to the storage queue in one snapshot per device
 at each :meth:`SyslogIntake.flush` (the collector calls it twice a second), so
 a burst of messages costs one database write per device, not one per line.
 """
@@ -42,17 +42,17 @@ def row_for(msg: SyslogMessage, received: datetime) -> dict[str, Any]:
 
 
 class SyslogIntake:
-    """Queues received messages and hands them to ``sink`` in batches.
+    """Queues received messages and hands them to ``queue`` in batches.
 
     Args:
-        sink: has ``put_inventory(device_id, snapshot)`` (the collector's sink:
-            the writer, behind the alerting sink when alerts are on).
+        queue: has ``put_inventory(device_id, snapshot)`` (the collector's storage
+            queue: the writer, behind the alerting queue when alerts are on).
         max_pending: most rows queued between flushes; further messages are
             dropped until the next flush (counted in :attr:`dropped`).
     """
 
-    def __init__(self, sink: Any, *, max_pending: int = 50_000) -> None:
-        self._sink = sink
+    def __init__(self, queue: Any, *, max_pending: int = 50_000) -> None:
+        self._queue = queue
         self._max = max_pending
         self._pending: dict[int, list[dict[str, Any]]] = {}
         self._count = 0
@@ -68,7 +68,7 @@ class SyslogIntake:
         self._count += 1
 
     def flush(self, now: datetime) -> int:
-        """Hand the queued rows to the sink (one snapshot per device); return how many."""
+        """Hand the queued rows to the storage queue (one snapshot per device); return how many."""
         if not self._pending:
             return 0
         pending, self._pending, self._count = self._pending, {}, 0
@@ -76,7 +76,7 @@ class SyslogIntake:
         for device_id, rows in pending.items():
             if not rows:
                 continue
-            self._sink.put_inventory(device_id, InventorySnapshot(
+            self._queue.put_inventory(device_id, InventorySnapshot(
                 table=LOGS_TABLE, rows=rows, key_fields=KEY, ts=now, append_only=True))
             n += len(rows)
         self.stored += n

@@ -41,7 +41,8 @@ from django.utils import timezone
 
 from mikromon.cli._logging import UTCFormatter, configure_logging
 from mikromon.domain.devices import endpoint
-from mikromon.web.control.formats import tidy, utc_seconds
+from mikromon.domain.formatting import utc_iso
+from mikromon.web.control.formats import tidy
 
 log = logging.getLogger("mikromon.runtime")
 
@@ -427,7 +428,7 @@ class Runtime:
             log.warning(
                 "the collector is stopped (by %s at %s); `mikromon collector start` starts it",
                 desired.changed_by or "an operator",
-                utc_seconds(desired.changed_at),
+                utc_iso(desired.changed_at, whole_seconds=True),
             )
         return desired.changed_at
 

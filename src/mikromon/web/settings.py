@@ -1,51 +1,23 @@
 """Django settings for mikromon.
 
-Everything site-specific comes from the environment; no secret lives in the
-repository:
+Everything site-specific comes from the environment, read and checked by
+:mod:`mikromon.config` (its ``VARIABLES``; docs/operations.md, "Environment
+variables", lists them): a bad value stops start-up with an error naming the
+variable. No secret lives in the repository: the secret key and the Fernet key
+that encrypts router passwords default to files in the data folder, created on
+first run with mode 0600 (losing the Fernet key makes the stored router
+passwords unreadable).
 
-- ``MIKROMON_DATA_DIR``: folder for the SQLite database and the key files
-  (default ``./data``).
-- ``MIKROMON_DATABASE_URL``: ``postgresql://user:password@host:port/dbname`` or
-  ``sqlite:///path``; default: ``<data dir>/mikromon.sqlite3`` in WAL mode.
-- ``MIKROMON_SECRET_KEY``: Django's secret key; default: ``<data dir>/secret_key``,
-  created on first run with mode 0600.
-- ``MIKROMON_FERNET_KEY``: the key that encrypts router passwords; several keys
-  separated by commas allow rotation (the first encrypts, all decrypt). Default:
-  ``<data dir>/fernet.key``, created on first run with mode 0600. Losing it makes
-  the stored router passwords unreadable.
-- ``MIKROMON_DEBUG`` (default off), ``MIKROMON_ALLOWED_HOSTS`` (comma separated,
-  default ``localhost,127.0.0.1,[::1]``), ``MIKROMON_CSRF_TRUSTED_ORIGINS``,
-  ``MIKROMON_SECURE_COOKIES`` (set when served over HTTPS),
-  ``MIKROMON_SESSION_HOURS`` (default 8), ``MIKROMON_CONN_MAX_AGE`` (seconds).
-- ``MIKROMON_RETENTION_RAW_DAYS`` (7), ``MIKROMON_RETENTION_5M_DAYS`` (90),
-  ``MIKROMON_RETENTION_1H_DAYS`` (730): how long points and rollups are kept;
-  ``MIKROMON_RETENTION_GONE_DAYS`` (30), ``MIKROMON_RETENTION_LOG_DAYS`` (90),
-  ``MIKROMON_RETENTION_EVENT_DAYS`` (365): vanished inventory rows, log lines, events;
-  ``MIKROMON_RETENTION_ALERT_DAYS`` (365): resolved alerts and their history.
-- ``MIKROMON_BASE_URL``: the address people reach this mikromon at
-  (``https://mon.example.net``); notifications link to device pages under it.
-  Empty (default): messages carry no links.
-- ``MIKROMON_WRITER``: ``thread`` (default) runs the collector's database writes
-  in the collector's writer thread, in this process; ``process`` runs them in a
-  child process (another core: for several hundred routers on a machine with a
-  core to spare).
-- ``MIKROMON_SYSLOG_PORT`` (default off), ``MIKROMON_SYSLOG_BIND`` (default
-  ``127.0.0.1``), ``MIKROMON_SYSLOG_RATE`` (messages/s per router, 200),
-  ``MIKROMON_SYSLOG_MAX_CONNECTIONS`` (64): the syslog receiver routers send
-  their logs to (docs/alerting.md "Router logs in real time").
+The syslog receiver's variables (``MIKROMON_SYSLOG_*``) are read the same way
+(:mod:`mikromon.syslog.config`).
 """
 
 from __future__ import annotations
 
-import os
-
+from mikromon import config
 from mikromon.syslog.config import SyslogSettings
 from mikromon.web.monitor.envconfig import (
     data_dir_from_env,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
     load_or_create_key,
     new_fernet_key,
     new_secret_key,
@@ -55,22 +27,22 @@ from mikromon.web.monitor.envconfig import (
 
 DATA_DIR = data_dir_from_env()
 
-SECRET_KEY = os.environ.get("MIKROMON_SECRET_KEY") or load_or_create_key(
+SECRET_KEY = config.text("MIKROMON_SECRET_KEY") or load_or_create_key(
     DATA_DIR / "secret_key", new_secret_key
 )
 #: Fernet keys for router passwords: the first encrypts, every one decrypts.
 MIKROMON_FERNET_KEYS = [
     key.strip()
     for key in (
-        os.environ.get("MIKROMON_FERNET_KEY")
+        config.text("MIKROMON_FERNET_KEY")
         or load_or_create_key(DATA_DIR / "fernet.key", new_fernet_key)
     ).split(",")
     if key.strip()
 ]
 
-DEBUG = env_bool("MIKROMON_DEBUG")
-ALLOWED_HOSTS = env_list("MIKROMON_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("MIKROMON_CSRF_TRUSTED_ORIGINS", [])
+DEBUG = config.flag("MIKROMON_DEBUG")
+ALLOWED_HOSTS = config.names("MIKROMON_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = config.names("MIKROMON_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -125,13 +97,13 @@ TEMPLATES = [
     },
 ]
 
-_database_url = os.environ.get("MIKROMON_DATABASE_URL", "").strip()
+_database_url = config.text("MIKROMON_DATABASE_URL")
 DATABASES = {
     "default": parse_database_url(_database_url, DATA_DIR)
     if _database_url
     else sqlite_database(DATA_DIR / "mikromon.sqlite3"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("MIKROMON_CONN_MAX_AGE", "0"))
+DATABASES["default"]["CONN_MAX_AGE"] = config.whole("MIKROMON_CONN_MAX_AGE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -144,10 +116,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_AGE = int(float(os.environ.get("MIKROMON_SESSION_HOURS", "8")) * 3600)
+SESSION_COOKIE_AGE = int(config.number("MIKROMON_SESSION_HOURS") * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("MIKROMON_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = config.flag("MIKROMON_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -168,13 +140,13 @@ MIKROMON_PERMISSIONS_POLICY = (
 
 #: Failed sign-ins (per user name, per client address) and unknown API tokens (per
 #: address) allowed within the window before further attempts get 429.
-_LIMIT_WINDOW_S = env_float("MIKROMON_SIGNIN_WINDOW_MINUTES", 15.0) * 60
+_LIMIT_WINDOW_S = config.number("MIKROMON_SIGNIN_WINDOW_MINUTES") * 60
 #: name -> (failures, window seconds); mikromon.web.ratelimit.
 MIKROMON_RATE_LIMITS = {
-    "signin_per_user": (env_int("MIKROMON_SIGNIN_FAILURES_PER_USER", 5), _LIMIT_WINDOW_S),
-    "signin_per_address": (env_int("MIKROMON_SIGNIN_FAILURES_PER_ADDRESS", 20),
+    "signin_per_user": (config.whole("MIKROMON_SIGNIN_FAILURES_PER_USER"), _LIMIT_WINDOW_S),
+    "signin_per_address": (config.whole("MIKROMON_SIGNIN_FAILURES_PER_ADDRESS"),
                            _LIMIT_WINDOW_S),
-    "token_per_address": (env_int("MIKROMON_TOKEN_FAILURES_PER_ADDRESS", 20),
+    "token_per_address": (config.whole("MIKROMON_TOKEN_FAILURES_PER_ADDRESS"),
                           _LIMIT_WINDOW_S),
 }
 
@@ -184,7 +156,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = os.environ.get("MIKROMON_STATIC_ROOT") or str(DATA_DIR / "staticfiles")
+STATIC_ROOT = config.text("MIKROMON_STATIC_ROOT") or str(DATA_DIR / "staticfiles")
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -195,23 +167,19 @@ STATICFILES_FINDERS = [
 #: Retention, days: raw points, 5-minute and 1-hour rollups, inventory rows gone
 #: from the router, router log lines, events, resolved alerts (with their history).
 MIKROMON_RETENTION_DAYS = {
-    "raw": float(os.environ.get("MIKROMON_RETENTION_RAW_DAYS", "7")),
-    "5m": float(os.environ.get("MIKROMON_RETENTION_5M_DAYS", "90")),
-    "1h": float(os.environ.get("MIKROMON_RETENTION_1H_DAYS", "730")),
-    "inventory_gone": float(os.environ.get("MIKROMON_RETENTION_GONE_DAYS", "30")),
-    "logs": float(os.environ.get("MIKROMON_RETENTION_LOG_DAYS", "90")),
-    "events": float(os.environ.get("MIKROMON_RETENTION_EVENT_DAYS", "365")),
-    "alerts": float(os.environ.get("MIKROMON_RETENTION_ALERT_DAYS", "365")),
+    key: config.number(f"MIKROMON_RETENTION_{name}_DAYS")
+    for key, name in (("raw", "RAW"), ("5m", "5M"), ("1h", "1H"), ("inventory_gone", "GONE"),
+                      ("logs", "LOG"), ("events", "EVENT"), ("alerts", "ALERT"))
 }
 
 #: Where the collector's storage runs: "thread" (the writer thread) or "process"
 #: (a child process).
-MIKROMON_WRITER = os.environ.get("MIKROMON_WRITER", "").strip().lower() or "thread"
+MIKROMON_WRITER = config.choice("MIKROMON_WRITER")
 
 #: The syslog receiver (``None``: off, the default); see mikromon.syslog.config.
 MIKROMON_SYSLOG = SyslogSettings.from_env()
 
 #: External address of the web UI, for links in notifications ("" = no links).
-MIKROMON_BASE_URL = os.environ.get("MIKROMON_BASE_URL", "").strip()
+MIKROMON_BASE_URL = config.text("MIKROMON_BASE_URL")
 
 # Logging is configured by the host (the mikromon command sets up the root logger).

@@ -220,6 +220,20 @@ def test_events(api, device):
 
 
 @pytest.mark.django_db
+def test_events_carry_the_routeros_path(api, device):
+    """An event about a RouterOS path names it in ``path``; others have ``""``."""
+    _storage().write_events([
+        DomainEvent(device_id=device.pk, ts=T0, kind=EventKind.DEVICE_DOWN, message="down"),
+        DomainEvent(device_id=device.pk, ts=T0 + timedelta(minutes=1),
+                    kind=EventKind.PATH_ABSENT, path="/ip/hotspot/active",
+                    message="no hotspot package"),
+    ])
+    events = api.get("/api/v1/events").json()["events"]
+    assert [(e["kind"], e["path"]) for e in events] == [
+        ("path_absent", "/ip/hotspot/active"), ("device_down", "")]
+
+
+@pytest.mark.django_db
 def test_collector_status_without_process(api, no_collector):
     """With no collector anywhere the status says stopped, nowhere."""
     doc = api.get("/api/v1/collector").json()

@@ -11,12 +11,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 from django.db import connection, connections
 
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.samples import Sample
 from mikromon.web.monitor.lock import DjangoCollectorLock
 from mikromon.web.monitor.models import CollectorLease, Device, MetricPoint, Tag
@@ -146,30 +147,20 @@ def test_storage_from_a_worker_thread(t0: datetime) -> None:
     assert MetricPoint.objects.get().value == 1.5
 
 
-class FakeClock:
-    """A settable clock for lease expiry."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def test_lease_lock_excludes_then_takes_over_after_expiry(t0: datetime) -> None:
     """While the holder refreshes, a second collector cannot acquire; once the lease
     expires it takes over and the old holder's refresh reports the loss."""
-    clock = FakeClock(t0)
-    first = DjangoCollectorLock(mode="lease", ttl=30, clock=clock)
-    second = DjangoCollectorLock(mode="lease", ttl=30, clock=clock)
+    clock = ManualClock(wall=t0)
+    first = DjangoCollectorLock(mode="lease", ttl=30, clock=clock.now)
+    second = DjangoCollectorLock(mode="lease", ttl=30, clock=clock.now)
     try:
         assert first.acquire()
         assert not in_thread(second.acquire)
-        clock.now += timedelta(seconds=20)
+        clock.advance(20)
         assert first.refresh()
-        clock.now += timedelta(seconds=20)
+        clock.advance(20)
         assert not second.acquire()  # renewed 20 s ago: still valid
-        clock.now += timedelta(seconds=11)
+        clock.advance(11)
         assert second.acquire()
         assert not first.refresh()
         lease = CollectorLease.objects.get()
@@ -181,9 +172,9 @@ def test_lease_lock_excludes_then_takes_over_after_expiry(t0: datetime) -> None:
 
 def test_lease_lock_free_after_release(t0: datetime) -> None:
     """After release another collector acquires at once; releasing twice is harmless."""
-    clock = FakeClock(t0)
-    first = DjangoCollectorLock(mode="lease", clock=clock)
-    second = DjangoCollectorLock(mode="lease", clock=clock)
+    clock = ManualClock(wall=t0)
+    first = DjangoCollectorLock(mode="lease", clock=clock.now)
+    second = DjangoCollectorLock(mode="lease", clock=clock.now)
     assert first.acquire()
     assert not second.acquire()
     first.release()

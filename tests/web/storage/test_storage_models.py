@@ -209,3 +209,32 @@ def test_api_token_issue_and_authenticate() -> None:
     user.is_active = False
     user.save()
     assert ApiToken.authenticate(raw) is None
+
+
+@pytest.mark.django_db
+def test_event_path_migration_backfills_the_first_word_of_older_path_events() -> None:
+    """Events stored before ``path`` existed began their message with the path:
+    migration 0006 copies it into the field, for path kinds only."""
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from mikromon.web.monitor.models import Device
+    from mikromon.web.monitor.models import Event as EventRow
+
+    migration = importlib.import_module("mikromon.web.monitor.migrations.0006_event_path")
+    dev = Device(name="old-1", host="127.0.0.1", username="monitor")
+    dev.set_password("s3cret-pass")
+    dev.save()
+    now = timezone.now()
+    for kind, message in [
+        ("path_absent", "/ip/hotspot/active is not on this router; skipped"),
+        ("bad_value", "/system/resource cpu-load: unreadable value 'n/a' (not a number)"),
+        ("reboot", "/not/a/path event of another kind"),
+        ("bad_value", "no path first"),
+    ]:
+        EventRow.objects.create(device=dev, ts=now, kind=kind, message=message)
+    migration.backfill_paths(apps, SimpleNamespace(connection=SimpleNamespace(alias="default")))
+    assert [e.path for e in EventRow.objects.order_by("id")] == [
+        "/ip/hotspot/active", "/system/resource", "", ""]

@@ -11,8 +11,6 @@ import pytest
 from mikromon.domain.errors import ConfigError
 from mikromon.web.monitor.envconfig import (
     data_dir_from_env,
-    env_bool,
-    env_list,
     load_or_create_key,
     new_fernet_key,
     parse_database_url,
@@ -99,16 +97,6 @@ def test_data_dir_must_be_a_directory(tmp_path: Path) -> None:
         data_dir_from_env(str(blocker))
     created = data_dir_from_env(str(tmp_path / "new" / "data"))
     assert created.is_dir()
-
-
-def test_env_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Comma lists drop blanks; booleans accept the usual spellings."""
-    monkeypatch.setenv("MM_LIST", " a, ,b ")
-    monkeypatch.setenv("MM_BOOL", "Yes")
-    assert env_list("MM_LIST", ["x"]) == ["a", "b"]
-    assert env_list("MM_UNSET_LIST", ["x"]) == ["x"]
-    assert env_bool("MM_BOOL") is True
-    assert env_bool("MM_UNSET_BOOL", default=False) is False
 
 
 def test_settings_defaults() -> None:

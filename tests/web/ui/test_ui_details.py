@@ -65,9 +65,9 @@ def chr_device(device):
     now = datetime.now(UTC)
     _storage().write_status(DeviceStatus(device_id=device.pk, state=DeviceState.UP, ts=now,
                                          last_seen=now))
-    msg = "{} is not on this router; not asked again until its version or configuration changes"
+    msg = "Not on this router: {}; not asked again until its version changes"
     _storage().write_events([
-        DomainEvent(device_id=device.pk, ts=now, kind=EventKind.PATH_ABSENT,
+        DomainEvent(device_id=device.pk, ts=now, kind=EventKind.PATH_ABSENT, path=path,
                     message=msg.format(path))
         for path in ("/ip/hotspot/active", "/interface/wireless/registration-table",
                      "/interface/wifi/registration-table")

@@ -31,6 +31,7 @@ from mikromon.alerting.rules import RuleSet, rule_from_mapping
 from mikromon.domain import catalog
 from mikromon.domain.alerts import AlertState, RuleKind, Severity
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
+from mikromon.domain.formatting import utc_iso
 from mikromon.domain.samples import Sample
 from mikromon.web.alerts.forms import (
     AckForm,
@@ -49,7 +50,6 @@ from mikromon.web.alerts.models import (
     Silence,
 )
 from mikromon.web.alerts.silences import silenced
-from mikromon.web.control.formats import utc_seconds
 from mikromon.web.monitor.models import Device
 from mikromon.web.notify import outbox
 from mikromon.web.notify.models import NotificationChannel
@@ -151,7 +151,7 @@ def _get(model: Any, pk: Any, what: str, queryset: Any = None) -> Any:
 
 
 def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else utc_seconds(ts)
+    return None if ts is None else utc_iso(ts, whole_seconds=True)
 
 
 def _user_name(user: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""DjangoAlertStore: the :class:`mikromon.sinks.base.AlertStore` implementation.
+"""DjangoAlertStore: the :class:`mikromon.storage.protocols.AlertStore` implementation.
 
 Rules, overrides and device scopes are read in three queries; transitions are
 written one transaction per call. Storage is idempotent per alert (rule,
@@ -117,7 +117,7 @@ class DjangoAlertStore:
 
     def save_transitions(self, transitions: Sequence[AlertTransition]) -> int:
         """Store ``transitions`` in order, in one transaction; return how many changed
-        something. See :class:`mikromon.sinks.base.AlertStore`."""
+        something. See :class:`mikromon.storage.protocols.AlertStore`."""
         if not transitions:
             return 0
         usable_connection(self._using)

@@ -9,7 +9,7 @@ table ``logs``. A *tab* groups alternative tables of which a router has one
 wifi package, ``wireless_clients`` on the legacy one).
 
 A table is *absent* on a router when the collector reported one of its RouterOS
-paths missing (a ``path_absent`` event, whose message starts with the path) since
+paths missing (the ``path`` of a ``path_absent`` event) since
 the router's last RouterOS version change, and the table has no rows: the pages
 then say "Not on this router" rather than "Nothing collected yet".
 """
@@ -262,20 +262,14 @@ def major_version(version: str) -> int | None:
 
 def absent_paths(device: Device) -> set[str]:
     """Return the RouterOS paths the collector reported missing on ``device`` since
-    its last RouterOS version change (from ``path_absent`` events: the message
-    starts with the path)."""
+    its last RouterOS version change (the ``path`` of its ``path_absent`` events)."""
     events = Event.objects.filter(device=device)
     since = (events.filter(kind=EventKind.VERSION_CHANGED.value).order_by("-ts")
              .values_list("ts", flat=True).first())
     absent = events.filter(kind=EventKind.PATH_ABSENT.value)
     if since is not None:
         absent = absent.filter(ts__gte=since)
-    paths = set()
-    for message in absent.order_by().values_list("message", flat=True).distinct():
-        path = message.split(" ", 1)[0]
-        if path.startswith("/"):
-            paths.add(path)
-    return paths
+    return set(absent.exclude(path="").order_by().values_list("path", flat=True).distinct())
 
 
 def missing_path(info: TableInfo, absent: Collection[str], major: int | None) -> str | None:

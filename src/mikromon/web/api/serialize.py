@@ -10,12 +10,12 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from mikromon import config
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.domain.devices import endpoint
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.formatting import utc_iso
 from mikromon.domain.tiers import Tier
-from mikromon.schedule import time_scale
-from mikromon.web.control.formats import utc_seconds
 from mikromon.web.monitor.models import Device, InventoryItem, MetricLatest
 from mikromon.web.monitor.readers import LatestValue
 from mikromon.web.ui.templatetags.mikromon_ui import STATE_LABELS
@@ -41,7 +41,7 @@ STALE_FLOOR_S = 2.0
 def iso(ts: datetime | None) -> str | None:
     """Return an aware datetime as ISO 8601 UTC to the second (``...Z``), ``None`` as
     ``None``: the one time format of the API and the commands."""
-    return None if ts is None else utc_seconds(ts)
+    return None if ts is None else utc_iso(ts, whole_seconds=True)
 
 
 def with_summary(queryset: QuerySet[Device]) -> QuerySet[Device]:
@@ -71,7 +71,7 @@ def with_contact(queryset: QuerySet[Device]) -> QuerySet[Device]:
 def effective_time_scale() -> float:
     """The collector's time scale (``MIKROMON_TIME_SCALE``), 1.0 when unset or invalid."""
     try:
-        return time_scale()
+        return config.time_scale()
     except ConfigError:
         return 1.0
 

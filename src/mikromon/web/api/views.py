@@ -257,7 +257,7 @@ def events(request: HttpRequest) -> JsonResponse:
         qs = qs.filter(ts__lt=end)
     return JsonResponse({"events": [
         {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
-         "kind": e.kind, "message": e.message}
+         "kind": e.kind, "message": e.message, "path": e.path}
         for e in qs[:limit]
     ]})
 

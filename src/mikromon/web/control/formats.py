@@ -9,9 +9,11 @@ commands and by the status publisher of :mod:`mikromon.web.runtime`.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
+
+from mikromon.domain.formatting import utc_iso
 
 #: An ISO 8601 UTC time as Python or the collector writes it (fraction optional,
 #: ``Z`` or ``+00:00``). Times without a zone (router clocks) never match.
@@ -20,25 +22,11 @@ _UTC_TEXT = re.compile(
 )
 
 
-def utc_seconds(ts: datetime) -> str:
-    """Return ``ts`` (timezone-aware) as ISO 8601 UTC to the second, ending in ``Z``.
-
-    The fraction of a second is dropped (truncated), e.g.
-    ``2025-01-31T12:00:05.987+01:00`` -> ``2025-01-31T11:00:05Z``.
-
-    Raises:
-        ValueError: ``ts`` has no timezone.
-    """
-    if ts.tzinfo is None:
-        raise ValueError(f"naive datetime {ts.isoformat()}: give a timezone (UTC)")
-    return ts.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def tidy_time_text(text: str) -> str:
     """Return an ISO 8601 UTC time text to the second with ``Z``; other text unchanged.
 
     ``2025-01-31T12:00:05.987654+00:00`` -> ``2025-01-31T12:00:05Z`` (truncated,
-    like :func:`utc_seconds`).
+    like :func:`~mikromon.domain.formatting.utc_iso` with ``whole_seconds``).
     """
     if len(text) < 20 or text[10] != "T" or not _UTC_TEXT.match(text):
         return text
@@ -52,10 +40,11 @@ def _is_interval(key: str | None) -> bool:
 def tidy(value: Any, key: str | None = None) -> Any:
     """Return ``value`` made JSON-serializable and tidy, recursively.
 
-    Datetimes and UTC time texts become :func:`utc_seconds` text; enums their
-    value; a whole float under a key ending in ``interval_s`` an int; tuples
-    lists; any other object its ``str``. Text that is not a UTC time (router
-    clocks, names) is left as it is.
+    Datetimes and UTC time texts become whole-second UTC text
+    (:func:`~mikromon.domain.formatting.utc_iso`); enums their value; a whole
+    float under a key ending in ``interval_s`` an int; tuples lists; any other
+    object its ``str``. Text that is not a UTC time (router clocks, names) is
+    left as it is.
 
     Args:
         value: a status document or any part of it.
@@ -66,7 +55,7 @@ def tidy(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [tidy(v) for v in value]
     if isinstance(value, datetime):
-        return utc_seconds(value)
+        return utc_iso(value, whole_seconds=True)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, str):

@@ -1,5 +1,5 @@
-"""Settings helpers that read the environment: the data directory, the database
-URL and the secret keys kept beside the database.
+"""Settings helpers: the data directory, the database URL and the secret keys kept
+beside the database (the variables themselves are read by :mod:`mikromon.config`).
 
 Used by :mod:`mikromon.web.settings` at import time; nothing here imports Django
 models, so it is safe to import before ``django.setup()``.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import base64
 import logging
-import math
 import os
 import secrets
 import stat
@@ -20,14 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from mikromon import config
 from mikromon.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-#: Busy timeout for SQLite, milliseconds: how long a writer waits for another one
-#: (``MIKROMON_SQLITE_BUSY_TIMEOUT_MS`` overrides it). After it, the write fails
-#: as "database is locked" and the collector's writer keeps the rows queued.
-SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
 def sqlite_busy_options(timeout_ms: int) -> dict[str, Any]:
@@ -50,15 +45,10 @@ def sqlite_busy_options(timeout_ms: int) -> dict[str, Any]:
 
 
 def _busy_timeout_ms() -> int:
-    raw = os.environ.get("MIKROMON_SQLITE_BUSY_TIMEOUT_MS", "").strip()
-    if not raw:
-        return SQLITE_BUSY_TIMEOUT_MS
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(
-            f"MIKROMON_SQLITE_BUSY_TIMEOUT_MS must be whole milliseconds, got {raw!r}"
-        ) from None
+    """How long a writer waits for another one's SQLite lock, milliseconds
+    (``MIKROMON_SQLITE_BUSY_TIMEOUT_MS``, 20 s); after it the write fails as
+    "database is locked" and the collector's writer keeps the rows queued."""
+    return config.whole("MIKROMON_SQLITE_BUSY_TIMEOUT_MS")
 
 
 def data_dir_from_env(value: str | None = None) -> Path:
@@ -68,7 +58,7 @@ def data_dir_from_env(value: str | None = None) -> Path:
     Raises:
         ConfigError: when the path exists but is not a directory.
     """
-    raw = value or os.environ.get("MIKROMON_DATA_DIR") or "data"
+    raw = value or config.text("MIKROMON_DATA_DIR")
     path = Path(raw).expanduser().resolve()
     if path.exists() and not path.is_dir():
         raise ConfigError(f"data directory {path} exists and is not a directory")
@@ -265,51 +255,3 @@ def new_secret_key() -> str:
 def new_fernet_key() -> str:
     """Return a random Fernet key (32 bytes, URL-safe base64)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    """Return ``$name`` split on commas (blank items dropped), or ``default``."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return list(default)
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    """Return ``$name`` as a boolean (``1/true/yes/on``), or ``default`` when unset."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return raw.strip().lower() in ("1", "true", "yes", "on")
-
-
-def env_int(name: str, default: int, minimum: int = 1) -> int:
-    """Return ``$name`` as a whole number of at least ``minimum``, or ``default``.
-
-    Raises:
-        ConfigError: naming the variable when it is not such a number.
-    """
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
-        raise ConfigError(f"{name}={raw!r} is not a whole number of at least {minimum}")
-    return int(raw)
-
-
-def env_float(name: str, default: float) -> float:
-    """Return ``$name`` as a positive finite number, or ``default``.
-
-    Raises:
-        ConfigError: naming the variable when it is not such a number.
-    """
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not raw.isascii() or not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name}={raw!r} is not a positive number")
-    return value

@@ -1,5 +1,5 @@
 """DjangoCollectorLock: one active collector per database
-(:class:`mikromon.sinks.base.CollectorLock`).
+(:class:`mikromon.storage.protocols.CollectorLock`).
 
 Two mechanisms, chosen by database:
 

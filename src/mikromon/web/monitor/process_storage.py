@@ -149,7 +149,7 @@ class _StartFailure:
 
 
 class ProcessStorage:
-    """A :class:`~mikromon.sinks.base.BatchSampleStorage` that runs
+    """A :class:`~mikromon.storage.protocols.BatchSampleStorage` that runs
     :class:`~.storage.DjangoStorage` in a child process.
 
     Django must be set up in this process; the child gets this process's

@@ -1,4 +1,4 @@
-"""DjangoDeviceSource: the :class:`mikromon.sinks.base.DeviceSource` implementation."""
+"""DjangoDeviceSource: the :class:`mikromon.storage.protocols.DeviceSource` implementation."""
 
 from __future__ import annotations
 

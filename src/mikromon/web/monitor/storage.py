@@ -1,4 +1,4 @@
-"""DjangoStorage: the :class:`mikromon.sinks.base.Storage` implementation
+"""DjangoStorage: the :class:`mikromon.storage.protocols.Storage` implementation
 (this module also re-exports :class:`DjangoDeviceSource` and :class:`DjangoCollectorLock`).
 
 Called from the collector's writer thread. Each method runs in one transaction
@@ -647,11 +647,11 @@ class DjangoStorage:
     def write_events(self, events: Sequence[Event]) -> None:
         """Append events (events of devices deleted meanwhile are dropped).
 
-        A ``path_absent`` event (its message starts with the path and a space) is
-        skipped when it repeats the newest ``path_absent`` event of that device and
-        path word for word and no ``version_changed`` event of that device came
-        after that one (each collector start finds the absent paths again; an
-        operator is told once per router version).
+        A ``path_absent`` event is skipped when it repeats the newest
+        ``path_absent`` event of that device and ``path`` word for word and no
+        ``version_changed`` event of that device came after that one (each
+        collector start finds the absent paths again; an operator is told once per
+        router version).
 
         When the call fails for a reason other than an unavailable database, each
         device's events are written again in a transaction of their own.
@@ -709,14 +709,15 @@ class DjangoStorage:
                     upgraded.add(e.device_id)
                     announced = {k: v for k, v in announced.items() if k[0] != e.device_id}
                 elif e.kind is EventKind.PATH_ABSENT:
-                    key = (e.device_id, e.message.partition(" ")[0])
+                    key = (e.device_id, e.path)
                     if key not in announced and e.device_id not in upgraded:
                         announced[key] = self._standing_absent(*key)
                     if announced.get(key) == e.message:
                         continue
                     announced[key] = e.message
                 rows.append(
-                    EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value, message=e.message)
+                    EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value,
+                             message=e.message, path=e.path)
                 )
             EventRow.objects.using(self._using).bulk_create(rows, batch_size=_CHUNK)
         return len(rows)
@@ -726,7 +727,7 @@ class DjangoStorage:
         path, or ``""`` when there is none or a ``version_changed`` event came after it."""
         events = EventRow.objects.using(self._using).filter(device_id=device_id)
         newest = (
-            events.filter(kind=EventKind.PATH_ABSENT.value, message__startswith=f"{path} ")
+            events.filter(kind=EventKind.PATH_ABSENT.value, path=path)
             .order_by("-id").values_list("id", "message").first()
         )
         if newest is None:

@@ -29,13 +29,15 @@ from django.core.files.storage import FileSystemStorage
 from django.http import HttpResponse
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from mikromon import config
+
 #: npm package -> folder inside it whose files are served (as ``vendor/<package>/...``).
 VENDOR: dict[str, str] = {"uplot": "dist"}
 
 
 def node_modules_dir() -> Path | None:
     """Return the ``node_modules`` folder holding the browser libraries, or ``None``."""
-    env = os.environ.get("MIKROMON_NODE_MODULES")
+    env = config.text("MIKROMON_NODE_MODULES")
     candidates = [Path(env)] if env else []
     repo_root = Path(__file__).resolve().parents[4]
     candidates += [repo_root / "node_modules", Path.cwd() / "node_modules"]

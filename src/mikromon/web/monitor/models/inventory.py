@@ -105,6 +105,10 @@ class Event(models.Model):
     ts = models.DateTimeField(help_text="When it was noticed, UTC.")
     kind = models.CharField(max_length=32, choices=EventKindChoices.choices)
     message = models.TextField(blank=True)
+    path = models.TextField(
+        blank=True, default="",
+        help_text="The RouterOS path the event is about ('' for the device as a whole).",
+    )
 
     class Meta:
         ordering = ["-ts", "-id"]

@@ -1,12 +1,12 @@
 """In-memory implementations of the storage ports, for tests, the demo and hosts
 that embed the collector without a database.
 
-- :class:`InMemoryStorage`: a :class:`~mikromon.sinks.base.Storage` (with the
+- :class:`InMemoryStorage`: a :class:`~mikromon.storage.protocols.Storage` (with the
   batched ``write_samples_many``) keeping points,
   latest values, inventory, statuses and events in dictionaries.
-- :class:`StaticDeviceSource`: a :class:`~mikromon.sinks.base.DeviceSource` over a
+- :class:`StaticDeviceSource`: a :class:`~mikromon.storage.protocols.DeviceSource` over a
   mutable list with a version counter.
-- :class:`InProcessLock`: a :class:`~mikromon.sinks.base.CollectorLock` with a
+- :class:`InProcessLock`: a :class:`~mikromon.storage.protocols.CollectorLock` with a
   lease; :meth:`InProcessLock.contender` gives a second lock competing for the
   same lease (two collectors in one process).
 

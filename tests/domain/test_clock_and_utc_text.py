@@ -1,0 +1,58 @@
+"""The one clock (mikromon.domain.clock) and the one UTC text form
+(mikromon.domain.formatting.utc_iso) shared by the collector, the emulator, the
+API, the commands and notifications."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from mikromon.domain.clock import MANUAL_WALL_START, ManualClock, SystemClock
+from mikromon.domain.formatting import utc_iso
+
+
+def test_manual_clock_moves_every_reading_together() -> None:
+    clock = ManualClock(mono=10.0)
+    assert clock.now() == MANUAL_WALL_START
+    assert clock.time() == MANUAL_WALL_START.timestamp()
+    assert clock.advance(2.5) == 12.5
+    assert clock.monotonic() == 12.5
+    assert clock.now() == MANUAL_WALL_START + timedelta(seconds=2.5)
+    assert clock.time() == MANUAL_WALL_START.timestamp() + 2.5
+    with pytest.raises(ValueError, match="cannot go back"):
+        clock.advance(-1)
+
+
+def test_manual_clock_wall_as_datetime_or_epoch_seconds() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    assert ManualClock(wall=start).now() == start
+    assert ManualClock(wall=start.timestamp()).now() == start
+    with pytest.raises(ValueError, match="naive"):
+        ManualClock(wall=datetime(2024, 1, 1))
+
+
+def test_manual_clock_is_thread_safe() -> None:
+    clock = ManualClock(mono=0.0)
+    threads = [threading.Thread(target=lambda: [clock.advance(1) for _ in range(1000)])
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert clock.monotonic() == 4000
+
+
+def test_system_clock_readings_agree() -> None:
+    clock = SystemClock()
+    assert clock.now().tzinfo is UTC
+    assert abs(clock.now().timestamp() - clock.time()) < 5
+
+
+def test_utc_iso() -> None:
+    ts = datetime(2025, 1, 31, 12, 0, 5, 987000, tzinfo=timezone(timedelta(hours=1)))
+    assert utc_iso(ts) == "2025-01-31T11:00:05.987000Z"
+    assert utc_iso(ts, whole_seconds=True) == "2025-01-31T11:00:05Z"
+    with pytest.raises(ValueError, match="naive"):
+        utc_iso(datetime(2025, 1, 31))
