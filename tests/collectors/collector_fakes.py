@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mikromon.collectors.base import CollectContext
-from mikromon.domain.errors import PathAbsent
+from mikromon.domain.errors import CommandFailed, PathAbsent
 from mikromon.routeros.base import ReplyLimit
 
 TS = datetime(2025, 12, 9, 12, 0, 0, tzinfo=UTC)
@@ -45,7 +45,7 @@ def context(major: int = 7, version: tuple[int, ...] = (), absent: set[str] | No
 class Call:
     """One request the collector made."""
 
-    kind: str  # "print" or "count"
+    kind: str  # "print", "count" or "call"
     path: str
     proplist: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
@@ -61,7 +61,9 @@ class FakeRouter:
         counts: path -> the ``=ret=`` of a count-only print (else rows are counted).
         errors: path -> an exception to raise for that path.
         calls: every request, in order.
-        reply_limits: path -> the reply limit its last print declared.
+        reply_limits: path or command -> the reply limit its last request declared.
+        commands: command (``/interface/ethernet/monitor``) -> the rows it answers
+            with (see :meth:`call`); any other command fails the test.
     """
 
     tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
@@ -69,6 +71,7 @@ class FakeRouter:
     errors: dict[str, Exception] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     reply_limits: dict[str, ReplyLimit | None] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def _rows(self, path: str, query: Sequence[str]) -> list[dict[str, str]]:
         if path in self.errors:
@@ -97,8 +100,32 @@ class FakeRouter:
         return len(rows)
 
     async def call(self, command: str, args: Mapping[str, str] | None = None, *,
-                   limit: ReplyLimit | None = None) -> list[dict]:
-        raise AssertionError(f"collectors should not call {command}")
+                   limit: ReplyLimit | None = None) -> list[dict[str, str]]:
+        """A monitor command with ``numbers`` and ``once``: the rows of
+        ``commands[command]`` for each item named, in the order named (an item
+        is a row's ``name`` or ``.id``, or the ``.id`` of a row of the parent
+        menu's table); an unknown item traps as RouterOS does."""
+        self.calls.append(Call("call", command, (), (), args))
+        self.reply_limits[command] = limit
+        if command in self.errors:
+            raise self.errors[command]
+        if command not in self.commands:
+            raise AssertionError(f"collectors should not call {command}")
+        args = args or {}
+        if "once" not in args:
+            raise AssertionError(f"{command} without once streams forever")
+        parent = self.tables.get(command.rsplit("/", 1)[0], [])
+        ids = {row[".id"]: row.get("name") for row in parent if ".id" in row}
+        out = []
+        for token in (t for t in args.get("numbers", "").split(",") if t):
+            name = ids.get(token, token)
+            rows = [row for row in self.commands[command]
+                    if token in (row.get(".id"), row.get("name")) or row.get("name") == name]
+            if not rows:
+                raise CommandFailed("input does not match any value of numbers",
+                                    device="test", command=command)
+            out.append(rows[0])
+        return out
 
     async def close(self) -> None:
         return None

@@ -243,7 +243,7 @@ async def test_twenty_thousand_and_one_leases_are_counted_not_downloaded(
     assert ("print", DHCP) not in {(c.kind, c.path) for c in router.calls}
     # the other tables of the tier are still read; the router has no hotspot
     assert [s.table for s in medium.inventory if s.table != "interfaces"] == ["ppp_active"]
-    assert medium.absent == ["/interface", "/queue/simple", HOTSPOT]
+    assert medium.absent == ["/interface", "/queue/simple", "/interface/ethernet", HOTSPOT]
     # the short tier still reports the count
     short = await run_tier(router, Tier.SHORT, ctx)
     counts = {s.key: s.value for s in short.samples}

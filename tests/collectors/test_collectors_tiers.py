@@ -29,6 +29,7 @@ V6 = {
     "/system/resource": "system_resource.v6",
     "/system/health": "system_health.v6",
     "/interface": "interface.v6",
+    "/interface/ethernet": "interface_ethernet.v7",
     "/system/resource/cpu": "system_resource_cpu.v7",
     "/ip/dhcp-server/lease": "ip_dhcp_server_lease.v6",
     "/ppp/active": "ppp_active.v7",
@@ -73,8 +74,8 @@ del V7["/interface/wireless/registration-table"]
 #: Captures no collector reads, and why.
 NOT_READ = {
     "interface_monitor_traffic.v7": "rates come from /interface counters, one print for all",
-    "interface_ethernet.v7": "per-driver statistics; the generic /interface counters suffice",
-    "interface_ethernet_monitor.v7": "link negotiation is a per-port command, not polled",
+    "interface_ethernet_monitor.v7": "a command, not a print: answers build_router's "
+                                     "/interface/ethernet/monitor",
     "system_health.v7-hex": "second v7 health shape, read in test_collectors_realtime",
 }
 
@@ -88,7 +89,11 @@ def build_router(captures: Path, paths: dict[str, str]) -> FakeRouter:
     else:
         tables["/interface/wifi"] = [{"name": "wifi1"}, {"name": "wifi2"}]
     ret = int(load_done(captures, "ip_firewall_connection_count.v7")["ret"])
-    return FakeRouter(tables, counts={"/ip/firewall/connection": ret})
+    monitor = load(captures, "interface_ethernet_monitor.v7")
+    # interface_ethernet.v7's one port, ether3, with the captured link of ether1
+    monitor.append({**monitor[0], "name": "ether3"})
+    return FakeRouter(tables, counts={"/ip/firewall/connection": ret},
+                      commands={"/interface/ethernet/monitor": monitor})
 
 
 async def run_all(router: FakeRouter, major: int, absent: set[str] | None = None,
@@ -126,6 +131,8 @@ async def test_every_tier_reads_everything_without_failures(
         "ip_addresses", "routes", "firewall_filter", "firewall_nat", "firewall_mangle",
         "routerboard", "ospf_neighbors", "users", "user_sessions", "ip_services", "neighbors",
         "logs"}
+    assert {s.label("interface"): s.value for s in result.samples
+            if s.key == "iface.link_speed_bps"} == {"ether3": 1e9}
     assert result.facts is not None
     assert result.facts.identity == "rtr-core-01"
     assert result.facts.serial is not None

@@ -10,6 +10,7 @@ from typing import Final
 from mikromon.collectors import (
     caps_man,
     interface,
+    interface_ethernet_monitor,
     interface_state,
     interface_wifi,
     interface_wireless,
@@ -58,6 +59,8 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     # medium
     interface.InterfaceInventoryCollector(),
     queue_simple.QueueSimpleCollector(),
+    # medium: the negotiated ethernet link rate (the utilisation rule's divisor)
+    interface_ethernet_monitor.InterfaceEthernetMonitorCollector(),
     # medium: tables that grow with the customers, each bounded by its own count
     ip_dhcp_server_lease.TABLE,
     ppp_active.TABLE,

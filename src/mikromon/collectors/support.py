@@ -299,6 +299,41 @@ async def read(
     )
 
 
+async def run(
+    client: RouterOSClient,
+    ctx: CollectContext,
+    result: CollectResult,
+    command: str,
+    args: Mapping[str, str],
+    *,
+    limit: ReplyLimit,
+) -> list[Row] | None:
+    """Run a command other than ``print`` (a monitor command with ``once``) unless
+    ``command`` is known to be absent.
+
+    Args:
+        client: the router session.
+        ctx: what is known about the router (``ctx.absent`` is honoured).
+        result: receives ``command`` in ``absent`` when the router lacks it.
+        command: full command path (``/interface/ethernet/monitor``).
+        args: attribute words (``{"numbers": "*1,*2", "once": ""}``); a monitor
+            command streams until cancelled without ``once``.
+        limit: the most rows and bytes the reply may have (never the default:
+            a monitor's reply grows with the items named).
+
+    Returns:
+        The ``!re`` rows, or ``None`` when the command is absent.
+
+    Raises:
+        ReplyTooLarge: the reply went past ``limit``.
+        DeviceError: any other failure of the client (``CommandFailed`` for a
+            ``!trap`` such as ``input does not match any value of numbers``).
+    """
+    return await _unless_absent(
+        ctx, result, command, lambda: client.call(command, args, limit=limit)
+    )
+
+
 def bounded_reply(rows: int) -> ReplyLimit:
     """Return the reply limit of a print made after ``count-only`` said the table
     has at most ``rows`` rows: twice that plus 100 (the table may grow between the

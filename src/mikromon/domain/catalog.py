@@ -156,6 +156,9 @@ CATALOG: Final[tuple[MetricSpec, ...]] = (
     _spec("ospf.neighbors_full", COUNT, "OSPF neighbors in state Full", _SH),
     _spec("ospf.neighbor_full", STATE, "1 when the OSPF neighbor is Full, else 0", _SH,
           labels=("neighbor",)),
+    # /interface/ethernet/monitor (interface_ethernet_monitor.py)
+    _spec("iface.link_speed_bps", BITS_PER_SECOND, "Negotiated ethernet link rate "
+          "(running ports with link only)", _MD, labels=_IF),
     # /queue/simple (queue_simple.py); upload = from the target, download = to it
     _spec("queue.upload_bps", BITS_PER_SECOND, "Simple queue upload rate (router's rate)",
           _MD, labels=_Q),

@@ -408,6 +408,29 @@ def parse_bitrate(text: str) -> float:
     return bps
 
 
+def parse_link_rate(text: str) -> float:
+    """Parse an ethernet link rate into bits per second: ``rate`` of
+    ``/interface/ethernet/monitor`` (``10Mbps``, ``100Mbps``, ``1Gbps``,
+    ``2.5Gbps``, ``10Gbps``...; interface_ethernet_monitor.v7.json ``"rate": "1Gbps"``;
+    help.mikrotik.com "Ethernet": 10 Mbps to 100 Gbps ports). The same forms as
+    :func:`parse_bitrate`, which it uses, but a link has a rate above 0.
+
+    Returns:
+        bits/s (float, above 0, at most :data:`MAX_BITRATE_BPS`).
+
+    Raises:
+        ValueParseError: ``kind="link rate"`` for ``0`` and for anything
+            :func:`parse_bitrate` refuses.
+    """
+    try:
+        bps = parse_bitrate(text)
+    except ValueParseError as err:
+        raise ValueParseError("link rate", text, err.reason) from None
+    if bps <= 0:
+        raise ValueParseError("link rate", text, "a link rate is above 0")
+    return bps
+
+
 _PERCENT: Final = re.compile(r"(?P<n>[+-]?\d+(?:\.\d+)?)\s*%?", re.ASCII)
 
 
