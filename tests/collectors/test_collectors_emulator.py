@@ -17,9 +17,18 @@ import pytest
 
 from mikromon.collectors import CollectContext, detect_context, run_tier
 from mikromon.collectors._wireless import CLIENT_COLUMNS
+from mikromon.collectors.interface_ethernet_monitor import (
+    COMMAND,
+    InterfaceEthernetMonitorCollector,
+)
 from mikromon.domain.clock import ManualClock
 from mikromon.domain.devices import DeviceConfig
-from mikromon.domain.errors import AuthenticationFailed, CommandTimeout, DeviceUnreachable
+from mikromon.domain.errors import (
+    AuthenticationFailed,
+    CommandFailed,
+    CommandTimeout,
+    DeviceUnreachable,
+)
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
@@ -230,3 +239,21 @@ async def test_one_client_schema_over_the_protocol() -> None:
         counts = {dict(x.labels)["interface"]: x.value for x in result.samples
                   if x.key == "wireless.clients"}
         assert (counts["cap1"], counts["cap2"]) == (2.0, 1.0)
+
+
+async def test_link_rates_follow_the_emulated_ports() -> None:
+    collector = InterfaceEthernetMonitorCollector()
+    async with open_session("v6", link_rates={"ether2": "100Mbps"}) as s:
+        first = await collector.collect(s.client, s.ctx)
+        speeds = {x.label("interface"): x.value for x in first.samples}
+        assert speeds == {"ether1": 1e9, "ether2": 100e6, "ether3": 1e9, "ether4": 1e9,
+                          "ether5": 1e9}
+        s.router.set_link("ether3", False)  # not running: not asked
+        s.router.set_link_rate("ether1", "10Mbps")
+        second = await collector.collect(s.client, s.ctx)
+        assert {x.label("interface"): x.value for x in second.samples} == {
+            "ether1": 10e6, "ether2": 100e6, "ether4": 1e9, "ether5": 1e9}
+        assert second.bad_values == []
+        assert second.failures == []
+        with pytest.raises(CommandFailed, match="input does not match any value of numbers"):
+            await s.client.call(COMMAND, {"numbers": "ether99", "once": ""})

@@ -264,3 +264,28 @@ def test_legacy_profile_is_an_old_md5_router() -> None:
     router = Router(legacy, clock=ManualClock())
     assert "/interface/wireless" in router.menus
     assert "/routing/bgp/peer" not in router.menus
+
+
+def test_ethernet_monitor_follows_the_ports_link_and_rate() -> None:
+    router = Router(V7.replace(link_rates={"ether2": "100Mbps"}), clock=ManualClock())
+    rows = router.ethernet_monitor(["ether1", "*2", "ether3"])
+    assert [(r["name"], r["status"], r.get("rate")) for r in rows] == [
+        ("ether1", "link-ok", "1Gbps"), ("ether2", "link-ok", "100Mbps"),
+        ("ether3", "link-ok", "1Gbps")]
+    router.set_link("ether3", False)
+    router.set_link_rate("ether1", "2.5Gbps")
+    rows = router.ethernet_monitor(["ether1", "ether3"])
+    assert (rows[0]["status"], rows[0]["rate"]) == ("link-ok", "2.5Gbps")
+    assert rows[1]["status"] == "no-link"
+    assert "rate" not in rows[1]
+    assert "full-duplex" not in rows[1]
+    ether = {r["name"]: r["running"] for r in (router.table("/interface/ethernet").row(i)
+                                                for i in range(V7.ethernet))}
+    assert (ether["ether3"], ether["ether1"]) == ("false", "true")
+    for bad in ("1G", "0Mbps", "", "fast"):
+        with pytest.raises(ValueError, match="link rate"):
+            router.set_link_rate("ether1", bad)
+    with pytest.raises(KeyError):
+        router.set_link_rate("bridge1", "1Gbps")
+    with pytest.raises(ValueError, match="link_rates"):
+        V7.replace(link_rates={"ether1": "1000"})

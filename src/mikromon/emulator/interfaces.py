@@ -35,6 +35,8 @@ EXTRAS: Final = {6: ("l2tp-in1",), 7: ("lo", "pppoe-out1")}
 #: UTF-8 once encoded in cp1251, so a client must fall back to the codepage.
 LOCAL_COMMENTS: Final = ("Бухгалтерия", "Склад №2", "Гостевая сеть", "Камеры наблюдения",
                          "Приёмная")
+#: Rate of an ether port the profile does not name (interface_ethernet_monitor.v7).
+DEFAULT_LINK_RATE: Final = "1Gbps"
 #: ``/interface`` type -> (l2mtu, max-l2mtu) of radio rows (reconstructed).
 RADIO_MTU: Final = {"wlan": ("1600", "2290"), "wifi": ("1560", "2290"),
                     "wifiwave2": ("1560", "2290")}
@@ -51,18 +53,22 @@ class Port:
             ``vlan`` or the extra row's capture type (``loopback``, ``l2tp-in``).
         running: ``running`` in ``/interface`` (and not disabled): the ports are;
             an extra row is as captured (interface.v6 ``l2tp-in1`` is not).
+        rate: an ``ether`` port's negotiated rate as ``/interface/ethernet/monitor``
+            shows it while the link is up (``1Gbps``: :data:`DEFAULT_LINK_RATE`,
+            or the profile's :attr:`~Profile.link_rates`).
     """
 
     index: int
     name: str
     kind: str
     running: bool = True
+    rate: str = "1Gbps"
 
 
 def ports(profile: Profile) -> list[Port]:
     """Return every interface of ``profile`` in ``/interface`` order."""
-    out = [Port(i, n, "ether") for i, n in enumerate(f"ether{k + 1}"
-                                                      for k in range(profile.ethernet))]
+    out = [Port(i, n, "ether", rate=profile.link_rates.get(n, DEFAULT_LINK_RATE))
+           for i, n in enumerate(f"ether{k + 1}" for k in range(profile.ethernet))]
     kind = profile.radio_kind
     out += [Port(len(out) + k, name, kind or "") for k, name in enumerate(profile.radio_names)]
     out += [Port(len(out) + k, f"bridge{k + 1}", "bridge") for k in range(profile.bridges)]
@@ -244,6 +250,7 @@ def ethernet_table(
         return {
             ".id": f"*{port.index + 1:X}", "name": port.name, "default-name": port.name,
             "mac-address": mac, "orig-mac-address": mac,
+            "running": "true" if port.running else "false",
             "driver-rx-byte": str(rx_b), "driver-tx-byte": str(tx_b),
             "driver-rx-packet": str(rx_p), "driver-tx-packet": str(tx_p),
             "rx-bytes": str(rx_b), "tx-bytes": str(tx_b), "rx-unicast": str(rx_p),
@@ -271,8 +278,12 @@ def traffic_row(profile: Profile, name: str, r: InterfaceRates) -> Row:
             if k in values and (profile.major >= 7 or not k.startswith("fp-"))}
 
 
-def ethernet_monitor_row(name: str, link: bool) -> Row:
+def ethernet_monitor_row(name: str, rate: str | None) -> Row:
     """Return one ``/interface/ethernet/monitor`` row (capture
-    interface_ethernet_monitor.v7: row 0 has link, row 1 has none)."""
+    interface_ethernet_monitor.v7): with link (``rate`` given) row 0 with that
+    ``rate`` and ``status=link-ok``; without (``None``) row 1, ``status=no-link``
+    and no ``rate`` or ``full-duplex``, as a port without link shows."""
     rows = capture("interface_ethernet_monitor.v7").rows
-    return {**rows[0 if link else 1], "name": name}
+    if rate is None:
+        return {**rows[1], "name": name}
+    return {**rows[0], "name": name, "rate": rate}

@@ -14,11 +14,29 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
 #: Package names a profile may list in :attr:`Profile.packages`.
+#: An ethernet link rate as ``/interface/ethernet/monitor`` prints it (``10Mbps``,
+#: ``100Mbps``, ``1Gbps``, ``2.5Gbps``, ``10Gbps``: interface_ethernet_monitor.v7).
+_LINK_RATE: Final = re.compile(r"[1-9]\d*(?:\.\d+)?[MG]bps", re.ASCII)
+
+
+def check_link_rate(rate: str) -> str:
+    """Return ``rate`` when it is a link rate as RouterOS prints it (``1Gbps``).
+
+    Raises:
+        ValueError: anything else (``1G``, ``0Mbps``, ``""``).
+    """
+    if not isinstance(rate, str) or not _LINK_RATE.fullmatch(rate):
+        raise ValueError(f"not an ethernet link rate as RouterOS prints it: {rate!r} "
+                         "(e.g. 100Mbps, 1Gbps, 2.5Gbps)")
+    return rate
+
+
 PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health",
                              "capsman"})
 
@@ -120,6 +138,9 @@ class Profile:
         tx_bps: bits/s sent by the first interface (scaled like ``rx_bps``).
         packet_size: mean packet size in bytes used to derive packets/s from bits/s.
         rates: explicit :class:`InterfaceRates` per interface name.
+        link_rates: negotiated rate per ether port name (``{"ether1": "100Mbps"}``),
+            as ``/interface/ethernet/monitor`` shows it; ports not named run at
+            ``1Gbps``.
         dhcp_leases: rows in ``/ip/dhcp-server/lease`` (upper bound; ``churn`` of
             them come and go).
         ppp_sessions: rows in ``/ppp/active`` (upper bound, churning).
@@ -178,6 +199,7 @@ class Profile:
     tx_bps: int = 500_000
     packet_size: int = 500
     rates: Mapping[str, InterfaceRates] = field(default_factory=dict, hash=False)
+    link_rates: Mapping[str, str] = field(default_factory=dict, hash=False)
     dhcp_leases: int = 20
     ppp_sessions: int = 2
     hotspot_users: int = 2
@@ -216,6 +238,11 @@ class Profile:
                              "(1 excluded: counters never go back)")
         if abs(self.gmt_offset_s) > 14 * 3600:
             raise ValueError(f"profile {self.name!r}: gmt_offset_s must be within +-14 h")
+        for port, rate in self.link_rates.items():
+            try:
+                check_link_rate(rate)
+            except ValueError as err:
+                raise ValueError(f"profile {self.name!r}: link_rates[{port!r}]: {err}") from None
         if self.comment_encoding is not None:
             try:
                 codecs.lookup(self.comment_encoding)

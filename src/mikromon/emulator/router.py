@@ -22,7 +22,7 @@ from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.menus import Menu, menus_for
-from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.profiles import InterfaceRates, Profile, check_link_rate
 from mikromon.emulator.tables import OverriddenTable, Row, Table
 
 
@@ -203,6 +203,21 @@ class Router:
         index = self._port_index[self.port_name(name)]
         self.ports[index] = dataclasses.replace(self.ports[index], running=bool(running))
 
+    def set_link_rate(self, name: str, rate: str) -> None:
+        """Set ether port ``name``'s negotiated rate (``100Mbps``, ``2.5Gbps``: the
+        link renegotiated), shown by ``/interface/ethernet/monitor`` while it runs.
+
+        Raises:
+            KeyError: no such ether port.
+            ValueError: ``rate`` is not a rate as RouterOS prints it.
+        """
+        name = self.port_name(name)
+        index = self._port_index[name]
+        if self.ports[index].kind != "ether":
+            raise KeyError(name)
+        self.ports[index] = dataclasses.replace(self.ports[index],
+                                                rate=check_link_rate(rate))
+
     def set_bgp(self, peer: str, established: bool | None) -> None:
         """Report BGP peer ``peer`` established or not; ``None``: as captured."""
         if established is None:
@@ -357,7 +372,9 @@ class Router:
         return out
 
     def ethernet_monitor(self, names: Sequence[str]) -> list[Row]:
-        """One ``/interface/ethernet/monitor`` row per ether name.
+        """One ``/interface/ethernet/monitor`` row per ether port (name or ``.id``),
+        in the order given: ``status=link-ok`` and the port's ``rate`` while it
+        runs, ``status=no-link`` without a rate while not (:meth:`set_link`).
 
         Raises:
             KeyError: an unknown or non-ethernet name.
@@ -368,7 +385,9 @@ class Router:
             name = self.port_name(token)
             if name not in ethers:
                 raise KeyError(token)
-            out.append(interfaces.ethernet_monitor_row(name, link=True))
+            port = self.ports[self._port_index[name]]
+            out.append(interfaces.ethernet_monitor_row(
+                name, port.rate if port.running else None))
         return out
 
 

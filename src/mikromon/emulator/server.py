@@ -275,6 +275,11 @@ class RouterEmulator:
         self.router.set_link(name, running)
         self._log_change("interface,info", f"{name} link {'up' if running else 'down'}")
 
+    def set_link_rate(self, name: str, rate: str) -> None:
+        """Set ether port ``name``'s negotiated rate (``100Mbps``). Raises KeyError
+        (no such ether port), ValueError (not a rate)."""
+        self.router.set_link_rate(name, rate)
+
     def set_bgp(self, peer: str, established: bool | None) -> None:
         """Report BGP peer ``peer`` established or not (``None``: as captured)."""
         self.router.set_bgp(peer, established)

@@ -166,6 +166,16 @@ class EmulatorHandle:
         """
         self._call(lambda: self.emulator.set_link(name, running))
 
+    def set_link_rate(self, name: str, rate: str) -> None:
+        """Set ether port ``name``'s negotiated rate (``100Mbps``, ``2.5Gbps``), as
+        ``/interface/ethernet/monitor`` shows it while the link runs.
+
+        Raises:
+            KeyError: no such ether port.
+            ValueError: not a rate as RouterOS prints it.
+        """
+        self._call(lambda: self.emulator.set_link_rate(name, rate))
+
     def set_bgp(self, peer: str, established: bool | None) -> None:
         """Report BGP peer ``peer`` (v6 peer name, v7 connection or session name)
         established or not; ``None``: as captured."""
