@@ -166,6 +166,42 @@ def test_utilisation_as_percent_of_link_speed():
     assert out[1].value == pytest.approx(85.0)
 
 
+def test_utilisation_uses_the_link_speed_the_router_reports():
+    # the rule's speed_bps (1 Gbit/s) is only the fallback: ether1 negotiated 100 Mbit/s
+    eng = engine(rule(kind="utilisation", metric="", threshold=80,
+                      params={"speed_bps": 1e9}))
+    feed(eng, "iface.link_speed_bps", 100e6, 0, interface="ether1")
+    feed(eng, "iface.rx_bps", 85e6, 1, interface="ether1")
+    feed(eng, "iface.rx_bps", 85e6, 1, interface="ether2")  # no link speed: 8.5 % of 1G
+    out = eng.drain()
+    assert [(t.subject, t.state.value) for t in out] == [("ether1 rx", "pending"),
+                                                          ("ether1 rx", "firing")]
+    assert out[1].value == pytest.approx(85.0)
+    # the link renegotiated to 1 Gbit/s: 85 Mbit/s is 8.5 %, the alert resolves
+    feed(eng, "iface.link_speed_bps", 1e9, 300, interface="ether1")
+    feed(eng, "iface.rx_bps", 85e6, 301, interface="ether1")
+    assert [(t.subject, t.state.value) for t in eng.drain()] == [("ether1 rx", "resolved")]
+
+
+def test_utilisation_without_any_speed_evaluates_nothing():
+    eng = engine(rule(kind="utilisation", metric="iface.tx_bps", threshold=50))
+    feed(eng, "iface.tx_bps", 999e6, 0, interface="ether1")  # no speed known: nothing
+    feed(eng, "iface.link_speed_bps", 0, 1, interface="ether1")  # no speed either
+    feed(eng, "iface.link_speed_bps", float("nan"), 1, interface="ether1")
+    feed(eng, "iface.tx_bps", 999e6, 2, interface="ether1")
+    assert eng.drain() == []
+    feed(eng, "iface.link_speed_bps", 1e9, 3, interface="ether1")
+    feed(eng, "iface.tx_bps", 600e6, 4, interface="ether1")
+    feed(eng, "iface.tx_bps", 600e6, 4, interface="ether2")  # another port: still nothing
+    out = eng.drain()
+    assert [(t.subject, t.state.value) for t in out] == [("ether1 tx", "pending"),
+                                                          ("ether1 tx", "firing")]
+    assert out[1].value == pytest.approx(60.0)
+    # one device's link speed is not another's
+    feed(eng, "iface.tx_bps", 600e6, 5, device_id=2, interface="ether1")
+    assert eng.drain() == []
+
+
 # -- state kinds -------------------------------------------------------------------------
 
 def test_link_down_only_for_an_interface_that_was_running():

@@ -23,9 +23,14 @@ Kinds and what they read:
 * ``threshold`` / ``count``: the rule's metric, compared per sample (labelled
   metrics per subject); the first label's value is the subject;
 * ``rate``: the metric's change per second between two samples of a series;
-* ``utilisation``: ``iface.rx_bps``/``tx_bps`` as percent of the link speed given
-  in the rule's ``speed_bps`` (the collectors do not read the ethernet link rate
-  yet; without ``speed_bps`` the rule raises nothing); subject
+* ``utilisation``: ``iface.rx_bps``/``tx_bps`` as percent of the interface's
+  link speed: the last ``iface.link_speed_bps`` of that device and interface
+  (the negotiated ethernet rate, read on the medium tier by
+  :mod:`mikromon.collectors.interface_ethernet_monitor`) when one was seen, else
+  the rule's ``speed_bps``; with neither (a VLAN, a bridge, a port not yet read
+  and no ``speed_bps``) that interface is not evaluated. A link speed of 0 or
+  NaN is no speed. Learned speeds live in memory only: after a restart the
+  rule's ``speed_bps`` applies until the next medium poll. Subject
   ``<interface> rx`` / ``<interface> tx``;
 * ``no_data``: no sample of the metric (any sample for ``''``) for ``intervals``
   polling intervals of its tier (checked by :meth:`AlertEngine.tick`);
@@ -106,6 +111,7 @@ _OSPF_COUNT: Final = "ospf.neighbors"
 _OSPF_FULL: Final = "ospf.neighbor_full"
 _IFACE_DISABLED: Final = "iface.disabled"
 _UTIL_KEYS: Final = ("iface.rx_bps", "iface.tx_bps")
+_LINK_SPEED: Final = "iface.link_speed_bps"
 
 Key = tuple[int, int, str]
 
@@ -162,7 +168,8 @@ def _reads(rule: Rule, key: str) -> bool:
     if kind in _LEVEL_KINDS or kind == _K.RATE.value:
         return key == rule.metric
     if kind == _K.UTILISATION.value:
-        return key in _UTIL_KEYS and (not rule.metric or key == rule.metric)
+        return key == _LINK_SPEED or (key in _UTIL_KEYS
+                                      and (not rule.metric or key == rule.metric))
     if kind == _K.LINK_DOWN.value:
         return key in ("iface.running", _IFACE_DISABLED)
     if kind == _K.OSPF_DOWN.value:
@@ -220,6 +227,9 @@ class AlertEngine:
         self._tracks: dict[Key, _Track] = {}
         self._up: dict[Key, bool] = {}
         self._prev: dict[Key, tuple[float, datetime]] = {}
+        #: (device id, interface) -> the last link speed reported, bits/s (only
+        #: devices with a utilisation rule; one entry per ethernet port).
+        self._link_speed: dict[tuple[int, str], float] = {}
         self._fires: dict[Key, deque[datetime]] = {}
         self._seen: dict[tuple[int, str], datetime] = {}
         self._identity: dict[int, str] = {}
@@ -644,7 +654,14 @@ class AlertEngine:
 
     def _utilisation(self, comp: _Compiled, e: _Entry, s: Sample) -> None:
         iface = _subject(s)
-        speed = e.rule.speed_bps
+        key = (comp.device.id, iface)
+        if s.key == _LINK_SPEED:
+            if s.value > 0 and math.isfinite(s.value):
+                self._link_speed[key] = s.value
+            else:
+                self._link_speed.pop(key, None)
+            return
+        speed = self._link_speed.get(key) or e.rule.speed_bps
         if not speed:
             return
         direction = "rx" if s.key == "iface.rx_bps" else "tx"

@@ -467,6 +467,13 @@ def test_preview_rate_utilisation_health_bgp_reboot_and_fresh_data():
     util = services.preview_rule({"kind": "utilisation", "metric": "iface.rx_bps",
                                   "threshold": 80, "speed_bps": 1e9})
     assert [(m.device, m.subject) for m in util.matches] == [("a", "ether1 rx")]
+    # b's ether1 negotiated 100 Mbit/s (read on the medium tier, before the rate):
+    # its 100 Mbit/s is 100 % of its own link, whatever the rule's speed_bps says
+    write(b, "iface.link_speed_bps", 1e8, ago=120, labels=[("interface", "ether1")])
+    util = services.preview_rule({"kind": "utilisation", "metric": "iface.rx_bps",
+                                  "threshold": 80, "speed_bps": 1e9})
+    assert sorted((m.device, m.subject) for m in util.matches) == [("a", "ether1 rx"),
+                                                                   ("b", "ether1 rx")]
     # health and BGP: a subject now at 0
     for name, word in (("psu1-state", "fail"), ("psu2-state", "ok")):
         InventoryItem.objects.create(device=b, table="health_states", key=name,

@@ -724,7 +724,8 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
     (``request.POST``; its CSRF token is ignored). The name may be left out.
     The rule's engine (:class:`mikromon.alerting.engine.AlertEngine`) judges, with
     these readings of stored data: a level rule sees each series' latest value; a
-    rate rule its last two points; a link/BGP/OSPF rule a subject whose latest value
+    rate rule its last two points; a utilisation rule each interface's latest
+    rate and link speed; a link/BGP/OSPF rule a subject whose latest value
     is 0, a health rule a sensor whose word is failing, as gone down (the live
     engine also needs to have seen it up);
     a device-state rule the device's state; reboot and change rules the events of
@@ -796,6 +797,9 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
                 if smp.key != "iface.disabled"])
         elif kind == RuleKind.RATE.value:
             engine.observe_samples(device_id, _previous_points(device_id, samples))
+        elif kind == RuleKind.UTILISATION.value:
+            # The link speed (medium tier) is older than the rates: learn it first.
+            samples = sorted(samples, key=lambda smp: smp.key != _LINK_SPEED)
         engine.observe_samples(device_id, samples)
     engine.tick(now)
     last: dict[tuple[int, str], Any] = {}
@@ -821,8 +825,10 @@ _PREVIEW_KEYS: dict[str, tuple[str, ...]] = {
     RuleKind.LINK_DOWN.value: ("iface.running", "iface.disabled"),
     RuleKind.BGP_DOWN.value: ("bgp.established",),
     RuleKind.OSPF_DOWN.value: ("ospf.neighbor_full", "ospf.neighbors"),
-    RuleKind.UTILISATION.value: ("iface.rx_bps", "iface.tx_bps"),
+    RuleKind.UTILISATION.value: ("iface.rx_bps", "iface.tx_bps", "iface.link_speed_bps"),
 }
+#: Read before the rates by a utilisation preview: the link speed they are a share of.
+_LINK_SPEED = "iface.link_speed_bps"
 
 
 def _latest_samples(kind: str, metric: str, device_ids: list[int]) -> dict[int, list[Sample]]:
