@@ -99,8 +99,9 @@ class Rule:
         states: device_state: the states that raise it.
         facts: fact_changed: which facts are watched.
         hold_seconds: reboot / fact_changed: how long the alert stays firing.
-        speed_bps: utilisation: the link speed, bits/s (without it the rule raises
-            nothing).
+        speed_bps: utilisation: the link speed, bits/s, of interfaces whose
+            ethernet link rate (``iface.link_speed_bps``) is not known; an
+            interface with neither is not evaluated.
         flap_count, flap_window_s: more than ``flap_count`` firings within
             ``flap_window_s`` mark the alert flapping.
         pattern: log: the regular expression searched in each line's message

@@ -271,8 +271,9 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
     hold_seconds = _StrictIntField(required=False, min_value=1, max_value=30 * 86400,
                                    help_text="Reboot / change alerts stay firing this long.")
     speed_bps = _StrictFloatField(required=False,
-                                  help_text="Utilisation: link speed (bits/s) when the router "
-                                            "reports none.")
+                                  help_text="Utilisation: link speed (bits/s) for interfaces "
+                                            "without an ethernet link rate read from the "
+                                            "router (VLANs, bridges, tunnels).")
     flap_count = _StrictIntField(required=False, min_value=1, max_value=1000)
     flap_window_seconds = _StrictIntField(required=False, min_value=1, max_value=30 * 86400)
     pattern = forms.CharField(required=False, max_length=500, strip=False,
