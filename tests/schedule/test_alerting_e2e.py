@@ -166,3 +166,29 @@ def test_a_rule_saved_while_running_applies_within_seconds(
     rule.threshold = 70.0
     rule.save()
     assert until(lambda: Alert.objects.filter(rule=rule, state="resolved").exists(), 5)
+
+
+def test_utilisation_divides_by_the_link_rate_the_router_negotiated(
+    services: list[CollectorService]
+) -> None:
+    """ether1 negotiated 10 Mbit/s and receives 2 Mbit/s: 20 % of its link. The rule
+    has no speed of its own, so only the link rate read from the router fires it."""
+    from mikromon.emulator.profiles import PROFILES
+    from mikromon.web.alerts.models import Alert, AlertRule
+
+    profile = PROFILES["v7"].replace(link_rates={"ether1": "10Mbps"})
+    with running_emulators(count=1, profile=profile) as (router,):
+        dev = make_device(router)
+        rule = AlertRule.objects.create(name="Link busy (test)", kind="utilisation",
+                                        severity="warning", metric="", comparison=">",
+                                        threshold=15.0, recovery=10.0, for_seconds=1,
+                                        device=dev)
+        svc = start(services)
+        assert until(lambda: Alert.objects.filter(rule=rule, state="firing").exists(), 15)
+        svc.stop(10)  # before the router goes away
+        alert = Alert.objects.get(rule=rule)
+        assert alert.subject == "ether1 rx"
+        assert alert.value == pytest.approx(100 * profile.rx_bps / 10e6, rel=0.05)
+        # every other port runs at 1 Gbit/s; VLANs and bridges have no link rate
+        assert list(Alert.objects.filter(rule=rule).values_list("subject", flat=True)) == [
+            "ether1 rx"]
