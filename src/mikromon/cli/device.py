@@ -16,7 +16,7 @@ from typing import Any
 
 from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
-from mikromon.domain.devices import TlsVerify, endpoint, validate_host
+from mikromon.domain.devices import TlsVerify, endpoint
 from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
@@ -231,28 +231,16 @@ def handle_enable(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     from django.db import transaction
 
-    from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
-    _check_texts(args)
-    if args.tls_verify is not None and not args.ssl:
-        raise CommandError(
-            f"--tls-verify {args.tls_verify} needs --ssl: TLS verification applies to "
-            "API-SSL only", EXIT_USAGE)
-    host = validate_host(args.host)
-    if Device.objects.filter(name=args.name).exists():
-        raise CommandError(duplicate_name(args.name), EXIT_USAGE)
-    password = read_password(args, prompt=f"API password for {args.username}@{host}: ")
-    assert password is not None
-    device = Device(name=args.name, host=host, username=args.username)
-    device.enabled = not args.disabled
-    device.use_ssl = bool(args.ssl)
-    _apply_common(device, args)
-    device.set_password(password)
+    _check_site(args)
+    device = Device()
+    data = _form_data(device, args)
+    # The settings are checked before a password is asked for.
+    host = _check_form(device, data, password_pending=True).cleaned_data["host"]
+    data["password"] = read_password(args, prompt=f"API password for {args.username}@{host}: ")
     with transaction.atomic():
-        _validate(device)
-        device.save()
-        _apply_relations(device, args)
+        device = _check_form(device, data).save()
     print(f"added device {device.name!r} ({endpoint(device.host, device.port)})")
     return 0
 
@@ -261,12 +249,8 @@ def _edit(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.monitor.models import Device
 
-    # An empty text (--name "", --username " ") or an invalid --host is an error
-    # (exit 2), never ignored.
-    _check_texts(args)
-    host = validate_host(args.host) if args.host is not None else None
+    _check_site(args)
     with transaction.atomic():
         device = get_device(args.device, for_update=True)
         if not _edit_options_given(args):
@@ -275,64 +259,90 @@ def _edit(args: argparse.Namespace) -> int:
                 "(see `mikromon device edit --help`)",
                 EXIT_USAGE,
             )
-        use_ssl = device.use_ssl if args.ssl is None else args.ssl
-        if args.tls_verify is not None and not use_ssl:
-            raise CommandError(
-                f"--tls-verify {args.tls_verify} needs --ssl: device {device.name!r} "
-                "uses the plain API and TLS verification applies to API-SSL only",
-                EXIT_USAGE)
-        if args.name and args.name != device.name:
-            if Device.objects.filter(name=args.name).exists():
-                raise CommandError(duplicate_name(args.name), EXIT_USAGE)
-            device.name = args.name
-        if host is not None:
-            device.host = host
-        if args.username:
-            device.username = args.username
-        moved = ""
-        if args.ssl is not None:
-            if args.ssl != device.use_ssl and args.port is None:
-                # Follow the transport's default port unless a port was chosen by hand.
-                from mikromon.web.monitor.models import default_port
-
-                if device.port == default_port(device.use_ssl):
-                    device.port = default_port(args.ssl)
-                    moved = (f", port {default_port(device.use_ssl)} -> {device.port} "
-                             f"({'API-SSL' if args.ssl else 'plain API'})")
-            device.use_ssl = args.ssl
-        _apply_common(device, args)
+        data = _form_data(device, args)
         if args.password_file or args.password_env or args.ask_password:
-            password = read_password(args, prompt=f"New API password for {device.name}: ")
-            assert password is not None
-            device.set_password(password)
-        _validate(device)
-        device.save()
-        _apply_relations(device, args)
+            _check_form(device, data)
+            data["password"] = read_password(
+                args, prompt=f"New API password for {device.name}: ")
+        form = _check_form(device, data)
+        device = form.save()
+    moved = ""
+    if form.port_moved:
+        old, new = form.port_moved
+        moved = f", port {old} -> {new} ({'API-SSL' if device.use_ssl else 'plain API'})"
     print(f"updated device {device.name!r} ({endpoint(device.host, device.port)}){moved}")
     return 0
 
 
-#: Text options that, when given, must not be empty or blank.
-_TEXT_OPTIONS = ("name", "username", "encoding")
-
-
-def _check_texts(args: argparse.Namespace) -> None:
-    """Refuse an empty or blank ``--name``, ``--username`` or ``--encoding``.
+def _check_site(args: argparse.Namespace) -> None:
+    """Refuse a blank ``--site`` (it would otherwise read as "no site").
 
     Raises:
-        CommandError: ``<field> must not be empty`` (exit 2).
+        CommandError: ``site must not be empty`` (exit 2).
     """
     from mikromon.cli._django import EXIT_USAGE, CommandError
 
-    for name in _TEXT_OPTIONS:
+    if args.site is not None and not args.site.strip():
+        raise CommandError("site must not be empty", EXIT_USAGE)
+
+
+#: Options copied as they are into the device form's field of the same name.
+_FORM_OPTIONS = ("name", "host", "username", "port", "tls_verify", "encoding", "notes",
+                 *(f"{tier.value}_interval" for tier in Tier))
+
+
+def _form_data(device: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Return the device form's data: ``device``'s settings (a new device's
+    defaults) with the options given laid over them."""
+    from mikromon.web.monitor.forms import VALUE_FIELDS
+
+    data: dict[str, Any] = {name: getattr(device, name) for name in VALUE_FIELDS}
+    data["site"] = device.site_id or ""
+    data["tags"] = [tag.pk for tag in device.tags.all()] if device.pk else []
+    for name in _FORM_OPTIONS:
         value = getattr(args, name, None)
-        if value is not None and not value.strip():
-            raise CommandError(f"{name} must not be empty", EXIT_USAGE)
+        if value is not None:
+            data[name] = value
+    if args.ssl is not None:
+        data["use_ssl"] = bool(args.ssl)
+    if getattr(args, "disabled", None) is not None:
+        data["enabled"] = not args.disabled
+    if getattr(args, "no_site", False) or args.site:
+        data["site"] = ""
+        data["new_site"] = args.site or ""
+    if getattr(args, "no_tags", False) or args.tags:
+        # --tag replaces the tags: none kept, the ones named added.
+        data["tags"] = []
+        data["new_tags"] = args.tags or []
+    return data
 
 
-def duplicate_name(name: str) -> str:
-    """The message for a device name already taken (as the pages and the model say it)."""
-    return f"name: a device named {name!r} already exists"
+def _check_form(device: Any, data: dict[str, Any], *, password_pending: bool = False) -> Any:
+    """Return the device form for ``data``, checked by the rules the pages apply
+    (:class:`mikromon.web.monitor.forms.DeviceSettingsForm`).
+
+    Args:
+        password_pending: ignore a missing password (it is asked for next).
+
+    Raises:
+        CommandError: every problem in one line (exit 2), each field's messages
+            prefixed with its name unless they name it (a site's and a tag's name
+            themselves).
+    """
+    from django.core.exceptions import ValidationError
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
+    from mikromon.web.monitor.forms import DeviceSettingsForm
+
+    form = DeviceSettingsForm(data=data, instance=device)
+    errors: dict[str, list[ValidationError]] = {}
+    for field, messages in form.errors.as_data().items():
+        if not (password_pending and field == "password"):
+            key = "__all__" if field in ("new_site", "new_tags") else field
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise CommandError(validation_text(ValidationError(errors)), EXIT_USAGE)
+    return form
 
 
 #: ``device edit`` options that leave the device as it is when not given (their
@@ -349,68 +359,6 @@ def _edit_options_given(args: argparse.Namespace) -> bool:
     return args.ssl is not None or any(
         getattr(args, name, None) not in (None, False, []) for name in _EDIT_OPTIONS
     )
-
-
-def _apply_common(device: Any, args: argparse.Namespace) -> None:
-    from mikromon.web.monitor.models import INTERVAL_FIELDS
-
-    if args.port is not None:
-        device.port = args.port
-    if args.tls_verify is not None:
-        device.tls_verify = args.tls_verify
-    if args.encoding is not None:
-        device.encoding = args.encoding
-    if args.notes is not None:
-        device.notes = args.notes
-    for tier, field in INTERVAL_FIELDS.items():
-        value = getattr(args, f"{tier.value}_interval")
-        if value is not None:
-            setattr(device, field, value)
-
-
-def _apply_relations(device: Any, args: argparse.Namespace) -> None:
-    from mikromon.web.monitor.models import Site, Tag
-
-    changed = False
-    if getattr(args, "no_site", False):
-        device.site = None
-        changed = True
-    elif args.site:
-        name = args.site.strip()
-        site = Site.objects.filter(name=name).first()
-        if site is None:
-            site = Site(name=name)
-            _validate(site, what=f"site {name!r}")
-            site.save()
-        device.site = site
-        changed = True
-    if changed:
-        device.save(update_fields=["site"])
-    if getattr(args, "no_tags", False):
-        device.tags.clear()
-    if args.tags:
-        tags = []
-        for name in dict.fromkeys(t.strip() for t in args.tags if t.strip()):
-            tag = Tag.objects.filter(name=name).first() or Tag(name=name)
-            if tag.pk is None:
-                _validate(tag, exclude=["slug"], what=f"tag {name!r}")
-                tag.save()
-            tags.append(tag)
-        device.tags.set(tags)
-
-
-def _validate(instance: Any, exclude: Sequence[str] = (), what: str = "") -> None:
-    """Run the model's validation; raise CommandError naming every problem
-    (prefixed with ``what``, e.g. ``tag 'core'``, for objects other than the device)."""
-    from django.core.exceptions import ValidationError
-
-    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
-
-    try:
-        instance.full_clean(exclude=list(exclude) or None)
-    except ValidationError as err:
-        text = validation_text(err)
-        raise CommandError(f"{what}: {text}" if what else text, EXIT_USAGE) from err
 
 
 def get_device(name: str, *, for_update: bool = False) -> Any:
