@@ -119,3 +119,43 @@ def test_edit_tls_verification_of_a_plain_device_is_one_rule(cli, password_file)
     assert result.code == 2
     assert message.rstrip(".") in result.err
     assert Device.objects.get(name="r9").tls_verify == "verify"
+
+
+def test_ssl_moves_the_plain_default_port_alike(cli, password_file) -> None:
+    """``--ssl --port 8728`` stores 8729, as the form does with API-SSL and port 8728."""
+    from mikromon.web.monitor.models import Device
+
+    form = _web_form(use_ssl="on", port="8728")
+    assert form.is_valid(), form.errors
+    assert form.save().port == 8729
+    result = cli(*ADD, "--name", "r1", "--password-file", password_file, "--ssl",
+                 "--port", "8728")
+    assert result.code == 0, result.err
+    assert Device.objects.get(name="r1").port == 8729
+
+
+@pytest.mark.parametrize("action", ["add", "edit"])
+def test_a_blank_site_is_refused(cli, password_file, action) -> None:
+    """``--site " "`` is an error, never read as "no site"."""
+    from mikromon.web.monitor.models import Device
+
+    assert cli(*ADD, "--name", "r1", "--password-file", password_file,
+               "--site", "HQ").code == 0
+    args = ([*ADD, "--name", "r2", "--password-file", password_file] if action == "add"
+            else ["device", "edit", "r1"])
+    result = cli(*args, "--site", "  ")
+    assert result.code == 2
+    assert "site must not be empty" in result.err
+    assert Device.objects.get(name="r1").site.name == "HQ"
+    assert not Device.objects.filter(name="r2").exists()
+
+
+def test_edit_with_a_new_password_still_moves_the_port(cli, password_file) -> None:
+    """The check made before the password is asked for changes nothing itself."""
+    from mikromon.web.monitor.models import Device
+
+    assert cli(*ADD, "--name", "r1", "--password-file", password_file).code == 0
+    result = cli("device", "edit", "r1", "--ssl", "--password-file", password_file)
+    assert result.code == 0, result.err
+    assert "port 8728 -> 8729 (API-SSL)" in result.out
+    assert Device.objects.get(name="r1").port == 8729

@@ -9,6 +9,7 @@ are stored encrypted.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -261,7 +262,7 @@ def _edit(args: argparse.Namespace) -> int:
             )
         data = _form_data(device, args)
         if args.password_file or args.password_env or args.ask_password:
-            _check_form(device, data)
+            _check_form(device, data, password_pending=True)
             data["password"] = read_password(
                 args, prompt=f"New API password for {device.name}: ")
         form = _check_form(device, data)
@@ -322,7 +323,8 @@ def _check_form(device: Any, data: dict[str, Any], *, password_pending: bool = F
     (:class:`mikromon.web.monitor.forms.DeviceSettingsForm`).
 
     Args:
-        password_pending: ignore a missing password (it is asked for next).
+        password_pending: check before the password is asked for: a missing one is
+            no error, and ``device`` is left as it is.
 
     Raises:
         CommandError: every problem in one line (exit 2), each field's messages
@@ -334,7 +336,10 @@ def _check_form(device: Any, data: dict[str, Any], *, password_pending: bool = F
     from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
     from mikromon.web.monitor.forms import DeviceSettingsForm
 
-    form = DeviceSettingsForm(data=data, instance=device)
+    # A form's checks write the values into its instance: a check before the
+    # password is asked for works on a copy, so the final form sees the changes.
+    form = DeviceSettingsForm(data=data, instance=copy.copy(device) if password_pending
+                              else device)
     errors: dict[str, list[ValidationError]] = {}
     for field, messages in form.errors.as_data().items():
         if not (password_pending and field == "password"):
