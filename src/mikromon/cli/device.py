@@ -22,9 +22,6 @@ from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
-#: The ``--json`` fields of ``device list``, in order.
-LIST_FIELDS = ("name", "host", "port", "enabled", "state", "last_seen", "identity", "version")
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``device`` sub-command and its actions."""
@@ -56,8 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     lst.add_argument(
         "--json",
         action="store_true",
-        help="print a JSON array (name, host, port, enabled, state, last_seen, identity, "
-        "version; times ISO 8601 UTC)",
+        help="print a JSON array of the API's device objects (GET /api/v1/devices; "
+        "times ISO 8601 UTC)",
     )
     lst.add_argument(
         "--state",
@@ -71,7 +68,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "show", help="show one router's settings and state", description="Show one router."
     )
     show.add_argument("name", help="the device's name")
-    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.add_argument("--json", action="store_true",
+                      help="print the API's device object (GET /api/v1/devices/<id>)")
     show.set_defaults(handler=handle_show)
 
     edit = actions.add_parser(
@@ -429,60 +427,42 @@ def _enable(args: argparse.Namespace) -> int:
     return 0
 
 
-def device_summary(device: Any) -> dict[str, Any]:
-    """Return the ``device list --json`` object of one device (times ISO 8601 UTC)."""
-    from mikromon.web.control.formats import utc_seconds
-
-    return {
-        "name": device.name,
-        "host": device.host,
-        "port": device.port,
-        "enabled": device.enabled,
-        "state": device.state,
-        "last_seen": utc_seconds(device.last_seen) if device.last_seen else None,
-        "identity": device.identity or None,
-        "version": device.ros_version or None,
-    }
+#: The lines of ``device show``, in order: keys of the device's JSON document
+#: (docs/api.md, ``GET /api/v1/devices/<id>``).
+SHOW_KEYS = (
+    "name", "host", "port", "enabled", "state", "last_seen", "identity", "version",
+    "username", "has_password", "use_ssl", "tls_verify", "encoding", "site", "tags",
+    "intervals", "board", "last_error", "status_changed_at", "notes",
+)
 
 
-def device_details(device: Any) -> dict[str, Any]:
-    """Return the ``device show --json`` object: settings, intervals and state, named
-    as in the API's device document (docs/api.md: ``has_password``, ``use_ssl``,
-    ``last_error`` ``""`` when none)."""
-    from mikromon.web.control.formats import utc_seconds
+def _show_text(key: str, value: Any) -> str:
+    """One value of the device's JSON document as ``device show`` prints it."""
+    if key == "site":
+        value = value["name"] if value else None
+    elif key == "tags":
+        value = ", ".join(value)
+    elif key == "intervals":
+        value = ", ".join(f"{tier} {interval(seconds)}" for tier, seconds in value.items())
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    return "-" if value in (None, "") else str(value)
 
-    details = device_summary(device)
-    details.update(
-        {
-            "username": device.username,
-            "has_password": device.has_password,
-            "use_ssl": device.use_ssl,
-            "tls_verify": device.tls_verify,
-            "encoding": device.encoding,
-            "site": device.site.name if device.site_id else None,
-            "tags": sorted(t.name for t in device.tags.all()),
-            "intervals": {tier.value: seconds for tier, seconds in device.intervals.items()},
-            "board": device.board or None,
-            "last_error": device.last_error,
-            "status_changed_at": utc_seconds(device.status_changed_at)
-            if device.status_changed_at
-            else None,
-            "notes": device.notes,
-        }
-    )
-    return details
+
+def _print_json(doc: Any) -> None:
+    json.dump(doc, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.web.monitor.models import Device
+    from mikromon.web.api.serialize import device_dict, devices_for_documents
 
-    devices = Device.objects.order_by("name")
+    devices = devices_for_documents().order_by("name")
     if args.state:
         devices = devices.filter(state=args.state)
-    rows = [device_summary(d) for d in devices]
+    rows = [device_dict(d) for d in devices]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(rows)
         return 0
     if not rows:
         print("no devices (add one with `mikromon device add`)")
@@ -506,20 +486,15 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    device = get_device(args.name)
-    details = device_details(device)
+    from mikromon.web.api.serialize import device_document, devices_for_documents
+
+    pk = get_device(args.name).pk
+    doc = device_document(devices_for_documents().get(pk=pk))
     if args.json:
-        json.dump(details, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(doc)
         return 0
-    for key, value in details.items():
-        if key == "intervals":
-            value = ", ".join(f"{tier} {interval(seconds)}" for tier, seconds in value.items())
-        elif key == "tags":
-            value = ", ".join(value) or "-"
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        print(f"{key.replace('_', ' ') + ':':<18} {value if value not in (None, '') else '-'}")
+    for key in SHOW_KEYS:
+        print(f"{key.replace('_', ' ') + ':':<18} {_show_text(key, doc[key])}")
     return 0
 
 

@@ -156,9 +156,10 @@ def device_state(device: Device) -> dict[str, Any]:
 
 
 def device_dict(device: Device, *, detail: bool = False) -> dict[str, Any]:
-    """Return a device as JSON: configuration (no password: only ``has_password``;
-    ``endpoint``: ``host:port``, an IPv6 host in brackets), state and, when
-    annotated by :func:`with_summary`, the summary values."""
+    """Return a device as JSON (the one device document of the API and of
+    ``mikromon device list --json``; docs/api.md): configuration (no password:
+    only ``has_password``; ``endpoint``: ``host:port``, an IPv6 host in brackets),
+    state and, when annotated by :func:`with_summary`, the summary values."""
     doc: dict[str, Any] = {
         "id": device.pk,
         "name": device.name,
@@ -187,6 +188,24 @@ def device_dict(device: Device, *, detail: bool = False) -> dict[str, Any]:
             "created_at": iso(device.created_at),
             "updated_at": iso(device.updated_at),
         })
+    return doc
+
+
+def devices_for_documents() -> QuerySet[Device]:
+    """All devices, by name, ready for :func:`device_dict` (site and tags loaded,
+    annotated by :func:`with_summary`): the API's device list and
+    ``mikromon device list|show --json`` read them from here."""
+    return with_summary(Device.objects.select_related("site").prefetch_related("tags"))
+
+
+def device_document(device: Device) -> dict[str, Any]:
+    """Return one device as ``GET /api/v1/devices/<id>`` and ``mikromon device show
+    --json`` answer it (docs/api.md): :func:`device_dict` with ``detail`` and
+    ``inventory_tables`` (table -> rows currently reported)."""
+    from mikromon.web.api.inventory import row_counts
+
+    doc = device_dict(device, detail=True)
+    doc["inventory_tables"] = row_counts(device)
     return doc
 
 

@@ -29,7 +29,9 @@ from mikromon.web.api.params import (
 )
 from mikromon.web.api.serialize import (
     device_dict,
+    device_document,
     device_state,
+    devices_for_documents,
     health_states,
     is_known_metric,
     iso,
@@ -50,8 +52,6 @@ MAX_SERIES = 64
 MAX_EVENTS = 1000
 
 
-def _devices() -> Any:
-    return Device.objects.select_related("site").prefetch_related("tags")
 
 
 def _device_or_404(queryset: QuerySet[Device], pk: int) -> Device:
@@ -88,7 +88,7 @@ def index(request: HttpRequest) -> JsonResponse:
 @api_view()
 def devices(request: HttpRequest) -> JsonResponse:
     """All devices with state and summary values; ``?state=up&site=<id>&tag=<name>&q=``."""
-    qs = with_summary(_devices())
+    qs = devices_for_documents()
     state = request.GET.get("state")
     if state:
         qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
@@ -108,10 +108,8 @@ def devices(request: HttpRequest) -> JsonResponse:
 @api_view()
 def device(request: HttpRequest, pk: int) -> JsonResponse:
     """One device: configuration (never the password), state and summary."""
-    obj = _device_or_404(with_summary(_devices()), pk)
-    doc = device_dict(obj, detail=True)
-    doc["inventory_tables"] = inventory.row_counts(obj)
-    return JsonResponse(doc)
+    obj = _device_or_404(devices_for_documents(), pk)
+    return JsonResponse(device_document(obj))
 
 
 @api_view()
