@@ -67,3 +67,20 @@ def test_only_routeros_imports_librouteros(path: Path) -> None:
     """librouteros stays behind the adapter in mikromon.routeros."""
     bad = {m for m in _all_imports(path) if m.split(".")[0] == "librouteros"}
     assert not bad, f"{path.relative_to(SRC)} imports librouteros"
+
+
+@pytest.mark.parametrize("path", _modules("web"), ids=lambda p: str(p.relative_to(SRC)))
+def test_web_never_imports_the_command_line(path: Path) -> None:
+    """The web app uses what it shares with the commands (logging: mikromon.logconfig)
+    from modules of their own, never from mikromon.cli, even lazily."""
+    bad = {m for m in _all_imports(path) if m == "mikromon.cli" or m.startswith("mikromon.cli.")}
+    assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
+
+
+def test_logging_configuration_stands_alone() -> None:
+    """mikromon.logconfig, used by the commands and the server, imports neither Django,
+    the web app nor the command line."""
+    path = SRC / "logconfig.py"
+    bad = {m for m in _all_imports(path) if m.split(".")[0] == "django"
+           or m.startswith(("mikromon.web", "mikromon.cli"))}
+    assert not bad, f"logconfig.py imports {sorted(bad)}"
