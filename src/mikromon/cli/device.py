@@ -455,9 +455,10 @@ def _print_json(doc: Any) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.web.api.serialize import device_dict, devices_for_documents
+    from mikromon.web.api.serialize import device_dict
+    from mikromon.web.monitor.models import Device
 
-    devices = devices_for_documents().order_by("name")
+    devices = Device.objects.for_documents().order_by("name")
     if args.state:
         devices = devices.filter(state=args.state)
     rows = [device_dict(d) for d in devices]
@@ -486,10 +487,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from mikromon.web.api.serialize import device_document, devices_for_documents
+    from mikromon.web.api.serialize import device_document
+    from mikromon.web.monitor.models import Device
 
     pk = get_device(args.name).pk
-    doc = device_document(devices_for_documents().get(pk=pk))
+    doc = device_document(Device.objects.for_documents().get(pk=pk))
     if args.json:
         _print_json(doc)
         return 0

@@ -31,13 +31,11 @@ from mikromon.web.api.serialize import (
     device_dict,
     device_document,
     device_state,
-    devices_for_documents,
     health_states,
     is_known_metric,
     iso,
     latest_list,
     unit_of,
-    with_summary,
 )
 from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
 from mikromon.web.monitor.models import Device, Event, Series
@@ -88,7 +86,7 @@ def index(request: HttpRequest) -> JsonResponse:
 @api_view()
 def devices(request: HttpRequest) -> JsonResponse:
     """All devices with state and summary values; ``?state=up&site=<id>&tag=<name>&q=``."""
-    qs = devices_for_documents()
+    qs = Device.objects.for_documents()
     state = request.GET.get("state")
     if state:
         qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
@@ -108,7 +106,7 @@ def devices(request: HttpRequest) -> JsonResponse:
 @api_view()
 def device(request: HttpRequest, pk: int) -> JsonResponse:
     """One device: configuration (never the password), state and summary."""
-    obj = _device_or_404(devices_for_documents(), pk)
+    obj = _device_or_404(Device.objects.for_documents(), pk)
     return JsonResponse(device_document(obj))
 
 
@@ -116,7 +114,7 @@ def device(request: HttpRequest, pk: int) -> JsonResponse:
 def latest(request: HttpRequest, pk: int) -> JsonResponse:
     """The newest value of every series of a device, with the device's state and
     whether a collector runs (the dashboard says "live" only then)."""
-    obj = _device_or_404(with_summary(Device.objects.all()), pk)
+    obj = _device_or_404(Device.objects.with_summary(), pk)
     return JsonResponse({
         "device": {"id": obj.pk, "name": obj.name, **device_state(obj)},
         "collector": {"running": collector.collector_running()},
