@@ -175,8 +175,8 @@ def select_series(
     """
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.domain.catalog import CATALOG
-    from mikromon.web.api.serialize import is_known_metric, unit_of
     from mikromon.web.monitor.models import Series
+    from mikromon.web.monitor.readers import is_known_metric, unit_of
 
     every = list(Series.objects.filter(device=device).order_by("key", "labels_key"))
     stored = {s.key for s in every}

@@ -1,54 +1,19 @@
-"""Turning models into the JSON documents of the API (never a password)."""
+"""Turning models into the JSON documents of the API (never a password): devices
+(also ``mikromon device list|show --json``) and latest values."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
 
-from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.domain.devices import endpoint
 from mikromon.domain.tiers import Tier
-from mikromon.web.control.formats import utc_seconds
-from mikromon.web.monitor.models import Device, InventoryItem
+from mikromon.web.control.formats import iso
+from mikromon.web.monitor.models import Device
 from mikromon.web.monitor.models.device_reads import SUMMARY_METRICS
-from mikromon.web.monitor.readers import LatestValue
-
-
-def iso(ts: datetime | None) -> str | None:
-    """Return an aware datetime as ISO 8601 UTC to the second (``...Z``), ``None`` as
-    ``None``: the one time format of the API and the commands."""
-    return None if ts is None else utc_seconds(ts)
-
-
-def unit_of(key: str) -> str:
-    """Return the catalog unit of ``key`` ('' for keys not in the catalog), including
-    the unit judged from the sensor name of ``system.health.<name>`` keys: the one
-    place the API, the pages and ``mikromon export`` take units from."""
-    try:
-        return lookup(key).unit
-    except KeyError:
-        return ""
-
-
-def is_known_metric(key: str, device_id: int | None = None) -> bool:
-    """Whether ``key`` is in the metric catalog (``system.health.<name>`` included) or,
-    when ``device_id`` is given, stored for that device (a key the catalog lacks).
-
-    The API and ``mikromon export`` refuse unknown keys (400 / exit 2) and answer a
-    known key without data with an empty result.
-    """
-    try:
-        lookup(key)
-    except KeyError:
-        if device_id is None:
-            return False
-        from mikromon.web.monitor.models import Series
-
-        return Series.objects.filter(device_id=device_id, key=key).exists()
-    return True
+from mikromon.web.monitor.readers import LatestValue, unit_of
 
 
 def device_state(device: Device) -> dict[str, Any]:
@@ -110,26 +75,11 @@ def device_document(device: Device) -> dict[str, Any]:
     """Return one device as ``GET /api/v1/devices/<id>`` and ``mikromon device show
     --json`` answer it (docs/api.md): :func:`device_dict` with ``detail`` and
     ``inventory_tables`` (table -> rows currently reported)."""
-    from mikromon.web.api.inventory import row_counts
+    from mikromon.web.monitor.inventory import row_counts
 
     doc = device_dict(device, detail=True)
     doc["inventory_tables"] = row_counts(device)
     return doc
-
-
-def health_states(device_id: int) -> list[dict[str, Any]]:
-    """Return the device's health state sensors as the router words them:
-    ``[{"name": "psu1-state", "state": "fail", "failing": True}]``, by name (the
-    ``health_states`` inventory table of mikromon.collectors.system_health;
-    ``failing``: :func:`mikromon.domain.catalog.is_failing`)."""
-    rows = (InventoryItem.objects.filter(device_id=device_id, table=HEALTH_STATES_TABLE,
-                                         gone=False).values_list("data", flat=True))
-    out = []
-    for data in rows:
-        name, word = (data or {}).get("name"), (data or {}).get("state")
-        if isinstance(name, str) and isinstance(word, str):
-            out.append({"name": name, "state": word, "failing": is_failing(word)})
-    return sorted(out, key=lambda r: r["name"])
 
 
 def latest_list(values: Iterable[LatestValue]) -> list[dict[str, Any]]:

@@ -14,9 +14,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from mikromon.web.api import collector, inventory
 from mikromon.web.api.auth import ApiError, api_view, authenticate, error
-from mikromon.web.api.params import (
+from mikromon.web.api.serialize import device_dict, device_document, device_state, latest_list
+from mikromon.web.control import collector
+from mikromon.web.control.formats import iso
+from mikromon.web.monitor import inventory
+from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
+from mikromon.web.monitor.models import Device, Event, Series
+from mikromon.web.monitor.readers import (
+    choose_step,
+    health_states,
+    is_known_metric,
+    latest_values,
+    read_series,
+    unit_of,
+)
+from mikromon.web.params import (
     ParamError,
     is_ascii_number,
     labels_match,
@@ -27,19 +40,6 @@ from mikromon.web.api.params import (
     parse_positive_int,
     parse_time,
 )
-from mikromon.web.api.serialize import (
-    device_dict,
-    device_document,
-    device_state,
-    health_states,
-    is_known_metric,
-    iso,
-    latest_list,
-    unit_of,
-)
-from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
-from mikromon.web.monitor.models import Device, Event, Series
-from mikromon.web.monitor.readers import choose_step, latest_values, read_series
 
 #: Default and largest number of buckets per series.
 DEFAULT_POINTS = 600

@@ -34,6 +34,12 @@ def utc_seconds(ts: datetime) -> str:
     return ts.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def iso(ts: datetime | None) -> str | None:
+    """Return an aware datetime as ISO 8601 UTC to the second (``...Z``), ``None`` as
+    ``None``: the one time format of the API and the commands."""
+    return None if ts is None else utc_seconds(ts)
+
+
 def tidy_time_text(text: str) -> str:
     """Return an ISO 8601 UTC time text to the second with ``Z``; other text unchanged.
 

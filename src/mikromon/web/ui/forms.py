@@ -19,7 +19,7 @@ from django.contrib.auth.password_validation import validate_password
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.monitor.forms import INTERVAL_FORM_FIELDS, DeviceSettingsForm
 from mikromon.web.monitor.models import API_PORT, API_SSL_PORT, default_port
-from mikromon.web.ui.permissions import VIEWERS_GROUP
+from mikromon.web.roles import VIEWERS_GROUP
 
 #: Device form fields on the Connection tab, in display order.
 CONNECTION_FIELDS = (

@@ -15,8 +15,8 @@ from mikromon.domain import formatting
 from mikromon.domain.devices import endpoint as _endpoint
 from mikromon.web.monitor.choices import STATE_LABELS
 from mikromon.web.monitor.choices import state_label as _state_label
-from mikromon.web.ui.permissions import is_admin as _is_admin
-from mikromon.web.ui.permissions import role_name
+from mikromon.web.roles import is_admin as _is_admin
+from mikromon.web.roles import role_name
 
 register = template.Library()
 
@@ -184,9 +184,9 @@ def contact(device: Any) -> datetime | None:
 @register.simple_tag
 def column_units() -> SafeString:
     """A JSON script ``mm-column-units``: unit -> inventory column names (bytes,
-    bits/s, seconds; see :data:`mikromon.web.api.inventory.COLUMN_UNITS`), which
+    bits/s, seconds; see :data:`mikromon.web.monitor.inventory.COLUMN_UNITS`), which
     tables.js formats."""
-    from mikromon.web.api.inventory import COLUMN_UNITS
+    from mikromon.web.monitor.inventory import COLUMN_UNITS
 
     return json_script({unit: sorted(names) for unit, names in COLUMN_UNITS.items()},
                        "mm-column-units")

@@ -20,11 +20,11 @@ from django.utils import timezone
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
-from mikromon.web.api import collector, inventory
-from mikromon.web.api.params import parse_choice
-from mikromon.web.api.serialize import health_states, unit_of
+from mikromon.web.control import collector
+from mikromon.web.monitor import inventory
 from mikromon.web.monitor.models import Device, InventoryItem
-from mikromon.web.monitor.readers import LatestValue, latest_values
+from mikromon.web.monitor.readers import LatestValue, health_states, latest_values, unit_of
+from mikromon.web.params import parse_choice
 
 #: Chart ranges offered: key -> seconds.
 RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}

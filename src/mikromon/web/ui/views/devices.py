@@ -15,10 +15,10 @@ from django.views.decorators.http import require_POST
 
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.formatting import unknown_choice
-from mikromon.web.api import collector
-from mikromon.web.api.params import ParamError, parse_id
+from mikromon.web.control import collector
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.params import ParamError, parse_id
 from mikromon.web.ui.forms import DeviceForm
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.probe import ProbeResult, run_probe

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from mikromon.web.api import collector
-from mikromon.web.api.params import parse_choice
+from mikromon.web.control import collector
 from mikromon.web.monitor.models import Device, Event, MetricLatest
+from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
 
 #: Interfaces listed as the busiest.
