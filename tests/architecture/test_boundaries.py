@@ -39,7 +39,7 @@ def _modules(*parts: str) -> list[Path]:
 
 
 CORE = ("domain", "routeros", "collectors", "pipeline", "sinks", "schedule", "emulator",
-        "exporters", "notify")
+        "exporters", "notify", "syslog")
 
 
 @pytest.mark.parametrize("path", _modules(*CORE), ids=lambda p: str(p.relative_to(SRC)))

@@ -71,6 +71,9 @@ def test_no_csp_violation_on_any_page(csp_page, live_url, users):
     sign_in(page, live_url, *users["admin"])
     paths = ["/", "/?group=tag", "/devices/", "/devices/add/", f"/devices/{device.pk}/",
              f"/devices/{device.pk}/edit/", "/events/", "/collector/", "/users/", "/tokens/",
+             "/alerts/", "/alerts/history/", "/alerts/rules/", "/alerts/rules/add/",
+             "/alerts/silences/", "/alerts/silences/add/", "/alerts/channels/",
+             "/alerts/channels/add/",
              "/no-such-page/", "/?group=nope", "/admin/", "/admin/monitor/device/",
              f"/admin/monitor/device/{device.pk}/change/", "/admin/auth/user/",
              "/admin/auth/user/add/"]

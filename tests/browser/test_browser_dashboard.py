@@ -293,3 +293,35 @@ def test_a_single_bucket_is_drawn(chromium, live_url, users, range_key):  # noqa
     assert drawn[1] is not None, drawn
     assert len(drawn[1]) == 1, drawn
     assert not errors, errors
+
+
+def test_logs_tab_shows_pushed_lines_live(chromium, live_url, users,  # noqa: F811
+                                          collector_says_running):
+    """A line that arrives by syslog while the Logs tab is open shows up without a
+    reload, and the search typed in the tab is kept."""
+    from mikromon.collectors.log import KEY
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev, _ = seeded_device()
+    page, errors = open_page(chromium, 1440)
+    sign_in(page, live_url, *users["admin"])
+    _dashboard(page, live_url, dev)
+    page.click('button[data-tab="inv-logs"]')
+    expect(page.locator("#inv-logs .inv-body")).not_to_contain_text("Loading")
+    page.fill("#inv-logs input[type=search]", "login failure")
+    now = datetime.now(UTC)
+    DjangoStorage(maintenance_interval=None).write_inventory(dev.pk, InventorySnapshot(
+        table="logs", key_fields=KEY, ts=now, append_only=True, rows=[
+            {"time": now.replace(tzinfo=None, microsecond=0).isoformat(),
+             "topics": "system,error,critical", "source": "syslog",
+             "message": "login failure for user admin from 10.0.0.9 via ssh"},
+            {"time": now.replace(tzinfo=None, microsecond=0).isoformat(),
+             "topics": "interface,info", "source": "syslog", "message": "ether1 link down"},
+        ]))
+    rows = page.locator("#inv-logs table tbody tr:visible")
+    expect(rows.filter(has_text="login failure for user admin")).to_have_count(1,
+                                                                                timeout=30_000)
+    expect(page.locator("#inv-logs input[type=search]")).to_have_value("login failure")
+    expect(rows.filter(has_text="ether1 link down")).to_have_count(0)
+    assert not errors, errors

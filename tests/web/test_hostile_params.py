@@ -29,7 +29,7 @@ HOSTILE_PATH = ["1", "0", "1" * 30, "9223372036854775808", "²", "x" * 300]
 #: baseline: a view may look at some only when others are present.
 KNOWN = ["q", "state", "site", "tag", "sort", "device", "kind", "from", "to", "page",
          "range", "if", "group", "metric", "label", "step", "points", "limit", "gone",
-         "next"]
+         "next", "severity"]
 #: A valid baseline so that views get past their first check.
 BASELINE = {"metric": "system.cpu.load_pct"}
 
@@ -176,6 +176,10 @@ def test_no_url_answers_500_to_hostile_values(admin, admin_token, device, record
     ("/api/v1/devices/{pk}/series?metric=system.cpu.load_pct&step=٣", "step"),
     ("/api/v1/devices/{pk}/inventory/interfaces?gone=²", "gone"),
     ("/devices/?q=%00", "q"), ("/api/v1/devices?tag=a%00b", "tag"),
+    ("/api/v1/alerts?state=nope", "state"), ("/api/v1/alerts?severity=²", "severity"),
+    ("/api/v1/alerts?device=٣", "device"), ("/api/v1/alerts?site=" + "1" * 30, "site"),
+    ("/api/v1/alerts?limit=٣", "limit"), ("/api/v1/silences?state=%00", "state"),
+    ("/api/v1/rules?page=²", "page"), ("/api/v1/channels?limit=0", "limit"),
 ])
 def test_bad_value_is_400_naming_the_parameter(path, name, admin_web, admin_token, device,
                                                no_collector):

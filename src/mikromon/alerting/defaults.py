@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["DEFAULT_RULES", "default_rules"]
+__all__ = ["DEFAULT_RULES", "EXAMPLE_LOG_RULES", "default_rules"]
 
 _MIN5: Final = 300
 
@@ -55,6 +55,21 @@ DEFAULT_RULES: Final[tuple[dict[str, Any], ...]] = (
     {"name": "BGP session down", "kind": "bgp_down", "severity": "high"},
     {"name": "OSPF neighbour lost", "kind": "ospf_down", "severity": "high"},
     {"name": "PSU or fan failed", "kind": "health_fail", "severity": "high"},
+)
+
+
+#: ``log`` rules installed switched off, as examples to turn on once routers send
+#: their logs (docs/alerting.md "Router logs in real time"). RouterOS writes
+#: ``login failure for user <name> from <address> via <service>`` (topics
+#: ``system,error,critical``) and ``<interface> link down`` (``interface,info``).
+EXAMPLE_LOG_RULES: Final[tuple[dict[str, Any], ...]] = (
+    {"name": "Failed logins (router log)", "kind": "log", "severity": "high",
+     "enabled": False,
+     "params": {"pattern": "login failure for user", "topics": ["system"],
+                "count": 3, "window_seconds": 300, "hold_seconds": 900}},
+    {"name": "Link down (router log)", "kind": "log", "severity": "warning",
+     "enabled": False,
+     "params": {"pattern": r"link down", "hold_seconds": 600}},
 )
 
 

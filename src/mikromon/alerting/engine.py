@@ -44,20 +44,29 @@ Kinds and what they read:
 * ``reboot``: a ``reboot`` event; ``fact_changed``: ``version_changed`` /
   ``board_changed`` events and an identity change seen in statuses. Both fire at
   once and resolve by themselves after ``hold_seconds``;
-* ``log``: evaluated where router logs arrive, not here.
+* ``log``: router log lines (:meth:`AlertEngine.observe_logs`): lines pushed by
+  syslog are evaluated as they arrive; lines read from ``/log`` only when new
+  (the first read of a device after a start is taken as the baseline, and a line
+  already seen through syslog is not counted twice). A line matches when it
+  carries the rule's topics, is at least its ``min_severity`` and its message
+  matches the pattern; ``count`` matches within ``window_s`` fire the alert at
+  once (subject ``''``). It resolves by itself after ``hold_seconds`` without
+  a matching line (the quiet period; each match restarts it), and its value is
+  the number of matching lines while it was open.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
 from mikromon.alerting.rules import (
+    LOG_MESSAGE_LIMIT,
     STATE_METRICS,
     DeviceInfo,
     Override,
@@ -68,6 +77,8 @@ from mikromon.alerting.rules import (
 from mikromon.domain import catalog
 from mikromon.domain.alerts import AlertState, AlertTransition, RuleKind
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
+from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.logs import LogLine, severity_from_topics, severity_rank
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 
@@ -82,7 +93,12 @@ _K = RuleKind
 _UP_KINDS: Final = frozenset({_K.LINK_DOWN.value, _K.BGP_DOWN.value, _K.OSPF_DOWN.value,
                               _K.HEALTH_FAIL.value})
 _LEVEL_KINDS: Final = frozenset({_K.THRESHOLD.value, _K.COUNT.value})
-_HOLD_KINDS: Final = frozenset({_K.REBOOT.value, _K.FACT_CHANGED.value})
+_HOLD_KINDS: Final = frozenset({_K.REBOOT.value, _K.FACT_CHANGED.value, _K.LOG.value})
+#: Polled log lines remembered per device (to evaluate only new ones).
+_LOG_SEEN_MAX: Final = 2000
+#: Syslog messages remembered per device (so the same line read from /log later is
+#: not counted again).
+_LOG_PUSHED_MAX: Final = 2000
 #: Kinds whose alerts :meth:`AlertEngine.tick` moves (the others move on samples).
 _TIMED_KINDS: Final = _HOLD_KINDS | {_K.DEVICE_STATE.value}
 _FACT_EVENTS: Final = {EventKind.VERSION_CHANGED: "version", EventKind.BOARD_CHANGED: "board"}
@@ -129,6 +145,7 @@ class _Compiled:
     reboot: list[_Entry] = field(default_factory=list)
     facts: list[_Entry] = field(default_factory=list)
     no_data: list[_Entry] = field(default_factory=list)
+    logs: list[_Entry] = field(default_factory=list)
 
     def for_key(self, key: str) -> list[_Entry]:
         """Return (and cache) the entries a sample of ``key`` triggers."""
@@ -153,6 +170,31 @@ def _reads(rule: Rule, key: str) -> bool:
     if kind in STATE_METRICS:
         return key == STATE_METRICS[kind][0]
     return False
+
+
+def _log_line(device_id: int, row: object, ts: datetime, source: str) -> LogLine:
+    get = row.get  # type: ignore[attr-defined]
+    topics = tuple(t for t in str(get("topics") or "").split(",") if t)
+    severity = str(get("severity") or "") or severity_from_topics(topics) or "info"
+    return LogLine(device_id=device_id, topics=topics, message=str(get("message") or ""),
+                   severity=severity, time=str(get("time") or ""), ts=ts, source=source)
+
+
+def _log_matches(rule: Rule, line: LogLine) -> bool:
+    """Whether ``line`` passes ``rule``'s topics, severity and pattern."""
+    if rule.topics:
+        have = line.topics
+        for topic in rule.topics:
+            if topic.startswith("!"):
+                if topic[1:] in have:
+                    return False
+            elif topic not in have:
+                return False
+    if rule.min_severity and severity_rank(line.severity) < severity_rank(rule.min_severity):
+        return False
+    regex = rule.regex
+    return regex is None or not rule.pattern or regex.search(
+        line.message[:LOG_MESSAGE_LIMIT]) is not None
 
 
 def _subject(sample: Sample) -> str:
@@ -181,11 +223,16 @@ class AlertEngine:
         self._fires: dict[Key, deque[datetime]] = {}
         self._seen: dict[tuple[int, str], datetime] = {}
         self._identity: dict[int, str] = {}
+        self._log_seen: dict[int, OrderedDict[str, None]] = {}
+        self._log_pushed: dict[int, OrderedDict[str, int]] = {}
+        self._log_hits: dict[Key, deque[datetime]] = {}
+        self.log_lines_seen = 0
         self._started = started
         self._out: deque[AlertTransition] = deque()
         #: Open alerts that :meth:`tick` looks at (timed kinds, rules gone).
         self._timed: set[Key] = set()
-        self._no_data_rules = False
+        self._no_data_rules = any(r.enabled and r.kind == _K.NO_DATA.value
+                                  for r in self._ruleset.rules)
         self.samples_seen = 0
         self.transitions_dropped = 0
 
@@ -207,6 +254,7 @@ class AlertEngine:
         self._compiled.clear()
         self._no_data_rules = any(r.enabled and r.kind == _K.NO_DATA.value for r in rules.rules)
         by_id = {r.id: r for r in rules.rules if r.enabled}
+        self._log_hits = {k: v for k, v in self._log_hits.items() if k[0] in by_id}
         for key, track in list(self._tracks.items()):
             rule_id, device_id, _ = key
             rule = by_id.get(rule_id)
@@ -275,6 +323,8 @@ class AlertEngine:
                     comp.facts.append(e)
                 elif kind == _K.NO_DATA.value:
                     comp.no_data.append(e)
+                elif kind == _K.LOG.value:
+                    comp.logs.append(e)
             self._compiled[device_id] = comp
         return comp
 
@@ -355,6 +405,78 @@ class AlertEngine:
                     if fact in e.rule.facts:
                         self._pulse(comp, e, fact, ev.ts, ev.message)
 
+    def observe_logs(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Evaluate a batch of a device's log rows (an append-only ``logs``
+        snapshot: rows with ``time``, ``topics``, ``message``, and ``source`` =
+        ``"syslog"`` for pushed lines; see the module docstring)."""
+        pushed = self._log_pushed.setdefault(device_id, OrderedDict())
+        polled: list[dict[str, object]] = []
+        lines: list[LogLine] = []
+        for row in snapshot.rows:
+            if row.get("source") == "syslog":
+                line = _log_line(device_id, row, snapshot.ts, "syslog")
+                lines.append(line)
+                pushed[line.message] = pushed.get(line.message, 0) + 1
+                pushed.move_to_end(line.message)
+                while len(pushed) > _LOG_PUSHED_MAX:
+                    pushed.popitem(last=False)
+            else:
+                polled.append(dict(row))
+        if polled:
+            first = device_id not in self._log_seen
+            seen = self._log_seen.setdefault(device_id, OrderedDict())
+            for row in polled:
+                key = snapshot.row_key(row)
+                if key in seen:
+                    continue
+                seen[key] = None
+                message = str(row.get("message") or "")
+                if first:
+                    continue  # the baseline: lines from before we started
+                left = pushed.get(message, 0)
+                if left:  # already evaluated when syslog brought it
+                    if left == 1:
+                        del pushed[message]
+                    else:
+                        pushed[message] = left - 1
+                    continue
+                lines.append(_log_line(device_id, row, snapshot.ts, "poll"))
+            while len(seen) > _LOG_SEEN_MAX:
+                seen.popitem(last=False)
+        self.observe_log_lines(lines)
+
+    def observe_log_lines(self, lines: Iterable[LogLine]) -> None:
+        """Evaluate log lines (already filtered to new ones) against ``log`` rules."""
+        for line in lines:
+            self.log_lines_seen += 1
+            comp = self._device(line.device_id)
+            for e in comp.logs:
+                if _log_matches(e.rule, line):
+                    self._log_hit(comp, e, line)
+
+    def _log_hit(self, comp: _Compiled, e: _Entry, line: LogLine) -> None:
+        rule = e.rule
+        key = (rule.id, comp.device.id, "")
+        ts = line.ts
+        track = self._tracks.get(key)
+        if track is not None and track.state is AlertState.FIRING:
+            track.fired_at = ts  # the quiet period starts again
+            track.value = (track.value or 0.0) + 1.0
+            return
+        hits = self._log_hits.setdefault(key, deque())
+        hits.append(ts)
+        horizon = ts - timedelta(seconds=rule.window_s)
+        while hits and hits[0] < horizon:
+            hits.popleft()
+        if len(hits) < rule.count:
+            return
+        count = float(len(hits))
+        hits.clear()
+        topics = f"{line.topics_text} " if line.topics else ""
+        self._assert(comp, e, "", ts, count, float(rule.count) if rule.count > 1 else None,
+                     f"{rule.name} on {comp.device.label}: {topics}{line.message[:300]}",
+                     fire_now=True)
+
     def observe_status(self, status: DeviceStatus) -> None:
         """Evaluate a device status (state rules, identity changes)."""
         comp = self._device(status.device_id)
@@ -398,7 +520,9 @@ class AlertEngine:
             elif kind in _HOLD_KINDS and track.state is AlertState.FIRING:
                 fired = track.fired_at or track.since
                 if (now - fired).total_seconds() >= track.rule.hold_seconds:
-                    self._close(key, track, now, None, "")
+                    quiet = (f"no matching log line for {track.rule.hold_seconds:g} s"
+                             if kind == _K.LOG.value else "")
+                    self._close(key, track, now, None, quiet)
             elif not track.rule.enabled:
                 self._close(key, track, now, None, "its rule was removed or disabled")
         if not self._no_data_rules:

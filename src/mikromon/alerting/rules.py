@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,11 +20,14 @@ from typing import Any, Final
 
 from mikromon.domain.alerts import RULE_KINDS, AlertState, RuleKind, Severity
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.logs import SEVERITY_TOPICS
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 
 __all__ = [
     "DEFAULT_FLAP_COUNT",
     "DEFAULT_FLAP_WINDOW_S",
+    "LOG_MESSAGE_LIMIT",
+    "LOG_PATTERN_LIMIT",
     "METRIC_KINDS",
     "STATE_METRICS",
     "DeviceInfo",
@@ -32,6 +36,7 @@ __all__ = [
     "Restored",
     "Rule",
     "RuleSet",
+    "compile_log_pattern",
     "rule_from_mapping",
 ]
 
@@ -54,6 +59,17 @@ STATE_METRICS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType({
     RuleKind.BGP_DOWN.value: ("bgp.established", "peer"),
     RuleKind.OSPF_DOWN.value: ("ospf.neighbor_full", "neighbor"),
 })
+#: Longest ``log`` rule pattern, characters (the cost of a search is bounded by the
+#: pattern and by :data:`LOG_MESSAGE_LIMIT`).
+LOG_PATTERN_LIMIT: Final = 300
+#: Characters of a log message a ``log`` rule searches.
+LOG_MESSAGE_LIMIT: Final = 1024
+#: Most topics a ``log`` rule may list.
+LOG_TOPICS_LIMIT: Final = 16
+# A group holding a quantifier that is itself repeated: ``(a+)+``, ``(\w*)*``,
+# ``(x|y+){2,}``: the shape of catastrophic backtracking.
+_NESTED_REPEAT: Final = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+
 #: Kinds that compare a metric with a threshold (and need ``metric`` and ``threshold``).
 METRIC_KINDS: Final = frozenset({RuleKind.THRESHOLD.value, RuleKind.RATE.value,
                                  RuleKind.COUNT.value})
@@ -87,6 +103,13 @@ class Rule:
             nothing).
         flap_count, flap_window_s: more than ``flap_count`` firings within
             ``flap_window_s`` mark the alert flapping.
+        pattern: log: the regular expression searched in each line's message
+            (case-insensitive; ``''`` matches every line).
+        regex: log: :attr:`pattern` compiled (``None`` for other kinds).
+        topics: log: topics a line must carry (``!name``: must not carry).
+        min_severity: log: lowest severity topic matched (``''``: any).
+        count, window_s: log: fire when ``count`` lines matched within
+            ``window_s`` seconds (default 1 line).
         site_id, tag_id, device_id: scope (all ``None``: every device).
         enabled: disabled rules are never evaluated.
         is_default: one of the rules created at installation.
@@ -109,6 +132,12 @@ class Rule:
     speed_bps: float | None = None
     flap_count: int = DEFAULT_FLAP_COUNT
     flap_window_s: float = DEFAULT_FLAP_WINDOW_S
+    pattern: str = ""
+    regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    topics: tuple[str, ...] = ()
+    min_severity: str = ""
+    count: int = 1
+    window_s: float = 60.0
     site_id: int | None = None
     tag_id: int | None = None
     device_id: int | None = None
@@ -316,6 +345,7 @@ def rule_from_mapping(data: Mapping[str, Any]) -> Rule:
     pattern = params.get("name_pattern") or ""
     if not isinstance(pattern, str):
         raise ConfigError(f"rule {what}: name_pattern must be text, got {pattern!r}")
+    log_fields = _log_fields(kind, params, what)
     speed = _number(params, "speed_bps", what)
     if speed is not None and speed <= 0:
         raise ConfigError(f"rule {what}: speed_bps must be above 0, got {speed:g}")
@@ -338,9 +368,73 @@ def rule_from_mapping(data: Mapping[str, Any]) -> Rule:
         flap_count=int(flap_count),
         flap_window_s=_positive(params, "flap_window_seconds", what, DEFAULT_FLAP_WINDOW_S,
                                 minimum=1),
+        **log_fields,
         site_id=_id(data, "site_id", what),
         tag_id=_id(data, "tag_id", what),
         device_id=_id(data, "device_id", what),
         enabled=bool(data.get("enabled", True)),
         is_default=bool(data.get("is_default", False)),
     )
+
+
+def compile_log_pattern(pattern: str, what: str = "(unnamed)") -> re.Pattern[str]:
+    """Check and compile a ``log`` rule's pattern (case-insensitive).
+
+    The cost of matching is bounded: at most :data:`LOG_PATTERN_LIMIT` characters,
+    no repeated group that itself holds a quantifier (``(a+)+``, the shape of
+    catastrophic backtracking), searched in at most :data:`LOG_MESSAGE_LIMIT`
+    characters of a message.
+
+    Raises:
+        ConfigError: naming the rule: too long, a nested repetition, or not a
+            valid regular expression (with Python's reason).
+    """
+    if len(pattern) > LOG_PATTERN_LIMIT:
+        raise ConfigError(f"rule {what}: pattern is {len(pattern)} characters long, more "
+                          f"than {LOG_PATTERN_LIMIT}")
+    if _NESTED_REPEAT.search(pattern):
+        raise ConfigError(f"rule {what}: pattern repeats a group that holds a repetition "
+                          f"(like (a+)+), which can take exponential time; simplify it")
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as err:
+        raise ConfigError(f"rule {what}: pattern {pattern!r} is not a valid regular "
+                          f"expression: {err}") from None
+
+
+def _log_fields(kind: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """The ``log`` rule fields from ``params`` (``pattern``, ``topics``,
+    ``min_severity``, ``count``, ``window_seconds``); empty for other kinds."""
+    if kind != RuleKind.LOG.value:
+        return {}
+    pattern = params.get("pattern") or ""
+    if not isinstance(pattern, str):
+        raise ConfigError(f"rule {what}: pattern must be text, got {pattern!r}")
+    raw_topics = params.get("topics") or ()
+    if isinstance(raw_topics, str):
+        raw_topics = raw_topics.split(",")
+    if not isinstance(raw_topics, list | tuple):
+        raise ConfigError(f"rule {what}: topics must be a list or comma-separated text")
+    topics = tuple(str(t).strip().lower() for t in raw_topics if str(t).strip())
+    if len(topics) > LOG_TOPICS_LIMIT:
+        raise ConfigError(f"rule {what}: at most {LOG_TOPICS_LIMIT} topics, got {len(topics)}")
+    bad = [t for t in topics if not re.fullmatch(r"!?[a-z0-9][a-z0-9_.-]{0,31}", t)]
+    if bad:
+        raise ConfigError(f"rule {what}: topic(s) {', '.join(map(repr, bad))} are not "
+                          f"RouterOS topic names (like system, account, !debug)")
+    severity = str(params.get("min_severity") or "").strip().lower()
+    if severity and severity not in SEVERITY_TOPICS:
+        raise ConfigError(f"rule {what}: min_severity {severity!r} is not one of "
+                          f"{', '.join(SEVERITY_TOPICS)}")
+    if not pattern and not topics and not severity:
+        raise ConfigError(f"rule {what}: a log rule needs a pattern, topics or a "
+                          f"min_severity (it would match every line)")
+    count = _positive(params, "count", what, 1, minimum=1)
+    return {
+        "pattern": pattern,
+        "regex": compile_log_pattern(pattern, what),
+        "topics": topics,
+        "min_severity": severity,
+        "count": int(count),
+        "window_s": _positive(params, "window_seconds", what, 60.0, minimum=1),
+    }

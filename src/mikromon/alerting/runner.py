@@ -34,6 +34,9 @@ from mikromon.sinks.base import AlertStore
 
 log = logging.getLogger(__name__)
 
+#: The inventory table router log lines go to (:mod:`mikromon.collectors.log`).
+LOGS_TABLE: Final = "logs"
+
 __all__ = ["AlertRunner", "AlertingSink"]
 
 #: Most transitions kept while the store fails.
@@ -62,10 +65,13 @@ class AlertingSink:
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Queue an inventory snapshot with the writer; the health state table
-        also goes to the engine (``health_fail`` rules)."""
+        also goes to the engine (``health_fail`` rules), and router log lines (the
+        append-only ``logs`` table, polled or from syslog) to the ``log`` rules."""
         self._inner.put_inventory(device_id, snapshot)
         if snapshot.table == HEALTH_STATES_TABLE:
             self._guard(self._engine.observe_health, device_id, snapshot.rows, snapshot.ts)
+        elif snapshot.append_only and snapshot.table == LOGS_TABLE:
+            self._guard(self._engine.observe_logs, device_id, snapshot)
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events with the writer, then evaluate them."""

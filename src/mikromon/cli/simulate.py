@@ -6,23 +6,8 @@ router listens, the endpoints are printed: an aligned table, or with ``--json`` 
 JSON object per router per line (``host``, ``port``, ``tls_port``, ``username``,
 ``password``, ``version``, ``profile``, ``identity``, ``tls_mode``).
 
-While it runs, lines on standard input control the routers (answers go to stderr)::
-
-    reboot 0          reset uptime and counters of router 0 ("all" for every router)
-    fault 2 delay=1.5 blackhole=true   set faults (see mikromon.emulator.faults)
-    clear all         remove every fault
-    password 0 s3cret change the accepted password
-    cpu 0 95          report 95 % CPU load ("cpu 0 none": moving again)
-    temperature 0 65 [cpu-temperature]   set a health temperature (°C)
-    health 0 psu1-state fail             set a state sensor (ok, fail, any word, none)
-    health 0 psu1-state=fail fan-state=ok   the same, several at once
-    link 0 ether2 down                   set an interface's link (up, down)
-    bgp 0 peer-a down                    set a BGP peer (up, down, none)
-    ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
-    zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
-    list              print the endpoints again (to stderr)
-
-SIGINT/SIGTERM stop every router; the exit status is then 0.
+While it runs, lines on standard input control the routers (answers go to stderr);
+the commands are listed in :data:`DESCRIPTION` (``mikromon simulate --help``).
 """
 
 from __future__ import annotations
@@ -66,6 +51,11 @@ While it runs, lines on standard input control the routers (answers go to stderr
     bgp 0 peer-a down                    set a BGP peer (up, down, none)
     ospf 0 10.0.0.2 Init                 set an OSPF neighbour's state (Down removes it)
     zone 0 +03:00 Europe/Riga  move /system/clock to that offset (and zone name)
+    syslog 0 127.0.0.1:5514 udp system,error,critical login failure for user x
+                      send one log line as syslog (udp or tcp; syslog-udp / syslog-tcp:
+                      the BSD syslog format with time and identity)
+    logging 0 127.0.0.1:5514 udp         send state changes (link, reboot) as syslog
+                                         ("logging 0 off" stops)
     list              print the endpoints again (to stderr)
 
 SIGINT/SIGTERM stop every router; the exit status is then 0.
@@ -233,6 +223,48 @@ def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
     return f"ok: {command} {target}"
 
 
+def _syslog_target(address: str, how: str) -> tuple[str, int, str, str]:
+    """``127.0.0.1:5514`` and ``udp``/``tcp``/``syslog-udp``/``syslog-tcp`` ->
+    (host, port, protocol, format). Raises ValueError."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"{address!r} is not HOST:PORT (e.g. 127.0.0.1:5514)")
+    fmt, _, protocol = how.lower().rpartition("-")
+    return host.strip("[]"), int(port), protocol, fmt or "default"
+
+
+def _syslog_control(fleet: Any, command: str, rest: list[str]) -> str:
+    """Apply ``syslog I HOST:PORT PROTO TOPICS MESSAGE`` / ``logging I HOST:PORT PROTO``
+    / ``logging I off``."""
+    target, args = rest[0], rest[1:]
+    try:
+        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
+    except (ValueError, IndexError):
+        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    try:
+        if command == "logging":
+            if args[:1] == ["off"]:
+                for r in routers:
+                    r.set_remote_logging(None)
+                return f"ok: logging {target} off"
+            if len(args) != 2:
+                return ("error: usage: logging I HOST:PORT udp|tcp|syslog-udp|syslog-tcp"
+                        " | logging I off")
+            host, port, protocol, fmt = _syslog_target(args[0], args[1])
+            for r in routers:
+                r.set_remote_logging(host, port, protocol, fmt)
+            return f"ok: logging {target} to {host}:{port} over {protocol}"
+        if len(args) < 4:
+            return "error: usage: syslog I HOST:PORT udp|tcp|syslog-udp|syslog-tcp TOPICS MESSAGE"
+        host, port, protocol, fmt = _syslog_target(args[0], args[1])
+        for r in routers:
+            r.send_syslog(args[2], " ".join(args[3:]), host=host, port=port,
+                          protocol=protocol, fmt=fmt)
+    except (ValueError, OSError) as err:
+        return f"error: {command}: {err}"
+    return f"ok: syslog {target}"
+
+
 def run_control(fleet: Any, text: str) -> str:
     """Apply one control line to the fleet; return the answer (never raises).
 
@@ -249,6 +281,8 @@ def run_control(fleet: Any, text: str) -> str:
                 " | cpu I PCT | temperature I C [SENSOR] | health I SENSOR WORD"
                 " | health I sensor=state ... | zone I +HH:MM [NAME]"
                 " | link I IFACE up|down | bgp I PEER up|down | ospf I NEIGHBOR STATE"
+                " | syslog I HOST:PORT udp|tcp|syslog-udp|syslog-tcp TOPICS MESSAGE"
+                " | logging I HOST:PORT udp|tcp|syslog-udp|syslog-tcp | logging I off"
                 " (I = router index or 'all'); faults: delay, drop_mid_sentence, garbage, "
                 "trickle, refuse_login, blackhole, endless_rows, endless_sentence")
     if command == "list":
@@ -256,6 +290,8 @@ def run_control(fleet: Any, text: str) -> str:
     if (command in _STATE_COMMANDS and rest
             and not (command == "health" and any("=" in word for word in rest[1:]))):
         return _state_control(fleet, command, rest)
+    if command in ("syslog", "logging") and rest:
+        return _syslog_control(fleet, command, rest)
     if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]

@@ -45,7 +45,7 @@ Session ``last-started`` is a router-local time stored as UTC ISO text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
@@ -216,11 +216,22 @@ class RoutingBgpCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        order = (_read_v6, _read_v7) if ctx.major < 7 else (_read_v7, _read_v6)
-        for attempt in order:
-            if await attempt(client, ctx, result):
-                break
+        await read_either(client, ctx, result, _read_v6, _read_v7)
         return result
+
+
+#: Reads one version's BGP menus into the result; ``False`` when they are absent.
+MenuReader = Callable[[RouterOSClient, CollectContext, CollectResult], Awaitable[bool]]
+
+
+async def read_either(client: RouterOSClient, ctx: CollectContext, result: CollectResult,
+                      v6: MenuReader, v7: MenuReader) -> None:
+    """Run the version's reader first and the other one when its menus are absent:
+    the reply decides, not the version string (a beta or odd build may report a
+    version its menus do not match)."""
+    for attempt in ((v6, v7) if ctx.major < 7 else (v7, v6)):
+        if await attempt(client, ctx, result):
+            return
 
 
 async def _read_v6(client: RouterOSClient, ctx: CollectContext, result: CollectResult) -> bool:

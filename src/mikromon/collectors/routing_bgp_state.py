@@ -29,6 +29,7 @@ from mikromon.collectors.routing_bgp import (
     V7_SESSION_PATH,
     map_v6,
     map_v7,
+    read_either,
 )
 from mikromon.collectors.support import Values, read
 from mikromon.domain.inventory import CollectResult
@@ -89,8 +90,5 @@ class RoutingBgpStateCollector:
             DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
         result = CollectResult()
-        order = (_read_v6, _read_v7) if ctx.major < 7 else (_read_v7, _read_v6)
-        for attempt in order:
-            if await attempt(client, ctx, result):
-                break
+        await read_either(client, ctx, result, _read_v6, _read_v7)
         return result

@@ -59,8 +59,8 @@ class RuleKind(StrEnum):
     - ``fact_changed``: RouterOS version, board or identity changed;
     - ``count``: a DHCP/PPP/hotspot/connection count above or below a level;
     - ``utilisation``: interface traffic as a percentage of its link speed;
-    - ``log``: a router log line matching a pattern (log rules; evaluated by the
-      syslog receiver, not by the sample engine).
+    - ``log``: a router log line (received by syslog or read from ``/log``)
+      matching a pattern, topics and a minimum severity.
     """
 
     THRESHOLD = "threshold"

@@ -14,6 +14,7 @@ from typing import Final
 
 from mikromon.emulator.faults import Faults
 from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.remote_log import RemoteAction, format_message, send
 from mikromon.emulator.router import Router
 from mikromon.emulator.session import Session
 from mikromon.emulator.tls import TLS_MODES, TlsMode, server_context
@@ -113,6 +114,10 @@ class RouterEmulator:
         self.faults = Faults()
         self._servers: list[asyncio.Server] = []
         self._sessions: set[asyncio.Task[None]] = set()
+        #: The remote logging action state changes are sent to (``None``: none).
+        self.remote_logging: RemoteAction | None = None
+        #: Syslog messages that could not be sent (nobody listening on TCP...).
+        self.syslog_errors = 0
 
     # -- facts ----------------------------------------------------------------------
     @property
@@ -159,6 +164,51 @@ class RouterEmulator:
         """Reset uptime and counters (open connections stay: a test sees the counters
         drop on the next read, like a quick reboot between two polls)."""
         self.router.reboot()
+        self._log_change("system,info", "router rebooted")
+
+    def set_remote_logging(self, host: str | None, port: int = 514, protocol: str = "udp",
+                           fmt: str = "default") -> None:
+        """Send the router's state changes (link up/down, reboot) as syslog to
+        ``host``:``port`` from now on, like a ``target=remote`` logging action;
+        ``host=None`` removes it. See :mod:`mikromon.emulator.remote_log`.
+
+        Raises:
+            ValueError: a non-loopback host, unknown protocol or format, bad port.
+        """
+        self.remote_logging = (None if host is None
+                               else RemoteAction(host, int(port), protocol, fmt))
+
+    def send_syslog(self, topics: str, message: str, *, host: str | None = None,
+                    port: int | None = None, protocol: str | None = None,
+                    fmt: str | None = None) -> None:
+        """Send one log line as syslog: to ``host``:``port`` when given, else through
+        the remote logging action (:meth:`set_remote_logging`).
+
+        Raises:
+            ValueError: no destination, a non-loopback host, bad values.
+            OSError: it could not be sent (TCP: nobody listening).
+        """
+        action = self.remote_logging
+        if host is None and action is None:
+            raise ValueError("no syslog destination: give host and port, or set a remote "
+                             "logging action first")
+        if host is not None:
+            if port is None:
+                raise ValueError("a syslog destination needs a port")
+            action = RemoteAction(host, int(port), protocol or "udp", fmt or "default")
+        assert action is not None
+        data = format_message(topics, message, fmt=fmt or action.fmt,
+                              identity=self.router.identity)
+        send(data, action.host, action.port, protocol=protocol or action.protocol,
+             source=self.host)
+
+    def _log_change(self, topics: str, message: str) -> None:
+        if self.remote_logging is None:
+            return
+        try:
+            self.send_syslog(topics, message)
+        except OSError:
+            self.syslog_errors += 1
 
     def set_fault(self, **faults: object) -> None:
         """Set faults (see :class:`mikromon.emulator.faults.Faults`), e.g.
@@ -219,8 +269,11 @@ class RouterEmulator:
         self.router.set_temperature(celsius, sensor)
 
     def set_link(self, name: str, running: bool) -> None:
-        """Set interface ``name`` running or not. Raises KeyError (no such interface)."""
+        """Set interface ``name`` running or not (sent as ``interface,info`` syslog
+        ``<name> link up/down`` when a remote logging action is set). Raises KeyError
+        (no such interface)."""
         self.router.set_link(name, running)
+        self._log_change("interface,info", f"{name} link {'up' if running else 'down'}")
 
     def set_bgp(self, peer: str, established: bool | None) -> None:
         """Report BGP peer ``peer`` established or not (``None``: as captured)."""

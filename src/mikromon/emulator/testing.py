@@ -180,6 +180,28 @@ class EmulatorHandle:
         """
         self._call(lambda: self.emulator.set_ospf(neighbor, state))
 
+    def set_remote_logging(self, host: str | None, port: int = 514, protocol: str = "udp",
+                           fmt: str = "default") -> None:
+        """Send state changes (link up/down, reboot) as syslog to ``host``:``port``
+        (``udp``/``tcp``, format ``default``/``syslog``); ``host=None``: stop.
+
+        Raises:
+            ValueError: a non-loopback host, unknown protocol or format, bad port.
+        """
+        self._call(lambda: self.emulator.set_remote_logging(host, port, protocol, fmt))
+
+    def send_syslog(self, topics: str, message: str, *, host: str | None = None,
+                    port: int | None = None, protocol: str | None = None,
+                    fmt: str | None = None) -> None:
+        """Send one log line (``topics`` like ``system,error,critical``) as syslog in
+        RouterOS's format, to ``host``:``port`` or through the remote logging action.
+
+        Raises:
+            ValueError: no destination or bad values. OSError: not sent (TCP refused).
+        """
+        self._call(lambda: self.emulator.send_syslog(topics, message, host=host, port=port,
+                                                     protocol=protocol, fmt=fmt))
+
     def set_time_zone(self, gmt_offset_s: int, name: str = "manual", dst: bool = False) -> None:
         """Move the router's ``/system/clock`` to ``gmt_offset_s`` seconds east of UTC.
 

@@ -22,6 +22,12 @@ With an :class:`~mikromon.sinks.base.AlertStore` (``alerts=``), alert rules are
 evaluated as the collectors hand their data to the writer
 (:mod:`mikromon.alerting.runner`); the rules are read at start and whenever the
 configuration version changes, the stored open alerts once at start.
+
+With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
+also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
+while it holds the collector lock: messages are matched to devices by source
+address (rebuilt at every reload), stored with the device's logs and evaluated
+by the ``log`` alert rules.
 """
 
 from __future__ import annotations
@@ -47,9 +53,15 @@ from mikromon.schedule.reload import describe_change, plan_reload, same_router
 from mikromon.schedule.worker import HostWorker
 from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, Writer
 from mikromon.sinks.base import AlertStore, CollectorLock, DeviceSource, Storage
+from mikromon.syslog.config import SyslogSettings
+from mikromon.syslog.intake import SyslogIntake
+from mikromon.syslog.receiver import SyslogReceiver
+from mikromon.syslog.sources import DeviceAddresses, KnownDevice
 
 log = logging.getLogger(__name__)
 
+#: How often the syslog source map learns the devices' identities, seconds.
+SYSLOG_IDENTITY_EVERY_S: Final = 2.0
 #: Seconds between attempts to load the alert rules and open alerts when the first
 #: load failed (alerting waits for it: nothing is evaluated before).
 ALERT_RETRY_S: Final = 10.0
@@ -92,6 +104,7 @@ class CollectorService:
         stop_timeout: seconds given to in-flight runs to unwind when stopping.
         alerts: where alert rules come from and alerts go (``None``: no alerting);
             called from the host worker thread.
+        syslog: run the syslog receiver with these settings (``None``: off).
 
     Raises:
         ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number.
@@ -111,6 +124,7 @@ class CollectorService:
         writer_max_batches: int = DEFAULT_MAX_BATCHES,
         stop_timeout: float = 3.0,
         alerts: AlertStore | None = None,
+        syslog: SyslogSettings | None = None,
     ) -> None:
         scale = trigger.time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
@@ -147,6 +161,12 @@ class CollectorService:
         #: Where collectors put what they read: the writer, or the alerting sink
         #: in front of it.
         self._sink: Sink | None = None
+        self._syslog_settings = syslog
+        self._syslog: SyslogReceiver | None = None
+        self._syslog_intake: SyslogIntake | None = None
+        self._syslog_addresses = DeviceAddresses()
+        self._syslog_error = ""
+        self._syslog_identities_due = 0.0
 
     # -- control (any thread) --------------------------------------------------------
 
@@ -267,6 +287,24 @@ class CollectorService:
         out["writer"] = writer.stats() if writer is not None else None
         alerting = self._alerting
         out["alerting"] = alerting.stats() if alerting is not None else None
+        out["syslog"] = self._syslog_status()
+        return out
+
+    @property
+    def syslog_port(self) -> int | None:
+        """The port the syslog receiver listens on (``None``: not listening)."""
+        receiver = self._syslog
+        return receiver.port if receiver is not None else None
+
+    def _syslog_status(self) -> dict[str, object] | None:
+        if self._syslog_settings is None:
+            return None
+        receiver, intake = self._syslog, self._syslog_intake
+        out: dict[str, object] = {"listening": receiver is not None, "error": self._syslog_error}
+        if receiver is not None:
+            out.update(receiver.stats())
+        if intake is not None:
+            out.update(stored=intake.stored, queue_dropped=intake.dropped)
         return out
 
     def _device_status(self) -> list[dict[str, object]]:
@@ -370,9 +408,18 @@ class CollectorService:
         assert self._host is not None
         await self._load_alerting()
         await self._reload(initial=True)
+        await self._start_syslog()
+        try:
+            return await self._supervise_loop()
+        finally:
+            await self._stop_syslog()
+
+    async def _supervise_loop(self) -> bool:
+        assert self._host is not None
         next_refresh = time.monotonic() + self._lock_refresh_s
         while True:
             await self._sleep(self._config_poll_s)
+            self._flush_syslog()
             if (self._alerting is not None and not self._alerting.restored
                     and time.monotonic() >= self._alerting_retry_at):
                 await self._load_alerting()  # the first load failed: try again
@@ -459,6 +506,11 @@ class CollectorService:
             events.append(_event(cfg.id, now, f"configuration reloaded: {change}"))
         if events:
             writer.put_events(events)
+        if self._syslog_settings is not None:
+            await self._syslog_addresses.update(
+                KnownDevice(c.id, c.name, c.host)
+                for c in [*(coll.config for coll in self._collectors.values()),
+                          *(cfg for cfg, _ in self._disabled.values())])
         if initial:
             log.info("polling %d device(s) (%d disabled)", len(self._collectors),
                      len(self._disabled))
@@ -470,6 +522,48 @@ class CollectorService:
                                remembered=remembered)
         self._collectors[cfg.id] = coll
         coll.start()
+
+    async def _start_syslog(self) -> None:
+        """Start the syslog receiver (when configured); a bind failure is logged and
+        shown in the status, polling goes on without it."""
+        settings = self._syslog_settings
+        if settings is None or self._syslog is not None:
+            return
+        assert self._sink is not None
+        intake = SyslogIntake(self._sink, max_pending=settings.max_pending)
+        receiver = SyslogReceiver(settings, self._syslog_addresses, intake.deliver)
+        try:
+            await receiver.start()
+        except OSError as err:
+            self._syslog_error = (f"cannot listen on {settings.bind} port {settings.port}: "
+                                  f"{err.strerror or err}")
+            log.error("syslog receiver not started: %s", self._syslog_error)
+            return
+        self._syslog_error = ""
+        self._syslog, self._syslog_intake = receiver, intake
+
+    async def _stop_syslog(self) -> None:
+        receiver, self._syslog = self._syslog, None
+        if receiver is not None:
+            await receiver.stop()
+        self._flush_syslog()
+        self._syslog_intake = None
+
+    def _flush_syslog(self) -> None:
+        intake = self._syslog_intake
+        if intake is None:
+            return
+        try:
+            intake.flush(self._deps.clock.now())
+        except Exception:
+            log.exception("storing received syslog messages failed; they are dropped")
+        now = time.monotonic()
+        if now >= self._syslog_identities_due:
+            # Routers sharing an address are told apart by their identity.
+            self._syslog_identities_due = now + SYSLOG_IDENTITY_EVERY_S
+            self._syslog_addresses.set_identities({
+                i: c.memory.facts.identity for i, c in list(self._collectors.items())
+                if c.memory.facts.identity})
 
     async def _load_alerting(self) -> None:
         """Read the alert rules (the first time also the stored open alerts) in the

@@ -100,11 +100,14 @@ def build_collector() -> Any:
     thread by default, or in a child process), evaluates alert rules with
     :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database);
-    ``MIKROMON_TIME_SCALE`` divides its intervals.
+    ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
+    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``).
 
     Raises:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
     """
+    from django.conf import settings
+
     from mikromon import schedule
     from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
@@ -116,6 +119,7 @@ def build_collector() -> Any:
         return schedule.CollectorService(
             DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
             alerts=DjangoAlertStore(),
+            syslog=getattr(settings, "MIKROMON_SYSLOG", None),
         )
 
     schedule.configure(factory)

@@ -29,12 +29,17 @@ repository:
   in the collector's writer thread, in this process; ``process`` runs them in a
   child process (another core: for several hundred routers on a machine with a
   core to spare).
+- ``MIKROMON_SYSLOG_PORT`` (default off), ``MIKROMON_SYSLOG_BIND`` (default
+  ``127.0.0.1``), ``MIKROMON_SYSLOG_RATE`` (messages/s per router, 200),
+  ``MIKROMON_SYSLOG_MAX_CONNECTIONS`` (64): the syslog receiver routers send
+  their logs to (docs/alerting.md "Router logs in real time").
 """
 
 from __future__ import annotations
 
 import os
 
+from mikromon.syslog.config import SyslogSettings
 from mikromon.web.monitor.envconfig import (
     data_dir_from_env,
     env_bool,
@@ -202,6 +207,9 @@ MIKROMON_RETENTION_DAYS = {
 #: Where the collector's storage runs: "thread" (the writer thread) or "process"
 #: (a child process).
 MIKROMON_WRITER = os.environ.get("MIKROMON_WRITER", "").strip().lower() or "thread"
+
+#: The syslog receiver (``None``: off, the default); see mikromon.syslog.config.
+MIKROMON_SYSLOG = SyslogSettings.from_env()
 
 #: External address of the web UI, for links in notifications ("" = no links).
 MIKROMON_BASE_URL = os.environ.get("MIKROMON_BASE_URL", "").strip()

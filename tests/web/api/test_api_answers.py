@@ -80,6 +80,7 @@ def _endpoints(device_id: int) -> list[str]:
         f"{base}/series?metric=system.cpu.load_pct&from=2025-03-01T11:00:00Z&to=now",
         *(f"{base}/inventory/{t}" for t in (*TABLES, LOGS)),
         "/api/v1/events", "/api/v1/collector",
+        "/api/v1/alerts", "/api/v1/silences", "/api/v1/rules", "/api/v1/channels",
     ]
 
 

@@ -10,7 +10,9 @@ from django.test import Client
 
 PAGES = ["/", "/devices/", "/devices/add/", "/devices/{pk}/", "/devices/{pk}/edit/",
          "/events/", "/collector/", "/users/", "/tokens/", "/no-such-page/",
-         "/devices/?state=nope", "/?group=nope"]
+         "/devices/?state=nope", "/?group=nope", "/alerts/", "/alerts/history/",
+         "/alerts/rules/", "/alerts/rules/add/", "/alerts/silences/", "/alerts/silences/add/",
+         "/alerts/channels/", "/alerts/channels/add/", "/alerts/?severity=nope"]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
 HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 STYLE_ATTR = re.compile(r"<[^>]+\sstyle\s*=", re.I)

@@ -22,7 +22,8 @@ def _walk(patterns, prefix=""):
 def _concrete(route: str, device_id: int) -> str:
     """Fill converters with values that exist (a device id) or are plausible."""
     path = route
-    for conv, value in (("<int:pk>", str(device_id)), ("<str:table>", "interfaces"),
+    for conv, value in (("<int:pk>", str(device_id)), ("<id:pk>", str(device_id)),
+                        ("<str:table>", "interfaces"),
                         ("<str:action>", "start")):
         path = path.replace(conv, value)
     if "<" in path or "(" in path or "^" in path:

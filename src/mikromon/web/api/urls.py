@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
-from mikromon.web.api import views
+from mikromon.web.api import alerting, views
 
 app_name = "api"
 
@@ -21,6 +21,20 @@ urlpatterns = [
     # Only the two actions: any other collector/... path is an unknown endpoint (404).
     re_path(r"^collector/(?P<action>start|stop)$", views.collector_view,
             name="collector_action"),
+    path("alerts", alerting.alerts, name="alerts"),
+    path("alerts/<id:pk>", alerting.alert, name="alert"),
+    path("alerts/<id:pk>/ack", alerting.alert_ack, name="alert_ack"),
+    path("silences", alerting.silences, name="silences"),
+    path("silences/<id:pk>", alerting.silence, name="silence"),
+    path("rules", alerting.rules, name="rules"),
+    path("rules/preview", alerting.rule_preview, name="rule_preview"),
+    path("rules/<id:pk>", alerting.rule, name="rule"),
+    path("rules/<id:pk>/preview", alerting.rule_preview, name="rule_edit_preview"),
+    path("rules/<id:pk>/overrides", alerting.rule_overrides, name="rule_overrides"),
+    path("rules/<id:pk>/overrides/<id:device>", alerting.rule_override, name="rule_override"),
+    path("channels", alerting.channels, name="channels"),
+    path("channels/<id:pk>", alerting.channel, name="channel"),
+    path("channels/<id:pk>/test", alerting.channel_test, name="channel_test"),
     # Last: every other path answers a JSON 404 (not the HTML page).
     re_path(r"^.*$", views.not_found, name="not_found"),
 ]

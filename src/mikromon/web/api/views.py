@@ -79,6 +79,11 @@ def index(request: HttpRequest) -> JsonResponse:
             "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
             "collector": reverse("api:collector"),
+            "alerts": reverse("api:alerts"),
+            "silences": reverse("api:silences"),
+            "rules": reverse("api:rules"),
+            "rule_preview": reverse("api:rule_preview"),
+            "channels": reverse("api:channels"),
         },
     })
 

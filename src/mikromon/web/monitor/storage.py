@@ -38,7 +38,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
@@ -141,6 +141,12 @@ def inventory_key(snapshot: InventorySnapshot, row: Mapping[str, Any]) -> str:
                                      and len(key.encode("utf-8")) > MAX_KEY_BYTES):
         key = "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
     return key
+
+
+#: ``source`` of log rows received by syslog (:mod:`mikromon.syslog.intake`).
+SYSLOG_SOURCE = "syslog"
+#: How far back a syslog copy hides the same line read later from ``/log``.
+SYSLOG_DEDUP_WINDOW = timedelta(days=7)
 
 
 def log_key(snapshot: InventorySnapshot, row: Mapping[str, Any]) -> str:
@@ -462,7 +468,8 @@ class DjangoStorage:
 
     @_short_wait
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
-        """Sync one table (see the Protocol); ``append_only`` snapshots go to LogEntry.
+        """Sync one table (see the Protocol); ``append_only`` snapshots go to LogEntry
+        (a line read from ``/log`` that was already received by syslog is skipped).
 
         Every snapshot, also one without rows, records ``snapshot.ts`` as the table's
         read time (:class:`InventorySync`, one upsert), so a table the router reported
@@ -547,7 +554,10 @@ class DjangoStorage:
 
     def _append_log(self, device_id: int, snapshot: InventorySnapshot) -> None:
         entries: dict[str, LogEntry] = {}
-        for row in snapshot.rows:
+        skip = self._received_by_syslog(device_id, snapshot)
+        for i, row in enumerate(snapshot.rows):
+            if i in skip:
+                continue
             key = log_key(snapshot, row)
             entries[key] = LogEntry(
                 device_id=device_id,
@@ -561,6 +571,41 @@ class DjangoStorage:
         LogEntry.objects.using(self._using).bulk_create(
             list(entries.values()), ignore_conflicts=True, batch_size=_CHUNK
         )
+
+    def _received_by_syslog(self, device_id: int, snapshot: InventorySnapshot) -> set[int]:
+        """Indexes of polled rows (no ``source``) already stored as received by
+        syslog: same message, the syslog copy's topics all among the row's (the BSD
+        format carries only the severity), received within
+        :data:`SYSLOG_DEDUP_WINDOW`. Each stored copy stands for one row; the newest
+        rows are matched first (the router prints oldest first). Heuristic: the
+        router's clock zone is unknown, so times are not compared."""
+        polled = [(i, row) for i, row in enumerate(snapshot.rows)
+                  if row.get("source") != SYSLOG_SOURCE]
+        if not polled:
+            return set()
+        messages = {str(row.get("message") or "") for _, row in polled}
+        copies: dict[str, list[frozenset[str]]] = {}
+        found = LogEntry.objects.using(self._using).filter(
+            device_id=device_id, seen_at__gte=snapshot.ts - SYSLOG_DEDUP_WINDOW,
+            message__in=messages,
+        ).values_list("message", "topics", "data")
+        for message, topics, data in found:
+            if isinstance(data, dict) and data.get("source") == SYSLOG_SOURCE:
+                copies.setdefault(message, []).append(frozenset(topics.split(",")))
+        skip: set[int] = set()
+        if not copies:
+            return skip
+        for i, row in reversed(polled):
+            candidates = copies.get(str(row.get("message") or ""))
+            if not candidates:
+                continue
+            topics = set(str(row.get("topics") or "").split(","))
+            for n, pushed in enumerate(candidates):
+                if pushed <= topics:
+                    del candidates[n]
+                    skip.add(i)
+                    break
+        return skip
 
     # -- status and events -------------------------------------------------------
 

@@ -230,3 +230,93 @@ def sort_header(context: dict[str, Any], key: str, label: str, current: str) -> 
         )
     return format_html('<th class="{}"><a href="?{}">{}</a></th>', numeric.strip(),
                        query.urlencode(), label)
+
+
+# -- alerting ---------------------------------------------------------------------
+
+#: Alert severity -> label.
+SEVERITY_LABELS = {"info": "info", "warning": "warning", "high": "high", "critical": "critical"}
+
+
+@register.simple_tag
+def severity_badge(severity: str | None) -> SafeString:
+    """A coloured badge for an alert severity (``info`` .. ``critical``)."""
+    key = severity if severity in SEVERITY_LABELS else "info"
+    return format_html('<span class="badge sev-{}">{}</span>', key, SEVERITY_LABELS[key])
+
+
+@register.simple_tag
+def alert_state_badge(alert: Any) -> SafeString:
+    """A badge for an alert's state (firing, pending, resolved), "acked" when an open
+    alert was acknowledged and "flapping" when it flaps."""
+    parts = [format_html('<span class="badge plain astate-{}">{}</span>', alert.state,
+                         alert.state)]
+    if getattr(alert, "acknowledged_at", None) and alert.state != "resolved":
+        parts.append(SafeString('<span class="badge plain astate-acked">acked</span>'))
+    if getattr(alert, "flapping", False):
+        parts.append(SafeString('<span class="badge plain astate-flapping">flapping</span>'))
+    return SafeString(" ".join(parts))
+
+
+def _metric_unit(alert: Any) -> str:
+    from mikromon.web.monitor.readers import unit_of
+
+    metric = getattr(alert.rule, "metric", "") or ""
+    if alert.rule.kind == "utilisation":
+        return "percent"
+    return unit_of(metric) if metric else ""
+
+
+@register.filter
+def alert_value(alert: Any) -> str:
+    """An alert's value against its threshold, in the metric's unit: ``95 % > 80 %``;
+    the value alone without a threshold; '' without either."""
+    unit = _metric_unit(alert)
+    value = formatting.unit_value(alert.value, unit) if alert.value is not None else ""
+    if alert.threshold is None:
+        return value
+    sign = getattr(alert.rule, "comparison", ">") or ">"
+    return f"{value or formatting.DASH} {sign} {formatting.unit_value(alert.threshold, unit)}"
+
+
+@register.filter
+def rule_threshold(rule: Any) -> str:
+    """A rule's condition in short: ``> 90 % for 5 min (recovers < 87 %)``; '' for
+    kinds without a threshold."""
+    if rule.threshold is None:
+        text = ""
+    else:
+        unit = "percent" if rule.kind == "utilisation" else _metric_unit_key(rule.metric)
+        text = f"{rule.comparison} {formatting.unit_value(rule.threshold, unit)}"
+        if rule.recovery is not None:
+            back = "<" if rule.comparison == ">" else ">"
+            text += f" (recovers {back} {formatting.unit_value(rule.recovery, unit)})"
+    if rule.for_seconds:
+        text = f"{text} for {formatting.interval(rule.for_seconds)}".strip()
+    return text
+
+
+def _metric_unit_key(metric: str) -> str:
+    from mikromon.web.monitor.readers import unit_of
+
+    return unit_of(metric) if metric else ""
+
+
+@register.filter
+def rule_scope(rule: Any) -> str:
+    """Where a rule (or silence) applies: ``device edge-1``, ``site Berlin``, ``tag core``,
+    joined with ``+``; ``every device`` when none is set."""
+    parts = []
+    for field in ("device", "site", "tag"):
+        obj = getattr(rule, field, None)
+        if obj is not None:
+            parts.append(f"{field} {obj.name}")
+    return " + ".join(parts) or "every device"
+
+
+@register.simple_tag
+def firing_alert_count() -> int:
+    """The number of firing alerts (the navigation's badge; one count query)."""
+    from mikromon.web.ui.views.alerts import firing_count
+
+    return firing_count()

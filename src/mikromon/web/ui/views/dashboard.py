@@ -163,6 +163,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "series": reverse("api:series", args=[device.pk]),
             "latest": reverse("api:latest", args=[device.pk]),
             "inventory": reverse("api:inventory", args=[device.pk, "x"])[:-1],
+            "alert_marks": reverse("ui:device_alert_marks", args=[device.pk]),
         },
         "login_url": reverse(settings.LOGIN_URL),
         # The collector's own pace (MIKROMON_TIME_SCALE shortens it in demos and tests).
@@ -181,8 +182,11 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         # Whether the values are current (up, not stale): otherwise "last value at".
         "current": current,
     }
+    from mikromon.web.ui.views.alerts import device_alerts
+
     return render(request, "ui/device_dashboard.html", {
         "device": device,
+        "alerts": device_alerts(device),
         "cards": cards,
         "system": system,
         "health": health,

@@ -1,5 +1,6 @@
-"""The overview: every device's state at a glance (by site or tag), the busiest
-interfaces, devices with errors and the latest events."""
+"""The overview: the alerts firing now (first, most severe first), every device's
+state at a glance (by site or tag), the busiest interfaces, devices with errors and
+the latest events."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from django.utils import timezone
 from mikromon.web.control import collector
 from mikromon.web.monitor.models import Device, Event, MetricLatest
 from mikromon.web.params import parse_choice
+from mikromon.web.ui.views.alerts import open_alerts
 from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
 
 #: Interfaces listed as the busiest.
 BUSIEST = 10
 #: Events listed.
 LATEST_EVENTS = 15
+#: Firing alerts listed at the top (the Alerts page has them all).
+OVERVIEW_ALERTS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,10 @@ def overview(request: HttpRequest) -> HttpResponse:
                 or (d.last_error and d.state != "disabled")]
     events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
     counts = Counter(d.state for d in devices)
+    firing = open_alerts().filter(state="firing")
     return render(request, "ui/overview.html", {
+        "alerts": list(firing[:OVERVIEW_ALERTS]),
+        "alerts_total": firing.count(),
         "groups": ordered,
         "group_by": group_by,
         "counts": counts,

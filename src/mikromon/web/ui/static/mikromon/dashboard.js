@@ -28,6 +28,8 @@
     lastData: null,
     latest: [],          // the newest value of every series (API "latest")
     chartsDue: 0,        // Date.now() after which the charts are fetched again
+    logsDue: 0,          // Date.now() after which a shown logs tab is read again
+    marks: [],           // the device's alerts over the chart range (alert-marks JSON)
   };
   const SYNC_KEY = "mm-dashboard";
   const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
@@ -118,9 +120,61 @@
     return out.length ? out : null;
   }
 
+  // ---------------------------------------------------------------- alert marks
+  /* A device's alerts are drawn under the lines of the charts they concern: a shaded
+   * band from when the alert fired (or went pending) to when it resolved (or now),
+   * coloured by severity, with a line where it began. CPU and memory charts show
+   * alerts on their metric and device-wide ones (down, no data, reboot); an
+   * interface chart shows the alerts about that interface. */
+  const SEVERITY_COLORS = { critical: "#c2372f", high: "#e0601f", warning: "#e0a030", info: "#54708f" };
+  const DEVICE_WIDE = new Set(["device_state", "no_data", "reboot", "fact_changed"]);
+  const CHART_METRICS = { "chart-cpu": "system.cpu.load_pct", "chart-mem": "system.memory.used_pct" };
+
+  function marksFor(chart) {
+    if (!chart) return [];
+    if (chart.kind === "bps") return state.marks.filter((m) => m.subject && m.subject === chart.iface);
+    const metric = CHART_METRICS[chart.id];
+    return state.marks.filter((m) => m.metric === metric
+      || (!m.subject && !m.metric && DEVICE_WIDE.has(m.kind)));
+  }
+
+  function drawMarks(u) {
+    const chart = Array.from(state.charts.values()).find((c) => c.plot === u);
+    const marks = marksFor(chart);
+    if (chart) chart.el.dataset.alertMarks = String(marks.length);
+    if (!marks.length) return;
+    const { left, top, width, height } = u.bbox;
+    const now = Date.now() / 1000;
+    const ctx = u.ctx;
+    ctx.save();
+    for (const m of marks) {
+      const color = SEVERITY_COLORS[m.severity] || SEVERITY_COLORS.info;
+      const x0 = Math.max(left, u.valToPos(m.start, "x", true));
+      const x1 = Math.min(left + width, u.valToPos(m.end == null ? now : m.end, "x", true));
+      if (!(x1 > x0 - 1)) continue;
+      ctx.globalAlpha = m.state === "pending" ? 0.08 : 0.16;
+      ctx.fillStyle = color;
+      ctx.fillRect(x0, top, Math.max(2, x1 - x0), height);
+      ctx.globalAlpha = 0.9;
+      ctx.fillRect(x0, top, Math.max(1, devicePixelRatio), height);
+    }
+    ctx.restore();
+  }
+
+  async function refreshMarks() {
+    if (!cfg.urls.alert_marks) return;
+    try {
+      state.marks = (await getJSON(cfg.urls.alert_marks)).alerts || [];
+    } catch (e) {
+      if (e.message === "signed out") throw e;
+      // Keep the marks we had: the charts still draw.
+    }
+  }
+
   function makePlot(el, kind, seriesDefs) {
     const isRate = kind === "bps";
     const opts = {
+      hooks: { drawClear: [drawMarks] },
       width: chartWidth(el),
       height: CHART_HEIGHT,
       tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
@@ -635,6 +689,29 @@
     }
   }
 
+  /** Seconds between two reads of the logs tab while it is shown. */
+  const LOGS_EVERY_S = 10;
+
+  /** The logs tab, while shown: read again (at most every LOGS_EVERY_S) so lines
+   * routers push by syslog appear live; the search text is kept. */
+  async function refreshLogs() {
+    const panel = document.querySelector('.inv-panel[data-table="logs"]');
+    if (!panel || panel.hidden || !panel.dataset.loaded || Date.now() < state.logsDue) return;
+    state.logsDue = Date.now() + LOGS_EVERY_S * 1000;
+    const old = panel.querySelector("input[data-filter-for]");
+    const query = old ? old.value : "";
+    const data = await getJSON(`${cfg.urls.inventory}logs`);
+    if (panel.hidden) return;
+    renderInventory(panel, data);
+    const count = document.querySelector(`[data-tab="${panel.id}"] .n`);
+    if (count) count.textContent = String(data.count);
+    const input = panel.querySelector("input[data-filter-for]");
+    if (query && input) {
+      input.value = query;
+      input.dispatchEvent(new Event("input"));
+    }
+  }
+
   // ---------------------------------------------------------------- loop
   /** What the live indicator says, and whether that is "live": only while a
    * collector runs and this router is up with fresh data; otherwise what is true. */
@@ -670,12 +747,15 @@
     state.inflight = true;
     const live = document.getElementById("live");
     try {
-      const work = [refreshLatest()];
+      const work = [refreshLatest(), refreshLogs().catch(() => { state.logsDue = 0; })];
       if (redraw === true || Date.now() >= state.chartsDue) {
         setWindow();
         const next = Date.now() + chartEvery() * 1000;
-        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts()]).then(
-          () => { state.chartsDue = next; },
+        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshMarks()]).then(
+          () => {
+            state.chartsDue = next;
+            for (const chart of state.charts.values()) chart.plot.redraw(false);
+          },
           (e) => { state.chartsDue = 0; throw e; }));
       }
       await Promise.all(work);
@@ -725,6 +805,7 @@
     plots: () => Array.from(state.charts.values()).map((c) => ({ id: c.id, plot: c.plot })),
     range: () => state.range,
     busy: () => state.inflight,
+    marks: () => state.marks.slice(),
   };
 
   document.addEventListener("DOMContentLoaded", () => {

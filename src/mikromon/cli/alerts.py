@@ -1,0 +1,303 @@
+"""``mikromon alerts list|show|ack|unack|silence|silences|expire``: alerts and
+maintenance windows from the command line.
+
+Every action goes through :mod:`mikromon.web.alerts.services`, as the pages and
+the API do: the same checks and the same messages (``field: message``, exit 2).
+``--json`` prints the API's documents (docs/api.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Any
+
+from mikromon.cli._common import EXIT_USAGE, add_storage_options
+
+#: ``alerts list --state`` choices.
+STATES = ("firing", "pending", "resolved", "open", "all")
+SEVERITIES = ("info", "warning", "high", "critical")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``alerts`` sub-command and its actions."""
+    parser = subparsers.add_parser(
+        "alerts",
+        help="list and acknowledge alerts, silence devices",
+        description="Alerts raised by the alert rules, their acknowledgements, and "
+        "silences (maintenance windows that hold back notifications).",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    lst = actions.add_parser("list", help="list alerts (firing by default)",
+                             description="List alerts, the most severe first, then the "
+                             "newest.")
+    lst.add_argument("--state", choices=STATES, default="firing",
+                     help="which alerts (default: firing; open: pending or firing)")
+    lst.add_argument("--device", metavar="NAME", help="only this device's (name or id)")
+    lst.add_argument("--site", metavar="NAME", help="only devices of this site (name or id)")
+    lst.add_argument("--severity", choices=SEVERITIES, help="only this severity")
+    lst.add_argument("--limit", type=_positive, default=500, metavar="N",
+                     help="at most N alerts (default 500)")
+    lst.add_argument("--json", action="store_true",
+                     help="print a JSON array of the API's alert documents")
+    lst.set_defaults(handler=_handler(_list))
+
+    show = actions.add_parser("show", help="show one alert", description="Show one alert.")
+    show.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=_handler(_show))
+
+    ack = actions.add_parser("ack", help="acknowledge an alert (stops its repeats)",
+                             description="Acknowledge a pending or firing alert: its "
+                             "repeated notifications stop.")
+    ack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    ack.add_argument("--comment", default="", help="why, or what is being done")
+    ack.add_argument("--user", metavar="NAME",
+                     help="web user to record as acknowledging (default: none; the "
+                     "history names the system user)")
+    ack.add_argument("--json", action="store_true", help="print the alert as JSON")
+    ack.set_defaults(handler=_handler(_ack))
+
+    unack = actions.add_parser("unack", help="take an acknowledgement back",
+                               description="Take an acknowledgement back (repeats resume).")
+    unack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    unack.add_argument("--json", action="store_true", help="print the alert as JSON")
+    unack.set_defaults(handler=_handler(_unack))
+
+    silence = actions.add_parser(
+        "silence", help="silence a device, site or tag for a while",
+        description="Create a silence: notifications of the alerts it covers are held "
+        "back until it ends (alerts and history are still recorded).")
+    scope = silence.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--device", metavar="NAME", help="the device (name or id)")
+    scope.add_argument("--site", metavar="NAME", help="every device of this site")
+    scope.add_argument("--tag", metavar="NAME", help="every device with this tag")
+    scope.add_argument("--all", action="store_true", help="every device")
+    silence.add_argument("--rule", metavar="NAME", help="only this rule's alerts")
+    until = silence.add_mutually_exclusive_group(required=True)
+    until.add_argument("--for", dest="duration", metavar="DURATION",
+                       help="how long: 30m, 2h, 1d, 1h30m")
+    until.add_argument("--until", metavar="TIME",
+                       help="when it ends, ISO 8601 (2026-12-07T06:00:00Z; no zone: UTC)")
+    silence.add_argument("--start", metavar="TIME", help="when it starts (default: now)")
+    silence.add_argument("--reason", required=True, help="why (shown with the silence)")
+    silence.add_argument("--user", metavar="NAME", help="web user to record as its author")
+    silence.add_argument("--json", action="store_true", help="print the silence as JSON")
+    silence.set_defaults(handler=_handler(_silence))
+
+    silences = actions.add_parser("silences", help="list silences",
+                                  description="List silences (active by default).")
+    silences.add_argument("--state", choices=("active", "pending", "expired", "all"),
+                          default="active", help="which silences (default: active)")
+    silences.add_argument("--json", action="store_true", help="print a JSON array")
+    silences.set_defaults(handler=_handler(_silences))
+
+    expire = actions.add_parser("expire", help="end a silence now",
+                                description="End a silence now (it is kept as expired).")
+    expire.add_argument("id", type=_positive, metavar="ID", help="the silence's id")
+    expire.add_argument("--json", action="store_true", help="print the silence as JSON")
+    expire.set_defaults(handler=_handler(_expire))
+
+    add_storage_options(parser, actions=actions.choices.values())
+
+
+def _positive(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"not an id (a whole number from 1): {text!r}")
+    return int(text)
+
+
+def _handler(body: Any) -> Any:
+    def handle(args: argparse.Namespace) -> int:
+        from mikromon.cli._django import django_command
+
+        return django_command()(lambda a: run_service(body, a))(args)
+
+    handle.__name__ = body.__name__.lstrip("_")
+    return handle
+
+
+def run_service(body: Any, args: argparse.Namespace) -> int:
+    """Run ``body(args)``; the service layer's errors become exit code 2 with their
+    message (``field: message``), as the API's 400 and 404 say them."""
+    from mikromon.cli._django import CommandError
+    from mikromon.web.alerts import services
+
+    try:
+        return int(body(args) or 0)
+    except services.ServiceError as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
+
+
+def print_json(doc: Any) -> None:
+    """Print ``doc`` as indented JSON (the ``--json`` output of every command)."""
+    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def web_user(name: str | None) -> Any:
+    """Return the web user ``name`` (``None`` for ``None``).
+
+    Raises:
+        CommandError: exit 2, no such user.
+    """
+    from django.contrib.auth import get_user_model
+
+    from mikromon.cli._django import CommandError
+
+    if not name:
+        return None
+    user = get_user_model().objects.filter(username=name).first()
+    if user is None:
+        raise CommandError(f"user: no web user named {name!r}", EXIT_USAGE)
+    return user
+
+
+def _object_id(model: Any, text: str | None, what: str) -> int | None:
+    from mikromon.web.alerts import services
+
+    if text is None:
+        return None
+    text = text.strip()
+    found = model.objects.filter(name=text).values_list("pk", flat=True).first()
+    if found is None and text.isascii() and text.isdigit() and len(text) < 19:
+        found = model.objects.filter(pk=int(text)).values_list("pk", flat=True).first()
+    if found is None:
+        raise services.Invalid.one(what, f"no {what} {text!r}")
+    return int(found)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mikromon.cli.device import format_table
+    from mikromon.web.alerts import services
+    from mikromon.web.monitor.models import Device, Site
+
+    qs = services.list_alerts(state=args.state, severity=args.severity,
+                              device=_object_id(Device, args.device, "device"),
+                              site=_object_id(Site, args.site, "site"))
+    docs = services.alert_dicts(list(qs[:args.limit]))
+    if args.json:
+        print_json(docs)
+        return 0
+    if not docs:
+        print(f"no {args.state} alerts" if args.state != "all" else "no alerts")
+        return 0
+    rows = [[str(d["id"]), d["state"], d["severity"], d["device"]["name"],
+             d["subject"] or "-", d["rule"]["name"], d["since"] or "-",
+             ("yes" if d["acknowledged"] else "no")] for d in docs]
+    sys.stdout.write(format_table(["ID", "STATE", "SEVERITY", "DEVICE", "SUBJECT", "RULE",
+                                   "SINCE", "ACK"], rows))
+    return 0
+
+
+def _print_alert(doc: dict[str, Any]) -> None:
+    for key in ("id", "state", "severity", "message", "since", "fired_at", "resolved_at",
+                "value", "threshold", "flapping", "acknowledged_at", "acknowledged_by",
+                "ack_comment", "silenced_by"):
+        value = doc[key]
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        print(f"{key.replace('_', ' ') + ':':<18} {value if value not in (None, '') else '-'}")
+    print(f"{'rule:':<18} {doc['rule']['name']} ({doc['rule']['kind']})")
+    print(f"{'device:':<18} {doc['device']['name']}"
+          + (f" / {doc['subject']}" if doc["subject"] else ""))
+
+
+def _show(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    doc = services.alert_dict(services.get_alert(args.id))
+    if args.json:
+        print_json(doc)
+    else:
+        _print_alert(doc)
+    return 0
+
+
+def _system_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "command line"
+
+
+def _ack(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    alert = services.acknowledge(args.id, user=web_user(args.user), comment=args.comment,
+                                 by=f"{_system_user()} (command line)")
+    if args.json:
+        print_json(services.alert_dict(alert))
+    else:
+        print(f"acknowledged alert {alert.pk} ({alert.rule.name} on {alert.device.name})")
+    return 0
+
+
+def _unack(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    alert = services.unacknowledge(args.id)
+    if args.json:
+        print_json(services.alert_dict(alert))
+    else:
+        print(f"alert {alert.pk} is no longer acknowledged")
+    return 0
+
+
+def _silence(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    data: dict[str, Any] = {"reason": args.reason}
+    for name in ("device", "site", "tag", "rule"):
+        if getattr(args, name):
+            data[name] = getattr(args, name)
+    if args.duration:
+        data["duration"] = args.duration
+    if args.until:
+        data["ends_at"] = args.until
+    if args.start:
+        data["starts_at"] = args.start
+    silence = services.create_silence(data, user=web_user(args.user))
+    doc = services.silence_dict(silence)
+    if args.json:
+        print_json(doc)
+    else:
+        print(f"silence {silence.pk} on {_scope_text(doc)} from {doc['starts_at']} "
+              f"until {doc['ends_at']}")
+    return 0
+
+
+def _scope_text(doc: dict[str, Any]) -> str:
+    parts = [f"{k} {doc[k]['name']!r}" for k in ("device", "site", "tag", "rule") if doc[k]]
+    return ", ".join(parts) or "every device"
+
+
+def _silences(args: argparse.Namespace) -> int:
+    from mikromon.cli.device import format_table
+    from mikromon.web.alerts import services
+
+    docs = [services.silence_dict(s) for s in services.list_silences(state=args.state)]
+    if args.json:
+        print_json(docs)
+        return 0
+    if not docs:
+        print(f"no {args.state} silences" if args.state != "all" else "no silences")
+        return 0
+    rows = [[str(d["id"]), d["state"], _scope_text(d), d["starts_at"], d["ends_at"],
+             d["reason"]] for d in docs]
+    sys.stdout.write(format_table(["ID", "STATE", "SCOPE", "STARTS", "ENDS", "REASON"], rows))
+    return 0
+
+
+def _expire(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    silence = services.expire_silence(args.id)
+    if args.json:
+        print_json(services.silence_dict(silence))
+    else:
+        print(f"silence {silence.pk} ended")
+    return 0

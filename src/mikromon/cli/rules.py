@@ -1,0 +1,318 @@
+"""``mikromon rules list|show|add|edit|remove|enable|disable|preview``: alert rules
+from the command line.
+
+The options are the fields of the rule form (:class:`mikromon.web.alerts.forms.RuleForm`);
+the service layer checks them exactly as the pages and the API do and names
+the field that is wrong (exit 2). A running collector picks up a change within
+about a second. ``--json`` prints the API's rule documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from mikromon.cli._common import EXIT_USAGE, add_storage_options
+from mikromon.cli.alerts import print_json, run_service
+from mikromon.domain.alerts import RULE_KINDS
+
+SEVERITIES = ("info", "warning", "high", "critical")
+#: ``--comparison`` spellings (``>``/``<`` need quoting in a shell).
+COMPARISONS = {"above": ">", "below": "<", ">": ">", "<": "<"}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``rules`` sub-command and its actions."""
+    parser = subparsers.add_parser(
+        "rules", help="list, add, change or remove alert rules",
+        description="Alert rules: what raises an alert, on which devices, how severe.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    lst = actions.add_parser("list", help="list the rules", description="List the rules.")
+    lst.add_argument("--json", action="store_true", help="print a JSON array")
+    lst.set_defaults(handler=_handler(_list))
+
+    show = actions.add_parser("show", help="show one rule", description="Show one rule.")
+    show.add_argument("rule", metavar="RULE", help="the rule's name or id")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=_handler(_show))
+
+    add = actions.add_parser("add", help="add a rule", description="Add a rule.")
+    add.add_argument("--name", required=True, help="unique name, used in messages")
+    add.add_argument("--kind", required=True, choices=RULE_KINDS, help="what the rule watches")
+    _rule_options(add, editing=False)
+    add.add_argument("--json", action="store_true", help="print the rule as JSON")
+    add.set_defaults(handler=_handler(_add))
+
+    edit = actions.add_parser("edit", help="change a rule",
+                              description="Change the options given; the others stay.")
+    edit.add_argument("rule", metavar="RULE", help="the rule's name or id")
+    edit.add_argument("--name", help="rename the rule")
+    edit.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
+    _rule_options(edit, editing=True)
+    edit.add_argument("--json", action="store_true", help="print the rule as JSON")
+    edit.set_defaults(handler=_handler(_edit))
+
+    preview = actions.add_parser(
+        "preview", help="what a rule would raise now (saves nothing)",
+        description="Evaluate a rule against the latest stored values without saving it: "
+        "give RULE to preview changes to a stored rule, or --kind for a new one.")
+    preview.add_argument("rule", metavar="RULE", nargs="?", help="a stored rule (name or id)")
+    preview.add_argument("--name", help=argparse.SUPPRESS)
+    preview.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
+    _rule_options(preview, editing=True)
+    preview.add_argument("--json", action="store_true", help="print the preview as JSON")
+    preview.set_defaults(handler=_handler(_preview))
+
+    remove = actions.add_parser("remove", help="remove rules with their alerts and history",
+                                description="Remove rules with their alerts and history.")
+    remove.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(handler=_handler(_remove))
+
+    for action, enabled in (("enable", True), ("disable", False)):
+        sub = actions.add_parser(action, help=f"{action} rules",
+                                 description=f"{action.capitalize()} the named rules.")
+        sub.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
+        sub.set_defaults(handler=_handler(_enable), enable=enabled)
+
+    add_storage_options(parser, actions=actions.choices.values())
+
+
+def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
+    parser.add_argument("--severity", choices=SEVERITIES,
+                        help="severity of its alerts" + ("" if editing else " (default warning)"))
+    parser.add_argument("--metric", help="catalog key (threshold, rate, count, no_data; "
+                        "utilisation: iface.rx_bps or iface.tx_bps)")
+    parser.add_argument("--comparison", choices=list(COMPARISONS),
+                        help="fire above or below the threshold (default above)")
+    parser.add_argument("--threshold", help="the level, in the metric's unit")
+    parser.add_argument("--recovery", help="level at which it resolves (hysteresis)")
+    parser.add_argument("--for", dest="for_", metavar="DURATION",
+                        help="how long the condition must hold: 90s, 5m, 1h (or seconds)")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--device", metavar="NAME", help="only this device (name or id)")
+    scope.add_argument("--site", metavar="NAME", help="only devices of this site")
+    scope.add_argument("--tag", metavar="NAME", help="only devices with this tag")
+    if editing:
+        scope.add_argument("--all-devices", action="store_true",
+                           help="every device (clears device, site and tag)")
+    parser.add_argument("--pattern", help="interface, sensor or peer names (ether*, sfp?)")
+    parser.add_argument("--intervals", help="no_data: polling intervals that may pass")
+    parser.add_argument("--state", dest="states", action="append", metavar="STATE",
+                        help="device_state: down, auth_failed, slow, degraded (repeat)")
+    parser.add_argument("--fact", dest="facts", action="append", metavar="FACT",
+                        help="fact_changed: version, board, identity (repeat)")
+    parser.add_argument("--hold", metavar="DURATION",
+                        help="reboot / fact_changed: how long the alert stays firing")
+    parser.add_argument("--speed-bps", help="utilisation: link speed when the router "
+                        "reports none, bits/s")
+    parser.add_argument("--flap-count", help="firings within the window that mark flapping")
+    parser.add_argument("--flap-window", metavar="DURATION", help="the flapping window")
+    parser.add_argument("--log-pattern", help="log: regular expression searched in each line")
+    parser.add_argument("--topic", dest="topics", action="append", metavar="TOPIC",
+                        help="log: topic a line must carry (!topic: must not; repeat)")
+    parser.add_argument("--min-severity", choices=("debug", "info", "warning", "error",
+                                                   "critical"),
+                        help="log: lowest severity matched")
+    parser.add_argument("--count", help="log: lines that must match within the window")
+    parser.add_argument("--window", metavar="DURATION", help="log: the counting window")
+    on = parser.add_mutually_exclusive_group()
+    on.add_argument("--enabled", dest="enabled", action="store_true", default=None,
+                    help="evaluate the rule" + ("" if editing else " (default)"))
+    on.add_argument("--disabled", dest="enabled", action="store_false",
+                    help="keep the rule without evaluating it")
+
+
+def _handler(body: Any) -> Any:
+    def handle(args: argparse.Namespace) -> int:
+        from mikromon.cli._django import django_command
+
+        return django_command()(lambda a: run_service(body, a))(args)
+
+    handle.__name__ = body.__name__.lstrip("_")
+    return handle
+
+
+def _seconds(text: str, name: str) -> int:
+    from mikromon.web.alerts import services
+    from mikromon.web.alerts.forms import parse_duration
+
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except ValueError as err:
+        raise services.Invalid.one(name, str(err)) from None
+    if seconds != int(seconds):
+        raise services.Invalid.one(name, f"{text!r} is not a whole number of seconds")
+    return int(seconds)
+
+
+def rule_data(args: argparse.Namespace) -> dict[str, Any]:
+    """The rule form's data from the options given (options not given are left out).
+
+    Raises:
+        Invalid: a duration option that is not a duration (naming the form field).
+    """
+    data: dict[str, Any] = {}
+    plain = {"name": "name", "kind": "kind", "severity": "severity", "metric": "metric",
+             "threshold": "threshold", "recovery": "recovery", "pattern": "name_pattern",
+             "intervals": "intervals", "states": "states", "facts": "facts",
+             "speed_bps": "speed_bps", "flap_count": "flap_count", "device": "device",
+             "site": "site", "tag": "tag", "enabled": "enabled", "log_pattern": "pattern",
+             "topics": "topics", "min_severity": "min_severity", "count": "count"}
+    for option, field in plain.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            data[field] = value
+    if getattr(args, "comparison", None):
+        data["comparison"] = COMPARISONS[args.comparison]
+    if getattr(args, "for_", None) is not None:
+        data["for_seconds"] = _seconds(args.for_, "for_seconds")
+    if getattr(args, "hold", None) is not None:
+        data["hold_seconds"] = _seconds(args.hold, "hold_seconds")
+    if getattr(args, "flap_window", None) is not None:
+        data["flap_window_seconds"] = _seconds(args.flap_window, "flap_window_seconds")
+    if getattr(args, "window", None) is not None:
+        data["window_seconds"] = _seconds(args.window, "window_seconds")
+    if getattr(args, "all_devices", False):
+        data.update(device=None, site=None, tag=None)
+    return data
+
+
+def _print_rule(doc: dict[str, Any]) -> None:
+    for key, value in doc.items():
+        if key in ("site", "tag", "device"):
+            value = value["name"] if value else None
+        elif key == "params":
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        print(f"{key.replace('_', ' ') + ':':<14} {value if value not in (None, '') else '-'}")
+
+
+def _scope(doc: dict[str, Any]) -> str:
+    parts = [f"{k} {doc[k]['name']}" for k in ("device", "site", "tag") if doc[k]]
+    return ", ".join(parts) or "all"
+
+
+def _condition(doc: dict[str, Any]) -> str:
+    if doc["threshold"] is None:
+        return doc["params"].get("name_pattern", "") or "-"
+    what = doc["metric"] or "utilisation %"
+    text = f"{what} {doc['comparison']} {doc['threshold']:g}"
+    if doc["for_seconds"]:
+        text += f" for {doc['for_seconds']}s"
+    return text
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mikromon.cli.device import format_table
+    from mikromon.web.alerts import services
+
+    docs = [services.rule_dict(r) for r in services.list_rules()]
+    if args.json:
+        print_json(docs)
+        return 0
+    if not docs:
+        print("no rules (add one with `mikromon rules add`)")
+        return 0
+    rows = [[str(d["id"]), d["name"], d["kind"], d["severity"],
+             "yes" if d["enabled"] else "no", _scope(d), _condition(d)] for d in docs]
+    sys.stdout.write(format_table(["ID", "NAME", "KIND", "SEVERITY", "ENABLED", "SCOPE",
+                                   "CONDITION"], rows))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    doc = services.rule_dict(services.find_rule(args.rule))
+    if args.json:
+        print_json(doc)
+    else:
+        _print_rule(doc)
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    rule = services.create_rule(rule_data(args))
+    if args.json:
+        print_json(services.rule_dict(rule))
+    else:
+        print(f"added rule {rule.name!r} (id {rule.pk})")
+    return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from mikromon.cli._django import CommandError
+    from mikromon.web.alerts import services
+
+    rule = services.find_rule(args.rule)
+    data = rule_data(args)
+    if not data:
+        raise CommandError(f"nothing to change for rule {rule.name!r}: give at least one "
+                           "option (see `mikromon rules edit --help`)", EXIT_USAGE)
+    changed = services.update_rule(rule.pk, data)
+    if args.json:
+        print_json(services.rule_dict(changed))
+    else:
+        print(f"updated rule {changed.name!r} (id {changed.pk})")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from mikromon.cli._django import CommandError
+    from mikromon.web.alerts import services
+
+    data = rule_data(args)
+    rule_id = services.find_rule(args.rule).pk if args.rule else None
+    if rule_id is None and "kind" not in data:
+        raise CommandError("give a stored RULE or --kind (see `mikromon rules preview --help`)",
+                           EXIT_USAGE)
+    preview = services.preview_rule(data, rule_id=rule_id)
+    if args.json:
+        print_json(preview.as_dict())
+        return 0
+    if preview.note:
+        print(preview.note)
+    if not preview.matches:
+        print(f"nothing would fire now ({preview.devices_checked} devices checked)")
+        return 0
+    for m in preview.matches:
+        where = m.device + (f" / {m.subject}" if m.subject else "")
+        print(f"{m.state:<8} {where}: {m.message}")
+    print(f"{len(preview.matches)} would fire ({preview.devices_checked} devices checked)")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from mikromon.cli._django import CommandError
+    from mikromon.web.alerts import services
+
+    rules = list({r.pk: r for r in (services.find_rule(ref) for ref in args.rules)}.values())
+    listing = ", ".join(repr(r.name) for r in rules)
+    if not args.yes:
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            raise CommandError(f"removing {listing} deletes its alerts and history; add "
+                               "--yes to confirm", EXIT_USAGE)
+        answer = input(f"Remove {listing} with its alerts and history? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return 1
+    for rule in rules:
+        services.delete_rule(rule.pk)
+        print(f"removed rule {rule.name!r}")
+    return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    from mikromon.web.alerts import services
+
+    rules = [services.find_rule(ref) for ref in args.rules]
+    for rule in rules:
+        services.set_rule_enabled(rule.pk, args.enable)
+        print(f"{'enabled' if args.enable else 'disabled'} rule {rule.name!r}")
+    return 0
