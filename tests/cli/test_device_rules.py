@@ -159,3 +159,24 @@ def test_edit_with_a_new_password_still_moves_the_port(cli, password_file) -> No
     assert result.code == 0, result.err
     assert "port 8728 -> 8729 (API-SSL)" in result.out
     assert Device.objects.get(name="r1").port == 8729
+
+
+def test_the_django_admin_applies_the_same_rules(client, django_user_model) -> None:
+    """The admin's device form (for repairs) refuses what the pages and the commands
+    refuse, with the same message, and reuses a tag whatever its case."""
+    from mikromon.web.monitor.models import Device, Tag
+
+    client.force_login(django_user_model.objects.create_superuser("root", password="x"))
+    body = {k: ("on" if v is True else v) for k, v in _form_data(tls_verify="no-verify").items()}
+    response = client.post("/admin/monitor/device/add/", body)
+    assert response.status_code == 200
+    [message] = _web_form(tls_verify="no-verify").errors["tls_verify"]
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Device.objects.exists()
+    Tag.objects.create(name="core")
+    response = client.post("/admin/monitor/device/add/", {**body, "tls_verify": "verify",
+                                                          "new_tags": "Core"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert [t.name for t in Device.objects.get(name="r9").tags.all()] == ["core"]
+    assert client.get(f"/admin/monitor/device/{Device.objects.get().pk}/change/"
+                      ).status_code == 200

@@ -1,7 +1,11 @@
 """``mikromon device add|list|show|edit|remove|enable|disable``: manage routers.
 
-Changes are saved in one transaction each (a failing command changes
-nothing) and a running collector picks them up within about a second.
+``add`` and ``edit`` fill the device form of the web pages
+(:class:`mikromon.web.monitor.forms.DeviceSettingsForm`): the same rules, the
+same messages. ``list --json`` and ``show --json`` print the API's device
+documents (:mod:`mikromon.web.api.serialize`). Changes are saved in one
+transaction each (a failing command changes nothing) and a running collector
+picks them up within about a second.
 Router passwords come from a prompt, a file or an environment variable and
 are stored encrypted.
 """

@@ -196,8 +196,9 @@ class DeviceSettingsForm(forms.ModelForm):
 
     @transaction.atomic
     def save(self, commit: bool = True) -> Device:
-        """Save the device with its site and tags; set the password only when one
-        was given. Always saves (``commit`` is accepted for ModelForm's signature)."""
+        """Return the device with its site; set the password only when one was given.
+        With ``commit`` (the pages, the commands) save it with its tags; without
+        (the Django admin) ``save_m2m()`` sets the tags after the device is saved."""
         device: Device = super().save(commit=False)
         password = self.cleaned_data.get("password") or ""
         if password:
@@ -205,9 +206,15 @@ class DeviceSettingsForm(forms.ModelForm):
         new_site = self.cleaned_data.get("new_site") or ""
         if new_site:
             device.site, _ = Site.objects.get_or_create(name=new_site)
-        device.save()
-        self.save_m2m()
+        if commit:
+            device.save()
+            self._save_m2m()
+        return device
+
+    def _save_m2m(self) -> None:
+        """Set the chosen tags, then add the ones named in ``new_tags`` (found
+        whatever their case, created when missing)."""
+        super()._save_m2m()  # type: ignore[misc]
         new_tags = tags_named(self.cleaned_data.get("new_tags") or [])
         if new_tags:
-            device.tags.add(*new_tags)
-        return device
+            self.instance.tags.add(*new_tags)
