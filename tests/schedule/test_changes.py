@@ -9,13 +9,13 @@ import pytest
 from mikromon.domain.catalog import is_failing
 from mikromon.domain.events import EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
+from mikromon.routeros.values import version_hint as version_tuple
 from mikromon.schedule.changes import (
     DeviceMemory,
     facts_changes,
     health_changes,
     link_changes,
     merge_facts,
-    version_tuple,
 )
 
 TS = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

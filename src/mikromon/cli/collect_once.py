@@ -22,7 +22,7 @@ from typing import Final
 from mikromon.cli._common import EXIT_AUTH, EXIT_UNREACHABLE, EXIT_USAGE, fail
 from mikromon.cli._django import CommandError
 from mikromon.cli._password import add_password_options, read_password
-from mikromon.collectors import CollectContext, detect_context, run_tier
+from mikromon.collectors.poll import PollSession, poll_session
 from mikromon.domain.catalog import lookup
 from mikromon.domain.devices import DeviceConfig, TlsVerify, endpoint
 from mikromon.domain.errors import AuthenticationFailed, DeviceError, DeviceUnreachable
@@ -31,8 +31,6 @@ from mikromon.domain.inventory import CollectResult, DeviceFacts, utc_iso
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.pipeline.rates import RateCalculator
-from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.client import connect
 
 #: Seconds between the two realtime reads (what the bit rates average over).
 RATE_GAP: Final = 1.0
@@ -118,37 +116,33 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def collect(config: DeviceConfig, tiers: list[Tier]) -> Poll:
-    """Log in, learn the version, run ``tiers`` once (realtime twice) and log out.
+    """Log in, learn the version, run ``tiers`` once (realtime twice) and log out
+    (:func:`mikromon.collectors.poll.poll_session`).
 
     Raises:
         DeviceError: connecting, logging in or a broken session.
     """
-    client = await connect(config)
-    try:
-        ctx = await detect_context(client, config.label)
-        poll = Poll(device=config.label, version=ctx.version)
+    async with poll_session(config) as session:
+        poll = Poll(device=config.label, version=session.ctx.version)
         facts = CollectResult()
         for tier in tiers:
             if tier is Tier.REALTIME:
-                result = await _realtime(client, ctx)
+                result = await _realtime(session)
             else:
-                result = await run_tier(client, tier, ctx)
-            ctx.absent.update(result.absent)  # asked once per run
+                result = await session.run(tier)
             poll.tiers[tier] = result
             facts.merge(CollectResult(facts=result.facts))
         poll.facts = facts.facts
         return poll
-    finally:
-        await client.close()
 
 
-async def _realtime(client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+async def _realtime(session: PollSession) -> CollectResult:
     """Read the realtime tier twice and add the rates between the two reads."""
     rates = RateCalculator()
-    first = await run_tier(client, Tier.REALTIME, ctx)
+    first = await session.run(Tier.REALTIME)
     rates.update(first.counters, first.facts.uptime_s if first.facts else None)
     await asyncio.sleep(RATE_GAP)  # the interval the rates average over
-    second = await run_tier(client, Tier.REALTIME, ctx)
+    second = await session.run(Tier.REALTIME)
     uptime = second.facts.uptime_s if second.facts else None
     second.samples.extend(rates.update(second.counters, uptime))
     second.absent = sorted(set(first.absent) | set(second.absent))

@@ -9,38 +9,64 @@ from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.values import version_hint
 
 
-def context_for(
-    device: str, version: str | None, absent: Iterable[str] = ()
-) -> CollectContext:
-    """Return the context for a router reporting ``version``.
+def learn_version(ctx: CollectContext, version: str | None) -> tuple[int, ...]:
+    """Set ``ctx.version`` and ``ctx.major`` from a router's version text; return
+    what could be read of it (``()``: nothing, and ``ctx`` is left as it was).
 
     What the version says only orders the collectors' questions: the replies
     decide how they are read (see :mod:`mikromon.collectors.system_health`,
     :mod:`mikromon.collectors.routing_bgp`, :mod:`mikromon.collectors.interface_wifi`).
 
     Args:
-        device: the device's label for messages.
+        ctx: changed in place.
         version: ``/system/resource`` ``version`` (``7.16.2 (stable)``, ``6.49``,
             ``7.19beta2``); what can be read of it counts
             (:func:`~mikromon.routeros.values.version_hint`: ``7.x (development)``
             gives major 7 and version ``(7,)``); ``None`` or text without a version
-            gives major 7 and an unknown version ``()``.
-        absent: paths already known to be missing.
+            changes nothing.
     """
     parts = version_hint(version)
-    if not parts:
-        return CollectContext(device=device, absent=set(absent))
-    return CollectContext(device=device, major=parts[0], version=parts, absent=set(absent))
+    if parts:
+        ctx.version = parts
+        ctx.major = parts[0]
+    return parts
 
 
-async def detect_context(
-    client: RouterOSClient, device: str, absent: Iterable[str] = ()
+def context_for(
+    device: str, version: str | None, absent: Iterable[str] = ()
 ) -> CollectContext:
-    """Ask the router for its version (``/system/resource`` with proplist
-    ``version``) and return its context.
+    """Return the context for a router reporting ``version``
+    (:func:`learn_version`: ``None`` or text without a version gives major 7 and
+    an unknown version ``()``).
+
+    Args:
+        device: the device's label for messages.
+        version: ``/system/resource`` ``version``.
+        absent: paths already known to be missing.
+    """
+    ctx = CollectContext(device=device, absent=set(absent))
+    learn_version(ctx, version)
+    return ctx
+
+
+async def read_version(client: RouterOSClient) -> str | None:
+    """Ask the router its version: ``/system/resource`` with proplist ``version``
+    (as the realtime tier's ``system_resource`` collector reads it); ``None`` when
+    the reply has no version.
 
     Raises:
         DeviceError: from the client.
     """
     rows = await client.print("/system/resource", ("version",))
-    return context_for(device, rows[0].get("version") if rows else None, absent)
+    return (rows[0].get("version") or None) if rows else None
+
+
+async def detect_context(
+    client: RouterOSClient, device: str, absent: Iterable[str] = ()
+) -> CollectContext:
+    """Ask the router its version (:func:`read_version`) and return its context.
+
+    Raises:
+        DeviceError: from the client.
+    """
+    return context_for(device, await read_version(client), absent)

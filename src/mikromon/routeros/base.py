@@ -102,3 +102,25 @@ class RouterOSClient(Protocol):
     async def close(self) -> None:
         """Close the connection; never raises."""
         ...
+
+
+class RouterOSSession(RouterOSClient, Protocol):
+    """A :class:`RouterOSClient` that owns its connection: what the scheduler
+    (:mod:`mikromon.schedule`) keeps open between runs and gives each tier with its
+    own per-command limit. :func:`mikromon.routeros.client.connect` returns one.
+    """
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed (by ``close()`` or after a failure:
+        the next run must open another)."""
+        ...
+
+    def with_timeout(self, seconds: float) -> RouterOSSession:
+        """Return a session on the same connection (same lock, closed together)
+        whose commands may each take ``seconds`` for their whole reply.
+
+        Raises:
+            ValueError: ``seconds`` is not positive.
+        """
+        ...

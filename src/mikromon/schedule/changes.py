@@ -16,7 +16,6 @@ from typing import Final
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing
 from mikromon.domain.events import DeviceState, Event, EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
-from mikromon.routeros.values import version_hint
 
 #: Slack for comparing uptimes (whole seconds on the wire) with monotonic time, seconds.
 UPTIME_TOLERANCE_S: Final = 2.0
@@ -24,14 +23,6 @@ UPTIME_TOLERANCE_S: Final = 2.0
 #: The inventory table and field that carry interface link state (collectors.interface).
 INTERFACES_TABLE: Final = "interfaces"
 RUNNING_FIELD: Final = "running"
-
-
-def version_tuple(text: str | None) -> tuple[int, ...]:
-    """Return ``(7, 16, 2)`` for ``"7.16.2 (stable)"``, ``(6, 49, 0)`` for ``"6.49"``,
-    ``(7, 19, 0)`` for ``"7.19beta2"``, ``(7,)`` for ``"7.x (development)"``
-    (:func:`mikromon.routeros.values.version_hint`), ``()`` for ``None`` or text
-    that starts with no version."""
-    return version_hint(text)
 
 
 @dataclass(slots=True)

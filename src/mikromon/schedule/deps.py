@@ -1,31 +1,26 @@
 """What device collectors are built from: how to open a session, how to run a
 tier, how to compute rates, the clock, the time scale and the backoffs.
 
-The defaults are the real pieces (:func:`mikromon.routeros.client.connect`,
-:func:`mikromon.collectors.run_tier`, :class:`mikromon.pipeline.rates.RateCalculator`),
-imported when first used; tests replace them with fakes driven by data.
+The defaults are the real pieces (:func:`mikromon.collectors.poll.open_session`,
+:func:`mikromon.collectors.run_tier`, :class:`mikromon.pipeline.rates.RateCalculator`);
+tests replace them with fakes driven by data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mikromon.collectors.base import CollectContext
-from mikromon.domain.devices import DeviceConfig
+from mikromon.collectors import run_tier
+from mikromon.collectors.poll import ClientFactory, TierRunner, open_session
 from mikromon.domain.events import DeviceStatus, Event
-from mikromon.domain.inventory import CollectResult, InventorySnapshot
+from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import CounterReading, Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
 from mikromon.schedule import trigger
 from mikromon.schedule.clock import Clock, SystemClock
 
-#: Opens a logged-in session (``mikromon.routeros.client.connect``).
-ClientFactory = Callable[[DeviceConfig], Awaitable[RouterOSClient]]
-#: Runs every collector of a tier (``mikromon.collectors.run_tier``).
-TierRunner = Callable[[RouterOSClient, Tier, CollectContext], Awaitable[CollectResult]]
 #: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
 RunObserver = Callable[[int, Tier, float, float, bool], None]
 
@@ -45,20 +40,6 @@ class Sink(Protocol):
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None: ...
     def put_events(self, events: Sequence[Event]) -> None: ...
     def put_status(self, status: DeviceStatus) -> None: ...
-
-
-def _default_connect(config: DeviceConfig) -> Awaitable[RouterOSClient]:
-    from mikromon.routeros.client import connect
-
-    return connect(config)
-
-
-def _default_run_tier(
-    client: RouterOSClient, tier: Tier, ctx: CollectContext
-) -> Awaitable[CollectResult]:
-    from mikromon.collectors import run_tier
-
-    return run_tier(client, tier, ctx)
 
 
 def _default_rates() -> RateCalculator:
@@ -83,8 +64,8 @@ class CollectorDeps:
         observer: called after every run (benchmarks); must be quick.
     """
 
-    connect: ClientFactory = _default_connect
-    run_tier: TierRunner = _default_run_tier
+    connect: ClientFactory = open_session
+    run_tier: TierRunner = run_tier
     rates: Callable[[], RateCalculator] = _default_rates
     clock: Clock = field(default_factory=SystemClock)
     time_scale: float = 1.0

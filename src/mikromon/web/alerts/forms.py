@@ -397,6 +397,8 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
             except ConfigError as err:
                 raise ValidationError({_field_named(str(err), self.fields): str(err)}) \
                     from None
+            # The model's own check (AlertRule.clean, run next) reads the parameters.
+            self.instance.params = self.params(data)
         return data
 
     def params(self, data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -16,7 +16,6 @@ then say "Not on this router" rather than "Nothing collected yet".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from typing import Any
 from django.db.models import Count
 
 from mikromon.domain.events import EventKind
+from mikromon.routeros.values import version_hint
 from mikromon.web.monitor.models import Device, Event, InventoryItem, InventorySync, LogEntry
 
 #: The pseudo-table of router log lines.
@@ -254,9 +254,10 @@ def table_exists(name: str) -> bool:
 
 
 def major_version(version: str) -> int | None:
-    """Return the major number of a RouterOS version text (``"7.16.2 (stable)"`` -> 7)."""
-    match = re.match(r"\s*(\d+)\.", version or "")
-    return int(match.group(1)) if match else None
+    """Return the major number of a RouterOS version text (``"7.16.2 (stable)"`` -> 7),
+    ``None`` when it names none (:func:`mikromon.routeros.values.version_hint`)."""
+    parts = version_hint(version)
+    return parts[0] if parts else None
 
 
 def absent_paths(device: Device) -> set[str]:

@@ -1,9 +1,9 @@
 """Test connection: one realtime poll of a device, run in a worker thread.
 
-Connects with :func:`mikromon.routeros.client.connect`, asks the router its
-version, runs the realtime tier (:func:`mikromon.collectors.run_tier`) and closes
-the connection. Nothing is stored: the result only tells the operator whether
-the settings work and what the router said.
+Logs in, learns the router's version, runs the realtime tier and the
+``/system/identity`` collector and closes the connection, as every one-off poll
+does (:func:`mikromon.collectors.poll.poll_session`). Nothing is stored: the
+result only tells the operator whether the settings work and what the router said.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import concurrent.futures
 import time
 from dataclasses import dataclass, field
 
-from mikromon.collectors import detect_context, run_tier
+from mikromon.collectors.poll import poll_session
 from mikromon.domain import formatting
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
@@ -23,9 +23,8 @@ from mikromon.domain.errors import (
     DeviceError,
     DeviceUnreachable,
 )
-from mikromon.domain.inventory import CollectResult, DeviceFacts
+from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.client import connect
 
 #: Seconds added to the device's own timeouts before the worker is abandoned.
 GRACE_S = 5.0
@@ -54,17 +53,11 @@ class ProbeResult:
 
 
 async def _poll(config: DeviceConfig) -> CollectResult:
-    client = await connect(config)
-    try:
-        ctx = await detect_context(client, config.label)
-        result = await run_tier(client, Tier.REALTIME, ctx)
-        # The identity belongs to the extended tier; one small read names the router.
-        rows = await client.print("/system/identity", ("name",))
-        if rows and rows[0].get("name"):
-            result.merge(CollectResult(facts=DeviceFacts(identity=rows[0]["name"])))
+    async with poll_session(config) as session:
+        result = await session.run(Tier.REALTIME)
+        # The identity belongs to the extended tier; its collector alone names the router.
+        result.merge(await session.run_collectors(("system_identity",)))
         return result
-    finally:
-        await client.close()
 
 
 def _describe(result: CollectResult) -> list[str]:
