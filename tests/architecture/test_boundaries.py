@@ -107,3 +107,107 @@ def test_config_never_imports_django() -> None:
     bad = {m for m in _all_imports(SRC / "config.py")
            if m.split(".")[0] == "django" or m.startswith("mikromon.web")}
     assert not bad
+
+
+@pytest.mark.parametrize("path", _modules("web"), ids=lambda p: str(p.relative_to(SRC)))
+def test_web_never_imports_the_command_line(path: Path) -> None:
+    """The web app uses what it shares with the commands (logging: mikromon.logconfig)
+    from modules of their own, never from mikromon.cli, even lazily."""
+    bad = {m for m in _all_imports(path) if m == "mikromon.cli" or m.startswith("mikromon.cli.")}
+    assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
+
+
+def test_logging_configuration_stands_alone() -> None:
+    """mikromon.logconfig, used by the commands and the server, imports neither Django,
+    the web app nor the command line."""
+    path = SRC / "logconfig.py"
+    bad = {m for m in _all_imports(path) if m.split(".")[0] == "django"
+           or m.startswith(("mikromon.web", "mikromon.cli"))}
+    assert not bad, f"logconfig.py imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize(("part", "other"), [("api", "ui"), ("ui", "api")])
+def test_pages_and_api_stand_apart(part: str, other: str) -> None:
+    """mikromon.web.api and mikromon.web.ui never import each other, even lazily:
+    what both read is in the monitor app (read models), mikromon.web.control
+    (collector control, time formats), mikromon.web.params and mikromon.web.roles."""
+    bad = {
+        str(path.relative_to(SRC)): sorted(m for m in _all_imports(path)
+                                           if m.startswith(f"mikromon.web.{other}"))
+        for path in _modules(f"web/{part}")
+    }
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (module level or lazily; ``from
+    a import b`` counts ``a.b`` where that is a module)."""
+    paths = {_module_name(p): p for p in SRC.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {t for t in targets if t in paths and t != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+#: Packages whose modules still import each other in a circle, until they are
+#: split: the collector's scheduling (DeviceCollector and its service), the
+#: emulator's router model and the collectors' registry and shared support.
+CYCLES_LEFT_IN = ("mikromon.schedule", "mikromon.emulator", "mikromon.collectors")
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [{"a", "b", "c"}]
+
+
+def test_no_import_cycles() -> None:
+    """No modules import each other in a circle (lazy imports count), but inside the
+    packages of :data:`CYCLES_LEFT_IN`; never one that crosses packages."""
+    bad = [sorted(component) for component in _cycles(_import_graph())
+           if not any(all(m == p or m.startswith(p + ".") for m in component)
+                      for p in CYCLES_LEFT_IN)]
+    assert not bad, f"import cycles: {bad}"

@@ -38,7 +38,7 @@ AXIS_LABELS_JS = """
 @pytest.fixture
 def collector_says_running(monkeypatch):
     """The pages see a running collector (none polls: the data is what was seeded)."""
-    from mikromon.web.api import collector
+    from mikromon.web.control import collector
 
     monkeypatch.setattr(collector, "collector_running", lambda: True)
 

@@ -181,7 +181,7 @@ def test_client_errors_are_not_logged(capsys) -> None:
     """A 4xx request line is left out (unless --verbose); a 5xx stays an error."""
     import logging
 
-    from mikromon.cli._logging import configure_logging
+    from mikromon.logconfig import configure_logging
 
     # The root logger is restored after each test (tests/conftest.py).
     configure_logging()
@@ -200,7 +200,7 @@ def test_log_format_leaves_the_record_to_other_handlers() -> None:
     same record (a test's capture, a syslog handler) still sees the logger's name."""
     import logging
 
-    from mikromon.cli._logging import UTCFormatter
+    from mikromon.logconfig import UTCFormatter
 
     record = logging.LogRecord("mikromon.schedule.device", logging.WARNING, __file__, 1,
                                "device %s: down", ("r1",), None)
@@ -216,7 +216,7 @@ def test_log_handler_writes_to_the_stderr_of_the_moment(capsys: pytest.CaptureFi
     import logging
     import sys
 
-    from mikromon.cli._logging import configure_logging
+    from mikromon.logconfig import configure_logging
 
     first = io.StringIO()
     real, sys.stderr = sys.stderr, first

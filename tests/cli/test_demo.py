@@ -118,8 +118,10 @@ def test_device_list_and_status_json(demo) -> None:
     assert listed.returncode == 0, listed.stderr
     devices = json.loads(listed.stdout)
     assert [d["name"] for d in devices] == ["demo-1-v6", "demo-2-v7", "demo-3-v7-empty"]
-    assert set(devices[0]) == {
-        "name", "host", "port", "enabled", "state", "last_seen", "identity", "version"
+    # The API's device objects (docs/api.md).
+    assert set(devices[0]) >= {
+        "id", "name", "host", "port", "endpoint", "enabled", "state", "last_seen",
+        "identity", "version", "summary", "urls",
     }
     assert all(d["host"] == "127.0.0.1" for d in devices)
     # Every tier ran on every device (the test before): the routers' identities are

@@ -74,7 +74,7 @@ def test_add_reads_the_password_from_the_environment(cli, monkeypatch) -> None:
          "medium interval must be at least 120 seconds"),
         (["--password-file", "PW", "--encoding", "klingon"], "Unknown text encoding"),
         (["--password-file", "PW", "--site", "HQ", "--tag", "x" * 60],
-         f"tag {'x' * 60!r}: name: Ensure this value has at most 50 characters"),
+         f"tag {'x' * 60!r}: Ensure this value has at most 50 characters"),
         (["--password-file", "PW", "--site", "s" * 101], "site 'sss"),
     ],
     ids=["unset env", "missing file", "no password", "realtime min", "medium min",
@@ -109,7 +109,7 @@ def test_empty_password_file_is_refused(cli, tmp_path) -> None:
 
 
 def test_list_json(cli, r1) -> None:
-    """list --json gives name, host, port, enabled, state, last_seen, identity, version."""
+    """list --json gives the API's device objects (docs/api.md), times ISO 8601 UTC."""
     from datetime import UTC, datetime
 
     from mikromon.web.monitor.models import Device
@@ -121,15 +121,33 @@ def test_list_json(cli, r1) -> None:
     )
     result = cli("device", "list", "--json")
     assert result.code == 0
-    assert json.loads(result.out) == [{
-        "name": "r1", "host": "127.0.0.1", "port": 8728, "enabled": True, "state": "up",
-        "last_seen": "2025-01-31T12:00:05Z", "identity": "core-1",
-        "version": "7.16.2 (stable)",
-    }]
+    [doc] = json.loads(result.out)
+    assert doc | {"stale": None} == {
+        "id": r1.pk, "name": "r1", "host": "127.0.0.1", "port": 8728,
+        "endpoint": "127.0.0.1:8728", "enabled": True,
+        "site": {"id": r1.site_id, "name": "HQ"}, "tags": ["core"],
+        "state": "up", "state_label": "up", "stale": None,
+        "last_data": "2025-01-31T12:00:05Z", "last_seen": "2025-01-31T12:00:05Z",
+        "last_error": "", "status_changed_at": "2025-01-31T11:00:00Z",
+        "identity": "core-1", "board": "", "version": "7.16.2 (stable)",
+        "summary": {"cpu_pct": None, "memory_pct": None, "uptime_s": None},
+        "urls": {"self": f"/api/v1/devices/{r1.pk}", "dashboard": f"/devices/{r1.pk}/"},
+    }
     shown = json.loads(cli("device", "show", "r1", "--json").out)
     assert shown["last_seen"] == "2025-01-31T12:00:05Z"
     assert shown["status_changed_at"] == "2025-01-31T11:00:00Z"
     assert "2025-01-31T12:00:05Z" in cli("device", "list").out
+
+
+def test_json_is_the_api_document(cli, r1, client, django_user_model) -> None:
+    """``device list --json`` and ``device show --json`` answer what
+    ``GET /api/v1/devices`` and ``GET /api/v1/devices/<id>`` answer."""
+    client.force_login(django_user_model.objects.create_user("a", is_staff=True))
+    listed = client.get("/api/v1/devices").json()["devices"]
+    assert json.loads(cli("device", "list", "--json").out) == listed
+    one = client.get(f"/api/v1/devices/{r1.pk}").json()
+    assert json.loads(cli("device", "show", "r1", "--json").out) == one
+    assert {"username", "has_password", "inventory_tables", "summary"} <= one.keys()
 
 
 def test_list_by_state_accepts_degraded(cli, r1) -> None:
@@ -157,7 +175,7 @@ def test_show(cli, r1) -> None:
     result = cli("device", "show", "r1", "--json")
     assert result.code == 0
     data = json.loads(result.out)
-    assert data["site"] == "HQ"
+    assert data["site"]["name"] == "HQ"
     assert data["tags"] == ["core"]
     assert data["has_password"] is True
     assert data["intervals"] == {
@@ -230,8 +248,8 @@ def test_edit_failing_halfway_changes_nothing(cli, r1) -> None:
     ("host", "message"),
     [
         ("not a host!! <b>x</b>", "is not a host name or IP address"),
-        ("", "host is empty"),
-        ("   ", "host is empty"),
+        ("", "host must not be empty"),
+        ("   ", "host must not be empty"),
         ("router_1.example.net", "is not a host name or IP address"),
         ("256.1.1.1", "is not a valid IPv4 address"),
         ("192.0.2.1:8728", "give the port in its own field"),

@@ -39,7 +39,7 @@ def test_createadmin_creates_a_superuser(cli, strong) -> None:
 def test_createadmin_viewer_is_read_only(cli, strong) -> None:
     from django.contrib.auth import get_user_model
 
-    from mikromon.web.ui.permissions import VIEWERS_GROUP, is_admin
+    from mikromon.web.roles import VIEWERS_GROUP, is_admin
 
     assert cli("createadmin", "val", "--viewer", "--password-file", strong).code == 0
     user = get_user_model().objects.get(username="val")

@@ -57,7 +57,7 @@ def test_syslog_line_is_stored_shown_and_fires_a_log_rule(
     router: EmulatorHandle, service: list[CollectorService]
 ) -> None:
     from mikromon.web.alerts.models import Alert, AlertEvent, AlertRule
-    from mikromon.web.api.inventory import read_table
+    from mikromon.web.monitor.inventory import read_table
     from mikromon.web.monitor.models import Device, LogEntry
 
     dev = Device(name="edge-1", host=router.host, port=router.port, username=router.username)

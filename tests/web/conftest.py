@@ -80,7 +80,7 @@ def viewer_token(viewer):
 @pytest.fixture
 def no_collector(monkeypatch):
     """Make the pages see no collector in this process (none configured)."""
-    from mikromon.web.api import collector
+    from mikromon.web.control import collector
 
     monkeypatch.setattr(collector, "local_collector", lambda: None)
 
@@ -127,7 +127,7 @@ class FakeService:
 @pytest.fixture
 def fake_collector(monkeypatch):
     """A fake in-process collector service."""
-    from mikromon.web.api import collector
+    from mikromon.web.control import collector
 
     service = FakeService()
     monkeypatch.setattr(collector, "local_collector", lambda: service)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from mikromon import __version__
 from mikromon.cli._common import EXIT_INTERRUPTED, EXIT_USAGE
-from mikromon.cli._logging import configure_logging
+from mikromon.logconfig import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -316,14 +316,16 @@ def guarded(body: Callable[[], int]) -> int:
 def validation_text(err: Any) -> str:
     """Return a Django ``ValidationError`` as one readable line: its messages joined
     by ``; `` without their final full stops, each field's messages prefixed with
-    the field's name unless they name it already."""
+    the field's name unless they name it already (as words: ``a device named 'x'``
+    does not name the field ``name``)."""
     if hasattr(err, "error_dict"):
         parts = []
         for field, errors in err.message_dict.items():
             label = field.replace("_", " ") if field != "__all__" else ""
+            named = re.compile(rf"\b{re.escape(label)}\b", re.IGNORECASE)
             for message in errors:
                 message = message.rstrip(".")
-                if label and label.lower() not in message.lower():
+                if label and not named.search(message):
                     message = f"{label}: {message}"
                 parts.append(message)
         return "; ".join(parts)

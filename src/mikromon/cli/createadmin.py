@@ -134,7 +134,7 @@ def save_user(
 
 def _viewers_group() -> str:
     try:
-        from mikromon.web.ui.permissions import VIEWERS_GROUP
+        from mikromon.web.roles import VIEWERS_GROUP
     except ImportError:
         return "viewers"
     return VIEWERS_GROUP

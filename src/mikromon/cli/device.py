@@ -1,7 +1,11 @@
 """``mikromon device add|list|show|edit|remove|enable|disable``: manage routers.
 
-Changes are saved in one transaction each (a failing command changes
-nothing) and a running collector picks them up within about a second.
+``add`` and ``edit`` fill the device form of the web pages
+(:class:`mikromon.web.monitor.forms.DeviceSettingsForm`): the same rules, the
+same messages. ``list --json`` and ``show --json`` print the API's device
+documents (:mod:`mikromon.web.api.serialize`). Changes are saved in one
+transaction each (a failing command changes nothing) and a running collector
+picks them up within about a second.
 Router passwords come from a prompt, a file or an environment variable and
 are stored encrypted.
 """
@@ -9,6 +13,7 @@ are stored encrypted.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -16,13 +21,10 @@ from typing import Any
 
 from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
-from mikromon.domain.devices import TlsVerify, endpoint, validate_host
+from mikromon.domain.devices import TlsVerify, endpoint
 from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
-
-#: The ``--json`` fields of ``device list``, in order.
-LIST_FIELDS = ("name", "host", "port", "enabled", "state", "last_seen", "identity", "version")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     lst.add_argument(
         "--json",
         action="store_true",
-        help="print a JSON array (name, host, port, enabled, state, last_seen, identity, "
-        "version; times ISO 8601 UTC)",
+        help="print a JSON array of the API's device objects (GET /api/v1/devices; "
+        "times ISO 8601 UTC)",
     )
     lst.add_argument(
         "--state",
@@ -70,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "show", help="show one router's settings and state", description="Show one router."
     )
     show.add_argument("name", help="the device's name")
-    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.add_argument("--json", action="store_true",
+                      help="print the API's device object (GET /api/v1/devices/<id>)")
     show.set_defaults(handler=handle_show)
 
     edit = actions.add_parser(
@@ -231,28 +234,16 @@ def handle_enable(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     from django.db import transaction
 
-    from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.web.monitor.models import Device
 
-    _check_texts(args)
-    if args.tls_verify is not None and not args.ssl:
-        raise CommandError(
-            f"--tls-verify {args.tls_verify} needs --ssl: TLS verification applies to "
-            "API-SSL only", EXIT_USAGE)
-    host = validate_host(args.host)
-    if Device.objects.filter(name=args.name).exists():
-        raise CommandError(duplicate_name(args.name), EXIT_USAGE)
-    password = read_password(args, prompt=f"API password for {args.username}@{host}: ")
-    assert password is not None
-    device = Device(name=args.name, host=host, username=args.username)
-    device.enabled = not args.disabled
-    device.use_ssl = bool(args.ssl)
-    _apply_common(device, args)
-    device.set_password(password)
+    _check_site(args)
+    device = Device()
+    data = _form_data(device, args)
+    # The settings are checked before a password is asked for.
+    host = _check_form(device, data, password_pending=True).cleaned_data["host"]
+    data["password"] = read_password(args, prompt=f"API password for {args.username}@{host}: ")
     with transaction.atomic():
-        _validate(device)
-        device.save()
-        _apply_relations(device, args)
+        device = _check_form(device, data).save()
     print(f"added device {device.name!r} ({endpoint(device.host, device.port)})")
     return 0
 
@@ -261,12 +252,8 @@ def _edit(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.monitor.models import Device
 
-    # An empty text (--name "", --username " ") or an invalid --host is an error
-    # (exit 2), never ignored.
-    _check_texts(args)
-    host = validate_host(args.host) if args.host is not None else None
+    _check_site(args)
     with transaction.atomic():
         device = get_device(args.device, for_update=True)
         if not _edit_options_given(args):
@@ -275,64 +262,94 @@ def _edit(args: argparse.Namespace) -> int:
                 "(see `mikromon device edit --help`)",
                 EXIT_USAGE,
             )
-        use_ssl = device.use_ssl if args.ssl is None else args.ssl
-        if args.tls_verify is not None and not use_ssl:
-            raise CommandError(
-                f"--tls-verify {args.tls_verify} needs --ssl: device {device.name!r} "
-                "uses the plain API and TLS verification applies to API-SSL only",
-                EXIT_USAGE)
-        if args.name and args.name != device.name:
-            if Device.objects.filter(name=args.name).exists():
-                raise CommandError(duplicate_name(args.name), EXIT_USAGE)
-            device.name = args.name
-        if host is not None:
-            device.host = host
-        if args.username:
-            device.username = args.username
-        moved = ""
-        if args.ssl is not None:
-            if args.ssl != device.use_ssl and args.port is None:
-                # Follow the transport's default port unless a port was chosen by hand.
-                from mikromon.web.monitor.models import default_port
-
-                if device.port == default_port(device.use_ssl):
-                    device.port = default_port(args.ssl)
-                    moved = (f", port {default_port(device.use_ssl)} -> {device.port} "
-                             f"({'API-SSL' if args.ssl else 'plain API'})")
-            device.use_ssl = args.ssl
-        _apply_common(device, args)
+        data = _form_data(device, args)
         if args.password_file or args.password_env or args.ask_password:
-            password = read_password(args, prompt=f"New API password for {device.name}: ")
-            assert password is not None
-            device.set_password(password)
-        _validate(device)
-        device.save()
-        _apply_relations(device, args)
+            _check_form(device, data, password_pending=True)
+            data["password"] = read_password(
+                args, prompt=f"New API password for {device.name}: ")
+        form = _check_form(device, data)
+        device = form.save()
+    moved = ""
+    if form.port_moved:
+        old, new = form.port_moved
+        moved = f", port {old} -> {new} ({'API-SSL' if device.use_ssl else 'plain API'})"
     print(f"updated device {device.name!r} ({endpoint(device.host, device.port)}){moved}")
     return 0
 
 
-#: Text options that, when given, must not be empty or blank.
-_TEXT_OPTIONS = ("name", "username", "encoding")
-
-
-def _check_texts(args: argparse.Namespace) -> None:
-    """Refuse an empty or blank ``--name``, ``--username`` or ``--encoding``.
+def _check_site(args: argparse.Namespace) -> None:
+    """Refuse a blank ``--site`` (it would otherwise read as "no site").
 
     Raises:
-        CommandError: ``<field> must not be empty`` (exit 2).
+        CommandError: ``site must not be empty`` (exit 2).
     """
     from mikromon.cli._django import EXIT_USAGE, CommandError
 
-    for name in _TEXT_OPTIONS:
+    if args.site is not None and not args.site.strip():
+        raise CommandError("site must not be empty", EXIT_USAGE)
+
+
+#: Options copied as they are into the device form's field of the same name.
+_FORM_OPTIONS = ("name", "host", "username", "port", "tls_verify", "encoding", "notes",
+                 *(f"{tier.value}_interval" for tier in Tier))
+
+
+def _form_data(device: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Return the device form's data: ``device``'s settings (a new device's
+    defaults) with the options given laid over them."""
+    from mikromon.web.monitor.forms import VALUE_FIELDS
+
+    data: dict[str, Any] = {name: getattr(device, name) for name in VALUE_FIELDS}
+    data["site"] = device.site_id or ""
+    data["tags"] = [tag.pk for tag in device.tags.all()] if device.pk else []
+    for name in _FORM_OPTIONS:
         value = getattr(args, name, None)
-        if value is not None and not value.strip():
-            raise CommandError(f"{name} must not be empty", EXIT_USAGE)
+        if value is not None:
+            data[name] = value
+    if args.ssl is not None:
+        data["use_ssl"] = bool(args.ssl)
+    if getattr(args, "disabled", None) is not None:
+        data["enabled"] = not args.disabled
+    if getattr(args, "no_site", False) or args.site:
+        data["site"] = ""
+        data["new_site"] = args.site or ""
+    if getattr(args, "no_tags", False) or args.tags:
+        # --tag replaces the tags: none kept, the ones named added.
+        data["tags"] = []
+        data["new_tags"] = args.tags or []
+    return data
 
 
-def duplicate_name(name: str) -> str:
-    """The message for a device name already taken (as the pages and the model say it)."""
-    return f"name: a device named {name!r} already exists"
+def _check_form(device: Any, data: dict[str, Any], *, password_pending: bool = False) -> Any:
+    """Return the device form for ``data``, checked by the rules the pages apply
+    (:class:`mikromon.web.monitor.forms.DeviceSettingsForm`).
+
+    Args:
+        password_pending: check before the password is asked for: a missing one is
+            no error, and ``device`` is left as it is.
+
+    Raises:
+        CommandError: every problem in one line (exit 2), each field's messages
+            prefixed with its name unless they name it (a site's and a tag's name
+            themselves).
+    """
+    from django.core.exceptions import ValidationError
+
+    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
+    from mikromon.web.monitor.forms import DeviceSettingsForm
+
+    # A form's checks write the values into its instance: a check before the
+    # password is asked for works on a copy, so the final form sees the changes.
+    form = DeviceSettingsForm(data=data, instance=copy.copy(device) if password_pending
+                              else device)
+    errors: dict[str, list[ValidationError]] = {}
+    for field, messages in form.errors.as_data().items():
+        if not (password_pending and field == "password"):
+            key = "__all__" if field in ("new_site", "new_tags") else field
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise CommandError(validation_text(ValidationError(errors)), EXIT_USAGE)
+    return form
 
 
 #: ``device edit`` options that leave the device as it is when not given (their
@@ -349,68 +366,6 @@ def _edit_options_given(args: argparse.Namespace) -> bool:
     return args.ssl is not None or any(
         getattr(args, name, None) not in (None, False, []) for name in _EDIT_OPTIONS
     )
-
-
-def _apply_common(device: Any, args: argparse.Namespace) -> None:
-    from mikromon.web.monitor.models import INTERVAL_FIELDS
-
-    if args.port is not None:
-        device.port = args.port
-    if args.tls_verify is not None:
-        device.tls_verify = args.tls_verify
-    if args.encoding is not None:
-        device.encoding = args.encoding
-    if args.notes is not None:
-        device.notes = args.notes
-    for tier, field in INTERVAL_FIELDS.items():
-        value = getattr(args, f"{tier.value}_interval")
-        if value is not None:
-            setattr(device, field, value)
-
-
-def _apply_relations(device: Any, args: argparse.Namespace) -> None:
-    from mikromon.web.monitor.models import Site, Tag
-
-    changed = False
-    if getattr(args, "no_site", False):
-        device.site = None
-        changed = True
-    elif args.site:
-        name = args.site.strip()
-        site = Site.objects.filter(name=name).first()
-        if site is None:
-            site = Site(name=name)
-            _validate(site, what=f"site {name!r}")
-            site.save()
-        device.site = site
-        changed = True
-    if changed:
-        device.save(update_fields=["site"])
-    if getattr(args, "no_tags", False):
-        device.tags.clear()
-    if args.tags:
-        tags = []
-        for name in dict.fromkeys(t.strip() for t in args.tags if t.strip()):
-            tag = Tag.objects.filter(name=name).first() or Tag(name=name)
-            if tag.pk is None:
-                _validate(tag, exclude=["slug"], what=f"tag {name!r}")
-                tag.save()
-            tags.append(tag)
-        device.tags.set(tags)
-
-
-def _validate(instance: Any, exclude: Sequence[str] = (), what: str = "") -> None:
-    """Run the model's validation; raise CommandError naming every problem
-    (prefixed with ``what``, e.g. ``tag 'core'``, for objects other than the device)."""
-    from django.core.exceptions import ValidationError
-
-    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
-
-    try:
-        instance.full_clean(exclude=list(exclude) or None)
-    except ValidationError as err:
-        text = validation_text(err)
-        raise CommandError(f"{what}: {text}" if what else text, EXIT_USAGE) from err
 
 
 def get_device(name: str, *, for_update: bool = False) -> Any:
@@ -476,60 +431,43 @@ def _enable(args: argparse.Namespace) -> int:
     return 0
 
 
-def device_summary(device: Any) -> dict[str, Any]:
-    """Return the ``device list --json`` object of one device (times ISO 8601 UTC)."""
-    from mikromon.domain.formatting import utc_iso
-
-    return {
-        "name": device.name,
-        "host": device.host,
-        "port": device.port,
-        "enabled": device.enabled,
-        "state": device.state,
-        "last_seen": utc_iso(device.last_seen, whole_seconds=True) if device.last_seen else None,
-        "identity": device.identity or None,
-        "version": device.ros_version or None,
-    }
+#: The lines of ``device show``, in order: keys of the device's JSON document
+#: (docs/api.md, ``GET /api/v1/devices/<id>``).
+SHOW_KEYS = (
+    "name", "host", "port", "enabled", "state", "last_seen", "identity", "version",
+    "username", "has_password", "use_ssl", "tls_verify", "encoding", "site", "tags",
+    "intervals", "board", "last_error", "status_changed_at", "notes",
+)
 
 
-def device_details(device: Any) -> dict[str, Any]:
-    """Return the ``device show --json`` object: settings, intervals and state, named
-    as in the API's device document (docs/api.md: ``has_password``, ``use_ssl``,
-    ``last_error`` ``""`` when none)."""
-    from mikromon.domain.formatting import utc_iso
+def _show_text(key: str, value: Any) -> str:
+    """One value of the device's JSON document as ``device show`` prints it."""
+    if key == "site":
+        value = value["name"] if value else None
+    elif key == "tags":
+        value = ", ".join(value)
+    elif key == "intervals":
+        value = ", ".join(f"{tier} {interval(seconds)}" for tier, seconds in value.items())
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    return "-" if value in (None, "") else str(value)
 
-    details = device_summary(device)
-    details.update(
-        {
-            "username": device.username,
-            "has_password": device.has_password,
-            "use_ssl": device.use_ssl,
-            "tls_verify": device.tls_verify,
-            "encoding": device.encoding,
-            "site": device.site.name if device.site_id else None,
-            "tags": sorted(t.name for t in device.tags.all()),
-            "intervals": {tier.value: seconds for tier, seconds in device.intervals.items()},
-            "board": device.board or None,
-            "last_error": device.last_error,
-            "status_changed_at": utc_iso(device.status_changed_at, whole_seconds=True)
-            if device.status_changed_at
-            else None,
-            "notes": device.notes,
-        }
-    )
-    return details
+
+def _print_json(doc: Any) -> None:
+    json.dump(doc, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _list(args: argparse.Namespace) -> int:
+    from mikromon.web.api.serialize import device_dict
     from mikromon.web.monitor.models import Device
 
-    devices = Device.objects.order_by("name")
+    devices = Device.objects.for_documents().order_by("name")
     if args.state:
         devices = devices.filter(state=args.state)
-    rows = [device_summary(d) for d in devices]
+    rows = [device_dict(d) for d in devices]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(rows)
         return 0
     if not rows:
         print("no devices (add one with `mikromon device add`)")
@@ -553,20 +491,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    device = get_device(args.name)
-    details = device_details(device)
+    from mikromon.web.api.serialize import device_document
+    from mikromon.web.monitor.models import Device
+
+    pk = get_device(args.name).pk
+    doc = device_document(Device.objects.for_documents().get(pk=pk))
     if args.json:
-        json.dump(details, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(doc)
         return 0
-    for key, value in details.items():
-        if key == "intervals":
-            value = ", ".join(f"{tier} {interval(seconds)}" for tier, seconds in value.items())
-        elif key == "tags":
-            value = ", ".join(value) or "-"
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        print(f"{key.replace('_', ' ') + ':':<18} {value if value not in (None, '') else '-'}")
+    for key in SHOW_KEYS:
+        print(f"{key.replace('_', ' ') + ':':<18} {_show_text(key, doc[key])}")
     return 0
 
 

@@ -163,7 +163,7 @@ def select_series(
     device: Any, metrics: Sequence[str] | None, labels: Sequence[tuple[str, str]] | None
 ) -> list[SeriesInfo]:
     """Return the device's series matching the metric patterns and every label, with
-    their catalog units (:func:`mikromon.web.api.serialize.unit_of`, as the API and
+    their catalog units (:func:`mikromon.web.monitor.readers.unit_of`, as the API and
     the pages show them).
 
     The rule of the API's series endpoint: a metric (or pattern) unknown to the
@@ -175,8 +175,8 @@ def select_series(
     """
     from mikromon.cli._django import EXIT_USAGE, CommandError
     from mikromon.domain.catalog import CATALOG
-    from mikromon.web.api.serialize import is_known_metric, unit_of
     from mikromon.web.monitor.models import Series
+    from mikromon.web.monitor.readers import is_known_metric, unit_of
 
     every = list(Series.objects.filter(device=device).order_by("key", "labels_key"))
     stored = {s.key for s in every}

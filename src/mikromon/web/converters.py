@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import register_converter
 
-from mikromon.web.api.params import MAX_ID
+from mikromon.web.params import MAX_ID
 
 
 class IdConverter:

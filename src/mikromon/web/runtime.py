@@ -39,9 +39,9 @@ from typing import Any
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from mikromon.cli._logging import UTCFormatter, configure_logging
 from mikromon.domain.devices import endpoint
 from mikromon.domain.formatting import utc_iso
+from mikromon.logconfig import UTCFormatter, configure_logging
 from mikromon.web.control.formats import tidy
 
 log = logging.getLogger("mikromon.runtime")

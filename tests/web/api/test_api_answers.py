@@ -72,7 +72,7 @@ def _strings(doc: Any, path: str = "") -> list[tuple[str, str]]:
 
 
 def _endpoints(device_id: int) -> list[str]:
-    from mikromon.web.api.inventory import LOGS, TABLES
+    from mikromon.web.monitor.inventory import LOGS, TABLES
 
     base = f"/api/v1/devices/{device_id}"
     return [
@@ -87,7 +87,7 @@ def _endpoints(device_id: int) -> list[str]:
 @pytest.mark.django_db
 def test_no_time_in_any_answer_has_a_fraction_of_a_second(api, filled, monkeypatch):
     """Walk every endpoint's JSON: no time text carries a fraction of a second."""
-    from mikromon.web.api import collector
+    from mikromon.web.control import collector
 
     monkeypatch.setattr(collector, "local_collector", lambda: _FractionalService())
     found = []
@@ -154,7 +154,7 @@ def test_device_document_has_a_bracketed_ipv6_endpoint(api, device):
 
 def test_docs_list_every_inventory_table():
     """docs/api.md names every table the inventory endpoint serves."""
-    from mikromon.web.api.inventory import LOGS, TABLES
+    from mikromon.web.monitor.inventory import LOGS, TABLES
 
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("### `GET /api/v1/devices/<id>/inventory/<table>`", 1)[1]

@@ -61,7 +61,7 @@ def test_read_table_reports_an_empty_read_with_its_time(
 ) -> None:
     """The inventory API's table says when an empty table was read and that the router
     reported none; a table never read says nothing was collected."""
-    from mikromon.web.api.inventory import read_table
+    from mikromon.web.monitor.inventory import read_table
 
     never = read_table(device, "queues")
     assert never.updated is None

@@ -240,7 +240,7 @@ def test_collector_page_without_collector(admin_web, no_collector):
 @pytest.mark.django_db
 def test_users_create_and_roles(admin_web, admin, django_user_model):
     """Admins create viewers and admins, change roles and cannot demote themselves."""
-    from mikromon.web.ui.permissions import is_admin
+    from mikromon.web.roles import is_admin
 
     admin_web.post("/users/", {"username": "vera", "role": "viewer",
                                "password": "long-enough-pass-1"})

@@ -33,7 +33,7 @@ def _snapshot(device, table: str, rows: list[dict], key: tuple[str, ...] = ("nam
 
 def test_column_units_name_bytes_and_bit_rates():
     """Byte counters and bit rates are named by column (sub-fields after a dot too)."""
-    from mikromon.web.api import inventory
+    from mikromon.web.monitor import inventory
 
     for name in ("bytes", "bytes.upload", "bytes-in", "limit-bytes-total", "remote.bytes",
                  "bytes.tx"):
@@ -62,7 +62,7 @@ def test_inventory_hides_the_internal_id_column(admin_web, device):
 def test_a_row_without_values_shows_the_empty_state(admin_web, device):
     """A CHR's routerboard row (``routerboard: false``, every other field empty) is no
     row: the table is empty and the tab is not offered with a count of 1."""
-    from mikromon.web.api import inventory
+    from mikromon.web.monitor import inventory
 
     _snapshot(device, "routerboard", [{
         "routerboard": False, "board-name": None, "model": None, "serial-number": "",
@@ -82,7 +82,7 @@ def test_a_row_without_values_shows_the_empty_state(admin_web, device):
 @pytest.mark.django_db
 def test_a_row_with_values_is_kept(device):
     """Only rows without any value are dropped: a routerboard with a model stays."""
-    from mikromon.web.api import inventory
+    from mikromon.web.monitor import inventory
 
     _snapshot(device, "routerboard", [{"routerboard": True, "model": "RB750Gr3",
                                        "board-name": None}], key=())

@@ -18,7 +18,8 @@ from django.http import HttpRequest, JsonResponse
 
 from mikromon.web.alerts import services
 from mikromon.web.api.auth import ApiError, api_view
-from mikromon.web.api.params import (
+from mikromon.web.monitor.models import Device, Site
+from mikromon.web.params import (
     ParamError,
     is_ascii_number,
     parse_choice,
@@ -26,7 +27,6 @@ from mikromon.web.api.params import (
     parse_page,
     parse_positive_int,
 )
-from mikromon.web.monitor.models import Device, Site
 
 #: Default and largest page size of the lists.
 DEFAULT_LIMIT = 200

@@ -21,10 +21,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from mikromon.web.api.params import ParamError
 from mikromon.web.monitor.models import ApiToken
+from mikromon.web.params import ParamError
 from mikromon.web.ratelimit import TOKEN_PER_ADDRESS, client_address, wait_text
-from mikromon.web.ui.permissions import is_admin
+from mikromon.web.roles import is_admin
 
 View = Callable[..., HttpResponse]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -105,7 +105,7 @@ def authenticate(request: HttpRequest) -> JsonResponse | None:
 def api_view(*, methods: tuple[str, ...] = ("GET",), admin: bool = False) -> Callable[[View], View]:
     """Decorate an API view: authenticate, check the method and, for ``admin``
     views, that the user is an admin (viewers: 403). :class:`ApiError`,
-    :class:`~mikromon.web.api.params.ParamError` (400) and ``Http404`` raised by
+    :class:`~mikromon.web.params.ParamError` (400) and ``Http404`` raised by
     the view become JSON error answers.
 
     The view is exempt from the login redirect (it answers 401 instead) and

@@ -14,9 +14,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from mikromon.web.api import collector, inventory
 from mikromon.web.api.auth import ApiError, api_view, authenticate, error
-from mikromon.web.api.params import (
+from mikromon.web.api.serialize import device_dict, device_document, device_state, latest_list
+from mikromon.web.control import collector
+from mikromon.web.control.formats import iso
+from mikromon.web.monitor import inventory
+from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
+from mikromon.web.monitor.models import Device, Event, Series
+from mikromon.web.monitor.readers import (
+    choose_step,
+    health_states,
+    is_known_metric,
+    latest_values,
+    read_series,
+    unit_of,
+)
+from mikromon.web.params import (
     ParamError,
     is_ascii_number,
     labels_match,
@@ -27,19 +40,6 @@ from mikromon.web.api.params import (
     parse_positive_int,
     parse_time,
 )
-from mikromon.web.api.serialize import (
-    device_dict,
-    device_state,
-    health_states,
-    is_known_metric,
-    iso,
-    latest_list,
-    unit_of,
-    with_summary,
-)
-from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
-from mikromon.web.monitor.models import Device, Event, Series
-from mikromon.web.monitor.readers import choose_step, latest_values, read_series
 
 #: Default and largest number of buckets per series.
 DEFAULT_POINTS = 600
@@ -50,8 +50,6 @@ MAX_SERIES = 64
 MAX_EVENTS = 1000
 
 
-def _devices() -> Any:
-    return Device.objects.select_related("site").prefetch_related("tags")
 
 
 def _device_or_404(queryset: QuerySet[Device], pk: int) -> Device:
@@ -93,7 +91,7 @@ def index(request: HttpRequest) -> JsonResponse:
 @api_view()
 def devices(request: HttpRequest) -> JsonResponse:
     """All devices with state and summary values; ``?state=up&site=<id>&tag=<name>&q=``."""
-    qs = with_summary(_devices())
+    qs = Device.objects.for_documents()
     state = request.GET.get("state")
     if state:
         qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
@@ -113,17 +111,15 @@ def devices(request: HttpRequest) -> JsonResponse:
 @api_view()
 def device(request: HttpRequest, pk: int) -> JsonResponse:
     """One device: configuration (never the password), state and summary."""
-    obj = _device_or_404(with_summary(_devices()), pk)
-    doc = device_dict(obj, detail=True)
-    doc["inventory_tables"] = inventory.row_counts(obj)
-    return JsonResponse(doc)
+    obj = _device_or_404(Device.objects.for_documents(), pk)
+    return JsonResponse(device_document(obj))
 
 
 @api_view()
 def latest(request: HttpRequest, pk: int) -> JsonResponse:
     """The newest value of every series of a device, with the device's state and
     whether a collector runs (the dashboard says "live" only then)."""
-    obj = _device_or_404(with_summary(Device.objects.all()), pk)
+    obj = _device_or_404(Device.objects.with_summary(), pk)
     return JsonResponse({
         "device": {"id": obj.pk, "name": obj.name, **device_state(obj)},
         "collector": {"running": collector.collector_running()},

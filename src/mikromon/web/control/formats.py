@@ -22,6 +22,12 @@ _UTC_TEXT = re.compile(
 )
 
 
+def iso(ts: datetime | None) -> str | None:
+    """Return an aware datetime as ISO 8601 UTC to the second (``...Z``), ``None`` as
+    ``None``: the one time format of the API and the commands."""
+    return None if ts is None else utc_iso(ts, whole_seconds=True)
+
+
 def tidy_time_text(text: str) -> str:
     """Return an ISO 8601 UTC time text to the second with ``Z``; other text unchanged.
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from mikromon.web.monitor.forms import DeviceSettingsForm
 from mikromon.web.monitor.models import (
     ApiToken,
     CollectorLease,
@@ -23,30 +23,15 @@ from mikromon.web.monitor.models import (
 )
 
 
-class DeviceAdminForm(forms.ModelForm):
-    """Device form with a write-only password field."""
+class DeviceAdminForm(DeviceSettingsForm):
+    """The device rules of the pages and ``mikromon device add|edit``
+    (:class:`~mikromon.web.monitor.forms.DeviceSettingsForm`); the password is
+    write-only."""
 
-    new_password = forms.CharField(
-        label="Password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the stored password.",
-    )
-
-    class Meta:
-        model = Device
-        exclude = ["password_encrypted"]
-
-    def save(self, commit: bool = True) -> Device:
-        """Encrypt a newly entered password, then save."""
-        device: Device = super().save(commit=False)
-        if self.cleaned_data.get("new_password"):
-            device.set_password(self.cleaned_data["new_password"])
-        if commit:
-            device.save()
-            self.save_m2m()
-        return device
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.fields["password"].required:
+            self.fields["password"].help_text = "Leave empty to keep the stored password."
 
 
 @admin.register(Device)

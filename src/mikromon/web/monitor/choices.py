@@ -32,6 +32,25 @@ class DeviceStateChoices(models.TextChoices):
     DISABLED = DeviceState.DISABLED.value, "Disabled"
 
 
+#: State value -> the operator's word for it, as pages and the API's ``state_label``
+#: show it (the overview's tiles capitalise it).
+STATE_LABELS = {
+    DeviceState.UP.value: "up",
+    DeviceState.DEGRADED.value: "degraded",
+    DeviceState.SLOW.value: "slow",
+    DeviceState.DOWN.value: "down",
+    DeviceState.AUTH_FAILED.value: "auth failed",
+    DeviceState.DISABLED.value: "disabled",
+    DeviceState.UNKNOWN.value: "unknown",
+}
+
+
+def state_label(state: str | None) -> str:
+    """The operator's word for a device state (:data:`STATE_LABELS`); an unknown
+    value is shown as it is, ``None`` as ``unknown``."""
+    return STATE_LABELS.get(state or "unknown", state or "unknown")
+
+
 class EventKindChoices(models.TextChoices):
     """What an event reports (:class:`mikromon.domain.events.EventKind`)."""
 

@@ -531,8 +531,8 @@ def _child_setup(config: _ChildConfig) -> Any:
                 target.update(entry)
         else:
             setattr(settings, name, value)
+    from mikromon.logconfig import configure_logging
     from mikromon.web.monitor.storage import DjangoStorage
-    from mikromon.web.runtime import configure_logging
 
     configure_logging()
     logging.getLogger().setLevel(config.log_level)

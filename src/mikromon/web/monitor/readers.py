@@ -1,4 +1,6 @@
-"""Reading stored time series for charts and APIs.
+"""Reading stored time series for charts and APIs, and what the pages, the API
+and ``mikromon export`` share about metrics: units (:func:`unit_of`), known keys
+(:func:`is_known_metric`) and health state sensors (:func:`health_states`).
 
 :func:`read_series` returns at most about ``max_points`` buckets for any time
 range, aggregated in the database: raw points for short ranges, 5-minute rollups
@@ -15,9 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
+    InventoryItem,
     MetricLatest,
     MetricPoint,
     MetricRollup,
@@ -274,3 +278,44 @@ def find_series(
         .filter(device_id=device_id, key=key, labels_key=labels_key(labels.items()))
         .first()
     )
+
+
+def unit_of(key: str) -> str:
+    """Return the catalog unit of ``key`` ('' for keys not in the catalog), including
+    the unit judged from the sensor name of ``system.health.<name>`` keys: the one
+    place the API, the pages and ``mikromon export`` take units from."""
+    try:
+        return lookup(key).unit
+    except KeyError:
+        return ""
+
+
+def is_known_metric(key: str, device_id: int | None = None) -> bool:
+    """Whether ``key`` is in the metric catalog (``system.health.<name>`` included) or,
+    when ``device_id`` is given, stored for that device (a key the catalog lacks).
+
+    The API and ``mikromon export`` refuse unknown keys (400 / exit 2) and answer a
+    known key without data with an empty result.
+    """
+    try:
+        lookup(key)
+    except KeyError:
+        if device_id is None:
+            return False
+        return Series.objects.filter(device_id=device_id, key=key).exists()
+    return True
+
+
+def health_states(device_id: int) -> list[dict[str, Any]]:
+    """Return the device's health state sensors as the router words them:
+    ``[{"name": "psu1-state", "state": "fail", "failing": True}]``, by name (the
+    ``health_states`` inventory table of mikromon.collectors.system_health;
+    ``failing``: :func:`mikromon.domain.catalog.is_failing`)."""
+    rows = (InventoryItem.objects.filter(device_id=device_id, table=HEALTH_STATES_TABLE,
+                                         gone=False).values_list("data", flat=True))
+    out = []
+    for data in rows:
+        name, word = (data or {}).get("name"), (data or {}).get("state")
+        if isinstance(name, str) and isinstance(word, str):
+            out.append({"name": name, "state": word, "failing": is_failing(word)})
+    return sorted(out, key=lambda r: r["name"])

@@ -15,13 +15,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
 
-from mikromon.domain.devices import TlsVerify, validate_host
-from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
-from mikromon.web.monitor.models import API_PORT, API_SSL_PORT, Device, Site, Tag, default_port
-from mikromon.web.ui.permissions import VIEWERS_GROUP
+from mikromon.web.monitor.forms import INTERVAL_FORM_FIELDS, DeviceSettingsForm
+from mikromon.web.monitor.models import API_PORT, API_SSL_PORT, default_port
+from mikromon.web.roles import VIEWERS_GROUP
 
 #: Device form fields on the Connection tab, in display order.
 CONNECTION_FIELDS = (
@@ -29,7 +27,7 @@ CONNECTION_FIELDS = (
     "encoding", "enabled", "site", "new_site", "tags", "new_tags", "notes",
 )
 #: Device form fields on the Collection Intervals tab, in tier order.
-INTERVAL_FIELDS = tuple(f"{tier.value}_interval" for tier in Tier)
+INTERVAL_FIELDS = INTERVAL_FORM_FIELDS
 
 #: What each tier collects (shown next to its interval).
 TIER_HELP = {
@@ -41,40 +39,14 @@ TIER_HELP = {
 }
 
 
-class DeviceForm(forms.ModelForm):
-    """Create or edit a device.
-
-    ``password``: empty keeps the stored password; required when none is stored
-    (a new device). ``host``: checked by
-    :func:`mikromon.domain.devices.validate_host` (host name, IPv4 or IPv6;
-    brackets removed). ``port``: when API-SSL is switched on (or off) and the port
-    is the other transport's default (8728 / 8729), it moves to this transport's
-    default; :attr:`port_moved` then holds (old, new). ``new_site`` creates (or
-    reuses) a site by name; ``new_tags`` adds comma-separated tags, creating
-    missing ones.
+class DeviceForm(DeviceSettingsForm):
+    """The pages' device form: the rules of
+    :class:`~mikromon.web.monitor.forms.DeviceSettingsForm` (shared with
+    ``mikromon device add|edit``), with the labels, help texts and widgets of the
+    Connection and Collection Intervals tabs. ``new_tags`` is typed comma-separated.
     """
 
-    password = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="The API user's password. Stored encrypted; never shown again.",
-        error_messages={"required": "Enter the password of the router's API user."},
-    )
-    new_site = forms.CharField(
-        required=False, max_length=100, label="or new site", help_text="Creates the site."
-    )
-    new_tags = forms.CharField(
-        required=False, max_length=300, label="Add tags",
-        help_text="Comma separated; missing tags are created.",
-    )
-
-    class Meta:
-        model = Device
-        fields = (
-            "name", "host", "port", "username", "use_ssl", "tls_verify", "encoding", "enabled",
-            "site", "tags", "notes", *INTERVAL_FIELDS,
-        )
+    class Meta(DeviceSettingsForm.Meta):
         widgets = {
             "tags": forms.CheckboxSelectMultiple,
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -82,16 +54,18 @@ class DeviceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: (old port, new port) when saving moved the port to the transport's default.
-        self.port_moved: tuple[int, int] | None = None
-        stored = bool(self.instance.pk and self.instance.has_password)
-        self.fields["password"].required = not stored
-        if stored:
-            self.fields["password"].widget.attrs["placeholder"] = "unchanged"
-            self.fields["password"].help_text = (
+        password = self.fields["password"]
+        if password.required:
+            password.help_text = "The API user's password. Stored encrypted; never shown again."
+        else:
+            password.widget.attrs["placeholder"] = "unchanged"
+            password.help_text = (
                 "Leave empty to keep the stored password. Stored encrypted; never shown."
             )
-        self.fields["port"].required = False
+        self.fields["new_site"].help_text = "Creates the site."
+        self.fields["new_site"].widget.attrs["maxlength"] = 100
+        self.fields["new_tags"].help_text = "Comma separated; missing tags are created."
+        self.fields["new_tags"].widget.attrs["maxlength"] = 300
         self.fields["host"].help_text = (
             "Host name, IPv4 or IPv6 address of the router (the port goes below)."
         )
@@ -111,11 +85,7 @@ class DeviceForm(forms.ModelForm):
             f"Empty means {API_PORT}, or {API_SSL_PORT} with API-SSL; switching API-SSL "
             "moves a default port along."
         )
-        for name in ("name", "host", "username", "encoding"):
-            self.fields[name].error_messages["required"] = f"{name} must not be empty"
         self.fields["site"].empty_label = "(no site)"
-        self.fields["tags"].queryset = Tag.objects.order_by("name")
-        self.fields["site"].queryset = Site.objects.order_by("name")
         for tier in Tier:
             field = self.fields[f"{tier.value}_interval"]
             field.label = tier.value.capitalize()
@@ -145,59 +115,6 @@ class DeviceForm(forms.ModelForm):
         return bool(self.non_field_errors()) or any(
             name in self.errors for name in CONNECTION_FIELDS
         )
-
-    def clean_new_tags(self) -> list[str]:
-        """Split the comma-separated tag names."""
-        raw = self.cleaned_data.get("new_tags") or ""
-        names = [part.strip() for part in raw.split(",") if part.strip()]
-        for name in names:
-            if len(name) > 50:
-                raise forms.ValidationError(f"Tag {name[:20]!r}... is longer than 50 characters.")
-        return names
-
-    def clean_host(self) -> str:
-        """Check the host (host name, IPv4 or IPv6) and return it normalised.
-
-        Raises:
-            forms.ValidationError: with :func:`validate_host`'s message.
-        """
-        try:
-            return validate_host(self.cleaned_data.get("host") or "")
-        except ConfigError as err:
-            raise forms.ValidationError(str(err)) from None
-
-    def clean(self) -> dict[str, Any]:
-        """Refuse a changed TLS verification without API-SSL; move a default port
-        along when API-SSL is switched (8728 <-> 8729)."""
-        data = super().clean() or {}
-        use_ssl = bool(data.get("use_ssl"))
-        verify = data.get("tls_verify")
-        if (not use_ssl and verify and verify != TlsVerify.VERIFY.value
-                and "tls_verify" in self.changed_data):
-            self.add_error("tls_verify", f"TLS verification {verify!r} applies to API-SSL "
-                                         "only: switch API-SSL on, or leave it at 'verify'")
-        port = data.get("port")
-        if "use_ssl" in self.changed_data and port == default_port(not use_ssl):
-            data["port"] = default_port(use_ssl)
-            self.port_moved = (port, data["port"])
-        return data
-
-    @transaction.atomic
-    def save(self, commit: bool = True) -> Device:
-        """Save the device; set the password only when one was typed."""
-        device: Device = super().save(commit=False)
-        password = self.cleaned_data.get("password") or ""
-        if password:
-            device.set_password(password)
-        new_site = (self.cleaned_data.get("new_site") or "").strip()
-        if new_site:
-            device.site, _ = Site.objects.get_or_create(name=new_site)
-        device.save()
-        self.save_m2m()
-        for name in self.cleaned_data.get("new_tags") or []:
-            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-            device.tags.add(tag)
-        return device
 
 
 class UserCreateForm(forms.Form):

@@ -4,6 +4,7 @@ counter the collector watches to reload device settings."""
 from __future__ import annotations
 
 import codecs
+from datetime import datetime
 from types import MappingProxyType
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,14 @@ from mikromon.domain.devices import DeviceConfig, TlsVerify, validate_host
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 from mikromon.web.monitor import crypto
-from mikromon.web.monitor.choices import DeviceStateChoices, TlsVerifyChoices
+from mikromon.web.monitor.choices import DeviceStateChoices, TlsVerifyChoices, state_label
+from mikromon.web.monitor.models.device_reads import (
+    ANSWERING,
+    STALE_FLOOR_S,
+    STALE_INTERVALS,
+    DeviceQuerySet,
+    effective_time_scale,
+)
 
 #: Plain API port and API-SSL port (RouterOS ``/ip service`` defaults).
 API_PORT = 8728
@@ -184,6 +192,8 @@ class Device(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DeviceQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["state"], name="monitor_device_state_idx")]
@@ -250,6 +260,45 @@ class Device(models.Model):
                 raise ValidationError({"host": str(err)}) from None
         if self.port is None:
             self.port = default_port(self.use_ssl)
+
+    @property
+    def state_label(self) -> str:
+        """The operator's word for the state (:func:`~mikromon.web.monitor.choices.state_label`)."""
+        return state_label(self.state)
+
+    def last_contact(self) -> datetime | None:
+        """The newest contact with the router, UTC: the later of ``last_seen`` and
+        ``data_ts`` (exact for devices annotated by ``with_contact``; ``last_seen``
+        alone otherwise), ``None`` when it never answered."""
+        times = [t for t in (self.last_seen, getattr(self, "data_ts", None)) if t is not None]
+        return max(times) if times else None
+
+    def realtime_every_s(self) -> float:
+        """Seconds between two realtime polls as the collector really runs them: the
+        realtime interval at the collector's time scale (``MIKROMON_TIME_SCALE``)."""
+        return self.realtime_interval * effective_time_scale()
+
+    def stale_after_s(self) -> float:
+        """Seconds without news after which an "up" device counts as stale:
+        ``STALE_INTERVALS`` times :meth:`realtime_every_s`, at least
+        ``STALE_FLOOR_S``."""
+        return max(STALE_FLOOR_S, STALE_INTERVALS * self.realtime_every_s())
+
+    def is_stale(self, now: datetime | None = None) -> bool:
+        """Whether the device says "up" (or "degraded") but its newest data is older
+        than :meth:`stale_after_s` (collector stopped or stuck). Other states are
+        never stale: they already say that no data comes."""
+        if self.state not in ANSWERING:
+            return False
+        contact = self.last_contact()
+        if contact is None:
+            return True
+        return ((now or timezone.now()) - contact).total_seconds() > self.stale_after_s()
+
+    def values_current(self) -> bool:
+        """Whether the newest values are current: answering and not stale. Otherwise
+        pages show them as the last values, never as "now"."""
+        return self.state in ANSWERING and not self.is_stale()
 
     def set_password(self, raw: str) -> None:
         """Store ``raw`` encrypted (call :meth:`save` afterwards)."""

@@ -13,21 +13,13 @@ from django.utils.safestring import SafeString
 
 from mikromon.domain import formatting
 from mikromon.domain.devices import endpoint as _endpoint
-from mikromon.web.ui.permissions import is_admin as _is_admin
-from mikromon.web.ui.permissions import role_name
+from mikromon.web.monitor.choices import STATE_LABELS
+from mikromon.web.monitor.choices import state_label as _state_label
+from mikromon.web.roles import is_admin as _is_admin
+from mikromon.web.roles import role_name
 
 register = template.Library()
 
-#: State value -> label shown to operators.
-STATE_LABELS = {
-    "up": "up",
-    "degraded": "degraded",
-    "slow": "slow",
-    "down": "down",
-    "auth_failed": "auth failed",
-    "disabled": "disabled",
-    "unknown": "unknown",
-}
 
 
 @register.filter
@@ -96,24 +88,19 @@ def state_badge(state: str | None) -> SafeString:
 def stale_title(device: Any) -> str:
     """The tooltip of a stale hint: how old the newest data is and what was expected:
     the realtime interval the collector really uses (at its time scale, as
-    :func:`mikromon.web.api.serialize.stale_after_s` counts)."""
-    from mikromon.web.api.serialize import effective_time_scale, last_contact
-
-    contact = last_contact(device)
+    ``Device.stale_after_s`` counts)."""
+    contact = device.last_contact()
     age = "no data yet" if contact is None else (
         f"newest data {formatting.duration((timezone.now() - contact).total_seconds())} old")
-    every = formatting.interval(device.realtime_interval * effective_time_scale())
+    every = formatting.interval(device.realtime_every_s())
     return f"{age}; the collector reads this router every {every}"
 
 
 @register.simple_tag
 def stale_hint(device: Any) -> SafeString:
     """A "stale" hint for a device that says "up" while its newest data is older than
-    three realtime intervals (see :func:`mikromon.web.api.serialize.is_stale`); ''
-    otherwise."""
-    from mikromon.web.api.serialize import is_stale
-
-    if not is_stale(device):
+    three realtime intervals (see ``Device.is_stale``); '' otherwise."""
+    if not device.is_stale():
         return SafeString("")
     return format_html('<span class="hint stale" title="{}">stale</span>', stale_title(device))
 
@@ -129,16 +116,14 @@ def version_short(version: str | None) -> str:
 @register.filter
 def state_label(state: str | None) -> str:
     """The operator's word for a state."""
-    return STATE_LABELS.get(state or "unknown", state or "unknown")
+    return _state_label(state)
 
 
 @register.filter
 def current(device: Any) -> bool:
     """``{% if device|current %}``: its values are current (up, not stale; see
-    :func:`mikromon.web.ui.views.dashboard.values_current`)."""
-    from mikromon.web.ui.views.dashboard import values_current
-
-    return values_current(device)
+    ``Device.values_current``)."""
+    return bool(device.values_current())
 
 
 @register.simple_tag
@@ -191,19 +176,17 @@ def ago(ts: datetime | None) -> str:
 def contact(device: Any) -> datetime | None:
     """``{{ device|contact }}``: when the router last answered, UTC: the newest of its
     data points and ``last_seen`` (which the writer refreshes at most every 30 s);
-    the same notion as the dashboard's (:func:`mikromon.web.api.serialize.last_contact`).
-    ``None`` when it never answered."""
-    from mikromon.web.api.serialize import last_contact
-
-    return last_contact(device)
+    the same notion as the dashboard's (``Device.last_contact``). ``None`` when it
+    never answered."""
+    return device.last_contact()
 
 
 @register.simple_tag
 def column_units() -> SafeString:
     """A JSON script ``mm-column-units``: unit -> inventory column names (bytes,
-    bits/s, seconds; see :data:`mikromon.web.api.inventory.COLUMN_UNITS`), which
+    bits/s, seconds; see :data:`mikromon.web.monitor.inventory.COLUMN_UNITS`), which
     tables.js formats."""
-    from mikromon.web.api.inventory import COLUMN_UNITS
+    from mikromon.web.monitor.inventory import COLUMN_UNITS
 
     return json_script({unit: sorted(names) for unit, names in COLUMN_UNITS.items()},
                        "mm-column-units")
@@ -276,7 +259,7 @@ def alert_state_badge(alert: Any) -> SafeString:
 
 
 def _metric_unit(alert: Any) -> str:
-    from mikromon.web.api.serialize import unit_of
+    from mikromon.web.monitor.readers import unit_of
 
     metric = getattr(alert.rule, "metric", "") or ""
     if alert.rule.kind == "utilisation":
@@ -314,7 +297,7 @@ def rule_threshold(rule: Any) -> str:
 
 
 def _metric_unit_key(metric: str) -> str:
-    from mikromon.web.api.serialize import unit_of
+    from mikromon.web.monitor.readers import unit_of
 
     return unit_of(metric) if metric else ""
 

@@ -33,8 +33,8 @@ from mikromon.web.alerts.models import (
     SeverityChoices,
     Silence,
 )
-from mikromon.web.api.params import ParamError, parse_flag, parse_id, parse_page
 from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.params import ParamError, parse_flag, parse_id, parse_page
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.views.events import _parse_local
 
@@ -519,7 +519,7 @@ def _form_data(request: HttpRequest) -> dict[str, Any]:
 
 def collector_notify() -> None:
     """Tell a running collector that rules changed (its engine reloads them)."""
-    from mikromon.web.api import collector
+    from mikromon.web.control import collector
 
     collector.notify_config_changed()
 

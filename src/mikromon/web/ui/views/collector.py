@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 
 from mikromon.domain.tiers import Tier
-from mikromon.web.api import collector
+from mikromon.web.control import collector
 
 
 def _when(text: Any) -> Any:

@@ -20,20 +20,11 @@ from django.utils import timezone
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
-from mikromon.web.api import collector, inventory
-from mikromon.web.api.params import parse_choice
-from mikromon.web.api.serialize import (
-    ANSWERING,
-    effective_time_scale,
-    health_states,
-    is_stale,
-    last_contact,
-    stale_after_s,
-    unit_of,
-    with_summary,
-)
+from mikromon.web.control import collector
+from mikromon.web.monitor import inventory
 from mikromon.web.monitor.models import Device, InventoryItem
-from mikromon.web.monitor.readers import LatestValue, latest_values
+from mikromon.web.monitor.readers import LatestValue, health_states, latest_values, unit_of
+from mikromon.web.params import parse_choice
 
 #: Chart ranges offered: key -> seconds.
 RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
@@ -86,18 +77,11 @@ class Shown:
         return self.unit == "state" and self.value is not None and self.value < 1
 
 
-def values_current(device: Device) -> bool:
-    """Whether ``device``'s newest values are current: it is up and not stale
-    (:func:`mikromon.web.api.serialize.is_stale`). Otherwise pages show them as the
-    last values (greyed, "last value at <time>"), never as "now"."""
-    return device.state in ANSWERING and not is_stale(device)
-
-
 def rate_fresh(device: Device, ts: datetime, now: datetime | None = None) -> bool:
     """Whether a value answered at ``ts`` (UTC) is recent enough to be current, by the
-    same threshold as the stale rule (:func:`mikromon.web.api.serialize.stale_after_s`)."""
+    same threshold as the stale rule (``Device.stale_after_s``)."""
     now = now or timezone.now()
-    return (now - ts).total_seconds() <= stale_after_s(device)
+    return (now - ts).total_seconds() <= device.stale_after_s()
 
 
 def natural_key(name: str) -> list[Any]:
@@ -153,7 +137,7 @@ def _selection(request: HttpRequest, interfaces: list[str], default: list[str]) 
 
 def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Charts (CPU, memory, interface bit rates), current values and inventory tabs."""
-    device = get_object_or_404(with_summary(Device.objects.select_related("site")), pk=pk)
+    device = get_object_or_404(Device.objects.select_related("site").with_summary(), pk=pk)
     values = latest_values(device.pk)
     plain = {v.key: v for v in values if not v.labels}
     cards = [Shown(k, label, plain[k].value if k in plain else None, unit_of(k),
@@ -171,7 +155,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     tabs = inventory.tabs_for(inventory.row_counts(device), inventory.absent_tables(device),
                               inventory.major_version(device.ros_version))
     running = collector.collector_running()
-    current = values_current(device)
+    current = device.values_current()
     range_key = parse_choice("range", request.GET.get("range") or "1h", RANGES)
     config = {
         "device": device.pk,
@@ -183,7 +167,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         },
         "login_url": reverse(settings.LOGIN_URL),
         # The collector's own pace (MIKROMON_TIME_SCALE shortens it in demos and tests).
-        "refresh_s": max(1.0, device.realtime_interval * effective_time_scale()),
+        "refresh_s": max(1.0, device.realtime_every_s()),
         "collector_running": running,
         "min_step_s": max(device.realtime_interval, MINIMUM_INTERVALS[Tier.REALTIME]),
         "max_points": MAX_POINTS,
@@ -193,7 +177,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "selected": selected,
         "default_charted": DEFAULT_CHARTED,
         # What the stale hint says the collector's pace is (at its time scale).
-        "realtime_interval_s": device.realtime_interval * effective_time_scale(),
+        "realtime_interval_s": device.realtime_every_s(),
         "system_values": [list(pair) for pair in SYSTEM_VALUES],
         # Whether the values are current (up, not stale): otherwise "last value at".
         "current": current,
@@ -212,8 +196,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "ranges": list(RANGES),
         "config": config,
         "collector_running": running,
-        "stale": is_stale(device),
+        "stale": device.is_stale(),
         "current": current,
-        "last_data": last_contact(device),
+        "last_data": device.last_contact(),
         "intervals": [(tier.value.capitalize(), interval(device.intervals[tier])) for tier in Tier],
     })

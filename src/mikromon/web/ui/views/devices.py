@@ -15,11 +15,10 @@ from django.views.decorators.http import require_POST
 
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.formatting import unknown_choice
-from mikromon.web.api import collector
-from mikromon.web.api.params import ParamError, parse_id
-from mikromon.web.api.serialize import with_contact, with_summary
+from mikromon.web.control import collector
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.params import ParamError, parse_id
 from mikromon.web.ui.forms import DeviceForm
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.probe import ProbeResult, run_probe
@@ -53,8 +52,8 @@ def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, 
     ``-`` first for descending (``last_seen`` sorts by the newest contact, the
     column's value). Missing values sort last.
     """
-    qs = with_summary(Device.objects.select_related("site").prefetch_related("tags"))
-    # The newest contact, as the page shows it (serialize.last_contact); Coalesce
+    qs = Device.objects.select_related("site").prefetch_related("tags").with_summary()
+    # The newest contact, as the page shows it (Device.last_contact); Coalesce
     # because a NULL makes GREATEST NULL on SQLite.
     qs = qs.annotate(contact_ts=Greatest(Coalesce("last_seen", "data_ts"),
                                          Coalesce("data_ts", "last_seen")))
@@ -172,7 +171,7 @@ def device_add(request: HttpRequest) -> HttpResponse:
 @admin_required
 def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a device's connection and collection intervals (admins)."""
-    device = get_object_or_404(with_contact(Device.objects.all()), pk=pk)
+    device = get_object_or_404(Device.objects.with_contact(), pk=pk)
     if request.method == "POST":
         # The form validates a copy: a rejected edit (a taken name) must not rename the
         # device shown in the heading, breadcrumb and title.

@@ -9,7 +9,7 @@ from django.shortcuts import render
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400: a request parameter was invalid (``ParamError`` names it) or the request
     was malformed. ``handler400`` of the root URLconf."""
-    from mikromon.web.api.params import ParamError
+    from mikromon.web.params import ParamError
 
     message = str(exception) if isinstance(exception, ParamError) else ""
     return render(request, "400.html", {"message": message}, status=400)

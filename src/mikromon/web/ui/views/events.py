@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mikromon.domain.formatting import unknown_choice
-from mikromon.web.api.params import ParamError, parse_id, parse_page, parse_time
 from mikromon.web.monitor.choices import EventKindChoices
 from mikromon.web.monitor.models import Device, Event
+from mikromon.web.params import ParamError, parse_id, parse_page, parse_time
 
 #: Events per page.
 PER_PAGE = 100

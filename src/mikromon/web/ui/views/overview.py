@@ -12,12 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from mikromon.web.api import collector
-from mikromon.web.api.params import parse_choice
-from mikromon.web.api.serialize import stale_after_s, with_contact
+from mikromon.web.control import collector
 from mikromon.web.monitor.models import Device, Event, MetricLatest
+from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
-from mikromon.web.ui.views.dashboard import natural_key, rate_fresh, values_current
+from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
 
 #: Interfaces listed as the busiest.
 BUSIEST = 10
@@ -46,14 +45,14 @@ def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list
     """Return the ``limit`` interfaces with the highest current rx + tx bit rate.
 
     Only current rates count: of devices whose values are current (up, not stale:
-    :func:`~mikromon.web.ui.views.dashboard.values_current`) and rates no older than
+    ``Device.values_current``) and rates no older than
     the stale threshold (an interface that stopped reporting keeps its last rate).
     """
-    answering = {pk: d for pk, d in devices.items() if values_current(d)}
+    answering = {pk: d for pk, d in devices.items() if d.values_current()}
     if not answering:
         return []
     now = timezone.now()
-    oldest = now - timedelta(seconds=max(stale_after_s(d) for d in answering.values()))
+    oldest = now - timedelta(seconds=max(d.stale_after_s() for d in answering.values()))
     rows = (
         MetricLatest.objects.filter(series__key__in=("iface.rx_bps", "iface.tx_bps"),
                                     series__device_id__in=list(answering), ts__gte=oldest)
@@ -76,7 +75,7 @@ def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list
 
 def overview(request: HttpRequest) -> HttpResponse:
     """The overview page; ``?group=tag`` groups devices by tag instead of site."""
-    devices = list(with_contact(Device.objects.select_related("site").prefetch_related("tags")))
+    devices = list(Device.objects.select_related("site").prefetch_related("tags").with_contact())
     by_id = {d.pk: d for d in devices}
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
     groups: dict[str, list[Device]] = defaultdict(list)

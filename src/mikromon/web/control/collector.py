@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mikromon.schedule import CollectorService, get_collector
-from mikromon.web.api.serialize import iso
 from mikromon.web.control import state
-from mikromon.web.control.formats import tidy
+from mikromon.web.control.formats import iso, tidy
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """The one log format of every ``mikromon`` command and of the server.
 
 ``2025-01-31T12:00:00Z INFO    collector: message``: UTC to the second, level,
-a short operator-facing logger name, one record per line. No Django here: the
-command line configures it before any handler runs.
+a short operator-facing logger name, one record per line. Used by the command
+line (configured before any handler runs) and by the web server's processes;
+it imports neither Django nor the command line.
 """
 
 from __future__ import annotations

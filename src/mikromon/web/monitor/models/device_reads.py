@@ -1,0 +1,81 @@
+"""What the pages, the API and the commands read about devices besides their
+settings: the newest contact with the router, how soon its data counts as stale,
+and the summary values of device lists.
+
+:class:`DeviceQuerySet` is ``Device.objects``; the per-device rules are
+:class:`~mikromon.web.monitor.models.devices.Device` methods
+(``last_contact``, ``stale_after_s``, ``is_stale``, ``values_current``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from django.apps import apps
+from django.db import models
+from django.db.models import OuterRef, Subquery
+
+from mikromon.config import time_scale
+from mikromon.domain.errors import ConfigError
+
+#: Device-wide metrics shown in device lists: annotation name -> metric key.
+SUMMARY_METRICS = {
+    "cpu_pct": "system.cpu.load_pct",
+    "memory_pct": "system.memory.used_pct",
+    "uptime_s": "system.uptime_seconds",
+}
+
+#: The device-wide metric every successful realtime poll writes: the time of its
+#: latest value is the newest contact with the router (the device's status row,
+#: with ``last_seen``, is refreshed only every 30 s while nothing changes).
+CONTACT_METRIC = "system.uptime_seconds"
+#: An "up" device whose newest data is older than this many realtime intervals is
+#: shown as stale.
+STALE_INTERVALS = 3
+#: ... but never sooner than this, seconds (tiny time scales of demos and tests).
+STALE_FLOOR_S = 2.0
+#: States of a router that answers polls (its data keeps coming): up, and degraded
+#: (a PSU or fan state sensor failing).
+ANSWERING = frozenset({"up", "degraded"})
+
+
+def effective_time_scale() -> float:
+    """The collector's time scale (``MIKROMON_TIME_SCALE``), 1.0 when unset or invalid."""
+    try:
+        return time_scale()
+    except ConfigError:
+        return 1.0
+
+
+def _device_wide_latest(key: str, column: str) -> Subquery:
+    """The ``column`` (``value`` or ``ts``) of the latest value of the device-wide
+    series ``key`` of the outer device row, ``None`` without one."""
+    latest = apps.get_model("monitor", "MetricLatest")
+    return Subquery(
+        latest.objects.filter(
+            series__device=OuterRef("pk"), series__key=key, series__labels_key="{}"
+        ).values(column)[:1]
+    )
+
+
+class DeviceQuerySet(models.QuerySet[Any]):
+    """Devices with what lists and documents read besides the settings."""
+
+    def with_contact(self) -> Self:
+        """Annotate ``data_ts``: the time (UTC) of the newest :data:`CONTACT_METRIC`
+        value, ``None`` when there is none (``Device.last_contact`` reads it)."""
+        return self.annotate(data_ts=_device_wide_latest(CONTACT_METRIC, "ts"))
+
+    def with_summary(self) -> Self:
+        """Annotate the latest CPU %, memory % and uptime (seconds) of
+        :data:`SUMMARY_METRICS` (``None`` where nothing was collected), and
+        ``data_ts`` (:meth:`with_contact`)."""
+        return self.annotate(**{
+            name: _device_wide_latest(key, "value") for name, key in SUMMARY_METRICS.items()
+        }).with_contact()
+
+    def for_documents(self) -> Self:
+        """Devices ready for their JSON documents (site and tags loaded,
+        :meth:`with_summary`): the API's device list and ``mikromon device
+        list|show --json`` read them from here."""
+        return self.select_related("site").prefetch_related("tags").with_summary()
