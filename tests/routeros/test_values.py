@@ -437,7 +437,7 @@ def test_capture_values_parse(captures: Path) -> None:
     (v.parse_counter, "9223372036854775808"), (v.parse_counter, ""), (v.parse_counter, "n/a"),
     (v.parse_counter, "1.5"), (v.parse_bytes, "18446744073709551615"), (v.parse_bytes, "9000PiB"),
     (v.parse_bitrate, "401Gbps"), (v.parse_bitrate, "1Tbps"), (v.parse_bitrate, "500G"),
-    (v.parse_elapsed, "-5s"), (v.parse_mtu, "65536"), (v.parse_mtu, "-1"),
+    (v.parse_elapsed, "-5s"), (v.parse_mtu, "65537"), (v.parse_mtu, "-1"),
     (v.parse_asn, "4294967296"), (v.parse_asn, "-1"), (v.parse_signal, "-300"),
     (v.parse_signal, "90@1Mbps"),
 ])
@@ -451,7 +451,7 @@ def test_impossible_values_are_refused(parser: Callable[[str], object], text: st
     (v.parse_percent, "100", 100.0), (v.parse_percent, "0", 0.0),
     (v.parse_counter, "9223372036854775807", 2**63 - 1), (v.parse_counter, "0", 0),
     (v.parse_bitrate, "400Gbps", 400e9), (v.parse_elapsed, "0s", 0.0),
-    (v.parse_mtu, "65535", 65535), (v.parse_asn, "4294967295", 2**32 - 1),
+    (v.parse_mtu, "65536", 65536), (v.parse_asn, "4294967295", 2**32 - 1),
     (v.parse_signal, "-51@1Mbps", -51.0),
 ])
 def test_values_at_the_bounds_are_kept(

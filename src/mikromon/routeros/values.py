@@ -280,12 +280,14 @@ def parse_counter(text: str) -> int:
     return value
 
 
-#: Largest MTU any interface has (an IP packet's length field).
-MTU_MAX: Final = 65535
+#: Largest MTU any interface has: the v7 loopback ``lo`` reports ``mtu=65536``
+#: and ``actual-mtu=65536`` (interface.v7.json); an IP packet's length field
+#: stops at 65535.
+MTU_MAX: Final = 65536
 
 
 def parse_mtu(text: str) -> int:
-    """Parse an MTU (``1500``, ``l2mtu``, ``actual-mtu``): ``0 .. 65535`` bytes.
+    """Parse an MTU (``1500``, ``l2mtu``, ``actual-mtu``): ``0 .. 65536`` bytes.
 
     Source: interface.v7.json (``mtu=1500``, ``actual-mtu=1500``).
 
