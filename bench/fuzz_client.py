@@ -69,6 +69,6 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=10_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--captures", type=Path,
-                        default=REPO.parent / "shared" / "routeros-captures")
+                        default=REPO / "src" / "mikromon" / "emulator" / "data")
     args = parser.parse_args()
     sys.exit(asyncio.run(main(args.cases, args.seed, args.captures)))

@@ -10,16 +10,24 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+#: The RouterOS captures shipped in the repository: the emulator's package data,
+#: copies of ``shared/routeros-captures`` (tests/test_captures_shipped.py keeps
+#: them equal), so a clone alone runs every test.
+SHIPPED_CAPTURES = REPO / "src" / "mikromon" / "emulator" / "data"
+#: The captures beside the repository, where they are collected.
+SHARED_CAPTURES = REPO.parent / "shared" / "routeros-captures"
+
+
 def captures_dir() -> Path:
-    """The shared RouterOS captures (``../shared/routeros-captures`` beside the repo,
-    or ``$MIKROMON_CAPTURES``)."""
+    """The RouterOS captures the tests read: ``$MIKROMON_CAPTURES``, else the copies
+    shipped in the repository (:data:`SHIPPED_CAPTURES`)."""
     env = os.environ.get("MIKROMON_CAPTURES")
-    return Path(env) if env else REPO.parent / "shared" / "routeros-captures"
+    return Path(env) if env else SHIPPED_CAPTURES
 
 
 @pytest.fixture(scope="session")
 def captures() -> Path:
-    """Path of the shared RouterOS captures folder."""
+    """Path of the RouterOS captures folder (:func:`captures_dir`)."""
     path = captures_dir()
     if not path.is_dir():
         pytest.fail(f"RouterOS captures not found at {path}; set MIKROMON_CAPTURES")
