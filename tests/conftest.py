@@ -14,8 +14,6 @@ REPO = Path(__file__).resolve().parents[1]
 #: copies of ``shared/routeros-captures`` (tests/test_captures_shipped.py keeps
 #: them equal), so a clone alone runs every test.
 SHIPPED_CAPTURES = REPO / "src" / "mikromon" / "emulator" / "data"
-#: The captures beside the repository, where they are collected.
-SHARED_CAPTURES = REPO.parent / "shared" / "routeros-captures"
 
 
 def captures_dir() -> Path:

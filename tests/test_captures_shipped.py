@@ -4,19 +4,24 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_CAPTURES, SHIPPED_CAPTURES, captures_dir
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "src" / "mikromon" / "emulator" / "data"
+SHARED = REPO.parent / "shared" / "routeros-captures"
 
 
-def test_the_tests_read_the_shipped_captures_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MIKROMON_CAPTURES", raising=False)
-    assert captures_dir() == SHIPPED_CAPTURES
-    names = sorted(p.name for p in SHIPPED_CAPTURES.glob("*.json"))
+def test_the_tests_read_the_shipped_captures_by_default(captures: Path) -> None:
+    if os.environ.get("MIKROMON_CAPTURES"):
+        pytest.skip("MIKROMON_CAPTURES names another folder")
+    assert captures == SHIPPED
+    names = sorted(p.name for p in SHIPPED.glob("*.json"))
     assert len(names) >= 40
     for name in names:
-        capture = json.loads((SHIPPED_CAPTURES / name).read_text(encoding="utf-8"))
+        capture = json.loads((SHIPPED / name).read_text(encoding="utf-8"))
         assert capture["rows"] is not None, name
         assert capture["source"], name
 
@@ -24,9 +29,9 @@ def test_the_tests_read_the_shipped_captures_by_default(monkeypatch: pytest.Monk
 def test_shipped_captures_are_the_shared_ones() -> None:
     """Where shared/routeros-captures lies beside the repository, every capture there
     is shipped, byte for byte."""
-    if not SHARED_CAPTURES.is_dir():
-        pytest.skip(f"no {SHARED_CAPTURES} beside the repository")
-    shared = {p.name: p.read_bytes() for p in SHARED_CAPTURES.glob("*.json")}
-    shipped = {p.name: p.read_bytes() for p in SHIPPED_CAPTURES.glob("*.json")}
+    if not SHARED.is_dir():
+        pytest.skip(f"no {SHARED} beside the repository")
+    shared = {p.name: p.read_bytes() for p in SHARED.glob("*.json")}
+    shipped = {p.name: p.read_bytes() for p in SHIPPED.glob("*.json")}
     assert sorted(shared) == sorted(shipped)
     assert [name for name in shared if shared[name] != shipped[name]] == []
