@@ -4,7 +4,7 @@ db_backend marker, on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -23,20 +23,6 @@ REALTIME_S = 5 * SCALE
 
 def until(predicate: Callable[[], bool], timeout: float) -> bool:
     return polling.until(predicate, timeout, poll=0.05)
-
-
-@pytest.fixture
-def router() -> Iterator[EmulatorHandle]:
-    with running_emulators(count=1, profile="v7") as handles:
-        yield handles[0]
-
-
-@pytest.fixture
-def services() -> Iterator[list[CollectorService]]:
-    started: list[CollectorService] = []
-    yield started
-    for svc in started:
-        svc.stop(10)
 
 
 def make_device(router: EmulatorHandle):

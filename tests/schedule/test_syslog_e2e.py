@@ -5,7 +5,7 @@ and, with the db_backend marker, on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -24,20 +24,6 @@ def until(predicate: Callable[[], bool], timeout: float) -> bool:
     return polling.until(predicate, timeout, poll=0.05)
 
 
-@pytest.fixture
-def router() -> Iterator[EmulatorHandle]:
-    with running_emulators(count=1, profile="v7") as handles:
-        yield handles[0]
-
-
-@pytest.fixture
-def service() -> Iterator[list[CollectorService]]:
-    started: list[CollectorService] = []
-    yield started
-    for svc in started:
-        svc.stop(10)
-
-
 def start(started: list[CollectorService]) -> CollectorService:
     from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
@@ -54,7 +40,7 @@ def start(started: list[CollectorService]) -> CollectorService:
 
 
 def test_syslog_line_is_stored_shown_and_fires_a_log_rule(
-    router: EmulatorHandle, service: list[CollectorService]
+    router: EmulatorHandle, services: list[CollectorService]
 ) -> None:
     from mikromon.web.alerts.models import Alert, AlertEvent, AlertRule
     from mikromon.web.monitor.inventory import read_table
@@ -67,7 +53,7 @@ def test_syslog_line_is_stored_shown_and_fires_a_log_rule(
         name="Failed logins (test)", kind="log", severity="high", device=dev,
         params={"pattern": "login failure for user", "topics": ["system"],
                 "hold_seconds": 2})
-    svc = start(service)
+    svc = start(services)
     port = svc.syslog_port
     assert port is not None
     router.send_syslog("system,error,critical",
@@ -95,7 +81,7 @@ def test_syslog_line_is_stored_shown_and_fires_a_log_rule(
 
 
 def test_router_state_changes_arrive_over_tcp(
-    router: EmulatorHandle, service: list[CollectorService]
+    router: EmulatorHandle, services: list[CollectorService]
 ) -> None:
     from mikromon.web.alerts.models import Alert, AlertRule
     from mikromon.web.monitor.models import Device, LogEntry
@@ -108,7 +94,7 @@ def test_router_state_changes_arrive_over_tcp(
                                     severity="warning", params={"pattern": r"link down"})
     topical = AlertRule.objects.create(name="Interface topic (test)", kind="log",
                                        severity="info", params={"topics": ["interface"]})
-    svc = start(service)
+    svc = start(services)
     router.set_remote_logging("127.0.0.1", svc.syslog_port, "tcp", "syslog")
     router.set_link("ether2", False)
     assert until(lambda: LogEntry.objects.filter(device=dev, message="ether2 link down")
@@ -130,7 +116,7 @@ def test_router_state_changes_arrive_over_tcp(
 
 
 def test_receiver_off_by_default_and_a_busy_port_does_not_stop_polling(
-    router: EmulatorHandle, service: list[CollectorService]
+    router: EmulatorHandle, services: list[CollectorService]
 ) -> None:
     import socket
 
@@ -150,7 +136,7 @@ def test_receiver_off_by_default_and_a_busy_port_does_not_stop_polling(
                                DjangoCollectorLock(ttl=3.0), time_scale=SCALE,
                                lock_retry_s=0.1, alerts=DjangoAlertStore(),
                                syslog=SyslogSettings(port=port, bind="127.0.0.1"))
-        service.append(svc)
+        services.append(svc)
         svc.start()
         assert until(lambda: Device.objects.filter(pk=dev.pk, state="up").exists(), 10)
         status = svc.status()["syslog"]
@@ -160,7 +146,7 @@ def test_receiver_off_by_default_and_a_busy_port_does_not_stop_polling(
 
 
 def test_routers_sharing_an_address_are_told_apart_by_identity(
-    service: list[CollectorService]
+    services: list[CollectorService]
 ) -> None:
     from mikromon.web.monitor.models import Device, LogEntry
 
@@ -171,7 +157,7 @@ def test_routers_sharing_an_address_are_told_apart_by_identity(
             dev.set_password(r.password)
             dev.save()
             devices.append(dev)
-        svc = start(service)
+        svc = start(services)
         assert routers[0].identity != routers[1].identity
         # The default format carries no identity: ambiguous, dropped and counted.
         routers[1].send_syslog("script,info", "who sent this", host="127.0.0.1",
