@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 
 
 class RealtimeFirst:
@@ -80,20 +80,22 @@ class Gated:
             yield
 
     async def print(self, path: str, proplist: Sequence[str], query: Sequence[str] = (),
-                    args: Mapping[str, str] | None = None) -> list[Row]:
-        """:meth:`RouterOSClient.print` in turn."""
+                    args: Mapping[str, str] | None = None, *,
+                    limit: ReplyLimit | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.print` in turn (``limit`` passed on)."""
         async with self._turn():
-            return await self._client.print(path, proplist, query, args)
+            return await self._client.print(path, proplist, query, args, limit=limit)
 
     async def count(self, path: str, query: Sequence[str] = ()) -> int:
         """:meth:`RouterOSClient.count` in turn."""
         async with self._turn():
             return await self._client.count(path, query)
 
-    async def call(self, command: str, args: Mapping[str, str] | None = None) -> list[Row]:
-        """:meth:`RouterOSClient.call` in turn."""
+    async def call(self, command: str, args: Mapping[str, str] | None = None, *,
+                   limit: ReplyLimit | None = None) -> list[Row]:
+        """:meth:`RouterOSClient.call` in turn (``limit`` passed on)."""
         async with self._turn():
-            return await self._client.call(command, args)
+            return await self._client.call(command, args, limit=limit)
 
     async def close(self) -> None:
         """Close the session (never raises)."""
