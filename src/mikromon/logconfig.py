@@ -12,18 +12,18 @@ import copy
 import logging
 import sys
 import time
+from typing import TextIO
 
 
 class UTCFormatter(logging.Formatter):
     """``2025-01-31T12:00:00Z INFO    collector: message`` (UTC, one line per record)."""
-
-    converter = time.gmtime
 
     def __init__(self) -> None:
         super().__init__(
             fmt="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
             datefmt="%Y-%m-%dT%H:%M:%SZ",
         )
+        self.converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         # A copy: other handlers of the same record keep the logger's real name.
@@ -66,16 +66,16 @@ def _not_a_client_error(record: logging.LogRecord) -> bool:
                 and record.name.startswith("django."))
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a record is emitted, never to a
     stream captured at configuration time (it may be closed by then)."""
 
-    @property  # type: ignore[override]
-    def stream(self) -> object:
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value: object) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

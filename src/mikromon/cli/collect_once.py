@@ -174,8 +174,8 @@ def _sample_lines(samples: list[Sample]) -> list[str]:
     families: dict[tuple[str, tuple[str, ...]], list[Sample]] = {}
     for s in samples:
         if s.labels:
-            family = (s.key.rsplit(".", 1)[0], tuple(k for k, _ in s.labels))
-            families.setdefault(family, []).append(s)
+            names = (s.key.rsplit(".", 1)[0], tuple(k for k, _ in s.labels))
+            families.setdefault(names, []).append(s)
     for (family, label_names), members in sorted(families.items()):
         columns = sorted({s.key.rsplit(".", 1)[1] for s in members})
         cells: dict[str, dict[str, str]] = {}
@@ -218,8 +218,9 @@ def render(poll: Poll) -> str:
         for failure in result.failures:
             lines.append(f"  FAILED {failure}")
         for bad in result.bad_values:
-            row = f" of {bad.row}" if bad.row else ""
-            lines.append(f"  UNREADABLE {bad.path} {bad.field}{row}: {bad.raw!r} ({bad.reason})")
+            of_row = f" of {bad.row}" if bad.row else ""
+            lines.append(
+                f"  UNREADABLE {bad.path} {bad.field}{of_row}: {bad.raw!r} ({bad.reason})")
         if not (result.samples or result.counters or result.inventory or result.absent
                 or result.failures or result.bad_values):
             lines.append("  (nothing)")

@@ -119,16 +119,14 @@ def _list(args: argparse.Namespace) -> int:
     tokens = ApiToken.objects.select_related("user").order_by("user__username", "name")
     if args.user:
         tokens = tokens.filter(user=_user(args.user))
-    rows = [
-        {
-            "user": t.user.username,
-            "name": t.name,
-            "prefix": t.prefix,
-            "created_at": utc_iso(t.created_at, whole_seconds=True),
-            "last_used": utc_iso(t.last_used, whole_seconds=True) if t.last_used else None,
-        }
-        for t in tokens
-    ]
+    rows: list[dict[str, str | None]] = []
+    table: list[list[str]] = []
+    for t in tokens:
+        created = utc_iso(t.created_at, whole_seconds=True)
+        last_used = utc_iso(t.last_used, whole_seconds=True) if t.last_used else None
+        rows.append({"user": t.user.username, "name": t.name, "prefix": t.prefix,
+                     "created_at": created, "last_used": last_used})
+        table.append([t.user.username, t.name, t.prefix + "…", created, last_used or "never"])
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -138,10 +136,6 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     from mikromon.cli.device import format_table
 
-    table = [
-        [r["user"], r["name"], r["prefix"] + "…", r["created_at"], r["last_used"] or "never"]
-        for r in rows
-    ]
     sys.stdout.write(format_table(["USER", "NAME", "TOKEN", "CREATED", "LAST USED"], table))
     return 0
 

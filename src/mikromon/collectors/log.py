@@ -121,7 +121,10 @@ class LogCollector:
             except ValueParseError as err:
                 when = None  # never the router's text in a time column
                 Values(PATH, result).bad("time", text, str(err), row.get("message", ""))
-            converted.append({**row, "time": clock.to_utc(when) if clock and when else when})
+            if when is None:  # stored as a missing time (NULL)
+                converted.append({k: v for k, v in row.items() if k != "time"})
+            else:
+                converted.append({**row, "time": clock.to_utc(when) if clock else when})
         result.inventory.append(snapshot("logs", converted, FIELDS, KEY, ts, append_only=True,
                                          reader=Values(PATH, result)))
         return result

@@ -40,6 +40,7 @@ x86/CHR and some v7 boards return no rows: no samples.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -111,7 +112,7 @@ def _samples(
         if not name:
             continue
         unit = kind or _UNIT_TYPES.get(catalog.health_unit(name), "")
-        value = values.parse(text, lambda t, unit=unit: _value(t, unit), name)
+        value = values.parse(text, functools.partial(_value, unit=unit), name)
         if value is not None:
             out.append(sample(HEALTH_PREFIX + name, value, ts))
     return out

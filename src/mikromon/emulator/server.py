@@ -21,7 +21,7 @@ from mikromon.emulator.tls import TLS_MODES, TlsMode, server_context
 
 log = logging.getLogger(__name__)
 
-_QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
+_QUICKACK: Final[int | None] = getattr(socket, "TCP_QUICKACK", None)
 #: What ``localhost`` means here (never resolved through DNS or /etc/hosts).
 LOCALHOST: Final = "127.0.0.1"
 
@@ -63,7 +63,7 @@ class _QuickAckProtocol(asyncio.StreamReaderProtocol):
         super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._sock is not None:
+        if self._sock is not None and _QUICKACK is not None:
             with contextlib.suppress(OSError):
                 self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         super().data_received(data)

@@ -108,9 +108,9 @@ class GeneratedTable:
             new = own.get(key, value)
             if new is not None:
                 out[key] = new
-        for key, value in own.items():
-            if value is not None and key not in out:
-                out[key] = value
+        for key, added in own.items():
+            if added is not None and key not in out:
+                out[key] = added
         return out
 
 

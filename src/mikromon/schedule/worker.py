@@ -14,13 +14,15 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TypeVar, TypeVarTuple
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
-_STOP = object()
+#: A queued call: runs the callable and settles its future (never raises).
+_Job = Callable[[], None]
 
 
 class HostWorker:
@@ -33,18 +35,27 @@ class HostWorker:
     """
 
     def __init__(self, name: str = "mikromon-host", closers: Iterable[object] = ()) -> None:
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: stop
         self._closers = list(closers)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+    def submit(self, fn: Callable[[*Ts], T], *args: *Ts) -> Future[T]:
         """Queue ``fn(*args)``; return its future."""
         future: Future[T] = Future()
-        self._queue.put((future, fn, args))
+
+        def job() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as err:
+                future.set_exception(err)
+
+        self._queue.put(job)
         return future
 
-    async def call(self, fn: Callable[..., T], *args: Any, limit_s: float = 30.0) -> T:
+    async def call(self, fn: Callable[[*Ts], T], *args: *Ts, limit_s: float = 30.0) -> T:
         """Run ``fn(*args)`` in the worker thread and await its result.
 
         Raises:
@@ -56,7 +67,7 @@ class HostWorker:
 
     def close(self) -> None:
         """Ask the thread to run the ``close()`` hooks and end after queued calls."""
-        self._queue.put(_STOP)
+        self._queue.put(None)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; return whether it did."""
@@ -65,16 +76,10 @@ class HostWorker:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
+            job = self._queue.get()
+            if job is None:
                 break
-            future, fn, args = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn(*args))
-            except BaseException as err:
-                future.set_exception(err)
+            job()
         for obj in self._closers:
             close = getattr(obj, "close", None)
             if callable(close):

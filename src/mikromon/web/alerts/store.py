@@ -101,7 +101,7 @@ class DjangoAlertStore:
                       value=a.value, threshold=a.threshold, flapping=a.flapping)
             for a in rows
         )
-        windows = [DEFAULT_FLAP_WINDOW_S]
+        windows: list[float] = [DEFAULT_FLAP_WINDOW_S]
         for params in AlertRule.objects.using(self._using).values_list("params", flat=True):
             value = (params or {}).get("flap_window_seconds") if isinstance(params, dict) else None
             if isinstance(value, int | float) and value > 0:

@@ -10,6 +10,7 @@ the collector, start or stop it at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,28 +73,26 @@ def read() -> CollectorView:
     """Return the collector's state: this process's service if it has one, else the
     status another mikromon process published last."""
     desired = state.desired_state()
-    base = {
-        "desired_running": desired.running,
-        "changed_by": desired.changed_by,
-        "changed_at": iso(desired.changed_at),
-    }
+    view = functools.partial(
+        CollectorView,
+        desired_running=desired.running,
+        changed_by=desired.changed_by,
+        changed_at=iso(desired.changed_at),
+    )
     service = local_collector()
     if service is not None:
         status = service.status()
-        return CollectorView(
-            running=bool(status.get("running")), where="this process", status=tidy(status),
-            **base,
-        )
+        return view(running=bool(status.get("running")), where="this process",
+                    status=tidy(status))
     published = state.current()
     if published is not None:
-        return CollectorView(
+        return view(
             running=published.running,
             where=f"{published.hostname} pid {published.pid}",
             status=tidy(published.status),
             published_age_s=round(published.age_s, 1),
-            **base,
         )
-    return CollectorView(running=False, where="", **base)
+    return view(running=False, where="")
 
 
 def collector_running() -> bool:

@@ -15,12 +15,16 @@ real device can become a demo device by being named or tagged like one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 
 from mikromon.web.control.models import DemoObject
 from mikromon.web.monitor.models import Device
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 #: Names listed per kind in :meth:`Foreign.describe`.
 SHOWN_NAMES = 5
@@ -114,7 +118,7 @@ def is_demo_device(device: Device) -> bool:
     return DemoObject.objects.filter(device=device).exists()
 
 
-def is_demo_user(user: object) -> bool:
+def is_demo_user(user: User) -> bool:
     """Whether the web user ``user`` (saved) was created by the demo."""
     return DemoObject.objects.filter(user=user).exists()
 
@@ -124,7 +128,7 @@ def mark_device(device: Device) -> None:
     DemoObject.objects.get_or_create(device=device)
 
 
-def mark_user(user: object) -> None:
+def mark_user(user: User) -> None:
     """Record that the demo created the web user ``user`` (saved); idempotent."""
     DemoObject.objects.get_or_create(user=user)
 

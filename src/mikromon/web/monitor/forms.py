@@ -139,8 +139,12 @@ class DeviceSettingsForm(forms.ModelForm):
         self.fields["port"].required = False
         for name in REQUIRED_TEXTS:
             self.fields[name].error_messages["required"] = f"{name} must not be empty"
-        self.fields["tags"].queryset = Tag.objects.order_by("name")
-        self.fields["site"].queryset = Site.objects.order_by("name")
+        tags, site = self.fields["tags"], self.fields["site"]
+        # The model form's fields of a many-to-many and a foreign key.
+        assert isinstance(tags, forms.ModelMultipleChoiceField)
+        assert isinstance(site, forms.ModelChoiceField)
+        tags.queryset = Tag.objects.order_by("name")
+        site.queryset = Site.objects.order_by("name")
 
     def clean_host(self) -> str:
         """Check the host (host name, IPv4 or IPv6) and return it normalised.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles.finders import FileSystemFinder
-from django.core.checks import Error
+from django.core.checks import CheckMessage, Error
 from django.core.files.storage import FileSystemStorage
 from django.http import HttpResponse
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -60,10 +60,12 @@ class NodeModulesFinder(FileSystemFinder):
                 location = str(root / package / sub)
                 self.locations.append((prefix, location))
                 storage = FileSystemStorage(location=location)
-                storage.prefix = prefix
+                # Django's finders serve a storage's files under its ``prefix``
+                # (FileSystemFinder sets it the same way); django-stubs omit it.
+                storage.prefix = prefix  # type: ignore[attr-defined]
                 self.storages[location] = storage
 
-    def check(self, **kwargs: Any) -> list[Error]:
+    def check(self, **kwargs: Any) -> list[CheckMessage]:
         """Report missing npm packages (the pages' charts would not load)."""
         if node_modules_dir() is None:
             return [

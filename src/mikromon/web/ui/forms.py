@@ -85,7 +85,9 @@ class DeviceForm(DeviceSettingsForm):
             f"Empty means {API_PORT}, or {API_SSL_PORT} with API-SSL; switching API-SSL "
             "moves a default port along."
         )
-        self.fields["site"].empty_label = "(no site)"
+        site = self.fields["site"]
+        assert isinstance(site, forms.ModelChoiceField)  # the model form's foreign key
+        site.empty_label = "(no site)"
         for tier in Tier:
             field = self.fields[f"{tier.value}_interval"]
             field.label = tier.value.capitalize()

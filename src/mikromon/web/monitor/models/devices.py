@@ -4,6 +4,7 @@ counter the collector watches to reload device settings."""
 from __future__ import annotations
 
 import codecs
+from collections.abc import Sequence
 from datetime import datetime
 from types import MappingProxyType
 
@@ -237,7 +238,7 @@ class Device(models.Model):
             }) from None
 
     def unique_error_message(self, model_class: type[models.Model],
-                             unique_check: tuple[str, ...]) -> ValidationError:
+                             unique_check: Sequence[str]) -> ValidationError:
         """A taken name says ``a device named 'x' already exists``."""
         if tuple(unique_check) == ("name",):
             return ValidationError(f"a device named {self.name!r} already exists",

@@ -109,8 +109,8 @@ def safe_next(request: HttpRequest, default: str) -> str:
 
 def device_list(request: HttpRequest) -> HttpResponse:
     """The devices table with state, facts and current load; filter and sort."""
-    devices, params, errors = filtered_devices(request)
-    devices = list(devices)
+    matching, params, errors = filtered_devices(request)
+    devices = list(matching)
     counts = state_counts()
     return render(request, "ui/device_list.html", {
         "devices": devices,

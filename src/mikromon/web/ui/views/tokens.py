@@ -37,7 +37,8 @@ def token_list(request: HttpRequest) -> HttpResponse:
             return redirect("ui:token_list")
     tokens = ApiToken.objects.select_related("user").order_by("user__username", "name")
     if not admin:
-        tokens = tokens.filter(user=request.user)
+        user = request.user
+        tokens = tokens.filter(user=user) if user.is_authenticated else tokens.none()
     return render(request, "ui/token_list.html", {
         "form": form,
         "tokens": tokens,
