@@ -338,3 +338,31 @@ def test_storage_without_the_batched_method_gets_one_call_per_device() -> None:
 def test_rejects_a_zero_samples_per_call() -> None:
     with pytest.raises(ValueError, match="samples_per_call"):
         StorageWriter(InMemoryStorage(), samples_per_call=0)
+
+
+@pytest.mark.parametrize("close_fails", [False, True])
+def test_closing_the_storage_after_failed_writes_ends_the_thread_cleanly(
+    monkeypatch: pytest.MonkeyPatch, close_fails: bool
+) -> None:
+    """The storage's close() runs through the same accounting as a write (no rows):
+    a failing close is counted and a close after logged failures ends quietly."""
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+
+    class Broken(InMemoryStorage):
+        def write_samples(self, device_id: int, rows: Sequence[Sample]) -> int:
+            raise RuntimeError("disk full")
+
+        def close(self) -> None:
+            if close_fails:
+                raise OSError("close failed")
+
+    w = StorageWriter(Broken())
+    w.start()
+    w.put_samples(1, samples(3))
+    assert w.stop(5)
+    assert crashed == []
+    stats = w.stats()
+    assert stats["rows_failed"] == 3
+    assert stats["write_errors"] == (2 if close_fails else 1)
+    assert ("close failed" in stats["last_error"]) is close_fails

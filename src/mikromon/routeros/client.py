@@ -153,7 +153,8 @@ def _encode_text(text: str, encoding: str) -> bytes:
 
 def _encode_word(word: str, encoding: str) -> bytes:
     data = _encode_text(word, encoding)
-    return encode_length(len(data)) + data
+    prefix: bytes = encode_length(len(data))  # librouteros is untyped
+    return prefix + data
 
 
 def _encode_sentence(words: Sequence[str], encoding: str) -> bytes:

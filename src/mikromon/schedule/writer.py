@@ -55,14 +55,15 @@ under ``storage`` in :meth:`StorageWriter.stats`.
 
 from __future__ import annotations
 
+import enum
 import itertools
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final, Generic, TypeVar, TypeVarTuple
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
@@ -87,11 +88,27 @@ DEFAULT_SAMPLES_PER_CALL: Final = 50_000
 RETRY_S: Final = (0.5, 5.0)
 
 
+_P = TypeVar("_P", covariant=True)
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+
+
 @dataclass(frozen=True, slots=True)
-class _Batch:
+class _Batch(Generic[_P]):
     device_id: int
-    payload: Any  # Sequence[Sample] | InventorySnapshot | Sequence[Event]
+    payload: _P  # list[Sample] | InventorySnapshot | list[Event]
     rows: int
+
+
+#: A queued inventory snapshot's key: (device id, table) for a replaceable one,
+#: ("append", sequence number) for an append-only one.
+_InventoryKey = tuple[int, str] | tuple[str, int]
+
+
+class _Failed(enum.Enum):
+    """What :meth:`StorageWriter._call` returns for a call that failed (counted)."""
+
+    FAILED = "failed"
 
 
 @dataclass(slots=True)
@@ -154,11 +171,11 @@ class StorageWriter:
         self._budget = inventory_budget_s
         self._name = name
         self._cond = threading.Condition()
-        self._samples: deque[_Batch] = deque()
-        self._events: deque[_Batch] = deque()
+        self._samples: deque[_Batch[list[Sample]]] = deque()
+        self._events: deque[_Batch[list[Event]]] = deque()
         #: Snapshots in arrival order; key (device, table) for replaceable ones,
         #: a unique key for append-only ones.
-        self._inventory: dict[Hashable, _Batch] = {}
+        self._inventory: dict[_InventoryKey, _Batch[InventorySnapshot]] = {}
         self._appends = 0  # append-only snapshots in _inventory
         self._statuses: dict[int, DeviceStatus] = {}
         self._seq = itertools.count()
@@ -245,7 +262,7 @@ class StorageWriter:
         if self._samples:
             self._drop(self._samples.popleft())
             return
-        key = next(k for k in self._inventory if k[0] == "append")  # type: ignore[index]
+        key = next(k for k in self._inventory if k[0] == "append")
         self._appends -= 1
         self._drop(self._inventory.pop(key))
 
@@ -255,14 +272,15 @@ class StorageWriter:
             counts = self._devices[device_id] = _DeviceCounts()
         return counts
 
-    def _drop(self, batch: _Batch) -> None:
+    def _drop(self, batch: _Batch[object]) -> None:
         """Count (in all and per device) and log a dropped batch (lock held)."""
         self.batches_dropped += 1
         self.rows_dropped += batch.rows
-        if isinstance(batch.payload, list) and batch.payload and isinstance(
-            batch.payload[0], Event
-        ):
-            for e in batch.payload:
+        payload = batch.payload
+        events = ([e for e in payload if isinstance(e, Event)]
+                  if isinstance(payload, list) else [])
+        if events:
+            for e in events:
                 self._counts(e.device_id).rows_dropped += 1
         else:
             self._counts(batch.device_id).rows_dropped += batch.rows
@@ -400,7 +418,7 @@ class StorageWriter:
                 self._log_drops(force=True)
             close = getattr(self._storage, "close", None)
             if callable(close):
-                self._call("close", 0, close)
+                self._call("close", {}, close)
 
     def _cycle(self) -> bool:
         """Wait for work and write one round; return ``False`` when closed and empty."""
@@ -449,7 +467,7 @@ class StorageWriter:
     # -- one kind at a time (each raises _Unavailable after putting back what it
     # did not write) -------------------------------------------------------------------
 
-    def _write_samples(self, batches: list[_Batch]) -> None:
+    def _write_samples(self, batches: list[_Batch[list[Sample]]]) -> None:
         by_device: dict[int, list[Sample]] = {}
         for b in batches:
             by_device.setdefault(b.device_id, []).extend(b.payload)
@@ -481,7 +499,7 @@ class StorageWriter:
                 self.rows_written += sum(rows.values()) if written is None else int(written)
         self.batches_written += len(batches)
 
-    def _write_events(self, batches: list[_Batch]) -> None:
+    def _write_events(self, batches: list[_Batch[list[Event]]]) -> None:
         events = [e for b in batches for e in b.payload]
         if not events:
             return
@@ -524,7 +542,7 @@ class StorageWriter:
                     return
                 key = next(iter(self._inventory))
                 batch = self._inventory.pop(key)
-                if key[0] == "append":  # type: ignore[index]
+                if key[0] == "append":
                     self._appends -= 1
                 self._in_flight = batch.rows
             try:
@@ -538,9 +556,11 @@ class StorageWriter:
                 self.rows_written += batch.rows
             self.batches_written += 1
 
-    def _requeue(self, *, samples: Sequence[_Batch] = (), events: Sequence[_Batch] = (),
+    def _requeue(self, *, samples: Sequence[_Batch[list[Sample]]] = (),
+                 events: Sequence[_Batch[list[Event]]] = (),
                  statuses: Sequence[DeviceStatus] = (),
-                 inventory: tuple[Hashable, _Batch] | None = None) -> None:
+                 inventory: tuple[_InventoryKey, _Batch[InventorySnapshot]] | None = None,
+                 ) -> None:
         """Put what was not written back at the front of its queue, in its order
         (a newer status or replaceable snapshot that arrived meanwhile wins), then
         drop the oldest beyond the bound."""
@@ -556,7 +576,7 @@ class StorageWriter:
                 key, batch = inventory
                 if key not in self._inventory:
                     self._inventory = {key: batch, **self._inventory}
-                    if key[0] == "append":  # type: ignore[index]
+                    if key[0] == "append":
                         self._appends += 1
             while self._data() > self._max:
                 if self._samples:
@@ -578,8 +598,8 @@ class StorageWriter:
 
     # -- one storage call -------------------------------------------------------------
 
-    def _call(self, what: str, rows: dict[int, int], fn: Callable[..., Any],
-              *args: Any) -> Any:
+    def _call(self, what: str, rows: Mapping[int, int], fn: Callable[[*_Ts], _T],
+              *args: *_Ts) -> _T | PartialWrite | _Failed:
         """Call the storage; ``rows``: the call's rows per device.
 
         Returns the result; a :class:`PartialWrite` (its failed devices counted);
@@ -658,7 +678,7 @@ class StorageWriter:
                     "(%d item(s) waiting)", time.monotonic() - since, self.queue_depth)
 
 
-_FAILED: Final = object()
+_FAILED: Final = _Failed.FAILED
 
 
 def _calls(by_device: dict[int, list[Sample]], limit: int
