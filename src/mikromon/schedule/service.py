@@ -50,8 +50,9 @@ from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.device import Carry, DeviceCollector, Remembered
 from mikromon.schedule.reload import describe_change, plan_reload, same_router
+from mikromon.schedule.status import DeviceStatusDoc
 from mikromon.schedule.worker import HostWorker
-from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, StorageWriter
+from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, DeviceWriteStats, StorageWriter
 from mikromon.storage.protocols import AlertStore, CollectorLock, DeviceSource, Storage
 from mikromon.syslog.config import SyslogSettings
 from mikromon.syslog.intake import SyslogIntake
@@ -308,13 +309,13 @@ class CollectorService:
             out.update(stored=intake.stored, queue_dropped=intake.dropped)
         return out
 
-    def _device_status(self) -> list[dict[str, object]]:
+    def _device_status(self) -> list[DeviceStatusDoc]:
         # Read from the caller's thread without waiting for a busy loop: the
         # snapshots below are single C-level operations under the GIL, and a
         # collector's status reads only its own attributes.
         clock = self._deps.clock
         now = (clock.monotonic(), clock.now())
-        out = [c.status(now) for c in list(self._collectors.values())]
+        out: list[DeviceStatusDoc] = [c.status(now) for c in list(self._collectors.values())]
         for config, loaded_at in list(self._disabled.values()):
             out.append({
                 "id": config.id, "name": config.label, "state": DeviceState.DISABLED.value,
@@ -322,12 +323,13 @@ class CollectorService:
             })
         writer = self._writer
         for entry in out:
-            counts = (writer.device_stats(int(str(entry["id"]))) if writer is not None
-                      else {"rows_dropped": 0, "rows_failed": 0, "last_error": ""})
+            counts: DeviceWriteStats = (
+                writer.device_stats(entry["id"]) if writer is not None
+                else {"rows_dropped": 0, "rows_failed": 0, "last_error": ""})
             entry["rows_dropped"] = counts["rows_dropped"]
             entry["rows_failed"] = counts["rows_failed"]
             entry["write_error"] = counts["last_error"]
-        out.sort(key=lambda d: (str(d["name"]), int(str(d["id"]))))
+        out.sort(key=lambda d: (d["name"], d["id"]))
         return out
 
     # -- the loop thread ---------------------------------------------------------------

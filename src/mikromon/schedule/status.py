@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, TypedDict
+from typing import Final, NotRequired, TypedDict
 
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.tiers import Tier
@@ -109,7 +109,9 @@ class DeviceStatusDoc(TypedDict):
     connection's or login's error while down or refused, else the newest
     failing tier's), connected, connect_attempts, connect_failures, retry_in_s,
     bad_values (values the router sent that could not be read, all tiers),
-    facts, tiers (tier name -> :class:`TierStatusDoc`).
+    facts, tiers (tier name -> :class:`TierStatusDoc`). A disabled device has
+    no connection keys (connected ... facts) and no tiers. The service adds the
+    writer's counts of the device: rows_dropped, rows_failed, write_error.
     """
 
     id: int
@@ -117,13 +119,16 @@ class DeviceStatusDoc(TypedDict):
     state: str
     config_loaded_at: str
     last_error: str
-    connected: bool
-    connect_attempts: int
-    connect_failures: int
-    retry_in_s: float
-    bad_values: int
-    facts: FactsDoc
+    connected: NotRequired[bool]
+    connect_attempts: NotRequired[int]
+    connect_failures: NotRequired[int]
+    retry_in_s: NotRequired[float]
+    bad_values: NotRequired[int]
+    facts: NotRequired[FactsDoc]
     tiers: dict[str, TierStatusDoc]
+    rows_dropped: NotRequired[int]
+    rows_failed: NotRequired[int]
+    write_error: NotRequired[str]
 
 
 def tier_status(

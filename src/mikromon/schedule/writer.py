@@ -63,7 +63,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar, TypeVarTuple
+from typing import Final, Generic, TypedDict, TypeVar, TypeVarTuple
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
@@ -117,9 +117,17 @@ class _DeviceCounts:
     rows_failed: int = 0
     last_error: str = ""
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> DeviceWriteStats:
         return {"rows_dropped": self.rows_dropped, "rows_failed": self.rows_failed,
                 "last_error": self.last_error}
+
+
+class DeviceWriteStats(TypedDict):
+    """One device's writer counts (see :meth:`StorageWriter.device_stats`)."""
+
+    rows_dropped: int
+    rows_failed: int
+    last_error: str
 
 
 class _Unavailable(Exception):
@@ -396,7 +404,7 @@ class StorageWriter:
             "storage": storage_stats() if callable(storage_stats) else None,
         }
 
-    def device_stats(self, device_id: int) -> dict[str, object]:
+    def device_stats(self, device_id: int) -> DeviceWriteStats:
         """Return ``{"rows_dropped": int, "rows_failed": int, "last_error": str}``
         for one device: its rows dropped at the queue bound, its rows lost to
         failed writes, and the reason of its last failed write (all since start)."""
