@@ -82,7 +82,7 @@ from mikromon.alerting.rules import (
 from mikromon.domain import catalog
 from mikromon.domain.alerts import AlertState, AlertTransition, RuleKind
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.inventory import InventoryRow, InventorySnapshot
 from mikromon.domain.logs import LogLine, severity_from_topics, severity_rank
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
@@ -179,8 +179,8 @@ def _reads(rule: Rule, key: str) -> bool:
     return False
 
 
-def _log_line(device_id: int, row: object, ts: datetime, source: str) -> LogLine:
-    get = row.get  # type: ignore[attr-defined]
+def _log_line(device_id: int, row: InventoryRow, ts: datetime, source: str) -> LogLine:
+    get = row.get
     topics = tuple(t for t in str(get("topics") or "").split(",") if t)
     severity = str(get("severity") or "") or severity_from_topics(topics) or "info"
     return LogLine(device_id=device_id, topics=topics, message=str(get("message") or ""),
@@ -420,7 +420,7 @@ class AlertEngine:
         snapshot: rows with ``time``, ``topics``, ``message``, and ``source`` =
         ``"syslog"`` for pushed lines; see the module docstring)."""
         pushed = self._log_pushed.setdefault(device_id, OrderedDict())
-        polled: list[dict[str, object]] = []
+        polled: list[InventoryRow] = []
         lines: list[LogLine] = []
         for row in snapshot.rows:
             if row.get("source") == "syslog":

@@ -283,7 +283,7 @@ def alert_dict(alert: Alert, *, silence_id: int | bool | None = False) -> dict[s
         "severity": alert.severity,
         "rule": {"id": alert.rule_id, "name": alert.rule.name, "kind": alert.rule.kind},
         "device": {"id": alert.device_id, "name": device.name},
-        "site": ({"id": device.site_id, "name": device.site.name} if device.site_id else None),
+        "site": ({"id": site.pk, "name": site.name} if (site := device.site) else None),
         "subject": alert.subject,
         "since": _iso(alert.started_at),
         "fired_at": _iso(alert.fired_at),
@@ -783,11 +783,11 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
                                         message=r.message) for r in rows.order_by("ts", "id"))
             continue
         if kind == RuleKind.HEALTH_FAIL.value:
-            rows = health.get(device_id, [])
+            sensors = health.get(device_id, [])
             # Seen ok a moment before: a sensor failing now counts as failed.
-            engine.observe_health(device_id, [{**r, "state": "ok"} for r in rows],
+            engine.observe_health(device_id, [{**r, "state": "ok"} for r in sensors],
                                   now - timedelta(seconds=1))
-            engine.observe_health(device_id, rows, now)
+            engine.observe_health(device_id, sensors, now)
             continue
         samples = latest.get(device_id, [])
         if kind in _UP_KINDS:
@@ -843,8 +843,9 @@ def _latest_samples(kind: str, metric: str, device_ids: list[int]) -> dict[int, 
         if metric:
             rows = rows.filter(series__key=metric)
         out: dict[int, list[Sample]] = {}
-        for row in rows.values("series__device_id").annotate(newest=Max("ts")):
-            out[row["series__device_id"]] = [Sample(metric or "any", 0.0, row["newest"])]
+        for newest in rows.values("series__device_id").annotate(newest=Max("ts")):
+            out[newest["series__device_id"]] = [
+                Sample(metric or "any", 0.0, newest["newest"])]
         return out
     if kind in _PREVIEW_KEYS:
         rows = rows.filter(series__key__in=_PREVIEW_KEYS[kind])
@@ -921,7 +922,7 @@ def _channel_fields() -> set[str]:
     return set(ChannelForm.base_fields)
 
 
-def save_channel_form(form: forms.ModelForm) -> NotificationChannel:  # type: ignore[type-arg]
+def save_channel_form(form: forms.ModelForm[NotificationChannel]) -> NotificationChannel:
     """Save a bound :class:`~mikromon.web.alerts.forms.ChannelForm` (pages).
 
     Raises:

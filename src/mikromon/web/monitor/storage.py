@@ -39,9 +39,16 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    models,
+    transaction,
+)
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event, EventKind
@@ -113,11 +120,26 @@ def bounded(text: str, max_chars: int, max_bytes: int | None = None) -> str:
     return prefix + tail
 
 
-def _fits(text: str | None, model: type, field: str) -> str | None:
-    """``text`` bounded to the ``max_length`` of ``model.field`` (``None`` stays)."""
+@overload
+def _fits(text: str, model: type[models.Model], field: str) -> str: ...
+@overload
+def _fits(text: None, model: type[models.Model], field: str) -> None: ...
+@overload
+def _fits(text: str | None, model: type[models.Model], field: str) -> str | None: ...
+
+
+def _fits(text: str | None, model: type[models.Model], field: str) -> str | None:
+    """``text`` bounded to the ``max_length`` of ``model.field`` (``None`` stays).
+
+    Raises:
+        TypeError: ``model.field`` is no text column with a ``max_length``.
+    """
     if text is None:
         return None
-    limit = model._meta.get_field(field).max_length  # type: ignore[attr-defined]
+    column = model._meta.get_field(field)
+    limit = column.max_length if isinstance(column, models.Field) else None
+    if limit is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length")
     return text if len(text) <= limit else bounded(text, limit)
 
 
@@ -383,8 +405,8 @@ class DjangoStorage:
             epoch: dict[datetime, int] = {}
             for device_id, samples in by_device.items():
                 device_ids = ids[device_id]
-                for sample, series_key in zip(samples, keys[device_id], strict=True):
-                    series_id = device_ids[series_key]
+                for sample, key in zip(samples, keys[device_id], strict=True):
+                    series_id = device_ids[key]
                     ts = sample.ts
                     second = epoch.get(ts)
                     if second is None:
@@ -511,7 +533,10 @@ class DjangoStorage:
                 device_id=device_id, table=snapshot.table
             ).values_list("pk", "key", "data", "gone")
         }
-        create, changed, unchanged = [], [], []
+        create: list[InventoryItem] = []
+        data_changed: list[InventoryItem] = []
+        back: list[int] = []  # gone, reported again with the same data
+        unchanged: list[int] = []
         for key, data in reported.items():
             known = existing.get(key)
             if known is None:
@@ -521,21 +546,21 @@ class DjangoStorage:
                         first_seen=ts, last_seen=ts, changed_at=ts,
                     )
                 )
-            elif known[1] != data or known[2]:
-                changed.append(
+            elif known[1] != data:
+                data_changed.append(
                     InventoryItem(
                         pk=known[0], data=data, last_seen=ts, gone=False, gone_at=None,
-                        changed_at=ts if known[1] != data else None,
+                        changed_at=ts,
                     )
                 )
+            elif known[2]:
+                back.append(known[0])
             else:
                 unchanged.append(known[0])
         items.bulk_create(create, batch_size=_CHUNK)
-        data_changed = [item for item in changed if item.changed_at is not None]
         items.bulk_update(
             data_changed, ["data", "last_seen", "gone", "gone_at", "changed_at"], batch_size=_CHUNK
         )
-        back = [item.pk for item in changed if item.changed_at is None]
         for chunk in _chunks(back):
             items.filter(pk__in=chunk).update(last_seen=ts, gone=False, gone_at=None)
         for chunk in _chunks(unchanged):
@@ -599,9 +624,9 @@ class DjangoStorage:
             candidates = copies.get(str(row.get("message") or ""))
             if not candidates:
                 continue
-            topics = set(str(row.get("topics") or "").split(","))
+            row_topics = set(str(row.get("topics") or "").split(","))
             for n, pushed in enumerate(candidates):
-                if pushed <= topics:
+                if pushed <= row_topics:
                     del candidates[n]
                     skip.add(i)
                     break
