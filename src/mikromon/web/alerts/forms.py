@@ -82,7 +82,7 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-class IdOrNameField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class IdOrNameField(forms.ModelChoiceField):
     """Choose one object by its name (exact) or by its id.
 
     A number (JSON) is an id. Text is looked up as a name first (a device may be
@@ -102,8 +102,10 @@ class IdOrNameField(forms.ModelChoiceField):  # type: ignore[type-arg]
             return value
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError(f"give the {self.what}'s id or name, not {value!r}")
+        queryset = self.queryset
+        assert queryset is not None  # set by __init__
         if isinstance(value, int):  # a number (JSON) is an id, never a name
-            found = (self.queryset.filter(pk=value).first()
+            found = (queryset.filter(pk=value).first()
                      if 1 <= value < 2**63 else None)
             if found is None:
                 raise ValidationError(f"no {self.what} with id {value}")
@@ -111,11 +113,11 @@ class IdOrNameField(forms.ModelChoiceField):  # type: ignore[type-arg]
         text = str(value).strip()
         if "\x00" in text:
             raise ValidationError(f"no {self.what} with a NUL character in its name")
-        found = self.queryset.filter(name=text).order_by("pk").first()
+        found = queryset.filter(name=text).order_by("pk").first()
         if found is None and text.isascii() and text.isdigit() and len(text) < 19:
-            found = self.queryset.filter(pk=int(text)).first()
+            found = queryset.filter(pk=int(text)).first()
         if found is None:
-            known = list(self.queryset.order_by("name").values_list("name", flat=True)[:10])
+            known = list(queryset.order_by("name").values_list("name", flat=True)[:10])
             hint = f" (known: {', '.join(known)})" if known else f" (there is no {self.what} yet)"
             raise ValidationError(f"no {self.what} {text[:80]!r}{hint}")
         return found
@@ -157,7 +159,9 @@ class _MultiNameField(forms.Field):
 class _StrictFloatField(forms.FloatField):
     """A float that refuses booleans (JSON ``true`` is not 1) and non-finite values."""
 
-    def to_python(self, value: Any) -> float | None:
+    # Django's FloatField derives from IntegerField yet returns floats; django-stubs
+    # ignore that override in FloatField itself, and mypy reports it again here.
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
         if isinstance(value, bool):
             raise ValidationError("must be a number, not true/false")
         return super().to_python(value)
@@ -191,7 +195,10 @@ class _JsonBooleanField(forms.NullBooleanField):
 
     widget = _YesNoWidget
 
-    def to_python(self, value: Any) -> bool | None:
+    # Django's NullBooleanField derives from BooleanField yet may return None;
+    # django-stubs ignore that override in NullBooleanField itself, and mypy reports
+    # it again here.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if isinstance(value, bool):
@@ -241,7 +248,7 @@ class _TopicsField(forms.Field):
         return topics
 
 
-class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
+class RuleForm(forms.ModelForm):
     """Create or edit an alert rule; every kind's needs are checked field by field.
 
     The kind parameters are fields of their own and are stored in ``params``.
@@ -331,7 +338,8 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
         return int(self.cleaned_data.get("for_seconds") or 0)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind")
         if not kind:
             return data
@@ -443,6 +451,14 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
         return rule
 
 
+def _model_default(model: type[models.Model], name: str) -> Any:
+    """The default of the model's column ``name`` (as a new, unsaved row gets it)."""
+    column = model._meta.get_field(name)
+    if not isinstance(column, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is no column")
+    return column.get_default()
+
+
 def _field_named(message: str, fields: Any) -> str:
     """The form field a rule engine message is about (``__all__`` if none): the
     longest field name that appears in it as a word."""
@@ -480,7 +496,8 @@ class SilenceForm(forms.Form):
             raise ValidationError(str(err)) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "starts_at" in self.errors or "ends_at" in self.errors or "duration" in self.errors:
             return data
         now = timezone.now()
@@ -489,18 +506,20 @@ class SilenceForm(forms.Form):
         ends, duration = data.get("ends_at"), data.get("duration")
         if ends is not None and duration is not None:
             self.add_error("duration", "give ends_at or duration, not both")
-        elif ends is None and duration is None:
-            self.add_error("ends_at", "give when the silence ends (ends_at, or a duration "
-                                      "such as 2h)")
-        else:
-            ends = ends if ends is not None else starts + duration
-            if ends <= starts:
-                self.add_error("ends_at", "must be after the start")
-            elif ends <= now:
-                self.add_error("ends_at", "is already past")
-            elif ends - starts > MAX_DURATION:
-                self.add_error("ends_at", "a silence lasts at most 3660 days")
-            data["ends_at"] = ends
+            return data
+        if ends is None:
+            if duration is None:
+                self.add_error("ends_at", "give when the silence ends (ends_at, or a "
+                                          "duration such as 2h)")
+                return data
+            ends = starts + duration
+        if ends <= starts:
+            self.add_error("ends_at", "must be after the start")
+        elif ends <= now:
+            self.add_error("ends_at", "is already past")
+        elif ends - starts > MAX_DURATION:
+            self.add_error("ends_at", "a silence lasts at most 3660 days")
+        data["ends_at"] = ends
         return data
 
     def build(self, user: Any = None) -> Silence:
@@ -518,7 +537,7 @@ class AckForm(forms.Form):
     comment = forms.CharField(required=False, max_length=2000, strip=True)
 
 
-class OverrideForm(forms.ModelForm):  # type: ignore[type-arg]
+class OverrideForm(forms.ModelForm):
     """One device's own threshold/recovery for a rule, or the rule off for it."""
 
     threshold = _StrictFloatField(required=False)
@@ -534,7 +553,8 @@ class OverrideForm(forms.ModelForm):  # type: ignore[type-arg]
         self.rule = rule
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("enabled") is None:
             data["enabled"] = self.instance.enabled if self.instance.pk else True
         rule = self.rule
@@ -559,7 +579,7 @@ class OverrideForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
+class ChannelForm(forms.ModelForm):
     """Create or edit a notification channel.
 
     ``url`` and ``secret`` are write-only: never filled back in. Editing with
@@ -596,7 +616,8 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         editing = bool(self.instance.pk)
         for name in ("enabled", "send_resolved"):
             if data.get(name) is None and name not in self.errors:
@@ -605,7 +626,7 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
                      "retry_base_s"):
             if data.get(name) is None and name not in self.errors:
                 data[name] = (getattr(self.instance, name) if editing
-                              else NotificationChannel._meta.get_field(name).default)
+                              else _model_default(NotificationChannel, name))
         kind = data.get("kind")
         if not kind:
             return data
