@@ -140,6 +140,15 @@ def test_notification_json_names_a_missing_field():
         Notification.from_json({"kind": "firing"})
 
 
+@pytest.mark.parametrize("field", ["since", "ts"])
+@pytest.mark.parametrize("value", [None, "", "yesterday"])
+def test_alert_item_json_refuses_an_empty_or_unreadable_time(field, value):
+    data = item(1).to_json()
+    data[field] = value
+    with pytest.raises(ValueError, match=f"'{field}'"):
+        AlertItem.from_json(data)
+
+
 def test_naive_times_are_refused():
     with pytest.raises(ValueError, match="naive"):
         item(since=datetime(2026, 1, 1)).to_json()

@@ -48,6 +48,23 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _required_time(data: Mapping[str, Any], field: str) -> datetime:
+    """``data[field]`` read as an ISO 8601 time.
+
+    Raises:
+        KeyError: the field is missing.
+        ValueError: it is empty or no ISO 8601 time, naming the field.
+    """
+    value = data[field]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"alert item field {field!r} is no time: {value!r}")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"alert item field {field!r} is no ISO 8601 time: "
+                         f"{value[:40]!r}") from None
+
+
 def _clock(value: datetime) -> str:
     return _utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -136,8 +153,8 @@ class AlertItem:
                 subject=str(data.get("subject") or ""),
                 state=str(data["state"]),
                 severity=str(data["severity"]),
-                since=_parse(data["since"]),  # type: ignore[arg-type]
-                ts=_parse(data["ts"]),  # type: ignore[arg-type]
+                since=_required_time(data, "since"),
+                ts=_required_time(data, "ts"),
                 value=data.get("value"),
                 threshold=data.get("threshold"),
                 message=str(data.get("message") or ""),
