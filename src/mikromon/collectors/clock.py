@@ -36,16 +36,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import TableCollector, read
+from mikromon.collectors.support import Field, TableCollector, read
 from mikromon.domain.errors import PathAbsent, ValueParseError
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
-from mikromon.routeros.base import RouterOSClient, Row
+from mikromon.domain.tiers import Tier
+from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.values import parse_bool, parse_datetime, parse_gmt_offset
 
 log = logging.getLogger(__name__)
@@ -200,8 +201,23 @@ class LocalTimeTableCollector(TableCollector):
     ``/system/clock`` is read only when the table has rows.
     """
 
-    def __init__(self, *args: object, local_times: Sequence[str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        name: str,
+        tier: Tier,
+        path: str,
+        table: str,
+        fields: Sequence[Field],
+        key_fields: tuple[str, ...],
+        keep: Callable[[Row], bool] | None = None,
+        *,
+        local_times: Sequence[str],
+        reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
+    ) -> None:
+        """As :class:`TableCollector`; ``local_times``: the columns of router-local
+        times."""
+        super().__init__(name, tier, path, table, fields, key_fields, keep,
+                         reply_limit=reply_limit)
         self.local_times = tuple(local_times)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
