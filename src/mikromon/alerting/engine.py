@@ -272,10 +272,10 @@ class AlertEngine:
             gone = (rule is None or device is None or not device.enabled
                     or not rule.applies_to(device)
                     or not rules.overrides.get((rule_id, device_id), Override()).enabled)
-            if gone:
-                self._close(key, track, now, None, "its rule or device changed")
+            if rule is not None and not gone:
+                track.rule = rule
             else:
-                track.rule = rule  # type: ignore[assignment]
+                self._close(key, track, now, None, "its rule or device changed")
 
     def restore(self, restored: Restored) -> None:
         """Take back the open alerts and recent firings stored before a restart.

@@ -11,6 +11,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from mikromon.cli._django import EXIT_USAGE, CommandError
 
@@ -34,9 +35,9 @@ def add_password_options(parser: argparse.ArgumentParser, *, what: str = "passwo
 class _RefusePlainPassword(argparse.Action):
     """``--password`` exists only to explain why it is refused."""
 
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
         kwargs["nargs"] = "?"
-        super().__init__(option_strings, dest, **kwargs)  # type: ignore[arg-type]
+        super().__init__(option_strings, dest, **kwargs)
 
     def __call__(
         self,

@@ -88,7 +88,7 @@ class Faults:
             if name not in ("delay", "trickle") and not isinstance(value, bool):
                 raise ValueError(f"fault {name} must be True or False, got {value!r}")
         for name, value in changes.items():  # all valid: apply together
-            setattr(self, name, float(value) if name == "delay" else value)  # type: ignore[arg-type]
+            setattr(self, name, float(delay) if name == "delay" else value)
 
     def clear(self) -> None:
         """Remove every fault."""

@@ -17,7 +17,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 #: Package names a profile may list in :attr:`Profile.packages`.
 #: An ethernet link rate as ``/interface/ethernet/monitor`` prints it (``10Mbps``,
@@ -353,9 +353,9 @@ class Profile:
         size = max(1, self.packet_size) * 8
         return InterfaceRates(rx_bps=rx, tx_bps=tx, rx_pps=rx // size, tx_pps=tx // size)
 
-    def replace(self, **changes: object) -> Profile:
+    def replace(self, **changes: Any) -> Profile:
         """Return a copy with ``changes`` applied (``dataclasses.replace``)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)
 
 
 #: Traffic of a loopback interface: the router's own services talking to

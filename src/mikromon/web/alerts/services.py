@@ -1018,5 +1018,5 @@ def channel_dict(channel: NotificationChannel, *, status: bool = True) -> dict[s
     if status:
         st = outbox.channel_status(channel)
         doc["delivery"] = {"counts": st["counts"], "last_error": st["last_error"],
-                           "last_sent_at": _iso(st["last_sent_at"])}  # type: ignore[arg-type]
+                           "last_sent_at": _iso(st["last_sent_at"])}
     return doc

@@ -71,7 +71,7 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
 
     check = CsrfViewMiddleware(no_response)
     check.process_request(request)
-    return check.process_view(request, None, (), {})  # type: ignore[arg-type]
+    return check.process_view(request, no_response, (), {})
 
 
 def authenticate(request: HttpRequest) -> JsonResponse | None:
@@ -91,7 +91,6 @@ def authenticate(request: HttpRequest) -> JsonResponse | None:
             TOKEN_PER_ADDRESS.record(address)
             return error(401, "invalid or revoked API token")
         request.user = token.user
-        request.api_token = token  # type: ignore[attr-defined]
     elif not request.user.is_authenticated:
         return error(401, "authentication required: sign in or send "
                           "'Authorization: Token <key>'")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connections
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 
@@ -31,11 +31,11 @@ def close_connection(using: str = "default") -> None:
     connections[using].close()
 
 
-def table(model: type) -> str:
+def table(model: type[models.Model]) -> str:
     """Return the quoted table name of ``model`` for raw SQL."""
     from django.db import connection
 
-    return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 @contextmanager

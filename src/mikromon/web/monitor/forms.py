@@ -218,6 +218,8 @@ class DeviceSettingsForm(forms.ModelForm):
     def _save_m2m(self) -> None:
         """Set the chosen tags, then add the ones named in ``new_tags`` (found
         whatever their case, created when missing)."""
+        # Django's BaseModelForm._save_m2m (what save() and save_m2m() call);
+        # django-stubs leave the private method out.
         super()._save_m2m()  # type: ignore[misc]
         new_tags = tags_named(self.cleaned_data.get("new_tags") or [])
         if new_tags:

@@ -39,7 +39,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, overload
+from typing import Any, Final, overload
 
 from django.db import (
     DatabaseError,
@@ -94,8 +94,21 @@ _CHUNK = 500
 SeriesKey = tuple[str, str]
 
 #: Column widths of ``Series.key`` and ``Series.labels_key``.
-_SERIES_KEY_CHARS: int = Series._meta.get_field("key").max_length  # type: ignore[assignment]
-_LABELS_KEY_CHARS: int = Series._meta.get_field("labels_key").max_length  # type: ignore[assignment]
+def _max_length(model: type[models.Model], field: str) -> int:
+    """The ``max_length`` of ``model.field``.
+
+    Raises:
+        TypeError: ``model.field`` is no text column with a ``max_length``.
+    """
+    column = model._meta.get_field(field)
+    limit = column.max_length if isinstance(column, models.Field) else None
+    if limit is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length")
+    return limit
+
+
+_SERIES_KEY_CHARS: Final = _max_length(Series, "key")
+_LABELS_KEY_CHARS: Final = _max_length(Series, "labels_key")
 
 
 def bounded(text: str, max_chars: int, max_bytes: int | None = None) -> str:
@@ -136,10 +149,7 @@ def _fits(text: str | None, model: type[models.Model], field: str) -> str | None
     """
     if text is None:
         return None
-    column = model._meta.get_field(field)
-    limit = column.max_length if isinstance(column, models.Field) else None
-    if limit is None:
-        raise TypeError(f"{model.__name__}.{field} has no max_length")
+    limit = _max_length(model, field)
     return text if len(text) <= limit else bounded(text, limit)
 
 

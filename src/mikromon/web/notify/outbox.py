@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -200,12 +201,20 @@ def send_test(channel_id: int) -> SendResult:
     return SendResult(ok=ok, detail=detail, duration_s=took, delivery_id=delivery.pk)
 
 
-def channel_status(channel: NotificationChannel) -> dict[str, object]:
+class ChannelStatus(TypedDict):
+    """A channel's delivery state (:func:`channel_status`)."""
+
+    counts: dict[str, int]  # deliveries per status (every status, 0 included)
+    last_error: str  # the newest error, "" when none
+    last_sent_at: datetime | None  # when the last message went out
+
+
+def channel_status(channel: NotificationChannel) -> ChannelStatus:
     """Per-channel delivery state for pages and the API: counts by status, the
     last error and the time of the last message sent."""
     from django.db.models import Count
 
-    counts = {s: 0 for s in DeliveryStatus.values}
+    counts: dict[str, int] = {s: 0 for s in DeliveryStatus.values}
     for row in channel.deliveries.values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     last_error = (channel.deliveries.exclude(last_error="")

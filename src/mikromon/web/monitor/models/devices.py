@@ -4,9 +4,10 @@ counter the collector watches to reload device settings."""
 from __future__ import annotations
 
 import codecs
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -125,11 +126,11 @@ class Tag(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, **kwargs: Any) -> None:
         """Fill ``slug`` from ``name`` when blank, then save."""
         if not self.slug:
             self.slug = slugify(self.name)[:50]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(**kwargs)
 
 
 class Device(models.Model):
@@ -211,13 +212,13 @@ class Device(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, **kwargs: Any) -> None:
         """Fill the default port, then save."""
         if self.port is None:
             self.port = default_port(self.use_ssl)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(**kwargs)
 
-    def clean_fields(self, exclude: object = None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         """Check the fields; an empty required text says ``<field> must not be empty``
         (not Django's "This field cannot be blank").
 
@@ -225,7 +226,7 @@ class Device(models.Model):
             ValidationError: per field.
         """
         try:
-            super().clean_fields(exclude=exclude)  # type: ignore[arg-type]
+            super().clean_fields(exclude=exclude)
         except ValidationError as err:
             raise ValidationError({
                 name: [

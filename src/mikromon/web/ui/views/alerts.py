@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -37,6 +37,10 @@ from mikromon.web.monitor.models import Device, Site, Tag
 from mikromon.web.params import ParamError, parse_flag, parse_id, parse_page
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.views.events import _parse_local
+
+if TYPE_CHECKING:
+    from mikromon.web.notify.models import NotificationChannel
+    from mikromon.web.notify.outbox import ChannelStatus
 
 #: Alerts per page of the history.
 PER_PAGE = 50
@@ -317,9 +321,9 @@ class ChannelRow:
     """A channel as listed: the row, its masked target and its delivery state
     (:func:`mikromon.web.notify.outbox.channel_status`)."""
 
-    channel: Any
+    channel: NotificationChannel
     target: str
-    status: dict[str, Any]
+    status: ChannelStatus
 
     @property
     def counts(self) -> dict[str, int]:
