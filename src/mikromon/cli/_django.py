@@ -27,7 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mikromon.cli._common import EXIT_BROKEN_PIPE, EXIT_DATABASE, EXIT_USAGE, fail
+from mikromon.cli._common import EXIT_BROKEN_PIPE, EXIT_DATABASE, fail
+
+# The commands that use Django take the usage exit code from here, with CommandError.
+from mikromon.cli._common import EXIT_USAGE as EXIT_USAGE
 from mikromon.domain.errors import MikromonError
 
 log = logging.getLogger(__name__)

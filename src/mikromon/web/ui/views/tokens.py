@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mikromon.web.monitor.models import ApiToken
+from mikromon.web.roles import is_admin
 from mikromon.web.ui.forms import TokenForm
-from mikromon.web.ui.permissions import admin_required, forbidden, is_admin
+from mikromon.web.ui.permissions import admin_required, forbidden
 
 _NEW_KEY = "mikromon_new_token"
 

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from mikromon.web.roles import is_admin
 from mikromon.web.ui.forms import UserCreateForm, apply_role
-from mikromon.web.ui.permissions import admin_required, is_admin
+from mikromon.web.ui.permissions import admin_required
 
 
 @admin_required
