@@ -106,14 +106,16 @@ def handle_start(args: argparse.Namespace) -> int:
 
 def _run_foreground(args: argparse.Namespace) -> int:
     from mikromon.cli._django import CommandError
-    from mikromon.web import runtime
+    from mikromon.logconfig import configure_logging
+    from mikromon.web.http_server import StartupError
+    from mikromon.web.runtime import Runtime
 
-    runtime.configure_logging(verbose=bool(getattr(args, "verbose", False)))
+    configure_logging(verbose=bool(getattr(args, "verbose", False)))
     print("no mikromon server uses this database: collecting here until Ctrl-C", flush=True)
-    process = runtime.Runtime(host=None, collector="start")
+    process = Runtime(host=None, collector="start")
     try:
         return process.run()
-    except runtime.StartupError as err:
+    except StartupError as err:
         raise CommandError(str(err)) from err
 
 

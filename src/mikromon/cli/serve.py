@@ -121,14 +121,16 @@ def run_server(
 
     apply_time_scale(args)
     verbose = bool(getattr(args, "verbose", False))
-    from mikromon.web import runtime
+    from mikromon.logconfig import configure_logging
+    from mikromon.web.http_server import StartupError
+    from mikromon.web.runtime import Runtime
 
-    runtime.configure_logging(verbose=verbose)
+    configure_logging(verbose=verbose)
     with _sigterm_interrupts():
         data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
         if before_run is not None:
             before_run(data_dir)
-    server = runtime.Runtime(
+    server = Runtime(
         host=args.host,
         port=args.port,
         collector=collector,
@@ -138,7 +140,7 @@ def run_server(
     )
     try:
         return server.run()
-    except runtime.StartupError as err:
+    except StartupError as err:
         raise CommandError(str(err)) from err
 
 

@@ -138,7 +138,7 @@ class ProcessStorage:
     ``DJANGO_SETTINGS_MODULE``, ``DATA_DIR``, the ``using`` database's connection
     settings (as resolved here, so a test database is used in tests) and
     :data:`~.storage_child.COPIED_SETTINGS`, and logs to stderr in the format of
-    :func:`mikromon.web.runtime.configure_logging` at this process's root level.
+    :func:`mikromon.logconfig.configure_logging` at this process's root level.
 
     Args:
         using: database alias.
