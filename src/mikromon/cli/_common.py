@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from mikromon import config
 
@@ -90,3 +90,15 @@ def fail(message: str, code: int = EXIT_FAILURE) -> int:
     """Print ``mikromon: error: <message>`` to stderr and return ``code``."""
     print(f"mikromon: error: {message}", file=sys.stderr)
     return code
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return ``rows`` under ``headers`` as left-aligned columns, one line per row."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [list(headers), *rows]
+    ]
+    return "\n".join(lines) + "\n"

@@ -171,7 +171,7 @@ def _object_id(model: Any, text: str | None, what: str) -> int | None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.cli.device import format_table
+    from mikromon.cli._common import format_table
     from mikromon.web.alerts import services
     from mikromon.web.monitor.models import Device, Site
 
@@ -276,7 +276,7 @@ def _scope_text(doc: dict[str, Any]) -> str:
 
 
 def _silences(args: argparse.Namespace) -> int:
-    from mikromon.cli.device import format_table
+    from mikromon.cli._common import format_table
     from mikromon.web.alerts import services
 
     docs = [services.silence_dict(s) for s in services.list_silences(state=args.state)]

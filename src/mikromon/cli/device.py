@@ -2,8 +2,8 @@
 
 ``add`` and ``edit`` fill the device form of the web pages
 (:class:`mikromon.web.monitor.forms.DeviceSettingsForm`): the same rules, the
-same messages. ``list --json`` and ``show --json`` print the API's device
-documents (:mod:`mikromon.web.api.serialize`). Changes are saved in one
+same messages (:mod:`.device_records`). ``list --json`` and ``show --json`` print
+the API's device documents (:mod:`.device_show`). Changes are saved in one
 transaction each (a failing command changes nothing) and a running collector
 picks them up within about a second.
 Router passwords come from a prompt, a file or an environment variable and
@@ -13,17 +13,22 @@ are stored encrypted.
 from __future__ import annotations
 
 import argparse
-import copy
-import json
 import sys
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mikromon.cli._common import add_storage_options, port_number
 from mikromon.cli._password import add_password_options, read_password
+from mikromon.cli.device_records import (
+    check_form,
+    check_site,
+    edit_options_given,
+    form_data,
+    get_device,
+    get_devices,
+)
+from mikromon.cli.device_show import list_devices, show_device
 from mikromon.domain.devices import TlsVerify, endpoint
 from mikromon.domain.events import DeviceState
-from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
 
@@ -208,12 +213,12 @@ def handle_add(args: argparse.Namespace) -> int:
 
 def handle_list(args: argparse.Namespace) -> int:
     """List devices; return the exit code."""
-    return _run(_list, args)
+    return _run(list_devices, args)
 
 
 def handle_show(args: argparse.Namespace) -> int:
     """Show one device; return the exit code."""
-    return _run(_show, args)
+    return _run(show_device, args)
 
 
 def handle_edit(args: argparse.Namespace) -> int:
@@ -236,14 +241,14 @@ def _add(args: argparse.Namespace) -> int:
 
     from mikromon.web.monitor.models import Device
 
-    _check_site(args)
+    check_site(args)
     device = Device()
-    data = _form_data(device, args)
+    data = form_data(device, args)
     # The settings are checked before a password is asked for.
-    host = _check_form(device, data, password_pending=True).cleaned_data["host"]
+    host = check_form(device, data, password_pending=True).cleaned_data["host"]
     data["password"] = read_password(args, prompt=f"API password for {args.username}@{host}: ")
     with transaction.atomic():
-        device = _check_form(device, data).save()
+        device = check_form(device, data).save()
     print(f"added device {device.name!r} ({endpoint(device.host, device.port)})")
     return 0
 
@@ -253,21 +258,21 @@ def _edit(args: argparse.Namespace) -> int:
 
     from mikromon.cli._django import EXIT_USAGE, CommandError
 
-    _check_site(args)
+    check_site(args)
     with transaction.atomic():
         device = get_device(args.device, for_update=True)
-        if not _edit_options_given(args):
+        if not edit_options_given(args):
             raise CommandError(
                 f"nothing to change for device {device.name!r}: give at least one option "
                 "(see `mikromon device edit --help`)",
                 EXIT_USAGE,
             )
-        data = _form_data(device, args)
+        data = form_data(device, args)
         if args.password_file or args.password_env or args.ask_password:
-            _check_form(device, data, password_pending=True)
+            check_form(device, data, password_pending=True)
             data["password"] = read_password(
                 args, prompt=f"New API password for {device.name}: ")
-        form = _check_form(device, data)
+        form = check_form(device, data)
         device = form.save()
     moved = ""
     if form.port_moved:
@@ -277,126 +282,13 @@ def _edit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_site(args: argparse.Namespace) -> None:
-    """Refuse a blank ``--site`` (it would otherwise read as "no site").
-
-    Raises:
-        CommandError: ``site must not be empty`` (exit 2).
-    """
-    from mikromon.cli._django import EXIT_USAGE, CommandError
-
-    if args.site is not None and not args.site.strip():
-        raise CommandError("site must not be empty", EXIT_USAGE)
-
-
-#: Options copied as they are into the device form's field of the same name.
-_FORM_OPTIONS = ("name", "host", "username", "port", "tls_verify", "encoding", "notes",
-                 *(f"{tier.value}_interval" for tier in Tier))
-
-
-def _form_data(device: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """Return the device form's data: ``device``'s settings (a new device's
-    defaults) with the options given laid over them."""
-    from mikromon.web.monitor.forms import VALUE_FIELDS
-
-    data: dict[str, Any] = {name: getattr(device, name) for name in VALUE_FIELDS}
-    data["site"] = device.site_id or ""
-    data["tags"] = [tag.pk for tag in device.tags.all()] if device.pk else []
-    for name in _FORM_OPTIONS:
-        value = getattr(args, name, None)
-        if value is not None:
-            data[name] = value
-    if args.ssl is not None:
-        data["use_ssl"] = bool(args.ssl)
-    if getattr(args, "disabled", None) is not None:
-        data["enabled"] = not args.disabled
-    if getattr(args, "no_site", False) or args.site:
-        data["site"] = ""
-        data["new_site"] = args.site or ""
-    if getattr(args, "no_tags", False) or args.tags:
-        # --tag replaces the tags: none kept, the ones named added.
-        data["tags"] = []
-        data["new_tags"] = args.tags or []
-    return data
-
-
-def _check_form(device: Any, data: dict[str, Any], *, password_pending: bool = False) -> Any:
-    """Return the device form for ``data``, checked by the rules the pages apply
-    (:class:`mikromon.web.monitor.forms.DeviceSettingsForm`).
-
-    Args:
-        password_pending: check before the password is asked for: a missing one is
-            no error, and ``device`` is left as it is.
-
-    Raises:
-        CommandError: every problem in one line (exit 2), each field's messages
-            prefixed with its name unless they name it (a site's and a tag's name
-            themselves).
-    """
-    from django.core.exceptions import ValidationError
-
-    from mikromon.cli._django import EXIT_USAGE, CommandError, validation_text
-    from mikromon.web.monitor.forms import DeviceSettingsForm
-
-    # A form's checks write the values into its instance: a check before the
-    # password is asked for works on a copy, so the final form sees the changes.
-    form = DeviceSettingsForm(data=data, instance=copy.copy(device) if password_pending
-                              else device)
-    errors: dict[str, list[ValidationError]] = {}
-    for field, messages in form.errors.as_data().items():
-        if not (password_pending and field == "password"):
-            key = "__all__" if field in ("new_site", "new_tags") else field
-            errors.setdefault(key, []).extend(messages)
-    if errors:
-        raise CommandError(validation_text(ValidationError(errors)), EXIT_USAGE)
-    return form
-
-
-#: ``device edit`` options that leave the device as it is when not given (their
-#: default: ``None``, ``False`` or an empty list).
-_EDIT_OPTIONS = (
-    "name", "host", "username", "ask_password", "password_file", "password_env", "port",
-    "ssl", "tls_verify", "encoding", "site", "no_site", "tags", "no_tags", "notes",
-    *(f"{tier.value}_interval" for tier in Tier),
-)
-
-
-def _edit_options_given(args: argparse.Namespace) -> bool:
-    # --no-ssl is False, and is a change all the same.
-    return args.ssl is not None or any(
-        getattr(args, name, None) not in (None, False, []) for name in _EDIT_OPTIONS
-    )
-
-
-def get_device(name: str, *, for_update: bool = False) -> Any:
-    """Return the device named ``name`` (Django set up).
-
-    Raises:
-        CommandError: exit 2, ``no device named 'x' (known: a, b)``.
-    """
-    from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.monitor.models import Device
-
-    queryset = Device.objects.select_for_update() if for_update else Device.objects.all()
-    device = queryset.filter(name=name).first()
-    if device is None:
-        known = list(Device.objects.order_by("name").values_list("name", flat=True)[:20])
-        hint = f" (known: {', '.join(known)})" if known else " (there are no devices yet)"
-        raise CommandError(f"no device named {name!r}{hint}", EXIT_USAGE)
-    return device
-
-
-def _get_devices(names: Iterable[str], *, for_update: bool = False) -> list[Any]:
-    return [get_device(name, for_update=for_update) for name in dict.fromkeys(names)]
-
-
 def _remove(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     from mikromon.cli._django import EXIT_USAGE, CommandError
 
     with transaction.atomic():
-        devices = _get_devices(args.names, for_update=True)
+        devices = get_devices(args.names, for_update=True)
         if not args.yes:
             listing = ", ".join(d.name for d in devices)
             if not (sys.stdin is not None and sys.stdin.isatty()):
@@ -420,7 +312,7 @@ def _enable(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     with transaction.atomic():
-        devices = _get_devices(args.names, for_update=True)
+        devices = get_devices(args.names, for_update=True)
         for device in devices:
             if device.enabled != args.enable:
                 device.enabled = args.enable
@@ -431,86 +323,3 @@ def _enable(args: argparse.Namespace) -> int:
     return 0
 
 
-#: The lines of ``device show``, in order: keys of the device's JSON document
-#: (docs/api.md, ``GET /api/v1/devices/<id>``).
-SHOW_KEYS = (
-    "name", "host", "port", "enabled", "state", "last_seen", "identity", "version",
-    "username", "has_password", "use_ssl", "tls_verify", "encoding", "site", "tags",
-    "intervals", "board", "last_error", "status_changed_at", "notes",
-)
-
-
-def _show_text(key: str, value: Any) -> str:
-    """One value of the device's JSON document as ``device show`` prints it."""
-    if key == "site":
-        value = value["name"] if value else None
-    elif key == "tags":
-        value = ", ".join(value)
-    elif key == "intervals":
-        value = ", ".join(f"{tier} {interval(seconds)}" for tier, seconds in value.items())
-    elif isinstance(value, bool):
-        value = "yes" if value else "no"
-    return "-" if value in (None, "") else str(value)
-
-
-def _print_json(doc: Any) -> None:
-    json.dump(doc, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
-def _list(args: argparse.Namespace) -> int:
-    from mikromon.web.api.serialize import device_dict
-    from mikromon.web.monitor.models import Device
-
-    devices = Device.objects.for_documents().order_by("name")
-    if args.state:
-        devices = devices.filter(state=args.state)
-    rows = [device_dict(d) for d in devices]
-    if args.json:
-        _print_json(rows)
-        return 0
-    if not rows:
-        print("no devices (add one with `mikromon device add`)")
-        return 0
-    headers = ["NAME", "HOST", "PORT", "ENABLED", "STATE", "LAST SEEN", "IDENTITY", "VERSION"]
-    table = [
-        [
-            r["name"],
-            r["host"],
-            str(r["port"]),
-            "yes" if r["enabled"] else "no",
-            r["state"],
-            r["last_seen"] or "-",
-            r["identity"] or "-",
-            r["version"] or "-",
-        ]
-        for r in rows
-    ]
-    sys.stdout.write(format_table(headers, table))
-    return 0
-
-
-def _show(args: argparse.Namespace) -> int:
-    from mikromon.web.api.serialize import device_document
-    from mikromon.web.monitor.models import Device
-
-    pk = get_device(args.name).pk
-    doc = device_document(Device.objects.for_documents().get(pk=pk))
-    if args.json:
-        _print_json(doc)
-        return 0
-    for key in SHOW_KEYS:
-        print(f"{key.replace('_', ' ') + ':':<18} {_show_text(key, doc[key])}")
-    return 0
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Return ``rows`` under ``headers`` as left-aligned columns, one line per row."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-        for line in [list(headers), *rows]
-    ]
-    return "\n".join(lines) + "\n"

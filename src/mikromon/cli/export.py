@@ -406,7 +406,7 @@ def _create_beside(target: Path) -> tuple[int, str]:
 
 def _export(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.cli.device import get_device
+    from mikromon.cli.device_records import get_device
 
     start, end = int(args.start.timestamp()), int(args.end.timestamp())
     if start >= end:

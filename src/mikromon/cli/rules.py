@@ -207,7 +207,7 @@ def _condition(doc: dict[str, Any]) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.cli.device import format_table
+    from mikromon.cli._common import format_table
     from mikromon.web.alerts import services
 
     docs = [services.rule_dict(r) for r in services.list_rules()]

@@ -136,7 +136,7 @@ def _list(args: argparse.Namespace) -> int:
     if not rows:
         print("no API tokens")
         return 0
-    from mikromon.cli.device import format_table
+    from mikromon.cli._common import format_table
 
     table = [
         [r["user"], r["name"], r["prefix"] + "…", r["created_at"], r["last_used"] or "never"]
