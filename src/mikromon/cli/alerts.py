@@ -9,31 +9,42 @@ the API do: the same checks and the same messages (``field: message``, exit 2).
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import json
 import sys
 from typing import Any
 
-from mikromon.cli._common import EXIT_USAGE, add_storage_options
+from mikromon.cli._common import (
+    EXIT_USAGE,
+    Handler,
+    Subparsers,
+    add_command,
+    command_with_actions,
+    format_table,
+)
+from mikromon.cli._django import django_handler
 
 #: ``alerts list --state`` choices.
 STATES = ("firing", "pending", "resolved", "open", "all")
 SEVERITIES = ("info", "warning", "high", "critical")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``alerts`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "alerts",
+    with command_with_actions(
+        subparsers, "alerts",
         help="list and acknowledge alerts, silence devices",
         description="Alerts raised by the alert rules, their acknowledgements, and "
         "silences (maintenance windows that hold back notifications).",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ) as actions:
+        _register_actions(actions)
 
-    lst = actions.add_parser("list", help="list alerts (firing by default)",
-                             description="List alerts, the most severe first, then the "
-                             "newest.")
+
+def _register_actions(actions: Subparsers) -> None:
+    lst = add_command(actions, "list", service_handler(_list),
+                      help="list alerts (firing by default)",
+                      description="List alerts, the most severe first, then the newest.")
     lst.add_argument("--state", choices=STATES, default="firing",
                      help="which alerts (default: firing; open: pending or firing)")
     lst.add_argument("--device", metavar="NAME", help="only this device's (name or id)")
@@ -43,32 +54,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="at most N alerts (default 500)")
     lst.add_argument("--json", action="store_true",
                      help="print a JSON array of the API's alert documents")
-    lst.set_defaults(handler=_handler(_list))
 
-    show = actions.add_parser("show", help="show one alert", description="Show one alert.")
+    show = add_command(actions, "show", service_handler(_show), help="show one alert",
+                       description="Show one alert.")
     show.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
     show.add_argument("--json", action="store_true", help="print a JSON object")
-    show.set_defaults(handler=_handler(_show))
 
-    ack = actions.add_parser("ack", help="acknowledge an alert (stops its repeats)",
-                             description="Acknowledge a pending or firing alert: its "
-                             "repeated notifications stop.")
+    ack = add_command(actions, "ack", service_handler(_ack),
+                      help="acknowledge an alert (stops its repeats)",
+                      description="Acknowledge a pending or firing alert: its "
+                      "repeated notifications stop.")
     ack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
     ack.add_argument("--comment", default="", help="why, or what is being done")
     ack.add_argument("--user", metavar="NAME",
                      help="web user to record as acknowledging (default: none; the "
                      "history names the system user)")
     ack.add_argument("--json", action="store_true", help="print the alert as JSON")
-    ack.set_defaults(handler=_handler(_ack))
 
-    unack = actions.add_parser("unack", help="take an acknowledgement back",
-                               description="Take an acknowledgement back (repeats resume).")
+    unack = add_command(actions, "unack", service_handler(_unack),
+                        help="take an acknowledgement back",
+                        description="Take an acknowledgement back (repeats resume).")
     unack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
     unack.add_argument("--json", action="store_true", help="print the alert as JSON")
-    unack.set_defaults(handler=_handler(_unack))
 
-    silence = actions.add_parser(
-        "silence", help="silence a device, site or tag for a while",
+    silence = add_command(
+        actions, "silence", service_handler(_silence),
+        help="silence a device, site or tag for a while",
         description="Create a silence: notifications of the alerts it covers are held "
         "back until it ends (alerts and history are still recorded).")
     scope = silence.add_mutually_exclusive_group(required=True)
@@ -86,22 +97,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     silence.add_argument("--reason", required=True, help="why (shown with the silence)")
     silence.add_argument("--user", metavar="NAME", help="web user to record as its author")
     silence.add_argument("--json", action="store_true", help="print the silence as JSON")
-    silence.set_defaults(handler=_handler(_silence))
 
-    silences = actions.add_parser("silences", help="list silences",
-                                  description="List silences (active by default).")
+    silences = add_command(actions, "silences", service_handler(_silences),
+                           help="list silences",
+                           description="List silences (active by default).")
     silences.add_argument("--state", choices=("active", "pending", "expired", "all"),
                           default="active", help="which silences (default: active)")
     silences.add_argument("--json", action="store_true", help="print a JSON array")
-    silences.set_defaults(handler=_handler(_silences))
 
-    expire = actions.add_parser("expire", help="end a silence now",
-                                description="End a silence now (it is kept as expired).")
+    expire = add_command(actions, "expire", service_handler(_expire),
+                         help="end a silence now",
+                         description="End a silence now (it is kept as expired).")
     expire.add_argument("id", type=_positive, metavar="ID", help="the silence's id")
     expire.add_argument("--json", action="store_true", help="print the silence as JSON")
-    expire.set_defaults(handler=_handler(_expire))
-
-    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _positive(text: str) -> int:
@@ -110,14 +118,11 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _handler(body: Any) -> Any:
-    def handle(args: argparse.Namespace) -> int:
-        from mikromon.cli._django import django_command
-
-        return django_command()(lambda a: run_service(body, a))(args)
-
-    handle.__name__ = body.__name__.lstrip("_")
-    return handle
+def service_handler(body: Handler) -> Handler:
+    """Return the command handler running ``body`` with Django set up, the service
+    layer's errors as exit code 2 (:func:`run_service`)."""
+    return django_handler(functools.partial(run_service, body),
+                          name=body.__name__.lstrip("_"))
 
 
 def run_service(body: Any, args: argparse.Namespace) -> int:
@@ -171,7 +176,6 @@ def _object_id(model: Any, text: str | None, what: str) -> int | None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.cli._common import format_table
     from mikromon.web.alerts import services
     from mikromon.web.monitor.models import Device, Site
 
@@ -276,7 +280,6 @@ def _scope_text(doc: dict[str, Any]) -> str:
 
 
 def _silences(args: argparse.Namespace) -> int:
-    from mikromon.cli._common import format_table
     from mikromon.web.alerts import services
 
     docs = [services.silence_dict(s) for s in services.list_silences(state=args.state)]

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import Subparsers, add_command, add_storage_options
 from mikromon.cli.demo_faults import FaultCycle
 from mikromon.cli.demo_setup import (
     DEMO_PROFILE,
@@ -57,10 +57,10 @@ def _routers(text: str) -> int:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``demo`` sub-command."""
-    parser = subparsers.add_parser(
-        "demo",
+    parser = add_command(
+        subparsers, "demo", handle,
         help="run mikromon with emulated routers (start here)",
         description="Run the web application and the collector like `serve`, with N "
         "emulated RouterOS routers on 127.0.0.1 registered as devices, and print the "
@@ -85,7 +85,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_server_options(parser)
     add_storage_options(parser, environment=False, default_dir="./data/demo")
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ import argparse
 import sys
 from typing import Any
 
-from mikromon.cli._common import add_storage_options, port_number
+from mikromon.cli._common import Subparsers, add_command, command_with_actions, port_number
+from mikromon.cli._django import django_handler
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.cli.device_records import (
     check_form,
@@ -32,18 +33,22 @@ from mikromon.domain.events import DeviceState
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``device`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "device",
+    with command_with_actions(
+        subparsers, "device",
         help="add, list, change or remove routers",
         description="Manage the routers mikromon polls. A running collector picks up "
         "every change within about a second.",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ) as actions:
+        _register_actions(actions)
 
-    add = actions.add_parser(
-        "add",
+
+def _register_actions(actions: Subparsers) -> None:
+    # ``device add`` may be the first command of a new installation (like
+    # ``createadmin``): it creates a missing database.
+    add = add_command(
+        actions, "add", django_handler(_add, create=True),
         help="add a router",
         description="Add a router. The API password is asked on the terminal unless "
         "--password-file or --password-env is given.",
@@ -56,9 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add.add_argument("--username", required=True, help="RouterOS user (policies read and api)")
     _add_config_options(add, editing=False)
-    add.set_defaults(handler=handle_add)
 
-    lst = actions.add_parser("list", help="list the routers", description="List the routers.")
+    lst = add_command(actions, "list", django_handler(list_devices),
+                      help="list the routers", description="List the routers.")
     lst.add_argument(
         "--json",
         action="store_true",
@@ -71,18 +76,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="only devices in this state (degraded: answering, but a PSU or fan state "
         "sensor is failing)",
     )
-    lst.set_defaults(handler=handle_list)
 
-    show = actions.add_parser(
-        "show", help="show one router's settings and state", description="Show one router."
-    )
+    show = add_command(actions, "show", django_handler(show_device),
+                       help="show one router's settings and state",
+                       description="Show one router.")
     show.add_argument("name", help="the device's name")
     show.add_argument("--json", action="store_true",
                       help="print the API's device object (GET /api/v1/devices/<id>)")
-    show.set_defaults(handler=handle_show)
 
-    edit = actions.add_parser(
-        "edit",
+    edit = add_command(
+        actions, "edit", django_handler(_edit),
         help="change a router's settings",
         description="Change the settings given; the others stay as they are. A running "
         "collector uses the new settings within about a second.",
@@ -99,10 +102,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="ask for a new API password on the terminal",
     )
     _add_config_options(edit, editing=True)
-    edit.set_defaults(handler=handle_edit)
 
-    remove = actions.add_parser(
-        "remove",
+    remove = add_command(
+        actions, "remove", django_handler(_remove),
         help="remove a router and everything collected from it",
         description="Remove a router with its time series, inventory and events.",
     )
@@ -110,19 +112,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remove.add_argument(
         "--yes", action="store_true", help="do not ask for confirmation"
     )
-    remove.set_defaults(handler=handle_remove)
 
     for action, enabled in (("enable", True), ("disable", False)):
-        sub = actions.add_parser(
-            action,
+        sub = add_command(
+            actions, action, django_handler(_enable), defaults={"enable": enabled},
             help=f"{action} polling of routers",
             description=f"{action.capitalize()} polling of the named routers "
             "(their data is kept).",
         )
         sub.add_argument("names", nargs="+", metavar="NAME", help="the devices' names")
-        sub.set_defaults(handler=handle_enable, enable=enabled)
-
-    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _interval(tier: Tier) -> Any:
@@ -196,44 +194,7 @@ def _add_config_options(parser: argparse.ArgumentParser, *, editing: bool) -> No
         )
 
 
-# --- handlers ---------------------------------------------------------------------------
-
-
-def _run(body: Any, args: argparse.Namespace, *, create: bool = False) -> int:
-    from mikromon.cli._django import django_command
-
-    return django_command(create=create, progress=create)(body)(args)
-
-
-def handle_add(args: argparse.Namespace) -> int:
-    """Add a device; return the exit code. Like ``createadmin``, ``device add`` may be
-    the first command of a new installation, so it creates a missing database."""
-    return _run(_add, args, create=True)
-
-
-def handle_list(args: argparse.Namespace) -> int:
-    """List devices; return the exit code."""
-    return _run(list_devices, args)
-
-
-def handle_show(args: argparse.Namespace) -> int:
-    """Show one device; return the exit code."""
-    return _run(show_device, args)
-
-
-def handle_edit(args: argparse.Namespace) -> int:
-    """Change one device; return the exit code."""
-    return _run(_edit, args)
-
-
-def handle_remove(args: argparse.Namespace) -> int:
-    """Remove devices; return the exit code."""
-    return _run(_remove, args)
-
-
-def handle_enable(args: argparse.Namespace) -> int:
-    """Enable or disable devices; return the exit code."""
-    return _run(_enable, args)
+# --- actions ---------------------------------------------------------------------------
 
 
 def _add(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import Subparsers, add_command, add_storage_options
 from mikromon.cli.export_write import Progress, SeriesInfo, iso_time, write_csv, write_json
 from mikromon.cli.output_file import output_file
 
@@ -70,10 +70,10 @@ def _label(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``export`` sub-command."""
-    parser = subparsers.add_parser(
-        "export",
+    parser = add_command(
+        subparsers, "export", handle,
         help="export a device's time series as CSV or JSON",
         description="Write a device's time series over a time range as CSV or JSON. Times "
         "are ISO 8601 UTC; values are in the metric's unit (see the catalog).",
@@ -126,7 +126,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--quiet", "-q", action="store_true", help="no progress or summary on stderr"
     )
     add_storage_options(parser)
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:

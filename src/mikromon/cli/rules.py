@@ -13,8 +13,14 @@ import argparse
 import sys
 from typing import Any
 
-from mikromon.cli._common import EXIT_USAGE, add_storage_options
-from mikromon.cli.alerts import print_json, run_service
+from mikromon.cli._common import (
+    EXIT_USAGE,
+    Subparsers,
+    add_command,
+    command_with_actions,
+    format_table,
+)
+from mikromon.cli.alerts import print_json, service_handler
 from mikromon.domain.alerts import RULE_KINDS
 
 SEVERITIES = ("info", "warning", "high", "critical")
@@ -22,40 +28,43 @@ SEVERITIES = ("info", "warning", "high", "critical")
 COMPARISONS = {"above": ">", "below": "<", ">": ">", "<": "<"}
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``rules`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "rules", help="list, add, change or remove alert rules",
-        description="Alert rules: what raises an alert, on which devices, how severe.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    with command_with_actions(
+        subparsers, "rules", help="list, add, change or remove alert rules",
+        description="Alert rules: what raises an alert, on which devices, how severe.",
+    ) as actions:
+        _register_actions(actions)
 
-    lst = actions.add_parser("list", help="list the rules", description="List the rules.")
+
+def _register_actions(actions: Subparsers) -> None:
+    lst = add_command(actions, "list", service_handler(_list), help="list the rules",
+                      description="List the rules.")
     lst.add_argument("--json", action="store_true", help="print a JSON array")
-    lst.set_defaults(handler=_handler(_list))
 
-    show = actions.add_parser("show", help="show one rule", description="Show one rule.")
+    show = add_command(actions, "show", service_handler(_show), help="show one rule",
+                       description="Show one rule.")
     show.add_argument("rule", metavar="RULE", help="the rule's name or id")
     show.add_argument("--json", action="store_true", help="print a JSON object")
-    show.set_defaults(handler=_handler(_show))
 
-    add = actions.add_parser("add", help="add a rule", description="Add a rule.")
+    add = add_command(actions, "add", service_handler(_add), help="add a rule",
+                      description="Add a rule.")
     add.add_argument("--name", required=True, help="unique name, used in messages")
     add.add_argument("--kind", required=True, choices=RULE_KINDS, help="what the rule watches")
     _rule_options(add, editing=False)
     add.add_argument("--json", action="store_true", help="print the rule as JSON")
-    add.set_defaults(handler=_handler(_add))
 
-    edit = actions.add_parser("edit", help="change a rule",
-                              description="Change the options given; the others stay.")
+    edit = add_command(actions, "edit", service_handler(_edit), help="change a rule",
+                       description="Change the options given; the others stay.")
     edit.add_argument("rule", metavar="RULE", help="the rule's name or id")
     edit.add_argument("--name", help="rename the rule")
     edit.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
     _rule_options(edit, editing=True)
     edit.add_argument("--json", action="store_true", help="print the rule as JSON")
-    edit.set_defaults(handler=_handler(_edit))
 
-    preview = actions.add_parser(
-        "preview", help="what a rule would raise now (saves nothing)",
+    preview = add_command(
+        actions, "preview", service_handler(_preview),
+        help="what a rule would raise now (saves nothing)",
         description="Evaluate a rule against the latest stored values without saving it: "
         "give RULE to preview changes to a stored rule, or --kind for a new one.")
     preview.add_argument("rule", metavar="RULE", nargs="?", help="a stored rule (name or id)")
@@ -63,21 +72,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     preview.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
     _rule_options(preview, editing=True)
     preview.add_argument("--json", action="store_true", help="print the preview as JSON")
-    preview.set_defaults(handler=_handler(_preview))
 
-    remove = actions.add_parser("remove", help="remove rules with their alerts and history",
-                                description="Remove rules with their alerts and history.")
+    remove = add_command(actions, "remove", service_handler(_remove),
+                         help="remove rules with their alerts and history",
+                         description="Remove rules with their alerts and history.")
     remove.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    remove.set_defaults(handler=_handler(_remove))
 
     for action, enabled in (("enable", True), ("disable", False)):
-        sub = actions.add_parser(action, help=f"{action} rules",
-                                 description=f"{action.capitalize()} the named rules.")
+        sub = add_command(actions, action, service_handler(_enable),
+                          defaults={"enable": enabled}, help=f"{action} rules",
+                          description=f"{action.capitalize()} the named rules.")
         sub.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
-        sub.set_defaults(handler=_handler(_enable), enable=enabled)
-
-    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
@@ -123,16 +129,6 @@ def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
                     help="evaluate the rule" + ("" if editing else " (default)"))
     on.add_argument("--disabled", dest="enabled", action="store_false",
                     help="keep the rule without evaluating it")
-
-
-def _handler(body: Any) -> Any:
-    def handle(args: argparse.Namespace) -> int:
-        from mikromon.cli._django import django_command
-
-        return django_command()(lambda a: run_service(body, a))(args)
-
-    handle.__name__ = body.__name__.lstrip("_")
-    return handle
 
 
 def _seconds(text: str, name: str) -> int:
@@ -207,7 +203,6 @@ def _condition(doc: dict[str, Any]) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.cli._common import format_table
     from mikromon.web.alerts import services
 
     docs = [services.rule_dict(r) for r in services.list_rules()]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mikromon import config
-from mikromon.cli._common import add_storage_options, port_number
+from mikromon.cli._common import Subparsers, add_command, add_storage_options, port_number
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -74,10 +74,10 @@ def apply_time_scale(args: argparse.Namespace) -> None:
     config.time_scale()
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``serve`` sub-command."""
-    parser = subparsers.add_parser(
-        "serve",
+    parser = add_command(
+        subparsers, "serve", handle,
         help="run the web application and the collector",
         description="Apply database migrations, then serve the web application and run "
         "the collector in this process until interrupted (Ctrl-C or SIGTERM). "
@@ -85,7 +85,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_server_options(parser)
     add_storage_options(parser)
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import stat
 import sys
 from typing import Any
 
-from mikromon.cli._common import EXIT_USAGE, fail
+from mikromon.cli._common import EXIT_USAGE, Subparsers, add_command, fail
 
 DEFAULT_BASE_PORT = 18728
 
@@ -62,13 +62,13 @@ SIGINT/SIGTERM stop every router; the exit status is then 0.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``simulate`` sub-command."""
     from mikromon.emulator.profiles import PROFILE_NAMES
     from mikromon.emulator.tls import TLS_MODES
 
-    parser = subparsers.add_parser(
-        "simulate",
+    parser = add_command(
+        subparsers, "simulate", handle,
         help="run emulated RouterOS routers on loopback ports",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -94,7 +94,6 @@ def register(subparsers: Any) -> None:
                              "profile's own, constant rates)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per router and line")
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
