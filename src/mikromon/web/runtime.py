@@ -33,6 +33,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,7 @@ __all__ = ["Runtime"]
 GRACEFUL_TIMEOUT_S = 5
 
 
+@dataclass(kw_only=True, eq=False)
 class Runtime:
     """One mikromon process: optional web server, the collector, the status publisher.
 
@@ -65,35 +67,32 @@ class Runtime:
         on_stopping: called once when shutting down begins, before the collector stops.
         access_log: log one line per HTTP request.
         notifications: run the notification worker (routing and delivery).
+
+    Raises:
+        ValueError: ``collector`` is none of the three.
     """
 
-    def __init__(
-        self,
-        *,
-        host: str | None = "127.0.0.1",
-        port: int = 8000,
-        collector: str = "desired",
-        on_ready: Callable[[str], None] | None = None,
-        on_stopping: Callable[[], None] | None = None,
-        access_log: bool = True,
-        notifications: bool = True,
-    ) -> None:
-        if collector not in ("desired", "start", "never"):
-            raise ValueError(f"collector must be desired, start or never, not {collector!r}")
-        self.host = host
-        self.port = port
-        self.collector_mode = collector
-        self.on_ready = on_ready
-        self.on_stopping = on_stopping
-        self.access_log = access_log
-        self.notifications = notifications
-        self.notifier: Any = None
-        self.url = ""
-        self._stop = threading.Event()
-        self._server: UvicornServer | None = None
-        self._serving = False
-        self._extra_signals = 0
-        self.service: Any = None
+    host: str | None = "127.0.0.1"
+    port: int = 8000
+    collector: str = "desired"
+    on_ready: Callable[[str], None] | None = None
+    on_stopping: Callable[[], None] | None = None
+    access_log: bool = True
+    notifications: bool = True
+    #: The URL served (set once the socket is bound), the collector service and the
+    #: notification worker (set while running).
+    url: str = field(default="", init=False)
+    service: Any = field(default=None, init=False)
+    notifier: Any = field(default=None, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _server: UvicornServer | None = field(default=None, init=False)
+    _serving: bool = field(default=False, init=False)
+    _extra_signals: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.collector not in ("desired", "start", "never"):
+            raise ValueError(
+                f"collector must be desired, start or never, not {self.collector!r}")
 
     def request_stop(self) -> None:
         """Ask the process to stop (what SIGINT/SIGTERM do); safe from any thread."""
@@ -169,9 +168,9 @@ class Runtime:
     def _start_collector(self) -> datetime | None:
         from mikromon.web.control import state
 
-        if self.collector_mode == "never":
+        if self.collector == "never":
             return state.desired_state().changed_at
-        if self.collector_mode == "start":
+        if self.collector == "start":
             desired = state.request_state(True, by="startup")
         else:
             desired = state.desired_state()
