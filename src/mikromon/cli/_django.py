@@ -292,6 +292,19 @@ def django_handler(body: Handler, *, create: bool = False, name: str = "") -> Ha
     return handle
 
 
+def confirmed(question: str, *, unattended: str) -> bool:
+    """Ask ``question`` (``[y/N]`` appended) on the terminal; whether the answer
+    was y or yes. Commands call it unless ``--yes`` was given.
+
+    Raises:
+        CommandError: exit 2 with ``unattended`` (which should name ``--yes``) when
+            standard input is not a terminal: nobody could answer.
+    """
+    if not (sys.stdin is not None and sys.stdin.isatty()):
+        raise CommandError(unattended, EXIT_USAGE)
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
 def _setup_then(
     handler: Handler,
     args: argparse.Namespace,

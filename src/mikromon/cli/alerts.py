@@ -143,6 +143,16 @@ def print_json(doc: Any) -> None:
     sys.stdout.write("\n")
 
 
+def print_result(args: argparse.Namespace, doc: Any, text: str) -> int:
+    """Print ``doc`` as JSON when ``--json`` was given, else the line ``text``;
+    return exit code 0 (what a command that changed one thing prints)."""
+    if args.json:
+        print_json(doc)
+    else:
+        print(text)
+    return 0
+
+
 def web_user(name: str | None) -> Any:
     """Return the web user ``name`` (``None`` for ``None``).
 
@@ -233,22 +243,16 @@ def _ack(args: argparse.Namespace) -> int:
 
     alert = services.acknowledge(args.id, user=web_user(args.user), comment=args.comment,
                                  by=f"{_system_user()} (command line)")
-    if args.json:
-        print_json(services.alert_dict(alert))
-    else:
-        print(f"acknowledged alert {alert.pk} ({alert.rule.name} on {alert.device.name})")
-    return 0
+    return print_result(args, services.alert_dict(alert), f"acknowledged alert {alert.pk} "
+                        f"({alert.rule.name} on {alert.device.name})")
 
 
 def _unack(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     alert = services.unacknowledge(args.id)
-    if args.json:
-        print_json(services.alert_dict(alert))
-    else:
-        print(f"alert {alert.pk} is no longer acknowledged")
-    return 0
+    return print_result(args, services.alert_dict(alert),
+                        f"alert {alert.pk} is no longer acknowledged")
 
 
 def _silence(args: argparse.Namespace) -> int:
@@ -266,12 +270,8 @@ def _silence(args: argparse.Namespace) -> int:
         data["starts_at"] = args.start
     silence = services.create_silence(data, user=web_user(args.user))
     doc = services.silence_dict(silence)
-    if args.json:
-        print_json(doc)
-    else:
-        print(f"silence {silence.pk} on {_scope_text(doc)} from {doc['starts_at']} "
-              f"until {doc['ends_at']}")
-    return 0
+    return print_result(args, doc, f"silence {silence.pk} on {_scope_text(doc)} from "
+                        f"{doc['starts_at']} until {doc['ends_at']}")
 
 
 def _scope_text(doc: dict[str, Any]) -> str:
@@ -299,8 +299,4 @@ def _expire(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     silence = services.expire_silence(args.id)
-    if args.json:
-        print_json(services.silence_dict(silence))
-    else:
-        print(f"silence {silence.pk} ended")
-    return 0
+    return print_result(args, services.silence_dict(silence), f"silence {silence.pk} ended")

@@ -13,11 +13,10 @@ are stored encrypted.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from mikromon.cli._common import Subparsers, add_command, command_with_actions, port_number
-from mikromon.cli._django import django_handler
+from mikromon.cli._django import confirmed, django_handler
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.cli.device_records import (
     check_form,
@@ -246,22 +245,16 @@ def _edit(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from django.db import transaction
 
-    from mikromon.cli._django import EXIT_USAGE, CommandError
-
     with transaction.atomic():
         devices = get_devices(args.names, for_update=True)
-        if not args.yes:
-            listing = ", ".join(d.name for d in devices)
-            if not (sys.stdin is not None and sys.stdin.isatty()):
-                raise CommandError(
-                    f"removing {listing} deletes everything collected from it; "
-                    "add --yes to confirm",
-                    EXIT_USAGE,
-                )
-            answer = input(f"Remove {listing} and everything collected from it? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("nothing removed")
-                return 1
+        listing = ", ".join(d.name for d in devices)
+        if not args.yes and not confirmed(
+            f"Remove {listing} and everything collected from it?",
+            unattended=f"removing {listing} deletes everything collected from it; "
+            "add --yes to confirm",
+        ):
+            print("nothing removed")
+            return 1
         for device in devices:
             device.delete()
     for device in devices:

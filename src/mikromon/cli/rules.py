@@ -20,7 +20,8 @@ from mikromon.cli._common import (
     command_with_actions,
     format_table,
 )
-from mikromon.cli.alerts import print_json, service_handler
+from mikromon.cli._django import confirmed
+from mikromon.cli.alerts import print_json, print_result, service_handler
 from mikromon.domain.alerts import RULE_KINDS
 
 SEVERITIES = ("info", "warning", "high", "critical")
@@ -234,11 +235,7 @@ def _add(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     rule = services.create_rule(rule_data(args))
-    if args.json:
-        print_json(services.rule_dict(rule))
-    else:
-        print(f"added rule {rule.name!r} (id {rule.pk})")
-    return 0
+    return print_result(args, services.rule_dict(rule), f"added rule {rule.name!r} (id {rule.pk})")
 
 
 def _edit(args: argparse.Namespace) -> int:
@@ -251,11 +248,8 @@ def _edit(args: argparse.Namespace) -> int:
         raise CommandError(f"nothing to change for rule {rule.name!r}: give at least one "
                            "option (see `mikromon rules edit --help`)", EXIT_USAGE)
     changed = services.update_rule(rule.pk, data)
-    if args.json:
-        print_json(services.rule_dict(changed))
-    else:
-        print(f"updated rule {changed.name!r} (id {changed.pk})")
-    return 0
+    return print_result(args, services.rule_dict(changed),
+                        f"updated rule {changed.name!r} (id {changed.pk})")
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -284,19 +278,16 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from mikromon.cli._django import CommandError
     from mikromon.web.alerts import services
 
     rules = list({r.pk: r for r in (services.find_rule(ref) for ref in args.rules)}.values())
     listing = ", ".join(repr(r.name) for r in rules)
-    if not args.yes:
-        if not (sys.stdin is not None and sys.stdin.isatty()):
-            raise CommandError(f"removing {listing} deletes its alerts and history; add "
-                               "--yes to confirm", EXIT_USAGE)
-        answer = input(f"Remove {listing} with its alerts and history? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("nothing removed")
-            return 1
+    if not args.yes and not confirmed(
+        f"Remove {listing} with its alerts and history?",
+        unattended=f"removing {listing} deletes its alerts and history; add --yes to confirm",
+    ):
+        print("nothing removed")
+        return 1
     for rule in rules:
         services.delete_rule(rule.pk)
         print(f"removed rule {rule.name!r}")
