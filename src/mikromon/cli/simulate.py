@@ -186,15 +186,23 @@ _UP = {"up": True, "ok": True, "true": True, "down": False, "fail": False, "fals
        "none": None}
 
 
+def _targets(fleet: Any, target: str) -> list[Any] | str:
+    """The routers a control command names (an index, or ``all``), or the error
+    line to answer when there is no such router."""
+    try:
+        return list(fleet.routers) if target == "all" else [fleet.routers[int(target)]]
+    except (ValueError, IndexError):
+        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+
+
 def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
     """Apply ``cpu``/``temperature``/``health``/``link``/``bgp``/``ospf`` to routers."""
     target, args = rest[0], rest[1:]
     if len(args) < _STATE_COMMANDS[command]:
         return f"error: {command} needs {_STATE_COMMANDS[command]} value(s) (try 'help')"
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
-        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    routers = _targets(fleet, target)
+    if isinstance(routers, str):
+        return routers
     try:
         for r in routers:
             if command in ("cpu", "temperature"):
@@ -236,10 +244,9 @@ def _syslog_control(fleet: Any, command: str, rest: list[str]) -> str:
     """Apply ``syslog I HOST:PORT PROTO TOPICS MESSAGE`` / ``logging I HOST:PORT PROTO``
     / ``logging I off``."""
     target, args = rest[0], rest[1:]
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
-        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    routers = _targets(fleet, target)
+    if isinstance(routers, str):
+        return routers
     try:
         if command == "logging":
             if args[:1] == ["off"]:
@@ -294,10 +301,9 @@ def run_control(fleet: Any, text: str) -> str:
     if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
-        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    routers = _targets(fleet, target)
+    if isinstance(routers, str):
+        return routers
     try:
         for r in routers:
             if command == "reboot":
