@@ -61,7 +61,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from mikromon.domain.errors import PartialWrite, StorageProcessError, StorageUnavailable
+from mikromon.domain.errors import StorageProcessError
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
@@ -69,9 +69,11 @@ from mikromon.web.monitor.storage_child import (
     BUSY,
     STOP,
     ChildConfig,
+    RemoteTraceback,
     child_config,
     child_main,
     pack,
+    unwrap,
 )
 
 log = logging.getLogger(__name__)
@@ -106,13 +108,6 @@ def _at_exit() -> None:
 # its finalizers of priority >= 0, highest first, and only then terminates and
 # joins the child processes: a finalizer of the highest priority runs before that.
 multiprocessing.util.Finalize(None, _at_exit, exitpriority=1_000_000)
-
-
-class _RemoteTraceback(Exception):
-    """The child's traceback, chained to the parent's error so logs show both."""
-
-    def __str__(self) -> str:
-        return "traceback in the storage process:\n" + str(self.args[0])
 
 
 @dataclass
@@ -286,7 +281,7 @@ class ProcessStorage:
                     method, f"no reply within {self._reply_timeout:g} s; the storage process "
                     f"(pid {child.process.pid}) was killed and starts anew with the next call"
                 )
-        return _unwrap(method, reply)
+        return unwrap(method, reply)
 
     def _await_reply(self, child: _Child) -> tuple[Any, ...] | None:
         """Return the child's reply, or ``None`` after ``reply_timeout`` seconds
@@ -313,7 +308,7 @@ class ProcessStorage:
                 raise StorageProcessError(
                     method, f"the storage process could not start: {failure.reason} "
                     f"(next attempt in {wait:.1f} s)"
-                ) from (_RemoteTraceback(failure.remote_traceback)
+                ) from (RemoteTraceback(failure.remote_traceback)
                         if failure.remote_traceback else None)
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
@@ -333,7 +328,7 @@ class ProcessStorage:
             self._lost = True
             self._remember_failure(str(reply[1]), str(reply[2]))
             raise StorageProcessError(method, f"the storage process could not start: {reply[1]}"
-                                      ) from (_RemoteTraceback(reply[2]) if reply[2] else None)
+                                      ) from (RemoteTraceback(reply[2]) if reply[2] else None)
         failed, self._failure = self._failure, None
         if self._lost:
             self.restarts += 1
@@ -397,11 +392,3 @@ def _discard(child: _Child) -> None:
         child.conn.close()
     except (OSError, ValueError):
         pass
-
-
-def _unwrap(method: str, reply: tuple[Any, ...]) -> Any:
-    if reply[0] == "ok":
-        return reply[1]
-    if reply[0] == "raise" and isinstance(reply[1], (StorageUnavailable, PartialWrite)):
-        raise reply[1] from _RemoteTraceback(reply[2])
-    raise StorageProcessError(method, reply[1]) from _RemoteTraceback(reply[2])

@@ -11,6 +11,7 @@ for anything else. After a reply it runs the maintenance that is due, sending
 ``(BUSY,)`` heartbeats meanwhile. :data:`STOP` asks it to exit; so does a closed
 pipe. It ignores SIGINT and SIGTERM (the parent decides when it stops).
 
+The parent turns a reply back into a result or an exception with :func:`unwrap`.
 Samples travel as plain tuples (:func:`pack`, :func:`unpack`): they pickle
 several times faster than dataclass instances.
 """
@@ -29,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from mikromon.domain.errors import PartialWrite, StorageUnavailable
+from mikromon.domain.errors import PartialWrite, StorageProcessError, StorageUnavailable
 from mikromon.domain.samples import Sample
 
 #: The storage process logs under the name of the module that runs it.
@@ -68,6 +69,24 @@ class ChildConfig:
     maintenance_interval: float | None
     log_level: int
     heartbeat_s: float
+
+
+class RemoteTraceback(Exception):
+    """The child's traceback, chained to the parent's error so logs show both."""
+
+    def __str__(self) -> str:
+        return "traceback in the storage process:\n" + str(self.args[0])
+
+
+def unwrap(method: str, reply: tuple[Any, ...]) -> Any:
+    """Return the result of a reply to ``method``, or raise what the child raised:
+    :class:`StorageUnavailable` and :class:`PartialWrite` as they are, anything
+    else as :class:`StorageProcessError` (the child's traceback chained)."""
+    if reply[0] == "ok":
+        return reply[1]
+    if reply[0] == "raise" and isinstance(reply[1], (StorageUnavailable, PartialWrite)):
+        raise reply[1] from RemoteTraceback(reply[2])
+    raise StorageProcessError(method, reply[1]) from RemoteTraceback(reply[2])
 
 
 def child_config(using: str, maintenance_interval: float | None,
