@@ -1,6 +1,8 @@
 """CollectorService with fake routers (data-driven client and tier runner) and the
 in-memory storage: tiers, rates, reloads, failures, backoff, lock, writer stalls,
-clean stop. Time runs 200x faster (time scale 0.005: realtime every 25 ms)."""
+clean stop. Time runs 200x faster (time scale 0.005: realtime every 25 ms), or,
+in the tests that take the ``clock`` fixture, moves only when the test advances
+the manual clock the collector and the fake routers share (time scale 1)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from types import MappingProxyType
 
 import pytest
 
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.schedule import service as service_module
+from mikromon.schedule import trigger
 from mikromon.schedule.service import CollectorService
 from mikromon.storage.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
 
@@ -26,6 +30,8 @@ from .fakes import PASSWORD, FakeFleet, device, fake_deps, fake_run_tier
 from .polling import dev_status, until
 
 SCALE = 0.005
+#: The default realtime interval, seconds (unscaled).
+REALTIME_S = DEFAULT_INTERVALS[Tier.REALTIME]
 
 Factory = Callable[..., CollectorService]
 
@@ -42,16 +48,24 @@ def fleet() -> FakeFleet:
 
 
 @pytest.fixture
+def clock(fleet: FakeFleet) -> ManualClock:
+    """The manual clock of the services and the fake routers of a test: time moves
+    only by ``clock.advance()`` (and the time scale is 1)."""
+    fleet.clock = ManualClock()
+    return fleet.clock
+
+
+@pytest.fixture
 def make(fleet: FakeFleet) -> Iterator[Factory]:
     """Build and start services; stop them all at the end (and check they stopped)."""
     started: list[CollectorService] = []
 
     def build(source: StaticDeviceSource, storage: InMemoryStorage, lock: object = None, *,
               run_tier: object = None, start: bool = True, **kw: object) -> CollectorService:
-        deps = fake_deps(fleet)
+        deps = fake_deps(fleet, clock=fleet.clock)
         if run_tier is not None:
             deps = dataclasses.replace(deps, run_tier=run_tier)
-        kw.setdefault("time_scale", SCALE)
+        kw.setdefault("time_scale", 1.0 if isinstance(fleet.clock, ManualClock) else SCALE)
         svc = CollectorService(source, storage, lock, deps=deps, **kw)  # type: ignore[arg-type]
         started.append(svc)
         if start:
@@ -152,24 +166,33 @@ def test_notify_applies_changes_at_once(make: Factory, fleet: FakeFleet) -> None
     assert time.monotonic() - t0 < 0.5
 
 
-def test_added_device_is_polled_and_deleted_one_stops(make: Factory, fleet: FakeFleet) -> None:
+def test_added_device_is_polled_and_deleted_one_stops(make: Factory, fleet: FakeFleet,
+                                                      clock: ManualClock) -> None:
     r1, r2 = fleet.add(1), fleet.add(2)
     source = StaticDeviceSource([device(1)])
     storage = InMemoryStorage()
-    svc = make(source, storage, config_poll_s=0.1)
-    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    svc = make(source, storage, config_poll_s=0.02)
+    assert clock.wait_sleeping(1, 10)  # device 1's realtime tier waits for its first run
+    clock.advance(trigger.START_SPREAD_S)  # every first realtime run is due
+    assert until(lambda: runs(svc, 1, "realtime") == 1, 10)
+    assert clock.wait_sleeping(len(Tier), 10)  # the version known, every tier waits
     source.add(device(2))
-    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= 2, 3)
-    assert [e.message for e in storage.events(2, EventKind.CONFIG_RELOADED)] == [
-        "device added; polling starts"]
+    assert clock.wait_sleeping(len(Tier) + 1, 10)
+    clock.advance(trigger.START_SPREAD_S)
+    assert until(lambda: runs(svc, 2, "realtime") == 1 and runs(svc, 1, "realtime") == 2, 10)
+    assert storage.wait_for(lambda s: [e.message for e in s.events(2, EventKind.CONFIG_RELOADED)]
+                            == ["device added; polling starts"], 10)
     source.remove(1)
-    assert until(lambda: [d["id"] for d in svc.status()["devices"]] == [2], 3)
+    assert until(lambda: [d["id"] for d in svc.status()["devices"]] == [2], 10)
     assert r1.open_clients == 0
     polls = r1.prints["/system/resource"]
-    n2 = len(storage.points(2, "system.cpu.load_pct"))
-    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= n2 + 4, 3)
+    for n in range(2, 6):  # each realtime interval: one run of device 2, none of device 1
+        clock.advance(REALTIME_S)
+        assert until(lambda n=n: runs(svc, 2, "realtime") == n, 10), n  # type: ignore[misc]
+    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) == 5, 10)
     assert r1.prints["/system/resource"] == polls
     assert r2.open_clients == 1
+    assert r2.connects == 1
 
 
 def test_disabled_device_stops_and_reports_disabled(make: Factory, fleet: FakeFleet) -> None:
