@@ -77,6 +77,13 @@ def make(fleet: FakeFleet) -> Iterator[Factory]:
         assert svc.stop(10)
 
 
+def step(clock: ManualClock, seconds: float, waits: int) -> None:
+    """Advance ``clock`` by ``seconds`` and wait until ``waits`` tier loops wait on it
+    again (the runs that came due are over)."""
+    clock.advance(seconds)
+    assert clock.wait_sleeping(waits, 10), clock.sleeping()
+
+
 def runs(svc: CollectorService, device_id: int, tier: str) -> int:
     tiers = dev_status(svc, device_id).get("tiers", {})
     return tiers[tier]["runs"] if tier in tiers else 0
@@ -217,23 +224,33 @@ def test_disabled_device_stops_and_reports_disabled(make: Factory, fleet: FakeFl
         "device enabled; polling starts")
 
 
-def test_router_down_then_back(make: Factory, fleet: FakeFleet,
+def test_router_down_then_back(make: Factory, fleet: FakeFleet, clock: ManualClock,
                                caplog: pytest.LogCaptureFixture) -> None:
     router = fleet.add(1)
     storage = InMemoryStorage()
     svc = make(StaticDeviceSource([device(1)]), storage)
-    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 5)
+    assert clock.wait_sleeping(1, 10)
+    step(clock, trigger.START_SPREAD_S, len(Tier))  # up: every tier waits for its next run
+    assert storage.wait_for(lambda s: s.status(1) is not None
+                            and s.status(1).state is DeviceState.UP, 10)
     with caplog.at_level(logging.INFO, logger="mikromon.schedule"):
         router.up = False
-        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 3)
+        step(clock, REALTIME_S, len(Tier))
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 10)
         down_at = router.connects
-        # Backing off: 25 ms, 50 ms, 100 ms, 200 ms ... capped at 1.5 s at this scale.
-        time.sleep(0.6)
-        assert 2 <= router.connects - down_at <= 5
+        # Backing off 5, 10, 20, 40 s ... (capped at 300 s): in 75 s of realtime
+        # ticks (15 runs due) only the attempts at about +5, +15, +35 and +75 s.
+        for _ in range(15):
+            step(clock, REALTIME_S, len(Tier))
+        assert 3 <= router.connects - down_at <= 4, router.connects - down_at
         assert dev_status(svc, 1)["state"] == "down"
         router.up = True
-        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 3)
-        assert storage.wait_for(lambda s: len(s.events(1, EventKind.DEVICE_UP)) == 1, 2)
+        for _ in range(int(trigger.CONNECT_BACKOFF_CAP_S / REALTIME_S)):  # the next attempt
+            step(clock, REALTIME_S, len(Tier))
+            if dev_status(svc, 1)["state"] == "up":
+                break
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 10)
+        assert storage.wait_for(lambda s: len(s.events(1, EventKind.DEVICE_UP)) == 1, 10)
     assert len(storage.events(1, EventKind.DEVICE_DOWN)) == 1
     down = storage.events(1, EventKind.DEVICE_DOWN)[0]
     assert "connection refused" in down.message
@@ -260,6 +277,7 @@ def test_blackholed_router_times_out_and_goes_down(make: Factory, fleet: FakeFle
 
 
 def test_wrong_password_is_not_retried_in_a_loop(make: Factory, fleet: FakeFleet,
+                                                 clock: ManualClock,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     router = fleet.add(1)
     wrong = "not-the-password-xyz"
@@ -267,19 +285,25 @@ def test_wrong_password_is_not_retried_in_a_loop(make: Factory, fleet: FakeFleet
     source = StaticDeviceSource([cfg])
     storage = InMemoryStorage()
     with caplog.at_level(logging.DEBUG):
-        svc = make(source, storage)
+        svc = make(source, storage, config_poll_s=0.02)
+        assert clock.wait_sleeping(1, 10)  # only realtime runs before the version is known
+        step(clock, trigger.START_SPREAD_S, 1)
         assert storage.wait_for(lambda s: s.status(1) is not None
-                                and s.status(1).state is DeviceState.AUTH_FAILED, 3)
-        # Auth backoff is 900 s x 0.005 = 4.5 s; for a while nothing more is tried.
-        time.sleep(0.5)
+                                and s.status(1).state is DeviceState.AUTH_FAILED, 10)
+        # The auth backoff is 900 s: 20 realtime intervals later nothing more was tried.
+        for _ in range(20):
+            step(clock, REALTIME_S, 1)
         assert router.logins_refused == 1
         dev = dev_status(svc, 1)
         assert dev["state"] == "auth_failed"
-        assert dev["retry_in_s"] > 3
+        assert dev["retry_in_s"] == pytest.approx(trigger.AUTH_BACKOFF_S - 20 * REALTIME_S,
+                                                  abs=REALTIME_S)
         assert len(storage.events(1, EventKind.AUTH_FAILED)) == 1
-        # A config change (the right password) retries at once.
+        # A config change (the right password) retries at the next run, not 900 s on.
         source.update(dataclasses.replace(cfg, password=PASSWORD))
-        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 2)
+        assert until(lambda: dev_status(svc, 1).get("retry_in_s", 1) == 0, 10), dev_status(svc, 1)
+        step(clock, REALTIME_S, len(Tier))
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 10)
     assert len(storage.events(1, EventKind.DEVICE_UP)) == 1
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "invalid user name or password" in text
