@@ -502,8 +502,18 @@ def test_only_one_collector_holds_the_lock(make: Factory, fleet: FakeFleet) -> N
     s1, s2 = InMemoryStorage(), InMemoryStorage()
     first = make(source, s1, lock, lock_retry_s=0.05, lock_refresh_s=0.05)
     assert s1.wait_for(lambda s: len(s.points(1)) > 0, 5)
-    second = make(source, s2, lock.contender(), lock_retry_s=0.05, lock_refresh_s=0.05)
-    time.sleep(0.3)  # several lock attempts by the second collector
+    contender = lock.contender()
+    attempts = []
+    acquire = contender.acquire
+
+    def counted() -> bool:
+        attempts.append(acquire())
+        return attempts[-1]
+
+    contender.acquire = counted  # type: ignore[method-assign]
+    second = make(source, s2, contender, lock_retry_s=0.05, lock_refresh_s=0.05)
+    assert until(lambda: len(attempts) >= 3, 10)  # several lock attempts by the second one
+    assert not any(attempts)
     st = second.status()
     assert st["running"]
     assert not st["lock_held"]
