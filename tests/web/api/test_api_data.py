@@ -240,3 +240,17 @@ def test_collector_status_without_process(api, no_collector):
     assert doc["running"] is False
     assert doc["where"] == ""
     assert doc["desired"]["running"] is True
+
+
+@pytest.mark.django_db
+def test_inventory_api_names_duration_columns(admin_web, device):
+    """Durations are numbers of seconds; the API names those columns so that pages can
+    show them as 1d 2h 3m."""
+    from mikromon.domain.inventory import InventorySnapshot
+
+    _storage().write_inventory(device.pk, InventorySnapshot(
+        table="ppp_active", key_fields=("name",), ts=datetime.now(UTC),
+        rows=[{"name": "client-1", "service": "pppoe", "uptime": 93784.5}]))
+    doc = admin_web.get(f"/api/v1/devices/{device.pk}/inventory/ppp_active").json()
+    assert doc["durations"] == ["uptime"]
+    assert doc["rows"][0]["uptime"] == 93784.5
