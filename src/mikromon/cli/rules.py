@@ -1,7 +1,7 @@
 """``mikromon rules list|show|add|edit|remove|enable|disable|preview``: alert rules
 from the command line.
 
-The options are the fields of the rule form (:class:`mikromon.web.alerts.forms.RuleForm`);
+The options are the fields of the rule form (:class:`mikromon.web.alerts.rule_form.RuleForm`);
 the service layer checks them exactly as the pages and the API do and names
 the field that is wrong (exit 2). A running collector picks up a change within
 about a second. ``--json`` prints the API's rule documents.
@@ -137,7 +137,7 @@ def _handler(body: Any) -> Any:
 
 def _seconds(text: str, name: str) -> int:
     from mikromon.web.alerts import services
-    from mikromon.web.alerts.forms import parse_duration
+    from mikromon.web.alerts.fields import parse_duration
 
     try:
         seconds = parse_duration(text).total_seconds()

@@ -380,7 +380,8 @@ def test_no_body_value_answers_500(admin_token, firing, device):
     """Every field of every alerting POST/PATCH body, every hostile value: 4xx or 2xx,
     never 500 (on SQLite and PostgreSQL)."""
     api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {admin_token}")
-    from mikromon.web.alerts.forms import RuleForm, SilenceForm
+    from mikromon.web.alerts.forms import SilenceForm
+    from mikromon.web.alerts.rule_form import RuleForm
     from mikromon.web.alerts.services.channels import channel_fields
 
     alert = firing["CPU load high"].pk

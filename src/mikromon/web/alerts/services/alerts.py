@@ -9,23 +9,9 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from mikromon.domain.alerts import Severity
-from mikromon.web.alerts.forms import (
-    AckForm,
-)
-from mikromon.web.alerts.models import (
-    OPEN_STATES,
-    Alert,
-    AlertEvent,
-    EventStateChoices,
-    Silence,
-)
-from mikromon.web.alerts.services.common import (
-    Invalid,
-    get_object,
-    iso,
-    plain_data,
-    user_name,
-)
+from mikromon.web.alerts.forms import AckForm
+from mikromon.web.alerts.models import OPEN_STATES, Alert, AlertEvent, EventStateChoices, Silence
+from mikromon.web.alerts.services.common import Invalid, get_object, iso, plain_data, user_name
 from mikromon.web.alerts.silences import silenced
 from mikromon.web.monitor.models import Device
 

@@ -11,16 +11,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from mikromon.domain.alerts import Severity
-from mikromon.web.alerts.forms import (
-    ChannelForm,
-)
-from mikromon.web.alerts.services.common import (
-    Invalid,
-    check_keys,
-    get_object,
-    iso,
-    plain_data,
-)
+from mikromon.web.alerts.forms import ChannelForm
+from mikromon.web.alerts.services.common import Invalid, check_keys, get_object, iso, plain_data
 from mikromon.web.notify import outbox
 from mikromon.web.notify.models import NotificationChannel
 

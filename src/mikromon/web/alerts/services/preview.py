@@ -16,14 +16,8 @@ from mikromon.domain import catalog
 from mikromon.domain.alerts import AlertState, RuleKind
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.samples import Sample
-from mikromon.web.alerts.forms import (
-    RuleForm,
-)
-from mikromon.web.alerts.services.common import (
-    Invalid,
-    check_keys,
-    plain_data,
-)
+from mikromon.web.alerts.rule_form import RuleForm
+from mikromon.web.alerts.services.common import Invalid, check_keys, plain_data
 from mikromon.web.alerts.services.rules import RULE_DEFAULTS, get_rule, rule_fields
 from mikromon.web.monitor.models import Device
 

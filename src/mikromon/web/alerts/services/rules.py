@@ -10,14 +10,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from mikromon.domain.alerts import Severity
-from mikromon.web.alerts.forms import (
-    OverrideForm,
-    RuleForm,
-)
-from mikromon.web.alerts.models import (
-    AlertRule,
-    RuleOverride,
-)
+from mikromon.web.alerts.forms import OverrideForm
+from mikromon.web.alerts.models import AlertRule, RuleOverride
+from mikromon.web.alerts.rule_form import RuleForm
 from mikromon.web.alerts.services.common import (
     Invalid,
     NotFound,
@@ -74,7 +69,7 @@ def rule_fields() -> set[str]:
 
 
 def save_rule_form(form: RuleForm) -> AlertRule:
-    """Save a bound :class:`~mikromon.web.alerts.forms.RuleForm` (pages).
+    """Save a bound :class:`~mikromon.web.alerts.rule_form.RuleForm` (pages).
 
     Raises:
         Invalid: the form's errors, or ``name`` already taken.

@@ -10,12 +10,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from mikromon.web.alerts.forms import (
-    SilenceForm,
-)
-from mikromon.web.alerts.models import (
-    Silence,
-)
+from mikromon.web.alerts.forms import SilenceForm
+from mikromon.web.alerts.models import Silence
 from mikromon.web.alerts.services.common import (
     Invalid,
     get_object,

@@ -484,7 +484,7 @@ def _preview(data: Any, rule_id: int | None) -> tuple[Any, str]:
 def _rule_post(request: HttpRequest, rule: AlertRule | None) -> HttpResponse:
     """Save (or, with the Preview button, only preview) a posted rule form."""
     from mikromon.web.alerts import services
-    from mikromon.web.alerts.forms import RuleForm
+    from mikromon.web.alerts.rule_form import RuleForm
 
     form = RuleForm(request.POST, instance=rule)
     if "preview" in request.POST:
@@ -527,7 +527,7 @@ def collector_notify() -> None:
 @admin_required
 def rule_add(request: HttpRequest) -> HttpResponse:
     """Create a rule (admins); the Preview button shows what would fire now."""
-    from mikromon.web.alerts.forms import RuleForm
+    from mikromon.web.alerts.rule_form import RuleForm
 
     if request.method == "POST":
         return _rule_post(request, None)
@@ -539,7 +539,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
 @admin_required
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a rule (admins)."""
-    from mikromon.web.alerts.forms import RuleForm
+    from mikromon.web.alerts.rule_form import RuleForm
 
     rule = get_object_or_404(AlertRule, pk=pk)
     if request.method == "POST":
