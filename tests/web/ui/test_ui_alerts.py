@@ -318,7 +318,7 @@ def test_every_rule_form_field_has_its_place_on_the_page():
     every kind under "Other")."""
     from mikromon.web.alerts.models import RuleKindChoices
     from mikromon.web.alerts.rule_form import RuleForm
-    from mikromon.web.ui.views import alerts as views
+    from mikromon.web.ui.views import alert_rules as views
 
     placed = {*views.GENERAL_FIELDS, *views.SCOPE_FIELDS, *views.FLAP_FIELDS}
     for names in views.KIND_FIELDS.values():
