@@ -4,7 +4,7 @@ Fields read plain input (API JSON, command-line options) as strictly as a posted
 page: objects by id or name (:class:`IdOrNameField`), numbers that refuse
 ``true``, yes/no that refuses anything else, durations (:func:`parse_duration`)
 and RouterOS log topics. The checks of a threshold and its recovery level
-(:func:`has_levels`, :func:`recovery_problem`) serve the rule and override forms.
+(:func:`check_finite`, :func:`recovery_problem`) serve the rule and override forms.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from mikromon.alerting.rules import METRIC_KINDS
-from mikromon.domain.alerts import RuleKind
+from mikromon.alerting.rule_parsing import LOG_TOPIC, recovery_side
 
 _DURATION_PART = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)([smhdw])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -183,9 +182,6 @@ class JsonBooleanField(forms.NullBooleanField):
         return None
 
 
-#: Router log severities (RouterOS topics), lowest first.
-LOG_SEVERITIES = ("debug", "info", "warning", "error", "critical")
-_TOPIC = re.compile(r"!?[a-z0-9][a-z0-9_.-]{0,31}")
 
 
 class TopicsField(forms.Field):
@@ -202,7 +198,7 @@ class TopicsField(forms.Field):
         if not isinstance(value, list | tuple):
             raise ValidationError("give a list of topics or comma-separated text")
         topics = [str(t).strip().lower() for t in value if str(t).strip()]
-        bad = [t for t in topics if not _TOPIC.fullmatch(t)]
+        bad = [t for t in topics if not LOG_TOPIC.fullmatch(t)]
         if bad:
             raise ValidationError(f"{', '.join(map(repr, bad))}: not RouterOS topic names "
                                   "(like system, account, !debug)")
@@ -224,21 +220,15 @@ def check_finite(form: forms.BaseForm, data: dict[str, Any], names: tuple[str, .
     return ok
 
 
-def has_levels(kind: str) -> bool:
-    """Whether rules of ``kind`` compare a value with a threshold (and a recovery
-    level): the metric kinds and utilisation; the other kinds watch a state."""
-    return kind in METRIC_KINDS or kind == RuleKind.UTILISATION.value
-
-
 def recovery_problem(comparison: str, threshold: float | None,
                      recovery: float | None) -> str | None:
     """What is wrong with a recovery level on the alerting side of the threshold
-    (above it for ``>``, below for ``<``); ``None`` when it is fine or either is
-    missing or not finite."""
+    (:func:`mikromon.alerting.rule_parsing.recovery_side`); ``None`` when it is
+    fine or either is missing or not finite."""
     if (threshold is None or recovery is None
             or not (math.isfinite(threshold) and math.isfinite(recovery))):
         return None
-    if (comparison == ">" and recovery > threshold) or (comparison == "<" and recovery < threshold):
-        side = "at or below" if comparison == ">" else "at or above"
+    side = recovery_side(comparison, threshold, recovery)
+    if side:
         return f"the recovery level {recovery:g} must be {side} the threshold {threshold:g}"
     return None

@@ -19,6 +19,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from mikromon.alerting.rule_parsing import has_levels
 from mikromon.web.alerts.fields import (
     MAX_DURATION,
     IdOrNameField,
@@ -27,7 +28,6 @@ from mikromon.web.alerts.fields import (
     StrictFloatField,
     StrictIntField,
     check_finite,
-    has_levels,
     parse_duration,
     recovery_problem,
 )

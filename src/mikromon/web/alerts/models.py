@@ -143,12 +143,12 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        """Check the fields together; see :func:`mikromon.alerting.rules.rule_from_mapping`.
+        """Check the fields together; see :func:`mikromon.alerting.rule_parsing.rule_from_mapping`.
 
         Raises:
             ValidationError: naming the field that is wrong.
         """
-        from mikromon.alerting.rules import rule_from_mapping
+        from mikromon.alerting.rule_parsing import rule_from_mapping
         from mikromon.domain.errors import ConfigError
 
         if not isinstance(self.params, dict):

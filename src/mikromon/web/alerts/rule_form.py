@@ -11,19 +11,19 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from mikromon.alerting.rules import DEVICE_STATES, FACTS, METRIC_KINDS, rule_from_mapping
+from mikromon.alerting.rule_parsing import has_levels, rule_from_mapping
+from mikromon.alerting.rules import DEVICE_STATES, FACTS, METRIC_KINDS
 from mikromon.domain import catalog
 from mikromon.domain.alerts import RuleKind
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.logs import SEVERITY_TOPICS
 from mikromon.web.alerts.fields import (
-    LOG_SEVERITIES,
     IdOrNameField,
     JsonBooleanField,
     StrictFloatField,
     StrictIntField,
     TopicsField,
     check_finite,
-    has_levels,
     recovery_problem,
 )
 from mikromon.web.alerts.models import AlertRule
@@ -77,7 +77,7 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
     topics = TopicsField(required=False, help_text="Log: topics a line must carry "
                                                     "(!topic: must not).")
     min_severity = forms.ChoiceField(required=False, choices=[("", "any"), *(
-        (v, v) for v in LOG_SEVERITIES)], help_text="Log: lowest severity matched.")
+        (v, v) for v in SEVERITY_TOPICS)], help_text="Log: lowest severity matched.")
     count = StrictIntField(required=False, min_value=1, max_value=10_000,
                             help_text="Log: lines that must match within the window.")
     window_seconds = StrictIntField(required=False, min_value=1, max_value=86400)
@@ -219,7 +219,7 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
         }
 
     def engine_mapping(self) -> dict[str, Any]:
-        """The valid rule as :func:`mikromon.alerting.rules.rule_from_mapping` reads it."""
+        """The valid rule as :func:`mikromon.alerting.rule_parsing.rule_from_mapping` reads it."""
         return self._mapping(self.cleaned_data)
 
     def save(self, commit: bool = True) -> AlertRule:

@@ -11,7 +11,9 @@ from typing import Any
 from django.utils import timezone
 
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import RuleSet, rule_from_mapping
+from mikromon.alerting.rule_parsing import rule_from_mapping
+from mikromon.alerting.rules import RuleSet
+from mikromon.alerting.tracking import LINK_SPEED, UP_KINDS
 from mikromon.domain import catalog
 from mikromon.domain.alerts import AlertState, RuleKind
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
@@ -71,7 +73,6 @@ class Preview:
 
 
 _PREVIEW_ID = -1
-_UP_KINDS = {RuleKind.LINK_DOWN.value, RuleKind.BGP_DOWN.value, RuleKind.OSPF_DOWN.value}
 
 
 def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Preview:
@@ -150,7 +151,7 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
             engine.observe_health(device_id, rows, now)
             continue
         samples = latest.get(device_id, [])
-        if kind in _UP_KINDS:
+        if kind in UP_KINDS:
             # Seen up a moment before: a subject at 0 now counts as gone down.
             engine.observe_samples(device_id, [
                 replace(smp, value=1.0, ts=smp.ts - timedelta(seconds=1)) for smp in samples
@@ -159,7 +160,7 @@ def preview_rule(data: Mapping[str, Any], *, rule_id: int | None = None) -> Prev
             engine.observe_samples(device_id, _previous_points(device_id, samples))
         elif kind == RuleKind.UTILISATION.value:
             # The link speed (medium tier) is older than the rates: learn it first.
-            samples = sorted(samples, key=lambda smp: smp.key != _LINK_SPEED)
+            samples = sorted(samples, key=lambda smp: smp.key != LINK_SPEED)
         engine.observe_samples(device_id, samples)
     engine.tick(now)
     last: dict[tuple[int, str], Any] = {}
@@ -187,8 +188,6 @@ _PREVIEW_KEYS: dict[str, tuple[str, ...]] = {
     RuleKind.OSPF_DOWN.value: ("ospf.neighbor_full", "ospf.neighbors"),
     RuleKind.UTILISATION.value: ("iface.rx_bps", "iface.tx_bps", "iface.link_speed_bps"),
 }
-#: Read before the rates by a utilisation preview: the link speed they are a share of.
-_LINK_SPEED = "iface.link_speed_bps"
 
 
 def _latest_samples(kind: str, metric: str, device_ids: list[int]) -> dict[int, list[Sample]]:
