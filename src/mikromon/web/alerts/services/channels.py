@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from mikromon.domain.alerts import Severity
 from mikromon.web.alerts.forms import ChannelForm
-from mikromon.web.alerts.services.common import Invalid, check_keys, get_object, iso, plain_data
+from mikromon.web.alerts.services.common import check_keys, get_object, iso, plain_data, save_valid
 from mikromon.web.notify import outbox
 from mikromon.web.notify.models import NotificationChannel
 
@@ -42,11 +42,7 @@ def save_channel_form(form: forms.ModelForm) -> NotificationChannel:  # type: ig
     Raises:
         Invalid: the form's errors.
     """
-    if not form.is_valid():
-        raise Invalid.from_form(form)
-    with transaction.atomic():
-        channel = form.save()
-    return get_channel(channel.pk)
+    return get_channel(save_valid(form).pk)
 
 
 def create_channel(data: Mapping[str, Any]) -> NotificationChannel:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.db.models import Model
 
 from mikromon.domain.formatting import utc_iso
@@ -139,3 +140,15 @@ def check_keys(data: Mapping[str, Any], allowed: set[str]) -> None:
     if unknown:
         raise Invalid({k: [f"unknown field (known: {', '.join(sorted(allowed))})"]
                        for k in unknown})
+
+
+def save_valid(form: forms.BaseModelForm) -> Any:  # type: ignore[type-arg]
+    """Save a bound model form in one transaction and return the saved row.
+
+    Raises:
+        Invalid: the form's errors (a name already taken is one of them).
+    """
+    if not form.is_valid():
+        raise Invalid.from_form(form)
+    with transaction.atomic():
+        return form.save()

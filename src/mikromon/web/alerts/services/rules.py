@@ -21,6 +21,7 @@ from mikromon.web.alerts.services.common import (
     iso,
     object_ref,
     plain_data,
+    save_valid,
 )
 from mikromon.web.monitor.models import Device
 
@@ -74,11 +75,7 @@ def save_rule_form(form: RuleForm) -> AlertRule:
     Raises:
         Invalid: the form's errors, or ``name`` already taken.
     """
-    if not form.is_valid():
-        raise Invalid.from_form(form)
-    with transaction.atomic():
-        rule = form.save()
-    return get_rule(rule.pk)
+    return get_rule(save_valid(form).pk)
 
 
 def create_rule(data: Mapping[str, Any]) -> AlertRule:

@@ -47,18 +47,25 @@ def collector_notify() -> None:
     collector.notify_config_changed()
 
 
-def save_form(form: Any, save: Callable[[Any], Any]) -> Any:
-    """Save a bound form through a service function (``services.save_rule_form``);
-    return what it saved, or ``None`` with the service's error on the form (next to
-    the field the form knows, else over the whole form)."""
+def save_then_redirect(request: HttpRequest, form: Any, save: Callable[[Any], Any], what: str,
+                       *, created: bool, to: str,
+                       done: Callable[[], None] | None = None) -> HttpResponse | None:
+    """Save a bound form through a service function (``services.save_rule_form``),
+    say so (``Rule cpu created.``) and redirect to the URL name ``to``; ``done``
+    runs after a save. ``None`` when it was not saved: the service's error is on
+    the form (next to the field the form knows, else over the whole form)."""
     from mikromon.web.alerts import services
 
     try:
-        return save(form)
+        saved = save(form)
     except services.ServiceError as err:
         if not form.errors:
             form.add_error(None, error_text(err))
         return None
+    if done is not None:
+        done()
+    messages.success(request, f"{what} {saved.name} {'created' if created else 'saved'}.")
+    return redirect(to)
 
 
 def delete_then_redirect(request: HttpRequest, what: str, name: str,

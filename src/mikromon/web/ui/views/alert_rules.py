@@ -1,9 +1,7 @@
 """The pages of alert rules: the list, the rule form with its preview,
 enabling, deleting, and a device's rules with its own thresholds (overrides);
 every change goes through :mod:`mikromon.web.alerts.services`.
-
-Viewers read every page; only admins see the buttons, and every POST by a viewer
-answers 403 (:func:`mikromon.web.ui.permissions.admin_required`).
+Viewers read them; changes are for admins (see :mod:`.alerts`).
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from mikromon.web.ui.views.alert_changes import (
     error_text,
     form_data,
     next_url,
-    save_form,
+    save_then_redirect,
 )
 
 # -- rules --------------------------------------------------------------------------
@@ -193,12 +191,9 @@ def _rule_post(request: HttpRequest, rule: AlertRule | None) -> HttpResponse:
             form.is_valid()  # show the fields' errors next to them
         return _rule_page(request, form, rule, preview=preview, preview_error=problem,
                           status=400 if problem else 200)
-    saved = save_form(form, services.save_rule_form)
-    if saved is None:
-        return _rule_page(request, form, rule, status=400)
-    collector_notify()
-    messages.success(request, f"Rule {saved.name} {'saved' if rule else 'created'}.")
-    return redirect("ui:rule_list")
+    return (save_then_redirect(request, form, services.save_rule_form, "Rule",
+                               created=rule is None, to="ui:rule_list", done=collector_notify)
+            or _rule_page(request, form, rule, status=400))
 
 
 

@@ -1,9 +1,7 @@
 """The pages of notification channels: the list with delivery state, the
 channel form (URL and secret never shown back), deleting and a test send
 (through :mod:`mikromon.web.alerts.services`).
-
-Viewers read every page; only admins see the buttons, and every POST by a viewer
-answers 403 (:func:`mikromon.web.ui.permissions.admin_required`).
+Viewers read them; changes are for admins (see :mod:`.alerts`).
 """
 
 from __future__ import annotations
@@ -11,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mikromon.web.monitor.models import Site, Tag
 from mikromon.web.ui.permissions import admin_required
-from mikromon.web.ui.views.alert_changes import delete_then_redirect, error_text, save_form
+from mikromon.web.ui.views.alert_changes import delete_then_redirect, error_text, save_then_redirect
 
 # -- notification channels ------------------------------------------------------------
 
@@ -89,11 +86,9 @@ def _channel_post(request: HttpRequest, channel: Any) -> HttpResponse:
     from mikromon.web.alerts.forms import ChannelForm
 
     form = ChannelForm(request.POST, instance=channel)
-    saved = save_form(form, services.save_channel_form)
-    if saved is None:
-        return _channel_page(request, form, channel, status=400)
-    messages.success(request, f"Channel {saved.name} {'saved' if channel else 'created'}.")
-    return redirect("ui:channel_list")
+    return (save_then_redirect(request, form, services.save_channel_form, "Channel",
+                               created=channel is None, to="ui:channel_list")
+            or _channel_page(request, form, channel, status=400))
 
 
 @admin_required

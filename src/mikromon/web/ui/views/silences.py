@@ -1,8 +1,6 @@
 """The pages of silences: those in force, scheduled and expired; creating one
 and ending one (through :mod:`mikromon.web.alerts.services`).
-
-Viewers read every page; only admins see the buttons, and every POST by a viewer
-answers 403 (:func:`mikromon.web.ui.permissions.admin_required`).
+Viewers read them; changes are for admins (see :mod:`.alerts`).
 """
 
 from __future__ import annotations
