@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,10 +32,10 @@ from mikromon.web.alerts.models import (
     SeverityChoices,
 )
 from mikromon.web.monitor.models import Device, Site, Tag
-from mikromon.web.params import ParamError, parse_id, parse_page
+from mikromon.web.params import ParamError, parse_id
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.views.alert_changes import error_text, next_url
-from mikromon.web.ui.views.events import _parse_local
+from mikromon.web.ui.views.listing import filter_times, page_of
 
 #: Alerts per page of the history.
 PER_PAGE = 50
@@ -134,13 +133,7 @@ def _filters(request: HttpRequest, qs: QuerySet[Alert], names: tuple[str, ...]
             qs = qs.filter(state=params["state"])
         else:
             errors.append(unknown_choice("state", params["state"], AlertStateChoices.values))
-    for name, lookup in (("from", "started_at__gte"), ("to", "started_at__lt")):
-        if params.get(name):
-            try:
-                qs = qs.filter(**{lookup: _parse_local(name, params[name])})
-            except ParamError:
-                errors.append(f"'{name}' is not a date and time (got {params[name][:40]!r})")
-    return qs, params, errors
+    return filter_times(qs, params, errors, "started_at"), params, errors
 
 
 def _choices() -> dict[str, Any]:
@@ -179,12 +172,7 @@ def alert_history(request: HttpRequest) -> HttpResponse:
             .order_by("-started_at", "-id"))
     qs, params, errors = _filters(request, base, ("state", "device", "site", "tag", "rule",
                                                   "severity", "from", "to"))
-    try:
-        number = parse_page(request.GET.get("page"))
-    except ParamError as err:
-        errors.append(str(err))
-        number = 1
-    page = Paginator(qs, PER_PAGE).get_page(number)
+    page = page_of(request, qs, PER_PAGE, errors)
     return render(request, "ui/alert_history.html", {
         "page": page,
         "params": params,
