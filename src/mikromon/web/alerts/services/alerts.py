@@ -5,24 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from mikromon.domain.alerts import Severity
 from mikromon.web.alerts.forms import AckForm
-from mikromon.web.alerts.models import OPEN_STATES, Alert, AlertEvent, EventStateChoices, Silence
+from mikromon.web.alerts.models import (
+    OPEN_STATES,
+    Alert,
+    AlertEvent,
+    EventStateChoices,
+    Silence,
+    severity_rank,
+)
 from mikromon.web.alerts.services.common import Invalid, get_object, iso, plain_data, user_name
 from mikromon.web.alerts.silences import silenced
 from mikromon.web.monitor.models import Device
 
 #: ``state`` filters of :func:`list_alerts`.
 ALERT_STATES = ("pending", "firing", "resolved", "open", "all")
-
-_SEVERITY_RANK = Case(
-    *(When(severity=s.value, then=Value(s.rank)) for s in Severity),
-    default=Value(-1), output_field=IntegerField(),
-)
-
 
 def list_alerts(*, state: str = "firing", severity: str | None = None,
                 device: int | None = None, site: int | None = None) -> QuerySet[Alert]:
@@ -54,7 +55,7 @@ def list_alerts(*, state: str = "firing", severity: str | None = None,
         qs = qs.filter(device_id=device)
     if site is not None:
         qs = qs.filter(device__site_id=site)
-    return qs.annotate(severity_rank=_SEVERITY_RANK).order_by("-severity_rank", "-started_at",
+    return qs.annotate(severity_rank=severity_rank()).order_by("-severity_rank", "-started_at",
                                                               "-id")
 
 

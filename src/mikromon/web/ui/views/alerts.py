@@ -30,6 +30,7 @@ from mikromon.web.alerts.models import (
     AlertRule,
     AlertStateChoices,
     SeverityChoices,
+    severity_rank,
 )
 from mikromon.web.monitor.models import Device, Site, Tag
 from mikromon.web.params import ParamError, parse_id
@@ -43,16 +44,6 @@ PER_PAGE = 50
 RECENT_ON_DASHBOARD = 10
 #: How far back the dashboard's chart markers reach (the longest chart range), seconds.
 MARKS_SPAN_S = 7 * 86400
-
-#: Severity value -> rank (critical highest), for sorting in the database.
-SEVERITY_RANK = {s.value: s.rank for s in Severity}
-
-
-def severity_rank() -> Case:
-    """A database expression: the alert's severity rank (0 info .. 3 critical)."""
-    return Case(*(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
-                default=Value(-1), output_field=IntegerField())
-
 
 def ranked_alerts() -> QuerySet[Alert]:
     """Alerts most severe first, then firing before pending, then the longest-running
