@@ -123,7 +123,9 @@ class OverrideForm(forms.ModelForm):  # type: ignore[type-arg]
             data["enabled"] = self.instance.enabled if self.instance.pk else True
         rule = self.rule
         threshold, recovery = data.get("threshold"), data.get("recovery")
-        if not check_finite(self, data, ("threshold", "recovery")):
+        # The first value that is not finite is the one named (then no more checks).
+        if not (check_finite(self, data, ("threshold",))
+                and check_finite(self, data, ("recovery",))):
             return data
         if not has_levels(rule.kind) and (threshold is not None or recovery is not None):
             self.add_error("threshold", f"rule {rule.name!r} ({rule.kind}) has no threshold "
