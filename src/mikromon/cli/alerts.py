@@ -9,21 +9,17 @@ the API do: the same checks and the same messages (``field: message``, exit 2).
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
-import json
-import sys
 from typing import Any
 
-from mikromon.cli._common import (
-    EXIT_USAGE,
-    Handler,
-    Subparsers,
-    add_command,
-    command_with_actions,
-    format_table,
+from mikromon.cli._common import Subparsers, add_command, command_with_actions
+from mikromon.cli._services import (
+    positive_id,
+    print_result,
+    print_rows,
+    service_handler,
+    web_user,
 )
-from mikromon.cli._django import django_handler
 
 #: ``alerts list --state`` choices.
 STATES = ("firing", "pending", "resolved", "open", "all")
@@ -42,46 +38,56 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _register_actions(actions: Subparsers) -> None:
-    lst = add_command(actions, "list", service_handler(_list),
-                      help="list alerts (firing by default)",
-                      description="List alerts, the most severe first, then the newest.")
+    lst = add_command(
+        actions, "list", service_handler(_list),
+        help="list alerts (firing by default)",
+        description="List alerts, the most severe first, then the "
+        "newest.",
+    )
     lst.add_argument("--state", choices=STATES, default="firing",
                      help="which alerts (default: firing; open: pending or firing)")
     lst.add_argument("--device", metavar="NAME", help="only this device's (name or id)")
     lst.add_argument("--site", metavar="NAME", help="only devices of this site (name or id)")
     lst.add_argument("--severity", choices=SEVERITIES, help="only this severity")
-    lst.add_argument("--limit", type=_positive, default=500, metavar="N",
+    lst.add_argument("--limit", type=positive_id, default=500, metavar="N",
                      help="at most N alerts (default 500)")
     lst.add_argument("--json", action="store_true",
                      help="print a JSON array of the API's alert documents")
 
-    show = add_command(actions, "show", service_handler(_show), help="show one alert",
-                       description="Show one alert.")
-    show.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    show = add_command(
+        actions, "show", service_handler(_show),
+        help="show one alert", description="Show one alert.",
+    )
+    show.add_argument("id", type=positive_id, metavar="ID", help="the alert's id")
     show.add_argument("--json", action="store_true", help="print a JSON object")
 
-    ack = add_command(actions, "ack", service_handler(_ack),
-                      help="acknowledge an alert (stops its repeats)",
-                      description="Acknowledge a pending or firing alert: its "
-                      "repeated notifications stop.")
-    ack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    ack = add_command(
+        actions, "ack", service_handler(_ack),
+        help="acknowledge an alert (stops its repeats)",
+        description="Acknowledge a pending or firing alert: its "
+        "repeated notifications stop.",
+    )
+    ack.add_argument("id", type=positive_id, metavar="ID", help="the alert's id")
     ack.add_argument("--comment", default="", help="why, or what is being done")
     ack.add_argument("--user", metavar="NAME",
                      help="web user to record as acknowledging (default: none; the "
                      "history names the system user)")
     ack.add_argument("--json", action="store_true", help="print the alert as JSON")
 
-    unack = add_command(actions, "unack", service_handler(_unack),
-                        help="take an acknowledgement back",
-                        description="Take an acknowledgement back (repeats resume).")
-    unack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    unack = add_command(
+        actions, "unack", service_handler(_unack),
+        help="take an acknowledgement back",
+        description="Take an acknowledgement back (repeats resume).",
+    )
+    unack.add_argument("id", type=positive_id, metavar="ID", help="the alert's id")
     unack.add_argument("--json", action="store_true", help="print the alert as JSON")
 
     silence = add_command(
         actions, "silence", service_handler(_silence),
         help="silence a device, site or tag for a while",
         description="Create a silence: notifications of the alerts it covers are held "
-        "back until it ends (alerts and history are still recorded).")
+        "back until it ends (alerts and history are still recorded).",
+    )
     scope = silence.add_mutually_exclusive_group(required=True)
     scope.add_argument("--device", metavar="NAME", help="the device (name or id)")
     scope.add_argument("--site", metavar="NAME", help="every device of this site")
@@ -98,77 +104,22 @@ def _register_actions(actions: Subparsers) -> None:
     silence.add_argument("--user", metavar="NAME", help="web user to record as its author")
     silence.add_argument("--json", action="store_true", help="print the silence as JSON")
 
-    silences = add_command(actions, "silences", service_handler(_silences),
-                           help="list silences",
-                           description="List silences (active by default).")
+    silences = add_command(
+        actions, "silences", service_handler(_silences),
+        help="list silences",
+        description="List silences (active by default).",
+    )
     silences.add_argument("--state", choices=("active", "pending", "expired", "all"),
                           default="active", help="which silences (default: active)")
     silences.add_argument("--json", action="store_true", help="print a JSON array")
 
-    expire = add_command(actions, "expire", service_handler(_expire),
-                         help="end a silence now",
-                         description="End a silence now (it is kept as expired).")
-    expire.add_argument("id", type=_positive, metavar="ID", help="the silence's id")
+    expire = add_command(
+        actions, "expire", service_handler(_expire),
+        help="end a silence now",
+        description="End a silence now (it is kept as expired).",
+    )
+    expire.add_argument("id", type=positive_id, metavar="ID", help="the silence's id")
     expire.add_argument("--json", action="store_true", help="print the silence as JSON")
-
-
-def _positive(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"not an id (a whole number from 1): {text!r}")
-    return int(text)
-
-
-def service_handler(body: Handler) -> Handler:
-    """Return the command handler running ``body`` with Django set up, the service
-    layer's errors as exit code 2 (:func:`run_service`)."""
-    return django_handler(functools.partial(run_service, body),
-                          name=body.__name__.lstrip("_"))
-
-
-def run_service(body: Any, args: argparse.Namespace) -> int:
-    """Run ``body(args)``; the service layer's errors become exit code 2 with their
-    message (``field: message``), as the API's 400 and 404 say them."""
-    from mikromon.cli._django import CommandError
-    from mikromon.web.alerts import services
-
-    try:
-        return int(body(args) or 0)
-    except services.ServiceError as err:
-        raise CommandError(str(err), EXIT_USAGE) from None
-
-
-def print_json(doc: Any) -> None:
-    """Print ``doc`` as indented JSON (the ``--json`` output of every command)."""
-    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-def print_result(args: argparse.Namespace, doc: Any, text: str) -> int:
-    """Print ``doc`` as JSON when ``--json`` was given, else the line ``text``;
-    return exit code 0 (what a command that changed one thing prints)."""
-    if args.json:
-        print_json(doc)
-    else:
-        print(text)
-    return 0
-
-
-def web_user(name: str | None) -> Any:
-    """Return the web user ``name`` (``None`` for ``None``).
-
-    Raises:
-        CommandError: exit 2, no such user.
-    """
-    from django.contrib.auth import get_user_model
-
-    from mikromon.cli._django import CommandError
-
-    if not name:
-        return None
-    user = get_user_model().objects.filter(username=name).first()
-    if user is None:
-        raise CommandError(f"user: no web user named {name!r}", EXIT_USAGE)
-    return user
 
 
 def _object_id(model: Any, text: str | None, what: str) -> int | None:
@@ -193,18 +144,12 @@ def _list(args: argparse.Namespace) -> int:
                               device=_object_id(Device, args.device, "device"),
                               site=_object_id(Site, args.site, "site"))
     docs = services.alert_dicts(list(qs[:args.limit]))
-    if args.json:
-        print_json(docs)
-        return 0
-    if not docs:
-        print(f"no {args.state} alerts" if args.state != "all" else "no alerts")
-        return 0
-    rows = [[str(d["id"]), d["state"], d["severity"], d["device"]["name"],
-             d["subject"] or "-", d["rule"]["name"], d["since"] or "-",
-             ("yes" if d["acknowledged"] else "no")] for d in docs]
-    sys.stdout.write(format_table(["ID", "STATE", "SEVERITY", "DEVICE", "SUBJECT", "RULE",
-                                   "SINCE", "ACK"], rows))
-    return 0
+    return print_rows(
+        args, docs, empty=f"no {args.state} alerts" if args.state != "all" else "no alerts",
+        headers=["ID", "STATE", "SEVERITY", "DEVICE", "SUBJECT", "RULE", "SINCE", "ACK"],
+        row=lambda d: [str(d["id"]), d["state"], d["severity"], d["device"]["name"],
+                       d["subject"] or "-", d["rule"]["name"], d["since"] or "-",
+                       ("yes" if d["acknowledged"] else "no")])
 
 
 def _print_alert(doc: dict[str, Any]) -> None:
@@ -224,11 +169,7 @@ def _show(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     doc = services.alert_dict(services.get_alert(args.id))
-    if args.json:
-        print_json(doc)
-    else:
-        _print_alert(doc)
-    return 0
+    return print_result(args, doc, lambda: _print_alert(doc))
 
 
 def _system_user() -> str:
@@ -283,16 +224,11 @@ def _silences(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     docs = [services.silence_dict(s) for s in services.list_silences(state=args.state)]
-    if args.json:
-        print_json(docs)
-        return 0
-    if not docs:
-        print(f"no {args.state} silences" if args.state != "all" else "no silences")
-        return 0
-    rows = [[str(d["id"]), d["state"], _scope_text(d), d["starts_at"], d["ends_at"],
-             d["reason"]] for d in docs]
-    sys.stdout.write(format_table(["ID", "STATE", "SCOPE", "STARTS", "ENDS", "REASON"], rows))
-    return 0
+    return print_rows(
+        args, docs, empty=f"no {args.state} silences" if args.state != "all" else "no silences",
+        headers=["ID", "STATE", "SCOPE", "STARTS", "ENDS", "REASON"],
+        row=lambda d: [str(d["id"]), d["state"], _scope_text(d), d["starts_at"], d["ends_at"],
+                       d["reason"]])
 
 
 def _expire(args: argparse.Namespace) -> int:

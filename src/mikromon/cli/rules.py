@@ -1,7 +1,7 @@
 """``mikromon rules list|show|add|edit|remove|enable|disable|preview``: alert rules
 from the command line.
 
-The options are the fields of the rule form (:class:`mikromon.web.alerts.forms.RuleForm`);
+The options are the fields of the rule form (:class:`mikromon.web.alerts.rule_form.RuleForm`);
 the service layer checks them exactly as the pages and the API do and names
 the field that is wrong (exit 2). A running collector picks up a change within
 about a second. ``--json`` prints the API's rule documents.
@@ -10,18 +10,11 @@ about a second. ``--json`` prints the API's rule documents.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from mikromon.cli._common import (
-    EXIT_USAGE,
-    Subparsers,
-    add_command,
-    command_with_actions,
-    format_table,
-)
+from mikromon.cli._common import EXIT_USAGE, Subparsers, add_command, command_with_actions
 from mikromon.cli._django import confirmed
-from mikromon.cli.alerts import print_json, print_result, service_handler
+from mikromon.cli._services import print_json, print_result, print_rows, service_handler
 from mikromon.domain.alerts import RULE_KINDS
 
 SEVERITIES = ("info", "warning", "high", "critical")
@@ -39,24 +32,33 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _register_actions(actions: Subparsers) -> None:
-    lst = add_command(actions, "list", service_handler(_list), help="list the rules",
-                      description="List the rules.")
+    lst = add_command(
+        actions, "list", service_handler(_list),
+        help="list the rules", description="List the rules.",
+    )
     lst.add_argument("--json", action="store_true", help="print a JSON array")
 
-    show = add_command(actions, "show", service_handler(_show), help="show one rule",
-                       description="Show one rule.")
+    show = add_command(
+        actions, "show", service_handler(_show),
+        help="show one rule", description="Show one rule.",
+    )
     show.add_argument("rule", metavar="RULE", help="the rule's name or id")
     show.add_argument("--json", action="store_true", help="print a JSON object")
 
-    add = add_command(actions, "add", service_handler(_add), help="add a rule",
-                      description="Add a rule.")
+    add = add_command(
+        actions, "add", service_handler(_add),
+        help="add a rule", description="Add a rule.",
+    )
     add.add_argument("--name", required=True, help="unique name, used in messages")
     add.add_argument("--kind", required=True, choices=RULE_KINDS, help="what the rule watches")
     _rule_options(add, editing=False)
     add.add_argument("--json", action="store_true", help="print the rule as JSON")
 
-    edit = add_command(actions, "edit", service_handler(_edit), help="change a rule",
-                       description="Change the options given; the others stay.")
+    edit = add_command(
+        actions, "edit", service_handler(_edit),
+        help="change a rule",
+        description="Change the options given; the others stay.",
+    )
     edit.add_argument("rule", metavar="RULE", help="the rule's name or id")
     edit.add_argument("--name", help="rename the rule")
     edit.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
@@ -67,23 +69,28 @@ def _register_actions(actions: Subparsers) -> None:
         actions, "preview", service_handler(_preview),
         help="what a rule would raise now (saves nothing)",
         description="Evaluate a rule against the latest stored values without saving it: "
-        "give RULE to preview changes to a stored rule, or --kind for a new one.")
+        "give RULE to preview changes to a stored rule, or --kind for a new one.",
+    )
     preview.add_argument("rule", metavar="RULE", nargs="?", help="a stored rule (name or id)")
     preview.add_argument("--name", help=argparse.SUPPRESS)
     preview.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
     _rule_options(preview, editing=True)
     preview.add_argument("--json", action="store_true", help="print the preview as JSON")
 
-    remove = add_command(actions, "remove", service_handler(_remove),
-                         help="remove rules with their alerts and history",
-                         description="Remove rules with their alerts and history.")
+    remove = add_command(
+        actions, "remove", service_handler(_remove),
+        help="remove rules with their alerts and history",
+        description="Remove rules with their alerts and history.",
+    )
     remove.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     for action, enabled in (("enable", True), ("disable", False)):
-        sub = add_command(actions, action, service_handler(_enable),
-                          defaults={"enable": enabled}, help=f"{action} rules",
-                          description=f"{action.capitalize()} the named rules.")
+        sub = add_command(
+            actions, action, service_handler(_enable), defaults={"enable": enabled},
+            help=f"{action} rules",
+            description=f"{action.capitalize()} the named rules.",
+        )
         sub.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
 
 
@@ -134,7 +141,7 @@ def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
 
 def _seconds(text: str, name: str) -> int:
     from mikromon.web.alerts import services
-    from mikromon.web.alerts.forms import parse_duration
+    from mikromon.web.alerts.fields import parse_duration
 
     try:
         seconds = parse_duration(text).total_seconds()
@@ -207,28 +214,18 @@ def _list(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     docs = [services.rule_dict(r) for r in services.list_rules()]
-    if args.json:
-        print_json(docs)
-        return 0
-    if not docs:
-        print("no rules (add one with `mikromon rules add`)")
-        return 0
-    rows = [[str(d["id"]), d["name"], d["kind"], d["severity"],
-             "yes" if d["enabled"] else "no", _scope(d), _condition(d)] for d in docs]
-    sys.stdout.write(format_table(["ID", "NAME", "KIND", "SEVERITY", "ENABLED", "SCOPE",
-                                   "CONDITION"], rows))
-    return 0
+    return print_rows(
+        args, docs, empty="no rules (add one with `mikromon rules add`)",
+        headers=["ID", "NAME", "KIND", "SEVERITY", "ENABLED", "SCOPE", "CONDITION"],
+        row=lambda d: [str(d["id"]), d["name"], d["kind"], d["severity"],
+                       "yes" if d["enabled"] else "no", _scope(d), _condition(d)])
 
 
 def _show(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     doc = services.rule_dict(services.find_rule(args.rule))
-    if args.json:
-        print_json(doc)
-    else:
-        _print_rule(doc)
-    return 0
+    return print_result(args, doc, lambda: _print_rule(doc))
 
 
 def _add(args: argparse.Namespace) -> int:
