@@ -32,7 +32,7 @@ legacy CAPsMAN keys from the CLI reference (caps-man registration-table:
 ``interface,ssid,mac-address,tx-rate,rx-rate,rx-signal,uptime,packets,bytes``).
 
 The bound: ``count-only`` of the registration table first. With at most
-:data:`~mikromon.collectors.support.ROW_LIMIT` (20,000) clients the table is
+:data:`~mikromon.collectors.table_collectors.ROW_LIMIT` (20,000) clients the table is
 printed and the clients counted from its rows; above that (a controller that
 lists the clients of many access points) it is not printed, each interface's
 clients are counted with ``count-only`` and ``?interface=<name>``, and
@@ -48,18 +48,18 @@ from typing import Final
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
-    ROW_LIMIT,
     Field,
     Values,
     bounded_reply,
     convert,
     count,
-    over_limit_message,
     proplist,
     read,
     sample,
     snapshot,
 )
+from mikromon.collectors.table_collectors import ROW_LIMIT, over_limit_message
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.routeros.base import RouterOSClient, Row
@@ -73,6 +73,32 @@ CLIENT_COLUMNS: Final = (
     "tx-bits-per-second", "rx-bits-per-second",
     "bytes.tx", "bytes.rx", "packets.tx", "packets.rx", "uptime", "last-activity",
 )
+
+#: The dashboard tabs of client and interface tables, whichever package reads them.
+CLIENTS_TAB: Final = Tab("wireless", "Wireless clients")
+INTERFACES_TAB: Final = Tab("wlan", "Wireless interfaces", always=False)
+
+
+def client_view(table: str, title: str, paths: tuple[str, ...], *, tab: Tab | None = CLIENTS_TAB,
+                major: int | None = None) -> TableView:
+    """Return how a client table (:data:`CLIENT_COLUMNS`) is shown: the same columns
+    first and the same units whichever package the router runs.
+
+    Args:
+        table: the snapshot table (``wifi_clients``).
+        title: its title.
+        paths: the paths whose absence means the package is missing.
+        tab: its dashboard tab (:data:`CLIENTS_TAB`; ``None``: one of its own).
+        major: the RouterOS major version having the package, ``None`` for both.
+    """
+    return TableView(
+        table, title, paths,
+        ("interface", "ap", "mac-address", "ssid", "signal", "tx-rate", "rx-rate", "uptime"),
+        sort="interface", seconds=("uptime", "last-activity"), bytes=("bytes",),
+        bits_per_second=("tx-rate", "rx-rate", "tx-bits-per-second", "rx-bits-per-second"),
+        tab=tab, major=major,
+    )
+
 
 #: Finds the AP of a client row (its ``interface``), or ``None``.
 ApOf = Callable[[str], str | None]

@@ -34,9 +34,11 @@ Produces: wireless.clients (label ``interface``, the CAP interface).
 
 from __future__ import annotations
 
-from mikromon.collectors._wireless import collect_wireless
+from mikromon.collectors._wireless import client_view, collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import ROW_LIMIT, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
@@ -72,11 +74,23 @@ CLIENT_FIELDS = (
 CLIENT_NAMES = {"rx-signal": "signal"}
 
 
+#: The menu whose absence means the router has no CAPsMAN (asked first).
+_PATHS = (f"{PATH}/registration-table",)
+
+
 class CapsManCollector:
     """Reads legacy CAPsMAN clients and CAP interfaces each extended poll."""
 
     name = "caps_man"
     tier = Tier.EXTENDED
+    views = (
+        client_view("capsman_clients", "CAPsMAN clients", _PATHS,
+                    tab=Tab("capsman", "CAPsMAN clients", always=False)),
+        TableView("capsman_interfaces", "CAPsMAN interfaces", _PATHS,
+                  ("name", "mac-address", "current-state", "current-channel",
+                   "current-registered-clients", "disabled"), sort="name",
+                  tab=Tab("caps", "CAPsMAN interfaces", always=False)),
+    )
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read clients, then CAP interfaces; see the module docstring.

@@ -37,15 +37,8 @@ from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.clock import localize_snapshot, router_clock
-from mikromon.collectors.support import (
-    Field,
-    Values,
-    flag,
-    int_or_auto,
-    proplist,
-    read,
-    snapshot,
-)
+from mikromon.collectors.support import Field, Values, flag, int_or_auto, proplist, read, snapshot
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
@@ -142,6 +135,9 @@ class InterfaceInventoryCollector:
 
     name = "interface"
     tier = Tier.MEDIUM
+    views = (TableView("interfaces", "Interfaces", (PATH,),
+                       ("name", "type", "running", "disabled", "mac-address", "mtu", "comment"),
+                       sort="name"),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the inventory; see the module docstring.

@@ -37,9 +37,11 @@ clients). Per-client signal is inventory, not a metric.
 
 from __future__ import annotations
 
-from mikromon.collectors._wireless import collect_wireless
+from mikromon.collectors._wireless import INTERFACES_TAB, client_view, collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import ROW_LIMIT, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
@@ -87,11 +89,22 @@ CLIENT_FIELDS = (
 CLIENT_NAMES = {"signal-strength": "signal", "authentication-type": "auth-type"}
 
 
+#: The menus whose absence means the router has no wireless package (the
+#: registration table is asked first and is the path reported absent).
+_PATHS = (f"{PATH}/registration-table", PATH)
+
+
 class InterfaceWirelessCollector:
     """Reads legacy wireless interfaces and their clients each extended poll."""
 
     name = "interface_wireless"
     tier = Tier.EXTENDED
+    views = (
+        client_view("wireless_clients", "Wireless clients", _PATHS),
+        TableView("wireless_interfaces", "Wireless interfaces", _PATHS,
+                  ("name", "ssid", "mode", "band", "frequency", "running"), sort="name",
+                  tab=INTERFACES_TAB),
+    )
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read clients, then interfaces; see the module docstring.

@@ -38,16 +38,8 @@ from __future__ import annotations
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import (
-    Field,
-    Values,
-    count,
-    flag,
-    proplist,
-    read,
-    sample,
-    snapshot,
-)
+from mikromon.collectors.support import Field, Values, count, flag, proplist, read, sample, snapshot
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
@@ -115,6 +107,9 @@ class IpRouteCollector:
 
     name = "ip_route"
     tier = Tier.LONG
+    views = (TableView("routes", "Routes", (PATH,),
+                       ("dst-address", "gateway", "distance", "routing-table", "active"),
+                       sort="dst-address"),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Count, then print all or the bounded subset; see the module docstring.

@@ -30,15 +30,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import (
-    Field,
-    Values,
-    flag,
-    proplist,
-    read,
-    sample,
-    snapshot,
-)
+from mikromon.collectors.support import Field, Values, flag, proplist, read, sample, snapshot
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
@@ -118,6 +111,10 @@ class QueueSimpleCollector:
 
     name = "queue_simple"
     tier = Tier.MEDIUM
+    views = (TableView("simple_queues", "Queues", (PATH,),
+                       ("name", "target", "max-limit", "limit-at", "bytes", "packets",
+                        "dropped"), bytes=("bytes",), bits_per_second=("max-limit", "limit-at"),
+                       tab=Tab("queues", "Queues")),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the queues; see the module docstring.

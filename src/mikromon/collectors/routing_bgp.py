@@ -60,6 +60,7 @@ from mikromon.collectors.support import (
     snapshot,
     switch,
 )
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
@@ -203,11 +204,26 @@ def _extended(samples: list[Sample]) -> list[Sample]:
     return [s for s in samples if s.key != "bgp.established"]
 
 
+_BGP_TAB = Tab("bgp", "BGP")
+
+
 class RoutingBgpCollector:
     """Reads BGP peers (v6) or connections and sessions (v7) each extended poll."""
 
     name = "routing_bgp"
     tier = Tier.EXTENDED
+    views = (
+        TableView("bgp_sessions", "BGP sessions", (V7_SESSION_PATH,),
+                  ("name", "remote.address", "remote.as", "established", "prefix-count",
+                   "uptime"), sort="name", seconds=("uptime", "hold-time"),
+                  bytes=("remote.bytes", "local.bytes"), tab=_BGP_TAB, major=7),
+        TableView("bgp_peers", "BGP peers", (V6_PATH,),
+                  ("name", "remote-address", "remote-as", "state", "prefix-count", "uptime"),
+                  sort="name", seconds=("uptime", "hold-time"), tab=_BGP_TAB, major=6),
+        TableView("bgp_connections", "BGP connections", (V7_CONNECTION_PATH,),
+                  ("name", "as", "remote.address", "remote.as"), sort="name",
+                  tab=Tab("bgp-conn", "BGP connections", always=False), major=7),
+    )
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read BGP state; see the module docstring.

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import Field, Values, proplist, read, snapshot
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
@@ -79,6 +80,10 @@ class RoutingOspfNeighborCollector:
 
     name = "routing_ospf_neighbor"
     tier = Tier.EXTENDED
+    views = (TableView("ospf_neighbors", "OSPF neighbors", (PATH,),
+                       ("router-id", "address", "interface", "state", "adjacency"),
+                       sort="router-id", seconds=("adjacency", "timeout"),
+                       tab=Tab("ospf", "OSPF")),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the neighbors; see the module docstring.

@@ -45,6 +45,7 @@ from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import Values, read, sample
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain import catalog
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.errors import ValueParseError
@@ -187,6 +188,8 @@ class SystemHealthCollector:
 
     name = "system_health"
     tier = Tier.REALTIME
+    views = (TableView(STATES_TABLE, "Health states", (PATH,), ("name", "state"),
+                       tab=Tab("health", "Health states", always=False)),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the sensors; see the module docstring.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import Field, Values, flag, proplist, read, snapshot
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
@@ -43,6 +44,9 @@ class SystemRouterboardCollector:
 
     name = "system_routerboard"
     tier = Tier.EXTENDED
+    views = (TableView("routerboard", "Routerboard", (PATH,),
+                       ("model", "serial-number", "current-firmware", "upgrade-firmware"),
+                       tab=Tab("routerboard", "Routerboard", always=False)),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the routerboard row.
