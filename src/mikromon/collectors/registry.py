@@ -15,6 +15,7 @@ from mikromon.collectors import (
     interface,
     interface_ethernet_monitor,
     interface_state,
+    interface_vlan,
     interface_wifi,
     interface_wireless,
     ip_address,
@@ -80,6 +81,7 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     system_identity.SystemIdentityCollector(),
     routing_bgp.RoutingBgpCollector(),
     routing_ospf_neighbor.RoutingOspfNeighborCollector(),
+    interface_vlan.COLLECTOR,
     # the wifi package's tables are preferred to the legacy wireless ones in their tabs
     interface_wifi.InterfaceWifiCollector(),
     interface_wireless.InterfaceWirelessCollector(),
