@@ -15,8 +15,13 @@ that page: no public capture with values exists)::
 
 ``vlan-id`` is an int (1..4094), the MTUs ints, the loop-protect times seconds
 (float); ``arp-timeout`` stays text (``auto`` or a duration). v6 rows have no
-``mvrp`` (``None``). The table is configuration (a few hundred VLANs at most), read
-with the default reply limit.
+``mvrp`` (``None``).
+
+Bound: configuration, but an ISP's aggregation router carries a VLAN per customer
+or per access switch (up to 4094 per parent interface), so the table is read by
+:class:`~mikromon.collectors.table_collectors.BoundedTableCollector`:
+``count-only`` first, printed only with at most
+:data:`~mikromon.collectors.table_collectors.ROW_LIMIT` rows.
 
 Produces: inventory table ``vlans`` (key ``name``).
 """
@@ -24,7 +29,7 @@ Produces: inventory table ``vlans`` (key ``name``).
 from __future__ import annotations
 
 from mikromon.collectors.support import Field, flag
-from mikromon.collectors.table_collectors import TableCollector
+from mikromon.collectors.table_collectors import BoundedTableCollector
 from mikromon.collectors.table_view import TableView
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.tiers import Tier
@@ -76,5 +81,5 @@ VIEW = TableView(
     sort="vlan-id", seconds=("loop-protect-send-interval", "loop-protect-disable-time"),
 )
 
-COLLECTOR = TableCollector("interface_vlan", Tier.EXTENDED, PATH, "vlans", FIELDS, ("name",),
-                           view=VIEW)
+COLLECTOR = BoundedTableCollector("interface_vlan", Tier.EXTENDED, PATH, "vlans", FIELDS,
+                                  ("name",), view=VIEW)

@@ -152,6 +152,38 @@ def proplist(fields: Iterable[Field]) -> tuple[str, ...]:
     return tuple(f.name for f in fields)
 
 
+@dataclass(frozen=True, slots=True)
+class VersionFields:
+    """One menu's columns on v6 and on v7, printed with one ``.proplist`` and told
+    apart by the fields only one version sends (the router's version text may be
+    unreadable or a beta).
+
+    Attributes:
+        v6: the columns on v6.
+        v7: the columns on v7.
+        v6_only: fields only v6 sends (``routing-mark``).
+        v7_only: fields only v7 sends (``routing-table``).
+    """
+
+    v6: tuple[Field, ...]
+    v7: tuple[Field, ...]
+    v6_only: frozenset[str]
+    v7_only: frozenset[str]
+
+    def proplist(self) -> tuple[str, ...]:
+        """Return both versions' field names, each once."""
+        return tuple(dict.fromkeys((*proplist(self.v6), *proplist(self.v7))))
+
+    def for_rows(self, rows: Sequence[Row], major: int) -> tuple[Field, ...]:
+        """Return the columns the reply's rows show: v7's when a row has a v7-only
+        field, else v6's when one has a v6-only field, else those of ``major``."""
+        if any(self.v7_only & row.keys() for row in rows):
+            return self.v7
+        if any(self.v6_only & row.keys() for row in rows):
+            return self.v6
+        return self.v6 if major < 7 else self.v7
+
+
 def convert(
     row: Row, fields: Sequence[Field], reader: Values | None = None, label: str = ""
 ) -> dict[str, Scalar]:

@@ -224,3 +224,36 @@ class BoundedTableCollector(TableCollector):
             return result
         result.merge(await super().collect(client, ctx))
         return result
+
+
+class PrintCollector:
+    """A collector that prints one path and maps its rows: a subclass names
+    ``name``, ``tier``, ``path`` and ``proplist`` (and ``reply_limit``, ``views``
+    where it needs them) and writes :meth:`map`.
+    """
+
+    name: str
+    tier: Tier
+    #: The menu printed (``/system/resource``).
+    path: str
+    #: Its ``.proplist`` (never empty).
+    proplist: tuple[str, ...]
+    #: Most rows and bytes of the reply.
+    reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT
+    views: tuple[TableView, ...] = ()
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Print ``path`` and map its rows (:meth:`map`); nothing when the path is absent.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        rows = await read(client, ctx, result, self.path, self.proplist, limit=self.reply_limit)
+        if rows is not None:
+            self.map(rows, ctx, result)
+        return result
+
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Put what ``rows`` (the reply, possibly empty) say into ``result``."""
+        raise NotImplementedError
