@@ -62,6 +62,7 @@ from mikromon.collectors.table_collectors import ROW_LIMIT, over_limit_message
 from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
 
 CLIENT_KEY = ("interface", "mac-address")
@@ -233,3 +234,42 @@ async def collect_wireless(
             reader=Values(path, result),
         ))
     return result
+
+
+class WirelessCollector:
+    """A collector of one wireless package's clients and interfaces
+    (:func:`collect_wireless`): a subclass names the package's menus and columns.
+
+    Attributes:
+        name: registry name.
+        path: the package's menu (``/interface/wireless``, ``/caps-man``).
+        prefix: the tables' prefix (``wireless`` -> ``wireless_clients``,
+            ``wireless_interfaces``).
+        interface_fields, client_fields: the columns of those tables.
+        client_names: RouterOS client field -> column of the one schema.
+        client_args: extra print attributes for the registration table.
+        interface_path: the interface menu when it is not ``path``.
+    """
+
+    name: str
+    tier = Tier.EXTENDED
+    path: str
+    prefix: str
+    interface_fields: tuple[Field, ...]
+    client_fields: tuple[Field, ...]
+    client_names: Mapping[str, str] | None = None
+    client_args: Mapping[str, str] | None = None
+    interface_path: str | None = None
+    views: tuple[TableView, ...] = ()
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read clients, then interfaces (:func:`collect_wireless`).
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        return await collect_wireless(
+            client, ctx, name=self.name, path=self.path, interface_fields=self.interface_fields,
+            client_fields=self.client_fields, prefix=self.prefix, client_args=self.client_args,
+            client_names=self.client_names, interface_path=self.interface_path,
+        )
