@@ -74,8 +74,42 @@ class CountCollector:
         return result
 
 
-class TableCollector:
-    """A collector that stores one RouterOS table as an inventory snapshot.
+class PrintCollector:
+    """A collector that prints one path and maps its rows: a subclass names
+    ``name``, ``tier``, ``path`` and ``proplist`` (and ``reply_limit``, ``views``
+    where it needs them) and writes :meth:`map`.
+    """
+
+    name: str
+    tier: Tier
+    #: The menu printed (``/system/resource``).
+    path: str
+    #: Its ``.proplist`` (never empty).
+    proplist: tuple[str, ...]
+    #: Most rows and bytes of the reply.
+    reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT
+    views: tuple[TableView, ...] = ()
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Print ``path`` and map its rows (:meth:`map`); nothing when the path is absent.
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        result = CollectResult()
+        rows = await read(client, ctx, result, self.path, self.proplist, limit=self.reply_limit)
+        if rows is not None:
+            self.map(rows, ctx, result)
+        return result
+
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Put what ``rows`` (the reply, possibly empty) say into ``result``."""
+        raise NotImplementedError
+
+
+class TableCollector(PrintCollector):
+    """A collector that stores one RouterOS table as an inventory snapshot (its
+    print is :meth:`PrintCollector.collect`).
 
     Args:
         name: registry key (named after the path).
@@ -111,31 +145,21 @@ class TableCollector:
         self.path = path
         self.table = table
         self.fields = tuple(fields)
+        self.proplist = proplist(self.fields)
         self.key_fields = key_fields
         self.keep = keep
         self.reply_limit = reply_limit
-        self.views: tuple[TableView, ...] = () if view is None else (view,)
+        self.views = () if view is None else (view,)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.path!r} -> {self.table!r})"
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Print the table and return it as one snapshot.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, self.path, proplist(self.fields),
-                          limit=self.reply_limit)
-        if rows is not None:
-            if self.keep is not None:
-                rows = [row for row in rows if self.keep(row)]
-            result.inventory.append(snapshot(
-                self.table, rows, self.fields, self.key_fields, ctx.clock(),
-                reader=Values(self.path, result),
-            ))
-        return result
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Keep the rows ``keep`` accepts as one snapshot of ``table``."""
+        if self.keep is not None:
+            rows = [row for row in rows if self.keep(row)]
+        result.inventory.append(snapshot(self.table, rows, self.fields, self.key_fields,
+                                         ctx.clock(), reader=Values(self.path, result)))
 
 
 def over_limit_message(name: str, path: str, limit: int, what: str) -> str:
@@ -225,35 +249,3 @@ class BoundedTableCollector(TableCollector):
         result.merge(await super().collect(client, ctx))
         return result
 
-
-class PrintCollector:
-    """A collector that prints one path and maps its rows: a subclass names
-    ``name``, ``tier``, ``path`` and ``proplist`` (and ``reply_limit``, ``views``
-    where it needs them) and writes :meth:`map`.
-    """
-
-    name: str
-    tier: Tier
-    #: The menu printed (``/system/resource``).
-    path: str
-    #: Its ``.proplist`` (never empty).
-    proplist: tuple[str, ...]
-    #: Most rows and bytes of the reply.
-    reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT
-    views: tuple[TableView, ...] = ()
-
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Print ``path`` and map its rows (:meth:`map`); nothing when the path is absent.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, self.path, self.proplist, limit=self.reply_limit)
-        if rows is not None:
-            self.map(rows, ctx, result)
-        return result
-
-    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
-        """Put what ``rows`` (the reply, possibly empty) say into ``result``."""
-        raise NotImplementedError
