@@ -1,5 +1,7 @@
-"""Collectors made of declarations only: a table printed into an inventory
-snapshot (:class:`TableCollector`), the same bounded by a ``count-only`` first
+"""The shapes collectors share: a path printed and its rows mapped
+(:class:`PrintCollector`, the base of most collectors), and the collectors made
+of declarations only: a table printed into an inventory snapshot
+(:class:`TableCollector`), the same bounded by a ``count-only`` first
 (:class:`BoundedTableCollector`), and a count kept as a gauge
 (:class:`CountCollector`).
 
