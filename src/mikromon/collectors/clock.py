@@ -42,7 +42,8 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import TableCollector, read
+from mikromon.collectors.support import read
+from mikromon.collectors.table_collectors import TableCollector
 from mikromon.domain.errors import PathAbsent, ValueParseError
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.routeros.base import RouterOSClient, Row
@@ -194,7 +195,7 @@ def localize_snapshot(snap: InventorySnapshot, columns: Sequence[str],
 
 
 class LocalTimeTableCollector(TableCollector):
-    """A :class:`~mikromon.collectors.support.TableCollector` whose ``local_times``
+    """A :class:`~mikromon.collectors.table_collectors.TableCollector` whose ``local_times``
     columns are router-local times, stored in UTC (:func:`localize`).
 
     ``/system/clock`` is read only when the table has rows.

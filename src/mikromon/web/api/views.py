@@ -18,7 +18,7 @@ from mikromon.web.api.auth import ApiError, api_view, authenticate, error
 from mikromon.web.api.serialize import device_dict, device_document, device_state, latest_list
 from mikromon.web.control import collector
 from mikromon.web.control.formats import iso
-from mikromon.web.monitor import inventory
+from mikromon.web.monitor import inventory, tables
 from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
 from mikromon.web.monitor.models import Device, Event, Series
 from mikromon.web.monitor.readers import (
@@ -201,7 +201,7 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
     obj = _device_or_404(Device.objects.all(), pk)
     if not inventory.table_exists(table):
         raise ApiError(404, f"no inventory table {table!r}; tables: "
-                            f"{', '.join(inventory.TABLES)}")
+                            f"{', '.join(tables.TABLES)}")
     gone = parse_flag("gone", request.GET.get("gone"))
     data = inventory.read_table(obj, table, include_gone=gone)
     return JsonResponse({
