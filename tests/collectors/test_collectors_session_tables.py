@@ -21,7 +21,8 @@ from mikromon.collectors import (
     run_tier,
 )
 from mikromon.collectors.registry import by_name, collectors_for
-from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, proplist
+from mikromon.collectors.support import proplist
+from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.tiers import Tier

@@ -42,7 +42,9 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, TableCollector, read
+from mikromon.collectors.support import Field, read
+from mikromon.collectors.table_collectors import TableCollector
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.errors import PathAbsent, ValueParseError
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.domain.tiers import Tier
@@ -195,7 +197,7 @@ def localize_snapshot(snap: InventorySnapshot, columns: Sequence[str],
 
 
 class LocalTimeTableCollector(TableCollector):
-    """A :class:`~mikromon.collectors.support.TableCollector` whose ``local_times``
+    """A :class:`~mikromon.collectors.table_collectors.TableCollector` whose ``local_times``
     columns are router-local times, stored in UTC (:func:`localize`).
 
     ``/system/clock`` is read only when the table has rows.
@@ -213,11 +215,12 @@ class LocalTimeTableCollector(TableCollector):
         *,
         local_times: Sequence[str],
         reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
+        view: TableView | None = None,
     ) -> None:
         """As :class:`TableCollector`; ``local_times``: the columns of router-local
         times."""
         super().__init__(name, tier, path, table, fields, key_fields, keep,
-                         reply_limit=reply_limit)
+                         reply_limit=reply_limit, view=view)
         self.local_times = tuple(local_times)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:

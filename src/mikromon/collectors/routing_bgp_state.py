@@ -84,11 +84,5 @@ class RoutingBgpStateCollector:
     tier = Tier.SHORT
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read BGP peer state; see the module docstring.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        await read_either(client, ctx, result, _read_v6, _read_v7)
-        return result
+        """Read BGP peer state (:func:`read_either`); see the module docstring."""
+        return await read_either(client, ctx, _read_v6, _read_v7)

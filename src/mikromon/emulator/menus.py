@@ -2,7 +2,7 @@
 
 Menus (v6 or v7 shape by profile version; sources are the capture files, or
 :mod:`mikromon.emulator.reconstructed` where no capture exists):
-``/interface``, ``/interface/ethernet``, ``/interface/wireless`` and its
+``/interface``, ``/interface/ethernet``, ``/interface/vlan``, ``/interface/wireless`` and its
 ``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
 ``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
 ``/interface/wifi`` and its
@@ -283,6 +283,7 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
     menus = [
         Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
         Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
+        Menu("/interface/vlan", _static("interface_vlan")),
         Menu("/interface/wireless", _wireless, "wireless"),
         Menu("/interface/wireless/registration-table",
              _static("interface_wireless_registration_table.v6"), "wireless"),

@@ -74,7 +74,7 @@ ENVIRON_USERS = {
     # Hands the data folder and database URL to the Django settings module.
     "web/bootstrap.py",
     # Gives the storage child process the settings module and data folder.
-    "web/monitor/process_storage.py",
+    "web/monitor/storage_child.py",
     # Reads the variable an operator names with --password-env (not a setting).
     "cli/_password.py",
     # Removes MIKROMON_DATA_DIR / MIKROMON_DATABASE_URL: the demo never uses them.
