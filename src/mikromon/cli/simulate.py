@@ -272,7 +272,7 @@ def run_control(fleet: Any, text: str) -> str:
     ``password I NEW``, ``list``, ``help``; ``I`` is a router index or ``all``.
     """
     from mikromon.emulator.fleet import endpoints_table
-    from mikromon.routeros.values import parse_gmt_offset
+    from mikromon.routeros.values.dates import parse_gmt_offset
 
     parts = text.split()
     command, rest = parts[0].lower(), parts[1:]

@@ -43,13 +43,9 @@ from mikromon.collectors.support import ROW_LIMIT, Field, flag
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import (
-    parse_bitrate,
-    parse_counter,
-    parse_duration,
-    parse_int,
-    parse_signal,
-)
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_counter, parse_int
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
 
 __all__ = ["CLIENT_FIELDS", "CLIENT_NAMES", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT",
            "InterfaceWirelessCollector"]

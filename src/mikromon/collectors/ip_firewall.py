@@ -42,7 +42,7 @@ from typing import Final
 
 from mikromon.collectors.support import BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_bool, parse_counter
+from mikromon.routeros.values.numbers import parse_bool, parse_counter
 
 #: Most rules read per menu (more are counted, not printed).
 LIMIT: Final = 5_000

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_counter, parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.durations import parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/hotspot/active"
 TABLE_NAME = "hotspot_active"

@@ -28,7 +28,7 @@ from typing import Final
 
 from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_elapsed
+from mikromon.routeros.values.durations import parse_elapsed
 
 PATH = "/ip/neighbor"
 #: Most neighbors read (more are counted, not printed).

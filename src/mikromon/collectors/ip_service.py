@@ -17,7 +17,7 @@ from __future__ import annotations
 from mikromon.collectors.support import Field, TableCollector, flag
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_counter
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/service"
 FIELDS = (

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_counter, parse_elapsed
+from mikromon.routeros.values.durations import parse_elapsed
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ppp/active"
 TABLE_NAME = "ppp_active"

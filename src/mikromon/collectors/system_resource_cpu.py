@@ -17,7 +17,7 @@ from mikromon.collectors.support import Values, read, sample
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_percent
+from mikromon.routeros.values.numbers import parse_percent
 
 PATH = "/system/resource/cpu"
 PROPLIST = ("cpu", "load")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from mikromon.collectors.clock import LocalTimeTableCollector
 from mikromon.collectors.support import Field, flag
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_optional_datetime
+from mikromon.routeros.values.dates import parse_optional_datetime
 
 PATH = "/user/active"
 FIELDS = (

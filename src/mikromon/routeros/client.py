@@ -19,7 +19,7 @@ library:
   as on the wire: librouteros's ``parse_word`` (which turns ``true`` into ``True``
   and ``"1500"`` into ``1500``) is bypassed.
 * **Text**: words are read as bytes and decoded with
-  :func:`~mikromon.routeros.values.decode_text` (UTF-8, then the device's codepage);
+  :func:`~mikromon.routeros.values.text.decode_text` (UTF-8, then the device's codepage);
   words sent are encoded in the device's codepage (UTF-8 when it cannot express them).
 * **Reading**: by default a buffered protocol object that parses whole chunks
   (:class:`~mikromon.routeros.wire.BufferedProtocol`) instead of librouteros's

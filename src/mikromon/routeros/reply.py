@@ -21,7 +21,7 @@ from librouteros.api import AsyncApi
 
 from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, Row
 from mikromon.routeros.framing import MAX_SENTENCE, MAX_SENTENCE_WORDS, SentenceTooLarge
-from mikromon.routeros.values import decode_text
+from mikromon.routeros.values.text import decode_text
 from mikromon.routeros.wire import StockProtocol
 
 __all__ = [
