@@ -52,7 +52,7 @@ MAX_ROUTERS = 50
 #: Emulator profile mix of the demo's routers (v6, v7, v7-empty, chr, v6, ...).
 DEMO_PROFILE = "mixed"
 #: How far each interface's traffic swings around its mean (fraction), so that the
-#: demo's charts move (mikromon.emulator.profiles.Profile.traffic_swing).
+#: demo's charts move (mikromon.emulator.profile_model.Profile.traffic_swing).
 DEMO_TRAFFIC_SWING = 0.6
 
 

@@ -36,7 +36,7 @@ from mikromon.emulator import generated, interfaces, reconstructed
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import mix, smooth_noise
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.profiles import Profile
+from mikromon.emulator.profile_model import Profile
 from mikromon.emulator.tables import FixedTable, Row, Table
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def _identity(router: Router, m: Moment) -> Table:
 def _routerboard(router: Router, m: Moment) -> Table:
     """``/system/routerboard``: ``routerboard=false`` alone on CHR/x86 (napalm-ros
     test_get_facts/pc, system_routerboard.v6 notes); on a RouterBOARD the capture's
-    key set with the profile's board (:data:`~mikromon.emulator.profiles.BOARDS`),
+    key set with the profile's board (:data:`~mikromon.emulator.boards.BOARDS`),
     a serial number of the router's own, and current/upgrade firmware equal to the
     RouterOS version (RouterBOOT follows RouterOS once upgraded: captures show
     ``current-firmware`` 6.49 on 6.49, 7.18.2 on 7.18.2)."""

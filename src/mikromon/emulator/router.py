@@ -22,7 +22,7 @@ from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.menus import Menu, menus_for
-from mikromon.emulator.profiles import InterfaceRates, Profile, check_link_rate
+from mikromon.emulator.profile_model import InterfaceRates, Profile, check_link_rate
 from mikromon.emulator.tables import OverriddenTable, Row, Table
 
 

@@ -13,7 +13,7 @@ import socket
 from typing import Final
 
 from mikromon.emulator.faults import Faults
-from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.remote_log import RemoteAction, format_message, send
 from mikromon.emulator.router import Router
 from mikromon.emulator.session import Session
