@@ -187,14 +187,22 @@ _UP = {"up": True, "ok": True, "true": True, "down": False, "fail": False, "fals
        "none": None}
 
 
+def _routers(fleet: Any, target: str) -> list[Any] | None:
+    """Return the routers a control line names: ``all`` or one index; ``None``
+    when ``target`` is neither."""
+    try:
+        return fleet.routers if target == "all" else [fleet.routers[int(target)]]
+    except (ValueError, IndexError):
+        return None
+
+
 def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
     """Apply ``cpu``/``temperature``/``health``/``link``/``bgp``/``ospf`` to routers."""
     target, args = rest[0], rest[1:]
     if len(args) < _STATE_COMMANDS[command]:
         return f"error: {command} needs {_STATE_COMMANDS[command]} value(s) (try 'help')"
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
+    routers = _routers(fleet, target)
+    if routers is None:
         return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
     try:
         for r in routers:
@@ -237,9 +245,8 @@ def _syslog_control(fleet: Any, command: str, rest: list[str]) -> str:
     """Apply ``syslog I HOST:PORT PROTO TOPICS MESSAGE`` / ``logging I HOST:PORT PROTO``
     / ``logging I off``."""
     target, args = rest[0], rest[1:]
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
+    routers = _routers(fleet, target)
+    if routers is None:
         return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
     try:
         if command == "logging":
@@ -295,9 +302,8 @@ def run_control(fleet: Any, text: str) -> str:
     if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
+    routers = _routers(fleet, target)
+    if routers is None:
         return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
     try:
         for r in routers:
