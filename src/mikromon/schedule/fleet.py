@@ -158,7 +158,8 @@ class DeviceFleet:
         # collector's status reads only its own attributes.
         clock = self._deps.clock
         now = (clock.monotonic(), clock.now())
-        out = [c.status(now) for c in list(self.collectors.values())]
+        out: list[dict[str, object]] = [
+            dict(c.status(now)) for c in list(self.collectors.values())]
         for config, loaded_at in list(self.disabled.values()):
             out.append({
                 "id": config.id, "name": config.label, "state": DeviceState.DISABLED.value,
