@@ -100,7 +100,7 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the fleet until SIGINT/SIGTERM; return the exit status."""
     from mikromon.emulator.fleet import Fleet
-    from mikromon.emulator.server import ensure_loopback
+    from mikromon.emulator.loopback import ensure_loopback
 
     try:
         host = ensure_loopback(args.host)
