@@ -194,9 +194,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 #: Packages whose modules still import each other in a circle, until they are
-#: split: the collector's scheduling (DeviceCollector and its service), the
-#: emulator's router model and the collectors' registry and shared support.
-CYCLES_LEFT_IN = ("mikromon.schedule", "mikromon.emulator", "mikromon.collectors")
+#: split: the collectors' registry and shared support.
+CYCLES_LEFT_IN = ("mikromon.collectors",)
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -26,7 +26,8 @@ from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollecto
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.tiers import Tier
-from mikromon.emulator.profiles import PROFILES, Profile
+from mikromon.emulator.profile_model import Profile
+from mikromon.emulator.profiles import PROFILES
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.routeros.client import connect
 

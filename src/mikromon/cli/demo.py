@@ -43,7 +43,7 @@ from mikromon.cli.serve import add_server_options
 #: Most emulated routers ``--routers`` accepts.
 MAX_ROUTERS = 50
 #: How far each interface's traffic swings around its mean (fraction), so that the
-#: demo's charts move (mikromon.emulator.profiles.Profile.traffic_swing).
+#: demo's charts move (mikromon.emulator.profile_model.Profile.traffic_swing).
 DEMO_TRAFFIC_SWING = 0.6
 
 

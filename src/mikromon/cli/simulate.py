@@ -99,7 +99,7 @@ def register(subparsers: Subparsers) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the fleet until SIGINT/SIGTERM; return the exit status."""
     from mikromon.emulator.fleet import Fleet
-    from mikromon.emulator.server import ensure_loopback
+    from mikromon.emulator.loopback import ensure_loopback
 
     try:
         host = ensure_loopback(args.host)
@@ -278,7 +278,7 @@ def run_control(fleet: Any, text: str) -> str:
     ``password I NEW``, ``list``, ``help``; ``I`` is a router index or ``all``.
     """
     from mikromon.emulator.fleet import endpoints_table
-    from mikromon.routeros.values import parse_gmt_offset
+    from mikromon.routeros.values.dates import parse_gmt_offset
 
     parts = text.split()
     command, rest = parts[0].lower(), parts[1:]

@@ -44,7 +44,8 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_counter, parse_mtu, parse_optional_datetime
+from mikromon.routeros.values.dates import parse_optional_datetime
+from mikromon.routeros.values.numbers import parse_counter, parse_mtu
 
 PATH = "/interface"
 #: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per

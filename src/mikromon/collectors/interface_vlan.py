@@ -33,7 +33,8 @@ from mikromon.collectors.table_collectors import BoundedTableCollector
 from mikromon.collectors.table_view import TableView
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_bool, parse_duration, parse_int, parse_mtu
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_bool, parse_int, parse_mtu
 
 PATH = "/interface/vlan"
 

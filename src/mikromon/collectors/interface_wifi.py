@@ -53,12 +53,9 @@ from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import (
-    parse_bitrate,
-    parse_counter,
-    parse_duration,
-    parse_signal,
-)
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_counter
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
 
 __all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "ROW_LIMIT", "WIFIWAVE2_PATH", "WIFI_PATH",
            "InterfaceWifiCollector", "base_path", "candidate_paths"]

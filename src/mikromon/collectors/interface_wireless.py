@@ -41,13 +41,9 @@ from mikromon.collectors._wireless import INTERFACES_TAB, WirelessCollector, cli
 from mikromon.collectors.support import Field, flag
 from mikromon.collectors.table_collectors import ROW_LIMIT
 from mikromon.collectors.table_view import TableView
-from mikromon.routeros.values import (
-    parse_bitrate,
-    parse_counter,
-    parse_duration,
-    parse_int,
-    parse_signal,
-)
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_counter, parse_int
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
 
 __all__ = ["CLIENT_FIELDS", "CLIENT_NAMES", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT",
            "InterfaceWirelessCollector"]

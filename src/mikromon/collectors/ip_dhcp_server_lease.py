@@ -41,7 +41,7 @@ from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_duration, parse_optional_duration
+from mikromon.routeros.values.durations import parse_duration, parse_optional_duration
 
 PATH = "/ip/dhcp-server/lease"
 BOUND = ("?status=bound",)

@@ -44,7 +44,7 @@ from mikromon.collectors.support import Field, flag
 from mikromon.collectors.table_collectors import BoundedTableCollector
 from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_bool, parse_counter
+from mikromon.routeros.values.numbers import parse_bool, parse_counter
 
 #: Most rules read per menu (more are counted, not printed).
 LIMIT: Final = 5_000

@@ -40,7 +40,8 @@ from mikromon.collectors.support import Field, flag
 from mikromon.collectors.table_collectors import BoundedTableCollector, CountCollector
 from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_counter, parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.durations import parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/hotspot/active"
 TABLE_NAME = "hotspot_active"

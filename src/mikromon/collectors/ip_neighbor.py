@@ -30,7 +30,7 @@ from mikromon.collectors.support import Field, flag
 from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector
 from mikromon.collectors.table_view import TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_elapsed
+from mikromon.routeros.values.durations import parse_elapsed
 
 PATH = "/ip/neighbor"
 #: Most neighbors read (more are counted, not printed).

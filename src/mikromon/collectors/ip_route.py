@@ -52,7 +52,7 @@ from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_counter
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/route"
 INVENTORY_LIMIT: Final = 10_000

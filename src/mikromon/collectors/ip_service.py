@@ -19,7 +19,7 @@ from mikromon.collectors.table_collectors import TableCollector
 from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_counter
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/service"
 FIELDS = (

@@ -51,7 +51,7 @@ from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_datetime
+from mikromon.routeros.values.dates import parse_datetime
 
 PATH = "/log"
 LIMIT: Final = 100

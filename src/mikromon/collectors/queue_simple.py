@@ -38,7 +38,9 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, Row
-from mikromon.routeros.values import parse_bitrate, parse_counter, parse_pair
+from mikromon.routeros.values.numbers import parse_counter
+from mikromon.routeros.values.rates import parse_bitrate
+from mikromon.routeros.values.text import parse_pair
 
 PATH = "/queue/simple"
 #: Reply limit: an ISP shapes each subscriber with its own simple queue, so

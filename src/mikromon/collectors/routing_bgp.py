@@ -65,14 +65,9 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import (
-    parse_asn,
-    parse_bool,
-    parse_counter,
-    parse_elapsed,
-    parse_optional_datetime,
-    parse_optional_duration,
-)
+from mikromon.routeros.values.dates import parse_optional_datetime
+from mikromon.routeros.values.durations import parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.numbers import parse_asn, parse_bool, parse_counter
 
 V6_PATH = "/routing/bgp/peer"
 V7_CONNECTION_PATH = "/routing/bgp/connection"

@@ -36,7 +36,7 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_bool
+from mikromon.routeros.values.numbers import parse_bool
 
 V6_PROPLIST = ("name", "state", "established", "disabled")
 CONNECTION_PROPLIST = ("name", "remote.address", "disabled")

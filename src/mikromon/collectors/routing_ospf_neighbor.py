@@ -41,7 +41,8 @@ from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_counter, parse_elapsed
+from mikromon.routeros.values.durations import parse_elapsed
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/routing/ospf/neighbor"
 _HEAD = (Field("instance"), Field("router-id"), Field("address"), Field("interface"))

@@ -41,8 +41,9 @@ from mikromon.domain.inventory import (
     Scalar,
 )
 from mikromon.domain.samples import Sample, make_labels
-from mikromon.routeros import values
 from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, RouterOSClient, Row
+from mikromon.routeros.values.numbers import COUNTER_MAX, parse_bool, parse_mtu
+from mikromon.routeros.values.text import parse_pair
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def int_or_auto(value: str) -> int | str:
     Raises:
         ValueParseError: neither an MTU (0..65535) nor ``auto``.
     """
-    return "auto" if value == "auto" else values.parse_mtu(value)
+    return "auto" if value == "auto" else parse_mtu(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ class Field:
 
 def flag(name: str) -> Field:
     """Return a boolean column that reads ``False`` when the router leaves it out."""
-    return Field(name, values.parse_bool, False)
+    return Field(name, parse_bool, False)
 
 
 def proplist(fields: Iterable[Field]) -> tuple[str, ...]:
@@ -219,7 +220,7 @@ def _pair(reader: Values, f: Field, raw: str, label: str) -> tuple[Scalar, Scala
     """Parse both parts of a pair value; a refused part is ``None`` and the whole
     text is recorded once (the first refusal's reason)."""
     try:
-        parts = values.parse_pair(raw, f.sep)
+        parts = parse_pair(raw, f.sep)
     except ValueParseError as err:
         reader.bad(f.name, raw, str(err), label)
         return None, None
@@ -381,7 +382,7 @@ async def count(
         DeviceError: any other failure of the client.
     """
     n = await _unless_absent(ctx, result, path, lambda: client.count(path, query))
-    if n is not None and not 0 <= n <= values.COUNTER_MAX:
+    if n is not None and not 0 <= n <= COUNTER_MAX:
         # A count no router can have (a negative number printed as unsigned).
         Values(path, result).bad("count-only", str(n), f"impossible row count {n}",
                                  " ".join(query))

@@ -33,7 +33,7 @@ flat row (the reply's shape decides, not the version). Rows without ``name``
 among v7 rows (a config-like row napalm-ros notes) and v6 settings fields
 (``use-fan``) are skipped. Each reading is parsed on its own: ``n/a``, an empty
 value or a reading outside its unit's physical range
-(:data:`~mikromon.routeros.values.SENSOR_RANGES`, e.g. a temperature of 900 C)
+(:data:`~mikromon.routeros.values.numbers.SENSOR_RANGES`, e.g. a temperature of 900 C)
 gives no sample for that sensor and a ``bad_values`` entry named by the sensor.
 x86/CHR and some v7 boards return no rows: no samples.
 """
@@ -55,7 +55,7 @@ from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_float, parse_sensor
+from mikromon.routeros.values.numbers import parse_float, parse_sensor
 
 PATH = "/system/health"
 V7_PROPLIST = ("name", "value", "type")

@@ -40,7 +40,8 @@ from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_counter, parse_elapsed, parse_percent
+from mikromon.routeros.values.durations import parse_elapsed
+from mikromon.routeros.values.numbers import parse_counter, parse_percent
 
 PATH = "/system/resource"
 PROPLIST = (

@@ -18,7 +18,7 @@ from mikromon.collectors.table_collectors import PrintCollector
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_percent
+from mikromon.routeros.values.numbers import parse_percent
 
 PATH = "/system/resource/cpu"
 PROPLIST = ("cpu", "load")

@@ -19,7 +19,7 @@ from mikromon.collectors.clock import LocalTimeTableCollector
 from mikromon.collectors.support import Field, flag
 from mikromon.collectors.table_view import TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_optional_datetime
+from mikromon.routeros.values.dates import parse_optional_datetime
 
 PATH = "/user"
 FIELDS = (

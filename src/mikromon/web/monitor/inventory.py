@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Count
 
 from mikromon.domain.events import EventKind
-from mikromon.routeros.values import version_hint
+from mikromon.routeros.values.versions import version_hint
 from mikromon.web.monitor.models import Device, Event, InventoryItem, InventorySync, LogEntry
 from mikromon.web.monitor.tables import (
     DURATION_COLUMNS,
@@ -50,7 +50,7 @@ def table_exists(name: str) -> bool:
 
 def major_version(version: str) -> int | None:
     """Return the major number of a RouterOS version text (``"7.16.2 (stable)"`` -> 7),
-    ``None`` when it names none (:func:`mikromon.routeros.values.version_hint`)."""
+    ``None`` when it names none (:func:`mikromon.routeros.values.versions.version_hint`)."""
     parts = version_hint(version)
     return parts[0] if parts else None
 
