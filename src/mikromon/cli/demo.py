@@ -199,7 +199,8 @@ def _demo(args: argparse.Namespace) -> int:
                 save_demo_admin(password)
 
         def ready(url: str) -> None:
-            print_welcome(url, password, routers, state.get("devices", []))
+            print_welcome(url, password, routers, state.get("devices", []),
+                          data_dir=data_dir, database_url=args.database_url)
             if faults is not None:
                 faults.start()
 
@@ -350,10 +351,17 @@ def register_devices(routers: Sequence[Any], password: str) -> list[str]:
 
 
 def print_welcome(
-    url: str, password: str, routers: Sequence[Any], devices: Sequence[str]
+    url: str, password: str, routers: Sequence[Any], devices: Sequence[str],
+    *, data_dir: Path | str, database_url: str | None = None,
 ) -> None:
-    """Print the URL, the admin account and each router's API address and
-    credentials once, on stdout (enough for ``mikromon collect-once``)."""
+    """Print the URL, the admin account, each router's API address and
+    credentials, and commands to try, once, on stdout. The commands name the
+    running ``mikromon`` by its full path and the demo's ``data_dir`` (and
+    ``database_url``), so they work pasted into another shell
+    (:mod:`mikromon.cli._hints`)."""
+    from mikromon.cli._hints import command_line, storage_options
+
+    storage = storage_options(data_dir, database_url)
     lines = [
         "",
         f"mikromon demo is running at {url}",
@@ -370,10 +378,14 @@ def print_welcome(
         width = max(len(name) for name in devices) if devices else 0
         for name, router in zip(devices, routers, strict=False):
             lines.append(f"    {name:<{width}}  host {router.host}  port {router.port}")
-        lines.append(
-            f"  try one:     mikromon collect-once --host {first.host} --port {first.port} "
-            f"--username {first.username}   (asks for the router password)"
-        )
+        lines += [
+            "  in another shell:",
+            "    " + command_line("device", "list", storage=storage),
+            "    " + command_line("collector", "status", storage=storage),
+            "  read one router once (asks for the router password):",
+            "    " + command_line("collect-once", "--host", first.host, "--port",
+                                  str(first.port), "--username", first.username),
+        ]
     lines += ["Charts fill within seconds. Ctrl-C stops the demo.", ""]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
