@@ -498,7 +498,8 @@ class CollectorService:
             # The old collector stays listed (status) until its successor replaces it.
             carry = await self._collectors[cfg.id].stop(self._stop_timeout)
             if not same_router(old_cfg, cfg):
-                carry = Carry(memory=DeviceMemory(), rates={}, schedules=carry.schedules)
+                carry = dataclasses.replace(carry, memory=DeviceMemory(), rates={},
+                                            tier_errors={})
                 # Another router perhaps: what was absent on the old one may not be.
                 self._remembered.get(cfg.id, Remembered()).announced_absent.clear()
             self._start_collector(cfg, now, carry)
