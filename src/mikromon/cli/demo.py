@@ -48,7 +48,8 @@ FAULT_PERIOD_S = 120.0
 FAULT_WINDOW_S = 25.0
 #: Reply delay (seconds) in the "slow" fault window.
 FAULT_DELAY_S = 3.0
-MAX_ROUTERS = 50
+#: Most emulated routers (a fleet to try the overview and the collector at scale).
+MAX_ROUTERS = 200
 #: Emulator profile mix of the demo's routers (v6, v7, v7-empty, chr, v6, ...).
 DEMO_PROFILE = "mixed"
 #: How far each interface's traffic swings around its mean (fraction), so that the
@@ -307,47 +308,20 @@ def register_devices(routers: Sequence[Any], password: str) -> list[str]:
     Raises:
         CommandError: a device of that name exists that the demo did not create.
     """
-    from django.db import transaction
-
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.control.demo import demo_devices, is_demo_device, mark_device
-    from mikromon.web.monitor.models import Device, Site, Tag
+    from mikromon.web.control.demo import DemoDevice, NotADemoDevice, register_demo_devices
 
-    names = []
-    with transaction.atomic():
-        site, _ = Site.objects.get_or_create(name=DEMO_SITE)
-        demo_tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
-        for index, router in enumerate(routers, start=1):
-            profile = router.profile.name
-            name = device_name(index, profile)
-            device = Device.objects.filter(name=name).first()
-            if device is not None and not is_demo_device(device):
-                raise CommandError(
-                    f"device {name!r} exists and was not created by the demo", EXIT_USAGE
-                )
-            device = device or Device(name=name)
-            device.host = router.host
-            device.port = router.port
-            device.username = router.username
-            device.use_ssl = False
-            device.enabled = True
-            device.site = site
-            device.notes = (
-                f"Emulated RouterOS {router.version} ({profile} profile), "
-                "created by mikromon demo"
-            )
-            device.set_password(password)
-            device.full_clean()
-            device.save()
-            mark_device(device)
-            profile_tag, _ = Tag.objects.get_or_create(name=profile)
-            device.tags.set([demo_tag, profile_tag])
-            names.append(name)
-        for device in demo_devices():
-            if device.enabled and device.name not in names:
-                device.enabled = False
-                device.save()
-    return names
+    entries = [
+        DemoDevice(name=device_name(index, router.profile.name), host=router.host,
+                   port=router.port, username=router.username, profile=router.profile.name,
+                   notes=f"Emulated RouterOS {router.version} ({router.profile.name} "
+                         "profile), created by mikromon demo")
+        for index, router in enumerate(routers, start=1)
+    ]
+    try:
+        return register_demo_devices(entries, password, site=DEMO_SITE, tag=DEMO_TAG)
+    except NotADemoDevice as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
 
 
 def print_welcome(
