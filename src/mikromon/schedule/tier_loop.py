@@ -15,6 +15,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+import mikromon.schedule.trigger as trigger
 from mikromon.collectors.poll import Poller
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
@@ -29,7 +30,6 @@ from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
-from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, RateCalculator
 from mikromon.schedule.gate import Gated, RealtimeFirst
@@ -107,7 +107,7 @@ class TierLoop:
         while True:
             delay = schedule.next_due - self._clock.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await self._clock.sleep(delay)  # the injected clock: tests drive it
             await self.run(tier, schedule)
 
     async def run(self, tier: Tier, schedule: trigger.TierSchedule) -> None:

@@ -18,7 +18,7 @@ from mikromon.web.api.auth import ApiError, api_view, authenticate, error
 from mikromon.web.api.serialize import device_dict, device_document, device_state, latest_list
 from mikromon.web.control import collector
 from mikromon.web.control.formats import iso
-from mikromon.web.monitor import inventory
+from mikromon.web.monitor import inventory, tables
 from mikromon.web.monitor.choices import DeviceStateChoices, EventKindChoices
 from mikromon.web.monitor.models import Device, Event, Series
 from mikromon.web.monitor.readers import (
@@ -31,6 +31,7 @@ from mikromon.web.monitor.readers import (
 )
 from mikromon.web.params import (
     ParamError,
+    ParamProblems,
     is_ascii_number,
     labels_match,
     parse_choice,
@@ -200,7 +201,7 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
     obj = _device_or_404(Device.objects.all(), pk)
     if not inventory.table_exists(table):
         raise ApiError(404, f"no inventory table {table!r}; tables: "
-                            f"{', '.join(inventory.TABLES)}")
+                            f"{', '.join(tables.TABLES)}")
     gone = parse_flag("gone", request.GET.get("gone"))
     data = inventory.read_table(obj, table, include_gone=gone)
     return JsonResponse({
@@ -225,15 +226,8 @@ def events(request: HttpRequest) -> JsonResponse:
     """
     qs = Event.objects.select_related("device").order_by("-ts", "-id")
     now = time.time()
-    problems: list[str] = []
-
-    def check(parse: Any, *args: Any) -> Any:
-        try:
-            return parse(*args)
-        except ParamError as err:
-            problems.append(str(err))
-            return None
-
+    problems = ParamProblems()
+    check = problems.check
     get = request.GET
     device_id = check(parse_id, "device", get["device"]) if get.get("device") else None
     kind = (check(parse_choice, "kind", get["kind"], EventKindChoices.values)
@@ -241,8 +235,7 @@ def events(request: HttpRequest) -> JsonResponse:
     start = check(_time_param, "from", get["from"], now) if get.get("from") else None
     end = check(_time_param, "to", get["to"], now) if get.get("to") else None
     limit = check(parse_positive_int, "limit", get.get("limit"), 200, MAX_EVENTS)
-    if problems:
-        raise ParamError("; ".join(problems))
+    problems.raise_any()
     if device_id is not None:
         qs = qs.filter(device_id=device_id)
     if kind is not None:

@@ -1,6 +1,7 @@
 """Rules every API answer follows: times to the second everywhere (the collector's
-status included), 405 with ``Allow`` on every endpoint, every bad filter named at
-once, and docs/api.md listing every inventory table the API serves."""
+status included, and named fields such as ``last_seen``), 405 with ``Allow`` on
+every endpoint, every bad filter named at once, and docs/api.md listing every
+inventory table the API serves."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def _strings(doc: Any, path: str = "") -> list[tuple[str, str]]:
 
 
 def _endpoints(device_id: int) -> list[str]:
-    from mikromon.web.monitor.inventory import LOGS, TABLES
+    from mikromon.web.monitor.tables import LOGS, TABLES
 
     base = f"/api/v1/devices/{device_id}"
     return [
@@ -152,12 +153,51 @@ def test_device_document_has_a_bracketed_ipv6_endpoint(api, device):
     assert listed["endpoint"] == "[2001:db8::1]:8728"
 
 
-def test_docs_list_every_inventory_table():
-    """docs/api.md names every table the inventory endpoint serves."""
-    from mikromon.web.monitor.inventory import LOGS, TABLES
+def _docs_table_rows() -> list[str]:
+    """The table list docs/api.md must carry, generated from the collectors'
+    declarations (their ``views``), in dashboard order."""
+    from mikromon.collectors.registry import table_views
+
+    rows = ["| table | title | RouterOS path | RouterOS | tier | sorted by |",
+            "|---|---|---|---|---|---|"]
+    for d in table_views():
+        v = d.view
+        paths = ", ".join(f"`{p}`" for p in v.paths)
+        major = "6, 7" if v.major is None else str(v.major)
+        sort = f"`{v.sort}`" if v.sort else "router's order"
+        rows.append(f"| `{v.table}` | {v.title} | {paths} | {major} | {d.tier.value} | {sort} |")
+    return rows
+
+
+def test_docs_list_the_declared_inventory_tables():
+    """docs/api.md's table list is the one the collectors declare, row for row (a new
+    table is declared on its collector; this test then says which row to add)."""
+    from mikromon.web.monitor.tables import LOGS, TABLES
 
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("### `GET /api/v1/devices/<id>/inventory/<table>`", 1)[1]
     section = section.split("\n### ", 1)[0]
-    missing = [t for t in (*TABLES, LOGS) if f"`{t}`" not in section]
-    assert missing == []
+    documented = [line for line in section.splitlines() if line.startswith("| ")
+                  or line.startswith("|---")]
+    expected = _docs_table_rows()
+    assert documented == expected, "docs/api.md should list:\n" + "\n".join(expected)
+    # The endpoint serves exactly those tables (the logs included).
+    assert [row.split("`")[1] for row in expected[2:]] == list(TABLES)
+    assert LOGS in TABLES
+
+
+@pytest.mark.django_db
+def test_times_are_to_the_second(api, device):
+    """Every API time is ISO 8601 UTC to the second, as docs/api.md shows."""
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    storage = DjangoStorage(maintenance_interval=None)
+    storage.write_samples(device.pk, [Sample("system.uptime_seconds", 10.0, T0)])
+    storage.write_status(DeviceStatus(device_id=device.pk, state=DeviceState.UP, ts=T0,
+                                         last_seen=T0))
+    doc = api.get(f"/api/v1/devices/{device.pk}").json()
+    assert doc["last_data"] == "2025-03-01T12:00:00Z"
+    assert doc["last_seen"] == "2025-03-01T12:00:00Z"
+    assert "." not in doc["created_at"]
+    latest = api.get(f"/api/v1/devices/{device.pk}/latest").json()
+    assert latest["values"][0]["ts"] == "2025-03-01T12:00:00Z"
