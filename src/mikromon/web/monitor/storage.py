@@ -717,7 +717,7 @@ class DjangoStorage:
                     announced[key] = e.message
                 rows.append(
                     EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value,
-                             message=e.message, path=e.path)
+                             message=e.message, path=e.path, severity=e.severity.value)
                 )
             EventRow.objects.using(self._using).bulk_create(rows, batch_size=_CHUNK)
         return len(rows)
