@@ -167,13 +167,15 @@ def test_operator_session(page, live_url, users, collector, router):
     expect(page.locator("#probe-result")).to_contain_text("Connected")
     expect(page.locator("#probe-result")).to_contain_text(good.identity)
 
-    # A wrong router password: the device shows 'auth failed'.
+    # A wrong router password: the device shows the auth_failed state's label.
+    from mikromon.web.monitor.choices import state_label
+
     bad_id = add_device(page, base, "bad-password", other, "definitely-wrong")
     page.goto(f"{base}/devices/{bad_id}/")
-    expect(page.locator("#device-state")).to_have_text("auth failed", timeout=20_000)
+    expect(page.locator("#device-state")).to_have_text(state_label("auth_failed"), timeout=20_000)
     expect(page.locator("#device-error")).to_contain_text("login")
     page.goto(f"{base}/devices/")
-    expect(page.locator('tr[data-device="bad-password"] .badge')).to_have_text("auth failed")
+    expect(page.locator('tr[data-device="bad-password"] .badge')).to_have_text(state_label("auth_failed"))
     shot(page, "device-list-auth-failed")
 
 
