@@ -175,7 +175,8 @@ def test_operator_session(page, live_url, users, collector, router):
     expect(page.locator("#device-state")).to_have_text(state_label("auth_failed"), timeout=20_000)
     expect(page.locator("#device-error")).to_contain_text("login")
     page.goto(f"{base}/devices/")
-    expect(page.locator('tr[data-device="bad-password"] .badge')).to_have_text(state_label("auth_failed"))
+    expect(page.locator('tr[data-device="bad-password"] .badge')).to_have_text(
+        state_label("auth_failed"))
     shot(page, "device-list-auth-failed")
 
 

@@ -42,7 +42,7 @@ def test_no_template_or_script_has_words_of_its_own() -> None:
         for word in (*OLD_WORDS, *multi_word):
             assert word not in text, f"{path.name} spells the state word {word!r}"
         if path.suffix == ".js":
-            keyed = re.findall(r"\b(%s)\s*:\s*[\"'`]" % "|".join(LABELS), text)
+            keyed = re.findall(rf"\b({'|'.join(LABELS)})\s*:\s*[\"'`]", text)
             assert not keyed, f"{path.name} maps states to words: {keyed}"
 
 

@@ -44,6 +44,7 @@ def test_migration_fills_severity_of_older_rows(device: Device, t0: datetime) ->
     for i, kind in enumerate(EventKind):
         EventRow.objects.create(device=device, ts=t0 + timedelta(seconds=i), kind=kind.value,
                                 message="old", severity="info")
-    migration.backfill_severities(apps, SimpleNamespace(connection=SimpleNamespace(alias="default")))
+    editor = SimpleNamespace(connection=SimpleNamespace(alias="default"))
+    migration.backfill_severities(apps, editor)
     stored = dict(EventRow.objects.values_list("kind", "severity"))
     assert stored == {kind.value: kind.severity.value for kind in EventKind}
