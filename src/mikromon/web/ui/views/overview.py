@@ -13,7 +13,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mikromon.web.control import collector
-from mikromon.web.monitor.models import Device, Event, MetricLatest
+from mikromon.web.monitor.event_queries import latest_events
+from mikromon.web.monitor.models import Device, MetricLatest
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
 from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
@@ -89,7 +90,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     ordered = sorted(groups.items(), key=lambda kv: (kv[0].startswith("No "), natural_key(kv[0])))
     problems = [d for d in devices if d.state in ("down", "auth_failed", "degraded", "slow")
                 or (d.last_error and d.state != "disabled")]
-    events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
+    events = latest_events(LATEST_EVENTS)
     counts = Counter(d.state for d in devices)
     firing = open_alerts().filter(state="firing")
     return render(request, "ui/overview.html", {
