@@ -48,6 +48,8 @@ class EventFilter:
         site: a site's id (``int``) or name (``str``).
         start: earliest time, inclusive (aware, UTC).
         end: latest time, exclusive (aware, UTC).
+        problems: the messages of bad parameters, when parsed with ``collect``
+            (each names its parameter; that parameter filters nothing).
     """
 
     severities: tuple[str, ...] = ()
