@@ -109,8 +109,9 @@ def test_dashboard(admin_web, fleet, django_assert_max_num_queries):
     _storage().write_inventory(dev.pk, InventorySnapshot(
         table="arp", rows=[{"address": "10.0.0.1", "mac-address": "02:00:00:00:00:01"}],
         key_fields=("address",), ts=datetime.now(UTC)))
-    # 12 for the page, 1 for its alerts, 1 for the navigation's firing-alerts badge.
-    with django_assert_max_num_queries(14):
+    # 12 for the page, 1 for its alerts, 1 for its latest events, 1 for the
+    # navigation's firing-alerts badge.
+    with django_assert_max_num_queries(15):
         response = admin_web.get(f"/devices/{dev.pk}/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -141,7 +142,7 @@ def test_degraded_device_shows_its_badge_and_the_router_word(admin_web, fleet):
         table="health_states", key_fields=("name",), ts=now,
         rows=[{"name": "psu1-state", "state": "ok"}, {"name": "psu2-state", "state": "fail"}]))
     body = " ".join(admin_web.get(f"/devices/{dev.pk}/").content.decode().split())
-    assert '<span id="device-state" class="badge state-degraded">degraded</span>' in body
+    assert '<span id="device-state" class="badge state-degraded">Degraded</span>' in body
     assert '<dd class="bad" data-state="psu2-state">fail</dd>' in body
     assert '<dd data-state="psu1-state">ok</dd>' in body
     listed = admin_web.get("/devices/?state=degraded")
