@@ -172,3 +172,10 @@ def test_unreadable_values_are_listed_text_and_json() -> None:
     assert collect_once.to_json(poll)["tiers"]["realtime"]["bad_values"] == [
         {"path": "/system/resource", "field": "cpu-load", "raw": "n/a",
          "reason": "not a RouterOS percent: 'n/a'", "row": ""}]
+
+
+def test_health_state_as_words() -> None:
+    from mikromon.cli.collect_once import unit_value
+
+    assert unit_value(0.0, "state") == "fail"
+    assert unit_value(1.0, "state") == "ok"

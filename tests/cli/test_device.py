@@ -361,3 +361,33 @@ def test_edit_bumps_the_configuration_version(cli, r1) -> None:
     before = ConfigVersion.current()
     assert cli("device", "edit", "r1", "--realtime-interval", "20").code == 0
     assert ConfigVersion.current() != before
+
+
+def test_device_add_url_host(cli, db) -> None:
+    result = cli(*ADD[:4], "--host", "http://x", "--username", "mon")
+    assert result.code == 2
+    assert "without http://" in result.err
+
+
+def test_edit_conflicting_options_are_an_argparse_error(cli, r1) -> None:
+    for conflict in (["--tag", "a", "--no-tags"], ["--site", "x", "--no-site"]):
+        result = cli("device", "edit", "r1", *conflict)
+        assert result.code == 2, conflict
+        assert "not allowed with" in result.err
+
+
+def test_edit_without_options_changes_nothing(cli, r1) -> None:
+    result = cli("device", "edit", "r1")
+    assert result.code == 2
+    assert "nothing to change" in result.err
+    assert "updated" not in result.out
+
+
+def test_show_json_uses_the_api_names(cli, r1) -> None:
+    result = cli("device", "show", "r1", "--json")
+    doc = json.loads(result.out)
+    assert doc["has_password"] is True
+    assert doc["use_ssl"] is False
+    assert doc["last_error"] == ""
+    assert "password_set" not in doc
+    assert "ssl" not in doc

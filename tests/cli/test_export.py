@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -216,3 +217,59 @@ def test_known_metrics_without_data_export_nothing(cli, device, args, message) -
     assert result.code == 0
     assert message in result.err
     assert len(result.out.splitlines()) == 1
+
+
+@pytest.fixture
+def dev(db):
+    """r1 with no series."""
+    from mikromon.web.monitor.models import Device
+
+    device = Device(name="r1", host="127.0.0.1", username="mon")
+    device.set_password("x")
+    device.save()
+    return device
+
+
+def test_export_gives_health_units(cli, dev) -> None:
+    from mikromon.web.monitor.models import MetricPoint, Series
+
+    now = int(time.time())
+    for key in ("system.health.fan1-speed", "system.health.cpu-temperature"):
+        series = Series.objects.create(device=dev, key=key)
+        MetricPoint.objects.create(series=series, ts=now - 10, value=1.0)
+    result = cli("export", "r1", "--metric", "system.health.*", "--from", "1h")
+    assert result.code == 0, result.err
+    units = {r["metric"]: r["unit"] for r in csv.DictReader(io.StringIO(result.out))}
+    assert units == {"system.health.fan1-speed": "rpm",
+                     "system.health.cpu-temperature": "celsius"}
+
+
+def test_export_rollups_reach_the_present_like_the_api(cli, dev) -> None:
+    """5-minute export past the rollup watermark aggregates raw points, as the API does."""
+    from mikromon.web.monitor.models import MetricPoint, Series
+
+    now = int(time.time())
+    series = Series.objects.create(device=dev, key="system.cpu.load_pct")
+    MetricPoint.objects.bulk_create(
+        [MetricPoint(series=series, ts=now - 600 + 5 * i, value=float(i)) for i in range(100)]
+    )
+    result = cli("export", "r1", "--metric", "system.cpu.load_pct", "--resolution", "5m",
+                 "--from", "1h")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert rows, result.out
+    assert sum(int(r["count"]) for r in rows) == 100
+    assert int(rows[-1]["count"]) > 0
+
+
+def test_export_unknown_metric_names_it(cli, dev) -> None:
+    result = cli("export", "r1", "--metric", "nosuch.metric", "--from", "1h")
+    assert result.code == 2
+    assert "nosuch.metric" in result.err
+    assert "unknown" in result.err
+
+
+def test_export_known_metric_without_data_is_empty(cli, dev) -> None:
+    result = cli("export", "r1", "--metric", "system.cpu.load_pct", "--from", "1h")
+    assert result.code == 0, result.err
+    assert list(csv.reader(io.StringIO(result.out)))[1:] == []

@@ -138,3 +138,13 @@ def test_token_for_unknown_user(cli) -> None:
     result = cli("token", "create", "ghost")
     assert result.code == 2
     assert "no user named 'ghost'" in result.err
+
+
+def test_token_create_names_the_token_scheme(cli, db) -> None:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("alice", password="x" * 12)
+    result = cli("token", "create", "alice")
+    assert result.code == 0, result.err
+    assert "Authorization: Token" in result.out + result.err
+    assert "Bearer" not in result.out + result.err

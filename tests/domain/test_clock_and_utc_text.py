@@ -4,7 +4,9 @@ API, the commands and notifications."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -56,3 +58,60 @@ def test_utc_iso() -> None:
     assert utc_iso(ts, whole_seconds=True) == "2025-01-31T11:00:05Z"
     with pytest.raises(ValueError, match="naive"):
         utc_iso(datetime(2025, 1, 31))
+
+
+async def test_manual_clock_sleep_ends_only_when_advanced_far_enough() -> None:
+    clock = ManualClock(mono=0.0)
+    task = asyncio.create_task(clock.sleep(5))
+    await asyncio.sleep(0.01)  # real time passes; the manual clock does not
+    assert not task.done()
+    assert clock.sleeping() == [5.0]
+    clock.advance(4.9)
+    await asyncio.sleep(0)
+    assert not task.done()
+    clock.advance(0.1)
+    await asyncio.wait_for(task, 1)
+    assert clock.sleeping() == []
+    await asyncio.wait_for(clock.sleep(0), 1)  # nothing to wait for
+    await asyncio.wait_for(clock.sleep(-1), 1)
+
+
+async def test_manual_clock_sleep_cancelled_is_forgotten() -> None:
+    clock = ManualClock(mono=0.0)
+    task = asyncio.create_task(clock.sleep(5))
+    await asyncio.sleep(0)
+    assert clock.sleeping() == [5.0]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert clock.sleeping() == []
+    clock.advance(10)  # waking nobody is no error
+
+
+def test_manual_clock_wakes_a_loop_in_another_thread() -> None:
+    """A test thread advances the clock a service's loop thread sleeps on."""
+    clock = ManualClock(mono=0.0)
+    woke: list[float] = []
+
+    async def tier() -> None:
+        for _ in range(3):
+            await clock.sleep(10)
+            woke.append(clock.monotonic())
+
+    thread = threading.Thread(target=asyncio.run, args=(tier(),))
+    thread.start()
+    try:
+        for n in (1, 2, 3):
+            assert clock.wait_sleeping(1, 5), f"the loop never slept ({n})"
+            assert woke == [10.0 * i for i in range(1, n)]
+            clock.advance(10)
+    finally:
+        thread.join(5)
+    assert woke == [10.0, 20.0, 30.0]
+    assert not clock.wait_sleeping(1, 0.01)
+
+
+async def test_system_clock_sleep_is_real_time() -> None:
+    started = time.monotonic()
+    await SystemClock().sleep(0.02)
+    assert time.monotonic() - started >= 0.015

@@ -1,15 +1,16 @@
 """Fakes driven by data for the collector service: a router whose counters grow at
-known rates in real time, a client that talks to it, a tier runner that reads it
-the way the real collectors do, and a plain rate calculator."""
+known rates on its clock (the real one, or the test's ManualClock), a client that
+talks to it, a tier runner that reads it the way the real collectors do, and a
+plain rate calculator."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mikromon.collectors.base import CollectContext
+from mikromon.domain.clock import Clock, SystemClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
@@ -28,7 +29,8 @@ PASSWORD = "s3cret-pw"
 
 @dataclass
 class FakeRouter:
-    """One router: reachable or not, with counters growing at ``rx_bps``/``tx_bps``."""
+    """One router: reachable or not, with counters growing at ``rx_bps``/``tx_bps``
+    (bits per second of ``clock``: give the collector's ManualClock to drive both)."""
 
     rx_bps: float = 8_000_000.0
     tx_bps: float = 2_000_000.0
@@ -47,23 +49,24 @@ class FakeRouter:
     max_in_flight: int = 0
     #: Resolution of the uptime the router reports, seconds (RouterOS: 1).
     uptime_step: float = 1.0
+    clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
-        self.boot_mono = time.monotonic() - self.uptime_at_start
+        self.boot_mono = self.clock.monotonic() - self.uptime_at_start
         self._in_flight = 0
 
     def reboot(self) -> None:
         """Reset uptime and counters to zero."""
-        self.boot_mono = time.monotonic()
+        self.boot_mono = self.clock.monotonic()
 
     def uptime(self) -> float:
-        return time.monotonic() - self.boot_mono
+        return self.clock.monotonic() - self.boot_mono
 
     def rows(self, path: str) -> list[Row]:
         self.prints[path] = self.prints.get(path, 0) + 1
         if path in self.absent:
             raise PathAbsent("no such command prefix", command=f"{path}/print")
-        self.read_mono = time.monotonic()
+        self.read_mono = self.clock.monotonic()
         up = self.read_mono - self.boot_mono
         if path == "/system/resource":
             uptime = up // self.uptime_step * self.uptime_step
@@ -135,12 +138,18 @@ class FakeClient:
 
 
 class FakeFleet:
-    """Routers by device id, and the ``connect`` function of CollectorDeps."""
+    """Routers by device id, and the ``connect`` function of CollectorDeps.
 
-    def __init__(self) -> None:
+    Args:
+        clock: the routers' clock (default: the real one).
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self.routers: dict[int, FakeRouter] = {}
+        self.clock = clock or SystemClock()
 
     def add(self, device_id: int, **kw: object) -> FakeRouter:
+        kw.setdefault("clock", self.clock)
         router = FakeRouter(**kw)  # type: ignore[arg-type]
         self.routers[device_id] = router
         return router

@@ -9,16 +9,21 @@ from datetime import timedelta
 
 import pytest
 
+from mikromon.domain.clock import ManualClock
+from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
-from mikromon.schedule import CollectorService
+from mikromon.schedule import CollectorDeps, CollectorService, trigger
 
 from . import polling
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
-#: Realtime polls every 0.5 s; alert durations are not scaled (wall-clock seconds).
+#: Realtime polls every 0.5 s; alert durations are not scaled (wall-clock seconds),
+#: except in the tests that drive a manual clock (time scale 1, alert windows on it).
 SCALE = 0.1
 REALTIME_S = 5 * SCALE
+#: The realtime interval at time scale 1 (the tests on a manual clock), seconds.
+REALTIME_1_S = DEFAULT_INTERVALS[Tier.REALTIME]
 
 
 def until(predicate: Callable[[], bool], timeout: float) -> bool:
@@ -34,14 +39,18 @@ def make_device(router: EmulatorHandle):
     return dev
 
 
-def start(services: list[CollectorService]) -> CollectorService:
+def start(services: list[CollectorService], clock: ManualClock | None = None) -> CollectorService:
+    """Start a service over the database; with ``clock`` (time scale 1) its tiers
+    and the alert windows move only as the test advances that manual clock."""
     from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
     from mikromon.web.monitor.storage import DjangoStorage
 
+    manual = {} if clock is None else {"deps": CollectorDeps(clock=clock), "config_poll_s": 0.05}
     svc = CollectorService(DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock(ttl=3.0),
-                           time_scale=SCALE, lock_retry_s=0.1, alerts=DjangoAlertStore())
+                           time_scale=SCALE if clock is None else 1.0, lock_retry_s=0.1,
+                           alerts=DjangoAlertStore(), **manual)  # type: ignore[arg-type]
     services.append(svc)
     svc.start()
     return svc
@@ -67,23 +76,31 @@ def alert_states(rule) -> list[str]:
 def test_cpu_pushed_up_goes_pending_then_firing_then_resolves(
     router: EmulatorHandle, services: list[CollectorService]
 ) -> None:
+    """On a manual clock: one realtime poll at 95 % opens the alert (pending), the
+    next one, 5 s later and past the rule's 1 s, fires it; one at 10 % resolves it."""
     from mikromon.web.alerts.models import Alert
 
     dev = make_device(router)
     rule = cpu_rule(dev)
-    svc = start(services)
+    clock = ManualClock()
+    svc = start(services, clock)
     router.set_cpu_load(95)
-    assert until(lambda: Alert.objects.filter(rule=rule, state="pending").exists()
-                 or Alert.objects.filter(rule=rule, state="firing").exists(), 10)
-    assert until(lambda: Alert.objects.filter(rule=rule, state="firing").exists(), 10)
+    assert clock.wait_sleeping(1, 20)  # realtime waits for its first run
+    clock.advance(trigger.START_SPREAD_S)
+    assert until(lambda: Alert.objects.filter(rule=rule, state="pending").exists(), 20)
+    assert clock.wait_sleeping(len(Tier), 20)
+    clock.advance(REALTIME_1_S)
+    assert until(lambda: Alert.objects.filter(rule=rule, state="firing").exists(), 20)
     alert = Alert.objects.get(rule=rule)
-    assert alert.fired_at - alert.started_at >= timedelta(seconds=1)
+    assert alert.fired_at - alert.started_at == timedelta(seconds=REALTIME_1_S)
     assert alert.value >= 95
     assert alert.threshold == 80
     assert "edge-1" in alert.message
     assert "95 %" in alert.message
     router.set_cpu_load(10)
-    assert until(lambda: Alert.objects.filter(rule=rule, state="resolved").exists(), 10)
+    assert clock.wait_sleeping(len(Tier), 20)
+    clock.advance(REALTIME_1_S)
+    assert until(lambda: Alert.objects.filter(rule=rule, state="resolved").exists(), 20)
     assert alert_states(rule) == ["pending", "firing", "resolved"]
     stats = svc.status()["alerting"]
     assert stats["save_errors"] == 0
@@ -121,19 +138,28 @@ def test_a_restart_neither_notifies_again_nor_forgets(
 
     dev = make_device(router)
     rule = cpu_rule(dev)
-    first = start(services)
+    clock = ManualClock()
+    first = start(services, clock)
     router.set_cpu_load(95)
-    assert until(lambda: Alert.objects.filter(rule=rule, state="firing").exists(), 10)
+    assert clock.wait_sleeping(1, 20)
+    clock.advance(trigger.START_SPREAD_S)  # pending
+    assert clock.wait_sleeping(len(Tier), 20)
+    clock.advance(REALTIME_1_S)  # firing
+    assert until(lambda: Alert.objects.filter(rule=rule, state="firing").exists(), 20)
     assert first.stop(10)
     services.remove(first)
-    second = start(services)
+    second = start(services, clock)
     # The restarted engine took the firing alert back and keeps evaluating it.
-    assert until(lambda: (second.status()["alerting"] or {}).get("firing") == 1, 10)
+    assert until(lambda: (second.status()["alerting"] or {}).get("firing") == 1, 20)
+    assert clock.wait_sleeping(1, 20)
     n = second.status()["alerting"]["samples_seen"]
-    assert until(lambda: second.status()["alerting"]["samples_seen"] > n + 20, 10)
+    clock.advance(trigger.START_SPREAD_S)
+    assert until(lambda: second.status()["alerting"]["samples_seen"] > n, 20)
     assert alert_states(rule) == ["pending", "firing"]
     router.set_cpu_load(10)
-    assert until(lambda: Alert.objects.filter(rule=rule, state="resolved").exists(), 10)
+    assert clock.wait_sleeping(len(Tier), 20)
+    clock.advance(REALTIME_1_S)
+    assert until(lambda: Alert.objects.filter(rule=rule, state="resolved").exists(), 20)
     assert alert_states(rule) == ["pending", "firing", "resolved"]
     assert AlertEvent.objects.filter(rule=rule, state="firing").count() == 1
 

@@ -182,9 +182,15 @@ def test_second_collector_waits_for_the_database_lock(
     dev = make_device(routers[0], "edge-1")
     first = start_service(services, lock=DjangoCollectorLock(ttl=3.0))
     assert until(lambda: device_status(first, dev.pk).get("state") == "up", 10)
-    second = start_service(services, lock=DjangoCollectorLock(ttl=3.0))
-    assert until(lambda: second.running, 3)
-    time.sleep(0.3)  # several lock attempts
+    class Counted(DjangoCollectorLock):
+        attempts = 0
+
+        def acquire(self) -> bool:
+            Counted.attempts += 1
+            return super().acquire()
+
+    second = start_service(services, lock=Counted(ttl=3.0))
+    assert until(lambda: Counted.attempts >= 3, 10)  # several lock attempts, all refused
     assert not second.status()["lock_held"]
     assert second.status()["devices"] == []
     assert routers[0].session_count == 1

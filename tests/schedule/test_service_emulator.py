@@ -1,6 +1,7 @@
 """CollectorService with the real pieces: emulated routers on 127.0.0.1, the
 librouteros client, the collectors, the rate pipeline, and the in-memory storage.
-Time runs 100x faster (realtime every 50 ms) unless a test says otherwise."""
+Time runs 100x faster (realtime every 50 ms) unless a test says otherwise (or
+drives the service's manual clock)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.samples import Sample
@@ -22,7 +24,7 @@ from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.routeros.base import RouterOSClient
 from mikromon.routeros.client import connect
-from mikromon.schedule import CollectorDeps, CollectorService
+from mikromon.schedule import CollectorDeps, CollectorService, trigger
 from mikromon.schedule import device as device_module
 from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
 
@@ -52,8 +54,14 @@ class Harness:
         return await connect(cfg)
 
     def start(self, source: StaticDeviceSource, storage: InMemoryStorage, *,
-              time_scale: float = SCALE, **kw: object) -> CollectorService:
-        svc = CollectorService(source, storage, deps=CollectorDeps(connect=self.connect),
+              time_scale: float = SCALE, clock: ManualClock | None = None,
+              **kw: object) -> CollectorService:
+        """Start a service; with ``clock``, its tiers run only as the test advances
+        that manual clock (the emulator's replies still take real time)."""
+        deps = CollectorDeps(connect=self.connect)
+        if clock is not None:
+            deps = dataclasses.replace(deps, clock=clock)
+        svc = CollectorService(source, storage, deps=deps,
                                time_scale=time_scale, **kw)  # type: ignore[arg-type]
         self.services.append(svc)
         svc.start()
@@ -275,16 +283,28 @@ def test_wrong_password_gives_auth_failed_without_hammering(
     cfg = config(router, 1, password="wrong-password-123")
     source = StaticDeviceSource([cfg])
     storage = InMemoryStorage()
-    svc = harness.start(source, storage)
+    clock = ManualClock()
+    svc = harness.start(source, storage, time_scale=1.0, clock=clock, config_poll_s=0.02)
+    assert clock.wait_sleeping(1, 10)  # realtime waits for its first run
+    clock.advance(trigger.START_SPREAD_S)
     assert storage.wait_for(
-        lambda s: s.status(1) is not None and s.status(1).state is DeviceState.AUTH_FAILED, 5)
-    # Realtime would run 20 times a second; a refused login waits 900 s x 0.01 = 9 s.
-    time.sleep(1.0)
+        lambda s: s.status(1) is not None and s.status(1).state is DeviceState.AUTH_FAILED, 10)
+    # A refused login waits 900 s: 20 realtime intervals on, no second attempt.
+    realtime_s = DEFAULT_INTERVALS[Tier.REALTIME]
+    for _ in range(20):
+        clock.advance(realtime_s)
+        assert clock.wait_sleeping(1, 10)
     assert harness.attempts[1] == 1
     assert dev_status(svc, 1)["state"] == "auth_failed"
     assert len(storage.events(1, EventKind.AUTH_FAILED)) == 1
     source.update(dataclasses.replace(cfg, password=router.password))
-    assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 3)
+    # Retried at the next realtime run, not 900 s on (the restarted collector may
+    # take its first deadline a moment after the clock moved: step until up).
+    for _ in range(3):
+        clock.advance(realtime_s)
+        if storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 5):
+            break
+    assert storage.status(1).state is DeviceState.UP
     assert harness.attempts[1] == 2
     assert "wrong-password-123" not in caplog.text
 

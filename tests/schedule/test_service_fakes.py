@@ -1,6 +1,8 @@
 """CollectorService with fake routers (data-driven client and tier runner) and the
 in-memory storage: tiers, rates, reloads, failures, backoff, lock, writer stalls,
-clean stop. Time runs 200x faster (time scale 0.005: realtime every 25 ms)."""
+clean stop. Time runs 200x faster (time scale 0.005: realtime every 25 ms), or,
+in the tests that take the ``clock`` fixture, moves only when the test advances
+the manual clock the collector and the fake routers share (time scale 1)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from types import MappingProxyType
 
 import pytest
 
+from mikromon.domain.clock import ManualClock
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.schedule import service as service_module
+from mikromon.schedule import trigger
 from mikromon.schedule.service import CollectorService
 from mikromon.storage.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
 
@@ -26,6 +30,8 @@ from .fakes import PASSWORD, FakeFleet, device, fake_deps, fake_run_tier
 from .polling import dev_status, until
 
 SCALE = 0.005
+#: The default realtime interval, seconds (unscaled).
+REALTIME_S = DEFAULT_INTERVALS[Tier.REALTIME]
 
 Factory = Callable[..., CollectorService]
 
@@ -42,16 +48,24 @@ def fleet() -> FakeFleet:
 
 
 @pytest.fixture
+def clock(fleet: FakeFleet) -> ManualClock:
+    """The manual clock of the services and the fake routers of a test: time moves
+    only by ``clock.advance()`` (and the time scale is 1)."""
+    fleet.clock = ManualClock()
+    return fleet.clock
+
+
+@pytest.fixture
 def make(fleet: FakeFleet) -> Iterator[Factory]:
     """Build and start services; stop them all at the end (and check they stopped)."""
     started: list[CollectorService] = []
 
     def build(source: StaticDeviceSource, storage: InMemoryStorage, lock: object = None, *,
               run_tier: object = None, start: bool = True, **kw: object) -> CollectorService:
-        deps = fake_deps(fleet)
+        deps = fake_deps(fleet, clock=fleet.clock)
         if run_tier is not None:
             deps = dataclasses.replace(deps, run_tier=run_tier)
-        kw.setdefault("time_scale", SCALE)
+        kw.setdefault("time_scale", 1.0 if isinstance(fleet.clock, ManualClock) else SCALE)
         svc = CollectorService(source, storage, lock, deps=deps, **kw)  # type: ignore[arg-type]
         started.append(svc)
         if start:
@@ -61,6 +75,13 @@ def make(fleet: FakeFleet) -> Iterator[Factory]:
     yield build
     for svc in started:
         assert svc.stop(10)
+
+
+def step(clock: ManualClock, seconds: float, waits: int) -> None:
+    """Advance ``clock`` by ``seconds`` and wait until ``waits`` tier loops wait on it
+    again (the runs that came due are over)."""
+    clock.advance(seconds)
+    assert clock.wait_sleeping(waits, 10), clock.sleeping()
 
 
 def runs(svc: CollectorService, device_id: int, tier: str) -> int:
@@ -152,24 +173,33 @@ def test_notify_applies_changes_at_once(make: Factory, fleet: FakeFleet) -> None
     assert time.monotonic() - t0 < 0.5
 
 
-def test_added_device_is_polled_and_deleted_one_stops(make: Factory, fleet: FakeFleet) -> None:
+def test_added_device_is_polled_and_deleted_one_stops(make: Factory, fleet: FakeFleet,
+                                                      clock: ManualClock) -> None:
     r1, r2 = fleet.add(1), fleet.add(2)
     source = StaticDeviceSource([device(1)])
     storage = InMemoryStorage()
-    svc = make(source, storage, config_poll_s=0.1)
-    assert storage.wait_for(lambda s: len(s.points(1)) > 0, 5)
+    svc = make(source, storage, config_poll_s=0.02)
+    assert clock.wait_sleeping(1, 10)  # device 1's realtime tier waits for its first run
+    clock.advance(trigger.START_SPREAD_S)  # every first realtime run is due
+    assert until(lambda: runs(svc, 1, "realtime") == 1, 10)
+    assert clock.wait_sleeping(len(Tier), 10)  # the version known, every tier waits
     source.add(device(2))
-    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= 2, 3)
-    assert [e.message for e in storage.events(2, EventKind.CONFIG_RELOADED)] == [
-        "device added; polling starts"]
+    assert clock.wait_sleeping(len(Tier) + 1, 10)
+    clock.advance(trigger.START_SPREAD_S)
+    assert until(lambda: runs(svc, 2, "realtime") == 1 and runs(svc, 1, "realtime") == 2, 10)
+    assert storage.wait_for(lambda s: [e.message for e in s.events(2, EventKind.CONFIG_RELOADED)]
+                            == ["device added; polling starts"], 10)
     source.remove(1)
-    assert until(lambda: [d["id"] for d in svc.status()["devices"]] == [2], 3)
+    assert until(lambda: [d["id"] for d in svc.status()["devices"]] == [2], 10)
     assert r1.open_clients == 0
     polls = r1.prints["/system/resource"]
-    n2 = len(storage.points(2, "system.cpu.load_pct"))
-    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) >= n2 + 4, 3)
+    for n in range(2, 6):  # each realtime interval: one run of device 2, none of device 1
+        clock.advance(REALTIME_S)
+        assert until(lambda n=n: runs(svc, 2, "realtime") == n, 10), n  # type: ignore[misc]
+    assert storage.wait_for(lambda s: len(s.points(2, "system.cpu.load_pct")) == 5, 10)
     assert r1.prints["/system/resource"] == polls
     assert r2.open_clients == 1
+    assert r2.connects == 1
 
 
 def test_disabled_device_stops_and_reports_disabled(make: Factory, fleet: FakeFleet) -> None:
@@ -194,23 +224,33 @@ def test_disabled_device_stops_and_reports_disabled(make: Factory, fleet: FakeFl
         "device enabled; polling starts")
 
 
-def test_router_down_then_back(make: Factory, fleet: FakeFleet,
+def test_router_down_then_back(make: Factory, fleet: FakeFleet, clock: ManualClock,
                                caplog: pytest.LogCaptureFixture) -> None:
     router = fleet.add(1)
     storage = InMemoryStorage()
     svc = make(StaticDeviceSource([device(1)]), storage)
-    assert storage.wait_for(lambda s: len(s.points(1, "iface.rx_bps")) > 0, 5)
+    assert clock.wait_sleeping(1, 10)
+    step(clock, trigger.START_SPREAD_S, len(Tier))  # up: every tier waits for its next run
+    assert storage.wait_for(lambda s: s.status(1) is not None
+                            and s.status(1).state is DeviceState.UP, 10)
     with caplog.at_level(logging.INFO, logger="mikromon.schedule"):
         router.up = False
-        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 3)
+        step(clock, REALTIME_S, len(Tier))
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.DOWN, 10)
         down_at = router.connects
-        # Backing off: 25 ms, 50 ms, 100 ms, 200 ms ... capped at 1.5 s at this scale.
-        time.sleep(0.6)
-        assert 2 <= router.connects - down_at <= 5
+        # Backing off 5, 10, 20, 40 s ... (capped at 300 s): in 75 s of realtime
+        # ticks (15 runs due) only the attempts at about +5, +15, +35 and +75 s.
+        for _ in range(15):
+            step(clock, REALTIME_S, len(Tier))
+        assert 3 <= router.connects - down_at <= 4, router.connects - down_at
         assert dev_status(svc, 1)["state"] == "down"
         router.up = True
-        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 3)
-        assert storage.wait_for(lambda s: len(s.events(1, EventKind.DEVICE_UP)) == 1, 2)
+        for _ in range(int(trigger.CONNECT_BACKOFF_CAP_S / REALTIME_S)):  # the next attempt
+            step(clock, REALTIME_S, len(Tier))
+            if dev_status(svc, 1)["state"] == "up":
+                break
+        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 10)
+        assert storage.wait_for(lambda s: len(s.events(1, EventKind.DEVICE_UP)) == 1, 10)
     assert len(storage.events(1, EventKind.DEVICE_DOWN)) == 1
     down = storage.events(1, EventKind.DEVICE_DOWN)[0]
     assert "connection refused" in down.message
@@ -237,6 +277,7 @@ def test_blackholed_router_times_out_and_goes_down(make: Factory, fleet: FakeFle
 
 
 def test_wrong_password_is_not_retried_in_a_loop(make: Factory, fleet: FakeFleet,
+                                                 clock: ManualClock,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     router = fleet.add(1)
     wrong = "not-the-password-xyz"
@@ -244,19 +285,30 @@ def test_wrong_password_is_not_retried_in_a_loop(make: Factory, fleet: FakeFleet
     source = StaticDeviceSource([cfg])
     storage = InMemoryStorage()
     with caplog.at_level(logging.DEBUG):
-        svc = make(source, storage)
+        svc = make(source, storage, config_poll_s=0.02)
+        assert clock.wait_sleeping(1, 10)  # only realtime runs before the version is known
+        step(clock, trigger.START_SPREAD_S, 1)
         assert storage.wait_for(lambda s: s.status(1) is not None
-                                and s.status(1).state is DeviceState.AUTH_FAILED, 3)
-        # Auth backoff is 900 s x 0.005 = 4.5 s; for a while nothing more is tried.
-        time.sleep(0.5)
+                                and s.status(1).state is DeviceState.AUTH_FAILED, 10)
+        # The auth backoff is 900 s: 20 realtime intervals later nothing more was tried.
+        for _ in range(20):
+            step(clock, REALTIME_S, 1)
         assert router.logins_refused == 1
         dev = dev_status(svc, 1)
         assert dev["state"] == "auth_failed"
-        assert dev["retry_in_s"] > 3
+        assert dev["retry_in_s"] == pytest.approx(trigger.AUTH_BACKOFF_S - 20 * REALTIME_S,
+                                                  abs=REALTIME_S)
         assert len(storage.events(1, EventKind.AUTH_FAILED)) == 1
-        # A config change (the right password) retries at once.
+        # A config change (the right password) retries at the next run, not 900 s on.
         source.update(dataclasses.replace(cfg, password=PASSWORD))
-        assert storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 2)
+        # The restarted collector may take its first deadline a moment after the
+        # clock moved: step until up (one or two intervals, not 900 s).
+        for _ in range(3):
+            clock.advance(REALTIME_S)
+            if storage.wait_for(lambda s: s.status(1).state is DeviceState.UP, 5):
+                break
+        assert storage.status(1).state is DeviceState.UP
+        assert router.logins_refused == 1
     assert len(storage.events(1, EventKind.DEVICE_UP)) == 1
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "invalid user name or password" in text
@@ -455,8 +507,18 @@ def test_only_one_collector_holds_the_lock(make: Factory, fleet: FakeFleet) -> N
     s1, s2 = InMemoryStorage(), InMemoryStorage()
     first = make(source, s1, lock, lock_retry_s=0.05, lock_refresh_s=0.05)
     assert s1.wait_for(lambda s: len(s.points(1)) > 0, 5)
-    second = make(source, s2, lock.contender(), lock_retry_s=0.05, lock_refresh_s=0.05)
-    time.sleep(0.3)  # several lock attempts by the second collector
+    contender = lock.contender()
+    attempts = []
+    acquire = contender.acquire
+
+    def counted() -> bool:
+        attempts.append(acquire())
+        return attempts[-1]
+
+    contender.acquire = counted  # type: ignore[method-assign]
+    second = make(source, s2, contender, lock_retry_s=0.05, lock_refresh_s=0.05)
+    assert until(lambda: len(attempts) >= 3, 10)  # several lock attempts by the second one
+    assert not any(attempts)
     st = second.status()
     assert st["running"]
     assert not st["lock_held"]

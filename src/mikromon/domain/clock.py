@@ -4,11 +4,15 @@ wall-clock time (UTC) for what is stored, shown and what an emulated router's
 
 Injected everywhere time matters (the collector, the emulator), so deadline
 arithmetic, status rendering and emulated counters can be driven by hand with
-:class:`ManualClock`.
+:class:`ManualClock`. The collector also waits through the clock
+(:meth:`Clock.sleep`: a tier's wait for its next deadline), so a test moves a
+running service from one run to the next with :meth:`ManualClock.advance`
+instead of sleeping on the wall clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time as _time
 from datetime import UTC, datetime, timedelta
@@ -34,6 +38,11 @@ class Clock(Protocol):
         """Return the current wall-clock time, UTC seconds since the Unix epoch."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Return once :meth:`monotonic` has moved on by ``seconds`` (at once when
+        ``seconds`` <= 0, after one pass of the event loop)."""
+        ...
+
 
 class SystemClock:
     """The real clock: :func:`time.monotonic`, :func:`datetime.now` in UTC and
@@ -51,9 +60,15 @@ class SystemClock:
         """Return :func:`time.time` (UTC seconds since the epoch)."""
         return _time.time()
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of real time (:func:`asyncio.sleep`)."""
+        await asyncio.sleep(max(0.0, seconds))
+
 
 class ManualClock:
-    """A clock that moves only when told to (tests, benchmarks). Thread-safe.
+    """A clock that moves only when told to (tests, benchmarks). Thread-safe:
+    a test thread may :meth:`advance` it while an event loop in another thread
+    waits in :meth:`sleep`.
 
     Args:
         wall: the wall-clock time at the start, timezone-aware (default
@@ -75,6 +90,9 @@ class ManualClock:
         self._start_mono = float(mono)
         self._mono = float(mono)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        #: Waits in :meth:`sleep`: (due monotonic seconds, its loop, its future).
+        self._sleepers: list[tuple[float, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def monotonic(self) -> float:
         """Return the current monotonic reading, seconds."""
@@ -101,4 +119,59 @@ class ManualClock:
             raise ValueError(f"a clock cannot go back (advance by {seconds} s)")
         with self._lock:
             self._mono += seconds
-            return self._mono
+            now = self._mono
+            due = [s for s in self._sleepers if s[0] <= now]
+            self._sleepers = [s for s in self._sleepers if s[0] > now]
+            self._changed.notify_all()
+        for _, loop, future in due:
+            try:
+                loop.call_soon_threadsafe(_wake, future)
+            except RuntimeError:  # that loop is closed: nobody waits any more
+                pass
+        return now
+
+    async def sleep(self, seconds: float) -> None:
+        """Return once :meth:`advance` has moved the monotonic reading ``seconds``
+        past its value now; never on its own (the wall clock plays no part).
+        ``seconds`` <= 0 returns after one pass of the event loop."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            entry = (self._mono + seconds, loop, future)
+            self._sleepers.append(entry)
+            self._changed.notify_all()
+        try:
+            await future
+        finally:
+            with self._lock:
+                if entry in self._sleepers:  # cancelled before it was due
+                    self._sleepers.remove(entry)
+                    self._changed.notify_all()
+
+    def sleeping(self) -> list[float]:
+        """Return the monotonic readings the waits in :meth:`sleep` end at, soonest first."""
+        with self._lock:
+            return sorted(s[0] for s in self._sleepers)
+
+    def wait_sleeping(self, count: int, timeout: float) -> bool:
+        """Block until at least ``count`` waits are in :meth:`sleep` (the loops have
+        done what the last :meth:`advance` let them do and wait again).
+
+        Args:
+            count: how many waits to see.
+            timeout: the most real seconds to block.
+
+        Returns:
+            Whether ``count`` waits were seen within ``timeout``.
+        """
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._sleepers) >= count, timeout)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    """End a :meth:`ManualClock.sleep` (in its loop's thread), unless it was cancelled."""
+    if not future.done():
+        future.set_result(None)

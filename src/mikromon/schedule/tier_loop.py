@@ -104,7 +104,7 @@ class TierLoop:
         while True:
             delay = schedule.next_due - self._clock.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await self._clock.sleep(delay)  # the injected clock: tests drive it
             await self.run(tier, schedule)
 
     async def run(self, tier: Tier, schedule: trigger.TierSchedule) -> None:

@@ -240,3 +240,43 @@ def test_collector_status_without_process(api, no_collector):
     assert doc["running"] is False
     assert doc["where"] == ""
     assert doc["desired"]["running"] is True
+
+
+@pytest.mark.django_db
+def test_inventory_api_names_duration_columns(admin_web, device):
+    """Durations are numbers of seconds; the API names those columns so that pages can
+    show them as 1d 2h 3m."""
+    from mikromon.domain.inventory import InventorySnapshot
+
+    _storage().write_inventory(device.pk, InventorySnapshot(
+        table="ppp_active", key_fields=("name",), ts=datetime.now(UTC),
+        rows=[{"name": "client-1", "service": "pppoe", "uptime": 93784.5}]))
+    doc = admin_web.get(f"/api/v1/devices/{device.pk}/inventory/ppp_active").json()
+    assert doc["durations"] == ["uptime"]
+    assert doc["rows"][0]["uptime"] == 93784.5
+
+
+@pytest.mark.django_db
+def test_unknown_metric_is_400_naming_it(api, device):
+    response = api.get(f"/api/v1/devices/{device.pk}/series?metric=bogus")
+    assert response.status_code == 400
+    assert "bogus" in response.json()["error"]
+    assert "unknown" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_known_metric_without_data_is_an_empty_series(api, device):
+    response = api.get(f"/api/v1/devices/{device.pk}/series?metric=system.cpu.load_pct")
+    assert response.status_code == 200
+    assert response.json()["series"] == []
+    assert response.json()["unit"] == "percent"
+
+
+@pytest.mark.django_db
+def test_health_metric_has_its_unit(api, device):
+    now = datetime.now(UTC).replace(microsecond=0)
+    _storage().write_samples(device.pk, [
+        Sample("system.health.fan1-speed", 6090.0, now - timedelta(seconds=30))])
+    doc = api.get(f"/api/v1/devices/{device.pk}/series?metric=system.health.fan1-speed").json()
+    assert doc["unit"] == "rpm"
+    assert doc["series"][0]["v"] == [6090.0]

@@ -18,7 +18,9 @@ from mikromon.emulator.testing import EmulatorHandle, running_emulators
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-HOLD_S = 8.0
+#: Realtime runs (one per step of the manual clock) while the write lock is held:
+#: more than the writer's queue bound (10 batches) so that some are dropped.
+HELD_RUNS = 15
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +82,13 @@ def test_polling_goes_on_through_a_held_write_lock_and_the_queue_drains(
     router: EmulatorHandle, write_lock_held: Callable[[float], Any],
     busy_timeout: Callable[[float], Any],
 ) -> None:
-    from mikromon.schedule import CollectorService
+    """The collector runs on a manual clock: while the write lock is held the test
+    moves it one realtime interval at a time and every step gives exactly one
+    realtime run (none waits for the database); the writer's stall and its queue
+    bound are real time (SQLite's busy timeout), waited for as conditions."""
+    from mikromon.domain.clock import ManualClock
+    from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
+    from mikromon.schedule import CollectorDeps, CollectorService, trigger
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.models import Device, MetricPoint
     from mikromon.web.monitor.sources import DjangoDeviceSource
@@ -89,47 +97,58 @@ def test_polling_goes_on_through_a_held_write_lock_and_the_queue_drains(
     dev = Device(name="r1", host=router.host, port=router.port, username=router.username)
     dev.set_password(router.password)
     dev.save()
+    clock = ManualClock(wall=time.time())
+    realtime_s = DEFAULT_INTERVALS[Tier.REALTIME]
+    tiers = len(Tier)
+
+    def step(waits: int) -> None:
+        clock.advance(realtime_s)
+        assert clock.wait_sleeping(waits, 20), clock.sleeping()
+
     with busy_timeout(1.0):
         svc = CollectorService(DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock(ttl=3.0),
-                               time_scale=0.1, lock_retry_s=0.1, writer_max_batches=10)
+                               deps=CollectorDeps(clock=clock), time_scale=1.0,
+                               lock_retry_s=0.1, writer_max_batches=10)
         svc.start()
         try:
             def realtime() -> dict[str, Any]:
                 devices = svc.status()["devices"]
                 return devices[0]["tiers"].get("realtime", {}) if devices else {}
 
-            deadline = time.monotonic() + 20
-            while realtime().get("runs", 0) < 3:
-                assert time.monotonic() < deadline, svc.status()
-                time.sleep(0.05)
+            assert clock.wait_sleeping(1, 20), svc.status()  # loaded: realtime waits
+            clock.advance(trigger.START_SPREAD_S)
+            assert clock.wait_sleeping(tiers, 20), svc.status()  # version known
+            step(tiers)
             runs_before = realtime()["runs"]
-            with write_lock_held(HOLD_S):
-                held_at = time.time()
-                lock_held = []
-                runs = []
-                end = time.monotonic() + HOLD_S - 0.5
-                while time.monotonic() < end:
-                    lock_held.append(svc.status(devices=False)["lock_held"])
-                    runs.append(realtime()["runs"])
-                    time.sleep(0.25)
+            assert runs_before == 2
+            with write_lock_held(60):
+                held_at = clock.time()
+                for n in range(1, HELD_RUNS + 1):
+                    step(tiers)
+                    assert realtime()["runs"] == runs_before + n  # on time, none skipped
+                    assert svc.status(devices=False)["lock_held"]
+                # The writer found the database busy and its queue overflowed.
+                deadline = time.monotonic() + 20
+                while not (svc.status(devices=False)["writer"]["unavailable_s"] > 0
+                           and svc.status(devices=False)["writer"]["batches_dropped"] > 0):
+                    assert time.monotonic() < deadline, svc.status(devices=False)
+                    time.sleep(0.05)
                 status = svc.status()
-            assert all(lock_held)
+                held_until = clock.time()
             assert svc.running
-            # Realtime every 0.5 s: about 15 runs in the hold, none skipped.
-            assert runs[-1] - runs_before >= int((HOLD_S - 1) / 0.5) - 2, runs
             assert realtime()["errors"] == 0
             writer = status["writer"]
             assert writer["unavailable_s"] > 0
             assert writer["batches_dropped"] > 0
             assert status["devices"][0]["rows_dropped"] == writer["rows_dropped"] > 0
-            # The database is back: the queue drains, points taken during the hold land.
+            # The database is back: the queue drains, points taken late in the hold land.
             deadline = time.monotonic() + 20
             while MetricPoint.objects.filter(
-                series__device=dev, ts__gte=int(held_at + HOLD_S / 2),
-                ts__lt=int(held_at + HOLD_S)
+                series__device=dev, ts__gte=int(held_at + (held_until - held_at) / 2),
+                ts__lte=int(held_until)
             ).count() == 0:
                 assert time.monotonic() < deadline, svc.status(devices=False)
-                time.sleep(0.1)
+                time.sleep(0.05)
             assert svc.status(devices=False)["lock_held"]
         finally:
             assert svc.stop(15)

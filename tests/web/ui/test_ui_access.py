@@ -1,6 +1,9 @@
-"""No data without signing in; viewers cannot change anything; CSRF on forms."""
+"""No data without signing in; viewers cannot change anything (a 403 page and one
+short log line); CSRF on forms."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 from django.conf import settings
@@ -152,3 +155,30 @@ def test_forms_enforce_csrf(admin, device):
     assert client.post("/api/v1/collector", {"action": "stop"}).status_code == 403
     page = client.get(f"/devices/{device.pk}/edit/")
     assert b"csrfmiddlewaretoken" in page.content
+
+
+@pytest.mark.django_db
+def test_viewer_on_admin_page_logs_one_short_line(viewer_web, device, caplog):
+    """A viewer opening an admin page gets a 403 page; the log has one short warning
+    line and no traceback."""
+    with caplog.at_level(logging.DEBUG):
+        response = viewer_web.get(f"/devices/{device.pk}/edit/")
+    assert response.status_code == 403
+    assert "Only admins" in response.content.decode()
+    assert "victor" in response.content.decode()  # it says who is signed in
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1, [r.getMessage() for r in records]
+    assert records[0].exc_info is None
+    assert len(records[0].getMessage()) < 120
+    assert f"/devices/{device.pk}/edit/" in records[0].getMessage()
+
+
+@pytest.mark.django_db
+def test_viewer_post_logs_one_short_line(viewer_web, device, caplog):
+    """The same for a change a viewer POSTs."""
+    with caplog.at_level(logging.DEBUG):
+        response = viewer_web.post(f"/devices/{device.pk}/delete/")
+    assert response.status_code == 403
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1
+    assert records[0].exc_info is None

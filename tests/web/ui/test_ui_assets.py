@@ -1,5 +1,5 @@
 """Static files: our CSS/JS and the npm libraries are served by the application
-itself (no CDN), with the production settings."""
+itself (no CDN), with the production settings; the icon at /favicon.ico."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.test import Client
 
 
 def test_uplot_comes_from_node_modules():
@@ -54,3 +55,16 @@ def test_missing_node_modules_is_a_check_error(monkeypatch, tmp_path):
     errors = assets.NodeModulesFinder().check()
     assert errors
     assert "npm ci" in errors[0].hint
+
+
+@pytest.mark.django_db
+def test_favicon_ico_answers():
+    """/favicon.ico (asked for by browsers on pages without an icon link, e.g. JSON)
+    leads to our icon, without signing in."""
+    client = Client()
+    response = client.get("/favicon.ico")
+    assert response.status_code in (301, 302)
+    assert response["Location"].endswith("/static/mikromon/favicon.svg")
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"].startswith("image/svg+xml")

@@ -1,4 +1,5 @@
-"""The device form: tabs, password handling, interval minimums, saving."""
+"""The device form: tabs, password handling, interval minimums, saving, no collector
+buttons (and a word when the collector is stopped)."""
 
 from __future__ import annotations
 
@@ -289,3 +290,26 @@ def test_rejected_rename_keeps_the_stored_name_in_heading(admin_web, device, no_
         assert "taken" not in part, part
     assert 'value="taken"' in body
     assert Device.objects.get(pk=device.pk).name == "edge-1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/devices/add/", "/devices/{pk}/edit/"])
+def test_device_form_has_no_collector_buttons(admin_web, device, fake_collector, path):
+    """Filling a device form is no place to stop the whole collector: no Start/Stop
+    buttons there (they are on the collector page)."""
+    fake_collector.running = True
+    body = admin_web.get(path.format(pk=device.pk)).content.decode()
+    assert 'id="stop-collector"' not in body
+    assert 'id="start-collector"' not in body
+    assert "Stop Collector" not in body
+    collector_page = admin_web.get("/collector/").content.decode()
+    assert 'id="stop-collector"' in collector_page
+
+
+@pytest.mark.django_db
+def test_device_form_says_when_the_collector_is_stopped(admin_web, device, fake_collector):
+    """A stopped collector is announced on the form (banner with Start), not hidden."""
+    fake_collector.running = False
+    body = admin_web.get(f"/devices/{device.pk}/edit/").content.decode()
+    assert 'id="collector-stopped"' in body
+    assert 'id="stop-collector"' not in body

@@ -1,6 +1,9 @@
-"""Value formatting for pages, and the template helpers."""
+"""Value formatting for pages, and the template helpers; server-rendered times
+labelled UTC."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
@@ -81,3 +84,18 @@ def test_state_badge_escapes_and_colours():
     assert "state-unknown" in state_badge("<script>")
     assert "crit" in meter(95)
     assert "warn" in meter(75)
+
+
+@pytest.mark.django_db
+def test_times_are_labelled_utc(admin_web, device):
+    """Server-rendered times say UTC (dashboard last seen, token list)."""
+    from mikromon.domain.events import DeviceState, DeviceStatus
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    now = datetime.now(UTC)
+    DjangoStorage(maintenance_interval=None).write_status(
+        DeviceStatus(device_id=device.pk, state=DeviceState.UP, ts=now, last_seen=now))
+    body = admin_web.get(f"/devices/{device.pk}/").content.decode()
+    assert f"{now:%Y-%m-%d %H:%M:%S} UTC" in body
+    tokens = admin_web.get("/tokens/").content.decode()
+    assert "Created (UTC)" in tokens

@@ -1,8 +1,10 @@
-"""Pages with data: device list filters and sorting, dashboard, overview, events,
-collector, users and tokens."""
+"""Pages with data: device list filters and sorting (bad filters named), its
+last-contact time and board cell, IPv6 hosts in brackets, dashboard, overview,
+events, collector, users and tokens."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -276,3 +278,55 @@ def test_tokens_are_shown_once(admin_web, admin, viewer):
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/v1/devices").status_code == 200
     assert api.post("/api/v1/collector", {"action": "stop"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_device_list_last_seen_is_the_newest_data(admin_web, device):
+    """"Last seen" is the newest contact (the newest data point), not ``last_seen``,
+    which the writer refreshes at most every 30 s."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    _storage().write_status(DeviceStatus(device_id=device.pk, state=DeviceState.UP,
+                                         ts=now - timedelta(seconds=25),
+                                         last_seen=now - timedelta(seconds=25),
+                                         board="CHR QEMU Standard PC (i440FX + PIIX, 1996)"))
+    _storage().write_samples(device.pk, [Sample("system.uptime_seconds", 100.0, now)])
+    body = admin_web.get("/devices/").content.decode()
+    row = re.search(r'<tr data-device="edge-1">(.*?)</tr>', body, re.S).group(1)
+    seen = re.search(r'<td class="nowrap" title="([^"]*) UTC">([^<]*)</td>', row)
+    assert seen
+    assert seen.group(1) == f"{now:%Y-%m-%d %H:%M:%S}"
+    # The sample is seconds old (more on a loaded machine), the status row 25 s.
+    ago = re.fullmatch(r"(\d+) s ago|just now", seen.group(2))
+    assert ago, seen.group(2)
+    assert int(ago.group(1) or 0) < 20, seen.group(2)
+    board = re.search(r'<td class="clip board"[^>]*>([^<]*)</td>', row)
+    assert board
+    assert "CHR QEMU" in board.group(1)
+    assert 'title="CHR QEMU Standard PC (i440FX + PIIX, 1996)"' in row
+
+
+@pytest.mark.django_db
+def test_ipv6_hosts_are_shown_in_brackets(admin_web, device):
+    """``2001:db8::1:8728`` is ambiguous: an IPv6 host is written ``[2001:db8::1]:8728``
+    on the device list and the dashboard, as in the CLI and the API."""
+    device.host = "2001:db8::1"
+    device.save()
+    for path in ("/devices/", f"/devices/{device.pk}/"):
+        body = admin_web.get(path).content.decode()
+        assert "[2001:db8::1]:8728" in body, path
+        assert "2001:db8::1:8728" not in body.replace("[2001:db8::1]:8728", ""), path
+
+
+@pytest.mark.django_db
+def test_bad_filters_are_named_not_ignored(admin_web, device):
+    """A filter value the page does not know is reported (with the values it does
+    know), not silently dropped: every bad one, on the events and device lists."""
+    body = " ".join(admin_web.get("/events/?kind=bogus&from=yesterday&device=x")
+                    .content.decode().split())
+    assert "kind=&#x27;bogus&#x27; is not one of: device_up, " in body
+    assert "from=&#x27;yesterday&#x27; is not a time" in body
+    assert "device=&#x27;x&#x27; is not an id" in body
+    body = " ".join(admin_web.get("/devices/?state=bogus&tag=x").content.decode().split())
+    assert ("unknown state &#x27;bogus&#x27; (known: unknown, up, degraded, slow, down, "
+            "auth_failed, disabled)") in body
+    assert "&#x27;tag&#x27; must be a tag id" in body

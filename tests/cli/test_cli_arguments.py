@@ -1,5 +1,6 @@
-"""Argument parsing of the operator commands: help texts, refused passwords, bad
-values rejected before anything touches the database."""
+"""Argument parsing of the operator commands: help texts (plain text), options
+before or after the action, refused passwords, bad values rejected before anything
+touches the database, one table of exit codes."""
 
 from __future__ import annotations
 
@@ -133,3 +134,38 @@ def test_redact_url() -> None:
     )
     assert redact_url("postgresql://127.0.0.1/db") == "postgresql://127.0.0.1/db"
     assert "s3cret" not in redact_url("postgresql://mon:s3cret@[::1]/db")
+
+
+def test_options_before_the_action(tmp_path) -> None:
+    parser = build_parser()
+    args = parser.parse_args(["collector", "--data-dir", str(tmp_path), "status"])
+    assert args.data_dir == str(tmp_path)
+    args = parser.parse_args(["device", "--data-dir", str(tmp_path), "list", "--json"])
+    assert args.data_dir == str(tmp_path)
+    # After the action still works, and wins.
+    args = parser.parse_args(["device", "--data-dir", "a", "list", "--data-dir", "b"])
+    assert args.data_dir == "b"
+
+
+def _helps(parser, path=()):
+    yield path, parser.format_help()
+    for action in parser._actions:
+        choices = getattr(action, "choices", None)
+        if isinstance(choices, dict):
+            for name, sub in choices.items():
+                yield from _helps(sub, (*path, name))
+
+
+def test_help_texts_are_plain_text() -> None:
+    for path, text in _helps(build_parser()):
+        assert "``" not in text, path
+        assert "::" not in text.replace("[::1]", "").replace("::1", ""), path
+
+
+def test_exit_codes_are_one_table() -> None:
+    from mikromon.cli import _common, collect_once
+
+    assert collect_once.EXIT_UNREACHABLE == _common.EXIT_UNREACHABLE
+    assert collect_once.EXIT_AUTH == _common.EXIT_AUTH
+    assert len({_common.EXIT_USAGE, _common.EXIT_DATABASE, _common.EXIT_UNREACHABLE,
+                _common.EXIT_AUTH}) == 4

@@ -1,6 +1,7 @@
 """Rules every API answer follows: times to the second everywhere (the collector's
-status included), 405 with ``Allow`` on every endpoint, every bad filter named at
-once, and docs/api.md listing every inventory table the API serves."""
+status included, and named fields such as ``last_seen``), 405 with ``Allow`` on
+every endpoint, every bad filter named at once, and docs/api.md listing every
+inventory table the API serves."""
 
 from __future__ import annotations
 
@@ -161,3 +162,20 @@ def test_docs_list_every_inventory_table():
     section = section.split("\n### ", 1)[0]
     missing = [t for t in (*TABLES, LOGS) if f"`{t}`" not in section]
     assert missing == []
+
+
+@pytest.mark.django_db
+def test_times_are_to_the_second(api, device):
+    """Every API time is ISO 8601 UTC to the second, as docs/api.md shows."""
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    storage = DjangoStorage(maintenance_interval=None)
+    storage.write_samples(device.pk, [Sample("system.uptime_seconds", 10.0, T0)])
+    storage.write_status(DeviceStatus(device_id=device.pk, state=DeviceState.UP, ts=T0,
+                                         last_seen=T0))
+    doc = api.get(f"/api/v1/devices/{device.pk}").json()
+    assert doc["last_data"] == "2025-03-01T12:00:00Z"
+    assert doc["last_seen"] == "2025-03-01T12:00:00Z"
+    assert "." not in doc["created_at"]
+    latest = api.get(f"/api/v1/devices/{device.pk}/latest").json()
+    assert latest["values"][0]["ts"] == "2025-03-01T12:00:00Z"
