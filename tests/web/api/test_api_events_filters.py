@@ -12,7 +12,7 @@ from django.test import Client
 
 from mikromon.domain.events import Event, EventKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
