@@ -41,9 +41,10 @@ from mikromon.collectors import ip_route
 from mikromon.domain.devices import DeviceConfig
 from mikromon.emulator.profiles import V7
 from mikromon.emulator.testing import running_emulators
-from mikromon.routeros import client as adapter
 from mikromon.routeros.client import connect
 from mikromon.routeros.framing import SentenceReader
+from mikromon.routeros.reply import RawApi
+from mikromon.routeros.wire import BufferedProtocol, StockProtocol
 
 PASSWORD = "bench"
 RESOURCE = ("uptime", "version", "cpu-load", "free-memory", "total-memory", "free-hdd-space",
@@ -176,13 +177,13 @@ class _MemoryTransport(AsyncSocketTransport):
 
 async def replay(blob: bytes, buffered: bool, polls: int) -> float:
     """Return client CPU ms per poll to read ``blob`` (one poll's replies) from memory."""
-    protocol_type = adapter._BufferedProtocol if buffered else adapter._StockProtocol
+    protocol_type = BufferedProtocol if buffered else StockProtocol
     start = time.process_time()
     for _ in range(polls):
         stream = asyncio.StreamReader()
         stream.feed_data(blob)
         stream.feed_eof()
-        api = adapter._RawApi(protocol_type(_MemoryTransport(stream), "utf-8"), "utf-8")
+        api = RawApi(protocol_type(_MemoryTransport(stream), "utf-8"), "utf-8")
         for command, fields in POLL_COMMANDS:
             await api.exchange(command, [f"=.proplist={','.join(fields)}"])
     return (time.process_time() - start) * 1000 / polls

@@ -9,14 +9,8 @@ import pytest
 
 from mikromon.alerting.defaults import default_rules
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import (
-    DeviceInfo,
-    OpenAlert,
-    Override,
-    Restored,
-    RuleSet,
-    rule_from_mapping,
-)
+from mikromon.alerting.rule_parsing import rule_from_mapping
+from mikromon.alerting.rules import DeviceInfo, OpenAlert, Override, Restored, RuleSet
 from mikromon.domain.alerts import AlertState, Severity
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind

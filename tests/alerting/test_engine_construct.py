@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import DeviceInfo, RuleSet, rule_from_mapping
+from mikromon.alerting.rule_parsing import rule_from_mapping
+from mikromon.alerting.rules import DeviceInfo, RuleSet
 from mikromon.domain.samples import Sample
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)

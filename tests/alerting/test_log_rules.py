@@ -8,14 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import (
-    LOG_MESSAGE_LIMIT,
-    LOG_PATTERN_LIMIT,
-    DeviceInfo,
-    RuleSet,
-    compile_log_pattern,
-    rule_from_mapping,
-)
+from mikromon.alerting.rule_parsing import compile_log_pattern, rule_from_mapping
+from mikromon.alerting.rules import LOG_MESSAGE_LIMIT, LOG_PATTERN_LIMIT, DeviceInfo, RuleSet
 from mikromon.collectors.log import KEY
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.inventory import InventorySnapshot

@@ -6,7 +6,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
-from mikromon.alerting.rules import DeviceInfo, OpenAlert, Restored, RuleSet, rule_from_mapping
+from mikromon.alerting.rule_parsing import rule_from_mapping
+from mikromon.alerting.rules import DeviceInfo, OpenAlert, Restored, RuleSet
 from mikromon.alerting.runner import AlertRunner
 from mikromon.domain.alerts import AlertState
 from mikromon.domain.samples import Sample

@@ -74,7 +74,7 @@ ENVIRON_USERS = {
     # Hands the data folder and database URL to the Django settings module.
     "web/bootstrap.py",
     # Gives the storage child process the settings module and data folder.
-    "web/monitor/process_storage.py",
+    "web/monitor/storage_child.py",
     # Reads the variable an operator names with --password-env (not a setting).
     "cli/_password.py",
     # Removes MIKROMON_DATA_DIR / MIKROMON_DATABASE_URL: the demo never uses them.
@@ -194,9 +194,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 #: Packages whose modules still import each other in a circle, until they are
-#: split: the collector's scheduling (DeviceCollector and its service), the
-#: emulator's router model and the collectors' registry and shared support.
-CYCLES_LEFT_IN = ("mikromon.schedule", "mikromon.emulator", "mikromon.collectors")
+#: split: the collectors' registry and shared support.
+CYCLES_LEFT_IN = ("mikromon.collectors",)
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -65,14 +65,14 @@ def collector(transactional_db, monkeypatch) -> Iterator[Any]:
     """The process-wide collector service over the test database, started, with a
     small time scale; stopped and forgotten afterwards."""
     from mikromon import schedule
-    from mikromon.schedule import service as service_module
+    from mikromon.schedule import instance as instance_module
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
     from mikromon.web.monitor.storage import DjangoStorage
 
     monkeypatch.setenv("MIKROMON_TIME_SCALE", str(TIME_SCALE))
-    monkeypatch.setattr(service_module, "_factory", None)
-    monkeypatch.setattr(service_module, "_instance", None)
+    monkeypatch.setattr(instance_module, "_factory", None)
+    monkeypatch.setattr(instance_module, "_instance", None)
     schedule.configure(lambda: schedule.CollectorService(
         DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock()))
     service = schedule.get_collector()

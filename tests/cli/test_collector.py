@@ -161,7 +161,7 @@ def test_publisher_applies_only_new_requests_and_publishes() -> None:
     from django.utils import timezone
 
     from mikromon.web.control import state
-    from mikromon.web.runtime import StatusPublisher
+    from mikromon.web.status_publisher import StatusPublisher
 
     service = FakeService()
     applied = state.request_state(True, by="startup").changed_at
@@ -192,7 +192,7 @@ def test_publisher_survives_database_errors(monkeypatch, caplog) -> None:
     from django.utils import timezone
 
     from mikromon.web.control import state
-    from mikromon.web.runtime import StatusPublisher
+    from mikromon.web.status_publisher import StatusPublisher
 
     caplog.set_level(logging.INFO, logger="mikromon.runtime")
     publisher = StatusPublisher(FakeService(), started_at=timezone.now())
@@ -245,7 +245,7 @@ def test_published_status_has_whole_second_times_and_int_intervals(cli) -> None:
     from django.utils import timezone
 
     from mikromon.web.control import state
-    from mikromon.web.runtime import StatusPublisher
+    from mikromon.web.status_publisher import StatusPublisher
 
     publisher = StatusPublisher(PreciseService(), started_at=timezone.now())
     publisher._tick()

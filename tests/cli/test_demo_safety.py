@@ -215,7 +215,7 @@ class _Router:
 def test_marks_decide_what_is_foreign() -> None:
     from django.contrib.auth import get_user_model
 
-    from mikromon.cli.demo import register_devices, save_demo_admin
+    from mikromon.cli.demo_setup import register_devices, save_demo_admin
     from mikromon.web.control.demo import find_foreign
     from mikromon.web.monitor.models import Device
 
@@ -242,7 +242,7 @@ def test_a_real_device_or_admin_of_the_same_name_is_never_taken_over() -> None:
     from django.contrib.auth import get_user_model
 
     from mikromon.cli._django import CommandError
-    from mikromon.cli.demo import register_devices, save_demo_admin
+    from mikromon.cli.demo_setup import register_devices, save_demo_admin
     from mikromon.web.monitor.models import Device
 
     real = Device(name="demo-1-v6", host="127.0.0.1", port=8728, username="mon")
@@ -262,7 +262,7 @@ def test_a_real_device_or_admin_of_the_same_name_is_never_taken_over() -> None:
 
 @pytest.mark.django_db
 def test_rerun_disables_only_demo_devices_it_no_longer_runs() -> None:
-    from mikromon.cli.demo import register_devices
+    from mikromon.cli.demo_setup import register_devices
     from mikromon.web.monitor.models import Device
 
     register_devices([_Router(40001, "v6"), _Router(40002, "v7")], "pw")
@@ -280,7 +280,8 @@ def test_a_demo_database_stays_usable_after_the_operator_added_to_it() -> None:
     leaves the operator's as they are."""
     from django.contrib.auth import get_user_model
 
-    from mikromon.cli.demo import refuse_foreign_database, register_devices, save_demo_admin
+    from mikromon.cli.demo import refuse_foreign_database
+    from mikromon.cli.demo_setup import register_devices, save_demo_admin
     from mikromon.web.control.demo import find_foreign, is_demo_database
     from mikromon.web.monitor.models import Device
 
@@ -324,7 +325,7 @@ def test_a_database_without_marks_is_refused_once_it_holds_anything() -> None:
 def test_demo_routers_carry_the_device_names() -> None:
     """One name per router: the device, the router's /system/identity and the demo's
     log lines all say ``demo-4-chr``, never ``rtr-0004``."""
-    from mikromon.cli.demo import device_names
+    from mikromon.cli.demo_setup import device_names
 
     assert device_names(5) == ["demo-1-v6", "demo-2-v7", "demo-3-v7-empty", "demo-4-chr",
                                "demo-5-v6"]
@@ -333,7 +334,7 @@ def test_demo_routers_carry_the_device_names() -> None:
 def test_fault_cycle_logs_the_device_name(caplog) -> None:
     import threading
 
-    from mikromon.cli.demo import FaultCycle
+    from mikromon.cli.demo_faults import FaultCycle
 
     class Handle:
         def __init__(self, identity: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mikromon.cli.demo import continue_uptime
+from mikromon.cli.demo_setup import continue_uptime
 from mikromon.emulator import ManualClock, Router
 from mikromon.emulator.profiles import PROFILES
 

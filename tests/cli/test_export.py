@@ -157,11 +157,11 @@ def test_failed_export_leaves_no_file(cli, device, tmp_path, monkeypatch) -> Non
 
 def test_progress_for_large_exports(cli, device, monkeypatch) -> None:
     """Large exports report progress on stderr (thresholds lowered for the test)."""
-    from mikromon.cli import export
+    from mikromon.cli import export_write
 
-    monkeypatch.setattr(export, "PROGRESS_MIN_ROWS", 10)
-    monkeypatch.setattr(export, "PROGRESS_EVERY_S", 0.0)
-    monkeypatch.setattr(export.Progress, "step", _every_row_step)
+    monkeypatch.setattr(export_write, "PROGRESS_MIN_ROWS", 10)
+    monkeypatch.setattr(export_write, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(export_write.Progress, "step", _every_row_step)
     result = cli("export", "r1", *RANGE)
     assert result.code == 0
     assert "exported 15/30 rows (50%)" in result.err

@@ -114,7 +114,7 @@ def test_collector_start_runs_in_the_foreground_without_a_server(tmp_path) -> No
 def test_bind_names_an_ipv6_address_in_brackets() -> None:
     import socket
 
-    from mikromon.web.runtime import StartupError, bind
+    from mikromon.web.http_server import StartupError, bind
 
     with socket.socket(socket.AF_INET6) as taken:
         taken.bind(("::1", 0))

@@ -27,7 +27,7 @@ from mikromon.collectors import (
     ppp_active,
 )
 from mikromon.collectors.registry import COLLECTORS
-from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, TableCollector
+from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector, TableCollector
 
 #: collector -> (capture, its row limit)
 BOUNDED = [

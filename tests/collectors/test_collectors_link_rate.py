@@ -18,7 +18,7 @@ from mikromon.collectors.interface_ethernet_monitor import (
 from mikromon.domain import catalog
 from mikromon.domain.errors import CommandFailed, ValueParseError
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_link_rate
+from mikromon.routeros.values.rates import parse_link_rate
 
 COLLECTOR = InterfaceEthernetMonitorCollector()
 

@@ -19,7 +19,7 @@ from mikromon.collectors.routing_bgp import RoutingBgpCollector
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_gmt_offset, parse_optional_datetime
+from mikromon.routeros.values.dates import parse_gmt_offset, parse_optional_datetime
 
 RIGA_V6 = {"time": "11:02:00", "date": "dec/06/2026", "time-zone-autodetect": "true",
            "time-zone-name": "manual", "gmt-offset": "+03:00", "dst-active": "false"}

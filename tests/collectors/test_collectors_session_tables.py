@@ -21,11 +21,13 @@ from mikromon.collectors import (
     run_tier,
 )
 from mikromon.collectors.registry import by_name, collectors_for
-from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, proplist
+from mikromon.collectors.support import proplist
+from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.tiers import Tier
-from mikromon.emulator.profiles import PROFILES, Profile
+from mikromon.emulator.profile_model import Profile
+from mikromon.emulator.profiles import PROFILES
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.routeros.client import connect
 

@@ -7,7 +7,8 @@ from collector_fakes import FakeRouter, context
 
 from mikromon.collectors.support import Field, Values, convert, flag, read
 from mikromon.domain.inventory import CollectResult
-from mikromon.routeros.values import parse_counter, parse_duration, parse_int
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_counter, parse_int
 
 FIELDS = (
     Field("name"),

@@ -30,6 +30,7 @@ V6 = {
     "/system/health": "system_health.v6",
     "/interface": "interface.v6",
     "/interface/ethernet": "interface_ethernet.v7",
+    "/interface/vlan": "interface_vlan.v6",
     "/system/resource/cpu": "system_resource_cpu.v7",
     "/ip/dhcp-server/lease": "ip_dhcp_server_lease.v6",
     "/ppp/active": "ppp_active.v7",
@@ -56,6 +57,7 @@ V7 = {
     "/system/resource": "system_resource.v7",
     "/system/health": "system_health.v7",
     "/interface": "interface.v7",
+    "/interface/vlan": "interface_vlan.v7",
     "/ip/dhcp-server/lease": "ip_dhcp_server_lease.v7",
     "/ip/address": "ip_address.v7",
     "/ip/arp": "ip_arp.v7",
@@ -180,9 +182,9 @@ async def test_chr_lacking_packages_is_reported_once_then_skipped(captures: Path
     assert first.failures == []
     # no wifi menu: the older wifiwave2 one is asked too (the reply decides, not
     # the version), once
-    assert first.absent == ["/ip/hotspot/active", "/interface/wireless/registration-table",
-                            "/interface/wifi/registration-table",
+    assert first.absent == ["/ip/hotspot/active", "/interface/wifi/registration-table",
                             "/interface/wifiwave2/registration-table",
+                            "/interface/wireless/registration-table",
                             "/caps-man/registration-table"]
     assert not [s for s in first.samples if s.key.startswith("system.health.")]
     assert not [s for s in first.samples if s.key == "wireless.clients"]

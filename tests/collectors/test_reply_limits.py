@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from mikromon.collectors import detect_context, interface, ip_route, queue_simple, run_tier
-from mikromon.collectors.support import ROW_LIMIT, bounded_reply
+from mikromon.collectors.support import bounded_reply
+from mikromon.collectors.table_collectors import ROW_LIMIT
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import ReplyTooLarge
 from mikromon.domain.tiers import Tier

@@ -27,6 +27,8 @@ CAPTURE_PATHS: dict[str, tuple[str, str]] = {
     "interface.v6": ("/interface", "v6"),
     "interface.v7": ("/interface", "v7"),
     "interface_ethernet.v7": ("/interface/ethernet", "v7"),
+    "interface_vlan.v6": ("/interface/vlan", "v6"),
+    "interface_vlan.v7": ("/interface/vlan", "v7"),
     "interface_wifi_registration_table.v7": ("/interface/wifi/registration-table", "v7"),
     "interface_wireless_registration_table.v6": (
         "/interface/wireless/registration-table", "v6"),
@@ -71,7 +73,8 @@ COMMAND_CAPTURES = {"interface_monitor_traffic.v7", "interface_ethernet_monitor.
 VERBATIM = {"ip_address", "ip_neighbor", "log", "ip_firewall_filter", "ip_firewall_nat",
             "ip_service", "queue_simple", "routing_bgp_connection", "routing_bgp_peer",
             "routing_bgp_session", "routing_ospf_neighbor", "user_active",
-            "interface_wifi_registration_table", "interface_wireless_registration_table"}
+            "interface_wifi_registration_table", "interface_wireless_registration_table",
+            "interface_vlan"}
 
 #: Flag keys that a row omits when the flag is not set.
 FLAGS = {"slave", "dynamic", "running", "active", "inactive", "comment"}

@@ -13,7 +13,8 @@ from mikromon.emulator import ManualClock, Router
 from mikromon.emulator.codec import encode_word, raw_text
 from mikromon.emulator.interfaces import LOCAL_COMMENTS
 from mikromon.emulator.profiles import CHR, V6, V7, V7_EMPTY, profile_for
-from mikromon.routeros.values import decode_text, parse_datetime
+from mikromon.routeros.values.dates import parse_datetime
+from mikromon.routeros.values.text import decode_text
 
 
 def rows(router: Router, path: str) -> list[dict[str, str]]:

@@ -10,7 +10,8 @@ import pytest
 from mikromon.emulator import ManualClock, Router
 from mikromon.emulator import query as q
 from mikromon.emulator.dynamics import churned, render_duration, smooth_noise
-from mikromon.emulator.profiles import CHR, V6, V7, V7_EMPTY, InterfaceRates, profile_for
+from mikromon.emulator.profile_model import InterfaceRates
+from mikromon.emulator.profiles import CHR, V6, V7, V7_EMPTY, profile_for
 from mikromon.emulator.tables import matching
 
 

@@ -9,8 +9,9 @@ import pytest
 from emu_raw import RawClient
 
 from mikromon.emulator import ManualClock, Router
+from mikromon.emulator.boards import BOARDS
 from mikromon.emulator.fleet import Fleet
-from mikromon.emulator.profiles import BOARDS, PROFILES, V6, V7, V7_EMPTY
+from mikromon.emulator.profiles import PROFILES, V6, V7, V7_EMPTY
 from mikromon.emulator.testing import running_emulators
 
 

@@ -26,8 +26,10 @@ from mikromon.collectors.registry import COLLECTORS
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import MikromonError
 from mikromon.routeros.base import ReplyLimit, Row
-from mikromon.routeros.client import LibRouterOSClient, _BufferedProtocol, _RawApi, _StockProtocol
+from mikromon.routeros.client import LibRouterOSClient
 from mikromon.routeros.framing import MAX_SENTENCE, FramingError, SentenceReader
+from mikromon.routeros.reply import RawApi
+from mikromon.routeros.wire import BufferedProtocol, StockProtocol
 
 ODD_VALUES = [
     "", "²", "٣", "１２", "9" * 5000, "-0", "1e999", "nan", "inf", "0x", "1w2d3h4m5s6ms7us",
@@ -229,8 +231,8 @@ SMALL = ReplyLimit(rows=50, bytes=8192)
 async def check_client(rng: random.Random, data: bytes) -> None:
     """Run one command of the client over ``data``; only MikromonError may leave."""
     transport: Any = _Transport(data)
-    protocol = (_BufferedProtocol if rng.random() < 0.8 else _StockProtocol)(transport, "utf-8")
-    client = LibRouterOSClient(_RawApi(protocol, "utf-8"), transport, CONFIG)
+    protocol = (BufferedProtocol if rng.random() < 0.8 else StockProtocol)(transport, "utf-8")
+    client = LibRouterOSClient(RawApi(protocol, "utf-8"), transport, CONFIG)
     which = rng.random()
     try:
         if which < 0.5:

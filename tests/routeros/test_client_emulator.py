@@ -26,7 +26,8 @@ from mikromon.domain.errors import (
 from mikromon.emulator import tls as emulator_tls
 from mikromon.emulator.profiles import CHR, V6, V7
 from mikromon.emulator.testing import async_emulators, running_emulators
-from mikromon.routeros.client import LibRouterOSClient, connect, tls_failure
+from mikromon.routeros.client import LibRouterOSClient, connect
+from mikromon.routeros.tls import tls_failure
 
 PASSWORD = "Emul-s3cret-Ω"
 

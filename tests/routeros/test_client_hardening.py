@@ -26,7 +26,8 @@ from mikromon.domain.errors import (
 )
 from mikromon.emulator.testing import async_emulators
 from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit
-from mikromon.routeros.client import COUNT_REPLY_LIMIT, connect, small_int, trap_text
+from mikromon.routeros.client import COUNT_REPLY_LIMIT, connect
+from mikromon.routeros.reply import small_int, trap_text
 
 
 @pytest.fixture(params=[True, False], ids=["buffered", "stock"])

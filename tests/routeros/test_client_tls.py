@@ -17,7 +17,8 @@ from test_client_scripted import config
 
 from mikromon.domain.devices import TlsVerify
 from mikromon.domain.errors import DeviceUnreachable, TlsSetupFailed
-from mikromon.routeros.client import connect, tls_context
+from mikromon.routeros.client import connect
+from mikromon.routeros.tls import tls_context
 
 
 @pytest.fixture(scope="module")

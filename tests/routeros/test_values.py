@@ -12,8 +12,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mikromon.domain.errors import ValueParseError
-from mikromon.routeros import values as v
-from mikromon.routeros.values import RouterOSVersion
+from mikromon.routeros.values.dates import parse_datetime
+from mikromon.routeros.values.durations import (
+    parse_duration,
+    parse_elapsed,
+    parse_optional_duration,
+)
+from mikromon.routeros.values.numbers import (
+    parse_asn,
+    parse_bool,
+    parse_bytes,
+    parse_counter,
+    parse_float,
+    parse_int,
+    parse_mtu,
+    parse_percent,
+    parse_sensor,
+)
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
+from mikromon.routeros.values.text import decode_text, parse_pair
+from mikromon.routeros.values.versions import RouterOSVersion, parse_version, version_hint
 
 # --- durations -----------------------------------------------------------------
 
@@ -44,7 +62,7 @@ from mikromon.routeros.values import RouterOSVersion
     ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
-    assert v.parse_duration(text) == pytest.approx(seconds, abs=1e-9)
+    assert parse_duration(text) == pytest.approx(seconds, abs=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -54,18 +72,18 @@ def test_parse_duration(text: str, seconds: float) -> None:
 )
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="duration"):
-        v.parse_duration(text)
+        parse_duration(text)
 
 
 @pytest.mark.parametrize("text", ["never", "none", "", "infinity", "NEVER"])
 def test_parse_optional_duration_none(text: str) -> None:
-    assert v.parse_optional_duration(text) is None
+    assert parse_optional_duration(text) is None
 
 
 def test_parse_optional_duration_value_and_garbage() -> None:
-    assert v.parse_optional_duration("1m") == 60.0
+    assert parse_optional_duration("1m") == 60.0
     with pytest.raises(ValueParseError):
-        v.parse_optional_duration("soon")
+        parse_optional_duration("soon")
 
 
 def render_duration(us: int) -> str:
@@ -100,18 +118,18 @@ DURATIONS_US = st.integers(min_value=-(10**14), max_value=10**14)
 
 @given(DURATIONS_US)
 def test_duration_round_trip_units(us: int) -> None:
-    assert v.parse_duration(render_duration(us)) == us / 1_000_000
+    assert parse_duration(render_duration(us)) == us / 1_000_000
 
 
 @given(st.integers(min_value=0, max_value=10**14))
 def test_duration_round_trip_clock(us: int) -> None:
-    assert v.parse_duration(render_clock(us)) == us / 1_000_000
+    assert parse_duration(render_clock(us)) == us / 1_000_000
 
 
 @given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=10**12))
 def test_duration_monotonic(a: int, b: int) -> None:
     low, high = sorted((a, b))
-    assert v.parse_duration(render_duration(low)) <= v.parse_duration(render_duration(high))
+    assert parse_duration(render_duration(low)) <= parse_duration(render_duration(high))
 
 
 # --- booleans and numbers --------------------------------------------------------
@@ -123,13 +141,13 @@ def test_duration_monotonic(a: int, b: int) -> None:
      (" no ", False)],
 )
 def test_parse_bool(text: str, expected: bool) -> None:
-    assert v.parse_bool(text) is expected
+    assert parse_bool(text) is expected
 
 
 @pytest.mark.parametrize("text", ["", "1", "0", "on", "y", "enabled"])
 def test_parse_bool_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="bool"):
-        v.parse_bool(text)
+        parse_bool(text)
 
 
 @pytest.mark.parametrize(
@@ -138,36 +156,36 @@ def test_parse_bool_rejects(text: str) -> None:
      ("18446744073709551615", 2**64 - 1), ("0x8120002A", 0x8120002A)],
 )
 def test_parse_int(text: str, expected: int) -> None:
-    assert v.parse_int(text) == expected
+    assert parse_int(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "1.5", "1_000", "205 164 277", "1e3", "0x", "*1A", "1" * 65])
 def test_parse_int_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="int"):
-        v.parse_int(text)
+        parse_int(text)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"), [("23.9", 23.9), ("7", 7.0), ("-1.5", -1.5), (".5", 0.5), ("1e3", 1000.0)]
 )
 def test_parse_float(text: str, expected: float) -> None:
-    assert v.parse_float(text) == expected
+    assert parse_float(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "n/a", "nan", "inf", "1e999", "1,5", "1.2.3"])
 def test_parse_float_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="float"):
-        v.parse_float(text)
+        parse_float(text)
 
 
 @given(st.integers(min_value=-(2**70), max_value=2**70))
 def test_int_round_trip(n: int) -> None:
-    assert v.parse_int(str(n)) == n
+    assert parse_int(str(n)) == n
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_float_round_trip(x: float) -> None:
-    assert v.parse_float(repr(x)) == x
+    assert parse_float(repr(x)) == x
 
 
 # --- sizes, rates, percent ---------------------------------------------------------
@@ -180,13 +198,13 @@ def test_float_round_trip(x: float) -> None:
      ("100B", 100), ("1.5 KiB", 1536)],
 )
 def test_parse_bytes(text: str, expected: int) -> None:
-    assert v.parse_bytes(text) == expected
+    assert parse_bytes(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "-1", "1MB", "1 GB", "KiB", "1.2.3MiB", "12kib"])
 def test_parse_bytes_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="bytes"):
-        v.parse_bytes(text)
+        parse_bytes(text)
 
 
 @pytest.mark.parametrize(
@@ -197,45 +215,45 @@ def test_parse_bytes_rejects(text: str) -> None:
      ("6Mbps", 6e6), ("866.7Mbps-80MHz/2S", 866.7e6)],
 )
 def test_parse_bitrate(text: str, expected: float) -> None:
-    assert v.parse_bitrate(text) == pytest.approx(expected, rel=1e-12)
+    assert parse_bitrate(text) == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("text", ["", "fast", "-1Mbps", "10Xbps", "Mbps", "10Mbps-", "1,5M"])
 def test_parse_bitrate_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="bitrate"):
-        v.parse_bitrate(text)
+        parse_bitrate(text)
 
 
 @given(st.integers(min_value=0, max_value=400), st.sampled_from(["", "k", "M", "G"]))
 def test_bitrate_units_monotonic(n: int, prefix: str) -> None:
     order = ["", "k", "M", "G"]
-    base = v.parse_bitrate(f"{n}{prefix}bps")
+    base = parse_bitrate(f"{n}{prefix}bps")
     assert base == n * 1000 ** order.index(prefix)
-    assert base == v.parse_bitrate(f"{n}{prefix}")
+    assert base == parse_bitrate(f"{n}{prefix}")
     for bigger in order[order.index(prefix) + 1:]:
-        assert v.parse_bitrate(f"{n}{bigger}bps") >= base
+        assert parse_bitrate(f"{n}{bigger}bps") >= base
 
 
 @given(st.integers(min_value=0, max_value=10**6),
        st.sampled_from(["B", "KiB", "MiB", "GiB", "TiB"]))
 def test_bytes_units_monotonic(n: int, unit: str) -> None:
     order = ["B", "KiB", "MiB", "GiB", "TiB"]
-    base = v.parse_bytes(f"{n}{unit}")
+    base = parse_bytes(f"{n}{unit}")
     assert base == n * 1024 ** order.index(unit)
     for bigger in order[order.index(unit) + 1:]:
-        assert v.parse_bytes(f"{n}{bigger}") >= base
+        assert parse_bytes(f"{n}{bigger}") >= base
 
 
 @pytest.mark.parametrize(("text", "expected"), [("7", 7.0), ("7%", 7.0), ("12.5%", 12.5),
                                                  ("0%", 0.0), ("100", 100.0)])
 def test_parse_percent(text: str, expected: float) -> None:
-    assert v.parse_percent(text) == expected
+    assert parse_percent(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "%", "seven", "7%%", "1e2"])
 def test_parse_percent_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="percent"):
-        v.parse_percent(text)
+        parse_percent(text)
 
 
 # --- versions, pairs, signal ---------------------------------------------------------
@@ -252,44 +270,44 @@ def test_parse_percent_rejects(text: str) -> None:
      ("7.20.5 (stable)", RouterOSVersion(7, 20, 5, "stable"))],
 )
 def test_parse_version(text: str, expected: RouterOSVersion) -> None:
-    assert v.parse_version(text) == expected
-    assert str(v.parse_version(text)) == text
+    assert parse_version(text) == expected
+    assert str(parse_version(text)) == text
 
 
 def test_version_comparisons() -> None:
-    assert v.parse_version("7.18.2 (stable)") >= (7, 18)
-    assert not v.parse_version("7.17.2 (stable)") >= (7, 18)
-    assert v.parse_version("7.18beta2").at_least(7, 18)
-    assert not v.parse_version("6.49.10 (long-term)").at_least(7)
-    assert v.parse_version("6.42.1").at_least(6, 42, 1)
-    assert not v.parse_version("6.42.1").at_least(6, 43)
+    assert parse_version("7.18.2 (stable)") >= (7, 18)
+    assert not parse_version("7.17.2 (stable)") >= (7, 18)
+    assert parse_version("7.18beta2").at_least(7, 18)
+    assert not parse_version("6.49.10 (long-term)").at_least(7)
+    assert parse_version("6.42.1").at_least(6, 42, 1)
+    assert not parse_version("6.42.1").at_least(6, 43)
 
 
 @pytest.mark.parametrize("text", ["", "7", "v7.1", "7.x", "7.16.2 stable", "7.16.2 (Stable)"])
 def test_parse_version_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="version"):
-        v.parse_version(text)
+        parse_version(text)
 
 
 def test_parse_pair() -> None:
-    assert v.parse_pair("6689896,2094536") == ("6689896", "2094536")
-    assert v.parse_pair("10000000/20000000", sep="/") == ("10000000", "20000000")
-    assert v.parse_pair("0s/0s", "/") == ("0s", "0s")
+    assert parse_pair("6689896,2094536") == ("6689896", "2094536")
+    assert parse_pair("10000000/20000000", sep="/") == ("10000000", "20000000")
+    assert parse_pair("0s/0s", "/") == ("0s", "0s")
     for bad in ("1", "1,2,3", ""):
         with pytest.raises(ValueParseError, match="pair"):
-            v.parse_pair(bad)
+            parse_pair(bad)
 
 
 @pytest.mark.parametrize(("text", "expected"), [("-62@1Mbps", -62.0), ("-55", -55.0),
                                                  ("-51@HT20-7", -51.0), ("-70.5", -70.5)])
 def test_parse_signal(text: str, expected: float) -> None:
-    assert v.parse_signal(text) == expected
+    assert parse_signal(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "@1Mbps", "strong", "-62dBm"])
 def test_parse_signal_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="signal"):
-        v.parse_signal(text)
+        parse_signal(text)
 
 
 # --- dates -------------------------------------------------------------------------
@@ -304,7 +322,7 @@ def test_parse_signal_rejects(text: str) -> None:
      ("feb/29/2024", "2024-02-29")],
 )
 def test_parse_datetime(text: str, expected: str) -> None:
-    assert v.parse_datetime(text) == expected
+    assert parse_datetime(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "feb/30/2023 00:00:00", "xyz/01/2023 00:00:00",
@@ -312,7 +330,7 @@ def test_parse_datetime(text: str, expected: str) -> None:
                                   "jul/19 14:27:01"])
 def test_parse_datetime_rejects(text: str) -> None:
     with pytest.raises(ValueParseError, match="datetime"):
-        v.parse_datetime(text)
+        parse_datetime(text)
 
 
 @given(st.datetimes(min_value=__import__("datetime").datetime(1970, 1, 1),
@@ -324,7 +342,7 @@ def test_datetime_round_trip(moment: object) -> None:
     moment = moment.replace(microsecond=0)
     old = moment.strftime("%b/%d/%Y %H:%M:%S").lower()
     new = moment.strftime("%Y-%m-%d %H:%M:%S")
-    assert v.parse_datetime(old) == v.parse_datetime(new) == moment.isoformat()
+    assert parse_datetime(old) == parse_datetime(new) == moment.isoformat()
 
 
 # --- text ----------------------------------------------------------------------------
@@ -344,18 +362,18 @@ def test_datetime_round_trip(moment: object) -> None:
      (b"", "cp1251", "")],
 )
 def test_decode_text(raw: bytes, encoding: str, expected: str) -> None:
-    assert v.decode_text(raw, encoding) == expected
+    assert decode_text(raw, encoding) == expected
 
 
 @given(st.binary(max_size=64), st.sampled_from(["utf-8", "cp1251", "cp1250", "latin-1",
                                                  "ascii", "gbk", "bogus", "rot13", ""]))
 def test_decode_text_never_raises(raw: bytes, encoding: str) -> None:
-    assert isinstance(v.decode_text(raw, encoding), str)
+    assert isinstance(decode_text(raw, encoding), str)
 
 
 @given(st.text(max_size=64))
 def test_decode_text_utf8_round_trip(text: str) -> None:
-    assert v.decode_text(text.encode("utf-8", "surrogatepass"), "cp1251") == text or any(
+    assert decode_text(text.encode("utf-8", "surrogatepass"), "cp1251") == text or any(
         0xD800 <= ord(c) <= 0xDFFF for c in text
     )
 
@@ -363,10 +381,10 @@ def test_decode_text_utf8_round_trip(text: str) -> None:
 # --- robustness ------------------------------------------------------------------------
 
 PARSERS: list[Callable[[str], object]] = [
-    v.parse_duration, v.parse_optional_duration, v.parse_bool, v.parse_int, v.parse_float,
-    v.parse_bytes, v.parse_bitrate, v.parse_percent, v.parse_version, v.parse_pair,
-    v.parse_signal, v.parse_datetime, v.parse_counter, v.parse_elapsed, v.parse_mtu,
-    v.parse_asn,
+    parse_duration, parse_optional_duration, parse_bool, parse_int, parse_float,
+    parse_bytes, parse_bitrate, parse_percent, parse_version, parse_pair,
+    parse_signal, parse_datetime, parse_counter, parse_elapsed, parse_mtu,
+    parse_asn,
 ]
 ROUTEROS_ALPHABET = st.text(alphabet="0123456789wdhmsu.:-+/@,%() abcdefgkMGTiBpsxyzJ", max_size=30)
 
@@ -396,7 +414,7 @@ def test_parsers_reject_non_text_and_huge(
 
 def test_error_message_names_kind_and_value() -> None:
     with pytest.raises(ValueParseError) as info:
-        v.parse_duration("12parsecs")
+        parse_duration("12parsecs")
     assert info.value.kind == "duration"
     assert info.value.value == "12parsecs"
     assert "duration" in str(info.value)
@@ -414,32 +432,32 @@ def test_capture_values_parse(captures: Path) -> None:
     """Real rows from the captures go through the parsers (shape check, not exact values)."""
     for name in ("system_resource.v6.json", "system_resource.v7.json"):
         row = _rows(captures, name)[0]
-        assert v.parse_duration(row["uptime"]) > 0
-        assert v.parse_version(row["version"]).major in (6, 7)
-        assert v.parse_int(row["free-memory"]) > 0
-        assert v.parse_percent(row["cpu-load"]) >= 0
-        assert v.parse_datetime(row["build-time"])[:2] in ("20",)
+        assert parse_duration(row["uptime"]) > 0
+        assert parse_version(row["version"]).major in (6, 7)
+        assert parse_int(row["free-memory"]) > 0
+        assert parse_percent(row["cpu-load"]) >= 0
+        assert parse_datetime(row["build-time"])[:2] in ("20",)
     for row in _rows(captures, "interface_wireless_registration_table.v6.json"):
-        tx, rx = v.parse_pair(row["bytes"])
-        assert v.parse_int(tx) >= 0
-        assert v.parse_int(rx) >= 0
-        assert v.parse_signal(row["signal-strength"]) < 0
-        assert v.parse_bitrate(row["tx-rate"]) > 0
-        assert v.parse_duration(row["uptime"]) >= 0
+        tx, rx = parse_pair(row["bytes"])
+        assert parse_int(tx) >= 0
+        assert parse_int(rx) >= 0
+        assert parse_signal(row["signal-strength"]) < 0
+        assert parse_bitrate(row["tx-rate"]) > 0
+        assert parse_duration(row["uptime"]) >= 0
 
 
 # --- impossible values and odd versions ------------------------------------------------
 
 
 @pytest.mark.parametrize(("parser", "text"), [
-    (v.parse_percent, "150"), (v.parse_percent, "-3"), (v.parse_percent, "100.5%"),
-    (v.parse_counter, "-1"), (v.parse_counter, "18446744073709551615"),
-    (v.parse_counter, "9223372036854775808"), (v.parse_counter, ""), (v.parse_counter, "n/a"),
-    (v.parse_counter, "1.5"), (v.parse_bytes, "18446744073709551615"), (v.parse_bytes, "9000PiB"),
-    (v.parse_bitrate, "401Gbps"), (v.parse_bitrate, "1Tbps"), (v.parse_bitrate, "500G"),
-    (v.parse_elapsed, "-5s"), (v.parse_mtu, "65537"), (v.parse_mtu, "-1"),
-    (v.parse_asn, "4294967296"), (v.parse_asn, "-1"), (v.parse_signal, "-300"),
-    (v.parse_signal, "90@1Mbps"),
+    (parse_percent, "150"), (parse_percent, "-3"), (parse_percent, "100.5%"),
+    (parse_counter, "-1"), (parse_counter, "18446744073709551615"),
+    (parse_counter, "9223372036854775808"), (parse_counter, ""), (parse_counter, "n/a"),
+    (parse_counter, "1.5"), (parse_bytes, "18446744073709551615"), (parse_bytes, "9000PiB"),
+    (parse_bitrate, "401Gbps"), (parse_bitrate, "1Tbps"), (parse_bitrate, "500G"),
+    (parse_elapsed, "-5s"), (parse_mtu, "65537"), (parse_mtu, "-1"),
+    (parse_asn, "4294967296"), (parse_asn, "-1"), (parse_signal, "-300"),
+    (parse_signal, "90@1Mbps"),
 ])
 def test_impossible_values_are_refused(parser: Callable[[str], object], text: str) -> None:
     with pytest.raises(ValueParseError) as info:
@@ -448,11 +466,11 @@ def test_impossible_values_are_refused(parser: Callable[[str], object], text: st
 
 
 @pytest.mark.parametrize(("parser", "text", "expected"), [
-    (v.parse_percent, "100", 100.0), (v.parse_percent, "0", 0.0),
-    (v.parse_counter, "9223372036854775807", 2**63 - 1), (v.parse_counter, "0", 0),
-    (v.parse_bitrate, "400Gbps", 400e9), (v.parse_elapsed, "0s", 0.0),
-    (v.parse_mtu, "65536", 65536), (v.parse_asn, "4294967295", 2**32 - 1),
-    (v.parse_signal, "-51@1Mbps", -51.0),
+    (parse_percent, "100", 100.0), (parse_percent, "0", 0.0),
+    (parse_counter, "9223372036854775807", 2**63 - 1), (parse_counter, "0", 0),
+    (parse_bitrate, "400Gbps", 400e9), (parse_elapsed, "0s", 0.0),
+    (parse_mtu, "65536", 65536), (parse_asn, "4294967295", 2**32 - 1),
+    (parse_signal, "-51@1Mbps", -51.0),
 ])
 def test_values_at_the_bounds_are_kept(
     parser: Callable[[str], object], text: str, expected: object
@@ -462,7 +480,7 @@ def test_values_at_the_bounds_are_kept(
 
 def test_range_error_says_why() -> None:
     with pytest.raises(ValueParseError) as info:
-        v.parse_percent("150")
+        parse_percent("150")
     assert info.value.reason == "above 100"
     assert "150" in str(info.value)
     assert "above 100" in str(info.value)
@@ -473,11 +491,11 @@ def test_range_error_says_why() -> None:
     ("W", "12.5", "1e9"), ("A", "0.4", "-0.1"),
 ])
 def test_parse_sensor_ranges(unit: str, good: str, bad: str) -> None:
-    assert v.parse_sensor(good, unit) == float(good)
+    assert parse_sensor(good, unit) == float(good)
     with pytest.raises(ValueParseError, match="sensor"):
-        v.parse_sensor(bad, unit)
+        parse_sensor(bad, unit)
     with pytest.raises(ValueParseError, match="sensor"):
-        v.parse_sensor("n/a", unit)
+        parse_sensor("n/a", unit)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -487,4 +505,4 @@ def test_parse_sensor_ranges(unit: str, good: str, bad: str) -> None:
     ("99999.1", ()), ("3.30", ()), ("\x00\xff", ()), ("7" * 5000, ()),
 ])
 def test_version_hint_reads_what_it_can(text: str | None, expected: tuple[int, ...]) -> None:
-    assert v.version_hint(text) == expected
+    assert version_hint(text) == expected

@@ -9,7 +9,7 @@ import pytest
 from mikromon.domain.catalog import is_failing
 from mikromon.domain.events import EventKind
 from mikromon.domain.inventory import DeviceFacts, InventorySnapshot
-from mikromon.routeros.values import version_hint as version_tuple
+from mikromon.routeros.values.versions import version_hint as version_tuple
 from mikromon.schedule.changes import (
     DeviceMemory,
     facts_changes,

@@ -21,7 +21,7 @@ from mikromon.domain.clock import ManualClock
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
-from mikromon.schedule import service as service_module
+from mikromon.schedule import instance as instance_module
 from mikromon.schedule import trigger
 from mikromon.schedule.service import CollectorService
 from mikromon.storage.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
@@ -551,10 +551,10 @@ def test_lost_lease_stops_polling(make: Factory, fleet: FakeFleet) -> None:
 
 
 def test_process_wide_accessor(monkeypatch: pytest.MonkeyPatch, fleet: FakeFleet) -> None:
-    monkeypatch.setattr(service_module, "_factory", None)
-    monkeypatch.setattr(service_module, "_instance", None)
+    monkeypatch.setattr(instance_module, "_factory", None)
+    monkeypatch.setattr(instance_module, "_instance", None)
     with pytest.raises(RuntimeError, match="configure"):
-        service_module.get_collector()
+        instance_module.get_collector()
     built: list[CollectorService] = []
 
     def factory() -> CollectorService:
@@ -563,14 +563,14 @@ def test_process_wide_accessor(monkeypatch: pytest.MonkeyPatch, fleet: FakeFleet
         built.append(svc)
         return svc
 
-    service_module.configure(factory)
-    svc = service_module.get_collector()
-    assert service_module.get_collector() is svc
+    instance_module.configure(factory)
+    svc = instance_module.get_collector()
+    assert instance_module.get_collector() is svc
     svc.start()
     assert svc.running
-    service_module.reset_collector()
+    instance_module.reset_collector()
     assert not svc.running
-    assert service_module.get_collector() is not svc
+    assert instance_module.get_collector() is not svc
     assert len(built) == 2
 
 

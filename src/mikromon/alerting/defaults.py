@@ -6,7 +6,7 @@ for 5 minutes, temperature above 50/60 °C (the CPU sensor 70/75 °C), disk abov
 90 %, interface errors above 2/s for 5 minutes, a link down, a reboot,
 unreachable for 3 minutes, refused login, BGP/OSPF down, a PSU or fan failed.
 
-Each entry is the mapping :func:`mikromon.alerting.rules.rule_from_mapping`
+Each entry is the mapping :func:`mikromon.alerting.rule_parsing.rule_from_mapping`
 reads (and the alerts app stores with ``is_default=True``).
 """
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeAlias
 
 from mikromon import config
 
@@ -25,6 +27,49 @@ EXIT_AUTH = 5
 EXIT_INTERRUPTED = 130
 #: Standard output was closed by its reader (128 + SIGPIPE).
 EXIT_BROKEN_PIPE = 141
+
+
+#: The ``subparsers`` object commands and actions are added to.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+#: A command's handler: parsed arguments in, exit code out.
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_command(
+    subparsers: Subparsers, name: str, handler: Handler | None = None, *, help: str,
+    description: str, defaults: dict[str, Any] | None = None, **options: Any,
+) -> argparse.ArgumentParser:
+    """Add the sub-command (or action) ``name`` and return its parser.
+
+    Args:
+        subparsers: where to add it (the ``mikromon`` command's, or a command's actions).
+        handler: stored as the parser default ``handler`` (``None``: none).
+        help: the one-line help shown in the list of commands.
+        description: the paragraph shown by ``--help``.
+        defaults: further parser defaults (``{"enable": True}``...).
+        options: further ``add_parser`` arguments (``formatter_class``...).
+    """
+    parser = subparsers.add_parser(name, help=help, description=description, **options)
+    values = dict(defaults or {})
+    if handler is not None:
+        values["handler"] = handler
+    if values:
+        parser.set_defaults(**values)
+    return parser
+
+
+@contextmanager
+def command_with_actions(
+    subparsers: Subparsers, name: str, *, help: str, description: str,
+) -> Iterator[Subparsers]:
+    """Add the sub-command ``name`` whose first argument is an ACTION
+    (``device add|list|...``) and yield the subparsers to add the actions to
+    (:func:`add_command`); when the block ends, the command and each action take
+    :func:`add_storage_options`."""
+    parser = subparsers.add_parser(name, help=help, description=description)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    yield actions
+    add_storage_options(parser, actions=actions.choices.values())
 
 
 def add_storage_options(
@@ -90,3 +135,15 @@ def fail(message: str, code: int = EXIT_FAILURE) -> int:
     """Print ``mikromon: error: <message>`` to stderr and return ``code``."""
     print(f"mikromon: error: {message}", file=sys.stderr)
     return code
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return ``rows`` under ``headers`` as left-aligned columns, one line per row."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [list(headers), *rows]
+    ]
+    return "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mikromon.cli._common import EXIT_BROKEN_PIPE, EXIT_DATABASE, EXIT_USAGE, fail
+from mikromon.cli._common import EXIT_BROKEN_PIPE, EXIT_DATABASE, EXIT_USAGE, Handler, fail
 from mikromon.domain.errors import MikromonError
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,6 @@ DEFAULT_DATA_DIR = Path("data")
 SQLITE_NAME = "mikromon.sqlite3"
 #: Data folder of ``demo`` when none is given: never mixed with real data.
 DEMO_DATA_DIR = Path("data") / "demo"
-
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 class CommandError(MikromonError):
@@ -278,6 +275,34 @@ def django_command(
         return wrapper
 
     return decorate
+
+
+def django_handler(body: Handler, *, create: bool = False, name: str = "") -> Handler:
+    """Return a command handler that sets Django up, then runs ``body(args)``
+    (:func:`django_command`; errors become exit codes).
+
+    Args:
+        body: the command's work, run with Django set up.
+        create: create a missing database (showing progress), for commands that
+            may be the first of a new installation (``device add``).
+        name: the handler's ``__name__`` (default: ``body``'s, without a leading ``_``).
+    """
+    handle = django_command(create=create, progress=create)(body)
+    handle.__name__ = name or getattr(body, "__name__", "handle").lstrip("_")
+    return handle
+
+
+def confirmed(question: str, *, unattended: str) -> bool:
+    """Ask ``question`` (``[y/N]`` appended) on the terminal; whether the answer
+    was y or yes. Commands call it unless ``--yes`` was given.
+
+    Raises:
+        CommandError: exit 2 with ``unattended`` (which should name ``--yes``) when
+            standard input is not a terminal: nobody could answer.
+    """
+    if not (sys.stdin is not None and sys.stdin.isatty()):
+        raise CommandError(unattended, EXIT_USAGE)
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def _setup_then(

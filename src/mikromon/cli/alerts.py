@@ -10,67 +10,84 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
-import sys
 from typing import Any
 
-from mikromon.cli._common import EXIT_USAGE, add_storage_options
+from mikromon.cli._common import Subparsers, add_command, command_with_actions
+from mikromon.cli._services import (
+    positive_id,
+    print_result,
+    print_rows,
+    service_handler,
+    web_user,
+)
 
 #: ``alerts list --state`` choices.
 STATES = ("firing", "pending", "resolved", "open", "all")
 SEVERITIES = ("info", "warning", "high", "critical")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``alerts`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "alerts",
+    with command_with_actions(
+        subparsers, "alerts",
         help="list and acknowledge alerts, silence devices",
         description="Alerts raised by the alert rules, their acknowledgements, and "
         "silences (maintenance windows that hold back notifications).",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ) as actions:
+        _register_actions(actions)
 
-    lst = actions.add_parser("list", help="list alerts (firing by default)",
-                             description="List alerts, the most severe first, then the "
-                             "newest.")
+
+def _register_actions(actions: Subparsers) -> None:
+    lst = add_command(
+        actions, "list", service_handler(_list),
+        help="list alerts (firing by default)",
+        description="List alerts, the most severe first, then the "
+        "newest.",
+    )
     lst.add_argument("--state", choices=STATES, default="firing",
                      help="which alerts (default: firing; open: pending or firing)")
     lst.add_argument("--device", metavar="NAME", help="only this device's (name or id)")
     lst.add_argument("--site", metavar="NAME", help="only devices of this site (name or id)")
     lst.add_argument("--severity", choices=SEVERITIES, help="only this severity")
-    lst.add_argument("--limit", type=_positive, default=500, metavar="N",
+    lst.add_argument("--limit", type=positive_id, default=500, metavar="N",
                      help="at most N alerts (default 500)")
     lst.add_argument("--json", action="store_true",
                      help="print a JSON array of the API's alert documents")
-    lst.set_defaults(handler=_handler(_list))
 
-    show = actions.add_parser("show", help="show one alert", description="Show one alert.")
-    show.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    show = add_command(
+        actions, "show", service_handler(_show),
+        help="show one alert", description="Show one alert.",
+    )
+    show.add_argument("id", type=positive_id, metavar="ID", help="the alert's id")
     show.add_argument("--json", action="store_true", help="print a JSON object")
-    show.set_defaults(handler=_handler(_show))
 
-    ack = actions.add_parser("ack", help="acknowledge an alert (stops its repeats)",
-                             description="Acknowledge a pending or firing alert: its "
-                             "repeated notifications stop.")
-    ack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    ack = add_command(
+        actions, "ack", service_handler(_ack),
+        help="acknowledge an alert (stops its repeats)",
+        description="Acknowledge a pending or firing alert: its "
+        "repeated notifications stop.",
+    )
+    ack.add_argument("id", type=positive_id, metavar="ID", help="the alert's id")
     ack.add_argument("--comment", default="", help="why, or what is being done")
     ack.add_argument("--user", metavar="NAME",
                      help="web user to record as acknowledging (default: none; the "
                      "history names the system user)")
     ack.add_argument("--json", action="store_true", help="print the alert as JSON")
-    ack.set_defaults(handler=_handler(_ack))
 
-    unack = actions.add_parser("unack", help="take an acknowledgement back",
-                               description="Take an acknowledgement back (repeats resume).")
-    unack.add_argument("id", type=_positive, metavar="ID", help="the alert's id")
+    unack = add_command(
+        actions, "unack", service_handler(_unack),
+        help="take an acknowledgement back",
+        description="Take an acknowledgement back (repeats resume).",
+    )
+    unack.add_argument("id", type=positive_id, metavar="ID", help="the alert's id")
     unack.add_argument("--json", action="store_true", help="print the alert as JSON")
-    unack.set_defaults(handler=_handler(_unack))
 
-    silence = actions.add_parser(
-        "silence", help="silence a device, site or tag for a while",
+    silence = add_command(
+        actions, "silence", service_handler(_silence),
+        help="silence a device, site or tag for a while",
         description="Create a silence: notifications of the alerts it covers are held "
-        "back until it ends (alerts and history are still recorded).")
+        "back until it ends (alerts and history are still recorded).",
+    )
     scope = silence.add_mutually_exclusive_group(required=True)
     scope.add_argument("--device", metavar="NAME", help="the device (name or id)")
     scope.add_argument("--site", metavar="NAME", help="every device of this site")
@@ -86,74 +103,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     silence.add_argument("--reason", required=True, help="why (shown with the silence)")
     silence.add_argument("--user", metavar="NAME", help="web user to record as its author")
     silence.add_argument("--json", action="store_true", help="print the silence as JSON")
-    silence.set_defaults(handler=_handler(_silence))
 
-    silences = actions.add_parser("silences", help="list silences",
-                                  description="List silences (active by default).")
+    silences = add_command(
+        actions, "silences", service_handler(_silences),
+        help="list silences",
+        description="List silences (active by default).",
+    )
     silences.add_argument("--state", choices=("active", "pending", "expired", "all"),
                           default="active", help="which silences (default: active)")
     silences.add_argument("--json", action="store_true", help="print a JSON array")
-    silences.set_defaults(handler=_handler(_silences))
 
-    expire = actions.add_parser("expire", help="end a silence now",
-                                description="End a silence now (it is kept as expired).")
-    expire.add_argument("id", type=_positive, metavar="ID", help="the silence's id")
+    expire = add_command(
+        actions, "expire", service_handler(_expire),
+        help="end a silence now",
+        description="End a silence now (it is kept as expired).",
+    )
+    expire.add_argument("id", type=positive_id, metavar="ID", help="the silence's id")
     expire.add_argument("--json", action="store_true", help="print the silence as JSON")
-    expire.set_defaults(handler=_handler(_expire))
-
-    add_storage_options(parser, actions=actions.choices.values())
-
-
-def _positive(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"not an id (a whole number from 1): {text!r}")
-    return int(text)
-
-
-def _handler(body: Any) -> Any:
-    def handle(args: argparse.Namespace) -> int:
-        from mikromon.cli._django import django_command
-
-        return django_command()(lambda a: run_service(body, a))(args)
-
-    handle.__name__ = body.__name__.lstrip("_")
-    return handle
-
-
-def run_service(body: Any, args: argparse.Namespace) -> int:
-    """Run ``body(args)``; the service layer's errors become exit code 2 with their
-    message (``field: message``), as the API's 400 and 404 say them."""
-    from mikromon.cli._django import CommandError
-    from mikromon.web.alerts import services
-
-    try:
-        return int(body(args) or 0)
-    except services.ServiceError as err:
-        raise CommandError(str(err), EXIT_USAGE) from None
-
-
-def print_json(doc: Any) -> None:
-    """Print ``doc`` as indented JSON (the ``--json`` output of every command)."""
-    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-def web_user(name: str | None) -> Any:
-    """Return the web user ``name`` (``None`` for ``None``).
-
-    Raises:
-        CommandError: exit 2, no such user.
-    """
-    from django.contrib.auth import get_user_model
-
-    from mikromon.cli._django import CommandError
-
-    if not name:
-        return None
-    user = get_user_model().objects.filter(username=name).first()
-    if user is None:
-        raise CommandError(f"user: no web user named {name!r}", EXIT_USAGE)
-    return user
 
 
 def _object_id(model: Any, text: str | None, what: str) -> int | None:
@@ -171,7 +137,6 @@ def _object_id(model: Any, text: str | None, what: str) -> int | None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.cli.device import format_table
     from mikromon.web.alerts import services
     from mikromon.web.monitor.models import Device, Site
 
@@ -179,18 +144,12 @@ def _list(args: argparse.Namespace) -> int:
                               device=_object_id(Device, args.device, "device"),
                               site=_object_id(Site, args.site, "site"))
     docs = services.alert_dicts(list(qs[:args.limit]))
-    if args.json:
-        print_json(docs)
-        return 0
-    if not docs:
-        print(f"no {args.state} alerts" if args.state != "all" else "no alerts")
-        return 0
-    rows = [[str(d["id"]), d["state"], d["severity"], d["device"]["name"],
-             d["subject"] or "-", d["rule"]["name"], d["since"] or "-",
-             ("yes" if d["acknowledged"] else "no")] for d in docs]
-    sys.stdout.write(format_table(["ID", "STATE", "SEVERITY", "DEVICE", "SUBJECT", "RULE",
-                                   "SINCE", "ACK"], rows))
-    return 0
+    return print_rows(
+        args, docs, empty=f"no {args.state} alerts" if args.state != "all" else "no alerts",
+        headers=["ID", "STATE", "SEVERITY", "DEVICE", "SUBJECT", "RULE", "SINCE", "ACK"],
+        row=lambda d: [str(d["id"]), d["state"], d["severity"], d["device"]["name"],
+                       d["subject"] or "-", d["rule"]["name"], d["since"] or "-",
+                       ("yes" if d["acknowledged"] else "no")])
 
 
 def _print_alert(doc: dict[str, Any]) -> None:
@@ -210,11 +169,7 @@ def _show(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     doc = services.alert_dict(services.get_alert(args.id))
-    if args.json:
-        print_json(doc)
-    else:
-        _print_alert(doc)
-    return 0
+    return print_result(args, doc, lambda: _print_alert(doc))
 
 
 def _system_user() -> str:
@@ -229,22 +184,16 @@ def _ack(args: argparse.Namespace) -> int:
 
     alert = services.acknowledge(args.id, user=web_user(args.user), comment=args.comment,
                                  by=f"{_system_user()} (command line)")
-    if args.json:
-        print_json(services.alert_dict(alert))
-    else:
-        print(f"acknowledged alert {alert.pk} ({alert.rule.name} on {alert.device.name})")
-    return 0
+    return print_result(args, services.alert_dict(alert), f"acknowledged alert {alert.pk} "
+                        f"({alert.rule.name} on {alert.device.name})")
 
 
 def _unack(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     alert = services.unacknowledge(args.id)
-    if args.json:
-        print_json(services.alert_dict(alert))
-    else:
-        print(f"alert {alert.pk} is no longer acknowledged")
-    return 0
+    return print_result(args, services.alert_dict(alert),
+                        f"alert {alert.pk} is no longer acknowledged")
 
 
 def _silence(args: argparse.Namespace) -> int:
@@ -262,12 +211,8 @@ def _silence(args: argparse.Namespace) -> int:
         data["starts_at"] = args.start
     silence = services.create_silence(data, user=web_user(args.user))
     doc = services.silence_dict(silence)
-    if args.json:
-        print_json(doc)
-    else:
-        print(f"silence {silence.pk} on {_scope_text(doc)} from {doc['starts_at']} "
-              f"until {doc['ends_at']}")
-    return 0
+    return print_result(args, doc, f"silence {silence.pk} on {_scope_text(doc)} from "
+                        f"{doc['starts_at']} until {doc['ends_at']}")
 
 
 def _scope_text(doc: dict[str, Any]) -> str:
@@ -276,28 +221,18 @@ def _scope_text(doc: dict[str, Any]) -> str:
 
 
 def _silences(args: argparse.Namespace) -> int:
-    from mikromon.cli.device import format_table
     from mikromon.web.alerts import services
 
     docs = [services.silence_dict(s) for s in services.list_silences(state=args.state)]
-    if args.json:
-        print_json(docs)
-        return 0
-    if not docs:
-        print(f"no {args.state} silences" if args.state != "all" else "no silences")
-        return 0
-    rows = [[str(d["id"]), d["state"], _scope_text(d), d["starts_at"], d["ends_at"],
-             d["reason"]] for d in docs]
-    sys.stdout.write(format_table(["ID", "STATE", "SCOPE", "STARTS", "ENDS", "REASON"], rows))
-    return 0
+    return print_rows(
+        args, docs, empty=f"no {args.state} silences" if args.state != "all" else "no silences",
+        headers=["ID", "STATE", "SCOPE", "STARTS", "ENDS", "REASON"],
+        row=lambda d: [str(d["id"]), d["state"], _scope_text(d), d["starts_at"], d["ends_at"],
+                       d["reason"]])
 
 
 def _expire(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     silence = services.expire_silence(args.id)
-    if args.json:
-        print_json(services.silence_dict(silence))
-    else:
-        print(f"silence {silence.pk} ended")
-    return 0
+    return print_result(args, services.silence_dict(silence), f"silence {silence.pk} ended")

@@ -19,7 +19,14 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Final
 
-from mikromon.cli._common import EXIT_AUTH, EXIT_UNREACHABLE, EXIT_USAGE, fail
+from mikromon.cli._common import (
+    EXIT_AUTH,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    Subparsers,
+    add_command,
+    fail,
+)
 from mikromon.cli._django import CommandError
 from mikromon.cli._password import add_password_options, read_password
 from mikromon.collectors.poll import PollSession, poll_session
@@ -38,10 +45,10 @@ RATE_GAP: Final = 1.0
 SHOWN_ROWS: Final = 3
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``collect-once`` sub-command."""
-    parser = subparsers.add_parser(
-        "collect-once",
+    parser = add_command(
+        subparsers, "collect-once", handle,
         help="poll one router once and print what each tier reads",
         description="Connect to one router, run each tier's collectors once and print the "
         "samples, inventory tables, device facts and missing paths. The realtime tier is "
@@ -65,7 +72,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds allowed to connect and for each command (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    parser.set_defaults(handler=handle)
 
 
 @dataclass(slots=True)

@@ -19,54 +19,44 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import Subparsers, add_command, command_with_actions
 from mikromon.domain.formatting import interval
 
 #: Seconds ``start``/``stop`` wait for the running server to confirm by default.
 DEFAULT_WAIT_S = 15.0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``collector`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "collector",
+    with command_with_actions(
+        subparsers, "collector",
         help="start, stop or inspect the collector",
         description="Start, stop or inspect the collector of the mikromon server that uses "
         "this database. Without a running server, `collector start` runs the collector "
         "in the foreground until Ctrl-C.",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    start = actions.add_parser(
-        "start",
-        help="start the collector (in the foreground when no server is running)",
-        description="Ask the running server to start its collector and wait until it "
-        "runs. When no server uses this database, run the collector here, in the "
-        "foreground, until Ctrl-C or SIGTERM.",
-    )
-    _add_wait(start)
-    start.set_defaults(handler=handle_start)
-
-    stop = actions.add_parser(
-        "stop",
-        help="stop the collector (it stays stopped across restarts)",
-        description="Ask the running server to stop its collector and wait until it has "
-        "stopped (buffered samples are written first). The collector stays stopped, "
-        "also when the server restarts, until `mikromon collector start`.",
-    )
-    _add_wait(stop)
-    stop.set_defaults(handler=handle_stop)
-
-    status = actions.add_parser(
-        "status",
-        help="show what the running collector is doing",
-        description="Show the status the running collector published last: per device "
-        "its state and per tier its interval, last run, duration, next run and errors; "
-        "plus the writer's queue. Times are ISO 8601 UTC.",
-    )
-    status.add_argument("--json", action="store_true", help="print the status as JSON")
-    status.set_defaults(handler=handle_status)
-    add_storage_options(parser, actions=actions.choices.values())
+    ) as actions:
+        for name, handler, help_text, description in (
+            ("start", handle_start,
+             "start the collector (in the foreground when no server is running)",
+             "Ask the running server to start its collector and wait until it runs. When "
+             "no server uses this database, run the collector here, in the foreground, "
+             "until Ctrl-C or SIGTERM."),
+            ("stop", handle_stop,
+             "stop the collector (it stays stopped across restarts)",
+             "Ask the running server to stop its collector and wait until it has stopped "
+             "(buffered samples are written first). The collector stays stopped, also "
+             "when the server restarts, until `mikromon collector start`."),
+        ):
+            _add_wait(add_command(actions, name, handler, help=help_text,
+                                  description=description))
+        status = add_command(
+            actions, "status", handle_status,
+            help="show what the running collector is doing",
+            description="Show the status the running collector published last: per device "
+            "its state and per tier its interval, last run, duration, next run and errors; "
+            "plus the writer's queue. Times are ISO 8601 UTC.",
+        )
+        status.add_argument("--json", action="store_true", help="print the status as JSON")
 
 
 def _add_wait(parser: argparse.ArgumentParser) -> None:
@@ -106,14 +96,16 @@ def handle_start(args: argparse.Namespace) -> int:
 
 def _run_foreground(args: argparse.Namespace) -> int:
     from mikromon.cli._django import CommandError
-    from mikromon.web import runtime
+    from mikromon.logconfig import configure_logging
+    from mikromon.web.http_server import StartupError
+    from mikromon.web.runtime import Runtime
 
-    runtime.configure_logging(verbose=bool(getattr(args, "verbose", False)))
+    configure_logging(verbose=bool(getattr(args, "verbose", False)))
     print("no mikromon server uses this database: collecting here until Ctrl-C", flush=True)
-    process = runtime.Runtime(host=None, collector="start")
+    process = Runtime(host=None, collector="start")
     try:
         return process.run()
-    except runtime.StartupError as err:
+    except StartupError as err:
         raise CommandError(str(err)) from err
 
 

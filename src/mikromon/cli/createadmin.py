@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import Subparsers, add_command, add_storage_options
 from mikromon.cli._password import add_password_options, read_password
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``createadmin`` sub-command."""
-    parser = subparsers.add_parser(
-        "createadmin",
+    parser = add_command(
+        subparsers, "createadmin", handle,
         help="create a user for the web application",
         description="Create a user who can sign in to the web application: an admin "
         "(default) or, with --viewer, a read-only user. The password is asked on the "
@@ -39,7 +39,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_password_options(parser)
     add_storage_options(parser)
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:

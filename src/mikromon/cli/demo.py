@@ -14,45 +14,36 @@ device and web user it creates is marked (:mod:`mikromon.web.control.demo`).
 A database with marks is the demo's own: it keeps working after an operator
 added devices or users to it (those are left as they are). A database without
 marks that holds any device or user, a real one, is refused (exit 2) before
-anything in it changes.
+anything in it changes. What the demo writes and prints is in :mod:`.demo_setup`,
+its misbehaving router in :mod:`.demo_faults`.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import secrets
-import sys
-import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import Subparsers, add_command, add_storage_options
+from mikromon.cli.demo_faults import FaultCycle
+from mikromon.cli.demo_setup import (
+    DEMO_PROFILE,
+    ROUTER_USERNAME,
+    continue_uptime,
+    device_names,
+    print_welcome,
+    register_devices,
+    save_demo_admin,
+)
 from mikromon.cli.serve import add_server_options
 
-log = logging.getLogger("mikromon.demo")
-
-#: Name of the web account the demo (re)creates.
-DEMO_ADMIN = "admin"
-#: API user name of the emulated routers.
-ROUTER_USERNAME = "mikromon"
-#: Site and tag given to the demo's devices (for display; the mark is what counts).
-DEMO_SITE = "Demo lab"
-DEMO_TAG = "demo"
-#: Seconds (before time scaling) between the starts of two fault windows.
-FAULT_PERIOD_S = 120.0
-#: Seconds (before time scaling) a fault window lasts.
-FAULT_WINDOW_S = 25.0
-#: Reply delay (seconds) in the "slow" fault window.
-FAULT_DELAY_S = 3.0
+#: Most emulated routers ``--routers`` accepts.
 MAX_ROUTERS = 50
-#: Emulator profile mix of the demo's routers (v6, v7, v7-empty, chr, v6, ...).
-DEMO_PROFILE = "mixed"
 #: How far each interface's traffic swings around its mean (fraction), so that the
-#: demo's charts move (mikromon.emulator.profiles.Profile.traffic_swing).
+#: demo's charts move (mikromon.emulator.profile_model.Profile.traffic_swing).
 DEMO_TRAFFIC_SWING = 0.6
 
 
@@ -66,10 +57,10 @@ def _routers(text: str) -> int:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``demo`` sub-command."""
-    parser = subparsers.add_parser(
-        "demo",
+    parser = add_command(
+        subparsers, "demo", handle,
         help="run mikromon with emulated routers (start here)",
         description="Run the web application and the collector like `serve`, with N "
         "emulated RouterOS routers on 127.0.0.1 registered as devices, and print the "
@@ -94,7 +85,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_server_options(parser)
     add_storage_options(parser, environment=False, default_dir="./data/demo")
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -217,218 +207,5 @@ def _demo(args: argparse.Namespace) -> int:
                 faults.stop()
 
 
-def device_name(index: int, profile: str) -> str:
-    """Name of the demo's device for router number ``index`` (1-based) running
-    ``profile``: ``demo-1-v6``. Also the router's ``/system/identity``, so that the
-    demo's log, the device list and the router itself say the same name."""
-    return f"demo-{index}-{profile}"
-
-
-def device_names(count: int) -> list[str]:
-    """Names of the demo's ``count`` devices, in router order."""
-    from mikromon.emulator.profiles import profile_for
-
-    return [device_name(i + 1, profile_for(DEMO_PROFILE, i).name) for i in range(count)]
-
-
 def _scale(args: argparse.Namespace) -> float:
     return float(args.time_scale) if args.time_scale else 1.0
-
-
-def save_demo_admin(password: str) -> None:
-    """Create the demo's ``admin`` web user, or reset its password, and mark it.
-
-    Raises:
-        CommandError: an ``admin`` user exists that the demo did not create
-            (its password is never touched).
-    """
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.cli.createadmin import save_user
-    from mikromon.web.control.demo import is_demo_user, mark_user
-
-    user_model = get_user_model()
-    with transaction.atomic():
-        existing = user_model.objects.filter(username=DEMO_ADMIN).first()
-        if existing is not None and not is_demo_user(existing):
-            raise CommandError(
-                f"user {DEMO_ADMIN!r} exists and was not created by the demo", EXIT_USAGE
-            )
-        save_user(DEMO_ADMIN, password, admin=True, check_password=False)
-        mark_user(user_model.objects.get(username=DEMO_ADMIN))
-
-
-#: File in the demo's data folder holding when its routers first started (Unix seconds).
-STARTED_FILE = "demo-started"
-
-
-def continue_uptime(routers: Sequence[Any], data_dir: Path, now: float) -> None:
-    """Make a restarted demo's routers continue their uptime instead of going back.
-
-    The first start writes ``now`` to :data:`STARTED_FILE` in ``data_dir``; a later
-    start ages every router (:meth:`mikromon.emulator.Router.age`) by the time since,
-    so the uptime the collector reads never goes backwards without a reboot. A
-    missing or unreadable file (or one in the future) starts the count afresh.
-
-    Args:
-        routers: the emulated routers (:class:`mikromon.emulator.Router`).
-        data_dir: the demo's data folder.
-        now: Unix seconds.
-    """
-    path = data_dir / STARTED_FILE
-    try:
-        started = float(path.read_text().strip())
-    except (OSError, ValueError):
-        started = None
-    if started is None or started > now:
-        try:
-            path.write_text(f"{now}\n")
-        except OSError as err:
-            log.warning("could not record the demo's start in %s: %s", path, err)
-        return
-    for router in routers:
-        router.age(now - started)
-
-
-def register_devices(routers: Sequence[Any], password: str) -> list[str]:
-    """Create or update one device per emulated router, marked as the demo's; disable
-    older demo devices.
-
-    Devices are named ``demo-<n>-<profile>``, in the ``Demo lab`` site with the
-    ``demo`` tag and a tag for the profile, so that re-running the demo reuses
-    them (with the new ports and password) and keeps their history.
-
-    Returns:
-        The device names, in router order.
-
-    Raises:
-        CommandError: a device of that name exists that the demo did not create.
-    """
-    from django.db import transaction
-
-    from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.control.demo import demo_devices, is_demo_device, mark_device
-    from mikromon.web.monitor.models import Device, Site, Tag
-
-    names = []
-    with transaction.atomic():
-        site, _ = Site.objects.get_or_create(name=DEMO_SITE)
-        demo_tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
-        for index, router in enumerate(routers, start=1):
-            profile = router.profile.name
-            name = device_name(index, profile)
-            device = Device.objects.filter(name=name).first()
-            if device is not None and not is_demo_device(device):
-                raise CommandError(
-                    f"device {name!r} exists and was not created by the demo", EXIT_USAGE
-                )
-            device = device or Device(name=name)
-            device.host = router.host
-            device.port = router.port
-            device.username = router.username
-            device.use_ssl = False
-            device.enabled = True
-            device.site = site
-            device.notes = (
-                f"Emulated RouterOS {router.version} ({profile} profile), "
-                "created by mikromon demo"
-            )
-            device.set_password(password)
-            device.full_clean()
-            device.save()
-            mark_device(device)
-            profile_tag, _ = Tag.objects.get_or_create(name=profile)
-            device.tags.set([demo_tag, profile_tag])
-            names.append(name)
-        for device in demo_devices():
-            if device.enabled and device.name not in names:
-                device.enabled = False
-                device.save()
-    return names
-
-
-def print_welcome(
-    url: str, password: str, routers: Sequence[Any], devices: Sequence[str]
-) -> None:
-    """Print the URL, the admin account and each router's API address and
-    credentials once, on stdout (enough for ``mikromon collect-once``)."""
-    lines = [
-        "",
-        f"mikromon demo is running at {url}",
-        f"  sign in as:  {DEMO_ADMIN}",
-        f"  password:    {password}   (shown once; a new one on every demo start)",
-        f"  routers:     {len(devices)} emulated RouterOS routers on 127.0.0.1",
-    ]
-    if routers:
-        first = routers[0]
-        lines.append(
-            f"  router API:  user {first.username}, password {first.password}   "
-            "(every router; new on every start)"
-        )
-        width = max(len(name) for name in devices) if devices else 0
-        for name, router in zip(devices, routers, strict=False):
-            lines.append(f"    {name:<{width}}  host {router.host}  port {router.port}")
-        lines.append(
-            f"  try one:     mikromon collect-once --host {first.host} --port {first.port} "
-            f"--username {first.username}   (asks for the router password)"
-        )
-    lines += ["Charts fill within seconds. Ctrl-C stops the demo.", ""]
-    sys.stdout.write("\n".join(lines) + "\n")
-    sys.stdout.flush()
-
-
-class FaultCycle:
-    """Make the last router misbehave now and then: every ``FAULT_PERIOD_S`` a window
-    of ``FAULT_WINDOW_S`` in which it alternately stops answering (``blackhole``:
-    the device goes down, then comes back up) or answers ``FAULT_DELAY_S`` late.
-
-    Args:
-        routers: emulator handles (``set_fault``, ``clear_faults``).
-        scale: time scale (periods are multiplied by it, like collection intervals).
-    """
-
-    def __init__(self, routers: Sequence[Any], *, scale: float = 1.0) -> None:
-        self._router = routers[-1] if len(routers) >= 2 else None
-        self._period = FAULT_PERIOD_S * scale
-        self._window = FAULT_WINDOW_S * scale
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mikromon-demo-faults", daemon=True)
-
-    def start(self) -> None:
-        """Start the cycle (no-op with fewer than two routers)."""
-        if self._router is not None and not self._thread.is_alive():
-            self._thread.start()
-
-    def stop(self) -> None:
-        """End the cycle and clear any fault."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        router = self._router
-        assert router is not None
-        blackhole = True
-        try:
-            while not self._stop.wait(self._period - self._window):
-                kind = "stops answering" if blackhole else f"answers {FAULT_DELAY_S:g} s late"
-                log.info(
-                    "router %s %s for %.0f s", router.identity, kind, self._window
-                )
-                if blackhole:
-                    router.set_fault(blackhole=True)
-                else:
-                    router.set_fault(delay=FAULT_DELAY_S)
-                self._stop.wait(self._window)
-                router.clear_faults()
-                log.info("router %s behaves again", router.identity)
-                blackhole = not blackhole
-        except Exception:
-            log.exception("the fault cycle stopped")
-        finally:
-            try:
-                router.clear_faults()
-            except Exception:
-                log.debug("could not clear faults on %s", router.identity)

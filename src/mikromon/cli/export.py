@@ -3,41 +3,28 @@
 Raw points (kept for ``MIKROMON_RETENTION_RAW_DAYS``) or the 5-minute / 1-hour
 rollups (min, avg, max, count; kept longer). Rows stream from the database in
 chunks, so memory stays flat for large exports; progress goes to stderr. With
-``--output FILE`` the file appears only when the export is complete.
+``--output FILE`` the file appears only when the export is complete
+(:mod:`.output_file`). The writers are in :mod:`.export_write`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
 import fnmatch
-import json
-import os
 import re
-import secrets
-import stat
 import sys
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from mikromon.cli._common import add_storage_options
-from mikromon.domain.formatting import utc_iso
+from mikromon.cli._common import Subparsers, add_command, add_storage_options
+from mikromon.cli.export_write import Progress, SeriesInfo, iso_time, write_csv, write_json
+from mikromon.cli.output_file import output_file
 
 #: Resolution name -> rollup step in seconds (``None``: raw points).
 RESOLUTIONS: dict[str, int | None] = {"raw": None, "5m": 300, "1h": 3600}
 #: Rows fetched from the database per round trip.
 CHUNK_ROWS = 5000
-#: Exports with more rows than this report progress even when stderr is not a terminal.
-PROGRESS_MIN_ROWS = 100_000
-#: Seconds between two progress lines.
-PROGRESS_EVERY_S = 1.0
-
 _RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -83,10 +70,10 @@ def _label(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``export`` sub-command."""
-    parser = subparsers.add_parser(
-        "export",
+    parser = add_command(
+        subparsers, "export", handle,
         help="export a device's time series as CSV or JSON",
         description="Write a device's time series over a time range as CSV or JSON. Times "
         "are ISO 8601 UTC; values are in the metric's unit (see the catalog).",
@@ -139,7 +126,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--quiet", "-q", action="store_true", help="no progress or summary on stderr"
     )
     add_storage_options(parser)
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -147,16 +133,6 @@ def handle(args: argparse.Namespace) -> int:
     from mikromon.cli._django import django_command
 
     return django_command()(_export)(args)
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesInfo:
-    """One exported series: database id, metric key, labels, unit."""
-
-    id: int
-    key: str
-    labels: dict[str, str]
-    unit: str
 
 
 def select_series(
@@ -263,155 +239,14 @@ def _rows(
     return total, buckets()
 
 
-class Progress:
-    """Progress lines on stderr: at most one per second, only for big exports or a terminal."""
-
-    def __init__(self, total: int, *, quiet: bool) -> None:
-        self.total = total
-        self.done = 0
-        tty = sys.stderr is not None and sys.stderr.isatty()
-        self.enabled = not quiet and total > 0 and (tty or total >= PROGRESS_MIN_ROWS)
-        self._next = time.monotonic() + PROGRESS_EVERY_S
-
-    def step(self) -> None:
-        self.done += 1
-        if self.enabled and self.done % 1000 == 0 and time.monotonic() >= self._next:
-            self._next = time.monotonic() + PROGRESS_EVERY_S
-            percent = 100.0 * self.done / self.total
-            print(
-                f"exported {self.done}/{self.total} rows ({percent:.0f}%)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-
-def write_csv(
-    out: TextIO, device: str, series: Sequence[SeriesInfo], rows: Iterator[tuple[Any, ...]],
-    step: int | None, progress: Progress,
-) -> None:
-    """Write ``rows`` as CSV: ``time, device, metric, <one column per label>, unit``,
-    then ``value`` (raw) or ``min, avg, max, count`` (rollups)."""
-    by_id = {s.id: s for s in series}
-    label_names = sorted({name for s in series for name in s.labels})
-    writer = csv.writer(out, lineterminator="\n")
-    values = ["value"] if step is None else ["min", "avg", "max", "count"]
-    writer.writerow(["time", "device", "metric", *label_names, "unit", *values])
-    for series_id, ts, *rest in rows:
-        info = by_id[series_id]
-        writer.writerow(
-            [_iso(ts), device, info.key, *(info.labels.get(n, "") for n in label_names),
-             info.unit, *(_number(v) for v in rest)]
-        )
-        progress.step()
-
-
-def write_json(
-    out: TextIO, header: dict[str, Any], series: Sequence[SeriesInfo],
-    rows: Iterator[tuple[Any, ...]], step: int | None, progress: Progress,
-) -> None:
-    """Write one JSON document, streamed: the header fields plus ``series``, a list of
-    ``{"metric", "labels", "unit", "points": [[time, value], ...]}`` (rollups:
-    ``[time, min, avg, max, count]``) in series order."""
-    by_id = {s.id: s for s in series}
-    opening = json.dumps(header)[:-1]  # the header object, still open
-    out.write(opening + (', "series": [' if header else '"series": ['))
-    current: int | None = None
-    first_series = True
-    first_point = True
-    for series_id, ts, *rest in rows:
-        if series_id != current:
-            if current is not None:
-                out.write("]}")
-            info = by_id[series_id]
-            out.write(
-                ("" if first_series else ", ")
-                + '{"metric": ' + json.dumps(info.key)
-                + ', "labels": ' + json.dumps(info.labels, sort_keys=True)
-                + ', "unit": ' + json.dumps(info.unit)
-                + ', "points": ['
-            )
-            current = series_id
-            first_series = False
-            first_point = True
-        out.write(("" if first_point else ", ") + json.dumps([_iso(ts), *rest]))
-        first_point = False
-        progress.step()
-    if current is not None:
-        out.write("]}")
-    out.write("]}\n")
-
-
-def _iso(ts: int) -> str:
-    return utc_iso(datetime.fromtimestamp(ts, UTC))
-
-
-def _number(value: float | int) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-@contextmanager
-def _destination(path: str | None) -> Iterator[TextIO]:
-    """Yield the output stream; a file is written beside its target and renamed into
-    place only when the export succeeded.
-
-    A new file gets the usual mode for the user's umask (0644 under umask 022); a
-    file that is replaced keeps its mode.
-    """
-    if path is None or path == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    from mikromon.cli._django import EXIT_USAGE, CommandError
-
-    target = Path(path)
-    try:
-        fd, temp = _create_beside(target)
-    except OSError as err:
-        raise CommandError(f"cannot write {path}: {err.strerror or err}", EXIT_USAGE) from err
-    try:
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def _create_beside(target: Path) -> tuple[int, str]:
-    """Create a new, empty temporary file in ``target``'s folder; return (fd, path).
-
-    Created with mode 0666 minus the umask (as the shell's ``>`` would), or with
-    the mode of an existing ``target``.
-
-    Raises:
-        OSError: the folder is missing or not writable.
-    """
-    folder = target.parent
-    for _ in range(100):
-        temp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        try:
-            mode = stat.S_IMODE(target.stat().st_mode)
-        except OSError:
-            return fd, str(temp)
-        with contextlib.suppress(OSError):
-            os.chmod(fd, mode)
-        return fd, str(temp)
-    raise FileExistsError(f"no free temporary name beside {target}")
-
-
 def _export(args: argparse.Namespace) -> int:
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.cli.device import get_device
+    from mikromon.cli.device_records import get_device
 
     start, end = int(args.start.timestamp()), int(args.end.timestamp())
     if start >= end:
         raise CommandError(
-            f"--from ({_iso(start)}) must be before --to ({_iso(end)})", EXIT_USAGE
+            f"--from ({iso_time(start)}) must be before --to ({iso_time(end)})", EXIT_USAGE
         )
     device = get_device(args.device)
     series = select_series(device, args.metric, args.label)
@@ -422,14 +257,14 @@ def _export(args: argparse.Namespace) -> int:
     step = RESOLUTIONS[args.resolution]
     total, rows = _rows(series, start, end, step)
     progress = Progress(total, quiet=args.quiet)
-    with _destination(args.output) as out:
+    with output_file(args.output) as out:
         if args.format == "csv":
             write_csv(out, device.name, series, rows, step, progress)
         else:
             header = {
                 "device": device.name,
-                "from": _iso(start),
-                "to": _iso(end),
+                "from": iso_time(start),
+                "to": iso_time(end),
                 "resolution": args.resolution,
             }
             write_json(out, header, series, rows, step, progress)

@@ -1,7 +1,7 @@
 """``mikromon rules list|show|add|edit|remove|enable|disable|preview``: alert rules
 from the command line.
 
-The options are the fields of the rule form (:class:`mikromon.web.alerts.forms.RuleForm`);
+The options are the fields of the rule form (:class:`mikromon.web.alerts.rule_form.RuleForm`);
 the service layer checks them exactly as the pages and the API do and names
 the field that is wrong (exit 2). A running collector picks up a change within
 about a second. ``--json`` prints the API's rule documents.
@@ -10,11 +10,11 @@ about a second. ``--json`` prints the API's rule documents.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from mikromon.cli._common import EXIT_USAGE, add_storage_options
-from mikromon.cli.alerts import print_json, run_service
+from mikromon.cli._common import EXIT_USAGE, Subparsers, add_command, command_with_actions
+from mikromon.cli._django import confirmed
+from mikromon.cli._services import print_json, print_result, print_rows, service_handler
 from mikromon.domain.alerts import RULE_KINDS
 
 SEVERITIES = ("info", "warning", "high", "critical")
@@ -22,62 +22,76 @@ SEVERITIES = ("info", "warning", "high", "critical")
 COMPARISONS = {"above": ">", "below": "<", ">": ">", "<": "<"}
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``rules`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "rules", help="list, add, change or remove alert rules",
-        description="Alert rules: what raises an alert, on which devices, how severe.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    with command_with_actions(
+        subparsers, "rules", help="list, add, change or remove alert rules",
+        description="Alert rules: what raises an alert, on which devices, how severe.",
+    ) as actions:
+        _register_actions(actions)
 
-    lst = actions.add_parser("list", help="list the rules", description="List the rules.")
+
+def _register_actions(actions: Subparsers) -> None:
+    lst = add_command(
+        actions, "list", service_handler(_list),
+        help="list the rules", description="List the rules.",
+    )
     lst.add_argument("--json", action="store_true", help="print a JSON array")
-    lst.set_defaults(handler=_handler(_list))
 
-    show = actions.add_parser("show", help="show one rule", description="Show one rule.")
+    show = add_command(
+        actions, "show", service_handler(_show),
+        help="show one rule", description="Show one rule.",
+    )
     show.add_argument("rule", metavar="RULE", help="the rule's name or id")
     show.add_argument("--json", action="store_true", help="print a JSON object")
-    show.set_defaults(handler=_handler(_show))
 
-    add = actions.add_parser("add", help="add a rule", description="Add a rule.")
+    add = add_command(
+        actions, "add", service_handler(_add),
+        help="add a rule", description="Add a rule.",
+    )
     add.add_argument("--name", required=True, help="unique name, used in messages")
     add.add_argument("--kind", required=True, choices=RULE_KINDS, help="what the rule watches")
     _rule_options(add, editing=False)
     add.add_argument("--json", action="store_true", help="print the rule as JSON")
-    add.set_defaults(handler=_handler(_add))
 
-    edit = actions.add_parser("edit", help="change a rule",
-                              description="Change the options given; the others stay.")
+    edit = add_command(
+        actions, "edit", service_handler(_edit),
+        help="change a rule",
+        description="Change the options given; the others stay.",
+    )
     edit.add_argument("rule", metavar="RULE", help="the rule's name or id")
     edit.add_argument("--name", help="rename the rule")
     edit.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
     _rule_options(edit, editing=True)
     edit.add_argument("--json", action="store_true", help="print the rule as JSON")
-    edit.set_defaults(handler=_handler(_edit))
 
-    preview = actions.add_parser(
-        "preview", help="what a rule would raise now (saves nothing)",
+    preview = add_command(
+        actions, "preview", service_handler(_preview),
+        help="what a rule would raise now (saves nothing)",
         description="Evaluate a rule against the latest stored values without saving it: "
-        "give RULE to preview changes to a stored rule, or --kind for a new one.")
+        "give RULE to preview changes to a stored rule, or --kind for a new one.",
+    )
     preview.add_argument("rule", metavar="RULE", nargs="?", help="a stored rule (name or id)")
     preview.add_argument("--name", help=argparse.SUPPRESS)
     preview.add_argument("--kind", choices=RULE_KINDS, help="what the rule watches")
     _rule_options(preview, editing=True)
     preview.add_argument("--json", action="store_true", help="print the preview as JSON")
-    preview.set_defaults(handler=_handler(_preview))
 
-    remove = actions.add_parser("remove", help="remove rules with their alerts and history",
-                                description="Remove rules with their alerts and history.")
+    remove = add_command(
+        actions, "remove", service_handler(_remove),
+        help="remove rules with their alerts and history",
+        description="Remove rules with their alerts and history.",
+    )
     remove.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    remove.set_defaults(handler=_handler(_remove))
 
     for action, enabled in (("enable", True), ("disable", False)):
-        sub = actions.add_parser(action, help=f"{action} rules",
-                                 description=f"{action.capitalize()} the named rules.")
+        sub = add_command(
+            actions, action, service_handler(_enable), defaults={"enable": enabled},
+            help=f"{action} rules",
+            description=f"{action.capitalize()} the named rules.",
+        )
         sub.add_argument("rules", nargs="+", metavar="RULE", help="names or ids")
-        sub.set_defaults(handler=_handler(_enable), enable=enabled)
-
-    add_storage_options(parser, actions=actions.choices.values())
 
 
 def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
@@ -125,19 +139,9 @@ def _rule_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
                     help="keep the rule without evaluating it")
 
 
-def _handler(body: Any) -> Any:
-    def handle(args: argparse.Namespace) -> int:
-        from mikromon.cli._django import django_command
-
-        return django_command()(lambda a: run_service(body, a))(args)
-
-    handle.__name__ = body.__name__.lstrip("_")
-    return handle
-
-
 def _seconds(text: str, name: str) -> int:
     from mikromon.web.alerts import services
-    from mikromon.web.alerts.forms import parse_duration
+    from mikromon.web.alerts.fields import parse_duration
 
     try:
         seconds = parse_duration(text).total_seconds()
@@ -207,43 +211,28 @@ def _condition(doc: dict[str, Any]) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from mikromon.cli.device import format_table
     from mikromon.web.alerts import services
 
     docs = [services.rule_dict(r) for r in services.list_rules()]
-    if args.json:
-        print_json(docs)
-        return 0
-    if not docs:
-        print("no rules (add one with `mikromon rules add`)")
-        return 0
-    rows = [[str(d["id"]), d["name"], d["kind"], d["severity"],
-             "yes" if d["enabled"] else "no", _scope(d), _condition(d)] for d in docs]
-    sys.stdout.write(format_table(["ID", "NAME", "KIND", "SEVERITY", "ENABLED", "SCOPE",
-                                   "CONDITION"], rows))
-    return 0
+    return print_rows(
+        args, docs, empty="no rules (add one with `mikromon rules add`)",
+        headers=["ID", "NAME", "KIND", "SEVERITY", "ENABLED", "SCOPE", "CONDITION"],
+        row=lambda d: [str(d["id"]), d["name"], d["kind"], d["severity"],
+                       "yes" if d["enabled"] else "no", _scope(d), _condition(d)])
 
 
 def _show(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     doc = services.rule_dict(services.find_rule(args.rule))
-    if args.json:
-        print_json(doc)
-    else:
-        _print_rule(doc)
-    return 0
+    return print_result(args, doc, lambda: _print_rule(doc))
 
 
 def _add(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
     rule = services.create_rule(rule_data(args))
-    if args.json:
-        print_json(services.rule_dict(rule))
-    else:
-        print(f"added rule {rule.name!r} (id {rule.pk})")
-    return 0
+    return print_result(args, services.rule_dict(rule), f"added rule {rule.name!r} (id {rule.pk})")
 
 
 def _edit(args: argparse.Namespace) -> int:
@@ -256,11 +245,8 @@ def _edit(args: argparse.Namespace) -> int:
         raise CommandError(f"nothing to change for rule {rule.name!r}: give at least one "
                            "option (see `mikromon rules edit --help`)", EXIT_USAGE)
     changed = services.update_rule(rule.pk, data)
-    if args.json:
-        print_json(services.rule_dict(changed))
-    else:
-        print(f"updated rule {changed.name!r} (id {changed.pk})")
-    return 0
+    return print_result(args, services.rule_dict(changed),
+                        f"updated rule {changed.name!r} (id {changed.pk})")
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -289,19 +275,16 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from mikromon.cli._django import CommandError
     from mikromon.web.alerts import services
 
     rules = list({r.pk: r for r in (services.find_rule(ref) for ref in args.rules)}.values())
     listing = ", ".join(repr(r.name) for r in rules)
-    if not args.yes:
-        if not (sys.stdin is not None and sys.stdin.isatty()):
-            raise CommandError(f"removing {listing} deletes its alerts and history; add "
-                               "--yes to confirm", EXIT_USAGE)
-        answer = input(f"Remove {listing} with its alerts and history? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("nothing removed")
-            return 1
+    if not args.yes and not confirmed(
+        f"Remove {listing} with its alerts and history?",
+        unattended=f"removing {listing} deletes its alerts and history; add --yes to confirm",
+    ):
+        print("nothing removed")
+        return 1
     for rule in rules:
         services.delete_rule(rule.pk)
         print(f"removed rule {rule.name!r}")

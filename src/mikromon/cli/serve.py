@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mikromon import config
-from mikromon.cli._common import add_storage_options, port_number
+from mikromon.cli._common import Subparsers, add_command, add_storage_options, port_number
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -74,10 +74,10 @@ def apply_time_scale(args: argparse.Namespace) -> None:
     config.time_scale()
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``serve`` sub-command."""
-    parser = subparsers.add_parser(
-        "serve",
+    parser = add_command(
+        subparsers, "serve", handle,
         help="run the web application and the collector",
         description="Apply database migrations, then serve the web application and run "
         "the collector in this process until interrupted (Ctrl-C or SIGTERM). "
@@ -85,7 +85,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_server_options(parser)
     add_storage_options(parser)
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -121,14 +120,16 @@ def run_server(
 
     apply_time_scale(args)
     verbose = bool(getattr(args, "verbose", False))
-    from mikromon.web import runtime
+    from mikromon.logconfig import configure_logging
+    from mikromon.web.http_server import StartupError
+    from mikromon.web.runtime import Runtime
 
-    runtime.configure_logging(verbose=verbose)
+    configure_logging(verbose=verbose)
     with _sigterm_interrupts():
         data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
         if before_run is not None:
             before_run(data_dir)
-    server = runtime.Runtime(
+    server = Runtime(
         host=args.host,
         port=args.port,
         collector=collector,
@@ -138,7 +139,7 @@ def run_server(
     )
     try:
         return server.run()
-    except runtime.StartupError as err:
+    except StartupError as err:
         raise CommandError(str(err)) from err
 
 

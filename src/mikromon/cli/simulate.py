@@ -22,7 +22,7 @@ import stat
 import sys
 from typing import Any
 
-from mikromon.cli._common import EXIT_USAGE, fail
+from mikromon.cli._common import EXIT_USAGE, Subparsers, add_command, fail
 
 DEFAULT_BASE_PORT = 18728
 
@@ -62,13 +62,13 @@ SIGINT/SIGTERM stop every router; the exit status is then 0.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``simulate`` sub-command."""
     from mikromon.emulator.profiles import PROFILE_NAMES
     from mikromon.emulator.tls import TLS_MODES
 
-    parser = subparsers.add_parser(
-        "simulate",
+    parser = add_command(
+        subparsers, "simulate", handle,
         help="run emulated RouterOS routers on loopback ports",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -94,13 +94,12 @@ def register(subparsers: Any) -> None:
                              "profile's own, constant rates)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per router and line")
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run the fleet until SIGINT/SIGTERM; return the exit status."""
     from mikromon.emulator.fleet import Fleet
-    from mikromon.emulator.server import ensure_loopback
+    from mikromon.emulator.loopback import ensure_loopback
 
     try:
         host = ensure_loopback(args.host)
@@ -187,15 +186,23 @@ _UP = {"up": True, "ok": True, "true": True, "down": False, "fail": False, "fals
        "none": None}
 
 
+def _targets(fleet: Any, target: str) -> list[Any] | str:
+    """The routers a control command names (an index, or ``all``), or the error
+    line to answer when there is no such router."""
+    try:
+        return list(fleet.routers) if target == "all" else [fleet.routers[int(target)]]
+    except (ValueError, IndexError):
+        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+
+
 def _state_control(fleet: Any, command: str, rest: list[str]) -> str:
     """Apply ``cpu``/``temperature``/``health``/``link``/``bgp``/``ospf`` to routers."""
     target, args = rest[0], rest[1:]
     if len(args) < _STATE_COMMANDS[command]:
         return f"error: {command} needs {_STATE_COMMANDS[command]} value(s) (try 'help')"
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
-        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    routers = _targets(fleet, target)
+    if isinstance(routers, str):
+        return routers
     try:
         for r in routers:
             if command in ("cpu", "temperature"):
@@ -237,10 +244,9 @@ def _syslog_control(fleet: Any, command: str, rest: list[str]) -> str:
     """Apply ``syslog I HOST:PORT PROTO TOPICS MESSAGE`` / ``logging I HOST:PORT PROTO``
     / ``logging I off``."""
     target, args = rest[0], rest[1:]
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
-        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    routers = _targets(fleet, target)
+    if isinstance(routers, str):
+        return routers
     try:
         if command == "logging":
             if args[:1] == ["off"]:
@@ -272,7 +278,7 @@ def run_control(fleet: Any, text: str) -> str:
     ``password I NEW``, ``list``, ``help``; ``I`` is a router index or ``all``.
     """
     from mikromon.emulator.fleet import endpoints_table
-    from mikromon.routeros.values import parse_gmt_offset
+    from mikromon.routeros.values.dates import parse_gmt_offset
 
     parts = text.split()
     command, rest = parts[0].lower(), parts[1:]
@@ -295,10 +301,9 @@ def run_control(fleet: Any, text: str) -> str:
     if command not in ("reboot", "fault", "clear", "password", "health", "zone") or not rest:
         return f"error: unknown control command {text!r} (try 'help')"
     target = rest[0]
-    try:
-        routers = fleet.routers if target == "all" else [fleet.routers[int(target)]]
-    except (ValueError, IndexError):
-        return f"error: no router {target!r} (0..{len(fleet.routers) - 1} or 'all')"
+    routers = _targets(fleet, target)
+    if isinstance(routers, str):
+        return routers
     try:
         for r in routers:
             if command == "reboot":

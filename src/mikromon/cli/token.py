@@ -11,20 +11,23 @@ import json
 import sys
 from typing import Any
 
-from mikromon.cli._common import add_storage_options
+from mikromon.cli._common import Subparsers, add_command, command_with_actions, format_table
+from mikromon.cli._django import django_handler
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``token`` sub-command and its actions."""
-    parser = subparsers.add_parser(
-        "token",
+    with command_with_actions(
+        subparsers, "token",
         help="create, list or revoke API tokens",
         description="Manage tokens for the JSON API (sent as Authorization: Token TOKEN).",
-    )
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ) as actions:
+        _register_actions(actions)
 
-    create = actions.add_parser(
-        "create",
+
+def _register_actions(actions: Subparsers) -> None:
+    create = add_command(
+        actions, "create", django_handler(_create),
         help="create a token for a user and print it once",
         description="Create an API token acting as USER and print it once; store it safely.",
     )
@@ -32,42 +35,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--name", default="cli", help="a name to recognise the token by (default: cli)"
     )
-    create.set_defaults(handler=handle_create)
 
-    lst = actions.add_parser("list", help="list tokens", description="List API tokens.")
+    lst = add_command(actions, "list", django_handler(_list), help="list tokens",
+                      description="List API tokens.")
     lst.add_argument("user", metavar="USER", nargs="?", help="only this user's tokens")
     lst.add_argument("--json", action="store_true", help="print a JSON array")
-    lst.set_defaults(handler=handle_list)
 
-    revoke = actions.add_parser(
-        "revoke", help="delete a token", description="Delete a user's token by its name."
-    )
+    revoke = add_command(actions, "revoke", django_handler(_revoke), help="delete a token",
+                         description="Delete a user's token by its name.")
     revoke.add_argument("user", metavar="USER", help="the token's user")
     revoke.add_argument("name", metavar="NAME", help="the token's name")
-    revoke.set_defaults(handler=handle_revoke)
-
-    add_storage_options(parser, actions=actions.choices.values())
-
-
-def _run(body: Any, args: argparse.Namespace) -> int:
-    from mikromon.cli._django import django_command
-
-    return django_command()(body)(args)
-
-
-def handle_create(args: argparse.Namespace) -> int:
-    """Create a token; return the exit code."""
-    return _run(_create, args)
-
-
-def handle_list(args: argparse.Namespace) -> int:
-    """List tokens; return the exit code."""
-    return _run(_list, args)
-
-
-def handle_revoke(args: argparse.Namespace) -> int:
-    """Revoke a token; return the exit code."""
-    return _run(_revoke, args)
 
 
 def _user(username: str) -> Any:
@@ -136,7 +113,6 @@ def _list(args: argparse.Namespace) -> int:
     if not rows:
         print("no API tokens")
         return 0
-    from mikromon.cli.device import format_table
 
     table = [
         [r["user"], r["name"], r["prefix"] + "…", r["created_at"], r["last_used"] or "never"]

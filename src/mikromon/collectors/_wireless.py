@@ -32,7 +32,7 @@ legacy CAPsMAN keys from the CLI reference (caps-man registration-table:
 ``interface,ssid,mac-address,tx-rate,rx-rate,rx-signal,uptime,packets,bytes``).
 
 The bound: ``count-only`` of the registration table first. With at most
-:data:`~mikromon.collectors.support.ROW_LIMIT` (20,000) clients the table is
+:data:`~mikromon.collectors.table_collectors.ROW_LIMIT` (20,000) clients the table is
 printed and the clients counted from its rows; above that (a controller that
 lists the clients of many access points) it is not printed, each interface's
 clients are counted with ``count-only`` and ``?interface=<name>``, and
@@ -48,20 +48,21 @@ from typing import Final
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
-    ROW_LIMIT,
     Field,
     Values,
     bounded_reply,
     convert,
     count,
-    over_limit_message,
     proplist,
     read,
     sample,
     snapshot,
 )
+from mikromon.collectors.table_collectors import ROW_LIMIT, over_limit_message
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.domain.samples import Sample
+from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
 
 CLIENT_KEY = ("interface", "mac-address")
@@ -73,6 +74,32 @@ CLIENT_COLUMNS: Final = (
     "tx-bits-per-second", "rx-bits-per-second",
     "bytes.tx", "bytes.rx", "packets.tx", "packets.rx", "uptime", "last-activity",
 )
+
+#: The dashboard tabs of client and interface tables, whichever package reads them.
+CLIENTS_TAB: Final = Tab("wireless", "Wireless clients")
+INTERFACES_TAB: Final = Tab("wlan", "Wireless interfaces", always=False)
+
+
+def client_view(table: str, title: str, paths: tuple[str, ...], *, tab: Tab | None = CLIENTS_TAB,
+                major: int | None = None) -> TableView:
+    """Return how a client table (:data:`CLIENT_COLUMNS`) is shown: the same columns
+    first and the same units whichever package the router runs.
+
+    Args:
+        table: the snapshot table (``wifi_clients``).
+        title: its title.
+        paths: the paths whose absence means the package is missing.
+        tab: its dashboard tab (:data:`CLIENTS_TAB`; ``None``: one of its own).
+        major: the RouterOS major version having the package, ``None`` for both.
+    """
+    return TableView(
+        table, title, paths,
+        ("interface", "ap", "mac-address", "ssid", "signal", "tx-rate", "rx-rate", "uptime"),
+        sort="interface", seconds=("uptime", "last-activity"), bytes=("bytes",),
+        bits_per_second=("tx-rate", "rx-rate", "tx-bits-per-second", "rx-bits-per-second"),
+        tab=tab, major=major,
+    )
+
 
 #: Finds the AP of a client row (its ``interface``), or ``None``.
 ApOf = Callable[[str], str | None]
@@ -207,3 +234,42 @@ async def collect_wireless(
             reader=Values(path, result),
         ))
     return result
+
+
+class WirelessCollector:
+    """A collector of one wireless package's clients and interfaces
+    (:func:`collect_wireless`): a subclass names the package's menus and columns.
+
+    Attributes:
+        name: registry name.
+        path: the package's menu (``/interface/wireless``, ``/caps-man``).
+        prefix: the tables' prefix (``wireless`` -> ``wireless_clients``,
+            ``wireless_interfaces``).
+        interface_fields, client_fields: the columns of those tables.
+        client_names: RouterOS client field -> column of the one schema.
+        client_args: extra print attributes for the registration table.
+        interface_path: the interface menu when it is not ``path``.
+    """
+
+    name: str
+    tier = Tier.EXTENDED
+    path: str
+    prefix: str
+    interface_fields: tuple[Field, ...]
+    client_fields: tuple[Field, ...]
+    client_names: Mapping[str, str] | None = None
+    client_args: Mapping[str, str] | None = None
+    interface_path: str | None = None
+    views: tuple[TableView, ...] = ()
+
+    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
+        """Read clients, then interfaces (:func:`collect_wireless`).
+
+        Raises:
+            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+        """
+        return await collect_wireless(
+            client, ctx, name=self.name, path=self.path, interface_fields=self.interface_fields,
+            client_fields=self.client_fields, prefix=self.prefix, client_args=self.client_args,
+            client_names=self.client_names, interface_path=self.interface_path,
+        )

@@ -64,6 +64,10 @@ class Collector(Protocol):
     Attributes:
         name: registry key, named after the RouterOS path (``system_resource``).
         tier: the tier it runs in.
+
+    A collector that stores inventory tables also has ``views``: a tuple of
+    :class:`~mikromon.collectors.table_view.TableView`, one per table, saying how
+    the pages show it (read by :func:`mikromon.collectors.registry.table_views`).
     """
 
     name: str

@@ -34,13 +34,13 @@ Produces: wireless.clients (label ``interface``, the CAP interface).
 
 from __future__ import annotations
 
-from mikromon.collectors._wireless import collect_wireless
-from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import ROW_LIMIT, Field, flag
-from mikromon.domain.inventory import CollectResult
-from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_bitrate, parse_duration, parse_int, parse_signal
+from mikromon.collectors._wireless import WirelessCollector, client_view
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT
+from mikromon.collectors.table_view import Tab, TableView
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_int
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
 
 __all__ = ["CLIENT_FIELDS", "CLIENT_NAMES", "INTERFACE_FIELDS", "INTERFACE_PATH", "PATH",
            "ROW_LIMIT", "CapsManCollector"]
@@ -72,20 +72,25 @@ CLIENT_FIELDS = (
 CLIENT_NAMES = {"rx-signal": "signal"}
 
 
-class CapsManCollector:
+#: The menu whose absence means the router has no CAPsMAN (asked first).
+_PATHS = (f"{PATH}/registration-table",)
+
+
+class CapsManCollector(WirelessCollector):
     """Reads legacy CAPsMAN clients and CAP interfaces each extended poll."""
 
     name = "caps_man"
-    tier = Tier.EXTENDED
-
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read clients, then CAP interfaces; see the module docstring.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        return await collect_wireless(
-            client, ctx, name=self.name, path=PATH, interface_fields=INTERFACE_FIELDS,
-            client_fields=CLIENT_FIELDS, prefix="capsman", client_names=CLIENT_NAMES,
-            interface_path=INTERFACE_PATH,
-        )
+    path = PATH
+    prefix = "capsman"
+    interface_fields = INTERFACE_FIELDS
+    client_fields = CLIENT_FIELDS
+    client_names = CLIENT_NAMES
+    interface_path = INTERFACE_PATH
+    views = (
+        client_view("capsman_clients", "CAPsMAN clients", _PATHS,
+                    tab=Tab("capsman", "CAPsMAN clients", always=False)),
+        TableView("capsman_interfaces", "CAPsMAN interfaces", _PATHS,
+                  ("name", "mac-address", "current-state", "current-channel",
+                   "current-registered-clients", "disabled"), sort="name",
+                  tab=Tab("caps", "CAPsMAN interfaces", always=False)),
+    )

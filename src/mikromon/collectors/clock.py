@@ -18,7 +18,7 @@ help.mikrotik.com "Clock")::
 ``date`` is ``jul/20/2023`` on v6 and v7 < 7.10, ``2023-07-20`` on 7.10+.
 ``gmt-offset`` is the offset in use now, daylight saving included (``+03:00``;
 some builds print seconds, ``10800``; both are read, see
-:func:`mikromon.routeros.values.parse_gmt_offset`). ``time-zone-name`` is
+:func:`mikromon.routeros.values.dates.parse_gmt_offset`). ``time-zone-name`` is
 ``manual`` or a TZ database name: when Python's zone database knows the name and
 agrees with ``gmt-offset`` now, times are converted with that zone (a log line
 from before a daylight-saving change gets the offset it had then); otherwise with
@@ -42,11 +42,13 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import TableCollector, read
+from mikromon.collectors.support import read
+from mikromon.collectors.table_collectors import TableCollector
 from mikromon.domain.errors import PathAbsent, ValueParseError
 from mikromon.domain.inventory import CollectResult, InventoryRow, InventorySnapshot
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_bool, parse_datetime, parse_gmt_offset
+from mikromon.routeros.values.dates import parse_datetime, parse_gmt_offset
+from mikromon.routeros.values.numbers import parse_bool
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ class RouterClock:
 
     def to_utc(self, local: str) -> str:
         """Return the router-local ISO text ``local`` (``2023-07-09T07:18:33``, as
-        :func:`~mikromon.routeros.values.parse_datetime` gives it) as UTC ISO text
+        :func:`~mikromon.routeros.values.dates.parse_datetime` gives it) as UTC ISO text
         (``2023-07-09T04:18:33+00:00``). A bare date or text that is not such a
         time is returned unchanged.
 
@@ -194,7 +196,7 @@ def localize_snapshot(snap: InventorySnapshot, columns: Sequence[str],
 
 
 class LocalTimeTableCollector(TableCollector):
-    """A :class:`~mikromon.collectors.support.TableCollector` whose ``local_times``
+    """A :class:`~mikromon.collectors.table_collectors.TableCollector` whose ``local_times``
     columns are router-local times, stored in UTC (:func:`localize`).
 
     ``/system/clock`` is read only when the table has rows.

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from mikromon.collectors.base import CollectContext
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import version_hint
+from mikromon.routeros.values.versions import version_hint
 
 
 def learn_version(ctx: CollectContext, version: str | None) -> tuple[int, ...]:
@@ -21,7 +21,7 @@ def learn_version(ctx: CollectContext, version: str | None) -> tuple[int, ...]:
         ctx: changed in place.
         version: ``/system/resource`` ``version`` (``7.16.2 (stable)``, ``6.49``,
             ``7.19beta2``); what can be read of it counts
-            (:func:`~mikromon.routeros.values.version_hint`: ``7.x (development)``
+            (:func:`~mikromon.routeros.values.versions.version_hint`: ``7.x (development)``
             gives major 7 and version ``(7,)``); ``None`` or text without a version
             changes nothing.
     """

@@ -37,20 +37,15 @@ from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.clock import localize_snapshot, router_clock
-from mikromon.collectors.support import (
-    Field,
-    Values,
-    flag,
-    int_or_auto,
-    proplist,
-    read,
-    snapshot,
-)
+from mikromon.collectors.support import Field, Values, flag, int_or_auto, proplist, read, snapshot
+from mikromon.collectors.table_collectors import PrintCollector
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import CounterReading, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_counter, parse_mtu, parse_optional_datetime
+from mikromon.routeros.values.dates import parse_optional_datetime
+from mikromon.routeros.values.numbers import parse_counter, parse_mtu
 
 PATH = "/interface"
 #: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per
@@ -117,24 +112,19 @@ def map_counters(
     return readings
 
 
-class InterfaceCountersCollector:
+class InterfaceCountersCollector(PrintCollector):
     """Reads the traffic counters of every interface each realtime poll."""
 
     name = "interface_counters"
     tier = Tier.REALTIME
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the counters; see the module docstring.
+    path = PATH
+    proplist = COUNTER_PROPLIST
+    reply_limit = REPLY_LIMIT
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, COUNTER_PROPLIST, limit=REPLY_LIMIT)
-        if rows is not None:
-            result.counters = map_counters(rows, ctx.clock(), ctx.monotonic(),
-                                           Values(PATH, result))
-        return result
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Map the counters; see the module docstring."""
+        result.counters = map_counters(rows, ctx.clock(), ctx.monotonic(), Values(PATH, result))
 
 
 class InterfaceInventoryCollector:
@@ -142,6 +132,9 @@ class InterfaceInventoryCollector:
 
     name = "interface"
     tier = Tier.MEDIUM
+    views = (TableView("interfaces", "Interfaces", (PATH,),
+                       ("name", "type", "running", "disabled", "mac-address", "mtu", "comment"),
+                       sort="name"),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the inventory; see the module docstring.

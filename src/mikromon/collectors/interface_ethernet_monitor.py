@@ -17,7 +17,7 @@ The monitor row (interface_ethernet_monitor.v7.json) carries ``status``
 without link has no ``rate``. Produces ``iface.link_speed_bps`` (label
 ``interface``, bits/s) for each row with ``status=link-ok`` and a rate; other
 rows give nothing. A rate that cannot be read
-(:func:`~mikromon.routeros.values.parse_link_rate`) costs that port's sample
+(:func:`~mikromon.routeros.values.rates.parse_link_rate`) costs that port's sample
 only (``bad_values``, named by the interface).
 
 The reply's shape decides how rows are matched to ports, never the version:
@@ -46,7 +46,8 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_bool, parse_link_rate
+from mikromon.routeros.values.numbers import parse_bool
+from mikromon.routeros.values.rates import parse_link_rate
 
 PATH = "/interface/ethernet"
 COMMAND = "/interface/ethernet/monitor"

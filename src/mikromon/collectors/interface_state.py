@@ -22,7 +22,7 @@ from mikromon.collectors.support import Values, read, sample
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_bool
+from mikromon.routeros.values.numbers import parse_bool
 
 PATH = "/interface"
 PROPLIST = ("name", "running", "disabled", "dynamic")

@@ -45,18 +45,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from mikromon.collectors._wireless import collect_wireless
+from mikromon.collectors._wireless import INTERFACES_TAB, client_view, collect_wireless
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import ROW_LIMIT, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import (
-    parse_bitrate,
-    parse_counter,
-    parse_duration,
-    parse_signal,
-)
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_counter
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
 
 __all__ = ["CLIENT_FIELDS", "INTERFACE_FIELDS", "ROW_LIMIT", "WIFIWAVE2_PATH", "WIFI_PATH",
            "InterfaceWifiCollector", "base_path", "candidate_paths"]
@@ -121,11 +120,23 @@ def candidate_paths(ctx: CollectContext) -> tuple[str, ...]:
     return (WIFIWAVE2_PATH, WIFI_PATH)
 
 
+#: The menus whose absence means the router has no wifi package (the
+#: registration table is asked first and is the path reported absent).
+_PATHS = (f"{WIFI_PATH}/registration-table", WIFI_PATH,
+          f"{WIFIWAVE2_PATH}/registration-table", WIFIWAVE2_PATH)
+
+
 class InterfaceWifiCollector:
     """Reads wifi interfaces and their clients each extended poll (v7 only)."""
 
     name = "interface_wifi"
     tier = Tier.EXTENDED
+    views = (
+        client_view("wifi_clients", "Wireless clients", _PATHS, major=7),
+        TableView("wifi_interfaces", "Wireless interfaces", _PATHS,
+                  ("name", "configuration.ssid", "configuration.mode", "channel.band",
+                   "running"), sort="name", tab=INTERFACES_TAB, major=7),
+    )
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read clients, then interfaces; see the module docstring.

@@ -37,19 +37,13 @@ clients). Per-client signal is inventory, not a metric.
 
 from __future__ import annotations
 
-from mikromon.collectors._wireless import collect_wireless
-from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import ROW_LIMIT, Field, flag
-from mikromon.domain.inventory import CollectResult
-from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import (
-    parse_bitrate,
-    parse_counter,
-    parse_duration,
-    parse_int,
-    parse_signal,
-)
+from mikromon.collectors._wireless import INTERFACES_TAB, WirelessCollector, client_view
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT
+from mikromon.collectors.table_view import TableView
+from mikromon.routeros.values.durations import parse_duration
+from mikromon.routeros.values.numbers import parse_counter, parse_int
+from mikromon.routeros.values.rates import parse_bitrate, parse_signal
 
 __all__ = ["CLIENT_FIELDS", "CLIENT_NAMES", "INTERFACE_FIELDS", "PATH", "ROW_LIMIT",
            "InterfaceWirelessCollector"]
@@ -87,20 +81,24 @@ CLIENT_FIELDS = (
 CLIENT_NAMES = {"signal-strength": "signal", "authentication-type": "auth-type"}
 
 
-class InterfaceWirelessCollector:
+#: The menus whose absence means the router has no wireless package (the
+#: registration table is asked first and is the path reported absent).
+_PATHS = (f"{PATH}/registration-table", PATH)
+
+
+class InterfaceWirelessCollector(WirelessCollector):
     """Reads legacy wireless interfaces and their clients each extended poll."""
 
     name = "interface_wireless"
-    tier = Tier.EXTENDED
-
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read clients, then interfaces; see the module docstring.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        return await collect_wireless(
-            client, ctx, name=self.name, path=PATH, interface_fields=INTERFACE_FIELDS,
-            client_fields=CLIENT_FIELDS, prefix="wireless", client_args={"stats": ""},
-            client_names=CLIENT_NAMES,
-        )
+    path = PATH
+    prefix = "wireless"
+    interface_fields = INTERFACE_FIELDS
+    client_fields = CLIENT_FIELDS
+    client_names = CLIENT_NAMES
+    client_args = {"stats": ""}
+    views = (
+        client_view("wireless_clients", "Wireless clients", _PATHS),
+        TableView("wireless_interfaces", "Wireless interfaces", _PATHS,
+                  ("name", "ssid", "mode", "band", "frequency", "running"), sort="name",
+                  tab=INTERFACES_TAB),
+    )

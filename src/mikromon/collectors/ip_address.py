@@ -10,7 +10,7 @@ Example row (ip_address.v7.json)::
 Bound: a PPP server adds a dynamic address for every session (the
 ``pppoe-out1`` row of ip_address.v7.json is the client side of one), so on an
 ISP's concentrator the table grows with the customers. It is read by
-:class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+:class:`~mikromon.collectors.table_collectors.BoundedTableCollector`: ``count-only``
 first, printed only with at most :data:`LIMIT` (20,000) rows; above that the
 table is not read this poll and ``result.failures`` says so.
 
@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
 
 PATH = "/ip/address"
@@ -38,6 +40,11 @@ FIELDS = (
     Field("comment"),
 )
 
+VIEW = TableView("ip_addresses", "Addresses", (PATH,),
+                 ("address", "network", "interface", "dynamic", "disabled"), sort="address",
+                 tab=Tab("addresses", "Addresses"))
+
 COLLECTOR = BoundedTableCollector(
-    "ip_address", Tier.LONG, PATH, "ip_addresses", FIELDS, ("address", "interface"), LIMIT
+    "ip_address", Tier.LONG, PATH, "ip_addresses", FIELDS, ("address", "interface"), LIMIT,
+    view=VIEW,
 )

@@ -12,7 +12,7 @@ Note the upper-case ``DHCP`` key. Incomplete entries have no ``mac-address``
 
 Bound: the table holds an entry for every host on the router's directly
 connected networks, tens of thousands on an ISP's access router, so it is read
-by :class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+by :class:`~mikromon.collectors.table_collectors.BoundedTableCollector`: ``count-only``
 first, printed only with at most :data:`LIMIT` (20,000) rows; above that the
 table is not read this poll and ``result.failures`` says so (the rows stored
 before stay).
@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.tiers import Tier
 
 PATH = "/ip/arp"
@@ -44,6 +46,9 @@ FIELDS = (
     Field("comment"),
 )
 
+VIEW = TableView("arp", "ARP", (PATH,), ("address", "mac-address", "interface", "status"),
+                 sort="address")
+
 COLLECTOR = BoundedTableCollector(
-    "ip_arp", Tier.LONG, PATH, "arp", FIELDS, ("address", "interface"), LIMIT
+    "ip_arp", Tier.LONG, PATH, "arp", FIELDS, ("address", "interface"), LIMIT, view=VIEW
 )

@@ -19,8 +19,8 @@ Two collectors:
   leases and ``?status=bound``. No rows are downloaded (no proplist needed).
   Produces dhcp.total_leases and dhcp.active_leases (count).
 * :data:`TABLE` (medium): inventory table ``dhcp_leases``, key ``.id``, with
-  the bound rule of :class:`~mikromon.collectors.support.BoundedTableCollector`:
-  ``count-only`` first; at most :data:`~mikromon.collectors.support.ROW_LIMIT`
+  the bound rule of :class:`~mikromon.collectors.table_collectors.BoundedTableCollector`:
+  ``count-only`` first; at most :data:`~mikromon.collectors.table_collectors.ROW_LIMIT`
   (20,000) leases are printed with the proplist of :data:`FIELDS`; above that
   the table is not read this poll and ``result.failures`` says so.
   ``expires-after``, ``last-seen`` and ``age`` are seconds (float), ``None``
@@ -35,11 +35,13 @@ lease keeps it for as long as it exists.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import BoundedTableCollector, Field, count, flag, sample
+from mikromon.collectors.support import Field, count, flag, sample
+from mikromon.collectors.table_collectors import BoundedTableCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_duration, parse_optional_duration
+from mikromon.routeros.values.durations import parse_duration, parse_optional_duration
 
 PATH = "/ip/dhcp-server/lease"
 BOUND = ("?status=bound",)
@@ -95,6 +97,11 @@ class DhcpServerLeaseCollector:
         return result
 
 
+VIEW = TableView(TABLE_NAME, "DHCP leases", (PATH,),
+                 ("address", "mac-address", "host-name", "status", "server", "expires-after"),
+                 sort="address", seconds=("age", "expires-after", "last-seen"),
+                 tab=Tab("dhcp", "DHCP leases"))
 TABLE = BoundedTableCollector(
-    "ip_dhcp_server_lease_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True
+    "ip_dhcp_server_lease_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True,
+    view=VIEW,
 )

@@ -27,7 +27,7 @@ metrics (they reset on reboot and with reset-counters).
 
 Bound: a configuration is usually tens of rules, but an ISP's router may hold
 thousands (a rule per customer, dynamic hotspot rules), so each menu is read by
-:class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+:class:`~mikromon.collectors.table_collectors.BoundedTableCollector`: ``count-only``
 first, printed only with at most :data:`LIMIT` (5,000) rules; above that the
 menu is not read this poll and ``result.failures`` says so.
 
@@ -40,9 +40,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from mikromon.collectors.support import BoundedTableCollector, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import BoundedTableCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_bool, parse_counter
+from mikromon.routeros.values.numbers import parse_bool, parse_counter
 
 #: Most rules read per menu (more are counted, not printed).
 LIMIT: Final = 5_000
@@ -116,13 +118,22 @@ FIELDS = (
 )
 
 
-def _rules(menu: str) -> BoundedTableCollector:
+#: The columns shown first: what a rule matches and does, and its counters.
+_MATCH = ("protocol", "src-address", "dst-address")
+
+
+def _rules(menu: str, title: str, tab: Tab, shown: tuple[str, ...]) -> BoundedTableCollector:
+    path = f"/ip/firewall/{menu}"
+    table = f"firewall_{menu}"
     return BoundedTableCollector(
-        f"ip_firewall_{menu}", Tier.LONG, f"/ip/firewall/{menu}", f"firewall_{menu}", FIELDS,
-        (".id",), LIMIT,
+        f"ip_firewall_{menu}", Tier.LONG, path, table, FIELDS, (".id",), LIMIT,
+        view=TableView(table, title, (path,), ("chain", "action", "bytes", "packets", *shown,
+                                               "comment"), bytes=("bytes",), tab=tab),
     )
 
 
-FILTER = _rules("filter")
-NAT = _rules("nat")
-MANGLE = _rules("mangle")
+FILTER = _rules("filter", "Firewall filter", Tab("filter", "Firewall filter"),
+                (*_MATCH, "in-interface", "out-interface"))
+NAT = _rules("nat", "Firewall NAT", Tab("nat", "NAT"), (*_MATCH, "to-addresses", "to-ports"))
+MANGLE = _rules("mangle", "Firewall mangle", Tab("mangle", "Mangle"),
+                ("new-routing-mark", "new-connection-mark", "new-packet-mark"))

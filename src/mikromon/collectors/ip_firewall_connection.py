@@ -10,7 +10,7 @@ Produces: firewall.connection_count (count).
 
 from __future__ import annotations
 
-from mikromon.collectors.support import CountCollector
+from mikromon.collectors.table_collectors import CountCollector
 from mikromon.domain.tiers import Tier
 
 PATH = "/ip/firewall/connection"

@@ -23,8 +23,8 @@ Two collectors:
 * :data:`COLLECTOR` (short): one ``count-only`` print (no rows downloaded, so
   no proplist). Produces hotspot.active_users (count).
 * :data:`TABLE` (medium): inventory table ``hotspot_active``, key ``.id``, with
-  the bound rule of :class:`~mikromon.collectors.support.BoundedTableCollector`:
-  ``count-only`` first; at most :data:`~mikromon.collectors.support.ROW_LIMIT`
+  the bound rule of :class:`~mikromon.collectors.table_collectors.BoundedTableCollector`:
+  ``count-only`` first; at most :data:`~mikromon.collectors.table_collectors.ROW_LIMIT`
   (20,000) users are printed with the proplist of :data:`FIELDS`; above that
   the table is not read this poll and ``result.failures`` says so. Durations
   are seconds (float; ``None`` when the key is absent), bytes and packets are
@@ -36,9 +36,12 @@ for its life and no two sessions share one, whatever the servers' settings.
 
 from __future__ import annotations
 
-from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import BoundedTableCollector, CountCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_counter, parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.durations import parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/hotspot/active"
 TABLE_NAME = "hotspot_active"
@@ -67,6 +70,15 @@ FIELDS = (
 )
 
 COLLECTOR = CountCollector("ip_hotspot_active", Tier.SHORT, PATH, "hotspot.active_users")
+VIEW = TableView(TABLE_NAME, "Hotspot users", (PATH,),
+                 ("user", "address", "mac-address", "uptime", "bytes-in", "bytes-out"),
+                 sort="user",
+                 seconds=("uptime", "idle-time", "idle-timeout", "session-time-left",
+                          "keepalive-timeout"),
+                 bytes=("bytes-in", "bytes-out", "limit-bytes-in", "limit-bytes-out",
+                        "limit-bytes-total"),
+                 tab=Tab("hotspot", "Hotspot users"))
 TABLE = BoundedTableCollector(
-    "ip_hotspot_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True
+    "ip_hotspot_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True,
+    view=VIEW,
 )

@@ -15,7 +15,7 @@ fields below. Example row (ip_neighbor.v7.json)::
 Bound: with discovery on the customer-facing interfaces every customer's
 MikroTik (or LLDP-speaking) device is a neighbor, thousands on a wireless ISP's
 router, so the table is read by
-:class:`~mikromon.collectors.support.BoundedTableCollector`: ``count-only``
+:class:`~mikromon.collectors.table_collectors.BoundedTableCollector`: ``count-only``
 first, printed only with at most :data:`LIMIT` (20,000) rows; above that the
 table is not read this poll and ``result.failures`` says so.
 
@@ -26,9 +26,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from mikromon.collectors.support import ROW_LIMIT, BoundedTableCollector, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import ROW_LIMIT, BoundedTableCollector
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_elapsed
+from mikromon.routeros.values.durations import parse_elapsed
 
 PATH = "/ip/neighbor"
 #: Most neighbors read (more are counted, not printed).
@@ -53,7 +55,11 @@ FIELDS = (
     Field("uptime", parse_elapsed),
 )
 
+VIEW = TableView("neighbors", "Neighbors", (PATH,),
+                 ("interface", "identity", "address", "mac-address", "platform", "board",
+                  "version", "discovered-by"), sort="interface", seconds=("uptime", "age"))
+
 COLLECTOR = BoundedTableCollector(
     "ip_neighbor", Tier.EXTENDED, PATH, "neighbors", FIELDS, ("interface", "mac-address"),
-    LIMIT,
+    LIMIT, view=VIEW,
 )

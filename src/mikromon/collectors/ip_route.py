@@ -41,17 +41,18 @@ from mikromon.collectors.base import CollectContext
 from mikromon.collectors.support import (
     Field,
     Values,
+    VersionFields,
     count,
     flag,
-    proplist,
     read,
     sample,
     snapshot,
 )
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_counter
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/route"
 INVENTORY_LIMIT: Final = 10_000
@@ -94,20 +95,13 @@ V7_FIELDS = (
     flag("ecmp"),
     flag("dhcp"),
 )
+FIELDS = VersionFields(
+    V6_FIELDS, V7_FIELDS, v6_only=frozenset({"routing-mark", "gateway-status"}),
+    v7_only=frozenset({"routing-table", "immediate-gw", "local-address", "vrf-interface",
+                       "inactive", "ecmp"}),
+)
 #: Both versions' fields in one print.
-PROPLIST = tuple(dict.fromkeys((*proplist(V6_FIELDS), *proplist(V7_FIELDS))))
-_V7_ONLY = frozenset({"routing-table", "immediate-gw", "local-address", "vrf-interface",
-                      "inactive", "ecmp"})
-_V6_ONLY = frozenset({"routing-mark", "gateway-status"})
-
-
-def fields_for(rows: list[Row], major: int) -> tuple[Field, ...]:
-    """Return the field set the rows show (the version's when they show neither)."""
-    if any(_V7_ONLY & row.keys() for row in rows):
-        return V7_FIELDS
-    if any(_V6_ONLY & row.keys() for row in rows):
-        return V6_FIELDS
-    return V6_FIELDS if major < 7 else V7_FIELDS
+PROPLIST = FIELDS.proplist()
 
 
 class IpRouteCollector:
@@ -115,6 +109,9 @@ class IpRouteCollector:
 
     name = "ip_route"
     tier = Tier.LONG
+    views = (TableView("routes", "Routes", (PATH,),
+                       ("dst-address", "gateway", "distance", "routing-table", "active"),
+                       sort="dst-address"),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Count, then print all or the bounded subset; see the module docstring.
@@ -139,7 +136,7 @@ class IpRouteCollector:
                     seen.add(route_id or "")
                     rows.append(row)
         result.inventory.append(snapshot(
-            "routes", rows, fields_for(rows, ctx.major), (".id",), ctx.clock(),
+            "routes", rows, FIELDS.for_rows(rows, ctx.major), (".id",), ctx.clock(),
             reader=Values(PATH, result),
         ))
         return result

@@ -14,10 +14,12 @@ Produces: inventory table ``ip_services`` (key ``name``).
 
 from __future__ import annotations
 
-from mikromon.collectors.support import Field, TableCollector, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import TableCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
-from mikromon.routeros.values import parse_counter
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ip/service"
 FIELDS = (
@@ -38,6 +40,11 @@ def _configured(row: Row) -> bool:
     return row.get("dynamic", "false") not in ("true", "yes")
 
 
+VIEW = TableView("ip_services", "Services", (PATH,),
+                 ("name", "port", "address", "disabled", "certificate"), sort="name",
+                 tab=Tab("services", "Services"))
+
 COLLECTOR = TableCollector(
-    "ip_service", Tier.EXTENDED, PATH, "ip_services", FIELDS, ("name",), keep=_configured
+    "ip_service", Tier.EXTENDED, PATH, "ip_services", FIELDS, ("name",), keep=_configured,
+    view=VIEW,
 )

@@ -37,21 +37,21 @@ from typing import Final
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.clock import router_clock
 from mikromon.collectors.support import (
-    ROW_LIMIT,
     Field,
     Values,
     bounded_reply,
     count,
-    over_limit_message,
     proplist,
     read,
     snapshot,
 )
+from mikromon.collectors.table_collectors import ROW_LIMIT, over_limit_message
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_datetime
+from mikromon.routeros.values.dates import parse_datetime
 
 PATH = "/log"
 LIMIT: Final = 100
@@ -89,6 +89,7 @@ class LogCollector:
 
     name = "log"
     tier = Tier.EXTENDED
+    views = (TableView("logs", "Logs", (PATH,), ("time", "topics", "message")),)
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
         """Read the log; see the module docstring.

@@ -17,8 +17,8 @@ Two collectors:
 * :data:`COLLECTOR` (short): one ``count-only`` print (no rows downloaded, so
   no proplist). Produces ppp.active_sessions (count).
 * :data:`TABLE` (medium): inventory table ``ppp_active``, key ``.id``, with the
-  bound rule of :class:`~mikromon.collectors.support.BoundedTableCollector`:
-  ``count-only`` first; at most :data:`~mikromon.collectors.support.ROW_LIMIT`
+  bound rule of :class:`~mikromon.collectors.table_collectors.BoundedTableCollector`:
+  ``count-only`` first; at most :data:`~mikromon.collectors.table_collectors.ROW_LIMIT`
   (20,000) sessions are printed with the proplist of :data:`FIELDS`; above
   that the table is not read this poll and ``result.failures`` says so.
   ``uptime`` is seconds (float), ``limit-bytes-in``/``-out`` bytes (int, 0 =
@@ -31,9 +31,12 @@ by two rows would hide one of them; a session keeps its ``.id`` for its life.
 
 from __future__ import annotations
 
-from mikromon.collectors.support import BoundedTableCollector, CountCollector, Field, flag
+from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_collectors import BoundedTableCollector, CountCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_counter, parse_elapsed
+from mikromon.routeros.values.durations import parse_elapsed
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/ppp/active"
 TABLE_NAME = "ppp_active"
@@ -52,6 +55,11 @@ FIELDS = (
 )
 
 COLLECTOR = CountCollector("ppp_active", Tier.SHORT, PATH, "ppp.active_sessions")
+VIEW = TableView(TABLE_NAME, "PPP sessions", (PATH,),
+                 ("name", "service", "caller-id", "address", "uptime"), sort="name",
+                 seconds=("uptime",), bytes=("limit-bytes-in", "limit-bytes-out"),
+                 tab=Tab("ppp", "PPP sessions"))
 TABLE = BoundedTableCollector(
-    "ppp_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True
+    "ppp_active_table", Tier.MEDIUM, PATH, TABLE_NAME, FIELDS, (".id",), counted=True,
+    view=VIEW,
 )

@@ -30,21 +30,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import (
-    Field,
-    Values,
-    flag,
-    proplist,
-    read,
-    sample,
-    snapshot,
-)
+from mikromon.collectors.support import Field, Values, flag, proplist, sample, snapshot
+from mikromon.collectors.table_collectors import PrintCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
-from mikromon.routeros.values import parse_bitrate, parse_counter, parse_pair
+from mikromon.routeros.base import ReplyLimit, Row
+from mikromon.routeros.values.numbers import parse_counter
+from mikromon.routeros.values.rates import parse_bitrate
+from mikromon.routeros.values.text import parse_pair
 
 PATH = "/queue/simple"
 #: Reply limit: an ISP shapes each subscriber with its own simple queue, so
@@ -113,25 +109,23 @@ def map_samples(
     return out
 
 
-class QueueSimpleCollector:
+class QueueSimpleCollector(PrintCollector):
     """Reads the simple queues each medium poll."""
 
     name = "queue_simple"
     tier = Tier.MEDIUM
+    views = (TableView("simple_queues", "Queues", (PATH,),
+                       ("name", "target", "max-limit", "limit-at", "bytes", "packets",
+                        "dropped"), bytes=("bytes",), bits_per_second=("max-limit", "limit-at"),
+                       tab=Tab("queues", "Queues")),)
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the queues; see the module docstring.
+    path = PATH
+    proplist = PROPLIST
+    reply_limit = REPLY_LIMIT
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST, limit=REPLY_LIMIT)
-        if rows is not None:
-            ts = ctx.clock()
-            result.samples = map_samples(rows, ts, Values(PATH, result))
-            result.inventory.append(snapshot(
-                "simple_queues", rows, INVENTORY_FIELDS, ("name",), ts,
-                reader=Values(PATH, result),
-            ))
-        return result
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Map the queues; see the module docstring."""
+        ts = ctx.clock()
+        result.samples = map_samples(rows, ts, Values(PATH, result))
+        result.inventory.append(snapshot("simple_queues", rows, INVENTORY_FIELDS, ("name",), ts,
+                                         reader=Values(PATH, result)))

@@ -1,17 +1,21 @@
 """Every collector, in the order it runs within its tier.
 
-One readable list: to add a resource, write its module and add it here.
+One readable list: to add a resource, write its module and add it here. The
+inventory tables the collectors declare (their ``views``) are listed by
+:func:`table_views`: the web pages, the API and docs/api.md take them from there.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, NamedTuple
 
 from mikromon.collectors import (
     caps_man,
     interface,
     interface_ethernet_monitor,
     interface_state,
+    interface_vlan,
     interface_wifi,
     interface_wireless,
     ip_address,
@@ -39,6 +43,7 @@ from mikromon.collectors import (
     user_active,
 )
 from mikromon.collectors.base import Collector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
 
 COLLECTORS: Final[tuple[Collector, ...]] = (
@@ -66,26 +71,74 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     ppp_active.TABLE,
     ip_hotspot_active.TABLE,
     # long
-    ip_address.COLLECTOR,
     ip_arp.COLLECTOR,
+    ip_address.COLLECTOR,
     ip_route.IpRouteCollector(),
     ip_firewall.FILTER,
     ip_firewall.NAT,
     ip_firewall.MANGLE,
     # extended
     system_identity.SystemIdentityCollector(),
-    system_routerboard.SystemRouterboardCollector(),
     routing_bgp.RoutingBgpCollector(),
     routing_ospf_neighbor.RoutingOspfNeighborCollector(),
-    interface_wireless.InterfaceWirelessCollector(),
+    interface_vlan.COLLECTOR,
+    # the wifi package's tables are preferred to the legacy wireless ones in their tabs
     interface_wifi.InterfaceWifiCollector(),
+    interface_wireless.InterfaceWirelessCollector(),
     caps_man.CapsManCollector(),
+    log.LogCollector(),
     user.COLLECTOR,
     user_active.COLLECTOR,
     ip_service.COLLECTOR,
     ip_neighbor.COLLECTOR,
-    log.LogCollector(),
+    system_routerboard.SystemRouterboardCollector(),
 )
+
+#: The order of the tiers' tables on the dashboard and in docs/api.md: what
+#: changes during the day first, configuration read once a day next, the fast
+#: tiers' state tables last; within a tier, the order of :data:`COLLECTORS`.
+DASHBOARD_TIERS: Final = (Tier.MEDIUM, Tier.LONG, Tier.EXTENDED, Tier.SHORT, Tier.REALTIME)
+
+
+class DeclaredTable(NamedTuple):
+    """An inventory table as declared by its collector.
+
+    Attributes:
+        view: how it is shown (:class:`~mikromon.collectors.table_view.TableView`).
+        tier: the tier of the collector that reads it.
+        collector: that collector's registry name.
+    """
+
+    view: TableView
+    tier: Tier
+    collector: str
+
+
+def table_views(collectors: Sequence[Collector] = COLLECTORS) -> tuple[DeclaredTable, ...]:
+    """Return every inventory table the collectors declare (their ``views``), in
+    dashboard order (:data:`DASHBOARD_TIERS`, then registry order).
+
+    Raises:
+        ValueError: two collectors declare the same table, or two tables the
+            same tab slug with a different label or ``always``.
+    """
+    out: list[DeclaredTable] = []
+    seen: dict[str, str] = {}
+    tabs: dict[str, Tab] = {}
+    for tier in DASHBOARD_TIERS:
+        for collector in collectors:
+            if collector.tier != tier:
+                continue
+            for view in getattr(collector, "views", ()):
+                if view.table in seen:
+                    raise ValueError(f"table {view.table} declared by {seen[view.table]} "
+                                     f"and {collector.name}")
+                seen[view.table] = collector.name
+                tab = view.shown_tab()
+                if tabs.setdefault(tab.slug, tab) != tab:
+                    raise ValueError(f"tab {tab.slug} declared as {tabs[tab.slug]} and {tab}")
+                out.append(DeclaredTable(view, tier, collector.name))
+    return tuple(out)
 
 
 def collectors_for(tier: Tier) -> list[Collector]:

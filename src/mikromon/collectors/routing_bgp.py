@@ -60,18 +60,14 @@ from mikromon.collectors.support import (
     snapshot,
     switch,
 )
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import (
-    parse_asn,
-    parse_bool,
-    parse_counter,
-    parse_elapsed,
-    parse_optional_datetime,
-    parse_optional_duration,
-)
+from mikromon.routeros.values.dates import parse_optional_datetime
+from mikromon.routeros.values.durations import parse_elapsed, parse_optional_duration
+from mikromon.routeros.values.numbers import parse_asn, parse_bool, parse_counter
 
 V6_PATH = "/routing/bgp/peer"
 V7_CONNECTION_PATH = "/routing/bgp/connection"
@@ -203,35 +199,50 @@ def _extended(samples: list[Sample]) -> list[Sample]:
     return [s for s in samples if s.key != "bgp.established"]
 
 
+_BGP_TAB = Tab("bgp", "BGP")
+
+
 class RoutingBgpCollector:
     """Reads BGP peers (v6) or connections and sessions (v7) each extended poll."""
 
     name = "routing_bgp"
     tier = Tier.EXTENDED
+    views = (
+        TableView("bgp_sessions", "BGP sessions", (V7_SESSION_PATH,),
+                  ("name", "remote.address", "remote.as", "established", "prefix-count",
+                   "uptime"), sort="name", seconds=("uptime", "hold-time"),
+                  bytes=("remote.bytes", "local.bytes"), tab=_BGP_TAB, major=7),
+        TableView("bgp_peers", "BGP peers", (V6_PATH,),
+                  ("name", "remote-address", "remote-as", "state", "prefix-count", "uptime"),
+                  sort="name", seconds=("uptime", "hold-time"), tab=_BGP_TAB, major=6),
+        TableView("bgp_connections", "BGP connections", (V7_CONNECTION_PATH,),
+                  ("name", "as", "remote.address", "remote.as"), sort="name",
+                  tab=Tab("bgp-conn", "BGP connections", always=False), major=7),
+    )
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read BGP state; see the module docstring.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        await read_either(client, ctx, result, _read_v6, _read_v7)
-        return result
+        """Read BGP state (:func:`read_either`); see the module docstring."""
+        return await read_either(client, ctx, _read_v6, _read_v7)
 
 
 #: Reads one version's BGP menus into the result; ``False`` when they are absent.
 MenuReader = Callable[[RouterOSClient, CollectContext, CollectResult], Awaitable[bool]]
 
 
-async def read_either(client: RouterOSClient, ctx: CollectContext, result: CollectResult,
-                      v6: MenuReader, v7: MenuReader) -> None:
-    """Run the version's reader first and the other one when its menus are absent:
-    the reply decides, not the version string (a beta or odd build may report a
-    version its menus do not match)."""
+async def read_either(client: RouterOSClient, ctx: CollectContext,
+                      v6: MenuReader, v7: MenuReader) -> CollectResult:
+    """Return what the version's reader reads, or the other one when its menus are
+    absent: the reply decides, not the version string (a beta or odd build may
+    report a version its menus do not match).
+
+    Raises:
+        DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
+    """
+    result = CollectResult()
     for attempt in ((v6, v7) if ctx.major < 7 else (v7, v6)):
         if await attempt(client, ctx, result):
-            return
+            break
+    return result
 
 
 async def _read_v6(client: RouterOSClient, ctx: CollectContext, result: CollectResult) -> bool:

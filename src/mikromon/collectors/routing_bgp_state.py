@@ -36,7 +36,7 @@ from mikromon.domain.inventory import CollectResult
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_bool
+from mikromon.routeros.values.numbers import parse_bool
 
 V6_PROPLIST = ("name", "state", "established", "disabled")
 CONNECTION_PROPLIST = ("name", "remote.address", "disabled")
@@ -84,11 +84,5 @@ class RoutingBgpStateCollector:
     tier = Tier.SHORT
 
     async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read BGP peer state; see the module docstring.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        await read_either(client, ctx, result, _read_v6, _read_v7)
-        return result
+        """Read BGP peer state (:func:`read_either`); see the module docstring."""
+        return await read_either(client, ctx, _read_v6, _read_v7)

@@ -34,14 +34,15 @@ version's own field names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, Values, proplist, read, snapshot
+from mikromon.collectors.support import Field, Values, VersionFields, snapshot
+from mikromon.collectors.table_collectors import PrintCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_counter, parse_elapsed
+from mikromon.routeros.base import Row
+from mikromon.routeros.values.durations import parse_elapsed
+from mikromon.routeros.values.numbers import parse_counter
 
 PATH = "/routing/ospf/neighbor"
 _HEAD = (Field("instance"), Field("router-id"), Field("address"), Field("interface"))
@@ -59,39 +60,27 @@ V7_FIELDS = (
     Field("timeout", parse_elapsed),
 )
 KEY = ("instance", "router-id", "address")
+FIELDS = VersionFields(V6_FIELDS, V7_FIELDS,
+                       v6_only=frozenset({"dr-address", "backup-dr-address"}),
+                       v7_only=frozenset({"area", "dr", "bdr", "timeout"}))
 #: Both versions' fields in one print.
-PROPLIST = tuple(dict.fromkeys((*proplist(V6_FIELDS), *proplist(V7_FIELDS))))
-_V7_ONLY = frozenset({"area", "dr", "bdr", "timeout"})
-_V6_ONLY = frozenset({"dr-address", "backup-dr-address"})
+PROPLIST = FIELDS.proplist()
 
 
-def fields_for(rows: Sequence[Row], major: int) -> tuple[Field, ...]:
-    """Return the field set the reply's rows show (the version's when it shows none)."""
-    if any(_V7_ONLY & row.keys() for row in rows):
-        return V7_FIELDS
-    if any(_V6_ONLY & row.keys() for row in rows):
-        return V6_FIELDS
-    return V6_FIELDS if major < 7 else V7_FIELDS
-
-
-class RoutingOspfNeighborCollector:
+class RoutingOspfNeighborCollector(PrintCollector):
     """Reads the OSPF neighbors each extended poll."""
 
     name = "routing_ospf_neighbor"
     tier = Tier.EXTENDED
+    views = (TableView("ospf_neighbors", "OSPF neighbors", (PATH,),
+                       ("router-id", "address", "interface", "state", "adjacency"),
+                       sort="router-id", seconds=("adjacency", "timeout"),
+                       tab=Tab("ospf", "OSPF")),)
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the neighbors; see the module docstring.
+    path = PATH
+    proplist = PROPLIST
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
-        if rows is None:
-            return result
-        fields = fields_for(rows, ctx.major)
-        ts = ctx.clock()
-        result.inventory.append(
-            snapshot("ospf_neighbors", rows, fields, KEY, ts, reader=Values(PATH, result)))
-        return result
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Keep the neighbors in the columns of the version the rows show."""
+        result.inventory.append(snapshot("ospf_neighbors", rows, FIELDS.for_rows(rows, ctx.major),
+                                         KEY, ctx.clock(), reader=Values(PATH, result)))

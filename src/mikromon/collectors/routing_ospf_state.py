@@ -18,30 +18,26 @@ from collections import Counter
 
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.routing_ospf_neighbor import PATH
-from mikromon.collectors.support import read, sample
+from mikromon.collectors.support import sample
+from mikromon.collectors.table_collectors import PrintCollector
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import Row
 
 PROPLIST = ("router-id", "address", "state")
 
 
-class RoutingOspfStateCollector:
+class RoutingOspfStateCollector(PrintCollector):
     """Reads the OSPF neighbours' states each short poll."""
 
     name = "routing_ospf_state"
     tier = Tier.SHORT
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the neighbours' states; see the module docstring.
+    path = PATH
+    proplist = PROPLIST
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
-        if rows is None:
-            return result
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Map the neighbours' states; see the module docstring."""
         ts = ctx.clock()
         ids = Counter(row.get("router-id", "") for row in rows)
         samples = []
@@ -56,4 +52,3 @@ class RoutingOspfStateCollector:
             samples.append(sample("ospf.neighbor_full", 1 if up else 0, ts, neighbor=name))
         result.samples = [sample("ospf.neighbors", len(rows), ts),
                           sample("ospf.neighbors_full", full, ts), *samples]
-        return result

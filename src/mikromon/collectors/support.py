@@ -19,14 +19,8 @@ A pair value (wireless ``bytes=6689896,2094536`` is tx,rx; queue
 ``<field>.<first part>`` and ``<field>.<second part>`` (``bytes.tx``,
 ``max-limit.download``), each parsed on its own.
 
-Tables that grow with the customers (DHCP leases, PPP and hotspot sessions,
-ARP entries, addresses, neighbors: an ISP's router holds thousands) or with an
-ISP's configuration (firewall rules) are read by :class:`BoundedTableCollector`:
-``count-only`` first, and the table is printed only when it has at most its
-limit of rows (:data:`ROW_LIMIT` unless the module says otherwise); above that
-the table is skipped and the reason recorded in ``CollectResult.failures``, in
-words that stay the same while the table stays too large (so the failure is
-reported once, not on every poll).
+The collectors made of declarations only (a table, a bounded table, a count)
+are in :mod:`mikromon.collectors.table_collectors`.
 """
 
 from __future__ import annotations
@@ -35,7 +29,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from mikromon.collectors.base import CollectContext
 from mikromon.domain.errors import PathAbsent, ValueParseError
@@ -47,9 +41,9 @@ from mikromon.domain.inventory import (
     Scalar,
 )
 from mikromon.domain.samples import Sample, make_labels
-from mikromon.domain.tiers import Tier
-from mikromon.routeros import values
 from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, RouterOSClient, Row
+from mikromon.routeros.values.numbers import COUNTER_MAX, parse_bool, parse_mtu
+from mikromon.routeros.values.text import parse_pair
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +114,7 @@ def int_or_auto(value: str) -> int | str:
     Raises:
         ValueParseError: neither an MTU (0..65535) nor ``auto``.
     """
-    return "auto" if value == "auto" else values.parse_mtu(value)
+    return "auto" if value == "auto" else parse_mtu(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +145,44 @@ class Field:
 
 def flag(name: str) -> Field:
     """Return a boolean column that reads ``False`` when the router leaves it out."""
-    return Field(name, values.parse_bool, False)
+    return Field(name, parse_bool, False)
 
 
 def proplist(fields: Iterable[Field]) -> tuple[str, ...]:
     """Return the names of ``fields`` for ``.proplist``."""
     return tuple(f.name for f in fields)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFields:
+    """One menu's columns on v6 and on v7, printed with one ``.proplist`` and told
+    apart by the fields only one version sends (the router's version text may be
+    unreadable or a beta).
+
+    Attributes:
+        v6: the columns on v6.
+        v7: the columns on v7.
+        v6_only: fields only v6 sends (``routing-mark``).
+        v7_only: fields only v7 sends (``routing-table``).
+    """
+
+    v6: tuple[Field, ...]
+    v7: tuple[Field, ...]
+    v6_only: frozenset[str]
+    v7_only: frozenset[str]
+
+    def proplist(self) -> tuple[str, ...]:
+        """Return both versions' field names, each once."""
+        return tuple(dict.fromkeys((*proplist(self.v6), *proplist(self.v7))))
+
+    def for_rows(self, rows: Sequence[Row], major: int) -> tuple[Field, ...]:
+        """Return the columns the reply's rows show: v7's when a row has a v7-only
+        field, else v6's when one has a v6-only field, else those of ``major``."""
+        if any(self.v7_only & row.keys() for row in rows):
+            return self.v7
+        if any(self.v6_only & row.keys() for row in rows):
+            return self.v6
+        return self.v6 if major < 7 else self.v7
 
 
 def convert(
@@ -194,7 +220,7 @@ def _pair(reader: Values, f: Field, raw: str, label: str) -> tuple[Scalar, Scala
     """Parse both parts of a pair value; a refused part is ``None`` and the whole
     text is recorded once (the first refusal's reason)."""
     try:
-        parts = values.parse_pair(raw, f.sep)
+        parts = parse_pair(raw, f.sep)
     except ValueParseError as err:
         reader.bad(f.name, raw, str(err), label)
         return None, None
@@ -356,197 +382,9 @@ async def count(
         DeviceError: any other failure of the client.
     """
     n = await _unless_absent(ctx, result, path, lambda: client.count(path, query))
-    if n is not None and not 0 <= n <= values.COUNTER_MAX:
+    if n is not None and not 0 <= n <= COUNTER_MAX:
         # A count no router can have (a negative number printed as unsigned).
         Values(path, result).bad("count-only", str(n), f"impossible row count {n}",
                                  " ".join(query))
         return None
     return n
-
-
-class CountCollector:
-    """A collector whose whole job is one ``count-only`` print -> one gauge.
-
-    Args:
-        name: registry key (named after the path).
-        tier: the tier it runs in.
-        path: menu path to count.
-        key: metric key of the count (unit: count).
-    """
-
-    def __init__(self, name: str, tier: Tier, path: str, key: str) -> None:
-        self.name = name
-        self.tier = tier
-        self.path = path
-        self.key = key
-
-    def __repr__(self) -> str:
-        return f"CountCollector({self.name!r}, {self.path!r} -> {self.key!r})"
-
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Count the rows of ``path`` without downloading them.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        n = await count(client, ctx, result, self.path)
-        if n is not None:
-            result.samples.append(sample(self.key, n, ctx.clock()))
-        return result
-
-
-class TableCollector:
-    """A collector that stores one RouterOS table as an inventory snapshot.
-
-    Args:
-        name: registry key (named after the path).
-        tier: the tier it runs in.
-        path: menu path to print.
-        table: inventory table name.
-        fields: the columns (their names form the ``.proplist``).
-        key_fields: the columns that identify a row across polls.
-        keep: optional filter over wire rows (``False`` drops the row).
-        reply_limit: most rows and bytes of the print's reply
-            (:data:`~mikromon.routeros.base.DEFAULT_REPLY_LIMIT`: 10,000 rows).
-    """
-
-    def __init__(
-        self,
-        name: str,
-        tier: Tier,
-        path: str,
-        table: str,
-        fields: Sequence[Field],
-        key_fields: tuple[str, ...],
-        keep: Callable[[Row], bool] | None = None,
-        *,
-        reply_limit: ReplyLimit = DEFAULT_REPLY_LIMIT,
-    ) -> None:
-        self.name = name
-        self.tier = tier
-        self.path = path
-        self.table = table
-        self.fields = tuple(fields)
-        self.key_fields = key_fields
-        self.keep = keep
-        self.reply_limit = reply_limit
-
-    def __repr__(self) -> str:
-        return f"TableCollector({self.name!r}, {self.path!r} -> {self.table!r})"
-
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Print the table and return it as one snapshot.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, self.path, proplist(self.fields),
-                          limit=self.reply_limit)
-        if rows is not None:
-            if self.keep is not None:
-                rows = [row for row in rows if self.keep(row)]
-            result.inventory.append(snapshot(
-                self.table, rows, self.fields, self.key_fields, ctx.clock(),
-                reader=Values(self.path, result),
-            ))
-        return result
-
-
-#: Most rows :class:`BoundedTableCollector` downloads in one poll. A table of
-#: 20,000 leases is a few MB over the API and a few seconds of router CPU; past
-#: that a snapshot costs more than it tells.
-ROW_LIMIT: Final = 20_000
-
-
-def over_limit_message(name: str, path: str, limit: int, what: str) -> str:
-    """Return the failure text for a table of more than ``limit`` rows.
-
-    The text does not carry the row count, so it stays the same from poll to
-    poll while the table stays too large.
-
-    Args:
-        name: the collector's registry name.
-        path: the menu path counted.
-        limit: the most rows read.
-        what: what was done instead (``"inventory table arp not read"``).
-    """
-    return f"{name}: {path} has more than {limit} rows; {what}"
-
-
-class BoundedTableCollector(TableCollector):
-    """A :class:`TableCollector` for tables that grow with the customers.
-
-    The rule: ``<path>/print =count-only=`` first (one ``!done``, no rows). When
-    the router reports at most ``limit`` rows, the table is printed with its
-    ``.proplist`` and returned as one snapshot. When it reports more, nothing is
-    printed, no snapshot is returned (storage keeps the rows it had, it does not
-    mark them gone) and ``result.failures`` gets :meth:`over_limit`, naming the
-    path, the limit and the table, so the tier shows the table as not read.
-
-    Args:
-        name: registry key (named after the path).
-        tier: the tier it runs in.
-        path: menu path to count and print.
-        table: inventory table name.
-        fields: the columns (their names form the ``.proplist``).
-        key_fields: the columns that identify a row across polls.
-        limit: most rows printed (:data:`ROW_LIMIT`); the print's reply is
-            bounded by :func:`bounded_reply` of it.
-        counted: another collector stores the table's count as a metric (the
-            failure message then says so).
-
-    Raises:
-        ValueError: ``limit`` is negative.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        tier: Tier,
-        path: str,
-        table: str,
-        fields: Sequence[Field],
-        key_fields: tuple[str, ...],
-        limit: int = ROW_LIMIT,
-        *,
-        counted: bool = False,
-    ) -> None:
-        if limit < 0:
-            raise ValueError(f"{name}: row limit must be >= 0, got {limit}")
-        super().__init__(name, tier, path, table, fields, key_fields,
-                         reply_limit=bounded_reply(limit))
-        self.limit = limit
-        self.counted = counted
-
-    def __repr__(self) -> str:
-        return (f"BoundedTableCollector({self.name!r}, {self.path!r} -> {self.table!r}, "
-                f"limit={self.limit})")
-
-    def over_limit(self) -> str:
-        """Return the failure message for a table of more than ``limit`` rows."""
-        what = f"inventory table {self.table} not read"
-        if self.counted:
-            what += " (its count is still collected)"
-        return over_limit_message(self.name, self.path, self.limit, what)
-
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Count the rows; print them when there are at most ``limit``.
-
-        Returns:
-            One snapshot of ``table``; or none, with a message in ``failures``
-            when the count is over the limit, or with the path in ``absent``.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await count(client, ctx, result, self.path)
-        if rows is None:
-            return result
-        if rows > self.limit:
-            result.failures.append(self.over_limit())
-            return result
-        result.merge(await super().collect(client, ctx))
-        return result

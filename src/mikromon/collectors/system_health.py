@@ -33,7 +33,7 @@ flat row (the reply's shape decides, not the version). Rows without ``name``
 among v7 rows (a config-like row napalm-ros notes) and v6 settings fields
 (``use-fan``) are skipped. Each reading is parsed on its own: ``n/a``, an empty
 value or a reading outside its unit's physical range
-(:data:`~mikromon.routeros.values.SENSOR_RANGES`, e.g. a temperature of 900 C)
+(:data:`~mikromon.routeros.values.numbers.SENSOR_RANGES`, e.g. a temperature of 900 C)
 gives no sample for that sensor and a ``bad_values`` entry named by the sensor.
 x86/CHR and some v7 boards return no rows: no samples.
 """
@@ -44,15 +44,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Values, read, sample
+from mikromon.collectors.support import Values, sample
+from mikromon.collectors.table_collectors import PrintCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain import catalog
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_float, parse_sensor
+from mikromon.routeros.base import Row
+from mikromon.routeros.values.numbers import parse_float, parse_sensor
 
 PATH = "/system/health"
 V7_PROPLIST = ("name", "value", "type")
@@ -182,20 +184,19 @@ def map_states(rows: Sequence[Row]) -> list[dict[str, str]]:
             if name and word.strip() not in _NO_VALUE]
 
 
-class SystemHealthCollector:
+class SystemHealthCollector(PrintCollector):
     """Reads ``/system/health`` every realtime poll; the reply's shape says v6 or v7."""
 
     name = "system_health"
     tier = Tier.REALTIME
+    views = (TableView(STATES_TABLE, "Health states", (PATH,), ("name", "state"),
+                       tab=Tab("health", "Health states", always=False)),)
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the sensors; see the module docstring.
+    path = PATH
+    proplist = PROPLIST
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Map the sensors; see the module docstring."""
         if rows:
             ts = ctx.clock()
             result.samples = map_rows(rows, ts, Values(PATH, result))
@@ -208,4 +209,3 @@ class SystemHealthCollector:
                     ctx.health_states = (words, mono)
                     result.inventory.append(InventorySnapshot(
                         table=STATES_TABLE, rows=states, key_fields=("name",), ts=ts))
-        return result

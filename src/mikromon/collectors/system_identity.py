@@ -9,29 +9,25 @@ Produces: DeviceFacts.identity.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import read
+from mikromon.collectors.table_collectors import PrintCollector
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import Row
 
 PATH = "/system/identity"
 PROPLIST = ("name",)
 
 
-class SystemIdentityCollector:
+class SystemIdentityCollector(PrintCollector):
     """Reads the identity each extended poll."""
 
     name = "system_identity"
     tier = Tier.EXTENDED
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the identity.
+    path = PATH
+    proplist = PROPLIST
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Keep the identity as a device fact."""
         if rows and rows[0].get("name"):
             result.facts = DeviceFacts(identity=rows[0]["name"])
-        return result

@@ -34,12 +34,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Values, read, sample
+from mikromon.collectors.support import Values, sample
+from mikromon.collectors.table_collectors import PrintCollector
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient, Row
-from mikromon.routeros.values import parse_counter, parse_elapsed, parse_percent
+from mikromon.routeros.base import Row
+from mikromon.routeros.values.durations import parse_elapsed
+from mikromon.routeros.values.numbers import parse_counter, parse_percent
 
 PATH = "/system/resource"
 PROPLIST = (
@@ -101,20 +103,16 @@ def map_row(
     return samples, facts
 
 
-class SystemResourceCollector:
+class SystemResourceCollector(PrintCollector):
     """Reads ``/system/resource`` every realtime poll."""
 
     name = "system_resource"
     tier = Tier.REALTIME
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the resource row; see the module docstring for what it produces.
+    path = PATH
+    proplist = PROPLIST
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Map the resource row; see the module docstring for what it produces."""
         if rows:
             result.samples, result.facts = map_row(rows[0], ctx.clock(), Values(PATH, result))
-        return result

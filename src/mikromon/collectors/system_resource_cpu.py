@@ -13,33 +13,32 @@ only shows imbalance, so it is read on the short tier.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Values, read, sample
+from mikromon.collectors.support import Values, sample
+from mikromon.collectors.table_collectors import PrintCollector
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
-from mikromon.routeros.values import parse_percent
+from mikromon.routeros.base import Row
+from mikromon.routeros.values.numbers import parse_percent
 
 PATH = "/system/resource/cpu"
 PROPLIST = ("cpu", "load")
 
 
-class SystemResourceCpuCollector:
+class SystemResourceCpuCollector(PrintCollector):
     """Reads the per-core CPU load each short poll."""
 
     name = "system_resource_cpu"
     tier = Tier.SHORT
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read every core's load.
+    path = PATH
+    proplist = PROPLIST
+
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Map every core's load.
 
         A core whose load cannot be read (or is outside 0..100) gives no sample
         and a ``bad_values`` entry; the other cores are read.
-
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
         """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, PROPLIST)
         if rows:
             ts = ctx.clock()
             values = Values(PATH, result)
@@ -48,4 +47,3 @@ class SystemResourceCpuCollector:
                 load = values.get(row, "load", parse_percent, cpu or "") if cpu else None
                 if cpu and load is not None:
                     result.samples.append(sample("system.cpu.core_load_pct", load, ts, cpu=cpu))
-        return result

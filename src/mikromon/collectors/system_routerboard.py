@@ -19,10 +19,12 @@ firmware upgrade is waiting for a reboot.
 from __future__ import annotations
 
 from mikromon.collectors.base import CollectContext
-from mikromon.collectors.support import Field, Values, flag, proplist, read, snapshot
+from mikromon.collectors.support import Field, Values, flag, proplist, snapshot
+from mikromon.collectors.table_collectors import PrintCollector
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.inventory import CollectResult, DeviceFacts
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import RouterOSClient
+from mikromon.routeros.base import Row
 
 PATH = "/system/routerboard"
 FIELDS = (
@@ -37,23 +39,23 @@ FIELDS = (
     Field("upgrade-firmware"),
 )
 
+PROPLIST = proplist(FIELDS)
 
-class SystemRouterboardCollector:
+
+class SystemRouterboardCollector(PrintCollector):
     """Reads the routerboard facts each extended poll."""
 
     name = "system_routerboard"
     tier = Tier.EXTENDED
+    views = (TableView("routerboard", "Routerboard", (PATH,),
+                       ("model", "serial-number", "current-firmware", "upgrade-firmware"),
+                       tab=Tab("routerboard", "Routerboard", always=False)),)
 
-    async def collect(self, client: RouterOSClient, ctx: CollectContext) -> CollectResult:
-        """Read the routerboard row.
+    path = PATH
+    proplist = PROPLIST
 
-        Raises:
-            DeviceError: from the client (``PathAbsent`` is reported in ``absent``).
-        """
-        result = CollectResult()
-        rows = await read(client, ctx, result, PATH, proplist(FIELDS))
-        if rows is None:
-            return result
+    def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
+        """Keep the routerboard row (none on a CHR) and its serial number as a fact."""
         boards = [row for row in rows[:1] if row.get("routerboard") != "false"]
         result.inventory.append(
             snapshot("routerboard", boards, FIELDS, ("serial-number",), ctx.clock(),
@@ -61,4 +63,3 @@ class SystemRouterboardCollector:
         )
         if rows and rows[0].get("serial-number"):
             result.facts = DeviceFacts(serial=rows[0]["serial-number"])
-        return result

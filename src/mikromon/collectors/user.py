@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from mikromon.collectors.clock import LocalTimeTableCollector
 from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_view import TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_optional_datetime
+from mikromon.routeros.values.dates import parse_optional_datetime
 
 PATH = "/user"
 FIELDS = (
@@ -30,5 +31,8 @@ FIELDS = (
     Field("comment"),
 )
 
+VIEW = TableView("users", "Users", (PATH,),
+                 ("name", "group", "address", "last-logged-in", "disabled"), sort="name")
+
 COLLECTOR = LocalTimeTableCollector("user", Tier.EXTENDED, PATH, "users", FIELDS, ("name",),
-                                    local_times=("last-logged-in",))
+                                    local_times=("last-logged-in",), view=VIEW)

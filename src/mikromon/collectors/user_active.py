@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from mikromon.collectors.clock import LocalTimeTableCollector
 from mikromon.collectors.support import Field, flag
+from mikromon.collectors.table_view import Tab, TableView
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import parse_optional_datetime
+from mikromon.routeros.values.dates import parse_optional_datetime
 
 PATH = "/user/active"
 FIELDS = (
@@ -35,6 +36,11 @@ FIELDS = (
     flag("radius"),
 )
 
+VIEW = TableView("user_sessions", "User sessions", (PATH,),
+                 ("name", "when", "address", "via", "group"),
+                 tab=Tab("sessions", "User sessions", always=False))
+
 COLLECTOR = LocalTimeTableCollector(
-    "user_active", Tier.EXTENDED, PATH, "user_sessions", FIELDS, (".id",), local_times=("when",)
+    "user_active", Tier.EXTENDED, PATH, "user_sessions", FIELDS, (".id",), local_times=("when",),
+    view=VIEW,
 )

@@ -53,15 +53,11 @@ from __future__ import annotations
 from mikromon.domain.clock import Clock, ManualClock, SystemClock
 from mikromon.emulator.faults import Faults
 from mikromon.emulator.fleet import Endpoint, Fleet
-from mikromon.emulator.profiles import (
-    PROFILE_NAMES,
-    PROFILES,
-    InterfaceRates,
-    Profile,
-    profile_for,
-)
+from mikromon.emulator.loopback import ensure_loopback
+from mikromon.emulator.profile_model import InterfaceRates, Profile
+from mikromon.emulator.profiles import PROFILE_NAMES, PROFILES, profile_for
 from mikromon.emulator.router import Router
-from mikromon.emulator.server import RouterEmulator, ensure_loopback
+from mikromon.emulator.server import RouterEmulator
 
 __all__ = [
     "PROFILES",

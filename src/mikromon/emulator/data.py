@@ -2,6 +2,8 @@
 
 Each ``<name>.json`` is a copy of a file in shared/routeros-captures (see its README):
 ``{"path", "routeros_version", "source", "notes", "rows": [...], "done"?: {...}}``.
+A menu no public capture shows is written from MikroTik's manual in the same shape,
+marked ``"reconstructed": true`` with the manual page in ``source``, and lives here only.
 Rows are what real routers send as ``!re`` sentences, every value a string exactly as
 on the wire. Files are read once per process and shared read-only by every router.
 """

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from mikromon.domain.clock import Clock
-from mikromon.emulator.profiles import Profile, profile_for
+from mikromon.emulator.loopback import LOCALHOST, ensure_loopback
+from mikromon.emulator.profile_model import Profile
+from mikromon.emulator.profiles import profile_for
 from mikromon.emulator.router import Router
-from mikromon.emulator.server import LOCALHOST, RouterEmulator, ensure_loopback
+from mikromon.emulator.server import RouterEmulator
 from mikromon.emulator.tls import TlsMode
 
 

@@ -18,7 +18,7 @@ from typing import Final
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import churned, noise, render_duration
 from mikromon.emulator.interfaces import local_comment
-from mikromon.emulator.profiles import Profile
+from mikromon.emulator.profile_model import Profile
 from mikromon.emulator.tables import GeneratedTable, Overrides, cycle
 
 # Noise channels, so that tables of one router churn independently.

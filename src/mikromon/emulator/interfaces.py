@@ -25,7 +25,7 @@ from typing import Final
 from mikromon.emulator.codec import raw_text
 from mikromon.emulator.data import capture
 from mikromon.emulator.dynamics import counter, noise
-from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.tables import GeneratedTable, Overrides, Row
 
 #: Interfaces every router has after its ports, per RouterOS major (capture rows).

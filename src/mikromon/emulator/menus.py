@@ -2,7 +2,7 @@
 
 Menus (v6 or v7 shape by profile version; sources are the capture files, or
 :mod:`mikromon.emulator.reconstructed` where no capture exists):
-``/interface``, ``/interface/ethernet``, ``/interface/wireless`` and its
+``/interface``, ``/interface/ethernet``, ``/interface/vlan``, ``/interface/wireless`` and its
 ``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
 ``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
 ``/interface/wifi`` and its
@@ -30,19 +30,60 @@ import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from mikromon.emulator import generated, interfaces, reconstructed
+import mikromon.emulator.generated as generated
+import mikromon.emulator.interfaces as interfaces
+import mikromon.emulator.reconstructed as reconstructed
+from mikromon.emulator.controls import StateControls
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import mix, smooth_noise
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.profiles import Profile
+from mikromon.emulator.interfaces import Port
+from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.tables import FixedTable, Row, Table
 
-if TYPE_CHECKING:
-    from mikromon.emulator.router import Router
 
-Builder = Callable[["Router", Moment], Table]
+class RouterView(Protocol):
+    """What the menus read of an emulated router
+    (:class:`~mikromon.emulator.router.Router`)."""
+
+    @property
+    def profile(self) -> Profile:
+        """What the router is."""
+        ...
+
+    @property
+    def seed(self) -> int:
+        """Its pseudo-random seed."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """``/system/identity`` ``name``."""
+        ...
+
+    @property
+    def ports(self) -> list[Port]:
+        """Its interfaces in ``/interface`` order."""
+        ...
+
+    @property
+    def port_rates(self) -> list[InterfaceRates]:
+        """The mean traffic of each of :attr:`ports`."""
+        ...
+
+    @property
+    def controls(self) -> StateControls:
+        """What tests set over what it would report."""
+        ...
+
+    def resource_row(self, m: Moment) -> Row:
+        """Its ``/system/resource`` row at ``m``."""
+        ...
+
+
+Builder = Callable[[RouterView, Moment], Table]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +125,7 @@ def _capture_name(base: str, v6: bool) -> str:
 def _static(base: str) -> Builder:
     """Serve ``base.v6``/``base.v7`` (or the unversioned file) as captured."""
 
-    def build(router: Router, m: Moment) -> Table:
+    def build(router: RouterView, m: Moment) -> Table:
         p = router.profile
         name = _capture_name(base, p.major < 7)
         if name.endswith(".v7") and not p.iso_dates:
@@ -98,14 +139,14 @@ def _generated(fn: Callable[[Moment], Table]) -> Builder:
     return lambda router, m: fn(m)
 
 
-def _identity(router: Router, m: Moment) -> Table:
+def _identity(router: RouterView, m: Moment) -> Table:
     return FixedTable([{"name": router.identity}])
 
 
-def _routerboard(router: Router, m: Moment) -> Table:
+def _routerboard(router: RouterView, m: Moment) -> Table:
     """``/system/routerboard``: ``routerboard=false`` alone on CHR/x86 (napalm-ros
     test_get_facts/pc, system_routerboard.v6 notes); on a RouterBOARD the capture's
-    key set with the profile's board (:data:`~mikromon.emulator.profiles.BOARDS`),
+    key set with the profile's board (:data:`~mikromon.emulator.boards.BOARDS`),
     a serial number of the router's own, and current/upgrade firmware equal to the
     RouterOS version (RouterBOOT follows RouterOS once upgraded: captures show
     ``current-firmware`` 6.49 on 6.49, 7.18.2 on 7.18.2)."""
@@ -132,21 +173,21 @@ def _routerboard(router: Router, m: Moment) -> Table:
     return FixedTable([row])
 
 
-def _interface(router: Router, m: Moment) -> Table:
+def _interface(router: RouterView, m: Moment) -> Table:
     return interfaces.interface_table(router.profile, router.seed, m.uptime,
                                       router.port_rates, router.ports)
 
 
-def _ethernet(router: Router, m: Moment) -> Table:
+def _ethernet(router: RouterView, m: Moment) -> Table:
     return interfaces.ethernet_table(router.profile, router.seed, m.uptime,
                                      router.port_rates, router.ports)
 
 
-def _resource(router: Router, m: Moment) -> Table:
+def _resource(router: RouterView, m: Moment) -> Table:
     return FixedTable([router.resource_row(m)])
 
 
-def _cpu(router: Router, m: Moment) -> Table:
+def _cpu(router: RouterView, m: Moment) -> Table:
     p = router.profile
     rows = []
     for c in range(p.cpu_count):
@@ -158,7 +199,7 @@ def _cpu(router: Router, m: Moment) -> Table:
     return FixedTable(rows)
 
 
-def _health(router: Router, m: Moment) -> Table:
+def _health(router: RouterView, m: Moment) -> Table:
     """``/system/health`` from the board's capture, temperatures drifting, with
     :meth:`Router.set_temperature` and :meth:`Router.set_health_state` applied.
     v7 state rows (type ``""``) read ``ok`` unless set (the captured
@@ -196,7 +237,7 @@ def _rows(table: Table) -> list[Row]:
     return [table.row(i) for i in range(len(table))]
 
 
-def _bgp_peers(router: Router, m: Moment) -> Table:
+def _bgp_peers(router: RouterView, m: Moment) -> Table:
     """v6 ``/routing/bgp/peer`` as captured, with :meth:`Router.set_bgp` applied."""
     rows = _rows(_static("routing_bgp_peer.v6")(router, m))
     for row in rows:
@@ -214,7 +255,7 @@ def _bgp_peers(router: Router, m: Moment) -> Table:
     return FixedTable(rows)
 
 
-def _bgp_sessions(router: Router, m: Moment) -> Table:
+def _bgp_sessions(router: RouterView, m: Moment) -> Table:
     """v7 ``/routing/bgp/session`` as captured, with :meth:`Router.set_bgp` applied: a
     session named ``<peer>`` or ``<peer>-<n>`` is (not) established; an established
     connection without a session gets one (``<connection>-1``)."""
@@ -239,7 +280,7 @@ def _bgp_sessions(router: Router, m: Moment) -> Table:
     return FixedTable(rows)
 
 
-def _ospf_neighbors(router: Router, m: Moment) -> Table:
+def _ospf_neighbors(router: RouterView, m: Moment) -> Table:
     """``/routing/ospf/neighbor`` as captured, with :meth:`Router.set_ospf` applied
     (by router-id or address); a neighbour set ``Down`` is left out, as RouterOS
     drops a dead neighbour."""
@@ -257,19 +298,19 @@ def _ospf_neighbors(router: Router, m: Moment) -> Table:
     return FixedTable(rows)
 
 
-def _wireless(router: Router, m: Moment) -> Table:
+def _wireless(router: RouterView, m: Moment) -> Table:
     return reconstructed.wireless_interfaces(m, router.ports)
 
 
-def _capsman_interfaces(router: Router, m: Moment) -> Table:
+def _capsman_interfaces(router: RouterView, m: Moment) -> Table:
     return reconstructed.capsman_interfaces(m, "capsman" in router.profile.packages)
 
 
-def _capsman_clients(router: Router, m: Moment) -> Table:
+def _capsman_clients(router: RouterView, m: Moment) -> Table:
     return reconstructed.capsman_clients(m, "capsman" in router.profile.packages)
 
 
-def _wifi(router: Router, m: Moment) -> Table:
+def _wifi(router: RouterView, m: Moment) -> Table:
     return reconstructed.wifi_interfaces(m, router.ports)
 
 
@@ -283,6 +324,7 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
     menus = [
         Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
         Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
+        Menu("/interface/vlan", _static("interface_vlan")),
         Menu("/interface/wireless", _wireless, "wireless"),
         Menu("/interface/wireless/registration-table",
              _static("interface_wireless_registration_table.v6"), "wireless"),
@@ -328,6 +370,6 @@ def menus_for(profile: Profile) -> dict[str, Menu]:
     return present
 
 
-def _empty(router: Router, m: Moment) -> Table:
+def _empty(router: RouterView, m: Moment) -> Table:
     """A menu the profile lists in ``empty_menus``: present, no rows."""
     return FixedTable([])

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from mikromon.emulator.loopback import ensure_loopback
+
 __all__ = ["FORMATS", "FRAMINGS", "PROTOCOLS", "RemoteAction", "format_message", "send"]
 
 FORMATS: Final = ("default", "syslog")
@@ -83,8 +85,6 @@ def send(data: bytes, host: str, port: int, *, protocol: str = "udp", source: st
         ValueError: a non-loopback destination, unknown protocol or framing.
         OSError: the message could not be sent (TCP: nobody listening).
     """
-    from mikromon.emulator.server import ensure_loopback
-
     host = ensure_loopback(host)
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown syslog protocol {protocol!r} (udp or tcp)")
@@ -125,8 +125,6 @@ class RemoteAction:
     fmt: str = "default"
 
     def __post_init__(self) -> None:
-        from mikromon.emulator.server import ensure_loopback
-
         ensure_loopback(self.host)
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"unknown syslog protocol {self.protocol!r} (udp or tcp)")

@@ -13,16 +13,18 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import mikromon.emulator.interfaces as interfaces
+import mikromon.emulator.reconstructed as reconstructed
 from mikromon.domain.clock import Clock, SystemClock
-from mikromon.emulator import interfaces, reconstructed
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
+from mikromon.emulator.controls import StateControls
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.menus import Menu, menus_for
-from mikromon.emulator.profiles import InterfaceRates, Profile, check_link_rate
+from mikromon.emulator.profile_model import InterfaceRates, Profile, check_link_rate
 from mikromon.emulator.tables import OverriddenTable, Row, Table
 
 
@@ -46,27 +48,6 @@ class Resolved:
 
 #: OSPF neighbour states (RouterOS spelling, /routing/ospf/neighbor ``state``).
 OSPF_STATES = ("Down", "Attempt", "Init", "2-Way", "ExStart", "Exchange", "Loading", "Full")
-
-
-@dataclass(slots=True)
-class StateControls:
-    """What a test or the ``simulate`` control lines set on a router, over what it
-    would otherwise report. ``None`` / missing: as the captures and dynamics say.
-
-    Attributes:
-        cpu_load: ``/system/resource`` ``cpu-load`` and every core's load, percent.
-        temperatures: health sensor name -> °C (v6: the ``temperature`` field).
-        health_states: state sensor name (``psu1-state``, ``fan-state``) -> the
-            router's word (``ok``, ``fail``...).
-        bgp: peer name -> established (v6 peer ``name``; v7 connection or session name).
-        ospf: neighbour router-id or address -> state (``Full``, ``Down``...).
-    """
-
-    cpu_load: int | None = None
-    temperatures: dict[str, int] = field(default_factory=dict)
-    health_states: dict[str, str] = field(default_factory=dict)
-    bgp: dict[str, bool] = field(default_factory=dict)
-    ospf: dict[str, str] = field(default_factory=dict)
 
 
 class Router:

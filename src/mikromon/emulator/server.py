@@ -1,19 +1,20 @@
 """One emulated router on the network: an API port and optionally an API-SSL port.
 
-Only loopback addresses are ever bound (:func:`ensure_loopback`).
+Only loopback addresses are ever bound
+(:func:`~mikromon.emulator.loopback.ensure_loopback`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 from typing import Final
 
 from mikromon.emulator.faults import Faults
-from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.loopback import LOCALHOST, ensure_loopback
+from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.remote_log import RemoteAction, format_message, send
 from mikromon.emulator.router import Router
 from mikromon.emulator.session import Session
@@ -22,32 +23,6 @@ from mikromon.emulator.tls import TLS_MODES, TlsMode, server_context
 log = logging.getLogger(__name__)
 
 _QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
-#: What ``localhost`` means here (never resolved through DNS or /etc/hosts).
-LOCALHOST: Final = "127.0.0.1"
-
-
-def ensure_loopback(host: str) -> str:
-    """Return ``host`` as a loopback IP literal, or raise.
-
-    Args:
-        host: ``127.x.y.z``, ``::1`` or ``localhost`` (taken as ``127.0.0.1``).
-
-    Raises:
-        ValueError: any other address or name; the emulator binds loopback only.
-    """
-    if host == "localhost":
-        return LOCALHOST
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(
-            f"emulator host {host!r} is not a loopback IP address (use 127.0.0.1 or ::1)"
-        ) from None
-    if not address.is_loopback:
-        raise ValueError(f"emulator host {host} is not loopback: it binds 127.0.0.1/::1 only")
-    return str(address)
-
-
 class _QuickAckProtocol(asyncio.StreamReaderProtocol):
     """A stream protocol that acknowledges received data at once (Linux TCP_QUICKACK).
 

@@ -21,15 +21,38 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
-from mikromon.emulator import query as q
+import mikromon.emulator.query as q
 from mikromon.emulator.codec import CodecError, encode_sentence, encode_word, read_sentence
-from mikromon.emulator.faults import GARBAGE
+from mikromon.emulator.faults import GARBAGE, Faults
+from mikromon.emulator.router import Router
 from mikromon.emulator.tables import Row, matching
 
-if TYPE_CHECKING:
-    from mikromon.emulator.server import RouterEmulator
+
+class SessionHost(Protocol):
+    """What a session needs of the emulator that accepted its connection
+    (:class:`~mikromon.emulator.server.RouterEmulator`)."""
+
+    @property
+    def router(self) -> Router:
+        """The emulated router the session reads."""
+        ...
+
+    @property
+    def faults(self) -> Faults:
+        """The faults in force for new replies."""
+        ...
+
+    @property
+    def username(self) -> str:
+        """The user name a login must give."""
+        ...
+
+    @property
+    def password(self) -> str:
+        """The password a login must give."""
+        ...
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +95,7 @@ class Session:
 
     def __init__(
         self,
-        emulator: RouterEmulator,
+        emulator: SessionHost,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
-from mikromon.emulator import query as q
+import mikromon.emulator.query as q
 
 Row = dict[str, str]
 #: Per-row overrides: a value replaces the template's, ``None`` removes the key.

@@ -34,7 +34,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from mikromon.emulator.fleet import Fleet
-from mikromon.emulator.profiles import InterfaceRates, Profile
+from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.server import RouterEmulator
 
 T = TypeVar("T")

@@ -13,12 +13,8 @@ from __future__ import annotations
 from mikromon.domain.clock import Clock, ManualClock, SystemClock
 from mikromon.schedule.deps import CollectorDeps
 from mikromon.schedule.device import DeviceCollector
-from mikromon.schedule.service import (
-    CollectorService,
-    configure,
-    get_collector,
-    reset_collector,
-)
+from mikromon.schedule.instance import configure, get_collector, reset_collector
+from mikromon.schedule.service import CollectorService
 from mikromon.schedule.writer import StorageWriter
 
 __all__ = [

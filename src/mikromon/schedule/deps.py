@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import mikromon.schedule.trigger as trigger
 from mikromon.collectors import run_tier
 from mikromon.collectors.poll import ClientFactory, TierRunner, open_session
 from mikromon.domain.clock import Clock, SystemClock
@@ -19,7 +20,6 @@ from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import CounterReading, Sample
 from mikromon.domain.tiers import Tier
-from mikromon.schedule import trigger
 
 #: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
 RunObserver = Callable[[int, Tier, float, float, bool], None]

@@ -41,6 +41,7 @@ import logging
 from datetime import datetime
 from typing import Final
 
+import mikromon.schedule.trigger as trigger
 from mikromon.collectors.base import CollectContext
 from mikromon.collectors.poll import Poller
 from mikromon.domain.devices import DeviceConfig
@@ -48,7 +49,6 @@ from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSSession
-from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.known import Carry, Remembered

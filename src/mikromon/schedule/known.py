@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import mikromon.schedule.trigger as trigger
 from mikromon.domain.events import DeviceState
 from mikromon.domain.tiers import Tier
-from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import RateCalculator
 from mikromon.schedule.outcome import Reported

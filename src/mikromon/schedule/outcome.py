@@ -27,7 +27,7 @@ from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.values import version_hint
+from mikromon.routeros.values.versions import version_hint
 from mikromon.schedule.changes import DeviceMemory, facts_changes, health_changes, link_changes
 
 #: Most characters of a router's raw text quoted in a ``bad_value`` event or line.

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import mikromon.schedule.trigger as trigger
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.tiers import Tier
-from mikromon.schedule import trigger
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Protocol
 
+import mikromon.schedule.trigger as trigger
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     AuthenticationFailed,
@@ -24,7 +25,6 @@ from mikromon.domain.errors import (
     MalformedReply,
 )
 from mikromon.routeros.base import RouterOSSession
-from mikromon.schedule import trigger
 from mikromon.schedule.deps import CollectorDeps
 
 #: The lines about a device's polling share one logger, whichever module writes them.

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, TypedDict
 
+import mikromon.schedule.trigger as trigger
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.tiers import Tier
-from mikromon.schedule import trigger
 
 #: A tier's ``blocked`` reason before the first realtime run has read the RouterOS
 #: version (pages show it after "waiting:"). Any completed realtime run releases

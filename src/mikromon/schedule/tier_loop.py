@@ -15,6 +15,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+import mikromon.schedule.trigger as trigger
 from mikromon.collectors.poll import Poller
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
@@ -29,7 +30,6 @@ from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
-from mikromon.schedule import trigger
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, RateCalculator
 from mikromon.schedule.gate import Gated, RealtimeFirst

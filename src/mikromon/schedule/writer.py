@@ -51,26 +51,34 @@ If the storage object has a ``close()`` method, the writer calls it from its own
 thread when it stops (a Django storage closes that thread's connection there).
 A ``stats()`` method (any thread, cheap, JSON-serialisable dict) is reported
 under ``storage`` in :meth:`StorageWriter.stats`.
+
+The queues are :class:`~mikromon.schedule.write_queue.WriteQueue`; one storage
+call and its failure accounting, :class:`~mikromon.schedule.storage_calls.StorageCalls`.
 """
+
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Final
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
+from mikromon.schedule.storage_calls import FAILED, DeviceCounts, StorageCalls
+from mikromon.schedule.write_queue import Batch, WriteQueue
 from mikromon.storage.protocols import Storage
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_INVENTORY_BUDGET_S", "DEFAULT_LINGER_S", "DEFAULT_MAX_BATCHES",
+    "DEFAULT_SAMPLES_PER_CALL", "StorageWriter",
+]
 
 #: Default bound of the queues, in batches (one tier run's samples is one batch).
 DEFAULT_MAX_BATCHES: Final = 5000
@@ -82,27 +90,6 @@ DEFAULT_LINGER_S: Final = 0.1
 DEFAULT_INVENTORY_BUDGET_S: Final = 0.5
 #: Most samples per ``write_samples_many`` call (bounds one transaction's size).
 DEFAULT_SAMPLES_PER_CALL: Final = 50_000
-#: Seconds before the first retry of an unavailable database, and at most
-#: (doubling in between).
-RETRY_S: Final = (0.5, 5.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    device_id: int
-    payload: Any  # Sequence[Sample] | InventorySnapshot | Sequence[Event]
-    rows: int
-
-
-@dataclass(slots=True)
-class _DeviceCounts:
-    rows_dropped: int = 0
-    rows_failed: int = 0
-    last_error: str = ""
-
-    def as_dict(self) -> dict[str, object]:
-        return {"rows_dropped": self.rows_dropped, "rows_failed": self.rows_failed,
-                "last_error": self.last_error}
 
 
 class _Unavailable(Exception):
@@ -132,168 +119,46 @@ class StorageWriter:
     """
 
     def __init__(
-        self,
-        storage: Storage,
-        *,
-        max_batches: int = DEFAULT_MAX_BATCHES,
-        log_every_s: float = 10.0,
-        linger_s: float = DEFAULT_LINGER_S,
+        self, storage: Storage, *, max_batches: int = DEFAULT_MAX_BATCHES,
+        log_every_s: float = 10.0, linger_s: float = DEFAULT_LINGER_S,
         inventory_budget_s: float = DEFAULT_INVENTORY_BUDGET_S,
-        samples_per_call: int = DEFAULT_SAMPLES_PER_CALL,
-        name: str = "mikromon-writer",
+        samples_per_call: int = DEFAULT_SAMPLES_PER_CALL, name: str = "mikromon-writer",
     ) -> None:
         if max_batches < 1:
             raise ValueError(f"max_batches must be at least 1, got {max_batches}")
         if samples_per_call < 1:
             raise ValueError(f"samples_per_call must be at least 1, got {samples_per_call}")
-        self._per_call = samples_per_call
         self._storage = storage
-        self._max = max_batches
-        self._log_every = log_every_s
-        self._linger = linger_s
-        self._budget = inventory_budget_s
-        self._name = name
-        self._cond = threading.Condition()
-        self._samples: deque[_Batch] = deque()
-        self._events: deque[_Batch] = deque()
-        #: Snapshots in arrival order; key (device, table) for replaceable ones,
-        #: a unique key for append-only ones.
-        self._inventory: dict[Hashable, _Batch] = {}
-        self._appends = 0  # append-only snapshots in _inventory
-        self._statuses: dict[int, DeviceStatus] = {}
-        self._seq = itertools.count()
-        self._closing = False
-        self._idle = False
+        self._per_call, self._linger, self._budget = samples_per_call, linger_s, inventory_budget_s
+        self._calls = StorageCalls(max_batches, lambda: self.queue_depth)
+        self._queue = WriteQueue(max_batches, log_every_s, self._calls.count_drop,
+                                 lambda: self._calls.stalled)
         self._thread: threading.Thread | None = None
+        self._thread_name = name
         # Counters (read without the lock for status: ints are swapped atomically).
         self.rows_written = 0
         self.batches_written = 0
-        self.batches_dropped = 0
-        self.rows_dropped = 0
-        self.snapshots_replaced = 0
-        self.write_errors = 0
-        self.rows_failed = 0
-        self.last_error = ""
         self._in_flight = 0
-        self._write_started: float | None = None
-        self._unlogged_drops = 0
-        self._unlogged_rows = 0
-        self._last_drop_log = 0.0
-        #: Per device: rows dropped at the bound, rows lost to failed writes.
-        self._devices: dict[int, _DeviceCounts] = {}
-        #: (device id, what) -> the reason last logged, until a write succeeds.
-        self._logged: dict[tuple[int, str], str] = {}
-        #: monotonic seconds when the database became unavailable, or None.
-        self._unavailable_since: float | None = None
-        self._retry_s = RETRY_S[0]
-        self.stalls = 0
 
     # -- producer side (any thread) -------------------------------------------------
 
     def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
         """Queue samples for ``device_id``; never blocks."""
-        if samples:
-            with self._cond:
-                self._make_room()
-                self._samples.append(_Batch(device_id, list(samples), len(samples)))
-                self._wake()
+        self._queue.put_samples(device_id, samples)
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Queue one inventory snapshot for ``device_id`` (replacing a queued one of the
         same table unless append-only); never blocks."""
-        batch = _Batch(device_id, snapshot, len(snapshot.rows))
-        with self._cond:
-            if snapshot.append_only:
-                self._make_room()
-                self._inventory[("append", next(self._seq))] = batch
-                self._appends += 1
-            else:
-                key = (device_id, snapshot.table)
-                if key in self._inventory:
-                    self.snapshots_replaced += 1
-                self._inventory[key] = batch
-            self._wake()
+        self._queue.put_inventory(device_id, snapshot)
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events; never blocks."""
-        if events:
-            with self._cond:
-                if len(self._events) >= self._max:
-                    self._drop(self._events.popleft())
-                self._events.append(_Batch(events[0].device_id, list(events), len(events)))
-                self._wake()
+        self._queue.put_events(events)
 
     def put_status(self, status: DeviceStatus) -> None:
         """Queue a device status; replaces a queued, not yet written status of the
         same device, keeping its ``last_seen`` and facts when the new one lacks them."""
-        with self._cond:
-            old = self._statuses.get(status.device_id)
-            if old is not None:
-                status = status.over(old)
-            self._statuses[status.device_id] = status
-            self._wake()
-
-    def _data(self) -> int:
-        """Sample batches and log snapshots waiting (what ``max_batches`` bounds)."""
-        return len(self._samples) + self._appends
-
-    def _make_room(self) -> None:
-        """Drop the oldest sample batch, else the oldest log snapshot, when
-        ``max_batches`` of them wait (lock held)."""
-        if self._data() < self._max:
-            return
-        if self._samples:
-            self._drop(self._samples.popleft())
-            return
-        key = next(k for k in self._inventory if k[0] == "append")  # type: ignore[index]
-        self._appends -= 1
-        self._drop(self._inventory.pop(key))
-
-    def _counts(self, device_id: int) -> _DeviceCounts:
-        counts = self._devices.get(device_id)
-        if counts is None:
-            counts = self._devices[device_id] = _DeviceCounts()
-        return counts
-
-    def _drop(self, batch: _Batch) -> None:
-        """Count (in all and per device) and log a dropped batch (lock held)."""
-        self.batches_dropped += 1
-        self.rows_dropped += batch.rows
-        if isinstance(batch.payload, list) and batch.payload and isinstance(
-            batch.payload[0], Event
-        ):
-            for e in batch.payload:
-                self._counts(e.device_id).rows_dropped += 1
-        else:
-            self._counts(batch.device_id).rows_dropped += batch.rows
-        self._unlogged_drops += 1
-        self._unlogged_rows += batch.rows
-        self._log_drops()
-
-    def _wake(self) -> None:
-        """Wake the writer if it waits for a first item, or the queues are half full
-        (lock held)."""
-        if self._idle or self._data() >= self._max // 2:
-            self._cond.notify()
-
-    def _log_drops(self, *, force: bool = False) -> None:
-        """Log dropped batches: at once for the first, then one summary per
-        ``log_every_s`` (and at the end) (lock held)."""
-        if not self._unlogged_drops:
-            return
-        now = time.monotonic()
-        due = not self._last_drop_log or now - self._last_drop_log >= self._log_every
-        if not (force or due):
-            return
-        log.warning(
-            "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s) "
-            "since the last report; %d batch(es) dropped in all; %s", self._max,
-            self._unlogged_drops, self._unlogged_rows, self.batches_dropped,
-            "the database takes no writes" if self._unavailable_since is not None
-            else "the database is slower than the collector",
-        )
-        self._unlogged_drops = self._unlogged_rows = 0
-        self._last_drop_log = now
+        self._queue.put_status(status)
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -305,7 +170,7 @@ class StorageWriter:
         """
         if self._thread is not None:
             raise RuntimeError("writer already started")
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
@@ -319,9 +184,7 @@ class StorageWriter:
             when the storage is still busy after ``timeout`` (the thread is a
             daemon and ends when its writes return).
         """
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
+        self._queue.close()
         if self._thread is None:
             return True
         self._thread.join(timeout)
@@ -335,8 +198,7 @@ class StorageWriter:
     def queue_depth(self) -> int:
         """Batches, snapshots and statuses waiting to be written (not counting the
         write in progress)."""
-        return (len(self._samples) + len(self._inventory) + len(self._events)
-                + len(self._statuses))
+        return self._queue.depth
 
     def stats(self) -> dict[str, object]:
         """Return counters for status pages (JSON-serialisable).
@@ -355,26 +217,26 @@ class StorageWriter:
         ``stats()`` when it has one (e.g. the process id of a storage running in
         a child process), else ``None``.
         """
-        started = self._write_started
+        calls, queue = self._calls, self._queue
+        started = calls.write_started
         storage_stats = getattr(self._storage, "stats", None)
         return {
             "queue_depth": self.queue_depth,
-            "queued": {"samples": len(self._samples), "inventory": len(self._inventory),
-                       "events": len(self._events), "statuses": len(self._statuses)},
-            "max_batches": self._max,
+            "queued": queue.queued(),
+            "max_batches": queue.max,
             "in_flight": self._in_flight,
             "write_s": round(time.monotonic() - started, 3) if started is not None else 0.0,
             "rows_written": self.rows_written,
             "batches_written": self.batches_written,
-            "batches_dropped": self.batches_dropped,
-            "rows_dropped": self.rows_dropped,
-            "snapshots_replaced": self.snapshots_replaced,
-            "write_errors": self.write_errors,
-            "rows_failed": self.rows_failed,
-            "last_error": self.last_error,
-            "unavailable_s": self._unavailable_for(),
-            "stalls": self.stalls,
-            "devices": {str(d): c.as_dict() for d, c in sorted(dict(self._devices).items())},
+            "batches_dropped": queue.batches_dropped,
+            "rows_dropped": queue.rows_dropped,
+            "snapshots_replaced": queue.snapshots_replaced,
+            "write_errors": calls.write_errors,
+            "rows_failed": calls.rows_failed,
+            "last_error": calls.last_error,
+            "unavailable_s": calls.unavailable_for(),
+            "stalls": calls.stalls,
+            "devices": {str(d): c.as_dict() for d, c in sorted(dict(calls.devices).items())},
             "storage": storage_stats() if callable(storage_stats) else None,
         }
 
@@ -382,12 +244,8 @@ class StorageWriter:
         """Return ``{"rows_dropped": int, "rows_failed": int, "last_error": str}``
         for one device: its rows dropped at the queue bound, its rows lost to
         failed writes, and the reason of its last failed write (all since start)."""
-        counts = self._devices.get(device_id)
-        return counts.as_dict() if counts is not None else _DeviceCounts().as_dict()
-
-    def _unavailable_for(self) -> float:
-        since = self._unavailable_since
-        return round(max(time.monotonic() - since, 0.001), 3) if since is not None else 0.0
+        counts = self._calls.devices.get(device_id)
+        return counts.as_dict() if counts is not None else DeviceCounts().as_dict()
 
     # -- the writer thread -----------------------------------------------------------
 
@@ -396,52 +254,35 @@ class StorageWriter:
             while self._cycle():
                 pass
         finally:
-            with self._cond:
-                self._log_drops(force=True)
+            with self._queue.cond:
+                self._queue.log_drops(force=True)
             close = getattr(self._storage, "close", None)
             if callable(close):
-                self._call("close", 0, close)
+                self._calls.call("close", {}, close)
 
     def _cycle(self) -> bool:
         """Wait for work and write one round; return ``False`` when closed and empty."""
-        with self._cond:
-            if not self.queue_depth:
-                if self._closing:
-                    return False
-                self._idle = True
-                while not self.queue_depth and not self._closing:
-                    self._cond.wait()
-                self._idle = False
-                deadline = time.monotonic() + self._linger
-                while not self._closing and self._data() < self._max // 2:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-            self._log_drops()
-            samples = list(self._samples)
-            self._samples.clear()
-            events = list(self._events)
-            self._events.clear()
-            statuses = list(self._statuses.values())
-            self._statuses.clear()
-            self._in_flight = sum(b.rows for b in samples) + len(statuses)
+        taken = self._queue.wait_and_take(self._linger)
+        if taken is None:
+            return False
+        samples, events, statuses = taken.samples, taken.events, taken.statuses
+        self._in_flight = sum(b.rows for b in samples) + len(statuses)
         try:
             try:
                 self._write_samples(samples)
             except _Unavailable:
-                self._requeue(events=events, statuses=statuses)
+                self._queue.requeue(events=events, statuses=statuses)
                 raise
             try:
                 self._write_events(events)
             except _Unavailable:
-                self._requeue(statuses=statuses)
+                self._queue.requeue(statuses=statuses)
                 raise
             self._write_statuses(statuses)
             self._write_inventory(time.monotonic() + self._budget)
         except _Unavailable:
             self._in_flight = 0
-            self._pause()
+            self._queue.wait(self._calls.next_wait())
             return True
         self._in_flight = 0
         return True
@@ -449,39 +290,40 @@ class StorageWriter:
     # -- one kind at a time (each raises _Unavailable after putting back what it
     # did not write) -------------------------------------------------------------------
 
-    def _write_samples(self, batches: list[_Batch]) -> None:
+    def _write_samples(self, batches: list[Batch]) -> None:
         by_device: dict[int, list[Sample]] = {}
         for b in batches:
             by_device.setdefault(b.device_id, []).extend(b.payload)
         many = getattr(self._storage, "write_samples_many", None)
         if callable(many):
-            calls = _calls(by_device, self._per_call)
+            calls = _split_calls(by_device, self._per_call)
         else:
             calls = [[(d, rows)] for d, rows in by_device.items()]
         for index, call in enumerate(calls):
             rows = {d: len(device_rows) for d, device_rows in call}
             try:
                 if callable(many):
-                    written = self._call("write_samples_many", rows, many, call)
+                    written = self._calls.call("write_samples_many", rows, many, call)
                 else:
                     (device_id, device_rows), = call
-                    written = self._call("write_samples", rows, self._storage.write_samples,
-                                         device_id, device_rows)
+                    written = self._calls.call("write_samples", rows,
+                                               self._storage.write_samples, device_id,
+                                               device_rows)
             except StorageUnavailable:
                 later = {d for c in calls[index:] for d, _ in c}
-                self._requeue(samples=[b for b in batches if b.device_id in later])
+                self._queue.requeue(samples=[b for b in batches if b.device_id in later])
                 raise _Unavailable from None
             if isinstance(written, PartialWrite):
                 self.rows_written += written.written
                 if written.pending:
                     later = set(written.pending) | {d for c in calls[index + 1:] for d, _ in c}
-                    self._requeue(samples=[b for b in batches if b.device_id in later])
+                    self._queue.requeue(samples=[b for b in batches if b.device_id in later])
                     raise _Unavailable
-            elif written is not _FAILED:
+            elif written is not FAILED:
                 self.rows_written += sum(rows.values()) if written is None else int(written)
         self.batches_written += len(batches)
 
-    def _write_events(self, batches: list[_Batch]) -> None:
+    def _write_events(self, batches: list[Batch]) -> None:
         events = [e for b in batches for e in b.payload]
         if not events:
             return
@@ -489,180 +331,52 @@ class StorageWriter:
         for e in events:
             rows[e.device_id] = rows.get(e.device_id, 0) + 1
         try:
-            result = self._call("write_events", rows, self._storage.write_events, events)
+            result = self._calls.call("write_events", rows, self._storage.write_events, events)
         except StorageUnavailable:
-            self._requeue(events=batches)
+            self._queue.requeue(events=batches)
             raise _Unavailable from None
         if isinstance(result, PartialWrite):
             self.rows_written += result.written
             if result.pending:
                 pending = set(result.pending)
                 left = [e for e in events if e.device_id in pending]
-                self._requeue(events=[_Batch(left[0].device_id, left, len(left))])
+                self._queue.requeue(events=[Batch(left[0].device_id, left, len(left))])
                 raise _Unavailable
-        elif result is not _FAILED:
+        elif result is not FAILED:
             self.rows_written += len(events)
         self.batches_written += len(batches)
 
     def _write_statuses(self, statuses: list[DeviceStatus]) -> None:
         for index, status in enumerate(statuses):
             try:
-                result = self._call("write_status", {status.device_id: 1},
-                                    self._storage.write_status, status)
+                result = self._calls.call("write_status", {status.device_id: 1},
+                                          self._storage.write_status, status)
             except StorageUnavailable:
-                self._requeue(statuses=statuses[index:])
+                self._queue.requeue(statuses=statuses[index:])
                 raise _Unavailable from None
-            if result is not _FAILED and not isinstance(result, PartialWrite):
+            if result is not FAILED and not isinstance(result, PartialWrite):
                 self.rows_written += 1
 
     def _write_inventory(self, until: float) -> None:
         """Write queued snapshots, oldest first, until the queue is empty or the time
         is up (everything when closing)."""
-        while True:
-            with self._cond:
-                if not self._inventory or (time.monotonic() >= until and not self._closing):
-                    return
-                key = next(iter(self._inventory))
-                batch = self._inventory.pop(key)
-                if key[0] == "append":  # type: ignore[index]
-                    self._appends -= 1
-                self._in_flight = batch.rows
+        while (item := self._queue.next_snapshot(until)) is not None:
+            key, batch = item
+            self._in_flight = batch.rows
             try:
-                result = self._call("write_inventory", {batch.device_id: batch.rows},
-                                    self._storage.write_inventory, batch.device_id,
-                                    batch.payload)
+                result = self._calls.call("write_inventory", {batch.device_id: batch.rows},
+                                          self._storage.write_inventory, batch.device_id,
+                                          batch.payload)
             except StorageUnavailable:
-                self._requeue(inventory=(key, batch))
+                self._queue.requeue(inventory=(key, batch))
                 raise _Unavailable from None
-            if result is not _FAILED and not isinstance(result, PartialWrite):
+            if result is not FAILED and not isinstance(result, PartialWrite):
                 self.rows_written += batch.rows
             self.batches_written += 1
 
-    def _requeue(self, *, samples: Sequence[_Batch] = (), events: Sequence[_Batch] = (),
-                 statuses: Sequence[DeviceStatus] = (),
-                 inventory: tuple[Hashable, _Batch] | None = None) -> None:
-        """Put what was not written back at the front of its queue, in its order
-        (a newer status or replaceable snapshot that arrived meanwhile wins), then
-        drop the oldest beyond the bound."""
-        with self._cond:
-            self._samples.extendleft(reversed(samples))
-            self._events.extendleft(reversed(events))
-            for status in statuses:
-                newer = self._statuses.get(status.device_id)
-                self._statuses[status.device_id] = (
-                    newer.over(status) if newer is not None else status
-                )
-            if inventory is not None:
-                key, batch = inventory
-                if key not in self._inventory:
-                    self._inventory = {key: batch, **self._inventory}
-                    if key[0] == "append":  # type: ignore[index]
-                        self._appends += 1
-            while self._data() > self._max:
-                if self._samples:
-                    self._drop(self._samples.popleft())
-                else:
-                    self._make_room()
-            while len(self._events) > self._max:
-                self._drop(self._events.popleft())
 
-    def _pause(self) -> None:
-        """Wait before the next attempt on an unavailable database (0.5 s, then
-        doubling up to 5 s); new rows keep queueing meanwhile."""
-        wait = self._retry_s
-        self._retry_s = min(self._retry_s * 2, RETRY_S[1])
-        deadline = time.monotonic() + wait
-        with self._cond:
-            while (remaining := deadline - time.monotonic()) > 0:
-                self._cond.wait(remaining)
-
-    # -- one storage call -------------------------------------------------------------
-
-    def _call(self, what: str, rows: dict[int, int], fn: Callable[..., Any],
-              *args: Any) -> Any:
-        """Call the storage; ``rows``: the call's rows per device.
-
-        Returns the result; a :class:`PartialWrite` (its failed devices counted);
-        or ``_FAILED`` when the call failed otherwise (all its rows counted as
-        failed, per device).
-
-        Raises:
-            StorageUnavailable: passed on (recorded: the stall starts).
-        """
-        self._write_started = time.monotonic()
-        try:
-            result = fn(*args)
-        except StorageUnavailable as err:
-            self._stalled(what, err)
-            raise
-        except PartialWrite as err:
-            self._available()
-            self.write_errors += 1
-            self.last_error = f"{what}: {err}"
-            for device_id, reason in err.failed.items():
-                self._device_failed(what, device_id, rows.get(device_id, 0), reason)
-            self._succeeded(what, set(rows) - set(err.failed) - set(err.pending))
-            return err
-        except Exception as err:
-            self.write_errors += 1
-            reason = f"{type(err).__name__}: {err}"
-            self.last_error = f"{what}: {reason}"
-            first = not any((d, what) in self._logged for d in rows)
-            for device_id, count in rows.items():
-                self._device_failed(what, device_id, count, reason)
-            if first:
-                log.debug("storage %s failed", what, exc_info=True)
-            return _FAILED
-        finally:
-            self._write_started = None
-        self._available()
-        self._succeeded(what, rows)
-        return result
-
-    def _device_failed(self, what: str, device_id: int, rows: int, reason: str) -> None:
-        """Count a device's lost rows; log once per (device, kind) and reason."""
-        counts = self._counts(device_id)
-        counts.rows_failed += rows
-        counts.last_error = f"{what}: {reason}"
-        self.rows_failed += rows
-        key = (device_id, what)
-        if self._logged.get(key) != reason:
-            self._logged[key] = reason
-            log.warning("storage %s failed for device id %s; its %d row(s) are lost "
-                        "(counted per device; logged again only if the reason changes): %s",
-                        what, device_id, rows, reason)
-
-    def _succeeded(self, what: str, devices: Iterable[int]) -> None:
-        if not self._logged:
-            return
-        for device_id in devices:
-            if self._logged.pop((device_id, what), None) is not None:
-                log.info("storage %s: writes succeed again for device id %s", what, device_id)
-
-    def _stalled(self, what: str, err: StorageUnavailable) -> None:
-        self.last_error = f"{what}: {err}"
-        if self._unavailable_since is None:
-            self._unavailable_since = time.monotonic()
-            self.stalls += 1
-            log.warning("%s; %s and everything queued is kept and retried (polling goes "
-                        "on; beyond %d queued batches the oldest samples are dropped, "
-                        "counted per device)", err, what, self._max)
-
-    def _available(self) -> None:
-        since = self._unavailable_since
-        if since is None:
-            return
-        self._unavailable_since = None
-        self._retry_s = RETRY_S[0]
-        log.warning("database available again after %.1f s; writing what is queued "
-                    "(%d item(s) waiting)", time.monotonic() - since, self.queue_depth)
-
-
-_FAILED: Final = object()
-
-
-def _calls(by_device: dict[int, list[Sample]], limit: int
-           ) -> list[list[tuple[int, list[Sample]]]]:
+def _split_calls(by_device: dict[int, list[Sample]], limit: int
+                 ) -> list[list[tuple[int, list[Sample]]]]:
     """Split per-device sample lists into calls of at most ``limit`` samples each
     (a device's samples stay in one call; a device with more than ``limit`` gets a
     call of its own)."""

@@ -8,7 +8,8 @@ UTC), ``topics`` (``system,info,account``), ``message``, plus ``source`` =
 (time, topics, message). The default format carries no time and the BSD
 format no topics, so the copy read later from ``/log`` differs; the storage
 skips a polled line already received by syslog (same message, compatible
-topics, within a week: ``DjangoStorage._received_by_syslog``), and the alert
+topics, within a week:
+:func:`mikromon.web.monitor.storage_inventory.received_by_syslog`), and the alert
 engine never counts the same line twice (see
 :meth:`mikromon.alerting.engine.AlertEngine.observe_logs`).
 

@@ -14,8 +14,9 @@ times are finite and between the years 1 and 9999.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.core.exceptions import BadRequest
 
@@ -39,6 +40,31 @@ class ParamError(BadRequest, ValueError):
     A :class:`~django.core.exceptions.BadRequest`: raised in a page's view, Django
     answers 400 with the page :func:`mikromon.web.ui.views.errors.bad_request`.
     """
+
+
+class ParamProblems:
+    """Parses several parameters and names every bad one in one answer.
+
+    ``value = problems.check(parse_id, "device", text)`` returns what the parser
+    returns, or ``None`` with its message kept; :meth:`raise_any` then raises one
+    :class:`ParamError` of all the messages (``; `` between them).
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def check(self, parse: Callable[..., Any], *args: Any) -> Any:
+        """``parse(*args)``; ``None`` when it raised :class:`ParamError` (kept)."""
+        try:
+            return parse(*args)
+        except ParamError as err:
+            self.messages.append(str(err))
+            return None
+
+    def raise_any(self) -> None:
+        """Raise :class:`ParamError` naming every problem kept; nothing when none."""
+        if self.messages:
+            raise ParamError("; ".join(self.messages))
 
 
 def parse_time(name: str, text: str, now: float) -> float:

@@ -18,287 +18,42 @@
    notification worker, then the collector (which flushes its writer), and
    :meth:`Runtime.run` returns 0.
 
+The pieces live beside this module: :mod:`.collector_setup`,
+:mod:`.status_publisher`, :mod:`.http_server`.
+
 The web server is optional: ``mikromon collector start`` without a running
 server runs only the collector and the publisher, in the foreground.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import errno
 import logging
 import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
-from mikromon.domain.devices import endpoint
 from mikromon.domain.formatting import utc_iso
-from mikromon.logconfig import UTCFormatter, configure_logging
-from mikromon.web.control.formats import tidy
+from mikromon.web.collector_setup import build_collector
+from mikromon.web.http_server import UvicornServer, bind, url_of
+from mikromon.web.status_publisher import StatusPublisher, jsonable_status
 
 log = logging.getLogger("mikromon.runtime")
 
-__all__ = ["Runtime", "StartupError", "UTCFormatter", "configure_logging"]
+__all__ = ["Runtime"]
 
-#: Seconds between two status publications (and desired-state checks).
-PUBLISH_INTERVAL_S = 1.0
 #: Seconds the web server gets to finish open requests on shutdown.
 GRACEFUL_TIMEOUT_S = 5
 
 
-class StartupError(Exception):
-    """The process cannot start (port in use, collector cannot be built)."""
-
-
-#: Values of the ``MIKROMON_WRITER`` setting.
-WRITER_MODES = ("process", "thread")
-
-
-def writer_mode() -> str:
-    """Return the ``MIKROMON_WRITER`` setting: ``"thread"`` (default) or ``"process"``.
-
-    Raises:
-        ConfigError: any other value.
-    """
-    from django.conf import settings
-
-    from mikromon.domain.errors import ConfigError
-
-    mode = getattr(settings, "MIKROMON_WRITER", "thread")
-    if mode not in WRITER_MODES:
-        raise ConfigError(f"MIKROMON_WRITER must be {' or '.join(WRITER_MODES)}, not {mode!r}")
-    return str(mode)
-
-
-def build_storage() -> Any:
-    """Return the collector's storage for :func:`writer_mode`: a
-    :class:`ProcessStorage` (database writes in a child process) for ``"process"``,
-    a :class:`DjangoStorage` (in the writer thread) for ``"thread"``.
-
-    Raises:
-        ConfigError: ``MIKROMON_WRITER`` has an unknown value.
-    """
-    from mikromon.web.monitor.process_storage import ProcessStorage
-    from mikromon.web.monitor.storage import DjangoStorage
-
-    return ProcessStorage() if writer_mode() == "process" else DjangoStorage()
-
-
-def build_collector() -> Any:
-    """Register the Django-backed collector factory with :mod:`mikromon.schedule` and
-    return the process-wide service (``mikromon.schedule.get_collector()``), not started.
-
-    The service reads devices through :class:`DjangoDeviceSource`, writes through
-    :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
-    thread by default, or in a child process), evaluates alert rules with
-    :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
-    :class:`DjangoCollectorLock` (one active collector per database);
-    ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
-    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``).
-
-    Raises:
-        ConfigError: ``MIKROMON_WRITER`` has an unknown value.
-    """
-    from django.conf import settings
-
-    from mikromon import schedule
-    from mikromon.web.alerts.store import DjangoAlertStore
-    from mikromon.web.monitor.lock import DjangoCollectorLock
-    from mikromon.web.monitor.sources import DjangoDeviceSource
-
-    writer_mode()  # an invalid MIKROMON_WRITER fails here, at start-up
-
-    def factory() -> Any:
-        return schedule.CollectorService(
-            DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
-            alerts=DjangoAlertStore(),
-            syslog=getattr(settings, "MIKROMON_SYSLOG", None),
-        )
-
-    schedule.configure(factory)
-    return schedule.get_collector()
-
-
-def _jsonable_status(service: Any) -> dict[str, Any]:
-    """The service's status, JSON-ready: times ISO 8601 UTC to the second with ``Z``,
-    whole intervals as ints (:func:`mikromon.web.control.formats.tidy`)."""
-    status = tidy(service.status())
-    return status if isinstance(status, dict) else {"status": status}
-
-
-class StatusPublisher:
-    """A thread that publishes ``service.status()`` and applies desired-state changes.
-
-    Args:
-        service: the collector service (``start()``, ``stop()``, ``running``, ``status()``).
-        started_at: process start, UTC.
-        interval: seconds between publications.
-        applied_at: ``changed_at`` of the desired state already applied at start-up;
-            only later changes start or stop the collector.
-    """
-
-    def __init__(
-        self,
-        service: Any,
-        *,
-        started_at: datetime,
-        interval: float = PUBLISH_INTERVAL_S,
-        applied_at: datetime | None = None,
-    ) -> None:
-        from mikromon.web.control import state
-
-        self._service = service
-        self._started_at = started_at
-        self._interval = interval
-        self._applied_at = applied_at
-        self._instance = state.instance_name(started_at)
-        self._stop = threading.Event()
-        self._failing = False
-        self._thread = threading.Thread(target=self._run, name="mikromon-status", daemon=True)
-
-    def start(self) -> None:
-        """Publish once now (so ``collector status`` works at once), then every interval."""
-        self._tick()
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and wait for it (at most a few seconds)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def withdraw(self) -> None:
-        """Delete this process's published status (after the collector stopped)."""
-        from mikromon.web.control import state
-
-        with contextlib.suppress(Exception):
-            state.withdraw(self._instance)
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(self._interval):
-                # Drop a connection the database closed (restart, idle timeout).
-                close_old_connections()
-                if not self._tick():
-                    with contextlib.suppress(Exception):
-                        connection.close()
-        finally:
-            connection.close()
-
-    def _tick(self) -> bool:
-        """Apply a new desired state and publish the status once; ``False`` on failure."""
-        from mikromon.web.control import state
-
-        try:
-            desired = state.desired_state()
-            if self._applied_at is None or desired.changed_at > self._applied_at:
-                self._applied_at = desired.changed_at
-                self._apply(desired.running, desired.changed_by)
-            state.publish(
-                instance=self._instance,
-                started_at=self._started_at,
-                running=bool(self._service.running),
-                status=_jsonable_status(self._service),
-            )
-        except Exception:
-            # Edge-triggered: one error with its traceback, one line on recovery.
-            if not self._failing:
-                log.exception("cannot publish the collector status; retrying every second")
-            self._failing = True
-            return False
-        if self._failing:
-            log.info("collector status published again")
-        self._failing = False
-        return True
-
-    def _apply(self, running: bool, by: str) -> None:
-        who = f" (asked by {by})" if by else ""
-        if running and not self._service.running:
-            log.info("starting the collector%s", who)
-            self._service.start()
-        elif not running and self._service.running:
-            log.info("stopping the collector%s", who)
-            self._service.stop()
-
-
-class _Server:
-    """A uvicorn server that lets :class:`Runtime` own the signals.
-
-    uvicorn re-raises the signal that stopped it once it has shut down, which
-    would kill the process before the collector flushes; this subclass stops
-    gracefully and leaves the rest of the shutdown to the runtime.
-    """
-
-    def __init__(self, config: Any, on_ready: Callable[[], None]) -> None:
-        import uvicorn
-
-        runtime_ready = on_ready
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Iterator[None]:
-                yield  # Runtime installed its handlers already.
-
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets=sockets)
-                if self.started and not self.should_exit:
-                    runtime_ready()
-
-        self.server = Server(config)
-
-    def request_exit(self) -> None:
-        if self.server.should_exit:
-            self.server.force_exit = True
-        self.server.should_exit = True
-
-    def serve(self, sock: socket.socket) -> None:
-        asyncio.run(self.server.serve(sockets=[sock]))
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind a listening TCP socket on ``host:port`` (IPv4 or IPv6; port 0 = any free port).
-
-    Raises:
-        StartupError: the address is invalid or already in use.
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as err:
-        raise StartupError(f"cannot listen on {endpoint(host, port)}: {err.strerror}") from err
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as err:
-        sock.close()
-        hint = ""
-        if err.errno == errno.EADDRINUSE:
-            hint = " (is another mikromon or web server running there? choose another --port)"
-        raise StartupError(
-            f"cannot listen on {endpoint(host, port)}: {err.strerror or err}{hint}"
-        ) from err
-    sock.set_inheritable(True)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    """Return ``http://host:port/`` for a bound socket (IPv6 hosts in brackets)."""
-    host, port = sock.getsockname()[:2]
-    if host in ("0.0.0.0", "::"):
-        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
-    return f"http://{endpoint(host, port)}/"
-
-
+@dataclass(kw_only=True, eq=False)
 class Runtime:
     """One mikromon process: optional web server, the collector, the status publisher.
 
@@ -312,35 +67,32 @@ class Runtime:
         on_stopping: called once when shutting down begins, before the collector stops.
         access_log: log one line per HTTP request.
         notifications: run the notification worker (routing and delivery).
+
+    Raises:
+        ValueError: ``collector`` is none of the three.
     """
 
-    def __init__(
-        self,
-        *,
-        host: str | None = "127.0.0.1",
-        port: int = 8000,
-        collector: str = "desired",
-        on_ready: Callable[[str], None] | None = None,
-        on_stopping: Callable[[], None] | None = None,
-        access_log: bool = True,
-        notifications: bool = True,
-    ) -> None:
-        if collector not in ("desired", "start", "never"):
-            raise ValueError(f"collector must be desired, start or never, not {collector!r}")
-        self.host = host
-        self.port = port
-        self.collector_mode = collector
-        self.on_ready = on_ready
-        self.on_stopping = on_stopping
-        self.access_log = access_log
-        self.notifications = notifications
-        self.notifier: Any = None
-        self.url = ""
-        self._stop = threading.Event()
-        self._server: _Server | None = None
-        self._serving = False
-        self._extra_signals = 0
-        self.service: Any = None
+    host: str | None = "127.0.0.1"
+    port: int = 8000
+    collector: str = "desired"
+    on_ready: Callable[[str], None] | None = None
+    on_stopping: Callable[[], None] | None = None
+    access_log: bool = True
+    notifications: bool = True
+    #: The URL served (set once the socket is bound), the collector service and the
+    #: notification worker (set while running).
+    url: str = field(default="", init=False)
+    service: Any = field(default=None, init=False)
+    notifier: Any = field(default=None, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _server: UvicornServer | None = field(default=None, init=False)
+    _serving: bool = field(default=False, init=False)
+    _extra_signals: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.collector not in ("desired", "start", "never"):
+            raise ValueError(
+                f"collector must be desired, start or never, not {self.collector!r}")
 
     def request_stop(self) -> None:
         """Ask the process to stop (what SIGINT/SIGTERM do); safe from any thread."""
@@ -403,7 +155,7 @@ class Runtime:
         if service.running:
             log.info("stopping the collector")
         clean = bool(service.stop())
-        writer = _jsonable_status(service).get("writer") or {}
+        writer = jsonable_status(service).get("writer") or {}
         if writer:
             log.info(
                 "writer flushed: %s rows written, %s batches queued, %s dropped",
@@ -416,9 +168,9 @@ class Runtime:
     def _start_collector(self) -> datetime | None:
         from mikromon.web.control import state
 
-        if self.collector_mode == "never":
+        if self.collector == "never":
             return state.desired_state().changed_at
-        if self.collector_mode == "start":
+        if self.collector == "start":
             desired = state.request_state(True, by="startup")
         else:
             desired = state.desired_state()
@@ -449,7 +201,7 @@ class Runtime:
             # (uvicorn's default: 127.0.0.1), i.e. a reverse proxy on this machine.
             proxy_headers=True,
         )
-        self._server = _Server(config, on_ready=lambda: self._ready(self.url))
+        self._server = UvicornServer(config, on_ready=lambda: self._ready(self.url))
         if self._stop.is_set():
             return
         self._serving = True

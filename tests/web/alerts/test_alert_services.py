@@ -176,7 +176,7 @@ def test_silence_errors_name_the_field(data, field):
 
 
 def test_parse_duration():
-    from mikromon.web.alerts.forms import parse_duration
+    from mikromon.web.alerts.fields import parse_duration
 
     assert parse_duration("2h") == timedelta(hours=2)
     assert parse_duration("1h30m") == timedelta(minutes=90)

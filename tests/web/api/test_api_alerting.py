@@ -380,8 +380,9 @@ def test_no_body_value_answers_500(admin_token, firing, device):
     """Every field of every alerting POST/PATCH body, every hostile value: 4xx or 2xx,
     never 500 (on SQLite and PostgreSQL)."""
     api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {admin_token}")
-    from mikromon.web.alerts.forms import RuleForm, SilenceForm
-    from mikromon.web.alerts.services import _channel_fields
+    from mikromon.web.alerts.forms import SilenceForm
+    from mikromon.web.alerts.rule_form import RuleForm
+    from mikromon.web.alerts.services.channels import channel_fields
 
     alert = firing["CPU load high"].pk
     rule = firing["CPU load high"].rule_id
@@ -397,8 +398,8 @@ def test_no_body_value_answers_500(admin_token, firing, device):
         ("patch", f"/api/v1/rules/{rule}", {}, list(RuleForm.base_fields)),
         ("post", "/api/v1/rules/preview", base_rule, list(RuleForm.base_fields)),
         ("post", "/api/v1/channels", {"name": "h2", "kind": "apprise",
-                                      "url": "json://127.0.0.1:9/"}, sorted(_channel_fields())),
-        ("patch", f"/api/v1/channels/{channel}", {}, sorted(_channel_fields())),
+                                      "url": "json://127.0.0.1:9/"}, sorted(channel_fields())),
+        ("patch", f"/api/v1/channels/{channel}", {}, sorted(channel_fields())),
     ]
     failures = []
     requests = 0

@@ -73,7 +73,7 @@ def _strings(doc: Any, path: str = "") -> list[tuple[str, str]]:
 
 
 def _endpoints(device_id: int) -> list[str]:
-    from mikromon.web.monitor.inventory import LOGS, TABLES
+    from mikromon.web.monitor.tables import LOGS, TABLES
 
     base = f"/api/v1/devices/{device_id}"
     return [
@@ -153,15 +153,37 @@ def test_device_document_has_a_bracketed_ipv6_endpoint(api, device):
     assert listed["endpoint"] == "[2001:db8::1]:8728"
 
 
-def test_docs_list_every_inventory_table():
-    """docs/api.md names every table the inventory endpoint serves."""
-    from mikromon.web.monitor.inventory import LOGS, TABLES
+def _docs_table_rows() -> list[str]:
+    """The table list docs/api.md must carry, generated from the collectors'
+    declarations (their ``views``), in dashboard order."""
+    from mikromon.collectors.registry import table_views
+
+    rows = ["| table | title | RouterOS path | RouterOS | tier | sorted by |",
+            "|---|---|---|---|---|---|"]
+    for d in table_views():
+        v = d.view
+        paths = ", ".join(f"`{p}`" for p in v.paths)
+        major = "6, 7" if v.major is None else str(v.major)
+        sort = f"`{v.sort}`" if v.sort else "router's order"
+        rows.append(f"| `{v.table}` | {v.title} | {paths} | {major} | {d.tier.value} | {sort} |")
+    return rows
+
+
+def test_docs_list_the_declared_inventory_tables():
+    """docs/api.md's table list is the one the collectors declare, row for row (a new
+    table is declared on its collector; this test then says which row to add)."""
+    from mikromon.web.monitor.tables import LOGS, TABLES
 
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("### `GET /api/v1/devices/<id>/inventory/<table>`", 1)[1]
     section = section.split("\n### ", 1)[0]
-    missing = [t for t in (*TABLES, LOGS) if f"`{t}`" not in section]
-    assert missing == []
+    documented = [line for line in section.splitlines() if line.startswith("| ")
+                  or line.startswith("|---")]
+    expected = _docs_table_rows()
+    assert documented == expected, "docs/api.md should list:\n" + "\n".join(expected)
+    # The endpoint serves exactly those tables (the logs included).
+    assert [row.split("`")[1] for row in expected[2:]] == list(TABLES)
+    assert LOGS in TABLES
 
 
 @pytest.mark.django_db

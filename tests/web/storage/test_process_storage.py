@@ -222,20 +222,20 @@ def test_maintenance_runs_in_the_child_after_the_reply(device_id: int) -> None:
 
 
 def test_writer_mode_setting(settings) -> None:
-    from mikromon.web import runtime
+    from mikromon.web import collector_setup
     from mikromon.web.monitor.storage import DjangoStorage
 
     del settings.MIKROMON_WRITER
-    assert runtime.writer_mode() == "thread"  # the default
+    assert collector_setup.writer_mode() == "thread"  # the default
 
     settings.MIKROMON_WRITER = "process"
-    assert runtime.writer_mode() == "process"
-    assert isinstance(runtime.build_storage(), ProcessStorage)
+    assert collector_setup.writer_mode() == "process"
+    assert isinstance(collector_setup.build_storage(), ProcessStorage)
     settings.MIKROMON_WRITER = "thread"
-    assert isinstance(runtime.build_storage(), DjangoStorage)
+    assert isinstance(collector_setup.build_storage(), DjangoStorage)
     settings.MIKROMON_WRITER = "fork"
     with pytest.raises(ConfigError, match="MIKROMON_WRITER must be process or thread"):
-        runtime.build_collector()
+        collector_setup.build_collector()
 
 
 def test_a_refused_device_comes_back_as_a_partial_write(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mikromon.domain.errors import StorageProcessError
-from mikromon.web.monitor import process_storage
+from mikromon.web.monitor import process_storage, storage_child
 from mikromon.web.monitor.process_storage import ProcessStorage
 
 #: Runs in a fresh interpreter: a daemon thread keeps calling a ProcessStorage
@@ -227,7 +227,7 @@ def _serving(fake: _SlowMaintenance, heartbeat_s: float, reply_timeout: float
              ) -> tuple[ProcessStorage, threading.Thread]:
     """A ProcessStorage whose "child" is :func:`_serve` in a thread of this process."""
     ours, theirs = multiprocessing.Pipe()
-    server = threading.Thread(target=process_storage._serve, args=(theirs, fake, heartbeat_s),
+    server = threading.Thread(target=storage_child.serve, args=(theirs, fake, heartbeat_s),
                               daemon=True)
     server.start()
     store = ProcessStorage(maintenance_interval=None, reply_timeout=reply_timeout)

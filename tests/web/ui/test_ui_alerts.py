@@ -316,9 +316,9 @@ def test_every_rule_form_field_has_its_place_on_the_page():
     """Each field of the rule form is in a section and, for kind fields, shown for the
     kinds that use it (a field added to the form without a place would show for
     every kind under "Other")."""
-    from mikromon.web.alerts.forms import RuleForm
     from mikromon.web.alerts.models import RuleKindChoices
-    from mikromon.web.ui.views import alerts as views
+    from mikromon.web.alerts.rule_form import RuleForm
+    from mikromon.web.ui.views import alert_rules as views
 
     placed = {*views.GENERAL_FIELDS, *views.SCOPE_FIELDS, *views.FLAP_FIELDS}
     for names in views.KIND_FIELDS.values():

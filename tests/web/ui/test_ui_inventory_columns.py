@@ -25,17 +25,17 @@ def _snapshot(device, table: str, rows: list[dict], key: tuple[str, ...] = ("nam
 
 def test_column_units_name_bytes_and_bit_rates():
     """Byte counters and bit rates are named by column (sub-fields after a dot too)."""
-    from mikromon.web.monitor import inventory
+    from mikromon.web.monitor import tables
 
     for name in ("bytes", "bytes.upload", "bytes-in", "limit-bytes-total", "remote.bytes",
                  "bytes.tx"):
-        assert inventory.column_unit(name) == "bytes", name
+        assert tables.column_unit(name) == "bytes", name
     for name in ("max-limit.upload", "limit-at.download", "tx-rate", "rx-rate",
                  "tx-bits-per-second"):
-        assert inventory.column_unit(name) == "bits/s", name
-    assert inventory.column_unit("uptime") == "seconds"
+        assert tables.column_unit(name) == "bits/s", name
+    assert tables.column_unit("uptime") == "seconds"
     for name in ("packets", "name", "mtu", "signal"):
-        assert inventory.column_unit(name) == "", name
+        assert tables.column_unit(name) == "", name
 
 
 @pytest.mark.django_db

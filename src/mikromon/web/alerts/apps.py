@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from mikromon.web import appconfig
 
 
-class AlertsConfig(AppConfig):
-    """Alert rules, alerts, alert history and silences (label ``alerts``)."""
+class AlertsConfig(appconfig.MikromonAppConfig):
+    """Alert rules, alerts, alert history and silences (label ``alerts``); rule
+    changes are told to the running engine (:mod:`.signals`)."""
 
     name = "mikromon.web.alerts"
     label = "alerts"
     verbose_name = "Alerts"
-    default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        """Connect the signal handlers that tell the running engine about rule changes."""
-        from mikromon.web.alerts import signals
-
-        signals.connect()
+    connects = "mikromon.web.alerts.signals"

@@ -84,6 +84,15 @@ class ComparisonChoices(models.TextChoices):
 OPEN_STATES = (AlertState.PENDING.value, AlertState.FIRING.value)
 
 
+def severity_rank() -> models.Case:
+    """A database expression: the row's ``severity`` rank (0 info .. 3 critical,
+    :attr:`mikromon.domain.alerts.Severity.rank`; -1 for an unknown word), for
+    sorting the most severe first."""
+    return models.Case(*(models.When(severity=s.value, then=models.Value(s.rank))
+                         for s in Severity),
+                       default=models.Value(-1), output_field=models.IntegerField())
+
+
 class AlertRule(models.Model):
     """A condition to watch, on every device or on a site, a tag or one device.
 
@@ -143,12 +152,12 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        """Check the fields together; see :func:`mikromon.alerting.rules.rule_from_mapping`.
+        """Check the fields together; see :func:`mikromon.alerting.rule_parsing.rule_from_mapping`.
 
         Raises:
             ValidationError: naming the field that is wrong.
         """
-        from mikromon.alerting.rules import rule_from_mapping
+        from mikromon.alerting.rule_parsing import rule_from_mapping
         from mikromon.domain.errors import ConfigError
 
         if not isinstance(self.params, dict):

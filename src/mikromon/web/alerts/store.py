@@ -20,6 +20,7 @@ from types import MappingProxyType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mikromon.alerting.rule_parsing import rule_from_mapping
 from mikromon.alerting.rules import (
     DEFAULT_FLAP_WINDOW_S,
     DeviceInfo,
@@ -28,7 +29,6 @@ from mikromon.alerting.rules import (
     Restored,
     Rule,
     RuleSet,
-    rule_from_mapping,
 )
 from mikromon.domain.alerts import AlertState, AlertTransition
 from mikromon.domain.errors import ConfigError

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 
 from mikromon.web.alerts import services
+from mikromon.web.alerts.services.common import check_keys
 from mikromon.web.api.auth import ApiError, api_view
 from mikromon.web.monitor.models import Device, Site
 from mikromon.web.params import (
     ParamError,
+    ParamProblems,
     is_ascii_number,
     parse_choice,
     parse_id,
@@ -96,6 +99,36 @@ def _page(request: HttpRequest, qs: QuerySet[Any], key: str, render: Any,
                          "pages": pages, "limit": limit})
 
 
+def _many(request: HttpRequest, key: str, *, create: Callable[[dict[str, Any]], Any],
+          rows: Callable[[], QuerySet[Any]], render: Callable[[Any], Any]) -> JsonResponse:
+    """A list endpoint: POST creates one from the body (201 with it; bad input
+    400), GET answers a page of ``rows()`` under ``key``."""
+    if request.method == "POST":
+        try:
+            created = create(_body(request))
+        except services.Invalid as err:
+            return _invalid(err)
+        return JsonResponse(render(created), status=201)
+    return _page(request, rows(), key, render)
+
+
+def _one(request: HttpRequest, pk: int, *, get: Callable[[int], Any],
+         update: Callable[[int, dict[str, Any]], Any], delete: Callable[[int], None],
+         render: Callable[[Any], Any]) -> JsonResponse:
+    """An object endpoint: GET it, PATCH the fields given (bad input 400), DELETE
+    it (``{"deleted": pk}``); an unknown ``pk`` answers 404."""
+    if request.method == "DELETE":
+        _call(delete, pk)
+        return JsonResponse({"deleted": pk})
+    if request.method == "PATCH":
+        try:
+            changed = _call(update, pk, _body(request))
+        except services.Invalid as err:
+            return _invalid(err)
+        return JsonResponse(render(changed))
+    return JsonResponse(render(_call(get, pk)))
+
+
 def _object_param(name: str, text: str, model: Any) -> int:
     """An id, or the exact name of a device/site, given as a query parameter.
 
@@ -119,15 +152,8 @@ def alerts(request: HttpRequest) -> JsonResponse:
     ``pending``, ``resolved``, ``open``, ``all``), ``severity``, ``device`` and
     ``site`` (id or name), ``limit``, ``page``. Every bad parameter is named."""
     get = request.GET
-    problems: list[str] = []
-
-    def check(parse: Any, *args: Any) -> Any:
-        try:
-            return parse(*args)
-        except ParamError as err:
-            problems.append(str(err))
-            return None
-
+    problems = ParamProblems()
+    check = problems.check
     state = check(parse_choice, "state", get.get("state") or "firing", services.ALERT_STATES)
     severity = (check(parse_choice, "severity", get["severity"],
                       ["info", "warning", "high", "critical"]) if get.get("severity") else None)
@@ -135,8 +161,7 @@ def alerts(request: HttpRequest) -> JsonResponse:
     site = check(_object_param, "site", get["site"], Site) if get.get("site") else None
     check(parse_positive_int, "limit", get.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     check(parse_page, get.get("page"))
-    if problems:
-        raise ParamError("; ".join(problems))
+    problems.raise_any()
     qs = services.list_alerts(state=state, severity=severity, device=device, site=site)
     return _page(request, qs, "alerts", services.alert_dict, many=services.alert_dicts)
 
@@ -155,9 +180,7 @@ def alert_ack(request: HttpRequest, pk: int) -> JsonResponse:
             done = _call(services.unacknowledge, pk, user=request.user)
         else:
             body = _body(request)
-            unknown = sorted(set(body) - {"comment"})
-            if unknown:
-                raise services.Invalid({k: ["unknown field (known: comment)"] for k in unknown})
+            check_keys(body, {"comment"})
             comment = body.get("comment") or ""
             if not isinstance(comment, str):
                 raise services.Invalid.one("comment", "must be text")
@@ -180,10 +203,7 @@ def silences(request: HttpRequest) -> JsonResponse:
         allowed = {"device", "site", "tag", "rule", "starts_at", "ends_at", "duration",
                    "reason"}
         try:
-            unknown = sorted(set(body) - allowed)
-            if unknown:
-                raise services.Invalid({k: [f"unknown field (known: {', '.join(sorted(allowed))})"]
-                                        for k in unknown})
+            check_keys(body, allowed)
             silence = services.create_silence(body, user=request.user)
         except services.Invalid as err:
             return _invalid(err)
@@ -212,29 +232,16 @@ def silence(request: HttpRequest, pk: int) -> JsonResponse:
 @api_view(methods=("GET", "POST"))
 def rules(request: HttpRequest) -> JsonResponse:
     """GET: every rule. POST (admins): create one; 201 with it."""
-    if request.method == "POST":
-        try:
-            rule = services.create_rule(_body(request))
-        except services.Invalid as err:
-            return _invalid(err)
-        return JsonResponse(services.rule_dict(rule), status=201)
-    return _page(request, services.list_rules(), "rules", services.rule_dict)
+    return _many(request, "rules", create=services.create_rule, rows=services.list_rules,
+                 render=services.rule_dict)
 
 
 @api_view(methods=("GET", "PATCH", "DELETE"))
 def rule(request: HttpRequest, pk: int) -> JsonResponse:
     """GET: one rule. PATCH (admins): change the fields given. DELETE (admins):
     remove it with its alerts and history."""
-    if request.method == "DELETE":
-        _call(services.delete_rule, pk)
-        return JsonResponse({"deleted": pk})
-    if request.method == "PATCH":
-        try:
-            changed = _call(services.update_rule, pk, _body(request))
-        except services.Invalid as err:
-            return _invalid(err)
-        return JsonResponse(services.rule_dict(changed))
-    return JsonResponse(services.rule_dict(_call(services.get_rule, pk)))
+    return _one(request, pk, get=services.get_rule, update=services.update_rule,
+                delete=services.delete_rule, render=services.rule_dict)
 
 
 @api_view(methods=("POST",))
@@ -255,29 +262,16 @@ def rule_preview(request: HttpRequest, pk: int | None = None) -> JsonResponse:
 def channels(request: HttpRequest) -> JsonResponse:
     """GET: every channel with its delivery status (target masked). POST (admins):
     create one; 201 with it."""
-    if request.method == "POST":
-        try:
-            channel = services.create_channel(_body(request))
-        except services.Invalid as err:
-            return _invalid(err)
-        return JsonResponse(services.channel_dict(channel), status=201)
-    return _page(request, services.list_channels(), "channels", services.channel_dict)
+    return _many(request, "channels", create=services.create_channel,
+                 rows=services.list_channels, render=services.channel_dict)
 
 
 @api_view(methods=("GET", "PATCH", "DELETE"))
 def channel(request: HttpRequest, pk: int) -> JsonResponse:
     """GET: one channel with its delivery status. PATCH (admins): change the fields
     given (``url``/``secret`` left out are kept). DELETE (admins): remove it."""
-    if request.method == "DELETE":
-        _call(services.delete_channel, pk)
-        return JsonResponse({"deleted": pk})
-    if request.method == "PATCH":
-        try:
-            changed = _call(services.update_channel, pk, _body(request))
-        except services.Invalid as err:
-            return _invalid(err)
-        return JsonResponse(services.channel_dict(changed))
-    return JsonResponse(services.channel_dict(_call(services.get_channel, pk)))
+    return _one(request, pk, get=services.get_channel, update=services.update_channel,
+                delete=services.delete_channel, render=services.channel_dict)
 
 
 @api_view(methods=("POST",))

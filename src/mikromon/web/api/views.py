@@ -17,7 +17,7 @@ from mikromon.web.api.auth import ApiError, api_view, authenticate, error
 from mikromon.web.api.serialize import device_dict, device_document, device_state, latest_list
 from mikromon.web.control import collector
 from mikromon.web.control.formats import iso
-from mikromon.web.monitor import inventory
+from mikromon.web.monitor import inventory, tables
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
@@ -32,6 +32,7 @@ from mikromon.web.monitor.readers import (
 )
 from mikromon.web.params import (
     ParamError,
+    ParamProblems,
     is_ascii_number,
     labels_match,
     parse_choice,
@@ -202,7 +203,7 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
     obj = _device_or_404(Device.objects.all(), pk)
     if not inventory.table_exists(table):
         raise ApiError(404, f"no inventory table {table!r}; tables: "
-                            f"{', '.join(inventory.TABLES)}")
+                            f"{', '.join(tables.TABLES)}")
     gone = parse_flag("gone", request.GET.get("gone"))
     data = inventory.read_table(obj, table, include_gone=gone)
     return JsonResponse({
@@ -227,27 +228,20 @@ def events(request: HttpRequest) -> JsonResponse:
     Every bad parameter is named in one 400 answer (``; `` between them).
     """
     flt = parse_event_filter(request.GET, time.time(), collect=True)
-    problems = list(flt.problems)
-    limit = page = 1
-    try:
-        limit = parse_positive_int("limit", request.GET.get("limit"), 200, MAX_EVENTS) or 200
-    except ParamError as err:
-        problems.append(str(err))
-    try:
-        page = parse_page(request.GET.get("page"))
-    except ParamError as err:
-        problems.append(str(err))
-    if problems:
-        raise ParamError("; ".join(problems))
+    problems = ParamProblems()
+    problems.messages.extend(flt.problems)
+    limit = problems.check(parse_positive_int, "limit", request.GET.get("limit"), 200,
+                           MAX_EVENTS)
+    page = problems.check(parse_page, request.GET.get("page"))
+    problems.raise_any()
     offset = (page - 1) * limit
     rows = list(event_rows(flt)[offset:offset + limit + 1])
-    more = len(rows) > limit
     query = request.GET.copy()
     query["page"] = str(page + 1)
     return JsonResponse({
         "page": page,
         "limit": limit,
-        "next": f"{request.path}?{query.urlencode()}" if more else None,
+        "next": f"{request.path}?{query.urlencode()}" if len(rows) > limit else None,
         "events": [
             {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
              "kind": e.kind, "kind_label": e.get_kind_display(), "severity": e.severity,

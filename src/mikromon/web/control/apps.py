@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from mikromon.web import appconfig
 
 
-class ControlConfig(AppConfig):
+class ControlConfig(appconfig.MikromonAppConfig):
     """Collector control and published status."""
 
     name = "mikromon.web.control"
     label = "control"
     verbose_name = "Collector control"
-    default_auto_field = "django.db.models.BigAutoField"

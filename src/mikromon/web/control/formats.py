@@ -3,7 +3,7 @@
 Times are ISO 8601 UTC ending in ``Z``, to the second
 (``2025-01-31T12:00:05Z``); an interval that is a whole number of seconds is an
 int (``5``, not ``5.0``). Pure functions (no Django), used by the ``mikromon``
-commands and by the status publisher of :mod:`mikromon.web.runtime`.
+commands and by the status publisher (:mod:`mikromon.web.status_publisher`).
 """
 
 from __future__ import annotations

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from mikromon.web import appconfig
 
 
-class MonitorConfig(AppConfig):
-    """The ``monitor`` app (label ``monitor``)."""
+class MonitorConfig(appconfig.MikromonAppConfig):
+    """The ``monitor`` app (label ``monitor``); its signal handlers bump the
+    configuration version and sync the catalog (:mod:`.signals`)."""
 
     name = "mikromon.web.monitor"
     label = "monitor"
     verbose_name = "Monitoring"
-    default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        """Connect config-version and catalog-sync signal handlers."""
-        from mikromon.web.monitor import signals
-
-        signals.connect()
+    connects = "mikromon.web.monitor.signals"

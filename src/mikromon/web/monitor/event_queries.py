@@ -18,10 +18,9 @@ raised (messages joined by ``; ``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -29,13 +28,17 @@ from django.http import QueryDict
 from mikromon.domain.alerts import Severity
 from mikromon.web.monitor.choices import EventKindChoices, EventSeverityChoices
 from mikromon.web.monitor.models import Device, Event, Site
-from mikromon.web.params import ParamError, is_ascii_number, parse_choice, parse_id, parse_time
+from mikromon.web.params import (
+    ParamError,
+    ParamProblems,
+    is_ascii_number,
+    parse_choice,
+    parse_id,
+    parse_time,
+)
 
 #: The GET parameters :func:`parse_event_filter` reads.
 FILTER_PARAMS = ("severity", "kind", "device", "site", "from", "to")
-
-_T = TypeVar("_T")
-
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
@@ -105,14 +108,8 @@ def parse_event_filter(get: QueryDict, now: float, *, collect: bool = False) -> 
     Raises:
         ParamError: naming every bad parameter and its value (unless ``collect``).
     """
-    problems: list[str] = []
-
-    def check(parse: Callable[..., _T], *args: Any) -> _T | None:
-        try:
-            return parse(*args)
-        except ParamError as err:
-            problems.append(str(err))
-            return None
+    problems = ParamProblems()
+    check = problems.check
 
     def choices(name: str, allowed: Sequence[str]) -> tuple[str, ...]:
         picked = [check(parse_choice, name, v, allowed) for v in _values(get, name)]
@@ -131,10 +128,10 @@ def parse_event_filter(get: QueryDict, now: float, *, collect: bool = False) -> 
         site=(check(parse_id, "site", site) if is_ascii_number(site) else site) or None,
         start=check(_aware, "from", start, now) if start else None,
         end=check(_aware, "to", end, now) if end else None,
-        problems=tuple(problems),
+        problems=tuple(problems.messages),
     )
-    if problems and not collect:
-        raise ParamError("; ".join(problems))
+    if not collect:
+        problems.raise_any()
     return parsed
 
 

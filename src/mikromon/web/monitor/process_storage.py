@@ -17,6 +17,8 @@ writes now: keep the rows and retry) and :class:`~mikromon.domain.errors.Partial
 (which devices failed, with their reasons, and which were stored). The child is
 started (``spawn``, never ``fork``: the parent has threads) on the first call.
 
+The child's side and the messages are in :mod:`.storage_child`.
+
 Database maintenance (rollups, retention) runs in the child AFTER it replied to
 a sample write, between requests, so it never delays that write's answer. While
 it runs (however long: a first rollup of a large database can take minutes), the
@@ -47,27 +49,32 @@ that ignores SIGTERM), and no new child is started from then on.
 
 from __future__ import annotations
 
-import copy
 import logging
 import multiprocessing
 import multiprocessing.util
-import os
 import pickle
 import re
-import signal
 import threading
 import time
-import traceback
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from mikromon.domain.errors import PartialWrite, StorageProcessError, StorageUnavailable
+from mikromon.domain.errors import StorageProcessError
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
+from mikromon.web.monitor.storage_child import (
+    BUSY,
+    STOP,
+    ChildConfig,
+    RemoteTraceback,
+    child_config,
+    child_main,
+    pack,
+    unwrap,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +84,6 @@ DEFAULT_REPLY_TIMEOUT_S: Final = 120.0
 DEFAULT_START_TIMEOUT_S: Final = 60.0
 #: Seconds :meth:`ProcessStorage.close` waits for the child to finish.
 DEFAULT_STOP_TIMEOUT_S: Final = 10.0
-#: Settings copied from the parent into the child (besides the database).
-COPIED_SETTINGS: Final = ("MIKROMON_RETENTION_DAYS",)
 #: Longest seconds between two heartbeats of a child running maintenance (a
 #: quarter of ``reply_timeout`` when that is shorter).
 HEARTBEAT_S: Final = 5.0
@@ -104,34 +109,6 @@ def _at_exit() -> None:
 # joins the child processes: a finalizer of the highest priority runs before that.
 multiprocessing.util.Finalize(None, _at_exit, exitpriority=1_000_000)
 
-_STOP: Final = "stop"
-#: Message of a child running maintenance: alive, the reply comes later.
-_BUSY: Final = "busy"
-_METHODS: Final = frozenset(
-    {"write_samples", "write_samples_many", "write_inventory", "write_status", "write_events"}
-)
-
-#: A sample as sent through the pipe: (key, value, ts, labels); plain tuples
-#: pickle several times faster than dataclass instances.
-_PackedSample = tuple[str, float, Any, tuple[tuple[str, str], ...]]
-
-
-class _RemoteTraceback(Exception):
-    """The child's traceback, chained to the parent's error so logs show both."""
-
-    def __str__(self) -> str:
-        return "traceback in the storage process:\n" + str(self.args[0])
-
-
-@dataclass(frozen=True)
-class _ChildConfig:
-    env: dict[str, str]
-    settings: dict[str, Any]
-    using: str
-    maintenance_interval: float | None
-    log_level: int
-    heartbeat_s: float
-
 
 @dataclass
 class _Child:
@@ -155,8 +132,8 @@ class ProcessStorage:
     Django must be set up in this process; the child gets this process's
     ``DJANGO_SETTINGS_MODULE``, ``DATA_DIR``, the ``using`` database's connection
     settings (as resolved here, so a test database is used in tests) and
-    :data:`COPIED_SETTINGS`, and logs to stderr in the format of
-    :func:`mikromon.web.runtime.configure_logging` at this process's root level.
+    :data:`~.storage_child.COPIED_SETTINGS`, and logs to stderr in the format of
+    :func:`mikromon.logconfig.configure_logging` at this process's root level.
 
     Args:
         using: database alias.
@@ -205,12 +182,12 @@ class ProcessStorage:
     def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
         """Append points and upsert latest values (in the child); return the
         number of points written."""
-        return int(self._call("write_samples", device_id, _pack(samples)))
+        return int(self._call("write_samples", device_id, pack(samples)))
 
     def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
         """Write several devices' samples in one transaction (in the child); return
         the number of points written."""
-        return int(self._call("write_samples_many", [(d, _pack(s)) for d, s in batches]))
+        return int(self._call("write_samples_many", [(d, pack(s)) for d, s in batches]))
 
     def write_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         """Sync one inventory table (in the child)."""
@@ -251,9 +228,9 @@ class ProcessStorage:
             return
         deadline = time.monotonic() + self._stop_timeout
         try:
-            child.conn.send_bytes(pickle.dumps((_STOP, ())))
+            child.conn.send_bytes(pickle.dumps((STOP, ())))
             while child.conn.poll(max(deadline - time.monotonic(), 0.0)):
-                if child.conn.recv()[0] != _BUSY:
+                if child.conn.recv()[0] != BUSY:
                     break
         except (OSError, EOFError, ValueError):
             pass  # already gone
@@ -304,7 +281,7 @@ class ProcessStorage:
                     method, f"no reply within {self._reply_timeout:g} s; the storage process "
                     f"(pid {child.process.pid}) was killed and starts anew with the next call"
                 )
-        return _unwrap(method, reply)
+        return unwrap(method, reply)
 
     def _await_reply(self, child: _Child) -> tuple[Any, ...] | None:
         """Return the child's reply, or ``None`` after ``reply_timeout`` seconds
@@ -314,7 +291,7 @@ class ProcessStorage:
             if not child.conn.poll(max(deadline - time.monotonic(), 0.0)):
                 return None
             reply: tuple[Any, ...] = child.conn.recv()
-            if reply[0] != _BUSY:
+            if reply[0] != BUSY:
                 return reply
             deadline = time.monotonic() + self._reply_timeout
 
@@ -331,11 +308,11 @@ class ProcessStorage:
                 raise StorageProcessError(
                     method, f"the storage process could not start: {failure.reason} "
                     f"(next attempt in {wait:.1f} s)"
-                ) from (_RemoteTraceback(failure.remote_traceback)
+                ) from (RemoteTraceback(failure.remote_traceback)
                         if failure.remote_traceback else None)
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
-        process = ctx.Process(target=_child_main, args=(theirs, self._config()),
+        process = ctx.Process(target=child_main, args=(theirs, self._config()),
                               name="mikromon-storage", daemon=True)
         process.start()
         theirs.close()
@@ -351,7 +328,7 @@ class ProcessStorage:
             self._lost = True
             self._remember_failure(str(reply[1]), str(reply[2]))
             raise StorageProcessError(method, f"the storage process could not start: {reply[1]}"
-                                      ) from (_RemoteTraceback(reply[2]) if reply[2] else None)
+                                      ) from (RemoteTraceback(reply[2]) if reply[2] else None)
         failed, self._failure = self._failure, None
         if self._lost:
             self.restarts += 1
@@ -383,21 +360,8 @@ class ProcessStorage:
             log.debug("the storage process still cannot start; next attempt in %g s",
                       interval)
 
-    def _config(self) -> _ChildConfig:
-        from django.conf import settings
-        from django.db import connections
-
-        env = {"DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE")
-               or "mikromon.web.settings"}
-        if getattr(settings, "DATA_DIR", None):
-            env["MIKROMON_DATA_DIR"] = str(settings.DATA_DIR)
-        copied: dict[str, Any] = {
-            name: copy.deepcopy(getattr(settings, name))
-            for name in COPIED_SETTINGS if hasattr(settings, name)
-        }
-        copied["DATABASES"] = {self._using: copy.deepcopy(connections[self._using].settings_dict)}
-        return _ChildConfig(env, copied, self._using, self._maintenance_interval,
-                            logging.getLogger().getEffectiveLevel(),
+    def _config(self) -> ChildConfig:
+        return child_config(self._using, self._maintenance_interval,
                             min(HEARTBEAT_S, self._reply_timeout / 4))
 
     def _forget(self, child: _Child) -> None:
@@ -428,138 +392,3 @@ def _discard(child: _Child) -> None:
         child.conn.close()
     except (OSError, ValueError):
         pass
-
-
-def _unwrap(method: str, reply: tuple[Any, ...]) -> Any:
-    if reply[0] == "ok":
-        return reply[1]
-    if reply[0] == "raise" and isinstance(reply[1], (StorageUnavailable, PartialWrite)):
-        raise reply[1] from _RemoteTraceback(reply[2])
-    raise StorageProcessError(method, reply[1]) from _RemoteTraceback(reply[2])
-
-
-def _pack(samples: Sequence[Sample]) -> list[_PackedSample]:
-    return [(s.key, s.value, s.ts, s.labels) for s in samples]
-
-
-def _unpack(packed: Sequence[_PackedSample]) -> list[Sample]:
-    return [Sample(key, value, ts, labels) for key, value, ts, labels in packed]
-
-
-# -- the child process ---------------------------------------------------------------
-
-
-def _child_main(conn: Any, config: _ChildConfig) -> None:
-    """Entry point of the child: set Django up, then serve calls until told to stop
-    or the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        storage = _child_setup(config)
-    except BaseException as err:
-        _reply(conn, ("error", f"{type(err).__name__}: {err}", traceback.format_exc()))
-        return
-    try:
-        if _reply(conn, ("ready", os.getpid())):
-            _serve(conn, storage, config.heartbeat_s)
-    finally:
-        storage.close()
-
-
-def _serve(conn: Any, storage: Any, heartbeat_s: float) -> None:
-    """Answer calls on ``conn`` until told to stop or the pipe closes; after each
-    reply, run ``storage.maintain()`` when ``storage.maintenance_due()``, sending
-    ``(_BUSY,)`` every ``heartbeat_s`` seconds meanwhile."""
-    sending = threading.Lock()
-    while True:
-        try:
-            data = conn.recv_bytes()
-        except (EOFError, OSError):
-            log.warning("storage process: the collector process went away; exiting")
-            return
-        try:
-            method, args = pickle.loads(data)
-            if method == _STOP:
-                _reply(conn, ("ok", None))
-                return
-            reply: tuple[Any, ...] = ("ok", _dispatch(storage, method, args))
-        except (StorageUnavailable, PartialWrite) as err:
-            reply = ("raise", err, traceback.format_exc())
-        except Exception as err:
-            reply = ("error", f"{type(err).__name__}: {err}", traceback.format_exc())
-        if not _reply(conn, reply):
-            return
-        if storage.maintenance_due():
-            with _heartbeats(conn, sending, heartbeat_s):
-                storage.maintain()
-
-
-@contextmanager
-def _heartbeats(conn: Any, sending: threading.Lock, every_s: float) -> Iterator[None]:
-    """Send ``(_BUSY,)`` on ``conn`` every ``every_s`` seconds (from a thread)
-    while the block runs; stop early when the parent is gone."""
-    done = threading.Event()
-
-    def beat() -> None:
-        while not done.wait(every_s):
-            with sending:
-                if not _reply(conn, (_BUSY,)):
-                    return
-
-    thread = threading.Thread(target=beat, name="mikromon-storage-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def _child_setup(config: _ChildConfig) -> Any:
-    os.environ.update(config.env)
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    for name, value in config.settings.items():
-        if name == "DATABASES":
-            for alias, entry in value.items():
-                # In place: Django's connection handler holds these very dicts.
-                target = settings.DATABASES.setdefault(alias, {})
-                target.clear()
-                target.update(entry)
-        else:
-            setattr(settings, name, value)
-    from mikromon.logconfig import configure_logging
-    from mikromon.web.monitor.storage import DjangoStorage
-
-    configure_logging()
-    logging.getLogger().setLevel(config.log_level)
-    return DjangoStorage(using=config.using, maintenance_interval=config.maintenance_interval,
-                         defer_maintenance=True)
-
-
-def _dispatch(storage: Any, method: str, args: tuple[Any, ...]) -> Any:
-    if method not in _METHODS:
-        raise ValueError(f"unknown storage method {method!r}")
-    if method == "write_samples":
-        device_id, packed = args
-        return storage.write_samples(device_id, _unpack(packed))
-    if method == "write_samples_many":
-        (batches,) = args
-        return storage.write_samples_many([(d, _unpack(p)) for d, p in batches])
-    return getattr(storage, method)(*args)
-
-
-def _reply(conn: Any, reply: tuple[Any, ...]) -> bool:
-    """Send ``reply``; ``False`` when the parent is gone."""
-    try:
-        try:
-            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
-        except Exception as err:
-            data = pickle.dumps(("error", f"reply cannot be sent: {err}", ""))
-        conn.send_bytes(data)
-    except (OSError, ValueError):
-        return False
-    return True

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from mikromon.web import appconfig
 
 
-class NotifyConfig(AppConfig):
+class NotifyConfig(appconfig.MikromonAppConfig):
     """Notification channels, routing, the outbox and delivery (label ``notify``)."""
 
     name = "mikromon.web.notify"
     label = "notify"
     verbose_name = "Notifications"
-    default_auto_field = "django.db.models.BigAutoField"

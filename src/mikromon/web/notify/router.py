@@ -97,36 +97,26 @@ def _channels() -> list[NotificationChannel]:
 
 def item_from_event(event: AlertEvent, alert: Alert, device: _DeviceInfo) -> AlertItem:
     """The message item for ``event`` (rule name from the alert's rule)."""
-    return AlertItem(
-        alert_id=event.alert_id,
-        rule_id=event.rule_id,
-        rule_name=alert.rule.name,
-        device_id=event.device_id,
-        device_name=device.name,
-        site=device.site,
-        subject=event.subject,
-        state=event.state,
-        severity=event.severity,
-        since=alert.started_at,
-        ts=event.ts,
-        value=event.value,
-        threshold=event.threshold,
-        message=event.message,
-        url=device_url(event.device_id),
-        flapping=event.flapping,
-        event_id=event.pk,
-    )
+    return _item(event, alert, device, alert_id=event.alert_id, state=event.state,
+                 ts=event.ts, event_id=event.pk)
 
 
 def item_from_alert(alert: Alert, device: _DeviceInfo, now: datetime) -> AlertItem:
     """The item for a repeat: the alert as it stands now."""
+    return _item(alert, alert, device, alert_id=alert.pk, state="firing",
+                 ts=alert.fired_at or now, event_id=None)
+
+
+def _item(row: AlertEvent | Alert, alert: Alert, device: _DeviceInfo, *, alert_id: int | None,
+          state: str, ts: datetime, event_id: int | None) -> AlertItem:
+    """An item of ``row`` (a history row or the alert itself: both carry the rule,
+    device, subject, severity, value, threshold, message and flapping)."""
     return AlertItem(
-        alert_id=alert.pk, rule_id=alert.rule_id, rule_name=alert.rule.name,
-        device_id=alert.device_id, device_name=device.name, site=device.site,
-        subject=alert.subject, state="firing", severity=alert.severity,
-        since=alert.started_at, ts=alert.fired_at or now, value=alert.value,
-        threshold=alert.threshold, message=alert.message, url=device_url(alert.device_id),
-        flapping=alert.flapping, event_id=None,
+        alert_id=alert_id, rule_id=row.rule_id, rule_name=alert.rule.name,
+        device_id=row.device_id, device_name=device.name, site=device.site,
+        subject=row.subject, state=state, severity=row.severity, since=alert.started_at,
+        ts=ts, value=row.value, threshold=row.threshold, message=row.message,
+        url=device_url(row.device_id), flapping=row.flapping, event_id=event_id,
     )
 
 

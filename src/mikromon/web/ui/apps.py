@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from mikromon.web import appconfig
 
 
-class UiConfig(AppConfig):
-    """The pages app (templates, static files, template tags)."""
+class UiConfig(appconfig.MikromonAppConfig):
+    """The pages app (templates, static files, template tags); failed sign-ins are
+    counted (:mod:`mikromon.web.security`)."""
 
     name = "mikromon.web.ui"
     label = "mikromon_ui"
     verbose_name = "mikromon pages"
-
-    def ready(self) -> None:
-        """Count failed sign-ins (:mod:`mikromon.web.security`)."""
-        from mikromon.web import security
-
-        security.connect()
+    connects = "mikromon.web.security"

@@ -60,7 +60,7 @@ class Series(models.Model):
     Router-supplied names (health sensors in ``key``, interfaces in the labels)
     can be long: the storage shortens a ``key`` that does not fit to a prefix and
     a digest, and stores a ``labels_key`` that does not fit as ``sha256:<hex>``
-    (``labels`` keeps the full names); see :func:`..storage.bounded`.
+    (``labels`` keeps the full names); see :func:`..storage_text.bounded`.
     The 32-bit id keeps every stored point small.
     """
 

@@ -184,9 +184,9 @@ def contact(device: Any) -> datetime | None:
 @register.simple_tag
 def column_units() -> SafeString:
     """A JSON script ``mm-column-units``: unit -> inventory column names (bytes,
-    bits/s, seconds; see :data:`mikromon.web.monitor.inventory.COLUMN_UNITS`), which
+    bits/s, seconds; see :data:`mikromon.web.monitor.tables.COLUMN_UNITS`), which
     tables.js formats."""
-    from mikromon.web.monitor.inventory import COLUMN_UNITS
+    from mikromon.web.monitor.tables import COLUMN_UNITS
 
     return json_script({unit: sorted(names) for unit, names in COLUMN_UNITS.items()},
                        "mm-column-units")

@@ -21,7 +21,7 @@ from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.control import collector
-from mikromon.web.monitor import inventory
+from mikromon.web.monitor import inventory, tables
 from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.readers import LatestValue, health_states, latest_values, unit_of
@@ -184,6 +184,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "system_values": [list(pair) for pair in SYSTEM_VALUES],
         # Whether the values are current (up, not stale): otherwise "last value at".
         "current": current,
+        # Table -> the column it is sorted by when it loads (the collectors' declarations).
+        "sorts": tables.default_sorts(),
     }
     from mikromon.web.ui.views.alerts import device_alerts
 

@@ -576,18 +576,11 @@
   }
 
   /** The column each inventory table is sorted by when it loads (as if its header
-   * were clicked: addresses as addresses, names with numbers as numbers). Tables not
+   * were clicked: addresses as addresses, names with numbers as numbers), as the
+   * collectors declare it (the server sends it in the page's config). Tables not
    * named keep the router's order: firewall rules and simple queues are evaluated
    * in order (by RouterOS .id, numerically), logs newest first. */
-  const DEFAULT_SORT = {
-    interfaces: "name", dhcp_leases: "address", ppp_active: "name", hotspot_active: "user",
-    arp: "address", ip_addresses: "address", routes: "dst-address",
-    bgp_sessions: "name", bgp_peers: "name", bgp_connections: "name",
-    ospf_neighbors: "router-id", wireless_clients: "interface", wifi_clients: "interface",
-    capsman_clients: "interface", capsman_interfaces: "name",
-    wireless_interfaces: "name", wifi_interfaces: "name", users: "name",
-    ip_services: "name", neighbors: "interface",
-  };
+  const DEFAULT_SORT = cfg.sorts || {};
 
   /** RouterOS ".id" ("*1A", hex) as a number, or null. */
   function idNumber(row) {

@@ -1,0 +1,51 @@
+"""The RouterBOARD models the emulator's profiles use: what
+``/system/routerboard`` prints for each, and which health capture its sensors
+come from. A data table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["BOARDS", "Board"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Board:
+    """What ``/system/routerboard`` says about one RouterBOARD model.
+
+    Attributes:
+        name: ``board-name``, the same text as ``/system/resource`` ``board-name``.
+        model: ``model`` (``"RBD52G-5HacD2HnD"``).
+        firmware_type: ``firmware-type`` (``"ipq4000L"``).
+        factory_firmware: ``factory-firmware``, the RouterBOOT the board shipped with.
+        revision: ``revision`` (``"r2"``), or ``None`` for boards that print none.
+        health: capture file the board's ``/system/health`` rows come from on 7.x
+            (6.x boards use system_health.v6).
+    """
+
+    name: str
+    model: str
+    firmware_type: str
+    factory_firmware: str
+    revision: str | None = None
+    health: str = "system_health.v7"
+
+
+#: Boards the named profiles use, by ``board-name``. Sources: system_routerboard.v6
+#: (hEX RB750Gr3 mt7621L, factory 6.48); system_resource.v7 (hAP ax^2 factory-software
+#: 7.5); routerboard prints posted publicly for hAP ac^2 (RBD52G-5HacD2HnD, ipq4000L,
+#: factory 6.45.9) and hAP ax^3 (ipq6000, the hAP ax^2's SoC family). The hAP lite's
+#: firmware-type and the hAP ax^2 model code are reconstructed (product names).
+BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
+    Board(name="hAP ac^2", model="RBD52G-5HacD2HnD", firmware_type="ipq4000L",
+          factory_firmware="6.45.9", revision="r2"),
+    Board(name="hAP lite", model="RB941-2nD", firmware_type="qca9531L",
+          factory_firmware="6.40.8"),
+    Board(name="hAP ax^2", model="C52iG-5HaxD2HaxD", firmware_type="ipq6000",
+          factory_firmware="7.5"),
+    Board(name="hEX", model="RB750Gr3", firmware_type="mt7621L", factory_firmware="6.48",
+          health="system_health.v7-hex"),
+)}

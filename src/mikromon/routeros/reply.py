@@ -1,0 +1,196 @@
+"""One command's reply: reading sentences up to ``!done`` within a
+:class:`~mikromon.routeros.base.ReplyLimit`, and the text of its ``!trap``.
+
+:class:`RawApi` is librouteros's ``AsyncApi`` that keeps every word as text
+(librouteros's ``parse_word`` would turn ``"true"`` into ``True``), keeps the
+``!done`` attributes (``=ret=`` of ``count-only``) and counts rows and bytes
+against the reply's limit. :func:`trap_text` and :func:`small_int` turn router
+text into the operator's text and numbers without ever raising.
+
+Source: shared/ROUTEROS-API.md §3 (reply words, traps and their categories).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from librouteros.api import AsyncApi
+
+from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, Row
+from mikromon.routeros.framing import MAX_SENTENCE, MAX_SENTENCE_WORDS, SentenceTooLarge
+from mikromon.routeros.values.text import decode_text
+from mikromon.routeros.wire import StockProtocol
+
+__all__ = [
+    "TRAP_CATEGORIES", "MalformedSentence", "OverLimit", "RawApi", "Reply", "small_int",
+    "trap_text",
+]
+
+_REPLY_WORDS: Final = frozenset({"!re", "!done", "!trap", "!empty"})
+#: What a ``!trap``'s ``=category=`` means (shared/ROUTEROS-API.md §3, from the
+#: RouterOS API manual), in words shown after the router's message.
+TRAP_CATEGORIES: Final[Mapping[int, str]] = {
+    0: "missing item or command",
+    1: "argument value failure",
+    2: "command interrupted",
+    3: "scripting failure",
+    4: "general failure",
+    5: "API failure",
+    6: "TTY failure",
+    7: "value returned by :return",
+}
+#: A number in brackets at the end of a trap message (``invalid user name or
+#: password (6)``): an internal code of RouterOS that no manual explains (it is not
+#: the category: that trap has no ``=category=``), so it is not shown.
+_INTERNAL_CODE: Final = re.compile(r"\s*\(\d+\)$", re.ASCII)
+#: The reply of a ``count-only`` print: one ``!done`` (a trap at most), no rows.
+#: Digits a number from the router may have (2**64 has 20).
+_MAX_DIGITS: Final = 20
+
+
+def small_int(text: str) -> int | None:
+    """Return ``text`` as a non-negative int when it is 1-20 ASCII digits, else ``None``.
+
+    Router text such as ``=ret=`` of ``count-only`` or a trap's ``=category=``
+    goes through here: ``str.isdigit()`` accepts ``"²"`` and ``"٣"`` and
+    strings of any length, which ``int()`` then rejects with ``ValueError``
+    (or takes long to convert); this never raises.
+    """
+    if 0 < len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+
+def trap_text(traps: Sequence[Mapping[str, str]]) -> str:
+    """Return the operator's text of one reply's ``!trap`` sentences.
+
+    Each trap's ``=message=`` without a trailing internal code (``(6)``, see
+    :data:`_INTERNAL_CODE`), followed by what its ``=category=`` means in brackets
+    (:data:`TRAP_CATEGORIES`; ``category N`` for an unknown number); traps are
+    joined with ``"; "``. ``""`` when no trap says anything.
+
+    Example: ``=message=input does not match any value of interface``
+    ``=category=1`` -> ``input does not match any value of interface (argument
+    value failure)``.
+    """
+    parts = []
+    for trap in traps:
+        message = _INTERNAL_CODE.sub("", trap.get("message", ""))
+        category = trap.get("category", "")
+        if category:
+            number = small_int(category)
+            meaning = (TRAP_CATEGORIES.get(number, f"category {number}") if number is not None
+                       else f"category {category[:20]!r}")
+            message = f"{message} ({meaning})" if message else meaning
+        if message:
+            parts.append(message)
+    return "; ".join(parts)
+
+
+@dataclass(slots=True)
+class Reply:
+    """Everything one command got back: ``!re`` rows, ``!trap`` attributes, the
+    ``!done`` attributes and whether an ``!empty`` came."""
+
+    rows: list[Row] = field(default_factory=list)
+    traps: list[dict[str, str]] = field(default_factory=list)
+    done: dict[str, str] = field(default_factory=dict)
+    empty: bool = False
+
+
+class MalformedSentence(Exception):
+    """A sentence that parsed as framing but is not a valid reply."""
+
+
+class OverLimit(Exception):
+    """A reply went past its :class:`ReplyLimit` (or a sentence past
+    :data:`MAX_SENTENCE`); becomes :class:`ReplyTooLarge` at the boundary."""
+
+    def __init__(self, message: str, limit: int, unit: str) -> None:
+        self.limit = limit
+        self.unit = unit
+        super().__init__(message)
+
+
+class RawApi(AsyncApi):
+    """librouteros ``AsyncApi`` that keeps words as text and ``!done`` attributes."""
+
+    protocol: StockProtocol
+
+    def __init__(self, protocol: StockProtocol, encoding: str) -> None:
+        super().__init__(protocol=protocol)
+        self.encoding = encoding
+
+    def _attributes(self, words: tuple[str, ...]) -> dict[str, str]:
+        attributes: dict[str, str] = {}
+        for word in words:
+            if word.startswith("="):
+                if not word.isascii():
+                    word = decode_text(word.encode("latin-1"), self.encoding)
+                parts = word.split("=", 2)
+                if len(parts) != 3:
+                    raise MalformedSentence(f"attribute word without value: {word[:40]!r}")
+                attributes[parts[1]] = parts[2]
+            elif not word.startswith("."):  # ``.tag=`` and other API attribute words
+                raise MalformedSentence(f"unexpected word {word[:40]!r}")
+        return attributes
+
+    async def exchange(
+        self, command: str, words: Sequence[str], limit: ReplyLimit = DEFAULT_REPLY_LIMIT
+    ) -> Reply:
+        """Send one command sentence and read sentences up to its ``!done``.
+
+        Every sentence before ``!done`` (``!re``, ``!trap``, ``!empty``) counts
+        against ``limit.rows``; the wire bytes of all of them against
+        ``limit.bytes``, checked from each length prefix before the word is read,
+        so a reply past its limit costs at most the limit in memory.
+
+        Raises:
+            OverLimit: past ``limit`` (rows or bytes) or :data:`MAX_SENTENCE`.
+            FramingError, MalformedSentence, and what the transport raises.
+        """
+        await self.protocol.writeSentence(command, *words)
+        reply = Reply()
+        used = sentences = 0
+        while True:
+            budget = limit.bytes - used
+            try:
+                reply_word, sentence, size = await self.protocol.read_sentence(budget)
+            except SentenceTooLarge as err:
+                if err.unit == "words":
+                    raise OverLimit(str(err), MAX_SENTENCE_WORDS, "words") from err
+                if budget < MAX_SENTENCE:
+                    raise OverLimit(
+                        f"reply larger than its limit of {limit.bytes} bytes",
+                        limit.bytes, "bytes",
+                    ) from err
+                raise OverLimit(
+                    f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes"
+                ) from err
+            used += size
+            if reply_word != "!done":
+                sentences += 1
+                if sentences > limit.rows:
+                    raise OverLimit(
+                        f"reply has more than its limit of {limit.rows} rows", limit.rows,
+                        "rows",
+                    )
+            if reply_word not in _REPLY_WORDS:
+                raise MalformedSentence(f"unknown reply word {reply_word[:20]!r}")
+            attributes = self._attributes(sentence)
+            if reply_word == "!re":
+                reply.rows.append(attributes)
+            elif reply_word == "!trap":
+                reply.traps.append(attributes)
+            elif reply_word == "!empty":
+                reply.empty = True
+            else:
+                reply.done = attributes
+                return reply
+
+
+# --- the error boundary -------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""The writer's bounded in-memory queues: what the collectors hand over waits
+here until the writer thread (:class:`~mikromon.schedule.writer.StorageWriter`)
+takes it.
+
+Sample batches and append-only snapshots (logs) share one bound
+(``max_batches``); past it the OLDEST sample batch is dropped (the oldest log
+snapshot when no sample batch is left), counted in all and per device, and
+logged (the first at once, then one summary line per ``log_every_s``). Events have
+a queue of their own with the same bound. A device's status and a table's
+replaceable inventory snapshot are coalesced (the newest waits), so they are
+bounded by the number of devices and tables and never dropped.
+
+Every method takes the queues' lock itself unless it says "lock held".
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mikromon.domain.events import DeviceStatus, Event
+from mikromon.domain.inventory import InventorySnapshot
+from mikromon.domain.samples import Sample
+
+__all__ = ["Batch", "Taken", "WriteQueue"]
+
+#: The writer's one log, whichever of its parts writes the line.
+log = logging.getLogger("mikromon.schedule.writer")
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One queued item: a device's samples, events or one inventory snapshot.
+
+    Attributes:
+        device_id: the device (of the first event, for an event batch).
+        payload: ``list[Sample]``, ``list[Event]`` or an ``InventorySnapshot``.
+        rows: the rows it holds (what drops and writes count).
+    """
+
+    device_id: int
+    payload: Any  # list[Sample] | InventorySnapshot | list[Event]
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What one writer cycle took from the queues (inventory is taken one
+    snapshot at a time: :meth:`WriteQueue.next_snapshot`)."""
+
+    samples: list[Batch]
+    events: list[Batch]
+    statuses: list[DeviceStatus]
+
+
+def _is_append(key: Hashable) -> bool:
+    """Whether an inventory queue key is an append-only snapshot's."""
+    return isinstance(key, tuple) and key[0] == "append"
+
+
+class WriteQueue:
+    """The bounded queues of one writer.
+
+    Args:
+        max_batches: bound of sample batches and log snapshots together, and of
+            event batches (>= 1, checked by the writer).
+        log_every_s: at most one "dropped" summary line per this many seconds.
+        count_drop: called with ``(device id, rows)`` for each device's dropped rows.
+        stalled: whether the database takes no writes now (for the drop message).
+    """
+
+    def __init__(self, max_batches: int, log_every_s: float,
+                 count_drop: Callable[[int, int], None], stalled: Callable[[], bool]) -> None:
+        self.max = max_batches
+        self.cond = threading.Condition()
+        self.closing = False
+        self.batches_dropped = 0
+        self.rows_dropped = 0
+        self.snapshots_replaced = 0
+        self._log_every = log_every_s
+        self._count_drop = count_drop
+        self._stalled = stalled
+        self._samples: deque[Batch] = deque()
+        self._events: deque[Batch] = deque()
+        #: Snapshots in arrival order; key (device, table) for replaceable ones,
+        #: a unique key for append-only ones.
+        self._inventory: dict[Hashable, Batch] = {}
+        self._appends = 0  # append-only snapshots in _inventory
+        self._statuses: dict[int, DeviceStatus] = {}
+        self._seq = itertools.count()
+        self._idle = False
+        self._unlogged_drops = 0
+        self._unlogged_rows = 0
+        self._last_drop_log = 0.0
+
+    # -- producer side (any thread) -------------------------------------------------
+
+    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
+        """Queue samples for ``device_id``; never blocks."""
+        if samples:
+            with self.cond:
+                self._make_room()
+                self._samples.append(Batch(device_id, list(samples), len(samples)))
+                self._wake()
+
+    def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Queue one inventory snapshot for ``device_id`` (replacing a queued one of the
+        same table unless append-only); never blocks."""
+        batch = Batch(device_id, snapshot, len(snapshot.rows))
+        with self.cond:
+            if snapshot.append_only:
+                self._make_room()
+                self._inventory[("append", next(self._seq))] = batch
+                self._appends += 1
+            else:
+                key = (device_id, snapshot.table)
+                if key in self._inventory:
+                    self.snapshots_replaced += 1
+                self._inventory[key] = batch
+            self._wake()
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        """Queue events; never blocks."""
+        if events:
+            with self.cond:
+                if len(self._events) >= self.max:
+                    self._drop(self._events.popleft())
+                self._events.append(Batch(events[0].device_id, list(events), len(events)))
+                self._wake()
+
+    def put_status(self, status: DeviceStatus) -> None:
+        """Queue a device status; replaces a queued, not yet written status of the
+        same device, keeping its ``last_seen`` and facts when the new one lacks them."""
+        with self.cond:
+            old = self._statuses.get(status.device_id)
+            if old is not None:
+                status = status.over(old)
+            self._statuses[status.device_id] = status
+            self._wake()
+
+    # -- sizes --------------------------------------------------------------------------
+
+    def data(self) -> int:
+        """Sample batches and log snapshots waiting (what ``max_batches`` bounds)."""
+        return len(self._samples) + self._appends
+
+    @property
+    def depth(self) -> int:
+        """Batches, snapshots and statuses waiting (not counting a write in progress)."""
+        return (len(self._samples) + len(self._inventory) + len(self._events)
+                + len(self._statuses))
+
+    def queued(self) -> dict[str, int]:
+        """Items waiting per kind: samples, inventory, events, statuses."""
+        return {"samples": len(self._samples), "inventory": len(self._inventory),
+                "events": len(self._events), "statuses": len(self._statuses)}
+
+    # -- consumer side (the writer thread) ------------------------------------------
+
+    def close(self) -> None:
+        """Mark the queues closing and wake the writer."""
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+
+    def wait_and_take(self, linger_s: float) -> Taken | None:
+        """Wait for work (then ``linger_s`` more for the queues to fill to half),
+        log pending drops and take every queued sample batch, event batch and status.
+
+        Returns:
+            What was taken, or ``None`` when the queues are closing and empty.
+        """
+        with self.cond:
+            if not self.depth:
+                if self.closing:
+                    return None
+                self._idle = True
+                while not self.depth and not self.closing:
+                    self.cond.wait()
+                self._idle = False
+                deadline = time.monotonic() + linger_s
+                while not self.closing and self.data() < self.max // 2:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.cond.wait(remaining)
+            self.log_drops()
+            taken = Taken(list(self._samples), list(self._events),
+                          list(self._statuses.values()))
+            self._samples.clear()
+            self._events.clear()
+            self._statuses.clear()
+            return taken
+
+    def next_snapshot(self, until: float) -> tuple[Hashable, Batch] | None:
+        """Take the oldest queued snapshot, or ``None`` when none waits or the
+        time ``until`` (monotonic seconds) is up and the queues are not closing."""
+        with self.cond:
+            if not self._inventory or (time.monotonic() >= until and not self.closing):
+                return None
+            key = next(iter(self._inventory))
+            batch = self._inventory.pop(key)
+            if _is_append(key):
+                self._appends -= 1
+            return key, batch
+
+    def requeue(self, *, samples: Sequence[Batch] = (), events: Sequence[Batch] = (),
+                statuses: Sequence[DeviceStatus] = (),
+                inventory: tuple[Hashable, Batch] | None = None) -> None:
+        """Put what was not written back at the front of its queue, in its order
+        (a newer status or replaceable snapshot that arrived meanwhile wins), then
+        drop the oldest beyond the bound."""
+        with self.cond:
+            self._samples.extendleft(reversed(samples))
+            self._events.extendleft(reversed(events))
+            for status in statuses:
+                newer = self._statuses.get(status.device_id)
+                self._statuses[status.device_id] = (
+                    newer.over(status) if newer is not None else status
+                )
+            if inventory is not None:
+                key, batch = inventory
+                if key not in self._inventory:
+                    self._inventory = {key: batch, **self._inventory}
+                    if _is_append(key):
+                        self._appends += 1
+            while self.data() > self.max:
+                self._make_room()
+            while len(self._events) > self.max:
+                self._drop(self._events.popleft())
+
+    def wait(self, seconds: float) -> None:
+        """Wait ``seconds`` (new rows keep queueing meanwhile)."""
+        deadline = time.monotonic() + seconds
+        with self.cond:
+            while (remaining := deadline - time.monotonic()) > 0:
+                self.cond.wait(remaining)
+
+    # -- drops (lock held) --------------------------------------------------------------
+
+    def _make_room(self) -> None:
+        """Drop the oldest sample batch, else the oldest log snapshot, when
+        ``max_batches`` of them wait (lock held)."""
+        if self.data() < self.max:
+            return
+        if self._samples:
+            self._drop(self._samples.popleft())
+            return
+        key = next(k for k in self._inventory if _is_append(k))
+        self._appends -= 1
+        self._drop(self._inventory.pop(key))
+
+    def _drop(self, batch: Batch) -> None:
+        """Count (in all and per device) and log a dropped batch (lock held)."""
+        self.batches_dropped += 1
+        self.rows_dropped += batch.rows
+        if isinstance(batch.payload, list) and batch.payload and isinstance(
+            batch.payload[0], Event
+        ):
+            for e in batch.payload:
+                self._count_drop(e.device_id, 1)
+        else:
+            self._count_drop(batch.device_id, batch.rows)
+        self._unlogged_drops += 1
+        self._unlogged_rows += batch.rows
+        self.log_drops()
+
+    def _wake(self) -> None:
+        """Wake the writer if it waits for a first item, or the queues are half full
+        (lock held)."""
+        if self._idle or self.data() >= self.max // 2:
+            self.cond.notify()
+
+    def log_drops(self, *, force: bool = False) -> None:
+        """Log dropped batches: at once for the first, then one summary per
+        ``log_every_s`` (and at the end) (lock held)."""
+        if not self._unlogged_drops:
+            return
+        now = time.monotonic()
+        due = not self._last_drop_log or now - self._last_drop_log >= self._log_every
+        if not (force or due):
+            return
+        log.warning(
+            "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s) "
+            "since the last report; %d batch(es) dropped in all; %s", self.max,
+            self._unlogged_drops, self._unlogged_rows, self.batches_dropped,
+            "the database takes no writes" if self._stalled()
+            else "the database is slower than the collector",
+        )
+        self._unlogged_drops = self._unlogged_rows = 0
+        self._last_drop_log = now

@@ -1,0 +1,76 @@
+"""How the web application builds its collector: the Django-backed
+:class:`mikromon.schedule.CollectorService` and the storage ``MIKROMON_WRITER``
+chooses (in the writer thread, or in a child process).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Values of the ``MIKROMON_WRITER`` setting.
+WRITER_MODES = ("process", "thread")
+
+
+def writer_mode() -> str:
+    """Return the ``MIKROMON_WRITER`` setting: ``"thread"`` (default) or ``"process"``.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    from django.conf import settings
+
+    from mikromon.domain.errors import ConfigError
+
+    mode = getattr(settings, "MIKROMON_WRITER", "thread")
+    if mode not in WRITER_MODES:
+        raise ConfigError(f"MIKROMON_WRITER must be {' or '.join(WRITER_MODES)}, not {mode!r}")
+    return str(mode)
+
+
+def build_storage() -> Any:
+    """Return the collector's storage for :func:`writer_mode`: a
+    :class:`ProcessStorage` (database writes in a child process) for ``"process"``,
+    a :class:`DjangoStorage` (in the writer thread) for ``"thread"``.
+
+    Raises:
+        ConfigError: ``MIKROMON_WRITER`` has an unknown value.
+    """
+    from mikromon.web.monitor.process_storage import ProcessStorage
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    return ProcessStorage() if writer_mode() == "process" else DjangoStorage()
+
+
+def build_collector() -> Any:
+    """Register the Django-backed collector factory with :mod:`mikromon.schedule` and
+    return the process-wide service (``mikromon.schedule.get_collector()``), not started.
+
+    The service reads devices through :class:`DjangoDeviceSource`, writes through
+    :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
+    thread by default, or in a child process), evaluates alert rules with
+    :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
+    :class:`DjangoCollectorLock` (one active collector per database);
+    ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
+    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``).
+
+    Raises:
+        ConfigError: ``MIKROMON_WRITER`` has an unknown value.
+    """
+    from django.conf import settings
+
+    from mikromon import schedule
+    from mikromon.web.alerts.store import DjangoAlertStore
+    from mikromon.web.monitor.lock import DjangoCollectorLock
+    from mikromon.web.monitor.sources import DjangoDeviceSource
+
+    writer_mode()  # an invalid MIKROMON_WRITER fails here, at start-up
+
+    def factory() -> Any:
+        return schedule.CollectorService(
+            DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
+            alerts=DjangoAlertStore(),
+            syslog=getattr(settings, "MIKROMON_SYSLOG", None),
+        )
+
+    schedule.configure(factory)
+    return schedule.get_collector()
