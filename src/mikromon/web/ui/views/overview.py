@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mikromon.web.control import collector
-from mikromon.web.monitor.models import Device, Event
+from mikromon.web.monitor.event_queries import latest_events
+from mikromon.web.monitor.models import Device
 from mikromon.web.monitor.traffic import ORDERS, busiest_interfaces, top_utilisation
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
@@ -51,7 +52,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     ordered = sorted(groups.items(), key=lambda kv: (kv[0].startswith("No "), natural_key(kv[0])))
     problems = [d for d in devices if d.state in ("down", "auth_failed", "degraded", "slow")
                 or (d.last_error and d.state != "disabled")]
-    events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
+    events = latest_events(LATEST_EVENTS)
     counts = Counter(d.state for d in devices)
     firing = open_alerts().filter(state="firing")
     return render(request, "ui/overview.html", {
