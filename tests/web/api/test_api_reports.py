@@ -63,7 +63,8 @@ def test_availability_json_and_csv(api, traffic):
     assert 'filename="mikromon-availability-20261001-20261003.csv"' in answer[
         "Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
-    assert rows[0]["down_seconds"] == "600.0" and rows[0]["interface"] == ""
+    assert rows[0]["down_seconds"] == "600.0"
+    assert rows[0]["interface"] == ""
 
 
 def test_top_talkers_csv_guards_formula_names(api, traffic):

@@ -91,7 +91,8 @@ def test_percentile_same_from_raw_points_and_from_rollups(dev: Device) -> None:
     end = S0 + 100 * 300
     (raw,) = reports.percentile_report(S0, end)
     assert (raw.figure.rx_bps, raw.figure.tx_bps, raw.figure.billing_bps) == (95.0, 7.0, 95.0)
-    assert raw.figure.rx_samples == 100 and raw.resolution == "5m"
+    assert raw.figure.rx_samples == 100
+    assert raw.resolution == "5m"
     update_rollups(now=end + 3600)
     assert MetricRollup.objects.filter(series=rx, step=300).count() == 100
     (rolled,) = reports.percentile_report(S0, end)
@@ -111,7 +112,8 @@ def test_percentile_of_aged_hours_uses_hourly_rollups(dev: Device) -> None:
     (row,) = reports.percentile_report(S0, S0 + 10800)
     assert row.resolution == "5m+1h"
     assert row.figure.rx_samples == 36
-    assert row.figure.tx_bps is None and row.figure.billing_bps == 100.0
+    assert row.figure.tx_bps is None
+    assert row.figure.billing_bps == 100.0
 
 
 def test_percentile_with_missing_samples_and_none(dev: Device) -> None:
@@ -119,8 +121,10 @@ def test_percentile_with_missing_samples_and_none(dev: Device) -> None:
     _series(dev, "iface.rx_bps", interface="idle")
     _points(rx, [10.0, 20.0], every=3000)  # two intervals of a long range
     rows = {r.interface: r for r in reports.percentile_report(S0, S0 + 86400)}
-    assert rows["ether1"].figure.rx_samples == 2 and rows["ether1"].figure.rx_bps == 20.0
-    assert rows["idle"].figure.billing_bps is None and rows["idle"].resolution == "none"
+    assert rows["ether1"].figure.rx_samples == 2
+    assert rows["ether1"].figure.rx_bps == 20.0
+    assert rows["idle"].figure.billing_bps is None
+    assert rows["idle"].resolution == "none"
 
 
 def test_top_talkers_rank_interfaces_and_queues_by_bytes(dev: Device) -> None:
@@ -129,7 +133,8 @@ def test_top_talkers_rank_interfaces_and_queues_by_bytes(dev: Device) -> None:
     _points(_series(dev, "queue.download_bps", queue="cust-7"), [80000.0] * 12)
     talkers = reports.top_talkers(S0, S0 + 3600, limit=2)
     assert [(t.kind, t.name) for t in talkers] == [("queue", "cust-7"), ("interface", "ether1")]
-    assert talkers[0].tx_bytes == 80000 * 3600 / 8 and talkers[0].rx_bytes == 0
+    assert talkers[0].tx_bytes == 80000 * 3600 / 8
+    assert talkers[0].rx_bytes == 0
     only = reports.top_talkers(S0, S0 + 3600, kinds=("interface",), device_id=dev.pk)
     assert [t.name for t in only] == ["ether1", "ether2"]
     assert only[0].total_bytes == 8000 * 3600 / 8

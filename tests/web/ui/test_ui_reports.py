@@ -47,4 +47,5 @@ def test_reports_page_presets_and_a_bad_range(viewer_web, data):
     assert answer.status_code == 400
     assert "&#x27;to&#x27; must be after &#x27;from&#x27;" in answer.content.decode()
     answer = viewer_web.get("/reports/", {"range": "someday"})
-    assert answer.status_code == 400 and "range=" in answer.content.decode()
+    assert answer.status_code == 400
+    assert "range=" in answer.content.decode()
