@@ -12,6 +12,8 @@ from django.test import Client
 
 from mikromon.web.monitor.models import Event, MetricPoint, Series, labels_key
 
+pytestmark = pytest.mark.db_backend
+
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 S0 = int(T0.timestamp())
 

@@ -112,6 +112,7 @@ def test_percentile_of_aged_hours_uses_hourly_rollups(dev: Device) -> None:
     (row,) = reports.percentile_report(S0, S0 + 10800)
     assert row.resolution == "5m+1h"
     assert row.figure.rx_samples == 36
+    assert reports.series_bytes(rx.pk, S0, S0 + 10800) == (0 + 1) * 3600 / 8 + 12 * 100 * 300 / 8
     assert row.figure.tx_bps is None
     assert row.figure.billing_bps == 100.0
 

@@ -28,7 +28,12 @@ from mikromon.domain.availability import (
     unknown_outside,
 )
 from mikromon.domain.events import EventKind
-from mikromon.domain.traffic import BillingFigure, billing_figure, bytes_from_rates
+from mikromon.domain.traffic import (
+    BillingFigure,
+    bytes_from_rates,
+    percentile,
+    percentile_rank,
+)
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
@@ -194,37 +199,91 @@ def _rows(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
+def _tables(using: str) -> tuple[Any, str, str]:
+    conn = usable_connection(using)
+    qn = conn.ops.quote_name
+    return conn, qn(MetricRollup._meta.db_table), qn(MetricPoint._meta.db_table)
+
+
+def _five_minute_sql(series_id: int, start: float, end: float,
+                     using: str) -> tuple[str, list[Any], int, int]:
+    """SQL of the 5-minute averages ``(ts, v, n)`` of a series over the range: rollups
+    before the watermark, raw points grouped by 5 minutes after it. Returns the SQL,
+    its parameters and the aligned range."""
+    _conn, rollup_t, points_t = _tables(using)
+    lo, hi = int(start) // _STEP * _STEP, int(end)
+    mark = min(hi, max(lo, rollup_watermark(_STEP, using=using) or lo))
+    sql = (f'SELECT ts, "avg" AS v, "count" AS n FROM {rollup_t} WHERE series_id = %s '
+           f'AND step = {_STEP} AND ts >= %s AND ts < %s AND "count" > 0 UNION ALL '
+           f"SELECT (ts / {_STEP}) * {_STEP}, AVG(value), COUNT(*) FROM {points_t} "
+           f"WHERE series_id = %s AND ts >= %s AND ts < %s GROUP BY (ts / {_STEP})")
+    return sql, [series_id, lo, mark, series_id, mark, hi], lo, hi
+
+
+def _aged_hours(series_id: int, lo: int, until: int, using: str) -> list[tuple[Any, ...]]:
+    """1-hour rollups ``(ts, avg, count)`` of the hours from the range start ``lo`` up
+    to the hour of ``until`` (the first 5-minute average, or the range end)."""
+    conn, rollup_t, _points_t = _tables(using)
+    hour_end = until // _HOUR * _HOUR
+    if hour_end <= lo:
+        return []
+    return _rows(conn, f'SELECT ts, "avg", "count" FROM {rollup_t} WHERE series_id = %s '
+                       f'AND step = {_HOUR} AND ts >= %s AND ts < %s AND "count" > 0',
+                 [series_id, lo // _HOUR * _HOUR, hour_end])
+
+
 def interval_rates(series_id: int, start: float, end: float, *,
                    using: str = "default") -> tuple[list[tuple[float, int]], str]:
     """Return the 5-minute ``(average, samples)`` of a series over ``[start, end)``
     and the resolution read (``5m``, ``5m+1h``, ``1h``, or ``none``); hours read
     from 1-hour rollups appear as twelve intervals at the hour's average."""
     conn = usable_connection(using)
-    qn = conn.ops.quote_name
-    rollup_t, points_t = qn(MetricRollup._meta.db_table), qn(MetricPoint._meta.db_table)
-    lo, hi = int(start) // _STEP * _STEP, int(end)
-    mark = min(hi, max(lo, rollup_watermark(_STEP, using=using) or lo))
-    rows: list[tuple[Any, ...]] = []
-    if mark > lo:
-        rows += _rows(conn, f'SELECT ts, "avg", "count" FROM {rollup_t} WHERE series_id = %s '
-                            f"AND step = {_STEP} AND ts >= %s AND ts < %s", [series_id, lo, mark])
-    if mark < hi:
-        rows += _rows(conn, f"SELECT (ts / {_STEP}) * {_STEP}, AVG(value), COUNT(*) "
-                            f"FROM {points_t} WHERE series_id = %s AND ts >= %s AND ts < %s "
-                            f"GROUP BY (ts / {_STEP})", [series_id, mark, hi])
-    first = min((int(r[0]) for r in rows), default=hi)
-    hour_end = first // _HOUR * _HOUR
-    old: list[tuple[Any, ...]] = []
-    if hour_end > lo:
-        old = _rows(conn, f'SELECT ts, "avg", "count" FROM {rollup_t} WHERE series_id = %s '
-                          f"AND step = {_HOUR} AND ts >= %s AND ts < %s",
-                    [series_id, lo // _HOUR * _HOUR, hour_end])
-    out = [(float(avg), int(count)) for _ts, avg, count in rows if count]
+    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    rows = _rows(conn, sql, params)
+    old = _aged_hours(series_id, lo, min((int(r[0]) for r in rows), default=hi), using)
+    out = [(float(avg), int(count)) for _ts, avg, count in rows]
     for _ts, avg, count in old:
-        if count:
-            out += [(float(avg), max(1, int(count) // 12))] * (_HOUR // _STEP)
-    resolution = ("5m+1h" if rows and old else "5m" if rows else "1h" if old else "none")
-    return out, resolution
+        out += [(float(avg), max(1, int(count) // 12))] * (_HOUR // _STEP)
+    return out, _resolution(bool(rows), bool(old))
+
+
+def _resolution(five: bool, hourly: bool) -> str:
+    return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
+
+
+def series_percentile(series_id: int, start: float, end: float, *,
+                      using: str = "default") -> tuple[float | None, int, str]:
+    """Return the billing percentile of a series' 5-minute averages over ``[start, end)``
+    (:func:`mikromon.domain.traffic.percentile`), the number of averages and the
+    resolution. The database sorts and picks the value (rank
+    :func:`~mikromon.domain.traffic.percentile_rank`); with aged hours (1-hour
+    rollups) the averages are read and ranked here."""
+    conn = usable_connection(using)
+    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    ((count, first),) = _rows(conn, f"SELECT COUNT(*), MIN(ts) FROM ({sql}) q", params)
+    if _aged_hours(series_id, lo, int(first) if count else hi, using):
+        rates, resolution = interval_rates(series_id, start, end, using=using)
+        return percentile(v for v, _n in rates), len(rates), resolution
+    if not count:
+        return None, 0, "none"
+    rank = percentile_rank(int(count))
+    ((value,),) = _rows(conn, f"SELECT v FROM ({sql}) q ORDER BY v LIMIT 1 OFFSET %s",
+                        [*params, rank - 1])
+    return float(value), int(count), "5m"
+
+
+def series_bytes(series_id: int, start: float, end: float, *,
+                 using: str = "default") -> float:
+    """Return the bytes a rate series (bps) moved over ``[start, end)``, by
+    :func:`mikromon.domain.traffic.bytes_from_rates` over its 5-minute averages,
+    summed in the database (aged hours: 1-hour averages times 3,600 s)."""
+    conn = usable_connection(using)
+    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    ((total, first),) = _rows(
+        conn, f"SELECT SUM(CASE WHEN v > 0 THEN v ELSE 0 END), MIN(ts) FROM ({sql}) q", params)
+    moved = float(total or 0) * _STEP / 8
+    old = _aged_hours(series_id, lo, hi if first is None else int(first), using)
+    return moved + bytes_from_rates([(float(avg), int(n)) for _ts, avg, n in old], _HOUR)
 
 
 def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], dict[str, int]]:
@@ -254,10 +313,10 @@ def percentile_report(start: float, end: float,
     names = _names(dev for dev, _name in found)
     out = []
     for (dev, name), ids in found.items():
-        rx, rx_res = interval_rates(ids["rx"], start, end) if "rx" in ids else ([], "none")
-        tx, tx_res = interval_rates(ids["tx"], start, end) if "tx" in ids else ([], "none")
-        figure = billing_figure([v for v, _n in rx], [v for v, _n in tx])
-        resolution = rx_res if rx_res != "none" else tx_res
+        rx = series_percentile(ids["rx"], start, end) if "rx" in ids else (None, 0, "none")
+        tx = series_percentile(ids["tx"], start, end) if "tx" in ids else (None, 0, "none")
+        figure = BillingFigure(rx_bps=rx[0], tx_bps=tx[0], rx_samples=rx[1], tx_samples=tx[1])
+        resolution = rx[2] if rx[2] != "none" else tx[2]
         out.append(PercentileRow(device_id=dev, device=names.get(dev, ""), interface=name,
                                  figure=figure, resolution=resolution))
     out.sort(key=lambda r: (-(r.figure.billing_bps or -1.0), r.device, r.interface))
@@ -274,8 +333,8 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
         found = _traffic_series(kind, device_id)
         names = _names(dev for dev, _name in found)
         for (dev, name), ids in found.items():
-            moved = {side: bytes_from_rates(interval_rates(ids[side], start, end)[0], _STEP)
-                     if side in ids else 0.0 for side in ("rx", "tx")}
+            moved = {side: series_bytes(ids[side], start, end) if side in ids else 0.0
+                     for side in ("rx", "tx")}
             out.append(Talker(kind=kind, device_id=dev, device=names.get(dev, ""), name=name,
                               rx_bytes=moved["rx"], tx_bytes=moved["tx"]))
     out.sort(key=lambda t: (-t.total_bytes, t.device, t.name))
