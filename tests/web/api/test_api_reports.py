@@ -102,3 +102,9 @@ def test_reports_need_sign_in(client, db):
 def test_viewer_may_read_reports(viewer_token, traffic):
     client = Client(HTTP_AUTHORIZATION=f"Token {viewer_token}")
     assert client.get("/api/v1/reports/availability", {"range": "last_7_days"}).status_code == 200
+
+
+def test_index_lists_the_reports(api):
+    endpoints = api.get("/api/v1/").json()["endpoints"]
+    assert endpoints["report_top_talkers"] == "/api/v1/reports/top-talkers"
+    assert endpoints["report_percentile"] == "/api/v1/reports/percentile"
