@@ -266,9 +266,11 @@ def series_percentile(series_id: int, start: float, end: float, *,
         return percentile(v for v, _n in rates), len(rates), resolution
     if not count:
         return None, 0, "none"
-    rank = percentile_rank(int(count))
-    ((value,),) = _rows(conn, f"SELECT v FROM ({sql}) q ORDER BY v LIMIT 1 OFFSET %s",
-                        [*params, rank - 1])
+    # The rank-th smallest is the (count - rank + 1)-th largest: ordered from the top,
+    # the database keeps only the top 5 % while it sorts (a bounded sort).
+    above = int(count) - percentile_rank(int(count))
+    ((value,),) = _rows(conn, f"SELECT v FROM ({sql}) q ORDER BY v DESC LIMIT 1 OFFSET %s",
+                        [*params, above])
     return float(value), int(count), "5m"
 
 
