@@ -139,3 +139,31 @@ def test_top_talkers_rank_interfaces_and_queues_by_bytes(dev: Device) -> None:
     only = reports.top_talkers(S0, S0 + 3600, kinds=("interface",), device_id=dev.pk)
     assert [t.name for t in only] == ["ether1", "ether2"]
     assert only[0].total_bytes == 8000 * 3600 / 8
+
+
+def test_link_name_reads_the_collector_wording() -> None:
+    assert reports.link_name("interface ether1 link up") == "ether1"
+    assert reports.link_name("interface sfp 1 link down") == "sfp 1"
+    assert reports.link_name("interface  link up") is None
+    assert reports.link_name("ether1 went down") is None
+
+
+def test_link_name_reads_what_the_collector_writes() -> None:
+    """The wording comes from mikromon.schedule.changes.link_changes: a change there
+    must not silently empty the interface availability report."""
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.schedule.changes import (
+        INTERFACES_TABLE,
+        RUNNING_FIELD,
+        DeviceMemory,
+        link_changes,
+    )
+
+    memory = DeviceMemory()
+    names = []
+    for running in (True, False, True):
+        snapshot = InventorySnapshot(table=INTERFACES_TABLE, key_fields=("name",), ts=T0,
+                                     rows=[{"name": "sfp-sfpplus 1", RUNNING_FIELD: running}])
+        names += [reports.link_name(e.message) for e in link_changes(memory, snapshot,
+                                                                     device_id=1)]
+    assert names == ["sfp-sfpplus 1", "sfp-sfpplus 1"]
