@@ -5,6 +5,7 @@ and nothing spills past the window."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from browserkit import ARTIFACTS, sign_in
@@ -69,7 +70,7 @@ def test_reports_page_presets_tables_and_csv(page, live_url, users):
 
     with page.expect_download() as info:
         page.click("#report-talkers a:text('Download CSV')")
-    text = open(info.value.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
+    text = Path(info.value.path()).read_text(encoding="utf-8")
     assert text.startswith("kind,device_id,device,name,rx_bytes,tx_bytes,total_bytes")
     assert "pppoe-customer-0042" in text
 
