@@ -87,9 +87,9 @@ def _preset_range(preset: str, now: float, text: Mapping[str, str],
     if preset == "custom":
         if not text["from"]:
             problems.messages.append("from is required for range=custom (e.g. from=-30d)")
-        start = problems.check(parse_time, "from", text["from"], now) if text["from"] else None
-        end = problems.check(parse_time, "to", text["to"], now) if text["to"] else now
-        return (start or 0.0), (end if end is not None else now)
+        first = problems.check(parse_time, "from", text["from"], now) if text["from"] else None
+        last = problems.check(parse_time, "to", text["to"], now) if text["to"] else now
+        return (first or 0.0), (last if last is not None else now)
     return _this_month(now)
 
 
