@@ -36,7 +36,8 @@ def test_dry_run_reports_and_writes_nothing(cli, tmp_path) -> None:
     assert "dry run: 2 to create, 0 to update, 0 invalid; nothing written" in result.out
     assert "s3cret-pw" not in result.out + result.err
     assert _devices() == {}
-    assert not Site.objects.exists() and not Tag.objects.exists()
+    assert not Site.objects.exists()
+    assert not Tag.objects.exists()
     assert ConfigVersion.current() == before
 
 
@@ -46,7 +47,8 @@ def test_import_creates_and_updates(cli, tmp_path) -> None:
     assert cli("device", "import", path).code == 0
     r1 = _devices()["r1"]
     assert r1.get_password() == "s3cret-pw"
-    assert r1.site.name == "HQ" and r1.realtime_interval == 10
+    assert r1.site.name == "HQ"
+    assert r1.realtime_interval == 10
     assert sorted(t.name for t in r1.tags.all()) == ["core", "edge"]
     path = _write(tmp_path, "name,host,enabled,tags\nr1,10.0.0.9,no,lab\n")
     result = cli("device", "import", path)
@@ -106,8 +108,11 @@ def test_tags_are_reused_whatever_their_case(cli, tmp_path) -> None:
 def test_file_problems_are_named(cli, tmp_path) -> None:
     """An unknown column, a missing name column or a missing file: exit 2, named."""
     result = cli("device", "import", _write(tmp_path, "name,colour\nr1,red\n"))
-    assert result.code == 2 and "unknown column 'colour'" in result.err
+    assert result.code == 2
+    assert "unknown column 'colour'" in result.err
     result = cli("device", "import", _write(tmp_path, "host\n10.0.0.1\n"))
-    assert result.code == 2 and "no 'name' column" in result.err
+    assert result.code == 2
+    assert "no 'name' column" in result.err
     result = cli("device", "import", str(tmp_path / "missing.csv"))
-    assert result.code == 2 and "missing.csv" in result.err
+    assert result.code == 2
+    assert "missing.csv" in result.err

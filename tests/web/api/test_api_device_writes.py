@@ -39,8 +39,11 @@ def test_create_answers_the_device_document_without_password(api) -> None:
     response = send(api, "post", "/api/v1/devices", NEW)
     assert response.status_code == 201, response.content
     doc = response.json()
-    assert doc["name"] == "r9" and doc["port"] == 8728 and doc["has_password"] is True
-    assert doc["site"]["name"] == "HQ" and sorted(doc["tags"]) == ["Edge", "core"]
+    assert doc["name"] == "r9"
+    assert doc["port"] == 8728
+    assert doc["has_password"] is True
+    assert doc["site"]["name"] == "HQ"
+    assert sorted(doc["tags"]) == ["Edge", "core"]
     assert doc["intervals"]["realtime"] == 10
     assert "new-secret" not in response.content.decode()
     assert "password" not in doc
@@ -66,11 +69,13 @@ def test_patch_changes_only_the_fields_given(api, device) -> None:
                     {"enabled": False, "tags": ["lab"]})
     assert response.status_code == 200, response.content
     device.refresh_from_db()
-    assert device.enabled is False and device.host == "127.0.0.1"
+    assert device.enabled is False
+    assert device.host == "127.0.0.1"
     assert [t.name for t in device.tags.all()] == ["lab"]
     assert device.get_password() == ROUTER_PASSWORD
     response = send(api, "patch", f"/api/v1/devices/{device.pk}", {"port": "x"})
-    assert response.status_code == 400 and "port" in response.json()["fields"]
+    assert response.status_code == 400
+    assert "port" in response.json()["fields"]
 
 
 def test_put_replaces_the_settings(api, device) -> None:
@@ -89,7 +94,8 @@ def test_delete(api, device) -> None:
     from mikromon.web.monitor.models import Device
 
     response = send(api, "delete", f"/api/v1/devices/{device.pk}")
-    assert response.status_code == 200 and response.json() == {"deleted": device.pk}
+    assert response.status_code == 200
+    assert response.json() == {"deleted": device.pk}
     assert not Device.objects.exists()
     assert send(api, "delete", f"/api/v1/devices/{device.pk}").status_code == 404
 
@@ -113,7 +119,8 @@ def test_session_writes_need_csrf(admin) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
     response = send(client, "post", "/api/v1/devices", NEW)
-    assert response.status_code == 403 and "CSRF" in response.json()["error"]
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["error"]
 
 
 def test_bulk(api, device) -> None:

@@ -23,13 +23,17 @@ def fleet(device):
 
 def test_list_shows_the_bar_to_admins(admin_web, fleet) -> None:
     page = admin_web.get("/devices/").content.decode()
-    assert 'id="bulk-form"' in page and page.count('class="bulk-pick"') == 2
-    assert 'id="import-devices"' in page and "device_bulk.js" in page
+    assert 'id="bulk-form"' in page
+    assert page.count('class="bulk-pick"') == 2
+    assert 'id="import-devices"' in page
+    assert "device_bulk.js" in page
 
 
 def test_list_shows_no_bar_to_viewers(viewer_web, fleet) -> None:
     page = viewer_web.get("/devices/").content.decode()
-    assert "bulk-form" not in page and "bulk-pick" not in page and "import-devices" not in page
+    assert "bulk-form" not in page
+    assert "bulk-pick" not in page
+    assert "import-devices" not in page
 
 
 def test_bulk_disable_and_enable(admin_web, fleet) -> None:
@@ -38,7 +42,8 @@ def test_bulk_disable_and_enable(admin_web, fleet) -> None:
     before = ConfigVersion.current()
     response = admin_web.post("/devices/bulk/", {
         "action": "disable", "device": [d.pk for d in fleet], "next": "/devices/?q=edge"})
-    assert response.status_code == 302 and response["Location"] == "/devices/?q=edge"
+    assert response.status_code == 302
+    assert response["Location"] == "/devices/?q=edge"
     assert not Device.objects.filter(enabled=True).exists()
     assert ConfigVersion.current() != before
     page = admin_web.get("/devices/").content.decode()
@@ -113,7 +118,8 @@ def test_import_dry_run_then_confirm(admin_web, fleet) -> None:
     assert "hidden-pass-1" not in page
     assert not Device.objects.filter(name="r1").exists()
     token = response.context["token"]
-    assert token and "hidden-pass-1" not in token
+    assert token
+    assert "hidden-pass-1" not in token
     response = admin_web.post("/devices/import/", {"token": token, "confirm": "1"})
     assert response.status_code == 302
     assert Device.objects.get(name="r1").get_password() == "hidden-pass-1"
@@ -126,13 +132,17 @@ def test_import_shows_row_errors(admin_web, fleet) -> None:
     response = admin_web.post("/devices/import/", {"file": _upload(text)})
     page = response.content.decode()
     assert response.status_code == 400
-    assert "host:" in page and "1 invalid" in page and "pw-secret" not in page
+    assert "host:" in page
+    assert "1 invalid" in page
+    assert "pw-secret" not in page
     token = response.context["token"]
     response = admin_web.post("/devices/import/", {"token": token, "confirm": "1"})
-    assert response.status_code == 400 and not Device.objects.filter(name="r2").exists()
+    assert response.status_code == 400
+    assert not Device.objects.filter(name="r2").exists()
     response = admin_web.post("/devices/import/", {"token": token, "confirm": "1",
                                                    "skip_invalid": "on"})
-    assert response.status_code == 302 and Device.objects.filter(name="r2").exists()
+    assert response.status_code == 302
+    assert Device.objects.filter(name="r2").exists()
     response = admin_web.post("/devices/import/", {"token": "forged", "confirm": "1"})
     assert response.status_code == 400
 

@@ -26,6 +26,7 @@ from mikromon.web.monitor.device_import import (
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.views.devices import safe_next
 
+
 @admin_required
 @require_POST
 def device_bulk(request: HttpRequest) -> HttpResponse:
