@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
 HEADER = "name,host,username,password,use_ssl,site,tags,enabled,realtime_interval\n"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -140,7 +140,8 @@ def _save(device: Device, body: dict[str, Any], *, replace: bool = False,
         return _invalid(errors)
     form = DeviceSettingsForm(data=data, instance=device)
     if not form.is_valid():
-        return _invalid({_FIELD_NAMES.get(k, k): list(v) for k, v in form.errors.items()})
+        return _invalid({_FIELD_NAMES.get(k, k): [str(m) for m in v]
+                         for k, v in form.errors.items()})
     saved = form.save()
     collector.notify_config_changed()
     return JsonResponse(device_document(Device.objects.for_documents().get(pk=saved.pk)),
