@@ -82,3 +82,30 @@ def test_bulk_bar_fits_a_phone(page, live_url, users, fleet):
     assert bar["x"] >= 0
     assert bar["x"] + bar["width"] <= 390
     shot(page, "device-bulk-390")
+
+
+def test_import_shows_the_dry_run_before_writing(page, live_url, users, fleet, tmp_path):
+    from mikromon.web.monitor.models import Device
+
+    csv_file = tmp_path / "routers.csv"
+    csv_file.write_text("name,host,username,password,tags\n"
+                        "new-1,10.0.0.1,mon,csv-secret-7,core;lab\n"
+                        "bulk-a,,,,edge\n"
+                        "new-2,not a host!,mon,csv-secret-8,\n", encoding="utf-8")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/devices/")
+    page.click("#import-devices")
+    page.set_input_files("input[name=file]", str(csv_file))
+    page.click("#import-upload button[type=submit]")
+    expect(page.locator("#import-summary")).to_contain_text(
+        "1 to create, 1 to update, 1 invalid")
+    expect(page.locator("#import-rows")).to_contain_text("host:")
+    assert "csv-secret" not in page.content()
+    assert not Device.objects.filter(name="new-1").exists()
+    shot(page, "device-import-1280")
+    page.check("input[name=skip_invalid]")
+    page.click("#import-confirm button[name=confirm]")
+    expect(page.locator(".messages")).to_contain_text("Imported 2 devices")
+    assert Device.objects.get(name="new-1").get_password() == "csv-secret-7"
+    assert [t.name for t in Device.objects.get(name="bulk-a").tags.all()] == ["edge"]
