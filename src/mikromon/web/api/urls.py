@@ -6,6 +6,7 @@ from django.urls import path, re_path
 
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
 from mikromon.web.api import alerting, views
+from mikromon.web.api.search import search
 
 app_name = "api"
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("devices/<id:pk>/series", views.series, name="series"),
     path("devices/<id:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
     path("events", views.events, name="events"),
+    path("search", search, name="search"),
     path("collector", views.collector_view, name="collector"),
     # Only the two actions: any other collector/... path is an unknown endpoint (404).
     re_path(r"^collector/(?P<action>start|stop)$", views.collector_view,

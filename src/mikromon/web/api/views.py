@@ -79,6 +79,7 @@ def index(request: HttpRequest) -> JsonResponse:
             "series": f"{device}/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
             "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
+            "search": reverse("api:search") + "?q=TEXT",
             "collector": reverse("api:collector"),
             "alerts": reverse("api:alerts"),
             "silences": reverse("api:silences"),
