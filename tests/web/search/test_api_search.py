@@ -25,8 +25,10 @@ def test_a_mac_in_any_form_finds_every_table_holding_it(viewer_web, fleet):
         assert _where(body, "mac") == expected, form
     hit = next(h for h in _get(viewer_web, q="4c5e0c112233").json()["results"]["mac"]
                if h["table"] == "arp")
-    assert hit["gone"] is True and hit["gone_at"] == "2026-12-01T10:00:00Z"
-    assert hit["last_seen"] == "2026-12-01T10:00:00Z" and hit["path"] == "/ip/arp"
+    assert hit["gone"] is True
+    assert hit["gone_at"] == "2026-12-01T10:00:00Z"
+    assert hit["last_seen"] == "2026-12-01T10:00:00Z"
+    assert hit["path"] == "/ip/arp"
 
 
 def test_a_pppoe_caller_id_is_found_as_a_mac(viewer_web, fleet):
@@ -92,14 +94,14 @@ def test_devices_match_on_name_identity_and_host(viewer_web, fleet):
 
 def test_a_match_in_a_field_not_searched_is_no_hit(viewer_web, fleet):
     body = _get(viewer_web, q="voucherGW").json()
-    assert body["count"] == 0 and body["results"] == {} and body["more"] is False
+    assert (body["count"], body["results"], body["more"]) == (0, {}, False)
 
 
 def test_results_are_limited_with_a_more_flag(viewer_web, fleet):
     body = _get(viewer_web, q="4c5e0c112233", limit="2").json()
-    assert body["count"] == 2 and body["more"] is True and body["limit"] == 2
+    assert (body["count"], body["more"], body["limit"]) == (2, True, 2)
     body = _get(viewer_web, q="4c5e0c112233", limit="3").json()
-    assert body["count"] == 3 and body["more"] is False
+    assert (body["count"], body["more"]) == (3, False)
 
 
 @pytest.mark.parametrize(("params", "message"), [
