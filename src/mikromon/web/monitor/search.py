@@ -283,8 +283,11 @@ def _candidates(query: Query, kinds: Iterable[str]) -> Iterator[InventoryItem]:
 def _row_hits(query: Query, row: InventoryItem, kinds: Iterable[str]) -> Iterator[Hit]:
     data = row.data if isinstance(row.data, dict) else {}
     info = table_info(row.table)
+    done: set[str] = set()  # one hit per row and kind (a lease's mac and active mac)
     for table, name, kind in FIELDS:
-        if table == row.table and kind in kinds and _matches(query, kind, data.get(name)):
+        if (table == row.table and kind in kinds and kind not in done
+                and _matches(query, kind, data.get(name))):
+            done.add(kind)
             yield Hit(kind, row.device_id, "", row.table, info.label,
                       info.paths[0] if info.paths else "", name, str(data[name]),
                       row.key.replace("\x1f", " / "), row.last_seen, row.gone, row.gone_at)
