@@ -61,7 +61,8 @@ def _lease(d: int, n: int) -> dict[str, object]:
 
 def _ppp(d: int, n: int) -> dict[str, object]:
     return {".id": f"*{0x8000 + n:X}", "name": f"cust{d:04d}-{n:03d}@isp", "service": "pppoe",
-            "caller-id": _mac(0xD4, d, n), "address": f"100.{64 + (d >> 7)}.{((d & 127) << 1) | (n >> 8)}.{n & 255}",
+            "caller-id": _mac(0xD4, d, n),
+            "address": f"100.{64 + (d >> 7)}.{((d & 127) << 1) | (n >> 8)}.{n & 255}",
             "uptime": 86400.0, "encoding": "", "session-id": f"0x{0x81000000 + n:X}"}
 
 

@@ -34,8 +34,8 @@ def test_results_are_grouped_by_kind_with_where_and_when(viewer_web, fleet):
     assert 'id="search-mac"' in html
     assert "3 hits for" in html
     group = html.split('id="search-mac"', 1)[1]
-    assert f'href="/devices/{core.pk}/#dhcp_leases"' in group
-    assert f'href="/devices/{branch.pk}/#arp"' in group
+    assert f'href="/devices/{core.pk}/#tab-inv-dhcp"' in group
+    assert f'href="/devices/{branch.pk}/#tab-inv-arp"' in group
     assert "/ip/dhcp-server/lease" in group
     assert "2026-12-01 10:00:00" in group
     assert ">gone</span>" in group

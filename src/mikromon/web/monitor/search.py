@@ -34,7 +34,7 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
 from mikromon.web.monitor.models import Device, InventoryItem
-from mikromon.web.monitor.tables import table_info
+from mikromon.web.monitor.tables import TABS, table_info
 
 #: Shortest and longest query text accepted, characters (after trimming spaces).
 MIN_LENGTH = 2
@@ -140,6 +140,7 @@ class Hit:
         last_seen: when the router last reported the row (the device's last
             reply for a device hit), UTC, ``None`` when never.
         gone: the router no longer reports the row (``gone_at``: since when).
+        tab: the device dashboard's tab showing the table (``""`` for a device).
     """
 
     kind: str
@@ -154,6 +155,7 @@ class Hit:
     last_seen: datetime | None
     gone: bool = False
     gone_at: datetime | None = None
+    tab: str = ""
 
 
 @dataclass(slots=True)
@@ -280,6 +282,10 @@ def _candidates(query: Query, kinds: Iterable[str]) -> Iterator[InventoryItem]:
     return rows.iterator(chunk_size=500)
 
 
+#: Table name -> the dashboard tab showing it.
+_TAB_OF = {table: tab.slug for tab in TABS for table in tab.tables}
+
+
 def _row_hits(query: Query, row: InventoryItem, kinds: Iterable[str]) -> Iterator[Hit]:
     data = row.data if isinstance(row.data, dict) else {}
     info = table_info(row.table)
@@ -290,7 +296,8 @@ def _row_hits(query: Query, row: InventoryItem, kinds: Iterable[str]) -> Iterato
             done.add(kind)
             yield Hit(kind, row.device_id, "", row.table, info.label,
                       info.paths[0] if info.paths else "", name, str(data[name]),
-                      row.key.replace("\x1f", " / "), row.last_seen, row.gone, row.gone_at)
+                      row.key.replace("\x1f", " / "), row.last_seen, row.gone, row.gone_at,
+                      _TAB_OF.get(row.table, ""))
 
 
 def _device_hits(query: Query) -> Iterator[Hit]:
@@ -342,4 +349,4 @@ def search(query: Query, limit: int = DEFAULT_LIMIT) -> SearchResult:
 
 def _renamed(hit: Hit, device_name: str) -> Hit:
     return Hit(hit.kind, hit.device_id, device_name, hit.table, hit.table_label, hit.path,
-               hit.field, hit.value, hit.key, hit.last_seen, hit.gone, hit.gone_at)
+               hit.field, hit.value, hit.key, hit.last_seen, hit.gone, hit.gone_at, hit.tab)
