@@ -55,3 +55,9 @@ def fleet(db):
     # A field no search reads: no hit for its text.
     _item(branch, "routes", "0.0.0.0/0", {"dst-address": "0.0.0.0/0", "gateway": "voucherGW"})
     return core, branch
+
+
+@pytest.fixture
+def add_row(db):
+    """Store one more inventory row: ``add_row(device, table, key, data)``."""
+    return _item

@@ -125,3 +125,17 @@ def test_search_needs_a_signed_in_user(client, fleet):
 
 def test_the_index_lists_search(viewer_web):
     assert viewer_web.get("/api/v1/").json()["endpoints"]["search"] == "/api/v1/search?q=TEXT"
+
+
+def test_text_shaped_like_part_of_a_mac_still_finds_names(viewer_web, fleet, add_row):
+    add_row(fleet[0], "ppp_active", "*B", {".id": "*B", "name": "cafe-01", "address": "fe80::1"})
+    assert _where(_get(viewer_web, q="cafe-01").json(), "ppp_user") == [
+        ("core-gw", "ppp_active", "name", "*B")]
+
+
+def test_ipv6_addresses_match_in_any_spelling(viewer_web, fleet, add_row):
+    add_row(fleet[0], "ppp_active", "*B", {".id": "*B", "name": "v6", "address": "2001:db8::7"})
+    assert _where(_get(viewer_web, q="2001:DB8:0::7").json(), "ip") == [
+        ("core-gw", "ppp_active", "address", "*B")]
+    assert _where(_get(viewer_web, q="2001:db8::/32").json(), "ip") == [
+        ("core-gw", "ppp_active", "address", "*B")]
