@@ -129,7 +129,8 @@ def _time_queries(queries: list[tuple[str, str]], repeat: int) -> list[tuple[str
     return out
 
 
-def _design(queries: list[tuple[str, str]], repeat: int) -> list[tuple[str, float, float]]:
+def _design(queries: list[tuple[str, str]],
+            repeat: int) -> list[tuple[str, int, float, float]]:
     """Build the proposed term table in the bench file and time lookups on it."""
     from django.db import connection
 
@@ -161,10 +162,10 @@ def _design(queries: list[tuple[str, str]], repeat: int) -> list[tuple[str, floa
                 t1 = time.perf_counter()
                 with connection.cursor() as cursor:
                     cursor.execute(sql, args)
-                    cursor.fetchall()
+                    found = len(cursor.fetchall())
                 times.append((time.perf_counter() - t1) * 1000)
             times = sorted(times[1:])
-            out.append((f"{label}, {how}", statistics.median(times), times[-1]))
+            out.append((f"{label}, {how}", found, statistics.median(times), times[-1]))
     return out
 
 
@@ -189,9 +190,9 @@ def main() -> None:
         for label, text, hits, p50, p99 in _time_queries(queries, args.repeat):
             print(f"| {label} | `{text}` | {hits} | {p50:.0f} | {p99:.0f} |")
         if args.design:
-            print("\n| term table lookup | p50 ms | p99 ms |\n|---|---|---|")
-            for label, p50, p99 in _design(queries, args.repeat):
-                print(f"| {label} | {p50:.2f} | {p99:.2f} |")
+            print("\n| term table lookup | rows | p50 ms | p99 ms |\n|---|---|---|---|")
+            for label, found, p50, p99 in _design(queries, args.repeat):
+                print(f"| {label} | {found} | {p50:.2f} | {p99:.2f} |")
 
 
 if __name__ == "__main__":
