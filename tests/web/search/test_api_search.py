@@ -139,3 +139,15 @@ def test_ipv6_addresses_match_in_any_spelling(viewer_web, fleet, add_row):
         ("core-gw", "ppp_active", "address", "*B")]
     assert _where(_get(viewer_web, q="2001:db8::/32").json(), "ip") == [
         ("core-gw", "ppp_active", "address", "*B")]
+
+
+def test_text_only_in_field_names_reads_no_rows(fleet):
+    """``addr`` is in every row's ``address`` key: no row is a candidate, so a
+    short query cannot make the search decode the whole inventory."""
+    from mikromon.web.monitor.search import candidate_rows, parse_query
+
+    query = parse_query("addr")
+    assert candidate_rows(query, query.kinds()).count() == 0
+    query = parse_query("hall")
+    assert sorted(candidate_rows(query, query.kinds()).values_list("table", flat=True)) == [
+        "dhcp_leases", "interfaces"]
