@@ -151,3 +151,12 @@ def test_text_only_in_field_names_reads_no_rows(fleet):
     query = parse_query("hall")
     assert sorted(candidate_rows(query, query.kinds()).values_list("table", flat=True)) == [
         "dhcp_leases", "interfaces"]
+
+
+def test_networks_too_wide_to_narrow_are_searched_as_text(fleet):
+    from mikromon.web.monitor.search import parse_query
+
+    assert parse_query("0.0.0.0/0").ip is None
+    assert parse_query("::/64").ip is None
+    assert str(parse_query("10.0.0.0/8").ip) == "10.0.0.0/8"
+    assert parse_query("0.0.0.0/0").kinds()[-1] == "interface"

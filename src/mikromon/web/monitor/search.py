@@ -210,6 +210,8 @@ def parse_query(text: str) -> Query:
     ip_prefix = None
     try:
         ip = ipaddress.ip_network(text, strict=False)
+        if not _ip_needle(ip):
+            ip = None  # 1.0.0.0/7, ::/64: too wide to narrow, searched as text
     except ValueError:
         if _IPV4_PARTIAL.match(text) and all(int(o) <= 255 for o in text.rstrip(".").split(".")):
             ip_prefix = text.rstrip(".") + "."
@@ -253,13 +255,18 @@ def _needles(query: Query) -> dict[str, str]:
     if query.ip_prefix:
         out["ip"] = query.ip_prefix
     elif query.ip is not None:
-        if query.ip.version == 4:
-            octets = query.ip.prefixlen // 8
-            whole = str(query.ip.network_address).split(".")[:octets]
-            out["ip"] = ".".join(whole) if octets == 4 else "".join(o + "." for o in whole)
-        else:
-            out["ip"] = _ipv6_needle(query.ip)
+        out["ip"] = _ip_needle(query.ip)
     return out
+
+
+def _ip_needle(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """Return the text every address of ``network`` holds as RouterOS prints it:
+    an IPv4 network its whole leading octets (``10.1.``), ``""`` below /8."""
+    if network.version == 6:
+        return _ipv6_needle(network)
+    octets = network.prefixlen // 8
+    whole = str(network.network_address).split(".")[:octets]
+    return ".".join(whole) if octets == 4 else "".join(o + "." for o in whole)
 
 
 def _ipv6_needle(network: ipaddress.IPv6Network) -> str:
