@@ -6,6 +6,7 @@ from django.urls import path, re_path
 
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
 from mikromon.web.api import alerting, device_writes, reports, views
+from mikromon.web.api.search import search
 
 app_name = "api"
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("devices/<id:pk>/series", views.series, name="series"),
     path("devices/<id:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
     path("events", views.events, name="events"),
+    path("search", search, name="search"),
     path("reports/availability", reports.availability, name="report_availability"),
     path("reports/percentile", reports.percentile, name="report_percentile"),
     path("reports/top-talkers", reports.top_talkers, name="report_top_talkers"),
