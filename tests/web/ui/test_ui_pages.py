@@ -327,6 +327,6 @@ def test_bad_filters_are_named_not_ignored(admin_web, device):
     assert "&#x27;from&#x27; is not a date and time" in body
     assert "&#x27;device&#x27; must be a device id" in body
     body = " ".join(admin_web.get("/devices/?state=bogus&tag=x").content.decode().split())
-    assert ("unknown state &#x27;bogus&#x27; (known: unknown, up, degraded, slow, down, "
-            "auth_failed, disabled)") in body
+    assert ("state=&#x27;bogus&#x27; is not one of: unknown, up, degraded, slow, down, "
+            "auth_failed, disabled") in body
     assert "&#x27;tag&#x27; must be a tag id" in body

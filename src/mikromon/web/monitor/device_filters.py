@@ -24,10 +24,9 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
-from mikromon.domain.formatting import unknown_choice
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device, Site, Tag
-from mikromon.web.params import is_ascii_number
+from mikromon.web.params import ParamError, is_ascii_number, parse_choice
 
 #: The filter parameters, in the order the filter bars show them.
 FILTERS = ("q", "state", "site", "tag", "version", "board")
@@ -84,10 +83,11 @@ def filter_devices(qs: QuerySet[Device], params: Mapping[str, str],
             | Q(board__icontains=q) | Q(ros_version__icontains=q) | Q(notes__icontains=q)
         )
     state = params.get("state") or ""
-    if state in DeviceStateChoices.values:
-        qs = qs.filter(state=state)
-    elif state:
-        errors.append(unknown_choice("state", state, DeviceStateChoices.values))
+    if state:
+        try:
+            qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
+        except ParamError as err:
+            errors.append(str(err))
     site = params.get("site") or ""
     if site == "none":
         qs = qs.filter(site__isnull=True)
@@ -135,8 +135,11 @@ def sort_devices(qs: QuerySet[Device], sort: str,
     (``with_summary`` and :func:`with_contact_ts`).
     """
     sort = sort or "name"
-    if sort.lstrip("-") not in SORTS or sort.startswith("--"):
-        errors.append(unknown_choice("sort", sort[:40], list(SORTS)))
+    try:
+        parse_choice("sort", sort.removeprefix("-"), SORTS)
+    except ParamError:
+        errors.append(f"sort={sort[:80]!r} is not one of: {', '.join(SORTS)} "
+                      "(a leading '-' sorts descending)")
         sort = "name"
     field = F(SORTS[sort.lstrip("-")])
     expr = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
