@@ -161,14 +161,14 @@ def test_overview(admin_web, fleet):
     devices with errors and the latest events."""
     response = admin_web.get("/")
     ctx = response.context
-    assert [name for name, _ in ctx["groups"]] == ["HQ", "No site"]
+    assert [g.name for g in ctx["groups"]] == ["HQ", "No site"]
     assert ctx["counts"] == {"up": 2, "down": 1}
     busiest = ctx["busiest"]
     assert (busiest[0].device.name, busiest[0].interface) == ("bravo", "ether1")
     assert [d.name for d in ctx["problems"]] == ["charlie"]
     assert "alpha rebooted" in response.content.decode()
     by_tag = admin_web.get("/?group=tag").context["groups"]
-    assert [name for name, _ in by_tag] == ["core", "No tag"]
+    assert [g.name for g in by_tag] == ["core", "No tag"]
 
 
 @pytest.mark.django_db

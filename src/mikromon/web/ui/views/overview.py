@@ -1,6 +1,7 @@
-"""The overview: the alerts firing now (first, most severe first), every device's
-state at a glance (by site or tag), the busiest interfaces, devices with errors and
-the latest events."""
+"""The overview: the alerts firing now (first, most severe first), the count of
+devices per state, sites (or tags) as tiles coloured by their worst device, the
+busiest interfaces, the worst devices and the latest events. One screen at 10,000
+devices: counts come from aggregate queries, lists are short."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Count, F, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from mikromon.web.control import collector
 from mikromon.web.monitor.models import Device, Event, MetricLatest
+from mikromon.web.monitor.models.device_reads import ANSWERING
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
 from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
+from mikromon.web.ui.views.devices import state_counts
 
 #: Interfaces listed as the busiest.
 BUSIEST = 10
@@ -73,35 +77,103 @@ def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list
     return busy[:limit]
 
 
+#: States from worst to best: a site or tag tile takes the colour of its worst.
+WORST_FIRST = ("down", "auth_failed", "degraded", "slow", "unknown", "up", "disabled")
+#: The states of the worst-devices list.
+PROBLEM_STATES = ("down", "auth_failed", "degraded", "slow")
+#: Devices listed as the worst (the device list has them all).
+WORST_DEVICES = 15
+
+
+@dataclass(slots=True)
+class GroupTile:
+    """One site (or tag) of the overview: how many devices in each state, and how
+    many answering devices are stale. ``key`` is the device list's filter value."""
+
+    name: str
+    key: str
+    counts: Counter[str]
+    stale: int = 0
+
+    @property
+    def total(self) -> int:
+        """Devices in the group."""
+        return sum(self.counts.values())
+
+    @property
+    def worst(self) -> str:
+        """The worst state of a device of the group (:data:`WORST_FIRST`)."""
+        return next((s for s in WORST_FIRST if self.counts.get(s)), "unknown")
+
+    @property
+    def breakdown(self) -> list[tuple[str, int]]:
+        """``[(state, devices)]`` of the states present, worst first."""
+        return [(s, self.counts[s]) for s in WORST_FIRST if self.counts.get(s)]
+
+
+def group_tiles(group_by: str, stale: list[Device]) -> list[GroupTile]:
+    """Return a tile per site (``group_by="site"``) or tag (``"tag"``), by name
+    (natural order), "No site"/"No tag" last: state counts come from one
+    aggregate query, whatever the number of devices; ``stale`` (the stale
+    devices) adds each one's group's stale count."""
+    field = "site" if group_by == "site" else "tags"
+    rows = (Device.objects.order_by().values(f"{field}__id", f"{field}__name", "state")
+            .annotate(n=Count("id")))
+    tiles: dict[int | None, GroupTile] = {}
+    for row in rows:
+        pk = row[f"{field}__id"]
+        tile = tiles.get(pk)
+        if tile is None:
+            name = row[f"{field}__name"] if pk is not None else f"No {group_by}"
+            tile = tiles[pk] = GroupTile(name, str(pk) if pk is not None else "none",
+                                         Counter())
+        tile.counts[row["state"]] += row["n"]
+    for d in stale:
+        keys = ([d.site_id] if group_by == "site"
+                else [t.pk for t in d.tags.all()] or [None])
+        for key in keys:
+            if key in tiles:
+                tiles[key].stale += 1
+    return sorted(tiles.values(), key=lambda t: (t.key == "none", natural_key(t.name)))
+
+
+def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
+    """Return the ``limit`` devices down, auth failed, degraded or slow whose state
+    changed most recently (newest first), and how many there are in all."""
+    qs = Device.objects.filter(state__in=PROBLEM_STATES)
+    listed = list(qs.select_related("site").order_by(
+        F("status_changed_at").desc(nulls_last=True), "name", "pk")[:limit])
+    return listed, (len(listed) if len(listed) < limit else qs.count())
+
+
 def overview(request: HttpRequest) -> HttpResponse:
-    """The overview page; ``?group=tag`` groups devices by tag instead of site."""
-    devices = list(Device.objects.select_related("site").prefetch_related("tags").with_contact())
-    by_id = {d.pk: d for d in devices}
+    """The overview page: one screen whatever the number of devices. ``?group=tag``
+    shows tags instead of sites as tiles."""
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
-    groups: dict[str, list[Device]] = defaultdict(list)
-    for d in devices:
-        if group_by == "site":
-            groups[d.site.name if d.site else "No site"].append(d)
-        else:
-            names = [t.name for t in d.tags.all()] or ["No tag"]
-            for name in names:
-                groups[name].append(d)
-    ordered = sorted(groups.items(), key=lambda kv: (kv[0].startswith("No "), natural_key(kv[0])))
-    problems = [d for d in devices if d.state in ("down", "auth_failed", "degraded", "slow")
-                or (d.last_error and d.state != "disabled")]
+    # Devices that answer: the busiest interfaces read their rates, the tiles count
+    # the stale ones among them.
+    answering = list(Device.objects.filter(state__in=ANSWERING).with_contact())
+    by_id = {d.pk: d for d in answering}
+    stale = [d for d in answering if d.is_stale()]
+    if group_by == "tag":
+        prefetch_related_objects(stale, "tags")
+    counts = Counter(state_counts())
+    problems, problems_total = worst_devices()
     events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
-    counts = Counter(d.state for d in devices)
     firing = open_alerts().filter(state="firing")
+    total = sum(counts.values())
     return render(request, "ui/overview.html", {
         "alerts": list(firing[:OVERVIEW_ALERTS]),
         "alerts_total": firing.count(),
-        "groups": ordered,
+        "groups": group_tiles(group_by, stale),
         "group_by": group_by,
         "counts": counts,
-        "total": len(devices),
+        "stale_total": len(stale),
+        "total": total,
         "busiest": busiest_interfaces(by_id),
         "problems": problems,
+        "problems_total": problems_total,
         "events": events,
-        "has_devices": bool(devices),
+        "has_devices": bool(total),
         "collector_running": collector.collector_running(),
     })
