@@ -143,7 +143,7 @@ def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
     qs = Device.objects.filter(state__in=PROBLEM_STATES)
     listed = list(qs.select_related("site").order_by(
         F("status_changed_at").desc(nulls_last=True), "name", "pk")[:limit])
-    return listed, (len(listed) if len(listed) < limit else qs.count())
+    return listed, qs.count()
 
 
 def overview(request: HttpRequest) -> HttpResponse:
