@@ -103,7 +103,7 @@ def collector_running() -> bool:
     service = local_collector()
     if service is not None:
         return bool(service.running)
-    published = state.current()
+    published = state.current(documents=False)
     return bool(published is not None and published.running)
 
 
