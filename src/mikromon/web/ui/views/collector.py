@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from mikromon.domain.tiers import Tier
 from mikromon.web.control import collector
+from mikromon.web.control.formats import tidy
 from mikromon.web.monitor import device_filters
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device
@@ -28,6 +29,8 @@ LATE_GRACE_S = 5.0
 
 
 def _when(text: Any) -> datetime | None:
+    if isinstance(text, datetime):
+        return text
     try:
         return parse_datetime(text) if isinstance(text, str) else None
     except ValueError:
@@ -103,7 +106,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
     """Show the collector's state and statistics; the devices and tiers table is
     filtered (``?q=&state=&site=&tag=&version=&board=&errors=1&late=1``) and paged
     (``?page=``, :data:`PER_PAGE` devices)."""
-    view = collector.read()
+    view = collector.read(tidy_devices=False)
     status = view.status or {}
     params = device_filters.read_params(request.GET, ("errors", "late"))
     errors: list[str] = []
@@ -131,6 +134,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(shown, PER_PAGE).get_page(number)
     groups = []
     for dev in page.object_list:
+        dev = tidy(dev)
         rows = tier_rows(dev)
         groups.append({"device": dev, "tiers": rows, "span": max(1, len(rows))})
     # status["since"] is when the collector started; a stop is the operators' last

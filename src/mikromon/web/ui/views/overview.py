@@ -9,14 +9,19 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, prefetch_related_objects
+from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from mikromon.web.control import collector
 from mikromon.web.monitor.models import Device, Event, MetricLatest
-from mikromon.web.monitor.models.device_reads import ANSWERING
+from mikromon.web.monitor.models.device_reads import (
+    ANSWERING,
+    STALE_FLOOR_S,
+    STALE_INTERVALS,
+    effective_time_scale,
+)
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
 from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
@@ -111,11 +116,11 @@ class GroupTile:
         return [(s, self.counts[s]) for s in WORST_FIRST if self.counts.get(s)]
 
 
-def group_tiles(group_by: str, stale: list[Device]) -> list[GroupTile]:
+def group_tiles(group_by: str, stale: dict[int, int | None]) -> list[GroupTile]:
     """Return a tile per site (``group_by="site"``) or tag (``"tag"``), by name
     (natural order), "No site"/"No tag" last: state counts come from one
-    aggregate query, whatever the number of devices; ``stale`` (the stale
-    devices) adds each one's group's stale count."""
+    aggregate query, whatever the number of devices; ``stale`` (device id -> site
+    id of the stale devices) adds each one's group's stale count."""
     field = "site" if group_by == "site" else "tags"
     rows = (Device.objects.order_by().values(f"{field}__id", f"{field}__name", "state")
             .annotate(n=Count("id")))
@@ -128,13 +133,36 @@ def group_tiles(group_by: str, stale: list[Device]) -> list[GroupTile]:
             tile = tiles[pk] = GroupTile(name, str(pk) if pk is not None else "none",
                                          Counter())
         tile.counts[row["state"]] += row["n"]
-    for d in stale:
-        keys = ([d.site_id] if group_by == "site"
-                else [t.pk for t in d.tags.all()] or [None])
-        for key in keys:
-            if key in tiles:
-                tiles[key].stale += 1
+    if group_by == "site":
+        for site_id in stale.values():
+            if site_id in tiles:
+                tiles[site_id].stale += 1
+    elif stale:
+        untagged = set(stale)
+        for device_id, tag_id in Device.tags.through.objects.values_list("device_id",
+                                                                          "tag_id"):
+            if device_id in stale and tag_id in tiles:
+                tiles[tag_id].stale += 1
+                untagged.discard(device_id)
+        if None in tiles:
+            tiles[None].stale += len(untagged)
     return sorted(tiles.values(), key=lambda t: (t.key == "none", natural_key(t.name)))
+
+
+def stale_devices(answering: list[Device]) -> dict[int, int | None]:
+    """Return device id -> site id of the devices of ``answering`` that are stale
+    (``Device.is_stale``: newest contact older than ``STALE_INTERVALS`` realtime
+    intervals at the time scale, at least ``STALE_FLOOR_S``); the time scale is
+    read once, not per device."""
+    now = timezone.now()
+    scale = effective_time_scale()
+    out: dict[int, int | None] = {}
+    for d in answering:
+        contact = d.last_contact()
+        limit = max(STALE_FLOOR_S, STALE_INTERVALS * d.realtime_interval * scale)
+        if contact is None or (now - contact).total_seconds() > limit:
+            out[d.pk] = d.site_id
+    return out
 
 
 def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
@@ -154,9 +182,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     # the stale ones among them.
     answering = list(Device.objects.filter(state__in=ANSWERING).with_contact())
     by_id = {d.pk: d for d in answering}
-    stale = [d for d in answering if d.is_stale()]
-    if group_by == "tag":
-        prefetch_related_objects(stale, "tags")
+    stale = stale_devices(answering)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
     events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
