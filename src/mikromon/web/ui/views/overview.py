@@ -115,6 +115,11 @@ class GroupTile:
         """``[(state, devices)]`` of the states present, worst first."""
         return [(s, self.counts[s]) for s in WORST_FIRST if self.counts.get(s)]
 
+    @property
+    def not_up(self) -> list[tuple[str, int]]:
+        """:attr:`breakdown` without the devices up (what the tile lists)."""
+        return [(s, n) for s, n in self.breakdown if s != "up"]
+
 
 def group_tiles(group_by: str, stale: dict[int, int | None]) -> list[GroupTile]:
     """Return a tile per site (``group_by="site"``) or tag (``"tag"``), by name
