@@ -14,6 +14,8 @@ from browserkit import ARTIFACTS, sign_in, wait_until
 from playwright.sync_api import expect
 from test_browser_layout import chromium, open_page, seeded_device  # noqa: F401
 
+from mikromon.web.monitor.choices import state_label
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 RANGES = ("15m", "1h", "24h", "7d")
@@ -78,7 +80,7 @@ def test_live_only_while_fresh_data_arrives(chromium, live_url, users,  # noqa: 
         _status(dev, state, seen=None, error=error)
         _dashboard(page, live_url, dev)
         live = page.locator("#live")
-        expect(live).to_contain_text("no data yet")
+        expect(live).to_contain_text(f"no data yet \u00b7 {state_label(state)}")
         assert "live" not in live.inner_text()
         assert "paused" in live.get_attribute("class")
         expect(page.locator("#device-last-data")).to_have_text("no data yet")
@@ -87,7 +89,7 @@ def test_live_only_while_fresh_data_arrives(chromium, live_url, users,  # noqa: 
     # A router that answered before and is down now: since when, and the newest data.
     _status(fresh, "down", seen=None, error="connection refused")
     _dashboard(page, live_url, fresh)
-    expect(page.locator("#live")).to_contain_text("down since")
+    expect(page.locator("#live")).to_contain_text(f"{state_label('down')} since")
     assert "live" not in page.locator("#live").inner_text()
     assert not errors, errors
 
@@ -250,7 +252,7 @@ def test_down_router_shows_last_values_not_now(chromium, live_url, users,  # noq
     page, errors = open_page(chromium, 1440)
     sign_in(page, live_url, *users["admin"])
     _dashboard(page, live_url, dev)
-    expect(page.locator("#live")).to_contain_text("device down")
+    expect(page.locator("#live")).to_contain_text(f"{state_label('down')} since")
     for head in ("#chart-cpu-now", "#chart-mem-now",
                  '#iface-charts .chart-panel[data-iface="ether1"] .now'):
         loc = page.locator(head)

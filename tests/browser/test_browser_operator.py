@@ -11,6 +11,8 @@ import pytest
 from browserkit import TIME_SCALE, shot, sign_in, wait_until
 from playwright.sync_api import expect
 
+from mikromon.web.monitor.choices import state_label
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -72,7 +74,7 @@ def test_operator_session(page, live_url, users, collector, router):
     # Add a device: it turns up on its dashboard and the charts draw with data.
     device_id = add_device(page, base, "lab-router", good, good.password)
     page.goto(f"{base}/devices/{device_id}/")
-    expect(page.locator("#device-state")).to_have_text("up")
+    expect(page.locator("#device-state")).to_have_text(state_label("up"))
     page.wait_for_function("document.body.dataset.chartsReady === '1'")
     expect(page.locator("#chart-cpu-now")).to_contain_text("%", timeout=20_000)
     expect(page.locator("#chart-cpu canvas")).to_have_count(1)
@@ -105,7 +107,7 @@ def test_operator_session(page, live_url, users, collector, router):
     # Device list: state badge, identity, board.
     page.goto(f"{base}/devices/")
     row = page.locator('tr[data-device="lab-router"]')
-    expect(row.locator(".badge")).to_have_text("up")
+    expect(row.locator(".badge")).to_have_text(state_label("up"))
     expect(row).to_contain_text(good.identity)
     shot(page, "device-list")
 
@@ -167,13 +169,15 @@ def test_operator_session(page, live_url, users, collector, router):
     expect(page.locator("#probe-result")).to_contain_text("Connected")
     expect(page.locator("#probe-result")).to_contain_text(good.identity)
 
-    # A wrong router password: the device shows 'auth failed'.
+    # A wrong router password: the device shows the auth_failed state's label.
+
     bad_id = add_device(page, base, "bad-password", other, "definitely-wrong")
     page.goto(f"{base}/devices/{bad_id}/")
-    expect(page.locator("#device-state")).to_have_text("auth failed", timeout=20_000)
+    expect(page.locator("#device-state")).to_have_text(state_label("auth_failed"), timeout=20_000)
     expect(page.locator("#device-error")).to_contain_text("login")
     page.goto(f"{base}/devices/")
-    expect(page.locator('tr[data-device="bad-password"] .badge')).to_have_text("auth failed")
+    expect(page.locator('tr[data-device="bad-password"] .badge')).to_have_text(
+        state_label("auth_failed"))
     shot(page, "device-list-auth-failed")
 
 

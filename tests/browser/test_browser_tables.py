@@ -12,6 +12,8 @@ import pytest
 from browserkit import ARTIFACTS, sign_in
 from playwright.sync_api import expect
 
+from mikromon.web.monitor.choices import state_label
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -257,7 +259,7 @@ def test_router_times_show_their_zone_and_logs_come_in_router_time_order(page, l
             rows=[{"time": time, "topics": "system,info", "message": f"line {i}"}]))
     sign_in(page, live_url, *users["admin"])
     page.goto(f"{live_url}/devices/{dev.pk}/")
-    expect(page.locator("#device-state")).to_have_text("degraded")
+    expect(page.locator("#device-state")).to_have_text(state_label("degraded"))
     expect(page.locator('#health-values dd[data-state="psu1-state"]')).to_have_text("fail")
     page.click('button[data-tab="inv-interfaces"]')
     expect(page.locator("#inv-interfaces table")).to_be_visible()

@@ -83,8 +83,8 @@ def test_password_arguments_are_refused(cli, args: list[str]) -> None:
     [
         (["serve", "--port", "70000"], "port must be 0..65535"),
         (["serve", "--port", "http"], "not a port number"),
-        (["demo", "--routers", "0"], "routers must be 1..50"),
-        (["demo", "--routers", "500"], "routers must be 1..50"),
+        (["demo", "--routers", "0"], "routers must be 1..200"),
+        (["demo", "--routers", "500"], "routers must be 1..200"),
         (["demo", "--time-scale", "0"], "time scale must be greater than 0"),
         (["device", "add", "--name", "r", "--host", "h", "--username", "u",
           "--realtime-interval", "fast"], "not a number of seconds"),

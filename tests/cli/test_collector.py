@@ -333,6 +333,6 @@ def test_status_text_shows_a_database_stall_and_per_device_losses() -> None:
     assert ("database: takes no writes for 12.5 s (database unavailable: "
             "OperationalError: database is locked); polling goes on, rows wait in the "
             "queue\n") in text
-    assert ("r1: up (config loaded -); 60 rows dropped, 5 rows failed (last: "
+    assert ("r1: Up (config loaded -); 60 rows dropped, 5 rows failed (last: "
             "write_samples_many: DataError: too long)\n") in text
-    assert "r2: up (config loaded -)\n" in text
+    assert "r2: Up (config loaded -)\n" in text

@@ -126,7 +126,7 @@ def test_list_json(cli, r1) -> None:
         "id": r1.pk, "name": "r1", "host": "127.0.0.1", "port": 8728,
         "endpoint": "127.0.0.1:8728", "enabled": True,
         "site": {"id": r1.site_id, "name": "HQ"}, "tags": ["core"],
-        "state": "up", "state_label": "up", "stale": None,
+        "state": "up", "state_label": "Up", "stale": None,
         "last_data": "2025-01-31T12:00:05Z", "last_seen": "2025-01-31T12:00:05Z",
         "last_error": "", "status_changed_at": "2025-01-31T11:00:00Z",
         "identity": "core-1", "board": "", "version": "7.16.2 (stable)",

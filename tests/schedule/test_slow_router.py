@@ -137,7 +137,8 @@ def test_slowness_survives_a_configuration_change(
     routers: list[EmulatorHandle], harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A new collector of a slow router (its configuration changed) starts with the
-    stretched limit: no failed poll to find out again."""
+    stretched limit: no failed poll to find out again (the tier's error count,
+    kept across the change, does not grow)."""
     monkeypatch.setattr(device_module, "REPLY_FLOOR_S", 0.3)
     slow = routers[1]
     slow.set_fault(delay=DELAY)
@@ -155,6 +156,6 @@ def test_slowness_survives_a_configuration_change(
     status = dev_status(svc, 2)
     assert status["state"] == "slow"
     assert status["tiers"]["realtime"]["timeout_s"] == 2.0
-    assert status["tiers"]["realtime"]["errors"] == 0 <= failed
+    assert status["tiers"]["realtime"]["errors"] == failed >= 1
     assert DeviceState.DOWN not in storage.states[2]
 

@@ -150,15 +150,22 @@ class TestTicks:
         assert sched.next_due == 120.0
         assert sched.skipped == 0
 
-    def test_retime_keeps_the_anchor(self) -> None:
+    def test_a_changed_interval_counts_from_the_last_run(self) -> None:
         sched = TierSchedule(interval=60.0, anchor=10.0, next_due=130.0, last_due=70.0)
         shorter = sched.retimed(5.0, now=100.0)
-        assert shorter.anchor == 10.0
-        assert shorter.next_due == 100.0  # first 5 s tick after 70 is past: due now
+        assert shorter.anchor == 70.0  # the grid goes on from the last run
+        assert shorter.next_due == 100.0  # 70 + 5 is past: due now
         shorter.completed(100.01)
         assert shorter.next_due == 105.0
         longer = sched.retimed(600.0, now=100.0)
-        assert longer.next_due == 610.0
+        assert longer.next_due == 670.0  # last run + the new interval
+        started = sched.retimed(600.0, now=100.0, last_run=72.5)  # started late
+        assert started.next_due == 672.5
+
+    def test_retime_with_the_same_interval_keeps_the_schedule(self) -> None:
+        sched = TierSchedule(interval=60.0, anchor=10.0, next_due=130.0, last_due=70.0,
+                             skipped=2)
+        assert sched.retimed(60.0, now=100.0) == sched
 
     def test_retime_before_the_first_run_runs_it_at_once(self) -> None:
         """A restarted collector runs at once a tier that has never run (the spec:
@@ -178,7 +185,10 @@ class TestTicks:
         assert sched.retimed(86400.0, now=15.0).next_due == 15.0
         ran = TierSchedule.starting(0.0, 86400.0, 0.3, 5.0)
         ran.failed(finished=2.0, retry_at=7.0)  # a run that failed is a run
-        assert ran.retimed(86400.0, now=15.0).next_due == ran.tick_after(1.5)
+        assert ran.last_due == 1.5
+        # ... whose retry is kept (due already: at once), not moved to the next tick.
+        assert ran.retimed(86400.0, now=15.0).next_due == 7.0
+        assert ran.retimed(3600.0, now=15.0).next_due == 15.0
 
     def test_rejects_non_positive_intervals(self) -> None:
         with pytest.raises(ValueError, match="interval"):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sys
 from collections.abc import Sequence
 
 from mikromon import __version__
-from mikromon.cli._common import EXIT_INTERRUPTED, EXIT_USAGE
+from mikromon.cli._common import EXIT_INTERRUPTED, EXIT_USAGE, stdout_gone
 from mikromon.logconfig import configure_logging
 
 
@@ -41,7 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``mikromon`` command line; return the exit code."""
+    """Run the ``mikromon`` command line; return the exit code.
+
+    Every command prints through ``sys.stdout``; when its reader goes away
+    (``mikromon collect-once --json | head``) the command stops quietly with
+    exit code 141 (:func:`mikromon.cli._common.stdout_gone`), whichever command
+    it was.
+    """
+    try:
+        code = _run(argv)
+        # Output still buffered fails here, not in the interpreter's exit.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return stdout_gone()
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -135,6 +137,21 @@ def fail(message: str, code: int = EXIT_FAILURE) -> int:
     """Print ``mikromon: error: <message>`` to stderr and return ``code``."""
     print(f"mikromon: error: {message}", file=sys.stderr)
     return code
+
+
+def stdout_gone() -> int:
+    """Point standard output at ``/dev/null`` after its reader went away and
+    return :data:`EXIT_BROKEN_PIPE`.
+
+    Called on ``BrokenPipeError`` (``mikromon collect-once --json | head``): the
+    output still buffered, and the interpreter's own flush at exit, then go
+    nowhere instead of printing a second ``BrokenPipeError`` to stderr.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -15,11 +15,9 @@ fast and the core packages never load it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import io
 import logging
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -27,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mikromon.cli._common import EXIT_BROKEN_PIPE, EXIT_DATABASE, EXIT_USAGE, Handler, fail
+from mikromon.cli._common import EXIT_DATABASE, EXIT_USAGE, Handler, fail, stdout_gone
 from mikromon.domain.errors import MikromonError
 
 log = logging.getLogger(__name__)
@@ -324,10 +322,7 @@ def guarded(body: Callable[[], int]) -> int:
         return body()
     except BrokenPipeError:
         # The reader went away (`mikromon export ... | head`): stop quietly.
-        with contextlib.suppress(OSError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+        return stdout_gone()
     except CommandError as err:
         return fail(err.message, err.code)
     except MikromonError as err:

@@ -269,12 +269,14 @@ def render_status(document: Mapping[str, Any]) -> str:
                 + (f" ({reason})" if reason else "")
                 + "; polling goes on, rows wait in the queue"
             )
+    from mikromon.web.monitor.choices import state_label
+
     devices = document.get("devices") or []
     if not devices:
         lines.append("no devices are being collected")
     for device in devices:
         lines.append(
-            f"{device.get('name', '?')}: {device.get('state', '?')}"
+            f"{device.get('name', '?')}: {state_label(device.get('state'))}"
             f" (config loaded {device.get('config_loaded_at') or '-'})"
             + _losses_text(device)
         )

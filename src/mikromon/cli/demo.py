@@ -41,7 +41,7 @@ from mikromon.cli.demo_setup import (
 from mikromon.cli.serve import add_server_options
 
 #: Most emulated routers ``--routers`` accepts.
-MAX_ROUTERS = 50
+MAX_ROUTERS = 200
 #: How far each interface's traffic swings around its mean (fraction), so that the
 #: demo's charts move (mikromon.emulator.profile_model.Profile.traffic_swing).
 DEMO_TRAFFIC_SWING = 0.6
@@ -189,7 +189,8 @@ def _demo(args: argparse.Namespace) -> int:
                 save_demo_admin(password)
 
         def ready(url: str) -> None:
-            print_welcome(url, password, routers, state.get("devices", []))
+            print_welcome(url, password, routers, state.get("devices", []),
+                          data_dir=data_dir, database_url=args.database_url)
             if faults is not None:
                 faults.start()
 

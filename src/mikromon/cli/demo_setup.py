@@ -109,54 +109,34 @@ def register_devices(routers: Sequence[Any], password: str) -> list[str]:
     Raises:
         CommandError: a device of that name exists that the demo did not create.
     """
-    from django.db import transaction
-
     from mikromon.cli._django import EXIT_USAGE, CommandError
-    from mikromon.web.control.demo import demo_devices, is_demo_device, mark_device
-    from mikromon.web.monitor.models import Device, Site, Tag
+    from mikromon.web.control.demo import DemoDevice, NotADemoDevice, register_demo_devices
 
-    names = []
-    with transaction.atomic():
-        site, _ = Site.objects.get_or_create(name=DEMO_SITE)
-        demo_tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
-        for index, router in enumerate(routers, start=1):
-            profile = router.profile.name
-            name = device_name(index, profile)
-            device = Device.objects.filter(name=name).first()
-            if device is not None and not is_demo_device(device):
-                raise CommandError(
-                    f"device {name!r} exists and was not created by the demo", EXIT_USAGE
-                )
-            device = device or Device(name=name)
-            device.host = router.host
-            device.port = router.port
-            device.username = router.username
-            device.use_ssl = False
-            device.enabled = True
-            device.site = site
-            device.notes = (
-                f"Emulated RouterOS {router.version} ({profile} profile), "
-                "created by mikromon demo"
-            )
-            device.set_password(password)
-            device.full_clean()
-            device.save()
-            mark_device(device)
-            profile_tag, _ = Tag.objects.get_or_create(name=profile)
-            device.tags.set([demo_tag, profile_tag])
-            names.append(name)
-        for device in demo_devices():
-            if device.enabled and device.name not in names:
-                device.enabled = False
-                device.save()
-    return names
+    entries = [
+        DemoDevice(name=device_name(index, router.profile.name), host=router.host,
+                   port=router.port, username=router.username, profile=router.profile.name,
+                   notes=f"Emulated RouterOS {router.version} ({router.profile.name} "
+                         "profile), created by mikromon demo")
+        for index, router in enumerate(routers, start=1)
+    ]
+    try:
+        return register_demo_devices(entries, password, site=DEMO_SITE, tag=DEMO_TAG)
+    except NotADemoDevice as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
 
 
 def print_welcome(
-    url: str, password: str, routers: Sequence[Any], devices: Sequence[str]
+    url: str, password: str, routers: Sequence[Any], devices: Sequence[str],
+    *, data_dir: Path | str, database_url: str | None = None,
 ) -> None:
-    """Print the URL, the admin account and each router's API address and
-    credentials once, on stdout (enough for ``mikromon collect-once``)."""
+    """Print the URL, the admin account, each router's API address and
+    credentials, and commands to try, once, on stdout. The commands name the
+    running ``mikromon`` by its full path and the demo's ``data_dir`` (and
+    ``database_url``), so they work pasted into another shell
+    (:mod:`mikromon.cli._hints`)."""
+    from mikromon.cli._hints import command_line, storage_options
+
+    storage = storage_options(data_dir, database_url)
     lines = [
         "",
         f"mikromon demo is running at {url}",
@@ -173,10 +153,14 @@ def print_welcome(
         width = max(len(name) for name in devices) if devices else 0
         for name, router in zip(devices, routers, strict=False):
             lines.append(f"    {name:<{width}}  host {router.host}  port {router.port}")
-        lines.append(
-            f"  try one:     mikromon collect-once --host {first.host} --port {first.port} "
-            f"--username {first.username}   (asks for the router password)"
-        )
+        lines += [
+            "  in another shell:",
+            "    " + command_line("device", "list", storage=storage),
+            "    " + command_line("collector", "status", storage=storage),
+            "  read one router once (asks for the router password):",
+            "    " + command_line("collect-once", "--host", first.host, "--port",
+                                  str(first.port), "--username", first.username),
+        ]
     lines += ["Charts fill within seconds. Ctrl-C stops the demo.", ""]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()

@@ -24,7 +24,11 @@ SHOW_KEYS = (
 
 def show_text(key: str, value: Any) -> str:
     """One value of the device's JSON document as ``device show`` prints it."""
-    if key == "site":
+    if key == "state":
+        from mikromon.web.monitor.choices import state_label
+
+        value = state_label(value)
+    elif key == "site":
         value = value["name"] if value else None
     elif key == "tags":
         value = ", ".join(value)
@@ -61,7 +65,7 @@ def list_devices(args: argparse.Namespace) -> int:
             r["host"],
             str(r["port"]),
             "yes" if r["enabled"] else "no",
-            r["state"],
+            r["state_label"],
             r["last_seen"] or "-",
             r["identity"] or "-",
             r["version"] or "-",

@@ -1,10 +1,30 @@
-"""Events the collector writes as it notices them, and the device status it reports."""
+"""Events the collector writes as it notices them, and the device status it reports.
+
+Every event kind has a severity (:data:`EVENT_SEVERITIES`), in the words of
+Prometheus/Alertmanager's ``severity`` label and of our alerts
+(:class:`mikromon.domain.alerts.Severity`):
+
+* ``critical``: the router is out of sight or failing now (``device_down``,
+  ``auth_failed``, ``health_failed``: a PSU or fan state other than ``ok``);
+* ``warning``: something changed that an operator should look at
+  (``link_down``, ``reboot``, ``board_changed``: another box answers at the
+  address, ``bad_value``: the router sent a value we could not read);
+* ``info``: a record, no action (``device_up``, ``link_up``,
+  ``health_recovered``, ``version_changed``: an upgrade, normally planned and
+  reported as a reboot too, ``config_reloaded``, ``path_absent``: a menu this
+  router does not have).
+
+Lists of the latest events leave ``info`` events out unless asked.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
+
+from mikromon.domain.alerts import Severity
 
 
 class EventKind(StrEnum):
@@ -26,6 +46,32 @@ class EventKind(StrEnum):
     HEALTH_FAILED = "health_failed"
     HEALTH_RECOVERED = "health_recovered"
 
+    @property
+    def severity(self) -> Severity:
+        """How urgent an event of this kind is (:data:`EVENT_SEVERITIES`)."""
+        return EVENT_SEVERITIES[self]
+
+
+#: Event kind -> its severity; the module's docstring says why.
+EVENT_SEVERITIES: Final[dict[EventKind, Severity]] = {
+    EventKind.DEVICE_DOWN: Severity.CRITICAL,
+    EventKind.AUTH_FAILED: Severity.CRITICAL,
+    EventKind.HEALTH_FAILED: Severity.CRITICAL,
+    EventKind.LINK_DOWN: Severity.WARNING,
+    EventKind.REBOOT: Severity.WARNING,
+    EventKind.BOARD_CHANGED: Severity.WARNING,
+    EventKind.BAD_VALUE: Severity.WARNING,
+    EventKind.DEVICE_UP: Severity.INFO,
+    EventKind.LINK_UP: Severity.INFO,
+    EventKind.HEALTH_RECOVERED: Severity.INFO,
+    EventKind.VERSION_CHANGED: Severity.INFO,
+    EventKind.CONFIG_RELOADED: Severity.INFO,
+    EventKind.PATH_ABSENT: Severity.INFO,
+}
+
+#: The severities an event can have, most urgent first.
+EVENT_SEVERITY_ORDER: Final = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
@@ -46,6 +92,11 @@ class Event:
     kind: EventKind
     message: str
     path: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        """The severity of the event's kind (:data:`EVENT_SEVERITIES`)."""
+        return self.kind.severity
 
 
 class DeviceState(StrEnum):

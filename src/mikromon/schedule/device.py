@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
@@ -59,6 +60,7 @@ from mikromon.schedule.session import DeviceSession, describe
 from mikromon.schedule.status import (
     AFTER_FIRST_REALTIME,
     DeviceStatusDoc,
+    TierStats,
     tiers_status,
 )
 from mikromon.schedule.tier_loop import TierLoop
@@ -88,7 +90,9 @@ class DeviceCollector:
         deps: connection, tier runner, rates, clock, time scale.
         queue: receives samples, inventory, events and status (must not block).
         loaded_at: when this configuration was applied, UTC.
-        carry: state inherited from the previous collector of the same router.
+        carry: state inherited from the collector this one replaces (a
+            configuration change): the tiers' counters and schedules, and, for the
+            same router, what was learnt of it.
         remembered: what the service keeps of this device across its collectors
             (default: a fresh one, kept by this collector only).
     """
@@ -111,10 +115,14 @@ class DeviceCollector:
         self._configured = {t: trigger.configured_interval(t, config.intervals) for t in Tier}
         self._intervals = intervals = {t: self._configured[t] * scale for t in Tier}
         now = self._clock.monotonic()
+        stats: dict[Tier, TierStats] | None = None
         if carry is not None:
             memory = carry.memory
             rates = carry.rates
-            schedules = {t: carry.schedules[t].retimed(intervals[t], now) for t in Tier}
+            stats = {t: replace(carry.stats.get(t) or TierStats(), running_since=None)
+                     for t in Tier}
+            schedules = {t: carry.schedules[t].retimed(
+                intervals[t], now, self._mono_of(stats[t].last_run, now)) for t in Tier}
         else:
             memory = DeviceMemory()
             rates = {}
@@ -139,7 +147,15 @@ class DeviceCollector:
         self._limits = limits = TierLimits(config, intervals, floor=REPLY_FLOOR_S,
                                            slow=self.memory.state is DeviceState.SLOW)
         self._tiers = TierLoop(config, deps, self._session, self._report, poller, limits,
-                               schedules, rates, intervals)
+                               schedules, rates, intervals, stats=stats)
+        if carry is not None:
+            self._report.keep_tier_errors(carry.tier_errors)
+
+    def _mono_of(self, wall: datetime | None, now: float) -> float | None:
+        """Return the monotonic reading of UTC ``wall`` (``None`` stays ``None``)."""
+        if wall is None:
+            return None
+        return now - (self._clock.now() - wall).total_seconds()
 
     def _resume_outage(self, now: float) -> DeviceSession:
         """Take over an outage or a refused login a previous collector of this device
@@ -219,7 +235,8 @@ class DeviceCollector:
         self._tasks.clear()
         await self._session.drop(self._client)
         return Carry(memory=self.memory, rates=self._tiers.rates,
-                     schedules=self._tiers.schedules)
+                     schedules=self._tiers.schedules, stats=self._tiers.stats,
+                     tier_errors=self._report.tier_errors)
 
     async def run_now(self, tier: Tier) -> None:
         """Run ``tier`` once now, as its schedule would (tests, one-off polls).

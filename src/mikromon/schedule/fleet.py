@@ -11,6 +11,7 @@ each change is logged and becomes a ``config_reloaded`` event.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -118,7 +119,8 @@ class DeviceFleet:
             # The old collector stays listed (status) until its successor replaces it.
             carry = await self.collectors[cfg.id].stop(self._stop_timeout)
             if not same_router(old_cfg, cfg):
-                carry = Carry(memory=DeviceMemory(), rates={}, schedules=carry.schedules)
+                carry = dataclasses.replace(carry, memory=DeviceMemory(), rates={},
+                                            tier_errors={})
                 # Another router perhaps: what was absent on the old one may not be.
                 self._remembered.get(cfg.id, Remembered()).announced_absent.clear()
             self._start(cfg, queue, now, carry)

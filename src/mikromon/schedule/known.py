@@ -15,15 +15,29 @@ from mikromon.domain.tiers import Tier
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import RateCalculator
 from mikromon.schedule.outcome import Reported
+from mikromon.schedule.status import TierStats
 
 
 @dataclass(slots=True)
 class Carry:
-    """What a restarted collector inherits from the one it replaces (same router)."""
+    """What a restarted collector inherits from the one it replaces.
+
+    Attributes:
+        memory: what was seen of the router (reset when the edit points the
+            device at another router).
+        rates: tier -> its rate calculator (reset likewise).
+        schedules: tier -> its schedule (kept: :meth:`TierSchedule.retimed`).
+        stats: tier -> its counters: last run, duration, runs, errors (kept
+            whatever the edit: they are the device's history).
+        tier_errors: tier -> the error of its last run, ``""`` for none (reset
+            with ``memory``).
+    """
 
     memory: DeviceMemory
     rates: dict[Tier, RateCalculator]
     schedules: dict[Tier, trigger.TierSchedule]
+    stats: dict[Tier, TierStats] = field(default_factory=dict)
+    tier_errors: dict[Tier, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ and is the listener of its session
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -234,6 +234,16 @@ class DeviceReport:
         if changed and write and self.memory.state in _ANSWERING:
             self.put_status(self.current_error())
         return changed
+
+    @property
+    def tier_errors(self) -> dict[Tier, str]:
+        """Return tier -> its current error, failing tiers only, oldest first (a copy)."""
+        return dict(self._tier_errors)
+
+    def keep_tier_errors(self, errors: Mapping[Tier, str]) -> None:
+        """Take over the tiers' errors of the collector this one replaces (same
+        router, new configuration), so the device's error stays until a run clears it."""
+        self._tier_errors = {tier: message for tier, message in errors.items() if message}
 
     def current_error(self) -> str:
         """Return the newest failing tier's message, ''."""

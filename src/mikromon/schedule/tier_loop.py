@@ -56,6 +56,8 @@ class TierLoop:
         schedules: tier -> its schedule.
         rates: tier -> its rate calculator (made on first need).
         intervals: tier -> interval as run (scaled), seconds.
+        stats: tier -> its counters, taken over from the collector this loop's
+            replaces (default: fresh ones).
 
     Attributes:
         stats: tier -> its counters.
@@ -66,7 +68,8 @@ class TierLoop:
     def __init__(self, config: DeviceConfig, deps: CollectorDeps, session: DeviceSession,
                  report: DeviceReport, poller: Poller, limits: TierLimits,
                  schedules: dict[Tier, trigger.TierSchedule],
-                 rates: dict[Tier, RateCalculator], intervals: dict[Tier, float]) -> None:
+                 rates: dict[Tier, RateCalculator], intervals: dict[Tier, float], *,
+                 stats: dict[Tier, TierStats] | None = None) -> None:
         self.config = config
         self._deps = deps
         self._clock = deps.clock
@@ -77,7 +80,7 @@ class TierLoop:
         self.schedules = schedules
         self.rates = rates
         self._intervals = intervals
-        self.stats = {t: TierStats() for t in Tier}
+        self.stats = stats if stats is not None else {t: TierStats() for t in Tier}
         self.facts_known = asyncio.Event()
         if report.memory.facts.version is not None:
             self.facts_known.set()

@@ -14,9 +14,10 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
   big tables twice within seconds: DESIGN.md, "Being kind to the router"): the
   first gap is 0.5 to 1.5 intervals, the one gap that puts the device on its
   phase; from then on runs are exactly one interval apart.
-- A collector restarted by a configuration change keeps the tick grid of the tiers
-  that ran and runs at once every tier that never ran; an attempt that could not
-  start (router down, login refused: :meth:`TierSchedule.blocked`) is no run.
+- A collector restarted by a configuration change keeps the schedule of the tiers
+  that ran (a changed interval counts from the last run: :meth:`TierSchedule.retimed`)
+  and runs at once every tier that never ran; an attempt that could not start
+  (router down, login refused: :meth:`TierSchedule.blocked`) is no run.
 - A run that overruns skips the ticks that came due meanwhile (counted), instead
   of queueing catch-up runs.
 - Failures back off exponentially up to a cap; refused credentials wait much longer,
@@ -205,12 +206,24 @@ class TierSchedule:
         ticks passed while waiting are not counted as skipped."""
         self.next_due = min(max(until, now), self.tick_after(now))
 
-    def retimed(self, interval: float, now: float) -> TierSchedule:
-        """Return this schedule with a new interval and the same anchor.
+    def retimed(self, interval: float, now: float, last_run: float | None = None
+                ) -> TierSchedule:
+        """Return the schedule of this tier after a configuration change.
 
-        The next run is the first tick of the new grid after the last run's due
-        time; if that is already past, the run is due ``now``. A tier that has
-        never run is due ``now`` (its first run comes at once).
+        - Same interval: the schedule as it is (its grid, its next run, a retry
+          or a deferred run included), so an edit of the host, the credentials
+          or another tier moves nothing.
+        - A tier that has never run is due ``now`` (its first run comes at once).
+        - A changed interval counts from the last run: the next run is due at
+          ``last_run + interval`` (at once if that is past; earlier if a retry
+          of a failed run was due before it), and the grid is anchored at the
+          last run, so the runs after it are one new interval apart.
+
+        Args:
+            interval: the new interval, seconds (scaled), > 0.
+            now: monotonic seconds.
+            last_run: monotonic seconds when the last run started (default: when
+                it was due, ``last_due``).
 
         Raises:
             ValueError: ``interval`` is not positive.
@@ -221,10 +234,18 @@ class TierSchedule:
             interval=interval, anchor=self.anchor, next_due=self.next_due,
             last_due=self.last_due, skipped=self.skipped,
         )
-        if self.last_due is not None:
-            new.next_due = max(new.tick_after(self.last_due), now)
-        else:
+        if self.last_due is None:
             new.next_due = now
+            return new
+        if interval == self.interval:
+            return new
+        start = last_run if last_run is not None else self.last_due
+        new.anchor = start
+        due = start + interval
+        if self.next_due < self.tick_after(self.last_due):
+            # A retry (failed run) or a deferred run was due before the next tick.
+            due = min(due, self.next_due)
+        new.next_due = max(due, now)
         return new
 
 

@@ -192,7 +192,7 @@ def test_degraded_device_and_its_health_words(api, device):
         rows=[{"name": "psu2-state", "state": "fail"}, {"name": "psu1-state", "state": "ok"}]))
     listed = api.get("/api/v1/devices?state=degraded").json()["devices"]
     assert [(d["name"], d["state"], d["state_label"]) for d in listed] == [
-        ("edge-1", "degraded", "degraded")]
+        ("edge-1", "degraded", "Degraded")]
     latest = api.get(f"/api/v1/devices/{device.pk}/latest").json()
     assert latest["device"]["stale"] is False
     assert latest["health_states"] == [

@@ -89,7 +89,8 @@ def test_every_kind_of_write_lands_in_the_database(
     assert item.data == {"name": "ether1", "mtu": 1500}
     dev = Device.objects.get(pk=device_id)
     assert (dev.state, dev.identity, dev.last_seen) == ("up", "rtr-a", T0)
-    assert list(EventRow.objects.values_list("kind", "message")) == [("reboot", "rebooted")]
+    assert list(EventRow.objects.values_list("kind", "message", "severity")) == [
+        ("reboot", "rebooted", "warning")]
     assert storage.pid is not None
     assert storage.restarts == 0
     assert storage.stats() == {"mode": "process", "pid": storage.pid, "restarts": 0}

@@ -80,7 +80,7 @@ def test_state_badge_escapes_and_colours():
     """Unknown states fall back to the neutral badge; known ones get their class."""
     from mikromon.web.ui.templatetags.mikromon_ui import meter, state_badge
 
-    assert 'class="badge state-auth_failed">auth failed<' in state_badge("auth_failed")
+    assert 'class="badge state-auth_failed">Login refused<' in state_badge("auth_failed")
     assert "state-unknown" in state_badge("<script>")
     assert "crit" in meter(95)
     assert "warn" in meter(75)

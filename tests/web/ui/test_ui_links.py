@@ -44,16 +44,17 @@ def _names(response) -> list[str]:
 
 @pytest.mark.django_db
 def test_state_links_of_the_device_list_filter(admin_web):
-    """"2 up" and "1 down" link to the list filtered by that state (one '?')."""
+    """"2 Up" and "1 Down" (the states' labels) link to the list filtered by that
+    state (one '?')."""
     _device("alpha", DeviceState.UP)
     _device("bravo", DeviceState.UP)
     _device("charlie", DeviceState.DOWN)
     body = admin_web.get("/devices/").content.decode()
-    up = link(body, "2 up")
+    up = link(body, "2 Up")
     assert up.startswith("?"), up
     assert not up.startswith("??"), up
     assert _names(admin_web.get(f"/devices/{up}")) == ["alpha", "bravo"]
-    down = link(body, "1 down")
+    down = link(body, "1 Down")
     assert _names(admin_web.get(f"/devices/{down}")) == ["charlie"]
 
 
@@ -65,7 +66,7 @@ def test_state_links_keep_search_and_sort(admin_web):
     _device("bravo", DeviceState.UP)
     _device("alder", DeviceState.DOWN)
     body = admin_web.get("/devices/?q=al&sort=-name&state=down").content.decode()
-    up = link(body, "3 up")
+    up = link(body, "3 Up")
     response = admin_web.get(f"/devices/{up}")
     assert response.context["params"]["state"] == "up"
     assert _names(response) == ["alpine", "alpha"]

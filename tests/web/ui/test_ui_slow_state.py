@@ -32,7 +32,7 @@ def test_device_list_filters_and_badges_slow(admin_web) -> None:
     body = response.content.decode()
     assert "bras-1" in body
     assert "edge-9" not in body
-    assert 'class="badge state-slow">slow<' in body
+    assert 'class="badge state-slow">Slow<' in body
     assert "is not one of" not in body
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -20,8 +19,9 @@ from mikromon.web.api.serialize import device_dict, device_document, device_stat
 from mikromon.web.control import collector
 from mikromon.web.control.formats import iso
 from mikromon.web.monitor import device_filters, inventory, tables
-from mikromon.web.monitor.choices import EventKindChoices
-from mikromon.web.monitor.models import Device, Event, Series
+from mikromon.web.monitor.event_queries import events as event_rows
+from mikromon.web.monitor.event_queries import parse_event_filter
+from mikromon.web.monitor.models import Device, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -34,9 +34,7 @@ from mikromon.web.params import (
     ParamError,
     ParamProblems,
     labels_match,
-    parse_choice,
     parse_flag,
-    parse_id,
     parse_labels,
     parse_page,
     parse_positive_int,
@@ -235,51 +233,33 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
 
 @api_view()
 def events(request: HttpRequest) -> JsonResponse:
-    """Events, newest first; ``?device=<id>&kind=<kind>&from=&to=&limit=``.
+    """Events, newest first, a page at a time; ``?severity=&kind=&device=&site=&from=&to=
+    &limit=&page=`` (:mod:`mikromon.web.monitor.event_queries`).
 
     Every bad parameter is named in one 400 answer (``; `` between them).
     """
-    qs = Event.objects.select_related("device").order_by("-ts", "-id")
-    now = time.time()
+    flt = parse_event_filter(request.GET, time.time(), collect=True)
     problems = ParamProblems()
-    check = problems.check
-    get = request.GET
-    device_id = check(parse_id, "device", get["device"]) if get.get("device") else None
-    kind = (check(parse_choice, "kind", get["kind"], EventKindChoices.values)
-            if get.get("kind") else None)
-    start = check(_time_param, "from", get["from"], now) if get.get("from") else None
-    end = check(_time_param, "to", get["to"], now) if get.get("to") else None
-    limit = check(parse_positive_int, "limit", get.get("limit"), 200, MAX_EVENTS)
+    problems.messages.extend(flt.problems)
+    limit = problems.check(parse_positive_int, "limit", request.GET.get("limit"), 200,
+                           MAX_EVENTS)
+    page = problems.check(parse_page, request.GET.get("page"))
     problems.raise_any()
-    if device_id is not None:
-        qs = qs.filter(device_id=device_id)
-    if kind is not None:
-        qs = qs.filter(kind=kind)
-    if start is not None:
-        qs = qs.filter(ts__gte=start)
-    if end is not None:
-        qs = qs.filter(ts__lt=end)
-    return JsonResponse({"events": [
-        {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
-         "kind": e.kind, "message": e.message, "path": e.path}
-        for e in qs[:limit]
-    ]})
-
-
-def _time_param(name: str, text: str, now: float) -> datetime:
-    """Return the time parameter ``name`` as an aware UTC datetime.
-
-    Raises:
-        ParamError: naming ``name`` (not a time, or out of range).
-    """
-    return _aware(parse_time(name, text, now), name)
-
-
-def _aware(seconds: float, name: str = "time") -> datetime:
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ParamError(f"{name}: time {seconds!r} is out of range") from None
+    offset = (page - 1) * limit
+    rows = list(event_rows(flt)[offset:offset + limit + 1])
+    query = request.GET.copy()
+    query["page"] = str(page + 1)
+    return JsonResponse({
+        "page": page,
+        "limit": limit,
+        "next": f"{request.path}?{query.urlencode()}" if len(rows) > limit else None,
+        "events": [
+            {"id": e.pk, "device": e.device_id, "device_name": e.device.name, "ts": iso(e.ts),
+             "kind": e.kind, "kind_label": e.get_kind_display(), "severity": e.severity,
+             "message": e.message, "path": e.path}
+            for e in rows[:limit]
+        ],
+    })
 
 
 @api_view(methods=("GET", "POST"))

@@ -114,8 +114,8 @@ class LogEntryAdmin(ReadOnlyAdmin):
 class EventAdmin(ReadOnlyAdmin):
     """Events."""
 
-    list_display = ["ts", "device", "kind", "message"]
-    list_filter = ["kind"]
+    list_display = ["ts", "device", "severity", "kind", "message"]
+    list_filter = ["severity", "kind"]
 
 
 @admin.register(ApiToken)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from mikromon.domain.alerts import Severity
 from mikromon.domain.devices import TlsVerify
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.tiers import Tier
@@ -21,34 +22,32 @@ class TlsVerifyChoices(models.TextChoices):
 
 
 class DeviceStateChoices(models.TextChoices):
-    """A device's state (:class:`mikromon.domain.events.DeviceState`)."""
+    """A device's state (:class:`mikromon.domain.events.DeviceState`).
+
+    The labels are the operator's words for the states, the only ones: pages,
+    badges, the overview's tiles, the API's ``state_label``, the dashboard's
+    script (which reads ``state_label``) and the command line all show these.
+    """
 
     UNKNOWN = DeviceState.UNKNOWN.value, "Unknown"
     UP = DeviceState.UP.value, "Up"
     DEGRADED = DeviceState.DEGRADED.value, "Degraded"
     SLOW = DeviceState.SLOW.value, "Slow"
     DOWN = DeviceState.DOWN.value, "Down"
-    AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Authentication failed"
+    AUTH_FAILED = DeviceState.AUTH_FAILED.value, "Login refused"
     DISABLED = DeviceState.DISABLED.value, "Disabled"
 
 
-#: State value -> the operator's word for it, as pages and the API's ``state_label``
-#: show it (the overview's tiles capitalise it).
-STATE_LABELS = {
-    DeviceState.UP.value: "up",
-    DeviceState.DEGRADED.value: "degraded",
-    DeviceState.SLOW.value: "slow",
-    DeviceState.DOWN.value: "down",
-    DeviceState.AUTH_FAILED.value: "auth failed",
-    DeviceState.DISABLED.value: "disabled",
-    DeviceState.UNKNOWN.value: "unknown",
-}
+#: State value -> the operator's word for it (:class:`DeviceStateChoices`' labels).
+STATE_LABELS: dict[str, str] = {value: str(label) for value, label in DeviceStateChoices.choices}
 
 
 def state_label(state: str | None) -> str:
     """The operator's word for a device state (:data:`STATE_LABELS`); an unknown
-    value is shown as it is, ``None`` as ``unknown``."""
-    return STATE_LABELS.get(state or "unknown", state or "unknown")
+    value is shown as it is, ``None`` as the label of ``unknown``."""
+    if not state:
+        return STATE_LABELS[DeviceState.UNKNOWN.value]
+    return STATE_LABELS.get(state, state)
 
 
 class EventKindChoices(models.TextChoices):
@@ -56,7 +55,7 @@ class EventKindChoices(models.TextChoices):
 
     DEVICE_UP = EventKind.DEVICE_UP.value, "Device up"
     DEVICE_DOWN = EventKind.DEVICE_DOWN.value, "Device down"
-    AUTH_FAILED = EventKind.AUTH_FAILED.value, "Authentication failed"
+    AUTH_FAILED = EventKind.AUTH_FAILED.value, "Login refused"
     REBOOT = EventKind.REBOOT.value, "Reboot"
     LINK_UP = EventKind.LINK_UP.value, "Link up"
     LINK_DOWN = EventKind.LINK_DOWN.value, "Link down"
@@ -67,6 +66,16 @@ class EventKindChoices(models.TextChoices):
     BAD_VALUE = EventKind.BAD_VALUE.value, "Unreadable value"
     HEALTH_FAILED = EventKind.HEALTH_FAILED.value, "Health sensor failing"
     HEALTH_RECOVERED = EventKind.HEALTH_RECOVERED.value, "Health sensor ok again"
+
+
+class EventSeverityChoices(models.TextChoices):
+    """How urgent an event is (:data:`mikromon.domain.events.EVENT_SEVERITIES`),
+    most urgent first; the values of :class:`mikromon.domain.alerts.Severity`
+    that events use."""
+
+    CRITICAL = Severity.CRITICAL.value, "Critical"
+    WARNING = Severity.WARNING.value, "Warning"
+    INFO = Severity.INFO.value, "Info"
 
 
 class TierChoices(models.TextChoices):

@@ -51,7 +51,7 @@ def write_events(events: Sequence[Event], *, using: str) -> int:
                 announced[key] = e.message
             rows.append(
                 EventRow(device_id=e.device_id, ts=e.ts, kind=e.kind.value,
-                         message=e.message, path=e.path)
+                         message=e.message, path=e.path, severity=e.severity.value)
             )
         EventRow.objects.using(using).bulk_create(rows, batch_size=CHUNK)
     return len(rows)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
 
-from mikromon.web.monitor.choices import EventKindChoices
+from django.db import models
+from django.db.models import Q
+
+from mikromon.domain.alerts import Severity
+from mikromon.domain.events import EventKind
+from mikromon.web.monitor.choices import EventKindChoices, EventSeverityChoices
 from mikromon.web.monitor.models.devices import Device
 
 
@@ -99,7 +104,12 @@ class LogEntry(models.Model):
 
 
 class Event(models.Model):
-    """Something that happened to a device (went down, rebooted, link up ...)."""
+    """Something that happened to a device (went down, rebooted, link up ...).
+
+    ``severity`` is the kind's (:data:`mikromon.domain.events.EVENT_SEVERITIES`),
+    stored so lists filter and index on it; :meth:`save` fills it from ``kind``
+    when it is empty, the collector's writer sets it on every row.
+    """
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
     ts = models.DateTimeField(help_text="When it was noticed, UTC.")
@@ -109,13 +119,35 @@ class Event(models.Model):
         blank=True, default="",
         help_text="The RouterOS path the event is about ('' for the device as a whole).",
     )
+    severity = models.CharField(
+        max_length=16, choices=EventSeverityChoices.choices,
+        help_text="How urgent: the kind's severity (critical, warning, info).",
+    )
 
     class Meta:
         ordering = ["-ts", "-id"]
         indexes = [
             models.Index(fields=["device", "ts"], name="monitor_event_device_ts_idx"),
             models.Index(fields=["kind", "ts"], name="monitor_event_kind_ts_idx"),
+            models.Index(fields=["severity", "ts"], name="monitor_event_severity_ts_idx"),
+            # The latest-events lists (overview, device page): newest first, no info.
+            models.Index(fields=["-ts", "-id"], name="monitor_event_notable_idx",
+                         condition=~Q(severity=Severity.INFO.value)),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, filling an empty ``severity`` from ``kind`` (an unknown kind: ``info``)."""
+        if not self.severity:
+            self.severity = severity_of(self.kind)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.ts:%Y-%m-%d %H:%M:%S} {self.kind}: {self.message}"
+
+
+def severity_of(kind: str) -> str:
+    """The severity value of an event kind value (an unknown kind: ``info``)."""
+    try:
+        return EventKind(kind).severity.value
+    except ValueError:
+        return Severity.INFO.value

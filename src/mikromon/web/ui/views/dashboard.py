@@ -22,6 +22,7 @@ from mikromon.domain.formatting import interval
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.control import collector
 from mikromon.web.monitor import inventory, tables
+from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.readers import LatestValue, health_states, latest_values, unit_of
 from mikromon.web.params import parse_choice
@@ -32,6 +33,8 @@ RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
 DEFAULT_CHARTED = 4
 #: Buckets per chart (the API downsamples to this).
 MAX_POINTS = 600
+#: Events in the device page's latest-events list (critical and warning).
+LATEST_EVENTS = 10
 
 #: Device-wide values shown as cards: key -> label.
 CARDS = (
@@ -189,6 +192,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ui/device_dashboard.html", {
         "device": device,
         "alerts": device_alerts(device),
+        "events": latest_events(LATEST_EVENTS, device),
         "cards": cards,
         "system": system,
         "health": health,

@@ -1,40 +1,40 @@
-"""The events list: filter by device, kind and time range."""
+"""The events list: filter by severity, kind, device, site and time range, a page
+at a time (:mod:`mikromon.web.monitor.event_queries` reads the parameters)."""
 
 from __future__ import annotations
+
+import time
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mikromon.domain.formatting import unknown_choice
-from mikromon.web.monitor.choices import EventKindChoices
-from mikromon.web.monitor.models import Device, Event
-from mikromon.web.params import ParamError, parse_id
-from mikromon.web.ui.views.listing import filter_times, page_of
+from mikromon.web.monitor.choices import EventKindChoices, EventSeverityChoices
+from mikromon.web.monitor.event_queries import FILTER_PARAMS, events, parse_event_filter, sites
+from mikromon.web.monitor.models import Device
+from mikromon.web.ui.views.listing import page_of
 
 #: Events per page.
 PER_PAGE = 100
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
-    """Events newest first; ``?device=&kind=&from=&to=&page=``."""
-    qs = Event.objects.select_related("device").order_by("-ts", "-id")
-    params = {k: request.GET.get(k, "").strip() for k in ("device", "kind", "from", "to")}
-    errors: list[str] = []
-    if params["device"]:
-        try:
-            qs = qs.filter(device_id=parse_id("device", params["device"]))
-        except ParamError:
-            errors.append(f"'device' must be a device id (got {params['device'][:40]!r})")
-    if params["kind"] in EventKindChoices.values:
-        qs = qs.filter(kind=params["kind"])
-    elif params["kind"]:
-        errors.append(unknown_choice("event kind", params["kind"], EventKindChoices.values))
-    qs = filter_times(qs, params, errors, "ts")
-    page = page_of(request, qs, PER_PAGE, errors)
+    """Events newest first; ``?severity=&kind=&device=&site=&from=&to=&page=``.
+
+    A bad parameter is named above the list (answer 400) and filters nothing.
+    """
+    flt = parse_event_filter(request.GET, time.time(), collect=True)
+    errors = list(flt.problems)
+    page = page_of(request, events(flt), PER_PAGE, errors)
+    params = {k: request.GET.get(k, "").strip() for k in FILTER_PARAMS}
     return render(request, "ui/event_list.html", {
         "page": page,
         "params": params,
+        "filtered": any(params.values()),
+        "picked_severities": set(flt.severities),
+        "picked_kinds": set(flt.kinds),
         "errors": errors,
         "devices": Device.objects.order_by("name").only("id", "name"),
+        "sites": sites(),
         "kinds": EventKindChoices.choices,
+        "severities": EventSeverityChoices.choices,
     }, status=400 if errors else 200)

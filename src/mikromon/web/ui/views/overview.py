@@ -1,13 +1,14 @@
 """The overview: the alerts firing now (first, most severe first), the count of
 devices per state, sites (or tags) as tiles coloured by their worst device, the
-busiest interfaces, the worst devices and the latest events. One screen at 10,000
-devices: counts come from aggregate queries, lists are short."""
+busiest interfaces (by rx + tx, or by receive or transmit alone:
+``?busiest=rx|tx``), the top links by utilisation, the worst devices and the latest
+events. One screen at 10,000 devices: counts come from aggregate queries, lists
+are short."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
@@ -15,71 +16,29 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mikromon.web.control import collector
-from mikromon.web.monitor.models import Device, Event, MetricLatest
+from mikromon.web.monitor.event_queries import latest_events
+from mikromon.web.monitor.models import Device
 from mikromon.web.monitor.models.device_reads import (
     ANSWERING,
     STALE_FLOOR_S,
     STALE_INTERVALS,
     effective_time_scale,
 )
+from mikromon.web.monitor.traffic import ORDERS, busiest_interfaces, top_utilisation
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
-from mikromon.web.ui.views.dashboard import natural_key, rate_fresh
+from mikromon.web.ui.views.dashboard import natural_key
 from mikromon.web.ui.views.devices import state_counts
 
-#: Interfaces listed as the busiest.
+#: Interfaces listed as the busiest, and links listed by utilisation.
 BUSIEST = 10
+#: The busiest table's rate columns: (``?busiest=`` value, heading), each a link
+#: that ranks by it.
+BUSIEST_COLUMNS = (("rx", "Receive"), ("tx", "Transmit"), ("total", "Total"))
 #: Events listed.
 LATEST_EVENTS = 15
 #: Firing alerts listed at the top (the Alerts page has them all).
 OVERVIEW_ALERTS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Busy:
-    """One interface's current traffic."""
-
-    device: Device
-    interface: str
-    rx_bps: float
-    tx_bps: float
-
-    @property
-    def total(self) -> float:
-        """rx + tx, bits/s."""
-        return self.rx_bps + self.tx_bps
-
-
-def busiest_interfaces(devices: dict[int, Device], limit: int = BUSIEST) -> list[Busy]:
-    """Return the ``limit`` interfaces with the highest current rx + tx bit rate.
-
-    Only current rates count: of devices whose values are current (up, not stale:
-    ``Device.values_current``) and rates no older than
-    the stale threshold (an interface that stopped reporting keeps its last rate).
-    """
-    answering = {pk: d for pk, d in devices.items() if d.values_current()}
-    if not answering:
-        return []
-    now = timezone.now()
-    oldest = now - timedelta(seconds=max(d.stale_after_s() for d in answering.values()))
-    rows = (
-        MetricLatest.objects.filter(series__key__in=("iface.rx_bps", "iface.tx_bps"),
-                                    series__device_id__in=list(answering), ts__gte=oldest)
-        .order_by("-value")
-        .values_list("series__device_id", "series__labels", "series__key", "value", "ts")
-        [: limit * 8]
-    )
-    rates: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for device_id, labels, key, value, ts in rows:
-        name = (labels or {}).get("interface")
-        if name is None or device_id not in answering:
-            continue
-        if not rate_fresh(answering[device_id], ts, now):
-            continue
-        rates[(device_id, name)][0 if key == "iface.rx_bps" else 1] = max(0.0, value)
-    busy = [Busy(answering[d], name, rx, tx) for (d, name), (rx, tx) in rates.items()]
-    busy.sort(key=lambda b: -b.total)
-    return busy[:limit]
 
 
 #: States from worst to best: a site or tag tile takes the colour of its worst.
@@ -181,16 +140,21 @@ def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
 
 def overview(request: HttpRequest) -> HttpResponse:
     """The overview page: one screen whatever the number of devices. ``?group=tag``
-    shows tags instead of sites as tiles."""
+    shows tags instead of sites as tiles; ``?busiest=rx`` or ``tx`` ranks the
+    busiest interfaces by one direction instead of rx + tx (``total``).
+
+    Raises:
+        ParamError: an unknown ``group`` or ``busiest`` (400).
+    """
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
-    # Devices that answer: the busiest interfaces read their rates, the tiles count
-    # the stale ones among them.
+    order = parse_choice("busiest", request.GET.get("busiest") or "total", ORDERS)
+    # Devices that answer: the traffic tables read their rates (others have no
+    # current rate), the tiles count the stale ones among them.
     answering = list(Device.objects.filter(state__in=ANSWERING).with_contact())
     by_id = {d.pk: d for d in answering}
     stale = stale_devices(answering)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
-    events = Event.objects.select_related("device").order_by("-ts", "-id")[:LATEST_EVENTS]
     firing = open_alerts().filter(state="firing")
     total = sum(counts.values())
     return render(request, "ui/overview.html", {
@@ -201,10 +165,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "stale_total": len(stale),
         "total": total,
-        "busiest": busiest_interfaces(by_id),
+        "busiest": busiest_interfaces(by_id, order=order, limit=BUSIEST),
+        "busiest_order": order,
+        "busiest_columns": BUSIEST_COLUMNS,
+        "utilisation": top_utilisation(by_id, limit=BUSIEST),
         "problems": problems,
         "problems_total": problems_total,
-        "events": events,
+        "events": latest_events(LATEST_EVENTS),
         "has_devices": bool(total),
         "collector_running": collector.collector_running(),
     })

@@ -15,6 +15,8 @@
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
   /** States of a router that answers polls: its values are current (up, degraded). */
   const ANSWERING = new Set(["up", "degraded"]);
+  /** States in which the router is not read (named by the API's `state_label`). */
+  const OUT_OF_SIGHT = new Set(["down", "auth_failed", "disabled"]);
   const state = {
     range: cfg.range,
     selected: new Set(cfg.selected),
@@ -707,20 +709,19 @@
 
   // ---------------------------------------------------------------- loop
   /** What the live indicator says, and whether that is "live": only while a
-   * collector runs and this router is up with fresh data; otherwise what is true. */
+   * collector runs and this router is up with fresh data; otherwise what is true.
+   * A state is named by the API's `state_label` (the server's words, no map here). */
   function liveText(dev) {
     if (!state.collectorRunning) return ["collector stopped \u00B7 not updating", false];
     if (!dev) return ["\u2013", false];
     const since = dev.status_changed_at ? ` since ${fmt.when(dev.status_changed_at)}` : "";
+    const outage = OUT_OF_SIGHT.has(dev.state);
     if (!dev.last_data) {
-      const why = { down: " \u00B7 device down", auth_failed: " \u00B7 login refused",
-                    disabled: " \u00B7 collection disabled" }[dev.state] || "";
-      return [`no data yet${why}`, false];
+      return [`no data yet${outage ? ` \u00B7 ${dev.state_label}` : ""}`, false];
     }
-    if (dev.state === "down") return [`device down${since}`, false];
-    if (dev.state === "auth_failed") return [`login refused${since}`, false];
-    if (dev.state === "disabled") return ["collection disabled", false];
-    if (dev.state === "slow" && !dev.stale) return [`slow router${since} \u00B7 polled at its pace`, true];
+    if (dev.state === "disabled") return [dev.state_label, false];
+    if (outage) return [`${dev.state_label}${since}`, false];
+    if (dev.state === "slow" && !dev.stale) return [`${dev.state_label}${since} \u00B7 polled at its pace`, true];
     if (!ANSWERING.has(dev.state) || dev.stale) return [`no new data since ${fmt.when(dev.last_data)}`, false];
     return ["live", true];
   }
