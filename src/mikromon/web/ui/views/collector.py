@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,7 +18,8 @@ from mikromon.web.control.formats import tidy
 from mikromon.web.monitor import device_filters
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device
-from mikromon.web.params import ParamError, parse_flag, parse_page
+from mikromon.web.params import ParamError, parse_flag
+from mikromon.web.ui.views.listing import page_of
 
 #: Devices per page of the collector page.
 PER_PAGE = 50
@@ -117,11 +117,6 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         except ParamError as err:
             errors.append(str(err))
             flags[name] = False
-    try:
-        number = parse_page(request.GET.get("page"))
-    except ParamError as err:
-        errors.append(str(err))
-        number = 1
     devices = [d for d in status.get("devices") or [] if isinstance(d, dict)]
     wanted = _matching_ids(params, errors)
     now = timezone.now()
@@ -131,7 +126,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         and (not flags["errors"] or has_errors(d))
         and (not flags["late"] or is_late(d, now))
     ]
-    page = Paginator(shown, PER_PAGE).get_page(number)
+    page = page_of(request, shown, PER_PAGE, errors)
     groups = []
     for dev in page.object_list:
         dev = tidy(dev)
