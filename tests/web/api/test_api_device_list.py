@@ -77,3 +77,30 @@ def test_devices_query_count_does_not_grow(api, make_fleet):
     few = count()
     make_fleet(60, start=4)
     assert count() == few
+
+
+@pytest.mark.django_db
+def test_inventory_table_pages(api, device):
+    """``?per_page=&page=`` answers a page of an inventory table; ``count`` is all rows;
+    bad values are named."""
+    from datetime import UTC, datetime
+
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    rows = [{"name": f"ether{i:02d}", "type": "ether"} for i in range(1, 24)]
+    DjangoStorage(maintenance_interval=None).write_inventory(device.pk, InventorySnapshot(
+        table="interfaces", rows=rows, key_fields=("name",), ts=datetime.now(UTC)))
+    url = f"/api/v1/devices/{device.pk}/inventory/interfaces"
+    whole = api.get(url).json()
+    assert whole["count"] == 23
+    assert len(whole["rows"]) == 23
+    assert "pages" not in whole
+    doc = api.get(f"{url}?per_page=10&page=3").json()
+    assert (doc["count"], doc["page"], doc["pages"], doc["per_page"]) == (23, 3, 3, 10)
+    assert doc["rows"] == whole["rows"][20:]
+    assert api.get(f"{url}?per_page=10&page=4").json()["rows"] == []
+    bad = api.get(f"{url}?per_page=0&page=x")
+    assert bad.status_code == 400
+    assert "per_page must be between 1 and 5000 (got 0)" in bad.json()["error"]
+    assert "page='x' is not a whole number" in bad.json()["error"]

@@ -51,6 +51,8 @@ MAX_EVENTS = 1000
 #: Devices per page of the device list, by default and at most.
 DEVICES_PER_PAGE = 100
 MAX_DEVICES_PER_PAGE = 1000
+#: Most inventory rows on one page (``?per_page=``).
+MAX_INVENTORY_PER_PAGE = 5000
 
 
 
@@ -207,7 +209,8 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view()
 def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
-    """Rows of one inventory table (``logs``: the newest router log lines).
+    """Rows of one inventory table (``logs``: the newest router log lines); all of
+    them, or a page with ``?per_page=&page=`` (``count``: all rows).
 
     404 for a table that is neither known to the pages nor stored for any device.
     """
@@ -215,8 +218,20 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
     if not inventory.table_exists(table):
         raise ApiError(404, f"no inventory table {table!r}; tables: "
                             f"{', '.join(tables.TABLES)}")
-    gone = parse_flag("gone", request.GET.get("gone"))
-    data = inventory.read_table(obj, table, include_gone=gone)
+    problems = ParamProblems()
+    gone = problems.check(parse_flag, "gone", request.GET.get("gone"))
+    page_number = problems.check(parse_page, request.GET.get("page"))
+    per_page = problems.check(parse_positive_int, "per_page", request.GET.get("per_page"),
+                              None, MAX_INVENTORY_PER_PAGE)
+    problems.raise_any()
+    data = inventory.read_table(obj, table, include_gone=bool(gone))
+    rows = data.rows
+    paging: dict[str, int] = {}
+    if per_page is not None:
+        start = (page_number - 1) * per_page
+        rows = rows[start:start + per_page]
+        paging = {"page": page_number, "per_page": per_page,
+                  "pages": max(1, -(-len(data.rows) // per_page))}
     return JsonResponse({
         "device": obj.pk,
         "table": data.table,
@@ -227,7 +242,8 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
         "updated": iso(data.updated),
         "absent": data.absent,
         "empty_text": data.empty_text,
-        "rows": data.rows,
+        **paging,
+        "rows": rows,
     })
 
 
