@@ -165,3 +165,24 @@ def test_collector_page_filters_and_pages(admin_web, fake_collector, make_fleet)
     body = bad.content.decode()
     assert "late=&#x27;yes&#x27; is not a flag" in body
     assert "&#x27;tag&#x27; must be a tag id" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lock_held", [True, False, None])
+def test_collector_running_reads_no_status_document(no_collector, lock_held):
+    """Whether a collector runs (every page's banner) is read without the published
+    status document (megabytes at fleet size), with the lock as the document says."""
+    from datetime import datetime
+
+    from mikromon.web.control import collector, state
+
+    now = datetime.now(UTC)
+    status = {"running": True, "devices": [{"id": 1, "name": "x"}] * 50}
+    if lock_held is not None:
+        status["lock_held"] = lock_held
+    state.publish(instance=state.instance_name(now), started_at=now, running=True,
+                  status=status)
+    light = state.read_published(documents=False)
+    assert light[0].status == {"lock_held": lock_held is not False}
+    assert state.read_published()[0].status["devices"]
+    assert collector.collector_running() is True
