@@ -3,6 +3,8 @@ tokens, a device, a fake collector."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 ROUTER_PASSWORD = "r0uter-Secret-9"
@@ -132,3 +134,37 @@ def fake_collector(monkeypatch):
     service = FakeService()
     monkeypatch.setattr(collector, "local_collector", lambda: service)
     return service
+
+
+FLEET_STATES = ["up", "down", "degraded", "slow", "auth_failed", "unknown", "disabled"]
+
+
+def _make_fleet(n: int, *, start: int = 0) -> list:
+    """``n`` devices ``r000``.. spread over sites ``site-0..2``, tags ``core``/``edge``,
+    versions, boards and states; the state changes a minute apart."""
+    from mikromon.web.monitor.models import Device, Site, Tag
+
+    sites = [Site.objects.get_or_create(name=f"site-{i}")[0] for i in range(3)]
+    core, _ = Tag.objects.get_or_create(name="core")
+    edge, _ = Tag.objects.get_or_create(name="edge")
+    now = datetime.now(UTC)
+    made = []
+    for i in range(start, start + n):
+        dev = Device.objects.create(
+            name=f"r{i:03d}", host=f"10.0.{i // 250}.{i % 250 + 1}", username="monitor",
+            site=sites[i % 3] if i % 10 else None, state=FLEET_STATES[i % len(FLEET_STATES)],
+            ros_version="7.16.2 (stable)" if i % 2 else "7.15.3 (stable)",
+            board="RB5009UG+S+" if i % 4 else "hAP ax^2", identity=f"id-{i}",
+            status_changed_at=now - timedelta(minutes=i),
+        )
+        dev.tags.add(core if i % 2 else edge)
+        made.append(dev)
+    return made
+
+
+@pytest.fixture
+def make_fleet(db):
+    """``make_fleet(n, start=0)``: save ``n`` devices ``r000``.. over sites ``site-0``
+    .. ``site-2`` (every tenth without), tags ``core`` (odd) and ``edge`` (even),
+    two versions, two boards and the states in turn."""
+    return _make_fleet

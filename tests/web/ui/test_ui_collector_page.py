@@ -112,3 +112,77 @@ def test_collector_page_shows_a_run_in_progress_and_why_a_tier_waits(admin_web, 
 
     assert "running since 2025-01-01 00:00:07" in row_text("realtime")
     assert "waiting: device down: connection refused" in row_text("short")
+
+
+def _fleet_status(service, devices, *, late: set[str] = frozenset(),
+                  failing: set[str] = frozenset()) -> None:
+    """Make the fake service report ``devices`` (saved models), each with a realtime
+    tier; the names in ``late`` were due an hour ago, those in ``failing`` have errors."""
+    from datetime import datetime, timedelta
+
+    now = datetime.now(UTC)
+    docs = []
+    for d in devices:
+        due = now - timedelta(hours=1) if d.name in late else now + timedelta(seconds=5)
+        docs.append({"id": d.pk, "name": d.name, "state": d.state, "last_error": "",
+                     "facts": {}, "tiers": {"realtime": {
+                         "interval_s": 5, "next_due": due.isoformat(), "runs": 3,
+                         "errors": 2 if d.name in failing else 0,
+                         "last_error": "timed out" if d.name in failing else ""}}})
+    original = service.status
+
+    def status():
+        return {**original(), "devices": docs}
+
+    service.status = status
+
+
+@pytest.mark.django_db
+def test_collector_page_filters_and_pages(admin_web, fake_collector, make_fleet):
+    """Pages of 50 devices; the device filters and 'only with errors / only late
+    tiers' narrow the table; bad values are named."""
+    fake_collector.running = True
+    fleet = make_fleet(120)
+    _fleet_status(fake_collector, fleet, late={"r007", "r100"}, failing={"r003", "r100"})
+
+    def shown(query: str) -> list[str]:
+        response = admin_web.get(f"/collector/?{query}")
+        assert response.status_code == 200
+        return [g["device"]["name"] for g in response.context["groups"]]
+
+    first = admin_web.get("/collector/")
+    assert len(first.context["groups"]) == 50
+    assert "devices 1–50 of 120" in first.content.decode()
+    assert shown("page=3") == [f"r{i:03d}" for i in range(100, 120)]
+    assert shown("errors=1") == ["r003", "r100"]
+    assert shown("late=1") == ["r007", "r100"]
+    assert shown("late=1&errors=1") == ["r100"]
+    assert shown("site=site-1&state=down") == ["r001", "r022", "r043", "r064", "r085",
+                                                "r106"]
+    assert shown("q=r11") == [f"r{i:03d}" for i in range(110, 120)]
+    bad = admin_web.get("/collector/?late=yes&board=&tag=nope")
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert "late=&#x27;yes&#x27; is not a flag" in body
+    assert "&#x27;tag&#x27; must be a tag id" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lock_held", [True, False, None])
+def test_collector_running_reads_no_status_document(no_collector, lock_held):
+    """Whether a collector runs (every page's banner) is read without the published
+    status document (megabytes at fleet size), with the lock as the document says."""
+    from datetime import datetime
+
+    from mikromon.web.control import collector, state
+
+    now = datetime.now(UTC)
+    status = {"running": True, "devices": [{"id": 1, "name": "x"}] * 50}
+    if lock_held is not None:
+        status["lock_held"] = lock_held
+    state.publish(instance=state.instance_name(now), started_at=now, running=True,
+                  status=status)
+    light = state.read_published(documents=False)
+    assert light[0].status == {"lock_held": lock_held is not False}
+    assert state.read_published()[0].status["devices"]
+    assert collector.collector_running() is True

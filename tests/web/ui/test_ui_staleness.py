@@ -183,7 +183,7 @@ def test_dashboard_config_tells_the_script(admin_web, no_collector):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", ["/", "/devices/", "dashboard"])
+@pytest.mark.parametrize("page", ["/devices/", "dashboard"])
 def test_stale_hint_says_the_interval_at_the_time_scale(admin_web, fake_collector, monkeypatch,
                                                         page):
     """At a time scale of 0.1 the collector reads a 5 s router every 0.5 s, and the

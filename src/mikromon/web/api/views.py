@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Q, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -17,8 +18,7 @@ from mikromon.web.api.auth import ApiError, api_view, authenticate, error
 from mikromon.web.api.serialize import device_dict, device_document, device_state, latest_list
 from mikromon.web.control import collector
 from mikromon.web.control.formats import iso
-from mikromon.web.monitor import inventory, tables
-from mikromon.web.monitor.choices import DeviceStateChoices
+from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.models import Device, Series
@@ -33,11 +33,8 @@ from mikromon.web.monitor.readers import (
 from mikromon.web.params import (
     ParamError,
     ParamProblems,
-    is_ascii_number,
     labels_match,
-    parse_choice,
     parse_flag,
-    parse_id,
     parse_labels,
     parse_page,
     parse_positive_int,
@@ -51,6 +48,11 @@ MAX_POINTS = 5000
 MAX_SERIES = 64
 #: Most events returned by one request.
 MAX_EVENTS = 1000
+#: Devices per page of the device list, by default and at most.
+DEVICES_PER_PAGE = 100
+MAX_DEVICES_PER_PAGE = 1000
+#: Most inventory rows on one page (``?per_page=``).
+MAX_INVENTORY_PER_PAGE = 5000
 
 
 
@@ -96,22 +98,33 @@ def index(request: HttpRequest) -> JsonResponse:
 
 @api_view()
 def devices(request: HttpRequest) -> JsonResponse:
-    """All devices with state and summary values; ``?state=up&site=<id>&tag=<name>&q=``."""
-    qs = Device.objects.for_documents()
-    state = request.GET.get("state")
-    if state:
-        qs = qs.filter(state=parse_choice("state", state, DeviceStateChoices.values))
-    site = request.GET.get("site")
-    if site:
-        qs = (qs.filter(site_id=parse_id("site", site)) if is_ascii_number(site)
-              else qs.filter(site__name=site))
-    tag = request.GET.get("tag")
-    if tag:
-        qs = qs.filter(tags__name=tag)
-    q = request.GET.get("q")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(host__icontains=q) | Q(identity__icontains=q))
-    return JsonResponse({"devices": [device_dict(d) for d in qs.distinct()]})
+    """Devices with state and summary values, filtered, sorted and paged:
+    ``?q=&state=&site=&tag=&version=&board=&sort=&page=&per_page=``
+    (:mod:`mikromon.web.monitor.device_filters`; docs/api.md).
+
+    Every bad parameter is named in one 400 answer (``; `` between them).
+    """
+    params = device_filters.read_params(request.GET)
+    problems = ParamProblems()
+    page_number = problems.check(parse_page, request.GET.get("page"))
+    per_page = problems.check(parse_positive_int, "per_page", request.GET.get("per_page"),
+                              DEVICES_PER_PAGE, MAX_DEVICES_PER_PAGE)
+    qs = device_filters.filter_devices(Device.objects.all(), params, problems.messages)
+    qs = device_filters.with_contact_ts(qs.for_documents())
+    qs, sort = device_filters.sort_devices(qs, params["sort"], problems.messages)
+    problems.raise_any()
+    paginator = Paginator(qs, per_page)
+    # Past the last page: no devices (a client reading pages until an empty one stops).
+    rows = (paginator.page(page_number).object_list if page_number <= paginator.num_pages
+            else [])
+    return JsonResponse({
+        "count": paginator.count,
+        "page": page_number,
+        "pages": paginator.num_pages,
+        "per_page": per_page,
+        "sort": sort,
+        "devices": [device_dict(d) for d in rows],
+    })
 
 
 @api_view()
@@ -199,7 +212,8 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view()
 def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
-    """Rows of one inventory table (``logs``: the newest router log lines).
+    """Rows of one inventory table (``logs``: the newest router log lines); all of
+    them, or a page with ``?per_page=&page=`` (``count``: all rows).
 
     404 for a table that is neither known to the pages nor stored for any device.
     """
@@ -207,8 +221,20 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
     if not inventory.table_exists(table):
         raise ApiError(404, f"no inventory table {table!r}; tables: "
                             f"{', '.join(tables.TABLES)}")
-    gone = parse_flag("gone", request.GET.get("gone"))
-    data = inventory.read_table(obj, table, include_gone=gone)
+    problems = ParamProblems()
+    gone = problems.check(parse_flag, "gone", request.GET.get("gone"))
+    page_number = problems.check(parse_page, request.GET.get("page"))
+    per_page = problems.check(parse_positive_int, "per_page", request.GET.get("per_page"),
+                              None, MAX_INVENTORY_PER_PAGE)
+    problems.raise_any()
+    data = inventory.read_table(obj, table, include_gone=bool(gone))
+    rows = data.rows
+    paging: dict[str, int] = {}
+    if per_page is not None:
+        start = (page_number - 1) * per_page
+        rows = rows[start:start + per_page]
+        paging = {"page": page_number, "per_page": per_page,
+                  "pages": max(1, -(-len(data.rows) // per_page))}
     return JsonResponse({
         "device": obj.pk,
         "table": data.table,
@@ -219,7 +245,8 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
         "updated": iso(data.updated),
         "absent": data.absent,
         "empty_text": data.empty_text,
-        "rows": data.rows,
+        **paging,
+        "rows": rows,
     })
 
 

@@ -69,9 +69,21 @@ class CollectorView:
         }
 
 
-def read() -> CollectorView:
+def _tidy_status(status: dict[str, Any], devices: bool) -> dict[str, Any]:
+    """``tidy(status)``; with ``devices=False`` the ``devices`` list is left as it
+    is (the collector page tidies only the page it shows of thousands)."""
+    if devices or not isinstance(status.get("devices"), list):
+        return tidy(status)
+    out = tidy({k: v for k, v in status.items() if k != "devices"})
+    out["devices"] = status["devices"]
+    return out
+
+
+def read(*, tidy_devices: bool = True) -> CollectorView:
     """Return the collector's state: this process's service if it has one, else the
-    status another mikromon process published last."""
+    status another mikromon process published last. ``tidy_devices=False`` leaves
+    the per-device entries of the status as published (call ``tidy`` on the ones
+    shown)."""
     desired = state.desired_state()
     view = functools.partial(
         CollectorView,
@@ -83,13 +95,13 @@ def read() -> CollectorView:
     if service is not None:
         status = service.status()
         return view(running=bool(status.get("running")), where="this process",
-                    status=tidy(status))
+                    status=_tidy_status(status, tidy_devices))
     published = state.current()
     if published is not None:
         return view(
             running=published.running,
             where=f"{published.hostname} pid {published.pid}",
-            status=tidy(published.status),
+            status=_tidy_status(published.status, tidy_devices),
             published_age_s=round(published.age_s, 1),
         )
     return view(running=False, where="")
@@ -102,7 +114,7 @@ def collector_running() -> bool:
     service = local_collector()
     if service is not None:
         return bool(service.running)
-    published = state.current()
+    published = state.current(documents=False)
     return bool(published is not None and published.running)
 
 

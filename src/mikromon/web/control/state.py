@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from mikromon.web.control.models import CollectorControl, CollectorStatus
@@ -133,10 +134,21 @@ def withdraw(instance: str) -> None:
     CollectorStatus.objects.filter(instance=instance).delete()
 
 
-def read_published() -> list[Published]:
+def read_published(*, documents: bool = True) -> list[Published]:
     """Return every published status: the running collector holding the lock first,
-    then other live processes, then newest first."""
+    then other live processes, then newest first.
+
+    With ``documents=False`` the status documents (megabytes for thousands of
+    devices) are not read: each ``status`` holds only ``lock_held``, read from
+    the JSON in the database.
+    """
     now = timezone.now()
+    qs = CollectorStatus.objects.order_by("-published_at")
+    if documents:
+        found = [(row, dict(row.status or {})) for row in qs]
+    else:
+        found = [(row, {"lock_held": _json_true(row.lock_held)})
+                 for row in qs.defer("status").annotate(lock_held=KT("status__lock_held"))]
     rows = [
         Published(
             instance=row.instance,
@@ -145,10 +157,10 @@ def read_published() -> list[Published]:
             started_at=row.started_at,
             published_at=row.published_at,
             running=row.running,
-            status=dict(row.status or {}),
+            status=status,
             age_s=max(0.0, (now - row.published_at).total_seconds()),
         )
-        for row in CollectorStatus.objects.order_by("-published_at")
+        for row, status in found
     ]
     rows.sort(key=lambda p: (not (p.alive and p.running), not p.alive, not _holds_lock(p),
                              p.age_s))
@@ -161,8 +173,17 @@ def _holds_lock(published: Published) -> bool:
     return bool(published.status.get("lock_held", True))
 
 
-def current() -> Published | None:
+def _json_true(text: Any) -> bool:
+    """``lock_held`` as the database's JSON text gives it (``true``/``1``; absent:
+    true, as :func:`_holds_lock` reads a document without it)."""
+    if text is None:
+        return True
+    return str(text).strip().lower() in ("true", "1", "t")
+
+
+def current(*, documents: bool = True) -> Published | None:
     """Return the status of the live process whose collector runs, else of any live
-    process, else ``None`` (no mikromon process is running against this database)."""
-    live = [p for p in read_published() if p.alive]
+    process, else ``None`` (no mikromon process is running against this database).
+    ``documents=False``: without the status document (:func:`read_published`)."""
+    live = [p for p in read_published(documents=documents) if p.alive]
     return live[0] if live else None

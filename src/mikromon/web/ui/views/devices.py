@@ -5,8 +5,7 @@ collector page and, for Start, in the collector-stopped banner)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,81 +13,40 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from mikromon.domain.errors import ConfigError
-from mikromon.domain.formatting import unknown_choice
 from mikromon.web.control import collector
+from mikromon.web.monitor import device_filters
 from mikromon.web.monitor.choices import DeviceStateChoices
-from mikromon.web.monitor.models import Device, Site, Tag
-from mikromon.web.params import ParamError, parse_id
+from mikromon.web.monitor.models import Device
 from mikromon.web.ui.forms import DeviceForm
 from mikromon.web.ui.permissions import admin_required
 from mikromon.web.ui.probe import ProbeResult, run_probe
+from mikromon.web.ui.views.listing import page_of
 
-#: ``?sort=`` value -> ordering field (a leading ``-`` reverses).
-SORTS = {
-    "name": "name",
-    "state": "state",
-    "host": "host",
-    "identity": "identity",
-    "board": "board",
-    "version": "ros_version",
-    "cpu": "cpu_pct",
-    "memory": "memory_pct",
-    "uptime": "uptime_s",
-    "last_seen": "contact_ts",
-    "site": "site__name",
-}
+#: Devices per page of the device list.
+PER_PAGE = 50
+#: The table's columns: (sort key, heading).
+COLUMNS = [
+    ("state", "State"), ("name", "Name"), ("host", "Host"), ("identity", "Identity"),
+    ("board", "Board"), ("version", "RouterOS"), ("cpu", "CPU"), ("memory", "Memory"),
+    ("uptime", "Uptime"), ("last_seen", "Last seen"), ("site", "Site"),
+]
 
 #: Session key prefix of a test result waiting to be shown.
 _PROBE_KEY = "mikromon_probe_"
 
 
 def filtered_devices(request: HttpRequest) -> tuple[QuerySet[Device], dict[str, str], list[str]]:
-    """Return devices filtered and sorted by the query string, the filter values, and
-    what is wrong with them (one message per bad value, naming the parameter; a
-    bad value filters nothing).
-
-    ``q`` searches name, host, identity, board and version; ``state``, ``site``
-    (id, or ``none``) and ``tag`` (id) filter; ``sort`` is a key of :data:`SORTS`,
-    ``-`` first for descending (``last_seen`` sorts by the newest contact, the
-    column's value). Missing values sort last.
-    """
-    qs = Device.objects.select_related("site").prefetch_related("tags").with_summary()
-    # The newest contact, as the page shows it (Device.last_contact); Coalesce
-    # because a NULL makes GREATEST NULL on SQLite.
-    qs = qs.annotate(contact_ts=Greatest(Coalesce("last_seen", "data_ts"),
-                                         Coalesce("data_ts", "last_seen")))
-    params = {k: request.GET.get(k, "").strip() for k in ("q", "state", "site", "tag", "sort")}
+    """Return devices filtered and sorted by the query string
+    (:mod:`mikromon.web.monitor.device_filters`), the parameters, and what is wrong
+    with them (one message per bad value, naming the parameter; a bad value filters
+    nothing). The rows carry the summary values and ``contact_ts``."""
+    params = device_filters.read_params(request.GET)
     errors: list[str] = []
-    if params["q"]:
-        q = params["q"]
-        qs = qs.filter(
-            Q(name__icontains=q) | Q(host__icontains=q) | Q(identity__icontains=q)
-            | Q(board__icontains=q) | Q(ros_version__icontains=q) | Q(notes__icontains=q)
-        )
-    if params["state"] in DeviceStateChoices.values:
-        qs = qs.filter(state=params["state"])
-    elif params["state"]:
-        errors.append(unknown_choice("state", params["state"], DeviceStateChoices.values))
-    if params["site"] == "none":
-        qs = qs.filter(site__isnull=True)
-    elif params["site"]:
-        try:
-            qs = qs.filter(site_id=parse_id("site", params["site"]))
-        except ParamError:
-            errors.append(f"'site' must be a site id or 'none' (got {params['site'][:40]!r})")
-    if params["tag"]:
-        try:
-            qs = qs.filter(tags__id=parse_id("tag", params["tag"])).distinct()
-        except ParamError:
-            errors.append(f"'tag' must be a tag id (got {params['tag'][:40]!r})")
-    sort = params["sort"] or "name"
-    if sort.lstrip("-") not in SORTS:
-        errors.append(unknown_choice("sort", sort, list(SORTS)))
-        sort = "name"
-    field = SORTS[sort.lstrip("-")]
-    expr = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(
-        nulls_last=True)
-    return qs.order_by(expr, "name"), params, errors
+    qs = device_filters.filter_devices(Device.objects.all(), params, errors)
+    qs = device_filters.with_contact_ts(
+        qs.select_related("site").prefetch_related("tags").with_summary())
+    qs, params["sort"] = device_filters.sort_devices(qs, params["sort"], errors)
+    return qs, params, errors
 
 
 def state_counts() -> dict[str, int]:
@@ -108,25 +66,23 @@ def safe_next(request: HttpRequest, default: str) -> str:
 
 
 def device_list(request: HttpRequest) -> HttpResponse:
-    """The devices table with state, facts and current load; filter and sort."""
-    matching, params, errors = filtered_devices(request)
-    devices = list(matching)
+    """The devices table with state, facts and current load: filtered, sorted and
+    paged on the server (``?q=&state=&site=&tag=&version=&board=&sort=&page=``)."""
+    devices, params, errors = filtered_devices(request)
+    page = page_of(request, devices, PER_PAGE, errors)
     counts = state_counts()
     return render(request, "ui/device_list.html", {
-        "devices": devices,
+        "page": page,
+        "devices": page.object_list,
         "params": params,
+        "filtered": any(params[k] for k in device_filters.FILTERS),
         "errors": errors,
         "states": DeviceStateChoices.choices,
-        "sites": Site.objects.order_by("name"),
-        "tags": Tag.objects.order_by("name"),
+        **device_filters.filter_choices(),
         "total": sum(counts.values()),
         "state_counts": counts,
         "collector_running": collector.collector_running(),
-        "columns": [
-            ("state", "State"), ("name", "Name"), ("host", "Host"), ("identity", "Identity"),
-            ("board", "Board"), ("version", "RouterOS"), ("cpu", "CPU"), ("memory", "Memory"),
-            ("uptime", "Uptime"), ("last_seen", "Last seen"), ("site", "Site"),
-        ],
+        "columns": COLUMNS,
     }, status=400 if errors else 200)
 
 

@@ -6,6 +6,7 @@ asked for.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,9 +45,11 @@ def filter_times(qs: QuerySet[Any], params: dict[str, str], errors: list[str],
     return qs
 
 
-def page_of(request: HttpRequest, qs: QuerySet[Any], per_page: int, errors: list[str]) -> Page:
-    """The page of ``qs`` that ``?page=`` asks for (``per_page`` rows; past the end:
-    the last); a bad number adds a message to ``errors`` and gives page 1."""
+def page_of(request: HttpRequest, qs: QuerySet[Any] | Sequence[Any], per_page: int,
+            errors: list[str]) -> Page:
+    """The page of ``qs`` (a queryset, or a list such as the collector status's
+    devices) that ``?page=`` asks for (``per_page`` rows; past the end: the last);
+    a bad number adds a message to ``errors`` and gives page 1."""
     try:
         number = parse_page(request.GET.get("page"))
     except ParamError as err:

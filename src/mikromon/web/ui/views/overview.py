@@ -1,22 +1,34 @@
-"""The overview: the alerts firing now (first, most severe first), every device's
-state at a glance (by site or tag), the busiest interfaces (by rx + tx, or by
-receive or transmit alone: ``?busiest=rx|tx``), the top links by utilisation,
-devices with errors and the latest events."""
+"""The overview: the alerts firing now (first, most severe first), the count of
+devices per state, sites (or tags) as tiles coloured by their worst device, the
+busiest interfaces (by rx + tx, or by receive or transmit alone:
+``?busiest=rx|tx``), the top links by utilisation, the worst devices and the latest
+events. One screen at 10,000 devices: counts come from aggregate queries, lists
+are short."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass
 
+from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from mikromon.web.control import collector
 from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device
+from mikromon.web.monitor.models.device_reads import (
+    ANSWERING,
+    STALE_FLOOR_S,
+    STALE_INTERVALS,
+    effective_time_scale,
+)
 from mikromon.web.monitor.traffic import ORDERS, busiest_interfaces, top_utilisation
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
 from mikromon.web.ui.views.dashboard import natural_key
+from mikromon.web.ui.views.devices import state_counts
 
 #: Interfaces listed as the busiest, and links listed by utilisation.
 BUSIEST = 10
@@ -29,45 +41,137 @@ LATEST_EVENTS = 15
 OVERVIEW_ALERTS = 20
 
 
+#: States from worst to best: a site or tag tile takes the colour of its worst.
+WORST_FIRST = ("down", "auth_failed", "degraded", "slow", "unknown", "up", "disabled")
+#: The states of the worst-devices list.
+PROBLEM_STATES = ("down", "auth_failed", "degraded", "slow")
+#: Devices listed as the worst (the device list has them all).
+WORST_DEVICES = 15
+
+
+@dataclass(slots=True)
+class GroupTile:
+    """One site (or tag) of the overview: how many devices in each state, and how
+    many answering devices are stale. ``key`` is the device list's filter value."""
+
+    name: str
+    key: str
+    counts: Counter[str]
+    stale: int = 0
+
+    @property
+    def total(self) -> int:
+        """Devices in the group."""
+        return sum(self.counts.values())
+
+    @property
+    def worst(self) -> str:
+        """The worst state of a device of the group (:data:`WORST_FIRST`)."""
+        return next((s for s in WORST_FIRST if self.counts.get(s)), "unknown")
+
+    @property
+    def breakdown(self) -> list[tuple[str, int]]:
+        """``[(state, devices)]`` of the states present, worst first."""
+        return [(s, self.counts[s]) for s in WORST_FIRST if self.counts.get(s)]
+
+    @property
+    def not_up(self) -> list[tuple[str, int]]:
+        """:attr:`breakdown` without the devices up (what the tile lists)."""
+        return [(s, n) for s, n in self.breakdown if s != "up"]
+
+
+def group_tiles(group_by: str, stale: dict[int, int | None]) -> list[GroupTile]:
+    """Return a tile per site (``group_by="site"``) or tag (``"tag"``), by name
+    (natural order), "No site"/"No tag" last: state counts come from one
+    aggregate query, whatever the number of devices; ``stale`` (device id -> site
+    id of the stale devices) adds each one's group's stale count."""
+    field = "site" if group_by == "site" else "tags"
+    rows = (Device.objects.order_by().values(f"{field}__id", f"{field}__name", "state")
+            .annotate(n=Count("id")))
+    tiles: dict[int | None, GroupTile] = {}
+    for row in rows:
+        pk = row[f"{field}__id"]
+        tile = tiles.get(pk)
+        if tile is None:
+            name = row[f"{field}__name"] if pk is not None else f"No {group_by}"
+            tile = tiles[pk] = GroupTile(name, str(pk) if pk is not None else "none",
+                                         Counter())
+        tile.counts[row["state"]] += row["n"]
+    if group_by == "site":
+        for site_id in stale.values():
+            if site_id in tiles:
+                tiles[site_id].stale += 1
+    elif stale:
+        untagged = set(stale)
+        for device_id, tag_id in Device.tags.through.objects.values_list("device_id",
+                                                                          "tag_id"):
+            if device_id in stale and tag_id in tiles:
+                tiles[tag_id].stale += 1
+                untagged.discard(device_id)
+        if None in tiles:
+            tiles[None].stale += len(untagged)
+    return sorted(tiles.values(), key=lambda t: (t.key == "none", natural_key(t.name)))
+
+
+def stale_devices(answering: list[Device]) -> dict[int, int | None]:
+    """Return device id -> site id of the devices of ``answering`` that are stale
+    (``Device.is_stale``: newest contact older than ``STALE_INTERVALS`` realtime
+    intervals at the time scale, at least ``STALE_FLOOR_S``); the time scale is
+    read once, not per device."""
+    now = timezone.now()
+    scale = effective_time_scale()
+    out: dict[int, int | None] = {}
+    for d in answering:
+        contact = d.last_contact()
+        limit = max(STALE_FLOOR_S, STALE_INTERVALS * d.realtime_interval * scale)
+        if contact is None or (now - contact).total_seconds() > limit:
+            out[d.pk] = d.site_id
+    return out
+
+
+def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
+    """Return the ``limit`` devices down, auth failed, degraded or slow whose state
+    changed most recently (newest first), and how many there are in all."""
+    qs = Device.objects.filter(state__in=PROBLEM_STATES)
+    listed = list(qs.select_related("site").order_by(
+        F("status_changed_at").desc(nulls_last=True), "name", "pk")[:limit])
+    return listed, qs.count()
+
+
 def overview(request: HttpRequest) -> HttpResponse:
-    """The overview page; ``?group=tag`` groups devices by tag instead of site;
-    ``?busiest=rx`` or ``tx`` ranks the busiest interfaces by one direction
-    instead of rx + tx (``total``).
+    """The overview page: one screen whatever the number of devices. ``?group=tag``
+    shows tags instead of sites as tiles; ``?busiest=rx`` or ``tx`` ranks the
+    busiest interfaces by one direction instead of rx + tx (``total``).
 
     Raises:
         ParamError: an unknown ``group`` or ``busiest`` (400).
     """
-    devices = list(Device.objects.select_related("site").prefetch_related("tags").with_contact())
-    by_id = {d.pk: d for d in devices}
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
     order = parse_choice("busiest", request.GET.get("busiest") or "total", ORDERS)
-    groups: dict[str, list[Device]] = defaultdict(list)
-    for d in devices:
-        if group_by == "site":
-            groups[d.site.name if d.site else "No site"].append(d)
-        else:
-            names = [t.name for t in d.tags.all()] or ["No tag"]
-            for name in names:
-                groups[name].append(d)
-    ordered = sorted(groups.items(), key=lambda kv: (kv[0].startswith("No "), natural_key(kv[0])))
-    problems = [d for d in devices if d.state in ("down", "auth_failed", "degraded", "slow")
-                or (d.last_error and d.state != "disabled")]
-    events = latest_events(LATEST_EVENTS)
-    counts = Counter(d.state for d in devices)
+    # Devices that answer: the traffic tables read their rates (others have no
+    # current rate), the tiles count the stale ones among them.
+    answering = list(Device.objects.filter(state__in=ANSWERING).with_contact())
+    by_id = {d.pk: d for d in answering}
+    stale = stale_devices(answering)
+    counts = Counter(state_counts())
+    problems, problems_total = worst_devices()
     firing = open_alerts().filter(state="firing")
+    total = sum(counts.values())
     return render(request, "ui/overview.html", {
         "alerts": list(firing[:OVERVIEW_ALERTS]),
         "alerts_total": firing.count(),
-        "groups": ordered,
+        "groups": group_tiles(group_by, stale),
         "group_by": group_by,
         "counts": counts,
-        "total": len(devices),
+        "stale_total": len(stale),
+        "total": total,
         "busiest": busiest_interfaces(by_id, order=order, limit=BUSIEST),
         "busiest_order": order,
         "busiest_columns": BUSIEST_COLUMNS,
         "utilisation": top_utilisation(by_id, limit=BUSIEST),
         "problems": problems,
-        "events": events,
-        "has_devices": bool(devices),
+        "problems_total": problems_total,
+        "events": latest_events(LATEST_EVENTS),
+        "has_devices": bool(total),
         "collector_running": collector.collector_running(),
     })
