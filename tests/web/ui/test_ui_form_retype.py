@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-
 def form_data(**overrides: str) -> dict[str, str]:
     """A valid POST body for the device form."""
     data = {
@@ -58,7 +57,8 @@ def test_edit_form_keeps_values_and_asks_for_a_typed_password(admin_web, device,
     assert response.status_code == 400
     page = response.content.decode()
     assert "moved" in page
-    assert "n3w-Secret-5" not in page and "r0uter-Secret-9" not in page
+    assert "n3w-Secret-5" not in page
+    assert "r0uter-Secret-9" not in page
     assert RETYPE in page.lower()
 
 

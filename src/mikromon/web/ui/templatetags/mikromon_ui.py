@@ -21,6 +21,11 @@ from mikromon.web.roles import role_name
 register = template.Library()
 
 
+@register.simple_tag
+def tz_name() -> str:
+    """``{% tz_name %}``: the zone this page shows times in (the user's, else UTC)."""
+    return timezone.get_current_timezone_name()
+
 
 @register.filter
 def is_admin(user: Any) -> bool:

@@ -13,6 +13,8 @@
 
   const fmt = window.MM.fmt;
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
+  // Times in the user's zone (profile), as the server renders them.
+  fmt.setZone(cfg.time_zone || "UTC");
   /** States of a router that answers polls: its values are current (up, degraded). */
   const ANSWERING = new Set(["up", "degraded"]);
   /** States in which the router is not read (named by the API's `state_label`). */
@@ -179,7 +181,7 @@
       hooks: { drawClear: [drawMarks] },
       width: chartWidth(el),
       height: CHART_HEIGHT,
-      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), fmt.zoneName()),
       cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
       legend: { live: true },
       scales: {
