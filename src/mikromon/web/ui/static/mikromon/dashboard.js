@@ -36,7 +36,20 @@
     marks: [],           // the device's alerts over the chart range (alert-marks JSON)
   };
   const SYNC_KEY = "mm-dashboard";
-  const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
+  /** A colour from app.css's custom properties (`--chart-*`: light and dark mode
+   * differ), `fallback` when the stylesheet has none. Hex, so a fill can add alpha. */
+  function cssColor(name, fallback) {
+    const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return /^#[0-9a-fA-F]{6}$/.test(value) ? value : fallback;
+  }
+  const COLORS = {
+    rx: cssColor("--chart-rx", "#2b7bd3"), tx: cssColor("--chart-tx", "#e0832f"),
+    cpu: cssColor("--chart-cpu", "#6a4fc9"), mem: cssColor("--chart-mem", "#1c9a6c"),
+  };
+  const AXIS = {
+    stroke: cssColor("--chart-axis", "#5b6776"), grid: cssColor("--chart-grid", "#eef1f5"),
+    tick: cssColor("--chart-tick", "#dde3ea"),
+  };
 
   // ---------------------------------------------------------------- data
   function rangeSeconds() { return cfg.ranges[state.range]; }
@@ -191,17 +204,17 @@
       },
       axes: [
         {
-          stroke: "#5b6776",
-          grid: { stroke: "#eef1f5" },
-          ticks: { stroke: "#dde3ea" },
+          stroke: AXIS.stroke,
+          grid: { stroke: AXIS.grid },
+          ticks: { stroke: AXIS.tick },
           // Room per tick: long spans label ticks "03-01 12:00" (day alone at midnight).
           space: (u) => (u.scales.x.max - u.scales.x.min > 86400 ? 96 : 64),
           values: (u, splits) => splits.map((ts) => fmt.axisTime(ts, u.scales.x.max - u.scales.x.min)),
         },
         {
-          stroke: "#5b6776",
-          grid: { stroke: "#eef1f5" },
-          ticks: { stroke: "#dde3ea" },
+          stroke: AXIS.stroke,
+          grid: { stroke: AXIS.grid },
+          ticks: { stroke: AXIS.tick },
           size: 64,
           label: isRate ? "bits/s" : "%",
           labelSize: 18,
