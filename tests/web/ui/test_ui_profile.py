@@ -109,3 +109,18 @@ def test_a_stored_zone_applies_at_sign_in(client, admin, device):
     UserProfile.objects.create(user=admin, time_zone=ZONE)
     client.force_login(admin)
     assert f"{ZONE}" in client.get("/events/").content.decode()
+
+
+@pytest.mark.django_db
+def test_silence_times_are_read_and_told_in_the_users_zone(admin_web):
+    """A silence ending 18:00 Asia/Kathmandu is stored as 12:15 UTC, and the page
+    says "18:00 Asia/Kathmandu"."""
+    from mikromon.web.alerts.models import Silence
+
+    admin_web.post("/profile/", {"time_zone": ZONE})
+    response = admin_web.post("/alerts/silences/add/", {
+        "reason": "works", "starts_at": "2099-03-01T10:00", "ends_at": "2099-03-01T18:00"},
+        follow=True)
+    silence = Silence.objects.get()
+    assert silence.ends_at == dt.datetime(2099, 3, 1, 12, 15, tzinfo=dt.UTC)
+    assert f"2099-03-01 18:00 {ZONE}" in response.content.decode()
