@@ -124,3 +124,21 @@ def test_silence_times_are_read_and_told_in_the_users_zone(admin_web):
     silence = Silence.objects.get()
     assert silence.ends_at == dt.datetime(2099, 3, 1, 12, 15, tzinfo=dt.UTC)
     assert f"2099-03-01 18:00 {ZONE}" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_event_time_filter_reads_the_users_zone(admin_web, device):
+    """The events page's from/to (datetime-local) are in the user's zone: an event
+    at 12:00 UTC (17:45 Kathmandu) is after 17:40 and not after 17:50 there."""
+    from mikromon.web.monitor.models import Event
+
+    Event.objects.create(device=device, ts=dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC),
+                         severity="warning", kind="device_down", message="went down")
+    admin_web.post("/profile/", {"time_zone": ZONE})
+    page = admin_web.get("/events/", {"from": "2026-03-01T17:40"}).content.decode()
+    assert "went down" in page
+    assert f"({ZONE})" in page
+    page = admin_web.get("/events/", {"from": "2026-03-01T17:50"}).content.decode()
+    assert "went down" not in page
+    page = admin_web.get("/events/", {"from": "2026-03-01T11:50:00Z"}).content.decode()
+    assert "went down" in page
