@@ -6,7 +6,8 @@
  * Chart widths come from each panel's laid-out width: a plot is created only after
  * every panel of its grid is in the page, and a ResizeObserver on each panel
  * resizes its plot whenever the panel changes size (window resize, grid reflow,
- * scrollbar, fonts). Times are shown in UTC, as on every page.
+ * scrollbar, fonts). Times are shown in the user's zone (`time_zone` of the config,
+ * UTC by default), as on every page.
  */
 (function () {
   "use strict";
@@ -271,7 +272,7 @@
     return dev ? ANSWERING.has(dev.state) && !dev.stale : cfg.current;
   }
 
-  /** "last value at 2026-11-30 08:53:48 UTC" for the newest of `items`, or "". */
+  /** "last value at 2026-11-30 08:53:48 UTC" (the user's zone) for the newest of `items`, or "". */
   function lastAt(items) {
     const times = items.filter(Boolean).map((v) => v.ts).filter(Boolean).sort();
     return times.length ? `last value at ${fmt.when(times[times.length - 1])}` : "";
@@ -577,7 +578,7 @@
 
   // ---------------------------------------------------------------- inventory
   /** A router time stored in UTC ("2025-12-09T09:40:27+00:00") as
-   * "2025-12-09 09:40:27 UTC"; times the router's clock could not place keep their
+   * "2025-12-09 09:40:27 UTC" (in the user's zone: fmt.when); times the router's clock could not place keep their
    * text (no zone: the router's local time). */
   const UTC_TIME = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)\+00:00$/;
 
@@ -586,7 +587,7 @@
     if (v === true) return "yes";
     if (v === false) return "no";
     const utc = typeof v === "string" ? UTC_TIME.exec(v) : null;
-    if (utc) return `${utc[1]} ${utc[2]} UTC`;
+    if (utc) return fmt.when(v);
     return String(v);
   }
 
