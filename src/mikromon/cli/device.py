@@ -1,4 +1,5 @@
-"""``mikromon device add|list|show|edit|remove|enable|disable``: manage routers.
+"""``mikromon device add|list|show|edit|remove|enable|disable|import``: manage routers
+(``import``: :mod:`.device_import`).
 
 ``add`` and ``edit`` fill the device form of the web pages
 (:class:`mikromon.web.monitor.forms.DeviceSettingsForm`): the same rules, the
@@ -18,6 +19,7 @@ from typing import Any
 from mikromon.cli._common import Subparsers, add_command, command_with_actions, port_number
 from mikromon.cli._django import confirmed, django_handler
 from mikromon.cli._password import add_password_options, read_password
+from mikromon.cli.device_import import register_import
 from mikromon.cli.device_records import (
     check_form,
     check_site,
@@ -120,6 +122,8 @@ def _register_actions(actions: Subparsers) -> None:
             "(their data is kept).",
         )
         sub.add_argument("names", nargs="+", metavar="NAME", help="the devices' names")
+
+    register_import(actions)
 
 
 def _interval(tier: Tier) -> Any:

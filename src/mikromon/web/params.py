@@ -202,3 +202,23 @@ def parse_page(text: str | None) -> int:
         ParamError: for anything but a whole number of at least 1.
     """
     return parse_positive_int("page", text, 1, MAX_ID) or 1
+
+
+def parse_text(name: str, text: str | None, minimum: int, maximum: int) -> str:
+    """Return ``text`` with surrounding spaces trimmed, ``minimum`` to ``maximum``
+    characters long, without control characters.
+
+    Raises:
+        ParamError: naming ``name``: absent, too short, too long, or holding a
+            control character.
+    """
+    value = (text or "").strip()
+    if not value:
+        raise ParamError(f"{name} is required (e.g. {name}=4C:5E:0C:11:22:33)")
+    if len(value) < minimum:
+        raise ParamError(f"{name} must be at least {minimum} characters (got {value!r})")
+    if len(value) > maximum:
+        raise ParamError(f"{name} must be at most {maximum} characters (got {len(value)})")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ParamError(f"{name}={value[:80]!r} holds a control character")
+    return value

@@ -102,8 +102,11 @@ def test_viewer_cannot_start_or_stop(viewer_token, fake_collector):
 def test_methods(admin_token, device):
     """Read-only endpoints refuse POST with 405 naming the allowed methods."""
     client = Client(HTTP_AUTHORIZATION=f"Token {admin_token}")
-    response = client.post(f"/api/v1/devices/{device.pk}")
+    response = client.post(f"/api/v1/devices/{device.pk}/latest")
     assert response.status_code == 405
     assert response["Allow"] == "GET"
+    response = client.post(f"/api/v1/devices/{device.pk}")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, PATCH, PUT, DELETE"
     assert client.get("/api/v1/collector/start").status_code == 405
     assert client.post("/api/v1/collector", {"action": "dance"}).status_code == 400

@@ -5,18 +5,24 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
-from mikromon.web.api import alerting, views
+from mikromon.web.api import alerting, device_writes, reports, views
+from mikromon.web.api.search import search
 
 app_name = "api"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("devices", views.devices, name="devices"),
-    path("devices/<id:pk>", views.device, name="device"),
+    path("devices", device_writes.devices, name="devices"),
+    path("devices/bulk", device_writes.bulk, name="devices_bulk"),
+    path("devices/<id:pk>", device_writes.device, name="device"),
     path("devices/<id:pk>/latest", views.latest, name="latest"),
     path("devices/<id:pk>/series", views.series, name="series"),
     path("devices/<id:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
     path("events", views.events, name="events"),
+    path("search", search, name="search"),
+    path("reports/availability", reports.availability, name="report_availability"),
+    path("reports/percentile", reports.percentile, name="report_percentile"),
+    path("reports/top-talkers", reports.top_talkers, name="report_top_talkers"),
     path("collector", views.collector_view, name="collector"),
     # Only the two actions: any other collector/... path is an unknown endpoint (404).
     re_path(r"^collector/(?P<action>start|stop)$", views.collector_view,

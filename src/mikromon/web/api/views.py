@@ -81,6 +81,9 @@ def index(request: HttpRequest) -> JsonResponse:
             "series": f"{device}/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
             "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
+            "search": reverse("api:search") + "?q=TEXT",
+            **{f"report_{name}": reverse(f"api:report_{name}")
+               for name in ("availability", "percentile", "top_talkers")},
             "collector": reverse("api:collector"),
             "alerts": reverse("api:alerts"),
             "silences": reverse("api:silences"),

@@ -1,0 +1,162 @@
+"""The parameters and rows of the reports, shared by the API and the Reports page:
+the range (presets, a month, or from/to), the device, the table rows and CSV.
+
+Parameters (docs/api.md, "Reports"):
+
+- ``range``: ``this_month`` (default), ``last_month``, ``last_7_days`` or
+  ``custom`` (with ``from`` and ``to``); giving ``from``/``to`` means custom.
+- ``month``: ``YYYY-MM``, a calendar month in UTC (instead of ``range``).
+- ``from``, ``to``: times as :func:`mikromon.web.params.parse_time` reads them.
+- ``device``: a device id (all devices when absent).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mikromon.domain.traffic import month_range, parse_month
+from mikromon.web.monitor import reports
+from mikromon.web.params import ParamError, ParamProblems, parse_choice, parse_id, parse_time
+
+#: Range presets, in the order the page offers them.
+PRESETS = ("this_month", "last_month", "last_7_days", "custom")
+#: The longest range a report covers, days.
+MAX_DAYS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """A parsed report request: ``[start, end)`` Unix seconds UTC, the preset
+    chosen (or ``month``), and the device (``None``: all)."""
+
+    start: float
+    end: float
+    preset: str
+    device_id: int | None
+
+
+def _this_month(now: float) -> tuple[float, float]:
+    today = datetime.fromtimestamp(now, UTC)
+    return month_range(today.year, today.month)
+
+
+def parse_query(params: Mapping[str, str], now: float | None = None) -> ReportQuery:
+    """Parse the range and device parameters of a report request.
+
+    Raises:
+        ParamError: naming every bad parameter (``range``, ``month``, ``from``,
+            ``to``, ``device``), or a range that is empty or over :data:`MAX_DAYS`.
+    """
+    now = time.time() if now is None else now
+    problems = ParamProblems()
+    text = {k: (params.get(k) or "").strip() for k in ("range", "month", "from", "to", "device")}
+    device = problems.check(parse_id, "device", text["device"]) if text["device"] else None
+    preset = text["range"] or ("custom" if text["from"] or text["to"] else "this_month")
+    if text["month"]:
+        preset = "month"
+        try:
+            start, end = month_range(*parse_month(text["month"]))
+        except ValueError as err:
+            problems.messages.append(f"month: {err}")
+            start, end = 0.0, 1.0
+    else:
+        problems.check(parse_choice, "range", preset, PRESETS)
+        start, end = _preset_range(preset, now, text, problems)
+    problems.raise_any()
+    if end <= start:
+        raise ParamError(f"'to' must be after 'from' (from={int(start)}, to={int(end)})")
+    if end - start > MAX_DAYS * 86400:
+        raise ParamError(f"the range is over {MAX_DAYS} days: narrow 'from'/'to'")
+    return ReportQuery(start=start, end=end, preset=preset, device_id=device)
+
+
+def _preset_range(preset: str, now: float, text: Mapping[str, str],
+                  problems: ParamProblems) -> tuple[float, float]:
+    if preset == "last_month":
+        start, _end = _this_month(now)
+        before = datetime.fromtimestamp(start - 1, UTC)
+        return month_range(before.year, before.month)
+    if preset == "last_7_days":
+        return now - 7 * 86400, now
+    if preset == "custom":
+        if not text["from"]:
+            problems.messages.append("from is required for range=custom (e.g. from=-30d)")
+        first = problems.check(parse_time, "from", text["from"], now) if text["from"] else None
+        last = problems.check(parse_time, "to", text["to"], now) if text["to"] else now
+        return (first or 0.0), (last if last is not None else now)
+    return _this_month(now)
+
+
+def _pct(ratio: float | None) -> float | None:
+    return None if ratio is None else round(ratio * 100, 4)
+
+
+def _availability_dict(device: reports.DeviceAvailability, interface: str,
+                       avail: Any) -> dict[str, Any]:
+    return {
+        "device_id": device.device_id, "device": device.device, "interface": interface,
+        "availability_pct": _pct(avail.ratio),
+        "up_seconds": round(avail.up_seconds, 3),
+        "down_seconds": round(avail.down_seconds, 3),
+        "unknown_seconds": round(avail.unknown_seconds, 3),
+        "outages": avail.outages,
+        "longest_outage_seconds": round(avail.longest_outage_seconds, 3),
+    }
+
+
+def availability_rows(query: ReportQuery, now: float | None = None) -> list[dict[str, Any]]:
+    """Rows of the availability report: one per device (``interface`` ``""``)
+    followed by one per interface of it."""
+    now = time.time() if now is None else now
+    rows = []
+    for dev in reports.availability_report(query.start, query.end, now, query.device_id):
+        rows.append(_availability_dict(dev, "", dev.availability))
+        rows += [_availability_dict(dev, i.name, i.availability) for i in dev.interfaces]
+    return rows
+
+
+def percentile_rows(query: ReportQuery) -> list[dict[str, Any]]:
+    """Rows of the 95th-percentile report, highest billing figure first (bps)."""
+    return [{
+        "device_id": r.device_id, "device": r.device, "interface": r.interface,
+        "rx_p95_bps": r.figure.rx_bps, "tx_p95_bps": r.figure.tx_bps,
+        "billing_bps": r.figure.billing_bps,
+        "rx_samples": r.figure.rx_samples, "tx_samples": r.figure.tx_samples,
+        "resolution": r.resolution,
+    } for r in reports.percentile_report(query.start, query.end, query.device_id)]
+
+
+def talker_rows(query: ReportQuery, kinds: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """Rows of the top-talkers report, most bytes first."""
+    return [{
+        "kind": t.kind, "device_id": t.device_id, "device": t.device, "name": t.name,
+        "rx_bytes": round(t.rx_bytes), "tx_bytes": round(t.tx_bytes),
+        "total_bytes": round(t.total_bytes),
+    } for t in reports.top_talkers(query.start, query.end, kinds=kinds, limit=limit,
+                                   device_id=query.device_id)]
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Return ``rows`` as CSV text with a header of ``columns`` (empty cells for
+    ``None``); cells starting with ``= + - @`` get a leading ``'`` so that a
+    spreadsheet does not run router-supplied names as formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return str(value)

@@ -1,0 +1,343 @@
+"""Reading what the reports need from the database: up/down events, interface and
+queue rate series. Shared by the API (``/api/v1/reports/...``) and the Reports
+page; the arithmetic is in :mod:`mikromon.domain.availability` and
+:mod:`mikromon.domain.traffic`. What is counted how: docs/operations.md, "Reports".
+
+Interval rates (for the percentile and the bytes): 5-minute averages, from the
+5-minute rollups (``MetricRollup`` step 300) up to their watermark and from raw
+points grouped by 5 minutes after it. Hours whose 5-minute rollups have aged out
+(retention) are read from the 1-hour rollups, each hour counting as twelve
+5-minute intervals at the hour's average; ``resolution`` then says ``5m+1h``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mikromon.domain.availability import (
+    Availability,
+    Change,
+    Presence,
+    mask,
+    state_at_start,
+    summarize,
+    timeline,
+    unknown_outside,
+)
+from mikromon.domain.events import EventKind
+from mikromon.domain.traffic import (
+    BillingFigure,
+    bytes_from_rates,
+    percentile,
+    percentile_rank,
+)
+from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.maintenance import rollup_watermark
+from mikromon.web.monitor.models import (
+    Device,
+    Event,
+    MetricLatest,
+    MetricPoint,
+    MetricRollup,
+    Series,
+)
+
+_DEVICE_KINDS = {EventKind.DEVICE_UP.value: Presence.UP,
+                 EventKind.DEVICE_DOWN.value: Presence.DOWN,
+                 EventKind.AUTH_FAILED.value: Presence.UNKNOWN}
+_LINK_KINDS = {EventKind.LINK_UP.value: Presence.UP, EventKind.LINK_DOWN.value: Presence.DOWN}
+#: A device's present state as the fallback when it has no up/down event at all.
+_NOW_STATES = {"up": Presence.UP, "degraded": Presence.UP, "slow": Presence.UP,
+               "down": Presence.DOWN}
+#: (rx key, tx key) of the traffic of interfaces and simple queues. A queue's
+#: ``rx`` is its upload (traffic from the target), ``tx`` its download.
+TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
+                "queue": ("queue.upload_bps", "queue.download_bps")}
+_STEP = 300
+_HOUR = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceAvailability:
+    """One interface's availability (``name`` as the router spells it)."""
+
+    name: str
+    availability: Availability
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAvailability:
+    """One device's availability and its interfaces' (by name)."""
+
+    device_id: int
+    device: str
+    availability: Availability
+    interfaces: list[InterfaceAvailability] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PercentileRow:
+    """The billing figure of one interface over a range (bits per second)."""
+
+    device_id: int
+    device: str
+    interface: str
+    figure: BillingFigure
+    resolution: str
+
+
+@dataclass(frozen=True, slots=True)
+class Talker:
+    """Bytes one interface or queue moved over a range (estimated from rates)."""
+
+    kind: str
+    device_id: int
+    device: str
+    name: str
+    rx_bytes: float
+    tx_bytes: float
+
+    @property
+    def total_bytes(self) -> float:
+        """Both directions, bytes."""
+        return self.rx_bytes + self.tx_bytes
+
+
+def _epoch(ts: datetime) -> float:
+    return ts.timestamp()
+
+
+def link_name(message: str) -> str | None:
+    """Return the interface named by a link event's message (``interface ether1 link
+    up``, mikromon.schedule.changes), ``None`` for another wording."""
+    for tail in (" link up", " link down"):
+        if message.startswith("interface ") and message.endswith(tail):
+            return message[len("interface "):-len(tail)] or None
+    return None
+
+
+def _devices(device_id: int | None) -> list[Device]:
+    qs = Device.objects.order_by("name", "pk")
+    if device_id is not None:
+        qs = qs.filter(pk=device_id)
+    return list(qs.only("pk", "name", "state", "enabled", "created_at"))
+
+
+def availability_report(start: float, end: float, now: float,
+                        device_id: int | None = None) -> list[DeviceAvailability]:
+    """Return the availability of every device (or one) and of its interfaces over
+    ``[start, end)``, Unix seconds; time after ``now`` is unknown."""
+    out = []
+    for dev in _devices(device_id):
+        out.append(_device_availability(dev, start, end, now))
+    return out
+
+
+def _device_availability(dev: Device, start: float, end: float,
+                         now: float) -> DeviceAvailability:
+    events = Event.objects.filter(device_id=dev.pk)
+    dev_kinds = list(_DEVICE_KINDS)
+    before = (events.filter(kind__in=dev_kinds, ts__lt=datetime.fromtimestamp(start, UTC))
+              .order_by("-ts", "-id").values_list("kind", flat=True).first())
+    inside = [Change(_epoch(ts), _DEVICE_KINDS[kind]) for ts, kind in events.filter(
+        kind__in=dev_kinds, ts__gte=datetime.fromtimestamp(start, UTC),
+        ts__lt=datetime.fromtimestamp(end, UTC)).order_by("ts", "id").values_list("ts", "kind")]
+    fallback = _NOW_STATES.get(dev.state, Presence.UNKNOWN)
+    initial = state_at_start(_DEVICE_KINDS[before] if before else None,
+                             inside[0].state if inside else None, fallback)
+    known_until = now
+    if not dev.enabled:  # when it was disabled is not stored: after its last event
+        last = events.filter(kind__in=dev_kinds).order_by("-ts").values_list(
+            "ts", flat=True).first()
+        known_until = min(now, _epoch(last or dev.created_at))
+    spans = unknown_outside(timeline(start, end, initial, inside), _epoch(dev.created_at),
+                            known_until)
+    return DeviceAvailability(
+        device_id=dev.pk, device=dev.name, availability=summarize(spans),
+        interfaces=_interfaces(dev, start, end, spans),
+    )
+
+
+def _interfaces(dev: Device, start: float, end: float,
+                device_spans: list[Any]) -> list[InterfaceAvailability]:
+    before: dict[str, Presence] = {}
+    inside: dict[str, list[Change]] = {}
+    rows = (Event.objects.filter(device_id=dev.pk, kind__in=list(_LINK_KINDS),
+                                 ts__lt=datetime.fromtimestamp(end, UTC))
+            .order_by("ts", "id").values_list("ts", "kind", "message"))
+    for ts, kind, message in rows.iterator():
+        name = link_name(message)
+        if name is None:
+            continue
+        if _epoch(ts) < start:
+            before[name] = _LINK_KINDS[kind]
+        else:
+            inside.setdefault(name, []).append(Change(_epoch(ts), _LINK_KINDS[kind]))
+    running = {
+        str(labels.get("interface")): Presence.UP if value >= 0.5 else Presence.DOWN
+        for labels, value in MetricLatest.objects.filter(
+            series__device_id=dev.pk, series__key="iface.running",
+        ).values_list("series__labels", "value")
+        if isinstance(labels, dict) and labels.get("interface")
+    }
+    out = []
+    for name in sorted(set(before) | set(inside) | set(running)):
+        changes = inside.get(name, [])
+        initial = state_at_start(before.get(name), changes[0].state if changes else None,
+                                 running.get(name, Presence.UNKNOWN))
+        spans = mask(timeline(start, end, initial, changes), device_spans)
+        out.append(InterfaceAvailability(name=name, availability=summarize(spans)))
+    return out
+
+
+def _rows(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _tables(using: str) -> tuple[Any, str, str]:
+    conn = usable_connection(using)
+    qn = conn.ops.quote_name
+    return conn, qn(MetricRollup._meta.db_table), qn(MetricPoint._meta.db_table)
+
+
+def _five_minute_sql(series_id: int, start: float, end: float,
+                     using: str) -> tuple[str, list[Any], int, int]:
+    """SQL of the 5-minute averages ``(ts, v, n)`` of a series over the range: rollups
+    before the watermark, raw points grouped by 5 minutes after it. Returns the SQL,
+    its parameters and the aligned range."""
+    _conn, rollup_t, points_t = _tables(using)
+    lo, hi = int(start) // _STEP * _STEP, int(end)
+    mark = min(hi, max(lo, rollup_watermark(_STEP, using=using) or lo))
+    sql = (f'SELECT ts, "avg" AS v, "count" AS n FROM {rollup_t} WHERE series_id = %s '
+           f'AND step = {_STEP} AND ts >= %s AND ts < %s AND "count" > 0 UNION ALL '
+           f"SELECT (ts / {_STEP}) * {_STEP}, AVG(value), COUNT(*) FROM {points_t} "
+           f"WHERE series_id = %s AND ts >= %s AND ts < %s GROUP BY (ts / {_STEP})")
+    return sql, [series_id, lo, mark, series_id, mark, hi], lo, hi
+
+
+def _aged_hours(series_id: int, lo: int, until: int, using: str) -> list[tuple[Any, ...]]:
+    """1-hour rollups ``(ts, avg, count)`` of the hours from the range start ``lo`` up
+    to the hour of ``until`` (the first 5-minute average, or the range end)."""
+    conn, rollup_t, _points_t = _tables(using)
+    hour_end = until // _HOUR * _HOUR
+    if hour_end <= lo:
+        return []
+    return _rows(conn, f'SELECT ts, "avg", "count" FROM {rollup_t} WHERE series_id = %s '
+                       f'AND step = {_HOUR} AND ts >= %s AND ts < %s AND "count" > 0',
+                 [series_id, lo // _HOUR * _HOUR, hour_end])
+
+
+def interval_rates(series_id: int, start: float, end: float, *,
+                   using: str = "default") -> tuple[list[tuple[float, int]], str]:
+    """Return the 5-minute ``(average, samples)`` of a series over ``[start, end)``
+    and the resolution read (``5m``, ``5m+1h``, ``1h``, or ``none``); hours read
+    from 1-hour rollups appear as twelve intervals at the hour's average."""
+    conn = usable_connection(using)
+    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    rows = _rows(conn, sql, params)
+    old = _aged_hours(series_id, lo, min((int(r[0]) for r in rows), default=hi), using)
+    out = [(float(avg), int(count)) for _ts, avg, count in rows]
+    for _ts, avg, count in old:
+        out += [(float(avg), max(1, int(count) // 12))] * (_HOUR // _STEP)
+    return out, _resolution(bool(rows), bool(old))
+
+
+def _resolution(five: bool, hourly: bool) -> str:
+    return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
+
+
+def series_percentile(series_id: int, start: float, end: float, *,
+                      using: str = "default") -> tuple[float | None, int, str]:
+    """Return the billing percentile of a series' 5-minute averages over ``[start, end)``
+    (:func:`mikromon.domain.traffic.percentile`), the number of averages and the
+    resolution. The database sorts and picks the value (rank
+    :func:`~mikromon.domain.traffic.percentile_rank`); with aged hours (1-hour
+    rollups) the averages are read and ranked here."""
+    conn = usable_connection(using)
+    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    ((count, first),) = _rows(conn, f"SELECT COUNT(*), MIN(ts) FROM ({sql}) q", params)
+    if _aged_hours(series_id, lo, int(first) if count else hi, using):
+        rates, resolution = interval_rates(series_id, start, end, using=using)
+        return percentile(v for v, _n in rates), len(rates), resolution
+    if not count:
+        return None, 0, "none"
+    # The rank-th smallest is the (count - rank + 1)-th largest: ordered from the top,
+    # the database keeps only the top 5 % while it sorts (a bounded sort).
+    above = int(count) - percentile_rank(int(count))
+    ((value,),) = _rows(conn, f"SELECT v FROM ({sql}) q ORDER BY v DESC LIMIT 1 OFFSET %s",
+                        [*params, above])
+    return float(value), int(count), "5m"
+
+
+def series_bytes(series_id: int, start: float, end: float, *,
+                 using: str = "default") -> float:
+    """Return the bytes a rate series (bps) moved over ``[start, end)``, by
+    :func:`mikromon.domain.traffic.bytes_from_rates` over its 5-minute averages,
+    summed in the database (aged hours: 1-hour averages times 3,600 s)."""
+    conn = usable_connection(using)
+    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    ((total, first),) = _rows(
+        conn, f"SELECT SUM(CASE WHEN v > 0 THEN v ELSE 0 END), MIN(ts) FROM ({sql}) q", params)
+    moved = float(total or 0) * _STEP / 8
+    old = _aged_hours(series_id, lo, hi if first is None else int(first), using)
+    return moved + bytes_from_rates([(float(avg), int(n)) for _ts, avg, n in old], _HOUR)
+
+
+def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], dict[str, int]]:
+    """``(device id, name) -> {"rx": series id, "tx": series id}`` of one kind."""
+    rx_key, tx_key = TRAFFIC_KEYS[kind]
+    label = "interface" if kind == "interface" else "queue"
+    qs = Series.objects.filter(key__in=(rx_key, tx_key))
+    if device_id is not None:
+        qs = qs.filter(device_id=device_id)
+    found: dict[tuple[int, str], dict[str, int]] = {}
+    for pk, dev, key, labels in qs.values_list("pk", "device_id", "key", "labels"):
+        name = labels.get(label) if isinstance(labels, dict) else None
+        if isinstance(name, str) and name:
+            found.setdefault((dev, name), {})["rx" if key == rx_key else "tx"] = pk
+    return found
+
+
+def _names(ids: Iterable[int]) -> dict[int, str]:
+    return dict(Device.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+
+
+def percentile_report(start: float, end: float,
+                      device_id: int | None = None) -> list[PercentileRow]:
+    """Return the 95th-percentile billing figure of every interface with rate
+    series (or one device's) over ``[start, end)``, highest billing figure first."""
+    found = _traffic_series("interface", device_id)
+    names = _names(dev for dev, _name in found)
+    out = []
+    for (dev, name), ids in found.items():
+        rx = series_percentile(ids["rx"], start, end) if "rx" in ids else (None, 0, "none")
+        tx = series_percentile(ids["tx"], start, end) if "tx" in ids else (None, 0, "none")
+        figure = BillingFigure(rx_bps=rx[0], tx_bps=tx[0], rx_samples=rx[1], tx_samples=tx[1])
+        resolution = rx[2] if rx[2] != "none" else tx[2]
+        out.append(PercentileRow(device_id=dev, device=names.get(dev, ""), interface=name,
+                                 figure=figure, resolution=resolution))
+    out.sort(key=lambda r: (-(r.figure.billing_bps or -1.0), r.device, r.interface))
+    return out
+
+
+def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface", "queue"),
+                limit: int = 20, device_id: int | None = None) -> list[Talker]:
+    """Return the ``limit`` interfaces and simple queues that moved the most bytes
+    over ``[start, end)`` (both directions), most first; bytes are estimated from
+    the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`)."""
+    out = []
+    for kind in kinds:
+        found = _traffic_series(kind, device_id)
+        names = _names(dev for dev, _name in found)
+        for (dev, name), ids in found.items():
+            moved = {side: series_bytes(ids[side], start, end) if side in ids else 0.0
+                     for side in ("rx", "tx")}
+            out.append(Talker(kind=kind, device_id=dev, device=names.get(dev, ""), name=name,
+                              rx_bytes=moved["rx"], tx_bytes=moved["tx"]))
+    out.sort(key=lambda t: (-t.total_bytes, t.device, t.name))
+    return out[:limit]

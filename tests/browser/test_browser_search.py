@@ -1,0 +1,84 @@
+"""The header's search box at 1280 px: type a MAC in another form, press Enter,
+land on the results grouped by kind; the box fits the bar on a desktop width and
+on a phone's (screenshots in test-artifacts/)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from browserkit import shot, sign_in
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SEEN = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def _seed() -> None:
+    from mikromon.web.monitor.models import Device, InventoryItem
+
+    core = Device.objects.create(name="core-gw", host="192.0.2.10", port=8728, username="m",
+                                 identity="CoreGW", last_seen=SEEN)
+    rows = [
+        ("dhcp_leases", "*1", {".id": "*1", "address": "10.1.0.20",
+                               "mac-address": "4C:5E:0C:11:22:33", "host-name": "printer-hall"}),
+        ("arp", "10.1.0.20\x1fbridge", {"address": "10.1.0.20",
+                                        "mac-address": "4C:5E:0C:11:22:33",
+                                        "interface": "bridge"}),
+        ("ppp_active", "*A", {".id": "*A", "name": "anna@isp", "caller-id": "D4:CA:6D:01:02:03",
+                              "address": "100.64.3.7"}),
+    ]
+    for table, key, data in rows:
+        InventoryItem.objects.create(device=core, table=table, key=key, data=data,
+                                     first_seen=SEEN, last_seen=SEEN, changed_at=SEEN)
+
+
+def _fits(page) -> dict:
+    return page.evaluate("""() => {
+      const bar = document.querySelector('header.topbar').getBoundingClientRect();
+      const box = document.querySelector('.topsearch input').getBoundingClientRect();
+      return {inside: box.left >= 0 && box.right <= window.innerWidth && box.top >= bar.top
+                      && box.bottom <= bar.bottom,
+              overflow: document.documentElement.scrollWidth - window.innerWidth,
+              width: box.width};
+    }""")
+
+
+def test_header_search_finds_a_mac_written_another_way(page, live_url, users):
+    _seed()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, live_url, *users["admin"])
+    box = page.locator("header .topsearch input[name=q]")
+    expect(box).to_be_visible()
+    fits = _fits(page)
+    assert fits["inside"], fits
+    assert fits["overflow"] <= 0, fits
+    box.fill("4c5e0c112233")
+    box.press("Enter")
+    page.wait_for_url("**/search/?q=4c5e0c112233")
+    group = page.locator("#search-mac")
+    expect(group.locator("h2")).to_contain_text("MAC addresses")
+    expect(group.locator("tbody tr")).to_have_count(2)
+    expect(group).to_contain_text("DHCP leases")
+    expect(group).to_contain_text("/ip/arp")
+    expect(group).to_contain_text("2026-12-01 10:00:00")
+    expect(page.locator("#search-ip")).to_have_count(0)
+    expect(box).to_have_value("4c5e0c112233")
+    shot(page, "search-1280")
+    group.get_by_role("link", name="core-gw").first.click()
+    page.wait_for_url("**/devices/*/")
+
+
+def test_header_search_on_a_phone(page, live_url, users):
+    _seed()
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, live_url, *users["viewer"])
+    page.locator("header .topsearch input[name=q]").fill("anna")
+    page.locator("header .topsearch input[name=q]").press("Enter")
+    page.wait_for_url("**/search/?q=anna")
+    expect(page.locator("#search-ppp_user tbody tr")).to_have_count(1)
+    fits = _fits(page)
+    assert fits["inside"], fits
+    assert fits["overflow"] <= 0, fits
+    shot(page, "search-390")

@@ -1,0 +1,162 @@
+"""``/api/v1/search``: hits of every kind, MAC and IP forms, limits, bad ``q``."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
+
+
+def _get(client, **params):
+    return client.get("/api/v1/search", params)
+
+
+def _where(body, kind):
+    return sorted((h["device_name"], h["table"], h["field"], h["key"])
+                  for h in body["results"].get(kind, []))
+
+
+def test_a_mac_in_any_form_finds_every_table_holding_it(viewer_web, fleet):
+    expected = [("branch-7", "arp", "mac-address", "10.1.0.20 / bridge"),
+                ("branch-7", "hotspot_active", "mac-address", "*3"),
+                ("core-gw", "dhcp_leases", "mac-address", "*1")]
+    for form in ("4C:5E:0C:11:22:33", "4c-5e-0c-11-22-33", "4c5e0c112233", "4c5e.0c11.2233"):
+        body = _get(viewer_web, q=form).json()
+        assert _where(body, "mac") == expected, form
+    hit = next(h for h in _get(viewer_web, q="4c5e0c112233").json()["results"]["mac"]
+               if h["table"] == "arp")
+    assert hit["gone"] is True
+    assert hit["gone_at"] == "2026-12-01T10:00:00Z"
+    assert hit["last_seen"] == "2026-12-01T10:00:00Z"
+    assert hit["path"] == "/ip/arp"
+
+
+def test_a_pppoe_caller_id_is_found_as_a_mac(viewer_web, fleet):
+    body = _get(viewer_web, q="d4ca6d010203").json()
+    assert _where(body, "mac") == [("core-gw", "ppp_active", "caller-id", "*A")]
+
+
+def test_part_of_a_mac_matches_by_its_bytes(viewer_web, fleet):
+    body = _get(viewer_web, q="4c:5e:0c:44").json()
+    assert _where(body, "mac") == [("core-gw", "dhcp_leases", "mac-address", "*2")]
+
+
+def test_an_ip_matches_whole_addresses_and_prefix_lengths(viewer_web, fleet):
+    body = _get(viewer_web, q="10.1.0.20").json()
+    assert _where(body, "ip") == [("branch-7", "arp", "address", "10.1.0.20 / bridge"),
+                                  ("core-gw", "dhcp_leases", "address", "*1")]
+    body = _get(viewer_web, q="10.1.0.1").json()
+    assert _where(body, "ip") == [("branch-7", "ip_addresses", "address",
+                                   "10.1.0.1/24 / bridge")]
+
+
+def test_an_ip_prefix_stops_at_octet_boundaries(viewer_web, fleet):
+    body = _get(viewer_web, q="10.1").json()
+    keys = {k for _d, _t, _f, k in _where(body, "ip")}
+    assert "*2" not in keys  # 10.10.0.9 is not in 10.1.x.x
+    assert {"*1", "10.1.0.20 / bridge", "10.1.0.1/24 / bridge"} <= keys
+    body = _get(viewer_web, q="10.10.").json()
+    assert _where(body, "ip") == [("core-gw", "dhcp_leases", "address", "*2")]
+
+
+def test_a_network_finds_the_addresses_inside_it(viewer_web, fleet):
+    body = _get(viewer_web, q="172.16.0.0/16").json()
+    assert _where(body, "ip") == [("branch-7", "hotspot_active", "address", "*3")]
+
+
+def test_names_are_found_case_insensitively(viewer_web, fleet):
+    assert _where(_get(viewer_web, q="anna.smith").json(), "ppp_user") == [
+        ("core-gw", "ppp_active", "name", "*A")]
+    assert _where(_get(viewer_web, q="printer-hall").json(), "dhcp_host") == [
+        ("core-gw", "dhcp_leases", "host-name", "*1")]
+    assert _where(_get(viewer_web, q="VOUCHER-7k").json(), "hotspot_user") == [
+        ("branch-7", "hotspot_active", "user", "*3")]
+    assert _where(_get(viewer_web, q="hall b").json(), "interface") == [
+        ("branch-7", "interfaces", "comment", "ether5")]
+    assert _where(_get(viewer_web, q="ether5").json(), "interface") == [
+        ("branch-7", "interfaces", "name", "ether5")]
+
+
+def test_non_ascii_names_are_found(viewer_web, fleet):
+    assert _where(_get(viewer_web, q="zoë").json(), "dhcp_host") == [
+        ("core-gw", "dhcp_leases", "host-name", "*2")]
+
+
+def test_devices_match_on_name_identity_and_host(viewer_web, fleet):
+    assert [(h["device_name"], h["field"]) for h in
+            _get(viewer_web, q="coregw").json()["results"]["device"]] == [("core-gw", "identity")]
+    assert [(h["device_name"], h["field"]) for h in
+            _get(viewer_web, q="branch7.example").json()["results"]["device"]] == [
+        ("branch-7", "host")]
+    assert [h["device_name"] for h in
+            _get(viewer_web, q="core-").json()["results"]["device"]] == ["core-gw"]
+
+
+def test_a_match_in_a_field_not_searched_is_no_hit(viewer_web, fleet):
+    body = _get(viewer_web, q="voucherGW").json()
+    assert (body["count"], body["results"], body["more"]) == (0, {}, False)
+
+
+def test_results_are_limited_with_a_more_flag(viewer_web, fleet):
+    body = _get(viewer_web, q="4c5e0c112233", limit="2").json()
+    assert (body["count"], body["more"], body["limit"]) == (2, True, 2)
+    body = _get(viewer_web, q="4c5e0c112233", limit="3").json()
+    assert (body["count"], body["more"]) == (3, False)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({}, "q is required"),
+    ({"q": "   "}, "q is required"),
+    ({"q": "a"}, "q must be at least 2 characters"),
+    ({"q": "x" * 101}, "q must be at most 100 characters"),
+    ({"q": "ab\x01c"}, "control character"),
+    ({"q": "ab", "limit": "0"}, "limit must be between 1 and 500"),
+    ({"q": "ab", "limit": "ten"}, "limit='ten' is not a whole number"),
+])
+def test_bad_parameters_answer_400_naming_them(viewer_web, fleet, params, message):
+    response = _get(viewer_web, **params)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_search_needs_a_signed_in_user(client, fleet):
+    assert client.get("/api/v1/search", {"q": "core"}).status_code == 401
+
+
+def test_the_index_lists_search(viewer_web):
+    assert viewer_web.get("/api/v1/").json()["endpoints"]["search"] == "/api/v1/search?q=TEXT"
+
+
+def test_text_shaped_like_part_of_a_mac_still_finds_names(viewer_web, fleet, add_row):
+    add_row(fleet[0], "ppp_active", "*B", {".id": "*B", "name": "cafe-01", "address": "fe80::1"})
+    assert _where(_get(viewer_web, q="cafe-01").json(), "ppp_user") == [
+        ("core-gw", "ppp_active", "name", "*B")]
+
+
+def test_ipv6_addresses_match_in_any_spelling(viewer_web, fleet, add_row):
+    add_row(fleet[0], "ppp_active", "*B", {".id": "*B", "name": "v6", "address": "2001:db8::7"})
+    assert _where(_get(viewer_web, q="2001:DB8:0::7").json(), "ip") == [
+        ("core-gw", "ppp_active", "address", "*B")]
+    assert _where(_get(viewer_web, q="2001:db8::/32").json(), "ip") == [
+        ("core-gw", "ppp_active", "address", "*B")]
+
+
+def test_text_only_in_field_names_reads_no_rows(fleet):
+    """``addr`` is in every row's ``address`` key: no row is a candidate, so a
+    short query cannot make the search decode the whole inventory."""
+    from mikromon.web.monitor.search import candidate_rows, parse_query
+
+    query = parse_query("addr")
+    assert candidate_rows(query, query.kinds()).count() == 0
+    query = parse_query("hall")
+    assert sorted(candidate_rows(query, query.kinds()).values_list("table", flat=True)) == [
+        "dhcp_leases", "interfaces"]
+
+
+def test_networks_too_wide_to_narrow_are_searched_as_text(fleet):
+    from mikromon.web.monitor.search import parse_query
+
+    assert parse_query("0.0.0.0/0").ip is None
+    assert parse_query("::/64").ip is None
+    assert str(parse_query("10.0.0.0/8").ip) == "10.0.0.0/8"
+    assert parse_query("0.0.0.0/0").kinds()[-1] == "interface"
