@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "mikromon.web.security.ParameterGuardMiddleware",
     # Every view needs a signed-in user unless decorated with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Pages show times in the signed-in user's zone (profile); the API keeps UTC.
+    "mikromon.web.ui.timezones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

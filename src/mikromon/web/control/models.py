@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["CollectorControl", "CollectorStatus", "DemoObject"]
+__all__ = ["CollectorControl", "CollectorStatus", "DemoObject", "UserProfile"]
 
 
 class CollectorControl(models.Model):
@@ -102,3 +102,27 @@ class DemoObject(models.Model):
 
     def __str__(self) -> str:
         return f"demo device {self.device_id}" if self.device_id else f"demo user {self.user_id}"
+
+
+class UserProfile(models.Model):
+    """A web user's own settings: the time zone every page shows times in.
+
+    Times stay stored in UTC; :class:`mikromon.web.ui.timezones.UserTimeZoneMiddleware`
+    activates ``time_zone`` for the user's page requests (the API keeps UTC). A user
+    without a row sees UTC. ``time_zone`` is an IANA name from
+    :func:`zoneinfo.available_timezones` (checked by the profile form).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile",
+        help_text="whose settings these are",
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA time zone name pages show times in"
+    )
+
+    class Meta:
+        verbose_name = "user profile"
+
+    def __str__(self) -> str:
+        return f"profile of user {self.user_id} ({self.time_zone})"

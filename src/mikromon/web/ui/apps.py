@@ -13,3 +13,10 @@ class UiConfig(appconfig.MikromonAppConfig):
     label = "mikromon_ui"
     verbose_name = "mikromon pages"
     connects = "mikromon.web.security"
+
+    def ready(self) -> None:
+        """Connect the sign-in counters and the time zone read at sign-in."""
+        super().ready()
+        from mikromon.web.ui import timezones
+
+        timezones.connect()

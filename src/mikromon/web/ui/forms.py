@@ -39,7 +39,30 @@ TIER_HELP = {
 }
 
 
-class DeviceForm(DeviceSettingsForm):
+class RetypeSecretsMixin:
+    """After a validation error a bound form shows what was typed again, except its
+    secrets (``retype_fields``): their inputs come back empty, so each one that was
+    typed gets a help text asking for it again.
+    """
+
+    retype_fields: tuple[str, ...] = ("password",)
+    #: The help text of a secret input that was typed and not sent back.
+    RETYPE_HELP = "Not kept after the error above: type the password again."
+
+    def full_clean(self) -> None:
+        """Validate, then mark each typed secret as to be typed again on errors."""
+        super().full_clean()  # type: ignore[misc]
+        form: Any = self
+        if not form.is_bound or not form._errors:
+            return
+        for name in self.retype_fields:
+            if name in form.fields and form.data.get(form.add_prefix(name)):
+                # A bound field copies its help text when first made (and may exist).
+                form.fields[name].help_text = form[name].help_text = self.RETYPE_HELP
+                form.secrets_to_retype = [*getattr(form, "secrets_to_retype", []), name]
+
+
+class DeviceForm(RetypeSecretsMixin, DeviceSettingsForm):
     """The pages' device form: the rules of
     :class:`~mikromon.web.monitor.forms.DeviceSettingsForm` (shared with
     ``mikromon device add|edit``), with the labels, help texts and widgets of the
@@ -119,7 +142,7 @@ class DeviceForm(DeviceSettingsForm):
         )
 
 
-class UserCreateForm(forms.Form):
+class UserCreateForm(RetypeSecretsMixin, forms.Form):
     """Create a user with a role (admin or viewer)."""
 
     username = forms.CharField(max_length=150, label="User name")

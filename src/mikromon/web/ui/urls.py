@@ -18,6 +18,7 @@ from mikromon.web.ui.views import (
     devices,
     events,
     overview,
+    profile,
     reports,
     search,
     silences,
@@ -70,6 +71,8 @@ urlpatterns = [
     path("collector/stop/", devices.collector_stop, name="collector_stop"),
     path("users/", users.user_list, name="user_list"),
     path("users/<id:pk>/", users.user_update, name="user_update"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/password/", profile.PasswordChange.as_view(), name="password_change"),
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/<id:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
 ]

@@ -21,6 +21,11 @@ from mikromon.web.roles import role_name
 register = template.Library()
 
 
+@register.simple_tag
+def tz_name() -> str:
+    """``{% tz_name %}``: the zone this page shows times in (the user's, else UTC)."""
+    return timezone.get_current_timezone_name()
+
 
 @register.filter
 def is_admin(user: Any) -> bool:
@@ -132,7 +137,7 @@ def meter(value: float | None, last_at: datetime | None = None, *,
     """A small horizontal bar for a percentage (amber over 70 %, red over 90 %).
 
     ``old``: the value is not current (the router does not answer, or its data is
-    stale): the bar is grey, its tooltip "last value at <last_at> UTC".
+    stale): the bar is grey, its tooltip "last value at <last_at> <zone>" (the user's zone).
 
     The bar's width is a class (``p0`` .. ``p100``, whole percent, in app.css), not
     a style attribute: the Content-Security-Policy allows no inline style.
@@ -141,7 +146,8 @@ def meter(value: float | None, last_at: datetime | None = None, *,
         return format_html('<span class="muted">{}</span>', formatting.DASH)
     width = max(0.0, min(100.0, float(value)))
     if old:
-        when = f"{last_at:%Y-%m-%d %H:%M:%S} UTC" if last_at else "unknown time"
+        when = (f"{timezone.localtime(last_at):%Y-%m-%d %H:%M:%S} "
+                f"{timezone.get_current_timezone_name()}" if last_at else "unknown time")
         return format_html(
             '<span class="meter old" title="last value at {}"><span class="bar">'
             '<i class="p{}"></i></span><span class="txt">{}</span></span>',

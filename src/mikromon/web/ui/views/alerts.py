@@ -91,7 +91,7 @@ def _filters(request: HttpRequest, qs: QuerySet[Alert], names: tuple[str, ...]
 
     ``device``, ``site`` (id or ``none``), ``tag``, ``rule`` (ids), ``severity``,
     ``state`` (alert state), ``from``/``to`` (a time the alert started at or after /
-    before; ``datetime-local`` as UTC, Unix seconds or ``-1h``). A bad value filters
+    before; ``datetime-local`` in the user's zone, Unix seconds or ``-1h``). A bad value filters
     nothing and adds a message naming the parameter (the page answers 400).
     """
     params = {k: request.GET.get(k, "").strip() for k in names}

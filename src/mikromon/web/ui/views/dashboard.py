@@ -162,6 +162,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     range_key = parse_choice("range", request.GET.get("range") or "1h", RANGES)
     config = {
         "device": device.pk,
+        # Times in the user's zone (UserTimeZoneMiddleware), as the page renders them.
+        "time_zone": timezone.get_current_timezone_name(),
         "urls": {
             "series": reverse("api:series", args=[device.pk]),
             "latest": reverse("api:latest", args=[device.pk]),

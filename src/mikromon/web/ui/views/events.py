@@ -11,7 +11,7 @@ from django.shortcuts import render
 from mikromon.web.monitor.choices import EventKindChoices, EventSeverityChoices
 from mikromon.web.monitor.event_queries import FILTER_PARAMS, events, parse_event_filter, sites
 from mikromon.web.monitor.models import Device
-from mikromon.web.ui.views.listing import page_of
+from mikromon.web.ui.views.listing import in_page_zone, page_of
 
 #: Events per page.
 PER_PAGE = 100
@@ -22,7 +22,12 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
     A bad parameter is named above the list (answer 400) and filters nothing.
     """
-    flt = parse_event_filter(request.GET, time.time(), collect=True)
+    # The from/to inputs are in the user's zone; the shared filter reads UTC.
+    get = request.GET.copy()
+    for name in ("from", "to"):
+        if get.get(name):
+            get[name] = in_page_zone(get[name])
+    flt = parse_event_filter(get, time.time(), collect=True)
     errors = list(flt.problems)
     page = page_of(request, events(flt), PER_PAGE, errors)
     params = {k: request.GET.get(k, "").strip() for k in FILTER_PARAMS}

@@ -13,18 +13,38 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from mikromon.web.params import ParamError, parse_page, parse_time
 
 
+def in_page_zone(text: str) -> str:
+    """Return a ``datetime-local`` value (naive ``2026-03-01T17:40``) as ISO 8601 UTC
+    (``2026-03-01T11:55:00Z``), reading it in the page's zone (the user's, set by
+    UserTimeZoneMiddleware; else UTC); anything else (Unix seconds, ``-1h``, a time
+    with a zone, a bad value) comes back unchanged for the shared parser to judge."""
+    text = text.strip()
+    if not (text.isascii() and "T" in text.upper() and text[:1].isdigit()):
+        return text
+    try:
+        typed = datetime.fromisoformat(text)
+        if typed.tzinfo is not None:
+            return text
+        aware = timezone.make_aware(typed, timezone.get_current_timezone())
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        return text
+
+
 def parse_local(name: str, text: str) -> datetime:
-    """Parse a ``datetime-local`` input value (a naive one is UTC); Unix seconds and
-    the API's forms (``-1h``) are accepted too.
+    """Parse a ``datetime-local`` input value (a naive one is in the page's zone,
+    :func:`in_page_zone`); Unix seconds and the API's forms (``-1h``, ISO 8601 with
+    a zone) are accepted too. Returns an aware UTC datetime.
 
     Raises:
         ParamError: naming ``name`` (not a time, or beyond the years 1 to 9999).
     """
-    seconds = parse_time(name, text, time.time())
+    seconds = parse_time(name, in_page_zone(text), time.time())
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):

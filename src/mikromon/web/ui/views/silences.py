@@ -72,7 +72,10 @@ def silence_add(request: HttpRequest) -> HttpResponse:
                     form.add_error(None if field == "__all__" or field not in form.fields
                                    else field, e)
             return _silence_page(request, form, status=400)
-        messages.success(request, f"Silence until {silence.ends_at:%Y-%m-%d %H:%M} UTC created.")
+        # In the user's zone, as the form read it (UserTimeZoneMiddleware).
+        ends = timezone.localtime(silence.ends_at)
+        messages.success(request, f"Silence until {ends:%Y-%m-%d %H:%M} "
+                                  f"{timezone.get_current_timezone_name()} created.")
         return redirect("ui:silence_list")
     initial: dict[str, Any] = {"duration": "2h"}
     for name in ("device", "site", "tag", "rule"):

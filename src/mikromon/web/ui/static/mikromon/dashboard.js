@@ -6,13 +6,16 @@
  * Chart widths come from each panel's laid-out width: a plot is created only after
  * every panel of its grid is in the page, and a ResizeObserver on each panel
  * resizes its plot whenever the panel changes size (window resize, grid reflow,
- * scrollbar, fonts). Times are shown in UTC, as on every page.
+ * scrollbar, fonts). Times are shown in the user's zone (`time_zone` of the config,
+ * UTC by default), as on every page.
  */
 (function () {
   "use strict";
 
   const fmt = window.MM.fmt;
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
+  // Times in the user's zone (profile), as the server renders them.
+  fmt.setZone(cfg.time_zone || "UTC");
   /** States of a router that answers polls: its values are current (up, degraded). */
   const ANSWERING = new Set(["up", "degraded"]);
   /** States in which the router is not read (named by the API's `state_label`). */
@@ -34,7 +37,20 @@
     marks: [],           // the device's alerts over the chart range (alert-marks JSON)
   };
   const SYNC_KEY = "mm-dashboard";
-  const COLORS = { rx: "#2b7bd3", tx: "#e0832f", cpu: "#6a4fc9", mem: "#1c9a6c" };
+  /** A colour from app.css's custom properties (`--chart-*`: light and dark mode
+   * differ), `fallback` when the stylesheet has none. Hex, so a fill can add alpha. */
+  function cssColor(name, fallback) {
+    const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return /^#[0-9a-fA-F]{6}$/.test(value) ? value : fallback;
+  }
+  const COLORS = {
+    rx: cssColor("--chart-rx", "#2b7bd3"), tx: cssColor("--chart-tx", "#e0832f"),
+    cpu: cssColor("--chart-cpu", "#6a4fc9"), mem: cssColor("--chart-mem", "#1c9a6c"),
+  };
+  const AXIS = {
+    stroke: cssColor("--chart-axis", "#5b6776"), grid: cssColor("--chart-grid", "#eef1f5"),
+    tick: cssColor("--chart-tick", "#dde3ea"),
+  };
 
   // ---------------------------------------------------------------- data
   function rangeSeconds() { return cfg.ranges[state.range]; }
@@ -179,7 +195,7 @@
       hooks: { drawClear: [drawMarks] },
       width: chartWidth(el),
       height: CHART_HEIGHT,
-      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), fmt.zoneName()),
       cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
       legend: { live: true },
       scales: {
@@ -189,17 +205,17 @@
       },
       axes: [
         {
-          stroke: "#5b6776",
-          grid: { stroke: "#eef1f5" },
-          ticks: { stroke: "#dde3ea" },
+          stroke: AXIS.stroke,
+          grid: { stroke: AXIS.grid },
+          ticks: { stroke: AXIS.tick },
           // Room per tick: long spans label ticks "03-01 12:00" (day alone at midnight).
           space: (u) => (u.scales.x.max - u.scales.x.min > 86400 ? 96 : 64),
           values: (u, splits) => splits.map((ts) => fmt.axisTime(ts, u.scales.x.max - u.scales.x.min)),
         },
         {
-          stroke: "#5b6776",
-          grid: { stroke: "#eef1f5" },
-          ticks: { stroke: "#dde3ea" },
+          stroke: AXIS.stroke,
+          grid: { stroke: AXIS.grid },
+          ticks: { stroke: AXIS.tick },
           size: 64,
           label: isRate ? "bits/s" : "%",
           labelSize: 18,
@@ -256,7 +272,7 @@
     return dev ? ANSWERING.has(dev.state) && !dev.stale : cfg.current;
   }
 
-  /** "last value at 2026-11-30 08:53:48 UTC" for the newest of `items`, or "". */
+  /** "last value at 2026-11-30 08:53:48 UTC" (the user's zone) for the newest of `items`, or "". */
   function lastAt(items) {
     const times = items.filter(Boolean).map((v) => v.ts).filter(Boolean).sort();
     return times.length ? `last value at ${fmt.when(times[times.length - 1])}` : "";
@@ -562,7 +578,7 @@
 
   // ---------------------------------------------------------------- inventory
   /** A router time stored in UTC ("2025-12-09T09:40:27+00:00") as
-   * "2025-12-09 09:40:27 UTC"; times the router's clock could not place keep their
+   * "2025-12-09 09:40:27 UTC" (in the user's zone: fmt.when); times the router's clock could not place keep their
    * text (no zone: the router's local time). */
   const UTC_TIME = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)\+00:00$/;
 
@@ -571,7 +587,7 @@
     if (v === true) return "yes";
     if (v === false) return "no";
     const utc = typeof v === "string" ? UTC_TIME.exec(v) : null;
-    if (utc) return `${utc[1]} ${utc[2]} UTC`;
+    if (utc) return fmt.when(v);
     return String(v);
   }
 

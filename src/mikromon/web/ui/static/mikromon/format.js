@@ -95,28 +95,60 @@
     }
   }
 
-  /** An ISO 8601 timestamp -> "YYYY-MM-DD HH:MM:SS UTC" (every page shows UTC,
-   * whatever the browser's time zone). */
+  /** The IANA zone times are shown in: the user's (the page config's `time_zone`,
+   * set with setZone), UTC until set; never the browser's own zone. */
+  let zone = "UTC";
+  let parts = null;
+
+  /** Show times in `name` (an IANA zone name); an unknown name keeps UTC. */
+  function setZone(name) {
+    try {
+      parts = new Intl.DateTimeFormat("en-GB", {
+        timeZone: name || "UTC", hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      });
+      zone = name || "UTC";
+    } catch (err) {
+      parts = null;
+      zone = "UTC";
+    }
+  }
+
+  /** A Date's fields in the zone: {year, month, day, hour, minute, second} (text). */
+  function fields(d) {
+    if (!parts) setZone(zone);
+    const out = {};
+    for (const part of parts.formatToParts(d)) out[part.type] = part.value;
+    return out;
+  }
+
+  /** An ISO 8601 timestamp -> "YYYY-MM-DD HH:MM:SS Zone" in the shown zone
+   * (whatever the browser's own zone is). */
   function when(iso) {
     if (!iso) return "\u2013";
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
-    const p = (n) => String(n).padStart(2, "0");
-    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
-      `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC`;
+    const f = fields(d);
+    return `${f.year}-${f.month}-${f.day} ${f.hour}:${f.minute}:${f.second} ${zone}`;
   }
 
-  /** A chart's time tick (Unix seconds) in UTC, 24-hour: "14:05" for spans up to a
-   * day, "03-01 14:05" for longer ones ("03-01" alone at midnight). */
+  /** A chart's time tick (Unix seconds) in the shown zone, 24-hour: "14:05" for spans
+   * up to a day, "03-01 14:05" for longer ones ("03-01" alone at midnight). */
   function axisTime(ts, span) {
-    const d = new Date(ts * 1000);
-    const p = (n) => String(n).padStart(2, "0");
-    const hm = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+    const f = fields(new Date(ts * 1000));
+    const hm = `${f.hour}:${f.minute}`;
     if (span <= 86400) return hm;
-    const day = `${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}`;
+    const day = `${f.month}-${f.day}`;
     return hm === "00:00" ? day : `${day} ${hm}`;
   }
 
+  /** The zone name times are shown in. */
+  function zoneName() {
+    return zone;
+  }
+
   window.MM = window.MM || {};
-  window.MM.fmt = { axisTime, bps, bpsAxis, bytes, duration, interval, pct, unit, when };
+  window.MM.fmt = {
+    axisTime, bps, bpsAxis, bytes, duration, interval, pct, setZone, unit, when, zoneName,
+  };
 })();
