@@ -8,6 +8,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -24,12 +25,13 @@ def zone_names() -> tuple[str, ...]:
 
 
 def user_zone_name(user: object) -> str:
-    """Return the zone name ``user`` picked in their profile, or ``"UTC"``."""
+    """Return the zone name ``user`` picked in their profile, or ``"UTC"`` (also
+    for an anonymous user)."""
     from mikromon.web.control.models import UserProfile
 
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, AbstractBaseUser):
         return DEFAULT_ZONE
-    name = (UserProfile.objects.filter(user_id=getattr(user, "pk", None))
+    name = (UserProfile.objects.filter(user_id=user.pk)
             .values_list("time_zone", flat=True).first())
     return name if name in zone_names() else DEFAULT_ZONE
 

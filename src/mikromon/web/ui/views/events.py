@@ -25,8 +25,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     # The from/to inputs are in the user's zone; the shared filter reads UTC.
     get = request.GET.copy()
     for name in ("from", "to"):
-        if get.get(name):
-            get[name] = in_page_zone(get[name])
+        typed = request.GET.get(name)
+        if typed:
+            get[name] = in_page_zone(typed)
     flt = parse_event_filter(get, time.time(), collect=True)
     errors = list(flt.problems)
     page = page_of(request, events(flt), PER_PAGE, errors)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +30,9 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(name, name) for name in zone_names()]
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name) for name in zone_names()]
 
 
 def profile(request: HttpRequest) -> HttpResponse:
@@ -37,8 +40,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None,
                        initial={"time_zone": user_zone_name(request.user)})
     if request.method == "POST" and form.is_valid():
+        user = request.user
+        assert isinstance(user, AbstractBaseUser)  # every page needs a signed-in user
         UserProfile.objects.update_or_create(
-            user=request.user, defaults={"time_zone": form.cleaned_data["time_zone"]})
+            user_id=user.pk, defaults={"time_zone": form.cleaned_data["time_zone"]})
         remember_zone(request, form.cleaned_data["time_zone"])
         messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
         return redirect("ui:profile")
