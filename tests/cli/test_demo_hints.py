@@ -48,12 +48,26 @@ def banner_commands(capsys: pytest.CaptureFixture[str], router: EmulatorHandle,
     return commands
 
 
+def subcommand(words: list[str]) -> str:
+    """The mikromon command a banner line runs: the word after the executable
+    (``/x/mikromon device ...``) or after ``-m mikromon`` (``/x/python -m mikromon
+    device ...``). The folders of the path may be called mikromon too."""
+    if Path(words[0]).name == "mikromon":
+        return words[1]
+    return words[words.index("mikromon") + 1]
+
+
+def test_subcommand_ignores_folders_named_mikromon() -> None:
+    assert subcommand(["/srv/mikromon/.venv/bin/mikromon", "device", "list"]) == "device"
+    assert subcommand(["/srv/mikromon/.venv/bin/python", "-m", "mikromon",
+                       "collector", "status"]) == "collector"
+
+
 def test_banner_commands_run_in_another_shell(capsys: pytest.CaptureFixture[str],
                                               router: EmulatorHandle, demo_dir: Path,
                                               tmp_path: Path) -> None:
     commands = banner_commands(capsys, router, demo_dir)
-    kinds = {" ".join(w for w in words if not w.startswith("-"))
-             .split("mikromon", 1)[-1].split()[0] for words in commands}
+    kinds = {subcommand(words) for words in commands}
     assert {"device", "collector", "collect-once"} <= kinds, commands
     # Another shell: another folder, no MIKROMON_* variables.
     env = subprocess_env(tmp_path)
