@@ -19,6 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 #: How far the page reaches past the window sideways (0 when it fits).
 OVERFLOW_JS = ("() => document.scrollingElement.scrollWidth"
                " - document.scrollingElement.clientWidth")
+#: How far the top bar's contents reach past its right edge (px; <= 0 when they fit).
+BAR_OVERFLOW_JS = ("() => { const bar = document.querySelector('header.topbar');"
+                   " return Math.max(...[...bar.children].map("
+                   "c => c.getBoundingClientRect().right)) - bar.getBoundingClientRect().right; }")
 
 
 @pytest.fixture
@@ -105,6 +109,11 @@ def test_wide_pages_follow_the_colour_scheme(chromium, live_url, users, scheme):
         expect(page.locator("header.topbar nav")).to_be_visible()
         expect(page.locator("#nav-toggle-btn")).to_be_hidden()
         assert page.evaluate(OVERFLOW_JS) <= 0, name
+        # A long page takes a scrollbar's width from the bar: it must still fit.
+        page.evaluate("() => { document.body.style.minHeight = '4000px';"
+                      " document.querySelector('#user-profile').textContent = 'noc-operator'; }")
+        assert page.evaluate(OVERFLOW_JS) <= 0, (name, "with a scrollbar")
+        assert page.evaluate(BAR_OVERFLOW_JS) <= 0, (name, page.evaluate(BAR_OVERFLOW_JS))
         shot(page, f"people-{name}-1280-{scheme}")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     dark = background == "rgb(16, 21, 28)"
