@@ -117,6 +117,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("NODE_MODULES", Kind.TEXT, "", "where the browser libraries were installed"),
     _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
        choices=("thread", "process")),
+    _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
+       "(0: one per core, 1 to 4)", maximum=64),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
     _v("SYSLOG_PORT", Kind.WHOLE, "0", "the syslog receiver's UDP and TCP port (0: off)",
        maximum=65535),
