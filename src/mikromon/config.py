@@ -265,3 +265,16 @@ def time_scale(environ: Mapping[str, str] | None = None) -> float:
     if _time_scale_given is not None and environ is None:
         return _time_scale_given
     return number("MIKROMON_TIME_SCALE", environ)
+
+
+def child_environment(*, import_from: str = "", **changes: str) -> dict[str, str]:
+    """Return a copy of this process's environment with ``changes`` made (the
+    environment of a child process, e.g. ``mikromon serve``'s collector and web
+    workers, which read their settings from it). ``import_from``: a folder put
+    first on the child's ``PYTHONPATH``. Reads nothing but passes everything on."""
+    env = dict(os.environ)
+    env.update(changes)
+    if import_from:
+        rest = env.get("PYTHONPATH", "")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (import_from, rest) if p)
+    return env

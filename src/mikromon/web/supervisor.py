@@ -180,15 +180,13 @@ class Supervisor:
 
         from mikromon import config
 
-        env = dict(os.environ)
-        env["MIKROMON_DATA_DIR"] = str(settings.DATA_DIR)
-        env["MIKROMON_TIME_SCALE"] = repr(config.time_scale())
-        # The children import mikromon from where this process did.
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = env.get("PYTHONPATH", "")
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, path) if p)
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
+        return config.child_environment(
+            # The children import mikromon from where this process did.
+            import_from=str(Path(__file__).resolve().parents[2]),
+            MIKROMON_DATA_DIR=str(settings.DATA_DIR),
+            MIKROMON_TIME_SCALE=repr(config.time_scale()),
+            PYTHONUNBUFFERED="1",
+        )
 
     def _spawn(self, child: Child, sock_fd: int) -> None:
         read_fd, write_fd = os.pipe()
