@@ -173,7 +173,8 @@ class User:
         status, _ = self.request("POST", "/accounts/login/", body, {
             "Content-Type": "application/x-www-form-urlencoded",
             "Referer": f"http://{self.host}:{self.port}/accounts/login/"})
-        assert status == 302 and "sessionid" in self.cookies, f"sign-in refused ({status})"
+        if status != 302 or "sessionid" not in self.cookies:
+            raise RuntimeError(f"sign-in refused ({status})")
 
     def timed(self, label: str, path: str) -> None:
         began = time.perf_counter()
