@@ -7,12 +7,14 @@ supervisor leave no process behind."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import re
 import signal
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -94,7 +96,8 @@ def fleet(tmp_path_factory) -> Iterator[tuple[Server, Api]]:
         token = run_mikromon("token", "create", "admin", data_dir=data_dir)
         assert token.returncode == 0, token.stderr
         server = start_server("serve", "--port", "0", "--web-workers", "2",
-                              "--time-scale", "0.1", data_dir=data_dir)
+                              "--time-scale", "0.1", data_dir=data_dir,
+                              MIKROMON_SIGNIN_FAILURES_PER_USER="2")
         try:
             yield server, Api(server.url, token.stdout.strip())
         finally:
@@ -116,6 +119,31 @@ def test_pages_come_from_a_web_worker_the_collector_runs_apart(fleet) -> None:
     # Every child's lines carry its role.
     assert re.search(r"INFO    collector: collector: collector started", server.stderr)
     assert re.search(r"INFO    web-\d: server: ", server.stderr)
+
+
+def _sign_in(url: str, username: str, password: str) -> int:
+    """One sign-in attempt on fresh connections; the answer's status code."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = url + "accounts/login/"
+    page = opener.open(login, timeout=10).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"username": username, "password": password,
+                                   "csrfmiddlewaretoken": csrf}).encode()
+    try:
+        return opener.open(urllib.request.Request(login, data=body, headers={
+            "Referer": login}), timeout=10).status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_sign_in_limits_hold_across_web_workers(fleet) -> None:
+    """The failures are counted in a cache the web workers share: after the limit
+    (2 here), every worker refuses the name, whichever connection it takes."""
+    server, _ = fleet
+    assert [_sign_in(server.url, "mallory", "wrong") for _ in range(2)] == [200, 200]
+    assert {_sign_in(server.url, "mallory", "wrong") for _ in range(8)} == {429}
+    assert any((server.data_dir / "web-cache").iterdir())
 
 
 def test_api_stop_and_start_reach_the_collector_child(fleet) -> None:

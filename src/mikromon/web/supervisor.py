@@ -28,6 +28,7 @@ import contextlib
 import logging
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -166,14 +167,20 @@ class Supervisor:
 
     def _prepare_database(self) -> None:
         """Record a ``"start"`` request once, here (a collector restarted later
-        follows what operators asked since), and close this process's connection."""
+        follows what operators asked since), close this process's connection and
+        empty the web workers' shared cache."""
         from django.db import connection
+
+        from mikromon.web.worker import shared_cache_dir
 
         if self.collector == "start":
             from mikromon.web.control import state
 
             state.request_state(True, by="startup")
         connection.close()
+        # Sign-in failures counted by the previous run are forgotten (as a restart
+        # of one process forgets them).
+        shutil.rmtree(shared_cache_dir(), ignore_errors=True)
 
     def _child_env(self) -> dict[str, str]:
         from django.conf import settings

@@ -36,6 +36,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
 log = logging.getLogger("mikromon.runtime")
 
@@ -151,12 +152,38 @@ def _run_collector(args: argparse.Namespace, ready: _Ready) -> int:
     return Runtime(host=None, collector=args.collector, on_ready=ready).run()
 
 
+#: The folder, in the data folder, of the cache the web workers share.
+SHARED_CACHE = "web-cache"
+
+
+def shared_cache_dir() -> Path:
+    """The folder of the web workers' shared cache (Django set up)."""
+    from django.conf import settings
+
+    return Path(settings.DATA_DIR) / SHARED_CACHE
+
+
+def share_failure_counts() -> None:
+    """Make Django's default cache, where the sign-in and API-token failures are
+    counted (:mod:`mikromon.web.ratelimit`), a folder every web worker shares
+    (:func:`shared_cache_dir`), so that the limits hold for the server, not per
+    worker. Before the first use of the cache; the supervisor empties the folder
+    at start (a restart clears the counts, as with one process)."""
+    from django.conf import settings
+
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(shared_cache_dir()),
+    }}
+
+
 def _run_web(args: argparse.Namespace, ready: _Ready) -> int:
     """Serve HTTP on the inherited socket until SIGTERM; 0 once it stopped."""
     from django.db import connection
 
     from mikromon.web.http_server import UvicornServer, web_config
 
+    share_failure_counts()
     sock = socket.socket(fileno=args.socket_fd)
     server = UvicornServer(web_config(access_log=args.access_log), on_ready=ready)
     stopping = threading.Event()
