@@ -1,7 +1,9 @@
-"""The running mikromon process: web server, in-process collector, status publisher.
+"""One mikromon process: web server, in-process collector, status publisher.
 
-:class:`Runtime` wires the pieces together the way ``mikromon serve`` and
-``mikromon demo`` run them:
+:class:`Runtime` wires the pieces together the way ``mikromon serve
+--single-process`` (and ``demo --single-process``) runs them, and the way the
+collector child of ``mikromon serve`` runs them without a web server
+(:mod:`mikromon.web.worker`, under :mod:`mikromon.web.supervisor`):
 
 1. the collector service (:class:`mikromon.schedule.CollectorService`) is built
    over the Django device source, storage and lock, and registered as the
