@@ -1,9 +1,11 @@
 """A real Prometheus (Debian's package) scrapes a running mikromon: the whole fleet
 with a bearer token, and one target per device found through ``/metrics/sd``.
-Every PromQL expression of docs/prometheus.md returns data."""
+Every PromQL expression of docs/prometheus.md and of our Grafana dashboard
+(docs/grafana/mikromon-fleet.json) returns data."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from pathlib import Path
@@ -16,6 +18,9 @@ from mikromon.emulator.testing import running_emulators
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "prometheus.md"
+DASHBOARD = DOCS.parent / "grafana" / "mikromon-fleet.json"
+#: Grafana's variables as the dashboard's defaults resolve them.
+VARIABLES = {"$device": ".*", "$__rate_interval": "1m"}
 
 
 def doc_expressions() -> list[str]:
@@ -23,6 +28,29 @@ def doc_expressions() -> list[str]:
     blocks = re.findall(r"```promql\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
     return [line.strip() for block in blocks for line in block.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
+
+
+def dashboard_expressions() -> list[str]:
+    """Every panel target's PromQL, Grafana's variables resolved."""
+    doc = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    out = []
+    for panel in doc["panels"]:
+        for target in panel.get("targets", []):
+            expr = target["expr"]
+            for name, value in VARIABLES.items():
+                expr = expr.replace(name, value)
+            assert "$" not in expr, target["expr"]
+            out.append(expr)
+    return out
+
+
+def test_the_dashboard_is_grafana_json_over_mikromons_families():
+    doc = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    assert doc["uid"] == "mikromon-fleet"
+    titles = [p["title"] for p in doc["panels"] if p["type"] == "row"]
+    assert titles == ["Fleet", "Device", "Interfaces", "Wireless", "BGP"]
+    assert len(dashboard_expressions()) >= 20
+    assert {p["id"] for p in doc["panels"]} == set(range(1, len(doc["panels"]) + 1))
 
 
 def test_prometheus_scrapes_the_fleet_and_each_device(live_server, prometheus_server,
@@ -76,8 +104,11 @@ def test_prometheus_scrapes_the_fleet_and_each_device(live_server, prometheus_se
             assert prom.wait(lambda: len(prom.query(
                 'rate(mktxp_interface_rx_byte_total{job="mikromon"}[1m]) > 0')) > 0, 40), \
                 prom.targets()
-            for expr in doc_expressions():
+            for expr in doc_expressions() + dashboard_expressions():
                 assert prom.wait(lambda e=expr: bool(prom.query(e)), 20), expr
+            devices = prom.get("/api/v1/label/device/values",
+                               **{"match[]": "mikromon_device_up"})
+            assert set(devices) == {"rtr-0", "rtr-1", "silent"}  # the dashboard's variable
             up = {t["labels"]["instance"]: t["health"] for t in prom.targets()
                   if t["labels"]["job"] == "mikromon-devices"}
             assert set(up) == {"rtr-0", "rtr-1", "silent"}

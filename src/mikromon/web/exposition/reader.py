@@ -21,6 +21,7 @@ from django.db.models import Count
 
 from mikromon import config
 from mikromon.domain import catalog
+from mikromon.domain.alerts import Severity
 from mikromon.domain.samples import Labels
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot, TierPoll
@@ -179,6 +180,9 @@ def _number(value: object) -> float | None:
 
 
 def _alerts_firing() -> dict[str, int]:
+    """Alerts firing per severity, every severity present (0 when none fires)."""
     counts = (Alert.objects.filter(state=AlertStateChoices.FIRING)
               .values_list("severity").annotate(n=Count("id")))
-    return {str(severity): int(n) for severity, n in counts}
+    out = {severity.value: 0 for severity in Severity}
+    out.update({str(severity): int(n) for severity, n in counts})
+    return out
