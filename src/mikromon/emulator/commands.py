@@ -27,6 +27,7 @@ The monitor commands live here; ``/ping`` and ``/tool/traceroute`` in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
@@ -76,9 +77,61 @@ def _resolve(router: Router, names: Sequence[str], kinds: tuple[str, ...] | None
 
 # -- /interface/monitor-traffic ---------------------------------------------------------
 def _monitor_traffic(router: Router, args: Mapping[str, str]) -> Run:
-    names = _resolve(router, _names(args, "interface"), None,
-                     "input does not match any value of interface")
-    return Run(lambda k: router.monitor_traffic(names), _once(args))
+    """Ports report their configured rates (:meth:`Router.monitor_traffic`); a
+    dynamic interface (``<pppoe-USER>``, ``cap-wifi1``) reports the growth of its
+    ``/interface`` counters over the last second, so both always agree."""
+    names = _names(args, "interface")
+    ports = {p.name for p in router.ports}
+    message = "input does not match any value of interface"
+    resolved = []
+    for token in names:
+        try:
+            resolved.append(router.port_name(token))
+        except KeyError:
+            if _dynamic_row(router, token, 0.0) is None:
+                raise CommandError(message) from None
+            resolved.append(token)
+
+    def rows(k: int) -> list[Row]:
+        out = []
+        for name in resolved:
+            if name in ports:
+                out.extend(router.monitor_traffic([name]))
+                continue
+            now, before = _dynamic_row(router, name, 0.0), _dynamic_row(router, name, 1.0)
+            if now is None or before is None:
+                raise CommandError(message)  # the session went away meanwhile
+            out.append(_traffic(router, name, now, before))
+        return out
+
+    return Run(rows, _once(args))
+
+
+def _dynamic_row(router: Router, token: str, ago: float) -> Row | None:
+    """Row ``token`` (name or ``.id``) of ``/interface`` as it was ``ago`` s before."""
+    m = router.moment()
+    m = dataclasses.replace(m, now=m.now - ago, uptime=max(0.0, m.uptime - ago),
+                            wall=m.wall - ago)
+    table = router.table("/interface", m)
+    key = ".id" if token.startswith("*") else "name"
+    return next((table.row(i) for i in range(len(table)) if table.get(i, key) == token), None)
+
+
+def _traffic(router: Router, name: str, now: Row, before: Row) -> Row:
+    def rate(key: str, scale: int = 1) -> str:
+        return str(max(0, int(now.get(key, "0")) - int(before.get(key, "0"))) * scale)
+
+    values = {"name": name, "rx-packets-per-second": rate("rx-packet"),
+              "rx-bits-per-second": rate("rx-byte", 8),
+              "fp-rx-packets-per-second": rate("rx-packet"),
+              "fp-rx-bits-per-second": rate("rx-byte", 8), "rx-drops-per-second": "0",
+              "rx-errors-per-second": "0", "tx-packets-per-second": rate("tx-packet"),
+              "tx-bits-per-second": rate("tx-byte", 8),
+              "fp-tx-packets-per-second": rate("tx-packet"),
+              "fp-tx-bits-per-second": rate("tx-byte", 8), "tx-drops-per-second": "0",
+              "tx-queue-drops-per-second": "0", "tx-errors-per-second": "0"}
+    v7 = router.profile.major >= 7
+    return {k: v for k, v in values.items() if v7 or not k.startswith("fp-")}
 
 
 # -- /interface/ethernet/monitor ----------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from mikromon.emulator.controls import StateControls
+from mikromon.emulator.generated import Moment
 from mikromon.emulator.interfaces import Port
 from mikromon.emulator.profile_model import Profile
 from mikromon.emulator.tables import Row, Table
@@ -28,8 +29,12 @@ class Router(Protocol):
         """Its menus by path."""
         ...
 
-    def table(self, path: str) -> Table:
-        """Menu ``path``'s table now."""
+    def table(self, path: str, moment: Moment | None = None) -> Table:
+        """Menu ``path``'s table now (or at ``moment``)."""
+        ...
+
+    def moment(self) -> Moment:
+        """Snapshot of "now"."""
         ...
 
     def port_name(self, token: str) -> str:

@@ -173,6 +173,25 @@ def remote_caps(router: RouterView, m: Moment) -> Table:
     return _remote_caps(m, False, [(ident, board) for ident, board, _ in CAPS])
 
 
+def legacy_interface_rows(m: Moment, first_id: int) -> FixedTable:
+    """The legacy manager's CAP interfaces as ``/interface`` lists them (type ``cap``,
+    dynamic; counters growing with their clients' traffic)."""
+    rows = []
+    clients = reconstructed.capsman_clients(m, True)
+    for k, name in enumerate(reconstructed.capsman_names()):
+        tx = rx = 0
+        for i in range(len(clients)):
+            if clients.get(i, "interface") == name:
+                out, into = (clients.get(i, "bytes") or "0,0").split(",")
+                tx, rx = tx + int(out), rx + int(into)
+        rows.append({".id": f"*{first_id + k:X}", "name": name, "type": "cap",
+                     "mtu": "1500", "l2mtu": "1600", "mac-address": mac_address(m.seed, 40 + k),
+                     "rx-byte": str(rx), "tx-byte": str(tx), "rx-packet": str(rx // 300),
+                     "tx-packet": str(tx // 900), "running": "true", "dynamic": "true",
+                     "disabled": "false"})
+    return FixedTable(rows)
+
+
 def legacy_remote_caps(router: RouterView, m: Moment) -> Table:
     """``/caps-man/remote-cap``: one CAP per legacy CAP interface."""
     names = reconstructed.capsman_names()

@@ -73,6 +73,8 @@ def extra_menus(profile: Profile, present: Mapping[str, Menu]) -> dict[str, Menu
         replace("/interface/wifi/capsman", capsman.capsman_settings)
         replace("/interface/wifi/capsman/remote-cap", capsman.remote_caps)
     if "capsman" in profile.packages:
+        replace("/interface", _after_ports(out.get("/interface", present["/interface"]).build,
+                                           capsman.legacy_interface_rows))
         replace("/caps-man/remote-cap", capsman.legacy_remote_caps)
         replace("/caps-man/radio", capsman.legacy_radios)
         replace("/caps-man/configuration", capsman.legacy_configuration)
