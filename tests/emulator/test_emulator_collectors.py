@@ -44,7 +44,7 @@ EXPECTED_ABSENT: Final = {
     # BGP or OSPF
     "capsman": {"/ip/hotspot/active", "/interface/wireless/registration-table",
                 "/caps-man/registration-table", "/routing/bgp/connection",
-                "/routing/ospf/neighbor"},
+                "/routing/bgp/peer", "/routing/ospf/neighbor"},
     # the legacy controller (6.49) has no hotspot, BGP or OSPF package
     "capsman-v6": {"/ip/hotspot/active", "/routing/bgp/peer", "/routing/bgp/connection",
                    "/routing/ospf/neighbor"},
