@@ -15,6 +15,7 @@ from librouteros.exceptions import TrapError
 from routeros_api.exceptions import RouterOsApiCommunicationError
 
 from mikromon.emulator import PROFILES, ManualClock, Router
+from mikromon.emulator.data import capture
 from mikromon.emulator.menus_capsman import CAPS, clients_per_interface
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 
@@ -279,3 +280,37 @@ def test_capsman_controllers_agree() -> None:
                for i in range(len(interfaces))) == len(clients)
     assert {interfaces.get(i, "name") for i in range(len(interfaces))} <= _names(
         legacy, "/interface", type="cap")
+
+
+def _keys(sentence: list[str]) -> list[str]:
+    return [w[1:].partition("=")[0] for w in sentence if w.startswith("=")]
+
+
+@pytest.mark.parametrize(("profile", "words", "capture_name"), [
+    ("v7", ("/ping", "=address=10.88.0.1", "=count=1"), "ping.v7"),
+    ("v6", ("/ping", "=address=10.56.0.200", "=count=1"), "ping.v6"),
+    ("v7", ("/tool/traceroute", "=address=10.88.0.10", "=count=1", "=timeout=10ms"),
+     "tool_traceroute.v7"),
+    ("v7", ("/interface/wifi/monitor", "=numbers=wifi2", "=once="),
+     "interface_wifi_monitor.v7"),
+    ("v6", ("/interface/wireless/monitor", "=numbers=wlan1", "=once="),
+     "interface_wireless_monitor.v6"),
+])
+def test_replies_carry_their_documented_fields_in_order(
+        fleet: dict[str, EmulatorHandle], profile: str, words: tuple[str, ...],
+        capture_name: str) -> None:
+    r = fleet[profile]
+    with RawClient(r.host, r.port) as c:
+        c.login(r.username, r.password)
+        reply = c.call(*words)
+    assert reply[-1] == ["!done"]
+    assert [_keys(s) for s in reply[:-1]] == [list(capture(capture_name).rows[0])]
+
+
+def test_a_lost_ping_carries_the_timeout_fields(fleet: dict[str, EmulatorHandle]) -> None:
+    r = fleet["v7"]
+    with RawClient(r.host, r.port) as c:
+        c.login(r.username, r.password)
+        reply = c.call("/ping", "=address=10.88.0.99", "=count=1")
+    timeout_row = capture("ping.v7").rows[1]
+    assert _keys(reply[0]) == [k for k in timeout_row if not k.endswith("-rtt")]

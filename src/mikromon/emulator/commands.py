@@ -40,6 +40,7 @@ from mikromon.emulator.commands_base import (
     CommandError,
     Router,
     Run,
+    ordered,
     truthy,
 )
 from mikromon.emulator.profile_model import Profile
@@ -161,14 +162,14 @@ def _wireless_monitor(router: Router, args: Mapping[str, str]) -> Run:
         for name in names:
             n = radios.index(name)
             count = str(clients.get(name, 0))
-            out.append({
+            out.append(ordered("interface_wireless_monitor.v6", {
                 "status": "running-ap",
                 "channel": _WIRELESS_CHANNELS[n % len(_WIRELESS_CHANNELS)],
                 "wireless-protocol": "802.11", "noise-floor": str(-107 + n % 3),
                 "overall-tx-ccq": str(88 - 3 * n), "registered-clients": count,
                 "authenticated-clients": count, "current-distance": "1",
                 "notify-external-fdb": "false",
-            })
+            }))
         return out
 
     return Run(rows, _once(args))
@@ -196,11 +197,11 @@ def _wifi_monitor(router: Router, args: Mapping[str, str]) -> Run:
             n = radios.index(name)
             count = str(peers.get(name, 0))
             channel = _WIFI_CHANNELS[n % len(_WIFI_CHANNELS)]
-            out.append({
+            out.append(ordered("interface_wifi_monitor.v7", {
                 "state": "running-ap", "channel": channel, "registered-peers": count,
                 "authorized-peers": count, "tx-power": "23" if n % 2 == 0 else "20",
                 "available-channels": channel,
-            })
+            }))
         return out
 
     return Run(rows, _once(args))

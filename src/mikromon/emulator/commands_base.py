@@ -4,11 +4,13 @@ runs them): :class:`Command`, :class:`Run`, :class:`CommandError` and the trap t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
 from mikromon.emulator.controls import StateControls
+from mikromon.emulator.data import capture
 from mikromon.emulator.generated import Moment
 from mikromon.emulator.interfaces import Port
 from mikromon.emulator.profile_model import Profile
@@ -50,7 +52,7 @@ class Router(Protocol):
         ...
 
 __all__ = ["NO_SUCH_ITEM", "UNKNOWN_PARAMETER", "Command", "CommandError", "Router", "Run",
-           "truthy"]
+           "ordered", "truthy"]
 
 UNKNOWN_PARAMETER: Final = "unknown parameter"
 NO_SUCH_ITEM: Final = "no such item"
@@ -101,6 +103,23 @@ class Command:
     required: tuple[str, ...]
     start: Starter
     present: Callable[[Profile], bool] = lambda profile: True
+
+
+@functools.cache
+def _key_orders(name: str) -> tuple[tuple[str, ...], ...]:
+    rows = capture(name).rows
+    union = tuple(dict.fromkeys(k for row in rows for k in row))
+    return (*(tuple(row) for row in rows), union)
+
+
+def ordered(name: str, row: Row) -> Row:
+    """Return ``row`` in the key order of capture ``name`` (a file in
+    ``emulator/data``): that of the file's first row holding all of its keys (a
+    reply row, a timeout row...), else of all rows together; keys the file lacks
+    are dropped."""
+    orders = _key_orders(name)
+    keys = next((k for k in orders if row.keys() <= set(k)), orders[-1])
+    return {k: row[k] for k in keys if k in row}
 
 
 def truthy(value: str) -> bool:

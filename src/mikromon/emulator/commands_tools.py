@@ -14,7 +14,9 @@ hops, is read from the router's own tables (:func:`path_to`):
 * an address without a route, an IPv6 address (no IPv6 tables here), and every
   address set unreachable with :meth:`Router.set_reachable` time out.
 
-Reply shapes (shared/ROUTEROS-API.md §4, §7 and the sources named):
+Reply shapes (shared/ROUTEROS-API.md §4, §7 and the sources named; key sets and
+order from the reconstructed files ping.v7/ping.v6 and tool_traceroute.v7 in
+``emulator/data``, which name their sources):
 
 * ``/ping``: one ``!re`` per packet, ``seq`` (from 0), ``host``, ``size``, ``ttl``,
   ``time``, then the running ``sent``, ``received``, ``packet-loss`` (integer
@@ -42,7 +44,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from mikromon.emulator.coherence import duration_seconds
-from mikromon.emulator.commands_base import Command, CommandError, Router, Run
+from mikromon.emulator.commands_base import Command, CommandError, Router, Run, ordered
 from mikromon.emulator.dynamics import mix, noise
 from mikromon.emulator.tables import Row
 
@@ -207,7 +209,7 @@ def _ping(router: Router, args: Mapping[str, str]) -> Run:
             row.update({"min-rtt": render_rtt(min(times), v7),
                         "avg-rtt": render_rtt(sum(times) / len(times), v7),
                         "max-rtt": render_rtt(max(times), v7)})
-        return [row]
+        return [ordered("ping.v7" if v7 else "ping.v6", row)]
 
     return Run(rows, count, interval)
 
@@ -241,7 +243,7 @@ def _traceroute(router: Router, args: Mapping[str, str]) -> Run:
                         "std-dev": _ms(dev), "status": ""})
         out.extend({".section": str(k), "address": "", "loss": "100", "sent": str(k + 1),
                     "status": "timeout"} for _ in range(silent))
-        return out
+        return [ordered("tool_traceroute.v7", row) for row in out]
 
     return Run(rows, count, timeout)
 
