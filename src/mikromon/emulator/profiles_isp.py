@@ -67,25 +67,37 @@ _UP_BPS: Final = 240_000
 
 
 @functools.cache
-def _slots(seed: int, count: int) -> tuple[tuple[float, float, float], ...]:
-    """Per slot: (period, time away, phase), seconds."""
+def _slots(count: int) -> tuple[tuple[float, float, float, float, float], ...]:
+    """Per slot: (period, time away, phase, bytes/s from and to the customer).
+    Shared by every router with ``count`` customers (a router's seed turns the
+    phases and picks the rates: :func:`_sessions_at`), so a fleet of hundreds of
+    concentrators holds one table, not one each."""
     out = []
     for i in range(count):
-        period = _PERIOD[0] + (_PERIOD[1] - _PERIOD[0]) * noise(seed, _CHANNEL, i, 1)
-        away = _AWAY[0] + (_AWAY[1] - _AWAY[0]) * noise(seed, _CHANNEL, i, 2)
-        out.append((period, away, period * noise(seed, _CHANNEL, i, 3)))
+        period = _PERIOD[0] + (_PERIOD[1] - _PERIOD[0]) * noise(_CHANNEL, i, 1)
+        away = _AWAY[0] + (_AWAY[1] - _AWAY[0]) * noise(_CHANNEL, i, 2)
+        out.append((period, away, period * noise(_CHANNEL, i, 3),
+                    _UP_BPS / 8 * (0.5 + noise(_CHANNEL, i, 4)),
+                    _DOWN_BPS / 8 * (0.5 + noise(_CHANNEL, i, 5))))
     return tuple(out)
+
+
+def _rates(seed: int, count: int, slot: int) -> tuple[float, float]:
+    """Mean bytes/s from and to the customer of ``slot`` on router ``seed``."""
+    params = _slots(count)[(slot + seed * 7919) % count]
+    return params[3], params[4]
 
 
 Sessions = tuple[tuple[int, int, float], ...]
 """Connected sessions: (slot, connect number, seconds connected), slot order."""
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=16)
 def _sessions_at(seed: int, count: int, second: int, uptime: int) -> Sessions:
     out = []
-    for slot, (period, away, phase) in enumerate(_slots(seed, count)):
-        position = second + phase
+    turn = noise(seed, _CHANNEL)  # this router's phases
+    for slot, (period, away, phase, _, _) in enumerate(_slots(count)):
+        position = second + phase + turn * period
         cycle, into = divmod(position, period)
         if into < away:
             continue
@@ -153,8 +165,8 @@ def pppoe_interfaces(m: Moment, first_id: int) -> GeneratedTable:
 
     def own(i: int) -> Overrides:
         slot, cycle, up = live[i]
-        rx = counter(0, _UP_BPS / 8 * (0.5 + noise(m.seed, _CHANNEL, slot, 4)), up)
-        tx = counter(0, _DOWN_BPS / 8 * (0.5 + noise(m.seed, _CHANNEL, slot, 5)), up)
+        up_rate, down_rate = _rates(m.seed, count, slot)
+        rx, tx = counter(0, up_rate, up), counter(0, down_rate, up)
         rxp, txp = rx // 400, tx // 1100
         when = _date(m, m.wall - up)
         return {".id": f"*{first_id + _session_id(count, slot, cycle):X}",
@@ -178,12 +190,13 @@ def simple_queues(router: RouterView, m: Moment) -> Table:
     live = sessions(m)
     template = dict(capture("queue_simple.v7").rows[0])
     template.update({"max-limit": "25000000/100000000", "dynamic": "true"})
+    count = m.profile.ppp_sessions
 
     def own(i: int) -> Overrides:
         slot, _, up = live[i]
         name = f"<pppoe-{_user(slot)}>"
-        up_b = counter(0, _UP_BPS / 8 * (0.5 + noise(m.seed, _CHANNEL, slot, 4)), up)
-        down_b = counter(0, _DOWN_BPS / 8 * (0.5 + noise(m.seed, _CHANNEL, slot, 5)), up)
+        up_rate, down_rate = _rates(m.seed, count, slot)
+        up_b, down_b = counter(0, up_rate, up), counter(0, down_rate, up)
         return {".id": f"*{0x1000000 + slot:X}", "name": name, "target": name,
                 "bytes": f"{up_b}/{down_b}", "packets": f"{up_b // 400}/{down_b // 1100}",
                 "dropped": "0/0", "rate": f"{_UP_BPS}/{_DOWN_BPS}",
