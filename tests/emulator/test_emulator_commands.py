@@ -24,13 +24,14 @@ V7_TIME = re.compile(r"(\d+ms)?(\d+us)?")
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[dict[str, EmulatorHandle]]:
-    names = ("v6", "v7", "isp-bras")
+    names = ("v6", "v7", "isp-bras", "capsman")
     profiles = {n: PROFILES[n] for n in names}
     profiles["isp-bras"] = profiles["isp-bras"].replace(ppp_sessions=400)
     with (running_emulators(1, profiles["v6"]) as (v6,),
           running_emulators(1, profiles["v7"]) as (v7,),
-          running_emulators(1, profiles["isp-bras"]) as (bras,)):
-        yield {"v6": v6, "v7": v7, "isp-bras": bras}
+          running_emulators(1, profiles["isp-bras"]) as (bras,),
+          running_emulators(1, profiles["capsman"], clock=ManualClock()) as (caps,)):
+        yield {"v6": v6, "v7": v7, "isp-bras": bras, "capsman": caps}
 
 
 def _lib(r: EmulatorHandle) -> librouteros.api.Api:
@@ -113,6 +114,22 @@ def test_wireless_and_wifi_monitors_count_their_clients(fleet: dict[str, Emulato
         assert len(rows) == 1
         assert rows[0][key] == len(clients) > 0
         assert "running-ap" in (rows[0].get("status"), rows[0].get("state"))
+
+
+def test_wifi_monitor_on_a_controllers_cap_interfaces(fleet: dict[str, EmulatorHandle]
+                                                      ) -> None:
+    api = _lib(fleet["capsman"])
+    try:
+        rows = list(api("/interface/wifi/monitor", numbers="cap-wifi1,wifi1,cap-wifi8",
+                        once=""))
+        clients = list(api("/interface/wifi/registration-table/print"))
+        remote = list(api("/interface/wifi/capsman/remote-cap/print"))
+    finally:
+        api.close()
+    for row, name in zip(rows, ("cap-wifi1", "wifi1", "cap-wifi8"), strict=True):
+        assert row["registered-peers"] == sum(c["interface"] == name for c in clients)
+    assert rows[0]["registered-peers"] > 0
+    assert [r["identity"] for r in remote] == [c[0] for c in CAPS]
 
 
 def test_ping_answers_from_the_routers_own_tables(fleet: dict[str, EmulatorHandle]) -> None:

@@ -153,14 +153,12 @@ def _wireless_monitor(router: Router, args: Mapping[str, str]) -> Run:
     ``overall-tx-ccq``, ``registered-clients``, ``authenticated-clients``,
     ``current-distance``, ``notify-external-fdb``; the client counts are the
     interface's rows in ``/interface/wireless/registration-table``."""
-    names = _resolve(router, _names(args, "numbers"), ("wlan",), NO_SUCH_ITEM)
-    radios = [p.name for p in router.ports if p.kind == "wlan"]
+    items = _menu_items(router, "/interface/wireless", _names(args, "numbers"))
 
     def rows(k: int) -> list[Row]:
         clients = _clients_per_interface(router, "/interface/wireless/registration-table")
         out = []
-        for name in names:
-            n = radios.index(name)
+        for n, name in items:
             count = str(clients.get(name, 0))
             out.append(ordered("interface_wireless_monitor.v6", {
                 "status": "running-ap",
@@ -184,17 +182,14 @@ def _wifi_monitor(router: Router, args: Mapping[str, str]) -> Run:
     ``state``, ``channel``, ``registered-peers``, ``authorized-peers``,
     ``tx-power``, ``available-channels``; the peer counts are the interface's
     rows in the wifi registration table."""
-    kinds = ("wifi", "wifiwave2")
-    names = _resolve(router, _names(args, "numbers"), kinds, NO_SUCH_ITEM)
-    radios = [p.name for p in router.ports if p.kind in kinds]
     base = "/interface/wifi" if router.profile.version_tuple[:2] >= (7, 13) \
         else "/interface/wifiwave2"
+    items = _menu_items(router, base, _names(args, "numbers"))
 
     def rows(k: int) -> list[Row]:
         peers = _clients_per_interface(router, base + "/registration-table")
         out = []
-        for name in names:
-            n = radios.index(name)
+        for n, name in items:
             count = str(peers.get(name, 0))
             channel = _WIFI_CHANNELS[n % len(_WIFI_CHANNELS)]
             out.append(ordered("interface_wifi_monitor.v7", {
@@ -205,6 +200,25 @@ def _wifi_monitor(router: Router, args: Mapping[str, str]) -> Run:
         return out
 
     return Run(rows, _once(args))
+
+
+def _menu_items(router: Router, path: str, tokens: Sequence[str]) -> list[tuple[int, str]]:
+    """Map names or ``.id`` to (position, name) in menu ``path`` (the radios of
+    ``/interface/wifi``, with a CAPsMAN controller's CAP interfaces).
+
+    Raises:
+        CommandError: ``no such item``.
+    """
+    table = router.table(path) if path in router.menus else None
+    out = []
+    for token in tokens:
+        key = ".id" if token.startswith("*") else "name"
+        hit = None if table is None else next(
+            (i for i in range(len(table)) if table.get(i, key) == token), None)
+        if table is None or hit is None:
+            raise CommandError(NO_SUCH_ITEM)
+        out.append((hit, table.get(hit, "name") or token))
+    return out
 
 
 def _clients_per_interface(router: Router, path: str) -> dict[str, int]:
