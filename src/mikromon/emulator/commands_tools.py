@@ -165,10 +165,11 @@ def _time_arg(args: Mapping[str, str], name: str, default: float, low: float,
     if name not in args:
         return default
     text = args[name]
+    seconds: float | None
     try:
         seconds = float(text)
     except ValueError:
-        seconds = duration_seconds(text) if text else None  # type: ignore[assignment]
+        seconds = duration_seconds(text) if text else None
     if seconds is None or math.isnan(seconds) or not low <= seconds <= high:
         raise CommandError(f"invalid value for argument {name}")
     return seconds
