@@ -106,7 +106,6 @@ def wifi(router: RouterView, m: Moment) -> Table:
     first = len(router.ports) + 1
     for k in range(2 * len(CAPS)):
         base = _interface_row(m, k, first)
-        cap = CAPS[k // 2][0]
         rows.append({
             ".id": base[".id"], "name": base["name"], "l2mtu": "1560",
             "mac-address": base["mac-address"], "arp-timeout": "auto",
@@ -114,7 +113,7 @@ def wifi(router: RouterView, m: Moment) -> Table:
             "configuration.ssid": "example-net", "configuration.manager": "capsman",
             "channel.band": base["_band"], "channel.frequency": base["_channel"].split("/")[0],
             "channel.width": "20/40/80mhz" if k % 2 == 0 else "20/40mhz",
-            "security.authentication-types": "wpa2-psk,wpa3-psk", "cap": cap,
+            "security.authentication-types": "wpa2-psk,wpa3-psk",
             "master": "true", "bound": "true", "inactive": "false", "running": "true",
             "disabled": "false",
         })
