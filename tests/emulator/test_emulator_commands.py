@@ -331,3 +331,27 @@ def test_a_lost_ping_carries_the_timeout_fields(fleet: dict[str, EmulatorHandle]
         reply = c.call("/ping", "=address=10.88.0.99", "=count=1")
     timeout_row = capture("ping.v7").rows[1]
     assert _keys(reply[0]) == [k for k in timeout_row if not k.endswith("-rtt")]
+
+
+def test_tool_ping_alias_and_unknown_tool_words(fleet: dict[str, EmulatorHandle]) -> None:
+    r = fleet["v7"]
+    with RawClient(r.host, r.port) as c:
+        c.login(r.username, r.password)
+        reply = c.call("/tool/ping", "=address=10.88.0.1", "=count=1", ".tag=t")
+        assert [s[0] for s in reply] == ["!re", "!done"]
+        # /tool exists (it holds ping and traceroute): another word there is no command
+        assert c.call("/tool/nosuch")[0] == [
+            "!trap", "=category=0", "=message=no such command or directory (nosuch)"]
+        reply = c.call("/tool/traceroute", "=address=10.88.0.1", "=max-hops=0")
+        assert reply[0] == ["!trap", "=category=1",
+                            "=message=invalid value for argument max-hops"]
+
+
+def test_set_reachable_checks_its_network() -> None:
+    router = Router(PROFILES["v7"], clock=ManualClock())
+    with pytest.raises(ValueError, match="does not appear to be"):
+        router.set_reachable("not-a-network", False)
+    router.set_reachable("192.0.2.7", False)
+    assert router.controls.unreachable == {"192.0.2.7/32"}
+    router.set_reachable("192.0.2.7/32", True)
+    assert router.controls.unreachable == set()
