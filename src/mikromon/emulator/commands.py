@@ -49,6 +49,7 @@ from mikromon.emulator.tables import Row
 __all__ = ["COMMANDS", "Command", "CommandError", "Run", "available", "execute",
            "truthy"]
 
+
 def _once(args: Mapping[str, str]) -> int | None:
     return 1 if "once" in args and truthy(args["once"]) else None
 
@@ -89,9 +90,10 @@ def _monitor_traffic(router: Router, args: Mapping[str, str]) -> Run:
         try:
             resolved.append(router.port_name(token))
         except KeyError:
-            if _dynamic_row(router, token, 0.0) is None:
+            row = _dynamic_row(router, token, 0.0)
+            if row is None:
                 raise CommandError(message) from None
-            resolved.append(token)
+            resolved.append(row.get("name", token))
 
     def rows(k: int) -> list[Row]:
         out = []
