@@ -68,7 +68,10 @@ CAPTURE_PATHS: dict[str, tuple[str, str]] = {
     "user_active.v7": ("/user/active", "v7"),
 }
 COMMAND_CAPTURES = {"interface_monitor_traffic.v7", "interface_ethernet_monitor.v7",
-                    "ip_firewall_connection_count.v7"}
+                    "ip_firewall_connection_count.v7",
+                    # checked in test_emulator_commands
+                    "ping.v6", "ping.v7", "tool_traceroute.v7", "interface_wifi_monitor.v7",
+                    "interface_wireless_monitor.v6"}
 #: Served exactly as captured (no moving values, no generated rows).
 VERBATIM = {"ip_address", "ip_neighbor", "log", "ip_firewall_filter", "ip_firewall_nat",
             "ip_service", "queue_simple", "routing_bgp_connection", "routing_bgp_peer",
