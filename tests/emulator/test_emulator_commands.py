@@ -68,6 +68,16 @@ def test_ethernet_monitor_several_ports_with_sfp_fields(fleet: dict[str, Emulato
     assert set(only[0]) == {"name", "sfp-rx-power", "sfp-temperature"}
 
 
+def test_a_dark_sfp_port_reports_rx_loss() -> None:
+    router = Router(PROFILES["isp-bras"], clock=ManualClock())
+    router.set_link("sfp-sfpplus3", False)
+    dark, lit = router.ethernet_monitor(["sfp-sfpplus3", "sfp-sfpplus4"])
+    assert (dark["status"], dark["sfp-rx-loss"], dark["sfp-rx-power"]) == (
+        "no-link", "true", "-40.000")
+    assert "rate" not in dark
+    assert (lit["status"], lit["sfp-rx-loss"]) == ("link-ok", "false")
+
+
 def test_wrong_arguments_get_the_routers_traps(fleet: dict[str, EmulatorHandle]) -> None:
     api = _lib(fleet["v7"])
     try:

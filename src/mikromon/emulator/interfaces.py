@@ -297,16 +297,20 @@ def ethernet_monitor_row(name: str, rate: str | None) -> Row:
     return {**rows[0], "name": name, "rate": rate}
 
 
-def sfp_fields(seed: int, index: int, now: float) -> Row:
+def sfp_fields(seed: int, index: int, now: float, link: bool = True) -> Row:
     """The ``sfp-*`` fields of an SFP+ cage with a 10G SR module, as the API sends them:
     numbers without units, booleans ``true``/``false`` (key set and module facts:
     ntc-templates interface_ethernet_monitor_name_once3, a CCR ``sfp-sfpplus24``; API
     rendering as clients read it, e.g. ``sfp-rx-power=-5.22``, ``sfp-temperature=33``).
-    Temperature and optical powers drift slowly; the serial number is the router's own."""
+    Temperature and optical powers drift slowly; the serial number is the router's own.
+    Without ``link`` (the far end dark) the module reports ``sfp-rx-loss`` and no
+    received light (-40 dBm, the floor modules report)."""
     drift = smooth_noise(seed, 400 + index, now, 300.0)
+    rx_power = f"{-1.2 - 0.4 * drift - 0.7 * (index % 3):.3f}" if link else "-40.000"
     return {
         "advertising": "", "link-partner-advertising": "",
-        "sfp-module-present": "true", "sfp-rx-loss": "false", "sfp-tx-fault": "false",
+        "sfp-module-present": "true", "sfp-rx-loss": "false" if link else "true",
+        "sfp-tx-fault": "false",
         "sfp-type": "SFP/SFP+/SFP28", "sfp-connector-type": "LC",
         "sfp-vendor-name": "Mikrotik", "sfp-vendor-part-number": "S+85DLC03D",
         "sfp-vendor-revision": "A",
@@ -316,6 +320,6 @@ def sfp_fields(seed: int, index: int, now: float) -> Row:
         "sfp-supply-voltage": f"{3.25 + 0.02 * drift:.3f}",
         "sfp-tx-bias-current": str(6 + index % 2),
         "sfp-tx-power": f"{-2.9 + 0.2 * drift:.3f}",
-        "sfp-rx-power": f"{-1.2 - 0.4 * drift - 0.7 * (index % 3):.3f}",
+        "sfp-rx-power": rx_power,
         "eeprom-checksum": "good",
     }

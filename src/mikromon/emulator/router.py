@@ -387,7 +387,8 @@ class Router:
             port = self.ports[self._port_index[name]]
             row = interfaces.ethernet_monitor_row(name, port.rate if port.running else None)
             if name.startswith("sfp"):
-                row.update(interfaces.sfp_fields(self.seed, port.index, self.clock.monotonic()))
+                row.update(interfaces.sfp_fields(self.seed, port.index, self.clock.monotonic(),
+                                                 port.running))
             out.append(row)
         return out
 
