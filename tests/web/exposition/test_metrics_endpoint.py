@@ -152,3 +152,23 @@ def test_service_discovery_lists_enabled_devices_with_site_and_tags(admin_web, e
 
 def test_only_get(admin_web, edge):
     assert admin_web.post("/metrics").status_code == 405
+
+
+def test_basic_auth_is_remembered_until_the_password_changes(edge, viewer, monkeypatch):
+    """The costly password check runs once; a new password ends the remembered one."""
+    import mikromon.web.exposition.auth as auth
+
+    checks = []
+    real = auth.authenticate
+    monkeypatch.setattr(auth, "authenticate",
+                        lambda *a, **kw: checks.append(1) or real(*a, **kw))
+    scraper = Client(HTTP_AUTHORIZATION=basic("victor", "victor-pass-123"))
+    assert [scraper.get("/metrics").status_code for _ in range(3)] == [200, 200, 200]
+    assert len(checks) == 1
+    viewer.set_password("another-pass-456")
+    viewer.save()
+    assert scraper.get("/metrics").status_code == 401
+    viewer.is_active = False
+    viewer.set_password("victor-pass-123")
+    viewer.save()
+    assert scraper.get("/metrics").status_code == 401
