@@ -9,6 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Debian's Prometheus for the exposition and remote-write tests.
+pytest_plugins = ["prometheus_server"]
+
 
 #: The RouterOS captures shipped in the repository: the emulator's package data,
 #: copies of ``shared/routeros-captures`` (tests/test_captures_shipped.py keeps

@@ -5,6 +5,7 @@ chooses (in the writer thread, or in a child process).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 #: Values of the ``MIKROMON_WRITER`` setting.
@@ -51,7 +52,12 @@ def build_collector() -> Any:
     :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
-    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``).
+    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``); with
+    ``MIKROMON_REMOTE_WRITE_URL`` it pushes samples by remote write
+    (:func:`mikromon.outputs.worker.remote_write_from_env`).
+
+    Raises (when the service is built):
+        ConfigError: a ``MIKROMON_REMOTE_WRITE_*`` variable has a bad value.
 
     Raises:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
@@ -59,6 +65,7 @@ def build_collector() -> Any:
     from django.conf import settings
 
     from mikromon import schedule
+    from mikromon.outputs.worker import remote_write_from_env
     from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
@@ -66,10 +73,12 @@ def build_collector() -> Any:
     writer_mode()  # an invalid MIKROMON_WRITER fails here, at start-up
 
     def factory() -> Any:
+        output = remote_write_from_env(Path(settings.DATA_DIR))
         return schedule.CollectorService(
             DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
             alerts=DjangoAlertStore(),
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
+            outputs=[output] if output is not None else [],
         )
 
     schedule.configure(factory)

@@ -1,8 +1,10 @@
-"""A real Prometheus for the exposition tests: Debian's ``prometheus`` package,
-started on 127.0.0.1 with a temporary configuration and storage.
+"""A real Prometheus for the tests (a pytest plugin loaded by tests/conftest.py):
+Debian's ``prometheus`` package, started on 127.0.0.1 with a temporary
+configuration and storage.
 
-``prometheus_server(config)`` starts one that scrapes what ``config`` (the
-``scrape_configs`` YAML text) says, and stops it afterwards.
+``prometheus_server(scrape_configs, *flags)`` starts one that scrapes what
+``scrape_configs`` (YAML text, may be empty) says, with extra command-line flags
+(``--web.enable-remote-write-receiver``), and stops it afterwards.
 """
 
 from __future__ import annotations
@@ -69,15 +71,15 @@ def prometheus_server(tmp_path: Path) -> Iterator[Callable[[str], Any]]:
                     "(apt package prometheus)")
     started: list[tuple[subprocess.Popen[bytes], Any]] = []
 
-    def start(scrape_configs: str) -> Prometheus:
+    def start(scrape_configs: str = "", *flags: str) -> Prometheus:
         config = tmp_path / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                          "scrape_configs:\n" + scrape_configs)
+                          + ("scrape_configs:\n" + scrape_configs if scrape_configs else ""))
         port = free_port()
         log = (tmp_path / "prometheus.log").open("wb")
         proc = subprocess.Popen(
             [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}"],
+             f"--web.listen-address=127.0.0.1:{port}", *flags],
             stdout=log, stderr=subprocess.STDOUT,
         )
         started.append((proc, log))
