@@ -9,8 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Debian's Prometheus for the exposition and remote-write tests.
-pytest_plugins = ["prometheus_server"]
+#: Debian's Prometheus, InfluxDB and VictoriaMetrics for the exposition and output tests.
+pytest_plugins = ["tsdb_servers"]
 
 
 #: The RouterOS captures shipped in the repository: the emulator's package data,

@@ -2,10 +2,11 @@
 queue's payloads in order, in its own thread.
 
 Flow: the collector calls :meth:`OutputWorker.add` (cheap: samples go into a
-bounded in-memory buffer); the worker thread turns the buffer into a payload
-(:func:`~mikromon.outputs.remote_write.encode`) every ``flush_interval_s`` or
-every ``batch_samples`` samples and puts it in the :class:`~.disk_queue.DiskQueue`;
-it sends the oldest payload, and acknowledges it when the store answers 2xx.
+bounded in-memory buffer); the worker thread turns the buffer into a request body
+in the output's format (:data:`FORMATS`: remote write 1.0, or InfluxDB line
+protocol) every ``flush_interval_s`` or every ``batch_samples`` samples and puts
+it in the :class:`~.disk_queue.DiskQueue`; it sends the oldest payload, and
+acknowledges it when the store answers 2xx.
 
 Retries (remote-write 1.0 specification): a connection error, a timeout, 5xx or
 429 is retried with exponential backoff (``retry_min_s`` doubling up to
@@ -33,7 +34,7 @@ from typing import Any, Final
 
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.samples import Sample
-from mikromon.outputs import remote_write
+from mikromon.outputs import influx, remote_write
 from mikromon.outputs.disk_queue import DiskQueue
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,19 @@ log = logging.getLogger(__name__)
 Sender = Callable[[str, bytes, Mapping[str, str], float], int]
 
 _COUNT: Final = struct.Struct(">I")
+
+
+def _remote_write(chunk: Sequence[tuple[str, str, Sample]]) -> tuple[int, bytes]:
+    series = remote_write.batch(chunk)
+    return sum(len(points) for points in series.values()), remote_write.encode(series)
+
+
+#: Output format -> (encoder of a chunk into (samples, body), request headers).
+FORMATS: Final[Mapping[str, tuple[Callable[[Sequence[tuple[str, str, Sample]]],
+                                           tuple[int, bytes]], Mapping[str, str]]]] = {
+    "remote-write": (_remote_write, remote_write.HEADERS),
+    "influx": (influx.encode, influx.HEADERS),
+}
 
 #: Most samples kept in memory before the oldest are dropped.
 DEFAULT_BUFFER_SAMPLES: Final = 200_000
@@ -54,7 +68,9 @@ class OutputConfig:
 
     Attributes:
         name: a short name (folder of its queue, logs, status).
-        url: the store's remote-write URL (``http://host:9090/api/v1/write``).
+        url: the store's write URL (remote write: ``http://host:9090/api/v1/write``;
+            InfluxDB: ``http://host:8086/write?db=mikromon``).
+        format: ``remote-write`` or ``influx`` (:data:`FORMATS`).
         headers: extra headers (``Authorization``).
         max_disk_bytes: most bytes the queue keeps on disk.
         batch_samples: most samples per request.
@@ -66,6 +82,7 @@ class OutputConfig:
 
     name: str
     url: str
+    format: str = "remote-write"
     headers: Mapping[str, str] = field(default_factory=dict)
     max_disk_bytes: int = 2048 * 1024 * 1024
     batch_samples: int = 5000
@@ -77,13 +94,12 @@ class OutputConfig:
 
 
 def http_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """POST ``body``; return the status (an HTTP error status too).
+    """POST ``body`` with ``headers``; return the status (an HTTP error status too).
 
     Raises:
         OSError: no answer (refused, unreachable, timed out).
     """
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={**remote_write.HEADERS, **headers})
+    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             reply.read()
@@ -102,12 +118,18 @@ class OutputWorker:
         send: the HTTP client (tests give their own).
 
     Raises:
+        ValueError: an unknown format.
         OSError: the queue's folder cannot be used.
     """
 
     def __init__(self, config: OutputConfig, folder: Path, *, send: Sender = http_post) -> None:
+        if config.format not in FORMATS:
+            raise ValueError(f"output format must be one of {', '.join(FORMATS)}, "
+                             f"not {config.format!r}")
         self.config = config
         self._send = send
+        self._encode, format_headers = FORMATS[config.format]
+        self._headers = {**format_headers, **config.headers}
         self._queue = DiskQueue(folder, max_bytes=config.max_disk_bytes)
         self._buffer: deque[tuple[str, str, Sample]] = deque()
         self._buffer_since = 0.0
@@ -177,10 +199,9 @@ class OutputWorker:
                 return
             take = min(len(self._buffer), self.config.batch_samples)
             chunk = [self._buffer.popleft() for _ in range(take)]
-            series = remote_write.batch(chunk)
-            count = sum(len(points) for points in series.values())
+            count, body = self._encode(chunk)
             # A queued payload: its sample count (4 bytes), then the request body.
-            self._queue.put(_COUNT.pack(count) + remote_write.encode(series))
+            self._queue.put(_COUNT.pack(count) + body)
             if self._oldest_queued is None:
                 self._oldest_queued = time.time()
             self._buffer_since = time.monotonic()
@@ -195,7 +216,7 @@ class OutputWorker:
                 return
             count, body = _COUNT.unpack_from(payload)[0], payload[_COUNT.size:]
             try:
-                status = self._send(self.config.url, body, self.config.headers,
+                status = self._send(self.config.url, body, self._headers,
                                     self.config.timeout_s)
             except OSError as err:
                 self._failed(f"no answer: {err}")
@@ -260,40 +281,51 @@ class OutputWorker:
             }
 
 
-def remote_write_from_env(data_dir: Path, environ: Mapping[str, str] | None = None
-                          ) -> OutputWorker | None:
-    """The remote-write output ``MIKROMON_REMOTE_WRITE_*`` configures, queued under
-    ``<data_dir>/outputs/remote-write``; ``None`` when ``MIKROMON_REMOTE_WRITE_URL``
-    is unset.
+def outputs_from_env(data_dir: Path, environ: Mapping[str, str] | None = None
+                     ) -> list[OutputWorker]:
+    """The outputs ``MIKROMON_REMOTE_WRITE_*`` and ``MIKROMON_INFLUX_*`` configure,
+    each queued under ``<data_dir>/outputs/<name>`` (``remote-write``,
+    ``influx``); none when their ``_URL`` is unset.
 
     Raises:
-        ConfigError: a variable has a bad value (a URL that is not http(s), a
-            user name without password, a size that is not a whole number > 0).
+        ConfigError: a variable has a bad value (a URL that is not http(s), a user
+            name without password, a size that is not a whole number > 0).
     """
+    out = []
+    for name, prefix, fmt, token_scheme in (
+            ("remote-write", "MIKROMON_REMOTE_WRITE", "remote-write", "Bearer"),
+            ("influx", "MIKROMON_INFLUX", "influx", "Token")):
+        output = _from_env(name, prefix, fmt, token_scheme, data_dir, environ)
+        if output is not None:
+            out.append(output)
+    return out
+
+
+def _from_env(name: str, prefix: str, fmt: str, token_scheme: str, data_dir: Path,
+              environ: Mapping[str, str] | None) -> OutputWorker | None:
     import base64
 
     from mikromon import config
     from mikromon.domain.errors import ConfigError
 
-    url = config.given("MIKROMON_REMOTE_WRITE_URL", environ)
+    url = config.given(f"{prefix}_URL", environ)
     if url is None:
         return None
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"MIKROMON_REMOTE_WRITE_URL={url!r}: must start with http:// "
-                          "or https://")
+        raise ConfigError(f"{prefix}_URL={url!r}: must start with http:// or https://")
     headers: dict[str, str] = {}
-    token = config.given("MIKROMON_REMOTE_WRITE_BEARER_TOKEN", environ)
-    user = config.given("MIKROMON_REMOTE_WRITE_USERNAME", environ)
-    password = config.given("MIKROMON_REMOTE_WRITE_PASSWORD", environ)
+    token = config.given(f"{prefix}_TOKEN", environ)
+    user = config.given(f"{prefix}_USERNAME", environ)
+    password = config.given(f"{prefix}_PASSWORD", environ)
     if token:
-        headers["Authorization"] = f"Bearer {token}"
+        headers["Authorization"] = f"{token_scheme} {token}"
     elif user or password:
         if not (user and password):
-            raise ConfigError("MIKROMON_REMOTE_WRITE_USERNAME and _PASSWORD go together")
+            raise ConfigError(f"{prefix}_USERNAME and {prefix}_PASSWORD go together")
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers["Authorization"] = f"Basic {basic}"
-    megabytes = config.whole("MIKROMON_REMOTE_WRITE_MAX_DISK_MB", environ)
+    megabytes = config.whole(f"{prefix}_MAX_DISK_MB", environ)
     return OutputWorker(
-        OutputConfig(name="remote-write", url=url, headers=headers,
+        OutputConfig(name=name, url=url, format=fmt, headers=headers,
                      max_disk_bytes=megabytes * 1024 * 1024),
-        data_dir / "outputs" / "remote-write")
+        data_dir / "outputs" / name)

@@ -53,11 +53,9 @@ def build_collector() -> Any:
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
     set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``); with
-    ``MIKROMON_REMOTE_WRITE_URL`` it pushes samples by remote write
-    (:func:`mikromon.outputs.worker.remote_write_from_env`).
-
-    Raises (when the service is built):
-        ConfigError: a ``MIKROMON_REMOTE_WRITE_*`` variable has a bad value.
+    ``MIKROMON_REMOTE_WRITE_URL`` or ``MIKROMON_INFLUX_URL`` it pushes samples there
+    (:func:`mikromon.outputs.worker.outputs_from_env`; a bad value raises
+    ``ConfigError`` when the service is built).
 
     Raises:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
@@ -65,7 +63,7 @@ def build_collector() -> Any:
     from django.conf import settings
 
     from mikromon import schedule
-    from mikromon.outputs.worker import remote_write_from_env
+    from mikromon.outputs.worker import outputs_from_env
     from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
@@ -73,12 +71,11 @@ def build_collector() -> Any:
     writer_mode()  # an invalid MIKROMON_WRITER fails here, at start-up
 
     def factory() -> Any:
-        output = remote_write_from_env(Path(settings.DATA_DIR))
         return schedule.CollectorService(
             DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
             alerts=DjangoAlertStore(),
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
-            outputs=[output] if output is not None else [],
+            outputs=outputs_from_env(Path(settings.DATA_DIR)),
         )
 
     schedule.configure(factory)

@@ -105,3 +105,83 @@ def prometheus_server(tmp_path: Path) -> Iterator[Callable[[str], Any]]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def _serve(name: str, argv: list[str], ready_url: str, log_path: Path,
+           started: list[tuple[subprocess.Popen[bytes], Any]]) -> None:
+    """Start ``argv``; wait until ``ready_url`` answers 2xx (else fail the test)."""
+    log = log_path.open("wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    started.append((proc, log))
+    end = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(ready_url, timeout=1) as reply:
+                if 200 <= reply.status < 300:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > end:
+            pytest.fail(f"{name} did not start: " + log_path.read_text()[-2000:])
+        time.sleep(0.2)
+
+
+def _stop_all(started: list[tuple[subprocess.Popen[bytes], Any]]) -> None:
+    for proc, log in started:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _binary(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: run scripts/bootstrap --test "
+                    f"(apt package {package})")
+    return found
+
+
+@pytest.fixture
+def influxdb(tmp_path: Path) -> Iterator[str]:
+    """Debian's InfluxDB 1.x on 127.0.0.1 with a database ``mikromon``, usage
+    reporting off; yields its base URL."""
+    binary = _binary("influxd", "influxdb")
+    http_port, rpc_port = free_port(), free_port()
+    config = tmp_path / "influxdb.conf"
+    config.write_text(
+        "reporting-disabled = true\n"
+        f'bind-address = "127.0.0.1:{rpc_port}"\n'
+        f'[meta]\n  dir = "{tmp_path}/meta"\n'
+        f'[data]\n  dir = "{tmp_path}/data"\n  wal-dir = "{tmp_path}/wal"\n'
+        f'[http]\n  bind-address = "127.0.0.1:{http_port}"\n  log-enabled = false\n')
+    url = f"http://127.0.0.1:{http_port}"
+    started: list[tuple[subprocess.Popen[bytes], Any]] = []
+    try:
+        _serve("influxd", [binary, "-config", str(config)], f"{url}/ping",
+               tmp_path / "influxd.log", started)
+        query = urllib.parse.urlencode({"q": "CREATE DATABASE mikromon"})
+        urllib.request.urlopen(urllib.request.Request(f"{url}/query?{query}", method="POST"),
+                               timeout=10).read()
+        yield url
+    finally:
+        _stop_all(started)
+
+
+@pytest.fixture
+def victoria_metrics(tmp_path: Path) -> Iterator[str]:
+    """Debian's VictoriaMetrics on 127.0.0.1; yields its base URL."""
+    binary = _binary("victoria-metrics", "victoria-metrics")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    started: list[tuple[subprocess.Popen[bytes], Any]] = []
+    try:
+        _serve("victoria-metrics",
+               [binary, f"-httpListenAddr=127.0.0.1:{port}",
+                f"-storageDataPath={tmp_path / 'vm'}", "-search.latencyOffset=0s"],
+               f"{url}/health", tmp_path / "vm.log", started)
+        yield url
+    finally:
+        _stop_all(started)
