@@ -52,8 +52,11 @@ def test_text_sorts_naturally_and_ranks_after_numbers_and_addresses():
 
 
 def test_empty_values_have_no_key_and_booleans_read_yes_no():
-    assert sort_key(None) is None and sort_key("") is None and sort_key("  ") is None
-    assert sort_key(True) == "2yes" and sort_key(False) == "2no"
+    assert sort_key(None) is None
+    assert sort_key("") is None
+    assert sort_key("  ") is None
+    assert sort_key(True) == "2yes"
+    assert sort_key(False) == "2no"
 
 
 def test_routeros_id_keys_the_router_order():
