@@ -41,7 +41,8 @@ def _device():
 def _addresses(page: Any) -> list[str]:
     return page.evaluate("""() => {
       const table = document.querySelector('#inv-dhcp table');
-      const i = Array.from(table.tHead.rows[0].cells).findIndex((th) => th.dataset.column === 'address');
+      const i = Array.from(table.tHead.rows[0].cells)
+        .findIndex((th) => th.dataset.column === 'address');
       return Array.from(table.tBodies[0].rows).map((r) => r.cells[i].textContent);
     }""")
 
