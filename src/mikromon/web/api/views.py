@@ -84,6 +84,7 @@ def index(request: HttpRequest) -> JsonResponse:
             "series": f"{device}/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
             "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
+            "series_list": reverse("api:series_list") + "?device=&metric=&label=",
             "search": reverse("api:search") + "?q=TEXT",
             **{f"report_{name}": reverse(f"api:report_{name}")
                for name in ("availability", "percentile", "top_talkers")},
