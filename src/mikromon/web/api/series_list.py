@@ -44,6 +44,6 @@ def series_list(request: HttpRequest) -> JsonResponse:
             "id": r.id, "device": r.device_id, "device_name": r.device_name, "site": r.site,
             "metric": r.metric, "labels": r.labels, "unit": r.unit,
             "description": r.description, "first": iso(r.first), "last": iso(r.last),
-            "value": r.value, **{f"{k}_url": v for k, v in series_listing.links(r).items()},
-        } for r in rows],
+            "value": r.value, "chart_url": link["chart"], "data_url": link["data"],
+        } for r, link in zip(rows, series_listing.links(rows), strict=True)],
     })

@@ -181,13 +181,20 @@ def page_rows(qs: QuerySet[Series], offset: int, limit: int) -> list[SeriesRow]:
 
 
 
-def links(row: SeriesRow) -> dict[str, str]:
-    """The row's chart (the device dashboard, ``?chart=<metric>&label=<k>=<v>``) and
-    its data (``/api/v1/devices/<id>/series?metric=&label=``) as paths."""
-    pairs = [("label", f"{k}={v}") for k, v in sorted(row.labels.items())]
-    return {
-        "chart": reverse("ui:device_dashboard", args=[row.device_id]) + "?"
-        + urlencode([("chart", row.metric), *pairs]),
-        "data": reverse("api:series", args=[row.device_id]) + "?"
-        + urlencode([("metric", row.metric), *pairs]),
-    }
+def links(rows: list[SeriesRow]) -> list[dict[str, str]]:
+    """Each row's device page, chart (the device dashboard,
+    ``?chart=<metric>&label=<k>=<v>``) and data (``/api/v1/devices/<id>/series?metric=
+    &label=``) as paths (the URL patterns reversed once, not per row)."""
+    device = reverse("ui:device_dashboard", args=[0]).replace("/0/", "/{}/")
+    data = reverse("api:series", args=[0]).replace("/0/", "/{}/")
+    out = []
+    for row in rows:
+        pairs = [("label", f"{k}={v}") for k, v in sorted(row.labels.items())]
+        page = device.format(row.device_id)
+        out.append({
+            "device": page,
+            "chart": page + "?" + urlencode([("chart", row.metric), *pairs]),
+            "data": data.format(row.device_id) + "?" + urlencode([("metric", row.metric),
+                                                                  *pairs]),
+        })
+    return out

@@ -14,7 +14,7 @@ from mikromon.web.monitor.event_queries import sites
 from mikromon.web.params import ParamError, parse_page
 
 #: Series per page.
-PER_PAGE = 100
+PER_PAGE = 50
 
 
 def metric_choices() -> tuple[list[str], list[str]]:
@@ -45,7 +45,7 @@ def series_browser(request: HttpRequest) -> HttpResponse:
     rows = series_listing.page_rows(qs, (number - 1) * PER_PAGE, PER_PAGE)
     families, keys = metric_choices()
     return render(request, "ui/series_browser.html", {
-        "rows": [(r, series_listing.links(r)) for r in rows],
+        "rows": zip(rows, series_listing.links(rows), strict=True),
         "page": {"number": number, "pages": pages, "previous": number - 1,
                  "next": number + 1 if more or number < pages else None},
         "count": count,
