@@ -11,8 +11,9 @@ the write is timed too). Then times with Django's test client (whole request:
 middleware, session, view, template or JSON):
 
   * ``/series/`` and ``/api/v1/series``: unfiltered (pages 1 and 50), by device
-    (text and id), site, metric (key and start), label text, combined, sorted by
-    metric and by newest sample;
+    (text and id), site, metric (key and start), label text (also matching none),
+    combined, sorted by metric and, over one metric's 10,000 series, by newest
+    sample;
   * ``/api/v1/devices/<id>/inventory/dhcp_leases``: a page of 100 in the default
     order (addresses), sorted by a number (descending, page 10), by text, filtered,
     and every row at once.
@@ -176,10 +177,11 @@ def main(argv: list[str] | None = None) -> int:
             ("series page, metric key", "/series/?metric=iface.rx_bps"),
             ("series page, metric start", "/series/?metric=system.health."),
             ("series page, label text", "/series/?label=vlan200"),
+            ("series page, label text matching none", "/series/?label=no-such-port"),
             ("series page, site + metric + label",
              f"/series/?site={site}&metric=iface.rx_bps&label=ether7"),
             ("series page, sort metric, page 3", "/series/?sort=metric&page=3"),
-            ("series page, sort -last", "/series/?sort=-last"),
+            ("series page, metric key, sort -last", "/series/?metric=iface.rx_bps&sort=-last"),
             ("API series (100)", "/api/v1/series"),
             ("API series, metric, sort -last", "/api/v1/series?metric=system.cpu.load_pct"
                                                "&sort=-last"),

@@ -126,6 +126,22 @@ def test_count_stops_at_the_limit(api, fleet, monkeypatch):
     monkeypatch.setattr(series_listing, "COUNT_LIMIT", 6)
     doc = api.get("/api/v1/series?per_page=5").json()
     assert (doc["count"], doc["more"]) == (6, True)
+    # Sorting by newest sample sorts every match: refused past the limit ...
+    refused = api.get("/api/v1/series?sort=-last")
+    assert refused.status_code == 400
+    assert "sort='-last' needs at most 6 series" in refused.json()["error"]
+    # ... and allowed within it.
+    assert api.get("/api/v1/series?sort=-last&metric=system.").json()["count"] == 3
+
+
+def test_metric_sort_keeps_a_metric_together(api, fleet):
+    doc = api.get("/api/v1/series?sort=metric").json()
+    metrics = [s["metric"] for s in doc["series"]]
+    assert metrics == sorted(metrics)
+    assert [s["device_name"] for s in doc["series"][:6]] == [
+        "core-1", "core-1", "edge-2", "edge-2", "edge-10", "edge-10"]  # as first stored
+    down = api.get("/api/v1/series?sort=-metric").json()
+    assert down["series"][0]["metric"] == "system.cpu.load_pct"
 
 
 def test_page_lists_filters_and_links(admin_web, fleet):

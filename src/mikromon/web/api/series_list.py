@@ -29,9 +29,9 @@ def series_list(request: HttpRequest) -> JsonResponse:
     per_page = problems.check(parse_positive_int, "per_page", request.GET.get("per_page"),
                               SERIES_PER_PAGE, MAX_SERIES_PER_PAGE)
     qs = series_listing.filter_series(params, problems.messages)
-    qs, sort = series_listing.sort_series(qs, params["sort"], problems.messages)
-    problems.raise_any()
     count, more = series_listing.count_capped(qs)
+    qs, sort = series_listing.sort_series(qs, params["sort"], problems.messages, more=more)
+    problems.raise_any()
     rows = series_listing.page_rows(qs, (page - 1) * per_page, per_page)
     return JsonResponse({
         "count": count,

@@ -36,12 +36,17 @@ from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Serie
 from mikromon.web.params import is_ascii_number
 
 #: ``?sort=`` value -> ordering fields (a leading ``-`` reverses the first; series
-#: without a value yet come last either way).
+#: without a value yet come last either way). Within a metric, series come in the
+#: order they were first stored (the key index's order: no sort of the fleet's
+#: series); by newest sample needs a sort of every matching series, so it is
+#: refused past :data:`COUNT_LIMIT` (:func:`sort_series`).
 SORTS: dict[str, tuple[str, ...]] = {
     "device": ("device__name", "device_id", "key", "labels_key"),
-    "metric": ("key", "device__name", "device_id", "labels_key"),
+    "metric": ("key", "id"),
     "last": ("latest__ts", "id"),
 }
+#: Sorts refused when more than :data:`COUNT_LIMIT` series match.
+BOUNDED_SORTS = frozenset({"last"})
 DEFAULT_SORT = "device"
 #: Most matching series counted; past it the count is "more than".
 COUNT_LIMIT = 10_000
@@ -113,14 +118,20 @@ def filter_series(params: Mapping[str, str], errors: list[str]) -> QuerySet[Seri
     return qs
 
 
-def sort_series(qs: QuerySet[Series], sort: str, errors: list[str]
+def sort_series(qs: QuerySet[Series], sort: str, errors: list[str], *, more: bool = False
                 ) -> tuple[QuerySet[Series], str]:
     """``qs`` ordered by ``sort`` (:data:`SORTS`); returns it and the sort applied.
-    An unknown key appends a message to ``errors`` and sorts by device."""
+    An unknown key, or one of :data:`BOUNDED_SORTS` when ``more`` (past
+    :data:`COUNT_LIMIT` series match), appends a message to ``errors`` and sorts by
+    device."""
     name = sort.lstrip("-")
     if name and name not in SORTS:
         errors.append(f"sort={sort[:40]!r}: sort by {', '.join(SORTS)} "
                       "(a leading '-' sorts descending)")
+        sort = name = ""
+    elif name in BOUNDED_SORTS and more:
+        errors.append(f"sort={sort[:40]!r} needs at most {COUNT_LIMIT:,} series: narrow "
+                      "the list with device, site, metric or label first")
         sort = name = ""
     if not name:
         sort = name = DEFAULT_SORT
@@ -159,12 +170,15 @@ def _first_times(ids: list[int]) -> dict[int, int]:
 def page_rows(qs: QuerySet[Series], offset: int, limit: int) -> list[SeriesRow]:
     """Read rows ``offset`` to ``offset + limit`` of the sorted ``qs``."""
     page = list(qs.values_list(
-        "pk", "device_id", "device__name", "device__site__name", "key", "labels",
-        "latest__ts", "latest__value",
+        "pk", "device_id", "key", "labels", "latest__ts", "latest__value",
     )[offset:offset + limit])
     first = _first_times([row[0] for row in page])
+    # Names by a second query: no join to devices that the planner could start from.
+    names = {pk: (name, site) for pk, name, site in Device.objects.filter(
+        pk__in={row[1] for row in page}).values_list("pk", "name", "site__name")}
     out = []
-    for pk, device_id, device_name, site, key, labels, last, value in page:
+    for pk, device_id, key, labels, last, value in page:
+        device_name, site = names.get(device_id, ("", ""))
         try:
             spec = lookup(key)
             unit, description = spec.unit, spec.description

@@ -37,8 +37,8 @@ def series_browser(request: HttpRequest) -> HttpResponse:
         errors.append(str(err))
         number = 1
     qs = series_listing.filter_series(params, errors)
-    qs, sort = series_listing.sort_series(qs, params["sort"], errors)
     count, more = series_listing.count_capped(qs)
+    qs, sort = series_listing.sort_series(qs, params["sort"], errors, more=more)
     pages = max(1, -(-count // PER_PAGE))
     if not more:
         number = min(number, pages)  # past the end: the last page
