@@ -50,6 +50,7 @@ urlpatterns = [
     path("search/", search.search_page, name="search"),
     path("reports/", reports.report_page, name="reports"),
     path("series/", series_browser.series_browser, name="series_browser"),
+    path("series/export.csv", series_browser.series_csv, name="series_csv"),
     path("alerts/", alerts.alert_list, name="alert_list"),
     path("alerts/history/", alerts.alert_history, name="alert_history"),
     path("alerts/<id:pk>/", alerts.alert_detail, name="alert_detail"),
