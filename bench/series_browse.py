@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             ("series page, site + metric + label",
              f"/series/?site={site}&metric=iface.rx_bps&label=ether7"),
             ("series page, sort metric, page 3", "/series/?sort=metric&page=3"),
-            ("series page, metric key, sort -last", "/series/?metric=iface.rx_bps&sort=-last"),
+            ("series page, one metric (10,000), sort -last",
+             "/series/?metric=system.cpu.load_pct&sort=-last"),
             ("API series (100)", "/api/v1/series"),
             ("API series, metric, sort -last", "/api/v1/series?metric=system.cpu.load_pct"
                                                "&sort=-last"),
