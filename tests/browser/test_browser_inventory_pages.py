@@ -89,3 +89,36 @@ def test_inventory_tab_pages_filters_and_sorts_on_the_server(page, live_url, use
     _await_new_table(page, lambda: page.fill("#inv-dhcp input[type=search]", "no such lease"))
     expect(page.locator("#inv-dhcp .empty")).to_contain_text("No row contains")
     expect(page.locator("#inv-dhcp .pager")).to_be_hidden()
+
+
+def test_series_browser_filters_and_links_to_the_chart(page, live_url, users):
+    """The Series page (nav link) filters by metric start and label, and a row's Chart
+    link opens the device dashboard asking for that series; no sideways scroll at
+    phone width."""
+    from mikromon.domain.samples import Sample
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev = _device()
+    now = datetime.now(UTC).replace(microsecond=0)
+    DjangoStorage(maintenance_interval=None).write_samples(dev.pk, [
+        Sample(key=key, value=v, ts=now, labels=labels)
+        for key, v, labels in (("system.cpu.load_pct", 12.0, ()),
+                               ("iface.rx_bps", 8e6, (("interface", "ether1"),)),
+                               ("iface.rx_bps", 2e6, (("interface", "ether2"),)),
+                               ("iface.tx_bps", 1e6, (("interface", "ether1"),)))])
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/")
+    page.click("nav >> text=Series")
+    expect(page.locator("#series-count")).to_have_text("4 series")
+    page.fill("#series-filters input[name=metric]", "iface.")
+    page.fill("#series-filters input[name=label]", "ether1")
+    page.click("#series-filters button[type=submit]")
+    expect(page.locator("#series-count")).to_have_text("2 series")
+    row = page.locator("#series tbody tr", has_text="iface.rx_bps")
+    expect(row).to_contain_text("8 Mbit/s")
+    expect(row).to_contain_text("Receive bit rate")
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "series-browser-390.png"), full_page=True)
+    row.locator("a.chart-link").click()
+    page.wait_for_url(f"**/devices/{dev.pk}/?chart=iface.rx_bps&label=interface%3Dether1")
