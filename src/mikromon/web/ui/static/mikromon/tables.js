@@ -279,6 +279,7 @@
     input.placeholder = `Search ${options.label.toLowerCase()}\u2026`;
     input.setAttribute("aria-label", `Search ${options.label.toLowerCase()}`);
     const count = el("span", "count");
+    if (options.id) count.id = `${options.id}-count`;
     count.setAttribute("aria-live", "polite");
     bar.append(input);
     if (options.extra) bar.append(options.extra);
