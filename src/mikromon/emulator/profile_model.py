@@ -39,7 +39,7 @@ def check_link_rate(rate: str) -> str:
 
 #: Package names a profile may list in :attr:`Profile.packages`.
 PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health",
-                             "capsman"})
+                             "capsman", "ipv6"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,7 +115,8 @@ class Profile:
             ``health`` gives an empty ``/system/health`` reply (CHR). ``capsman``
             (with ``wireless``): the legacy CAPsMAN manager is on, ``/caps-man``
             lists two CAP interfaces and their clients (without it the menus of
-            the wireless package are there, empty).
+            the wireless package are there, empty). ``ipv6``: the RouterOS 6
+            ipv6 package is enabled (``/ipv6/*`` menus); 7.x always has IPv6.
         uptime_s: seconds of uptime the router has when the emulator starts.
         churn: fraction (0..1) of leases/sessions/users that come and go.
         churn_period_s: seconds between changes of the churning tables.
