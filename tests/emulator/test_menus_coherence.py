@@ -24,7 +24,7 @@ def test_package_list_follows_version_and_packages() -> None:
     the radio package."""
     legacy = Router(V6_LEGACY, clock=ManualClock())
     packages = {r["name"]: r for r in rows(legacy, "/system/package")}
-    assert list(packages)[0] == "routeros-smips"
+    assert next(iter(packages)) == "routeros-smips"
     assert {r["version"] for r in packages.values()} == {"6.42.12"}
     disabled = {name for name, r in packages.items() if r["disabled"] == "true"}
     assert disabled == {"ipv6", "hotspot", "routing"}
