@@ -46,7 +46,8 @@ class Board:
 #: PoE-out ports from the product specifications on mikrotik.com (hEX PoE RB960PGS:
 #: ether2-ether5; hEX S RB760iGS: ether5; RB5009UPr+S+IN: ether1-ether8;
 #: CRS328-24P-4S+RM: ether1-ether24); the hAP ac^2, hAP lite, hAP ax^2 and hEX
-#: (RB750Gr3) have none.
+#: (RB750Gr3) have none. The firmware-type and factory firmware of those four PoE
+#: boards are reconstructed (their SoC families), as is the CRS328's revision.
 BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
     Board(name="hAP ac^2", model="RBD52G-5HacD2HnD", firmware_type="ipq4000L",
           factory_firmware="6.45.9", revision="r2"),

@@ -1,7 +1,11 @@
-"""The menus a router serves, per version and packages, and how each table is built.
+"""The menus a router serves: :data:`MENU_TABLE`, the one list of every menu with
+the version, package and board feature it needs, and the builders of the core
+menus. :func:`menus_for` picks a profile's menus from the table; tests
+(tests/emulator/test_menus_walk.py, which holds RouterOS's documented menu list
+per major version) and docs read it.
 
-Menus (v6 or v7 shape by profile version; sources are the capture files, or
-:mod:`mikromon.emulator.reconstructed` where no capture exists):
+Core menus built here (v6 or v7 shape by profile version; sources are the capture
+files, or :mod:`mikromon.emulator.reconstructed` where no capture exists):
 ``/interface``, ``/interface/ethernet``, ``/interface/vlan``, ``/interface/wireless`` and its
 ``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
 ``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
@@ -17,6 +21,26 @@ Menus (v6 or v7 shape by profile version; sources are the capture files, or
 ``/system/resource``, ``/system/resource/cpu``, ``/system/routerboard``, ``/user``,
 ``/user/active``. v7 capture files served to a v6 or pre-7.10 router get the old
 date format.
+
+Further menus, each module with its own tuple of entries: system
+(:mod:`~mikromon.emulator.menus_system`: ``/system/package``, ``/system/logging``,
+``/system/license``, ``/user/group``, ``/certificate``, ``/tool/netwatch``,
+``/routing/stats/process`` (v7)), IPv4 services and queues
+(:mod:`~mikromon.emulator.menus_ip`: ``/ip/pool`` and ``used``, ``/ip/dns``,
+``/ip/cloud``, ``/ip/firewall/raw``, ``/ip/firewall/address-list``, ``/queue/tree``,
+``/queue/type``), IPv6 (:mod:`~mikromon.emulator.menus_ipv6`: ``/ipv6/address``,
+``route``, ``neighbor``, ``pool``, ``firewall/*``; v7, or v6 with the ipv6
+package) and interfaces (:mod:`~mikromon.emulator.menus_interface`:
+``/interface/bridge`` with ``port``, ``host``, ``vlan``; ``/interface/ethernet/poe``
+on PoE-out boards; ``/interface/wireguard`` and ``peers`` (v7); ``/interface/eoip``,
+``gre``, ``ipip``). A menu absent from a profile traps ``no such command prefix``
+(:mod:`mikromon.emulator.session`).
+
+Adding a menu: one ``Menu(path, builder, package, major=..., since=...,
+before=..., feature=...)`` entry (:class:`~mikromon.emulator.menu_base.Menu`) in
+:data:`MENU_TABLE` or a module's tuple, a builder (``static("<capture base>")``
+serves a capture file), and the path in tests/emulator/routeros_menus.py with its
+documentation page.
 
 Where the emulator departs from a real router on purpose: the wifi menu exists only
 with the ``wifi`` package, although a real 7.13+ router always has it, possibly
