@@ -69,8 +69,8 @@ def test_bridge_menus_name_the_routers_interfaces() -> None:
                if p["interface"].startswith("ether"))
     hosts = rows(router, "/interface/bridge/host")
     local = [h for h in hosts if h["local"] == "true"]
-    assert {h["mac-address"] for h in local} == {listed[p["interface"]]["mac-address"]
-                                                 for p in ports}
+    assert {h["mac-address"] for h in local} == {
+        listed[name]["mac-address"] for name in ["bridge1", *(p["interface"] for p in ports)]}
     learnt = {h["mac-address"] for h in hosts if h["local"] == "false"}
     assert learnt == {r["mac-address"] for r in rows(router, "/ip/dhcp-server/lease")}
     vlans = rows(router, "/interface/bridge/vlan")

@@ -4,9 +4,9 @@
 its ``peers`` (7.x), ``/interface/eoip``, ``/interface/gre`` and ``/interface/ipip``.
 
 Key sets come from the reconstructed files in the emulator's data
-(interface_bridge.v6/.v7, interface_bridge_port.v6/.v7, interface_bridge_host.v7,
-interface_bridge_vlan.v7, interface_ethernet_poe.v7; each names its
-help.mikrotik.com page). Rows agree with ``/interface``: a bridge row per
+(interface_bridge.v6/.v7, interface_bridge_port.v6/.v7, interface_bridge_vlan.v7;
+each names its help.mikrotik.com page) and the captures interface_bridge_host and
+interface_ethernet_poe (real prints, sanitised). Rows agree with ``/interface``: a bridge row per
 ``bridgeN`` with its ``.id`` and MAC, the ports of the default configuration
 (:func:`~mikromon.emulator.menus_ipv6.bridge_members`), their own MACs as local
 hosts and the DHCP clients as learnt ones, a bridge VLAN per ``vlanN``
@@ -70,15 +70,18 @@ def _bridge_ports(router: RouterView, m: Moment) -> Table:
 
 
 def _bridge_hosts(router: RouterView, m: Moment) -> Table:
-    """``/interface/bridge/host``: a local entry per bridge port (its MAC), then a
-    learnt entry per DHCP client, behind the wired ports in turn."""
+    """``/interface/bridge/host``: the bridge's own MAC and a local entry per bridge
+    port (its MAC), then a learnt entry per DHCP client, behind the wired ports in
+    turn (capture interface_bridge_host: learnt, bridge and port rows)."""
     members = bridge_members(router.ports)
     if not members:
         return FixedTable([])
-    local_t, learnt_t = capture("interface_bridge_host.v7").rows[:2]
-    bridge = _bridge_name(router)
-    head = [{**local_t, "mac-address": mac_address(m.seed, p.index), "on-interface": p.name,
-             "interface": p.name, "bridge": bridge} for p in members]
+    learnt_t, _, bridge_t, local_t = capture("interface_bridge_host").rows[:4]
+    bridge = next(p for p in router.ports if p.kind == "bridge")
+    head = [{**bridge_t, "mac-address": mac_address(m.seed, bridge.index),
+             "interface": bridge.name, "bridge": bridge.name, "on-interface": bridge.name}]
+    head += [{**local_t, "mac-address": mac_address(m.seed, p.index), "on-interface": p.name,
+              "interface": p.name, "bridge": bridge.name} for p in members]
     wired = [p.name for p in members if p.kind == "ether"] or [p.name for p in members]
     leases = generated.dhcp_leases(m)
 
@@ -89,7 +92,7 @@ def _bridge_hosts(router: RouterView, m: Moment) -> Table:
         n = i - len(head)
         port = wired[n % len(wired)]
         return {"mac-address": leases.get(n, "mac-address"), "on-interface": port,
-                "interface": port, "bridge": bridge, "age": f"{(n * 7) % 290 + 1}s"}
+                "interface": port, "bridge": bridge.name}
 
     return GeneratedTable(len(head) + len(leases), template, own, head=head)
 
@@ -121,7 +124,7 @@ def _poe(router: RouterView, m: Moment) -> Table:
     board = router.profile.board_facts
     if board is None:
         return FixedTable([])
-    template = capture("interface_ethernet_poe.v7").rows[0]
+    template = capture("interface_ethernet_poe").rows[0]
     return FixedTable([
         {**template, ".id": f"*{p.index + 1:X}", "name": p.name}
         for p in router.ports if p.kind == "ether" and p.name in board.poe_out])
