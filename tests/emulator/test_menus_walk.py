@@ -122,7 +122,10 @@ def fields_for(fields: dict[tuple[str, int], frozenset[str]], path: str,
     fields of the wifi ones: the package was renamed in 7.13)."""
     if path in DOC_FIELDS:
         return DOC_FIELDS[path]
-    return fields[(path.replace("/interface/wifiwave2/", "/interface/wifi/"), major)]
+    found = fields.get((path.replace("/interface/wifiwave2/", "/interface/wifi/"), major))
+    if found is None:
+        pytest.fail(f"{path}: no capture file and no documented field list (DOC_FIELDS)")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -138,18 +141,20 @@ def walked() -> Iterator[dict[str, EmulatorHandle]]:
 
 @pytest.mark.parametrize("name", sorted(WALKED))
 def test_menu_table_is_the_documented_list(name: str) -> None:
-    """The emulator's menus for a profile are exactly those RouterOS documents for
-    its version, packages and board."""
+    """The emulator's menus for a profile (its menu table's and any a profile's
+    packages add) are exactly those RouterOS documents for its version, packages
+    and board."""
     p = WALKED[name]
     packages = frozenset(n for n in (*p.packages, "ipv6") if has_package(p, n))
     expected = documented_for(p.major, p.version_tuple[:2], packages, has_feature(p, "poe"))
-    assert set(menus_for(p)) == expected
+    assert set(menus_for(p)) <= expected
+    assert set(Router(p, clock=ManualClock()).menus) == expected
 
 
 def test_every_table_entry_is_documented_and_has_a_field_list(captures: Path) -> None:
     fields = _capture_fields(captures)
     paths = {m.path for m in MENU_TABLE}
-    assert paths == set(DOCUMENTED_MENUS)
+    assert paths <= set(DOCUMENTED_MENUS)
     for path in paths:
         for major in (6, 7):
             assert fields_for(fields, path, major), path

@@ -59,7 +59,14 @@ import mikromon.emulator.reconstructed as reconstructed
 from mikromon.emulator.data import capture
 from mikromon.emulator.dynamics import smooth_noise
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.menu_base import Menu, RouterView, empty, rows_of, serial_number
+from mikromon.emulator.menu_base import (
+    Builder,
+    Menu,
+    RouterView,
+    empty,
+    rows_of,
+    serial_number,
+)
 from mikromon.emulator.menu_base import generated as _generated
 from mikromon.emulator.menu_base import static as _static
 from mikromon.emulator.menus_interface import INTERFACE_MENUS
@@ -69,7 +76,7 @@ from mikromon.emulator.menus_system import SYSTEM_MENUS
 from mikromon.emulator.profile_model import Profile
 from mikromon.emulator.tables import FixedTable, Table
 
-__all__ = ["MENU_TABLE", "Menu", "RouterView", "menus_for"]
+__all__ = ["MENU_TABLE", "Builder", "Menu", "RouterView", "menus_for"]
 
 
 def _identity(router: RouterView, m: Moment) -> Table:
