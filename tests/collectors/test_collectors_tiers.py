@@ -73,9 +73,9 @@ V7 = {
 del V7["/routing/bgp/peer"]
 del V7["/interface/wireless/registration-table"]
 
-#: Captures no collector reads, and why.
 #: Why a capture no collector reads is there.
 _SERVED_ONLY = "served by the emulator's menu walk; no collector reads it"
+#: Captures no collector reads, and why.
 NOT_READ = {
     "interface_monitor_traffic.v7": "rates come from /interface counters, one print for all",
     "interface_ethernet_monitor.v7": "a command, not a print: answers build_router's "
@@ -120,6 +120,13 @@ NOT_READ = {
     "tool_netwatch.v7": _SERVED_ONLY,
     "user_group.v6": _SERVED_ONLY,
     "user_group.v7": _SERVED_ONLY,
+    # commands no collector runs: reply shapes of the emulator's commands with arguments
+    # (tests/emulator/test_emulator_commands.py checks the emulator against them)
+    "ping.v6": "the emulator's /ping reply (6.x)",
+    "ping.v7": "the emulator's /ping reply (7.x)",
+    "tool_traceroute.v7": "the emulator's /tool/traceroute reply",
+    "interface_wifi_monitor.v7": "the emulator's /interface/wifi/monitor reply",
+    "interface_wireless_monitor.v6": "the emulator's /interface/wireless/monitor reply",
 }
 
 

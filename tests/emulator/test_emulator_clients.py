@@ -106,7 +106,10 @@ CAPTURE_PATHS: dict[str, tuple[str, str]] = {
     "user_group.v7": ("/user/group", "v7"),
 }
 COMMAND_CAPTURES = {"interface_monitor_traffic.v7", "interface_ethernet_monitor.v7",
-                    "ip_firewall_connection_count.v7"}
+                    "ip_firewall_connection_count.v7",
+                    # checked in test_emulator_commands
+                    "ping.v6", "ping.v7", "tool_traceroute.v7", "interface_wifi_monitor.v7",
+                    "interface_wireless_monitor.v6"}
 #: Served exactly as captured (no moving values, no generated rows).
 VERBATIM = {"ip_address", "ip_neighbor", "log", "ip_firewall_filter", "ip_firewall_nat",
             "ip_service", "queue_simple", "routing_bgp_connection", "routing_bgp_peer",
@@ -139,8 +142,12 @@ def fleet() -> Iterator[dict[str, EmulatorHandle]]:
     with contextlib.ExitStack() as stack:
         handles = {}
         poe = PROFILES["v7"].replace(name="v7-poe", board="hEX PoE", radios=0)
-        for name in ("v6", "v6-legacy", "v7", "v7-empty", "chr", "v7-poe"):
-            profile = (poe if name == "v7-poe" else PROFILES[name]).replace(connections=120)
+        for name in ("v6", "v6-legacy", "v7", "v7-empty", "chr", "isp-bras", "capsman",
+                     "capsman-v6", "v7-poe"):
+            base = poe if name == "v7-poe" else PROFILES[name]
+            # (isp-bras: 60 customers, whose connections number ~2,000)
+            profile = base.replace(connections=120, ppp_sessions=60) \
+                if name == "isp-bras" else base.replace(connections=120)
             (handle,) = stack.enter_context(running_emulators(1, profile, clock=ManualClock()))
             handles[name] = handle
         yield handles
@@ -205,7 +212,8 @@ def _verbatim(row: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in row.items() if k not in COHERENT_KEYS}
 
 
-@pytest.mark.parametrize("profile", ["v6", "v6-legacy", "v7", "v7-empty", "chr"])
+@pytest.mark.parametrize("profile", ["v6", "v6-legacy", "v7", "v7-empty", "chr", "isp-bras",
+                                     "capsman", "capsman-v6"])
 def test_librouteros_sync_reads_every_menu(profile: str, fleet: dict[str, EmulatorHandle]) -> None:
     r = fleet[profile]
     # librouteros never falls back on its own: a pre-6.43 router needs the token login
@@ -220,7 +228,8 @@ def test_librouteros_sync_reads_every_menu(profile: str, fleet: dict[str, Emulat
         api.close()
 
 
-@pytest.mark.parametrize("profile", ["v6", "v7", "v7-empty", "chr"])
+@pytest.mark.parametrize("profile", ["v6", "v7", "v7-empty", "chr", "isp-bras", "capsman",
+                                     "capsman-v6"])
 def test_routeros_api_reads_every_menu(profile: str, fleet: dict[str, EmulatorHandle]) -> None:
     r = fleet[profile]
     pool = routeros_api.RouterOsApiPool(r.host, username=r.username, password=r.password,

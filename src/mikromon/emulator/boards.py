@@ -42,7 +42,9 @@ class Board:
 #: (hEX RB750Gr3 mt7621L, factory 6.48); system_resource.v7 (hAP ax^2 factory-software
 #: 7.5); routerboard prints posted publicly for hAP ac^2 (RBD52G-5HacD2HnD, ipq4000L,
 #: factory 6.45.9) and hAP ax^3 (ipq6000, the hAP ax^2's SoC family). The hAP lite's
-#: firmware-type and the hAP ax^2 model code are reconstructed (product names).
+#: firmware-type and the hAP ax^2 model code are reconstructed (product names), as
+#: is the CCR2116's (an Annapurna Labs AL52400 SoC; the model code is the product
+#: name, factory RouterOS 7.1, the first release for the board).
 #: PoE-out ports from the product specifications on mikrotik.com (hEX PoE RB960PGS:
 #: ether2-ether5; hEX S RB760iGS: ether5; RB5009UPr+S+IN: ether1-ether8;
 #: CRS328-24P-4S+RM: ether1-ether24); the hAP ac^2, hAP lite, hAP ax^2 and hEX
@@ -67,4 +69,6 @@ BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
     Board(name="CRS328-24P-4S+", model="CRS328-24P-4S+", firmware_type="arm",
           factory_firmware="6.47.10", revision="r2",
           poe_out=tuple(f"ether{k}" for k in range(1, 25))),
+    Board(name="CCR2116-12G-4S+", model="CCR2116-12G-4S+", firmware_type="al52400",
+          factory_firmware="7.1"),
 )}
