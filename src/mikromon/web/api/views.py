@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -147,12 +148,28 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
+def kept_step(step: int, start: float, now: float) -> int:
+    """Return ``step`` made coarse enough that the resolution it reads still holds the
+    range's start: raw points are kept ``MIKROMON_RETENTION_RAW_DAYS``, 5-minute
+    rollups ``MIKROMON_RETENTION_5M_DAYS`` (settings), so a range (or a zoom) reaching
+    further back is read from 5-minute or 1-hour rollups (a whole multiple of 300 s
+    or 3600 s), not from points already deleted."""
+    days = settings.MIKROMON_RETENTION_DAYS
+    age = now - start
+    if age > float(days["5m"]) * 86400 and step % 3600:
+        return -(-step // 3600) * 3600
+    if age > float(days["raw"]) * 86400 and step % 300:
+        return -(-step // 300) * 300
+    return step
+
+
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
     """Time series of one metric of a device, downsampled in the database.
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
-    (default: the last hour), ``step`` (seconds; default chosen from ``points``),
+    (default: the last hour), ``step`` (seconds; default chosen from ``points``,
+    and from the rollups where raw points are no longer kept: :func:`kept_step`),
     ``points`` (target bucket count, default 600).
     """
     obj = _device_or_404(Device.objects.all(), pk)
@@ -181,7 +198,7 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
     if step is None:
-        step = choose_step(int(end - start), points or DEFAULT_POINTS)
+        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start, now)
     out = []
     source = None
     for s in matching:
