@@ -130,6 +130,7 @@
     const h = document.createElement("h2");
     if (href) {
       const a = document.createElement("a");
+      a.className = "chart-link";
       a.href = href;
       a.textContent = title;
       h.appendChild(a);
@@ -171,6 +172,7 @@
       this.charts = new Map();  // id -> {id, el, panel, plot, unit, ...}
       this.from = null;
       this.to = null;
+      this.dragSource = null;   // the plot a drag began on (mousedown on its plotting area)
       this.resizer = new ResizeObserver((entries) => {
         for (const entry of entries) {
           const chart = Array.from(this.charts.values()).find((c) => c.panel === entry.target);
@@ -227,6 +229,11 @@
 
     /** Seconds the window spans. */
     span() { return this.custom ? this.custom.to - this.custom.from : this.opts.ranges[this.range]; }
+
+    /** The window as a query string: "range=1h", or "from=...&to=..." (fixed). */
+    query() {
+      return this.custom ? `from=${this.custom.from}&to=${this.custom.to}` : `range=${this.range}`;
+    }
 
     /** Fix the window of this refresh: a preset ends now. */
     resolve() {
@@ -365,15 +372,19 @@
       ctx.restore();
     }
 
-    /** Dragging across a chart zooms every chart of the board to the selection. */
+    /** Dragging across a chart zooms every chart of the board to the selection. The
+     * selection is mirrored on the other charts (cursor sync), which report it too:
+     * only the chart the drag began on zooms. */
     onSelect(u) {
       const sel = u.select;
-      if (sel.width >= 4) {
-        const from = u.posToVal(sel.left, "x");
-        const to = u.posToVal(sel.left + sel.width, "x");
-        u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-        this.zoom(from, to);
+      if (u !== this.dragSource || sel.width < 4) return;
+      this.dragSource = null;
+      const from = u.posToVal(sel.left, "x");
+      const to = u.posToVal(sel.left + sel.width, "x");
+      for (const chart of this.charts.values()) {
+        chart.plot.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
       }
+      this.zoom(from, to);
     }
 
     makePlot(el, spec) {
@@ -385,6 +396,7 @@
           drawClear: [(u) => board.drawMarks(u)],
           draw: [(u) => board.drawHLines(u)],
           setSelect: [(u) => board.onSelect(u)],
+          ready: [(u) => u.over.addEventListener("mousedown", () => { board.dragSource = u; })],
         },
         width: chartWidth(el),
         height: CHART_HEIGHT,

@@ -745,6 +745,11 @@
       state.paused = document.hidden;
       if (!document.hidden) tick(true);
     });
+    // A chart's link (an interface's page) opens with the charts' window.
+    document.addEventListener("click", (ev) => {
+      const a = ev.target.closest && ev.target.closest("a.chart-link");
+      if (a) a.href = `${a.href.split("?")[0]}?${board.query()}`;
+    });
     // Opened for one series (?chart=...: the series browser): its chart in view.
     if (cfg.asked_family) {
       requestAnimationFrame(() => {
