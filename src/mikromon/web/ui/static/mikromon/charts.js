@@ -49,8 +49,20 @@
     return resp.json();
   }
 
-  /** Insert nulls where consecutive points are further apart than 2.5 steps (gaps show). */
+  /** The median distance between consecutive times (0 for fewer than two). */
+  function medianSpacing(t) {
+    if (t.length < 2) return 0;
+    const d = [];
+    for (let i = 1; i < t.length; i++) d.push(t[i] - t[i - 1]);
+    d.sort((a, b) => a - b);
+    return d[Math.floor(d.length / 2)];
+  }
+
+  /** Insert nulls where consecutive points are further apart than 2.5 steps (gaps
+   * show). The step is the bucket width, or the series' own usual spacing when it is
+   * read less often (a short or medium tier series: every 30 s, every minute). */
   function withGaps(t, v, step) {
+    step = Math.max(step, medianSpacing(t));
     const ot = [];
     const ov = [];
     for (let i = 0; i < t.length; i++) {
@@ -87,6 +99,15 @@
     return out.length ? out : null;
   }
 
+  /** Tick steps of a count axis: 1, 2, 5, 10, 20, 50 ... */
+  const COUNT_STEPS = [];
+  for (let p = 1; p < 1e12; p *= 10) COUNT_STEPS.push(p, 2 * p, 5 * p);
+
+  /** Short text of a catalog unit for a chart title ("" for plain counts). */
+  const UNIT_TEXT = { percent: "%", count: "", celsius: "\u00B0C", volts: "V", amperes: "A",
+                      watts: "W", state: "1 ok \u00B7 0 down" };
+  function unitText(unit) { return unit in UNIT_TEXT ? UNIT_TEXT[unit] : unit; }
+
   /** Axis label and tick text of a catalog unit. */
   const UNIT_AXIS = {
     percent: ["%", (v) => `${v}`],
@@ -122,7 +143,7 @@
   /** A chart panel: `<div class="panel chart-panel"><div class="chart-head"><h2>title
    * <span class="unit">unit</span></h2><span class="now" id="<id>-now"></span></div>
    * <div class="chart" id="<id>"></div></div>`; `href` links the title. */
-  function panel(id, title, unitText, href) {
+  function panel(id, title, unitLabel, href) {
     const box = document.createElement("div");
     box.className = "panel chart-panel";
     const head = document.createElement("div");
@@ -137,10 +158,10 @@
     } else {
       h.textContent = title;
     }
-    if (unitText) {
+    if (unitLabel) {
       const unit = document.createElement("span");
       unit.className = "unit";
-      unit.textContent = unitText;
+      unit.textContent = unitLabel;
       h.append(" ", unit);
     }
     const now = document.createElement("span");
@@ -426,6 +447,8 @@
             label: axisLabel,
             labelSize: 18,
             values: (u, vals) => vals.map(tick),
+            // Counts are whole: ticks at whole steps (no "0.5 sessions").
+            ...(unit === "count" ? { incrs: COUNT_STEPS } : {}),
           },
         ],
         series: [{ value: (u, v) => (v == null ? "\u2013" : fmt.when(new Date(v * 1000).toISOString())) }]
@@ -494,6 +517,6 @@
   window.MM = window.MM || {};
   window.MM.charts = {
     Board, COLORS, PALETTE, cssColor, getJSON, ifaceSlug, interfaceURL, isolatedPoints, join,
-    panel, parseLocal, toLocal, withGaps,
+    panel, parseLocal, toLocal, unitText, withGaps,
   };
 })();

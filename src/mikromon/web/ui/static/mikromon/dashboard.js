@@ -245,8 +245,7 @@
     for (const fam of wanted) {
       const id = `chart-fam-${fam.id}`;
       if (board.charts.has(id) || added.some((a) => a.id === id)) continue;
-      const unitText = { percent: "%", count: "", state: "1 ok \u00B7 0 down" }[fam.unit];
-      const { panel, el } = charts.panel(id, fam.title, unitText === undefined ? fam.unit : unitText);
+      const { panel, el } = charts.panel(id, fam.title, charts.unitText(fam.unit));
       panel.dataset.family = fam.id;
       box.appendChild(panel);
       added.push({ id, fam, el });
