@@ -73,6 +73,7 @@ def test_slug_refuses_an_empty_name():
         interface_slug("")
 
 
+@pytest.mark.db_backend
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", NAMES)
 def test_interface_page_for_names_with_slashes_and_spaces(admin_web, no_collector, name):
@@ -118,6 +119,7 @@ def test_interface_page_from_the_inventory_row_alone(admin_web, no_collector):
     assert b"No rates stored for this interface yet" in resp.content
 
 
+@pytest.mark.db_backend
 @pytest.mark.django_db
 def test_summary_percentile_is_the_domain_math_of_five_minute_averages(admin_web,
                                                                        no_collector):
@@ -151,6 +153,7 @@ def test_summary_percentile_is_the_domain_math_of_five_minute_averages(admin_web
     assert again["rx_bps"] == pytest.approx(p["rx_bps"])
 
 
+@pytest.mark.db_backend
 @pytest.mark.django_db
 def test_summary_lists_link_changes_of_that_interface_in_the_window(admin_web,
                                                                      no_collector):
@@ -268,6 +271,7 @@ def test_dashboard_custom_range_in_the_users_zone(admin_web, no_collector, many_
     assert "give both ends" in resp.content.decode()
 
 
+@pytest.mark.db_backend
 @pytest.mark.django_db
 def test_series_api_reads_long_ranges_and_old_zooms_from_rollups(admin_web, no_collector):
     """A year and 30 days read 1-hour rollups; a one-hour zoom 20 days back (raw
