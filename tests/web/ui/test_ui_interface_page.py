@@ -21,6 +21,7 @@ from mikromon.web.monitor.maintenance import update_rollups
 from mikromon.web.monitor.models import (
     Device,
     Event,
+    MaintenanceState,
     MetricPoint,
     MetricRollup,
     Series,
@@ -274,32 +275,40 @@ def test_dashboard_custom_range_in_the_users_zone(admin_web, no_collector, many_
 @pytest.mark.db_backend
 @pytest.mark.django_db
 def test_series_api_reads_long_ranges_and_old_zooms_from_rollups(admin_web, no_collector):
-    """A year and 30 days read 1-hour rollups; a one-hour zoom 20 days back (raw
-    points kept 7 days) reads 5-minute rollups, not deleted points; a recent zoom
-    reads raw points."""
+    """As retention leaves it: raw points for the last days, 5-minute rollups further
+    back, 1-hour rollups for the year. A year and 30 days read 1-hour rollups; a
+    one-hour zoom 20 days back reads 5-minute rollups (not the deleted points), one
+    200 days back 1-hour rollups; a recent zoom reads raw points; a series younger
+    than its range (a new device, only raw points) keeps the fine step."""
     dev = _device()
-    _series(dev, "system.cpu.load_pct")
-    now = time.time()
+    s = _series(dev, "system.cpu.load_pct")
+    young = _series(dev, "system.memory.used_pct")
+    now = int(time.time())
+    _points(s, now - 2 * 86400, [5.0] * (2 * 8640), every=10)
+    _points(young, now - 600, [5.0] * 60, every=10)
+    MetricRollup.objects.bulk_create(
+        [MetricRollup(series=s, step=300, ts=ts, count=30, min=1, max=9, avg=5)
+         for ts in range(now // 300 * 300 - 30 * 86400, now - 2 * 86400, 300)]
+        + [MetricRollup(series=s, step=3600, ts=ts, count=360, min=1, max=9, avg=5)
+           for ts in range(now // 3600 * 3600 - 365 * 86400, now - 30 * 86400, 3600)])
+    for step in (300, 3600):
+        MaintenanceState.objects.update_or_create(name=f"rollup_{step}",
+                                                  defaults={"value": now // 3600 * 3600})
     url = f"/api/v1/devices/{dev.pk}/series"
 
-    def source(start: float, end: float) -> tuple[str, int]:
-        body = admin_web.get(url, {"metric": "system.cpu.load_pct", "from": int(start),
-                                   "to": int(end), "points": 600}).json()
-        return body["source"] or "", body["step"]
+    def source(start: float, end: float, metric: str = "system.cpu.load_pct"):
+        body = admin_web.get(url, {"metric": metric, "from": int(start), "to": int(end),
+                                   "points": 600}).json()
+        return body["source"], body["step"], len(body["series"][0]["t"])
 
-    series_source = {}
-    # An empty series still says what it read: seed one point to get a source.
-    Series.objects.filter(device=dev).update()
-    s = Series.objects.get(device=dev)
-    _points(s, int(now) - 400 * 86400, [1.0] * 10, every=3600 * 24 * 40)
-    series_source["1y"] = source(now - 365 * 86400, now)
-    series_source["30d"] = source(now - 30 * 86400, now)
-    series_source["old zoom"] = source(now - 20 * 86400, now - 20 * 86400 + 3600)
-    series_source["recent zoom"] = source(now - 3600, now)
-    assert series_source["1y"] == ("1h", 86400)
-    assert series_source["30d"] == ("1h", 7200)
-    assert series_source["old zoom"] == ("5m", 300)
-    assert series_source["recent zoom"] == ("raw", 10)
+    assert source(now - 365 * 86400, now)[:2] == ("1h", 86400)
+    assert source(now - 30 * 86400, now)[:2] == ("1h", 7200)
+    zoom = source(now - 20 * 86400, now - 20 * 86400 + 3600)
+    assert zoom[:2] == ("5m", 300)
+    assert zoom[2] >= 12  # the hour's twelve 5-minute rollups (and the one at 'to')
+    assert source(now - 200 * 86400, now - 200 * 86400 + 3600)[:2] == ("1h", 3600)
+    assert source(now - 3600, now)[:2] == ("raw", 10)
+    assert source(now - 3600, now, "system.memory.used_pct")[:2] == ("raw", 10)
 
 
 @pytest.mark.django_db

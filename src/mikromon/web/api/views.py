@@ -6,7 +6,6 @@ import json
 import time
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -22,7 +21,7 @@ from mikromon.web.control.formats import iso
 from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
-from mikromon.web.monitor.models import Device, Series
+from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -148,18 +147,36 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
-def kept_step(step: int, start: float, now: float) -> int:
+def _oldest(series_id: int, step: int | None) -> int | None:
+    """Unix second of the oldest raw point (``step`` None) or ``step`` rollup of a
+    series (an index lookup), ``None`` without any."""
+    if step is None:
+        return MetricPoint.objects.filter(series_id=series_id).order_by("ts").values_list(
+            "ts", flat=True).first()
+    return MetricRollup.objects.filter(series_id=series_id, step=step).order_by(
+        "ts").values_list("ts", flat=True).first()
+
+
+def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     """Return ``step`` made coarse enough that the resolution it reads still holds the
-    range's start: raw points are kept ``MIKROMON_RETENTION_RAW_DAYS``, 5-minute
-    rollups ``MIKROMON_RETENTION_5M_DAYS`` (settings), so a range (or a zoom) reaching
-    further back is read from 5-minute or 1-hour rollups (a whole multiple of 300 s
-    or 3600 s), not from points already deleted."""
-    days = settings.MIKROMON_RETENTION_DAYS
-    age = now - start
-    if age > float(days["5m"]) * 86400 and step % 3600:
-        return -(-step // 3600) * 3600
-    if age > float(days["raw"]) * 86400 and step % 300:
-        return -(-step // 300) * 300
+    range's start: where a series' raw points begin after ``start`` while its
+    5-minute rollups reach further back (retention deleted the older points:
+    ``MIKROMON_RETENTION_RAW_DAYS``), a whole multiple of 300 s, read from the
+    5-minute rollups; where those too begin after ``start`` while 1-hour rollups
+    reach further back (``MIKROMON_RETENTION_5M_DAYS``), a whole multiple of 3600 s.
+    A series younger than the range keeps its step (nothing was deleted)."""
+    for sid in series_ids:
+        if not step % 3600:
+            break
+        raw, five = _oldest(sid, None), _oldest(sid, 300)
+        if step % 300 and five is not None and five < start and (
+                raw is None or raw > start + step):
+            step = -(-step // 300) * 300
+        kept = min((t for t in (five, raw) if t is not None), default=None)
+        if kept is None or kept > start + step:
+            hour = _oldest(sid, 3600)
+            if hour is not None and hour < start:
+                step = -(-step // 3600) * 3600
     return step
 
 
@@ -198,7 +215,8 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
     if step is None:
-        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start, now)
+        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start,
+                         [s.pk for s in matching])
     out = []
     source = None
     for s in matching:

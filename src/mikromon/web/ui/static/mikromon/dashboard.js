@@ -34,6 +34,7 @@
     lastData: null,
     latest: [],          // the newest value of every series (API "latest")
     chartsDue: 0,        // Date.now() after which the charts are fetched again
+    familiesDue: 0,      // Date.now() after which the family charts are fetched again
     logsDue: 0,          // Date.now() after which a shown logs tab is read again
     marks: [],           // the device's alerts over the chart range (alert-marks JSON)
   };
@@ -683,6 +684,10 @@
     return ["live", true];
   }
 
+  /** Seconds between two reads of the family charts at least (their series come
+   * from the short tier and slower ones: a new value every 30 s at the most). */
+  const FAMILIES_EVERY_S = 30;
+
   /** Chart refresh period, seconds: the bucket width of the range (at most 5 min). */
   function chartEvery() {
     return Math.max(cfg.refresh_s, Math.min(board.step(), 300));
@@ -703,13 +708,17 @@
       if (redraw === true || (board.isLive() && Date.now() >= state.chartsDue)) {
         board.resolve();
         const next = Date.now() + chartEvery() * 1000;
-        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshFamilyCharts(),
-                               refreshMarks()]).then(
+        // The families (series read every 30 s or less often) at most every 30 s.
+        const families = redraw === true || Date.now() >= state.familiesDue;
+        const familiesNext = Date.now() + Math.max(chartEvery(), FAMILIES_EVERY_S) * 1000;
+        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts(),
+                               families ? refreshFamilyCharts() : null, refreshMarks()]).then(
           () => {
             state.chartsDue = next;
+            if (families) state.familiesDue = familiesNext;
             board.redrawAll();
           },
-          (e) => { state.chartsDue = 0; throw e; }));
+          (e) => { state.chartsDue = 0; state.familiesDue = 0; throw e; }));
       }
       await Promise.all(work);
       renderHeads();
