@@ -393,6 +393,19 @@
       ctx.restore();
     }
 
+    /** A y scale from zero that also reaches the chart's horizontal lines (hlines:
+     * a 95th percentile of 5-minute averages may be above every coarser bucket). */
+    withHLines(scale) {
+      if (typeof scale.range !== "function") return scale;
+      return {
+        range: (u, min, max) => {
+          const chart = this.chartOf(u);
+          const lines = ((chart && chart.hlines) || []).map((h) => h.value).filter((v) => v != null);
+          return scale.range(u, min, lines.length ? Math.max(max || 0, ...lines) : max);
+        },
+      };
+    }
+
     /** Dragging across a chart zooms every chart of the board to the selection. The
      * selection is mirrored on the other charts (cursor sync), which report it too:
      * only the chart the drag began on zooms. */
@@ -428,7 +441,7 @@
         legend: { live: true },
         scales: {
           x: { time: true, range: (u, min, max) => (board.from ? [board.from, board.to] : [min, max]) },
-          y: yRange(unit),
+          y: this.withHLines(yRange(unit)),
         },
         axes: [
           {

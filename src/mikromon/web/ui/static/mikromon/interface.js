@@ -100,6 +100,9 @@
     try {
       board.resolve();
       await Promise.all([...cfg.charts.map(refreshChart), refreshSummary()]);
+      // The traffic chart's scale again, now that it has the percentile lines.
+      const traffic = board.charts.get("chart-traffic");
+      if (traffic) traffic.plot.setData(traffic.plot.data);
       board.redrawAll();
       state.due = Date.now() + Math.max(cfg.refresh_s, Math.min(board.step(), 300)) * 1000;
       document.body.dataset.chartsReady = "1";
