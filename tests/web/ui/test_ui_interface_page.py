@@ -193,19 +193,20 @@ def _dashboard_config(client, dev: Device, query: str = "") -> dict:
 
 @pytest.fixture
 def many_series() -> Device:
+    """A device with a value of each kind of series (the families come from them)."""
     dev = _device()
-    _series(dev, "system.cpu.load_pct")
-    for cpu in ("cpu1", "cpu0"):
-        _series(dev, "system.cpu.core_load_pct", cpu=cpu)
-    _series(dev, "dhcp.active_leases")
-    _series(dev, "dhcp.total_leases")
-    _series(dev, "ppp.active_sessions")
-    _series(dev, "system.health.cpu-temperature")
-    _series(dev, "system.health.board-temperature1")
-    _series(dev, "system.health.fan1-speed")
-    _series(dev, "queue.upload_bps", queue="guest wifi")
-    _series(dev, "queue.download_bps", queue="guest wifi")
-    _series(dev, "iface.rx_bps", interface="ether1")
+    now = datetime.now(UTC)
+    plain = ("system.cpu.load_pct", "dhcp.active_leases", "dhcp.total_leases",
+             "ppp.active_sessions", "system.health.cpu-temperature",
+             "system.health.board-temperature1", "system.health.fan1-speed")
+    _storage().write_samples(dev.pk, [
+        *(Sample(key, 1.0, now) for key in plain),
+        *(Sample("system.cpu.core_load_pct", 9.0, now, make_labels(cpu=cpu))
+          for cpu in ("cpu1", "cpu0")),
+        *(Sample(key, 1e6, now, make_labels(queue="guest wifi"))
+          for key in ("queue.upload_bps", "queue.download_bps")),
+        Sample("iface.rx_bps", 1e6, now, make_labels(interface="ether1")),
+    ])
     return dev
 
 

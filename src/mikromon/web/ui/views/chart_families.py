@@ -2,9 +2,9 @@
 one per family of stored series (per-core CPU, disk, DHCP, PPP, hotspot,
 connections, routing, wireless, health sensors by unit, each simple queue).
 
-Families are found from the device's ``Series`` rows (what was ever stored), so a
-chart is offered as soon as a collector stored its series; the page fetches the
-data from the series API. Metric keys and units: :mod:`mikromon.domain.catalog`.
+Families are found from the device's series with a latest value (what its
+collectors store), so a chart is offered as soon as a collector stored its
+series; the page fetches the data from the series API. Metric keys and units: :mod:`mikromon.domain.catalog`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mikromon.domain.catalog import HEALTH_PREFIX, lookup
-from mikromon.web.monitor.models import Series
 
 #: Fixed families: id -> (title, unit, metric keys with their line names, label of
 #: the lines when a key has several series, e.g. one per core).
@@ -118,12 +117,6 @@ def families_of(series: Iterable[tuple[str, dict[str, Any]]]) -> list[Family]:
                               Line("queue.upload_bps", (f"queue={name}",), "upload"),
                               Line("queue.download_bps", (f"queue={name}",), "download")]))
     return out
-
-
-def device_families(device_id: int) -> list[Family]:
-    """:func:`families_of` the series stored for ``device_id``."""
-    return families_of(Series.objects.filter(device_id=device_id)
-                       .values_list("key", "labels").iterator())
 
 
 def asked_series(metric: str, labels: list[str], families: list[Family]) -> Family | None:

@@ -13,7 +13,8 @@
   const cfg = JSON.parse(document.getElementById("interface-config").textContent);
   fmt.setZone(cfg.time_zone || "UTC");
   const COLORS = charts.COLORS;
-  const LINK_COLORS = { up: "#1c9a6c", down: "#c2372f" };
+  /** Colour of a link change's mark, by the summary's link state (`up`, `down`). */
+  const LINK_COLORS = new Map([["up", "#1c9a6c"], ["down", "#c2372f"]]);
   const state = { links: [], summary: null, inflight: false, pending: false, due: 0 };
 
   const board = new charts.Board({
@@ -26,7 +27,7 @@
     from: cfg.custom ? cfg.custom.from : null,
     to: cfg.custom ? cfg.custom.to : null,
     syncKey: "mm-interface",
-    lineMarks: () => state.links.map((l) => ({ ts: l.ts, color: LINK_COLORS[l.state] })),
+    lineMarks: () => state.links.map((l) => ({ ts: l.ts, color: LINK_COLORS.get(l.state) })),
     onWindow: () => { showWindow(); saveChoices(); refresh(true); },
     onZoomChange: (zoomed) => { document.getElementById("zoom-back").hidden = !zoomed; },
   });
