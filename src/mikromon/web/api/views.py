@@ -21,6 +21,7 @@ from mikromon.web.control.formats import iso
 from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
+from mikromon.web.monitor.inventory_pages import parse_query
 from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
 from mikromon.web.monitor.readers import (
     choose_step,
@@ -83,6 +84,7 @@ def index(request: HttpRequest) -> JsonResponse:
             "series": f"{device}/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
             "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
+            "series_list": reverse("api:series_list") + "?device=&metric=&label=",
             "search": reverse("api:search") + "?q=TEXT",
             **{f"report_{name}": reverse(f"api:report_{name}")
                for name in ("availability", "percentile", "top_talkers")},
@@ -247,10 +249,13 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view()
 def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
-    """Rows of one inventory table (``logs``: the newest router log lines); all of
-    them, or a page with ``?per_page=&page=`` (``count``: all rows).
+    """Rows of one inventory table (``logs``: the router log lines), filtered, sorted
+    and paged in the database: ``?q=&sort=&per_page=&page=&gone=``
+    (:mod:`mikromon.web.monitor.inventory_pages`). Without ``per_page`` every row
+    (logs: the newest 1,000); ``count``: the rows matching ``q``, ``total``: all.
 
-    404 for a table that is neither known to the pages nor stored for any device.
+    404 for a table that is neither known to the pages nor stored for any device;
+    400 naming every bad parameter.
     """
     obj = _device_or_404(Device.objects.all(), pk)
     if not inventory.table_exists(table):
@@ -258,30 +263,29 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
                             f"{', '.join(tables.TABLES)}")
     problems = ParamProblems()
     gone = problems.check(parse_flag, "gone", request.GET.get("gone"))
-    page_number = problems.check(parse_page, request.GET.get("page"))
-    per_page = problems.check(parse_positive_int, "per_page", request.GET.get("per_page"),
-                              None, MAX_INVENTORY_PER_PAGE)
+    query, per_page, page_number, messages = parse_query(request.GET, MAX_INVENTORY_PER_PAGE)
+    problems.messages.extend(messages)
     problems.raise_any()
-    data = inventory.read_table(obj, table, include_gone=bool(gone))
-    rows = data.rows
+    data = inventory.read_table(obj, table, include_gone=bool(gone), query=query)
     paging: dict[str, int] = {}
     if per_page is not None:
-        start = (page_number - 1) * per_page
-        rows = rows[start:start + per_page]
         paging = {"page": page_number, "per_page": per_page,
-                  "pages": max(1, -(-len(data.rows) // per_page))}
+                  "pages": max(1, -(-data.count // per_page))}
     return JsonResponse({
         "device": obj.pk,
         "table": data.table,
         "label": data.label,
         "columns": data.columns,
         "durations": data.durations,
-        "count": len(data.rows),
+        "count": data.count,
+        "total": data.total,
+        "q": query.q,
+        "sort": data.sort,
         "updated": iso(data.updated),
         "absent": data.absent,
         "empty_text": data.empty_text,
         **paging,
-        "rows": rows,
+        "rows": data.rows,
     })
 
 

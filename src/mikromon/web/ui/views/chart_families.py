@@ -4,7 +4,8 @@ connections, routing, wireless, health sensors by unit, each simple queue).
 
 Families are found from the device's series with a latest value (what its
 collectors store), so a chart is offered as soon as a collector stored its
-series; the page fetches the data from the series API. Metric keys and units: :mod:`mikromon.domain.catalog`.
+series; the page fetches the data from the series API. Metric keys and units:
+:mod:`mikromon.domain.catalog`.
 """
 
 from __future__ import annotations

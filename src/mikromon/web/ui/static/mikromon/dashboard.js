@@ -533,111 +533,66 @@
     return String(v);
   }
 
-  /** The column each inventory table is sorted by when it loads (as if its header
-   * were clicked: addresses as addresses, names with numbers as numbers), as the
-   * collectors declare it (the server sends it in the page's config). Tables not
-   * named keep the router's order: firewall rules and simple queues are evaluated
-   * in order (by RouterOS .id, numerically), logs newest first. */
-  const DEFAULT_SORT = cfg.sorts || {};
+  /** Rows per page of an inventory tab; the server filters, sorts and pages
+   * (/api/v1/devices/<id>/inventory/<table>?q=&sort=&page=&per_page=), by the
+   * column the collectors declare for the table when none is clicked (addresses as
+   * addresses, numbers and durations as numbers), else in the router's order. */
+  const INVENTORY_PER_PAGE = 100;
+  /** panel id -> its paged table (MM.tables.paged). */
+  const inventories = new Map();
 
-  /** RouterOS ".id" ("*1A", hex) as a number, or null. */
-  function idNumber(row) {
-    const id = row[".id"];
-    return typeof id === "string" && /^\*[0-9A-Fa-f]+$/.test(id) ? parseInt(id.slice(1), 16) : null;
+  function inventoryCell(td, v, c, data) {
+    td.textContent = cellText(v);
+    if (typeof v === "number" && (data.durations || []).includes(c)) {
+      // Seconds as "1d 2h 3m"; the exact value in the tooltip.
+      td.textContent = fmt.duration(v);
+      td.title = `${v} s`;
+      td.className = "num";
+      td.dataset.sort = String(v);
+    } else if (typeof v === "number") { td.className = "num"; td.dataset.sort = String(v); }
+    else if (typeof v === "string" && v.length > 60) td.className = "wrap";
+    else td.className = "nowrap";
   }
 
-  /** Rows in RouterOS order: by .id numerically (*2 before *10), others as they came. */
-  function byId(rows) {
-    if (!rows.some((r) => idNumber(r) !== null)) return rows;
-    return rows.map((r, i) => [r, i]).sort(([a, i], [b, j]) => {
-      const x = idNumber(a);
-      const y = idNumber(b);
-      if (x === null || y === null) return (x === null) - (y === null) || i - j;
-      return x - y || i - j;
-    }).map(([r]) => r);
+  function inventoryURL(table, params) {
+    const q = new URLSearchParams({ per_page: String(INVENTORY_PER_PAGE), page: String(params.page) });
+    if (params.q) q.set("q", params.q);
+    if (params.sort) q.set("sort", params.sort);
+    return `${cfg.urls.inventory}${encodeURIComponent(table)}?${q}`;
   }
 
-  function renderInventory(panel, data) {
-    const body = panel.querySelector(".inv-body");
-    const cols = data.columns;
-    const tid = `${panel.id}-table`;
-    const wrap = document.createElement("div");
-    const bar = document.createElement("div");
-    bar.className = "filters";
-    const input = document.createElement("input");
-    input.type = "search";
-    input.placeholder = `Search ${data.label.toLowerCase()}\u2026`;
-    input.dataset.filterFor = tid;
-    input.dataset.countEl = `${tid}-count`;
-    const count = document.createElement("span");
-    count.className = "count";
-    count.id = `${tid}-count`;
-    const updated = document.createElement("span");
-    updated.className = "muted";
-    updated.textContent = data.updated ? `read ${fmt.when(data.updated)}` : "";
-    bar.append(input, updated, count);
-    const tw = document.createElement("div");
-    tw.className = "table-wrap";
-    const table = document.createElement("table");
-    table.className = "data";
-    table.id = tid;
-    table.dataset.sortable = "";
-    const thead = table.createTHead().insertRow();
-    for (const c of cols) {
-      const th = document.createElement("th");
-      th.className = "sortable";
-      th.textContent = c;
-      thead.appendChild(th);
-    }
-    const durations = new Set(data.durations || []);
-    const tbody = table.createTBody();
-    if (!data.rows.length) {
-      const tr = tbody.insertRow();
-      tr.className = "empty-row";
-      const td = tr.insertCell();
-      td.colSpan = Math.max(1, cols.length);
-      td.className = "empty";
-      td.textContent = data.empty_text;
-    }
-    const rows = panel.dataset.table === "logs" ? data.rows : byId(data.rows);
-    for (const row of rows) {
-      const tr = tbody.insertRow();
-      for (const c of cols) {
-        const td = tr.insertCell();
-        const v = row[c];
-        td.textContent = cellText(v);
-        if (typeof v === "number" && durations.has(c)) {
-          // Seconds as "1d 2h 3m"; the exact value in the tooltip, sorting by it.
-          td.textContent = fmt.duration(v);
-          td.title = `${v} s`;
-          td.className = "num";
-          td.dataset.sort = String(v);
-        } else if (typeof v === "number") { td.className = "num"; td.dataset.sort = String(v); }
-        else if (typeof v === "string" && v.length > 60) td.className = "wrap";
-        else td.className = "nowrap";
-      }
-    }
-    tw.appendChild(table);
-    wrap.append(bar, tw);
-    body.replaceChildren(wrap);
-    window.MM.tables.enhance(wrap);
-    const first = DEFAULT_SORT[panel.dataset.table];
-    const index = first ? cols.indexOf(first) : -1;
-    if (index >= 0 && data.rows.length > 1) window.MM.tables.sortBy(table, index, false);
+  function showTabCount(panel, data) {
+    const tab = document.querySelector(`[data-tab="${panel.id}"]`);
+    const tabCount = tab && tab.querySelector(".n");
+    if (tabCount) tabCount.textContent = data.absent ? "\u2013" : String(data.total);
+    if (tab) tab.classList.toggle("absent", Boolean(data.absent));
   }
 
   async function loadInventory(panel) {
     if (panel.dataset.loaded) return;
     panel.dataset.loaded = "1";
+    const body = panel.querySelector(".inv-body");
+    const updated = document.createElement("span");
+    updated.className = "muted";
+    const tableName = panel.dataset.table;
     try {
-      const data = await getJSON(`${cfg.urls.inventory}${encodeURIComponent(panel.dataset.table)}`);
-      renderInventory(panel, data);
-      const tab = document.querySelector(`[data-tab="${panel.id}"]`);
-      const tabCount = tab && tab.querySelector(".n");
-      if (tabCount) tabCount.textContent = data.absent ? "\u2013" : String(data.count);
-      if (tab) tab.classList.toggle("absent", Boolean(data.absent));
+      const view = window.MM.tables.paged(body, {
+        id: `${panel.id}-table`,
+        label: panel.dataset.label || tableName,
+        extra: updated,
+        fetch: (params) => getJSON(inventoryURL(tableName, params)),
+        renderCell: inventoryCell,
+        onData: (data) => {
+          updated.textContent = data.updated ? `read ${fmt.when(data.updated)}` : "";
+          showTabCount(panel, data);
+        },
+      });
+      inventories.set(panel.id, view);
+      body.classList.remove("muted");
+      body.querySelector(".table-wrap").textContent = "Loading\u2026";
+      await view.reload();
     } catch (e) {
-      panel.querySelector(".inv-body").textContent = `Could not load: ${e.message}`;
+      body.textContent = `Could not load: ${e.message}`;
       delete panel.dataset.loaded;
     }
   }
@@ -646,23 +601,13 @@
   const LOGS_EVERY_S = 10;
 
   /** The logs tab, while shown: read again (at most every LOGS_EVERY_S) so lines
-   * routers push by syslog appear live; the search text is kept. */
+   * routers push by syslog appear live; the filter, sort and page are kept. */
   async function refreshLogs() {
     const panel = document.querySelector('.inv-panel[data-table="logs"]');
     if (!panel || panel.hidden || !panel.dataset.loaded || Date.now() < state.logsDue) return;
     state.logsDue = Date.now() + LOGS_EVERY_S * 1000;
-    const old = panel.querySelector("input[data-filter-for]");
-    const query = old ? old.value : "";
-    const data = await getJSON(`${cfg.urls.inventory}logs`);
-    if (panel.hidden) return;
-    renderInventory(panel, data);
-    const count = document.querySelector(`[data-tab="${panel.id}"] .n`);
-    if (count) count.textContent = String(data.count);
-    const input = panel.querySelector("input[data-filter-for]");
-    if (query && input) {
-      input.value = query;
-      input.dispatchEvent(new Event("input"));
-    }
+    const view = inventories.get(panel.id);
+    if (view) await view.reload();
   }
 
   // ---------------------------------------------------------------- loop
