@@ -205,10 +205,10 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     interfaces, default = _interfaces(values, _interface_facts(device))
     selected = _selection(request, interfaces, default)
     # ?chart=iface.rx_bps&label=interface=X (the series browser): that interface charted.
-    asked_if = [lb.partition("=")[2] for lb in request.GET.getlist("label")
-                if lb.startswith("interface=")]
-    if request.GET.get("chart", "").startswith("iface.") and asked_if:
-        selected = [n for n in interfaces if n in set(selected) | set(asked_if)]
+    if request.GET.get("chart", "").startswith("iface."):
+        asked_if = {lb.partition("=")[2] for lb in request.GET.getlist("label")
+                    if lb.startswith("interface=")}
+        selected = [n for n in interfaces if n in set(selected) | asked_if]
     # The families of the series with a value (no query of its own: the page's
     # query budget, tests/web/ui/test_ui_pages.py).
     families = families_of((v.key, v.labels) for v in values)
