@@ -100,6 +100,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        "host names the web application answers to"),
     _v("CSRF_TRUSTED_ORIGINS", Kind.NAMES, "", "origins trusted behind an HTTPS proxy"),
     _v("SECURE_COOKIES", Kind.FLAG, "off", "cookies only over HTTPS"),
+    _v("METRICS_ANONYMOUS", Kind.FLAG, "off", "/metrics and /metrics/sd answer without "
+       "credentials"),
     _v("SESSION_HOURS", Kind.NUMBER, "8", "sign-in lifetime, hours"),
     _v("SIGNIN_FAILURES_PER_USER", Kind.WHOLE, "5", "wrong passwords per user name "
        "within the window", minimum=1),
@@ -120,6 +122,16 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
        "(0: one per core, 1 to 4)", maximum=64),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
+    *(v for prefix, store, scheme in (
+        ("REMOTE_WRITE", "Prometheus remote-write store", "bearer"),
+        ("INFLUX", "InfluxDB (or VictoriaMetrics) line-protocol store", "InfluxDB 2.x"))
+      for v in (
+        _v(f"{prefix}_URL", Kind.TEXT, "", f"write URL of the {store} samples are pushed to"),
+        _v(f"{prefix}_TOKEN", Kind.TEXT, "", f"{scheme} token of that store"),
+        _v(f"{prefix}_USERNAME", Kind.TEXT, "", "basic-auth user of that store"),
+        _v(f"{prefix}_PASSWORD", Kind.TEXT, "", "basic-auth password of that store"),
+        _v(f"{prefix}_MAX_DISK_MB", Kind.WHOLE, "2048", "most megabytes of unsent samples "
+           "kept on disk for that store", minimum=1))),
     _v("SYSLOG_PORT", Kind.WHOLE, "0", "the syslog receiver's UDP and TCP port (0: off)",
        maximum=65535),
     _v("SYSLOG_BIND", Kind.ADDRESS, "127.0.0.1", "the address the syslog receiver listens on"),
