@@ -2,7 +2,8 @@
 
 Rollups: every closed 5-minute bucket of raw points becomes one ``MetricRollup``
 row (count, min, max, avg) per series, and every closed hour of 5-minute rollups
-one 1-hour row. Watermarks in ``MaintenanceState`` (``rollup_300``,
+one 1-hour row; the report summaries (:mod:`.report_summaries`) take in the
+final 5-minute buckets in the same transaction. Watermarks in ``MaintenanceState`` (``rollup_300``,
 ``rollup_3600``: Unix second before which buckets are final) make each run cheap;
 each run also recomputes the last bucket before the watermark, so points that
 arrive up to one bucket late are still counted. A bucket is computed
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from mikromon.web.monitor import report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Event,
@@ -121,6 +123,7 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
             MaintenanceState.objects.using(using).update_or_create(
                 name=_watermark_name(step), defaults={"value": end}
             )
+        report_summaries.update(using=using)
     return total
 
 
@@ -129,6 +132,7 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
 
     Returns:
         Rows deleted per kind: ``raw``, ``5m``, ``1h``, ``inventory_gone``,
+        ``summaries`` (report summaries of periods past the hourly retention),
         ``logs``, ``events``, ``alert_history`` (history rows of resolved alerts
         deleted with them, :mod:`mikromon.web.alerts.maintenance`).
     """
@@ -168,6 +172,8 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         counts["logs"] = (
             LogEntry.objects.using(using).filter(seen_at__lt=cutoff_dt("logs")).delete()[0]
         )
+        counts["summaries"] = report_summaries.apply_retention(
+            now_s - float(days["1h"]) * _DAY, using=using)
         counts["events"] = Event.objects.using(using).filter(ts__lt=cutoff_dt("events")).delete()[0]
         from mikromon.web.alerts.maintenance import apply_alert_retention
 

@@ -31,6 +31,7 @@ from mikromon.domain.events import EventKind
 from mikromon.domain.traffic import (
     BillingFigure,
     bytes_from_rates,
+    combine_percentile,
     percentile,
     percentile_rank,
 )
@@ -44,6 +45,7 @@ from mikromon.web.monitor.models import (
     MetricRollup,
     Series,
 )
+from mikromon.web.monitor.report_traffic import SeriesParts, series_parts
 
 _DEVICE_KINDS = {EventKind.DEVICE_UP.value: Presence.UP,
                  EventKind.DEVICE_DOWN.value: Presence.DOWN,
@@ -307,16 +309,39 @@ def _names(ids: Iterable[int]) -> dict[int, str]:
     return dict(Device.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
 
 
-def percentile_report(start: float, end: float,
-                      device_id: int | None = None) -> list[PercentileRow]:
+def _figure(series_id: int | None, start: float, end: float,
+            fast: dict[int, SeriesParts] | None) -> tuple[float | None, int, str]:
+    """``(percentile, samples, resolution)`` of one series: from its summaries and
+    edges (``fast``) when they hold it exactly, else from its averages."""
+    if series_id is None:
+        return None, 0, "none"
+    if fast is None:
+        return series_percentile(series_id, start, end)
+    pieces = fast.get(series_id)
+    if pieces is None:
+        return None, 0, "none"
+    value, count, exact = combine_percentile(pieces.parts)
+    if not exact:
+        return series_percentile(series_id, start, end)
+    return value, count, pieces.resolution
+
+
+def percentile_report(start: float, end: float, device_id: int | None = None, *,
+                      summaries: bool = True) -> list[PercentileRow]:
     """Return the 95th-percentile billing figure of every interface with rate
-    series (or one device's) over ``[start, end)``, highest billing figure first."""
+    series (or one device's) over ``[start, end)``, highest billing figure first.
+
+    Read from the report summaries and the range's edges
+    (:func:`.report_traffic.series_parts`); a series whose summaries do not hold its
+    figure (:func:`~mikromon.domain.traffic.combine_percentile`) is read from its
+    averages, as is every series with ``summaries=False`` (the reference path)."""
     found = _traffic_series("interface", device_id)
     names = _names(dev for dev, _name in found)
+    fast = series_parts(start, end, TRAFFIC_KEYS["interface"], device_id) if summaries else None
     out = []
     for (dev, name), ids in found.items():
-        rx = series_percentile(ids["rx"], start, end) if "rx" in ids else (None, 0, "none")
-        tx = series_percentile(ids["tx"], start, end) if "tx" in ids else (None, 0, "none")
+        rx = _figure(ids.get("rx"), start, end, fast)
+        tx = _figure(ids.get("tx"), start, end, fast)
         figure = BillingFigure(rx_bps=rx[0], tx_bps=tx[0], rx_samples=rx[1], tx_samples=tx[1])
         resolution = rx[2] if rx[2] != "none" else tx[2]
         out.append(PercentileRow(device_id=dev, device=names.get(dev, ""), interface=name,
@@ -326,17 +351,29 @@ def percentile_report(start: float, end: float,
 
 
 def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface", "queue"),
-                limit: int = 20, device_id: int | None = None) -> list[Talker]:
+                limit: int = 20, device_id: int | None = None,
+                summaries: bool = True) -> list[Talker]:
     """Return the ``limit`` interfaces and simple queues that moved the most bytes
     over ``[start, end)`` (both directions), most first; bytes are estimated from
-    the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`)."""
+    the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`),
+    summed from the report summaries and the range's edges (``summaries=False``:
+    from every series' averages, the reference path)."""
     out = []
     for kind in kinds:
         found = _traffic_series(kind, device_id)
         names = _names(dev for dev, _name in found)
+        fast = (series_parts(start, end, TRAFFIC_KEYS[kind], device_id, with_top=False)
+                if summaries else None)
         for (dev, name), ids in found.items():
-            moved = {side: series_bytes(ids[side], start, end) if side in ids else 0.0
-                     for side in ("rx", "tx")}
+            moved = {}
+            for side in ("rx", "tx"):
+                sid = ids.get(side)
+                if sid is None:
+                    moved[side] = 0.0
+                elif fast is None:
+                    moved[side] = series_bytes(sid, start, end)
+                else:
+                    moved[side] = fast[sid].bytes if sid in fast else 0.0
             out.append(Talker(kind=kind, device_id=dev, device=names.get(dev, ""), name=name,
                               rx_bytes=moved["rx"], tx_bytes=moved["tx"]))
     out.sort(key=lambda t: (-t.total_bytes, t.device, t.name))
