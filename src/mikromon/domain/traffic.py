@@ -218,13 +218,17 @@ def combine_percentile(parts: Sequence[Part],
     if len(parts) == 1:
         value = part_percentile(parts[0], pct)
         return value, total, value is not None
-    kept = sorted((v for p in parts for v in p.top), reverse=True)
+    kept: list[float] = []
+    for p in parts:
+        kept.extend(p.top)
     if rank > len(kept):
         return None, total, False
+    kept.sort(reverse=True)  # runs already in order: a merge, in C
     value = kept[rank - 1]
-    exact = all(p.complete or p.top[-1] <= value for p in parts if p.top)
-    exact = exact and all(p.top for p in parts if p.samples)
-    return value, total, exact
+    for p in parts:
+        if not p.complete and (not p.top or p.top[-1] > value):
+            return value, total, False
+    return value, total, True
 
 
 def summary_pieces(lo: int, hi: int, day_mark: int | None,

@@ -108,3 +108,13 @@ def test_index_lists_the_reports(api):
     endpoints = api.get("/api/v1/").json()["endpoints"]
     assert endpoints["report_top_talkers"] == "/api/v1/reports/top-talkers"
     assert endpoints["report_percentile"] == "/api/v1/reports/percentile"
+
+
+def test_last_7_days_start_at_midnight_utc():
+    """Today and the six days before it: whole days, which the summaries hold."""
+    from mikromon.web.monitor.report_query import parse_query
+
+    now = datetime(2026, 11, 14, 11, 22, 5, tzinfo=UTC).timestamp()
+    query = parse_query({"range": "last_7_days"}, now)
+    assert query.start == datetime(2026, 11, 8, tzinfo=UTC).timestamp()
+    assert query.end == now

@@ -3,8 +3,9 @@ the range (presets, a month, or from/to), the device, the table rows and CSV.
 
 Parameters (docs/api.md, "Reports"):
 
-- ``range``: ``this_month`` (default), ``last_month``, ``last_7_days`` or
-  ``custom`` (with ``from`` and ``to``); giving ``from``/``to`` means custom.
+- ``range``: ``this_month`` (default), ``last_month``, ``last_7_days`` (today
+  and the six days before it, from midnight UTC) or ``custom`` (with ``from`` and
+  ``to``); giving ``from``/``to`` means custom.
 - ``month``: ``YYYY-MM``, a calendar month in UTC (instead of ``range``).
 - ``from``, ``to``: times as :func:`mikromon.web.params.parse_time` reads them.
 - ``device``: a device id (all devices when absent).
@@ -82,8 +83,8 @@ def _preset_range(preset: str, now: float, text: Mapping[str, str],
         start, _end = _this_month(now)
         before = datetime.fromtimestamp(start - 1, UTC)
         return month_range(before.year, before.month)
-    if preset == "last_7_days":
-        return now - 7 * 86400, now
+    if preset == "last_7_days":  # today and the six days before, from midnight UTC
+        return (int(now) // 86400 - 6) * 86400, now
     if preset == "custom":
         if not text["from"]:
             problems.messages.append("from is required for range=custom (e.g. from=-30d)")
