@@ -121,19 +121,28 @@ def link_name(message: str) -> str | None:
     return None
 
 
-def _devices(device_id: int | None) -> list[Device]:
+def _devices(device_id: int | None, offset: int = 0, limit: int | None = None) -> list[Device]:
     qs = Device.objects.order_by("name", "pk")
     if device_id is not None:
         qs = qs.filter(pk=device_id)
-    return list(qs.only("pk", "name", "state", "enabled", "created_at"))
+    qs = qs.only("pk", "name", "state", "enabled", "created_at")
+    return list(qs[offset:] if limit is None else qs[offset:offset + limit])
 
 
-def availability_report(start: float, end: float, now: float,
-                        device_id: int | None = None) -> list[DeviceAvailability]:
+def device_count(device_id: int | None = None) -> int:
+    """Return how many devices the availability report has rows for."""
+    qs = Device.objects.all()
+    return (qs.filter(pk=device_id) if device_id is not None else qs).count()
+
+
+def availability_report(start: float, end: float, now: float, device_id: int | None = None,
+                        *, offset: int = 0,
+                        limit: int | None = None) -> list[DeviceAvailability]:
     """Return the availability of every device (or one) and of its interfaces over
-    ``[start, end)``, Unix seconds; time after ``now`` is unknown."""
+    ``[start, end)``, Unix seconds; time after ``now`` is unknown. Devices by name;
+    ``offset``/``limit`` pick a page of them (only those are read)."""
     out = []
-    for dev in _devices(device_id):
+    for dev in _devices(device_id, offset, limit):
         out.append(_device_availability(dev, start, end, now))
     return out
 
