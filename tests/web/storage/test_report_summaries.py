@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 
 from mikromon.domain.traffic import combine_percentile
-from mikromon.web.monitor import report_summaries, reports
+from mikromon.web.monitor import report_summaries, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
 from mikromon.web.monitor.models import (
     Device,
@@ -180,3 +180,29 @@ def test_rollup_runs_keep_the_summaries(fleet: dict[str, Series]) -> None:
     _compare(NOV, DEC)
     assert report_summaries.apply_retention(DEC + 40 * DAY) > 0
     assert not ReportSummary.objects.exists()
+
+
+@pytest.mark.parametrize("sort", ["billing", "device", "interface"])
+def test_pages_of_a_month_sorted_in_the_database(fleet: dict[str, Series], sort: str) -> None:
+    """A whole month is paged in SQL; the rows equal the computed ones, page by page."""
+    from mikromon.web.monitor import report_query as rq
+
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    query = rq.ReportQuery(start=OCT, end=NOV, preset="month", device_id=None)
+    whole = rq.percentile_rows(query, sort)
+    assert report_traffic.percentile_page(OCT, NOV, "iface.rx_bps", "iface.tx_bps", None,
+                                          sort, 0, 2) is not None
+    paged = []
+    for page in (1, 2, 3):
+        rows, total, paging = rq.percentile_page(query, sort, rq.Paging(page, 2))
+        assert total == len(whole) == 5
+        paged += rows
+    assert paged == whole
+    rows, _total, paging = rq.percentile_page(query, sort, rq.Paging(9, 2))
+    assert (paging.page, rows) == (3, whole[4:])
+    # Not a whole month: computed and sliced, the same way.
+    query = rq.ReportQuery(start=OCT + 3600, end=NOV, preset="custom", device_id=None)
+    assert report_traffic.percentile_page(OCT + 3600, NOV, "iface.rx_bps", "iface.tx_bps",
+                                          None, sort, 0, 2) is None
+    assert rq.percentile_page(query, sort, rq.Paging(1, 5))[0] == rq.percentile_rows(query, sort)

@@ -76,11 +76,11 @@ def percentile(request: HttpRequest) -> HttpResponse:
     sort = parse_choice("sort", request.GET.get("sort") or "billing", rq.PERCENTILE_SORTS)
     paging = rq.parse_paging(request.GET)
     query = rq.parse_query(request.GET)
-    rows = rq.percentile_rows(query, sort)
-    total = len(rows)
     if paging:
-        paging = paging.clamp(total)
-        rows = rows[paging.offset:paging.offset + paging.per_page]
+        rows, total, paging = rq.percentile_page(query, sort, paging)
+    else:
+        rows = rq.percentile_rows(query, sort)
+        total = len(rows)
     return _answer(request, "percentile", query, rows, PERCENTILE_COLUMNS, fmt, percentile=95,
                    sort=sort, **_paged(paging, total))
 

@@ -126,3 +126,75 @@ def series_parts(start: float, end: float, keys: Iterable[str], device_id: int |
                     Part(samples=len(values), hourly=hourly,
                          rate_sum=sum(v for v in values if v > 0), top=values))
     return {sid: SeriesParts(parts=p) for sid, p in parts.items()}
+
+
+#: ORDER BY of :func:`percentile_page` per sort (``q``: the grouped rows).
+_PAGE_ORDER = {
+    "billing": "(q.billing IS NULL), q.billing DESC, q.device_name, q.labels_key",
+    "device": "q.device_name, q.labels_key",
+    "interface": "q.labels_key, q.device_name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PercentilePageRow:
+    """One interface of a page read by :func:`percentile_page` (bps)."""
+
+    device_id: int
+    device: str
+    series_id: int
+    rx_bps: float | None
+    tx_bps: float | None
+    rx_samples: int
+    tx_samples: int
+    resolution: str
+
+
+def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
+                    device_id: int | None, sort: str, offset: int, limit: int, *,
+                    using: str = "default") -> tuple[list[PercentilePageRow], int] | None:
+    """Return a page of interfaces with their percentiles and the number of
+    interfaces, sorted and paged in the database (``sort``: ``billing``, highest
+    first, ``device`` or ``interface``); ``None`` unless the range is whole calendar
+    months each held by one summary per series (whose ``p95`` is then the figure:
+    a month summary keeps enough values for any month). Interfaces are the
+    ``(device, labels)`` pairs of the two keys; ``series_id`` is one of its series.
+    """
+    conn = usable_connection(using)
+    day_mark, month_mark = rs.marks(using=using)
+    months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
+                                         day_mark, month_mark)
+    if len(months) != 1 or days or edges:
+        return None
+    qn = conn.ops.quote_name
+    cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
+    side = "SUM(CASE WHEN s.{k} = %s THEN COALESCE(m.{c}, 0) ELSE 0 END)"
+    inner = (
+        f"SELECT s.device_id AS device_id, s.labels_key AS labels_key, d.name AS device_name, "
+        f"MIN(s.id) AS sid, MAX(CASE WHEN s.{qn('key')} = %s THEN m.p95 END) AS rx, "
+        f"MAX(CASE WHEN s.{qn('key')} = %s THEN m.p95 END) AS tx, "
+        f"{side.format(k=qn('key'), c='samples')} AS rx_n, "
+        f"{side.format(k=qn('key'), c='samples')} AS tx_n, "
+        f"{side.format(k=qn('key'), c='hourly')} AS rx_h, "
+        f"{side.format(k=qn('key'), c='hourly')} AS tx_h "
+        f"FROM {rs.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
+        f"LEFT JOIN {rs.SUMMARY_T} m ON m.level = 'month' AND m.start = %s "
+        f"AND m.series_id = s.id WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name")
+    inner_params = [rx_key, tx_key, rx_key, tx_key, rx_key, tx_key, months[0], *params]
+    rows = _fetch(conn, "SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx, q.rx_n, q.tx_n, "
+                        "q.rx_h, q.tx_h FROM (SELECT g.*, CASE WHEN g.rx IS NULL THEN g.tx "
+                        "WHEN g.tx IS NULL OR g.rx >= g.tx THEN g.rx ELSE g.tx END AS billing "
+                        f"FROM ({inner}) g) q ORDER BY {_PAGE_ORDER[sort]} LIMIT %s OFFSET %s",
+                  [*inner_params, limit, offset])
+    ((total,),) = _fetch(conn, f"SELECT COUNT(*) FROM (SELECT 1 FROM {rs.SERIES_T} s WHERE "
+                               f"{cond} GROUP BY s.device_id, s.labels_key) c", params)
+    out = []
+    for dev, name, sid, rx, tx, rx_n, tx_n, rx_h, tx_h in rows:
+        rx_res = SeriesParts([Part(int(rx_n), int(rx_h), 0.0, [])]).resolution
+        tx_res = SeriesParts([Part(int(tx_n), int(tx_h), 0.0, [])]).resolution
+        out.append(PercentilePageRow(
+            device_id=int(dev), device=str(name), series_id=int(sid),
+            rx_bps=None if rx is None else float(rx), tx_bps=None if tx is None else float(tx),
+            rx_samples=int(rx_n), tx_samples=int(tx_n),
+            resolution=rx_res if rx_res != "none" else tx_res))
+    return out, int(total)

@@ -60,18 +60,17 @@ def report_page(request: HttpRequest) -> HttpResponse:
     csv_query = urlencode({**kept, "format": "csv"})
     devices_total = reports.device_count(query.device_id)
     apaging = apaging.clamp(devices_total)
-    percentiles = rq.percentile_rows(query, psort)
-    ppaging = ppaging.clamp(len(percentiles))
+    percentiles, interfaces_total, ppaging = rq.percentile_page(query, psort, ppaging)
     context.update({
         "psort": psort,
-        "apage": _pager(apaging, devices_total), "ppage": _pager(ppaging, len(percentiles)),
+        "apage": _pager(apaging, devices_total), "ppage": _pager(ppaging, interfaces_total),
         "query": query,
         "preset": query.preset,
         "shown_from": _local(query.start), "shown_to": _local(query.end),
         "range_from": datetime.fromtimestamp(query.start, UTC),
         "range_to": datetime.fromtimestamp(query.end, UTC),
         "devices_rows": rq.availability_rows(query, now, apaging),
-        "percentiles": percentiles[ppaging.offset:ppaging.offset + ppaging.per_page],
+        "percentiles": percentiles,
         "talkers": rq.talker_rows(query, ("interface", "queue"), PAGE_TALKERS),
         "csv": {name: f"{reverse(f'api:report_{name}')}?{csv_query}"
                 for name in ("availability", "percentile", "top_talkers")},
