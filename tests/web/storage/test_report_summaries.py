@@ -206,3 +206,25 @@ def test_pages_of_a_month_sorted_in_the_database(fleet: dict[str, Series], sort:
     assert report_traffic.percentile_page(OCT + 3600, NOV, "iface.rx_bps", "iface.tx_bps",
                                           None, sort, 0, 2) is None
     assert rq.percentile_page(query, sort, rq.Paging(1, 5))[0] == rq.percentile_rows(query, sort)
+
+
+def test_a_failing_summary_update_leaves_the_rollups_written(
+        fleet: dict[str, Series], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    _mark("rollup_300", MARK)
+    _mark("rollup_3600", MARK)
+    report_summaries.update()
+    marks = report_summaries.marks()
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("summary bug")
+
+    monkeypatch.setattr(report_summaries, "fold", broken)
+    update_rollups(now=MARK + 1200)
+    assert MaintenanceState.objects.get(name="rollup_300").value == MARK + 900
+    assert report_summaries.marks() == marks  # tried again at the next run
+    assert "report summaries" in caplog.text
+    monkeypatch.undo()
+    update_rollups(now=MARK + 1200)
+    assert report_summaries.marks()[0] == MARK + 600
+    _compare(NOV, DEC)

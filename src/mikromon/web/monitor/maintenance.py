@@ -3,7 +3,8 @@
 Rollups: every closed 5-minute bucket of raw points becomes one ``MetricRollup``
 row (count, min, max, avg) per series, and every closed hour of 5-minute rollups
 one 1-hour row; the report summaries (:mod:`.report_summaries`) take in the
-final 5-minute buckets in the same transaction. Watermarks in ``MaintenanceState`` (``rollup_300``,
+final 5-minute buckets in the same transaction (a savepoint: their failure is
+logged and leaves the rollups). Watermarks in ``MaintenanceState`` (``rollup_300``,
 ``rollup_3600``: Unix second before which buckets are final) make each run cheap;
 each run also recomputes the last bucket before the watermark, so points that
 arrive up to one bucket late are still counted. A bucket is computed
@@ -18,6 +19,7 @@ them from the writer thread.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +37,8 @@ from mikromon.web.monitor.models import (
     MetricRollup,
     Series,
 )
+
+log = logging.getLogger(__name__)
 
 #: Seconds after a bucket's end before it is rolled up.
 ROLLUP_GRACE = 60
@@ -123,7 +127,11 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
             MaintenanceState.objects.using(using).update_or_create(
                 name=_watermark_name(step), defaults={"value": end}
             )
-        report_summaries.update(using=using)
+        try:  # in a savepoint: a failure leaves the rollups; the next run tries again
+            with transaction.atomic(using=using):
+                report_summaries.update(using=using)
+        except Exception:
+            log.exception("report summaries not updated; the rollups are written")
     return total
 
 
