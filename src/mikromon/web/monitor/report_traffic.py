@@ -198,3 +198,39 @@ def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
             rx_samples=int(rx_n), tx_samples=int(tx_n),
             resolution=rx_res if rx_res != "none" else tx_res))
     return out, int(total)
+
+
+def talker_sums(start: float, end: float, rx_key: str, tx_key: str, device_id: int | None,
+                limit: int, *, using: str = "default"
+                ) -> list[tuple[int, str, int, float, float]] | None:
+    """Return the ``limit`` pairs ``(device, labels)`` of the two keys that moved the
+    most bytes, summed, sorted and limited in the database from the summaries, as
+    ``(device id, device name, a series id, rx bytes, tx bytes)``, most first (then
+    by device name and labels); ``None`` when the range has edges (parts not held by
+    summaries)."""
+    conn = usable_connection(using)
+    day_mark, month_mark = rs.marks(using=using)
+    months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
+                                         day_mark, month_mark)
+    if edges:
+        return None
+    qn = conn.ops.quote_name
+    cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
+    held, held_params = [], []
+    for level, starts in (("month", months), ("day", days)):
+        if starts:
+            held.append(f"(m.level = '{level}' AND m.start IN ({', '.join(['%s'] * len(starts))}))")
+            held_params += starts
+    on = " OR ".join(held) or "1 = 0"
+    side = f"SUM(CASE WHEN s.{qn('key')} = %s THEN COALESCE(m.rate_sum, 0) ELSE 0 END)"
+    rows = _fetch(conn, f"SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx FROM ("
+                        f"SELECT s.device_id AS device_id, d.name AS device_name, s.labels_key "
+                        f"AS labels_key, MIN(s.id) AS sid, {side} AS rx, {side} AS tx "
+                        f"FROM {rs.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
+                        f"LEFT JOIN {rs.SUMMARY_T} m ON m.series_id = s.id AND ({on}) "
+                        f"WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name) q "
+                        "ORDER BY q.rx + q.tx DESC, q.device_name, q.labels_key LIMIT %s",
+                  [rx_key, tx_key, *held_params, *params, limit])
+    scale = INTERVAL / 8
+    return [(int(dev), str(name), int(sid), float(rx) * scale, float(tx) * scale)
+            for dev, name, sid, rx, tx in rows]

@@ -45,7 +45,7 @@ from mikromon.web.monitor.models import (
     MetricRollup,
     Series,
 )
-from mikromon.web.monitor.report_traffic import SeriesParts, series_parts
+from mikromon.web.monitor.report_traffic import SeriesParts, series_parts, talker_sums
 
 _DEVICE_KINDS = {EventKind.DEVICE_UP.value: Presence.UP,
                  EventKind.DEVICE_DOWN.value: Presence.DOWN,
@@ -369,6 +369,11 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
     from every series' averages, the reference path)."""
     out = []
     for kind in kinds:
+        sums = talker_sums(start, end, *TRAFFIC_KEYS[kind], device_id, limit) \
+            if summaries else None
+        if sums is not None:
+            out += _summed_talkers(kind, sums)
+            continue
         found = _traffic_series(kind, device_id)
         names = _names(dev for dev, _name in found)
         fast = (series_parts(start, end, TRAFFIC_KEYS[kind], device_id, with_top=False)
@@ -387,3 +392,18 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
                               rx_bytes=moved["rx"], tx_bytes=moved["tx"]))
     out.sort(key=lambda t: (-t.total_bytes, t.device, t.name))
     return out[:limit]
+
+
+def _summed_talkers(kind: str, sums: list[tuple[int, str, int, float, float]]) -> list[Talker]:
+    """Talkers of :func:`.report_traffic.talker_sums` rows, named from their labels."""
+    label = "interface" if kind == "interface" else "queue"
+    labels = dict(Series.objects.filter(pk__in=[row[2] for row in sums])
+                  .values_list("pk", "labels"))
+    out = []
+    for dev, device, sid, rx, tx in sums:
+        name = labels.get(sid)
+        name = name.get(label) if isinstance(name, dict) else None
+        if isinstance(name, str) and name:
+            out.append(Talker(kind=kind, device_id=dev, device=device, name=name,
+                              rx_bytes=rx, tx_bytes=tx))
+    return out
