@@ -162,12 +162,15 @@ class Part:
         hourly: how many of ``samples`` were hourly stand-ins.
         rate_sum: sum of the positive averages, bps (bytes = ``rate_sum * 300 / 8``).
         top: the largest ``min(samples, kept)`` averages, largest first (bps).
+        p95: the percentile of the part when known without ``top`` (as stored
+            with a summary), else ``None``.
     """
 
     samples: int
     hourly: int
     rate_sum: float
     top: Sequence[float]
+    p95: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -196,6 +199,8 @@ def part_percentile(part: Part, pct: float = BILLING_PERCENTILE) -> float | None
     """Return the percentile of one part when its ``top`` holds it, else ``None``."""
     if part.samples < 1:
         return None
+    if part.p95 is not None:
+        return part.p95
     rank = from_top(part.samples, pct)
     return part.top[rank - 1] if rank <= len(part.top) else None
 

@@ -31,15 +31,13 @@ class SeriesParts:
     parts: list[Part]
 
     @property
-    def samples(self) -> int:
-        """Intervals over the range."""
-        return sum(p.samples for p in self.parts)
-
-    @property
     def resolution(self) -> str:
         """``5m``, ``5m+1h``, ``1h`` or ``none`` (as :func:`.reports.interval_rates`)."""
-        hourly = sum(p.hourly for p in self.parts)
-        five = self.samples - hourly > 0
+        samples = hourly = 0
+        for p in self.parts:
+            samples += p.samples
+            hourly += p.hourly
+        five = samples - hourly > 0
         return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
 
     @property
@@ -59,14 +57,15 @@ def _summary_parts(conn: Any, cond: tuple[str, list[Any]], level: str, starts: l
     if not starts:
         return []
     top = "top" if with_top else "NULL"
-    rows = _fetch(conn, f"SELECT m.series_id, m.samples, m.hourly, m.rate_sum, {top} "
+    rows = _fetch(conn, f"SELECT m.series_id, m.samples, m.hourly, m.rate_sum, m.p95, {top} "
                         f"FROM {rs.SUMMARY_T} m WHERE m.level = %s AND m.start IN "
                         f"({', '.join(['%s'] * len(starts))}) AND m.series_id IN "
                         f"(SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]})",
                   [level, *starts, *cond[1]])
     return [(sid, Part(samples=int(n), hourly=int(h), rate_sum=float(total),
-                       top=rs.unpack(blob) if with_top else []))
-            for sid, n, h, total, blob in rows]
+                       top=rs.unpack(blob) if with_top else [],
+                       p95=None if p95 is None else float(p95)))
+            for sid, n, h, total, p95, blob in rows]
 
 
 def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
@@ -106,13 +105,15 @@ def series_parts(start: float, end: float, keys: Iterable[str], device_id: int |
     """Return the pieces of every series of ``keys`` (of one device, or all) over
     ``[start, end)``: summaries where they hold whole days or months of the range,
     the averages themselves at the edges. Series with nothing in the range are left
-    out. ``with_top=False`` skips the largest values (bytes only).
+    out. ``with_top=False`` skips the largest values (bytes only); a range held by
+    one summary per series skips them too (its stored ``p95`` is the figure).
     """
     conn = usable_connection(using)
     cond = rs.series_filter(conn.ops.quote_name, keys, device_id)
     lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
     day_mark, month_mark = rs.marks(using=using)
     months, days, edges = summary_pieces(lo, hi, day_mark, month_mark)
+    with_top = with_top and (len(months) + len(days) > 1 or bool(edges))
     parts: dict[int, list[Part]] = {}
     for level, starts in (("month", months), ("day", days)):
         for sid, part in _summary_parts(conn, cond, level, starts, with_top):
