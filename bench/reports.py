@@ -21,6 +21,9 @@ days (day summaries) and a range not aligned to days (days plus two edges); and
 the availability report for the month with 10 outages per device. Every pair of
 answers is compared (the same figures, or the bench stops).
 
+``--page-devices 10000`` times, instead, the Reports page and the paged API over
+that many devices (one interface each, month summaries only).
+
 Run: ``python bench/reports.py [--interfaces 1000]``. Prints a Markdown table to
 paste into bench/RESULTS.md. Loopback only; nothing leaves the temporary folder.
 """
@@ -141,12 +144,84 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
+def _page_fleet(devices: int, repeat: int) -> None:
+    """The Reports page and the paged API over ``devices`` devices of one interface
+    each, with month summaries of the bench month (no rollups: the page reads the
+    summaries), timed through Django's test client; prints a table."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from mikromon.web.monitor import report_summaries as rs
+    from mikromon.web.monitor.models import Device, MaintenanceState, Series, labels_key
+
+    rng = random.Random(3)
+    start = int(MONTH_START.timestamp())
+    t0 = time.perf_counter()
+    Device.objects.bulk_create(Device(name=f"cpe-{d:05d}", host="127.0.0.1", username="u",
+                                      port=8728, state="up") for d in range(devices))
+    key = labels_key([("interface", "ether1")])
+    Series.objects.bulk_create(Series(device=dev, key=k, labels={"interface": "ether1"},
+                                      labels_key=key)
+                               for dev in Device.objects.all() for k in ("iface.rx_bps",
+                                                                         "iface.tx_bps"))
+    rows = []
+    for sid in Series.objects.values_list("pk", flat=True):
+        top = sorted((rng.uniform(1e5, 1e8) for _ in range(447)), reverse=True)
+        rows.append(("month", start, sid, 8640, 0, sum(top) * 19, top[432], rs.pack(top)))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
+                           "hourly, rate_sum, p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                           rows)
+    for name, value in ((rs.DAY_MARK, start + DAYS * 86400), (rs.MONTH_MARK,
+                                                                start + DAYS * 86400)):
+        MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
+    fill_s = time.perf_counter() - t0
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.create_user("bench", password="x" * 12,
+                                                            is_staff=True))
+    month = MONTH_START.strftime("%Y-%m")
+    requests = [
+        ("Reports page, a past month", "/reports/", {"month": month}),
+        ("Reports page, a past month, page 100 by device", "/reports/",
+         {"month": month, "apage": "100", "ppage": "100", "psort": "device"}),
+        ("API percentile, a past month, 50 a page", "/api/v1/reports/percentile",
+         {"month": month, "per_page": "50", "page": "3"}),
+        ("API availability, 50 devices a page", "/api/v1/reports/availability",
+         {"month": month, "per_page": "50", "page": "7"}),
+        ("API top talkers, a past month", "/api/v1/reports/top-talkers", {"month": month}),
+    ]
+    print(f"\n{devices:,} devices of one interface (rx, tx), month summaries only "
+          f"(filled in {fill_s:.0f} s); Django test client, whole request, "
+          f"median and max of {repeat} after a warm-up\n")
+    print("| request | median ms | max ms | KiB |")
+    print("|---|---|---|---|")
+    for label, url, params in requests:
+        answer = client.get(url, params)
+        if answer.status_code != 200:
+            raise SystemExit(f"{label}: HTTP {answer.status_code}")
+        times = []
+        for _ in range(repeat):
+            t1 = time.perf_counter()
+            answer = client.get(url, params)
+            times.append(time.perf_counter() - t1)
+        print(f"| {label} | {statistics.median(times) * 1000:.0f} | {max(times) * 1000:.0f} | "
+              f"{len(answer.content) / 1024:.0f} |")
+
+
 def main() -> None:
     """Fill, build the summaries, time before and after, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interfaces", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each 'after' (median)")
+    parser.add_argument("--page-devices", type=int, default=0,
+                        help="instead: time the Reports page and API over this many devices")
     args = parser.parse_args()
+    if args.page_devices:
+        with tempfile.TemporaryDirectory(prefix="mikromon-bench-reports-") as data_dir:
+            _setup(data_dir)
+            _page_fleet(args.page_devices, args.repeat)
+        return
     with tempfile.TemporaryDirectory(prefix="mikromon-bench-reports-") as data_dir:
         _setup(data_dir)
         from mikromon.web.monitor import report_summaries, reports
