@@ -17,6 +17,7 @@ from mikromon.web.monitor.models.metrics import (
     MetricLatest,
     MetricPoint,
     MetricRollup,
+    ReportSummary,
     Series,
     labels_key,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "MetricLatest",
     "MetricPoint",
     "MetricRollup",
+    "ReportSummary",
     "Series",
     "Site",
     "Tag",
