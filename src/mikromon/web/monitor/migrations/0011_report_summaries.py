@@ -25,7 +25,7 @@ def backfill_summaries(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitor', '0008_event_severity'),
+        ('monitor', '0010_inventory_sort_keys'),
     ]
 
     operations = [
