@@ -7,7 +7,9 @@ directions of an interface come together whatever the ranking; only the top
 ``limit`` rows leave the database. A rate counts when its device's values are
 current and the rate itself is no older than the device's stale threshold
 (:meth:`Device.stale_after_s`): an interface that stopped reporting keeps its
-last rate in the latest table, but is not "now".
+last rate in the latest table, but is not "now". Which devices are current is
+decided in SQL (:func:`current_devices`), so no device is loaded but the few
+listed.
 
 Utilisation is ``max(rx, tx) / link speed`` in percent, the link speed being
 the last ``iface.link_speed_bps`` the ethernet monitor read (medium tier:
@@ -21,17 +23,22 @@ ranked by utilisation.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from django.db.models import Case, Count, F, FloatField, Max, Q, Value, When
+from django.db.models import Case, Count, F, FloatField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from mikromon.web.monitor.models import Device, MetricLatest
+from mikromon.web.monitor.models.device_reads import (
+    ANSWERING,
+    STALE_FLOOR_S,
+    STALE_INTERVALS,
+    effective_time_scale,
+)
 
 RX: Final = "iface.rx_bps"
 TX: Final = "iface.tx_bps"
@@ -71,21 +78,49 @@ class InterfaceTraffic:
         return max(self.rx_bps, self.tx_bps) / self.speed_bps * 100.0
 
 
-def fresh_cutoffs(devices: Iterable[Device], now: datetime | None = None) -> dict[int, datetime]:
-    """Return device id -> the oldest rate still current, for the devices whose
-    values are current (:meth:`Device.values_current`)."""
+def contact_cutoffs(now: datetime | None = None) -> dict[int, datetime]:
+    """Return realtime interval (seconds, as stored) -> the oldest newest contact of
+    a device with that interval whose values are current (:meth:`Device.is_stale`:
+    ``STALE_INTERVALS`` intervals at the time scale, at least ``STALE_FLOOR_S``),
+    for the intervals of the answering devices (one small query; the time scale
+    read once)."""
     now = now or timezone.now()
-    return {d.pk: now - timedelta(seconds=d.stale_after_s())
-            for d in devices if d.values_current()}
+    scale = effective_time_scale()
+    intervals = (Device.objects.filter(state__in=ANSWERING).order_by()
+                 .values_list("realtime_interval", flat=True).distinct())
+    return {i: now - timedelta(seconds=max(STALE_FLOOR_S, STALE_INTERVALS * i * scale))
+            for i in intervals}
 
 
-def busiest_interfaces(devices: Mapping[int, Device], *, order: str = "total",
+def current_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
+    """The answering devices whose values are current (:meth:`Device.values_current`),
+    as a queryset (the database decides: no device is loaded here)."""
+    fresh = Q(pk__in=[])
+    for interval, since in cutoffs.items():
+        fresh |= Q(realtime_interval=interval) & (Q(last_seen__gte=since)
+                                                  | Q(data_ts__gte=since))
+    return Device.objects.filter(state__in=ANSWERING).with_contact().filter(fresh)
+
+
+def stale_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
+    """The answering devices whose newest contact is older than their stale
+    threshold, or that never answered (:meth:`Device.is_stale`), as a queryset."""
+    stale = Q(pk__in=[])
+    for interval, since in cutoffs.items():
+        stale |= (Q(realtime_interval=interval)
+                  & (Q(last_seen__isnull=True) | Q(last_seen__lt=since))
+                  & (Q(data_ts__isnull=True) | Q(data_ts__lt=since)))
+    return Device.objects.filter(state__in=ANSWERING).with_contact().filter(stale)
+
+
+def busiest_interfaces(cutoffs: Mapping[int, datetime], *, order: str = "total",
                        limit: int = 10) -> list[InterfaceTraffic]:
     """Return the ``limit`` interfaces with the highest current rate, each with
     both its receive and transmit rate.
 
     Args:
-        devices: id -> device, the devices that may be listed.
+        cutoffs: :func:`contact_cutoffs` (which devices' values are current, and
+            how old a current rate may be).
         order: ``total`` (rx + tx), ``rx`` or ``tx`` (:data:`ORDERS`).
         limit: how many, at most.
 
@@ -94,20 +129,22 @@ def busiest_interfaces(devices: Mapping[int, Device], *, order: str = "total",
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
-    rows = _paired(devices)
+    rows = _paired(cutoffs)
     if rows is None:
         return []
     if order == "total":
         rows = rows.annotate(total=Coalesce("rx", 0.0) + Coalesce("tx", 0.0))
     ranked = rows.order_by(F(order).desc(nulls_last=True), "series__device_id",
                            "series__labels_key")
-    return _traffic(ranked[:limit], devices)
+    return _traffic(ranked[:limit])
 
 
-def top_utilisation(devices: Mapping[int, Device], *, limit: int = 10) -> list[InterfaceTraffic]:
+def top_utilisation(cutoffs: Mapping[int, datetime], *, limit: int = 10
+                    ) -> list[InterfaceTraffic]:
     """Return the ``limit`` links with the highest utilisation (max(rx, tx) / link
-    speed), among interfaces with a current rate and a known link speed above 0."""
-    rows = _paired(devices)
+    speed), among interfaces with a current rate and a known link speed above 0
+    (``cutoffs``: :func:`contact_cutoffs`)."""
+    rows = _paired(cutoffs)
     if rows is None:
         return []
     ranked = (
@@ -115,24 +152,22 @@ def top_utilisation(devices: Mapping[int, Device], *, limit: int = 10) -> list[I
         .annotate(used=Greatest(Coalesce("rx", 0.0), Coalesce("tx", 0.0)) / F("speed"))
         .order_by(F("used").desc(), "series__device_id", "series__labels_key")
     )
-    return _traffic(ranked[:limit], devices)
+    return _traffic(ranked[:limit])
 
 
-def _paired(devices: Mapping[int, Device]) -> Any:
-    """The latest rates of the devices' interfaces grouped by device and labels:
-    ``rx``, ``tx`` and ``speed`` per group (``None`` where absent), only groups
-    with a current rate; ``None`` when no device's values are current."""
-    cutoffs = fresh_cutoffs(devices.values())
+def _paired(cutoffs: Mapping[int, datetime]) -> Any:
+    """The latest rates of the current devices' interfaces grouped by device and
+    labels: ``rx``, ``tx`` and ``speed`` per group (``None`` where absent), only
+    groups with a current rate; ``None`` when no device answers."""
     if not cutoffs:
         return None
-    by_cutoff: dict[datetime, list[int]] = defaultdict(list)
-    for device_id, since in cutoffs.items():
-        by_cutoff[since].append(device_id)
-    fresh = Q()
-    for since, ids in by_cutoff.items():
+    fresh = Q(pk__in=[])
+    for interval, since in cutoffs.items():
+        ids = current_devices({interval: since}).order_by().values("pk")
         fresh |= Q(series__device_id__in=ids, ts__gte=since)
+    current = current_devices(cutoffs).order_by().values("pk")
     wanted = (Q(series__key__in=(RX, TX)) & fresh) | Q(series__key=SPEED,
-                                                       series__device_id__in=list(cutoffs))
+                                                       series__device_id__in=current)
 
     def of(key: str) -> Max:
         return Max(Case(When(series__key=key, then=F("value")), output_field=FloatField()))
@@ -146,8 +181,10 @@ def _paired(devices: Mapping[int, Device]) -> Any:
     )
 
 
-def _traffic(rows: Iterable[dict[str, Any]], devices: Mapping[int, Device]
-             ) -> list[InterfaceTraffic]:
+def _traffic(rows: Iterable[dict[str, Any]]) -> list[InterfaceTraffic]:
+    """The ranked rows with their devices (one query for the few listed)."""
+    rows = list(rows)
+    devices = Device.objects.in_bulk({row["series__device_id"] for row in rows})
     out = []
     for row in rows:
         labels = json.loads(row["series__labels_key"] or "{}")

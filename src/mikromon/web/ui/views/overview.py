@@ -10,21 +10,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from mikromon.web.control import collector
 from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device
-from mikromon.web.monitor.models.device_reads import (
-    ANSWERING,
-    STALE_FLOOR_S,
-    STALE_INTERVALS,
-    effective_time_scale,
+from mikromon.web.monitor.traffic import (
+    ORDERS,
+    busiest_interfaces,
+    contact_cutoffs,
+    stale_devices,
+    top_utilisation,
 )
-from mikromon.web.monitor.traffic import ORDERS, busiest_interfaces, top_utilisation
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
 from mikromon.web.ui.views.dashboard import natural_key
@@ -80,11 +79,12 @@ class GroupTile:
         return [(s, n) for s, n in self.breakdown if s != "up"]
 
 
-def group_tiles(group_by: str, stale: dict[int, int | None]) -> list[GroupTile]:
+def group_tiles(group_by: str, stale: QuerySet[Device] | None = None) -> list[GroupTile]:
     """Return a tile per site (``group_by="site"``) or tag (``"tag"``), by name
     (natural order), "No site"/"No tag" last: state counts come from one
-    aggregate query, whatever the number of devices; ``stale`` (device id -> site
-    id of the stale devices) adds each one's group's stale count."""
+    aggregate query, whatever the number of devices; ``stale`` (the stale devices,
+    :func:`mikromon.web.monitor.traffic.stale_devices`) adds each group's stale
+    count (one more aggregate query)."""
     field = "site" if group_by == "site" else "tags"
     rows = (Device.objects.order_by().values(f"{field}__id", f"{field}__name", "state")
             .annotate(n=Count("id")))
@@ -97,36 +97,12 @@ def group_tiles(group_by: str, stale: dict[int, int | None]) -> list[GroupTile]:
             tile = tiles[pk] = GroupTile(name, str(pk) if pk is not None else "none",
                                          Counter())
         tile.counts[row["state"]] += row["n"]
-    if group_by == "site":
-        for site_id in stale.values():
-            if site_id in tiles:
-                tiles[site_id].stale += 1
-    elif stale:
-        untagged = set(stale)
-        for device_id, tag_id in Device.tags.through.objects.values_list("device_id",
-                                                                          "tag_id"):
-            if device_id in stale and tag_id in tiles:
-                tiles[tag_id].stale += 1
-                untagged.discard(device_id)
-        if None in tiles:
-            tiles[None].stale += len(untagged)
+    if stale is not None:
+        for group_id, n in (stale.order_by().values_list(f"{field}__id")
+                            .annotate(n=Count("id", distinct=True))):
+            if group_id in tiles:
+                tiles[group_id].stale += n
     return sorted(tiles.values(), key=lambda t: (t.key == "none", natural_key(t.name)))
-
-
-def stale_devices(answering: list[Device]) -> dict[int, int | None]:
-    """Return device id -> site id of the devices of ``answering`` that are stale
-    (``Device.is_stale``: newest contact older than ``STALE_INTERVALS`` realtime
-    intervals at the time scale, at least ``STALE_FLOOR_S``); the time scale is
-    read once, not per device."""
-    now = timezone.now()
-    scale = effective_time_scale()
-    out: dict[int, int | None] = {}
-    for d in answering:
-        contact = d.last_contact()
-        limit = max(STALE_FLOOR_S, STALE_INTERVALS * d.realtime_interval * scale)
-        if contact is None or (now - contact).total_seconds() > limit:
-            out[d.pk] = d.site_id
-    return out
 
 
 def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
@@ -149,10 +125,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
     order = parse_choice("busiest", request.GET.get("busiest") or "total", ORDERS)
     # Devices that answer: the traffic tables read their rates (others have no
-    # current rate), the tiles count the stale ones among them.
-    answering = list(Device.objects.filter(state__in=ANSWERING).with_contact())
-    by_id = {d.pk: d for d in answering}
-    stale = stale_devices(answering)
+    # current rate), the tiles count the stale ones among them; all in SQL.
+    cutoffs = contact_cutoffs()
+    stale = stale_devices(cutoffs)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
     firing = open_alerts().filter(state="firing")
@@ -163,12 +138,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "groups": group_tiles(group_by, stale),
         "group_by": group_by,
         "counts": counts,
-        "stale_total": len(stale),
+        "stale_total": stale.count(),
         "total": total,
-        "busiest": busiest_interfaces(by_id, order=order, limit=BUSIEST),
+        "busiest": busiest_interfaces(cutoffs, order=order, limit=BUSIEST),
         "busiest_order": order,
         "busiest_columns": BUSIEST_COLUMNS,
-        "utilisation": top_utilisation(by_id, limit=BUSIEST),
+        "utilisation": top_utilisation(cutoffs, limit=BUSIEST),
         "problems": problems,
         "problems_total": problems_total,
         "events": latest_events(LATEST_EVENTS),
