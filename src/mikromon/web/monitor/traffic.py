@@ -1,10 +1,11 @@
 """The fleet's interface traffic now: the busiest interfaces and the most used
-links, ranked in the database at any fleet size.
+links, at any fleet size.
 
 Each interface's current ``iface.rx_bps`` and ``iface.tx_bps`` (latest values,
-one series each) are paired by device and labels in one grouped query, so both
-directions of an interface come together whatever the ranking; only the top
-``limit`` rows leave the database. A rate counts when its device's values are
+one series each) are paired by device and labels, with its link speed, in one
+grouped query (:func:`current_rates`), so both directions of an interface come
+together whatever the ranking; both tables rank that one read (a heap of
+``limit``), and only the devices listed are loaded. A rate counts when its device's values are
 current and the rate itself is no older than the device's stale threshold
 (:meth:`Device.stale_after_s`): an interface that stopped reporting keeps its
 last rate in the latest table, but is not "now". Which devices are current is
@@ -22,6 +23,7 @@ ranked by utilisation.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,12 +31,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from django.db.models import Case, Count, F, FloatField, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from mikromon.web.monitor.models import Device, MetricLatest
+from mikromon.web.monitor.models import Device, MetricLatest, Series
 from mikromon.web.monitor.models.device_reads import (
     ANSWERING,
+    CONTACT_METRIC,
     STALE_FLOOR_S,
     STALE_INTERVALS,
     effective_time_scale,
@@ -92,14 +94,23 @@ def contact_cutoffs(now: datetime | None = None) -> dict[int, datetime]:
             for i in intervals}
 
 
+def _contacted_since(since: datetime) -> QuerySet[Any]:
+    """Ids of the devices whose :data:`CONTACT_METRIC` value is ``since`` or newer
+    (``data_ts`` of :meth:`DeviceQuerySet.with_contact`), as a subquery the
+    database runs once (not once per device)."""
+    return (Series.objects.filter(key=CONTACT_METRIC, labels_key="{}", latest__ts__gte=since)
+            .order_by().values("device_id"))
+
+
 def current_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
-    """The answering devices whose values are current (:meth:`Device.values_current`),
-    as a queryset (the database decides: no device is loaded here)."""
+    """The answering devices whose values are current (:meth:`Device.values_current`:
+    ``last_seen`` or the newest contact metric within the stale threshold of their
+    realtime interval), as a queryset (the database decides: no device is loaded)."""
     fresh = Q(pk__in=[])
     for interval, since in cutoffs.items():
         fresh |= Q(realtime_interval=interval) & (Q(last_seen__gte=since)
-                                                  | Q(data_ts__gte=since))
-    return Device.objects.filter(state__in=ANSWERING).with_contact().filter(fresh)
+                                                  | Q(pk__in=_contacted_since(since)))
+    return Device.objects.filter(state__in=ANSWERING).filter(fresh)
 
 
 def stale_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
@@ -109,18 +120,46 @@ def stale_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
     for interval, since in cutoffs.items():
         stale |= (Q(realtime_interval=interval)
                   & (Q(last_seen__isnull=True) | Q(last_seen__lt=since))
-                  & (Q(data_ts__isnull=True) | Q(data_ts__lt=since)))
-    return Device.objects.filter(state__in=ANSWERING).with_contact().filter(stale)
+                  & ~Q(pk__in=_contacted_since(since)))
+    return Device.objects.filter(state__in=ANSWERING).filter(stale)
 
 
-def busiest_interfaces(cutoffs: Mapping[int, datetime], *, order: str = "total",
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """One interface's current rates as read (before its device is loaded).
+
+    Attributes:
+        device_id: the device's id.
+        labels_key: the series' labels (JSON text, ``{"interface": ...}``).
+        rx, tx: receive and transmit rate, bits/s (``None``: not current).
+        speed: the link speed, bits/s (``None``: not known).
+    """
+
+    device_id: int
+    labels_key: str
+    rx: float | None
+    tx: float | None
+    speed: float | None
+
+
+def current_rates(cutoffs: Mapping[int, datetime]) -> list[Rates]:
+    """Every interface of the current devices with a current rate, both directions
+    and the link speed together: one grouped query for both tables of the overview
+    (``cutoffs``: :func:`contact_cutoffs`)."""
+    rows = _paired(cutoffs)
+    if rows is None:
+        return []
+    return [Rates(*row) for row in rows.values_list(
+        "series__device_id", "series__labels_key", "rx", "tx", "speed")]
+
+
+def busiest_interfaces(rates: Iterable[Rates], *, order: str = "total",
                        limit: int = 10) -> list[InterfaceTraffic]:
     """Return the ``limit`` interfaces with the highest current rate, each with
-    both its receive and transmit rate.
+    both its receive and transmit rate; ties by device id and labels.
 
     Args:
-        cutoffs: :func:`contact_cutoffs` (which devices' values are current, and
-            how old a current rate may be).
+        rates: :func:`current_rates`.
         order: ``total`` (rx + tx), ``rx`` or ``tx`` (:data:`ORDERS`).
         limit: how many, at most.
 
@@ -129,30 +168,25 @@ def busiest_interfaces(cutoffs: Mapping[int, datetime], *, order: str = "total",
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
-    rows = _paired(cutoffs)
-    if rows is None:
-        return []
-    if order == "total":
-        rows = rows.annotate(total=Coalesce("rx", 0.0) + Coalesce("tx", 0.0))
-    ranked = rows.order_by(F(order).desc(nulls_last=True), "series__device_id",
-                           "series__labels_key")
-    return _traffic(ranked[:limit])
+
+    def rate(r: Rates) -> float | None:
+        if order == "total":
+            return (r.rx or 0.0) + (r.tx or 0.0)
+        return r.rx if order == "rx" else r.tx
+
+    ranked = heapq.nsmallest(limit, rates, key=lambda r: (
+        rate(r) is None, -(rate(r) or 0.0), r.device_id, r.labels_key))
+    return _traffic(ranked)
 
 
-def top_utilisation(cutoffs: Mapping[int, datetime], *, limit: int = 10
-                    ) -> list[InterfaceTraffic]:
+def top_utilisation(rates: Iterable[Rates], *, limit: int = 10) -> list[InterfaceTraffic]:
     """Return the ``limit`` links with the highest utilisation (max(rx, tx) / link
     speed), among interfaces with a current rate and a known link speed above 0
-    (``cutoffs``: :func:`contact_cutoffs`)."""
-    rows = _paired(cutoffs)
-    if rows is None:
-        return []
-    ranked = (
-        rows.filter(speed__gt=0)
-        .annotate(used=Greatest(Coalesce("rx", 0.0), Coalesce("tx", 0.0)) / F("speed"))
-        .order_by(F("used").desc(), "series__device_id", "series__labels_key")
-    )
-    return _traffic(ranked[:limit])
+    (``rates``: :func:`current_rates`)."""
+    known = [r for r in rates if r.speed is not None and r.speed > 0]
+    ranked = heapq.nsmallest(limit, known, key=lambda r: (
+        -max(r.rx or 0.0, r.tx or 0.0) / (r.speed or 1.0), r.device_id, r.labels_key))
+    return _traffic(ranked)
 
 
 def _paired(cutoffs: Mapping[int, datetime]) -> Any:
@@ -161,19 +195,23 @@ def _paired(cutoffs: Mapping[int, datetime]) -> Any:
     groups with a current rate; ``None`` when no device answers."""
     if not cutoffs:
         return None
-    fresh = Q(pk__in=[])
-    for interval, since in cutoffs.items():
-        ids = current_devices({interval: since}).order_by().values("pk")
-        fresh |= Q(series__device_id__in=ids, ts__gte=since)
-    current = current_devices(cutoffs).order_by().values("pk")
-    wanted = (Q(series__key__in=(RX, TX)) & fresh) | Q(series__key=SPEED,
-                                                       series__device_id__in=current)
+    if len(cutoffs) == 1:
+        fresh = Q(ts__gte=next(iter(cutoffs.values())))
+    else:  # devices polled at different realtime intervals: each one's threshold
+        fresh = Q(pk__in=[])
+        for interval, since in cutoffs.items():
+            fresh |= Q(series__device__realtime_interval=interval, ts__gte=since)
+    # One list of current devices (the database runs the subquery once); the link
+    # speed counts whatever its age, a rate only when current.
+    wanted = (Q(series__key__in=(RX, TX, SPEED),
+                series__device_id__in=current_devices(cutoffs).order_by().values("pk"))
+              & (Q(series__key=SPEED) | fresh))
 
     def of(key: str) -> Max:
         return Max(Case(When(series__key=key, then=F("value")), output_field=FloatField()))
 
     return (
-        MetricLatest.objects.filter(wanted)
+        MetricLatest.objects.filter(wanted).order_by()
         .values("series__device_id", "series__labels_key")
         .annotate(rx=of(RX), tx=of(TX), speed=of(SPEED),
                   rates=Count(Case(When(series__key__in=(RX, TX), then=Value(1)))))
@@ -181,19 +219,17 @@ def _paired(cutoffs: Mapping[int, datetime]) -> Any:
     )
 
 
-def _traffic(rows: Iterable[dict[str, Any]]) -> list[InterfaceTraffic]:
-    """The ranked rows with their devices (one query for the few listed)."""
-    rows = list(rows)
-    devices = Device.objects.in_bulk({row["series__device_id"] for row in rows})
+def _traffic(ranked: list[Rates]) -> list[InterfaceTraffic]:
+    """The ranked rates with their devices (one query for the few listed)."""
+    devices = Device.objects.in_bulk({r.device_id for r in ranked})
     out = []
-    for row in rows:
-        labels = json.loads(row["series__labels_key"] or "{}")
-        name = labels.get("interface")
-        device = devices.get(row["series__device_id"])
+    for r in ranked:
+        name = json.loads(r.labels_key or "{}").get("interface")
+        device = devices.get(r.device_id)
         if name is None or device is None:
             continue
         out.append(InterfaceTraffic(
-            device=device, interface=name, rx_bps=max(0.0, row["rx"] or 0.0),
-            tx_bps=max(0.0, row["tx"] or 0.0), speed_bps=row["speed"],
+            device=device, interface=name, rx_bps=max(0.0, r.rx or 0.0),
+            tx_bps=max(0.0, r.tx or 0.0), speed_bps=r.speed,
         ))
     return out

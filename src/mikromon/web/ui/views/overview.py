@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -21,6 +21,7 @@ from mikromon.web.monitor.traffic import (
     ORDERS,
     busiest_interfaces,
     contact_cutoffs,
+    current_rates,
     stale_devices,
     top_utilisation,
 )
@@ -79,12 +80,13 @@ class GroupTile:
         return [(s, n) for s, n in self.breakdown if s != "up"]
 
 
-def group_tiles(group_by: str, stale: QuerySet[Device] | None = None) -> list[GroupTile]:
+def group_tiles(group_by: str, stale: dict[int, int | None] | None = None
+                ) -> list[GroupTile]:
     """Return a tile per site (``group_by="site"``) or tag (``"tag"``), by name
     (natural order), "No site"/"No tag" last: state counts come from one
-    aggregate query, whatever the number of devices; ``stale`` (the stale devices,
-    :func:`mikromon.web.monitor.traffic.stale_devices`) adds each group's stale
-    count (one more aggregate query)."""
+    aggregate query, whatever the number of devices; ``stale`` (device id -> site
+    id of the stale devices: :func:`stale_by_device`) adds each group's stale
+    count (for tags, one more aggregate query over the stale devices' tags)."""
     field = "site" if group_by == "site" else "tags"
     rows = (Device.objects.order_by().values(f"{field}__id", f"{field}__name", "state")
             .annotate(n=Count("id")))
@@ -97,12 +99,31 @@ def group_tiles(group_by: str, stale: QuerySet[Device] | None = None) -> list[Gr
             tile = tiles[pk] = GroupTile(name, str(pk) if pk is not None else "none",
                                          Counter())
         tile.counts[row["state"]] += row["n"]
-    if stale is not None:
-        for group_id, n in (stale.order_by().values_list(f"{field}__id")
-                            .annotate(n=Count("id", distinct=True))):
-            if group_id in tiles:
-                tiles[group_id].stale += n
+    if not stale:
+        pass
+    elif group_by == "site":
+        for site_id in stale.values():
+            if site_id in tiles:
+                tiles[site_id].stale += 1
+    else:
+        links = Device.tags.through.objects.order_by()
+        if len(stale) <= 500:
+            links = links.filter(device_id__in=list(stale))
+        # else: most of the fleet is stale (collector stopped): every link is read.
+        untagged = set(stale)
+        for device_id, tag_id in links.values_list("device_id", "tag_id"):
+            if device_id in stale and tag_id in tiles:
+                tiles[tag_id].stale += 1
+                untagged.discard(device_id)
+        if None in tiles:
+            tiles[None].stale += len(untagged)
     return sorted(tiles.values(), key=lambda t: (t.key == "none", natural_key(t.name)))
+
+
+def stale_by_device() -> dict[int, int | None]:
+    """Device id -> site id of the answering devices that are stale
+    (:func:`mikromon.web.monitor.traffic.stale_devices`; one query)."""
+    return dict(stale_devices(contact_cutoffs()).order_by().values_list("pk", "site_id"))
 
 
 def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
@@ -127,7 +148,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     # Devices that answer: the traffic tables read their rates (others have no
     # current rate), the tiles count the stale ones among them; all in SQL.
     cutoffs = contact_cutoffs()
-    stale = stale_devices(cutoffs)
+    stale = stale_by_device()
+    rates = current_rates(cutoffs)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
     firing = open_alerts().filter(state="firing")
@@ -138,12 +160,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "groups": group_tiles(group_by, stale),
         "group_by": group_by,
         "counts": counts,
-        "stale_total": stale.count(),
+        "stale_total": len(stale),
         "total": total,
-        "busiest": busiest_interfaces(cutoffs, order=order, limit=BUSIEST),
+        "busiest": busiest_interfaces(rates, order=order, limit=BUSIEST),
         "busiest_order": order,
         "busiest_columns": BUSIEST_COLUMNS,
-        "utilisation": top_utilisation(cutoffs, limit=BUSIEST),
+        "utilisation": top_utilisation(rates, limit=BUSIEST),
         "problems": problems,
         "problems_total": problems_total,
         "events": latest_events(LATEST_EVENTS),
