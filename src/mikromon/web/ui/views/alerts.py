@@ -35,6 +35,7 @@ from mikromon.web.alerts.models import (
 from mikromon.web.monitor.models import Device, Site, Tag
 from mikromon.web.params import ParamError, parse_id
 from mikromon.web.ui.permissions import admin_required
+from mikromon.web.ui.views import device_pick
 from mikromon.web.ui.views.alert_changes import error_text, next_url
 from mikromon.web.ui.views.listing import filter_times, page_of
 
@@ -94,7 +95,8 @@ def _filters(request: HttpRequest, qs: QuerySet[Alert], names: tuple[str, ...]
     before; ``datetime-local`` in the user's zone, Unix seconds or ``-1h``). A bad value filters
     nothing and adds a message naming the parameter (the page answers 400).
     """
-    params = {k: request.GET.get(k, "").strip() for k in names}
+    get = device_pick.by_name(request.GET)
+    params = {k: get.get(k, "").strip() for k in names}
     errors: list[str] = []
     for name, field in (("device", "device_id"), ("rule", "rule_id")):
         if params.get(name):
@@ -127,10 +129,10 @@ def _filters(request: HttpRequest, qs: QuerySet[Alert], names: tuple[str, ...]
     return filter_times(qs, params, errors, "started_at"), params, errors
 
 
-def _choices() -> dict[str, Any]:
-    """What the filter bars offer."""
+def _choices(device: str = "") -> dict[str, Any]:
+    """What the filter bars offer (``device``: the ``device`` parameter)."""
     return {
-        "devices": Device.objects.order_by("name").only("id", "name"),
+        **device_pick.choices(device),
         "sites": Site.objects.order_by("name"),
         "tags": Tag.objects.order_by("name"),
         "severities": SeverityChoices.choices,
@@ -152,7 +154,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(params.values()),
         "errors": errors,
         "open_states": [c for c in AlertStateChoices.choices if c[0] in OPEN_STATES],
-        **_choices(),
+        **_choices(params.get("device", "")),
     }, status=400 if errors else 200)
 
 
@@ -170,7 +172,7 @@ def alert_history(request: HttpRequest) -> HttpResponse:
         "filtered": any(params.values()),
         "errors": errors,
         "rules": AlertRule.objects.order_by("name").only("id", "name"),
-        **_choices(),
+        **_choices(params.get("device", "")),
     }, status=400 if errors else 200)
 
 
