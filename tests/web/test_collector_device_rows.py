@@ -95,6 +95,10 @@ def test_a_second_publication_writes_only_what_changed(no_collector):
     assert "device_rows" not in published.status
     _publish(changed, writer)
     assert written == [3, 0]
+    changed[10]["tiers"]["realtime"]["runs"] = 77  # the same entry changed in place
+    _publish(changed, writer)
+    assert written == [3, 0, 1]
+    assert _stored()[10]["doc"]["tiers"]["realtime"]["runs"] == 77
 
 
 def test_a_failed_publication_writes_everything_next_time(no_collector, monkeypatch):

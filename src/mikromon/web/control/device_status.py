@@ -105,7 +105,8 @@ class DeviceRowWriter:
 
     def __init__(self) -> None:
         self._status_pk: int | None = None
-        self._written: dict[int, tuple[int, str]] = {}
+        # device id -> (position, the entry as last written, its JSON text)
+        self._written: dict[int, tuple[int, dict[str, Any], str]] = {}
 
     def forget(self) -> None:
         """Write every entry at the next publication (after a failed one)."""
@@ -117,23 +118,31 @@ class DeviceRowWriter:
         not objects with an int ``id`` are skipped) for the status row
         ``status_pk``; return how many rows were inserted or updated.
 
+        An entry is compared by value with a snapshot of the one last written
+        (only a changed one is serialised), so ``devices`` may be new objects each
+        time (the publisher's ``tidy`` copies) or the same ones changed in place.
+
         Statements: at most one DELETE of the removed devices (or of all, for a
         new status row) and one upsert (``executemany``), whatever the number of
         devices.
         """
         fresh = status_pk != self._status_pk
         before = {} if fresh else self._written
-        now: dict[int, tuple[int, str]] = {}
+        now: dict[int, tuple[int, dict[str, Any], str]] = {}
         changed: list[tuple[Any, ...]] = []
         position = 0
         for dev in devices:
             pk = dev.get("id") if isinstance(dev, dict) else None
             if not isinstance(pk, int) or isinstance(pk, bool) or pk in now:
                 continue
-            text = json.dumps(dev, separators=(",", ":"), sort_keys=True)
-            entry = (position, text)
-            now[pk] = entry
-            if before.get(pk) != entry:
+            old = before.get(pk)
+            if old is not None and old[0] == position and old[1] == dev:
+                now[pk] = old
+            else:
+                text = json.dumps(dev, separators=(",", ":"))
+                # A snapshot to compare with next time: a caller may change ``dev``
+                # in place later.
+                now[pk] = (position, json.loads(text), text)
                 changed.append((status_pk, pk, *_row(position, dev, text)))
             position += 1
         table = CollectorDeviceStatus._meta.db_table
