@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+# The upsert and the per-row reads run in SQL: also against PostgreSQL (scripts/test).
+pytestmark = [pytest.mark.django_db, pytest.mark.db_backend]
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

@@ -152,6 +152,7 @@ def _publish_instead(service, monkeypatch) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.db_backend  # the published entries are filtered and paged in SQL
 @pytest.mark.parametrize("where", ["this process", "published"])
 def test_collector_page_filters_and_pages(admin_web, fake_collector, make_fleet, where,
                                           monkeypatch):
