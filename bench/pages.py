@@ -18,7 +18,7 @@ tokens and the login page; the API's device list, events, alerts, rules, search
 and collector document.
 
 Run: ``python bench/pages.py [--devices 10000] [--repeat 20] [--only TEXT]
-[--database-url postgresql://... [--wipe]]``. Prints Markdown tables (p50 and p99
+[--skip TEXT] [--database-url postgresql://... [--wipe]]``. Prints Markdown tables (p50 and p99
 of ``--repeat`` requests after one warm-up) to paste into bench/RESULTS.md.
 Target: each request at most 200 ms.
 """
@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--only", default="", help="run the cases whose name has this text")
+    parser.add_argument("--skip", default="", help="leave out the cases whose name has this "
+                                                    "text")
     parser.add_argument("--database-url", default="",
                         help="PostgreSQL URL of an empty database (default: SQLite in a "
                              "temporary folder)")
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| request | p50 | p99 | response |")
         print("|---|---|---|---|")
         for name, url in cases:
-            if args.only and args.only not in name:
+            if (args.only and args.only not in name) or (args.skip and args.skip in name):
                 continue
             client = api if url.startswith("/api/") else anonymous if "signed out" in name \
                 else web
