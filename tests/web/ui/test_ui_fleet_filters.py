@@ -1,6 +1,6 @@
-"""The device filter of the events and alerts pages: a list of the devices for a
-small fleet, a name box beyond (a list of 10,000 names is most of a page); a
-device given by name filters as its id does."""
+"""The events and alerts pages at fleet size: the device filter is a list of the
+devices for a small fleet, a name box beyond (a list of 10,000 names is most of a
+page); a device given by name filters as its id does; open alerts are paged."""
 
 from __future__ import annotations
 
@@ -71,3 +71,26 @@ def test_a_device_given_by_name_filters_as_its_id(admin_web, make_fleet, url):
     unknown = admin_web.get(f"{url}?device=nosuch")
     assert unknown.status_code == 400
     assert "nosuch" in unknown.content.decode()
+
+
+def test_open_alerts_are_paged_with_counts_of_every_page(admin_web, make_fleet,
+                                                         monkeypatch):
+    """The alerts list shows a page of open alerts (an outage may open thousands);
+    the firing, open and per-severity counts are of every page."""
+    from mikromon.web.ui.views import alerts
+
+    fleet = make_fleet(7)
+    _alerts(fleet)
+    monkeypatch.setattr(alerts, "OPEN_PER_PAGE", 3)
+    first = admin_web.get("/alerts/")
+    assert first.status_code == 200
+    assert [len(g.alerts) for g in first.context["groups"]] == [3]
+    assert [g.total for g in first.context["groups"]] == [7]
+    body = first.content.decode()
+    assert "7 firing · 7 open" in body
+    assert "alerts 1–3 of 7" in body
+    last = admin_web.get("/alerts/?page=3")
+    assert [len(g.alerts) for g in last.context["groups"]] == [1]
+    shown = {a.device.name for p in (1, 2, 3)
+             for g in admin_web.get(f"/alerts/?page={p}").context["groups"] for a in g.alerts}
+    assert shown == {d.name for d in fleet}
