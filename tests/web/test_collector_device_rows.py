@@ -128,6 +128,10 @@ def test_late_and_error_columns_follow_the_page_rules():
     assert not is_late(_entry(1, due=NOW), NOW)
     assert late_at(_entry(1, blocked="device down")) == ALWAYS_LATE
     assert late_at({"id": 1, "tiers": {}}) is None
+    # A time without a zone, or not a time, cannot make a tier late (nor fail).
+    assert late_at({"id": 1, "tiers": {"realtime": {"interval_s": 5,
+                                                   "next_due": "2026-01-05 12:00"}}}) is None
+    assert late_at({"id": 1, "tiers": {"realtime": {"interval_s": "x", "next_due": 3}}}) is None
     assert has_errors(_entry(1, error="x"))
     assert not has_errors(_entry(1))
     assert has_errors({"id": 1, "rows_dropped": 3, "tiers": {}})

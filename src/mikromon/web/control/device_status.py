@@ -39,8 +39,14 @@ def when(text: Any) -> datetime | None:
     absent or not a time); a datetime is returned as it is."""
     if isinstance(text, datetime):
         return text
+    if not isinstance(text, str):
+        return None
+    try:  # the publisher's ISO 8601 with "Z": the fast C parser (Python 3.11+)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
     try:
-        return parse_datetime(text) if isinstance(text, str) else None
+        return parse_datetime(text)
     except ValueError:
         return None
 
@@ -71,7 +77,7 @@ def late_at(dev: Mapping[str, Any]) -> datetime | None:
             interval = 0
         for key in ("running_since", "next_due"):
             at = when(t.get(key))
-            if at is None:
+            if at is None or at.tzinfo is None:  # not a UTC time: cannot be compared
                 continue
             at += timedelta(seconds=float(interval) + LATE_GRACE_S)
             if earliest is None or at < earliest:
