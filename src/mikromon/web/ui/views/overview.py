@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
@@ -132,10 +133,13 @@ def group_tiles(group_by: str, stale: dict[int, int | None] | None = None
     return sorted(tiles.values(), key=lambda t: (t.key == "none", natural_key(t.name)))
 
 
-def stale_by_device() -> dict[int, int | None]:
+def stale_by_device(cutoffs: dict[int, datetime] | None = None) -> dict[int, int | None]:
     """Device id -> site id of the answering devices that are stale
-    (:func:`mikromon.web.monitor.traffic.stale_devices`; one query)."""
-    return dict(stale_devices(contact_cutoffs()).order_by().values_list("pk", "site_id"))
+    (:func:`mikromon.web.monitor.traffic.stale_devices`; one query; ``cutoffs``:
+    :func:`~mikromon.web.monitor.traffic.contact_cutoffs`, read when not given)."""
+    if cutoffs is None:
+        cutoffs = contact_cutoffs()
+    return dict(stale_devices(cutoffs).order_by().values_list("pk", "site_id"))
 
 
 def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
@@ -160,7 +164,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     # Devices that answer: the traffic tables read their rates (others have no
     # current rate), the tiles count the stale ones among them; all in SQL.
     cutoffs = contact_cutoffs()
-    stale = stale_by_device()
+    stale = stale_by_device(cutoffs)
     rates = current_rates(cutoffs)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
