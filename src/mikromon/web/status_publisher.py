@@ -16,7 +16,6 @@ from typing import Any
 
 from django.db import close_old_connections, connection
 
-from mikromon.web.control.device_status import DeviceRowWriter
 from mikromon.web.control.formats import tidy
 
 #: The process's log name (``mikromon serve`` prints ``runtime: ...``).
@@ -53,6 +52,7 @@ class StatusPublisher:
         applied_at: datetime | None = None,
     ) -> None:
         from mikromon.web.control import state
+        from mikromon.web.control.device_status import DeviceRowWriter
 
         self._service = service
         self._started_at = started_at
