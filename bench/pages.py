@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--only", default="", help="run the cases whose name has this text")
+    parser.add_argument("--only", default="", help="run the cases whose name has this text "
+                                                    "(or one of these, comma-separated)")
     parser.add_argument("--skip", default="", help="leave out the cases whose name has this "
                                                     "text")
     parser.add_argument("--database-url", default="",
@@ -181,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         print("| request | p50 | p99 | response |")
         print("|---|---|---|---|")
         for name, url in cases:
-            if (args.only and args.only not in name) or (args.skip and args.skip in name):
+            wanted = [w for w in args.only.split(",") if w]
+            if (wanted and not any(w in name for w in wanted)) or (args.skip and args.skip in name):
                 continue
             client = api if url.startswith("/api/") else anonymous if "signed out" in name \
                 else web
