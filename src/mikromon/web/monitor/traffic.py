@@ -169,24 +169,26 @@ def busiest_interfaces(rates: Iterable[Rates], *, order: str = "total",
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
 
-    def rate(r: Rates) -> float | None:
-        if order == "total":
-            return (r.rx or 0.0) + (r.tx or 0.0)
-        return r.rx if order == "rx" else r.tx
-
-    ranked = heapq.nsmallest(limit, rates, key=lambda r: (
-        rate(r) is None, -(rate(r) or 0.0), r.device_id, r.labels_key))
-    return _traffic(ranked)
+    # Sort keys built once per interface (a tuple compares in C): highest rate
+    # first, interfaces without that direction's rate last, then by device, labels.
+    rows = rates if isinstance(rates, list) else list(rates)
+    if order == "total":
+        keys = [(False, -((r.rx or 0.0) + (r.tx or 0.0)), r.device_id, r.labels_key, i)
+                for i, r in enumerate(rows)]
+    else:
+        keys = [(v is None, -(v or 0.0), r.device_id, r.labels_key, i)
+                for i, r in enumerate(rows) for v in ((r.rx if order == "rx" else r.tx),)]
+    return _traffic([rows[k[-1]] for k in heapq.nsmallest(limit, keys)])
 
 
 def top_utilisation(rates: Iterable[Rates], *, limit: int = 10) -> list[InterfaceTraffic]:
     """Return the ``limit`` links with the highest utilisation (max(rx, tx) / link
     speed), among interfaces with a current rate and a known link speed above 0
     (``rates``: :func:`current_rates`)."""
-    known = [r for r in rates if r.speed is not None and r.speed > 0]
-    ranked = heapq.nsmallest(limit, known, key=lambda r: (
-        -max(r.rx or 0.0, r.tx or 0.0) / (r.speed or 1.0), r.device_id, r.labels_key))
-    return _traffic(ranked)
+    rows = rates if isinstance(rates, list) else list(rates)
+    keys = [(-max(r.rx or 0.0, r.tx or 0.0) / r.speed, r.device_id, r.labels_key, i)
+            for i, r in enumerate(rows) if r.speed is not None and r.speed > 0]
+    return _traffic([rows[k[-1]] for k in heapq.nsmallest(limit, keys)])
 
 
 def _paired(cutoffs: Mapping[int, datetime]) -> Any:
