@@ -206,7 +206,7 @@ def searched_values(table: str, data: Any) -> tuple[Any, ...] | None:
 
 def term_rows(term_model: type[Model], rows: Iterable[tuple[int, str, Any]]) -> list[Model]:
     """Return unsaved ``term_model`` objects for ``rows`` of (item pk, table, data)."""
-    return [term_model(item_id=pk, kind=kind, term=term, field=name)  # type: ignore[misc]
+    return [term_model(item_id=pk, kind=kind, term=term, field=name)
             for pk, table, data in rows for kind, term, name in terms_of(table, data)]
 
 
