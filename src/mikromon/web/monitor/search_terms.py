@@ -39,9 +39,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connections
 from django.db.models import Model, QuerySet
 
-from mikromon.web.monitor.storage_sql import CHUNK, chunks
+from mikromon.web.monitor.storage_sql import chunks, insert_rows
 
 #: (table, RouterOS field, kind) searched in the inventory, in the order a row's
 #: fields are tried (the first matching field of a kind names the hit).
@@ -204,18 +205,22 @@ def searched_values(table: str, data: Any) -> tuple[Any, ...] | None:
     return tuple(data.get(name) for name, _kind in fields)
 
 
-def term_rows(term_model: type[Model], rows: Iterable[tuple[int, str, Any]]) -> list[Model]:
-    """Return unsaved ``term_model`` objects for ``rows`` of (item pk, table, data)."""
-    return [term_model(item_id=pk, kind=kind, term=term, field=name)
-            for pk, table, data in rows for kind, term, name in terms_of(table, data)]
-
-
 def add_terms(term_model: type[Model], rows: Iterable[tuple[int, str, Any]], *,
               using: str) -> int:
-    """Store the terms of ``rows`` of (item pk, table, data); return how many."""
-    objs = term_rows(term_model, rows)
-    term_model._default_manager.using(using).bulk_create(objs, batch_size=CHUNK)
-    return len(objs)
+    """Store the terms of ``rows`` of (item pk, table, data); return how many.
+
+    One prepared ``INSERT`` (SQLite) or multi-row ones (PostgreSQL,
+    :func:`~.storage_sql.insert_rows`): no model objects, so a router's first
+    read of thousands of leases stays cheap. ``term_model`` is the model or a
+    migration's historical one.
+    """
+    values = [(pk, kind, term, name)
+              for pk, table, data in rows for kind, term, name in terms_of(table, data)]
+    conn = connections[using]
+    qn = conn.ops.quote_name
+    columns = ", ".join(qn(c) for c in ("item_id", "kind", "term", "field"))
+    insert_rows(conn, f"INSERT INTO {qn(term_model._meta.db_table)} ({columns})", "", values)
+    return len(values)
 
 
 def drop_terms(term_model: type[Model], item_ids: Sequence[int], *, using: str) -> None:
