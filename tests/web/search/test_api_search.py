@@ -204,3 +204,8 @@ def test_networks_too_wide_to_narrow_are_searched_as_text(fleet):
     assert parse_query("::/64").ip is None
     assert str(parse_query("10.0.0.0/8").ip) == "10.0.0.0/8"
     assert parse_query("0.0.0.0/0").kinds()[-1] == "interface"
+
+
+def test_case_is_ignored_for_every_letter(viewer_web, fleet):
+    assert _where(_get(viewer_web, q="LAPTOP-ZOË").json(), "dhcp_host") == [
+        ("core-gw", "dhcp_leases", "host-name", "*2")]

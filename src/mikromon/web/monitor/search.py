@@ -177,8 +177,8 @@ def parse_query(text: str) -> Query:
     ip_prefix = None
     try:
         ip = ipaddress.ip_network(text, strict=False)
-        if not _ip_needle(ip):
-            ip = None  # 1.0.0.0/7, ::/64: too wide to narrow, searched as text
+        if not _narrow_enough(ip):
+            ip = None  # 1.0.0.0/7, ::/64: too wide, searched as text
     except ValueError:
         if _IPV4_PARTIAL.match(text) and all(int(o) <= 255 for o in text.rstrip(".").split(".")):
             ip_prefix = text.rstrip(".") + "."
@@ -214,29 +214,15 @@ def _matches(query: Query, kind: str, value: object) -> bool:
     return query.text.casefold() in value.casefold()
 
 
-def _ip_needle(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
-    """Return the text every address of ``network`` holds as RouterOS prints it:
-    an IPv4 network its whole leading octets (``10.1.``), ``""`` below /8."""
-    if network.version == 6:
-        return _ipv6_needle(network)
-    octets = network.prefixlen // 8
-    whole = str(network.network_address).split(".")[:octets]
-    return ".".join(whole) if octets == 4 else "".join(o + "." for o in whole)
-
-
-def _ipv6_needle(network: ipaddress.IPv6Network) -> str:
-    """Return the text every address of ``network`` starts with as RouterOS
-    prints it (compressed, lower case): a whole address as it is; a network its
-    leading whole hextets up to the first zero one (``2001:db8:``), ``""`` when
-    none (then each row is checked)."""
-    if network.prefixlen == 128:
-        return network.network_address.compressed
-    lead = []
-    for hextet in network.network_address.exploded.split(":")[:network.prefixlen // 16]:
-        if hextet == "0000":
-            break
-        lead.append(hextet.lstrip("0") + ":")
-    return "".join(lead)
+def _narrow_enough(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Whether ``network`` is searched as a network: IPv4 /8 or longer, IPv6 a
+    whole address or /16 or longer with a non-zero first hextet. Wider ones
+    (``0.0.0.0/0``, ``::/64``) hold most of the fleet: searched as text."""
+    if network.version == 4:
+        return network.prefixlen >= 8
+    if network.prefixlen == network.max_prefixlen:
+        return True
+    return network.prefixlen >= 16 and int(network.network_address) >> 112 != 0
 
 
 def _prefix(prefix: str) -> Q:
