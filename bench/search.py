@@ -122,13 +122,13 @@ def _fill(routers: int, leases: int, ppp: int) -> tuple[int, int, float, float]:
     for d, pk in enumerate(_devices(0, routers)):
         data = {(table, str(row[".id"])): row for table, row in _rows(d, leases, ppp)}
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(item_sql, [(pk, table, key, json.dumps(row), SEEN, SEEN, SEEN,
-                                           False) for (table, key), row in data.items()])
+            _insert(cursor, item_sql, [(pk, table, key, json.dumps(row), SEEN, SEEN, SEEN, False)
+                                       for (table, key), row in data.items()])
             cursor.execute("SELECT id, \"table\", key FROM monitor_inventoryitem "
                            "WHERE device_id = %s", [pk])
             batch = [(item, *term) for item, table, key in cursor.fetchall()
                      for term in terms_of(table, data[(table, key)])]
-            cursor.executemany(term_sql, batch)
+            _insert(cursor, term_sql, batch)
         rows += len(data)
         terms += len(batch)
     filled = time.perf_counter() - t0
@@ -140,6 +140,19 @@ def _fill(routers: int, leases: int, ppp: int) -> tuple[int, int, float, float]:
         if connection.vendor == "sqlite":  # as a running server's database is, most of the time
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return rows, terms, filled, time.perf_counter() - t0 - filled
+
+
+def _insert(cursor: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``executemany`` on SQLite; on PostgreSQL ``COPY`` (the same columns)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        cursor.executemany(sql, rows)
+        return
+    head = sql.split(" VALUES", 1)[0].replace("INSERT INTO", "COPY", 1)
+    with cursor.cursor.copy(f"{head} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _queries(routers: int, leases: int, ppp: int) -> list[tuple[str, str]]:

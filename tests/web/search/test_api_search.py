@@ -209,3 +209,17 @@ def test_networks_too_wide_to_narrow_are_searched_as_text(fleet):
 def test_case_is_ignored_for_every_letter(viewer_web, fleet):
     assert _where(_get(viewer_web, q="LAPTOP-ZOË").json(), "dhcp_host") == [
         ("core-gw", "dhcp_leases", "host-name", "*2")]
+
+
+def test_a_prefix_held_by_more_terms_than_read_says_there_may_be_more(fleet, monkeypatch):
+    from mikromon.web.monitor import search as fleet_search
+
+    monkeypatch.setattr(fleet_search, "MAX_CANDIDATES", 2)
+    result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"))
+    assert (result.count, result.more) == (2, True)
+    monkeypatch.setattr(fleet_search, "ROW_BATCH", 1)
+    monkeypatch.setattr(fleet_search, "MAX_CANDIDATES", 50)
+    result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"), limit=2)
+    assert (result.count, result.more) == (2, True)
+    result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"))
+    assert (result.count, result.more) == (3, False)

@@ -304,12 +304,14 @@ def _row_hits(query: Query, row: InventoryItem, kinds: Iterable[str]) -> Iterato
                       _TAB_OF.get(row.table, ""))
 
 
-def _device_hits(query: Query) -> Iterator[Hit]:
+def _device_hits(query: Query, limit: int) -> Iterator[Hit]:
+    """Devices whose name, identity or host holds the text, by name, at most
+    ``limit + 1`` (one plain query: no server-side cursor on PostgreSQL)."""
     text = query.text
     devices = (Device.objects.filter(Q(name__icontains=text) | Q(identity__icontains=text)
                                      | Q(host__icontains=text))
                .order_by("name").only("id", "name", "identity", "host", "last_seen"))
-    for device in devices.iterator():
+    for device in devices[:limit + 1]:
         for name in ("name", "identity", "host"):
             value = getattr(device, name)
             if value and text.casefold() in value.casefold():
@@ -335,14 +337,18 @@ def _item_hits(query: Query, kinds: Iterable[str], limit: int) -> tuple[list[Hit
         wanted.setdefault(item_id, set()).add(kind)
     found: list[Hit] = []
     ids = list(wanted)
-    for start in range(0, len(ids), ROW_BATCH):
-        rows = (InventoryItem.objects.filter(pk__in=ids[start:start + ROW_BATCH]).order_by()
+    start = 0
+    while start < len(ids):
+        # As many rows as hits still wanted (most candidates are hits), at most ROW_BATCH.
+        size = min(ROW_BATCH, limit + 1 - len(found))
+        rows = (InventoryItem.objects.filter(pk__in=ids[start:start + size]).order_by()
                 .only("id", "device_id", "table", "key", "data", "last_seen", "gone",
                       "gone_at"))
         for row in rows:
             found.extend(_row_hits(query, row, wanted[row.pk]))
         if len(found) > limit:
             return found, True
+        start += size
     return found, len(pairs) >= MAX_CANDIDATES
 
 
@@ -355,7 +361,7 @@ def search(query: Query, limit: int = DEFAULT_LIMIT) -> SearchResult:
     Reads the devices, the term index and the rows it names (never every row).
     """
     kinds = query.kinds()
-    found: list[Hit] = list(_device_hits(query))
+    found: list[Hit] = list(_device_hits(query, limit))
     more = len(found) > limit
     if not more:
         rows, more = _item_hits(query, kinds, limit - len(found))
