@@ -29,6 +29,12 @@ class Severity(StrEnum):
         """0 for info up to 3 for critical: compare severities by rank."""
         return _SEVERITY_ORDER.index(self)
 
+    @property
+    def label(self) -> str:
+        """The word people read: ``Info``, ``Warning``, ``High``, ``Critical`` (badges,
+        filters, forms and notifications all use it)."""
+        return self.value.capitalize()
+
 
 _SEVERITY_ORDER = (Severity.INFO, Severity.WARNING, Severity.HIGH, Severity.CRITICAL)
 

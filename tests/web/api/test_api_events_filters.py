@@ -129,7 +129,7 @@ def _rows(body: str) -> list[str]:
 def test_events_page_filters_and_shows_the_severity_badge(admin_web, fleet):
     body = admin_web.get("/events/?severity=critical&site=HQ").content.decode()
     assert _rows(body) == ["critical"] * 3
-    assert '<span class="badge sev-critical">critical</span>' in body
+    assert '<span class="badge sev-critical">Critical</span>' in body
     assert re.search(r'name="severity" value="critical" checked', body)
     assert not re.search(r'name="severity" value="info" checked', body)
     assert re.search(rf'<option value="{fleet["hq"].pk}" selected>HQ</option>', body)

@@ -142,3 +142,23 @@ def test_event_time_filter_reads_the_users_zone(admin_web, device):
     assert "went down" not in page
     page = admin_web.get("/events/", {"from": "2026-03-01T11:50:00Z"}).content.decode()
     assert "went down" in page
+
+
+@pytest.mark.django_db
+def test_admin_site_edits_a_profile_and_refuses_an_unknown_zone(client, django_user_model,
+                                                                viewer):
+    """Django's admin lists user profiles; a zone outside the Profile page's list is
+    refused there too, naming it, and a known one is stored."""
+    from mikromon.web.control.models import UserProfile
+
+    root = django_user_model.objects.create_superuser("root", password="root-pass-123")
+    client.force_login(root)
+    assert client.get("/admin/control/userprofile/").status_code == 200
+    bad = client.post("/admin/control/userprofile/add/",
+                      {"user": viewer.pk, "time_zone": "Mars/Olympus"})
+    assert bad.status_code == 200
+    assert "Mars/Olympus is not a known time zone name." in bad.content.decode()
+    assert not UserProfile.objects.filter(user=viewer).exists()
+    good = client.post("/admin/control/userprofile/add/", {"user": viewer.pk, "time_zone": ZONE})
+    assert good.status_code == 302
+    assert UserProfile.objects.get(user=viewer).time_zone == ZONE

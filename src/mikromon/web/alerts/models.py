@@ -32,10 +32,10 @@ __all__ = [
 class SeverityChoices(models.TextChoices):
     """:class:`mikromon.domain.alerts.Severity`, lowest first."""
 
-    INFO = Severity.INFO.value, "Info"
-    WARNING = Severity.WARNING.value, "Warning"
-    HIGH = Severity.HIGH.value, "High"
-    CRITICAL = Severity.CRITICAL.value, "Critical"
+    INFO = Severity.INFO.value, Severity.INFO.label
+    WARNING = Severity.WARNING.value, Severity.WARNING.label
+    HIGH = Severity.HIGH.value, Severity.HIGH.label
+    CRITICAL = Severity.CRITICAL.value, Severity.CRITICAL.label
 
 
 class AlertStateChoices(models.TextChoices):

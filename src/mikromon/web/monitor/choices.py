@@ -73,9 +73,9 @@ class EventSeverityChoices(models.TextChoices):
     most urgent first; the values of :class:`mikromon.domain.alerts.Severity`
     that events use."""
 
-    CRITICAL = Severity.CRITICAL.value, "Critical"
-    WARNING = Severity.WARNING.value, "Warning"
-    INFO = Severity.INFO.value, "Info"
+    CRITICAL = Severity.CRITICAL.value, Severity.CRITICAL.label
+    WARNING = Severity.WARNING.value, Severity.WARNING.label
+    INFO = Severity.INFO.value, Severity.INFO.label
 
 
 class TierChoices(models.TextChoices):

@@ -12,6 +12,7 @@ from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
 from mikromon.domain import formatting
+from mikromon.domain.alerts import Severity
 from mikromon.domain.devices import endpoint as _endpoint
 from mikromon.web.monitor.choices import STATE_LABELS
 from mikromon.web.monitor.choices import state_label as _state_label
@@ -240,15 +241,16 @@ def sort_header(context: dict[str, Any], key: str, label: str, current: str) -> 
 
 # -- alerting ---------------------------------------------------------------------
 
-#: Alert severity -> label.
-SEVERITY_LABELS = {"info": "info", "warning": "warning", "high": "high", "critical": "critical"}
-
-
 @register.simple_tag
 def severity_badge(severity: str | None) -> SafeString:
-    """A coloured badge for an alert severity (``info`` .. ``critical``)."""
-    key = severity if severity in SEVERITY_LABELS else "info"
-    return format_html('<span class="badge sev-{}">{}</span>', key, SEVERITY_LABELS[key])
+    """A coloured badge for an alert or event severity (``info`` .. ``critical``), in
+    the words of :attr:`mikromon.domain.alerts.Severity.label`; an unknown value
+    shows as info."""
+    try:
+        level = Severity(severity or "")
+    except ValueError:
+        level = Severity.INFO
+    return format_html('<span class="badge sev-{}">{}</span>', level.value, level.label)
 
 
 @register.simple_tag
