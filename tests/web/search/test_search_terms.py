@@ -77,3 +77,13 @@ def test_tables_not_searched_have_no_terms_and_no_values():
     assert searched_values("routes", {"gateway": "x"}) is None
     assert searched_values("dhcp_leases", {"host-name": "a", "expires-after": 5.0}) == \
         searched_values("dhcp_leases", {"host-name": "a", "expires-after": 9.0})
+
+
+def test_the_quick_address_reading_agrees_with_ipaddress():
+    for value in ("0.0.0.0", "255.255.255.255", "10.1.0.1/24", "10.1.0.1/32", "10.1.0.1/0",
+                  "192.168.001.1", "256.1.1.1", "10.1.0.1/33", "10.1.0", "1.2.3.4 "):
+        try:
+            expected = f"4:{int(ipaddress.ip_interface(value.strip()).ip):08x}"
+        except ValueError:
+            expected = None
+        assert ip_term(value) == expected, value

@@ -91,6 +91,9 @@ REBUILD_BATCH = 2000
 _HEX12 = re.compile(r"^[0-9A-F]{12}$")
 _MAC_SEPARATED = re.compile(r"^[0-9A-F]{1,2}([:-])[0-9A-F]{1,2}(?:\1[0-9A-F]{1,2}){0,4}$")
 _CISCO_MAC = re.compile(r"^[0-9A-F]{4}\.[0-9A-F]{4}\.[0-9A-F]{4}$")
+_CANONICAL_MAC = re.compile(r"^[0-9A-F]{2}(?::[0-9A-F]{2}){5}$")
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(3[0-2]|[12]?[0-9]))?$")
 
 
 def normalise_mac(text: str) -> str | None:
@@ -98,6 +101,8 @@ def normalise_mac(text: str) -> str | None:
     with ``:``, ``-``, ``.`` (``4c5e.0c11.2233``) or no separators, any case;
     ``None`` otherwise."""
     upper = text.strip().upper()
+    if _CANONICAL_MAC.match(upper):  # as RouterOS prints it: most values
+        return upper
     digits = None
     if _HEX12.match(upper) or _CISCO_MAC.match(upper):
         digits = upper.replace(".", "")
@@ -112,6 +117,10 @@ def ip_term(value: str) -> str | None:
     """Return the term of an address as RouterOS prints it (``10.1.0.20``,
     ``10.1.0.1/24``, ``2001:db8::7``): ``4:`` or ``6:`` and the address in hex
     (8 or 32 digits, lower case); ``None`` when ``value`` is no address."""
+    plain = _IPV4.match(value.strip())
+    if plain:  # the common case, without building an ipaddress object
+        a, b, c, d = (int(octet) for octet in plain.groups()[:4])
+        return f"4:{a:02x}{b:02x}{c:02x}{d:02x}"
     try:
         address = ipaddress.ip_interface(value.strip()).ip
     except ValueError:
@@ -182,10 +191,12 @@ def terms_of(table: str, data: Any) -> list[tuple[str, str, str]]:
         return []
     out: list[tuple[str, str, str]] = []
     seen: set[tuple[str, str]] = set()
+    done: set[tuple[str, str]] = set()  # (kind, value): a lease's MAC twice, read once
     for name, kind in fields:
         value = data.get(name)
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or (kind, value) in done:
             continue
+        done.add((kind, value))
         for term in _field_terms(kind, value):
             if (kind, term) not in seen:
                 seen.add((kind, term))
