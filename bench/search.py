@@ -135,7 +135,7 @@ def _fill(routers: int, leases: int, ppp: int) -> tuple[int, int, float, float]:
     with connection.cursor() as cursor:
         ops = " varchar_pattern_ops" if connection.vendor == "postgresql" else ""
         cursor.execute(f"CREATE INDEX {TERM_INDEX} ON monitor_inventoryterm "
-                       f"(kind{ops}, term{ops})")
+                       f"(kind{ops}, term{ops}, item_id)")  # as migration 0009
         cursor.execute("ANALYZE")
         if connection.vendor == "sqlite":  # as a running server's database is, most of the time
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

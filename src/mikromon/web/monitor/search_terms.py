@@ -4,7 +4,7 @@ Each searched field of a row (:data:`FIELDS`: RouterOS field names of the tables
 the collectors declare, :mod:`mikromon.web.monitor.tables`) gives one or more
 terms, normalised as the search compares them, stored in
 :class:`~mikromon.web.monitor.models.InventoryTerm` (kind, term, field, row) with
-a B-tree on (kind, term). A search is then a few equality or prefix lookups on
+a B-tree on (kind, term, row). A search is then a few equality or prefix lookups on
 that index (:mod:`mikromon.web.monitor.search`), whatever the number of rows.
 
 Terms per kind (:func:`terms_of`):

@@ -43,6 +43,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill_terms, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='inventoryterm',
-            index=models.Index(fields=['kind', 'term'], name='monitor_invterm_term_idx', opclasses=['varchar_pattern_ops', 'varchar_pattern_ops']),
+            index=models.Index(fields=['kind', 'term', 'item'], name='monitor_invterm_term_idx', opclasses=['varchar_pattern_ops', 'varchar_pattern_ops', 'int8_ops']),
         ),
     ]

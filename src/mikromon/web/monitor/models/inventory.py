@@ -160,8 +160,8 @@ class InventoryTerm(models.Model):
     ``dhcp_host``, ``hotspot_user``, ``interface``), ``term`` the normalised value
     (a MAC or its tail, an address in hex, a name from a word start, case-folded),
     ``field`` the RouterOS field it was read from. Kept by the inventory writer in
-    the same transaction as its row; deleted with it. The index on (kind, term)
-    answers equality and prefix lookups (on PostgreSQL with the pattern operator
+    the same transaction as its row; deleted with it. The index on (kind, term,
+    item) answers equality and prefix lookups without reading the table (on PostgreSQL with the pattern operator
     class, so ``LIKE 'prefix%'`` uses it whatever the database's collation).
     """
 
@@ -173,8 +173,9 @@ class InventoryTerm(models.Model):
     class Meta:
         verbose_name = "inventory search term"
         indexes = [
-            models.Index(fields=["kind", "term"], name="monitor_invterm_term_idx",
-                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
+            # The row's id in the index too: a lookup reads the index only.
+            models.Index(fields=["kind", "term", "item"], name="monitor_invterm_term_idx",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"]),
         ]
 
     def __str__(self) -> str:
