@@ -223,3 +223,15 @@ def test_a_prefix_held_by_more_terms_than_read_says_there_may_be_more(fleet, mon
     assert (result.count, result.more) == (2, True)
     result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"))
     assert (result.count, result.more) == (3, False)
+
+
+def test_candidates_that_are_no_hits_do_not_hide_a_hit(fleet, add_row):
+    """``@isp`` is looked up as ``isp``: rows named ``isp-...`` are candidates
+    but no hits; the search reads on until it finds the one that is."""
+    from mikromon.web.monitor import search as fleet_search
+
+    for n in range(12):
+        add_row(fleet[1], "ppp_active", f"*{n}", {".id": f"*{n}", "name": f"isp-{n}"})
+    result = fleet_search.search(fleet_search.parse_query("@isp"), limit=1)
+    assert [(h.key, h.value) for h in result.groups["ppp_user"]] == [("*A", "Anna.Smith@isp")]
+    assert result.more is False

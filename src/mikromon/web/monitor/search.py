@@ -326,30 +326,43 @@ def _sort_key(hit: Hit) -> tuple[str, str, str, str]:
 
 def _item_hits(query: Query, kinds: Iterable[str], limit: int) -> tuple[list[Hit], bool]:
     """Return up to ``limit + 1`` inventory hits, and whether the term rows read
-    reached :data:`MAX_CANDIDATES` (then there may be more than listed)."""
+    reached :data:`MAX_CANDIDATES` (then there may be more than listed).
+
+    Reads twice as many term rows as hits wanted first (most candidates are hits);
+    only when too few of them were hits, up to :data:`MAX_CANDIDATES`.
+    """
     condition = term_filter(query, kinds)
     if condition is None:
         return [], False
-    pairs = list(InventoryTerm.objects.filter(condition).order_by()
-                 .values_list("item_id", "kind")[:MAX_CANDIDATES])
+    terms = InventoryTerm.objects.filter(condition).order_by().values_list("item_id", "kind")
+    first = min(MAX_CANDIDATES, 2 * (limit + 1))
+    pairs = list(terms[:first])
+    found = _hits_of(query, pairs, limit)
+    if len(found) <= limit and len(pairs) == first < MAX_CANDIDATES:
+        pairs = list(terms[:MAX_CANDIDATES])
+        found = _hits_of(query, pairs, limit)
+    return found, len(found) > limit or len(pairs) >= MAX_CANDIDATES
+
+
+def _hits_of(query: Query, pairs: list[tuple[int, str]], limit: int) -> list[Hit]:
+    """Read the rows of ``pairs`` (row id, kind) by primary key, as many at a
+    time as hits still wanted (at most :data:`ROW_BATCH`), and check them; stop
+    past ``limit`` hits."""
     wanted: dict[int, set[str]] = {}
     for item_id, kind in pairs:
         wanted.setdefault(item_id, set()).add(kind)
     found: list[Hit] = []
     ids = list(wanted)
     start = 0
-    while start < len(ids):
-        # As many rows as hits still wanted (most candidates are hits), at most ROW_BATCH.
+    while start < len(ids) and len(found) <= limit:
         size = min(ROW_BATCH, limit + 1 - len(found))
         rows = (InventoryItem.objects.filter(pk__in=ids[start:start + size]).order_by()
                 .only("id", "device_id", "table", "key", "data", "last_seen", "gone",
                       "gone_at"))
         for row in rows:
             found.extend(_row_hits(query, row, wanted[row.pk]))
-        if len(found) > limit:
-            return found, True
         start += size
-    return found, len(pairs) >= MAX_CANDIDATES
+    return found
 
 
 def search(query: Query, limit: int = DEFAULT_LIMIT) -> SearchResult:

@@ -161,8 +161,9 @@ class InventoryTerm(models.Model):
     (a MAC or its tail, an address in hex, a name from a word start, case-folded),
     ``field`` the RouterOS field it was read from. Kept by the inventory writer in
     the same transaction as its row; deleted with it. The index on (kind, term,
-    item) answers equality and prefix lookups without reading the table (on PostgreSQL with the pattern operator
-    class, so ``LIKE 'prefix%'`` uses it whatever the database's collation).
+    item) answers equality and prefix lookups without reading the table (on
+    PostgreSQL with the pattern operator class, so ``LIKE 'prefix%'`` uses it
+    whatever the database's collation).
     """
 
     item = models.ForeignKey(InventoryItem, on_delete=models.CASCADE, related_name="terms")
