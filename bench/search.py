@@ -27,8 +27,10 @@ searched field) and a poll where a tenth of the rows change a searched field.
 
 Run: ``python bench/search.py [--routers 1000] [--leases 2000] [--ppp 500]
 [--repeat 20] [--writer 4] [--backfill 20] [--database-url postgresql://...
---reset]``. Target: 200 ms or less per query. ``--reset`` empties the monitor
-tables of the PostgreSQL database first (only for a database of its own).
+--reset] [--data-dir DIR] [--reuse]``. Target: 200 ms or less per query.
+``--reset`` empties the monitor tables of the PostgreSQL database first (only
+for a database of its own); ``--reuse`` times a database an earlier run filled
+(PostgreSQL, or SQLite kept with ``--data-dir``) without filling it again.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ SEEN = "2026-12-06 12:00:00+00:00"
 TERM_INDEX = "monitor_invterm_term_idx"
 
 
-def _setup(data_dir: str, database_url: str | None, reset: bool) -> None:
+def _setup(data_dir: str, database_url: str | None, reset: bool, reuse: bool) -> bool:
+    """Migrate the database; return whether it holds a fill already (``reuse``)."""
     os.environ["MIKROMON_DATA_DIR"] = data_dir
     os.environ.pop("MIKROMON_DATABASE_URL", None)
     from mikromon.web import bootstrap
@@ -64,7 +67,11 @@ def _setup(data_dir: str, database_url: str | None, reset: bool) -> None:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE monitor_device CASCADE")
     if Device.objects.exists():
-        sys.exit("the database holds devices: give --reset to empty it (its own database only)")
+        if reuse:
+            return True
+        sys.exit("the database holds devices: give --reset to empty it (its own database only)"
+                 " or --reuse to time it as filled")
+    return False
 
 
 def _mac(prefix: int, device: int, n: int) -> str:
@@ -283,12 +290,23 @@ def main() -> None:
     parser.add_argument("--backfill", type=int, default=0, metavar="N")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--reset", action="store_true")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time a database filled by an earlier run (same sizes)")
+    parser.add_argument("--data-dir", default=None,
+                        help="keep the SQLite database in this folder (reuse it with --reuse)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="mikromon-search-bench-") as data_dir:
-        _setup(data_dir, args.database_url, args.reset)
+    with tempfile.TemporaryDirectory(prefix="mikromon-search-bench-") as scratch:
+        data_dir = args.data_dir or scratch
+        filled = _setup(data_dir, args.database_url, args.reset, args.reuse)
         from django.db import connection
 
-        rows, terms, fill_s, index_s = _fill(args.routers, args.leases, args.ppp)
+        from mikromon.web.monitor.models import InventoryItem, InventoryTerm
+
+        if filled:
+            rows, terms = InventoryItem.objects.count(), InventoryTerm.objects.count()
+            fill_s = index_s = 0.0
+        else:
+            rows, terms, fill_s, index_s = _fill(args.routers, args.leases, args.ppp)
         size = sum(os.path.getsize(os.path.join(data_dir, f)) for f in os.listdir(data_dir))
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -297,8 +315,9 @@ def main() -> None:
         print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, Python "
               f"{platform.python_version()}, {connection.vendor}; {args.routers} routers, "
-              f"{rows:,} rows and {terms:,} terms filled in {fill_s:.0f} s, term index built in "
-              f"{index_s:.0f} s, database {size / 1e6:.0f} MB")
+              f"{rows:,} rows and {terms:,} terms "
+              f"{'(filled before)' if filled else f'filled in {fill_s:.0f} s'}, "
+              f"term index built in {index_s:.0f} s, database {size / 1e6:.0f} MB")
         queries = _queries(args.routers, args.leases, args.ppp)
         print("\n| query | text | hits | p50 ms | p99 ms |\n|---|---|---|---|---|")
         for label, text, hits, p50, p99 in _time_queries(queries, args.repeat):

@@ -226,12 +226,13 @@ def test_a_prefix_held_by_more_terms_than_read_says_there_may_be_more(fleet, mon
 
 
 def test_candidates_that_are_no_hits_do_not_hide_a_hit(fleet, add_row):
-    """``@isp`` is looked up as ``isp``: rows named ``isp-...`` are candidates
-    but no hits; the search reads on until it finds the one that is."""
+    """``@net`` is looked up as ``net``: rows named ``net`` (stored first, so read
+    first) are candidates but no hits; the search reads on to the one that is."""
     from mikromon.web.monitor import search as fleet_search
 
     for n in range(12):
-        add_row(fleet[1], "ppp_active", f"*{n}", {".id": f"*{n}", "name": f"isp-{n}"})
-    result = fleet_search.search(fleet_search.parse_query("@isp"), limit=1)
-    assert [(h.key, h.value) for h in result.groups["ppp_user"]] == [("*A", "Anna.Smith@isp")]
+        add_row(fleet[1], "ppp_active", f"*{n}", {".id": f"*{n}", "name": "net"})
+    add_row(fleet[1], "ppp_active", "*X", {".id": "*X", "name": "bob@net"})
+    result = fleet_search.search(fleet_search.parse_query("@net"), limit=1)
+    assert [(h.key, h.value) for h in result.groups["ppp_user"]] == [("*X", "bob@net")]
     assert result.more is False

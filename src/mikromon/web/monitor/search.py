@@ -298,7 +298,7 @@ def _row_hits(query: Query, row: InventoryItem, kinds: Iterable[str]) -> Iterato
         if (table == row.table and kind in kinds and kind not in done
                 and _matches(query, kind, data.get(name))):
             done.add(kind)
-            yield Hit(kind, row.device_id, "", row.table, info.label,
+            yield Hit(kind, row.device_id, row.device.name, row.table, info.label,
                       info.paths[0] if info.paths else "", name, str(data[name]),
                       row.key.replace("\x1f", " / "), row.last_seen, row.gone, row.gone_at,
                       _TAB_OF.get(row.table, ""))
@@ -357,8 +357,9 @@ def _hits_of(query: Query, pairs: list[tuple[int, str]], limit: int) -> list[Hit
     while start < len(ids) and len(found) <= limit:
         size = min(ROW_BATCH, limit + 1 - len(found))
         rows = (InventoryItem.objects.filter(pk__in=ids[start:start + size]).order_by()
-                .only("id", "device_id", "table", "key", "data", "last_seen", "gone",
-                      "gone_at"))
+                .select_related("device")
+                .only("id", "device_id", "device__name", "table", "key", "data", "last_seen",
+                      "gone", "gone_at"))
         for row in rows:
             found.extend(_row_hits(query, row, wanted[row.pk]))
         start += size
@@ -380,19 +381,9 @@ def search(query: Query, limit: int = DEFAULT_LIMIT) -> SearchResult:
         rows, more = _item_hits(query, kinds, limit - len(found))
         found.extend(rows)
         more = more or len(found) > limit
-    found = found[:limit]
-    names = dict(Device.objects.filter(pk__in={h.device_id for h in found})
-                 .values_list("id", "name"))
     result = SearchResult(query, limit, more=more)
-    for hit in found:
-        if not hit.device_name:
-            hit = _renamed(hit, names.get(hit.device_id, f"#{hit.device_id}"))
+    for hit in found[:limit]:
         result.groups.setdefault(hit.kind, []).append(hit)
     result.groups = {kind: sorted(result.groups[kind], key=_sort_key)
                      for kind in KINDS if kind in result.groups}
     return result
-
-
-def _renamed(hit: Hit, device_name: str) -> Hit:
-    return Hit(hit.kind, hit.device_id, device_name, hit.table, hit.table_label, hit.path,
-               hit.field, hit.value, hit.key, hit.last_seen, hit.gone, hit.gone_at, hit.tab)
