@@ -100,6 +100,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        "host names the web application answers to"),
     _v("CSRF_TRUSTED_ORIGINS", Kind.NAMES, "", "origins trusted behind an HTTPS proxy"),
     _v("SECURE_COOKIES", Kind.FLAG, "off", "cookies only over HTTPS"),
+    _v("METRICS_ANONYMOUS", Kind.FLAG, "off", "/metrics and /metrics/sd answer without "
+       "credentials"),
     _v("SESSION_HOURS", Kind.NUMBER, "8", "sign-in lifetime, hours"),
     _v("SIGNIN_FAILURES_PER_USER", Kind.WHOLE, "5", "wrong passwords per user name "
        "within the window", minimum=1),

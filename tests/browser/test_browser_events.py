@@ -53,7 +53,7 @@ def test_events_page_filters_by_severity_and_site(chromium, live_url, users):  #
     expect(rows).to_have_count(3)
     for i in range(3):
         badge = rows.nth(i).locator(".badge.sev-critical")
-        expect(badge).to_have_text("critical")
+        expect(badge).to_have_text("Critical")
         color = badge.evaluate("b => getComputedStyle(b).backgroundColor")
         assert color not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
     expect(page.locator("#events")).not_to_contain_text("edge-branch")

@@ -79,6 +79,13 @@ NOT_READ = {
     "interface_ethernet_monitor.v7": "a command, not a print: answers build_router's "
                                      "/interface/ethernet/monitor",
     "system_health.v7-hex": "second v7 health shape, read in test_collectors_realtime",
+    # commands no collector runs: reply shapes of the emulator's commands with arguments
+    # (tests/emulator/test_emulator_commands.py checks the emulator against them)
+    "ping.v6": "the emulator's /ping reply (6.x)",
+    "ping.v7": "the emulator's /ping reply (7.x)",
+    "tool_traceroute.v7": "the emulator's /tool/traceroute reply",
+    "interface_wifi_monitor.v7": "the emulator's /interface/wifi/monitor reply",
+    "interface_wireless_monitor.v6": "the emulator's /interface/wireless/monitor reply",
 }
 
 

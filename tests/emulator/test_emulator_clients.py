@@ -68,7 +68,10 @@ CAPTURE_PATHS: dict[str, tuple[str, str]] = {
     "user_active.v7": ("/user/active", "v7"),
 }
 COMMAND_CAPTURES = {"interface_monitor_traffic.v7", "interface_ethernet_monitor.v7",
-                    "ip_firewall_connection_count.v7"}
+                    "ip_firewall_connection_count.v7",
+                    # checked in test_emulator_commands
+                    "ping.v6", "ping.v7", "tool_traceroute.v7", "interface_wifi_monitor.v7",
+                    "interface_wireless_monitor.v6"}
 #: Served exactly as captured (no moving values, no generated rows).
 VERBATIM = {"ip_address", "ip_neighbor", "log", "ip_firewall_filter", "ip_firewall_nat",
             "ip_service", "queue_simple", "routing_bgp_connection", "routing_bgp_peer",
@@ -98,8 +101,11 @@ def fleet() -> Iterator[dict[str, EmulatorHandle]]:
     print of 4,000 rows only costs client time here)."""
     with contextlib.ExitStack() as stack:
         handles = {}
-        for name in ("v6", "v6-legacy", "v7", "v7-empty", "chr"):
-            profile = PROFILES[name].replace(connections=120)
+        for name in ("v6", "v6-legacy", "v7", "v7-empty", "chr", "isp-bras", "capsman",
+                     "capsman-v6"):
+            # (isp-bras: 60 customers, whose connections number ~2,000)
+            profile = PROFILES[name].replace(connections=120, ppp_sessions=60) \
+                if name == "isp-bras" else PROFILES[name].replace(connections=120)
             (handle,) = stack.enter_context(running_emulators(1, profile, clock=ManualClock()))
             handles[name] = handle
         yield handles
@@ -164,7 +170,8 @@ def _verbatim(row: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in row.items() if k not in COHERENT_KEYS}
 
 
-@pytest.mark.parametrize("profile", ["v6", "v6-legacy", "v7", "v7-empty", "chr"])
+@pytest.mark.parametrize("profile", ["v6", "v6-legacy", "v7", "v7-empty", "chr", "isp-bras",
+                                     "capsman", "capsman-v6"])
 def test_librouteros_sync_reads_every_menu(profile: str, fleet: dict[str, EmulatorHandle]) -> None:
     r = fleet[profile]
     # librouteros never falls back on its own: a pre-6.43 router needs the token login
@@ -179,7 +186,8 @@ def test_librouteros_sync_reads_every_menu(profile: str, fleet: dict[str, Emulat
         api.close()
 
 
-@pytest.mark.parametrize("profile", ["v6", "v7", "v7-empty", "chr"])
+@pytest.mark.parametrize("profile", ["v6", "v7", "v7-empty", "chr", "isp-bras", "capsman",
+                                     "capsman-v6"])
 def test_routeros_api_reads_every_menu(profile: str, fleet: dict[str, EmulatorHandle]) -> None:
     r = fleet[profile]
     pool = routeros_api.RouterOsApiPool(r.host, username=r.username, password=r.password,

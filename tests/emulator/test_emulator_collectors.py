@@ -17,6 +17,7 @@ from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
 from mikromon.emulator import PROFILES, ManualClock
+from mikromon.emulator.menus_capsman import cap_interfaces
 from mikromon.emulator.testing import async_emulators
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.client import connect
@@ -36,6 +37,18 @@ EXPECTED_ABSENT: Final = {
     "chr": {"/ip/hotspot/active", "/interface/wireless/registration-table",
             "/interface/wifi/registration-table", "/interface/wifiwave2/registration-table",
             "/caps-man/registration-table"},
+    # a PPPoE concentrator: no radios, no hotspot
+    "isp-bras": {"/ip/hotspot/active", "/interface/wireless/registration-table",
+                 "/interface/wifi/registration-table",
+                 "/interface/wifiwave2/registration-table", "/caps-man/registration-table"},
+    # the wifi CAPsMAN controller (7.16) has no legacy wireless package, no hotspot,
+    # BGP or OSPF
+    "capsman": {"/ip/hotspot/active", "/interface/wireless/registration-table",
+                "/caps-man/registration-table", "/routing/bgp/connection",
+                "/routing/bgp/peer", "/routing/ospf/neighbor"},
+    # the legacy controller (6.49) has no hotspot, BGP or OSPF package
+    "capsman-v6": {"/ip/hotspot/active", "/routing/bgp/peer", "/routing/bgp/connection",
+                   "/routing/ospf/neighbor"},
 }
 #: The legacy CAPsMAN menus of the wireless package, empty while the manager is off.
 _CAPSMAN_OFF: Final = {"/caps-man/interface", "/caps-man/registration-table"}
@@ -84,6 +97,8 @@ class RecordingClient:
 @pytest.mark.parametrize("name", sorted(EXPECTED_ABSENT))
 async def test_every_tier_reads_real_rows(name: str) -> None:
     profile = PROFILES[name].replace(connections=200)
+    if name == "isp-bras":  # enough customers to churn, few enough to read quickly
+        profile = profile.replace(ppp_sessions=300)
     async with async_emulators(1, profile=profile, clock=ManualClock(wall=WALL)) as (router,):
         device = DeviceConfig(id=1, name=name, host=router.host, port=router.port,
                               username=router.username, password=router.password,
@@ -116,7 +131,9 @@ async def test_every_tier_reads_real_rows(name: str) -> None:
     for kind, table in radios.items():
         if profile.radio_kind == kind:
             got = [r["name"] for r in tables[table].rows]
-            assert got == profile.radio_names
+            # a wifi CAPsMAN controller lists its CAPs' interfaces after its own radios
+            caps = list(cap_interfaces()) if "wifi-capsman" in profile.packages else []
+            assert got == profile.radio_names + caps
             assert all(r["running"] is True and r["disabled"] is False
                        for r in tables[table].rows)
             assert all(r["mac-address"] for r in tables[table].rows)

@@ -26,7 +26,11 @@ def _all_rows(router: Router) -> dict[str, list[dict[str, str]]]:
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_rows_name_only_the_routers_interfaces(name: str) -> None:
     router = Router(PROFILES[name], clock=ManualClock())
-    own = {p.name for p in router.ports}
+    # the ports, and the dynamic interfaces /interface lists (CAP interfaces of a
+    # CAPsMAN manager, PPPoE sessions)
+    interface = router.table("/interface")
+    own = {p.name for p in router.ports} | {
+        interface.get(i, "name") or "" for i in range(len(interface))}
     for path, rows in _all_rows(router).items():
         for row in rows:
             for key in INTERFACE_KEYS:

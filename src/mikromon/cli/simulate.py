@@ -79,7 +79,8 @@ def register(subparsers: Subparsers) -> None:
         help=f"API port of the first router (default {DEFAULT_BASE_PORT}; 0 = any free port)",
     )
     parser.add_argument("--profile", default="v7", choices=PROFILE_NAMES,
-                        help="router profile (default v7; mixed cycles through all)")
+                        help="router profile (default v7; mixed cycles through v6, v7, "
+                             "v7-empty and chr)")
     parser.add_argument("--tls", action="store_true", help="also serve API-SSL")
     parser.add_argument("--tls-mode", default="cert", choices=TLS_MODES,
                         help="API-SSL with a self-signed certificate (cert, default) or "

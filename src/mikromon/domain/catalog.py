@@ -10,8 +10,8 @@ Kinds:
 
 * ``gauge``: a value read as it is (CPU load, free memory, a count).
 * ``counter``: a monotonically increasing router counter, delivered as a
-  :class:`~mikromon.domain.samples.CounterReading` to the rate pipeline and not
-  stored as a sample itself.
+  :class:`~mikromon.domain.samples.CounterReading` to the rate pipeline; only its
+  latest value is stored (:func:`keeps_history`), its history is the rate.
 * ``rate``: a per-second value the rate pipeline derives from a counter. The
   pipeline maps counter suffixes to rate suffixes: ``_bytes`` -> ``_bps``
   (bits/s, so bytes x 8), ``_packets`` -> ``_pps``, ``_errors`` -> ``_errors_ps``,
@@ -229,3 +229,19 @@ def lookup(key: str) -> MetricSpec:
         pattern = _BY_KEY[HEALTH_PREFIX + "<name>"]
         return replace(pattern, key=key, unit=health_unit(key[len(HEALTH_PREFIX):]))
     raise KeyError(f"unknown metric key {key!r}")
+
+
+def keeps_history(key: str) -> bool:
+    """Whether the samples of ``key`` are stored as history (points, rollups) as well
+    as the latest value.
+
+    Every key keeps history except raw router counters (kind ``counter``: the
+    interfaces' ``rx-byte``...): their history is the rates derived from them, and
+    only their latest value is kept, for exporters that want the router's own
+    counters (Prometheus ``/metrics``, mktxp's ``_total`` families). Unknown keys
+    keep history.
+    """
+    try:
+        return lookup(key).kind != "counter"
+    except KeyError:
+        return True

@@ -8,7 +8,9 @@ benchmarks and ``mikromon simulate``.
 Main names:
 
 * :class:`Profile` and :func:`profile_for`: what a router is (``v6``,
-  ``v6-legacy``, ``v7``, ``v7-empty``, ``chr``, ``mixed``).
+  ``v6-legacy``, ``v7``, ``v7-empty``, ``chr``, ``mixed``; and by name the PPPoE
+  concentrator ``isp-bras`` and the CAPsMAN controllers ``capsman`` (7.x wifi) and
+  ``capsman-v6``).
 * :class:`Router`: one router's state and menus (no networking).
 * :class:`RouterEmulator`: one router on an API (+ API-SSL) port.
 * :class:`Fleet`: many routers in one event loop.
@@ -44,6 +46,14 @@ shared/ROUTEROS-API.md):
   rates exactly (:attr:`RouterEmulator.rates`). An interface that is not running
   carries no traffic, a loopback a few kbit/s. With ``Profile.traffic_swing`` (the
   demo's routers) rates move smoothly over minutes and the counters follow them.
+* Commands with arguments (:mod:`mikromon.emulator.commands`):
+  ``/interface/monitor-traffic``, ``/interface/ethernet/monitor`` (``sfp-*`` fields
+  on SFP+ cages), ``/interface/wifi/monitor``, ``/interface/wireless/monitor``,
+  ``/ping`` and ``/tool/traceroute``. Wrong arguments trap as RouterOS does
+  (``unknown parameter``, ``missing value(s) of argument(s) X``, ``no such item``,
+  ``invalid value for argument X``); without ``once``/``count`` they stream until
+  ``/cancel``. Ping and traceroute send no packet: who answers is read from the
+  router's addresses, neighbours and routes (:meth:`Router.set_reachable`).
 * Faults (``set_fault``): ``delay``, ``drop_mid_sentence``, ``garbage``, ``trickle``,
   ``refuse_login``, ``blackhole`` (:mod:`mikromon.emulator.faults`).
 """

@@ -38,7 +38,9 @@ class Board:
 #: (hEX RB750Gr3 mt7621L, factory 6.48); system_resource.v7 (hAP ax^2 factory-software
 #: 7.5); routerboard prints posted publicly for hAP ac^2 (RBD52G-5HacD2HnD, ipq4000L,
 #: factory 6.45.9) and hAP ax^3 (ipq6000, the hAP ax^2's SoC family). The hAP lite's
-#: firmware-type and the hAP ax^2 model code are reconstructed (product names).
+#: firmware-type and the hAP ax^2 model code are reconstructed (product names), as
+#: is the CCR2116's (an Annapurna Labs AL52400 SoC; the model code is the product
+#: name, factory RouterOS 7.1, the first release for the board).
 BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
     Board(name="hAP ac^2", model="RBD52G-5HacD2HnD", firmware_type="ipq4000L",
           factory_firmware="6.45.9", revision="r2"),
@@ -48,4 +50,6 @@ BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
           factory_firmware="7.5"),
     Board(name="hEX", model="RB750Gr3", firmware_type="mt7621L", factory_firmware="6.48",
           health="system_health.v7-hex"),
+    Board(name="CCR2116-12G-4S+", model="CCR2116-12G-4S+", firmware_type="al52400",
+          factory_firmware="7.1"),
 )}

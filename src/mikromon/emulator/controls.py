@@ -22,6 +22,8 @@ class StateControls:
             router's word (``ok``, ``fail``...).
         bgp: peer name -> established (v6 peer ``name``; v7 connection or session name).
         ospf: neighbour router-id or address -> state (``Full``, ``Down``...).
+        unreachable: networks (``192.0.2.7/32``) whose addresses never answer
+            ``/ping`` or ``/tool/traceroute``.
     """
 
     cpu_load: int | None = None
@@ -29,3 +31,4 @@ class StateControls:
     health_states: dict[str, str] = field(default_factory=dict)
     bgp: dict[str, bool] = field(default_factory=dict)
     ospf: dict[str, str] = field(default_factory=dict)
+    unreachable: set[str] = field(default_factory=set)

@@ -24,7 +24,7 @@ from typing import Final
 
 from mikromon.emulator.codec import raw_text
 from mikromon.emulator.data import capture
-from mikromon.emulator.dynamics import counter, noise
+from mikromon.emulator.dynamics import counter, mix, noise, smooth_noise
 from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.tables import GeneratedTable, Overrides, Row
 
@@ -37,6 +37,9 @@ LOCAL_COMMENTS: Final = ("Бухгалтерия", "Склад №2", "Гост�
                          "Приёмная")
 #: Rate of an ether port the profile does not name (interface_ethernet_monitor.v7).
 DEFAULT_LINK_RATE: Final = "1Gbps"
+#: Rate of an SFP+ cage the profile does not name (ntc-templates
+#: interface_ethernet_monitor_name_once3: sfp-sfpplus24 at 10Gbps).
+SFP_LINK_RATE: Final = "10Gbps"
 #: ``/interface`` type -> (l2mtu, max-l2mtu) of radio rows (reconstructed).
 RADIO_MTU: Final = {"wlan": ("1600", "2290"), "wifi": ("1560", "2290"),
                     "wifiwave2": ("1560", "2290")}
@@ -67,8 +70,12 @@ class Port:
 
 def ports(profile: Profile) -> list[Port]:
     """Return every interface of ``profile`` in ``/interface`` order."""
-    out = [Port(i, n, "ether", rate=profile.link_rates.get(n, DEFAULT_LINK_RATE))
-           for i, n in enumerate(f"ether{k + 1}" for k in range(profile.ethernet))]
+    copper = profile.ethernet - profile.sfp_ports
+    names = [f"ether{k + 1}" for k in range(copper)]
+    names += [f"sfp-sfpplus{k + 1}" for k in range(profile.sfp_ports)]
+    out = [Port(i, n, "ether", rate=profile.link_rates.get(
+               n, SFP_LINK_RATE if n.startswith("sfp") else DEFAULT_LINK_RATE))
+           for i, n in enumerate(names)]
     kind = profile.radio_kind
     out += [Port(len(out) + k, name, kind or "") for k, name in enumerate(profile.radio_names)]
     out += [Port(len(out) + k, f"bridge{k + 1}", "bridge") for k in range(profile.bridges)]
@@ -282,8 +289,37 @@ def ethernet_monitor_row(name: str, rate: str | None) -> Row:
     """Return one ``/interface/ethernet/monitor`` row (capture
     interface_ethernet_monitor.v7): with link (``rate`` given) row 0 with that
     ``rate`` and ``status=link-ok``; without (``None``) row 1, ``status=no-link``
-    and no ``rate`` or ``full-duplex``, as a port without link shows."""
+    and no ``rate`` or ``full-duplex``, as a port without link shows. An SFP cage
+    (``sfp-`` name) adds :func:`sfp_fields`."""
     rows = capture("interface_ethernet_monitor.v7").rows
     if rate is None:
         return {**rows[1], "name": name}
     return {**rows[0], "name": name, "rate": rate}
+
+
+def sfp_fields(seed: int, index: int, now: float, link: bool = True) -> Row:
+    """The ``sfp-*`` fields of an SFP+ cage with a 10G SR module, as the API sends them:
+    numbers without units, booleans ``true``/``false`` (key set and module facts:
+    ntc-templates interface_ethernet_monitor_name_once3, a CCR ``sfp-sfpplus24``; API
+    rendering as clients read it, e.g. ``sfp-rx-power=-5.22``, ``sfp-temperature=33``).
+    Temperature and optical powers drift slowly; the serial number is the router's own.
+    Without ``link`` (the far end dark) the module reports ``sfp-rx-loss`` and no
+    received light (-40 dBm, the floor modules report)."""
+    drift = smooth_noise(seed, 400 + index, now, 300.0)
+    rx_power = f"{-1.2 - 0.4 * drift - 0.7 * (index % 3):.3f}" if link else "-40.000"
+    return {
+        "advertising": "", "link-partner-advertising": "",
+        "sfp-module-present": "true", "sfp-rx-loss": "false" if link else "true",
+        "sfp-tx-fault": "false",
+        "sfp-type": "SFP/SFP+/SFP28", "sfp-connector-type": "LC",
+        "sfp-vendor-name": "Mikrotik", "sfp-vendor-part-number": "S+85DLC03D",
+        "sfp-vendor-revision": "A",
+        "sfp-vendor-serial": f"ST{mix(seed, 0x5F9, index) % 10**12:012d}",
+        "sfp-manufacturing-date": "21-03-15", "sfp-wavelength": "850",
+        "sfp-temperature": str(31 + int(6 * drift)),
+        "sfp-supply-voltage": f"{3.25 + 0.02 * drift:.3f}",
+        "sfp-tx-bias-current": str(6 + index % 2),
+        "sfp-tx-power": f"{-2.9 + 0.2 * drift:.3f}",
+        "sfp-rx-power": rx_power,
+        "eeprom-checksum": "good",
+    }

@@ -39,7 +39,7 @@ def check_link_rate(rate: str) -> str:
 
 #: Package names a profile may list in :attr:`Profile.packages`.
 PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health",
-                             "capsman"})
+                             "capsman", "wifi-capsman", "pppoe-server"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +88,11 @@ class Profile:
         total_hdd: bytes.
         routerboard: ``False`` for CHR/x86 (``/system/routerboard`` says so, no
             ``bad-blocks`` in ``/system/resource``).
-        ethernet: number of ``etherN`` interfaces.
+        ethernet: number of Ethernet ports (``etherN``, then the SFP cages).
+        sfp_ports: how many of the ``ethernet`` ports are SFP+ cages, named
+            ``sfp-sfpplusN`` after the ``etherN`` ports (CCR boards); their
+            ``/interface/ethernet/monitor`` rows carry the ``sfp-*`` fields and
+            they run at ``10Gbps`` unless ``link_rates`` names them.
         vlans: number of ``vlanN`` interfaces.
         bridges: number of ``bridgeN`` interfaces.
         radios: number of wireless interfaces: ``wlanN`` (legacy ``wireless``
@@ -115,7 +119,11 @@ class Profile:
             ``health`` gives an empty ``/system/health`` reply (CHR). ``capsman``
             (with ``wireless``): the legacy CAPsMAN manager is on, ``/caps-man``
             lists two CAP interfaces and their clients (without it the menus of
-            the wireless package are there, empty).
+            the wireless package are there, empty). ``wifi-capsman`` (with
+            ``wifi``, 7.13+): the wifi package's CAPsMAN manager is on with its CAPs
+            (:mod:`mikromon.emulator.menus_capsman`). ``pppoe-server``: a PPPoE
+            concentrator whose ``ppp_sessions`` customers connect and disconnect
+            (:mod:`mikromon.emulator.profiles_isp`).
         uptime_s: seconds of uptime the router has when the emulator starts.
         churn: fraction (0..1) of leases/sessions/users that come and go.
         churn_period_s: seconds between changes of the churning tables.
@@ -154,6 +162,7 @@ class Profile:
     total_hdd: int = 134217728
     routerboard: bool = True
     ethernet: int = 5
+    sfp_ports: int = 0
     vlans: int = 2
     bridges: int = 1
     radios: int = 2
@@ -187,8 +196,14 @@ class Profile:
             raise ValueError(f"profile {self.name!r}: version {self.version!r} is not 6.x/7.x")
         if "capsman" in self.packages and "wireless" not in self.packages:
             raise ValueError(f"profile {self.name!r}: capsman needs the wireless package")
+        if "wifi-capsman" in self.packages and ("wifi" not in self.packages
+                                                 or self.version_tuple < (7, 13)):
+            raise ValueError(f"profile {self.name!r}: wifi-capsman needs the wifi package "
+                             "of RouterOS 7.13+")
         if "wifi" in self.packages and self.version_tuple < (7, 0):
             raise ValueError(f"profile {self.name!r}: the wifi package needs RouterOS 7")
+        if not 0 <= self.sfp_ports <= self.ethernet:
+            raise ValueError(f"profile {self.name!r}: sfp_ports must be within 0..ethernet")
         for attr in ("ethernet", "vlans", "bridges", "radios", "dhcp_leases", "ppp_sessions",
                      "hotspot_users", "arp_entries", "routes", "connections", "cpu_count"):
             if getattr(self, attr) < 0:

@@ -3,8 +3,12 @@
 A :class:`Profile` is a frozen value shared by every router built from it; the
 per-router differences (identity, pseudo-random CPU load, lease churn) come from
 the router's seed. Named profiles: ``v6``, ``v6-legacy`` (6.42, MD5 challenge
-login), ``v7``, ``v7-empty``, ``chr`` and ``mixed`` (which cycles through ``v6``,
-``v7``, ``v7-empty`` and ``chr`` by router index).
+login), ``v7``, ``v7-empty``, ``chr``, ``isp-bras`` (a PPPoE concentrator with
+thousands of customers: :mod:`mikromon.emulator.profiles_isp`), ``capsman`` (a
+RouterOS 7 wifi CAPsMAN controller) and ``capsman-v6`` (the legacy wireless
+CAPsMAN: :mod:`mikromon.emulator.menus_capsman`), and ``mixed`` (which cycles
+through ``v6``, ``v7``, ``v7-empty`` and ``chr`` by router index; the special
+profiles are chosen by name).
 
 RouterOS facts behind the defaults: shared/ROUTEROS-API.md §9 (v6/v7 path
 differences, health shapes) and the capture files named in each comment. A data
@@ -17,10 +21,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from mikromon.emulator.menus_capsman import CAPSMAN, CAPSMAN_V6
 from mikromon.emulator.profile_model import Profile
+from mikromon.emulator.profiles_isp import ISP_BRAS
 
-__all__ = ["CHR", "PROFILES", "PROFILE_NAMES", "V6", "V6_LEGACY", "V7", "V7_EMPTY",
-           "profile_for"]
+__all__ = ["CAPSMAN", "CAPSMAN_V6", "CHR", "ISP_BRAS", "PROFILES", "PROFILE_NAMES", "V6",
+           "V6_LEGACY", "V7", "V7_EMPTY", "profile_for"]
 
 V6: Final = Profile(
     name="v6", version="6.49.15", channel="long-term", board="hAP ac^2",
@@ -63,7 +69,7 @@ CHR: Final = Profile(
 
 #: The named profiles (``mixed`` is resolved per index by :func:`profile_for`).
 PROFILES: Final[Mapping[str, Profile]] = {
-    p.name: p for p in (V6, V6_LEGACY, V7, V7_EMPTY, CHR)}
+    p.name: p for p in (V6, V6_LEGACY, V7, V7_EMPTY, CHR, ISP_BRAS, CAPSMAN, CAPSMAN_V6)}
 #: Names accepted by :func:`profile_for` and ``simulate --profile``.
 PROFILE_NAMES: Final = (*PROFILES, "mixed")
 _MIXED_ORDER: Final = ("v6", "v7", "v7-empty", "chr")
@@ -74,7 +80,8 @@ def profile_for(name: str | Profile, index: int = 0) -> Profile:
 
     Args:
         name: a :data:`PROFILE_NAMES` entry (``v6``, ``v6-legacy``, ``v7``,
-            ``v7-empty``, ``chr``, ``mixed``) or a :class:`Profile` (returned as is).
+            ``v7-empty``, ``chr``, ``isp-bras``, ``capsman``, ``capsman-v6``,
+            ``mixed``) or a :class:`Profile` (returned as is).
         index: the router's position in its fleet; ``mixed`` picks
             ``v6, v7, v7-empty, chr`` by ``index % 4``.
 

@@ -10,13 +10,15 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import mikromon.emulator.commands as commands
 import mikromon.emulator.interfaces as interfaces
-import mikromon.emulator.reconstructed as reconstructed
+import mikromon.emulator.menus_extra as menus_extra
 from mikromon.domain.clock import Clock, SystemClock
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.controls import StateControls
@@ -77,6 +79,7 @@ class Router:
         self.clock: Clock = clock or SystemClock()
         self.identity = identity or f"rtr-{index + 1:04d}"
         self.menus: dict[str, Menu] = menus_for(profile)
+        self.menus.update(menus_extra.extra_menus(profile, self.menus))  # isp-bras, CAPsMAN
         self._prefixes = {path.rsplit("/", k)[0] for path in self.menus
                           for k in range(1, path.count("/"))}
         self._lock = threading.Lock()
@@ -91,8 +94,7 @@ class Router:
             for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
-        self._names = InterfaceNames(
-            self.ports, reconstructed.capsman_names() if "capsman" in profile.packages else ())
+        self._names = InterfaceNames(self.ports, menus_extra.interface_names(profile))
         self._zone = (profile.gmt_offset_s, profile.time_zone_name, False)
         #: menu path -> values set by :meth:`set_value` (row, field, text).
         self._values: dict[str, list[tuple[int | None, str, str | None]]] = {}
@@ -222,6 +224,20 @@ class Router:
                              f"got {state!r}")
         self.controls.ospf[neighbor] = match
 
+    def set_reachable(self, network: str, reachable: bool) -> None:
+        """Make the addresses of ``network`` (``192.0.2.7`` or ``10.0.0.0/8``) time out
+        in ``/ping`` and ``/tool/traceroute`` (``False``) or answer as the router's
+        tables say (``True``; :mod:`mikromon.emulator.commands_tools`).
+
+        Raises:
+            ValueError: not an address or network.
+        """
+        text = str(ipaddress.ip_network(network, strict=False))
+        if reachable:
+            self.controls.unreachable.discard(text)
+        else:
+            self.controls.unreachable.add(text)
+
     def moment(self) -> Moment:
         """Snapshot of "now" for building tables."""
         with self._lock:
@@ -242,6 +258,8 @@ class Router:
         if word in ("/login", "/cancel", "/quit"):
             return Resolved("api", "", word[1:])
         menu, _, command = word.rpartition("/")
+        if commands.available(self.profile, word) is not None:
+            return Resolved("command", menu, command)
         if not word.startswith("/") or not command:
             return Resolved("no-prefix", menu, command)
         if menu in self.menus:
@@ -252,7 +270,7 @@ class Router:
             if command in self.menus[menu].commands:
                 return Resolved("command", menu, command)
             return Resolved("no-command", menu, command)
-        if menu in self._prefixes or menu == "":
+        if menu in self._prefixes or menu == "" or menu in commands.prefixes(self.profile):
             return Resolved("no-command", menu, command)
         return Resolved("no-prefix", menu, command)
 
@@ -367,8 +385,11 @@ class Router:
             if name not in ethers:
                 raise KeyError(token)
             port = self.ports[self._port_index[name]]
-            out.append(interfaces.ethernet_monitor_row(
-                name, port.rate if port.running else None))
+            row = interfaces.ethernet_monitor_row(name, port.rate if port.running else None)
+            if name.startswith("sfp"):
+                row.update(interfaces.sfp_fields(self.seed, port.index, self.clock.monotonic(),
+                                                 port.running))
+            out.append(row)
         return out
 
 

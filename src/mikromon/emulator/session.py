@@ -20,14 +20,15 @@ import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final, Protocol
 
+import mikromon.emulator.commands as commands
 import mikromon.emulator.query as q
 from mikromon.emulator.codec import CodecError, encode_sentence, encode_word, read_sentence
 from mikromon.emulator.faults import GARBAGE, Faults
 from mikromon.emulator.router import Router
-from mikromon.emulator.tables import Row, matching
+from mikromon.emulator.tables import matching
 
 
 class SessionHost(Protocol):
@@ -77,11 +78,6 @@ def _attribute(word: str) -> tuple[str, str]:
     """Split ``=name=value`` (value may contain ``=``; ``=name`` means empty)."""
     name, _, value = word[1:].partition("=")
     return name, value
-
-
-def _truthy(value: str) -> bool:
-    """Flag arguments: empty (``=once=``), ``yes`` or ``true`` switch them on."""
-    return value.lower() in ("", "yes", "true")
 
 
 class Session:
@@ -256,10 +252,8 @@ class Session:
                 done = await self._print(menu, attrs, queries, tag)
             elif kind == "listen":
                 await asyncio.Event().wait()
-            elif command == "monitor-traffic":
-                await self._monitor(tag, attrs, "interface", self.router.monitor_traffic)
-            else:
-                await self._monitor(tag, attrs, "numbers", self.router.ethernet_monitor)
+            else:  # a command with arguments (mikromon.emulator.commands)
+                await self._command(f"{menu}/{command}", attrs, tag)
         except asyncio.CancelledError:
             raise
         except Exception as err:  # one broken reply never stops the session
@@ -327,25 +321,12 @@ class Session:
             await self._put(batch)
             await asyncio.sleep(0)
 
-    async def _monitor(self, tag: str, attrs: dict[str, str], arg: str,
-                       rows_for: Callable[[Sequence[str]], list[Row]]) -> None:
-        names = [n for n in attrs.get(arg, "").split(",") if n]
-        if not names:
-            await self._trap(tag, f"missing value(s) of argument(s) {arg}", 1)
-            return
+    async def _command(self, word: str, attrs: dict[str, str], tag: str) -> None:
         try:
-            rows = rows_for(names)
-        except KeyError:
-            await self._trap(tag, f"input does not match any value of {arg}", 1)
-            return
-        once = "once" in attrs and _truthy(attrs["once"])
-        while True:
-            for row in rows:
-                await self._reply("!re", tag, row)
-            if once:
-                return
-            await asyncio.sleep(1.0)
-            rows = rows_for(names)
+            await commands.execute(self.router, word, attrs,
+                                   lambda row: self._reply("!re", tag, row))
+        except commands.CommandError as err:
+            await self._trap(tag, err.message, err.category)
 
     async def _cancel(self, target: str | None, tag: str) -> None:
         """``/cancel``: interrupt the command tagged ``target`` (all when ``None``)."""

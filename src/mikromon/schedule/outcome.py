@@ -153,6 +153,8 @@ def run_outcome(
                                                  changed=version_changed)
     samples = list(result.samples)
     samples.extend(s for s in rates if s.value >= 0)
+    # The raw counters too: storage keeps only their latest value (catalog.keeps_history).
+    samples.extend(Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters)
     for snap in result.inventory:
         events.extend(link_changes(memory, snap, device_id=device_id))
         events.extend(health_changes(memory, snap, device_id=device_id))

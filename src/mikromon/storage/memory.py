@@ -15,17 +15,21 @@ All are thread-safe.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
+from mikromon.domain import catalog
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventoryRow, InventorySnapshot
 from mikromon.domain.samples import Labels, Sample
 
 SeriesKey = tuple[int, str, Labels]
+
+_keeps_history = functools.cache(catalog.keeps_history)
 
 
 class InMemoryStorage:
@@ -52,18 +56,21 @@ class InMemoryStorage:
     # -- Storage ------------------------------------------------------------------
 
     def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
-        """Append points and update latest values; return the number written."""
+        """Append points and update latest values; return the number of points
+        written (raw counters update only the latest value, as in the database:
+        :func:`mikromon.domain.catalog.keeps_history`)."""
         with self._cond:
             self._count("write_samples")
             points = self._points.get(device_id)
             if points is None:
                 points = self._points[device_id] = deque(maxlen=self._keep)
-            points.extend(samples)
+            kept = [s for s in samples if _keeps_history(s.key)]
+            points.extend(kept)
             for s in samples:
                 self._latest[(device_id, s.key, s.labels)] = s
-            self.points_written += len(samples)
+            self.points_written += len(kept)
             self._cond.notify_all()
-            return len(samples)
+            return len(kept)
 
     def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
         """Write several devices' samples: :meth:`write_samples` for each

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
+from mikromon.web.exposition import views as exposition
 from mikromon.web.ui.views.auth import SignInView, SignOutView
 
 #: 400 page naming the bad parameter (views raise ParamError, a BadRequest).
@@ -16,5 +17,7 @@ urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("api/v1/", include("mikromon.web.api.urls")),
+    path("metrics", exposition.metrics, name="metrics"),
+    path("metrics/sd", exposition.service_discovery, name="metrics_sd"),
     path("", include("mikromon.web.ui.urls")),
 ]

@@ -52,7 +52,11 @@ def test_every_url_needs_login(device):
             continue
         for method in ("get", "post"):
             response = getattr(client, method)(path)
-            if path.startswith("/api/"):
+            if path.startswith("/metrics"):
+                assert response.status_code == 401, (method, path, response.status_code)
+                assert "Basic" in response["WWW-Authenticate"]
+                assert b"edge-1" not in response.content
+            elif path.startswith("/api/"):
                 assert response.status_code == 401, (method, path, response.status_code)
                 assert response["WWW-Authenticate"].startswith("Token")
                 assert b"edge-1" not in response.content

@@ -3,12 +3,15 @@
 Points go in with one ``executemany`` (SQLite) or multi-row ``INSERT`` (PostgreSQL)
 per call (``INSERT ... ON CONFLICT DO NOTHING``, so a repeated (series, second) is
 skipped); series ids are cached in memory; latest values are upserted and never
-move backwards in time. Metric keys and label sets longer than their columns are
-shortened (:mod:`.storage_text`); the ``labels`` column keeps the full values.
+move backwards in time; raw router counters are kept only as latest values
+(:func:`mikromon.domain.catalog.keeps_history`). Metric keys and label sets longer
+than their columns are shortened (:mod:`.storage_text`); the ``labels`` column keeps
+the full values.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -16,6 +19,7 @@ from typing import Any, Final
 
 from django.db import IntegrityError, transaction
 
+from mikromon.domain import catalog
 from mikromon.domain.samples import Labels, Sample
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricLatest, MetricPoint, Series, labels_key
@@ -81,6 +85,7 @@ class SampleWriter:
                 # points, never consistency; other writes keep full durability.
                 with conn.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            history = self._keeps_history
             labels_key_of = self._labels_key
             series_key = self._series_key
             keys = {
@@ -99,13 +104,21 @@ class SampleWriter:
                     second = epoch.get(ts)
                     if second is None:
                         second = epoch[ts] = int(ts.timestamp())
-                    points.append((series_id, second, float(sample.value)))
+                    if history(sample.key):
+                        points.append((series_id, second, float(sample.value)))
                     current = latest.get(series_id)
                     if current is None or ts >= current.ts:
                         latest[series_id] = sample
             written = self._insert_points(conn, points)
             self._upsert_latest(conn, latest)
         return written
+
+    @staticmethod
+    @functools.cache
+    def _keeps_history(key: str) -> bool:
+        """Whether ``key``'s samples are stored as points too, not only as the latest
+        value (:func:`mikromon.domain.catalog.keeps_history`; cached per key)."""
+        return catalog.keeps_history(key)
 
     def _labels_key(self, labels: Labels) -> str:
         """The stored labels key of ``labels``: :func:`labels_key`, or ``sha256:<hex>``
