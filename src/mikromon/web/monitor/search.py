@@ -261,7 +261,7 @@ def _text_key(text: str) -> str:
 def term_filter(query: Query, kinds: Iterable[str]) -> Q | None:
     """Return the condition on :class:`InventoryTerm` selecting the terms that may
     be hits of ``query`` as ``kinds`` (equality and prefix lookups on the (kind,
-    term) index only), ``None`` when no kind is searched in the inventory."""
+    term, item) index only), ``None`` when no kind is searched in the inventory."""
     kinds = set(kinds)
     parts: list[Q] = []
     if "mac" in kinds and query.mac:
