@@ -9,6 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Debian's Prometheus, InfluxDB and VictoriaMetrics for the exposition and output tests.
+pytest_plugins = ["tsdb_servers"]
+
 
 #: The RouterOS captures shipped in the repository: the emulator's package data,
 #: copies of ``shared/routeros-captures`` (tests/test_captures_shipped.py keeps

@@ -120,6 +120,16 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
        choices=("thread", "process")),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
+    *(v for prefix, store, scheme in (
+        ("REMOTE_WRITE", "Prometheus remote-write store", "bearer"),
+        ("INFLUX", "InfluxDB (or VictoriaMetrics) line-protocol store", "InfluxDB 2.x"))
+      for v in (
+        _v(f"{prefix}_URL", Kind.TEXT, "", f"write URL of the {store} samples are pushed to"),
+        _v(f"{prefix}_TOKEN", Kind.TEXT, "", f"{scheme} token of that store"),
+        _v(f"{prefix}_USERNAME", Kind.TEXT, "", "basic-auth user of that store"),
+        _v(f"{prefix}_PASSWORD", Kind.TEXT, "", "basic-auth password of that store"),
+        _v(f"{prefix}_MAX_DISK_MB", Kind.WHOLE, "2048", "most megabytes of unsent samples "
+           "kept on disk for that store", minimum=1))),
     _v("SYSLOG_PORT", Kind.WHOLE, "0", "the syslog receiver's UDP and TCP port (0: off)",
        maximum=65535),
     _v("SYSLOG_BIND", Kind.ADDRESS, "127.0.0.1", "the address the syslog receiver listens on"),

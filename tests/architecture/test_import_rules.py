@@ -39,7 +39,7 @@ def _modules(*parts: str) -> list[Path]:
 
 
 CORE = ("domain", "routeros", "collectors", "pipeline", "storage", "schedule", "emulator",
-        "notify", "syslog")
+        "notify", "syslog", "exporters", "outputs")
 
 
 @pytest.mark.parametrize("path", _modules(*CORE), ids=lambda p: str(p.relative_to(SRC)))

@@ -85,7 +85,11 @@ def _heads(page: Any, panel: str) -> list[str]:
 
 
 def _sort(page: Any, panel: str, name: str) -> None:
+    """Click the header ``name``; wait for the server's rows (a new table)."""
+    page.evaluate("(panel) => { document.querySelector(`#${panel} table`).dataset.old = '1'; }",
+                  panel)
     page.locator(f"#{panel} thead th", has_text=name).first.click()
+    page.wait_for_selector(f"#{panel} table:not([data-old])")
 
 
 def test_inventory_units_ids_counts_and_sorting(page, live_url, users):

@@ -66,6 +66,44 @@ CAPTURE_PATHS: dict[str, tuple[str, str]] = {
     "system_routerboard.v7": ("/system/routerboard", "v7"),
     "user.v7": ("/user", "v7"),
     "user_active.v7": ("/user/active", "v7"),
+    # menus rebuilt from MikroTik's manual (reconstructed files, see their source)
+    "certificate.v7": ("/certificate", "v7"),
+    "interface_bridge.v6": ("/interface/bridge", "v6"),
+    "interface_bridge.v7": ("/interface/bridge", "v7"),
+    "interface_bridge_host": ("/interface/bridge/host", "v7"),
+    "interface_bridge_port.v6": ("/interface/bridge/port", "v6"),
+    "interface_bridge_port.v7": ("/interface/bridge/port", "v7"),
+    "interface_bridge_vlan.v7": ("/interface/bridge/vlan", "v7"),
+    "interface_ethernet_poe": ("/interface/ethernet/poe", "v7-poe"),
+    "ip_cloud.v6": ("/ip/cloud", "v6"),
+    "ip_cloud.v7": ("/ip/cloud", "v7"),
+    "ip_dns.v6": ("/ip/dns", "v6"),
+    "ip_dns.v7": ("/ip/dns", "v7"),
+    "ip_firewall_address_list.v7": ("/ip/firewall/address-list", "v7"),
+    "ip_firewall_raw.v7": ("/ip/firewall/raw", "v7"),
+    "ip_pool.v7": ("/ip/pool", "v7"),
+    "ip_pool_used.v7": ("/ip/pool/used", "v7"),
+    "ipv6_address.v7": ("/ipv6/address", "v7"),
+    "ipv6_firewall_address_list.v7": ("/ipv6/firewall/address-list", "v7"),
+    "ipv6_firewall_connection.v7": ("/ipv6/firewall/connection", "v7"),
+    "ipv6_firewall_filter.v7": ("/ipv6/firewall/filter", "v7"),
+    "ipv6_neighbor.v7": ("/ipv6/neighbor", "v7"),
+    "ipv6_pool.v7": ("/ipv6/pool", "v7"),
+    "ipv6_route.v6": ("/ipv6/route", "v6"),
+    "ipv6_route.v7": ("/ipv6/route", "v7"),
+    "queue_tree.v7": ("/queue/tree", "v7"),
+    "queue_type.v7": ("/queue/type", "v7"),
+    "routing_stats_process.v7": ("/routing/stats/process", "v7"),
+    "system_license.v6": ("/system/license", "v6"),
+    "system_license.v7": ("/system/license", "v7"),
+    "system_license.v7-chr": ("/system/license", "chr"),
+    "system_logging": ("/system/logging", "v7"),
+    "system_package.v6": ("/system/package", "v6"),
+    "system_package.v7": ("/system/package", "v7"),
+    "tool_netwatch.v6": ("/tool/netwatch", "v6"),
+    "tool_netwatch.v7": ("/tool/netwatch", "v7"),
+    "user_group.v6": ("/user/group", "v6"),
+    "user_group.v7": ("/user/group", "v7"),
 }
 COMMAND_CAPTURES = {"interface_monitor_traffic.v7", "interface_ethernet_monitor.v7",
                     "ip_firewall_connection_count.v7",
@@ -77,7 +115,9 @@ VERBATIM = {"ip_address", "ip_neighbor", "log", "ip_firewall_filter", "ip_firewa
             "ip_service", "queue_simple", "routing_bgp_connection", "routing_bgp_peer",
             "routing_bgp_session", "routing_ospf_neighbor", "user_active",
             "interface_wifi_registration_table", "interface_wireless_registration_table",
-            "interface_vlan"}
+            "interface_vlan", "certificate", "ip_dns", "ip_firewall_address_list",
+            "ip_firewall_raw", "ipv6_firewall_address_list", "ipv6_firewall_filter",
+            "ipv6_pool", "queue_type", "system_logging", "tool_netwatch", "user_group"}
 
 #: Flag keys that a row omits when the flag is not set.
 FLAGS = {"slave", "dynamic", "running", "active", "inactive", "comment"}
@@ -101,11 +141,13 @@ def fleet() -> Iterator[dict[str, EmulatorHandle]]:
     print of 4,000 rows only costs client time here)."""
     with contextlib.ExitStack() as stack:
         handles = {}
+        poe = PROFILES["v7"].replace(name="v7-poe", board="hEX PoE", radios=0)
         for name in ("v6", "v6-legacy", "v7", "v7-empty", "chr", "isp-bras", "capsman",
-                     "capsman-v6"):
+                     "capsman-v6", "v7-poe"):
+            base = poe if name == "v7-poe" else PROFILES[name]
             # (isp-bras: 60 customers, whose connections number ~2,000)
-            profile = PROFILES[name].replace(connections=120, ppp_sessions=60) \
-                if name == "isp-bras" else PROFILES[name].replace(connections=120)
+            profile = base.replace(connections=120, ppp_sessions=60) \
+                if name == "isp-bras" else base.replace(connections=120)
             (handle,) = stack.enter_context(running_emulators(1, profile, clock=ManualClock()))
             handles[name] = handle
         yield handles

@@ -108,6 +108,16 @@ def test_own_families():
     assert reg.get_sample_value("mikromon_alerts_firing", {"severity": "warning"}) == 4
 
 
+def test_output_families():
+    reg = registry(edge(), outputs=[{"name": "remote-write", "queued_payloads": 3,
+                                     "lag_s": 12.5, "sent_samples": 900, "last_error": "x"}])
+    who = {"output": "remote-write"}
+    assert reg.get_sample_value("mikromon_output_queued_requests", who) == 3
+    assert reg.get_sample_value("mikromon_output_lag_seconds", who) == 12.5
+    assert reg.get_sample_value("mikromon_output_sent_samples_total", who) == 900
+    assert reg.get_sample_value("mikromon_output_rejected_requests_total", who) is None
+
+
 def test_openmetrics_output_parses():
     from prometheus_client.openmetrics.exposition import generate_latest as om_latest
 
@@ -133,7 +143,10 @@ def test_docs_list_every_family():
              health_states={"psu1-state": "ok"}, polls=[TierPoll("realtime", 0.1, 0, 0.1)])
     reg = registry(a, collector_running=True,
                    writer={"queue_depth": 0, "batches_dropped": 0, "rows_written": 0},
-                   alerts_firing={"critical": 1})
+                   alerts_firing={"critical": 1}, outputs=[{
+                       "name": "rw", "queued_payloads": 1, "queue_bytes": 10, "lag_s": 0.5,
+                       "sent_samples": 5, "dropped_payloads": 0, "buffer_dropped_samples": 0,
+                       "rejected_payloads": 0}])
     names = {m.name for m in reg.collect()}
     assert len(names) >= len(FAMILIES) + 10
     health = {"mktxp_" + family for family, _help in HEALTH_FAMILIES.values()}

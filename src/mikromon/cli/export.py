@@ -20,11 +20,8 @@ from typing import Any
 from mikromon.cli._common import Subparsers, add_command, add_storage_options
 from mikromon.cli.export_write import Progress, SeriesInfo, iso_time, write_csv, write_json
 from mikromon.cli.output_file import output_file
+from mikromon.domain.series_csv import RESOLUTIONS
 
-#: Resolution name -> rollup step in seconds (``None``: raw points).
-RESOLUTIONS: dict[str, int | None] = {"raw": None, "5m": 300, "1h": 3600}
-#: Rows fetched from the database per round trip.
-CHUNK_ROWS = 5000
 _RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -195,48 +192,11 @@ def nothing_matched(
 def _rows(
     series: Sequence[SeriesInfo], start: int, end: int, step: int | None
 ) -> tuple[int, Iterator[tuple[Any, ...]]]:
-    """Return (row count, iterator of rows) for the series in ``[start, end)`` Unix seconds,
-    series by series in the order given, each in time order.
+    """Return (row count, iterator of rows) of the series in ``[start, end)`` Unix
+    seconds (:func:`mikromon.web.monitor.series_export.series_rows`)."""
+    from mikromon.web.monitor.series_export import series_rows
 
-    Raw rows are ``(series_id, ts, value)``, streamed from the database. Rollup rows
-    are ``(series_id, ts, min, avg, max, count)`` read by
-    :func:`mikromon.web.monitor.readers.iter_buckets`, the reader of the API's series
-    endpoint: stored rollups, then raw points aggregated up to ``end`` for the part
-    not rolled up yet. For rollups the count is an upper bound (stored rollup rows
-    plus the buckets of that recent part).
-    """
-    from mikromon.web.monitor.maintenance import rollup_watermark
-    from mikromon.web.monitor.models import MetricPoint, MetricRollup
-    from mikromon.web.monitor.readers import iter_buckets
-
-    ids = [s.id for s in series]
-    if step is None:
-        total = MetricPoint.objects.filter(series_id__in=ids, ts__gte=start, ts__lt=end).count()
-
-        def raw() -> Iterator[tuple[Any, ...]]:
-            for info in series:
-                # One primary-key range scan per series, streamed in chunks.
-                yield from (
-                    MetricPoint.objects.filter(series_id=info.id, ts__gte=start, ts__lt=end)
-                    .order_by("ts").values_list("series_id", "ts", "value")
-                    .iterator(chunk_size=CHUNK_ROWS)
-                )
-
-        return total, raw()
-    # Rollup steps (300, 3600) read their own stored rollups up to the watermark.
-    mark = max(start, min(end, rollup_watermark(step) or start))
-    stored = MetricRollup.objects.filter(
-        series_id__in=ids, step=step, ts__gte=start, ts__lt=mark
-    ).count()
-    recent = -(-(end - mark) // step) + 1 if end > mark else 0
-    total = stored + recent * len(series)
-
-    def buckets() -> Iterator[tuple[Any, ...]]:
-        for info in series:
-            for b in iter_buckets(info.id, start, end, step):
-                yield info.id, b.ts, b.min, b.avg, b.max, b.count
-
-    return total, buckets()
+    return series_rows([s.id for s in series], start, end, step)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -9,26 +9,16 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from mikromon.domain.formatting import utc_iso
+from mikromon.domain.series_csv import SeriesInfo, csv_records, iso_time
+
+__all__ = ["Progress", "SeriesInfo", "iso_time", "write_csv", "write_json"]
 
 #: Exports with more rows than this report progress even when stderr is not a terminal.
 PROGRESS_MIN_ROWS = 100_000
 #: Seconds between two progress lines.
 PROGRESS_EVERY_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesInfo:
-    """One exported series: database id, metric key, labels, unit."""
-
-    id: int
-    key: str
-    labels: dict[str, str]
-    unit: str
 
 
 class Progress:
@@ -57,20 +47,10 @@ def write_csv(
     out: TextIO, device: str, series: Sequence[SeriesInfo], rows: Iterator[tuple[Any, ...]],
     step: int | None, progress: Progress,
 ) -> None:
-    """Write ``rows`` as CSV: ``time, device, metric, <one column per label>, unit``,
-    then ``value`` (raw) or ``min, avg, max, count`` (rollups)."""
-    by_id = {s.id: s for s in series}
-    label_names = sorted({name for s in series for name in s.labels})
+    """Write ``rows`` as CSV (:func:`csv_records`)."""
     writer = csv.writer(out, lineterminator="\n")
-    values = ["value"] if step is None else ["min", "avg", "max", "count"]
-    writer.writerow(["time", "device", "metric", *label_names, "unit", *values])
-    for series_id, ts, *rest in rows:
-        info = by_id[series_id]
-        writer.writerow(
-            [iso_time(ts), device, info.key, *(info.labels.get(n, "") for n in label_names),
-             info.unit, *(number_text(v) for v in rest)]
-        )
-        progress.step()
+    for record in csv_records(device, series, rows, step, progress.step):
+        writer.writerow(record)
 
 
 def write_json(
@@ -107,13 +87,3 @@ def write_json(
     if current is not None:
         out.write("]}")
     out.write("]}\n")
-
-
-def iso_time(ts: int) -> str:
-    """Unix seconds ``ts`` as ISO 8601 UTC (``2025-01-31T12:00:05Z``)."""
-    return utc_iso(datetime.fromtimestamp(ts, UTC))
-
-
-def number_text(value: float | int) -> str:
-    """A CSV cell of ``value``: ``repr`` of a float (round-trips), ``str`` of an int."""
-    return repr(value) if isinstance(value, float) else str(value)

@@ -28,7 +28,14 @@ shared/ROUTEROS-API.md):
   ``!trap =message=invalid user name or password (6)`` (``cannot log in`` before
   6.43) then ``!done``; the connection stays open and the next command gets
   ``!fatal`` ``not logged in``.
-* A menu the router lacks (typo, v6 path on v7, absent package) traps
+* Menus: every menu of :data:`mikromon.emulator.menus.MENU_TABLE` that exists on the
+  profile's version, packages and board (system, IP, IPv6, queues, bridge, PoE,
+  tunnels, routing, users; the list is checked against RouterOS's documentation in
+  tests/emulator/test_menus_walk.py): real rows where the profile has them, an
+  empty table where nothing is configured. ``/system/package`` lists the packages
+  the menus depend on (a RouterOS 6 part listed disabled has no menus).
+* A menu the router lacks (typo, v6 path on v7, absent package, ``/ipv6`` on a 6.x
+  router without the ipv6 package, PoE on a board without PoE-out) traps
   ``=category=0 =message=no such command prefix``; an unknown command on an existing
   menu traps ``=category=0 =message=no such command or directory (<word>)``.
 * RouterOS 7.18+ profiles send ``!empty`` before ``!done`` when a print selects

@@ -1,6 +1,6 @@
 """The RouterBOARD models the emulator's profiles use: what
-``/system/routerboard`` prints for each, and which health capture its sensors
-come from. A data table.
+``/system/routerboard`` prints for each, which health capture its sensors
+come from and which ports give PoE-out (``/interface/ethernet/poe``). A data table.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ class Board:
         revision: ``revision`` (``"r2"``), or ``None`` for boards that print none.
         health: capture file the board's ``/system/health`` rows come from on 7.x
             (6.x boards use system_health.v6).
+        poe_out: the ports that power other devices (PoE-out), from the product's
+            specification; empty for boards without (the router then has no
+            ``/interface/ethernet/poe`` menu).
     """
 
     name: str
@@ -32,6 +35,7 @@ class Board:
     factory_firmware: str
     revision: str | None = None
     health: str = "system_health.v7"
+    poe_out: tuple[str, ...] = ()
 
 
 #: Boards the named profiles use, by ``board-name``. Sources: system_routerboard.v6
@@ -41,6 +45,11 @@ class Board:
 #: firmware-type and the hAP ax^2 model code are reconstructed (product names), as
 #: is the CCR2116's (an Annapurna Labs AL52400 SoC; the model code is the product
 #: name, factory RouterOS 7.1, the first release for the board).
+#: PoE-out ports from the product specifications on mikrotik.com (hEX PoE RB960PGS:
+#: ether2-ether5; hEX S RB760iGS: ether5; RB5009UPr+S+IN: ether1-ether8;
+#: CRS328-24P-4S+RM: ether1-ether24); the hAP ac^2, hAP lite, hAP ax^2 and hEX
+#: (RB750Gr3) have none. The firmware-type and factory firmware of those four PoE
+#: boards are reconstructed (their SoC families), as is the CRS328's revision.
 BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
     Board(name="hAP ac^2", model="RBD52G-5HacD2HnD", firmware_type="ipq4000L",
           factory_firmware="6.45.9", revision="r2"),
@@ -50,6 +59,16 @@ BOARDS: Final[Mapping[str, Board]] = {b.name: b for b in (
           factory_firmware="7.5"),
     Board(name="hEX", model="RB750Gr3", firmware_type="mt7621L", factory_firmware="6.48",
           health="system_health.v7-hex"),
+    Board(name="hEX PoE", model="RB960PGS", firmware_type="mt7621L",
+          factory_firmware="6.45.9", health="system_health.v7-hex",
+          poe_out=("ether2", "ether3", "ether4", "ether5")),
+    Board(name="hEX S", model="RB760iGS", firmware_type="mt7621L", factory_firmware="6.45.9",
+          health="system_health.v7-hex", poe_out=("ether5",)),
+    Board(name="RB5009UPr+S+IN", model="RB5009UPr+S+", firmware_type="mvebu",
+          factory_firmware="7.6", poe_out=tuple(f"ether{k}" for k in range(1, 9))),
+    Board(name="CRS328-24P-4S+", model="CRS328-24P-4S+", firmware_type="arm",
+          factory_firmware="6.47.10", revision="r2",
+          poe_out=tuple(f"ether{k}" for k in range(1, 25))),
     Board(name="CCR2116-12G-4S+", model="CCR2116-12G-4S+", firmware_type="al52400",
           factory_firmware="7.1"),
 )}

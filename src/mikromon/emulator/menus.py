@@ -1,7 +1,11 @@
-"""The menus a router serves, per version and packages, and how each table is built.
+"""The menus a router serves: :data:`MENU_TABLE`, the one list of every menu with
+the version, package and board feature it needs, and the builders of the core
+menus. :func:`menus_for` picks a profile's menus from the table; tests
+(tests/emulator/test_menus_walk.py, which holds RouterOS's documented menu list
+per major version) and docs read it.
 
-Menus (v6 or v7 shape by profile version; sources are the capture files, or
-:mod:`mikromon.emulator.reconstructed` where no capture exists):
+Core menus built here (v6 or v7 shape by profile version; sources are the capture
+files, or :mod:`mikromon.emulator.reconstructed` where no capture exists):
 ``/interface``, ``/interface/ethernet``, ``/interface/vlan``, ``/interface/wireless`` and its
 ``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
 ``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
@@ -18,6 +22,26 @@ Menus (v6 or v7 shape by profile version; sources are the capture files, or
 ``/user/active``. v7 capture files served to a v6 or pre-7.10 router get the old
 date format.
 
+Further menus, each module with its own tuple of entries: system
+(:mod:`~mikromon.emulator.menus_system`: ``/system/package``, ``/system/logging``,
+``/system/license``, ``/user/group``, ``/certificate``, ``/tool/netwatch``,
+``/routing/stats/process`` (v7)), IPv4 services and queues
+(:mod:`~mikromon.emulator.menus_ip`: ``/ip/pool`` and ``used``, ``/ip/dns``,
+``/ip/cloud``, ``/ip/firewall/raw``, ``/ip/firewall/address-list``, ``/queue/tree``,
+``/queue/type``), IPv6 (:mod:`~mikromon.emulator.menus_ipv6`: ``/ipv6/address``,
+``route``, ``neighbor``, ``pool``, ``firewall/*``; v7, or v6 with the ipv6
+package) and interfaces (:mod:`~mikromon.emulator.menus_interface`:
+``/interface/bridge`` with ``port``, ``host``, ``vlan``; ``/interface/ethernet/poe``
+on PoE-out boards; ``/interface/wireguard`` and ``peers`` (v7); ``/interface/eoip``,
+``gre``, ``ipip``). A menu absent from a profile traps ``no such command prefix``
+(:mod:`mikromon.emulator.session`).
+
+Adding a menu: one ``Menu(path, builder, package, major=..., since=...,
+before=..., feature=...)`` entry (:class:`~mikromon.emulator.menu_base.Menu`) in
+:data:`MENU_TABLE` or a module's tuple, a builder (``static("<capture base>")``
+serves a capture file), and the path in tests/emulator/routeros_menus.py with its
+documentation page.
+
 Where the emulator departs from a real router on purpose: the wifi menu exists only
 with the ``wifi`` package, although a real 7.13+ router always has it, possibly
 empty (interface_wifi_registration_table.v7 notes); profiles such as ``chr`` leave
@@ -27,116 +51,32 @@ the package out so that clients meet a missing wireless menu.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from typing import Final
 
 import mikromon.emulator.generated as generated
 import mikromon.emulator.interfaces as interfaces
 import mikromon.emulator.reconstructed as reconstructed
-from mikromon.emulator.controls import StateControls
-from mikromon.emulator.data import capture, legacy_row
-from mikromon.emulator.dynamics import mix, smooth_noise
+from mikromon.emulator.data import capture
+from mikromon.emulator.dynamics import smooth_noise
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.interfaces import Port
-from mikromon.emulator.profile_model import InterfaceRates, Profile
-from mikromon.emulator.tables import FixedTable, Row, Table
+from mikromon.emulator.menu_base import (
+    Builder,
+    Menu,
+    RouterView,
+    empty,
+    rows_of,
+    serial_number,
+)
+from mikromon.emulator.menu_base import generated as _generated
+from mikromon.emulator.menu_base import static as _static
+from mikromon.emulator.menus_interface import INTERFACE_MENUS
+from mikromon.emulator.menus_ip import IP_MENUS
+from mikromon.emulator.menus_ipv6 import IPV6_MENUS
+from mikromon.emulator.menus_system import SYSTEM_MENUS
+from mikromon.emulator.profile_model import Profile
+from mikromon.emulator.tables import FixedTable, Table
 
-
-class RouterView(Protocol):
-    """What the menus read of an emulated router
-    (:class:`~mikromon.emulator.router.Router`)."""
-
-    @property
-    def profile(self) -> Profile:
-        """What the router is."""
-        ...
-
-    @property
-    def seed(self) -> int:
-        """Its pseudo-random seed."""
-        ...
-
-    @property
-    def identity(self) -> str:
-        """``/system/identity`` ``name``."""
-        ...
-
-    @property
-    def ports(self) -> list[Port]:
-        """Its interfaces in ``/interface`` order."""
-        ...
-
-    @property
-    def port_rates(self) -> list[InterfaceRates]:
-        """The mean traffic of each of :attr:`ports`."""
-        ...
-
-    @property
-    def controls(self) -> StateControls:
-        """What tests set over what it would report."""
-        ...
-
-    def resource_row(self, m: Moment) -> Row:
-        """Its ``/system/resource`` row at ``m``."""
-        ...
-
-
-Builder = Callable[[RouterView, Moment], Table]
-
-
-@dataclass(frozen=True, slots=True)
-class Menu:
-    """A printable menu.
-
-    Attributes:
-        path: API path (``/ip/route``).
-        build: makes the table for one read.
-        package: the optional package it needs, or ``None``.
-        commands: extra commands besides ``print``, ``getall`` (the API alias of
-            print) and ``listen``, which every menu has.
-    """
-
-    path: str
-    build: Builder
-    package: str | None = None
-    commands: frozenset[str] = frozenset()
-
-
-@functools.cache
-def _legacy(name: str) -> tuple[Mapping[str, str], ...]:
-    return tuple(legacy_row(r) for r in capture(name).rows)
-
-
-@functools.cache
-def _capture_name(base: str, v6: bool) -> str:
-    """Return the first capture that exists of ``base.v6`` (v6 only), ``base.v7``
-    and ``base`` (found once, not probed on every read)."""
-    for name in ([f"{base}.v6"] if v6 else []) + [f"{base}.v7", base]:
-        try:
-            capture(name)
-        except FileNotFoundError:
-            continue
-        return name
-    raise LookupError(f"no capture for {base}")
-
-
-def _static(base: str) -> Builder:
-    """Serve ``base.v6``/``base.v7`` (or the unversioned file) as captured."""
-
-    def build(router: RouterView, m: Moment) -> Table:
-        p = router.profile
-        name = _capture_name(base, p.major < 7)
-        if name.endswith(".v7") and not p.iso_dates:
-            return FixedTable(_legacy(name))
-        return FixedTable(capture(name).rows)
-
-    return build
-
-
-def _generated(fn: Callable[[Moment], Table]) -> Builder:
-    return lambda router, m: fn(m)
+__all__ = ["MENU_TABLE", "Builder", "Menu", "RouterView", "menus_for"]
 
 
 def _identity(router: RouterView, m: Moment) -> Table:
@@ -161,7 +101,7 @@ def _routerboard(router: RouterView, m: Moment) -> Table:
         row["revision"] = board.revision
     row.update({
         "board-name": p.board,
-        "serial-number": f"HE{mix(router.seed, 0x5E) % 16**10:010X}",
+        "serial-number": serial_number(router.seed),
         "current-firmware": p.version, "upgrade-firmware": p.version,
     })
     if board is not None:
@@ -233,13 +173,9 @@ def _health(router: RouterView, m: Moment) -> Table:
     return FixedTable(rows)
 
 
-def _rows(table: Table) -> list[Row]:
-    return [table.row(i) for i in range(len(table))]
-
-
 def _bgp_peers(router: RouterView, m: Moment) -> Table:
     """v6 ``/routing/bgp/peer`` as captured, with :meth:`Router.set_bgp` applied."""
-    rows = _rows(_static("routing_bgp_peer.v6")(router, m))
+    rows = rows_of(_static("routing_bgp_peer.v6")(router, m))
     for row in rows:
         up = router.controls.bgp.get(row.get("name", ""))
         if up is None:
@@ -259,7 +195,7 @@ def _bgp_sessions(router: RouterView, m: Moment) -> Table:
     """v7 ``/routing/bgp/session`` as captured, with :meth:`Router.set_bgp` applied: a
     session named ``<peer>`` or ``<peer>-<n>`` is (not) established; an established
     connection without a session gets one (``<connection>-1``)."""
-    rows = _rows(_static("routing_bgp_session.v7")(router, m))
+    rows = rows_of(_static("routing_bgp_session.v7")(router, m))
     controls = router.controls.bgp
     for row in rows:
         name = row.get("name", "")
@@ -268,7 +204,7 @@ def _bgp_sessions(router: RouterView, m: Moment) -> Table:
             up = next((v for peer, v in controls.items() if name.startswith(peer + "-")), None)
         if up is not None:
             row["established"] = "true" if up else "false"
-    connections = _rows(_static("routing_bgp_connection.v7")(router, m))
+    connections = rows_of(_static("routing_bgp_connection.v7")(router, m))
     for conn in connections:
         peer = conn.get("name", "")
         if controls.get(peer) and not any(r.get("name", "").startswith(peer + "-")
@@ -286,7 +222,7 @@ def _ospf_neighbors(router: RouterView, m: Moment) -> Table:
     drops a dead neighbour."""
     rows = []
     controls = router.controls.ospf
-    for row in _rows(_static("routing_ospf_neighbor")(router, m)):
+    for row in rows_of(_static("routing_ospf_neighbor")(router, m)):
         state = controls.get(row.get("address", "")) or controls.get(row.get("router-id", ""))
         if state == "Down":
             continue
@@ -314,62 +250,73 @@ def _wifi(router: RouterView, m: Moment) -> Table:
     return reconstructed.wifi_interfaces(m, router.ports)
 
 
-def _wifi_path(profile: Profile) -> str:
-    return "/interface/wifi" if profile.version_tuple[:2] >= (7, 13) else "/interface/wifiwave2"
+#: The menu table: every menu the emulator serves and where it exists (version,
+#: package, board feature), one entry per path and condition. Tests and docs read
+#: it; :func:`menus_for` picks a profile's menus from it. Further menus are added
+#: as one more ``Menu(...)`` line here or in a module's tuple of menus.
+MENU_TABLE: Final[tuple[Menu, ...]] = (
+    Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
+    Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
+    Menu("/interface/vlan", _static("interface_vlan")),
+    Menu("/interface/wireless", _wireless, "wireless"),
+    Menu("/interface/wireless/registration-table",
+         _static("interface_wireless_registration_table.v6"), "wireless"),
+    Menu("/caps-man/interface", _capsman_interfaces, "wireless"),
+    Menu("/caps-man/registration-table", _capsman_clients, "wireless"),
+    Menu("/interface/wifiwave2", _wifi, "wifi", major=7, before=(7, 13)),
+    Menu("/interface/wifiwave2/registration-table",
+         _static("interface_wifi_registration_table.v7"), "wifi", major=7, before=(7, 13)),
+    Menu("/interface/wifi", _wifi, "wifi", since=(7, 13)),
+    Menu("/interface/wifi/registration-table",
+         _static("interface_wifi_registration_table.v7"), "wifi", since=(7, 13)),
+    Menu("/ip/address", _static("ip_address")),
+    Menu("/ip/arp", _generated(generated.arp)),
+    Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),
+    Menu("/ip/firewall/connection", _generated(generated.connections)),
+    Menu("/ip/firewall/filter", _static("ip_firewall_filter")),
+    Menu("/ip/firewall/mangle", _generated(reconstructed.mangle)),
+    Menu("/ip/firewall/nat", _static("ip_firewall_nat")),
+    Menu("/ip/hotspot/active", _generated(generated.hotspot_active), "hotspot"),
+    Menu("/ip/neighbor", _static("ip_neighbor")),
+    Menu("/ip/route", _generated(generated.routes)),
+    Menu("/ip/service", _static("ip_service")),
+    Menu("/log", _static("log")),
+    Menu("/ppp/active", _generated(generated.ppp_active)),
+    Menu("/queue/simple", _static("queue_simple")),
+    Menu("/routing/bgp/peer", _bgp_peers, "bgp", major=6),
+    Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp", major=7),
+    Menu("/routing/bgp/session", _bgp_sessions, "bgp", major=7),
+    Menu("/routing/ospf/neighbor", _ospf_neighbors, "ospf"),
+    Menu("/system/clock", _generated(reconstructed.clock)),
+    Menu("/system/health", _health),
+    Menu("/system/identity", _identity),
+    Menu("/system/resource", _resource),
+    Menu("/system/resource/cpu", _cpu),
+    Menu("/system/routerboard", _routerboard),
+    Menu("/user", _static("user")),
+    Menu("/user/active", _static("user_active")),
+    *SYSTEM_MENUS,
+    *IP_MENUS,
+    *IPV6_MENUS,
+    *INTERFACE_MENUS,
+)
 
 
-def menus_for(profile: Profile) -> dict[str, Menu]:
-    """Return the menus a router with ``profile`` has, keyed by path."""
-    v7 = profile.major >= 7
-    menus = [
-        Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
-        Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
-        Menu("/interface/vlan", _static("interface_vlan")),
-        Menu("/interface/wireless", _wireless, "wireless"),
-        Menu("/interface/wireless/registration-table",
-             _static("interface_wireless_registration_table.v6"), "wireless"),
-        Menu("/caps-man/interface", _capsman_interfaces, "wireless"),
-        Menu("/caps-man/registration-table", _capsman_clients, "wireless"),
-        Menu("/ip/address", _static("ip_address")),
-        Menu("/ip/arp", _generated(generated.arp)),
-        Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),
-        Menu("/ip/firewall/connection", _generated(generated.connections)),
-        Menu("/ip/firewall/filter", _static("ip_firewall_filter")),
-        Menu("/ip/firewall/mangle", _generated(reconstructed.mangle)),
-        Menu("/ip/firewall/nat", _static("ip_firewall_nat")),
-        Menu("/ip/hotspot/active", _generated(generated.hotspot_active), "hotspot"),
-        Menu("/ip/neighbor", _static("ip_neighbor")),
-        Menu("/ip/route", _generated(generated.routes)),
-        Menu("/ip/service", _static("ip_service")),
-        Menu("/log", _static("log")),
-        Menu("/ppp/active", _generated(generated.ppp_active)),
-        Menu("/queue/simple", _static("queue_simple")),
-        Menu("/routing/ospf/neighbor", _ospf_neighbors, "ospf"),
-        Menu("/system/clock", _generated(reconstructed.clock)),
-        Menu("/system/health", _health),
-        Menu("/system/identity", _identity),
-        Menu("/system/resource", _resource),
-        Menu("/system/resource/cpu", _cpu),
-        Menu("/system/routerboard", _routerboard),
-        Menu("/user", _static("user")),
-        Menu("/user/active", _static("user_active")),
-    ]
-    if v7:
-        menus += [
-            Menu(_wifi_path(profile), _wifi, "wifi"),
-            Menu(_wifi_path(profile) + "/registration-table",
-                 _static("interface_wifi_registration_table.v7"), "wifi"),
-            Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp"),
-            Menu("/routing/bgp/session", _bgp_sessions, "bgp"),
-        ]
-    else:
-        menus.append(Menu("/routing/bgp/peer", _bgp_peers, "bgp"))
-    present = {m.path: m for m in menus if m.package is None or m.package in profile.packages}
+def menus_for(profile: Profile, table: tuple[Menu, ...] = MENU_TABLE) -> dict[str, Menu]:
+    """Return the menus a router with ``profile`` has, keyed by path: the entries of
+    ``table`` present on its version, packages and board; a path in the profile's
+    ``empty_menus`` is served with no rows.
+
+    Raises:
+        ValueError: ``table`` has two entries for one path on this profile.
+    """
+    present: dict[str, Menu] = {}
+    for menu in table:
+        if not menu.present(profile):
+            continue
+        if menu.path in present:
+            raise ValueError(f"menu table: two entries for {menu.path} on {profile.name}")
+        present[menu.path] = menu
     for path in profile.empty_menus & present.keys():
-        present[path] = dataclasses.replace(present[path], build=_empty)
+        present[path] = dataclasses.replace(present[path], build=empty)
     return present
-
-
-def _empty(router: RouterView, m: Moment) -> Table:
-    """A menu the profile lists in ``empty_menus``: present, no rows."""
-    return FixedTable([])

@@ -39,7 +39,7 @@ def check_link_rate(rate: str) -> str:
 
 #: Package names a profile may list in :attr:`Profile.packages`.
 PACKAGES: Final = frozenset({"wireless", "wifi", "hotspot", "bgp", "ospf", "health",
-                             "capsman", "wifi-capsman", "pppoe-server"})
+                             "capsman", "wifi-capsman", "pppoe-server", "ipv6"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +119,9 @@ class Profile:
             ``health`` gives an empty ``/system/health`` reply (CHR). ``capsman``
             (with ``wireless``): the legacy CAPsMAN manager is on, ``/caps-man``
             lists two CAP interfaces and their clients (without it the menus of
-            the wireless package are there, empty). ``wifi-capsman`` (with
+            the wireless package are there, empty). ``ipv6``: the RouterOS 6
+            ipv6 package is enabled (``/ipv6/*`` menus); 7.x always has IPv6.
+            ``wifi-capsman`` (with
             ``wifi``, 7.13+): the wifi package's CAPsMAN manager is on with its CAPs
             (:mod:`mikromon.emulator.menus_capsman`). ``pppoe-server``: a PPPoE
             concentrator whose ``ppp_sessions`` customers connect and disconnect

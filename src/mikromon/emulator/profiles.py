@@ -32,7 +32,7 @@ V6: Final = Profile(
     name="v6", version="6.49.15", channel="long-term", board="hAP ac^2",
     architecture="arm", cpu="ARMv7", cpu_count=4, cpu_frequency=716,
     total_memory=134217728, total_hdd=16777216,
-    packages=frozenset({"wireless", "hotspot", "bgp", "ospf", "health"}),
+    packages=frozenset({"wireless", "hotspot", "bgp", "ospf", "health", "ipv6"}),
 )
 V6_LEGACY: Final = Profile(
     name="v6-legacy", version="6.42.12", channel="long-term", board="hAP lite",

@@ -101,12 +101,14 @@ class FleetSnapshot:
         writer: the writer's counters (``queue_depth``, ``batches_dropped``,
             ``rows_written``), empty when no collector published them.
         alerts_firing: severity -> number of alerts firing (empty: not reported).
+        outputs: each output's state (:meth:`mikromon.outputs.worker.OutputWorker.status`).
     """
 
     devices: Sequence[DeviceSnapshot]
     collector_running: bool | None = None
     writer: Mapping[str, float] = field(default_factory=dict)
     alerts_firing: Mapping[str, int] = field(default_factory=dict)
+    outputs: Sequence[Mapping[str, object]] = ()
 
 
 #: Prometheus types a family can have.
@@ -213,6 +215,7 @@ def _own(snapshot: FleetSnapshot) -> Iterator[Family]:
     for key, name, kind, help_ in _WRITER:
         if key in writer:
             yield Family(name, kind, help_, (), [((), float(writer[key]))])
+    yield from _outputs(snapshot.outputs)
     if snapshot.alerts_firing:
         yield Family("mikromon_alerts_firing", "gauge", "Alerts firing now", ("severity",),
                      [((sev,), float(n)) for sev, n in sorted(snapshot.alerts_firing.items())])
@@ -248,3 +251,29 @@ def _polls(devices: Sequence[DeviceSnapshot]) -> Iterator[Family]:
         yield duration
         yield lag
         yield errors
+
+
+#: Output status key -> (family, type, help).
+_OUTPUT: Final[tuple[tuple[str, str, FamilyType, str], ...]] = (
+    ("queued_payloads", "mikromon_output_queued_requests", "gauge",
+     "Requests waiting on disk for the store"),
+    ("queue_bytes", "mikromon_output_queue_bytes", "gauge", "Bytes the output's queue takes"),
+    ("lag_s", "mikromon_output_lag_seconds", "gauge", "Age of the oldest unsent request"),
+    ("sent_samples", "mikromon_output_sent_samples", "counter", "Samples the store accepted"),
+    ("dropped_payloads", "mikromon_output_dropped_requests", "counter",
+     "Requests dropped at the disk bound"),
+    ("buffer_dropped_samples", "mikromon_output_dropped_samples", "counter",
+     "Samples dropped at the memory bound"),
+    ("rejected_payloads", "mikromon_output_rejected_requests", "counter",
+     "Requests the store refused for good"),
+)
+
+
+def _outputs(outputs: Sequence[Mapping[str, object]]) -> Iterator[Family]:
+    named = [o for o in outputs if isinstance(o.get("name"), str)]
+    for key, name, kind, help_ in _OUTPUT:
+        rows: list[tuple[Sequence[str], float]] = [
+            ((str(o["name"]),), float(value)) for o in named
+            if isinstance(value := o.get(key), int | float)]
+        if rows:
+            yield Family(name, kind, help_, ("output",), rows)

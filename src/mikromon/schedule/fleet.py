@@ -74,6 +74,11 @@ class DeviceFleet:
         return [*(c.config for c in self.collectors.values()),
                 *(cfg for cfg, _ in self.disabled.values())]
 
+    def address_of(self, device_id: int) -> tuple[str, str] | None:
+        """``(name, host)`` of a polled device, ``None`` when unknown (any thread)."""
+        collector = self.collectors.get(device_id)
+        return (collector.config.name, collector.config.host) if collector else None
+
     def identities(self) -> dict[int, str]:
         """Device id -> the identity its router reported (devices that did)."""
         return {i: c.memory.facts.identity for i, c in list(self.collectors.items())

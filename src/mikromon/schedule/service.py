@@ -26,6 +26,9 @@ evaluated as the collectors hand their data to the writer
 (:mod:`mikromon.alerting.runner`); the rules are read at start and whenever the
 configuration version changes, the stored open alerts once at start.
 
+With ``outputs=`` (:mod:`mikromon.outputs`), samples handed to the writer also go
+to each output (remote write), started and stopped with the service.
+
 With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
 also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
 while it holds the collector lock: messages are matched to devices by source
@@ -40,12 +43,14 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
 from mikromon.alerting.runner import AlertRunner
 from mikromon.config import time_scale as configured_time_scale
 from mikromon.domain.formatting import utc_iso
+from mikromon.outputs.tee import OutputsQueue, SampleOutput
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.fleet import DeviceFleet
 from mikromon.schedule.lease import LockLease
@@ -110,6 +115,7 @@ class CollectorService:
         stop_timeout: float = 3.0,
         alerts: AlertStore | None = None,
         syslog: SyslogSettings | None = None,
+        outputs: Sequence[SampleOutput] = (),
     ) -> None:
         scale = configured_time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
@@ -138,6 +144,7 @@ class CollectorService:
         #: in front of it.
         self._queue: StorageQueue | None = None
         self._syslog = SyslogRunner(syslog, self._deps.clock) if syslog is not None else None
+        self._outputs = tuple(outputs)
 
     # -- control (any thread) --------------------------------------------------------
 
@@ -172,6 +179,10 @@ class CollectorService:
             if self._alert_store is not None:
                 self._alerting = AlertRunner(self._alert_store)
                 self._queue = self._alerting.queue(self._writer)
+            if self._outputs:
+                self._queue = OutputsQueue(self._queue, self._outputs, self._fleet.address_of)
+                for output in self._outputs:
+                    output.start()
             ready = threading.Event()
             self._thread = threading.Thread(
                 target=self._thread_main, args=(ready,), name="mikromon-collector", daemon=True
@@ -209,6 +220,8 @@ class CollectorService:
                 ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
             if writer is not None:
                 ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
+            for output in self._outputs:
+                ok = output.stop(max(0.1, deadline - time.monotonic())) and ok
             self._thread = None
             self._loop = None
             log.info("collector stopped")
@@ -240,7 +253,8 @@ class CollectorService:
         of its last failed write, ``""`` for none); disabled devices with state
         ``disabled`` and no tiers; omitted when ``devices`` is false), writer
         (:meth:`StorageWriter.stats`: queue, counters, ``unavailable_s`` while the
-        database takes no writes).
+        database takes no writes), outputs (one state each:
+        :meth:`mikromon.outputs.worker.OutputWorker.status`).
         """
         out: dict[str, object] = {
             "running": self.running,
@@ -259,6 +273,7 @@ class CollectorService:
         alerting = self._alerting
         out["alerting"] = alerting.stats() if alerting is not None else None
         out["syslog"] = self._syslog.status() if self._syslog is not None else None
+        out["outputs"] = [output.status() for output in self._outputs]
         return out
 
     @property

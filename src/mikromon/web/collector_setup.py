@@ -5,6 +5,7 @@ chooses (in the writer thread, or in a child process).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 #: Values of the ``MIKROMON_WRITER`` setting.
@@ -51,7 +52,10 @@ def build_collector() -> Any:
     :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
-    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``).
+    set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``); with
+    ``MIKROMON_REMOTE_WRITE_URL`` or ``MIKROMON_INFLUX_URL`` it pushes samples there
+    (:func:`mikromon.outputs.worker.outputs_from_env`; a bad value raises
+    ``ConfigError`` when the service is built).
 
     Raises:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
@@ -59,6 +63,7 @@ def build_collector() -> Any:
     from django.conf import settings
 
     from mikromon import schedule
+    from mikromon.outputs.worker import outputs_from_env
     from mikromon.web.alerts.store import DjangoAlertStore
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
@@ -70,6 +75,7 @@ def build_collector() -> Any:
             DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
             alerts=DjangoAlertStore(),
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
+            outputs=outputs_from_env(Path(settings.DATA_DIR)),
         )
 
     schedule.configure(factory)

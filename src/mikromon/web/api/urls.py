@@ -7,6 +7,7 @@ from django.urls import path, re_path
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
 from mikromon.web.api import alerting, device_writes, reports, views
 from mikromon.web.api.search import search
+from mikromon.web.api.series_list import series_list
 
 app_name = "api"
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("devices/<id:pk>/series", views.series, name="series"),
     path("devices/<id:pk>/inventory/<str:table>", views.inventory_table, name="inventory"),
     path("events", views.events, name="events"),
+    path("series", series_list, name="series_list"),
     path("search", search, name="search"),
     path("reports/availability", reports.availability, name="report_availability"),
     path("reports/percentile", reports.percentile, name="report_percentile"),

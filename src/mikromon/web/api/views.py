@@ -21,7 +21,8 @@ from mikromon.web.control.formats import iso
 from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
-from mikromon.web.monitor.models import Device, Series
+from mikromon.web.monitor.inventory_pages import parse_query
+from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -83,6 +84,7 @@ def index(request: HttpRequest) -> JsonResponse:
             "series": f"{device}/series?metric=KEY&label=NAME=VALUE&from=&to=&step=",
             "inventory": f"{device}/inventory/<table>",
             "events": reverse("api:events"),
+            "series_list": reverse("api:series_list") + "?device=&metric=&label=",
             "search": reverse("api:search") + "?q=TEXT",
             **{f"report_{name}": reverse(f"api:report_{name}")
                for name in ("availability", "percentile", "top_talkers")},
@@ -147,12 +149,46 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
+def _oldest(series_id: int, step: int | None) -> int | None:
+    """Unix second of the oldest raw point (``step`` None) or ``step`` rollup of a
+    series (an index lookup), ``None`` without any."""
+    if step is None:
+        return MetricPoint.objects.filter(series_id=series_id).order_by("ts").values_list(
+            "ts", flat=True).first()
+    return MetricRollup.objects.filter(series_id=series_id, step=step).order_by(
+        "ts").values_list("ts", flat=True).first()
+
+
+def kept_step(step: int, start: float, series_ids: list[int]) -> int:
+    """Return ``step`` made coarse enough that the resolution it reads still holds the
+    range's start: where a series' raw points begin after ``start`` while its
+    5-minute rollups reach further back (retention deleted the older points:
+    ``MIKROMON_RETENTION_RAW_DAYS``), a whole multiple of 300 s, read from the
+    5-minute rollups; where those too begin after ``start`` while 1-hour rollups
+    reach further back (``MIKROMON_RETENTION_5M_DAYS``), a whole multiple of 3600 s.
+    A series younger than the range keeps its step (nothing was deleted)."""
+    for sid in series_ids:
+        if not step % 3600:
+            break
+        raw, five = _oldest(sid, None), _oldest(sid, 300)
+        if step % 300 and five is not None and five < start and (
+                raw is None or raw > start + step):
+            step = -(-step // 300) * 300
+        kept = min((t for t in (five, raw) if t is not None), default=None)
+        if kept is None or kept > start + step:
+            hour = _oldest(sid, 3600)
+            if hour is not None and hour < start:
+                step = -(-step // 3600) * 3600
+    return step
+
+
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
     """Time series of one metric of a device, downsampled in the database.
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
-    (default: the last hour), ``step`` (seconds; default chosen from ``points``),
+    (default: the last hour), ``step`` (seconds; default chosen from ``points``,
+    and from the rollups where raw points are no longer kept: :func:`kept_step`),
     ``points`` (target bucket count, default 600).
     """
     obj = _device_or_404(Device.objects.all(), pk)
@@ -181,7 +217,8 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
     if step is None:
-        step = choose_step(int(end - start), points or DEFAULT_POINTS)
+        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start,
+                         [s.pk for s in matching])
     out = []
     source = None
     for s in matching:
@@ -212,10 +249,13 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view()
 def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
-    """Rows of one inventory table (``logs``: the newest router log lines); all of
-    them, or a page with ``?per_page=&page=`` (``count``: all rows).
+    """Rows of one inventory table (``logs``: the router log lines), filtered, sorted
+    and paged in the database: ``?q=&sort=&per_page=&page=&gone=``
+    (:mod:`mikromon.web.monitor.inventory_pages`). Without ``per_page`` every row
+    (logs: the newest 1,000); ``count``: the rows matching ``q``, ``total``: all.
 
-    404 for a table that is neither known to the pages nor stored for any device.
+    404 for a table that is neither known to the pages nor stored for any device;
+    400 naming every bad parameter.
     """
     obj = _device_or_404(Device.objects.all(), pk)
     if not inventory.table_exists(table):
@@ -223,30 +263,29 @@ def inventory_table(request: HttpRequest, pk: int, table: str) -> JsonResponse:
                             f"{', '.join(tables.TABLES)}")
     problems = ParamProblems()
     gone = problems.check(parse_flag, "gone", request.GET.get("gone"))
-    page_number = problems.check(parse_page, request.GET.get("page"))
-    per_page = problems.check(parse_positive_int, "per_page", request.GET.get("per_page"),
-                              None, MAX_INVENTORY_PER_PAGE)
+    query, per_page, page_number, messages = parse_query(request.GET, MAX_INVENTORY_PER_PAGE)
+    problems.messages.extend(messages)
     problems.raise_any()
-    data = inventory.read_table(obj, table, include_gone=bool(gone))
-    rows = data.rows
+    data = inventory.read_table(obj, table, include_gone=bool(gone), query=query)
     paging: dict[str, int] = {}
     if per_page is not None:
-        start = (page_number - 1) * per_page
-        rows = rows[start:start + per_page]
         paging = {"page": page_number, "per_page": per_page,
-                  "pages": max(1, -(-len(data.rows) // per_page))}
+                  "pages": max(1, -(-data.count // per_page))}
     return JsonResponse({
         "device": obj.pk,
         "table": data.table,
         "label": data.label,
         "columns": data.columns,
         "durations": data.durations,
-        "count": len(data.rows),
+        "count": data.count,
+        "total": data.total,
+        "q": query.q,
+        "sort": data.sort,
         "updated": iso(data.updated),
         "absent": data.absent,
         "empty_text": data.empty_text,
         **paging,
-        "rows": rows,
+        "rows": data.rows,
     })
 
 

@@ -72,6 +72,8 @@ def read_snapshot(device_name: str | None = None) -> FleetSnapshot:
                 if k in ("queue_depth", "batches_dropped", "rows_written")
                 and isinstance(v, int | float)},
         alerts_firing=_alerts_firing() if device_name is None else {},
+        outputs=[o for o in view.status.get("outputs") or [] if isinstance(o, dict)]
+        if device_name is None else [],
     )
 
 

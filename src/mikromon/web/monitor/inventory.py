@@ -17,10 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from mikromon.domain.events import EventKind
 from mikromon.routeros.values.versions import version_hint
+from mikromon.web.monitor.inventory_pages import (
+    LOG_COLUMNS,
+    TableQuery,
+    check_sort,
+    item_columns,
+    item_page,
+    item_query,
+    log_page,
+)
 from mikromon.web.monitor.models import Device, Event, InventoryItem, InventorySync, LogEntry
 from mikromon.web.monitor.tables import (
     DURATION_COLUMNS,
@@ -171,12 +180,12 @@ def ordered_columns(preferred: Sequence[str], rows: Iterable[Mapping[str, Any]])
 
 @dataclass(frozen=True, slots=True)
 class TableRows:
-    """Rows of one inventory table of one device.
+    """Rows of one inventory table of one device (a page of them when asked).
 
     Attributes:
         table: table name.
         label: title.
-        columns: column order.
+        columns: column order (of all the table's rows, not only those answered).
         rows: the rows (field -> value as stored: str, int, float, bool, None).
         updated: when the table was last read, UTC (the newer of its
             :class:`InventorySync` time and its rows' ``last_seen``, logs: ``seen_at``),
@@ -184,6 +193,9 @@ class TableRows:
         empty_text: what to show when there are no rows.
         absent: the router has no such table (see the module docstring).
         durations: the columns holding durations in seconds (:data:`DURATION_COLUMNS`).
+        count: rows matching the query's filter (all rows without one).
+        total: all rows of the table.
+        sort: the sort applied (``-`` in front: descending; ``''``: the router's order).
     """
 
     table: str
@@ -194,63 +206,77 @@ class TableRows:
     empty_text: str
     absent: bool = False
     durations: list[str] = field(default_factory=list)
+    count: int = 0
+    total: int = 0
+    sort: str = ""
 
 
-def read_table(device: Device, table: str, *, include_gone: bool = False) -> TableRows:
-    """Return the rows of ``table`` for ``device`` (logs: the newest
-    :data:`MAX_LOG_ROWS` by the router's time, which the collector stores in UTC)."""
+def _log_rows(device: Device, query: TableQuery) -> tuple[list[dict[str, Any]], list[str],
+                                                          int, int, str, datetime | None]:
+    """Log lines as rows: ``(rows, columns, count, total, sort, updated)``."""
+    entries, count, sort = log_page(device.pk, query, MAX_LOG_ROWS)
+    rows = []
+    for e in entries:
+        row: dict[str, Any] = {"time": e.time, "topics": e.topics, "message": e.message}
+        for k, v in (e.data or {}).items():
+            row.setdefault(k, v)
+        rows.append(row)
+    logs = LogEntry.objects.filter(device=device)
+    total = logs.count() if query.q else count
+    updated = logs.aggregate(t=Max("seen_at"))["t"] if total else None
+    return rows, ordered_columns(LOG_COLUMNS, rows), count, total, sort, updated
+
+
+def read_table(device: Device, table: str, *, include_gone: bool = False,
+               query: TableQuery | None = None) -> TableRows:
+    """Return the rows of ``table`` for ``device``: those ``query`` asks for
+    (:class:`~.inventory_pages.TableQuery`: filter, sort, page), by default every
+    row in the table's default order (logs: the newest :data:`MAX_LOG_ROWS` by the
+    router's time, which the collector stores in UTC).
+
+    Raises:
+        ParamError: the query's ``sort`` names no column of the table.
+    """
+    query = query or TableQuery()
     info = table_info(table)
     hint = collected_hint(info)
     empty = "Nothing collected yet" + (f" ({hint})." if hint else ".")
-    updated: datetime | None = None
-    rows: list[dict[str, Any]]
     if table == LOGS:
-        entries = list(
-            # Router time order (UTC ISO text sorts as time), newest first; lines
-            # kept from before times were converted (no zone) sort among them by date.
-            LogEntry.objects.filter(device=device)
-            .order_by("-time", "-seen_at", "-id")[:MAX_LOG_ROWS]
-        )
-        rows = []
-        for e in entries:
-            row: dict[str, Any] = {"time": e.time, "topics": e.topics, "message": e.message}
-            for k, v in (e.data or {}).items():
-                row.setdefault(k, v)
-            rows.append(row)
-        updated = entries[0].seen_at if entries else None
+        rows, columns, count, total, sort, updated = _log_rows(device, query)
     else:
-        qs = InventoryItem.objects.filter(device=device, table=table)
-        if not include_gone:
-            qs = qs.filter(gone=False)
-        items = list(qs.order_by("key").values_list("data", "last_seen", "gone"))
+        qs = item_query(device.pk, table, include_gone=include_gone)
+        present = item_columns(qs)
+        check_sort(query.sort, sorted(present | set(info.columns)))
+        page, count, sort = item_page(qs, query, info.sort)
+        # Declared columns first, then the first row's in its order, then the rest.
+        columns = ordered_columns(info.columns, [*(d for d, _ in page[:1]),
+                                                 dict.fromkeys(sorted(present))])
         rows = []
-        for data, last_seen, gone in items:
-            row = dict(data or {})
-            if is_blank_row(row):
-                continue
+        for data, gone in page:
             if include_gone:
-                row["_gone"] = gone
-            rows.append(row)
-            if updated is None or last_seen > updated:
-                updated = last_seen
+                data["_gone"] = gone
+            rows.append(data)
+        total = qs.count() if query.q else count
+        updated = qs.aggregate(t=Max("last_seen"))["t"] if total else None
     synced = (
         InventorySync.objects.filter(device=device, table=table)
         .values_list("synced_at", flat=True).first()
     )
     if synced is not None and (updated is None or synced > updated):
         updated = synced
-    if updated is not None and not rows:
+    if updated is not None and not total:
         empty = "None reported: the router's table was empty when last read."
+    elif total and not count:
+        empty = f"No row contains {query.q!r}."
     missing = None
-    if not rows and info.paths:
+    if not total and info.paths:
         missing = missing_path(info, absent_paths(device), major_version(device.ros_version))
     if missing is not None:
         empty = (f"Not on this router: it has no {missing}. The collector asks again "
                  "after a RouterOS version change.")
-    columns = ordered_columns(info.columns, rows)
-    durations = [c for c in columns if c in DURATION_COLUMNS and any(
-        isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool) for r in rows)]
+    durations = [c for c in columns if c in DURATION_COLUMNS]
     return TableRows(
         table=table, label=info.label, columns=columns, rows=rows, updated=updated,
         empty_text=empty, absent=missing is not None, durations=durations,
+        count=count, total=total, sort=sort,
     )

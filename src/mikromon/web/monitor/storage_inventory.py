@@ -21,6 +21,7 @@ from datetime import timedelta
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.web.monitor.models import InventoryItem, InventorySync, InventoryTerm, LogEntry
 from mikromon.web.monitor.search_terms import add_terms, drop_terms, searched_values
+from mikromon.web.monitor.sort_keys import row_search_text, row_sort_keys
 from mikromon.web.monitor.storage_sql import CHUNK, chunks
 from mikromon.web.monitor.storage_text import inventory_key, jsonable, log_key
 
@@ -37,7 +38,8 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
     created (first seen, last seen, changed at: ``snapshot.ts``); a row whose data
     changed is updated (``changed_at``); a row reported again after it was gone
     comes back; every reported row's ``last_seen`` becomes ``snapshot.ts``; a
-    stored row no longer reported is marked gone at ``snapshot.ts``.
+    stored row no longer reported is marked gone at ``snapshot.ts``. The sort keys
+    and search text are computed from the data whenever it is written.
 
     Search terms: a new row's are added; a changed row's are replaced when its
     searched values differ (:func:`~.search_terms.searched_values`); rows of tables
@@ -64,13 +66,15 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
                 InventoryItem(
                     device_id=device_id, table=snapshot.table, key=key, data=data,
                     first_seen=ts, last_seen=ts, changed_at=ts,
+                    sort_keys=row_sort_keys(data), search_text=row_search_text(data),
                 )
             )
         elif known[1] != data:
             data_changed.append(
                 InventoryItem(
                     pk=known[0], data=data, last_seen=ts, gone=False, gone_at=None,
-                    changed_at=ts,
+                    changed_at=ts, sort_keys=row_sort_keys(data),
+                    search_text=row_search_text(data),
                 )
             )
         elif known[2]:
@@ -80,7 +84,8 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
     items.bulk_create(create, batch_size=CHUNK)
     _keep_terms(snapshot.table, create, data_changed, existing, using=using)
     items.bulk_update(
-        data_changed, ["data", "last_seen", "gone", "gone_at", "changed_at"], batch_size=CHUNK
+        data_changed, ["data", "last_seen", "gone", "gone_at", "changed_at", "sort_keys",
+                       "search_text"], batch_size=CHUNK
     )
     for chunk in chunks(back):
         items.filter(pk__in=chunk).update(last_seen=ts, gone=False, gone_at=None)

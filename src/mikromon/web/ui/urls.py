@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
+from mikromon.web import converters  # noqa: F401  (registers <id:...> and <ifname:...>)
 from mikromon.web.ui.views import (
     alert_rules,
     alerts,
@@ -17,10 +17,12 @@ from mikromon.web.ui.views import (
     device_bulk,
     devices,
     events,
+    interface,
     overview,
     profile,
     reports,
     search,
+    series_browser,
     silences,
     tokens,
     users,
@@ -38,6 +40,10 @@ urlpatterns = [
     path("devices/bulk/", device_bulk.device_bulk, name="device_bulk"),
     path("devices/import/", device_bulk.device_import, name="device_import"),
     path("devices/<id:pk>/", dashboard.device_dashboard, name="device_dashboard"),
+    path("devices/<id:pk>/interfaces/<ifname:name>/", interface.interface_page,
+         name="interface"),
+    path("devices/<id:pk>/interfaces/<ifname:name>/summary/", interface.interface_summary,
+         name="interface_summary"),
     path("devices/<id:pk>/edit/", devices.device_edit, name="device_edit"),
     path("devices/<id:pk>/delete/", devices.device_delete, name="device_delete"),
     path("devices/<id:pk>/test/", devices.device_test, name="device_test"),
@@ -48,6 +54,8 @@ urlpatterns = [
     path("events/", events.event_list, name="event_list"),
     path("search/", search.search_page, name="search"),
     path("reports/", reports.report_page, name="reports"),
+    path("series/", series_browser.series_browser, name="series_browser"),
+    path("series/export.csv", series_browser.series_csv, name="series_csv"),
     path("alerts/", alerts.alert_list, name="alert_list"),
     path("alerts/history/", alerts.alert_history, name="alert_history"),
     path("alerts/<id:pk>/", alerts.alert_detail, name="alert_detail"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from mikromon.domain.alerts import Severity
 from mikromon.domain.events import EventKind
@@ -21,7 +21,9 @@ class InventoryItem(models.Model):
     ``key`` the row identity from :meth:`InventorySnapshot.row_key`, ``data`` the
     row as the collector mapped it (RouterOS field names, parsed values).
     Rows the router stops reporting are kept with ``gone=True`` and ``gone_at``;
-    they come back (``gone=False``) when reported again.
+    they come back (``gone=False``) when reported again. ``sort_keys`` and
+    ``search_text`` are derived from ``data`` whenever it is written
+    (:mod:`mikromon.web.monitor.sort_keys`), so tables page, sort and filter in SQL.
     """
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="inventory")
@@ -33,6 +35,12 @@ class InventoryItem(models.Model):
     changed_at = models.DateTimeField(help_text="When data last changed (or first seen).")
     gone = models.BooleanField(default=False)
     gone_at = models.DateTimeField(null=True, blank=True)
+    sort_keys = models.JSONField(
+        default=dict, db_default=Value({}, models.JSONField()), blank=True,
+        help_text="Column -> sort key of its value (mikromon.web.monitor.sort_keys).")
+    search_text = models.TextField(
+        blank=True, default="", db_default="",
+        help_text="The values in lower case for the text filter; '' for a blank row.")
 
     class Meta:
         ordering = ["device", "table", "key"]

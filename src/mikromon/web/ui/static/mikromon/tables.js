@@ -7,6 +7,11 @@
  * by value, IPv4 and IPv6 addresses (with a /prefix) by address, the rest as text
  * with digits compared as numbers. Empty cells stay last in both directions.
  *
+ * MM.tables.paged(container, options) builds a table paged, sorted and filtered on
+ * the server (the inventory tabs): a filter box, the count ("40 of 2,000 rows"),
+ * headers that sort (click again: descending) and page buttons; each change asks
+ * options.fetch({q, sort, page}) for the rows again.
+ *
  * Columns named in the page's "mm-column-units" JSON (unit -> column names, from
  * the server's inventory column units) get their plain numbers shown in bytes
  * (KiB, MiB...) or bits/s (kbit/s, Mbit/s...) through MM.fmt (format.js), with
@@ -232,7 +237,142 @@
     (root || document).querySelectorAll("input[data-filter-for]").forEach(bindFilter);
   }
 
+  // ------------------------------------------------------------ server paging
+  /** Wait before asking again while the filter is typed, ms. */
+  const FILTER_WAIT_MS = 250;
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /** Mark the header of the sort ("name" or "-name") with its arrow and aria-sort. */
+  function markSort(table, sort) {
+    const column = sort.replace(/^-/, "");
+    const descending = sort.startsWith("-");
+    for (const th of table.tHead.rows[0].cells) {
+      th.querySelectorAll(".arrow").forEach((a) => a.remove());
+      if (column && th.dataset.column === column) {
+        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        th.appendChild(el("span", "arrow", descending ? "\u25BC" : "\u25B2"));
+      } else th.removeAttribute("aria-sort");
+    }
+  }
+
+  /**
+   * A table paged, sorted and filtered by the server, in ``container``.
+   *
+   * options: fetch(params) -> Promise of {columns, rows, count, total, sort, page,
+   *   pages, empty_text, label}; params are {q, sort, page}. renderCell(td, value,
+   *   column, data) fills a cell. id: the table's id. label: what the rows are
+   *   ("DHCP leases"). extra: an element shown in the bar (e.g. when it was read).
+   *   onData(data): after each answer.
+   * Returns {reload(), state}: reload asks again with the same filter, sort and page.
+   */
+  function paged(container, options) {
+    const state = { q: "", sort: "", page: 1, data: null, seq: 0 };
+    const bar = el("div", "filters paged-bar");
+    const input = el("input");
+    input.type = "search";
+    input.placeholder = `Search ${options.label.toLowerCase()}\u2026`;
+    input.setAttribute("aria-label", `Search ${options.label.toLowerCase()}`);
+    const count = el("span", "count");
+    if (options.id) count.id = `${options.id}-count`;
+    count.setAttribute("aria-live", "polite");
+    bar.append(input);
+    if (options.extra) bar.append(options.extra);
+    bar.append(count);
+    const wrap = el("div", "table-wrap");
+    const pager = el("div", "pager");
+    const prev = el("button", "btn", "\u2039 Previous");
+    const next = el("button", "btn", "Next \u203A");
+    prev.type = "button";
+    next.type = "button";
+    const where = el("span", "muted page-of");
+    pager.append(prev, where, next);
+    container.replaceChildren(bar, wrap, pager);
+
+    function render(data) {
+      const table = el("table", "data");
+      if (options.id) table.id = options.id;
+      const head = table.createTHead().insertRow();
+      for (const c of data.columns) {
+        const th = el("th", "sortable", c);
+        th.dataset.column = c;
+        th.tabIndex = 0;
+        th.title = `Sort by ${c}`;
+        head.appendChild(th);
+      }
+      const body = table.createTBody();
+      if (!data.rows.length) {
+        const td = body.insertRow().insertCell();
+        td.parentElement.className = "empty-row";
+        td.colSpan = Math.max(1, data.columns.length);
+        td.className = "empty";
+        td.textContent = data.empty_text;
+      }
+      for (const row of data.rows) {
+        const tr = body.insertRow();
+        if (row._gone) tr.className = "gone";
+        for (const c of data.columns) options.renderCell(tr.insertCell(), row[c], c, data);
+      }
+      formatUnits(table);
+      markSort(table, data.sort || "");
+      wrap.replaceChildren(table);
+      const total = data.total === undefined ? data.count : data.total;
+      count.textContent = data.count === total ? rowsText(total)
+        : `${data.count.toLocaleString()} of ${rowsText(total)}`;
+      const pages = data.pages || 1;
+      where.textContent = `page ${data.page || 1} of ${pages}`;
+      prev.disabled = (data.page || 1) <= 1;
+      next.disabled = (data.page || 1) >= pages;
+      pager.hidden = pages <= 1;
+    }
+
+    async function load() {
+      const seq = ++state.seq;
+      const data = await options.fetch({ q: state.q, sort: state.sort, page: state.page });
+      if (seq !== state.seq) return data;  // a newer request answers instead
+      // Past the last page (rows went away): show the last page.
+      if (!data.rows.length && data.pages && state.page > data.pages) {
+        state.page = data.pages;
+        return load();
+      }
+      state.data = data;
+      state.sort = data.sort || state.sort;
+      render(data);
+      if (options.onData) options.onData(data);
+      return data;
+    }
+
+    let wait = null;
+    input.addEventListener("input", () => {
+      clearTimeout(wait);
+      wait = setTimeout(() => { state.q = input.value.trim(); state.page = 1; load(); },
+        FILTER_WAIT_MS);
+    });
+    function sortOn(th) {
+      const column = th.dataset.column;
+      state.sort = state.sort === column ? `-${column}` : column;
+      state.page = 1;
+      load();
+    }
+    wrap.addEventListener("click", (ev) => {
+      const th = ev.target.closest("th[data-column]");
+      if (th) sortOn(th);
+    });
+    wrap.addEventListener("keydown", (ev) => {
+      const th = ev.target.closest("th[data-column]");
+      if (th && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); sortOn(th); }
+    });
+    prev.addEventListener("click", () => { state.page = Math.max(1, state.page - 1); load(); });
+    next.addEventListener("click", () => { state.page += 1; load(); });
+    return { reload: load, state, input };
+  }
+
   window.MM = window.MM || {};
-  window.MM.tables = { enhance, sortBy, applyFilter, sortKey: textKey, columnUnit };
+  window.MM.tables = { enhance, sortBy, applyFilter, sortKey: textKey, columnUnit, paged };
   document.addEventListener("DOMContentLoaded", () => enhance(document));
 })();

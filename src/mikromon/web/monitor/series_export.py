@@ -1,0 +1,56 @@
+"""Reading the rows of an export of time series (``mikromon export`` and the Series
+page's CSV), series by series, each in time order, streamed from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from mikromon.web.monitor.maintenance import rollup_watermark
+from mikromon.web.monitor.models import MetricPoint, MetricRollup
+from mikromon.web.monitor.readers import iter_buckets
+
+#: Rows fetched from the database per round trip.
+CHUNK_ROWS = 5000
+
+
+def series_rows(
+    ids: Sequence[int], start: int, end: int, step: int | None
+) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    """Return (row count, iterator of rows) for the series ``ids`` in ``[start, end)``
+    Unix seconds, series by series in the order given, each in time order.
+
+    Raw rows (``step`` ``None``) are ``(series_id, ts, value)``, streamed from the
+    database. Rollup rows are ``(series_id, ts, min, avg, max, count)`` read by
+    :func:`mikromon.web.monitor.readers.iter_buckets`, the reader of the API's series
+    endpoint: stored rollups, then raw points aggregated up to ``end`` for the part
+    not rolled up yet. For rollups the count is an upper bound (stored rollup rows
+    plus the buckets of that recent part).
+    """
+    if step is None:
+        total = MetricPoint.objects.filter(series_id__in=ids, ts__gte=start, ts__lt=end).count()
+
+        def raw() -> Iterator[tuple[Any, ...]]:
+            for series_id in ids:
+                # One primary-key range scan per series, streamed in chunks.
+                yield from (
+                    MetricPoint.objects.filter(series_id=series_id, ts__gte=start, ts__lt=end)
+                    .order_by("ts").values_list("series_id", "ts", "value")
+                    .iterator(chunk_size=CHUNK_ROWS)
+                )
+
+        return total, raw()
+    # Rollup steps (300, 3600) read their own stored rollups up to the watermark.
+    mark = max(start, min(end, rollup_watermark(step) or start))
+    stored = MetricRollup.objects.filter(
+        series_id__in=ids, step=step, ts__gte=start, ts__lt=mark
+    ).count()
+    recent = -(-(end - mark) // step) + 1 if end > mark else 0
+    total = stored + recent * len(ids)
+
+    def buckets() -> Iterator[tuple[Any, ...]]:
+        for series_id in ids:
+            for b in iter_buckets(series_id, start, end, step):
+                yield series_id, b.ts, b.min, b.avg, b.max, b.count
+
+    return total, buckets()

@@ -1,0 +1,67 @@
+"""The collector feeds its outputs: every sample a poll of an emulated router gives
+reaches the output under the device's name and address, an output's failure never
+stops polling or writing, and the service reports each output's state."""
+
+from __future__ import annotations
+
+import time
+
+from mikromon.domain.devices import DeviceConfig
+from mikromon.emulator.testing import running_emulators
+from mikromon.schedule import CollectorService
+from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
+
+
+class Recorder:
+    """An output keeping what it was given."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.got: list[tuple[str, str, str]] = []
+        self.fail = fail
+        self.started = self.stopped = False
+
+    def add(self, device, address, samples):
+        if self.fail:
+            raise RuntimeError("the output is broken")
+        self.got += [(device, address, s.key) for s in samples]
+
+    def start(self):
+        self.started = True
+
+    def stop(self, timeout=5.0):
+        self.stopped = True
+        return True
+
+    def status(self):
+        return {"name": "recorder", "samples": len(self.got)}
+
+
+def until(predicate, timeout=20.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not predicate():
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_polled_samples_reach_every_output_and_a_broken_one_harms_nothing():
+    good, broken = Recorder(), Recorder(fail=True)
+    storage = InMemoryStorage()
+    with running_emulators(count=1, profile="v7") as (router,):
+        source = StaticDeviceSource([DeviceConfig(
+            id=7, name="edge-7", host=router.host, port=router.port, username=router.username,
+            password=router.password)])
+        service = CollectorService(source, storage, time_scale=0.2, outputs=[broken, good])
+        service.start()
+        try:
+            assert until(lambda: {"iface.rx_bytes", "iface.rx_bps", "system.cpu.load_pct"}
+                         <= {key for _, _, key in good.got})
+            assert {(d, a) for d, a, _ in good.got} == {("edge-7", router.host)}
+            assert storage.latest(7)  # the writer got them too
+            broken_state, good_state = service.status()["outputs"]
+            assert broken_state["samples"] == 0
+            assert good_state["samples"] >= 3
+        finally:
+            assert service.stop(10)
+    assert good.started
+    assert good.stopped
+    assert broken.stopped
