@@ -172,10 +172,11 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
                 f"DELETE FROM {rollup_t} WHERE series_id = %s AND step = {step} AND ts < %s",
                 int(now_s - float(days[key]) * _DAY),
             )
+        # Rows only: their search terms go with them (cascade) and are not counted.
         counts["inventory_gone"] = (
             InventoryItem.objects.using(using)
             .filter(gone=True, gone_at__lt=cutoff_dt("inventory_gone"))
-            .delete()[0]
+            .delete()[1].get(InventoryItem._meta.label, 0)
         )
         counts["logs"] = (
             LogEntry.objects.using(using).filter(seen_at__lt=cutoff_dt("logs")).delete()[0]

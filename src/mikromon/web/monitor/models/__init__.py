@@ -10,7 +10,13 @@ from mikromon.web.monitor.models.devices import (
     Tag,
     default_port,
 )
-from mikromon.web.monitor.models.inventory import Event, InventoryItem, InventorySync, LogEntry
+from mikromon.web.monitor.models.inventory import (
+    Event,
+    InventoryItem,
+    InventorySync,
+    InventoryTerm,
+    LogEntry,
+)
 from mikromon.web.monitor.models.metrics import (
     ROLLUP_STEPS,
     MetricCatalog,
@@ -40,6 +46,7 @@ __all__ = [
     "Event",
     "InventoryItem",
     "InventorySync",
+    "InventoryTerm",
     "LogEntry",
     "MaintenanceState",
     "MetricCatalog",
