@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -113,3 +115,18 @@ def url_of(sock: socket.socket) -> str:
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1" if host == "0.0.0.0" else "::1"
     return f"http://{endpoint(host, port)}/"
+
+
+def on_stop_signals(handle: Callable[[int, Any], None]) -> dict[int, Any]:
+    """Make ``handle(signum, frame)`` the handler of SIGINT and SIGTERM; return the
+    handlers it replaced (for :func:`restore_signals`). Outside the main thread
+    (where Python allows no handlers) nothing changes and ``{}`` is returned."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def restore_signals(previous: dict[int, Any]) -> None:
+    """Put back the handlers :func:`on_stop_signals` replaced."""
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

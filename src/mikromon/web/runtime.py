@@ -44,7 +44,15 @@ from django.utils import timezone
 
 from mikromon.domain.formatting import utc_iso
 from mikromon.web.collector_setup import build_collector
-from mikromon.web.http_server import GRACEFUL_TIMEOUT_S, UvicornServer, bind, url_of, web_config
+from mikromon.web.http_server import (
+    GRACEFUL_TIMEOUT_S,
+    UvicornServer,
+    bind,
+    on_stop_signals,
+    restore_signals,
+    url_of,
+    web_config,
+)
 from mikromon.web.status_publisher import StatusPublisher, jsonable_status
 
 log = logging.getLogger("mikromon.runtime")
@@ -142,7 +150,7 @@ class Runtime:
                 publisher.withdraw()
             if sock is not None:
                 sock.close()
-            self._restore_signal_handlers(previous)
+            restore_signals(previous)
             connection.close()
         log.info("stopped" if clean else "stopped, but the writer did not finish in time")
         return 0 if clean else 1
@@ -201,9 +209,6 @@ class Runtime:
             self.on_ready(url)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
         def handle(signum: int, _frame: object) -> None:
             name = signal.Signals(signum).name
             if not self._stop.is_set():
@@ -218,12 +223,4 @@ class Runtime:
                 log.warning("received %s: already stopping (send it again to abort)", name)
             self.request_stop()
 
-        previous: dict[int, Any] = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handle)
-        return previous
-
-    @staticmethod
-    def _restore_signal_handlers(previous: dict[int, Any]) -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        return on_stop_signals(handle)

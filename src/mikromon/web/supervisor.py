@@ -39,7 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mikromon.web.http_server import GRACEFUL_TIMEOUT_S, bind, url_of
+from mikromon.web.http_server import (
+    GRACEFUL_TIMEOUT_S,
+    bind,
+    on_stop_signals,
+    restore_signals,
+    url_of,
+)
 
 log = logging.getLogger("mikromon.runtime")
 
@@ -159,7 +165,7 @@ class Supervisor:
             self._call_stopping()
             clean = self._shutdown()
             sock.close()
-            self._restore_signal_handlers(previous)
+            restore_signals(previous)
         log.info("stopped" if clean else "stopped, but the writer did not finish in time")
         return 0 if clean else 1
 
@@ -350,9 +356,6 @@ class Supervisor:
                 child.proc.send_signal(signum)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
         def handle(signum: int, _frame: object) -> None:
             name = signal.Signals(signum).name
             self._signals += 1
@@ -371,15 +374,7 @@ class Supervisor:
                 os._exit(130)
             self.request_stop()
 
-        previous: dict[int, Any] = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handle)
-        return previous
-
-    @staticmethod
-    def _restore_signal_handlers(previous: dict[int, Any]) -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        return on_stop_signals(handle)
 
 
 def _how_it_ended(code: int | None) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -28,14 +27,9 @@ from pathlib import Path
 import pytest
 from notify_helpers import make_channel
 
+from tsdb_servers import free_port
+
 ALERTMANAGER_BIN = os.environ.get("MIKROMON_ALERTMANAGER", "prometheus-alertmanager")
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # SMTP ----------------------------------------------------------------------

@@ -185,6 +185,22 @@
    * onZoomChange(zoomed)}.
    */
   class Board {
+    /** A board for a page's config (its JSON config script: series URL, sign-in
+     * URL, step and point limits, ranges and the window asked for), plus `opts`. */
+    static fromConfig(cfg, opts) {
+      return new Board({
+        seriesUrl: cfg.urls.series,
+        loginUrl: cfg.login_url,
+        minStep: cfg.min_step_s,
+        maxPoints: cfg.max_points,
+        ranges: cfg.ranges,
+        range: cfg.range,
+        from: cfg.custom ? cfg.custom.from : null,
+        to: cfg.custom ? cfg.custom.to : null,
+        ...opts,
+      });
+    }
+
     constructor(opts) {
       this.opts = opts;
       this.range = opts.range;

@@ -78,15 +78,7 @@
     }
   }
 
-  const board = new charts.Board({
-    seriesUrl: cfg.urls.series,
-    loginUrl: cfg.login_url,
-    minStep: cfg.min_step_s,
-    maxPoints: cfg.max_points,
-    ranges: cfg.ranges,
-    range: cfg.range,
-    from: cfg.custom ? cfg.custom.from : null,
-    to: cfg.custom ? cfg.custom.to : null,
+  const board = charts.Board.fromConfig(cfg, {
     syncKey: "mm-dashboard",
     marksFor,
     onWindow: () => { showWindow(); saveChoices(); tick(true); },

@@ -17,15 +17,7 @@
   const LINK_COLORS = new Map([["up", "#1c9a6c"], ["down", "#c2372f"]]);
   const state = { links: [], summary: null, inflight: false, pending: false, due: 0 };
 
-  const board = new charts.Board({
-    seriesUrl: cfg.urls.series,
-    loginUrl: cfg.login_url,
-    minStep: cfg.min_step_s,
-    maxPoints: cfg.max_points,
-    ranges: cfg.ranges,
-    range: cfg.range,
-    from: cfg.custom ? cfg.custom.from : null,
-    to: cfg.custom ? cfg.custom.to : null,
+  const board = charts.Board.fromConfig(cfg, {
     syncKey: "mm-interface",
     lineMarks: () => state.links.map((l) => ({ ts: l.ts, color: LINK_COLORS.get(l.state) })),
     onWindow: () => { showWindow(); saveChoices(); refresh(true); },
