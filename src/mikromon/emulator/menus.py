@@ -51,10 +51,13 @@ the package out so that clients meet a missing wireless menu.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Final
 
 import mikromon.emulator.generated as generated
 import mikromon.emulator.interfaces as interfaces
+import mikromon.emulator.menus_capsman as capsman
+import mikromon.emulator.profiles_isp as isp
 import mikromon.emulator.reconstructed as reconstructed
 from mikromon.emulator.data import capture
 from mikromon.emulator.dynamics import smooth_noise
@@ -74,9 +77,31 @@ from mikromon.emulator.menus_ip import IP_MENUS
 from mikromon.emulator.menus_ipv6 import IPV6_MENUS
 from mikromon.emulator.menus_system import SYSTEM_MENUS
 from mikromon.emulator.profile_model import Profile
-from mikromon.emulator.tables import FixedTable, Table
+from mikromon.emulator.tables import ConcatTable, FixedTable, Table
 
-__all__ = ["MENU_TABLE", "Builder", "Menu", "RouterView", "menus_for"]
+__all__ = ["DYNAMIC_INTERFACES", "MENU_TABLE", "Builder", "Menu", "RouterView",
+           "dynamic_interface_names", "menus_for"]
+
+#: Interfaces a server or manager package creates, listed in ``/interface`` after
+#: the router's own, in this order: (package, their rows from a first ``.id`` on,
+#: their names (kept as they are where rows name them:
+#: :class:`~mikromon.emulator.coherence.InterfaceNames`) or ``None``). The PPPoE
+#: concentrator's ``<pppoe-USER>`` interfaces (:mod:`~mikromon.emulator.profiles_isp`),
+#: the wifi CAPsMAN's ``cap-wifiN`` and the legacy CAPsMAN's ``capN``
+#: (:mod:`~mikromon.emulator.menus_capsman`).
+DYNAMIC_INTERFACES: Final[tuple[tuple[str, Callable[[Moment, int], Table],
+                                      Callable[[], tuple[str, ...]] | None], ...]] = (
+    ("pppoe-server", isp.pppoe_interfaces, None),
+    ("wifi-capsman", capsman.interface_rows, capsman.cap_interfaces),
+    ("capsman", capsman.legacy_interface_rows, reconstructed.capsman_names),
+)
+
+
+def dynamic_interface_names(profile: Profile) -> tuple[str, ...]:
+    """Names of the interfaces a router with ``profile`` has besides its ports that
+    rows keep as they are (:data:`DYNAMIC_INTERFACES`)."""
+    return tuple(name for package, _, names in DYNAMIC_INTERFACES
+                 if names is not None and package in profile.packages for name in names())
 
 
 def _identity(router: RouterView, m: Moment) -> Table:
@@ -114,8 +139,14 @@ def _routerboard(router: RouterView, m: Moment) -> Table:
 
 
 def _interface(router: RouterView, m: Moment) -> Table:
-    return interfaces.interface_table(router.profile, router.seed, m.uptime,
-                                      router.port_rates, router.ports)
+    """``/interface``: the router's ports, then the dynamic interfaces of its
+    packages (:data:`DYNAMIC_INTERFACES`), ``.id`` numbers following on."""
+    table: Table = interfaces.interface_table(router.profile, router.seed, m.uptime,
+                                              router.port_rates, router.ports)
+    for package, rows, _ in DYNAMIC_INTERFACES:
+        if package in router.profile.packages:
+            table = ConcatTable(table, rows(m, len(table) + 1))
+    return table
 
 
 def _ethernet(router: RouterView, m: Moment) -> Table:
@@ -263,16 +294,30 @@ MENU_TABLE: Final[tuple[Menu, ...]] = (
          _static("interface_wireless_registration_table.v6"), "wireless"),
     Menu("/caps-man/interface", _capsman_interfaces, "wireless"),
     Menu("/caps-man/registration-table", _capsman_clients, "wireless"),
+    Menu("/caps-man/remote-cap", empty, "wireless",
+         variants=(("capsman", capsman.legacy_remote_caps),)),
+    Menu("/caps-man/radio", empty, "wireless", variants=(("capsman", capsman.legacy_radios),)),
+    Menu("/caps-man/configuration", empty, "wireless",
+         variants=(("capsman", capsman.legacy_configuration),)),
+    Menu("/caps-man/manager", capsman.legacy_manager, "wireless"),
     Menu("/interface/wifiwave2", _wifi, "wifi", major=7, before=(7, 13)),
     Menu("/interface/wifiwave2/registration-table",
          _static("interface_wifi_registration_table.v7"), "wifi", major=7, before=(7, 13)),
-    Menu("/interface/wifi", _wifi, "wifi", since=(7, 13)),
+    Menu("/interface/wifi", _wifi, "wifi", since=(7, 13),
+         variants=(("wifi-capsman", capsman.wifi),)),
     Menu("/interface/wifi/registration-table",
-         _static("interface_wifi_registration_table.v7"), "wifi", since=(7, 13)),
+         _static("interface_wifi_registration_table.v7"), "wifi", since=(7, 13),
+         variants=(("wifi-capsman", capsman.registration_table),)),
+    Menu("/interface/wifi/capsman", capsman.capsman_settings, "wifi", since=(7, 13)),
+    Menu("/interface/wifi/capsman/remote-cap", empty, "wifi", since=(7, 13),
+         variants=(("wifi-capsman", capsman.remote_caps),)),
+    Menu("/interface/pppoe-server/server", empty,
+         variants=(("pppoe-server", isp.pppoe_servers),)),
     Menu("/ip/address", _static("ip_address")),
     Menu("/ip/arp", _generated(generated.arp)),
     Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),
-    Menu("/ip/firewall/connection", _generated(generated.connections)),
+    Menu("/ip/firewall/connection", _generated(generated.connections),
+         variants=(("pppoe-server", isp.connections),)),
     Menu("/ip/firewall/filter", _static("ip_firewall_filter")),
     Menu("/ip/firewall/mangle", _generated(reconstructed.mangle)),
     Menu("/ip/firewall/nat", _static("ip_firewall_nat")),
@@ -281,8 +326,10 @@ MENU_TABLE: Final[tuple[Menu, ...]] = (
     Menu("/ip/route", _generated(generated.routes)),
     Menu("/ip/service", _static("ip_service")),
     Menu("/log", _static("log")),
-    Menu("/ppp/active", _generated(generated.ppp_active)),
-    Menu("/queue/simple", _static("queue_simple")),
+    Menu("/ppp/active", _generated(generated.ppp_active),
+         variants=(("pppoe-server", isp.ppp_active),)),
+    Menu("/queue/simple", _static("queue_simple"),
+         variants=(("pppoe-server", isp.simple_queues),)),
     Menu("/routing/bgp/peer", _bgp_peers, "bgp", major=6),
     Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp", major=7),
     Menu("/routing/bgp/session", _bgp_sessions, "bgp", major=7),
@@ -316,7 +363,9 @@ def menus_for(profile: Profile, table: tuple[Menu, ...] = MENU_TABLE) -> dict[st
             continue
         if menu.path in present:
             raise ValueError(f"menu table: two entries for {menu.path} on {profile.name}")
-        present[menu.path] = menu
+        build = menu.builder(profile)
+        present[menu.path] = menu if build is menu.build else dataclasses.replace(
+            menu, build=build, variants=())
     for path in profile.empty_menus & present.keys():
         present[path] = dataclasses.replace(present[path], build=empty)
     return present

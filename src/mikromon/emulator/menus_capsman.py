@@ -146,8 +146,11 @@ def registration_table(router: RouterView, m: Moment) -> Table:
 
 
 def capsman_settings(router: RouterView, m: Moment) -> Table:
-    """``/interface/wifi/capsman``: the manager, on."""
-    return FixedTable([{"enabled": "true", "interfaces": "all", "upgrade-policy": "none",
+    """``/interface/wifi/capsman``: the manager's settings, on with the
+    ``wifi-capsman`` profile package, off (the default) otherwise."""
+    on = "wifi-capsman" in router.profile.packages
+    return FixedTable([{"enabled": "true" if on else "false", "interfaces": "all",
+                        "upgrade-policy": "none",
                         "require-peer-certificate": "false", "certificate": "auto",
                         "ca-certificate": "auto", "package-path": ""}])
 
@@ -216,7 +219,9 @@ def legacy_configuration(router: RouterView, m: Moment) -> Table:
 
 
 def legacy_manager(router: RouterView, m: Moment) -> Table:
-    """``/caps-man/manager``: the manager, on."""
-    return FixedTable([{"enabled": "true", "upgrade-policy": "none",
+    """``/caps-man/manager``: the manager's settings, on with the ``capsman``
+    profile package, off (the default) otherwise."""
+    on = "capsman" in router.profile.packages
+    return FixedTable([{"enabled": "true" if on else "false", "upgrade-policy": "none",
                         "require-peer-certificate": "false", "certificate": "none",
                         "ca-certificate": "none", "package-path": ""}])
