@@ -288,7 +288,6 @@ def _wifi(router: RouterView, m: Moment) -> Table:
 MENU_TABLE: Final[tuple[Menu, ...]] = (
     Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
     Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
-    Menu("/interface/vlan", _static("interface_vlan")),
     Menu("/interface/wireless", _wireless, "wireless"),
     Menu("/interface/wireless/registration-table",
          _static("interface_wireless_registration_table.v6"), "wireless"),

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from typing import Final
 
 import mikromon.emulator.generated as generated
+import mikromon.emulator.interfaces as interfaces
 from mikromon.emulator.data import capture
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.interfaces import RADIO_MTU, mac_address
+from mikromon.emulator.interfaces import RADIO_MTU, mac_address, vlan_parent
 from mikromon.emulator.menu_base import Menu, RouterView, empty, static_rows
 from mikromon.emulator.menus_ipv6 import bridge_members
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
@@ -119,6 +120,34 @@ def _bridge_vlans(router: RouterView, m: Moment) -> Table:
     return FixedTable(rows)
 
 
+def _vlans(router: RouterView, m: Moment) -> Table:
+    """``/interface/vlan``: one row per ``vlanN`` interface of ``/interface`` (VLAN
+    id ``N``), tagged on :func:`~mikromon.emulator.interfaces.vlan_parent`. The
+    settings (``arp``, ``loop-protect``, ``use-service-tag``...) are those of the
+    capture's rows in turn (interface_vlan.v6/.v7); ``.id``, ``mtu``,
+    ``actual-mtu``, ``l2mtu``, ``mac-address`` (the parent's), ``running``,
+    ``disabled`` and ``comment`` are ``/interface``'s row of the same interface."""
+    vlans = [p for p in router.ports if p.kind == "vlan"]
+    parent = vlan_parent(router.ports)
+    if not vlans or parent is None:
+        return FixedTable([])
+    templates = static_rows("interface_vlan", router.profile)
+    listed = interfaces.interface_table(router.profile, router.seed, m.uptime,
+                                        router.port_rates, router.ports)
+    rows: list[Row] = []
+    for k, port in enumerate(vlans):
+        row = {**templates[k % len(templates)], "name": port.name,
+               "vlan-id": port.name.removeprefix("vlan"), "interface": parent.name}
+        row.pop("comment", None)
+        for key in (".id", "mtu", "actual-mtu", "l2mtu", "mac-address", "running",
+                    "disabled", "comment"):
+            value = listed.get(port.index, key)
+            if value is not None:
+                row[key] = value
+        rows.append(row)
+    return FixedTable(rows)
+
+
 def _poe(router: RouterView, m: Moment) -> Table:
     """``/interface/ethernet/poe``: one row per PoE-out port of the board."""
     board = router.profile.board_facts
@@ -131,6 +160,7 @@ def _poe(router: RouterView, m: Moment) -> Table:
 
 
 INTERFACE_MENUS: Final[tuple[Menu, ...]] = (
+    Menu("/interface/vlan", _vlans),
     Menu("/interface/bridge", _bridges),
     Menu("/interface/bridge/port", _bridge_ports),
     Menu("/interface/bridge/host", _bridge_hosts),
