@@ -2,10 +2,13 @@
 the versions, packages and board features it needs), :class:`RouterView` (what a
 builder reads of the router) and the builders that serve capture files.
 
-The menu table itself is :data:`mikromon.emulator.menus.MENU_TABLE`; the builders
-live in :mod:`mikromon.emulator.menus` (interfaces, IPv4 core, routing, system
-core), :mod:`~mikromon.emulator.menus_system`, :mod:`~mikromon.emulator.menus_ip`,
-:mod:`~mikromon.emulator.menus_ipv6` and :mod:`~mikromon.emulator.menus_interface`.
+The menu table itself is :data:`mikromon.emulator.menus.MENU_TABLE`, the one list
+of which menus exist where; the builders live in :mod:`mikromon.emulator.menus`
+(interfaces, IPv4 core, routing, system core), :mod:`~mikromon.emulator.menus_system`,
+:mod:`~mikromon.emulator.menus_ip`, :mod:`~mikromon.emulator.menus_ipv6`,
+:mod:`~mikromon.emulator.menus_interface`, and for the special-purpose profiles'
+variants :mod:`~mikromon.emulator.menus_capsman` and
+:mod:`~mikromon.emulator.profiles_isp`.
 """
 
 from __future__ import annotations

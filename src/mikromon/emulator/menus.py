@@ -6,11 +6,15 @@ per major version) and docs read it.
 
 Core menus built here (v6 or v7 shape by profile version; sources are the capture
 files, or :mod:`mikromon.emulator.reconstructed` where no capture exists):
-``/interface``, ``/interface/ethernet``, ``/interface/vlan``, ``/interface/wireless`` and its
-``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
-``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
-``/interface/wifi`` and its
-``/registration-table`` (package wifi, 7.13+; ``/interface/wifiwave2/...`` before),
+``/interface`` (the ports, then the dynamic interfaces of :data:`DYNAMIC_INTERFACES`),
+``/interface/ethernet``, ``/interface/wireless`` and its
+``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface``,
+``/caps-man/registration-table``, ``/remote-cap``, ``/radio``, ``/configuration`` and
+``/manager`` (package wireless; rows, and the manager on, with the ``capsman`` profile
+package), ``/interface/wifi`` and its ``/registration-table`` (package wifi, 7.13+;
+``/interface/wifiwave2/...`` before) and ``/capsman`` with ``/remote-cap`` (7.13+;
+the manager on and its CAPs with ``wifi-capsman``), ``/interface/pppoe-server/server``
+(every router; the concentrator's servers with ``pppoe-server``),
 ``/ip/address``, ``/ip/arp``, ``/ip/dhcp-server/lease``, ``/ip/firewall/connection``,
 ``/ip/firewall/filter``, ``/ip/firewall/mangle``, ``/ip/firewall/nat``,
 ``/ip/hotspot/active`` (package hotspot), ``/ip/neighbor``, ``/ip/route``,
@@ -22,7 +26,8 @@ files, or :mod:`mikromon.emulator.reconstructed` where no capture exists):
 ``/user/active``. v7 capture files served to a v6 or pre-7.10 router get the old
 date format.
 
-Further menus, each module with its own tuple of entries: system
+Further menus, each module with its own tuple of entries that :data:`MENU_TABLE`
+includes: system
 (:mod:`~mikromon.emulator.menus_system`: ``/system/package``, ``/system/logging``,
 ``/system/license``, ``/user/group``, ``/certificate``, ``/tool/netwatch``,
 ``/routing/stats/process`` (v7)), IPv4 services and queues
@@ -31,16 +36,24 @@ Further menus, each module with its own tuple of entries: system
 ``/queue/type``), IPv6 (:mod:`~mikromon.emulator.menus_ipv6`: ``/ipv6/address``,
 ``route``, ``neighbor``, ``pool``, ``firewall/*``; v7, or v6 with the ipv6
 package) and interfaces (:mod:`~mikromon.emulator.menus_interface`:
-``/interface/bridge`` with ``port``, ``host``, ``vlan``; ``/interface/ethernet/poe``
-on PoE-out boards; ``/interface/wireguard`` and ``peers`` (v7); ``/interface/eoip``,
-``gre``, ``ipip``). A menu absent from a profile traps ``no such command prefix``
+``/interface/vlan`` (one row per ``vlanN`` interface), ``/interface/bridge`` with
+``port``, ``host``, ``vlan``; ``/interface/ethernet/poe`` on PoE-out boards;
+``/interface/wireguard`` and ``peers`` (v7); ``/interface/eoip``, ``gre``,
+``ipip``). A menu absent from a profile traps ``no such command prefix``
 (:mod:`mikromon.emulator.session`).
 
-Adding a menu: one ``Menu(path, builder, package, major=..., since=...,
-before=..., feature=...)`` entry (:class:`~mikromon.emulator.menu_base.Menu`) in
-:data:`MENU_TABLE` or a module's tuple, a builder (``static("<capture base>")``
-serves a capture file), and the path in tests/emulator/routeros_menus.py with its
-documentation page.
+Adding a menu, the one way: one ``Menu(path, builder, package, major=...,
+since=..., before=..., feature=...)`` entry (:class:`~mikromon.emulator.menu_base.Menu`)
+in :data:`MENU_TABLE` or the tuple of the module that builds its kind, a builder
+(``static("<capture base>")`` serves a capture file), and the path in
+tests/emulator/routeros_menus.py with its documentation page. The conditions say
+only where RouterOS has the menu. A special-purpose profile (the PPPoE concentrator
+of :mod:`~mikromon.emulator.profiles_isp`, the CAPsMAN managers of
+:mod:`~mikromon.emulator.menus_capsman`) never adds a menu: its package (``pppoe-server``,
+``wifi-capsman``, ``capsman``) names a builder in the entry's
+``variants=((package, builder),)`` that builds the same menu with its rows, and the
+interfaces it creates go in :data:`DYNAMIC_INTERFACES`. :func:`menus_for` is all a
+router asks (:class:`~mikromon.emulator.router.Router`).
 
 Where the emulator departs from a real router on purpose: the wifi menu exists only
 with the ``wifi`` package, although a real 7.13+ router always has it, possibly
@@ -282,9 +295,10 @@ def _wifi(router: RouterView, m: Moment) -> Table:
 
 
 #: The menu table: every menu the emulator serves and where it exists (version,
-#: package, board feature), one entry per path and condition. Tests and docs read
-#: it; :func:`menus_for` picks a profile's menus from it. Further menus are added
-#: as one more ``Menu(...)`` line here or in a module's tuple of menus.
+#: package, board feature), one entry per path and condition, with the builders a
+#: profile package swaps in (``variants``). Tests and docs read it; :func:`menus_for`
+#: picks a profile's menus from it. Further menus are added as one more
+#: ``Menu(...)`` line here or in a module's tuple of menus.
 MENU_TABLE: Final[tuple[Menu, ...]] = (
     Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
     Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
@@ -350,8 +364,9 @@ MENU_TABLE: Final[tuple[Menu, ...]] = (
 
 def menus_for(profile: Profile, table: tuple[Menu, ...] = MENU_TABLE) -> dict[str, Menu]:
     """Return the menus a router with ``profile`` has, keyed by path: the entries of
-    ``table`` present on its version, packages and board; a path in the profile's
-    ``empty_menus`` is served with no rows.
+    ``table`` present on its version, packages and board, each with the builder of
+    its packages (:meth:`Menu.builder`); a path in the profile's ``empty_menus`` is
+    served with no rows.
 
     Raises:
         ValueError: ``table`` has two entries for one path on this profile.

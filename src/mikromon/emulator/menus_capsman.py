@@ -20,6 +20,12 @@ interface_wifi_registration_table.v7.
 ``/caps-man/remote-cap``, ``/caps-man/radio``, ``/caps-man/configuration`` and
 ``/caps-man/manager`` rows (wiki Manual:CAPsMAN key lists, reconstructed), one CAP
 per CAP interface.
+
+The menus exist on every router with the wireless (``/caps-man/*``) or wifi
+(``/interface/wifi/capsman*``) package; the builders here are the ``variants`` of
+those entries of :data:`mikromon.emulator.menus.MENU_TABLE` for the ``capsman`` and
+``wifi-capsman`` profile packages, and the CAP interfaces are listed in its
+:data:`~mikromon.emulator.menus.DYNAMIC_INTERFACES`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Interface menus beyond ``/interface`` and ``/interface/ethernet``:
-``/interface/bridge`` with ``port``, ``host`` and ``vlan``,
+``/interface/vlan``, ``/interface/bridge`` with ``port``, ``host`` and ``vlan``,
 ``/interface/ethernet/poe`` (boards with PoE-out), ``/interface/wireguard`` and
 its ``peers`` (7.x), ``/interface/eoip``, ``/interface/gre`` and ``/interface/ipip``.
 
@@ -9,8 +9,9 @@ each names its help.mikrotik.com page) and the captures interface_bridge_host an
 interface_ethernet_poe (real prints, sanitised). Rows agree with ``/interface``: a bridge row per
 ``bridgeN`` with its ``.id`` and MAC, the ports of the default configuration
 (:func:`~mikromon.emulator.menus_ipv6.bridge_members`), their own MACs as local
-hosts and the DHCP clients as learnt ones, a bridge VLAN per ``vlanN``
-interface, a PoE row per PoE-out port of the board
+hosts and the DHCP clients as learnt ones, a VLAN (``/interface/vlan``, VLAN id
+``N``, on :func:`~mikromon.emulator.interfaces.vlan_parent`) and a bridge VLAN per
+``vlanN`` interface, a PoE row per PoE-out port of the board
 (:attr:`~mikromon.emulator.boards.Board.poe_out`) with its ethernet ``.id``. The
 tunnel menus hold nothing: no profile configures tunnels, so ``/interface`` lists
 none.
