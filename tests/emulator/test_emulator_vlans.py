@@ -41,3 +41,11 @@ def test_a_concentrator_carries_its_vlans_on_an_sfp_trunk() -> None:
     assert {r["interface"] for r in vlans} == {"sfp-sfpplus1"}
     servers = rows_of(router.table("/interface/pppoe-server/server"))
     assert {r["interface"] for r in servers} == {r["name"] for r in vlans}
+
+
+def test_a_vlan_s_comment_is_the_same_in_both_menus() -> None:
+    router = Router(PROFILES["v7"], clock=ManualClock())
+    listed = {r["name"]: r for r in rows_of(router.table("/interface"))}
+    vlans = rows_of(router.table("/interface/vlan"))
+    assert [r.get("comment") for r in vlans] == ["management", "guests"]
+    assert all(listed[r["name"]].get("comment") == r.get("comment") for r in vlans)

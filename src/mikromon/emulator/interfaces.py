@@ -194,6 +194,13 @@ def vlan_parent(items: Sequence[Port]) -> Port | None:
             or (ethers[0] if ethers else None))
 
 
+def vlan_settings(profile: Profile, k: int) -> Mapping[str, str]:
+    """The settings of the ``k``-th VLAN interface (0-based): the rows of capture
+    interface_vlan.v6 (v6) or .v7 in turn, whose ``comment`` ``/interface`` shows too."""
+    rows = capture("interface_vlan.v7" if profile.major >= 7 else "interface_vlan.v6").rows
+    return rows[k % len(rows)]
+
+
 def port_mac(seed: int, items: Sequence[Port], port: Port) -> str:
     """``mac-address`` of ``port`` on router ``seed``: its own, except that a VLAN
     interface has its parent's (help.mikrotik.com "VLAN": read-only ``mac-address``;
@@ -219,6 +226,8 @@ def interface_table(
     """
     templates = _templates(profile.major)
     parent = vlan_parent(items)
+    vlan_order = {p.index: k for k, p in enumerate(p for p in items if p.kind == "vlan")}
+    vlan_order = {p.index: k for k, p in enumerate(p for p in items if p.kind == "vlan")}
 
     def template(i: int) -> Mapping[str, str]:
         port = items[i]
@@ -264,6 +273,8 @@ def interface_table(
                     own["l2mtu"] = vlan_l2mtu
             if port.kind != "bridge" and port.name != "ether1":
                 own["comment"] = local_comment(profile, i)
+            if port.kind == "vlan" and own["comment"] is None:
+                own["comment"] = vlan_settings(profile, vlan_order[i]).get("comment")
         return own
 
     return GeneratedTable(len(items), template, overrides)

@@ -42,7 +42,7 @@ from mikromon.emulator.profile_model import Profile
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
 
 if TYPE_CHECKING:
-    from mikromon.emulator.menus import RouterView
+    from mikromon.emulator.menu_base import RouterView
 
 __all__ = ["CAPS", "CAPSMAN", "CAPSMAN_V6", "cap_interfaces", "clients_per_interface"]
 

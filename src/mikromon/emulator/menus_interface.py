@@ -124,20 +124,19 @@ def _bridge_vlans(router: RouterView, m: Moment) -> Table:
 def _vlans(router: RouterView, m: Moment) -> Table:
     """``/interface/vlan``: one row per ``vlanN`` interface of ``/interface`` (VLAN
     id ``N``), tagged on :func:`~mikromon.emulator.interfaces.vlan_parent`. The
-    settings (``arp``, ``loop-protect``, ``use-service-tag``...) are those of the
-    capture's rows in turn (interface_vlan.v6/.v7); ``.id``, ``mtu``,
+    settings (``arp``, ``loop-protect``, ``use-service-tag``...) are
+    :func:`~mikromon.emulator.interfaces.vlan_settings`; ``.id``, ``mtu``,
     ``actual-mtu``, ``l2mtu``, ``mac-address`` (the parent's), ``running``,
     ``disabled`` and ``comment`` are ``/interface``'s row of the same interface."""
     vlans = [p for p in router.ports if p.kind == "vlan"]
     parent = vlan_parent(router.ports)
     if not vlans or parent is None:
         return FixedTable([])
-    templates = static_rows("interface_vlan", router.profile)
     listed = interfaces.interface_table(router.profile, router.seed, m.uptime,
                                         router.port_rates, router.ports)
     rows: list[Row] = []
     for k, port in enumerate(vlans):
-        row = {**templates[k % len(templates)], "name": port.name,
+        row = {**interfaces.vlan_settings(router.profile, k), "name": port.name,
                "vlan-id": port.name.removeprefix("vlan"), "interface": parent.name}
         row.pop("comment", None)
         for key in (".id", "mtu", "actual-mtu", "l2mtu", "mac-address", "running",

@@ -46,7 +46,7 @@ from mikromon.emulator.reconstructed import render_date
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
 
 if TYPE_CHECKING:
-    from mikromon.emulator.menus import RouterView
+    from mikromon.emulator.menu_base import RouterView
 
 __all__ = ["ISP_BRAS", "Sessions", "connection_count", "sessions"]
 
