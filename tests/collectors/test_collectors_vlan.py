@@ -1,5 +1,6 @@
 """``/interface/vlan`` through the real client against emulated v6 and v7 routers
-(the rows of interface_vlan.v6/.v7.json), and its VLAN id parser."""
+(one row per ``vlanN`` interface of the router, settings from the rows of
+interface_vlan.v6/.v7.json in turn), and its VLAN id parser."""
 
 from __future__ import annotations
 
@@ -13,12 +14,20 @@ from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
+from mikromon.emulator import PROFILES, Profile
 from mikromon.emulator.testing import async_emulators
 from mikromon.routeros.client import connect
 
+#: A v7 router with four VLAN interfaces: vlan12 takes the capture's service-tag row.
+V7_VLANS = PROFILES["v7"].replace(vlans=4)
 
-async def _collect(profile: str, *, whole_tier: bool = False) -> CollectResult:
+
+async def _collect(profile: str | Profile, *, whole_tier: bool = False,
+                   disabled_row: int | None = None) -> CollectResult:
     async with async_emulators(count=1, profile=profile) as (router,):
+        if disabled_row is not None:
+            router.router.set_value("/interface/vlan", "disabled", "true", row=disabled_row)
+            router.router.set_value("/interface/vlan", "running", "false", row=disabled_row)
         client = await connect(DeviceConfig(
             id=1, name="r", host=router.host, port=router.port, username=router.username,
             password=router.password, connect_timeout=5.0, command_timeout=5.0))
@@ -32,18 +41,18 @@ async def _collect(profile: str, *, whole_tier: bool = False) -> CollectResult:
 
 
 async def test_v7_vlans_are_read_typed() -> None:
-    result = await _collect("v7")
+    result = await _collect(V7_VLANS, disabled_row=3)
     assert result.failures == []
     assert result.bad_values == []
     (snap,) = result.inventory
     assert snap.table == "vlans"
     assert snap.key_fields == ("name",)
     rows = {r["name"]: r for r in snap.rows}
-    assert sorted(rows) == ["svlan100", "vlan10", "vlan20", "vlan4094-spare"]
+    # The router's own VLAN interfaces, tagged on its bridge.
+    assert sorted(rows) == ["vlan10", "vlan11", "vlan12", "vlan13"]
     v10 = rows["vlan10"]
-    # The emulator names the router's own bridge (coherence maps the capture's).
     assert v10["vlan-id"] == 10
-    assert str(v10["interface"]).startswith("bridge")
+    assert v10["interface"] == "bridge1"
     assert v10["mtu"] == 1500
     assert v10["l2mtu"] == 1592
     assert v10["running"] is True
@@ -53,16 +62,20 @@ async def test_v7_vlans_are_read_typed() -> None:
     assert v10["loop-protect-send-interval"] == 5.0
     assert v10["loop-protect-disable-time"] == 300.0
     assert v10["arp-timeout"] == "auto"
-    assert rows["svlan100"]["use-service-tag"] is True
-    assert rows["vlan4094-spare"]["disabled"] is True
+    assert rows["vlan11"]["arp"] == "reply-only"
+    assert rows["vlan12"]["use-service-tag"] is True
+    assert rows["vlan12"]["arp-timeout"] == "30s"
+    assert rows["vlan13"]["disabled"] is True
+    assert rows["vlan13"]["running"] is False
 
 
 async def test_v6_vlans_have_no_mvrp() -> None:
     result = await _collect("v6")
     (snap,) = result.inventory
-    assert {r["name"] for r in snap.rows} == {"vlan10-mgmt", "vlan20-voice", "vlan300-uplink"}
+    assert {r["name"] for r in snap.rows} == {"vlan10", "vlan11"}
     assert all(r["mvrp"] is None for r in snap.rows)
-    assert [r["vlan-id"] for r in snap.rows] == [10, 20, 300]
+    assert [r["vlan-id"] for r in snap.rows] == [10, 11]
+    assert {r["interface"] for r in snap.rows} == {"bridge1"}
 
 
 async def test_the_extended_tier_reads_the_vlans() -> None:

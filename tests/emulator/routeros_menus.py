@@ -7,9 +7,10 @@ exists: alternatives separated by ``|``, each a space-separated list of tokens
 that must all hold: ``v6``/``v7`` (major version), ``7.13+`` / ``<7.13`` (first
 version with / without it), ``poe`` (a board with PoE-out ports) or a package name
 (``wireless``, ``wifi``, ``hotspot``, ``bgp``, ``ospf``, ``ipv6`` (the RouterOS 6
-package; 7.x has IPv6 built in), or a profile package that switches a server or
-manager on: ``capsman``, ``wifi-capsman``, ``pppoe-server``). An empty condition:
-every router.
+package; 7.x has IPv6 built in)). An empty condition: every router. A server or
+manager switched on (PPPoE server, CAPsMAN) changes a menu's rows, not whether it
+exists: a router with nothing configured answers an empty table (or the
+settings' defaults).
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ DOCUMENTED_MENUS: Final[dict[str, tuple[str, str]]] = {
     "/interface/wireless/registration-table": ("wireless", _HELP + "Wireless Interface"),
     "/caps-man/interface": ("wireless", _HELP + "CAPsMAN (wireless package)"),
     "/caps-man/registration-table": ("wireless", _HELP + "CAPsMAN"),
-    "/caps-man/remote-cap": ("capsman", _HELP + "CAPsMAN (manager on: remote CAPs)"),
-    "/caps-man/radio": ("capsman", _HELP + "CAPsMAN (manager on: radios)"),
-    "/caps-man/configuration": ("capsman", _HELP + "CAPsMAN (manager on: configurations)"),
-    "/caps-man/manager": ("capsman", _HELP + "CAPsMAN (manager settings)"),
-    "/interface/wifi/capsman": ("v7 wifi-capsman", _HELP + "WiFi (CAPsMAN manager settings)"),
-    "/interface/wifi/capsman/remote-cap": ("v7 wifi-capsman", _HELP + "WiFi (CAPsMAN remote CAPs)"),
-    "/interface/pppoe-server/server": ("pppoe-server", _HELP + "PPPoE (PPPoE server)"),
+    "/caps-man/remote-cap": ("wireless", _HELP + "CAPsMAN (remote CAPs)"),
+    "/caps-man/radio": ("wireless", _HELP + "CAPsMAN (radios)"),
+    "/caps-man/configuration": ("wireless", _HELP + "CAPsMAN (configurations)"),
+    "/caps-man/manager": ("wireless", _HELP + "CAPsMAN (manager settings, enabled=no by default)"),
+    "/interface/wifi/capsman": ("v7 wifi 7.13+", _HELP + "WiFi (CAPsMAN manager settings)"),
+    "/interface/wifi/capsman/remote-cap": ("v7 wifi 7.13+", _HELP + "WiFi (CAPsMAN remote CAPs)"),
+    "/interface/pppoe-server/server": ("", _HELP + "PPPoE (PPPoE server; ppp is in every "
+                                       "RouterOS 7 and 6.x bundle)"),
     "/interface/wifiwave2": ("v7 wifi <7.13", _HELP + "WifiWave2 (before 7.13)"),
     "/interface/wifiwave2/registration-table": ("v7 wifi <7.13", _HELP + "WifiWave2"),
     "/interface/wifi": ("v7 wifi 7.13+", _HELP + "WiFi (7.13+, renamed from wifiwave2)"),

@@ -115,7 +115,7 @@ VERBATIM = {"ip_address", "ip_neighbor", "log", "ip_firewall_filter", "ip_firewa
             "ip_service", "queue_simple", "routing_bgp_connection", "routing_bgp_peer",
             "routing_bgp_session", "routing_ospf_neighbor", "user_active",
             "interface_wifi_registration_table", "interface_wireless_registration_table",
-            "interface_vlan", "certificate", "ip_dns", "ip_firewall_address_list",
+            "certificate", "ip_dns", "ip_firewall_address_list",
             "ip_firewall_raw", "ipv6_firewall_address_list", "ipv6_firewall_filter",
             "ipv6_pool", "queue_type", "system_logging", "tool_netwatch", "user_group"}
 

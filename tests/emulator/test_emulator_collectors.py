@@ -53,15 +53,18 @@ EXPECTED_ABSENT: Final = {
 #: The legacy CAPsMAN menus of the wireless package, empty while the manager is off.
 _CAPSMAN_OFF: Final = {"/caps-man/interface", "/caps-man/registration-table"}
 #: Menus that exist but have no rows on a profile (no health sensors on CHR or
-#: the hAP lite, no PPP server on the latter; v7-empty is a 7.18 hEX where every
-#: optional menu is empty, so its client meets ``!empty`` replies).
-EMPTY_MENUS: Final = {"chr": {"/system/health"},
+#: the hAP lite, no PPP server on the latter, no VLAN interface on those three;
+#: v7-empty is a 7.18 hEX where every optional menu is empty, so its client meets
+#: ``!empty`` replies).
+EMPTY_MENUS: Final = {"chr": {"/system/health", "/interface/vlan"},
                       "v6": _CAPSMAN_OFF,
-                      "v6-legacy": {"/system/health", "/ppp/active", *_CAPSMAN_OFF},
+                      "v6-legacy": {"/system/health", "/ppp/active", "/interface/vlan",
+                                    *_CAPSMAN_OFF},
                       "v7-empty": {"/interface/wifi", "/interface/wifi/registration-table",
                                    "/ip/dhcp-server/lease", "/ip/hotspot/active",
                                    "/ip/firewall/mangle", "/ppp/active", "/queue/simple",
-                                   "/routing/bgp/session", "/routing/ospf/neighbor"}}
+                                   "/routing/bgp/session", "/routing/ospf/neighbor",
+                                   "/interface/vlan"}}
 #: The router's wall clock: another day than the test machine's, so a v6 log line
 #: without a date can only get its date from /system/clock.
 WALL: Final = calendar.timegm((2031, 3, 5, 8, 0, 0))

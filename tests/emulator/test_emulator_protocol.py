@@ -165,8 +165,11 @@ def test_count_only_and_proplist(client: RawClient) -> None:
     reply = client.call("/interface/print", "=.proplist=.id,name", "?name=ether2")
     assert reply == [["!re", "=.id=*2", "=name=ether2"], ["!done"]]
     # properties a row lacks are simply missing: a bare !re
+    # (the bridges carry no comment; the VLANs carry their configured ones)
+    reply = client.call("/interface/print", "=.proplist=comment", "?type=bridge")
+    assert reply == [["!re"], ["!done"]]
     reply = client.call("/interface/print", "=.proplist=comment", "?type=vlan")
-    assert reply == [["!re"], ["!re"], ["!done"]]
+    assert reply == [["!re", "=comment=management"], ["!re", "=comment=guests"], ["!done"]]
 
 
 def test_attribute_without_value(client: RawClient) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -182,6 +182,36 @@ def mac_address(seed: int, index: int) -> str:
     return "02:4D:" + ":".join(f"{o & 0xFF:02X}" for o in octets)
 
 
+def vlan_parent(items: Sequence[Port]) -> Port | None:
+    """The interface a router's ``vlanN`` interfaces are tagged on: its first
+    bridge (a VLAN-aware bridge, as ``/interface/bridge/vlan`` shows), else its
+    first SFP cage (a concentrator's customer trunk), else ``ether2``, else its first
+    ethernet port; ``None`` without any."""
+    ethers = [p for p in items if p.kind == "ether"]
+    return (next((p for p in items if p.kind == "bridge"), None)
+            or next((p for p in ethers if p.name.startswith("sfp")), None)
+            or next((p for p in ethers if p.name == "ether2"), None)
+            or (ethers[0] if ethers else None))
+
+
+def vlan_settings(profile: Profile, k: int) -> Mapping[str, str]:
+    """The settings of the ``k``-th VLAN interface (0-based): the rows of capture
+    interface_vlan.v6 (v6) or .v7 in turn, whose ``comment`` ``/interface`` shows too."""
+    rows = capture("interface_vlan.v7" if profile.major >= 7 else "interface_vlan.v6").rows
+    return rows[k % len(rows)]
+
+
+def port_mac(seed: int, items: Sequence[Port], port: Port) -> str:
+    """``mac-address`` of ``port`` on router ``seed``: its own, except that a VLAN
+    interface has its parent's (help.mikrotik.com "VLAN": read-only ``mac-address``;
+    interface_vlan notes)."""
+    if port.kind == "vlan":
+        parent = vlan_parent(items)
+        if parent is not None:
+            return mac_address(seed, parent.index)
+    return mac_address(seed, port.index)
+
+
 def interface_table(
     profile: Profile, seed: int, uptime: float, rates: list[InterfaceRates], items: list[Port]
 ) -> GeneratedTable:
@@ -195,12 +225,19 @@ def interface_table(
         items: the router's ports (:func:`ports`).
     """
     templates = _templates(profile.major)
+    parent = vlan_parent(items)
+    vlan_order = {p.index: k for k, p in enumerate(p for p in items if p.kind == "vlan")}
+    vlan_order = {p.index: k for k, p in enumerate(p for p in items if p.kind == "vlan")}
 
     def template(i: int) -> Mapping[str, str]:
         port = items[i]
         if port.kind == "ether":
             return templates["ether1"] if port.name == "ether1" else templates["ether"]
         return templates.get(port.kind) or templates[port.name]
+
+    # A VLAN's l2mtu is its parent's less the 4-byte tag (interface_vlan notes).
+    parent_l2mtu = template(parent.index).get("l2mtu", "") if parent is not None else ""
+    vlan_l2mtu = str(int(parent_l2mtu) - 4) if parent_l2mtu.isdigit() else None
 
     def overrides(i: int) -> Overrides:
         port, r = items[i], rates[i]
@@ -225,15 +262,19 @@ def interface_table(
         if port.kind == "ether" or port.kind in RADIO_MTU:
             own["default-name"] = port.name
         if port.kind in ("ether", "bridge", "vlan") or port.kind in RADIO_MTU:
-            own["mac-address"] = mac_address(seed, i)
+            own["mac-address"] = port_mac(seed, items, port)
             own["running"] = "true" if port.running else "false"
             own["comment"] = "WAN" if port.name == "ether1" else None
             if port.name == "ether1":
                 own["slave"] = None
             if port.kind == "vlan":
                 own["comment"] = None
+                if vlan_l2mtu is not None and "l2mtu" in template(i):
+                    own["l2mtu"] = vlan_l2mtu
             if port.kind != "bridge" and port.name != "ether1":
                 own["comment"] = local_comment(profile, i)
+            if port.kind == "vlan" and own["comment"] is None:
+                own["comment"] = vlan_settings(profile, vlan_order[i]).get("comment")
         return own
 
     return GeneratedTable(len(items), template, overrides)

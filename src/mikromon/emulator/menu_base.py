@@ -2,10 +2,13 @@
 the versions, packages and board features it needs), :class:`RouterView` (what a
 builder reads of the router) and the builders that serve capture files.
 
-The menu table itself is :data:`mikromon.emulator.menus.MENU_TABLE`; the builders
-live in :mod:`mikromon.emulator.menus` (interfaces, IPv4 core, routing, system
-core), :mod:`~mikromon.emulator.menus_system`, :mod:`~mikromon.emulator.menus_ip`,
-:mod:`~mikromon.emulator.menus_ipv6` and :mod:`~mikromon.emulator.menus_interface`.
+The menu table itself is :data:`mikromon.emulator.menus.MENU_TABLE`, the one list
+of which menus exist where; the builders live in :mod:`mikromon.emulator.menus`
+(interfaces, IPv4 core, routing, system core), :mod:`~mikromon.emulator.menus_system`,
+:mod:`~mikromon.emulator.menus_ip`, :mod:`~mikromon.emulator.menus_ipv6`,
+:mod:`~mikromon.emulator.menus_interface`, and for the special-purpose profiles'
+variants :mod:`~mikromon.emulator.menus_capsman` and
+:mod:`~mikromon.emulator.profiles_isp`.
 """
 
 from __future__ import annotations
@@ -104,6 +107,11 @@ class Menu:
         since: first ``(major, minor)`` that has it (``(7, 13)``), or ``None``.
         before: first ``(major, minor)`` that no longer has it, or ``None``.
         feature: a board feature it needs (:func:`has_feature`: ``poe``), or ``None``.
+        variants: ``(package, builder)`` pairs: on a router with one of these
+            packages (first match) the menu exists as before but is built by that
+            builder instead of :attr:`build` (the PPPoE concentrator's
+            ``/ppp/active``, a CAPsMAN manager's ``/interface/wifi``). They change
+            how a menu is built, never whether it exists.
     """
 
     path: str
@@ -114,6 +122,13 @@ class Menu:
     since: tuple[int, int] | None = None
     before: tuple[int, int] | None = None
     feature: str | None = None
+    variants: tuple[tuple[str, Builder], ...] = ()
+
+    def builder(self, profile: Profile) -> Builder:
+        """The builder of this menu on a router with ``profile``: the first of
+        :attr:`variants` whose package it has, else :attr:`build`."""
+        return next((b for package, b in self.variants if has_package(profile, package)),
+                    self.build)
 
     def present(self, profile: Profile) -> bool:
         """Whether a router with ``profile`` has this menu."""

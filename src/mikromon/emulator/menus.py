@@ -6,11 +6,15 @@ per major version) and docs read it.
 
 Core menus built here (v6 or v7 shape by profile version; sources are the capture
 files, or :mod:`mikromon.emulator.reconstructed` where no capture exists):
-``/interface``, ``/interface/ethernet``, ``/interface/vlan``, ``/interface/wireless`` and its
-``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface`` and
-``/caps-man/registration-table`` (package wireless; rows with ``capsman``),
-``/interface/wifi`` and its
-``/registration-table`` (package wifi, 7.13+; ``/interface/wifiwave2/...`` before),
+``/interface`` (the ports, then the dynamic interfaces of :data:`DYNAMIC_INTERFACES`),
+``/interface/ethernet``, ``/interface/wireless`` and its
+``/registration-table`` (package wireless, v6 or v7), ``/caps-man/interface``,
+``/caps-man/registration-table``, ``/remote-cap``, ``/radio``, ``/configuration`` and
+``/manager`` (package wireless; rows, and the manager on, with the ``capsman`` profile
+package), ``/interface/wifi`` and its ``/registration-table`` (package wifi, 7.13+;
+``/interface/wifiwave2/...`` before) and ``/capsman`` with ``/remote-cap`` (7.13+;
+the manager on and its CAPs with ``wifi-capsman``), ``/interface/pppoe-server/server``
+(every router; the concentrator's servers with ``pppoe-server``),
 ``/ip/address``, ``/ip/arp``, ``/ip/dhcp-server/lease``, ``/ip/firewall/connection``,
 ``/ip/firewall/filter``, ``/ip/firewall/mangle``, ``/ip/firewall/nat``,
 ``/ip/hotspot/active`` (package hotspot), ``/ip/neighbor``, ``/ip/route``,
@@ -22,7 +26,8 @@ files, or :mod:`mikromon.emulator.reconstructed` where no capture exists):
 ``/user/active``. v7 capture files served to a v6 or pre-7.10 router get the old
 date format.
 
-Further menus, each module with its own tuple of entries: system
+Further menus, each module with its own tuple of entries that :data:`MENU_TABLE`
+includes: system
 (:mod:`~mikromon.emulator.menus_system`: ``/system/package``, ``/system/logging``,
 ``/system/license``, ``/user/group``, ``/certificate``, ``/tool/netwatch``,
 ``/routing/stats/process`` (v7)), IPv4 services and queues
@@ -31,16 +36,24 @@ Further menus, each module with its own tuple of entries: system
 ``/queue/type``), IPv6 (:mod:`~mikromon.emulator.menus_ipv6`: ``/ipv6/address``,
 ``route``, ``neighbor``, ``pool``, ``firewall/*``; v7, or v6 with the ipv6
 package) and interfaces (:mod:`~mikromon.emulator.menus_interface`:
-``/interface/bridge`` with ``port``, ``host``, ``vlan``; ``/interface/ethernet/poe``
-on PoE-out boards; ``/interface/wireguard`` and ``peers`` (v7); ``/interface/eoip``,
-``gre``, ``ipip``). A menu absent from a profile traps ``no such command prefix``
+``/interface/vlan`` (one row per ``vlanN`` interface), ``/interface/bridge`` with
+``port``, ``host``, ``vlan``; ``/interface/ethernet/poe`` on PoE-out boards;
+``/interface/wireguard`` and ``peers`` (v7); ``/interface/eoip``, ``gre``,
+``ipip``). A menu absent from a profile traps ``no such command prefix``
 (:mod:`mikromon.emulator.session`).
 
-Adding a menu: one ``Menu(path, builder, package, major=..., since=...,
-before=..., feature=...)`` entry (:class:`~mikromon.emulator.menu_base.Menu`) in
-:data:`MENU_TABLE` or a module's tuple, a builder (``static("<capture base>")``
-serves a capture file), and the path in tests/emulator/routeros_menus.py with its
-documentation page.
+Adding a menu, the one way: one ``Menu(path, builder, package, major=...,
+since=..., before=..., feature=...)`` entry (:class:`~mikromon.emulator.menu_base.Menu`)
+in :data:`MENU_TABLE` or the tuple of the module that builds its kind, a builder
+(``static("<capture base>")`` serves a capture file), and the path in
+tests/emulator/routeros_menus.py with its documentation page. The conditions say
+only where RouterOS has the menu. A special-purpose profile (the PPPoE concentrator
+of :mod:`~mikromon.emulator.profiles_isp`, the CAPsMAN managers of
+:mod:`~mikromon.emulator.menus_capsman`) never adds a menu: its package (``pppoe-server``,
+``wifi-capsman``, ``capsman``) names a builder in the entry's
+``variants=((package, builder),)`` that builds the same menu with its rows, and the
+interfaces it creates go in :data:`DYNAMIC_INTERFACES`. :func:`menus_for` is all a
+router asks (:class:`~mikromon.emulator.router.Router`).
 
 Where the emulator departs from a real router on purpose: the wifi menu exists only
 with the ``wifi`` package, although a real 7.13+ router always has it, possibly
@@ -51,10 +64,13 @@ the package out so that clients meet a missing wireless menu.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Final
 
 import mikromon.emulator.generated as generated
 import mikromon.emulator.interfaces as interfaces
+import mikromon.emulator.menus_capsman as capsman
+import mikromon.emulator.profiles_isp as isp
 import mikromon.emulator.reconstructed as reconstructed
 from mikromon.emulator.data import capture
 from mikromon.emulator.dynamics import smooth_noise
@@ -74,9 +90,31 @@ from mikromon.emulator.menus_ip import IP_MENUS
 from mikromon.emulator.menus_ipv6 import IPV6_MENUS
 from mikromon.emulator.menus_system import SYSTEM_MENUS
 from mikromon.emulator.profile_model import Profile
-from mikromon.emulator.tables import FixedTable, Table
+from mikromon.emulator.tables import ConcatTable, FixedTable, Table
 
-__all__ = ["MENU_TABLE", "Builder", "Menu", "RouterView", "menus_for"]
+__all__ = ["DYNAMIC_INTERFACES", "MENU_TABLE", "Builder", "Menu", "RouterView",
+           "dynamic_interface_names", "menus_for"]
+
+#: Interfaces a server or manager package creates, listed in ``/interface`` after
+#: the router's own, in this order: (package, their rows from a first ``.id`` on,
+#: their names (kept as they are where rows name them:
+#: :class:`~mikromon.emulator.coherence.InterfaceNames`) or ``None``). The PPPoE
+#: concentrator's ``<pppoe-USER>`` interfaces (:mod:`~mikromon.emulator.profiles_isp`),
+#: the wifi CAPsMAN's ``cap-wifiN`` and the legacy CAPsMAN's ``capN``
+#: (:mod:`~mikromon.emulator.menus_capsman`).
+DYNAMIC_INTERFACES: Final[tuple[tuple[str, Callable[[Moment, int], Table],
+                                      Callable[[], tuple[str, ...]] | None], ...]] = (
+    ("pppoe-server", isp.pppoe_interfaces, None),
+    ("wifi-capsman", capsman.interface_rows, capsman.cap_interfaces),
+    ("capsman", capsman.legacy_interface_rows, reconstructed.capsman_names),
+)
+
+
+def dynamic_interface_names(profile: Profile) -> tuple[str, ...]:
+    """Names of the interfaces a router with ``profile`` has besides its ports that
+    rows keep as they are (:data:`DYNAMIC_INTERFACES`)."""
+    return tuple(name for package, _, names in DYNAMIC_INTERFACES
+                 if names is not None and package in profile.packages for name in names())
 
 
 def _identity(router: RouterView, m: Moment) -> Table:
@@ -114,8 +152,14 @@ def _routerboard(router: RouterView, m: Moment) -> Table:
 
 
 def _interface(router: RouterView, m: Moment) -> Table:
-    return interfaces.interface_table(router.profile, router.seed, m.uptime,
-                                      router.port_rates, router.ports)
+    """``/interface``: the router's ports, then the dynamic interfaces of its
+    packages (:data:`DYNAMIC_INTERFACES`), ``.id`` numbers following on."""
+    table: Table = interfaces.interface_table(router.profile, router.seed, m.uptime,
+                                              router.port_rates, router.ports)
+    for package, rows, _ in DYNAMIC_INTERFACES:
+        if package in router.profile.packages:
+            table = ConcatTable(table, rows(m, len(table) + 1))
+    return table
 
 
 def _ethernet(router: RouterView, m: Moment) -> Table:
@@ -251,28 +295,42 @@ def _wifi(router: RouterView, m: Moment) -> Table:
 
 
 #: The menu table: every menu the emulator serves and where it exists (version,
-#: package, board feature), one entry per path and condition. Tests and docs read
-#: it; :func:`menus_for` picks a profile's menus from it. Further menus are added
-#: as one more ``Menu(...)`` line here or in a module's tuple of menus.
+#: package, board feature), one entry per path and condition, with the builders a
+#: profile package swaps in (``variants``). Tests and docs read it; :func:`menus_for`
+#: picks a profile's menus from it. Further menus are added as one more
+#: ``Menu(...)`` line here or in a module's tuple of menus.
 MENU_TABLE: Final[tuple[Menu, ...]] = (
     Menu("/interface", _interface, commands=frozenset({"monitor-traffic"})),
     Menu("/interface/ethernet", _ethernet, commands=frozenset({"monitor"})),
-    Menu("/interface/vlan", _static("interface_vlan")),
     Menu("/interface/wireless", _wireless, "wireless"),
     Menu("/interface/wireless/registration-table",
          _static("interface_wireless_registration_table.v6"), "wireless"),
     Menu("/caps-man/interface", _capsman_interfaces, "wireless"),
     Menu("/caps-man/registration-table", _capsman_clients, "wireless"),
+    Menu("/caps-man/remote-cap", empty, "wireless",
+         variants=(("capsman", capsman.legacy_remote_caps),)),
+    Menu("/caps-man/radio", empty, "wireless", variants=(("capsman", capsman.legacy_radios),)),
+    Menu("/caps-man/configuration", empty, "wireless",
+         variants=(("capsman", capsman.legacy_configuration),)),
+    Menu("/caps-man/manager", capsman.legacy_manager, "wireless"),
     Menu("/interface/wifiwave2", _wifi, "wifi", major=7, before=(7, 13)),
     Menu("/interface/wifiwave2/registration-table",
          _static("interface_wifi_registration_table.v7"), "wifi", major=7, before=(7, 13)),
-    Menu("/interface/wifi", _wifi, "wifi", since=(7, 13)),
+    Menu("/interface/wifi", _wifi, "wifi", since=(7, 13),
+         variants=(("wifi-capsman", capsman.wifi),)),
     Menu("/interface/wifi/registration-table",
-         _static("interface_wifi_registration_table.v7"), "wifi", since=(7, 13)),
+         _static("interface_wifi_registration_table.v7"), "wifi", since=(7, 13),
+         variants=(("wifi-capsman", capsman.registration_table),)),
+    Menu("/interface/wifi/capsman", capsman.capsman_settings, "wifi", since=(7, 13)),
+    Menu("/interface/wifi/capsman/remote-cap", empty, "wifi", since=(7, 13),
+         variants=(("wifi-capsman", capsman.remote_caps),)),
+    Menu("/interface/pppoe-server/server", empty,
+         variants=(("pppoe-server", isp.pppoe_servers),)),
     Menu("/ip/address", _static("ip_address")),
     Menu("/ip/arp", _generated(generated.arp)),
     Menu("/ip/dhcp-server/lease", _generated(generated.dhcp_leases)),
-    Menu("/ip/firewall/connection", _generated(generated.connections)),
+    Menu("/ip/firewall/connection", _generated(generated.connections),
+         variants=(("pppoe-server", isp.connections),)),
     Menu("/ip/firewall/filter", _static("ip_firewall_filter")),
     Menu("/ip/firewall/mangle", _generated(reconstructed.mangle)),
     Menu("/ip/firewall/nat", _static("ip_firewall_nat")),
@@ -281,8 +339,10 @@ MENU_TABLE: Final[tuple[Menu, ...]] = (
     Menu("/ip/route", _generated(generated.routes)),
     Menu("/ip/service", _static("ip_service")),
     Menu("/log", _static("log")),
-    Menu("/ppp/active", _generated(generated.ppp_active)),
-    Menu("/queue/simple", _static("queue_simple")),
+    Menu("/ppp/active", _generated(generated.ppp_active),
+         variants=(("pppoe-server", isp.ppp_active),)),
+    Menu("/queue/simple", _static("queue_simple"),
+         variants=(("pppoe-server", isp.simple_queues),)),
     Menu("/routing/bgp/peer", _bgp_peers, "bgp", major=6),
     Menu("/routing/bgp/connection", _static("routing_bgp_connection.v7"), "bgp", major=7),
     Menu("/routing/bgp/session", _bgp_sessions, "bgp", major=7),
@@ -304,8 +364,9 @@ MENU_TABLE: Final[tuple[Menu, ...]] = (
 
 def menus_for(profile: Profile, table: tuple[Menu, ...] = MENU_TABLE) -> dict[str, Menu]:
     """Return the menus a router with ``profile`` has, keyed by path: the entries of
-    ``table`` present on its version, packages and board; a path in the profile's
-    ``empty_menus`` is served with no rows.
+    ``table`` present on its version, packages and board, each with the builder of
+    its packages (:meth:`Menu.builder`); a path in the profile's ``empty_menus`` is
+    served with no rows.
 
     Raises:
         ValueError: ``table`` has two entries for one path on this profile.
@@ -316,7 +377,9 @@ def menus_for(profile: Profile, table: tuple[Menu, ...] = MENU_TABLE) -> dict[st
             continue
         if menu.path in present:
             raise ValueError(f"menu table: two entries for {menu.path} on {profile.name}")
-        present[menu.path] = menu
+        build = menu.builder(profile)
+        present[menu.path] = menu if build is menu.build else dataclasses.replace(
+            menu, build=build, variants=())
     for path in profile.empty_menus & present.keys():
         present[path] = dataclasses.replace(present[path], build=empty)
     return present

@@ -20,6 +20,12 @@ interface_wifi_registration_table.v7.
 ``/caps-man/remote-cap``, ``/caps-man/radio``, ``/caps-man/configuration`` and
 ``/caps-man/manager`` rows (wiki Manual:CAPsMAN key lists, reconstructed), one CAP
 per CAP interface.
+
+The menus exist on every router with the wireless (``/caps-man/*``) or wifi
+(``/interface/wifi/capsman*``) package; the builders here are the ``variants`` of
+those entries of :data:`mikromon.emulator.menus.MENU_TABLE` for the ``capsman`` and
+``wifi-capsman`` profile packages, and the CAP interfaces are listed in its
+:data:`~mikromon.emulator.menus.DYNAMIC_INTERFACES`.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from mikromon.emulator.profile_model import Profile
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
 
 if TYPE_CHECKING:
-    from mikromon.emulator.menus import RouterView
+    from mikromon.emulator.menu_base import RouterView
 
 __all__ = ["CAPS", "CAPSMAN", "CAPSMAN_V6", "cap_interfaces", "clients_per_interface"]
 
@@ -146,8 +152,11 @@ def registration_table(router: RouterView, m: Moment) -> Table:
 
 
 def capsman_settings(router: RouterView, m: Moment) -> Table:
-    """``/interface/wifi/capsman``: the manager, on."""
-    return FixedTable([{"enabled": "true", "interfaces": "all", "upgrade-policy": "none",
+    """``/interface/wifi/capsman``: the manager's settings, on with the
+    ``wifi-capsman`` profile package, off (the default) otherwise."""
+    on = "wifi-capsman" in router.profile.packages
+    return FixedTable([{"enabled": "true" if on else "false", "interfaces": "all",
+                        "upgrade-policy": "none",
                         "require-peer-certificate": "false", "certificate": "auto",
                         "ca-certificate": "auto", "package-path": ""}])
 
@@ -216,7 +225,9 @@ def legacy_configuration(router: RouterView, m: Moment) -> Table:
 
 
 def legacy_manager(router: RouterView, m: Moment) -> Table:
-    """``/caps-man/manager``: the manager, on."""
-    return FixedTable([{"enabled": "true", "upgrade-policy": "none",
+    """``/caps-man/manager``: the manager's settings, on with the ``capsman``
+    profile package, off (the default) otherwise."""
+    on = "capsman" in router.profile.packages
+    return FixedTable([{"enabled": "true" if on else "false", "upgrade-policy": "none",
                         "require-peer-certificate": "false", "certificate": "none",
                         "ca-certificate": "none", "package-path": ""}])

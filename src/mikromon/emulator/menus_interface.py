@@ -1,5 +1,5 @@
 """Interface menus beyond ``/interface`` and ``/interface/ethernet``:
-``/interface/bridge`` with ``port``, ``host`` and ``vlan``,
+``/interface/vlan``, ``/interface/bridge`` with ``port``, ``host`` and ``vlan``,
 ``/interface/ethernet/poe`` (boards with PoE-out), ``/interface/wireguard`` and
 its ``peers`` (7.x), ``/interface/eoip``, ``/interface/gre`` and ``/interface/ipip``.
 
@@ -9,8 +9,9 @@ each names its help.mikrotik.com page) and the captures interface_bridge_host an
 interface_ethernet_poe (real prints, sanitised). Rows agree with ``/interface``: a bridge row per
 ``bridgeN`` with its ``.id`` and MAC, the ports of the default configuration
 (:func:`~mikromon.emulator.menus_ipv6.bridge_members`), their own MACs as local
-hosts and the DHCP clients as learnt ones, a bridge VLAN per ``vlanN``
-interface, a PoE row per PoE-out port of the board
+hosts and the DHCP clients as learnt ones, a VLAN (``/interface/vlan``, VLAN id
+``N``, on :func:`~mikromon.emulator.interfaces.vlan_parent`) and a bridge VLAN per
+``vlanN`` interface, a PoE row per PoE-out port of the board
 (:attr:`~mikromon.emulator.boards.Board.poe_out`) with its ethernet ``.id``. The
 tunnel menus hold nothing: no profile configures tunnels, so ``/interface`` lists
 none.
@@ -22,9 +23,10 @@ from collections.abc import Mapping
 from typing import Final
 
 import mikromon.emulator.generated as generated
+import mikromon.emulator.interfaces as interfaces
 from mikromon.emulator.data import capture
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.interfaces import RADIO_MTU, mac_address
+from mikromon.emulator.interfaces import RADIO_MTU, mac_address, vlan_parent
 from mikromon.emulator.menu_base import Menu, RouterView, empty, static_rows
 from mikromon.emulator.menus_ipv6 import bridge_members
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
@@ -119,6 +121,33 @@ def _bridge_vlans(router: RouterView, m: Moment) -> Table:
     return FixedTable(rows)
 
 
+def _vlans(router: RouterView, m: Moment) -> Table:
+    """``/interface/vlan``: one row per ``vlanN`` interface of ``/interface`` (VLAN
+    id ``N``), tagged on :func:`~mikromon.emulator.interfaces.vlan_parent`. The
+    settings (``arp``, ``loop-protect``, ``use-service-tag``...) are
+    :func:`~mikromon.emulator.interfaces.vlan_settings`; ``.id``, ``mtu``,
+    ``actual-mtu``, ``l2mtu``, ``mac-address`` (the parent's), ``running``,
+    ``disabled`` and ``comment`` are ``/interface``'s row of the same interface."""
+    vlans = [p for p in router.ports if p.kind == "vlan"]
+    parent = vlan_parent(router.ports)
+    if not vlans or parent is None:
+        return FixedTable([])
+    listed = interfaces.interface_table(router.profile, router.seed, m.uptime,
+                                        router.port_rates, router.ports)
+    rows: list[Row] = []
+    for k, port in enumerate(vlans):
+        row = {**interfaces.vlan_settings(router.profile, k), "name": port.name,
+               "vlan-id": port.name.removeprefix("vlan"), "interface": parent.name}
+        row.pop("comment", None)
+        for key in (".id", "mtu", "actual-mtu", "l2mtu", "mac-address", "running",
+                    "disabled", "comment"):
+            value = listed.get(port.index, key)
+            if value is not None:
+                row[key] = value
+        rows.append(row)
+    return FixedTable(rows)
+
+
 def _poe(router: RouterView, m: Moment) -> Table:
     """``/interface/ethernet/poe``: one row per PoE-out port of the board."""
     board = router.profile.board_facts
@@ -131,6 +160,7 @@ def _poe(router: RouterView, m: Moment) -> Table:
 
 
 INTERFACE_MENUS: Final[tuple[Menu, ...]] = (
+    Menu("/interface/vlan", _vlans),
     Menu("/interface/bridge", _bridges),
     Menu("/interface/bridge/port", _bridge_ports),
     Menu("/interface/bridge/host", _bridge_hosts),

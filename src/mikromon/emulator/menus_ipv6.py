@@ -23,7 +23,7 @@ from typing import Final
 
 import mikromon.emulator.generated as generated
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.interfaces import RADIO_MTU, Port, mac_address
+from mikromon.emulator.interfaces import RADIO_MTU, Port, port_mac
 from mikromon.emulator.menu_base import Menu, RouterView, empty, static, static_rows
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
 
@@ -74,7 +74,7 @@ def _address(router: RouterView, m: Moment) -> Table:
         if (port.name in members or not port.running
                 or not (port.kind in ("ether", "bridge", "vlan") or port.kind in RADIO_MTU)):
             continue
-        address = eui64("fe80::", mac_address(m.seed, port.index))
+        address = eui64("fe80::", port_mac(m.seed, ports, port))
         rows.append({**local_row, ".id": f"*{len(rows) + 1:X}", "address": f"{address}/64",
                      "interface": port.name, "actual-interface": port.name})
     return FixedTable(rows)

@@ -21,9 +21,12 @@ table, so they agree at each read:
 * ``/interface/pppoe-server/server``: one server per customer VLAN (key set of
   the CLI reference interface/pppoe-server/server, reconstructed).
 
-Rows are generated when read; the connected set is computed once per second of
-router time and shared by the tables of one poll, so a print of 4,000 sessions
-costs a few milliseconds (bench/RESULTS.md "isp-bras").
+These builders are the ``pppoe-server`` ``variants`` of the menu table's entries
+(:data:`mikromon.emulator.menus.MENU_TABLE`; the dynamic interfaces in its
+:data:`~mikromon.emulator.menus.DYNAMIC_INTERFACES`): the concentrator has the menus
+of any router, with its own rows. Rows are generated when read; the connected set
+is computed once per second of router time and shared by the tables of one poll,
+so a print of 4,000 sessions costs a few milliseconds (bench/RESULTS.md "isp-bras").
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from mikromon.emulator.reconstructed import render_date
 from mikromon.emulator.tables import FixedTable, GeneratedTable, Overrides, Row, Table
 
 if TYPE_CHECKING:
-    from mikromon.emulator.menus import RouterView
+    from mikromon.emulator.menu_base import RouterView
 
 __all__ = ["ISP_BRAS", "Sessions", "connection_count", "sessions"]
 

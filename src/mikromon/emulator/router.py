@@ -18,14 +18,13 @@ from dataclasses import dataclass
 
 import mikromon.emulator.commands as commands
 import mikromon.emulator.interfaces as interfaces
-import mikromon.emulator.menus_extra as menus_extra
 from mikromon.domain.clock import Clock, SystemClock
 from mikromon.emulator.coherence import CoherentTable, InterfaceNames
 from mikromon.emulator.controls import StateControls
 from mikromon.emulator.data import capture, legacy_row
 from mikromon.emulator.dynamics import render_duration, smooth_noise
 from mikromon.emulator.generated import Moment
-from mikromon.emulator.menus import Menu, menus_for
+from mikromon.emulator.menus import Menu, dynamic_interface_names, menus_for
 from mikromon.emulator.profile_model import InterfaceRates, Profile, check_link_rate
 from mikromon.emulator.tables import OverriddenTable, Row, Table
 
@@ -79,7 +78,6 @@ class Router:
         self.clock: Clock = clock or SystemClock()
         self.identity = identity or f"rtr-{index + 1:04d}"
         self.menus: dict[str, Menu] = menus_for(profile)
-        self.menus.update(menus_extra.extra_menus(profile, self.menus))  # isp-bras, CAPsMAN
         self._prefixes = {path.rsplit("/", k)[0] for path in self.menus
                           for k in range(1, path.count("/"))}
         self._lock = threading.Lock()
@@ -94,7 +92,7 @@ class Router:
             for p in self.ports]
         self._rates = {p.name: r for p, r in zip(self.ports, self.port_rates, strict=True)}
         self._port_index = {p.name: p.index for p in self.ports}
-        self._names = InterfaceNames(self.ports, menus_extra.interface_names(profile))
+        self._names = InterfaceNames(self.ports, dynamic_interface_names(profile))
         self._zone = (profile.gmt_offset_s, profile.time_zone_name, False)
         #: menu path -> values set by :meth:`set_value` (row, field, text).
         self._values: dict[str, list[tuple[int | None, str, str | None]]] = {}

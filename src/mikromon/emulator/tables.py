@@ -114,6 +114,28 @@ class GeneratedTable:
         return out
 
 
+class ConcatTable:
+    """The rows of ``first`` then those of ``second`` (``/interface``: the dynamic
+    interfaces after the router's own)."""
+
+    def __init__(self, first: Table, second: Table) -> None:
+        self._first, self._second = first, second
+        self._split = len(first)
+
+    def __len__(self) -> int:
+        return self._split + len(self._second)
+
+    def get(self, index: int, key: str) -> str | None:
+        if index < self._split:
+            return self._first.get(index, key)
+        return self._second.get(index - self._split, key)
+
+    def row(self, index: int) -> Row:
+        if index < self._split:
+            return self._first.row(index)
+        return self._second.row(index - self._split)
+
+
 class OverriddenTable:
     """A table with some values replaced by text set from a test
     (:meth:`mikromon.emulator.router.Router.set_value`).

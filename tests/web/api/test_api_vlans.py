@@ -15,12 +15,14 @@ from mikromon.collectors import detect_context
 from mikromon.collectors.interface_vlan import COLLECTOR
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.inventory import CollectResult
+from mikromon.emulator import PROFILES
 from mikromon.emulator.testing import async_emulators
 from mikromon.routeros.client import connect
 
 
 async def _read_vlans() -> CollectResult:
-    async with async_emulators(count=1, profile="v7") as (router,):
+    # four VLAN interfaces: the emulator serves one /interface/vlan row per vlanN
+    async with async_emulators(count=1, profile=PROFILES["v7"].replace(vlans=4)) as (router,):
         client = await connect(DeviceConfig(
             id=1, name="r", host=router.host, port=router.port, username=router.username,
             password=router.password, connect_timeout=5.0, command_timeout=5.0))
@@ -49,7 +51,7 @@ def test_the_api_serves_the_vlans_read_from_the_router(admin_token, vlans_stored
     assert doc["columns"][:4] == ["name", "vlan-id", "interface", "running"]
     assert "loop-protect-disable-time" in doc["durations"]
     assert {r["name"]: r["vlan-id"] for r in doc["rows"]} == {
-        "vlan10": 10, "vlan20": 20, "svlan100": 100, "vlan4094-spare": 4094}
+        "vlan10": 10, "vlan11": 11, "vlan12": 12, "vlan13": 13}
     listed = api.get(f"/api/v1/devices/{vlans_stored.pk}").json()["inventory_tables"]
     assert listed["vlans"] == 4
 
