@@ -66,8 +66,8 @@ def build_collector() -> Any:
     from mikromon import schedule
     from mikromon.outputs.manager import OutputSet
     from mikromon.outputs.worker import configs_from_env
-    from mikromon.web.control.outputs import configured
     from mikromon.web.alerts.store import DjangoAlertStore
+    from mikromon.web.control.outputs import configured
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
 

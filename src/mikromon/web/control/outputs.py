@@ -199,7 +199,7 @@ def _auth_words(header: str) -> str:
     return {"Bearer": "token", "Token": "token", "Basic": "user and password"}.get(scheme, "none")
 
 
-def test_send(config: OutputConfig, *, send: Any = http_post, timeout_s: float = 5.0
+def send_test(config: OutputConfig, *, send: Any = http_post, timeout_s: float = 5.0
               ) -> dict[str, Any]:
     """Send one small request (one sample, ``mikromon_output_test`` = 1, device
     ``mikromon-output-test``) to ``config``'s store and say what it answered.
