@@ -199,7 +199,7 @@ def _auth_words(header: str) -> str:
     return {"Bearer": "token", "Token": "token", "Basic": "user and password"}.get(scheme, "none")
 
 
-def send_test(config: OutputConfig, *, send: Any = http_post, timeout_s: float = 5.0
+def send_test(config: OutputConfig, *, send: Any = None, timeout_s: float = 5.0
               ) -> dict[str, Any]:
     """Send one small request (one sample, ``mikromon_output_test`` = 1, device
     ``mikromon-output-test``) to ``config``'s store and say what it answered.
@@ -213,7 +213,7 @@ def send_test(config: OutputConfig, *, send: Any = http_post, timeout_s: float =
     _count, body = encode([("mikromon-output-test", "127.0.0.1", sample)])
     started = time.monotonic()
     try:
-        status = send(config.url, body, {**headers, **config.headers}, timeout_s)
+        status = (send or http_post)(config.url, body, {**headers, **config.headers}, timeout_s)
     except OSError as err:
         return {"ok": False, "detail": f"no answer: {err}",
                 "duration_s": round(time.monotonic() - started, 3)}
