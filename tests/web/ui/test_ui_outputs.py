@@ -84,10 +84,12 @@ def test_admin_adds_edits_tests_and_deletes(admin_web, no_collector, monkeypatch
     assert r.status_code == 302, r.content[:500]
     row = OutputDestination.objects.get(name="vm")
     page = admin_web.get(f"/collector/outputs/{row.pk}/").content.decode()
-    assert "tok-123" not in page and "token stored" in page
+    assert "tok-123" not in page
+    assert "token stored" in page
     bad = admin_web.post(f"/collector/outputs/{row.pk}/", {
         "name": "vm", "format": "influx", "url": "nope", "max_disk_mb": "5"})
-    assert bad.status_code == 400 and "http://" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "http://" in bad.content.decode()
     sent = []
     monkeypatch.setattr(outputs, "http_post",
                         lambda url, body, headers, timeout: sent.append(headers) or 400)
@@ -104,7 +106,8 @@ def test_viewer_reads_but_cannot_change(viewer_web, no_collector, monkeypatch):
     row = OutputDestination.objects.create(name="vm", url="http://127.0.0.1:1/vm")
     page = viewer_web.get("/collector/outputs/").content.decode()
     assert "set by MIKROMON_REMOTE_WRITE_URL" in page
-    assert ":pw@" not in page and "vm" in page
+    assert ":pw@" not in page
+    assert "vm" in page
     assert "add-output" not in page
     assert viewer_web.get("/collector/outputs/add/").status_code == 403
     assert viewer_web.post(f"/collector/outputs/{row.pk}/delete/").status_code == 403
@@ -125,8 +128,11 @@ def test_collector_page_shows_output_state(admin_web, fake_collector, monkeypatc
     monkeypatch.setattr(fake_collector, "status", lambda **kw: status)
     page = admin_web.get("/collector/").content.decode()
     section = page[page.index('id="collector-outputs"'):]
-    assert "777" in section and "12.5 s" in section and "3 req" in section
+    assert "777" in section
+    assert "12.5 s" in section
+    assert "3 req" in section
     failing = section[section.index('data-output="influx"'):]
-    assert 'class="warn"' in section and "badge warning" in failing
+    assert 'class="warn"' in section
+    assert "badge warning" in failing
     assert "no answer: connection refused" in failing
     assert "badge warning" not in section[:section.index('data-output="influx"')]
