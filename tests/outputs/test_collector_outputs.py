@@ -65,3 +65,45 @@ def test_polled_samples_reach_every_output_and_a_broken_one_harms_nothing():
     assert good.started
     assert good.stopped
     assert broken.stopped
+
+
+def test_a_running_collector_applies_an_output_change_without_restart(tmp_path):
+    """A new output configured while the collector runs starts at the next
+    configuration change and receives the polled samples; removing it stops it."""
+    from mikromon.outputs.manager import OutputSet
+    from mikromon.outputs.remote_write import decode
+    from mikromon.outputs.worker import OutputConfig
+
+    bodies: list[bytes] = []
+
+    def store(url, body, headers, timeout):
+        bodies.append(body)
+        return 204
+
+    wanted: list[OutputConfig] = []
+    outputs = OutputSet(loader=lambda: list(wanted), data_dir=tmp_path, send=store)
+    with running_emulators(count=1, profile="v7") as (router,):
+        config = DeviceConfig(id=7, name="edge-7", host=router.host, port=router.port,
+                              username=router.username, password=router.password)
+        source = StaticDeviceSource([config])
+        service = CollectorService(source, InMemoryStorage(), time_scale=0.2,
+                                   config_poll_s=0.2, outputs=outputs)
+        service.start()
+        try:
+            assert until(lambda: service.status()["reloads"] >= 1)
+            assert service.status()["outputs"] == []
+            wanted.append(OutputConfig(name="vm", url="http://127.0.0.1:1/w",
+                                       flush_interval_s=0.1))
+            source.add(DeviceConfig(id=8, name="edge-8", host=router.host, port=router.port,
+                                    username=router.username, password=router.password,
+                                    enabled=False))  # any change bumps the version
+            assert until(lambda: any(s["name"] == "vm" and s["sent_samples"] > 0
+                                     for s in service.status()["outputs"]))
+            assert any(decode(body) for body in bodies)
+            wanted.clear()
+            source.add(DeviceConfig(id=9, name="edge-9", host=router.host, port=router.port,
+                                    username=router.username, password=router.password,
+                                    enabled=False))
+            assert until(lambda: service.status()["outputs"] == [])
+        finally:
+            assert service.stop(10)

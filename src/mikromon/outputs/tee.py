@@ -51,6 +51,8 @@ class OutputsQueue:
     def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
         """Queue with the writer, then hand to every output."""
         self._inner.put_samples(device_id, samples)
+        if not samples or len(self._outputs) == 0:
+            return
         device = self._device_of(device_id)
         if device is None or not samples:
             return

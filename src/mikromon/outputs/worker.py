@@ -283,28 +283,55 @@ class OutputWorker:
 
 def outputs_from_env(data_dir: Path, environ: Mapping[str, str] | None = None
                      ) -> list[OutputWorker]:
-    """The outputs ``MIKROMON_REMOTE_WRITE_*`` and ``MIKROMON_INFLUX_*`` configure,
-    each queued under ``<data_dir>/outputs/<name>`` (``remote-write``,
-    ``influx``); none when their ``_URL`` is unset.
+    """Workers of :func:`configs_from_env`, each queued under
+    ``<data_dir>/outputs/<name>``.
+
+    Raises:
+        ConfigError: as :func:`configs_from_env`.
+    """
+    return [OutputWorker(c, data_dir / "outputs" / c.name) for c in configs_from_env(environ)]
+
+
+#: The outputs the environment can configure: (name, variable prefix, format,
+#: scheme of ``_TOKEN`` in the ``Authorization`` header).
+ENV_OUTPUTS: Final = (("remote-write", "MIKROMON_REMOTE_WRITE", "remote-write", "Bearer"),
+                      ("influx", "MIKROMON_INFLUX", "influx", "Token"))
+
+
+def auth_headers(fmt: str, *, token: str = "", user: str = "", password: str = ""
+                 ) -> dict[str, str]:
+    """The ``Authorization`` header of an output: ``Bearer <token>`` (remote write)
+    or ``Token <token>`` (InfluxDB 2.x) when a token is given, else ``Basic`` of
+    user and password when both are given, else none."""
+    import base64
+
+    if token:
+        scheme = "Token" if fmt == "influx" else "Bearer"
+        return {"Authorization": f"{scheme} {token}"}
+    if user and password:
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {basic}"}
+    return {}
+
+
+def configs_from_env(environ: Mapping[str, str] | None = None) -> list[OutputConfig]:
+    """The outputs ``MIKROMON_REMOTE_WRITE_*`` and ``MIKROMON_INFLUX_*`` configure
+    (named ``remote-write`` and ``influx``); none when their ``_URL`` is unset.
 
     Raises:
         ConfigError: a variable has a bad value (a URL that is not http(s), a user
             name without password, a size that is not a whole number > 0).
     """
     out = []
-    for name, prefix, fmt, token_scheme in (
-            ("remote-write", "MIKROMON_REMOTE_WRITE", "remote-write", "Bearer"),
-            ("influx", "MIKROMON_INFLUX", "influx", "Token")):
-        output = _from_env(name, prefix, fmt, token_scheme, data_dir, environ)
-        if output is not None:
-            out.append(output)
+    for name, prefix, fmt, _scheme in ENV_OUTPUTS:
+        config = _from_env(name, prefix, fmt, environ)
+        if config is not None:
+            out.append(config)
     return out
 
 
-def _from_env(name: str, prefix: str, fmt: str, token_scheme: str, data_dir: Path,
-              environ: Mapping[str, str] | None) -> OutputWorker | None:
-    import base64
-
+def _from_env(name: str, prefix: str, fmt: str, environ: Mapping[str, str] | None
+              ) -> OutputConfig | None:
     from mikromon import config
     from mikromon.domain.errors import ConfigError
 
@@ -313,19 +340,12 @@ def _from_env(name: str, prefix: str, fmt: str, token_scheme: str, data_dir: Pat
         return None
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{prefix}_URL={url!r}: must start with http:// or https://")
-    headers: dict[str, str] = {}
     token = config.given(f"{prefix}_TOKEN", environ)
     user = config.given(f"{prefix}_USERNAME", environ)
     password = config.given(f"{prefix}_PASSWORD", environ)
-    if token:
-        headers["Authorization"] = f"{token_scheme} {token}"
-    elif user or password:
-        if not (user and password):
-            raise ConfigError(f"{prefix}_USERNAME and {prefix}_PASSWORD go together")
-        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-        headers["Authorization"] = f"Basic {basic}"
+    if not token and (user or password) and not (user and password):
+        raise ConfigError(f"{prefix}_USERNAME and {prefix}_PASSWORD go together")
+    headers = auth_headers(fmt, token=token or "", user=user or "", password=password or "")
     megabytes = config.whole(f"{prefix}_MAX_DISK_MB", environ)
-    return OutputWorker(
-        OutputConfig(name=name, url=url, format=fmt, headers=headers,
-                     max_disk_bytes=megabytes * 1024 * 1024),
-        data_dir / "outputs" / name)
+    return OutputConfig(name=name, url=url, format=fmt, headers=headers,
+                        max_disk_bytes=megabytes * 1024 * 1024)

@@ -26,8 +26,8 @@ evaluated as the collectors hand their data to the writer
 (:mod:`mikromon.alerting.runner`); the rules are read at start and whenever the
 configuration version changes, the stored open alerts once at start.
 
-With ``outputs=`` (:mod:`mikromon.outputs`), samples handed to the writer also go
-to each output (remote write), started and stopped with the service.
+With ``outputs=`` (:mod:`mikromon.outputs`; an :class:`OutputSet` is rebuilt at
+every reload), samples handed to the writer also go to each output.
 
 With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
 also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
@@ -50,6 +50,7 @@ from typing import Final
 from mikromon.alerting.runner import AlertRunner
 from mikromon.config import time_scale as configured_time_scale
 from mikromon.domain.formatting import utc_iso
+from mikromon.outputs.manager import OutputSet
 from mikromon.outputs.tee import OutputsQueue, SampleOutput
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.fleet import DeviceFleet
@@ -144,7 +145,7 @@ class CollectorService:
         #: in front of it.
         self._queue: StorageQueue | None = None
         self._syslog = SyslogRunner(syslog, self._deps.clock) if syslog is not None else None
-        self._outputs = tuple(outputs)
+        self._outputs = OutputSet.of(outputs)
 
     # -- control (any thread) --------------------------------------------------------
 
@@ -179,10 +180,8 @@ class CollectorService:
             if self._alert_store is not None:
                 self._alerting = AlertRunner(self._alert_store)
                 self._queue = self._alerting.queue(self._writer)
-            if self._outputs:
-                self._queue = OutputsQueue(self._queue, self._outputs, self._fleet.address_of)
-                for output in self._outputs:
-                    output.start()
+            self._queue = OutputsQueue(self._queue, self._outputs, self._fleet.address_of)
+            self._outputs.start()
             ready = threading.Event()
             self._thread = threading.Thread(
                 target=self._thread_main, args=(ready,), name="mikromon-collector", daemon=True
@@ -220,8 +219,7 @@ class CollectorService:
                 ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
             if writer is not None:
                 ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
-            for output in self._outputs:
-                ok = output.stop(max(0.1, deadline - time.monotonic())) and ok
+            ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
             self._thread = None
             self._loop = None
             log.info("collector stopped")
@@ -388,6 +386,7 @@ class CollectorService:
         self._token = token
         self._reloads += 1
         await self._fleet.apply(devices, self._queue, initial=initial)
+        self._host.submit(self._outputs.reload)  # in the host thread; logs its own errors
         if self._syslog is not None:
             await self._syslog.update_devices(self._fleet.configs())
 

@@ -53,8 +53,9 @@ def build_collector() -> Any:
     :class:`DjangoCollectorLock` (one active collector per database);
     ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
     set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``); with
-    ``MIKROMON_REMOTE_WRITE_URL`` or ``MIKROMON_INFLUX_URL`` it pushes samples there
-    (:func:`mikromon.outputs.worker.outputs_from_env`; a bad value raises
+    ``MIKROMON_REMOTE_WRITE_URL`` or ``MIKROMON_INFLUX_URL``, and the outputs admins
+    configure (:func:`mikromon.web.control.outputs.configured`, rebuilt at each
+    configuration change) it pushes samples there (a bad variable raises
     ``ConfigError`` when the service is built).
 
     Raises:
@@ -63,19 +64,22 @@ def build_collector() -> Any:
     from django.conf import settings
 
     from mikromon import schedule
-    from mikromon.outputs.worker import outputs_from_env
+    from mikromon.outputs.manager import OutputSet
+    from mikromon.outputs.worker import configs_from_env
     from mikromon.web.alerts.store import DjangoAlertStore
+    from mikromon.web.control.outputs import configured
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
 
     writer_mode()  # an invalid MIKROMON_WRITER fails here, at start-up
+    configs_from_env()  # so does a bad MIKROMON_REMOTE_WRITE_* / MIKROMON_INFLUX_*
 
     def factory() -> Any:
         return schedule.CollectorService(
             DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
             alerts=DjangoAlertStore(),
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
-            outputs=outputs_from_env(Path(settings.DATA_DIR)),
+            outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR)),
         )
 
     schedule.configure(factory)

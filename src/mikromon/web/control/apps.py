@@ -11,3 +11,4 @@ class ControlConfig(appconfig.MikromonAppConfig):
     name = "mikromon.web.control"
     label = "control"
     verbose_name = "Collector control"
+    connects = "mikromon.web.control.outputs"

@@ -8,7 +8,8 @@ from django.db import models
 from django.utils import timezone
 
 __all__ = [
-    "CollectorControl", "CollectorDeviceStatus", "CollectorStatus", "DemoObject", "UserProfile",
+    "CollectorControl", "CollectorDeviceStatus", "CollectorStatus", "DemoObject",
+    "OutputDestination", "UserProfile",
 ]
 
 
@@ -166,3 +167,37 @@ class UserProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of user {self.user_id} ({self.time_zone})"
+
+
+class OutputDestination(models.Model):
+    """A store the collector pushes its samples to (:mod:`mikromon.outputs`).
+
+    The token and the password are stored encrypted
+    (:mod:`mikromon.web.monitor.crypto`) and never shown back. An output the
+    environment configures (``MIKROMON_REMOTE_WRITE_URL``...) wins over a row of
+    the same name (:mod:`mikromon.web.control.outputs`).
+    """
+
+    FORMATS = (("remote-write", "Prometheus remote write 1.0"),
+               ("influx", "InfluxDB line protocol"))
+
+    name = models.CharField(max_length=64, unique=True,
+                            help_text="short name: letters, digits, - and _ (its queue folder)")
+    format = models.CharField(max_length=16, choices=FORMATS, default="remote-write")
+    url = models.CharField(max_length=2000, help_text="the store's write URL, http(s)")
+    username = models.CharField(max_length=200, blank=True, default="",
+                                help_text="basic auth user (with a password)")
+    password_encrypted = models.TextField(blank=True, default="")
+    token_encrypted = models.TextField(blank=True, default="",
+                                       help_text="bearer (remote write) or InfluxDB 2.x token")
+    max_disk_mb = models.PositiveIntegerField(default=2048,
+                                              help_text="most megabytes queued on disk")
+    enabled = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "output"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -18,6 +18,7 @@ from mikromon.web.monitor import device_filters
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device
 from mikromon.web.params import ParamError, parse_flag
+from mikromon.web.ui.views import outputs
 from mikromon.web.ui.views.listing import page_of
 
 #: Devices per page of the collector page.
@@ -137,6 +138,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         "since": _when(status.get("since")),
         "stopped_at": stopped_at,
         "writer": status.get("writer") or {},
+        "outputs": outputs.states(status),
         "groups": groups,
         "devices_total": total,
         "page": page,

@@ -1,0 +1,150 @@
+"""The collector's set of outputs, rebuilt while it runs.
+
+:class:`OutputSet` holds one :class:`~.worker.OutputWorker` per configured output.
+:meth:`OutputSet.reload` reads the wanted configurations (``loader``: the web
+application's outputs table plus the environment) and changes only what changed:
+an output whose :class:`~.worker.OutputConfig` is new or different gets a new
+worker on the same queue folder (``<data>/outputs/<name>``) after the old one
+stopped, so payloads still queued on disk are sent by the new one; an output no
+longer wanted (deleted, disabled) is stopped and its queue stays on disk.
+
+The collector calls :meth:`OutputSet.reload` when its configuration version
+changes (:mod:`mikromon.schedule.service`), within a few seconds of a save.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+from mikromon.outputs.tee import SampleOutput
+from mikromon.outputs.worker import OutputConfig, OutputWorker, Sender, http_post
+
+log = logging.getLogger(__name__)
+
+#: Returns the outputs wanted now (names unique). Raises on a read failure.
+Loader = Callable[[], Sequence[OutputConfig]]
+
+
+class OutputSet(Sequence[SampleOutput]):
+    """The running outputs, a sequence of workers (a snapshot is iterated, so a
+    reload never disturbs the collector handing samples over).
+
+    Args:
+        outputs: fixed outputs (built before; kept across reloads unless the
+            loader names them).
+        loader: the configured outputs (``None``: only ``outputs``).
+        data_dir: the data folder; queues go in ``<data_dir>/outputs/<name>``.
+        send: the HTTP client of new workers (tests give their own).
+    """
+
+    def __init__(self, outputs: Iterable[SampleOutput] = (), *, loader: Loader | None = None,
+                 data_dir: Path | None = None, send: Sender = http_post) -> None:
+        self._fixed: tuple[SampleOutput, ...] = tuple(outputs)
+        self._loader = loader
+        self._data_dir = data_dir
+        self._send = send
+        self._managed: dict[str, OutputWorker] = {}
+        self._current: tuple[SampleOutput, ...] = self._fixed
+        self._running = False
+        self._lock = threading.Lock()
+        self.reload_error = ""
+
+    @classmethod
+    def of(cls, outputs: Sequence[SampleOutput]) -> OutputSet:
+        """``outputs`` itself when it is an :class:`OutputSet`, else a fixed set of them."""
+        return outputs if isinstance(outputs, OutputSet) else cls(outputs)
+
+    # -- sequence ----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+    @overload
+    def __getitem__(self, index: int) -> SampleOutput: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SampleOutput]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._current[index]
+
+    def __iter__(self) -> Iterator[SampleOutput]:
+        return iter(self._current)
+
+    def __bool__(self) -> bool:
+        """Always true: outputs may be configured later, so the collector always
+        hands samples over (a no-op while the set is empty)."""
+        return True
+
+    # -- control -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every worker; workers added by later reloads start at once."""
+        with self._lock:
+            self._running = True
+            for output in self._current:
+                output.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop every worker (what is unsent stays queued on disk); ``True`` when
+        all ended within ``timeout`` seconds each."""
+        with self._lock:
+            self._running = False
+            ok = True
+            for output in self._current:
+                ok = output.stop(timeout) and ok
+            return ok
+
+    def reload(self) -> list[str]:
+        """Read the wanted outputs and rebuild those that changed (see the module).
+
+        Returns:
+            what changed, one line each (``"started influx"``...), for the log.
+            A loader failure keeps the running outputs (``reload_error`` says why);
+            an output whose worker cannot be built (an unusable folder) is logged
+            and left out; the others go on.
+        """
+        if self._loader is None or self._data_dir is None:
+            return []
+        try:
+            wanted = {config.name: config for config in self._loader()}
+        except Exception as err:
+            log.exception("reading the outputs failed; keeping the current ones")
+            self.reload_error = f"reading the outputs failed: {err}"
+            return []
+        self.reload_error = ""
+        changes: list[str] = []
+        with self._lock:
+            for name, worker in list(self._managed.items()):
+                if wanted.get(name) != worker.config:
+                    worker.stop()
+                    del self._managed[name]
+                    changes.append(f"stopped {name}")
+            for name, config in wanted.items():
+                if name in self._managed:
+                    continue
+                try:
+                    worker = OutputWorker(config, self._data_dir / "outputs" / name,
+                                          send=self._send)
+                except (OSError, ValueError) as err:
+                    log.error("output %s cannot start: %s", name, err)
+                    continue
+                self._managed[name] = worker
+                if self._running:
+                    worker.start()
+                changes.append(f"started {name}")
+            named = set(self._managed)
+            fixed = tuple(o for o in self._fixed if _name(o) not in named)
+            self._current = fixed + tuple(self._managed[n] for n in sorted(self._managed))
+        for line in changes:
+            log.info("output %s", line.replace("started", "(re)started", 1))
+        return changes
+
+
+def _name(output: SampleOutput) -> str | None:
+    config = getattr(output, "config", None)
+    return getattr(config, "name", None)

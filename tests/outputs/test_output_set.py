@@ -1,0 +1,93 @@
+"""OutputSet: a configuration change rebuilds only the outputs that changed, and the
+new worker sends what the old one left queued on disk."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from mikromon.domain.samples import Sample
+from mikromon.outputs.manager import OutputSet
+from mikromon.outputs.worker import OutputConfig
+
+
+class Store:
+    """A fake store: records requests by URL; answers ``status``."""
+
+    def __init__(self) -> None:
+        self.status = 204
+        self.urls: list[str] = []
+
+    def __call__(self, url, body, headers, timeout):
+        if self.status == 0:
+            raise OSError("connection refused")
+        self.urls.append(url)
+        return self.status
+
+
+def _wait(predicate, limit=5.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _config(name, url, **kw):
+    return OutputConfig(name=name, url=url, flush_interval_s=0.05, retry_min_s=0.05,
+                        retry_max_s=0.05, **kw)
+
+
+def test_reload_applies_changes_while_running(tmp_path):
+    store = Store()
+    wanted = [_config("a", "http://127.0.0.1:1/a")]
+    outputs = OutputSet(loader=lambda: list(wanted), data_dir=tmp_path, send=store)
+    outputs.start()
+    try:
+        assert outputs.reload() == ["started a"]
+        assert outputs.reload() == []  # nothing changed: nothing restarted
+        first = outputs[0]
+        sample = Sample("system.cpu.load_pct", 5.0, datetime.now(UTC))
+        store.status = 0  # the store is down: the payload stays queued on disk
+        first.add("r1", "10.0.0.1", [sample])
+        assert _wait(lambda: first.status()["queued_payloads"] == 1)
+        wanted[0] = _config("a", "http://127.0.0.1:1/new")
+        store.status = 204
+        assert outputs.reload() == ["stopped a", "started a"]
+        second = outputs[0]
+        assert second is not first
+        assert _wait(lambda: second.status()["sent_samples"] == 1)
+        assert store.urls == ["http://127.0.0.1:1/new"]
+        wanted.clear()
+        assert outputs.reload() == ["stopped a"]
+        assert len(outputs) == 0
+    finally:
+        outputs.stop()
+
+
+def test_a_loader_failure_keeps_the_running_outputs(tmp_path):
+    calls = []
+
+    def loader():
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("database gone")
+        return [_config("a", "http://127.0.0.1:1/a")]
+
+    outputs = OutputSet(loader=loader, data_dir=tmp_path, send=Store())
+    outputs.reload()
+    assert outputs.reload() == []
+    assert [o.status()["name"] for o in outputs] == ["a"]
+    assert "database gone" in outputs.reload_error
+    outputs.stop()
+
+
+def test_a_bad_output_is_left_out_and_the_others_run(tmp_path):
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "blocked").write_text("a file where the folder should be")
+    outputs = OutputSet(loader=lambda: [_config("blocked", "http://127.0.0.1:1/x"),
+                                        _config("ok", "http://127.0.0.1:1/y")],
+                        data_dir=tmp_path, send=Store())
+    assert outputs.reload() == ["started ok"]
+    outputs.stop()
