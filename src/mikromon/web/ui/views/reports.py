@@ -58,6 +58,11 @@ def report_page(request: HttpRequest) -> HttpResponse:
         kept.pop("from", None)
         kept.pop("to", None)
     csv_query = urlencode({**kept, "format": "csv"})
+    # What the sort form carries over: the page's own parameters, never the
+    # visitor's others (a parameter named "items" would shadow QueryDict.items in
+    # a template).
+    context["sort_keeps"] = [*kept.items(), *(
+        [("apage", str(apaging.page))] if request.GET.get("apage") else [])]
     devices_total = reports.device_count(query.device_id)
     apaging = apaging.clamp(devices_total)
     percentiles, interfaces_total, ppaging = rq.percentile_page(query, psort, ppaging)
