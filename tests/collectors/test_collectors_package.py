@@ -36,7 +36,8 @@ async def test_v7_packages_are_the_main_package_and_the_radio_driver() -> None:
     main = rows["routeros"]
     assert main["version"] == "7.16.2"
     assert main["disabled"] is False
-    assert isinstance(main["build-time"], str) and main["build-time"]
+    assert isinstance(main["build-time"], str)
+    assert main["build-time"]
 
 
 async def test_v6_bundle_parts_keep_their_disabled_flag() -> None:
