@@ -77,6 +77,12 @@ def test_no_csp_violation_on_any_page(csp_page, live_url, users):
              "/no-such-page/", "/?group=nope", "/admin/", "/admin/monitor/device/",
              f"/admin/monitor/device/{device.pk}/change/", "/admin/auth/user/",
              "/admin/auth/user/add/"]
+    # The interface page (charts.js, interface.js), of a name with a '/'.
+    from mikromon.web.monitor.models import Series, labels_key
+
+    Series.objects.create(device=device, key="iface.rx_bps", labels={"interface": "sfp1/1"},
+                          labels_key=labels_key([("interface", "sfp1/1")]))
+    paths.append(f"/devices/{device.pk}/interfaces/sfp1~2F1/?range=1h")
     violations = {}
     for path in paths:
         response = page.goto(f"{live_url}{path}")

@@ -115,6 +115,7 @@ def recorded(monkeypatch) -> set[str]:
 
 @pytest.mark.db_backend
 @pytest.mark.django_db
+@pytest.mark.timeout(360)  # some 1,500 requests: every URL x parameter x hostile value
 def test_no_url_answers_500_to_hostile_values(admin, admin_token, device, recorded,
                                               no_collector, settings):
     """For every URL pattern (the admin's too) and every parameter its view reads,

@@ -30,3 +30,60 @@ class IdConverter:
 
 
 register_converter(IdConverter, "id")
+
+
+_SLUG_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def interface_slug(name: str) -> str:
+    """Return an interface name as one URL path segment: ASCII letters, digits, ``-``,
+    ``_`` and ``.`` as they are, every other UTF-8 byte as ``~XX`` (upper-case hex).
+    RouterOS names may hold ``/`` (``sfp-sfpplus1/1``... in bridge or VLAN names) and
+    spaces; ``/`` percent-encoded is decoded by the server before routing, so it
+    gets this escape instead. A name of dots only is escaped whole (browsers resolve
+    ``.`` and ``..`` segments away). charts.js ``ifaceSlug`` is the same.
+
+    Raises:
+        ValueError: for an empty name.
+    """
+    if not name:
+        raise ValueError("an interface name must not be empty")
+    raw = name.encode("utf-8")
+    dots = set(raw) == {ord(".")}
+    return "".join(chr(b) if b in _SLUG_SAFE and not (dots and b == ord(".")) else f"~{b:02X}"
+                   for b in raw)
+
+
+def interface_name(slug: str) -> str:
+    """Return the interface name of :func:`interface_slug` text.
+
+    Raises:
+        ValueError: for a bad escape or bytes that are not UTF-8.
+    """
+    out = bytearray()
+    i = 0
+    while i < len(slug):
+        if slug[i] == "~":
+            out.append(int(slug[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out += slug[i].encode("ascii")
+            i += 1
+    return out.decode("utf-8")
+
+
+class InterfaceNameConverter:
+    """``<ifname:name>``: an interface name escaped by :func:`interface_slug`."""
+
+    regex = "(?:[A-Za-z0-9._-]|~[0-9A-Fa-f]{2}){1,600}"
+
+    def to_python(self, value: str) -> str:
+        """Return the interface name (``ValueError``, no match, for bytes not UTF-8)."""
+        return interface_name(value)
+
+    def to_url(self, value: str) -> str:
+        """Return the escaped name."""
+        return interface_slug(value)
+
+
+register_converter(InterfaceNameConverter, "ifname")

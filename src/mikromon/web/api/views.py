@@ -22,7 +22,7 @@ from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.inventory_pages import parse_query
-from mikromon.web.monitor.models import Device, Series
+from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -149,12 +149,46 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
+def _oldest(series_id: int, step: int | None) -> int | None:
+    """Unix second of the oldest raw point (``step`` None) or ``step`` rollup of a
+    series (an index lookup), ``None`` without any."""
+    if step is None:
+        return MetricPoint.objects.filter(series_id=series_id).order_by("ts").values_list(
+            "ts", flat=True).first()
+    return MetricRollup.objects.filter(series_id=series_id, step=step).order_by(
+        "ts").values_list("ts", flat=True).first()
+
+
+def kept_step(step: int, start: float, series_ids: list[int]) -> int:
+    """Return ``step`` made coarse enough that the resolution it reads still holds the
+    range's start: where a series' raw points begin after ``start`` while its
+    5-minute rollups reach further back (retention deleted the older points:
+    ``MIKROMON_RETENTION_RAW_DAYS``), a whole multiple of 300 s, read from the
+    5-minute rollups; where those too begin after ``start`` while 1-hour rollups
+    reach further back (``MIKROMON_RETENTION_5M_DAYS``), a whole multiple of 3600 s.
+    A series younger than the range keeps its step (nothing was deleted)."""
+    for sid in series_ids:
+        if not step % 3600:
+            break
+        raw, five = _oldest(sid, None), _oldest(sid, 300)
+        if step % 300 and five is not None and five < start and (
+                raw is None or raw > start + step):
+            step = -(-step // 300) * 300
+        kept = min((t for t in (five, raw) if t is not None), default=None)
+        if kept is None or kept > start + step:
+            hour = _oldest(sid, 3600)
+            if hour is not None and hour < start:
+                step = -(-step // 3600) * 3600
+    return step
+
+
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
     """Time series of one metric of a device, downsampled in the database.
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
-    (default: the last hour), ``step`` (seconds; default chosen from ``points``),
+    (default: the last hour), ``step`` (seconds; default chosen from ``points``,
+    and from the rollups where raw points are no longer kept: :func:`kept_step`),
     ``points`` (target bucket count, default 600).
     """
     obj = _device_or_404(Device.objects.all(), pk)
@@ -183,7 +217,8 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
     if step is None:
-        step = choose_step(int(end - start), points or DEFAULT_POINTS)
+        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start,
+                         [s.pk for s in matching])
     out = []
     source = None
     for s in matching:

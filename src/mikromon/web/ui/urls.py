@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
+from mikromon.web import converters  # noqa: F401  (registers <id:...> and <ifname:...>)
 from mikromon.web.ui.views import (
     alert_rules,
     alerts,
@@ -17,6 +17,7 @@ from mikromon.web.ui.views import (
     device_bulk,
     devices,
     events,
+    interface,
     overview,
     profile,
     reports,
@@ -39,6 +40,10 @@ urlpatterns = [
     path("devices/bulk/", device_bulk.device_bulk, name="device_bulk"),
     path("devices/import/", device_bulk.device_import, name="device_import"),
     path("devices/<id:pk>/", dashboard.device_dashboard, name="device_dashboard"),
+    path("devices/<id:pk>/interfaces/<ifname:name>/", interface.interface_page,
+         name="interface"),
+    path("devices/<id:pk>/interfaces/<ifname:name>/summary/", interface.interface_summary,
+         name="interface_summary"),
     path("devices/<id:pk>/edit/", devices.device_edit, name="device_edit"),
     path("devices/<id:pk>/delete/", devices.device_delete, name="device_delete"),
     path("devices/<id:pk>/test/", devices.device_test, name="device_test"),

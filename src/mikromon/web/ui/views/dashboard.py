@@ -25,10 +25,14 @@ from mikromon.web.monitor import inventory, tables
 from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.readers import LatestValue, health_states, latest_values, unit_of
-from mikromon.web.params import parse_choice
+from mikromon.web.params import ParamError, parse_choice
+from mikromon.web.ui.views.chart_families import Family, asked_series, families_of
+from mikromon.web.ui.views.listing import parse_local
 
-#: Chart ranges offered: key -> seconds.
-RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
+#: Chart ranges offered: key -> seconds (30 days: the 5-minute rollups; a year: the
+#: 1-hour rollups, kept 730 days by default).
+RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800, "30d": 30 * 86400,
+          "1y": 365 * 86400}
 #: Interfaces charted when the page opens (the busiest ones).
 DEFAULT_CHARTED = 4
 #: Buckets per chart (the API downsamples to this).
@@ -138,8 +142,53 @@ def _selection(request: HttpRequest, interfaces: list[str], default: list[str]) 
     return [n for n in interfaces if n in wanted]
 
 
+def custom_window(request: HttpRequest) -> tuple[dict[str, int] | None, str]:
+    """The fixed chart window of ``?from=&to=`` (``datetime-local`` in the user's
+    zone, Unix seconds, ISO 8601 or ``-1h``: :func:`listing.parse_local`) as
+    ``{"from", "to"}`` Unix seconds, or ``None`` without both; with a message for a
+    bad value or an end not after the start (the page then shows its preset range)."""
+    texts = request.GET.get("from", "").strip(), request.GET.get("to", "").strip()
+    if not all(texts):
+        return None, ("give both ends of a custom range (from and to)" if any(texts) else "")
+    try:
+        start, end = (parse_local(name, text)
+                      for name, text in zip(("from", "to"), texts, strict=True))
+    except ParamError as err:
+        return None, str(err)
+    if end <= start:
+        return None, "the end of the range must be after its start"
+    return {"from": int(start.timestamp()), "to": int(end.timestamp())}, ""
+
+
+def _shown_families(request: HttpRequest, families: list[Family]) -> tuple[list[str], str]:
+    """Ids of the families charted (``?charts=a,b``: known ids, empty means none;
+    default: those shown by default) plus the family asked by ``?chart=<metric>&label=``
+    (its id, "" for none), which :func:`asked_series` may add to ``families``."""
+    known = {f.id for f in families}
+    if "charts" in request.GET:
+        wanted = {n for n in request.GET["charts"].split(",") if n}
+        shown = [f.id for f in families if f.id in wanted and f.id in known]
+    else:
+        shown = [f.id for f in families if f.default]
+    asked = ""
+    metric = request.GET.get("chart", "").strip()
+    if metric and not metric.startswith(("iface.rx_bps", "iface.tx_bps")):
+        fam = asked_series(metric, request.GET.getlist("label"), families)
+        if fam is not None:
+            if fam.id not in known:
+                families.append(fam)
+            if fam.id not in shown:
+                shown.append(fam.id)
+            asked = fam.id
+    return shown, asked
+
+
 def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    """Charts (CPU, memory, interface bit rates), current values and inventory tabs."""
+    """Charts (CPU, memory, interface bit rates and every other family of stored
+    series), current values and inventory tabs. ``?range=`` (a key of
+    :data:`RANGES`) or ``?from=&to=`` (a custom window), ``?if=`` (interfaces
+    charted), ``?charts=`` (families charted), ``?chart=<metric>&label=<k=v>`` (open
+    with that series' chart shown)."""
     device = get_object_or_404(Device.objects.select_related("site").with_summary(), pk=pk)
     values = latest_values(device.pk)
     plain = {v.key: v for v in values if not v.labels}
@@ -155,6 +204,16 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     interfaces, default = _interfaces(values, _interface_facts(device))
     selected = _selection(request, interfaces, default)
+    # ?chart=iface.rx_bps&label=interface=X (the series browser): that interface charted.
+    if request.GET.get("chart", "").startswith("iface."):
+        asked_if = {lb.partition("=")[2] for lb in request.GET.getlist("label")
+                    if lb.startswith("interface=")}
+        selected = [n for n in interfaces if n in set(selected) | asked_if]
+    # The families of the series with a value (no query of its own: the page's
+    # query budget, tests/web/ui/test_ui_pages.py).
+    families = families_of((v.key, v.labels) for v in values)
+    shown, asked = _shown_families(request, families)
+    custom, range_problem = custom_window(request)
     tabs = inventory.tabs_for(inventory.row_counts(device), inventory.absent_tables(device),
                               inventory.major_version(device.ros_version))
     running = collector.collector_running()
@@ -169,6 +228,7 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "latest": reverse("api:latest", args=[device.pk]),
             "inventory": reverse("api:inventory", args=[device.pk, "x"])[:-1],
             "alert_marks": reverse("ui:device_alert_marks", args=[device.pk]),
+            "interface": reverse("ui:interface", args=[device.pk, "__name__"]),
         },
         "login_url": reverse(settings.LOGIN_URL),
         # The collector's own pace (MIKROMON_TIME_SCALE shortens it in demos and tests).
@@ -178,6 +238,10 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "max_points": MAX_POINTS,
         "ranges": RANGES,
         "range": range_key,
+        "custom": custom,
+        "families": [f.as_dict() for f in families],
+        "shown_families": shown,
+        "asked_family": asked,
         "interfaces": interfaces,
         "selected": selected,
         "default_charted": DEFAULT_CHARTED,
@@ -202,6 +266,8 @@ def device_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "interfaces": interfaces,
         "tabs": tabs,
         "ranges": list(RANGES),
+        "range_problem": range_problem,
+        "families": families,
         "config": config,
         "collector_running": running,
         "stale": device.is_stale(),

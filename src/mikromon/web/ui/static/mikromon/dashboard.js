@@ -3,16 +3,17 @@
  * Reads its configuration from <script id="dashboard-config" type="application/json">
  * and talks only to the JSON API (/api/v1/devices/<id>/...), with the session cookie.
  *
- * Chart widths come from each panel's laid-out width: a plot is created only after
- * every panel of its grid is in the page, and a ResizeObserver on each panel
- * resizes its plot whenever the panel changes size (window resize, grid reflow,
- * scrollbar, fonts). Times are shown in the user's zone (`time_zone` of the config,
+ * The charts (CPU, memory, the chosen interfaces' traffic and the device's other
+ * families: per-core CPU, clients, routing, health, queues) share one time window
+ * (MM.charts.Board, charts.js): a preset range, a custom from/to, or a zoom dragged
+ * across any chart. Times are shown in the user's zone (`time_zone` of the config,
  * UTC by default), as on every page.
  */
 (function () {
   "use strict";
 
   const fmt = window.MM.fmt;
+  const charts = window.MM.charts;
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
   // Times in the user's zone (profile), as the server renders them.
   fmt.setZone(cfg.time_zone || "UTC");
@@ -20,10 +21,10 @@
   const ANSWERING = new Set(["up", "degraded"]);
   /** States in which the router is not read (named by the API's `state_label`). */
   const OUT_OF_SIGHT = new Set(["down", "auth_failed", "disabled"]);
+  const COLORS = charts.COLORS;
   const state = {
-    range: cfg.range,
     selected: new Set(cfg.selected),
-    charts: new Map(),   // id -> {plot, el, kind}
+    shown: new Set(cfg.shown_families),  // ids of the families charted
     timer: null,
     inflight: false,
     paused: false,
@@ -33,150 +34,38 @@
     lastData: null,
     latest: [],          // the newest value of every series (API "latest")
     chartsDue: 0,        // Date.now() after which the charts are fetched again
+    familiesDue: 0,      // Date.now() after which the family charts are fetched again
     logsDue: 0,          // Date.now() after which a shown logs tab is read again
     marks: [],           // the device's alerts over the chart range (alert-marks JSON)
   };
-  const SYNC_KEY = "mm-dashboard";
-  /** A colour from app.css's custom properties (`--chart-*`: light and dark mode
-   * differ), `fallback` when the stylesheet has none. Hex, so a fill can add alpha. */
-  function cssColor(name, fallback) {
-    const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-    return /^#[0-9a-fA-F]{6}$/.test(value) ? value : fallback;
-  }
-  const COLORS = {
-    rx: cssColor("--chart-rx", "#2b7bd3"), tx: cssColor("--chart-tx", "#e0832f"),
-    cpu: cssColor("--chart-cpu", "#6a4fc9"), mem: cssColor("--chart-mem", "#1c9a6c"),
-  };
-  const AXIS = {
-    stroke: cssColor("--chart-axis", "#5b6776"), grid: cssColor("--chart-grid", "#eef1f5"),
-    tick: cssColor("--chart-tick", "#dde3ea"),
-  };
 
-  // ---------------------------------------------------------------- data
-  function rangeSeconds() { return cfg.ranges[state.range]; }
-
-  function stepFor(span) {
-    return Math.max(cfg.min_step_s, Math.ceil(span / cfg.max_points));
-  }
-
-  async function getJSON(url) {
-    const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (resp.status === 401 || resp.status === 403) {
-      window.location.href = cfg.login_url + "?next=" + encodeURIComponent(location.pathname);
-      throw new Error("signed out");
-    }
-    if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
-    return resp.json();
-  }
-
-  /** Fix the time window of this refresh: every chart shows the whole range. */
-  function setWindow() {
-    state.to = Math.floor(Date.now() / 1000);
-    state.from = state.to - rangeSeconds();
-  }
-
-  function seriesURL(metric, labels) {
-    const to = state.to;
-    const q = new URLSearchParams({ metric, from: String(state.from), to: String(to),
-                                    points: String(cfg.max_points) });
-    for (const l of labels || []) q.append("label", l);
-    return `${cfg.urls.series}?${q}`;
-  }
-
-  /** Insert nulls where consecutive points are further apart than 2.5 steps (gaps show). */
-  function withGaps(t, v, step) {
-    const ot = [];
-    const ov = [];
-    for (let i = 0; i < t.length; i++) {
-      if (i > 0 && t[i] - t[i - 1] > step * 2.5) { ot.push(t[i - 1] + step); ov.push(null); }
-      ot.push(t[i]);
-      ov.push(v[i]);
-    }
-    return [ot, ov];
-  }
-
-  /** Join several [t, v] series on their timestamps -> uPlot data [[t], [v1], [v2]...]. */
-  function join(parts) {
-    const times = new Set();
-    for (const [t] of parts) for (const x of t) times.add(x);
-    const xs = Array.from(times).sort((a, b) => a - b);
-    const out = [xs];
-    for (const [t, v] of parts) {
-      const m = new Map();
-      t.forEach((x, i) => m.set(x, v[i]));
-      out.push(xs.map((x) => (m.has(x) ? m.get(x) : null)));
-    }
-    return out;
-  }
-
-  // ---------------------------------------------------------------- charts
-  const CHART_HEIGHT = 210;
-
-  /** Width (CSS px) the chart element has in its panel's layout. */
-  function chartWidth(el) { return Math.max(100, Math.floor(el.getBoundingClientRect().width)); }
-
-  /** Resize each plot to its panel: panels change width without a window resize
-   * (grid reflow as panels come and go, a scrollbar appearing, fonts). */
-  const resizer = new ResizeObserver((entries) => {
-    for (const entry of entries) {
-      const chart = Array.from(state.charts.values()).find((c) => c.panel === entry.target);
-      if (!chart) continue;
-      const width = chartWidth(chart.el);
-      if (width !== chart.plot.width) chart.plot.setSize({ width, height: CHART_HEIGHT });
-    }
-  });
-
-  /** uPlot points.filter: the indexes of values with no value on either side (null
-   * when there are none), so that a lone reading shows. */
-  function isolatedPoints(u, seriesIdx) {
-    const ys = u.data[seriesIdx] || [];
-    const out = [];
-    for (let i = 0; i < ys.length; i++) {
-      if (ys[i] == null) continue;
-      if ((i === 0 || ys[i - 1] == null) && (i === ys.length - 1 || ys[i + 1] == null)) out.push(i);
-    }
-    return out.length ? out : null;
-  }
+  function getJSON(url) { return charts.getJSON(url, cfg.login_url); }
 
   // ---------------------------------------------------------------- alert marks
   /* A device's alerts are drawn under the lines of the charts they concern: a shaded
    * band from when the alert fired (or went pending) to when it resolved (or now),
    * coloured by severity, with a line where it began. CPU and memory charts show
    * alerts on their metric and device-wide ones (down, no data, reboot); an
-   * interface chart shows the alerts about that interface. */
+   * interface chart shows the alerts about that interface; a family's chart the
+   * alerts on its metrics. */
   const SEVERITY_COLORS = { critical: "#c2372f", high: "#e0601f", warning: "#e0a030", info: "#54708f" };
   const DEVICE_WIDE = new Set(["device_state", "no_data", "reboot", "fact_changed"]);
   const CHART_METRICS = { "chart-cpu": "system.cpu.load_pct", "chart-mem": "system.memory.used_pct" };
 
   function marksFor(chart) {
     if (!chart) return [];
-    if (chart.kind === "bps") return state.marks.filter((m) => m.subject && m.subject === chart.iface);
-    const metric = CHART_METRICS[chart.id];
-    return state.marks.filter((m) => m.metric === metric
-      || (!m.subject && !m.metric && DEVICE_WIDE.has(m.kind)));
-  }
-
-  function drawMarks(u) {
-    const chart = Array.from(state.charts.values()).find((c) => c.plot === u);
-    const marks = marksFor(chart);
-    if (chart) chart.el.dataset.alertMarks = String(marks.length);
-    if (!marks.length) return;
-    const { left, top, width, height } = u.bbox;
-    const now = Date.now() / 1000;
-    const ctx = u.ctx;
-    ctx.save();
-    for (const m of marks) {
-      const color = SEVERITY_COLORS[m.severity] || SEVERITY_COLORS.info;
-      const x0 = Math.max(left, u.valToPos(m.start, "x", true));
-      const x1 = Math.min(left + width, u.valToPos(m.end == null ? now : m.end, "x", true));
-      if (!(x1 > x0 - 1)) continue;
-      ctx.globalAlpha = m.state === "pending" ? 0.08 : 0.16;
-      ctx.fillStyle = color;
-      ctx.fillRect(x0, top, Math.max(2, x1 - x0), height);
-      ctx.globalAlpha = 0.9;
-      ctx.fillRect(x0, top, Math.max(1, devicePixelRatio), height);
+    let marks;
+    if (chart.kind === "bps") {
+      marks = state.marks.filter((m) => m.subject && m.subject === chart.iface);
+    } else if (chart.family) {
+      const metrics = new Set(chart.family.lines.map((l) => l.metric));
+      marks = state.marks.filter((m) => metrics.has(m.metric));
+    } else {
+      const metric = CHART_METRICS[chart.id];
+      marks = state.marks.filter((m) => m.metric === metric
+        || (!m.subject && !m.metric && DEVICE_WIDE.has(m.kind)));
     }
-    ctx.restore();
+    return marks.map((m) => ({ ...m, color: SEVERITY_COLORS[m.severity] || SEVERITY_COLORS.info }));
   }
 
   async function refreshMarks() {
@@ -189,69 +78,23 @@
     }
   }
 
-  function makePlot(el, kind, seriesDefs) {
-    const isRate = kind === "bps";
-    const opts = {
-      hooks: { drawClear: [drawMarks] },
-      width: chartWidth(el),
-      height: CHART_HEIGHT,
-      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), fmt.zoneName()),
-      cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
-      legend: { live: true },
-      scales: {
-        x: { time: true, range: (u, min, max) => (state.from ? [state.from, state.to] : [min, max]) },
-        y: isRate ? { range: (u, min, max) => [0, Math.max(1000, max * 1.1)] }
-                  : { range: [0, 100] },
-      },
-      axes: [
-        {
-          stroke: AXIS.stroke,
-          grid: { stroke: AXIS.grid },
-          ticks: { stroke: AXIS.tick },
-          // Room per tick: long spans label ticks "03-01 12:00" (day alone at midnight).
-          space: (u) => (u.scales.x.max - u.scales.x.min > 86400 ? 96 : 64),
-          values: (u, splits) => splits.map((ts) => fmt.axisTime(ts, u.scales.x.max - u.scales.x.min)),
-        },
-        {
-          stroke: AXIS.stroke,
-          grid: { stroke: AXIS.grid },
-          ticks: { stroke: AXIS.tick },
-          size: 64,
-          label: isRate ? "bits/s" : "%",
-          labelSize: 18,
-          values: (u, vals) => vals.map((v) => (isRate ? fmt.bpsAxis(v) : `${v}`)),
-        },
-      ],
-      series: [{ value: (u, v) => (v == null ? "\u2013" : fmt.when(new Date(v * 1000).toISOString())) }]
-        .concat(seriesDefs.map((s) => ({
-          label: s.label,
-          stroke: s.color,
-          width: 1.5,
-          fill: s.color + "1f",
-          // No dots on lines, but a point without neighbours (the only 5-minute bucket
-          // at 24h/7d, a reading between gaps) is drawn as a dot: a line needs two.
-          points: { show: false, filter: isolatedPoints },
-          spanGaps: false,
-          value: (u, v) => (isRate ? fmt.bps(v) : fmt.pct(v)),
-        }))),
-    };
-    el.innerHTML = "";
-    return new window.uPlot(opts, [[], ...seriesDefs.map(() => [])], el);
-  }
-
-  function setData(chart, data) {
-    chart.plot.setData(data);
-    const empty = data[0].length === 0;
-    let note = chart.el.querySelector(".nodata");
-    if (empty && !note) {
-      note = document.createElement("div");
-      note.className = "nodata";
-      note.textContent = "No data in this range yet";
-      chart.el.appendChild(note);
-    } else if (!empty && note) {
-      note.remove();
-    }
-  }
+  const board = new charts.Board({
+    seriesUrl: cfg.urls.series,
+    loginUrl: cfg.login_url,
+    minStep: cfg.min_step_s,
+    maxPoints: cfg.max_points,
+    ranges: cfg.ranges,
+    range: cfg.range,
+    from: cfg.custom ? cfg.custom.from : null,
+    to: cfg.custom ? cfg.custom.to : null,
+    syncKey: "mm-dashboard",
+    marksFor,
+    onWindow: () => { showWindow(); saveChoices(); tick(true); },
+    onZoomChange: (zoomed) => {
+      const back = document.getElementById("zoom-back");
+      if (back) back.hidden = !zoomed;
+    },
+  });
 
   /** The newest item of `key` (with label interface=`iface`, if given), or null. */
   function newest(key, iface) {
@@ -304,7 +147,7 @@
     put("chart-cpu", fmt.pct(current("system.cpu.load_pct")), [newest("system.cpu.load_pct")]);
     put("chart-mem", fmt.pct(current("system.memory.used_pct")),
         [newest("system.memory.used_pct")]);
-    for (const chart of state.charts.values()) {
+    for (const chart of board.charts.values()) {
       if (chart.kind !== "bps") continue;
       put(chart.id, `\u2193 ${fmt.bps(current("iface.rx_bps", chart.iface))}  ` +
                     `\u2191 ${fmt.bps(current("iface.tx_bps", chart.iface))}`,
@@ -323,81 +166,36 @@
     });
   }
 
-  function ensureChart(id, el, kind, defs) {
-    let chart = state.charts.get(id);
-    if (!chart) {
-      const panel = el.closest(".chart-panel") || el.parentElement;
-      chart = { id, el, kind, panel, plot: makePlot(el, kind, defs) };
-      state.charts.set(id, chart);
-      resizer.observe(panel);
-    }
-    return chart;
-  }
-
-  function dropChart(id, chart) {
-    resizer.unobserve(chart.panel);
-    chart.plot.destroy();
-    chart.panel.remove();
-    state.charts.delete(id);
-  }
-
-  function seriesPoints(resp, labelName, labelValue) {
-    const s = resp.series.find((x) => !labelName || (x.labels || {})[labelName] === labelValue);
-    return s ? withGaps(s.t, s.v, Math.max(resp.step, cfg.min_step_s)) : [[], []];
-  }
-
   async function refreshSystemCharts() {
     const [cpu, mem] = await Promise.all([
-      getJSON(seriesURL("system.cpu.load_pct")),
-      getJSON(seriesURL("system.memory.used_pct")),
+      board.fetch("system.cpu.load_pct"), board.fetch("system.memory.used_pct"),
     ]);
-    const c = ensureChart("chart-cpu", document.getElementById("chart-cpu"), "pct",
-      [{ label: "CPU load", color: COLORS.cpu }]);
-    setData(c, join([seriesPoints(cpu)]));
-    const m = ensureChart("chart-mem", document.getElementById("chart-mem"), "pct",
-      [{ label: "Memory used", color: COLORS.mem }]);
-    setData(m, join([seriesPoints(mem)]));
+    const c = board.ensure("chart-cpu", document.getElementById("chart-cpu"),
+      { unit: "percent", lines: [{ label: "CPU load", color: COLORS.cpu }] });
+    board.setData(c, charts.join([board.points(cpu)]));
+    const m = board.ensure("chart-mem", document.getElementById("chart-mem"),
+      { unit: "percent", lines: [{ label: "Memory used", color: COLORS.mem }] });
+    board.setData(m, charts.join([board.points(mem)]));
   }
 
+  // ---------------------------------------------------------------- interface charts
   function ifaceContainer() { return document.getElementById("iface-charts"); }
-
-  function ifacePanel(id, name) {
-    const panel = document.createElement("div");
-    panel.className = "panel chart-panel";
-    panel.dataset.iface = name;
-    const head = document.createElement("div");
-    head.className = "chart-head";
-    const h = document.createElement("h2");
-    h.textContent = `${name} traffic `;
-    const unit = document.createElement("span");
-    unit.className = "unit";
-    unit.textContent = "bits/s";
-    h.appendChild(unit);
-    const now = document.createElement("span");
-    now.className = "now";
-    now.id = `${id}-now`;
-    head.append(h, now);
-    const el = document.createElement("div");
-    el.className = "chart";
-    el.id = id;
-    panel.append(head, el);
-    return { panel, el };
-  }
 
   function syncIfacePanels() {
     const box = ifaceContainer();
     const wanted = cfg.interfaces.filter((n) => state.selected.has(n));
-    for (const [id, chart] of state.charts) {
-      if (chart.kind === "bps" && !wanted.includes(chart.iface)) dropChart(id, chart);
+    for (const [id, chart] of board.charts) {
+      if (chart.kind === "bps" && !wanted.includes(chart.iface)) board.drop(id);
     }
     // Put every new panel into the grid first, then size the plots: a plot made while
     // its panel is alone in the grid would be as wide as the whole row.
     const added = [];
     wanted.forEach((name, index) => {
-      if (Array.from(state.charts.values()).some((c) => c.iface === name)) return;
+      if (Array.from(board.charts.values()).some((c) => c.iface === name)) return;
       if (added.some((a) => a.name === name)) return;
       const id = `chart-if-${index}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-      const { panel, el } = ifacePanel(id, name);
+      const { panel, el } = charts.panel(id, `${name} traffic`, "bits/s", charts.interfaceURL(cfg.urls.interface, name));
+      panel.dataset.iface = name;
       box.appendChild(panel);
       added.push({ id, name, el });
     });
@@ -406,11 +204,11 @@
     const order = wanted.map((n) => panels.get(n)).filter(Boolean);
     if (order.some((p, i) => box.children[i] !== p)) order.forEach((p) => box.appendChild(p));
     for (const { id, name, el } of added) {
-      const chart = ensureChart(id, el, "bps", [
-        { label: "rx", color: COLORS.rx },
-        { label: "tx", color: COLORS.tx },
-      ]);
-      chart.iface = name;
+      board.ensure(id, el, {
+        unit: "bits/s",
+        lines: [{ label: "rx", color: COLORS.rx }, { label: "tx", color: COLORS.tx }],
+        extra: { kind: "bps", iface: name },
+      });
     }
     document.getElementById("iface-empty").hidden = wanted.length > 0;
   }
@@ -421,14 +219,147 @@
     if (!names.length) return;
     const labels = names.map((n) => `interface=${n}`);
     const [rx, tx] = await Promise.all([
-      getJSON(seriesURL("iface.rx_bps", labels)),
-      getJSON(seriesURL("iface.tx_bps", labels)),
+      board.fetch("iface.rx_bps", labels), board.fetch("iface.tx_bps", labels),
     ]);
-    for (const chart of state.charts.values()) {
+    for (const chart of board.charts.values()) {
       if (chart.kind !== "bps") continue;
-      setData(chart, join([seriesPoints(rx, "interface", chart.iface),
-                           seriesPoints(tx, "interface", chart.iface)]));
+      board.setData(chart, charts.join([board.points(rx, "interface", chart.iface),
+                                        board.points(tx, "interface", chart.iface)]));
     }
+  }
+
+  // ---------------------------------------------------------------- family charts
+  function familyById(id) { return cfg.families.find((f) => f.id === id) || null; }
+
+  /** The family charts shown, in the order of the configuration. */
+  function shownFamilies() { return cfg.families.filter((f) => state.shown.has(f.id)); }
+
+  function syncFamilyPanels() {
+    const box = document.getElementById("family-charts");
+    if (!box) return;
+    const wanted = shownFamilies();
+    const ids = new Set(wanted.map((f) => `chart-fam-${f.id}`));
+    for (const [id, chart] of board.charts) {
+      if (chart.family && !ids.has(id)) board.drop(id);
+    }
+    const added = [];
+    for (const fam of wanted) {
+      const id = `chart-fam-${fam.id}`;
+      if (board.charts.has(id) || added.some((a) => a.id === id)) continue;
+      const { panel, el } = charts.panel(id, fam.title, charts.unitText(fam.unit));
+      panel.dataset.family = fam.id;
+      box.appendChild(panel);
+      added.push({ id, fam, el });
+    }
+    const panels = new Map(Array.from(box.children).map((p) => [p.dataset.family, p]));
+    const order = wanted.map((f) => panels.get(f.id)).filter(Boolean);
+    if (order.some((p, i) => box.children[i] !== p)) order.forEach((p) => box.appendChild(p));
+    for (const { id, fam, el } of added) {
+      board.ensure(id, el, { unit: fam.unit, lines: [], extra: { family: fam } });
+    }
+    document.querySelectorAll("[data-family-toggle]").forEach((b) => {
+      b.setAttribute("aria-pressed", String(state.shown.has(b.dataset.familyToggle)));
+    });
+  }
+
+  /** The lines of a family's chart from the API's answers: each line's matching
+   * series (several for a partial label filter: named by their label values). */
+  function familyData(fam, answers) {
+    const lines = [];
+    const parts = [];
+    fam.lines.forEach((line, i) => {
+      const resp = answers[i];
+      const matching = resp.series.filter((s) => line.labels.every((l) => {
+        const [k, ...rest] = l.split("=");
+        return (s.labels || {})[k] === rest.join("=");
+      }));
+      for (const s of matching) {
+        const extra = Object.entries(s.labels || {}).filter(([k, v]) => !line.labels.includes(`${k}=${v}`));
+        const name = matching.length > 1 && extra.length ? extra.map(([, v]) => v).join(" ") : line.name;
+        lines.push({ label: name, color: charts.PALETTE[lines.length % charts.PALETTE.length] });
+        parts.push(charts.withGaps(s.t, s.v, Math.max(resp.step, cfg.min_step_s)));
+      }
+    });
+    return { lines, data: charts.join(parts) };
+  }
+
+  async function refreshFamilyCharts() {
+    syncFamilyPanels();
+    await Promise.all(shownFamilies().map(async (fam) => {
+      // One request per metric of the family (its lines' labels as filters).
+      const byMetric = new Map();
+      for (const line of fam.lines) {
+        if (!byMetric.has(line.metric)) byMetric.set(line.metric, []);
+        byMetric.get(line.metric).push(...line.labels);
+      }
+      const answers = new Map();
+      await Promise.all(Array.from(byMetric.entries()).map(async ([metric, labels]) => {
+        answers.set(metric, await board.fetch(metric, Array.from(new Set(labels))));
+      }));
+      const chart = board.charts.get(`chart-fam-${fam.id}`);
+      if (!chart) return;
+      const { lines, data } = familyData(fam, fam.lines.map((l) => answers.get(l.metric)));
+      board.ensure(chart.id, chart.el, { unit: fam.unit, lines, extra: { family: fam } });
+      board.setData(chart, lines.length ? data : [[]]);
+    }));
+  }
+
+  function bindFamilyToggle(b) {
+    b.addEventListener("click", () => {
+      const id = b.dataset.familyToggle;
+      if (state.shown.has(id)) state.shown.delete(id);
+      else state.shown.add(id);
+      saveChoices();
+      tick(true);
+    });
+  }
+
+  // ---------------------------------------------------------------- range and zoom
+  /** Show the window chosen: the preset buttons, the custom from/to fields. */
+  function showWindow() {
+    const custom = !board.isLive();
+    document.querySelectorAll("[data-range]").forEach((x) => {
+      x.classList.toggle("active", !custom && x.dataset.range === board.range);
+    });
+    const from = document.getElementById("range-from");
+    const to = document.getElementById("range-to");
+    if (custom && board.custom && from && to) {
+      from.value = charts.toLocal(board.custom.from);
+      to.value = charts.toLocal(board.custom.to);
+    }
+    const label = document.getElementById("range-custom");
+    if (label) label.classList.toggle("active", custom);
+  }
+
+  function bindRange() {
+    document.querySelectorAll("[data-range]").forEach((b) => {
+      b.addEventListener("click", () => {
+        board.setRange(b.dataset.range);
+        showWindow();
+        saveChoices();
+        tick(true);
+      });
+    });
+    const form = document.getElementById("range-form");
+    if (form) {
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const from = charts.parseLocal(document.getElementById("range-from").value);
+        const to = charts.parseLocal(document.getElementById("range-to").value);
+        const problem = document.getElementById("range-problem");
+        const bad = from === null || to === null ? "give both a start and an end"
+          : to <= from ? "the end must be after the start" : "";
+        if (problem) { problem.textContent = bad; problem.hidden = !bad; }
+        if (bad) return;
+        board.setCustom(from, to);
+        showWindow();
+        saveChoices();
+        tick(true);
+      });
+    }
+    const back = document.getElementById("zoom-back");
+    if (back) back.addEventListener("click", () => board.unzoom());
+    showWindow();
   }
 
   // ---------------------------------------------------------------- interface picker
@@ -436,12 +367,23 @@
     return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
   }
 
-  /** Keep the range and the charted interfaces (list order) in the query string, so
-   * a reload or a shared link shows the same (?range=1h&if=ether1,ether2). */
+  /** Keep the range (or the custom/zoomed window), the charted interfaces (list
+   * order) and families in the query string, so a reload or a shared link shows the
+   * same (?range=1h&if=ether1,ether2&charts=dhcp,ppp or ?from=&to=). */
   function saveChoices() {
     const q = new URLSearchParams(location.search);
-    q.set("range", state.range);
+    for (const k of ["chart", "label"]) q.delete(k);
+    if (board.isLive()) {
+      q.set("range", board.range);
+      q.delete("from");
+      q.delete("to");
+    } else {
+      q.delete("range");
+      q.set("from", String(board.custom.from));
+      q.set("to", String(board.custom.to));
+    }
     q.set("if", cfg.interfaces.filter((n) => state.selected.has(n)).join(","));
+    q.set("charts", cfg.families.filter((f) => state.shown.has(f.id)).map((f) => f.id).join(","));
     history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);
   }
 
@@ -687,15 +629,20 @@
     return ["live", true];
   }
 
+  /** Seconds between two reads of the family charts at least (their series come
+   * from the short tier and slower ones: a new value every 30 s at the most). */
+  const FAMILIES_EVERY_S = 30;
+
   /** Chart refresh period, seconds: the bucket width of the range (at most 5 min). */
   function chartEvery() {
-    return Math.max(cfg.refresh_s, Math.min(stepFor(rangeSeconds()), 300));
+    return Math.max(cfg.refresh_s, Math.min(board.step(), 300));
   }
 
   /** One refresh: the device's state and current values every time (the collector's
    * pace), the charts when due (`redraw`: now, e.g. a new range). The charts are due
    * again a chart period after a refresh that drew them; after a failed one they are
-   * fetched again on the next tick (not a whole period later: up to 5 min at 7d). */
+   * fetched again on the next tick (not a whole period later: up to 5 min at 7d).
+   * A fixed window (custom range, zoom) is drawn once, on `redraw`. */
   async function tick(redraw) {
     if (state.inflight && redraw === true) state.redrawPending = true;
     if (state.inflight || state.paused) return;
@@ -703,15 +650,20 @@
     const live = document.getElementById("live");
     try {
       const work = [refreshLatest(), refreshLogs().catch(() => { state.logsDue = 0; })];
-      if (redraw === true || Date.now() >= state.chartsDue) {
-        setWindow();
+      if (redraw === true || (board.isLive() && Date.now() >= state.chartsDue)) {
+        board.resolve();
         const next = Date.now() + chartEvery() * 1000;
-        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts(), refreshMarks()]).then(
+        // The families (series read every 30 s or less often) at most every 30 s.
+        const families = redraw === true || Date.now() >= state.familiesDue;
+        const familiesNext = Date.now() + Math.max(chartEvery(), FAMILIES_EVERY_S) * 1000;
+        work.push(Promise.all([refreshSystemCharts(), refreshIfaceCharts(),
+                               families ? refreshFamilyCharts() : null, refreshMarks()]).then(
           () => {
             state.chartsDue = next;
-            for (const chart of state.charts.values()) chart.plot.redraw(false);
+            if (families) state.familiesDue = familiesNext;
+            board.redrawAll();
           },
-          (e) => { state.chartsDue = 0; throw e; }));
+          (e) => { state.chartsDue = 0; state.familiesDue = 0; throw e; }));
       }
       await Promise.all(work);
       renderHeads();
@@ -735,16 +687,9 @@
   }
 
   function bind() {
-    document.querySelectorAll("[data-range]").forEach((b) => {
-      b.classList.toggle("active", b.dataset.range === state.range);
-      b.addEventListener("click", () => {
-        state.range = b.dataset.range;
-        document.querySelectorAll("[data-range]").forEach((x) => x.classList.toggle("active", x === b));
-        saveChoices();
-        tick(true);
-      });
-    });
+    bindRange();
     document.querySelectorAll("input[data-iface]").forEach(bindIfaceBox);
+    document.querySelectorAll("[data-family-toggle]").forEach(bindFamilyToggle);
     document.querySelectorAll(".inv-panel").forEach((p) => {
       p.addEventListener("mm:tabshown", () => loadInventory(p));
       if (!p.hidden) loadInventory(p);
@@ -753,14 +698,28 @@
       state.paused = document.hidden;
       if (!document.hidden) tick(true);
     });
+    // A chart's link (an interface's page) opens with the charts' window.
+    document.addEventListener("click", (ev) => {
+      const a = ev.target.closest && ev.target.closest("a.chart-link");
+      if (a) a.href = `${a.href.split("?")[0]}?${board.query()}`;
+    });
+    // Opened for one series (?chart=...: the series browser): its chart in view.
+    if (cfg.asked_family) {
+      requestAnimationFrame(() => {
+        const el = document.querySelector(`[data-family="${CSS.escape(cfg.asked_family)}"]`);
+        if (el) el.scrollIntoView({ block: "center" });
+      });
+    }
   }
 
   // For tests and the browser console: the plots drawn, the range, whether a refresh runs.
   window.MM.dashboard = {
-    plots: () => Array.from(state.charts.values()).map((c) => ({ id: c.id, plot: c.plot })),
-    range: () => state.range,
+    plots: () => Array.from(board.charts.values()).map((c) => ({ id: c.id, plot: c.plot })),
+    range: () => (board.isLive() ? board.range : "custom"),
+    window: () => ({ from: board.from, to: board.to, live: board.isLive(), zoomed: board.isZoomed() }),
     busy: () => state.inflight,
     marks: () => state.marks.slice(),
+    board,
   };
 
   document.addEventListener("DOMContentLoaded", () => {

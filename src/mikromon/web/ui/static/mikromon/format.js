@@ -149,6 +149,6 @@
 
   window.MM = window.MM || {};
   window.MM.fmt = {
-    axisTime, bps, bpsAxis, bytes, duration, interval, pct, setZone, unit, when, zoneName,
+    axisTime, bps, bpsAxis, bytes, duration, fields, interval, pct, setZone, unit, when, zoneName,
   };
 })();
