@@ -13,7 +13,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from mikromon.domain import catalog
 from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot, TierPoll
 from mikromon.exporters.inventory_families import TABLES as INVENTORY_TABLES
-from mikromon.exporters.inventory_families import InventoryRow
+from mikromon.exporters.inventory_families import row
 from mikromon.exporters.mktxp import FAMILIES
 from mikromon.exporters.prometheus import FleetCollector
 
@@ -143,7 +143,7 @@ def test_docs_list_every_family():
     a = edge(site="s", values=[(spec.key, (("interface", "e"), ("queue", "q"), ("peer", "p")),
                                 1.0) for spec in FAMILIES],
              health_states={"psu1-state": "ok"}, polls=[TierPoll("realtime", 0.1, 0, 0.1)],
-             inventory=[InventoryRow(table, {"name": "n", "bytes": 1, "link-downs": 1,
+             inventory=[row(table, {"name": "n", "bytes": 1, "link-downs": 1,
                                              "actual-mtu": 1500})
                         for table in sorted(INVENTORY_TABLES)])
     reg = registry(a, collector_running=True,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 
 from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot
-from mikromon.exporters.inventory_families import InventoryRow
+from mikromon.exporters.inventory_families import InventoryRow, row
 from mikromon.exporters.prometheus import OPENMETRICS, TEXT, FleetCollector, render
 
 
@@ -25,16 +25,16 @@ def ids(**extra: str) -> dict[str, str]:
     return {"routerboard_name": "edge-1", "routerboard_address": "127.0.0.1", **extra}
 
 
-def rule(table: str = "firewall_filter", **fields: object) -> InventoryRow:
-    base: dict[str, object] = {"chain": "input", "action": "drop", "log": False}
-    return InventoryRow(table, {**base, **fields})  # type: ignore[arg-type]
+def rule(table: str = "firewall_filter", **fields: str | float | None) -> InventoryRow:
+    base: dict[str, str | float | bool | None] = {"chain": "input", "action": "drop", "log": False}
+    return row(table, {**base, **fields})
 
 
 def test_installed_packages_info_carries_mktxp_labels():
     reg = registry(edge(
-        InventoryRow("packages", {"name": "routeros", "version": "7.16.2",
+        row("packages", {"name": "routeros", "version": "7.16.2",
                                   "build-time": "2024-11-26 11:54:42", "disabled": False}),
-        InventoryRow("packages", {"name": "ipv6", "version": "6.49.15",
+        row("packages", {"name": "ipv6", "version": "6.49.15",
                                   "build-time": "Dec/03/2021 12:15:05", "disabled": True})))
     assert reg.get_sample_value("mktxp_installed_packages_info", ids(
         name="routeros", version="7.16.2", build_time="2024-11-26 11:54:42",
@@ -83,9 +83,9 @@ def test_rules_without_counters_or_not_matched_are_left_out_and_twins_summed():
 
 def test_link_downs_and_actual_mtu_per_interface():
     reg = registry(edge(
-        InventoryRow("interfaces", {"name": "ether1", "link-downs": 3, "actual-mtu": 1500}),
-        InventoryRow("interfaces", {"name": "bridge", "link-downs": 0, "actual-mtu": None}),
-        InventoryRow("interfaces", {"name": "pppoe-out1", "link-downs": "nan"}),
+        row("interfaces", {"name": "ether1", "link-downs": 3, "actual-mtu": 1500}),
+        row("interfaces", {"name": "bridge", "link-downs": 0, "actual-mtu": None}),
+        row("interfaces", {"name": "pppoe-out1", "link-downs": "nan"}),
     ))
     assert reg.get_sample_value("mktxp_link_downs_total", ids(name="ether1")) == 3
     assert reg.get_sample_value("mktxp_link_downs_total", ids(name="bridge")) == 0
@@ -96,9 +96,9 @@ def test_link_downs_and_actual_mtu_per_interface():
 
 def test_render_equals_prometheus_client_for_inventory_families():
     devices = [edge(rule(comment='quote " and \\ back', bytes=1),
-                    InventoryRow("packages", {"name": "wifi-qcom", "version": "7.16.2",
+                    row("packages", {"name": "wifi-qcom", "version": "7.16.2",
                                               "build-time": "x", "disabled": False}),
-                    InventoryRow("interfaces", {"name": "ether1", "link-downs": 1,
+                    row("interfaces", {"name": "ether1", "link-downs": 1,
                                                 "actual-mtu": 1500}),
                     name=f"r{i}") for i in range(3)]
     from prometheus_client.openmetrics.exposition import generate_latest as om_latest

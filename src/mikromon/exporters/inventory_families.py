@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
 
@@ -37,6 +36,8 @@ from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
 #: :data:`TABLES`.
 FIELDS: Final = ("name", "version", "build-time", "disabled", "chain", "action", "comment",
                  "out-interface", "protocol", "log", "bytes", "link-downs", "actual-mtu")
+(_NAME, _VERSION, _BUILD, _DISABLED, _CHAIN, _ACTION, _COMMENT, _OUT, _PROTOCOL, _LOG, _BYTES,
+ _DOWNS, _MTU) = range(len(FIELDS))
 #: Inventory table -> mktxp firewall family (``/ip/firewall/<menu>``).
 FIREWALL: Final = {
     "firewall_filter": ("firewall_filter", "Total amount of bytes matched by firewall rules"),
@@ -53,18 +54,24 @@ Value = str | float | bool | None
 Kind = Literal["gauge", "counter", "info"]
 
 
-@dataclass(frozen=True, slots=True)
-class InventoryRow:
+class InventoryRow(NamedTuple):
     """One stored inventory row of one device, reduced to :data:`FIELDS`.
 
     Attributes:
         table: the inventory table (one of :data:`TABLES`).
-        fields: field -> value as the collector stored it (text, number, bool or
-            ``None`` when the row lacks it).
+        values: the row's value of each of :data:`FIELDS`, in that order, as the
+            collector stored it (text, number, bool, or ``None`` when the row lacks
+            it). :func:`row` builds one from a mapping.
     """
 
     table: str
-    fields: Mapping[str, Value]
+    values: Sequence[Value]
+
+
+def row(table: str, fields: Mapping[str, Value]) -> InventoryRow:
+    """Return the :class:`InventoryRow` of ``table`` holding ``fields`` (field ->
+    value; fields not in :data:`FIELDS` are ignored, missing ones are ``None``)."""
+    return InventoryRow(table, tuple(fields.get(name) for name in FIELDS))
 
 
 Rows = list[tuple[Sequence[str], float]]
@@ -80,25 +87,23 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
     link_downs: Rows = []
     mtu: Rows = []
     for device, address, rows in devices:
-        for row in rows:
-            f = row.fields
-            if row.table == PACKAGES:
-                packages.append(((_text(f.get("name")), _text(f.get("version")),
-                                  _text(f.get("build-time")), _bool_text(f.get("disabled")),
-                                  device, address), 1.0))
-            elif row.table in firewall:
-                counted = _number(f.get("bytes"))
+        for table, f in rows:
+            if table == INTERFACES:
+                who = (_text(f[_NAME]), device, address)
+                if (downs := _number(f[_DOWNS])) is not None:
+                    link_downs.append((who, downs))
+                if (actual := _number(f[_MTU])) is not None:
+                    mtu.append((who, actual))
+            elif table in firewall:
+                counted = _number(f[_BYTES])
                 if counted is None or counted <= 0:
                     continue
-                key = (_rule_name(f), "1" if _true(f.get("log")) else "0", device, address)
-                sums = firewall[row.table]
+                key = (_rule_name(f), "1" if _true(f[_LOG]) else "0", device, address)
+                sums = firewall[table]
                 sums[key] = sums.get(key, 0.0) + counted
-            elif row.table == INTERFACES:
-                who = (_text(f.get("name")), device, address)
-                if (downs := _number(f.get("link-downs"))) is not None:
-                    link_downs.append((who, downs))
-                if (actual := _number(f.get("actual-mtu"))) is not None:
-                    mtu.append((who, actual))
+            elif table == PACKAGES:
+                packages.append(((_text(f[_NAME]), _text(f[_VERSION]), _text(f[_BUILD]),
+                                  _bool_text(f[_DISABLED]), device, address), 1.0))
     if packages:
         yield ("mktxp_installed_packages", "info", "Installed Packages",
                ("name", "version", "build_time", "disabled", *_ID), packages)
@@ -114,10 +119,10 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
                "Actual Maximum Transmission Unit of the interface", ("name", *_ID), mtu)
 
 
-def _rule_name(f: Mapping[str, Value]) -> str:
-    name = f"| {_text(f.get('chain'))} | {_text(f.get('action'))} | {_text(f.get('comment'))}"
-    for extra in ("out-interface", "protocol"):
-        if value := _text(f.get(extra)):
+def _rule_name(f: Sequence[Value]) -> str:
+    name = f"| {_text(f[_CHAIN])} | {_text(f[_ACTION])} | {_text(f[_COMMENT])}"
+    for extra in (_OUT, _PROTOCOL):
+        if value := _text(f[extra]):
             name = f"{name} | {value}"
     return name
 

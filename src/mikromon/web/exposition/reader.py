@@ -196,8 +196,7 @@ def _inventory(
                     cutoff = cutoffs[(device_id, tier)] = _cutoff(now, own, tier, scale, ts)
                 if ts < cutoff:
                     continue
-                out.setdefault(device_id, []).append(InventoryRow(
-                    table, dict(zip(inventory_families.FIELDS, data, strict=True))))
+                out.setdefault(device_id, []).append(InventoryRow(table, data))
     return out
 
 
