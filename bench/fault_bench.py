@@ -110,17 +110,23 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def read_status(db: Path) -> dict | None:
+    """The newest published status with devices (their entries are stored a row
+    each: put back as ``devices``)."""
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0) as conn:
             rows = conn.execute(
-                "SELECT status FROM control_collectorstatus ORDER BY published_at DESC"
+                "SELECT id, status FROM control_collectorstatus ORDER BY published_at DESC"
             ).fetchall()
+            for pk, text in rows:
+                doc = json.loads(text)
+                if doc.pop("device_rows", None):
+                    doc["devices"] = [json.loads(entry) for (entry,) in conn.execute(
+                        "SELECT doc FROM control_collectordevicestatus WHERE status_id = ?"
+                        " ORDER BY position", (pk,))]
+                if doc.get("devices"):
+                    return doc
     except sqlite3.Error:
         return None
-    for (text,) in rows:
-        doc = json.loads(text)
-        if doc.get("devices"):
-            return doc
     return None
 
 

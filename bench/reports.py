@@ -6,11 +6,23 @@ SQLite database (temporary folder) with one 30-day month of 5-minute rollups of
 ``iface.rx_bps`` and ``iface.tx_bps`` for ``--interfaces`` interfaces spread over
 devices of 20 interfaces each (8,640 buckets per series; 1,000 interfaces =
 17.28 million rollup rows), written with ``executemany`` in primary-key order,
-the rollup watermark set after the month. Then times, in this process:
+the rollup watermark set at the month's end. Then, in this process, it builds
+the report summaries (``report_summaries.backfill``, as migration 0010 does) and
+times each report both ways, side by side:
 
-  * ``percentile_report`` (the 95th percentile of every interface, rx and tx);
-  * ``top_talkers`` (bytes of every interface, top 20);
-  * the availability report for the month with 10 outages per device.
+  * ``before``: every series' own 5-minute averages (``summaries=False``, the
+    reference path; what the reports did before the summaries);
+  * ``after``: the summaries plus the range's edges (the default).
+
+Ranges: the month as it stands at its end (month summary of the first 29 days,
+the last day's summary, the last bucket read from the rollups), the same month
+once the next day has been folded in (one month summary per series), the last 7
+days (day summaries) and a range not aligned to days (days plus two edges); and
+the availability report for the month with 10 outages per device. Every pair of
+answers is compared (the same figures, or the bench stops).
+
+``--page-devices 10000`` times, instead, the Reports page and the paged API over
+that many devices (one interface each, month summaries only).
 
 Run: ``python bench/reports.py [--interfaces 1000]``. Prints a Markdown table to
 paste into bench/RESULTS.md. Loopback only; nothing leaves the temporary folder.
@@ -19,14 +31,18 @@ paste into bench/RESULTS.md. Loopback only; nothing leaves the temporary folder.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 PER_DEVICE = 20
 STEP = 300
@@ -89,51 +105,187 @@ def _fill(interfaces: int) -> tuple[int, float]:
                 rows += len(values)
     MaintenanceState.objects.update_or_create(
         name="rollup_300", defaults={"value": start + buckets * STEP})
+    for name in ("report_summary_day", "report_summary_month"):  # built by the bench
+        MaintenanceState.objects.filter(name=name).delete()
     return rows, time.perf_counter() - t0
 
 
-def _timed(label: str, call: object) -> tuple[str, float, object]:
+def _timed(call: Callable[[], object], repeat: int = 1) -> tuple[float, float, object]:
+    """Return (median wall seconds, median CPU seconds of this process, result) of
+    ``repeat`` calls. SQLite runs in this process, so CPU time includes its work and
+    leaves out waiting for the cores other processes hold."""
+    times, cpu = [], []
+    result: object = None
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = call()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), statistics.median(cpu), result
+
+
+def _pair(label: str, report: Callable[..., Any], start: float, end: float,
+          repeat: int, **kwargs: Any) -> tuple[str, float, float, float, float]:
+    """Time ``report`` before (reference) and after (summaries); check they agree."""
+    before_s, before_cpu, before = _timed(lambda: report(start, end, summaries=False,
+                                                         **kwargs))
+    after_s, after_cpu, after = _timed(lambda: report(start, end, **kwargs), repeat)
+    if not _same(before, after):
+        raise SystemExit(f"{label}: the summaries' answer differs from the reference")
+    return label, before_s, before_cpu, after_s, after_cpu
+
+
+def _same(a: Any, b: Any) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if hasattr(x, "figure"):
+            if (x.figure, x.device, x.interface) != (y.figure, y.device, y.interface):
+                return False
+        elif (x.name, x.device) != (y.name, y.device) or not math.isclose(
+                x.total_bytes, y.total_bytes, rel_tol=1e-9):
+            return False
+    return True
+
+
+def _page_fleet(devices: int, repeat: int) -> None:
+    """The Reports page and the paged API over ``devices`` devices of one interface
+    each, with month summaries of the bench month (no rollups: the page reads the
+    summaries), timed through Django's test client; prints a table."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from mikromon.web.monitor import report_summaries as rs
+    from mikromon.web.monitor.models import Device, MaintenanceState, Series, labels_key
+
+    rng = random.Random(3)
+    start = int(MONTH_START.timestamp())
     t0 = time.perf_counter()
-    result = call()  # type: ignore[operator]
-    return label, time.perf_counter() - t0, result
+    Device.objects.bulk_create(Device(name=f"cpe-{d:05d}", host="127.0.0.1", username="u",
+                                      port=8728, state="up") for d in range(devices))
+    key = labels_key([("interface", "ether1")])
+    Series.objects.bulk_create(Series(device=dev, key=k, labels={"interface": "ether1"},
+                                      labels_key=key)
+                               for dev in Device.objects.all() for k in ("iface.rx_bps",
+                                                                         "iface.tx_bps"))
+    rows = []
+    for sid in Series.objects.values_list("pk", flat=True):
+        top = sorted((rng.uniform(1e5, 1e8) for _ in range(447)), reverse=True)
+        rows.append(("month", start, sid, 8640, 0, sum(top) * 19, top[432], rs.pack(top)))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
+                           "hourly, rate_sum, p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                           rows)
+    for name, value in ((rs.DAY_MARK, start + DAYS * 86400), (rs.MONTH_MARK,
+                                                                start + DAYS * 86400)):
+        MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
+    fill_s = time.perf_counter() - t0
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.create_user("bench", password="x" * 12,
+                                                            is_staff=True))
+    month = MONTH_START.strftime("%Y-%m")
+    requests = [
+        ("Reports page, a past month", "/reports/", {"month": month}),
+        ("Reports page, a past month, page 100 by device", "/reports/",
+         {"month": month, "apage": "100", "ppage": "100", "psort": "device"}),
+        ("API percentile, a past month, 50 a page", "/api/v1/reports/percentile",
+         {"month": month, "per_page": "50", "page": "3"}),
+        ("API availability, 50 devices a page", "/api/v1/reports/availability",
+         {"month": month, "per_page": "50", "page": "7"}),
+        ("API top talkers, a past month", "/api/v1/reports/top-talkers", {"month": month}),
+    ]
+    print(f"\n{devices:,} devices of one interface (rx, tx), month summaries only "
+          f"(filled in {fill_s:.0f} s); Django test client, whole request, "
+          f"median and max of {repeat} after a warm-up\n")
+    print("| request | median ms wall (CPU) | max ms wall | KiB |")
+    print("|---|---|---|---|")
+    for label, url, params in requests:
+        answer = client.get(url, params)
+        if answer.status_code != 200:
+            raise SystemExit(f"{label}: HTTP {answer.status_code}")
+        times, cpu = [], []
+        for _ in range(repeat):
+            t1, c1 = time.perf_counter(), time.process_time()
+            answer = client.get(url, params)
+            times.append(time.perf_counter() - t1)
+            cpu.append(time.process_time() - c1)
+        print(f"| {label} | {statistics.median(times) * 1000:.0f} "
+              f"({statistics.median(cpu) * 1000:.0f}) | {max(times) * 1000:.0f} | "
+              f"{len(answer.content) / 1024:.0f} |")
 
 
 def main() -> None:
-    """Fill, time, print."""
+    """Fill, build the summaries, time before and after, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interfaces", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each 'after' (median)")
+    parser.add_argument("--page-devices", type=int, default=0,
+                        help="instead: time the Reports page and API over this many devices")
     args = parser.parse_args()
+    if args.page_devices:
+        with tempfile.TemporaryDirectory(prefix="mikromon-bench-reports-") as data_dir:
+            _setup(data_dir)
+            _page_fleet(args.page_devices, args.repeat)
+        return
     with tempfile.TemporaryDirectory(prefix="mikromon-bench-reports-") as data_dir:
         _setup(data_dir)
-        from mikromon.web.monitor import reports
+        from mikromon.web.monitor import report_summaries, reports
+        from mikromon.web.monitor.models import MaintenanceState
 
+        load = os.getloadavg()[0]
         rows, fill_s = _fill(args.interfaces)
+        t0 = time.perf_counter()
+        summary_rows = report_summaries.backfill()
+        backfill_s = time.perf_counter() - t0
         start = MONTH_START.timestamp()
         end = start + DAYS * 86400
+        talk: dict[str, Any] = {"kinds": ("interface",)}
         results = [
-            _timed("percentile_report (every interface, rx+tx)",
-                   lambda: reports.percentile_report(start, end)),
-            _timed("top_talkers (every interface, top 20)",
-                   lambda: reports.top_talkers(start, end, kinds=("interface",))),
-            _timed("availability_report (devices + events)",
-                   lambda: reports.availability_report(start, end, now=end)),
+            _pair("95th percentile, the month at its end", reports.percentile_report,
+                  start, end, args.repeat),
+            _pair("top talkers, the month at its end", reports.top_talkers, start, end,
+                  args.repeat, **talk),
         ]
+        # The next day: its buckets folded in, the month summary holds all 30 days.
+        MaintenanceState.objects.filter(name="rollup_300").update(value=int(end) + 86400 + 300)
+        t0 = time.perf_counter()
+        report_summaries.update()
+        fold_s = time.perf_counter() - t0
+        week = (end - 7 * 86400, end)
+        odd = (start + 2 * 86400 + 7 * 3600 + 13 * 60, end - 3 * 86400 - 8 * 3600 - 13 * 60)
+        results += [
+            _pair("95th percentile, a past month", reports.percentile_report, start, end,
+                  args.repeat),
+            _pair("top talkers, a past month", reports.top_talkers, start, end, args.repeat,
+                  **talk),
+            _pair("95th percentile, last 7 days", reports.percentile_report, *week, args.repeat),
+            _pair("95th percentile, 24.7 days not aligned to days", reports.percentile_report,
+                  *odd, args.repeat),
+            _pair("top talkers, 24.7 days not aligned to days", reports.top_talkers, *odd,
+                  args.repeat, **talk),
+        ]
+        avail_s, avail_cpu, _rows = _timed(
+            lambda: reports.availability_report(start, end, now=end))
         db_bytes = sum(os.path.getsize(os.path.join(data_dir, f)) for f in os.listdir(data_dir)
                        if f.endswith((".sqlite3", ".sqlite3-wal", ".db", ".db-wal")))
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, "
-              f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, SQLite")
+        print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+              f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, SQLite, "
+              f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
         print(f"{args.interfaces} interfaces, {rows:,} five-minute rollup rows "
               f"(filled in {fill_s:.0f} s), database {db_bytes / 2**20:.0f} MiB, "
-              f"peak RSS {rss_mib:.0f} MiB\n")
-        print("| report | seconds | rollup rows/s |")
+              f"peak RSS {rss_mib:.0f} MiB")
+        print(f"summaries: backfill {summary_rows:,} rows in {backfill_s:.1f} s; folding "
+              f"the next day in: {fold_s:.2f} s\n")
+        print(f"| report (every interface, rx and tx) | before: wall s (CPU s) | after: "
+              f"wall ms (CPU ms), median of {args.repeat} |")
         print("|---|---|---|")
-        for label, seconds, _result in results:
-            per = f"{rows / seconds:,.0f}" if "availability" not in label else "-"
-            print(f"| {label} | {seconds:.2f} | {per} |")
-        figure = results[0][2][0].figure  # type: ignore[index]
-        print(f"\nhighest billing figure: {figure.billing_bps / 1e6:.1f} Mbit/s "
-              f"from {figure.rx_samples} samples")
+        for label, before_s, before_cpu, after_s, after_cpu in results:
+            print(f"| {label} | {before_s:.2f} ({before_cpu:.2f}) | {after_s * 1000:.0f} "
+                  f"({after_cpu * 1000:.0f}) |")
+        print(f"| availability, {args.interfaces // PER_DEVICE} devices with 10 outages "
+              f"each | {avail_s:.2f} ({avail_cpu:.2f}) | (same code) |")
 
 
 if __name__ == "__main__":

@@ -119,6 +119,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("NODE_MODULES", Kind.TEXT, "", "where the browser libraries were installed"),
     _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
        choices=("thread", "process")),
+    _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
+       "(0: one per core, 1 to 4)", maximum=64),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
     *(v for prefix, store, scheme in (
         ("REMOTE_WRITE", "Prometheus remote-write store", "bearer"),
@@ -275,3 +277,16 @@ def time_scale(environ: Mapping[str, str] | None = None) -> float:
     if _time_scale_given is not None and environ is None:
         return _time_scale_given
     return number("MIKROMON_TIME_SCALE", environ)
+
+
+def child_environment(*, import_from: str = "", **changes: str) -> dict[str, str]:
+    """Return a copy of this process's environment with ``changes`` made (the
+    environment of a child process, e.g. ``mikromon serve``'s collector and web
+    workers, which read their settings from it). ``import_from``: a folder put
+    first on the child's ``PYTHONPATH``. Reads nothing but passes everything on."""
+    env = dict(os.environ)
+    env.update(changes)
+    if import_from:
+        rest = env.get("PYTHONPATH", "")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (import_from, rest) if p)
+    return env

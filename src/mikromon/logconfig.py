@@ -16,11 +16,17 @@ from typing import TextIO
 
 
 class UTCFormatter(logging.Formatter):
-    """``2025-01-31T12:00:00Z INFO    collector: message`` (UTC, one line per record)."""
+    """``2025-01-31T12:00:00Z INFO    collector: message`` (UTC, one line per record).
 
-    def __init__(self) -> None:
+    Args:
+        role: the process's role in ``mikromon serve`` (``collector``, ``web-1``),
+            written before the logger's name: ``... INFO    web-1: server: message``.
+    """
+
+    def __init__(self, role: str = "") -> None:
+        prefix = f"{role.replace('%', '%%')}: " if role else ""
         super().__init__(
-            fmt="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+            fmt=f"%(asctime)s %(levelname)-7s {prefix}%(name)s: %(message)s",
             datefmt="%Y-%m-%dT%H:%M:%SZ",
         )
         self.converter = time.gmtime
@@ -79,15 +85,16 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
-def configure_logging(*, verbose: bool = False) -> None:
+def configure_logging(*, verbose: bool = False, role: str = "") -> None:
     """Log one readable UTC line per record to stderr (INFO, or DEBUG when ``verbose``);
     replaces any handler configured before. Django's lines for 4xx answers are left
-    out unless ``verbose``."""
+    out unless ``verbose``. ``role``: the child process's role in ``mikromon serve``,
+    written in every line (:class:`UTCFormatter`)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = _StderrHandler()
-    handler.setFormatter(UTCFormatter())
+    handler.setFormatter(UTCFormatter(role))
     if not verbose:
         handler.addFilter(_not_a_client_error)
     root.addHandler(handler)

@@ -122,3 +122,22 @@ def test_series_browser_filters_and_links_to_the_chart(page, live_url, users):
     page.screenshot(path=str(ARTIFACTS / "series-browser-390.png"), full_page=True)
     row.locator("a.chart-link").click()
     page.wait_for_url(f"**/devices/{dev.pk}/?chart=iface.rx_bps&label=interface%3Dether1")
+
+
+def test_interface_names_in_the_inventory_link_to_the_interface_page(page, live_url, users):
+    """The interfaces tab names each interface as a link to its page (a name with a
+    slash too)."""
+    from mikromon.domain.inventory import InventorySnapshot
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    dev = _device()
+    DjangoStorage(maintenance_interval=None).write_inventory(dev.pk, InventorySnapshot(
+        table="interfaces", key_fields=("name",), ts=datetime.now(UTC), rows=[
+            {".id": "*1", "name": "ether1", "type": "ether", "running": True},
+            {".id": "*2", "name": "sfp-sfpplus1/1", "type": "ether", "running": True}]))
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/devices/{dev.pk}/")
+    page.click('button[data-tab="inv-interfaces"]')
+    page.get_by_role("link", name="sfp-sfpplus1/1", exact=True).click()
+    page.wait_for_url(f"**/devices/{dev.pk}/interfaces/sfp-sfpplus1~2F1/")
+    expect(page.locator("#iface-name")).to_contain_text("sfp-sfpplus1/1")

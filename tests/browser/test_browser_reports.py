@@ -52,8 +52,9 @@ def test_reports_page_presets_tables_and_csv(page, live_url, users):
     page.click("#report-range button[type=submit]")
     page.wait_for_url("**range=last_7_days**")
     shown_from = page.input_value("input[name=from]")
-    expected = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%d")
-    assert shown_from.startswith(expected)
+    # Today and the six days before it, from midnight UTC.
+    expected = (datetime.now(UTC) - timedelta(days=6)).strftime("%Y-%m-%dT00:00")
+    assert shown_from == expected
     availability = page.locator("#report-availability tbody tr")
     assert availability.count() == 2  # the device, and ether2 (it has a link event)
     assert "edge-reports" in availability.nth(0).inner_text()

@@ -16,7 +16,8 @@ SEEN = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def _seed() -> None:
-    from mikromon.web.monitor.models import Device, InventoryItem
+    from mikromon.web.monitor.models import Device, InventoryItem, InventoryTerm
+    from mikromon.web.monitor.search_terms import add_terms
 
     core = Device.objects.create(name="core-gw", host="192.0.2.10", port=8728, username="m",
                                  identity="CoreGW", last_seen=SEEN)
@@ -30,8 +31,9 @@ def _seed() -> None:
                               "address": "100.64.3.7"}),
     ]
     for table, key, data in rows:
-        InventoryItem.objects.create(device=core, table=table, key=key, data=data,
-                                     first_seen=SEEN, last_seen=SEEN, changed_at=SEEN)
+        item = InventoryItem.objects.create(device=core, table=table, key=key, data=data,
+                                            first_seen=SEEN, last_seen=SEEN, changed_at=SEEN)
+        add_terms(InventoryTerm, [(item.pk, table, data)], using="default")
 
 
 def _fits(page) -> dict:

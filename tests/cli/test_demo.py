@@ -28,12 +28,21 @@ def _db(data_dir: Path) -> sqlite3.Connection:
 
 
 def _published(data_dir: Path) -> dict | None:
-    """The status the running demo published last (read straight from SQLite)."""
+    """The status the running demo published last (read straight from SQLite; its
+    device entries are stored a row each, put back as ``devices``)."""
     with _db(data_dir) as conn:
         row = conn.execute(
-            "SELECT status FROM control_collectorstatus ORDER BY published_at DESC LIMIT 1"
+            "SELECT id, status FROM control_collectorstatus ORDER BY published_at DESC LIMIT 1"
         ).fetchone()
-    return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        status = json.loads(row[1])
+        if "device_rows" in status:
+            del status["device_rows"]
+            status["devices"] = [json.loads(doc) for (doc,) in conn.execute(
+                "SELECT doc FROM control_collectordevicestatus WHERE status_id = ?"
+                " ORDER BY position", (row[0],))]
+    return status
 
 
 def _wait(predicate, timeout: float, what: str):

@@ -54,7 +54,8 @@ def test_serve_delivers_alert_events_and_stops_its_worker(tmp_path, servers) -> 
     try:
         server = start_server("serve", "--port", "0", data_dir=tmp_path)
         servers.append(server)
-        assert "notification worker started" in server.stderr
+        # The log arrives through its own pipe: wait for the line, not just the URL.
+        server.wait_for_stderr("notification worker started", 10)
         env = subprocess_env(tmp_path, DJANGO_SETTINGS_MODULE="mikromon.web.settings")
         url = f"http://127.0.0.1:{hook.server_address[1]}/hook"
         subprocess.run([sys.executable, "-c", WRITE_ALERT, url], env=env, check=True,

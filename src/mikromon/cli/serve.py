@@ -1,8 +1,11 @@
 """``mikromon serve``: the web application and the collector, for real.
 
-Applies pending migrations, then serves the web application under uvicorn
-and runs the collector in the same process until SIGINT or SIGTERM.
-See docs/operations.md.
+Applies pending migrations, binds the port, then runs the collector in one
+child process and the web application (uvicorn) in ``--web-workers`` child
+processes accepting on that port, watched and restarted by this process
+(:class:`mikromon.web.supervisor.Supervisor`) until SIGINT or SIGTERM. With
+``--single-process`` everything runs in this process instead
+(:class:`mikromon.web.runtime.Runtime`). See docs/operations.md, "How it runs".
 """
 
 from __future__ import annotations
@@ -39,6 +42,20 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help="log one line per HTTP request (default: off; server errors, 5xx, are "
         "logged anyway; 4xx answers only with -v)",
     )
+    parser.add_argument(
+        "--web-workers",
+        type=_web_workers,
+        default=None,
+        metavar="N",
+        help="web worker processes (default: MIKROMON_WEB_WORKERS, else one per core, "
+        "1 to 4)",
+    )
+    parser.add_argument(
+        "--single-process",
+        action="store_true",
+        help="run the web server and the collector in this one process (no child "
+        "processes; for small installations and debugging)",
+    )
     # Tests only: multiply every collection interval and backoff by F, e.g. 0.05 polls
     # twenty times faster (given to mikromon.config.use_time_scale, over
     # MIKROMON_TIME_SCALE).
@@ -47,6 +64,30 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
 
 def _port(text: str) -> int:
     return port_number(text, lowest=0)
+
+
+def _web_workers(text: str) -> int:
+    from mikromon.web.supervisor import MAX_WEB_WORKERS
+
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WEB_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"web workers must be a whole number from 1 to {MAX_WEB_WORKERS}, not {text!r}")
+    return int(text)
+
+
+def web_workers(args: argparse.Namespace) -> int:
+    """The number of web workers: ``--web-workers``, else ``MIKROMON_WEB_WORKERS``
+    when not 0, else :func:`mikromon.web.supervisor.default_web_workers`.
+
+    Raises:
+        ConfigError: ``MIKROMON_WEB_WORKERS`` is not a whole number from 0 to 64.
+    """
+    from mikromon.web.supervisor import default_web_workers
+
+    given = getattr(args, "web_workers", None)
+    if given:
+        return int(given)
+    return config.whole("MIKROMON_WEB_WORKERS") or default_web_workers()
 
 
 def _time_scale(text: str) -> float:
@@ -79,8 +120,9 @@ def register(subparsers: Subparsers) -> None:
     parser = add_command(
         subparsers, "serve", handle,
         help="run the web application and the collector",
-        description="Apply database migrations, then serve the web application and run "
-        "the collector in this process until interrupted (Ctrl-C or SIGTERM). "
+        description="Apply database migrations, then run the collector in one child "
+        "process and the web application in --web-workers child processes sharing the "
+        "port, restarting any that dies, until interrupted (Ctrl-C or SIGTERM). "
         "The collector starts unless it was stopped with `mikromon collector stop`.",
     )
     add_server_options(parser)
@@ -123,20 +165,25 @@ def run_server(
     from mikromon.logconfig import configure_logging
     from mikromon.web.http_server import StartupError
     from mikromon.web.runtime import Runtime
+    from mikromon.web.supervisor import Supervisor
 
     configure_logging(verbose=verbose)
+    single = bool(getattr(args, "single_process", False))
+    workers = 1 if single else web_workers(args)
     with _sigterm_interrupts():
         data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
         if before_run is not None:
             before_run(data_dir)
-    server = Runtime(
-        host=args.host,
-        port=args.port,
-        collector=collector,
-        on_ready=on_ready or _print_ready,
-        on_stopping=on_stopping,
-        access_log=args.access_log,
-    )
+    server: Runtime | Supervisor
+    if single:
+        server = Runtime(host=args.host, port=args.port, collector=collector,
+                         on_ready=on_ready or _print_ready, on_stopping=on_stopping,
+                         access_log=args.access_log)
+    else:
+        server = Supervisor(host=args.host, port=args.port, web_workers=workers,
+                            collector=collector, on_ready=on_ready or _print_ready,
+                            on_stopping=on_stopping, access_log=args.access_log,
+                            verbose=verbose)
     try:
         return server.run()
     except StartupError as err:

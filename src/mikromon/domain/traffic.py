@@ -125,3 +125,161 @@ def parse_month(text: str) -> tuple[int, int]:
     if not 1 <= int(month) <= 12 or int(year) < 1:
         raise ValueError(f"{text[:40]!r} is not a month: the month must be 01 to 12")
     return int(year), int(month)
+
+
+#: Seconds of one interval (a 5-minute rollup) and of a summary day.
+INTERVAL = 300
+DAY = 86400
+
+
+def from_top(count: int, pct: float = BILLING_PERCENTILE) -> int:
+    """Return the 1-based rank, counted from the largest, of the value reported as the
+    ``pct`` percentile of ``count`` values: ``count - ceil(pct / 100 * count) + 1``
+    (the 433rd largest of 8,640). A summary that keeps the largest ``from_top(n)``
+    values of a period holds its percentile exactly.
+
+    Raises:
+        ValueError: as :func:`percentile_rank`.
+    """
+    return count - percentile_rank(count, pct) + 1
+
+
+#: Largest values kept per summary: a month keeps enough for the percentile of any
+#: month (31 days x 288 = 8,928 intervals: the 447th largest), a day a third of its
+#: 288 (enough for any range up to 6 days; longer ranges are checked, see
+#: :func:`combine_percentile`).
+TOP_KEPT = {"month": from_top(31 * DAY // INTERVAL), "day": 96}
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The summary of one series over one period (a day or a calendar month), or the
+    5-minute averages of a piece of a range read as they are.
+
+    Attributes:
+        samples: intervals summarised (5-minute averages; stand-ins from hourly
+            rollups count twelve each).
+        hourly: how many of ``samples`` were hourly stand-ins.
+        rate_sum: sum of the positive averages, bps (bytes = ``rate_sum * 300 / 8``).
+        top: the largest ``min(samples, kept)`` averages, largest first (bps).
+        p95: the percentile of the part when known without ``top`` (as stored
+            with a summary), else ``None``.
+    """
+
+    samples: int
+    hourly: int
+    rate_sum: float
+    top: Sequence[float]
+    p95: float | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``top`` holds every average of the part."""
+        return len(self.top) >= self.samples
+
+
+def summarize_rates(values: Iterable[float], kept: int, hourly: int = 0) -> Part:
+    """Return the :class:`Part` of ``values`` (bps, NaN left out) keeping the ``kept``
+    largest."""
+    clean = [v for v in values if not math.isnan(v)]
+    clean.sort(reverse=True)
+    return Part(samples=len(clean), hourly=hourly,
+                rate_sum=sum(v for v in clean if v > 0), top=clean[:kept])
+
+
+def merge_parts(old: Part, new: Part, kept: int) -> Part:
+    """Return one :class:`Part` of two disjoint sets of averages, keeping the ``kept``
+    largest (exact: the largest of a union are among the largest of each side)."""
+    top = sorted([*old.top, *new.top], reverse=True)[:kept]
+    return Part(samples=old.samples + new.samples, hourly=old.hourly + new.hourly,
+                rate_sum=old.rate_sum + new.rate_sum, top=top)
+
+
+def part_percentile(part: Part, pct: float = BILLING_PERCENTILE) -> float | None:
+    """Return the percentile of one part when its ``top`` holds it, else ``None``."""
+    if part.samples < 1:
+        return None
+    if part.p95 is not None:
+        return part.p95
+    rank = from_top(part.samples, pct)
+    return part.top[rank - 1] if rank <= len(part.top) else None
+
+
+def combine_percentile(parts: Sequence[Part],
+                       pct: float = BILLING_PERCENTILE) -> tuple[float | None, int, bool]:
+    """Return ``(percentile, samples, exact)`` of the union of disjoint ``parts``.
+
+    The value is the ``from_top(n)``-th largest of the kept values of every part. It
+    is the true percentile (``exact``) when every part that kept only its largest
+    values kept all of them at or above it: any average left out of a part is at
+    most that part's smallest kept one, so none is larger than the value found.
+    Otherwise ``exact`` is ``False`` and the caller computes it from the averages
+    themselves. ``(None, 0, True)`` for no averages.
+    """
+    total = sum(p.samples for p in parts)
+    if total < 1:
+        return None, 0, True
+    rank = from_top(total, pct)
+    if len(parts) == 1:
+        value = part_percentile(parts[0], pct)
+        return value, total, value is not None
+    kept: list[float] = []
+    for p in parts:
+        kept.extend(p.top)
+    if rank > len(kept):
+        return None, total, False
+    kept.sort(reverse=True)  # runs already in order: a merge, in C
+    value = kept[rank - 1]
+    for p in parts:
+        if not p.complete and (not p.top or p.top[-1] > value):
+            return value, total, False
+    return value, total, True
+
+
+def summary_pieces(lo: int, hi: int, day_mark: int | None,
+                   month_mark: int | None) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Split the intervals starting in ``[lo, hi)`` (Unix seconds, ``lo`` a multiple of
+    300) into calendar months and days read from summaries and edges read as they are.
+
+    A day summary holds the intervals of its day before ``day_mark``, a month summary
+    those of its month before ``month_mark`` (a day boundary, at most ``day_mark``);
+    a summary is used when everything it holds lies in the range.
+
+    Returns:
+        ``(month starts, day starts, edges)``: edges as ``[start, end)`` pairs.
+    """
+    months: list[int] = []
+    days: list[int] = []
+    edges: list[tuple[int, int]] = []
+    day_mark = day_mark or 0
+    month_mark = min(month_mark or 0, day_mark)
+    cursor = lo
+    while cursor < hi:
+        held = _month_held(cursor, month_mark)
+        if held is not None and held <= hi:
+            months.append(cursor)
+            cursor = held
+            continue
+        if cursor % DAY == 0 and cursor < day_mark and min(cursor + DAY, day_mark) <= hi:
+            days.append(cursor)
+            cursor = min(cursor + DAY, day_mark)
+            continue
+        stop = hi if cursor >= day_mark else min(hi, (cursor // DAY + 1) * DAY)
+        if edges and edges[-1][1] == cursor:
+            edges[-1] = (edges[-1][0], stop)
+        else:
+            edges.append((cursor, stop))
+        cursor = stop
+    return months, days, edges
+
+
+def _month_held(cursor: int, month_mark: int) -> int | None:
+    """End of what the month summary starting at ``cursor`` holds, or ``None`` when
+    ``cursor`` is not a month start or the summary holds nothing yet."""
+    if cursor % DAY or cursor >= month_mark:
+        return None
+    when = datetime.fromtimestamp(cursor, UTC)
+    if when.day != 1:
+        return None
+    _start, end = month_range(when.year, when.month)
+    return min(int(end), month_mark)

@@ -53,6 +53,32 @@ class UvicornServer:
         asyncio.run(self.server.serve(sockets=[sock]))
 
 
+#: Seconds the web server gets to finish open requests on shutdown.
+GRACEFUL_TIMEOUT_S = 5
+
+
+def web_config(*, access_log: bool) -> Any:
+    """The uvicorn configuration every web server of mikromon uses (in one process,
+    or in each web worker of ``mikromon serve``): the Django ASGI application, our
+    log format, no lifespan, :data:`GRACEFUL_TIMEOUT_S` for open requests on stop.
+    Imports the application (sets Django up from the environment when needed)."""
+    import uvicorn
+
+    from mikromon.web.asgi import application
+
+    return uvicorn.Config(
+        application,
+        log_config=None,
+        access_log=access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
+        server_header=False,
+        # X-Forwarded-For/-Proto are believed only from FORWARDED_ALLOW_IPS
+        # (uvicorn's default: 127.0.0.1), i.e. a reverse proxy on this machine.
+        proxy_headers=True,
+    )
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind a listening TCP socket on ``host:port`` (IPv4 or IPv6; port 0 = any free port).
 

@@ -1,7 +1,9 @@
-"""The running mikromon process: web server, in-process collector, status publisher.
+"""One mikromon process: web server, in-process collector, status publisher.
 
-:class:`Runtime` wires the pieces together the way ``mikromon serve`` and
-``mikromon demo`` run them:
+:class:`Runtime` wires the pieces together the way ``mikromon serve
+--single-process`` (and ``demo --single-process``) runs them, and the way the
+collector child of ``mikromon serve`` runs them without a web server
+(:mod:`mikromon.web.worker`, under :mod:`mikromon.web.supervisor`):
 
 1. the collector service (:class:`mikromon.schedule.CollectorService`) is built
    over the Django device source, storage and lock, and registered as the
@@ -42,16 +44,12 @@ from django.utils import timezone
 
 from mikromon.domain.formatting import utc_iso
 from mikromon.web.collector_setup import build_collector
-from mikromon.web.http_server import UvicornServer, bind, url_of
+from mikromon.web.http_server import GRACEFUL_TIMEOUT_S, UvicornServer, bind, url_of, web_config
 from mikromon.web.status_publisher import StatusPublisher, jsonable_status
 
 log = logging.getLogger("mikromon.runtime")
 
-__all__ = ["Runtime"]
-
-#: Seconds the web server gets to finish open requests on shutdown.
-GRACEFUL_TIMEOUT_S = 5
-
+__all__ = ["GRACEFUL_TIMEOUT_S", "Runtime"]
 
 @dataclass(kw_only=True, eq=False)
 class Runtime:
@@ -185,22 +183,8 @@ class Runtime:
         return desired.changed_at
 
     def _serve(self, sock: socket.socket) -> None:
-        import uvicorn
-
-        from mikromon.web.asgi import application
-
         self.url = url_of(sock)
-        config = uvicorn.Config(
-            application,
-            log_config=None,
-            access_log=self.access_log,
-            lifespan="off",
-            timeout_graceful_shutdown=GRACEFUL_TIMEOUT_S,
-            server_header=False,
-            # X-Forwarded-For/-Proto are believed only from FORWARDED_ALLOW_IPS
-            # (uvicorn's default: 127.0.0.1), i.e. a reverse proxy on this machine.
-            proxy_headers=True,
-        )
+        config = web_config(access_log=self.access_log)
         self._server = UvicornServer(config, on_ready=lambda: self._ready(self.url))
         if self._stop.is_set():
             return

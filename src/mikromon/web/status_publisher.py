@@ -1,6 +1,7 @@
 """The status publisher of the running process: a thread that writes the
 collector's ``status()`` to the database about once a second
-(:mod:`mikromon.web.control.state`), so that other processes (``mikromon
+(:mod:`mikromon.web.control.state`; the per-device entries a row each, only
+those that changed: :mod:`mikromon.web.control.device_status`), so that other processes (``mikromon
 collector status``, the web pages) read it, and applies start/stop requests
 made in other processes (``mikromon collector start|stop``).
 """
@@ -51,12 +52,16 @@ class StatusPublisher:
         applied_at: datetime | None = None,
     ) -> None:
         from mikromon.web.control import state
+        from mikromon.web.control.device_status import DeviceRowWriter
 
         self._service = service
         self._started_at = started_at
         self._interval = interval
         self._applied_at = applied_at
         self._instance = state.instance_name(started_at)
+        # Remembers the device entries written, so a publication writes only the
+        # ones that changed (mikromon.web.control.device_status).
+        self._rows = DeviceRowWriter()
         self._stop = threading.Event()
         self._failing = False
         self._thread = threading.Thread(target=self._run, name="mikromon-status", daemon=True)
@@ -104,6 +109,7 @@ class StatusPublisher:
                 started_at=self._started_at,
                 running=bool(self._service.running),
                 status=jsonable_status(self._service),
+                rows=self._rows,
             )
         except Exception:
             # Edge-triggered: one error with its traceback, one line on recovery.

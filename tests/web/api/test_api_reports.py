@@ -108,3 +108,26 @@ def test_index_lists_the_reports(api):
     endpoints = api.get("/api/v1/").json()["endpoints"]
     assert endpoints["report_top_talkers"] == "/api/v1/reports/top-talkers"
     assert endpoints["report_percentile"] == "/api/v1/reports/percentile"
+
+
+def test_last_7_days_start_at_midnight_utc():
+    """Today and the six days before it: whole days, which the summaries hold."""
+    from mikromon.web.monitor.report_query import parse_query
+
+    now = datetime(2026, 11, 14, 11, 22, 5, tzinfo=UTC).timestamp()
+    query = parse_query({"range": "last_7_days"}, now)
+    assert query.start == datetime(2026, 11, 8, tzinfo=UTC).timestamp()
+    assert query.end == now
+
+
+def test_percentile_and_availability_pages(api, traffic):
+    body = api.get("/api/v1/reports/percentile",
+                   {"month": "2026-10", "sort": "device", "per_page": "1", "page": "3"}).json()
+    assert (body["page"], body["pages"], body["total"], len(body["rows"])) == (1, 1, 1, 1)
+    body = api.get("/api/v1/reports/availability", {"month": "2026-10", "page": "1"}).json()
+    assert (body["per_page"], body["total"]) == (50, 1)
+    assert "page" not in api.get("/api/v1/reports/availability", {"month": "2026-10"}).json()
+    answer = api.get("/api/v1/reports/percentile", {"per_page": "5000"})
+    assert answer.status_code == 400
+    assert "per_page" in answer.json()["error"]
+    assert "sort" in api.get("/api/v1/reports/percentile", {"sort": "x"}).json()["error"]

@@ -17,11 +17,15 @@ def fast_password_hashing(settings):
 
 
 def _item(device, table, key, data, *, gone=False):
-    from mikromon.web.monitor.models import InventoryItem
+    """Store one row and its search terms (as the inventory writer does)."""
+    from mikromon.web.monitor.models import InventoryItem, InventoryTerm
+    from mikromon.web.monitor.search_terms import add_terms
 
-    return InventoryItem.objects.create(
+    item = InventoryItem.objects.create(
         device=device, table=table, key=key, data=data, first_seen=SEEN, last_seen=SEEN,
         changed_at=SEEN, gone=gone, gone_at=SEEN if gone else None)
+    add_terms(InventoryTerm, [(item.pk, table, data)], using="default")
+    return item
 
 
 @pytest.fixture

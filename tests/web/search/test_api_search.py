@@ -142,15 +142,59 @@ def test_ipv6_addresses_match_in_any_spelling(viewer_web, fleet, add_row):
 
 
 def test_text_only_in_field_names_reads_no_rows(fleet):
-    """``addr`` is in every row's ``address`` key: no row is a candidate, so a
-    short query cannot make the search decode the whole inventory."""
-    from mikromon.web.monitor.search import candidate_rows, parse_query
+    """``addr`` is in every row's ``address`` key: no term holds it, so a short
+    query cannot make the search read the whole inventory."""
+    from mikromon.web.monitor.models import InventoryTerm
+    from mikromon.web.monitor.search import parse_query, term_filter
 
-    query = parse_query("addr")
-    assert candidate_rows(query, query.kinds()).count() == 0
-    query = parse_query("hall")
-    assert sorted(candidate_rows(query, query.kinds()).values_list("table", flat=True)) == [
-        "dhcp_leases", "interfaces"]
+    def tables(text):
+        query = parse_query(text)
+        return sorted(InventoryTerm.objects.filter(term_filter(query, query.kinds()))
+                      .values_list("item__table", flat=True))
+
+    assert tables("addr") == []
+    assert tables("hall") == ["dhcp_leases", "interfaces"]
+
+
+def test_text_is_found_from_a_word_start_not_inside_a_word(viewer_web, fleet):
+    assert _where(_get(viewer_web, q="smith@").json(), "ppp_user") == [
+        ("core-gw", "ppp_active", "name", "*A")]
+    assert _where(_get(viewer_web, q="@isp").json(), "ppp_user") == [
+        ("core-gw", "ppp_active", "name", "*A")]
+    assert _get(viewer_web, q="nna.smith").json()["count"] == 0
+
+
+def test_part_of_a_mac_from_any_byte_or_half_byte(viewer_web, fleet):
+    for part in ("0c:11:22", "11-22-33", "c:11:22:3", "5e:0c:1"):
+        assert _where(_get(viewer_web, q=part).json(), "mac") == [
+            ("branch-7", "arp", "mac-address", "10.1.0.20 / bridge"),
+            ("branch-7", "hotspot_active", "mac-address", "*3"),
+            ("core-gw", "dhcp_leases", "mac-address", "*1")], part
+    assert _where(_get(viewer_web, q="c:44:55").json(), "mac") == [
+        ("core-gw", "dhcp_leases", "mac-address", "*2")]
+
+
+def test_networks_of_any_prefix_length_and_leading_octets(viewer_web, fleet):
+    assert _where(_get(viewer_web, q="100.64.0.0/10").json(), "ip") == [
+        ("core-gw", "ppp_active", "address", "*A")]
+    assert _get(viewer_web, q="100.128.0.0/10").json()["count"] == 0
+    assert _where(_get(viewer_web, q="172.16.5").json(), "ip") == [
+        ("branch-7", "hotspot_active", "address", "*3")]
+    assert _where(_get(viewer_web, q="10.1.0.0/23").json(), "ip") == [
+        ("branch-7", "arp", "address", "10.1.0.20 / bridge"),
+        ("branch-7", "ip_addresses", "address", "10.1.0.1/24 / bridge"),
+        ("core-gw", "dhcp_leases", "address", "*1")]
+
+
+def test_a_row_without_terms_is_not_found(viewer_web, fleet):
+    """The search answers from the term index only: a row whose terms are missing
+    (stored behind the writer's back) is not read."""
+    from mikromon.web.monitor.models import InventoryItem, InventoryTerm
+
+    InventoryTerm.objects.filter(item__table="ppp_active").delete()
+    assert InventoryItem.objects.filter(table="ppp_active").exists()
+    assert _get(viewer_web, q="anna.smith").json()["count"] == 0
+    assert _get(viewer_web, q="d4ca6d010203").json()["count"] == 0
 
 
 def test_networks_too_wide_to_narrow_are_searched_as_text(fleet):
@@ -160,3 +204,35 @@ def test_networks_too_wide_to_narrow_are_searched_as_text(fleet):
     assert parse_query("::/64").ip is None
     assert str(parse_query("10.0.0.0/8").ip) == "10.0.0.0/8"
     assert parse_query("0.0.0.0/0").kinds()[-1] == "interface"
+
+
+def test_case_is_ignored_for_every_letter(viewer_web, fleet):
+    assert _where(_get(viewer_web, q="LAPTOP-ZOË").json(), "dhcp_host") == [
+        ("core-gw", "dhcp_leases", "host-name", "*2")]
+
+
+def test_a_prefix_held_by_more_terms_than_read_says_there_may_be_more(fleet, monkeypatch):
+    from mikromon.web.monitor import search as fleet_search
+
+    monkeypatch.setattr(fleet_search, "MAX_CANDIDATES", 2)
+    result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"))
+    assert (result.count, result.more) == (2, True)
+    monkeypatch.setattr(fleet_search, "ROW_BATCH", 1)
+    monkeypatch.setattr(fleet_search, "MAX_CANDIDATES", 50)
+    result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"), limit=2)
+    assert (result.count, result.more) == (2, True)
+    result = fleet_search.search(fleet_search.parse_query("4c5e0c112233"))
+    assert (result.count, result.more) == (3, False)
+
+
+def test_candidates_that_are_no_hits_do_not_hide_a_hit(fleet, add_row):
+    """``@net`` is looked up as ``net``: rows named ``net`` (stored first, so read
+    first) are candidates but no hits; the search reads on to the one that is."""
+    from mikromon.web.monitor import search as fleet_search
+
+    for n in range(12):
+        add_row(fleet[1], "ppp_active", f"*{n}", {".id": f"*{n}", "name": "net"})
+    add_row(fleet[1], "ppp_active", "*X", {".id": "*X", "name": "bob@net"})
+    result = fleet_search.search(fleet_search.parse_query("@net"), limit=1)
+    assert [(h.key, h.value) for h in result.groups["ppp_user"]] == [("*X", "bob@net")]
+    assert result.more is False

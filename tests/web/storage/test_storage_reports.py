@@ -167,3 +167,27 @@ def test_link_name_reads_what_the_collector_writes() -> None:
         names += [reports.link_name(e.message) for e in link_changes(memory, snapshot,
                                                                      device_id=1)]
     assert names == ["sfp-sfpplus 1", "sfp-sfpplus 1"]
+
+
+def test_availability_of_a_page_of_devices_in_a_few_queries(
+        dev: Device, django_assert_max_num_queries) -> None:
+    """Each device's figures as when asked alone; a page costs the same few queries
+    whatever the number of devices."""
+    devices = [dev]
+    for n in range(6):
+        other = Device.objects.create(name=f"edge-{n}", host="127.0.0.1", username="m",
+                                      state="down" if n % 2 else "up", enabled=n != 3)
+        Device.objects.filter(pk=other.pk).update(created_at=T0 - timedelta(days=1))
+        devices.append(other)
+        _event(other, -100 + 40 * n, "device_down")
+        _event(other, 50 * n, "device_up")
+        _event(other, 100 + n, "link_down", f"interface ether{n} link down")
+        running = _series(other, "iface.running", interface=f"sfp{n}")
+        MetricLatest.objects.create(series=running, ts=T0, value=float(n % 2))
+    alone = {d.pk: reports.availability_report(S0, S0 + 1000, now=S0 + 900, device_id=d.pk)[0]
+             for d in devices}
+    with django_assert_max_num_queries(4):
+        page = reports.availability_report(S0, S0 + 1000, now=S0 + 900, offset=2, limit=4)
+    assert [r.device for r in page] == ["edge-1", "edge-2", "edge-3", "edge-4"]
+    assert page == [alone[r.device_id] for r in page]
+    assert reports.device_count() == 7

@@ -162,3 +162,20 @@ def test_empty_fleet_says_so(admin_web, fake_collector) -> None:
     body = admin_web.get("/").content.decode()
     assert "No traffic measured yet." in body
     assert "No link speed known yet" in body
+
+
+def test_each_device_rates_are_current_by_its_own_realtime_interval(admin_web,
+                                                                     fake_collector) -> None:
+    """A rate counts while younger than its device's stale threshold (three realtime
+    intervals): 100 s old is current for a router polled every 60 s, not for one
+    polled every 5 s; both devices answered a second ago."""
+    from mikromon.web.monitor.models import Device
+
+    fake_collector.running = True
+    slow = seed("slow-poll", {"ether1": (500e6, 1e6)}, rate_ago_s=100)
+    seed("fast-poll", {"ether1": (600e6, 1e6)}, rate_ago_s=100)
+    seed("fresh", {"ether1": (100e6, 1e6)})
+    Device.objects.filter(pk=slow.pk).update(realtime_interval=60)
+    busiest = admin_web.get("/").context["busiest"]
+    assert [(b.device.name, b.interface) for b in busiest] == [("slow-poll", "ether1"),
+                                                                ("fresh", "ether1")]

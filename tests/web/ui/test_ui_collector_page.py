@@ -137,13 +137,33 @@ def _fleet_status(service, devices, *, late: set[str] = frozenset(),
     service.status = status
 
 
+def _publish_instead(service, monkeypatch) -> None:
+    """Publish the fake service's status as a collector in another process does
+    (its device entries a row each) and leave this process without a collector."""
+    from datetime import datetime
+
+    from mikromon.web.control import collector, state
+    from mikromon.web.status_publisher import jsonable_status
+
+    now = datetime.now(UTC)
+    state.publish(instance=state.instance_name(now), started_at=now, running=True,
+                  status=jsonable_status(service))
+    monkeypatch.setattr(collector, "local_collector", lambda: None)
+
+
 @pytest.mark.django_db
-def test_collector_page_filters_and_pages(admin_web, fake_collector, make_fleet):
+@pytest.mark.db_backend  # the published entries are filtered and paged in SQL
+@pytest.mark.parametrize("where", ["this process", "published"])
+def test_collector_page_filters_and_pages(admin_web, fake_collector, make_fleet, where,
+                                          monkeypatch):
     """Pages of 50 devices; the device filters and 'only with errors / only late
-    tiers' narrow the table; bad values are named."""
+    tiers' narrow the table; bad values are named: for this process's collector,
+    and for a status another process published (filtered and paged in SQL)."""
     fake_collector.running = True
     fleet = make_fleet(120)
     _fleet_status(fake_collector, fleet, late={"r007", "r100"}, failing={"r003", "r100"})
+    if where == "published":
+        _publish_instead(fake_collector, monkeypatch)
 
     def shown(query: str) -> list[str]:
         response = admin_web.get(f"/collector/?{query}")
@@ -153,8 +173,12 @@ def test_collector_page_filters_and_pages(admin_web, fake_collector, make_fleet)
     first = admin_web.get("/collector/")
     assert len(first.context["groups"]) == 50
     assert "devices 1–50 of 120" in first.content.decode()
+    assert "120 of 120 devices" in first.content.decode()
+    assert (first.context["view"].where == "this process") is (where == "this process")
+    assert first.context["groups"][0]["tiers"][0]["interval_s"] == 5
     assert shown("page=3") == [f"r{i:03d}" for i in range(100, 120)]
     assert shown("errors=1") == ["r003", "r100"]
+    assert "timed out" in admin_web.get("/collector/?errors=1").content.decode()
     assert shown("late=1") == ["r007", "r100"]
     assert shown("late=1&errors=1") == ["r100"]
     assert shown("site=site-1&state=down") == ["r001", "r022", "r043", "r064", "r085",

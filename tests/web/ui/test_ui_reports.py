@@ -49,3 +49,27 @@ def test_reports_page_presets_and_a_bad_range(viewer_web, data):
     answer = viewer_web.get("/reports/", {"range": "someday"})
     assert answer.status_code == 400
     assert "range=" in answer.content.decode()
+
+
+def test_reports_page_pages_devices_and_interfaces(viewer_web, db):
+    """The tables show 50 rows a page, sorted on the server; past the end: the last."""
+    for d in range(60):
+        dev = Device.objects.create(name=f"r{d:03d}", host="127.0.0.1", username="m")
+        series = Series.objects.create(device=dev, key="iface.rx_bps",
+                                       labels={"interface": "ether1"},
+                                       labels_key=labels_key([("interface", "ether1")]))
+        MetricPoint.objects.create(series=series, ts=int(T0.timestamp()), value=1000.0 * d)
+    def percentiles(html: str) -> str:
+        return html.split('id="report-percentile"')[1].split("<section")[0]
+
+    html = viewer_web.get("/reports/", {"month": "2026-10"}).content.decode()
+    assert "devices 1–50 of 60" in html
+    assert "interfaces 1–50 of 60" in html
+    assert ">r059<" in percentiles(html)  # highest billing first
+    assert ">r009<" not in percentiles(html)
+    html = viewer_web.get("/reports/", {"month": "2026-10", "apage": "9", "ppage": "2",
+                                        "psort": "device"}).content.decode()
+    assert "devices 51–60 of 60" in html
+    assert ">r059<" in percentiles(html)
+    assert ">r049<" not in percentiles(html)
+    assert viewer_web.get("/reports/", {"psort": "speed"}).status_code == 400

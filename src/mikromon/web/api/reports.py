@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from mikromon.web.api.auth import api_view
 from mikromon.web.control.formats import iso
 from mikromon.web.monitor import report_query as rq
+from mikromon.web.monitor import reports
 from mikromon.web.params import parse_choice, parse_positive_int
 
 #: Columns of each report, in CSV order.
@@ -47,23 +48,41 @@ def _answer(request: HttpRequest, name: str, query: rq.ReportQuery, rows: list[d
     })
 
 
+def _paged(paging: rq.Paging | None, total: int) -> dict[str, Any]:
+    if paging is None:
+        return {}
+    return {"page": paging.page, "per_page": paging.per_page, "total": total,
+            "pages": paging.pages(total)}
+
+
 @api_view()
 def availability(request: HttpRequest) -> HttpResponse:
     """Availability of devices and interfaces over the range (``?range=&month=&from=&to=
-    &device=&format=``)."""
+    &device=&format=``; ``page``/``per_page``: a page of devices, by name)."""
     fmt = _format(request)
+    paging = rq.parse_paging(request.GET)
     query = rq.parse_query(request.GET)
-    return _answer(request, "availability", query, rq.availability_rows(query),
-                   AVAILABILITY_COLUMNS, fmt)
+    total = reports.device_count(query.device_id)
+    paging = paging.clamp(total) if paging else None
+    return _answer(request, "availability", query, rq.availability_rows(query, paging=paging),
+                   AVAILABILITY_COLUMNS, fmt, **_paged(paging, total))
 
 
 @api_view()
 def percentile(request: HttpRequest) -> HttpResponse:
-    """95th percentile of each interface's 5-minute rx/tx rates over the range (bps)."""
+    """95th percentile of each interface's 5-minute rx/tx rates over the range (bps);
+    ``sort=billing|device|interface``, ``page``/``per_page`` for a page of rows."""
     fmt = _format(request)
+    sort = parse_choice("sort", request.GET.get("sort") or "billing", rq.PERCENTILE_SORTS)
+    paging = rq.parse_paging(request.GET)
     query = rq.parse_query(request.GET)
-    return _answer(request, "percentile", query, rq.percentile_rows(query),
-                   PERCENTILE_COLUMNS, fmt, percentile=95)
+    if paging:
+        rows, total, paging = rq.percentile_page(query, sort, paging)
+    else:
+        rows = rq.percentile_rows(query, sort)
+        total = len(rows)
+    return _answer(request, "percentile", query, rows, PERCENTILE_COLUMNS, fmt, percentile=95,
+                   sort=sort, **_paged(paging, total))
 
 
 @api_view()

@@ -321,7 +321,7 @@ def events(request: HttpRequest) -> JsonResponse:
 
 
 @api_view(methods=("GET", "POST"))
-def collector_view(request: HttpRequest, action: str | None = None) -> JsonResponse:
+def collector_view(request: HttpRequest, action: str | None = None) -> HttpResponse:
     """GET: the collector's status. POST (admins): ``{"action": "start"|"stop"}``
     (JSON or form body), or POST to ``collector/start`` / ``collector/stop``."""
     if request.method == "POST":
@@ -337,7 +337,8 @@ def collector_view(request: HttpRequest, action: str | None = None) -> JsonRespo
         response = error(405, f"use POST to {action} the collector")
         response["Allow"] = "POST"
         return response
-    return JsonResponse({**collector.read().as_dict(), "now": iso(timezone.now())})
+    return HttpResponse(collector.document_json(now=iso(timezone.now())),
+                        content_type="application/json")
 
 
 def _body_action(request: HttpRequest) -> str | None:

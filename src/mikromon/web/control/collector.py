@@ -11,13 +11,16 @@ the collector, start or stop it at once.
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from mikromon.schedule import CollectorService, get_collector
 from mikromon.web.control import state
 from mikromon.web.control.formats import iso, tidy
+from mikromon.web.control.models import CollectorDeviceStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,11 @@ class CollectorView:
             made tidy (:func:`mikromon.web.control.formats.tidy`: times ISO 8601 UTC
             to the second, whole intervals ints); empty when no process publishes one.
         published_age_s: age of a status read from another process, seconds.
+        device_rows: when the status was read without its device entries
+            (``read(devices=False)``), how many are stored in rows; ``None`` when
+            ``status["devices"]`` holds them (or there are none).
+        status_pk: the stored status row holding those rows
+            (:class:`~mikromon.web.control.models.CollectorDeviceStatus`).
     """
 
     running: bool
@@ -53,6 +61,8 @@ class CollectorView:
     changed_at: str | None
     status: dict[str, Any] = field(default_factory=dict)
     published_age_s: float | None = None
+    device_rows: int | None = None
+    status_pk: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON document of the API's ``collector`` endpoint."""
@@ -79,11 +89,14 @@ def _tidy_status(status: dict[str, Any], devices: bool) -> dict[str, Any]:
     return out
 
 
-def read(*, tidy_devices: bool = True) -> CollectorView:
+def read(*, tidy_devices: bool = True, devices: bool = True) -> CollectorView:
     """Return the collector's state: this process's service if it has one, else the
     status another mikromon process published last. ``tidy_devices=False`` leaves
-    the per-device entries of the status as published (call ``tidy`` on the ones
-    shown)."""
+    the per-device entries of this process's status as they are (call ``tidy`` on
+    the ones shown); a published status's entries are tidy already (the
+    publisher tidies them). ``devices=False``: a published status is read
+    without its device entries (``device_rows`` and ``status_pk`` say where they
+    are: the collector page pages them in SQL)."""
     desired = state.desired_state()
     view = functools.partial(
         CollectorView,
@@ -96,15 +109,35 @@ def read(*, tidy_devices: bool = True) -> CollectorView:
         status = service.status()
         return view(running=bool(status.get("running")), where="this process",
                     status=_tidy_status(status, tidy_devices))
-    published = state.current()
+    published = state.current(documents=True if devices else "top")
     if published is not None:
         return view(
             running=published.running,
             where=f"{published.hostname} pid {published.pid}",
-            status=_tidy_status(published.status, tidy_devices),
+            status=_tidy_status(published.status, False),
             published_age_s=round(published.age_s, 1),
+            device_rows=published.device_rows,
+            status_pk=published.pk if published.device_rows is not None else None,
         )
     return view(running=False, where="")
+
+
+def document_json(**extra: Any) -> str:
+    """The JSON text of :meth:`CollectorView.as_dict` of :func:`read` with the keys
+    of ``extra`` added (JSON values): the API's ``collector`` document. A published
+    status's device entries are joined as stored (JSON text, one row each: never
+    parsed and serialised again), so the document of 10,000 devices costs reading
+    its rows."""
+    view = read(devices=False)
+    document = {**view.as_dict(), **extra}
+    if view.status_pk is None:
+        return json.dumps(document)
+    marker = f"devices-{secrets.token_hex(16)}"
+    document["status"] = {**document["status"], "devices": marker}
+    text = json.dumps(document)
+    entries = CollectorDeviceStatus.objects.filter(status_id=view.status_pk).order_by(
+        "position").values_list("doc", flat=True)
+    return text.replace(json.dumps(marker), "[" + ",".join(entries) + "]", 1)
 
 
 def collector_running() -> bool:

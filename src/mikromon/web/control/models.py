@@ -7,7 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["CollectorControl", "CollectorStatus", "DemoObject", "UserProfile"]
+__all__ = [
+    "CollectorControl", "CollectorDeviceStatus", "CollectorStatus", "DemoObject", "UserProfile",
+]
 
 
 class CollectorControl(models.Model):
@@ -58,6 +60,44 @@ class CollectorStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance} ({'running' if self.running else 'stopped'})"
+
+
+class CollectorDeviceStatus(models.Model):
+    """One device's entry of a published collector status (``status["devices"][i]``
+    of ``CollectorService.status()``), a row each, so that pages filter, count and
+    page them in SQL instead of reading the whole document (megabytes at 10,000
+    devices). Written by :func:`mikromon.web.control.device_status.write_rows`
+    (only the entries that changed since the process's previous publication);
+    deleted with their :class:`CollectorStatus`.
+    """
+
+    status = models.ForeignKey(
+        CollectorStatus, on_delete=models.CASCADE, related_name="device_rows",
+        help_text="the publication this entry belongs to",
+    )
+    device_id = models.IntegerField(help_text="the device's id (the entry's ``id``)")
+    position = models.IntegerField(help_text="place in the document (devices by name)")
+    has_errors = models.BooleanField(
+        help_text="the device or a tier reports an error (device_status.has_errors)"
+    )
+    late_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="when a tier becomes late, UTC (device_status.late_at); null: never",
+    )
+    doc = models.TextField(help_text="the entry, JSON text as published (tidy)")
+
+    class Meta:
+        verbose_name = "collector device status"
+        verbose_name_plural = "collector device statuses"
+        constraints = [
+            models.UniqueConstraint(fields=["status", "device_id"],
+                                    name="control_devicestatus_unique_device"),
+        ]
+        indexes = [models.Index(fields=["status", "position"],
+                                name="control_devicestatus_position")]
+
+    def __str__(self) -> str:
+        return f"device {self.device_id} of {self.status_id}"
 
 
 class DemoObject(models.Model):

@@ -8,22 +8,28 @@ process runs it within about a second, wherever it runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from mikromon.web.control.device_status import DeviceRowWriter, all_documents
 from mikromon.web.control.models import CollectorControl, CollectorStatus
 
 #: A published status older than this (seconds) belongs to a process that is gone.
 STALE_AFTER_S = 5.0
 #: Rows of dead processes older than this (seconds) are deleted by publishers.
 FORGET_AFTER_S = 3600.0
+#: Key of a stored status document whose ``devices`` entries are stored a row each
+#: (:mod:`mikromon.web.control.device_status`); its value is their number. Readers
+#: put ``devices`` back (:func:`read_published`) and never show this key.
+DEVICE_ROWS = "device_rows"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +59,10 @@ class Published:
         running: whether its collector runs.
         status: the collector's status document (see ``CollectorService.status()``).
         age_s: seconds since ``published_at`` when read.
+        pk: the stored status row (its device entries: ``CollectorDeviceStatus``
+            rows of ``status_id=pk``); ``None`` when not stored.
+        device_rows: the number of device entries stored in rows, ``None`` when
+            the document holds its ``devices`` itself (or has none).
     """
 
     instance: str
@@ -63,6 +73,8 @@ class Published:
     running: bool
     status: dict[str, Any]
     age_s: float
+    pk: int | None = None
+    device_rows: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -103,27 +115,46 @@ def instance_name(started_at: datetime) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{started_at.timestamp():.0f}"
 
 
-def publish(*, instance: str, started_at: datetime, running: bool, status: dict[str, Any]) -> None:
+def publish(*, instance: str, started_at: datetime, running: bool, status: dict[str, Any],
+            rows: DeviceRowWriter | None = None) -> None:
     """Write this process's status row and forget rows of long-dead processes.
+
+    The ``devices`` entries of ``status`` are stored a row each
+    (:mod:`mikromon.web.control.device_status`), in the same transaction as the
+    status row; the stored document keeps the other keys and :data:`DEVICE_ROWS`.
 
     Args:
         instance: from :func:`instance_name`.
         started_at: process start, UTC.
         running: whether the collector runs.
-        status: JSON-serializable status document.
+        status: JSON-serializable status document (not changed).
+        rows: the publisher's writer, which writes only the entries that changed
+            since its previous publication; default: a new one (every entry written).
     """
     now = timezone.now()
-    CollectorStatus.objects.update_or_create(
-        instance=instance,
-        defaults={
-            "hostname": socket.gethostname(),
-            "pid": os.getpid(),
-            "started_at": started_at,
-            "published_at": now,
-            "running": running,
-            "status": status,
-        },
-    )
+    writer = rows if rows is not None else DeviceRowWriter()
+    devices = status.get("devices")
+    stored = dict(status)
+    if isinstance(devices, list):
+        del stored["devices"]
+        stored[DEVICE_ROWS] = len(devices)
+    try:
+        with transaction.atomic():
+            row, _ = CollectorStatus.objects.update_or_create(
+                instance=instance,
+                defaults={
+                    "hostname": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "started_at": started_at,
+                    "published_at": now,
+                    "running": running,
+                    "status": stored,
+                },
+            )
+            writer.write(row.pk, devices if isinstance(devices, list) else [])
+    except BaseException:
+        writer.forget()
+        raise
     CollectorStatus.objects.filter(
         published_at__lt=now - timedelta(seconds=FORGET_AFTER_S)
     ).delete()
@@ -134,18 +165,29 @@ def withdraw(instance: str) -> None:
     CollectorStatus.objects.filter(instance=instance).delete()
 
 
-def read_published(*, documents: bool = True) -> list[Published]:
+def read_published(*, documents: bool | Literal["top"] = True) -> list[Published]:
     """Return every published status: the running collector holding the lock first,
     then other live processes, then newest first.
 
-    With ``documents=False`` the status documents (megabytes for thousands of
-    devices) are not read: each ``status`` holds only ``lock_held``, read from
+    ``documents=True``: whole documents, their ``devices`` read back from their
+    rows (megabytes for thousands of devices); ``"top"``: documents without the
+    device entries (``device_rows`` says how many are stored, in rows of ``pk``);
+    ``False``: no document: each ``status`` holds only ``lock_held``, read from
     the JSON in the database.
     """
     now = timezone.now()
     qs = CollectorStatus.objects.order_by("-published_at")
+    counts: dict[int, int | None] = {}
     if documents:
-        found = [(row, dict(row.status or {})) for row in qs]
+        found = []
+        for row in qs:
+            status = dict(row.status or {}) if isinstance(row.status, dict) else {}
+            count = status.pop(DEVICE_ROWS, None)
+            counts[row.pk] = count if isinstance(count, int) else None
+            if counts[row.pk] is not None and documents != "top":
+                status["devices"] = all_documents(row.pk)
+                counts[row.pk] = None
+            found.append((row, status))
     else:
         found = [(row, {"lock_held": _json_true(row.lock_held)})
                  for row in qs.defer("status").annotate(lock_held=KT("status__lock_held"))]
@@ -159,6 +201,8 @@ def read_published(*, documents: bool = True) -> list[Published]:
             running=row.running,
             status=status,
             age_s=max(0.0, (now - row.published_at).total_seconds()),
+            pk=row.pk,
+            device_rows=counts.get(row.pk),
         )
         for row, status in found
     ]
@@ -181,9 +225,18 @@ def _json_true(text: Any) -> bool:
     return str(text).strip().lower() in ("true", "1", "t")
 
 
-def current(*, documents: bool = True) -> Published | None:
+def current(*, documents: bool | Literal["top"] = True) -> Published | None:
     """Return the status of the live process whose collector runs, else of any live
     process, else ``None`` (no mikromon process is running against this database).
-    ``documents=False``: without the status document (:func:`read_published`)."""
-    live = [p for p in read_published(documents=documents) if p.alive]
-    return live[0] if live else None
+    ``documents=False``: without the status document; ``"top"``: without its
+    device entries (:func:`read_published`); only the returned status's device
+    entries are read."""
+    light: bool | Literal["top"] = "top" if documents else False
+    live = [p for p in read_published(documents=light) if p.alive]
+    if not live:
+        return None
+    found = live[0]
+    if documents is True and found.device_rows is not None and found.pk is not None:
+        status = {**found.status, "devices": all_documents(found.pk)}
+        return dataclasses.replace(found, status=status, device_rows=None)
+    return found

@@ -2,7 +2,9 @@
 
 Rollups: every closed 5-minute bucket of raw points becomes one ``MetricRollup``
 row (count, min, max, avg) per series, and every closed hour of 5-minute rollups
-one 1-hour row. Watermarks in ``MaintenanceState`` (``rollup_300``,
+one 1-hour row; the report summaries (:mod:`.report_summaries`) take in the
+final 5-minute buckets in the same transaction (a savepoint: their failure is
+logged and leaves the rollups). Watermarks in ``MaintenanceState`` (``rollup_300``,
 ``rollup_3600``: Unix second before which buckets are final) make each run cheap;
 each run also recomputes the last bucket before the watermark, so points that
 arrive up to one bucket late are still counted. A bucket is computed
@@ -17,12 +19,14 @@ them from the writer thread.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 
+from mikromon.web.monitor import report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Event,
@@ -33,6 +37,8 @@ from mikromon.web.monitor.models import (
     MetricRollup,
     Series,
 )
+
+log = logging.getLogger(__name__)
 
 #: Seconds after a bucket's end before it is rolled up.
 ROLLUP_GRACE = 60
@@ -121,6 +127,11 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
             MaintenanceState.objects.using(using).update_or_create(
                 name=_watermark_name(step), defaults={"value": end}
             )
+        try:  # in a savepoint: a failure leaves the rollups; the next run tries again
+            with transaction.atomic(using=using):
+                report_summaries.update(using=using)
+        except Exception:
+            log.exception("report summaries not updated; the rollups are written")
     return total
 
 
@@ -129,6 +140,7 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
 
     Returns:
         Rows deleted per kind: ``raw``, ``5m``, ``1h``, ``inventory_gone``,
+        ``summaries`` (report summaries of periods past the hourly retention),
         ``logs``, ``events``, ``alert_history`` (history rows of resolved alerts
         deleted with them, :mod:`mikromon.web.alerts.maintenance`).
     """
@@ -160,14 +172,17 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
                 f"DELETE FROM {rollup_t} WHERE series_id = %s AND step = {step} AND ts < %s",
                 int(now_s - float(days[key]) * _DAY),
             )
+        # Rows only: their search terms go with them (cascade) and are not counted.
         counts["inventory_gone"] = (
             InventoryItem.objects.using(using)
             .filter(gone=True, gone_at__lt=cutoff_dt("inventory_gone"))
-            .delete()[0]
+            .delete()[1].get(InventoryItem._meta.label, 0)
         )
         counts["logs"] = (
             LogEntry.objects.using(using).filter(seen_at__lt=cutoff_dt("logs")).delete()[0]
         )
+        counts["summaries"] = report_summaries.apply_retention(
+            now_s - float(days["1h"]) * _DAY, using=using)
         counts["events"] = Event.objects.using(using).filter(ts__lt=cutoff_dt("events")).delete()[0]
         from mikromon.web.alerts.maintenance import apply_alert_retention
 

@@ -3,8 +3,9 @@ the range (presets, a month, or from/to), the device, the table rows and CSV.
 
 Parameters (docs/api.md, "Reports"):
 
-- ``range``: ``this_month`` (default), ``last_month``, ``last_7_days`` or
-  ``custom`` (with ``from`` and ``to``); giving ``from``/``to`` means custom.
+- ``range``: ``this_month`` (default), ``last_month``, ``last_7_days`` (today
+  and the six days before it, from midnight UTC) or ``custom`` (with ``from`` and
+  ``to``); giving ``from``/``to`` means custom.
 - ``month``: ``YYYY-MM``, a calendar month in UTC (instead of ``range``).
 - ``from``, ``to``: times as :func:`mikromon.web.params.parse_time` reads them.
 - ``device``: a device id (all devices when absent).
@@ -20,14 +21,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mikromon.domain.traffic import month_range, parse_month
-from mikromon.web.monitor import reports
-from mikromon.web.params import ParamError, ParamProblems, parse_choice, parse_id, parse_time
+from mikromon.domain.traffic import BillingFigure, month_range, parse_month
+from mikromon.web.monitor import report_traffic, reports
+from mikromon.web.monitor.models import Series
+from mikromon.web.params import (
+    ParamError,
+    ParamProblems,
+    parse_choice,
+    parse_id,
+    parse_positive_int,
+    parse_time,
+)
 
 #: Range presets, in the order the page offers them.
 PRESETS = ("this_month", "last_month", "last_7_days", "custom")
 #: The longest range a report covers, days.
 MAX_DAYS = 400
+#: Rows of a page of a report table (the page; the API's default ``per_page``), and
+#: the most an API page holds.
+PAGE_ROWS = 50
+MAX_PER_PAGE = 1000
+#: Orders of the percentile rows: highest billing figure first, or by name.
+PERCENTILE_SORTS = ("billing", "device", "interface")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +97,8 @@ def _preset_range(preset: str, now: float, text: Mapping[str, str],
         start, _end = _this_month(now)
         before = datetime.fromtimestamp(start - 1, UTC)
         return month_range(before.year, before.month)
-    if preset == "last_7_days":
-        return now - 7 * 86400, now
+    if preset == "last_7_days":  # today and the six days before, from midnight UTC
+        return (int(now) // 86400 - 6) * 86400, now
     if preset == "custom":
         if not text["from"]:
             problems.messages.append("from is required for range=custom (e.g. from=-30d)")
@@ -110,26 +125,109 @@ def _availability_dict(device: reports.DeviceAvailability, interface: str,
     }
 
 
-def availability_rows(query: ReportQuery, now: float | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """A page of a report table: ``page`` (1-based) of ``per_page`` rows."""
+
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        """Rows before this page."""
+        return (self.page - 1) * self.per_page
+
+    def pages(self, total: int) -> int:
+        """Pages of ``total`` rows (at least 1)."""
+        return max(1, -(-total // self.per_page))
+
+    def clamp(self, total: int) -> Paging:
+        """This paging, past the end moved to the last page."""
+        return Paging(min(self.page, self.pages(total)), self.per_page)
+
+
+def parse_paging(params: Mapping[str, str], page_key: str = "page",
+                 per_page_key: str = "per_page") -> Paging | None:
+    """Return the paging asked for (``None``: neither parameter given, all rows).
+
+    Raises:
+        ParamError: naming the parameter (whole numbers; ``per_page`` at most
+            :data:`MAX_PER_PAGE`).
+    """
+    page_text, per_text = params.get(page_key) or "", params.get(per_page_key) or ""
+    if not page_text and not per_text:
+        return None
+    problems = ParamProblems()
+    page = problems.check(parse_positive_int, page_key, page_text, 1, 10**9)
+    per_page = problems.check(parse_positive_int, per_page_key, per_text, PAGE_ROWS,
+                              MAX_PER_PAGE)
+    problems.raise_any()
+    return Paging(page or 1, per_page or PAGE_ROWS)
+
+
+def availability_rows(query: ReportQuery, now: float | None = None,
+                      paging: Paging | None = None) -> list[dict[str, Any]]:
     """Rows of the availability report: one per device (``interface`` ``""``)
-    followed by one per interface of it."""
+    followed by one per interface of it; devices by name, only ``paging``'s page
+    of devices (all when ``None``)."""
     now = time.time() if now is None else now
     rows = []
-    for dev in reports.availability_report(query.start, query.end, now, query.device_id):
+    offset, limit = (paging.offset, paging.per_page) if paging else (0, None)
+    for dev in reports.availability_report(query.start, query.end, now, query.device_id,
+                                           offset=offset, limit=limit):
         rows.append(_availability_dict(dev, "", dev.availability))
         rows += [_availability_dict(dev, i.name, i.availability) for i in dev.interfaces]
     return rows
 
 
-def percentile_rows(query: ReportQuery) -> list[dict[str, Any]]:
-    """Rows of the 95th-percentile report, highest billing figure first (bps)."""
-    return [{
+def percentile_rows(query: ReportQuery, sort: str = "billing") -> list[dict[str, Any]]:
+    """Rows of the 95th-percentile report (bps): highest billing figure first, or
+    by ``device`` or ``interface`` name (:data:`PERCENTILE_SORTS`)."""
+    rows = [{
         "device_id": r.device_id, "device": r.device, "interface": r.interface,
         "rx_p95_bps": r.figure.rx_bps, "tx_p95_bps": r.figure.tx_bps,
         "billing_bps": r.figure.billing_bps,
         "rx_samples": r.figure.rx_samples, "tx_samples": r.figure.tx_samples,
         "resolution": r.resolution,
     } for r in reports.percentile_report(query.start, query.end, query.device_id)]
+    if sort == "device":
+        rows.sort(key=lambda r: (r["device"], r["interface"]))
+    elif sort == "interface":
+        rows.sort(key=lambda r: (r["interface"], r["device"]))
+    return rows
+
+
+def percentile_page(query: ReportQuery, sort: str,
+                    paging: Paging) -> tuple[list[dict[str, Any]], int, Paging]:
+    """Return one page of the percentile rows, the number of rows and the page
+    shown (past the end: the last). Whole calendar months are sorted and paged in
+    the database (:func:`.report_traffic.percentile_page`: a fleet of 10,000
+    devices is not read whole); other ranges are computed whole and sliced."""
+    keys = reports.TRAFFIC_KEYS["interface"]
+    found = report_traffic.percentile_page(query.start, query.end, *keys, query.device_id,
+                                           sort, paging.offset, paging.per_page)
+    if found is None:
+        rows = percentile_rows(query, sort)
+        paging = paging.clamp(len(rows))
+        return rows[paging.offset:paging.offset + paging.per_page], len(rows), paging
+    page, total = found
+    if not page and total and paging.clamp(total) != paging:
+        return percentile_page(query, sort, paging.clamp(total))
+    labels = dict(Series.objects.filter(pk__in=[r.series_id for r in page])
+                  .values_list("pk", "labels"))
+    out = []
+    for r in page:
+        figure = BillingFigure(rx_bps=r.rx_bps, tx_bps=r.tx_bps, rx_samples=r.rx_samples,
+                               tx_samples=r.tx_samples)
+        name = labels.get(r.series_id, {})
+        out.append({
+            "device_id": r.device_id, "device": r.device,
+            "interface": str(name.get("interface", "")) if isinstance(name, dict) else "",
+            "rx_p95_bps": r.rx_bps, "tx_p95_bps": r.tx_bps, "billing_bps": figure.billing_bps,
+            "rx_samples": r.rx_samples, "tx_samples": r.tx_samples,
+            "resolution": r.resolution,
+        })
+    return out, total, paging
 
 
 def talker_rows(query: ReportQuery, kinds: Sequence[str], limit: int) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
-"""Reading what the reports need from the database: up/down events, interface and
-queue rate series. Shared by the API (``/api/v1/reports/...``) and the Reports
-page; the arithmetic is in :mod:`mikromon.domain.availability` and
+"""Reading what the reports need from the database: interface and queue rate
+series (availability: :mod:`.report_availability`, re-exported here). Shared by
+the API (``/api/v1/reports/...``) and the Reports page; the arithmetic is in
 :mod:`mikromon.domain.traffic`. What is counted how: docs/operations.md, "Reports".
 
 Interval rates (for the percentile and the bytes): 5-minute averages, from the
@@ -13,24 +13,13 @@ points grouped by 5 minutes after it. Hours whose 5-minute rollups have aged out
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from mikromon.domain.availability import (
-    Availability,
-    Change,
-    Presence,
-    mask,
-    state_at_start,
-    summarize,
-    timeline,
-    unknown_outside,
-)
-from mikromon.domain.events import EventKind
 from mikromon.domain.traffic import (
     BillingFigure,
     bytes_from_rates,
+    combine_percentile,
     percentile,
     percentile_rank,
 )
@@ -38,44 +27,28 @@ from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
     Device,
-    Event,
-    MetricLatest,
     MetricPoint,
     MetricRollup,
     Series,
 )
+from mikromon.web.monitor.report_availability import (
+    DeviceAvailability,
+    InterfaceAvailability,
+    availability_report,
+    device_count,
+    link_name,
+)
+from mikromon.web.monitor.report_traffic import SeriesParts, series_parts, talker_sums
 
-_DEVICE_KINDS = {EventKind.DEVICE_UP.value: Presence.UP,
-                 EventKind.DEVICE_DOWN.value: Presence.DOWN,
-                 EventKind.AUTH_FAILED.value: Presence.UNKNOWN}
-_LINK_KINDS = {EventKind.LINK_UP.value: Presence.UP, EventKind.LINK_DOWN.value: Presence.DOWN}
-#: A device's present state as the fallback when it has no up/down event at all.
-_NOW_STATES = {"up": Presence.UP, "degraded": Presence.UP, "slow": Presence.UP,
-               "down": Presence.DOWN}
 #: (rx key, tx key) of the traffic of interfaces and simple queues. A queue's
 #: ``rx`` is its upload (traffic from the target), ``tx`` its download.
 TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
                 "queue": ("queue.upload_bps", "queue.download_bps")}
 _STEP = 300
 _HOUR = 3600
-
-
-@dataclass(frozen=True, slots=True)
-class InterfaceAvailability:
-    """One interface's availability (``name`` as the router spells it)."""
-
-    name: str
-    availability: Availability
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceAvailability:
-    """One device's availability and its interfaces' (by name)."""
-
-    device_id: int
-    device: str
-    availability: Availability
-    interfaces: list[InterfaceAvailability] = field(default_factory=list)
+__all__ = ["DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
+           "availability_report", "device_count", "link_name", "percentile_report",
+           "series_bytes", "series_percentile", "top_talkers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,93 +77,6 @@ class Talker:
     def total_bytes(self) -> float:
         """Both directions, bytes."""
         return self.rx_bytes + self.tx_bytes
-
-
-def _epoch(ts: datetime) -> float:
-    return ts.timestamp()
-
-
-def link_name(message: str) -> str | None:
-    """Return the interface named by a link event's message (``interface ether1 link
-    up``, mikromon.schedule.changes), ``None`` for another wording."""
-    for tail in (" link up", " link down"):
-        if message.startswith("interface ") and message.endswith(tail):
-            return message[len("interface "):-len(tail)] or None
-    return None
-
-
-def _devices(device_id: int | None) -> list[Device]:
-    qs = Device.objects.order_by("name", "pk")
-    if device_id is not None:
-        qs = qs.filter(pk=device_id)
-    return list(qs.only("pk", "name", "state", "enabled", "created_at"))
-
-
-def availability_report(start: float, end: float, now: float,
-                        device_id: int | None = None) -> list[DeviceAvailability]:
-    """Return the availability of every device (or one) and of its interfaces over
-    ``[start, end)``, Unix seconds; time after ``now`` is unknown."""
-    out = []
-    for dev in _devices(device_id):
-        out.append(_device_availability(dev, start, end, now))
-    return out
-
-
-def _device_availability(dev: Device, start: float, end: float,
-                         now: float) -> DeviceAvailability:
-    events = Event.objects.filter(device_id=dev.pk)
-    dev_kinds = list(_DEVICE_KINDS)
-    before = (events.filter(kind__in=dev_kinds, ts__lt=datetime.fromtimestamp(start, UTC))
-              .order_by("-ts", "-id").values_list("kind", flat=True).first())
-    inside = [Change(_epoch(ts), _DEVICE_KINDS[kind]) for ts, kind in events.filter(
-        kind__in=dev_kinds, ts__gte=datetime.fromtimestamp(start, UTC),
-        ts__lt=datetime.fromtimestamp(end, UTC)).order_by("ts", "id").values_list("ts", "kind")]
-    fallback = _NOW_STATES.get(dev.state, Presence.UNKNOWN)
-    initial = state_at_start(_DEVICE_KINDS[before] if before else None,
-                             inside[0].state if inside else None, fallback)
-    known_until = now
-    if not dev.enabled:  # when it was disabled is not stored: after its last event
-        last = events.filter(kind__in=dev_kinds).order_by("-ts").values_list(
-            "ts", flat=True).first()
-        known_until = min(now, _epoch(last or dev.created_at))
-    spans = unknown_outside(timeline(start, end, initial, inside), _epoch(dev.created_at),
-                            known_until)
-    return DeviceAvailability(
-        device_id=dev.pk, device=dev.name, availability=summarize(spans),
-        interfaces=_interfaces(dev, start, end, spans),
-    )
-
-
-def _interfaces(dev: Device, start: float, end: float,
-                device_spans: list[Any]) -> list[InterfaceAvailability]:
-    before: dict[str, Presence] = {}
-    inside: dict[str, list[Change]] = {}
-    rows = (Event.objects.filter(device_id=dev.pk, kind__in=list(_LINK_KINDS),
-                                 ts__lt=datetime.fromtimestamp(end, UTC))
-            .order_by("ts", "id").values_list("ts", "kind", "message"))
-    for ts, kind, message in rows.iterator():
-        name = link_name(message)
-        if name is None:
-            continue
-        if _epoch(ts) < start:
-            before[name] = _LINK_KINDS[kind]
-        else:
-            inside.setdefault(name, []).append(Change(_epoch(ts), _LINK_KINDS[kind]))
-    running = {
-        str(labels.get("interface")): Presence.UP if value >= 0.5 else Presence.DOWN
-        for labels, value in MetricLatest.objects.filter(
-            series__device_id=dev.pk, series__key="iface.running",
-        ).values_list("series__labels", "value")
-        if isinstance(labels, dict) and labels.get("interface")
-    }
-    out = []
-    for name in sorted(set(before) | set(inside) | set(running)):
-        changes = inside.get(name, [])
-        initial = state_at_start(before.get(name), changes[0].state if changes else None,
-                                 running.get(name, Presence.UNKNOWN))
-        spans = mask(timeline(start, end, initial, changes), device_spans)
-        out.append(InterfaceAvailability(name=name, availability=summarize(spans)))
-    return out
 
 
 def _rows(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -307,16 +193,39 @@ def _names(ids: Iterable[int]) -> dict[int, str]:
     return dict(Device.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
 
 
-def percentile_report(start: float, end: float,
-                      device_id: int | None = None) -> list[PercentileRow]:
+def _figure(series_id: int | None, start: float, end: float,
+            fast: dict[int, SeriesParts] | None) -> tuple[float | None, int, str]:
+    """``(percentile, samples, resolution)`` of one series: from its summaries and
+    edges (``fast``) when they hold it exactly, else from its averages."""
+    if series_id is None:
+        return None, 0, "none"
+    if fast is None:
+        return series_percentile(series_id, start, end)
+    pieces = fast.get(series_id)
+    if pieces is None:
+        return None, 0, "none"
+    value, count, exact = combine_percentile(pieces.parts)
+    if not exact:
+        return series_percentile(series_id, start, end)
+    return value, count, pieces.resolution
+
+
+def percentile_report(start: float, end: float, device_id: int | None = None, *,
+                      summaries: bool = True) -> list[PercentileRow]:
     """Return the 95th-percentile billing figure of every interface with rate
-    series (or one device's) over ``[start, end)``, highest billing figure first."""
+    series (or one device's) over ``[start, end)``, highest billing figure first.
+
+    Read from the report summaries and the range's edges
+    (:func:`.report_traffic.series_parts`); a series whose summaries do not hold its
+    figure (:func:`~mikromon.domain.traffic.combine_percentile`) is read from its
+    averages, as is every series with ``summaries=False`` (the reference path)."""
     found = _traffic_series("interface", device_id)
     names = _names(dev for dev, _name in found)
+    fast = series_parts(start, end, TRAFFIC_KEYS["interface"], device_id) if summaries else None
     out = []
     for (dev, name), ids in found.items():
-        rx = series_percentile(ids["rx"], start, end) if "rx" in ids else (None, 0, "none")
-        tx = series_percentile(ids["tx"], start, end) if "tx" in ids else (None, 0, "none")
+        rx = _figure(ids.get("rx"), start, end, fast)
+        tx = _figure(ids.get("tx"), start, end, fast)
         figure = BillingFigure(rx_bps=rx[0], tx_bps=tx[0], rx_samples=rx[1], tx_samples=tx[1])
         resolution = rx[2] if rx[2] != "none" else tx[2]
         out.append(PercentileRow(device_id=dev, device=names.get(dev, ""), interface=name,
@@ -326,18 +235,50 @@ def percentile_report(start: float, end: float,
 
 
 def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface", "queue"),
-                limit: int = 20, device_id: int | None = None) -> list[Talker]:
+                limit: int = 20, device_id: int | None = None,
+                summaries: bool = True) -> list[Talker]:
     """Return the ``limit`` interfaces and simple queues that moved the most bytes
     over ``[start, end)`` (both directions), most first; bytes are estimated from
-    the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`)."""
+    the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`),
+    summed from the report summaries and the range's edges (``summaries=False``:
+    from every series' averages, the reference path)."""
     out = []
     for kind in kinds:
+        sums = talker_sums(start, end, *TRAFFIC_KEYS[kind], device_id, limit) \
+            if summaries else None
+        if sums is not None:
+            out += _summed_talkers(kind, sums)
+            continue
         found = _traffic_series(kind, device_id)
         names = _names(dev for dev, _name in found)
+        fast = (series_parts(start, end, TRAFFIC_KEYS[kind], device_id, with_top=False)
+                if summaries else None)
         for (dev, name), ids in found.items():
-            moved = {side: series_bytes(ids[side], start, end) if side in ids else 0.0
-                     for side in ("rx", "tx")}
+            moved = {}
+            for side in ("rx", "tx"):
+                sid = ids.get(side)
+                if sid is None:
+                    moved[side] = 0.0
+                elif fast is None:
+                    moved[side] = series_bytes(sid, start, end)
+                else:
+                    moved[side] = fast[sid].bytes if sid in fast else 0.0
             out.append(Talker(kind=kind, device_id=dev, device=names.get(dev, ""), name=name,
                               rx_bytes=moved["rx"], tx_bytes=moved["tx"]))
     out.sort(key=lambda t: (-t.total_bytes, t.device, t.name))
     return out[:limit]
+
+
+def _summed_talkers(kind: str, sums: list[tuple[int, str, int, float, float]]) -> list[Talker]:
+    """Talkers of :func:`.report_traffic.talker_sums` rows, named from their labels."""
+    label = "interface" if kind == "interface" else "queue"
+    labels = dict(Series.objects.filter(pk__in=[row[2] for row in sums])
+                  .values_list("pk", "labels"))
+    out = []
+    for dev, device, sid, rx, tx in sums:
+        name = labels.get(sid)
+        name = name.get(label) if isinstance(name, dict) else None
+        if isinstance(name, str) and name:
+            out.append(Talker(kind=kind, device_id=dev, device=device, name=name,
+                              rx_bytes=rx, tx_bytes=tx))
+    return out

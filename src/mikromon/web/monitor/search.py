@@ -12,30 +12,39 @@ client's MAC), IPv4/IPv6 addresses with or without a prefix length
 (``10.0.0.1/24`` in ``/ip/address``), names as text. Devices match on their name,
 ``/system/identity`` and host.
 
-How it reads: one pass over the inventory rows, narrowed in SQL by a
-case-insensitive substring of the stored JSON text (``LIKE``) and then of the
-searched fields (:func:`candidate_rows`); each candidate row is checked field
-by field here (so a partial octet or another spelling of a MAC is decided in
-one place). The pass stops after ``limit + 1`` hits. Its cost grows with the
-number of stored rows: about a second for 2.5 million rows on SQLite
-(bench/search.py, bench/RESULTS.md), above the 200 ms wanted; the index that
-would meet it is described there.
+How it reads: a few equality and prefix lookups on the index of the search
+terms table (:class:`~mikromon.web.monitor.models.InventoryTerm`, kept by the
+inventory writer, :mod:`~mikromon.web.monitor.search_terms`): a whole MAC or
+address is one equality, part of a MAC, leading octets, a network and a name
+prefixes (:func:`term_filter`). At most :data:`MAX_CANDIDATES` term rows are read;
+their inventory rows are then fetched by primary key and each checked field by
+field here (:func:`_row_hits`: so part of a MAC, an address inside a network
+and text inside a name are decided in one place, as before the index). Names
+match from a word start (``smith``, ``anna.smith`` and ``0666`` find
+``Anna.Smith@isp`` and ``cust0666``; ``nna`` does not). Devices (a few thousand
+rows) match on any part of their name, identity or host. Cost: independent of
+the number of inventory rows (bench/search.py, bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q
 
-from mikromon.web.monitor.models import Device, InventoryItem
+from mikromon.web.monitor.models import Device, InventoryItem, InventoryTerm
+from mikromon.web.monitor.search_terms import (
+    FIELDS,
+    TERM_LENGTH,
+    TEXT_KINDS,
+    network_prefixes,
+    normalise_mac,
+)
 from mikromon.web.monitor.tables import TABS, table_info
 
 #: Shortest and longest query text accepted, characters (after trimming spaces).
@@ -44,6 +53,12 @@ MAX_LENGTH = 100
 #: Most hits returned by default, and the largest limit a caller may ask.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
+
+#: Most term rows read for one search: a prefix held by more rows (``ho`` in
+#: every ``host-...``) lists the hits among the first ones, with ``more`` set.
+MAX_CANDIDATES = 5000
+#: Inventory rows fetched by primary key at a time.
+ROW_BATCH = 500
 
 #: Kind -> heading, in the order results are grouped.
 KINDS: dict[str, str] = {
@@ -56,40 +71,7 @@ KINDS: dict[str, str] = {
     "interface": "Interfaces",
 }
 
-_CLIENT_TABLES = ("wifi_clients", "wireless_clients", "capsman_clients")
-
-#: (table, RouterOS field, kind) searched in the inventory.
-FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("arp", "mac-address", "mac"),
-    ("dhcp_leases", "mac-address", "mac"),
-    ("dhcp_leases", "active-mac-address", "mac"),
-    ("neighbors", "mac-address", "mac"),
-    ("ppp_active", "caller-id", "mac"),
-    ("hotspot_active", "mac-address", "mac"),
-    ("interfaces", "mac-address", "mac"),
-    *((t, "mac-address", "mac") for t in _CLIENT_TABLES),
-    ("arp", "address", "ip"),
-    ("dhcp_leases", "address", "ip"),
-    ("dhcp_leases", "active-address", "ip"),
-    ("ip_addresses", "address", "ip"),
-    ("neighbors", "address", "ip"),
-    ("neighbors", "address4", "ip"),
-    ("neighbors", "address6", "ip"),
-    ("ppp_active", "address", "ip"),
-    ("hotspot_active", "address", "ip"),
-    ("ppp_active", "name", "ppp_user"),
-    ("dhcp_leases", "host-name", "dhcp_host"),
-    ("hotspot_active", "user", "hotspot_user"),
-    ("interfaces", "name", "interface"),
-    ("interfaces", "comment", "interface"),
-)
-
-#: Kinds searched as text (case-insensitive substring).
-TEXT_KINDS = ("ppp_user", "dhcp_host", "hotspot_user", "interface")
-
-_HEX12 = re.compile(r"^[0-9A-F]{12}$")
 _MAC_SEPARATED = re.compile(r"^[0-9A-F]{1,2}([:-])[0-9A-F]{1,2}(?:\1[0-9A-F]{1,2}){0,4}$")
-_CISCO_MAC = re.compile(r"^[0-9A-F]{4}\.[0-9A-F]{4}\.[0-9A-F]{4}$")
 _IPV4_PARTIAL = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}\.?$")
 
 
@@ -182,21 +164,6 @@ class SearchResult:
         return sum(len(hits) for hits in self.groups.values())
 
 
-def normalise_mac(text: str) -> str | None:
-    """Return ``text`` as ``AA:BB:CC:DD:EE:FF`` when it is a whole MAC written
-    with ``:``, ``-``, ``.`` (``4c5e.0c11.2233``) or no separators, any case;
-    ``None`` otherwise."""
-    upper = text.strip().upper()
-    digits = None
-    if _HEX12.match(upper) or _CISCO_MAC.match(upper):
-        digits = upper.replace(".", "")
-    elif _MAC_SEPARATED.match(upper) and len(re.split("[:-]", upper)) == 6:
-        digits = "".join(part.zfill(2) for part in re.split("[:-]", upper))
-    if digits is None:
-        return None
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
-
-
 def parse_query(text: str) -> Query:
     """Return what ``text`` (already length-checked) is searched as."""
     text = text.strip()
@@ -210,8 +177,8 @@ def parse_query(text: str) -> Query:
     ip_prefix = None
     try:
         ip = ipaddress.ip_network(text, strict=False)
-        if not _ip_needle(ip):
-            ip = None  # 1.0.0.0/7, ::/64: too wide to narrow, searched as text
+        if not _narrow_enough(ip):
+            ip = None  # 1.0.0.0/7, ::/64: too wide, searched as text
     except ValueError:
         if _IPV4_PARTIAL.match(text) and all(int(o) <= 255 for o in text.rstrip(".").split(".")):
             ip_prefix = text.rstrip(".") + "."
@@ -247,82 +214,76 @@ def _matches(query: Query, kind: str, value: object) -> bool:
     return query.text.casefold() in value.casefold()
 
 
-def _needles(query: Query) -> dict[str, str]:
-    """Return kind -> the text every hit of that kind holds (for the SQL filter)."""
-    out = {kind: query.text for kind in TEXT_KINDS}
-    if query.mac or query.mac_part:
-        out["mac"] = query.mac or query.mac_part or ""
-    if query.ip_prefix:
-        out["ip"] = query.ip_prefix
-    elif query.ip is not None:
-        out["ip"] = _ip_needle(query.ip)
-    return out
+def _narrow_enough(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Whether ``network`` is searched as a network: IPv4 /8 or longer, IPv6 a
+    whole address or /16 or longer with a non-zero first hextet. Wider ones
+    (``0.0.0.0/0``, ``::/64``) hold most of the fleet: searched as text."""
+    if network.version == 4:
+        return network.prefixlen >= 8
+    if network.prefixlen == network.max_prefixlen:
+        return True
+    return network.prefixlen >= 16 and int(network.network_address) >> 112 != 0
 
 
-def _ip_needle(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
-    """Return the text every address of ``network`` holds as RouterOS prints it:
-    an IPv4 network its whole leading octets (``10.1.``), ``""`` below /8."""
-    if network.version == 6:
-        return _ipv6_needle(network)
-    octets = network.prefixlen // 8
-    whole = str(network.network_address).split(".")[:octets]
-    return ".".join(whole) if octets == 4 else "".join(o + "." for o in whole)
+def _prefix(prefix: str) -> Q:
+    """Terms starting with ``prefix``, as the index answers it: on PostgreSQL
+    ``LIKE 'prefix%'`` (the index's pattern operator class: byte order whatever
+    the collation), elsewhere a range (SQLite compares text byte by byte)."""
+    if connection.vendor == "postgresql":
+        return Q(term__startswith=prefix)
+    return Q(term__gte=prefix, term__lt=prefix + "\U0010ffff")
 
 
-def _ipv6_needle(network: ipaddress.IPv6Network) -> str:
-    """Return the text every address of ``network`` starts with as RouterOS
-    prints it (compressed, lower case): a whole address as it is; a network its
-    leading whole hextets up to the first zero one (``2001:db8:``), ``""`` when
-    none (then each row is checked)."""
-    if network.prefixlen == 128:
-        return network.network_address.compressed
-    lead = []
-    for hextet in network.network_address.exploded.split(":")[:network.prefixlen // 16]:
-        if hextet == "0000":
-            break
-        lead.append(hextet.lstrip("0") + ":")
-    return "".join(lead)
+def _mac_part_prefixes(part: str) -> list[str]:
+    """Return the term prefixes of part of a MAC (``4C:5E:0C``): itself, or when
+    its first byte has one digit (``C:5E``: the end of a byte) each byte ending so."""
+    head = part.split(":", 1)[0]
+    if len(head) == 2:
+        return [part]
+    return [f"{digit}{part}" for digit in "0123456789ABCDEF"]
 
 
-def _stored(text: str) -> str:
-    """Return ``text`` as it appears inside the stored JSON text: SQLite keeps
-    Django's ``json.dumps`` (non-ASCII as ``\\uXXXX``), PostgreSQL's ``jsonb``
-    prints characters as they are; both escape quotes and backslashes."""
-    return json.dumps(text, ensure_ascii=connection.vendor != "postgresql")[1:-1]
+def _prefix_network(prefix: str) -> ipaddress.IPv4Network:
+    """The network of leading octets (``"10.1."`` -> 10.1.0.0/16)."""
+    octets = prefix.rstrip(".").split(".")
+    return ipaddress.IPv4Network(
+        ".".join(octets + ["0"] * (4 - len(octets))) + f"/{8 * len(octets)}")
 
 
-def candidate_rows(query: Query, kinds: Iterable[str]) -> QuerySet[InventoryItem] | None:
-    """Return the inventory rows that may hold a hit (``None``: no table to search).
+def _text_key(text: str) -> str:
+    """The term prefix of a name query: case-folded, from its first letter or
+    digit (``@isp`` is looked up as ``isp``; the row check keeps the ``@``)."""
+    folded = text.casefold()
+    start = next((i for i, char in enumerate(folded) if char.isalnum()), 0)
+    return folded[start:][:TERM_LENGTH]
 
-    The SQL keeps rows whose JSON text holds one of the query's needles
-    (:func:`_needles`; a cheap ``LIKE`` on the whole text first) and, of those,
-    the rows whose searched fields hold it (a needle in a field name, or in a
-    field not searched, is no candidate: ``ad`` is in every row's ``address``
-    key). :func:`_row_hits` then decides. The table is compared as an expression,
-    not the column: with the column, SQLite answers the ``OR`` through the index
-    on (table, gone) and fetches most rows one random page read at a time,
-    several times slower than one pass.
-    """
-    needles = _needles(query)
-    by_field = Q()
-    texts = set()
-    for table, name, kind in FIELDS:
-        if kind in kinds and kind in needles:
-            term = Q(table_name=table)
-            if needles[kind]:
-                term &= Q(**{f"data__{name}__icontains": needles[kind]})
-            by_field |= term
-            texts.add(needles[kind])
-    if not texts:
+
+def term_filter(query: Query, kinds: Iterable[str]) -> Q | None:
+    """Return the condition on :class:`InventoryTerm` selecting the terms that may
+    be hits of ``query`` as ``kinds`` (equality and prefix lookups on the (kind,
+    term, item) index only), ``None`` when no kind is searched in the inventory."""
+    kinds = set(kinds)
+    parts: list[Q] = []
+    if "mac" in kinds and query.mac:
+        parts.append(Q(kind="mac", term=query.mac))
+    elif "mac" in kinds and query.mac_part:
+        parts.extend(Q(kind="mac") & _prefix(p) for p in _mac_part_prefixes(query.mac_part))
+    network = query.ip if query.ip is not None else (
+        _prefix_network(query.ip_prefix) if query.ip_prefix else None)
+    if "ip" in kinds and network is not None:
+        if network.prefixlen == network.max_prefixlen:
+            parts.append(Q(kind="ip", term=network_prefixes(network)[0]))
+        else:
+            parts.extend(Q(kind="ip") & _prefix(p) for p in network_prefixes(network))
+    names = [kind for kind in TEXT_KINDS if kind in kinds]
+    if names and _text_key(query.text):
+        parts.append(Q(kind__in=names) & _prefix(_text_key(query.text)))
+    if not parts:
         return None
-    condition = Q()
-    if "" not in texts:
-        for needle in sorted(texts):
-            condition |= Q(data_text__icontains=_stored(needle))
-    return (InventoryItem.objects.alias(data_text=Cast("data", TextField()),
-                                        table_name=Concat(F("table"), Value("")))
-            .filter(condition).filter(by_field).order_by()
-            .only("id", "device_id", "table", "key", "data", "last_seen", "gone", "gone_at"))
+    condition = parts[0]
+    for part in parts[1:]:
+        condition |= part
+    return condition
 
 
 #: Table name -> the dashboard tab showing it.
@@ -337,18 +298,20 @@ def _row_hits(query: Query, row: InventoryItem, kinds: Iterable[str]) -> Iterato
         if (table == row.table and kind in kinds and kind not in done
                 and _matches(query, kind, data.get(name))):
             done.add(kind)
-            yield Hit(kind, row.device_id, "", row.table, info.label,
+            yield Hit(kind, row.device_id, row.device.name, row.table, info.label,
                       info.paths[0] if info.paths else "", name, str(data[name]),
                       row.key.replace("\x1f", " / "), row.last_seen, row.gone, row.gone_at,
                       _TAB_OF.get(row.table, ""))
 
 
-def _device_hits(query: Query) -> Iterator[Hit]:
+def _device_hits(query: Query, limit: int) -> Iterator[Hit]:
+    """Devices whose name, identity or host holds the text, by name, at most
+    ``limit + 1`` (one plain query: no server-side cursor on PostgreSQL)."""
     text = query.text
     devices = (Device.objects.filter(Q(name__icontains=text) | Q(identity__icontains=text)
                                      | Q(host__icontains=text))
                .order_by("name").only("id", "name", "identity", "host", "last_seen"))
-    for device in devices.iterator():
+    for device in devices[:limit + 1]:
         for name in ("name", "identity", "host"):
             value = getattr(device, name)
             if value and text.casefold() in value.casefold():
@@ -361,35 +324,66 @@ def _sort_key(hit: Hit) -> tuple[str, str, str, str]:
     return (hit.device_name.casefold(), hit.table, hit.key, hit.field)
 
 
+def _item_hits(query: Query, kinds: Iterable[str], limit: int) -> tuple[list[Hit], bool]:
+    """Return up to ``limit + 1`` inventory hits, and whether the term rows read
+    reached :data:`MAX_CANDIDATES` (then there may be more than listed).
+
+    Reads twice as many term rows as hits wanted first (most candidates are hits);
+    only when too few of them were hits, up to :data:`MAX_CANDIDATES`.
+    """
+    condition = term_filter(query, kinds)
+    if condition is None:
+        return [], False
+    terms = InventoryTerm.objects.filter(condition).order_by().values_list("item_id", "kind")
+    first = min(MAX_CANDIDATES, 2 * (limit + 1))
+    pairs = list(terms[:first])
+    found = _hits_of(query, pairs, limit)
+    if len(found) <= limit and len(pairs) == first < MAX_CANDIDATES:
+        pairs = list(terms[:MAX_CANDIDATES])
+        found = _hits_of(query, pairs, limit)
+    return found, len(found) > limit or len(pairs) >= MAX_CANDIDATES
+
+
+def _hits_of(query: Query, pairs: list[tuple[int, str]], limit: int) -> list[Hit]:
+    """Read the rows of ``pairs`` (row id, kind) by primary key, as many at a
+    time as hits still wanted (at most :data:`ROW_BATCH`), and check them; stop
+    past ``limit`` hits."""
+    wanted: dict[int, set[str]] = {}
+    for item_id, kind in pairs:
+        wanted.setdefault(item_id, set()).add(kind)
+    found: list[Hit] = []
+    ids = list(wanted)
+    start = 0
+    while start < len(ids) and len(found) <= limit:
+        size = min(ROW_BATCH, limit + 1 - len(found))
+        rows = (InventoryItem.objects.filter(pk__in=ids[start:start + size]).order_by()
+                .select_related("device")
+                .only("id", "device_id", "device__name", "table", "key", "data", "last_seen",
+                      "gone", "gone_at"))
+        for row in rows:
+            found.extend(_row_hits(query, row, wanted[row.pk]))
+        start += size
+    return found
+
+
 def search(query: Query, limit: int = DEFAULT_LIMIT) -> SearchResult:
     """Return the hits of ``query``, at most ``limit`` (``more`` set when there
-    were others), grouped by kind and sorted by device, table and key.
+    were others, or may be: a prefix held by more than :data:`MAX_CANDIDATES`
+    terms), grouped by kind and sorted by device, table and key.
 
     Hits in gone rows are listed (with ``gone``): a MAC seen yesterday is an answer.
+    Reads the devices, the term index and the rows it names (never every row).
     """
     kinds = query.kinds()
-    found: list[Hit] = []
-    found.extend(_device_hits(query))
+    found: list[Hit] = list(_device_hits(query, limit))
     more = len(found) > limit
-    rows = None if more else candidate_rows(query, kinds)
-    for row in rows.iterator(chunk_size=500) if rows is not None else ():
-        found.extend(_row_hits(query, row, kinds))
-        if len(found) > limit:
-            more = True
-            break
-    found = found[:limit]
-    names = dict(Device.objects.filter(pk__in={h.device_id for h in found})
-                 .values_list("id", "name"))
+    if not more:
+        rows, more = _item_hits(query, kinds, limit - len(found))
+        found.extend(rows)
+        more = more or len(found) > limit
     result = SearchResult(query, limit, more=more)
-    for hit in found:
-        if not hit.device_name:
-            hit = _renamed(hit, names.get(hit.device_id, f"#{hit.device_id}"))
+    for hit in found[:limit]:
         result.groups.setdefault(hit.kind, []).append(hit)
     result.groups = {kind: sorted(result.groups[kind], key=_sort_key)
                      for kind in KINDS if kind in result.groups}
     return result
-
-
-def _renamed(hit: Hit, device_name: str) -> Hit:
-    return Hit(hit.kind, hit.device_id, device_name, hit.table, hit.table_label, hit.path,
-               hit.field, hit.value, hit.key, hit.last_seen, hit.gone, hit.gone_at, hit.tab)

@@ -6,6 +6,12 @@ reported marked gone); an ``append_only`` snapshot adds log lines
 (:func:`append_log`), skipping a line read from ``/log`` that was already received
 by syslog (:func:`received_by_syslog`). Every snapshot records its read time
 (:func:`record_sync`). The functions run inside the caller's transaction.
+
+The sync also keeps the rows' search terms
+(:mod:`~mikromon.web.monitor.search_terms`): written for new rows, rewritten for
+rows whose searched fields changed (most polls change other fields only: a
+lease's ``expires-after``), kept for gone rows (a MAC seen yesterday is found),
+deleted with the rows.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.web.monitor.models import InventoryItem, InventorySync, LogEntry
+from mikromon.web.monitor.models import InventoryItem, InventorySync, InventoryTerm, LogEntry
+from mikromon.web.monitor.search_terms import add_terms, drop_terms, searched_values
 from mikromon.web.monitor.sort_keys import row_search_text, row_sort_keys
 from mikromon.web.monitor.storage_sql import CHUNK, chunks
 from mikromon.web.monitor.storage_text import inventory_key, jsonable, log_key
@@ -33,6 +40,11 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
     comes back; every reported row's ``last_seen`` becomes ``snapshot.ts``; a
     stored row no longer reported is marked gone at ``snapshot.ts``. The sort keys
     and search text are computed from the data whenever it is written.
+
+    Search terms: a new row's are added; a changed row's are replaced when its
+    searched values differ (:func:`~.search_terms.searched_values`); rows of tables
+    not searched have none. Raises what the database raises (the caller's
+    transaction then keeps neither rows nor terms).
     """
     ts = snapshot.ts
     reported = {inventory_key(snapshot, row): jsonable(row) for row in snapshot.rows}
@@ -70,6 +82,7 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
         else:
             unchanged.append(known[0])
     items.bulk_create(create, batch_size=CHUNK)
+    _keep_terms(snapshot.table, create, data_changed, existing, using=using)
     items.bulk_update(
         data_changed, ["data", "last_seen", "gone", "gone_at", "changed_at", "sort_keys",
                        "search_text"], batch_size=CHUNK
@@ -83,6 +96,20 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
     ]
     for chunk in chunks(vanished):
         items.filter(pk__in=chunk).update(gone=True, gone_at=ts)
+
+
+def _keep_terms(table: str, created: list[InventoryItem], changed: list[InventoryItem],
+                existing: dict[str, tuple[int, object, bool]], *, using: str) -> None:
+    """Add the terms of ``created`` rows (primary keys set by ``bulk_create``) and
+    replace those of ``changed`` rows whose searched values differ from before."""
+    if searched_values(table, {}) is None:
+        return
+    old = {pk: data for pk, data, _gone in existing.values()}
+    renewed = [item for item in changed
+               if searched_values(table, item.data) != searched_values(table, old[item.pk])]
+    drop_terms(InventoryTerm, [item.pk for item in renewed], using=using)
+    add_terms(InventoryTerm, [(item.pk, table, item.data) for item in (*created, *renewed)],
+              using=using)
 
 
 def record_sync(device_id: int, snapshot: InventorySnapshot, *, using: str) -> None:

@@ -1,13 +1,16 @@
 """The fleet's interface traffic now: the busiest interfaces and the most used
-links, ranked in the database at any fleet size.
+links, at any fleet size.
 
 Each interface's current ``iface.rx_bps`` and ``iface.tx_bps`` (latest values,
-one series each) are paired by device and labels in one grouped query, so both
-directions of an interface come together whatever the ranking; only the top
-``limit`` rows leave the database. A rate counts when its device's values are
+one series each) are paired by device and labels, with its link speed, in one
+grouped query (:func:`current_rates`), so both directions of an interface come
+together whatever the ranking; both tables rank that one read (a heap of
+``limit``), and only the devices listed are loaded. A rate counts when its device's values are
 current and the rate itself is no older than the device's stale threshold
 (:meth:`Device.stale_after_s`): an interface that stopped reporting keeps its
-last rate in the latest table, but is not "now".
+last rate in the latest table, but is not "now". Which devices are current is
+decided in SQL (:func:`current_devices`), so no device is loaded but the few
+listed.
 
 Utilisation is ``max(rx, tx) / link speed`` in percent, the link speed being
 the last ``iface.link_speed_bps`` the ethernet monitor read (medium tier:
@@ -20,18 +23,24 @@ ranked by utilisation.
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from django.db.models import Case, Count, F, FloatField, Max, Q, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Case, Count, F, FloatField, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from mikromon.web.monitor.models import Device, MetricLatest
+from mikromon.web.monitor.models import Device, MetricLatest, Series
+from mikromon.web.monitor.models.device_reads import (
+    ANSWERING,
+    CONTACT_METRIC,
+    STALE_FLOOR_S,
+    STALE_INTERVALS,
+    effective_time_scale,
+)
 
 RX: Final = "iface.rx_bps"
 TX: Final = "iface.tx_bps"
@@ -71,21 +80,86 @@ class InterfaceTraffic:
         return max(self.rx_bps, self.tx_bps) / self.speed_bps * 100.0
 
 
-def fresh_cutoffs(devices: Iterable[Device], now: datetime | None = None) -> dict[int, datetime]:
-    """Return device id -> the oldest rate still current, for the devices whose
-    values are current (:meth:`Device.values_current`)."""
+def contact_cutoffs(now: datetime | None = None) -> dict[int, datetime]:
+    """Return realtime interval (seconds, as stored) -> the oldest newest contact of
+    a device with that interval whose values are current (:meth:`Device.is_stale`:
+    ``STALE_INTERVALS`` intervals at the time scale, at least ``STALE_FLOOR_S``),
+    for the intervals of the answering devices (one small query; the time scale
+    read once)."""
     now = now or timezone.now()
-    return {d.pk: now - timedelta(seconds=d.stale_after_s())
-            for d in devices if d.values_current()}
+    scale = effective_time_scale()
+    intervals = (Device.objects.filter(state__in=ANSWERING).order_by()
+                 .values_list("realtime_interval", flat=True).distinct())
+    return {i: now - timedelta(seconds=max(STALE_FLOOR_S, STALE_INTERVALS * i * scale))
+            for i in intervals}
 
 
-def busiest_interfaces(devices: Mapping[int, Device], *, order: str = "total",
+def _contacted_since(since: datetime) -> QuerySet[Any]:
+    """Ids of the devices whose :data:`CONTACT_METRIC` value is ``since`` or newer
+    (``data_ts`` of :meth:`DeviceQuerySet.with_contact`), as a subquery the
+    database runs once (not once per device)."""
+    return (Series.objects.filter(key=CONTACT_METRIC, labels_key="{}", latest__ts__gte=since)
+            .order_by().values("device_id"))
+
+
+def current_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
+    """The answering devices whose values are current (:meth:`Device.values_current`:
+    ``last_seen`` or the newest contact metric within the stale threshold of their
+    realtime interval), as a queryset (the database decides: no device is loaded)."""
+    fresh = Q(pk__in=[])
+    for interval, since in cutoffs.items():
+        fresh |= Q(realtime_interval=interval) & (Q(last_seen__gte=since)
+                                                  | Q(pk__in=_contacted_since(since)))
+    return Device.objects.filter(state__in=ANSWERING).filter(fresh)
+
+
+def stale_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
+    """The answering devices whose newest contact is older than their stale
+    threshold, or that never answered (:meth:`Device.is_stale`), as a queryset."""
+    stale = Q(pk__in=[])
+    for interval, since in cutoffs.items():
+        stale |= (Q(realtime_interval=interval)
+                  & (Q(last_seen__isnull=True) | Q(last_seen__lt=since))
+                  & ~Q(pk__in=_contacted_since(since)))
+    return Device.objects.filter(state__in=ANSWERING).filter(stale)
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """One interface's current rates as read (before its device is loaded).
+
+    Attributes:
+        device_id: the device's id.
+        labels_key: the series' labels (JSON text, ``{"interface": ...}``).
+        rx, tx: receive and transmit rate, bits/s (``None``: not current).
+        speed: the link speed, bits/s (``None``: not known).
+    """
+
+    device_id: int
+    labels_key: str
+    rx: float | None
+    tx: float | None
+    speed: float | None
+
+
+def current_rates(cutoffs: Mapping[int, datetime]) -> list[Rates]:
+    """Every interface of the current devices with a current rate, both directions
+    and the link speed together: one grouped query for both tables of the overview
+    (``cutoffs``: :func:`contact_cutoffs`)."""
+    rows = _paired(cutoffs)
+    if rows is None:
+        return []
+    return [Rates(*row) for row in rows.values_list(
+        "series__device_id", "series__labels_key", "rx", "tx", "speed")]
+
+
+def busiest_interfaces(rates: Iterable[Rates], *, order: str = "total",
                        limit: int = 10) -> list[InterfaceTraffic]:
     """Return the ``limit`` interfaces with the highest current rate, each with
-    both its receive and transmit rate.
+    both its receive and transmit rate; ties by device id and labels.
 
     Args:
-        devices: id -> device, the devices that may be listed.
+        rates: :func:`current_rates`.
         order: ``total`` (rx + tx), ``rx`` or ``tx`` (:data:`ORDERS`).
         limit: how many, at most.
 
@@ -94,51 +168,52 @@ def busiest_interfaces(devices: Mapping[int, Device], *, order: str = "total",
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
-    rows = _paired(devices)
-    if rows is None:
-        return []
+
+    # Sort keys built once per interface (a tuple compares in C): highest rate
+    # first, interfaces without that direction's rate last, then by device, labels.
+    rows = rates if isinstance(rates, list) else list(rates)
     if order == "total":
-        rows = rows.annotate(total=Coalesce("rx", 0.0) + Coalesce("tx", 0.0))
-    ranked = rows.order_by(F(order).desc(nulls_last=True), "series__device_id",
-                           "series__labels_key")
-    return _traffic(ranked[:limit], devices)
+        keys = [(False, -((r.rx or 0.0) + (r.tx or 0.0)), r.device_id, r.labels_key, i)
+                for i, r in enumerate(rows)]
+    else:
+        keys = [(v is None, -(v or 0.0), r.device_id, r.labels_key, i)
+                for i, r in enumerate(rows) for v in ((r.rx if order == "rx" else r.tx),)]
+    return _traffic([rows[k[-1]] for k in heapq.nsmallest(limit, keys)])
 
 
-def top_utilisation(devices: Mapping[int, Device], *, limit: int = 10) -> list[InterfaceTraffic]:
+def top_utilisation(rates: Iterable[Rates], *, limit: int = 10) -> list[InterfaceTraffic]:
     """Return the ``limit`` links with the highest utilisation (max(rx, tx) / link
-    speed), among interfaces with a current rate and a known link speed above 0."""
-    rows = _paired(devices)
-    if rows is None:
-        return []
-    ranked = (
-        rows.filter(speed__gt=0)
-        .annotate(used=Greatest(Coalesce("rx", 0.0), Coalesce("tx", 0.0)) / F("speed"))
-        .order_by(F("used").desc(), "series__device_id", "series__labels_key")
-    )
-    return _traffic(ranked[:limit], devices)
+    speed), among interfaces with a current rate and a known link speed above 0
+    (``rates``: :func:`current_rates`)."""
+    rows = rates if isinstance(rates, list) else list(rates)
+    keys = [(-max(r.rx or 0.0, r.tx or 0.0) / r.speed, r.device_id, r.labels_key, i)
+            for i, r in enumerate(rows) if r.speed is not None and r.speed > 0]
+    return _traffic([rows[k[-1]] for k in heapq.nsmallest(limit, keys)])
 
 
-def _paired(devices: Mapping[int, Device]) -> Any:
-    """The latest rates of the devices' interfaces grouped by device and labels:
-    ``rx``, ``tx`` and ``speed`` per group (``None`` where absent), only groups
-    with a current rate; ``None`` when no device's values are current."""
-    cutoffs = fresh_cutoffs(devices.values())
+def _paired(cutoffs: Mapping[int, datetime]) -> Any:
+    """The latest rates of the current devices' interfaces grouped by device and
+    labels: ``rx``, ``tx`` and ``speed`` per group (``None`` where absent), only
+    groups with a current rate; ``None`` when no device answers."""
     if not cutoffs:
         return None
-    by_cutoff: dict[datetime, list[int]] = defaultdict(list)
-    for device_id, since in cutoffs.items():
-        by_cutoff[since].append(device_id)
-    fresh = Q()
-    for since, ids in by_cutoff.items():
-        fresh |= Q(series__device_id__in=ids, ts__gte=since)
-    wanted = (Q(series__key__in=(RX, TX)) & fresh) | Q(series__key=SPEED,
-                                                       series__device_id__in=list(cutoffs))
+    if len(cutoffs) == 1:
+        fresh = Q(ts__gte=next(iter(cutoffs.values())))
+    else:  # devices polled at different realtime intervals: each one's threshold
+        fresh = Q(pk__in=[])
+        for interval, since in cutoffs.items():
+            fresh |= Q(series__device__realtime_interval=interval, ts__gte=since)
+    # One list of current devices (the database runs the subquery once); the link
+    # speed counts whatever its age, a rate only when current.
+    wanted = (Q(series__key__in=(RX, TX, SPEED),
+                series__device_id__in=current_devices(cutoffs).order_by().values("pk"))
+              & (Q(series__key=SPEED) | fresh))
 
     def of(key: str) -> Max:
         return Max(Case(When(series__key=key, then=F("value")), output_field=FloatField()))
 
     return (
-        MetricLatest.objects.filter(wanted)
+        MetricLatest.objects.filter(wanted).order_by()
         .values("series__device_id", "series__labels_key")
         .annotate(rx=of(RX), tx=of(TX), speed=of(SPEED),
                   rates=Count(Case(When(series__key__in=(RX, TX), then=Value(1)))))
@@ -146,17 +221,17 @@ def _paired(devices: Mapping[int, Device]) -> Any:
     )
 
 
-def _traffic(rows: Iterable[dict[str, Any]], devices: Mapping[int, Device]
-             ) -> list[InterfaceTraffic]:
+def _traffic(ranked: list[Rates]) -> list[InterfaceTraffic]:
+    """The ranked rates with their devices (one query for the few listed)."""
+    devices = Device.objects.in_bulk({r.device_id for r in ranked})
     out = []
-    for row in rows:
-        labels = json.loads(row["series__labels_key"] or "{}")
-        name = labels.get("interface")
-        device = devices.get(row["series__device_id"])
+    for r in ranked:
+        name = json.loads(r.labels_key or "{}").get("interface")
+        device = devices.get(r.device_id)
         if name is None or device is None:
             continue
         out.append(InterfaceTraffic(
-            device=device, interface=name, rx_bps=max(0.0, row["rx"] or 0.0),
-            tx_bps=max(0.0, row["tx"] or 0.0), speed_bps=row["speed"],
+            device=device, interface=name, rx_bps=max(0.0, r.rx or 0.0),
+            tx_bps=max(0.0, r.tx or 0.0), speed_bps=r.speed,
         ))
     return out

@@ -33,7 +33,7 @@ def backfill_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("monitor", "0008_event_severity"),
+        ("monitor", "0009_search_terms"),
     ]
 
     operations = [

@@ -10,13 +10,20 @@ from mikromon.web.monitor.models.devices import (
     Tag,
     default_port,
 )
-from mikromon.web.monitor.models.inventory import Event, InventoryItem, InventorySync, LogEntry
+from mikromon.web.monitor.models.inventory import (
+    Event,
+    InventoryItem,
+    InventorySync,
+    InventoryTerm,
+    LogEntry,
+)
 from mikromon.web.monitor.models.metrics import (
     ROLLUP_STEPS,
     MetricCatalog,
     MetricLatest,
     MetricPoint,
     MetricRollup,
+    ReportSummary,
     Series,
     labels_key,
 )
@@ -39,12 +46,14 @@ __all__ = [
     "Event",
     "InventoryItem",
     "InventorySync",
+    "InventoryTerm",
     "LogEntry",
     "MaintenanceState",
     "MetricCatalog",
     "MetricLatest",
     "MetricPoint",
     "MetricRollup",
+    "ReportSummary",
     "Series",
     "Site",
     "Tag",

@@ -159,3 +159,33 @@ def severity_of(kind: str) -> str:
         return EventKind(kind).severity.value
     except ValueError:
         return Severity.INFO.value
+
+
+class InventoryTerm(models.Model):
+    """One search term of one inventory row (:mod:`mikromon.web.monitor.search_terms`).
+
+    ``kind`` is what the term is searched as (``mac``, ``ip``, ``ppp_user``,
+    ``dhcp_host``, ``hotspot_user``, ``interface``), ``term`` the normalised value
+    (a MAC or its tail, an address in hex, a name from a word start, case-folded),
+    ``field`` the RouterOS field it was read from. Kept by the inventory writer in
+    the same transaction as its row; deleted with it. The index on (kind, term,
+    item) answers equality and prefix lookups without reading the table (on
+    PostgreSQL with the pattern operator class, so ``LIKE 'prefix%'`` uses it
+    whatever the database's collation).
+    """
+
+    item = models.ForeignKey(InventoryItem, on_delete=models.CASCADE, related_name="terms")
+    kind = models.CharField(max_length=16)
+    term = models.CharField(max_length=100)
+    field = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "inventory search term"
+        indexes = [
+            # The row's id in the index too: a lookup reads the index only.
+            models.Index(fields=["kind", "term", "item"], name="monitor_invterm_term_idx",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.term}"

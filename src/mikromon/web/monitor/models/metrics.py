@@ -154,3 +154,34 @@ class MetricLatest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series_id}={self.value:g}"
+
+
+class ReportSummary(models.Model):
+    """What the traffic reports need of one rate series over one UTC day or calendar
+    month, kept as the 5-minute rollups are written
+    (:mod:`mikromon.web.monitor.report_summaries`; docs/operations.md, "Reports").
+
+    ``start`` is the period start (Unix seconds UTC); ``samples`` the 5-minute
+    averages it holds (hourly stand-ins of aged-out data count twelve, ``hourly``
+    says how many); ``rate_sum`` the sum of the positive averages, bps; ``p95`` the
+    billing percentile of the averages held (``None`` when ``top`` does not hold
+    it); ``top`` the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`),
+    largest first, as big-endian float64. Primary key (level, start, series): one
+    period of every series is one range of the key.
+    """
+
+    pk = models.CompositePrimaryKey("level", "start", "series")
+    level = models.CharField(max_length=5, help_text="day or month.")
+    start = models.BigIntegerField(help_text="Period start, Unix seconds, UTC.")
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="summaries")
+    samples = models.IntegerField()
+    hourly = models.IntegerField(default=0)
+    rate_sum = models.FloatField()
+    p95 = models.FloatField(null=True)
+    top = models.BinaryField()
+
+    class Meta:
+        ordering = ["level", "start", "series"]
+
+    def __str__(self) -> str:
+        return f"{self.series_id}@{self.level}:{self.start} n={self.samples}"

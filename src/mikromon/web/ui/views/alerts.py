@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,11 +35,14 @@ from mikromon.web.alerts.models import (
 from mikromon.web.monitor.models import Device, Site, Tag
 from mikromon.web.params import ParamError, parse_id
 from mikromon.web.ui.permissions import admin_required
+from mikromon.web.ui.views import device_pick
 from mikromon.web.ui.views.alert_changes import error_text, next_url
 from mikromon.web.ui.views.listing import filter_times, page_of
 
 #: Alerts per page of the history.
 PER_PAGE = 50
+#: Open alerts per page of the alerts list (an outage may open thousands).
+OPEN_PER_PAGE = 100
 #: Resolved alerts shown on a device's dashboard.
 RECENT_ON_DASHBOARD = 10
 #: How far back the dashboard's chart markers reach (the longest chart range), seconds.
@@ -72,16 +75,21 @@ class SeverityGroup:
     severity: str
     label: str
     alerts: list[Alert]
+    total: int = 0
 
 
-def by_severity(alerts: list[Alert]) -> list[SeverityGroup]:
-    """Group ``alerts`` (already sorted) by severity, most severe first; empty groups left out."""
+def by_severity(alerts: list[Alert], totals: dict[str, int] | None = None
+                ) -> list[SeverityGroup]:
+    """Group ``alerts`` (already sorted) by severity, most severe first; empty groups
+    left out. ``totals``: severity -> open alerts of it on every page (default: the
+    group's own)."""
     labels = dict(SeverityChoices.choices)
     groups = []
     for sev in sorted(Severity, key=lambda s: -s.rank):
         members = [a for a in alerts if a.severity == sev.value]
         if members:
-            groups.append(SeverityGroup(sev.value, labels[sev.value], members))
+            total = (totals or {}).get(sev.value, len(members))
+            groups.append(SeverityGroup(sev.value, labels[sev.value], members, total))
     return groups
 
 
@@ -94,7 +102,8 @@ def _filters(request: HttpRequest, qs: QuerySet[Alert], names: tuple[str, ...]
     before; ``datetime-local`` in the user's zone, Unix seconds or ``-1h``). A bad value filters
     nothing and adds a message naming the parameter (the page answers 400).
     """
-    params = {k: request.GET.get(k, "").strip() for k in names}
+    get = device_pick.by_name(request.GET)
+    params = {k: get.get(k, "").strip() for k in names}
     errors: list[str] = []
     for name, field in (("device", "device_id"), ("rule", "rule_id")):
         if params.get(name):
@@ -127,10 +136,10 @@ def _filters(request: HttpRequest, qs: QuerySet[Alert], names: tuple[str, ...]
     return filter_times(qs, params, errors, "started_at"), params, errors
 
 
-def _choices() -> dict[str, Any]:
-    """What the filter bars offer."""
+def _choices(device: str = "") -> dict[str, Any]:
+    """What the filter bars offer (``device``: the ``device`` parameter)."""
     return {
-        "devices": Device.objects.order_by("name").only("id", "name"),
+        **device_pick.choices(device),
         "sites": Site.objects.order_by("name"),
         "tags": Tag.objects.order_by("name"),
         "severities": SeverityChoices.choices,
@@ -139,20 +148,24 @@ def _choices() -> dict[str, Any]:
 
 
 def alert_list(request: HttpRequest) -> HttpResponse:
-    """Alerts open now (firing and pending), grouped by severity, most severe first;
-    ``?device=&site=&severity=&state=``."""
+    """Alerts open now (firing and pending), grouped by severity, most severe first,
+    :data:`OPEN_PER_PAGE` a page; ``?device=&site=&severity=&state=&page=``. The
+    counts (firing, open, per severity) are of every page, counted in SQL."""
     qs, params, errors = _filters(request, open_alerts(),
                                   ("device", "site", "severity", "state", "rule"))
-    alerts = list(qs)
+    page = page_of(request, qs, OPEN_PER_PAGE, errors)
+    counted = Alert.objects.filter(pk__in=qs.order_by().values("pk")).order_by()
+    totals = dict(counted.values_list("severity").annotate(n=Count("id")))
     return render(request, "ui/alert_list.html", {
-        "groups": by_severity(alerts),
-        "total": len(alerts),
-        "firing": sum(1 for a in alerts if a.state == "firing"),
+        "groups": by_severity(list(page.object_list), totals),
+        "page": page,
+        "total": page.paginator.count,
+        "firing": counted.filter(state="firing").count(),
         "params": params,
         "filtered": any(params.values()),
         "errors": errors,
         "open_states": [c for c in AlertStateChoices.choices if c[0] in OPEN_STATES],
-        **_choices(),
+        **_choices(params.get("device", "")),
     }, status=400 if errors else 200)
 
 
@@ -170,7 +183,7 @@ def alert_history(request: HttpRequest) -> HttpResponse:
         "filtered": any(params.values()),
         "errors": errors,
         "rules": AlertRule.objects.order_by("name").only("id", "name"),
-        **_choices(),
+        **_choices(params.get("device", "")),
     }, status=400 if errors else 200)
 
 

@@ -4,17 +4,16 @@ the writer queue and dropped batches."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from mikromon.domain.tiers import Tier
-from mikromon.web.control import collector
+from mikromon.web.control import collector, device_status
 from mikromon.web.control.formats import tidy
+from mikromon.web.control.models import CollectorDeviceStatus
 from mikromon.web.monitor import device_filters
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device
@@ -25,16 +24,12 @@ from mikromon.web.ui.views.listing import page_of
 PER_PAGE = 50
 #: A tier is late when its next run is due more than this long ago (besides
 #: one interval): the scheduler should have started it by then.
-LATE_GRACE_S = 5.0
-
-
-def _when(text: Any) -> datetime | None:
-    if isinstance(text, datetime):
-        return text
-    try:
-        return parse_datetime(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
+LATE_GRACE_S = device_status.LATE_GRACE_S
+#: Kept for the readers of this module: the rules live in
+#: :mod:`mikromon.web.control.device_status` (the publisher stores them per row).
+has_errors = device_status.has_errors
+is_late = device_status.is_late
+_when = device_status.when
 
 
 def tier_rows(dev: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,35 +60,6 @@ def tier_rows(dev: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def has_errors(dev: dict[str, Any]) -> bool:
-    """Whether a status device reports an error: its own ``last_error``, rows
-    dropped or failed, or a tier with errors or a ``last_error``."""
-    if dev.get("last_error") or dev.get("rows_dropped") or dev.get("rows_failed"):
-        return True
-    return any(isinstance(t, dict) and (t.get("errors") or t.get("last_error"))
-               for t in (dev.get("tiers") or {}).values())
-
-
-def is_late(dev: dict[str, Any], now: datetime) -> bool:
-    """Whether a tier of a status device is late: its next run was due more than
-    one (effective) interval plus :data:`LATE_GRACE_S` ago, or a run in progress
-    has lasted that long, or it waits (``blocked``)."""
-    for t in (dev.get("tiers") or {}).values():
-        if not isinstance(t, dict):
-            continue
-        if t.get("blocked"):
-            return True
-        interval = t.get("effective_interval_s") or t.get("interval_s") or 0
-        if not isinstance(interval, int | float):
-            interval = 0
-        limit = now - timedelta(seconds=float(interval) + LATE_GRACE_S)
-        for key in ("running_since", "next_due"):
-            when = _when(t.get(key))
-            if when is not None and when < limit:
-                return True
-    return False
-
-
 def _matching_ids(params: dict[str, str], errors: list[str]) -> set[int] | None:
     """The ids of the devices the filters keep; ``None`` when no filter is given."""
     if not any(params[k] for k in device_filters.FILTERS):
@@ -102,11 +68,41 @@ def _matching_ids(params: dict[str, str], errors: list[str]) -> set[int] | None:
     return set(qs.values_list("pk", flat=True))
 
 
+def _listed(devices: list[dict[str, Any]], params: dict[str, str], flags: dict[str, bool],
+            errors: list[str]) -> list[dict[str, Any]]:
+    """The entries of an in-memory status (this process's collector) the filters keep."""
+    wanted = _matching_ids(params, errors)
+    now = timezone.now()
+    return [
+        d for d in devices
+        if (wanted is None or d.get("id") in wanted)
+        and (not flags["errors"] or has_errors(d))
+        and (not flags["late"] or is_late(d, now))
+    ]
+
+
+def _stored(status_pk: int, params: dict[str, str], flags: dict[str, bool],
+            errors: list[str]) -> Any:
+    """The JSON texts of the entries of a published status (one row each) the
+    filters keep, in published order: a queryset, counted and paged in SQL."""
+    qs = CollectorDeviceStatus.objects.filter(status_id=status_pk)
+    if any(params[k] for k in device_filters.FILTERS):
+        kept = device_filters.filter_devices(Device.objects.all(), params, errors)
+        qs = qs.filter(device_id__in=kept.order_by().values("pk"))
+    if flags["errors"]:
+        qs = qs.filter(has_errors=True)
+    if flags["late"]:
+        qs = qs.filter(late_at__lt=timezone.now())
+    return qs.order_by("position").values_list("doc", flat=True)
+
+
 def collector_page(request: HttpRequest) -> HttpResponse:
     """Show the collector's state and statistics; the devices and tiers table is
     filtered (``?q=&state=&site=&tag=&version=&board=&errors=1&late=1``) and paged
-    (``?page=``, :data:`PER_PAGE` devices)."""
-    view = collector.read(tidy_devices=False)
+    (``?page=``, :data:`PER_PAGE` devices). A status published by another process
+    is filtered, counted and paged in SQL (its entries are rows); only the page
+    shown is parsed."""
+    view = collector.read(tidy_devices=False, devices=False)
     status = view.status or {}
     params = device_filters.read_params(request.GET, ("errors", "late"))
     errors: list[str] = []
@@ -117,18 +113,18 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         except ParamError as err:
             errors.append(str(err))
             flags[name] = False
-    devices = [d for d in status.get("devices") or [] if isinstance(d, dict)]
-    wanted = _matching_ids(params, errors)
-    now = timezone.now()
-    shown = [
-        d for d in devices
-        if (wanted is None or d.get("id") in wanted)
-        and (not flags["errors"] or has_errors(d))
-        and (not flags["late"] or is_late(d, now))
-    ]
-    page = page_of(request, shown, PER_PAGE, errors)
+    if view.status_pk is not None:
+        total = view.device_rows or 0
+        page = page_of(request, _stored(view.status_pk, params, flags, errors), PER_PAGE,
+                       errors)
+        shown = device_status.documents(page.object_list)
+    else:
+        devices = [d for d in status.get("devices") or [] if isinstance(d, dict)]
+        total = len(devices)
+        page = page_of(request, _listed(devices, params, flags, errors), PER_PAGE, errors)
+        shown = list(page.object_list)
     groups = []
-    for dev in page.object_list:
+    for dev in shown:
         dev = tidy(dev)
         rows = tier_rows(dev)
         groups.append({"device": dev, "tiers": rows, "span": max(1, len(rows))})
@@ -142,7 +138,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         "stopped_at": stopped_at,
         "writer": status.get("writer") or {},
         "groups": groups,
-        "devices": devices,
+        "devices_total": total,
         "page": page,
         "params": params,
         "filtered": any(params[k] for k in (*device_filters.FILTERS, "errors", "late")),

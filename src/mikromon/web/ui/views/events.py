@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from mikromon.web.monitor.choices import EventKindChoices, EventSeverityChoices
 from mikromon.web.monitor.event_queries import FILTER_PARAMS, events, parse_event_filter, sites
-from mikromon.web.monitor.models import Device
+from mikromon.web.ui.views import device_pick
 from mikromon.web.ui.views.listing import in_page_zone, page_of
 
 #: Events per page.
@@ -23,7 +23,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     A bad parameter is named above the list (answer 400) and filters nothing.
     """
     # The from/to inputs are in the user's zone; the shared filter reads UTC.
-    get = request.GET.copy()
+    get = device_pick.by_name(request.GET).copy()
     for name in ("from", "to"):
         typed = request.GET.get(name)
         if typed:
@@ -32,6 +32,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     errors = list(flt.problems)
     page = page_of(request, events(flt), PER_PAGE, errors)
     params = {k: request.GET.get(k, "").strip() for k in FILTER_PARAMS}
+    params["device"] = get.get("device", "").strip()  # a name given: the id
     return render(request, "ui/event_list.html", {
         "page": page,
         "params": params,
@@ -39,7 +40,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "picked_severities": set(flt.severities),
         "picked_kinds": set(flt.kinds),
         "errors": errors,
-        "devices": Device.objects.order_by("name").only("id", "name"),
+        **device_pick.choices(params["device"]),
         "sites": sites(),
         "kinds": EventKindChoices.choices,
         "severities": EventSeverityChoices.choices,

@@ -554,6 +554,18 @@
     else td.className = "nowrap";
   }
 
+  /** A cell of the interfaces table: the name links to the interface's page. */
+  function interfaceCell(td, v, c, data) {
+    inventoryCell(td, v, c, data);
+    const url = c === "name" && typeof v === "string"
+      ? charts.interfaceURL(cfg.urls.interface, v) : null;
+    if (!url) return;
+    const link = document.createElement("a");
+    link.href = url;
+    link.textContent = td.textContent;
+    td.replaceChildren(link);
+  }
+
   function inventoryURL(table, params) {
     const q = new URLSearchParams({ per_page: String(INVENTORY_PER_PAGE), page: String(params.page) });
     if (params.q) q.set("q", params.q);
@@ -581,7 +593,7 @@
         label: panel.dataset.label || tableName,
         extra: updated,
         fetch: (params) => getJSON(inventoryURL(tableName, params)),
-        renderCell: inventoryCell,
+        renderCell: tableName === "interfaces" ? interfaceCell : inventoryCell,
         onData: (data) => {
           updated.textContent = data.updated ? `read ${fmt.when(data.updated)}` : "";
           showTabCount(panel, data);

@@ -1,0 +1,281 @@
+"""Report summaries: per traffic series, per UTC day and per calendar month, the
+number of 5-minute averages, their positive sum and their largest values
+(:class:`~mikromon.web.monitor.models.ReportSummary`), so that a month's 95th
+percentile and bytes of a whole fleet are read from one row per series instead of
+8,640 rollups (docs/operations.md, "Reports"; bench/reports.py).
+
+Kept as the rollups are written: :func:`update` runs at the end of every
+:func:`mikromon.web.monitor.maintenance.update_rollups`. A 5-minute rollup is
+final once the rollup watermark has passed it by one bucket (each run recomputes
+the last bucket before the watermark), so:
+
+- day summaries hold the final buckets, those before ``report_summary_day`` =
+  rollup watermark - 300 (``MaintenanceState``), folded in once each;
+- month summaries hold whole days, those before ``report_summary_month`` (the
+  start of the day holding ``report_summary_day``), folded in once a day.
+
+The largest values of two disjoint sets are among the largest of each, so folding
+new buckets into a summary keeps it exact (:func:`mikromon.domain.traffic.merge_parts`).
+:func:`backfill` builds the summaries of rollups stored before (migration 0010);
+hours whose 5-minute rollups had aged out count as twelve intervals at the hourly
+average there, as the reports read them.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mikromon.domain.traffic import (
+    DAY,
+    INTERVAL,
+    TOP_KEPT,
+    Part,
+    merge_parts,
+    part_percentile,
+    summarize_rates,
+)
+from mikromon.web.monitor.dbutil import usable_connection
+
+#: Series keys summarised: interface and simple-queue rates (bps).
+SUMMARY_KEYS = ("iface.rx_bps", "iface.tx_bps", "queue.upload_bps", "queue.download_bps")
+#: ``MaintenanceState`` names of the two summary watermarks.
+DAY_MARK = "report_summary_day"
+MONTH_MARK = "report_summary_month"
+LEVELS = ("day", "month")
+_HOUR = 3600
+#: Table names (the models' defaults; raw SQL so the migration can use it too).
+SUMMARY_T, ROLLUP_T, POINTS_T = ("monitor_reportsummary", "monitor_metricrollup",
+                                 "monitor_metricpoint")
+SERIES_T, STATE_T = "monitor_series", "monitor_maintenancestate"
+
+
+def pack(values: Iterable[float]) -> bytes:
+    """Return ``values`` as little-endian float64 bytes (the ``top`` column)."""
+    out = array("d", values)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tobytes()
+
+
+def unpack(blob: bytes | memoryview | None) -> list[float]:
+    """Return the floats of a ``top`` column (:func:`pack`)."""
+    out = array("d")
+    if blob:
+        out.frombytes(bytes(blob))
+        if sys.byteorder == "big":
+            out.byteswap()
+    return out.tolist()
+
+
+def period_start(ts: int, level: str) -> int:
+    """Return the start (Unix seconds UTC) of the day or calendar month holding ``ts``."""
+    day = ts // DAY * DAY
+    if level == "day":
+        return day
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(day, UTC)
+    return int(when.replace(day=1).timestamp())
+
+
+def series_filter(qn: Any, keys: Iterable[str] = SUMMARY_KEYS,
+                  device_id: int | None = None) -> tuple[str, list[Any]]:
+    """SQL condition ``s.key IN (...) [AND s.device_id = %s]`` on the series table
+    aliased ``s``, and its parameters."""
+    keys = list(keys)
+    sql = f"s.{qn('key')} IN ({', '.join(['%s'] * len(keys))})"
+    params: list[Any] = list(keys)
+    if device_id is not None:
+        sql += " AND s.device_id = %s"
+        params.append(device_id)
+    return sql, params
+
+
+def _state(conn: Any, name: str) -> int | None:
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {STATE_T} WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _set_state(conn: Any, name: str, value: int) -> None:
+    with conn.cursor() as cursor:
+        cursor.execute(f"UPDATE {STATE_T} SET value = %s WHERE name = %s", [value, name])
+        if cursor.rowcount < 1:
+            cursor.execute(f"INSERT INTO {STATE_T} (name, value) VALUES (%s, %s)",
+                           [name, value])
+
+
+def rollup_mark(conn: Any) -> int | None:
+    """Return the 5-minute rollup watermark (buckets before it are rolled up)."""
+    return _state(conn, f"rollup_{INTERVAL}")
+
+
+def marks(*, using: str = "default") -> tuple[int | None, int | None]:
+    """Return ``(day mark, month mark)``: the summaries hold the buckets before them."""
+    conn = usable_connection(using)
+    return _state(conn, DAY_MARK), _state(conn, MONTH_MARK)
+
+
+def _chunk_rows(conn: Any, lo: int, hi: int,
+                hourly_before: Mapping[int, int] | None) -> dict[int, tuple[list[float], int]]:
+    """``series id -> (averages, hourly stand-ins)`` of the buckets in ``[lo, hi)``."""
+    cond, params = series_filter(conn.ops.quote_name)
+    found: dict[int, tuple[list[float], int]] = {}
+    with conn.cursor() as cursor:
+        # CROSS JOIN keeps SQLite's loop order series -> rollups (one key range each).
+        cursor.execute(f'SELECT r.series_id, r."avg" FROM {SERIES_T} s CROSS JOIN {ROLLUP_T} r '
+                       f"WHERE r.series_id = s.id AND {cond} AND r.step = {INTERVAL} "
+                       f'AND r.ts >= %s AND r.ts < %s AND r."count" > 0', [*params, lo, hi])
+        for sid, avg in cursor.fetchall():
+            found.setdefault(sid, ([], 0))[0].append(float(avg))
+        if hourly_before is None:
+            return found
+        cursor.execute(f'SELECT r.series_id, r.ts, r."avg" FROM {SERIES_T} s CROSS JOIN '
+                       f"{ROLLUP_T} r WHERE r.series_id = s.id AND {cond} AND r.step = {_HOUR} "
+                       f'AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
+                       [*params, lo, hi])
+        for sid, ts, avg in cursor.fetchall():
+            if ts < hourly_before.get(sid, hi):
+                values, hourly = found.get(sid, ([], 0))
+                found[sid] = (values + [float(avg)] * (_HOUR // INTERVAL),
+                              hourly + _HOUR // INTERVAL)
+    return found
+
+
+def _existing(conn: Any, level: str, start: int, ids: list[int]) -> dict[int, Part]:
+    out: dict[int, Part] = {}
+    with conn.cursor() as cursor:
+        for i in range(0, len(ids), 500):
+            batch = ids[i:i + 500]
+            cursor.execute(f"SELECT series_id, samples, hourly, rate_sum, top FROM {SUMMARY_T} "
+                           f"WHERE level = %s AND start = %s AND series_id IN "
+                           f"({', '.join(['%s'] * len(batch))})", [level, start, *batch])
+            for sid, samples, hourly, rate_sum, top in cursor.fetchall():
+                out[sid] = Part(samples=int(samples), hourly=int(hourly),
+                                rate_sum=float(rate_sum), top=unpack(top))
+    return out
+
+
+def _write(conn: Any, level: str, start: int, parts: Mapping[int, Part]) -> None:
+    sql = (f"INSERT INTO {SUMMARY_T} (level, start, series_id, samples, hourly, rate_sum, "
+           "p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (level, start, "
+           "series_id) DO UPDATE SET samples = excluded.samples, hourly = excluded.hourly, "
+           "rate_sum = excluded.rate_sum, p95 = excluded.p95, top = excluded.top")
+    rows = [(level, start, sid, p.samples, p.hourly, p.rate_sum, part_percentile(p),
+             pack(p.top)) for sid, p in parts.items()]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
+         hourly_before: Mapping[int, int] | None = None) -> int:
+    """Fold the 5-minute rollups of the summarised series starting in ``[lo, end)``
+    into the summaries of each level (``ends``: level -> end, Unix seconds), one day
+    of rollups at a time. Each bucket must be folded once (the watermarks see to it).
+
+    Args:
+        hourly_before: series id -> Unix second; when given (backfill), hourly
+            rollups of hours before it stand in for 5-minute ones.
+
+    Returns:
+        Summary rows written.
+    """
+    conn = usable_connection(using)
+    written = 0
+    hi = max(ends.values(), default=lo)
+    day = lo // DAY * DAY
+    while day < hi:
+        a, b = max(lo, day), min(hi, day + DAY)
+        day += DAY
+        rows = _chunk_rows(conn, a, b, hourly_before) if a < b else {}
+        for level, end in ends.items():
+            if a >= end or not rows:
+                continue
+            # a level ending inside this day: re-read up to its end
+            part_rows = _chunk_rows(conn, a, end, hourly_before) if b > end else rows
+            start, kept = period_start(a, level), TOP_KEPT[level]
+            new = {sid: summarize_rates(v, kept, hourly) for sid, (v, hourly) in part_rows.items()}
+            old = _existing(conn, level, start, sorted(new))
+            merged = {sid: merge_parts(old[sid], p, kept) if sid in old else p
+                      for sid, p in new.items() if p.samples}
+            _write(conn, level, start, merged)
+            written += len(merged)
+    return written
+
+
+def update(*, using: str = "default") -> int:
+    """Fold the buckets made final since the last run (called by ``update_rollups``
+    in its transaction); builds everything (:func:`backfill`) on the first run.
+
+    Returns:
+        Summary rows written.
+    """
+    conn = usable_connection(using)
+    mark = _state(conn, f"rollup_{INTERVAL}")
+    day_mark, month_mark = _state(conn, DAY_MARK), _state(conn, MONTH_MARK)
+    if mark is None:
+        return 0
+    if day_mark is None or month_mark is None:
+        return backfill(using=using)
+    final = mark - INTERVAL
+    written = 0
+    if final > day_mark:
+        written += fold(day_mark, {"day": final}, using=using)
+        _set_state(conn, DAY_MARK, final)
+    whole_days = final // DAY * DAY
+    if whole_days > month_mark:
+        written += fold(month_mark, {"month": whole_days}, using=using)
+        _set_state(conn, MONTH_MARK, whole_days)
+    return written
+
+
+def _first(conn: Any, step: int) -> dict[int, int]:
+    """``series id -> first bucket start`` of the summarised series' ``step`` rollups."""
+    cond, params = series_filter(conn.ops.quote_name)
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT s.id, (SELECT MIN(r.ts) FROM {ROLLUP_T} r WHERE r.series_id "
+                       f"= s.id AND r.step = {step}) FROM {SERIES_T} s WHERE {cond}", params)
+        return {sid: int(ts) for sid, ts in cursor.fetchall() if ts is not None}
+
+
+def backfill(*, using: str = "default") -> int:
+    """Build every summary from the stored rollups (replacing any) and set both
+    watermarks; nothing when no 5-minute rollup was ever computed. Hours before a
+    series' first 5-minute rollup are read from its hourly rollups.
+
+    Returns:
+        Summary rows written.
+    """
+    conn = usable_connection(using)
+    mark = _state(conn, f"rollup_{INTERVAL}")
+    if mark is None:
+        return 0
+    final = mark - INTERVAL
+    five, hours = _first(conn, INTERVAL), _first(conn, _HOUR)
+    before = {sid: ts // _HOUR * _HOUR for sid, ts in five.items()}
+    starts = list(five.values()) + [ts for sid, ts in hours.items() if ts < before.get(sid, ts + 1)]
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SUMMARY_T}")
+    written = 0
+    if starts:
+        lo = min(starts) // DAY * DAY
+        written = fold(lo, {"day": final, "month": final // DAY * DAY}, using=using,
+                       hourly_before=before)
+    _set_state(conn, DAY_MARK, final)
+    _set_state(conn, MONTH_MARK, final // DAY * DAY)
+    return written
+
+
+def apply_retention(cutoff: float, *, using: str = "default") -> int:
+    """Delete the summaries of periods ended before ``cutoff`` (Unix seconds; the
+    hourly rollups' retention). Returns the rows deleted."""
+    conn = usable_connection(using)
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SUMMARY_T} WHERE (level = 'day' AND start < %s) OR "
+                       f"(level = 'month' AND start < %s)",
+                       [int(cutoff) - DAY, int(cutoff) - 31 * DAY])
+        return max(cursor.rowcount, 0)

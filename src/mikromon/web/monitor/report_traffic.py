@@ -1,0 +1,237 @@
+"""The traffic reports of a whole fleet read from the report summaries
+(:mod:`mikromon.web.monitor.report_summaries`) with the edges of the range read
+as they are: the 5-minute averages of every summarised series over ``[start, end)``
+as :class:`~mikromon.domain.traffic.Part` lists, in a few queries for all series.
+
+A range is split (:func:`mikromon.domain.traffic.summary_pieces`) into calendar
+months and days held by summaries and edges (a partial first or last day, the
+buckets not final yet); edges are read like :func:`.reports.interval_rates` reads a
+range: 5-minute rollups before the rollup watermark, raw points grouped by 5
+minutes after it, and hourly rollups standing in for the hours before the first
+5-minute average of the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mikromon.domain.traffic import INTERVAL, Part, summary_pieces
+from mikromon.web.monitor import report_summaries as rs
+from mikromon.web.monitor.dbutil import usable_connection
+
+_HOUR = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesParts:
+    """The pieces of one series over a range: summaries and edges."""
+
+    parts: list[Part]
+
+    @property
+    def resolution(self) -> str:
+        """``5m``, ``5m+1h``, ``1h`` or ``none`` (as :func:`.reports.interval_rates`)."""
+        samples = hourly = 0
+        for p in self.parts:
+            samples += p.samples
+            hourly += p.hourly
+        five = samples - hourly > 0
+        return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
+
+    @property
+    def bytes(self) -> float:
+        """Bytes moved: each interval 300 s at its average (positive averages only)."""
+        return sum(p.rate_sum for p in self.parts) * INTERVAL / 8
+
+
+def _fetch(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _summary_parts(conn: Any, cond: tuple[str, list[Any]], level: str, starts: list[int],
+                   with_top: bool) -> list[tuple[int, Part]]:
+    if not starts:
+        return []
+    top = "top" if with_top else "NULL"
+    rows = _fetch(conn, f"SELECT m.series_id, m.samples, m.hourly, m.rate_sum, m.p95, {top} "
+                        f"FROM {rs.SUMMARY_T} m WHERE m.level = %s AND m.start IN "
+                        f"({', '.join(['%s'] * len(starts))}) AND m.series_id IN "
+                        f"(SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]})",
+                  [level, *starts, *cond[1]])
+    return [(sid, Part(samples=int(n), hourly=int(h), rate_sum=float(total),
+                       top=rs.unpack(blob) if with_top else [],
+                       p95=None if p95 is None else float(p95)))
+            for sid, n, h, total, p95, blob in rows]
+
+
+def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
+                 rollup_mark: int | None) -> dict[int, tuple[list[float], int]]:
+    """``series id -> (averages, hourly stand-ins)`` of the edge ``[lo, hi)``."""
+    sql_cond, params = cond
+    mark = min(hi, max(lo, rollup_mark if rollup_mark is not None else lo))
+    found: dict[int, tuple[list[float], int]] = {}
+    first: dict[int, int] = {}
+    five = _fetch(conn, f'SELECT r.series_id, r.ts, r."avg" FROM {rs.SERIES_T} s CROSS JOIN '
+                        f"{rs.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND r.step = "
+                        f'{INTERVAL} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
+                  [*params, lo, mark])
+    raw = _fetch(conn, f"SELECT p.series_id, (p.ts / {INTERVAL}) * {INTERVAL}, AVG(p.value) "
+                       f"FROM {rs.SERIES_T} s CROSS JOIN {rs.POINTS_T} p "
+                       f"WHERE p.series_id = s.id AND {sql_cond} AND p.ts >= %s AND p.ts < %s "
+                       f"GROUP BY p.series_id, (p.ts / {INTERVAL})", [*params, mark, hi]) \
+        if mark < hi else []
+    for sid, ts, avg in [*five, *raw]:
+        found.setdefault(sid, ([], 0))[0].append(float(avg))
+        first[sid] = min(first.get(sid, int(ts)), int(ts))
+    if hi // _HOUR * _HOUR > lo // _HOUR * _HOUR:
+        hours = _fetch(conn, f'SELECT r.series_id, r.ts, r."avg" FROM {rs.SERIES_T} s CROSS '
+                             f"JOIN {rs.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND "
+                             f'r.step = {_HOUR} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
+                       [*params, lo // _HOUR * _HOUR, hi // _HOUR * _HOUR])
+        for sid, ts, avg in hours:
+            if int(ts) < first.get(sid, hi) // _HOUR * _HOUR:
+                values, hourly = found.get(sid, ([], 0))
+                found[sid] = (values + [float(avg)] * (_HOUR // INTERVAL),
+                              hourly + _HOUR // INTERVAL)
+    return found
+
+
+def series_parts(start: float, end: float, keys: Iterable[str], device_id: int | None = None,
+                 *, with_top: bool = True, using: str = "default") -> dict[int, SeriesParts]:
+    """Return the pieces of every series of ``keys`` (of one device, or all) over
+    ``[start, end)``: summaries where they hold whole days or months of the range,
+    the averages themselves at the edges. Series with nothing in the range are left
+    out. ``with_top=False`` skips the largest values (bytes only); a range held by
+    one summary per series skips them too (its stored ``p95`` is the figure).
+    """
+    conn = usable_connection(using)
+    cond = rs.series_filter(conn.ops.quote_name, keys, device_id)
+    lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
+    day_mark, month_mark = rs.marks(using=using)
+    months, days, edges = summary_pieces(lo, hi, day_mark, month_mark)
+    with_top = with_top and (len(months) + len(days) > 1 or bool(edges))
+    parts: dict[int, list[Part]] = {}
+    for level, starts in (("month", months), ("day", days)):
+        for sid, part in _summary_parts(conn, cond, level, starts, with_top):
+            parts.setdefault(sid, []).append(part)
+    if edges:
+        rollup_mark = rs.rollup_mark(conn)
+        for a, b in edges:
+            for sid, (values, hourly) in _edge_values(conn, cond, a, b, rollup_mark).items():
+                values.sort(reverse=True)
+                parts.setdefault(sid, []).append(
+                    Part(samples=len(values), hourly=hourly,
+                         rate_sum=sum(v for v in values if v > 0), top=values))
+    return {sid: SeriesParts(parts=p) for sid, p in parts.items()}
+
+
+#: ORDER BY of :func:`percentile_page` per sort (``q``: the grouped rows).
+_PAGE_ORDER = {
+    "billing": "(q.billing IS NULL), q.billing DESC, q.device_name, q.labels_key",
+    "device": "q.device_name, q.labels_key",
+    "interface": "q.labels_key, q.device_name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PercentilePageRow:
+    """One interface of a page read by :func:`percentile_page` (bps)."""
+
+    device_id: int
+    device: str
+    series_id: int
+    rx_bps: float | None
+    tx_bps: float | None
+    rx_samples: int
+    tx_samples: int
+    resolution: str
+
+
+def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
+                    device_id: int | None, sort: str, offset: int, limit: int, *,
+                    using: str = "default") -> tuple[list[PercentilePageRow], int] | None:
+    """Return a page of interfaces with their percentiles and the number of
+    interfaces, sorted and paged in the database (``sort``: ``billing``, highest
+    first, ``device`` or ``interface``); ``None`` unless the range is whole calendar
+    months each held by one summary per series (whose ``p95`` is then the figure:
+    a month summary keeps enough values for any month). Interfaces are the
+    ``(device, labels)`` pairs of the two keys; ``series_id`` is one of its series.
+    """
+    conn = usable_connection(using)
+    day_mark, month_mark = rs.marks(using=using)
+    months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
+                                         day_mark, month_mark)
+    if len(months) != 1 or days or edges:
+        return None
+    qn = conn.ops.quote_name
+    cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
+    side = "SUM(CASE WHEN s.{k} = %s THEN COALESCE(m.{c}, 0) ELSE 0 END)"
+    inner = (
+        f"SELECT s.device_id AS device_id, s.labels_key AS labels_key, d.name AS device_name, "
+        f"MIN(s.id) AS sid, MAX(CASE WHEN s.{qn('key')} = %s THEN m.p95 END) AS rx, "
+        f"MAX(CASE WHEN s.{qn('key')} = %s THEN m.p95 END) AS tx, "
+        f"{side.format(k=qn('key'), c='samples')} AS rx_n, "
+        f"{side.format(k=qn('key'), c='samples')} AS tx_n, "
+        f"{side.format(k=qn('key'), c='hourly')} AS rx_h, "
+        f"{side.format(k=qn('key'), c='hourly')} AS tx_h "
+        f"FROM {rs.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
+        f"LEFT JOIN {rs.SUMMARY_T} m ON m.level = 'month' AND m.start = %s "
+        f"AND m.series_id = s.id WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name")
+    inner_params = [rx_key, tx_key, rx_key, tx_key, rx_key, tx_key, months[0], *params]
+    rows = _fetch(conn, "SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx, q.rx_n, q.tx_n, "
+                        "q.rx_h, q.tx_h FROM (SELECT g.*, CASE WHEN g.rx IS NULL THEN g.tx "
+                        "WHEN g.tx IS NULL OR g.rx >= g.tx THEN g.rx ELSE g.tx END AS billing "
+                        f"FROM ({inner}) g) q ORDER BY {_PAGE_ORDER[sort]} LIMIT %s OFFSET %s",
+                  [*inner_params, limit, offset])
+    ((total,),) = _fetch(conn, f"SELECT COUNT(*) FROM (SELECT 1 FROM {rs.SERIES_T} s WHERE "
+                               f"{cond} GROUP BY s.device_id, s.labels_key) c", params)
+    out = []
+    for dev, name, sid, rx, tx, rx_n, tx_n, rx_h, tx_h in rows:
+        rx_res = SeriesParts([Part(int(rx_n), int(rx_h), 0.0, [])]).resolution
+        tx_res = SeriesParts([Part(int(tx_n), int(tx_h), 0.0, [])]).resolution
+        out.append(PercentilePageRow(
+            device_id=int(dev), device=str(name), series_id=int(sid),
+            rx_bps=None if rx is None else float(rx), tx_bps=None if tx is None else float(tx),
+            rx_samples=int(rx_n), tx_samples=int(tx_n),
+            resolution=rx_res if rx_res != "none" else tx_res))
+    return out, int(total)
+
+
+def talker_sums(start: float, end: float, rx_key: str, tx_key: str, device_id: int | None,
+                limit: int, *, using: str = "default"
+                ) -> list[tuple[int, str, int, float, float]] | None:
+    """Return the ``limit`` pairs ``(device, labels)`` of the two keys that moved the
+    most bytes, summed, sorted and limited in the database from the summaries, as
+    ``(device id, device name, a series id, rx bytes, tx bytes)``, most first (then
+    by device name and labels); ``None`` when the range has edges (parts not held by
+    summaries)."""
+    conn = usable_connection(using)
+    day_mark, month_mark = rs.marks(using=using)
+    months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
+                                         day_mark, month_mark)
+    if edges:
+        return None
+    qn = conn.ops.quote_name
+    cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
+    held, held_params = [], []
+    for level, starts in (("month", months), ("day", days)):
+        if starts:
+            held.append(f"(m.level = '{level}' AND m.start IN ({', '.join(['%s'] * len(starts))}))")
+            held_params += starts
+    on = " OR ".join(held) or "1 = 0"
+    side = f"SUM(CASE WHEN s.{qn('key')} = %s THEN COALESCE(m.rate_sum, 0) ELSE 0 END)"
+    rows = _fetch(conn, f"SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx FROM ("
+                        f"SELECT s.device_id AS device_id, d.name AS device_name, s.labels_key "
+                        f"AS labels_key, MIN(s.id) AS sid, {side} AS rx, {side} AS tx "
+                        f"FROM {rs.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
+                        f"LEFT JOIN {rs.SUMMARY_T} m ON m.series_id = s.id AND ({on}) "
+                        f"WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name) q "
+                        "ORDER BY q.rx + q.tx DESC, q.device_name, q.labels_key LIMIT %s",
+                  [rx_key, tx_key, *held_params, *params, limit])
+    scale = INTERVAL / 8
+    return [(int(dev), str(name), int(sid), float(rx) * scale, float(tx) * scale)
+            for dev, name, sid, rx, tx in rows]

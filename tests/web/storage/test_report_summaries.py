@@ -1,0 +1,230 @@
+"""The report summaries against the reference computation (every series' own
+5-minute averages, ``summaries=False``) on generated traffic: whole months, the
+current month with its unrolled minutes, ranges not aligned to days, a day that
+holds most of a range's top 5 % (the summaries cannot hold that figure: the
+averages are read), hours aged out of the 5-minute rollups, summaries built at
+once and bucket by bucket. SQLite here, PostgreSQL with ``-m db_backend``."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+
+from mikromon.domain.traffic import combine_percentile
+from mikromon.web.monitor import report_summaries, report_traffic, reports
+from mikromon.web.monitor.maintenance import update_rollups
+from mikromon.web.monitor.models import (
+    Device,
+    MaintenanceState,
+    MetricPoint,
+    ReportSummary,
+    Series,
+    labels_key,
+)
+from mikromon.web.monitor.report_traffic import series_parts
+
+pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
+
+DAY = 86400
+#: 5-minute rollups from 2026-10-10 to 2026-11-14 11:00; raw points after that.
+FIRST = int(datetime(2026, 10, 10, tzinfo=UTC).timestamp())
+MARK = int(datetime(2026, 11, 14, 11, 0, tzinfo=UTC).timestamp())
+NOW = MARK + 1500
+OCT = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+NOV = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
+DEC = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
+HEAVY_DAY = int(datetime(2026, 10, 20, tzinfo=UTC).timestamp())
+RANGES = {
+    "October": (OCT, NOV),
+    "November so far": (NOV, DEC),
+    "not aligned": (FIRST + 2 * DAY + 7 * 3600 + 13 * 60, NOV + 2 * DAY + 15 * 3600 + 1),
+    "last 7 days": (NOW - 7 * DAY, NOW),
+    "one partial day": (HEAVY_DAY + 3600 + 17, HEAVY_DAY + 20 * 3600),
+    "to the present": (MARK - 2 * DAY - 300, MARK + 900),
+    "heavy day inside": (HEAVY_DAY - 10 * DAY, HEAVY_DAY + 10 * DAY),
+}
+
+
+def _rollups(rows: list[tuple[int, int, int, int, float]]) -> None:
+    sql = ('INSERT INTO monitor_metricrollup (series_id, step, ts, "count", "min", "max", "avg") '
+           "VALUES (%s, %s, %s, %s, 0, 0, %s)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _mark(name: str, value: int) -> None:
+    MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
+
+
+@pytest.fixture
+def fleet() -> dict[str, Series]:
+    """Two devices: interfaces with daily-shaped traffic and gaps, one with a
+    saturated day, one idle (zeros and a negative glitch), one whose October
+    before the 12th is only in hourly rollups; a queue; raw points after MARK."""
+    rng = random.Random(12)
+    out: dict[str, Series] = {}
+    rows: list[tuple[int, int, int, int, float]] = []
+    for d in range(2):
+        dev = Device.objects.create(name=f"edge-{d}", host="127.0.0.1", username="m")
+        for name, key in (("sfp1", "iface.rx_bps"), ("sfp1", "iface.tx_bps"),
+                          ("sfp2", "iface.rx_bps"), ("cust-9", "queue.download_bps")):
+            label = "queue" if key.startswith("queue") else "interface"
+            series = Series.objects.create(device=dev, key=key, labels={label: name},
+                                           labels_key=labels_key([(label, name)]))
+            out[f"{d}:{name}:{key}"] = series
+            base = rng.uniform(1e6, 1e8)
+            for ts in range(FIRST, MARK, 300):
+                if rng.random() < 0.03:
+                    continue  # not polled
+                shape = 1 + 0.8 * ((ts % DAY) / DAY)
+                value = base * shape * rng.uniform(0.6, 1.4)
+                if d == 1 and name == "sfp1" and HEAVY_DAY <= ts < HEAVY_DAY + DAY:
+                    value = 5e9 + rng.uniform(0, 1e6)
+                if d == 1 and name == "sfp2":
+                    value = -1.0 if ts % 7919 == 0 else 0.0
+                rows.append((series.pk, 300, ts, 60, value))
+            MetricPoint.objects.bulk_create(
+                MetricPoint(series=series, ts=MARK + 5 * i, value=base * rng.uniform(0.5, 3))
+                for i in range(250))
+    aged = Series.objects.create(device=Device.objects.get(name="edge-0"), key="iface.rx_bps",
+                                 labels={"interface": "old"},
+                                 labels_key=labels_key([("interface", "old")]))
+    out["aged"] = aged
+    twelfth = FIRST + 2 * DAY
+    rows += [(aged.pk, 3600, ts, 720, 1e6 * (1 + (ts // 3600) % 24)) for ts in range(
+        OCT, twelfth, 3600)]
+    rows += [(aged.pk, 300, ts, 60, 2e6 + ts % 3900) for ts in range(twelfth + 1800, MARK, 300)]
+    _rollups(rows)
+    return out
+
+
+def _compare(start: int, end: int) -> None:
+    fast = {(r.device, r.interface): r for r in reports.percentile_report(start, end)}
+    slow = {(r.device, r.interface): r for r in reports.percentile_report(
+        start, end, summaries=False)}
+    assert fast == slow
+    assert any(r.figure.rx_samples for r in fast.values())
+    fast_t = reports.top_talkers(start, end, limit=100)
+    slow_t = reports.top_talkers(start, end, limit=100, summaries=False)
+    assert [(t.device, t.name) for t in fast_t] == [(t.device, t.name) for t in slow_t]
+    for a, b in zip(fast_t, slow_t, strict=True):
+        assert a.rx_bytes == pytest.approx(b.rx_bytes, rel=1e-9)
+        assert a.tx_bytes == pytest.approx(b.tx_bytes, rel=1e-9)
+
+
+def test_summaries_give_the_reference_figures(fleet: dict[str, Series]) -> None:
+    _mark("rollup_300", MARK)
+    assert report_summaries.update() > 0  # first run: backfill
+    assert report_summaries.marks() == (MARK - 300, MARK // DAY * DAY)
+    for name, (start, end) in RANGES.items():
+        try:
+            _compare(start, end)
+        except AssertionError as err:
+            raise AssertionError(f"range {name!r}: {err}") from err
+
+
+def test_whole_month_is_one_summary_per_series(fleet: dict[str, Series]) -> None:
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    rx = fleet["0:sfp1:iface.rx_bps"]
+    pieces = series_parts(OCT, NOV, ["iface.rx_bps"])
+    assert len(pieces[rx.pk].parts) == 1
+    assert pieces[fleet["aged"].pk].resolution == "5m+1h"
+    row = ReportSummary.objects.get(level="month", start=OCT, series=rx)
+    exact, count, _res = reports.series_percentile(rx.pk, OCT, NOV)
+    assert (row.p95, row.samples) == (exact, count)
+
+
+def test_a_day_holding_the_top_five_percent_is_read_from_the_averages(
+        fleet: dict[str, Series]) -> None:
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    heavy = fleet["1:sfp1:iface.rx_bps"]
+    start, end = RANGES["heavy day inside"]
+    parts = series_parts(start, end, ["iface.rx_bps"])[heavy.pk].parts
+    assert combine_percentile(parts)[2] is False  # the summaries cannot tell
+    row = next(r for r in reports.percentile_report(start, end)
+               if (r.device, r.interface) == ("edge-1", "sfp1"))
+    assert row.figure.rx_bps == reports.series_percentile(heavy.pk, start, end)[0]
+    assert row.figure.rx_bps >= 5e9
+
+
+def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) -> None:
+    _mark("rollup_300", FIRST + 3 * DAY)
+    report_summaries.update()
+    for mark in (FIRST + 3 * DAY + 300, FIRST + 3 * DAY + 900, NOV - 600, NOV + 1200,
+                 NOV + 5 * DAY + 3 * 3600, MARK):
+        _mark("rollup_300", mark)
+        report_summaries.update()
+    kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, bytes(r.top),
+                                              pytest.approx(r.rate_sum, rel=1e-12))
+            for r in ReportSummary.objects.all()}
+    MaintenanceState.objects.filter(name__startswith="report_summary").delete()
+    report_summaries.update()  # rebuilt at once
+    again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, bytes(r.top),
+                                               r.rate_sum)
+             for r in ReportSummary.objects.all()}
+    assert kept == again
+    _compare(*RANGES["November so far"])
+
+
+def test_rollup_runs_keep_the_summaries(fleet: dict[str, Series]) -> None:
+    """update_rollups rolls the raw points up and folds the final buckets in."""
+    _mark("rollup_300", MARK)
+    _mark("rollup_3600", MARK)
+    update_rollups(now=MARK + 1200)
+    assert report_summaries.marks()[0] == MARK + 900 - 300  # buckets to MARK + 900
+    _compare(NOV, DEC)
+    assert report_summaries.apply_retention(DEC + 40 * DAY) > 0
+    assert not ReportSummary.objects.exists()
+
+
+@pytest.mark.parametrize("sort", ["billing", "device", "interface"])
+def test_pages_of_a_month_sorted_in_the_database(fleet: dict[str, Series], sort: str) -> None:
+    """A whole month is paged in SQL; the rows equal the computed ones, page by page."""
+    from mikromon.web.monitor import report_query as rq
+
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    query = rq.ReportQuery(start=OCT, end=NOV, preset="month", device_id=None)
+    whole = rq.percentile_rows(query, sort)
+    assert report_traffic.percentile_page(OCT, NOV, "iface.rx_bps", "iface.tx_bps", None,
+                                          sort, 0, 2) is not None
+    paged = []
+    for page in (1, 2, 3):
+        rows, total, paging = rq.percentile_page(query, sort, rq.Paging(page, 2))
+        assert total == len(whole) == 5
+        paged += rows
+    assert paged == whole
+    rows, _total, paging = rq.percentile_page(query, sort, rq.Paging(9, 2))
+    assert (paging.page, rows) == (3, whole[4:])
+    # Not a whole month: computed and sliced, the same way.
+    query = rq.ReportQuery(start=OCT + 3600, end=NOV, preset="custom", device_id=None)
+    assert report_traffic.percentile_page(OCT + 3600, NOV, "iface.rx_bps", "iface.tx_bps",
+                                          None, sort, 0, 2) is None
+    assert rq.percentile_page(query, sort, rq.Paging(1, 5))[0] == rq.percentile_rows(query, sort)
+
+
+def test_a_failing_summary_update_leaves_the_rollups_written(
+        fleet: dict[str, Series], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    _mark("rollup_300", MARK)
+    _mark("rollup_3600", MARK)
+    report_summaries.update()
+    marks = report_summaries.marks()
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("summary bug")
+
+    monkeypatch.setattr(report_summaries, "fold", broken)
+    update_rollups(now=MARK + 1200)
+    assert MaintenanceState.objects.get(name="rollup_300").value == MARK + 900
+    assert report_summaries.marks() == marks  # tried again at the next run
+    assert "report summaries" in caplog.text
+    monkeypatch.undo()
+    update_rollups(now=MARK + 1200)
+    assert report_summaries.marks()[0] == MARK + 600
+    _compare(NOV, DEC)
