@@ -4,8 +4,10 @@ Fills an SQLite database (temporary folder) with ``--devices`` devices (default
 1,000), each with the latest values a v7 router with 12 interfaces leaves after a
 poll of every tier: per interface 8 raw counters, 8 rates, running, disabled and
 the link rate; CPU, memory, disk, uptime, per-core load for 4 cores, 4 health
-sensors, DHCP/PPP/connection/route counts; two health state sensors; and a
-published collector status with 5 tiers per device. Then times with Django's test
+sensors, DHCP/PPP/connection/route counts; two health state sensors; the
+inventory rows the exposition reads (12 interfaces with ``link-downs`` and
+``actual-mtu``, 30 firewall filter and 5 NAT rules with counters, 3 packages);
+and a published collector status with 5 tiers per device. Then times with Django's test
 client (no network; whole request: middleware, token check, database read,
 families, text encoding):
 
@@ -90,8 +92,38 @@ def _fill(count: int) -> int:
     for d in devices:
         storage.write_inventory(d.pk, InventorySnapshot(
             table="health_states", rows=rows, key_fields=("name",), ts=now))
+    _inventory(devices, now)
     _publish(devices, now)
     return len(plan)
+
+
+def _inventory(devices: list, now: datetime) -> None:
+    """The inventory rows ``/metrics`` reads, stored in bulk (last seen ``now``)."""
+    from mikromon.web.monitor.models import InventoryItem
+
+    def rows(device_id: int) -> list[tuple[str, str, dict[str, object]]]:
+        out: list[tuple[str, str, dict[str, object]]] = [
+            ("interfaces", f"sfp-sfpplus{n}", {"name": f"sfp-sfpplus{n}", "mtu": 1500,
+                                                "actual-mtu": 1500, "link-downs": n,
+                                                "running": True, "type": "ether"})
+            for n in range(1, IFACES + 1)]
+        out += [("firewall_filter", f"*{k:X}", {
+            ".id": f"*{k:X}", "chain": "forward" if k % 2 else "input", "action": "accept",
+            "comment": f"rule {k}", "protocol": "tcp" if k % 3 else None,
+            "bytes": 1000 * k, "packets": k, "log": False}) for k in range(30)]
+        out += [("firewall_nat", f"*{k:X}", {
+            ".id": f"*{k:X}", "chain": "srcnat", "action": "masquerade",
+            "comment": f"nat {k}", "out-interface": "sfp-sfpplus1", "bytes": 5000 + k,
+            "log": False}) for k in range(5)]
+        out += [("packages", name, {"name": name, "version": "7.16.2",
+                                    "build-time": "2024-11-26 11:54:42", "disabled": False})
+                for name in ("routeros", "container", "wifi-qcom")]
+        return out
+
+    InventoryItem.objects.bulk_create([
+        InventoryItem(device_id=d.pk, table=table, key=key, data=data, first_seen=now,
+                      last_seen=now, changed_at=now)
+        for d in devices for table, key, data in rows(d.pk)], batch_size=5000)
 
 
 def _publish(devices: list, now: datetime) -> None:

@@ -98,7 +98,7 @@ def test_only_small_tables_are_printed_without_a_count() -> None:
     management users and services, which no customer makes grow."""
     unbounded = {c.name for c in COLLECTORS
                  if isinstance(c, TableCollector) and not isinstance(c, BoundedTableCollector)}
-    assert unbounded == {"user", "user_active", "ip_service"}
+    assert unbounded == {"user", "user_active", "ip_service", "system_package"}
 
 
 # --- /log ----------------------------------------------------------------------

@@ -51,6 +51,7 @@ V6 = {
     "/ip/service": "ip_service.v7",
     "/ip/neighbor": "ip_neighbor.v6",
     "/log": "log.v6",
+    "/system/package": "system_package.v6",
 }
 V7 = {
     **V6,
@@ -69,6 +70,7 @@ V7 = {
     "/interface/wifi/registration-table": "interface_wifi_registration_table.v7",
     "/ip/neighbor": "ip_neighbor.v7",
     "/log": "log.v7",
+    "/system/package": "system_package.v7",
 }
 del V7["/routing/bgp/peer"]
 del V7["/interface/wireless/registration-table"]
@@ -114,8 +116,6 @@ NOT_READ = {
     "system_license.v7": _SERVED_ONLY,
     "system_license.v7-chr": _SERVED_ONLY,
     "system_logging": _SERVED_ONLY,
-    "system_package.v6": _SERVED_ONLY,
-    "system_package.v7": _SERVED_ONLY,
     "tool_netwatch.v6": _SERVED_ONLY,
     "tool_netwatch.v7": _SERVED_ONLY,
     "user_group.v6": _SERVED_ONLY,
@@ -183,7 +183,7 @@ async def test_every_tier_reads_everything_without_failures(
         "interfaces", "simple_queues", "dhcp_leases", "ppp_active", "hotspot_active", "arp",
         "ip_addresses", "routes", "firewall_filter", "firewall_nat", "firewall_mangle",
         "routerboard", "ospf_neighbors", "users", "user_sessions", "ip_services", "neighbors",
-        "logs"}
+        "logs", "packages"}
     assert {s.label("interface"): s.value for s in result.samples
             if s.key == "iface.link_speed_bps"} == {"ether3": 1e9}
     assert result.facts is not None

@@ -12,6 +12,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 
 from mikromon.domain import catalog
 from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot, TierPoll
+from mikromon.exporters.inventory_families import TABLES as INVENTORY_TABLES
+from mikromon.exporters.inventory_families import row
 from mikromon.exporters.mktxp import FAMILIES
 from mikromon.exporters.prometheus import FleetCollector
 
@@ -140,7 +142,10 @@ def test_docs_list_every_family():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "prometheus.md").read_text()
     a = edge(site="s", values=[(spec.key, (("interface", "e"), ("queue", "q"), ("peer", "p")),
                                 1.0) for spec in FAMILIES],
-             health_states={"psu1-state": "ok"}, polls=[TierPoll("realtime", 0.1, 0, 0.1)])
+             health_states={"psu1-state": "ok"}, polls=[TierPoll("realtime", 0.1, 0, 0.1)],
+             inventory=[row(table, {"name": "n", "bytes": 1, "link-downs": 1,
+                                             "actual-mtu": 1500})
+                        for table in sorted(INVENTORY_TABLES)])
     reg = registry(a, collector_running=True,
                    writer={"queue_depth": 0, "batches_dropped": 0, "rows_written": 0},
                    alerts_firing={"critical": 1}, outputs=[{
@@ -148,7 +153,7 @@ def test_docs_list_every_family():
                        "sent_samples": 5, "dropped_payloads": 0, "buffer_dropped_samples": 0,
                        "rejected_payloads": 0}])
     names = {m.name for m in reg.collect()}
-    assert len(names) >= len(FAMILIES) + 10
+    assert len(names) >= len(FAMILIES) + 16
     health = {"mktxp_" + family for family, _help in HEALTH_FAMILIES.values()}
     for name in names | health:
         # The table abbreviates a row's later names: `_tx_byte_total` after the first.

@@ -36,6 +36,7 @@ from mikromon.collectors import (
     routing_ospf_state,
     system_health,
     system_identity,
+    system_package,
     system_resource,
     system_resource_cpu,
     system_routerboard,
@@ -92,6 +93,7 @@ COLLECTORS: Final[tuple[Collector, ...]] = (
     ip_service.COLLECTOR,
     ip_neighbor.COLLECTOR,
     system_routerboard.SystemRouterboardCollector(),
+    system_package.COLLECTOR,
 )
 
 #: The order of the tiers' tables on the dashboard and in docs/api.md: what

@@ -31,6 +31,7 @@ from typing import Final, Literal
 from mikromon.domain import catalog
 from mikromon.domain.events import DeviceState
 from mikromon.domain.samples import Labels
+from mikromon.exporters.inventory_families import InventoryRow, inventory_families
 from mikromon.exporters.mktxp import (
     FAMILIES,
     HEALTH_FAMILIES,
@@ -77,6 +78,9 @@ class DeviceSnapshot:
         health_states: health state sensors: RouterOS name -> the router's word
             (``psu1-state`` -> ``ok``; inventory table ``health_states``).
         polls: the collector's per-tier status of the device.
+        inventory: its latest inventory rows of the tables the exposition reads
+            (:data:`~.inventory_families.TABLES`: packages, firewall rules,
+            interfaces).
     """
 
     name: str
@@ -89,6 +93,7 @@ class DeviceSnapshot:
     values: Sequence[tuple[str, Labels, float]] = ()
     health_states: Mapping[str, str] = field(default_factory=dict)
     polls: Sequence[TierPoll] = ()
+    inventory: Sequence[InventoryRow] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +142,8 @@ class Family:
 
 def families(snapshot: FleetSnapshot) -> Iterator[Family]:
     """Yield every family of ``snapshot`` that has at least one sample, in a fixed
-    order: mktxp's (:data:`~.mktxp.FAMILIES`, health, identity), then mikromon's.
+    order: mktxp's (:data:`~.mktxp.FAMILIES`, health, identity, then those of
+    inventory rows: :mod:`.inventory_families`), then mikromon's.
     Values that are not finite are left out (a NaN would read as a value)."""
     by_key: dict[str, list[tuple[DeviceSnapshot, Labels, float]]] = {}
     for device in snapshot.devices:
@@ -153,6 +159,9 @@ def families(snapshot: FleetSnapshot) -> Iterator[Family]:
     if known:
         yield Family("mktxp_system_identity", "info", "System identity", ("name", *_ID_LABELS),
                      [((d.identity, d.name, d.address), 1.0) for d in known])
+    for name, kind, help_, names, samples in inventory_families(
+            [(d.name, d.address, d.inventory) for d in snapshot.devices if d.inventory]):
+        yield Family(name, kind, help_, names, samples)
     yield from _own(snapshot)
 
 

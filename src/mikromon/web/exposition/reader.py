@@ -20,11 +20,14 @@ from django.db import connection
 from django.db.models import Count
 
 from mikromon import config
+from mikromon.collectors.registry import table_views
 from mikromon.domain import catalog
 from mikromon.domain.alerts import Severity
 from mikromon.domain.samples import Labels
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
+from mikromon.exporters import inventory_families
 from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot, TierPoll
+from mikromon.exporters.inventory_families import InventoryRow
 from mikromon.exporters.mktxp import FAMILIES
 from mikromon.web.alerts.models import Alert, AlertStateChoices
 from mikromon.web.control import collector
@@ -51,8 +54,9 @@ def read_snapshot(device_name: str | None = None) -> FleetSnapshot:
         "id", "name", "host", "state", "site__name", "identity", "board", "ros_version",
         *(f"{tier.value}_interval" for tier in Tier)))
     ids = [row[0] for row in rows]
-    values = _latest_values(ids if device_name is not None else None,
-                            {row[0]: dict(zip(Tier, row[8:], strict=True)) for row in rows})
+    intervals = {row[0]: dict(zip(Tier, row[8:], strict=True)) for row in rows}
+    values = _latest_values(ids if device_name is not None else None, intervals)
+    inventory = _inventory(ids if device_name is not None else None, intervals)
     states = _health_states(ids if device_name is not None else None)
     view = collector.read(tidy_devices=False)
     polls = _polls(view.status.get("devices") or [])
@@ -61,6 +65,7 @@ def read_snapshot(device_name: str | None = None) -> FleetSnapshot:
             name=name, address=host, state=state, site=site or "", identity=identity,
             board=board, version=version, values=values.get(pk, ()),
             health_states=states.get(pk, {}), polls=polls.get(pk, ()),
+            inventory=inventory.get(pk, ()),
         )
         for pk, name, host, state, site, identity, board, version, *_ in rows
     ]
@@ -116,11 +121,7 @@ def _latest_values(
                 tier = _tier(key)
                 cutoff = cutoffs.get((device_id, tier))
                 if cutoff is None:
-                    seconds = STALE_INTERVALS * (own.get(tier) or DEFAULT_INTERVALS[tier]) * scale
-                    oldest = now - timedelta(seconds=seconds)
-                    cutoff = cutoffs[(device_id, tier)] = (
-                        oldest.strftime(_SQLITE_TIME) if isinstance(ts, str)
-                        else oldest if ts.tzinfo is not None else oldest.replace(tzinfo=None))
+                    cutoff = cutoffs[(device_id, tier)] = _cutoff(now, own, tier, scale, ts)
                 if ts < cutoff:
                     continue
                 labels = labels_of.get(labels_key)
@@ -149,6 +150,67 @@ def _labels(text: str) -> Labels:
         return ()
     return tuple(sorted((str(k), str(v)) for k, v in data.items())) if isinstance(
         data, dict) else ()
+
+
+def _inventory(
+    device_ids: list[int] | None, intervals: Mapping[int, Mapping[Tier, int]],
+) -> dict[int, list[InventoryRow]]:
+    """Inventory rows of :data:`~mikromon.exporters.inventory_families.TABLES` per
+    device id: present rows (not ``gone``) seen within :data:`STALE_INTERVALS` of
+    the tier that reads their table.
+
+    One SQL query; the database extracts the few fields the families need
+    (:data:`~mikromon.exporters.inventory_families.FIELDS`) so no row's whole JSON
+    is parsed here: SQLite's ``json_extract`` gives numbers and booleans as SQL
+    numbers, PostgreSQL's ``->>`` gives text; both are read by the families.
+    """
+    now = datetime.now(UTC)
+    scale = config.time_scale()
+    tables = sorted(inventory_families.TABLES)
+    sqlite = connection.vendor == "sqlite"
+    if sqlite:
+        fields = [f"json_extract(data, '$.\"{name}\"')" for name in inventory_families.FIELDS]
+        seen = "CAST(last_seen AS TEXT)"
+    else:
+        fields = [f"data ->> '{name}'" for name in inventory_families.FIELDS]
+        seen = "last_seen"
+    sql = (f'SELECT device_id, "table", {seen}, {", ".join(fields)} '
+           f"FROM {InventoryItem._meta.db_table} WHERE gone = %s AND \"table\" IN "
+           f"({', '.join(['%s'] * len(tables))})")
+    params: list[Any] = [False, *tables]
+    if device_ids is not None:
+        sql += f" AND device_id IN ({', '.join(['%s'] * len(device_ids))})"
+        params += device_ids
+    cutoffs: dict[tuple[int, Tier], Any] = {}
+    out: dict[int, list[InventoryRow]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(_FETCH):
+            for device_id, table, ts, *data in rows:
+                own = intervals.get(device_id)
+                if own is None:
+                    continue
+                tier = _TABLE_TIERS.get(table, Tier.EXTENDED)
+                cutoff = cutoffs.get((device_id, tier))
+                if cutoff is None:
+                    cutoff = cutoffs[(device_id, tier)] = _cutoff(now, own, tier, scale, ts)
+                if ts < cutoff:
+                    continue
+                out.setdefault(device_id, []).append(InventoryRow(table, data))
+    return out
+
+
+def _cutoff(now: datetime, own: Mapping[Tier, int], tier: Tier, scale: float, ts: Any) -> Any:
+    """The oldest time still fresh for ``tier`` on a device, in the form the
+    database hands ``ts`` back (SQLite: text; PostgreSQL: a datetime)."""
+    seconds = STALE_INTERVALS * (own.get(tier) or DEFAULT_INTERVALS[tier]) * scale
+    oldest = now - timedelta(seconds=seconds)
+    return (oldest.strftime(_SQLITE_TIME) if isinstance(ts, str)
+            else oldest if ts.tzinfo is not None else oldest.replace(tzinfo=None))
+
+
+#: Inventory table -> the tier of the collector that reads it.
+_TABLE_TIERS: Final = {declared.view.table: declared.tier for declared in table_views()}
 
 
 def _health_states(device_ids: list[int] | None) -> dict[int, dict[str, str]]:

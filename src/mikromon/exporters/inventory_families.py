@@ -1,0 +1,151 @@
+"""mktxp's families built from inventory rows: installed packages, firewall rule
+counters, interface link-downs and actual MTU.
+
+The rows are the latest the collector stored (:class:`InventoryRow`, read by the
+web application in one query). Facts on mktxp's side (akpw/mktxp, read for names
+and labels only):
+
+- ``package_collector``: info family ``mktxp_installed_packages`` with the labels
+  ``name``, ``version``, ``build_time``, ``disabled`` (the router's ``true`` /
+  ``false``) from ``/system/package``;
+- ``firewall_collector``: counters ``mktxp_firewall_filter``, ``_nat``,
+  ``_mangle`` (``_total`` on the samples) holding a rule's ``bytes``, with the
+  labels ``name`` = ``| <chain> | <action> | <comment>`` (then `` | <out-interface>``
+  and `` | <protocol>`` when the rule sets them) and ``log`` (``1`` / ``0``); mktxp
+  lists only rules that matched (``bytes`` > 0);
+- ``interface_collector``: counter ``mktxp_link_downs`` (``/interface``
+  ``link-downs``) and gauge ``mktxp_interface_actual_mtu`` (``actual-mtu``), label
+  ``name``.
+
+Where mikromon differs: two rules with the same ``name`` and ``log`` labels (the
+same chain, action and comment) are one sample holding their sum, as a series
+must be unique within a scrape (mktxp sends both). A row without the value
+(``bytes`` / ``link-downs`` / ``actual-mtu`` absent or unreadable: ``None``) gives
+no sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Final, Literal, NamedTuple
+
+from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
+
+#: Row fields a :class:`InventoryRow` carries (RouterOS spellings), the union over
+#: :data:`TABLES`.
+FIELDS: Final = ("name", "version", "build-time", "disabled", "chain", "action", "comment",
+                 "out-interface", "protocol", "log", "bytes", "link-downs", "actual-mtu")
+(_NAME, _VERSION, _BUILD, _DISABLED, _CHAIN, _ACTION, _COMMENT, _OUT, _PROTOCOL, _LOG, _BYTES,
+ _DOWNS, _MTU) = range(len(FIELDS))
+#: Inventory table -> mktxp firewall family (``/ip/firewall/<menu>``).
+FIREWALL: Final = {
+    "firewall_filter": ("firewall_filter", "Total amount of bytes matched by firewall rules"),
+    "firewall_nat": ("firewall_nat", "Total amount of bytes matched by NAT rules"),
+    "firewall_mangle": ("firewall_mangle", "Total amount of bytes matched by Mangle rules"),
+}
+PACKAGES: Final = "packages"
+INTERFACES: Final = "interfaces"
+#: The inventory tables the exposition reads.
+TABLES: Final = frozenset({PACKAGES, INTERFACES, *FIREWALL})
+_ID: Final = (ROUTERBOARD_NAME, ROUTERBOARD_ADDRESS)
+
+Value = str | float | bool | None
+Kind = Literal["gauge", "counter", "info"]
+
+
+class InventoryRow(NamedTuple):
+    """One stored inventory row of one device, reduced to :data:`FIELDS`.
+
+    Attributes:
+        table: the inventory table (one of :data:`TABLES`).
+        values: the row's value of each of :data:`FIELDS`, in that order, as the
+            collector stored it (text, number, bool, or ``None`` when the row lacks
+            it). :func:`row` builds one from a mapping.
+    """
+
+    table: str
+    values: Sequence[Value]
+
+
+def row(table: str, fields: Mapping[str, Value]) -> InventoryRow:
+    """Return the :class:`InventoryRow` of ``table`` holding ``fields`` (field ->
+    value; fields not in :data:`FIELDS` are ignored, missing ones are ``None``)."""
+    return InventoryRow(table, tuple(fields.get(name) for name in FIELDS))
+
+
+Rows = list[tuple[Sequence[str], float]]
+
+
+def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]]
+                       ) -> Iterator[tuple[str, Kind, str, tuple[str, ...], Rows]]:
+    """Yield ``(name, type, help, labels, rows)`` per family with samples, from
+    ``(device name, address, rows)`` per device: packages (info), firewall
+    counters, ``link_downs`` (counter) and ``interface_actual_mtu`` (gauge)."""
+    packages: Rows = []
+    firewall: dict[str, dict[tuple[str, ...], float]] = {t: {} for t in FIREWALL}
+    link_downs: Rows = []
+    mtu: Rows = []
+    for device, address, rows in devices:
+        for table, f in rows:
+            if table == INTERFACES:
+                who = (_text(f[_NAME]), device, address)
+                if (downs := _number(f[_DOWNS])) is not None:
+                    link_downs.append((who, downs))
+                if (actual := _number(f[_MTU])) is not None:
+                    mtu.append((who, actual))
+            elif table in firewall:
+                counted = _number(f[_BYTES])
+                if counted is None or counted <= 0:
+                    continue
+                key = (_rule_name(f), "1" if _true(f[_LOG]) else "0", device, address)
+                sums = firewall[table]
+                sums[key] = sums.get(key, 0.0) + counted
+            elif table == PACKAGES:
+                packages.append(((_text(f[_NAME]), _text(f[_VERSION]), _text(f[_BUILD]),
+                                  _bool_text(f[_DISABLED]), device, address), 1.0))
+    if packages:
+        yield ("mktxp_installed_packages", "info", "Installed Packages",
+               ("name", "version", "build_time", "disabled", *_ID), packages)
+    for table, (name, help_) in FIREWALL.items():
+        if firewall[table]:
+            yield ("mktxp_" + name, "counter", help_, ("name", "log", *_ID),
+                   list(firewall[table].items()))
+    if link_downs:
+        yield ("mktxp_link_downs", "counter", "Number of times link went down",
+               ("name", *_ID), link_downs)
+    if mtu:
+        yield ("mktxp_interface_actual_mtu", "gauge",
+               "Actual Maximum Transmission Unit of the interface", ("name", *_ID), mtu)
+
+
+def _rule_name(f: Sequence[Value]) -> str:
+    name = f"| {_text(f[_CHAIN])} | {_text(f[_ACTION])} | {_text(f[_COMMENT])}"
+    for extra in (_OUT, _PROTOCOL):
+        if value := _text(f[extra]):
+            name = f"{name} | {value}"
+    return name
+
+
+def _text(value: Value) -> str:
+    return "" if value is None else str(value)
+
+
+def _true(value: Value) -> bool:
+    return value is True or value == 1 or value == "true"
+
+
+def _bool_text(value: Value) -> str:
+    return "true" if _true(value) else "false"
+
+
+def _number(value: Value) -> float | None:
+    """A stored number (int, float or its text, as PostgreSQL's ``->>`` gives it);
+    ``None`` for a missing or unreadable one (a bool is not a number)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
