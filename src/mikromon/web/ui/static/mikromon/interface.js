@@ -58,10 +58,6 @@
     document.getElementById("p95-range").textContent =
       `${fmt.when(new Date(state.summary.from * 1000).toISOString())} \u2013 ` +
       `${fmt.when(new Date(state.summary.to * 1000).toISOString())}`;
-    const traffic = board.charts.get("chart-traffic");
-    if (traffic) {
-      traffic.hlines = [{ value: p.rx_bps, color: COLORS.rx }, { value: p.tx_bps, color: COLORS.tx }];
-    }
   }
 
   async function refreshSummary() {
@@ -93,9 +89,14 @@
     try {
       board.resolve();
       await Promise.all([...cfg.charts.map(refreshChart), refreshSummary()]);
-      // The traffic chart's scale again, now that it has the percentile lines.
+      // The percentile lines go on the traffic chart once both have arrived (the
+      // summary may come before the chart exists), then its scale again.
       const traffic = board.charts.get("chart-traffic");
-      if (traffic) traffic.plot.setData(traffic.plot.data);
+      if (traffic) {
+        const p = state.summary.percentile;
+        traffic.hlines = [{ value: p.rx_bps, color: COLORS.rx }, { value: p.tx_bps, color: COLORS.tx }];
+        traffic.plot.setData(traffic.plot.data);
+      }
       board.redrawAll();
       state.due = Date.now() + Math.max(cfg.refresh_s, Math.min(board.step(), 300)) * 1000;
       document.body.dataset.chartsReady = "1";
