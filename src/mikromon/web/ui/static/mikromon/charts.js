@@ -221,6 +221,21 @@
     }
 
     // ------------------------------------------------------------ window
+    /** Write the window into query parameters `q` (URLSearchParams): `range` for a
+     * preset, else `from`/`to` (the custom or zoomed window), so a reload or a
+     * shared link shows the same. */
+    writeWindow(q) {
+      if (this.isLive()) {
+        q.set("range", this.range);
+        q.delete("from");
+        q.delete("to");
+      } else {
+        q.delete("range");
+        q.set("from", String(this.custom.from));
+        q.set("to", String(this.custom.to));
+      }
+    }
+
     /** Whether the window moves with time (a preset range, not zoomed or custom). */
     isLive() { return !this.custom && !this.zooms.length; }
 

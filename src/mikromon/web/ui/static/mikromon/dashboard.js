@@ -365,15 +365,7 @@
   function saveChoices() {
     const q = new URLSearchParams(location.search);
     for (const k of ["chart", "label"]) q.delete(k);
-    if (board.isLive()) {
-      q.set("range", board.range);
-      q.delete("from");
-      q.delete("to");
-    } else {
-      q.delete("range");
-      q.set("from", String(board.custom.from));
-      q.set("to", String(board.custom.to));
-    }
+    board.writeWindow(q);
     q.set("if", cfg.interfaces.filter((n) => state.selected.has(n)).join(","));
     q.set("charts", cfg.families.filter((f) => state.shown.has(f.id)).map((f) => f.id).join(","));
     history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);

@@ -123,15 +123,7 @@
 
   function saveChoices() {
     const q = new URLSearchParams(location.search);
-    if (board.isLive()) {
-      q.set("range", board.range);
-      q.delete("from");
-      q.delete("to");
-    } else {
-      q.delete("range");
-      q.set("from", String(board.custom.from));
-      q.set("to", String(board.custom.to));
-    }
+    board.writeWindow(q);
     history.replaceState(null, "", `${location.pathname}?${q}`);
   }
 
