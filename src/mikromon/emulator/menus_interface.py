@@ -4,9 +4,9 @@
 its ``peers`` (7.x), ``/interface/eoip``, ``/interface/gre`` and ``/interface/ipip``.
 
 Key sets come from the reconstructed files in the emulator's data
-(interface_bridge.v6/.v7, interface_bridge_port.v6/.v7, interface_bridge_vlan.v7;
-each names its help.mikrotik.com page) and the captures interface_bridge_host and
-interface_ethernet_poe (real prints, sanitised). Rows agree with ``/interface``: a bridge row per
+(interface_bridge.v6/.v7, interface_bridge_port.v6/.v7, interface_bridge_vlan.v7,
+interface_bridge_host, interface_ethernet_poe; each names its help.mikrotik.com
+page). Rows agree with ``/interface``: a bridge row per
 ``bridgeN`` with its ``.id`` and MAC, the ports of the default configuration
 (:func:`~mikromon.emulator.menus_ipv6.bridge_members`), their own MACs as local
 hosts and the DHCP clients as learnt ones, a VLAN (``/interface/vlan``, VLAN id
