@@ -101,8 +101,8 @@ VALUES = st.one_of(
     st.sampled_from([0, 1, 2**32 - 1, 2**32, 2**64 - 1, 2**63 - 1, -1, -(2**40)]),
     st.sampled_from([1.5, float("nan"), True, "12", None]),
 )
-MONO_STEPS = st.one_of(st.floats(-2.0, 60.0), st.floats(0.5, 10.0), st.sampled_from([0.0, 5.0, float("nan"),
-                                                                  float("inf"), 1e-9]))
+MONO_STEPS = st.one_of(st.floats(-2.0, 60.0), st.floats(0.5, 10.0),
+                       st.sampled_from([0.0, 5.0, float("nan"), float("inf"), 1e-9]))
 
 
 @st.composite
