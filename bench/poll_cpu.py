@@ -27,10 +27,12 @@ other tiers' runs in the window, as bench/service_scale.py reports it).
 
 Run: ``python bench/poll_cpu.py [--count 100] [--duration 30] [--rounds 2]
 [--modes realtime,all] [--baseline-ref REF]``; record the printed table in
-bench/RESULTS.md. ``--baseline-ref`` names the git commit to compare with
-(default: the tree before the poll CPU work); ``--baseline-src`` a source
-folder instead. ``--profile-out FILE`` writes a cProfile of this tree's loop
-thread (thread CPU clock) for one extra run.
+bench/RESULTS.md. This tree is measured twice: as the service runs in any
+host, and with :func:`mikromon.schedule.gc_settle.freeze_now` after the warm-up,
+as the collector's own process of ``mikromon serve`` does. ``--baseline-ref``
+names the git commit to compare with (default: the tree before the poll CPU
+work); ``--baseline-src`` a source folder instead. ``--profile-out FILE``
+writes a cProfile of this tree's loop thread (thread CPU clock) for one extra run.
 """
 
 from __future__ import annotations
@@ -138,6 +140,10 @@ def child(args: argparse.Namespace) -> int:
         time.sleep(0.25)
     time.sleep(2.0)  # the first runs' writes drain
     objects = len(gc.get_objects())
+    if args.gc_freeze:
+        from mikromon.schedule.gc_settle import freeze_now
+
+        freeze_now()  # what the collector's own process does once warmed up
     pauses: list[float] = []
     started = [0.0]
 
@@ -195,12 +201,14 @@ def export_tree(ref: str, folder: Path) -> Path:
 
 
 def measure(src: Path, endpoints_file: Path, mode: str, args: argparse.Namespace,
-            profile_out: str = "") -> dict[str, Any]:
+            profile_out: str = "", gc_freeze: bool = False) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(src))
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--endpoints",
                str(endpoints_file), "--mode", mode, "--duration", str(args.duration)]
     if profile_out:
         command += ["--profile-out", profile_out]
+    if gc_freeze:
+        command.append("--gc-freeze")
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True,
                          timeout=args.duration + 200)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -234,6 +242,7 @@ def main() -> int:
     parser.add_argument("--baseline-ref", default=DEFAULT_BASELINE)
     parser.add_argument("--baseline-src", default="")
     parser.add_argument("--profile-out", default="")
+    parser.add_argument("--gc-freeze", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoints", default="", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="realtime", help=argparse.SUPPRESS)
@@ -251,7 +260,8 @@ def main() -> int:
         else:
             baseline = export_tree(args.baseline_ref, folder)
             base_label = f"before ({args.baseline_ref})"
-        trees = [(base_label, baseline), ("this tree", REPO / "src")]
+        trees = [(base_label, baseline, False), ("this tree", REPO / "src", False),
+                 ("this tree, gc.freeze() after warm-up", REPO / "src", True)]
         proc, endpoints = start_routers(args.count, args.profile)
         try:
             endpoints_file = folder / "endpoints.json"
@@ -259,9 +269,9 @@ def main() -> int:
             results: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for mode in args.modes.split(","):
                 for n in range(args.rounds):
-                    for label, src in (trees if n % 2 == 0 else trees[::-1]):
+                    for label, src, freeze in (trees if n % 2 == 0 else trees[::-1]):
                         print(f"{mode} round {n + 1}: {label} ...", file=sys.stderr, flush=True)
-                        result = measure(src, endpoints_file, mode, args)
+                        result = measure(src, endpoints_file, mode, args, gc_freeze=freeze)
                         print(f"  {json.dumps(result)}", file=sys.stderr, flush=True)
                         results.setdefault((label, mode), []).append(result)
             if args.profile_out:
