@@ -137,11 +137,14 @@ class RawApi(AsyncApi):
         encoding = self.encoding
         for raw in words[1:]:
             if raw[:1] == b"=":
-                word = raw.decode("latin-1") if raw.isascii() else decode_text(raw, encoding)
-                parts = word.split("=", 2)
-                if len(parts) != 3:
+                try:
+                    word = raw.decode("ascii")  # nearly every word; else the codepage's text
+                except UnicodeDecodeError:
+                    word = decode_text(raw, encoding)
+                end = word.find("=", 1)  # ``=name=value``: the value may hold ``=``
+                if end < 0:
                     raise MalformedSentence(f"attribute word without value: {word[:40]!r}")
-                attributes[parts[1]] = parts[2]
+                attributes[word[1:end]] = word[end + 1:]
             elif raw[:1] != b".":  # ``.tag=`` and other API attribute words
                 raise MalformedSentence(f"unexpected word {raw.decode('latin-1')[:40]!r}")
         return attributes
