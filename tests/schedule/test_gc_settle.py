@@ -22,7 +22,8 @@ def test_freeze_now_moves_what_lives_out_of_collections() -> None:
     kept = [[i] for i in range(1000)]  # long-lived containers, tracked by the collector
     assert gc.get_freeze_count() == 0
     count = gc_settle.freeze_now()
-    assert count == gc.get_freeze_count() >= len(kept)
+    assert count >= len(kept)  # frozen objects still die by reference count: no ==
+    assert gc.get_freeze_count() >= len(kept)
     assert all(gc.is_tracked(item) for item in kept)
     assert sum(gc.get_count()) < len(kept)  # none of them waits in a generation
 
