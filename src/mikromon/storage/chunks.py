@@ -367,7 +367,16 @@ def _zigzag(ints: Int64Array) -> _U64:
 
 
 def _unzigzag(stream: _U64) -> Int64Array:
-    return ((stream >> np.uint64(1)) ^ (np.uint64(0) - (stream & np.uint64(1)))).view(np.int64)
+    """Inverse of :func:`_zigzag`, in place (``stream`` is a fresh array). Items
+    are below 2**63 (every stream holds magnitudes below 2**62), so the int64
+    shift is a logical one. Written with ``out=`` on purpose: chained
+    expressions of large temporaries measured 10x slower here."""
+    x = stream.view(np.int64)
+    half = x >> 1
+    np.bitwise_and(x, 1, out=x)
+    np.negative(x, out=x)
+    np.bitwise_xor(half, x, out=half)
+    return half
 
 
 def _planes(stream: _U64) -> tuple[int, bytes]:
@@ -384,10 +393,20 @@ def _planes(stream: _U64) -> tuple[int, bytes]:
 
 
 def _unplanes(raw: npt.NDArray[np.uint8], n: int, width: int) -> _U64:
+    if width == 8:
+        return np.ascontiguousarray(raw.reshape(8, n).T).view("<u8").reshape(n)
+    if 0 < width <= 2:  # timestamps, small counts: shifting planes in beats a strided copy
+        planes = raw.reshape(width, n)
+        out = planes[0].astype(np.uint64)
+        if width == 2:
+            high = planes[1].astype(np.uint64)
+            np.left_shift(high, np.uint64(8), out=high)
+            np.bitwise_or(out, high, out=out)
+        return out
     out = np.zeros((n, 8), np.uint8)
     if width and n:
         out[:, :width] = raw.reshape(width, n).T
-    return out.view("<u8").reshape(n).astype(np.uint64, copy=False)
+    return out.view("<u8").reshape(n)
 
 
 def _pack(
