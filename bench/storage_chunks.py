@@ -369,7 +369,9 @@ def _child(url: str | None, args: argparse.Namespace, data_dir: str) -> dict:
         env["MIKROMON_DATABASE_URL"] = url
     cmd = [sys.executable, __file__, "--child", "--devices", str(args.devices),
            "--hours", str(args.hours), "--current-hours", str(args.current_hours)]
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the {url or 'SQLite'} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 import zlib
 
+import cramjam
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -183,6 +184,18 @@ def test_a_lying_header_with_a_valid_checksum_is_still_refused() -> None:
     struct.pack_into("<I", head, HEADER_SIZE - 4, crc)
     with pytest.raises(ChunkError, match="payload length"):
         decode_chunk(bytes(head))
+
+
+@pytest.mark.parametrize("extra", [-1, 1])
+def test_a_payload_of_another_length_than_the_header_says_is_refused(extra: int) -> None:
+    """Widths and count that agree with each other but not with the zstd frame."""
+    chunk = bytearray(_valid())
+    payload_len = struct.unpack_from("<I", chunk, 36)[0]
+    frame = bytes(cramjam.zstd.compress(bytes(payload_len + extra)))
+    crc = zlib.crc32(frame, zlib.crc32(chunk[: HEADER_SIZE - 4]))
+    struct.pack_into("<I", chunk, HEADER_SIZE - 4, crc)
+    with pytest.raises(ChunkError, match=r"zstd|payload is"):
+        decode_chunk(bytes(chunk[:HEADER_SIZE]) + frame)
 
 
 def test_decode_chunks_joins_and_cuts_to_the_range() -> None:
