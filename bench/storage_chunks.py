@@ -21,7 +21,8 @@ One generated fleet, measured side by side in one run:
   samples (Debian's prometheus package), the block directory's bytes;
 * writes: samples encoded per CPU second (one core, this process);
 * reads: a 7-day chart of 12 interfaces (rx+tx bit/s) of one router, fetched
-  from the chunk table and decoded, median of 5 runs.
+  from the chunk table and decoded, median of 5 runs (wall time, and CPU time of
+  this process: on a shared machine the wall time includes waiting for a core).
 
 Run: ``python bench/storage_chunks.py [--devices 2] [--hours 24]``; PostgreSQL
 too when ``$MIKROMON_TEST_POSTGRES_URL`` is set (a scratch ``<name>_chunks``
@@ -272,8 +273,9 @@ def _read_week(connection, vendor: str) -> dict:
                 f"SELECT series_id, data FROM {table} WHERE series_id BETWEEN 0 AND 23 "
                 f"AND end_ts >= %s AND start_ts <= %s ORDER BY series_id, start_ts"
             )
-            total, fetch = [], []
+            total, fetch, cpu = [], [], []
             for _ in range(5):
+                c0 = time.process_time()
                 t0 = time.perf_counter()
                 fetched = _fetch(connection, vendor, sql, [start, end])
                 t1 = time.perf_counter()
@@ -282,6 +284,7 @@ def _read_week(connection, vendor: str) -> dict:
                     by_series.setdefault(sid, []).append(data)
                 decoded = [decode_chunks(c, start, end) for c in by_series.values()]
                 total.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
                 fetch.append(t1 - t0)
             n = sum(d[0].shape[0] for d in decoded)
             out[f"{variant}_{span_h}h_chunks"] = {
@@ -289,6 +292,7 @@ def _read_week(connection, vendor: str) -> dict:
                 "bytes": sum(len(r[4]) for r in rows),
                 "median_ms": round(1000 * sorted(total)[2], 1),
                 "fetch_median_ms": round(1000 * sorted(fetch)[2], 1),
+                "cpu_median_ms": round(1000 * sorted(cpu)[2], 1),  # this process only
             }
     return out
 
