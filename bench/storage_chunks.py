@@ -102,10 +102,10 @@ def device_series(device: int, polls: int, variant: str) -> list[Series]:
                     rate = np.round(rate, 0 if kind == "bytes" else 3)
                 out.append((key, labels, ts, rate.astype(np.float64)))
     total = 1_073_741_824
-    free = total * 0.6 + np.cumsum(rng.integers(-64, 65, polls)) * 4096.0
+    free = 644_243_456 + np.cumsum(rng.integers(-64, 65, polls)) * 4096.0  # bytes
     disk_free = 90_000_000 - np.cumsum(rng.random(polls) < 0.01) * 4096
     values = (
-        np.clip(np.round(20 + 15 * day + 10 * _ar_noise(rng, polls, 0.3)), 0, 100),
+        np.clip(np.round(20 + 15 * day + 10 * _ar_noise(rng, polls, 0.3)), 0, 100) + 0.0,
         (1 - free / total) * 100, free, np.full(polls, float(total)),
         (1 - disk_free / 134_217_728) * 100,
         (rng.integers(1000, 10**7) + (ts - T0)).astype(np.float64),
@@ -246,9 +246,11 @@ def run_child(args: argparse.Namespace) -> dict:
 def _fetch(connection, vendor: str, sql: str, params: list) -> list:
     """Rows of ``sql``; on PostgreSQL in psycopg's binary format (bytea as bytes,
     not hex text: half the bytes to move and nothing to unhex)."""
-    if vendor == "postgresql":
-        with connection.connection.cursor(binary=True) as cursor:
-            cursor.execute(sql, params)
+    if vendor == "postgresql":  # Django's cursors bind client-side: text results only
+        import psycopg
+
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, binary=True)
             return cursor.fetchall()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
