@@ -89,6 +89,14 @@ def test_irregular_timestamps_and_milliseconds_round_trip() -> None:
     _round_trip(np.array([-(2**61), 0, 2**61 - 1], dtype=np.int64), np.array([1.0, 2.0, 3.0]))
 
 
+def test_the_widest_integer_steps_round_trip() -> None:
+    """Deltas of +-2**53 and deltas of deltas of 2**54 between the largest
+    scaled integers: their divisor must still be accepted on reading."""
+    top = 2.0**52
+    for values in ([-top, top], [top, -top, top], [0.0, top], [-top, top, -top, top]):
+        _round_trip(_regular(len(values)), np.array(values))
+
+
 def test_nan_payloads_and_signed_zeros_keep_their_bits() -> None:
     bits = np.array(
         [0x7FF8000000000001, 0xFFF0000000000123, 0x8000000000000000, 0, 0x7FF0000000000000],
@@ -174,16 +182,37 @@ def test_damaged_chunk_errors_say_what(make, message: str) -> None:
         decode_chunk(make(_valid()))
 
 
-def test_a_lying_header_with_a_valid_checksum_is_still_refused() -> None:
-    """A writer bug (not bit rot): a header whose count contradicts the payload,
-    with the checksum recomputed, must fail cleanly, not read out of bounds."""
+def _with_field(fmt: str, offset: int, value: int) -> bytes:
+    """A valid chunk with one header field changed and the checksum recomputed:
+    a writer bug rather than bit rot."""
     head = bytearray(_valid())
-    struct.pack_into("<I", head, 4, 299)
-    body = bytes(head[HEADER_SIZE:])
-    crc = zlib.crc32(body, zlib.crc32(head[: HEADER_SIZE - 4]))
+    struct.pack_into(fmt, head, offset, value)
+    crc = zlib.crc32(bytes(head[HEADER_SIZE:]), zlib.crc32(head[: HEADER_SIZE - 4]))
     struct.pack_into("<I", head, HEADER_SIZE - 4, crc)
-    with pytest.raises(ChunkError, match="payload length"):
-        decode_chunk(bytes(head))
+    return bytes(head)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "offset", "value", "message"),
+    [
+        ("<I", 4, 299, "payload length"),  # count
+        ("<B", 3, 7, "unknown value kind 7"),
+        ("<B", 24, 9, "impossible"),  # timestamp width
+        ("<B", 25, 9, "impossible"),  # value width
+        ("<B", 26, 3, "impossible"),  # order
+        ("<B", 27, 7, "impossible"),  # decimals
+        ("<Q", 28, 0, "multiplier"),
+        ("<Q", 28, 2**63, "multiplier"),
+        ("<q", 16, 123, "timestamps do not match"),  # last timestamp
+    ],
+)
+def test_a_lying_header_with_a_valid_checksum_is_still_refused(
+    fmt: str, offset: int, value: int, message: str
+) -> None:
+    """Every impossible header field fails with ChunkError, not an
+    OverflowError, an IndexError or a read out of bounds."""
+    with pytest.raises(ChunkError, match=message):
+        decode_chunk(_with_field(fmt, offset, value))
 
 
 @pytest.mark.parametrize("extra", [-1, 1])

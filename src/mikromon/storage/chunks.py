@@ -414,6 +414,6 @@ def _unpack(chunk: bytes) -> tuple[int, ...]:
         raise ChunkError(f"chunk damaged: unknown value kind {kind}")
     if fields[6] > 8 or fields[7] > 8 or fields[8] > 2 or fields[9] > _MAX_DECIMALS:
         raise ChunkError("chunk damaged: impossible widths, order or decimals in the header")
-    if fields[10] == 0:
-        raise ChunkError("chunk damaged: value multiplier 0")
+    if not 0 < fields[10] <= 4 * _INT_LIMIT:  # divides deltas of deltas: at most 2**54
+        raise ChunkError(f"chunk damaged: impossible value multiplier {fields[10]}")
     return (VERSION, *fields[2:])
