@@ -49,6 +49,15 @@ def register(subparsers: Subparsers) -> None:
         ):
             _add_wait(add_command(actions, name, handler, help=help_text,
                                   description=description))
+        add_command(
+            actions, "join", handle_join,
+            help="run a collector here that shares the fleet with the others",
+            description="Run a collector in the foreground, until Ctrl-C or SIGTERM, as a "
+            "member sharing the devices with the other collectors of this database (other "
+            "hosts pointing at the same PostgreSQL, or `serve --collectors N`): it takes "
+            "its share without restarting them, and its devices move to the others within "
+            "MIKROMON_MEMBER_TTL seconds when it stops or dies.",
+        )
         status = add_command(
             actions, "status", handle_status,
             help="show what the running collector is doing",
@@ -90,6 +99,26 @@ def handle_start(args: argparse.Namespace) -> int:
             f"the server (process {server.pid} on {server.hostname}) did not start its "
             f"collector within {args.wait:g} s; see its log"
         )
+
+    return guarded(body)
+
+
+def handle_join(args: argparse.Namespace) -> int:
+    """Run a collector member in the foreground (``MIKROMON_COLLECTOR_MEMBERS`` on)."""
+    import os
+
+    from mikromon.cli._django import CommandError, guarded, setup
+    from mikromon.web.http_server import StartupError
+    from mikromon.web.runtime import Runtime
+
+    def body() -> int:
+        os.environ["MIKROMON_COLLECTOR_MEMBERS"] = "on"
+        setup(args, create=True, migrate=True)
+        print("collecting here as a member sharing the fleet until Ctrl-C", flush=True)
+        try:
+            return Runtime(host=None, collector="desired", notifications=False).run()
+        except StartupError as err:
+            raise CommandError(str(err)) from err
 
     return guarded(body)
 
