@@ -8,7 +8,8 @@
   notification worker (:class:`mikromon.web.runtime.Runtime` without a web
   server; ``--role collector-N``: a further collector sharing the fleet, without
   the notification worker and the syslog receiver). SIGTERM stops it the way it
-  stops ``mikromon serve`` in one process: the writer flushes; the exit code is 0, or 1 when the writer did not finish.
+  stops ``mikromon serve`` in one process: the writer flushes; the exit code is
+  0, or 1 when the writer did not finish.
 - ``--role web-N``: uvicorn serving the Django application on the listening
   socket the parent bound (inherited as ``--socket-fd``). No collector runs here:
   the pages read the status the collector child publishes in the database
