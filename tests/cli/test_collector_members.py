@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -145,7 +146,8 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
             held = _wait(shared, 30, "the second member to take its share and poll it")
             kept = [n for n, pid in held.items() if pid == first.proc.pid]
             moved = [n for n, pid in held.items() if pid == second.proc.pid]
-            assert kept and moved, held
+            assert kept, held
+            assert moved, held
             assert first.proc.poll() is None
             assert first.stderr.count("joined the collector members") == 1, first.stderr[-3000:]
             # Devices the first member kept were never reconnected.
@@ -166,9 +168,74 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
                 names, 1)
             assert first.stop() == 0, first.stderr[-3000:]
             # A member that stops leaves: its row and its claims go at once.
-            assert owners.members() == set() and owners.by_device() == {}
+            assert owners.members() == set()
+            assert owners.by_device() == {}
         finally:
             for member in members:
                 if member.proc.poll() is None:
                     member.proc.kill()
                     member.proc.wait(10)
+
+
+def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) -> None:
+    """``serve --collectors 2``: two collector children share the routers; the API,
+    the collector page and ``collector status`` show which member polls which
+    device and each member's load; ``collector stop`` stops both, ``start`` both."""
+    import json
+    import urllib.request
+
+    from cli_processes import start_server
+
+    with running_emulators(count=4, profile="v7", username="mon",
+                           password=ROUTER_PASSWORD) as routers:
+        csv = tmp_path / "devices.csv"
+        csv.write_text("name,host,port,username,password\n" + "".join(
+            f"r{i},127.0.0.1,{r.port},mon,{ROUTER_PASSWORD}\n" for i, r in enumerate(routers)),
+            encoding="utf-8")
+        assert run_mikromon("device", "import", str(csv), data_dir=tmp_path).returncode == 0
+        assert run_mikromon("createadmin", "admin", "--password-env", "PW", data_dir=tmp_path,
+                            PW="admin-password-123").returncode == 0
+        token = run_mikromon("token", "create", "admin", data_dir=tmp_path).stdout.strip()
+        server = start_server("serve", "--port", "0", "--web-workers", "1",
+                              "--collectors", "2", data_dir=tmp_path, **MEMBER_ENV)
+        try:
+            server.wait_for_stderr(r"serving on http://\S+: collector pids \d+, \d+", 60)
+
+            def document() -> dict[str, Any]:
+                request = urllib.request.Request(server.url + "api/v1/collector",
+                                                 headers={"Authorization": f"Token {token}"})
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return json.loads(response.read())
+
+            def shared() -> dict[str, Any] | None:
+                doc = document()
+                members = doc["members"]
+                if len(members) != 2 or sum(m["devices"] for m in members) != 4:
+                    return None
+                if not all(m["devices"] for m in members):
+                    return None
+                if len(doc["status"].get("devices") or []) != 4:
+                    return None
+                return doc if _all_polled_once(routers) else None
+
+            doc = _wait(shared, 40, "two members sharing the four routers")
+            assert {m["pid"] for m in doc["members"]} == {
+                int(p) for p in re.findall(r"collector pids (\d+), (\d+)", server.stderr)[0]}
+            assert sorted(d["name"] for d in doc["status"]["devices"]) == ["r0", "r1", "r2", "r3"]
+            status = run_mikromon("collector", "status", data_dir=tmp_path)
+            assert status.stdout.count("polled by ") == 4, status.stdout
+            assert status.stdout.count("member ") == 2, status.stdout
+
+            stopped = run_mikromon("collector", "stop", data_dir=tmp_path)
+            assert stopped.returncode == 0, stopped.stderr
+            _wait(lambda: all(r.sessions()[0] == 0 for r in routers), 20,
+                  "both members to stop polling")
+            assert run_mikromon("collector", "start", data_dir=tmp_path).returncode == 0
+            _wait(lambda: _all_polled_once(routers) and len(document()["members"]) == 2, 30,
+                  "both members to poll again")
+            assert all(r.sessions()[2] == 1 for r in routers)
+            assert server.stop() == 0, server.stderr[-3000:]
+        finally:
+            if server.proc.poll() is None:
+                server.proc.kill()
+                server.proc.wait(10)

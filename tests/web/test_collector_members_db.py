@@ -81,7 +81,8 @@ def test_members_split_the_fleet_and_take_over_a_dead_one(fleet) -> None:
     a.tick()  # releases what it no longer polls
     b.tick()
     b.mark_polling(b.assigned)
-    assert a.assigned and b.assigned
+    assert a.assigned
+    assert b.assigned
     assert a.assigned | b.assigned == set(fleet)
     assert not a.assigned & b.assigned
     assert set(_holders().values()) == {a.member_id, b.member_id}
@@ -94,7 +95,8 @@ def test_members_split_the_fleet_and_take_over_a_dead_one(fleet) -> None:
     assert not CollectorMember.objects.filter(member_id=b.member_id).exists()
     # b wakes up: it was declared dead and must stop polling.
     assert b.tick() is False
-    assert b.assigned == set() and not b.joined
+    assert b.assigned == set()
+    assert not b.joined
 
 
 def test_a_live_member_keeps_its_devices_until_it_stopped_polling_them(fleet) -> None:
@@ -102,7 +104,8 @@ def test_a_live_member_keeps_its_devices_until_it_stopped_polling_them(fleet) ->
     b = _joined()
     a.tick()  # a learns of b: some devices hash to b, but a still polls them
     moving = set(fleet) - a.assigned
-    assert moving and moving <= a.polling
+    assert moving
+    assert moving <= a.polling
     for _ in range(3):
         b.tick()
         assert not b.assigned & a.polling
@@ -117,10 +120,12 @@ def test_a_live_member_keeps_its_devices_until_it_stopped_polling_them(fleet) ->
 def test_disabled_and_deleted_devices(fleet) -> None:
     Device.objects.filter(pk=fleet[0]).update(enabled=False)
     a = _joined()
-    assert fleet[0] not in a.assigned and len(a.assigned) == DEVICES - 1
+    assert fleet[0] not in a.assigned
+    assert len(a.assigned) == DEVICES - 1
     source = MemberSource(a)
     loaded = {c.id: c.enabled for c in source.load_devices()}
-    assert loaded[fleet[0]] is False and len(loaded) == DEVICES  # the only member
+    assert loaded[fleet[0]] is False
+    assert len(loaded) == DEVICES  # the only member
     Device.objects.filter(pk=fleet[1]).delete()
     assert not DeviceOwner.objects.filter(device_id=fleet[1]).exists()
     token = source.config_version()
@@ -137,15 +142,18 @@ def test_source_gives_only_the_devices_held(fleet) -> None:
         member.mark_polling(member.assigned)
     sources = MemberSource(a), MemberSource(b)
     loaded = [{c.id for c in s.load_devices()} for s in sources]
-    assert loaded[0] == a.assigned and loaded[1] == b.assigned
-    assert loaded[0] | loaded[1] == set(fleet) and not loaded[0] & loaded[1]
+    assert loaded[0] == a.assigned
+    assert loaded[1] == b.assigned
+    assert loaded[0] | loaded[1] == set(fleet)
+    assert not loaded[0] & loaded[1]
 
 
 def test_leaving_frees_everything_at_once(fleet) -> None:
     a = _joined()
     lock = MemberLock(a)
     lock.release()
-    assert _holders() == {} and not CollectorMember.objects.exists()
+    assert _holders() == {}
+    assert not CollectorMember.objects.exists()
     assert lock.refresh() is False  # not a member any more: the service stops
 
 
