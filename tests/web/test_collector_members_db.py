@@ -174,3 +174,22 @@ def test_a_single_collector_and_members_exclude_each_other(fleet) -> None:
 def test_ttl_below_one_second_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1 s"):
         Membership(ttl=0.5)
+
+
+def test_a_member_that_cannot_renew_stops_polling_before_its_claims_lapse(fleet) -> None:
+    """No successful heartbeat for 70 % of the ttl: the source gives no device (the
+    service stops them all) without asking the database; a heartbeat again, and the
+    devices come back."""
+    import time
+
+    member = Membership(ttl=2)
+    member.join()
+    source = MemberSource(member)
+    assert {c.id for c in source.load_devices()} == set(fleet)
+    time.sleep(1.5)
+    assert not member.valid
+    assert source.config_version() == "member-not-renewed"
+    assert source.load_devices() == []
+    assert member.polling == set()
+    assert member.tick()
+    assert {c.id for c in source.load_devices()} == set(fleet)

@@ -76,11 +76,12 @@ def build_collector() -> Any:
     configs_from_env()  # so does a bad MIKROMON_REMOTE_WRITE_* / MIKROMON_INFLUX_*
 
     def factory() -> Any:
-        source, lock = DjangoDeviceSource(), DjangoCollectorLock()
+        source, lock, deps = DjangoDeviceSource(), DjangoCollectorLock(), None
         if shares_fleet():
             source, lock = member_parts()
+            deps = schedule.CollectorDeps(shared_fleet=True)
         return schedule.CollectorService(
-            source, build_storage(), lock,
+            source, build_storage(), lock, deps=deps,
             alerts=DjangoAlertStore(),
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
             outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR)),

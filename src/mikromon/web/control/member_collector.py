@@ -5,7 +5,7 @@ with N of 2 or more): built over one :class:`~mikromon.web.control.members.Membe
 - :class:`MemberLock` (a :class:`mikromon.storage.protocols.CollectorLock`):
   ``acquire`` joins the members, ``refresh`` is the heartbeat (every quarter of
   the member ``ttl``), ``release`` leaves. A refresh that finds this member
-  declared dead, or that could not renew for 80 % of ``ttl``, answers ``False``:
+  declared dead, or that could not renew for 70 % of ``ttl``, answers ``False``:
   the service stops every collector and joins again.
 - :class:`MemberSource` (a :class:`mikromon.storage.protocols.DeviceSource`):
   the devices this member holds (and the disabled devices hashed to it); its
@@ -119,8 +119,14 @@ class MemberSource:
 
     def load_devices(self) -> list[DeviceConfig]:
         """The enabled devices this member holds, and the disabled ones hashed to it
-        (so that each disabled device is shown by one member)."""
+        (so that each disabled device is shown by one member); none while this
+        member's claims are not renewed (:attr:`Membership.valid`)."""
         members = self.membership
+        if not members.valid:
+            # No renewal for too long (database stalled or gone): stop polling before
+            # the rows expire and others take the devices; no database call here.
+            members.mark_polling(())
+            return []
         live, me = members.live, members.member_id
         out = [c for c in self._base.load_devices()
                if (c.id in members.assigned if c.enabled else pick(c.id, live) == me)]
@@ -129,8 +135,12 @@ class MemberSource:
 
     def config_version(self) -> str:
         """The devices' version token, then a digest of the live members and of the
-        devices this member holds."""
+        devices this member holds; a fixed token, without asking the database, while
+        this member's claims are not renewed (the service then reloads: no device)."""
         members = self.membership
+        if not members.valid:
+            members.assigned = frozenset()
+            return "member-not-renewed"
         text = ",".join(members.live) + ";" + ",".join(map(str, sorted(members.assigned)))
         digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
         return f"{self._base.config_version()}/{digest}"

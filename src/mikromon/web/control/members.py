@@ -23,7 +23,7 @@ One heartbeat (:meth:`Membership.tick`), all in the database:
 
 Times written and compared are the database's clock on PostgreSQL (hosts need
 not agree), this machine's on SQLite (one machine). A member that cannot renew
-its rows for 80 % of ``ttl`` (database stalled or gone) stops polling before
+its rows for 70 % of ``ttl`` (database stalled or gone) stops polling before
 others may take its devices over.
 """
 
@@ -43,7 +43,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mikromon.web.control.models import CollectorMember, DeviceOwner
-from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.dbutil import sqlite_busy_timeout, usable_connection
 from mikromon.web.monitor.lock import holder_is_gone, process_identity
 
 __all__ = ["DEFAULT_TTL_S", "Membership", "pick"]
@@ -52,8 +52,13 @@ log = logging.getLogger("mikromon.schedule.service")
 
 #: Seconds without a heartbeat after which a member is dead and its devices move.
 DEFAULT_TTL_S = 20.0
-#: Share of ``ttl`` a member keeps polling without a successful renewal.
-VALID_SHARE = 0.8
+#: Share of ``ttl`` a member keeps polling without a successful renewal: with a
+#: heartbeat every quarter of ``ttl`` the failed heartbeat at 3/4 of ``ttl`` is
+#: the last one before it stops, a quarter of ``ttl`` before its rows expire.
+VALID_SHARE = 0.7
+#: SQLite: milliseconds a heartbeat waits for another process's write lock (a
+#: heartbeat must not sit in a long wait while its claims run out).
+BUSY_TIMEOUT_MS = 1000
 #: Ids per ``IN (...)`` list.
 CHUNK = 500
 
@@ -161,6 +166,11 @@ class Membership:
             DatabaseError: the database refused (the caller keeps polling while
                 :attr:`valid`).
         """
+        conn = usable_connection(self._using)
+        with sqlite_busy_timeout(conn, BUSY_TIMEOUT_MS):
+            return self._tick()
+
+    def _tick(self) -> bool:
         started = time.monotonic()
         now = self.db_now()
         expires = now + timedelta(seconds=self.ttl)
