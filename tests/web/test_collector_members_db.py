@@ -193,3 +193,17 @@ def test_a_member_that_cannot_renew_stops_polling_before_its_claims_lapse(fleet)
     assert member.polling == set()
     assert member.tick()
     assert {c.id for c in source.load_devices()} == set(fleet)
+
+
+def test_the_alert_rules_of_a_member_name_the_devices_it_polls(fleet) -> None:
+    from mikromon.web.control.member_collector import MemberAlertStore
+
+    a = _joined()
+    b = _joined()
+    for member in (a, b, a, a, b):
+        member.tick()
+        member.mark_polling(member.assigned)
+    rules = [MemberAlertStore(m).load_rules() for m in (a, b)]
+    assert rules[0].polled == a.assigned
+    assert rules[1].polled == b.assigned
+    assert set(rules[0].devices) == set(fleet)  # every device is still described

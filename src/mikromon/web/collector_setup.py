@@ -76,13 +76,14 @@ def build_collector() -> Any:
     configs_from_env()  # so does a bad MIKROMON_REMOTE_WRITE_* / MIKROMON_INFLUX_*
 
     def factory() -> Any:
-        source, lock, deps = DjangoDeviceSource(), DjangoCollectorLock(), None
+        source, lock, alerts = DjangoDeviceSource(), DjangoCollectorLock(), DjangoAlertStore()
+        deps = None
         if shares_fleet():
-            source, lock = member_parts()
+            source, lock, alerts = member_parts()
             deps = schedule.CollectorDeps(shared_fleet=True)
         return schedule.CollectorService(
             source, build_storage(), lock, deps=deps,
-            alerts=DjangoAlertStore(),
+            alerts=alerts,
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
             outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR)),
         )
@@ -103,8 +104,8 @@ def shares_fleet() -> bool:
     return config.flag("MIKROMON_COLLECTOR_MEMBERS") or config.whole("MIKROMON_COLLECTORS") > 1
 
 
-def member_parts() -> tuple[Any, Any]:
-    """The device source and lock of a collector member
+def member_parts() -> tuple[Any, Any, Any]:
+    """The device source, lock and alert store of a collector member
     (:mod:`mikromon.web.control.member_collector`), ``MIKROMON_MEMBER_TTL`` seconds
     without heartbeat before its devices move to the others.
 
@@ -113,11 +114,15 @@ def member_parts() -> tuple[Any, Any]:
     """
     from mikromon import config
     from mikromon.domain.errors import ConfigError
-    from mikromon.web.control.member_collector import MemberLock, MemberSource
+    from mikromon.web.control.member_collector import (
+        MemberAlertStore,
+        MemberLock,
+        MemberSource,
+    )
     from mikromon.web.control.members import Membership
 
     ttl = config.number("MIKROMON_MEMBER_TTL")
     if ttl < 1.0:
         raise ConfigError(f"MIKROMON_MEMBER_TTL must be at least 1 second, not {ttl:g}")
     membership = Membership(ttl=ttl)
-    return MemberSource(membership), MemberLock(membership)
+    return MemberSource(membership), MemberLock(membership), MemberAlertStore(membership)

@@ -7,6 +7,10 @@ with N of 2 or more): built over one :class:`~mikromon.web.control.members.Membe
   the member ``ttl``), ``release`` leaves. A refresh that finds this member
   declared dead, or that could not renew for 70 % of ``ttl``, answers ``False``:
   the service stops every collector and joins again.
+- :class:`MemberAlertStore` (a :class:`mikromon.storage.protocols.AlertStore`):
+  the rules with the devices this member polls (``RuleSet.polled``), so that it
+  raises no "no data" alert for the others' devices and carries on the open
+  alerts of the devices it takes over.
 - :class:`MemberSource` (a :class:`mikromon.storage.protocols.DeviceSource`):
   the devices this member holds (and the disabled devices hashed to it); its
   version token includes the held set, so the service reloads, stopping or
@@ -24,19 +28,24 @@ while a member lives.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from django.db import DatabaseError
 from django.utils import timezone
 
+from mikromon.alerting.rules import Restored, RuleSet
+from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.devices import DeviceConfig
+from mikromon.web.alerts.store import DjangoAlertStore
 from mikromon.web.control.members import Membership, pick
 from mikromon.web.monitor.lock import holder_is_gone
 from mikromon.web.monitor.models import CollectorLease
 from mikromon.web.monitor.sources import DjangoDeviceSource
 
-__all__ = ["MemberLock", "MemberSource", "single_collector_active"]
+__all__ = ["MemberAlertStore", "MemberLock", "MemberSource", "single_collector_active"]
 
 log = logging.getLogger("mikromon.schedule.service")
 
@@ -144,6 +153,36 @@ class MemberSource:
         text = ",".join(members.live) + ";" + ",".join(map(str, sorted(members.assigned)))
         digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
         return f"{self._base.config_version()}/{digest}"
+
+    def close(self) -> None:
+        """Close this thread's database connection."""
+        self._base.close()
+
+
+class MemberAlertStore:
+    """A :class:`DjangoAlertStore` whose rules name the devices this member polls.
+
+    Args:
+        membership: shared with the :class:`MemberLock`.
+        base: the store (default: a new one).
+    """
+
+    def __init__(self, membership: Membership, base: DjangoAlertStore | None = None) -> None:
+        self.membership = membership
+        self._base = base or DjangoAlertStore()
+
+    def load_rules(self) -> RuleSet:
+        """The rules in force, ``polled``: the devices this member holds."""
+        return dataclasses.replace(self._base.load_rules(),
+                                   polled=frozenset(self.membership.assigned))
+
+    def load_open(self) -> Restored:
+        """Every stored open alert (the runner keeps those of its devices)."""
+        return self._base.load_open()
+
+    def save_transitions(self, transitions: Sequence[AlertTransition]) -> int:
+        """Store ``transitions`` (see :meth:`DjangoAlertStore.save_transitions`)."""
+        return self._base.save_transitions(transitions)
 
     def close(self) -> None:
         """Close this thread's database connection."""
