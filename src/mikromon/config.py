@@ -285,6 +285,29 @@ def time_scale(environ: Mapping[str, str] | None = None) -> float:
     return number("MIKROMON_TIME_SCALE", environ)
 
 
+#: Whether ``mikromon collector join`` made this process a collector member.
+_joined_members = False
+
+
+def join_collector_members() -> None:
+    """Make this process's collector a member sharing the fleet (``mikromon
+    collector join``), whatever ``MIKROMON_COLLECTOR_MEMBERS`` says."""
+    global _joined_members
+    _joined_members = True
+
+
+def collector_members(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process's collector shares the fleet with the other collectors
+    of the database: :func:`join_collector_members` was called,
+    ``MIKROMON_COLLECTOR_MEMBERS`` is on, or ``MIKROMON_COLLECTORS`` is 2 or more.
+
+    Raises:
+        ConfigError: either variable is malformed.
+    """
+    return (_joined_members or flag("MIKROMON_COLLECTOR_MEMBERS", environ)
+            or whole("MIKROMON_COLLECTORS", environ) > 1)
+
+
 def child_environment(*, import_from: str = "", **changes: str) -> dict[str, str]:
     """Return a copy of this process's environment with ``changes`` made (the
     environment of a child process, e.g. ``mikromon serve``'s collector and web

@@ -105,14 +105,13 @@ def handle_start(args: argparse.Namespace) -> int:
 
 def handle_join(args: argparse.Namespace) -> int:
     """Run a collector member in the foreground (``MIKROMON_COLLECTOR_MEMBERS`` on)."""
-    import os
-
+    from mikromon import config
     from mikromon.cli._django import CommandError, guarded, setup
     from mikromon.web.http_server import StartupError
     from mikromon.web.runtime import Runtime
 
     def body() -> int:
-        os.environ["MIKROMON_COLLECTOR_MEMBERS"] = "on"
+        config.join_collector_members()
         setup(args, create=True, migrate=True)
         print("collecting here as a member sharing the fleet until Ctrl-C", flush=True)
         try:

@@ -101,7 +101,7 @@ def shares_fleet() -> bool:
     """
     from mikromon import config
 
-    return config.flag("MIKROMON_COLLECTOR_MEMBERS") or config.whole("MIKROMON_COLLECTORS") > 1
+    return config.collector_members()
 
 
 def member_parts() -> tuple[Any, Any, Any]:

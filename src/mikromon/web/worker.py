@@ -162,7 +162,6 @@ def _run_collector(args: argparse.Namespace, ready: _Ready) -> int:
     if args.role != "collector":
         # A further member: the first collector child routes the notifications and
         # receives syslog for the server.
-        os.environ["MIKROMON_SYSLOG_PORT"] = "0"
         from django.conf import settings
 
         settings.MIKROMON_SYSLOG = None
