@@ -125,7 +125,7 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        "fleet (2 or more: as members, see COLLECTOR_MEMBERS)", minimum=1, maximum=64),
     _v("COLLECTOR_MEMBERS", Kind.FLAG, "off", "this collector shares the fleet with other "
        "collectors of the database (on every host; on by itself with COLLECTORS of 2 or more)"),
-    _v("MEMBER_TTL", Kind.NUMBER, "20", "seconds without heartbeat after which a collector "
+    _v("MEMBER_TTL", Kind.NUMBER, "15", "seconds without heartbeat after which a collector "
        "member's devices are taken over"),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
     *(v for prefix, store, scheme in (

@@ -22,6 +22,7 @@ import pytest
 from cli_processes import Server, run_mikromon, spawn
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
+from waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -88,13 +89,15 @@ class Owners:
 
 
 def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    """Wait for ``predicate`` (:func:`waiting.until`) and return its value."""
+    found: list[Any] = []
+
+    def holds() -> bool:
+        found[:] = [predicate()]
+        return bool(found[0])
+
+    assert until(holds, timeout, poll=0.1), f"timed out after {timeout} s waiting for {what}"
+    return found[0]
 
 
 def _join(data_dir: Path, env: dict[str, str]) -> Server:

@@ -51,7 +51,7 @@ __all__ = ["DEFAULT_TTL_S", "Membership", "pick"]
 log = logging.getLogger("mikromon.schedule.service")
 
 #: Seconds without a heartbeat after which a member is dead and its devices move.
-DEFAULT_TTL_S = 20.0
+DEFAULT_TTL_S = 15.0
 #: Share of ``ttl`` a member keeps polling without a successful renewal: with a
 #: heartbeat every quarter of ``ttl`` the failed heartbeat at 3/4 of ``ttl`` is
 #: the last one before it stops, a quarter of ``ttl`` before its rows expire.

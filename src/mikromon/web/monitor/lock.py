@@ -183,7 +183,9 @@ class DjangoCollectorLock:
     def acquire(self) -> bool:
         """Try to become the active collector; ``True`` on success. Non-blocking.
 
-        Database errors count as "not acquired" (logged) so a caller can retry.
+        Not acquired while collectors sharing the fleet live on this database
+        (:func:`members_alive`). Database errors count as "not acquired" (logged)
+        so a caller can retry.
         """
         with self._mutex:
             try:
