@@ -84,7 +84,9 @@ class Db:
                                 "WHERE s.running = ?", (True,)):
             entry = json.loads(doc)
             run = ((entry.get("tiers") or {}).get("realtime") or {}).get("last_run") or ""
-            out[int(entry["id"])] = (str(entry.get("state")), str(run))
+            # A killed member's last publication stays behind: the newest run wins.
+            if run >= out.get(int(entry["id"]), ("", ""))[1]:
+                out[int(entry["id"])] = (str(entry.get("state")), str(run))
         return out
 
 
@@ -128,6 +130,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=2)
     parser.add_argument("--database-url", default=None,
                         help="an EMPTY PostgreSQL database (default: SQLite)")
+    parser.add_argument("--logs", default=None, help="folder for the members' logs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, processes() as procs:
         data_dir = Path(tmp) / "data"
@@ -146,9 +149,13 @@ def main() -> None:
         subprocess.run([*MIKROMON, "device", "import", str(csv)], env=env, check=True,
                        capture_output=True, timeout=600)
 
+        logs = Path(args.logs or tmp)
+        logs.mkdir(parents=True, exist_ok=True)
+
         def join() -> subprocess.Popen[str]:
+            log = (logs / f"member-{len(procs)}.log").open("w")
             proc = subprocess.Popen([*MIKROMON, "collector", "join"], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=log,
                                     stdin=subprocess.DEVNULL, text=True)
             procs.append(proc)
             return proc

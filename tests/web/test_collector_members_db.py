@@ -49,7 +49,7 @@ def _expire(member: Membership) -> None:
 
 
 def _joined(**kw) -> Membership:
-    member = Membership(ttl=20, **kw)
+    member = Membership(ttl=20, beat=False, **kw)
     member.join()
     _elsewhere(member)
     member.mark_polling(member.assigned)
@@ -159,12 +159,12 @@ def test_leaving_frees_everything_at_once(fleet) -> None:
 
 def test_a_single_collector_and_members_exclude_each_other(fleet) -> None:
     single = DjangoCollectorLock(mode="lease", ttl=30)
-    member = MemberLock(Membership(ttl=20))
+    member = MemberLock(Membership(ttl=20, beat=False))
     assert member.acquire()
     assert single.acquire() is False  # a member lives
     member.release()
     assert single.acquire() is True
-    other = MemberLock(Membership(ttl=20))
+    other = MemberLock(Membership(ttl=20, beat=False))
     assert other.acquire() is False  # the single collector holds the database
     single.release()
     assert other.acquire() is True
@@ -182,7 +182,7 @@ def test_a_member_that_cannot_renew_stops_polling_before_its_claims_lapse(fleet)
     devices come back."""
     import time
 
-    member = Membership(ttl=2)
+    member = Membership(ttl=2, beat=False)
     member.join()
     source = MemberSource(member)
     assert {c.id for c in source.load_devices()} == set(fleet)
@@ -207,3 +207,27 @@ def test_the_alert_rules_of_a_member_name_the_devices_it_polls(fleet) -> None:
     assert rules[0].polled == a.assigned
     assert rules[1].polled == b.assigned
     assert set(rules[0].devices) == set(fleet)  # every device is still described
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_busy_elsewhere_stays_alive_through_its_heartbeat_thread(fleet) -> None:
+    """The heartbeat thread renews the member and its claims while its collector
+    loop does not tick (a long reload on a loaded machine): the others neither
+    declare it dead nor take its devices."""
+    import time
+
+    busy = Membership(ttl=1)  # heartbeat every 0.25 s, from its thread
+    busy.join()
+    try:
+        _elsewhere(busy)  # only the expiry could tell it is dead
+        time.sleep(2.5)  # no tick for 2.5 ttl
+        other = Membership(ttl=1, beat=False)
+        other.join()
+        assert CollectorMember.objects.filter(member_id=busy.member_id).exists()
+        assert set(_holders().values()) == {busy.member_id}
+        assert other.assigned == set()
+        assert busy.valid
+        other.leave()
+    finally:
+        busy.leave()
+    assert _holders() == {}

@@ -45,7 +45,7 @@ def _member_publishing(devices, pid: int, members: list[Membership]) -> None:
 def test_collector_page_and_api_show_every_member_and_who_polls_what(
         admin_web, admin_token, no_collector, make_fleet, client) -> None:
     fleet = make_fleet(12)
-    a, b = Membership(ttl=20), Membership(ttl=20)
+    a, b = Membership(ttl=20, beat=False), Membership(ttl=20, beat=False)
     a.join()
     b.join()
     _member_publishing(fleet, 7001, [a, b])

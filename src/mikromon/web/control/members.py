@@ -33,6 +33,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -56,9 +57,10 @@ DEFAULT_TTL_S = 15.0
 #: heartbeat every quarter of ``ttl`` the failed heartbeat at 3/4 of ``ttl`` is
 #: the last one before it stops, a quarter of ``ttl`` before its rows expire.
 VALID_SHARE = 0.7
-#: SQLite: milliseconds a heartbeat waits for another process's write lock (a
-#: heartbeat must not sit in a long wait while its claims run out).
-BUSY_TIMEOUT_MS = 1000
+#: SQLite: the most milliseconds a heartbeat waits for another process's write
+#: lock (at most one heartbeat interval: it must not sit in a long wait while its
+#: claims run out).
+BUSY_TIMEOUT_MS = 5000
 #: Ids per ``IN (...)`` list.
 CHUNK = 500
 
@@ -91,6 +93,11 @@ class Membership:
         ttl: seconds without heartbeat before this member counts as dead (at least 1).
         member_id: default a random id.
 
+    A heartbeat thread (``beat``) renews the member row and the claims every
+    :attr:`heartbeat_s` besides :meth:`tick`, so that a member whose collector loop
+    is busy for a while (a long reload on a loaded machine) is not taken for dead;
+    claims and releases happen in :meth:`tick` only.
+
     Attributes:
         assigned: device ids this member holds and should poll (after the last tick).
         polling: device ids handed to the service at its last reload (see
@@ -102,7 +109,7 @@ class Membership:
     """
 
     def __init__(self, *, using: str = "default", ttl: float = DEFAULT_TTL_S,
-                 member_id: str | None = None) -> None:
+                 member_id: str | None = None, beat: bool = True) -> None:
         if ttl < 1.0:
             raise ValueError(f"member ttl must be at least 1 s (got {ttl:g})")
         self.ttl = float(ttl)
@@ -115,6 +122,10 @@ class Membership:
         self._valid_until = 0.0
         self._cpu = (time.monotonic(), _cpu_seconds())
         self._process = process_identity()
+        self._beat = beat
+        self._beat_stop = threading.Event()
+        self._beat_thread: threading.Thread | None = None
+        self._mutex = threading.Lock()
 
     @property
     def heartbeat_s(self) -> float:
@@ -157,6 +168,57 @@ class Membership:
         log.info("joined the collector members as %s (heartbeat every %g s, dead after %g s)",
                  self.member_id[:8], self.heartbeat_s, self.ttl)
         self.tick()
+        self._start_beat()
+
+    def _start_beat(self) -> None:
+        if not self._beat or (self._beat_thread is not None and self._beat_thread.is_alive()):
+            return
+        self._beat_stop.clear()
+        self._beat_thread = threading.Thread(target=self._beating, daemon=True,
+                                             name="mikromon-member-heartbeat")
+        self._beat_thread.start()
+
+    def _beating(self) -> None:
+        try:
+            while not self._beat_stop.wait(self.heartbeat_s):
+                try:
+                    if not self.renew():
+                        return  # declared dead: the next tick says so
+                except DatabaseError as err:
+                    log.debug("collector member heartbeat (thread) failed: %s", err)
+        finally:
+            connections[self._using].close()
+
+    def _stop_beat(self) -> None:
+        self._beat_stop.set()
+        thread, self._beat_thread = self._beat_thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+
+    def renew(self) -> bool:
+        """Renew this member's row and its claims (any thread); ``False`` when the
+        row is gone (declared dead).
+
+        Raises:
+            DatabaseError: the database refused.
+        """
+        conn = usable_connection(self._using)
+        with sqlite_busy_timeout(conn, min(BUSY_TIMEOUT_MS, int(self.heartbeat_s * 1000))):
+            return self._renew(time.monotonic(), self.db_now())
+
+    def _renew(self, started: float, now: datetime) -> bool:
+        expires = now + timedelta(seconds=self.ttl)
+        with self._mutex:
+            cpu = self._cpu_pct()
+        if not CollectorMember.objects.using(self._using).filter(
+                member_id=self.member_id).update(heartbeat=now, expires_at=expires,
+                                                 devices=len(self.polling), cpu_pct=cpu):
+            return False
+        DeviceOwner.objects.using(self._using).filter(owner=self.member_id).update(
+            expires_at=expires)
+        with self._mutex:
+            self._valid_until = max(self._valid_until, started + self.ttl * VALID_SHARE)
+        return True
 
     def tick(self) -> bool:
         """One heartbeat (see the module's description); ``False`` when this member
@@ -167,7 +229,7 @@ class Membership:
                 :attr:`valid`).
         """
         conn = usable_connection(self._using)
-        with sqlite_busy_timeout(conn, BUSY_TIMEOUT_MS):
+        with sqlite_busy_timeout(conn, min(BUSY_TIMEOUT_MS, int(self.heartbeat_s * 1000))):
             return self._tick()
 
     def _tick(self) -> bool:
@@ -176,16 +238,13 @@ class Membership:
         expires = now + timedelta(seconds=self.ttl)
         members = CollectorMember.objects.using(self._using)
         owners = DeviceOwner.objects.using(self._using)
-        if not members.filter(member_id=self.member_id).update(
-                heartbeat=now, expires_at=expires, devices=len(self.polling),
-                cpu_pct=self._cpu_pct()):
+        if not self._renew(started, now):
             log.warning("this collector member was declared dead by the others; "
                         "polling stops, joining again")
+            self._stop_beat()
             self.joined = False
             self.assigned = frozenset()
             return False
-        owners.filter(owner=self.member_id).update(expires_at=expires)
-        self._valid_until = started + self.ttl * VALID_SHARE
         dead: list[str] = []
         live: list[str] = []
         for row in members.only("member_id", "host", "process", "expires_at"):
@@ -231,6 +290,7 @@ class Membership:
 
     def leave(self) -> None:
         """Release every device and delete this member's row; never raises."""
+        self._stop_beat()
         was, self.joined = self.joined, False
         self.assigned = self.polling = frozenset()
         if not was:
@@ -252,7 +312,8 @@ class Membership:
         return round(100.0 * (cpu - last_cpu) / max(wall - last_wall, 1e-3), 1)
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Stop the heartbeat thread; close this thread's connection."""
+        self._stop_beat()
         connections[self._using].close()
 
 
