@@ -121,6 +121,7 @@ class Membership:
         self._using = using
         self._valid_until = 0.0
         self._cpu = (time.monotonic(), _cpu_seconds())
+        self._cpu_last = 0.0
         self._process = process_identity()
         self._beat = beat
         self._beat_stop = threading.Event()
@@ -306,10 +307,15 @@ class Membership:
             log.warning("leaving the collector members incompletely: %s", err)
 
     def _cpu_pct(self) -> float:
+        """CPU of this process since the previous measure, % of one core; over half
+        a heartbeat at least (the heartbeat thread and :meth:`tick` both ask)."""
         wall, cpu = time.monotonic(), _cpu_seconds()
         last_wall, last_cpu = self._cpu
+        if wall - last_wall < self.heartbeat_s / 2:
+            return self._cpu_last
         self._cpu = (wall, cpu)
-        return round(100.0 * (cpu - last_cpu) / max(wall - last_wall, 1e-3), 1)
+        self._cpu_last = round(100.0 * (cpu - last_cpu) / max(wall - last_wall, 1e-3), 1)
+        return self._cpu_last
 
     def close(self) -> None:
         """Stop the heartbeat thread; close this thread's connection."""
