@@ -55,8 +55,9 @@ def register(subparsers: Subparsers) -> None:
             description="Run a collector in the foreground, until Ctrl-C or SIGTERM, as a "
             "member sharing the devices with the other collectors of this database (other "
             "hosts pointing at the same PostgreSQL, or `serve --collectors N`): it takes "
-            "its share without restarting them, and its devices move to the others within "
-            "MIKROMON_MEMBER_TTL seconds when it stops or dies.",
+            "its share without restarting them. Its devices move to the others at their "
+            "next heartbeat when it stops, and within MIKROMON_MEMBER_TTL seconds (plus "
+            "one heartbeat) when it dies.",
         )
         status = add_command(
             actions, "status", handle_status,

@@ -56,7 +56,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="collector processes sharing the fleet (default: MIKROMON_COLLECTORS, "
-        "else 1: one collector holds the database, as before)",
+        "else 1: one collector holds the database alone)",
     )
     parser.add_argument(
         "--single-process",
