@@ -202,3 +202,49 @@ def test_render_refuses_an_unknown_format():
 
     with pytest.raises(ValueError, match="'json'"):
         render(FleetSnapshot([]), "json")
+
+
+def as_series(snapshot: FleetSnapshot) -> FleetSnapshot:
+    """The same fleet with its latest values in family form (``series``), as the
+    web application reads them."""
+    from dataclasses import replace
+
+    from mikromon.exporters.families import row_labels
+
+    series: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+    for d in snapshot.devices:
+        for key, labels, value in d.values:
+            values = row_labels(key, labels, d.name, d.address, d.version, d.board)
+            if values is not None and math.isfinite(value):
+                series.setdefault(key, []).append((values, value))
+    return replace(snapshot, devices=[replace(d, values=()) for d in snapshot.devices],
+                   series=series)
+
+
+@pytest.mark.parametrize("fmt", ["text", "openmetrics"])
+def test_values_in_family_form_give_the_same_bytes(fmt):
+    """Rows given as ``series`` (label values from row_labels) expose exactly what
+    the devices' values do, and prometheus_client writes the same bytes."""
+    from prometheus_client.openmetrics.exposition import generate_latest as om_latest
+
+    from mikromon.exporters.prometheus import LabelTexts, render
+
+    snapshot = tricky_fleet()
+    ready = as_series(snapshot)
+    assert ready.series
+    assert not any(d.values for d in ready.devices)
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(FleetCollector(ready))
+    expected = om_latest(reg) if fmt == "openmetrics" else generate_latest(reg)
+    texts = LabelTexts()
+    assert render(ready, fmt, texts) == expected == render(snapshot, fmt)
+    assert render(ready, fmt, texts) == expected  # label text kept from the first call
+    assert texts.size > 0
+
+
+def test_row_labels_of_keys_no_family_reads():
+    from mikromon.exporters.families import row_labels
+
+    assert row_labels("iface.rx_bps", IF1, "a", "b", "c", "d") is None
+    assert row_labels("system.health.unknown-sensor", (), "a", "b", "c", "d") is None
+    assert row_labels("system.health.voltage", (), "a", "b", "c", "d") == ("a", "b")
