@@ -210,6 +210,8 @@ def cutoffs(intervals: Mapping[int, Mapping[Tier, int | None]]) -> dict[int, tup
             marks.append(mark)
         out[device_id] = tuple(marks)
     return out
+
+
 #: What :func:`_take` finds for a series the cache does not know.
 _UNKNOWN: Final = _Entry(-1, "", (), 0)
 
@@ -220,16 +222,15 @@ def _take(rows: Sequence[tuple[int, Any, float | None]], entries: dict[int, _Ent
     """Add the fresh, finite values of ``rows`` to ``out``; return the rows whose
     series the cache does not know yet."""
     unknown: list[tuple[int, Any, float]] = []
-    isfinite = math.isfinite
-    for row in rows:
-        sid, ts, value = row
-        entry = entries.get(sid, _UNKNOWN)
+    isfinite, find, device, missing = math.isfinite, entries.get, contexts.get, _UNKNOWN
+    for sid, ts, value in rows:
+        entry = find(sid, missing)
         if entry is None or value is None:
             continue
-        if entry is _UNKNOWN:
+        if entry is missing:
             unknown.append((sid, ts, value))
             continue
-        context = contexts.get(entry.device_id)
+        context = device(entry.device_id)
         if context is None or ts < context[1][entry.tier] or not isfinite(value):
             continue
         if entry.facts is not context[0]:
