@@ -248,3 +248,18 @@ def test_row_labels_of_keys_no_family_reads():
     assert row_labels("iface.rx_bps", IF1, "a", "b", "c", "d") is None
     assert row_labels("system.health.unknown-sensor", (), "a", "b", "c", "d") is None
     assert row_labels("system.health.voltage", (), "a", "b", "c", "d") == ("a", "b")
+
+
+def test_label_texts_start_over_only_past_twice_the_largest_scrape():
+    from mikromon.exporters.prometheus import LabelTexts
+
+    texts = LabelTexts()
+    texts.size = 3000
+    texts.by_names[("a",)] = {("x",): '{a="x"}'}
+    texts.trim(1500)  # a whole-fleet scrape
+    texts.trim(10)  # then one device: kept
+    assert texts.size == 3000
+    texts.size = 4001
+    texts.trim(10)  # more than 2 * 1500 + 1000 held: start over
+    assert texts.size == 0
+    assert texts.by_names == {}

@@ -64,21 +64,26 @@ class LabelTexts:
 
     Keyed by the label names and values (the text is a function of them alone), so
     an entry is never wrong, only possibly unused: once it holds more than twice
-    the label sets a scrape wrote (devices and interfaces gone), it starts over.
-    Pass one to :func:`render` to keep it per process.
+    the label sets of the largest scrape (devices and interfaces gone, renamed), it
+    starts over. A scrape of one device among whole-fleet scrapes keeps it. Pass
+    one to :func:`render` to keep it per process.
     """
 
-    __slots__ = ("by_names", "size")
+    __slots__ = ("by_names", "largest", "size")
 
     def __init__(self) -> None:
         #: label names -> label values -> text.
         self.by_names: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
         #: entries held.
         self.size = 0
+        #: most labelled samples one render wrote.
+        self.largest = 0
 
     def trim(self, used: int) -> None:
-        """Start over when more than twice ``used`` label sets (plus 1,000) are held."""
-        if self.size > 2 * used + 1000:
+        """Note a render of ``used`` labelled samples; start over when more than
+        twice the largest (plus 1,000) label sets are held."""
+        self.largest = max(self.largest, used)
+        if self.size > 2 * self.largest + 1000:
             self.by_names = {}
             self.size = 0
 

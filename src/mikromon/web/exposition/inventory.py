@@ -21,6 +21,7 @@ every scrape; rows not read by a whole-fleet scrape are dropped from the cache.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -106,11 +107,17 @@ class InventoryCache:
                     found += cursor.fetchall()
         rows = self._rows
         for item_id, changed, table, *data in found:
-            rows[item_id] = (changed, InventoryRow(table, tuple(data)))
+            # Interned: the same chains, actions, versions and poll times recur.
+            rows[item_id] = (_intern(changed), InventoryRow(_intern(table), tuple(
+                _intern(value) for value in data)))
 
 
 #: The web process' cache.
 CACHE: Final = InventoryCache()
+
+
+def _intern(value: Any) -> Any:
+    return sys.intern(value) if isinstance(value, str) else value
 
 
 def _sql(columns: str, device_ids: Sequence[int] | None) -> tuple[str, list[Any]]:

@@ -52,6 +52,7 @@ STALE_INTERVALS: Final = 3
 #: The catalog keys the exposition reads (health sensors come by prefix).
 EXPORTED_KEYS: Final = frozenset(
     [spec.key for spec in FAMILIES] + [catalog.HEALTH_PREFIX + s for s in HEALTH_FAMILIES])
+_KEYS: Final = {key: key for key in EXPORTED_KEYS}
 #: Rows per database fetch.
 FETCH: Final = 5000
 #: Unknown series looked up by id, per query; more than :data:`_BY_ID_MAX` in one
@@ -83,9 +84,11 @@ class _Entry:
         self.facts: Facts | None = None
         self.values: tuple[str, ...] = ()
 
-    def build(self, facts: Facts) -> None:
-        values = row_labels(self.key, self.labels, *facts)
-        self.values = values if values is not None else ()
+    def build(self, facts: Facts, shared: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+        """Build the label values from ``facts``; equal ones are one tuple
+        (``shared``: an interface's values serve its eleven families)."""
+        values = row_labels(self.key, self.labels, *facts) or ()
+        self.values = shared.setdefault(values, values)
         self.facts = facts
 
 
@@ -96,6 +99,7 @@ class SeriesCache:
     def __init__(self) -> None:
         self._entries: dict[int, _Entry | None] = {}
         self._facts: dict[int, Facts] = {}
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._newest: tuple[Any, Any] | None = None
         self._lock = threading.Lock()
 
@@ -118,12 +122,14 @@ class SeriesCache:
                 cursor.execute(*_latest_sql(device_ids))
                 while rows := cursor.fetchmany(FETCH):
                     read += len(rows)
-                    pending += _take(rows, self._entries, contexts, out)
+                    pending += _take(rows, self._entries, contexts, out, self._shared)
             if pending:
                 self._learn([sid for sid, _ts, _value in pending])
-                _take(pending, self._entries, contexts, out)
+                _take(pending, self._entries, contexts, out, self._shared)
             if device_ids is None and len(self._entries) > 1.5 * read + 1000:
                 self._entries = {}
+            if len(self._shared) > 2 * len(self._entries) + 1000:
+                self._shared = {}
             return {key: rows for key, rows in out.items() if rows}
 
     def _contexts(self, facts: Mapping[int, Facts], cutoffs: Mapping[int, Sequence[Any]]
@@ -154,6 +160,7 @@ class SeriesCache:
                 if row is None or row[0] != seen[1]:
                     self._entries = {}
                     self._facts = {}
+                    self._shared = {}
         self._newest = tuple(newest) if newest is not None else None
 
     def _learn(self, ids: list[int]) -> None:
@@ -182,6 +189,7 @@ class SeriesCache:
                 text = labels if isinstance(labels, str) else json.dumps(labels, sort_keys=True)
                 if (own := parsed.get(text)) is None:
                     own = parsed[text] = _labels(text)
+                key = _KEYS[key]  # one string object per key
                 entries[sid] = _Entry(device_id, key, own, TIERS.index(_tier(key)))
 
 
@@ -218,7 +226,7 @@ _UNKNOWN: Final = _Entry(-1, "", (), 0)
 
 def _take(rows: Sequence[tuple[int, Any, float | None]], entries: dict[int, _Entry | None],
           contexts: Mapping[int, tuple[Facts, Sequence[Any]]], out: Rows,
-          ) -> list[tuple[int, Any, float]]:
+          shared: dict[tuple[str, ...], tuple[str, ...]]) -> list[tuple[int, Any, float]]:
     """Add the fresh, finite values of ``rows`` to ``out``; return the rows whose
     series the cache does not know yet."""
     unknown: list[tuple[int, Any, float]] = []
@@ -234,7 +242,7 @@ def _take(rows: Sequence[tuple[int, Any, float | None]], entries: dict[int, _Ent
         if context is None or ts < context[1][entry.tier] or not isfinite(value):
             continue
         if entry.facts is not context[0]:
-            entry.build(context[0])
+            entry.build(context[0], shared)
         out[entry.key].append((entry.values, float(value)))
     return unknown
 
