@@ -94,11 +94,12 @@ def output_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 @require_POST
 def output_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Delete an output (admins, POST); its queue folder stays on disk."""
+    """Delete an output (admins, POST) and its queue folder
+    (:func:`mikromon.web.control.outputs.delete`)."""
     output = get_object_or_404(OutputDestination, pk=pk)
     name = output.name
-    output.delete()
-    messages.success(request, f"Output {name} deleted.")
+    queue = configured_outputs.delete(output)
+    messages.success(request, f"Output {name} deleted; {queue}.")
     return redirect("ui:output_list")
 
 
