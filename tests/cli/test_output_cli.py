@@ -63,3 +63,11 @@ def test_delete_removes_the_queue_folder(cli, db, settings, tmp_path):
     assert r.code == 0, r.err
     assert json.loads(r.out)["queue"] == "its queue folder was removed"
     assert not folder.exists()
+
+
+def test_test_send_of_an_environment_output(cli, db, monkeypatch):
+    monkeypatch.setenv("MIKROMON_INFLUX_URL", "http://127.0.0.1:1/write?db=m")
+    r = cli("output", "test", "influx", "--json")
+    assert r.code == 1, r.err  # nothing listens on port 1: no answer
+    assert json.loads(r.out)["name"] == "influx"
+    assert "no answer" in json.loads(r.out)["detail"]

@@ -167,10 +167,11 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from mikromon.web.control.outputs import config_of, send_test
+    from mikromon.web.control.outputs import config_of, env_config, send_test
 
-    row = _find(args.output)
-    result = send_test(config_of(row))
-    print_result(args, {"name": row.name, **result},
-                 f"{row.name}: {result['detail']} ({result['duration_s']:.2f} s)")
+    # The environment's output wins for its name: it is the one that runs.
+    config = env_config(args.output) or config_of(_find(args.output))
+    result = send_test(config)
+    print_result(args, {"name": config.name, **result},
+                 f"{config.name}: {result['detail']} ({result['duration_s']:.2f} s)")
     return 0 if result["ok"] else EXIT_FAILURE

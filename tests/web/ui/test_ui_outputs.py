@@ -185,3 +185,24 @@ def test_kept_names_are_the_stored_and_the_environment_outputs(db, monkeypatch):
     monkeypatch.setenv("MIKROMON_INFLUX_URL", "http://127.0.0.1:8086/write?db=m")
     OutputDestination.objects.create(name="vm", url="http://127.0.0.1:1/w", enabled=False)
     assert kept_names() == {"influx", "vm"}
+
+
+def test_an_environment_output_has_a_test_button(admin_web, viewer, no_collector,
+                                                 monkeypatch):
+    from django.test import Client
+
+    from mikromon.web.control import outputs
+
+    monkeypatch.setenv("MIKROMON_REMOTE_WRITE_URL", "http://127.0.0.1:1/api/v1/write")
+    listing = admin_web.get("/collector/outputs/").content.decode()
+    assert 'action="/collector/outputs/env/remote-write/test/"' in listing
+    sent = []
+    monkeypatch.setattr(outputs, "http_post",
+                        lambda url, body, headers, timeout: sent.append(url) or 204)
+    assert admin_web.post("/collector/outputs/env/remote-write/test/").status_code == 302
+    assert sent == ["http://127.0.0.1:1/api/v1/write"]
+    assert "HTTP 204: accepted" in admin_web.get("/collector/outputs/").content.decode()
+    assert admin_web.post("/collector/outputs/env/influx/test/").status_code == 404
+    viewer_web = Client()
+    viewer_web.force_login(viewer)
+    assert viewer_web.post("/collector/outputs/env/remote-write/test/").status_code == 403

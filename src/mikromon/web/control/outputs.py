@@ -224,6 +224,14 @@ def send_test(config: OutputConfig, *, send: Any = None, timeout_s: float = 5.0
     return {"ok": ok, "detail": detail, "duration_s": round(time.monotonic() - started, 3)}
 
 
+def env_config(name: str) -> OutputConfig | None:
+    """The output the environment configures under ``name`` (it wins over a stored
+    one of that name), else ``None`` (also when the environment has a bad value:
+    :func:`env_configs` says which)."""
+    configs, _error = env_configs()
+    return next((c for c in configs if c.name == name), None)
+
+
 def kept_names() -> set[str]:
     """The names of the outputs that exist, whose queues stay on disk: the
     environment's and every stored one, enabled or not (the collector removes the

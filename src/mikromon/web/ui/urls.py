@@ -81,6 +81,8 @@ urlpatterns = [
     path("collector/outputs/<id:pk>/", outputs.output_edit, name="output_edit"),
     path("collector/outputs/<id:pk>/delete/", outputs.output_delete, name="output_delete"),
     path("collector/outputs/<id:pk>/test/", outputs.output_test, name="output_test"),
+    path("collector/outputs/env/<slug:name>/test/", outputs.output_test_env,
+         name="output_test_env"),
     path("collector/start/", devices.collector_start, name="collector_start"),
     path("collector/stop/", devices.collector_stop, name="collector_stop"),
     path("users/", users.user_list, name="user_list"),

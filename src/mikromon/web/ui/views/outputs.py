@@ -105,6 +105,21 @@ def output_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
+def output_test_env(request: HttpRequest, name: str) -> HttpResponse:
+    """Send one small request to the store of the output the environment
+    configures under ``name`` (admins, POST; 404 when it configures none); the
+    list shows what it answered."""
+    from django.http import Http404
+
+    config = configured_outputs.env_config(name)
+    if config is None:
+        raise Http404(f"the environment configures no output named {name!r}")
+    request.session[_TEST_KEY] = {"output": name, **configured_outputs.send_test(config)}
+    return redirect("ui:output_list")
+
+
+@admin_required
+@require_POST
 def output_test(request: HttpRequest, pk: int) -> HttpResponse:
     """Send one small request to the output's store (admins, POST); the list shows
     what it answered."""
