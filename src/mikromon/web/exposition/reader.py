@@ -12,7 +12,7 @@ health states, collector status and alerts are read on every scrape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db.models import Count
@@ -51,7 +51,7 @@ def read_snapshot(device_name: str | None = None) -> FleetSnapshot:
     inventory = exposed_inventory.CACHE.read(cutoffs, scope)
     states = _health_states(ids if device_name is not None else None)
     view = collector.read(tidy_devices=False)
-    polls = _polls(view.status.get("devices") or [])
+    polls = _polls(view.status.get("devices") or [], set(scope) if scope is not None else None)
     snapshot_devices = [
         DeviceSnapshot(
             name=name, address=host, state=state, site=site or "", identity=identity,
@@ -86,11 +86,15 @@ def _health_states(device_ids: list[int] | None) -> dict[int, dict[str, str]]:
     return out
 
 
-def _polls(devices: Iterable[Any]) -> dict[int, list[TierPoll]]:
-    """Per-tier figures of the published status' device entries, by device id."""
+def _polls(devices: Iterable[Any], wanted: Collection[int] | None = None
+           ) -> dict[int, list[TierPoll]]:
+    """Per-tier figures of the published status' device entries, by device id; of
+    the ids in ``wanted`` only, when given."""
     out: dict[int, list[TierPoll]] = {}
     for entry in devices:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
+            continue
+        if wanted is not None and entry["id"] not in wanted:
             continue
         tiers = entry.get("tiers") or {}
         out[entry["id"]] = [
