@@ -171,3 +171,16 @@ def test_an_interface_row_of_a_renamed_device(admin_web, edge):
     assert got[("mktxp_link_downs_total", (
         ("name", "ether1"), ("routerboard_address", "127.0.0.1"),
         ("routerboard_name", "edge-2")))] == 2
+
+
+def test_a_long_interface_name_stored_under_a_digest_keeps_its_name(admin_web, edge):
+    """A labels_key too long for its column is stored as a digest; the name comes
+    from the series' labels."""
+    from mikromon.web.monitor.models import MetricLatest, Series
+
+    name = "vlan-" + "x" * 600
+    series = Series.objects.create(device=edge, key="iface.rx_bytes",
+                                   labels={"interface": name}, labels_key="sha256:" + "0" * 64)
+    MetricLatest.objects.create(series=series, value=3.0, ts=timezone.now())
+    assert named(scrape(admin_web), "mktxp_interface_rx_byte_total") == {
+        "ether1": 1000, name: 3}
