@@ -9,8 +9,11 @@
   records. ``prometheus_client`` builds a sample object per value and formats each
   label on its own; for 1,000 routers (about 150,000 samples) that took 3-8 s a
   scrape (bench/metrics_scrape.py), over the 1 s a scrape may take. Number text
-  comes from ``prometheus_client`` (``floatToGoString``); tests compare the
-  output byte for byte with ``prometheus_client``'s on varied families.
+  comes from ``prometheus_client`` (``floatToGoString``; ``repr`` for the numbers
+  within ±1e6, where the two agree); tests compare the output byte for byte with
+  ``prometheus_client``'s on varied families.
+- :class:`LabelTexts`: the ``{...}`` text of label sets, kept by the web process
+  from one :func:`render` to the next.
 
 Only the text formats are written here; content negotiation stays
 ``prometheus_client``'s (``choose_encoder``).
