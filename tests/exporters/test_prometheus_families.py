@@ -171,6 +171,9 @@ def tricky_fleet() -> FleetSnapshot:
             site=text, identity=text, version="6.49.17", board=text,
             values=[("iface.rx_bytes", (("interface", text),), 2.0 ** 63 + i),
                     ("iface.running", (("interface", text),), float(i % 2)),
+                    # around 1e6, where the writer's number fast path ends
+                    ("iface.tx_bytes", (("interface", text),),
+                     (999999.5, 1e6, -1e6, 1234567.125, 123.0, -999999.75, 1e15)[i % 7]),
                     ("system.cpu.load_pct", (), 0.1 * i), ("system.cpu.frequency_hz", (), 1.5e9),
                     ("system.health.voltage", (), 24.15), ("bgp.uptime_seconds",
                                                             (("peer", text),), 1e-7),
