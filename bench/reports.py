@@ -170,8 +170,12 @@ def _page_fleet(devices: int, repeat: int) -> None:
                                for dev in Device.objects.all() for k in ("iface.rx_bps",
                                                                          "iface.tx_bps"))
     rows = []
+    levels = {}
     for sid in Series.objects.values_list("pk", flat=True):
-        top = sorted((rng.uniform(1e5, 1e8) for _ in range(447)), reverse=True)
+        # Links from 100 kbit/s to 1 Gbit/s (log-uniform), each varying around its own
+        # level, as in a fleet of access routers.
+        level = levels[sid] = 10 ** rng.uniform(5, 9)
+        top = sorted((level * rng.uniform(0.2, 1.3) for _ in range(447)), reverse=True)
         rows.append(("month", start, sid, 8640, 0, sum(top) * 19, top[432], rs.pack(top)))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
@@ -197,10 +201,10 @@ def _page_fleet(devices: int, repeat: int) -> None:
     ]
     _page_requests(client, requests, repeat, f"\n{devices:,} devices of one interface (rx, tx), "
                    f"month summaries only (filled in {fill_s:.0f} s)")
-    _this_month(client, devices, repeat, rng)
+    _this_month(client, repeat, rng, levels)
 
 
-def _this_month(client: Any, devices: int, repeat: int, rng: random.Random) -> None:
+def _this_month(client: Any, repeat: int, rng: random.Random, levels: dict[int, float]) -> None:
     """The bench month as on its 21st day at 08:20 UTC: the month summaries hold
     20 days, today's summary 100 buckets, and a minute of raw 5 s points per series
     is not rolled up yet (12 points); times the page, and, side by side in one run,
@@ -218,10 +222,11 @@ def _this_month(client: Any, devices: int, repeat: int, rng: random.Random) -> N
     t0 = time.perf_counter()
     day_rows, points = [], []
     for sid in Series.objects.values_list("pk", flat=True):
-        top = sorted((rng.uniform(1e5, 1e8) for _ in range(96)), reverse=True)
+        level = levels[sid]
+        top = sorted((level * rng.uniform(0.2, 1.3) for _ in range(96)), reverse=True)
         day_rows.append(("day", month_mark, sid, 100, 0, sum(top) * 1.04, top[5], rs.pack(top)))
-        points += [MetricPoint(series_id=sid, ts=day_mark + 5 * i, value=rng.uniform(1e5, 1e8))
-                   for i in range(12)]
+        points += [MetricPoint(series_id=sid, ts=day_mark + 5 * i,
+                               value=level * rng.uniform(0.2, 1.3)) for i in range(12)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
                            "hourly, rate_sum, p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",

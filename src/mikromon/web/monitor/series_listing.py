@@ -58,6 +58,8 @@ MAX_TEXT = 200
 #: most of them matched; past either the series' labels are searched.
 MAX_LABEL_SETS = 20_000
 MAX_LABEL_MATCHES = 2_000
+#: The label text of a series without labels (device-wide metrics).
+NO_LABELS = "{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,7 @@ def filter_series(params: Mapping[str, str], errors: list[str]) -> QuerySet[Seri
         text = label.replace("=", '":"') if "=" in label and '"' not in label else label
         sets = label_sets(text, qs.db)
         if sets is not None:  # by the label index; the text test below keeps it exact
-            qs = qs.filter(labels_key__in=sets)
+            qs = qs.filter(labels_key__in=sets, labels_key__lt=NO_LABELS)
         qs = qs.filter(labels_key__icontains=text)
     return qs
 
@@ -134,14 +136,21 @@ def label_sets(text: str, using: str = "default") -> list[str] | None:
     than :data:`MAX_LABEL_MATCHES` match (then the series' labels are searched).
 
     A fleet has few distinct label sets (interface, queue, sensor and core names)
-    beside millions of series."""
+    beside millions of series. The index holds the series with labels only (label
+    texts sort before :data:`NO_LABELS`, ``{}``: canonical JSON starts ``{"``, a
+    digest ``sha256:``), so that it is never chosen to find the many device-wide
+    series; text that ``{}`` itself holds is searched the old way."""
+    if text.casefold() in NO_LABELS:
+        return None
     table = connections[using].ops.quote_name(Series._meta.db_table)
     column = connections[using].ops.quote_name("labels_key")
-    sql = (f"WITH RECURSIVE k(v) AS (SELECT MIN({column}) FROM {table} UNION ALL "
-           f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > k.v) FROM k "
-           f"WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL LIMIT %s")
+    below = f"{column} < %s"  # the index's condition, as written in it
+    sql = (f"WITH RECURSIVE k(v) AS (SELECT MIN({column}) FROM {table} WHERE {below} "
+           f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > k.v AND "
+           f"{below}) FROM k WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL "
+           f"LIMIT %s")
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, [MAX_LABEL_SETS + 1])
+        cursor.execute(sql, [NO_LABELS, NO_LABELS, MAX_LABEL_SETS + 1])
         found = [row[0] for row in cursor.fetchall()]
     if len(found) > MAX_LABEL_SETS:
         return None

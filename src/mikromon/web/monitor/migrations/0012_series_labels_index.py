@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="series",
-            index=models.Index(fields=["labels_key"], name="monitor_series_labels_idx"),
+            index=models.Index(fields=["labels_key"], name="monitor_series_labels_idx",
+                                condition=models.Q(labels_key__lt="{}")),
         ),
     ]
