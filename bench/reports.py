@@ -174,8 +174,11 @@ def _page_fleet(devices: int, repeat: int) -> None:
     for sid in Series.objects.values_list("pk", flat=True):
         # Links from 100 kbit/s to 1 Gbit/s (log-uniform), each varying around its own
         # level, as in a fleet of access routers.
+        # A month summary keeps the largest 447 of 8,640 averages: drawn from the top
+        # 447/8640 of the range the averages are drawn from.
         level = levels[sid] = 10 ** rng.uniform(5, 9)
-        top = sorted((level * rng.uniform(0.2, 1.3) for _ in range(447)), reverse=True)
+        top = sorted((level * rng.uniform(1.3 - 1.1 * 447 / 8640, 1.3) for _ in range(447)),
+                     reverse=True)
         rows.append(("month", start, sid, 8640, 0, sum(top) * 19, top[432], rs.pack(top)))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
