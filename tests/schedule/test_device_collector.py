@@ -419,6 +419,47 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
     await coll.stop()
 
 
+async def test_silent_since_is_when_the_command_was_sent_not_after_the_probe(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """The probe for a new session takes up to the connect timeout: the down event's
+    "silent since" and the outage are still counted from the unanswered command."""
+    fleet.add(1)
+    silent = {"now": False}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if silent["now"] and tier is Tier.REALTIME:
+            clock.advance(5)
+            raise CommandTimeout("no complete reply within 5 s", device=ctx.device,
+                                 command="/system/resource/print", waited_s=5.0)
+        return await fake_run_tier(client, tier, ctx)
+
+    async def connect(config: DeviceConfig) -> FakeClient:
+        if silent["now"]:
+            clock.advance(11)  # the new session's whole limit passes unanswered
+            raise TimeoutError
+        return await fleet.connect(config)
+
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, device(1, connect_timeout=10.0), run_tier=runner,
+                 connect=connect)
+    await coll.run_now(Tier.REALTIME)
+    clock.advance(2)
+    silent["now"] = True
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.DOWN
+    (down,) = queue.kinds(EventKind.DEVICE_DOWN)
+    assert "silent since 2024-01-01T00:00:02Z: no reply to /system/resource/print" in (
+        down.message)
+    silent["now"] = False
+    clock.advance(10)
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    # 5 s unanswered, 11 s of probe, 10 s more: 26 s since the command was sent
+    assert queue.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 26.0 s"
+    await coll.stop()
+
+
 async def test_slow_realtime_reply_from_a_router_that_takes_logins_is_not_down(
     fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
