@@ -216,8 +216,10 @@ class RetentionForm(forms.Form):
                 self.values[key] = rules.parse_duration(text)
             except ValueError as err:
                 self.add_error(key, str(err))
-        if not self.errors:
-            for key, message in problems(self.current, self.values).items():
+                self.values[key] = self.current.seconds[key] if key in self.current.stored else None
+        # The parsed values are checked even when another field did not parse.
+        for key, message in problems(self.current, self.values).items():
+            if key not in self.errors:
                 self.add_error(key if key in self.fields else None, message)
         return data
 
