@@ -145,8 +145,8 @@ def save(values: Mapping[str, int | None], *, by: str, using: str = "default") -
 def problems(current: Effective, values: Mapping[str, int | None]) -> dict[str, str]:
     """What is wrong with storing ``values`` (key -> seconds, ``None``: back to the
     default) over ``current``: unknown keys, and the problems of
-    :func:`mikromon.domain.retention.check` on the resulting set that concern a
-    stored value (an environment default is used as given, even below a minimum).
+    :func:`mikromon.domain.retention.check` on the resulting set (an environment
+    default below its minimum is checked as its minimum: it is used as given).
     """
     unknown = {k: f"unknown retention {k!r}; known: {', '.join(KEYS)}"
                for k in values if k not in KEYS}
@@ -158,7 +158,12 @@ def problems(current: Effective, values: Mapping[str, int | None]) -> dict[str, 
         merged[key] = base[key] if seconds is None else int(seconds)
     stored = ({k for k, v in values.items() if v is not None}
               | (set(current.stored) - {k for k, v in values.items() if v is None}))
-    return {k: v for k, v in rules.check(merged).items() if k in stored}
+    # An environment default below its minimum is not blamed: it is checked as
+    # its minimum (the order raw <= 5m <= 1h still holds against it).
+    for key in KEYS:
+        if key not in stored:
+            merged[key] = max(merged[key], rules.MINIMUM_SECONDS[key])
+    return rules.check(merged)
 
 
 def document(eff: Effective) -> dict[str, Any]:
