@@ -60,3 +60,13 @@ def test_viewers_cannot_see_or_change(viewer_web, no_collector):
     assert viewer_web.get("/collector/retention/").status_code == 403
     assert viewer_web.post("/collector/retention/", _post(realtime="3d")).status_code == 403
     assert not RetentionSetting.objects.exists()
+
+
+def test_collector_page_shows_the_disk(admin_web, no_collector):
+    from mikromon.web.monitor import disk_usage
+
+    disk_usage._cache.clear()
+    page = admin_web.get("/collector/").content.decode()
+    section = page[page.index('id="collector-disk"'):]
+    assert 'id="disk-database"' in section
+    assert "Steady state at this retention" in section

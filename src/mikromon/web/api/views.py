@@ -89,6 +89,7 @@ def index(request: HttpRequest) -> JsonResponse:
             **{f"report_{name}": reverse(f"api:report_{name}")
                for name in ("availability", "percentile", "top_talkers")},
             "collector": reverse("api:collector"),
+            "storage": reverse("api:storage"),
             "alerts": reverse("api:alerts"),
             "silences": reverse("api:silences"),
             "rules": reverse("api:rules"),

@@ -48,7 +48,8 @@ DEFAULT_SOURCES: Final[dict[str, tuple[str, str]]] = {
 }
 #: Retentions that only the environment sets: (settings key, variable, what).
 ENV_ONLY: Final = (
-    ("inventory_gone", "MIKROMON_RETENTION_GONE_DAYS", "inventory rows the router no longer reports"),
+    ("inventory_gone", "MIKROMON_RETENTION_GONE_DAYS",
+     "inventory rows the router no longer reports"),
     ("logs", "MIKROMON_RETENTION_LOG_DAYS", "router log lines"),
     ("events", "MIKROMON_RETENTION_EVENT_DAYS", "events"),
     ("alerts", "MIKROMON_RETENTION_ALERT_DAYS", "resolved alerts and their history"),

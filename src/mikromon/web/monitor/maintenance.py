@@ -32,7 +32,7 @@ from django.db import transaction
 
 from mikromon.domain.retention import LEVELS
 from mikromon.web.control import retention
-from mikromon.web.monitor import report_summaries
+from mikromon.web.monitor import disk_usage, report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Event,
@@ -171,7 +171,8 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
     rollup_t = qn(MetricRollup._meta.db_table)
     counts: dict[str, int] = {}
     by_tier: dict[str, list[int]] = {}
-    for sid, key in Series.objects.using(using).values_list("id", "key"):
+    pairs = list(Series.objects.using(using).values_list("id", "key"))
+    for sid, key in pairs:
         by_tier.setdefault(retention.tier_of(key) or "other", []).append(sid)
     series_ids = [sid for ids in by_tier.values() for sid in ids]
 
@@ -212,6 +213,11 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         from mikromon.web.alerts.maintenance import apply_alert_retention
 
         counts["alert_history"] = apply_alert_retention(now_s, using=using)
+    try:  # the rows the disk forecast scales (a few series per tier)
+        with transaction.atomic(using=using):
+            disk_usage.measure_rows(pairs, now_s, using=using)
+    except Exception:
+        log.exception("row counts for the disk forecast not measured; retention applied")
     return counts
 
 
