@@ -10,10 +10,12 @@ What is measured, and where:
   (``pg_total_relation_size``: with its indexes and TOAST); the server's disk is
   not visible from here.
 * Rows: at each retention run the maintenance counts the raw points and rollups
-  of a few series of each tier (a primary-key range each) and scales by the
-  number of series of the tier (:func:`measure_rows`, stored in
-  ``MaintenanceState`` as ``usage:*``): counting every row of a large table
-  would read all of it.
+  of up to :data:`SAMPLED_PER_TIER` series of each tier, spread over the tier's
+  series (a primary-key range each), and scales by the number of series of the
+  tier (:func:`measure_rows`, stored in ``MaintenanceState`` as ``usage:*``):
+  counting every row of a large table would read all of it. On PostgreSQL the
+  planner's row statistics (``pg_class.reltuples``) replace the estimate once
+  the table was analysed.
 * The write rate: raw points written per second over the last hour, per tier
   (:mod:`.write_rate`).
 
@@ -48,7 +50,7 @@ __all__ = ["CACHE_S", "forecast", "measure_rows", "usage"]
 #: Seconds an answer of :func:`usage` is reused.
 CACHE_S: Final = 60.0
 #: Series sampled per tier by :func:`measure_rows`.
-SAMPLED_PER_TIER: Final = 8
+SAMPLED_PER_TIER: Final = 32
 #: Tables listed on PostgreSQL (the largest).
 TABLES_LISTED: Final = 12
 _STATE = "usage:"
@@ -142,13 +144,18 @@ def _postgresql(conn: Any) -> dict[str, Any]:
             "ORDER BY 2 DESC LIMIT %s", [TABLES_LISTED])
         tables = [{"name": name, "bytes": int(b), "rows_estimate": int(r) if r >= 0 else None}
                   for name, b, r in cursor.fetchall()]
-        cursor.execute("SELECT pg_total_relation_size(%s::regclass), "
-                       "pg_total_relation_size(%s::regclass)",
-                       [MetricPoint._meta.db_table, MetricRollup._meta.db_table])
-        points_bytes, rollup_bytes = (int(v) for v in cursor.fetchone())
+        sized = {}
+        for name, model in (("points", MetricPoint), ("rollup", MetricRollup)):
+            cursor.execute("SELECT pg_total_relation_size(c.oid), c.reltuples::bigint "
+                           "FROM pg_class c WHERE c.oid = %s::regclass",
+                           [model._meta.db_table])
+            size_b, tuples = cursor.fetchone()
+            sized[f"{name}_bytes"] = int(size_b)
+            if tuples is not None and tuples >= 0:  # -1: never analysed
+                sized[f"{name}_rows_statistics"] = int(tuples)
     return {"backend": "postgresql", "files": [], "database_bytes": size,
             "in_use_bytes": size, "tables": tables, "folder": None, "disk_bytes": None,
-            "free_bytes": None, "points_bytes": points_bytes, "rollup_bytes": rollup_bytes}
+            "free_bytes": None, **sized}
 
 
 def forecast(measured: Mapping[str, Any], write_rates: Mapping[str, float],
@@ -248,6 +255,10 @@ def _measure(using: str, now: float, retention_s: Mapping[str, int] | None,
                                 "free_bytes": doc["free_bytes"]}
     if "points_bytes" in doc:
         measured.update(points_bytes=doc["points_bytes"], rollup_bytes=doc["rollup_bytes"])
+        # PostgreSQL's own row statistics, once it has them, over the estimate.
+        for name in ("points", "rollup"):
+            if doc.get(f"{name}_rows_statistics"):
+                measured[f"{name}_rows"] = doc[f"{name}_rows_statistics"]
     doc.update(
         rows=rows,
         write_rate={"per_tier": {k: round(v, 3) for k, v in sorted(per_tier.items())},
