@@ -8,6 +8,7 @@ side by side in one run:
 
 * the collector page with the disk figures cached (what nearly every request
   pays) and with the cache emptied before each request (one request a minute);
+* the collector page without the disk figures (as before them);
 * :func:`mikromon.web.monitor.disk_usage.usage` measured afresh;
 * :func:`mikromon.web.monitor.disk_usage.measure_rows` (in the maintenance,
   hourly).
@@ -92,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
             ("collector page, disk figures measured",
              live() or _time(uncached_page, args.repeat)),
         ]
+        from mikromon.web.ui.views import collector as collector_view
+
+        real_disk = collector_view._disk
+        collector_view._disk = lambda: {"error": "not measured (bench)"}
+        rows.append(("collector page without the disk figures (before)",
+                     live() or _time(page, args.repeat)))
+        collector_view._disk = real_disk
         doc = disk_usage.usage(fresh=True)
         load = os.getloadavg()
         print(f"{args.devices} devices, {len(pairs)} series, {vendor}; fill {fill_s:.0f} s; "
