@@ -125,8 +125,7 @@ def test_service_loads_the_rules_again_when_the_first_load_failed(monkeypatch):
     from mikromon.schedule import CollectorService
     from mikromon.schedule import service as service_module
     from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
-
-    from .polling_helpers import until
+    from waiting import until
 
     monkeypatch.setattr(service_module, "ALERT_RETRY_S", 0.05)
     store = Store()

@@ -4,12 +4,11 @@ stops polling or writing, and the service reports each output's state."""
 
 from __future__ import annotations
 
-import time
-
 from mikromon.domain.devices import DeviceConfig
 from mikromon.emulator.testing import running_emulators
 from mikromon.schedule import CollectorService
 from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
+from waiting import until
 
 
 class Recorder:
@@ -35,14 +34,6 @@ class Recorder:
     def status(self):
         return {"name": "recorder", "samples": len(self.got)}
 
-
-def until(predicate, timeout=20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_polled_samples_reach_every_output_and_a_broken_one_harms_nothing():
     good, broken = Recorder(), Recorder(fail=True)
     storage = InMemoryStorage()
@@ -54,7 +45,7 @@ def test_polled_samples_reach_every_output_and_a_broken_one_harms_nothing():
         service.start()
         try:
             assert until(lambda: {"iface.rx_bytes", "iface.rx_bps", "system.cpu.load_pct"}
-                         <= {key for _, _, key in good.got})
+                         <= {key for _, _, key in good.got}, 20)
             assert {(d, a) for d, a, _ in good.got} == {("edge-7", router.host)}
             assert storage.latest(7)  # the writer got them too
             broken_state, good_state = service.status()["outputs"]
@@ -90,7 +81,7 @@ def test_a_running_collector_applies_an_output_change_without_restart(tmp_path):
                                    config_poll_s=0.2, outputs=outputs)
         service.start()
         try:
-            assert until(lambda: service.status()["reloads"] >= 1)
+            assert until(lambda: service.status()["reloads"] >= 1, 20)
             assert service.status()["outputs"] == []
             wanted.append(OutputConfig(name="vm", url="http://127.0.0.1:1/w",
                                        flush_interval_s=0.1))
@@ -98,12 +89,12 @@ def test_a_running_collector_applies_an_output_change_without_restart(tmp_path):
                                     username=router.username, password=router.password,
                                     enabled=False))  # any change bumps the version
             assert until(lambda: any(s["name"] == "vm" and s["sent_samples"] > 0
-                                     for s in service.status()["outputs"]))
+                                     for s in service.status()["outputs"]), 20)
             assert any(decode(body) for body in bodies)
             wanted.clear()
             source.add(DeviceConfig(id=9, name="edge-9", host=router.host, port=router.port,
                                     username=router.username, password=router.password,
                                     enabled=False))
-            assert until(lambda: service.status()["outputs"] == [])
+            assert until(lambda: service.status()["outputs"] == [], 20)
         finally:
             assert service.stop(10)

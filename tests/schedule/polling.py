@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from mikromon.schedule import CollectorService
+from waiting import until
 
-
-def until(predicate: Callable[[], bool], timeout: float, *, poll: float = 0.01) -> bool:
-    """Wait for a condition no write signals (status, emulator sessions, commits).
-
-    Args:
-        predicate: checked every ``poll`` seconds.
-        timeout: the most seconds to wait.
-        poll: seconds between checks.
-
-    Returns:
-        Whether ``predicate`` became true within ``timeout``.
-    """
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(poll)
-    return True
+__all__ = ["dev_status", "until"]
 
 
 def dev_status(svc: CollectorService, device_id: int) -> dict:

@@ -4,7 +4,6 @@ db_backend marker, on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -13,8 +12,7 @@ from mikromon.domain.clock import ManualClock
 from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.schedule import CollectorDeps, CollectorService, trigger
-
-from . import polling
+from waiting import until
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
@@ -24,11 +22,6 @@ SCALE = 0.1
 REALTIME_S = 5 * SCALE
 #: The realtime interval at time scale 1 (the tests on a manual clock), seconds.
 REALTIME_1_S = DEFAULT_INTERVALS[Tier.REALTIME]
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    return polling.until(predicate, timeout, poll=0.05)
-
 
 def make_device(router: EmulatorHandle):
     from mikromon.web.monitor.models import Device

@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.schedule import CollectorService
+from waiting import until
 
 from . import polling
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
 SCALE = 0.01
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Wait for a condition in the database (nothing signals a commit)."""
-    return polling.until(predicate, timeout, poll=0.02)
-
 
 @pytest.fixture
 def routers() -> Iterator[list[EmulatorHandle]]:

@@ -5,24 +5,16 @@ and, with the db_backend marker, on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.schedule import CollectorService
 from mikromon.syslog.config import SyslogSettings
-
-from . import polling
+from waiting import until
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
 SCALE = 0.1
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    return polling.until(predicate, timeout, poll=0.05)
-
 
 def start(started: list[CollectorService]) -> CollectorService:
     from mikromon.web.alerts.store import DjangoAlertStore

@@ -10,7 +10,6 @@ the command line. Runs on SQLite and, with the db_backend marker, on PostgreSQL.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from django.test import Client
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.schedule import CollectorService
+from waiting import until
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
@@ -26,16 +26,6 @@ pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 SCALE = 0.1
 REALTIME_S = 5 * SCALE
 WINDOW_S = 1
-
-
-def until(predicate, timeout: float, poll: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(poll)
-    return bool(predicate())
-
 
 @pytest.fixture
 def router() -> Iterator[EmulatorHandle]:

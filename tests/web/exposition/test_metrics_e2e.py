@@ -4,26 +4,16 @@ counters and CPU load under mktxp's names."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
+from waiting import until
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
-
 
 @pytest.fixture
 def emulated() -> Iterator[EmulatorHandle]:

@@ -4,8 +4,7 @@ a signed webhook; recovery sends the resolved messages."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email import message_from_bytes
 
 import pytest
@@ -14,18 +13,9 @@ from notify_helpers import make_channel
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from mikromon.notify.signing import verify
 from mikromon.web.notify.worker import NotificationWorker
+from waiting import until
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
 
 @pytest.fixture
 def emulated() -> Iterator[EmulatorHandle]:
