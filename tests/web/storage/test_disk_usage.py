@@ -48,20 +48,33 @@ def test_forecast_says_when_the_disk_fills():
 
 
 def test_forecast_uses_per_table_sizes_when_known():
-    measured = {"in_use_bytes": 5000, "free_bytes": None, "points_rows": 100,
-                "rollup_rows": 10, "series": 1, "points_bytes": 3000, "rollup_bytes": 1000}
+    measured = {"in_use_bytes": 5_000_000, "free_bytes": None, "points_rows": 100_000,
+                "rollup_rows": 10_000, "series": 1, "points_bytes": 3_000_000,
+                "rollup_bytes": 1_000_000}
     out = forecast(measured, {"realtime": 1.0}, KEEP, longest_raw_s=7 * DAY, now=0)
     assert (out["bytes_per_point"], out["bytes_per_rollup"]) == (30.0, 100.0)
-    assert out["steady_bytes"] == round(7 * DAY * 30 + out["steady_rollups"] * 100 + 1000)
+    assert out["steady_bytes"] == round(7 * DAY * 30 + out["steady_rollups"] * 100
+                                        + 1_000_000)
 
 
 def test_nothing_measured_yet_gives_no_forecast():
     out = forecast({"in_use_bytes": 5000, "free_bytes": 1}, {}, KEEP, longest_raw_s=1, now=0)
     assert out["steady_bytes"] is None
     assert out["fills_at"] is None
+    assert "not measured yet" in out["note"]
 
 
-def test_usage_measures_this_database(device):
+def test_too_few_points_give_no_forecast():
+    """A new database's fixed overhead would make a point look kilobytes big."""
+    measured = {"in_use_bytes": 3_000_000, "free_bytes": 10, "points_rows": 67,
+                "rollup_rows": 0, "series": 67, "measured_at": 1}
+    out = forecast(measured, {"realtime": 17.0}, KEEP, longest_raw_s=7 * DAY, now=0)
+    assert out["steady_bytes"] is None
+    assert out["fills_at"] is None
+    assert "67 raw points" in out["note"]
+
+
+def test_usage_measures_this_database(device, monkeypatch):
     clock = [NOW.timestamp()]
     storage = DjangoStorage(maintenance_interval=None, clock=lambda: clock[0])
     labels = make_labels(interface="ether1")
@@ -79,6 +92,9 @@ def test_usage_measures_this_database(device):
     maintenance.update_rollups(clock[0])
     maintenance.apply_retention(clock[0])
     doc = disk_usage.usage(fresh=True, now=clock[0])
+    assert "241 raw points" in doc["forecast"]["note"]
+    monkeypatch.setattr(disk_usage, "MIN_POINTS", 100)
+    doc = disk_usage.usage(fresh=True, now=clock[0])
     assert doc["rows"]["points_rows"] == 241  # 120 + 121 points
     assert doc["rows"]["series"] == 2
     assert doc["rows"]["rollup_rows"] >= 2
@@ -87,6 +103,7 @@ def test_usage_measures_this_database(device):
     assert doc["forecast"]["steady_bytes"] > 0
     if connection.vendor == "sqlite":
         assert doc["backend"] == "sqlite"
+        assert doc["rows"]["points_bytes"] > 0  # dbstat, at this size
         assert doc["free_bytes"] > 0
         assert doc["database_bytes"] > 0
     else:

@@ -19,10 +19,14 @@ What is measured, and where:
 * The write rate: raw points written per second over the last hour, per tier
   (:mod:`.write_rate`).
 
-Bytes per row: PostgreSQL, each table's size over its rows; SQLite, the bytes in
-use over the rows of both tables (an upper bound: the other tables are counted
-in). The steady-state size is ``sum over tiers(rate x retention) x bytes per
-point + series x (5m retention / 300 + 1h retention / 3600) x bytes per rollup
+Bytes per row: each table's size over its rows: PostgreSQL's sizes now; on
+SQLite the sizes ``dbstat`` gives at the row count (databases up to
+:data:`DBSTAT_MAX_BYTES` in use), above that the bytes in use shared over the
+rows of both tables (an upper bound: the other tables count in). No forecast
+below :data:`MIN_POINTS` raw points.
+
+The steady-state size is ``sum over tiers(rate x retention) x bytes per point
++ series x (5m retention / 300 + 1h retention / 3600) x bytes per rollup
 + the other tables as they are``. SQLite: when the steady state does not fit in
 the free space, the disk fills in ``free / (rate x bytes per point)`` seconds.
 
@@ -51,6 +55,12 @@ __all__ = ["CACHE_S", "forecast", "measure_rows", "usage"]
 CACHE_S: Final = 60.0
 #: Series sampled per tier by :func:`measure_rows`.
 SAMPLED_PER_TIER: Final = 32
+#: SQLite: the largest database whose two tables :func:`measure_rows` sizes page by
+#: page (``dbstat``); above it their bytes are the bytes in use shared over the rows.
+DBSTAT_MAX_BYTES: Final = 256 * 1024 * 1024
+#: Raw points needed before a bytes-per-point figure means something (the
+#: tables' fixed overhead would dominate below).
+MIN_POINTS: Final = 10_000
 #: Tables listed on PostgreSQL (the largest).
 TABLES_LISTED: Final = 12
 _STATE = "usage:"
@@ -71,7 +81,8 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
 
     Returns:
         ``points_rows``, ``rollup_rows``, ``series`` (series whose history is
-        kept) and ``measured_at``.
+        kept), ``measured_at`` and, on SQLite up to :data:`DBSTAT_MAX_BYTES`,
+        ``points_bytes`` and ``rollup_bytes``.
     """
     by_tier: dict[str, list[int]] = {}
     for sid, key in series:
@@ -94,10 +105,37 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
                 counts[name] += round(total / len(sample) * len(ids))
     counts["series"] = sum(len(ids) for ids in by_tier.values())
     counts["measured_at"] = int(now)
+    sizes = _sqlite_table_bytes(conn) if conn.vendor == "sqlite" else {}
+    counts.update(sizes)
+    if not sizes:  # no stale sizes beside fresh row counts
+        MaintenanceState.objects.using(using).filter(
+            name__in=[f"{_STATE}points_bytes", f"{_STATE}rollup_bytes"]).delete()
     for name, value in counts.items():
         MaintenanceState.objects.using(using).update_or_create(
             name=f"{_STATE}{name}", defaults={"value": value})
     return counts
+
+
+def _sqlite_table_bytes(conn: Any) -> dict[str, int]:
+    """SQLite: the bytes of the points and rollups tables from ``dbstat`` (every
+    page of both tables is read: only while the bytes in use are at most
+    :data:`DBSTAT_MAX_BYTES`); ``{}`` above that or without ``dbstat``."""
+    try:
+        with conn.cursor() as cursor:
+            pages = []
+            for pragma in ("page_count", "freelist_count", "page_size"):
+                cursor.execute(f"PRAGMA {pragma}")
+                pages.append(int(cursor.fetchone()[0]))
+            if (pages[0] - pages[1]) * pages[2] > DBSTAT_MAX_BYTES:
+                return {}
+            tables = {MetricPoint._meta.db_table: "points_bytes",
+                      MetricRollup._meta.db_table: "rollup_bytes"}
+            cursor.execute("SELECT name, SUM(pgsize) FROM dbstat WHERE name IN (%s, %s) "
+                           "GROUP BY name", list(tables))
+            found = {tables[name]: int(size) for name, size in cursor.fetchall()}
+    except DatabaseError:  # an SQLite built without dbstat
+        return {}
+    return {key: found.get(key, 0) for key in tables.values()}
 
 
 def _measured(using: str) -> dict[str, int]:
@@ -178,7 +216,7 @@ def forecast(measured: Mapping[str, Any], write_rates: Mapping[str, float],
         ``steady_points``, ``steady_rollups``, ``steady_bytes``, ``growth_bytes_per_s``,
         ``fills_in_s`` and ``fills_at`` (Unix seconds; ``None``: the steady state
         fits, or the free space is unknown); all ``None`` when rows were not
-        measured yet.
+        measured yet or are fewer than :data:`MIN_POINTS` (``note`` says which).
     """
     points, rollups = int(measured.get("points_rows") or 0), int(measured.get("rollup_rows") or 0)
     per_s = sum(write_rates.values())
@@ -187,8 +225,13 @@ def forecast(measured: Mapping[str, Any], write_rates: Mapping[str, float],
                            "steady_rollups": None, "steady_bytes": None,
                            "growth_bytes_per_s": None, "fills_in_s": None, "fills_at": None}
     in_use = int(measured.get("in_use_bytes") or 0)
-    if points + rollups <= 0 or in_use <= 0:
+    if points < MIN_POINTS or in_use <= 0:
+        out["note"] = (f"too little data to measure: {points} raw points stored "
+                       f"(the forecast needs {MIN_POINTS:,})" if measured.get("measured_at")
+                       else "not measured yet: the maintenance counts rows at its "
+                            "retention run (hourly, while the collector runs)")
         return out
+    out["note"] = ""
     if measured.get("points_bytes") is not None and measured.get("rollup_bytes") is not None:
         bpp = measured["points_bytes"] / points if points else 0.0
         bpr = measured["rollup_bytes"] / rollups if rollups else bpp
@@ -253,6 +296,8 @@ def _measure(using: str, now: float, retention_s: Mapping[str, int] | None,
     per_tier, window = rates(now, using=using)
     measured: dict[str, Any] = {**rows, "in_use_bytes": doc["in_use_bytes"],
                                 "free_bytes": doc["free_bytes"]}
+    if "points_bytes" in rows and "rollup_bytes" in rows:  # SQLite, measured with the rows
+        measured.update(points_bytes=rows["points_bytes"], rollup_bytes=rows["rollup_bytes"])
     if "points_bytes" in doc:
         measured.update(points_bytes=doc["points_bytes"], rollup_bytes=doc["rollup_bytes"])
         # PostgreSQL's own row statistics, once it has them, over the estimate.
