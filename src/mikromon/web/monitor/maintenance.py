@@ -53,7 +53,6 @@ RETENTION_INTERVAL = 3600.0
 #: Rollup steps and what each is computed from (``None``: raw points).
 ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
 
-_DAY = 86400
 
 
 def _watermark_name(step: int) -> str:
