@@ -54,7 +54,6 @@ RETENTION_INTERVAL = 3600.0
 ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
 
 
-
 def _watermark_name(step: int) -> str:
     return f"rollup_{step}"
 
