@@ -20,7 +20,7 @@ What is measured, and where:
   (:mod:`.write_rate`).
 
 Bytes per row: each table's size over its rows: PostgreSQL's sizes now; on
-SQLite the sizes ``dbstat`` gives at the row count (databases up to
+SQLite the sizes and row counts ``dbstat`` gives (databases up to
 :data:`DBSTAT_MAX_BYTES` in use), above that the bytes in use shared over the
 rows of both tables (an upper bound: the other tables count in). No forecast
 below :data:`MIN_POINTS` raw points.
@@ -82,7 +82,7 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
     Returns:
         ``points_rows``, ``rollup_rows``, ``series`` (series whose history is
         kept), ``measured_at`` and, on SQLite up to :data:`DBSTAT_MAX_BYTES`,
-        ``points_bytes`` and ``rollup_bytes``.
+        ``points_bytes`` and ``rollup_bytes`` (the rows then counted exactly).
     """
     by_tier: dict[str, list[int]] = {}
     for sid, key in series:
@@ -106,7 +106,7 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
     counts["series"] = sum(len(ids) for ids in by_tier.values())
     counts["measured_at"] = int(now)
     sizes = _sqlite_table_bytes(conn) if conn.vendor == "sqlite" else {}
-    counts.update(sizes)
+    counts.update(sizes)  # exact rows and bytes where dbstat read them
     if not sizes:  # no stale sizes beside fresh row counts
         MaintenanceState.objects.using(using).filter(
             name__in=[f"{_STATE}points_bytes", f"{_STATE}rollup_bytes"]).delete()
@@ -117,9 +117,11 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
 
 
 def _sqlite_table_bytes(conn: Any) -> dict[str, int]:
-    """SQLite: the bytes of the points and rollups tables from ``dbstat`` (every
-    page of both tables is read: only while the bytes in use are at most
-    :data:`DBSTAT_MAX_BYTES`); ``{}`` above that or without ``dbstat``."""
+    """SQLite: the bytes and the rows of the points and rollups tables from
+    ``dbstat`` (``points_bytes``, ``points_rows``, ``rollup_bytes``,
+    ``rollup_rows``; every page of both tables is read: only while the bytes in
+    use are at most :data:`DBSTAT_MAX_BYTES`); ``{}`` above that or without
+    ``dbstat``."""
     try:
         with conn.cursor() as cursor:
             pages = []
@@ -128,14 +130,22 @@ def _sqlite_table_bytes(conn: Any) -> dict[str, int]:
                 pages.append(int(cursor.fetchone()[0]))
             if (pages[0] - pages[1]) * pages[2] > DBSTAT_MAX_BYTES:
                 return {}
-            tables = {MetricPoint._meta.db_table: "points_bytes",
-                      MetricRollup._meta.db_table: "rollup_bytes"}
-            cursor.execute("SELECT name, SUM(pgsize) FROM dbstat WHERE name IN (%s, %s) "
-                           "GROUP BY name", list(tables))
-            found = {tables[name]: int(size) for name, size in cursor.fetchall()}
+            tables = {MetricPoint._meta.db_table: "points",
+                      MetricRollup._meta.db_table: "rollup"}
+            # Leaf cells are the rows (both tables are WITHOUT ROWID: the rows are
+            # the primary key's leaves).
+            cursor.execute("SELECT name, SUM(pgsize), "
+                           "SUM(CASE WHEN pagetype = 'leaf' THEN ncell ELSE 0 END) "
+                           "FROM dbstat WHERE name IN (%s, %s) GROUP BY name", list(tables))
+            found = {tables[name]: (int(size or 0), int(cells or 0))
+                     for name, size, cells in cursor.fetchall()}
     except DatabaseError:  # an SQLite built without dbstat
         return {}
-    return {key: found.get(key, 0) for key in tables.values()}
+    out = {}
+    for kind in tables.values():
+        size, cells = found.get(kind, (0, 0))
+        out.update({f"{kind}_bytes": size, f"{kind}_rows": cells})
+    return out
 
 
 def _measured(using: str) -> dict[str, int]:
