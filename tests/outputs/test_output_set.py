@@ -3,12 +3,12 @@ new worker sends what the old one left queued on disk."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from mikromon.domain.samples import Sample
 from mikromon.outputs.manager import OutputSet
 from mikromon.outputs.worker import OutputConfig
+from waiting import until
 
 
 class Store:
@@ -23,15 +23,6 @@ class Store:
             raise OSError("connection refused")
         self.urls.append(url)
         return self.status
-
-
-def _wait(predicate, limit=5.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _config(name, url, **kw):
@@ -51,13 +42,14 @@ def test_reload_applies_changes_while_running(tmp_path):
         sample = Sample("system.cpu.load_pct", 5.0, datetime.now(UTC))
         store.status = 0  # the store is down: the payload stays queued on disk
         first.add("r1", "10.0.0.1", [sample])
-        assert _wait(lambda: first.status()["queued_payloads"] == 1)
+        assert until(lambda: first.status()["queued_payloads"] == 1, 20)
         wanted[0] = _config("a", "http://127.0.0.1:1/new")
-        store.status = 204
+        # the store comes back only after the old worker stopped: it may not deliver
         assert outputs.reload() == ["stopped a", "started a"]
+        store.status = 204
         second = outputs[0]
         assert second is not first
-        assert _wait(lambda: second.status()["sent_samples"] == 1)
+        assert until(lambda: second.status()["sent_samples"] == 1, 20)
         assert store.urls == ["http://127.0.0.1:1/new"]
         wanted.clear()
         assert outputs.reload() == ["stopped a"]

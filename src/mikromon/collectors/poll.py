@@ -75,8 +75,9 @@ class Poller:
             changed = self.version is not None and version != self.version
             if changed:
                 self.ctx.absent.clear()
+            if version != self.version or not self.ctx.version:  # else: learnt already
+                learn_version(self.ctx, version)
             self.version = version
-            learn_version(self.ctx, version)
         self.ctx.absent.update(result.absent)
         return changed
 

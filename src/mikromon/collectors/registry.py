@@ -144,8 +144,13 @@ def table_views(collectors: Sequence[Collector] = COLLECTORS) -> tuple[DeclaredT
 
 
 def collectors_for(tier: Tier) -> list[Collector]:
-    """Return the collectors of ``tier`` in running order."""
-    return [c for c in COLLECTORS if c.tier == tier]
+    """Return the collectors of ``tier`` in running order (a new list each call)."""
+    return list(_BY_TIER[tier])
+
+
+#: tier -> its collectors in running order (:data:`COLLECTORS` is fixed; a tier
+#: runs every few seconds on every device).
+_BY_TIER: Final = {tier: tuple(c for c in COLLECTORS if c.tier == tier) for tier in Tier}
 
 
 def by_name(name: str) -> Collector:

@@ -263,6 +263,8 @@ def snapshot(
 
 def sample(key: str, value: float, ts: datetime, **labels: str) -> Sample:
     """Return a :class:`Sample` of ``key`` with ``labels``."""
+    if not labels:  # most samples: ``make_labels()`` is ``()``
+        return Sample(key, float(value), ts)
     return Sample(key, float(value), ts, make_labels(**labels))
 
 

@@ -3,8 +3,10 @@ that the rate pipeline turns into per-second rates."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 #: Labels as a sorted tuple of (name, value) pairs, hashable and order-independent.
 Labels = tuple[tuple[str, str], ...]
@@ -30,6 +32,15 @@ class Sample:
     value: float
     ts: datetime
     labels: Labels = ()
+
+    def __init__(self, key: str, value: float, ts: datetime, labels: Labels = ()) -> None:
+        # What the generated __init__ does (frozen: each slot set through object),
+        # with the slots' setters bound once: about half the cost per sample, and a
+        # realtime poll makes a few hundred samples.
+        _SET_SAMPLE_KEY(self, key)
+        _SET_SAMPLE_VALUE(self, value)
+        _SET_SAMPLE_TS(self, ts)
+        _SET_SAMPLE_LABELS(self, labels)
 
     def label(self, name: str) -> str | None:
         """Return the value of label ``name``, or ``None``."""
@@ -61,3 +72,35 @@ class CounterReading:
     labels: Labels = ()
     identity: str = ""
     width: int | None = None
+
+    def __init__(self, key: str, value: int, ts: datetime, mono: float, labels: Labels = (),
+                 identity: str = "", width: int | None = None) -> None:
+        # As Sample.__init__: the slots' setters bound once (96 readings a poll).
+        _SET_READING_KEY(self, key)
+        _SET_READING_VALUE(self, value)
+        _SET_READING_TS(self, ts)
+        _SET_READING_MONO(self, mono)
+        _SET_READING_LABELS(self, labels)
+        _SET_READING_IDENTITY(self, identity)
+        _SET_READING_WIDTH(self, width)
+
+
+def _setter(cls: type, name: str) -> Callable[[object, object], None]:
+    """Return the setter of slot ``name`` of ``cls`` (what ``object.__setattr__``
+    calls for it, without the lookup; a frozen dataclass's own ``__setattr__`` is
+    bypassed as its generated ``__init__`` bypasses it)."""
+    setter: Callable[[object, object], None] = cls.__dict__[name].__set__
+    return setter
+
+
+_SET_SAMPLE_KEY: Final = _setter(Sample, "key")
+_SET_SAMPLE_VALUE: Final = _setter(Sample, "value")
+_SET_SAMPLE_TS: Final = _setter(Sample, "ts")
+_SET_SAMPLE_LABELS: Final = _setter(Sample, "labels")
+_SET_READING_KEY: Final = _setter(CounterReading, "key")
+_SET_READING_VALUE: Final = _setter(CounterReading, "value")
+_SET_READING_TS: Final = _setter(CounterReading, "ts")
+_SET_READING_MONO: Final = _setter(CounterReading, "mono")
+_SET_READING_LABELS: Final = _setter(CounterReading, "labels")
+_SET_READING_IDENTITY: Final = _setter(CounterReading, "identity")
+_SET_READING_WIDTH: Final = _setter(CounterReading, "width")

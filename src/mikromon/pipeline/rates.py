@@ -108,6 +108,24 @@ class _Last:
 
 _SeriesKey = tuple[str, Labels]
 
+#: counter key -> its rule and rate key, for the keys seen (a few dozen).
+_RULES_BY_KEY: dict[str, tuple[RateRule, str]] = {}
+#: Most keys remembered in :data:`_RULES_BY_KEY` (more are looked up each time).
+_RULES_BY_KEY_MAX: Final = 1024
+
+
+def _rule_of(counter_key: str) -> tuple[RateRule, str]:
+    """Return the rule and the rate key of ``counter_key``, remembered.
+
+    Raises:
+        ValueError: as :func:`rate_rule`.
+    """
+    rule = rate_rule(counter_key)
+    entry = (rule, rule.rename(counter_key))
+    if len(_RULES_BY_KEY) < _RULES_BY_KEY_MAX:
+        _RULES_BY_KEY[counter_key] = entry
+    return entry
+
 
 class RateCalculator:
     """Turn successive counter readings of one device into rate samples.
@@ -155,46 +173,53 @@ class RateCalculator:
             ValueError: a reading's key has no rule in :data:`RATE_RULES` (checked
                 before any state changes).
         """
-        rules = [rate_rule(reading.key) for reading in readings]
+        known = _RULES_BY_KEY
+        rules = [known.get(reading.key) or _rule_of(reading.key) for reading in readings]
         if uptime_s is not None and math.isfinite(uptime_s):
             if self._uptime is not None and uptime_s < self._uptime:
                 self._series.clear()  # rebooted: every counter started again from zero
             self._uptime = uptime_s
         samples: list[Sample] = []
-        for reading, rule in zip(readings, rules, strict=True):
-            rate = self._rate(reading, rule)
-            if rate is not None:
-                samples.append(Sample(rule.rename(reading.key), rate, reading.ts, reading.labels))
-        self._prune()
-        return samples
-
-    def _rate(self, reading: CounterReading, rule: RateRule) -> float | None:
-        series = (reading.key, reading.labels)
-        value, mono = reading.value, reading.mono
-        if not isinstance(value, int) or value < 0 or not math.isfinite(mono):
-            self._series.pop(series, None)  # not a counter value: start the series over
-            return None
-        self._now = max(self._now, mono)
-        last = self._series.get(series)
-        if last is not None:
+        append = samples.append
+        remembered = self._series
+        isfinite = math.isfinite
+        # One loop over every reading (96 a realtime poll), the previous state
+        # reused in place: what follows is the whole rule of the module docstring.
+        for reading, (rule, key) in zip(readings, rules, strict=True):
+            series = (reading.key, reading.labels)
+            value, mono = reading.value, reading.mono
+            if not isinstance(value, int) or value < 0 or not isfinite(mono):
+                remembered.pop(series, None)  # not a counter value: start the series over
+                continue
+            if mono > self._now:
+                self._now = mono
+            last = remembered.get(series)
+            if last is None:
+                remembered[series] = _Last(value, mono, reading.identity)
+                continue
             dt = mono - last.mono
             if dt <= 0:
-                return None  # same or older reading: keep the newer state
-            del self._series[series]  # re-inserted below: dict order = least recently seen
-        self._series[series] = _Last(value, mono, reading.identity)
-        if last is None or last.identity != reading.identity:
-            return None
-        delta = value - last.value
-        if delta < 0:
-            if reading.width not in (32, 64):
-                return None  # reset, width unknown: no wrap assumed
-            delta += 1 << reading.width
+                continue  # same or older reading: keep the newer state
+            del remembered[series]  # re-inserted: dict order = least recently seen
+            before, same = last.value, last.identity == reading.identity
+            last.value, last.mono, last.identity = value, mono, reading.identity
+            remembered[series] = last
+            if not same:
+                continue  # the counted object was re-created
+            delta = value - before
             if delta < 0:
-                return None
-        rate = delta * rule.factor / dt
-        if not math.isfinite(rate) or rate > rule.max_rate:
-            return None  # a reset mistaken for a wrap, or a counter that jumped
-        return rate
+                width = reading.width
+                if width not in (32, 64):
+                    continue  # reset, width unknown: no wrap assumed
+                delta += 1 << width
+                if delta < 0:
+                    continue
+            rate = delta * rule.factor / dt
+            if not isfinite(rate) or rate > rule.max_rate:
+                continue  # a reset mistaken for a wrap, or a counter that jumped
+            append(Sample(key, rate, reading.ts, reading.labels))
+        self._prune()
+        return samples
 
     def _prune(self) -> None:
         series = self._series

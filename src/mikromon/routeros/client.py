@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -86,8 +87,14 @@ _ABSENT_MESSAGES: Final = ("no such command prefix", "no such command or directo
 COUNT_REPLY_LIMIT: Final = ReplyLimit(rows=16, bytes=64 * 1024)
 
 
+@functools.lru_cache(maxsize=1024)
 def _command(path: str, verb: str = "") -> str:
-    """``"/ip/address"`` + ``"print"`` -> ``"/ip/address/print"`` (spaces become ``/``)."""
+    """``"/ip/address"`` + ``"print"`` -> ``"/ip/address/print"`` (spaces become ``/``;
+    remembered: the tiers ask the same paths every run).
+
+    Raises:
+        ValueError: no path at all.
+    """
     parts = [part for part in path.replace(" ", "/").split("/") if part]
     if verb:
         parts.append(verb)

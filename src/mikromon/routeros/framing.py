@@ -130,6 +130,8 @@ class SentenceReader:
         end_of_data = len(buf)
         pos = self._pos
         words = self._words
+        count = len(words)
+        grown = self._size  # wire bytes of the sentence so far (kept in locals per word)
         limit = min(self.max_sentence, MAX_SENTENCE)
         while pos < end_of_data:
             first = buf[pos]
@@ -160,33 +162,34 @@ class SentenceReader:
             if length == 0:
                 pos += size
                 if words:
-                    sentence_size = self._size + size
+                    sentence_size = grown + size
                     self._pos, self._words, self._size = pos, [], 0
                     self.last_size = sentence_size
                     self.consumed += sentence_size
                     return words
                 self._pos = pos  # empty sentence: nothing to return, skip it
                 continue
-            if not words and length > MAX_REPLY_WORD:
+            if not count and length > MAX_REPLY_WORD:
                 raise FramingError(f"reply word of {length} bytes")
             if length > MAX_WORD:
                 raise FramingError(f"word of {length} bytes (at most {MAX_WORD})")
-            grown = self._size + size + length
-            if grown > limit:
-                raise self._too_large(grown)
-            if len(words) >= MAX_SENTENCE_WORDS:
+            if grown + size + length > limit:
+                raise self._too_large(grown + size + length)
+            if count >= MAX_SENTENCE_WORDS:
                 raise SentenceTooLarge(
                     f"sentence of more than {MAX_SENTENCE_WORDS} words",
-                    size=len(words), limit=MAX_SENTENCE_WORDS, unit="words",
+                    size=count, limit=MAX_SENTENCE_WORDS, unit="words",
                 )
             stop = pos + size + length
             if stop > end_of_data:
                 break
             word = bytes(buf[pos + size : stop])
-            if not words and not word.startswith(b"!"):
+            if not count and not word.startswith(b"!"):
                 raise FramingError(f"reply starts with {word[:16]!r}, not a !word")
             words.append(word)
-            self._size = grown
+            count += 1
+            grown += size + length
             pos = stop
+        self._size = grown
         self._pos = pos
         return None

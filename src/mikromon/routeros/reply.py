@@ -29,7 +29,7 @@ __all__ = [
     "trap_text",
 ]
 
-_REPLY_WORDS: Final = frozenset({"!re", "!done", "!trap", "!empty"})
+_REPLY_WORDS: Final = frozenset({b"!re", b"!done", b"!trap", b"!empty"})
 #: What a ``!trap``'s ``=category=`` means (shared/ROUTEROS-API.md §3, from the
 #: RouterOS API manual), in words shown after the router's message.
 TRAP_CATEGORIES: Final[Mapping[int, str]] = {
@@ -125,18 +125,28 @@ class RawApi(AsyncApi):
         super().__init__(protocol=protocol)
         self.encoding = encoding
 
-    def _attributes(self, words: tuple[str, ...]) -> dict[str, str]:
+    def _attributes(self, words: list[bytes]) -> dict[str, str]:
+        """The ``=name=value`` words of a sentence after its reply word, as text in
+        the device's codepage (ASCII words as they are).
+
+        Raises:
+            MalformedSentence: an attribute word without ``=value``, or a word that
+                is neither an attribute nor an API attribute (``.tag=``).
+        """
         attributes: dict[str, str] = {}
-        for word in words:
-            if word.startswith("="):
-                if not word.isascii():
-                    word = decode_text(word.encode("latin-1"), self.encoding)
-                parts = word.split("=", 2)
-                if len(parts) != 3:
+        encoding = self.encoding
+        for raw in words[1:]:
+            if raw[:1] == b"=":
+                try:
+                    word = raw.decode("ascii")  # nearly every word; else the codepage's text
+                except UnicodeDecodeError:
+                    word = decode_text(raw, encoding)
+                end = word.find("=", 1)  # ``=name=value``: the value may hold ``=``
+                if end < 0:
                     raise MalformedSentence(f"attribute word without value: {word[:40]!r}")
-                attributes[parts[1]] = parts[2]
-            elif not word.startswith("."):  # ``.tag=`` and other API attribute words
-                raise MalformedSentence(f"unexpected word {word[:40]!r}")
+                attributes[word[1:end]] = word[end + 1:]
+            elif raw[:1] != b".":  # ``.tag=`` and other API attribute words
+                raise MalformedSentence(f"unexpected word {raw.decode('latin-1')[:40]!r}")
         return attributes
 
     async def exchange(
@@ -154,12 +164,13 @@ class RawApi(AsyncApi):
             FramingError, MalformedSentence, and what the transport raises.
         """
         await self.protocol.writeSentence(command, *words)
+        read_words = self.protocol.read_words
         reply = Reply()
         used = sentences = 0
         while True:
             budget = limit.bytes - used
             try:
-                reply_word, sentence, size = await self.protocol.read_sentence(budget)
+                sentence, size = await read_words(budget)
             except SentenceTooLarge as err:
                 if err.unit == "words":
                     raise OverLimit(str(err), MAX_SENTENCE_WORDS, "words") from err
@@ -172,7 +183,8 @@ class RawApi(AsyncApi):
                     f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes"
                 ) from err
             used += size
-            if reply_word != "!done":
+            reply_word = sentence[0]
+            if reply_word != b"!done":
                 sentences += 1
                 if sentences > limit.rows:
                     raise OverLimit(
@@ -180,13 +192,14 @@ class RawApi(AsyncApi):
                         "rows",
                     )
             if reply_word not in _REPLY_WORDS:
-                raise MalformedSentence(f"unknown reply word {reply_word[:20]!r}")
+                raise MalformedSentence(
+                    f"unknown reply word {reply_word.decode('latin-1')[:20]!r}")
             attributes = self._attributes(sentence)
-            if reply_word == "!re":
+            if reply_word == b"!re":
                 reply.rows.append(attributes)
-            elif reply_word == "!trap":
+            elif reply_word == b"!trap":
                 reply.traps.append(attributes)
-            elif reply_word == "!empty":
+            elif reply_word == b"!empty":
                 reply.empty = True
             else:
                 reply.done = attributes

@@ -35,6 +35,13 @@ __all__ = ["BufferedProtocol", "StockProtocol", "encode_sentence", "encode_text"
 
 #: Bytes asked of the socket per read by the buffered protocol.
 _CHUNK: Final = 65536
+#: Command sentences kept encoded per connection (the tiers send a few dozen).
+_SENT_KEPT: Final = 256
+
+
+def _fatal_text(words: list[bytes]) -> str:
+    """The text of a ``!fatal`` sentence: its first word after ``!fatal``, latin-1."""
+    return words[1].decode("latin-1") if len(words) > 1 else ""
 
 
 # --- words out ----------------------------------------------------------------------
@@ -74,19 +81,46 @@ class StockProtocol(AsyncApiProtocol):
     def __init__(self, transport: AsyncSocketTransport, device_encoding: str) -> None:
         super().__init__(transport=transport, encoding="latin-1", timeout=None)
         self.device_encoding = device_encoding
+        self._sent: dict[tuple[str, ...], bytes] = {}
 
     async def writeSentence(self, cmd: str, *words: str) -> None:  # librouteros method name
-        await self.transport.write(encode_sentence((cmd, *words), self.device_encoding))
+        if cmd == "/login":  # its words carry the password: never kept
+            data = encode_sentence((cmd, *words), self.device_encoding)
+        else:
+            sentence = (cmd, *words)
+            data = self._sent.get(sentence) or self._encode_kept(sentence)
+        await self.transport.write(data)
+
+    def _encode_kept(self, sentence: tuple[str, ...]) -> bytes:
+        """Encode a command sentence and keep it (a tier sends the same few each run)."""
+        data = encode_sentence(sentence, self.device_encoding)
+        if len(self._sent) >= _SENT_KEPT:
+            self._sent.clear()
+        self._sent[sentence] = data
+        return data
 
     async def readSentence(self) -> tuple[str, tuple[str, ...]]:  # librouteros method name
         reply_word, words, _ = await self.read_sentence(MAX_SENTENCE)
         return reply_word, words
 
     async def read_sentence(self, max_bytes: int) -> tuple[str, tuple[str, ...], int]:
-        """Read one sentence of at most ``max_bytes`` wire bytes, word by word.
+        """Read one sentence of at most ``max_bytes`` wire bytes (:meth:`read_words`).
 
         Returns:
             ``(reply word, other words, wire bytes)``, words decoded as latin-1.
+
+        Raises:
+            As :meth:`read_words`.
+        """
+        words, size = await self.read_words(max_bytes)
+        return words[0].decode("latin-1"), tuple(w.decode("latin-1") for w in words[1:]), size
+
+    async def read_words(self, max_bytes: int) -> tuple[list[bytes], int]:
+        """Read one sentence of at most ``max_bytes`` wire bytes, word by word.
+
+        Returns:
+            ``(words, wire bytes)``: the reply word first, every word as the bytes
+            received (never empty).
 
         Raises:
             FramingError: a reserved control byte, an over-long word.
@@ -141,12 +175,10 @@ class StockProtocol(AsyncApiProtocol):
             if not words and not word.startswith(b"!"):
                 raise FramingError(f"reply starts with {word[:16]!r}, not a !word")
             words.append(word)
-        reply_word = words[0].decode("latin-1")
-        rest = tuple(word.decode("latin-1") for word in words[1:])
-        if reply_word == "!fatal":
+        if words[0] == b"!fatal":
             await self.transport.close()
-            raise FatalError(rest[0] if rest else "")
-        return reply_word, rest, size
+            raise FatalError(_fatal_text(words))
+        return words, size
 
     async def close(self) -> None:
         await self.transport.close()
@@ -159,10 +191,10 @@ class BufferedProtocol(StockProtocol):
         super().__init__(transport, device_encoding)
         self._frames = SentenceReader()
 
-    async def read_sentence(self, max_bytes: int) -> tuple[str, tuple[str, ...], int]:
+    async def read_words(self, max_bytes: int) -> tuple[list[bytes], int]:
         """Read one sentence of at most ``max_bytes`` wire bytes from whole chunks.
 
-        Returns and raises as :meth:`StockProtocol.read_sentence`; the cost is
+        Returns and raises as :meth:`StockProtocol.read_words`; the cost is
         linear in the bytes received (:class:`SentenceReader` resumes, never re-parses).
         """
         frames = self._frames
@@ -172,11 +204,7 @@ class BufferedProtocol(StockProtocol):
             if not chunk:
                 raise ConnectionClosed("Connection unexpectedly closed.")
             frames.feed(chunk)
-        reply_word = sentence[0].decode("latin-1")
-        words = tuple(word.decode("latin-1") for word in sentence[1:])
-        if reply_word == "!fatal":
+        if sentence[0] == b"!fatal":
             self.transport.writer.close()
-            raise FatalError(words[0] if words else "")
-        return reply_word, words, frames.last_size
-
-
+            raise FatalError(_fatal_text(sentence))
+        return sentence, frames.last_size

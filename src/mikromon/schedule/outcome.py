@@ -152,9 +152,9 @@ def run_outcome(
             version, absent = remembered_version(version, absent, after.version,
                                                  changed=version_changed)
     samples = list(result.samples)
-    samples.extend(s for s in rates if s.value >= 0)
+    samples += [s for s in rates if s.value >= 0]
     # The raw counters too: storage keeps only their latest value (catalog.keeps_history).
-    samples.extend(Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters)
+    samples += [Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters]
     for snap in result.inventory:
         events.extend(link_changes(memory, snap, device_id=device_id))
         events.extend(health_changes(memory, snap, device_id=device_id))

@@ -43,6 +43,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mikromon.domain.formatting import utc_iso
+from mikromon.schedule.gc_settle import freeze_after
 from mikromon.web.collector_setup import build_collector
 from mikromon.web.http_server import (
     GRACEFUL_TIMEOUT_S,
@@ -116,11 +117,14 @@ class Runtime:
         sock = bind(self.host, self.port) if self.host is not None else None
         previous = self._install_signal_handlers()
         publisher: StatusPublisher | None = None
+        settle: threading.Timer | None = None
         clean = True
         try:
             started_at = timezone.now()
             self.service = build_collector()
             applied_at = self._start_collector()
+            if self.collector != "never":
+                settle = freeze_after()  # the long-lived objects out of later collections
             publisher = StatusPublisher(self.service, started_at=started_at, applied_at=applied_at)
             publisher.start()
             if self.notifications:
@@ -140,6 +144,8 @@ class Runtime:
                     self.on_stopping()
                 except Exception:
                     log.exception("a shutdown hook failed")
+            if settle is not None:
+                settle.cancel()
             if publisher is not None:
                 publisher.stop()
             if self.notifier is not None and not self.notifier.stop():

@@ -25,6 +25,9 @@ __all__ = [
 #: counter takes years at 400 Gbit/s to pass 2^63; values from there to 2^64 are
 #: a ``-1`` (or another negative number) printed as unsigned.
 COUNTER_MAX: Final = (1 << 63) - 1
+#: Digits of a counter that is below :data:`COUNTER_MAX` whatever they are
+#: (10^18 - 1 < 2^63 - 1): such text needs no range check.
+_PLAIN_COUNTER_DIGITS: Final = 18
 
 _BOOLS: Final = {"true": True, "yes": True, "false": False, "no": False}
 
@@ -85,6 +88,9 @@ def parse_counter(text: str) -> int:
         ValueParseError: ``kind="counter"``: not an integer, negative, or from 2^63
             up (near 2^64: a negative number printed as unsigned).
     """
+    if type(text) is str and 0 < len(text) <= _PLAIN_COUNTER_DIGITS and text.isascii() \
+            and text.isdigit():
+        return int(text)  # the common case, as below: plain digits, below COUNTER_MAX
     body = value_text("counter", text)
     if not _INT.fullmatch(body):
         raise ValueParseError("counter", text)

@@ -1,0 +1,297 @@
+"""Collector CPU per realtime poll: this tree side by side with an earlier one.
+
+The emulated v7 routers run in one child process (``python -m mikromon simulate
+--count N --json --base-port 0``, loopback only), started once from this tree;
+both collectors poll the same routers. Each measurement runs in its own child
+process, with ``PYTHONPATH`` set to the source tree it measures (this tree, or
+the earlier one exported with ``git archive``), so neither the emulator's CPU
+nor the other tree's is counted. Rounds alternate the two trees, so a busy
+moment of the (shared) machine hits both.
+
+A child runs the real :class:`~mikromon.schedule.CollectorService` (client,
+collectors, rate calculator, scheduler, writer thread) with
+``InMemoryStorage(keep_samples=100)`` at real intervals, waits until every
+device ran every tier once, then measures ``--duration`` seconds:
+
+* process CPU (``time.process_time``), the collector loop thread's and the
+  writer thread's CPU, and the loop thread's user and system time (/proc),
+  each divided by the realtime polls due in the window;
+* realtime lag (due -> start) p50 / p99 and garbage collection pauses
+  (a ``gc.callbacks`` timer).
+
+Modes: ``realtime`` (every tier but realtime set to 1,000,000 s: the other tiers
+run once in the warm-up and never in the window, so the figure is the realtime
+poll alone: resource, health, interface counters, rates, the hand-off to
+storage and the writer) and ``all`` (the default tiers: the figure includes the
+other tiers' runs in the window, as bench/service_scale.py reports it).
+
+Run: ``python bench/poll_cpu.py [--count 100] [--duration 30] [--rounds 2]
+[--modes realtime,all] [--baseline-ref REF]``; record the printed table in
+bench/RESULTS.md. This tree is measured twice: as the service runs in any
+host, and with :func:`mikromon.schedule.gc_settle.freeze_now` after the warm-up,
+as the collector's own process of ``mikromon serve`` does. ``--baseline-ref``
+names the git commit to compare with (default: the tree before the poll CPU
+work); ``--baseline-src`` a source folder instead. ``--profile-out FILE``
+writes a cProfile of this tree's loop thread (thread CPU clock) for one extra run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PASSWORD = "bench-pw"
+#: The tree before the poll CPU work (issue 16, "Less CPU per poll").
+DEFAULT_BASELINE = "af0fd07"
+#: Interval of the other tiers in ``realtime`` mode: they run once, in the warm-up.
+NEVER_S = 1_000_000
+
+
+def start_routers(n: int, profile: str) -> tuple[subprocess.Popen[str], list[dict[str, Any]]]:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mikromon", "simulate", "--count", str(n), "--json",
+         "--base-port", "0", "--profile", profile, "--password", PASSWORD],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+    )
+    assert proc.stdout is not None
+    endpoints = []
+    deadline = time.monotonic() + 120
+    while len(endpoints) < n:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"simulate exited with {proc.wait()}")
+        endpoints.append(json.loads(line))
+        if time.monotonic() > deadline:
+            raise RuntimeError("routers did not start within 120 s")
+    return proc, endpoints
+
+
+def _thread_times(name: str) -> tuple[float, float, float]:
+    """(CPU clock, user s, system s) of the thread called ``name`` (zeros if none)."""
+    for t in threading.enumerate():
+        if t.name == name and t.ident is not None and t.native_id is not None:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+            stat = Path(f"/proc/self/task/{t.native_id}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            tick = os.sysconf("SC_CLK_TCK")
+            return cpu, int(fields[11]) / tick, int(fields[12]) / tick
+    return 0.0, 0.0, 0.0
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def child(args: argparse.Namespace) -> int:
+    """Measure the tree on ``sys.path`` (imports happen here, after PYTHONPATH is set)."""
+    import cProfile
+
+    from mikromon.domain.devices import DeviceConfig
+    from mikromon.domain.tiers import Tier
+    from mikromon.schedule import CollectorDeps, CollectorService
+    from mikromon.storage.memory import InMemoryStorage, InProcessLock, StaticDeviceSource
+
+    endpoints = json.loads(Path(args.endpoints).read_text())
+    intervals: dict[Any, float] = {}
+    if args.mode == "realtime":
+        intervals = {t: NEVER_S for t in Tier if t is not Tier.REALTIME}
+    configs = [
+        DeviceConfig(id=i + 1, name=f"bench-{i + 1:04d}", host=e["host"], port=e["port"],
+                     username=e["username"], password=PASSWORD, intervals=intervals)
+        for i, e in enumerate(endpoints)
+    ]
+    runs: list[tuple[Any, float, float, bool]] = []
+    recording = False
+
+    def observer(device_id: int, tier: Any, lag: float, duration: float, ok: bool) -> None:
+        if recording:
+            runs.append((tier, time.monotonic() - duration - lag, lag, ok))
+
+    svc = CollectorService(StaticDeviceSource(configs), InMemoryStorage(keep_samples=100),
+                           InProcessLock(), deps=CollectorDeps(observer=observer))
+    t_start = time.monotonic()
+    svc.start()
+    n = len(configs)
+    while time.monotonic() - t_start < 90:
+        devices: Any = svc.status()["devices"]
+        if len(devices) == n and all(
+            t["runs"] + t["errors"] >= 1 for d in devices for t in d["tiers"].values()
+        ):
+            break
+        time.sleep(0.25)
+    time.sleep(2.0)  # the first runs' writes drain
+    objects = len(gc.get_objects())
+    if args.gc_freeze:
+        from mikromon.schedule.gc_settle import freeze_now
+
+        freeze_now()  # what the collector's own process does once warmed up
+    pauses: list[float] = []
+    started = [0.0]
+
+    def gc_timer(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started[0])
+
+    profiler = None
+    loop = getattr(svc, "_loop", None)
+    if args.profile_out and loop is not None:
+        profiler = cProfile.Profile(time.thread_time)
+        loop.call_soon_threadsafe(profiler.enable)
+    gc.callbacks.append(gc_timer)
+    cpu0 = time.process_time()
+    loop0 = _thread_times("mikromon-collector")
+    writer0 = _thread_times("mikromon-writer")
+    t0 = time.monotonic()
+    recording = True
+    time.sleep(args.duration)
+    t1 = time.monotonic()
+    cpu = time.process_time() - cpu0
+    loop1 = _thread_times("mikromon-collector")
+    writer1 = _thread_times("mikromon-writer")
+    gc.callbacks.remove(gc_timer)
+    if profiler is not None and loop is not None:
+        done = threading.Event()
+        loop.call_soon_threadsafe(lambda: (profiler.disable(), done.set()))
+        done.wait(10)
+        profiler.dump_stats(args.profile_out)
+    time.sleep(2.0)  # runs due before t1 finish
+    recording = False
+    svc.stop(30)
+    window = [r for r in runs if t0 <= r[1] < t1]
+    realtime = [r for r in window if r[0] is Tier.REALTIME]
+    print(json.dumps({
+        "polls": len(realtime), "failed": sum(not r[3] for r in realtime),
+        "other_runs": len(window) - len(realtime), "seconds": t1 - t0, "cpu": cpu,
+        "loop": loop1[0] - loop0[0], "loop_user": loop1[1] - loop0[1],
+        "loop_sys": loop1[2] - loop0[2], "writer": writer1[0] - writer0[0],
+        "lag_p50": _pct([r[2] for r in realtime], 0.5),
+        "lag_p99": _pct([r[2] for r in realtime], 0.99),
+        "gc_count": len(pauses), "gc_ms": sum(pauses) * 1e3, "objects": objects,
+    }))
+    return 0
+
+
+def export_tree(ref: str, folder: Path) -> Path:
+    """Write the ``src`` folder of commit ``ref`` into ``folder``; return its path."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
+def measure(src: Path, endpoints_file: Path, mode: str, args: argparse.Namespace,
+            profile_out: str = "", gc_freeze: bool = False) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(src))
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--endpoints",
+               str(endpoints_file), "--mode", mode, "--duration", str(args.duration)]
+    if profile_out:
+        command += ["--profile-out", profile_out]
+    if gc_freeze:
+        command.append("--gc-freeze")
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True,
+                         timeout=args.duration + 200)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def row(label: str, mode: str, results: list[dict[str, Any]]) -> str:
+    def per_poll(key: str) -> str:
+        values = [r[key] / max(1, r["polls"]) * 1e3 for r in results]
+        return f"{statistics.median(values):.3f}" + (
+            f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else "")
+
+    polls = sum(r["polls"] for r in results)
+    failed = sum(r["failed"] for r in results)
+    other = sum(r["other_runs"] for r in results)
+    gc_ms = sum(r["gc_ms"] for r in results) / max(1, polls)
+    return (f"| {label} | {mode} | {polls}{f', {failed} failed' if failed else ''} | {other} | "
+            f"{per_poll('cpu')} | {per_poll('loop')} | {per_poll('loop_user')} / "
+            f"{per_poll('loop_sys')} | {per_poll('writer')} | "
+            f"{statistics.median(r['lag_p50'] for r in results) * 1e3:.1f} / "
+            f"{max(r['lag_p99'] for r in results) * 1e3:.1f} | "
+            f"{gc_ms * 1e3:.1f} | {max(r['objects'] for r in results) / 1e3:.0f} k |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--modes", default="realtime,all")
+    parser.add_argument("--profile", default="v7")
+    parser.add_argument("--baseline-ref", default=DEFAULT_BASELINE)
+    parser.add_argument("--baseline-src", default="")
+    parser.add_argument("--profile-out", default="")
+    parser.add_argument("--gc-freeze", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoints", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="realtime", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="mikromon-pollcpu-") as tmp:
+        folder = Path(tmp)
+        if args.baseline_src:
+            baseline, base_label = Path(args.baseline_src), args.baseline_src
+        else:
+            baseline = export_tree(args.baseline_ref, folder)
+            base_label = f"before ({args.baseline_ref})"
+        trees = [(base_label, baseline, False), ("this tree", REPO / "src", False),
+                 ("this tree, gc.freeze() after warm-up", REPO / "src", True)]
+        proc, endpoints = start_routers(args.count, args.profile)
+        try:
+            endpoints_file = folder / "endpoints.json"
+            endpoints_file.write_text(json.dumps(endpoints))
+            results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for mode in args.modes.split(","):
+                for n in range(args.rounds):
+                    for label, src, freeze in (trees if n % 2 == 0 else trees[::-1]):
+                        print(f"{mode} round {n + 1}: {label} ...", file=sys.stderr, flush=True)
+                        result = measure(src, endpoints_file, mode, args, gc_freeze=freeze)
+                        print(f"  {json.dumps(result)}", file=sys.stderr, flush=True)
+                        results.setdefault((label, mode), []).append(result)
+            if args.profile_out:
+                measure(REPO / "src", endpoints_file, "realtime", args, args.profile_out)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
+          f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {args.count} "
+          f"emulated {args.profile} routers; {args.rounds} rounds x {args.duration:g} s per "
+          f"tree and mode, trees alternating")
+    print("| tree | tiers | realtime polls | other runs | process CPU ms / realtime poll "
+          "(median, range) | loop thread | loop user / sys | writer thread | "
+          "lag p50 / p99 ms | GC µs / poll | objects |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (label, mode), rs in results.items():
+        print(row(label, mode, rs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
