@@ -352,6 +352,8 @@
 
     setData(chart, data) {
       chart.plot.setData(data);
+      chart.el.dataset.points = String(data[0].length);
+      if (chart.plot.unavailable) return;
       const empty = data[0].length === 0 || data.slice(1).every((ys) => ys.every((v) => v == null));
       let note = chart.el.querySelector(".nodata");
       if (empty && !note) {
@@ -362,7 +364,6 @@
       } else if (!empty && note) {
         note.remove();
       }
-      chart.el.dataset.points = String(data[0].length);
     }
 
     redrawAll() { for (const chart of this.charts.values()) chart.plot.redraw(false); }
@@ -453,6 +454,7 @@
     }
 
     makePlot(el, spec) {
+      if (typeof window.uPlot !== "function") return unavailablePlot(el);
       const unit = spec.unit;
       const [axisLabel, tick] = UNIT_AXIS[unit] || [unit || "", (v) => `${v}`];
       const board = this;
@@ -511,6 +513,23 @@
       el.innerHTML = "";
       return new window.uPlot(opts, [[], ...spec.lines.map(() => [])], el);
     }
+  }
+
+  /** Without the chart library (uPlot not installed: `npm ci` never ran, the server
+   * logs how to fix it), a chart says so in its panel and takes data quietly: the
+   * rest of the page (values, tables, summaries) still works. */
+  const UNAVAILABLE = "charts unavailable: the chart library was not installed";
+  function unavailablePlot(el) {
+    el.innerHTML = "";
+    const note = document.createElement("div");
+    note.className = "nodata chart-unavailable";
+    note.textContent = UNAVAILABLE;
+    el.appendChild(note);
+    return {
+      unavailable: true, width: chartWidth(el), data: [[]],
+      setData(data) { this.data = data; }, setSize() {}, redraw() {}, destroy() {},
+      setSelect() {},
+    };
   }
 
   /** A `datetime-local` value ("2026-03-01T17:40") read in the zone times are shown in
