@@ -170,8 +170,15 @@ def _page_fleet(devices: int, repeat: int) -> None:
                                for dev in Device.objects.all() for k in ("iface.rx_bps",
                                                                          "iface.tx_bps"))
     rows = []
+    levels = {}
     for sid in Series.objects.values_list("pk", flat=True):
-        top = sorted((rng.uniform(1e5, 1e8) for _ in range(447)), reverse=True)
+        # Links from 100 kbit/s to 1 Gbit/s (log-uniform), each varying around its own
+        # level, as in a fleet of access routers.
+        # A month summary keeps the largest 447 of 8,640 averages: drawn from the top
+        # 447/8640 of the range the averages are drawn from.
+        level = levels[sid] = 10 ** rng.uniform(5, 9)
+        top = sorted((level * rng.uniform(1.3 - 1.1 * 447 / 8640, 1.3) for _ in range(447)),
+                     reverse=True)
         rows.append(("month", start, sid, 8640, 0, sum(top) * 19, top[432], rs.pack(top)))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
@@ -195,8 +202,85 @@ def _page_fleet(devices: int, repeat: int) -> None:
          {"month": month, "per_page": "50", "page": "7"}),
         ("API top talkers, a past month", "/api/v1/reports/top-talkers", {"month": month}),
     ]
-    print(f"\n{devices:,} devices of one interface (rx, tx), month summaries only "
-          f"(filled in {fill_s:.0f} s); Django test client, whole request, "
+    _page_requests(client, requests, repeat, f"\n{devices:,} devices of one interface (rx, tx), "
+                   f"month summaries only (filled in {fill_s:.0f} s)")
+    _this_month(client, repeat, rng, levels)
+
+
+def _this_month(client: Any, repeat: int, rng: random.Random, levels: dict[int, float]) -> None:
+    """The bench month as on its 21st day at 08:20 UTC: the month summaries hold
+    20 days, today's summary 100 buckets, and a minute of raw 5 s points per series
+    is not rolled up yet (12 points); times the page, and, side by side in one run,
+    the percentile table's first page and the top talkers computed for every
+    interface (before) and as the page now reads them (after), checked equal."""
+    from django.db import connection, transaction
+
+    from mikromon.web.monitor import report_query as rq
+    from mikromon.web.monitor import report_summaries as rs
+    from mikromon.web.monitor.models import MaintenanceState, MetricPoint, Series
+
+    start = int(MONTH_START.timestamp())
+    month_mark = start + 20 * 86400
+    day_mark = month_mark + 100 * 300
+    t0 = time.perf_counter()
+    day_rows, points = [], []
+    for sid in Series.objects.values_list("pk", flat=True):
+        level = levels[sid]
+        top = sorted((level * rng.uniform(0.2, 1.3) for _ in range(96)), reverse=True)
+        day_rows.append(("day", month_mark, sid, 100, 0, sum(top) * 1.04, top[5], rs.pack(top)))
+        points += [MetricPoint(series_id=sid, ts=day_mark + 5 * i,
+                               value=level * rng.uniform(0.2, 1.3)) for i in range(12)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
+                           "hourly, rate_sum, p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                           day_rows)
+        MetricPoint.objects.bulk_create(points, batch_size=5000)
+    for name, value in ((rs.DAY_MARK, day_mark), (rs.MONTH_MARK, month_mark),
+                        ("rollup_300", day_mark)):
+        MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
+    fill_s = time.perf_counter() - t0
+    month = MONTH_START.strftime("%Y-%m")
+    _page_requests(client, [
+        ("Reports page, this month (day 21)", "/reports/", {"month": month}),
+        ("Reports page, this month, page 100 by device", "/reports/",
+         {"month": month, "ppage": "100", "psort": "device"}),
+        ("Reports page, this month, page 20 by billing", "/reports/",
+         {"month": month, "ppage": "20"}),
+        ("API percentile, this month, 50 a page", "/api/v1/reports/percentile",
+         {"month": month, "per_page": "50", "page": "1"}),
+    ], repeat, f"\nThe same month as on its 21st day: day summaries and {len(points):,} raw "
+               f"points added (in {fill_s:.0f} s)")
+    query = rq.ReportQuery(start=start, end=start + DAYS * 86400, preset="month",
+                           device_id=None)
+    print("\n| this month, whole fleet | before: wall ms (CPU) | after: wall ms (CPU) |")
+    print("|---|---|---|")
+    for label, before, after in (
+        ("percentile table, first page by billing",
+         lambda: rq.percentile_rows(query, "billing")[:rq.PAGE_ROWS],
+         lambda: rq.percentile_page(query, "billing", rq.Paging(1, rq.PAGE_ROWS))[0]),
+        ("percentile table and top talkers (what the page reads)",
+         lambda: (rq.percentile_rows(query, "billing")[:rq.PAGE_ROWS],
+                  rq.talker_rows(query, ("interface", "queue"), 20)),
+         lambda: _page_reads(rq, query)),
+    ):
+        b_s, b_cpu, b_rows = _timed(before)
+        a_s, a_cpu, a_rows = _timed(after, repeat)
+        if b_rows != a_rows:
+            raise SystemExit(f"{label}: the page differs from the whole table")
+        print(f"| {label} | {b_s * 1000:.0f} ({b_cpu * 1000:.0f}) | {a_s * 1000:.0f} "
+              f"({a_cpu * 1000:.0f}) |")
+
+
+def _page_reads(rq: Any, query: Any) -> tuple[Any, Any]:
+    read: dict[str, Any] = {}
+    rows = rq.percentile_page(query, "billing", rq.Paging(1, rq.PAGE_ROWS), read)[0]
+    return rows, rq.talker_rows(query, ("interface", "queue"), 20, read)
+
+
+def _page_requests(client: Any, requests: list[tuple[str, str, dict[str, str]]], repeat: int,
+                   title: str) -> None:
+    """Time each request (median and max of ``repeat`` after a warm-up); print a table."""
+    print(f"{title}; Django test client, whole request, "
           f"median and max of {repeat} after a warm-up\n")
     print("| request | median ms wall (CPU) | max ms wall | KiB |")
     print("|---|---|---|---|")

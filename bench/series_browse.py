@@ -208,7 +208,26 @@ def main(argv: list[str] | None = None) -> int:
             p50, p99, size = _time(client, url, args.repeat)
             print(f"| {name} | {p50:.1f} ms | {p99:.1f} ms | {size / 1024:.1f} KiB |",
                   flush=True)
+        _labels_as_before(client, [(n, u) for n, u in cases if "label" in n and
+                                   (not args.only or args.only in n)], args.repeat)
     return 0
+
+
+def _labels_as_before(client, cases: list[tuple[str, str]], repeat: int) -> None:
+    """The label cases again, side by side, with the label index not used (a text
+    search of every series' labels, as before ``label_sets``)."""
+    from mikromon.web.monitor import series_listing
+
+    print("\n| label request | by the label index: p50 | text search (before): p50 |")
+    print("|---|---|---|")
+    for name, url in cases:
+        after = _time(client, url, repeat)[0]
+        kept, series_listing.MAX_LABEL_SETS = series_listing.MAX_LABEL_SETS, -1
+        try:
+            before = _time(client, url, repeat)[0]
+        finally:
+            series_listing.MAX_LABEL_SETS = kept
+        print(f"| {name} | {after:.1f} ms | {before:.1f} ms |", flush=True)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,12 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        choices=("thread", "process")),
     _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
        "(0: one per core, 1 to 4)", maximum=64),
+    _v("COLLECTORS", Kind.WHOLE, "1", "collector processes of `mikromon serve` sharing the "
+       "fleet (2 or more: as members, see COLLECTOR_MEMBERS)", minimum=1, maximum=64),
+    _v("COLLECTOR_MEMBERS", Kind.FLAG, "off", "this collector shares the fleet with other "
+       "collectors of the database (on every host; on by itself with COLLECTORS of 2 or more)"),
+    _v("MEMBER_TTL", Kind.NUMBER, "15", "seconds without heartbeat after which a collector "
+       "member's devices are taken over"),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
     *(v for prefix, store, scheme in (
         ("REMOTE_WRITE", "Prometheus remote-write store", "bearer"),
@@ -277,6 +283,29 @@ def time_scale(environ: Mapping[str, str] | None = None) -> float:
     if _time_scale_given is not None and environ is None:
         return _time_scale_given
     return number("MIKROMON_TIME_SCALE", environ)
+
+
+#: Whether ``mikromon collector join`` made this process a collector member.
+_joined_members = False
+
+
+def join_collector_members() -> None:
+    """Make this process's collector a member sharing the fleet (``mikromon
+    collector join``), whatever ``MIKROMON_COLLECTOR_MEMBERS`` says."""
+    global _joined_members
+    _joined_members = True
+
+
+def collector_members(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process's collector shares the fleet with the other collectors
+    of the database: :func:`join_collector_members` was called,
+    ``MIKROMON_COLLECTOR_MEMBERS`` is on, or ``MIKROMON_COLLECTORS`` is 2 or more.
+
+    Raises:
+        ConfigError: either variable is malformed.
+    """
+    return (_joined_members or flag("MIKROMON_COLLECTOR_MEMBERS", environ)
+            or whole("MIKROMON_COLLECTORS", environ) > 1)
 
 
 def child_environment(*, import_from: str = "", **changes: str) -> dict[str, str]:

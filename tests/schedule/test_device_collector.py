@@ -143,17 +143,20 @@ async def test_first_collector_failure_is_a_warning(
 
 
 async def test_absent_path_is_announced_once_across_collector_restarts(
-    fleet: FakeFleet, clock: ManualClock
+    fleet: FakeFleet, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     router = fleet.add(1)
     remembered = Remembered()
     queue = RecordingQueue()
-    for _ in range(3):  # three collectors of the device, one after the other
-        coll = build(fleet, clock, queue, remembered=remembered)
-        await coll.run_now(Tier.REALTIME)
-        await coll.run_now(Tier.SHORT)
-        await coll.stop()
-        clock.advance(10)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        for _ in range(3):  # three collectors of the device, one after the other
+            coll = build(fleet, clock, queue, remembered=remembered)
+            await coll.run_now(Tier.REALTIME)
+            await coll.run_now(Tier.SHORT)
+            await coll.stop()
+            clock.advance(10)
+    # the event tells it; the log does not, line by line for each router of a fleet
+    assert [m for _, m in warnings_and_infos(caplog) if "not on this router" in m] == []
     assert [e.message for e in queue.kinds(EventKind.PATH_ABSENT)] == [
         "/ip/hotspot/active is not on this router (RouterOS 7.16.2 (stable)); skipped, "
         "and reported again only if its RouterOS version changes"]
@@ -416,6 +419,47 @@ async def test_silent_realtime_command_marks_the_device_down_at_once(
     await coll.run_now(Tier.REALTIME)
     assert coll.state is DeviceState.UP
     assert queue.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 15.0 s"
+    await coll.stop()
+
+
+async def test_silent_since_is_when_the_command_was_sent_not_after_the_probe(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """The probe for a new session takes up to the connect timeout: the down event's
+    "silent since" and the outage are still counted from the unanswered command."""
+    fleet.add(1)
+    silent = {"now": False}
+
+    async def runner(client: FakeClient, tier: Tier, ctx: CollectContext) -> CollectResult:
+        if silent["now"] and tier is Tier.REALTIME:
+            clock.advance(5)
+            raise CommandTimeout("no complete reply within 5 s", device=ctx.device,
+                                 command="/system/resource/print", waited_s=5.0)
+        return await fake_run_tier(client, tier, ctx)
+
+    async def connect(config: DeviceConfig) -> FakeClient:
+        if silent["now"]:
+            clock.advance(11)  # the new session's whole limit passes unanswered
+            raise TimeoutError
+        return await fleet.connect(config)
+
+    queue = RecordingQueue()
+    coll = build(fleet, clock, queue, device(1, connect_timeout=10.0), run_tier=runner,
+                 connect=connect)
+    await coll.run_now(Tier.REALTIME)
+    clock.advance(2)
+    silent["now"] = True
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.DOWN
+    (down,) = queue.kinds(EventKind.DEVICE_DOWN)
+    assert "silent since 2024-01-01T00:00:02Z: no reply to /system/resource/print" in (
+        down.message)
+    silent["now"] = False
+    clock.advance(10)
+    await coll.run_now(Tier.REALTIME)
+    assert coll.state is DeviceState.UP
+    # 5 s unanswered, 11 s of probe, 10 s more: 26 s since the command was sent
+    assert queue.kinds(EventKind.DEVICE_UP)[0].message == "device reachable again after 26.0 s"
     await coll.stop()
 
 

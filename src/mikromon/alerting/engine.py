@@ -146,6 +146,9 @@ class AlertEngine(KindRules):
         self._log_hits = {k: v for k, v in self._log_hits.items() if k[0] in by_id}
         for key, track in list(self._tracks.items()):
             rule_id, device_id, _ = key
+            if rules.polled is not None and device_id not in rules.polled:
+                self._forget(key)  # another collector polls it now and carries it on
+                continue
             rule = by_id.get(rule_id)
             device = rules.devices.get(device_id)
             gone = (rule is None or device is None or not device.enabled
@@ -155,6 +158,13 @@ class AlertEngine(KindRules):
                 track.rule = rule
             else:
                 self._close(key, track, now, None, "its rule or device changed")
+
+    def _forget(self, key: tuple[int, int, str]) -> None:
+        """Drop an open alert without a transition (its device is polled elsewhere)."""
+        self._tracks.pop(key, None)
+        self._timed.discard(key)
+        self._prev.pop(key, None)
+        self._up.pop(key, None)
 
     def restore(self, restored: Restored) -> None:
         """Take back the open alerts and recent firings stored before a restart.
@@ -360,8 +370,9 @@ class AlertEngine(KindRules):
                 self._close(key, track, now, None, "its rule was removed or disabled")
         if not self._no_data_rules:
             return
+        polled = self._ruleset.polled
         for device in self._ruleset.devices.values():
-            if not device.enabled:
+            if not device.enabled or (polled is not None and device.id not in polled):
                 continue
             comp = self._device(device.id)
             for e in comp.no_data:

@@ -196,11 +196,16 @@ class RuleSet:
         overrides: (rule id, device id) -> override.
         devices: device id -> :class:`DeviceInfo`; samples of devices missing here
             are evaluated with rules of every-device scope only.
+        polled: the devices this collector polls when it shares the fleet with other
+            collectors (``None``: every device). The others' devices raise no "no
+            data" alerts here, and an open alert of a device that left this set is
+            forgotten here, not resolved: the collector polling it carries it on.
     """
 
     rules: tuple[Rule, ...] = ()
     overrides: Mapping[tuple[int, int], Override] = field(default_factory=dict)
     devices: Mapping[int, DeviceInfo] = field(default_factory=dict)
+    polled: frozenset[int] | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

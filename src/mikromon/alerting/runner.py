@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import RuleSet
+from mikromon.alerting.rules import Restored, RuleSet
 from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
@@ -116,6 +116,8 @@ class AlertRunner:
         self._saving: Future[int] | None = None
         self._in_flight: list[AlertTransition] = []
         self._restored = False
+        #: The devices polled at the last :meth:`apply` (``RuleSet.polled``).
+        self._polled: frozenset[int] = frozenset()
         self.saved = 0
         self.save_errors = 0
         self.dropped = 0
@@ -144,16 +146,27 @@ class AlertRunner:
             Exception: from the store.
         """
         rules = self.store.load_rules()
-        restored = None if self._restored else self.store.load_open()
-        return rules, restored
+        if rules.polled is None:
+            return rules, None if self._restored else self.store.load_open()
+        # Sharing the fleet: the open alerts of the devices polled here, at start,
+        # and later those of the devices taken over from another collector.
+        new = rules.polled if not self._restored else rules.polled - self._polled
+        if self._restored and not new:
+            return rules, None
+        stored = self.store.load_open()
+        return rules, Restored(
+            open=tuple(a for a in stored.open if a.device_id in new),
+            firings=tuple(f for f in stored.firings if f[1] in new))
 
     def apply(self, rules: RuleSet, restored: Any, now: datetime) -> None:
-        """Give the engine ``rules`` and, once, the ``restored`` alerts."""
-        if restored is not None and not self._restored:
+        """Give the engine ``rules`` and, once, the ``restored`` alerts (sharing
+        the fleet: also those of the devices taken over since)."""
+        if restored is not None:
             self.engine.set_rules(rules, now)
             self.engine.restore(restored)
             self._restored = True
         self.engine.set_rules(rules, now)
+        self._polled = rules.polled or frozenset()
 
     @property
     def restored(self) -> bool:

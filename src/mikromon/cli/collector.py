@@ -49,6 +49,16 @@ def register(subparsers: Subparsers) -> None:
         ):
             _add_wait(add_command(actions, name, handler, help=help_text,
                                   description=description))
+        add_command(
+            actions, "join", handle_join,
+            help="run a collector here that shares the fleet with the others",
+            description="Run a collector in the foreground, until Ctrl-C or SIGTERM, as a "
+            "member sharing the devices with the other collectors of this database (other "
+            "hosts pointing at the same PostgreSQL, or `serve --collectors N`): it takes "
+            "its share without restarting them. Its devices move to the others at their "
+            "next heartbeat when it stops, and within MIKROMON_MEMBER_TTL seconds (plus "
+            "one heartbeat) when it dies.",
+        )
         status = add_command(
             actions, "status", handle_status,
             help="show what the running collector is doing",
@@ -90,6 +100,25 @@ def handle_start(args: argparse.Namespace) -> int:
             f"the server (process {server.pid} on {server.hostname}) did not start its "
             f"collector within {args.wait:g} s; see its log"
         )
+
+    return guarded(body)
+
+
+def handle_join(args: argparse.Namespace) -> int:
+    """Run a collector member in the foreground (``MIKROMON_COLLECTOR_MEMBERS`` on)."""
+    from mikromon import config
+    from mikromon.cli._django import CommandError, guarded, setup
+    from mikromon.web.http_server import StartupError
+    from mikromon.web.runtime import Runtime
+
+    def body() -> int:
+        config.join_collector_members()
+        setup(args, create=True, migrate=True)
+        print("collecting here as a member sharing the fleet until Ctrl-C", flush=True)
+        try:
+            return Runtime(host=None, collector="desired", notifications=False).run()
+        except StartupError as err:
+            raise CommandError(str(err)) from err
 
     return guarded(body)
 
@@ -182,7 +211,13 @@ def status_document() -> dict[str, Any]:
                                        "next_due", "errors"}}}],
          "writer": {"queue_depth", "rows_written", "batches_dropped", "rows_dropped",
                     "rows_failed", "unavailable_s", "stalls", "last_error",
-                    "storage": {"mode", "pid", "restarts"} | None, ...} | None}
+                    "storage": {"mode", "pid", "restarts"} | None, ...} | None,
+         "members": [{"member", "where", "host", "pid", "started_at", "heartbeat",
+                      "heartbeat_age_s", "devices", "cpu_pct", "rows_written",
+                      "queue_depth"}]}
+
+    With collector members sharing the fleet (``members`` not empty), ``devices``
+    holds every member's devices, each with ``polled_by`` (``"<host> pid <pid>"``).
 
     ``unavailable_s`` is how long the database has taken no writes (0 when it
     does); a device's ``rows_dropped`` are its samples dropped at the writer's
@@ -218,11 +253,31 @@ def status_document() -> dict[str, Any]:
     }
     document["devices"] = list(status.pop("devices", []) or [])
     document["writer"] = status.pop("writer", None)
+    _add_members(document)
     status.pop("running", None)
     # Whatever else the service reports (lock holder, counters) is passed on as is.
     for key, value in status.items():
         document.setdefault(key, value)
     return document
+
+
+def _add_members(document: dict[str, Any]) -> None:
+    """With collector members sharing the fleet: ``members`` (their load), and the
+    devices of every member's status, each with ``polled_by``."""
+    from mikromon.web.control.device_status import all_documents
+    from mikromon.web.control.member_view import live_members
+
+    members = live_members()
+    document["members"] = [{k: v for k, v in m.items() if k != "status_pk"}
+                           for m in members]
+    if not members:
+        return
+    devices = []
+    for member in members:
+        if member["status_pk"] is not None:
+            devices += [{**d, "polled_by": member["where"]}
+                        for d in all_documents(member["status_pk"])]
+    document["devices"] = sorted(devices, key=lambda d: (str(d.get("name")), d.get("id", 0)))
 
 
 def _storage_text(storage: Any) -> str:
@@ -269,6 +324,10 @@ def render_status(document: Mapping[str, Any]) -> str:
                 + (f" ({reason})" if reason else "")
                 + "; polling goes on, rows wait in the queue"
             )
+    for member in document.get("members") or []:
+        lines.append(f"member {member['where']}: {member['devices']} devices, CPU "
+                     f"{_num(member['cpu_pct'])} % of a core, heartbeat "
+                     f"{_num(member['heartbeat_age_s'])} s ago")
     from mikromon.web.monitor.choices import state_label
 
     devices = document.get("devices") or []
@@ -279,6 +338,7 @@ def render_status(document: Mapping[str, Any]) -> str:
             f"{device.get('name', '?')}: {state_label(device.get('state'))}"
             f" (config loaded {device.get('config_loaded_at') or '-'})"
             + _losses_text(device)
+            + (f" (polled by {device['polled_by']})" if device.get("polled_by") else "")
         )
         tiers = device.get("tiers") or {}
         for tier, info in tiers.items():

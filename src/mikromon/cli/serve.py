@@ -52,6 +52,14 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         "1 to 4)",
     )
     parser.add_argument(
+        "--collectors",
+        type=_collectors,
+        default=None,
+        metavar="N",
+        help="collector processes sharing the fleet (default: MIKROMON_COLLECTORS, "
+        "else 1: one collector holds the database alone)",
+    )
+    parser.add_argument(
         "--single-process",
         action="store_true",
         help="run the web server and the collector in this one process (no child "
@@ -74,6 +82,26 @@ def _web_workers(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"web workers must be a whole number from 1 to {MAX_WEB_WORKERS}, not {text!r}")
     return int(text)
+
+
+def _collectors(text: str) -> int:
+    from mikromon.web.supervisor import MAX_WEB_WORKERS
+
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WEB_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"collectors must be a whole number from 1 to {MAX_WEB_WORKERS}, not {text!r}")
+    return int(text)
+
+
+def collectors(args: argparse.Namespace) -> int:
+    """The number of collector processes: ``--collectors``, else ``MIKROMON_COLLECTORS``
+    (default 1).
+
+    Raises:
+        ConfigError: ``MIKROMON_COLLECTORS`` is not a whole number from 1 to 64.
+    """
+    given = getattr(args, "collectors", None)
+    return int(given) if given else config.whole("MIKROMON_COLLECTORS")
 
 
 def web_workers(args: argparse.Namespace) -> int:
@@ -171,6 +199,10 @@ def run_server(
     configure_logging(verbose=verbose)
     single = bool(getattr(args, "single_process", False))
     workers = 1 if single else web_workers(args)
+    shards = collectors(args)
+    if single and shards > 1:
+        raise CommandError("--single-process runs one collector: leave out --collectors "
+                           "(or MIKROMON_COLLECTORS) or the --single-process option")
     with _sigterm_interrupts():
         data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
         # Missing chart library: said, not fatal (every page but the charts works).
@@ -186,7 +218,8 @@ def run_server(
                          access_log=args.access_log)
     else:
         server = Supervisor(host=args.host, port=args.port, web_workers=workers,
-                            collector=collector, on_ready=on_ready or _print_ready,
+                            collectors=shards, collector=collector,
+                            on_ready=on_ready or _print_ready,
                             on_stopping=on_stopping, access_log=args.access_log,
                             verbose=verbose)
     try:

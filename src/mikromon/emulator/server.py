@@ -89,6 +89,10 @@ class RouterEmulator:
         self.faults = Faults()
         self._servers: list[asyncio.Server] = []
         self._sessions: set[asyncio.Task[None]] = set()
+        #: Client connections accepted since start, and the most open at once (tests
+        #: check that one device is never polled by two collectors at a time).
+        self.sessions_opened = 0
+        self.peak_sessions = 0
         #: The remote logging action state changes are sent to (``None``: none).
         self.remote_logging: RemoteAction | None = None
         #: Syslog messages that could not be sent (nobody listening on TCP...).
@@ -307,6 +311,8 @@ class RouterEmulator:
         task = asyncio.current_task()
         assert task is not None
         self._sessions.add(task)
+        self.sessions_opened += 1
+        self.peak_sessions = max(self.peak_sessions, len(self._sessions))
         try:
             await Session(self, reader, writer).run()
         except asyncio.CancelledError:

@@ -225,6 +225,11 @@ class EmulatorHandle:
         """Open client connections now."""
         return self._call(lambda: self.emulator.session_count)
 
+    def sessions(self) -> tuple[int, int, int]:
+        """``(open now, accepted since start, most open at once)`` client connections."""
+        em = self.emulator
+        return self._call(lambda: (em.session_count, em.sessions_opened, em.peak_sessions))
+
     def __repr__(self) -> str:
         return f"<EmulatorHandle {self.identity} {self.profile.name} {self.host}:{self.port}>"
 

@@ -65,6 +65,9 @@ class CollectorDeps:
         backoff_cap_s: longest wait between connection attempts, seconds (unscaled).
         auth_backoff_s: wait after refused credentials, seconds (unscaled).
         observer: called after every run (benchmarks); must be quick.
+        shared_fleet: the collector shares the fleet with other collectors, so a
+            device that appears or goes may have moved between them (logged and
+            recorded as such).
     """
 
     connect: ClientFactory = open_session
@@ -76,5 +79,6 @@ class CollectorDeps:
     backoff_cap_s: float = trigger.CONNECT_BACKOFF_CAP_S
     auth_backoff_s: float = trigger.AUTH_BACKOFF_S
     observer: RunObserver | None = None
+    shared_fleet: bool = False
 
 

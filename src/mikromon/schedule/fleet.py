@@ -103,7 +103,8 @@ class DeviceFleet:
             cfg = coll.config if coll is not None else self.disabled[device_id][0]
             self.disabled.pop(device_id, None)
             self._remembered.pop(device_id, None)
-            log.info("device %s deleted: polling stopped", cfg.label)
+            log.info("device %s %s: polling stopped", cfg.label, "deleted or handed to "
+                     "another collector" if self._deps.shared_fleet else "deleted")
         for cfg in plan.disabled:
             self.disabled[cfg.id] = (cfg, now)
             if cfg.id in self._remembered:
@@ -119,8 +120,9 @@ class DeviceFleet:
                 log.info("device %s enabled: polling starts", cfg.label)
                 events.append(_event(cfg.id, now, "device enabled; polling starts"))
             elif not initial:
-                log.info("device %s added: polling starts", cfg.label)
-                events.append(_event(cfg.id, now, "device added; polling starts"))
+                how = "added or taken over" if self._deps.shared_fleet else "added"
+                log.info("device %s %s: polling starts", cfg.label, how)
+                events.append(_event(cfg.id, now, f"device {how}; polling starts"))
         for old_cfg, cfg in plan.restart:
             change = describe_change(old_cfg, cfg)
             # The old collector stays listed (status) until its successor replaces it.

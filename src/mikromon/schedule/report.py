@@ -192,9 +192,9 @@ class DeviceReport:
             log.warning("device %s: degraded: %s", label, words)
         elif failing is not None:
             log.info("device %s: health states ok again", label)
-        for path in absent:
-            log.info("device %s: %s is not on this router; not asked again until "
-                     "its version changes or its collector restarts", label, path)
+        for path in absent:  # common and harmless (no wireless card): the event tells
+            log.debug("device %s: %s is not on this router; not asked again until "
+                      "its version changes or its collector restarts", label, path)
         for value in bad:
             log.warning("device %s: %s", label, bad_value_message(value))
         for sample in dropped:  # a rate calculator bug must never reach the charts

@@ -212,6 +212,9 @@ class TierLoop:
         """
         waited = err.waited_s if err.waited_s is not None else self._limits.reply[tier]
         unanswered = f"no reply to {err.command or 'a command'} within {waited:g} s"
+        # when the command was sent: the probe below may take the connect timeout
+        sent_at = self._clock.now() - timedelta(seconds=waited)
+        sent_mono = self._clock.monotonic() - waited
         if await self._session.takes_a_session(self.config.connect_timeout + 1.0):
             became_slow = self.memory.state is not DeviceState.SLOW
             if became_slow:
@@ -225,10 +228,9 @@ class TierLoop:
             if became_slow:
                 self._report.put_status(self._report.current_error())
             return
-        since = self._clock.now() - timedelta(seconds=waited)
-        message = f"silent since {utc_iso(since.replace(microsecond=0))}: {unanswered}"
+        message = f"silent since {utc_iso(sent_at.replace(microsecond=0))}: {unanswered}"
         if self.memory.first_failure_mono is None:
-            self.memory.first_failure_mono = self._clock.monotonic() - waited
+            self.memory.first_failure_mono = sent_mono
         self._session.connect_failed(DeviceUnreachable(message))
         self._failed(tier, schedule, message, started, quiet=True)
 

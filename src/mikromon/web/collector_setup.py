@@ -50,7 +50,8 @@ def build_collector() -> Any:
     :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
     thread by default, or in a child process), evaluates alert rules with
     :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
-    :class:`DjangoCollectorLock` (one active collector per database);
+    :class:`DjangoCollectorLock` (one active collector per database), or, when
+    :func:`shares_fleet`, :func:`member_parts` (this collector polls its share);
     ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
     set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``); with
     ``MIKROMON_REMOTE_WRITE_URL`` or ``MIKROMON_INFLUX_URL``, and the outputs admins
@@ -75,12 +76,53 @@ def build_collector() -> Any:
     configs_from_env()  # so does a bad MIKROMON_REMOTE_WRITE_* / MIKROMON_INFLUX_*
 
     def factory() -> Any:
+        source, lock, alerts = DjangoDeviceSource(), DjangoCollectorLock(), DjangoAlertStore()
+        deps = None
+        if shares_fleet():
+            source, lock, alerts = member_parts()
+            deps = schedule.CollectorDeps(shared_fleet=True)
         return schedule.CollectorService(
-            DjangoDeviceSource(), build_storage(), DjangoCollectorLock(),
-            alerts=DjangoAlertStore(),
+            source, build_storage(), lock, deps=deps,
+            alerts=alerts,
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
             outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR)),
         )
 
     schedule.configure(factory)
     return schedule.get_collector()
+
+
+def shares_fleet() -> bool:
+    """Whether this collector shares the fleet with other collectors of the database
+    (``MIKROMON_COLLECTOR_MEMBERS`` on, or ``MIKROMON_COLLECTORS`` of 2 or more).
+
+    Raises:
+        ConfigError: either variable is malformed.
+    """
+    from mikromon import config
+
+    return config.collector_members()
+
+
+def member_parts() -> tuple[Any, Any, Any]:
+    """The device source, lock and alert store of a collector member
+    (:mod:`mikromon.web.control.member_collector`), ``MIKROMON_MEMBER_TTL`` seconds
+    without heartbeat before its devices move to the others.
+
+    Raises:
+        ConfigError: ``MIKROMON_MEMBER_TTL`` is not a number of at least 1.
+    """
+    from mikromon import config
+    from mikromon.domain.errors import ConfigError
+    from mikromon.web.control.member_collector import (
+        MemberAlertStore,
+        MemberLock,
+        MemberSource,
+    )
+    from mikromon.web.control.members import Membership
+
+    ttl = config.number("MIKROMON_MEMBER_TTL")
+    if ttl < 1.0:
+        raise ConfigError(f"MIKROMON_MEMBER_TTL must be at least 1 second, not {ttl:g}")
+    membership = Membership(ttl=ttl)
+    return MemberSource(membership), MemberLock(membership), MemberAlertStore(membership)

@@ -6,7 +6,10 @@ The process the operator starts (the supervisor) binds the listening socket
 :mod:`mikromon.web.worker`:
 
 - ``collector``: the collector service, its status publisher, the notification
-  worker and (when configured) the syslog receiver; exactly one;
+  worker and (when configured) the syslog receiver; with ``collectors`` of 2 or
+  more also ``collector-2`` ... ``collector-N``, collector services sharing the
+  fleet as members (:mod:`mikromon.web.control.members`; the notification worker
+  and the syslog receiver run in ``collector`` only);
 - ``web-1`` ... ``web-N``: uvicorn serving the Django application, all accepting
   on the socket bound here; no collector runs in them (the pages read the status
   the collector publishes in the database).
@@ -102,6 +105,8 @@ class Supervisor:
     Args:
         host, port: where to serve HTTP (port 0: any free port).
         web_workers: number of web worker processes (at least 1).
+        collectors: number of collector processes (1: one collector holding the
+            database; more: members sharing the fleet).
         collector: ``"desired"`` (the collector starts unless an operator stopped
             it), ``"start"`` (recorded as wanted first, e.g. the demo) or ``"never"``.
         on_ready: called with the URL once the collector and the web workers run.
@@ -110,13 +115,14 @@ class Supervisor:
         verbose: children log at DEBUG.
 
     Raises:
-        ValueError: ``web_workers`` out of 1..:data:`MAX_WEB_WORKERS`, or an unknown
-            ``collector`` mode.
+        ValueError: ``web_workers`` or ``collectors`` out of 1..:data:`MAX_WEB_WORKERS`,
+            or an unknown ``collector`` mode.
     """
 
     host: str = "127.0.0.1"
     port: int = 8000
     web_workers: int = 1
+    collectors: int = 1
     collector: str = "desired"
     on_ready: Callable[[str], None] | None = None
     on_stopping: Callable[[], None] | None = None
@@ -133,6 +139,8 @@ class Supervisor:
         if not 1 <= self.web_workers <= MAX_WEB_WORKERS:
             raise ValueError(f"web workers must be 1 to {MAX_WEB_WORKERS}, "
                              f"not {self.web_workers}")
+        if not 1 <= self.collectors <= MAX_WEB_WORKERS:
+            raise ValueError(f"collectors must be 1 to {MAX_WEB_WORKERS}, not {self.collectors}")
         if self.collector not in ("desired", "start", "never"):
             raise ValueError(
                 f"collector must be desired, start or never, not {self.collector!r}")
@@ -155,9 +163,10 @@ class Supervisor:
         clean = False
         try:
             self._prepare_database()
-            collector = Child("collector")
+            collectors = [Child("collector" if i == 1 else f"collector-{i}")
+                          for i in range(1, self.collectors + 1)]
             webs = [Child(f"web-{i}") for i in range(1, self.web_workers + 1)]
-            self.children = [collector, *webs]
+            self.children = [*collectors, *webs]
             for child in self.children:
                 self._spawn(child, sock.fileno())
             self._watch(sock.fileno())
@@ -196,6 +205,7 @@ class Supervisor:
         return config.child_environment(
             # The children import mikromon from where this process did.
             import_from=str(Path(__file__).resolve().parents[2]),
+            MIKROMON_COLLECTORS=str(self.collectors),
             MIKROMON_DATA_DIR=str(settings.DATA_DIR),
             MIKROMON_TIME_SCALE=repr(config.time_scale()),
             PYTHONUNBUFFERED="1",
@@ -206,7 +216,7 @@ class Supervisor:
         argv = [sys.executable, "-m", "mikromon.web.worker", "--role", child.role,
                 "--parent", str(os.getpid()), "--ready-fd", str(write_fd)]
         fds = [write_fd]
-        if child.role == "collector":
+        if _is_collector(child):
             argv += ["--collector", "never" if self.collector == "never" else "desired"]
         else:
             argv += ["--socket-fd", str(sock_fd)]
@@ -247,15 +257,16 @@ class Supervisor:
                     self._spawn(child, sock_fd)
             if not announced and self._all_ready(now - begun):
                 announced = True
-                log.info("serving on %s: collector pid %d, web workers pids %s", self.url,
-                         self.children[0].pid,
-                         ", ".join(str(c.pid) for c in self.children[1:]))
+                log.info("serving on %s: collector %s, web workers pids %s", self.url,
+                         _pids([c for c in self.children if _is_collector(c)]),
+                         ", ".join(str(c.pid) for c in self.children if not _is_collector(c)))
                 if self.on_ready is not None:
                     self.on_ready(self.url)
 
     def _all_ready(self, waited: float) -> bool:
-        collector, *webs = self.children
-        if not collector.ready or not any(w.ready for w in webs):
+        webs = [c for c in self.children if not _is_collector(c)]
+        if not all(c.ready for c in self.children if _is_collector(c)) \
+                or not any(w.ready for w in webs):
             return False
         return all(w.ready for w in webs) or waited >= READY_WAIT_S
 
@@ -314,22 +325,23 @@ class Supervisor:
     def _shutdown(self) -> bool:
         """Stop the web workers, then the collector; ``True`` when the collector
         stopped cleanly (exit code 0)."""
-        webs = [c for c in self.children if c.role != "collector" and c.alive()]
-        collector = next((c for c in self.children if c.role == "collector"), None)
+        webs = [c for c in self.children if not _is_collector(c) and c.alive()]
+        collectors = [c for c in self.children if _is_collector(c) and c.alive()]
         self._phase = "web"
         if webs:
             log.info("stopping %d web workers", len(webs))
             self._terminate(webs, GRACEFUL_TIMEOUT_S + 10)
         self._phase = "collector"
-        clean = False
-        if collector is not None and collector.alive():
-            log.info("stopping the collector (pid %d)", collector.pid)
-            self._terminate([collector], COLLECTOR_STOP_S)
+        clean = bool(collectors)
+        if collectors:
+            log.info("stopping the collector (%s)", _pids(collectors))
+            self._terminate(collectors, COLLECTOR_STOP_S)
+        for collector in collectors:
             assert collector.proc is not None
             code = collector.proc.returncode
-            clean = code == 0
-            if not clean:
-                log.error("the collector %s", _how_it_ended(code))
+            if code != 0:
+                clean = False
+                log.error("the %s %s", collector.role, _how_it_ended(code))
         for child in self.children:
             self._close_ready(child)
         return clean
@@ -364,7 +376,7 @@ class Supervisor:
             elif self._phase == "web":
                 log.info("received %s again, closing open connections", name)
                 for child in self.children:
-                    if child.role != "collector":
+                    if not _is_collector(child):
                         self._signal(child, signal.SIGTERM)
             elif self._phase == "collector":
                 log.warning("received %s again: aborting without waiting for the writer",
@@ -375,6 +387,16 @@ class Supervisor:
             self.request_stop()
 
         return on_stop_signals(handle)
+
+
+def _is_collector(child: Child) -> bool:
+    return child.role == "collector" or child.role.startswith("collector-")
+
+
+def _pids(children: list[Child]) -> str:
+    """``pid 12`` for one child, ``pids 12, 13`` for several."""
+    text = ", ".join(str(c.pid) for c in children)
+    return f"pid {text}" if len(children) == 1 else f"pids {text}"
 
 
 def _how_it_ended(code: int | None) -> str:

@@ -6,8 +6,10 @@
 
 - ``--role collector``: the collector service, its status publisher and the
   notification worker (:class:`mikromon.web.runtime.Runtime` without a web
-  server). SIGTERM stops it the way it stops ``mikromon serve`` in one process:
-  the writer flushes; the exit code is 0, or 1 when the writer did not finish.
+  server; ``--role collector-N``: a further collector sharing the fleet, without
+  the notification worker and the syslog receiver). SIGTERM stops it the way it
+  stops ``mikromon serve`` in one process: the writer flushes; the exit code is
+  0, or 1 when the writer did not finish.
 - ``--role web-N``: uvicorn serving the Django application on the listening
   socket the parent bound (inherited as ``--socket-fd``). No collector runs here:
   the pages read the status the collector child publishes in the database
@@ -64,9 +66,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--access-log", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    if args.role != "collector" and not (args.role.startswith("web-") and args.socket_fd >= 0):
-        parser.error("--role must be collector, or web-N with --socket-fd")
+    if not (is_collector_role(args.role)
+            or (args.role.startswith("web-") and args.socket_fd >= 0)):
+        parser.error("--role must be collector, collector-N, or web-N with --socket-fd")
     return args
+
+
+def is_collector_role(role: str) -> bool:
+    """Whether ``role`` names a collector child: ``collector`` or ``collector-N``
+    (N from 2: a further member sharing the fleet)."""
+    number = role.removeprefix("collector-")
+    return role == "collector" or (number != role and number.isdigit() and int(number) >= 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         from mikromon.web import bootstrap
 
         bootstrap.setup()
-        if args.role == "collector":
+        if is_collector_role(args.role):
             return _run_collector(args, ready)
         return _run_web(args, ready)
     except Exception:
@@ -149,7 +159,14 @@ class _Ready:
 def _run_collector(args: argparse.Namespace, ready: _Ready) -> int:
     from mikromon.web.runtime import Runtime
 
-    return Runtime(host=None, collector=args.collector, on_ready=ready).run()
+    if args.role != "collector":
+        # A further member: the first collector child routes the notifications and
+        # receives syslog for the server.
+        from django.conf import settings
+
+        settings.MIKROMON_SYSLOG = None
+    return Runtime(host=None, collector=args.collector, on_ready=ready,
+                   notifications=args.role == "collector").run()
 
 
 #: The folder, in the data folder, of the cache the web workers share.

@@ -20,6 +20,7 @@ from typing import Any
 from mikromon.schedule import CollectorService, get_collector
 from mikromon.web.control import state
 from mikromon.web.control.formats import iso, tidy
+from mikromon.web.control.member_view import live_members, publications
 from mikromon.web.control.models import CollectorDeviceStatus
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ class CollectorView:
             ``status["devices"]`` holds them (or there are none).
         status_pk: the stored status row holding those rows
             (:class:`~mikromon.web.control.models.CollectorDeviceStatus`).
+        members: the live collector members sharing the fleet
+            (:func:`mikromon.web.control.member_view.live_members`), empty when one
+            collector holds the database.
+        status_pks: with members, every member's stored status row (``device_rows``
+            then counts the entries of all).
     """
 
     running: bool
@@ -63,6 +69,14 @@ class CollectorView:
     published_age_s: float | None = None
     device_rows: int | None = None
     status_pk: int | None = None
+    members: list[dict[str, Any]] = field(default_factory=list)
+    status_pks: list[int] = field(default_factory=list)
+
+    def rows_pks(self) -> list[int]:
+        """The stored status rows whose device entries make the collector's devices."""
+        if self.status_pks:
+            return self.status_pks
+        return [self.status_pk] if self.status_pk is not None else []
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON document of the API's ``collector`` endpoint."""
@@ -76,6 +90,8 @@ class CollectorView:
             },
             "published_age_s": self.published_age_s,
             "status": self.status,
+            "members": [{k: v for k, v in m.items() if k != "status_pk"}
+                        for m in self.members],
         }
 
 
@@ -98,11 +114,13 @@ def read(*, tidy_devices: bool = True, devices: bool = True) -> CollectorView:
     without its device entries (``device_rows`` and ``status_pk`` say where they
     are: the collector page pages them in SQL)."""
     desired = state.desired_state()
+    members = live_members()
     view = functools.partial(
         CollectorView,
         desired_running=desired.running,
         changed_by=desired.changed_by,
         changed_at=iso(desired.changed_at),
+        members=members,
     )
     service = local_collector()
     if service is not None:
@@ -110,6 +128,14 @@ def read(*, tidy_devices: bool = True, devices: bool = True) -> CollectorView:
         return view(running=bool(status.get("running")), where="this process",
                     status=_tidy_status(status, tidy_devices))
     published = state.current(documents=True if devices else "top")
+    if published is not None and members and not devices:
+        pks, total = publications(members)
+        if pks:
+            return view(running=published.running,
+                        where=", ".join(m["where"] for m in members),
+                        status=_tidy_status(published.status, False),
+                        published_age_s=round(published.age_s, 1),
+                        device_rows=total, status_pk=pks[0], status_pks=pks)
     if published is not None:
         return view(
             running=published.running,
@@ -130,13 +156,13 @@ def document_json(**extra: Any) -> str:
     its rows."""
     view = read(devices=False)
     document = {**view.as_dict(), **extra}
-    if view.status_pk is None:
+    if not view.rows_pks():
         return json.dumps(document)
     marker = f"devices-{secrets.token_hex(16)}"
     document["status"] = {**document["status"], "devices": marker}
     text = json.dumps(document)
-    entries = CollectorDeviceStatus.objects.filter(status_id=view.status_pk).order_by(
-        "position").values_list("doc", flat=True)
+    entries = CollectorDeviceStatus.objects.filter(status_id__in=view.rows_pks()).order_by(
+        "position", "status_id").values_list("doc", flat=True)
     return text.replace(json.dumps(marker), "[" + ",".join(entries) + "]", 1)
 
 

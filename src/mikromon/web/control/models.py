@@ -8,8 +8,8 @@ from django.db import models
 from django.utils import timezone
 
 __all__ = [
-    "CollectorControl", "CollectorDeviceStatus", "CollectorStatus", "DemoObject",
-    "OutputDestination", "UserProfile",
+    "CollectorControl", "CollectorDeviceStatus", "CollectorMember", "CollectorStatus",
+    "DemoObject", "DeviceOwner", "OutputDestination", "UserProfile",
 ]
 
 
@@ -201,3 +201,57 @@ class OutputDestination(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CollectorMember(models.Model):
+    """One collector process sharing the fleet with others
+    (:mod:`mikromon.web.control.members`): it writes its heartbeat here every
+    quarter of its ``ttl``; a row whose ``expires_at`` passed (or whose process is
+    gone, on the reader's machine) is a dead member, deleted by the others, which
+    then take its devices over.
+    """
+
+    member_id = models.CharField(max_length=64, unique=True, help_text="random id of the member")
+    host = models.CharField(max_length=255, help_text="host name the member runs on")
+    pid = models.PositiveIntegerField(help_text="its process id on that host")
+    process = models.CharField(max_length=160, blank=True, default="",
+                               help_text="process identity (boot id, pid namespace, pid, start)")
+    started_at = models.DateTimeField(help_text="when it joined, UTC")
+    heartbeat = models.DateTimeField(help_text="its last heartbeat, UTC (database clock)")
+    expires_at = models.DateTimeField(db_index=True,
+                                      help_text="when it counts as dead without a heartbeat, UTC")
+    devices = models.PositiveIntegerField(default=0, help_text="devices it polls")
+    cpu_pct = models.FloatField(default=0.0,
+                                help_text="CPU its process used since the previous heartbeat, "
+                                "% of one core")
+
+    class Meta:
+        verbose_name = "collector member"
+        ordering = ["started_at", "member_id"]
+
+    def __str__(self) -> str:
+        return f"{self.host} pid {self.pid}"
+
+
+class DeviceOwner(models.Model):
+    """Which collector member polls a device: ``owner`` is its ``member_id`` (empty:
+    nobody), valid until ``expires_at`` unless renewed. A member claims a row only
+    when it is free, expired, or held by a dead member, in one conditional
+    ``UPDATE``, so two members never hold one device at once.
+    """
+
+    device = models.OneToOneField(
+        "monitor.Device", primary_key=True, on_delete=models.CASCADE,
+        related_name="collector_owner", help_text="the device",
+    )
+    owner = models.CharField(max_length=64, blank=True, default="", db_index=True,
+                             help_text="member_id of the member polling it ('' nobody)")
+    expires_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="when the claim lapses unless renewed, UTC")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="when it was claimed, UTC")
+
+    class Meta:
+        verbose_name = "device owner"
+
+    def __str__(self) -> str:
+        return f"device {self.device_id}: {self.owner or 'nobody'}"

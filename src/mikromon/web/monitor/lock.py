@@ -116,6 +116,16 @@ def holder_is_gone(host: str, identity: str) -> bool:
     return _start_ticks(int(pid)) != ticks
 
 
+def members_alive(using: str = "default") -> bool:
+    """Whether collectors sharing the fleet (:mod:`mikromon.web.control.members`)
+    live on this database: a single collector then waits (the two modes exclude
+    each other)."""
+    from mikromon.web.control.models import CollectorMember
+
+    rows = CollectorMember.objects.using(using).filter(expires_at__gt=timezone.now())
+    return any(not holder_is_gone(r.host, r.process) for r in rows.only("host", "process"))
+
+
 class DjangoCollectorLock:
     """Make sure only one collector runs per database.
 
@@ -173,10 +183,14 @@ class DjangoCollectorLock:
     def acquire(self) -> bool:
         """Try to become the active collector; ``True`` on success. Non-blocking.
 
-        Database errors count as "not acquired" (logged) so a caller can retry.
+        Not acquired while collectors sharing the fleet live on this database
+        (:func:`members_alive`). Database errors count as "not acquired" (logged)
+        so a caller can retry.
         """
         with self._mutex:
             try:
+                if not self._held and members_alive(self._using):
+                    return False
                 if self.mode == "advisory":
                     self._held = self._advisory_acquire()
                 else:

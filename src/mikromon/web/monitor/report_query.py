@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mikromon.domain.traffic import BillingFigure, month_range, parse_month
-from mikromon.web.monitor import report_traffic, reports
+from mikromon.web.monitor import report_pages, report_traffic, reports
 from mikromon.web.monitor.models import Series
 from mikromon.web.params import (
     ParamError,
@@ -180,16 +180,21 @@ def availability_rows(query: ReportQuery, now: float | None = None,
     return rows
 
 
-def percentile_rows(query: ReportQuery, sort: str = "billing") -> list[dict[str, Any]]:
-    """Rows of the 95th-percentile report (bps): highest billing figure first, or
-    by ``device`` or ``interface`` name (:data:`PERCENTILE_SORTS`)."""
-    rows = [{
+def _percentile_dict(r: reports.PercentileRow) -> dict[str, Any]:
+    return {
         "device_id": r.device_id, "device": r.device, "interface": r.interface,
         "rx_p95_bps": r.figure.rx_bps, "tx_p95_bps": r.figure.tx_bps,
         "billing_bps": r.figure.billing_bps,
         "rx_samples": r.figure.rx_samples, "tx_samples": r.figure.tx_samples,
         "resolution": r.resolution,
-    } for r in reports.percentile_report(query.start, query.end, query.device_id)]
+    }
+
+
+def percentile_rows(query: ReportQuery, sort: str = "billing") -> list[dict[str, Any]]:
+    """Rows of the 95th-percentile report (bps): highest billing figure first, or
+    by ``device`` or ``interface`` name (:data:`PERCENTILE_SORTS`)."""
+    rows = [_percentile_dict(r)
+            for r in reports.percentile_report(query.start, query.end, query.device_id)]
     if sort == "device":
         rows.sort(key=lambda r: (r["device"], r["interface"]))
     elif sort == "interface":
@@ -197,8 +202,9 @@ def percentile_rows(query: ReportQuery, sort: str = "billing") -> list[dict[str,
     return rows
 
 
-def percentile_page(query: ReportQuery, sort: str,
-                    paging: Paging) -> tuple[list[dict[str, Any]], int, Paging]:
+def percentile_page(query: ReportQuery, sort: str, paging: Paging,
+                    read: dict[str, reports.KindPieces] | None = None
+                    ) -> tuple[list[dict[str, Any]], int, Paging]:
     """Return one page of the percentile rows, the number of rows and the page
     shown (past the end: the last). Whole calendar months are sorted and paged in
     the database (:func:`.report_traffic.percentile_page`: a fleet of 10,000
@@ -207,12 +213,16 @@ def percentile_page(query: ReportQuery, sort: str,
     found = report_traffic.percentile_page(query.start, query.end, *keys, query.device_id,
                                            sort, paging.offset, paging.per_page)
     if found is None:
-        rows = percentile_rows(query, sort)
-        paging = paging.clamp(len(rows))
-        return rows[paging.offset:paging.offset + paging.per_page], len(rows), paging
+        # Not one month summary per series: only what the page needs is computed
+        # (report_pages), the same rows as percentile_rows sliced.
+        rows, total, offset = report_pages.percentile_page(
+            query.start, query.end, query.device_id, sort, paging.offset, paging.per_page,
+            read=read)
+        return ([_percentile_dict(r) for r in rows], total,
+                Paging(offset // paging.per_page + 1, paging.per_page))
     page, total = found
     if not page and total and paging.clamp(total) != paging:
-        return percentile_page(query, sort, paging.clamp(total))
+        return percentile_page(query, sort, paging.clamp(total), read)
     labels = dict(Series.objects.filter(pk__in=[r.series_id for r in page])
                   .values_list("pk", "labels"))
     out = []
@@ -230,14 +240,16 @@ def percentile_page(query: ReportQuery, sort: str,
     return out, total, paging
 
 
-def talker_rows(query: ReportQuery, kinds: Sequence[str], limit: int) -> list[dict[str, Any]]:
-    """Rows of the top-talkers report, most bytes first."""
+def talker_rows(query: ReportQuery, kinds: Sequence[str], limit: int,
+                read: Mapping[str, reports.KindPieces] | None = None) -> list[dict[str, Any]]:
+    """Rows of the top-talkers report, most bytes first (``read``: what
+    :func:`percentile_page` read of the same query, not read again)."""
     return [{
         "kind": t.kind, "device_id": t.device_id, "device": t.device, "name": t.name,
         "rx_bytes": round(t.rx_bytes), "tx_bytes": round(t.tx_bytes),
         "total_bytes": round(t.total_bytes),
     } for t in reports.top_talkers(query.start, query.end, kinds=kinds, limit=limit,
-                                   device_id=query.device_id)]
+                                   device_id=query.device_id, read=read)]
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

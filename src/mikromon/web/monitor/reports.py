@@ -12,9 +12,14 @@ points grouped by 5 minutes after it. Hours whose 5-minute rollups have aged out
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from mikromon.domain.traffic import (
     BillingFigure,
@@ -46,6 +51,10 @@ TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
                 "queue": ("queue.upload_bps", "queue.download_bps")}
 _STEP = 300
 _HOUR = 3600
+#: What one kind's talkers are read from: ``(device id, name) -> {"rx"/"tx": series
+#: id}``, device id -> name, and series id -> pieces (:func:`.report_traffic.series_parts`
+#: without the largest values).
+KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str], dict[int, SeriesParts]]
 __all__ = ["DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
            "availability_report", "device_count", "link_name", "percentile_report",
            "series_bytes", "series_percentile", "top_talkers"]
@@ -175,14 +184,24 @@ def series_bytes(series_id: int, start: float, end: float, *,
 
 
 def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], dict[str, int]]:
-    """``(device id, name) -> {"rx": series id, "tx": series id}`` of one kind."""
+    """``(device id, name) -> {"rx": series id, "tx": series id}`` of one kind; each
+    distinct label text is decoded once (not each of 20,000 series' at 10,000
+    devices)."""
     rx_key, tx_key = TRAFFIC_KEYS[kind]
     label = "interface" if kind == "interface" else "queue"
-    qs = Series.objects.filter(key__in=(rx_key, tx_key))
+    # Each device's series in (key, labels) order (a later one of the same name
+    # wins, as always); devices by id, not joined to order them by name.
+    qs = Series.objects.filter(key__in=(rx_key, tx_key)).order_by("device_id", "key",
+                                                                   "labels_key")
     if device_id is not None:
         qs = qs.filter(device_id=device_id)
+    decoded: dict[Any, Any] = {}
     found: dict[tuple[int, str], dict[str, int]] = {}
-    for pk, dev, key, labels in qs.values_list("pk", "device_id", "key", "labels"):
+    for pk, dev, key, text in qs.annotate(text=Cast("labels", TextField())).values_list(
+            "pk", "device_id", "key", "text"):
+        labels = decoded.get(text)
+        if labels is None:
+            labels = decoded[text] = json.loads(text) if isinstance(text, str) else text
         name = labels.get(label) if isinstance(labels, dict) else None
         if isinstance(name, str) and name:
             found.setdefault((dev, name), {})["rx" if key == rx_key else "tx"] = pk
@@ -190,7 +209,12 @@ def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], d
 
 
 def _names(ids: Iterable[int]) -> dict[int, str]:
-    return dict(Device.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+    """Device id -> name of ``ids``; every device's past a few hundred (one plain
+    read, not a statement with 10,000 parameters to compile)."""
+    wanted = set(ids)
+    if len(wanted) > 500:
+        return dict(Device.objects.order_by().values_list("pk", "name"))
+    return dict(Device.objects.filter(pk__in=wanted).values_list("pk", "name"))
 
 
 def _figure(series_id: int | None, start: float, end: float,
@@ -236,12 +260,15 @@ def percentile_report(start: float, end: float, device_id: int | None = None, *,
 
 def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface", "queue"),
                 limit: int = 20, device_id: int | None = None,
-                summaries: bool = True) -> list[Talker]:
+                summaries: bool = True, read: Mapping[str, KindPieces] | None = None
+                ) -> list[Talker]:
     """Return the ``limit`` interfaces and simple queues that moved the most bytes
     over ``[start, end)`` (both directions), most first; bytes are estimated from
     the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`),
     summed from the report summaries and the range's edges (``summaries=False``:
-    from every series' averages, the reference path)."""
+    from every series' averages, the reference path). ``read``: kind -> what
+    :mod:`.report_pages` already read of the same range and device (its series and
+    their pieces without the largest values), used instead of reading it again."""
     out = []
     for kind in kinds:
         sums = talker_sums(start, end, *TRAFFIC_KEYS[kind], device_id, limit) \
@@ -249,10 +276,16 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
         if sums is not None:
             out += _summed_talkers(kind, sums)
             continue
-        found = _traffic_series(kind, device_id)
-        names = _names(dev for dev, _name in found)
-        fast = (series_parts(start, end, TRAFFIC_KEYS[kind], device_id, with_top=False)
-                if summaries else None)
+        known = read.get(kind) if read is not None and summaries else None
+        fast: dict[int, SeriesParts] | None
+        if known is not None:
+            found, names, fast = known
+        else:
+            found = _traffic_series(kind, device_id)
+            names = _names(dev for dev, _name in found)
+            fast = (series_parts(start, end, TRAFFIC_KEYS[kind], device_id, with_top=False)
+                    if summaries else None)
+        ranked = []
         for (dev, name), ids in found.items():
             moved = {}
             for side in ("rx", "tx"):
@@ -263,8 +296,13 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
                     moved[side] = series_bytes(sid, start, end)
                 else:
                     moved[side] = fast[sid].bytes if sid in fast else 0.0
-            out.append(Talker(kind=kind, device_id=dev, device=names.get(dev, ""), name=name,
-                              rx_bytes=moved["rx"], tx_bytes=moved["tx"]))
+            device = names.get(dev, "")
+            ranked.append((-(moved["rx"] + moved["tx"]), device, name, dev, moved["rx"],
+                           moved["tx"]))
+        # Only the first ``limit`` of each kind can be among the first ``limit``.
+        out += [Talker(kind=kind, device_id=dev, device=device, name=name, rx_bytes=rx,
+                       tx_bytes=tx)
+                for _total, device, name, dev, rx, tx in heapq.nsmallest(limit, ranked)]
     out.sort(key=lambda t: (-t.total_bytes, t.device, t.name))
     return out[:limit]
 

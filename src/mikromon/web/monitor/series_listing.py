@@ -54,6 +54,12 @@ COUNT_LIMIT = 10_000
 FILTERS = ("device", "site", "tag", "state", "metric", "label")
 #: Longest text of ``device``, ``metric`` and ``label`` used.
 MAX_TEXT = 200
+#: Most distinct label sets looked up for a label filter (:func:`label_sets`), and
+#: most of them matched; past either the series' labels are searched.
+MAX_LABEL_SETS = 20_000
+MAX_LABEL_MATCHES = 2_000
+#: The label text of a series without labels (device-wide metrics).
+NO_LABELS = "{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +120,44 @@ def filter_series(params: Mapping[str, str], errors: list[str]) -> QuerySet[Seri
     label = params.get("label") or ""
     if label:
         text = label.replace("=", '":"') if "=" in label and '"' not in label else label
+        sets = label_sets(text, qs.db)
+        if sets is not None:  # by the label index; the text test below keeps it exact
+            qs = qs.filter(labels_key__in=sets, labels_key__lt=NO_LABELS)
         qs = qs.filter(labels_key__icontains=text)
     return qs
+
+
+def label_sets(text: str, using: str = "default") -> list[str] | None:
+    """The distinct label texts (``labels_key``) of the fleet's series that may hold
+    ``text`` ignoring case (a superset of what the database's case-insensitive
+    ``LIKE`` finds: lower, upper and folded case all tried), read by one index seek
+    per distinct text (a loose index scan of ``monitor_series_labels_idx``);
+    ``None`` when there are more than :data:`MAX_LABEL_SETS` distinct texts, or more
+    than :data:`MAX_LABEL_MATCHES` match (then the series' labels are searched).
+
+    A fleet has few distinct label sets (interface, queue, sensor and core names)
+    beside millions of series. The index holds the series with labels only (label
+    texts sort before :data:`NO_LABELS`, ``{}``: canonical JSON starts ``{"``, a
+    digest ``sha256:``), so that it is never chosen to find the many device-wide
+    series; text that ``{}`` itself holds is searched the old way."""
+    if text.casefold() in NO_LABELS:
+        return None
+    table = connections[using].ops.quote_name(Series._meta.db_table)
+    column = connections[using].ops.quote_name("labels_key")
+    below = f"{column} < %s"  # the index's condition, as written in it
+    sql = (f"WITH RECURSIVE k(v) AS (SELECT MIN({column}) FROM {table} WHERE {below} "
+           f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > k.v AND "
+           f"{below}) FROM k WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL "
+           f"LIMIT %s")
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [NO_LABELS, NO_LABELS, MAX_LABEL_SETS + 1])
+        found = [row[0] for row in cursor.fetchall()]
+    if len(found) > MAX_LABEL_SETS:
+        return None
+    forms = {(str.lower, text.lower()), (str.upper, text.upper()),
+             (str.casefold, text.casefold())}
+    out = [v for v in found if any(part in fold(v) for fold, part in forms)]
+    return out if len(out) <= MAX_LABEL_MATCHES else None
 
 
 def sort_series(qs: QuerySet[Series], sort: str, errors: list[str], *, more: bool = False

@@ -28,8 +28,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
+from django.db import connections
 from django.db.models import Case, Count, F, FloatField, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -124,9 +125,9 @@ def stale_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
     return Device.objects.filter(state__in=ANSWERING).filter(stale)
 
 
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """One interface's current rates as read (before its device is loaded).
+class Rates(NamedTuple):
+    """One interface's current rates as read (before its device is loaded; a
+    tuple: 20,000 of them are made at 10,000 devices).
 
     Attributes:
         device_id: the device's id.
@@ -149,8 +150,12 @@ def current_rates(cutoffs: Mapping[int, datetime]) -> list[Rates]:
     rows = _paired(cutoffs)
     if rows is None:
         return []
-    return [Rates(*row) for row in rows.values_list(
-        "series__device_id", "series__labels_key", "rx", "tx", "speed")]
+    # The rows as the database gives them (floats and None): no per-value converter.
+    query = rows.values_list("series__device_id", "series__labels_key", "rx", "tx", "speed")
+    sql, params = query.query.sql_with_params()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(map(Rates._make, cursor.fetchall()))
 
 
 def busiest_interfaces(rates: Iterable[Rates], *, order: str = "total",

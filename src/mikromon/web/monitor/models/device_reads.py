@@ -13,7 +13,7 @@ from typing import Any, Self
 
 from django.apps import apps
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
 from mikromon.config import time_scale
 from mikromon.domain.errors import ConfigError
@@ -54,7 +54,7 @@ def _device_wide_latest(key: str, column: str) -> Subquery:
     return Subquery(
         latest.objects.filter(
             series__device=OuterRef("pk"), series__key=key, series__labels_key="{}"
-        ).values(column)[:1]
+        ).order_by().values(column)[:1]
     )
 
 
@@ -70,9 +70,18 @@ class DeviceQuerySet(models.QuerySet[Any]):
         """Annotate the latest CPU %, memory % and uptime (seconds) of
         :data:`SUMMARY_METRICS` (``None`` where nothing was collected), and
         ``data_ts`` (:meth:`with_contact`)."""
-        return self.annotate(**{
-            name: _device_wide_latest(key, "value") for name, key in SUMMARY_METRICS.items()
-        }).with_contact()
+        # Joins (one per metric, on the unique (device, key, labels) index), not a
+        # subquery per value: a subquery is run for every device when the list is
+        # sorted by one of them, which PostgreSQL did in seconds at 10,000 devices.
+        qs = self
+        for name, key in SUMMARY_METRICS.items():
+            via = f"summary_{name}"
+            qs = qs.alias(**{via: FilteredRelation(
+                "series", condition=Q(series__key=key, series__labels_key="{}"))})
+            qs = qs.annotate(**{name: F(f"{via}__latest__value")})
+            if key == CONTACT_METRIC:
+                qs = qs.annotate(data_ts=F(f"{via}__latest__ts"))
+        return qs
 
     def for_documents(self) -> Self:
         """Devices ready for their JSON documents (site and tags loaded,

@@ -79,7 +79,10 @@ class Series(models.Model):
                 fields=["device", "key", "labels_key"], name="monitor_series_unique"
             ),
         ]
-        indexes = [models.Index(fields=["key"], name="monitor_series_key_idx")]
+        indexes = [models.Index(fields=["key"], name="monitor_series_key_idx"),
+                   # the series browser's label filter (series_listing.label_sets)
+                   models.Index(fields=["labels_key"], name="monitor_series_labels_idx",
+                                condition=models.Q(labels_key__lt="{}"))]
 
     def __str__(self) -> str:
         labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))

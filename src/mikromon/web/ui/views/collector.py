@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from mikromon.domain.tiers import Tier
-from mikromon.web.control import collector, device_status
+from mikromon.web.control import collector, device_status, member_view
 from mikromon.web.control.formats import tidy
 from mikromon.web.control.models import CollectorDeviceStatus
 from mikromon.web.monitor import device_filters
@@ -82,11 +83,12 @@ def _listed(devices: list[dict[str, Any]], params: dict[str, str], flags: dict[s
     ]
 
 
-def _stored(status_pk: int, params: dict[str, str], flags: dict[str, bool],
+def _stored(status_pks: list[int], params: dict[str, str], flags: dict[str, bool],
             errors: list[str]) -> Any:
-    """The JSON texts of the entries of a published status (one row each) the
-    filters keep, in published order: a queryset, counted and paged in SQL."""
-    qs = CollectorDeviceStatus.objects.filter(status_id=status_pk)
+    """The JSON texts of the entries of a published status (one row each; with
+    collector members, of every member's) the filters keep, in published order (by
+    device name across members): a queryset, counted and paged in SQL."""
+    qs = CollectorDeviceStatus.objects.filter(status_id__in=status_pks)
     if any(params[k] for k in device_filters.FILTERS):
         kept = device_filters.filter_devices(Device.objects.all(), params, errors)
         qs = qs.filter(device_id__in=kept.order_by().values("pk"))
@@ -94,11 +96,16 @@ def _stored(status_pk: int, params: dict[str, str], flags: dict[str, bool],
         qs = qs.filter(has_errors=True)
     if flags["late"]:
         qs = qs.filter(late_at__lt=timezone.now())
+    if len(status_pks) > 1:
+        name = Device.objects.filter(pk=OuterRef("device_id")).values("name")[:1]
+        return qs.annotate(name=Subquery(name)).order_by("name", "device_id").values_list(
+            "doc", flat=True)
     return qs.order_by("position").values_list("doc", flat=True)
 
 
 def collector_page(request: HttpRequest) -> HttpResponse:
-    """Show the collector's state and statistics; the devices and tiers table is
+    """Show the collector's state and statistics (with members sharing the fleet,
+    each member's load, and which member polls each device); the devices and tiers table is
     filtered (``?q=&state=&site=&tag=&version=&board=&errors=1&late=1``) and paged
     (``?page=``, :data:`PER_PAGE` devices). A status published by another process
     is filtered, counted and paged in SQL (its entries are rows); only the page
@@ -114,9 +121,9 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         except ParamError as err:
             errors.append(str(err))
             flags[name] = False
-    if view.status_pk is not None:
+    if view.rows_pks():
         total = view.device_rows or 0
-        page = page_of(request, _stored(view.status_pk, params, flags, errors), PER_PAGE,
+        page = page_of(request, _stored(view.rows_pks(), params, flags, errors), PER_PAGE,
                        errors)
         shown = device_status.documents(page.object_list)
     else:
@@ -125,10 +132,13 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         page = page_of(request, _listed(devices, params, flags, errors), PER_PAGE, errors)
         shown = list(page.object_list)
     groups = []
+    polled_by = member_view.holders(
+        d["id"] for d in shown if isinstance(d.get("id"), int)) if view.members else {}
     for dev in shown:
         dev = tidy(dev)
         rows = tier_rows(dev)
-        groups.append({"device": dev, "tiers": rows, "span": max(1, len(rows))})
+        groups.append({"device": dev, "tiers": rows, "span": max(1, len(rows)),
+                       "member": polled_by.get(dev.get("id"), "")})
     # status["since"] is when the collector started; a stop is the operators' last
     # stop request (its time is the desired state's).
     stopped_at = None if view.running or view.desired_running else _when(view.changed_at)

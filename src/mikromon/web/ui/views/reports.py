@@ -65,7 +65,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
         [("apage", str(apaging.page))] if request.GET.get("apage") else [])]
     devices_total = reports.device_count(query.device_id)
     apaging = apaging.clamp(devices_total)
-    percentiles, interfaces_total, ppaging = rq.percentile_page(query, psort, ppaging)
+    read: dict[str, reports.KindPieces] = {}  # the interfaces' pieces, read once
+    percentiles, interfaces_total, ppaging = rq.percentile_page(query, psort, ppaging, read)
     context.update({
         "psort": psort,
         "apage": _pager(apaging, devices_total), "ppage": _pager(ppaging, interfaces_total),
@@ -76,7 +77,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "range_to": datetime.fromtimestamp(query.end, UTC),
         "devices_rows": rq.availability_rows(query, now, apaging),
         "percentiles": percentiles,
-        "talkers": rq.talker_rows(query, ("interface", "queue"), PAGE_TALKERS),
+        "talkers": rq.talker_rows(query, ("interface", "queue"), PAGE_TALKERS, read),
         "csv": {name: f"{reverse(f'api:report_{name}')}?{csv_query}"
                 for name in ("availability", "percentile", "top_talkers")},
     })

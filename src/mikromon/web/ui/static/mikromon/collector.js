@@ -1,7 +1,8 @@
 "use strict";
 /* The collector page: refresh the numbers every 2 seconds without reloading. */
 (function () {
-  const ids = ["collector-tiers", "writer-stats", "collector-state", "db-stall", "collector-pages"];
+  const ids = ["collector-tiers", "writer-stats", "collector-state", "db-stall", "collector-pages",
+               "collector-members"];
   async function refresh() {
     if (document.hidden) return;
     try {

@@ -1,0 +1,237 @@
+"""One page of the 95th-percentile table over a range the summaries do not hold
+alone (this month: the month summary, today's summary and the minutes not rolled
+up yet; the last 7 days; ranges not aligned to days), without merging the largest
+values of every interface of the fleet (bench/pages.py: the Reports page's
+default view at 10,000 devices).
+
+Each series' pieces are read without their largest values first: the stored
+percentile of each summary and the averages of the edges. The percentile of a
+union of disjoint pieces lies between the smallest and the largest of the pieces'
+own percentiles (:func:`percentile_bounds`), so an interface's billing figure is
+bounded without merging anything. The page is then found as
+:func:`.reports.percentile_report` would sort it: sorted by name, only the page's
+interfaces are computed; sorted by billing figure, interfaces are computed in the
+order of their upper bounds until no interface left can enter the page. Computed
+means exactly as :func:`.reports.percentile_report` does it (the pieces' largest
+values merged, or the series' averages when the summaries cannot hold the figure),
+so the page equals the same page of the whole table (tests/web/storage/
+test_report_pages.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mikromon.domain.traffic import (
+    INTERVAL,
+    BillingFigure,
+    Part,
+    combine_percentile,
+    part_percentile,
+    summary_pieces,
+)
+from mikromon.web.monitor import report_summaries as rs
+from mikromon.web.monitor import report_traffic as rt
+from mikromon.web.monitor import reports
+from mikromon.web.monitor.dbutil import usable_connection
+
+#: Interfaces computed in the first round of looking for a page sorted by billing
+#: figure, beyond the page's rows (each further round computes twice as many).
+SPARE = 8
+_INF = math.inf
+
+
+def percentile_bounds(parts: Iterable[Part]) -> tuple[float, float] | None:
+    """Return ``(lowest, highest)`` that the billing percentile of the union of
+    disjoint ``parts`` can be: the smallest and largest of the parts' own
+    percentiles (:func:`~mikromon.domain.traffic.part_percentile`); ``None`` when a
+    part's own percentile is not known (the union's must be computed).
+
+    Why: with ``r(n) = from_top(n)``, ``r(n) - 1 = floor(n / 20)`` values of ``n`` lie
+    above the percentile. Above the largest part percentile lie at most
+    ``sum(floor(n_i / 20)) <= floor(N / 20)`` values of the union: fewer than
+    ``r(N)``, so the union's percentile is not above it. At or above the smallest
+    lie at least ``sum(floor(n_i / 20) + 1) >= floor(N / 20) + 1 = r(N)`` values, so
+    it is not below it.
+    """
+    low, high = _INF, -_INF
+    for part in parts:
+        if part.samples < 1:
+            continue
+        value = part_percentile(part)
+        if value is None or math.isnan(value):
+            return None
+        low, high = min(low, value), max(high, value)
+    return (low, high) if high >= low else None
+
+
+@dataclass(slots=True)
+class _Side:
+    """One direction of an interface: its series and pieces (summaries without
+    their largest values, edges with all their averages)."""
+
+    series_id: int
+    parts: list[Part]
+
+
+def _sort_key(billing: float | None, device: str, interface: str) -> tuple[float, str, str]:
+    """The order of :func:`.reports.percentile_report` (``billing or -1.0``: a figure
+    of 0 sorts with the interfaces without one)."""
+    return -(billing or -1.0), device, interface
+
+
+def _best_key(high: float, device: str, interface: str) -> tuple[float, str, str]:
+    """The smallest :func:`_sort_key` a figure at most ``high`` can have: ``-high``,
+    or 0 when ``high`` is not above 0 (a figure of 0 or below sorts at 0 or after)."""
+    return (-high if high > 0 else 0.0), device, interface
+
+
+class _Table:
+    """The interfaces of a range with their pieces; computes figures on demand."""
+
+    def __init__(self, start: float, end: float, device_id: int | None, using: str) -> None:
+        self.start, self.end, self.using = start, end, using
+        self.conn = usable_connection(using)
+        keys = reports.TRAFFIC_KEYS["interface"]
+        self.found = reports._traffic_series("interface", device_id)
+        self.names = reports._names(dev for dev, _name in self.found)
+        lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
+        day_mark, month_mark = rs.marks(using=using)
+        self.months, self.days, edges = summary_pieces(lo, hi, day_mark, month_mark)
+        cond = self.cond = rs.series_filter(self.conn.ops.quote_name, keys, device_id)
+        self.parts: dict[int, list[Part]] = {}
+        for level, starts in (("month", self.months), ("day", self.days)):
+            for sid, part in rt._summary_parts(self.conn, cond, level, starts, False):
+                self.parts.setdefault(sid, []).append(part)
+        self.summarised = set(self.parts)
+        self.edges: dict[int, list[Part]] = {}
+        if edges:
+            mark = rs.rollup_mark(self.conn)
+            for a, b in edges:
+                for sid, (values, hourly) in rt._edge_values(self.conn, cond, a, b,
+                                                             mark).items():
+                    values.sort(reverse=True)
+                    part = Part(samples=len(values), hourly=hourly,
+                                rate_sum=sum(v for v in values if v > 0), top=values)
+                    self.parts.setdefault(sid, []).append(part)
+                    self.edges.setdefault(sid, []).append(part)
+        self.exact: dict[int, tuple[float | None, int, str]] = {}
+
+    def bounds(self, ids: dict[str, int]) -> tuple[float, float] | None:
+        """Bounds of the billing figure of an interface (``None``: unknown); an
+        interface without a figure is bounded by ``(-inf, -inf)``."""
+        low = high = -_INF
+        for side in ("rx", "tx"):
+            sid = ids.get(side)
+            parts = self.parts.get(sid) if sid is not None else None
+            if not parts:
+                continue
+            found = percentile_bounds(parts)
+            if found is None:
+                return None
+            low, high = max(low, found[0]), max(high, found[1])
+        return low, high
+
+    def compute(self, interfaces: list[tuple[int, str]], *, every: bool = False) -> None:
+        """Compute the figures of the series of ``interfaces`` not computed yet
+        (``every``: the largest values of every series are read at once)."""
+        wanted = [sid for key in interfaces for sid in self.found[key].values()
+                  if sid not in self.exact]
+        tops: dict[int, list[Part]] = {}
+        summarised = [sid for sid in wanted if sid in self.summarised]
+        conds = [self.cond] if every else [
+            (f"s.id IN ({', '.join(['%s'] * len(batch))})", list(batch))
+            for batch in (summarised[i:i + 500] for i in range(0, len(summarised), 500))]
+        for cond in conds:
+            for level, starts in (("month", self.months), ("day", self.days)):
+                for sid, part in rt._summary_parts(self.conn, cond, level, starts, True):
+                    tops.setdefault(sid, []).append(part)
+        for sid in wanted:
+            parts = tops.get(sid, []) + self.edges.get(sid, [])
+            self.exact[sid] = self._figure(sid, parts)
+
+    def _figure(self, sid: int, parts: list[Part]) -> tuple[float | None, int, str]:
+        """As :func:`.reports._figure` with the summaries' pieces."""
+        if not parts:
+            return None, 0, "none"
+        value, count, exact = combine_percentile(parts)
+        if not exact:
+            return reports.series_percentile(sid, self.start, self.end, using=self.using)
+        return value, count, rt.SeriesParts(parts).resolution
+
+    def row(self, key: tuple[int, str]) -> reports.PercentileRow:
+        """The row of a computed interface."""
+        dev, name = key
+        none = (None, 0, "none")
+        ids = self.found[key]
+        rx = self.exact[ids["rx"]] if "rx" in ids else none
+        tx = self.exact[ids["tx"]] if "tx" in ids else none
+        figure = BillingFigure(rx_bps=rx[0], tx_bps=tx[0], rx_samples=rx[1], tx_samples=tx[1])
+        return reports.PercentileRow(device_id=dev, device=self.names.get(dev, ""),
+                                     interface=name, figure=figure,
+                                     resolution=rx[2] if rx[2] != "none" else tx[2])
+
+    def key(self, row: reports.PercentileRow) -> tuple[float, str, str]:
+        """The sort key of a row (billing figure first)."""
+        return _sort_key(row.figure.billing_bps, row.device, row.interface)
+
+
+def percentile_page(start: float, end: float, device_id: int | None, sort: str,
+                    offset: int, limit: int, *, using: str = "default",
+                    read: dict[str, reports.KindPieces] | None = None
+                    ) -> tuple[list[reports.PercentileRow], int, int]:
+    """Return the rows ``offset`` to ``offset + limit`` of the interfaces' billing
+    figures over ``[start, end)`` sorted by ``sort`` (``billing``: highest first;
+    ``device``; ``interface``), exactly as those of
+    :func:`.reports.percentile_report` sorted the same way; the number of
+    interfaces; and the offset used (past the end: the last page's). ``read``:
+    receives what was read for the interfaces (``"interface"``), for
+    :func:`.reports.top_talkers` of the same range and device."""
+    table = _Table(start, end, device_id, using)
+    if read is not None:
+        read["interface"] = (table.found, table.names,
+                             {sid: rt.SeriesParts(parts) for sid, parts in table.parts.items()})
+    total = len(table.found)
+    if offset >= total:
+        offset = max(0, (total - 1) // limit * limit)
+    if sort in ("device", "interface"):
+        def by_name(key: tuple[int, str]) -> tuple[str, str]:
+            device = table.names.get(key[0], "")
+            return (device, key[1]) if sort == "device" else (key[1], device)
+        page = sorted(table.found, key=by_name)[offset:offset + limit]
+        table.compute(page)
+        return [table.row(key) for key in page], total, offset
+    return _by_billing(table, offset + limit)[offset:], total, offset
+
+
+def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
+    """The ``need`` first rows by billing figure: interfaces computed in the order
+    of their best possible sort key until the ``need``-th computed row sorts before
+    every interface not computed."""
+    order = []
+    for key, ids in table.found.items():
+        found = table.bounds(ids)
+        high = _INF if found is None else found[1]
+        device = table.names.get(key[0], "")
+        best = _best_key(high, device, key[1]) if high > -_INF else _sort_key(None, device,
+                                                                              key[1])
+        order.append((best, key))
+    order.sort()
+    rows: list[reports.PercentileRow] = []
+    done, size = 0, need + SPARE
+    while done < len(order):
+        # Bounds that do not separate the interfaces (traffic alike everywhere):
+        # past a quarter of them, the rest are computed at once.
+        every = done + size > len(order) // 4
+        batch = [key for _best, key in (order[done:] if every else order[done:done + size])]
+        size *= 2
+        table.compute(batch, every=every)
+        rows += [table.row(key) for key in batch]
+        done += len(batch)
+        rows.sort(key=table.key)
+        del rows[need:]
+        if len(rows) >= need and done < len(order) and table.key(rows[-1]) <= order[done][0]:
+            break
+    return rows
