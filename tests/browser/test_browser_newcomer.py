@@ -31,6 +31,7 @@ def test_missing_chart_library_says_so_in_each_chart(chromium, live_url, users):
         assert charts.count() >= 1, path
         for i in range(charts.count()):
             expect(charts.nth(i)).to_contain_text(UNAVAILABLE)
+            expect(charts.nth(i).locator(".chart-unavailable")).to_be_visible()
         assert "update failed" not in page.inner_text("body"), path
         assert "not a constructor" not in page.inner_text("body"), path
     assert not errors, errors
