@@ -52,7 +52,7 @@ def test_device_list_fits_at_1280(chromium, live_url, users):  # noqa: F811
     now = datetime.now(UTC).replace(microsecond=0)
     for n in range(3):
         dev = Device(name=f"branch-office-warehouse-north-0{n}", host=f"10.120.200.{n + 10}",
-                     port=8729, use_ssl=True, username="monitor", site=site)
+                     port=8728, username="monitor", site=site)
         dev.set_password("pw")
         dev.save()
         dev.tags.add(*(Tag.objects.get_or_create(name=t)[0] for t in ("core", "branch")))
