@@ -51,3 +51,23 @@ def test_test_send_reports_the_answer(cli, db):
     assert r.code == 1
     assert json.loads(r.out)["ok"] is False
     assert "no answer" in json.loads(r.out)["detail"]
+
+
+def test_delete_removes_the_queue_folder(cli, db, settings, tmp_path):
+    settings.DATA_DIR = str(tmp_path)
+    assert cli("output", "add", "--name", "vm", "--url", "http://127.0.0.1:1/w").code == 0
+    folder = tmp_path / "outputs" / "vm"
+    folder.mkdir(parents=True)
+    (folder / "0.seg").write_bytes(b"unsent")
+    r = cli("output", "delete", "vm", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["queue"] == "its queue folder was removed"
+    assert not folder.exists()
+
+
+def test_test_send_of_an_environment_output(cli, db, monkeypatch):
+    monkeypatch.setenv("MIKROMON_INFLUX_URL", "http://127.0.0.1:1/write?db=m")
+    r = cli("output", "test", "influx", "--json")
+    assert r.code == 1, r.err  # nothing listens on port 1: no answer
+    assert json.loads(r.out)["name"] == "influx"
+    assert "no answer" in json.loads(r.out)["detail"]

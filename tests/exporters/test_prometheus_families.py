@@ -171,6 +171,9 @@ def tricky_fleet() -> FleetSnapshot:
             site=text, identity=text, version="6.49.17", board=text,
             values=[("iface.rx_bytes", (("interface", text),), 2.0 ** 63 + i),
                     ("iface.running", (("interface", text),), float(i % 2)),
+                    # around 1e6, where the writer's number fast path ends
+                    ("iface.tx_bytes", (("interface", text),),
+                     (999999.5, 1e6, -1e6, 1234567.125, 123.0, -999999.75, 1e15)[i % 7]),
                     ("system.cpu.load_pct", (), 0.1 * i), ("system.cpu.frequency_hz", (), 1.5e9),
                     ("system.health.voltage", (), 24.15), ("bgp.uptime_seconds",
                                                             (("peer", text),), 1e-7),
@@ -202,3 +205,64 @@ def test_render_refuses_an_unknown_format():
 
     with pytest.raises(ValueError, match="'json'"):
         render(FleetSnapshot([]), "json")
+
+
+def as_series(snapshot: FleetSnapshot) -> FleetSnapshot:
+    """The same fleet with its latest values in family form (``series``), as the
+    web application reads them."""
+    from dataclasses import replace
+
+    from mikromon.exporters.families import row_labels
+
+    series: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+    for d in snapshot.devices:
+        for key, labels, value in d.values:
+            values = row_labels(key, labels, d.name, d.address, d.version, d.board)
+            if values is not None and math.isfinite(value):
+                series.setdefault(key, []).append((values, value))
+    return replace(snapshot, devices=[replace(d, values=()) for d in snapshot.devices],
+                   series=series)
+
+
+@pytest.mark.parametrize("fmt", ["text", "openmetrics"])
+def test_values_in_family_form_give_the_same_bytes(fmt):
+    """Rows given as ``series`` (label values from row_labels) expose exactly what
+    the devices' values do, and prometheus_client writes the same bytes."""
+    from prometheus_client.openmetrics.exposition import generate_latest as om_latest
+
+    from mikromon.exporters.prometheus import LabelTexts, render
+
+    snapshot = tricky_fleet()
+    ready = as_series(snapshot)
+    assert ready.series
+    assert not any(d.values for d in ready.devices)
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(FleetCollector(ready))
+    expected = om_latest(reg) if fmt == "openmetrics" else generate_latest(reg)
+    texts = LabelTexts()
+    assert render(ready, fmt, texts) == expected == render(snapshot, fmt)
+    assert render(ready, fmt, texts) == expected  # label text kept from the first call
+    assert texts.size > 0
+
+
+def test_row_labels_of_keys_no_family_reads():
+    from mikromon.exporters.families import row_labels
+
+    assert row_labels("iface.rx_bps", IF1, "a", "b", "c", "d") is None
+    assert row_labels("system.health.unknown-sensor", (), "a", "b", "c", "d") is None
+    assert row_labels("system.health.voltage", (), "a", "b", "c", "d") == ("a", "b")
+
+
+def test_label_texts_start_over_only_past_twice_the_largest_scrape():
+    from mikromon.exporters.prometheus import LabelTexts
+
+    texts = LabelTexts()
+    texts.size = 3000
+    texts.by_names[("a",)] = {("x",): '{a="x"}'}
+    texts.trim(1500)  # a whole-fleet scrape
+    texts.trim(10)  # then one device: kept
+    assert texts.size == 3000
+    texts.size = 4001
+    texts.trim(10)  # more than 2 * 1500 + 1000 held: start over
+    assert texts.size == 0
+    assert texts.by_names == {}

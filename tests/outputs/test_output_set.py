@@ -83,3 +83,46 @@ def test_a_bad_output_is_left_out_and_the_others_run(tmp_path):
                         data_dir=tmp_path, send=Store())
     assert outputs.reload() == ["started ok"]
     outputs.stop()
+
+
+def test_a_deleted_output_loses_its_queue_folder_a_disabled_one_keeps_it(tmp_path):
+    wanted = [_config(n, f"http://127.0.0.1:1/{n}") for n in ("gone", "off", "env")]
+    kept = {"gone", "off", "env"}
+    outputs = OutputSet(loader=lambda: list(wanted), data_dir=tmp_path, send=Store(),
+                        kept=lambda: kept)
+    try:
+        outputs.reload()
+        assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["env", "gone", "off"]
+        wanted.clear()  # "gone" deleted; "off" disabled; "env" named by the environment
+        kept.discard("gone")
+        changes = outputs.reload()
+        assert "removed the queue of gone" in changes
+        assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["env", "off"]
+    finally:
+        outputs.stop()
+
+
+def test_queues_stay_when_the_names_cannot_be_read(tmp_path):
+    wanted = [_config("a", "http://127.0.0.1:1/a")]
+
+    def kept():
+        raise RuntimeError("database gone")
+
+    outputs = OutputSet(loader=lambda: list(wanted), data_dir=tmp_path, send=Store(),
+                        kept=kept)
+    outputs.reload()
+    wanted.clear()
+    assert outputs.reload() == ["stopped a"]
+    assert (tmp_path / "outputs" / "a").is_dir()
+
+
+def test_remove_queue_refuses_a_name_that_is_not_an_output_name(tmp_path):
+    import pytest
+
+    from mikromon.outputs.manager import remove_queue
+
+    (tmp_path / "keep").mkdir()
+    with pytest.raises(ValueError, match="not an output name"):
+        remove_queue(tmp_path / "data", "../../keep")
+    assert (tmp_path / "keep").is_dir()
+    assert remove_queue(tmp_path, "never-made") is False

@@ -1,8 +1,9 @@
 """``mikromon export``: a device's time series over a time range, as CSV or JSON.
 
-Raw points (kept for ``MIKROMON_RETENTION_RAW_DAYS``) or the 5-minute / 1-hour
-rollups (min, avg, max, count; kept longer). Rows stream from the database in
-chunks, so memory stays flat for large exports; progress goes to stderr. With
+Raw points (kept as their tier's retention says:
+:mod:`mikromon.web.control.retention`) or the 5-minute / 1-hour rollups (min,
+avg, max, count; kept longer). Rows stream from the database in chunks, so
+memory stays flat for large exports; progress goes to stderr. With
 ``--output FILE`` the file appears only when the export is complete
 (:mod:`.output_file`). The writers are in :mod:`.export_write`.
 """

@@ -48,8 +48,9 @@ def register(subparsers: Subparsers) -> None:
         edit.add_argument("--url", help="the store's write URL, http(s)")
         _options(edit, editing=True)
         delete = add_command(actions, "delete", django_handler(_delete),
-                             help="delete an output (its unsent queue stays on disk)",
-                             description="Delete an output; its queue folder stays on disk.")
+                             help="delete an output and its queue folder",
+                             description="Delete an output and its queue folder (what it "
+                                         "had not sent is lost).")
         delete.add_argument("output", metavar="OUTPUT", help="the output's name or id")
         delete.add_argument("--json", action="store_true", help="print a JSON object")
         test = add_command(actions, "test", django_handler(_test),
@@ -157,17 +158,20 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
+    from mikromon.web.control.outputs import delete
+
     row = _find(args.output)
     doc = _doc(row)
-    row.delete()
-    return print_result(args, doc, f"output {doc['name']} deleted (its queue stays on disk)")
+    doc["queue"] = delete(row)
+    return print_result(args, doc, f"output {doc['name']} deleted; {doc['queue']}")
 
 
 def _test(args: argparse.Namespace) -> int:
-    from mikromon.web.control.outputs import config_of, send_test
+    from mikromon.web.control.outputs import config_of, env_config, send_test
 
-    row = _find(args.output)
-    result = send_test(config_of(row))
-    print_result(args, {"name": row.name, **result},
-                 f"{row.name}: {result['detail']} ({result['duration_s']:.2f} s)")
+    # The environment's output wins for its name: it is the one that runs.
+    config = env_config(args.output) or config_of(_find(args.output))
+    result = send_test(config)
+    print_result(args, {"name": config.name, **result},
+                 f"{config.name}: {result['detail']} ({result['duration_s']:.2f} s)")
     return 0 if result["ok"] else EXIT_FAILURE

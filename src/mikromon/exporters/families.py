@@ -107,6 +107,11 @@ class FleetSnapshot:
             ``rows_written``), empty when no collector published them.
         alerts_firing: severity -> number of alerts firing (empty: not reported).
         outputs: each output's state (:meth:`mikromon.outputs.worker.OutputWorker.status`).
+        series: latest values already in family form, as the web application reads
+            them: catalog key -> rows ``(label values, value in the catalog unit)``,
+            the label values as :func:`row_labels` gives them, finite values only.
+            Added to the rows of the devices' ``values`` (the two are
+            alternatives: a reader fills one of them).
     """
 
     devices: Sequence[DeviceSnapshot]
@@ -114,6 +119,7 @@ class FleetSnapshot:
     writer: Mapping[str, float] = field(default_factory=dict)
     alerts_firing: Mapping[str, int] = field(default_factory=dict)
     outputs: Sequence[Mapping[str, object]] = ()
+    series: Mapping[str, Sequence[tuple[Sequence[str], float]]] = field(default_factory=dict)
 
 
 #: Prometheus types a family can have.
@@ -150,11 +156,15 @@ def families(snapshot: FleetSnapshot) -> Iterator[Family]:
         for key, labels, value in device.values:
             if math.isfinite(value):
                 by_key.setdefault(key, []).append((device, labels, value))
+    ready = snapshot.series
     for spec in FAMILIES:
-        rows = by_key.get(spec.key)
-        if rows:
-            yield _mktxp(spec, rows)
-    yield from _health(snapshot.devices, by_key)
+        family = _mktxp(spec, by_key.get(spec.key, ()))
+        if (more := ready.get(spec.key)):
+            family.rows.extend(more if spec.scale == 1.0 else
+                               [(values, value * spec.scale) for values, value in more])
+        if family.rows:
+            yield family
+    yield from _health(snapshot.devices, by_key, ready)
     known = [d for d in snapshot.devices if d.identity]
     if known:
         yield Family("mktxp_system_identity", "info", "System identity", ("name", *_ID_LABELS),
@@ -166,15 +176,39 @@ def families(snapshot: FleetSnapshot) -> Iterator[Family]:
 
 
 def _mktxp(spec: FamilySpec, rows: Iterable[tuple[DeviceSnapshot, Labels, float]]) -> Family:
+    names = (_SYSTEM_LABELS if spec.system else ("name", *_ID_LABELS) if spec.label
+             else _ID_LABELS)
+    return Family("mktxp_" + spec.name, spec.kind, spec.help, names, [
+        (_values(spec, labels, d.name, d.address, d.version, d.board), v * spec.scale)
+        for d, labels, v in rows])
+
+
+def _values(spec: FamilySpec, labels: Labels, name: str, address: str, version: str,
+            board: str) -> tuple[str, ...]:
     if spec.system:
-        return Family("mktxp_" + spec.name, spec.kind, spec.help, _SYSTEM_LABELS, [
-            ((d.version, d.board, d.name, d.address), v * spec.scale) for d, _, v in rows])
+        return (version, board, name, address)
     if spec.label:
-        return Family("mktxp_" + spec.name, spec.kind, spec.help, ("name", *_ID_LABELS), [
-            ((_label(labels, spec.label), d.name, d.address), v * spec.scale)
-            for d, labels, v in rows])
-    return Family("mktxp_" + spec.name, spec.kind, spec.help, _ID_LABELS,
-                  [((d.name, d.address), v * spec.scale) for d, _, v in rows])
+        return (_label(labels, spec.label), name, address)
+    return (name, address)
+
+
+#: Catalog key -> the mktxp family it fills.
+_SPECS: Final = {spec.key: spec for spec in FAMILIES}
+
+
+def row_labels(key: str, labels: Labels, name: str, address: str, version: str, board: str
+               ) -> tuple[str, ...] | None:
+    """The label values of the sample that the latest value of series ``key`` /
+    ``labels`` of a device (its ``name``, ``address``, RouterOS ``version`` and
+    ``board``) gives, in the order of its family's label names; ``None`` when no
+    family reads ``key``. What :attr:`FleetSnapshot.series` rows carry."""
+    spec = _SPECS.get(key)
+    if spec is None:
+        if key.startswith(catalog.HEALTH_PREFIX) and \
+                key[len(catalog.HEALTH_PREFIX):] in HEALTH_FAMILIES:
+            return (name, address)
+        return None
+    return _values(spec, labels, name, address, version, board)
 
 
 def _label(labels: Labels, name: str) -> str:
@@ -185,7 +219,8 @@ def _label(labels: Labels, name: str) -> str:
 
 
 def _health(devices: Sequence[DeviceSnapshot],
-            by_key: Mapping[str, list[tuple[DeviceSnapshot, Labels, float]]]) -> Iterator[Family]:
+            by_key: Mapping[str, list[tuple[DeviceSnapshot, Labels, float]]],
+            ready: Mapping[str, Sequence[tuple[Sequence[str], float]]]) -> Iterator[Family]:
     out: dict[str, Family] = {}
 
     def family(sensor: str) -> Family:
@@ -198,6 +233,8 @@ def _health(devices: Sequence[DeviceSnapshot],
     for sensor in HEALTH_FAMILIES:
         for device, _labels, value in by_key.get(catalog.HEALTH_PREFIX + sensor, ()):
             family(sensor).rows.append(((device.name, device.address), value))
+        if (more := ready.get(catalog.HEALTH_PREFIX + sensor)):
+            family(sensor).rows.extend(more)
     for device in devices:
         for sensor, word in sorted(device.health_states.items()):
             if sensor in HEALTH_FAMILIES:

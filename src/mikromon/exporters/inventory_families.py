@@ -48,6 +48,15 @@ PACKAGES: Final = "packages"
 INTERFACES: Final = "interfaces"
 #: The inventory tables the exposition reads.
 TABLES: Final = frozenset({PACKAGES, INTERFACES, *FIREWALL})
+_RULE_FIELDS: Final = frozenset({"chain", "action", "comment", "out-interface", "protocol",
+                                 "log", "bytes"})
+#: Inventory table -> the :data:`FIELDS` its families read (the others may be left
+#: ``None`` by a reader).
+TABLE_FIELDS: Final[dict[str, frozenset[str]]] = {
+    PACKAGES: frozenset({"name", "version", "build-time", "disabled"}),
+    INTERFACES: frozenset({"name", "link-downs", "actual-mtu"}),
+    **{table: _RULE_FIELDS for table in FIREWALL},
+}
 _ID: Final = (ROUTERBOARD_NAME, ROUTERBOARD_ADDRESS)
 
 Value = str | float | bool | None

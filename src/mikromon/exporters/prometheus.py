@@ -9,8 +9,11 @@
   records. ``prometheus_client`` builds a sample object per value and formats each
   label on its own; for 1,000 routers (about 150,000 samples) that took 3-8 s a
   scrape (bench/metrics_scrape.py), over the 1 s a scrape may take. Number text
-  comes from ``prometheus_client`` (``floatToGoString``); tests compare the
-  output byte for byte with ``prometheus_client``'s on varied families.
+  comes from ``prometheus_client`` (``floatToGoString``; ``repr`` for the numbers
+  within ±1e6, where the two agree); tests compare the output byte for byte with
+  ``prometheus_client``'s on varied families.
+- :class:`LabelTexts`: the ``{...}`` text of label sets, kept by the web process
+  from one :func:`render` to the next.
 
 Only the text formats are written here; content negotiation stays
 ``prometheus_client``'s (``choose_encoder``).
@@ -59,9 +62,39 @@ class FleetCollector(Collector):
             yield out
 
 
-def render(snapshot: FleetSnapshot, fmt: str = TEXT) -> bytes:
+class LabelTexts:
+    """The ``{...}`` text of label sets, kept from one scrape to the next.
+
+    Keyed by the label names and values (the text is a function of them alone), so
+    an entry is never wrong, only possibly unused: once it holds more than twice
+    the label sets of the largest scrape (devices and interfaces gone, renamed), it
+    starts over. A scrape of one device among whole-fleet scrapes keeps it. Pass
+    one to :func:`render` to keep it per process.
+    """
+
+    __slots__ = ("by_names", "largest", "size")
+
+    def __init__(self) -> None:
+        #: label names -> label values -> text.
+        self.by_names: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
+        #: entries held.
+        self.size = 0
+        #: most labelled samples one render wrote.
+        self.largest = 0
+
+    def trim(self, used: int) -> None:
+        """Note a render of ``used`` labelled samples; start over when more than
+        twice the largest (plus 1,000) label sets are held."""
+        self.largest = max(self.largest, used)
+        if self.size > 2 * self.largest + 1000:
+            self.by_names = {}
+            self.size = 0
+
+
+def render(snapshot: FleetSnapshot, fmt: str = TEXT, texts: LabelTexts | None = None) -> bytes:
     """Return the exposition of ``snapshot`` in ``fmt``: :data:`TEXT` (Prometheus
     text format 0.0.4) or :data:`OPENMETRICS` (OpenMetrics 1.0, ending ``# EOF``).
+    ``texts`` keeps label text across calls (a fresh one by default).
 
     Raises:
         ValueError: ``fmt`` is neither.
@@ -69,20 +102,25 @@ def render(snapshot: FleetSnapshot, fmt: str = TEXT) -> bytes:
     if fmt not in (TEXT, OPENMETRICS):
         raise ValueError(f"format must be {TEXT!r} or {OPENMETRICS!r}, not {fmt!r}")
     openmetrics = fmt == OPENMETRICS
-    label_text: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+    texts = texts if texts is not None else LabelTexts()
     out: list[str] = []
+    used = 0
     for family in families(snapshot):
-        _family_lines(family, openmetrics, label_text, out)
+        used += _family_lines(family, openmetrics, texts, out)
     if openmetrics:
         out.append("# EOF\n")
+    texts.trim(used)
     return "".join(out).encode("utf-8")
 
 
-def _family_lines(family: Family, openmetrics: bool,
-                  label_text: dict[tuple[tuple[str, ...], tuple[str, ...]], str],
-                  out: list[str]) -> None:
-    """Append the family's lines; ``label_text`` caches the ``{...}`` of a label
-    set (the same device and interface recur in many families)."""
+def _family_lines(family: Family, openmetrics: bool, texts: LabelTexts, out: list[str]) -> int:
+    """Append the family's lines; return the number of labelled samples. ``texts``
+    holds the ``{...}`` of label sets (the same device and interface recur in many
+    families and scrapes).
+
+    A number in (-1e6, 1e6) is written as ``repr`` gives it, which is what
+    ``floatToGoString`` returns for those (Go's exponent form starts at 1e6 in
+    its code); the others go through ``floatToGoString``."""
     name, kind = family.name, family.type
     sample = name
     if kind == "counter":
@@ -95,18 +133,26 @@ def _family_lines(family: Family, openmetrics: bool,
     labels = family.labels
     if not labels:
         out.extend(f"{sample} {float_text(value)}\n" for _values, value in family.rows)
-        return
+        return 0
     order = sorted(range(len(labels)), key=labels.__getitem__)
     names = tuple(labels[i] for i in order)
-    append = out.append
+    known = texts.by_names.get(labels)
+    if known is None:
+        known = texts.by_names[labels] = {}
+    append, number = out.append, float_text
     for values, value in family.rows:
-        key = (labels, tuple(values))
-        text = label_text.get(key)
+        key = values if isinstance(values, tuple) else tuple(values)
+        text = known.get(key)
         if text is None:
-            text = label_text[key] = "{" + ",".join(
-                f'{label}="{_escape(values[i])}"' for label, i in zip(names, order, strict=True)
+            text = known[key] = "{" + ",".join(
+                f'{label}="{_escape(key[i])}"' for label, i in zip(names, order, strict=True)
             ) + "}"
-        append(f"{sample}{text} {float_text(value)}\n")
+            texts.size += 1
+        if value.__class__ is float and -1e6 < value < 1e6:
+            append(f"{sample}{text} {value!r}\n")
+        else:
+            append(f"{sample}{text} {number(value)}\n")
+    return len(family.rows)
 
 
 def _help(text: str) -> str:

@@ -6,7 +6,10 @@ application's outputs table plus the environment) and changes only what changed:
 an output whose :class:`~.worker.OutputConfig` is new or different gets a new
 worker on the same queue folder (``<data>/outputs/<name>``) after the old one
 stopped, so payloads still queued on disk are sent by the new one; an output no
-longer wanted (deleted, disabled) is stopped and its queue stays on disk.
+longer wanted is stopped: a disabled one keeps its queue on disk (enabled again,
+it sends it), a deleted one (no longer among the names ``kept`` returns: stored
+outputs, enabled or not, and the environment's) has its queue folder removed once
+its worker stopped (:func:`remove_queue`).
 
 The collector calls :meth:`OutputSet.reload` when its configuration version
 changes (:mod:`mikromon.schedule.service`), within a few seconds of a save.
@@ -15,8 +18,10 @@ changes (:mod:`mikromon.schedule.service`), within a few seconds of a save.
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -27,6 +32,35 @@ log = logging.getLogger(__name__)
 
 #: Returns the outputs wanted now (names unique). Raises on a read failure.
 Loader = Callable[[], Sequence[OutputConfig]]
+#: What an output's name may be (it names its queue folder).
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def queue_folder(data_dir: Path, name: str) -> Path:
+    """The queue folder of the output ``name``: ``<data_dir>/outputs/<name>``.
+
+    Raises:
+        ValueError: ``name`` is not an output name (:data:`NAME_RE`), so it could
+            name a folder elsewhere.
+    """
+    if not NAME_RE.match(name):
+        raise ValueError(f"not an output name: {name!r}")
+    return data_dir / "outputs" / name
+
+
+def remove_queue(data_dir: Path, name: str) -> bool:
+    """Remove the queue folder of the output ``name`` (what it still held is
+    lost); ``False`` when there was none.
+
+    Raises:
+        ValueError: ``name`` is not an output name.
+        OSError: the folder cannot be removed.
+    """
+    folder = queue_folder(data_dir, name)
+    if not folder.exists():
+        return False
+    shutil.rmtree(folder)
+    return True
 
 
 class OutputSet(Sequence[SampleOutput]):
@@ -39,12 +73,17 @@ class OutputSet(Sequence[SampleOutput]):
         loader: the configured outputs (``None``: only ``outputs``).
         data_dir: the data folder; queues go in ``<data_dir>/outputs/<name>``.
         send: the HTTP client of new workers (tests give their own).
+        kept: the names of the outputs that exist, running or not (``None``: every
+            queue is kept); a stopped output not among them was deleted and its
+            queue folder is removed.
     """
 
     def __init__(self, outputs: Iterable[SampleOutput] = (), *, loader: Loader | None = None,
-                 data_dir: Path | None = None, send: Sender = http_post) -> None:
+                 data_dir: Path | None = None, send: Sender = http_post,
+                 kept: Callable[[], Collection[str]] | None = None) -> None:
         self._fixed: tuple[SampleOutput, ...] = tuple(outputs)
         self._loader = loader
+        self._kept = kept
         self._data_dir = data_dir
         self._send = send
         self._managed: dict[str, OutputWorker] = {}
@@ -117,6 +156,7 @@ class OutputSet(Sequence[SampleOutput]):
             self.reload_error = f"reading the outputs failed: {err}"
             return []
         self.reload_error = ""
+        kept = self._kept_names()
         changes: list[str] = []
         with self._lock:
             for name, worker in list(self._managed.items()):
@@ -124,11 +164,13 @@ class OutputSet(Sequence[SampleOutput]):
                     worker.stop()
                     del self._managed[name]
                     changes.append(f"stopped {name}")
+                    if kept is not None and name not in kept and name not in wanted:
+                        changes += self._remove(name)
             for name, config in wanted.items():
                 if name in self._managed:
                     continue
                 try:
-                    worker = OutputWorker(config, self._data_dir / "outputs" / name,
+                    worker = OutputWorker(config, queue_folder(self._data_dir, name),
                                           send=self._send)
                 except (OSError, ValueError) as err:
                     log.error("output %s cannot start: %s", name, err)
@@ -143,6 +185,27 @@ class OutputSet(Sequence[SampleOutput]):
         for line in changes:
             log.info("output %s", line.replace("started", "(re)started", 1))
         return changes
+
+
+    def _kept_names(self) -> Collection[str] | None:
+        """The names whose queues stay; ``None`` (keep all) without ``kept`` or
+        when it fails."""
+        if self._kept is None:
+            return None
+        try:
+            return set(self._kept())
+        except Exception:
+            log.exception("reading the output names failed; keeping every queue")
+            return None
+
+    def _remove(self, name: str) -> list[str]:
+        assert self._data_dir is not None
+        try:
+            removed = remove_queue(self._data_dir, name)
+        except (OSError, ValueError) as err:
+            log.error("output %s: its queue folder cannot be removed: %s", name, err)
+            return []
+        return [f"removed the queue of {name}"] if removed else []
 
 
 def _name(output: SampleOutput) -> str | None:

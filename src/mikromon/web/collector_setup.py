@@ -68,7 +68,7 @@ def build_collector() -> Any:
     from mikromon.outputs.manager import OutputSet
     from mikromon.outputs.worker import configs_from_env
     from mikromon.web.alerts.store import DjangoAlertStore
-    from mikromon.web.control.outputs import configured
+    from mikromon.web.control.outputs import configured, kept_names
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.sources import DjangoDeviceSource
 
@@ -85,7 +85,8 @@ def build_collector() -> Any:
             source, build_storage(), lock, deps=deps,
             alerts=alerts,
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
-            outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR)),
+            outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR),
+                              kept=kept_names),
         )
 
     schedule.configure(factory)

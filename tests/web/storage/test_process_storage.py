@@ -255,3 +255,31 @@ def test_a_refused_device_comes_back_as_a_partial_write(
     assert "poisoned device" in info.value.failed[other.pk]
     assert points(device_id) == [("system.cpu.load_pct", 5.0)]
     assert storage.restarts == 0
+
+
+def test_the_child_deletes_by_retention_stored_while_it_runs(device_id: int) -> None:
+    """The storage process reads the stored retention at its maintenance: a change
+    made meanwhile (here by the parent, as the page or the CLI would) applies at
+    its next run, without a restart."""
+    from mikromon.web.control import retention
+    from mikromon.web.monitor.models import MetricPoint
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    old, recent = now - timedelta(days=3), now - timedelta(hours=2)
+    storage = ProcessStorage(maintenance_interval=0.0, reply_timeout=60)
+    try:
+        storage.write_samples(device_id, [Sample("system.cpu.load_pct", 1.0, old),
+                                          Sample("system.cpu.load_pct", 2.0, recent)])
+        later = [Sample("system.cpu.load_pct", 3.0, recent + timedelta(seconds=i))
+                 for i in range(1, 4)]
+        storage.write_samples(device_id, later[:1])  # after the first maintenance
+        assert MetricPoint.objects.filter(series__device_id=device_id).count() == 3
+        retention.save({"realtime": 86400}, by="cli")
+        storage.write_samples(device_id, later[1:2])  # runs it
+        storage.write_samples(device_id, later[2:])  # answered after it ran
+    finally:
+        storage.close()
+    left = set(MetricPoint.objects.filter(series__device_id=device_id)
+               .values_list("ts", flat=True))
+    assert int(old.timestamp()) not in left
+    assert len(left) == 4

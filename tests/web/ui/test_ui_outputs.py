@@ -136,3 +136,73 @@ def test_collector_page_shows_output_state(admin_web, fake_collector, monkeypatc
     assert "badge warning" in failing
     assert "no answer: connection refused" in failing
     assert "badge warning" not in section[:section.index('data-output="influx"')]
+
+
+def _queue(settings, tmp_path, name: str):
+    settings.DATA_DIR = str(tmp_path)
+    folder = tmp_path / "outputs" / name
+    folder.mkdir(parents=True)
+    (folder / "0.seg").write_bytes(b"unsent")
+    return folder
+
+
+def test_deleting_an_output_removes_its_queue_folder(admin_web, no_collector, settings,
+                                                     tmp_path):
+    row = OutputDestination.objects.create(name="vm", url="http://127.0.0.1:1/w")
+    folder = _queue(settings, tmp_path, "vm")
+    response = admin_web.post(f"/collector/outputs/{row.pk}/delete/", follow=True)
+    assert not folder.exists()
+    assert "its queue folder was removed" in response.content.decode()
+
+
+def test_a_running_collector_removes_the_queue_itself(admin_web, fake_collector, settings,
+                                                      tmp_path, monkeypatch):
+    """Removing the folder under the collector's running worker would break its
+    writes: the collector removes it once it stopped the output."""
+    status = {**fake_collector.status(), "running": True, "outputs": [{"name": "vm"}]}
+    monkeypatch.setattr(fake_collector, "status", lambda **kw: status)
+    row = OutputDestination.objects.create(name="vm", url="http://127.0.0.1:1/w")
+    folder = _queue(settings, tmp_path, "vm")
+    response = admin_web.post(f"/collector/outputs/{row.pk}/delete/", follow=True)
+    assert folder.exists()
+    assert "the collector removes its queue folder" in response.content.decode()
+
+
+def test_a_folder_the_environment_output_uses_stays(admin_web, no_collector, settings,
+                                                    tmp_path, monkeypatch):
+    monkeypatch.setenv("MIKROMON_INFLUX_URL", "http://127.0.0.1:8086/write?db=m")
+    row = OutputDestination.objects.create(name="influx", format="influx",
+                                           url="http://127.0.0.1:1/w")
+    folder = _queue(settings, tmp_path, "influx")
+    admin_web.post(f"/collector/outputs/{row.pk}/delete/")
+    assert folder.exists()
+    assert not OutputDestination.objects.exists()
+
+
+def test_kept_names_are_the_stored_and_the_environment_outputs(db, monkeypatch):
+    from mikromon.web.control.outputs import kept_names
+
+    monkeypatch.setenv("MIKROMON_INFLUX_URL", "http://127.0.0.1:8086/write?db=m")
+    OutputDestination.objects.create(name="vm", url="http://127.0.0.1:1/w", enabled=False)
+    assert kept_names() == {"influx", "vm"}
+
+
+def test_an_environment_output_has_a_test_button(admin_web, viewer, no_collector,
+                                                 monkeypatch):
+    from django.test import Client
+
+    from mikromon.web.control import outputs
+
+    monkeypatch.setenv("MIKROMON_REMOTE_WRITE_URL", "http://127.0.0.1:1/api/v1/write")
+    listing = admin_web.get("/collector/outputs/").content.decode()
+    assert 'action="/collector/outputs/env/remote-write/test/"' in listing
+    sent = []
+    monkeypatch.setattr(outputs, "http_post",
+                        lambda url, body, headers, timeout: sent.append(url) or 204)
+    assert admin_web.post("/collector/outputs/env/remote-write/test/").status_code == 302
+    assert sent == ["http://127.0.0.1:1/api/v1/write"]
+    assert "HTTP 204: accepted" in admin_web.get("/collector/outputs/").content.decode()
+    assert admin_web.post("/collector/outputs/env/influx/test/").status_code == 404
+    viewer_web = Client()
+    viewer_web.force_login(viewer)
+    assert viewer_web.post("/collector/outputs/env/remote-write/test/").status_code == 403

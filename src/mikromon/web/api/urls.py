@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from mikromon.web import converters  # noqa: F401  (registers the <id:...> converter)
-from mikromon.web.api import alerting, device_writes, reports, views
+from mikromon.web.api import alerting, device_writes, reports, storage, views
 from mikromon.web.api.search import search
 from mikromon.web.api.series_list import series_list
 
@@ -29,6 +29,7 @@ urlpatterns = [
     # Only the two actions: any other collector/... path is an unknown endpoint (404).
     re_path(r"^collector/(?P<action>start|stop)$", views.collector_view,
             name="collector_action"),
+    path("storage", storage.storage, name="storage"),
     path("alerts", alerting.alerts, name="alerts"),
     path("alerts/<id:pk>", alerting.alert, name="alert"),
     path("alerts/<id:pk>/ack", alerting.alert_ack, name="alert_ack"),

@@ -89,6 +89,7 @@ def index(request: HttpRequest) -> JsonResponse:
             **{f"report_{name}": reverse(f"api:report_{name}")
                for name in ("availability", "percentile", "top_talkers")},
             "collector": reverse("api:collector"),
+            "storage": reverse("api:storage"),
             "alerts": reverse("api:alerts"),
             "silences": reverse("api:silences"),
             "rules": reverse("api:rules"),
@@ -163,9 +164,10 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     """Return ``step`` made coarse enough that the resolution it reads still holds the
     range's start: where a series' raw points begin after ``start`` while its
     5-minute rollups reach further back (retention deleted the older points:
-    ``MIKROMON_RETENTION_RAW_DAYS``), a whole multiple of 300 s, read from the
-    5-minute rollups; where those too begin after ``start`` while 1-hour rollups
-    reach further back (``MIKROMON_RETENTION_5M_DAYS``), a whole multiple of 3600 s.
+    the tier's raw retention, :mod:`mikromon.web.control.retention`), a whole
+    multiple of 300 s, read from the 5-minute rollups; where those too begin
+    after ``start`` while 1-hour rollups reach further back (the ``5m``
+    retention), a whole multiple of 3600 s.
     A series younger than the range keeps its step (nothing was deleted)."""
     for sid in series_ids:
         if not step % 3600:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 __all__ = [
     "CollectorControl", "CollectorDeviceStatus", "CollectorMember", "CollectorStatus",
-    "DemoObject", "DeviceOwner", "OutputDestination", "UserProfile",
+    "DemoObject", "DeviceOwner", "OutputDestination", "RetentionSetting", "UserProfile",
 ]
 
 
@@ -255,3 +255,28 @@ class DeviceOwner(models.Model):
 
     def __str__(self) -> str:
         return f"device {self.device_id}: {self.owner or 'nobody'}"
+
+
+class RetentionSetting(models.Model):
+    """A retention operators set in the web UI or with ``mikromon retention set``:
+    how long the raw points of one tier, or one rollup level, are kept
+    (:mod:`mikromon.domain.retention` names the keys and their minimums).
+
+    A key without a row keeps the environment's default
+    (``MIKROMON_RETENTION_RAW_DAYS`` for every tier, ``..._5M_DAYS``,
+    ``..._1H_DAYS``); :func:`mikromon.web.control.retention.effective` merges them.
+    """
+
+    key = models.CharField(max_length=16, unique=True,
+                           help_text="realtime, short, medium, long, extended, 5m or 1h")
+    seconds = models.BigIntegerField(help_text="how long the data is kept, seconds")
+    changed_at = models.DateTimeField(default=timezone.now, help_text="when it was set, UTC")
+    changed_by = models.CharField(max_length=150, blank=True, default="",
+                                  help_text="who set it (user name or 'cli')")
+
+    class Meta:
+        verbose_name = "retention setting"
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.seconds}s"

@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -221,6 +222,60 @@ def send_test(config: OutputConfig, *, send: Any = None, timeout_s: float = 5.0
     detail = f"HTTP {status}: " + ("accepted" if ok else "refused" if status < 500
                                    else "the store failed")
     return {"ok": ok, "detail": detail, "duration_s": round(time.monotonic() - started, 3)}
+
+
+def env_config(name: str) -> OutputConfig | None:
+    """The output the environment configures under ``name`` (it wins over a stored
+    one of that name), else ``None`` (also when the environment has a bad value:
+    :func:`env_configs` says which)."""
+    configs, _error = env_configs()
+    return next((c for c in configs if c.name == name), None)
+
+
+def kept_names() -> set[str]:
+    """The names of the outputs that exist, whose queues stay on disk: the
+    environment's and every stored one, enabled or not (the collector removes the
+    queue of an output it stopped that is not among them:
+    :class:`~mikromon.outputs.manager.OutputSet`).
+
+    Raises:
+        ConfigError: an environment variable has a bad value (then keep them all).
+        DatabaseError: the table cannot be read.
+    """
+    return ({c.name for c in configs_from_env()}
+            | set(OutputDestination.objects.values_list("name", flat=True)))
+
+
+def delete(row: OutputDestination) -> str:
+    """Delete the stored output ``row`` and its queue folder (what it had not sent
+    is lost); return what became of the queue, in words.
+
+    A collector running the output stops it within a few seconds and then removes
+    the folder itself (removing it under a running worker would break its writes);
+    otherwise it is removed here. The folder stays when the environment configures
+    an output of the same name (it uses the folder), or when it cannot be removed
+    (said in the words returned, and logged).
+    """
+    from django.conf import settings
+
+    from mikromon.outputs.manager import remove_queue
+    from mikromon.web.control import collector
+
+    name = row.name
+    row.delete()
+    configs, error = env_configs()
+    if error or name in {c.name for c in configs}:
+        return "its queue folder stays (the environment configures that name)"
+    view = collector.read(tidy_devices=False)
+    running = {o.get("name") for o in view.status.get("outputs") or [] if isinstance(o, dict)}
+    if view.running and name in running:
+        return "the collector removes its queue folder when it stops it"
+    try:
+        removed = remove_queue(Path(settings.DATA_DIR), name)
+    except (OSError, ValueError) as err:
+        log.error("output %s deleted; its queue folder cannot be removed: %s", name, err)
+        return f"its queue folder could not be removed: {err}"
+    return "its queue folder was removed" if removed else "it had no queue folder"
 
 
 def find(name_or_id: str) -> OutputDestination | None:

@@ -11,13 +11,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from prometheus_client.exposition import choose_encoder
 
-from mikromon.exporters.prometheus import OPENMETRICS, TEXT, render
+from mikromon.exporters.prometheus import OPENMETRICS, TEXT, LabelTexts, render
 from mikromon.web.exposition.auth import refusal
 from mikromon.web.exposition.reader import read_snapshot
 from mikromon.web.monitor.models import Device
 
 #: Smallest body worth compressing, bytes.
 _GZIP_FROM = 1024
+#: The label text of this process' scrapes, kept from one to the next.
+_TEXTS = LabelTexts()
 
 
 @login_not_required
@@ -43,7 +45,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     # prometheus_client negotiates; the bytes are written by render() (the same
     # bytes as its encoders, several times faster: mikromon.exporters.prometheus).
     _encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    body = render(snapshot, OPENMETRICS if "openmetrics" in content_type else TEXT)
+    body = render(snapshot, OPENMETRICS if "openmetrics" in content_type else TEXT, _TEXTS)
     response = HttpResponse(content_type=content_type)
     if len(body) >= _GZIP_FROM and "gzip" in request.headers.get("Accept-Encoding", ""):
         body = gzip.compress(body, compresslevel=1)

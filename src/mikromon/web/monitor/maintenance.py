@@ -11,7 +11,11 @@ arrive up to one bucket late are still counted. A bucket is computed
 ``ROLLUP_GRACE`` seconds after it ends.
 
 Retention deletes raw points, rollups, vanished inventory rows, log lines and
-events older than ``settings.MIKROMON_RETENTION_DAYS``.
+events older than their retention. Raw points and rollups go by the settings in
+force at each run (:func:`mikromon.web.control.retention.effective`: stored
+settings over ``settings.MIKROMON_RETENTION_DAYS``): raw points per tier of
+their metric (a series' key mapped through the metric catalog), rollups per
+level. The rest goes by ``settings.MIKROMON_RETENTION_DAYS``.
 
 Both are idempotent and safe to run from any single thread; DjangoStorage runs
 them from the writer thread.
@@ -26,7 +30,9 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from mikromon.web.monitor import report_summaries
+from mikromon.domain.retention import LEVELS
+from mikromon.web.control import retention
+from mikromon.web.monitor import disk_usage, report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Event,
@@ -47,8 +53,6 @@ RETENTION_INTERVAL = 3600.0
 #: Rollup steps and what each is computed from (``None``: raw points).
 ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
 
-_DAY = 86400
-
 
 def _watermark_name(step: int) -> str:
     return f"rollup_{step}"
@@ -66,8 +70,16 @@ def rollup_watermark(step: int, *, using: str = "default") -> int | None:
     return value
 
 
-def _raw_days() -> float:
-    return float(settings.MIKROMON_RETENTION_DAYS["raw"])
+def _raw_seconds(using: str) -> int:
+    """The longest raw point retention in force, seconds (how far back a first
+    rollup run reaches)."""
+    return retention.effective(using=using).longest_raw
+
+
+def retention_version(*, using: str = "default") -> object:
+    """A value that changes when the stored retention settings change
+    (:func:`mikromon.web.control.retention.version`)."""
+    return retention.version(using=using)
 
 
 def update_rollups(now: float | None = None, *, using: str = "default") -> int:
@@ -95,7 +107,7 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
         for step, source in ROLLUP_SOURCES:
             end = (now_s - ROLLUP_GRACE) // step * step
             mark = rollup_watermark(step, using=using)
-            start = mark - step if mark is not None else end - int(_raw_days() * _DAY)
+            start = mark - step if mark is not None else end - _raw_seconds(using)
             start = start // step * step
             if end <= start:
                 continue
@@ -136,41 +148,53 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
 
 
 def apply_retention(now: float | None = None, *, using: str = "default") -> dict[str, int]:
-    """Delete data older than ``settings.MIKROMON_RETENTION_DAYS``.
+    """Delete data older than its retention: raw points by the tier of their
+    series' metric and rollups by level (:func:`retention.effective`, read now),
+    the rest by ``settings.MIKROMON_RETENTION_DAYS``.
 
     Returns:
-        Rows deleted per kind: ``raw``, ``5m``, ``1h``, ``inventory_gone``,
-        ``summaries`` (report summaries of periods past the hourly retention),
-        ``logs``, ``events``, ``alert_history`` (history rows of resolved alerts
-        deleted with them, :mod:`mikromon.web.alerts.maintenance`).
+        Rows deleted per kind: ``raw`` (all tiers), ``raw_<tier>`` (each tier;
+        ``raw_other``: metrics the catalog does not know, kept as long as the
+        longest tier), ``5m``, ``1h``, ``inventory_gone``, ``summaries`` (report
+        summaries of periods past the hourly retention), ``logs``, ``events``,
+        ``alert_history`` (history rows of resolved alerts deleted with them,
+        :mod:`mikromon.web.alerts.maintenance`).
     """
     now_s = time.time() if now is None else now
     days = settings.MIKROMON_RETENTION_DAYS
+    kept = retention.effective(using=using)
     conn = usable_connection(using)
     qn = conn.ops.quote_name
     points_t = qn(MetricPoint._meta.db_table)
     rollup_t = qn(MetricRollup._meta.db_table)
     counts: dict[str, int] = {}
-    series_ids = list(Series.objects.using(using).values_list("id", flat=True))
+    by_tier: dict[str, list[int]] = {}
+    pairs = list(Series.objects.using(using).values_list("id", "key"))
+    for sid, key in pairs:
+        by_tier.setdefault(retention.tier_of(key) or "other", []).append(sid)
+    series_ids = [sid for ids in by_tier.values() for sid in ids]
 
-    def per_series(sql: str, cutoff: int) -> int:
+    def per_series(sql: str, cutoff: int, ids: list[int] = series_ids) -> int:
         # One primary-key range delete per series (the key starts with series_id).
         with conn.cursor() as cursor:
-            cursor.executemany(sql, [(sid, cutoff) for sid in series_ids])
+            cursor.executemany(sql, [(sid, cutoff) for sid in ids])
             return max(cursor.rowcount, 0)
 
     def cutoff_dt(key: str) -> datetime:
         return datetime.fromtimestamp(now_s, UTC) - timedelta(days=float(days[key]))
 
     with transaction.atomic(using=using):
-        counts["raw"] = per_series(
-            f"DELETE FROM {points_t} WHERE series_id = %s AND ts < %s",
-            int(now_s - float(days["raw"]) * _DAY),
-        )
-        for step, key in ((300, "5m"), (3600, "1h")):
+        counts["raw"] = 0
+        for tier, ids in sorted(by_tier.items()):
+            keep_s = kept.longest_raw if tier == "other" else kept.seconds[tier]
+            counts[f"raw_{tier}"] = per_series(
+                f"DELETE FROM {points_t} WHERE series_id = %s AND ts < %s",
+                int(now_s - keep_s), ids) if ids else 0
+            counts["raw"] += counts[f"raw_{tier}"]
+        for key, step in LEVELS.items():
             counts[key] = per_series(
                 f"DELETE FROM {rollup_t} WHERE series_id = %s AND step = {step} AND ts < %s",
-                int(now_s - float(days[key]) * _DAY),
+                int(now_s - kept.seconds[key]),
             )
         # Rows only: their search terms go with them (cascade) and are not counted.
         counts["inventory_gone"] = (
@@ -182,11 +206,16 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
             LogEntry.objects.using(using).filter(seen_at__lt=cutoff_dt("logs")).delete()[0]
         )
         counts["summaries"] = report_summaries.apply_retention(
-            now_s - float(days["1h"]) * _DAY, using=using)
+            now_s - kept.seconds["1h"], using=using)
         counts["events"] = Event.objects.using(using).filter(ts__lt=cutoff_dt("events")).delete()[0]
         from mikromon.web.alerts.maintenance import apply_alert_retention
 
         counts["alert_history"] = apply_alert_retention(now_s, using=using)
+    try:  # the rows the disk forecast scales (a few series per tier)
+        with transaction.atomic(using=using):
+            disk_usage.measure_rows(pairs, now_s, using=using)
+    except Exception:
+        log.exception("row counts for the disk forecast not measured; retention applied")
     return counts
 
 

@@ -57,6 +57,7 @@ from mikromon.web.monitor.storage_sql import (
     write_each,
 )
 from mikromon.web.monitor.storage_text import fitted
+from mikromon.web.monitor.write_rate import WriteTally
 
 __all__ = ["DjangoStorage"]
 
@@ -125,6 +126,8 @@ class DjangoStorage:
         self._clock = clock
         self._next_rollup = 0.0
         self._next_retention = 0.0
+        self._retention_version: Any = None
+        self._tally = WriteTally(clock)
 
     # -- samples -----------------------------------------------------------------
 
@@ -185,6 +188,8 @@ class DjangoStorage:
             # cached series deleted, or one device's rows refused: each device again
             # on its own, so that one device's failure stays its own.
             written = write_each(by_device, self._write_one, dropped=self._samples_dropped)
+        self._tally.add(by_device)
+        self._tally.flush_due(using=self._using)
         if not self._defer_maintenance:
             self.maintain()
         return written
@@ -320,7 +325,9 @@ class DjangoStorage:
 
     def maintain(self) -> bool:
         """Run the maintenance that is due: rollups every ``maintenance_interval``
-        seconds, retention every :data:`maintenance.RETENTION_INTERVAL` seconds.
+        seconds, retention every :data:`maintenance.RETENTION_INTERVAL` seconds
+        and at the first rollup run after the stored retention settings changed
+        (:func:`maintenance.retention_version`, read at every rollup run).
 
         Each part runs in its own transaction on this thread's connection; a
         failure is logged (collection continues) and the part is tried again at
@@ -337,9 +344,11 @@ class DjangoStorage:
         try:
             self._connection()
             maintenance.update_rollups(now, using=self._using)
-            if now >= self._next_retention:
+            version = maintenance.retention_version(using=self._using)
+            if now >= self._next_retention or version != self._retention_version:
                 self._next_retention = now + maintenance.RETENTION_INTERVAL
                 maintenance.apply_retention(now, using=self._using)
+                self._retention_version = version
         except Exception:
             log.exception("storage maintenance failed; collection continues")
         return True

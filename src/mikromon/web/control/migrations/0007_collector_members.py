@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('control', '0005_outputs'),
+        ('control', '0006_retention'),
         ('monitor', '0001_initial'),
     ]
 

@@ -1,9 +1,10 @@
 """The collector page: running or stopped, start/stop, per-device per-tier runs
 (filtered and paged: the status of thousands of devices is never rendered whole),
-the writer queue and dropped batches."""
+the writer queue and dropped batches, the disk used and its forecast."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
@@ -15,7 +16,7 @@ from mikromon.domain.tiers import Tier
 from mikromon.web.control import collector, device_status, member_view
 from mikromon.web.control.formats import tidy
 from mikromon.web.control.models import CollectorDeviceStatus
-from mikromon.web.monitor import device_filters
+from mikromon.web.monitor import device_filters, disk_usage
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device
 from mikromon.web.params import ParamError, parse_flag
@@ -103,6 +104,15 @@ def _stored(status_pks: list[int], params: dict[str, str], flags: dict[str, bool
     return qs.order_by("position").values_list("doc", flat=True)
 
 
+def _disk() -> dict[str, Any]:
+    """The disk use and forecast (:func:`disk_usage.usage`, cached a minute) with
+    ``fills_at`` as an aware datetime."""
+    doc = dict(disk_usage.usage())
+    fills = (doc.get("forecast") or {}).get("fills_at")
+    doc["fills_at"] = datetime.fromtimestamp(fills, UTC) if fills else None
+    return doc
+
+
 def collector_page(request: HttpRequest) -> HttpResponse:
     """Show the collector's state and statistics (with members sharing the fleet,
     each member's load, and which member polls each device); the devices and tiers table is
@@ -149,6 +159,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         "stopped_at": stopped_at,
         "writer": status.get("writer") or {},
         "outputs": outputs.states(status),
+        "disk": _disk(),
         "groups": groups,
         "devices_total": total,
         "page": page,

@@ -94,11 +94,27 @@ def output_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 @require_POST
 def output_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Delete an output (admins, POST); its queue folder stays on disk."""
+    """Delete an output (admins, POST) and its queue folder
+    (:func:`mikromon.web.control.outputs.delete`)."""
     output = get_object_or_404(OutputDestination, pk=pk)
     name = output.name
-    output.delete()
-    messages.success(request, f"Output {name} deleted.")
+    queue = configured_outputs.delete(output)
+    messages.success(request, f"Output {name} deleted; {queue}.")
+    return redirect("ui:output_list")
+
+
+@admin_required
+@require_POST
+def output_test_env(request: HttpRequest, name: str) -> HttpResponse:
+    """Send one small request to the store of the output the environment
+    configures under ``name`` (admins, POST; 404 when it configures none); the
+    list shows what it answered."""
+    from django.http import Http404
+
+    config = configured_outputs.env_config(name)
+    if config is None:
+        raise Http404(f"the environment configures no output named {name!r}")
+    request.session[_TEST_KEY] = {"output": name, **configured_outputs.send_test(config)}
     return redirect("ui:output_list")
 
 

@@ -1,0 +1,324 @@
+"""Disk used by the database and its forecast at the retention in force: the
+collector page, ``/api/v1/storage`` and docs/operations.md ("Disk use").
+
+What is measured, and where:
+
+* SQLite: the size of the database file and its ``-wal`` and ``-shm`` files,
+  and the free space of the disk holding them (``shutil.disk_usage``); the
+  bytes in use (``page_count - freelist_count`` pages).
+* PostgreSQL: ``pg_database_size`` and the size of each table
+  (``pg_total_relation_size``: with its indexes and TOAST); the server's disk is
+  not visible from here.
+* Rows: at each retention run the maintenance counts the raw points and rollups
+  of up to :data:`SAMPLED_PER_TIER` series of each tier, spread over the tier's
+  series (a primary-key range each), and scales by the number of series of the
+  tier (:func:`measure_rows`, stored in ``MaintenanceState`` as ``usage:*``):
+  counting every row of a large table would read all of it. On PostgreSQL the
+  planner's row statistics (``pg_class.reltuples``) replace the estimate once
+  the table was analysed.
+* The write rate: raw points written per second over the last hour, per tier
+  (:mod:`.write_rate`).
+
+Bytes per row: each table's size over its rows: PostgreSQL's sizes now; on
+SQLite the sizes and row counts ``dbstat`` gives (databases up to
+:data:`DBSTAT_MAX_BYTES` in use), above that the bytes in use shared over the
+rows of both tables (an upper bound: the other tables count in). No forecast
+below :data:`MIN_POINTS` raw points.
+
+The steady-state size is ``sum over tiers(rate x retention) x bytes per point
++ series x (5m retention / 300 + 1h retention / 3600) x bytes per rollup
++ the other tables as they are``. SQLite: when the steady state does not fit in
+the free space, the disk fills in ``free / (rate x bytes per point)`` seconds.
+
+:func:`usage` caches its answer for :data:`CACHE_S` seconds per database alias:
+the collector page reads it on every request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from django.db import DatabaseError
+
+from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.models import MaintenanceState, MetricPoint, MetricRollup
+from mikromon.web.monitor.write_rate import history_tier, rates
+
+__all__ = ["CACHE_S", "forecast", "measure_rows", "usage"]
+
+#: Seconds an answer of :func:`usage` is reused.
+CACHE_S: Final = 60.0
+#: Series sampled per tier by :func:`measure_rows`.
+SAMPLED_PER_TIER: Final = 32
+#: SQLite: the largest database whose two tables :func:`measure_rows` sizes page by
+#: page (``dbstat``); above it their bytes are the bytes in use shared over the rows.
+DBSTAT_MAX_BYTES: Final = 256 * 1024 * 1024
+#: Raw points needed before a bytes-per-point figure means something (the
+#: tables' fixed overhead would dominate below).
+MIN_POINTS: Final = 10_000
+#: Tables listed on PostgreSQL (the largest).
+TABLES_LISTED: Final = 12
+_STATE = "usage:"
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_lock = threading.Lock()
+
+
+def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
+                 using: str = "default") -> dict[str, int]:
+    """Estimate the rows of the raw points and rollups tables and store the
+    estimate (``usage:points_rows``, ``usage:rollup_rows``, ``usage:series``,
+    ``usage:measured_at``).
+
+    Args:
+        series: (id, metric key) of every series (the maintenance has them).
+        now: Unix seconds of the measurement.
+        using: database alias.
+
+    Returns:
+        ``points_rows``, ``rollup_rows``, ``series`` (series whose history is
+        kept), ``measured_at`` and, on SQLite up to :data:`DBSTAT_MAX_BYTES`,
+        ``points_bytes`` and ``rollup_bytes`` (the rows then counted exactly).
+    """
+    by_tier: dict[str, list[int]] = {}
+    for sid, key in series:
+        tier = history_tier(key)
+        if tier:
+            by_tier.setdefault(tier, []).append(sid)
+    conn = usable_connection(using)
+    qn = conn.ops.quote_name
+    counts = {"points_rows": 0, "rollup_rows": 0}
+    with conn.cursor() as cursor:
+        for ids in by_tier.values():
+            every = max(1, len(ids) // SAMPLED_PER_TIER)
+            sample = ids[::every][:SAMPLED_PER_TIER]
+            for name, model in (("points_rows", MetricPoint), ("rollup_rows", MetricRollup)):
+                table = qn(model._meta.db_table)
+                total = 0
+                for sid in sample:
+                    cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE series_id = %s", [sid])
+                    total += int(cursor.fetchone()[0])
+                counts[name] += round(total / len(sample) * len(ids))
+    counts["series"] = sum(len(ids) for ids in by_tier.values())
+    counts["measured_at"] = int(now)
+    sizes = _sqlite_table_bytes(conn) if conn.vendor == "sqlite" else {}
+    counts.update(sizes)  # exact rows and bytes where dbstat read them
+    if not sizes:  # no stale sizes beside fresh row counts
+        MaintenanceState.objects.using(using).filter(
+            name__in=[f"{_STATE}points_bytes", f"{_STATE}rollup_bytes"]).delete()
+    for name, value in counts.items():
+        MaintenanceState.objects.using(using).update_or_create(
+            name=f"{_STATE}{name}", defaults={"value": value})
+    return counts
+
+
+def _sqlite_table_bytes(conn: Any) -> dict[str, int]:
+    """SQLite: the bytes and the rows of the points and rollups tables from
+    ``dbstat`` (``points_bytes``, ``points_rows``, ``rollup_bytes``,
+    ``rollup_rows``; every page of both tables is read: only while the bytes in
+    use are at most :data:`DBSTAT_MAX_BYTES`); ``{}`` above that or without
+    ``dbstat``."""
+    try:
+        with conn.cursor() as cursor:
+            pages = []
+            for pragma in ("page_count", "freelist_count", "page_size"):
+                cursor.execute(f"PRAGMA {pragma}")
+                pages.append(int(cursor.fetchone()[0]))
+            if (pages[0] - pages[1]) * pages[2] > DBSTAT_MAX_BYTES:
+                return {}
+            tables = {MetricPoint._meta.db_table: "points",
+                      MetricRollup._meta.db_table: "rollup"}
+            # Leaf cells are the rows (both tables are WITHOUT ROWID: the rows are
+            # the primary key's leaves).
+            cursor.execute("SELECT name, SUM(pgsize), "
+                           "SUM(CASE WHEN pagetype = 'leaf' THEN ncell ELSE 0 END) "
+                           "FROM dbstat WHERE name IN (%s, %s) GROUP BY name", list(tables))
+            found = {tables[name]: (int(size or 0), int(cells or 0))
+                     for name, size, cells in cursor.fetchall()}
+    except DatabaseError:  # an SQLite built without dbstat
+        return {}
+    out = {}
+    for kind in tables.values():
+        size, cells = found.get(kind, (0, 0))
+        out.update({f"{kind}_bytes": size, f"{kind}_rows": cells})
+    return out
+
+
+def _measured(using: str) -> dict[str, int]:
+    rows = (MaintenanceState.objects.using(using)
+            .filter(name__gte=_STATE, name__lt=_STATE[:-1] + ";").values_list("name", "value"))
+    return {name[len(_STATE):]: int(value) for name, value in rows}
+
+
+def _sqlite(conn: Any) -> dict[str, Any]:
+    path = str(conn.settings_dict["NAME"])
+    files = []
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            files.append({"path": path + suffix, "bytes": os.path.getsize(path + suffix)})
+        except OSError:
+            continue
+    pages = []
+    with conn.cursor() as cursor:
+        for pragma in ("page_count", "freelist_count", "page_size"):
+            cursor.execute(f"PRAGMA {pragma}")
+            pages.append(int(cursor.fetchone()[0]))
+    in_use = (pages[0] - pages[1]) * pages[2]
+    out: dict[str, Any] = {"backend": "sqlite", "files": files,
+                           "database_bytes": sum(f["bytes"] for f in files) or pages[0] * pages[2],
+                           "in_use_bytes": in_use, "tables": []}
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        disk = shutil.disk_usage(folder)
+    except OSError:
+        out.update(folder=folder, disk_bytes=None, free_bytes=None)
+    else:
+        out.update(folder=folder, disk_bytes=disk.total, free_bytes=disk.free)
+    return out
+
+
+def _postgresql(conn: Any) -> dict[str, Any]:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        size = int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid), c.reltuples::bigint "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() "
+            "ORDER BY 2 DESC LIMIT %s", [TABLES_LISTED])
+        tables = [{"name": name, "bytes": int(b), "rows_estimate": int(r) if r >= 0 else None}
+                  for name, b, r in cursor.fetchall()]
+        sized = {}
+        for name, model in (("points", MetricPoint), ("rollup", MetricRollup)):
+            cursor.execute("SELECT pg_total_relation_size(c.oid), c.reltuples::bigint "
+                           "FROM pg_class c WHERE c.oid = %s::regclass",
+                           [model._meta.db_table])
+            size_b, tuples = cursor.fetchone()
+            sized[f"{name}_bytes"] = int(size_b)
+            if tuples is not None and tuples >= 0:  # -1: never analysed
+                sized[f"{name}_rows_statistics"] = int(tuples)
+    return {"backend": "postgresql", "files": [], "database_bytes": size,
+            "in_use_bytes": size, "tables": tables, "folder": None, "disk_bytes": None,
+            "free_bytes": None, **sized}
+
+
+def forecast(measured: Mapping[str, Any], write_rates: Mapping[str, float],
+             retention_s: Mapping[str, int], *, longest_raw_s: int, now: float
+             ) -> dict[str, Any]:
+    """The steady-state size at ``retention_s`` and when the disk fills.
+
+    Args:
+        measured: ``in_use_bytes``, ``free_bytes`` (``None``: unknown),
+            ``points_rows``, ``rollup_rows``, ``series``, and optionally
+            ``points_bytes`` / ``rollup_bytes`` (the two tables' sizes; without
+            them the bytes in use are shared over both tables' rows).
+        write_rates: raw points per second per tier (``other``: unknown metrics).
+        retention_s: seconds kept per retention key (tiers, ``5m``, ``1h``).
+        longest_raw_s: what metrics of no known tier keep.
+        now: Unix seconds.
+
+    Returns:
+        ``bytes_per_point``, ``bytes_per_rollup``, ``points_per_s``,
+        ``steady_points``, ``steady_rollups``, ``steady_bytes``, ``growth_bytes_per_s``,
+        ``fills_in_s`` and ``fills_at`` (Unix seconds; ``None``: the steady state
+        fits, or the free space is unknown); all ``None`` when rows were not
+        measured yet or are fewer than :data:`MIN_POINTS` (``note`` says which).
+    """
+    points, rollups = int(measured.get("points_rows") or 0), int(measured.get("rollup_rows") or 0)
+    per_s = sum(write_rates.values())
+    out: dict[str, Any] = {"points_per_s": round(per_s, 3), "bytes_per_point": None,
+                           "bytes_per_rollup": None, "steady_points": None,
+                           "steady_rollups": None, "steady_bytes": None,
+                           "growth_bytes_per_s": None, "fills_in_s": None, "fills_at": None}
+    in_use = int(measured.get("in_use_bytes") or 0)
+    if points < MIN_POINTS or in_use <= 0:
+        out["note"] = (f"too little data to measure: {points} raw points stored "
+                       f"(the forecast needs {MIN_POINTS:,})" if measured.get("measured_at")
+                       else "not measured yet: the maintenance counts rows at its "
+                            "retention run (hourly, while the collector runs)")
+        return out
+    out["note"] = ""
+    if measured.get("points_bytes") is not None and measured.get("rollup_bytes") is not None:
+        bpp = measured["points_bytes"] / points if points else 0.0
+        bpr = measured["rollup_bytes"] / rollups if rollups else bpp
+        other = max(0, in_use - int(measured["points_bytes"]) - int(measured["rollup_bytes"]))
+    else:
+        bpp = bpr = in_use / (points + rollups)
+        other = 0
+    steady_points = sum(rate * (retention_s.get(tier) or longest_raw_s)
+                        for tier, rate in write_rates.items())
+    series = int(measured.get("series") or 0)
+    steady_rollups = series * (retention_s["5m"] / 300 + retention_s["1h"] / 3600)
+    steady = steady_points * bpp + steady_rollups * bpr + other
+    growth = per_s * bpp + series * (1 / 300 + 1 / 3600) * bpr
+    out.update(bytes_per_point=round(bpp, 2), bytes_per_rollup=round(bpr, 2),
+               steady_points=round(steady_points), steady_rollups=round(steady_rollups),
+               steady_bytes=round(steady), growth_bytes_per_s=round(growth, 2))
+    free = measured.get("free_bytes")
+    if free is not None and growth > 0 and steady - in_use > free:
+        out["fills_in_s"] = round(free / growth)
+        out["fills_at"] = round(now + free / growth)
+    return out
+
+
+def usage(*, using: str = "default", now: float | None = None, fresh: bool = False,
+          retention_s: Mapping[str, int] | None = None, longest_raw_s: int | None = None
+          ) -> dict[str, Any]:
+    """Disk used now and its forecast, as a JSON-ready document (cached
+    :data:`CACHE_S` seconds unless ``fresh``).
+
+    Returns:
+        ``backend``, ``database_bytes``, ``in_use_bytes``, ``files`` (SQLite),
+        ``tables`` (PostgreSQL), ``folder``, ``disk_bytes``, ``free_bytes``,
+        ``rows`` (the stored estimate; ``{}`` before the first retention run),
+        ``write_rate`` (``per_tier``, ``window_s``), ``forecast``
+        (:func:`forecast`), ``measured_at`` (Unix seconds), ``error`` (a
+        database error while measuring, else ``""``).
+    """
+    now_s = time.time() if now is None else now
+    with _lock:
+        hit = _cache.get(using)
+        if hit is not None and not fresh and now_s < hit[0]:
+            return hit[1]
+    try:
+        doc = _measure(using, now_s, retention_s, longest_raw_s)
+    except (DatabaseError, OSError) as err:
+        doc = {"error": f"{type(err).__name__}: {err}", "measured_at": round(now_s)}
+    with _lock:
+        _cache[using] = (now_s + CACHE_S, doc)
+    return doc
+
+
+def _measure(using: str, now: float, retention_s: Mapping[str, int] | None,
+             longest_raw_s: int | None) -> dict[str, Any]:
+    if retention_s is None or longest_raw_s is None:
+        from mikromon.web.control.retention import effective
+
+        eff = effective(using=using)
+        retention_s, longest_raw_s = eff.seconds, eff.longest_raw
+    conn = usable_connection(using)
+    doc = _postgresql(conn) if conn.vendor == "postgresql" else _sqlite(conn)
+    rows = _measured(using)
+    per_tier, window = rates(now, using=using)
+    measured: dict[str, Any] = {**rows, "in_use_bytes": doc["in_use_bytes"],
+                                "free_bytes": doc["free_bytes"]}
+    if "points_bytes" in rows and "rollup_bytes" in rows:  # SQLite, measured with the rows
+        measured.update(points_bytes=rows["points_bytes"], rollup_bytes=rows["rollup_bytes"])
+    if "points_bytes" in doc:
+        measured.update(points_bytes=doc["points_bytes"], rollup_bytes=doc["rollup_bytes"])
+        # PostgreSQL's own row statistics, once it has them, over the estimate.
+        for name in ("points", "rollup"):
+            if doc.get(f"{name}_rows_statistics"):
+                measured[f"{name}_rows"] = doc[f"{name}_rows_statistics"]
+    doc.update(
+        rows=rows,
+        write_rate={"per_tier": {k: round(v, 3) for k, v in sorted(per_tier.items())},
+                    "window_s": window},
+        forecast=forecast(measured, per_tier, retention_s, longest_raw_s=longest_raw_s,
+                          now=now),
+        measured_at=round(now), error="")
+    return doc
