@@ -28,14 +28,6 @@
     return `${v < 0 ? "-" : ""}${text} ${units[i]}`;
   }
 
-  /** Short axis label for bits per second: "12M", "800k". */
-  function bpsAxis(v) {
-    if (v === null || v === undefined) return "";
-    const units = ["", "k", "M", "G", "T"];
-    const [text, i] = stepped(v, units.length, 1000, () => 1);
-    return `${v < 0 ? "-" : ""}${text}${units[i]}`;
-  }
-
   /** Labels for a chart axis's ticks `vals` (numbers; null gives ""): every tick in
    * the unit step of the largest |tick| (base 1000 or 1024 over `units`, e.g. ["",
    * "k", "M"]; no base: the number as it is), with the fewest decimals (up to 6) that
@@ -176,6 +168,6 @@
 
   window.MM = window.MM || {};
   window.MM.fmt = {
-    axisTicks, axisTime, bps, bpsAxis, bytes, duration, fields, interval, pct, setZone, unit, when, zoneName,
+    axisTicks, axisTime, bps, bytes, duration, fields, interval, pct, setZone, unit, when, zoneName,
   };
 })();
