@@ -108,7 +108,7 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
             first = _join(tmp_path, database)
             members.append(first)
             _wait(lambda: len(owners.by_device()) == ROUTERS and _all_polled_once(routers),
-                  30, "the first member to poll every router")
+                  60, "the first member to poll every router")
             assert set(owners.by_device().values()) == {first.proc.pid}
 
             # A second member takes its share; the first keeps polling the rest.
@@ -128,7 +128,7 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
                     return held
                 return None
 
-            held = _wait(shared, 30, "the second member to take its share and poll it")
+            held = _wait(shared, 60, "the second member to take its share and poll it")
             kept = [n for n, pid in held.items() if pid == first.proc.pid]
             moved = [n for n, pid in held.items() if pid == second.proc.pid]
             assert kept, held
