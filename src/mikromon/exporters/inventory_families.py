@@ -28,10 +28,10 @@ and labels only):
   ``expires-after``), and only when the exposition reads the ``dhcp_leases``
   table (:func:`tables`, ``MIKROMON_METRICS_DHCP_LEASES``).
 
-Where mikromon differs: two leases with the same labels (one client holding two
-leases: the labels hold no lease id) are one sample, the first row's; two rules with the same ``name`` and ``log`` labels (the
+Where mikromon differs: two rules with the same ``name`` and ``log`` labels (the
 same chain, action and comment) are one sample holding their sum, as a series
-must be unique within a scrape (mktxp sends both). A row without the value
+must be unique within a scrape (mktxp sends both); two leases with the same
+labels (the labels hold no lease id) are one sample, the first row's. A row without the value
 (``bytes`` / ``link-downs`` / ``actual-mtu`` absent or unreadable: ``None``) gives
 no sample.
 """

@@ -82,6 +82,6 @@ def test_interface_info_and_dhcp_leases_from_a_polled_router(emulated, admin_tok
                for s in got["mktxp_dhcp_lease_info"]}
     assert exposed == {(lease["mac-address"], lease["address"], lease["server"],
                         lease.get("host-name", "")) for lease in leases}
-    assert all(0 < float(s["value"]) for s in got["mktxp_dhcp_lease_info"])
+    assert all(float(s["value"]) > 0 for s in got["mktxp_dhcp_lease_info"])
     assert "mktxp_dhcp_lease_info" not in off  # off by default
     assert "mktxp_interface_type_info" in off
