@@ -84,3 +84,41 @@ def test_header_search_on_a_phone(page, live_url, users):
     assert fits["inside"], fits
     assert fits["overflow"] <= 0, fits
     shot(page, "search-390")
+
+
+#: Per results table: sideways overflow of its scroll box and of each cell, and
+#: the values drawn on more than one line (a MAC or a user name broken in two).
+RESULTS_FIT_JS = """() => Array.from(document.querySelectorAll('.search-group')).map((g) => {
+  const wrap = g.querySelector('.table-wrap');
+  const right = wrap.getBoundingClientRect().right;
+  const cells = Array.from(g.querySelectorAll('tbody td'));
+  return {id: g.id, overflow: wrap.scrollWidth - wrap.clientWidth,
+          cut: cells.filter((td) => td.getBoundingClientRect().right > right + 0.5)
+                    .map((td) => td.innerText),
+          broken: Array.from(g.querySelectorAll('tbody td strong'))
+                    .filter((s) => s.getClientRects().length > 1
+                                   || s.getBoundingClientRect().height > 24)
+                    .map((s) => s.innerText)};
+})"""
+
+
+def test_results_fit_a_phone(page, live_url, users):
+    """At 390 px the results are cards: no value broken mid-token, no column cut
+    off, nothing scrolls sideways (docs/operations.md: wide tables scroll inside
+    their panel or become cards)."""
+    _seed()
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, live_url, *users["admin"])
+    page.goto(f"{live_url}/search/?q=4c5e0c112233")
+    expect(page.locator(".search-group").first).to_be_visible()
+    page.goto(f"{live_url}/search/?q=anna")
+    groups = page.evaluate(RESULTS_FIT_JS)
+    page.goto(f"{live_url}/search/?q=4c5e0c112233")
+    groups += page.evaluate(RESULTS_FIT_JS)
+    assert len(groups) >= 2, groups
+    for g in groups:
+        assert g["overflow"] <= 0, g
+        assert not g["cut"], g
+        assert not g["broken"], g
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(page, "search-results-390")

@@ -3,6 +3,8 @@ commands against the test database) or as subprocesses (see cli_processes.py).""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,3 +51,22 @@ def servers() -> Iterator[list[Server]]:
         if server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait(10)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private, empty PostgreSQL database for one test (dropped afterwards);
+    skips without ``MIKROMON_TEST_POSTGRES_URL``."""
+    base = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("MIKROMON_TEST_POSTGRES_URL is not set")
+    import psycopg
+
+    name = f"mikromon_cli_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

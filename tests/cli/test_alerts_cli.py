@@ -162,7 +162,7 @@ def test_rules_add_edit_show_list_disable_remove(cli, device):
     assert shown["threshold"] == 85
     assert shown["recovery"] == 75
     assert shown["site"] is None
-    assert "system.cpu.load_pct > 85 for 300s" in cli("rules", "list").out
+    assert "system.cpu.load_pct > 85 % (recovers < 75 %) for 5 min" in cli("rules", "list").out
     from mikromon.web.alerts.models import AlertRule
 
     assert len(json.loads(cli("rules", "list", "--json").out)) == AlertRule.objects.count()
@@ -259,3 +259,21 @@ def test_rules_preview(cli, device):
                  "--threshold", "50", "--json")
     assert [m["device"]["name"] for m in json.loads(result.out)["matches"]] == ["r1"]
     assert cli("rules", "preview").code == 2
+
+
+def test_rules_list_says_the_built_in_conditions_in_words(cli, device):
+    """The built-in rules without a level show what they watch, in the words of the
+    web's rule list (one place: mikromon.web.alerts.conditions), not "-"."""
+    from mikromon.alerting.defaults import default_rules
+    from mikromon.web.alerts.models import AlertRule
+
+    if not AlertRule.objects.filter(is_default=True).exists():
+        for rule in default_rules():
+            AlertRule.objects.create(is_default=True, **rule)
+    out = cli("rules", "list").out
+    for name, words in (("Device unreachable", "unreachable for 3 min"),
+                        ("Login refused", "login refused"),
+                        ("BGP session down", "BGP session no longer established"),
+                        ("Interface link down", "link down")):
+        line = next(line for line in out.splitlines() if name in line)
+        assert line.rstrip().endswith(words), line

@@ -8,12 +8,10 @@ collectors connected at once (the emulator counts concurrent connections)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,22 +31,6 @@ TTL = "4"
 MEMBER_ENV = {"MIKROMON_MEMBER_TTL": TTL, "MIKROMON_TIME_SCALE": "0.2"}
 
 
-def _postgres_database() -> Iterator[str]:
-    base = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("MIKROMON_TEST_POSTGRES_URL is not set")
-    import psycopg
-
-    name = f"mikromon_members_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request, tmp_path) -> Iterator[dict[str, str]]:
     """The environment naming the database the members share ({} for SQLite in the
@@ -56,7 +38,7 @@ def database(request, tmp_path) -> Iterator[dict[str, str]]:
     if request.param == "sqlite":
         yield {}
     else:
-        yield from ({"MIKROMON_DATABASE_URL": url} for url in _postgres_database())
+        yield {"MIKROMON_DATABASE_URL": request.getfixturevalue("postgres_url")}
 
 
 class Owners:

@@ -27,3 +27,24 @@ def test_a_broken_start_file_starts_afresh(tmp_path: Path) -> None:
     continue_uptime(routers, tmp_path, now=50.0)
     assert routers[0].uptime() == before
     assert (tmp_path / "demo-started").read_text().strip() == "50.0"
+
+
+def test_the_start_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """docs/operations.md: everything in the data folder is owner-only (0600 files),
+    whatever the umask; a file left 0644 by an older version is made 0600 too."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        continue_uptime([Router(PROFILES["v7"], clock=ManualClock())], tmp_path, now=10.0)
+        path = tmp_path / "demo-started"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        path.unlink()
+        path.write_text("garbage")
+        path.chmod(0o644)
+        continue_uptime([Router(PROFILES["v7"], clock=ManualClock())], tmp_path, now=20.0)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert path.read_text().strip() == "20.0"
+    finally:
+        os.umask(old)

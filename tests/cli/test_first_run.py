@@ -4,9 +4,7 @@ unreachable databases give clear errors, and PostgreSQL works by URL."""
 from __future__ import annotations
 
 import json
-import os
 import stat
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -93,25 +91,6 @@ def test_data_dir_that_is_a_file(tmp_path) -> None:
     assert "no mikromon database in" in listed.stderr
 
 
-@pytest.fixture
-def postgres_url():
-    """A private, empty PostgreSQL database for one test (dropped afterwards)."""
-    base = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("MIKROMON_TEST_POSTGRES_URL is not set")
-    import psycopg
-
-    name = f"mikromon_cli_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.mark.postgres
 def test_postgresql_by_url(tmp_path, postgres_url) -> None:
     """The same commands work against PostgreSQL; nothing is written to SQLite."""
     pw = tmp_path / "pw"

@@ -74,3 +74,29 @@ def test_bad_arguments_are_named(tmp_path):
     q = DiskQueue(tmp_path, max_bytes=1 << 20)
     with pytest.raises(ValueError, match="payload"):
         q.put(b"")
+
+
+def test_the_queue_is_owner_only_whatever_the_umask(tmp_path):
+    """The queue lives in the data folder: its folder 0700, its segments and cursor
+    0600 (docs/operations.md, "File modes"), also when the umask is 022."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        folder = tmp_path / "outputs" / "remote-write"
+        q = DiskQueue(folder, max_bytes=1 << 20, segment_bytes=64)
+        for i in range(4):
+            q.put(b"x" * 40 + bytes([i]))
+        q.ack()
+        q.close()
+        again = DiskQueue(folder, max_bytes=1 << 20, segment_bytes=64)
+        assert again.peek() == b"x" * 40 + bytes([1])
+        again.close()
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [folder, *folder.iterdir()]}
+    assert len(modes) >= 3, modes
+    assert modes.pop(folder.name) == 0o700
+    assert set(modes.values()) == {0o600}, modes
+    assert stat.S_IMODE((tmp_path / "outputs").stat().st_mode) == 0o700

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mikromon.private_files import write_private_text
+
 log = logging.getLogger("mikromon.demo")
 
 #: Name of the web account the demo (re)creates.
@@ -87,7 +89,7 @@ def continue_uptime(routers: Sequence[Any], data_dir: Path, now: float) -> None:
         started = None
     if started is None or started > now:
         try:
-            path.write_text(f"{now}\n")
+            write_private_text(path, f"{now}\n")
         except OSError as err:
             log.warning("could not record the demo's start in %s: %s", path, err)
         return

@@ -200,25 +200,29 @@ def _scope(doc: dict[str, Any]) -> str:
     return ", ".join(parts) or "all"
 
 
-def _condition(doc: dict[str, Any]) -> str:
-    if doc["threshold"] is None:
-        return doc["params"].get("name_pattern", "") or "-"
-    what = doc["metric"] or "utilisation %"
-    text = f"{what} {doc['comparison']} {doc['threshold']:g}"
-    if doc["for_seconds"]:
-        text += f" for {doc['for_seconds']}s"
-    return text
+def _condition(rule: Any) -> str:
+    """The CONDITION column: the web rule list's words (one place:
+    :func:`mikromon.web.alerts.conditions.condition_text`), after the metric a
+    level is read from."""
+    from mikromon.web.alerts.conditions import condition_text
+
+    text = condition_text(rule)
+    if rule.threshold is not None:
+        text = f"{rule.metric or 'utilisation'} {text}"
+    return text or "-"
 
 
 def _list(args: argparse.Namespace) -> int:
     from mikromon.web.alerts import services
 
-    docs = [services.rule_dict(r) for r in services.list_rules()]
+    rules = list(services.list_rules())
+    conditions = {r.pk: _condition(r) for r in rules}
+    docs = [services.rule_dict(r) for r in rules]
     return print_rows(
         args, docs, empty="no rules (add one with `mikromon rules add`)",
         headers=["ID", "NAME", "KIND", "SEVERITY", "ENABLED", "SCOPE", "CONDITION"],
         row=lambda d: [str(d["id"]), d["name"], d["kind"], d["severity"],
-                       "yes" if d["enabled"] else "no", _scope(d), _condition(d)])
+                       "yes" if d["enabled"] else "no", _scope(d), conditions[d["id"]]])
 
 
 def _show(args: argparse.Namespace) -> int:

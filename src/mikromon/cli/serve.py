@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import signal
 import sys
 import threading
@@ -204,6 +205,10 @@ def run_server(
                            "(or MIKROMON_COLLECTORS) or the --single-process option")
     with _sigterm_interrupts():
         data_dir = setup(args, default_data_dir=data_dir_default, migrate=True, progress=True)
+        # Missing chart library: said, not fatal (every page but the charts works).
+        from mikromon.web.ui import assets
+
+        assets.log_missing_libraries(logging.getLogger("mikromon.serve"))
         if before_run is not None:
             before_run(data_dir)
     server: Runtime | Supervisor

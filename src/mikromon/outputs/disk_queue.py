@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from mikromon.private_files import make_private_dir, open_private, write_private_text
+
 _HEADER: Final = struct.Struct(">II")
 #: Largest payload accepted, bytes.
 MAX_RECORD: Final = 64 * 1024 * 1024
@@ -71,12 +73,12 @@ class DiskQueue:
         self._entries: deque[_Entry] = deque()
         self._sizes: dict[int, int] = {}
         self._last_sync = 0.0
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)  # in the data folder: owner-only (docs/operations.md)
         self._load()
         self._write_segment = max(self._sizes, default=0)
         if not self._sizes:
             self._sizes[0] = 0
-        self._file = open(self._path(self._write_segment), "ab")  # noqa: SIM115
+        self._file = open_private(self._path(self._write_segment), "ab")
 
     # -- state -----------------------------------------------------------------------
 
@@ -154,7 +156,7 @@ class DiskQueue:
         self._file.close()
         self._write_segment += 1
         self._sizes[self._write_segment] = 0
-        self._file = open(self._path(self._write_segment), "ab")  # noqa: SIM115
+        self._file = open_private(self._path(self._write_segment), "ab")
 
     def _enforce_bound(self) -> None:
         while self.disk_bytes > self.max_bytes:
@@ -184,7 +186,7 @@ class DiskQueue:
         where = (entry.segment, entry.offset) if entry else (
             self._write_segment, self._sizes.get(self._write_segment, 0))
         tmp = self.folder / "cursor.tmp"
-        tmp.write_text(f"{where[0]} {where[1]}\n")
+        write_private_text(tmp, f"{where[0]} {where[1]}\n")
         os.replace(tmp, self.folder / "cursor")
 
     def _read_cursor(self) -> tuple[int, int]:

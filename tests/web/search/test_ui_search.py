@@ -68,3 +68,18 @@ def test_the_query_is_escaped(viewer_web, fleet):
     html = viewer_web.get("/search/", {"q": "<script>x"}).content.decode()
     assert "<script>x" not in html
     assert "&lt;script&gt;x" in html
+
+
+def test_a_capped_result_says_more_than_the_limit(viewer_web, fleet, monkeypatch):
+    """When the hits reach the limit and there are more, the page does not claim the
+    limit is the number of hits."""
+    from mikromon.web.monitor import search as fleet_search
+
+    real = fleet_search.search
+    monkeypatch.setattr(fleet_search, "search", lambda query: real(query, limit=2))
+    html = viewer_web.get("/search/", {"q": "4c-5e-0c-11-22-33"}).content.decode()
+    assert "more than 2 hits for" in html
+    assert "2 hits for" not in html.replace("more than 2 hits for", "")
+    assert "showing the first 2" in html
+    html = viewer_web.get("/search/", {"q": "anna"}).content.decode()
+    assert "more than" not in html

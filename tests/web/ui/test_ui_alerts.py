@@ -275,6 +275,35 @@ def test_rule_list_shows_kind_scope_severity_enabled_threshold(admin_web, scene)
     assert admin_web.get("/alerts/rules/?kind=nope").status_code == 400
 
 
+#: Rules without a level and the words their condition is shown with (the web list
+#: and `mikromon rules list` alike: mikromon.web.alerts.conditions).
+CONDITION_WORDS = [
+    ({"kind": "device_state", "params": {"states": ["down"]}, "for_seconds": 180},
+     "unreachable for 3 min"),
+    ({"kind": "device_state", "params": {"states": ["auth_failed"]}}, "login refused"),
+    ({"kind": "bgp_down"}, "BGP session no longer established"),
+    ({"kind": "ospf_down"}, "OSPF neighbour left Full"),
+    ({"kind": "link_down", "params": {"name_pattern": "sfp*"}}, "link down (sfp*)"),
+    ({"kind": "reboot"}, "router rebooted"),
+    ({"kind": "health_fail"}, "health sensor failed"),
+    ({"kind": "no_data", "params": {"intervals": 3}}, "no data for 3 polling intervals"),
+    ({"kind": "fact_changed", "params": {"facts": ["version"]}}, "version changed"),
+    ({"kind": "log", "params": {"pattern": "login failure", "count": 3,
+                                "window_seconds": 300}},
+     "log line matching “login failure” 3 times in 5 min"),
+]
+
+
+def test_rules_without_a_level_say_their_condition_in_words(admin_web, scene):
+    from mikromon.web.alerts.models import AlertRule
+
+    for n, (fields, _) in enumerate(CONDITION_WORDS):
+        AlertRule.objects.create(name=f"worded-{n}", severity="high", **fields)
+    rows = _text(admin_web.get("/alerts/rules/?page_size=500"))
+    for n, (_, words) in enumerate(CONDITION_WORDS):
+        assert words in rows, (n, words)
+
+
 def _rule_post(**fields):
     data = {"name": "CPU busy", "kind": "threshold", "severity": "high", "enabled": "on",
             "metric": "system.cpu.load_pct", "comparison": ">", "threshold": "80",

@@ -19,6 +19,7 @@ is served too when it exists.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -68,16 +69,32 @@ class NodeModulesFinder(FileSystemFinder):
     def check(self, **kwargs: Any) -> list[CheckMessage]:
         """Report missing npm packages (the pages' charts would not load)."""
         if node_modules_dir() is None:
-            return [
-                Error(
-                    f"browser libraries not installed: {', '.join(VENDOR)} not found in "
-                    "node_modules",
-                    hint="run `npm ci` in the repository root (scripts/bootstrap does it) "
-                    "or set MIKROMON_NODE_MODULES",
-                    id="mikromon_ui.E001",
-                )
-            ]
+            return [Error(MISSING_LIBRARIES, hint=MISSING_LIBRARIES_FIX, id="mikromon_ui.E001")]
         return []
+
+
+#: What is wrong, and how to fix it, when :func:`node_modules_dir` finds nothing
+#: (the system check ``mikromon_ui.E001`` and the log of ``serve``/``demo``).
+MISSING_LIBRARIES = (
+    f"browser libraries not installed: {', '.join(VENDOR)} not found in node_modules"
+)
+MISSING_LIBRARIES_FIX = (
+    "run `npm ci` in the repository root (scripts/bootstrap does it) or set "
+    "MIKROMON_NODE_MODULES to a node_modules folder holding them"
+)
+
+
+def log_missing_libraries(log: logging.Logger) -> bool:
+    """Log an error when the browser libraries are missing; return whether they are.
+
+    ``serve`` and ``demo`` call it at start and keep serving: every page works
+    without them except the charts, which then say "charts unavailable" (charts.js).
+    """
+    if node_modules_dir() is not None:
+        return False
+    log.error("%s: the pages' charts will be empty until it is fixed; %s, then restart",
+              MISSING_LIBRARIES, MISSING_LIBRARIES_FIX)
+    return True
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):

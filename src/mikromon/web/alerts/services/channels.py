@@ -12,7 +12,14 @@ from django.db.models import QuerySet
 
 from mikromon.domain.alerts import Severity
 from mikromon.web.alerts.forms import ChannelForm
-from mikromon.web.alerts.services.common import check_keys, get_object, iso, plain_data, save_valid
+from mikromon.web.alerts.services.common import (
+    NotFound,
+    check_keys,
+    get_object,
+    iso,
+    plain_data,
+    save_valid,
+)
 from mikromon.web.notify import outbox
 from mikromon.web.notify.models import NotificationChannel
 
@@ -29,6 +36,27 @@ def get_channel(pk: int) -> NotificationChannel:
         NotFound: naming the id.
     """
     return get_object(NotificationChannel, pk, "channel", list_channels())
+
+
+def find_channel(ref: str | int) -> NotificationChannel:
+    """Return the channel named ``ref`` (exact), else the channel with that id (the
+    command line's way of naming one).
+
+    Raises:
+        NotFound: naming ``ref`` and a few known names.
+    """
+    text = str(ref).strip()
+    if "\x00" in text:
+        raise NotFound("no channel with a NUL character in its name")
+    channel = list_channels().filter(name=text).first()
+    if channel is None and text.isascii() and text.isdigit() and len(text) < 19:
+        channel = list_channels().filter(pk=int(text)).first()
+    if channel is None:
+        known = list(NotificationChannel.objects.order_by("name")
+                     .values_list("name", flat=True)[:8])
+        raise NotFound(f"no channel {text!r}" + (f" (known: {', '.join(known)})" if known
+                                                  else " (there are no channels)"))
+    return channel
 
 
 def channel_fields() -> set[str]:

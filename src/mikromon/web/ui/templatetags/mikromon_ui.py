@@ -289,25 +289,12 @@ def alert_value(alert: Any) -> str:
 
 @register.filter
 def rule_threshold(rule: Any) -> str:
-    """A rule's condition in short: ``> 90 % for 5 min (recovers < 87 %)``; '' for
-    kinds without a threshold."""
-    if rule.threshold is None:
-        text = ""
-    else:
-        unit = "percent" if rule.kind == "utilisation" else _metric_unit_key(rule.metric)
-        text = f"{rule.comparison} {formatting.unit_value(rule.threshold, unit)}"
-        if rule.recovery is not None:
-            back = "<" if rule.comparison == ">" else ">"
-            text += f" (recovers {back} {formatting.unit_value(rule.recovery, unit)})"
-    if rule.for_seconds:
-        text = f"{text} for {formatting.interval(rule.for_seconds)}".strip()
-    return text
+    """A rule's condition in words: ``> 90 % for 5 min (recovers < 87 %)``,
+    ``unreachable for 3 min`` (:func:`mikromon.web.alerts.conditions.condition_text`,
+    the words ``mikromon rules list`` shows too)."""
+    from mikromon.web.alerts.conditions import condition_text
 
-
-def _metric_unit_key(metric: str) -> str:
-    from mikromon.web.monitor.readers import unit_of
-
-    return unit_of(metric) if metric else ""
+    return condition_text(rule)
 
 
 @register.filter

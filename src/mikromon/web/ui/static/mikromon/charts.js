@@ -108,21 +108,31 @@
                       watts: "W", state: "1 ok \u00B7 0 down" };
   function unitText(unit) { return unit in UNIT_TEXT ? UNIT_TEXT[unit] : unit; }
 
-  /** Axis label and tick text of a catalog unit. */
+  /** Axis label and tick labels of each unit: [label, (ticks) -> texts]; the tick
+   * labels have the decimals the ticks need to be distinct and true (MM.fmt.axisTicks). */
+  const SI = ["", "k", "M", "G", "T"];
+  const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  const si = (vals) => fmt.axisTicks(vals, 1000, SI);
+  const plain = (vals) => fmt.axisTicks(vals);
   const UNIT_AXIS = {
-    percent: ["%", (v) => `${v}`],
-    "bits/s": ["bits/s", (v) => fmt.bpsAxis(v)],
-    "packets/s": ["packets/s", (v) => fmt.bpsAxis(v)],
-    "1/s": ["per second", (v) => fmt.bpsAxis(v)],
-    count: ["count", (v) => fmt.bpsAxis(v)],
-    bytes: ["bytes", (v) => fmt.bytes(v).replace(" ", "")],
-    celsius: ["\u00B0C", (v) => `${v}`],
-    volts: ["V", (v) => `${v}`],
-    amperes: ["A", (v) => `${v}`],
-    watts: ["W", (v) => `${v}`],
-    rpm: ["rpm", (v) => fmt.bpsAxis(v)],
-    state: ["state", (v) => (v >= 1 ? "ok" : v <= 0 ? "fail" : "")],
+    percent: ["%", plain],
+    "bits/s": ["bits/s", si],
+    "packets/s": ["packets/s", si],
+    "1/s": ["per second", si],
+    count: ["count", si],
+    bytes: ["bytes", (vals) => fmt.axisTicks(vals, 1024, BINARY)],
+    celsius: ["\u00B0C", plain],
+    volts: ["V", plain],
+    amperes: ["A", plain],
+    watts: ["W", plain],
+    rpm: ["rpm", si],
+    state: ["state", (vals) => vals.map((v) => (v >= 1 ? "ok" : v <= 0 ? "fail" : ""))],
   };
+
+  /** The y-axis tick labels of a chart in `unit` for ticks `vals` (what uPlot draws). */
+  function axisValues(unit, vals) {
+    return (UNIT_AXIS[unit] ? UNIT_AXIS[unit][1] : plain)(vals);
+  }
 
   /** The y range of a unit: percent 0-100, states 0-1, readings that never start at
    * zero (temperature, voltage) padded around their values, others from zero. */
@@ -352,6 +362,8 @@
 
     setData(chart, data) {
       chart.plot.setData(data);
+      chart.el.dataset.points = String(data[0].length);
+      if (chart.plot.unavailable) return;
       const empty = data[0].length === 0 || data.slice(1).every((ys) => ys.every((v) => v == null));
       let note = chart.el.querySelector(".nodata");
       if (empty && !note) {
@@ -362,7 +374,6 @@
       } else if (!empty && note) {
         note.remove();
       }
-      chart.el.dataset.points = String(data[0].length);
     }
 
     redrawAll() { for (const chart of this.charts.values()) chart.plot.redraw(false); }
@@ -453,8 +464,9 @@
     }
 
     makePlot(el, spec) {
+      if (typeof window.uPlot !== "function") return unavailablePlot(el);
       const unit = spec.unit;
-      const [axisLabel, tick] = UNIT_AXIS[unit] || [unit || "", (v) => `${v}`];
+      const axisLabel = UNIT_AXIS[unit] ? UNIT_AXIS[unit][0] : unit || "";
       const board = this;
       const opts = {
         hooks: {
@@ -490,7 +502,7 @@
             size: 64,
             label: axisLabel,
             labelSize: 18,
-            values: (u, vals) => vals.map(tick),
+            values: (u, vals) => axisValues(unit, vals),
             // Counts are whole: ticks at whole steps (no "0.5 sessions").
             ...(unit === "count" ? { incrs: COUNT_STEPS } : {}),
           },
@@ -511,6 +523,23 @@
       el.innerHTML = "";
       return new window.uPlot(opts, [[], ...spec.lines.map(() => [])], el);
     }
+  }
+
+  /** Without the chart library (uPlot not installed: `npm ci` never ran, the server
+   * logs how to fix it), a chart says so in its panel and takes data quietly: the
+   * rest of the page (values, tables, summaries) still works. */
+  const UNAVAILABLE = "charts unavailable: the chart library was not installed";
+  function unavailablePlot(el) {
+    el.innerHTML = "";
+    const note = document.createElement("div");
+    note.className = "nodata chart-unavailable";
+    note.textContent = UNAVAILABLE;
+    el.appendChild(note);
+    return {
+      unavailable: true, width: chartWidth(el), data: [[]],
+      setData(data) { this.data = data; }, setSize() {}, redraw() {}, destroy() {},
+      setSelect() {},
+    };
   }
 
   /** A `datetime-local` value ("2026-03-01T17:40") read in the zone times are shown in
@@ -560,7 +589,7 @@
 
   window.MM = window.MM || {};
   window.MM.charts = {
-    Board, COLORS, PALETTE, cssColor, getJSON, ifaceSlug, interfaceURL, isolatedPoints, join,
+    Board, COLORS, PALETTE, axisValues, cssColor, getJSON, ifaceSlug, interfaceURL, isolatedPoints, join,
     panel, parseLocal, toLocal, unitText, withGaps,
   };
 })();

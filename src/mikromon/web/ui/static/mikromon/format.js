@@ -28,12 +28,31 @@
     return `${v < 0 ? "-" : ""}${text} ${units[i]}`;
   }
 
-  /** Short axis label for bits per second: "12M", "800k". */
-  function bpsAxis(v) {
-    if (v === null || v === undefined) return "";
-    const units = ["", "k", "M", "G", "T"];
-    const [text, i] = stepped(v, units.length, 1000, () => 1);
-    return `${v < 0 ? "-" : ""}${text}${units[i]}`;
+  /** Labels for a chart axis's ticks `vals` (numbers; null gives ""): every tick in
+   * the unit step of the largest |tick| (base 1000 or 1024 over `units`, e.g. ["",
+   * "k", "M"]; no base: the number as it is), with the fewest decimals (up to 6) that
+   * keep each label within half a percent of the step between ticks of its tick and
+   * every label distinct: 0.25 is "0.25", never "0.3"; 1250000 bit/s "1.25M". */
+  function axisTicks(vals, base, units) {
+    const nums = vals.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+    const max = nums.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    let div = 1;
+    let i = 0;
+    if (base && units) {
+      while (max / div >= base && i < units.length - 1) { div *= base; i += 1; }
+    }
+    const xs = nums.map((v) => v / div).sort((a, b) => a - b);
+    let step = Infinity;
+    for (let k = 1; k < xs.length; k++) if (xs[k] > xs[k - 1]) step = Math.min(step, xs[k] - xs[k - 1]);
+    const slack = Number.isFinite(step) ? step * 0.005 : 0;
+    let digits = 0;
+    for (; digits < 6; digits++) {
+      const texts = xs.map((x) => trim(x, digits));
+      const trueEnough = xs.every((x, k) => Math.abs(Number(texts[k]) - x) <= slack + 1e-12 * Math.abs(x));
+      if (trueEnough && new Set(texts).size === new Set(xs).size) break;
+    }
+    const suffix = units ? units[i] : "";
+    return vals.map((v) => (nums.includes(v) ? `${trim(v / div, digits)}${v === 0 ? "" : suffix}` : ""));
   }
 
   /** Bytes -> "1.5 GiB" (binary steps of 1024, as RouterOS shows them). */
@@ -149,6 +168,6 @@
 
   window.MM = window.MM || {};
   window.MM.fmt = {
-    axisTime, bps, bpsAxis, bytes, duration, fields, interval, pct, setZone, unit, when, zoneName,
+    axisTicks, axisTime, bps, bytes, duration, fields, interval, pct, setZone, unit, when, zoneName,
   };
 })();
