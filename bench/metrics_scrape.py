@@ -5,8 +5,11 @@ Fills an SQLite database (temporary folder) with ``--devices`` devices (default
 poll of every tier: per interface 8 raw counters, 8 rates, running, disabled and
 the link rate; CPU, memory, disk, uptime, per-core load for 4 cores, 4 health
 sensors, DHCP/PPP/connection/route counts; two health state sensors; the
-inventory rows the exposition reads (12 interfaces with ``link-downs`` and
-``actual-mtu``, 30 firewall filter and 5 NAT rules with counters, 3 packages);
+inventory rows the exposition reads (12 interfaces with ``link-downs``,
+``actual-mtu``, ``type``, ``mac-address``, ``default-name`` and ``comment``, 30
+firewall filter and 5 NAT rules with counters, 3 packages; with
+``--dhcp-leases N``, N bound leases per device and ``MIKROMON_METRICS_DHCP_LEASES``
+on);
 and a published collector status with 5 tiers per device. Then times with Django's test
 client (no network; whole request: middleware, token check, database read,
 families, text encoding):
@@ -16,7 +19,7 @@ families, text encoding):
   * the whole fleet, text format, gzip (as Prometheus asks);
   * one device (``?target=``).
 
-Run: ``python bench/metrics_scrape.py [--devices 1000] [--repeat 5]``. Prints a
+Run: ``python bench/metrics_scrape.py [--devices 1000] [--repeat 5] [--dhcp-leases 0]``. Prints a
 Markdown table (p50 and max of ``--repeat`` requests after one warm-up) to paste
 into bench/RESULTS.md. Target (issue 14): the whole fleet of 1,000 routers in 1 s
 or less.
@@ -34,6 +37,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 IFACES = 12
+#: Bound leases per device (``--dhcp-leases``).
+DHCP_LEASES = 0
 COUNTERS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors",
             "rx_drops", "tx_drops")
 RATES = ("rx_bps", "tx_bps", "rx_pps", "tx_pps", "rx_errors_ps", "tx_errors_ps",
@@ -105,8 +110,19 @@ def _inventory(devices: list, now: datetime) -> None:
         out: list[tuple[str, str, dict[str, object]]] = [
             ("interfaces", f"sfp-sfpplus{n}", {"name": f"sfp-sfpplus{n}", "mtu": 1500,
                                                 "actual-mtu": 1500, "link-downs": n,
-                                                "running": True, "type": "ether"})
+                                                "running": True, "type": "ether",
+                                                "mac-address": f"48:A9:8A:0B:2C:{n:02X}",
+                                                "default-name": f"sfp-sfpplus{n}",
+                                                "comment": f"port {n}"})
             for n in range(1, IFACES + 1)]
+        out += [("dhcp_leases", f"*{k:X}", {
+            ".id": f"*{k:X}", "address": f"10.{k >> 8}.{k & 255}.2",
+            "active-address": f"10.{k >> 8}.{k & 255}.2", "server": "defconf",
+            "mac-address": f"02:00:00:00:{k >> 8:02X}:{k & 255:02X}",
+            "active-mac-address": f"02:00:00:00:{k >> 8:02X}:{k & 255:02X}",
+            "client-id": f"1:2:0:0:0:{k >> 8:x}:{k & 255:x}", "host-name": f"host-{k}",
+            "status": "bound", "expires-after": 600.0 + k, "dynamic": True})
+            for k in range(DHCP_LEASES)]
         out += [("firewall_filter", f"*{k:X}", {
             ".id": f"*{k:X}", "chain": "forward" if k % 2 else "input", "action": "accept",
             "comment": f"rule {k}", "protocol": "tcp" if k % 3 else None,
@@ -173,7 +189,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of one whole-fleet scrape instead")
+    parser.add_argument("--dhcp-leases", type=int, default=0,
+                        help="bound DHCP leases per device; above 0 turns "
+                             "MIKROMON_METRICS_DHCP_LEASES on")
     args = parser.parse_args()
+    global DHCP_LEASES
+    DHCP_LEASES = args.dhcp_leases
+    if DHCP_LEASES:
+        os.environ["MIKROMON_METRICS_DHCP_LEASES"] = "on"
     with tempfile.TemporaryDirectory(prefix="mikromon-bench-metrics-") as data_dir:
         _setup(data_dir)
         t0 = time.perf_counter()
@@ -206,7 +229,8 @@ def main() -> int:
         ]
         print(f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}; "
-              f"{args.devices} devices, {values} latest values")
+              f"{args.devices} devices, {values} latest values, "
+              f"{DHCP_LEASES} DHCP leases per device")
         print("\n| scrape | p50 | max | CPU p50 | body | samples |\n|---|---|---|---|---|---|")
         for label, url, headers in cases:
             p50, worst, cpu, size, lines = _time(client, url, args.repeat, **headers)

@@ -102,6 +102,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("SECURE_COOKIES", Kind.FLAG, "off", "cookies only over HTTPS"),
     _v("METRICS_ANONYMOUS", Kind.FLAG, "off", "/metrics and /metrics/sd answer without "
        "credentials"),
+    _v("METRICS_DHCP_LEASES", Kind.FLAG, "off", "/metrics gives one "
+       "mktxp_dhcp_lease_info sample per bound DHCP lease"),
     _v("SESSION_HOURS", Kind.NUMBER, "8", "sign-in lifetime, hours"),
     _v("SIGNIN_FAILURES_PER_USER", Kind.WHOLE, "5", "wrong passwords per user name "
        "within the window", minimum=1),

@@ -15,11 +15,23 @@ and labels only):
   lists only rules that matched (``bytes`` > 0);
 - ``interface_collector``: counter ``mktxp_link_downs`` (``/interface``
   ``link-downs``) and gauge ``mktxp_interface_actual_mtu`` (``actual-mtu``), label
-  ``name``.
+  ``name``; info families ``mktxp_interface_comment`` (labels ``name``,
+  ``comment``), ``_type`` (``name``, ``type``), ``_mac_address`` (``name``,
+  ``mac_address``) and ``_default_name`` (``name``, ``default_name``), one sample
+  per interface (a field the router leaves out is the empty label value);
+- ``dhcp_collector`` (with mktxp's ``dhcp_lease`` option): gauge
+  ``mktxp_dhcp_lease_info`` (the name ends in ``_info`` but the type is gauge),
+  value the lease's ``expires-after`` in seconds, labels ``active_address``,
+  ``address``, ``mac_address``, ``host_name``, ``comment``, ``server``,
+  ``client_id``, ``active_mac_address`` (``/ip/dhcp-server/lease``). mikromon
+  gives it for bound leases that expire (an offline static lease has no
+  ``expires-after``), and only when the exposition reads the ``dhcp_leases``
+  table (:func:`tables`, ``MIKROMON_METRICS_DHCP_LEASES``).
 
 Where mikromon differs: two rules with the same ``name`` and ``log`` labels (the
 same chain, action and comment) are one sample holding their sum, as a series
-must be unique within a scrape (mktxp sends both). A row without the value
+must be unique within a scrape (mktxp sends both); two leases with the same
+labels (the labels hold no lease id) are one sample, the first row's. A row without the value
 (``bytes`` / ``link-downs`` / ``actual-mtu`` absent or unreadable: ``None``) gives
 no sample.
 """
@@ -35,9 +47,13 @@ from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
 #: Row fields a :class:`InventoryRow` carries (RouterOS spellings), the union over
 #: :data:`TABLES`.
 FIELDS: Final = ("name", "version", "build-time", "disabled", "chain", "action", "comment",
-                 "out-interface", "protocol", "log", "bytes", "link-downs", "actual-mtu")
+                 "out-interface", "protocol", "log", "bytes", "link-downs", "actual-mtu",
+                 "type", "mac-address", "default-name", "address", "active-address",
+                 "active-mac-address", "host-name", "server", "client-id", "status",
+                 "expires-after")
 (_NAME, _VERSION, _BUILD, _DISABLED, _CHAIN, _ACTION, _COMMENT, _OUT, _PROTOCOL, _LOG, _BYTES,
- _DOWNS, _MTU) = range(len(FIELDS))
+ _DOWNS, _MTU, _TYPE, _MAC, _DEFAULT, _ADDRESS, _ACTIVE, _ACTIVE_MAC, _HOST, _SERVER, _CLIENT,
+ _STATUS, _EXPIRES) = range(len(FIELDS))
 #: Inventory table -> mktxp firewall family (``/ip/firewall/<menu>``).
 FIREWALL: Final = {
     "firewall_filter": ("firewall_filter", "Total amount of bytes matched by firewall rules"),
@@ -46,15 +62,32 @@ FIREWALL: Final = {
 }
 PACKAGES: Final = "packages"
 INTERFACES: Final = "interfaces"
-#: The inventory tables the exposition reads.
-TABLES: Final = frozenset({PACKAGES, INTERFACES, *FIREWALL})
+DHCP_LEASES: Final = "dhcp_leases"
+#: The inventory tables the exposition reads (:data:`DHCP_LEASES` only when asked:
+#: :func:`tables`).
+TABLES: Final = frozenset({PACKAGES, INTERFACES, *FIREWALL, DHCP_LEASES})
+#: mktxp's interface info families: suffix, label, field index, help.
+_INTERFACE_INFO: Final = (
+    ("comment", "comment", _COMMENT, "The interface comment"),
+    ("type", "type", _TYPE, "Interface type like ether, vrrp, eoip, gre-tunnel, ..."),
+    ("mac_address", "mac_address", _MAC, "MAC address of the interface"),
+    ("default_name", "default_name", _DEFAULT, "Default name of the interface"),
+)
+_LEASE_LABELS: Final = ("active_address", "address", "mac_address", "host_name", "comment",
+                        "server", "client_id", "active_mac_address")
+_LEASE_FIELDS: Final = (_ACTIVE, _ADDRESS, _MAC, _HOST, _COMMENT, _SERVER, _CLIENT,
+                        _ACTIVE_MAC)
 _RULE_FIELDS: Final = frozenset({"chain", "action", "comment", "out-interface", "protocol",
                                  "log", "bytes"})
 #: Inventory table -> the :data:`FIELDS` its families read (the others may be left
 #: ``None`` by a reader).
 TABLE_FIELDS: Final[dict[str, frozenset[str]]] = {
     PACKAGES: frozenset({"name", "version", "build-time", "disabled"}),
-    INTERFACES: frozenset({"name", "link-downs", "actual-mtu"}),
+    INTERFACES: frozenset({"name", "link-downs", "actual-mtu", "comment", "type",
+                           "mac-address", "default-name"}),
+    DHCP_LEASES: frozenset({"address", "active-address", "mac-address", "active-mac-address",
+                            "host-name", "comment", "server", "client-id", "status",
+                            "expires-after"}),
     **{table: _RULE_FIELDS for table in FIREWALL},
 }
 _ID: Final = (ROUTERBOARD_NAME, ROUTERBOARD_ADDRESS)
@@ -83,6 +116,13 @@ def row(table: str, fields: Mapping[str, Value]) -> InventoryRow:
     return InventoryRow(table, tuple(fields.get(name) for name in FIELDS))
 
 
+def tables(dhcp_leases: bool = False) -> frozenset[str]:
+    """The inventory tables a scrape reads: :data:`TABLES` without
+    :data:`DHCP_LEASES` unless ``dhcp_leases`` (``MIKROMON_METRICS_DHCP_LEASES``;
+    off by default: a router may hold thousands of leases, each one a sample)."""
+    return TABLES if dhcp_leases else TABLES - {DHCP_LEASES}
+
+
 Rows = list[tuple[Sequence[str], float]]
 
 
@@ -90,8 +130,11 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
                        ) -> Iterator[tuple[str, Kind, str, tuple[str, ...], Rows]]:
     """Yield ``(name, type, help, labels, rows)`` per family with samples, from
     ``(device name, address, rows)`` per device: packages (info), firewall
-    counters, ``link_downs`` (counter) and ``interface_actual_mtu`` (gauge)."""
+    counters, ``link_downs`` (counter), ``interface_actual_mtu`` (gauge), the
+    interface info families and ``dhcp_lease_info`` (gauge, seconds)."""
     packages: Rows = []
+    infos: list[Rows] = [[] for _ in _INTERFACE_INFO]
+    leases: dict[tuple[str, ...], float] = {}
     firewall: dict[str, dict[tuple[str, ...], float]] = {t: {} for t in FIREWALL}
     link_downs: Rows = []
     mtu: Rows = []
@@ -103,6 +146,14 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
                     link_downs.append((who, downs))
                 if (actual := _number(f[_MTU])) is not None:
                     mtu.append((who, actual))
+                for out, (_, _, index, _) in zip(infos, _INTERFACE_INFO, strict=True):
+                    out.append(((who[0], _text(f[index]), device, address), 1.0))
+            elif table == DHCP_LEASES:
+                expires = _number(f[_EXPIRES])
+                if f[_STATUS] == "bound" and expires is not None:
+                    # setdefault: one sample per label set (see the module doc)
+                    leases.setdefault((*(_text(f[i]) for i in _LEASE_FIELDS), device,
+                                       address), expires)
             elif table in firewall:
                 counted = _number(f[_BYTES])
                 if counted is None or counted <= 0:
@@ -126,6 +177,12 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
     if mtu:
         yield ("mktxp_interface_actual_mtu", "gauge",
                "Actual Maximum Transmission Unit of the interface", ("name", *_ID), mtu)
+    for out, (suffix, label, _, help_) in zip(infos, _INTERFACE_INFO, strict=True):
+        if out:
+            yield ("mktxp_interface_" + suffix, "info", help_, ("name", label, *_ID), out)
+    if leases:
+        yield ("mktxp_dhcp_lease_info", "gauge", "DHCP Active Leases",
+               (*_LEASE_LABELS, *_ID), list(leases.items()))
 
 
 def _rule_name(f: Sequence[Value]) -> str:

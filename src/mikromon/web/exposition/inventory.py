@@ -1,5 +1,6 @@
 """The inventory rows a scrape exposes (installed packages, firewall rule counters,
-interface link-downs and MTU), read through a per-process cache of each row's
+interface link-downs, MTU and info, DHCP leases when
+``MIKROMON_METRICS_DHCP_LEASES`` is on), read through a per-process cache of each row's
 fields.
 
 A scrape reads, of every present row of
@@ -26,6 +27,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from django.conf import settings
 from django.db import connection
 
 from mikromon.collectors.registry import table_views
@@ -124,7 +126,7 @@ def _sql(columns: str, device_ids: Sequence[int] | None) -> tuple[str, list[Any]
     """A query of ``columns`` (``{seen}``, ``{changed}``: the times in the form
     compared) over the present rows of the exposed tables."""
     sqlite = connection.vendor == "sqlite"
-    tables = sorted(inventory_families.TABLES)
+    tables = _tables()
     columns = columns.format(
         seen="CAST(last_seen AS TEXT)" if sqlite else "last_seen",
         changed="CAST(changed_at AS TEXT)" if sqlite else "changed_at")
@@ -137,6 +139,13 @@ def _sql(columns: str, device_ids: Sequence[int] | None) -> tuple[str, list[Any]
     return sql, params
 
 
+def _tables() -> list[str]:
+    """The exposed tables, sorted (``dhcp_leases`` only when
+    ``MIKROMON_METRICS_DHCP_LEASES`` is on)."""
+    return sorted(inventory_families.tables(
+        getattr(settings, "MIKROMON_METRICS_DHCP_LEASES", False)))
+
+
 def _fields() -> list[str]:
     """The SQL extracting each of
     :data:`~mikromon.exporters.inventory_families.FIELDS` from ``data``, only in
@@ -146,11 +155,14 @@ def _fields() -> list[str]:
     ``->>`` gives text; the families read both. No row's whole JSON is parsed in
     Python."""
     sqlite = connection.vendor == "sqlite"
-    tables = sorted(inventory_families.TABLES)
+    tables = _tables()
     out = []
     for name in inventory_families.FIELDS:
         value = f"json_extract(data, '$.\"{name}\"')" if sqlite else f"data ->> '{name}'"
         readers = [t for t in tables if name in inventory_families.TABLE_FIELDS[t]]
+        if not readers:
+            out.append("NULL")
+            continue
         if len(readers) < len(tables):  # table names: our own constants
             value = (f"CASE WHEN \"table\" IN ({', '.join(repr(t) for t in readers)}) "
                      f"THEN {value} END")

@@ -1,0 +1,87 @@
+"""From a router to a scrape: an emulated router polled end to end gives mktxp's
+interface info families and, when ``MIKROMON_METRICS_DHCP_LEASES`` is on, one
+``mktxp_dhcp_lease_info`` sample per bound lease (value: seconds to expiry)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from mikromon.emulator.testing import EmulatorHandle, running_emulators
+from waiting import until
+
+pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def emulated() -> Iterator[EmulatorHandle]:
+    with running_emulators(count=1, profile="v7") as handles:
+        yield handles[0]
+
+
+def scrape(api: Client) -> dict[str, list[dict[str, str]]]:
+    """Sample name -> the label sets (with ``value``) of edge-1's samples."""
+    response = api.get("/metrics")
+    assert response.status_code == 200
+    out: dict[str, list[dict[str, str]]] = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for s in family.samples:
+            if s.labels.get("routerboard_name") == "edge-1":
+                out.setdefault(s.name, []).append({**s.labels, "value": str(s.value)})
+    return out
+
+
+def router_rows(router: EmulatorHandle, path: str) -> list[dict[str, Any]]:
+    import librouteros
+
+    api = librouteros.connect(host=router.host, port=router.port, username=router.username,
+                              password=router.password)
+    try:
+        return list(api.path(*path.strip("/").split("/")))
+    finally:
+        api.close()
+
+
+def test_interface_info_and_dhcp_leases_from_a_polled_router(emulated, admin_token, settings):
+    from mikromon.schedule import CollectorService
+    from mikromon.web.monitor.lock import DjangoCollectorLock
+    from mikromon.web.monitor.models import Device
+    from mikromon.web.monitor.sources import DjangoDeviceSource
+    from mikromon.web.monitor.storage import DjangoStorage
+
+    settings.MIKROMON_METRICS_DHCP_LEASES = True
+    dev = Device(name="edge-1", host=emulated.host, port=emulated.port,
+                 username=emulated.username)
+    dev.set_password(emulated.password)
+    dev.save()
+    service = CollectorService(DjangoDeviceSource(), DjangoStorage(),
+                               DjangoCollectorLock(ttl=3.0), time_scale=0.2, lock_retry_s=0.1)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token}")
+    service.start()
+    try:
+        assert until(lambda: {"mktxp_dhcp_lease_info", "mktxp_interface_type_info"}
+                     <= set(scrape(api)), 30)
+        got = scrape(api)
+        settings.MIKROMON_METRICS_DHCP_LEASES = False
+        off = scrape(api)
+    finally:
+        service.stop(10)
+    interfaces = router_rows(emulated, "/interface")
+    assert {(i["name"], i["type"]) for i in interfaces} == {
+        (s["name"], s["type"]) for s in got["mktxp_interface_type_info"]}
+    macs = {s["name"]: s["mac_address"] for s in got["mktxp_interface_mac_address_info"]}
+    assert macs == {i["name"]: i.get("mac-address", "") for i in interfaces}
+    leases = [row for row in router_rows(emulated, "/ip/dhcp-server/lease")
+              if row.get("status") == "bound" and "expires-after" in row]
+    assert leases, "the emulated router should hold bound leases"
+    exposed = {(s["mac_address"], s["address"], s["server"], s["host_name"])
+               for s in got["mktxp_dhcp_lease_info"]}
+    assert exposed == {(lease["mac-address"], lease["address"], lease["server"],
+                        lease.get("host-name", "")) for lease in leases}
+    assert all(float(s["value"]) > 0 for s in got["mktxp_dhcp_lease_info"])
+    assert "mktxp_dhcp_lease_info" not in off  # off by default
+    assert "mktxp_interface_type_info" in off
