@@ -104,6 +104,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        "credentials"),
     _v("METRICS_DHCP_LEASES", Kind.FLAG, "off", "/metrics gives one "
        "mktxp_dhcp_lease_info sample per bound DHCP lease"),
+    _v("METRICS_WIRELESS_CLIENTS", Kind.FLAG, "off", "/metrics gives mktxp's "
+       "per-client wireless families (mktxp_wlan_clients_*)"),
     _v("SESSION_HOURS", Kind.NUMBER, "8", "sign-in lifetime, hours"),
     _v("SIGNIN_FAILURES_PER_USER", Kind.WHOLE, "5", "wrong passwords per user name "
        "within the window", minimum=1),

@@ -43,6 +43,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Final, Literal, NamedTuple
 
 from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
+from mikromon.exporters.wireless_families import CLIENT_FIELDS, CLIENT_TABLES, Getter
+from mikromon.exporters.wireless_families import wireless_families as _wireless
 
 #: Row fields a :class:`InventoryRow` carries (RouterOS spellings), the union over
 #: :data:`TABLES`.
@@ -50,10 +52,12 @@ FIELDS: Final = ("name", "version", "build-time", "disabled", "chain", "action",
                  "out-interface", "protocol", "log", "bytes", "link-downs", "actual-mtu",
                  "type", "mac-address", "default-name", "address", "active-address",
                  "active-mac-address", "host-name", "server", "client-id", "status",
-                 "expires-after")
+                 "expires-after", "interface", "ssid", "signal", "signal-to-noise", "tx-ccq",
+                 "tx-rate", "rx-rate", "bytes.tx", "bytes.rx", "uptime")
 (_NAME, _VERSION, _BUILD, _DISABLED, _CHAIN, _ACTION, _COMMENT, _OUT, _PROTOCOL, _LOG, _BYTES,
  _DOWNS, _MTU, _TYPE, _MAC, _DEFAULT, _ADDRESS, _ACTIVE, _ACTIVE_MAC, _HOST, _SERVER, _CLIENT,
- _STATUS, _EXPIRES) = range(len(FIELDS))
+ _STATUS, _EXPIRES) = range(FIELDS.index("expires-after") + 1)
+_INDEX: Final = {name: i for i, name in enumerate(FIELDS)}
 #: Inventory table -> mktxp firewall family (``/ip/firewall/<menu>``).
 FIREWALL: Final = {
     "firewall_filter": ("firewall_filter", "Total amount of bytes matched by firewall rules"),
@@ -63,9 +67,13 @@ FIREWALL: Final = {
 PACKAGES: Final = "packages"
 INTERFACES: Final = "interfaces"
 DHCP_LEASES: Final = "dhcp_leases"
-#: The inventory tables the exposition reads (:data:`DHCP_LEASES` only when asked:
-#: :func:`tables`).
-TABLES: Final = frozenset({PACKAGES, INTERFACES, *FIREWALL, DHCP_LEASES})
+#: The table name of lease rows read only to name wireless clients (the reader
+#: gives a ``dhcp_leases`` row this name when ``MIKROMON_METRICS_DHCP_LEASES`` is
+#: off): they give no ``mktxp_dhcp_lease_info`` sample.
+LEASE_JOIN: Final = "dhcp_leases/join"
+#: The inventory tables the exposition reads (:data:`DHCP_LEASES` and the wireless
+#: client tables only when asked: :func:`tables`).
+TABLES: Final = frozenset({PACKAGES, INTERFACES, *FIREWALL, DHCP_LEASES, *CLIENT_TABLES})
 #: mktxp's interface info families: suffix, label, field index, help.
 _INTERFACE_INFO: Final = (
     ("comment", "comment", _COMMENT, "The interface comment"),
@@ -89,6 +97,7 @@ TABLE_FIELDS: Final[dict[str, frozenset[str]]] = {
                             "host-name", "comment", "server", "client-id", "status",
                             "expires-after"}),
     **{table: _RULE_FIELDS for table in FIREWALL},
+    **{table: CLIENT_FIELDS for table in CLIENT_TABLES},
 }
 _ID: Final = (ROUTERBOARD_NAME, ROUTERBOARD_ADDRESS)
 
@@ -116,11 +125,15 @@ def row(table: str, fields: Mapping[str, Value]) -> InventoryRow:
     return InventoryRow(table, tuple(fields.get(name) for name in FIELDS))
 
 
-def tables(dhcp_leases: bool = False) -> frozenset[str]:
+def tables(dhcp_leases: bool = False, wireless_clients: bool = False) -> frozenset[str]:
     """The inventory tables a scrape reads: :data:`TABLES` without
     :data:`DHCP_LEASES` unless ``dhcp_leases`` (``MIKROMON_METRICS_DHCP_LEASES``;
-    off by default: a router may hold thousands of leases, each one a sample)."""
-    return TABLES if dhcp_leases else TABLES - {DHCP_LEASES}
+    off by default: a router may hold thousands of leases, each one a sample) or
+    ``wireless_clients`` (``MIKROMON_METRICS_WIRELESS_CLIENTS``, off by default: six
+    samples per client; the leases name the clients), and without the client tables
+    unless ``wireless_clients``."""
+    out = TABLES if wireless_clients else TABLES - CLIENT_TABLES
+    return out if dhcp_leases or wireless_clients else out - {DHCP_LEASES}
 
 
 Rows = list[tuple[Sequence[str], float]]
@@ -131,15 +144,25 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
     """Yield ``(name, type, help, labels, rows)`` per family with samples, from
     ``(device name, address, rows)`` per device: packages (info), firewall
     counters, ``link_downs`` (counter), ``interface_actual_mtu`` (gauge), the
-    interface info families and ``dhcp_lease_info`` (gauge, seconds)."""
+    interface info families, ``dhcp_lease_info`` (gauge, seconds) and the
+    per-client wireless families (:mod:`.wireless_families`)."""
     packages: Rows = []
     infos: list[Rows] = [[] for _ in _INTERFACE_INFO]
     leases: dict[tuple[str, ...], float] = {}
     firewall: dict[str, dict[tuple[str, ...], float]] = {t: {} for t in FIREWALL}
     link_downs: Rows = []
     mtu: Rows = []
+    wireless: list[tuple[str, str, list[Getter], list[Getter]]] = []
     for device, address, rows in devices:
+        clients: list[Getter] = []
+        joined: list[Getter] = []
+        wireless.append((device, address, clients, joined))
         for table, f in rows:
+            if table in CLIENT_TABLES:
+                clients.append(_getter(f))
+                continue
+            if table in (DHCP_LEASES, LEASE_JOIN):
+                joined.append(_getter(f))
             if table == INTERFACES:
                 who = (_text(f[_NAME]), device, address)
                 if (downs := _number(f[_DOWNS])) is not None:
@@ -183,6 +206,12 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
     if leases:
         yield ("mktxp_dhcp_lease_info", "gauge", "DHCP Active Leases",
                (*_LEASE_LABELS, *_ID), list(leases.items()))
+    yield from _wireless(wireless, _ID)
+
+
+def _getter(f: Sequence[Value]) -> Getter:
+    """The field getter (by RouterOS name) of a row's values."""
+    return lambda name: f[_INDEX[name]]
 
 
 def _rule_name(f: Sequence[Value]) -> str:

@@ -1,6 +1,7 @@
 """The inventory rows a scrape exposes (installed packages, firewall rule counters,
 interface link-downs, MTU and info, DHCP leases when
-``MIKROMON_METRICS_DHCP_LEASES`` is on), read through a per-process cache of each row's
+``MIKROMON_METRICS_DHCP_LEASES`` is on, wireless clients and the leases naming them
+when ``MIKROMON_METRICS_WIRELESS_CLIENTS`` is on), read through a per-process cache of each row's
 fields.
 
 A scrape reads, of every present row of
@@ -87,7 +88,11 @@ class InventoryCache:
                 own = cutoffs.get(device_id)
                 if own is None or seen < own[_TABLE_TIERS.get(table, _EXTENDED)]:
                     continue
-                out.setdefault(device_id, []).append(held[1])
+                kept_row = held[1]
+                if table == inventory_families.DHCP_LEASES and not _lease_info():
+                    # read only to name wireless clients: no lease family
+                    kept_row = InventoryRow(inventory_families.LEASE_JOIN, kept_row.values)
+                out.setdefault(device_id, []).append(kept_row)
             self._rows = kept
             return out
 
@@ -139,11 +144,16 @@ def _sql(columns: str, device_ids: Sequence[int] | None) -> tuple[str, list[Any]
     return sql, params
 
 
+def _lease_info() -> bool:
+    return bool(getattr(settings, "MIKROMON_METRICS_DHCP_LEASES", False))
+
+
 def _tables() -> list[str]:
     """The exposed tables, sorted (``dhcp_leases`` only when
-    ``MIKROMON_METRICS_DHCP_LEASES`` is on)."""
+    ``MIKROMON_METRICS_DHCP_LEASES`` or ``MIKROMON_METRICS_WIRELESS_CLIENTS`` is on,
+    the wireless client tables only when the latter is)."""
     return sorted(inventory_families.tables(
-        getattr(settings, "MIKROMON_METRICS_DHCP_LEASES", False)))
+        _lease_info(), bool(getattr(settings, "MIKROMON_METRICS_WIRELESS_CLIENTS", False))))
 
 
 def _fields() -> list[str]:
