@@ -1,6 +1,8 @@
 """From a router to a scrape: an emulated router polled end to end gives mktxp's
 interface info families and, when ``MIKROMON_METRICS_DHCP_LEASES`` is on, one
-``mktxp_dhcp_lease_info`` sample per bound lease (value: seconds to expiry)."""
+``mktxp_dhcp_lease_info`` sample per bound lease (value: seconds to expiry); when
+``MIKROMON_METRICS_WIRELESS_CLIENTS`` is on, mktxp's per-client wireless families
+named by those leases."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ def test_interface_info_and_dhcp_leases_from_a_polled_router(emulated, admin_tok
     from mikromon.web.monitor.storage import DjangoStorage
 
     settings.MIKROMON_METRICS_DHCP_LEASES = True
+    settings.MIKROMON_METRICS_WIRELESS_CLIENTS = True
     dev = Device(name="edge-1", host=emulated.host, port=emulated.port,
                  username=emulated.username)
     dev.set_password(emulated.password)
@@ -63,10 +66,12 @@ def test_interface_info_and_dhcp_leases_from_a_polled_router(emulated, admin_tok
     api = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token}")
     service.start()
     try:
-        assert until(lambda: {"mktxp_dhcp_lease_info", "mktxp_interface_type_info"}
-                     <= set(scrape(api)), 30)
+        assert until(lambda: {"mktxp_dhcp_lease_info", "mktxp_interface_type_info",
+                              "mktxp_wlan_clients_devices_info"} <= set(scrape(api)), 30)
         got = scrape(api)
         settings.MIKROMON_METRICS_DHCP_LEASES = False
+        join_only = scrape(api)
+        settings.MIKROMON_METRICS_WIRELESS_CLIENTS = False
         off = scrape(api)
     finally:
         service.stop(10)
@@ -85,3 +90,18 @@ def test_interface_info_and_dhcp_leases_from_a_polled_router(emulated, admin_tok
     assert all(float(s["value"]) > 0 for s in got["mktxp_dhcp_lease_info"])
     assert "mktxp_dhcp_lease_info" not in off  # off by default
     assert "mktxp_interface_type_info" in off
+    # wireless clients: named by their lease's host-name, else their MAC address
+    names = {row["mac-address"].upper(): row.get("host-name") or row["mac-address"]
+             for row in router_rows(emulated, "/ip/dhcp-server/lease")
+             if row.get("status") == "bound"}
+    clients = router_rows(emulated, "/interface/wifi/registration-table")
+    assert clients, "the emulated router should hold wifi clients"
+    expected = {(c["mac-address"], names.get(c["mac-address"].upper(), c["mac-address"]),
+                 c["interface"]) for c in clients}
+    for scraped in (got, join_only):
+        assert {(s["mac_address"], s["dhcp_name"], s["interface"])
+                for s in scraped["mktxp_wlan_clients_devices_info"]} == expected
+        assert len(scraped["mktxp_wlan_clients_signal_strength"]) == len(
+            {name for _, name, _ in expected})
+    assert "mktxp_dhcp_lease_info" not in join_only  # leases read only to name clients
+    assert not [name for name in off if name.startswith("mktxp_wlan_clients")]
