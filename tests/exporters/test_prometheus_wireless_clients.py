@@ -148,3 +148,12 @@ def test_wireless_client_tables_are_read_only_when_asked_and_off_by_default():
     assert {"wireless_clients", "wifi_clients", "dhcp_leases"} <= tables(
         wireless_clients=True)
     assert not {"wireless_clients", "wifi_clients"} & tables(dhcp_leases=True)
+
+
+def test_the_reader_extracts_every_field_the_families_read():
+    from mikromon.exporters.inventory_families import FIELDS, TABLE_FIELDS
+    from mikromon.exporters.wireless_families import CLIENT_FIELDS, LEASE_FIELDS
+
+    assert LEASE_FIELDS <= TABLE_FIELDS["dhcp_leases"]
+    assert CLIENT_FIELDS <= TABLE_FIELDS["wireless_clients"] == TABLE_FIELDS["wifi_clients"]
+    assert CLIENT_FIELDS | LEASE_FIELDS <= set(FIELDS)

@@ -43,7 +43,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Final, Literal, NamedTuple
 
 from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
-from mikromon.exporters.wireless_families import CLIENT_FIELDS, CLIENT_TABLES, Getter
+from mikromon.exporters.wireless_families import CLIENT_FIELDS, CLIENT_TABLES
 from mikromon.exporters.wireless_families import wireless_families as _wireless
 
 #: Row fields a :class:`InventoryRow` carries (RouterOS spellings), the union over
@@ -152,17 +152,16 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
     firewall: dict[str, dict[tuple[str, ...], float]] = {t: {} for t in FIREWALL}
     link_downs: Rows = []
     mtu: Rows = []
-    wireless: list[tuple[str, str, list[Getter], list[Getter]]] = []
+    wireless: list[tuple[str, str, list[Sequence[Value]], list[Sequence[Value]]]] = []
     for device, address, rows in devices:
-        clients: list[Getter] = []
-        joined: list[Getter] = []
-        wireless.append((device, address, clients, joined))
+        clients: list[Sequence[Value]] = []
+        joined: list[Sequence[Value]] = []
         for table, f in rows:
             if table in CLIENT_TABLES:
-                clients.append(_getter(f))
+                clients.append(f)
                 continue
             if table in (DHCP_LEASES, LEASE_JOIN):
-                joined.append(_getter(f))
+                joined.append(f)
             if table == INTERFACES:
                 who = (_text(f[_NAME]), device, address)
                 if (downs := _number(f[_DOWNS])) is not None:
@@ -187,6 +186,8 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
             elif table == PACKAGES:
                 packages.append(((_text(f[_NAME]), _text(f[_VERSION]), _text(f[_BUILD]),
                                   _bool_text(f[_DISABLED]), device, address), 1.0))
+        if clients:
+            wireless.append((device, address, clients, joined))
     if packages:
         yield ("mktxp_installed_packages", "info", "Installed Packages",
                ("name", "version", "build_time", "disabled", *_ID), packages)
@@ -206,12 +207,7 @@ def inventory_families(devices: Sequence[tuple[str, str, Sequence[InventoryRow]]
     if leases:
         yield ("mktxp_dhcp_lease_info", "gauge", "DHCP Active Leases",
                (*_LEASE_LABELS, *_ID), list(leases.items()))
-    yield from _wireless(wireless, _ID)
-
-
-def _getter(f: Sequence[Value]) -> Getter:
-    """The field getter (by RouterOS name) of a row's values."""
-    return lambda name: f[_INDEX[name]]
+    yield from _wireless(wireless, _INDEX, _ID)
 
 
 def _rule_name(f: Sequence[Value]) -> str:

@@ -36,7 +36,7 @@ lacks (``None``) gives no sample.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Final, Literal
 
 #: The client tables (one client schema: :mod:`mikromon.collectors._wireless`).
@@ -61,21 +61,23 @@ _DEVICE_LABELS: Final = ("dhcp_name", "dhcp_address", "rx_signal", "ssid", "tx_r
                          "rx_rate", "interface", "mac_address", "uptime")
 
 Value = str | float | bool | None
-#: A row's field by its RouterOS name (``None`` when the row lacks it).
-Getter = Callable[[str], Value]
+#: A row's values, read by field name through an index (name -> position).
+Values = Sequence[Value]
 Rows = list[tuple[Sequence[str], float]]
 Kind = Literal["gauge", "counter", "info"]
 
 
 def wireless_families(
-    devices: Sequence[tuple[str, str, Sequence[Getter], Sequence[Getter]]],
+    devices: Sequence[tuple[str, str, Sequence[Values], Sequence[Values]]],
+    index: Mapping[str, int],
     ids: tuple[str, ...],
 ) -> Iterator[tuple[str, Kind, str, tuple[str, ...], Rows]]:
     """Yield ``(name, type, help, labels, rows)`` per family with samples.
 
     Args:
         devices: ``(device name, address, client rows, lease rows)`` per device, each
-            row a getter of its fields (:data:`CLIENT_FIELDS`, :data:`LEASE_FIELDS`).
+            row the values of its fields (:data:`CLIENT_FIELDS`, :data:`LEASE_FIELDS`).
+        index: field name -> its position in a row's values.
         ids: the device labels appended to every family's (``routerboard_name``,
             ``routerboard_address``).
     """
@@ -84,8 +86,11 @@ def wireless_families(
     for device, address, clients, leases in devices:
         if not clients:
             continue
-        named = _lease_names(leases)
-        for get in clients:
+        named = _lease_names(leases, index)
+        for client in clients:
+            def get(name: str, client: Values = client) -> Value:
+                return client[index[name]]
+
             mac = _text(get("mac-address"))
             host, lease_address = named.get(mac.upper(), ("", NO_LEASE))
             name = host or mac
@@ -105,20 +110,23 @@ def wireless_families(
                (*_DEVICE_LABELS, *ids), list(infos.items()))
 
 
-def _lease_names(leases: Sequence[Getter]) -> dict[str, tuple[str, str]]:
+def _lease_names(leases: Sequence[Values], index: Mapping[str, int]
+                 ) -> dict[str, tuple[str, str]]:
     """MAC address (upper case) -> (``host-name``, ``address``) of its lease; a
     bound lease wins over another of the same MAC address, else the first."""
     named: dict[str, tuple[str, str]] = {}
     bound: set[str] = set()
-    for get in leases:
-        mac = _text(get("mac-address")).upper()
+    mac_at, status_at = index["mac-address"], index["status"]
+    host_at, address_at = index["host-name"], index["address"]
+    for lease in leases:
+        mac = _text(lease[mac_at]).upper()
         if not mac or mac in bound:
             continue
-        if mac in named and get("status") != "bound":
+        if mac in named and lease[status_at] != "bound":
             continue
-        if get("status") == "bound":
+        if lease[status_at] == "bound":
             bound.add(mac)
-        named[mac] = (_text(get("host-name")), _text(get("address")))
+        named[mac] = (_text(lease[host_at]), _text(lease[address_at]))
     return named
 
 
