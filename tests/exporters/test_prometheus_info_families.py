@@ -4,27 +4,10 @@ the lease expires), built from inventory rows."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as om_latest
+from inventory_snapshots import assert_renders_like_prometheus_client, edge, ids, registry
+from prometheus_client import generate_latest
 
-from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot
-from mikromon.exporters.inventory_families import InventoryRow, row
-from mikromon.exporters.prometheus import OPENMETRICS, TEXT, FleetCollector, render
-
-
-def edge(*rows: InventoryRow, name: str = "edge-1") -> DeviceSnapshot:
-    return DeviceSnapshot(name=name, address="127.0.0.1", state="up", inventory=rows)
-
-
-def registry(*devices: DeviceSnapshot) -> CollectorRegistry:
-    reg = CollectorRegistry(auto_describe=False)
-    reg.register(FleetCollector(FleetSnapshot(list(devices))))
-    return reg
-
-
-def ids(**extra: str) -> dict[str, str]:
-    return {"routerboard_name": "edge-1", "routerboard_address": "127.0.0.1", **extra}
-
+from mikromon.exporters.inventory_families import row
 
 LEASE = {"address": "10.88.0.186", "active-address": "10.88.0.186",
          "mac-address": "02:48:E6:8C:F1:E1", "active-mac-address": "02:48:E6:8C:F1:E1",
@@ -91,11 +74,7 @@ def test_render_equals_prometheus_client_for_info_families():
                                        "comment": 'quote " and \\ back\nline'}),
                     row("dhcp_leases", {**LEASE, "comment": "ünï \"x\""}),
                     name=f"r{i}") for i in range(3)]
-    reg = CollectorRegistry(auto_describe=False)
-    snapshot = FleetSnapshot(devices)
-    reg.register(FleetCollector(snapshot))
-    assert render(snapshot, TEXT) == generate_latest(reg)
-    assert render(snapshot, OPENMETRICS) == om_latest(reg)
+    assert_renders_like_prometheus_client(devices)
 
 
 def test_dhcp_lease_table_is_read_only_when_asked_and_off_by_default():

@@ -4,25 +4,10 @@ interface link-downs and actual MTU."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
+from inventory_snapshots import assert_renders_like_prometheus_client, edge, ids, registry
+from prometheus_client import generate_latest
 
-from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot
 from mikromon.exporters.inventory_families import InventoryRow, row
-from mikromon.exporters.prometheus import OPENMETRICS, TEXT, FleetCollector, render
-
-
-def edge(*rows: InventoryRow, name: str = "edge-1") -> DeviceSnapshot:
-    return DeviceSnapshot(name=name, address="127.0.0.1", state="up", inventory=rows)
-
-
-def registry(*devices: DeviceSnapshot) -> CollectorRegistry:
-    reg = CollectorRegistry(auto_describe=False)
-    reg.register(FleetCollector(FleetSnapshot(list(devices))))
-    return reg
-
-
-def ids(**extra: str) -> dict[str, str]:
-    return {"routerboard_name": "edge-1", "routerboard_address": "127.0.0.1", **extra}
 
 
 def rule(table: str = "firewall_filter", **fields: str | float | None) -> InventoryRow:
@@ -102,9 +87,4 @@ def test_render_equals_prometheus_client_for_inventory_families():
                     row("interfaces", {"name": "ether1", "link-downs": 1,
                                                 "actual-mtu": 1500}),
                     name=f"r{i}") for i in range(3)]
-    from prometheus_client.openmetrics.exposition import generate_latest as om_latest
-    reg = CollectorRegistry(auto_describe=False)
-    snapshot = FleetSnapshot(devices)
-    reg.register(FleetCollector(snapshot))
-    assert render(snapshot, TEXT) == generate_latest(reg)
-    assert render(snapshot, OPENMETRICS) == om_latest(reg)
+    assert_renders_like_prometheus_client(devices)

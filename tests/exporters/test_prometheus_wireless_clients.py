@@ -8,14 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as om_latest
+from inventory_snapshots import assert_renders_like_prometheus_client, edge, ids, registry
+from prometheus_client import generate_latest
 
 from mikromon.collectors import interface_wifi, interface_wireless
 from mikromon.collectors._wireless import client_rows
-from mikromon.exporters.families import DeviceSnapshot, FleetSnapshot
 from mikromon.exporters.inventory_families import LEASE_JOIN, InventoryRow, row, tables
-from mikromon.exporters.prometheus import OPENMETRICS, TEXT, FleetCollector, render
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "mikromon" / "emulator" / "data"
 
@@ -31,18 +29,6 @@ V6 = stored("interface_wireless_registration_table.v6.json", interface_wireless,
 V7 = stored("interface_wifi_registration_table.v7.json", interface_wifi, {})
 
 
-def edge(*rows: InventoryRow, name: str = "edge-1") -> DeviceSnapshot:
-    return DeviceSnapshot(name=name, address="127.0.0.1", state="up", inventory=rows)
-
-
-def registry(*devices: DeviceSnapshot) -> CollectorRegistry:
-    reg = CollectorRegistry(auto_describe=False)
-    reg.register(FleetCollector(FleetSnapshot(list(devices))))
-    return reg
-
-
-def ids(**extra: str) -> dict[str, str]:
-    return {"routerboard_name": "edge-1", "routerboard_address": "127.0.0.1", **extra}
 
 
 def lease(mac: str, host: str, address: str, table: str = "dhcp_leases",
@@ -131,11 +117,7 @@ def test_render_equals_prometheus_client_for_wireless_families():
                     *(row("wifi_clients", r) for r in V7),
                     lease(V6[0]["mac-address"], 'ünï "x" \\ y\nz', "10.0.0.9"),
                     name=f"r{i}") for i in range(3)]
-    reg = CollectorRegistry(auto_describe=False)
-    snapshot = FleetSnapshot(devices)
-    reg.register(FleetCollector(snapshot))
-    assert render(snapshot, TEXT) == generate_latest(reg)
-    assert render(snapshot, OPENMETRICS) == om_latest(reg)
+    assert_renders_like_prometheus_client(devices)
 
 
 def test_wireless_client_tables_are_read_only_when_asked_and_off_by_default():
