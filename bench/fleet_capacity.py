@@ -31,7 +31,6 @@ printed table in bench/RESULTS.md. Every child process is stopped at the end
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -41,11 +40,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from members_failover import processes
 from service_scale import (
     CountingStorage,
     Observer,
@@ -162,23 +161,6 @@ def collector_role(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def children() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    try:
-        yield started
-    finally:
-        for proc in started:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in started:
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def fresh_database(url: str | None) -> None:
     if url:
         import psycopg
@@ -197,7 +179,7 @@ def step(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if args.collectors > 1:
         env["MIKROMON_COLLECTOR_MEMBERS"] = "on"
     fresh_database(args.database_url)
-    with children() as procs:
+    with processes() as procs:
         emulators = []
         share = [n // args.emulators + (i < n % args.emulators) for i in range(args.emulators)]
         for count in share:

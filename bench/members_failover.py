@@ -110,6 +110,8 @@ def wait(predicate: Callable[[], Any], timeout: float, step: float = 0.25) -> fl
 
 @contextlib.contextmanager
 def processes() -> Iterator[list[subprocess.Popen[str]]]:
+    """The processes appended to the yielded list get SIGTERM at the end, then
+    SIGKILL after 60 s."""
     started: list[subprocess.Popen[str]] = []
     try:
         yield started
@@ -122,6 +124,7 @@ def processes() -> Iterator[list[subprocess.Popen[str]]]:
                 proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
 def main() -> None:
