@@ -124,16 +124,15 @@ def _register_actions(actions: Subparsers) -> None:
 
 def _object_id(model: Any, text: str | None, what: str) -> int | None:
     from mikromon.web.alerts import services
+    from mikromon.web.alerts.services.common import by_name_or_id
 
     if text is None:
         return None
     text = text.strip()
-    found = model.objects.filter(name=text).values_list("pk", flat=True).first()
-    if found is None and text.isascii() and text.isdigit() and len(text) < 19:
-        found = model.objects.filter(pk=int(text)).values_list("pk", flat=True).first()
+    found = by_name_or_id(model.objects.all(), text) if "\x00" not in text else None
     if found is None:
         raise services.Invalid.one(what, f"no {what} {text!r}")
-    return int(found)
+    return int(found.pk)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from mikromon.alerting.rule_parsing import LOG_TOPIC, recovery_side
+from mikromon.web.alerts.services.common import by_name_or_id
 
 _DURATION_PART = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)([smhdw])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -88,9 +89,7 @@ class IdOrNameField(forms.ModelChoiceField):
         text = str(value).strip()
         if "\x00" in text:
             raise ValidationError(f"no {self.what} with a NUL character in its name")
-        found = queryset.filter(name=text).order_by("pk").first()
-        if found is None and text.isascii() and text.isdigit() and len(text) < 19:
-            found = queryset.filter(pk=int(text)).first()
+        found = by_name_or_id(queryset, text)
         if found is None:
             known = list(queryset.order_by("name").values_list("name", flat=True)[:10])
             hint = f" (known: {', '.join(known)})" if known else f" (there is no {self.what} yet)"

@@ -14,6 +14,7 @@ from mikromon.domain.alerts import Severity
 from mikromon.web.alerts.forms import ChannelForm
 from mikromon.web.alerts.services.common import (
     NotFound,
+    by_name_or_id,
     check_keys,
     get_object,
     iso,
@@ -48,9 +49,7 @@ def find_channel(ref: str | int) -> NotificationChannel:
     text = str(ref).strip()
     if "\x00" in text:
         raise NotFound("no channel with a NUL character in its name")
-    channel = list_channels().filter(name=text).first()
-    if channel is None and text.isascii() and text.isdigit() and len(text) < 19:
-        channel = list_channels().filter(pk=int(text)).first()
+    channel = by_name_or_id(list_channels(), text)
     if channel is None:
         known = list(NotificationChannel.objects.order_by("name")
                      .values_list("name", flat=True)[:8])

@@ -16,6 +16,7 @@ from mikromon.web.alerts.rule_form import RuleForm
 from mikromon.web.alerts.services.common import (
     Invalid,
     NotFound,
+    by_name_or_id,
     check_keys,
     get_object,
     iso,
@@ -53,9 +54,7 @@ def find_rule(ref: str | int) -> AlertRule:
     text = str(ref).strip()
     if "\x00" in text:
         raise NotFound("no rule with a NUL character in its name")
-    rule = list_rules().filter(name=text).first()
-    if rule is None and text.isascii() and text.isdigit() and len(text) < 19:
-        rule = list_rules().filter(pk=int(text)).first()
+    rule = by_name_or_id(list_rules(), text)
     if rule is None:
         known = list(AlertRule.objects.order_by("name").values_list("name", flat=True)[:8])
         raise NotFound(f"no rule {text!r}" + (f" (known: {', '.join(known)}...)" if known
