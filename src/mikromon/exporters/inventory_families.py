@@ -38,11 +38,13 @@ no sample.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Final, Literal, NamedTuple
 
 from mikromon.exporters.mktxp import ROUTERBOARD_ADDRESS, ROUTERBOARD_NAME
+from mikromon.exporters.stored_values import Value
+from mikromon.exporters.stored_values import number as _number
+from mikromon.exporters.stored_values import text as _text
 from mikromon.exporters.wireless_families import CLIENT_FIELDS, CLIENT_TABLES
 from mikromon.exporters.wireless_families import wireless_families as _wireless
 
@@ -101,7 +103,6 @@ TABLE_FIELDS: Final[dict[str, frozenset[str]]] = {
 }
 _ID: Final = (ROUTERBOARD_NAME, ROUTERBOARD_ADDRESS)
 
-Value = str | float | bool | None
 Kind = Literal["gauge", "counter", "info"]
 
 
@@ -218,9 +219,6 @@ def _rule_name(f: Sequence[Value]) -> str:
     return name
 
 
-def _text(value: Value) -> str:
-    return "" if value is None else str(value)
-
 
 def _true(value: Value) -> bool:
     return value is True or value == 1 or value == "true"
@@ -229,14 +227,3 @@ def _true(value: Value) -> bool:
 def _bool_text(value: Value) -> str:
     return "true" if _true(value) else "false"
 
-
-def _number(value: Value) -> float | None:
-    """A stored number (int, float or its text, as PostgreSQL's ``->>`` gives it);
-    ``None`` for a missing or unreadable one (a bool is not a number)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None

@@ -35,9 +35,12 @@ lacks (``None``) gives no sample.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Final, Literal
+
+from mikromon.exporters.stored_values import Value
+from mikromon.exporters.stored_values import number as _number
+from mikromon.exporters.stored_values import text as _text
 
 #: The client tables (one client schema: :mod:`mikromon.collectors._wireless`).
 CLIENT_TABLES: Final = frozenset({"wireless_clients", "wifi_clients"})
@@ -60,7 +63,6 @@ _VALUES: Final[tuple[tuple[str, Kind, str, str], ...]] = (
 _DEVICE_LABELS: Final = ("dhcp_name", "dhcp_address", "rx_signal", "ssid", "tx_rate",
                          "rx_rate", "interface", "mac_address", "uptime")
 
-Value = str | float | bool | None
 #: A row's values, read by field name through an index (name -> position).
 Values = Sequence[Value]
 Rows = list[tuple[Sequence[str], float]]
@@ -130,20 +132,6 @@ def _lease_names(leases: Sequence[Values], index: Mapping[str, int]
     return named
 
 
-def _text(value: Value) -> str:
-    return "" if value is None else str(value)
-
-
-def _number(value: Value) -> float | None:
-    """A stored number (or its text, as PostgreSQL's ``->>`` gives it); ``None`` for
-    a missing or unreadable one (a bool is not a number)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _whole(value: Value) -> str:
