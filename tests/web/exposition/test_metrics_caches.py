@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
+from scraping import Samples, scrape
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def store(device, key: str, value: float, labels: dict[str, str] | None = None, **extra):
@@ -24,16 +23,6 @@ def store(device, key: str, value: float, labels: dict[str, str] | None = None, 
                                    labels_key=labels_key(labels.items()), **extra)
     MetricLatest.objects.create(series=series, value=value, ts=timezone.now())
     return series
-
-
-def scrape(client, **params) -> Samples:
-    response = client.get("/metrics", params)
-    assert response.status_code == 200
-    out = {}
-    for family in text_string_to_metric_families(response.content.decode()):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def named(got: Samples, family: str) -> dict[str, float]:

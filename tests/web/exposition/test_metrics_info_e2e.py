@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from prometheus_client.parser import text_string_to_metric_families
+from scraping import label_sets
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from waiting import until
@@ -23,18 +23,6 @@ pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 def emulated() -> Iterator[EmulatorHandle]:
     with running_emulators(count=1, profile="v7") as handles:
         yield handles[0]
-
-
-def scrape(api: Client) -> dict[str, list[dict[str, str]]]:
-    """Sample name -> the label sets (with ``value``) of edge-1's samples."""
-    response = api.get("/metrics")
-    assert response.status_code == 200
-    out: dict[str, list[dict[str, str]]] = {}
-    for family in text_string_to_metric_families(response.content.decode()):
-        for s in family.samples:
-            if s.labels.get("routerboard_name") == "edge-1":
-                out.setdefault(s.name, []).append({**s.labels, "value": str(s.value)})
-    return out
 
 
 def router_rows(router: EmulatorHandle, path: str) -> list[dict[str, Any]]:
@@ -66,13 +54,14 @@ def test_interface_info_and_dhcp_leases_from_a_polled_router(emulated, admin_tok
     api = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token}")
     service.start()
     try:
-        assert until(lambda: {"mktxp_dhcp_lease_info", "mktxp_interface_type_info",
-                              "mktxp_wlan_clients_devices_info"} <= set(scrape(api)), 30)
-        got = scrape(api)
+        wanted = {"mktxp_dhcp_lease_info", "mktxp_interface_type_info",
+                  "mktxp_wlan_clients_devices_info"}
+        assert until(lambda: wanted <= set(label_sets(api, "edge-1")), 30)
+        got = label_sets(api, "edge-1")
         settings.MIKROMON_METRICS_DHCP_LEASES = False
-        join_only = scrape(api)
+        join_only = label_sets(api, "edge-1")
         settings.MIKROMON_METRICS_WIRELESS_CLIENTS = False
-        off = scrape(api)
+        off = label_sets(api, "edge-1")
     finally:
         service.stop(10)
     interfaces = router_rows(emulated, "/interface")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
+from scraping import scrape
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
@@ -22,16 +22,6 @@ def row(device, table: str, key: str, data: dict, *, age_s: float = 0.0,
     seen = timezone.now() - timedelta(seconds=age_s)
     InventoryItem.objects.create(device=device, table=table, key=key, data=data,
                                  first_seen=seen, last_seen=seen, changed_at=seen, gone=gone)
-
-
-def scrape(client, **params) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = client.get("/metrics", params)
-    assert response.status_code == 200
-    out = {}
-    for family in text_string_to_metric_families(response.content.decode()):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
+from scraping import label_sets
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
@@ -20,16 +20,6 @@ def store(device, table: str, key: str, data: dict) -> None:
     now = timezone.now()
     InventoryItem.objects.create(device=device, table=table, key=key, data=data,
                                  first_seen=now, last_seen=now, changed_at=now)
-
-
-def scrape(client) -> dict[str, list[dict[str, str]]]:
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    out: dict[str, list[dict[str, str]]] = {}
-    for family in text_string_to_metric_families(response.content.decode()):
-        for s in family.samples:
-            out.setdefault(s.name, []).append({**s.labels, "value": str(s.value)})
-    return out
 
 
 @pytest.fixture
@@ -50,7 +40,7 @@ def radio(device):
 def test_wireless_client_families_named_by_the_lease(admin_web, radio, settings):
     settings.MIKROMON_METRICS_WIRELESS_CLIENTS = True
     settings.MIKROMON_METRICS_DHCP_LEASES = False
-    got = scrape(admin_web)
+    got = label_sets(admin_web)
     assert "mktxp_dhcp_lease_info" not in got  # leases read only to name clients
     (tx,) = got["mktxp_wlan_clients_tx_bytes_total"]
     assert (tx["dhcp_name"], tx["value"]) == ("laptop", "6689896.0")
@@ -63,10 +53,10 @@ def test_wireless_client_families_named_by_the_lease(admin_web, radio, settings)
     assert (info["dhcp_address"], info["rx_signal"], info["tx_rate"], info["uptime"]) == (
         "10.88.0.10", "-51", "48000000", "432551")
     settings.MIKROMON_METRICS_DHCP_LEASES = True
-    assert "mktxp_dhcp_lease_info" in scrape(admin_web)
+    assert "mktxp_dhcp_lease_info" in label_sets(admin_web)
 
 
 def test_wireless_client_families_off_by_default(admin_web, radio):
-    got = scrape(admin_web)
+    got = label_sets(admin_web)
     assert not [name for name in got if name.startswith("mktxp_wlan_clients")]
     assert "mktxp_dhcp_lease_info" not in got
