@@ -20,6 +20,7 @@ from mikromon.web.monitor.models.inventory import (
 from mikromon.web.monitor.models.metrics import (
     ROLLUP_STEPS,
     MetricCatalog,
+    MetricChunk,
     MetricLatest,
     MetricPoint,
     MetricRollup,
@@ -50,6 +51,7 @@ __all__ = [
     "LogEntry",
     "MaintenanceState",
     "MetricCatalog",
+    "MetricChunk",
     "MetricLatest",
     "MetricPoint",
     "MetricRollup",

@@ -111,6 +111,33 @@ class MetricPoint(models.Model):
         return f"{self.series_id}@{self.ts}={self.value:g}"
 
 
+class MetricChunk(models.Model):
+    """Compressed samples of one series over ``[start_ts, end_ts]``: the compacted
+    part of the time-series store (the uncompressed head is :class:`MetricPoint`).
+
+    ``data`` is one chunk of :mod:`mikromon.storage.chunks` (format in
+    docs/storage.md); ``start_ts`` and ``end_ts`` are its first and last sample,
+    Unix seconds UTC, ``count`` its number of samples. Composite primary key
+    (series, start_ts), no other index: a range read is one index range scan per
+    series. Written by the compactor, read through :mod:`..points`.
+    """
+
+    pk = models.CompositePrimaryKey("series", "start_ts")
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="chunks", db_index=False
+    )
+    start_ts = models.BigIntegerField(help_text="First sample, Unix seconds, UTC.")
+    end_ts = models.BigIntegerField(help_text="Last sample, Unix seconds, UTC.")
+    count = models.IntegerField(help_text="Samples in the chunk.")
+    data = models.BinaryField(help_text="The chunk (mikromon.storage.chunks format).")
+
+    class Meta:
+        ordering = ["series", "start_ts"]
+
+    def __str__(self) -> str:
+        return f"{self.series_id}@{self.start_ts}..{self.end_ts} ({self.count})"
+
+
 class MetricRollup(models.Model):
     """Min/avg/max of a series over one bucket of ``step`` seconds (300 or 3600).
 
