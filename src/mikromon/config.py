@@ -123,6 +123,8 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
     _v("NODE_MODULES", Kind.TEXT, "", "where the browser libraries were installed"),
     _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
        choices=("thread", "process")),
+    _v("COMPACTION", Kind.FLAG, "on", "the maintenance compacts samples older than 2 h "
+       "into compressed chunks (docs/storage.md)"),
     _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
        "(0: one per core, 1 to 4)", maximum=64),
     _v("COLLECTORS", Kind.WHOLE, "1", "collector processes of `mikromon serve` sharing the "

@@ -178,6 +178,9 @@ MIKROMON_RETENTION_DAYS = {
                       ("logs", "LOG"), ("events", "EVENT"), ("alerts", "ALERT"))
 }
 
+#: Whether the maintenance compacts old samples into chunks (mikromon.web.monitor.compaction).
+MIKROMON_COMPACTION = config.flag("MIKROMON_COMPACTION")
+
 #: Where the collector's storage runs: "thread" (the writer thread) or "process"
 #: (a child process).
 MIKROMON_WRITER = config.choice("MIKROMON_WRITER")

@@ -10,8 +10,17 @@ each run also recomputes the last bucket before the watermark, so points that
 arrive up to one bucket late are still counted. A bucket is computed
 ``ROLLUP_GRACE`` seconds after it ends.
 
-Retention deletes raw points, rollups, vanished inventory rows, log lines and
-events older than their retention. Raw points and rollups go by the settings in
+Compaction (:mod:`.compaction`, when ``settings.MIKROMON_COMPACTION`` is on)
+turns head rows behind both rollup watermarks and at least 2 hours old into
+compressed chunks; :func:`run` gives it :data:`COMPACTION_BUDGET_S` seconds.
+
+Retention deletes raw points, chunks, rollups, vanished inventory rows, log
+lines and events older than their retention. A chunk goes when its last sample
+is past its series' raw retention (a chunk straddling the cutoff is kept whole
+until then: raw samples stay up to one chunk span, a day, longer than their
+retention; re-encoding it at every hourly run would cost more than the bytes
+kept). On PostgreSQL whole weekly partitions of chunks past every tier's
+retention are dropped first (:mod:`.chunk_partitions`). Raw points and rollups go by the settings in
 force at each run (:func:`mikromon.web.control.retention.effective`: stored
 settings over ``settings.MIKROMON_RETENTION_DAYS``): raw points per tier of
 their metric (a series' key mapped through the metric catalog), rollups per
@@ -32,13 +41,14 @@ from django.db import transaction
 
 from mikromon.domain.retention import LEVELS
 from mikromon.web.control import retention
-from mikromon.web.monitor import disk_usage, report_summaries
+from mikromon.web.monitor import chunk_partitions, compaction, disk_usage, report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Event,
     InventoryItem,
     LogEntry,
     MaintenanceState,
+    MetricChunk,
     MetricPoint,
     MetricRollup,
     Series,
@@ -50,6 +60,8 @@ log = logging.getLogger(__name__)
 ROLLUP_GRACE = 60
 #: Seconds between retention runs started by DjangoStorage.
 RETENTION_INTERVAL = 3600.0
+#: Seconds of compaction per :func:`run` (DjangoStorage gives it slices of its own).
+COMPACTION_BUDGET_S = 5.0
 #: Rollup steps and what each is computed from (``None``: raw points).
 ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
 
@@ -155,7 +167,8 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
     Returns:
         Rows deleted per kind: ``raw`` (all tiers), ``raw_<tier>`` (each tier;
         ``raw_other``: metrics the catalog does not know, kept as long as the
-        longest tier), ``5m``, ``1h``, ``inventory_gone``, ``summaries`` (report
+        longest tier), ``chunks`` (chunk rows deleted, all tiers),
+        ``chunk_partitions`` (PostgreSQL partitions dropped), ``5m``, ``1h``, ``inventory_gone``, ``summaries`` (report
         summaries of periods past the hourly retention), ``logs``, ``events``,
         ``alert_history`` (history rows of resolved alerts deleted with them,
         :mod:`mikromon.web.alerts.maintenance`).
@@ -166,6 +179,7 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
     conn = usable_connection(using)
     qn = conn.ops.quote_name
     points_t = qn(MetricPoint._meta.db_table)
+    chunks_t = qn(MetricChunk._meta.db_table)
     rollup_t = qn(MetricRollup._meta.db_table)
     counts: dict[str, int] = {}
     by_tier: dict[str, list[int]] = {}
@@ -174,23 +188,28 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         by_tier.setdefault(retention.tier_of(key) or "other", []).append(sid)
     series_ids = [sid for ids in by_tier.values() for sid in ids]
 
-    def per_series(sql: str, cutoff: int, ids: list[int] = series_ids) -> int:
+    def per_series(sql: str, cutoff: int, ids: list[int] = series_ids, times: int = 1) -> int:
         # One primary-key range delete per series (the key starts with series_id).
         with conn.cursor() as cursor:
-            cursor.executemany(sql, [(sid, cutoff) for sid in ids])
+            cursor.executemany(sql, [(sid, *[cutoff] * times) for sid in ids])
             return max(cursor.rowcount, 0)
 
     def cutoff_dt(key: str) -> datetime:
         return datetime.fromtimestamp(now_s, UTC) - timedelta(days=float(days[key]))
 
+    counts["chunk_partitions"] = chunk_partitions.drop_expired(
+        int(now_s - kept.longest_raw), using=using)
     with transaction.atomic(using=using):
-        counts["raw"] = 0
+        counts["raw"] = counts["chunks"] = 0
         for tier, ids in sorted(by_tier.items()):
             keep_s = kept.longest_raw if tier == "other" else kept.seconds[tier]
             counts[f"raw_{tier}"] = per_series(
                 f"DELETE FROM {points_t} WHERE series_id = %s AND ts < %s",
                 int(now_s - keep_s), ids) if ids else 0
             counts["raw"] += counts[f"raw_{tier}"]
+            counts["chunks"] += per_series(
+                f"DELETE FROM {chunks_t} WHERE series_id = %s AND start_ts < %s "
+                "AND end_ts < %s", int(now_s - keep_s), ids, times=2) if ids else 0
         for key, step in LEVELS.items():
             counts[key] = per_series(
                 f"DELETE FROM {rollup_t} WHERE series_id = %s AND step = {step} AND ts < %s",
@@ -220,6 +239,9 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
 
 
 def run(now: float | None = None, *, using: str = "default") -> None:
-    """Update rollups, then apply retention."""
+    """Update rollups, compact for up to :data:`COMPACTION_BUDGET_S` (when
+    :func:`compaction.enabled`), then apply retention."""
     update_rollups(now, using=using)
+    if compaction.enabled():
+        compaction.compact(now, using=using, budget_s=COMPACTION_BUDGET_S)
     apply_retention(now, using=using)

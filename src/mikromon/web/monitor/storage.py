@@ -18,7 +18,10 @@ or locked past its busy timeout, disk full, connection lost: Django's
 writer keeps the rows queued and retries (:mod:`.storage_sql`).
 
 Rollups and retention run from the same thread every ``maintenance_interval``
-seconds (see :mod:`.maintenance`): after a sample write commits, or, with
+seconds (see :mod:`.maintenance`), and compaction (:mod:`.compaction`) in
+slices of :data:`COMPACTION_SLICE_S`, one a second while old rows wait (the
+conversion of a database from before chunks), else once a
+``maintenance_interval``: after a sample write commits, or, with
 ``defer_maintenance``, when the owner calls :meth:`DjangoStorage.maintain` (the
 storage process does that after it replied, so that maintenance never delays a
 write's answer).
@@ -40,7 +43,7 @@ from mikromon.domain.errors import StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.web.monitor import maintenance
+from mikromon.web.monitor import compaction, maintenance
 from mikromon.web.monitor.dbutil import (
     close_connection,
     sqlite_busy_timeout,
@@ -65,6 +68,11 @@ log = logging.getLogger(__name__)
 
 #: SQLite: milliseconds a write waits for the write lock (see DjangoStorage).
 WRITE_BUSY_TIMEOUT_MS = 2000
+#: Seconds of compaction per maintenance call: short, so that the rows queued
+#: meanwhile wait in memory well under a second (docs/storage.md, durability).
+COMPACTION_SLICE_S = 0.25
+#: Seconds between compaction slices while old rows wait.
+COMPACTION_PAUSE_S = 1.0
 
 
 def _short_wait(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -126,6 +134,7 @@ class DjangoStorage:
         self._clock = clock
         self._next_rollup = 0.0
         self._next_retention = 0.0
+        self._next_compaction = 0.0
         self._retention_version: Any = None
         self._tally = WriteTally(clock)
 
@@ -319,9 +328,13 @@ class DjangoStorage:
     # -- housekeeping ------------------------------------------------------------
 
     def maintenance_due(self) -> bool:
-        """Whether :meth:`maintain` would run rollups now (always ``False`` when
-        ``maintenance_interval`` is ``None``)."""
-        return self._maintenance_interval is not None and self._clock() >= self._next_rollup
+        """Whether :meth:`maintain` would run rollups or compaction now (always
+        ``False`` when ``maintenance_interval`` is ``None``)."""
+        if self._maintenance_interval is None:
+            return False
+        now = self._clock()
+        return now >= self._next_rollup or (
+            now >= self._next_compaction and compaction.enabled())
 
     def maintain(self) -> bool:
         """Run the maintenance that is due: rollups every ``maintenance_interval``
@@ -340,17 +353,27 @@ class DjangoStorage:
             return False
         assert self._maintenance_interval is not None
         now = self._clock()
-        self._next_rollup = now + self._maintenance_interval
-        try:
-            self._connection()
-            maintenance.update_rollups(now, using=self._using)
-            version = maintenance.retention_version(using=self._using)
-            if now >= self._next_retention or version != self._retention_version:
-                self._next_retention = now + maintenance.RETENTION_INTERVAL
-                maintenance.apply_retention(now, using=self._using)
-                self._retention_version = version
-        except Exception:
-            log.exception("storage maintenance failed; collection continues")
+        if now >= self._next_rollup:
+            self._next_rollup = now + self._maintenance_interval
+            try:
+                self._connection()
+                maintenance.update_rollups(now, using=self._using)
+                version = maintenance.retention_version(using=self._using)
+                if now >= self._next_retention or version != self._retention_version:
+                    self._next_retention = now + maintenance.RETENTION_INTERVAL
+                    maintenance.apply_retention(now, using=self._using)
+                    self._retention_version = version
+            except Exception:
+                log.exception("storage maintenance failed; collection continues")
+        if now >= self._next_compaction and compaction.enabled():
+            self._next_compaction = now + self._maintenance_interval
+            try:
+                progress = compaction.compact(
+                    now, using=self._using, budget_s=COMPACTION_SLICE_S)
+                if not progress.done and progress.horizon is not None:
+                    self._next_compaction = now + COMPACTION_PAUSE_S
+            except Exception:
+                log.exception("compaction failed; collection continues")
         return True
 
     def _connection(self) -> Any:
