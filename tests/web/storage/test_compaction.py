@@ -4,8 +4,11 @@ watermarks; bounded transactions resuming at the cursor; retention of chunks."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from chunk_samples import DAY, T0, bits, stored
 from django.db import connection
 
 from mikromon.storage.chunks import decode_chunk, encode_chunk, read_header
@@ -19,9 +22,6 @@ from mikromon.web.monitor.models import (
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 
-DAY = 86400
-#: Tuesday 2024-05-14 00:00 UTC.
-T0 = 1715644800
 NOW = T0 + 3 * DAY + 5 * 3600  # Friday 05:00
 
 
@@ -42,28 +42,10 @@ def fill(series: Series, start: int, end: int, step: int = 5, value=None) -> dic
     else:
         vals = np.full(ts.shape[0], value, dtype=np.float64)
     MetricPoint.objects.bulk_create(
-        [MetricPoint(series=series, ts=int(t), value=float(v)) for t, v in zip(ts, vals)],
+        [MetricPoint(series=series, ts=int(t), value=float(v))
+         for t, v in zip(ts, vals, strict=True)],
         batch_size=2000)
-    return dict(zip(ts.tolist(), vals.tolist()))
-
-
-def stored(series: Series) -> dict[int, float]:
-    """Every sample of ``series``: head rows and decoded chunks (no overlap)."""
-    found: dict[int, float] = {}
-    for chunk in MetricChunk.objects.filter(series=series).order_by("start_ts"):
-        ts, vals = decode_chunk(bytes(chunk.data))
-        assert (chunk.start_ts, chunk.end_ts, chunk.count) == (int(ts[0]), int(ts[-1]), len(ts))
-        for t, v in zip(ts.tolist(), vals.tolist()):
-            assert t not in found
-            found[t] = v
-    for t, v in MetricPoint.objects.filter(series=series).values_list("ts", "value"):
-        assert t not in found, f"ts {t} both in a chunk and in the head"
-        found[t] = v
-    return found
-
-
-def bits(samples: dict[int, float]) -> dict[int, int]:
-    return {t: int(np.float64(v).view(np.int64)) for t, v in samples.items()}
+    return dict(zip(ts.tolist(), vals.tolist(), strict=False))
 
 
 @pytest.fixture
@@ -94,7 +76,8 @@ def test_every_sample_survives_bit_for_bit(two):
     before = {s.pk: bits(stored(s)) for s in two}
     marks(NOW)
     progress = compaction.compact(NOW, budget_s=None)
-    assert progress.done and progress.rows == sum(map(len, want.values())) - sum(
+    assert progress.done
+    assert progress.rows == sum(map(len, want.values())) - sum(
         MetricPoint.objects.filter(series=s).count() for s in two)
     edge = (NOW - 7200) // 7200 * 7200
     for s in two:
@@ -103,7 +86,8 @@ def test_every_sample_survives_bit_for_bit(two):
         assert MetricPoint.objects.filter(series=s, ts__gte=edge).exists()
         starts = list(MetricChunk.objects.filter(series=s).values_list("start_ts", flat=True))
         days = [t for t in starts if t < edge // DAY * DAY]
-        assert len(days) == 3 and all(t // DAY != u // DAY for t, u in zip(days, days[1:]))
+        assert len(days) == 3
+        assert all(t // DAY != u // DAY for t, u in itertools.pairwise(days))
         # the horizon's day: 2-hour chunks (00:00-02:00 only: the horizon is 02:00)
         assert [t // 7200 for t in starts if t >= edge // DAY * DAY] == [edge // 7200 - 1]
     assert compaction.compact(NOW, budget_s=None).chunks == 0  # nothing left
@@ -132,7 +116,8 @@ def test_a_late_row_is_merged_into_its_compacted_window_once(two):
     MetricPoint.objects.create(series=rx, ts=T0 + 3605, value=42.5)
     MetricPoint.objects.create(series=rx, ts=T0 + 3600, value=-1.0)
     progress = compaction.compact(NOW, budget_s=None)
-    assert progress.rows == 2 and progress.chunks == 1
+    assert progress.rows == 2
+    assert progress.chunks == 1
     got = stored(rx)
     assert got[T0 + 3605] == 42.5
     assert got[T0 + 3600] == want[T0 + 3600]  # the sample stored first wins
@@ -154,7 +139,8 @@ def test_nan_in_a_chunk_survives_a_merge(two):
     compaction.compact(NOW, budget_s=None)
     (chunk,) = MetricChunk.objects.filter(series=rx)
     got_ts, got = decode_chunk(bytes(chunk.data))
-    assert got_ts[:2].tolist() == [T0, T0 + 2] and got[1] == 7.0
+    assert got_ts[:2].tolist() == [T0, T0 + 2]
+    assert got[1] == 7.0
     assert np.delete(got, 1).view(np.int64).tolist() == vals.view(np.int64).tolist()
 
 
@@ -164,7 +150,8 @@ def test_work_is_bounded_and_resumes_at_the_cursor(two, monkeypatch):
     want = {rx.pk: fill(rx, T0, T0 + 2 * DAY), cpu.pk: fill(cpu, T0, T0 + 2 * DAY)}
     marks(NOW)
     first = compaction.compact(NOW, budget_s=0.0)  # stops after one transaction
-    assert first.chunks >= 1 and not first.done
+    assert first.chunks >= 1
+    assert not first.done
     assert chunk_state.load().cursor == 0  # stopped inside the first series
     total = first.rows
     for _ in range(20):
@@ -204,7 +191,8 @@ def test_django_reads_and_writes_the_chunk_table(two):
                                                  data=encode_chunk([T0 + 8 * DAY + k], [k]))
                                      for k in range(3)])
     row = MetricChunk.objects.get(pk=(rx.pk, T0))
-    assert bytes(row.data) == data and read_header(bytes(row.data)).count == 2
+    assert bytes(row.data) == data
+    assert read_header(bytes(row.data)).count == 2
     assert MetricChunk.objects.filter(series=cpu).count() == 3
     cpu.delete()  # cascades
     assert MetricChunk.objects.count() == 1

@@ -26,8 +26,17 @@ from django.db import DatabaseError, transaction
 
 from mikromon.web.monitor.dbutil import usable_connection
 
-__all__ = ["PARENT", "WEEK_S", "WEEKS_AHEAD", "drop_expired", "ensure_ahead", "ensure_for",
-           "name_of", "partitions", "week_of"]
+__all__ = [
+    "PARENT",
+    "WEEKS_AHEAD",
+    "WEEK_S",
+    "drop_expired",
+    "ensure_ahead",
+    "ensure_for",
+    "name_of",
+    "partitions",
+    "week_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +124,9 @@ def drop_expired(cutoff: int, *, using: str = "default") -> int:
         if week + WEEK_S > cutoff:
             continue
         with transaction.atomic(using=using), conn.cursor() as cursor:
+            # Deferred foreign-key checks of chunks inserted earlier in this
+            # transaction would forbid the DROP: check them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f'ALTER TABLE "{PARENT}" DETACH PARTITION "{name}"')
             cursor.execute(f'DROP TABLE "{name}"')
         dropped += 1

@@ -41,7 +41,7 @@ from mikromon.web.monitor.models import MetricChunk, MetricPoint, Series
 
 __all__ = [
     "BATCH_SAMPLES", "DAY_S", "MIN_AGE_S", "WINDOW_S", "Progress", "compact", "enabled",
-    "horizon", "merge_samples", "window_of",
+    "horizon", "merge_samples", "take_turn", "window_of",
 ]
 
 #: Width of a chunk of the current day, seconds (2 h, as Prometheus's head blocks).
@@ -197,6 +197,15 @@ def compact(
     return progress
 
 
+def take_turn(conn: Any) -> None:
+    """PostgreSQL: wait for the other compactors' and expanders' transactions
+    (a transaction-level advisory lock, released at commit). SQLite: nothing
+    (its first write takes the database's write lock)."""
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
 def _spent(started: float, budget_s: float | None) -> bool:
     return budget_s is not None and time.monotonic() - started >= budget_s
 
@@ -246,9 +255,7 @@ def _transaction(windows: list[tuple[int, int, int]], edge: int, progress: Progr
     samples = 0
     with transaction.atomic(using=using):
         conn = usable_connection(using)
-        if conn.vendor == "postgresql":
-            with conn.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        take_turn(conn)
         while windows and samples < BATCH_SAMPLES:
             sid, start, end = windows.pop(0)
             written, rows = _compact_window(conn, sid, start, end)

@@ -168,7 +168,8 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         Rows deleted per kind: ``raw`` (all tiers), ``raw_<tier>`` (each tier;
         ``raw_other``: metrics the catalog does not know, kept as long as the
         longest tier), ``chunks`` (chunk rows deleted, all tiers),
-        ``chunk_partitions`` (PostgreSQL partitions dropped), ``5m``, ``1h``, ``inventory_gone``, ``summaries`` (report
+        ``chunk_partitions`` (PostgreSQL partitions dropped), ``5m``, ``1h``,
+        ``inventory_gone``, ``summaries`` (report
         summaries of periods past the hourly retention), ``logs``, ``events``,
         ``alert_history`` (history rows of resolved alerts deleted with them,
         :mod:`mikromon.web.alerts.maintenance`).
