@@ -92,13 +92,14 @@ def _compact(args: argparse.Namespace) -> int:
             break
         if not args.json:
             print(_line(chunk_state.status(time.time())), flush=True)
-    doc = {**totals, "seconds": round(time.monotonic() - started, 3),
-           "status": chunk_state.status(time.time())}
-    if progress.horizon is None:
-        doc["note"] = "the rollups never ran: nothing can be compacted yet"
+    seconds = round(time.monotonic() - started, 3)
+    status = chunk_state.status(time.time())
+    doc: dict[str, Any] = {**totals, "seconds": seconds, "status": status}
     text = (f"compacted {totals['rows']} rows into {totals['chunks']} chunks in "
-            f"{doc['seconds']:g} s; " + _line(doc["status"]))
-    return print_result(args, doc, doc.get("note", text))
+            f"{seconds:g} s; " + _line(status))
+    if progress.horizon is None:
+        text = doc["note"] = "the rollups never ran: nothing can be compacted yet"
+    return print_result(args, doc, text)
 
 
 def _expand(args: argparse.Namespace) -> int:

@@ -53,3 +53,11 @@ def test_viewers_read_but_cannot_patch(viewer_token):
     assert api.get("/api/v1/storage").status_code == 200
     assert _patch(api, {"retention": {"realtime": "3d"}}).status_code == 403
     assert not RetentionSetting.objects.exists()
+
+
+def test_get_shows_the_compaction_progress(admin_token):
+    api = Client(HTTP_AUTHORIZATION=f"Token {admin_token}")
+    doc = api.get("/api/v1/storage").json()["compaction"]
+    assert doc["enabled"] is True
+    assert {"pending_rows", "chunks_total", "samples_total", "rows_per_s", "eta_s",
+            "done", "horizon"} <= set(doc)

@@ -70,3 +70,19 @@ def test_collector_page_shows_the_disk(admin_web, no_collector):
     section = page[page.index('id="collector-disk"'):]
     assert 'id="disk-database"' in section
     assert "Steady state at this retention" in section
+
+
+def test_collector_page_shows_the_compaction(admin_web, no_collector):
+    import time
+
+    from mikromon.web.monitor import chunk_state
+    from mikromon.web.monitor.models import MaintenanceState
+
+    now = int(time.time())
+    for step in (300, 3600):
+        MaintenanceState.objects.create(name=f"rollup_{step}", value=now)
+    chunk_state._cache.clear()
+    page = admin_web.get("/collector/").content.decode()
+    section = page[page.index('id="disk-compaction"'):]
+    assert 'id="compaction-state">done<' in section
+    assert 'id="compaction-pending">0<' in section

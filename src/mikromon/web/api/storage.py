@@ -1,5 +1,6 @@
-"""``/api/v1/storage``: the retention in force and the disk used with its
-forecast (GET); PATCH (admins) changes retentions. Documented in docs/api.md."""
+"""``/api/v1/storage``: the retention in force, the disk used with its
+forecast and the compaction's progress (GET); PATCH (admins) changes
+retentions. Documented in docs/api.md."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from mikromon.domain.retention import RetentionError, parse_duration
 from mikromon.web.api.auth import ApiError, api_view
 from mikromon.web.control import retention
-from mikromon.web.monitor import disk_usage
+from mikromon.web.monitor import chunk_state, disk_usage
 
 
 def _values(body: Any) -> dict[str, int | None]:
@@ -45,8 +46,9 @@ def _values(body: Any) -> dict[str, int | None]:
 
 @api_view(methods=("GET", "PATCH"))
 def storage(request: HttpRequest) -> JsonResponse:
-    """GET: ``{"retention": ..., "disk": ...}`` (:func:`retention.document`,
-    :func:`disk_usage.usage`, cached a minute). PATCH (admins): change
+    """GET: ``{"retention": ..., "disk": ..., "compaction": ...}``
+    (:func:`retention.document`, :func:`disk_usage.usage` and
+    :func:`chunk_state.cached_status`, both cached a minute). PATCH (admins): change
     retentions, answered like GET (the disk figures measured afresh); 400 naming
     each problem, nothing stored."""
     fresh = False
@@ -65,4 +67,5 @@ def storage(request: HttpRequest) -> JsonResponse:
         "retention": retention.document(eff),
         "disk": disk_usage.usage(fresh=fresh, retention_s=eff.seconds,
                                  longest_raw_s=eff.longest_raw),
+        "compaction": chunk_state.cached_status(fresh=fresh),
     })

@@ -60,7 +60,7 @@ def expand(*, using: str = "default", budget_s: float | None = None) -> tuple[in
                     f"start_ts FROM {chunks_t} ORDER BY series_id, start_ts LIMIT %s) "
                     "RETURNING series_id, data", [CHUNKS_PER_TRANSACTION])
                 taken = cursor.fetchall()
-            rows = []
+            rows: list[tuple[int, int, float]] = []
             for sid, data in taken:
                 ts, vals = decode_chunk(bytes(data))
                 rows.extend(zip([sid] * len(ts), ts.tolist(), vals.tolist(), strict=True))

@@ -11,6 +11,8 @@ compacted since ``rate_since``, restarted every :data:`RATE_WINDOW_S`).
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,7 +22,11 @@ from mikromon.web.monitor.models import MaintenanceState, MetricPoint, Series
 if TYPE_CHECKING:
     from mikromon.web.monitor.compaction import Progress
 
-__all__ = ["RATE_WINDOW_S", "SAMPLED_SERIES", "State", "load", "save", "status"]
+__all__ = ["CACHE_S", "RATE_WINDOW_S", "SAMPLED_SERIES", "State", "cached_status", "load",
+           "save", "status"]
+
+#: Seconds an answer of :func:`cached_status` is reused.
+CACHE_S: Final = 60.0
 
 #: Seconds of compaction the rate (and so the time left) is measured over.
 RATE_WINDOW_S: Final = 600
@@ -29,6 +35,8 @@ RATE_WINDOW_S: Final = 600
 SAMPLED_SERIES: Final = 256
 _PREFIX: Final = "compact:"
 _TOTALS: Final = ("chunks_total", "samples_total", "rows_total")
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_lock = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -140,3 +148,18 @@ def status(now: float, *, using: str = "default") -> dict[str, Any]:
         "last_run_at": raw.get("last_run_at"),
         "longest_transaction_ms": raw.get("longest_transaction_ms"),
     }
+
+
+def cached_status(*, using: str = "default", fresh: bool = False) -> dict[str, Any]:
+    """:func:`status` now, reused for :data:`CACHE_S` seconds per database alias
+    (the collector page and ``/api/v1/storage`` read it on every request);
+    ``fresh``: measure again."""
+    now = time.time()
+    with _lock:
+        hit = _cache.get(using)
+        if hit is not None and not fresh and now - hit[0] < CACHE_S:
+            return hit[1]
+    doc = status(now, using=using)
+    with _lock:
+        _cache[using] = (now, doc)
+    return doc
