@@ -30,3 +30,12 @@ def stored(series: Series) -> dict[int, float]:
 
 def bits(samples: dict[int, float]) -> dict[int, int]:
     return {t: int(np.float64(v).view(np.int64)) for t, v in samples.items()}
+
+
+def stored_times(**series_filter: object) -> list[int]:
+    """The timestamps of every stored sample (head rows and chunks) of the series
+    matching ``series_filter`` (``Series.objects.filter`` arguments), sorted."""
+    found: list[int] = []
+    for series in Series.objects.filter(**series_filter):
+        found.extend(stored(series))
+    return sorted(found)

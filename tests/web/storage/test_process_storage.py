@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from chunk_samples import stored_times
 
 from mikromon.domain.errors import ConfigError, PartialWrite, StorageProcessError
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
@@ -262,7 +263,6 @@ def test_the_child_deletes_by_retention_stored_while_it_runs(device_id: int) -> 
     made meanwhile (here by the parent, as the page or the CLI would) applies at
     its next run, without a restart."""
     from mikromon.web.control import retention
-    from mikromon.web.monitor.models import MetricPoint
 
     now = datetime.now(UTC).replace(microsecond=0)
     old, recent = now - timedelta(days=3), now - timedelta(hours=2)
@@ -273,13 +273,12 @@ def test_the_child_deletes_by_retention_stored_while_it_runs(device_id: int) -> 
         later = [Sample("system.cpu.load_pct", 3.0, recent + timedelta(seconds=i))
                  for i in range(1, 4)]
         storage.write_samples(device_id, later[:1])  # after the first maintenance
-        assert MetricPoint.objects.filter(series__device_id=device_id).count() == 3
+        assert len(stored_times(device_id=device_id)) == 3  # in the head or compacted
         retention.save({"realtime": 86400}, by="cli")
         storage.write_samples(device_id, later[1:2])  # runs it
         storage.write_samples(device_id, later[2:])  # answered after it ran
     finally:
         storage.close()
-    left = set(MetricPoint.objects.filter(series__device_id=device_id)
-               .values_list("ts", flat=True))
+    left = set(stored_times(device_id=device_id))
     assert int(old.timestamp()) not in left
     assert len(left) == 4
