@@ -57,6 +57,31 @@ def test_forecast_uses_per_table_sizes_when_known():
                                         + 1_000_000)
 
 
+def test_forecast_keeps_only_the_head_uncompressed():
+    """Compacted samples cost what the chunks cost; only the head (at most
+    HEAD_S of each series) costs what a row costs."""
+    measured = {"in_use_bytes": 10_000_000, "free_bytes": None, "points_rows": 100_000,
+                "rollup_rows": 10_000, "series": 1, "points_bytes": 2_000_000,
+                "rollup_bytes": 1_000_000, "chunk_samples": 1_000_000,
+                "chunk_bytes": 3_000_000}
+    out = forecast(measured, {"realtime": 2.0}, KEEP, longest_raw_s=7 * DAY, now=0)
+    assert (out["bytes_per_point"], out["bytes_per_compacted_sample"]) == (20.0, 3.0)
+    head = 2.0 * disk_usage.HEAD_S
+    assert out["steady_points"] == round(2.0 * 7 * DAY)
+    assert out["steady_bytes"] == round(head * 20 + (2.0 * 7 * DAY - head) * 3
+                                        + out["steady_rollups"] * 100 + 4_000_000)
+    assert out["growth_bytes_per_s"] == round(2.0 * 3 + (1 / 300 + 1 / 3600) * 100, 2)
+
+
+def test_compacted_samples_count_as_raw_points():
+    """A converted database's samples are in chunks: still enough to forecast."""
+    measured = {"in_use_bytes": 3_000_000, "free_bytes": None, "points_rows": 10,
+                "rollup_rows": 0, "series": 1, "chunk_samples": 50_000,
+                "measured_at": 1}
+    out = forecast(measured, {"realtime": 1.0}, KEEP, longest_raw_s=7 * DAY, now=0)
+    assert out["steady_bytes"] is not None
+
+
 def test_nothing_measured_yet_gives_no_forecast():
     out = forecast({"in_use_bytes": 5000, "free_bytes": 1}, {}, KEEP, longest_raw_s=1, now=0)
     assert out["steady_bytes"] is None
@@ -101,6 +126,7 @@ def test_usage_measures_this_database(device, monkeypatch):
     assert doc["write_rate"]["per_tier"]["realtime"] > 0
     assert doc["forecast"]["bytes_per_point"] > 0
     assert doc["forecast"]["steady_bytes"] > 0
+    assert doc["rows"]["chunk_samples"] == 0
     if connection.vendor == "sqlite":
         assert doc["backend"] == "sqlite"
         assert doc["rows"]["points_bytes"] > 0  # dbstat, at this size
@@ -125,3 +151,27 @@ def test_usage_is_cached_a_minute(db, monkeypatch):
     assert len(calls) == 1
     disk_usage.usage(now=1000.0 + disk_usage.CACHE_S + 1)
     assert len(calls) == 2
+
+
+def test_usage_counts_the_samples_in_chunks(device, monkeypatch):
+    from mikromon.web.monitor import compaction
+
+    storage = DjangoStorage(maintenance_interval=None)
+    start = NOW.timestamp() - DAY
+    for i in range(720):  # an hour at 5 s
+        ts = datetime.fromtimestamp(start + 5 * i, UTC)
+        storage.write_samples(device.pk, [Sample("system.cpu.load_pct", float(i % 7), ts)])
+    now = NOW.timestamp()
+    maintenance.update_rollups(now)
+    assert compaction.compact(now, budget_s=None).rows == 720
+    maintenance.apply_retention(now)
+    monkeypatch.setattr(disk_usage, "MIN_POINTS", 100)
+    doc = disk_usage.usage(fresh=True, now=now)
+    assert doc["rows"]["points_rows"] == 0
+    assert doc["rows"]["chunk_samples"] == 720
+    assert doc["forecast"]["bytes_per_compacted_sample"] > 0
+    assert doc["forecast"]["steady_bytes"] > 0
+    if connection.vendor == "sqlite":
+        assert doc["rows"]["chunk_bytes"] > 0
+    else:
+        assert doc["chunk_bytes"] > 0

@@ -9,26 +9,32 @@ What is measured, and where:
 * PostgreSQL: ``pg_database_size`` and the size of each table
   (``pg_total_relation_size``: with its indexes and TOAST); the server's disk is
   not visible from here.
-* Rows: at each retention run the maintenance counts the raw points and rollups
-  of up to :data:`SAMPLED_PER_TIER` series of each tier, spread over the tier's
-  series (a primary-key range each), and scales by the number of series of the
-  tier (:func:`measure_rows`, stored in ``MaintenanceState`` as ``usage:*``):
+* Rows: at each retention run the maintenance counts the raw points (head
+  rows), the samples in chunks (their ``count``) and the rollups of up to
+  :data:`SAMPLED_PER_TIER` series of each tier, spread over the tier's series
+  (a primary-key range each), and scales by the number of series of the tier
+  (:func:`measure_rows`, stored in ``MaintenanceState`` as ``usage:*``):
   counting every row of a large table would read all of it. On PostgreSQL the
-  planner's row statistics (``pg_class.reltuples``) replace the estimate once
-  the table was analysed.
+  planner's row statistics (``pg_class.reltuples``) replace the estimate of head
+  rows once the table was analysed.
 * The write rate: raw points written per second over the last hour, per tier
   (:mod:`.write_rate`).
 
-Bytes per row: each table's size over its rows: PostgreSQL's sizes now; on
-SQLite the sizes and row counts ``dbstat`` gives (databases up to
+Bytes per row: each table's size over its rows (the chunk table's over the
+samples in it): PostgreSQL's sizes now (the chunk table: all its partitions);
+on SQLite the sizes and row counts ``dbstat`` gives (databases up to
 :data:`DBSTAT_MAX_BYTES` in use), above that the bytes in use shared over the
-rows of both tables (an upper bound: the other tables count in). No forecast
-below :data:`MIN_POINTS` raw points.
+raw samples and rollups (an upper bound: the other tables count in). No
+forecast below :data:`MIN_POINTS` raw samples (head rows and compacted).
 
-The steady-state size is ``sum over tiers(rate x retention) x bytes per point
-+ series x (5m retention / 300 + 1h retention / 3600) x bytes per rollup
-+ the other tables as they are``. SQLite: when the steady state does not fit in
-the free space, the disk fills in ``free / (rate x bytes per point)`` seconds.
+The steady-state size is ``head x bytes per point + (samples kept - head) x
+bytes per compacted sample + series x (5m retention / 300 + 1h retention /
+3600) x bytes per rollup + the other tables as they are``, where samples kept
+is ``sum over tiers(rate x retention)`` and the head ``rate x`` :data:`HEAD_S`
+(the most a series keeps uncompressed, docs/storage.md; with compaction off
+every sample is a head row). SQLite: when the steady state does not fit in the
+free space, the disk fills in ``free / growth`` seconds, the growth being
+``rate x bytes per compacted sample`` plus the rollups.
 
 :func:`usage` caches its answer for :data:`CACHE_S` seconds per database alias:
 the collector page reads it on every request.
@@ -45,11 +51,12 @@ from typing import Any, Final
 
 from django.db import DatabaseError
 
+from mikromon.web.monitor import compaction
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.models import MaintenanceState, MetricPoint, MetricRollup
+from mikromon.web.monitor.models import MaintenanceState, MetricChunk, MetricPoint, MetricRollup
 from mikromon.web.monitor.write_rate import history_tier, rates
 
-__all__ = ["CACHE_S", "forecast", "measure_rows", "usage"]
+__all__ = ["CACHE_S", "HEAD_S", "forecast", "measure_rows", "usage"]
 
 #: Seconds an answer of :func:`usage` is reused.
 CACHE_S: Final = 60.0
@@ -61,6 +68,9 @@ DBSTAT_MAX_BYTES: Final = 256 * 1024 * 1024
 #: Raw points needed before a bytes-per-point figure means something (the
 #: tables' fixed overhead would dominate below).
 MIN_POINTS: Final = 10_000
+#: Seconds of samples a series keeps as head rows at most: rows become chunks
+#: once behind the compaction horizon (at least 2 h old, floored to 2 h).
+HEAD_S: Final = compaction.MIN_AGE_S + compaction.WINDOW_S
 #: Tables listed on PostgreSQL (the largest).
 TABLES_LISTED: Final = 12
 _STATE = "usage:"
@@ -70,8 +80,9 @@ _lock = threading.Lock()
 
 def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
                  using: str = "default") -> dict[str, int]:
-    """Estimate the rows of the raw points and rollups tables and store the
-    estimate (``usage:points_rows``, ``usage:rollup_rows``, ``usage:series``,
+    """Estimate the rows of the raw points and rollups tables and the samples
+    in chunks, and store the estimate (``usage:points_rows``,
+    ``usage:chunk_samples``, ``usage:rollup_rows``, ``usage:series``,
     ``usage:measured_at``).
 
     Args:
@@ -80,9 +91,10 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
         using: database alias.
 
     Returns:
-        ``points_rows``, ``rollup_rows``, ``series`` (series whose history is
-        kept), ``measured_at`` and, on SQLite up to :data:`DBSTAT_MAX_BYTES`,
-        ``points_bytes`` and ``rollup_bytes`` (the rows then counted exactly).
+        ``points_rows``, ``chunk_samples``, ``rollup_rows``, ``series`` (series
+        whose history is kept), ``measured_at`` and, on SQLite up to
+        :data:`DBSTAT_MAX_BYTES`, ``points_bytes``, ``chunk_bytes`` and
+        ``rollup_bytes`` (the rows and samples then counted exactly).
     """
     by_tier: dict[str, list[int]] = {}
     for sid, key in series:
@@ -91,16 +103,19 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
             by_tier.setdefault(tier, []).append(sid)
     conn = usable_connection(using)
     qn = conn.ops.quote_name
-    counts = {"points_rows": 0, "rollup_rows": 0}
+    counts = {"points_rows": 0, "chunk_samples": 0, "rollup_rows": 0}
+    counted = (("points_rows", MetricPoint, "COUNT(*)"),
+               ("chunk_samples", MetricChunk, f'COALESCE(SUM({qn("count")}), 0)'),
+               ("rollup_rows", MetricRollup, "COUNT(*)"))
     with conn.cursor() as cursor:
         for ids in by_tier.values():
             every = max(1, len(ids) // SAMPLED_PER_TIER)
             sample = ids[::every][:SAMPLED_PER_TIER]
-            for name, model in (("points_rows", MetricPoint), ("rollup_rows", MetricRollup)):
+            for name, model, what in counted:
                 table = qn(model._meta.db_table)
                 total = 0
                 for sid in sample:
-                    cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE series_id = %s", [sid])
+                    cursor.execute(f"SELECT {what} FROM {table} WHERE series_id = %s", [sid])
                     total += int(cursor.fetchone()[0])
                 counts[name] += round(total / len(sample) * len(ids))
     counts["series"] = sum(len(ids) for ids in by_tier.values())
@@ -109,7 +124,8 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
     counts.update(sizes)  # exact rows and bytes where dbstat read them
     if not sizes:  # no stale sizes beside fresh row counts
         MaintenanceState.objects.using(using).filter(
-            name__in=[f"{_STATE}points_bytes", f"{_STATE}rollup_bytes"]).delete()
+            name__in=[f"{_STATE}{kind}_bytes" for kind in ("points", "chunk", "rollup")]
+        ).delete()
     for name, value in counts.items():
         MaintenanceState.objects.using(using).update_or_create(
             name=f"{_STATE}{name}", defaults={"value": value})
@@ -119,9 +135,10 @@ def measure_rows(series: Sequence[tuple[int, str]], now: float, *,
 def _sqlite_table_bytes(conn: Any) -> dict[str, int]:
     """SQLite: the bytes and the rows of the points and rollups tables from
     ``dbstat`` (``points_bytes``, ``points_rows``, ``rollup_bytes``,
-    ``rollup_rows``; every page of both tables is read: only while the bytes in
-    use are at most :data:`DBSTAT_MAX_BYTES`); ``{}`` above that or without
-    ``dbstat``."""
+    ``rollup_rows``), the chunk table's bytes with its index (``chunk_bytes``)
+    and the samples in it (``chunk_samples``); every page of the tables is
+    read: only while the bytes in use are at most :data:`DBSTAT_MAX_BYTES`;
+    ``{}`` above that or without ``dbstat``."""
     try:
         with conn.cursor() as cursor:
             pages = []
@@ -139,9 +156,15 @@ def _sqlite_table_bytes(conn: Any) -> dict[str, int]:
                            "FROM dbstat WHERE name IN (%s, %s) GROUP BY name", list(tables))
             found = {tables[name]: (int(size or 0), int(cells or 0))
                      for name, size, cells in cursor.fetchall()}
+            chunks = MetricChunk._meta.db_table
+            cursor.execute("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN "
+                           "(SELECT name FROM sqlite_master WHERE tbl_name = %s)", [chunks])
+            chunk_bytes = int(cursor.fetchone()[0])
+            cursor.execute(f'SELECT COALESCE(SUM("count"), 0) FROM "{chunks}"')
+            chunk_samples = int(cursor.fetchone()[0])
     except DatabaseError:  # an SQLite built without dbstat
         return {}
-    out = {}
+    out = {"chunk_bytes": chunk_bytes, "chunk_samples": chunk_samples}
     for kind in tables.values():
         size, cells = found.get(kind, (0, 0))
         out.update({f"{kind}_bytes": size, f"{kind}_rows": cells})
@@ -201,61 +224,81 @@ def _postgresql(conn: Any) -> dict[str, Any]:
             sized[f"{name}_bytes"] = int(size_b)
             if tuples is not None and tuples >= 0:  # -1: never analysed
                 sized[f"{name}_rows_statistics"] = int(tuples)
+        cursor.execute("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) "
+                       "FROM pg_partition_tree(%s::regclass)", [MetricChunk._meta.db_table])
+        sized["chunk_bytes"] = int(cursor.fetchone()[0])
     return {"backend": "postgresql", "files": [], "database_bytes": size,
             "in_use_bytes": size, "tables": tables, "folder": None, "disk_bytes": None,
             "free_bytes": None, **sized}
 
 
 def forecast(measured: Mapping[str, Any], write_rates: Mapping[str, float],
-             retention_s: Mapping[str, int], *, longest_raw_s: int, now: float
-             ) -> dict[str, Any]:
+             retention_s: Mapping[str, int], *, longest_raw_s: int, now: float,
+             compacting: bool = True) -> dict[str, Any]:
     """The steady-state size at ``retention_s`` and when the disk fills.
 
     Args:
         measured: ``in_use_bytes``, ``free_bytes`` (``None``: unknown),
             ``points_rows``, ``rollup_rows``, ``series``, and optionally
-            ``points_bytes`` / ``rollup_bytes`` (the two tables' sizes; without
-            them the bytes in use are shared over both tables' rows).
+            ``chunk_samples``, ``points_bytes`` / ``rollup_bytes`` /
+            ``chunk_bytes`` (the tables' sizes; without the first two the
+            bytes in use are shared over the raw samples and rollups).
         write_rates: raw points per second per tier (``other``: unknown metrics).
         retention_s: seconds kept per retention key (tiers, ``5m``, ``1h``).
         longest_raw_s: what metrics of no known tier keep.
         now: Unix seconds.
+        compacting: whether samples older than the head become chunks
+            (``MIKROMON_COMPACTION``); else every sample stays a row.
 
     Returns:
-        ``bytes_per_point``, ``bytes_per_rollup``, ``points_per_s``,
+        ``bytes_per_point`` (a head row), ``bytes_per_compacted_sample`` (a
+        sample in a chunk; a head row's when none is measured or compaction is
+        off), ``bytes_per_rollup``, ``points_per_s``,
         ``steady_points``, ``steady_rollups``, ``steady_bytes``, ``growth_bytes_per_s``,
         ``fills_in_s`` and ``fills_at`` (Unix seconds; ``None``: the steady state
         fits, or the free space is unknown); all ``None`` when rows were not
         measured yet or are fewer than :data:`MIN_POINTS` (``note`` says which).
     """
     points, rollups = int(measured.get("points_rows") or 0), int(measured.get("rollup_rows") or 0)
+    compacted = int(measured.get("chunk_samples") or 0)
     per_s = sum(write_rates.values())
     out: dict[str, Any] = {"points_per_s": round(per_s, 3), "bytes_per_point": None,
+                           "bytes_per_compacted_sample": None,
                            "bytes_per_rollup": None, "steady_points": None,
                            "steady_rollups": None, "steady_bytes": None,
                            "growth_bytes_per_s": None, "fills_in_s": None, "fills_at": None}
     in_use = int(measured.get("in_use_bytes") or 0)
-    if points < MIN_POINTS or in_use <= 0:
-        out["note"] = (f"too little data to measure: {points} raw points stored "
+    if points + compacted < MIN_POINTS or in_use <= 0:
+        out["note"] = (f"too little data to measure: {points + compacted} raw points stored "
                        f"(the forecast needs {MIN_POINTS:,})" if measured.get("measured_at")
                        else "not measured yet: the maintenance counts rows at its "
                             "retention run (hourly, while the collector runs)")
         return out
     out["note"] = ""
+    chunk_bytes = measured.get("chunk_bytes")
+    bpc: float | None = None
     if measured.get("points_bytes") is not None and measured.get("rollup_bytes") is not None:
-        bpp = measured["points_bytes"] / points if points else 0.0
+        if compacted and chunk_bytes is not None:
+            bpc = chunk_bytes / compacted
+        bpp = measured["points_bytes"] / points if points else (bpc or 0.0)
         bpr = measured["rollup_bytes"] / rollups if rollups else bpp
-        other = max(0, in_use - int(measured["points_bytes"]) - int(measured["rollup_bytes"]))
+        other = max(0, in_use - int(measured["points_bytes"]) - int(measured["rollup_bytes"])
+                    - int(chunk_bytes or 0))
     else:
-        bpp = bpr = in_use / (points + rollups)
+        bpp = bpr = in_use / (points + compacted + rollups)
         other = 0
-    steady_points = sum(rate * (retention_s.get(tier) or longest_raw_s)
-                        for tier, rate in write_rates.items())
+    if bpc is None or not compacting:
+        bpc = bpp
+    kept = {tier: retention_s.get(tier) or longest_raw_s for tier in write_rates}
+    steady_points = sum(rate * kept[tier] for tier, rate in write_rates.items())
+    head = sum(rate * (min(HEAD_S, kept[tier]) if compacting else kept[tier])
+               for tier, rate in write_rates.items())
     series = int(measured.get("series") or 0)
     steady_rollups = series * (retention_s["5m"] / 300 + retention_s["1h"] / 3600)
-    steady = steady_points * bpp + steady_rollups * bpr + other
-    growth = per_s * bpp + series * (1 / 300 + 1 / 3600) * bpr
-    out.update(bytes_per_point=round(bpp, 2), bytes_per_rollup=round(bpr, 2),
+    steady = head * bpp + (steady_points - head) * bpc + steady_rollups * bpr + other
+    growth = per_s * bpc + series * (1 / 300 + 1 / 3600) * bpr
+    out.update(bytes_per_point=round(bpp, 2), bytes_per_compacted_sample=round(bpc, 2),
+               bytes_per_rollup=round(bpr, 2),
                steady_points=round(steady_points), steady_rollups=round(steady_rollups),
                steady_bytes=round(steady), growth_bytes_per_s=round(growth, 2))
     free = measured.get("free_bytes")
@@ -307,9 +350,11 @@ def _measure(using: str, now: float, retention_s: Mapping[str, int] | None,
     measured: dict[str, Any] = {**rows, "in_use_bytes": doc["in_use_bytes"],
                                 "free_bytes": doc["free_bytes"]}
     if "points_bytes" in rows and "rollup_bytes" in rows:  # SQLite, measured with the rows
-        measured.update(points_bytes=rows["points_bytes"], rollup_bytes=rows["rollup_bytes"])
+        measured.update(points_bytes=rows["points_bytes"], rollup_bytes=rows["rollup_bytes"],
+                        chunk_bytes=rows.get("chunk_bytes", 0))
     if "points_bytes" in doc:
-        measured.update(points_bytes=doc["points_bytes"], rollup_bytes=doc["rollup_bytes"])
+        measured.update(points_bytes=doc["points_bytes"], rollup_bytes=doc["rollup_bytes"],
+                        chunk_bytes=doc["chunk_bytes"])
         # PostgreSQL's own row statistics, once it has them, over the estimate.
         for name in ("points", "rollup"):
             if doc.get(f"{name}_rows_statistics"):
@@ -319,6 +364,6 @@ def _measure(using: str, now: float, retention_s: Mapping[str, int] | None,
         write_rate={"per_tier": {k: round(v, 3) for k, v in sorted(per_tier.items())},
                     "window_s": window},
         forecast=forecast(measured, per_tier, retention_s, longest_raw_s=longest_raw_s,
-                          now=now),
+                          now=now, compacting=compaction.enabled()),
         measured_at=round(now), error="")
     return doc
