@@ -165,7 +165,7 @@ def _current_layout(fleet_data: list[list[Series]], hours: float) -> dict:
     return {"samples": written, "points": points}
 
 
-def _table_bytes(cursor, vendor: str, table: str) -> int:
+def table_bytes(cursor, vendor: str, table: str) -> int:
     if vendor == "sqlite":
         cursor.execute(
             "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
@@ -211,7 +211,7 @@ def run_child(args: argparse.Namespace) -> dict:
     with connection.cursor() as cursor:
         if vendor == "sqlite":
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        point_bytes = _table_bytes(cursor, vendor, "monitor_metricpoint")
+        point_bytes = table_bytes(cursor, vendor, "monitor_metricpoint")
     result["current_points"] = cur["points"]
     result["current_bytes_per_sample"] = round(point_bytes / cur["points"], 2)
     path = str(connection.settings_dict["NAME"])
@@ -231,7 +231,7 @@ def run_child(args: argparse.Namespace) -> dict:
                 if vendor == "postgresql":
                     cursor.execute(f"VACUUM ANALYZE {table}")
                 after = _db_size(cursor, vendor, path)
-                tbytes = _table_bytes(cursor, vendor, table)
+                tbytes = table_bytes(cursor, vendor, table)
             blob = sum(len(r[4]) for r in rows)
             result[f"{variant}_{span_h}h"] = {
                 "chunks": len(rows), "samples": samples,
@@ -356,7 +356,7 @@ def prometheus_blocks(data: list[list[Series]], work: Path) -> dict:
             "chunk_files_bytes_per_sample": round(chunk_bytes / samples, 3)}
 
 
-def _pg_scratch(url: str, create: bool) -> str:
+def pg_scratch(url: str, create: bool) -> str:
     import psycopg
 
     parts = urlsplit(url)
@@ -412,12 +412,12 @@ def main() -> None:
             print(json.dumps({"part": "db", **_child(None, args, data_dir)}), flush=True)
     pg_url = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
     if pg_url and "postgresql" not in skip:
-        scratch = _pg_scratch(pg_url, create=True)
+        scratch = pg_scratch(pg_url, create=True)
         try:
             with tempfile.TemporaryDirectory() as data_dir:
                 print(json.dumps({"part": "db", **_child(scratch, args, data_dir)}), flush=True)
         finally:
-            _pg_scratch(pg_url, create=False)
+            pg_scratch(pg_url, create=False)
     print(f"# load at the end {os.getloadavg()[0]:.2f}")
 
 
