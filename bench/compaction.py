@@ -34,14 +34,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage_chunks import STEP, T0, fleet, pg_scratch, table_bytes
+from storage_chunks import STEP, T0, each_database, fleet, table_bytes
 
 
 def _chunk_bytes(cursor, vendor: str) -> int:
@@ -150,19 +147,6 @@ def run_child(args: argparse.Namespace) -> dict:
     return result
 
 
-def _child(url: str | None, args: argparse.Namespace, data_dir: str) -> dict:
-    env = {**os.environ, "MIKROMON_DATA_DIR": data_dir}
-    env.pop("MIKROMON_DATABASE_URL", None)
-    if url:
-        env["MIKROMON_DATABASE_URL"] = url
-    cmd = [sys.executable, __file__, "--child", "--devices", str(args.devices),
-           "--hours", str(args.hours)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(f"the {url or 'SQLite'} run failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     """Run on SQLite, then PostgreSQL when configured; print one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -178,17 +162,8 @@ def main() -> None:
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} {platform.node()} {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}; "
           f"{args.devices} routers x {args.hours} h x 108 series at {STEP} s", flush=True)
-    if "sqlite" not in skip:
-        with tempfile.TemporaryDirectory() as data_dir:
-            print(json.dumps(_child(None, args, data_dir)), flush=True)
-    pg_url = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
-    if pg_url and "postgresql" not in skip:
-        scratch = pg_scratch(pg_url, create=True)
-        try:
-            with tempfile.TemporaryDirectory() as data_dir:
-                print(json.dumps(_child(scratch, args, data_dir)), flush=True)
-        finally:
-            pg_scratch(pg_url, create=False)
+    each_database(__file__, ["--devices", str(args.devices), "--hours", str(args.hours)],
+                  skip, lambda doc: print(json.dumps(doc), flush=True))
     print(f"# load at the end {os.getloadavg()[0]:.2f}")
 
 

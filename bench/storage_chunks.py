@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -368,17 +369,34 @@ def pg_scratch(url: str, create: bool) -> str:
     return parts._replace(path="/" + name).geturl()
 
 
-def _child(url: str | None, args: argparse.Namespace, data_dir: str) -> dict:
+def _child(script: str, argv: list[str], url: str | None, data_dir: str) -> dict:
     env = {**os.environ, "MIKROMON_DATA_DIR": data_dir}
     env.pop("MIKROMON_DATABASE_URL", None)
     if url:
         env["MIKROMON_DATABASE_URL"] = url
-    cmd = [sys.executable, __file__, "--child", "--devices", str(args.devices),
-           "--hours", str(args.hours), "--current-hours", str(args.current_hours)]
+    cmd = [sys.executable, script, "--child", *argv]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"the {url or 'SQLite'} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def each_database(script: str, argv: list[str], skip: set[str],
+                  show: Callable[[dict], None]) -> None:
+    """Run ``script --child argv`` on a fresh SQLite database, then on a scratch
+    PostgreSQL database when ``$MIKROMON_TEST_POSTGRES_URL`` is set (unless
+    ``skip`` names them); hand each child's last JSON line to ``show``."""
+    if "sqlite" not in skip:
+        with tempfile.TemporaryDirectory() as data_dir:
+            show(_child(script, argv, None, data_dir))
+    pg_url = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
+    if pg_url and "postgresql" not in skip:
+        scratch = pg_scratch(pg_url, create=True)
+        try:
+            with tempfile.TemporaryDirectory() as data_dir:
+                show(_child(script, argv, scratch, data_dir))
+        finally:
+            pg_scratch(pg_url, create=False)
 
 
 def main() -> None:
@@ -407,17 +425,10 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as work:
                 print(json.dumps({"part": f"prometheus_{variant}",
                                   **prometheus_blocks(data, Path(work))}), flush=True)
-    if "sqlite" not in skip:
-        with tempfile.TemporaryDirectory() as data_dir:
-            print(json.dumps({"part": "db", **_child(None, args, data_dir)}), flush=True)
-    pg_url = os.environ.get("MIKROMON_TEST_POSTGRES_URL")
-    if pg_url and "postgresql" not in skip:
-        scratch = pg_scratch(pg_url, create=True)
-        try:
-            with tempfile.TemporaryDirectory() as data_dir:
-                print(json.dumps({"part": "db", **_child(scratch, args, data_dir)}), flush=True)
-        finally:
-            pg_scratch(pg_url, create=False)
+    argv = ["--devices", str(args.devices), "--hours", str(args.hours),
+            "--current-hours", str(args.current_hours)]
+    each_database(__file__, argv, skip,
+                  lambda doc: print(json.dumps({"part": "db", **doc}), flush=True))
     print(f"# load at the end {os.getloadavg()[0]:.2f}")
 
 
