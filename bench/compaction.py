@@ -33,29 +33,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from storage_chunks import STEP, T0, each_database, fleet, table_bytes
-
-
-def _chunk_bytes(cursor, vendor: str) -> int:
-    if vendor == "sqlite":
-        return table_bytes(cursor, vendor, "monitor_metricchunk")
-    cursor.execute("SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
-                   "WHERE inhparent = 'monitor_metricchunk'::regclass")
-    return int(cursor.fetchone()[0])
-
-
-def _db_bytes(cursor, vendor: str, path: str) -> int:
-    if vendor == "sqlite":
-        cursor.execute("VACUUM")
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return Path(path).stat().st_size
-    cursor.execute("SELECT pg_database_size(current_database())")
-    return int(cursor.fetchone()[0])
+from storage_chunks import (
+    T0,
+    bench_args,
+    db_size,
+    each_database,
+    fleet,
+    machine_line,
+    table_bytes,
+)
 
 
 def _write(devices: int, hours: float) -> int:
@@ -94,7 +83,7 @@ def _step(now: int) -> dict:
             cursor.execute("VACUUM ANALYZE")
         cursor.execute('SELECT COUNT(*), COALESCE(SUM("count"), 0) FROM monitor_metricchunk')
         chunks, in_chunks = cursor.fetchone()
-        chunk_bytes = _chunk_bytes(cursor, connection.vendor)
+        chunk_bytes = table_bytes(cursor, connection.vendor, "monitor_metricchunk")
     return {
         "chunks_written": progress.chunks, "rows_compacted": progress.rows,
         "samples_encoded": progress.samples, "chunks": chunks, "samples_in_chunks": in_chunks,
@@ -126,12 +115,12 @@ def run_child(args: argparse.Namespace) -> dict:
             cursor.execute("VACUUM ANALYZE")
         result["head_bytes_per_sample"] = round(
             table_bytes(cursor, vendor, "monitor_metricpoint") / samples, 2)
-        result["db_bytes_before"] = _db_bytes(cursor, vendor, path)
+        result["db_bytes_before"] = db_size(cursor, vendor, path)
     end = T0 + int(args.hours * 3600)
     result["two_hour"] = _step(end)  # horizon: 2 h before the end of the data
     result["day"] = _step(end // 86400 * 86400 + 86400 + 7200 + 60)
     with connection.cursor() as cursor:
-        result["db_bytes_after"] = _db_bytes(cursor, vendor, path)
+        result["db_bytes_after"] = db_size(cursor, vendor, path)
         if vendor == "postgresql":
             # Plain VACUUM leaves the space of the deleted rows and 2-h chunks
             # in the files, for new rows to reuse; VACUUM FULL shows the live bytes.
@@ -139,8 +128,8 @@ def run_child(args: argparse.Namespace) -> dict:
             cursor.execute('SELECT COALESCE(SUM("count"), 0) FROM monitor_metricchunk')
             in_chunks = cursor.fetchone()[0]
             result["chunk_bytes_per_sample_vacuum_full"] = round(
-                _chunk_bytes(cursor, vendor) / max(1, in_chunks), 3)
-            result["db_bytes_vacuum_full"] = _db_bytes(cursor, vendor, path)
+                table_bytes(cursor, vendor, "monitor_metricchunk") / max(1, in_chunks), 3)
+            result["db_bytes_vacuum_full"] = db_size(cursor, vendor, path)
             result["db_bytes_per_sample_vacuum_full"] = round(
                 result["db_bytes_vacuum_full"] / samples, 2)
     result["db_bytes_per_sample_after"] = round(result["db_bytes_after"] / samples, 2)
@@ -149,21 +138,13 @@ def run_child(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     """Run on SQLite, then PostgreSQL when configured; print one JSON line each."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devices", type=int, default=2)
-    parser.add_argument("--hours", type=float, default=24)
-    parser.add_argument("--skip", default="", help="comma list of: sqlite,postgresql")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = bench_args(__doc__.splitlines()[0], "sqlite,postgresql")
     if args.child:
         print(json.dumps(run_child(args)))
         return
-    skip = set(args.skip.split(","))
-    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} {platform.node()} {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}; "
-          f"{args.devices} routers x {args.hours} h x 108 series at {STEP} s", flush=True)
+    print(machine_line(args), flush=True)
     each_database(__file__, ["--devices", str(args.devices), "--hours", str(args.hours)],
-                  skip, lambda doc: print(json.dumps(doc), flush=True))
+                  set(args.skip.split(",")), lambda doc: print(json.dumps(doc), flush=True))
     print(f"# load at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -173,11 +173,14 @@ def table_bytes(cursor, vendor: str, table: str) -> int:
             "(SELECT name FROM sqlite_master WHERE tbl_name = %s)", [table]
         )
         return int(cursor.fetchone()[0] or 0)
-    cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+    # the table itself (0 when partitioned) and its partitions with theirs
+    cursor.execute("SELECT pg_total_relation_size(%s::regclass) + COALESCE((SELECT "
+                   "SUM(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                   "WHERE inhparent = %s::regclass), 0)", [table, table])
     return int(cursor.fetchone()[0])
 
 
-def _db_size(cursor, vendor: str, path: str) -> int:
+def db_size(cursor, vendor: str, path: str) -> int:
     if vendor == "sqlite":
         cursor.execute("VACUUM")
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -226,12 +229,12 @@ def run_child(args: argparse.Namespace) -> dict:
             with connection.cursor() as cursor:
                 if vendor == "postgresql":
                     cursor.execute("VACUUM ANALYZE")
-                before = _db_size(cursor, vendor, path)
+                before = db_size(cursor, vendor, path)
                 with transaction.atomic():
                     _store_chunks(cursor, vendor, table, rows)
                 if vendor == "postgresql":
                     cursor.execute(f"VACUUM ANALYZE {table}")
-                after = _db_size(cursor, vendor, path)
+                after = db_size(cursor, vendor, path)
                 tbytes = table_bytes(cursor, vendor, table)
             blob = sum(len(r[4]) for r in rows)
             result[f"{variant}_{span_h}h"] = {
@@ -381,6 +384,28 @@ def _child(script: str, argv: list[str], url: str | None, data_dir: str) -> dict
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def bench_args(description: str, skip: str, extra: dict[str, float] | None = None
+               ) -> argparse.Namespace:
+    """Parse the command line every bench of this fleet takes: ``--devices``,
+    ``--hours``, ``extra`` options (name without dashes: float default),
+    ``--skip`` (a comma list of ``skip``'s words) and the hidden ``--child``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--devices", type=int, default=2)
+    parser.add_argument("--hours", type=float, default=24)
+    for name, default in (extra or {}).items():
+        parser.add_argument(f"--{name}", type=float, default=default)
+    parser.add_argument("--skip", default="", help=f"comma list of: {skip}")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def machine_line(args: argparse.Namespace) -> str:
+    """The first output line: when, where, the load, the versions and the fleet."""
+    return (f"# {datetime.now(UTC):%Y-%m-%d %H:%M} {platform.node()} {os.cpu_count()} CPUs, "
+            f"load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}, numpy "
+            f"{np.__version__}; {args.devices} routers x {args.hours} h x 108 series at {STEP} s")
+
+
 def each_database(script: str, argv: list[str], skip: set[str],
                   show: Callable[[dict], None]) -> None:
     """Run ``script --child argv`` on a fresh SQLite database, then on a scratch
@@ -401,20 +426,13 @@ def each_database(script: str, argv: list[str], skip: set[str],
 
 def main() -> None:
     """Run every part on the same generated samples; print one JSON line each."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devices", type=int, default=2)
-    parser.add_argument("--hours", type=float, default=24)
-    parser.add_argument("--current-hours", type=float, default=2)
-    parser.add_argument("--skip", default="", help="comma list of: sqlite,postgresql,prometheus")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = bench_args(__doc__.splitlines()[0], "sqlite,postgresql,prometheus",
+                      {"current-hours": 2})
     if args.child:
         print(json.dumps(run_child(args)))
         return
     skip = set(args.skip.split(","))
-    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} {platform.node()} {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}, numpy "
-          f"{np.__version__}; {args.devices} routers x {args.hours} h x 108 series at {STEP} s")
+    print(machine_line(args), flush=True)
     for variant in ("raw", "res"):
         data = fleet(args.devices, args.hours, variant)
         series = [s for dev in data for s in dev]
