@@ -22,7 +22,8 @@ from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.inventory_pages import parse_query
-from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
+from mikromon.web.monitor.models import Device, MetricRollup, Series
+from mikromon.web.monitor.points import oldest_raw
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -151,11 +152,10 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _oldest(series_id: int, step: int | None) -> int | None:
-    """Unix second of the oldest raw point (``step`` None) or ``step`` rollup of a
-    series (an index lookup), ``None`` without any."""
+    """Unix second of the oldest raw sample (``step`` None: head or chunks) or
+    ``step`` rollup of a series (index lookups), ``None`` without any."""
     if step is None:
-        return MetricPoint.objects.filter(series_id=series_id).order_by("ts").values_list(
-            "ts", flat=True).first()
+        return oldest_raw(series_id)
     return MetricRollup.objects.filter(series_id=series_id, step=step).order_by(
         "ts").values_list("ts", flat=True).first()
 

@@ -3,10 +3,11 @@ and ``mikromon export`` share about metrics: units (:func:`unit_of`), known keys
 (:func:`is_known_metric`) and health state sensors (:func:`health_states`).
 
 :func:`read_series` returns at most about ``max_points`` buckets for any time
-range, aggregated in the database: raw points for short ranges, 5-minute rollups
-from a 5-minute step, 1-hour rollups from a 1-hour step. The part of the range
-not yet rolled up (the last minutes) is aggregated from raw points, so a chart
-reaches the present at any step.
+range: raw samples for short ranges (head rows and chunks,
+:func:`mikromon.web.monitor.points.aggregate_points`), 5-minute rollups from a
+5-minute step, 1-hour rollups from a 1-hour step (aggregated in the database).
+The part of the range not yet rolled up (the last minutes) is aggregated from raw
+samples, so a chart reaches the present at any step.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
     InventoryItem,
     MetricLatest,
-    MetricPoint,
     MetricRollup,
     Series,
     labels_key,
 )
+from mikromon.web.monitor.points import aggregate_points
 
 #: Steps ``read_series`` picks from when none is given, seconds.
 NICE_STEPS: tuple[int, ...] = (
@@ -166,13 +167,8 @@ def read_series(
             )
             raw_from = rollup_end
     if raw_from < end_s:
-        rows += _query(
-            conn,
-            f"SELECT (ts / {step}) * {step}, MIN(value), MAX(value), SUM(value), COUNT(*) "
-            f"FROM {qn(MetricPoint._meta.db_table)} "
-            f"WHERE series_id = %s AND ts >= %s AND ts < %s GROUP BY (ts / {step})",
-            [series_id, raw_from, end_s],
-        )
+        rows += aggregate_points([series_id], raw_from, end_s, step, using=using)[
+            series_id].rows()
     return SeriesData(
         series_id=series_id, start=start_s, end=end_s, step=step, source=source,
         points=_merge(rows),
