@@ -15,7 +15,7 @@ from django.test import Client
 
 from mikromon.domain.samples import Sample, make_labels
 from mikromon.web.monitor import points
-from mikromon.web.monitor.models import Device, Series, labels_key
+from mikromon.web.monitor.models import Device, MetricChunk, Series, labels_key
 from mikromon.web.monitor.readers import read_series
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
@@ -206,3 +206,36 @@ def test_series_list_first_time_is_the_same_in_every_layout(stored, device) -> N
     assert {points.oldest_raw(sid) for sid in ids.values()} == {int(ts[0])}
     for sid in ids.values():
         assert kept_step(60, T0, [sid]) == 60
+
+
+def test_a_damaged_chunk_is_left_out_and_logged(stored, caplog) -> None:
+    """A chunk that fails its checksum costs its own samples only: the rest of its
+    series and the other series are read, and the log names the series."""
+    ts, values, ids = stored
+    sid = ids["chunks"]
+    first = MetricChunk.objects.filter(series_id=sid).order_by("start_ts").first()
+    assert first is not None
+    damaged = bytearray(first.data)
+    damaged[-3] ^= 0xFF
+    MetricChunk.objects.filter(series_id=sid, start_ts=first.start_ts).update(
+        data=bytes(damaged))
+    start, end = T0, T0 + COUNT * 5
+    got = points.read_points(ids.values(), start, end)
+    kept = ts > first.end_ts
+    assert got[sid][0].tolist() == ts[kept].tolist()
+    assert got[sid][1].tolist() == values[kept].tolist()
+    assert got[ids["head"]][0].tolist() == ts.tolist()
+    assert f"series {sid}: a stored chunk cannot be read" in caplog.text
+    assert "checksum" in caplog.text
+    buckets = points.aggregate_points([sid], start, end, 3600)[sid]
+    assert int(buckets.samples.sum()) == int(kept.sum())
+
+
+def test_empty_and_reversed_ranges_read_nothing(stored) -> None:
+    _ts, _values, ids = stored
+    for start, end in ((T0 + 50, T0 + 50), (T0 + 60, T0)):
+        got = points.read_points(ids.values(), start, end)
+        assert all(t.shape == (0,) for t, _v in got.values())
+        assert all(not b.ts.shape[0] for b in
+                   points.aggregate_points(ids.values(), start, end, 60).values())
+        assert points.count_points(ids.values(), start, end) == 0

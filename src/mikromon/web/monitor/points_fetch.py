@@ -4,9 +4,11 @@ them. Nothing else reads these two tables for samples.
 
 A chunk meets ``[start, end)`` when its first sample is before ``end`` and its
 last at or after ``start``. Per series that is the chunk starting at or before
-``start`` (the newest such: an index seek, ``ORDER BY start_ts DESC LIMIT 1``
-written as ``MAX(start_ts)``) and those starting inside the range: one range of
-the primary key (series_id, start_ts), whatever the series' history before.
+``start`` (the newest such: an index seek, ``ORDER BY start_ts DESC LIMIT 1``)
+and those starting inside the range: one range of the primary key (series_id,
+start_ts) from the first, whatever the series' history before. The series table
+leads the join (``CROSS JOIN``: SQLite keeps that order), so the first chunk's
+start is known before the chunk table is searched and bounds the range scan.
 
 On PostgreSQL chunks are read in psycopg's binary format: a ``bytea`` then
 arrives as its bytes, not as hex text of twice the size to unhex
@@ -66,10 +68,11 @@ def _meeting_sql(conn: Any, columns: str, count: int) -> str:
     range; parameters: the series ids, then ``start, start, end, start``."""
     _head_t, chunk_t, series_t = tables(conn)
     qn = conn.ops.quote_name
-    return (f"SELECT {columns} FROM {series_t} s JOIN {chunk_t} c "
-            f"ON c.series_id = s.id WHERE s.id IN ({marks(count)}) "
-            f"AND c.start_ts >= COALESCE((SELECT MAX(f.start_ts) FROM {chunk_t} f "
-            f"WHERE f.series_id = s.id AND f.start_ts <= %s), %s) "
+    return (f"SELECT {columns} FROM {series_t} s CROSS JOIN {chunk_t} c "
+            f"WHERE s.id IN ({marks(count)}) AND c.series_id = s.id "
+            f"AND c.start_ts >= COALESCE((SELECT f.start_ts FROM {chunk_t} f "
+            f"WHERE f.series_id = s.id AND f.start_ts <= %s "
+            f"ORDER BY f.start_ts DESC LIMIT 1), %s) "
             f"AND c.start_ts < %s AND c.end_ts >= %s AND c.{qn('count')} > 0 "
             f"ORDER BY c.series_id, c.start_ts")
 
