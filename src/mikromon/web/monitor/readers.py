@@ -166,12 +166,16 @@ def read_series(
                 [series_id, start_s, rollup_end],
             )
             raw_from = rollup_end
-    if raw_from < end_s:
-        rows += aggregate_points([series_id], raw_from, end_s, step, using=using)[
-            series_id].rows()
+    raw = (aggregate_points([series_id], raw_from, end_s, step, using=using)[series_id]
+           if raw_from < end_s else None)
+    if raw is not None and not rows:  # raw samples only: buckets as they are
+        buckets = [Bucket(ts=ts, avg=total / n, min=lo, max=hi, count=n)
+                   for ts, lo, hi, total, n in raw.rows()]
+    else:
+        buckets = _merge(rows + (raw.rows() if raw is not None else []))
     return SeriesData(
         series_id=series_id, start=start_s, end=end_s, step=step, source=source,
-        points=_merge(rows),
+        points=buckets,
     )
 
 
