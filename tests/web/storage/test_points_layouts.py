@@ -239,3 +239,37 @@ def test_empty_and_reversed_ranges_read_nothing(stored) -> None:
         assert all(not b.ts.shape[0] for b in
                    points.aggregate_points(ids.values(), start, end, 60).values())
         assert points.count_points(ids.values(), start, end) == 0
+
+
+@pytest.mark.parametrize("step", [15, 900, 3600])
+def test_read_many_answers_as_read_series_in_as_many_queries_as_one(stored, step) -> None:
+    """Several series over one range (rollups up to their watermark, raw samples
+    after it): each answer equals read_series of that series alone, and the
+    statements do not grow with the series: the watermark, the rollups, the chunk
+    probe, the head rows of series with chunks, the head buckets of the others."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mikromon.web.monitor import maintenance
+    from mikromon.web.monitor.readers import read_many
+
+    _ts, _values, ids = stored
+    maintenance.update_rollups(T0 + 2 * WINDOW + maintenance.ROLLUP_GRACE)
+    start, end = T0 + 333, T0 + COUNT * 5
+    alone = {sid: read_series(sid, start, end, step) for sid in ids.values()}
+    assert {data.source for data in alone.values()} == {"raw" if step == 15 else
+                                                         "5m" if step == 900 else "1h"}
+    with CaptureQueriesContext(connection) as queries:
+        together = read_many([*ids.values(), ids["head"]], start, end, step)
+    assert together == alone
+    assert len(queries.captured_queries) <= (3 if step == 15 else 5)
+    assert read_many([], start, end, 900) == {}
+    with pytest.raises(ValueError, match="must be after start"):
+        read_many(ids.values(), end, start)
+
+
+def test_oldest_raw_is_one_query(stored, django_assert_num_queries) -> None:
+    _ts, _values, ids = stored
+    with django_assert_num_queries(1):
+        assert points.oldest_raw(ids["split"]) == T0
+    assert points.oldest_raw(10**9) is None

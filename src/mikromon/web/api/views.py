@@ -29,7 +29,7 @@ from mikromon.web.monitor.readers import (
     health_states,
     is_known_metric,
     latest_values,
-    read_series,
+    read_many,
     unit_of,
 )
 from mikromon.web.params import (
@@ -186,7 +186,8 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
 
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
-    """Time series of one metric of a device, downsampled in the database.
+    """Time series of one metric of a device, downsampled (every matching series
+    read together: :func:`mikromon.web.monitor.readers.read_many`).
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
     (default: the last hour), ``step`` (seconds; default chosen from ``points``,
@@ -223,12 +224,13 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
                          [s.pk for s in matching])
     out = []
     source = None
+    try:
+        # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
+        read = read_many([s.pk for s in matching], start, end + 1, step)
+    except ValueError as err:
+        return error(400, str(err))
     for s in matching:
-        try:
-            # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
-            data = read_series(s, start, end + 1, step)
-        except ValueError as err:
-            return error(400, str(err))
+        data = read[s.pk]
         source = data.source
         out.append({
             "labels": dict(s.labels),

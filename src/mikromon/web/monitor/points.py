@@ -24,7 +24,7 @@ from django.db.models import OuterRef, Subquery
 
 from mikromon.web.monitor import points_fetch as fetch
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.models import MetricChunk, MetricPoint
+from mikromon.web.monitor.models import MetricChunk, MetricPoint, Series
 from mikromon.web.monitor.points_fetch import Float64Array, Int64Array
 
 __all__ = ["Buckets", "aggregate_points", "count_points", "iter_points", "oldest_raw",
@@ -229,12 +229,10 @@ def oldest_raw_subqueries(outer: str = "pk") -> list[Subquery]:
 
 def oldest_raw(series_id: int, *, using: str = "default") -> int | None:
     """Return the Unix second of the oldest raw sample of a series (head or chunks),
-    ``None`` without any."""
-    head = MetricPoint.objects.using(using).filter(series_id=series_id).order_by(
-        "ts").values_list("ts", flat=True).first()
-    chunk = MetricChunk.objects.using(using).filter(series_id=series_id, count__gt=0).order_by(
-        "start_ts").values_list("start_ts", flat=True).first()
-    return min((t for t in (head, chunk) if t is not None), default=None)
+    ``None`` without any (one query: :func:`oldest_raw_subqueries`)."""
+    head, chunk = next(iter(Series.objects.using(using).filter(pk=series_id).values_list(
+        *oldest_raw_subqueries())), (None, None))
+    return min((int(t) for t in (head, chunk) if t is not None), default=None)
 
 
 def count_points(series_ids: Iterable[int], start: int, end: int, *,

@@ -2,8 +2,9 @@
 and ``mikromon export`` share about metrics: units (:func:`unit_of`), known keys
 (:func:`is_known_metric`) and health state sensors (:func:`health_states`).
 
-:func:`read_series` returns at most about ``max_points`` buckets for any time
-range: raw samples for short ranges (head rows and chunks,
+:func:`read_series` (one series) and :func:`read_many` (several over one range,
+in as many statements as one) return at most about ``max_points`` buckets for
+any time range: raw samples for short ranges (head rows and chunks,
 :func:`mikromon.web.monitor.points.aggregate_points`), 5-minute rollups from a
 5-minute step, 1-hour rollups from a 1-hour step (aggregated in the database).
 The part of the range not yet rolled up (the last minutes) is aggregated from raw
@@ -28,7 +29,8 @@ from mikromon.web.monitor.models import (
     Series,
     labels_key,
 )
-from mikromon.web.monitor.points import aggregate_points
+from mikromon.web.monitor.points import aggregate_points, fetch_batches
+from mikromon.web.monitor.points_fetch import marks, rows
 
 #: Steps ``read_series`` picks from when none is given, seconds.
 NICE_STEPS: tuple[int, ...] = (
@@ -136,6 +138,24 @@ def read_series(
             or the range would give more than :data:`MAX_BUCKETS` buckets.
     """
     series_id = series.pk if isinstance(series, Series) else int(series)
+    return read_many([series_id], start, end, step, max_points=max_points,
+                     using=using)[series_id]
+
+
+def read_many(
+    series_ids: Iterable[int],
+    start: datetime | float,
+    end: datetime | float,
+    step: int | None = None,
+    *,
+    max_points: int = 1000,
+    using: str = "default",
+) -> dict[int, SeriesData]:
+    """Return several series over the same range as :func:`read_series` returns
+    each (same arguments, same errors), in a fixed number of statements whatever
+    the number of series (a chart of many interfaces): series id -> its
+    :class:`SeriesData`, for every id given."""
+    ids = list(dict.fromkeys(int(s) for s in series_ids))
     start_s, end_s = to_epoch(start), to_epoch(end)
     if end_s <= start_s:
         raise ValueError(f"end ({end_s}) must be after start ({start_s})")
@@ -149,34 +169,47 @@ def read_series(
             f"{(end_s - start_s) // step} buckets of {step} s requested; at most {MAX_BUCKETS}"
         )
     source, resolution = _source_for(step)
-    conn = usable_connection(using)
-    qn = conn.ops.quote_name
-    rows: list[tuple[Any, ...]] = []
+    rolled: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid in ids}
     raw_from = start_s
-    if resolution is not None:
+    if resolution is not None and ids:
         mark = rollup_watermark(resolution, using=using) or start_s
         rollup_end = min(end_s, mark)
         if rollup_end > start_s:
-            rows += _query(
-                conn,
-                f'SELECT (ts / {step}) * {step}, MIN("min"), MAX("max"), '
-                f'SUM("avg" * "count"), SUM("count") FROM {qn(MetricRollup._meta.db_table)} '
-                f"WHERE series_id = %s AND step = {resolution} AND ts >= %s AND ts < %s "
-                f"GROUP BY (ts / {step})",
-                [series_id, start_s, rollup_end],
-            )
+            for sid, *row in _rollup_rows(ids, start_s, rollup_end, step, resolution, using):
+                rolled[int(sid)].append(row)
             raw_from = rollup_end
-    raw = (aggregate_points([series_id], raw_from, end_s, step, using=using)[series_id]
-           if raw_from < end_s else None)
-    if raw is not None and not rows:  # raw samples only: buckets as they are
-        buckets = [Bucket(ts=ts, avg=total / n, min=lo, max=hi, count=n)
-                   for ts, lo, hi, total, n in raw.rows()]
-    else:
-        buckets = _merge(rows + (raw.rows() if raw is not None else []))
-    return SeriesData(
-        series_id=series_id, start=start_s, end=end_s, step=step, source=source,
-        points=buckets,
-    )
+    raw = (aggregate_points(ids, raw_from, end_s, step, using=using)
+           if raw_from < end_s and ids else {})
+    out = {}
+    for sid in ids:
+        got = raw.get(sid)
+        if got is not None and not rolled[sid]:  # raw samples only: buckets as they are
+            buckets = [Bucket(ts=ts, avg=total / n, min=lo, max=hi, count=n)
+                       for ts, lo, hi, total, n in got.rows()]
+        else:
+            buckets = _merge(rolled[sid] + (got.rows() if got is not None else []))
+        out[sid] = SeriesData(series_id=sid, start=start_s, end=end_s, step=step,
+                              source=source, points=buckets)
+    return out
+
+
+def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: int,
+                 using: str) -> list[tuple[Any, ...]]:
+    """``(series id, bucket start, min, max, sum, count)`` of the series' ``resolution``
+    rollups in ``[start, end)`` by buckets of ``step`` seconds."""
+    conn = usable_connection(using)
+    table = conn.ops.quote_name(MetricRollup._meta.db_table)
+    found: list[tuple[Any, ...]] = []
+    for batch in fetch_batches(ids):
+        found += rows(
+            conn,
+            f'SELECT series_id, (ts / {step}) * {step}, MIN("min"), MAX("max"), '
+            f'SUM("avg" * "count"), SUM("count") FROM {table} '
+            f"WHERE series_id IN ({marks(len(batch))}) AND step = {resolution} "
+            f"AND ts >= %s AND ts < %s GROUP BY series_id, (ts / {step})",
+            [*batch, start, end],
+        )
+    return found
 
 
 def iter_buckets(
@@ -205,12 +238,6 @@ def iter_buckets(
         upto = min(stop, at + window)
         yield from read_series(series, at, upto, step, using=using).points
         at = upto
-
-
-def _query(conn: Any, sql: str, params: list[int]) -> list[tuple[Any, ...]]:
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
 
 
 def _merge(rows: Iterable[tuple[Any, ...]]) -> list[Bucket]:
