@@ -198,12 +198,13 @@ def test_previous_point_is_the_same_in_every_layout(stored, device) -> None:
 def test_series_list_first_time_is_the_same_in_every_layout(stored, device) -> None:
     """The series browser's and the API's oldest raw sample: head or chunks."""
     from mikromon.web.api.views import kept_step
-    from mikromon.web.monitor.series_listing import _first_times
+    from mikromon.web.monitor.series_listing import _first_times, oldest_stored
 
     ts, _values, ids = stored
     first = _first_times(list(ids.values()))
     assert {first[sid] for sid in ids.values()} == {int(ts[0])}
-    assert {points.oldest_raw(sid) for sid in ids.values()} == {int(ts[0])}
+    oldest = oldest_stored(list(ids.values()))
+    assert set(oldest.values()) == {(int(ts[0]), None, None)}
     for sid in ids.values():
         assert kept_step(60, T0, [sid]) == 60
 
@@ -268,8 +269,12 @@ def test_read_many_answers_as_read_series_in_as_many_queries_as_one(stored, step
         read_many(ids.values(), end, start)
 
 
-def test_oldest_raw_is_one_query(stored, django_assert_num_queries) -> None:
+def test_kept_step_reads_the_oldest_times_in_one_query(stored, django_assert_num_queries
+                                                        ) -> None:
+    from mikromon.web.api.views import kept_step
+
     _ts, _values, ids = stored
     with django_assert_num_queries(1):
-        assert points.oldest_raw(ids["split"]) == T0
-    assert points.oldest_raw(10**9) is None
+        assert kept_step(60, T0, [*ids.values(), 10**9]) == 60
+    with django_assert_num_queries(0):
+        assert kept_step(3600, T0, list(ids.values())) == 3600

@@ -22,8 +22,7 @@ from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.inventory_pages import parse_query
-from mikromon.web.monitor.models import Device, MetricRollup, Series
-from mikromon.web.monitor.points import oldest_raw
+from mikromon.web.monitor.models import Device, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -32,6 +31,7 @@ from mikromon.web.monitor.readers import (
     read_many,
     unit_of,
 )
+from mikromon.web.monitor.series_listing import oldest_stored
 from mikromon.web.params import (
     ParamError,
     ParamProblems,
@@ -151,15 +151,6 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
-def _oldest(series_id: int, step: int | None) -> int | None:
-    """Unix second of the oldest raw sample (``step`` None: head or chunks) or
-    ``step`` rollup of a series (index lookups), ``None`` without any."""
-    if step is None:
-        return oldest_raw(series_id)
-    return MetricRollup.objects.filter(series_id=series_id, step=step).order_by(
-        "ts").values_list("ts", flat=True).first()
-
-
 def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     """Return ``step`` made coarse enough that the resolution it reads still holds the
     range's start: where a series' raw points begin after ``start`` while its
@@ -168,19 +159,19 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     multiple of 300 s, read from the 5-minute rollups; where those too begin
     after ``start`` while 1-hour rollups reach further back (the ``5m``
     retention), a whole multiple of 3600 s.
-    A series younger than the range keeps its step (nothing was deleted)."""
+    A series younger than the range keeps its step (nothing was deleted).
+    The oldest times of all the series are read in one query."""
+    oldest = oldest_stored(series_ids) if step % 3600 else {}
     for sid in series_ids:
         if not step % 3600:
             break
-        raw, five = _oldest(sid, None), _oldest(sid, 300)
+        raw, five, hour = oldest.get(sid, (None, None, None))
         if step % 300 and five is not None and five < start and (
                 raw is None or raw > start + step):
             step = -(-step // 300) * 300
         kept = min((t for t in (five, raw) if t is not None), default=None)
-        if kept is None or kept > start + step:
-            hour = _oldest(sid, 3600)
-            if hour is not None and hour < start:
-                step = -(-step // 3600) * 3600
+        if (kept is None or kept > start + step) and hour is not None and hour < start:
+            step = -(-step // 3600) * 3600
     return step
 
 

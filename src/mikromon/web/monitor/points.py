@@ -24,10 +24,10 @@ from django.db.models import OuterRef, Subquery
 
 from mikromon.web.monitor import points_fetch as fetch
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.models import MetricChunk, MetricPoint, Series
+from mikromon.web.monitor.models import MetricChunk, MetricPoint
 from mikromon.web.monitor.points_fetch import Float64Array, Int64Array
 
-__all__ = ["Buckets", "aggregate_points", "count_points", "iter_points", "oldest_raw",
+__all__ = ["Buckets", "aggregate_points", "count_points", "iter_points",
            "oldest_raw_subqueries", "previous_point", "read_points"]
 
 #: Samples of one series: ``(ts, values)``, int64 Unix seconds and float64, shape (n,).
@@ -225,14 +225,6 @@ def oldest_raw_subqueries(outer: str = "pk") -> list[Subquery]:
     chunks = MetricChunk.objects.filter(series_id=OuterRef(outer), count__gt=0).order_by(
         "start_ts")
     return [Subquery(head.values("ts")[:1]), Subquery(chunks.values("start_ts")[:1])]
-
-
-def oldest_raw(series_id: int, *, using: str = "default") -> int | None:
-    """Return the Unix second of the oldest raw sample of a series (head or chunks),
-    ``None`` without any (one query: :func:`oldest_raw_subqueries`)."""
-    head, chunk = next(iter(Series.objects.using(using).filter(pk=series_id).values_list(
-        *oldest_raw_subqueries())), (None, None))
-    return min((int(t) for t in (head, chunk) if t is not None), default=None)
 
 
 def count_points(series_ids: Iterable[int], start: int, end: int, *,

@@ -190,20 +190,29 @@ def count_capped(qs: QuerySet[Series]) -> tuple[int, bool]:
     return min(n, COUNT_LIMIT), n > COUNT_LIMIT
 
 
-def _first_times(ids: list[int]) -> dict[int, int]:
-    """Series id -> the oldest Unix second stored of it (raw samples: head rows or
-    chunks; or rollups)."""
+def oldest_stored(ids: list[int], *, using: str = "default"
+                  ) -> dict[int, tuple[int | None, int | None, int | None]]:
+    """Series id -> the oldest Unix second stored of it as raw samples (head rows or
+    chunks), as 5-minute rollups and as 1-hour rollups (``None`` where none), in
+    one query (an index seek per series and kind); ids of no series are left out."""
     if not ids:
         return {}
     def oldest(step: int) -> Subquery:
         rows = MetricRollup.objects.filter(series_id=OuterRef("pk"), step=step).order_by("ts")
         return Subquery(rows.values("ts")[:1])
     head, chunks = oldest_raw_subqueries()
-    rows = Series.objects.filter(pk__in=ids).annotate(
+    rows = Series.objects.using(using).filter(pk__in=ids).annotate(
         head_ts=head, chunk_ts=chunks, r5=oldest(300), r60=oldest(3600),
     ).values_list("pk", "head_ts", "chunk_ts", "r5", "r60")
+    return {pk: (min((t for t in (h, c) if t is not None), default=None), r5, r60)
+            for pk, h, c, r5, r60 in rows}
+
+
+def _first_times(ids: list[int]) -> dict[int, int]:
+    """Series id -> the oldest Unix second stored of it (raw samples: head rows or
+    chunks; or rollups)."""
     out = {}
-    for pk, *times in rows:
+    for pk, times in oldest_stored(ids).items():
         known = [t for t in times if t is not None]
         if known:
             out[pk] = min(known)
