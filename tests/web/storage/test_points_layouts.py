@@ -278,3 +278,32 @@ def test_kept_step_reads_the_oldest_times_in_one_query(stored, django_assert_num
         assert kept_step(60, T0, [*ids.values(), 10**9]) == 60
     with django_assert_num_queries(0):
         assert kept_step(3600, T0, list(ids.values())) == 3600
+
+
+def test_a_bucket_cut_by_the_rollup_watermark_combines_rollups_and_raw_samples(stored
+                                                                                ) -> None:
+    """A 30-minute bucket half in the 5-minute rollups, half after their watermark:
+    one bucket with the samples of both parts, in every layout (rollups are
+    computed from head rows before they are compacted: the other layouts get the
+    head layout's)."""
+    from mikromon.web.monitor import maintenance
+    from mikromon.web.monitor.models import MetricRollup
+    from mikromon.web.monitor.readers import read_many
+
+    ts, values, ids = stored
+    maintenance.update_rollups(T0 + 2 * WINDOW + 600 + maintenance.ROLLUP_GRACE)
+    computed = list(MetricRollup.objects.filter(series_id=ids["head"]))
+    MetricRollup.objects.exclude(series_id=ids["head"]).delete()
+    for layout in ("chunks", "split"):
+        MetricRollup.objects.bulk_create(
+            MetricRollup(series_id=ids[layout], step=r.step, ts=r.ts, count=r.count,
+                         min=r.min, max=r.max, avg=r.avg) for r in computed)
+    assert maintenance.rollup_watermark(300) == T0 + 2 * WINDOW + 600
+    start, end = T0, T0 + COUNT * 5
+    want = _expected_buckets(*_in_range(ts, values, start, end), 1800)
+    for layout, data in read_many(ids.values(), start, end, 1800).items():
+        assert data.source == "5m"
+        got = [(b.ts, b.min, b.max, b.count) for b in data.points]
+        assert got == [(b, lo, hi, n) for b, lo, hi, _s, n in want], layout
+        assert [b.avg for b in data.points] == pytest.approx(
+            [s / n for _b, _lo, _hi, s, n in want], rel=1e-12)

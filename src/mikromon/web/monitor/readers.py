@@ -13,6 +13,7 @@ samples, so a chart reaches the present at any step.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from mikromon.web.monitor.models import (
     Series,
     labels_key,
 )
-from mikromon.web.monitor.points import aggregate_points, fetch_batches
+from mikromon.web.monitor.points import Buckets, aggregate_points, fetch_batches
 from mikromon.web.monitor.points_fetch import marks, rows
 
 #: Steps ``read_series`` picks from when none is given, seconds.
@@ -175,28 +176,36 @@ def read_many(
         mark = rollup_watermark(resolution, using=using) or start_s
         rollup_end = min(end_s, mark)
         if rollup_end > start_s:
-            for sid, *row in _rollup_rows(ids, start_s, rollup_end, step, resolution, using):
-                rolled[int(sid)].append(row)
+            for row in _rollup_rows(ids, start_s, rollup_end, step, resolution, using):
+                rolled[int(row[0])].append(row[1:])
             raw_from = rollup_end
     raw = (aggregate_points(ids, raw_from, end_s, step, using=using)
            if raw_from < end_s and ids else {})
-    out = {}
-    for sid in ids:
-        got = raw.get(sid)
-        if got is not None and not rolled[sid]:  # raw samples only: buckets as they are
-            buckets = [Bucket(ts=ts, avg=total / n, min=lo, max=hi, count=n)
-                       for ts, lo, hi, total, n in got.rows()]
-        else:
-            buckets = _merge(rolled[sid] + (got.rows() if got is not None else []))
-        out[sid] = SeriesData(series_id=sid, start=start_s, end=end_s, step=step,
-                              source=source, points=buckets)
-    return out
+    return {sid: SeriesData(series_id=sid, start=start_s, end=end_s, step=step,
+                            source=source, points=_buckets(rolled[sid], raw.get(sid)))
+            for sid in ids}
+
+
+def _buckets(rolled: list[tuple[Any, ...]], raw: Buckets | None) -> list[Bucket]:
+    """A series' buckets: of its rollup rows ``(ts, min, max, sum, count)`` in time
+    order, then of its raw samples, which begin where the rollups end (so only
+    the first raw bucket may be the last rollup bucket: the two are combined)."""
+    head = [row for row in rolled if row[4]]
+    tail: list[tuple[Any, ...]] = [] if raw is None else list(zip(
+        raw.ts.tolist(), raw.min.tolist(), raw.max.tolist(), raw.sum.tolist(),
+        raw.samples.tolist(), strict=True))
+    if head and tail and int(head[-1][0]) == tail[0][0]:
+        (ts, lo, hi, total, n), (_ts, lo2, hi2, total2, n2) = head.pop(), tail[0]
+        tail[0] = (ts, min(float(lo), lo2), max(float(hi), hi2), float(total) + total2,
+                   int(n) + n2)
+    return [Bucket(ts=int(ts), avg=float(total) / int(n), min=float(lo), max=float(hi),
+                   count=int(n)) for ts, lo, hi, total, n in itertools.chain(head, tail)]
 
 
 def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: int,
                  using: str) -> list[tuple[Any, ...]]:
     """``(series id, bucket start, min, max, sum, count)`` of the series' ``resolution``
-    rollups in ``[start, end)`` by buckets of ``step`` seconds."""
+    rollups in ``[start, end)`` by buckets of ``step`` seconds, by series and time."""
     conn = usable_connection(using)
     table = conn.ops.quote_name(MetricRollup._meta.db_table)
     found: list[tuple[Any, ...]] = []
@@ -206,7 +215,7 @@ def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: in
             f'SELECT series_id, (ts / {step}) * {step}, MIN("min"), MAX("max"), '
             f'SUM("avg" * "count"), SUM("count") FROM {table} '
             f"WHERE series_id IN ({marks(len(batch))}) AND step = {resolution} "
-            f"AND ts >= %s AND ts < %s GROUP BY series_id, (ts / {step})",
+            f"AND ts >= %s AND ts < %s GROUP BY series_id, (ts / {step}) ORDER BY 1, 2",
             [*batch, start, end],
         )
     return found
@@ -238,26 +247,6 @@ def iter_buckets(
         upto = min(stop, at + window)
         yield from read_series(series, at, upto, step, using=using).points
         at = upto
-
-
-def _merge(rows: Iterable[tuple[Any, ...]]) -> list[Bucket]:
-    """Combine (ts, min, max, sum, count) rows that share a bucket start."""
-    acc: dict[int, list[float]] = {}
-    for ts, lo, hi, total, count in rows:
-        if not count:
-            continue
-        cur = acc.get(int(ts))
-        if cur is None:
-            acc[int(ts)] = [float(lo), float(hi), float(total), int(count)]
-        else:
-            cur[0] = min(cur[0], float(lo))
-            cur[1] = max(cur[1], float(hi))
-            cur[2] += float(total)
-            cur[3] += int(count)
-    return [
-        Bucket(ts=ts, avg=total / count, min=lo, max=hi, count=int(count))
-        for ts, (lo, hi, total, count) in sorted(acc.items())
-    ]
 
 
 @dataclass(frozen=True, slots=True)
