@@ -6,20 +6,26 @@ rx and tx bit/s every 5 s, a daily cycle, noise and bursts, rates as the
 collector computes them today: full 64-bit floats) over ``--days`` days, stored
 three times in one database, once per layout: every sample a head row
 (``monitor_metricpoint``), in 24-h chunks, in 2-h chunks (``MetricChunk``, as
-the compactor writes them). No rollups: every read aggregates raw samples (a
-chart of a range not rolled up; with rollups a 7-day chart reads 5-minute rollups).
+the compactor writes them). First without rollups: every read aggregates raw samples (a
+chart of a range not rolled up: the worst case, the most samples a chart can read).
 
 Timed per layout, median of ``--repeat`` runs, wall and CPU time of this process
 (the machine is shared: wall time includes waiting for a core):
 
 * the 7-day chart of 12 interfaces: ``GET /api/v1/devices/<id>/series`` for
   ``iface.rx_bps`` and ``iface.tx_bps`` (600 points, 24 series) through Django's
-  test client; and ``readers.read_series`` of the 24 series (1000 points);
+  test client; ``readers.read_many`` of the 24 series (1000 points), and
+  ``readers.read_series`` of each;
 * a raw-range read: ``points.read_points`` of the 24 series over the last day;
-* a 1-hour raw chart of one series (step 10 s): the head-only read, against the
-  statement the reader ran before chunks existed (one GROUP BY);
+* a 1-hour raw chart of one series (step 10 s): the head-only read, against what
+  the reader ran before chunks existed (one GROUP BY, its rows made buckets);
 * PostgreSQL: the 7-day chunks fetched in psycopg's binary format and through
   Django's cursor (text: bytea as hex).
+
+Then the same chart reads again with rollups, as the product reads them: 5-minute
+and 1-hour rollups of the same samples (computed here with numpy) and their
+watermarks a minute behind the last sample, as ``update_rollups`` leaves them;
+a 7-day chart then reads rollups, and raw samples only for the last minutes.
 
 Run: ``python bench/chunk_reads.py [--days 7] [--repeat 5]`` (SQLite in a temporary
 folder), and with ``--database-url postgresql://...`` (a scratch ``<name>_chunks``
@@ -44,9 +50,9 @@ DAY = 86_400
 LAYOUTS = {"head rows": None, "24-h chunks": 24 * 3600, "2-h chunks": 2 * 3600}
 
 
-def _fill(days: int) -> tuple[dict[str, tuple[int, list[int]]], int, int]:
+def _fill(days: int) -> tuple[dict[str, tuple[int, list[int]]], list[Any]]:
     """Store the router in each layout: layout -> (device id, series ids); and the
-    first and last timestamp."""
+    generated series ``(key, labels, ts, values)``."""
     from django.db import connection, transaction
 
     from mikromon.web.monitor.models import Device, MetricChunk, Series, labels_key
@@ -67,7 +73,31 @@ def _fill(days: int) -> tuple[dict[str, tuple[int, list[int]]], int, int]:
                     MetricChunk(series_id=ids[sid], start_ts=a, end_ts=b, count=n, data=blob)
                     for sid, a, b, n, blob in chunk_rows(wanted, span))
         out[name] = (dev.pk, ids)
-    return out, int(wanted[0][2][0]), int(wanted[0][2][-1])
+    return out, wanted
+
+
+def _rollups(stored: dict[str, tuple[int, list[int]]], wanted: list[Any], last: int) -> None:
+    """Store 5-minute and 1-hour rollups of every layout's series and set their
+    watermarks where ``update_rollups`` would leave them after ``last``."""
+    from django.db import transaction
+
+    from mikromon.web.monitor.maintenance import ROLLUP_GRACE, _watermark_name
+    from mikromon.web.monitor.models import MaintenanceState, MetricRollup
+    from mikromon.web.monitor.points import bucketize
+
+    with transaction.atomic():
+        for step in (300, 3600):
+            mark = (last + 1 - ROLLUP_GRACE) // step * step
+            for _dev, ids in stored.values():
+                for sid, (_key, _labels, ts, values) in zip(ids, wanted, strict=True):
+                    keep = ts < mark
+                    b = bucketize((ts[keep], values[keep]), step)
+                    MetricRollup.objects.bulk_create(
+                        MetricRollup(series_id=sid, step=step, ts=t, count=n, min=lo, max=hi,
+                                     avg=total / n)
+                        for t, lo, hi, total, n in b.rows())
+            MaintenanceState.objects.update_or_create(name=_watermark_name(step),
+                                                      defaults={"value": mark})
 
 
 def _head_rows(connection: Any, ids: list[int], wanted: list[Any]) -> None:
@@ -101,7 +131,7 @@ def _cases(client: Any, dev: int, ids: list[int], first: int, last: int
     from django.urls import reverse
 
     from mikromon.web.monitor.points import read_points
-    from mikromon.web.monitor.readers import read_series
+    from mikromon.web.monitor.readers import read_many, read_series
 
     week = (last - 7 * DAY + 1, last + 1)
     url = reverse("api:series", args=[dev])
@@ -117,7 +147,9 @@ def _cases(client: Any, dev: int, ids: list[int], first: int, last: int
 
     return {
         "7-day chart, 12 interfaces, series API (24 series x 600 points)": api,
-        "7-day chart, 12 interfaces, read_series (24 series x 1000 points)":
+        "7-day chart, 12 interfaces, read_many (24 series x 1000 points)":
+            lambda: sum(len(d.points) for d in read_many(ids, *week).values()),
+        "7-day chart, 12 interfaces, read_series of each series (24 x 1000 points)":
             lambda: sum(len(read_series(sid, *week).points) for sid in ids),
         "1 day raw, 24 series, read_points (samples)":
             lambda: sum(t.shape[0] for t, _v in read_points(ids, last - DAY + 1,
@@ -130,7 +162,7 @@ def _head_hour(ids: list[int], last: int) -> dict[str, Callable[[], int]]:
     read_series ran before chunks existed."""
     from django.db import connection
 
-    from mikromon.web.monitor.readers import read_series
+    from mikromon.web.monitor.readers import _buckets, read_series
 
     sid, start, end = ids[0], (last - 3600) // 10 * 10, last + 1
 
@@ -139,11 +171,12 @@ def _head_hour(ids: list[int], last: int) -> dict[str, Callable[[], int]]:
             cursor.execute("SELECT (ts / 10) * 10, MIN(value), MAX(value), SUM(value), "
                            "COUNT(*) FROM monitor_metricpoint WHERE series_id = %s AND "
                            "ts >= %s AND ts < %s GROUP BY (ts / 10)", [sid, start, end])
-            return len(cursor.fetchall())
+            return len(_buckets(sorted(cursor.fetchall()), None))
 
     return {"1 h raw chart, 1 series, step 10 s: read_series": lambda: len(
                 read_series(sid, start, end, 10).points),
-            "1 h raw chart, 1 series, step 10 s: the GROUP BY alone (before chunks)": before}
+            "1 h raw chart, 1 series, step 10 s: read_series before chunks (its GROUP BY, "
+            "rows made buckets)": before}
 
 
 def _pg_formats(ids: list[int], first: int, last: int) -> dict[str, Callable[[], int]]:
@@ -186,7 +219,8 @@ def _run(args: argparse.Namespace) -> None:
     from django.test import Client
 
     t0 = time.perf_counter()
-    stored, first, last = _fill(args.days)
+    stored, wanted = _fill(args.days)
+    first, last = int(wanted[0][2][0]), int(wanted[0][2][-1])
     fill_s = time.perf_counter() - t0
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -209,6 +243,15 @@ def _run(args: argparse.Namespace) -> None:
         elif layout == "24-h chunks" and connection.vendor == "postgresql":
             cases.update(_pg_formats(ids, first, last))
         for name, fn in cases.items():
+            wall, cpu, result = _timed(fn, args.repeat)
+            print(f"| {name} | {layout} | {result:,} | {wall:.1f} | {cpu:.1f} |")
+    _rollups(stored, wanted, last)
+    print(f"\nWith 5-minute and 1-hour rollups (load: {os.getloadavg()[0]:.1f})\n")
+    print("| read | layout | result | wall ms | CPU ms |")
+    print("|---|---|---|---|---|")
+    for layout, (dev, ids) in stored.items():
+        cases = _cases(client, dev, ids, first, last)
+        for name, fn in list(cases.items())[:3]:
             wall, cpu, result = _timed(fn, args.repeat)
             print(f"| {name} | {layout} | {result:,} | {wall:.1f} | {cpu:.1f} |")
     print(f"\nload after: {os.getloadavg()[0]:.1f}")
