@@ -22,15 +22,16 @@ from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.inventory_pages import parse_query
-from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
+from mikromon.web.monitor.models import Device, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
     is_known_metric,
     latest_values,
-    read_series,
+    read_many,
     unit_of,
 )
+from mikromon.web.monitor.series_listing import oldest_stored
 from mikromon.web.params import (
     ParamError,
     ParamProblems,
@@ -150,16 +151,6 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
-def _oldest(series_id: int, step: int | None) -> int | None:
-    """Unix second of the oldest raw point (``step`` None) or ``step`` rollup of a
-    series (an index lookup), ``None`` without any."""
-    if step is None:
-        return MetricPoint.objects.filter(series_id=series_id).order_by("ts").values_list(
-            "ts", flat=True).first()
-    return MetricRollup.objects.filter(series_id=series_id, step=step).order_by(
-        "ts").values_list("ts", flat=True).first()
-
-
 def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     """Return ``step`` made coarse enough that the resolution it reads still holds the
     range's start: where a series' raw points begin after ``start`` while its
@@ -168,25 +159,26 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     multiple of 300 s, read from the 5-minute rollups; where those too begin
     after ``start`` while 1-hour rollups reach further back (the ``5m``
     retention), a whole multiple of 3600 s.
-    A series younger than the range keeps its step (nothing was deleted)."""
+    A series younger than the range keeps its step (nothing was deleted).
+    The oldest times of all the series are read in one query."""
+    oldest = oldest_stored(series_ids) if step % 3600 else {}
     for sid in series_ids:
         if not step % 3600:
             break
-        raw, five = _oldest(sid, None), _oldest(sid, 300)
+        raw, five, hour = oldest.get(sid, (None, None, None))
         if step % 300 and five is not None and five < start and (
                 raw is None or raw > start + step):
             step = -(-step // 300) * 300
         kept = min((t for t in (five, raw) if t is not None), default=None)
-        if kept is None or kept > start + step:
-            hour = _oldest(sid, 3600)
-            if hour is not None and hour < start:
-                step = -(-step // 3600) * 3600
+        if (kept is None or kept > start + step) and hour is not None and hour < start:
+            step = -(-step // 3600) * 3600
     return step
 
 
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
-    """Time series of one metric of a device, downsampled in the database.
+    """Time series of one metric of a device, downsampled (every matching series
+    read together: :func:`mikromon.web.monitor.readers.read_many`).
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
     (default: the last hour), ``step`` (seconds; default chosen from ``points``,
@@ -223,12 +215,13 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
                          [s.pk for s in matching])
     out = []
     source = None
+    try:
+        # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
+        read = read_many([s.pk for s in matching], start, end + 1, step)
+    except ValueError as err:
+        return error(400, str(err))
     for s in matching:
-        try:
-            # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
-            data = read_series(s, start, end + 1, step)
-        except ValueError as err:
-            return error(400, str(err))
+        data = read[s.pk]
         source = data.source
         out.append({
             "labels": dict(s.labels),

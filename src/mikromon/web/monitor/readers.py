@@ -2,15 +2,18 @@
 and ``mikromon export`` share about metrics: units (:func:`unit_of`), known keys
 (:func:`is_known_metric`) and health state sensors (:func:`health_states`).
 
-:func:`read_series` returns at most about ``max_points`` buckets for any time
-range, aggregated in the database: raw points for short ranges, 5-minute rollups
-from a 5-minute step, 1-hour rollups from a 1-hour step. The part of the range
-not yet rolled up (the last minutes) is aggregated from raw points, so a chart
-reaches the present at any step.
+:func:`read_series` (one series) and :func:`read_many` (several over one range,
+in as many statements as one) return at most about ``max_points`` buckets for
+any time range: raw samples for short ranges (head rows and chunks,
+:func:`mikromon.web.monitor.points.aggregate_points`), 5-minute rollups from a
+5-minute step, 1-hour rollups from a 1-hour step (aggregated in the database).
+The part of the range not yet rolled up (the last minutes) is aggregated from raw
+samples, so a chart reaches the present at any step.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,11 +26,12 @@ from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
     InventoryItem,
     MetricLatest,
-    MetricPoint,
     MetricRollup,
     Series,
     labels_key,
 )
+from mikromon.web.monitor.points import Buckets, aggregate_points, fetch_batches
+from mikromon.web.monitor.points_fetch import marks, rows
 
 #: Steps ``read_series`` picks from when none is given, seconds.
 NICE_STEPS: tuple[int, ...] = (
@@ -135,6 +139,24 @@ def read_series(
             or the range would give more than :data:`MAX_BUCKETS` buckets.
     """
     series_id = series.pk if isinstance(series, Series) else int(series)
+    return read_many([series_id], start, end, step, max_points=max_points,
+                     using=using)[series_id]
+
+
+def read_many(
+    series_ids: Iterable[int],
+    start: datetime | float,
+    end: datetime | float,
+    step: int | None = None,
+    *,
+    max_points: int = 1000,
+    using: str = "default",
+) -> dict[int, SeriesData]:
+    """Return several series over the same range as :func:`read_series` returns
+    each (same arguments, same errors), in a fixed number of statements whatever
+    the number of series (a chart of many interfaces): series id -> its
+    :class:`SeriesData`, for every id given."""
+    ids = list(dict.fromkeys(int(s) for s in series_ids))
     start_s, end_s = to_epoch(start), to_epoch(end)
     if end_s <= start_s:
         raise ValueError(f"end ({end_s}) must be after start ({start_s})")
@@ -148,35 +170,55 @@ def read_series(
             f"{(end_s - start_s) // step} buckets of {step} s requested; at most {MAX_BUCKETS}"
         )
     source, resolution = _source_for(step)
-    conn = usable_connection(using)
-    qn = conn.ops.quote_name
-    rows: list[tuple[Any, ...]] = []
+    rolled: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid in ids}
     raw_from = start_s
-    if resolution is not None:
+    if resolution is not None and ids:
         mark = rollup_watermark(resolution, using=using) or start_s
         rollup_end = min(end_s, mark)
         if rollup_end > start_s:
-            rows += _query(
-                conn,
-                f'SELECT (ts / {step}) * {step}, MIN("min"), MAX("max"), '
-                f'SUM("avg" * "count"), SUM("count") FROM {qn(MetricRollup._meta.db_table)} '
-                f"WHERE series_id = %s AND step = {resolution} AND ts >= %s AND ts < %s "
-                f"GROUP BY (ts / {step})",
-                [series_id, start_s, rollup_end],
-            )
+            for row in _rollup_rows(ids, start_s, rollup_end, step, resolution, using):
+                rolled[int(row[0])].append(row[1:])
             raw_from = rollup_end
-    if raw_from < end_s:
-        rows += _query(
+    raw = (aggregate_points(ids, raw_from, end_s, step, using=using)
+           if raw_from < end_s and ids else {})
+    return {sid: SeriesData(series_id=sid, start=start_s, end=end_s, step=step,
+                            source=source, points=_buckets(rolled[sid], raw.get(sid)))
+            for sid in ids}
+
+
+def _buckets(rolled: list[tuple[Any, ...]], raw: Buckets | None) -> list[Bucket]:
+    """A series' buckets: of its rollup rows ``(ts, min, max, sum, count)`` in time
+    order, then of its raw samples, which begin where the rollups end (so only
+    the first raw bucket may be the last rollup bucket: the two are combined)."""
+    head = [row for row in rolled if row[4]]
+    tail: list[tuple[Any, ...]] = [] if raw is None else list(zip(
+        raw.ts.tolist(), raw.min.tolist(), raw.max.tolist(), raw.sum.tolist(),
+        raw.samples.tolist(), strict=True))
+    if head and tail and int(head[-1][0]) == tail[0][0]:
+        (ts, lo, hi, total, n), (_ts, lo2, hi2, total2, n2) = head.pop(), tail[0]
+        tail[0] = (ts, min(float(lo), lo2), max(float(hi), hi2), float(total) + total2,
+                   int(n) + n2)
+    return [Bucket(ts=int(ts), avg=float(total) / int(n), min=float(lo), max=float(hi),
+                   count=int(n)) for ts, lo, hi, total, n in itertools.chain(head, tail)]
+
+
+def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: int,
+                 using: str) -> list[tuple[Any, ...]]:
+    """``(series id, bucket start, min, max, sum, count)`` of the series' ``resolution``
+    rollups in ``[start, end)`` by buckets of ``step`` seconds, by series and time."""
+    conn = usable_connection(using)
+    table = conn.ops.quote_name(MetricRollup._meta.db_table)
+    found: list[tuple[Any, ...]] = []
+    for batch in fetch_batches(ids):
+        found += rows(
             conn,
-            f"SELECT (ts / {step}) * {step}, MIN(value), MAX(value), SUM(value), COUNT(*) "
-            f"FROM {qn(MetricPoint._meta.db_table)} "
-            f"WHERE series_id = %s AND ts >= %s AND ts < %s GROUP BY (ts / {step})",
-            [series_id, raw_from, end_s],
+            f'SELECT series_id, (ts / {step}) * {step}, MIN("min"), MAX("max"), '
+            f'SUM("avg" * "count"), SUM("count") FROM {table} '
+            f"WHERE series_id IN ({marks(len(batch))}) AND step = {resolution} "
+            f"AND ts >= %s AND ts < %s GROUP BY series_id, (ts / {step}) ORDER BY 1, 2",
+            [*batch, start, end],
         )
-    return SeriesData(
-        series_id=series_id, start=start_s, end=end_s, step=step, source=source,
-        points=_merge(rows),
-    )
+    return found
 
 
 def iter_buckets(
@@ -205,32 +247,6 @@ def iter_buckets(
         upto = min(stop, at + window)
         yield from read_series(series, at, upto, step, using=using).points
         at = upto
-
-
-def _query(conn: Any, sql: str, params: list[int]) -> list[tuple[Any, ...]]:
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
-def _merge(rows: Iterable[tuple[Any, ...]]) -> list[Bucket]:
-    """Combine (ts, min, max, sum, count) rows that share a bucket start."""
-    acc: dict[int, list[float]] = {}
-    for ts, lo, hi, total, count in rows:
-        if not count:
-            continue
-        cur = acc.get(int(ts))
-        if cur is None:
-            acc[int(ts)] = [float(lo), float(hi), float(total), int(count)]
-        else:
-            cur[0] = min(cur[0], float(lo))
-            cur[1] = max(cur[1], float(hi))
-            cur[2] += float(total)
-            cur[3] += int(count)
-    return [
-        Bucket(ts=ts, avg=total / count, min=lo, max=hi, count=int(count))
-        for ts, (lo, hi, total, count) in sorted(acc.items())
-    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,8 +47,7 @@ MONTH_MARK = "report_summary_month"
 LEVELS = ("day", "month")
 _HOUR = 3600
 #: Table names (the models' defaults; raw SQL so the migration can use it too).
-SUMMARY_T, ROLLUP_T, POINTS_T = ("monitor_reportsummary", "monitor_metricrollup",
-                                 "monitor_metricpoint")
+SUMMARY_T, ROLLUP_T = "monitor_reportsummary", "monitor_metricrollup"
 SERIES_T, STATE_T = "monitor_series", "monitor_maintenancestate"
 
 

@@ -6,9 +6,9 @@ as :class:`~mikromon.domain.traffic.Part` lists, in a few queries for all series
 A range is split (:func:`mikromon.domain.traffic.summary_pieces`) into calendar
 months and days held by summaries and edges (a partial first or last day, the
 buckets not final yet); edges are read like :func:`.reports.interval_rates` reads a
-range: 5-minute rollups before the rollup watermark, raw points grouped by 5
-minutes after it, and hourly rollups standing in for the hours before the first
-5-minute average of the edge.
+range: 5-minute rollups before the rollup watermark, raw samples (head and
+chunks, :mod:`.points`) grouped by 5 minutes after it, and hourly rollups
+standing in for the hours before the first 5-minute average of the edge.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from mikromon.domain.traffic import INTERVAL, Part, summary_pieces
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.points import aggregate_points
 
 _HOUR = 3600
 
@@ -68,6 +69,19 @@ def _summary_parts(conn: Any, cond: tuple[str, list[Any]], level: str, starts: l
             for sid, n, h, total, p95, blob in rows]
 
 
+def _raw_averages(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int
+                  ) -> list[tuple[int, int, float]]:
+    """``(series id, bucket start, average)`` of the raw samples in ``[lo, hi)`` by
+    5 minutes, of the series matching ``cond`` (:func:`.points.aggregate_points`)."""
+    ids = [int(sid) for (sid,) in _fetch(
+        conn, f"SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]}", cond[1])]
+    out = []
+    for sid, got in aggregate_points(ids, lo, hi, INTERVAL, using=conn.alias).items():
+        out += [(sid, ts, avg) for ts, avg in zip(got.ts.tolist(),
+                                                   (got.sum / got.samples).tolist(), strict=True)]
+    return out
+
+
 def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
                  rollup_mark: int | None) -> dict[int, tuple[list[float], int]]:
     """``series id -> (averages, hourly stand-ins)`` of the edge ``[lo, hi)``."""
@@ -79,11 +93,7 @@ def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
                         f"{rs.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND r.step = "
                         f'{INTERVAL} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
                   [*params, lo, mark])
-    raw = _fetch(conn, f"SELECT p.series_id, (p.ts / {INTERVAL}) * {INTERVAL}, AVG(p.value) "
-                       f"FROM {rs.SERIES_T} s CROSS JOIN {rs.POINTS_T} p "
-                       f"WHERE p.series_id = s.id AND {sql_cond} AND p.ts >= %s AND p.ts < %s "
-                       f"GROUP BY p.series_id, (p.ts / {INTERVAL})", [*params, mark, hi]) \
-        if mark < hi else []
+    raw = _raw_averages(conn, cond, mark, hi) if mark < hi else []
     for sid, ts, avg in [*five, *raw]:
         found.setdefault(sid, ([], 0))[0].append(float(avg))
         first[sid] = min(first.get(sid, int(ts)), int(ts))

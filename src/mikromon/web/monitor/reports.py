@@ -5,9 +5,10 @@ the API (``/api/v1/reports/...``) and the Reports page; the arithmetic is in
 
 Interval rates (for the percentile and the bytes): 5-minute averages, from the
 5-minute rollups (``MetricRollup`` step 300) up to their watermark and from raw
-points grouped by 5 minutes after it. Hours whose 5-minute rollups have aged out
-(retention) are read from the 1-hour rollups, each hour counting as twelve
-5-minute intervals at the hour's average; ``resolution`` then says ``5m+1h``.
+samples (head and chunks, :mod:`.points`) grouped by 5 minutes after it. Hours
+whose 5-minute rollups have aged out (retention) are read from the 1-hour
+rollups, each hour counting as twelve 5-minute intervals at the hour's average;
+``resolution`` then says ``5m+1h``.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
     Device,
-    MetricPoint,
     MetricRollup,
     Series,
 )
+from mikromon.web.monitor.points import aggregate_points
 from mikromon.web.monitor.report_availability import (
     DeviceAvailability,
     InterfaceAvailability,
@@ -94,31 +95,28 @@ def _rows(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def _tables(using: str) -> tuple[Any, str, str]:
-    conn = usable_connection(using)
-    qn = conn.ops.quote_name
-    return conn, qn(MetricRollup._meta.db_table), qn(MetricPoint._meta.db_table)
-
-
-def _five_minute_sql(series_id: int, start: float, end: float,
-                     using: str) -> tuple[str, list[Any], int, int]:
-    """SQL of the 5-minute averages ``(ts, v, n)`` of a series over the range: rollups
-    before the watermark, raw points grouped by 5 minutes after it. Returns the SQL,
-    its parameters and the aligned range."""
-    _conn, rollup_t, points_t = _tables(using)
+def _five_minutes(series_id: int, start: float, end: float, using: str
+                  ) -> tuple[str, list[Any], list[tuple[int, float, int]], int, int]:
+    """The 5-minute averages ``(ts, v, n)`` of a series over the range: the SQL of
+    the rollups before the watermark (and its parameters), the raw samples after
+    it grouped by 5 minutes (:func:`.points.aggregate_points`), and the aligned
+    range."""
     lo, hi = int(start) // _STEP * _STEP, int(end)
     mark = min(hi, max(lo, rollup_watermark(_STEP, using=using) or lo))
+    rollup_t = usable_connection(using).ops.quote_name(MetricRollup._meta.db_table)
     sql = (f'SELECT ts, "avg" AS v, "count" AS n FROM {rollup_t} WHERE series_id = %s '
-           f'AND step = {_STEP} AND ts >= %s AND ts < %s AND "count" > 0 UNION ALL '
-           f"SELECT (ts / {_STEP}) * {_STEP}, AVG(value), COUNT(*) FROM {points_t} "
-           f"WHERE series_id = %s AND ts >= %s AND ts < %s GROUP BY (ts / {_STEP})")
-    return sql, [series_id, lo, mark, series_id, mark, hi], lo, hi
+           f'AND step = {_STEP} AND ts >= %s AND ts < %s AND "count" > 0')
+    got = aggregate_points([series_id], mark, hi, _STEP, using=using)[series_id]
+    raw = list(zip(got.ts.tolist(), (got.sum / got.samples).tolist(), got.samples.tolist(),
+                   strict=True))
+    return sql, [series_id, lo, mark], raw, lo, hi
 
 
 def _aged_hours(series_id: int, lo: int, until: int, using: str) -> list[tuple[Any, ...]]:
     """1-hour rollups ``(ts, avg, count)`` of the hours from the range start ``lo`` up
     to the hour of ``until`` (the first 5-minute average, or the range end)."""
-    conn, rollup_t, _points_t = _tables(using)
+    conn = usable_connection(using)
+    rollup_t = conn.ops.quote_name(MetricRollup._meta.db_table)
     hour_end = until // _HOUR * _HOUR
     if hour_end <= lo:
         return []
@@ -133,8 +131,8 @@ def interval_rates(series_id: int, start: float, end: float, *,
     and the resolution read (``5m``, ``5m+1h``, ``1h``, or ``none``); hours read
     from 1-hour rollups appear as twelve intervals at the hour's average."""
     conn = usable_connection(using)
-    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
-    rows = _rows(conn, sql, params)
+    sql, params, raw, lo, hi = _five_minutes(series_id, start, end, using)
+    rows = [*_rows(conn, sql, params), *raw]
     old = _aged_hours(series_id, lo, min((int(r[0]) for r in rows), default=hi), using)
     out = [(float(avg), int(count)) for _ts, avg, count in rows]
     for _ts, avg, count in old:
@@ -146,40 +144,50 @@ def _resolution(five: bool, hourly: bool) -> str:
     return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
 
 
+def _first(found: Any, raw: list[tuple[int, float, int]], default: int) -> int:
+    """The first 5-minute bucket: of the rollups' ``MIN(ts)`` and of ``raw``."""
+    known = [int(t) for t in (found, *(r[0] for r in raw[:1])) if t is not None]
+    return min(known, default=default)
+
+
 def series_percentile(series_id: int, start: float, end: float, *,
                       using: str = "default") -> tuple[float | None, int, str]:
     """Return the billing percentile of a series' 5-minute averages over ``[start, end)``
     (:func:`mikromon.domain.traffic.percentile`), the number of averages and the
-    resolution. The database sorts and picks the value (rank
-    :func:`~mikromon.domain.traffic.percentile_rank`); with aged hours (1-hour
-    rollups) the averages are read and ranked here."""
+    resolution. The database sorts the rollups' averages and returns only the
+    largest ones the rank needs (rank
+    :func:`~mikromon.domain.traffic.percentile_rank`), ranked here with the recent
+    averages of raw samples; with aged hours (1-hour rollups) every average is
+    read and ranked here."""
     conn = usable_connection(using)
-    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    sql, params, raw, lo, hi = _five_minutes(series_id, start, end, using)
     ((count, first),) = _rows(conn, f"SELECT COUNT(*), MIN(ts) FROM ({sql}) q", params)
-    if _aged_hours(series_id, lo, int(first) if count else hi, using):
+    count = int(count) + len(raw)
+    if _aged_hours(series_id, lo, _first(first, raw, hi), using):
         rates, resolution = interval_rates(series_id, start, end, using=using)
         return percentile(v for v, _n in rates), len(rates), resolution
     if not count:
         return None, 0, "none"
     # The rank-th smallest is the (count - rank + 1)-th largest: ordered from the top,
     # the database keeps only the top 5 % while it sorts (a bounded sort).
-    above = int(count) - percentile_rank(int(count))
-    ((value,),) = _rows(conn, f"SELECT v FROM ({sql}) q ORDER BY v DESC LIMIT 1 OFFSET %s",
-                        [*params, above])
-    return float(value), int(count), "5m"
+    above = count - percentile_rank(count)
+    top = _rows(conn, f"SELECT v FROM ({sql}) q ORDER BY v DESC LIMIT %s", [*params, above + 1])
+    ranked = sorted([float(v) for (v,) in top] + [v for _ts, v, _n in raw], reverse=True)
+    return ranked[above], count, "5m"
 
 
 def series_bytes(series_id: int, start: float, end: float, *,
                  using: str = "default") -> float:
     """Return the bytes a rate series (bps) moved over ``[start, end)``, by
-    :func:`mikromon.domain.traffic.bytes_from_rates` over its 5-minute averages,
-    summed in the database (aged hours: 1-hour averages times 3,600 s)."""
+    :func:`mikromon.domain.traffic.bytes_from_rates` over its 5-minute averages
+    (rollups summed in the database, then the recent raw averages; aged hours:
+    1-hour averages times 3,600 s)."""
     conn = usable_connection(using)
-    sql, params, lo, hi = _five_minute_sql(series_id, start, end, using)
+    sql, params, raw, lo, hi = _five_minutes(series_id, start, end, using)
     ((total, first),) = _rows(
         conn, f"SELECT SUM(CASE WHEN v > 0 THEN v ELSE 0 END), MIN(ts) FROM ({sql}) q", params)
-    moved = float(total or 0) * _STEP / 8
-    old = _aged_hours(series_id, lo, hi if first is None else int(first), using)
+    moved = (float(total or 0) + sum(v for _ts, v, _n in raw if v > 0)) * _STEP / 8
+    old = _aged_hours(series_id, lo, _first(first, raw, hi), using)
     return moved + bytes_from_rates([(float(avg), int(n)) for _ts, avg, n in old], _HOUR)
 
 

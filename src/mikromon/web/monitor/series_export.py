@@ -7,11 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mikromon.web.monitor.maintenance import rollup_watermark
-from mikromon.web.monitor.models import MetricPoint, MetricRollup
+from mikromon.web.monitor.models import MetricRollup
+from mikromon.web.monitor.points import count_points, iter_points
 from mikromon.web.monitor.readers import iter_buckets
-
-#: Rows fetched from the database per round trip.
-CHUNK_ROWS = 5000
 
 
 def series_rows(
@@ -20,26 +18,18 @@ def series_rows(
     """Return (row count, iterator of rows) for the series ``ids`` in ``[start, end)``
     Unix seconds, series by series in the order given, each in time order.
 
-    Raw rows (``step`` ``None``) are ``(series_id, ts, value)``, streamed from the
-    database. Rollup rows are ``(series_id, ts, min, avg, max, count)`` read by
+    Raw rows (``step`` ``None``) are ``(series_id, ts, value)``: head rows and
+    chunks merged (:func:`mikromon.web.monitor.points.iter_points`), read a day at a
+    time; their count is exact but for late head rows duplicating a chunk's sample
+    (:func:`~mikromon.web.monitor.points.count_points`). Rollup rows are
+    ``(series_id, ts, min, avg, max, count)`` read by
     :func:`mikromon.web.monitor.readers.iter_buckets`, the reader of the API's series
     endpoint: stored rollups, then raw points aggregated up to ``end`` for the part
     not rolled up yet. For rollups the count is an upper bound (stored rollup rows
     plus the buckets of that recent part).
     """
     if step is None:
-        total = MetricPoint.objects.filter(series_id__in=ids, ts__gte=start, ts__lt=end).count()
-
-        def raw() -> Iterator[tuple[Any, ...]]:
-            for series_id in ids:
-                # One primary-key range scan per series, streamed in chunks.
-                yield from (
-                    MetricPoint.objects.filter(series_id=series_id, ts__gte=start, ts__lt=end)
-                    .order_by("ts").values_list("series_id", "ts", "value")
-                    .iterator(chunk_size=CHUNK_ROWS)
-                )
-
-        return total, raw()
+        return count_points(ids, start, end), iter_points(ids, start, end)
     # Rollup steps (300, 3600) read their own stored rollups up to the watermark.
     mark = max(start, min(end, rollup_watermark(step) or start))
     stored = MetricRollup.objects.filter(

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from django.db import connections
@@ -32,7 +31,8 @@ from django.urls import reverse
 
 from mikromon.domain.catalog import lookup
 from mikromon.web.monitor import device_filters
-from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
+from mikromon.web.monitor.models import Device, MetricRollup, Series
+from mikromon.web.monitor.points import oldest_raw_subqueries
 from mikromon.web.params import is_ascii_number
 
 #: ``?sort=`` value -> ordering fields (a leading ``-`` reverses the first; series
@@ -190,19 +190,29 @@ def count_capped(qs: QuerySet[Series]) -> tuple[int, bool]:
     return min(n, COUNT_LIMIT), n > COUNT_LIMIT
 
 
-def _first_times(ids: list[int]) -> dict[int, int]:
-    """Series id -> the oldest Unix second stored of it (raw points or rollups)."""
+def oldest_stored(ids: list[int], *, using: str = "default"
+                  ) -> dict[int, tuple[int | None, int | None, int | None]]:
+    """Series id -> the oldest Unix second stored of it as raw samples (head rows or
+    chunks), as 5-minute rollups and as 1-hour rollups (``None`` where none), in
+    one query (an index seek per series and kind); ids of no series are left out."""
     if not ids:
         return {}
-    def oldest(model: type[MetricPoint] | type[MetricRollup], **where: Any) -> Subquery:
-        rows = model.objects.filter(series_id=OuterRef("pk"), **where).order_by("ts")
+    def oldest(step: int) -> Subquery:
+        rows = MetricRollup.objects.filter(series_id=OuterRef("pk"), step=step).order_by("ts")
         return Subquery(rows.values("ts")[:1])
-    rows = Series.objects.filter(pk__in=ids).annotate(
-        raw=oldest(MetricPoint), r5=oldest(MetricRollup, step=300),
-        r60=oldest(MetricRollup, step=3600),
-    ).values_list("pk", "raw", "r5", "r60")
+    head, chunks = oldest_raw_subqueries()
+    rows = Series.objects.using(using).filter(pk__in=ids).annotate(
+        head_ts=head, chunk_ts=chunks, r5=oldest(300), r60=oldest(3600),
+    ).values_list("pk", "head_ts", "chunk_ts", "r5", "r60")
+    return {pk: (min((t for t in (h, c) if t is not None), default=None), r5, r60)
+            for pk, h, c, r5, r60 in rows}
+
+
+def _first_times(ids: list[int]) -> dict[int, int]:
+    """Series id -> the oldest Unix second stored of it (raw samples: head rows or
+    chunks; or rollups)."""
     out = {}
-    for pk, *times in rows:
+    for pk, times in oldest_stored(ids).items():
         known = [t for t in times if t is not None]
         if known:
             out[pk] = min(known)

@@ -236,17 +236,18 @@ def _health_states(device_ids: list[int]) -> dict[int, list[dict[str, str]]]:
 
 def _previous_points(device_id: int, latest: list[Sample]) -> list[Sample]:
     """For each latest value, the stored point of its series just before it (rates)."""
-    from mikromon.web.monitor.models import MetricPoint, labels_key
+    from mikromon.web.monitor.models import Series, labels_key
+    from mikromon.web.monitor.points import previous_point
 
     out = []
     for smp in latest:
+        series_id = Series.objects.filter(device_id=device_id, key=smp.key,
+                                          labels_key=labels_key(smp.labels)).values_list(
+            "pk", flat=True).first()
         # Points are stored to the second (Unix seconds); the latest value's own
         # point is the one at its second.
-        point = (MetricPoint.objects
-                 .filter(series__device_id=device_id, series__key=smp.key,
-                         series__labels_key=labels_key(smp.labels),
-                         ts__lt=int(smp.ts.timestamp()))
-                 .order_by("-ts").values_list("ts", "value").first())
+        point = None if series_id is None else previous_point(
+            series_id, int(smp.ts.timestamp()))
         if point is not None:
             out.append(Sample(smp.key, point[1], datetime.fromtimestamp(point[0], tz=UTC),
                               smp.labels))
