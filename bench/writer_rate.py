@@ -27,9 +27,12 @@ reports: samples per wall second, per CPU second of the writing process
 (checked against the expected number).
 
 Run: ``python bench/writer_rate.py [--database-url postgresql://...] [--skip
-sqlite|postgresql] [--profile]``; record the printed lines in bench/RESULTS.md
-with the load average printed first. ``--profile`` runs one extra ``current``
-child under cProfile and prints its 25 costliest functions (cumulative) to stderr.
+sqlite|postgresql] [--profile] [--pg-schema SQL ...]``; record the printed lines
+in bench/RESULTS.md with the load average printed first. ``--pg-schema`` runs
+each given statement on the PostgreSQL scratch database after migrating it: the
+cost of a schema change measured before a migration is written for it.
+``--profile`` runs one extra ``current`` child under cProfile and prints its 25
+costliest functions (cumulative) to stderr.
 """
 
 from __future__ import annotations
@@ -230,6 +233,13 @@ def run_database(url: str | None, old_src: Path, args: argparse.Namespace) -> No
         if url:
             env["MIKROMON_DATABASE_URL"] = url
         run_child(env, SRC, args, "--child", "prepare")
+        if url and args.pg_schema:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                for statement in args.pg_schema:
+                    conn.execute(statement)
+                    print(f"# schema: {statement}", flush=True)
         results: dict[str, list[dict]] = {"baseline": [], "current": []}
         cycle = 0
         for _ in range(args.rounds):
@@ -268,6 +278,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("MIKROMON_TEST_POSTGRES_URL"))
     parser.add_argument("--skip", default="", help="comma list of: sqlite,postgresql")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pg-schema", action="append", default=[], metavar="SQL",
+                        help="statement run on the PostgreSQL scratch database after migrating")
     parser.add_argument("--child", choices=("prepare", "write"), help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="current", help=argparse.SUPPRESS)
     parser.add_argument("--first-cycle", type=int, default=0, help=argparse.SUPPRESS)
