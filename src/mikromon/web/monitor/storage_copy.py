@@ -3,11 +3,12 @@ binary ``COPY`` into a staging table, then one ``INSERT ... SELECT`` moves them
 into their table with its conflict rule.
 
 The staging tables are temporary tables of the session (``pg_temp``: no WAL, no
-index, emptied at every commit by ``ON COMMIT DELETE ROWS``), created once per
-connection by :class:`Stage`. A seq scan of a freshly emptied staging table
-returns the rows in the order they were copied, so of two staged rows with the
-same key ``ON CONFLICT DO NOTHING`` keeps the first, as a multi-row ``INSERT``
-does (tested in tests/web/storage/test_storage_copy.py).
+index, emptied at every commit by ``ON COMMIT DELETE ROWS``), created when
+missing by :func:`fill_stages` before each use. A seq scan of a freshly emptied
+staging table returns the rows in the order they were copied (temporary tables
+never take part in synchronized scans), so of two staged rows with the same key
+``ON CONFLICT DO NOTHING`` keeps the first, as a multi-row ``INSERT`` does
+(tested in tests/web/storage/test_storage_copy.py).
 
 Binary format (PostgreSQL documentation, ``COPY``, "Binary Format"): the
 signature ``PGCOPY\\n\\377\\r\\n\\0``, an int32 flags field and an int32 header
@@ -39,6 +40,10 @@ STAGES: Final = {
     "mikromon_point_stage": "series_id integer, ts bigint, value double precision",
     "mikromon_latest_stage": "series_id integer, ts timestamptz, value double precision",
 }
+_CREATE: Final = "; ".join(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DELETE ROWS"
+    for name, columns in STAGES.items()
+)
 
 
 def binary_rows(rows: Sequence[tuple[int, int, float]]) -> bytes:
@@ -63,60 +68,50 @@ def pg_microseconds(ts: datetime) -> int:
     return (ts - PG_EPOCH) // _MICROSECOND
 
 
-class Stage:
-    """The staging tables of one connection.
+def may_stage(cursor: Any) -> bool:
+    """Whether the session's user may create temporary tables in its database
+    (the ``TEMPORARY`` privilege: granted to ``PUBLIC`` by default, may be
+    revoked; PostgreSQL documentation, ``GRANT``)."""
+    cursor.execute("SELECT has_database_privilege(current_database(), 'TEMPORARY')")
+    return bool(cursor.fetchone()[0])
 
-    In a transaction of its own (the writer's case) a table is created at its
-    first use on each new connection and is empty at the start of every
-    transaction (``ON COMMIT DELETE ROWS``). Inside a transaction opened by the
-    caller (``nested``) neither holds: the table may have been created by that
-    transaction and rolled back since, or hold the rows of an earlier write of it,
-    so it is created if missing and emptied before each copy.
 
-    Not thread-safe: belongs to one :class:`~.storage_samples.SampleWriter`.
+def fill_stages(cursor: Any, rows: Mapping[str, Sequence[tuple[int, int, float]]], *,
+                nested: bool = False) -> None:
+    """Make the staging tables of the connection's server session hold exactly
+    ``rows`` (one binary ``COPY`` per table with rows), for the statements that
+    move them on.
+
+    The tables are made sure of first (``CREATE TEMPORARY TABLE IF NOT EXISTS``,
+    one statement for both): the same Django connection may reach another server
+    session between transactions (a pooler in transaction mode) or have its
+    temporary tables discarded (``DISCARD``), and a table created by a
+    transaction that rolled back is gone. In a transaction of its own (the
+    writer's case) a table is empty at the start (``ON COMMIT DELETE ROWS``);
+    inside a transaction opened by the caller (``nested``) it may hold the rows
+    of an earlier write of that transaction, so it is emptied first.
+
+    Args:
+        cursor: a Django cursor on a PostgreSQL (psycopg 3) connection, inside a
+            transaction.
+        rows: staging table name (of :data:`STAGES`) -> its (int4, int8, float8)
+            rows, in the order the move should see them.
+        nested: the transaction was opened by the caller.
+
+    Raises:
+        django.db.DatabaseError: the server refused the rows.
+        struct.error: a row does not fit its columns (see :func:`binary_rows`).
     """
-
-    def __init__(self) -> None:
-        self._ready_on: Any = None
-
-    def forget(self) -> None:
-        """The transaction that may have created the tables rolled back: create
-        them again at the next use."""
-        self._ready_on = None
-
-    def fill(self, cursor: Any, rows: Mapping[str, Sequence[tuple[int, int, float]]], *,
-             nested: bool = False) -> None:
-        """Make the staging tables hold exactly ``rows`` (one binary ``COPY`` per
-        table with rows), for the statements that move them on.
-
-        Args:
-            cursor: a Django cursor on a PostgreSQL (psycopg 3) connection, inside
-                a transaction.
-            rows: staging table name (of :data:`STAGES`) -> its (int4, int8,
-                float8) rows, in the order the move should see them.
-            nested: the transaction was opened by the caller (see the class).
-
-        Raises:
-            django.db.DatabaseError: the server refused the rows.
-            struct.error: a row does not fit its columns (see :func:`binary_rows`).
-        """
-        raw = cursor.connection
-        if nested or self._ready_on is not raw:
-            for name, columns in STAGES.items():
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}) "
-                    "ON COMMIT DELETE ROWS"
-                )
-            self._ready_on = None if nested else raw
-        if nested:
-            cursor.execute("TRUNCATE " + ", ".join(f"pg_temp.{name}" for name in STAGES))
-        for name, staged in rows.items():
-            if not staged:
-                continue
-            data = binary_rows(staged)
-            # Django's cursor wrapper passes copy() through unwrapped: errors of the
-            # driver become Django's here, as for execute().
-            with cursor.db.wrap_database_errors, cursor.copy(
-                f"COPY pg_temp.{name} FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.write(data)
+    cursor.execute(_CREATE)
+    if nested:
+        cursor.execute("TRUNCATE " + ", ".join(f"pg_temp.{name}" for name in STAGES))
+    for name, staged in rows.items():
+        if not staged:
+            continue
+        data = binary_rows(staged)
+        # Django's cursor wrapper passes copy() through unwrapped: errors of the
+        # driver become Django's here, as for execute().
+        with cursor.db.wrap_database_errors, cursor.copy(
+            f"COPY pg_temp.{name} FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.write(data)

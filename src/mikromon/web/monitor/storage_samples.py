@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -23,9 +24,9 @@ from django.db import IntegrityError, transaction
 
 from mikromon.domain import catalog
 from mikromon.domain.samples import Labels, Sample
+from mikromon.web.monitor import storage_copy
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricLatest, MetricPoint, Series, labels_key
-from mikromon.web.monitor.storage_copy import Stage, pg_microseconds
 from mikromon.web.monitor.storage_sql import CHUNK, chunks, insert_rows
 from mikromon.web.monitor.storage_text import (
     MAX_SERIES_KEY_BYTES,
@@ -34,7 +35,15 @@ from mikromon.web.monitor.storage_text import (
     max_length,
 )
 
+log = logging.getLogger(__name__)
+
 SeriesKey = tuple[str, str]
+
+# Like SQLite's synchronous=NORMAL: commit without waiting for the WAL flush (as
+# SET LOCAL, for the sample writes' transactions only). A server crash can lose
+# the last fraction of a second of points, never consistency; other writes keep
+# full durability.
+_ASYNC_COMMIT: Final = "set_config('synchronous_commit', 'off', true)"
 
 #: Column widths of ``Series.key`` and ``Series.labels_key``.
 _SERIES_KEY_CHARS: Final = max_length(Series, "key")
@@ -61,7 +70,8 @@ class SampleWriter:
         #: device id -> {(sample key, sample labels): series id}: the same ids as
         #: ``_series``, found without working out the stored keys.
         self._by_sample: dict[int, dict[tuple[str, Labels], int]] = {}
-        self._stage = Stage()
+        #: PostgreSQL: whether the staging tables may be used (None: not asked yet).
+        self._staging: bool | None = None
 
     def forget(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all): after a rolled-back
@@ -80,8 +90,9 @@ class SampleWriter:
         series; return the number of points stored.
 
         PostgreSQL: each of the two is a binary ``COPY`` into a staging table and
-        one ``INSERT ... SELECT`` (:mod:`.storage_copy`); SQLite: one
-        ``executemany`` each.
+        one ``INSERT ... SELECT`` (:mod:`.storage_copy`), or, when the database
+        user may not create temporary tables, multi-row ``INSERT`` statements;
+        SQLite: one ``executemany`` each.
 
         Raises:
             django.db.DatabaseError: the transaction failed (rolled back; the
@@ -91,20 +102,28 @@ class SampleWriter:
         """
         if len(self._digested) > 10_000:
             self._digested.clear()
-        try:
-            # In a caller's transaction the staging tables need more care (Stage).
-            nested = usable_connection(self._using).in_atomic_block
-            with transaction.atomic(using=self._using):
-                conn = usable_connection(self._using)
-                points, latest = self._rows(by_device, self._sample_series(by_device))
-                if conn.vendor == "postgresql":
-                    written = self._store_copied(conn, points, latest, nested)
-                else:
-                    written = self._store_inserted(conn, points, latest)
-        except BaseException:
-            self._stage.forget()  # a rollback removes staging tables it created
-            raise
-        return written
+        # In a caller's transaction the staging tables need more care (fill_stages).
+        nested = usable_connection(self._using).in_atomic_block
+        with transaction.atomic(using=self._using):
+            conn = usable_connection(self._using)
+            points, latest = self._rows(by_device, self._sample_series(by_device))
+            if conn.vendor == "postgresql" and self._may_stage(conn):
+                return self._store_copied(conn, points, latest, nested)
+            return self._store_inserted(conn, points, latest)
+
+    def _may_stage(self, conn: Any) -> bool:
+        """PostgreSQL: whether the staging tables can be used (asked once per
+        writer; without them the writes go in by multi-row ``INSERT``, slower)."""
+        if self._staging is None:
+            with conn.cursor() as cursor:
+                self._staging = storage_copy.may_stage(cursor)
+            if not self._staging:
+                log.warning(
+                    "the database user may not create temporary tables (privilege "
+                    "TEMPORARY): samples are written by multi-row INSERT, slower than "
+                    "by COPY (GRANT TEMPORARY ON DATABASE to it)"
+                )
+        return self._staging
 
     def _sample_series(self, by_device: Mapping[int, Sequence[Sample]]) -> dict[int, list[int]]:
         """Return ``{device_id: [series id of each sample, in order]}``, creating
@@ -250,9 +269,13 @@ class SampleWriter:
         self, conn: Any, points: list[tuple[int, int, float]],
         latest: Mapping[int, tuple[datetime, float]],
     ) -> int:
-        """SQLite: one ``executemany`` of the points, one of the latest values."""
+        """One :func:`insert_rows` of the points, one of the latest values
+        (SQLite: ``executemany``; PostgreSQL: multi-row ``VALUES`` lists)."""
         head, keep_first, keep_newest = self._statements(conn)
         table = conn.ops.quote_name
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute(f"SELECT {_ASYNC_COMMIT}")
         written = insert_rows(conn, head.format(table(MetricPoint._meta.db_table)),
                               keep_first, points)
         insert_rows(conn, head.format(table(MetricLatest._meta.db_table)), keep_newest,
@@ -273,16 +296,12 @@ class SampleWriter:
             f"{move.format('mikromon_point_stage')} {keep_first} RETURNING 1), "
             f"newest AS ({head.format(table(MetricLatest._meta.db_table))} "
             f"{move.format('mikromon_latest_stage')} {keep_newest}) "
-            # Like SQLite's synchronous=NORMAL: commit without waiting for the WAL
-            # flush (as SET LOCAL). A server crash can lose the last fraction of a
-            # second of points, never consistency; other writes keep full durability.
-            "SELECT (SELECT count(*) FROM stored), "
-            "set_config('synchronous_commit', 'off', true)"
+            f"SELECT (SELECT count(*) FROM stored), {_ASYNC_COMMIT}"
         )
         with conn.cursor() as cursor:
-            self._stage.fill(cursor, {
+            storage_copy.fill_stages(cursor, {
                 "mikromon_point_stage": points,
-                "mikromon_latest_stage": _latest_rows(latest, pg_microseconds),
+                "mikromon_latest_stage": _latest_rows(latest, storage_copy.pg_microseconds),
             }, nested=nested)
             cursor.execute(statement)
             return int(cursor.fetchone()[0])
