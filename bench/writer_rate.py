@@ -13,7 +13,7 @@ latest values only). A cycle is written in ``write_samples_many`` calls of
 ``--per-call`` routers (the writer's calls hold at most 50,000 samples).
 
 How: the parent prepares ONE fresh database (SQLite in a temporary data folder;
-PostgreSQL: a scratch database ``<name>_writer_rate`` next to the one of
+PostgreSQL: a scratch database ``<name>_bench`` next to the one of
 ``--database-url`` / ``MIKROMON_TEST_POSTGRES_URL``, created and dropped here),
 migrates it and adds the routers. Then child processes write, alternating
 ``baseline`` (``src/`` of ``--baseline``, default ``main``, unpacked with
@@ -51,7 +51,9 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from storage_bytes import _pg_scratch  # a sibling bench script
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 RATES = ("rx_bps", "tx_bps", "rx_pps", "tx_pps", "rx_errors_ps", "tx_errors_ps",
@@ -199,19 +201,6 @@ def baseline_src(rev: str, into: Path) -> str:
     return commit
 
 
-def pg_scratch(url: str, create: bool) -> str:
-    """Create (or drop) the scratch database next to ``url``'s; return its URL."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_writer_rate"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path="/" + name).geturl()
-
-
 def run_child(env: dict[str, str], src: Path, args: argparse.Namespace, *extra: str) -> dict:
     env = {**env, "PYTHONPATH": str(src)}
     cmd = [sys.executable, __file__, "--routers", str(args.routers), "--cycles",
@@ -304,11 +293,11 @@ def main() -> None:
         if "sqlite" not in skip:
             run_database(None, Path(old) / "src", args)
         if args.database_url and "postgresql" not in skip:
-            scratch = pg_scratch(args.database_url, create=True)
+            scratch = _pg_scratch(args.database_url, create=True)
             try:
                 run_database(scratch, Path(old) / "src", args)
             finally:
-                pg_scratch(args.database_url, create=False)
+                _pg_scratch(args.database_url, create=False)
 
 
 if __name__ == "__main__":
