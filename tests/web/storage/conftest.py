@@ -91,24 +91,23 @@ def busy_timeout() -> Callable[[float], Any]:
 
 
 @contextmanager
-def _poisoned(table: str, device_id: int) -> Iterator[None]:
-    """Make every INSERT into ``table`` for ``device_id`` fail in the database (a
-    trigger), as a value the database refuses would."""
+def _refusing(table: str, condition: str, message: str) -> Iterator[None]:
+    """Make every INSERT into ``table`` of a row meeting ``condition`` (an SQL
+    expression on ``NEW``, the same on SQLite and PostgreSQL) fail in the
+    database with ``message`` (a trigger), as a value the database refuses would."""
     from django.db import connection
 
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
             cur.execute(
-                f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
-                f"WHEN NEW.device_id = {int(device_id)} "
-                "BEGIN SELECT RAISE(ABORT, 'poisoned device'); END"
+                f"CREATE TRIGGER poison BEFORE INSERT ON {table} WHEN {condition} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
         else:
             cur.execute(
                 "CREATE FUNCTION poison_fn() RETURNS trigger AS $$ BEGIN "
-                f"IF NEW.device_id = {int(device_id)} THEN "
-                "RAISE EXCEPTION 'poisoned device'; END IF; RETURN NEW; END $$ "
-                "LANGUAGE plpgsql"
+                f"IF {condition} THEN RAISE EXCEPTION '{message}'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
             )
             cur.execute(f"CREATE TRIGGER poison BEFORE INSERT ON {table} "
                         "FOR EACH ROW EXECUTE FUNCTION poison_fn()")
@@ -121,6 +120,18 @@ def _poisoned(table: str, device_id: int) -> Iterator[None]:
             else:
                 cur.execute(f"DROP TRIGGER IF EXISTS poison ON {table}")
                 cur.execute("DROP FUNCTION IF EXISTS poison_fn()")
+
+
+def _poisoned(table: str, device_id: int) -> Any:
+    """Make every INSERT into ``table`` for ``device_id`` fail in the database."""
+    return _refusing(table, f"NEW.device_id = {int(device_id)}", "poisoned device")
+
+
+@pytest.fixture
+def refusing() -> Callable[[str, str, str], Any]:
+    """``with refusing(table, condition, message):`` the database refuses every
+    row of ``table`` meeting ``condition`` (an SQL expression on ``NEW``)."""
+    return _refusing
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Sample writes of :class:`~.storage.DjangoStorage`: series, points, latest values.
 
-Points go in with one ``executemany`` (SQLite) or multi-row ``INSERT`` (PostgreSQL)
-per call (``INSERT ... ON CONFLICT DO NOTHING``, so a repeated (series, second) is
-skipped); series ids are cached in memory; latest values are upserted and never
-move backwards in time; raw router counters are kept only as latest values
+Points go in with one ``executemany`` (SQLite) or one binary ``COPY`` into a
+staging table and one ``INSERT ... SELECT`` (PostgreSQL, :mod:`.storage_copy`)
+per call (``ON CONFLICT DO NOTHING``, so a repeated (series, second) is skipped);
+series ids are cached in memory, by the samples' own (key, labels); latest values
+are upserted the same way, once per series and call, and never move backwards in
+time; raw router counters are kept only as latest values
 (:func:`mikromon.domain.catalog.keeps_history`). Metric keys and label sets longer
 than their columns are shortened (:mod:`.storage_text`); the ``labels`` column keeps
 the full values.
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -21,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from mikromon.domain import catalog
 from mikromon.domain.samples import Labels, Sample
+from mikromon.web.monitor import storage_copy
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricLatest, MetricPoint, Series, labels_key
 from mikromon.web.monitor.storage_sql import CHUNK, chunks, insert_rows
@@ -31,7 +35,15 @@ from mikromon.web.monitor.storage_text import (
     max_length,
 )
 
+log = logging.getLogger(__name__)
+
 SeriesKey = tuple[str, str]
+
+# Like SQLite's synchronous=NORMAL: commit without waiting for the WAL flush (as
+# SET LOCAL, for the sample writes' transactions only). A server crash can lose
+# the last fraction of a second of points, never consistency; other writes keep
+# full durability.
+_ASYNC_COMMIT: Final = "set_config('synchronous_commit', 'off', true)"
 
 #: Column widths of ``Series.key`` and ``Series.labels_key``.
 _SERIES_KEY_CHARS: Final = max_length(Series, "key")
@@ -55,19 +67,32 @@ class SampleWriter:
         self._labels_text: dict[Labels, str] = {}
         #: labels key digest -> the labels key text it stands for.
         self._digested: dict[str, str] = {}
+        #: device id -> {(sample key, sample labels): series id}: the same ids as
+        #: ``_series``, found without working out the stored keys.
+        self._by_sample: dict[int, dict[tuple[str, Labels], int]] = {}
+        #: PostgreSQL: whether the staging tables may be used (None: not asked yet).
+        self._staging: bool | None = None
 
     def forget(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all): after a rolled-back
         transaction the series it created are gone."""
         if device_id is None:
             self._series.clear()
+            self._by_sample.clear()
         else:
             self._series.pop(device_id, None)
+            self._by_sample.pop(device_id, None)
 
     def write(self, by_device: Mapping[int, Sequence[Sample]]) -> int:
         """Write the (finite) samples of each device in ONE transaction: one insert
-        of all points (``ON CONFLICT DO NOTHING``) and one upsert for the newest
-        sample of each series; return the number of points stored.
+        of all points (``ON CONFLICT DO NOTHING``: of two points of a series in the
+        same second the first is kept) and one upsert of the newest sample of each
+        series; return the number of points stored.
+
+        PostgreSQL: each of the two is a binary ``COPY`` into a staging table and
+        one ``INSERT ... SELECT`` (:mod:`.storage_copy`), or, when the database
+        user may not create temporary tables, multi-row ``INSERT`` statements;
+        SQLite: one ``executemany`` each.
 
         Raises:
             django.db.DatabaseError: the transaction failed (rolled back; the
@@ -77,41 +102,86 @@ class SampleWriter:
         """
         if len(self._digested) > 10_000:
             self._digested.clear()
+        # In a caller's transaction the staging tables need more care (fill_stages).
+        nested = usable_connection(self._using).in_atomic_block
         with transaction.atomic(using=self._using):
             conn = usable_connection(self._using)
-            if conn.vendor == "postgresql":
-                # Like SQLite's synchronous=NORMAL: commit without waiting for the WAL
-                # flush. A server crash can lose the last fraction of a second of
-                # points, never consistency; other writes keep full durability.
-                with conn.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            history = self._keeps_history
-            labels_key_of = self._labels_key
-            series_key = self._series_key
-            keys = {
-                device_id: [(series_key(s.key), labels_key_of(s.labels)) for s in samples]
-                for device_id, samples in by_device.items()
-            }
-            ids = self._series_ids({d: set(k) for d, k in keys.items()})
-            points = []
-            latest: dict[int, Sample] = {}
-            epoch: dict[datetime, int] = {}
-            for device_id, samples in by_device.items():
-                device_ids = ids[device_id]
-                for sample, key in zip(samples, keys[device_id], strict=True):
-                    series_id = device_ids[key]
-                    ts = sample.ts
-                    second = epoch.get(ts)
-                    if second is None:
-                        second = epoch[ts] = int(ts.timestamp())
-                    if history(sample.key):
-                        points.append((series_id, second, float(sample.value)))
-                    current = latest.get(series_id)
-                    if current is None or ts >= current.ts:
-                        latest[series_id] = sample
-            written = self._insert_points(conn, points)
-            self._upsert_latest(conn, latest)
-        return written
+            points, latest = self._rows(by_device, self._sample_series(by_device))
+            if conn.vendor == "postgresql" and self._may_stage(conn):
+                return self._store_copied(conn, points, latest, nested)
+            return self._store_inserted(conn, points, latest)
+
+    def _may_stage(self, conn: Any) -> bool:
+        """PostgreSQL: whether the staging tables can be used (asked once per
+        writer; without them the writes go in by multi-row ``INSERT``, slower)."""
+        if self._staging is None:
+            with conn.cursor() as cursor:
+                self._staging = storage_copy.may_stage(cursor)
+            if not self._staging:
+                log.warning(
+                    "the database user may not create temporary tables (privilege "
+                    "TEMPORARY): samples are written by multi-row INSERT, slower than "
+                    "by COPY (GRANT TEMPORARY ON DATABASE to it)"
+                )
+        return self._staging
+
+    def _sample_series(self, by_device: Mapping[int, Sequence[Sample]]) -> dict[int, list[int]]:
+        """Return ``{device_id: [series id of each sample, in order]}``, creating
+        missing series. A known (key, labels) pair costs one dict lookup; the
+        stored keys are worked out only for pairs not seen before."""
+        out: dict[int, list[Any]] = {}
+        unknown: dict[int, dict[tuple[str, Labels], SeriesKey]] = {}
+        for device_id, samples in by_device.items():
+            cache = self._by_sample.get(device_id)
+            if cache is None:
+                cache = self._by_sample[device_id] = {}
+            get = cache.get
+            ids = out[device_id] = [get((s.key, s.labels)) for s in samples]
+            if None in ids:
+                unknown[device_id] = {
+                    (s.key, s.labels): (self._series_key(s.key), self._labels_key(s.labels))
+                    for s, sid in zip(samples, ids, strict=True) if sid is None
+                }
+        if unknown:
+            found = self._series_ids({d: set(pairs.values()) for d, pairs in unknown.items()})
+            for device_id, pairs in unknown.items():
+                cache = self._by_sample[device_id]
+                stored = found[device_id]
+                for pair, key in pairs.items():
+                    cache[pair] = stored[key]
+                out[device_id] = [cache[(s.key, s.labels)] for s in by_device[device_id]]
+        return out
+
+    def _rows(
+        self, by_device: Mapping[int, Sequence[Sample]], ids: Mapping[int, list[int]]
+    ) -> tuple[list[tuple[int, int, float]], dict[int, tuple[datetime, float]]]:
+        """Return the points to insert, ``(series id, Unix second, value)`` in the
+        order of the samples (those of keys that keep history), and the newest
+        ``(ts, value)`` of each series (the later sample wins a tie)."""
+        history = self._keeps_history
+        points: list[tuple[int, int, float]] = []
+        append = points.append
+        latest: dict[int, tuple[datetime, float]] = {}
+        newest = latest.get
+        epoch: dict[datetime, int] = {}
+        last_ts: datetime | None = None
+        second = 0
+        for device_id, samples in by_device.items():
+            for sample, series_id in zip(samples, ids[device_id], strict=True):
+                ts = sample.ts
+                if ts is not last_ts:  # a device's samples mostly share one instant
+                    last_ts = ts
+                    cached = epoch.get(ts)
+                    if cached is None:
+                        cached = epoch[ts] = int(ts.timestamp())
+                    second = cached
+                value = float(sample.value)
+                if history(sample.key):
+                    append((series_id, second, value))
+                current = newest(series_id)
+                if current is None or ts >= current[0]:
+                    latest[series_id] = (ts, value)
+        return points, latest
 
     @staticmethod
     @functools.cache
@@ -184,23 +254,71 @@ class SampleWriter:
                 caches[device_id][(key, lk)] = series_id
 
     @staticmethod
-    def _insert_points(conn: Any, points: list[tuple[int, int, float]]) -> int:
-        table = conn.ops.quote_name(MetricPoint._meta.db_table)
-        head = f"INSERT INTO {table} (series_id, ts, value)"
-        return insert_rows(conn, head, "ON CONFLICT DO NOTHING", points)
-
-    @staticmethod
-    def _upsert_latest(conn: Any, latest: Mapping[int, Sample]) -> None:
-        name = conn.ops.quote_name(MetricLatest._meta.db_table)
-        tail = (
+    def _statements(conn: Any) -> tuple[str, str, str]:
+        """The head of both inserts, the points' conflict rule and the latest
+        values' upsert rule (never moving a stored value back in time)."""
+        latest = conn.ops.quote_name(MetricLatest._meta.db_table)
+        return (
+            "INSERT INTO {} (series_id, ts, value)",
+            "ON CONFLICT DO NOTHING",
             "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
-            f"WHERE excluded.ts >= {name}.ts"
+            f"WHERE excluded.ts >= {latest}.ts",
         )
-        adapted: dict[datetime, Any] = {}
-        rows = []
-        for sid, sample in sorted(latest.items()):
-            ts = adapted.get(sample.ts)
-            if ts is None:
-                ts = adapted[sample.ts] = conn.ops.adapt_datetimefield_value(sample.ts)
-            rows.append((sid, ts, float(sample.value)))
-        insert_rows(conn, f"INSERT INTO {name} (series_id, ts, value)", tail, rows)
+
+    def _store_inserted(
+        self, conn: Any, points: list[tuple[int, int, float]],
+        latest: Mapping[int, tuple[datetime, float]],
+    ) -> int:
+        """One :func:`insert_rows` of the points, one of the latest values
+        (SQLite: ``executemany``; PostgreSQL: multi-row ``VALUES`` lists)."""
+        head, keep_first, keep_newest = self._statements(conn)
+        table = conn.ops.quote_name
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute(f"SELECT {_ASYNC_COMMIT}")
+        written = insert_rows(conn, head.format(table(MetricPoint._meta.db_table)),
+                              keep_first, points)
+        insert_rows(conn, head.format(table(MetricLatest._meta.db_table)), keep_newest,
+                    _latest_rows(latest, conn.ops.adapt_datetimefield_value))
+        return written
+
+    def _store_copied(
+        self, conn: Any, points: list[tuple[int, int, float]],
+        latest: Mapping[int, tuple[datetime, float]], nested: bool,
+    ) -> int:
+        """PostgreSQL: both row sets copied into the staging tables, then ONE
+        statement moves both on and counts the points stored."""
+        head, keep_first, keep_newest = self._statements(conn)
+        table = conn.ops.quote_name
+        move = "SELECT series_id, ts, value FROM pg_temp.{}"
+        statement = (
+            f"WITH stored AS ({head.format(table(MetricPoint._meta.db_table))} "
+            f"{move.format('mikromon_point_stage')} {keep_first} RETURNING 1), "
+            f"newest AS ({head.format(table(MetricLatest._meta.db_table))} "
+            f"{move.format('mikromon_latest_stage')} {keep_newest}) "
+            f"SELECT (SELECT count(*) FROM stored), {_ASYNC_COMMIT}"
+        )
+        with conn.cursor() as cursor:
+            storage_copy.fill_stages(cursor, {
+                "mikromon_point_stage": points,
+                "mikromon_latest_stage": _latest_rows(latest, storage_copy.pg_microseconds),
+            }, nested=nested)
+            cursor.execute(statement)
+            return int(cursor.fetchone()[0])
+
+
+def _latest_rows(
+    latest: Mapping[int, tuple[datetime, float]], adapt: Callable[[datetime], Any]
+) -> list[tuple[int, Any, float]]:
+    """``(series id, adapt(ts), value)`` of ``latest`` in series id order (so that
+    concurrent writers lock rows in the same order); ``adapt`` runs once per
+    distinct instant."""
+    adapted: dict[datetime, Any] = {}
+    rows = []
+    for sid in sorted(latest):
+        ts, value = latest[sid]
+        stored = adapted.get(ts)
+        if stored is None:
+            stored = adapted[ts] = adapt(ts)
+        rows.append((sid, stored, value))
+    return rows
