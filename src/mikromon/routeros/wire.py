@@ -91,6 +91,19 @@ class StockProtocol(AsyncApiProtocol):
             data = self._sent.get(sentence) or self._encode_kept(sentence)
         await self.transport.write(data)
 
+    async def write_sentences(self, sentences: Sequence[tuple[str, ...]]) -> None:
+        """Write several command sentences in one write (kept encoded as
+        :meth:`writeSentence` keeps them).
+
+        Raises:
+            ValueError: a ``/login`` sentence (its password is never kept).
+        """
+        if any(sentence[0] == "/login" for sentence in sentences):
+            raise ValueError("/login is written on its own")
+        sent = self._sent
+        await self.transport.write(
+            b"".join(sent.get(sentence) or self._encode_kept(sentence) for sentence in sentences))
+
     def _encode_kept(self, sentence: tuple[str, ...]) -> bytes:
         """Encode a command sentence and keep it (a tier sends the same few each run)."""
         data = encode_sentence(sentence, self.device_encoding)
