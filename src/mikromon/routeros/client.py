@@ -238,9 +238,10 @@ class LibRouterOSClient:
         Raises:
             ValueError: a request without a proplist (a programming error).
             CommandTimeout: not every reply complete within ``command_timeout``
-                (the message names every command of the batch).
+                (its ``command`` is the first print not answered).
             MalformedReply: a reply sentence without a tag or with a tag of no
-                running command (named), or bytes that are no reply.
+                running command (named), or bytes that are no reply (its
+                ``command``: the first print not answered then).
             ConnectionLost, ReplyTooLarge: as :meth:`print` (a reply past its
                 own limit names its command). After any of these the connection
                 is closed.
@@ -253,10 +254,11 @@ class LibRouterOSClient:
         if len(commands) == 1:  # nothing to wait for together: no tag needed
             one = commands[0]
             replies = [await self._locked(
-                one.command, lambda: self._api.exchange(one.command, one.words, one.limit))]
+                Where(one.command), lambda: self._api.exchange(one.command, one.words, one.limit))]
         else:
-            replies = await self._locked(", ".join(c.command for c in commands),
-                                         lambda: self._api.exchange_tagged(commands))
+            where = Where(commands[0].command)
+            replies = await self._locked(where,
+                                         lambda: self._api.exchange_tagged(commands, where))
         return [
             self._trap_error(c.command, reply.traps, is_print=True) if reply.traps else reply.rows
             for c, reply in zip(commands, replies, strict=True)
@@ -325,15 +327,15 @@ class LibRouterOSClient:
     async def _run(
         self, command: str, words: Sequence[str], *, is_print: bool, limit: ReplyLimit | None
     ) -> Reply:
-        reply = await self._locked(command, lambda: self._api.exchange(
+        reply = await self._locked(Where(command), lambda: self._api.exchange(
             command, words, DEFAULT_REPLY_LIMIT if limit is None else limit))
         if reply.traps:
             raise self._trap_error(command, reply.traps, is_print=is_print)
         return reply
 
-    async def _locked(self, what: str, exchange: Callable[[], Awaitable[_T]]) -> _T:
+    async def _locked(self, where: Where, exchange: Callable[[], Awaitable[_T]]) -> _T:
         """Await ``exchange()`` holding the connection, within ``command_timeout``,
-        library errors translated (:func:`device_errors`, naming ``what``); any
+        library errors translated (:func:`device_errors`, naming ``where.command``); any
         error or cancellation mid-reply closes the connection (the stream is out
         of step).
 
@@ -344,13 +346,14 @@ class LibRouterOSClient:
         async with self._shared.lock:
             if self._shared.closed:
                 raise ConnectionLost(
-                    "connection is closed; connect again", device=self._device, command=what
+                    "connection is closed; connect again", device=self._device,
+                    command=where.command,
                 )
             started = time.perf_counter()
             finished = False
             try:
                 with device_errors(
-                    self._device, Where(what), connecting=False, limit=self._command_timeout
+                    self._device, where, connecting=False, limit=self._command_timeout
                 ):
                     async with asyncio.timeout(self._command_timeout):
                         reply = await exchange()
@@ -359,7 +362,7 @@ class LibRouterOSClient:
                 if not finished:
                     self._abort()
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s: %s in %.1f ms", self._device, what,
+            log.debug("%s: %s in %.1f ms", self._device, where.command,
                       (time.perf_counter() - started) * 1000)
         return reply
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from librouteros.api import AsyncApi
 
@@ -198,7 +198,9 @@ class RawApi(AsyncApi):
             if reply.add(sentence, size, tally, self._attributes):
                 return reply
 
-    async def exchange_tagged(self, commands: Sequence[Command]) -> list[Reply]:
+    async def exchange_tagged(
+        self, commands: Sequence[Command], where: Running | None = None
+    ) -> list[Reply]:
         """Send several command sentences at once, each tagged ``.tag=<its index>``,
         and read the sentences of all their replies up to every ``!done``.
 
@@ -208,6 +210,11 @@ class RawApi(AsyncApi):
         its own :class:`ReplyLimit` (rows and bytes as :meth:`exchange`); a
         sentence is first bounded by the largest budget left, then counted
         against its own command's.
+
+        Args:
+            commands: the commands, each with its limit.
+            where: its ``command`` is kept naming the first command not answered
+                yet (what a timeout or a broken reply names).
 
         Returns:
             One :class:`Reply` per command, in the order given (traps in each).
@@ -223,6 +230,8 @@ class RawApi(AsyncApi):
         replies = [Reply() for _ in commands]
         tallies = [_Tally(c.command, c.limit) for c in commands]
         running = {str(i).encode("ascii"): i for i in range(len(commands))}
+        if where is not None:
+            where.command = commands[0].command
         while running:
             budget = max(tallies[i].budget() for i in running.values())
             sentence, size = await self._read(budget, budget)
@@ -234,6 +243,8 @@ class RawApi(AsyncApi):
                     f"{sentence[0].decode('latin-1')[:20]} sentence with {shown}")
             if replies[index].add(sentence, size, tallies[index], self._attributes):
                 del running[tag]  # type: ignore[arg-type]  # tag is not None here
+                if where is not None and running:
+                    where.command = commands[min(running.values())].command
         return replies
 
     async def _read(self, budget: int, limit_bytes: int) -> tuple[list[bytes], int]:
@@ -255,6 +266,13 @@ class RawApi(AsyncApi):
             raise OverLimit(
                 f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes"
             ) from err
+
+
+class Running(Protocol):
+    """Where the command running is named for error messages
+    (:class:`mikromon.routeros.boundary.Where`)."""
+
+    command: str
 
 
 @dataclass(frozen=True, slots=True)
