@@ -99,3 +99,16 @@ async def test_a_broken_session_ends_the_tier(captures: Path) -> None:
                                                  device="test", command="/interface/print")
     with pytest.raises(ConnectionLost):
         await run_tier(router, Tier.REALTIME, context())
+
+
+async def test_one_at_a_time_never_sends_prints_together(captures: Path) -> None:
+    """A slow router's tiers (the scheduler sets ``one_at_a_time``) ask one print
+    after another, and read the same."""
+    router = tagging(captures)
+    ctx = context()
+    ctx.one_at_a_time = True
+    result = await run_tier(router, Tier.REALTIME, ctx)
+    assert getattr(router, "batches", []) == []
+    assert [call.path for call in router.calls] == ["/system/resource", "/system/health",
+                                                   "/interface"]
+    assert result == await run_tier(build_router(captures, V7), Tier.REALTIME, context())

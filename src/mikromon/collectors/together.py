@@ -29,18 +29,21 @@ def together(collectors: Sequence[Collector], ctx: CollectContext) -> list[Print
 async def print_together(
     client: RouterOSClient, collectors: Sequence[Collector], ctx: CollectContext,
 ) -> dict[Collector, CollectResult | Exception]:
-    """Run the prints of :func:`together` at once when there are two or more.
+    """Run the prints of :func:`together` at once when there are two or more
+    (never while ``ctx.one_at_a_time``).
 
     Returns:
         For each collector run so: what its ``collect`` would have returned, or
         what it would have raised (``CommandFailed`` of its print, a bug of its
-        mapping). ``{}`` when fewer than two could go together (the caller runs
-        each collector itself).
+        mapping). ``{}`` when fewer than two could go together or
+        ``ctx.one_at_a_time`` (the caller runs each collector itself).
 
     Raises:
         DeviceError: the session broke (timeout, lost connection, malformed
             reply, a reply past its limit): no collector got its reply.
     """
+    if ctx.one_at_a_time:
+        return {}
     batch = together(collectors, ctx)
     if len(batch) < 2:
         return {}
