@@ -9,14 +9,14 @@ of every series and turns each new one into a :class:`~mikromon.domain.samples.S
 stamped with the newer reading's ``ts``. The key and the factor come from one
 table, :data:`RATE_RULES`, matching the counter key's suffix:
 
-==============  ================  ========  ==========  ===================================
-counter suffix  rate suffix       factor    resolution  example
-==============  ================  ========  ==========  ===================================
-``_bytes``      ``_bps``          8         1 bit/s     ``iface.rx_bytes`` -> ``iface.rx_bps``
-``_packets``    ``_pps``          1         0.001/s     ``iface.rx_packets`` -> ``iface.rx_pps``
-``_errors``     ``_errors_ps``    1         0.001/s     ``iface.rx_errors`` -> ``iface.rx_errors_ps``
-``_drops``      ``_drops_ps``     1         0.001/s     ``iface.tx_drops`` -> ``iface.tx_drops_ps``
-==============  ================  ========  ==========  ===================================
+==============  ==============  ======  ==========  ======================================
+counter suffix  rate suffix     factor  resolution  example
+==============  ==============  ======  ==========  ======================================
+``_bytes``      ``_bps``        8       1 bit/s     ``iface.rx_bytes`` -> ``iface.rx_bps``
+``_packets``    ``_pps``        1       0.001/s     ``iface.rx_packets`` -> ``iface.rx_pps``
+``_errors``     ``_errors_ps``  1       0.001/s     ``iface.rx_errors`` -> ``iface.rx_errors_ps``
+``_drops``      ``_drops_ps``   1       0.001/s     ``iface.tx_drops`` -> ``iface.tx_drops_ps``
+==============  ==============  ======  ==========  ======================================
 
 Each rate is rounded to its resolution (``round(rate, digits)``, half to even),
 here and nowhere else. A counter counts whole bytes and whole events: over a
