@@ -193,8 +193,14 @@ class RawApi(AsyncApi):
         await self.protocol.writeSentence(command, *words)
         reply = Reply()
         tally = _Tally(command, limit)
+        buffered = self.protocol.buffered_words
         while True:
-            sentence, size = await self._read(tally.budget(), limit.bytes)
+            budget = tally.budget()
+            try:  # a sentence received already is read without awaiting
+                got = buffered(budget)
+            except SentenceTooLarge as err:
+                raise _over_limit(err, budget, limit.bytes) from err
+            sentence, size = got if got is not None else await self._read(budget, limit.bytes)
             if reply.add(sentence, size, tally, self._attributes):
                 return reply
 
@@ -230,12 +236,20 @@ class RawApi(AsyncApi):
         replies = [Reply() for _ in commands]
         tallies = [_Tally(c.command, c.limit) for c in commands]
         running = {str(i).encode("ascii"): i for i in range(len(commands))}
+        live = list(tallies)  # the tallies of the commands still running
         if where is not None:
             where.command = commands[0].command
+        buffered = self.protocol.buffered_words
+        budget_of = _Tally.budget
         while running:
-            budget = max(tallies[i].budget() for i in running.values())
-            sentence, size = await self._read(budget, budget)
-            tag = _tag_of(sentence)
+            budget = max(map(budget_of, live))
+            try:  # a sentence received already is read without awaiting
+                got = buffered(budget)
+            except SentenceTooLarge as err:
+                raise _over_limit(err, budget, budget) from err
+            sentence, size = got if got is not None else await self._read(budget, budget)
+            last = sentence[-1]  # the tag is usually the last word
+            tag = last[5:] if last[:5] == b".tag=" else _tag_of(sentence)
             index = running.get(tag) if tag is not None else None
             if index is None:
                 shown = "no .tag" if tag is None else f"unknown tag {tag.decode('latin-1')[:20]!r}"
@@ -243,6 +257,7 @@ class RawApi(AsyncApi):
                     f"{sentence[0].decode('latin-1')[:20]} sentence with {shown}")
             if replies[index].add(sentence, size, tallies[index], self._attributes):
                 del running[tag]  # type: ignore[arg-type]  # tag is not None here
+                live.remove(tallies[index])
                 if where is not None and running:
                     where.command = commands[min(running.values())].command
         return replies
@@ -257,15 +272,7 @@ class RawApi(AsyncApi):
         try:
             return await self.protocol.read_words(budget)
         except SentenceTooLarge as err:
-            if err.unit == "words":
-                raise OverLimit(str(err), MAX_SENTENCE_WORDS, "words") from err
-            if budget < MAX_SENTENCE:
-                raise OverLimit(
-                    f"reply larger than its limit of {limit_bytes} bytes", limit_bytes, "bytes",
-                ) from err
-            raise OverLimit(
-                f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes"
-            ) from err
+            raise _over_limit(err, budget, limit_bytes) from err
 
 
 class Running(Protocol):
@@ -320,6 +327,17 @@ class _Tally:
                     f"reply has more than its limit of {self.limit.rows} rows", self.limit.rows,
                     "rows", command=self.command,
                 )
+
+
+def _over_limit(err: SentenceTooLarge, budget: int, limit_bytes: int) -> OverLimit:
+    """The :class:`OverLimit` of a sentence read within ``budget`` wire bytes (what
+    is left of a reply of ``limit_bytes``) that was larger."""
+    if err.unit == "words":
+        return OverLimit(str(err), MAX_SENTENCE_WORDS, "words")
+    if budget < MAX_SENTENCE:
+        return OverLimit(f"reply larger than its limit of {limit_bytes} bytes", limit_bytes,
+                         "bytes")
+    return OverLimit(f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes")
 
 
 def _tag_of(words: list[bytes]) -> bytes | None:
