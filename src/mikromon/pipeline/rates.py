@@ -228,7 +228,12 @@ class RateCalculator:
             rate = delta * rule.factor / dt
             if not isfinite(rate) or rate > rule.max_rate:
                 continue  # a reset mistaken for a wrap, or a counter that jumped
-            append(Sample(key, round(rate, rule.digits), reading.ts, reading.labels))
+            # round(rate, digits), cheaper where the result is the same: an unchanged
+            # counter's 0.0 as it is, whole units through round(rate) (an int).
+            digits = rule.digits
+            if delta:
+                rate = round(rate, digits) if digits else float(round(rate))
+            append(Sample(key, rate, reading.ts, reading.labels))
         self._prune()
         return samples
 
