@@ -14,9 +14,9 @@ from test_collectors_tiers import V7, build_router
 from mikromon.collectors import run_tier
 from mikromon.collectors.registry import collectors_for
 from mikromon.collectors.together import together
-from mikromon.domain.errors import CommandFailed, ConnectionLost, PathAbsent
+from mikromon.domain.errors import CommandFailed, ConnectionLost
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import PrintReply, PrintRequest
+from mikromon.routeros.base import PrintReply, PrintRequest, print_one_by_one
 
 
 class TaggingRouter(FakeRouter):
@@ -26,13 +26,7 @@ class TaggingRouter(FakeRouter):
 
     async def print_many(self, requests: Sequence[PrintRequest]) -> list[PrintReply]:
         self.batches = [*getattr(self, "batches", []), [r.path for r in requests]]
-        out: list[PrintReply] = []
-        for r in requests:
-            try:
-                out.append(await self.print(r.path, r.proplist, r.query, r.args, limit=r.limit))
-            except (PathAbsent, CommandFailed) as err:
-                out.append(err)
-        return out
+        return await print_one_by_one(self, requests)
 
 
 def tagging(captures: Path) -> TaggingRouter:

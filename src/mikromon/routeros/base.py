@@ -175,6 +175,14 @@ async def print_all(client: RouterOSClient, requests: Sequence[PrintRequest]) ->
     """
     if isinstance(client, Pipelining):
         return await client.print_many(requests)
+    return await print_one_by_one(client, requests)
+
+
+async def print_one_by_one(
+    client: RouterOSClient, requests: Sequence[PrintRequest],
+) -> list[PrintReply]:
+    """Run the prints of ``requests`` one after another; returns and raises as
+    :func:`print_all` (what it does on a client that is not :class:`Pipelining`)."""
     out: list[PrintReply] = []
     for r in requests:
         try:
