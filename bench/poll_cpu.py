@@ -30,9 +30,10 @@ Run: ``python bench/poll_cpu.py [--count 100] [--duration 30] [--rounds 2]
 bench/RESULTS.md. This tree is measured twice: as the service runs in any
 host, and with :func:`mikromon.schedule.gc_settle.freeze_now` after the warm-up,
 as the collector's own process of ``mikromon serve`` does. ``--baseline-ref``
-names the git commit to compare with (default: the tree before the poll CPU
-work); ``--baseline-src`` a source folder instead. ``--profile-out FILE``
-writes a cProfile of this tree's loop thread (thread CPU clock) for one extra run.
+names the git commit to compare with (default: :data:`DEFAULT_BASELINE`, main
+before the realtime prints went together); ``--baseline-src`` a source folder
+instead. ``--profile-out FILE`` writes a cProfile of this tree's loop thread
+(thread CPU clock) for one extra run.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PASSWORD = "bench-pw"
-#: The tree before the poll CPU work (issue 16, "Less CPU per poll").
-DEFAULT_BASELINE = "af0fd07"
+#: The tree before this round of the poll CPU work (issue 16, "Less CPU per
+#: poll": main before the realtime prints went together); af0fd07 was the tree
+#: before the first round.
+DEFAULT_BASELINE = "e707e2b"
 #: Interval of the other tiers in ``realtime`` mode: they run once, in the warm-up.
 NEVER_S = 1_000_000
 

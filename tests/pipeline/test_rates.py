@@ -248,5 +248,45 @@ def test_growing_counter_rate_is_delta_over_dt(steps: list[tuple[int, float]]) -
         samples = calc.update([CounterReading("iface.rx_bytes", value, T0, 1000.0 + new_mono,
                                               ETHER1, "*1", 64)], None)
         actual_dt = (1000.0 + new_mono) - (1000.0 + mono)
-        assert [s.value for s in samples] == pytest.approx([increment * 8 / actual_dt])
+        # whole bits/s: within half a bit of the exact rate
+        assert [s.value for s in samples] == pytest.approx([increment * 8 / actual_dt], abs=0.5)
         mono = new_mono
+
+
+# --- resolution (docs/storage.md "Rates at their resolution") --------------------------
+
+def test_each_rule_has_its_resolution() -> None:
+    assert {rule.rate_suffix: rule.digits for rule in RATE_RULES} == {
+        "_bps": 0, "_pps": 3, "_errors_ps": 3, "_drops_ps": 3}
+
+
+def test_bit_rates_are_whole_bits_per_second() -> None:
+    calc = RateCalculator()
+    calc.update([reading(0, 0)], uptime_s=100)
+    [sample] = calc.update([reading(1_001, 3)], uptime_s=103)
+    assert sample.value == 2669.0  # 8008 / 3 = 2669.33...
+    calc.update([reading(1_002, 103)], uptime_s=203)  # 8 bits in 100 s: 0.08 bit/s
+    [slow] = calc.update([reading(1_003, 203)], uptime_s=303)
+    assert slow.value == 0.0
+
+
+@pytest.mark.parametrize("key", ["iface.rx_packets", "iface.tx_errors", "iface.rx_drops"])
+def test_event_rates_are_thousandths_per_second(key: str) -> None:
+    calc = RateCalculator()
+    calc.update([reading(0, 0, key)], uptime_s=100)
+    [sample] = calc.update([reading(7, 3, key)], uptime_s=103)
+    assert sample.value == 2.333  # 7 / 3 = 2.3333...
+    [one] = calc.update([reading(8, 4503, key)], uptime_s=4603)  # 1 in 4500 s
+    assert one.value == 0.0
+
+
+@given(st.integers(0, 10**9), st.floats(0.5, 3600), KEYS)
+def test_rounding_moves_a_rate_by_half_its_resolution_at_most(
+    delta: int, dt: float, key: str,
+) -> None:
+    calc = RateCalculator(max_age=1e9)
+    calc.update([reading(0, 0, key)], None)
+    [sample] = calc.update([reading(delta, dt, key)], None)
+    rule = next(r for r in RATE_RULES if key.endswith(r.counter_suffix))
+    exact = delta * rule.factor / ((1000.0 + dt) - 1000.0)
+    assert abs(sample.value - exact) <= 0.5 * 10.0 ** -rule.digits + 1e-9 * exact

@@ -51,7 +51,10 @@ class ReferenceRates:
         for reading, rule in zip(readings, rules, strict=True):
             rate = self._rate(reading, rule)
             if rate is not None:
-                samples.append(Sample(rule.rename(reading.key), rate, reading.ts, reading.labels))
+                # rounded since: whole bits/s, thousandths of an event/s
+                digits = 0 if reading.key.endswith("_bytes") else 3
+                samples.append(Sample(rule.rename(reading.key), round(rate, digits), reading.ts,
+                                      reading.labels))
         self._prune()
         return samples
 

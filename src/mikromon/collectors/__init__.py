@@ -11,6 +11,7 @@ import logging
 from mikromon.collectors.base import CollectContext, Collector
 from mikromon.collectors.context import context_for, detect_context
 from mikromon.collectors.registry import collectors_for
+from mikromon.collectors.together import print_together
 from mikromon.domain.errors import (
     AuthenticationFailed,
     ConnectionLost,
@@ -86,9 +87,14 @@ async def run_tier(client: RouterOSClient, tier: Tier, ctx: CollectContext) -> C
             the session broke; the tier stops there.
     """
     result = CollectResult()
-    for collector in collectors_for(tier):
+    collectors = collectors_for(tier)
+    printed = await print_together(client, collectors, ctx)
+    for collector in collectors:
         try:
-            part = await collector.collect(client, ctx)
+            part = printed[collector] if collector in printed else await collector.collect(
+                client, ctx)
+            if isinstance(part, Exception):
+                raise part
         except SESSION_ERRORS:
             raise
         except Exception as err:  # one collector never stops the others

@@ -36,6 +36,10 @@ class CollectContext:
             and the monotonic seconds they were sent
             (:mod:`mikromon.collectors.system_health` sends them again only when
             they change or have aged); ``None`` before.
+        one_at_a_time: send one command at a time, never several prints
+            together (:mod:`mikromon.collectors.together`): set by the scheduler
+            while the router is slow, so that a router taking seconds per
+            command never has more than one of them to work on.
     """
 
     device: str
@@ -47,6 +51,7 @@ class CollectContext:
     router_clock: RouterClock | None = None
     router_clock_mono: float | None = None
     health_states: tuple[tuple[tuple[str, str], ...], float] | None = None
+    one_at_a_time: bool = False
 
     def at_least(self, *version: int) -> bool:
         """Return whether the router runs ``version`` or newer (``at_least(7, 13)``).

@@ -32,9 +32,17 @@ from mikromon.collectors.support import (
     snapshot,
 )
 from mikromon.collectors.table_view import TableView
+from mikromon.domain.errors import CommandFailed, PathAbsent
 from mikromon.domain.inventory import CollectResult
 from mikromon.domain.tiers import Tier
-from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, RouterOSClient, Row
+from mikromon.routeros.base import (
+    DEFAULT_REPLY_LIMIT,
+    PrintReply,
+    PrintRequest,
+    ReplyLimit,
+    RouterOSClient,
+    Row,
+)
 
 #: Most rows :class:`BoundedTableCollector` downloads in one poll. A table of
 #: 20,000 leases is a few MB over the API and a few seconds of router CPU; past
@@ -102,6 +110,27 @@ class PrintCollector:
         rows = await read(client, ctx, result, self.path, self.proplist, limit=self.reply_limit)
         if rows is not None:
             self.map(rows, ctx, result)
+        return result
+
+    def request(self) -> PrintRequest:
+        """The print :meth:`collect` sends, for sending it with others
+        (:func:`mikromon.collectors.together.print_together`)."""
+        return PrintRequest(self.path, self.proplist, limit=self.reply_limit)
+
+    def take(self, reply: PrintReply, ctx: CollectContext) -> CollectResult:
+        """What :meth:`collect` returns, from the reply to :meth:`request` got
+        another way: rows are mapped, ``PathAbsent`` goes to ``absent``.
+
+        Raises:
+            CommandFailed: the print's ``!trap`` (as :meth:`collect` raises it).
+        """
+        result = CollectResult()
+        if isinstance(reply, PathAbsent):
+            result.absent.append(self.path)
+        elif isinstance(reply, CommandFailed):
+            raise reply
+        else:
+            self.map(reply, ctx, result)
         return result
 
     def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:

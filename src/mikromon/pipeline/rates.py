@@ -9,14 +9,21 @@ of every series and turns each new one into a :class:`~mikromon.domain.samples.S
 stamped with the newer reading's ``ts``. The key and the factor come from one
 table, :data:`RATE_RULES`, matching the counter key's suffix:
 
-==============  ================  ========  ===================================
-counter suffix  rate suffix       factor    example
-==============  ================  ========  ===================================
-``_bytes``      ``_bps``          8         ``iface.rx_bytes`` -> ``iface.rx_bps`` (bits/s)
-``_packets``    ``_pps``          1         ``iface.rx_packets`` -> ``iface.rx_pps``
-``_errors``     ``_errors_ps``    1         ``iface.rx_errors`` -> ``iface.rx_errors_ps``
-``_drops``      ``_drops_ps``     1         ``iface.tx_drops`` -> ``iface.tx_drops_ps``
-==============  ================  ========  ===================================
+==============  ==============  ======  ==========  ======================================
+counter suffix  rate suffix     factor  resolution  example
+==============  ==============  ======  ==========  ======================================
+``_bytes``      ``_bps``        8       1 bit/s     ``iface.rx_bytes`` -> ``iface.rx_bps``
+``_packets``    ``_pps``        1       0.001/s     ``iface.rx_packets`` -> ``iface.rx_pps``
+``_errors``     ``_errors_ps``  1       0.001/s     ``iface.rx_errors`` -> ``iface.rx_errors_ps``
+``_drops``      ``_drops_ps``   1       0.001/s     ``iface.tx_drops`` -> ``iface.tx_drops_ps``
+==============  ==============  ======  ==========  ======================================
+
+Each rate is rounded to its resolution (``round(rate, digits)``, half to even),
+here and nowhere else. A counter counts whole bytes and whole events: over a
+step of a few seconds one byte more or less is 8 bits / step, one event
+1 / step, so digits past 1 bit/s or 0.001/s (a step of up to 1,000 s) are
+noise, and a value with fewer digits compresses better in storage
+(docs/storage.md, "Rates at their resolution").
 
 No rate is produced (and never a negative, NaN, infinite or absurd one) when:
 
@@ -54,12 +61,15 @@ class RateRule:
         factor: multiplier per counted unit (8 bits per byte, else 1).
         max_rate: largest plausible rate in the rate's unit; above it the reading
             is treated as a reset, not a rate.
+        digits: decimal places a rate keeps (its resolution is ``10 ** -digits``
+            of its unit: 0 for whole bits/s, 3 for thousandths of an event/s).
     """
 
     counter_suffix: str
     rate_suffix: str
     factor: float
     max_rate: float
+    digits: int
 
     def rename(self, counter_key: str) -> str:
         """Return the rate key of ``counter_key``, which ends in ``counter_suffix``."""
@@ -70,10 +80,10 @@ class RateRule:
 #: maxima: 1 Tbit/s per counter (above any RouterOS port: CCR2216 has 100G ports)
 #: and 2e9 events/s (64-byte packets at 1 Tbit/s).
 RATE_RULES: Final[tuple[RateRule, ...]] = (
-    RateRule("_bytes", "_bps", 8.0, 1e12),
-    RateRule("_packets", "_pps", 1.0, 2e9),
-    RateRule("_errors", "_errors_ps", 1.0, 2e9),
-    RateRule("_drops", "_drops_ps", 1.0, 2e9),
+    RateRule("_bytes", "_bps", 8.0, 1e12, 0),
+    RateRule("_packets", "_pps", 1.0, 2e9, 3),
+    RateRule("_errors", "_errors_ps", 1.0, 2e9, 3),
+    RateRule("_drops", "_drops_ps", 1.0, 2e9, 3),
 )
 
 
@@ -165,8 +175,9 @@ class RateCalculator:
                 if unknown; a decrease means a reboot and drops every series.
 
         Returns:
-            Rate samples in reading order: bits/s for ``*_bytes`` counters, per second
-            for the others, each with the reading's ``ts`` and ``labels``. Readings
+            Rate samples in reading order: whole bits/s for ``*_bytes`` counters,
+            thousandths per second for the others (:attr:`RateRule.digits`), each
+            with the reading's ``ts`` and ``labels``. Readings
             that allow no rate (see the module docstring) give none.
 
         Raises:
@@ -217,6 +228,11 @@ class RateCalculator:
             rate = delta * rule.factor / dt
             if not isfinite(rate) or rate > rule.max_rate:
                 continue  # a reset mistaken for a wrap, or a counter that jumped
+            # round(rate, digits), cheaper where the result is the same: an unchanged
+            # counter's 0.0 as it is, whole units through round(rate) (an int).
+            digits = rule.digits
+            if delta:
+                rate = round(rate, digits) if digits else float(round(rate))
             append(Sample(key, rate, reading.ts, reading.labels))
         self._prune()
         return samples

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
+
+from mikromon.domain.errors import CommandFailed, PathAbsent
 
 #: One reply row (one ``!re`` sentence): RouterOS field name -> value exactly as
 #: the router sent it on the wire (always text: ``"true"``, ``"1500"``, ``"1w2d"``).
@@ -124,3 +126,67 @@ class RouterOSSession(RouterOSClient, Protocol):
             ValueError: ``seconds`` is not positive.
         """
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class PrintRequest:
+    """One ``<path>/print`` of several sent together (:func:`print_all`).
+
+    Attributes: as the arguments of :meth:`RouterOSClient.print`.
+    """
+
+    path: str
+    proplist: tuple[str, ...]
+    query: tuple[str, ...] = ()
+    args: Mapping[str, str] | None = None
+    limit: ReplyLimit | None = None
+
+
+#: What one print of several gives: its rows, or the error of its ``!trap``.
+PrintReply = list[Row] | PathAbsent | CommandFailed
+
+
+@runtime_checkable
+class Pipelining(Protocol):
+    """A client that can send several prints at once (tagged, one round trip)."""
+
+    async def print_many(self, requests: Sequence[PrintRequest]) -> list[PrintReply]:
+        """Run every print of ``requests`` at once; see :func:`print_all`."""
+        ...
+
+
+async def print_all(client: RouterOSClient, requests: Sequence[PrintRequest]) -> list[PrintReply]:
+    """Run several independent prints: at once when the client is
+    :class:`Pipelining` (each tagged, their replies read together: one round
+    trip, shared/ROUTEROS-API.md §4), else one after another.
+
+    Args:
+        client: the session.
+        requests: the prints, each with its own proplist and reply limit.
+
+    Returns:
+        Per request, in order: its rows (``[]`` for ``!empty``), or the
+        ``PathAbsent`` / ``CommandFailed`` its ``!trap`` raises from
+        :meth:`RouterOSClient.print` (that print alone failed).
+
+    Raises:
+        DeviceError: any other failure (timeout, lost connection, malformed
+            reply, a reply past its limit): the session, not one print, broke.
+    """
+    if isinstance(client, Pipelining):
+        return await client.print_many(requests)
+    return await print_one_by_one(client, requests)
+
+
+async def print_one_by_one(
+    client: RouterOSClient, requests: Sequence[PrintRequest],
+) -> list[PrintReply]:
+    """Run the prints of ``requests`` one after another; returns and raises as
+    :func:`print_all` (what it does on a client that is not :class:`Pipelining`)."""
+    out: list[PrintReply] = []
+    for r in requests:
+        try:
+            out.append(await client.print(r.path, r.proplist, r.query, r.args, limit=r.limit))
+        except (PathAbsent, CommandFailed) as err:
+            out.append(err)
+    return out

@@ -102,7 +102,7 @@ def device_errors(device: str, where: Where, *, connecting: bool, limit: float) 
         ) from err
     except OverLimit as err:
         raise ReplyTooLarge(
-            f"{err}; connection closed", device=device, command=where.command,
+            f"{err}; connection closed", device=device, command=err.command or where.command,
             limit=err.limit, unit=err.unit,
         ) from err
     except (FramingError, MalformedSentence, LibRouterosError) as err:

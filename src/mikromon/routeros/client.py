@@ -54,9 +54,9 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 from librouteros import async_create_transport
 from librouteros.connections import AsyncSocketTransport
@@ -65,20 +65,27 @@ from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.errors import (
     CommandFailed,
     ConnectionLost,
-    DeviceError,
     MalformedReply,
     PathAbsent,
 )
-from mikromon.routeros.base import DEFAULT_REPLY_LIMIT, ReplyLimit, Row
+from mikromon.routeros.base import (
+    DEFAULT_REPLY_LIMIT,
+    PrintReply,
+    PrintRequest,
+    ReplyLimit,
+    Row,
+)
 from mikromon.routeros.boundary import Where, device_errors
 from mikromon.routeros.login import login
-from mikromon.routeros.reply import RawApi, Reply, small_int, trap_text
+from mikromon.routeros.reply import Command, RawApi, Reply, small_int, trap_text
 from mikromon.routeros.tls import tls_context
 from mikromon.routeros.wire import BufferedProtocol, StockProtocol
 
 __all__ = ["COUNT_REPLY_LIMIT", "LibRouterOSClient", "connect"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 #: Trap texts meaning "this menu/command is not on this router" (§3: unknown
 #: command traps; v6 path on v7 in mktxp issue #161).
@@ -101,6 +108,22 @@ def _command(path: str, verb: str = "") -> str:
     if not parts:
         raise ValueError(f"not a RouterOS command path: {path!r}")
     return "/" + "/".join(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _print_words(
+    path: str, proplist: tuple[str, ...], query: tuple[str, ...],
+    args: tuple[tuple[str, str], ...],
+) -> tuple[str, tuple[str, ...]]:
+    """The command and words of a print (remembered: the tiers ask the same each run).
+
+    Raises:
+        ValueError: ``proplist`` is empty (a programming error), or no path.
+    """
+    if not proplist:
+        raise ValueError(f"print of {path} needs a proplist")
+    return _command(path, "print"), (
+        f"=.proplist={','.join(proplist)}", *_attribute_words(dict(args)), *_query_words(query))
 
 
 def _attribute_words(args: Mapping[str, str] | None) -> list[str]:
@@ -195,11 +218,51 @@ class LibRouterOSClient:
             MalformedReply: the bytes were not a RouterOS reply.
             ReplyTooLarge: the reply went past ``limit`` (the connection is closed).
         """
-        if not proplist:
-            raise ValueError(f"print of {path} needs a proplist")
-        command = _command(path, "print")
-        words = [f"=.proplist={','.join(proplist)}", *_attribute_words(args), *_query_words(query)]
+        command, words = _print_words(path, tuple(proplist), tuple(query),
+                                      tuple((args or {}).items()))
         return (await self._run(command, words, is_print=True, limit=limit)).rows
+
+    async def print_many(self, requests: Sequence[PrintRequest]) -> list[PrintReply]:
+        """Run several prints at once: their sentences written together, each
+        tagged, and the replies read as they come, interleaved or not
+        (shared/ROUTEROS-API.md §4): one round trip instead of one per print.
+
+        Each print keeps its own reply limit. Together they get
+        ``command_timeout`` once (the router runs them at the same time).
+        ``!empty`` is no rows, as in :meth:`print`.
+
+        Returns:
+            Per request, in order: its rows, or the ``PathAbsent`` /
+            ``CommandFailed`` its ``!trap`` means (that print alone failed).
+
+        Raises:
+            ValueError: a request without a proplist (a programming error).
+            CommandTimeout: not every reply complete within ``command_timeout``
+                (its ``command`` is the first print not answered).
+            MalformedReply: a reply sentence without a tag or with a tag of no
+                running command (named), or bytes that are no reply (its
+                ``command``: the first print not answered then).
+            ConnectionLost, ReplyTooLarge: as :meth:`print` (a reply past its
+                own limit names its command). After any of these the connection
+                is closed.
+        """
+        commands = [
+            Command(*_print_words(r.path, r.proplist, r.query, tuple((r.args or {}).items())),
+                    DEFAULT_REPLY_LIMIT if r.limit is None else r.limit)
+            for r in requests
+        ]
+        if len(commands) == 1:  # nothing to wait for together: no tag needed
+            one = commands[0]
+            replies = [await self._locked(
+                Where(one.command), lambda: self._api.exchange(one.command, one.words, one.limit))]
+        else:
+            where = Where(commands[0].command)
+            replies = await self._locked(where,
+                                         lambda: self._api.exchange_tagged(commands, where))
+        return [
+            self._trap_error(c.command, reply.traps, is_print=True) if reply.traps else reply.rows
+            for c, reply in zip(commands, replies, strict=True)
+        ]
 
     async def count(self, path: str, query: Sequence[str] = ()) -> int:
         """Return how many items ``<path>/print =count-only=`` counts (its ``=ret=``).
@@ -264,36 +327,48 @@ class LibRouterOSClient:
     async def _run(
         self, command: str, words: Sequence[str], *, is_print: bool, limit: ReplyLimit | None
     ) -> Reply:
+        reply = await self._locked(Where(command), lambda: self._api.exchange(
+            command, words, DEFAULT_REPLY_LIMIT if limit is None else limit))
+        if reply.traps:
+            raise self._trap_error(command, reply.traps, is_print=is_print)
+        return reply
+
+    async def _locked(self, where: Where, exchange: Callable[[], Awaitable[_T]]) -> _T:
+        """Await ``exchange()`` holding the connection, within ``command_timeout``,
+        library errors translated (:func:`device_errors`, naming ``where.command``); any
+        error or cancellation mid-reply closes the connection (the stream is out
+        of step).
+
+        Raises:
+            ConnectionLost: the connection was closed before.
+            DeviceError: from :func:`device_errors`.
+        """
         async with self._shared.lock:
             if self._shared.closed:
                 raise ConnectionLost(
-                    "connection is closed; connect again", device=self._device, command=command
+                    "connection is closed; connect again", device=self._device,
+                    command=where.command,
                 )
             started = time.perf_counter()
             finished = False
             try:
                 with device_errors(
-                    self._device, Where(command), connecting=False, limit=self._command_timeout
+                    self._device, where, connecting=False, limit=self._command_timeout
                 ):
                     async with asyncio.timeout(self._command_timeout):
-                        reply = await self._api.exchange(
-                            command, words, DEFAULT_REPLY_LIMIT if limit is None else limit
-                        )
+                        reply = await exchange()
                 finished = True
             finally:
-                if not finished:  # error or cancellation mid-reply: the stream is out of step
+                if not finished:
                     self._abort()
-        log.debug(
-            "%s: %s -> %d rows in %.1f ms", self._device, command, len(reply.rows),
-            (time.perf_counter() - started) * 1000,
-        )
-        if reply.traps:
-            raise self._trap_error(command, reply.traps, is_print=is_print)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: %s in %.1f ms", self._device, where.command,
+                      (time.perf_counter() - started) * 1000)
         return reply
 
     def _trap_error(
         self, command: str, traps: list[dict[str, str]], *, is_print: bool
-    ) -> DeviceError:
+    ) -> PathAbsent | CommandFailed:
         messages = [trap.get("message", "") for trap in traps]
         category = small_int(traps[0].get("category", ""))
         absent = any(m.startswith(_ABSENT_MESSAGES) for m in messages) or (

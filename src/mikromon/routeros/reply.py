@@ -13,9 +13,9 @@ Source: shared/ROUTEROS-API.md §3 (reply words, traps and their categories).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from librouteros.api import AsyncApi
 
@@ -25,11 +25,10 @@ from mikromon.routeros.values.text import decode_text
 from mikromon.routeros.wire import StockProtocol
 
 __all__ = [
-    "TRAP_CATEGORIES", "MalformedSentence", "OverLimit", "RawApi", "Reply", "small_int",
+    "TRAP_CATEGORIES", "Command", "MalformedSentence", "OverLimit", "RawApi", "Reply", "small_int",
     "trap_text",
 ]
 
-_REPLY_WORDS: Final = frozenset({b"!re", b"!done", b"!trap", b"!empty"})
 #: What a ``!trap``'s ``=category=`` means (shared/ROUTEROS-API.md §3, from the
 #: RouterOS API manual), in words shown after the router's message.
 TRAP_CATEGORIES: Final[Mapping[int, str]] = {
@@ -101,6 +100,33 @@ class Reply:
     done: dict[str, str] = field(default_factory=dict)
     empty: bool = False
 
+    def add(self, sentence: list[bytes], size: int, tally: _Tally,
+            attributes: Callable[[list[bytes]], dict[str, str]]) -> bool:
+        """Take one sentence of ``size`` wire bytes (counted in ``tally``; its
+        attributes read with ``attributes``); return whether it was the ``!done``
+        that ends the reply.
+
+        Raises:
+            OverLimit: past the reply's limit.
+            MalformedSentence: not a reply word of §3, or a malformed attribute.
+        """
+        reply_word = sentence[0]
+        tally.count(reply_word, size)
+        if reply_word == b"!re":
+            self.rows.append(attributes(sentence))
+        elif reply_word == b"!done":
+            self.done = attributes(sentence)
+            return True
+        elif reply_word == b"!trap":
+            self.traps.append(attributes(sentence))
+        elif reply_word == b"!empty":
+            attributes(sentence)
+            self.empty = True
+        else:
+            raise MalformedSentence(
+                f"unknown reply word {reply_word.decode('latin-1')[:20]!r}")
+        return False
+
 
 class MalformedSentence(Exception):
     """A sentence that parsed as framing but is not a valid reply."""
@@ -110,9 +136,10 @@ class OverLimit(Exception):
     """A reply went past its :class:`ReplyLimit` (or a sentence past
     :data:`MAX_SENTENCE`); becomes :class:`ReplyTooLarge` at the boundary."""
 
-    def __init__(self, message: str, limit: int, unit: str) -> None:
+    def __init__(self, message: str, limit: int, unit: str, *, command: str = "") -> None:
         self.limit = limit
         self.unit = unit
+        self.command = command  # the command whose reply it was, when several ran
         super().__init__(message)
 
 
@@ -164,46 +191,162 @@ class RawApi(AsyncApi):
             FramingError, MalformedSentence, and what the transport raises.
         """
         await self.protocol.writeSentence(command, *words)
-        read_words = self.protocol.read_words
         reply = Reply()
-        used = sentences = 0
+        tally = _Tally(command, limit)
+        buffered = self.protocol.buffered_words
         while True:
-            budget = limit.bytes - used
-            try:
-                sentence, size = await read_words(budget)
+            budget = tally.budget()
+            try:  # a sentence received already is read without awaiting
+                got = buffered(budget)
             except SentenceTooLarge as err:
-                if err.unit == "words":
-                    raise OverLimit(str(err), MAX_SENTENCE_WORDS, "words") from err
-                if budget < MAX_SENTENCE:
-                    raise OverLimit(
-                        f"reply larger than its limit of {limit.bytes} bytes",
-                        limit.bytes, "bytes",
-                    ) from err
-                raise OverLimit(
-                    f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes"
-                ) from err
-            used += size
-            reply_word = sentence[0]
-            if reply_word != b"!done":
-                sentences += 1
-                if sentences > limit.rows:
-                    raise OverLimit(
-                        f"reply has more than its limit of {limit.rows} rows", limit.rows,
-                        "rows",
-                    )
-            if reply_word not in _REPLY_WORDS:
-                raise MalformedSentence(
-                    f"unknown reply word {reply_word.decode('latin-1')[:20]!r}")
-            attributes = self._attributes(sentence)
-            if reply_word == b"!re":
-                reply.rows.append(attributes)
-            elif reply_word == b"!trap":
-                reply.traps.append(attributes)
-            elif reply_word == b"!empty":
-                reply.empty = True
-            else:
-                reply.done = attributes
+                raise _over_limit(err, budget, limit.bytes) from err
+            sentence, size = got if got is not None else await self._read(budget, limit.bytes)
+            if reply.add(sentence, size, tally, self._attributes):
                 return reply
+
+    async def exchange_tagged(
+        self, commands: Sequence[Command], where: Running | None = None
+    ) -> list[Reply]:
+        """Send several command sentences at once, each tagged ``.tag=<its index>``,
+        and read the sentences of all their replies up to every ``!done``.
+
+        The router runs the commands at the same time and may interleave their
+        replies; every reply sentence carries its command's tag
+        (shared/ROUTEROS-API.md §4), which says whose it is. Each command keeps
+        its own :class:`ReplyLimit` (rows and bytes as :meth:`exchange`); a
+        sentence is first bounded by the largest budget left, then counted
+        against its own command's.
+
+        Args:
+            commands: the commands, each with its limit.
+            where: its ``command`` is kept naming the first command not answered
+                yet (what a timeout or a broken reply names).
+
+        Returns:
+            One :class:`Reply` per command, in the order given (traps in each).
+
+        Raises:
+            MalformedSentence: a reply sentence without ``.tag=``, or with a tag
+                that names no command still running (the message names the tag).
+            OverLimit: a command's reply past its limit (``command`` set to it).
+            FramingError, and what the transport raises.
+        """
+        sentences = [(c.command, *c.words, f".tag={i}") for i, c in enumerate(commands)]
+        await self.protocol.write_sentences(sentences)
+        replies = [Reply() for _ in commands]
+        tallies = [_Tally(c.command, c.limit) for c in commands]
+        running = {str(i).encode("ascii"): i for i in range(len(commands))}
+        live = list(tallies)  # the tallies of the commands still running
+        if where is not None:
+            where.command = commands[0].command
+        buffered = self.protocol.buffered_words
+        budget_of = _Tally.budget
+        while running:
+            budget = max(map(budget_of, live))
+            try:  # a sentence received already is read without awaiting
+                got = buffered(budget)
+            except SentenceTooLarge as err:
+                raise _over_limit(err, budget, budget) from err
+            sentence, size = got if got is not None else await self._read(budget, budget)
+            last = sentence[-1]  # the tag is usually the last word
+            tag = last[5:] if last[:5] == b".tag=" else _tag_of(sentence)
+            index = running.get(tag) if tag is not None else None
+            if index is None:
+                shown = "no .tag" if tag is None else f"unknown tag {tag.decode('latin-1')[:20]!r}"
+                raise MalformedSentence(
+                    f"{sentence[0].decode('latin-1')[:20]} sentence with {shown}")
+            if replies[index].add(sentence, size, tallies[index], self._attributes):
+                del running[tag]  # type: ignore[arg-type]  # tag is not None here
+                live.remove(tallies[index])
+                if where is not None and running:
+                    where.command = commands[min(running.values())].command
+        return replies
+
+    async def _read(self, budget: int, limit_bytes: int) -> tuple[list[bytes], int]:
+        """Read the next sentence within ``budget`` wire bytes: its words and size.
+
+        Raises:
+            OverLimit: the sentence is past ``budget`` (a reply of ``limit_bytes``)
+                or :data:`MAX_SENTENCE`, or has too many words.
+        """
+        try:
+            return await self.protocol.read_words(budget)
+        except SentenceTooLarge as err:
+            raise _over_limit(err, budget, limit_bytes) from err
+
+
+class Running(Protocol):
+    """Where the command running is named for error messages
+    (:class:`mikromon.routeros.boundary.Where`)."""
+
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command sentence of :meth:`RawApi.exchange_tagged`.
+
+    Attributes:
+        command: the command word (``/interface/print``).
+        words: its attribute and query words.
+        limit: the most its reply may hold.
+    """
+
+    command: str
+    words: tuple[str, ...]
+    limit: ReplyLimit = DEFAULT_REPLY_LIMIT
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What one command's reply has used of its :class:`ReplyLimit` so far."""
+
+    command: str
+    limit: ReplyLimit
+    used: int = 0
+    sentences: int = 0
+
+    def budget(self) -> int:
+        """Wire bytes the reply may still use."""
+        return self.limit.bytes - self.used
+
+    def count(self, reply_word: bytes, size: int) -> None:
+        """Count one sentence of ``size`` wire bytes.
+
+        Raises:
+            OverLimit: past the limit's rows or bytes.
+        """
+        self.used += size
+        if self.used > self.limit.bytes:
+            raise OverLimit(f"reply larger than its limit of {self.limit.bytes} bytes",
+                            self.limit.bytes, "bytes", command=self.command)
+        if reply_word != b"!done":
+            self.sentences += 1
+            if self.sentences > self.limit.rows:
+                raise OverLimit(
+                    f"reply has more than its limit of {self.limit.rows} rows", self.limit.rows,
+                    "rows", command=self.command,
+                )
+
+
+def _over_limit(err: SentenceTooLarge, budget: int, limit_bytes: int) -> OverLimit:
+    """The :class:`OverLimit` of a sentence read within ``budget`` wire bytes (what
+    is left of a reply of ``limit_bytes``) that was larger."""
+    if err.unit == "words":
+        return OverLimit(str(err), MAX_SENTENCE_WORDS, "words")
+    if budget < MAX_SENTENCE:
+        return OverLimit(f"reply larger than its limit of {limit_bytes} bytes", limit_bytes,
+                         "bytes")
+    return OverLimit(f"a sentence larger than {MAX_SENTENCE} bytes", MAX_SENTENCE, "bytes")
+
+
+def _tag_of(words: list[bytes]) -> bytes | None:
+    """The value of a sentence's ``.tag=`` word (anywhere after the reply word,
+    shared/ROUTEROS-API.md §4), ``None`` when it has none."""
+    for raw in words[1:]:
+        if raw[:5] == b".tag=":
+            return raw[5:]
+    return None
 
 
 # --- the error boundary -------------------------------------------------------------------

@@ -91,6 +91,19 @@ class StockProtocol(AsyncApiProtocol):
             data = self._sent.get(sentence) or self._encode_kept(sentence)
         await self.transport.write(data)
 
+    async def write_sentences(self, sentences: Sequence[tuple[str, ...]]) -> None:
+        """Write several command sentences in one write (kept encoded as
+        :meth:`writeSentence` keeps them).
+
+        Raises:
+            ValueError: a ``/login`` sentence (its password is never kept).
+        """
+        if any(sentence[0] == "/login" for sentence in sentences):
+            raise ValueError("/login is written on its own")
+        sent = self._sent
+        await self.transport.write(
+            b"".join(sent.get(sentence) or self._encode_kept(sentence) for sentence in sentences))
+
     def _encode_kept(self, sentence: tuple[str, ...]) -> bytes:
         """Encode a command sentence and keep it (a tier sends the same few each run)."""
         data = encode_sentence(sentence, self.device_encoding)
@@ -180,6 +193,11 @@ class StockProtocol(AsyncApiProtocol):
             raise FatalError(_fatal_text(words))
         return words, size
 
+    def buffered_words(self, max_bytes: int) -> tuple[list[bytes], int] | None:
+        """The next sentence if it is already received, else ``None``: this reader
+        keeps nothing received, so always ``None`` (:meth:`read_words` reads it)."""
+        return None
+
     async def close(self) -> None:
         await self.transport.close()
 
@@ -198,12 +216,25 @@ class BufferedProtocol(StockProtocol):
         linear in the bytes received (:class:`SentenceReader` resumes, never re-parses).
         """
         frames = self._frames
-        frames.max_sentence = max_bytes
-        while (sentence := frames.next_sentence()) is None:
+        while (got := self.buffered_words(max_bytes)) is None:
             chunk = await self.transport.reader.read(_CHUNK)
             if not chunk:
                 raise ConnectionClosed("Connection unexpectedly closed.")
             frames.feed(chunk)
+        return got
+
+    def buffered_words(self, max_bytes: int) -> tuple[list[bytes], int] | None:
+        """The next sentence of at most ``max_bytes`` wire bytes when the chunks
+        received hold all of it, else ``None`` (nothing is consumed then): a reply
+        that came in one chunk is read without awaiting once per sentence.
+
+        Returns and raises as :meth:`read_words` (which calls it).
+        """
+        frames = self._frames
+        frames.max_sentence = max_bytes
+        sentence = frames.next_sentence()
+        if sentence is None:
+            return None
         if sentence[0] == b"!fatal":
             self.transport.writer.close()
             raise FatalError(_fatal_text(sentence))

@@ -175,10 +175,12 @@ class TierLoop:
             try:
                 async with asyncio.timeout(self._limits.run[tier]) as deadline:
                     limited: RouterOSClient = client.with_timeout(self._limits.reply[tier])
+                    slow = self.memory.state is DeviceState.SLOW
+                    self._poller.ctx.one_at_a_time = slow  # never prints together
                     if tier is Tier.REALTIME:
                         async with self._gate.realtime_run():
                             return await self._poller.run(limited, tier)
-                    if self.memory.state is DeviceState.SLOW:
+                    if slow:
                         limited = Gated(limited, self._gate, deadline,
                                         self._limits.reply[tier])
                     return await self._poller.run(limited, tier)
