@@ -21,11 +21,9 @@ from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device
 from mikromon.web.monitor.traffic import (
     ORDERS,
-    busiest_interfaces,
     contact_cutoffs,
-    current_rates,
+    ranked_traffic,
     stale_devices,
-    top_utilisation,
 )
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
@@ -161,11 +159,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     """
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
     order = parse_choice("busiest", request.GET.get("busiest") or "total", ORDERS)
-    # Devices that answer: the traffic tables read their rates (others have no
+    # Devices that answer: the traffic tables rank their rates (others have no
     # current rate), the tiles count the stale ones among them; all in SQL.
     cutoffs = contact_cutoffs()
     stale = stale_by_device(cutoffs)
-    rates = current_rates(cutoffs)
+    busiest, utilisation = ranked_traffic(cutoffs, order=order, limit=BUSIEST)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
     firing = open_alerts().filter(state="firing")
@@ -178,10 +176,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "stale_total": len(stale),
         "total": total,
-        "busiest": busiest_interfaces(rates, order=order, limit=BUSIEST),
+        "busiest": busiest,
         "busiest_order": order,
         "busiest_columns": BUSIEST_COLUMNS,
-        "utilisation": top_utilisation(rates, limit=BUSIEST),
+        "utilisation": utilisation,
         "problems": problems,
         "problems_total": problems_total,
         "events": latest_events(LATEST_EVENTS),
