@@ -15,10 +15,12 @@ from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from mikromon.domain.names import natural_key
 from mikromon.web.control import collector
 from mikromon.web.monitor.choices import state_label as state_word
 from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device
+from mikromon.web.monitor.models.device_reads import NAME_ORDER
 from mikromon.web.monitor.traffic import (
     ORDERS,
     contact_cutoffs,
@@ -27,7 +29,6 @@ from mikromon.web.monitor.traffic import (
 )
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
-from mikromon.web.ui.views.dashboard import natural_key
 from mikromon.web.ui.views.devices import state_counts
 
 #: Interfaces listed as the busiest, and links listed by utilisation.
@@ -142,10 +143,11 @@ def stale_by_device(cutoffs: dict[int, datetime] | None = None) -> dict[int, int
 
 def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
     """Return the ``limit`` devices down, auth failed, degraded or slow whose state
-    changed most recently (newest first), and how many there are in all."""
+    changed most recently (newest first, then by name), and how many there are in
+    all."""
     qs = Device.objects.filter(state__in=PROBLEM_STATES)
     listed = list(qs.select_related("site").order_by(
-        F("status_changed_at").desc(nulls_last=True), "name", "pk")[:limit])
+        F("status_changed_at").desc(nulls_last=True), *NAME_ORDER)[:limit])
     return listed, qs.count()
 
 
