@@ -22,7 +22,7 @@ from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.inventory_pages import parse_query
-from mikromon.web.monitor.models import Device, MetricPoint, MetricRollup, Series
+from mikromon.web.monitor.models import ROLLUP_STEPS, Device, MetricPoint, MetricRollup, Series
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -184,13 +184,43 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     return step
 
 
+def _interval(series_id: int) -> int:
+    """Seconds between a series' first two raw points (its polling interval), 1
+    without two (an index lookup)."""
+    first_two = list(MetricPoint.objects.filter(series_id=series_id).order_by("ts")
+                     .values_list("ts", flat=True)[:2])
+    return max(1, first_two[1] - first_two[0]) if len(first_two) == 2 else 1
+
+
+def first_stored(series_ids: list[int], before: float) -> int | None:
+    """Return the first stored second (Unix) of the series when every one begins
+    after ``before`` (a young install, a new device), else ``None`` (some series
+    holds data at or before it, or none holds any). A series' first second is
+    its oldest raw point, 5-minute or 1-hour rollup (rollups are older than the
+    points where retention deleted them). Used to chart a range whose step reads
+    rollups, longer than the data, at the step of the data's span (never finer
+    than the series' polling interval): a 7-day range of a two-hour-old series is
+    otherwise four 30-minute buckets, a 30-day range one hourly bucket (the step
+    picks the source: :func:`mikromon.web.monitor.readers.read_series`)."""
+    first: int | None = None
+    for sid in series_ids:
+        for resolution in (None, *ROLLUP_STEPS):
+            oldest = _oldest(sid, resolution)
+            if oldest is not None and oldest <= before:
+                return None
+            if oldest is not None:
+                first = oldest if first is None else min(first, oldest)
+    return first
+
+
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
     """Time series of one metric of a device, downsampled in the database.
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
     (default: the last hour), ``step`` (seconds; default chosen from ``points``,
-    and from the rollups where raw points are no longer kept: :func:`kept_step`),
+    finer for data younger than the range (:func:`first_stored`), coarser where
+    raw points are no longer kept (:func:`kept_step`)),
     ``points`` (target bucket count, default 600).
     """
     obj = _device_or_404(Device.objects.all(), pk)
@@ -218,15 +248,22 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     if len(matching) > MAX_SERIES:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
+    read_from = start
     if step is None:
-        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start,
-                         [s.pk for s in matching])
+        ids = [s.pk for s in matching]
+        step = choose_step(int(end - start), points or DEFAULT_POINTS)
+        first = first_stored(ids, start + step) if step >= ROLLUP_STEPS[0] else None
+        if first is not None:  # data younger than the range: the step of its span
+            step = min(step, max(choose_step(int(end - first), points or DEFAULT_POINTS),
+                                 choose_step(_interval(ids[0]), 1)))
+            read_from = max(start, first)
+        step = kept_step(step, start, ids)
     out = []
     source = None
     for s in matching:
         try:
             # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
-            data = read_series(s, start, end + 1, step)
+            data = read_series(s, read_from, end + 1, step)
         except ValueError as err:
             return error(400, str(err))
         source = data.source
