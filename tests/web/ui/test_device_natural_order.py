@@ -92,3 +92,27 @@ def test_device_filters_and_drop_downs_list_devices_naturally(admin_web, demos) 
         body = admin_web.get(url).content.decode()
         select = body.split('name="device"', 1)[1].split("</select>", 1)[0]
         assert _names_in(select, r">([^<>]+)</option>") == NATURAL, url
+
+
+def test_migration_fills_the_key_of_devices_stored_before(demos, monkeypatch):
+    """Migration 0015 writes the key of every device stored before it, a batch at
+    a time (here two devices a batch)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from mikromon.web.monitor.models import Device
+
+    migration = importlib.import_module("mikromon.web.monitor.migrations.0015_device_name_key")
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Device._meta.db_table} SET name_key = ''")
+    assert set(Device.objects.values_list("name_key", flat=True)) == {""}
+    monkeypatch.setattr(migration, "BATCH", 2)
+    # The models as the migration sees them (no guard of the key: that is the code's).
+    apps = MigrationLoader(connection).project_state(("monitor", "0015_device_name_key")).apps
+    migration.backfill_keys(apps, SimpleNamespace(connection=SimpleNamespace(alias="default")))
+    assert {d.name: d.name_key for d in Device.objects.all()} == {
+        name: name_sort_key(name) for name in CREATED}
+    assert list(Device.objects.values_list("name", flat=True)) == NATURAL

@@ -10,17 +10,13 @@ BATCH = 2000
 
 def backfill_keys(apps, schema_editor):
     from mikromon.domain.names import name_sort_key
+    from mikromon.web.monitor.migration_ops import backfill
+
+    def fill(device):
+        device.name_key = name_sort_key(device.name)
 
     devices = apps.get_model("monitor", "Device").objects.using(schema_editor.connection.alias)
-    last = 0
-    while True:
-        batch = list(devices.filter(pk__gt=last).order_by("pk").only("pk", "name")[:BATCH])
-        if not batch:
-            return
-        for device in batch:
-            device.name_key = name_sort_key(device.name)
-        devices.bulk_update(batch, ["name_key"])
-        last = batch[-1].pk
+    backfill(devices, ("name",), ("name_key",), fill, batch=BATCH)
 
 
 class Migration(migrations.Migration):
