@@ -116,3 +116,19 @@ def test_migration_fills_the_key_of_devices_stored_before(demos, monkeypatch):
     assert {d.name: d.name_key for d in Device.objects.all()} == {
         name: name_sort_key(name) for name in CREATED}
     assert list(Device.objects.values_list("name", flat=True)) == NATURAL
+
+
+def test_bulk_changes_and_unknown_name_hints_list_devices_naturally(demos) -> None:
+    """A bulk change reports the devices changed in natural order; a device name
+    the rule form does not know is refused with the known names, naturally."""
+    from django.core.exceptions import ValidationError
+
+    import mikromon.web.alerts.services  # noqa: F401  (first: fields <-> services import each other)
+    from mikromon.web.alerts.rule_form import RuleForm
+    from mikromon.web.monitor.device_bulk import apply_bulk
+
+    result = apply_bulk({"action": "disable", "devices": [d.pk for d in demos]})
+    assert result.changed == NATURAL
+    with pytest.raises(ValidationError) as err:
+        RuleForm.base_fields["device"].clean("nosuch")
+    assert ", ".join(NATURAL) in err.value.messages[0]
