@@ -283,6 +283,7 @@ def test_health_metric_has_its_unit(api, device):
 
 
 @pytest.mark.django_db
+@pytest.mark.db_backend
 def test_a_long_range_of_young_data_shows_its_points(api, device):
     """A 7-day (or 30-day) chart of a series two hours old, rolled up as maintenance
     does, shows the two hours at the step their span gives (raw points), not as a

@@ -196,20 +196,26 @@ def first_stored(series_ids: list[int], before: float) -> int | None:
     """Return the first stored second (Unix) of the series when every one begins
     after ``before`` (a young install, a new device), else ``None`` (some series
     holds data at or before it, or none holds any). A series' first second is
-    its oldest raw point, 5-minute or 1-hour rollup (rollups are older than the
-    points where retention deleted them). Used to chart a range whose step reads
-    rollups, longer than the data, at the step of the data's span (never finer
-    than the series' polling interval): a 7-day range of a two-hour-old series is
+    its oldest raw point, or the start of an older 5-minute or 1-hour rollup
+    bucket (where retention deleted the points it summarises). Used to chart a
+    range whose step reads rollups, longer than the data, at the step of the
+    data's span (never finer than the series' polling interval): a 7-day range
+    of a two-hour-old series is
     otherwise four 30-minute buckets, a 30-day range one hourly bucket (the step
     picks the source: :func:`mikromon.web.monitor.readers.read_series`)."""
     first: int | None = None
     for sid in series_ids:
-        for resolution in (None, *ROLLUP_STEPS):
-            oldest = _oldest(sid, resolution)
-            if oldest is not None and oldest <= before:
-                return None
-            if oldest is not None:
-                first = oldest if first is None else min(first, oldest)
+        oldest = _oldest(sid, None)
+        for resolution in ROLLUP_STEPS:
+            # A rollup counts where its whole bucket is older than the raw points
+            # (their bucket start is aligned down: the same points otherwise).
+            rolled = _oldest(sid, resolution)
+            if rolled is not None and (oldest is None or rolled + resolution <= oldest):
+                oldest = rolled
+        if oldest is not None and oldest <= before:
+            return None
+        if oldest is not None:
+            first = oldest if first is None else min(first, oldest)
     return first
 
 
