@@ -200,9 +200,9 @@ def first_stored(series_ids: list[int], before: float) -> int | None:
     bucket (where retention deleted the points it summarises). Used to chart a
     range whose step reads rollups, longer than the data, at the step of the
     data's span (never finer than the series' polling interval): a 7-day range
-    of a two-hour-old series is
-    otherwise four 30-minute buckets, a 30-day range one hourly bucket (the step
-    picks the source: :func:`mikromon.web.monitor.readers.read_series`)."""
+    of a two-hour-old series is otherwise four 30-minute buckets, a 30-day range
+    one hourly bucket (the step picks the source:
+    :func:`mikromon.web.monitor.readers.read_series`)."""
     first: int | None = None
     for sid in series_ids:
         oldest = _oldest(sid, None)
