@@ -4,7 +4,7 @@ Fills a database (SQLite in a temporary folder, or an empty PostgreSQL database
 given by ``--database-url``) with ``--devices`` devices (default 10,000) over 200
 sites and 30 tags (one or two each), six RouterOS versions, eight boards, every
 state, a last contact in the last minute, CPU/memory/uptime latest values, two
-interfaces each with current rates and a link speed, interface inventory for 500
+interfaces each with current rates and a link speed, interface inventory for 1,000
 of them, a day of 5 s points (CPU, ether1 rx/tx) for one of them, ten events each,
 alerts for every 20th, 50 users and five API tokens (bench/pages_fill.py). It
 publishes a collector status with every device and its three tiers as a
@@ -12,10 +12,12 @@ collector in another process does, and times that publication (first, then with
 a fifth of the entries changed, and the whole document in one row as before).
 Then it times with Django's test client (no network; whole request: middleware,
 session or token, view, template, JSON): the device list, collector page and
-overview with their filters; the device dashboard and its API calls (latest,
-series, inventory); events, alerts, rules, search, reports, profile, users,
-tokens and the login page; the API's device list, events, alerts, rules, search
-and collector document.
+overview with their filters; the device dashboard, its edit form, an interface
+page and its API calls (latest, series, inventory); events, alerts, rules, the
+rule and silence forms, silences, channels, outputs, retention, the series
+browser, search, reports, profile, users, tokens and the login page; the API's
+device list, events, alerts, silences, rules, series, search and collector
+document.
 
 Run: ``python bench/pages.py [--devices 10000] [--repeat 20] [--only TEXT]
 [--skip TEXT] [--database-url postgresql://... [--wipe]]``. Prints Markdown tables (p50 and p99
@@ -108,12 +110,22 @@ def _cases(devices: int, site: int, tag: int, device: int, rule: int) -> list[tu
         ("overview by tag", "/?group=tag"),
         ("overview, busiest by rx", "/?busiest=rx"),
         ("device dashboard", f"/devices/{device}/"),
+        ("device edit form", f"/devices/{device}/edit/"),
+        ("device add form", "/devices/add/"),
+        ("interface page", f"/devices/{device}/interfaces/ether1/"),
+        ("series browser", "/series/"),
         ("events page", "/events/"),
         ("events page, severity + site", f"/events/?severity=critical&site={site}"),
         ("alerts list", "/alerts/"),
         ("alert history", "/alerts/history/"),
         ("rules list", "/alerts/rules/"),
         ("device rules", f"/devices/{device}/alert-rules/"),
+        ("rule form", "/alerts/rules/add/"),
+        ("silences list", "/alerts/silences/"),
+        ("silence form", "/alerts/silences/add/"),
+        ("channels", "/alerts/channels/"),
+        ("outputs", "/collector/outputs/"),
+        ("retention", "/collector/retention/"),
         ("search page, short query", "/search/?q=rtr-0001"),
         ("reports page, default view", "/reports/"),
         ("profile", "/profile/"),
@@ -133,6 +145,8 @@ def _cases(devices: int, site: int, tag: int, device: int, rule: int) -> list[tu
         ("API events", "/api/v1/events"),
         ("API events, device", f"/api/v1/events?device={device}"),
         ("API alerts", "/api/v1/alerts"),
+        ("API silences", "/api/v1/silences"),
+        ("API series list", "/api/v1/series"),
         ("API rules", "/api/v1/rules"),
         ("API rule", f"/api/v1/rules/{rule}"),
         ("API search, short query", "/api/v1/search?q=rtr-0001"),

@@ -94,7 +94,7 @@ def fill(count: int) -> float:
     MetricLatest.objects.bulk_create(
         [MetricLatest(series_id=s.pk, ts=now - timedelta(seconds=s.pk % 10), value=value(s))
          for s in series], batch_size=5000)
-    _fill_inventory(devices[:: max(1, count // 500)], now)
+    _fill_inventory(devices[:: max(1, count // 1000)], now)
     _fill_points(devices[0].pk, now)
     _fill_events(devices, now)
     _fill_alerts(devices, now)

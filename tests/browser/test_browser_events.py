@@ -1,4 +1,5 @@
-"""The events page in the browser: tick a severity and pick a site, the list shows
+"""The events page in the browser: informational events are left out until the
+"Show them" link is followed; tick a severity and pick a site, the list shows
 only those events with the severity as a coloured badge; the filter is in the
 address. Screenshots at 1280 and 390 px go to test-artifacts/."""
 
@@ -43,9 +44,20 @@ def test_events_page_filters_by_severity_and_site(chromium, live_url, users):  #
     sign_in(page, live_url, *users["admin"])
     page.goto(f"{live_url}/events/")
     rows = page.locator("#events tbody tr")
+    expect(rows).to_have_count(8)
+    expect(page.locator("#events .badge.sev-info")).to_have_count(0)
+    expect(page.locator("#info-hidden")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "events-default-1280.png"), full_page=True)
+    page.locator("#show-info").click()
     expect(rows).to_have_count(14)
+    expect(page.locator("#events .badge.sev-info")).to_have_count(6)
+    expect(page.locator("#info-hidden")).to_have_count(0)
+    expect(page.locator('input[name="severity"][value="info"]')).to_be_checked()
+    page.goto(f"{live_url}/events/")
 
-    page.locator('input[name="severity"][value="critical"]').check()
+    # The severities shown by default are ticked: leave critical alone.
+    expect(page.locator('input[name="severity"][value="critical"]')).to_be_checked()
+    page.locator('input[name="severity"][value="warning"]').uncheck()
     page.locator('select[name="site"]').select_option(label="HQ")
     page.locator("#event-filters button[type=submit]").click()
     page.wait_for_url("**/events/?**")
@@ -69,6 +81,11 @@ def test_events_page_filters_by_severity_and_site(chromium, live_url, users):  #
 
     narrow, narrow_errors = open_page(chromium, 390, 844)
     sign_in(narrow, live_url, *users["admin"])
+    narrow.goto(f"{live_url}/events/")
+    expect(narrow.locator("#show-info")).to_be_visible()
+    link = narrow.locator("#info-hidden").evaluate("p => p.scrollWidth <= p.clientWidth")
+    assert link, "the informational note overflows at 390 px"
+    narrow.screenshot(path=str(ARTIFACTS / "events-default-390.png"), full_page=True)
     narrow.goto(f"{live_url}/events/?severity=critical&severity=warning")
     expect(narrow.locator("#events tbody tr")).to_have_count(8)
     # The filter bar fits the narrow screen (the table may scroll inside its box).

@@ -622,3 +622,14 @@ def test_status_is_written_on_change_and_refreshed_not_every_poll(
     writes = storage.calls["write_status"]
     assert 2 <= writes <= runs(svc, 1, "realtime") // 3
     assert storage.status(1).last_seen > first_seen
+
+
+def test_status_lists_devices_in_the_natural_order_of_their_names(make: Factory,
+                                                                  fleet: FakeFleet) -> None:
+    """The published status (the collector page's order) puts demo-2 before demo-10."""
+    names = {1: "demo-10", 2: "demo-2", 3: "Demo-3", 4: "demo-1"}
+    source = StaticDeviceSource([device(i, name=n, enabled=False) for i, n in names.items()])
+    svc = make(source, InMemoryStorage(), config_poll_s=0.1)
+    assert until(lambda: len(svc.status()["devices"]) == 4, 5)
+    assert [d["name"] for d in svc.status()["devices"]] == [
+        "demo-1", "demo-2", "Demo-3", "demo-10"]

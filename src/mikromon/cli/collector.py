@@ -21,6 +21,7 @@ from typing import Any
 
 from mikromon.cli._common import Subparsers, add_command, command_with_actions
 from mikromon.domain.formatting import interval
+from mikromon.domain.names import natural_key
 
 #: Seconds ``start``/``stop`` wait for the running server to confirm by default.
 DEFAULT_WAIT_S = 15.0
@@ -277,7 +278,8 @@ def _add_members(document: dict[str, Any]) -> None:
         if member["status_pk"] is not None:
             devices += [{**d, "polled_by": member["where"]}
                         for d in all_documents(member["status_pk"])]
-    document["devices"] = sorted(devices, key=lambda d: (str(d.get("name")), d.get("id", 0)))
+    document["devices"] = sorted(devices, key=lambda d: (natural_key(str(d.get("name"))),
+                                                        str(d.get("name")), d.get("id", 0)))
 
 
 def _storage_text(storage: Any) -> str:

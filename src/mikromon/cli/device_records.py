@@ -25,7 +25,7 @@ def get_device(name: str, *, for_update: bool = False) -> Any:
     queryset = Device.objects.select_for_update() if for_update else Device.objects.all()
     device = queryset.filter(name=name).first()
     if device is None:
-        known = list(Device.objects.order_by("name").values_list("name", flat=True)[:20])
+        known = list(Device.objects.by_name().values_list("name", flat=True)[:20])
         hint = f" (known: {', '.join(known)})" if known else " (there are no devices yet)"
         raise CommandError(f"no device named {name!r}{hint}", EXIT_USAGE)
     return device

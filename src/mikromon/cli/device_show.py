@@ -48,7 +48,7 @@ def list_devices(args: argparse.Namespace) -> int:
     from mikromon.web.api.serialize import device_dict
     from mikromon.web.monitor.models import Device
 
-    devices = Device.objects.for_documents().order_by("name")
+    devices = Device.objects.for_documents().by_name()
     if args.state:
         devices = devices.filter(state=args.state)
     rows = [device_dict(d) for d in devices]

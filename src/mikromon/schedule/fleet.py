@@ -20,6 +20,7 @@ from typing import Final, Protocol
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.formatting import utc_iso
+from mikromon.domain.names import natural_key
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.device import Carry, DeviceCollector, Remembered
@@ -160,7 +161,8 @@ class DeviceFleet:
             await asyncio.gather(*(c.stop(self._stop_timeout) for c in colls))
 
     def status(self, writer: WriteCounts | None) -> list[DeviceStatusDoc]:
-        """Return every device's status, sorted by name: the collectors'
+        """Return every device's status, sorted by name (naturally: ``demo-2``
+        before ``demo-10``): the collectors'
         :meth:`DeviceCollector.status` dicts and disabled devices (state ``disabled``,
         no tiers), each with the writer's ``rows_dropped``, ``rows_failed`` and
         ``write_error`` for it."""
@@ -180,5 +182,5 @@ class DeviceFleet:
             entry["rows_dropped"] = counts["rows_dropped"]
             entry["rows_failed"] = counts["rows_failed"]
             entry["write_error"] = counts["last_error"]
-        out.sort(key=lambda d: (d["name"], d["id"]))
+        out.sort(key=lambda d: (natural_key(d["name"]), d["name"], d["id"]))
         return out

@@ -280,3 +280,38 @@ def test_health_metric_has_its_unit(api, device):
     doc = api.get(f"/api/v1/devices/{device.pk}/series?metric=system.health.fan1-speed").json()
     assert doc["unit"] == "rpm"
     assert doc["series"][0]["v"] == [6090.0]
+
+
+@pytest.mark.django_db
+@pytest.mark.db_backend
+def test_a_long_range_of_young_data_shows_its_points(api, device):
+    """A 7-day (or 30-day) chart of a series two hours old, rolled up as maintenance
+    does, shows the two hours at the step their span gives (raw points), not as a
+    few 30-minute or hourly buckets, and never finer than the series' polling
+    interval; an explicit step is kept, and a range the data fills keeps the step
+    of its span."""
+    import time
+
+    from mikromon.web.monitor.maintenance import update_rollups
+
+    now = int(time.time())
+    _storage().write_samples(device.pk, [
+        Sample("system.cpu.load_pct", float(n % 50), datetime.fromtimestamp(t, UTC))
+        for n, t in enumerate(range(now - 7200, now, 10))])
+    update_rollups(now)
+    url = f"/api/v1/devices/{device.pk}/series?metric=system.cpu.load_pct&points=600"
+
+    for days in (7, 30):
+        doc = api.get(f"{url}&from={now - days * 86400}&to={now}").json()
+        assert doc["step"] == 15, days
+        assert doc["source"] == "raw"
+        assert len(doc["series"][0]["t"]) >= 470
+    assert api.get(f"{url}&from={now - 7 * 86400}&to={now}&step=3600").json()["step"] == 3600
+    assert api.get(f"{url}&from={now - 3600}&to={now}").json()["step"] == 10
+    # Half an hour of a metric polled every 60 s: never finer than its interval.
+    _storage().write_samples(device.pk, [
+        Sample("system.memory.used_pct", 40.0, datetime.fromtimestamp(t, UTC))
+        for t in range(now - 1800, now, 60)])
+    doc = api.get(f"/api/v1/devices/{device.pk}/series?metric=system.memory.used_pct"
+                  f"&from={now - 7 * 86400}&to={now}").json()
+    assert (doc["step"], doc["source"], len(doc["series"][0]["t"])) == (60, "raw", 30)

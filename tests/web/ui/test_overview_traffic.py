@@ -179,3 +179,51 @@ def test_each_device_rates_are_current_by_its_own_realtime_interval(admin_web,
     busiest = admin_web.get("/").context["busiest"]
     assert [(b.device.name, b.interface) for b in busiest] == [("slow-poll", "ether1"),
                                                                 ("fresh", "ether1")]
+
+
+def test_ranking_reads_only_the_rows_listed(fake_collector) -> None:
+    """Both tables are ranked in the database: no more than ``limit`` rows of each
+    leave it, however many interfaces the fleet has (the overview at 10,000 devices
+    read and ranked 20,000 in Python)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mikromon.web.monitor import traffic
+
+    fleet()
+    with CaptureQueriesContext(connection) as run:
+        busiest, links = traffic.ranked_traffic(traffic.contact_cutoffs(), order="total",
+                                                limit=4)
+    rate_queries = [q["sql"] for q in run.captured_queries if "iface.rx_bps" in q["sql"]]
+    assert len(rate_queries) == 1
+    with connection.cursor() as cursor:  # the statement again, its rows counted
+        cursor.execute(rate_queries[0].replace("%", "%%"))
+        assert len(cursor.fetchall()) == 8
+    assert [(b.device.name, b.interface) for b in busiest] == [
+        (f"bras-{i:02d}", "sfp1") for i in range(FLEET - 1, FLEET - 5, -1)]
+    assert [(b.device.name, b.interface) for b in links] == [
+        (f"bras-{i:02d}", "ether2") for i in range(FLEET - 1, FLEET - 5, -1)]
+
+
+def test_ranking_ties_and_missing_directions(fake_collector) -> None:
+    """Equal rates rank by device id then interface; ranked by one direction, an
+    interface that only reports the other comes last."""
+    from mikromon.web.monitor import traffic
+
+    first = seed("a", {"ether2": (5e6, 1e6), "ether1": (5e6, 1e6)})
+    seed("b", {"ether1": (5e6, 1e6)})
+    only_tx = seed("c", {})
+    now = datetime.now(UTC)
+    _storage().write_samples(only_tx.pk, [Sample("iface.tx_bps", 9e9, now - timedelta(seconds=1),
+                                                 make_labels(interface="wlan1"))])
+    cutoffs = traffic.contact_cutoffs()
+    busiest, _ = traffic.ranked_traffic(cutoffs, order="rx", limit=10)
+    assert [(b.device.name, b.interface) for b in busiest] == [
+        ("a", "ether1"), ("a", "ether2"), ("b", "ether1"), ("c", "wlan1")]
+    assert busiest[-1].rx_bps == 0.0
+    assert busiest[-1].tx_bps == 9e9
+    busiest, _ = traffic.ranked_traffic(cutoffs, order="tx", limit=1)
+    assert [(b.device.name, b.interface) for b in busiest] == [("c", "wlan1")]
+    assert first.pk < only_tx.pk
+    with pytest.raises(ValueError, match="order must be one of"):
+        traffic.ranked_traffic(cutoffs, order="bogus")

@@ -94,3 +94,76 @@ def test_open_alerts_are_paged_with_counts_of_every_page(admin_web, make_fleet,
     shown = {a.device.name for p in (1, 2, 3)
              for g in admin_web.get(f"/alerts/?page={p}").context["groups"] for a in g.alerts}
     assert shown == {d.name for d in fleet}
+
+
+def test_silence_form_offers_a_name_box_at_fleet_size(admin_web, make_fleet, monkeypatch):
+    """The silence form's device field is the same pick as the filters': a list of
+    the devices for a small fleet, a box for a name (or id) beyond; a silence is
+    created for the device named, and an unknown name is refused naming it."""
+    from mikromon.web.alerts.models import Silence
+    from mikromon.web.ui.views import device_pick
+
+    fleet = make_fleet(6)
+    body = admin_web.get("/alerts/silences/add/").content.decode()
+    assert '<select name="device" id="id_device">' in body
+    assert body.split('<select name="device"', 1)[1].split("</select>")[0].count("<option") == 7
+
+    monkeypatch.setattr(device_pick, "LIST_LIMIT", 5)
+    body = admin_web.get(f"/alerts/silences/add/?device={fleet[3].pk}").content.decode()
+    assert '<select name="device"' not in body
+    box = body.split('name="device"', 1)[1].split(">", 1)[0]
+    assert 'value="r003"' in box
+    assert 'id="id_device"' in box
+    assert ">r000</option>" not in body
+
+    response = admin_web.post("/alerts/silences/add/", {
+        "device": "r004", "duration": "1h", "reason": "fibre cut"})
+    assert response.status_code == 302
+    assert Silence.objects.get().device == fleet[4]
+
+    response = admin_web.post("/alerts/silences/add/", {
+        "device": "nosuch", "duration": "1h", "reason": "x"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "nosuch" in body
+    assert 'value="nosuch"' in body.split('name="device"', 1)[1].split(">", 1)[0]
+
+
+def test_rule_form_offers_a_name_box_at_fleet_size(admin_web, make_fleet, monkeypatch,
+                                                   fake_collector):
+    """The rule form's device field (scope) is the same pick as the filters': a list
+    of the devices (natural order) for a small fleet, a box beyond showing the
+    chosen device's name; a rule is saved for the device named, and an unknown name
+    is refused naming it."""
+    from mikromon.web.alerts.models import AlertRule
+    from mikromon.web.ui.views import device_pick
+
+    fleet = make_fleet(6)
+    body = admin_web.get("/alerts/rules/add/").content.decode()
+    listed = body.split('<select name="device"', 1)[1].split("</select>")[0]
+    assert listed.count("<option") == 7
+    assert listed.index(">r000<") < listed.index(">r005<")
+
+    monkeypatch.setattr(device_pick, "LIST_LIMIT", 5)
+    body = admin_web.get("/alerts/rules/add/").content.decode()
+    assert '<select name="device"' not in body
+    assert ">r000</option>" not in body
+    post = {"name": "cpu on r004", "kind": "threshold", "severity": "high",
+            "enabled": "on", "metric": "system.cpu.load_pct", "comparison": ">",
+            "threshold": "90", "recovery": "70", "for_seconds": "30", "save": "1",
+            "device": "r004"}
+    response = admin_web.post("/alerts/rules/add/", post)
+    assert response.status_code == 302, response.content[:2000]
+    rule = AlertRule.objects.get(name="cpu on r004")
+    assert rule.device == fleet[4]
+
+    body = admin_web.get(f"/alerts/rules/{rule.pk}/").content.decode()
+    box = body.split('name="device"', 1)[1].split(">", 1)[0]
+    assert 'value="r004"' in box
+    assert 'id="id_device"' in box
+
+    response = admin_web.post("/alerts/rules/add/", {**post, "name": "x", "device": "nosuch"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "nosuch" in body
+    assert 'value="nosuch"' in body.split('name="device"', 1)[1].split(">", 1)[0]

@@ -206,3 +206,33 @@ def test_an_environment_output_has_a_test_button(admin_web, viewer, no_collector
     viewer_web = Client()
     viewer_web.force_login(viewer)
     assert viewer_web.post("/collector/outputs/env/remote-write/test/").status_code == 403
+
+
+def test_output_pages_read_no_device_entries(admin_web, db, monkeypatch, settings, tmp_path):
+    """The outputs page and an output's deletion read the outputs of a published
+    status, never its device entries (a row per device: 10,000 parsed per request
+    took 160 ms of CPU)."""
+    from datetime import UTC, datetime
+
+    from mikromon.web.control import collector, state
+
+    now = datetime.now(UTC)
+    state.publish(instance=state.instance_name(now), started_at=now, running=True, status={
+        "running": True,
+        "devices": [{"id": n, "name": f"r{n:03d}"} for n in range(1, 4)],
+        "outputs": [{"name": "vm", "lag_s": 4321, "last_error": "answer 503"}]})
+    monkeypatch.setattr(collector, "local_collector", lambda: None)
+
+    def refuse(pk):
+        raise AssertionError("device entries read")
+
+    monkeypatch.setattr(state, "all_documents", refuse)
+    OutputDestination.objects.create(name="vm", url="http://127.0.0.1:1/w")
+    page = admin_web.get("/collector/outputs/").content.decode()
+    assert "4321 s" in page
+    assert "answer 503" in page
+    row = OutputDestination.objects.create(name="old", url="http://127.0.0.1:1/w")
+    settings.DATA_DIR = str(tmp_path)
+    response = admin_web.post(f"/collector/outputs/{row.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert "it had no queue folder" in response.content.decode()

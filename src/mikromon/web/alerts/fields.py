@@ -91,7 +91,9 @@ class IdOrNameField(forms.ModelChoiceField):
             raise ValidationError(f"no {self.what} with a NUL character in its name")
         found = by_name_or_id(queryset, text)
         if found is None:
-            known = list(queryset.order_by("name").values_list("name", flat=True)[:10])
+            # The model's own order (devices: natural, demo-2 before demo-10), else by name.
+            order = queryset.model._meta.ordering or ["name"]
+            known = list(queryset.order_by(*order).values_list("name", flat=True)[:10])
             hint = f" (known: {', '.join(known)})" if known else f" (there is no {self.what} yet)"
             raise ValidationError(f"no {self.what} {text[:80]!r}{hint}")
         return found

@@ -287,7 +287,8 @@ def channel_test(request: HttpRequest, pk: int) -> JsonResponse:
 def rule_overrides(request: HttpRequest, pk: int) -> JsonResponse:
     """The per-device overrides of rule ``pk``."""
     rule_obj = _call(services.get_rule, pk)
-    rows = rule_obj.overrides.select_related("rule", "device").order_by("device__name")
+    rows = (rule_obj.overrides.select_related("rule", "device")
+            .order_by("device__name_key", "device__name"))
     return JsonResponse({"rule": rule_obj.pk,
                          "overrides": [services.override_dict(o) for o in rows]})
 

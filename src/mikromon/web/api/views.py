@@ -22,7 +22,8 @@ from mikromon.web.monitor import device_filters, inventory, tables
 from mikromon.web.monitor.event_queries import events as event_rows
 from mikromon.web.monitor.event_queries import parse_event_filter
 from mikromon.web.monitor.inventory_pages import parse_query
-from mikromon.web.monitor.models import Device, Series
+from mikromon.web.monitor.models import ROLLUP_STEPS, Device, Series
+from mikromon.web.monitor.points import read_points
 from mikromon.web.monitor.readers import (
     choose_step,
     health_states,
@@ -151,7 +152,12 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
-def kept_step(step: int, start: float, series_ids: list[int]) -> int:
+#: Oldest Unix second stored per series id: raw, 5-minute rollup, 1-hour rollup
+#: (:func:`mikromon.web.monitor.series_listing.oldest_stored`).
+Oldest = dict[int, tuple[int | None, int | None, int | None]]
+
+
+def kept_step(step: int, start: float, series_ids: list[int], oldest: Oldest) -> int:
     """Return ``step`` made coarse enough that the resolution it reads still holds the
     range's start: where a series' raw points begin after ``start`` while its
     5-minute rollups reach further back (retention deleted the older points:
@@ -160,8 +166,7 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     after ``start`` while 1-hour rollups reach further back (the ``5m``
     retention), a whole multiple of 3600 s.
     A series younger than the range keeps its step (nothing was deleted).
-    The oldest times of all the series are read in one query."""
-    oldest = oldest_stored(series_ids) if step % 3600 else {}
+    ``oldest`` holds the series' oldest stored times (read in one query)."""
     for sid in series_ids:
         if not step % 3600:
             break
@@ -175,6 +180,43 @@ def kept_step(step: int, start: float, series_ids: list[int]) -> int:
     return step
 
 
+def _interval(series_id: int, oldest: Oldest) -> int:
+    """Seconds between a series' first two raw samples (its polling interval)
+    within a day of the first, 1 without two (head rows or chunks)."""
+    first = oldest.get(series_id, (None, None, None))[0]
+    if first is None:
+        return 1
+    ts = read_points([series_id], first, first + 86_400)[series_id][0]
+    return max(1, int(ts[1] - ts[0])) if ts.shape[0] >= 2 else 1
+
+
+def first_stored(series_ids: list[int], before: float, oldest: Oldest) -> int | None:
+    """Return the first stored second (Unix) of the series when every one begins
+    after ``before`` (a young install, a new device), else ``None`` (some series
+    holds data at or before it, or none holds any). A series' first second is
+    its oldest raw point, or the start of an older 5-minute or 1-hour rollup
+    bucket (where retention deleted the points it summarises). Used to chart a
+    range whose step reads rollups, longer than the data, at the step of the
+    data's span (never finer than the series' polling interval): a 7-day range
+    of a two-hour-old series is otherwise four 30-minute buckets, a 30-day range
+    one hourly bucket (the step picks the source:
+    :func:`mikromon.web.monitor.readers.read_series`)."""
+    first: int | None = None
+    for sid in series_ids:
+        raw, *rollups = oldest.get(sid, (None, None, None))
+        kept = raw
+        for resolution, rolled in zip(ROLLUP_STEPS, rollups, strict=True):
+            # A rollup counts where its whole bucket is older than the raw points
+            # (their bucket start is aligned down: the same points otherwise).
+            if rolled is not None and (kept is None or rolled + resolution <= kept):
+                kept = rolled
+        if kept is not None and kept <= before:
+            return None
+        if kept is not None:
+            first = kept if first is None else min(first, kept)
+    return first
+
+
 @api_view()
 def series(request: HttpRequest, pk: int) -> JsonResponse:
     """Time series of one metric of a device, downsampled (every matching series
@@ -182,7 +224,8 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
 
     Parameters: ``metric`` (required), ``label`` (repeatable), ``from``/``to``
     (default: the last hour), ``step`` (seconds; default chosen from ``points``,
-    and from the rollups where raw points are no longer kept: :func:`kept_step`),
+    finer for data younger than the range (:func:`first_stored`), coarser where
+    raw points are no longer kept (:func:`kept_step`)),
     ``points`` (target bucket count, default 600).
     """
     obj = _device_or_404(Device.objects.all(), pk)
@@ -210,14 +253,22 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     if len(matching) > MAX_SERIES:
         return error(400, f"{len(matching)} series match; narrow with label= "
                           f"(at most {MAX_SERIES})")
+    read_from = start
     if step is None:
-        step = kept_step(choose_step(int(end - start), points or DEFAULT_POINTS), start,
-                         [s.pk for s in matching])
+        ids = [s.pk for s in matching]
+        oldest = oldest_stored(ids)
+        step = choose_step(int(end - start), points or DEFAULT_POINTS)
+        first = first_stored(ids, start + step, oldest) if step >= ROLLUP_STEPS[0] else None
+        if first is not None:  # data younger than the range: the step of its span
+            step = min(step, max(choose_step(int(end - first), points or DEFAULT_POINTS),
+                                 choose_step(_interval(ids[0], oldest), 1)))
+            read_from = max(start, first)
+        step = kept_step(step, start, ids, oldest)
     out = []
     source = None
     try:
         # ``to`` is inclusive: a point stamped exactly at ``to`` is shown.
-        read = read_many([s.pk for s in matching], start, end + 1, step)
+        read = read_many([s.pk for s in matching], read_from, end + 1, step)
     except ValueError as err:
         return error(400, str(err))
     for s in matching:

@@ -137,7 +137,7 @@ def mark_user(user: User) -> None:
 
 def demo_devices() -> list[Device]:
     """Return the devices the demo created, by name."""
-    return list(Device.objects.filter(demo_mark__isnull=False).order_by("name"))
+    return list(Device.objects.filter(demo_mark__isnull=False).by_name())
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,7 +266,7 @@ def delete(row: OutputDestination) -> str:
     configs, error = env_configs()
     if error or name in {c.name for c in configs}:
         return "its queue folder stays (the environment configures that name)"
-    view = collector.read(tidy_devices=False)
+    view = collector.read(tidy_devices=False, devices=False)
     running = {o.get("name") for o in view.status.get("outputs") or [] if isinstance(o, dict)}
     if view.running and name in running:
         return "the collector removes its queue folder when it stops it"

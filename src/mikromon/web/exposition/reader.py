@@ -34,7 +34,7 @@ def read_snapshot(device_name: str | None = None) -> FleetSnapshot:
     Raises:
         Device.DoesNotExist: no device has the name ``device_name``.
     """
-    devices = Device.objects.select_related("site").order_by("name")
+    devices = Device.objects.select_related("site").by_name()
     if device_name is not None:
         devices = devices.filter(name=device_name)
         if not devices.exists():

@@ -66,7 +66,7 @@ def service_discovery(request: HttpRequest) -> HttpResponse:
         return refused
     groups: list[dict[str, Any]] = []
     devices = (Device.objects.filter(enabled=True).select_related("site")
-               .prefetch_related("tags").order_by("name"))
+               .prefetch_related("tags").by_name())
     for device in devices:
         tags = sorted(tag.name for tag in device.tags.all())
         groups.append({

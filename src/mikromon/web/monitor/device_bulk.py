@@ -107,7 +107,7 @@ def check_bulk(data: Mapping[str, Any]) -> tuple[str, list[Device], str]:
     ids = _ids(data.get("devices"), errors)
     devices: list[Device] = []
     if ids and "devices" not in errors:
-        devices = list(Device.objects.select_for_update().filter(pk__in=ids).order_by("name"))
+        devices = list(Device.objects.select_for_update().filter(pk__in=ids).by_name())
         missing = sorted(set(ids) - {d.pk for d in devices})
         if missing:
             errors["devices"] = [f"no device with id {', '.join(map(str, missing[:10]))}"]

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.monitor.models.device_reads import NAME_ORDER
 from mikromon.web.params import ParamError, is_ascii_number, parse_choice
 
 #: A queryset of devices, kept as the caller's type (``DeviceQuerySet`` keeps its
@@ -35,10 +36,12 @@ Devices = TypeVar("Devices", bound="QuerySet[Device]")
 #: The filter parameters, in the order the filter bars show them.
 FILTERS = ("q", "state", "site", "tag", "version", "board")
 
-#: ``?sort=`` value -> ordering field (a leading ``-`` reverses). ``last_seen`` is
-#: the newest contact (``contact_ts``, annotated by :func:`with_contact_ts`).
+#: ``?sort=`` value -> ordering field (a leading ``-`` reverses). ``name`` is the
+#: natural order (``demo-2`` before ``demo-10``: the name's sort key, ``name_key``,
+#: with the name breaking its ties). ``last_seen`` is the newest contact
+#: (``contact_ts``, annotated by :func:`with_contact_ts`).
 SORTS = {
-    "name": "name",
+    "name": "name_key",
     "state": "state",
     "host": "host",
     "identity": "identity",
@@ -132,7 +135,7 @@ def sort_devices(qs: Devices, sort: str,
                  errors: list[str]) -> tuple[Devices, str]:
     """Return ``qs`` ordered by ``sort`` (a key of :data:`SORTS`, ``-`` first for
     descending; empty: ``name``) and the sort used. Missing values sort last; ties
-    are broken by name, then id, so pages never overlap or skip a device. An unknown
+    are broken by name (naturally), then id, so pages never overlap or skip a device. An unknown
     key appends a message naming ``sort`` to ``errors`` and sorts by name.
 
     The ``cpu``/``memory``/``uptime``/``last_seen`` keys need ``qs`` annotated
@@ -147,7 +150,8 @@ def sort_devices(qs: Devices, sort: str,
         sort = "name"
     field = F(SORTS[sort.lstrip("-")])
     expr = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
-    return qs.order_by(expr, "name", "pk"), sort
+    ties = [F(f).desc() if sort == "-name" else f for f in NAME_ORDER]
+    return qs.order_by(expr, *ties), sort
 
 
 def filter_choices() -> dict[str, Any]:

@@ -4,7 +4,9 @@ the latest-events lists of the overview and the device page.
 Both the page and the API read the same GET parameters (docs/api.md):
 
 * ``severity``: ``critical``, ``warning`` or ``info``; repeat it (or separate
-  with commas) for several; absent: every severity;
+  with commas) for several; absent: every severity (the API), or every severity
+  but ``info`` unless a ``kind`` is asked (the events page:
+  :data:`NOTABLE_SEVERITIES`, as the overview's latest events);
 * ``kind``: an event kind (:class:`mikromon.domain.events.EventKind`), repeatable
   like ``severity``;
 * ``device``: a device id; ``site``: a site id or name;
@@ -39,6 +41,10 @@ from mikromon.web.params import (
 
 #: The GET parameters :func:`parse_event_filter` reads.
 FILTER_PARAMS = ("severity", "kind", "device", "site", "from", "to")
+#: The severities the latest-events lists and the events page show unless asked
+#: for more: informational events ("path absent", "configuration reloaded",
+#: "device up") are left out.
+NOTABLE_SEVERITIES = tuple(s for s in EventSeverityChoices.values if s != Severity.INFO.value)
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
@@ -53,6 +59,9 @@ class EventFilter:
         end: latest time, exclusive (aware, UTC).
         problems: the messages of bad parameters, when parsed with ``collect``
             (each names its parameter; that parameter filters nothing).
+        notable_only: leave out ``info`` events (no severity asked, parsed with
+            ``notable_by_default``; the condition of the partial index
+            ``monitor_event_notable_idx``).
     """
 
     severities: tuple[str, ...] = ()
@@ -62,11 +71,14 @@ class EventFilter:
     start: datetime | None = None
     end: datetime | None = None
     problems: tuple[str, ...] = field(default=(), compare=False)
+    notable_only: bool = False
 
     def apply(self, qs: QuerySet[Event]) -> QuerySet[Event]:
         """Return ``qs`` narrowed to the events this filter lets through."""
         if self.severities:
             qs = qs.filter(severity__in=self.severities)
+        elif self.notable_only:
+            qs = qs.exclude(severity=Severity.INFO.value)
         if self.kinds:
             qs = qs.filter(kind__in=self.kinds)
         if self.device_id is not None:
@@ -95,7 +107,8 @@ def _aware(name: str, text: str, now: float) -> datetime:
         raise ParamError(f"{name}={text[:80]!r} is out of range") from None
 
 
-def parse_event_filter(get: QueryDict, now: float, *, collect: bool = False) -> EventFilter:
+def parse_event_filter(get: QueryDict, now: float, *, collect: bool = False,
+                       notable_by_default: bool = False) -> EventFilter:
     """Read the event filter from GET parameters (module docstring).
 
     Args:
@@ -104,6 +117,10 @@ def parse_event_filter(get: QueryDict, now: float, *, collect: bool = False) -> 
         collect: keep the messages of bad parameters in ``problems`` (each bad
             parameter then filters nothing) instead of raising; the page shows
             them above the list.
+        notable_by_default: with no ``severity`` and no ``kind`` asked (or only
+            bad ones), leave out ``info`` events (:data:`NOTABLE_SEVERITIES`; the
+            events page: asking for a kind shows its events whatever their
+            severity).
 
     Raises:
         ParamError: naming every bad parameter and its value (unless ``collect``).
@@ -129,6 +146,7 @@ def parse_event_filter(get: QueryDict, now: float, *, collect: bool = False) -> 
         start=check(_aware, "from", start, now) if start else None,
         end=check(_aware, "to", end, now) if end else None,
         problems=tuple(problems.messages),
+        notable_only=notable_by_default and not severities and not kinds,
     )
     if not collect:
         problems.raise_any()

@@ -1,4 +1,5 @@
-"""Migration operations for compact time-series tables.
+"""Migration operations for compact time-series tables, and the batched backfill
+of columns derived from a row's values (:func:`backfill`).
 
 :class:`CreateCompactModel` creates a model whose composite primary key is its
 only index. On SQLite the table is declared ``WITHOUT ROWID``: rows live in the
@@ -13,6 +14,7 @@ change these tables with a new ``CreateCompactModel`` + copy instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import migrations
@@ -38,3 +40,21 @@ class CreateCompactModel(migrations.CreateModel):
     def describe(self) -> str:
         """Return the text ``migrate`` prints for this operation."""
         return f"Create compact model {self.name}"
+
+
+def backfill(rows: Any, read: Sequence[str], written: Sequence[str],
+             fill: Callable[[Any], None], *, batch: int = 2000) -> None:
+    """Compute derived columns of every row stored before a migration added them:
+    ``rows`` (a queryset of the historical model, on the migration's database) is
+    read in primary-key order ``batch`` rows at a time with only the fields
+    ``read``; ``fill(row)`` sets the ``written`` fields, written back with one
+    ``bulk_update`` per batch (memory bounded whatever the table's size)."""
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last).order_by("pk").only("pk", *read)[:batch])
+        if not chunk:
+            return
+        for row in chunk:
+            fill(row)
+        rows.bulk_update(chunk, list(written))
+        last = chunk[-1].pk

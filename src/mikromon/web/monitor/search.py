@@ -310,7 +310,7 @@ def _device_hits(query: Query, limit: int) -> Iterator[Hit]:
     text = query.text
     devices = (Device.objects.filter(Q(name__icontains=text) | Q(identity__icontains=text)
                                      | Q(host__icontains=text))
-               .order_by("name").only("id", "name", "identity", "host", "last_seen"))
+               .by_name().only("id", "name", "identity", "host", "last_seen"))
     for device in devices[:limit + 1]:
         for name in ("name", "identity", "host"):
             value = getattr(device, name)

@@ -41,7 +41,7 @@ from mikromon.web.params import is_ascii_number
 #: series); by newest sample needs a sort of every matching series, so it is
 #: refused past :data:`COUNT_LIMIT` (:func:`sort_series`).
 SORTS: dict[str, tuple[str, ...]] = {
-    "device": ("device__name", "device_id", "key", "labels_key"),
+    "device": ("device__name_key", "device__name", "device_id", "key", "labels_key"),
     "metric": ("key", "id"),
     "last": ("latest__ts", "id"),
 }

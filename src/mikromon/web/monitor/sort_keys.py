@@ -13,8 +13,9 @@ order the dashboard always used (``tables.js``):
 * ``1`` addresses: IPv4 (``4`` + 8 hex digits), IPv6 (``6`` + 32), with the prefix
   length after them (``/24``), and MAC addresses (``m`` + 12 hex digits);
 * ``2`` text: lower case, every run of digits written as its length (two digits)
-  and its value, so ``ether2`` sorts before ``ether10``; at most
-  :data:`MAX_TEXT_KEY` characters.
+  and its value, so ``ether2`` sorts before ``ether10``
+  (:func:`mikromon.domain.names.natural_key`); at most
+  :data:`~mikromon.domain.names.MAX_NATURAL_KEY` characters.
 
 Empty values (``None``, ``''``) have no key: they sort last in both directions.
 RouterOS's item id (``.id``, ``*1A``, hex) is keyed as its number: the router's
@@ -29,9 +30,9 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from mikromon.domain.names import natural_key
+
 NUMBER, ADDRESS, TEXT = "0", "1", "2"
-#: Longest text key kept (characters); longer texts sort by their start.
-MAX_TEXT_KEY = 120
 #: Longest search text kept per row (characters).
 MAX_SEARCH_TEXT = 4000
 
@@ -43,7 +44,6 @@ _UNITS = re.compile(
 _HAS_UNIT = re.compile(r"\d[wdhms]")
 _MAC = re.compile(r"([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})"
                   r"[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})", re.IGNORECASE)
-_DIGITS = re.compile(r"\d+")
 _ROUTEROS_ID = re.compile(r"\*[0-9A-Fa-f]{1,15}")
 _SCOPE = re.compile(r"%\S+$")
 _IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
@@ -95,14 +95,6 @@ def address_key(text: str) -> str | None:
     return f"{net.version}{int(net.ip):0{width}x}/{net.network.prefixlen:02x}"
 
 
-def text_key(text: str) -> str:
-    """Lower case, digit runs as length + value (``ether10`` -> ``ether0210``)."""
-    def _run(m: re.Match[str]) -> str:
-        digits = m[0].lstrip("0")
-        return f"{min(len(digits), 99):02d}{digits}"
-    return _DIGITS.sub(_run, text.casefold())[:MAX_TEXT_KEY]
-
-
 def sort_key(value: Any) -> str | None:
     """Return the sort key of one stored value (see the module docstring), ``None``
     for an empty one."""
@@ -123,7 +115,7 @@ def sort_key(value: Any) -> str | None:
     address = address_key(text)
     if address is not None:
         return ADDRESS + address
-    return TEXT + text_key(text)
+    return TEXT + natural_key(text)
 
 
 def row_sort_keys(row: Mapping[str, Any]) -> dict[str, str]:

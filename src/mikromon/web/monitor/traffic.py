@@ -3,13 +3,14 @@ links, at any fleet size.
 
 Each interface's current ``iface.rx_bps`` and ``iface.tx_bps`` (latest values,
 one series each) are paired by device and labels, with its link speed, in one
-grouped query (:func:`current_rates`), so both directions of an interface come
-together whatever the ranking; both tables rank that one read (a heap of
-``limit``), and only the devices listed are loaded. A rate counts when its device's values are
-current and the rate itself is no older than the device's stale threshold
-(:meth:`Device.stale_after_s`): an interface that stopped reporting keeps its
-last rate in the latest table, but is not "now". Which devices are current is
-decided in SQL (:func:`current_devices`), so no device is loaded but the few
+grouped query, so both directions of an interface come together whatever the
+ranking; the database ranks that one pairing for both tables
+(:func:`ranked_traffic`), and only the rows and devices listed are loaded. A
+rate counts when its device's values are current and the rate itself is no
+older than the device's stale threshold (:meth:`Device.stale_after_s`): an
+interface that stopped reporting keeps its last rate in the latest table, but is
+not "now". Which devices are current is decided in SQL
+(:func:`current_devices`), so no device is loaded but the few
 listed.
 
 Utilisation is ``max(rx, tx) / link speed`` in percent, the link speed being
@@ -23,9 +24,8 @@ ranked by utilisation.
 
 from __future__ import annotations
 
-import heapq
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple
@@ -126,8 +126,7 @@ def stale_devices(cutoffs: Mapping[int, datetime]) -> QuerySet[Device]:
 
 
 class Rates(NamedTuple):
-    """One interface's current rates as read (before its device is loaded; a
-    tuple: 20,000 of them are made at 10,000 devices).
+    """One interface's current rates as read (before its device is loaded).
 
     Attributes:
         device_id: the device's id.
@@ -143,57 +142,75 @@ class Rates(NamedTuple):
     speed: float | None
 
 
-def current_rates(cutoffs: Mapping[int, datetime]) -> list[Rates]:
-    """Every interface of the current devices with a current rate, both directions
-    and the link speed together: one grouped query for both tables of the overview
-    (``cutoffs``: :func:`contact_cutoffs`)."""
-    rows = _paired(cutoffs)
-    if rows is None:
-        return []
-    # The rows as the database gives them (floats and None): no per-value converter.
-    query = rows.values_list("series__device_id", "series__labels_key", "rx", "tx", "speed")
-    sql, params = query.query.sql_with_params()
-    with connections[query.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(map(Rates._make, cursor.fetchall()))
+#: SQL ``ORDER BY`` of the busiest interfaces per :data:`ORDERS` value, over the
+#: paired rates (:func:`_paired`): highest rate first, interfaces without that
+#: direction's rate last, ties by device id then labels.
+_BUSIEST_ORDER: Final = {
+    "total": "COALESCE(rx, 0) + COALESCE(tx, 0) DESC",
+    "rx": "rx IS NULL, COALESCE(rx, 0) DESC",
+    "tx": "tx IS NULL, COALESCE(tx, 0) DESC",
+}
+#: max(rx, tx) / link speed, in SQL both databases run (no GREATEST in SQLite).
+_UTILISATION: Final = ("(CASE WHEN COALESCE(rx, 0) >= COALESCE(tx, 0) THEN COALESCE(rx, 0) "
+                       "ELSE COALESCE(tx, 0) END) / speed")
 
 
-def busiest_interfaces(rates: Iterable[Rates], *, order: str = "total",
-                       limit: int = 10) -> list[InterfaceTraffic]:
-    """Return the ``limit`` interfaces with the highest current rate, each with
-    both its receive and transmit rate; ties by device id and labels.
+def ranked_traffic(cutoffs: Mapping[int, datetime], *, order: str = "total",
+                   limit: int = 10) -> tuple[list[InterfaceTraffic], list[InterfaceTraffic]]:
+    """Return the overview's two tables: the ``limit`` interfaces with the highest
+    current rate, each with both directions, and the ``limit`` links with the
+    highest utilisation (max(rx, tx) / link speed, among interfaces with a current
+    rate and a known link speed above 0).
+
+    Both are ranked by the database in one statement over one pairing of the
+    latest rates (:func:`_paired`, a common table expression both rankings read):
+    at most ``2 * limit`` rows leave it, whatever the fleet's size. Ties rank by
+    device id, then labels.
 
     Args:
-        rates: :func:`current_rates`.
+        cutoffs: :func:`contact_cutoffs`.
         order: ``total`` (rx + tx), ``rx`` or ``tx`` (:data:`ORDERS`).
-        limit: how many, at most.
+        limit: how many of each, at most.
 
     Raises:
         ValueError: an unknown ``order``.
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    rows = _paired(cutoffs)
+    if rows is None:
+        return [], []
+    query = rows.values_list("series__device_id", "series__labels_key", "rx", "tx", "speed")
+    paired_sql, params = query.query.sql_with_params()
+    connection = connections[query.db]
+    q = connection.ops.quote_name
+    columns = ", ".join((q("series__device_id"), q("series__labels_key"), "rx", "tx", "speed"))
+    ties = f"{q('series__device_id')}, {q('series__labels_key')}"
+    sql = (f"WITH paired AS ({paired_sql}) "
+           f"SELECT 0, {columns} FROM (SELECT * FROM paired "
+           f"ORDER BY {_BUSIEST_ORDER[order]}, {ties} LIMIT %s) busiest "
+           f"UNION ALL SELECT 1, {columns} FROM (SELECT * FROM paired WHERE speed > 0 "
+           f"ORDER BY {_UTILISATION} DESC, {ties} LIMIT %s) links")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, limit, limit))
+        fetched = cursor.fetchall()
+    tables: tuple[list[Rates], list[Rates]] = ([], [])
+    for table, *values in fetched:
+        tables[table].append(Rates._make(values))
+    # Each subquery's order is kept by UNION ALL in practice, not by the standard.
+    tables[0].sort(key=_busiest_key(order))
+    tables[1].sort(key=lambda r: (-max(r.rx or 0.0, r.tx or 0.0) / (r.speed or 1.0),
+                                  r.device_id, r.labels_key))
+    return _traffic(tables[0]), _traffic(tables[1])
 
-    # Sort keys built once per interface (a tuple compares in C): highest rate
-    # first, interfaces without that direction's rate last, then by device, labels.
-    rows = rates if isinstance(rates, list) else list(rates)
+
+def _busiest_key(order: str) -> Callable[[Rates], tuple[bool, float, int, str]]:
+    """The Python sort key of :data:`_BUSIEST_ORDER` (the few rows read)."""
     if order == "total":
-        keys = [(False, -((r.rx or 0.0) + (r.tx or 0.0)), r.device_id, r.labels_key, i)
-                for i, r in enumerate(rows)]
-    else:
-        keys = [(v is None, -(v or 0.0), r.device_id, r.labels_key, i)
-                for i, r in enumerate(rows) for v in ((r.rx if order == "rx" else r.tx),)]
-    return _traffic([rows[k[-1]] for k in heapq.nsmallest(limit, keys)])
-
-
-def top_utilisation(rates: Iterable[Rates], *, limit: int = 10) -> list[InterfaceTraffic]:
-    """Return the ``limit`` links with the highest utilisation (max(rx, tx) / link
-    speed), among interfaces with a current rate and a known link speed above 0
-    (``rates``: :func:`current_rates`)."""
-    rows = rates if isinstance(rates, list) else list(rates)
-    keys = [(-max(r.rx or 0.0, r.tx or 0.0) / r.speed, r.device_id, r.labels_key, i)
-            for i, r in enumerate(rows) if r.speed is not None and r.speed > 0]
-    return _traffic([rows[k[-1]] for k in heapq.nsmallest(limit, keys)])
+        return lambda r: (False, -((r.rx or 0.0) + (r.tx or 0.0)), r.device_id, r.labels_key)
+    return lambda r: (
+        (v := (r.rx if order == "rx" else r.tx)) is None, -(v or 0.0), r.device_id,
+        r.labels_key)
 
 
 def _paired(cutoffs: Mapping[int, datetime]) -> Any:

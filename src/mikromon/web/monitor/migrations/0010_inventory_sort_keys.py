@@ -13,21 +13,17 @@ BATCH = 2000
 
 
 def backfill_keys(apps, schema_editor):
+    from mikromon.web.monitor.migration_ops import backfill
     from mikromon.web.monitor.sort_keys import row_search_text, row_sort_keys
 
-    item_model = apps.get_model("monitor", "InventoryItem")
-    items = item_model.objects.using(schema_editor.connection.alias)
-    last = 0
-    while True:
-        batch = list(items.filter(pk__gt=last).order_by("pk").only("pk", "data")[:BATCH])
-        if not batch:
-            return
-        for item in batch:
-            data = item.data if isinstance(item.data, dict) else {}
-            item.sort_keys = row_sort_keys(data)
-            item.search_text = row_search_text(data)
-        items.bulk_update(batch, ["sort_keys", "search_text"])
-        last = batch[-1].pk
+    def fill(item):
+        data = item.data if isinstance(item.data, dict) else {}
+        item.sort_keys = row_sort_keys(data)
+        item.search_text = row_search_text(data)
+
+    items = apps.get_model("monitor", "InventoryItem").objects.using(
+        schema_editor.connection.alias)
+    backfill(items, ("data",), ("sort_keys", "search_text"), fill, batch=BATCH)
 
 
 class Migration(migrations.Migration):

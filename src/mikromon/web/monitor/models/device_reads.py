@@ -9,7 +9,8 @@ and the summary values of device lists.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from collections.abc import Iterable
+from typing import Any, Final, Self
 
 from django.apps import apps
 from django.db import models
@@ -17,6 +18,11 @@ from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
 from mikromon.config import time_scale
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.names import name_sort_key
+
+#: The natural order of device names (:meth:`DeviceQuerySet.by_name`): the sort key,
+#: then the name (names equal but for case or leading zeros), then the id.
+NAME_ORDER: Final = ("name_key", "name", "pk")
 
 #: Device-wide metrics shown in device lists: annotation name -> metric key.
 SUMMARY_METRICS = {
@@ -59,7 +65,37 @@ def _device_wide_latest(key: str, column: str) -> Subquery:
 
 
 class DeviceQuerySet(models.QuerySet[Any]):
-    """Devices with what lists and documents read besides the settings."""
+    """Devices with what lists and documents read besides the settings; writes
+    keep each device's ``name_key`` (the natural sort key of its name) in step
+    with its name."""
+
+    def by_name(self) -> Self:
+        """Ordered by name, naturally (``demo-2`` before ``demo-10``), then id."""
+        return self.order_by(*NAME_ORDER)
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        """Create ``objs`` (:meth:`QuerySet.bulk_create`) with their names' sort keys."""
+        objs = list(objs)
+        for obj in objs:
+            obj.name_key = name_sort_key(obj.name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        """Update the rows (:meth:`QuerySet.update`); a new ``name`` (text) gets its
+        sort key.
+
+        Raises:
+            ValueError: ``name_key`` given (it follows the name), or a ``name`` that
+                is an expression (its key cannot be computed in SQL).
+        """
+        if "name_key" in kwargs:
+            raise ValueError("name_key follows the name: update name instead")
+        if "name" in kwargs:
+            if not isinstance(kwargs["name"], str):
+                raise ValueError("a device name is updated with text, not an expression "
+                                 "(its name_key is computed from it)")
+            kwargs["name_key"] = name_sort_key(kwargs["name"])
+        return super().update(**kwargs)
 
     def with_contact(self) -> Self:
         """Annotate ``data_ts``: the time (UTC) of the newest :data:`CONTACT_METRIC`

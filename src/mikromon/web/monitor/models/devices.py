@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from mikromon.domain.devices import DeviceConfig, TlsVerify, validate_host
 from mikromon.domain.errors import ConfigError
+from mikromon.domain.names import MAX_NAME_SORT_KEY, name_sort_key
 from mikromon.domain.tiers import DEFAULT_INTERVALS, MINIMUM_INTERVALS, Tier
 from mikromon.web.monitor import crypto
 from mikromon.web.monitor.choices import DeviceStateChoices, TlsVerifyChoices, state_label
@@ -139,12 +140,19 @@ class Device(models.Model):
     The password is stored encrypted (:mod:`mikromon.web.monitor.crypto`); set it
     with :meth:`set_password` and read it with :meth:`get_password`. It never
     appears in ``str``/``repr``. ``port`` left empty means 8728, or 8729 with
-    ``use_ssl``. The status fields (``state`` .. ``status_changed_at``) are written
-    by the collector through :class:`~mikromon.web.monitor.storage.DjangoStorage`
-    with ``QuerySet.update`` so they do not count as configuration changes.
+    ``use_ssl``. ``name_key`` is written with the name (``save``, ``bulk_create``,
+    ``update``): devices list in the natural order of their names (``demo-2``
+    before ``demo-10``; :meth:`DeviceQuerySet.by_name`). The status fields
+    (``state`` .. ``status_changed_at``) are written by the collector through
+    :class:`~mikromon.web.monitor.storage.DjangoStorage` with ``QuerySet.update``
+    so they do not count as configuration changes.
     """
 
     name = models.CharField(max_length=100, help_text="Unique name shown everywhere.")
+    name_key = models.CharField(
+        max_length=MAX_NAME_SORT_KEY, blank=True, default="", editable=False,
+        help_text="The name's natural sort key (mikromon.domain.names.name_sort_key), "
+                  "written with the name.")
     host = models.CharField(max_length=253, help_text="Address or host name of the router.")
     port = models.PositiveIntegerField(
         blank=True,
@@ -197,8 +205,9 @@ class Device(models.Model):
     objects = DeviceQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
-        indexes = [models.Index(fields=["state"], name="monitor_device_state_idx")]
+        ordering = ["name_key", "name"]
+        indexes = [models.Index(fields=["state"], name="monitor_device_state_idx"),
+                   models.Index(fields=["name_key", "name"], name="monitor_device_name_key_idx")]
         constraints = [
             models.UniqueConstraint(fields=["name"], name="monitor_device_name_unique"),
             models.CheckConstraint(
@@ -213,9 +222,13 @@ class Device(models.Model):
         return self.name
 
     def save(self, **kwargs: Any) -> None:
-        """Fill the default port, then save."""
+        """Fill the default port and the name's sort key, then save."""
         if self.port is None:
             self.port = default_port(self.use_ssl)
+        self.name_key = name_sort_key(self.name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "name" in fields and "name_key" not in fields:
+            kwargs["update_fields"] = [*fields, "name_key"]
         super().save(**kwargs)
 
     def clean_fields(self, exclude: Collection[str] | None = None) -> None:

@@ -21,6 +21,7 @@ from mikromon.web.alerts.models import OPEN_STATES, AlertRule, RuleKindChoices, 
 from mikromon.web.monitor.models import Device
 from mikromon.web.params import ParamError, parse_flag, parse_id
 from mikromon.web.ui.permissions import admin_required
+from mikromon.web.ui.views import device_pick
 from mikromon.web.ui.views.alert_changes import (
     collector_notify,
     delete_then_redirect,
@@ -153,6 +154,8 @@ def _rule_page(request: HttpRequest, form: Any, rule: AlertRule | None, *,
     for name, text in SCOPE_EMPTY.items():
         if name in form.fields and hasattr(form.fields[name], "empty_label"):
             form.fields[name].empty_label = text
+    if "device" in form.fields:
+        device_pick.fit(form.fields["device"])
     if "metric" in form.fields:
         form.fields["metric"].widget.attrs.update(
             {"list": "metric-keys", "autocomplete": "off", "spellcheck": "false",

@@ -88,7 +88,7 @@ def _stored(status_pks: list[int], params: dict[str, str], flags: dict[str, bool
             errors: list[str]) -> Any:
     """The JSON texts of the entries of a published status (one row each; with
     collector members, of every member's) the filters keep, in published order (by
-    device name across members): a queryset, counted and paged in SQL."""
+    device name, naturally, across members): a queryset, counted and paged in SQL."""
     qs = CollectorDeviceStatus.objects.filter(status_id__in=status_pks)
     if any(params[k] for k in device_filters.FILTERS):
         kept = device_filters.filter_devices(Device.objects.all(), params, errors)
@@ -98,9 +98,10 @@ def _stored(status_pks: list[int], params: dict[str, str], flags: dict[str, bool
     if flags["late"]:
         qs = qs.filter(late_at__lt=timezone.now())
     if len(status_pks) > 1:
-        name = Device.objects.filter(pk=OuterRef("device_id")).values("name")[:1]
-        return qs.annotate(name=Subquery(name)).order_by("name", "device_id").values_list(
-            "doc", flat=True)
+        device = Device.objects.filter(pk=OuterRef("device_id"))
+        return (qs.annotate(name_key=Subquery(device.values("name_key")[:1]),
+                            name=Subquery(device.values("name")[:1]))
+                .order_by("name_key", "name", "device_id").values_list("doc", flat=True))
     return qs.order_by("position").values_list("doc", flat=True)
 
 

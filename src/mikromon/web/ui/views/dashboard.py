@@ -6,7 +6,6 @@ charts draw), so it renders in a few queries however much data is stored.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from mikromon.domain.catalog import HEALTH_PREFIX
 from mikromon.domain.formatting import interval
+from mikromon.domain.names import natural_key
 from mikromon.domain.tiers import MINIMUM_INTERVALS, Tier
 from mikromon.web.control import collector
 from mikromon.web.monitor import inventory, tables
@@ -91,11 +91,6 @@ def rate_fresh(device: Device, ts: datetime, now: datetime | None = None) -> boo
     return (now - ts).total_seconds() <= device.stale_after_s()
 
 
-def natural_key(name: str) -> list[Any]:
-    """Sort key that puts ``ether2`` before ``ether10``."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
 def _loopback(name: str, facts: dict[str, Any] | None) -> bool:
     """Whether an interface is the router's loopback (type ``loopback``, or named
     ``lo`` as on CHR / RouterOS 7 when its type is not known yet)."""
@@ -117,7 +112,7 @@ def _interfaces(values: list[LatestValue],
                     if v.key in ("iface.rx_bps", "iface.tx_bps") and "interface" in v.labels},
                    key=natural_key)
 
-    def preference(name: str) -> tuple[int, list[Any]]:
+    def preference(name: str) -> tuple[int, str]:
         info = facts.get(name)
         if _loopback(name, info) or (info is not None and not info.get("running")):
             return (2, natural_key(name))

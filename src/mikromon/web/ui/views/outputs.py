@@ -45,7 +45,7 @@ def states(status: dict[str, Any] | None) -> list[dict[str, Any]]:
 @login_required
 def output_list(request: HttpRequest) -> HttpResponse:
     """Every output with its state; the result of a test send."""
-    view = collector.read(tidy_devices=False)
+    view = collector.read(tidy_devices=False, devices=False)
     published = {s["name"]: s for s in states(view.status)}
     rows = configured_outputs.rows(list(published.values()))
     _env, env_error = configured_outputs.env_configs()

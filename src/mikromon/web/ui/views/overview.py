@@ -15,21 +15,20 @@ from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from mikromon.domain.names import natural_key
 from mikromon.web.control import collector
 from mikromon.web.monitor.choices import state_label as state_word
 from mikromon.web.monitor.event_queries import latest_events
 from mikromon.web.monitor.models import Device
+from mikromon.web.monitor.models.device_reads import NAME_ORDER
 from mikromon.web.monitor.traffic import (
     ORDERS,
-    busiest_interfaces,
     contact_cutoffs,
-    current_rates,
+    ranked_traffic,
     stale_devices,
-    top_utilisation,
 )
 from mikromon.web.params import parse_choice
 from mikromon.web.ui.views.alerts import open_alerts
-from mikromon.web.ui.views.dashboard import natural_key
 from mikromon.web.ui.views.devices import state_counts
 
 #: Interfaces listed as the busiest, and links listed by utilisation.
@@ -144,10 +143,11 @@ def stale_by_device(cutoffs: dict[int, datetime] | None = None) -> dict[int, int
 
 def worst_devices(limit: int = WORST_DEVICES) -> tuple[list[Device], int]:
     """Return the ``limit`` devices down, auth failed, degraded or slow whose state
-    changed most recently (newest first), and how many there are in all."""
+    changed most recently (newest first, then by name), and how many there are in
+    all."""
     qs = Device.objects.filter(state__in=PROBLEM_STATES)
     listed = list(qs.select_related("site").order_by(
-        F("status_changed_at").desc(nulls_last=True), "name", "pk")[:limit])
+        F("status_changed_at").desc(nulls_last=True), *NAME_ORDER)[:limit])
     return listed, qs.count()
 
 
@@ -161,11 +161,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     """
     group_by = parse_choice("group", request.GET.get("group") or "site", ("site", "tag"))
     order = parse_choice("busiest", request.GET.get("busiest") or "total", ORDERS)
-    # Devices that answer: the traffic tables read their rates (others have no
+    # Devices that answer: the traffic tables rank their rates (others have no
     # current rate), the tiles count the stale ones among them; all in SQL.
     cutoffs = contact_cutoffs()
     stale = stale_by_device(cutoffs)
-    rates = current_rates(cutoffs)
+    busiest, utilisation = ranked_traffic(cutoffs, order=order, limit=BUSIEST)
     counts = Counter(state_counts())
     problems, problems_total = worst_devices()
     firing = open_alerts().filter(state="firing")
@@ -178,10 +178,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "stale_total": len(stale),
         "total": total,
-        "busiest": busiest_interfaces(rates, order=order, limit=BUSIEST),
+        "busiest": busiest,
         "busiest_order": order,
         "busiest_columns": BUSIEST_COLUMNS,
-        "utilisation": top_utilisation(rates, limit=BUSIEST),
+        "utilisation": utilisation,
         "problems": problems,
         "problems_total": problems_total,
         "events": latest_events(LATEST_EVENTS),

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mikromon.web.alerts.models import AlertRule, Silence
-from mikromon.web.monitor.models import Device, Site, Tag
+from mikromon.web.monitor.models import Site, Tag
 from mikromon.web.params import ParamError, parse_id
 from mikromon.web.ui.permissions import admin_required
+from mikromon.web.ui.views import device_pick
 from mikromon.web.ui.views.alert_changes import error_text
 
 # -- silences -----------------------------------------------------------------------
@@ -41,13 +42,16 @@ def silence_list(request: HttpRequest) -> HttpResponse:
 
 
 def _silence_page(request: HttpRequest, form: Any, status: int = 200) -> HttpResponse:
+    """The silence form; its device field is the filters' device pick (a list of the
+    devices, or a name box for a large fleet: :func:`device_pick.choices`)."""
+    values = form.data if form.is_bound else form.initial
     return render(request, "ui/silence_form.html", {
         "form": form,
-        "devices": Device.objects.order_by("name").only("id", "name"),
+        **device_pick.choices(str(values.get("device") or "")),
         "sites": Site.objects.order_by("name"),
         "tags": Tag.objects.order_by("name"),
         "rules": AlertRule.objects.order_by("name").only("id", "name"),
-        "values": form.data if form.is_bound else form.initial,
+        "values": values,
     }, status=status)
 
 
