@@ -115,10 +115,21 @@ def _compare(start: int, end: int) -> None:
         assert a.tx_bytes == pytest.approx(b.tx_bytes, rel=1e-9)
 
 
-def test_summaries_give_the_reference_figures(fleet: dict[str, Series]) -> None:
+@pytest.mark.parametrize("rates", ["kept", "dropped"])
+def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: str) -> None:
+    """``kept``: part of a finished day is read from its day row's rates;
+    ``dropped`` (aged, or stored before rates were kept): from its rollups."""
     _mark("rollup_300", MARK)
     assert report_summaries.update() > 0  # first run: backfill
     assert report_summaries.marks() == (MARK - 300, MARK // DAY * DAY)
+    with_rates = ReportSummary.objects.filter(level="day", rates__isnull=False)
+    # Every finished day of 5-minute rollups, not the days of hourly stand-ins.
+    assert with_rates.filter(series=fleet["0:sfp1:iface.rx_bps"]).count() == \
+        (MARK // DAY * DAY - FIRST) // DAY
+    assert not with_rates.filter(start__gte=MARK // DAY * DAY).exists()
+    assert not with_rates.filter(hourly__gt=0).exists()
+    if rates == "dropped":
+        with_rates.update(rates=None)
     for name, (start, end) in RANGES.items():
         try:
             _compare(start, end)
@@ -159,16 +170,55 @@ def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) 
                  NOV + 5 * DAY + 3 * 3600, MARK):
         _mark("rollup_300", mark)
         report_summaries.update()
-    kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, bytes(r.top),
+    kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
+                                              bytes(r.top), _bytes(r.rates),
                                               pytest.approx(r.rate_sum, rel=1e-12))
             for r in ReportSummary.objects.all()}
     MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     report_summaries.update()  # rebuilt at once
-    again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, bytes(r.top),
-                                               r.rate_sum)
+    again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
+                                               bytes(r.top), _bytes(r.rates), r.rate_sum)
              for r in ReportSummary.objects.all()}
     assert kept == again
+    assert any(v[5] for v in kept.values())
     _compare(*RANGES["November so far"])
+
+
+def _bytes(blob: bytes | memoryview | None) -> bytes | None:
+    return None if blob is None else bytes(blob)
+
+
+def test_upgrading_computes_the_high_bounds_of_stored_summaries(
+        fleet: dict[str, Series]) -> None:
+    """Migration 0016 fills ``p95_high`` of the summaries stored before from their
+    largest values, as the rollup run writes it."""
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    written = dict(ReportSummary.objects.values_list("pk", "p95_high"))
+    assert sum(v is not None for v in written.values()) == len(written)
+    ReportSummary.objects.update(p95_high=None)
+    assert report_summaries.fill_high_bounds() == len(written)
+    assert dict(ReportSummary.objects.values_list("pk", "p95_high")) == written
+    assert report_summaries.fill_high_bounds() == 0  # only those lacking it
+
+
+def test_day_rates_go_when_the_five_minute_rollups_age_out(fleet: dict[str, Series]) -> None:
+    """The rates of a day whose 5-minute rollups are past their retention are
+    dropped with the summaries' retention run; its ranges read the rollups left."""
+    from mikromon.web.control import retention
+
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    kept = retention.effective()
+    aged_before = NOV + 5 * DAY  # the 5-minute rollups kept from here
+    # The hourly rollups' cutoff of the same run: the summaries themselves all stay.
+    assert report_summaries.apply_retention(
+        aged_before - kept.seconds["1h"] + kept.seconds["5m"]) == 0
+    days = ReportSummary.objects.filter(level="day")
+    assert not days.filter(start__lt=aged_before, rates__isnull=False).exists()
+    assert days.filter(start__gte=aged_before, rates__isnull=False).exists()
+    assert days.filter(start__lt=aged_before).count() > 0  # the summaries stay
+    _compare(NOV + 2 * DAY + 3600, NOV + 7 * DAY + 7200)
 
 
 def test_rollup_runs_keep_the_summaries(fleet: dict[str, Series]) -> None:
@@ -228,3 +278,39 @@ def test_a_failing_summary_update_leaves_the_rollups_written(
     update_rollups(now=MARK + 1200)
     assert report_summaries.marks()[0] == MARK + 600
     _compare(NOV, DEC)
+
+
+@pytest.mark.parametrize("now", [MARK + 1250, None])
+@pytest.mark.parametrize("name", list(RANGES))
+def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], name: str,
+                                                    now: int | None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 2 rows, by billing figure and by name, equal the whole table sliced.
+    ``MARK + 1250``: the clock just after the last raw point (ranges ending now rank
+    their series in SQL, :mod:`.report_ranks`); ``None``: the clock, weeks later
+    (every range is bounded in Python)."""
+    from mikromon.web.monitor import report_query as rq
+    from mikromon.web.monitor import report_ranks
+
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    ranked: list[int] = []
+    real = report_ranks.ranked_series
+    monkeypatch.setattr(report_ranks, "ranked_series",
+                        lambda *a, **k: ranked.append(1) or real(*a, **k))
+    start, end = RANGES[name]
+    query = rq.ReportQuery(start=start, end=end, preset="custom", device_id=None)
+    for sort in ("billing", "device"):
+        whole = rq.percentile_rows(query, sort)
+        paged = []
+        for page in (1, 2, 3):
+            rows, total, paging = rq.percentile_page(query, sort, rq.Paging(page, 2), now=now)
+            assert (total, paging.page) == (len(whole), page)
+            paged += rows
+        assert paged == whole, sort
+    # Ranked in SQL: ranges whose edges hold at most half an hour of buckets up to
+    # the clock (days only; this month at MARK + 1250); not October (a whole month:
+    # sorted in SQL by its stored percentile) nor ranges starting or ending inside
+    # a past day.
+    assert bool(ranked) == (name == "heavy day inside"
+                            or (name == "November so far" and now is not None)), ranked

@@ -195,9 +195,14 @@ class ReportSummary(models.Model):
     averages it holds (hourly stand-ins of aged-out data count twelve, ``hourly``
     says how many); ``rate_sum`` the sum of the positive averages, bps; ``p95`` the
     billing percentile of the averages held (``None`` when ``top`` does not hold
-    it); ``top`` the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`),
-    largest first, as big-endian float64. Primary key (level, start, series): one
-    period of every series is one range of the key.
+    it); ``p95_high`` a value the percentile cannot pass when up to an hour of
+    averages join these (:func:`mikromon.domain.traffic.percentile_high`); ``top``
+    the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`), largest first,
+    as little-endian float64; ``rates`` (days only, once the day is over and while
+    its 5-minute rollups are kept) every 5-minute average of the day in time order,
+    NaN where there is none, so that part of a day is read from one row
+    (:mod:`mikromon.web.monitor.report_day_rates`). Primary key (level, start,
+    series): one period of every series is one range of the key.
     """
 
     pk = models.CompositePrimaryKey("level", "start", "series")
@@ -208,7 +213,9 @@ class ReportSummary(models.Model):
     hourly = models.IntegerField(default=0)
     rate_sum = models.FloatField()
     p95 = models.FloatField(null=True)
+    p95_high = models.FloatField(null=True)
     top = models.BinaryField()
+    rates = models.BinaryField(null=True)
 
     class Meta:
         ordering = ["level", "start", "series"]

@@ -1,0 +1,112 @@
+"""A finished day's 5-minute averages in time order (``ReportSummary.rates`` of the
+day rows), so that the part of a day a report range starts or ends in is read from
+one row per series instead of up to 287 rollups (docs/operations.md, "Reports").
+
+Written when a day is over (by :func:`mikromon.web.monitor.report_summaries.update`
+as it folds the day into its month, and by the backfill): 288 little-endian float64
+values, bucket ``i`` starting at ``day + 300 * i``, NaN where the series has no
+5-minute average. Only for days without hourly stand-ins (their 5-minute rollups
+are all there); dropped (``NULL``) when the day's 5-minute rollups age out
+(:func:`drop_aged`), after which the day is read from its rollups again as
+:func:`.reports.interval_rates` reads it.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable
+from typing import Any
+
+from mikromon.domain.traffic import DAY, INTERVAL
+from mikromon.web.monitor import report_summaries as rs
+
+#: 5-minute buckets of a day.
+BUCKETS = DAY // INTERVAL
+
+
+def pack_day(day: int, rows: Iterable[tuple[int, float]]) -> bytes:
+    """Return the ``rates`` blob of one series' ``(bucket start, average)`` rows of
+    the day starting at ``day`` (Unix seconds; rows outside the day are left out)."""
+    out = array("d", [math.nan]) * BUCKETS
+    for ts, avg in rows:
+        i = (int(ts) - day) // INTERVAL
+        if 0 <= i < BUCKETS:
+            out[i] = float(avg)
+    return rs.pack(out)
+
+
+def day_slice(blob: bytes | memoryview, day: int, lo: int, hi: int) -> list[float]:
+    """Return the averages of the buckets starting in ``[lo, hi)`` (within the day
+    starting at ``day``) of a ``rates`` blob, NaN left out, in time order.
+
+    Raises:
+        ValueError: the blob is not 288 float64 values.
+    """
+    values = rs.unpack(blob)
+    if len(values) != BUCKETS:
+        raise ValueError(f"day rates of {day} hold {len(values)} values, not {BUCKETS}")
+    first = max(0, -(-(lo - day) // INTERVAL))
+    last = min(BUCKETS, -(-(hi - day) // INTERVAL))
+    return [v for v in values[first:last] if not math.isnan(v)]
+
+
+def write(conn: Any, lo: int, hi: int) -> int:
+    """Store the rates of the days starting in ``[lo, hi)`` (day boundaries) in their
+    day rows without hourly stand-ins, from the 5-minute rollups. Returns the rows
+    updated."""
+    cond, params = rs.series_filter(conn.ops.quote_name)
+    written = 0
+    for day in range(lo // DAY * DAY, hi, DAY):
+        found: dict[int, list[tuple[int, float]]] = {}
+        with conn.cursor() as cursor:
+            cursor.execute(f'SELECT r.series_id, r.ts, r."avg" FROM {rs.SERIES_T} s CROSS JOIN '
+                           f"{rs.ROLLUP_T} r WHERE r.series_id = s.id AND {cond} AND r.step = "
+                           f'{INTERVAL} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
+                           [*params, day, day + DAY])
+            for sid, ts, avg in cursor.fetchall():
+                found.setdefault(int(sid), []).append((int(ts), float(avg)))
+            cursor.executemany(
+                f"UPDATE {rs.SUMMARY_T} SET rates = %s WHERE level = 'day' AND start = %s "
+                "AND series_id = %s AND hourly = 0",
+                [(pack_day(day, rows), day, sid) for sid, rows in found.items()])
+        written += len(found)
+    return written
+
+
+def drop_aged(conn: Any, cutoff: int) -> int:
+    """Drop the rates of the days starting before ``cutoff`` (the 5-minute rollups'
+    retention, Unix seconds): their rollups are gone, in part or whole. Returns the
+    rows changed."""
+    with conn.cursor() as cursor:
+        cursor.execute(f"UPDATE {rs.SUMMARY_T} SET rates = NULL WHERE level = 'day' "
+                       "AND start < %s AND rates IS NOT NULL", [int(cutoff)])
+        return max(cursor.rowcount, 0)
+
+
+def read(conn: Any, cond: tuple[str, list[Any]], day: int, lo: int, hi: int
+         ) -> tuple[dict[int, list[float]], list[int]]:
+    """Read the part ``[lo, hi)`` of the finished day starting at ``day`` of the series
+    of ``cond`` (:func:`.report_summaries.series_filter`) from their day rows.
+
+    Returns:
+        ``(series id -> averages, series ids without rates)``: the latter (a day
+        row without rates: hourly stand-ins, aged, or stored before rates were
+        kept) must be read from the rollups; a series without a day row had no
+        average that day.
+    """
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT m.series_id, m.rates FROM {rs.SUMMARY_T} m WHERE m.level = 'day' "
+                       f"AND m.start = %s AND m.series_id IN (SELECT s.id FROM {rs.SERIES_T} s "
+                       f"WHERE {cond[0]})", [day, *cond[1]])
+        rows = cursor.fetchall()
+    found: dict[int, list[float]] = {}
+    missing: list[int] = []
+    for sid, blob in rows:
+        if blob is None:
+            missing.append(int(sid))
+            continue
+        values = day_slice(blob, day, lo, hi)
+        if values:
+            found[int(sid)] = values
+    return found, missing
