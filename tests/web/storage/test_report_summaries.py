@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection, transaction
 
-from mikromon.domain.traffic import combine_percentile
+from mikromon.domain.traffic import combine_percentile, summary_pieces
 from mikromon.web.monitor import report_summaries, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
 from mikromon.web.monitor.models import (
@@ -308,6 +308,14 @@ def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], na
             assert (total, paging.page) == (len(whole), page)
             paged += rows
         assert paged == whole, sort
+    # The talkers of the page reuse what it read (the edges of every series, when
+    # it read them): the same rows as read alone.
+    read: dict[str, reports.KindPieces] = {}
+    rq.percentile_page(query, "billing", rq.Paging(1, 2), read, now=now)
+    kinds = ("interface", "queue")
+    assert rq.talker_rows(query, kinds, 20, read) == rq.talker_rows(query, kinds, 20)
+    assert (read.get("interface", ({}, {}, None))[2] is not None) == (not ranked and bool(
+        summary_pieces(start, end, *report_summaries.marks())[2]))
     # Ranked in SQL: ranges whose edges hold at most half an hour of buckets up to
     # the clock (days only; this month at MARK + 1250); not October (a whole month:
     # sorted in SQL by its stored percentile) nor ranges starting or ending inside

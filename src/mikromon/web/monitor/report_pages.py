@@ -207,13 +207,14 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     ``device``; ``interface``), exactly as those of
     :func:`.reports.percentile_report` sorted the same way; the number of
     interfaces; and the offset used (past the end: the last page's). ``read``:
-    receives the interfaces and device names (``"interface"``), for
+    receives the interfaces, device names and, when read, every series' edges
+    (``"interface"``), for
     :func:`.reports.top_talkers` of the same range and device. ``now``: Unix
     seconds (default: the clock), the end of the data an edge can hold
     (:func:`.report_ranks.edge_buckets`)."""
     table = _Table(start, end, device_id, using)
     if read is not None:
-        read["interface"] = (table.found, table.names)
+        read["interface"] = (table.found, table.names, None)
     total = len(table.found)
     if offset >= total:
         offset = max(0, (total - 1) // limit * limit)
@@ -228,6 +229,8 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
                                       time.time() if now is None else now)
     if added is None or not rs.bounds_stored(table.conn):
         table.load_bounds()
+        if read is not None:  # every series' edges: the talkers sum them
+            read["interface"] = (table.found, table.names, table.edges)
         return _by_billing(table, offset + limit)[offset:], total, offset
     return _by_ranked(table, offset + limit, added)[offset:], total, offset
 

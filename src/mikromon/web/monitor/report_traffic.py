@@ -13,7 +13,7 @@ minutes after it, and hourly rollups standing in for the hours before the first
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,11 +168,14 @@ def series_parts(start: float, end: float, keys: Iterable[str], device_id: int |
 
 
 def series_moved(start: float, end: float, keys: Iterable[str], device_id: int | None = None,
-                 *, using: str = "default") -> dict[int, float]:
+                 *, using: str = "default",
+                 edges_read: Mapping[int, list[Part]] | None = None) -> dict[int, float]:
     """Return ``series id -> bytes moved`` over ``[start, end)`` of every series of
     ``keys`` (of one device, or all) with averages in the range: the summaries'
     sums added up in the database, the edges (:func:`read_edges`) here; as
-    :func:`.reports.series_bytes` counts them."""
+    :func:`.reports.series_bytes` counts them. ``edges_read``: the range's edges of
+    every series of ``keys`` and ``device_id`` as :func:`read_edges` returned them
+    (not read again)."""
     conn = usable_connection(using)
     cond = rs.series_filter(conn.ops.quote_name, keys, device_id)
     day_mark, month_mark = rs.marks(using=using)
@@ -183,7 +186,9 @@ def series_moved(start: float, end: float, keys: Iterable[str], device_id: int |
         conn, f"SELECT m.series_id, SUM(m.rate_sum) FROM {rs.SUMMARY_T} m WHERE ({on}) AND "
               f"m.series_id IN (SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]}) "
               "GROUP BY m.series_id", [*params, *cond[1]])}
-    for sid, parts in read_edges(conn, cond, edges, month_mark).items():
+    if edges_read is None:
+        edges_read = read_edges(conn, cond, edges, month_mark)
+    for sid, parts in edges_read.items():
         sums[sid] = sums.get(sid, 0.0) + sum(p.rate_sum for p in parts)
     return {sid: total * INTERVAL / 8 for sid, total in sums.items()}
 

@@ -23,6 +23,7 @@ from django.db.models.functions import Cast
 
 from mikromon.domain.traffic import (
     BillingFigure,
+    Part,
     bytes_from_rates,
     combine_percentile,
     percentile,
@@ -57,8 +58,11 @@ TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
 _STEP = 300
 _HOUR = 3600
 #: The interfaces or queues of one kind, as the talkers name them: ``(device id,
-#: name) -> {"rx"/"tx": series id}`` and device id -> name.
-KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str]]
+#: name) -> {"rx"/"tx": series id}``, device id -> name, and the range's edges of
+#: every one of their series when they were read (:func:`.report_traffic.read_edges`;
+#: ``None``: not read).
+KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str],
+                   dict[int, list[Part]] | None]
 __all__ = ["DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
            "availability_report", "device_count", "link_name", "percentile_report",
            "series_bytes", "series_percentile", "top_talkers"]
@@ -270,9 +274,9 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
     over ``[start, end)`` (both directions), most first; bytes are estimated from
     the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`),
     summed from the report summaries and the range's edges (``summaries=False``:
-    from every series' averages, the reference path). ``read``: kind -> the series
-    and device names :mod:`.report_pages` already read for the same device, used
-    instead of reading them again."""
+    from every series' averages, the reference path). ``read``: kind -> the series,
+    device names and edges :mod:`.report_pages` already read for the same range
+    and device, used instead of reading them again."""
     out = []
     for kind in kinds:
         sums = talker_sums(start, end, *TRAFFIC_KEYS[kind], device_id, limit) \
@@ -281,12 +285,14 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
             out += _summed_talkers(kind, sums)
             continue
         known = read.get(kind) if read is not None else None
+        edges = None
         if known is not None:
-            found, names = known
+            found, names, edges = known
         else:
             found = _traffic_series(kind, device_id)
             names = _names(dev for dev, _name in found)
-        fast = series_moved(start, end, TRAFFIC_KEYS[kind], device_id) if summaries else None
+        fast = series_moved(start, end, TRAFFIC_KEYS[kind], device_id,
+                            edges_read=edges) if summaries else None
         ranked = []
         for (dev, name), ids in found.items():
             moved = {}
