@@ -322,3 +322,17 @@ def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], na
     # a past day.
     assert bool(ranked) == (name == "heavy day inside"
                             or (name == "November so far" and now is not None)), ranked
+
+
+def test_day_rates_slice_by_bucket_start() -> None:
+    """A bucket belongs to a range when it starts in it; empty buckets are left out."""
+    from mikromon.web.monitor import report_day_rates as rates
+
+    day = NOV
+    blob = rates.pack_day(day, [(day, 1.0), (day + 300, 2.0), (day + 900, 4.0),
+                                (day + DAY - 300, 9.0), (day + DAY, 99.0)])
+    assert rates.day_slice(blob, day, day, day + DAY) == [1.0, 2.0, 4.0, 9.0]
+    assert rates.day_slice(blob, day, day + 1, day + 901) == [2.0, 4.0]  # 600: empty
+    assert rates.day_slice(blob, day, day + 301, day + 900) == []
+    with pytest.raises(ValueError, match="hold 3 values, not 288"):
+        rates.day_slice(blob[:24], day, day, day + DAY)

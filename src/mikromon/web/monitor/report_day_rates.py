@@ -43,12 +43,14 @@ def day_slice(blob: bytes | memoryview, day: int, lo: int, hi: int) -> list[floa
     Raises:
         ValueError: the blob is not 288 float64 values.
     """
-    values = rs.unpack(blob)
-    if len(values) != BUCKETS:
-        raise ValueError(f"day rates of {day} hold {len(values)} values, not {BUCKETS}")
+    if len(blob) != 8 * BUCKETS:
+        raise ValueError(f"day rates of {day} hold {len(blob) / 8:g} values, not {BUCKETS}")
     first = max(0, -(-(lo - day) // INTERVAL))
     last = min(BUCKETS, -(-(hi - day) // INTERVAL))
-    return [v for v in values[first:last] if not math.isnan(v)]
+    if first >= last:
+        return []
+    # Only the buckets asked for are converted; NaN is the one value not equal to itself.
+    return [v for v in rs.unpack(memoryview(blob)[8 * first:8 * last]) if v == v]
 
 
 def write(conn: Any, lo: int, hi: int) -> int:

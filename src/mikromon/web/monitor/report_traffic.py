@@ -104,8 +104,9 @@ def edge_part(values: list[float], hourly: int = 0) -> Part:
     """The :class:`~mikromon.domain.traffic.Part` of an edge's averages (all kept,
     sorted largest first in place)."""
     values.sort(reverse=True)
-    return Part(samples=len(values), hourly=hourly, rate_sum=sum(v for v in values if v > 0),
-                top=values)
+    # Largest first: when the last is positive, every one is.
+    positive = sum(values) if values and values[-1] > 0 else sum(v for v in values if v > 0)
+    return Part(samples=len(values), hourly=hourly, rate_sum=positive, top=values)
 
 
 def read_edges(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int, int]],
