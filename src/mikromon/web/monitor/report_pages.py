@@ -20,6 +20,7 @@ test_report_pages.py).
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Iterable
@@ -265,7 +266,9 @@ def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileR
 def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
     """The ``need`` first rows by billing figure: interfaces computed in the order
     of their best possible sort key until the ``need``-th computed row sorts before
-    every interface not computed."""
+    every interface not computed: the first ``need + SPARE``, then (or, when fewer
+    rows have a figure, rounds of twice as many) every interface whose best key
+    sorts before the ``need``-th row found."""
     order = []
     for key, ids in table.found.items():
         found = table.bounds(ids)
@@ -275,9 +278,15 @@ def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
                                                                               key[1])
         order.append((best, key))
     order.sort()
+    bests = [best for best, _key in order]
     rows: list[reports.PercentileRow] = []
     done, size = 0, need + SPARE
     while done < len(order):
+        if len(rows) >= need:
+            # The rest to compute: those whose best key sorts before the last row.
+            size = bisect.bisect_left(bests, table.key(rows[-1]), lo=done) - done
+            if size <= 0:
+                break
         # Bounds that do not separate the interfaces (traffic alike everywhere):
         # past a quarter of them, the rest are computed at once.
         every = done + size > len(order) // 4
@@ -288,6 +297,4 @@ def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
         done += len(batch)
         rows.sort(key=table.key)
         del rows[need:]
-        if len(rows) >= need and done < len(order) and table.key(rows[-1]) <= order[done][0]:
-            break
     return rows
