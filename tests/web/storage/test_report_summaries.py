@@ -20,6 +20,7 @@ from mikromon.web.monitor.models import (
     Device,
     MaintenanceState,
     MetricPoint,
+    ReportDayRates,
     ReportSummary,
     Series,
     labels_key,
@@ -117,19 +118,22 @@ def _compare(start: int, end: int) -> None:
 
 @pytest.mark.parametrize("rates", ["kept", "dropped"])
 def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: str) -> None:
-    """``kept``: part of a finished day is read from its day row's rates;
-    ``dropped`` (aged, or stored before rates were kept): from its rollups."""
+    """``kept``: part of a finished day is read from its day rates; ``dropped``
+    (aged, or stored before rates were kept): from its rollups."""
     _mark("rollup_300", MARK)
     assert report_summaries.update() > 0  # first run: backfill
     assert report_summaries.marks() == (MARK - 300, MARK // DAY * DAY)
-    with_rates = ReportSummary.objects.filter(level="day", rates__isnull=False)
+    with_rates = ReportDayRates.objects.all()
     # Every finished day of 5-minute rollups, not the days of hourly stand-ins.
     assert with_rates.filter(series=fleet["0:sfp1:iface.rx_bps"]).count() == \
         (MARK // DAY * DAY - FIRST) // DAY
-    assert not with_rates.filter(start__gte=MARK // DAY * DAY).exists()
-    assert not with_rates.filter(hourly__gt=0).exists()
+    assert not with_rates.filter(day__gte=MARK // DAY * DAY).exists()
+    stand_ins = ReportSummary.objects.filter(level="day", hourly__gt=0)
+    assert stand_ins.exists()
+    assert not any(with_rates.filter(day=m.start, series=m.series_id).exists()
+                   for m in stand_ins)
     if rates == "dropped":
-        with_rates.update(rates=None)
+        with_rates.delete()
     for name, (start, end) in RANGES.items():
         try:
             _compare(start, end)
@@ -171,21 +175,23 @@ def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) 
         _mark("rollup_300", mark)
         report_summaries.update()
     kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
-                                              bytes(r.top), _bytes(r.rates),
+                                              bytes(r.top),
                                               pytest.approx(r.rate_sum, rel=1e-12))
             for r in ReportSummary.objects.all()}
+    kept_rates = _day_rates()
     MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     report_summaries.update()  # rebuilt at once
     again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
-                                               bytes(r.top), _bytes(r.rates), r.rate_sum)
+                                               bytes(r.top), r.rate_sum)
              for r in ReportSummary.objects.all()}
     assert kept == again
-    assert any(v[5] for v in kept.values())
+    assert kept_rates == _day_rates()
+    assert len(kept_rates) > 100
     _compare(*RANGES["November so far"])
 
 
-def _bytes(blob: bytes | memoryview | None) -> bytes | None:
-    return None if blob is None else bytes(blob)
+def _day_rates() -> dict[tuple[int, int], bytes]:
+    return {(r.day, r.series_id): bytes(r.rates) for r in ReportDayRates.objects.all()}
 
 
 def test_upgrading_computes_the_high_bounds_of_stored_summaries(
@@ -214,10 +220,10 @@ def test_day_rates_go_when_the_five_minute_rollups_age_out(fleet: dict[str, Seri
     # The hourly rollups' cutoff of the same run: the summaries themselves all stay.
     assert report_summaries.apply_retention(
         aged_before - kept.seconds["1h"] + kept.seconds["5m"]) == 0
-    days = ReportSummary.objects.filter(level="day")
-    assert not days.filter(start__lt=aged_before, rates__isnull=False).exists()
-    assert days.filter(start__gte=aged_before, rates__isnull=False).exists()
-    assert days.filter(start__lt=aged_before).count() > 0  # the summaries stay
+    assert not ReportDayRates.objects.filter(day__lt=aged_before).exists()
+    assert ReportDayRates.objects.filter(day__gte=aged_before).exists()
+    # the summaries stay
+    assert ReportSummary.objects.filter(level="day", start__lt=aged_before).count() > 0
     _compare(NOV + 2 * DAY + 3600, NOV + 7 * DAY + 7200)
 
 

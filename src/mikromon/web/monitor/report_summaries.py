@@ -180,8 +180,8 @@ def _existing(conn: Any, level: str, start: int, ids: list[int]) -> dict[int, Pa
 
 
 def bounds_stored(conn: Any) -> bool:
-    """Whether the summary table has the columns of migration 0016 (``p95_high``,
-    ``rates``): not yet while migration 0011 builds the first summaries."""
+    """Whether the database has what migration 0016 adds (``p95_high``, the day
+    rates): not yet while migration 0011 builds the first summaries."""
     with conn.cursor() as cursor:
         columns = conn.introspection.get_table_description(cursor, SUMMARY_T)
     return any(c.name == "p95_high" for c in columns)
@@ -295,6 +295,10 @@ def backfill(*, using: str = "default") -> int:
     starts = list(five.values()) + [ts for sid, ts in hours.items() if ts < before.get(sid, ts + 1)]
     with conn.cursor() as cursor:
         cursor.execute(f"DELETE FROM {SUMMARY_T}")
+    if bounds_stored(conn):
+        from mikromon.web.monitor import report_day_rates
+
+        report_day_rates.delete_all(conn)
     written = 0
     if starts:
         lo = min(starts) // DAY * DAY

@@ -1,12 +1,16 @@
-"""Report summaries: ``p95_high`` (an upper bound of the percentile with up to an
-hour of averages added, so pages of this month sort by it in SQL) and ``rates``
-(a finished day's 5-minute averages in time order, so that part of a day is read
-from one row). Nullable columns: added in place (the SQLite table stays WITHOUT
-ROWID). ``p95_high`` of the rows stored before is computed from their ``top``;
-``rates`` are written as days end (a day without them is read from its rollups).
+"""Report summaries: ``p95_high`` (an upper bound of the percentile with up to
+six averages added, so pages of this month sort by it in SQL), filled for the rows
+stored before from their ``top``; and monitor.ReportDayRates (a finished day's
+5-minute averages in time order, so that part of a day is read from one row per
+series; a compact table, WITHOUT ROWID on SQLite), written as days end (a day
+without them is read from its rollups). ``p95_high`` is nullable: added in place
+(the SQLite table stays WITHOUT ROWID).
 """
 
+import django.db.models.deletion
 from django.db import migrations, models
+
+from mikromon.web.monitor.migration_ops import CreateCompactModel
 
 
 def fill_high(apps, schema_editor):
@@ -28,10 +32,17 @@ class Migration(migrations.Migration):
             name='p95_high',
             field=models.FloatField(null=True),
         ),
-        migrations.AddField(
-            model_name='reportsummary',
-            name='rates',
-            field=models.BinaryField(null=True),
+        CreateCompactModel(
+            name='ReportDayRates',
+            fields=[
+                ('pk', models.CompositePrimaryKey('day', 'series', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('day', models.BigIntegerField(help_text='Day start, Unix seconds, UTC.')),
+                ('rates', models.BinaryField()),
+                ('series', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='day_rates', to='monitor.series')),
+            ],
+            options={
+                'ordering': ['day', 'series'],
+            },
         ),
         migrations.RunPython(fill_high, migrations.RunPython.noop),
     ]
