@@ -17,9 +17,13 @@ times each report both ways, side by side:
 Ranges: the month as it stands at its end (month summary of the first 29 days,
 the last day's summary, the last bucket read from the rollups), the same month
 once the next day has been folded in (one month summary per series), the last 7
-days (day summaries) and a range not aligned to days (days plus two edges); and
-the availability report for the month with 10 outages per device. Every pair of
-answers is compared (the same figures, or the bench stops).
+days (day summaries) and ranges of 24.7 and 7 days not aligned to days (days plus
+two partial days); and the availability report for the month with 10 outages per
+device. Every pair of answers is compared (the same figures, or the bench stops).
+Then what the Reports page reads for three of them (the percentile table's first
+and 20th page of 50 by billing figure, and the top 20 talkers), checked against
+the whole table. The process clock (``time.time``) is set to the day the data
+stands for, as the page reads it.
 
 ``--page-devices 10000`` times, instead, the Reports page and the paged API over
 that many devices (one interface each, month summaries only).
@@ -110,6 +114,35 @@ def _fill(interfaces: int) -> tuple[int, float]:
     return rows, time.perf_counter() - t0
 
 
+def _insert_summaries(rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``(level, start, series, samples, hourly, rate_sum, p95, top)`` summary
+    rows, with ``p95_high`` computed from ``top`` as the rollup run stores it
+    (``percentile_high``) when the table has that column (the code before migration
+    0016 has not: the bench then runs as it did, to time that code too)."""
+    from django.db import connection, transaction
+
+    from mikromon.domain import traffic
+    from mikromon.web.monitor import report_summaries as rs
+
+    with connection.cursor() as cursor:
+        columns = [c.name for c in connection.introspection.get_table_description(
+            cursor, rs.SUMMARY_T)]
+    names = "level, start, series_id, samples, hourly, rate_sum, p95, top"
+    if "p95_high" in columns:
+        names += ", p95_high"
+        rows = [(*row, traffic.percentile_high(traffic.Part(
+            samples=row[3], hourly=0, rate_sum=0.0, top=rs.unpack(row[7])))) for row in rows]
+    marks = ", ".join(["%s"] * len(names.split(", ")))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} ({names}) VALUES ({marks})", rows)
+
+
+def _clock(now: float) -> None:
+    """Set this process's clock (``time.time``) to ``now``: the requests see the
+    bench month as on the day it stands for."""
+    time.time = lambda: now  # type: ignore[assignment]
+
+
 def _timed(call: Callable[[], object], repeat: int = 1) -> tuple[float, float, object]:
     """Return (median wall seconds, median CPU seconds of this process, result) of
     ``repeat`` calls. SQLite runs in this process, so CPU time includes its work and
@@ -153,7 +186,6 @@ def _page_fleet(devices: int, repeat: int) -> None:
     each, with month summaries of the bench month (no rollups: the page reads the
     summaries), timed through Django's test client; prints a table."""
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
     from django.test import Client
 
     from mikromon.web.monitor import report_summaries as rs
@@ -180,10 +212,7 @@ def _page_fleet(devices: int, repeat: int) -> None:
         top = sorted((level * rng.uniform(1.3 - 1.1 * 447 / 8640, 1.3) for _ in range(447)),
                      reverse=True)
         rows.append(("month", start, sid, 8640, 0, sum(top) * 19, top[432], rs.pack(top)))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
-                           "hourly, rate_sum, p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                           rows)
+    _insert_summaries(rows)
     for name, value in ((rs.DAY_MARK, start + DAYS * 86400), (rs.MONTH_MARK,
                                                                 start + DAYS * 86400)):
         MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
@@ -213,7 +242,7 @@ def _this_month(client: Any, repeat: int, rng: random.Random, levels: dict[int, 
     is not rolled up yet (12 points); times the page, and, side by side in one run,
     the percentile table's first page and the top talkers computed for every
     interface (before) and as the page now reads them (after), checked equal."""
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from mikromon.web.monitor import report_query as rq
     from mikromon.web.monitor import report_summaries as rs
@@ -230,15 +259,14 @@ def _this_month(client: Any, repeat: int, rng: random.Random, levels: dict[int, 
         day_rows.append(("day", month_mark, sid, 100, 0, sum(top) * 1.04, top[5], rs.pack(top)))
         points += [MetricPoint(series_id=sid, ts=day_mark + 5 * i,
                                value=level * rng.uniform(0.2, 1.3)) for i in range(12)]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {rs.SUMMARY_T} (level, start, series_id, samples, "
-                           "hourly, rate_sum, p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                           day_rows)
+    _insert_summaries(day_rows)
+    with transaction.atomic():
         MetricPoint.objects.bulk_create(points, batch_size=5000)
     for name, value in ((rs.DAY_MARK, day_mark), (rs.MONTH_MARK, month_mark),
                         ("rollup_300", day_mark)):
         MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
     fill_s = time.perf_counter() - t0
+    _clock(day_mark + 60)  # 08:21 UTC: the raw minute is the last one polled
     month = MONTH_START.strftime("%Y-%m")
     _page_requests(client, [
         ("Reports page, this month (day 21)", "/reports/", {"month": month}),
@@ -271,9 +299,28 @@ def _this_month(client: Any, repeat: int, rng: random.Random, levels: dict[int, 
               f"({a_cpu * 1000:.0f}) |")
 
 
-def _page_reads(rq: Any, query: Any) -> tuple[Any, Any]:
+def _page(label: str, start: float, end: float, repeat: int
+          ) -> list[tuple[str, float, float]]:
+    """Time what the Reports page reads over ``[start, end)`` (the percentile table's
+    first page and 20th page by billing figure, 50 rows, and the top 20 talkers),
+    checked against the whole table; one row per table page."""
+    from mikromon.web.monitor import report_query as rq
+
+    query = rq.ReportQuery(start=start, end=end, preset="custom", device_id=None)
+    whole = rq.percentile_rows(query, "billing")
+    out = []
+    for page in sorted({1, min(20, -(-len(whole) // rq.PAGE_ROWS))}):
+        wall, cpu, rows = _timed(lambda page=page: _page_reads(rq, query, page), repeat)
+        first = (page - 1) * rq.PAGE_ROWS
+        if rows[0] != whole[first:first + rq.PAGE_ROWS]:  # type: ignore[index]
+            raise SystemExit(f"{label}, page {page}: the page differs from the whole table")
+        out.append((f"{label}, page {page} by billing and talkers", wall, cpu))
+    return out
+
+
+def _page_reads(rq: Any, query: Any, page: int = 1) -> tuple[Any, Any]:
     read: dict[str, Any] = {}
-    rows = rq.percentile_page(query, "billing", rq.Paging(1, rq.PAGE_ROWS), read)[0]
+    rows = rq.percentile_page(query, "billing", rq.Paging(page, rq.PAGE_ROWS), read)[0]
     return rows, rq.talker_rows(query, ("interface", "queue"), 20, read)
 
 
@@ -325,19 +372,23 @@ def main() -> None:
         start = MONTH_START.timestamp()
         end = start + DAYS * 86400
         talk: dict[str, Any] = {"kinds": ("interface",)}
+        _clock(end + 30)  # the month's last minute: the last bucket not rolled up yet
         results = [
             _pair("95th percentile, the month at its end", reports.percentile_report,
                   start, end, args.repeat),
             _pair("top talkers, the month at its end", reports.top_talkers, start, end,
                   args.repeat, **talk),
         ]
+        pages = _page("this month at its end", start, end, args.repeat)
         # The next day: its buckets folded in, the month summary holds all 30 days.
         MaintenanceState.objects.filter(name="rollup_300").update(value=int(end) + 86400 + 300)
+        _clock(end + 86400 + 330)
         t0 = time.perf_counter()
         report_summaries.update()
         fold_s = time.perf_counter() - t0
         week = (end - 7 * 86400, end)
         odd = (start + 2 * 86400 + 7 * 3600 + 13 * 60, end - 3 * 86400 - 8 * 3600 - 13 * 60)
+        odd_week = (start + 10 * 86400 + 26_000, start + 17 * 86400 + 26_000)  # 07:13:20
         results += [
             _pair("95th percentile, a past month", reports.percentile_report, start, end,
                   args.repeat),
@@ -348,7 +399,13 @@ def main() -> None:
                   *odd, args.repeat),
             _pair("top talkers, 24.7 days not aligned to days", reports.top_talkers, *odd,
                   args.repeat, **talk),
+            _pair("95th percentile, 7 days not aligned to days", reports.percentile_report,
+                  *odd_week, args.repeat),
+            _pair("top talkers, 7 days not aligned to days", reports.top_talkers, *odd_week,
+                  args.repeat, **talk),
         ]
+        pages += (_page("7 days not aligned to days", *odd_week, args.repeat)
+                  + _page("a past month", start, end, args.repeat))
         avail_s, avail_cpu, _rows = _timed(
             lambda: reports.availability_report(start, end, now=end))
         db_bytes = sum(os.path.getsize(os.path.join(data_dir, f)) for f in os.listdir(data_dir)
@@ -370,6 +427,11 @@ def main() -> None:
                   f"({after_cpu * 1000:.0f}) |")
         print(f"| availability, {args.interfaces // PER_DEVICE} devices with 10 outages "
               f"each | {avail_s:.2f} ({avail_cpu:.2f}) | (same code) |")
+        print(f"\n| what the Reports page reads (50 rows, top 20 talkers), median of "
+              f"{args.repeat} | wall ms (CPU ms) |")
+        print("|---|---|")
+        for label, page_s, page_cpu in pages:
+            print(f"| {label} | {page_s * 1000:.0f} ({page_cpu * 1000:.0f}) |")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from mikromon.domain.traffic import (
+    HIGH_SLACK,
     TOP_KEPT,
     combine_percentile,
     from_top,
     merge_parts,
     percentile,
+    percentile_high,
     summarize_rates,
     summary_pieces,
 )
@@ -93,3 +95,34 @@ def test_merging_keeps_the_largest_of_both() -> None:
     # 2nd largest of 20 is 9, which ``tall`` dropped: the parts say they cannot tell.
     assert combine_percentile([tall, flat]) == (0.5, 20, False)
     assert combine_percentile([]) == (None, 0, True)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_high_bound_holds_with_up_to_half_an_hour_added(seed: int) -> None:
+    """The percentile of summaries plus ``k <= HIGH_SLACK`` averages of any value is
+    not above max(each part's percentile, ``percentile_high`` of a part of at least
+    ``20 k`` averages); the averages added as large as can be make it tight."""
+    rng = random.Random(seed)
+    sizes = [rng.choice([8640, 6000, 288, 100, 20 * HIGH_SLACK, 7])
+             for _ in range(rng.randint(1, 4))]
+    values = [[rng.uniform(0, 1e6) * (30 if rng.random() < 0.05 else 1) for _ in range(n)]
+              for n in sizes]
+    parts = [summarize_rates(v, TOP_KEPT["month"]) for v in values]
+    for k in range(HIGH_SLACK + 1):
+        added = [rng.choice([1e12, 0.0, rng.uniform(0, 1e6)]) for _ in range(k)]
+        truth = percentile([*added, *(x for v in values for x in v)])
+        highs = [percentile_high(p) for p in parts if p.samples // 20 >= k]
+        if not highs:
+            continue
+        top = max(v for p in parts if (v := combine_percentile([p])[0]) is not None)
+        bound = max(top, min(h for h in highs if h is not None))
+        assert truth <= bound, (k, sizes)
+
+
+def test_the_high_bound_is_the_rank_six_above_the_percentile() -> None:
+    part = summarize_rates([float(v) for v in range(1, 201)], kept=200)  # 1..200
+    assert combine_percentile([part])[0] == 190.0  # rank 11 from the top
+    assert percentile_high(part) == 196.0  # rank 11 - 6 = 5
+    small = summarize_rates([3.0, 1.0], kept=2)
+    assert percentile_high(small) == 3.0  # rank below 1: the largest
+    assert percentile_high(summarize_rates([], kept=2)) is None

@@ -205,6 +205,31 @@ def part_percentile(part: Part, pct: float = BILLING_PERCENTILE) -> float | None
     return part.top[rank - 1] if rank <= len(part.top) else None
 
 
+#: 5-minute averages that may join a summary while its stored upper bound of the
+#: percentile (:func:`percentile_high`) still holds: half an hour of them (this
+#: month's edge holds two or three: the last rolled-up bucket and the minutes
+#: after it).
+HIGH_SLACK = 6
+
+
+def percentile_high(part: Part, pct: float = BILLING_PERCENTILE) -> float | None:
+    """Return the ``(from_top(n) - HIGH_SLACK)``-th largest of the part's ``n``
+    averages (its largest when that rank is below 1); ``None`` for no averages.
+
+    A bound with averages added: for disjoint parts ``P_i`` of ``n_i`` averages and
+    ``k <= HIGH_SLACK`` more averages of any value, the percentile of their union is
+    not above the larger of the largest percentile of the parts and this value of a
+    part ``P_j`` with ``floor(n_j / 20) >= k``. Why: above it lie at most
+    ``floor(n_j / 20) - k`` averages of ``P_j`` (its rank is at most
+    ``from_top(n_j) - k``), ``floor(n_i / 20)`` of each other part and the ``k``
+    added: at most ``floor(N / 20)`` in all, fewer than ``from_top(N + k)``.
+    """
+    if part.samples < 1 or not part.top:
+        return None
+    rank = max(1, from_top(part.samples, pct) - HIGH_SLACK)
+    return part.top[rank - 1] if rank <= len(part.top) else None
+
+
 def combine_percentile(parts: Sequence[Part],
                        pct: float = BILLING_PERCENTILE) -> tuple[float | None, int, bool]:
     """Return ``(percentile, samples, exact)`` of the union of disjoint ``parts``.

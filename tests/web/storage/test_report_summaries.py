@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection, transaction
 
-from mikromon.domain.traffic import combine_percentile
+from mikromon.domain.traffic import combine_percentile, summary_pieces
 from mikromon.web.monitor import report_summaries, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
 from mikromon.web.monitor.models import (
     Device,
     MaintenanceState,
     MetricPoint,
+    ReportDayRates,
     ReportSummary,
     Series,
     labels_key,
@@ -115,10 +116,24 @@ def _compare(start: int, end: int) -> None:
         assert a.tx_bytes == pytest.approx(b.tx_bytes, rel=1e-9)
 
 
-def test_summaries_give_the_reference_figures(fleet: dict[str, Series]) -> None:
+@pytest.mark.parametrize("rates", ["kept", "dropped"])
+def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: str) -> None:
+    """``kept``: part of a finished day is read from its day rates; ``dropped``
+    (aged, or stored before rates were kept): from its rollups."""
     _mark("rollup_300", MARK)
     assert report_summaries.update() > 0  # first run: backfill
     assert report_summaries.marks() == (MARK - 300, MARK // DAY * DAY)
+    with_rates = ReportDayRates.objects.all()
+    # Every finished day of 5-minute rollups, not the days of hourly stand-ins.
+    assert with_rates.filter(series=fleet["0:sfp1:iface.rx_bps"]).count() == \
+        (MARK // DAY * DAY - FIRST) // DAY
+    assert not with_rates.filter(day__gte=MARK // DAY * DAY).exists()
+    stand_ins = ReportSummary.objects.filter(level="day", hourly__gt=0)
+    assert stand_ins.exists()
+    assert not any(with_rates.filter(day=m.start, series=m.series_id).exists()
+                   for m in stand_ins)
+    if rates == "dropped":
+        with_rates.delete()
     for name, (start, end) in RANGES.items():
         try:
             _compare(start, end)
@@ -159,16 +174,57 @@ def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) 
                  NOV + 5 * DAY + 3 * 3600, MARK):
         _mark("rollup_300", mark)
         report_summaries.update()
-    kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, bytes(r.top),
+    kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
+                                              bytes(r.top),
                                               pytest.approx(r.rate_sum, rel=1e-12))
             for r in ReportSummary.objects.all()}
+    kept_rates = _day_rates()
     MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     report_summaries.update()  # rebuilt at once
-    again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, bytes(r.top),
-                                               r.rate_sum)
+    again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
+                                               bytes(r.top), r.rate_sum)
              for r in ReportSummary.objects.all()}
     assert kept == again
+    assert kept_rates == _day_rates()
+    assert len(kept_rates) > 100
     _compare(*RANGES["November so far"])
+
+
+def _day_rates() -> dict[tuple[int, int], bytes]:
+    return {(r.day, r.series_id): bytes(r.rates) for r in ReportDayRates.objects.all()}
+
+
+def test_upgrading_computes_the_high_bounds_of_stored_summaries(
+        fleet: dict[str, Series]) -> None:
+    """Migration 0016 fills ``p95_high`` of the summaries stored before from their
+    largest values, as the rollup run writes it."""
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    written = dict(ReportSummary.objects.values_list("pk", "p95_high"))
+    assert sum(v is not None for v in written.values()) == len(written)
+    ReportSummary.objects.update(p95_high=None)
+    assert report_summaries.fill_high_bounds() == len(written)
+    assert dict(ReportSummary.objects.values_list("pk", "p95_high")) == written
+    assert report_summaries.fill_high_bounds() == 0  # only those lacking it
+
+
+def test_day_rates_go_when_the_five_minute_rollups_age_out(fleet: dict[str, Series]) -> None:
+    """The rates of a day whose 5-minute rollups are past their retention are
+    dropped with the summaries' retention run; its ranges read the rollups left."""
+    from mikromon.web.control import retention
+
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    kept = retention.effective()
+    aged_before = NOV + 5 * DAY  # the 5-minute rollups kept from here
+    # The hourly rollups' cutoff of the same run: the summaries themselves all stay.
+    assert report_summaries.apply_retention(
+        aged_before - kept.seconds["1h"] + kept.seconds["5m"]) == 0
+    assert not ReportDayRates.objects.filter(day__lt=aged_before).exists()
+    assert ReportDayRates.objects.filter(day__gte=aged_before).exists()
+    # the summaries stay
+    assert ReportSummary.objects.filter(level="day", start__lt=aged_before).count() > 0
+    _compare(NOV + 2 * DAY + 3600, NOV + 7 * DAY + 7200)
 
 
 def test_rollup_runs_keep_the_summaries(fleet: dict[str, Series]) -> None:
@@ -228,3 +284,61 @@ def test_a_failing_summary_update_leaves_the_rollups_written(
     update_rollups(now=MARK + 1200)
     assert report_summaries.marks()[0] == MARK + 600
     _compare(NOV, DEC)
+
+
+@pytest.mark.parametrize("now", [MARK + 1250, None])
+@pytest.mark.parametrize("name", list(RANGES))
+def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], name: str,
+                                                    now: int | None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 2 rows, by billing figure and by name, equal the whole table sliced.
+    ``MARK + 1250``: the clock just after the last raw point (ranges ending now rank
+    their series in SQL, :mod:`.report_ranks`); ``None``: the clock, weeks later
+    (every range is bounded in Python)."""
+    from mikromon.web.monitor import report_query as rq
+    from mikromon.web.monitor import report_ranks
+
+    _mark("rollup_300", MARK)
+    report_summaries.update()
+    ranked: list[int] = []
+    real = report_ranks.ranked_series
+    monkeypatch.setattr(report_ranks, "ranked_series",
+                        lambda *a, **k: ranked.append(1) or real(*a, **k))
+    start, end = RANGES[name]
+    query = rq.ReportQuery(start=start, end=end, preset="custom", device_id=None)
+    for sort in ("billing", "device"):
+        whole = rq.percentile_rows(query, sort)
+        paged = []
+        for page in (1, 2, 3):
+            rows, total, paging = rq.percentile_page(query, sort, rq.Paging(page, 2), now=now)
+            assert (total, paging.page) == (len(whole), page)
+            paged += rows
+        assert paged == whole, sort
+    # The talkers of the page reuse what it read (the edges of every series, when
+    # it read them): the same rows as read alone.
+    read: dict[str, reports.KindPieces] = {}
+    rq.percentile_page(query, "billing", rq.Paging(1, 2), read, now=now)
+    kinds = ("interface", "queue")
+    assert rq.talker_rows(query, kinds, 20, read) == rq.talker_rows(query, kinds, 20)
+    assert (read.get("interface", ({}, {}, None))[2] is not None) == (not ranked and bool(
+        summary_pieces(start, end, *report_summaries.marks())[2]))
+    # Ranked in SQL: ranges whose edges hold at most half an hour of buckets up to
+    # the clock (days only; this month at MARK + 1250); not October (a whole month:
+    # sorted in SQL by its stored percentile) nor ranges starting or ending inside
+    # a past day.
+    assert bool(ranked) == (name == "heavy day inside"
+                            or (name == "November so far" and now is not None)), ranked
+
+
+def test_day_rates_slice_by_bucket_start() -> None:
+    """A bucket belongs to a range when it starts in it; empty buckets are left out."""
+    from mikromon.web.monitor import report_day_rates as rates
+
+    day = NOV
+    blob = rates.pack_day(day, [(day, 1.0), (day + 300, 2.0), (day + 900, 4.0),
+                                (day + DAY - 300, 9.0), (day + DAY, 99.0)])
+    assert rates.day_slice(blob, day, day, day + DAY) == [1.0, 2.0, 4.0, 9.0]
+    assert rates.day_slice(blob, day, day + 1, day + 901) == [2.0, 4.0]  # 600: empty
+    assert rates.day_slice(blob, day, day + 301, day + 900) == []
+    with pytest.raises(ValueError, match="hold 3 values, not 288"):
+        rates.day_slice(blob[:24], day, day, day + DAY)

@@ -20,7 +20,9 @@ test_report_pages.py).
 
 from __future__ import annotations
 
+import bisect
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,9 +34,9 @@ from mikromon.domain.traffic import (
     part_percentile,
     summary_pieces,
 )
+from mikromon.web.monitor import report_ranks, reports
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
-from mikromon.web.monitor import reports
 from mikromon.web.monitor.dbutil import usable_connection
 
 #: Interfaces computed in the first round of looking for a page sorted by billing
@@ -89,7 +91,8 @@ def _best_key(high: float, device: str, interface: str) -> tuple[float, str, str
 
 
 class _Table:
-    """The interfaces of a range with their pieces; computes figures on demand."""
+    """The interfaces of a range; reads the pieces of the series it computes (all of
+    them only for :meth:`load_bounds`) and computes figures on demand."""
 
     def __init__(self, start: float, end: float, device_id: int | None, using: str) -> None:
         self.start, self.end, self.using = start, end, using
@@ -98,30 +101,36 @@ class _Table:
         self.found = reports._traffic_series("interface", device_id)
         self.names = reports._names(dev for dev, _name in self.found)
         lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
-        day_mark, month_mark = rs.marks(using=using)
-        self.months, self.days, edges = summary_pieces(lo, hi, day_mark, month_mark)
-        cond = self.cond = rs.series_filter(self.conn.ops.quote_name, keys, device_id)
-        self.parts: dict[int, list[Part]] = {}
-        for level, starts in (("month", self.months), ("day", self.days)):
-            for sid, part in rt._summary_parts(self.conn, cond, level, starts, False):
-                self.parts.setdefault(sid, []).append(part)
-        self.summarised = set(self.parts)
+        day_mark, self.month_mark = rs.marks(using=using)
+        self.months, self.days, self.edge_ranges = summary_pieces(lo, hi, day_mark,
+                                                                  self.month_mark)
+        self.cond = rs.series_filter(self.conn.ops.quote_name, keys, device_id)
+        #: Every series' pieces without their summaries' largest values, and which
+        #: series have summaries (:meth:`load_bounds`; ``None`` until then).
+        self.parts: dict[int, list[Part]] | None = None
+        self.summarised: set[int] = set()
         self.edges: dict[int, list[Part]] = {}
-        if edges:
-            mark = rs.rollup_mark(self.conn)
-            for a, b in edges:
-                for sid, (values, hourly) in rt._edge_values(self.conn, cond, a, b,
-                                                             mark).items():
-                    values.sort(reverse=True)
-                    part = Part(samples=len(values), hourly=hourly,
-                                rate_sum=sum(v for v in values if v > 0), top=values)
-                    self.parts.setdefault(sid, []).append(part)
-                    self.edges.setdefault(sid, []).append(part)
         self.exact: dict[int, tuple[float | None, int, str]] = {}
+        #: Interfaces already given a row (:func:`_by_ranked`).
+        self.shown: set[tuple[int, str]] = set()
+
+    def load_bounds(self) -> None:
+        """Read every series' pieces (summaries without their largest values, edges
+        with all their averages) for :meth:`bounds`."""
+        parts: dict[int, list[Part]] = {}
+        for level, starts in (("month", self.months), ("day", self.days)):
+            for sid, part in rt._summary_parts(self.conn, self.cond, level, starts, False):
+                parts.setdefault(sid, []).append(part)
+        self.summarised = set(parts)
+        self.edges = rt.read_edges(self.conn, self.cond, self.edge_ranges, self.month_mark)
+        for sid, edge in self.edges.items():
+            parts.setdefault(sid, []).extend(edge)
+        self.parts = parts
 
     def bounds(self, ids: dict[str, int]) -> tuple[float, float] | None:
         """Bounds of the billing figure of an interface (``None``: unknown); an
         interface without a figure is bounded by ``(-inf, -inf)``."""
+        assert self.parts is not None, "load_bounds() first"
         low = high = -_INF
         for side in ("rx", "tx"):
             sid = ids.get(side)
@@ -134,22 +143,29 @@ class _Table:
             low, high = max(low, found[0]), max(high, found[1])
         return low, high
 
-    def compute(self, interfaces: list[tuple[int, str]], *, every: bool = False) -> None:
+    def compute(self, interfaces: Iterable[tuple[int, str]], *, every: bool = False) -> None:
         """Compute the figures of the series of ``interfaces`` not computed yet
         (``every``: the largest values of every series are read at once)."""
         wanted = [sid for key in interfaces for sid in self.found[key].values()
                   if sid not in self.exact]
+        if not wanted:
+            return
         tops: dict[int, list[Part]] = {}
-        summarised = [sid for sid in wanted if sid in self.summarised]
-        conds = [self.cond] if every else [
-            (f"s.id IN ({', '.join(['%s'] * len(batch))})", list(batch))
-            for batch in (summarised[i:i + 500] for i in range(0, len(summarised), 500))]
+        loaded = self.parts is not None
+        summarised = [sid for sid in wanted if sid in self.summarised] if loaded else wanted
+        conds = [self.cond] if every else [rs.ids_filter(batch) for batch in _batches(summarised)]
         for cond in conds:
             for level, starts in (("month", self.months), ("day", self.days)):
                 for sid, part in rt._summary_parts(self.conn, cond, level, starts, True):
                     tops.setdefault(sid, []).append(part)
+        edges = self.edges
+        if not loaded:
+            edges = {}
+            for batch in _batches(wanted):
+                edges.update(rt.read_edges(self.conn, rs.ids_filter(batch), self.edge_ranges,
+                                           self.month_mark))
         for sid in wanted:
-            parts = tops.get(sid, []) + self.edges.get(sid, [])
+            parts = tops.get(sid, []) + edges.get(sid, [])
             self.exact[sid] = self._figure(sid, parts)
 
     def _figure(self, sid: int, parts: list[Part]) -> tuple[float | None, int, str]:
@@ -178,21 +194,28 @@ class _Table:
         return _sort_key(row.figure.billing_bps, row.device, row.interface)
 
 
+def _batches(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    return (ids[i:i + size] for i in range(0, len(ids), size))
+
+
 def percentile_page(start: float, end: float, device_id: int | None, sort: str,
                     offset: int, limit: int, *, using: str = "default",
-                    read: dict[str, reports.KindPieces] | None = None
+                    read: dict[str, reports.KindPieces] | None = None,
+                    now: float | None = None
                     ) -> tuple[list[reports.PercentileRow], int, int]:
     """Return the rows ``offset`` to ``offset + limit`` of the interfaces' billing
     figures over ``[start, end)`` sorted by ``sort`` (``billing``: highest first;
     ``device``; ``interface``), exactly as those of
     :func:`.reports.percentile_report` sorted the same way; the number of
     interfaces; and the offset used (past the end: the last page's). ``read``:
-    receives what was read for the interfaces (``"interface"``), for
-    :func:`.reports.top_talkers` of the same range and device."""
+    receives the interfaces, device names and, when read, every series' edges
+    (``"interface"``), for
+    :func:`.reports.top_talkers` of the same range and device. ``now``: Unix
+    seconds (default: the clock), the end of the data an edge can hold
+    (:func:`.report_ranks.edge_buckets`)."""
     table = _Table(start, end, device_id, using)
     if read is not None:
-        read["interface"] = (table.found, table.names,
-                             {sid: rt.SeriesParts(parts) for sid, parts in table.parts.items()})
+        read["interface"] = (table.found, table.names, None)
     total = len(table.found)
     if offset >= total:
         offset = max(0, (total - 1) // limit * limit)
@@ -203,13 +226,49 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
         page = sorted(table.found, key=by_name)[offset:offset + limit]
         table.compute(page)
         return [table.row(key) for key in page], total, offset
-    return _by_billing(table, offset + limit)[offset:], total, offset
+    added = report_ranks.edge_buckets(table.conn, table.cond, table.edge_ranges,
+                                      time.time() if now is None else now)
+    if added is None or not rs.bounds_stored(table.conn):
+        table.load_bounds()
+        if read is not None:  # every series' edges: the talkers sum them
+            read["interface"] = (table.found, table.names, table.edges)
+        return _by_billing(table, offset + limit)[offset:], total, offset
+    return _by_ranked(table, offset + limit, added)[offset:], total, offset
+
+
+def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileRow]:
+    """The ``need`` first rows by billing figure: series read in the order of their
+    bound ranked in SQL (:func:`.report_ranks.ranked_series`), their interfaces
+    computed, until the ``need``-th computed row sorts before any figure the
+    series not read yet can have."""
+    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    rows: list[reports.PercentileRow] = []
+    done, size = 0, 2 * (need + SPARE)  # series: two of each interface
+    while True:
+        ranked = report_ranks.ranked_series(table.conn, table.cond, table.months, table.days,
+                                            added, done, size, unknown=not done)
+        batch = {interface_of[sid]: None for sid, _ub in ranked if sid in interface_of}
+        table.compute(batch)
+        rows += [table.row(key) for key in batch if key not in table.shown]
+        table.shown.update(batch)
+        known = [ub for _sid, ub in ranked if ub is not None]
+        done += len(known)
+        rows.sort(key=table.key)
+        del rows[need:]
+        if len(known) < size:
+            return rows  # every series read
+        # The series not read yet are bounded by the last bound read.
+        if len(rows) >= need and table.key(rows[-1])[0] < _best_key(known[-1], "", "")[0]:
+            return rows
+        size *= 2
 
 
 def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
     """The ``need`` first rows by billing figure: interfaces computed in the order
     of their best possible sort key until the ``need``-th computed row sorts before
-    every interface not computed."""
+    every interface not computed: the first ``need + SPARE``, then (or, when fewer
+    rows have a figure, rounds of twice as many) every interface whose best key
+    sorts before the ``need``-th row found."""
     order = []
     for key, ids in table.found.items():
         found = table.bounds(ids)
@@ -219,9 +278,15 @@ def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
                                                                               key[1])
         order.append((best, key))
     order.sort()
+    bests = [best for best, _key in order]
     rows: list[reports.PercentileRow] = []
     done, size = 0, need + SPARE
     while done < len(order):
+        if len(rows) >= need:
+            # The rest to compute: those whose best key sorts before the last row.
+            size = bisect.bisect_left(bests, table.key(rows[-1]), lo=done) - done
+            if size <= 0:
+                break
         # Bounds that do not separate the interfaces (traffic alike everywhere):
         # past a quarter of them, the rest are computed at once.
         every = done + size > len(order) // 4
@@ -232,6 +297,4 @@ def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:
         done += len(batch)
         rows.sort(key=table.key)
         del rows[need:]
-        if len(rows) >= need and done < len(order) and table.key(rows[-1]) <= order[done][0]:
-            break
     return rows

@@ -203,12 +203,14 @@ def percentile_rows(query: ReportQuery, sort: str = "billing") -> list[dict[str,
 
 
 def percentile_page(query: ReportQuery, sort: str, paging: Paging,
-                    read: dict[str, reports.KindPieces] | None = None
-                    ) -> tuple[list[dict[str, Any]], int, Paging]:
+                    read: dict[str, reports.KindPieces] | None = None,
+                    now: float | None = None) -> tuple[list[dict[str, Any]], int, Paging]:
     """Return one page of the percentile rows, the number of rows and the page
     shown (past the end: the last). Whole calendar months are sorted and paged in
     the database (:func:`.report_traffic.percentile_page`: a fleet of 10,000
-    devices is not read whole); other ranges are computed whole and sliced."""
+    devices is not read whole); other ranges compute only the interfaces the page
+    needs (:func:`.report_pages.percentile_page`; ``now``: Unix seconds, default
+    the clock)."""
     keys = reports.TRAFFIC_KEYS["interface"]
     found = report_traffic.percentile_page(query.start, query.end, *keys, query.device_id,
                                            sort, paging.offset, paging.per_page)
@@ -217,12 +219,12 @@ def percentile_page(query: ReportQuery, sort: str, paging: Paging,
         # (report_pages), the same rows as percentile_rows sliced.
         rows, total, offset = report_pages.percentile_page(
             query.start, query.end, query.device_id, sort, paging.offset, paging.per_page,
-            read=read)
+            read=read, now=now)
         return ([_percentile_dict(r) for r in rows], total,
                 Paging(offset // paging.per_page + 1, paging.per_page))
     page, total = found
     if not page and total and paging.clamp(total) != paging:
-        return percentile_page(query, sort, paging.clamp(total), read)
+        return percentile_page(query, sort, paging.clamp(total), read, now)
     labels = dict(Series.objects.filter(pk__in=[r.series_id for r in page])
                   .values_list("pk", "labels"))
     out = []

@@ -35,6 +35,7 @@ from mikromon.domain.traffic import (
     Part,
     merge_parts,
     part_percentile,
+    percentile_high,
     summarize_rates,
 )
 from mikromon.web.monitor.dbutil import usable_connection
@@ -91,6 +92,24 @@ def series_filter(qn: Any, keys: Iterable[str] = SUMMARY_KEYS,
         sql += " AND s.device_id = %s"
         params.append(device_id)
     return sql, params
+
+
+def ids_filter(ids: Iterable[int]) -> tuple[str, list[Any]]:
+    """A :func:`series_filter` condition of these series ids (at least one)."""
+    ids = list(ids)
+    return f"s.id IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def held_filter(months: Iterable[int], days: Iterable[int]) -> tuple[str, list[Any]]:
+    """SQL condition on the summary table aliased ``m``: the month summaries starting
+    at ``months`` or the day summaries at ``days`` (``1 = 0`` for none), and its
+    parameters."""
+    held, params = [], []
+    for level, starts in (("month", list(months)), ("day", list(days))):
+        if starts:
+            held.append(f"(m.level = '{level}' AND m.start IN ({', '.join(['%s'] * len(starts))}))")
+            params += starts
+    return " OR ".join(held) or "1 = 0", params
 
 
 def _state(conn: Any, name: str) -> int | None:
@@ -159,13 +178,25 @@ def _existing(conn: Any, level: str, start: int, ids: list[int]) -> dict[int, Pa
     return out
 
 
-def _write(conn: Any, level: str, start: int, parts: Mapping[int, Part]) -> None:
-    sql = (f"INSERT INTO {SUMMARY_T} (level, start, series_id, samples, hourly, rate_sum, "
-           "p95, top) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (level, start, "
-           "series_id) DO UPDATE SET samples = excluded.samples, hourly = excluded.hourly, "
-           "rate_sum = excluded.rate_sum, p95 = excluded.p95, top = excluded.top")
+def bounds_stored(conn: Any) -> bool:
+    """Whether the database has what migration 0016 adds (``p95_high``, the day
+    rates): not yet while migration 0011 builds the first summaries."""
+    with conn.cursor() as cursor:
+        columns = conn.introspection.get_table_description(cursor, SUMMARY_T)
+    return any(c.name == "p95_high" for c in columns)
+
+
+def _write(conn: Any, level: str, start: int, parts: Mapping[int, Part],
+           bounds: bool = True) -> None:
+    """Upsert summary rows (``bounds=False``: without ``p95_high``, the table as
+    migration 0011 leaves it)."""
+    columns = ["samples", "hourly", "rate_sum", "p95", "top"] + (["p95_high"] if bounds else [])
+    sql = (f"INSERT INTO {SUMMARY_T} (level, start, series_id, {', '.join(columns)}) VALUES "
+           f"({', '.join(['%s'] * (3 + len(columns)))}) ON CONFLICT (level, start, series_id) "
+           f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns)}")
     rows = [(level, start, sid, p.samples, p.hourly, p.rate_sum, part_percentile(p),
-             pack(p.top)) for sid, p in parts.items()]
+             pack(p.top), *([percentile_high(p)] if bounds else []))
+            for sid, p in parts.items()]
     with conn.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -184,6 +215,7 @@ def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
         Summary rows written.
     """
     conn = usable_connection(using)
+    bounds = bounds_stored(conn)
     written = 0
     hi = max(ends.values(), default=lo)
     day = lo // DAY * DAY
@@ -201,7 +233,7 @@ def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
             old = _existing(conn, level, start, sorted(new))
             merged = {sid: merge_parts(old[sid], p, kept) if sid in old else p
                       for sid, p in new.items() if p.samples}
-            _write(conn, level, start, merged)
+            _write(conn, level, start, merged, bounds)
             written += len(merged)
     return written
 
@@ -227,7 +259,10 @@ def update(*, using: str = "default") -> int:
         _set_state(conn, DAY_MARK, final)
     whole_days = final // DAY * DAY
     if whole_days > month_mark:
+        from mikromon.web.monitor import report_day_rates
+
         written += fold(month_mark, {"month": whole_days}, using=using)
+        report_day_rates.write(conn, month_mark, whole_days)
         _set_state(conn, MONTH_MARK, whole_days)
     return written
 
@@ -259,11 +294,19 @@ def backfill(*, using: str = "default") -> int:
     starts = list(five.values()) + [ts for sid, ts in hours.items() if ts < before.get(sid, ts + 1)]
     with conn.cursor() as cursor:
         cursor.execute(f"DELETE FROM {SUMMARY_T}")
+    if bounds_stored(conn):
+        from mikromon.web.monitor import report_day_rates
+
+        report_day_rates.delete_all(conn)
     written = 0
     if starts:
         lo = min(starts) // DAY * DAY
         written = fold(lo, {"day": final, "month": final // DAY * DAY}, using=using,
                        hourly_before=before)
+        if bounds_stored(conn):
+            from mikromon.web.monitor import report_day_rates
+
+            report_day_rates.write(conn, lo, final // DAY * DAY)
     _set_state(conn, DAY_MARK, final)
     _set_state(conn, MONTH_MARK, final // DAY * DAY)
     return written
@@ -271,10 +314,41 @@ def backfill(*, using: str = "default") -> int:
 
 def apply_retention(cutoff: float, *, using: str = "default") -> int:
     """Delete the summaries of periods ended before ``cutoff`` (Unix seconds; the
-    hourly rollups' retention). Returns the rows deleted."""
+    hourly rollups' retention), and drop the day rates of days whose 5-minute
+    rollups are aging out (:func:`.report_day_rates.drop_aged`, by the retention in
+    force: :func:`mikromon.web.control.retention.effective`). Returns the rows
+    deleted."""
+    from mikromon.web.control import retention
+    from mikromon.web.monitor import report_day_rates
+
     conn = usable_connection(using)
+    kept = retention.effective(using=using)
+    report_day_rates.drop_aged(conn, int(cutoff) + kept.seconds["1h"] - kept.seconds["5m"])
     with conn.cursor() as cursor:
         cursor.execute(f"DELETE FROM {SUMMARY_T} WHERE (level = 'day' AND start < %s) OR "
                        f"(level = 'month' AND start < %s)",
                        [int(cutoff) - DAY, int(cutoff) - 31 * DAY])
         return max(cursor.rowcount, 0)
+
+
+def fill_high_bounds(*, using: str = "default") -> int:
+    """Compute ``p95_high`` (:func:`mikromon.domain.traffic.percentile_high`) of the
+    stored summaries that lack it (migration 0016). Returns the rows updated."""
+    conn = usable_connection(using)
+    done = 0
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT level, start, series_id, samples, top FROM {SUMMARY_T} "
+                       "WHERE p95_high IS NULL")
+        rows = cursor.fetchall()
+    for i in range(0, len(rows), 2000):
+        updates = []
+        for level, start, sid, samples, top in rows[i:i + 2000]:
+            high = percentile_high(Part(samples=int(samples), hourly=0, rate_sum=0.0,
+                                        top=unpack(top)))
+            if high is not None:
+                updates.append((high, level, start, sid))
+        with conn.cursor() as cursor:
+            cursor.executemany(f"UPDATE {SUMMARY_T} SET p95_high = %s WHERE level = %s "
+                               "AND start = %s AND series_id = %s", updates)
+        done += len(updates)
+    return done

@@ -13,11 +13,11 @@ standing in for the hours before the first 5-minute average of the edge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mikromon.domain.traffic import INTERVAL, Part, summary_pieces
+from mikromon.domain.traffic import DAY, INTERVAL, Part, summary_pieces
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.points import aggregate_points
@@ -110,8 +110,53 @@ def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
     return found
 
 
+def edge_part(values: list[float], hourly: int = 0) -> Part:
+    """The :class:`~mikromon.domain.traffic.Part` of an edge's averages (all kept,
+    sorted largest first in place)."""
+    values.sort(reverse=True)
+    # Largest first: when the last is positive, every one is.
+    positive = sum(values) if values and values[-1] > 0 else sum(v for v in values if v > 0)
+    return Part(samples=len(values), hourly=hourly, rate_sum=positive, top=values)
+
+
+def read_edges(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int, int]],
+               month_mark: int | None) -> dict[int, list[Part]]:
+    """Return ``series id -> parts`` of the edges (``[start, end)`` pairs of
+    :func:`~mikromon.domain.traffic.summary_pieces`) of the series of ``cond``: the
+    part of a finished day (before ``month_mark``) from the day's rates
+    (:mod:`.report_day_rates`, one row per series), the rest as
+    :func:`_edge_values` reads it (rollups, raw points, aged hours)."""
+    from mikromon.web.monitor import report_day_rates
+
+    rollup_mark = rs.rollup_mark(conn)
+    out: dict[int, list[Part]] = {}
+    runs: list[tuple[tuple[str, list[Any]], int, int]] = []
+    for a, b in edges:
+        cursor = a
+        while cursor < b:
+            day = cursor // DAY * DAY
+            stop = min(b, day + DAY)
+            if month_mark is None or day + DAY > month_mark:  # not finished: as it is
+                if runs and runs[-1][0] is cond and runs[-1][2] == cursor:
+                    runs[-1] = (cond, runs[-1][1], stop)
+                else:
+                    runs.append((cond, cursor, stop))
+            else:
+                found, missing = report_day_rates.read(conn, cond, day, cursor, stop)
+                for sid, values in found.items():
+                    out.setdefault(sid, []).append(edge_part(values))
+                for i in range(0, len(missing), 500):
+                    batch = missing[i:i + 500]
+                    runs.append((rs.ids_filter(batch), cursor, stop))
+            cursor = stop
+    for run_cond, a, b in runs:
+        for sid, (values, hourly) in _edge_values(conn, run_cond, a, b, rollup_mark).items():
+            out.setdefault(sid, []).append(edge_part(values, hourly))
+    return out
+
+
 def series_parts(start: float, end: float, keys: Iterable[str], device_id: int | None = None,
-                 *, with_top: bool = True, using: str = "default") -> dict[int, SeriesParts]:
+                 *, using: str = "default") -> dict[int, SeriesParts]:
     """Return the pieces of every series of ``keys`` (of one device, or all) over
     ``[start, end)``: summaries where they hold whole days or months of the range,
     the averages themselves at the edges. Series with nothing in the range are left
@@ -123,20 +168,40 @@ def series_parts(start: float, end: float, keys: Iterable[str], device_id: int |
     lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
     day_mark, month_mark = rs.marks(using=using)
     months, days, edges = summary_pieces(lo, hi, day_mark, month_mark)
-    with_top = with_top and (len(months) + len(days) > 1 or bool(edges))
+    with_top = len(months) + len(days) > 1 or bool(edges)
     parts: dict[int, list[Part]] = {}
     for level, starts in (("month", months), ("day", days)):
         for sid, part in _summary_parts(conn, cond, level, starts, with_top):
             parts.setdefault(sid, []).append(part)
-    if edges:
-        rollup_mark = rs.rollup_mark(conn)
-        for a, b in edges:
-            for sid, (values, hourly) in _edge_values(conn, cond, a, b, rollup_mark).items():
-                values.sort(reverse=True)
-                parts.setdefault(sid, []).append(
-                    Part(samples=len(values), hourly=hourly,
-                         rate_sum=sum(v for v in values if v > 0), top=values))
+    for sid, edge in read_edges(conn, cond, edges, month_mark).items():
+        parts.setdefault(sid, []).extend(edge)
     return {sid: SeriesParts(parts=p) for sid, p in parts.items()}
+
+
+def series_moved(start: float, end: float, keys: Iterable[str], device_id: int | None = None,
+                 *, using: str = "default",
+                 edges_read: Mapping[int, list[Part]] | None = None) -> dict[int, float]:
+    """Return ``series id -> bytes moved`` over ``[start, end)`` of every series of
+    ``keys`` (of one device, or all) with averages in the range: the summaries'
+    sums added up in the database, the edges (:func:`read_edges`) here; as
+    :func:`.reports.series_bytes` counts them. ``edges_read``: the range's edges of
+    every series of ``keys`` and ``device_id`` as :func:`read_edges` returned them
+    (not read again)."""
+    conn = usable_connection(using)
+    cond = rs.series_filter(conn.ops.quote_name, keys, device_id)
+    day_mark, month_mark = rs.marks(using=using)
+    months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
+                                         day_mark, month_mark)
+    on, params = rs.held_filter(months, days)
+    sums = {int(sid): float(total) for sid, total in _fetch(
+        conn, f"SELECT m.series_id, SUM(m.rate_sum) FROM {rs.SUMMARY_T} m WHERE ({on}) AND "
+              f"m.series_id IN (SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]}) "
+              "GROUP BY m.series_id", [*params, *cond[1]])}
+    if edges_read is None:
+        edges_read = read_edges(conn, cond, edges, month_mark)
+    for sid, parts in edges_read.items():
+        sums[sid] = sums.get(sid, 0.0) + sum(p.rate_sum for p in parts)
+    return {sid: total * INTERVAL / 8 for sid, total in sums.items()}
 
 
 #: ORDER BY of :func:`percentile_page` per sort (``q``: the grouped rows).
@@ -227,12 +292,7 @@ def talker_sums(start: float, end: float, rx_key: str, tx_key: str, device_id: i
         return None
     qn = conn.ops.quote_name
     cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
-    held, held_params = [], []
-    for level, starts in (("month", months), ("day", days)):
-        if starts:
-            held.append(f"(m.level = '{level}' AND m.start IN ({', '.join(['%s'] * len(starts))}))")
-            held_params += starts
-    on = " OR ".join(held) or "1 = 0"
+    on, held_params = rs.held_filter(months, days)
     side = f"SUM(CASE WHEN s.{qn('key')} = %s THEN COALESCE(m.rate_sum, 0) ELSE 0 END)"
     rows = _fetch(conn, f"SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx FROM ("
                         f"SELECT s.device_id AS device_id, d.name AS device_name, s.labels_key "

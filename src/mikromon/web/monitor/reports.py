@@ -24,6 +24,7 @@ from django.db.models.functions import Cast
 
 from mikromon.domain.traffic import (
     BillingFigure,
+    Part,
     bytes_from_rates,
     combine_percentile,
     percentile,
@@ -44,7 +45,12 @@ from mikromon.web.monitor.report_availability import (
     device_count,
     link_name,
 )
-from mikromon.web.monitor.report_traffic import SeriesParts, series_parts, talker_sums
+from mikromon.web.monitor.report_traffic import (
+    SeriesParts,
+    series_moved,
+    series_parts,
+    talker_sums,
+)
 
 #: (rx key, tx key) of the traffic of interfaces and simple queues. A queue's
 #: ``rx`` is its upload (traffic from the target), ``tx`` its download.
@@ -52,10 +58,12 @@ TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
                 "queue": ("queue.upload_bps", "queue.download_bps")}
 _STEP = 300
 _HOUR = 3600
-#: What one kind's talkers are read from: ``(device id, name) -> {"rx"/"tx": series
-#: id}``, device id -> name, and series id -> pieces (:func:`.report_traffic.series_parts`
-#: without the largest values).
-KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str], dict[int, SeriesParts]]
+#: The interfaces or queues of one kind, as the talkers name them: ``(device id,
+#: name) -> {"rx"/"tx": series id}``, device id -> name, and the range's edges of
+#: every one of their series when they were read (:func:`.report_traffic.read_edges`;
+#: ``None``: not read).
+KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str],
+                   dict[int, list[Part]] | None]
 __all__ = ["DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
            "availability_report", "device_count", "link_name", "percentile_report",
            "series_bytes", "series_percentile", "top_talkers"]
@@ -274,9 +282,9 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
     over ``[start, end)`` (both directions), most first; bytes are estimated from
     the 5-minute average rates (:func:`mikromon.domain.traffic.bytes_from_rates`),
     summed from the report summaries and the range's edges (``summaries=False``:
-    from every series' averages, the reference path). ``read``: kind -> what
-    :mod:`.report_pages` already read of the same range and device (its series and
-    their pieces without the largest values), used instead of reading it again."""
+    from every series' averages, the reference path). ``read``: kind -> the series,
+    device names and edges :mod:`.report_pages` already read for the same range
+    and device, used instead of reading them again."""
     out = []
     for kind in kinds:
         sums = talker_sums(start, end, *TRAFFIC_KEYS[kind], device_id, limit) \
@@ -284,15 +292,15 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
         if sums is not None:
             out += _summed_talkers(kind, sums)
             continue
-        known = read.get(kind) if read is not None and summaries else None
-        fast: dict[int, SeriesParts] | None
+        known = read.get(kind) if read is not None else None
+        edges = None
         if known is not None:
-            found, names, fast = known
+            found, names, edges = known
         else:
             found = _traffic_series(kind, device_id)
             names = _names(dev for dev, _name in found)
-            fast = (series_parts(start, end, TRAFFIC_KEYS[kind], device_id, with_top=False)
-                    if summaries else None)
+        fast = series_moved(start, end, TRAFFIC_KEYS[kind], device_id,
+                            edges_read=edges) if summaries else None
         ranked = []
         for (dev, name), ids in found.items():
             moved = {}
@@ -303,7 +311,7 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
                 elif fast is None:
                     moved[side] = series_bytes(sid, start, end)
                 else:
-                    moved[side] = fast[sid].bytes if sid in fast else 0.0
+                    moved[side] = fast.get(sid, 0.0)
             device = names.get(dev, "")
             ranked.append((-(moved["rx"] + moved["tx"]), device, name, dev, moved["rx"],
                            moved["tx"]))

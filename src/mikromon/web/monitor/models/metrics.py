@@ -195,9 +195,11 @@ class ReportSummary(models.Model):
     averages it holds (hourly stand-ins of aged-out data count twelve, ``hourly``
     says how many); ``rate_sum`` the sum of the positive averages, bps; ``p95`` the
     billing percentile of the averages held (``None`` when ``top`` does not hold
-    it); ``top`` the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`),
-    largest first, as big-endian float64. Primary key (level, start, series): one
-    period of every series is one range of the key.
+    it); ``p95_high`` a value the percentile cannot pass when up to an hour of
+    averages join these (:func:`mikromon.domain.traffic.percentile_high`); ``top``
+    the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`), largest first,
+    as little-endian float64. Primary key (level, start, series): one period of
+    every series is one range of the key.
     """
 
     pk = models.CompositePrimaryKey("level", "start", "series")
@@ -208,6 +210,7 @@ class ReportSummary(models.Model):
     hourly = models.IntegerField(default=0)
     rate_sum = models.FloatField()
     p95 = models.FloatField(null=True)
+    p95_high = models.FloatField(null=True)
     top = models.BinaryField()
 
     class Meta:
@@ -215,3 +218,24 @@ class ReportSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series_id}@{self.level}:{self.start} n={self.samples}"
+
+
+class ReportDayRates(models.Model):
+    """Every 5-minute average of one rate series over one finished UTC day, in time
+    order (``rates``: 288 little-endian float64, NaN where there is none), so that
+    the part of a day a report range starts or ends in is read from one row
+    (:mod:`mikromon.web.monitor.report_day_rates`). Kept while the day's 5-minute
+    rollups are, for days without hourly stand-ins; a table of its own so that
+    the summaries' rows stay small. Primary key (day, series).
+    """
+
+    pk = models.CompositePrimaryKey("day", "series")
+    day = models.BigIntegerField(help_text="Day start, Unix seconds, UTC.")
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="day_rates")
+    rates = models.BinaryField()
+
+    class Meta:
+        ordering = ["day", "series"]
+
+    def __str__(self) -> str:
+        return f"{self.series_id}@{self.day}"

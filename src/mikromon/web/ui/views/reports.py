@@ -66,7 +66,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     devices_total = reports.device_count(query.device_id)
     apaging = apaging.clamp(devices_total)
     read: dict[str, reports.KindPieces] = {}  # the interfaces' pieces, read once
-    percentiles, interfaces_total, ppaging = rq.percentile_page(query, psort, ppaging, read)
+    percentiles, interfaces_total, ppaging = rq.percentile_page(query, psort, ppaging, read, now)
     context.update({
         "psort": psort,
         "apage": _pager(apaging, devices_total), "ppage": _pager(ppaging, interfaces_total),

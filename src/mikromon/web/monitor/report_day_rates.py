@@ -1,0 +1,127 @@
+"""A finished day's 5-minute averages in time order (monitor.ReportDayRates), so
+that the part of a day a report range starts or ends in is read from one row per
+series instead of up to 287 rollups (docs/operations.md, "Reports").
+
+Written when a day is over (by :func:`mikromon.web.monitor.report_summaries.update`
+as it folds the day into its month, and by the backfill): 288 little-endian float64
+values, bucket ``i`` starting at ``day + 300 * i``, NaN where the series has no
+5-minute average. Only for days whose summary has no hourly stand-ins (their
+5-minute rollups are all there); deleted when the day's 5-minute rollups age out
+(:func:`drop_aged`), after which the day is read from its rollups again as
+:func:`.reports.interval_rates` reads it.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable
+from typing import Any
+
+from mikromon.domain.traffic import DAY, INTERVAL
+from mikromon.web.monitor import report_summaries as rs
+
+#: 5-minute buckets of a day.
+BUCKETS = DAY // INTERVAL
+#: The table (the model's default name; raw SQL as in report_summaries).
+RATES_T = "monitor_reportdayrates"
+
+
+def pack_day(day: int, rows: Iterable[tuple[int, float]]) -> bytes:
+    """Return the ``rates`` blob of one series' ``(bucket start, average)`` rows of
+    the day starting at ``day`` (Unix seconds; rows outside the day are left out)."""
+    out = array("d", [math.nan]) * BUCKETS
+    for ts, avg in rows:
+        i = (int(ts) - day) // INTERVAL
+        if 0 <= i < BUCKETS:
+            out[i] = float(avg)
+    return rs.pack(out)
+
+
+def day_slice(blob: bytes | memoryview, day: int, lo: int, hi: int) -> list[float]:
+    """Return the averages of the buckets starting in ``[lo, hi)`` (within the day
+    starting at ``day``) of a ``rates`` blob, NaN left out, in time order.
+
+    Raises:
+        ValueError: the blob is not 288 float64 values.
+    """
+    if len(blob) != 8 * BUCKETS:
+        raise ValueError(f"day rates of {day} hold {len(blob) / 8:g} values, not {BUCKETS}")
+    first = max(0, -(-(lo - day) // INTERVAL))
+    last = min(BUCKETS, -(-(hi - day) // INTERVAL))
+    if first >= last:
+        return []
+    # Only the buckets asked for are converted; NaN is the one value not equal to itself.
+    return [v for v in rs.unpack(memoryview(blob)[8 * first:8 * last]) if v == v]
+
+
+def write(conn: Any, lo: int, hi: int) -> int:
+    """Store the rates of the days starting in ``[lo, hi)`` (day boundaries) of the
+    series whose day summary has no hourly stand-ins, from the 5-minute rollups.
+    Returns the rows written."""
+    cond, params = rs.series_filter(conn.ops.quote_name)
+    written = 0
+    for day in range(lo // DAY * DAY, hi, DAY):
+        found: dict[int, list[tuple[int, float]]] = {}
+        with conn.cursor() as cursor:
+            cursor.execute(f'SELECT r.series_id, r.ts, r."avg" FROM {rs.SERIES_T} s CROSS JOIN '
+                           f"{rs.ROLLUP_T} r WHERE r.series_id = s.id AND {cond} AND r.step = "
+                           f'{INTERVAL} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
+                           [*params, day, day + DAY])
+            for sid, ts, avg in cursor.fetchall():
+                found.setdefault(int(sid), []).append((int(ts), float(avg)))
+            cursor.execute(f"SELECT series_id FROM {rs.SUMMARY_T} WHERE level = 'day' "
+                           "AND start = %s AND hourly = 0", [day])
+            whole = {int(sid) for (sid,) in cursor.fetchall()}
+            cursor.executemany(
+                f"INSERT INTO {RATES_T} (day, series_id, rates) VALUES (%s, %s, %s) "
+                "ON CONFLICT (day, series_id) DO UPDATE SET rates = excluded.rates",
+                [(day, sid, pack_day(day, rows)) for sid, rows in found.items()
+                 if sid in whole])
+        written += len(whole.intersection(found))
+    return written
+
+
+def drop_aged(conn: Any, cutoff: int) -> int:
+    """Delete the rates of the days starting before ``cutoff`` (the 5-minute rollups'
+    retention, Unix seconds): their rollups are gone, in part or whole. Returns the
+    rows deleted."""
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {RATES_T} WHERE day < %s", [int(cutoff)])
+        return max(cursor.rowcount, 0)
+
+
+def delete_all(conn: Any) -> None:
+    """Delete every day's rates (the summaries are being rebuilt)."""
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {RATES_T}")
+
+
+def read(conn: Any, cond: tuple[str, list[Any]], day: int, lo: int, hi: int
+         ) -> tuple[dict[int, list[float]], list[int]]:
+    """Read the part ``[lo, hi)`` of the finished day starting at ``day`` of the series
+    of ``cond`` (:func:`.report_summaries.series_filter`) from their day rates.
+
+    Returns:
+        ``(series id -> averages, series ids without rates)``: the latter (a day
+        summary without rates: hourly stand-ins, aged, or stored before rates were
+        kept) must be read from the rollups; a series without a day summary had
+        no average that day.
+    """
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT m.series_id, d.rates FROM {rs.SUMMARY_T} m LEFT JOIN "
+                       f"{RATES_T} d ON d.day = m.start AND d.series_id = m.series_id "
+                       "WHERE m.level = 'day' AND m.start = %s AND m.series_id IN "
+                       f"(SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]})",
+                       [day, *cond[1]])
+        rows = cursor.fetchall()
+    found: dict[int, list[float]] = {}
+    missing: list[int] = []
+    for sid, blob in rows:
+        if blob is None:
+            missing.append(int(sid))
+            continue
+        values = day_slice(blob, day, lo, hi)
+        if values:
+            found[int(sid)] = values
+    return found, missing
