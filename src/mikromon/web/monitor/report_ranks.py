@@ -21,6 +21,7 @@ from typing import Any
 
 from mikromon.domain.traffic import HIGH_SLACK, INTERVAL
 from mikromon.web.monitor import report_summaries as rs
+from mikromon.web.monitor.models import MetricPoint
 
 
 def edge_buckets(conn: Any, cond: tuple[str, list[Any]], edges: list[tuple[int, int]],
@@ -37,7 +38,9 @@ def edge_buckets(conn: Any, cond: tuple[str, list[Any]], edges: list[tuple[int, 
     for a, b in late:
         with conn.cursor() as cursor:
             # CROSS JOIN: one primary-key seek per series (none is usually there).
-            cursor.execute(f"SELECT 1 FROM {rs.SERIES_T} s CROSS JOIN {rs.POINTS_T} p "
+            # Head rows only: chunks hold windows closed hours before ``now``.
+            cursor.execute(f"SELECT 1 FROM {rs.SERIES_T} s CROSS JOIN "
+                           f"{MetricPoint._meta.db_table} p "
                            f"WHERE p.series_id = s.id AND {cond[0]} AND p.ts >= %s "
                            "AND p.ts < %s LIMIT 1", [*cond[1], a, b])
             if cursor.fetchone() is not None:
