@@ -81,9 +81,10 @@ def _rollups(stored: dict[str, tuple[int, list[int]]], wanted: list[Any], last: 
     watermarks where ``update_rollups`` would leave them after ``last``."""
     from django.db import transaction
 
-    from mikromon.web.monitor.maintenance import ROLLUP_GRACE, _watermark_name
+    from mikromon.web.monitor.maintenance import ROLLUP_GRACE
     from mikromon.web.monitor.models import MaintenanceState, MetricRollup
     from mikromon.web.monitor.points import bucketize
+    from mikromon.web.monitor.rollup_marks import watermark_name
 
     with transaction.atomic():
         for step in (300, 3600):
@@ -96,7 +97,7 @@ def _rollups(stored: dict[str, tuple[int, list[int]]], wanted: list[Any], last: 
                         MetricRollup(series_id=sid, step=step, ts=t, count=n, min=lo, max=hi,
                                      avg=total / n)
                         for t, lo, hi, total, n in b.rows())
-            MaintenanceState.objects.update_or_create(name=_watermark_name(step),
+            MaintenanceState.objects.update_or_create(name=watermark_name(step),
                                                       defaults={"value": mark})
 
 

@@ -65,16 +65,16 @@ def _line(doc: dict[str, Any]) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from mikromon.web.monitor import chunk_state
+    from mikromon.web.monitor import compaction_status
 
-    doc = chunk_state.status(time.time())
+    doc = compaction_status.status(time.time())
     text = _line(doc) + ("" if doc["enabled"] else " (MIKROMON_COMPACTION is off)")
     return print_result(args, doc, text)
 
 
 def _compact(args: argparse.Namespace) -> int:
     from mikromon.cli._django import CommandError
-    from mikromon.web.monitor import chunk_state, compaction, maintenance
+    from mikromon.web.monitor import compaction, compaction_status, maintenance
 
     if args.seconds <= 0 or args.every <= 0:
         raise CommandError("storage compact: --seconds and --every must be above 0", EXIT_USAGE)
@@ -91,9 +91,9 @@ def _compact(args: argparse.Namespace) -> int:
         if progress.horizon is None or progress.done or not args.until_done:
             break
         if not args.json:
-            print(_line(chunk_state.status(time.time())), flush=True)
+            print(_line(compaction_status.status(time.time())), flush=True)
     seconds = round(time.monotonic() - started, 3)
-    status = chunk_state.status(time.time())
+    status = compaction_status.status(time.time())
     doc: dict[str, Any] = {**totals, "seconds": seconds, "status": status}
     text = (f"compacted {totals['rows']} rows into {totals['chunks']} chunks in "
             f"{seconds:g} s; " + _line(status))

@@ -21,31 +21,23 @@ library:
 * **Text**: words are read as bytes and decoded with
   :func:`~mikromon.routeros.values.text.decode_text` (UTF-8, then the device's codepage);
   words sent are encoded in the device's codepage (UTF-8 when it cannot express them).
-* **Reading**: by default a buffered protocol object that parses whole chunks
-  (:class:`~mikromon.routeros.wire.BufferedProtocol`) instead of librouteros's
-  three awaited reads per word; ``connect(..., buffered=False)`` keeps the stock
-  reader (bench/client_read.py compares them).
-* **Bounds**: every reply is bounded in rows and bytes (a
-  :class:`~mikromon.routeros.base.ReplyLimit` per command, declared by the
-  collector; :data:`COUNT_REPLY_LIMIT` and
-  :data:`~mikromon.routeros.login.LOGIN_REPLY_LIMIT` for counts and logins); past
-  it :class:`~mikromon.domain.errors.ReplyTooLarge` names the command and the
-  limit and the connection is closed (:mod:`mikromon.routeros.reply`). Both
-  readers check each length prefix before reading its word, so memory stays
-  within the limit.
-* **TLS**: a handshake that fails because of the device's TLS settings raises
-  :class:`~mikromon.domain.errors.TlsSetupFailed` naming the cause and the setting
-  (:func:`~mikromon.routeros.tls.tls_failure`), never a "router down" error.
-* **Errors**: library and socket errors become :mod:`mikromon.domain.errors` at one
-  boundary (:func:`~mikromon.routeros.boundary.device_errors`), raised ``from``
-  the original. Messages name the device and the command, never a password;
-  login words are never logged (:mod:`mikromon.routeros.login`).
+* **Reading**: a buffered protocol parsing whole chunks (:class:`.wire.BufferedProtocol`),
+  not three awaited reads per word; ``buffered=False`` keeps librouteros's (bench/client_read.py).
+* **Bounds**: every reply is bounded in rows and bytes (a :class:`.base.ReplyLimit` per
+  command, declared by the collector; :data:`COUNT_REPLY_LIMIT` and
+  :data:`.login.LOGIN_REPLY_LIMIT` for counts and logins); past it :class:`.ReplyTooLarge`
+  names the command and the limit and the connection is closed (:mod:`.reply`). Both
+  readers check each length prefix before reading its word: memory stays within the limit.
+* **TLS**: a handshake failing on the device's TLS settings raises :class:`.TlsSetupFailed`
+  naming cause and setting (:func:`.tls.tls_failure`), never "router down".
+* **Errors**: library and socket errors become :mod:`mikromon.domain.errors` at one boundary
+  (:func:`~mikromon.routeros.boundary.device_errors`), raised ``from`` the original, naming
+  device and command, never a password; login words are never logged (:mod:`.login`).
 
 After a timeout, a lost connection or a malformed reply the connection is closed
 (the stream can no longer be trusted) and every later call raises
 :class:`~mikromon.domain.errors.ConnectionLost`: connect again.
 """
-
 
 from __future__ import annotations
 

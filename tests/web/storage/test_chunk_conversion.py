@@ -13,7 +13,7 @@ from chunk_samples import DAY, T0, bits, stored
 from django.db import connections
 
 from mikromon.domain.samples import Sample, make_labels
-from mikromon.web.monitor import chunk_expand, chunk_state, compaction, maintenance
+from mikromon.web.monitor import chunk_expand, compaction, compaction_status, maintenance
 from mikromon.web.monitor.models import Device, MetricChunk, MetricPoint, Series
 from mikromon.web.monitor.storage import DjangoStorage
 
@@ -57,7 +57,7 @@ def test_old_layout_is_converted_online_while_the_writer_writes(router, monkeypa
     writer.write_samples(router.pk, samples(T0 + 3 * DAY, NOW, 20))
     maintenance.update_rollups(NOW)
     before = everything()
-    status = chunk_state.status(NOW)
+    status = compaction_status.status(NOW)
     assert status["pending_rows"] > 0
     assert not status["done"]
     assert status["pending_exact"]
@@ -91,7 +91,7 @@ def test_old_layout_is_converted_online_while_the_writer_writes(router, monkeypa
         for _ in range(400):
             storage._next_compaction = 0.0  # the slices' pause is the test's loop
             storage.maintain()
-            pending.append(chunk_state.status(NOW)["pending_rows"])
+            pending.append(compaction_status.status(NOW)["pending_rows"])
             if pending[-1] == 0 and len(written) > 200:
                 break
     finally:
@@ -100,7 +100,7 @@ def test_old_layout_is_converted_online_while_the_writer_writes(router, monkeypa
     assert not errors
     for _ in range(3):  # the late rows the writer added after the last slice
         compaction.compact(NOW, budget_s=None)
-    status = chunk_state.status(NOW)
+    status = compaction_status.status(NOW)
     assert status["done"]
     assert status["pending_rows"] == 0
     assert status["samples_total"] >= sum(len(v) for v in before.values()) * 0.9

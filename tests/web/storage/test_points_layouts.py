@@ -206,7 +206,7 @@ def test_series_list_first_time_is_the_same_in_every_layout(stored, device) -> N
     oldest = oldest_stored(list(ids.values()))
     assert set(oldest.values()) == {(int(ts[0]), None, None)}
     for sid in ids.values():
-        assert kept_step(60, T0, [sid]) == 60
+        assert kept_step(60, T0, [sid], oldest) == 60
 
 
 def test_a_damaged_chunk_is_left_out_and_logged(stored, caplog) -> None:
@@ -269,15 +269,22 @@ def test_read_many_answers_as_read_series_in_as_many_queries_as_one(stored, step
         read_many(ids.values(), end, start)
 
 
-def test_kept_step_reads_the_oldest_times_in_one_query(stored, django_assert_num_queries
-                                                        ) -> None:
-    from mikromon.web.api.views import kept_step
+def test_the_step_choice_reads_the_oldest_times_in_one_query(stored,
+                                                             django_assert_num_queries
+                                                             ) -> None:
+    """The series API's step choice reads every series' oldest stored times in one
+    query, then decides without another."""
+    from mikromon.web.api.views import first_stored, kept_step
+    from mikromon.web.monitor.series_listing import oldest_stored
 
-    _ts, _values, ids = stored
+    ts, _values, ids = stored
     with django_assert_num_queries(1):
-        assert kept_step(60, T0, [*ids.values(), 10**9]) == 60
+        oldest = oldest_stored([*ids.values(), 10**9])
     with django_assert_num_queries(0):
-        assert kept_step(3600, T0, list(ids.values())) == 3600
+        assert kept_step(60, T0, [*ids.values(), 10**9], oldest) == 60
+        assert kept_step(3600, T0, list(ids.values()), oldest) == 3600
+        assert first_stored(list(ids.values()), int(ts[0]) - 1, oldest) == int(ts[0])
+        assert first_stored(list(ids.values()), int(ts[0]), oldest) is None
 
 
 def test_a_bucket_cut_by_the_rollup_watermark_combines_rollups_and_raw_samples(stored

@@ -75,13 +75,13 @@ def test_collector_page_shows_the_disk(admin_web, no_collector):
 def test_collector_page_shows_the_compaction(admin_web, no_collector):
     import time
 
-    from mikromon.web.monitor import chunk_state
+    from mikromon.web.monitor import compaction_status
     from mikromon.web.monitor.models import MaintenanceState
 
     now = int(time.time())
     for step in (300, 3600):
         MaintenanceState.objects.create(name=f"rollup_{step}", value=now)
-    chunk_state._cache.clear()
+    compaction_status._cache.clear()
     page = admin_web.get("/collector/").content.decode()
     section = page[page.index('id="disk-compaction"'):]
     assert 'id="compaction-state">done<' in section

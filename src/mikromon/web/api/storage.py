@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from mikromon.domain.retention import RetentionError, parse_duration
 from mikromon.web.api.auth import ApiError, api_view
 from mikromon.web.control import retention
-from mikromon.web.monitor import chunk_state, disk_usage
+from mikromon.web.monitor import compaction_status, disk_usage
 
 
 def _values(body: Any) -> dict[str, int | None]:
@@ -48,7 +48,7 @@ def _values(body: Any) -> dict[str, int | None]:
 def storage(request: HttpRequest) -> JsonResponse:
     """GET: ``{"retention": ..., "disk": ..., "compaction": ...}``
     (:func:`retention.document`, :func:`disk_usage.usage` and
-    :func:`chunk_state.cached_status`, both cached a minute). PATCH (admins): change
+    :func:`compaction_status.cached_status`, both cached a minute). PATCH (admins): change
     retentions, answered like GET (the disk figures measured afresh); 400 naming
     each problem, nothing stored."""
     fresh = False
@@ -67,5 +67,5 @@ def storage(request: HttpRequest) -> JsonResponse:
         "retention": retention.document(eff),
         "disk": disk_usage.usage(fresh=fresh, retention_s=eff.seconds,
                                  longest_raw_s=eff.longest_raw),
-        "compaction": chunk_state.cached_status(fresh=fresh),
+        "compaction": compaction_status.cached_status(fresh=fresh),
     })

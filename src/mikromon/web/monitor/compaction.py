@@ -27,7 +27,6 @@ compactors of several processes take turns (a transaction-level advisory lock).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -36,8 +35,10 @@ from django.db import transaction
 
 from mikromon.storage.chunks import Float64Array, Int64Array, decode_chunk, encode_chunk
 from mikromon.web.monitor import chunk_partitions, chunk_state
+from mikromon.web.monitor.chunk_state import Progress
 from mikromon.web.monitor.dbutil import table, usable_connection
 from mikromon.web.monitor.models import MetricChunk, MetricPoint, Series
+from mikromon.web.monitor.rollup_marks import ROLLUP_SOURCES, rollup_watermark
 
 __all__ = [
     "BATCH_SAMPLES", "DAY_S", "MIN_AGE_S", "WINDOW_S", "Progress", "compact", "enabled",
@@ -59,29 +60,6 @@ SERIES_PER_SCAN: Final = 500
 _LOCK_KEY: Final = 0x6D6B636B  # "mkck"
 
 
-@dataclass(slots=True)
-class Progress:
-    """What one :func:`compact` call did.
-
-    Attributes:
-        chunks: chunks written (new, merged or re-encoded).
-        samples: samples in those chunks (a re-encoded chunk counts all its samples).
-        rows: head rows deleted (replaced by chunks).
-        seconds: wall seconds spent.
-        longest_transaction_s: the longest single transaction, seconds.
-        done: a whole pass over every series found nothing left to compact.
-        horizon: the horizon used (Unix s), ``None`` when rollups never ran.
-    """
-
-    chunks: int = 0
-    samples: int = 0
-    rows: int = 0
-    seconds: float = 0.0
-    longest_transaction_s: float = 0.0
-    done: bool = False
-    horizon: int | None = None
-
-
 def enabled() -> bool:
     """Whether the maintenance compacts (``settings.MIKROMON_COMPACTION``,
     environment ``MIKROMON_COMPACTION``, on by default)."""
@@ -92,8 +70,6 @@ def horizon(now: float, *, using: str = "default") -> int | None:
     """Return the Unix second before which head rows are compacted: the oldest
     of both rollup watermarks and ``now - MIN_AGE_S``, floored to
     :data:`WINDOW_S`; ``None`` while either rollup never ran."""
-    from mikromon.web.monitor.maintenance import ROLLUP_SOURCES, rollup_watermark
-
     marks = [rollup_watermark(step, using=using) for step, _ in ROLLUP_SOURCES]
     if any(m is None for m in marks):
         return None
@@ -146,7 +122,7 @@ def compact(
 
     Returns:
         The :class:`Progress` (also added to the totals ``mikromon storage
-        status`` shows, :mod:`.chunk_state`).
+        status`` shows, :mod:`.compaction_status`).
 
     Raises:
         django.db.DatabaseError: a transaction failed (rolled back: the rows

@@ -53,6 +53,9 @@ from mikromon.web.monitor.models import (
     MetricRollup,
     Series,
 )
+from mikromon.web.monitor.rollup_marks import ROLLUP_SOURCES as ROLLUP_SOURCES
+from mikromon.web.monitor.rollup_marks import rollup_watermark as rollup_watermark
+from mikromon.web.monitor.rollup_marks import watermark_name
 
 log = logging.getLogger(__name__)
 
@@ -62,26 +65,6 @@ ROLLUP_GRACE = 60
 RETENTION_INTERVAL = 3600.0
 #: Seconds of compaction per :func:`run` (DjangoStorage gives it slices of its own).
 COMPACTION_BUDGET_S = 5.0
-#: Rollup steps and what each is computed from (``None``: raw points).
-ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
-
-
-def _watermark_name(step: int) -> str:
-    return f"rollup_{step}"
-
-
-def rollup_watermark(step: int, *, using: str = "default") -> int | None:
-    """Return the Unix second before which ``step`` rollups are final, or ``None``
-    when they were never computed."""
-    value = (
-        MaintenanceState.objects.using(using)
-        .filter(name=_watermark_name(step))
-        .values_list("value", flat=True)
-        .first()
-    )
-    return value
-
-
 def _raw_seconds(using: str) -> int:
     """The longest raw point retention in force, seconds (how far back a first
     rollup run reaches)."""
@@ -149,7 +132,7 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
                 cursor.execute(sql, params)
                 total += max(cursor.rowcount, 0)
             MaintenanceState.objects.using(using).update_or_create(
-                name=_watermark_name(step), defaults={"value": end}
+                name=watermark_name(step), defaults={"value": end}
             )
         try:  # in a savepoint: a failure leaves the rollups; the next run tries again
             with transaction.atomic(using=using):

@@ -22,7 +22,6 @@ from typing import Any
 
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
     InventoryItem,
     MetricLatest,
@@ -32,6 +31,7 @@ from mikromon.web.monitor.models import (
 )
 from mikromon.web.monitor.points import Buckets, aggregate_points, fetch_batches
 from mikromon.web.monitor.points_fetch import marks, rows
+from mikromon.web.monitor.rollup_marks import rollup_watermark
 
 #: Steps ``read_series`` picks from when none is given, seconds.
 NICE_STEPS: tuple[int, ...] = (

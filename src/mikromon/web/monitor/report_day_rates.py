@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mikromon.domain.traffic import DAY, INTERVAL
-from mikromon.web.monitor import report_summaries as rs
+from mikromon.web.monitor import report_sql as rs
 
 #: 5-minute buckets of a day.
 BUCKETS = DAY // INTERVAL

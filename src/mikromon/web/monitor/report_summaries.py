@@ -23,9 +23,7 @@ average there, as the reports read them.
 
 from __future__ import annotations
 
-import sys
-from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from mikromon.domain.traffic import (
@@ -38,36 +36,24 @@ from mikromon.domain.traffic import (
     percentile_high,
     summarize_rates,
 )
+from mikromon.web.monitor import report_day_rates
 from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.report_sql import ROLLUP_T as ROLLUP_T
+from mikromon.web.monitor.report_sql import SERIES_T as SERIES_T
+from mikromon.web.monitor.report_sql import STATE_T as STATE_T
+from mikromon.web.monitor.report_sql import SUMMARY_KEYS as SUMMARY_KEYS
+from mikromon.web.monitor.report_sql import SUMMARY_T as SUMMARY_T
+from mikromon.web.monitor.report_sql import held_filter as held_filter
+from mikromon.web.monitor.report_sql import ids_filter as ids_filter
+from mikromon.web.monitor.report_sql import pack as pack
+from mikromon.web.monitor.report_sql import series_filter as series_filter
+from mikromon.web.monitor.report_sql import unpack as unpack
 
-#: Series keys summarised: interface and simple-queue rates (bps).
-SUMMARY_KEYS = ("iface.rx_bps", "iface.tx_bps", "queue.upload_bps", "queue.download_bps")
 #: ``MaintenanceState`` names of the two summary watermarks.
 DAY_MARK = "report_summary_day"
 MONTH_MARK = "report_summary_month"
 LEVELS = ("day", "month")
 _HOUR = 3600
-#: Table names (the models' defaults; raw SQL so the migration can use it too).
-SUMMARY_T, ROLLUP_T = "monitor_reportsummary", "monitor_metricrollup"
-SERIES_T, STATE_T = "monitor_series", "monitor_maintenancestate"
-
-
-def pack(values: Iterable[float]) -> bytes:
-    """Return ``values`` as little-endian float64 bytes (the ``top`` column)."""
-    out = array("d", values)
-    if sys.byteorder == "big":
-        out.byteswap()
-    return out.tobytes()
-
-
-def unpack(blob: bytes | memoryview | None) -> list[float]:
-    """Return the floats of a ``top`` column (:func:`pack`)."""
-    out = array("d")
-    if blob:
-        out.frombytes(bytes(blob))
-        if sys.byteorder == "big":
-            out.byteswap()
-    return out.tolist()
 
 
 def period_start(ts: int, level: str) -> int:
@@ -79,37 +65,6 @@ def period_start(ts: int, level: str) -> int:
 
     when = datetime.fromtimestamp(day, UTC)
     return int(when.replace(day=1).timestamp())
-
-
-def series_filter(qn: Any, keys: Iterable[str] = SUMMARY_KEYS,
-                  device_id: int | None = None) -> tuple[str, list[Any]]:
-    """SQL condition ``s.key IN (...) [AND s.device_id = %s]`` on the series table
-    aliased ``s``, and its parameters."""
-    keys = list(keys)
-    sql = f"s.{qn('key')} IN ({', '.join(['%s'] * len(keys))})"
-    params: list[Any] = list(keys)
-    if device_id is not None:
-        sql += " AND s.device_id = %s"
-        params.append(device_id)
-    return sql, params
-
-
-def ids_filter(ids: Iterable[int]) -> tuple[str, list[Any]]:
-    """A :func:`series_filter` condition of these series ids (at least one)."""
-    ids = list(ids)
-    return f"s.id IN ({', '.join(['%s'] * len(ids))})", ids
-
-
-def held_filter(months: Iterable[int], days: Iterable[int]) -> tuple[str, list[Any]]:
-    """SQL condition on the summary table aliased ``m``: the month summaries starting
-    at ``months`` or the day summaries at ``days`` (``1 = 0`` for none), and its
-    parameters."""
-    held, params = [], []
-    for level, starts in (("month", list(months)), ("day", list(days))):
-        if starts:
-            held.append(f"(m.level = '{level}' AND m.start IN ({', '.join(['%s'] * len(starts))}))")
-            params += starts
-    return " OR ".join(held) or "1 = 0", params
 
 
 def _state(conn: Any, name: str) -> int | None:
@@ -259,8 +214,6 @@ def update(*, using: str = "default") -> int:
         _set_state(conn, DAY_MARK, final)
     whole_days = final // DAY * DAY
     if whole_days > month_mark:
-        from mikromon.web.monitor import report_day_rates
-
         written += fold(month_mark, {"month": whole_days}, using=using)
         report_day_rates.write(conn, month_mark, whole_days)
         _set_state(conn, MONTH_MARK, whole_days)
@@ -295,8 +248,6 @@ def backfill(*, using: str = "default") -> int:
     with conn.cursor() as cursor:
         cursor.execute(f"DELETE FROM {SUMMARY_T}")
     if bounds_stored(conn):
-        from mikromon.web.monitor import report_day_rates
-
         report_day_rates.delete_all(conn)
     written = 0
     if starts:
@@ -304,9 +255,7 @@ def backfill(*, using: str = "default") -> int:
         written = fold(lo, {"day": final, "month": final // DAY * DAY}, using=using,
                        hourly_before=before)
         if bounds_stored(conn):
-            from mikromon.web.monitor import report_day_rates
-
-            report_day_rates.write(conn, lo, final // DAY * DAY)
+                report_day_rates.write(conn, lo, final // DAY * DAY)
     _set_state(conn, DAY_MARK, final)
     _set_state(conn, MONTH_MARK, final // DAY * DAY)
     return written
@@ -319,7 +268,6 @@ def apply_retention(cutoff: float, *, using: str = "default") -> int:
     force: :func:`mikromon.web.control.retention.effective`). Returns the rows
     deleted."""
     from mikromon.web.control import retention
-    from mikromon.web.monitor import report_day_rates
 
     conn = usable_connection(using)
     kept = retention.effective(using=using)

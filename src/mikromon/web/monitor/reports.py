@@ -31,7 +31,6 @@ from mikromon.domain.traffic import (
     percentile_rank,
 )
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import (
     Device,
     MetricRollup,
@@ -51,6 +50,7 @@ from mikromon.web.monitor.report_traffic import (
     series_parts,
     talker_sums,
 )
+from mikromon.web.monitor.rollup_marks import rollup_watermark
 
 #: (rx key, tx key) of the traffic of interfaces and simple queues. A queue's
 #: ``rx`` is its upload (traffic from the target), ``tx`` its download.

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from mikromon.web.monitor.maintenance import rollup_watermark
 from mikromon.web.monitor.models import MetricRollup
 from mikromon.web.monitor.points import count_points, iter_points
 from mikromon.web.monitor.readers import iter_buckets
+from mikromon.web.monitor.rollup_marks import rollup_watermark
 
 
 def series_rows(

@@ -16,7 +16,7 @@ from mikromon.domain.tiers import Tier
 from mikromon.web.control import collector, device_status, member_view
 from mikromon.web.control.formats import tidy
 from mikromon.web.control.models import CollectorDeviceStatus
-from mikromon.web.monitor import chunk_state, device_filters, disk_usage
+from mikromon.web.monitor import compaction_status, device_filters, disk_usage
 from mikromon.web.monitor.choices import DeviceStateChoices
 from mikromon.web.monitor.models import Device
 from mikromon.web.params import ParamError, parse_flag
@@ -161,7 +161,7 @@ def collector_page(request: HttpRequest) -> HttpResponse:
         "writer": status.get("writer") or {},
         "outputs": outputs.states(status),
         "disk": _disk(),
-        "compaction": chunk_state.cached_status(),
+        "compaction": compaction_status.cached_status(),
         "groups": groups,
         "devices_total": total,
         "page": page,

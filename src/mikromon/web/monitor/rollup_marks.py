@@ -1,0 +1,31 @@
+"""The rollup watermarks: for each rollup step, the Unix second before which its
+rows are final, kept in ``MaintenanceState`` (``rollup_<step>``). Written by the
+maintenance (:func:`mikromon.web.monitor.maintenance.update_rollups`), read by
+the readers, reports, exports and the compactor (which compacts only behind
+both)."""
+
+from __future__ import annotations
+
+from mikromon.web.monitor.models import MaintenanceState
+
+__all__ = ["ROLLUP_SOURCES", "rollup_watermark", "watermark_name"]
+
+#: Rollup steps and what each is computed from (``None``: raw points).
+ROLLUP_SOURCES: tuple[tuple[int, int | None], ...] = ((300, None), (3600, 300))
+
+
+def watermark_name(step: int) -> str:
+    """The ``MaintenanceState`` name of the ``step`` rollups' watermark."""
+    return f"rollup_{step}"
+
+
+def rollup_watermark(step: int, *, using: str = "default") -> int | None:
+    """Return the Unix second before which ``step`` rollups are final, or ``None``
+    when they were never computed."""
+    value = (
+        MaintenanceState.objects.using(using)
+        .filter(name=watermark_name(step))
+        .values_list("value", flat=True)
+        .first()
+    )
+    return value
