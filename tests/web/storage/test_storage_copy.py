@@ -350,3 +350,25 @@ def test_stage_copies_rows_in_order_and_exactly(t0: datetime) -> None:
         assert [r[0] for r in cur.fetchall()] == [t0, t0 + timedelta(microseconds=7)]
         cur.execute("SELECT count(*) FROM pg_temp.mikromon_point_stage")
         assert cur.fetchone()[0] == 0  # the nested fill emptied both tables first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_label_set_seen_before_the_digest_map_was_emptied_still_creates_its_series(
+    t0: datetime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer forgets the full text of shortened label keys past
+    ``DIGESTS_KEPT``; a label set whose shortened key it still remembers must not
+    then lose its full text when a new device's series is created with it."""
+    from mikromon.web.monitor import storage_samples
+
+    monkeypatch.setattr(storage_samples, "DIGESTS_KEPT", 1)
+    first, second = _device("first"), _device("second")
+    storage = DjangoStorage(maintenance_interval=None)
+    names = ["ether1-" + "a" * 3000, "ether2-" + "b" * 3000]
+    labels = [make_labels(interface=name) for name in names]
+    assert storage.write_samples_many(
+        [(first.pk, [Sample("iface.rx_bps", 1.0, t0, lab) for lab in labels])]) == 2
+    later = t0 + timedelta(seconds=5)
+    assert storage.write_samples_many(
+        [(second.pk, [Sample("iface.rx_bps", 2.0, later, labels[0])])]) == 1
+    assert [s.labels["interface"] for s in Series.objects.filter(device=second)] == [names[0]]

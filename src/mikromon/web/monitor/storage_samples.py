@@ -48,6 +48,9 @@ _ASYNC_COMMIT: Final = "set_config('synchronous_commit', 'off', true)"
 #: Column widths of ``Series.key`` and ``Series.labels_key``.
 _SERIES_KEY_CHARS: Final = max_length(Series, "key")
 _LABELS_KEY_CHARS: Final = max_length(Series, "labels_key")
+#: Shortened label keys whose full text a writer remembers; past it both maps are
+#: emptied together (the full text is needed to create a series).
+DIGESTS_KEPT = 10_000
 
 
 class SampleWriter:
@@ -100,8 +103,9 @@ class SampleWriter:
             IntegrityError: a device was deleted meanwhile (its series could not
                 be created).
         """
-        if len(self._digested) > 10_000:
+        if len(self._digested) > DIGESTS_KEPT:
             self._digested.clear()
+            self._labels_text.clear()  # its shortened keys need the full texts above
         # In a caller's transaction the staging tables need more care (fill_stages).
         nested = usable_connection(self._using).in_atomic_block
         with transaction.atomic(using=self._using):
