@@ -146,7 +146,8 @@ def _module_name(path: Path) -> str:
 
 def _import_graph() -> dict[str, set[str]]:
     """Module -> the package's modules it imports (module level or lazily; ``from
-    a import b`` counts ``a.b`` where that is a module)."""
+    a import b`` counts ``a.b`` where that is a module; importing a module counts
+    the packages above it, whose ``__init__`` runs first, but its own)."""
     paths = {_module_name(p): p for p in SRC.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in paths.items():
@@ -157,7 +158,11 @@ def _import_graph() -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 targets.add(node.module)
                 targets.update(f"{node.module}.{alias.name}" for alias in node.names)
-        graph[name] = {t for t in targets if t in paths and t != name}
+        # Importing ``a.b.c`` runs the packages ``a`` and ``a.b`` first.
+        targets.update(".".join(t.split(".")[:i]) for t in list(targets)
+                       for i in range(1, t.count(".") + 1))
+        graph[name] = {t for t in targets if t in paths and t != name
+                       and not name.startswith(t + ".")}
     return graph
 
 

@@ -124,7 +124,7 @@ def _register_actions(actions: Subparsers) -> None:
 
 def _object_id(model: Any, text: str | None, what: str) -> int | None:
     from mikromon.web.alerts import services
-    from mikromon.web.alerts.services.common import by_name_or_id
+    from mikromon.web.alerts.fields import by_name_or_id
 
     if text is None:
         return None

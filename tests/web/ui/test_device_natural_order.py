@@ -123,7 +123,6 @@ def test_bulk_changes_and_unknown_name_hints_list_devices_naturally(demos) -> No
     the rule form does not know is refused with the known names, naturally."""
     from django.core.exceptions import ValidationError
 
-    import mikromon.web.alerts.services  # noqa: F401  (first: fields <-> services import each other)
     from mikromon.web.alerts.rule_form import RuleForm
     from mikromon.web.monitor.device_bulk import apply_bulk
 

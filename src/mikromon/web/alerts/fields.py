@@ -19,12 +19,22 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from mikromon.alerting.rule_parsing import LOG_TOPIC, recovery_side
-from mikromon.web.alerts.services.common import by_name_or_id
 
 _DURATION_PART = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)([smhdw])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: The longest duration accepted (a silence of ten years is a mistake).
 MAX_DURATION = timedelta(days=3660)
+
+
+def by_name_or_id(queryset: Any, text: str) -> Any:
+    """Return the row of ``queryset`` named ``text`` exactly (the lowest id if
+    several), else the row whose id ``text`` spells (ASCII digits, under 19 of
+    them: it fits a 64-bit id), else ``None``: how a command line or a form names
+    an object. ``text`` is taken as given (strip it first); callers refuse a NUL."""
+    found = queryset.filter(name=text).order_by("pk").first()
+    if found is None and text.isascii() and text.isdigit() and len(text) < 19:
+        found = queryset.filter(pk=int(text)).first()
+    return found
 
 
 def parse_duration(text: str) -> timedelta:

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from mikromon.domain.alerts import Severity
+from mikromon.web.alerts.fields import by_name_or_id
 from mikromon.web.alerts.forms import ChannelForm
 from mikromon.web.alerts.services.common import (
     NotFound,
-    by_name_or_id,
     check_keys,
     get_object,
     iso,

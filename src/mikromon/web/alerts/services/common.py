@@ -72,17 +72,6 @@ def get_object(model: Any, pk: Any, what: str, queryset: Any = None) -> Any:
     return obj
 
 
-def by_name_or_id(queryset: Any, text: str) -> Any:
-    """Return the row of ``queryset`` named ``text`` exactly (the lowest id if
-    several), else the row whose id ``text`` spells (ASCII digits, under 19 of
-    them: it fits a 64-bit id), else ``None``: how a command line or a form names
-    an object. ``text`` is taken as given (strip it first); callers refuse a NUL."""
-    found = queryset.filter(name=text).order_by("pk").first()
-    if found is None and text.isascii() and text.isdigit() and len(text) < 19:
-        found = queryset.filter(pk=int(text)).first()
-    return found
-
-
 def iso(ts: datetime | None) -> str | None:
     """A time as the documents give it: ISO 8601 UTC, whole seconds; ``None`` stays."""
     return None if ts is None else utc_iso(ts, whole_seconds=True)

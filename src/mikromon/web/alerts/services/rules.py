@@ -10,13 +10,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from mikromon.domain.alerts import Severity
+from mikromon.web.alerts.fields import by_name_or_id
 from mikromon.web.alerts.forms import OverrideForm
 from mikromon.web.alerts.models import AlertRule, RuleOverride
 from mikromon.web.alerts.rule_form import RuleForm
 from mikromon.web.alerts.services.common import (
     Invalid,
     NotFound,
-    by_name_or_id,
     check_keys,
     get_object,
     iso,
