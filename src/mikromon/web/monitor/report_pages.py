@@ -35,6 +35,7 @@ from mikromon.domain.traffic import (
     summary_pieces,
 )
 from mikromon.web.monitor import report_ranks, reports
+from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
 from mikromon.web.monitor.dbutil import usable_connection
@@ -104,7 +105,7 @@ class _Table:
         day_mark, self.month_mark = rs.marks(using=using)
         self.months, self.days, self.edge_ranges = summary_pieces(lo, hi, day_mark,
                                                                   self.month_mark)
-        self.cond = rs.series_filter(self.conn.ops.quote_name, keys, device_id)
+        self.cond = rsql.series_filter(self.conn.ops.quote_name, keys, device_id)
         #: Every series' pieces without their summaries' largest values, and which
         #: series have summaries (:meth:`load_bounds`; ``None`` until then).
         self.parts: dict[int, list[Part]] | None = None
@@ -153,7 +154,7 @@ class _Table:
         tops: dict[int, list[Part]] = {}
         loaded = self.parts is not None
         summarised = [sid for sid in wanted if sid in self.summarised] if loaded else wanted
-        conds = [self.cond] if every else [rs.ids_filter(batch) for batch in _batches(summarised)]
+        conds = [self.cond] if every else [rsql.ids_filter(batch) for batch in _batches(summarised)]
         for cond in conds:
             for level, starts in (("month", self.months), ("day", self.days)):
                 for sid, part in rt._summary_parts(self.conn, cond, level, starts, True):
@@ -162,7 +163,7 @@ class _Table:
         if not loaded:
             edges = {}
             for batch in _batches(wanted):
-                edges.update(rt.read_edges(self.conn, rs.ids_filter(batch), self.edge_ranges,
+                edges.update(rt.read_edges(self.conn, rsql.ids_filter(batch), self.edge_ranges,
                                            self.month_mark))
         for sid in wanted:
             parts = tops.get(sid, []) + edges.get(sid, [])

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from mikromon.domain.traffic import HIGH_SLACK, INTERVAL
-from mikromon.web.monitor import report_summaries as rs
+from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor.models import MetricPoint
 
 
@@ -39,7 +39,7 @@ def edge_buckets(conn: Any, cond: tuple[str, list[Any]], edges: list[tuple[int, 
         with conn.cursor() as cursor:
             # CROSS JOIN: one primary-key seek per series (none is usually there).
             # Head rows only: chunks hold windows closed hours before ``now``.
-            cursor.execute(f"SELECT 1 FROM {rs.SERIES_T} s CROSS JOIN "
+            cursor.execute(f"SELECT 1 FROM {rsql.SERIES_T} s CROSS JOIN "
                            f"{MetricPoint._meta.db_table} p "
                            f"WHERE p.series_id = s.id AND {cond[0]} AND p.ts >= %s "
                            "AND p.ts < %s LIMIT 1", [*cond[1], a, b])
@@ -56,13 +56,13 @@ def ranked_series(conn: Any, cond: tuple[str, list[Any]], months: list[int],
     edge averages, ranked ``offset`` to ``offset + limit`` by it (highest first,
     then by id), and with ``unknown``, first, every series without a bound
     (``None``)."""
-    on, params = rs.held_filter(months, days)
+    on, params = rsql.held_filter(months, days)
     # floor(n / 20) >= added: the summary keeps ``added`` averages above its percentile.
     high = (f"MIN(CASE WHEN m.samples >= {20 * int(added)} THEN m.p95_high END)" if added
             else "MAX(m.p95)")
     per_series = (f"SELECT s.id AS id, MAX(m.p95) AS top, {high} AS high, "
                   "CASE WHEN COUNT(m.series_id) = 0 OR COUNT(m.series_id) > COUNT(m.p95) "
-                  f"THEN 1 ELSE 0 END AS unk FROM {rs.SERIES_T} s LEFT JOIN {rs.SUMMARY_T} m "
+                  f"THEN 1 ELSE 0 END AS unk FROM {rsql.SERIES_T} s LEFT JOIN {rsql.SUMMARY_T} m "
                   f"ON m.series_id = s.id AND ({on}) WHERE {cond[0]} GROUP BY s.id")
     bounded = ("SELECT q.id, CASE WHEN q.unk = 1 OR q.high IS NULL THEN NULL "
                "WHEN q.high >= q.top THEN q.high ELSE q.top END AS ub, "

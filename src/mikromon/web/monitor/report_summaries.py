@@ -38,16 +38,15 @@ from mikromon.domain.traffic import (
 )
 from mikromon.web.monitor import report_day_rates
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.report_sql import ROLLUP_T as ROLLUP_T
-from mikromon.web.monitor.report_sql import SERIES_T as SERIES_T
-from mikromon.web.monitor.report_sql import STATE_T as STATE_T
-from mikromon.web.monitor.report_sql import SUMMARY_KEYS as SUMMARY_KEYS
-from mikromon.web.monitor.report_sql import SUMMARY_T as SUMMARY_T
-from mikromon.web.monitor.report_sql import held_filter as held_filter
-from mikromon.web.monitor.report_sql import ids_filter as ids_filter
-from mikromon.web.monitor.report_sql import pack as pack
-from mikromon.web.monitor.report_sql import series_filter as series_filter
-from mikromon.web.monitor.report_sql import unpack as unpack
+from mikromon.web.monitor.report_sql import (
+    ROLLUP_T,
+    SERIES_T,
+    STATE_T,
+    SUMMARY_T,
+    pack,
+    series_filter,
+    unpack,
+)
 
 #: ``MaintenanceState`` names of the two summary watermarks.
 DAY_MARK = "report_summary_day"

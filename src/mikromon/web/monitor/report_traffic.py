@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mikromon.domain.traffic import DAY, INTERVAL, Part, summary_pieces
+from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.points import aggregate_points
@@ -59,12 +60,12 @@ def _summary_parts(conn: Any, cond: tuple[str, list[Any]], level: str, starts: l
         return []
     top = "top" if with_top else "NULL"
     rows = _fetch(conn, f"SELECT m.series_id, m.samples, m.hourly, m.rate_sum, m.p95, {top} "
-                        f"FROM {rs.SUMMARY_T} m WHERE m.level = %s AND m.start IN "
+                        f"FROM {rsql.SUMMARY_T} m WHERE m.level = %s AND m.start IN "
                         f"({', '.join(['%s'] * len(starts))}) AND m.series_id IN "
-                        f"(SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]})",
+                        f"(SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]})",
                   [level, *starts, *cond[1]])
     return [(sid, Part(samples=int(n), hourly=int(h), rate_sum=float(total),
-                       top=rs.unpack(blob) if with_top else [],
+                       top=rsql.unpack(blob) if with_top else [],
                        p95=None if p95 is None else float(p95)))
             for sid, n, h, total, p95, blob in rows]
 
@@ -74,7 +75,7 @@ def _raw_averages(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int
     """``(series id, bucket start, average)`` of the raw samples in ``[lo, hi)`` by
     5 minutes, of the series matching ``cond`` (:func:`.points.aggregate_points`)."""
     ids = [int(sid) for (sid,) in _fetch(
-        conn, f"SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]}", cond[1])]
+        conn, f"SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]}", cond[1])]
     out = []
     for sid, got in aggregate_points(ids, lo, hi, INTERVAL, using=conn.alias).items():
         out += [(sid, ts, avg) for ts, avg in zip(got.ts.tolist(),
@@ -89,8 +90,8 @@ def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
     mark = min(hi, max(lo, rollup_mark if rollup_mark is not None else lo))
     found: dict[int, tuple[list[float], int]] = {}
     first: dict[int, int] = {}
-    five = _fetch(conn, f'SELECT r.series_id, r.ts, r."avg" FROM {rs.SERIES_T} s CROSS JOIN '
-                        f"{rs.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND r.step = "
+    five = _fetch(conn, f'SELECT r.series_id, r.ts, r."avg" FROM {rsql.SERIES_T} s CROSS JOIN '
+                        f"{rsql.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND r.step = "
                         f'{INTERVAL} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
                   [*params, lo, mark])
     raw = _raw_averages(conn, cond, mark, hi) if mark < hi else []
@@ -98,8 +99,8 @@ def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
         found.setdefault(sid, ([], 0))[0].append(float(avg))
         first[sid] = min(first.get(sid, int(ts)), int(ts))
     if hi // _HOUR * _HOUR > lo // _HOUR * _HOUR:
-        hours = _fetch(conn, f'SELECT r.series_id, r.ts, r."avg" FROM {rs.SERIES_T} s CROSS '
-                             f"JOIN {rs.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND "
+        hours = _fetch(conn, f'SELECT r.series_id, r.ts, r."avg" FROM {rsql.SERIES_T} s CROSS '
+                             f"JOIN {rsql.ROLLUP_T} r WHERE r.series_id = s.id AND {sql_cond} AND "
                              f'r.step = {_HOUR} AND r.ts >= %s AND r.ts < %s AND r."count" > 0',
                        [*params, lo // _HOUR * _HOUR, hi // _HOUR * _HOUR])
         for sid, ts, avg in hours:
@@ -147,7 +148,7 @@ def read_edges(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int
                     out.setdefault(sid, []).append(edge_part(values))
                 for i in range(0, len(missing), 500):
                     batch = missing[i:i + 500]
-                    runs.append((rs.ids_filter(batch), cursor, stop))
+                    runs.append((rsql.ids_filter(batch), cursor, stop))
             cursor = stop
     for run_cond, a, b in runs:
         for sid, (values, hourly) in _edge_values(conn, run_cond, a, b, rollup_mark).items():
@@ -164,7 +165,7 @@ def series_parts(start: float, end: float, keys: Iterable[str], device_id: int |
     one summary per series skips them too (its stored ``p95`` is the figure).
     """
     conn = usable_connection(using)
-    cond = rs.series_filter(conn.ops.quote_name, keys, device_id)
+    cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
     lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
     day_mark, month_mark = rs.marks(using=using)
     months, days, edges = summary_pieces(lo, hi, day_mark, month_mark)
@@ -188,14 +189,14 @@ def series_moved(start: float, end: float, keys: Iterable[str], device_id: int |
     every series of ``keys`` and ``device_id`` as :func:`read_edges` returned them
     (not read again)."""
     conn = usable_connection(using)
-    cond = rs.series_filter(conn.ops.quote_name, keys, device_id)
+    cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
     day_mark, month_mark = rs.marks(using=using)
     months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
                                          day_mark, month_mark)
-    on, params = rs.held_filter(months, days)
+    on, params = rsql.held_filter(months, days)
     sums = {int(sid): float(total) for sid, total in _fetch(
-        conn, f"SELECT m.series_id, SUM(m.rate_sum) FROM {rs.SUMMARY_T} m WHERE ({on}) AND "
-              f"m.series_id IN (SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]}) "
+        conn, f"SELECT m.series_id, SUM(m.rate_sum) FROM {rsql.SUMMARY_T} m WHERE ({on}) AND "
+              f"m.series_id IN (SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]}) "
               "GROUP BY m.series_id", [*params, *cond[1]])}
     if edges_read is None:
         edges_read = read_edges(conn, cond, edges, month_mark)
@@ -243,7 +244,7 @@ def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
     if len(months) != 1 or days or edges:
         return None
     qn = conn.ops.quote_name
-    cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
+    cond, params = rsql.series_filter(qn, (rx_key, tx_key), device_id)
     side = "SUM(CASE WHEN s.{k} = %s THEN COALESCE(m.{c}, 0) ELSE 0 END)"
     inner = (
         f"SELECT s.device_id AS device_id, s.labels_key AS labels_key, d.name AS device_name, "
@@ -253,8 +254,8 @@ def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
         f"{side.format(k=qn('key'), c='samples')} AS tx_n, "
         f"{side.format(k=qn('key'), c='hourly')} AS rx_h, "
         f"{side.format(k=qn('key'), c='hourly')} AS tx_h "
-        f"FROM {rs.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
-        f"LEFT JOIN {rs.SUMMARY_T} m ON m.level = 'month' AND m.start = %s "
+        f"FROM {rsql.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
+        f"LEFT JOIN {rsql.SUMMARY_T} m ON m.level = 'month' AND m.start = %s "
         f"AND m.series_id = s.id WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name")
     inner_params = [rx_key, tx_key, rx_key, tx_key, rx_key, tx_key, months[0], *params]
     rows = _fetch(conn, "SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx, q.rx_n, q.tx_n, "
@@ -262,7 +263,7 @@ def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
                         "WHEN g.tx IS NULL OR g.rx >= g.tx THEN g.rx ELSE g.tx END AS billing "
                         f"FROM ({inner}) g) q ORDER BY {_PAGE_ORDER[sort]} LIMIT %s OFFSET %s",
                   [*inner_params, limit, offset])
-    ((total,),) = _fetch(conn, f"SELECT COUNT(*) FROM (SELECT 1 FROM {rs.SERIES_T} s WHERE "
+    ((total,),) = _fetch(conn, f"SELECT COUNT(*) FROM (SELECT 1 FROM {rsql.SERIES_T} s WHERE "
                                f"{cond} GROUP BY s.device_id, s.labels_key) c", params)
     out = []
     for dev, name, sid, rx, tx, rx_n, tx_n, rx_h, tx_h in rows:
@@ -291,14 +292,14 @@ def talker_sums(start: float, end: float, rx_key: str, tx_key: str, device_id: i
     if edges:
         return None
     qn = conn.ops.quote_name
-    cond, params = rs.series_filter(qn, (rx_key, tx_key), device_id)
-    on, held_params = rs.held_filter(months, days)
+    cond, params = rsql.series_filter(qn, (rx_key, tx_key), device_id)
+    on, held_params = rsql.held_filter(months, days)
     side = f"SUM(CASE WHEN s.{qn('key')} = %s THEN COALESCE(m.rate_sum, 0) ELSE 0 END)"
     rows = _fetch(conn, f"SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx FROM ("
                         f"SELECT s.device_id AS device_id, d.name AS device_name, s.labels_key "
                         f"AS labels_key, MIN(s.id) AS sid, {side} AS rx, {side} AS tx "
-                        f"FROM {rs.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
-                        f"LEFT JOIN {rs.SUMMARY_T} m ON m.series_id = s.id AND ({on}) "
+                        f"FROM {rsql.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
+                        f"LEFT JOIN {rsql.SUMMARY_T} m ON m.series_id = s.id AND ({on}) "
                         f"WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name) q "
                         "ORDER BY q.rx + q.tx DESC, q.device_name, q.labels_key LIMIT %s",
                   [rx_key, tx_key, *held_params, *params, limit])
