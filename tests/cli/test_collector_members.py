@@ -128,7 +128,7 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
                     return held
                 return None
 
-            held = _wait(shared, 60, "the second member to take its share and poll it")
+            held = _wait(shared, 120, "the second member to take its share and poll it")
             kept = [n for n, pid in held.items() if pid == first.proc.pid]
             moved = [n for n, pid in held.items() if pid == second.proc.pid]
             assert kept, held
