@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from mikromon.web.control.member_collector import MemberLock, MemberSource
-from mikromon.web.control.members import Membership, pick
+from mikromon.web.control.members import Membership, assign, pick
 from mikromon.web.control.models import CollectorMember, DeviceOwner
 from mikromon.web.monitor.lock import DjangoCollectorLock
 from mikromon.web.monitor.models import Device
@@ -69,6 +69,37 @@ def test_pick_moves_only_the_share_of_a_new_member() -> None:
     assert all(after[d] == "c" for d in moved)
     assert 800 < len(moved) < 1200  # about a third
     assert pick(1, []) is None
+
+
+def test_assign_gives_every_member_a_share_of_a_small_fleet() -> None:
+    """Plain rendezvous hashing leaves one of two members idle for 4 devices about
+    one time in eight; the bounded assignment never does, and holds each member to
+    ``ceil(1.1 * devices / members)``."""
+    for n in range(200):
+        members = [f"m{n}-a", f"m{n}-b"]
+        owners = assign(range(1, 5), members)
+        assert sorted(owners) == [1, 2, 3, 4]
+        loads = [list(owners.values()).count(m) for m in members]
+        assert min(loads) >= 1 and max(loads) <= 3, (members, owners)
+    three = assign(range(100), ["x", "y", "z"])
+    assert max(list(three.values()).count(m) for m in "xyz") <= 37
+    assert assign([], ["x"]) == {}
+    assert assign([1, 2], []) == {}
+
+
+def test_assign_moves_only_the_share_of_a_new_member_and_is_stable() -> None:
+    two = ["a", "b"]
+    three = ["a", "b", "c"]
+    before = assign(range(3000), two)
+    after = assign(range(3000), three)
+    moved = [d for d in before if before[d] != after[d]]
+    assert sum(after[d] != "c" for d in moved) <= 15  # at most 0.5 % between old ones
+    assert 900 < len(moved) < 1100  # about a third
+    # One more device moves none of the others.
+    grown = assign(range(3001), three)
+    assert sum(grown[d] != after[d] for d in range(3000)) <= 3
+    # Every member computes the same owners from the same inputs, in any order.
+    assert assign(reversed(range(3000)), list(reversed(three))) == after
 
 
 def test_members_split_the_fleet_and_take_over_a_dead_one(fleet) -> None:
