@@ -128,7 +128,7 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
                     return held
                 return None
 
-            held = _wait(shared, 120, "the second member to take its share and poll it")
+            held = _wait(shared, 60, "the second member to take its share and poll it")
             kept = [n for n, pid in held.items() if pid == first.proc.pid]
             moved = [n for n, pid in held.items() if pid == second.proc.pid]
             assert kept, held
@@ -203,9 +203,7 @@ def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) ->
                     return None
                 return doc if _all_polled_once(routers) else None
 
-            # Two collectors, a web worker and four routers share two cores here: the
-            # members settle within seconds alone, in tens of seconds in a busy run.
-            doc = _wait(shared, 90, "two members sharing the four routers")
+            doc = _wait(shared, 60, "two members sharing the four routers")
             assert {m["pid"] for m in doc["members"]} == {
                 int(p) for p in re.findall(r"collector pids (\d+), (\d+)", server.stderr)[0]}
             assert sorted(d["name"] for d in doc["status"]["devices"]) == ["r0", "r1", "r2", "r3"]
