@@ -68,8 +68,8 @@ def _fill(devices: int, per_device: int, every: int, now: int) -> tuple[dict[str
 
     qn = connection.ops.quote_name
     rollup_sql = (f"INSERT INTO {qn(MetricRollup._meta.db_table)} "
-                  '(series_id, step, ts, "count", "min", "max", "avg") '
-                  "VALUES (%s, %s, %s, %s, %s, %s, %s)")
+                  '(series_id, step, ts, "count", "min", "max", "avg", "last") '
+                  "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
     point_sql = (f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
                  "VALUES (%s, %s, %s)")
     rng = random.Random(11)
@@ -89,10 +89,10 @@ def _fill(devices: int, per_device: int, every: int, now: int) -> tuple[dict[str
                                            labels_key=labels_key(labels.items()))
             base = rng.uniform(1e6, 5e8) if key.startswith("iface") else rng.uniform(5, 60)
             hours = [(series.pk, HOUR, ts, 360, base * 0.5, base * 1.5,
-                      base * rng.uniform(0.8, 1.2))
+                      base * rng.uniform(0.8, 1.2), base)
                      for ts in range(hour_end - 365 * DAY, hour_end, HOUR)]
             fives = [(series.pk, FIVE, ts, 30, base * 0.7, base * 1.3,
-                      base * rng.uniform(0.8, 1.2))
+                      base * rng.uniform(0.8, 1.2), base)
                      for ts in range(five_end - 90 * DAY, five_end, FIVE)]
             raw = [(series.pk, ts, base * rng.uniform(0.6, 1.4))
                    for ts in range(now - 7 * DAY, now, every)]

@@ -288,9 +288,10 @@ def test_series_api_reads_long_ranges_and_old_zooms_from_rollups(admin_web, no_c
     _points(s, now - 2 * 86400, [5.0] * (2 * 8640), every=10)
     _points(young, now - 600, [5.0] * 60, every=10)
     MetricRollup.objects.bulk_create(
-        [MetricRollup(series=s, step=300, ts=ts, count=30, min=1, max=9, avg=5)
+        [MetricRollup(series=s, step=300, ts=ts, count=30, min=1, max=9, avg=5, last=5)
          for ts in range(now // 300 * 300 - 30 * 86400, now - 2 * 86400, 300)]
-        + [MetricRollup(series=s, step=3600, ts=ts, count=360, min=1, max=9, avg=5)
+        + [MetricRollup(series=s, step=3600, ts=ts, count=360, min=1, max=9, avg=5,
+                        last=5)
            for ts in range(now // 3600 * 3600 - 365 * 86400, now - 30 * 86400, 3600)])
     for step in (300, 3600):
         MaintenanceState.objects.update_or_create(name=f"rollup_{step}",

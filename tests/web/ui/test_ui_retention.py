@@ -14,7 +14,7 @@ DAY = 86400
 @pytest.fixture(autouse=True)
 def env_defaults(settings):
     settings.MIKROMON_RETENTION_DAYS = {
-        "raw": 7, "5m": 90, "1h": 730, "inventory_gone": 30, "logs": 90, "events": 365,
+        "raw": 7, "5m": 90, "1h": 730, "1d": 1825, "inventory_gone": 30, "logs": 90, "events": 365,
         "alerts": 365}
 
 
