@@ -8,8 +8,10 @@ rollups one 1-hour row, and every closed UTC day of hourly rollups one 1-day row
 transaction (a savepoint: their failure is logged and leaves the rollups).
 Watermarks in ``MaintenanceState`` (``rollup_300``, ``rollup_3600``,
 ``rollup_86400``: Unix second before which buckets are final) make each run
-cheap; each run also recomputes the last bucket before the watermark, so points
-that arrive up to one bucket late are still counted. A bucket is computed
+cheap; each run also recomputes the last 5-minute bucket before the watermark, so
+points that arrive up to one bucket late are still counted, and the hourly and
+daily buckets holding the source rows it rewrote (the daily level costs a run
+little but at the end of a UTC day: bench/rollup_levels.py). A bucket is computed
 ``ROLLUP_GRACE`` seconds after it ends.
 
 Compaction (:mod:`.compaction`, when ``settings.MIKROMON_COMPACTION`` is on)
@@ -131,17 +133,24 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
     tables = (qn(Series._meta.db_table), qn(MetricPoint._meta.db_table),
               qn(MetricRollup._meta.db_table))
     total = 0
+    rewritten: dict[int, int] = {}  # step -> first bucket (re)written this run
     with transaction.atomic(using=using):
         for step, source in ROLLUP_SOURCES:
             end = (now_s - ROLLUP_GRACE) // step * step
             mark = rollup_watermark(step, using=using)
-            start = mark - step if mark is not None else end - _first_reach(source, using)
+            if mark is None:
+                start = end - _first_reach(source, using)
+            elif source is None:
+                start = mark - step  # late raw points land in the last closed bucket
+            else:  # the buckets whose source rows this run rewrote, and the new ones
+                start = min(mark, rewritten.get(source, mark))
             start = start // step * step
             if end <= start:
                 continue
             with conn.cursor() as cursor:
                 cursor.execute(_rollup_sql(step, source, tables), [start, end])
                 total += max(cursor.rowcount, 0)
+            rewritten[step] = start
             MaintenanceState.objects.using(using).update_or_create(
                 name=watermark_name(step), defaults={"value": end}
             )
