@@ -15,8 +15,9 @@ little but at the end of a UTC day: bench/rollup_levels.py). A bucket is compute
 ``ROLLUP_GRACE`` seconds after it ends.
 
 Compaction (:mod:`.compaction`, when ``settings.MIKROMON_COMPACTION`` is on)
-turns head rows behind both rollup watermarks and at least 2 hours old into
-compressed chunks; :func:`run` gives it :data:`COMPACTION_BUDGET_S` seconds.
+turns head rows behind the 5-minute and hourly rollup watermarks and at least 2
+hours old into compressed chunks; :func:`run` gives it
+:data:`COMPACTION_BUDGET_S` seconds.
 
 Retention deletes raw points, chunks, rollups, vanished inventory rows, log
 lines and events older than their retention. A chunk goes when its last sample
@@ -84,9 +85,11 @@ def _first_reach(source: int | None, using: str) -> int:
 def _rollup_sql(step: int, source: int | None, tables: tuple[str, str, str]) -> str:
     """The upsert of the ``step`` buckets in ``[%s, %s)`` from raw points
     (``source`` ``None``) or from the ``source`` rollups. ``last`` is the value of
-    the bucket's latest sample: the aggregate gives its time, one primary-key
-    lookup per bucket its value (of the raw point, or the ``last`` of the latest
-    source bucket)."""
+    the bucket's latest sample: the aggregate gives its time, a scalar subquery per
+    bucket its value by primary key (of the raw point, or the ``last`` of the
+    latest source bucket). A join would do the same, but PostgreSQL, expecting
+    far more buckets than there are, plans it as a hash join over the whole
+    table (bench/rollup_levels.py)."""
     series_t, points_t, rollup_t = tables
     if source is None:
         table, x_step, y_step, last = points_t, "", "", "value"
@@ -99,13 +102,15 @@ def _rollup_sql(step: int, source: int | None, tables: tuple[str, str, str]) -> 
                'SUM(x."avg" * x."count") / SUM(x."count") AS av')
     # CROSS JOIN keeps SQLite's loop order series -> rows, so each series is read
     # as one primary-key range instead of a full table scan.
+    # WHERE before ON CONFLICT: SQLite's parser needs one after a SELECT's FROM.
     return (f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg", '
-            f'"last") SELECT b.sid, {step}, b.bts, b.n, b.lo, b.hi, b.av, y.{last} FROM ('
-            f"SELECT x.series_id AS sid, (x.ts / {step}) * {step} AS bts, {agg}, "
+            f'"last") SELECT b.sid, {step}, b.bts, b.n, b.lo, b.hi, b.av, '
+            f"(SELECT y.{last} FROM {table} y WHERE y.series_id = b.sid{y_step} "
+            f"AND y.ts = b.lts) FROM (SELECT x.series_id AS sid, "
+            f"(x.ts / {step}) * {step} AS bts, {agg}, "
             f"MAX(x.ts) AS lts FROM {series_t} s CROSS JOIN {table} x "
             f"WHERE x.series_id = s.id{x_step} AND x.ts >= %s AND x.ts < %s "
-            f"GROUP BY x.series_id, (x.ts / {step})) b CROSS JOIN {table} y "
-            f"WHERE y.series_id = b.sid{y_step} AND y.ts = b.lts "
+            f"GROUP BY x.series_id, (x.ts / {step})) b WHERE b.n > 0 "
             'ON CONFLICT (series_id, step, ts) DO UPDATE SET "count" = excluded."count", '
             '"min" = excluded."min", "max" = excluded."max", "avg" = excluded."avg", '
             '"last" = excluded."last"')

@@ -148,13 +148,13 @@ def head_buckets(conn: Any, series_ids: Sequence[int], start: int, end: int, ste
     """``(series id, bucket start, min, max, sum, count, last)`` of the head rows in
     ``[start, end)`` by buckets of ``step`` seconds, aggregated in the database
     (the read of a range without chunks); ``last`` is the value of the bucket's
-    latest row (one primary-key lookup per bucket)."""
+    latest row (a scalar subquery per bucket: a primary-key lookup)."""
     head_t, step = tables(conn)[0], int(step)
-    return rows(conn, f"SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, y.value FROM ("
+    return rows(conn, f"SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, (SELECT y.value "
+                      f"FROM {head_t} y WHERE y.series_id = b.sid AND y.ts = b.lts) FROM ("
                       f"SELECT series_id AS sid, (ts / {step}) * {step} AS bts, "
                       "MIN(value) AS lo, MAX(value) AS hi, SUM(value) AS total, "
                       f"COUNT(*) AS n, MAX(ts) AS lts FROM {head_t} WHERE series_id IN "
                       f"({marks(len(series_ids))}) AND ts >= %s AND ts < %s "
-                      f"GROUP BY series_id, (ts / {step})) b CROSS JOIN {head_t} y "
-                      "WHERE y.series_id = b.sid AND y.ts = b.lts",
+                      f"GROUP BY series_id, (ts / {step})) b",
                 [*series_ids, start, end])

@@ -223,8 +223,8 @@ def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: in
     """``(series id, bucket start, min, max, sum, count, last)`` of the series'
     ``resolution`` rollups in ``[start, end)`` by buckets of ``step`` seconds, by
     series and time; ``last`` is the ``last`` of the latest rollup row of the bucket
-    (one primary-key lookup per bucket; the row itself when ``step`` is
-    ``resolution``)."""
+    (a scalar subquery per bucket: a primary-key lookup; the row itself when
+    ``step`` is ``resolution``)."""
     conn = usable_connection(using)
     table = conn.ops.quote_name(MetricRollup._meta.db_table)
     found: list[tuple[Any, ...]] = []
@@ -234,14 +234,14 @@ def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: in
                    f"FROM {table} WHERE series_id IN ({marks(len(batch))}) "
                    f"AND step = {resolution} AND ts >= %s AND ts < %s ORDER BY 1, 2")
         else:
-            sql = (f'SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, y."last" FROM ('
+            sql = (f'SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, (SELECT y."last" '
+                   f"FROM {table} y WHERE y.series_id = b.sid AND y.step = {resolution} "
+                   f"AND y.ts = b.lts) FROM ("
                    f'SELECT series_id AS sid, (ts / {step}) * {step} AS bts, MIN("min") AS lo, '
                    f'MAX("max") AS hi, SUM("avg" * "count") AS total, SUM("count") AS n, '
                    f"MAX(ts) AS lts FROM {table} WHERE series_id IN ({marks(len(batch))}) "
                    f"AND step = {resolution} AND ts >= %s AND ts < %s "
-                   f"GROUP BY series_id, (ts / {step})) b CROSS JOIN {table} y "
-                   f"WHERE y.series_id = b.sid AND y.step = {resolution} AND y.ts = b.lts "
-                   "ORDER BY 1, 2")
+                   f"GROUP BY series_id, (ts / {step})) b ORDER BY 1, 2")
         found += rows(conn, sql, [*batch, start, end])
     return found
 
