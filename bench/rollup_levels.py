@@ -33,27 +33,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from series_ranges import _insert, _setup, insert_statements
+
 HOUR, FIVE, DAY = 3600, 300, 86400
-
-
-def _setup(data_dir: str, database_url: str | None) -> None:
-    os.environ["MIKROMON_DATA_DIR"] = data_dir
-    if database_url:
-        os.environ["MIKROMON_DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("MIKROMON_DATABASE_URL", None)
-    from mikromon.web import bootstrap
-
-    bootstrap.setup()
-    bootstrap.migrate(progress=False)
-
-
-def _insert(sql: str, rows: list[tuple[object, ...]]) -> None:
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        for i in range(0, len(rows), 20_000):
-            cursor.executemany(sql, rows[i:i + 20_000])
 
 
 def _fill(series: int, days: int, now: int) -> list[int]:
@@ -62,17 +44,10 @@ def _fill(series: int, days: int, now: int) -> list[int]:
     from mikromon.web.monitor.models import (
         Device,
         MaintenanceState,
-        MetricPoint,
-        MetricRollup,
         Series,
     )
 
-    qn = connection.ops.quote_name
-    rollup_sql = (f"INSERT INTO {qn(MetricRollup._meta.db_table)} "
-                  '(series_id, step, ts, "count", "min", "max", "avg", "last") '
-                  "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
-    point_sql = (f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
-                 "VALUES (%s, %s, %s)")
+    rollup_sql, point_sql = insert_statements()
     rng = random.Random(3)
     hour_end, five_end = now // HOUR * HOUR, now // FIVE * FIVE
     dev = Device.objects.create(name="bench", host="127.0.0.1", username="u", state="up")
@@ -106,11 +81,11 @@ def _ms(run: Callable[[], object]) -> float:
 def main() -> None:
     """Fill, time, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", type=int, default=200)
-    parser.add_argument("--days", type=int, default=365, help="days of hourly rollups")
-    parser.add_argument("--runs", type=int, default=10, help="maintenance runs of each kind")
-    parser.add_argument("--chart", type=int, default=8, help="series in the year chart")
-    parser.add_argument("--repeat", type=int, default=20)
+    for name, default, meaning in (
+            ("series", 200, "series filled"), ("days", 365, "days of hourly rollups"),
+            ("runs", 10, "maintenance runs of each kind"),
+            ("chart", 8, "series in the year chart"), ("repeat", 20, "reads of each kind")):
+        parser.add_argument(f"--{name}", type=int, default=default, help=meaning)
     parser.add_argument("--database-url", default=None,
                         help="an EMPTY PostgreSQL database to fill (default: SQLite)")
     args = parser.parse_args()

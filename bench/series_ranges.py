@@ -52,26 +52,33 @@ def _insert(sql: str, rows: list[tuple[object, ...]]) -> None:
             cursor.executemany(sql, rows[i:i + 20_000])
 
 
+def insert_statements() -> tuple[str, str]:
+    """The INSERT statements of a rollup row (series_id, step, ts, count, min, max,
+    avg, last) and of a raw point (series_id, ts, value), for ``executemany``."""
+    from django.db import connection
+
+    from mikromon.web.monitor.models import MetricPoint, MetricRollup
+
+    qn = connection.ops.quote_name
+    return (f"INSERT INTO {qn(MetricRollup._meta.db_table)} "
+            '(series_id, step, ts, "count", "min", "max", "avg", "last") '
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
+            "VALUES (%s, %s, %s)")
+
+
 def _fill(devices: int, per_device: int, every: int, now: int) -> tuple[dict[str, int], int]:
     """Create the devices, series and their history; return row counts and the id
     of the first device."""
-    from django.db import connection
 
     from mikromon.web.monitor.models import (
         Device,
         MaintenanceState,
-        MetricPoint,
-        MetricRollup,
         Series,
         labels_key,
     )
 
-    qn = connection.ops.quote_name
-    rollup_sql = (f"INSERT INTO {qn(MetricRollup._meta.db_table)} "
-                  '(series_id, step, ts, "count", "min", "max", "avg", "last") '
-                  "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
-    point_sql = (f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
-                 "VALUES (%s, %s, %s)")
+    rollup_sql, point_sql = insert_statements()
     rng = random.Random(11)
     hour_end = now // HOUR * HOUR
     five_end = now // FIVE * FIVE
