@@ -190,14 +190,28 @@ def series_moved(start: float, end: float, keys: Iterable[str], device_id: int |
     (not read again)."""
     conn = usable_connection(using)
     cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
-    day_mark, month_mark = rs.marks(using=using)
+    return moved(conn, cond, start, end, edges_read)
+
+
+def moved(conn: Any, cond: tuple[str, list[Any]], start: float, end: float,
+          edges_read: Mapping[int, list[Part]] | None = None, *,
+          ids: list[int] | None = None) -> dict[int, float]:
+    """:func:`series_moved` of the series matching ``cond`` (an SQL condition on the
+    series table aliased ``s``, :mod:`.report_sql`, and its parameters), or of the
+    series ``ids`` (``cond`` ignored: their summaries are looked up by id)."""
+    day_mark, month_mark = rs.marks(using=conn.alias)
     months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
                                          day_mark, month_mark)
     on, params = rsql.held_filter(months, days)
+    if ids is not None:
+        cond = rsql.ids_filter(ids)
+        which, which_params = f"m.series_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    else:
+        which = f"m.series_id IN (SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]})"
+        which_params = cond[1]
     sums = {int(sid): float(total) for sid, total in _fetch(
         conn, f"SELECT m.series_id, SUM(m.rate_sum) FROM {rsql.SUMMARY_T} m WHERE ({on}) AND "
-              f"m.series_id IN (SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]}) "
-              "GROUP BY m.series_id", [*params, *cond[1]])}
+              f"{which} GROUP BY m.series_id", [*params, *which_params])}
     if edges_read is None:
         edges_read = read_edges(conn, cond, edges, month_mark)
     for sid, parts in edges_read.items():

@@ -30,6 +30,7 @@ from mikromon.domain.traffic import (
     percentile,
     percentile_rank,
 )
+from mikromon.web.monitor import report_talkers
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Device,
@@ -59,11 +60,12 @@ TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
 _STEP = 300
 _HOUR = 3600
 #: The interfaces or queues of one kind, as the talkers name them: ``(device id,
-#: name) -> {"rx"/"tx": series id}``, device id -> name, and the range's edges of
+#: name) -> {"rx"/"tx": series id}``, device id -> name, the range's edges of
 #: every one of their series when they were read (:func:`.report_traffic.read_edges`;
-#: ``None``: not read).
+#: ``None``: not read), and series id -> the sum of the range's summaries'
+#: ``rate_sum`` when they were read (:class:`.report_ranks.HeldSummaries`).
 KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str],
-                   dict[int, list[Part]] | None]
+                   dict[int, list[Part]] | None, dict[int, float] | None]
 __all__ = ["DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
            "availability_report", "device_count", "link_name", "percentile_report",
            "series_bytes", "series_percentile", "top_talkers"]
@@ -293,16 +295,28 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
             out += _summed_talkers(kind, sums)
             continue
         known = read.get(kind) if read is not None else None
-        edges = None
+        edges = held = None
         if known is not None:
-            found, names, edges = known
+            found, names, edges, held = known
         else:
             found = _traffic_series(kind, device_id)
-            names = _names(dev for dev, _name in found)
-        fast = series_moved(start, end, TRAFFIC_KEYS[kind], device_id,
-                            edges_read=edges) if summaries else None
+        pool: Iterable[tuple[int, str]] = found
+        fast = None
+        if summaries:
+            # A range ending now: only the interfaces that can be among the first
+            # ``limit`` (report_talkers), unless every series' edges were read.
+            bounded = None if edges is not None else report_talkers.bounded_moved(
+                start, end, TRAFFIC_KEYS[kind], device_id, found, limit, held=held)
+            if bounded is not None:
+                pool, fast = bounded
+            else:
+                fast = series_moved(start, end, TRAFFIC_KEYS[kind], device_id,
+                                    edges_read=edges)
+        if known is None:
+            names = _names(dev for dev, _name in pool)
         ranked = []
-        for (dev, name), ids in found.items():
+        for dev, name in pool:
+            ids = found[(dev, name)]
             moved = {}
             for side in ("rx", "tx"):
                 sid = ids.get(side)

@@ -199,7 +199,10 @@ class ReportSummary(models.Model):
     averages join these (:func:`mikromon.domain.traffic.percentile_high`); ``top``
     the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`), largest first,
     as little-endian float64. Primary key (level, start, series): one period of
-    every series is one range of the key.
+    every series is one range of the key. The index ``monitor_rs_narrow`` holds
+    every column but ``top``: the reports that rank or sum a whole fleet read a
+    period of every series from it (a row with its ``top`` fills a page of its
+    own on SQLite; bench/RESULTS.md).
     """
 
     pk = models.CompositePrimaryKey("level", "start", "series")
@@ -215,6 +218,9 @@ class ReportSummary(models.Model):
 
     class Meta:
         ordering = ["level", "start", "series"]
+        indexes = [models.Index(
+            fields=["level", "start", "series", "samples", "hourly", "rate_sum", "p95",
+                    "p95_high"], name="monitor_rs_narrow")]
 
     def __str__(self) -> str:
         return f"{self.series_id}@{self.level}:{self.start} n={self.samples}"
