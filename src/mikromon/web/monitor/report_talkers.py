@@ -58,33 +58,35 @@ def edge_bound(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int
     bounded this way: a chunk meets the raw part (its samples are not looked at
     here) or a value is not a number.
 
-    Per edge: the slots from its first possible value (the hour holding its start
-    when hourly stand-ins may count) to the end of its latest value found, times
-    the largest value found (not below 0)."""
+    Per edge: the slots from its first possible value (the start of the hour
+    holding its start when an hourly rollup may stand in) to the end of its latest
+    value found, times the largest value found (not below 0)."""
     total = 0.0
     for a, b in edges:
         mark = min(b, max(a, rollup_mark if rollup_mark is not None else a))
+        # (largest value, end of the latest value's slot, first slot it may count from)
         found: list[tuple[float | None, int | None, int]] = []
         if mark > a:
-            found.append((*_rollup_extent(conn, cond, INTERVAL, a, mark), INTERVAL))
+            top, last = _rollup_extent(conn, cond, INTERVAL, a, mark)
+            found.append((top, None if last is None else last + INTERVAL, a))
         if b > mark:
             if points_fetch.any_chunk_meeting(conn, cond, mark, b):
                 return None
             top, last = points_fetch.head_extent(conn, cond, mark, b)
-            found.append((top, None if last is None else last // INTERVAL * INTERVAL,
-                          INTERVAL))
-        first = a
-        if b // _HOUR * _HOUR > a // _HOUR * _HOUR:
-            first = a // _HOUR * _HOUR
-            found.append((*_rollup_extent(conn, cond, _HOUR, first, b // _HOUR * _HOUR), _HOUR))
-        values = [(top, last + width) for top, last, width in found
-                  if top is not None and last is not None]
+            found.append((top, None if last is None else last // INTERVAL * INTERVAL + INTERVAL,
+                          a))
+        hours = a // _HOUR * _HOUR, b // _HOUR * _HOUR
+        if hours[1] > hours[0]:
+            top, last = _rollup_extent(conn, cond, _HOUR, *hours)
+            found.append((top, None if last is None else last + _HOUR, hours[0]))
+        values = [(top, stop, first) for top, stop, first in found
+                  if top is not None and stop is not None]
         if not values:
             continue
-        if any(math.isnan(top) for top, _end in values):
+        if any(math.isnan(top) for top, _stop, _first in values):
             return None
-        slots = -(-(max(end for _top, end in values) - first) // INTERVAL)
-        total += slots * max(0.0, max(top for top, _end in values))
+        slots = -(-(max(v[1] for v in values) - min(v[2] for v in values)) // INTERVAL)
+        total += slots * max(0.0, max(v[0] for v in values))
     return total
 
 
