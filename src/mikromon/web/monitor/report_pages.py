@@ -236,7 +236,7 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
         if read is not None:  # every series' edges: the talkers sum them
             read["interface"] = (table.found, table.names, table.edges, None)
         return _by_billing(table, offset + limit)[offset:], total, offset
-    rows = _by_ranked(table, offset + limit, added)[offset:]
+    rows = _by_band(table, offset, limit, added) if offset else _by_ranked(table, limit, added)
     if read is not None and table.held is not None:  # the talkers' lower bounds
         read["interface"] = (table.found, table.names, None, table.held.sums())
     return rows, total, offset
@@ -251,7 +251,7 @@ def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileR
     interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
     table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
                                                  interface_of)
-    unknown, known = report_ranks.ranked_series(table.held, interface_of, added)
+    unknown, known, _lows = report_ranks.ranked_series(table.held, interface_of, added)
     rows: list[reports.PercentileRow] = []
     done, size = 0, 2 * (need + SPARE)  # series: two of each interface
     first: list[int] = unknown
@@ -272,6 +272,69 @@ def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileR
                                                                      "")[0]:
             return rows
         size *= 2
+
+
+def _value(row: reports.PercentileRow) -> float:
+    """The figure a row sorts by (:func:`_sort_key`: none or 0 sort as -1)."""
+    return row.figure.billing_bps or -1.0
+
+
+def _by_band(table: _Table, offset: int, limit: int, added: int
+             ) -> list[reports.PercentileRow]:
+    """Rows ``offset`` to ``offset + limit`` by billing figure, computing only the
+    interfaces whose bounds meet a band of figures around the page.
+
+    An interface's figure lies between the largest lower bound of its sides
+    and the largest of their upper bounds (both
+    :func:`.report_ranks.ranked_series`). Those whose lower bound is above
+    ``high`` sort before every row not above it, those whose upper bound is below
+    ``low`` (above 0) after every row not below it; the others are computed. The
+    page is known when the rows before it are all counted that way (it starts
+    after the computed rows above ``high``) and its rows lie in ``[low, high]``;
+    else the band widens (twice the margin each round) up to the whole table."""
+    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    held = table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
+                                                        interface_of)
+    _unknown, known, lows = report_ranks.ranked_series(held, interface_of, added)
+    ub = dict(known)
+    bounds: dict[tuple[int, str], tuple[float, float]] = {}
+    for key, ids in table.found.items():
+        low = high = -_INF
+        for sid in ids.values():
+            side_high = ub.get(sid)
+            if side_high is None:
+                break
+            high = side_high if side_high > high else high
+            side_low = lows.get(sid, -_INF)
+            low = side_low if side_low > low else low
+        else:
+            bounds[key] = (low, high)
+    by_low = sorted((b[0] for b in bounds.values()), reverse=True)
+    by_high = sorted((b[1] for b in bounds.values()), reverse=True)
+    margin = limit + SPARE
+    while True:
+        at = offset - margin
+        high = by_low[at] if 0 <= at < len(by_low) else _INF
+        at = offset + limit + margin
+        low = by_high[at] if at < len(by_high) and by_high[at] > 0 else -_INF
+        before = 0
+        middle = []
+        for key in table.found:
+            found = bounds.get(key)
+            if found is not None and found[0] > high:
+                before += 1
+            elif found is None or found[1] >= low:
+                middle.append(key)
+        table.compute(middle)
+        rows = sorted((table.row(key) for key in middle), key=table.key)
+        above = sum(1 for row in rows if _value(row) > high)
+        # (The page is never short of rows while some lie below the band: at least
+        # offset + limit + margin + 1 interfaces are not below it.)
+        page = rows[above:][offset - before - above:][:limit]
+        if (offset >= before + above and all(_value(r) >= low for r in page)) \
+                or (high == _INF and low == -_INF):
+            return page
+        margin *= 2
 
 
 def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:

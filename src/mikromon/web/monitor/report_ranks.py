@@ -91,31 +91,46 @@ class HeldSummaries:
     def sums(self) -> dict[int, float]:
         """Series id -> the summaries' ``rate_sum`` added up (bps x intervals)."""
         out: dict[int, float] = {}
+        get = out.get
         for sid, _n, _p95, _high, rate_sum in self.rows:
-            out[sid] = out.get(sid, 0.0) + rate_sum
+            out[sid] = get(sid, 0.0) + rate_sum
         return out
 
 
 def ranked_series(held: HeldSummaries, ids: Iterable[int], added: int
-                  ) -> tuple[list[int], list[tuple[int, float]]]:
-    """Return the series of ``ids`` without a bound of their percentile over the
-    ``held`` summaries with ``added`` edge averages (by id), and ``(series id,
-    upper bound)`` of the others, highest bound first, then by id.
+                  ) -> tuple[list[int], list[tuple[int, float]], dict[int, float]]:
+    """Return the series of ``ids`` without an upper bound of their percentile over
+    the ``held`` summaries with up to ``added`` more averages (of any value), by
+    id; ``(series id, upper bound)`` of the others, highest bound first, then by
+    id; and series id -> a lower bound, for the series with one.
 
     Ranked here from the summaries' narrow index: one read of 20,000 series'
     bounds costs a fraction of one ranked SQL statement, and a deep page reads it
-    once (bench/reports.py)."""
+    once (bench/reports.py).
+
+    The lower bound: the percentile of a union of disjoint parts is not below the
+    smallest of the parts' own (:func:`.report_pages.percentile_bounds`). Let the
+    added averages join a part of ``n`` with ``n % 20 + added < 20``: its rank
+    from the top, ``floor(n / 20) + 1``, stays, and averages joining a set only
+    raise its values of a given rank, so that part's percentile is still at least
+    its stored ``p95``. Without such a part the series has none."""
     # floor(n / 20) >= added: the summary keeps ``added`` averages above its percentile.
     floor = 20 * int(added)
     top: dict[int, float] = {}
     high: dict[int, float] = {}
+    low: dict[int, float] = {}
+    roomy: set[int] = set()
     unknown: set[int] = set()
     for sid, samples, p95, p95_high, _sum in held.rows:
-        if p95 is None:
+        if p95 is None or samples < 1:
             unknown.add(sid)
             continue
         if p95 > top.get(sid, -math.inf):
             top[sid] = p95
+        if p95 < low.get(sid, math.inf):
+            low[sid] = p95
+        if samples % 20 + added < 20:
+            roomy.add(sid)
         if not added:
             high[sid] = top[sid]
         elif p95_high is not None and samples >= floor and p95_high < high.get(sid, math.inf):
@@ -128,4 +143,5 @@ def ranked_series(held: HeldSummaries, ids: Iterable[int], added: int
         else:
             known.append((sid, max(high[sid], top[sid])))
     known.sort(key=lambda item: (-item[1], item[0]))
-    return sorted(left), known
+    lows = {sid: low[sid] for sid in roomy if sid not in unknown}
+    return sorted(left), known, lows

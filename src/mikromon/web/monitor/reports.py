@@ -19,9 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import TextField
-from django.db.models.functions import Cast
-
 from mikromon.domain.traffic import (
     BillingFigure,
     Part,
@@ -208,18 +205,23 @@ def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], d
     rx_key, tx_key = TRAFFIC_KEYS[kind]
     label = "interface" if kind == "interface" else "queue"
     # Each device's series in (key, labels) order (a later one of the same name
-    # wins, as always); devices by id, not joined to order them by name.
-    qs = Series.objects.filter(key__in=(rx_key, tx_key)).order_by("device_id", "key",
-                                                                   "labels_key")
+    # wins, as always); devices by id, not joined to order them by name. A plain
+    # cursor: 20,000 rows through the ORM cost twice as much.
+    conn = usable_connection("default")
+    qn = conn.ops.quote_name
+    sql = (f"SELECT s.id, s.device_id, s.{qn('key')}, s.labels FROM {qn(Series._meta.db_table)} s "
+           f"WHERE s.{qn('key')} IN (%s, %s)")
+    params: list[Any] = [rx_key, tx_key]
     if device_id is not None:
-        qs = qs.filter(device_id=device_id)
+        sql += " AND s.device_id = %s"
+        params.append(device_id)
     decoded: dict[Any, Any] = {}
     found: dict[tuple[int, str], dict[str, int]] = {}
-    for pk, dev, key, text in qs.annotate(text=Cast("labels", TextField())).values_list(
-            "pk", "device_id", "key", "text"):
-        labels = decoded.get(text)
+    for pk, dev, key, text in _rows(conn, f"{sql} ORDER BY s.device_id, s.{qn('key')}, "
+                                          "s.labels_key", params):
+        labels = decoded.get(text) if isinstance(text, str) else text
         if labels is None:
-            labels = decoded[text] = json.loads(text) if isinstance(text, str) else text
+            labels = decoded[text] = json.loads(text)
         name = labels.get(label) if isinstance(labels, dict) else None
         if isinstance(name, str) and name:
             found.setdefault((dev, name), {})["rx" if key == rx_key else "tx"] = pk
