@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,27 +17,18 @@ from django.db import connection, transaction
 
 from mikromon.domain import traffic
 from mikromon.storage.chunks import encode_chunk
+from mikromon.web.monitor import models as m
 from mikromon.web.monitor import report_query as rq
 from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_talkers, report_traffic, reports
-from mikromon.web.monitor.models import (
-    Device,
-    MaintenanceState,
-    MetricChunk,
-    MetricPoint,
-    MetricRollup,
-    Series,
-    labels_key,
-)
+from mikromon.web.monitor.models import Series
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
 
-DAY = 86400
 HOUR = 3600
-NOV = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
-DEC = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
-MONTH_MARK = NOV + 3 * DAY
+NOV, DEC = (int(t) for t in traffic.month_range(2026, 11))  # November 2026
+MONTH_MARK = NOV + 3 * traffic.DAY
 #: Today's summaries hold 100 buckets (to 08:20); 5-minute rollups follow to
 #: ROLLUP_MARK, raw points after it.
 DAY_MARK = MONTH_MARK + 100 * 300
@@ -47,9 +37,9 @@ DEVICES = 80
 KINDS = ("interface", "queue")
 
 
-def _series(dev: Device, key: str, label: str, name: str) -> Series:
+def _series(dev: m.Device, key: str, label: str, name: str) -> Series:
     return Series.objects.create(device=dev, key=key, labels={label: name},
-                                 labels_key=labels_key([(label, name)]))
+                                 labels_key=m.labels_key([(label, name)]))
 
 
 def _summaries(series: Series, level: float, rng: random.Random) -> None:
@@ -62,10 +52,10 @@ def _summaries(series: Series, level: float, rng: random.Random) -> None:
 
 
 def _edge(series: Series, rollups: list[float], raw: list[float]) -> None:
-    MetricRollup.objects.bulk_create(
-        MetricRollup(series=series, step=300, ts=DAY_MARK + 300 * i, count=60, min=v, max=v,
+    m.MetricRollup.objects.bulk_create(
+        m.MetricRollup(series=series, step=300, ts=DAY_MARK + 300 * i, count=60, min=v, max=v,
                      avg=v) for i, v in enumerate(rollups))
-    MetricPoint.objects.bulk_create(MetricPoint(series=series, ts=ROLLUP_MARK + 7 * i, value=v)
+    m.MetricPoint.objects.bulk_create(m.MetricPoint(series=series, ts=ROLLUP_MARK + 7 * i, value=v)
                                     for i, v in enumerate(raw))
 
 
@@ -81,7 +71,7 @@ def fleet() -> dict[str, Series]:
     out: dict[str, Series] = {}
     with transaction.atomic():
         for d in range(DEVICES):
-            dev = Device.objects.create(name=f"cpe-{(d * 7) % DEVICES:03d}", host="127.0.0.1",
+            dev = m.Device.objects.create(name=f"cpe-{(d * 7) % DEVICES:03d}", host="127.0.0.1",
                                         username="m")
             level = 10 ** rng.uniform(5, 8)
             if d == 9:
@@ -105,7 +95,7 @@ def fleet() -> dict[str, Series]:
                     _edge(series, [level], [level])
         for name, value in ((rs.MONTH_MARK, MONTH_MARK), (rs.DAY_MARK, DAY_MARK),
                             ("rollup_300", ROLLUP_MARK)):
-            MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
+            m.MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
     return out
 
 
@@ -166,7 +156,7 @@ def test_an_edge_alone_can_lead(fleet: dict[str, Series],
     """An interface with no summary whose last minutes outweigh every month so far
     is first: the bound of the edge keeps it among those computed."""
     burst = fleet["5iface.rx_bps"]
-    MetricPoint.objects.create(series=burst, ts=ROLLUP_MARK + 3, value=1e13)
+    m.MetricPoint.objects.create(series=burst, ts=ROLLUP_MARK + 3, value=1e13)
     rows = rq.talker_rows(_query(), KINDS, 3)
     assert rows == _every_edge(monkeypatch, _query(), 3)
     assert (rows[0]["device_id"], rows[0]["name"]) == (burst.device_id, "ether1")
@@ -179,7 +169,7 @@ def test_a_chunk_in_the_edge_reads_every_edge(fleet: dict[str, Series],
     chunk counts."""
     sid = fleet["6iface.tx_bps"]
     ts = ROLLUP_MARK + 100
-    MetricChunk.objects.create(series=sid, start_ts=ts, end_ts=ts, count=1,
+    m.MetricChunk.objects.create(series=sid, start_ts=ts, end_ts=ts, count=1,
                                data=encode_chunk([ts], [5e12]))
     keys = reports.TRAFFIC_KEYS["interface"]
     found = reports._traffic_series("interface", None)
@@ -195,14 +185,14 @@ def test_edge_bound_counts_every_slot_and_hourly_stand_ins(fleet: dict[str, Seri
     with an hourly rollup there, from the start of the hour holding the edge's
     start (the hour stands in as twelve averages) to the hour's end."""
     cond = rsql.series_filter(connection.ops.quote_name, reports.TRAFFIC_KEYS["interface"])
-    largest = max(max(MetricRollup.objects.values_list("avg", flat=True)),
-                  max(MetricPoint.objects.values_list("value", flat=True)))
-    last = max(MetricPoint.objects.values_list("ts", flat=True)) // 300 * 300
+    largest = max(max(m.MetricRollup.objects.values_list("avg", flat=True)),
+                  max(m.MetricPoint.objects.values_list("value", flat=True)))
+    last = max(m.MetricPoint.objects.values_list("ts", flat=True)) // 300 * 300
     found = report_talkers.edge_bound(connection, cond, [(DAY_MARK, DEC)], ROLLUP_MARK)
     assert found is not None
     assert math.isclose(found, (last + 300 - DAY_MARK) // 300 * largest, rel_tol=1e-12)
     hour = DAY_MARK // HOUR * HOUR
-    MetricRollup.objects.create(series=fleet["5iface.rx_bps"], step=HOUR, ts=hour + HOUR,
+    m.MetricRollup.objects.create(series=fleet["5iface.rx_bps"], step=HOUR, ts=hour + HOUR,
                                 count=720, min=0, max=0, avg=largest / 2)
     found = report_talkers.edge_bound(connection, cond, [(DAY_MARK, DEC)], ROLLUP_MARK)
     assert found is not None
