@@ -269,7 +269,7 @@ def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
         f"{side.format(k=qn('key'), c='hourly')} AS rx_h, "
         f"{side.format(k=qn('key'), c='hourly')} AS tx_h "
         f"FROM {rsql.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
-        f"LEFT JOIN {rsql.SUMMARY_T} m ON m.level = 'month' AND m.start = %s "
+        f"LEFT JOIN {rsql.SUMMARY_T} m {rsql.narrow(conn)} ON m.level = 'month' AND m.start = %s "
         f"AND m.series_id = s.id WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name")
     inner_params = [rx_key, tx_key, rx_key, tx_key, rx_key, tx_key, months[0], *params]
     rows = _fetch(conn, "SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx, q.rx_n, q.tx_n, "
@@ -313,7 +313,8 @@ def talker_sums(start: float, end: float, rx_key: str, tx_key: str, device_id: i
                         f"SELECT s.device_id AS device_id, d.name AS device_name, s.labels_key "
                         f"AS labels_key, MIN(s.id) AS sid, {side} AS rx, {side} AS tx "
                         f"FROM {rsql.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
-                        f"LEFT JOIN {rsql.SUMMARY_T} m ON m.series_id = s.id AND ({on}) "
+                        f"LEFT JOIN {rsql.SUMMARY_T} m {rsql.narrow(conn)} "
+                        f"ON m.series_id = s.id AND ({on}) "
                         f"WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name) q "
                         "ORDER BY q.rx + q.tx DESC, q.device_name, q.labels_key LIMIT %s",
                   [rx_key, tx_key, *held_params, *params, limit])

@@ -19,6 +19,7 @@ from django.db.models import Q
 from mikromon.domain.samples import Labels
 from mikromon.web.monitor.choices import TierChoices
 from mikromon.web.monitor.models.devices import Device
+from mikromon.web.monitor.report_sql import NARROW_INDEX
 
 #: Rollup steps, seconds: 5 minutes and 1 hour.
 ROLLUP_STEPS: tuple[int, ...] = (300, 3600)
@@ -220,7 +221,7 @@ class ReportSummary(models.Model):
         ordering = ["level", "start", "series"]
         indexes = [models.Index(
             fields=["level", "start", "series", "samples", "hourly", "rate_sum", "p95",
-                    "p95_high"], name="monitor_rs_narrow")]
+                    "p95_high"], name=NARROW_INDEX)]
 
     def __str__(self) -> str:
         return f"{self.series_id}@{self.level}:{self.start} n={self.samples}"
