@@ -121,27 +121,30 @@ def ranked_series(held: HeldSummaries, ids: Iterable[int], added: int
     low: dict[int, float] = {}
     roomy: set[int] = set()
     unknown: set[int] = set()
+    top_of, high_of, low_of, inf = top.get, high.get, low.get, math.inf
     for sid, samples, p95, p95_high, _sum in held.rows:
         if p95 is None or samples < 1:
             unknown.add(sid)
             continue
-        if p95 > top.get(sid, -math.inf):
+        if p95 > top_of(sid, -inf):
             top[sid] = p95
-        if p95 < low.get(sid, math.inf):
+        if p95 < low_of(sid, inf):
             low[sid] = p95
         if samples % 20 + added < 20:
             roomy.add(sid)
         if not added:
             high[sid] = top[sid]
-        elif p95_high is not None and samples >= floor and p95_high < high.get(sid, math.inf):
+        elif p95_high is not None and samples >= floor and p95_high < high_of(sid, inf):
             high[sid] = p95_high
-    known = []
+    order = []
     left = []
     for sid in ids:
-        if sid in unknown or sid not in high:
+        bound = high_of(sid)
+        if bound is None or sid in unknown:
             left.append(sid)
         else:
-            known.append((sid, max(high[sid], top[sid])))
-    known.sort(key=lambda item: (-item[1], item[0]))
+            order.append((-max(bound, top[sid]), sid))
+    order.sort()  # highest bound first, then by id
+    known = [(sid, -negative) for negative, sid in order]
     lows = {sid: low[sid] for sid in roomy if sid not in unknown}
     return sorted(left), known, lows
