@@ -54,7 +54,7 @@ def _summaries(series: Series, level: float, rng: random.Random) -> None:
 def _edge(series: Series, rollups: list[float], raw: list[float]) -> None:
     m.MetricRollup.objects.bulk_create(
         m.MetricRollup(series=series, step=300, ts=DAY_MARK + 300 * i, count=60, min=v, max=v,
-                     avg=v) for i, v in enumerate(rollups))
+                       last=v, avg=v) for i, v in enumerate(rollups))
     m.MetricPoint.objects.bulk_create(m.MetricPoint(series=series, ts=ROLLUP_MARK + 7 * i, value=v)
                                     for i, v in enumerate(raw))
 
@@ -193,7 +193,7 @@ def test_edge_bound_counts_every_slot_and_hourly_stand_ins(fleet: dict[str, Seri
     assert math.isclose(found, (last + 300 - DAY_MARK) // 300 * largest, rel_tol=1e-12)
     hour = DAY_MARK // HOUR * HOUR
     m.MetricRollup.objects.create(series=fleet["5iface.rx_bps"], step=HOUR, ts=hour + HOUR,
-                                count=720, min=0, max=0, avg=largest / 2)
+                                count=720, min=0, max=0, last=0, avg=largest / 2)
     found = report_talkers.edge_bound(connection, cond, [(DAY_MARK, DEC)], ROLLUP_MARK)
     assert found is not None
     assert math.isclose(found, (hour + 2 * HOUR - hour) // 300 * largest, rel_tol=1e-12)

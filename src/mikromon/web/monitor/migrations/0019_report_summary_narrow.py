@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitor', '0016_report_summary_bounds'),
+        ('monitor', '0018_rollup_last_and_days'),
     ]
 
     operations = [
