@@ -96,19 +96,21 @@ def test_storage_maintenance_goes_on_across_calls_with_writes_between(
     monkeypatch.setattr(rollup_pass, "FIRST_SLICE", 4)
     monkeypatch.setattr(rollup_pass, "MAX_SLICE", 4)
     monkeypatch.setattr(storage_module, "MAINTENANCE_SLICE_S", 0.0)
-    monkeypatch.setattr(maintenance, "apply_retention", lambda *a, **k: {})
+    monkeypatch.setattr(maintenance, "RETENTION_SLICE", 4)
     clock = [float(NOW)]
     storage = DjangoStorage(clock=lambda: clock[0], defer_maintenance=True)
     device_id = fleet[0].device_id
-    calls = 0
+    calls = after_rollups = 0
     while storage.maintain():
         calls += 1
+        after_rollups += maintenance.rollup_watermark(86400) is not None
         clock[0] += 0.01
         late = datetime.fromtimestamp(NOW + calls, UTC)
         assert storage.write_samples(device_id, [Sample("system.cpu.load_pct", 5.0, late)]) == 1
         if calls > 1000:
             pytest.fail("the maintenance never finished")
-    assert calls > 10
+    assert calls > 3 * SERIES // 4  # the rollups' slices, a level after the other
+    assert after_rollups > 2 * SERIES // 4  # then the retention's, a slice a call
     assert [r for r in _rollups() if r[0] != Series.objects.get(key="system.cpu.load_pct").pk] \
         == whole
     assert not storage.maintenance_due()

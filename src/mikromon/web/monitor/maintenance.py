@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -66,6 +67,8 @@ from mikromon.web.monitor.rollup_pass import RollupPass
 
 log = logging.getLogger(__name__)
 
+#: Series per transaction of the retention's deletes of points, chunks, rollups.
+RETENTION_SLICE = 2000
 #: Seconds between retention runs started by DjangoStorage.
 RETENTION_INTERVAL = 3600.0
 #: Seconds of compaction per :func:`run` (DjangoStorage gives it slices of its own).
@@ -98,7 +101,8 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
 def apply_retention(now: float | None = None, *, using: str = "default") -> dict[str, int]:
     """Delete data older than its retention: raw points by the tier of their
     series' metric and rollups by level (:func:`retention.effective`, read now),
-    the rest by ``settings.MIKROMON_RETENTION_DAYS``.
+    the rest by ``settings.MIKROMON_RETENTION_DAYS``; all of
+    :func:`retention_steps` at once.
 
     Returns:
         Rows deleted per kind: ``raw`` (all tiers), ``raw_<tier>`` (each tier;
@@ -110,6 +114,22 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         ``alert_history`` (history rows of resolved alerts deleted with them,
         :mod:`mikromon.web.alerts.maintenance`).
     """
+    counts: dict[str, int] = {}
+    for _ in retention_steps(counts, now, using=using):
+        pass
+    return counts
+
+
+def retention_steps(counts: dict[str, int], now: float | None = None, *,
+                    using: str = "default") -> Iterator[None]:
+    """The retention (:func:`apply_retention`) as short steps, each its own
+    transaction: the deletes of raw points, chunks and rollups a range of
+    :data:`RETENTION_SLICE` series at a time, then the other tables. Yields after
+    each step, so that the writer thread running it between sample writes can stop
+    and go on at its next maintenance call; adds the rows deleted to ``counts``
+    (the keys of :func:`apply_retention`) as it goes. A step's error propagates;
+    what earlier steps deleted stays deleted (each delete is final on its own).
+    """
     now_s = time.time() if now is None else now
     days = settings.MIKROMON_RETENTION_DAYS
     kept = retention.effective(using=using)
@@ -118,40 +138,44 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
     points_t = qn(MetricPoint._meta.db_table)
     chunks_t = qn(MetricChunk._meta.db_table)
     rollup_t = qn(MetricRollup._meta.db_table)
-    counts: dict[str, int] = {}
     by_tier: dict[str, list[int]] = {}
     pairs = list(Series.objects.using(using).values_list("id", "key"))
     for sid, key in pairs:
         by_tier.setdefault(retention.tier_of(key) or "other", []).append(sid)
     series_ids = [sid for ids in by_tier.values() for sid in ids]
 
-    def per_series(sql: str, cutoff: int, ids: list[int] = series_ids, times: int = 1) -> int:
-        # One primary-key range delete per series (the key starts with series_id).
-        with conn.cursor() as cursor:
-            cursor.executemany(sql, [(sid, *[cutoff] * times) for sid in ids])
-            return max(cursor.rowcount, 0)
+    def per_series(name: str, sql: str, cutoff: int, ids: list[int], times: int = 1
+                   ) -> Iterator[None]:
+        # One primary-key range delete per series (the key starts with series_id),
+        # a slice of series per transaction.
+        counts.setdefault(name, 0)
+        for start in range(0, len(ids), RETENTION_SLICE):
+            with transaction.atomic(using=using), conn.cursor() as cursor:
+                cursor.executemany(sql, [(sid, *[cutoff] * times)
+                                         for sid in ids[start:start + RETENTION_SLICE]])
+                counts[name] += max(cursor.rowcount, 0)
+            yield
 
     def cutoff_dt(key: str) -> datetime:
         return datetime.fromtimestamp(now_s, UTC) - timedelta(days=float(days[key]))
 
     counts["chunk_partitions"] = chunk_partitions.drop_expired(
         int(now_s - kept.longest_raw), using=using)
+    yield
+    for tier, ids in sorted(by_tier.items()):
+        keep_s = kept.longest_raw if tier == "other" else kept.seconds[tier]
+        yield from per_series(f"raw_{tier}", f"DELETE FROM {points_t} WHERE series_id = %s "
+                              "AND ts < %s", int(now_s - keep_s), ids)
+        yield from per_series("chunks", f"DELETE FROM {chunks_t} WHERE series_id = %s "
+                              "AND start_ts < %s AND end_ts < %s", int(now_s - keep_s), ids,
+                              times=2)
+    counts["raw"] = sum(counts.get(f"raw_{tier}", 0) for tier in by_tier)
+    counts.setdefault("chunks", 0)
+    for key, step in LEVELS.items():
+        yield from per_series(key, f"DELETE FROM {rollup_t} WHERE series_id = %s AND "
+                              f"step = {step} AND ts < %s", int(now_s - kept.seconds[key]),
+                              series_ids)
     with transaction.atomic(using=using):
-        counts["raw"] = counts["chunks"] = 0
-        for tier, ids in sorted(by_tier.items()):
-            keep_s = kept.longest_raw if tier == "other" else kept.seconds[tier]
-            counts[f"raw_{tier}"] = per_series(
-                f"DELETE FROM {points_t} WHERE series_id = %s AND ts < %s",
-                int(now_s - keep_s), ids) if ids else 0
-            counts["raw"] += counts[f"raw_{tier}"]
-            counts["chunks"] += per_series(
-                f"DELETE FROM {chunks_t} WHERE series_id = %s AND start_ts < %s "
-                "AND end_ts < %s", int(now_s - keep_s), ids, times=2) if ids else 0
-        for key, step in LEVELS.items():
-            counts[key] = per_series(
-                f"DELETE FROM {rollup_t} WHERE series_id = %s AND step = {step} AND ts < %s",
-                int(now_s - kept.seconds[key]),
-            )
         # Rows only: their search terms go with them (cascade) and are not counted.
         counts["inventory_gone"] = (
             InventoryItem.objects.using(using)
@@ -167,12 +191,12 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         from mikromon.web.alerts.maintenance import apply_alert_retention
 
         counts["alert_history"] = apply_alert_retention(now_s, using=using)
+    yield
     try:  # the rows the disk forecast scales (a few series per tier)
         with transaction.atomic(using=using):
             disk_usage.measure_rows(pairs, now_s, using=using)
     except Exception:
         log.exception("row counts for the disk forecast not measured; retention applied")
-    return counts
 
 
 def run(now: float | None = None, *, using: str = "default") -> None:

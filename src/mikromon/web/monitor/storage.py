@@ -34,7 +34,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -138,6 +138,7 @@ class DjangoStorage:
         self._clock = clock
         self._next_rollup = 0.0
         self._rollups: RollupPass | None = None
+        self._retention: Iterator[None] | None = None  # maintenance.retention_steps
         self._next_retention = 0.0
         self._next_compaction = 0.0
         self._retention_version: Any = None
@@ -338,16 +339,19 @@ class DjangoStorage:
         if self._maintenance_interval is None:
             return False
         now = self._clock()
-        return self._rollups is not None or now >= self._next_rollup or (
+        return (self._rollups is not None or self._retention is not None
+                or now >= self._next_rollup) or (
             now >= self._next_compaction and compaction.enabled())
 
     def maintain(self) -> bool:
         """Run the maintenance that is due: rollups every ``maintenance_interval``
-        seconds (a :class:`~.rollup_pass.RollupPass`, :data:`MAINTENANCE_SLICE_S`
-        of it a call, continued at the next calls until done), then retention
-        every :data:`maintenance.RETENTION_INTERVAL` seconds and at the first
-        rollup run after the stored retention settings changed
-        (:func:`maintenance.retention_version`, read at every rollup run).
+        seconds (a :class:`~.rollup_pass.RollupPass`), then retention
+        (:func:`maintenance.retention_steps`) every
+        :data:`maintenance.RETENTION_INTERVAL` seconds and at the first rollup run
+        after the stored retention settings changed
+        (:func:`maintenance.retention_version`, read at every rollup run). Both go
+        in steps: :data:`MAINTENANCE_SLICE_S` of them a call (at least one step),
+        continued at the next calls until done.
 
         Each part runs in its own transactions on this thread's connection; a
         failure is logged (collection continues) and the part is tried again at
@@ -360,22 +364,35 @@ class DjangoStorage:
             return False
         assert self._maintenance_interval is not None
         now = self._clock()
-        if self._rollups is None and now >= self._next_rollup:
+        deadline = time.monotonic() + MAINTENANCE_SLICE_S
+        if self._rollups is None and self._retention is None and now >= self._next_rollup:
             self._next_rollup = now + self._maintenance_interval
             self._rollups = RollupPass(now, using=self._using)
+        rolled = self._rollups is not None
         if self._rollups is not None:
             try:
                 self._connection()
-                if self._rollups.run(MAINTENANCE_SLICE_S):
+                if self._rollups.run(max(deadline - time.monotonic(), 0.0)):
                     self._rollups = None
                     version = maintenance.retention_version(using=self._using)
                     if now >= self._next_retention or version != self._retention_version:
                         self._next_retention = now + maintenance.RETENTION_INTERVAL
-                        maintenance.apply_retention(now, using=self._using)
+                        self._retention = maintenance.retention_steps({}, now, using=self._using)
                         self._retention_version = version
             except Exception:
                 self._rollups = None  # the next run computes its window again
                 log.exception("storage maintenance failed; collection continues")
+        if self._retention is not None and (not rolled or time.monotonic() < deadline):
+            try:
+                self._connection()
+                next(self._retention)  # at least one step when it is the call's work
+                while time.monotonic() < deadline:
+                    next(self._retention)
+            except StopIteration:
+                self._retention = None
+            except Exception:
+                self._retention = None  # tried again at the next retention run
+                log.exception("retention failed; collection continues")
         if now >= self._next_compaction and compaction.enabled():
             self._next_compaction = now + self._maintenance_interval
             try:
