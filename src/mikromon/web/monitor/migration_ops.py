@@ -42,6 +42,58 @@ class CreateCompactModel(migrations.CreateModel):
         return f"Create compact model {self.name}"
 
 
+class AlterCompactField(migrations.AlterField):
+    """``AlterField`` of a compact model that keeps its SQLite table ``WITHOUT
+    ROWID``: on SQLite the table is rebuilt here (created anew from the altered
+    model under a temporary name, rows copied in primary-key order, the old table
+    dropped, the new one renamed), where Django's own rebuild would drop ``WITHOUT
+    ROWID``. Other databases: Django's ``AlterField`` (on PostgreSQL dropping a
+    foreign key constraint is one ``ALTER TABLE``, no rebuild).
+
+    The copy holds every row of the table once more on disk until the old table is
+    dropped, inside the migration's transaction.
+    """
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        """Alter the column (SQLite: rebuild the table, ``WITHOUT ROWID`` kept)."""
+        if schema_editor.connection.vendor != "sqlite":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        rebuild_compact_table(schema_editor, model)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        """Undo the change (the same rebuild towards the earlier state)."""
+        self.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        """Return the text ``migrate`` prints for this operation."""
+        return f"Alter field {self.name} on compact model {self.model_name}"
+
+
+def rebuild_compact_table(schema_editor: Any, model: Any) -> None:
+    """SQLite: rebuild ``model``'s table as ``WITHOUT ROWID`` from the model's
+    current definition, keeping every row (columns copied by name)."""
+    quote = schema_editor.quote_name
+    table = model._meta.db_table
+    temporary = f"new__{table}"
+    sql, params = schema_editor.table_sql(model)
+    schema_editor.execute(
+        sql.replace(quote(table), quote(temporary), 1) + " WITHOUT ROWID", params or None)
+    columns = ", ".join(quote(f.column) for f in model._meta.local_concrete_fields)
+    schema_editor.execute(
+        f"INSERT INTO {quote(temporary)} ({columns}) SELECT {columns} FROM {quote(table)}")
+    schema_editor.execute(f"DROP TABLE {quote(table)}")
+    schema_editor.execute(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(table)}")
+    schema_editor.deferred_sql.extend(schema_editor._model_indexes_sql(model))
+
+
 def backfill(rows: Any, read: Sequence[str], written: Sequence[str],
              fill: Callable[[Any], None], *, batch: int = 2000) -> None:
     """Compute derived columns of every row stored before a migration added them:
