@@ -54,7 +54,6 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from storage_bytes import _pg_scratch  # a sibling bench script
@@ -205,20 +204,6 @@ def baseline_src(rev: str, into: Path) -> str:
     return commit
 
 
-def _pg_second(url: str, scratch: str, create: bool) -> str:
-    """The baseline's own scratch database (``<scratch>_baseline``), created or
-    dropped through ``url``; without ``create`` and ``--own-schema`` unused."""
-    import psycopg
-
-    parts = urlsplit(scratch)
-    name = parts.path.lstrip("/") + "_baseline"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path="/" + name).geturl() if create else scratch
-
-
 def run_child(env: dict[str, str], src: Path, args: argparse.Namespace, *extra: str) -> dict:
     env = {**env, "PYTHONPATH": str(src)}
     cmd = [sys.executable, __file__, "--routers", str(args.routers), "--cycles",
@@ -332,12 +317,15 @@ def main() -> None:
             run_database({"baseline": None, "current": None}, Path(old) / "src", args)
         if args.database_url and "postgresql" not in skip:
             scratch = _pg_scratch(args.database_url, create=True)
-            base = _pg_second(args.database_url, scratch, create=args.own_schema)
+            # --own-schema: the baseline's own scratch database, <name>_bench_baseline.
+            base = scratch
+            if args.own_schema:
+                base = _pg_scratch(args.database_url, create=True, suffix="_bench_baseline")
             try:
                 run_database({"baseline": base, "current": scratch}, Path(old) / "src", args)
             finally:
                 _pg_scratch(args.database_url, create=False)
-                _pg_second(args.database_url, scratch, create=False)
+                _pg_scratch(args.database_url, create=False, suffix="_bench_baseline")
 
 
 if __name__ == "__main__":

@@ -20,19 +20,19 @@ from django.db import migrations, models
 
 from mikromon.web.monitor.migration_ops import AlterCompactField
 
-_FILLFACTOR = 'ALTER TABLE "monitor_metriclatest" SET (fillfactor = {})'
+_LATEST = 'ALTER TABLE "monitor_metriclatest" '
 
 
 def latest_fillfactor(apps, schema_editor):
     """PostgreSQL: half of each page of the latest values kept free."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(_FILLFACTOR.format(50))
+        schema_editor.execute(_LATEST + "SET (fillfactor = 50)")
 
 
 def latest_fillfactor_back(apps, schema_editor):
     """PostgreSQL: the default fillfactor again."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(_FILLFACTOR.format(100))
+        schema_editor.execute(_LATEST + "RESET (fillfactor)")
 
 
 class Migration(migrations.Migration):
