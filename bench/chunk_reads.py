@@ -95,8 +95,8 @@ def _rollups(stored: dict[str, tuple[int, list[int]]], wanted: list[Any], last: 
                     b = bucketize((ts[keep], values[keep]), step)
                     MetricRollup.objects.bulk_create(
                         MetricRollup(series_id=sid, step=step, ts=t, count=n, min=lo, max=hi,
-                                     avg=total / n)
-                        for t, lo, hi, total, n in b.rows())
+                                     avg=total / n, last=last)
+                        for t, lo, hi, total, n, last in b.rows())
             MaintenanceState.objects.update_or_create(name=watermark_name(step),
                                                       defaults={"value": mark})
 

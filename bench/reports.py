@@ -81,8 +81,8 @@ def _fill(interfaces: int) -> tuple[int, float]:
     start = int(MONTH_START.timestamp())
     buckets = DAYS * 86400 // STEP
     table = connection.ops.quote_name(MetricRollup._meta.db_table)
-    sql = (f'INSERT INTO {table} (series_id, step, ts, "count", "min", "max", "avg") '
-           "VALUES (%s, %s, %s, %s, %s, %s, %s)")
+    sql = (f'INSERT INTO {table} (series_id, step, ts, "count", "min", "max", "avg", "last") '
+           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
     rows = 0
     devices = (interfaces + PER_DEVICE - 1) // PER_DEVICE
     for d in range(devices):
@@ -102,7 +102,7 @@ def _fill(interfaces: int) -> tuple[int, float]:
                     labels_key=labels_key([("interface", name)]))
                 base = rng.uniform(1e6, 5e8)
                 values = [(series.pk, STEP, start + STEP * b, 60, 0.0, 0.0,
-                           base * (1 + 0.8 * ((b % 288) / 288)) * rng.uniform(0.7, 1.3))
+                           base * (1 + 0.8 * ((b % 288) / 288)) * rng.uniform(0.7, 1.3), base)
                           for b in range(buckets)]
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.executemany(sql, values)

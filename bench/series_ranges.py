@@ -52,26 +52,33 @@ def _insert(sql: str, rows: list[tuple[object, ...]]) -> None:
             cursor.executemany(sql, rows[i:i + 20_000])
 
 
+def insert_statements() -> tuple[str, str]:
+    """The INSERT statements of a rollup row (series_id, step, ts, count, min, max,
+    avg, last) and of a raw point (series_id, ts, value), for ``executemany``."""
+    from django.db import connection
+
+    from mikromon.web.monitor.models import MetricPoint, MetricRollup
+
+    qn = connection.ops.quote_name
+    return (f"INSERT INTO {qn(MetricRollup._meta.db_table)} "
+            '(series_id, step, ts, "count", "min", "max", "avg", "last") '
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
+            "VALUES (%s, %s, %s)")
+
+
 def _fill(devices: int, per_device: int, every: int, now: int) -> tuple[dict[str, int], int]:
     """Create the devices, series and their history; return row counts and the id
     of the first device."""
-    from django.db import connection
 
     from mikromon.web.monitor.models import (
         Device,
         MaintenanceState,
-        MetricPoint,
-        MetricRollup,
         Series,
         labels_key,
     )
 
-    qn = connection.ops.quote_name
-    rollup_sql = (f"INSERT INTO {qn(MetricRollup._meta.db_table)} "
-                  '(series_id, step, ts, "count", "min", "max", "avg") '
-                  "VALUES (%s, %s, %s, %s, %s, %s, %s)")
-    point_sql = (f"INSERT INTO {qn(MetricPoint._meta.db_table)} (series_id, ts, value) "
-                 "VALUES (%s, %s, %s)")
+    rollup_sql, point_sql = insert_statements()
     rng = random.Random(11)
     hour_end = now // HOUR * HOUR
     five_end = now // FIVE * FIVE
@@ -89,10 +96,10 @@ def _fill(devices: int, per_device: int, every: int, now: int) -> tuple[dict[str
                                            labels_key=labels_key(labels.items()))
             base = rng.uniform(1e6, 5e8) if key.startswith("iface") else rng.uniform(5, 60)
             hours = [(series.pk, HOUR, ts, 360, base * 0.5, base * 1.5,
-                      base * rng.uniform(0.8, 1.2))
+                      base * rng.uniform(0.8, 1.2), base)
                      for ts in range(hour_end - 365 * DAY, hour_end, HOUR)]
             fives = [(series.pk, FIVE, ts, 30, base * 0.7, base * 1.3,
-                      base * rng.uniform(0.8, 1.2))
+                      base * rng.uniform(0.8, 1.2), base)
                      for ts in range(five_end - 90 * DAY, five_end, FIVE)]
             raw = [(series.pk, ts, base * rng.uniform(0.6, 1.4))
                    for ts in range(now - 7 * DAY, now, every)]

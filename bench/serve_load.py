@@ -111,12 +111,21 @@ def start_server(data_dir: Path, mode: str, log: Path) -> Server:
 
 
 def published(data_dir: Path) -> dict[str, Any]:
-    """The collector's published status, read from SQLite (no page involved)."""
+    """The collector's published status, read from SQLite (no page involved): the
+    document, with its ``devices`` read back from their rows (one row a device,
+    ``control_collectordevicestatus``, as the product stores them)."""
     uri = f"file:{data_dir / 'mikromon.sqlite3'}?mode=ro"
     with sqlite3.connect(uri, uri=True, timeout=30) as conn:
-        row = conn.execute("SELECT status FROM control_collectorstatus WHERE running = 1 "
+        row = conn.execute("SELECT id, status FROM control_collectorstatus WHERE running = 1 "
                            "ORDER BY published_at DESC LIMIT 1").fetchone()
-    return json.loads(row[0]) if row else {}
+        if not row:
+            return {}
+        docs = conn.execute("SELECT doc FROM control_collectordevicestatus WHERE status_id = ? "
+                            "ORDER BY position", (row[0],)).fetchall()
+    status = json.loads(row[1])
+    if docs:
+        status["devices"] = [json.loads(doc) for (doc,) in docs]
+    return dict(status)
 
 
 def wait_polled(data_dir: Path, n: int, timeout: float) -> tuple[float, int]:

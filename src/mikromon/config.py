@@ -80,6 +80,7 @@ _RETENTION = [
     ("RAW", "7", "raw points"),
     ("5M", "90", "5-minute rollups"),
     ("1H", "730", "1-hour rollups"),
+    ("1D", "1825", "1-day rollups"),
     ("GONE", "30", "inventory rows the router no longer reports"),
     ("LOG", "90", "router log lines"),
     ("EVENT", "365", "events"),

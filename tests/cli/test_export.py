@@ -36,7 +36,8 @@ def device():
     points += [MetricPoint(series=eth1, ts=T0 + 5 * i, value=1e6 + i) for i in range(10)]
     points += [MetricPoint(series=eth2, ts=T0 + 5 * i, value=2e6) for i in range(10)]
     MetricPoint.objects.bulk_create(points)
-    MetricRollup.objects.create(series=cpu, step=300, ts=T0, count=10, min=0, max=9, avg=4.5)
+    MetricRollup.objects.create(series=cpu, step=300, ts=T0, count=10, min=0, max=9, avg=4.5,
+                                last=9.0)
     return dev
 
 
@@ -102,6 +103,7 @@ def test_rollups(cli, device) -> None:
     assert rows == [{
         "time": "2025-01-31T12:00:00Z", "device": "r1", "metric": "system.cpu.load_pct",
         "unit": "percent", "min": "0.0", "avg": "4.5", "max": "9.0", "count": "10",
+        "last": "9.0",
     }]
 
 

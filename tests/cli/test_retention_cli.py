@@ -18,12 +18,23 @@ def test_show_lists_every_key_with_its_source(cli, db, monkeypatch):
     assert r.code == 0, r.err
     doc = json.loads(r.out)
     keys = [d["key"] for d in doc["settings"]]
-    assert keys == ["realtime", "short", "medium", "long", "extended", "5m", "1h"]
+    assert keys == ["realtime", "short", "medium", "long", "extended", "5m", "1h", "1d"]
     assert {d["source"] for d in doc["settings"][:5]} == {"MIKROMON_RETENTION_RAW_DAYS"}
     assert "events" in {d["key"] for d in doc["environment_only"]}
     text = cli("retention", "show").out
     assert "realtime" in text
     assert "MIKROMON_RETENTION_5M_DAYS" in text
+    assert "MIKROMON_RETENTION_1D_DAYS" in text
+
+
+def test_the_daily_level_is_set_like_the_others(cli, db):
+    r = cli("retention", "set", "1d=400d", "--json")
+    assert r.code == 2
+    assert "1d:" in r.err
+    assert "hourly rollups" in r.err
+    r = cli("retention", "set", "1d=3650d", "--json")
+    assert r.code == 0, r.err
+    assert (_by_key(r.out)["1d"]["seconds"], _by_key(r.out)["1d"]["step_s"]) == (3650 * DAY, DAY)
 
 
 def test_set_then_show_then_default(cli, db):

@@ -36,7 +36,7 @@ def test_format_reads_back(seconds):
 
 def _good(**over):
     values = {**{k: 7 * DAY for k in ("realtime", "short", "medium", "long", "extended")},
-              "5m": 90 * DAY, "1h": 730 * DAY}
+              "5m": 90 * DAY, "1h": 730 * DAY, "1d": 1825 * DAY}
     values.update(over)
     return values
 

@@ -232,3 +232,29 @@ def test_endless_faults_through_set_fault_and_control_lines(pair) -> None:
     assert run_control(_Fleet(), "fault 0 endless_sentence=true").startswith("ok")
     assert f.endless_sentence
     assert "endless_rows" in run_control(_Fleet(), "help")
+
+
+def test_a_client_gone_mid_reply_is_dropped_quietly(pair, caplog) -> None:
+    """A client that resets its connection while rows are still being sent (the
+    collector giving up on a command) ends the session: the emulator stops writing
+    to the dead socket, as a router does, instead of asyncio logging a warning for
+    every write after the loss; the other router is not affected."""
+    import logging
+    import struct
+
+    r, other = pair
+    r.set_fault(endless_rows=True)
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    c = RawClient(r.host, r.port)
+    c.login()
+    c.send("/interface/print")
+    for _ in range(200):
+        c.read()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.sock.close()  # a reset, with the emulator's buffers full of rows
+    wait_for_no_sessions(r)
+    time.sleep(0.3)
+    assert not [rec for rec in caplog.records if "socket.send() raised" in rec.getMessage()]
+    with RawClient(other.host, other.port) as c2:
+        c2.login()
+        assert c2.call("/system/identity/print")[-1][0] == "!done"

@@ -1,8 +1,8 @@
 """``mikromon export``: a device's time series over a time range, as CSV or JSON.
 
 Raw points (kept as their tier's retention says:
-:mod:`mikromon.web.control.retention`) or the 5-minute / 1-hour rollups (min,
-avg, max, count; kept longer). Rows stream from the database in chunks, so
+:mod:`mikromon.web.control.retention`) or the 5-minute / 1-hour / 1-day rollups
+(min, avg, max, count, last; kept longer). Rows stream from the database in chunks, so
 memory stays flat for large exports; progress goes to stderr. With
 ``--output FILE`` the file appears only when the export is complete
 (:mod:`.output_file`). The writers are in :mod:`.export_write`.
@@ -115,7 +115,8 @@ def register(subparsers: Subparsers) -> None:
         "--resolution",
         choices=tuple(RESOLUTIONS),
         default="raw",
-        help="raw points, or 5-minute / 1-hour rollups with min, avg, max (default raw)",
+        help="raw points, or 5-minute / 1-hour / 1-day rollups with min, avg, max, "
+             "count, last (default raw)",
     )
     parser.add_argument(
         "--output", "-o", metavar="FILE", help="write to FILE instead of standard output"

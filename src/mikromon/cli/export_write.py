@@ -59,7 +59,7 @@ def write_json(
 ) -> None:
     """Write one JSON document, streamed: the header fields plus ``series``, a list of
     ``{"metric", "labels", "unit", "points": [[time, value], ...]}`` (rollups:
-    ``[time, min, avg, max, count]``) in series order."""
+    ``[time, min, avg, max, count, last]``) in series order."""
     by_id = {s.id: s for s in series}
     opening = json.dumps(header)[:-1]  # the header object, still open
     out.write(opening + (', "series": [' if header else '"series": ['))

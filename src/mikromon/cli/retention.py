@@ -1,7 +1,7 @@
 """``mikromon retention show|set``: how long raw points (per collection tier) and
 rollups (per level) are kept, from the command line.
 
-``set`` takes ``KEY=DURATION`` pairs (``realtime=7d 5m=90d 1h=2y``... durations as
+``set`` takes ``KEY=DURATION`` pairs (``realtime=7d 5m=90d 1h=730d 1d=1825d``... durations as
 :func:`mikromon.domain.retention.parse_duration` reads them: ``7d``, ``36h``,
 ``2w``, a bare number of days; ``KEY=default`` goes back to the environment's
 default). The whole resulting set is checked as the settings page checks it; a
@@ -38,7 +38,7 @@ def register(subparsers: Subparsers) -> None:
         set_ = add_command(actions, "set", django_handler(_set),
                            help="change retentions: KEY=DURATION ...",
                            description="Change retentions (keys: realtime, short, medium, "
-                                       "long, extended, 5m, 1h; durations: 7d, 36h, 2w, or "
+                                       "long, extended, 5m, 1h, 1d; durations: 7d, 36h, 2w, or "
                                        "days; KEY=default: the environment's default).")
         set_.add_argument("pairs", nargs="+", metavar="KEY=DURATION")
         set_.add_argument("--json", action="store_true", help="print a JSON object")

@@ -7,9 +7,10 @@ Keys (the names the CLI, the API and the form use):
 
 * ``realtime``, ``short``, ``medium``, ``long``, ``extended``: raw points of the
   series whose metric belongs to that tier (:mod:`mikromon.domain.catalog`).
-* ``5m``, ``1h``: the 5-minute and 1-hour rollups (``MetricRollup`` steps 300
-  and 3600). There is no daily rollup level; the report summaries (one row per
-  rate series and UTC day or month) go with the hourly rollups.
+* ``5m``, ``1h``, ``1d``: the 5-minute, 1-hour and 1-day rollups (``MetricRollup``
+  steps 300, 3600 and 86400; the day level is rolled up from the hourly one).
+  The report summaries (one row per rate series and UTC day or month) go with
+  the hourly rollups.
 
 Minimums (:data:`MINIMUM_SECONDS`), from what reads the data:
 
@@ -24,6 +25,9 @@ Minimums (:data:`MINIMUM_SECONDS`), from what reads the data:
 * ``1h``: 62 days, and at least ``5m``. The report summaries are deleted with
   the hourly rollups: the "last month" report needs the whole previous
   calendar month.
+* ``1d``: 62 days, and at least ``1h``. The day buckets are computed from the
+  hourly rollups, so a day level kept shorter would only drop what the hourly
+  level still answers; charts of a year or more read it.
 
 Values are whole seconds, at most :data:`MAXIMUM_SECONDS` (100 years).
 """
@@ -45,12 +49,12 @@ _DAY: Final = 86400
 #: Raw point keys, one per tier, in tier order.
 TIER_KEYS: Final[tuple[str, ...]] = tuple(t.value for t in Tier)
 #: Rollup level keys and their step, seconds.
-LEVELS: Final[dict[str, int]] = {"5m": 300, "1h": 3600}
+LEVELS: Final[dict[str, int]] = {"5m": 300, "1h": 3600, "1d": _DAY}
 #: Every key, in the order they are shown.
 KEYS: Final[tuple[str, ...]] = (*TIER_KEYS, *LEVELS)
 #: The smallest retention of each key, seconds (see the module docstring).
 MINIMUM_SECONDS: Final[dict[str, int]] = {
-    **{key: _DAY for key in TIER_KEYS}, "5m": 2 * _DAY, "1h": 62 * _DAY,
+    **{key: _DAY for key in TIER_KEYS}, "5m": 2 * _DAY, "1h": 62 * _DAY, "1d": 62 * _DAY,
 }
 #: The largest retention accepted, seconds.
 MAXIMUM_SECONDS: Final = 36500 * _DAY
@@ -107,7 +111,7 @@ def check(values: Mapping[str, int]) -> dict[str, str]:
     every key of :data:`KEYS`), as key -> message; empty when it can be used.
 
     Checks: unknown keys, each key's minimum and :data:`MAXIMUM_SECONDS`,
-    ``5m`` at least every raw tier, ``1h`` at least ``5m``.
+    ``5m`` at least every raw tier, ``1h`` at least ``5m``, ``1d`` at least ``1h``.
     """
     problems: dict[str, str] = {}
     for key in values:
@@ -134,6 +138,10 @@ def check(values: Mapping[str, int]) -> dict[str, str]:
         problems["1h"] = (f"{format_duration(values['1h'])} is shorter than the 5-minute "
                           f"rollups ({format_duration(values['5m'])}): the hourly rollups "
                           "must be kept at least as long")
+    elif values["1d"] < values["1h"]:
+        problems["1d"] = (f"{format_duration(values['1d'])} is shorter than the hourly "
+                          f"rollups ({format_duration(values['1h'])}): the daily rollups "
+                          "must be kept at least as long")
     return problems
 
 
@@ -143,4 +151,5 @@ _WHY: Final[dict[str, str]] = {
     "5m": "the daily report summaries and the edges of a report read the 5-minute rollups",
     "1h": "the report summaries go with the hourly rollups and the last-month report "
           "needs the whole previous month",
+    "1d": "the daily rollups are computed from the hourly ones and must reach as far back",
 }

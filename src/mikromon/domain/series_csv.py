@@ -1,6 +1,7 @@
 """Time series as CSV records, the one shape ``mikromon export`` and the Series page's
 export write: ``time, device, metric, <one column per label>, unit``, then ``value``
-(raw points) or ``min, avg, max, count`` (rollups). Times are ISO 8601 UTC, values
+(raw points) or ``min, avg, max, count, last`` (rollups; ``last``: the value of
+the bucket's latest sample). Times are ISO 8601 UTC, values
 round-trip (``repr`` of a float).
 """
 
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from mikromon.domain.formatting import utc_iso
 
 #: Export resolution -> rollup step in seconds (``None``: raw points).
-RESOLUTIONS: dict[str, int | None] = {"raw": None, "5m": 300, "1h": 3600}
+RESOLUTIONS: dict[str, int | None] = {"raw": None, "5m": 300, "1h": 3600, "1d": 86400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +40,13 @@ def csv_records(
         device: the device name of series without their own.
         series: the series the rows belong to.
         rows: ``(series_id, ts, value)`` (raw) or ``(series_id, ts, min, avg, max,
-            count)`` (rollups of ``step`` seconds), ``ts`` Unix seconds.
+            count, last)`` (rollups of ``step`` seconds), ``ts`` Unix seconds.
         step: ``None`` for raw rows, else the rollup step.
         on_row: called after each row (progress).
     """
     by_id = {s.id: s for s in series}
     label_names = sorted({name for s in series for name in s.labels})
-    values = ["value"] if step is None else ["min", "avg", "max", "count"]
+    values = ["value"] if step is None else ["min", "avg", "max", "count", "last"]
     yield ["time", "device", "metric", *label_names, "unit", *values]
     for series_id, ts, *rest in rows:
         info = by_id[series_id]

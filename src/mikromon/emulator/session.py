@@ -168,6 +168,8 @@ class Session:
 
     async def _write_loop(self) -> None:
         while (data := await self._out.get()) is not None:
+            if self._writer.transport.is_closing():
+                return  # the peer is gone: what is still queued goes nowhere
             f = self.faults
             if f.blackhole:
                 continue
@@ -193,6 +195,8 @@ class Session:
     async def _trickle(self, data: bytes, rate: float) -> None:
         chunk = max(1, int(rate / 20))
         for start in range(0, len(data), chunk):
+            if self._writer.transport.is_closing():
+                return
             piece = data[start:start + chunk]
             self._writer.write(piece)
             await self._writer.drain()

@@ -170,12 +170,13 @@ STATICFILES_FINDERS = [
     "mikromon.web.ui.assets.NodeModulesFinder",
 ]
 
-#: Retention, days: raw points, 5-minute and 1-hour rollups, inventory rows gone
+#: Retention, days: raw points, 5-minute, 1-hour and 1-day rollups, inventory rows gone
 #: from the router, router log lines, events, resolved alerts (with their history).
 MIKROMON_RETENTION_DAYS = {
     key: config.number(f"MIKROMON_RETENTION_{name}_DAYS")
-    for key, name in (("raw", "RAW"), ("5m", "5M"), ("1h", "1H"), ("inventory_gone", "GONE"),
-                      ("logs", "LOG"), ("events", "EVENT"), ("alerts", "ALERT"))
+    for key, name in (("raw", "RAW"), ("5m", "5M"), ("1h", "1H"), ("1d", "1D"),
+                      ("inventory_gone", "GONE"), ("logs", "LOG"), ("events", "EVENT"),
+                      ("alerts", "ALERT"))
 }
 
 #: Whether the maintenance compacts old samples into chunks (mikromon.web.monitor.compaction).

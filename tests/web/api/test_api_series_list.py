@@ -51,7 +51,7 @@ def fleet(db):
     cpu = Series.objects.get(device=devices["core-1"], key="system.cpu.load_pct")
     MetricPoint.objects.create(series=cpu, ts=int(T0.timestamp()) - 600, value=5.0)
     MetricRollup.objects.create(series=cpu, step=3600, ts=int(T0.timestamp()) - 7200,
-                                count=1, min=1.0, max=1.0, avg=1.0)
+                                count=1, min=1.0, max=1.0, avg=1.0, last=1.0)
     return devices
 
 

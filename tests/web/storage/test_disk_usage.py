@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.db_backend, pytest.mark.django_db]
 DAY = 86400
 NOW = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
 KEEP = {"realtime": 7 * DAY, "short": 7 * DAY, "medium": 7 * DAY, "long": 7 * DAY,
-        "extended": 7 * DAY, "5m": 90 * DAY, "1h": 730 * DAY}
+        "extended": 7 * DAY, "5m": 90 * DAY, "1h": 730 * DAY, "1d": 1825 * DAY}
 
 
 def test_forecast_scales_each_tier_by_its_retention():
@@ -30,7 +30,8 @@ def test_forecast_scales_each_tier_by_its_retention():
                    longest_raw_s=7 * DAY, now=0)
     assert out["bytes_per_point"] == out["bytes_per_rollup"] == 20.0
     assert out["steady_points"] == round(21.0 * 7 * DAY)
-    assert out["steady_rollups"] == round(100 * (90 * DAY / 300 + 730 * DAY / 3600))
+    assert out["steady_rollups"] == round(100 * (90 * DAY / 300 + 730 * DAY / 3600
+                                                 + 1825 * DAY / 86400))
     assert out["steady_bytes"] == round(out["steady_points"] * 20 + out["steady_rollups"] * 20)
     assert out["fills_at"] is None  # a terabyte free: it fits
     shorter = forecast(measured, {"realtime": 20.0, "short": 1.0},

@@ -50,8 +50,8 @@ RANGES = {
 
 
 def _rollups(rows: list[tuple[int, int, int, int, float]]) -> None:
-    sql = ('INSERT INTO monitor_metricrollup (series_id, step, ts, "count", "min", "max", "avg") '
-           "VALUES (%s, %s, %s, %s, 0, 0, %s)")
+    sql = ('INSERT INTO monitor_metricrollup (series_id, step, ts, "count", "min", "max", "avg", '
+           '"last") VALUES (%s, %s, %s, %s, 0, 0, %s, 0)')
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 

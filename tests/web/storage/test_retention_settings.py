@@ -27,7 +27,7 @@ NOW = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def env_defaults(settings):
     settings.MIKROMON_RETENTION_DAYS = {
-        "raw": 7, "5m": 90, "1h": 730, "inventory_gone": 30, "logs": 90, "events": 365,
+        "raw": 7, "5m": 90, "1h": 730, "1d": 1825, "inventory_gone": 30, "logs": 90, "events": 365,
         "alerts": 365}
 
 
@@ -103,7 +103,7 @@ def test_maintenance_deletes_rollups_per_level(device):
     now = int(NOW.timestamp())
     MetricRollup.objects.bulk_create(
         MetricRollup(series=s, step=step, ts=(now - age * DAY) // step * step, count=1,
-                     min=1, max=1, avg=1)
+                     min=1, max=1, avg=1, last=1)
         for step in (300, 3600) for age in (1, 10, 40, 100, 400))
     retention.save({"5m": 30 * DAY, "1h": 200 * DAY}, by="cli")
     counts = maintenance.apply_retention(NOW.timestamp())

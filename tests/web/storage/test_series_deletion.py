@@ -49,7 +49,8 @@ def _fill(device: Device, t0: datetime) -> list[int]:
     ids = list(Series.objects.filter(device=device).values_list("pk", flat=True))
     for sid in ids:
         MetricChunk.objects.create(series_id=sid, start_ts=1, end_ts=2, count=2, data=b"x")
-        MetricRollup.objects.create(series_id=sid, step=300, ts=0, count=1, min=1, max=1, avg=1)
+        MetricRollup.objects.create(series_id=sid, step=300, ts=0, count=1, min=1, max=1, avg=1,
+                                    last=1)
     return ids
 
 

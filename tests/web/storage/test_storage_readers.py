@@ -166,7 +166,7 @@ def test_retention_deletes_only_old_data(
     """Raw points, rollups, vanished inventory, logs and events older than their
     retention are deleted; newer ones stay."""
     settings.MIKROMON_RETENTION_DAYS = {
-        "raw": 1 / 24, "5m": 1, "1h": 1, "inventory_gone": 1, "logs": 1, "events": 1,
+        "raw": 1 / 24, "5m": 1, "1h": 1, "1d": 1, "inventory_gone": 1, "logs": 1, "events": 1,
     }
     storage = DjangoStorage(maintenance_interval=None)
     storage.write_inventory(device.pk, InventorySnapshot(

@@ -103,10 +103,10 @@ def test_percentile_of_aged_hours_uses_hourly_rollups(dev: Device) -> None:
     rx = _series(dev, "iface.rx_bps", interface="ether1")
     MetricRollup.objects.bulk_create(
         MetricRollup(series=rx, step=3600, ts=S0 + 3600 * h, count=720, min=0, max=0,
-                     avg=float(h)) for h in range(2))
+                     avg=float(h), last=float(h)) for h in range(2))
     MetricRollup.objects.bulk_create(
         MetricRollup(series=rx, step=300, ts=S0 + 7200 + 300 * i, count=60, min=0, max=0,
-                     avg=100.0) for i in range(12))
+                     avg=100.0, last=100.0) for i in range(12))
     from mikromon.web.monitor.models import MaintenanceState
     MaintenanceState.objects.update_or_create(name="rollup_300", defaults={"value": S0 + 10800})
     (row,) = reports.percentile_report(S0, S0 + 10800)

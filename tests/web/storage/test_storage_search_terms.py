@@ -116,7 +116,7 @@ def test_pruning_gone_rows_deletes_their_terms(
     """Retention deletes rows gone for longer than ``inventory_gone`` days and
     their terms; the count it reports is of rows, not of rows and terms."""
     settings.MIKROMON_RETENTION_DAYS = {
-        "raw": 1, "5m": 1, "1h": 1, "inventory_gone": 1, "logs": 1, "events": 1,
+        "raw": 1, "5m": 1, "1h": 1, "1d": 1, "inventory_gone": 1, "logs": 1, "events": 1,
     }
     storage.write_inventory(device.pk, _leases(t0 - timedelta(days=3), [_lease(1), _lease(2)]))
     storage.write_inventory(device.pk, _leases(t0 - timedelta(days=2), [_lease(2)]))

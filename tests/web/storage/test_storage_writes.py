@@ -157,6 +157,34 @@ def test_inventory_insert_update_gone_and_return(
     assert InventoryItem.objects.filter(device=device, gone=False).count() == 0
 
 
+def test_inventory_changed_rows_are_all_rewritten_with_their_keys(
+    storage: DjangoStorage, device: Device, t0: datetime
+) -> None:
+    """More changed rows than one statement batch, one of them back after it was gone
+    with new data: every field of every changed row is written (data, times, gone
+    flags, sort keys, search text), nothing of the others."""
+    t1, t2 = t0 + timedelta(minutes=5), t0 + timedelta(minutes=10)
+    rows = [{"name": f"vlan{n}", "mtu": 1500, "comment": f"c{n}"} for n in range(1200)]
+    storage.write_inventory(device.pk, _snapshot(t0, rows))
+    storage.write_inventory(device.pk, _snapshot(t1, rows[1:]))  # vlan0 goes
+    changed = [{**row, "mtu": 1501 + n, "comment": f"new{n}"} for n, row in enumerate(rows)]
+    changed[5] = rows[5]  # unchanged
+    storage.write_inventory(device.pk, _snapshot(t2, changed))
+    items = {i.key: i for i in InventoryItem.objects.filter(device=device)}
+    assert len(items) == 1200
+    back = items["vlan0"]
+    assert (back.gone, back.gone_at, back.changed_at, back.last_seen) == (False, None, t2, t2)
+    assert back.first_seen == t0
+    assert back.data == {"name": "vlan0", "mtu": 1501, "comment": "new0"}
+    last = items["vlan1199"]
+    assert last.data["mtu"] == 2700
+    assert (last.changed_at, last.last_seen) == (t2, t2)
+    assert last.sort_keys["mtu"] > items["vlan1198"].sort_keys["mtu"]
+    assert "new1199" in last.search_text
+    kept = items["vlan5"]
+    assert (kept.changed_at, kept.last_seen, kept.data["mtu"]) == (t0, t2, 1500)
+
+
 def test_inventory_tables_are_independent(
     storage: DjangoStorage, device: Device, t0: datetime
 ) -> None:

@@ -277,10 +277,12 @@ def test_dashboard_custom_range_in_the_users_zone(admin_web, no_collector, many_
 @pytest.mark.django_db
 def test_series_api_reads_long_ranges_and_old_zooms_from_rollups(admin_web, no_collector):
     """As retention leaves it: raw points for the last days, 5-minute rollups further
-    back, 1-hour rollups for the year. A year and 30 days read 1-hour rollups; a
-    one-hour zoom 20 days back reads 5-minute rollups (not the deleted points), one
-    200 days back 1-hour rollups; a recent zoom reads raw points; a series younger
-    than its range (a new device, only raw points) keeps the fine step."""
+    back, 1-hour rollups for the year. A year is a step of a day (the 1-day level:
+    here, before the daily level ever ran, its buckets come from the 1-hour
+    rollups); 30 days read 1-hour rollups; a one-hour zoom 20 days back reads
+    5-minute rollups (not the deleted points), one 200 days back 1-hour rollups; a
+    recent zoom reads raw points; a series younger than its range (a new device,
+    only raw points) keeps the fine step."""
     dev = _device()
     s = _series(dev, "system.cpu.load_pct")
     young = _series(dev, "system.memory.used_pct")
@@ -288,9 +290,10 @@ def test_series_api_reads_long_ranges_and_old_zooms_from_rollups(admin_web, no_c
     _points(s, now - 2 * 86400, [5.0] * (2 * 8640), every=10)
     _points(young, now - 600, [5.0] * 60, every=10)
     MetricRollup.objects.bulk_create(
-        [MetricRollup(series=s, step=300, ts=ts, count=30, min=1, max=9, avg=5)
+        [MetricRollup(series=s, step=300, ts=ts, count=30, min=1, max=9, avg=5, last=5)
          for ts in range(now // 300 * 300 - 30 * 86400, now - 2 * 86400, 300)]
-        + [MetricRollup(series=s, step=3600, ts=ts, count=360, min=1, max=9, avg=5)
+        + [MetricRollup(series=s, step=3600, ts=ts, count=360, min=1, max=9, avg=5,
+                        last=5)
            for ts in range(now // 3600 * 3600 - 365 * 86400, now - 30 * 86400, 3600)])
     for step in (300, 3600):
         MaintenanceState.objects.update_or_create(name=f"rollup_{step}",
@@ -302,7 +305,11 @@ def test_series_api_reads_long_ranges_and_old_zooms_from_rollups(admin_web, no_c
                                    "points": 600}).json()
         return body["source"], body["step"], len(body["series"][0]["t"])
 
-    assert source(now - 365 * 86400, now)[:2] == ("1h", 86400)
+    year = source(now - 365 * 86400, now)
+    assert year[:2] == ("1d", 86400)
+    hourly_days = {ts // 86400 for ts in range(now // 3600 * 3600 - 365 * 86400,
+                                               now - 30 * 86400, 3600)}
+    assert year[2] == len(hourly_days) + 1  # and today's last hour, of raw points
     assert source(now - 30 * 86400, now)[:2] == ("1h", 7200)
     zoom = source(now - 20 * 86400, now - 20 * 86400 + 3600)
     assert zoom[:2] == ("5m", 300)

@@ -14,13 +14,13 @@ DAY = 86400
 @pytest.fixture(autouse=True)
 def env_defaults(settings):
     settings.MIKROMON_RETENTION_DAYS = {
-        "raw": 7, "5m": 90, "1h": 730, "inventory_gone": 30, "logs": 90, "events": 365,
+        "raw": 7, "5m": 90, "1h": 730, "1d": 1825, "inventory_gone": 30, "logs": 90, "events": 365,
         "alerts": 365}
 
 
 def _post(**values):
     return {key: values.get(key, "") for key in
-            ("realtime", "short", "medium", "long", "extended", "5m", "1h")}
+            ("realtime", "short", "medium", "long", "extended", "5m", "1h", "1d")}
 
 
 def test_form_errors_sit_on_their_fields(db):
@@ -53,6 +53,18 @@ def test_admin_sets_and_clears(admin_web, no_collector):
     assert 'value="3d"' in page
     admin_web.post("/collector/retention/", _post(**{"5m": "30d"}))
     assert set(retention.effective().stored) == {"5m"}
+
+
+def test_the_daily_level_is_set_on_the_page(admin_web, no_collector):
+    page = admin_web.get("/collector/retention/").content.decode()
+    assert 'name="1d"' in page
+    assert "MIKROMON_RETENTION_1D_DAYS" in page
+    short = admin_web.post("/collector/retention/", _post(**{"1d": "365d"}))
+    assert short.status_code == 400
+    assert "shorter than the hourly rollups" in short.content.decode()
+    ok = admin_web.post("/collector/retention/", _post(**{"1d": "3650d"}))
+    assert ok.status_code == 302
+    assert retention.effective().seconds["1d"] == 3650 * DAY
 
 
 def test_viewers_cannot_see_or_change(viewer_web, no_collector):

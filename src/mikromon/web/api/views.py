@@ -152,9 +152,9 @@ def latest(request: HttpRequest, pk: int) -> JsonResponse:
     })
 
 
-#: Oldest Unix second stored per series id: raw, 5-minute rollup, 1-hour rollup
-#: (:func:`mikromon.web.monitor.series_listing.oldest_stored`).
-Oldest = dict[int, tuple[int | None, int | None, int | None]]
+#: Oldest Unix second stored per series id: raw, then the rollups of each step of
+#: ``ROLLUP_STEPS`` (:func:`mikromon.web.monitor.series_listing.oldest_stored`).
+Oldest = dict[int, tuple[int | None, ...]]
 
 
 def kept_step(step: int, start: float, series_ids: list[int], oldest: Oldest) -> int:
@@ -164,26 +164,28 @@ def kept_step(step: int, start: float, series_ids: list[int], oldest: Oldest) ->
     the tier's raw retention, :mod:`mikromon.web.control.retention`), a whole
     multiple of 300 s, read from the 5-minute rollups; where those too begin
     after ``start`` while 1-hour rollups reach further back (the ``5m``
-    retention), a whole multiple of 3600 s.
+    retention), a whole multiple of 3600 s; and where the hourly ones too begin
+    after it while 1-day rollups reach further back (the ``1h`` retention), a
+    whole multiple of 86400 s.
     A series younger than the range keeps its step (nothing was deleted).
     ``oldest`` holds the series' oldest stored times (read in one query)."""
     for sid in series_ids:
-        if not step % 3600:
+        if not step % ROLLUP_STEPS[-1]:
             break
-        raw, five, hour = oldest.get(sid, (None, None, None))
-        if step % 300 and five is not None and five < start and (
-                raw is None or raw > start + step):
-            step = -(-step // 300) * 300
-        kept = min((t for t in (five, raw) if t is not None), default=None)
-        if (kept is None or kept > start + step) and hour is not None and hour < start:
-            step = -(-step // 3600) * 3600
+        raw, *levels = oldest.get(sid, (None,) * (1 + len(ROLLUP_STEPS)))
+        kept = raw
+        for resolution, first in zip(ROLLUP_STEPS, levels, strict=True):
+            if (step % resolution and first is not None and first < start
+                    and (kept is None or kept > start + step)):
+                step = -(-step // resolution) * resolution
+            kept = min((t for t in (first, kept) if t is not None), default=None)
     return step
 
 
 def _interval(series_id: int, oldest: Oldest) -> int:
     """Seconds between a series' first two raw samples (its polling interval)
     within a day of the first, 1 without two (head rows or chunks)."""
-    first = oldest.get(series_id, (None, None, None))[0]
+    first = oldest.get(series_id, (None,))[0]
     if first is None:
         return 1
     ts = read_points([series_id], first, first + 86_400)[series_id][0]
@@ -194,8 +196,8 @@ def first_stored(series_ids: list[int], before: float, oldest: Oldest) -> int | 
     """Return the first stored second (Unix) of the series when every one begins
     after ``before`` (a young install, a new device), else ``None`` (some series
     holds data at or before it, or none holds any). A series' first second is
-    its oldest raw point, or the start of an older 5-minute or 1-hour rollup
-    bucket (where retention deleted the points it summarises). Used to chart a
+    its oldest raw point, or the start of an older 5-minute, 1-hour or 1-day
+    rollup bucket (where retention deleted the points it summarises). Used to chart a
     range whose step reads rollups, longer than the data, at the step of the
     data's span (never finer than the series' polling interval): a 7-day range
     of a two-hour-old series is otherwise four 30-minute buckets, a 30-day range
@@ -203,7 +205,7 @@ def first_stored(series_ids: list[int], before: float, oldest: Oldest) -> int | 
     :func:`mikromon.web.monitor.readers.read_series`)."""
     first: int | None = None
     for sid in series_ids:
-        raw, *rollups = oldest.get(sid, (None, None, None))
+        raw, *rollups = oldest.get(sid, (None,) * (1 + len(ROLLUP_STEPS)))
         kept = raw
         for resolution, rolled in zip(ROLLUP_STEPS, rollups, strict=True):
             # A rollup counts where its whole bucket is older than the raw points
@@ -280,6 +282,7 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
             "v": [b.avg for b in data.points],
             "min": [b.min for b in data.points],
             "max": [b.max for b in data.points],
+            "last": [b.last for b in data.points],
         })
     return JsonResponse({
         "device": obj.pk,

@@ -5,7 +5,7 @@ settings page and ``mikromon retention`` show and change.
 Precedence, per key (:data:`mikromon.domain.retention.KEYS`): a stored row wins;
 without one the environment's default applies (``MIKROMON_RETENTION_RAW_DAYS``
 for the raw points of every tier, ``MIKROMON_RETENTION_5M_DAYS``,
-``MIKROMON_RETENTION_1H_DAYS``; read once at start into
+``MIKROMON_RETENTION_1H_DAYS``, ``MIKROMON_RETENTION_1D_DAYS``; read once at start into
 ``settings.MIKROMON_RETENTION_DAYS``). Only stored values are checked against
 the minimums; the environment's are used as given. The other retentions (log
 lines, events, alerts, vanished inventory rows) stay environment variables and
@@ -45,6 +45,7 @@ DEFAULT_SOURCES: Final[dict[str, tuple[str, str]]] = {
     **{key: ("raw", "MIKROMON_RETENTION_RAW_DAYS") for key in TIER_KEYS},
     "5m": ("5m", "MIKROMON_RETENTION_5M_DAYS"),
     "1h": ("1h", "MIKROMON_RETENTION_1H_DAYS"),
+    "1d": ("1d", "MIKROMON_RETENTION_1D_DAYS"),
 }
 #: Retentions that only the environment sets: (settings key, variable, what).
 ENV_ONLY: Final = (
@@ -57,8 +58,9 @@ ENV_ONLY: Final = (
 #: What each key keeps, in words.
 MEANING: Final[dict[str, str]] = {
     **{key: f"raw points of the {key} tier" for key in TIER_KEYS},
-    "5m": "5-minute rollups (count, min, max, average)",
-    "1h": "1-hour rollups (count, min, max, average) and the report summaries",
+    "5m": "5-minute rollups (count, min, max, average, last)",
+    "1h": "1-hour rollups (count, min, max, average, last) and the report summaries",
+    "1d": "1-day rollups (count, min, max, average, last; UTC days)",
 }
 
 
@@ -125,7 +127,7 @@ def save(values: Mapping[str, int | None], *, by: str, using: str = "default") -
 
     Raises:
         RetentionError: a key is unknown, or the resulting set breaks a minimum or
-            the order raw <= 5m <= 1h (``problems`` names each key).
+            the order raw <= 5m <= 1h <= 1d (``problems`` names each key).
     """
     with transaction.atomic(using=using):
         current = effective(using=using)
@@ -160,7 +162,7 @@ def problems(current: Effective, values: Mapping[str, int | None]) -> dict[str, 
     stored = ({k for k, v in values.items() if v is not None}
               | (set(current.stored) - {k for k, v in values.items() if v is None}))
     # An environment default below its minimum is not blamed: it is checked as
-    # its minimum (the order raw <= 5m <= 1h still holds against it).
+    # its minimum (the order raw <= 5m <= 1h <= 1d still holds against it).
     for key in KEYS:
         if key not in stored:
             merged[key] = max(merged[key], rules.MINIMUM_SECONDS[key])

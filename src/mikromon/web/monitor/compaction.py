@@ -2,8 +2,9 @@
 chunks (``MetricChunk``), per series. Layout and reasons: docs/storage.md.
 
 Windows are aligned to UTC: a **day** (86,400 s) before the current day of the
-horizon, **2 hours** (7,200 s) within it. The horizon is the oldest of: both
-rollup watermarks (5 min and 1 h; rollups never read chunks) and ``now`` less
+horizon, **2 hours** (7,200 s) within it. The horizon is the oldest of: the
+5-minute and hourly rollup watermarks (rollups never read chunks; the daily
+level reads hourly rows only and is not waited for) and ``now`` less
 :data:`MIN_AGE_S`, floored to 2 hours. Every run, per series:
 
 * head rows older than the horizon go into the chunk of their window: the
@@ -38,7 +39,7 @@ from mikromon.web.monitor import chunk_partitions, chunk_state
 from mikromon.web.monitor.chunk_state import Progress
 from mikromon.web.monitor.dbutil import table, usable_connection
 from mikromon.web.monitor.models import MetricChunk, MetricPoint, Series
-from mikromon.web.monitor.rollup_marks import ROLLUP_SOURCES, rollup_watermark
+from mikromon.web.monitor.rollup_marks import COMPACTION_STEPS, rollup_watermark
 
 __all__ = [
     "BATCH_SAMPLES", "DAY_S", "MIN_AGE_S", "WINDOW_S", "Progress", "compact", "enabled",
@@ -68,9 +69,10 @@ def enabled() -> bool:
 
 def horizon(now: float, *, using: str = "default") -> int | None:
     """Return the Unix second before which head rows are compacted: the oldest
-    of both rollup watermarks and ``now - MIN_AGE_S``, floored to
-    :data:`WINDOW_S`; ``None`` while either rollup never ran."""
-    marks = [rollup_watermark(step, using=using) for step, _ in ROLLUP_SOURCES]
+    of the 5-minute and hourly rollup watermarks (:data:`COMPACTION_STEPS`) and
+    ``now - MIN_AGE_S``, floored to :data:`WINDOW_S`; ``None`` while either
+    rollup never ran."""
+    marks = [rollup_watermark(step, using=using) for step in COMPACTION_STEPS]
     if any(m is None for m in marks):
         return None
     edge = min([int(now) - MIN_AGE_S, *(m for m in marks if m is not None)])

@@ -29,7 +29,7 @@ forecast below :data:`MIN_POINTS` raw samples (head rows and compacted).
 
 The steady-state size is ``head x bytes per point + (samples kept - head) x
 bytes per compacted sample + series x (5m retention / 300 + 1h retention /
-3600) x bytes per rollup + the other tables as they are``, where samples kept
+3600 + 1d retention / 86400) x bytes per rollup + the other tables as they are``, where samples kept
 is ``sum over tiers(rate x retention)`` and the head ``rate x`` :data:`HEAD_S`
 (the most a series keeps uncompressed, docs/storage.md; with compaction off
 every sample is a head row). SQLite: when the steady state does not fit in the
@@ -51,6 +51,7 @@ from typing import Any, Final
 
 from django.db import DatabaseError
 
+from mikromon.domain.retention import LEVELS
 from mikromon.web.monitor import compaction
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MaintenanceState, MetricChunk, MetricPoint, MetricRollup
@@ -294,9 +295,9 @@ def forecast(measured: Mapping[str, Any], write_rates: Mapping[str, float],
     head = sum(rate * (min(HEAD_S, kept[tier]) if compacting else kept[tier])
                for tier, rate in write_rates.items())
     series = int(measured.get("series") or 0)
-    steady_rollups = series * (retention_s["5m"] / 300 + retention_s["1h"] / 3600)
+    steady_rollups = series * sum(retention_s[key] / step for key, step in LEVELS.items())
     steady = head * bpp + (steady_points - head) * bpc + steady_rollups * bpr + other
-    growth = per_s * bpc + series * (1 / 300 + 1 / 3600) * bpr
+    growth = per_s * bpc + series * sum(1 / step for step in LEVELS.values()) * bpr
     out.update(bytes_per_point=round(bpp, 2), bytes_per_compacted_sample=round(bpc, 2),
                bytes_per_rollup=round(bpr, 2),
                steady_points=round(steady_points), steady_rollups=round(steady_rollups),

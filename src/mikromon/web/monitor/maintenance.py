@@ -1,18 +1,23 @@
 """Rollups and retention for the stored time series.
 
 Rollups: every closed 5-minute bucket of raw points becomes one ``MetricRollup``
-row (count, min, max, avg) per series, and every closed hour of 5-minute rollups
-one 1-hour row; the report summaries (:mod:`.report_summaries`) take in the
-final 5-minute buckets in the same transaction (a savepoint: their failure is
-logged and leaves the rollups). Watermarks in ``MaintenanceState`` (``rollup_300``,
-``rollup_3600``: Unix second before which buckets are final) make each run cheap;
-each run also recomputes the last bucket before the watermark, so points that
-arrive up to one bucket late are still counted. A bucket is computed
+row (count, min, max, avg, last) per series, every closed hour of 5-minute
+rollups one 1-hour row, and every closed UTC day of hourly rollups one 1-day row
+(``last``: the value of the bucket's latest sample); the report summaries
+(:mod:`.report_summaries`) take in the final 5-minute buckets in the same
+transaction (a savepoint: their failure is logged and leaves the rollups).
+Watermarks in ``MaintenanceState`` (``rollup_300``, ``rollup_3600``,
+``rollup_86400``: Unix second before which buckets are final) make each run
+cheap; each run also recomputes the last 5-minute bucket before the watermark, so
+points that arrive up to one bucket late are still counted, and the hourly and
+daily buckets holding the source rows it rewrote (the daily level costs a run
+little but at the end of a UTC day: bench/rollup_levels.py). A bucket is computed
 ``ROLLUP_GRACE`` seconds after it ends.
 
 Compaction (:mod:`.compaction`, when ``settings.MIKROMON_COMPACTION`` is on)
-turns head rows behind both rollup watermarks and at least 2 hours old into
-compressed chunks; :func:`run` gives it :data:`COMPACTION_BUDGET_S` seconds.
+turns head rows behind the 5-minute and hourly rollup watermarks and at least 2
+hours old into compressed chunks; :func:`run` gives it
+:data:`COMPACTION_BUDGET_S` seconds.
 
 Retention deletes raw points, chunks, rollups, vanished inventory rows, log
 lines and events older than their retention. A chunk goes when its last sample
@@ -65,10 +70,50 @@ ROLLUP_GRACE = 60
 RETENTION_INTERVAL = 3600.0
 #: Seconds of compaction per :func:`run` (DjangoStorage gives it slices of its own).
 COMPACTION_BUDGET_S = 5.0
-def _raw_seconds(using: str) -> int:
-    """The longest raw point retention in force, seconds (how far back a first
-    rollup run reaches)."""
-    return retention.effective(using=using).longest_raw
+
+
+def _first_reach(source: int | None, using: str) -> int:
+    """How far back, seconds, a level's first run reaches: the longest raw point
+    retention for the 5-minute level, the source level's retention for the others
+    (so the daily level of an existing database covers every stored hour)."""
+    kept = retention.effective(using=using)
+    if source is None:
+        return kept.longest_raw
+    return kept.seconds[next(k for k, step in LEVELS.items() if step == source)]
+
+
+def _rollup_sql(step: int, source: int | None, tables: tuple[str, str, str]) -> str:
+    """The upsert of the ``step`` buckets in ``[%s, %s)`` from raw points
+    (``source`` ``None``) or from the ``source`` rollups. ``last`` is the value of
+    the bucket's latest sample: the aggregate gives its time, a scalar subquery per
+    bucket its value by primary key (of the raw point, or the ``last`` of the
+    latest source bucket). A join would do the same, but PostgreSQL, expecting
+    far more buckets than there are, plans it as a hash join over the whole
+    table (bench/rollup_levels.py)."""
+    series_t, points_t, rollup_t = tables
+    if source is None:
+        table, x_step, y_step, last = points_t, "", "", "value"
+        agg = ("COUNT(*) AS n, MIN(x.value) AS lo, MAX(x.value) AS hi, "
+               "AVG(x.value) AS av")
+    else:
+        table, last = rollup_t, '"last"'
+        x_step, y_step = f" AND x.step = {source}", f" AND y.step = {source}"
+        agg = ('SUM(x."count") AS n, MIN(x."min") AS lo, MAX(x."max") AS hi, '
+               'SUM(x."avg" * x."count") / SUM(x."count") AS av')
+    # CROSS JOIN keeps SQLite's loop order series -> rows, so each series is read
+    # as one primary-key range instead of a full table scan.
+    # WHERE before ON CONFLICT: SQLite's parser needs one after a SELECT's FROM.
+    return (f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg", '
+            f'"last") SELECT b.sid, {step}, b.bts, b.n, b.lo, b.hi, b.av, '
+            f"(SELECT y.{last} FROM {table} y WHERE y.series_id = b.sid{y_step} "
+            f"AND y.ts = b.lts) FROM (SELECT x.series_id AS sid, "
+            f"(x.ts / {step}) * {step} AS bts, {agg}, "
+            f"MAX(x.ts) AS lts FROM {series_t} s CROSS JOIN {table} x "
+            f"WHERE x.series_id = s.id{x_step} AND x.ts >= %s AND x.ts < %s "
+            f"GROUP BY x.series_id, (x.ts / {step})) b WHERE b.n > 0 "
+            'ON CONFLICT (series_id, step, ts) DO UPDATE SET "count" = excluded."count", '
+            '"min" = excluded."min", "max" = excluded."max", "avg" = excluded."avg", '
+            '"last" = excluded."last"')
 
 
 def retention_version(*, using: str = "default") -> object:
@@ -90,47 +135,27 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
     now_s = int(time.time() if now is None else now)
     conn = usable_connection(using)
     qn = conn.ops.quote_name
-    series_t = qn(Series._meta.db_table)
-    points_t = qn(MetricPoint._meta.db_table)
-    rollup_t = qn(MetricRollup._meta.db_table)
-    upsert = (
-        ' ON CONFLICT (series_id, step, ts) DO UPDATE SET "count" = excluded."count",'
-        ' "min" = excluded."min", "max" = excluded."max", "avg" = excluded."avg"'
-    )
+    tables = (qn(Series._meta.db_table), qn(MetricPoint._meta.db_table),
+              qn(MetricRollup._meta.db_table))
     total = 0
+    rewritten: dict[int, int] = {}  # step -> first bucket (re)written this run
     with transaction.atomic(using=using):
         for step, source in ROLLUP_SOURCES:
             end = (now_s - ROLLUP_GRACE) // step * step
             mark = rollup_watermark(step, using=using)
-            start = mark - step if mark is not None else end - _raw_seconds(using)
+            if mark is None:
+                start = end - _first_reach(source, using)
+            elif source is None:
+                start = mark - step  # late raw points land in the last closed bucket
+            else:  # the buckets whose source rows this run rewrote, and the new ones
+                start = min(mark, rewritten.get(source, mark))
             start = start // step * step
             if end <= start:
                 continue
-            # CROSS JOIN keeps SQLite's loop order series -> points, so each series
-            # is read as one primary-key range instead of a full table scan.
-            if source is None:
-                sql = (
-                    f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg") '
-                    f"SELECT p.series_id, {step}, (p.ts / {step}) * {step}, COUNT(*), "
-                    "MIN(p.value), MAX(p.value), AVG(p.value) "
-                    f"FROM {series_t} s CROSS JOIN {points_t} p "
-                    "WHERE p.series_id = s.id AND p.ts >= %s AND p.ts < %s "
-                    f"GROUP BY p.series_id, (p.ts / {step}){upsert}"
-                )
-                params: list[int] = [start, end]
-            else:
-                sql = (
-                    f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg") '
-                    f'SELECT r.series_id, {step}, (r.ts / {step}) * {step}, SUM(r."count"), '
-                    'MIN(r."min"), MAX(r."max"), SUM(r."avg" * r."count") / SUM(r."count") '
-                    f"FROM {series_t} s CROSS JOIN {rollup_t} r "
-                    f"WHERE r.series_id = s.id AND r.step = {source} AND r.ts >= %s AND r.ts < %s "
-                    f"GROUP BY r.series_id, (r.ts / {step}){upsert}"
-                )
-                params = [start, end]
             with conn.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(_rollup_sql(step, source, tables), [start, end])
                 total += max(cursor.rowcount, 0)
+            rewritten[step] = start
             MaintenanceState.objects.using(using).update_or_create(
                 name=watermark_name(step), defaults={"value": end}
             )
@@ -151,7 +176,7 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         Rows deleted per kind: ``raw`` (all tiers), ``raw_<tier>`` (each tier;
         ``raw_other``: metrics the catalog does not know, kept as long as the
         longest tier), ``chunks`` (chunk rows deleted, all tiers),
-        ``chunk_partitions`` (PostgreSQL partitions dropped), ``5m``, ``1h``,
+        ``chunk_partitions`` (PostgreSQL partitions dropped), ``5m``, ``1h``, ``1d``,
         ``inventory_gone``, ``summaries`` (report
         summaries of periods past the hourly retention), ``logs``, ``events``,
         ``alert_history`` (history rows of resolved alerts deleted with them,

@@ -9,7 +9,7 @@ databases get Django's ordinary ``CREATE TABLE``.
 
 Caution: Django's SQLite schema editor rebuilds a table for most ``AlterField``
 and ``AddConstraint`` operations and would drop ``WITHOUT ROWID`` on the way;
-change these tables with a new ``CreateCompactModel`` + copy instead.
+change these tables on SQLite with :func:`rebuild_compact` instead.
 """
 
 from __future__ import annotations
@@ -57,11 +57,10 @@ class CreateCompactModel(migrations.CreateModel):
 
 class AlterCompactField(migrations.AlterField):
     """``AlterField`` of a compact model that keeps its SQLite table ``WITHOUT
-    ROWID``: on SQLite the table is rebuilt here (created anew from the altered
-    model under a temporary name, rows copied in primary-key order, the old table
-    dropped, the new one renamed), where Django's own rebuild would drop ``WITHOUT
-    ROWID``. Other databases: Django's ``AlterField`` (on PostgreSQL dropping a
-    foreign key constraint is one ``ALTER TABLE``, no rebuild).
+    ROWID``: on SQLite the table is rebuilt by :func:`rebuild_compact` from the
+    altered model (every row copied), where Django's own rebuild would drop
+    ``WITHOUT ROWID``. Other databases: Django's ``AlterField`` (on PostgreSQL
+    dropping a foreign key constraint is one ``ALTER TABLE``, no rebuild).
 
     The copy holds every row of the table once more on disk until the old table is
     dropped, inside the migration's transaction.
@@ -74,7 +73,7 @@ class AlterCompactField(migrations.AlterField):
         model = _sqlite_model(self, super(), app_label, schema_editor, from_state, to_state,
                               self.model_name)
         if model is not None:
-            rebuild_compact_table(schema_editor, model)
+            rebuild_compact(schema_editor, model, {})
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -87,21 +86,32 @@ class AlterCompactField(migrations.AlterField):
         return f"Alter field {self.name} on compact model {self.model_name}"
 
 
-def rebuild_compact_table(schema_editor: Any, model: Any) -> None:
-    """SQLite: rebuild ``model``'s table as ``WITHOUT ROWID`` from the model's
-    current definition, keeping every row (columns copied by name)."""
-    quote = schema_editor.quote_name
+def rebuild_compact(schema_editor: Any, model: Any, added: dict[str, str]) -> None:
+    """SQLite: rebuild the table of ``model`` (the historical model as it is after
+    the migration) as a ``WITHOUT ROWID`` table of its new definition, copying
+    every row in one statement; ``added`` gives each new column's value as an SQL
+    expression over the old row's columns (``{"last": '"avg"'}``). The steps of
+    Django's own rebuild (new table, copy, drop, rename), which would drop
+    ``WITHOUT ROWID``; foreign keys are off meanwhile (the schema editor's doing).
+
+    Raises:
+        ValueError: the database is not SQLite.
+    """
+    conn = schema_editor.connection
+    if conn.vendor != "sqlite":
+        raise ValueError(f"rebuild_compact is for SQLite tables, not {conn.vendor}")
     table = model._meta.db_table
-    temporary = f"new__{table}"
+    temp = f"new__{table}"
+    qn = schema_editor.quote_name
     sql, params = schema_editor.table_sql(model)
-    schema_editor.execute(
-        sql.replace(quote(table), quote(temporary), 1) + " WITHOUT ROWID", params or None)
-    columns = ", ".join(quote(f.column) for f in model._meta.local_concrete_fields)
-    schema_editor.execute(
-        f"INSERT INTO {quote(temporary)} ({columns}) SELECT {columns} FROM {quote(table)}")
-    schema_editor.execute(f"DROP TABLE {quote(table)}")
-    schema_editor.execute(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(table)}")
-    schema_editor.deferred_sql.extend(schema_editor._model_indexes_sql(model))
+    schema_editor.execute(f"{sql.replace(qn(table), qn(temp), 1)} WITHOUT ROWID",
+                          params or None)
+    columns = [f.column for f in model._meta.local_concrete_fields]
+    source = [added.get(c, qn(c)) for c in columns]
+    schema_editor.execute(f"INSERT INTO {qn(temp)} ({', '.join(qn(c) for c in columns)}) "
+                          f"SELECT {', '.join(source)} FROM {qn(table)}")
+    schema_editor.execute(f"DROP TABLE {qn(table)}")
+    schema_editor.execute(f"ALTER TABLE {qn(temp)} RENAME TO {qn(table)}")
 
 
 def backfill(rows: Any, read: Sequence[str], written: Sequence[str],

@@ -46,6 +46,7 @@ class Buckets(NamedTuple):
         max: largest sample, float64.
         sum: sum of the samples, float64 (the mean is ``sum / samples``).
         samples: number of samples, int64.
+        last: the bucket's latest sample, float64.
     """
 
     ts: Int64Array
@@ -53,11 +54,13 @@ class Buckets(NamedTuple):
     max: Float64Array
     sum: Float64Array
     samples: Int64Array
+    last: Float64Array
 
-    def rows(self) -> list[tuple[int, float, float, float, int]]:
-        """The buckets as ``(ts, min, max, sum, count)`` tuples of Python numbers."""
+    def rows(self) -> list[tuple[int, float, float, float, int, float]]:
+        """The buckets as ``(ts, min, max, sum, count, last)`` tuples of Python numbers."""
         return list(zip(self.ts.tolist(), self.min.tolist(), self.max.tolist(),
-                        self.sum.tolist(), self.samples.tolist(), strict=True))
+                        self.sum.tolist(), self.samples.tolist(), self.last.tolist(),
+                        strict=True))
 
 
 def _ids(series_ids: Iterable[int]) -> list[int]:
@@ -136,26 +139,29 @@ def bucketize(samples: Samples, step: int) -> Buckets:
     ts, values = samples
     if not ts.shape[0]:
         none = np.empty(0, np.float64)
-        return Buckets(np.empty(0, np.int64), none, none, none, np.empty(0, np.int64))
+        return Buckets(np.empty(0, np.int64), none, none, none, np.empty(0, np.int64), none)
     starts_of = ts // step * step
     first = np.flatnonzero(np.concatenate(([True], starts_of[1:] != starts_of[:-1])))
-    count = np.diff(np.append(first, ts.shape[0])).astype(np.int64)
+    after = np.append(first, ts.shape[0])
+    count = np.diff(after).astype(np.int64)
     return Buckets(starts_of[first], np.fmin.reduceat(values, first),
-                   np.fmax.reduceat(values, first), np.add.reduceat(values, first), count)
+                   np.fmax.reduceat(values, first), np.add.reduceat(values, first), count,
+                   values[after[1:] - 1])
 
 
 def _buckets_of_rows(found: list[tuple[Any, ...]]) -> dict[int, Buckets]:
-    """Series id -> :class:`Buckets` of ``(series id, ts, min, max, sum, count)`` rows."""
+    """Series id -> :class:`Buckets` of ``(series id, ts, min, max, sum, count, last)``
+    rows."""
     by_series: dict[int, list[tuple[Any, ...]]] = {}
     for row in found:
         by_series.setdefault(int(row[0]), []).append(row[1:])
     out = {}
     for sid, got in by_series.items():
         got.sort(key=lambda r: int(r[0]))
-        ts, lo, hi, total, n = zip(*got, strict=True)
+        ts, lo, hi, total, n, last = zip(*got, strict=True)
         out[sid] = Buckets(np.array(ts, np.int64), np.array(lo, np.float64),
                            np.array(hi, np.float64), np.array(total, np.float64),
-                           np.array(n, np.int64))
+                           np.array(n, np.int64), np.array(last, np.float64))
     return out
 
 

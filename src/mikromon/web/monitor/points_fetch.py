@@ -145,11 +145,16 @@ def head_arrays(conn: Any, series_ids: Sequence[int], start: int, end: int
 
 def head_buckets(conn: Any, series_ids: Sequence[int], start: int, end: int, step: int
                  ) -> list[tuple[Any, ...]]:
-    """``(series id, bucket start, min, max, sum, count)`` of the head rows in
+    """``(series id, bucket start, min, max, sum, count, last)`` of the head rows in
     ``[start, end)`` by buckets of ``step`` seconds, aggregated in the database
-    (the read of a range without chunks)."""
+    (the read of a range without chunks); ``last`` is the value of the bucket's
+    latest row (a scalar subquery per bucket: a primary-key lookup)."""
     head_t, step = tables(conn)[0], int(step)
-    return rows(conn, f"SELECT series_id, (ts / {step}) * {step}, MIN(value), MAX(value), "
-                      f"SUM(value), COUNT(*) FROM {head_t} WHERE series_id IN "
+    return rows(conn, f"SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, (SELECT y.value "
+                      f"FROM {head_t} y WHERE y.series_id = b.sid AND y.ts = b.lts) FROM ("
+                      f"SELECT series_id AS sid, (ts / {step}) * {step} AS bts, "
+                      "MIN(value) AS lo, MAX(value) AS hi, SUM(value) AS total, "
+                      f"COUNT(*) AS n, MAX(ts) AS lts FROM {head_t} WHERE series_id IN "
                       f"({marks(len(series_ids))}) AND ts >= %s AND ts < %s "
-                      f"GROUP BY series_id, (ts / {step})", [*series_ids, start, end])
+                      f"GROUP BY series_id, (ts / {step})) b",
+                [*series_ids, start, end])

@@ -6,9 +6,13 @@ and ``mikromon export`` share about metrics: units (:func:`unit_of`), known keys
 in as many statements as one) return at most about ``max_points`` buckets for
 any time range: raw samples for short ranges (head rows and chunks,
 :func:`mikromon.web.monitor.points.aggregate_points`), 5-minute rollups from a
-5-minute step, 1-hour rollups from a 1-hour step (aggregated in the database).
-The part of the range not yet rolled up (the last minutes) is aggregated from raw
-samples, so a chart reaches the present at any step.
+5-minute step, 1-hour rollups from a 1-hour step, 1-day rollups from a step of a
+whole number of days (aggregated in the database; a year is ~365 day rows per
+series).
+Past a level's watermark the finer levels that divide the step are read up to
+theirs (the current day of a year chart from the hourly rollups), and the part
+not yet rolled up at all (the last minutes) is aggregated from raw samples, so a
+chart reaches the present at any step.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
+    ROLLUP_STEPS,
     InventoryItem,
     MetricLatest,
     MetricRollup,
@@ -51,6 +56,8 @@ class Bucket:
         min: smallest raw point.
         max: largest raw point.
         count: number of raw points summarised.
+        last: value of the bucket's latest raw point (rollups stored before
+            migration 0018 carry their average, docs/storage.md).
     """
 
     ts: int
@@ -58,6 +65,7 @@ class Bucket:
     min: float
     max: float
     count: int
+    last: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +77,7 @@ class SeriesData:
         start: first second of the range, Unix seconds UTC (aligned to ``step``).
         end: first second after the range, Unix seconds UTC.
         step: bucket width, seconds.
-        source: ``"raw"``, ``"5m"`` or ``"1h"``: the resolution read.
+        source: ``"raw"``, ``"5m"``, ``"1h"`` or ``"1d"``: the resolution read.
         points: buckets with data, in time order (empty buckets are left out;
             a gap longer than ``step`` means no data).
     """
@@ -106,6 +114,8 @@ def choose_step(span: int, max_points: int) -> int:
 
 
 def _source_for(step: int) -> tuple[str, int | None]:
+    if step >= 86400 and step % 86400 == 0:
+        return "1d", 86400
     if step >= 3600 and step % 3600 == 0:
         return "1h", 3600
     if step >= 300 and step % 300 == 0:
@@ -122,7 +132,7 @@ def read_series(
     max_points: int = 1000,
     using: str = "default",
 ) -> SeriesData:
-    """Return one series over ``[start, end)`` as min/avg/max buckets.
+    """Return one series over ``[start, end)`` as min/avg/max/last buckets.
 
     Args:
         series: a Series or its id.
@@ -130,7 +140,8 @@ def read_series(
         end: range end, exclusive.
         step: bucket width in seconds; ``None`` picks the smallest nice step giving
             at most ``max_points`` buckets. Steps that are whole multiples of 300 s
-            read 5-minute rollups; of 3600 s, 1-hour rollups; others read raw points.
+            read 5-minute rollups; of 3600 s, 1-hour rollups; of 86400 s, 1-day
+            rollups (UTC days); others read raw points.
         max_points: target bucket count when ``step`` is ``None``.
         using: database alias.
 
@@ -172,11 +183,14 @@ def read_many(
     source, resolution = _source_for(step)
     rolled: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid in ids}
     raw_from = start_s
-    if resolution is not None and ids:
-        mark = rollup_watermark(resolution, using=using) or start_s
-        rollup_end = min(end_s, mark)
-        if rollup_end > start_s:
-            for row in _rollup_rows(ids, start_s, rollup_end, step, resolution, using):
+    # The chosen level up to its watermark, then each finer level that divides
+    # the step up to its own (a year chart's current day from the hourly rows,
+    # not from a day of raw samples), then raw samples to the end.
+    for level in (r for r in reversed(ROLLUP_STEPS) if ids and resolution is not None
+                  and r <= resolution and step % r == 0):
+        rollup_end = min(end_s, rollup_watermark(level, using=using) or raw_from)
+        if rollup_end > raw_from:
+            for row in _rollup_rows(ids, raw_from, rollup_end, step, level, using):
                 rolled[int(row[0])].append(row[1:])
             raw_from = rollup_end
     raw = (aggregate_points(ids, raw_from, end_s, step, using=using)
@@ -187,37 +201,48 @@ def read_many(
 
 
 def _buckets(rolled: list[tuple[Any, ...]], raw: Buckets | None) -> list[Bucket]:
-    """A series' buckets: of its rollup rows ``(ts, min, max, sum, count)`` in time
-    order, then of its raw samples, which begin where the rollups end (so only
-    the first raw bucket may be the last rollup bucket: the two are combined)."""
-    head = [row for row in rolled if row[4]]
-    tail: list[tuple[Any, ...]] = [] if raw is None else list(zip(
-        raw.ts.tolist(), raw.min.tolist(), raw.max.tolist(), raw.sum.tolist(),
-        raw.samples.tolist(), strict=True))
-    if head and tail and int(head[-1][0]) == tail[0][0]:
-        (ts, lo, hi, total, n), (_ts, lo2, hi2, total2, n2) = head.pop(), tail[0]
-        tail[0] = (ts, min(float(lo), lo2), max(float(hi), hi2), float(total) + total2,
-                   int(n) + n2)
+    """A series' buckets of its rows ``(ts, min, max, sum, count, last)`` in time
+    order: rollup rows, level after level, then its raw samples, each part
+    beginning where the one before ends (so a bucket split between two parts is
+    two adjacent rows of the same ``ts``: they are combined, the later part's
+    last being the bucket's)."""
+    merged: list[tuple[Any, ...]] = []
+    for row in itertools.chain((r for r in rolled if r[4]),
+                               [] if raw is None else raw.rows()):
+        if merged and int(merged[-1][0]) == int(row[0]):
+            ts, lo, hi, total, n, _ = merged.pop()
+            row = (ts, min(float(lo), float(row[1])), max(float(hi), float(row[2])),
+                   float(total) + float(row[3]), int(n) + int(row[4]), row[5])
+        merged.append(row)
     return [Bucket(ts=int(ts), avg=float(total) / int(n), min=float(lo), max=float(hi),
-                   count=int(n)) for ts, lo, hi, total, n in itertools.chain(head, tail)]
+                   count=int(n), last=float(last)) for ts, lo, hi, total, n, last in merged]
 
 
 def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: int,
                  using: str) -> list[tuple[Any, ...]]:
-    """``(series id, bucket start, min, max, sum, count)`` of the series' ``resolution``
-    rollups in ``[start, end)`` by buckets of ``step`` seconds, by series and time."""
+    """``(series id, bucket start, min, max, sum, count, last)`` of the series'
+    ``resolution`` rollups in ``[start, end)`` by buckets of ``step`` seconds, by
+    series and time; ``last`` is the ``last`` of the latest rollup row of the bucket
+    (a scalar subquery per bucket: a primary-key lookup; the row itself when
+    ``step`` is ``resolution``)."""
     conn = usable_connection(using)
     table = conn.ops.quote_name(MetricRollup._meta.db_table)
     found: list[tuple[Any, ...]] = []
     for batch in fetch_batches(ids):
-        found += rows(
-            conn,
-            f'SELECT series_id, (ts / {step}) * {step}, MIN("min"), MAX("max"), '
-            f'SUM("avg" * "count"), SUM("count") FROM {table} '
-            f"WHERE series_id IN ({marks(len(batch))}) AND step = {resolution} "
-            f"AND ts >= %s AND ts < %s GROUP BY series_id, (ts / {step}) ORDER BY 1, 2",
-            [*batch, start, end],
-        )
+        if step == resolution:
+            sql = (f'SELECT series_id, ts, "min", "max", "avg" * "count", "count", "last" '
+                   f"FROM {table} WHERE series_id IN ({marks(len(batch))}) "
+                   f"AND step = {resolution} AND ts >= %s AND ts < %s ORDER BY 1, 2")
+        else:
+            sql = (f'SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, (SELECT y."last" '
+                   f"FROM {table} y WHERE y.series_id = b.sid AND y.step = {resolution} "
+                   f"AND y.ts = b.lts) FROM ("
+                   f'SELECT series_id AS sid, (ts / {step}) * {step} AS bts, MIN("min") AS lo, '
+                   f'MAX("max") AS hi, SUM("avg" * "count") AS total, SUM("count") AS n, '
+                   f"MAX(ts) AS lts FROM {table} WHERE series_id IN ({marks(len(batch))}) "
+                   f"AND step = {resolution} AND ts >= %s AND ts < %s "
+                   f"GROUP BY series_id, (ts / {step})) b ORDER BY 1, 2")
+        found += rows(conn, sql, [*batch, start, end])
     return found
 
 

@@ -22,7 +22,7 @@ def series_rows(
     chunks merged (:func:`mikromon.web.monitor.points.iter_points`), read a day at a
     time; their count is exact but for late head rows duplicating a chunk's sample
     (:func:`~mikromon.web.monitor.points.count_points`). Rollup rows are
-    ``(series_id, ts, min, avg, max, count)`` read by
+    ``(series_id, ts, min, avg, max, count, last)`` read by
     :func:`mikromon.web.monitor.readers.iter_buckets`, the reader of the API's series
     endpoint: stored rollups, then raw points aggregated up to ``end`` for the part
     not rolled up yet. For rollups the count is an upper bound (stored rollup rows
@@ -30,7 +30,7 @@ def series_rows(
     """
     if step is None:
         return count_points(ids, start, end), iter_points(ids, start, end)
-    # Rollup steps (300, 3600) read their own stored rollups up to the watermark.
+    # Rollup steps (300, 3600, 86400) read their own stored rollups up to the watermark.
     mark = max(start, min(end, rollup_watermark(step) or start))
     stored = MetricRollup.objects.filter(
         series_id__in=ids, step=step, ts__gte=start, ts__lt=mark
@@ -41,6 +41,6 @@ def series_rows(
     def buckets() -> Iterator[tuple[Any, ...]]:
         for series_id in ids:
             for b in iter_buckets(series_id, start, end, step):
-                yield series_id, b.ts, b.min, b.avg, b.max, b.count
+                yield series_id, b.ts, b.min, b.avg, b.max, b.count, b.last
 
     return total, buckets()

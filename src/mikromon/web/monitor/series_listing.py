@@ -31,7 +31,7 @@ from django.urls import reverse
 
 from mikromon.domain.catalog import lookup
 from mikromon.web.monitor import device_filters
-from mikromon.web.monitor.models import Device, MetricRollup, Series
+from mikromon.web.monitor.models import ROLLUP_STEPS, Device, MetricRollup, Series
 from mikromon.web.monitor.points import oldest_raw_subqueries
 from mikromon.web.params import is_ascii_number
 
@@ -191,21 +191,24 @@ def count_capped(qs: QuerySet[Series]) -> tuple[int, bool]:
 
 
 def oldest_stored(ids: list[int], *, using: str = "default"
-                  ) -> dict[int, tuple[int | None, int | None, int | None]]:
+                  ) -> dict[int, tuple[int | None, ...]]:
     """Series id -> the oldest Unix second stored of it as raw samples (head rows or
-    chunks), as 5-minute rollups and as 1-hour rollups (``None`` where none), in
-    one query (an index seek per series and kind); ids of no series are left out."""
+    chunks), then as rollups of each step of :data:`ROLLUP_STEPS` in order (5-minute,
+    1-hour, 1-day; ``None`` where none), in one query (an index seek per series and
+    kind); ids of no series are left out."""
     if not ids:
         return {}
+
     def oldest(step: int) -> Subquery:
         rows = MetricRollup.objects.filter(series_id=OuterRef("pk"), step=step).order_by("ts")
         return Subquery(rows.values("ts")[:1])
     head, chunks = oldest_raw_subqueries()
+    levels = {f"r{step}": oldest(step) for step in ROLLUP_STEPS}
     rows = Series.objects.using(using).filter(pk__in=ids).annotate(
-        head_ts=head, chunk_ts=chunks, r5=oldest(300), r60=oldest(3600),
-    ).values_list("pk", "head_ts", "chunk_ts", "r5", "r60")
-    return {pk: (min((t for t in (h, c) if t is not None), default=None), r5, r60)
-            for pk, h, c, r5, r60 in rows}
+        head_ts=head, chunk_ts=chunks, **levels,
+    ).values_list("pk", "head_ts", "chunk_ts", *levels)
+    return {pk: (min((t for t in (h, c) if t is not None), default=None), *rolled)
+            for pk, h, c, *rolled in rows}
 
 
 def _first_times(ids: list[int]) -> dict[int, int]:

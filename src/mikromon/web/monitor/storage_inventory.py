@@ -22,7 +22,7 @@ from mikromon.domain.inventory import InventorySnapshot
 from mikromon.web.monitor.models import InventoryItem, InventorySync, InventoryTerm, LogEntry
 from mikromon.web.monitor.search_terms import add_terms, drop_terms, searched_values
 from mikromon.web.monitor.sort_keys import row_search_text, row_sort_keys
-from mikromon.web.monitor.storage_sql import CHUNK, chunks
+from mikromon.web.monitor.storage_sql import CHUNK, chunks, update_rows
 from mikromon.web.monitor.storage_text import inventory_key, jsonable, log_key
 
 #: ``source`` of log rows received by syslog (:mod:`mikromon.syslog.intake`).
@@ -83,10 +83,9 @@ def sync_inventory(device_id: int, snapshot: InventorySnapshot, *, using: str) -
             unchanged.append(known[0])
     items.bulk_create(create, batch_size=CHUNK)
     _keep_terms(snapshot.table, create, data_changed, existing, using=using)
-    items.bulk_update(
-        data_changed, ["data", "last_seen", "gone", "gone_at", "changed_at", "sort_keys",
-                       "search_text"], batch_size=CHUNK
-    )
+    update_rows(InventoryItem, data_changed, ["data", "last_seen", "gone", "gone_at",
+                                              "changed_at", "sort_keys", "search_text"],
+                using=using)
     for chunk in chunks(back):
         items.filter(pk__in=chunk).update(last_seen=ts, gone=False, gone_at=None)
     for chunk in chunks(unchanged):

@@ -1,5 +1,5 @@
 """Building blocks of the storage writes: statements in chunks, multi-row inserts,
-and the failure rules shared by every write.
+row updates by primary key, and the failure rules shared by every write.
 
 A database that takes no writes now (SQLite busy or locked past its busy timeout,
 disk full, connection lost: Django's ``OperationalError`` and ``InterfaceError``)
@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db.models import Model
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 
@@ -116,3 +117,30 @@ def insert_rows(conn: Any, head: str, tail: str, rows: Sequence[tuple[Any, ...]]
             cursor.execute(sql, [value for row in chunk for value in row])
             total += max(cursor.rowcount, 0)
         return total
+
+
+def update_rows(model: type[Model], objs: Sequence[Model], fields: Sequence[str], *,
+                using: str) -> int:
+    """Set ``fields`` of the stored row of each of ``objs`` (found by primary key) to
+    the object's values; return the number of objects.
+
+    One ``UPDATE ... SET f = %s, ... WHERE pk = %s`` prepared once and run for
+    every row (``executemany``; psycopg sends them in one pipeline), each value
+    prepared by its field as Django saves it. What Django's ``bulk_update`` does
+    with a ``CASE`` per field and row, at a fraction of the CPU: 2,000 changed
+    inventory rows cost about 1.4 s of the writer's CPU that way
+    (bench/inventory_write.py). Raises what the database raises.
+    """
+    if not objs:
+        return 0
+    conn = connections[using]
+    meta = model._meta
+    columns: list[Any] = [meta.get_field(name) for name in fields]
+    qn = conn.ops.quote_name
+    assignments = ", ".join(f"{qn(str(column.column))} = %s" for column in columns)
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(str(meta.pk.column))} = %s"
+    rows = [[column.get_db_prep_save(getattr(obj, column.attname), conn) for column in columns]
+            + [obj.pk] for obj in objs]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)

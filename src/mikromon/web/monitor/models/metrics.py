@@ -20,8 +20,8 @@ from mikromon.domain.samples import Labels
 from mikromon.web.monitor.choices import TierChoices
 from mikromon.web.monitor.models.devices import Device
 
-#: Rollup steps, seconds: 5 minutes and 1 hour.
-ROLLUP_STEPS: tuple[int, ...] = (300, 3600)
+#: Rollup steps, seconds: 5 minutes, 1 hour and 1 UTC day.
+ROLLUP_STEPS: tuple[int, ...] = (300, 3600, 86400)
 
 
 def labels_key(labels: Labels | Iterable[tuple[str, str]]) -> str:
@@ -147,10 +147,15 @@ class MetricChunk(models.Model):
 
 
 class MetricRollup(models.Model):
-    """Min/avg/max of a series over one bucket of ``step`` seconds (300 or 3600).
+    """Count, min, max, average and last value of a series over one bucket of
+    ``step`` seconds (:data:`ROLLUP_STEPS`: 300, 3600 or 86400).
 
-    ``ts`` is the bucket start (Unix seconds UTC, a multiple of ``step``);
-    ``count`` the number of raw points it summarises. Computed by
+    ``ts`` is the bucket start (Unix seconds UTC, a multiple of ``step``: day
+    buckets are UTC days); ``count`` the number of raw points it summarises;
+    ``last`` the value of its latest raw point (for rows stored before migration
+    0018 and never recomputed since: their average, docs/storage.md). The 5-minute
+    level is computed from raw points, the hourly one from 5-minute rows and the
+    daily one from hourly rows, by
     :func:`mikromon.web.monitor.maintenance.update_rollups`.
     """
 
@@ -158,12 +163,13 @@ class MetricRollup(models.Model):
     series = models.ForeignKey(
         Series, on_delete=models.CASCADE, related_name="rollups", db_index=False
     )
-    step = models.IntegerField(help_text="Bucket width, seconds (300 or 3600).")
+    step = models.IntegerField(help_text="Bucket width, seconds (300, 3600 or 86400).")
     ts = models.BigIntegerField(help_text="Bucket start, Unix seconds, UTC.")
     count = models.IntegerField()
     min = models.FloatField()
     max = models.FloatField()
     avg = models.FloatField()
+    last = models.FloatField(help_text="Value of the bucket's latest raw point.")
 
     class Meta:
         ordering = ["series", "step", "ts"]

@@ -30,7 +30,7 @@ from mikromon.web.ui.views.chart_families import Family, asked_series, families_
 from mikromon.web.ui.views.listing import parse_local
 
 #: Chart ranges offered: key -> seconds (30 days: the 5-minute rollups; a year: the
-#: 1-hour rollups, kept 730 days by default).
+#: 1-day rollups, kept 1825 days by default).
 RANGES = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800, "30d": 30 * 86400,
           "1y": 365 * 86400}
 #: Interfaces charted when the page opens (the busiest ones).

@@ -75,8 +75,8 @@ def series_browser(request: HttpRequest) -> HttpResponse:
 def series_csv(request: HttpRequest) -> HttpResponse:
     """``/series/export.csv``: the data of the series the page lists (same filters,
     sort and page) from ``from`` to ``to`` (the page's zone; default the last hour)
-    at ``resolution`` (``raw``, ``5m``, ``1h``; default ``5m``), in the CSV shape of
-    ``mikromon export`` (:mod:`mikromon.domain.series_csv`) with each row's device.
+    at ``resolution`` (``raw``, ``5m``, ``1h``, ``1d``; default ``5m``), in the CSV shape
+    of ``mikromon export`` (:mod:`mikromon.domain.series_csv`) with each row's device.
 
     Raises:
         ParamError: a bad parameter (400 naming it), or more than
