@@ -276,6 +276,8 @@ def _this_month(client: Any, repeat: int, rng: random.Random, levels: dict[int, 
          {"month": month, "ppage": "20"}),
         ("API percentile, this month, 50 a page", "/api/v1/reports/percentile",
          {"month": month, "per_page": "50", "page": "1"}),
+        ("API top talkers, this month", "/api/v1/reports/top-talkers", {"month": month}),
+        ("Reports page, last 7 days", "/reports/", {"range": "last_7_days"}),
     ], repeat, f"\nThe same month as on its 21st day: day summaries and {len(points):,} raw "
                f"points added (in {fill_s:.0f} s)")
     query = rq.ReportQuery(start=start, end=start + DAYS * 86400, preset="month",

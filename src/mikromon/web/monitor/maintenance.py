@@ -3,9 +3,11 @@
 Rollups: every closed 5-minute bucket of raw points becomes one ``MetricRollup``
 row (count, min, max, avg, last) per series, every closed hour of 5-minute
 rollups one 1-hour row, and every closed UTC day of hourly rollups one 1-day row
-(``last``: the value of the bucket's latest sample); the report summaries
-(:mod:`.report_summaries`) take in the final 5-minute buckets in the same
-transaction (a savepoint: their failure is logged and leaves the rollups).
+(``last``: the value of the bucket's latest sample), by
+:class:`~.rollup_pass.RollupPass`: a range of series at a time, each its own
+transaction, so that the writer thread running it between sample writes stalls
+briefly each time; the report summaries (:mod:`.report_summaries`) then take in
+the final 5-minute buckets (their failure is logged and leaves the rollups).
 Watermarks in ``MaintenanceState`` (``rollup_300``, ``rollup_3600``,
 ``rollup_86400``: Unix second before which buckets are final) make each run
 cheap; each run also recomputes the last 5-minute bucket before the watermark, so
@@ -52,7 +54,6 @@ from mikromon.web.monitor.models import (
     Event,
     InventoryItem,
     LogEntry,
-    MaintenanceState,
     MetricChunk,
     MetricPoint,
     MetricRollup,
@@ -60,60 +61,15 @@ from mikromon.web.monitor.models import (
 )
 from mikromon.web.monitor.rollup_marks import ROLLUP_SOURCES as ROLLUP_SOURCES
 from mikromon.web.monitor.rollup_marks import rollup_watermark as rollup_watermark
-from mikromon.web.monitor.rollup_marks import watermark_name
+from mikromon.web.monitor.rollup_pass import ROLLUP_GRACE as ROLLUP_GRACE
+from mikromon.web.monitor.rollup_pass import RollupPass
 
 log = logging.getLogger(__name__)
 
-#: Seconds after a bucket's end before it is rolled up.
-ROLLUP_GRACE = 60
 #: Seconds between retention runs started by DjangoStorage.
 RETENTION_INTERVAL = 3600.0
 #: Seconds of compaction per :func:`run` (DjangoStorage gives it slices of its own).
 COMPACTION_BUDGET_S = 5.0
-
-
-def _first_reach(source: int | None, using: str) -> int:
-    """How far back, seconds, a level's first run reaches: the longest raw point
-    retention for the 5-minute level, the source level's retention for the others
-    (so the daily level of an existing database covers every stored hour)."""
-    kept = retention.effective(using=using)
-    if source is None:
-        return kept.longest_raw
-    return kept.seconds[next(k for k, step in LEVELS.items() if step == source)]
-
-
-def _rollup_sql(step: int, source: int | None, tables: tuple[str, str, str]) -> str:
-    """The upsert of the ``step`` buckets in ``[%s, %s)`` from raw points
-    (``source`` ``None``) or from the ``source`` rollups. ``last`` is the value of
-    the bucket's latest sample: the aggregate gives its time, a scalar subquery per
-    bucket its value by primary key (of the raw point, or the ``last`` of the
-    latest source bucket). A join would do the same, but PostgreSQL, expecting
-    far more buckets than there are, plans it as a hash join over the whole
-    table (bench/rollup_levels.py)."""
-    series_t, points_t, rollup_t = tables
-    if source is None:
-        table, x_step, y_step, last = points_t, "", "", "value"
-        agg = ("COUNT(*) AS n, MIN(x.value) AS lo, MAX(x.value) AS hi, "
-               "AVG(x.value) AS av")
-    else:
-        table, last = rollup_t, '"last"'
-        x_step, y_step = f" AND x.step = {source}", f" AND y.step = {source}"
-        agg = ('SUM(x."count") AS n, MIN(x."min") AS lo, MAX(x."max") AS hi, '
-               'SUM(x."avg" * x."count") / SUM(x."count") AS av')
-    # CROSS JOIN keeps SQLite's loop order series -> rows, so each series is read
-    # as one primary-key range instead of a full table scan.
-    # WHERE before ON CONFLICT: SQLite's parser needs one after a SELECT's FROM.
-    return (f'INSERT INTO {rollup_t} (series_id, step, ts, "count", "min", "max", "avg", '
-            f'"last") SELECT b.sid, {step}, b.bts, b.n, b.lo, b.hi, b.av, '
-            f"(SELECT y.{last} FROM {table} y WHERE y.series_id = b.sid{y_step} "
-            f"AND y.ts = b.lts) FROM (SELECT x.series_id AS sid, "
-            f"(x.ts / {step}) * {step} AS bts, {agg}, "
-            f"MAX(x.ts) AS lts FROM {series_t} s CROSS JOIN {table} x "
-            f"WHERE x.series_id = s.id{x_step} AND x.ts >= %s AND x.ts < %s "
-            f"GROUP BY x.series_id, (x.ts / {step})) b WHERE b.n > 0 "
-            'ON CONFLICT (series_id, step, ts) DO UPDATE SET "count" = excluded."count", '
-            '"min" = excluded."min", "max" = excluded."max", "avg" = excluded."avg", '
-            '"last" = excluded."last"')
 
 
 def retention_version(*, using: str = "default") -> object:
@@ -123,7 +79,9 @@ def retention_version(*, using: str = "default") -> object:
 
 
 def update_rollups(now: float | None = None, *, using: str = "default") -> int:
-    """Compute every rollup bucket closed since the last run.
+    """Compute every rollup bucket closed since the last run, to the end
+    (:class:`~.rollup_pass.RollupPass` without a time budget: slices of series,
+    each its own transaction).
 
     Args:
         now: current Unix seconds (default: the clock).
@@ -132,39 +90,9 @@ def update_rollups(now: float | None = None, *, using: str = "default") -> int:
     Returns:
         The number of rollup rows inserted or replaced.
     """
-    now_s = int(time.time() if now is None else now)
-    conn = usable_connection(using)
-    qn = conn.ops.quote_name
-    tables = (qn(Series._meta.db_table), qn(MetricPoint._meta.db_table),
-              qn(MetricRollup._meta.db_table))
-    total = 0
-    rewritten: dict[int, int] = {}  # step -> first bucket (re)written this run
-    with transaction.atomic(using=using):
-        for step, source in ROLLUP_SOURCES:
-            end = (now_s - ROLLUP_GRACE) // step * step
-            mark = rollup_watermark(step, using=using)
-            if mark is None:
-                start = end - _first_reach(source, using)
-            elif source is None:
-                start = mark - step  # late raw points land in the last closed bucket
-            else:  # the buckets whose source rows this run rewrote, and the new ones
-                start = min(mark, rewritten.get(source, mark))
-            start = start // step * step
-            if end <= start:
-                continue
-            with conn.cursor() as cursor:
-                cursor.execute(_rollup_sql(step, source, tables), [start, end])
-                total += max(cursor.rowcount, 0)
-            rewritten[step] = start
-            MaintenanceState.objects.using(using).update_or_create(
-                name=watermark_name(step), defaults={"value": end}
-            )
-        try:  # in a savepoint: a failure leaves the rollups; the next run tries again
-            with transaction.atomic(using=using):
-                report_summaries.update(using=using)
-        except Exception:
-            log.exception("report summaries not updated; the rollups are written")
-    return total
+    rollups = RollupPass(time.time() if now is None else now, using=using)
+    rollups.run()
+    return rollups.rows
 
 
 def apply_retention(now: float | None = None, *, using: str = "default") -> dict[str, int]:

@@ -63,13 +63,14 @@ def marks(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-def _meeting_sql(conn: Any, columns: str, count: int) -> str:
-    """SELECT ``columns`` (of ``c``) FROM the chunks of ``count`` series meeting a
-    range; parameters: the series ids, then ``start, start, end, start``."""
+def _meeting_sql(conn: Any, columns: str, count: int, series: str = "") -> str:
+    """SELECT ``columns`` (of ``c``) FROM the chunks of ``count`` series (or of the
+    series matching the condition ``series`` on ``s``) meeting a range; parameters:
+    the series ids (or the condition's), then ``start, start, end, start``."""
     _head_t, chunk_t, series_t = tables(conn)
     qn = conn.ops.quote_name
     return (f"SELECT {columns} FROM {series_t} s CROSS JOIN {chunk_t} c "
-            f"WHERE s.id IN ({marks(count)}) AND c.series_id = s.id "
+            f"WHERE {series or f's.id IN ({marks(count)})'} AND c.series_id = s.id "
             f"AND c.start_ts >= COALESCE((SELECT f.start_ts FROM {chunk_t} f "
             f"WHERE f.series_id = s.id AND f.start_ts <= %s "
             f"ORDER BY f.start_ts DESC LIMIT 1), %s) "
@@ -158,3 +159,24 @@ def head_buckets(conn: Any, series_ids: Sequence[int], start: int, end: int, ste
                       f"({marks(len(series_ids))}) AND ts >= %s AND ts < %s "
                       f"GROUP BY series_id, (ts / {step})) b",
                 [*series_ids, start, end])
+
+
+def head_extent(conn: Any, cond: tuple[str, Sequence[Any]], start: int, end: int
+                ) -> tuple[float | None, int | None]:
+    """``(largest value, latest ts)`` of the head rows in ``[start, end)`` of the
+    series matching ``cond`` (an SQL condition on the series table aliased ``s``
+    and its parameters); ``(None, None)`` without any. One index seek a series
+    (``CROSS JOIN``: the series lead)."""
+    head_t, _chunk_t, series_t = tables(conn)
+    ((top, last),) = rows(conn, f"SELECT MAX(p.value), MAX(p.ts) FROM {series_t} s CROSS JOIN "
+                                f"{head_t} p WHERE p.series_id = s.id AND {cond[0]} "
+                                "AND p.ts >= %s AND p.ts < %s", [*cond[1], start, end])
+    return (None if top is None else float(top)), (None if last is None else int(last))
+
+
+def any_chunk_meeting(conn: Any, cond: tuple[str, Sequence[Any]], start: int, end: int
+                      ) -> bool:
+    """Whether a chunk of a series matching ``cond`` (as :func:`head_extent`) meets
+    ``[start, end)``."""
+    sql = _meeting_sql(conn, "1", 0, cond[0])
+    return bool(rows(conn, f"{sql} LIMIT 1", [*cond[1], start, start, end, start]))

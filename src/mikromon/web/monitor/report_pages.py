@@ -112,8 +112,10 @@ class _Table:
         self.summarised: set[int] = set()
         self.edges: dict[int, list[Part]] = {}
         self.exact: dict[int, tuple[float | None, int, str]] = {}
-        #: Interfaces already given a row (:func:`_by_ranked`).
+        #: Interfaces already given a row, and the summaries ranked
+        #: (:func:`_by_ranked`).
         self.shown: set[tuple[int, str]] = set()
+        self.held: report_ranks.HeldSummaries | None = None
 
     def load_bounds(self) -> None:
         """Read every series' pieces (summaries without their largest values, edges
@@ -216,7 +218,7 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     (:func:`.report_ranks.edge_buckets`)."""
     table = _Table(start, end, device_id, using)
     if read is not None:
-        read["interface"] = (table.found, table.names, None)
+        read["interface"] = (table.found, table.names, None, None)
     total = len(table.found)
     if offset >= total:
         offset = max(0, (total - 1) // limit * limit)
@@ -232,36 +234,107 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     if added is None or not rs.bounds_stored(table.conn):
         table.load_bounds()
         if read is not None:  # every series' edges: the talkers sum them
-            read["interface"] = (table.found, table.names, table.edges)
+            read["interface"] = (table.found, table.names, table.edges, None)
         return _by_billing(table, offset + limit)[offset:], total, offset
-    return _by_ranked(table, offset + limit, added)[offset:], total, offset
+    rows = _by_band(table, offset, limit, added) if offset else _by_ranked(table, limit, added)
+    if read is not None and table.held is not None:  # the talkers' lower bounds
+        read["interface"] = (table.found, table.names, None, table.held.sums())
+    return rows, total, offset
 
 
 def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileRow]:
-    """The ``need`` first rows by billing figure: series read in the order of their
-    bound ranked in SQL (:func:`.report_ranks.ranked_series`), their interfaces
-    computed, until the ``need``-th computed row sorts before any figure the
-    series not read yet can have."""
+    """The ``need`` first rows by billing figure: the series ranked once by their
+    bound (:func:`.report_ranks.ranked_series`), those without one computed first,
+    then the others in rounds in the order of their bound (twice as many each
+    round), until the ``need``-th computed row sorts before any figure the series
+    not computed yet can have."""
     interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
+                                                 interface_of)
+    unknown, known, _lows = report_ranks.ranked_series(table.held, interface_of, added)
     rows: list[reports.PercentileRow] = []
     done, size = 0, 2 * (need + SPARE)  # series: two of each interface
+    first: list[int] = unknown
     while True:
-        ranked = report_ranks.ranked_series(table.conn, table.cond, table.months, table.days,
-                                            added, done, size, unknown=not done)
-        batch = {interface_of[sid]: None for sid, _ub in ranked if sid in interface_of}
+        chunk = known[done:done + size]
+        batch = {interface_of[sid]: None for sid in [*first, *(sid for sid, _ub in chunk)]}
+        first = []
         table.compute(batch)
         rows += [table.row(key) for key in batch if key not in table.shown]
         table.shown.update(batch)
-        known = [ub for _sid, ub in ranked if ub is not None]
-        done += len(known)
+        done += len(chunk)
         rows.sort(key=table.key)
         del rows[need:]
-        if len(known) < size:
-            return rows  # every series read
-        # The series not read yet are bounded by the last bound read.
-        if len(rows) >= need and table.key(rows[-1])[0] < _best_key(known[-1], "", "")[0]:
+        if done >= len(known):
+            return rows  # every series computed
+        # The series not computed yet are bounded by the last bound computed.
+        if len(rows) >= need and table.key(rows[-1])[0] < _best_key(known[done - 1][1], "",
+                                                                     "")[0]:
             return rows
         size *= 2
+
+
+def _value(row: reports.PercentileRow) -> float:
+    """The figure a row sorts by (:func:`_sort_key`: none or 0 sort as -1)."""
+    return row.figure.billing_bps or -1.0
+
+
+def _by_band(table: _Table, offset: int, limit: int, added: int
+             ) -> list[reports.PercentileRow]:
+    """Rows ``offset`` to ``offset + limit`` by billing figure, computing only the
+    interfaces whose bounds meet a band of figures around the page.
+
+    An interface's figure lies between the largest lower bound of its sides
+    and the largest of their upper bounds (both
+    :func:`.report_ranks.ranked_series`). Those whose lower bound is above
+    ``high`` sort before every row not above it, those whose upper bound is below
+    ``low`` (above 0) after every row not below it; the others are computed. The
+    page is known when the rows before it are all counted that way (it starts
+    after the computed rows above ``high``) and its rows lie in ``[low, high]``;
+    else the band widens (twice the margin each round) up to the whole table."""
+    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    held = table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
+                                                        interface_of)
+    _unknown, known, lows = report_ranks.ranked_series(held, interface_of, added)
+    ub = dict(known)
+    bounds: dict[tuple[int, str], tuple[float, float]] = {}
+    for key, ids in table.found.items():
+        low = high = -_INF
+        for sid in ids.values():
+            side_high = ub.get(sid)
+            if side_high is None:
+                break
+            high = side_high if side_high > high else high
+            side_low = lows.get(sid, -_INF)
+            low = side_low if side_low > low else low
+        else:
+            bounds[key] = (low, high)
+    by_low = sorted((b[0] for b in bounds.values()), reverse=True)
+    by_high = sorted((b[1] for b in bounds.values()), reverse=True)
+    margin = limit + SPARE
+    while True:
+        at = offset - margin
+        high = by_low[at] if 0 <= at < len(by_low) else _INF
+        at = offset + limit + margin
+        low = by_high[at] if at < len(by_high) and by_high[at] > 0 else -_INF
+        before = 0
+        middle = []
+        for key in table.found:
+            found = bounds.get(key)
+            if found is not None and found[0] > high:
+                before += 1
+            elif found is None or found[1] >= low:
+                middle.append(key)
+        table.compute(middle)
+        rows = sorted((table.row(key) for key in middle), key=table.key)
+        above = sum(1 for row in rows if _value(row) > high)
+        # (The page is never short of rows while some lie below the band: at least
+        # offset + limit + margin + 1 interfaces are not below it.)
+        page = rows[above:][offset - before - above:][:limit]
+        if (offset >= before + above and all(_value(r) >= low for r in page)) \
+                or (high == _INF and low == -_INF):
+            return page
+        margin *= 2
 
 
 def _by_billing(table: _Table, need: int) -> list[reports.PercentileRow]:

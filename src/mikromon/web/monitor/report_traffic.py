@@ -190,14 +190,28 @@ def series_moved(start: float, end: float, keys: Iterable[str], device_id: int |
     (not read again)."""
     conn = usable_connection(using)
     cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
-    day_mark, month_mark = rs.marks(using=using)
+    return moved(conn, cond, start, end, edges_read)
+
+
+def moved(conn: Any, cond: tuple[str, list[Any]], start: float, end: float,
+          edges_read: Mapping[int, list[Part]] | None = None, *,
+          ids: list[int] | None = None) -> dict[int, float]:
+    """:func:`series_moved` of the series matching ``cond`` (an SQL condition on the
+    series table aliased ``s``, :mod:`.report_sql`, and its parameters), or of the
+    series ``ids`` (``cond`` ignored: their summaries are looked up by id)."""
+    day_mark, month_mark = rs.marks(using=conn.alias)
     months, days, edges = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end),
                                          day_mark, month_mark)
     on, params = rsql.held_filter(months, days)
+    if ids is not None:
+        cond = rsql.ids_filter(ids)
+        which, which_params = f"m.series_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    else:
+        which = f"m.series_id IN (SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]})"
+        which_params = cond[1]
     sums = {int(sid): float(total) for sid, total in _fetch(
         conn, f"SELECT m.series_id, SUM(m.rate_sum) FROM {rsql.SUMMARY_T} m WHERE ({on}) AND "
-              f"m.series_id IN (SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]}) "
-              "GROUP BY m.series_id", [*params, *cond[1]])}
+              f"{which} GROUP BY m.series_id", [*params, *which_params])}
     if edges_read is None:
         edges_read = read_edges(conn, cond, edges, month_mark)
     for sid, parts in edges_read.items():
@@ -255,7 +269,7 @@ def percentile_page(start: float, end: float, rx_key: str, tx_key: str,
         f"{side.format(k=qn('key'), c='hourly')} AS rx_h, "
         f"{side.format(k=qn('key'), c='hourly')} AS tx_h "
         f"FROM {rsql.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
-        f"LEFT JOIN {rsql.SUMMARY_T} m ON m.level = 'month' AND m.start = %s "
+        f"LEFT JOIN {rsql.SUMMARY_T} m {rsql.narrow(conn)} ON m.level = 'month' AND m.start = %s "
         f"AND m.series_id = s.id WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name")
     inner_params = [rx_key, tx_key, rx_key, tx_key, rx_key, tx_key, months[0], *params]
     rows = _fetch(conn, "SELECT q.device_id, q.device_name, q.sid, q.rx, q.tx, q.rx_n, q.tx_n, "
@@ -299,7 +313,8 @@ def talker_sums(start: float, end: float, rx_key: str, tx_key: str, device_id: i
                         f"SELECT s.device_id AS device_id, d.name AS device_name, s.labels_key "
                         f"AS labels_key, MIN(s.id) AS sid, {side} AS rx, {side} AS tx "
                         f"FROM {rsql.SERIES_T} s JOIN monitor_device d ON d.id = s.device_id "
-                        f"LEFT JOIN {rsql.SUMMARY_T} m ON m.series_id = s.id AND ({on}) "
+                        f"LEFT JOIN {rsql.SUMMARY_T} m {rsql.narrow(conn)} "
+                        f"ON m.series_id = s.id AND ({on}) "
                         f"WHERE {cond} GROUP BY s.device_id, s.labels_key, d.name) q "
                         "ORDER BY q.rx + q.tx DESC, q.device_name, q.labels_key LIMIT %s",
                   [rx_key, tx_key, *held_params, *params, limit])

@@ -50,6 +50,7 @@ from mikromon.web.monitor.dbutil import (
     usable_connection,
 )
 from mikromon.web.monitor.models import Device, InventoryItem
+from mikromon.web.monitor.rollup_pass import RollupPass
 from mikromon.web.monitor.storage_events import write_events
 from mikromon.web.monitor.storage_inventory import append_log, record_sync, sync_inventory
 from mikromon.web.monitor.storage_samples import SampleWriter
@@ -68,6 +69,9 @@ log = logging.getLogger(__name__)
 
 #: SQLite: milliseconds a write waits for the write lock (see DjangoStorage).
 WRITE_BUSY_TIMEOUT_MS = 2000
+#: Seconds of rollups per maintenance call (a pass goes on at the next calls):
+#: short, so that the samples queued meanwhile wait in memory well under a second.
+MAINTENANCE_SLICE_S = 0.25
 #: Seconds of compaction per maintenance call: short, so that the rows queued
 #: meanwhile wait in memory well under a second (docs/storage.md, durability).
 COMPACTION_SLICE_S = 0.25
@@ -133,6 +137,7 @@ class DjangoStorage:
         self._maintenance_interval = maintenance_interval
         self._clock = clock
         self._next_rollup = 0.0
+        self._rollups: RollupPass | None = None
         self._next_retention = 0.0
         self._next_compaction = 0.0
         self._retention_version: Any = None
@@ -333,16 +338,18 @@ class DjangoStorage:
         if self._maintenance_interval is None:
             return False
         now = self._clock()
-        return now >= self._next_rollup or (
+        return self._rollups is not None or now >= self._next_rollup or (
             now >= self._next_compaction and compaction.enabled())
 
     def maintain(self) -> bool:
         """Run the maintenance that is due: rollups every ``maintenance_interval``
-        seconds, retention every :data:`maintenance.RETENTION_INTERVAL` seconds
-        and at the first rollup run after the stored retention settings changed
+        seconds (a :class:`~.rollup_pass.RollupPass`, :data:`MAINTENANCE_SLICE_S`
+        of it a call, continued at the next calls until done), then retention
+        every :data:`maintenance.RETENTION_INTERVAL` seconds and at the first
+        rollup run after the stored retention settings changed
         (:func:`maintenance.retention_version`, read at every rollup run).
 
-        Each part runs in its own transaction on this thread's connection; a
+        Each part runs in its own transactions on this thread's connection; a
         failure is logged (collection continues) and the part is tried again at
         its next turn. Never raises for a database error.
 
@@ -353,17 +360,21 @@ class DjangoStorage:
             return False
         assert self._maintenance_interval is not None
         now = self._clock()
-        if now >= self._next_rollup:
+        if self._rollups is None and now >= self._next_rollup:
             self._next_rollup = now + self._maintenance_interval
+            self._rollups = RollupPass(now, using=self._using)
+        if self._rollups is not None:
             try:
                 self._connection()
-                maintenance.update_rollups(now, using=self._using)
-                version = maintenance.retention_version(using=self._using)
-                if now >= self._next_retention or version != self._retention_version:
-                    self._next_retention = now + maintenance.RETENTION_INTERVAL
-                    maintenance.apply_retention(now, using=self._using)
-                    self._retention_version = version
+                if self._rollups.run(MAINTENANCE_SLICE_S):
+                    self._rollups = None
+                    version = maintenance.retention_version(using=self._using)
+                    if now >= self._next_retention or version != self._retention_version:
+                        self._next_retention = now + maintenance.RETENTION_INTERVAL
+                        maintenance.apply_retention(now, using=self._using)
+                        self._retention_version = version
             except Exception:
+                self._rollups = None  # the next run computes its window again
                 log.exception("storage maintenance failed; collection continues")
         if now >= self._next_compaction and compaction.enabled():
             self._next_compaction = now + self._maintenance_interval

@@ -19,6 +19,7 @@ from django.db.models import Q
 from mikromon.domain.samples import Labels
 from mikromon.web.monitor.choices import TierChoices
 from mikromon.web.monitor.models.devices import Device
+from mikromon.web.monitor.report_sql import NARROW_INDEX
 
 #: Rollup steps, seconds: 5 minutes, 1 hour and 1 UTC day.
 ROLLUP_STEPS: tuple[int, ...] = (300, 3600, 86400)
@@ -213,7 +214,10 @@ class ReportSummary(models.Model):
     averages join these (:func:`mikromon.domain.traffic.percentile_high`); ``top``
     the largest averages (:data:`mikromon.domain.traffic.TOP_KEPT`), largest first,
     as little-endian float64. Primary key (level, start, series): one period of
-    every series is one range of the key.
+    every series is one range of the key. The index ``monitor_rs_narrow`` holds
+    every column but ``top``: the reports that rank or sum a whole fleet read a
+    period of every series from it (a row with its ``top`` fills a page of its
+    own on SQLite; bench/RESULTS.md).
     """
 
     pk = models.CompositePrimaryKey("level", "start", "series")
@@ -229,6 +233,9 @@ class ReportSummary(models.Model):
 
     class Meta:
         ordering = ["level", "start", "series"]
+        indexes = [models.Index(
+            fields=["level", "start", "series", "samples", "hourly", "rate_sum", "p95",
+                    "p95_high"], name=NARROW_INDEX)]
 
     def __str__(self) -> str:
         return f"{self.series_id}@{self.level}:{self.start} n={self.samples}"
