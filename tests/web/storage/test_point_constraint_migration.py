@@ -11,8 +11,8 @@ from django.db.migrations.executor import MigrationExecutor
 from mikromon.web.monitor.models import Device, MetricPoint, Series
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
-BEFORE, AFTER = ("monitor", "0018_rollup_last_and_days"), ("monitor",
-                                                            "0017_point_series_no_constraint")
+BEFORE = ("monitor", "0019_report_summary_narrow")
+AFTER = ("monitor", "0017_point_series_no_constraint")
 
 
 def _migrate(target: tuple[str, str]) -> None:

@@ -38,7 +38,7 @@ def latest_fillfactor_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitor', '0018_rollup_last_and_days'),
+        ('monitor', '0019_report_summary_narrow'),
     ]
 
     operations = [
