@@ -172,11 +172,13 @@ def _child(backend_url: str | None, samples: int, devices: int, data_dir: str) -
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _pg_scratch(url: str, create: bool) -> str:
+def _pg_scratch(url: str, create: bool, suffix: str = "_bench") -> str:
+    """The URL of a scratch database named as ``url``'s plus ``suffix``, dropped
+    first and then created (``create``) through ``url``."""
     import psycopg
 
     parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_bench"
+    name = parts.path.lstrip("/") + suffix
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         if create:

@@ -31,6 +31,9 @@ sqlite|postgresql] [--profile] [--pg-schema SQL ...]``; record the printed lines
 in bench/RESULTS.md with the load average printed first. ``--pg-schema`` runs
 each given statement on the PostgreSQL scratch database after migrating it: the
 cost of a schema change measured before a migration is written for it.
+``--own-schema`` gives each variant its own database, migrated by its own code
+(two SQLite files; PostgreSQL: ``<name>_bench`` and ``<name>_bench_baseline``):
+the cost of a migration's schema change measured with the code that goes with it.
 ``--profile`` runs one extra ``current`` child under cProfile and prints its 25
 costliest functions (cumulative) to stderr.
 """
@@ -215,26 +218,44 @@ def run_child(env: dict[str, str], src: Path, args: argparse.Namespace, *extra: 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_database(url: str | None, old_src: Path, args: argparse.Namespace) -> None:
+def run_database(urls: dict[str, str | None], old_src: Path, args: argparse.Namespace) -> None:
+    """Prepare the database(s) and run the children alternating; ``urls``: variant
+    -> PostgreSQL URL (None: SQLite), one database per variant with
+    ``--own-schema``, else the same for both."""
+    sources = {"baseline": old_src, "current": SRC}
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "MIKROMON_DATA_DIR": data_dir}
-        env.pop("MIKROMON_DATABASE_URL", None)
-        if url:
-            env["MIKROMON_DATABASE_URL"] = url
-        run_child(env, SRC, args, "--child", "prepare")
-        if url and args.pg_schema:
-            import psycopg
+        envs: dict[str, dict[str, str]] = {}
+        for variant, url in urls.items():
+            env = {**os.environ, "MIKROMON_DATA_DIR": data_dir}
+            env.pop("MIKROMON_DATABASE_URL", None)
+            if args.own_schema:
+                env["MIKROMON_DATA_DIR"] = os.path.join(data_dir, variant)
+                os.makedirs(env["MIKROMON_DATA_DIR"])
+            if url:
+                env["MIKROMON_DATABASE_URL"] = url
+            envs[variant] = env
+        prepared = set()
+        for variant, env in envs.items():
+            key = (env["MIKROMON_DATA_DIR"], env.get("MIKROMON_DATABASE_URL"))
+            if key not in prepared:  # migrated by the variant's own code
+                prepared.add(key)
+                run_child(env, sources[variant] if args.own_schema else SRC, args,
+                          "--child", "prepare")
+                url = env.get("MIKROMON_DATABASE_URL")
+                if url and args.pg_schema:
+                    import psycopg
 
-            with psycopg.connect(url, autocommit=True) as conn:
-                for statement in args.pg_schema:
-                    conn.execute(statement)
-                    print(f"# schema: {statement}", flush=True)
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        for statement in args.pg_schema:
+                            conn.execute(statement)
+                            print(f"# schema: {statement}", flush=True)
+        env = envs["current"]
         results: dict[str, list[dict]] = {"baseline": [], "current": []}
         cycle = 0
         for _ in range(args.rounds):
-            for variant, src in (("baseline", old_src), ("current", SRC)):
-                got = run_child(env, src, args, "--child", "write", "--variant", variant,
-                                "--first-cycle", str(cycle))
+            for variant, src in sources.items():
+                got = run_child(envs[variant], src, args, "--child", "write", "--variant",
+                                variant, "--first-cycle", str(cycle))
                 cycle += args.cycles + 1
                 results[variant].append(got)
                 print(json.dumps(got), flush=True)
@@ -269,6 +290,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--pg-schema", action="append", default=[], metavar="SQL",
                         help="statement run on the PostgreSQL scratch database after migrating")
+    parser.add_argument("--own-schema", action="store_true",
+                        help="each variant writes to a database migrated by its own code")
     parser.add_argument("--child", choices=("prepare", "write"), help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="current", help=argparse.SUPPRESS)
     parser.add_argument("--first-cycle", type=int, default=0, help=argparse.SUPPRESS)
@@ -291,13 +314,18 @@ def main() -> None:
               f"{args.routers} routers x {per_router} samples, {args.cycles} cycles per "
               f"child, {args.per_call} routers per call", flush=True)
         if "sqlite" not in skip:
-            run_database(None, Path(old) / "src", args)
+            run_database({"baseline": None, "current": None}, Path(old) / "src", args)
         if args.database_url and "postgresql" not in skip:
             scratch = _pg_scratch(args.database_url, create=True)
+            # --own-schema: the baseline's own scratch database, <name>_bench_baseline.
+            base = scratch
+            if args.own_schema:
+                base = _pg_scratch(args.database_url, create=True, suffix="_bench_baseline")
             try:
-                run_database(scratch, Path(old) / "src", args)
+                run_database({"baseline": base, "current": scratch}, Path(old) / "src", args)
             finally:
                 _pg_scratch(args.database_url, create=False)
+                _pg_scratch(args.database_url, create=False, suffix="_bench_baseline")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,21 @@ from typing import Any
 from django.db import migrations
 
 
+def _sqlite_model(operation: Any, django_operation: Any, app_label: str, schema_editor: Any,
+                  from_state: Any, to_state: Any, model_name: str) -> Any:
+    """The model an operation on a compact table works on when it is SQLite's
+    turn to make the table (``None`` when not migrated here). On other databases
+    ``django_operation`` (Django's own operation, ``super()`` of ``operation``)
+    does the work and ``None`` is returned."""
+    if schema_editor.connection.vendor != "sqlite":
+        django_operation.database_forwards(app_label, schema_editor, from_state, to_state)
+        return None
+    model = to_state.apps.get_model(app_label, model_name)
+    if not operation.allow_migrate_model(schema_editor.connection.alias, model):
+        return None
+    return model
+
+
 class CreateCompactModel(migrations.CreateModel):
     """``CreateModel`` that uses a ``WITHOUT ROWID`` table on SQLite."""
 
@@ -27,11 +42,9 @@ class CreateCompactModel(migrations.CreateModel):
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
         """Create the table (``WITHOUT ROWID`` on SQLite) and its deferred SQL."""
-        if schema_editor.connection.vendor != "sqlite":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = _sqlite_model(self, super(), app_label, schema_editor, from_state, to_state,
+                              self.name)
+        if model is None:
             return
         sql, params = schema_editor.table_sql(model)
         schema_editor.execute(f"{sql} WITHOUT ROWID", params or None)
@@ -40,6 +53,37 @@ class CreateCompactModel(migrations.CreateModel):
     def describe(self) -> str:
         """Return the text ``migrate`` prints for this operation."""
         return f"Create compact model {self.name}"
+
+
+class AlterCompactField(migrations.AlterField):
+    """``AlterField`` of a compact model that keeps its SQLite table ``WITHOUT
+    ROWID``: on SQLite the table is rebuilt by :func:`rebuild_compact` from the
+    altered model (every row copied), where Django's own rebuild would drop
+    ``WITHOUT ROWID``. Other databases: Django's ``AlterField`` (on PostgreSQL
+    dropping a foreign key constraint is one ``ALTER TABLE``, no rebuild).
+
+    The copy holds every row of the table once more on disk until the old table is
+    dropped, inside the migration's transaction.
+    """
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        """Alter the column (SQLite: rebuild the table, ``WITHOUT ROWID`` kept)."""
+        model = _sqlite_model(self, super(), app_label, schema_editor, from_state, to_state,
+                              self.model_name)
+        if model is not None:
+            rebuild_compact(schema_editor, model, {})
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        """Undo the change (the same rebuild towards the earlier state)."""
+        self.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        """Return the text ``migrate`` prints for this operation."""
+        return f"Alter field {self.name} on compact model {self.model_name}"
 
 
 def rebuild_compact(schema_editor: Any, model: Any, added: dict[str, str]) -> None:

@@ -1,5 +1,6 @@
-"""Signal handlers: bump :class:`ConfigVersion` on configuration changes and sync
-the metric catalog after ``migrate``.
+"""Signal handlers: bump :class:`ConfigVersion` on configuration changes, delete a
+device's latest values first when it is deleted, and sync the metric catalog
+after ``migrate``.
 
 Bumps happen inside the saving transaction, so another process sees the new
 version exactly when it can see the change. Only ORM saves/deletes and M2M
@@ -12,7 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.backends.signals import connection_created
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_delete,
+)
 
 _UID = "mikromon.monitor.config_version"
 
@@ -26,6 +33,24 @@ def _bump(sender: type, **kwargs: Any) -> None:
 def _bump_m2m(sender: type, action: str, **kwargs: Any) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
         _bump(sender, **kwargs)
+
+
+def _latest_first(sender: type, instance: Any, using: str, **kwargs: Any) -> None:
+    """Before a device's rows are deleted: delete its series' latest values, in
+    the deleting transaction, before Django's cascade deletes the head points.
+
+    Head points have no foreign key constraint in the database (migration
+    ``monitor 0017``); every sample write upserts the latest value of each series
+    it writes points for, in the same transaction. Deleting the latest values
+    first waits for a write that holds them (PostgreSQL row locks) to commit, so
+    the cascade's later ``DELETE`` of points sees that write's points; a write
+    that comes after finds no latest value, inserts one and fails on its
+    foreign key (the device is gone), storing nothing. Either way no point
+    outlives its series.
+    """
+    from mikromon.web.monitor.models import MetricLatest
+
+    MetricLatest.objects.using(using).filter(series__device_id=instance.pk).delete()
 
 
 def _after_migrate(sender: Any, **kwargs: Any) -> None:
@@ -43,6 +68,7 @@ def connect() -> None:
     for model in (Device, Site, Tag):
         post_save.connect(_bump, sender=model, dispatch_uid=f"{_UID}.save.{model.__name__}")
         post_delete.connect(_bump, sender=model, dispatch_uid=f"{_UID}.delete.{model.__name__}")
+    pre_delete.connect(_latest_first, sender=Device, dispatch_uid=f"{_UID}.latest_first")
     m2m_changed.connect(_bump_m2m, sender=Device.tags.through, dispatch_uid=f"{_UID}.tags")
     post_migrate.connect(
         _after_migrate,

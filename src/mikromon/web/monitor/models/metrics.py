@@ -96,11 +96,19 @@ class MetricPoint(models.Model):
     Composite primary key (series, ts), no other index; a WITHOUT ROWID table on
     SQLite. Written in bulk by DjangoStorage; read with
     :func:`mikromon.web.monitor.readers.read_series`.
+
+    No foreign key constraint in the database (``db_constraint=False``, migration
+    ``monitor 0017``): checking it cost the PostgreSQL server about a third of its
+    CPU per stored point (bench/RESULTS.md). The series of every point written
+    exists all the same: the same transaction upserts the series' latest value,
+    whose foreign key is checked, and deleting a device deletes its series'
+    latest values first (:mod:`..signals`), then the points (Django's cascade).
     """
 
     pk = models.CompositePrimaryKey("series", "ts")
     series = models.ForeignKey(
-        Series, on_delete=models.CASCADE, related_name="points", db_index=False
+        Series, on_delete=models.CASCADE, related_name="points", db_index=False,
+        db_constraint=False,
     )
     ts = models.BigIntegerField(help_text="Unix seconds, UTC.")
     value = models.FloatField()
