@@ -12,7 +12,7 @@ from mikromon.web.monitor.models import Device, MetricPoint, Series
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 BEFORE = ("monitor", "0019_report_summary_narrow")
-AFTER = ("monitor", "0017_point_series_no_constraint")
+AFTER = ("monitor", "0020_point_series_no_constraint")
 
 
 def _migrate(target: tuple[str, str]) -> None:
