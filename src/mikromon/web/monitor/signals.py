@@ -40,7 +40,7 @@ def _latest_first(sender: type, instance: Any, using: str, **kwargs: Any) -> Non
     the deleting transaction, before Django's cascade deletes the head points.
 
     Head points have no foreign key constraint in the database (migration
-    ``monitor 0017``); every sample write upserts the latest value of each series
+    ``monitor 0020``); every sample write upserts the latest value of each series
     it writes points for, in the same transaction. Deleting the latest values
     first waits for a write that holds them (PostgreSQL row locks) to commit, so
     the cascade's later ``DELETE`` of points sees that write's points; a write

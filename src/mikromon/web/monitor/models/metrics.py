@@ -98,7 +98,7 @@ class MetricPoint(models.Model):
     :func:`mikromon.web.monitor.readers.read_series`.
 
     No foreign key constraint in the database (``db_constraint=False``, migration
-    ``monitor 0017``): checking it cost the PostgreSQL server about a third of its
+    ``monitor 0020``): checking it cost the PostgreSQL server about a third of its
     CPU per stored point (bench/RESULTS.md). The series of every point written
     exists all the same: the same transaction upserts the series' latest value,
     whose foreign key is checked, and deleting a device deletes its series'
