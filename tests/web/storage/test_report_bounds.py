@@ -290,3 +290,56 @@ def test_band_widens_past_rows_below_it(monkeypatch: pytest.MonkeyPatch) -> None
     for offset in range(len(figures)):
         page = report_pages._by_band(table, offset, 1, 3)  # type: ignore[arg-type]
         assert [row.device for row in page] == [whole[offset]], offset
+
+
+def test_percentile_bounds_count_the_parts_above_first() -> None:
+    """The lower bound is the percentile of the last part needed, taking the parts
+    with the highest percentiles first, until they hold as many averages at or above
+    their own as the union's rank: a short quiet edge no longer drags it to its
+    level. Random unions lie within the bounds."""
+    from mikromon.web.monitor.report_pages import percentile_bounds
+
+    busy = traffic.summarize_rates([100.0] * 200, 200)
+    quiet = traffic.summarize_rates([1.0] * 10, 10)
+    assert percentile_bounds([busy, quiet]) == (100.0, 100.0)
+    assert percentile_bounds([quiet]) == (1.0, 1.0)
+    rng = random.Random(4)
+    for _ in range(300):
+        sets = [[rng.uniform(0, 10) * rng.choice((1, 10)) for _ in range(rng.randint(1, 60))]
+                for _ in range(rng.randint(1, 6))]
+        found = percentile_bounds([traffic.summarize_rates(s, len(s)) for s in sets])
+        assert found is not None
+        union = traffic.percentile([v for s in sets for v in s])
+        assert union is not None
+        assert found[0] <= union <= found[1], (found, union)
+
+
+@pytest.mark.parametrize("per_page", [3, 7])
+def test_deep_pages_of_long_edges_compute_a_band(fleet: dict[str, Series], per_page: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock long after the data: the edge may hold more than half an hour, so
+    every series' pieces are read and bound in Python; deep pages by billing figure
+    still equal the whole table, and a page in the middle computes the interfaces
+    near it only."""
+    from mikromon.web.monitor import report_pages
+
+    now = ROLLUP_MARK + 30 * traffic.DAY
+    whole = rq.percentile_rows(_query(), "billing")
+    paged = []
+    for page in range(1, -(-len(whole) // per_page) + 1):
+        paged += rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
+    assert paged == whole
+    computed: list[int] = []
+    real = report_pages._Table.compute
+
+    def counting(self: Any, interfaces: Any, **kwargs: Any) -> None:
+        wanted = list(interfaces)
+        computed.extend(sid for key in wanted for sid in self.found[key].values()
+                        if sid not in self.exact)
+        real(self, wanted, **kwargs)
+
+    monkeypatch.setattr(report_pages._Table, "compute", counting)
+    page = 40 // per_page + 1
+    rows = rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
+    assert rows == whole[(page - 1) * per_page:page * per_page]
+    assert 0 < len(computed) <= DEVICES, len(computed)  # of 2 x DEVICES series
