@@ -24,7 +24,6 @@ import bisect
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from mikromon.domain.traffic import (
     INTERVAL,
@@ -88,15 +87,6 @@ def percentile_bounds(parts: Iterable[Part]) -> tuple[float, float] | None:
     return low, own[0][0]
 
 
-@dataclass(slots=True)
-class _Side:
-    """One direction of an interface: its series and pieces (summaries without
-    their largest values, edges with all their averages)."""
-
-    series_id: int
-    parts: list[Part]
-
-
 def _sort_key(billing: float | None, device: str, interface: str) -> tuple[float, str, str]:
     """The order of :func:`.reports.percentile_report` (``billing or -1.0``: a figure
     of 0 sorts with the interfaces without one)."""
@@ -136,14 +126,18 @@ class _Table:
         self.held: report_ranks.HeldSummaries | None = None
 
     def load_bounds(self) -> None:
-        """Read every series' pieces (summaries without their largest values, edges
-        with all their averages) for :meth:`bounds`."""
+        """Read every series' pieces for :meth:`bounds`: summaries without their
+        largest values, edges of finished days without their averages (counts,
+        sums, own percentiles: :func:`.report_day_rates.day_parts`), other edges
+        with them."""
         parts: dict[int, list[Part]] = {}
         for level, starts in (("month", self.months), ("day", self.days)):
             for sid, part in rt._summary_parts(self.conn, self.cond, level, starts, False):
                 parts.setdefault(sid, []).append(part)
         self.summarised = set(parts)
-        self.edges = rt.read_edges(self.conn, self.cond, self.edge_ranges, self.month_mark)
+        # Finished days' parts without their averages: the series computed read theirs.
+        self.edges = rt.read_edges(self.conn, self.cond, self.edge_ranges, self.month_mark,
+                                   with_values=False)
         for sid, edge in self.edges.items():
             parts.setdefault(sid, []).extend(edge)
         self.parts = parts
@@ -179,12 +173,9 @@ class _Table:
             for level, starts in (("month", self.months), ("day", self.days)):
                 for sid, part in rt._summary_parts(self.conn, cond, level, starts, True):
                     tops.setdefault(sid, []).append(part)
-        edges = self.edges
-        if not loaded:
-            edges = {}
-            for batch in _batches(wanted):
-                edges.update(rt.read_edges(self.conn, rsql.ids_filter(batch), self.edge_ranges,
-                                           self.month_mark))
+        edges: dict[int, list[Part]] = {}
+        for cond in [self.cond] if every else [rsql.ids_filter(b) for b in _batches(wanted)]:
+            edges.update(rt.read_edges(self.conn, cond, self.edge_ranges, self.month_mark))
         for sid in wanted:
             parts = tops.get(sid, []) + edges.get(sid, [])
             self.exact[sid] = self._figure(sid, parts)
