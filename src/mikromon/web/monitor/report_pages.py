@@ -5,13 +5,15 @@ values of every interface of the fleet (bench/pages.py: the Reports page's
 default view at 10,000 devices).
 
 Each series' pieces are read without their largest values first: the stored
-percentile of each summary and the averages of the edges. The percentile of a
-union of disjoint pieces lies between the smallest and the largest of the pieces'
-own percentiles (:func:`percentile_bounds`), so an interface's billing figure is
-bounded without merging anything. The page is then found as
+percentile of each summary, the own percentile of each finished day's part (day
+rates) and the averages of the other edges. The percentile of a union of disjoint
+pieces lies between the largest of the pieces' own percentiles and a lower bound
+at least their smallest (:func:`percentile_bounds`), so an interface's billing
+figure is bounded without merging anything. The page is then found as
 :func:`.reports.percentile_report` would sort it: sorted by name, only the page's
-interfaces are computed; sorted by billing figure, interfaces are computed in the
-order of their upper bounds until no interface left can enter the page. Computed
+interfaces are computed; sorted by billing figure, the first page computes
+interfaces in the order of their upper bounds until no interface left can enter
+the page, a deeper one the interfaces in a band around it (:func:`_band`). Computed
 means exactly as :func:`.reports.percentile_report` does it (the pieces' largest
 values merged, or the series' averages when the summaries cannot hold the figure),
 so the page equals the same page of the whole table (tests/web/storage/
