@@ -202,21 +202,14 @@ def test_edge_bound_counts_every_slot_and_hourly_stand_ins(fleet: dict[str, Seri
     assert moved[fleet["5iface.rx_bps"].pk] <= found * 300 / 8
 
 
-@pytest.mark.parametrize("spare", [0, 8])
-@pytest.mark.parametrize("per_page", [1, 4, 7])
-def test_deep_pages_compute_a_band(fleet: dict[str, Series], per_page: int, spare: int,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every page by billing figure equals the whole table sliced (``spare`` 0: a
-    band of the page's size, which computed rows above it often widen); a page in
-    the middle computes the interfaces near it, not those before it."""
+def _pages_and_middle(monkeypatch: pytest.MonkeyPatch, per_page: int, now: float
+                      ) -> tuple[list[dict[str, Any]], list[int]]:
+    """Check that every page by billing figure equals the whole table sliced, then
+    read a page in the middle alone; return the whole table and the series that
+    page computed."""
     from mikromon.web.monitor import report_pages
 
-    monkeypatch.setattr(report_pages, "SPARE", spare)
-    now = ROLLUP_MARK + 70
     whole = rq.percentile_rows(_query(), "billing")
-    assert len(whole) == DEVICES
-    room = next(r for r in whole if r["device_id"] == fleet["no room"].device_id)
-    assert room["rx_p95_bps"] == 1e3
     paged = []
     for page in range(1, -(-len(whole) // per_page) + 1):
         paged += rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
@@ -234,6 +227,23 @@ def test_deep_pages_compute_a_band(fleet: dict[str, Series], per_page: int, spar
     page = 40 // per_page + 1
     rows = rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
     assert rows == whole[(page - 1) * per_page:page * per_page]
+    return whole, computed
+
+
+@pytest.mark.parametrize("spare", [0, 8])
+@pytest.mark.parametrize("per_page", [1, 4, 7])
+def test_deep_pages_compute_a_band(fleet: dict[str, Series], per_page: int, spare: int,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page by billing figure equals the whole table sliced (``spare`` 0: a
+    band of the page's size, which computed rows above it often widen); a page in
+    the middle computes the interfaces near it, not those before it."""
+    from mikromon.web.monitor import report_pages
+
+    monkeypatch.setattr(report_pages, "SPARE", spare)
+    whole, computed = _pages_and_middle(monkeypatch, per_page, ROLLUP_MARK + 70)
+    assert len(whole) == DEVICES
+    room = next(r for r in whole if r["device_id"] == fleet["no room"].device_id)
+    assert room["rx_p95_bps"] == 1e3
     assert 0 < len(computed) <= DEVICES, len(computed)  # of 2 x DEVICES series
     # The interface with an edge only has no bounds: always computed.
     first = {(r["device_id"], r["interface"]) for r in whole[:10]
@@ -321,25 +331,5 @@ def test_deep_pages_of_long_edges_compute_a_band(fleet: dict[str, Series], per_p
     every series' pieces are read and bound in Python; deep pages by billing figure
     still equal the whole table, and a page in the middle computes the interfaces
     near it only."""
-    from mikromon.web.monitor import report_pages
-
-    now = ROLLUP_MARK + 30 * traffic.DAY
-    whole = rq.percentile_rows(_query(), "billing")
-    paged = []
-    for page in range(1, -(-len(whole) // per_page) + 1):
-        paged += rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
-    assert paged == whole
-    computed: list[int] = []
-    real = report_pages._Table.compute
-
-    def counting(self: Any, interfaces: Any, **kwargs: Any) -> None:
-        wanted = list(interfaces)
-        computed.extend(sid for key in wanted for sid in self.found[key].values()
-                        if sid not in self.exact)
-        real(self, wanted, **kwargs)
-
-    monkeypatch.setattr(report_pages._Table, "compute", counting)
-    page = 40 // per_page + 1
-    rows = rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
-    assert rows == whole[(page - 1) * per_page:page * per_page]
+    _whole, computed = _pages_and_middle(monkeypatch, per_page, ROLLUP_MARK + 30 * traffic.DAY)
     assert 0 < len(computed) <= DEVICES, len(computed)  # of 2 x DEVICES series
