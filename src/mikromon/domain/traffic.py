@@ -13,6 +13,7 @@ and ``samples`` tells how many that was.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -132,6 +133,8 @@ INTERVAL = 300
 DAY = 86400
 
 
+# Cached: bounding a page asks it for every part of every series (tens of thousands).
+@functools.lru_cache(maxsize=4096)
 def from_top(count: int, pct: float = BILLING_PERCENTILE) -> int:
     """Return the 1-based rank, counted from the largest, of the value reported as the
     ``pct`` percentile of ``count`` values: ``count - ceil(pct / 100 * count) + 1``

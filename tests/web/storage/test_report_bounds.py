@@ -202,21 +202,14 @@ def test_edge_bound_counts_every_slot_and_hourly_stand_ins(fleet: dict[str, Seri
     assert moved[fleet["5iface.rx_bps"].pk] <= found * 300 / 8
 
 
-@pytest.mark.parametrize("spare", [0, 8])
-@pytest.mark.parametrize("per_page", [1, 4, 7])
-def test_deep_pages_compute_a_band(fleet: dict[str, Series], per_page: int, spare: int,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every page by billing figure equals the whole table sliced (``spare`` 0: a
-    band of the page's size, which computed rows above it often widen); a page in
-    the middle computes the interfaces near it, not those before it."""
+def _pages_and_middle(monkeypatch: pytest.MonkeyPatch, per_page: int, now: float
+                      ) -> tuple[list[dict[str, Any]], list[int]]:
+    """Check that every page by billing figure equals the whole table sliced, then
+    read a page in the middle alone; return the whole table and the series that
+    page computed."""
     from mikromon.web.monitor import report_pages
 
-    monkeypatch.setattr(report_pages, "SPARE", spare)
-    now = ROLLUP_MARK + 70
     whole = rq.percentile_rows(_query(), "billing")
-    assert len(whole) == DEVICES
-    room = next(r for r in whole if r["device_id"] == fleet["no room"].device_id)
-    assert room["rx_p95_bps"] == 1e3
     paged = []
     for page in range(1, -(-len(whole) // per_page) + 1):
         paged += rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
@@ -234,6 +227,23 @@ def test_deep_pages_compute_a_band(fleet: dict[str, Series], per_page: int, spar
     page = 40 // per_page + 1
     rows = rq.percentile_page(_query(), "billing", rq.Paging(page, per_page), now=now)[0]
     assert rows == whole[(page - 1) * per_page:page * per_page]
+    return whole, computed
+
+
+@pytest.mark.parametrize("spare", [0, 8])
+@pytest.mark.parametrize("per_page", [1, 4, 7])
+def test_deep_pages_compute_a_band(fleet: dict[str, Series], per_page: int, spare: int,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page by billing figure equals the whole table sliced (``spare`` 0: a
+    band of the page's size, which computed rows above it often widen); a page in
+    the middle computes the interfaces near it, not those before it."""
+    from mikromon.web.monitor import report_pages
+
+    monkeypatch.setattr(report_pages, "SPARE", spare)
+    whole, computed = _pages_and_middle(monkeypatch, per_page, ROLLUP_MARK + 70)
+    assert len(whole) == DEVICES
+    room = next(r for r in whole if r["device_id"] == fleet["no room"].device_id)
+    assert room["rx_p95_bps"] == 1e3
     assert 0 < len(computed) <= DEVICES, len(computed)  # of 2 x DEVICES series
     # The interface with an edge only has no bounds: always computed.
     first = {(r["device_id"], r["interface"]) for r in whole[:10]
@@ -290,3 +300,36 @@ def test_band_widens_past_rows_below_it(monkeypatch: pytest.MonkeyPatch) -> None
     for offset in range(len(figures)):
         page = report_pages._by_band(table, offset, 1, 3)  # type: ignore[arg-type]
         assert [row.device for row in page] == [whole[offset]], offset
+
+
+def test_percentile_bounds_count_the_parts_above_first() -> None:
+    """The lower bound is the percentile of the last part needed, taking the parts
+    with the highest percentiles first, until they hold as many averages at or above
+    their own as the union's rank: a short quiet edge no longer drags it to its
+    level. Random unions lie within the bounds."""
+    from mikromon.web.monitor.report_pages import percentile_bounds
+
+    busy = traffic.summarize_rates([100.0] * 200, 200)
+    quiet = traffic.summarize_rates([1.0] * 10, 10)
+    assert percentile_bounds([busy, quiet]) == (100.0, 100.0)
+    assert percentile_bounds([quiet]) == (1.0, 1.0)
+    rng = random.Random(4)
+    for _ in range(300):
+        sets = [[rng.uniform(0, 10) * rng.choice((1, 10)) for _ in range(rng.randint(1, 60))]
+                for _ in range(rng.randint(1, 6))]
+        found = percentile_bounds([traffic.summarize_rates(s, len(s)) for s in sets])
+        assert found is not None
+        union = traffic.percentile([v for s in sets for v in s])
+        assert union is not None
+        assert found[0] <= union <= found[1], (found, union)
+
+
+@pytest.mark.parametrize("per_page", [3, 7])
+def test_deep_pages_of_long_edges_compute_a_band(fleet: dict[str, Series], per_page: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock long after the data: the edge may hold more than half an hour, so
+    every series' pieces are read and bound in Python; deep pages by billing figure
+    still equal the whole table, and a page in the middle computes the interfaces
+    near it only."""
+    _whole, computed = _pages_and_middle(monkeypatch, per_page, ROLLUP_MARK + 30 * traffic.DAY)
+    assert 0 < len(computed) <= DEVICES, len(computed)  # of 2 x DEVICES series

@@ -7,12 +7,14 @@ once and bucket by bucket. SQLite here, PostgreSQL with ``-m db_backend``."""
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
 
+from mikromon.domain import traffic
 from mikromon.domain.traffic import combine_percentile, summary_pieces
 from mikromon.web.monitor import report_summaries, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
@@ -331,14 +333,46 @@ def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], na
 
 
 def test_day_rates_slice_by_bucket_start() -> None:
-    """A bucket belongs to a range when it starts in it; empty buckets are left out."""
+    """A bucket belongs to a range when it starts in it; empty buckets are NaN."""
     from mikromon.web.monitor import report_day_rates as rates
 
     day = NOV
     blob = rates.pack_day(day, [(day, 1.0), (day + 300, 2.0), (day + 900, 4.0),
                                 (day + DAY - 300, 9.0), (day + DAY, 99.0)])
-    assert rates.day_slice(blob, day, day, day + DAY) == [1.0, 2.0, 4.0, 9.0]
-    assert rates.day_slice(blob, day, day + 1, day + 901) == [2.0, 4.0]  # 600: empty
-    assert rates.day_slice(blob, day, day + 301, day + 900) == []
+
+    def kept(lo: int, hi: int) -> list[list[float]]:
+        return [[v for v in row if v == v] for row in rates.day_values([blob], day, lo, hi)
+                .tolist()]
+
+    assert kept(day, day + DAY) == [[1.0, 2.0, 4.0, 9.0]]
+    assert kept(day + 1, day + 901) == [[2.0, 4.0]]  # 600: empty
+    assert kept(day + 301, day + 900) == [[]]
     with pytest.raises(ValueError, match="hold 3 values, not 288"):
-        rates.day_slice(blob[:24], day, day, day + DAY)
+        rates.day_values([blob, blob[:24]], day, day, day + DAY)
+
+
+def test_day_rates_parts_with_and_without_their_values() -> None:
+    """Each row's part: its averages largest first and their positive sum, or only
+    the count, the sum and its own percentile (bounds); no part for an empty row."""
+    import numpy as np
+
+    from mikromon.web.monitor import report_day_rates as rates
+
+    rng = random.Random(8)
+    rows = [[rng.choice((math.nan, -1.0, 0.0, rng.uniform(0, 1e9))) for _ in range(n)]
+            for n in (1, 7, 20, 21, 60, 150)]
+    rows.append([math.nan] * 150)
+    values = np.array([row + [math.nan] * (150 - len(row)) for row in rows])
+    full = rates.day_parts(values, with_values=True)
+    bare = rates.day_parts(values, with_values=False)
+    assert full[-1] is None
+    assert bare[-1] is None
+    for row, part, bound in zip(rows[:-1], full[:-1], bare[:-1], strict=True):
+        assert part is not None
+        assert bound is not None
+        expected = traffic.summarize_rates(row, len(row))
+        assert (part.samples, part.hourly, list(part.top)) == (expected.samples, 0, expected.top)
+        assert part.rate_sum == pytest.approx(expected.rate_sum, rel=1e-12)
+        assert (bound.samples, list(bound.top), bound.rate_sum) == (part.samples, [],
+                                                                   part.rate_sum)
+        assert bound.p95 == traffic.part_percentile(expected)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mikromon.domain.traffic import DAY, INTERVAL
+import numpy as np
+import numpy.typing as npt
+
+from mikromon.domain.traffic import DAY, INTERVAL, Part, from_top
 from mikromon.web.monitor import report_sql as rs
 
 #: 5-minute buckets of a day.
@@ -38,21 +41,50 @@ def pack_day(day: int, rows: Iterable[tuple[int, float]]) -> bytes:
     return rs.pack(out)
 
 
-def day_slice(blob: bytes | memoryview, day: int, lo: int, hi: int) -> list[float]:
+def day_values(blobs: Sequence[bytes | memoryview], day: int, lo: int, hi: int
+               ) -> npt.NDArray[np.float64]:
     """Return the averages of the buckets starting in ``[lo, hi)`` (within the day
-    starting at ``day``) of a ``rates`` blob, NaN left out, in time order.
+    starting at ``day``) of ``rates`` blobs: shape ``(len(blobs), buckets)``, in
+    time order, NaN where a series had no average.
 
     Raises:
-        ValueError: the blob is not 288 float64 values.
+        ValueError: a blob is not 288 float64 values.
     """
-    if len(blob) != 8 * BUCKETS:
-        raise ValueError(f"day rates of {day} hold {len(blob) / 8:g} values, not {BUCKETS}")
+    for blob in blobs:
+        if len(blob) != 8 * BUCKETS:
+            raise ValueError(f"day rates of {day} hold {len(blob) / 8:g} values, not {BUCKETS}")
     first = max(0, -(-(lo - day) // INTERVAL))
-    last = min(BUCKETS, -(-(hi - day) // INTERVAL))
-    if first >= last:
-        return []
-    # Only the buckets asked for are converted; NaN is the one value not equal to itself.
-    return [v for v in rs.unpack(memoryview(blob)[8 * first:8 * last]) if v == v]
+    last = max(first, min(BUCKETS, -(-(hi - day) // INTERVAL)))
+    whole = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(len(blobs), BUCKETS)
+    return whole[:, first:last]
+
+
+#: ``from_top(n)`` of every count a day's rates can hold.
+_FROM_TOP = np.array([0, *(from_top(n) for n in range(1, BUCKETS + 1))])
+
+
+def day_parts(values: npt.NDArray[np.float64], *, with_values: bool = True
+              ) -> list[Part | None]:
+    """Return the :class:`~mikromon.domain.traffic.Part` of each row of
+    :func:`day_values` (``None`` for a row without an average): the count, the sum
+    of the positive averages (bps) and, ``with_values``, every average largest
+    first; else no average but the part's own percentile (``p95``), enough for the
+    bounds of :func:`.report_pages.percentile_bounds` and for the bytes."""
+    ordered = np.sort(values, axis=1)  # ascending, NaN last
+    counts = np.count_nonzero(~np.isnan(values), axis=1)
+    sums = np.where(values > 0, values, 0.0).sum(axis=1).tolist()
+    at = np.maximum(counts - _FROM_TOP[counts], 0)
+    own = ordered[np.arange(len(values)), at].tolist() if len(values) else []
+    out: list[Part | None] = []
+    for i, n in enumerate(counts.tolist()):
+        if not n:
+            out.append(None)
+        elif with_values:
+            out.append(Part(samples=n, hourly=0, rate_sum=sums[i],
+                            top=ordered[i, n - 1::-1].tolist()))
+        else:
+            out.append(Part(samples=n, hourly=0, rate_sum=sums[i], top=[], p95=own[i]))
+    return out
 
 
 def write(conn: Any, lo: int, hi: int) -> int:
@@ -97,16 +129,16 @@ def delete_all(conn: Any) -> None:
         cursor.execute(f"DELETE FROM {RATES_T}")
 
 
-def read(conn: Any, cond: tuple[str, list[Any]], day: int, lo: int, hi: int
-         ) -> tuple[dict[int, list[float]], list[int]]:
+def read(conn: Any, cond: tuple[str, list[Any]], day: int, lo: int, hi: int, *,
+         with_values: bool = True) -> tuple[dict[int, Part], list[int]]:
     """Read the part ``[lo, hi)`` of the finished day starting at ``day`` of the series
     of ``cond`` (:func:`.report_summaries.series_filter`) from their day rates.
 
     Returns:
-        ``(series id -> averages, series ids without rates)``: the latter (a day
-        summary without rates: hourly stand-ins, aged, or stored before rates were
-        kept) must be read from the rollups; a series without a day summary had
-        no average that day.
+        ``(series id -> part (:func:`day_parts`), series ids without rates)``: the
+        latter (a day summary without rates: hourly stand-ins, aged, or stored
+        before rates were kept) must be read from the rollups; a series without a
+        day summary, or without an average in ``[lo, hi)``, had none there.
     """
     with conn.cursor() as cursor:
         cursor.execute(f"SELECT m.series_id, d.rates FROM {rs.SUMMARY_T} m LEFT JOIN "
@@ -115,13 +147,14 @@ def read(conn: Any, cond: tuple[str, list[Any]], day: int, lo: int, hi: int
                        f"(SELECT s.id FROM {rs.SERIES_T} s WHERE {cond[0]})",
                        [day, *cond[1]])
         rows = cursor.fetchall()
-    found: dict[int, list[float]] = {}
+    ids: list[int] = []
+    blobs: list[bytes | memoryview] = []
     missing: list[int] = []
     for sid, blob in rows:
         if blob is None:
             missing.append(int(sid))
-            continue
-        values = day_slice(blob, day, lo, hi)
-        if values:
-            found[int(sid)] = values
-    return found, missing
+        else:
+            ids.append(int(sid))
+            blobs.append(blob)
+    parts = day_parts(day_values(blobs, day, lo, hi), with_values=with_values)
+    return {sid: part for sid, part in zip(ids, parts, strict=True) if part is not None}, missing

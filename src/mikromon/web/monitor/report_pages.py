@@ -5,13 +5,15 @@ values of every interface of the fleet (bench/pages.py: the Reports page's
 default view at 10,000 devices).
 
 Each series' pieces are read without their largest values first: the stored
-percentile of each summary and the averages of the edges. The percentile of a
-union of disjoint pieces lies between the smallest and the largest of the pieces'
-own percentiles (:func:`percentile_bounds`), so an interface's billing figure is
-bounded without merging anything. The page is then found as
+percentile of each summary, the own percentile of each finished day's part (day
+rates) and the averages of the other edges. The percentile of a union of disjoint
+pieces lies between the largest of the pieces' own percentiles and a lower bound
+at least their smallest (:func:`percentile_bounds`), so an interface's billing
+figure is bounded without merging anything. The page is then found as
 :func:`.reports.percentile_report` would sort it: sorted by name, only the page's
-interfaces are computed; sorted by billing figure, interfaces are computed in the
-order of their upper bounds until no interface left can enter the page. Computed
+interfaces are computed; sorted by billing figure, the first page computes
+interfaces in the order of their upper bounds until no interface left can enter
+the page, a deeper one the interfaces in a band around it (:func:`_band`). Computed
 means exactly as :func:`.reports.percentile_report` does it (the pieces' largest
 values merged, or the series' averages when the summaries cannot hold the figure),
 so the page equals the same page of the whole table (tests/web/storage/
@@ -24,13 +26,13 @@ import bisect
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from mikromon.domain.traffic import (
     INTERVAL,
     BillingFigure,
     Part,
     combine_percentile,
+    from_top,
     part_percentile,
     summary_pieces,
 )
@@ -48,35 +50,43 @@ _INF = math.inf
 
 def percentile_bounds(parts: Iterable[Part]) -> tuple[float, float] | None:
     """Return ``(lowest, highest)`` that the billing percentile of the union of
-    disjoint ``parts`` can be: the smallest and largest of the parts' own
-    percentiles (:func:`~mikromon.domain.traffic.part_percentile`); ``None`` when a
-    part's own percentile is not known (the union's must be computed).
+    disjoint ``parts`` can be: the largest of the parts' own percentiles
+    (:func:`~mikromon.domain.traffic.part_percentile`) and, taking the parts with
+    the highest own percentiles first, the own percentile of the last part needed
+    for them to hold ``from_top(N)`` averages at or above their own (at most the
+    smallest of all); ``None`` when a part's own percentile is not known (the
+    union's must be computed).
 
     Why: with ``r(n) = from_top(n)``, ``r(n) - 1 = floor(n / 20)`` values of ``n`` lie
     above the percentile. Above the largest part percentile lie at most
     ``sum(floor(n_i / 20)) <= floor(N / 20)`` values of the union: fewer than
-    ``r(N)``, so the union's percentile is not above it. At or above the smallest
-    lie at least ``sum(floor(n_i / 20) + 1) >= floor(N / 20) + 1 = r(N)`` values, so
-    it is not below it.
+    ``r(N)``, so the union's percentile is not above it. A part holds ``r(n_i)``
+    values at or above its own percentile; when the parts taken hold ``r(N)`` in
+    all, that many values of the union are at or above the last one's, so the
+    union's percentile is not below it. Every part together holds
+    ``sum(floor(n_i / 20) + 1) >= floor(N / 20) + 1 = r(N)``.
     """
-    low, high = _INF, -_INF
+    own: list[tuple[float, int]] = []
+    total = 0
     for part in parts:
         if part.samples < 1:
             continue
         value = part_percentile(part)
         if value is None or math.isnan(value):
             return None
-        low, high = min(low, value), max(high, value)
-    return (low, high) if high >= low else None
-
-
-@dataclass(slots=True)
-class _Side:
-    """One direction of an interface: its series and pieces (summaries without
-    their largest values, edges with all their averages)."""
-
-    series_id: int
-    parts: list[Part]
+        own.append((value, part.samples))
+        total += part.samples
+    if not own:
+        return None
+    own.sort(reverse=True)
+    need = from_top(total)
+    low = own[-1][0]
+    for value, samples in own:
+        need -= from_top(samples)
+        if need <= 0:
+            low = value
+            break
+    return low, own[0][0]
 
 
 def _sort_key(billing: float | None, device: str, interface: str) -> tuple[float, str, str]:
@@ -118,14 +128,18 @@ class _Table:
         self.held: report_ranks.HeldSummaries | None = None
 
     def load_bounds(self) -> None:
-        """Read every series' pieces (summaries without their largest values, edges
-        with all their averages) for :meth:`bounds`."""
+        """Read every series' pieces for :meth:`bounds`: summaries without their
+        largest values, edges of finished days without their averages (counts,
+        sums, own percentiles: :func:`.report_day_rates.day_parts`), other edges
+        with them."""
         parts: dict[int, list[Part]] = {}
         for level, starts in (("month", self.months), ("day", self.days)):
             for sid, part in rt._summary_parts(self.conn, self.cond, level, starts, False):
                 parts.setdefault(sid, []).append(part)
         self.summarised = set(parts)
-        self.edges = rt.read_edges(self.conn, self.cond, self.edge_ranges, self.month_mark)
+        # Finished days' parts without their averages: the series computed read theirs.
+        self.edges = rt.read_edges(self.conn, self.cond, self.edge_ranges, self.month_mark,
+                                   with_values=False)
         for sid, edge in self.edges.items():
             parts.setdefault(sid, []).extend(edge)
         self.parts = parts
@@ -161,12 +175,9 @@ class _Table:
             for level, starts in (("month", self.months), ("day", self.days)):
                 for sid, part in rt._summary_parts(self.conn, cond, level, starts, True):
                     tops.setdefault(sid, []).append(part)
-        edges = self.edges
-        if not loaded:
-            edges = {}
-            for batch in _batches(wanted):
-                edges.update(rt.read_edges(self.conn, rsql.ids_filter(batch), self.edge_ranges,
-                                           self.month_mark))
+        edges: dict[int, list[Part]] = {}
+        for cond in [self.cond] if every else [rsql.ids_filter(b) for b in _batches(wanted)]:
+            edges.update(rt.read_edges(self.conn, cond, self.edge_ranges, self.month_mark))
         for sid in wanted:
             parts = tops.get(sid, []) + edges.get(sid, [])
             self.exact[sid] = self._figure(sid, parts)
@@ -235,6 +246,10 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
         table.load_bounds()
         if read is not None:  # every series' edges: the talkers sum them
             read["interface"] = (table.found, table.names, table.edges, None)
+        if offset:
+            bounds = {key: found for key, ids in table.found.items()
+                      if (found := table.bounds(ids)) is not None}
+            return _band(table, offset, limit, bounds), total, offset
         return _by_billing(table, offset + limit)[offset:], total, offset
     rows = _by_band(table, offset, limit, added) if offset else _by_ranked(table, limit, added)
     if read is not None and table.held is not None:  # the talkers' lower bounds
@@ -281,17 +296,10 @@ def _value(row: reports.PercentileRow) -> float:
 
 def _by_band(table: _Table, offset: int, limit: int, added: int
              ) -> list[reports.PercentileRow]:
-    """Rows ``offset`` to ``offset + limit`` by billing figure, computing only the
-    interfaces whose bounds meet a band of figures around the page.
-
-    An interface's figure lies between the largest lower bound of its sides
-    and the largest of their upper bounds (both
-    :func:`.report_ranks.ranked_series`). Those whose lower bound is above
-    ``high`` sort before every row not above it, those whose upper bound is below
-    ``low`` (above 0) after every row not below it; the others are computed. The
-    page is known when the rows before it are all counted that way (it starts
-    after the computed rows above ``high``) and its rows lie in ``[low, high]``;
-    else the band widens (twice the margin each round) up to the whole table."""
+    """Rows ``offset`` to ``offset + limit`` by billing figure (:func:`_band`), the
+    bounds ranked from the summaries' narrow index: an interface's figure lies
+    between the largest lower bound of its sides and the largest of their upper
+    bounds (both :func:`.report_ranks.ranked_series`)."""
     interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
     held = table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
                                                         interface_of)
@@ -309,6 +317,21 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
             low = side_low if side_low > low else low
         else:
             bounds[key] = (low, high)
+    return _band(table, offset, limit, bounds)
+
+
+def _band(table: _Table, offset: int, limit: int,
+          bounds: dict[tuple[int, str], tuple[float, float]]) -> list[reports.PercentileRow]:
+    """Rows ``offset`` to ``offset + limit`` by billing figure, computing only the
+    interfaces whose ``bounds`` (``(lowest, highest)`` its figure can be; an
+    interface left out is always computed) meet a band of figures around the page.
+
+    Those whose lower bound is above ``high`` (and above 0) sort before every row
+    not above it, those whose upper bound is below ``low`` (above 0) after every
+    row not below it; the others are computed. The page is known when the rows
+    before it are all counted that way (it starts after the computed rows above
+    ``high``) and its rows lie in ``[low, high]``; else the band widens (twice the
+    margin each round) up to the whole table."""
     by_low = sorted((b[0] for b in bounds.values()), reverse=True)
     by_high = sorted((b[1] for b in bounds.values()), reverse=True)
     margin = limit + SPARE
@@ -321,7 +344,8 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
         middle = []
         for key in table.found:
             found = bounds.get(key)
-            if found is not None and found[0] > high:
+            # Above 0 too: a figure of 0 sorts with the interfaces without one.
+            if found is not None and found[0] > high and found[0] > 0:
                 before += 1
             elif found is None or found[1] >= low:
                 middle.append(key)

@@ -121,12 +121,13 @@ def edge_part(values: list[float], hourly: int = 0) -> Part:
 
 
 def read_edges(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int, int]],
-               month_mark: int | None) -> dict[int, list[Part]]:
+               month_mark: int | None, *, with_values: bool = True) -> dict[int, list[Part]]:
     """Return ``series id -> parts`` of the edges (``[start, end)`` pairs of
     :func:`~mikromon.domain.traffic.summary_pieces`) of the series of ``cond``: the
     part of a finished day (before ``month_mark``) from the day's rates
-    (:mod:`.report_day_rates`, one row per series), the rest as
-    :func:`_edge_values` reads it (rollups, raw points, aged hours)."""
+    (:mod:`.report_day_rates`, one row per series; ``with_values=False``: their
+    counts, sums and own percentiles only, :func:`.report_day_rates.day_parts`),
+    the rest as :func:`_edge_values` reads it (rollups, raw points, aged hours)."""
     from mikromon.web.monitor import report_day_rates
 
     rollup_mark = rs.rollup_mark(conn)
@@ -143,9 +144,10 @@ def read_edges(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int
                 else:
                     runs.append((cond, cursor, stop))
             else:
-                found, missing = report_day_rates.read(conn, cond, day, cursor, stop)
-                for sid, values in found.items():
-                    out.setdefault(sid, []).append(edge_part(values))
+                found, missing = report_day_rates.read(conn, cond, day, cursor, stop,
+                                                       with_values=with_values)
+                for sid, part in found.items():
+                    out.setdefault(sid, []).append(part)
                 for i in range(0, len(missing), 500):
                     batch = missing[i:i + 500]
                     runs.append((rsql.ids_filter(batch), cursor, stop))
