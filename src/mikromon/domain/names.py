@@ -36,6 +36,13 @@ def natural_key(text: str) -> str:
     return _DIGITS.sub(_digit_run, text.casefold())[:MAX_NATURAL_KEY]
 
 
+def natural_order(*names: str) -> tuple[str, ...]:
+    """Sort key of a tuple of names (device, then interface...): each name's
+    :func:`natural_key`, then the name itself to order names equal but for case
+    or leading zeros."""
+    return tuple(part for name in names for part in (natural_key(name), name))
+
+
 def name_sort_key(name: str) -> str:
     """Return the database sort key of a name: :func:`natural_key` as hexadecimal
     UTF-8, at most :data:`MAX_NAME_SORT_KEY` characters (``"a2"`` -> ``"61303132"``).

@@ -191,3 +191,33 @@ def test_availability_of_a_page_of_devices_in_a_few_queries(
     assert [r.device for r in page] == ["edge-1", "edge-2", "edge-3", "edge-4"]
     assert page == [alone[r.device_id] for r in page]
     assert reports.device_count() == 7
+
+
+def test_reports_list_devices_and_interfaces_in_natural_order(dev: Device) -> None:
+    """demo-2 before demo-10, ether2 before ether10: the availability report, and the
+    percentile table sorted by device or interface, page and whole table alike."""
+    from mikromon.web.monitor import report_pages
+    from mikromon.web.monitor.report_query import ReportQuery, percentile_rows
+
+    for name in ("demo-10", "demo-2", "Demo-1"):
+        other = Device.objects.create(name=name, host="127.0.0.1", username="m", state="up")
+        Device.objects.filter(pk=other.pk).update(created_at=T0 - timedelta(days=1))
+        for iface in ("ether10", "ether2"):
+            _event(other, 100, "link_down", f"interface {iface} link down")
+            for key in ("iface.rx_bps", "iface.tx_bps"):
+                series = _series(other, key, interface=iface)
+                MetricPoint.objects.create(series=series, ts=S0 + 60, value=1000.0)
+    rows = reports.availability_report(S0, S0 + 1000, now=S0 + 900)
+    assert [r.device for r in rows] == ["core-1", "Demo-1", "demo-2", "demo-10"]
+    assert [i.name for i in rows[1].interfaces] == ["ether2", "ether10"]
+    query = ReportQuery(start=S0, end=S0 + 3600, device_id=None, preset="custom")
+    by_device = [(r["device"], r["interface"]) for r in percentile_rows(query, "device")]
+    assert by_device[:3] == [("Demo-1", "ether2"), ("Demo-1", "ether10"), ("demo-2", "ether2")]
+    by_interface = [(r["interface"], r["device"]) for r in percentile_rows(query, "interface")]
+    assert by_interface[:4] == [("ether2", "Demo-1"), ("ether2", "demo-2"),
+                                ("ether2", "demo-10"), ("ether10", "Demo-1")]
+    for sort, whole in (("device", by_device), ("interface", by_interface)):
+        page, total, _ = report_pages.percentile_page(S0, S0 + 3600, None, sort, 0, 4)
+        pairs = [(r.device, r.interface) if sort == "device" else (r.interface, r.device)
+                 for r in page]
+        assert (pairs, total) == (whole[:4], 6)

@@ -24,6 +24,7 @@ from mikromon.domain.availability import (
     unknown_outside,
 )
 from mikromon.domain.events import EventKind
+from mikromon.domain.names import natural_order
 from mikromon.web.monitor.models import Device, Event, MetricLatest
 
 _DEVICE_KINDS = {EventKind.DEVICE_UP.value: Presence.UP,
@@ -78,7 +79,7 @@ def _devices(start: float, device_id: int | None, offset: int,
     before ``start`` (``before_kind``) and the time of its last one (``last_ts``)."""
     kinds = list(_DEVICE_KINDS)
     own = Event.objects.filter(device=OuterRef("pk"), kind__in=kinds)
-    qs = Device.objects.order_by("name", "pk").only(
+    qs = Device.objects.order_by("name_key", "name", "pk").only(
         "pk", "name", "state", "enabled", "created_at").annotate(
         before_kind=Subquery(own.filter(ts__lt=datetime.fromtimestamp(start, UTC))
                              .order_by("-ts", "-id").values("kind")[:1]),
@@ -161,7 +162,7 @@ def _interfaces(start: float, end: float, device_spans: list[Span],
                 before: dict[str, Presence], inside: dict[str, list[Change]],
                 running: dict[str, Presence]) -> list[InterfaceAvailability]:
     out = []
-    for name in sorted(set(before) | set(inside) | set(running)):
+    for name in sorted(set(before) | set(inside) | set(running), key=natural_order):
         changes = inside.get(name, [])
         initial = state_at_start(before.get(name), changes[0].state if changes else None,
                                  running.get(name, Presence.UNKNOWN))

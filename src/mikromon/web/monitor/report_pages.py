@@ -27,6 +27,7 @@ import math
 import time
 from collections.abc import Iterable
 
+from mikromon.domain.names import natural_order
 from mikromon.domain.traffic import (
     INTERVAL,
     BillingFigure,
@@ -234,9 +235,10 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     if offset >= total:
         offset = max(0, (total - 1) // limit * limit)
     if sort in ("device", "interface"):
-        def by_name(key: tuple[int, str]) -> tuple[str, str]:
+        def by_name(key: tuple[int, str]) -> tuple[str, ...]:
             device = table.names.get(key[0], "")
-            return (device, key[1]) if sort == "device" else (key[1], device)
+            return natural_order(device, key[1]) if sort == "device" else \
+                natural_order(key[1], device)
         page = sorted(table.found, key=by_name)[offset:offset + limit]
         table.compute(page)
         return [table.row(key) for key in page], total, offset

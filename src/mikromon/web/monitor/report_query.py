@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mikromon.domain.names import natural_order
 from mikromon.domain.traffic import BillingFigure, month_range, parse_month
 from mikromon.web.monitor import report_pages, report_traffic, reports
 from mikromon.web.monitor.models import Series
@@ -196,9 +197,9 @@ def percentile_rows(query: ReportQuery, sort: str = "billing") -> list[dict[str,
     rows = [_percentile_dict(r)
             for r in reports.percentile_report(query.start, query.end, query.device_id)]
     if sort == "device":
-        rows.sort(key=lambda r: (r["device"], r["interface"]))
+        rows.sort(key=lambda r: natural_order(r["device"], r["interface"]))
     elif sort == "interface":
-        rows.sort(key=lambda r: (r["interface"], r["device"]))
+        rows.sort(key=lambda r: natural_order(r["interface"], r["device"]))
     return rows
 
 

@@ -37,7 +37,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
     now = time.time()
     params = {k: request.GET.get(k, "").strip() for k in ("range", "month", "from", "to",
                                                           "device")}
-    menu = list(Device.objects.order_by("name").only("id", "name")[:MENU_DEVICES + 1])
+    menu = list(Device.objects.order_by("name_key", "name").only("id", "name")[
+        :MENU_DEVICES + 1])
     context: dict[str, object] = {
         "params": params, "presets": list(_PRESET_LABELS.items()),
         "devices": menu if len(menu) <= MENU_DEVICES else None,
