@@ -84,6 +84,23 @@ def test_aggregate_points_is_the_same_in_every_layout(stored, step, start, end) 
         assert got[sid].rows() == want, layout
 
 
+@pytest.mark.parametrize("step", [7, 300])
+@pytest.mark.parametrize(("start", "end"), RANGES[:3])
+def test_bucket_averages_are_the_same_in_every_layout(stored, step, start, end) -> None:
+    """``(series, bucket, average)`` rows equal the buckets' ``sum / count``."""
+    ts, values, ids = stored
+    got = points.bucket_averages(ids.values(), start, end, step)
+    want = _expected_buckets(*_in_range(ts, values, start, end), step)
+    assert want
+    for layout, sid in ids.items():
+        mine = [(b, avg) for s, b, avg in got if s == sid]
+        assert [b for b, _ in mine] == [b for b, *_ in want], layout
+        assert [a for _, a in mine] == pytest.approx([t / n for _, _, _, t, n, _ in want],
+                                                     rel=1e-12), layout
+    with pytest.raises(ValueError, match="step must be a positive whole number"):
+        points.bucket_averages([1], T0, T0 + 60, 0)
+
+
 def test_aggregate_points_refuses_a_bad_step(stored) -> None:
     for step in (0, -5, 2.5):
         with pytest.raises(ValueError, match="step must be a positive whole number"):

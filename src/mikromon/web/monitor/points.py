@@ -27,7 +27,7 @@ from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricChunk, MetricPoint
 from mikromon.web.monitor.points_fetch import Float64Array, Int64Array
 
-__all__ = ["Buckets", "aggregate_points", "count_points", "iter_points",
+__all__ = ["Buckets", "aggregate_points", "bucket_averages", "count_points", "iter_points",
            "oldest_raw_subqueries", "previous_point", "read_points"]
 
 #: Samples of one series: ``(ts, values)``, int64 Unix seconds and float64, shape (n,).
@@ -127,6 +127,10 @@ def read_points(series_ids: Iterable[int], start: int, end: int, *,
     return out
 
 
+_NO_BUCKETS = Buckets(np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64),
+                      np.empty(0, np.float64), np.empty(0, np.int64), np.empty(0, np.float64))
+
+
 def fetch_batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     """``ids`` in slices of :data:`points_fetch.BATCH` (one statement each)."""
     for at in range(0, len(ids), fetch.BATCH):
@@ -190,7 +194,7 @@ def aggregate_points(series_ids: Iterable[int], start: int, end: int, step: int,
         raise ValueError(f"step must be a positive whole number of seconds (got {step!r})")
     step, start, end = int(step), int(start), int(end)
     ids = _ids(series_ids)
-    out = {sid: bucketize(_empty(), step) for sid in ids}
+    out = dict.fromkeys(ids, _NO_BUCKETS)  # one empty value shared: read-only
     if end <= start or not ids:
         return out
     conn = usable_connection(using)
@@ -201,6 +205,34 @@ def aggregate_points(series_ids: Iterable[int], start: int, end: int, step: int,
         plain = [sid for sid in batch if sid not in chunks]
         if plain:
             out.update(_buckets_of_rows(fetch.head_buckets(conn, plain, start, end, step)))
+    return out
+
+
+def bucket_averages(series_ids: Iterable[int], start: int, end: int, step: int, *,
+                    using: str = "default") -> list[tuple[int, int, float]]:
+    """``(series id, bucket start, average)`` of each series' raw samples in ``[start,
+    end)`` by buckets of ``step`` seconds, buckets with samples only: what
+    :func:`aggregate_points` gives as ``sum / samples``, without an array a series
+    (a report's last minutes of 20,000 series are a few rows each). Raises as
+    :func:`aggregate_points` does."""
+    if int(step) != step or step <= 0:
+        raise ValueError(f"step must be a positive whole number of seconds (got {step!r})")
+    step, start, end = int(step), int(start), int(end)
+    ids = _ids(series_ids)
+    out: list[tuple[int, int, float]] = []
+    if end <= start or not ids:
+        return out
+    conn = usable_connection(using)
+    for batch in fetch_batches(ids):
+        chunks = fetch.chunks_meeting(conn, batch, start, end)
+        for sid, samples in _read_batch(conn, batch, start, end, chunks).items():
+            got = bucketize(samples, step)
+            out += [(sid, ts, avg) for ts, avg in zip(
+                got.ts.tolist(), (got.sum / got.samples).tolist(), strict=True)]
+        plain = [sid for sid in batch if sid not in chunks]
+        if plain:
+            out += [(int(row[0]), int(row[1]), float(row[4]) / int(row[5]))
+                    for row in fetch.head_buckets(conn, plain, start, end, step) if row[5]]
     return out
 
 

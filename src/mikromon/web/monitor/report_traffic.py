@@ -21,7 +21,7 @@ from mikromon.domain.traffic import DAY, INTERVAL, Part, summary_pieces
 from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.points import aggregate_points
+from mikromon.web.monitor.points import bucket_averages
 
 _HOUR = 3600
 
@@ -73,14 +73,10 @@ def _summary_parts(conn: Any, cond: tuple[str, list[Any]], level: str, starts: l
 def _raw_averages(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int
                   ) -> list[tuple[int, int, float]]:
     """``(series id, bucket start, average)`` of the raw samples in ``[lo, hi)`` by
-    5 minutes, of the series matching ``cond`` (:func:`.points.aggregate_points`)."""
+    5 minutes, of the series matching ``cond`` (:func:`.points.bucket_averages`)."""
     ids = [int(sid) for (sid,) in _fetch(
         conn, f"SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]}", cond[1])]
-    out = []
-    for sid, got in aggregate_points(ids, lo, hi, INTERVAL, using=conn.alias).items():
-        out += [(sid, ts, avg) for ts, avg in zip(got.ts.tolist(),
-                                                   (got.sum / got.samples).tolist(), strict=True)]
-    return out
+    return bucket_averages(ids, lo, hi, INTERVAL, using=conn.alias)
 
 
 def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,
