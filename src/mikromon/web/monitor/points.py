@@ -190,21 +190,11 @@ def aggregate_points(series_ids: Iterable[int], start: int, end: int, step: int,
     Raises:
         ValueError: ``step`` is not a positive integer.
     """
-    if int(step) != step or step <= 0:
-        raise ValueError(f"step must be a positive whole number of seconds (got {step!r})")
-    step, start, end = int(step), int(start), int(end)
     ids = _ids(series_ids)
     out = dict.fromkeys(ids, _NO_BUCKETS)  # one empty value shared: read-only
-    if end <= start or not ids:
-        return out
-    conn = usable_connection(using)
-    for batch in fetch_batches(ids):
-        chunks = fetch.chunks_meeting(conn, batch, start, end)
-        for sid, samples in _read_batch(conn, batch, start, end, chunks).items():
-            out[sid] = bucketize(samples, step)
-        plain = [sid for sid in batch if sid not in chunks]
-        if plain:
-            out.update(_buckets_of_rows(fetch.head_buckets(conn, plain, start, end, step)))
+    for chunked, rows in _bucket_batches(ids, start, end, step, using):
+        out.update((sid, bucketize(samples, step)) for sid, samples in chunked.items())
+        out.update(_buckets_of_rows(rows))
     return out
 
 
@@ -215,25 +205,33 @@ def bucket_averages(series_ids: Iterable[int], start: int, end: int, step: int, 
     :func:`aggregate_points` gives as ``sum / samples``, without an array a series
     (a report's last minutes of 20,000 series are a few rows each). Raises as
     :func:`aggregate_points` does."""
-    if int(step) != step or step <= 0:
-        raise ValueError(f"step must be a positive whole number of seconds (got {step!r})")
-    step, start, end = int(step), int(start), int(end)
-    ids = _ids(series_ids)
     out: list[tuple[int, int, float]] = []
-    if end <= start or not ids:
-        return out
-    conn = usable_connection(using)
-    for batch in fetch_batches(ids):
-        chunks = fetch.chunks_meeting(conn, batch, start, end)
-        for sid, samples in _read_batch(conn, batch, start, end, chunks).items():
+    for chunked, rows in _bucket_batches(_ids(series_ids), start, end, step, using):
+        for sid, samples in chunked.items():
             got = bucketize(samples, step)
             out += [(sid, ts, avg) for ts, avg in zip(
                 got.ts.tolist(), (got.sum / got.samples).tolist(), strict=True)]
-        plain = [sid for sid in batch if sid not in chunks]
-        if plain:
-            out += [(int(row[0]), int(row[1]), float(row[4]) / int(row[5]))
-                    for row in fetch.head_buckets(conn, plain, start, end, step) if row[5]]
+        out += [(int(row[0]), int(row[1]), float(row[4]) / int(row[5]))
+                for row in rows if row[5]]
     return out
+
+
+def _bucket_batches(ids: list[int], start: int, end: int, step: int, using: str
+                    ) -> Iterator[tuple[dict[int, Samples], list[tuple[Any, ...]]]]:
+    """Per batch of ``ids``: the merged samples of those a chunk meets in ``[start,
+    end)``, and the database's bucket rows (:func:`.points_fetch.head_buckets`) of
+    the others. Raises ``ValueError`` for a ``step`` not a positive integer."""
+    if int(step) != step or step <= 0:
+        raise ValueError(f"step must be a positive whole number of seconds (got {step!r})")
+    step, start, end = int(step), int(start), int(end)
+    if end <= start or not ids:
+        return
+    conn = usable_connection(using)
+    for batch in fetch_batches(ids):
+        chunks = fetch.chunks_meeting(conn, batch, start, end)
+        plain = [sid for sid in batch if sid not in chunks]
+        yield (_read_batch(conn, batch, start, end, chunks),
+               list(fetch.head_buckets(conn, plain, start, end, step)) if plain else [])
 
 
 def previous_point(series_id: int, before: int, *,
