@@ -12,8 +12,8 @@ one, so that a backfill of a year of hours per series shrinks to one series a
 slice), and :meth:`RollupPass.run` stops when its time budget is spent; the next
 call goes on where it stopped.
 
-What readers see stays exact: a level's watermark moves (in the transaction of
-the level's last slice) only when every series has its buckets of the window;
+What readers see stays exact: a level's watermark moves (after the level's last
+slice) only when every series has its buckets of the window;
 rows written before that lie past the old watermark, where readers read the finer
 level or raw points instead. A pass interrupted by an error or a restart leaves
 the watermarks where they were: the next pass computes the window again (an
