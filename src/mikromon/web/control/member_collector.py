@@ -14,7 +14,10 @@ with N of 2 or more): built over one :class:`~mikromon.web.control.members.Membe
 - :class:`MemberSource` (a :class:`mikromon.storage.protocols.DeviceSource`):
   the devices this member holds (and the disabled devices hashed to it); its
   version token includes the held set, so the service reloads, stopping or
-  starting collectors, whenever a heartbeat changed what this member holds.
+  starting collectors, whenever a heartbeat changed what this member holds. The
+  syslog receiver (run by one member per machine) matches sources against every
+  device of the database (:meth:`MemberSource.syslog_devices`), not only this
+  member's.
 
 The service calls both from its one host worker thread, so a reload (stopping
 the collectors of devices that moved away) always ends before the next heartbeat
@@ -39,6 +42,7 @@ from django.utils import timezone
 from mikromon.alerting.rules import Restored, RuleSet
 from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.devices import DeviceConfig
+from mikromon.syslog.sources import KnownDevice
 from mikromon.web.alerts.store import DjangoAlertStore
 from mikromon.web.control.members import Membership, pick
 from mikromon.web.monitor.lock import holder_is_gone
@@ -141,6 +145,12 @@ class MemberSource:
                if (c.id in members.assigned if c.enabled else pick(c.id, live) == me)]
         members.mark_polling(c.id for c in out if c.enabled)
         return out
+
+    def syslog_devices(self) -> list[KnownDevice]:
+        """Every device of the database, whichever member polls it (see
+        :meth:`DjangoDeviceSource.syslog_devices`): the syslog receiver of this
+        member takes the lines of every router."""
+        return self._base.syslog_devices()
 
     def config_version(self) -> str:
         """The devices' version token, then a digest of the live members and of the
