@@ -65,7 +65,7 @@ def test_two_members_folding_at_once_fold_each_bucket_once(monkeypatch) -> None:
         try:
             with transaction.atomic():
                 report_summaries.update()
-        except BaseException as err:  # noqa: BLE001 - reported by the test
+        except BaseException as err:  # reported by the test
             errors.append(err)
         finally:
             connections.close_all()
