@@ -159,4 +159,4 @@ def test_intake_hands_devices_polled_elsewhere_to_the_store_only() -> None:
     assert intake.flush(NOW) == 2
     assert [(d, [r["message"] for r in s.rows]) for d, s in evaluated.got] == [(1, ["mine"])]
     assert [(d, [r["message"] for r in s.rows]) for d, s in stored.got] == [(2, ["theirs"])]
-    assert (intake.stored, intake.stored_elsewhere) == (2, 1)
+    assert (intake.stored, intake.stored_only) == (2, 1)

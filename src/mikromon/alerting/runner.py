@@ -18,19 +18,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, Final
 
 from mikromon.alerting.engine import AlertEngine
 from mikromon.alerting.rules import Restored, RuleSet
+from mikromon.collectors.log import KEY as LOG_KEY
 from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.storage.protocols import AlertStore
+from mikromon.storage.protocols import AlertStore, PushedLogSource
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ __all__ = ["AlertRunner", "AlertingQueue"]
 
 #: Most transitions kept while the store fails.
 DEFAULT_MAX_UNSAVED: Final = 50_000
+#: Seconds between two reads of the syslog lines stored by other collectors.
+PUSHED_LOGS_EVERY_S: Final = 1.0
 
 
 class AlertingQueue:
@@ -72,6 +75,11 @@ class AlertingQueue:
             self._guard(self._engine.observe_health, device_id, snapshot.rows, snapshot.ts)
         elif snapshot.append_only and snapshot.table == LOGS_TABLE:
             self._guard(self._engine.observe_logs, device_id, snapshot)
+
+    def observe_stored_logs(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Evaluate log rows stored already (by a syslog receiver): the ``log``
+        rules only, nothing to the writer."""
+        self._guard(self._engine.observe_logs, device_id, snapshot)
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events with the writer, then evaluate them."""
@@ -123,6 +131,8 @@ class AlertRunner:
         self.dropped = 0
         self.last_error = ""
         self.queue_wrapper: AlertingQueue | None = None
+        self._pushed_due = 0.0
+        self._pushed_failing = False
 
     def queue(self, inner: Any) -> AlertingQueue:
         """Return the storage queue to give collectors instead of ``inner`` (the writer)."""
@@ -167,6 +177,48 @@ class AlertRunner:
             self._restored = True
         self.engine.set_rules(rules, now)
         self._polled = rules.polled or frozenset()
+
+    @property
+    def reads_pushed_logs(self) -> bool:
+        """Whether syslog lines reach the rules through the store
+        (:class:`~mikromon.storage.protocols.PushedLogSource`: collectors share the
+        fleet) rather than from this collector's receiver."""
+        return isinstance(self.store, PushedLogSource)
+
+    async def read_pushed_logs(self, call: Callable[..., Awaitable[object]],
+                               device_ids: frozenset[int], now: datetime) -> int:
+        """Evaluate the syslog lines stored for ``device_ids`` (the devices this
+        collector polls) since the last read, at most every
+        :data:`PUSHED_LOGS_EVERY_S`; return how many. The first read only marks
+        where reading starts. A failing read is logged (once until one succeeds)
+        and tried again.
+
+        Args:
+            call: runs ``fn(*args)`` in the store's thread and awaits it
+                (:meth:`mikromon.schedule.worker.HostWorker.call`).
+        """
+        store, queue = self.store, self.queue_wrapper
+        if not isinstance(store, PushedLogSource) or queue is None:
+            return 0
+        if time.monotonic() < self._pushed_due:
+            return 0
+        self._pushed_due = time.monotonic() + PUSHED_LOGS_EVERY_S
+        try:
+            found = await call(store.pushed_logs, device_ids)
+        except Exception as err:
+            if not self._pushed_failing:
+                log.warning("reading the syslog lines stored for the log rules failed (%s); "
+                            "trying again", err)
+            self._pushed_failing = True
+            return 0
+        self._pushed_failing = False
+        assert isinstance(found, dict)
+        n = 0
+        for device_id, rows in found.items():
+            queue.observe_stored_logs(device_id, InventorySnapshot(
+                table=LOGS_TABLE, rows=rows, key_fields=LOG_KEY, ts=now, append_only=True))
+            n += len(rows)
+        return n
 
     @property
     def restored(self) -> bool:

@@ -341,11 +341,18 @@ class CollectorService:
         assert self._host is not None
         await self._load_alerting()
         await self._reload(initial=True)
+        await self._read_pushed_logs()  # the first read marks where reading starts
         if self._syslog is not None:
             assert self._queue is not None
             await self._syslog.refreshed()  # the source map before the first message
-            await self._syslog.start(self._queue, store_only=self._writer,
-                                     polled_here=self._fleet.collectors.__contains__)
+            alerting = self._alerting
+            # Sharing the fleet: every line to the store; each collector reads those
+            # of its devices back for its log rules (_read_pushed_logs).
+            shared = alerting is not None and alerting.reads_pushed_logs
+            await self._syslog.start(
+                self._queue, store_only=self._writer,
+                polled_here=(lambda _device_id: False) if shared
+                else self._fleet.collectors.__contains__)
         try:
             return await self._supervise_loop()
         finally:
@@ -363,6 +370,7 @@ class CollectorService:
             if (self._alerting is not None and not self._alerting.restored
                     and time.monotonic() >= self._alerting_retry_at):
                 await self._load_alerting()  # the first load failed: try again
+            await self._read_pushed_logs()
             self._step_alerting()
             if self._stopping:
                 return False
@@ -434,6 +442,16 @@ class CollectorService:
             self._alerting_retry_at = time.monotonic() + ALERT_RETRY_S
             return
         alerting.apply(rules, restored, self._deps.clock.now())
+
+    async def _read_pushed_logs(self) -> None:
+        """Evaluate the syslog lines another collector's receiver stored for our
+        devices (collectors sharing the fleet; see
+        :meth:`~mikromon.alerting.runner.AlertRunner.read_pushed_logs`)."""
+        alerting, host = self._alerting, self._host
+        if alerting is None or host is None or not alerting.reads_pushed_logs:
+            return
+        await alerting.read_pushed_logs(host.call, frozenset(self._fleet.collectors),
+                                        self._deps.clock.now())
 
     def _step_alerting(self) -> None:
         """Advance the alert timers and hand new transitions to the store."""

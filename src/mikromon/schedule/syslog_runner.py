@@ -9,6 +9,9 @@ them (:class:`FleetAddresses`: the Django sources), not only the devices this
 collector polls: with several collectors sharing the fleet, one receiver takes
 every router's lines. The lines of devices polled here go through the alert
 rules; the others' to the store only (:class:`mikromon.syslog.intake.SyslogIntake`).
+With collectors sharing the fleet all go to the store only, and each collector
+reads back those of its devices for its rules
+(:class:`~mikromon.storage.protocols.PushedLogSource`).
 
 A receiver that cannot bind is logged and shown in the status; polling goes on
 without it.
@@ -87,14 +90,14 @@ class SyslogRunner:
 
     def status(self) -> dict[str, object]:
         """``listening``, ``error`` (why it does not listen, ``""``), the receiver's
-        own stats, and ``stored`` / ``stored_elsewhere`` (lines of devices another
-        collector polls) / ``queue_dropped`` of the intake."""
+        own stats, and ``stored`` / ``stored_only`` (lines stored without going
+        through this collector's alert rules) / ``queue_dropped`` of the intake."""
         receiver, intake = self._receiver, self._intake
         out: dict[str, object] = {"listening": receiver is not None, "error": self._error}
         if receiver is not None:
             out.update(receiver.stats())
         if intake is not None:
-            out.update(stored=intake.stored, stored_elsewhere=intake.stored_elsewhere,
+            out.update(stored=intake.stored, stored_only=intake.stored_only,
                        queue_dropped=intake.dropped)
         return out
 

@@ -18,10 +18,11 @@ at each :meth:`SyslogIntake.flush` (the collector calls it twice a second), so
 a burst of messages costs one database write per device, not one per line.
 
 With several collectors sharing the fleet, the receiving collector gets the
-lines of routers another collector polls: those go to the store only (the
-writer), not through its alert rules: the collector polling the device evaluates
-them when it reads ``/log`` (:mod:`mikromon.alerting.log_intake`), so each
-device's alerts stay with one engine and no line is counted twice.
+lines of routers other collectors poll: they go to the store only (the writer),
+not through its alert rules, and the collector polling each device reads them
+back from the database for its ``log`` rules
+(:class:`mikromon.storage.protocols.PushedLogSource`), so each device's alerts
+stay with one engine and no line is counted twice.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ class SyslogIntake:
         polled_here: whether this collector polls a device id (with ``store_only``).
 
     Attributes:
-        stored: rows handed on; stored_elsewhere: of them, rows of devices polled
-            by another collector (handed to ``store_only``); dropped: rows
-            dropped at the ``max_pending`` bound.
+        stored: rows handed on; stored_only: of them, rows handed to
+            ``store_only`` (devices not ``polled_here``); dropped: rows dropped at
+            the ``max_pending`` bound.
     """
 
     def __init__(self, queue: Any, *, max_pending: int = 50_000, store_only: Any = None,
@@ -77,7 +78,7 @@ class SyslogIntake:
         self._count = 0
         self.dropped = 0
         self.stored = 0
-        self.stored_elsewhere = 0
+        self.stored_only = 0
 
     def deliver(self, device_id: int, msg: SyslogMessage, received: datetime) -> None:
         """Queue ``msg`` (a :data:`mikromon.syslog.receiver.Deliver`)."""
@@ -100,7 +101,7 @@ class SyslogIntake:
             queue = self._queue
             if elsewhere is not None and here is not None and not here(device_id):
                 queue = elsewhere
-                self.stored_elsewhere += len(rows)
+                self.stored_only += len(rows)
             queue.put_inventory(device_id, InventorySnapshot(
                 table=LOGS_TABLE, rows=rows, key_fields=KEY, ts=now, append_only=True))
             n += len(rows)
