@@ -11,14 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection, connections, transaction
 
-from mikromon.web.monitor import report_summaries
-from mikromon.web.monitor.models import (
-    Device,
-    MaintenanceState,
-    ReportSummary,
-    Series,
-    labels_key,
-)
+from mikromon.web.monitor import models, report_summaries
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
 
@@ -27,19 +20,21 @@ FIRST = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
 
 
 def _mark(value: int) -> None:
-    MaintenanceState.objects.update_or_create(name="rollup_300", defaults={"value": value})
+    models.MaintenanceState.objects.update_or_create(name="rollup_300", defaults={"value": value})
 
 
 def _summaries() -> dict[tuple[str, int], tuple[int, float]]:
-    return {(r.level, r.start): (r.samples, r.rate_sum) for r in ReportSummary.objects.all()}
+    return {(r.level, r.start): (r.samples, r.rate_sum)
+            for r in models.ReportSummary.objects.all()}
 
 
 def test_two_members_folding_at_once_fold_each_bucket_once(monkeypatch) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL: SQLite refuses the second writer's stale transaction")
-    dev = Device.objects.create(name="edge-0", host="127.0.0.1", username="m")
-    series = Series.objects.create(device=dev, key="iface.rx_bps", labels={"interface": "sfp1"},
-                                   labels_key=labels_key([("interface", "sfp1")]))
+    dev = models.Device.objects.create(name="edge-0", host="127.0.0.1", username="m")
+    series = models.Series.objects.create(
+        device=dev, key="iface.rx_bps", labels={"interface": "sfp1"},
+        labels_key=models.labels_key([("interface", "sfp1")]))
     rows = [(series.pk, 300, ts, 60, 1e6 + ts % 7) for ts in range(FIRST, FIRST + 3 * DAY, 300)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
@@ -83,6 +78,6 @@ def test_two_members_folding_at_once_fold_each_bucket_once(monkeypatch) -> None:
     folded = _summaries()
 
     monkeypatch.setattr(report_summaries, "fold", real_fold)
-    MaintenanceState.objects.filter(name__startswith="report_summary").delete()
+    models.MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     report_summaries.update()  # rebuilt at once
     assert folded == _summaries()
