@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, Final
@@ -133,6 +133,7 @@ class AlertRunner:
         self.queue_wrapper: AlertingQueue | None = None
         self._pushed_due = 0.0
         self._pushed_failing = False
+        self._pushed: Future[dict[int, list[dict[str, Any]]]] | None = None
 
     def queue(self, inner: Any) -> AlertingQueue:
         """Return the storage queue to give collectors instead of ``inner`` (the writer)."""
@@ -156,6 +157,8 @@ class AlertRunner:
             Exception: from the store.
         """
         rules = self.store.load_rules()
+        if not self._restored and isinstance(self.store, PushedLogSource):
+            self.store.pushed_logs(())  # syslog lines stored from now on reach the rules
         if rules.polled is None:
             return rules, None if self._restored else self.store.load_open()
         # Sharing the fleet: the open alerts of the devices polled here, at start,
@@ -185,40 +188,33 @@ class AlertRunner:
         fleet) rather than from this collector's receiver."""
         return isinstance(self.store, PushedLogSource)
 
-    async def read_pushed_logs(self, call: Callable[..., Awaitable[object]],
-                               device_ids: frozenset[int], now: datetime) -> int:
-        """Evaluate the syslog lines stored for ``device_ids`` (the devices this
-        collector polls) since the last read, at most every
-        :data:`PUSHED_LOGS_EVERY_S`; return how many. The first read only marks
-        where reading starts. A failing read is logged (once until one succeeds)
-        and tried again.
-
-        Args:
-            call: runs ``fn(*args)`` in the store's thread and awaits it
-                (:meth:`mikromon.schedule.worker.HostWorker.call`).
-        """
-        store, queue = self.store, self.queue_wrapper
+    def _pushed_step(self, now: datetime, submit: Callable[..., Future[Any]]) -> None:
+        """Evaluate the syslog lines the last read found; start the next read (of
+        the devices polled here, :attr:`RuleSet.polled`) every
+        :data:`PUSHED_LOGS_EVERY_S`. A failing read is logged once until one
+        succeeds."""
+        store, queue, reading = self.store, self.queue_wrapper, self._pushed
         if not isinstance(store, PushedLogSource) or queue is None:
-            return 0
-        if time.monotonic() < self._pushed_due:
-            return 0
-        self._pushed_due = time.monotonic() + PUSHED_LOGS_EVERY_S
-        try:
-            found = await call(store.pushed_logs, device_ids)
-        except Exception as err:
-            if not self._pushed_failing:
-                log.warning("reading the syslog lines stored for the log rules failed (%s); "
-                            "trying again", err)
-            self._pushed_failing = True
-            return 0
-        self._pushed_failing = False
-        assert isinstance(found, dict)
-        n = 0
-        for device_id, rows in found.items():
-            queue.observe_stored_logs(device_id, InventorySnapshot(
-                table=LOGS_TABLE, rows=rows, key_fields=LOG_KEY, ts=now, append_only=True))
-            n += len(rows)
-        return n
+            return
+        if reading is not None:
+            if not reading.done():
+                return
+            self._pushed = None
+            err = reading.exception()
+            if err is not None:
+                if not self._pushed_failing:
+                    log.warning("reading the syslog lines stored for the log rules failed "
+                                "(%s); trying again", err)
+                self._pushed_failing = True
+            else:
+                self._pushed_failing = False
+                for device_id, rows in reading.result().items():
+                    queue.observe_stored_logs(device_id, InventorySnapshot(
+                        table=LOGS_TABLE, rows=rows, key_fields=LOG_KEY, ts=now,
+                        append_only=True))
+        if time.monotonic() >= self._pushed_due:
+            self._pushed_due = time.monotonic() + PUSHED_LOGS_EVERY_S
+            self._pushed = submit(store.pushed_logs, self._polled)
 
     @property
     def restored(self) -> bool:
@@ -235,6 +231,7 @@ class AlertRunner:
         """
         if not self._restored:
             return  # never evaluate timers before the stored alerts are back
+        self._pushed_step(now, submit)
         self.engine.tick(now)
         for t in self.engine.drain():
             if len(self._unsaved) >= self._max:

@@ -32,12 +32,8 @@ every reload), samples handed to the writer also go to each output.
 With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
 also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
 while it holds the collector lock: messages are matched to devices by source
-address (rebuilt at every reload; with a source that lists every device of the
-fleet, :class:`~mikromon.schedule.syslog_runner.FleetAddresses`, also every
-:data:`~mikromon.schedule.syslog_runner.SYSLOG_FLEET_REFRESH_S`), stored with the
-device's logs and, for the devices this service polls, evaluated by the ``log``
-alert rules (the others' lines are stored only: the collector polling them
-evaluates them from ``/log``).
+address (every device of the fleet), stored with the device's logs and evaluated
+by the ``log`` alert rules of the collector polling the device.
 """
 
 from __future__ import annotations
@@ -59,12 +55,11 @@ from mikromon.outputs.tee import OutputsQueue, SampleOutput
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
 from mikromon.schedule.fleet import DeviceFleet
 from mikromon.schedule.lease import LockLease
-from mikromon.schedule.syslog_runner import FleetAddresses, SyslogRunner, known_devices
+from mikromon.schedule.syslog_runner import SyslogRunner
 from mikromon.schedule.worker import HostWorker
 from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, StorageWriter
 from mikromon.storage.protocols import AlertStore, CollectorLock, DeviceSource, Storage
 from mikromon.syslog.config import SyslogSettings
-from mikromon.syslog.sources import KnownDevice
 
 __all__ = ["ALERT_RETRY_S", "CONFIG_POLL_S", "CollectorService"]
 
@@ -341,18 +336,10 @@ class CollectorService:
         assert self._host is not None
         await self._load_alerting()
         await self._reload(initial=True)
-        await self._read_pushed_logs()  # the first read marks where reading starts
         if self._syslog is not None:
             assert self._queue is not None
-            await self._syslog.refreshed()  # the source map before the first message
-            alerting = self._alerting
-            # Sharing the fleet: every line to the store; each collector reads those
-            # of its devices back for its log rules (_read_pushed_logs).
-            shared = alerting is not None and alerting.reads_pushed_logs
-            await self._syslog.start(
-                self._queue, store_only=self._writer,
-                polled_here=(lambda _device_id: False) if shared
-                else self._fleet.collectors.__contains__)
+            await self._syslog.start(self._queue, self._writer, self._fleet.collectors,
+                                     self._alerting)
         try:
             return await self._supervise_loop()
         finally:
@@ -364,13 +351,10 @@ class CollectorService:
         while True:
             await self._sleep(self._config_poll_s)
             if self._syslog is not None:
-                self._syslog.flush(self._fleet.identities)
-                if self._syslog.fleet_refresh_due() and isinstance(self._source, FleetAddresses):
-                    self._refresh_syslog()  # identities other collectors stored
+                self._syslog.step(self._fleet.identities, self._source, self._host)
             if (self._alerting is not None and not self._alerting.restored
                     and time.monotonic() >= self._alerting_retry_at):
                 await self._load_alerting()  # the first load failed: try again
-            await self._read_pushed_logs()
             self._step_alerting()
             if self._stopping:
                 return False
@@ -404,29 +388,8 @@ class CollectorService:
         self._reloads += 1
         await self._fleet.apply(devices, self._queue, initial=initial)
         self._host.submit(self._outputs.reload)  # in the host thread; logs its own errors
-        self._refresh_syslog()
-
-    def _refresh_syslog(self) -> None:
-        """Have the syslog receiver's source map rebuilt (in the background): from
-        every device of the fleet when the source lists them, else from ours."""
-        syslog, source, host = self._syslog, self._source, self._host
-        if syslog is None:
-            return
-        assert host is not None
-        if isinstance(source, FleetAddresses):
-            fleet_wide = source
-
-            async def load() -> list[KnownDevice]:
-                assert host is not None
-                devices: list[KnownDevice] = await host.call(fleet_wide.syslog_devices,
-                                                              limit_s=60.0)
-                return devices
-        else:
-            own = known_devices(self._fleet.configs())
-
-            async def load() -> list[KnownDevice]:
-                return own
-        syslog.refresh(load)
+        if self._syslog is not None:
+            self._syslog.refresh_from(self._source, self._host, self._fleet.configs())
 
     async def _load_alerting(self) -> None:
         """Read the alert rules (the first time also the stored open alerts) in the
@@ -442,16 +405,6 @@ class CollectorService:
             self._alerting_retry_at = time.monotonic() + ALERT_RETRY_S
             return
         alerting.apply(rules, restored, self._deps.clock.now())
-
-    async def _read_pushed_logs(self) -> None:
-        """Evaluate the syslog lines another collector's receiver stored for our
-        devices (collectors sharing the fleet; see
-        :meth:`~mikromon.alerting.runner.AlertRunner.read_pushed_logs`)."""
-        alerting, host = self._alerting, self._host
-        if alerting is None or host is None or not alerting.reads_pushed_logs:
-            return
-        await alerting.read_pushed_logs(host.call, frozenset(self._fleet.collectors),
-                                        self._deps.clock.now())
 
     def _step_alerting(self) -> None:
         """Advance the alert timers and hand new transitions to the store."""

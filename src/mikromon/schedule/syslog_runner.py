@@ -23,12 +23,14 @@ import asyncio
 import errno
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Container, Iterable
 from typing import Final, Protocol, runtime_checkable
 
+from mikromon.alerting.runner import AlertRunner
 from mikromon.domain.clock import Clock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.schedule.deps import StorageQueue
+from mikromon.schedule.worker import HostWorker
 from mikromon.syslog.config import SyslogSettings
 from mikromon.syslog.intake import SyslogIntake
 from mikromon.syslog.receiver import SyslogReceiver
@@ -101,16 +103,23 @@ class SyslogRunner:
                        queue_dropped=intake.dropped)
         return out
 
-    async def start(self, queue: StorageQueue, *, store_only: StorageQueue | None = None,
-                    polled_here: Callable[[int], bool] | None = None) -> None:
-        """Start listening (no-op when it does); messages go to ``queue``, those of
-        devices not ``polled_here`` to ``store_only`` (see
-        :class:`~mikromon.syslog.intake.SyslogIntake`)."""
+    async def start(self, queue: StorageQueue, store_only: StorageQueue | None,
+                    polled_here: Container[int], alerting: AlertRunner | None) -> None:
+        """Start listening (no-op when it does) once the source map is built;
+        the lines of devices in ``polled_here`` go to ``queue`` (the alert rules,
+        then the writer), the others' to ``store_only`` (the writer; ``None``:
+        ``queue``). When ``alerting`` reads the lines back from the store
+        (:attr:`AlertRunner.reads_pushed_logs`: collectors sharing the fleet, each
+        evaluating the lines of the devices it polls), all go to ``store_only``.
+        See :class:`~mikromon.syslog.intake.SyslogIntake`."""
         if self._receiver is not None:
             return
+        await self.refreshed()  # the source map before the first message
         settings = self._settings
-        intake = SyslogIntake(queue, max_pending=settings.max_pending,
-                              store_only=store_only, polled_here=polled_here)
+        if alerting is not None and alerting.reads_pushed_logs:
+            polled_here = ()
+        intake = SyslogIntake(queue, max_pending=settings.max_pending, store_only=store_only,
+                              polled_here=polled_here.__contains__)
         receiver = SyslogReceiver(settings, self._addresses, intake.deliver)
         try:
             await receiver.start()
@@ -183,6 +192,29 @@ class SyslogRunner:
                               "matching with the devices read before")
             next_load, self._again = self._again, None
 
-    def fleet_refresh_due(self) -> bool:
-        """Whether :data:`SYSLOG_FLEET_REFRESH_S` passed since the map was rebuilt."""
-        return time.monotonic() >= self._fleet_due
+    def refresh_from(self, source: object, host: HostWorker | None,
+                     own: Iterable[DeviceConfig]) -> None:
+        """:meth:`refresh` from every device of ``source`` when it lists them
+        (:class:`FleetAddresses`, read in ``host``'s thread), else from ``own``
+        (the service's devices)."""
+        if isinstance(source, FleetAddresses) and host is not None:
+            fleet_wide, worker = source, host
+
+            async def load() -> list[KnownDevice]:
+                devices: list[KnownDevice] = await worker.call(fleet_wide.syslog_devices,
+                                                                limit_s=60.0)
+                return devices
+        else:
+            known = known_devices(own)
+
+            async def load() -> list[KnownDevice]:
+                return known
+        self.refresh(load)
+
+    def step(self, identities: Callable[[], dict[int, str]], source: object,
+             host: HostWorker | None) -> None:
+        """:meth:`flush`; every :data:`SYSLOG_FLEET_REFRESH_S` read the devices of a
+        :class:`FleetAddresses` source again (identities other collectors stored)."""
+        self.flush(identities)
+        if time.monotonic() >= self._fleet_due and isinstance(source, FleetAddresses):
+            self.refresh_from(source, host, ())
