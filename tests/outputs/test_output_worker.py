@@ -126,3 +126,33 @@ def test_series_names_follow_the_exposition():
     assert dict(labels)["__name__"] == "mktxp_system_cpu_temperature"
     labels, _ = remote_write.series_of("system.health.sfp-x-y", (), "e", "a")
     assert dict(labels)["__name__"] == "mikromon_system_health_sfp_x_y"
+
+
+def test_two_processes_of_one_machine_never_share_a_queue_folder(tmp_path):
+    """Collector members of one machine (``serve --collectors 2``) build the same
+    output over the same data folder: each queues in a folder of its own (a
+    second writer would overwrite the first's records and cursor), and the first
+    folder's backlog goes to whichever process takes it next."""
+    down = Store(*([OSError("down")] * 1000))
+    first = OutputWorker(config(batch_samples=2), tmp_path, send=down)
+    second = OutputWorker(config(batch_samples=2), tmp_path, send=down)
+    assert first.folder == tmp_path
+    assert second.folder not in (first.folder, None)
+    first.start()
+    second.start()
+    first.add("r1", "127.0.0.1", [cpu(n) for n in range(4)])
+    second.add("r2", "127.0.0.2", [cpu(n) for n in range(10, 14)])
+    assert first.stop()
+    assert second.stop()
+    up = Store()
+    again = OutputWorker(config(batch_samples=2), tmp_path, send=up)
+    assert again.folder == tmp_path  # the first's folder is free again
+    other = OutputWorker(config(batch_samples=2), tmp_path, send=up)
+    assert other.folder == second.folder
+    again.start()
+    other.start()
+    try:
+        assert wait(lambda: sorted(values(up)) == [0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0, 13.0])
+    finally:
+        again.stop()
+        other.stop()

@@ -144,3 +144,19 @@ def test_intake_batches_per_device_and_bounds_its_queue() -> None:
     assert snap.key_fields == (
         "time", "topics", "message")
     assert intake.flush(NOW) == 0
+
+
+def test_intake_hands_devices_polled_elsewhere_to_the_store_only() -> None:
+    """With several collectors sharing the fleet, the receiving one evaluates
+    (``queue``: the alerting queue) only the lines of devices it polls; the others'
+    are stored as they are (``store_only``: the writer), their owner's ``log`` rules
+    reading them from ``/log`` (DESIGN: one engine per device)."""
+    evaluated, stored = RecordingQueue(), RecordingQueue()
+    intake = SyslogIntake(evaluated, max_pending=10, store_only=stored,
+                          polled_here=lambda device_id: device_id == 1)
+    intake.deliver(1, parse(b"<30>system,info mine", NOW), NOW)
+    intake.deliver(2, parse(b"<30>system,info theirs", NOW), NOW)
+    assert intake.flush(NOW) == 2
+    assert [(d, [r["message"] for r in s.rows]) for d, s in evaluated.got] == [(1, ["mine"])]
+    assert [(d, [r["message"] for r in s.rows]) for d, s in stored.got] == [(2, ["theirs"])]
+    assert (intake.stored, intake.stored_only) == (2, 1)

@@ -25,12 +25,13 @@ from typing import Any, Final
 
 from mikromon.alerting.engine import AlertEngine
 from mikromon.alerting.rules import Restored, RuleSet
+from mikromon.collectors.log import KEY as LOG_KEY
 from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.storage.protocols import AlertStore
+from mikromon.storage.protocols import AlertStore, PushedLogSource
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ __all__ = ["AlertRunner", "AlertingQueue"]
 
 #: Most transitions kept while the store fails.
 DEFAULT_MAX_UNSAVED: Final = 50_000
+#: Seconds between two reads of the syslog lines stored by other collectors.
+PUSHED_LOGS_EVERY_S: Final = 1.0
 
 
 class AlertingQueue:
@@ -72,6 +75,11 @@ class AlertingQueue:
             self._guard(self._engine.observe_health, device_id, snapshot.rows, snapshot.ts)
         elif snapshot.append_only and snapshot.table == LOGS_TABLE:
             self._guard(self._engine.observe_logs, device_id, snapshot)
+
+    def observe_stored_logs(self, device_id: int, snapshot: InventorySnapshot) -> None:
+        """Evaluate log rows stored already (by a syslog receiver): the ``log``
+        rules only, nothing to the writer."""
+        self._guard(self._engine.observe_logs, device_id, snapshot)
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Queue events with the writer, then evaluate them."""
@@ -123,6 +131,9 @@ class AlertRunner:
         self.dropped = 0
         self.last_error = ""
         self.queue_wrapper: AlertingQueue | None = None
+        self._pushed_due = 0.0
+        self._pushed_failing = False
+        self._pushed: Future[dict[int, list[dict[str, Any]]]] | None = None
 
     def queue(self, inner: Any) -> AlertingQueue:
         """Return the storage queue to give collectors instead of ``inner`` (the writer)."""
@@ -146,6 +157,8 @@ class AlertRunner:
             Exception: from the store.
         """
         rules = self.store.load_rules()
+        if not self._restored and isinstance(self.store, PushedLogSource):
+            self.store.pushed_logs(())  # syslog lines stored from now on reach the rules
         if rules.polled is None:
             return rules, None if self._restored else self.store.load_open()
         # Sharing the fleet: the open alerts of the devices polled here, at start,
@@ -169,6 +182,41 @@ class AlertRunner:
         self._polled = rules.polled or frozenset()
 
     @property
+    def reads_pushed_logs(self) -> bool:
+        """Whether syslog lines reach the rules through the store
+        (:class:`~mikromon.storage.protocols.PushedLogSource`: collectors share the
+        fleet) rather than from this collector's receiver."""
+        return isinstance(self.store, PushedLogSource)
+
+    def _pushed_step(self, now: datetime, submit: Callable[..., Future[Any]]) -> None:
+        """Evaluate the syslog lines the last read found; start the next read (of
+        the devices polled here, :attr:`RuleSet.polled`) every
+        :data:`PUSHED_LOGS_EVERY_S`. A failing read is logged once until one
+        succeeds."""
+        store, queue, reading = self.store, self.queue_wrapper, self._pushed
+        if not isinstance(store, PushedLogSource) or queue is None:
+            return
+        if reading is not None:
+            if not reading.done():
+                return
+            self._pushed = None
+            err = reading.exception()
+            if err is not None:
+                if not self._pushed_failing:
+                    log.warning("reading the syslog lines stored for the log rules failed "
+                                "(%s); trying again", err)
+                self._pushed_failing = True
+            else:
+                self._pushed_failing = False
+                for device_id, rows in reading.result().items():
+                    queue.observe_stored_logs(device_id, InventorySnapshot(
+                        table=LOGS_TABLE, rows=rows, key_fields=LOG_KEY, ts=now,
+                        append_only=True))
+        if time.monotonic() >= self._pushed_due:
+            self._pushed_due = time.monotonic() + PUSHED_LOGS_EVERY_S
+            self._pushed = submit(store.pushed_logs, self._polled)
+
+    @property
     def restored(self) -> bool:
         """Whether the open alerts were taken back from the store."""
         return self._restored
@@ -183,6 +231,7 @@ class AlertRunner:
         """
         if not self._restored:
             return  # never evaluate timers before the stored alerts are back
+        self._pushed_step(now, submit)
         self.engine.tick(now)
         for t in self.engine.drain():
             if len(self._unsaved) >= self._max:

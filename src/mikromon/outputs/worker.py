@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.samples import Sample
-from mikromon.outputs import influx, remote_write
+from mikromon.outputs import influx, queue_slot, remote_write
 from mikromon.outputs.disk_queue import DiskQueue
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,8 @@ class OutputWorker:
 
     Args:
         config: the output.
-        folder: its queue's folder (``<data>/outputs/<name>``).
+        folder: its queue's folder (``<data>/outputs/<name>``; held by another
+            process of this machine: a folder inside it, see :attr:`folder`).
         send: the HTTP client (tests give their own).
 
     Raises:
@@ -130,7 +131,13 @@ class OutputWorker:
         self._send = send
         self._encode, format_headers = FORMATS[config.format]
         self._headers = {**format_headers, **config.headers}
-        self._queue = DiskQueue(folder, max_bytes=config.max_disk_bytes)
+        # Another collector process of this machine may queue for the same output.
+        self._slot = queue_slot.claim(folder)
+        try:
+            self._queue = DiskQueue(self._slot.folder, max_bytes=config.max_disk_bytes)
+        except BaseException:
+            self._slot.release()
+            raise
         self._buffer: deque[tuple[str, str, Sample]] = deque()
         self._buffer_since = 0.0
         self._lock = threading.Lock()
@@ -178,7 +185,15 @@ class OutputWorker:
         with self._lock:
             self._flush(force=True)
             self._queue.close()
+            self._slot.release()
         return thread is None or not thread.is_alive()
+
+    @property
+    def folder(self) -> Path:
+        """The folder its queue is in: ``folder`` given, or one of its
+        ``member-N`` folders when another process holds that
+        (:mod:`~mikromon.outputs.queue_slot`)."""
+        return self._slot.folder
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):

@@ -32,8 +32,8 @@ every reload), samples handed to the writer also go to each output.
 With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
 also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
 while it holds the collector lock: messages are matched to devices by source
-address (rebuilt at every reload), stored with the device's logs and evaluated
-by the ``log`` alert rules.
+address (every device of the fleet), stored with the device's logs and evaluated
+by the ``log`` alert rules of the collector polling the device.
 """
 
 from __future__ import annotations
@@ -338,7 +338,8 @@ class CollectorService:
         await self._reload(initial=True)
         if self._syslog is not None:
             assert self._queue is not None
-            await self._syslog.start(self._queue)
+            await self._syslog.start(self._queue, self._writer, self._fleet.collectors,
+                                     self._alerting)
         try:
             return await self._supervise_loop()
         finally:
@@ -350,7 +351,7 @@ class CollectorService:
         while True:
             await self._sleep(self._config_poll_s)
             if self._syslog is not None:
-                self._syslog.flush(self._fleet.identities)
+                self._syslog.step(self._fleet.identities, self._source, self._host)
             if (self._alerting is not None and not self._alerting.restored
                     and time.monotonic() >= self._alerting_retry_at):
                 await self._load_alerting()  # the first load failed: try again
@@ -388,7 +389,7 @@ class CollectorService:
         await self._fleet.apply(devices, self._queue, initial=initial)
         self._host.submit(self._outputs.reload)  # in the host thread; logs its own errors
         if self._syslog is not None:
-            await self._syslog.update_devices(self._fleet.configs())
+            self._syslog.refresh_from(self._source, self._host, self._fleet.configs())
 
     async def _load_alerting(self) -> None:
         """Read the alert rules (the first time also the stored open alerts) in the

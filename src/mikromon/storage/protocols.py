@@ -8,8 +8,8 @@ worker thread (``DeviceSource``, ``CollectorLock``), never from the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from mikromon.alerting.rules import Restored, RuleSet
 from mikromon.domain.alerts import AlertTransition
@@ -130,5 +130,25 @@ class AlertStore(Protocol):
         Raises:
             Exception: the database failed; the caller keeps the transitions and
                 tries again.
+        """
+        ...
+
+
+@runtime_checkable
+class PushedLogSource(Protocol):
+    """An :class:`AlertStore` of a collector sharing the fleet with others: the
+    syslog lines a receiver (of any collector) stored for its devices, read back
+    for its ``log`` rules (the receiving collector stores the lines of every
+    router but evaluates none: each device's alerts stay with the collector
+    polling it). Called from the host worker thread."""
+
+    def pushed_logs(self, device_ids: Collection[int]) -> dict[int, list[dict[str, Any]]]:
+        """The syslog rows (``logs`` rows with ``source`` = ``"syslog"``) of
+        ``device_ids`` stored since the previous call (none at the first call: it
+        marks where reading starts), by device id, oldest first.
+
+        Raises:
+            Exception: the database failed (the next call tries again from the
+                same place).
         """
         ...

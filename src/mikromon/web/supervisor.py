@@ -9,7 +9,8 @@ The process the operator starts (the supervisor) binds the listening socket
   worker and (when configured) the syslog receiver; with ``collectors`` of 2 or
   more also ``collector-2`` ... ``collector-N``, collector services sharing the
   fleet as members (:mod:`mikromon.web.control.members`; the notification worker
-  and the syslog receiver run in ``collector`` only);
+  and the syslog receiver, which takes every router's lines, run in
+  ``collector`` only);
 - ``web-1`` ... ``web-N``: uvicorn serving the Django application, all accepting
   on the socket bound here; no collector runs in them (the pages read the status
   the collector publishes in the database).

@@ -81,3 +81,25 @@ def test_without_members_the_page_has_no_members_panel(admin_web, fake_collector
     body = admin_web.get("/collector/").content.decode()
     assert 'id="collector-members"' not in body
     assert "polled by" not in body
+
+
+def test_the_api_shows_the_syslog_receiver_of_whichever_member_runs_it(
+        admin_token, no_collector, make_fleet, client) -> None:
+    """One member per machine receives syslog; the status shown is the member's
+    that published last: its ``syslog`` is the receiving member's, not ``null``."""
+    fleet = make_fleet(4)
+    a, b = Membership(ttl=20, beat=False), Membership(ttl=20, beat=False)
+    a.join()
+    b.join()
+    host = socket.gethostname()
+    receiving = {"listening": True, "error": "", "port": 5514, "accepted": 7}
+    for pid, member, syslog in ((7101, a, receiving), (7102, b, None)):  # b publishes last
+        member.tick()
+        instance = f"{host}:{pid}:0"
+        state.publish(instance=instance, started_at=datetime.now(UTC), running=True, status={
+            "running": True, "lock_held": True, "syslog": syslog,
+            "devices": _docs(fleet, member.assigned), "writer": {}})
+        CollectorStatus.objects.filter(instance=instance).update(pid=pid)
+        CollectorMember.objects.filter(member_id=member.member_id).update(pid=pid)
+    api = client.get("/api/v1/collector", HTTP_AUTHORIZATION=f"Token {admin_token}")
+    assert json.loads(api.content)["status"]["syslog"] == receiving

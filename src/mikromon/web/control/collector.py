@@ -129,11 +129,14 @@ def read(*, tidy_devices: bool = True, devices: bool = True) -> CollectorView:
                     status=_tidy_status(status, tidy_devices))
     published = state.current(documents=True if devices else "top")
     if published is not None and members and not devices:
-        pks, total = publications(members)
+        pks, total, syslog = publications(members)
         if pks:
+            status = published.status
+            if syslog is not None and not status.get("syslog"):
+                status = {**status, "syslog": syslog}  # the member receiving syslog
             return view(running=published.running,
                         where=", ".join(m["where"] for m in members),
-                        status=_tidy_status(published.status, False),
+                        status=_tidy_status(status, False),
                         published_age_s=round(published.age_s, 1),
                         device_rows=total, status_pk=pks[0], status_pks=pks)
     if published is not None:

@@ -10,11 +10,16 @@ with N of 2 or more): built over one :class:`~mikromon.web.control.members.Membe
 - :class:`MemberAlertStore` (a :class:`mikromon.storage.protocols.AlertStore`):
   the rules with the devices this member polls (``RuleSet.polled``), so that it
   raises no "no data" alert for the others' devices and carries on the open
-  alerts of the devices it takes over.
+  alerts of the devices it takes over; and the syslog lines stored for its
+  devices by whichever member received them
+  (:class:`~mikromon.storage.protocols.PushedLogSource`), for its ``log`` rules.
 - :class:`MemberSource` (a :class:`mikromon.storage.protocols.DeviceSource`):
   the devices this member holds (and the disabled devices hashed to it); its
   version token includes the held set, so the service reloads, stopping or
-  starting collectors, whenever a heartbeat changed what this member holds.
+  starting collectors, whenever a heartbeat changed what this member holds. The
+  syslog receiver (run by one member per machine) matches sources against every
+  device of the database (:meth:`MemberSource.syslog_devices`), not only this
+  member's.
 
 The service calls both from its one host worker thread, so a reload (stopping
 the collectors of devices that moved away) always ends before the next heartbeat
@@ -31,7 +36,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from django.db import DatabaseError
 from django.utils import timezone
@@ -39,8 +45,10 @@ from django.utils import timezone
 from mikromon.alerting.rules import Restored, RuleSet
 from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.devices import DeviceConfig
+from mikromon.syslog.sources import KnownDevice
 from mikromon.web.alerts.store import DjangoAlertStore
 from mikromon.web.control.members import Membership, pick
+from mikromon.web.control.pushed_logs import PushedLogs
 from mikromon.web.monitor.lock import holder_is_gone
 from mikromon.web.monitor.models import CollectorLease
 from mikromon.web.monitor.sources import DjangoDeviceSource
@@ -142,6 +150,12 @@ class MemberSource:
         members.mark_polling(c.id for c in out if c.enabled)
         return out
 
+    def syslog_devices(self) -> list[KnownDevice]:
+        """Every device of the database, whichever member polls it (see
+        :meth:`DjangoDeviceSource.syslog_devices`): the syslog receiver of this
+        member takes the lines of every router."""
+        return self._base.syslog_devices()
+
     def config_version(self) -> str:
         """The devices' version token, then a digest of the live members and of the
         devices this member holds; a fixed token, without asking the database, while
@@ -170,6 +184,7 @@ class MemberAlertStore:
     def __init__(self, membership: Membership, base: DjangoAlertStore | None = None) -> None:
         self.membership = membership
         self._base = base or DjangoAlertStore()
+        self._pushed = PushedLogs()
 
     def load_rules(self) -> RuleSet:
         """The rules in force, ``polled``: the devices this member holds."""
@@ -183,6 +198,11 @@ class MemberAlertStore:
     def save_transitions(self, transitions: Sequence[AlertTransition]) -> int:
         """Store ``transitions`` (see :meth:`DjangoAlertStore.save_transitions`)."""
         return self._base.save_transitions(transitions)
+
+    def pushed_logs(self, device_ids: Collection[int]) -> dict[int, list[dict[str, Any]]]:
+        """The syslog rows stored for ``device_ids`` since the last call
+        (:meth:`PushedLogs.pushed_logs`)."""
+        return self._pushed.pushed_logs(device_ids)
 
     def close(self) -> None:
         """Close this thread's database connection."""

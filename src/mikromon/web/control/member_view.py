@@ -69,15 +69,25 @@ def _publications_by_process() -> dict[tuple[str, int], CollectorStatus]:
     return found
 
 
-def publications(members: list[dict[str, Any]]) -> tuple[list[int], int]:
-    """The status rows the members publish their device entries in, and how many
-    entries they hold in all."""
+def publications(members: list[dict[str, Any]]
+                 ) -> tuple[list[int], int, dict[str, Any] | None]:
+    """The status rows the members publish their device entries in, how many
+    entries they hold in all, and the ``syslog`` section of the member running the
+    syslog receiver (one per machine: the others publish ``null``; ``None`` when
+    none runs it)."""
     pks = [m["status_pk"] for m in members if m["status_pk"] is not None]
     total = 0
-    for document in CollectorStatus.objects.filter(pk__in=pks).values_list("status", flat=True):
-        count = document.get(DEVICE_ROWS) if isinstance(document, dict) else None
+    syslog: dict[str, Any] | None = None
+    for document in CollectorStatus.objects.filter(pk__in=pks).order_by("pk").values_list(
+            "status", flat=True):
+        if not isinstance(document, dict):
+            continue
+        count = document.get(DEVICE_ROWS)
         total += count if isinstance(count, int) else 0
-    return pks, total
+        found = document.get("syslog")
+        if syslog is None and isinstance(found, dict):
+            syslog = found
+    return pks, total, syslog
 
 
 def holders(device_ids: Iterable[int]) -> dict[int, str]:

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mikromon.storage.chunks import Float64Array, Int64Array, decode_chunk, encode_chunk
-from mikromon.web.monitor import chunk_partitions, chunk_state
+from mikromon.web.monitor import chunk_partitions, chunk_state, dbutil
 from mikromon.web.monitor.chunk_state import Progress
 from mikromon.web.monitor.dbutil import table, usable_connection
 from mikromon.web.monitor.models import MetricChunk, MetricPoint, Series
@@ -179,9 +179,7 @@ def take_turn(conn: Any) -> None:
     """PostgreSQL: wait for the other compactors' and expanders' transactions
     (a transaction-level advisory lock, released at commit). SQLite: nothing
     (its first write takes the database's write lock)."""
-    if conn.vendor == "postgresql":
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    dbutil.take_turn(conn, _LOCK_KEY)
 
 
 def _spent(started: float, budget_s: float | None) -> bool:

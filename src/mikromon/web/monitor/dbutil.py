@@ -64,3 +64,15 @@ def sqlite_busy_timeout(conn: BaseDatabaseWrapper, timeout_ms: int) -> Iterator[
                 cursor.execute(f"PRAGMA busy_timeout = {previous}")
         except Exception:  # the connection broke: the next one starts afresh
             conn.close()
+
+
+def take_turn(conn: BaseDatabaseWrapper, key: int) -> None:
+    """Wait until no other transaction holds the turn ``key`` (a signed 64-bit
+    number naming a kind of work), and hold it to the end of the current
+    transaction. PostgreSQL: a transaction-level advisory lock
+    (``pg_advisory_xact_lock``, released at commit or rollback; the same session
+    may take it again). SQLite: nothing: one writer at a time, and a transaction
+    that read before another's commit fails when it writes (so it is tried again)."""
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -14,6 +14,10 @@ the last bucket before the watermark), so:
 - month summaries hold whole days, those before ``report_summary_month`` (the
   start of the day holding ``report_summary_day``), folded in once a day.
 
+Several processes may run the maintenance of one database (collector members):
+:func:`update` and :func:`backfill` take a turn (:func:`~.dbutil.take_turn`)
+before they read the watermarks, so that a bucket is never folded twice.
+
 The largest values of two disjoint sets are among the largest of each, so folding
 new buckets into a summary keeps it exact (:func:`mikromon.domain.traffic.merge_parts`).
 :func:`backfill` builds the summaries of rollups stored before (migration 0010);
@@ -37,7 +41,7 @@ from mikromon.domain.traffic import (
     summarize_rates,
 )
 from mikromon.web.monitor import report_day_rates
-from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.dbutil import take_turn, usable_connection
 from mikromon.web.monitor.report_sql import (
     ROLLUP_T,
     SERIES_T,
@@ -53,6 +57,8 @@ DAY_MARK = "report_summary_day"
 MONTH_MARK = "report_summary_month"
 LEVELS = ("day", "month")
 _HOUR = 3600
+#: PostgreSQL: the advisory lock key of folding summaries ("mkrs").
+_LOCK_KEY = 0x6D6B7273
 
 
 def period_start(ts: int, level: str) -> int:
@@ -200,6 +206,7 @@ def update(*, using: str = "default") -> int:
         Summary rows written.
     """
     conn = usable_connection(using)
+    take_turn(conn, _LOCK_KEY)  # another process folding: wait, then read its marks
     mark = _state(conn, f"rollup_{INTERVAL}")
     day_mark, month_mark = _state(conn, DAY_MARK), _state(conn, MONTH_MARK)
     if mark is None:
@@ -237,6 +244,7 @@ def backfill(*, using: str = "default") -> int:
         Summary rows written.
     """
     conn = usable_connection(using)
+    take_turn(conn, _LOCK_KEY)
     mark = _state(conn, f"rollup_{INTERVAL}")
     if mark is None:
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from mikromon.domain.devices import DeviceConfig
+from mikromon.syslog.sources import KnownDevice
 from mikromon.web.monitor.crypto import PasswordDecryptError
 from mikromon.web.monitor.dbutil import close_connection, usable_connection
 from mikromon.web.monitor.models import ConfigVersion, Device
@@ -37,6 +38,16 @@ class DjangoDeviceSource:
                 log.error("device %s not loaded: %s", device.name, err)
                 Device.objects.using(self._using).filter(pk=device.pk).update(last_error=str(err))
         return configs
+
+    def syslog_devices(self) -> list[KnownDevice]:
+        """Every device (enabled or not, whichever collector polls it) as the syslog
+        receiver matches sources: id, name, configured host and the identity last
+        stored (:class:`mikromon.schedule.syslog_runner.FleetAddresses`; one query,
+        no password decrypted)."""
+        usable_connection(self._using)
+        rows = Device.objects.using(self._using).order_by("pk").values_list(
+            "pk", "name", "host", "identity")
+        return [KnownDevice(pk, name, host, identity) for pk, name, host, identity in rows]
 
     def config_version(self) -> str:
         """Return the configuration version token (one primary-key read); it changes
