@@ -32,7 +32,8 @@ from datetime import UTC, datetime, timedelta
 
 from mikromon.alerting.defaults import default_rules
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import DeviceInfo, RuleSet, rule_from_mapping
+from mikromon.alerting.rule_parsing import rule_from_mapping
+from mikromon.alerting.rules import DeviceInfo, RuleSet
 from mikromon.alerting.runner import AlertingQueue
 from mikromon.domain.samples import Sample, make_labels
 

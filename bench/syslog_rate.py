@@ -8,7 +8,7 @@ Three measurements, loopback only, bounded in count:
    as fast as it can; the receiver (in this process's event loop) parses,
    matches the source, queues the rows (:class:`SyslogIntake`, flushed every
    0.5 s to a sink that drops them) and evaluates two ``log`` rules
-   (:class:`AlertingSink` + :class:`AlertEngine`): what the collector does,
+   (:class:`AlertingQueue` + :class:`AlertEngine`): what the collector does,
    without the database write. TCP loses nothing, so lines/s = count / wall time.
 3. UDP: a child process sends ``--count`` datagrams paced at ``--udp-rate``
    lines/s; reported: the share accepted (UDP drops what the socket buffer
@@ -32,8 +32,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mikromon.alerting.engine import AlertEngine
-from mikromon.alerting.rules import DeviceInfo, RuleSet, rule_from_mapping
-from mikromon.alerting.runner import AlertingSink
+from mikromon.alerting.rule_parsing import rule_from_mapping
+from mikromon.alerting.rules import DeviceInfo, RuleSet
+from mikromon.alerting.runner import AlertingQueue
 from mikromon.syslog.config import SyslogSettings
 from mikromon.syslog.intake import SyslogIntake
 from mikromon.syslog.parse import parse
@@ -100,7 +101,7 @@ async def bench_socket(kind: str, count: int, rate: float) -> dict[str, float]:
                                 "params": {"pattern": r"link (down|up)"}}))
     engine.set_rules(RuleSet(rules, {}, {1: DeviceInfo(id=1, name="edge")}), datetime.now(UTC))
     null = NullSink()
-    intake = SyslogIntake(AlertingSink(null, engine))
+    intake = SyslogIntake(AlertingQueue(null, engine))
     addresses = DeviceAddresses()
     await addresses.update([KnownDevice(1, "edge", HOST)])
     receiver = SyslogReceiver(SyslogSettings(port=0, bind=HOST, rate_per_source=1e9, burst=1e9),
