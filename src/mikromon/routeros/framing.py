@@ -87,7 +87,9 @@ class SentenceReader:
     __slots__ = ("_buf", "_pos", "_size", "_words", "consumed", "last_size", "max_sentence")
 
     def __init__(self, max_sentence: int = MAX_SENTENCE) -> None:
-        self._buf = bytearray()
+        # The chunk as received while it is read (its slices are the words, one
+        # copy each); a bytearray only while a word runs on past a chunk's end.
+        self._buf: bytes | bytearray = b""
         self._pos = 0
         self._words: list[bytes] = []
         self._size = 0
@@ -101,11 +103,22 @@ class SentenceReader:
         return len(self._buf) - self._pos + self._size
 
     def feed(self, data: bytes) -> None:
-        """Append bytes read from the socket (amortised O(len(data)))."""
-        if self._pos:
-            del self._buf[: self._pos]  # CPython drops a bytearray's head in O(1)
-            self._pos = 0
-        self._buf += data
+        """Append bytes read from the socket (amortised O(len(data))).
+
+        A chunk that starts after the last whole sentence or word is kept as it
+        came (no copy); the unread end of a chunk is copied once into a
+        bytearray, which later chunks are appended to until it is all read.
+        """
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            self._buf, self._pos = bytes(data), 0
+            return
+        if type(buf) is bytes:
+            buf = bytearray(buf[pos:])
+        elif pos:
+            del buf[:pos]  # CPython drops a bytearray's head in O(1)
+        buf += data
+        self._buf, self._pos = buf, 0
 
     def _too_large(self, size: int) -> SentenceTooLarge:
         limit = min(self.max_sentence, MAX_SENTENCE)
@@ -135,6 +148,25 @@ class SentenceReader:
         limit = min(self.max_sentence, MAX_SENTENCE)
         while pos < end_of_data:
             first = buf[pos]
+            if 0 < first < 0x80 and count:
+                # A word after the reply word with a one-byte length (nearly every
+                # word): the checks below that can fail for it, in one place.
+                stop = pos + 1 + first
+                if stop > end_of_data:
+                    break
+                grown += 1 + first
+                if grown > limit:
+                    raise self._too_large(grown)
+                if count >= MAX_SENTENCE_WORDS:
+                    raise SentenceTooLarge(
+                        f"sentence of more than {MAX_SENTENCE_WORDS} words",
+                        size=count, limit=MAX_SENTENCE_WORDS, unit="words",
+                    )
+                word = buf[pos + 1 : stop]
+                words.append(word if type(word) is bytes else bytes(word))
+                count += 1
+                pos = stop
+                continue
             if first < 0x80:
                 length, size = first, 1
             elif first < 0xC0:
@@ -183,7 +215,9 @@ class SentenceReader:
             stop = pos + size + length
             if stop > end_of_data:
                 break
-            word = bytes(buf[pos + size : stop])
+            word = buf[pos + size : stop]
+            if type(word) is not bytes:
+                word = bytes(word)
             if not count and not word.startswith(b"!"):
                 raise FramingError(f"reply starts with {word[:16]!r}, not a !word")
             words.append(word)

@@ -156,10 +156,20 @@ class RawApi(AsyncApi):
         """The ``=name=value`` words of a sentence after its reply word, as text in
         the device's codepage (ASCII words as they are).
 
+        A sentence of ASCII words is decoded and split at once (:func:`_ascii_attributes`);
+        any other (a word in the codepage, a word without ``=value``, a stray
+        word) word by word (:meth:`_attributes_by_word`): the same attributes, or
+        the same error.
+
         Raises:
             MalformedSentence: an attribute word without ``=value``, or a word that
                 is neither an attribute nor an API attribute (``.tag=``).
         """
+        attributes = _ascii_attributes(words)
+        return attributes if attributes is not None else self._attributes_by_word(words)
+
+    def _attributes_by_word(self, words: list[bytes]) -> dict[str, str]:
+        """:meth:`_attributes`, one word at a time (raises as it)."""
         attributes: dict[str, str] = {}
         encoding = self.encoding
         for raw in words[1:]:
@@ -273,6 +283,32 @@ class RawApi(AsyncApi):
             return await self.protocol.read_words(budget)
         except SentenceTooLarge as err:
             raise _over_limit(err, budget, limit_bytes) from err
+
+
+#: An attribute word after the NUL that joins it to the word before: its name (no
+#: ``=``: the name ends at the word's second ``=``) and its value (the rest).
+_JOINED_ATTRIBUTE: Final = re.compile("\x00=([^=\x00]*)=([^\x00]*)")
+
+
+def _ascii_attributes(words: list[bytes]) -> dict[str, str] | None:
+    """The attributes of :meth:`RawApi._attributes` for a sentence of well-formed
+    ASCII words, read with a few calls for the whole sentence (the words joined
+    with NUL, decoded once, every attribute word matched by
+    :data:`_JOINED_ATTRIBUTE`) instead of a few per word; ``None`` when a word is
+    not ASCII, holds a NUL, lacks ``=value`` or is neither an attribute nor an
+    API word (the caller reads it word by word then).
+    """
+    try:
+        text = b"\x00".join(words).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    pairs = _JOINED_ATTRIBUTE.findall(text)
+    # Every word after the reply word is one attribute or one API word (``.tag=``),
+    # and no word holds a NUL (else the joins would not be where the words meet).
+    if (len(pairs) + text.count("\x00.") != len(words) - 1
+            or text.count("\x00") != len(words) - 1):
+        return None
+    return dict(pairs)
 
 
 class Running(Protocol):
