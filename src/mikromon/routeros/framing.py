@@ -144,24 +144,22 @@ class SentenceReader:
         pos = self._pos
         words = self._words
         count = len(words)
-        grown = self._size  # wire bytes of the sentence so far (kept in locals per word)
         limit = min(self.max_sentence, MAX_SENTENCE)
+        # The sentence's wire bytes so far are ``base + pos``: bytes received before
+        # ``pos`` count into it one for one, so one local stands for both.
+        base = self._size - pos
         while pos < end_of_data:
             first = buf[pos]
             if 0 < first < 0x80 and count:
                 # A word after the reply word with a one-byte length (nearly every
-                # word): the checks below that can fail for it, in one place.
+                # word): only the checks below that can fail for it, in their order.
                 stop = pos + 1 + first
+                if base + stop > limit:
+                    raise self._too_large(base + stop)
+                if count >= MAX_SENTENCE_WORDS:
+                    raise _too_many_words(count)
                 if stop > end_of_data:
                     break
-                grown += 1 + first
-                if grown > limit:
-                    raise self._too_large(grown)
-                if count >= MAX_SENTENCE_WORDS:
-                    raise SentenceTooLarge(
-                        f"sentence of more than {MAX_SENTENCE_WORDS} words",
-                        size=count, limit=MAX_SENTENCE_WORDS, unit="words",
-                    )
                 word = buf[pos + 1 : stop]
                 words.append(word if type(word) is bytes else bytes(word))
                 count += 1
@@ -194,25 +192,23 @@ class SentenceReader:
             if length == 0:
                 pos += size
                 if words:
-                    sentence_size = grown + size
+                    sentence_size = base + pos
                     self._pos, self._words, self._size = pos, [], 0
                     self.last_size = sentence_size
                     self.consumed += sentence_size
                     return words
                 self._pos = pos  # empty sentence: nothing to return, skip it
+                base = -pos  # and no byte of it counts
                 continue
+            stop = pos + size + length
             if not count and length > MAX_REPLY_WORD:
                 raise FramingError(f"reply word of {length} bytes")
             if length > MAX_WORD:
                 raise FramingError(f"word of {length} bytes (at most {MAX_WORD})")
-            if grown + size + length > limit:
-                raise self._too_large(grown + size + length)
+            if base + stop > limit:
+                raise self._too_large(base + stop)
             if count >= MAX_SENTENCE_WORDS:
-                raise SentenceTooLarge(
-                    f"sentence of more than {MAX_SENTENCE_WORDS} words",
-                    size=count, limit=MAX_SENTENCE_WORDS, unit="words",
-                )
-            stop = pos + size + length
+                raise _too_many_words(count)
             if stop > end_of_data:
                 break
             word = buf[pos + size : stop]
@@ -222,8 +218,14 @@ class SentenceReader:
                 raise FramingError(f"reply starts with {word[:16]!r}, not a !word")
             words.append(word)
             count += 1
-            grown += size + length
             pos = stop
-        self._size = grown
+        self._size = base + pos
         self._pos = pos
         return None
+
+
+def _too_many_words(count: int) -> SentenceTooLarge:
+    """The error of a sentence with more than :data:`MAX_SENTENCE_WORDS` words
+    (``count`` so far)."""
+    return SentenceTooLarge(f"sentence of more than {MAX_SENTENCE_WORDS} words",
+                            size=count, limit=MAX_SENTENCE_WORDS, unit="words")
