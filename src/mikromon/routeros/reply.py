@@ -204,6 +204,7 @@ class RawApi(AsyncApi):
         reply = Reply()
         tally = _Tally(command, limit)
         buffered = self.protocol.buffered_words
+        attributes = self._attributes
         while True:
             budget = tally.budget()
             try:  # a sentence received already is read without awaiting
@@ -211,7 +212,7 @@ class RawApi(AsyncApi):
             except SentenceTooLarge as err:
                 raise _over_limit(err, budget, limit.bytes) from err
             sentence, size = got if got is not None else await self._read(budget, limit.bytes)
-            if reply.add(sentence, size, tally, self._attributes):
+            if reply.add(sentence, size, tally, attributes):
                 return reply
 
     async def exchange_tagged(
@@ -251,8 +252,9 @@ class RawApi(AsyncApi):
             where.command = commands[0].command
         buffered = self.protocol.buffered_words
         budget_of = _Tally.budget
+        attributes = self._attributes
         while running:
-            budget = max(map(budget_of, live))
+            budget = max(map(budget_of, live)) if len(live) > 1 else live[0].budget()
             try:  # a sentence received already is read without awaiting
                 got = buffered(budget)
             except SentenceTooLarge as err:
@@ -265,7 +267,7 @@ class RawApi(AsyncApi):
                 shown = "no .tag" if tag is None else f"unknown tag {tag.decode('latin-1')[:20]!r}"
                 raise MalformedSentence(
                     f"{sentence[0].decode('latin-1')[:20]} sentence with {shown}")
-            if replies[index].add(sentence, size, tallies[index], self._attributes):
+            if replies[index].add(sentence, size, tallies[index], attributes):
                 del running[tag]  # type: ignore[arg-type]  # tag is not None here
                 live.remove(tallies[index])
                 if where is not None and running:
