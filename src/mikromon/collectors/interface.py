@@ -33,7 +33,6 @@ a value that cannot be read is ``None`` (listed in ``bad_values``).
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -48,7 +47,7 @@ from mikromon.domain.samples import CounterReading, Labels, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.values.dates import parse_optional_datetime
-from mikromon.routeros.values.numbers import parse_counter, parse_mtu, plain_counters
+from mikromon.routeros.values.numbers import parse_counter, parse_mtu
 
 PATH = "/interface"
 #: Reply limit of both prints: a BRAS lists one dynamic ``pppoe-in`` interface per
@@ -68,9 +67,6 @@ COUNTERS = {
 }
 COUNTER_PROPLIST = (".id", "name", *COUNTERS)
 _COUNTER_FIELDS = tuple(COUNTERS.items())
-_COUNTER_KEYS = tuple(COUNTERS.values())
-#: The row's counter texts in the order of :data:`COUNTERS` (KeyError: one is missing).
-_PICK_COUNTERS = operator.itemgetter(*COUNTERS)
 
 INVENTORY_FIELDS = (
     Field("name"),
@@ -113,14 +109,6 @@ def map_counters(
             continue
         labels = _labels(name) if type(name) is str else make_labels(interface=name)
         identity = row.get(".id", "")
-        try:
-            plain = plain_counters(_PICK_COUNTERS(row))
-        except KeyError:  # a counter missing: each one read on its own below
-            plain = None
-        if plain is not None:  # every counter plain digits: the common case at once
-            for key, value in zip(_COUNTER_KEYS, plain):
-                append(CounterReading(key, value, ts, mono, labels, identity, 64))
-            continue
         get = row.get
         for field, key in _COUNTER_FIELDS:
             raw = get(field)

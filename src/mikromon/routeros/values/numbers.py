@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from typing import Final
 
 from mikromon.domain.errors import ValueParseError
@@ -18,7 +17,7 @@ from mikromon.routeros.values.checks import check_range, to_decimal, value_text
 
 __all__ = [
     "ASN_MAX", "COUNTER_MAX", "MTU_MAX", "SENSOR_RANGES", "parse_asn", "parse_bool",
-    "parse_bytes", "parse_counter", "plain_counters", "parse_float", "parse_int", "parse_mtu", "parse_percent",
+    "parse_bytes", "parse_counter", "parse_float", "parse_int", "parse_mtu", "parse_percent",
     "parse_sensor",
 ]
 
@@ -98,23 +97,6 @@ def parse_counter(text: str) -> int:
     value = int(body)
     check_range("counter", value, text, low=0, high=COUNTER_MAX)
     return value
-
-
-def plain_counters(texts: Sequence[str]) -> list[int] | None:
-    """Parse several counters at once when every one is the common case of
-    :func:`parse_counter` (1-18 ASCII digits, below ``COUNTER_MAX``); ``None``
-    when one is not (the caller parses them one by one then, for the value or
-    the error of each). A few C calls for all of them: the eight counters of an
-    interface row in one call (shared/ROUTEROS-API.md §7 "Numbers").
-    """
-    try:
-        joined = "".join(texts)
-    except TypeError:  # not all text
-        return None
-    if (joined.isdigit() and joined.isascii() and all(texts)  # no empty text either
-            and max(map(len, texts), default=0) <= _PLAIN_COUNTER_DIGITS):
-        return list(map(int, texts))
-    return None
 
 
 #: Largest MTU any interface has: the v7 loopback ``lo`` reports ``mtu=65536``
