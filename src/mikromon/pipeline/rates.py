@@ -43,9 +43,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from operator import attrgetter
 from dataclasses import dataclass
-from typing import Final
+from operator import attrgetter
+from typing import Final, cast
 
 from mikromon.domain.samples import CounterReading, Labels, Sample
 
@@ -189,9 +189,10 @@ class RateCalculator:
             ValueError: a reading's key has no rule in :data:`RATE_RULES` (checked
                 before any state changes).
         """
-        rules = list(map(_RULES_BY_KEY.get, map(_KEY_OF, readings)))
-        if None in rules:  # a key not seen yet (or not remembered): its rule, or the error
-            rules = [rule or _rule_of(reading.key) for reading, rule in zip(readings, rules)]
+        found = list(map(_RULES_BY_KEY.get, map(_KEY_OF, readings)))
+        # A key not seen yet (or not remembered): its rule, or the error.
+        rules = cast("list[_KeyRule]", found) if None not in found else [
+            rule or _rule_of(reading.key) for reading, rule in zip(readings, found, strict=True)]
         if uptime_s is not None and math.isfinite(uptime_s):
             if self._uptime is not None and uptime_s < self._uptime:
                 self._series.clear()  # rebooted: every counter started again from zero
@@ -204,7 +205,7 @@ class RateCalculator:
         finite_mono = math.nan  # the last mono found finite: a poll's readings share theirs
         # One loop over every reading (96 a realtime poll), the previous state
         # reused in place: what follows is the whole rule of the module docstring.
-        for reading, (key, factor, max_rate, digits) in zip(readings, rules):  # type: ignore[misc]
+        for reading, (key, factor, max_rate, digits) in zip(readings, rules, strict=True):
             labels = reading.labels
             series = (reading.key, labels)
             value, mono = reading.value, reading.mono
@@ -237,7 +238,7 @@ class RateCalculator:
                 width = reading.width
                 if width not in (32, 64):
                     continue  # reset, width unknown: no wrap assumed
-                delta += 1 << width  # type: ignore[operator]
+                delta += 1 << width
                 if delta < 0:
                     continue
             rate = delta * factor / dt

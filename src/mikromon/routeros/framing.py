@@ -113,10 +113,11 @@ class SentenceReader:
         if pos >= len(buf):
             self._buf, self._pos = bytes(data), 0
             return
-        if type(buf) is bytes:
+        if isinstance(buf, bytearray):
+            if pos:
+                del buf[:pos]  # CPython drops a bytearray's head in O(1)
+        else:
             buf = bytearray(buf[pos:])
-        elif pos:
-            del buf[:pos]  # CPython drops a bytearray's head in O(1)
         buf += data
         self._buf, self._pos = buf, 0
 
