@@ -151,21 +151,6 @@ class SentenceReader:
         base = self._size - pos
         while pos < end_of_data:
             first = buf[pos]
-            if 0 < first < 0x80 and count:
-                # A word after the reply word with a one-byte length (nearly every
-                # word): only the checks below that can fail for it, in their order.
-                stop = pos + 1 + first
-                if base + stop > limit:
-                    raise self._too_large(base + stop)
-                if count >= MAX_SENTENCE_WORDS:
-                    raise _too_many_words(count)
-                if stop > end_of_data:
-                    break
-                word = buf[pos + 1 : stop]
-                words.append(word if type(word) is bytes else bytes(word))
-                count += 1
-                pos = stop
-                continue
             if first < 0x80:
                 length, size = first, 1
             elif first < 0xC0:
