@@ -44,8 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import Final, cast
+from typing import Final
 
 from mikromon.domain.samples import CounterReading, Labels, Sample
 
@@ -118,25 +117,21 @@ class _Last:
 
 
 _SeriesKey = tuple[str, Labels]
-#: What a counter key's rate needs, looked up once per key: the rate key, the
-#: rule's factor, its plausible maximum and its digits (:class:`RateRule`).
-_KeyRule = tuple[str, float, float, int]
 
-#: counter key -> its :data:`_KeyRule`, for the keys seen (a few dozen).
-_RULES_BY_KEY: dict[str, _KeyRule] = {}
+#: counter key -> its rule and rate key, for the keys seen (a few dozen).
+_RULES_BY_KEY: dict[str, tuple[RateRule, str]] = {}
 #: Most keys remembered in :data:`_RULES_BY_KEY` (more are looked up each time).
 _RULES_BY_KEY_MAX: Final = 1024
-_KEY_OF: Final = attrgetter("key")
 
 
-def _rule_of(counter_key: str) -> _KeyRule:
-    """Return the :data:`_KeyRule` of ``counter_key``, remembered.
+def _rule_of(counter_key: str) -> tuple[RateRule, str]:
+    """Return the rule and the rate key of ``counter_key``, remembered.
 
     Raises:
         ValueError: as :func:`rate_rule`.
     """
     rule = rate_rule(counter_key)
-    entry = (rule.rename(counter_key), rule.factor, rule.max_rate, rule.digits)
+    entry = (rule, rule.rename(counter_key))
     if len(_RULES_BY_KEY) < _RULES_BY_KEY_MAX:
         _RULES_BY_KEY[counter_key] = entry
     return entry
@@ -189,10 +184,8 @@ class RateCalculator:
             ValueError: a reading's key has no rule in :data:`RATE_RULES` (checked
                 before any state changes).
         """
-        found = list(map(_RULES_BY_KEY.get, map(_KEY_OF, readings)))
-        # A key not seen yet (or not remembered): its rule, or the error.
-        rules = cast("list[_KeyRule]", found) if None not in found else [
-            rule or _rule_of(reading.key) for reading, rule in zip(readings, found, strict=True)]
+        known = _RULES_BY_KEY
+        rules = [known.get(reading.key) or _rule_of(reading.key) for reading in readings]
         if uptime_s is not None and math.isfinite(uptime_s):
             if self._uptime is not None and uptime_s < self._uptime:
                 self._series.clear()  # rebooted: every counter started again from zero
@@ -201,24 +194,16 @@ class RateCalculator:
         append = samples.append
         remembered = self._series
         isfinite = math.isfinite
-        now = self._now
-        finite_mono = math.nan  # the last mono found finite: a poll's readings share theirs
         # One loop over every reading (96 a realtime poll), the previous state
         # reused in place: what follows is the whole rule of the module docstring.
-        for reading, (key, factor, max_rate, digits) in zip(readings, rules, strict=True):
-            labels = reading.labels
-            series = (reading.key, labels)
+        for reading, (rule, key) in zip(readings, rules, strict=True):
+            series = (reading.key, reading.labels)
             value, mono = reading.value, reading.mono
-            if not isinstance(value, int) or value < 0:
+            if not isinstance(value, int) or value < 0 or not isfinite(mono):
                 remembered.pop(series, None)  # not a counter value: start the series over
                 continue
-            if mono != finite_mono:  # checked once per poll: its readings share their mono
-                if not isfinite(mono):
-                    remembered.pop(series, None)
-                    continue
-                finite_mono = mono
-                if mono > now:
-                    now = mono
+            if mono > self._now:
+                self._now = mono
             last = remembered.get(series)
             if last is None:
                 remembered[series] = _Last(value, mono, reading.identity)
@@ -227,9 +212,8 @@ class RateCalculator:
             if dt <= 0:
                 continue  # same or older reading: keep the newer state
             del remembered[series]  # re-inserted: dict order = least recently seen
-            before, identity = last.value, reading.identity
-            same = last.identity == identity
-            last.value, last.mono, last.identity = value, mono, identity
+            before, same = last.value, last.identity == reading.identity
+            last.value, last.mono, last.identity = value, mono, reading.identity
             remembered[series] = last
             if not same:
                 continue  # the counted object was re-created
@@ -241,15 +225,15 @@ class RateCalculator:
                 delta += 1 << width
                 if delta < 0:
                     continue
-            rate = delta * factor / dt
-            if not rate <= max_rate:  # also infinite (dt tiny): never NaN, dt > 0 here
+            rate = delta * rule.factor / dt
+            if not isfinite(rate) or rate > rule.max_rate:
                 continue  # a reset mistaken for a wrap, or a counter that jumped
             # round(rate, digits), cheaper where the result is the same: an unchanged
             # counter's 0.0 as it is, whole units through round(rate) (an int).
+            digits = rule.digits
             if delta:
                 rate = round(rate, digits) if digits else float(round(rate))
-            append(Sample(key, rate, reading.ts, labels))
-        self._now = now
+            append(Sample(key, rate, reading.ts, reading.labels))
         self._prune()
         return samples
 
