@@ -194,7 +194,10 @@ class SentenceReader:
             if base + stop > limit:
                 raise self._too_large(base + stop)
             if count >= MAX_SENTENCE_WORDS:
-                raise _too_many_words(count)
+                raise SentenceTooLarge(
+                    f"sentence of more than {MAX_SENTENCE_WORDS} words",
+                    size=count, limit=MAX_SENTENCE_WORDS, unit="words",
+                )
             if stop > end_of_data:
                 break
             word = buf[pos + size : stop]
@@ -208,10 +211,3 @@ class SentenceReader:
         self._size = base + pos
         self._pos = pos
         return None
-
-
-def _too_many_words(count: int) -> SentenceTooLarge:
-    """The error of a sentence with more than :data:`MAX_SENTENCE_WORDS` words
-    (``count`` so far)."""
-    return SentenceTooLarge(f"sentence of more than {MAX_SENTENCE_WORDS} words",
-                            size=count, limit=MAX_SENTENCE_WORDS, unit="words")
