@@ -58,9 +58,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PASSWORD = "bench-pw"
 #: The tree before this round of the poll CPU work (issue 16, "Less CPU per
-#: poll": main before the realtime prints went together); af0fd07 was the tree
-#: before the first round.
-DEFAULT_BASELINE = "e707e2b"
+#: poll": main before the reply words were read a sentence at a time); af0fd07
+#: was the tree before the first round, e707e2b before the second.
+DEFAULT_BASELINE = "327b886"
 #: Interval of the other tiers in ``realtime`` mode: they run once, in the warm-up.
 NEVER_S = 1_000_000
 

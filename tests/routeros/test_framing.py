@@ -135,6 +135,32 @@ def test_the_limit_is_checked_from_the_length_prefix() -> None:
         reader.next_sentence()
 
 
+@pytest.mark.parametrize("length", [100, 127, 200])
+def test_the_limit_is_checked_from_a_short_length_prefix_too(length: int) -> None:
+    """Words of one- and two-byte lengths alike fail before their bytes come, after
+    the words before them and after an empty sentence that counts nothing."""
+    reader = SentenceReader(max_sentence=100)
+    reader.feed(b"\x00" + b"\x03!re" + encode_length(5) + b"=a=bc" + encode_length(length))
+    with pytest.raises(SentenceTooLarge) as info:
+        reader.next_sentence()
+    assert info.value.size == 4 + 6 + len(encode_length(length)) + length
+
+
+def test_a_sentence_at_the_limit_is_read_across_chunks() -> None:
+    whole = sentence("!re", "=a=bc", "=name=x" * 3)
+    reader = SentenceReader(max_sentence=len(whole))
+    for cut in (1, 4, 9, len(whole) - 1):
+        reader.feed(b"\x00" + whole[:cut])
+        assert reader.next_sentence() is None
+        reader.feed(whole[cut:])
+        assert reader.next_sentence() == [b"!re", b"=a=bc", b"=name=x" * 3]
+        assert reader.last_size == len(whole)
+    reader = SentenceReader(max_sentence=len(whole) - 2)  # the ending zero byte not counted
+    reader.feed(whole)
+    with pytest.raises(SentenceTooLarge):
+        reader.next_sentence()
+
+
 def test_max_sentence_cannot_exceed_the_absolute_limit() -> None:
     reader = SentenceReader(max_sentence=10 * MAX_SENTENCE)
     assert reader.max_sentence == MAX_SENTENCE

@@ -79,3 +79,31 @@ def test_attribute_words(word: bytes, want: dict[str, str]) -> None:
 def test_word_without_value_is_malformed() -> None:
     with pytest.raises(MalformedSentence, match="without value"):
         api("utf-8")._attributes([b"!re", b"=name"])
+
+
+#: ASCII words as a router sends them, and the ones that must fall back to
+#: reading word by word: a NUL inside a word, no ``=value``, a stray word.
+ASCII_WORD = st.one_of(
+    st.builds(lambda name, value: f"={name}={value}".encode("ascii"),
+              st.text("ab-.=\x00", max_size=4), st.text("0123=\x00.", max_size=6)),
+    st.sampled_from([b".tag=3", b".", b"=", b"=a", b"==", b"x", b"=a=\x00", b"\x00.tag=1",
+                     b".tag=\x00=a=b", b"=a=b\x00=c=d"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ASCII_WORD, max_size=12))
+def test_ascii_sentences_as_the_reference(words: list[bytes]) -> None:
+    """The whole-sentence reading of ASCII words (tags before, between and after
+    the attributes; NULs and ``=`` where they may confuse a split) gives what
+    reading word by word gives."""
+    sentence = [b"!re", *words]
+    assert outcome(lambda: api("utf-8")._attributes(sentence)) == outcome(
+        lambda: reference(sentence, "utf-8"))
+
+
+def test_a_row_with_tags_around_it() -> None:
+    sentence = [b"!re", b".tag=2", b"=.id=*1", b"=name=ether1", b"=rx-byte=205164277",
+                b"=comment=a=b", b".tag=2"]
+    assert api("utf-8")._attributes(sentence) == {
+        ".id": "*1", "name": "ether1", "rx-byte": "205164277", "comment": "a=b"}

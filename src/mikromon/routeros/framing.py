@@ -87,7 +87,9 @@ class SentenceReader:
     __slots__ = ("_buf", "_pos", "_size", "_words", "consumed", "last_size", "max_sentence")
 
     def __init__(self, max_sentence: int = MAX_SENTENCE) -> None:
-        self._buf = bytearray()
+        # The chunk as received while it is read (its slices are the words, one
+        # copy each); a bytearray only while a word runs on past a chunk's end.
+        self._buf: bytes | bytearray = b""
         self._pos = 0
         self._words: list[bytes] = []
         self._size = 0
@@ -101,11 +103,23 @@ class SentenceReader:
         return len(self._buf) - self._pos + self._size
 
     def feed(self, data: bytes) -> None:
-        """Append bytes read from the socket (amortised O(len(data)))."""
-        if self._pos:
-            del self._buf[: self._pos]  # CPython drops a bytearray's head in O(1)
-            self._pos = 0
-        self._buf += data
+        """Append bytes read from the socket (amortised O(len(data))).
+
+        A chunk that starts after the last whole sentence or word is kept as it
+        came (no copy); the unread end of a chunk is copied once into a
+        bytearray, which later chunks are appended to until it is all read.
+        """
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            self._buf, self._pos = bytes(data), 0
+            return
+        if isinstance(buf, bytearray):
+            if pos:
+                del buf[:pos]  # CPython drops a bytearray's head in O(1)
+        else:
+            buf = bytearray(buf[pos:])
+        buf += data
+        self._buf, self._pos = buf, 0
 
     def _too_large(self, size: int) -> SentenceTooLarge:
         limit = min(self.max_sentence, MAX_SENTENCE)
@@ -131,8 +145,10 @@ class SentenceReader:
         pos = self._pos
         words = self._words
         count = len(words)
-        grown = self._size  # wire bytes of the sentence so far (kept in locals per word)
         limit = min(self.max_sentence, MAX_SENTENCE)
+        # The sentence's wire bytes so far are ``base + pos``: bytes received before
+        # ``pos`` count into it one for one, so one local stands for both.
+        base = self._size - pos
         while pos < end_of_data:
             first = buf[pos]
             if first < 0x80:
@@ -162,34 +178,36 @@ class SentenceReader:
             if length == 0:
                 pos += size
                 if words:
-                    sentence_size = grown + size
+                    sentence_size = base + pos
                     self._pos, self._words, self._size = pos, [], 0
                     self.last_size = sentence_size
                     self.consumed += sentence_size
                     return words
                 self._pos = pos  # empty sentence: nothing to return, skip it
+                base = -pos  # and no byte of it counts
                 continue
+            stop = pos + size + length
             if not count and length > MAX_REPLY_WORD:
                 raise FramingError(f"reply word of {length} bytes")
             if length > MAX_WORD:
                 raise FramingError(f"word of {length} bytes (at most {MAX_WORD})")
-            if grown + size + length > limit:
-                raise self._too_large(grown + size + length)
+            if base + stop > limit:
+                raise self._too_large(base + stop)
             if count >= MAX_SENTENCE_WORDS:
                 raise SentenceTooLarge(
                     f"sentence of more than {MAX_SENTENCE_WORDS} words",
                     size=count, limit=MAX_SENTENCE_WORDS, unit="words",
                 )
-            stop = pos + size + length
             if stop > end_of_data:
                 break
-            word = bytes(buf[pos + size : stop])
+            word = buf[pos + size : stop]
+            if type(word) is not bytes:
+                word = bytes(word)
             if not count and not word.startswith(b"!"):
                 raise FramingError(f"reply starts with {word[:16]!r}, not a !word")
             words.append(word)
             count += 1
-            grown += size + length
             pos = stop
-        self._size = grown
+        self._size = base + pos
         self._pos = pos
         return None

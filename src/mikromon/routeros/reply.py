@@ -156,10 +156,20 @@ class RawApi(AsyncApi):
         """The ``=name=value`` words of a sentence after its reply word, as text in
         the device's codepage (ASCII words as they are).
 
+        A sentence of ASCII words is decoded and split at once (:func:`_ascii_attributes`);
+        any other (a word in the codepage, a word without ``=value``, a stray
+        word) word by word (:meth:`_attributes_by_word`): the same attributes, or
+        the same error.
+
         Raises:
             MalformedSentence: an attribute word without ``=value``, or a word that
                 is neither an attribute nor an API attribute (``.tag=``).
         """
+        attributes = _ascii_attributes(words)
+        return attributes if attributes is not None else self._attributes_by_word(words)
+
+    def _attributes_by_word(self, words: list[bytes]) -> dict[str, str]:
+        """:meth:`_attributes`, one word at a time (raises as it)."""
         attributes: dict[str, str] = {}
         encoding = self.encoding
         for raw in words[1:]:
@@ -194,6 +204,7 @@ class RawApi(AsyncApi):
         reply = Reply()
         tally = _Tally(command, limit)
         buffered = self.protocol.buffered_words
+        attributes = self._attributes
         while True:
             budget = tally.budget()
             try:  # a sentence received already is read without awaiting
@@ -201,7 +212,7 @@ class RawApi(AsyncApi):
             except SentenceTooLarge as err:
                 raise _over_limit(err, budget, limit.bytes) from err
             sentence, size = got if got is not None else await self._read(budget, limit.bytes)
-            if reply.add(sentence, size, tally, self._attributes):
+            if reply.add(sentence, size, tally, attributes):
                 return reply
 
     async def exchange_tagged(
@@ -241,8 +252,9 @@ class RawApi(AsyncApi):
             where.command = commands[0].command
         buffered = self.protocol.buffered_words
         budget_of = _Tally.budget
+        attributes = self._attributes
         while running:
-            budget = max(map(budget_of, live))
+            budget = max(map(budget_of, live)) if len(live) > 1 else live[0].budget()
             try:  # a sentence received already is read without awaiting
                 got = buffered(budget)
             except SentenceTooLarge as err:
@@ -255,7 +267,7 @@ class RawApi(AsyncApi):
                 shown = "no .tag" if tag is None else f"unknown tag {tag.decode('latin-1')[:20]!r}"
                 raise MalformedSentence(
                     f"{sentence[0].decode('latin-1')[:20]} sentence with {shown}")
-            if replies[index].add(sentence, size, tallies[index], self._attributes):
+            if replies[index].add(sentence, size, tallies[index], attributes):
                 del running[tag]  # type: ignore[arg-type]  # tag is not None here
                 live.remove(tallies[index])
                 if where is not None and running:
@@ -273,6 +285,32 @@ class RawApi(AsyncApi):
             return await self.protocol.read_words(budget)
         except SentenceTooLarge as err:
             raise _over_limit(err, budget, limit_bytes) from err
+
+
+#: An attribute word after the NUL that joins it to the word before: its name (no
+#: ``=``: the name ends at the word's second ``=``) and its value (the rest).
+_JOINED_ATTRIBUTE: Final = re.compile("\x00=([^=\x00]*)=([^\x00]*)")
+
+
+def _ascii_attributes(words: list[bytes]) -> dict[str, str] | None:
+    """The attributes of :meth:`RawApi._attributes` for a sentence of well-formed
+    ASCII words, read with a few calls for the whole sentence (the words joined
+    with NUL, decoded once, every attribute word matched by
+    :data:`_JOINED_ATTRIBUTE`) instead of a few per word; ``None`` when a word is
+    not ASCII, holds a NUL, lacks ``=value`` or is neither an attribute nor an
+    API word (the caller reads it word by word then).
+    """
+    try:
+        text = b"\x00".join(words).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    pairs = _JOINED_ATTRIBUTE.findall(text)
+    # Every word after the reply word is one attribute or one API word (``.tag=``),
+    # and no word holds a NUL (else the joins would not be where the words meet).
+    if (len(pairs) + text.count("\x00.") != len(words) - 1
+            or text.count("\x00") != len(words) - 1):
+        return None
+    return dict(pairs)
 
 
 class Running(Protocol):

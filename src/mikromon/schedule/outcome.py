@@ -152,7 +152,10 @@ def run_outcome(
             version, absent = remembered_version(version, absent, after.version,
                                                  changed=version_changed)
     samples = list(result.samples)
-    samples += [s for s in rates if s.value >= 0]
+    kept = [s for s in rates if s.value >= 0]
+    samples += kept
+    # Negative rates: none, unless the calculator is wrong (one loop over rates else).
+    dropped = [s for s in rates if s.value < 0] if len(kept) < len(rates) else []
     # The raw counters too: storage keeps only their latest value (catalog.keeps_history).
     samples += [Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters]
     for snap in result.inventory:
@@ -179,7 +182,7 @@ def run_outcome(
         status=device_status(device_id, memory, error, ts, last_seen=ts),
         facts_changed=facts_changed, version_changed=version_changed,
         degraded_changed=degraded_changed, failing=failing, newly_absent=newly_absent,
-        newly_bad=newly_bad, dropped=[s for s in rates if s.value < 0],
+        newly_bad=newly_bad, dropped=dropped,
     )
 
 
