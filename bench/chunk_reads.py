@@ -44,7 +44,8 @@ from collections.abc import Callable
 from typing import Any
 
 from series_ranges import _setup
-from storage_chunks import STEP, _pg_scratch, chunk_rows, device_series
+from storage_bytes import _pg_scratch
+from storage_chunks import STEP, chunk_rows, device_series
 
 DAY = 86_400
 LAYOUTS = {"head rows": None, "24-h chunks": 24 * 3600, "2-h chunks": 2 * 3600}
@@ -163,7 +164,7 @@ def _head_hour(ids: list[int], last: int) -> dict[str, Callable[[], int]]:
     read_series ran before chunks existed."""
     from django.db import connection
 
-    from mikromon.web.monitor.readers import _buckets, read_series
+    from mikromon.web.monitor.readers import Bucket, read_series
 
     sid, start, end = ids[0], (last - 3600) // 10 * 10, last + 1
 
@@ -172,7 +173,9 @@ def _head_hour(ids: list[int], last: int) -> dict[str, Callable[[], int]]:
             cursor.execute("SELECT (ts / 10) * 10, MIN(value), MAX(value), SUM(value), "
                            "COUNT(*) FROM monitor_metricpoint WHERE series_id = %s AND "
                            "ts >= %s AND ts < %s GROUP BY (ts / 10)", [sid, start, end])
-            return len(_buckets(sorted(cursor.fetchall()), None))
+            return len([Bucket(ts=int(ts), avg=float(total) / int(n), min=float(lo),
+                               max=float(hi), count=int(n), last=float(total) / int(n))
+                        for ts, lo, hi, total, n in sorted(cursor.fetchall())])
 
     return {"1 h raw chart, 1 series, step 10 s: read_series": lambda: len(
                 read_series(sid, start, end, 10).points),
@@ -201,7 +204,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (scratch db)")
     args = parser.parse_args()
-    url = _pg_scratch(args.database_url, True) if args.database_url else None
+    url = (_pg_scratch(args.database_url, True, "_chunks") if args.database_url
+           else None)
     try:
         with tempfile.TemporaryDirectory(prefix="mikromon-bench-chunks-") as data_dir:
             _setup(data_dir, url)
@@ -211,7 +215,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _pg_scratch(args.database_url, False)
+            _pg_scratch(args.database_url, False, "_chunks")
 
 
 def _run(args: argparse.Namespace) -> None:

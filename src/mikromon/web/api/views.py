@@ -276,13 +276,14 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     for s in matching:
         data = read[s.pk]
         source = data.source
+        got = data.buckets
         out.append({
             "labels": dict(s.labels),
-            "t": [b.ts for b in data.points],
-            "v": [b.avg for b in data.points],
-            "min": [b.min for b in data.points],
-            "max": [b.max for b in data.points],
-            "last": [b.last for b in data.points],
+            "t": got.ts.tolist(),
+            "v": got.mean().tolist(),
+            "min": got.min.tolist(),
+            "max": got.max.tolist(),
+            "last": got.last.tolist(),
         })
     return JsonResponse({
         "device": obj.pk,
