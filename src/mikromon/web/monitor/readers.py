@@ -73,7 +73,7 @@ class Bucket:
     last: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class SeriesData:
     """The result of :func:`read_series`.
 
@@ -101,6 +101,15 @@ class SeriesData:
         b = self.buckets
         return list(map(Bucket, b.ts.tolist(), b.mean().tolist(), b.min.tolist(),
                         b.max.tolist(), b.samples.tolist(), b.last.tolist()))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the range, step, source and buckets are (as :class:`Bucket`
+        lists compare: a NaN equals nothing)."""
+        if not isinstance(other, SeriesData):
+            return NotImplemented
+        return ((self.series_id, self.start, self.end, self.step, self.source)
+                == (other.series_id, other.start, other.end, other.step, other.source)
+                and self.points == other.points)
 
 
 def to_epoch(value: datetime | float | int) -> int:
@@ -239,7 +248,7 @@ def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: in
                    f"AND y.step = {resolution} AND y.ts = b.lts)) FROM ("
                    f'SELECT series_id AS sid, (ts / {step}) * {step} AS bts, MIN("min") AS lo, '
                    f'MAX("max") AS hi, SUM("avg" * "count") AS total, SUM("count") AS n, '
-                   f"MAX(ts) AS lts, SUM(CASE WHEN (ts + {resolution}) % {step} = 0 "
+                   f"MAX(ts) AS lts, SUM(CASE WHEN (ts + {resolution}) %% {step} = 0 "
                    f'THEN "last" END) AS closing '
                    f"FROM {table} WHERE series_id IN ({marks(len(batch))}) "
                    f"AND step = {resolution} AND ts >= %s AND ts < %s "
