@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from django.db.models import OuterRef, Subquery
 
 from mikromon.web.monitor import points_fetch as fetch
@@ -158,14 +159,15 @@ def bucketize(samples: Samples, step: int) -> Buckets:
                    values[after[1:] - 1])
 
 
-def buckets_of_rows(found: Sequence[tuple[Any, ...]]) -> dict[int, Buckets]:
+def buckets_of_rows(found: Sequence[tuple[Any, ...]] | npt.NDArray[np.float64]
+                    ) -> dict[int, Buckets]:
     """Series id -> :class:`Buckets` of ``(series id, ts, min, max, sum, count,
-    last)`` rows in any order (each series' in time order after), series with
-    rows only. Numbers as the database gives them (ids, bucket starts and counts
-    below 2**53, which float64 holds exactly)."""
-    if not found:
+    last)`` rows (tuples as the database gives them, or a float64 array of shape
+    (n, 7)) in any order (each series' in time order after), series with rows
+    only. Ids, bucket starts and counts are below 2**53: float64 holds them."""
+    if not len(found):
         return {}
-    table = np.array(found, dtype=np.float64).reshape(len(found), 7)
+    table = np.asarray(found, dtype=np.float64).reshape(len(found), 7)
     sids, ts = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
     order = np.lexsort((ts, sids))
     table, sids, ts = table[order], sids[order], ts[order]

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
 from mikromon.web.monitor.bucket_join import join, with_samples
 from mikromon.web.monitor.dbutil import usable_connection
@@ -30,7 +32,6 @@ from mikromon.web.monitor.models import (
     ROLLUP_STEPS,
     InventoryItem,
     MetricLatest,
-    MetricRollup,
     Series,
     labels_key,
 )
@@ -40,8 +41,8 @@ from mikromon.web.monitor.points import (
     buckets_of_rows,
     fetch_batches,
 )
-from mikromon.web.monitor.points_fetch import marks, rows
 from mikromon.web.monitor.rollup_marks import rollup_watermark
+from mikromon.web.monitor.rollup_reads import RowArray, rollup_rows
 
 #: Steps ``read_series`` picks from when none is given, seconds.
 NICE_STEPS: tuple[int, ...] = (
@@ -226,35 +227,11 @@ def read_many(
 
 
 def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: int,
-                 using: str) -> list[tuple[Any, ...]]:
-    """``(series id, bucket start, min, max, sum, count, last)`` of the series'
-    ``resolution`` rollups in ``[start, end)`` by buckets of ``step`` seconds, by
-    series and time; ``last`` is the ``last`` of the latest rollup row of the bucket:
-    the row itself when ``step`` is ``resolution``, else the bucket's closing row
-    (the one at ``ts + resolution`` a multiple of ``step``: at most one a bucket,
-    summed alone, so exact) when it is stored, and for a bucket without it (a gap,
-    or cut by the watermark) a scalar subquery: a primary-key lookup."""
+                 using: str) -> RowArray:
+    """:func:`.rollup_reads.rollup_rows` of ``ids`` a batch at a time."""
     conn = usable_connection(using)
-    table = conn.ops.quote_name(MetricRollup._meta.db_table)
-    found: list[tuple[Any, ...]] = []
-    for batch in fetch_batches(ids):
-        if step == resolution:
-            sql = (f'SELECT series_id, ts, "min", "max", "avg" * "count", "count", "last" '
-                   f"FROM {table} WHERE series_id IN ({marks(len(batch))}) "
-                   f"AND step = {resolution} AND ts >= %s AND ts < %s ORDER BY 1, 2")
-        else:
-            sql = (f"SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, COALESCE(b.closing, "
-                   f'(SELECT y."last" FROM {table} y WHERE y.series_id = b.sid '
-                   f"AND y.step = {resolution} AND y.ts = b.lts)) FROM ("
-                   f'SELECT series_id AS sid, (ts / {step}) * {step} AS bts, MIN("min") AS lo, '
-                   f'MAX("max") AS hi, SUM("avg" * "count") AS total, SUM("count") AS n, '
-                   f"MAX(ts) AS lts, SUM(CASE WHEN (ts + {resolution}) %% {step} = 0 "
-                   f'THEN "last" END) AS closing '
-                   f"FROM {table} WHERE series_id IN ({marks(len(batch))}) "
-                   f"AND step = {resolution} AND ts >= %s AND ts < %s "
-                   f"GROUP BY series_id, (ts / {step})) b ORDER BY 1, 2")
-        found += rows(conn, sql, [*batch, start, end])
-    return found
+    return np.concatenate([rollup_rows(conn, batch, start, end, step, resolution)
+                           for batch in fetch_batches(ids)])
 
 
 def iter_buckets(
