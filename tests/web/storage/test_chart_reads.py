@@ -193,3 +193,26 @@ def test_join_of_nothing_and_of_one_part() -> None:
     one = _part([0, 5, 9], rng)
     assert join([]).ts.shape == (0,)
     assert join([_part([], rng), one]) is one
+
+
+def test_the_series_api_writes_a_value_that_is_not_a_number_as_null(device) -> None:
+    """Chunks can hold NaN samples: the bucket's average is then NaN, written as
+    JSON's null (Python's json would write NaN, which JSON parsers refuse)."""
+    labels = {"interface": "ether1"}
+    series = Series.objects.create(device=device, key="iface.rx_bps", labels=labels,
+                                   labels_key=labels_key(labels.items()))
+    ts = np.arange(T0, T0 + 600, 20, dtype=np.int64)
+    values = np.arange(ts.shape[0], dtype=np.float64)
+    values[1] = math.nan  # in the first minute
+    store(series.pk, ts, values, "chunks")
+    user = get_user_model().objects.create_superuser("chart", password="chart-pass-1")
+    client = Client()
+    client.force_login(user)
+    resp = client.get(reverse("api:series", args=[device.pk]),
+                      {"metric": "iface.rx_bps", "from": T0, "to": T0 + 599, "step": 60})
+    assert resp.status_code == 200
+    body = resp.json()["series"][0]
+    assert body["t"] == list(range(T0, T0 + 600, 60))
+    assert body["v"][0] is None
+    assert body["v"][1:] == [float(3 * k + 1) for k in range(1, 10)]
+    assert (body["min"][0], body["max"][0], body["last"][0]) == (0.0, 2.0, 2.0)
