@@ -258,6 +258,7 @@ class _Known:
 
     def __init__(self, figures: dict[str, float]) -> None:
         self.found = {(i, name): {"rx": i} for i, name in enumerate(figures, 1)}
+        self.interface_of = {i: key for key, ids in self.found.items() for i in ids.values()}
         self.figures = {i: figure for i, figure in enumerate(figures.values(), 1)}
         self.conn, self.months, self.days, self.held = None, [], [], None
         self.computed: set[int] = set()

@@ -37,7 +37,7 @@ from mikromon.domain.traffic import (
     part_percentile,
     summary_pieces,
 )
-from mikromon.web.monitor import report_ranks, reports
+from mikromon.web.monitor import report_ranks, report_series, reports
 from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
@@ -110,7 +110,10 @@ class _Table:
         self.start, self.end, self.using = start, end, using
         self.conn = usable_connection(using)
         keys = reports.TRAFFIC_KEYS["interface"]
-        self.found = reports._traffic_series("interface", device_id)
+        series = report_series.traffic_series("interface", device_id, using=using)
+        #: ``(device id, name) -> {"rx"/"tx": series id}``, and series id -> its
+        #: interface (shared with other requests: read only).
+        self.found, self.interface_of = series.found, series.interface_of
         self.names = reports._names(dev for dev, _name in self.found)
         lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
         day_mark, self.month_mark = rs.marks(using=using)
@@ -265,7 +268,7 @@ def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileR
     then the others in rounds in the order of their bound (twice as many each
     round), until the ``need``-th computed row sorts before any figure the series
     not computed yet can have."""
-    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    interface_of = table.interface_of
     table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
                                                  interface_of)
     unknown, known, _lows = report_ranks.ranked_series(table.held, interface_of, added)
@@ -302,7 +305,7 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
     bounds ranked from the summaries' narrow index: an interface's figure lies
     between the largest lower bound of its sides and the largest of their upper
     bounds (both :func:`.report_ranks.ranked_series`)."""
-    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    interface_of = table.interface_of
     held = table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
                                                         interface_of)
     _unknown, known, lows = report_ranks.ranked_series(held, interface_of, added)
