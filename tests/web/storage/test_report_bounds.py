@@ -12,6 +12,7 @@ import math
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 from django.db import connection, transaction
 
@@ -259,6 +260,8 @@ class _Known:
     def __init__(self, figures: dict[str, float]) -> None:
         self.found = {(i, name): {"rx": i} for i, name in enumerate(figures, 1)}
         self.interface_of = {i: key for key, ids in self.found.items() for i in ids.values()}
+        self.rx = np.arange(1, len(figures) + 1, dtype=np.int64)
+        self.tx = np.full(len(figures), -1, np.int64)
         self.figures = {i: figure for i, figure in enumerate(figures.values(), 1)}
         self.conn, self.months, self.days, self.held = None, [], [], None
         self.computed: set[int] = set()

@@ -28,8 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import numpy as np
+
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import Series
+from mikromon.web.monitor.points_fetch import Int64Array
 from mikromon.web.monitor.series_newest import NewestSeries
 
 #: (rx key, tx key) of the traffic of interfaces and simple queues. A queue's
@@ -48,10 +51,24 @@ class TrafficSeries:
         found: ``(device id, name) -> {"rx"/"tx": series id}``; a name is the
             ``interface`` (``queue``) label of the series.
         interface_of: series id -> its ``(device id, name)``.
+        rx: the ``rx`` series id of each interface of ``found``, in its order,
+            int64 of shape (len(found),); -1: none.
+        tx: the same of ``tx``.
     """
 
     found: dict[tuple[int, str], dict[str, int]]
     interface_of: dict[int, tuple[int, str]]
+    rx: Int64Array
+    tx: Int64Array
+
+    @classmethod
+    def of(cls, found: dict[tuple[int, str], dict[str, int]]) -> TrafficSeries:
+        """The interfaces of ``found`` (kept, not copied) with their lookups."""
+        n = len(found)
+        return cls(found=found,
+                   interface_of={sid: key for key, ids in found.items() for sid in ids.values()},
+                   rx=np.fromiter((ids.get("rx", -1) for ids in found.values()), np.int64, n),
+                   tx=np.fromiter((ids.get("tx", -1) for ids in found.values()), np.int64, n))
 
 
 def _sql(conn: Any, kind: str, where: str = "") -> tuple[str, list[Any]]:
@@ -107,10 +124,6 @@ def read(kind: str, device_id: int | None = None, *, using: str = "default"
     found: dict[tuple[int, str], dict[str, int]] = {}
     _add(found, kind, _ordered(usable_connection(using), kind, device_id))
     return found
-
-
-def _interface_of(found: dict[tuple[int, str], dict[str, int]]) -> dict[int, tuple[int, str]]:
-    return {sid: key for key, ids in found.items() for sid in ids.values()}
 
 
 class _Kept:
@@ -172,7 +185,7 @@ class ReportSeriesCache:
         if not _add(found, kind, new, replace=False):
             return None
         upto = max([kept.upto, *(int(row[0]) for row in new)])
-        return _Kept(TrafficSeries(found, _interface_of(found)), count, upto)
+        return _Kept(TrafficSeries.of(found), count, upto)
 
     @staticmethod
     def _whole(conn: Any, kind: str, upto: int) -> _Kept:
@@ -181,7 +194,7 @@ class ReportSeriesCache:
         found: dict[tuple[int, str], dict[str, int]] = {}
         _add(found, kind, rows)
         upto = max([upto, *(int(row[0]) for row in rows)])
-        return _Kept(TrafficSeries(found, _interface_of(found)), len(rows), upto)
+        return _Kept(TrafficSeries.of(found), len(rows), upto)
 
 
 #: The web process' cache.
@@ -195,4 +208,4 @@ def traffic_series(kind: str, device_id: int | None = None, *, using: str = "def
     if device_id is None:
         return CACHE.fleet(kind, using=using)
     found = read(kind, device_id, using=using)
-    return TrafficSeries(found, _interface_of(found))
+    return TrafficSeries.of(found)
