@@ -116,7 +116,8 @@ class _Table:
         self.start, self.end, self.using = start, end, using
         self.conn = usable_connection(using)
         keys = reports.TRAFFIC_KEYS["interface"]
-        series = report_series.traffic_series("interface", device_id, using=using)
+        series = self.series = report_series.traffic_series("interface", device_id,
+                                                            using=using)
         #: ``(device id, name) -> {"rx"/"tx": series id}``, and series id -> its
         #: interface (shared with other requests: read only).
         self.found, self.interface_of = series.found, series.interface_of
@@ -241,7 +242,7 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     (:func:`.report_ranks.edge_buckets`)."""
     table = _Table(start, end, device_id, using)
     if read is not None:
-        read["interface"] = (table.found, table.names, None, None)
+        read["interface"] = (table.series, table.names, None, None)
     total = len(table.found)
     if offset >= total:
         offset = max(0, (total - 1) // limit * limit)
@@ -258,7 +259,7 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     if added is None or not rs.bounds_stored(table.conn):
         table.load_bounds()
         if read is not None:  # every series' edges: the talkers sum them
-            read["interface"] = (table.found, table.names, table.edges, None)
+            read["interface"] = (table.series, table.names, table.edges, None)
         if offset:
             found = [table.bounds(ids) for ids in table.found.values()]
             has = np.array([b is not None for b in found], np.bool_).reshape(len(found))
@@ -268,7 +269,7 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
         return _by_billing(table, offset + limit)[offset:], total, offset
     rows = _by_band(table, offset, limit, added) if offset else _by_ranked(table, limit, added)
     if read is not None and table.held is not None:  # the talkers' lower bounds
-        read["interface"] = (table.found, table.names, None, table.held.sums())
+        read["interface"] = (table.series, table.names, None, table.held)
     return rows, total, offset
 
 

@@ -26,7 +26,7 @@ from mikromon.domain.traffic import (
     percentile,
     percentile_rank,
 )
-from mikromon.web.monitor import report_series, report_talkers
+from mikromon.web.monitor import report_ranks, report_series, report_talkers
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Device,
@@ -52,13 +52,13 @@ from mikromon.web.monitor.rollup_marks import rollup_watermark
 
 _STEP = 300
 _HOUR = 3600
-#: The interfaces or queues of one kind, as the talkers name them: ``(device id,
-#: name) -> {"rx"/"tx": series id}``, device id -> name, the range's edges of
+#: The interfaces or queues of one kind, as the talkers name them: the series
+#: (:class:`.report_series.TrafficSeries`), device id -> name, the range's edges of
 #: every one of their series when they were read (:func:`.report_traffic.read_edges`;
-#: ``None``: not read), and series id -> the sum of the range's summaries'
-#: ``rate_sum`` when they were read (:class:`.report_ranks.HeldSummaries`).
-KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str],
-                   dict[int, list[Part]] | None, dict[int, float] | None]
+#: ``None``: not read), and the range's summaries when they were read
+#: (:class:`.report_ranks.HeldSummaries`).
+KindPieces = tuple[report_series.TrafficSeries, dict[int, str],
+                   dict[int, list[Part]] | None, report_ranks.HeldSummaries | None]
 __all__ = ["TRAFFIC_KEYS", "DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
            "availability_report", "device_count", "link_name", "percentile_report",
            "series_bytes", "series_percentile", "top_talkers"]
@@ -202,10 +202,13 @@ def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], d
 
 def _names(ids: Iterable[int]) -> dict[int, str]:
     """Device id -> name of ``ids``; every device's past a few hundred (one plain
-    read, not a statement with 10,000 parameters to compile)."""
+    read through a cursor, not a statement with 10,000 parameters to compile nor
+    10,000 rows through the ORM)."""
     wanted = set(ids)
     if len(wanted) > 500:
-        return dict(Device.objects.order_by().values_list("pk", "name"))
+        conn = usable_connection("default")
+        table = conn.ops.quote_name(Device._meta.db_table)
+        return dict(_rows(conn, f"SELECT id, name FROM {table}", []))
     return dict(Device.objects.filter(pk__in=wanted).values_list("pk", "name"))
 
 
@@ -271,16 +274,17 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
         known = read.get(kind) if read is not None else None
         edges = held = None
         if known is not None:
-            found, names, edges, held = known
+            series, names, edges, held = known
         else:
-            found = _traffic_series(kind, device_id)
+            series = report_series.traffic_series(kind, device_id)
+        found = series.found
         pool: Iterable[tuple[int, str]] = found
         fast = None
         if summaries:
             # A range ending now: only the interfaces that can be among the first
             # ``limit`` (report_talkers), unless every series' edges were read.
             bounded = None if edges is not None else report_talkers.bounded_moved(
-                start, end, TRAFFIC_KEYS[kind], device_id, found, limit, held=held)
+                start, end, TRAFFIC_KEYS[kind], device_id, series, limit, held=held)
             if bounded is not None:
                 pool, fast = bounded
             else:
