@@ -330,7 +330,8 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
         side_high = highs(side)
         has &= ~present | ~np.isnan(side_high)
         high = np.fmax(high, np.where(present, side_high, -_INF))
-        low = np.fmax(low, np.where(present, np.nan_to_num(floors(side), nan=-_INF), -_INF))
+        side_low = floors(side)
+        low = np.fmax(low, np.where(present & ~np.isnan(side_low), side_low, -_INF))
     return _band(table, offset, limit, low, high, has)
 
 
