@@ -72,6 +72,23 @@ def test_nothing_is_read_whole_again_while_nothing_changes(fleet, whole_reads) -
     assert whole_reads == ["interface", "queue"]
 
 
+def test_series_of_other_keys_leave_the_interfaces_as_they_are(fleet, whole_reads) -> None:
+    """New series of other metrics (the newest of the table is then not an
+    interface's): the interfaces handed out stay the same object, request after
+    request, and nothing is read whole."""
+    cache = report_series.ReportSeriesCache()
+    first = cache.fleet("interface")
+    _series(fleet["cpe-0"], "system.memory.used_bytes", "")
+    assert cache.fleet("interface") is first
+    assert cache.fleet("interface") is first
+    _interface(fleet["cpe-2"], "sfp1")
+    _series(fleet["cpe-2"], "system.memory.used_bytes", "")
+    added = cache.fleet("interface")
+    assert (fleet["cpe-2"].pk, "sfp1") in added.found
+    assert cache.fleet("interface") is added
+    assert whole_reads == ["interface"]
+
+
 def test_an_added_interface_and_device_show_without_a_whole_read(fleet, whole_reads) -> None:
     cache = report_series.ReportSeriesCache()
     before = cache.fleet("interface").found

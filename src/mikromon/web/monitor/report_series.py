@@ -166,25 +166,29 @@ class ReportSeriesCache:
             upto = newest.seen_id or 0
             kept = self._kinds.get((using, kind))
             if kept is not None and (kept.upto < upto or kept.count != count):
-                kept = self._added(conn, kind, kept, int(count))
+                kept = self._added(conn, kind, kept, int(count), upto)
             if kept is None:
                 kept = self._whole(conn, kind, upto)
             self._kinds[(using, kind)] = kept
             return kept.series
 
     @staticmethod
-    def _added(conn: Any, kind: str, kept: _Kept, count: int) -> _Kept | None:
-        """``kept`` with the series added after it was read, or ``None`` when the
-        whole kind must be read again (series removed, or one added of an
-        interface and direction known)."""
+    def _added(conn: Any, kind: str, kept: _Kept, count: int, newest: int) -> _Kept | None:
+        """``kept`` with the series added after it was read, now read up to at least
+        ``newest`` (the table's newest id, read before), or ``None`` when the whole
+        kind must be read again (series removed, or one added of an interface and
+        direction known). A series committed later with a smaller id changes the
+        count without being among those read: the kind is then read whole."""
         sql, params = _sql(conn, kind, " AND s.id > %s")
         new = _rows(conn, f"{sql} ORDER BY s.id", [*params, kept.upto])
         if kept.count + len(new) != count:
             return None
+        upto = max([kept.upto, newest, *(int(row[0]) for row in new)])
+        if not new:  # series of other keys: the same interfaces
+            return _Kept(kept.series, count, upto)
         found = {key: dict(ids) for key, ids in kept.series.found.items()}
         if not _add(found, kind, new, replace=False):
             return None
-        upto = max([kept.upto, *(int(row[0]) for row in new)])
         return _Kept(TrafficSeries.of(found), count, upto)
 
     @staticmethod
