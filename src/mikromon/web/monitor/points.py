@@ -28,9 +28,9 @@ from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricChunk, MetricPoint
 from mikromon.web.monitor.points_fetch import Float64Array, Int64Array
 
-__all__ = ["NO_BUCKETS", "Buckets", "aggregate_points", "bucket_averages", "buckets_of_rows",
-           "count_points", "iter_points", "oldest_raw_subqueries", "previous_point",
-           "read_points"]
+__all__ = ["NO_BUCKETS", "Buckets", "aggregate_points", "bucket_averages",
+           "bucket_averages_where", "buckets_of_rows", "count_points", "iter_points",
+           "oldest_raw_subqueries", "previous_point", "read_points"]
 
 #: Samples of one series: ``(ts, values)``, int64 Unix seconds and float64, shape (n,).
 Samples = tuple[Int64Array, Float64Array]
@@ -225,6 +225,28 @@ def bucket_averages(series_ids: Iterable[int], start: int, end: int, step: int, 
                 got.ts.tolist(), got.mean().tolist(), strict=True)]
         out += [(int(row[0]), int(row[1]), float(row[4]) / int(row[5]))
                 for row in rows if row[5]]
+    return out
+
+
+def bucket_averages_where(cond: tuple[str, Sequence[Any]], start: int, end: int, step: int,
+                          *, using: str = "default") -> list[tuple[int, int, float]]:
+    """:func:`bucket_averages` of the series matching ``cond`` (an SQL condition on
+    the series table aliased ``s`` and its parameters): the series a chunk meets in
+    the range as :func:`bucket_averages` reads them, the others' head rows
+    aggregated in one statement (a report's edge of 40,000 series, most without a
+    sample: two statements instead of two per 500 series). Raises as
+    :func:`aggregate_points` does."""
+    if int(step) != step or step <= 0:
+        raise ValueError(f"step must be a positive whole number of seconds (got {step!r})")
+    step, start, end = int(step), int(start), int(end)
+    if end <= start:
+        return []
+    conn = usable_connection(using)
+    chunked = fetch.chunked_series(conn, cond, start, end)
+    out = bucket_averages(sorted(chunked), start, end, step, using=using) if chunked else []
+    out += [(int(sid), int(ts), float(total) / int(n))
+            for sid, ts, total, n in fetch.head_buckets_where(conn, cond, start, end, step)
+            if n and int(sid) not in chunked]
     return out
 
 
