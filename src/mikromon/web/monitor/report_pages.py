@@ -25,8 +25,7 @@ from __future__ import annotations
 import bisect
 import math
 import time
-from collections.abc import Callable, Iterable
-from operator import itemgetter
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -46,7 +45,7 @@ from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.points_fetch import Float64Array, Int64Array
+from mikromon.web.monitor.points_fetch import Float64Array
 
 #: Interfaces computed in the first round of looking for a page sorted by billing
 #: figure, beyond the page's rows (each further round computes twice as many).
@@ -320,8 +319,8 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
     held = table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
                                                         table.interface_of)
     _unknown, known, lows = report_ranks.ranked_series(held, table.interface_of, added)
-    highs = _lookup(known)
-    floors = _lookup(lows.items())
+    highs = report_ranks.value_lookup(known)
+    floors = report_ranks.value_lookup(lows.items())
     low = np.full(len(table.found), -_INF)
     high = np.full(len(table.found), -_INF)
     has = np.ones(len(table.found), np.bool_)
@@ -333,24 +332,6 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
         side_low = floors(side)
         low = np.fmax(low, np.where(present & ~np.isnan(side_low), side_low, -_INF))
     return _band(table, offset, limit, low, high, has)
-
-
-def _lookup(pairs: Iterable[tuple[int, float]]) -> Callable[[Int64Array], Float64Array]:
-    """A function giving the value of each series id of an array among ``pairs``
-    (``(series id, value)``; NaN: not among them)."""
-    items = list(pairs)
-    ids = np.fromiter(map(itemgetter(0), items), np.int64, len(items))
-    values = np.fromiter(map(itemgetter(1), items), np.float64, len(items))
-    order = np.argsort(ids)
-    ids, values = ids[order], values[order]
-
-    def find(wanted: Int64Array) -> Float64Array:
-        if not ids.shape[0]:
-            return np.full(wanted.shape, np.nan)
-        at = np.minimum(np.searchsorted(ids, wanted), ids.shape[0] - 1)
-        return np.where(ids[at] == wanted, values[at], np.nan)
-
-    return find
 
 
 def _band(table: _Table, offset: int, limit: int, low: Float64Array, high: Float64Array,

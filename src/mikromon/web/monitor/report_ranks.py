@@ -18,7 +18,7 @@ count).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -180,3 +180,22 @@ def ranked_series(held: HeldSummaries, ids: Iterable[int], added: int
     lowered = fine & roomy
     lows = dict(zip(series[lowered].tolist(), low[lowered].tolist(), strict=True))
     return left, known, lows
+
+
+def value_lookup(pairs: Iterable[tuple[int, float]]) -> Callable[[Int64Array], Float64Array]:
+    """Return a function giving, for an int64 array of series ids, the float64 array
+    of their values among ``pairs`` (``(series id, value)``; NaN where an id is not
+    among them), found by binary search over the ids sorted once."""
+    items = list(pairs)
+    ids = np.fromiter(map(itemgetter(0), items), np.int64, len(items))
+    values = np.fromiter(map(itemgetter(1), items), np.float64, len(items))
+    order = np.argsort(ids)
+    ids, values = ids[order], values[order]
+
+    def find(wanted: Int64Array) -> Float64Array:
+        if not ids.shape[0]:
+            return np.full(wanted.shape, np.nan)
+        at = np.minimum(np.searchsorted(ids, wanted), ids.shape[0] - 1)
+        return np.where(ids[at] == wanted, values[at], np.nan)
+
+    return find
