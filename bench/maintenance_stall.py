@@ -14,7 +14,10 @@ database next to ``--database-url``) gets ``--series`` series with a sample ever
 equal size, timestamps alike. The first set is rolled up by one
 ``update_rollups`` call (its wall time is the stall of one old maintenance call);
 the second through ``DjangoStorage.maintain`` with the sliced pass (the longest
-call, the number of calls and their sum). The sets are told apart by device.
+call, the number of calls and their sum). The sets are told apart by device. The
+report summaries' watermarks stand at the start too, so both runs also fold the
+final buckets of every series into its summaries (all summaries are deleted and
+the watermarks put back before the sliced run: the same work again).
 
 Run: ``python bench/maintenance_stall.py [--series 20000] [--minutes 10]
 [--database-url postgresql://...]``; record the printed lines in bench/RESULTS.md.
@@ -47,7 +50,13 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     from django.db import connection
 
     from mikromon.web.monitor import maintenance
-    from mikromon.web.monitor.models import Device, MaintenanceState, MetricRollup, Series
+    from mikromon.web.monitor.models import (
+        Device,
+        MaintenanceState,
+        MetricRollup,
+        ReportSummary,
+        Series,
+    )
     from mikromon.web.monitor.storage import DjangoStorage
     from mikromon.web.monitor.storage_sql import insert_rows
 
@@ -65,11 +74,16 @@ def child(args: argparse.Namespace) -> dict[str, object]:
         insert_rows(connection, 'INSERT INTO "monitor_metricpoint" (series_id, ts, value)', "",
                     rows)
         sets.append(dev.pk)
-    # Both sets are past their first run: the watermarks stand at T0, so a run
-    # computes the buckets since then (what a steady minute's run does, scaled).
-    for step in (300, 3600, 86400):
-        MaintenanceState.objects.update_or_create(name=f"rollup_{step}",
-                                                  defaults={"value": T0})
+    # Both sets are past their first run: the watermarks (the rollups' and the
+    # report summaries') stand at T0, so a run computes the buckets since then and
+    # folds the final ones into the summaries (what a steady minute's run does,
+    # scaled).
+    def watermarks_at_start() -> None:
+        for name in ("rollup_300", "rollup_3600", "rollup_86400", "report_summary_day",
+                     "report_summary_month"):
+            MaintenanceState.objects.update_or_create(name=name, defaults={"value": T0})
+
+    watermarks_at_start()
     # One run: every series of both sets (the sliced set's rows deleted after, and
     # the watermarks put back, so the sliced pass does the same work again).
     began = time.perf_counter()
@@ -77,24 +91,34 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     one_run = time.perf_counter() - began
     rows_one = MetricRollup.objects.count()
     MetricRollup.objects.filter(series__device_id=sets[1]).delete()
-    for step in (300, 3600, 86400):
-        MaintenanceState.objects.update_or_create(name=f"rollup_{step}",
-                                                  defaults={"value": T0})
+    ReportSummary.objects.all().delete()
+    watermarks_at_start()
     storage = DjangoStorage(clock=lambda: float(now), defer_maintenance=True)
     maintenance.apply_retention = lambda *a, **k: {}  # not measured here
     calls: list[float] = []
+    stages: list[str] = []  # what each call began with
     while True:
+        rollups = storage._rollups
+        stages.append("retention" if rollups is None and storage._retention is not None
+                      else "start" if rollups is None
+                      else "summaries" if rollups._level == len(maintenance.ROLLUP_SOURCES)
+                      else f"rollup_{maintenance.ROLLUP_SOURCES[rollups._level][0]}")
         began = time.perf_counter()
         if not storage.maintain():
             break
         calls.append(time.perf_counter() - began)
+    longest = max(range(len(calls)), key=calls.__getitem__)
     storage.close()
     return {"vendor": connection.vendor, "series": 2 * args.series,
             "points": 2 * args.series * args.minutes * 12, "rollup_rows": rows_one,
             "one_run_ms": round(one_run * 1000), "sliced_calls": len(calls),
             "sliced_longest_ms": round(max(calls) * 1000),
+            "longest_began_with": stages[longest],
+            "calls_ms": [f"{stage}:{round(c * 1000)}" for stage, c in
+                         zip(stages[:len(calls)], calls, strict=True)],
             "sliced_total_ms": round(sum(calls) * 1000),
-            "rows_after": MetricRollup.objects.count()}
+            "rows_after": MetricRollup.objects.count(),
+            "summaries_after": ReportSummary.objects.count()}
 
 
 def main() -> None:

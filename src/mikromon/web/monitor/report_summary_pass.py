@@ -38,14 +38,14 @@ from mikromon.domain.traffic import DAY, INTERVAL
 from mikromon.web.monitor import report_day_rates, report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.report_sql import SERIES_T, STATE_T, series_filter
-from mikromon.web.monitor.slicing import next_size
+from mikromon.web.monitor.slicing import next_size, run_slices
 
 __all__ = ["PLAN_NAMES", "SummaryPass"]
 
 #: Seconds one slice should take (as the rollups' slices).
 SLICE_TARGET_S = 0.1
 #: Series in the first slice of a pass, and the most in one slice.
-FIRST_SLICE = 500
+FIRST_SLICE = 100
 MAX_SLICE = 50_000
 #: ``MaintenanceState`` names of a pass's plan (deleted when it is done).
 NEXT, DAY_TO, MONTH_TO, FROM = (f"report_summary_pass_{n}" for n in
@@ -109,10 +109,10 @@ def _new_plan(conn: Any) -> Plan | None:
     return plan
 
 
-def _fold(conn: Any, plan: Plan, ids: tuple[int, int], using: str) -> int:
+def _fold(conn: Any, plan: Plan, ids: tuple[int, int], using: str, bounds: bool) -> int:
     """Fold the plan's buckets of the series with ids in ``ids`` (``[low, high)``);
-    return the summary rows written."""
-    bounds = report_summaries.bounds_stored(conn)
+    return the summary rows written (``bounds``:
+    :func:`.report_summaries.bounds_stored`)."""
     if plan.start is not None:
         _, before = report_summaries.backfill_start(conn, ids)
         written = report_summaries.fold(plan.start, {"day": plan.day_to, "month": plan.month_to},
@@ -152,16 +152,13 @@ class SummaryPass:
         self.done = False
         self._using = using
         self._slice = FIRST_SLICE
+        self._bounds: bool | None = None  # report_summaries.bounds_stored, read once
 
     def run(self, budget_s: float | None = None) -> bool:
-        """Go on for about ``budget_s`` seconds (``None``: to the end; at least one
-        slice either way); return :attr:`done`."""
-        deadline = None if budget_s is None else time.monotonic() + budget_s
-        while not self.done:
-            self.step()
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-        return self.done
+        """Go on for at most about ``budget_s`` seconds (``None``: to the end; at
+        least one slice either way; :func:`.slicing.run_slices`); return
+        :attr:`done`."""
+        return run_slices(self.step, lambda: self.done, budget_s)
 
     def step(self) -> None:
         """Fold one slice of series (its own transaction), or, past the last series
@@ -182,7 +179,9 @@ class SummaryPass:
                 self.done = True
                 return
             high = plan.next + self._slice
-            self.rows += _fold(conn, plan, (plan.next, high), self._using)
+            if self._bounds is None:
+                self._bounds = report_summaries.bounds_stored(conn)
+            self.rows += _fold(conn, plan, (plan.next, high), self._using, self._bounds)
             report_summaries.set_state(conn, NEXT, high)
         self._slice = next_size(self._slice, time.monotonic() - began, SLICE_TARGET_S,
                                 MAX_SLICE)

@@ -37,7 +37,7 @@ from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MaintenanceState, MetricPoint, MetricRollup, Series
 from mikromon.web.monitor.report_summary_pass import SummaryPass
 from mikromon.web.monitor.rollup_marks import ROLLUP_SOURCES, rollup_watermark, watermark_name
-from mikromon.web.monitor.slicing import next_size
+from mikromon.web.monitor.slicing import next_size, run_slices
 
 __all__ = ["ROLLUP_GRACE", "RollupPass"]
 
@@ -48,7 +48,7 @@ ROLLUP_GRACE = 60
 #: Seconds one slice should take: short against the writer's one-second promise.
 SLICE_TARGET_S = 0.1
 #: Series in the first slice of a level, and the most in one slice.
-FIRST_SLICE = 500
+FIRST_SLICE = 100
 MAX_SLICE = 50_000
 
 
@@ -125,14 +125,10 @@ class RollupPass:
         self._summary_pass: SummaryPass | None = None
 
     def run(self, budget_s: float | None = None) -> bool:
-        """Go on for about ``budget_s`` seconds (``None``: to the end; at least one
-        slice either way); return :attr:`done`."""
-        deadline = None if budget_s is None else time.monotonic() + budget_s
-        while not self.done:
-            self._step()
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-        return self.done
+        """Go on for at most about ``budget_s`` seconds (``None``: to the end; at
+        least one slice either way; :func:`.slicing.run_slices`); return
+        :attr:`done`."""
+        return run_slices(self._step, lambda: self.done, budget_s)
 
     def _step(self) -> None:
         if self._level == len(ROLLUP_SOURCES):
