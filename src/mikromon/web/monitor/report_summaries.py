@@ -4,8 +4,10 @@ number of 5-minute averages, their positive sum and their largest values
 percentile and bytes of a whole fleet are read from one row per series instead of
 8,640 rollups (docs/operations.md, "Reports"; bench/reports.py).
 
-Kept as the rollups are written: :func:`update` runs at the end of every
-:func:`mikromon.web.monitor.maintenance.update_rollups`. A 5-minute rollup is
+Kept as the rollups are written: at the end of every rollup pass
+(:class:`~.rollup_pass.RollupPass`) a :class:`~.report_summary_pass.SummaryPass`
+folds the new final buckets a range of series at a time (:func:`update`: one to
+the end). A 5-minute rollup is
 final once the rollup watermark has passed it by one bucket (each run recomputes
 the last bucket before the watermark), so:
 
