@@ -35,7 +35,7 @@ __all__ = ["SERIES_PER_TRANSACTION", "CutCounts", "cut_steps"]
 log = logging.getLogger(__name__)
 
 #: Series whose straddling chunks one transaction cuts (about a chunk each).
-SERIES_PER_TRANSACTION: Final = 100
+SERIES_PER_TRANSACTION: Final = 50
 
 
 @dataclass(slots=True)
