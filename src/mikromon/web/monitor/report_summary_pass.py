@@ -43,7 +43,7 @@ from mikromon.web.monitor.slicing import next_size, run_slices
 __all__ = ["PLAN_NAMES", "SummaryPass"]
 
 #: Seconds one slice should take (as the rollups' slices).
-SLICE_TARGET_S = 0.1
+SLICE_TARGET_S = 0.05
 #: Series in the first slice of a pass, and the most in one slice.
 FIRST_SLICE = 100
 MAX_SLICE = 50_000

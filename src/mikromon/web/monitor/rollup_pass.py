@@ -46,7 +46,7 @@ log = logging.getLogger("mikromon.web.monitor.maintenance")
 #: Seconds after a bucket's end before it is rolled up.
 ROLLUP_GRACE = 60
 #: Seconds one slice should take: short against the writer's one-second promise.
-SLICE_TARGET_S = 0.1
+SLICE_TARGET_S = 0.05
 #: Series in the first slice of a level, and the most in one slice.
 FIRST_SLICE = 100
 MAX_SLICE = 50_000
