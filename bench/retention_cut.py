@@ -22,17 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from storage_bytes import _pg_scratch  # a sibling bench script
+import per_database  # a sibling bench script
 
 DAY = 86400
 T0 = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
@@ -107,27 +103,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args)))
         return
-    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC {platform.machine()}, {os.cpu_count()} "
-          f"CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}", flush=True)
-    urls: list[str | None] = [None]
-    if args.database_url:
-        urls.append(_pg_scratch(args.database_url, create=True, suffix="_cut"))
-    try:
-        for url in urls:
-            with tempfile.TemporaryDirectory() as data_dir:
-                env = {k: v for k, v in os.environ.items() if not k.startswith("MIKROMON_")}
-                env["MIKROMON_DATA_DIR"] = data_dir
-                if url:
-                    env["MIKROMON_DATABASE_URL"] = url
-                out = subprocess.run([sys.executable, __file__, "--child", "--series",
-                                      str(args.series)], env=env, capture_output=True, text=True)
-                if out.returncode:
-                    raise SystemExit(out.stderr[-4000:])
-                print(out.stdout.strip().splitlines()[-1], flush=True)
-    finally:
-        if args.database_url:
-            _pg_scratch(args.database_url, create=False, suffix="_cut")
-    print(f"# load at the end {os.getloadavg()[0]:.2f}", flush=True)
+    per_database.run(__file__, ["--series", str(args.series)], args.database_url, "_cut")
 
 
 if __name__ == "__main__":

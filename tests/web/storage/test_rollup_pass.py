@@ -145,3 +145,27 @@ def test_compaction_waits_while_a_call_spent_its_time_on_rollups(fleet, monkeypa
     storage.close()
     assert calls > SERIES // 4
     assert compacted == [True]  # once, in a call of its own
+
+
+def test_retention_starts_in_a_call_of_its_own(fleet, monkeypatch) -> None:
+    """The call that ends a rollup pass leaves the retention it starts to the next
+    call, however much of its time is left (the first retention step's cost is
+    unknown)."""
+    from mikromon.web.monitor import storage as storage_module
+
+    monkeypatch.setattr(storage_module, "MAINTENANCE_SLICE_S", 60.0)
+    advanced: list[int] = []
+
+    def steps(counts, now, *, using="default"):
+        for n in range(3):
+            advanced.append(n)
+            yield
+
+    monkeypatch.setattr(maintenance, "retention_steps", steps)
+    storage = DjangoStorage(clock=lambda: float(NOW), defer_maintenance=True)
+    assert storage.maintain()
+    assert storage._rollups is None
+    assert advanced == []
+    assert storage.maintain()
+    assert advanced == [0, 1, 2]
+    storage.close()

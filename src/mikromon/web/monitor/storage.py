@@ -388,7 +388,9 @@ class DjangoStorage:
                 self._rollups = None  # the next run computes its window again
                 log.exception("storage maintenance failed; collection continues")
         worked = rolled or self._retention is not None
-        if self._retention is not None and (not rolled or time.monotonic() < deadline):
+        # Retention starts in a call of its own: its first step (reading every
+        # series) has no slice before it to tell how long it takes.
+        if self._retention is not None and not rolled:
             steps = self._retention
             try:
                 self._connection()
