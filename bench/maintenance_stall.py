@@ -26,7 +26,6 @@ Run: ``python bench/maintenance_stall.py [--series 20000] [--minutes 10]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -118,17 +117,7 @@ def child(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", type=int, default=20_000)
-    parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args)))
-        return
-    per_database.run(__file__, ["--series", str(args.series), "--minutes", str(args.minutes)],
-                     args.database_url)
+    per_database.main(__file__, child, {"series": 20_000, "minutes": 10})
 
 
 if __name__ == "__main__":

@@ -6,11 +6,14 @@ the end. Loopback only."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from storage_bytes import _pg_scratch  # a sibling bench script
@@ -43,3 +46,22 @@ def run(script: str, child_args: list[str], database_url: str | None,
         if database_url:
             _pg_scratch(database_url, create=False, suffix=suffix)
     print(f"# load at the end {os.getloadavg()[0]:.2f}", flush=True)
+
+
+def main(script: str, child: Callable[[argparse.Namespace], dict[str, object]],
+         options: dict[str, int], suffix: str = "_bench") -> None:
+    """A bench script's command line: ``--<option> N`` for each of ``options``
+    (name -> default), ``--database-url``; runs :func:`run`, or, in the child
+    (``--child``), prints ``child(args)`` as one JSON line."""
+    parser = argparse.ArgumentParser(description=(sys.modules["__main__"].__doc__ or
+                                                  "").splitlines()[0])
+    for name, default in options.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    run(script, [item for name in options for item in (f"--{name}", str(getattr(
+        args, name.replace("-", "_"))))], args.database_url, suffix)

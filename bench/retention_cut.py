@@ -21,7 +21,6 @@ postgresql://...]``; record the printed lines in bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -95,15 +94,7 @@ def child(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", type=int, default=2000)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args)))
-        return
-    per_database.run(__file__, ["--series", str(args.series)], args.database_url, "_cut")
+    per_database.main(__file__, child, {"series": 2000}, "_cut")
 
 
 if __name__ == "__main__":

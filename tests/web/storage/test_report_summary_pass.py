@@ -14,15 +14,9 @@ from typing import Any
 import pytest
 from report_fleet import DAY, FIRST, MARK, NOV, RANGES, compare, fleet, rollups, set_mark
 
+from mikromon.web.monitor import models as m
 from mikromon.web.monitor import report_day_rates, report_summaries, report_summary_pass
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.models import (
-    MaintenanceState,
-    ReportDayRates,
-    ReportSummary,
-    Series,
-    labels_key,
-)
 from mikromon.web.monitor.report_summary_pass import SummaryPass
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
@@ -37,13 +31,13 @@ STEPS = (FIRST + 3 * DAY + 900, NOV - 600, NOV + 1200, NOV + 5 * DAY + 3 * 3600,
 def _stored() -> tuple[dict[tuple[str, int, int], tuple[Any, ...]], dict[tuple[int, int], bytes]]:
     summaries = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
                                                    bytes(r.top), r.rate_sum)
-                 for r in ReportSummary.objects.all()}
-    rates = {(r.day, r.series_id): bytes(r.rates) for r in ReportDayRates.objects.all()}
+                 for r in m.ReportSummary.objects.all()}
+    rates = {(r.day, r.series_id): bytes(r.rates) for r in m.ReportDayRates.objects.all()}
     return summaries, rates
 
 
 def _plan() -> dict[str, int]:
-    return dict(MaintenanceState.objects.filter(name__in=report_summary_pass.PLAN_NAMES)
+    return dict(m.MaintenanceState.objects.filter(name__in=report_summary_pass.PLAN_NAMES)
                 .values_list("name", "value"))
 
 
@@ -74,14 +68,14 @@ def _one_transaction(marks: tuple[int, ...]) -> tuple[dict[Any, Any], dict[Any, 
     return _stored()
 
 
-def test_slices_give_what_one_transaction_gives(fleet: dict[str, Series], tiny_slices) -> None:
+def test_slices_give_what_one_transaction_gives(fleet: dict[str, m.Series], tiny_slices) -> None:
     marks = (FIRST + 3 * DAY, *STEPS)
     whole = _one_transaction(marks)
     assert len(whole[0]) > 200
     assert len(whole[1]) > 100
-    ReportSummary.objects.all().delete()
-    ReportDayRates.objects.all().delete()
-    MaintenanceState.objects.filter(name__startswith="report_summary").delete()
+    m.ReportSummary.objects.all().delete()
+    m.ReportDayRates.objects.all().delete()
+    m.MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     for value in marks:
         set_mark("rollup_300", value)
         summaries = SummaryPass()
@@ -96,7 +90,7 @@ def test_slices_give_what_one_transaction_gives(fleet: dict[str, Series], tiny_s
 
 
 def test_a_pass_dropped_between_slices_is_resumed_without_double_counting(
-        fleet: dict[str, Series], tiny_slices) -> None:
+        fleet: dict[str, m.Series], tiny_slices) -> None:
     set_mark("rollup_300", FIRST + 3 * DAY)
     report_summaries.update()
     set_mark("rollup_300", MARK)
@@ -104,9 +98,9 @@ def test_a_pass_dropped_between_slices_is_resumed_without_double_counting(
     whole = _stored()
     # Again from the first mark, dropping each pass after two slices (its
     # transactions committed, the object gone: what a SIGKILL leaves behind).
-    ReportSummary.objects.all().delete()
-    ReportDayRates.objects.all().delete()
-    MaintenanceState.objects.filter(name__startswith="report_summary").delete()
+    m.ReportSummary.objects.all().delete()
+    m.ReportDayRates.objects.all().delete()
+    m.MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     set_mark("rollup_300", FIRST + 3 * DAY)
     report_summaries.update()
     set_mark("rollup_300", MARK)
@@ -133,7 +127,7 @@ def test_a_pass_dropped_between_slices_is_resumed_without_double_counting(
 
 
 def test_a_failing_slice_keeps_the_plan_where_it_was(
-        fleet: dict[str, Series], tiny_slices, monkeypatch: pytest.MonkeyPatch) -> None:
+        fleet: dict[str, m.Series], tiny_slices, monkeypatch: pytest.MonkeyPatch) -> None:
     set_mark("rollup_300", FIRST + 3 * DAY)
     report_summaries.update()
     set_mark("rollup_300", MARK)
@@ -159,7 +153,7 @@ def test_a_failing_slice_keeps_the_plan_where_it_was(
 
 
 def test_a_series_created_mid_pass_is_folded_before_the_marks_move(
-        fleet: dict[str, Series], tiny_slices) -> None:
+        fleet: dict[str, m.Series], tiny_slices) -> None:
     set_mark("rollup_300", MARK - DAY)
     report_summaries.update()
     set_mark("rollup_300", MARK)
@@ -167,19 +161,20 @@ def test_a_series_created_mid_pass_is_folded_before_the_marks_move(
     summaries.step()
     summaries.step()
     device = fleet["0:sfp1:iface.rx_bps"].device
-    late = Series.objects.create(device=device, key="iface.tx_bps", labels={"interface": "new"},
-                                 labels_key=labels_key([("interface", "new")]))
+    late = m.Series.objects.create(device=device, key="iface.tx_bps",
+                                   labels={"interface": "new"},
+                                   labels_key=m.labels_key([("interface", "new")]))
     rollups([(late.pk, 300, ts, 60, 7e6) for ts in range(MARK - DAY + 600, MARK, 300)])
     summaries.run()
     assert report_summaries.marks()[0] == MARK - 300
-    day = ReportSummary.objects.get(level="day", start=(MARK - 300) // DAY * DAY, series=late)
+    day = m.ReportSummary.objects.get(level="day", start=(MARK - 300) // DAY * DAY, series=late)
     assert day.samples == (MARK - 300 - (MARK - 300) // DAY * DAY) // 300
     compare(*RANGES["to the present"])
 
 
-def test_nothing_due_is_done_at_once(fleet: dict[str, Series]) -> None:
+def test_nothing_due_is_done_at_once(fleet: dict[str, m.Series]) -> None:
     assert SummaryPass().run()
-    assert not ReportSummary.objects.exists()
+    assert not m.ReportSummary.objects.exists()
     set_mark("rollup_300", MARK)
     report_summaries.update()
     summaries = SummaryPass()
