@@ -74,8 +74,9 @@ from mikromon.web.monitor.rollup_pass import RollupPass
 
 log = logging.getLogger(__name__)
 
-#: Series per transaction of the retention's deletes of points and rollups.
-RETENTION_SLICE = 2000
+#: Series per transaction of the retention's deletes of points and rollups (a
+#: step of 2,000 took up to 0.3 s on PostgreSQL, bench/maintenance_stall.py).
+RETENTION_SLICE = 1000
 #: Series per transaction of the retention's deletes of chunks (a day chunk is
 #: tens of kilobytes: 2,000 of them took 0.9 s on SQLite, bench/retention_cut.py).
 CHUNK_RETENTION_SLICE = 200
