@@ -13,7 +13,7 @@ write lock is taken at once, and no reader sees half a cut) and inserts each one
 cut, keyed by its new first sample (the same UTC day, so on PostgreSQL the same
 weekly partition, :mod:`.chunk_partitions`). A chunk that cannot be decoded is
 put back as it was and logged: it never stops the others. A cut costs about
-0.7 ms of CPU for a day of samples every 5 s (bench/RESULTS.md).
+0.5-1.1 ms for a day of samples every 5 s (bench/RESULTS.md).
 """
 
 from __future__ import annotations
