@@ -2,7 +2,7 @@
 longest transaction; SQLite and PostgreSQL side by side in one run.
 
 The fleet of bench/storage_chunks.py (108 series a router at 5 s, rates as the
-collector computes them today: full-precision floats), written for ``--hours``
+collector stores them: at their resolution, its ``res`` variant), written for ``--hours``
 (default 24, one UTC day) through ``DjangoStorage.write_samples`` (the writer),
 into a fresh database migrated as the product migrates it. Then, as the
 maintenance does it:
@@ -55,7 +55,7 @@ def _write(devices: int, hours: float) -> int:
 
     storage = DjangoStorage(maintenance_interval=None)
     written = 0
-    for d, series in enumerate(fleet(devices, hours, "raw")):
+    for d, series in enumerate(fleet(devices, hours, "res")):
         dev = Device(name=f"bench-{d}", host="127.0.0.1", username="api")
         dev.set_password("pw")
         dev.save()
