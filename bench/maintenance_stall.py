@@ -93,8 +93,8 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     calls: list[float] = []
     stages: list[str] = []  # what each call began with
     while True:
-        rollups = storage._rollups
-        stages.append("retention" if rollups is None and storage._retention is not None
+        rollups = storage._maintenance.rollups
+        stages.append("retention" if rollups is None and storage._maintenance.retention is not None
                       else "start" if rollups is None
                       else "summaries" if rollups._level == len(maintenance.ROLLUP_SOURCES)
                       else f"rollup_{maintenance.ROLLUP_SOURCES[rollups._level][0]}")

@@ -363,7 +363,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mikromon-bench-reports-") as data_dir:
         _setup(data_dir)
-        from mikromon.web.monitor import report_summaries, reports
+        from mikromon.web.monitor import report_summaries, report_summary_pass, reports
         from mikromon.web.monitor.models import MaintenanceState
 
         load = os.getloadavg()[0]
@@ -386,7 +386,7 @@ def main() -> None:
         MaintenanceState.objects.filter(name="rollup_300").update(value=int(end) + 86400 + 300)
         _clock(end + 86400 + 330)
         t0 = time.perf_counter()
-        report_summaries.update()
+        report_summary_pass.update()
         fold_s = time.perf_counter() - t0
         week = (end - 7 * 86400, end)
         odd = (start + 2 * 86400 + 7 * 3600 + 13 * 60, end - 3 * 86400 - 8 * 3600 - 13 * 60)

@@ -47,7 +47,7 @@ def router() -> Device:
 
 
 def test_old_layout_is_converted_online_while_the_writer_writes(router, monkeypatch):
-    from mikromon.web.monitor import storage as storage_module
+    from mikromon.web.monitor import storage_maintenance as storage_module
 
     monkeypatch.setattr(compaction, "BATCH_SAMPLES", 2000)  # a transaction a slice
     monkeypatch.setattr(storage_module, "COMPACTION_SLICE_S", 0.0)
@@ -89,7 +89,7 @@ def test_old_layout_is_converted_online_while_the_writer_writes(router, monkeypa
     pending = [status["pending_rows"]]
     try:
         for _ in range(400):
-            storage._next_compaction = 0.0  # the slices' pause is the test's loop
+            storage._maintenance.next_compaction = 0.0  # the slices' pause is the test's loop
             storage.maintain()
             pending.append(compaction_status.status(NOW)["pending_rows"])
             if pending[-1] == 0 and len(written) > 200:

@@ -26,7 +26,7 @@ from report_fleet import (
 
 from mikromon.domain import traffic
 from mikromon.domain.traffic import combine_percentile, summary_pieces
-from mikromon.web.monitor import report_summaries, report_traffic, reports
+from mikromon.web.monitor import report_summaries, report_summary_pass, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
 from mikromon.web.monitor.models import MaintenanceState, ReportDayRates, ReportSummary, Series
 from mikromon.web.monitor.report_traffic import series_parts
@@ -41,7 +41,7 @@ def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: s
     """``kept``: part of a finished day is read from its day rates; ``dropped``
     (aged, or stored before rates were kept): from its rollups."""
     set_mark("rollup_300", MARK)
-    assert report_summaries.update() > 0  # first run: backfill
+    assert report_summary_pass.update() > 0  # first run: backfill
     assert report_summaries.marks() == (MARK - 300, MARK // DAY * DAY)
     with_rates = ReportDayRates.objects.all()
     # Every finished day of 5-minute rollups, not the days of hourly stand-ins.
@@ -63,7 +63,7 @@ def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: s
 
 def test_whole_month_is_one_summary_per_series(fleet: dict[str, Series]) -> None:
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     rx = fleet["0:sfp1:iface.rx_bps"]
     pieces = series_parts(OCT, NOV, ["iface.rx_bps"])
     assert len(pieces[rx.pk].parts) == 1
@@ -76,7 +76,7 @@ def test_whole_month_is_one_summary_per_series(fleet: dict[str, Series]) -> None
 def test_a_day_holding_the_top_five_percent_is_read_from_the_averages(
         fleet: dict[str, Series]) -> None:
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     heavy = fleet["1:sfp1:iface.rx_bps"]
     start, end = RANGES["heavy day inside"]
     parts = series_parts(start, end, ["iface.rx_bps"])[heavy.pk].parts
@@ -89,18 +89,18 @@ def test_a_day_holding_the_top_five_percent_is_read_from_the_averages(
 
 def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) -> None:
     set_mark("rollup_300", FIRST + 3 * DAY)
-    report_summaries.update()
+    report_summary_pass.update()
     for mark in (FIRST + 3 * DAY + 300, FIRST + 3 * DAY + 900, NOV - 600, NOV + 1200,
                  NOV + 5 * DAY + 3 * 3600, MARK):
         set_mark("rollup_300", mark)
-        report_summaries.update()
+        report_summary_pass.update()
     kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
                                               bytes(r.top),
                                               pytest.approx(r.rate_sum, rel=1e-12))
             for r in ReportSummary.objects.all()}
     kept_rates = _day_rates()
     MaintenanceState.objects.filter(name__startswith="report_summary").delete()
-    report_summaries.update()  # rebuilt at once
+    report_summary_pass.update()  # rebuilt at once
     again = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
                                                bytes(r.top), r.rate_sum)
              for r in ReportSummary.objects.all()}
@@ -119,7 +119,7 @@ def test_upgrading_computes_the_high_bounds_of_stored_summaries(
     """Migration 0016 fills ``p95_high`` of the summaries stored before from their
     largest values, as the rollup run writes it."""
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     written = dict(ReportSummary.objects.values_list("pk", "p95_high"))
     assert sum(v is not None for v in written.values()) == len(written)
     ReportSummary.objects.update(p95_high=None)
@@ -134,7 +134,7 @@ def test_day_rates_go_when_the_five_minute_rollups_age_out(fleet: dict[str, Seri
     from mikromon.web.control import retention
 
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     kept = retention.effective()
     aged_before = NOV + 5 * DAY  # the 5-minute rollups kept from here
     # The hourly rollups' cutoff of the same run: the summaries themselves all stay.
@@ -164,7 +164,7 @@ def test_pages_of_a_month_sorted_in_the_database(fleet: dict[str, Series], sort:
     from mikromon.web.monitor import report_query as rq
 
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     query = rq.ReportQuery(start=OCT, end=NOV, preset="month", device_id=None)
     whole = rq.percentile_rows(query, sort)
     assert report_traffic.percentile_page(OCT, NOV, "iface.rx_bps", "iface.tx_bps", None,
@@ -189,7 +189,7 @@ def test_a_failing_summary_update_leaves_the_rollups_written(
         caplog: pytest.LogCaptureFixture) -> None:
     set_mark("rollup_300", MARK)
     set_mark("rollup_3600", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     marks = report_summaries.marks()
 
     def broken(*args: object, **kwargs: object) -> int:
@@ -219,7 +219,7 @@ def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], na
     from mikromon.web.monitor import report_ranks
 
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     ranked: list[int] = []
     real = report_ranks.ranked_series
     monkeypatch.setattr(report_ranks, "ranked_series",

@@ -92,9 +92,9 @@ def test_slices_give_what_one_transaction_gives(fleet: dict[str, m.Series], tiny
 def test_a_pass_dropped_between_slices_is_resumed_without_double_counting(
         fleet: dict[str, m.Series], tiny_slices) -> None:
     set_mark("rollup_300", FIRST + 3 * DAY)
-    report_summaries.update()
+    report_summary_pass.update()
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     whole = _stored()
     # Again from the first mark, dropping each pass after two slices (its
     # transactions committed, the object gone: what a SIGKILL leaves behind).
@@ -102,7 +102,7 @@ def test_a_pass_dropped_between_slices_is_resumed_without_double_counting(
     m.ReportDayRates.objects.all().delete()
     m.MaintenanceState.objects.filter(name__startswith="report_summary").delete()
     set_mark("rollup_300", FIRST + 3 * DAY)
-    report_summaries.update()
+    report_summary_pass.update()
     set_mark("rollup_300", MARK)
     before = report_summaries.marks()
     dropped = 0
@@ -129,7 +129,7 @@ def test_a_pass_dropped_between_slices_is_resumed_without_double_counting(
 def test_a_failing_slice_keeps_the_plan_where_it_was(
         fleet: dict[str, m.Series], tiny_slices, monkeypatch: pytest.MonkeyPatch) -> None:
     set_mark("rollup_300", FIRST + 3 * DAY)
-    report_summaries.update()
+    report_summary_pass.update()
     set_mark("rollup_300", MARK)
     summaries = SummaryPass()
     summaries.step()
@@ -155,7 +155,7 @@ def test_a_failing_slice_keeps_the_plan_where_it_was(
 def test_a_series_created_mid_pass_is_folded_before_the_marks_move(
         fleet: dict[str, m.Series], tiny_slices) -> None:
     set_mark("rollup_300", MARK - DAY)
-    report_summaries.update()
+    report_summary_pass.update()
     set_mark("rollup_300", MARK)
     summaries = SummaryPass()
     summaries.step()
@@ -176,7 +176,7 @@ def test_nothing_due_is_done_at_once(fleet: dict[str, m.Series]) -> None:
     assert SummaryPass().run()
     assert not m.ReportSummary.objects.exists()
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     summaries = SummaryPass()
     assert summaries.run(budget_s=0)
     assert summaries.rows == 0

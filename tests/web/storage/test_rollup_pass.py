@@ -85,7 +85,7 @@ def test_storage_maintenance_goes_on_across_calls_with_writes_between(
     """With a slice a call, the storage's maintenance stays due until its pass is
     done; samples written between its calls are stored; the result is complete."""
     from mikromon.domain.samples import Sample
-    from mikromon.web.monitor import storage as storage_module
+    from mikromon.web.monitor import storage_maintenance as storage_module
 
     maintenance.update_rollups(NOW)
     whole = _rollups()
@@ -122,7 +122,7 @@ def test_compaction_waits_while_a_call_spent_its_time_on_rollups(fleet, monkeypa
     compaction due (its own slice would double the writer's stall) for a later
     call; once the passes are done, compaction gets a call of its own."""
     from mikromon.web.monitor import compaction
-    from mikromon.web.monitor import storage as storage_module
+    from mikromon.web.monitor import storage_maintenance as storage_module
 
     monkeypatch.setattr(rollup_pass, "FIRST_SLICE", 4)
     monkeypatch.setattr(rollup_pass, "MAX_SLICE", 4)
@@ -132,7 +132,8 @@ def test_compaction_waits_while_a_call_spent_its_time_on_rollups(fleet, monkeypa
     real = compaction.compact
 
     def compact(*args, **kwargs):
-        compacted.append(storage._rollups is None and storage._retention is None)
+        passes = storage._maintenance
+        compacted.append(passes.rollups is None and passes.retention is None)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(compaction, "compact", compact)
@@ -151,7 +152,7 @@ def test_retention_starts_in_a_call_of_its_own(fleet, monkeypatch) -> None:
     """The call that ends a rollup pass leaves the retention it starts to the next
     call, however much of its time is left (the first retention step's cost is
     unknown)."""
-    from mikromon.web.monitor import storage as storage_module
+    from mikromon.web.monitor import storage_maintenance as storage_module
 
     monkeypatch.setattr(storage_module, "MAINTENANCE_SLICE_S", 60.0)
     advanced: list[int] = []
@@ -164,7 +165,7 @@ def test_retention_starts_in_a_call_of_its_own(fleet, monkeypatch) -> None:
     monkeypatch.setattr(maintenance, "retention_steps", steps)
     storage = DjangoStorage(clock=lambda: float(NOW), defer_maintenance=True)
     assert storage.maintain()
-    assert storage._rollups is None
+    assert storage._maintenance.rollups is None
     assert advanced == []
     assert storage.maintain()
     assert advanced == [0, 1, 2]

@@ -2,7 +2,7 @@
 that the part of a day a report range starts or ends in is read from one row per
 series instead of up to 287 rollups (docs/operations.md, "Reports").
 
-Written when a day is over (by :func:`mikromon.web.monitor.report_summaries.update`
+Written when a day is over (by :func:`mikromon.web.monitor.report_summary_pass.update`
 as it folds the day into its month, and by the backfill): 288 little-endian float64
 values, bucket ``i`` starting at ``day + 300 * i``, NaN where the series has no
 5-minute average. Only for days whose summary has no hourly stand-ins (their

@@ -6,8 +6,8 @@ percentile and bytes of a whole fleet are read from one row per series instead o
 
 Kept as the rollups are written: at the end of every rollup pass
 (:class:`~.rollup_pass.RollupPass`) a :class:`~.report_summary_pass.SummaryPass`
-folds the new final buckets a range of series at a time (:func:`update`: one to
-the end). A 5-minute rollup is
+folds the new final buckets a range of series at a time (:func:`.report_summary_pass.update`:
+one to the end). A 5-minute rollup is
 final once the rollup watermark has passed it by one bucket (each run recomputes
 the last bucket before the watermark), so:
 
@@ -17,7 +17,7 @@ the last bucket before the watermark), so:
   start of the day holding ``report_summary_day``), folded in once a day.
 
 Several processes may run the maintenance of one database (collector members):
-:func:`backfill` and each slice of :func:`update`'s pass take a turn
+:func:`backfill` and each slice of a summary pass take a turn
 (:func:`~.dbutil.take_turn`) before they read the watermarks and the stored plan,
 so that a bucket is never folded twice.
 
@@ -207,21 +207,6 @@ def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
             _write(conn, level, start, merged, bounds)
             written += len(merged)
     return written
-
-
-def update(*, using: str = "default") -> int:
-    """Fold the buckets made final since the last run, to the end (a
-    :class:`~.report_summary_pass.SummaryPass` without a time budget: slices of
-    series, each its own transaction); builds everything on the first run.
-
-    Returns:
-        Summary rows written.
-    """
-    from mikromon.web.monitor.report_summary_pass import SummaryPass
-
-    summaries = SummaryPass(using=using)
-    summaries.run()
-    return summaries.rows
 
 
 def _first(conn: Any, step: int, ids: tuple[int, int] | None = None) -> dict[int, int]:

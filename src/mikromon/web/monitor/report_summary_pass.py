@@ -40,7 +40,7 @@ from mikromon.web.monitor.dbutil import take_turn, usable_connection
 from mikromon.web.monitor.report_sql import SERIES_T, STATE_T, series_filter
 from mikromon.web.monitor.slicing import next_size, run_slices
 
-__all__ = ["PLAN_NAMES", "SummaryPass"]
+__all__ = ["PLAN_NAMES", "SummaryPass", "update"]
 
 #: Seconds one slice should take (as the rollups' slices).
 SLICE_TARGET_S = 0.05
@@ -187,3 +187,16 @@ class SummaryPass:
             report_summaries.set_state(conn, NEXT, high)
         self._slice = next_size(self._slice, time.monotonic() - began, SLICE_TARGET_S,
                                 MAX_SLICE)
+
+
+def update(*, using: str = "default") -> int:
+    """Fold the buckets made final since the last run, to the end (a
+    :class:`SummaryPass` without a time budget: slices of series, each its own
+    transaction); builds everything on the first run.
+
+    Returns:
+        Summary rows written.
+    """
+    summaries = SummaryPass(using=using)
+    summaries.run()
+    return summaries.rows

@@ -34,7 +34,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -43,17 +43,15 @@ from mikromon.domain.errors import StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
-from mikromon.web.monitor import compaction, maintenance
 from mikromon.web.monitor.dbutil import (
     close_connection,
     sqlite_busy_timeout,
     usable_connection,
 )
 from mikromon.web.monitor.models import Device, InventoryItem
-from mikromon.web.monitor.rollup_pass import RollupPass
-from mikromon.web.monitor.slicing import run_slices
 from mikromon.web.monitor.storage_events import write_events
 from mikromon.web.monitor.storage_inventory import append_log, record_sync, sync_inventory
+from mikromon.web.monitor.storage_maintenance import StorageMaintenance
 from mikromon.web.monitor.storage_samples import SampleWriter
 from mikromon.web.monitor.storage_sql import (
     database_errors,
@@ -70,18 +68,6 @@ log = logging.getLogger(__name__)
 
 #: SQLite: milliseconds a write waits for the write lock (see DjangoStorage).
 WRITE_BUSY_TIMEOUT_MS = 2000
-#: Seconds of rollups per maintenance call (a pass goes on at the next calls):
-#: short, so that the samples queued meanwhile wait in memory well under a second.
-MAINTENANCE_SLICE_S = 0.25
-#: Seconds of compaction per maintenance call: short, so that the rows queued
-#: meanwhile wait in memory well under a second (docs/storage.md, durability).
-COMPACTION_SLICE_S = 0.25
-#: Seconds that must be left of a maintenance call for compaction to start in it.
-COMPACTION_MIN_S = 0.05
-#: Seconds between compaction slices while old rows wait.
-COMPACTION_PAUSE_S = 1.0
-
-
 def _short_wait(method: Callable[..., Any]) -> Callable[..., Any]:
     """Run a write method with the storage's SQLite busy timeout (restored after)."""
 
@@ -137,14 +123,7 @@ class DjangoStorage:
         self._busy_timeout_ms = busy_timeout_ms
         self._defer_maintenance = defer_maintenance
         self._samples = SampleWriter(using)
-        self._maintenance_interval = maintenance_interval
-        self._clock = clock
-        self._next_rollup = 0.0
-        self._rollups: RollupPass | None = None
-        self._retention: Iterator[None] | None = None  # maintenance.retention_steps
-        self._next_retention = 0.0
-        self._next_compaction = 0.0
-        self._retention_version: Any = None
+        self._maintenance = StorageMaintenance(maintenance_interval, clock, using)
         self._tally = WriteTally(clock)
 
     # -- samples -----------------------------------------------------------------
@@ -337,84 +316,15 @@ class DjangoStorage:
     # -- housekeeping ------------------------------------------------------------
 
     def maintenance_due(self) -> bool:
-        """Whether :meth:`maintain` would run rollups or compaction now (always
-        ``False`` when ``maintenance_interval`` is ``None``)."""
-        if self._maintenance_interval is None:
-            return False
-        now = self._clock()
-        return (self._rollups is not None or self._retention is not None
-                or now >= self._next_rollup) or (
-            now >= self._next_compaction and compaction.enabled())
+        """Whether :meth:`maintain` would run anything now
+        (:meth:`.StorageMaintenance.due`)."""
+        return self._maintenance.due()
 
     def maintain(self) -> bool:
-        """Run the maintenance that is due: rollups every ``maintenance_interval``
-        seconds (a :class:`~.rollup_pass.RollupPass`), then retention
-        (:func:`maintenance.retention_steps`) every
-        :data:`maintenance.RETENTION_INTERVAL` seconds and at the first rollup run
-        after the stored retention settings changed
-        (:func:`maintenance.retention_version`, read at every rollup run). Both go
-        in steps: :data:`MAINTENANCE_SLICE_S` of them a call (at least one step;
-        no step expected to end past it: :func:`.slicing.run_slices`), continued at
-        the next calls until done. Compaction, when due, gets what is left of that
-        time, or :data:`COMPACTION_SLICE_S` in a call of its own.
-
-        Each part runs in its own transactions on this thread's connection; a
-        failure is logged (collection continues) and the part is tried again at
-        its next turn. Never raises for a database error.
-
-        Returns:
-            Whether anything was due (and was run).
-        """
-        if not self.maintenance_due():
-            return False
-        assert self._maintenance_interval is not None
-        now = self._clock()
-        deadline = time.monotonic() + MAINTENANCE_SLICE_S
-        if self._rollups is None and self._retention is None and now >= self._next_rollup:
-            self._next_rollup = now + self._maintenance_interval
-            self._rollups = RollupPass(now, using=self._using)
-        rolled = self._rollups is not None
-        if self._rollups is not None:
-            try:
-                self._connection()
-                if self._rollups.run(max(deadline - time.monotonic(), 0.0)):
-                    self._rollups = None
-                    version = maintenance.retention_version(using=self._using)
-                    if now >= self._next_retention or version != self._retention_version:
-                        self._next_retention = now + maintenance.RETENTION_INTERVAL
-                        self._retention = maintenance.retention_steps({}, now, using=self._using)
-                        self._retention_version = version
-            except Exception:
-                self._rollups = None  # the next run computes its window again
-                log.exception("storage maintenance failed; collection continues")
-        worked = rolled or self._retention is not None
-        # Retention starts in a call of its own: its first step (reading every
-        # series) has no slice before it to tell how long it takes.
-        if self._retention is not None and not rolled:
-            steps = self._retention
-            try:
-                self._connection()
-                # at least one step when it is the call's work; StopIteration at the end
-                run_slices(lambda: next(steps), lambda: False,
-                           max(deadline - time.monotonic(), 0.0))
-            except StopIteration:
-                self._retention = None
-            except Exception:
-                self._retention = None  # tried again at the next retention run
-                log.exception("retention failed; collection continues")
-        # Compaction in what is left of a call that ran rollups or retention (else it
-        # stays due for a later call: its own slice would double the stall).
-        left = deadline - time.monotonic() if worked else COMPACTION_SLICE_S
-        if now >= self._next_compaction and compaction.enabled() and left >= COMPACTION_MIN_S:
-            self._next_compaction = now + self._maintenance_interval
-            try:
-                progress = compaction.compact(
-                    now, using=self._using, budget_s=min(left, COMPACTION_SLICE_S))
-                if not progress.done and progress.horizon is not None:
-                    self._next_compaction = now + COMPACTION_PAUSE_S
-            except Exception:
-                log.exception("compaction failed; collection continues")
-        return True
+        """Run the maintenance that is due (:meth:`.StorageMaintenance.run`): rollups,
+        retention and compaction in slices of about a quarter second a call. Never
+        raises for a database error; returns whether anything was due."""
+        return self._maintenance.run()
 
     def _connection(self) -> Any:
         """This thread's connection, reconnected if it broke."""
