@@ -13,6 +13,7 @@ whole table (bench/RESULTS.md).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -44,11 +45,6 @@ class Figure:
     samples: int
     exact: bool
     resolution: str
-
-
-def _resolution(samples: int, hourly: int) -> str:
-    five = samples - hourly > 0
-    return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
 
 
 @dataclass(slots=True)
@@ -98,15 +94,16 @@ def _held(conn: Any, cond: tuple[str, list[Any]], months: list[int], days: list[
 
 
 def _inexact(held: _Held, value: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-    """Whether each series' summaries miss values above its ``value`` (NaN: none
-    found): a summary that kept only its largest values holds the figure only when
-    it kept every one above it (its smallest kept at most the value)."""
+    """Whether each series' summaries miss values above its ``value`` (NaN: not
+    checked, a summary's stored figure or none found): a summary that kept only its
+    largest values holds the figure only when it kept every one above it (its
+    smallest kept at most the value)."""
     rows = np.repeat(value, np.diff(held.first))
     short = held.kept < held.samples
     last = np.full(len(rows), np.inf)
     some = held.kept > 0
     last[some] = held.values[held.start[:-1][some] + held.kept[some] - 1]
-    bad = short & ~(last <= rows)  # NaN value: nothing to check (not exact anyway)
+    bad = short & (last > rows)  # NaN: nothing to check (a stored figure, or none)
     return np.add.reduceat(bad, held.first[:-1]) > 0 if len(rows) else np.zeros(0, bool)
 
 
@@ -159,17 +156,18 @@ def figures(start: float, end: float, keys: Iterable[str], device_id: int | None
         total = (samples[i] if i < groups else 0) + sum(p.samples for p in own)
         stand_ins = (hourly[i] if i < groups else 0) + sum(p.hourly for p in own)
         if total < 1:
-            found.append((None, 0, True, _resolution(total, stand_ins)))
+            found.append((None, 0, True, rt.resolution(total, stand_ins)))
             continue
         kept = held.values[bounds[i]:bounds[i + 1]] if i < groups else np.zeros(0)
         if own:
             kept = np.concatenate([kept, *(np.asarray(p.top, dtype=np.float64) for p in own)])
-        got, ok = _figure_of(kept, total, single[i] if i < groups and not own else np.nan)
+        stored = single[i] if i < groups and not own else math.nan
+        got, ok = _figure_of(kept, total, stored)
         if ok and got is not None:
             ok = all(p.complete or (p.top and p.top[-1] <= got) for p in own)
-        if i < groups and got is not None:
+        if i < groups and got is not None and math.isnan(stored):
             value[i] = got
-        found.append((got, total, ok, _resolution(total, stand_ins)))
+        found.append((got, total, ok, rt.resolution(total, stand_ins)))
     inexact = _inexact(held, value).tolist()
     out: dict[int, Figure] = {}
     for i, (sid, (got, total, ok, resolution)) in enumerate(zip(sids, found, strict=True)):

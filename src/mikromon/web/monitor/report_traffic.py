@@ -39,13 +39,19 @@ class SeriesParts:
         for p in self.parts:
             samples += p.samples
             hourly += p.hourly
-        five = samples - hourly > 0
-        return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
+        return resolution(samples, hourly)
 
     @property
     def bytes(self) -> float:
         """Bytes moved: each interval 300 s at its average (positive averages only)."""
         return sum(p.rate_sum for p in self.parts) * INTERVAL / 8
+
+
+def resolution(samples: int, hourly: int) -> str:
+    """``5m``, ``5m+1h``, ``1h`` or ``none`` of ``samples`` 5-minute averages of which
+    ``hourly`` are hourly stand-ins (as :func:`.reports.interval_rates`)."""
+    five = samples - hourly > 0
+    return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
 
 
 def _fetch(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
