@@ -28,7 +28,13 @@ from mikromon.domain import traffic
 from mikromon.domain.traffic import combine_percentile, summary_pieces
 from mikromon.web.monitor import report_figures, report_summaries, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
-from mikromon.web.monitor.models import MaintenanceState, ReportDayRates, ReportSummary, Series
+from mikromon.web.monitor.models import (
+    Device,
+    MaintenanceState,
+    ReportDayRates,
+    ReportSummary,
+    Series,
+)
 from mikromon.web.monitor.report_traffic import series_parts
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
@@ -302,7 +308,7 @@ def test_whole_table_figures_equal_each_series_combined(fleet: dict[str, Series]
     """:func:`.report_figures.figures` (every series at once, numpy) gives what
     :func:`~mikromon.domain.traffic.combine_percentile` gives for each series' parts,
     ``exact`` included (the heavy day's range is not), for every range."""
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     keys = ["iface.rx_bps", "iface.tx_bps", "queue.download_bps"]
     dev = None if device is None else Device.objects.get(name=device).pk
