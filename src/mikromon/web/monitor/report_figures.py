@@ -21,11 +21,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mikromon.domain.traffic import INTERVAL, from_top, summary_pieces
+from mikromon.domain.traffic import from_top
 from mikromon.web.monitor import report_sql as rsql
-from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
-from mikromon.web.monitor.dbutil import usable_connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +129,8 @@ def figures(start: float, end: float, keys: Iterable[str], device_id: int | None
     Raises:
         ValueError: a stored summary's or day's values are malformed.
     """
-    conn = usable_connection(using)
-    cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
-    lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
-    day_mark, month_mark = rs.marks(using=using)
-    months, days, edge_ranges = summary_pieces(lo, hi, day_mark, month_mark)
+    conn, cond, (months, days, edge_ranges), month_mark = rt.range_pieces(
+        start, end, keys, device_id, using)
     with_top = len(months) + len(days) > 1 or bool(edge_ranges)
     held = _held(conn, cond, months, days, with_top)
     edges = rt.read_edges(conn, cond, edge_ranges, month_mark)
