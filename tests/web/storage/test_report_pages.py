@@ -16,7 +16,6 @@ from django.db import connection, transaction
 from mikromon.domain import traffic
 from mikromon.web.monitor import report_query as rq
 from mikromon.web.monitor import report_summaries as rs
-from mikromon.web.monitor import reports
 from mikromon.web.monitor.models import Device, MaintenanceState, MetricPoint, Series, labels_key
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
@@ -157,7 +156,6 @@ def test_a_page_computes_few_interfaces_exactly(fleet: None, sort: str, now: flo
         calls.append(len(parts))
         return real(parts, *args, **kwargs)
 
-    monkeypatch.setattr(reports, "combine_percentile", counting)
     from mikromon.web.monitor import report_pages
 
     monkeypatch.setattr(report_pages, "combine_percentile", counting)

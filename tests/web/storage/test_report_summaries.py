@@ -26,9 +26,21 @@ from report_fleet import (
 
 from mikromon.domain import traffic
 from mikromon.domain.traffic import combine_percentile, summary_pieces
-from mikromon.web.monitor import report_summaries, report_summary_pass, report_traffic, reports
+from mikromon.web.monitor import (
+    report_figures,
+    report_summaries,
+    report_summary_pass,
+    report_traffic,
+    reports,
+)
 from mikromon.web.monitor.maintenance import update_rollups
-from mikromon.web.monitor.models import MaintenanceState, ReportDayRates, ReportSummary, Series
+from mikromon.web.monitor.models import (
+    Device,
+    MaintenanceState,
+    ReportDayRates,
+    ReportSummary,
+    Series,
+)
 from mikromon.web.monitor.report_traffic import series_parts
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
@@ -294,3 +306,27 @@ def test_day_rates_parts_with_and_without_their_values() -> None:
         assert (bound.samples, list(bound.top), bound.rate_sum) == (part.samples, [],
                                                                    part.rate_sum)
         assert bound.p95 == traffic.part_percentile(expected)
+
+
+@pytest.mark.parametrize("device", [None, "edge-1"])
+def test_whole_table_figures_equal_each_series_combined(fleet: dict[str, Series],
+                                                        device: str | None) -> None:
+    """:func:`.report_figures.figures` (every series at once, numpy) gives what
+    :func:`~mikromon.domain.traffic.combine_percentile` gives for each series' parts,
+    ``exact`` included (the heavy day's range is not), for every range."""
+    set_mark("rollup_300", MARK)
+    report_summaries.update()
+    keys = ["iface.rx_bps", "iface.tx_bps", "queue.download_bps"]
+    dev = None if device is None else Device.objects.get(name=device).pk
+    inexact = 0
+    for name, (start, end) in RANGES.items():
+        parts = series_parts(start, end, keys, dev)
+        got = report_figures.figures(start, end, keys, dev)
+        assert set(got) == set(parts), name
+        for sid, pieces in parts.items():
+            want = (*combine_percentile(pieces.parts), pieces.resolution)
+            figure = got[sid]
+            assert (figure.value, figure.samples, figure.exact, figure.resolution) == want, \
+                (name, sid)
+            inexact += not figure.exact
+    assert inexact

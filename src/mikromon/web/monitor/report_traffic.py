@@ -39,13 +39,19 @@ class SeriesParts:
         for p in self.parts:
             samples += p.samples
             hourly += p.hourly
-        five = samples - hourly > 0
-        return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
+        return resolution(samples, hourly)
 
     @property
     def bytes(self) -> float:
         """Bytes moved: each interval 300 s at its average (positive averages only)."""
         return sum(p.rate_sum for p in self.parts) * INTERVAL / 8
+
+
+def resolution(samples: int, hourly: int) -> str:
+    """``5m``, ``5m+1h``, ``1h`` or ``none`` of ``samples`` 5-minute averages of which
+    ``hourly`` are hourly stand-ins (as :func:`.reports.interval_rates`)."""
+    five = samples - hourly > 0
+    return "5m+1h" if five and hourly else "5m" if five else "1h" if hourly else "none"
 
 
 def _fetch(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -152,6 +158,20 @@ def read_edges(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int
     return out
 
 
+def range_pieces(start: float, end: float, keys: Iterable[str], device_id: int | None,
+                 using: str) -> tuple[Any, tuple[str, list[Any]],
+                                      tuple[list[int], list[int], list[tuple[int, int]]],
+                                      int | None]:
+    """Return the connection, the condition on the series of ``keys`` (of one device,
+    or all), the range ``[start, end)`` split into months, days and edges
+    (:func:`~mikromon.domain.traffic.summary_pieces`) and the summaries' month mark."""
+    conn = usable_connection(using)
+    cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
+    day_mark, month_mark = rs.marks(using=using)
+    pieces = summary_pieces(int(start) // INTERVAL * INTERVAL, int(end), day_mark, month_mark)
+    return conn, cond, pieces, month_mark
+
+
 def series_parts(start: float, end: float, keys: Iterable[str], device_id: int | None = None,
                  *, using: str = "default") -> dict[int, SeriesParts]:
     """Return the pieces of every series of ``keys`` (of one device, or all) over
@@ -160,11 +180,8 @@ def series_parts(start: float, end: float, keys: Iterable[str], device_id: int |
     out. ``with_top=False`` skips the largest values (bytes only); a range held by
     one summary per series skips them too (its stored ``p95`` is the figure).
     """
-    conn = usable_connection(using)
-    cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
-    lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
-    day_mark, month_mark = rs.marks(using=using)
-    months, days, edges = summary_pieces(lo, hi, day_mark, month_mark)
+    conn, cond, (months, days, edges), month_mark = range_pieces(start, end, keys, device_id,
+                                                                 using)
     with_top = len(months) + len(days) > 1 or bool(edges)
     parts: dict[int, list[Part]] = {}
     for level, starts in (("month", months), ("day", days)):

@@ -22,11 +22,10 @@ from mikromon.domain.traffic import (
     BillingFigure,
     Part,
     bytes_from_rates,
-    combine_percentile,
     percentile,
     percentile_rank,
 )
-from mikromon.web.monitor import report_ranks, report_series, report_talkers
+from mikromon.web.monitor import report_figures, report_ranks, report_series, report_talkers
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Device,
@@ -43,9 +42,7 @@ from mikromon.web.monitor.report_availability import (
 )
 from mikromon.web.monitor.report_series import TRAFFIC_KEYS
 from mikromon.web.monitor.report_traffic import (
-    SeriesParts,
     series_moved,
-    series_parts,
     talker_sums,
 )
 from mikromon.web.monitor.rollup_marks import rollup_watermark
@@ -213,20 +210,20 @@ def _names(ids: Iterable[int]) -> dict[int, str]:
 
 
 def _figure(series_id: int | None, start: float, end: float,
-            fast: dict[int, SeriesParts] | None) -> tuple[float | None, int, str]:
+            fast: dict[int, report_figures.Figure] | None) -> tuple[float | None, int, str]:
     """``(percentile, samples, resolution)`` of one series: from its summaries and
-    edges (``fast``) when they hold it exactly, else from its averages."""
+    edges (``fast``, :func:`.report_figures.figures`) when they hold it exactly,
+    else from its averages."""
     if series_id is None:
         return None, 0, "none"
     if fast is None:
         return series_percentile(series_id, start, end)
-    pieces = fast.get(series_id)
-    if pieces is None:
+    found = fast.get(series_id)
+    if found is None:
         return None, 0, "none"
-    value, count, exact = combine_percentile(pieces.parts)
-    if not exact:
+    if not found.exact:
         return series_percentile(series_id, start, end)
-    return value, count, pieces.resolution
+    return found.value, found.samples, found.resolution
 
 
 def percentile_report(start: float, end: float, device_id: int | None = None, *,
@@ -235,12 +232,13 @@ def percentile_report(start: float, end: float, device_id: int | None = None, *,
     series (or one device's) over ``[start, end)``, highest billing figure first.
 
     Read from the report summaries and the range's edges
-    (:func:`.report_traffic.series_parts`); a series whose summaries do not hold its
+    (:func:`.report_figures.figures`); a series whose summaries do not hold its
     figure (:func:`~mikromon.domain.traffic.combine_percentile`) is read from its
     averages, as is every series with ``summaries=False`` (the reference path)."""
     found = _traffic_series("interface", device_id)
     names = _names(dev for dev, _name in found)
-    fast = series_parts(start, end, TRAFFIC_KEYS["interface"], device_id) if summaries else None
+    fast = report_figures.figures(start, end, TRAFFIC_KEYS["interface"], device_id) \
+        if summaries else None
     out = []
     for (dev, name), ids in found.items():
         rx = _figure(ids.get("rx"), start, end, fast)
