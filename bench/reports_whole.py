@@ -36,7 +36,7 @@ def main() -> None:
     fresh = not os.path.exists(os.path.join(args.data_dir, "mikromon.sqlite3"))
     os.makedirs(args.data_dir, exist_ok=True)
     month._setup(args.data_dir)
-    from mikromon.web.monitor import report_summaries, reports
+    from mikromon.web.monitor import report_summaries, report_summary_pass, reports
     from mikromon.web.monitor.models import MaintenanceState
 
     start = month.MONTH_START.timestamp()
@@ -46,7 +46,7 @@ def main() -> None:
         report_summaries.backfill()
         MaintenanceState.objects.filter(name="rollup_300").update(value=int(end) + 86400 + 300)
         month._clock(end + 86400 + 330)
-        report_summaries.update()
+        report_summary_pass.update()
     month._clock(end + 86400 + 330)
     ranges = {
         "7 days not aligned to days": (start + 10 * 86400 + 26_000, start + 17 * 86400 + 26_000),

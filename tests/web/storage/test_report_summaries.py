@@ -315,7 +315,7 @@ def test_whole_table_figures_equal_each_series_combined(fleet: dict[str, Series]
     :func:`~mikromon.domain.traffic.combine_percentile` gives for each series' parts,
     ``exact`` included (the heavy day's range is not), for every range."""
     set_mark("rollup_300", MARK)
-    report_summaries.update()
+    report_summary_pass.update()
     keys = ["iface.rx_bps", "iface.tx_bps", "queue.download_bps"]
     dev = None if device is None else Device.objects.get(name=device).pk
     inexact = 0
