@@ -778,7 +778,10 @@ async def test_devices_of_one_phase_slot_wait_for_the_same_instant(
         clock.advance(1.37)  # the next collector starts later
 
     async def settle() -> None:
-        for _ in range(50):
+        """Let the runs the clock let through end: every tier loop waits again."""
+        for _ in range(2000):
+            if len(clock.sleeping()) == len(ids) * len(Tier):
+                return
             await asyncio.sleep(0)
 
     await settle()
