@@ -44,7 +44,8 @@ from collections.abc import Callable
 from typing import Any
 
 from series_ranges import _setup
-from storage_chunks import STEP, _pg_scratch, chunk_rows, device_series
+from storage_bytes import _pg_scratch
+from storage_chunks import STEP, chunk_rows, device_series
 
 DAY = 86_400
 LAYOUTS = {"head rows": None, "24-h chunks": 24 * 3600, "2-h chunks": 2 * 3600}
@@ -126,6 +127,14 @@ def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return statistics.median(walls), statistics.median(cpus), result
 
 
+def _size(data: Any) -> int:
+    """Buckets of a ``SeriesData``: its arrays' length where it holds arrays (the
+    series API reads those; ``points`` makes a ``Bucket`` each on use), else
+    ``len(points)`` (the reader before arrays, which made them in the read)."""
+    buckets = getattr(data, "buckets", None)
+    return len(data.points) if buckets is None else int(buckets.ts.shape[0])
+
+
 def _cases(client: Any, dev: int, ids: list[int], first: int, last: int
            ) -> dict[str, Callable[[], int]]:
     """Name -> a read returning how many samples or buckets it gave."""
@@ -149,9 +158,9 @@ def _cases(client: Any, dev: int, ids: list[int], first: int, last: int
     return {
         "7-day chart, 12 interfaces, series API (24 series x 600 points)": api,
         "7-day chart, 12 interfaces, read_many (24 series x 1000 points)":
-            lambda: sum(len(d.points) for d in read_many(ids, *week).values()),
+            lambda: sum(map(_size, read_many(ids, *week).values())),
         "7-day chart, 12 interfaces, read_series of each series (24 x 1000 points)":
-            lambda: sum(len(read_series(sid, *week).points) for sid in ids),
+            lambda: sum(_size(read_series(sid, *week)) for sid in ids),
         "1 day raw, 24 series, read_points (samples)":
             lambda: sum(t.shape[0] for t, _v in read_points(ids, last - DAY + 1,
                                                             last + 1).values()),
@@ -163,7 +172,7 @@ def _head_hour(ids: list[int], last: int) -> dict[str, Callable[[], int]]:
     read_series ran before chunks existed."""
     from django.db import connection
 
-    from mikromon.web.monitor.readers import _buckets, read_series
+    from mikromon.web.monitor.readers import Bucket, read_series
 
     sid, start, end = ids[0], (last - 3600) // 10 * 10, last + 1
 
@@ -172,7 +181,9 @@ def _head_hour(ids: list[int], last: int) -> dict[str, Callable[[], int]]:
             cursor.execute("SELECT (ts / 10) * 10, MIN(value), MAX(value), SUM(value), "
                            "COUNT(*) FROM monitor_metricpoint WHERE series_id = %s AND "
                            "ts >= %s AND ts < %s GROUP BY (ts / 10)", [sid, start, end])
-            return len(_buckets(sorted(cursor.fetchall()), None))
+            return len([Bucket(ts=int(ts), avg=float(total) / int(n), min=float(lo),
+                               max=float(hi), count=int(n), last=float(total) / int(n))
+                        for ts, lo, hi, total, n in sorted(cursor.fetchall())])
 
     return {"1 h raw chart, 1 series, step 10 s: read_series": lambda: len(
                 read_series(sid, start, end, 10).points),
@@ -201,7 +212,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (scratch db)")
     args = parser.parse_args()
-    url = _pg_scratch(args.database_url, True) if args.database_url else None
+    url = (_pg_scratch(args.database_url, True, "_chunks") if args.database_url
+           else None)
     try:
         with tempfile.TemporaryDirectory(prefix="mikromon-bench-chunks-") as data_dir:
             _setup(data_dir, url)
@@ -211,7 +223,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _pg_scratch(args.database_url, False)
+            _pg_scratch(args.database_url, False, "_chunks")
 
 
 def _run(args: argparse.Namespace) -> None:

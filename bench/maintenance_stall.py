@@ -14,7 +14,10 @@ database next to ``--database-url``) gets ``--series`` series with a sample ever
 equal size, timestamps alike. The first set is rolled up by one
 ``update_rollups`` call (its wall time is the stall of one old maintenance call);
 the second through ``DjangoStorage.maintain`` with the sliced pass (the longest
-call, the number of calls and their sum). The sets are told apart by device.
+call, the number of calls and their sum). The sets are told apart by device. The
+report summaries' watermarks stand at the start too, so both runs also fold the
+final buckets of every series into its summaries (all summaries are deleted and
+the watermarks put back before the sliced run: the same work again).
 
 Run: ``python bench/maintenance_stall.py [--series 20000] [--minutes 10]
 [--database-url postgresql://...]``; record the printed lines in bench/RESULTS.md.
@@ -23,18 +26,13 @@ Run: ``python bench/maintenance_stall.py [--series 20000] [--minutes 10]
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from storage_bytes import _pg_scratch  # a sibling bench script
+import per_database  # a sibling bench script
 
 T0 = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
 
@@ -47,7 +45,13 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     from django.db import connection
 
     from mikromon.web.monitor import maintenance
-    from mikromon.web.monitor.models import Device, MaintenanceState, MetricRollup, Series
+    from mikromon.web.monitor.models import (
+        Device,
+        MaintenanceState,
+        MetricRollup,
+        ReportSummary,
+        Series,
+    )
     from mikromon.web.monitor.storage import DjangoStorage
     from mikromon.web.monitor.storage_sql import insert_rows
 
@@ -65,11 +69,16 @@ def child(args: argparse.Namespace) -> dict[str, object]:
         insert_rows(connection, 'INSERT INTO "monitor_metricpoint" (series_id, ts, value)', "",
                     rows)
         sets.append(dev.pk)
-    # Both sets are past their first run: the watermarks stand at T0, so a run
-    # computes the buckets since then (what a steady minute's run does, scaled).
-    for step in (300, 3600, 86400):
-        MaintenanceState.objects.update_or_create(name=f"rollup_{step}",
-                                                  defaults={"value": T0})
+    # Both sets are past their first run: the watermarks (the rollups' and the
+    # report summaries') stand at T0, so a run computes the buckets since then and
+    # folds the final ones into the summaries (what a steady minute's run does,
+    # scaled).
+    def watermarks_at_start() -> None:
+        for name in ("rollup_300", "rollup_3600", "rollup_86400", "report_summary_day",
+                     "report_summary_month"):
+            MaintenanceState.objects.update_or_create(name=name, defaults={"value": T0})
+
+    watermarks_at_start()
     # One run: every series of both sets (the sliced set's rows deleted after, and
     # the watermarks put back, so the sliced pass does the same work again).
     began = time.perf_counter()
@@ -77,58 +86,38 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     one_run = time.perf_counter() - began
     rows_one = MetricRollup.objects.count()
     MetricRollup.objects.filter(series__device_id=sets[1]).delete()
-    for step in (300, 3600, 86400):
-        MaintenanceState.objects.update_or_create(name=f"rollup_{step}",
-                                                  defaults={"value": T0})
+    ReportSummary.objects.all().delete()
+    watermarks_at_start()
     storage = DjangoStorage(clock=lambda: float(now), defer_maintenance=True)
     maintenance.apply_retention = lambda *a, **k: {}  # not measured here
     calls: list[float] = []
+    stages: list[str] = []  # what each call began with
     while True:
+        rollups = storage._rollups
+        stages.append("retention" if rollups is None and storage._retention is not None
+                      else "start" if rollups is None
+                      else "summaries" if rollups._level == len(maintenance.ROLLUP_SOURCES)
+                      else f"rollup_{maintenance.ROLLUP_SOURCES[rollups._level][0]}")
         began = time.perf_counter()
         if not storage.maintain():
             break
         calls.append(time.perf_counter() - began)
+    longest = max(range(len(calls)), key=calls.__getitem__)
     storage.close()
     return {"vendor": connection.vendor, "series": 2 * args.series,
             "points": 2 * args.series * args.minutes * 12, "rollup_rows": rows_one,
             "one_run_ms": round(one_run * 1000), "sliced_calls": len(calls),
             "sliced_longest_ms": round(max(calls) * 1000),
+            "longest_began_with": stages[longest],
+            "calls_ms": [f"{stage}:{round(c * 1000)}" for stage, c in
+                         zip(stages[:len(calls)], calls, strict=True)],
             "sliced_total_ms": round(sum(calls) * 1000),
-            "rows_after": MetricRollup.objects.count()}
+            "rows_after": MetricRollup.objects.count(),
+            "summaries_after": ReportSummary.objects.count()}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", type=int, default=20_000)
-    parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args)))
-        return
-    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC {platform.machine()}, {os.cpu_count()} "
-          f"CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}", flush=True)
-    urls: list[str | None] = [None]
-    if args.database_url:
-        urls.append(_pg_scratch(args.database_url, create=True))
-    try:
-        for url in urls:
-            with tempfile.TemporaryDirectory() as data_dir:
-                env = {k: v for k, v in os.environ.items() if not k.startswith("MIKROMON_")}
-                env["MIKROMON_DATA_DIR"] = data_dir
-                if url:
-                    env["MIKROMON_DATABASE_URL"] = url
-                out = subprocess.run([sys.executable, __file__, "--child", "--series",
-                                      str(args.series), "--minutes", str(args.minutes)],
-                                     env=env, capture_output=True, text=True)
-                if out.returncode:
-                    raise SystemExit(out.stderr[-4000:])
-                print(out.stdout.strip().splitlines()[-1], flush=True)
-    finally:
-        if args.database_url:
-            _pg_scratch(args.database_url, create=False)
-    print(f"# load at the end {os.getloadavg()[0]:.2f}", flush=True)
+    per_database.main(__file__, child, {"series": 20_000, "minutes": 10})
 
 
 if __name__ == "__main__":

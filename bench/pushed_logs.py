@@ -23,17 +23,7 @@ import statistics
 import tempfile
 import time
 
-
-def _setup(data_dir: str, url: str | None) -> None:
-    os.environ["MIKROMON_DATA_DIR"] = data_dir
-    if url:
-        os.environ["MIKROMON_DATABASE_URL"] = url
-    else:
-        os.environ.pop("MIKROMON_DATABASE_URL", None)
-    from mikromon.web import bootstrap
-
-    bootstrap.setup()
-    bootstrap.migrate(progress=False)
+import pages_fill  # a sibling bench script: Django on SQLite or a given database
 
 
 def _store(devices: list[int], start: int, count: int) -> None:
@@ -62,7 +52,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        _setup(data_dir, args.database_url)
+        pages_fill.setup(data_dir, args.database_url or "", wipe=False)
         from django.db import connection
 
         from mikromon.web.control.pushed_logs import PushedLogs

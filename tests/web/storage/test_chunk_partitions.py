@@ -76,14 +76,16 @@ def test_compaction_puts_chunks_in_their_weeks_partition_and_retention_drops_it(
     before = len(stored(series))
     # The cutoff on Wednesday 01:00 of T0's week: the three weeks before go
     # whole; in T0's week Monday's and Tuesday's chunks are deleted as rows,
-    # Wednesday's straddles the cutoff and stays.
+    # Wednesday's straddles the cutoff and is cut there (in its partition).
     cutoff = T0 + DAY + 3600
     counts = maintenance.apply_retention(cutoff + 7 * DAY)
     assert counts["chunk_partitions"] == 3
-    assert counts["chunks"] == 2
+    assert (counts["chunks"], counts["chunks_cut"]) == (2, 1)
     assert all(w + WEEK > cutoff for w in chunk_partitions.partitions(connection).values())
-    assert list(where(series)) == [T0 + DAY]
-    assert len(stored(series)) == before - 22 * DAY // 300
+    assert list(where(series)) == [cutoff]
+    assert where(series)[cutoff] == chunk_partitions.name_of(chunk_partitions.week_of(cutoff))
+    assert len(stored(series)) == before - 22 * DAY // 300 - 3600 // 300
+    assert min(stored(series)) == cutoff
     assert MetricChunk.objects.filter(series=series).count() == 1
 
 

@@ -101,6 +101,30 @@ def test_bucket_averages_are_the_same_in_every_layout(stored, step, start, end) 
         points.bucket_averages([1], T0, T0 + 60, 0)
 
 
+@pytest.mark.parametrize("step", [7, 300])
+@pytest.mark.parametrize(("start", "end"), RANGES)
+def test_bucket_averages_of_a_condition_are_those_of_its_series(stored, device, step, start,
+                                                                end) -> None:
+    """The series picked by an SQL condition (head rows in one statement, those a
+    chunk meets as by id) give the same rows as their ids; a series of another key
+    is left out, one without samples gives none."""
+    from mikromon.web.monitor import report_sql
+
+    _ts, _values, ids = stored
+    other = Series.objects.create(device=device, key="iface.tx_bps", labels={"interface": "x"},
+                                  labels_key=labels_key([("interface", "x")]))
+    store(other.pk, *samples(T0, 50), "head")
+    Series.objects.create(device=device, key=KEY, labels={"interface": "empty"},
+                          labels_key=labels_key([("interface", "empty")]))
+    cond = report_sql.series_filter(lambda name: f'"{name}"', [KEY], device.pk)
+    got = points.bucket_averages_where(cond, start, end, step)
+    assert sorted(got) == sorted(points.bucket_averages(ids.values(), start, end, step))
+    assert {sid for sid, _b, _a in got} <= set(ids.values())
+    with pytest.raises(ValueError, match="step must be a positive whole number"):
+        points.bucket_averages_where(cond, T0, T0 + 60, 0)
+    assert points.bucket_averages_where(cond, T0 + 60, T0, 60) == []
+
+
 def test_aggregate_points_refuses_a_bad_step(stored) -> None:
     for step in (0, -5, 2.5):
         with pytest.raises(ValueError, match="step must be a positive whole number"):

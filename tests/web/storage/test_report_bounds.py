@@ -12,6 +12,7 @@ import math
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 from django.db import connection, transaction
 
@@ -19,9 +20,9 @@ from mikromon.domain import traffic
 from mikromon.storage.chunks import encode_chunk
 from mikromon.web.monitor import models as m
 from mikromon.web.monitor import report_query as rq
+from mikromon.web.monitor import report_series, report_talkers, report_traffic, reports
 from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
-from mikromon.web.monitor import report_talkers, report_traffic, reports
 from mikromon.web.monitor.models import Series
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
@@ -172,7 +173,7 @@ def test_a_chunk_in_the_edge_reads_every_edge(fleet: dict[str, Series],
     m.MetricChunk.objects.create(series=sid, start_ts=ts, end_ts=ts, count=1,
                                data=encode_chunk([ts], [5e12]))
     keys = reports.TRAFFIC_KEYS["interface"]
-    found = reports._traffic_series("interface", None)
+    found = report_series.traffic_series("interface")
     assert report_talkers.bounded_moved(NOV, DEC, keys, None, found, 3) is None
     rows = rq.talker_rows(_query(), KINDS, 3)
     assert rows == _every_edge(monkeypatch, _query(), 3)
@@ -258,6 +259,9 @@ class _Known:
 
     def __init__(self, figures: dict[str, float]) -> None:
         self.found = {(i, name): {"rx": i} for i, name in enumerate(figures, 1)}
+        self.interface_of = {i: key for key, ids in self.found.items() for i in ids.values()}
+        self.rx = np.arange(1, len(figures) + 1, dtype=np.int64)
+        self.tx = np.full(len(figures), -1, np.int64)
         self.figures = {i: figure for i, figure in enumerate(figures.values(), 1)}
         self.conn, self.months, self.days, self.held = None, [], [], None
         self.computed: set[int] = set()

@@ -9,120 +9,38 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from report_fleet import (
+    DAY,
+    DEC,
+    FIRST,
+    MARK,
+    NOV,
+    OCT,
+    RANGES,
+    compare,
+    fleet,
+    set_mark,
+)
 
 from mikromon.domain import traffic
 from mikromon.domain.traffic import combine_percentile, summary_pieces
 from mikromon.web.monitor import report_summaries, report_traffic, reports
 from mikromon.web.monitor.maintenance import update_rollups
-from mikromon.web.monitor.models import (
-    Device,
-    MaintenanceState,
-    MetricPoint,
-    ReportDayRates,
-    ReportSummary,
-    Series,
-    labels_key,
-)
+from mikromon.web.monitor.models import MaintenanceState, ReportDayRates, ReportSummary, Series
 from mikromon.web.monitor.report_traffic import series_parts
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=False)]
 
-DAY = 86400
-#: 5-minute rollups from 2026-10-10 to 2026-11-14 11:00; raw points after that.
-FIRST = int(datetime(2026, 10, 10, tzinfo=UTC).timestamp())
-MARK = int(datetime(2026, 11, 14, 11, 0, tzinfo=UTC).timestamp())
-NOW = MARK + 1500
-OCT = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
-NOV = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
-DEC = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
-HEAVY_DAY = int(datetime(2026, 10, 20, tzinfo=UTC).timestamp())
-RANGES = {
-    "October": (OCT, NOV),
-    "November so far": (NOV, DEC),
-    "not aligned": (FIRST + 2 * DAY + 7 * 3600 + 13 * 60, NOV + 2 * DAY + 15 * 3600 + 1),
-    "last 7 days": (NOW - 7 * DAY, NOW),
-    "one partial day": (HEAVY_DAY + 3600 + 17, HEAVY_DAY + 20 * 3600),
-    "to the present": (MARK - 2 * DAY - 300, MARK + 900),
-    "heavy day inside": (HEAVY_DAY - 10 * DAY, HEAVY_DAY + 10 * DAY),
-}
-
-
-def _rollups(rows: list[tuple[int, int, int, int, float]]) -> None:
-    sql = ('INSERT INTO monitor_metricrollup (series_id, step, ts, "count", "min", "max", "avg", '
-           '"last") VALUES (%s, %s, %s, %s, 0, 0, %s, 0)')
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _mark(name: str, value: int) -> None:
-    MaintenanceState.objects.update_or_create(name=name, defaults={"value": value})
-
-
-@pytest.fixture
-def fleet() -> dict[str, Series]:
-    """Two devices: interfaces with daily-shaped traffic and gaps, one with a
-    saturated day, one idle (zeros and a negative glitch), one whose October
-    before the 12th is only in hourly rollups; a queue; raw points after MARK."""
-    rng = random.Random(12)
-    out: dict[str, Series] = {}
-    rows: list[tuple[int, int, int, int, float]] = []
-    for d in range(2):
-        dev = Device.objects.create(name=f"edge-{d}", host="127.0.0.1", username="m")
-        for name, key in (("sfp1", "iface.rx_bps"), ("sfp1", "iface.tx_bps"),
-                          ("sfp2", "iface.rx_bps"), ("cust-9", "queue.download_bps")):
-            label = "queue" if key.startswith("queue") else "interface"
-            series = Series.objects.create(device=dev, key=key, labels={label: name},
-                                           labels_key=labels_key([(label, name)]))
-            out[f"{d}:{name}:{key}"] = series
-            base = rng.uniform(1e6, 1e8)
-            for ts in range(FIRST, MARK, 300):
-                if rng.random() < 0.03:
-                    continue  # not polled
-                shape = 1 + 0.8 * ((ts % DAY) / DAY)
-                value = base * shape * rng.uniform(0.6, 1.4)
-                if d == 1 and name == "sfp1" and HEAVY_DAY <= ts < HEAVY_DAY + DAY:
-                    value = 5e9 + rng.uniform(0, 1e6)
-                if d == 1 and name == "sfp2":
-                    value = -1.0 if ts % 7919 == 0 else 0.0
-                rows.append((series.pk, 300, ts, 60, value))
-            MetricPoint.objects.bulk_create(
-                MetricPoint(series=series, ts=MARK + 5 * i, value=base * rng.uniform(0.5, 3))
-                for i in range(250))
-    aged = Series.objects.create(device=Device.objects.get(name="edge-0"), key="iface.rx_bps",
-                                 labels={"interface": "old"},
-                                 labels_key=labels_key([("interface", "old")]))
-    out["aged"] = aged
-    twelfth = FIRST + 2 * DAY
-    rows += [(aged.pk, 3600, ts, 720, 1e6 * (1 + (ts // 3600) % 24)) for ts in range(
-        OCT, twelfth, 3600)]
-    rows += [(aged.pk, 300, ts, 60, 2e6 + ts % 3900) for ts in range(twelfth + 1800, MARK, 300)]
-    _rollups(rows)
-    return out
-
-
-def _compare(start: int, end: int) -> None:
-    fast = {(r.device, r.interface): r for r in reports.percentile_report(start, end)}
-    slow = {(r.device, r.interface): r for r in reports.percentile_report(
-        start, end, summaries=False)}
-    assert fast == slow
-    assert any(r.figure.rx_samples for r in fast.values())
-    fast_t = reports.top_talkers(start, end, limit=100)
-    slow_t = reports.top_talkers(start, end, limit=100, summaries=False)
-    assert [(t.device, t.name) for t in fast_t] == [(t.device, t.name) for t in slow_t]
-    for a, b in zip(fast_t, slow_t, strict=True):
-        assert a.rx_bytes == pytest.approx(b.rx_bytes, rel=1e-9)
-        assert a.tx_bytes == pytest.approx(b.tx_bytes, rel=1e-9)
+__all__ = ["fleet"]  # the fixture
 
 
 @pytest.mark.parametrize("rates", ["kept", "dropped"])
 def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: str) -> None:
     """``kept``: part of a finished day is read from its day rates; ``dropped``
     (aged, or stored before rates were kept): from its rollups."""
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     assert report_summaries.update() > 0  # first run: backfill
     assert report_summaries.marks() == (MARK - 300, MARK // DAY * DAY)
     with_rates = ReportDayRates.objects.all()
@@ -138,13 +56,13 @@ def test_summaries_give_the_reference_figures(fleet: dict[str, Series], rates: s
         with_rates.delete()
     for name, (start, end) in RANGES.items():
         try:
-            _compare(start, end)
+            compare(start, end)
         except AssertionError as err:
             raise AssertionError(f"range {name!r}: {err}") from err
 
 
 def test_whole_month_is_one_summary_per_series(fleet: dict[str, Series]) -> None:
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     rx = fleet["0:sfp1:iface.rx_bps"]
     pieces = series_parts(OCT, NOV, ["iface.rx_bps"])
@@ -157,7 +75,7 @@ def test_whole_month_is_one_summary_per_series(fleet: dict[str, Series]) -> None
 
 def test_a_day_holding_the_top_five_percent_is_read_from_the_averages(
         fleet: dict[str, Series]) -> None:
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     heavy = fleet["1:sfp1:iface.rx_bps"]
     start, end = RANGES["heavy day inside"]
@@ -170,11 +88,11 @@ def test_a_day_holding_the_top_five_percent_is_read_from_the_averages(
 
 
 def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) -> None:
-    _mark("rollup_300", FIRST + 3 * DAY)
+    set_mark("rollup_300", FIRST + 3 * DAY)
     report_summaries.update()
     for mark in (FIRST + 3 * DAY + 300, FIRST + 3 * DAY + 900, NOV - 600, NOV + 1200,
                  NOV + 5 * DAY + 3 * 3600, MARK):
-        _mark("rollup_300", mark)
+        set_mark("rollup_300", mark)
         report_summaries.update()
     kept = {(r.level, r.start, r.series_id): (r.samples, r.hourly, r.p95, r.p95_high,
                                               bytes(r.top),
@@ -189,7 +107,7 @@ def test_folding_bucket_by_bucket_equals_the_backfill(fleet: dict[str, Series]) 
     assert kept == again
     assert kept_rates == _day_rates()
     assert len(kept_rates) > 100
-    _compare(*RANGES["November so far"])
+    compare(*RANGES["November so far"])
 
 
 def _day_rates() -> dict[tuple[int, int], bytes]:
@@ -200,7 +118,7 @@ def test_upgrading_computes_the_high_bounds_of_stored_summaries(
         fleet: dict[str, Series]) -> None:
     """Migration 0016 fills ``p95_high`` of the summaries stored before from their
     largest values, as the rollup run writes it."""
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     written = dict(ReportSummary.objects.values_list("pk", "p95_high"))
     assert sum(v is not None for v in written.values()) == len(written)
@@ -215,7 +133,7 @@ def test_day_rates_go_when_the_five_minute_rollups_age_out(fleet: dict[str, Seri
     dropped with the summaries' retention run; its ranges read the rollups left."""
     from mikromon.web.control import retention
 
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     kept = retention.effective()
     aged_before = NOV + 5 * DAY  # the 5-minute rollups kept from here
@@ -226,16 +144,16 @@ def test_day_rates_go_when_the_five_minute_rollups_age_out(fleet: dict[str, Seri
     assert ReportDayRates.objects.filter(day__gte=aged_before).exists()
     # the summaries stay
     assert ReportSummary.objects.filter(level="day", start__lt=aged_before).count() > 0
-    _compare(NOV + 2 * DAY + 3600, NOV + 7 * DAY + 7200)
+    compare(NOV + 2 * DAY + 3600, NOV + 7 * DAY + 7200)
 
 
 def test_rollup_runs_keep_the_summaries(fleet: dict[str, Series]) -> None:
     """update_rollups rolls the raw points up and folds the final buckets in."""
-    _mark("rollup_300", MARK)
-    _mark("rollup_3600", MARK)
+    set_mark("rollup_300", MARK)
+    set_mark("rollup_3600", MARK)
     update_rollups(now=MARK + 1200)
     assert report_summaries.marks()[0] == MARK + 900 - 300  # buckets to MARK + 900
-    _compare(NOV, DEC)
+    compare(NOV, DEC)
     assert report_summaries.apply_retention(DEC + 40 * DAY) > 0
     assert not ReportSummary.objects.exists()
 
@@ -245,7 +163,7 @@ def test_pages_of_a_month_sorted_in_the_database(fleet: dict[str, Series], sort:
     """A whole month is paged in SQL; the rows equal the computed ones, page by page."""
     from mikromon.web.monitor import report_query as rq
 
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     query = rq.ReportQuery(start=OCT, end=NOV, preset="month", device_id=None)
     whole = rq.percentile_rows(query, sort)
@@ -269,8 +187,8 @@ def test_pages_of_a_month_sorted_in_the_database(fleet: dict[str, Series], sort:
 def test_a_failing_summary_update_leaves_the_rollups_written(
         fleet: dict[str, Series], monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    _mark("rollup_300", MARK)
-    _mark("rollup_3600", MARK)
+    set_mark("rollup_300", MARK)
+    set_mark("rollup_3600", MARK)
     report_summaries.update()
     marks = report_summaries.marks()
 
@@ -285,7 +203,7 @@ def test_a_failing_summary_update_leaves_the_rollups_written(
     monkeypatch.undo()
     update_rollups(now=MARK + 1200)
     assert report_summaries.marks()[0] == MARK + 600
-    _compare(NOV, DEC)
+    compare(NOV, DEC)
 
 
 @pytest.mark.parametrize("now", [MARK + 1250, None])
@@ -300,7 +218,7 @@ def test_pages_of_every_range_equal_the_whole_table(fleet: dict[str, Series], na
     from mikromon.web.monitor import report_query as rq
     from mikromon.web.monitor import report_ranks
 
-    _mark("rollup_300", MARK)
+    set_mark("rollup_300", MARK)
     report_summaries.update()
     ranked: list[int] = []
     real = report_ranks.ranked_series

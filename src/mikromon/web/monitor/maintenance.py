@@ -23,11 +23,12 @@ hours old into compressed chunks; :func:`run` gives it
 
 Retention deletes raw points, chunks, rollups, vanished inventory rows, log
 lines and events older than their retention. A chunk goes when its last sample
-is past its series' raw retention (a chunk straddling the cutoff is kept whole
-until then: raw samples stay up to one chunk span, a day, longer than their
-retention; re-encoding it at every hourly run would cost more than the bytes
-kept). On PostgreSQL whole weekly partitions of chunks past every tier's
-retention are dropped first (:mod:`.chunk_partitions`). Raw points and rollups go by the settings in
+is past its series' raw retention; a chunk straddling the cutoff is then cut
+down to its samples at or after it (:mod:`.chunk_cut`), so that no reader sees
+a raw sample older than its retention once a retention run is over. On
+PostgreSQL whole weekly partitions of chunks past every tier's retention are
+dropped first (:mod:`.chunk_partitions`); the chunks of the boundary partition
+are deleted and cut as on SQLite. Raw points and rollups go by the settings in
 force at each run (:func:`mikromon.web.control.retention.effective`: stored
 settings over ``settings.MIKROMON_RETENTION_DAYS``): raw points per tier of
 their metric (a series' key mapped through the metric catalog), rollups per
@@ -49,7 +50,13 @@ from django.db import transaction
 
 from mikromon.domain.retention import LEVELS
 from mikromon.web.control import retention
-from mikromon.web.monitor import chunk_partitions, compaction, disk_usage, report_summaries
+from mikromon.web.monitor import (
+    chunk_cut,
+    chunk_partitions,
+    compaction,
+    disk_usage,
+    report_summaries,
+)
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Event,
@@ -67,8 +74,12 @@ from mikromon.web.monitor.rollup_pass import RollupPass
 
 log = logging.getLogger(__name__)
 
-#: Series per transaction of the retention's deletes of points, chunks, rollups.
-RETENTION_SLICE = 2000
+#: Series per transaction of the retention's deletes of points and rollups (a
+#: step of 2,000 took up to 0.3 s on PostgreSQL, bench/maintenance_stall.py).
+RETENTION_SLICE = 1000
+#: Series per transaction of the retention's deletes of chunks (a day chunk is
+#: tens of kilobytes: 2,000 of them took 0.9 s on SQLite, bench/retention_cut.py).
+CHUNK_RETENTION_SLICE = 200
 #: Seconds between retention runs started by DjangoStorage.
 RETENTION_INTERVAL = 3600.0
 #: Seconds of compaction per :func:`run` (DjangoStorage gives it slices of its own).
@@ -108,6 +119,9 @@ def apply_retention(now: float | None = None, *, using: str = "default") -> dict
         Rows deleted per kind: ``raw`` (all tiers), ``raw_<tier>`` (each tier;
         ``raw_other``: metrics the catalog does not know, kept as long as the
         longest tier), ``chunks`` (chunk rows deleted, all tiers),
+        ``chunks_cut`` and ``chunk_samples_cut`` (chunks straddling their
+        cutoff re-encoded without the samples before it, and those samples:
+        :mod:`.chunk_cut`),
         ``chunk_partitions`` (PostgreSQL partitions dropped), ``5m``, ``1h``, ``1d``,
         ``inventory_gone``, ``summaries`` (report
         summaries of periods past the hourly retention), ``logs``, ``events``,
@@ -143,16 +157,17 @@ def retention_steps(counts: dict[str, int], now: float | None = None, *,
     for sid, key in pairs:
         by_tier.setdefault(retention.tier_of(key) or "other", []).append(sid)
     series_ids = [sid for ids in by_tier.values() for sid in ids]
+    cut = chunk_cut.CutCounts()
 
-    def per_series(name: str, sql: str, cutoff: int, ids: list[int], times: int = 1
-                   ) -> Iterator[None]:
+    def per_series(name: str, sql: str, cutoff: int, ids: list[int], times: int = 1,
+                   size: int = RETENTION_SLICE) -> Iterator[None]:
         # One primary-key range delete per series (the key starts with series_id),
-        # a slice of series per transaction.
+        # a slice of ``size`` series per transaction.
         counts.setdefault(name, 0)
-        for start in range(0, len(ids), RETENTION_SLICE):
+        for start in range(0, len(ids), size):
             with transaction.atomic(using=using), conn.cursor() as cursor:
                 cursor.executemany(sql, [(sid, *[cutoff] * times)
-                                         for sid in ids[start:start + RETENTION_SLICE]])
+                                         for sid in ids[start:start + size]])
                 counts[name] += max(cursor.rowcount, 0)
             yield
 
@@ -168,9 +183,14 @@ def retention_steps(counts: dict[str, int], now: float | None = None, *,
                               "AND ts < %s", int(now_s - keep_s), ids)
         yield from per_series("chunks", f"DELETE FROM {chunks_t} WHERE series_id = %s "
                               "AND start_ts < %s AND end_ts < %s", int(now_s - keep_s), ids,
-                              times=2)
+                              times=2, size=CHUNK_RETENTION_SLICE)
+        for _ in chunk_cut.cut_steps(ids, int(now_s - keep_s), cut, using=using):
+            counts["chunks_cut"], counts["chunk_samples_cut"] = cut.chunks, cut.samples
+            yield
     counts["raw"] = sum(counts.get(f"raw_{tier}", 0) for tier in by_tier)
     counts.setdefault("chunks", 0)
+    counts.setdefault("chunks_cut", 0)
+    counts.setdefault("chunk_samples_cut", 0)
     for key, step in LEVELS.items():
         yield from per_series(key, f"DELETE FROM {rollup_t} WHERE series_id = %s AND "
                               f"step = {step} AND ts < %s", int(now_s - kept.seconds[key]),

@@ -161,6 +161,29 @@ def head_buckets(conn: Any, series_ids: Sequence[int], start: int, end: int, ste
                 [*series_ids, start, end])
 
 
+def head_buckets_where(conn: Any, cond: tuple[str, Sequence[Any]], start: int, end: int,
+                       step: int) -> list[tuple[Any, ...]]:
+    """``(series id, bucket start, sum, count)`` of the head rows in ``[start, end)``
+    by buckets of ``step`` seconds of the series matching ``cond`` (an SQL
+    condition on the series table aliased ``s`` and its parameters), aggregated in
+    the database in one statement (``CROSS JOIN``: the series lead, one index range
+    each), not in statements of :data:`BATCH` ids."""
+    head_t, _chunk_t, series_t = tables(conn)
+    step = int(step)
+    return rows(conn, f"SELECT p.series_id, (p.ts / {step}) * {step}, SUM(p.value), COUNT(*) "
+                      f"FROM {series_t} s CROSS JOIN {head_t} p WHERE p.series_id = s.id "
+                      f"AND {cond[0]} AND p.ts >= %s AND p.ts < %s "
+                      f"GROUP BY p.series_id, (p.ts / {step})", [*cond[1], start, end])
+
+
+def chunked_series(conn: Any, cond: tuple[str, Sequence[Any]], start: int, end: int
+                   ) -> set[int]:
+    """Ids of the series matching ``cond`` (as :func:`head_buckets_where`) that a
+    chunk meeting ``[start, end)`` belongs to."""
+    sql = _meeting_sql(conn, "c.series_id", 0, cond[0])
+    return {int(sid) for (sid,) in rows(conn, sql, [*cond[1], start, start, end, start])}
+
+
 def head_extent(conn: Any, cond: tuple[str, Sequence[Any]], start: int, end: int
                 ) -> tuple[float | None, int | None]:
     """``(largest value, latest ts)`` of the head rows in ``[start, end)`` of the

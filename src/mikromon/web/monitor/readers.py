@@ -17,26 +17,32 @@ chart reaches the present at any step.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from mikromon.domain.catalog import HEALTH_STATES_TABLE, is_failing, lookup
+from mikromon.web.monitor.bucket_join import join, with_samples
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     ROLLUP_STEPS,
     InventoryItem,
     MetricLatest,
-    MetricRollup,
     Series,
     labels_key,
 )
-from mikromon.web.monitor.points import Buckets, aggregate_points, fetch_batches
-from mikromon.web.monitor.points_fetch import marks, rows
+from mikromon.web.monitor.points import (
+    Buckets,
+    aggregate_points,
+    buckets_of_rows,
+    fetch_batches,
+)
 from mikromon.web.monitor.rollup_marks import rollup_watermark
+from mikromon.web.monitor.rollup_reads import RowArray, rollup_rows
 
 #: Steps ``read_series`` picks from when none is given, seconds.
 NICE_STEPS: tuple[int, ...] = (
@@ -68,7 +74,7 @@ class Bucket:
     last: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class SeriesData:
     """The result of :func:`read_series`.
 
@@ -78,8 +84,9 @@ class SeriesData:
         end: first second after the range, Unix seconds UTC.
         step: bucket width, seconds.
         source: ``"raw"``, ``"5m"``, ``"1h"`` or ``"1d"``: the resolution read.
-        points: buckets with data, in time order (empty buckets are left out;
-            a gap longer than ``step`` means no data).
+        buckets: the buckets with data as arrays, in time order (empty buckets
+            are left out; a gap longer than ``step`` means no data); the mean of
+            a bucket is ``buckets.mean()``.
     """
 
     series_id: int
@@ -87,7 +94,23 @@ class SeriesData:
     end: int
     step: int
     source: str
-    points: list[Bucket]
+    buckets: Buckets
+
+    @property
+    def points(self) -> list[Bucket]:
+        """The buckets as :class:`Bucket` objects, in time order (made on each use)."""
+        b = self.buckets
+        return list(map(Bucket, b.ts.tolist(), b.mean().tolist(), b.min.tolist(),
+                        b.max.tolist(), b.samples.tolist(), b.last.tolist()))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the range, step, source and buckets are (as :class:`Bucket`
+        lists compare: a NaN equals nothing)."""
+        if not isinstance(other, SeriesData):
+            return NotImplemented
+        return ((self.series_id, self.start, self.end, self.step, self.source)
+                == (other.series_id, other.start, other.end, other.step, other.source)
+                and self.points == other.points)
 
 
 def to_epoch(value: datetime | float | int) -> int:
@@ -181,7 +204,7 @@ def read_many(
             f"{(end_s - start_s) // step} buckets of {step} s requested; at most {MAX_BUCKETS}"
         )
     source, resolution = _source_for(step)
-    rolled: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid in ids}
+    parts: dict[int, list[Buckets]] = {sid: [] for sid in ids}
     raw_from = start_s
     # The chosen level up to its watermark, then each finer level that divides
     # the step up to its own (a year chart's current day from the hourly rows,
@@ -190,60 +213,25 @@ def read_many(
                   and r <= resolution and step % r == 0):
         rollup_end = min(end_s, rollup_watermark(level, using=using) or raw_from)
         if rollup_end > raw_from:
-            for row in _rollup_rows(ids, raw_from, rollup_end, step, level, using):
-                rolled[int(row[0])].append(row[1:])
+            found = buckets_of_rows(_rollup_rows(ids, raw_from, rollup_end, step, level,
+                                                 using))
+            for sid, got in found.items():
+                parts[sid].append(with_samples(got))
             raw_from = rollup_end
-    raw = (aggregate_points(ids, raw_from, end_s, step, using=using)
-           if raw_from < end_s and ids else {})
+    if raw_from < end_s and ids:
+        for sid, got in aggregate_points(ids, raw_from, end_s, step, using=using).items():
+            parts[sid].append(got)
     return {sid: SeriesData(series_id=sid, start=start_s, end=end_s, step=step,
-                            source=source, points=_buckets(rolled[sid], raw.get(sid)))
+                            source=source, buckets=join(parts[sid]))
             for sid in ids}
 
 
-def _buckets(rolled: list[tuple[Any, ...]], raw: Buckets | None) -> list[Bucket]:
-    """A series' buckets of its rows ``(ts, min, max, sum, count, last)`` in time
-    order: rollup rows, level after level, then its raw samples, each part
-    beginning where the one before ends (so a bucket split between two parts is
-    two adjacent rows of the same ``ts``: they are combined, the later part's
-    last being the bucket's)."""
-    merged: list[tuple[Any, ...]] = []
-    for row in itertools.chain((r for r in rolled if r[4]),
-                               [] if raw is None else raw.rows()):
-        if merged and int(merged[-1][0]) == int(row[0]):
-            ts, lo, hi, total, n, _ = merged.pop()
-            row = (ts, min(float(lo), float(row[1])), max(float(hi), float(row[2])),
-                   float(total) + float(row[3]), int(n) + int(row[4]), row[5])
-        merged.append(row)
-    return [Bucket(ts=int(ts), avg=float(total) / int(n), min=float(lo), max=float(hi),
-                   count=int(n), last=float(last)) for ts, lo, hi, total, n, last in merged]
-
-
 def _rollup_rows(ids: list[int], start: int, end: int, step: int, resolution: int,
-                 using: str) -> list[tuple[Any, ...]]:
-    """``(series id, bucket start, min, max, sum, count, last)`` of the series'
-    ``resolution`` rollups in ``[start, end)`` by buckets of ``step`` seconds, by
-    series and time; ``last`` is the ``last`` of the latest rollup row of the bucket
-    (a scalar subquery per bucket: a primary-key lookup; the row itself when
-    ``step`` is ``resolution``)."""
+                 using: str) -> RowArray:
+    """:func:`.rollup_reads.rollup_rows` of ``ids`` a batch at a time."""
     conn = usable_connection(using)
-    table = conn.ops.quote_name(MetricRollup._meta.db_table)
-    found: list[tuple[Any, ...]] = []
-    for batch in fetch_batches(ids):
-        if step == resolution:
-            sql = (f'SELECT series_id, ts, "min", "max", "avg" * "count", "count", "last" '
-                   f"FROM {table} WHERE series_id IN ({marks(len(batch))}) "
-                   f"AND step = {resolution} AND ts >= %s AND ts < %s ORDER BY 1, 2")
-        else:
-            sql = (f'SELECT b.sid, b.bts, b.lo, b.hi, b.total, b.n, (SELECT y."last" '
-                   f"FROM {table} y WHERE y.series_id = b.sid AND y.step = {resolution} "
-                   f"AND y.ts = b.lts) FROM ("
-                   f'SELECT series_id AS sid, (ts / {step}) * {step} AS bts, MIN("min") AS lo, '
-                   f'MAX("max") AS hi, SUM("avg" * "count") AS total, SUM("count") AS n, '
-                   f"MAX(ts) AS lts FROM {table} WHERE series_id IN ({marks(len(batch))}) "
-                   f"AND step = {resolution} AND ts >= %s AND ts < %s "
-                   f"GROUP BY series_id, (ts / {step})) b ORDER BY 1, 2")
-        found += rows(conn, sql, [*batch, start, end])
-    return found
+    return np.concatenate([rollup_rows(conn, batch, start, end, step, resolution)
+                           for batch in fetch_batches(ids)])
 
 
 def iter_buckets(

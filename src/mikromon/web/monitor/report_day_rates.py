@@ -87,11 +87,13 @@ def day_parts(values: npt.NDArray[np.float64], *, with_values: bool = True
     return out
 
 
-def write(conn: Any, lo: int, hi: int) -> int:
+def write(conn: Any, lo: int, hi: int, ids: tuple[int, int] | None = None) -> int:
     """Store the rates of the days starting in ``[lo, hi)`` (day boundaries) of the
-    series whose day summary has no hourly stand-ins, from the 5-minute rollups.
-    Returns the rows written."""
-    cond, params = rs.series_filter(conn.ops.quote_name)
+    series whose day summary has no hourly stand-ins, from the 5-minute rollups
+    (``ids``: only the series with ids in this ``[low, high)`` range). Returns the
+    rows written."""
+    cond, params = rs.series_filter(conn.ops.quote_name, ids=ids)
+    low, high = ids if ids is not None else (0, 2**63 - 1)
     written = 0
     for day in range(lo // DAY * DAY, hi, DAY):
         found: dict[int, list[tuple[int, float]]] = {}
@@ -103,7 +105,8 @@ def write(conn: Any, lo: int, hi: int) -> int:
             for sid, ts, avg in cursor.fetchall():
                 found.setdefault(int(sid), []).append((int(ts), float(avg)))
             cursor.execute(f"SELECT series_id FROM {rs.SUMMARY_T} WHERE level = 'day' "
-                           "AND start = %s AND hourly = 0", [day])
+                           "AND start = %s AND hourly = 0 AND series_id >= %s "
+                           "AND series_id < %s", [day, low, high])
             whole = {int(sid) for (sid,) in cursor.fetchall()}
             cursor.executemany(
                 f"INSERT INTO {RATES_T} (day, series_id, rates) VALUES (%s, %s, %s) "

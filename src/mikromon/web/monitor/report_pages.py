@@ -27,6 +27,9 @@ import math
 import time
 from collections.abc import Iterable
 
+import numpy as np
+import numpy.typing as npt
+
 from mikromon.domain.names import natural_order
 from mikromon.domain.traffic import (
     INTERVAL,
@@ -37,16 +40,18 @@ from mikromon.domain.traffic import (
     part_percentile,
     summary_pieces,
 )
-from mikromon.web.monitor import report_ranks, reports
+from mikromon.web.monitor import report_ranks, report_series, reports
 from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
 from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.points_fetch import Float64Array
 
 #: Interfaces computed in the first round of looking for a page sorted by billing
 #: figure, beyond the page's rows (each further round computes twice as many).
 SPARE = 8
 _INF = math.inf
+BoolArray = npt.NDArray[np.bool_]
 
 
 def percentile_bounds(parts: Iterable[Part]) -> tuple[float, float] | None:
@@ -110,7 +115,13 @@ class _Table:
         self.start, self.end, self.using = start, end, using
         self.conn = usable_connection(using)
         keys = reports.TRAFFIC_KEYS["interface"]
-        self.found = reports._traffic_series("interface", device_id)
+        series = self.series = report_series.traffic_series("interface", device_id,
+                                                            using=using)
+        #: ``(device id, name) -> {"rx"/"tx": series id}``, and series id -> its
+        #: interface (shared with other requests: read only).
+        self.found, self.interface_of = series.found, series.interface_of
+        #: The ``rx`` and ``tx`` series id of each interface, in ``found`` order.
+        self.rx, self.tx = series.rx, series.tx
         self.names = reports._names(dev for dev, _name in self.found)
         lo, hi = int(start) // INTERVAL * INTERVAL, int(end)
         day_mark, self.month_mark = rs.marks(using=using)
@@ -230,7 +241,7 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     (:func:`.report_ranks.edge_buckets`)."""
     table = _Table(start, end, device_id, using)
     if read is not None:
-        read["interface"] = (table.found, table.names, None, None)
+        read["interface"] = (table.series, table.names, None, None)
     total = len(table.found)
     if offset >= total:
         offset = max(0, (total - 1) // limit * limit)
@@ -247,15 +258,17 @@ def percentile_page(start: float, end: float, device_id: int | None, sort: str,
     if added is None or not rs.bounds_stored(table.conn):
         table.load_bounds()
         if read is not None:  # every series' edges: the talkers sum them
-            read["interface"] = (table.found, table.names, table.edges, None)
+            read["interface"] = (table.series, table.names, table.edges, None)
         if offset:
-            bounds = {key: found for key, ids in table.found.items()
-                      if (found := table.bounds(ids)) is not None}
-            return _band(table, offset, limit, bounds), total, offset
+            found = [table.bounds(ids) for ids in table.found.values()]
+            has = np.array([b is not None for b in found], np.bool_).reshape(len(found))
+            low, high = (np.array([b[i] if b is not None else np.nan for b in found],
+                                  np.float64).reshape(len(found)) for i in (0, 1))
+            return _band(table, offset, limit, low, high, has), total, offset
         return _by_billing(table, offset + limit)[offset:], total, offset
     rows = _by_band(table, offset, limit, added) if offset else _by_ranked(table, limit, added)
     if read is not None and table.held is not None:  # the talkers' lower bounds
-        read["interface"] = (table.found, table.names, None, table.held.sums())
+        read["interface"] = (table.series, table.names, None, table.held)
     return rows, total, offset
 
 
@@ -265,7 +278,7 @@ def _by_ranked(table: _Table, need: int, added: int) -> list[reports.PercentileR
     then the others in rounds in the order of their bound (twice as many each
     round), until the ``need``-th computed row sorts before any figure the series
     not computed yet can have."""
-    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    interface_of = table.interface_of
     table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
                                                  interface_of)
     unknown, known, _lows = report_ranks.ranked_series(table.held, interface_of, added)
@@ -301,32 +314,32 @@ def _by_band(table: _Table, offset: int, limit: int, added: int
     """Rows ``offset`` to ``offset + limit`` by billing figure (:func:`_band`), the
     bounds ranked from the summaries' narrow index: an interface's figure lies
     between the largest lower bound of its sides and the largest of their upper
-    bounds (both :func:`.report_ranks.ranked_series`)."""
-    interface_of = {sid: key for key, ids in table.found.items() for sid in ids.values()}
+    bounds (both :func:`.report_ranks.ranked_series`); an interface with a side
+    without an upper bound has none."""
     held = table.held = report_ranks.HeldSummaries.read(table.conn, table.months, table.days,
-                                                        interface_of)
-    _unknown, known, lows = report_ranks.ranked_series(held, interface_of, added)
-    ub = dict(known)
-    bounds: dict[tuple[int, str], tuple[float, float]] = {}
-    for key, ids in table.found.items():
-        low = high = -_INF
-        for sid in ids.values():
-            side_high = ub.get(sid)
-            if side_high is None:
-                break
-            high = side_high if side_high > high else high
-            side_low = lows.get(sid, -_INF)
-            low = side_low if side_low > low else low
-        else:
-            bounds[key] = (low, high)
-    return _band(table, offset, limit, bounds)
+                                                        table.interface_of)
+    _unknown, known, lows = report_ranks.ranked_series(held, table.interface_of, added)
+    highs = report_ranks.value_lookup(known)
+    floors = report_ranks.value_lookup(lows.items())
+    low = np.full(len(table.found), -_INF)
+    high = np.full(len(table.found), -_INF)
+    has = np.ones(len(table.found), np.bool_)
+    for side in (table.rx, table.tx):
+        present = side >= 0
+        side_high = highs(side)
+        has &= ~present | ~np.isnan(side_high)
+        high = np.fmax(high, np.where(present, side_high, -_INF))
+        side_low = floors(side)
+        low = np.fmax(low, np.where(present & ~np.isnan(side_low), side_low, -_INF))
+    return _band(table, offset, limit, low, high, has)
 
 
-def _band(table: _Table, offset: int, limit: int,
-          bounds: dict[tuple[int, str], tuple[float, float]]) -> list[reports.PercentileRow]:
+def _band(table: _Table, offset: int, limit: int, low: Float64Array, high: Float64Array,
+          has: BoolArray) -> list[reports.PercentileRow]:
     """Rows ``offset`` to ``offset + limit`` by billing figure, computing only the
-    interfaces whose ``bounds`` (``(lowest, highest)`` its figure can be; an
-    interface left out is always computed) meet a band of figures around the page.
+    interfaces whose bounds (``low`` and ``high``: the lowest and highest its
+    figure can be, arrays in ``table.found`` order; ``has`` false: unknown, always
+    computed) meet a band of figures around the page.
 
     Those whose lower bound is above ``high`` (and above 0) sort before every row
     not above it, those whose upper bound is below ``low`` (above 0) after every
@@ -334,31 +347,27 @@ def _band(table: _Table, offset: int, limit: int,
     before it are all counted that way (it starts after the computed rows above
     ``high``) and its rows lie in ``[low, high]``; else the band widens (twice the
     margin each round) up to the whole table."""
-    by_low = sorted((b[0] for b in bounds.values()), reverse=True)
-    by_high = sorted((b[1] for b in bounds.values()), reverse=True)
+    keys = list(table.found)
+    by_low = np.sort(low[has])[::-1].tolist()
+    by_high = np.sort(high[has])[::-1].tolist()
     margin = limit + SPARE
     while True:
         at = offset - margin
-        high = by_low[at] if 0 <= at < len(by_low) else _INF
+        top = by_low[at] if 0 <= at < len(by_low) else _INF
         at = offset + limit + margin
-        low = by_high[at] if at < len(by_high) and by_high[at] > 0 else -_INF
-        before = 0
-        middle = []
-        for key in table.found:
-            found = bounds.get(key)
-            # Above 0 too: a figure of 0 sorts with the interfaces without one.
-            if found is not None and found[0] > high and found[0] > 0:
-                before += 1
-            elif found is None or found[1] >= low:
-                middle.append(key)
+        foot = by_high[at] if at < len(by_high) and by_high[at] > 0 else -_INF
+        # Above 0 too: a figure of 0 sorts with the interfaces without one.
+        ahead = has & (low > top) & (low > 0)
+        before = int(np.count_nonzero(ahead))
+        middle = [keys[i] for i in np.flatnonzero(~ahead & (~has | (high >= foot))).tolist()]
         table.compute(middle)
         rows = sorted((table.row(key) for key in middle), key=table.key)
-        above = sum(1 for row in rows if _value(row) > high)
+        above = sum(1 for row in rows if _value(row) > top)
         # (The page is never short of rows while some lie below the band: at least
         # offset + limit + margin + 1 interfaces are not below it.)
         page = rows[above:][offset - before - above:][:limit]
-        if (offset >= before + above and all(_value(r) >= low for r in page)) \
-                or (high == _INF and low == -_INF):
+        if (offset >= before + above and all(_value(r) >= foot for r in page)) \
+                or (top == _INF and foot == -_INF):
             return page
         margin *= 2
 

@@ -47,15 +47,20 @@ def unpack(blob: bytes | memoryview | None) -> list[float]:
 
 
 def series_filter(qn: Any, keys: Iterable[str] = SUMMARY_KEYS,
-                  device_id: int | None = None) -> tuple[str, list[Any]]:
-    """SQL condition ``s.key IN (...) [AND s.device_id = %s]`` on the series table
-    aliased ``s``, and its parameters."""
+                  device_id: int | None = None,
+                  ids: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
+    """SQL condition ``s.key IN (...) [AND s.device_id = %s] [AND s.id >= %s AND
+    s.id < %s]`` on the series table aliased ``s`` (``ids``: a ``[low, high)`` range
+    of series ids), and its parameters."""
     keys = list(keys)
     sql = f"s.{qn('key')} IN ({', '.join(['%s'] * len(keys))})"
     params: list[Any] = list(keys)
     if device_id is not None:
         sql += " AND s.device_id = %s"
         params.append(device_id)
+    if ids is not None:
+        sql += " AND s.id >= %s AND s.id < %s"
+        params += [ids[0], ids[1]]
     return sql, params
 
 

@@ -4,8 +4,10 @@ number of 5-minute averages, their positive sum and their largest values
 percentile and bytes of a whole fleet are read from one row per series instead of
 8,640 rollups (docs/operations.md, "Reports"; bench/reports.py).
 
-Kept as the rollups are written: :func:`update` runs at the end of every
-:func:`mikromon.web.monitor.maintenance.update_rollups`. A 5-minute rollup is
+Kept as the rollups are written: at the end of every rollup pass
+(:class:`~.rollup_pass.RollupPass`) a :class:`~.report_summary_pass.SummaryPass`
+folds the new final buckets a range of series at a time (:func:`update`: one to
+the end). A 5-minute rollup is
 final once the rollup watermark has passed it by one bucket (each run recomputes
 the last bucket before the watermark), so:
 
@@ -15,8 +17,9 @@ the last bucket before the watermark), so:
   start of the day holding ``report_summary_day``), folded in once a day.
 
 Several processes may run the maintenance of one database (collector members):
-:func:`update` and :func:`backfill` take a turn (:func:`~.dbutil.take_turn`)
-before they read the watermarks, so that a bucket is never folded twice.
+:func:`backfill` and each slice of :func:`update`'s pass take a turn
+(:func:`~.dbutil.take_turn`) before they read the watermarks and the stored plan,
+so that a bucket is never folded twice.
 
 The largest values of two disjoint sets are among the largest of each, so folding
 new buckets into a summary keeps it exact (:func:`mikromon.domain.traffic.merge_parts`).
@@ -57,8 +60,10 @@ DAY_MARK = "report_summary_day"
 MONTH_MARK = "report_summary_month"
 LEVELS = ("day", "month")
 _HOUR = 3600
-#: PostgreSQL: the advisory lock key of folding summaries ("mkrs").
-_LOCK_KEY = 0x6D6B7273
+#: The turn (:func:`~.dbutil.take_turn`; on PostgreSQL the advisory lock key "mkrs")
+#: of whatever folds summaries: a backfill, each slice of a
+#: :class:`~.report_summary_pass.SummaryPass`.
+LOCK_KEY = 0x6D6B7273
 
 
 def period_start(ts: int, level: str) -> int:
@@ -72,14 +77,16 @@ def period_start(ts: int, level: str) -> int:
     return int(when.replace(day=1).timestamp())
 
 
-def _state(conn: Any, name: str) -> int | None:
+def state(conn: Any, name: str) -> int | None:
+    """Return the ``MaintenanceState`` value named ``name``, or ``None`` when unset."""
     with conn.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {STATE_T} WHERE name = %s", [name])
         row = cursor.fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 
-def _set_state(conn: Any, name: str, value: int) -> None:
+def set_state(conn: Any, name: str, value: int) -> None:
+    """Store the ``MaintenanceState`` value named ``name`` (inserted when missing)."""
     with conn.cursor() as cursor:
         cursor.execute(f"UPDATE {STATE_T} SET value = %s WHERE name = %s", [value, name])
         if cursor.rowcount < 1:
@@ -89,19 +96,20 @@ def _set_state(conn: Any, name: str, value: int) -> None:
 
 def rollup_mark(conn: Any) -> int | None:
     """Return the 5-minute rollup watermark (buckets before it are rolled up)."""
-    return _state(conn, f"rollup_{INTERVAL}")
+    return state(conn, f"rollup_{INTERVAL}")
 
 
 def marks(*, using: str = "default") -> tuple[int | None, int | None]:
     """Return ``(day mark, month mark)``: the summaries hold the buckets before them."""
     conn = usable_connection(using)
-    return _state(conn, DAY_MARK), _state(conn, MONTH_MARK)
+    return state(conn, DAY_MARK), state(conn, MONTH_MARK)
 
 
-def _chunk_rows(conn: Any, lo: int, hi: int,
-                hourly_before: Mapping[int, int] | None) -> dict[int, tuple[list[float], int]]:
-    """``series id -> (averages, hourly stand-ins)`` of the buckets in ``[lo, hi)``."""
-    cond, params = series_filter(conn.ops.quote_name)
+def _chunk_rows(conn: Any, lo: int, hi: int, hourly_before: Mapping[int, int] | None,
+                ids: tuple[int, int] | None) -> dict[int, tuple[list[float], int]]:
+    """``series id -> (averages, hourly stand-ins)`` of the buckets in ``[lo, hi)``
+    (of the series with ids in ``ids``, ``[low, high)``, when given)."""
+    cond, params = series_filter(conn.ops.quote_name, ids=ids)
     found: dict[int, tuple[list[float], int]] = {}
     with conn.cursor() as cursor:
         # CROSS JOIN keeps SQLite's loop order series -> rollups (one key range each).
@@ -162,14 +170,17 @@ def _write(conn: Any, level: str, start: int, parts: Mapping[int, Part],
 
 
 def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
-         hourly_before: Mapping[int, int] | None = None) -> int:
+         hourly_before: Mapping[int, int] | None = None,
+         ids: tuple[int, int] | None = None) -> int:
     """Fold the 5-minute rollups of the summarised series starting in ``[lo, end)``
     into the summaries of each level (``ends``: level -> end, Unix seconds), one day
-    of rollups at a time. Each bucket must be folded once (the watermarks see to it).
+    of rollups at a time. Each bucket must be folded once (the watermarks and the
+    pass's progress, :mod:`.report_summary_pass`, see to it).
 
     Args:
         hourly_before: series id -> Unix second; when given (backfill), hourly
             rollups of hours before it stand in for 5-minute ones.
+        ids: only the series with ids in this ``[low, high)`` range (default: all).
 
     Returns:
         Summary rows written.
@@ -182,12 +193,12 @@ def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
     while day < hi:
         a, b = max(lo, day), min(hi, day + DAY)
         day += DAY
-        rows = _chunk_rows(conn, a, b, hourly_before) if a < b else {}
+        rows = _chunk_rows(conn, a, b, hourly_before, ids) if a < b else {}
         for level, end in ends.items():
             if a >= end or not rows:
                 continue
             # a level ending inside this day: re-read up to its end
-            part_rows = _chunk_rows(conn, a, end, hourly_before) if b > end else rows
+            part_rows = _chunk_rows(conn, a, end, hourly_before, ids) if b > end else rows
             start, kept = period_start(a, level), TOP_KEPT[level]
             new = {sid: summarize_rates(v, kept, hourly) for sid, (v, hourly) in part_rows.items()}
             old = _existing(conn, level, start, sorted(new))
@@ -199,40 +210,55 @@ def fold(lo: int, ends: Mapping[str, int], *, using: str = "default",
 
 
 def update(*, using: str = "default") -> int:
-    """Fold the buckets made final since the last run (called by ``update_rollups``
-    in its transaction); builds everything (:func:`backfill`) on the first run.
+    """Fold the buckets made final since the last run, to the end (a
+    :class:`~.report_summary_pass.SummaryPass` without a time budget: slices of
+    series, each its own transaction); builds everything on the first run.
 
     Returns:
         Summary rows written.
     """
-    conn = usable_connection(using)
-    take_turn(conn, _LOCK_KEY)  # another process folding: wait, then read its marks
-    mark = _state(conn, f"rollup_{INTERVAL}")
-    day_mark, month_mark = _state(conn, DAY_MARK), _state(conn, MONTH_MARK)
-    if mark is None:
-        return 0
-    if day_mark is None or month_mark is None:
-        return backfill(using=using)
-    final = mark - INTERVAL
-    written = 0
-    if final > day_mark:
-        written += fold(day_mark, {"day": final}, using=using)
-        _set_state(conn, DAY_MARK, final)
-    whole_days = final // DAY * DAY
-    if whole_days > month_mark:
-        written += fold(month_mark, {"month": whole_days}, using=using)
-        report_day_rates.write(conn, month_mark, whole_days)
-        _set_state(conn, MONTH_MARK, whole_days)
-    return written
+    from mikromon.web.monitor.report_summary_pass import SummaryPass
+
+    summaries = SummaryPass(using=using)
+    summaries.run()
+    return summaries.rows
 
 
-def _first(conn: Any, step: int) -> dict[int, int]:
-    """``series id -> first bucket start`` of the summarised series' ``step`` rollups."""
-    cond, params = series_filter(conn.ops.quote_name)
+def _first(conn: Any, step: int, ids: tuple[int, int] | None = None) -> dict[int, int]:
+    """``series id -> first bucket start`` of the summarised series' ``step`` rollups
+    (of the series with ids in ``ids``, ``[low, high)``, when given)."""
+    cond, params = series_filter(conn.ops.quote_name, ids=ids)
     with conn.cursor() as cursor:
         cursor.execute(f"SELECT s.id, (SELECT MIN(r.ts) FROM {ROLLUP_T} r WHERE r.series_id "
                        f"= s.id AND r.step = {step}) FROM {SERIES_T} s WHERE {cond}", params)
         return {sid: int(ts) for sid, ts in cursor.fetchall() if ts is not None}
+
+
+def backfill_start(conn: Any, ids: tuple[int, int] | None = None
+                   ) -> tuple[int | None, dict[int, int]]:
+    """Where a backfill of the summarised series (with ids in ``ids``, ``[low,
+    high)``, when given) starts: ``(start of the day of the first rollup, None when
+    there is none; series id -> the hour before which hourly rollups stand in for
+    5-minute ones)``."""
+    five, hours = _first(conn, INTERVAL, ids), _first(conn, _HOUR, ids)
+    before = {sid: ts // _HOUR * _HOUR for sid, ts in five.items()}
+    starts = list(five.values()) + [ts for sid, ts in hours.items() if ts < before.get(sid, ts + 1)]
+    return (min(starts) // DAY * DAY if starts else None), before
+
+
+def clear(conn: Any) -> None:
+    """Delete every summary and day's rates (a backfill rebuilds them)."""
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SUMMARY_T}")
+    if bounds_stored(conn):
+        report_day_rates.delete_all(conn)
+
+
+def set_marks(conn: Any, day: int, month: int) -> None:
+    """Store the summary watermarks: the days hold the buckets before ``day``, the
+    months the days before ``month`` (Unix seconds)."""
+    set_state(conn, DAY_MARK, day)
+    set_state(conn, MONTH_MARK, month)
 
 
 def backfill(*, using: str = "default") -> int:
@@ -244,27 +270,20 @@ def backfill(*, using: str = "default") -> int:
         Summary rows written.
     """
     conn = usable_connection(using)
-    take_turn(conn, _LOCK_KEY)
-    mark = _state(conn, f"rollup_{INTERVAL}")
+    take_turn(conn, LOCK_KEY)
+    mark = state(conn, f"rollup_{INTERVAL}")
     if mark is None:
         return 0
     final = mark - INTERVAL
-    five, hours = _first(conn, INTERVAL), _first(conn, _HOUR)
-    before = {sid: ts // _HOUR * _HOUR for sid, ts in five.items()}
-    starts = list(five.values()) + [ts for sid, ts in hours.items() if ts < before.get(sid, ts + 1)]
-    with conn.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {SUMMARY_T}")
-    if bounds_stored(conn):
-        report_day_rates.delete_all(conn)
+    lo, before = backfill_start(conn)
+    clear(conn)
     written = 0
-    if starts:
-        lo = min(starts) // DAY * DAY
+    if lo is not None:
         written = fold(lo, {"day": final, "month": final // DAY * DAY}, using=using,
                        hourly_before=before)
         if bounds_stored(conn):
-                report_day_rates.write(conn, lo, final // DAY * DAY)
-    _set_state(conn, DAY_MARK, final)
-    _set_state(conn, MONTH_MARK, final // DAY * DAY)
+            report_day_rates.write(conn, lo, final // DAY * DAY)
+    set_marks(conn, final, final // DAY * DAY)
     return written
 
 

@@ -19,8 +19,10 @@ among the first ``limit``, and only they are computed, as
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from mikromon.domain.traffic import DAY, INTERVAL, summary_pieces
 from mikromon.web.monitor import points_fetch, report_ranks
@@ -28,6 +30,8 @@ from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor import report_traffic as rt
 from mikromon.web.monitor.dbutil import usable_connection
+from mikromon.web.monitor.points_fetch import Float64Array
+from mikromon.web.monitor.report_series import TrafficSeries
 
 _HOUR = 3600
 #: Relative slack of the comparison of bounds: sums of the same values added in
@@ -91,16 +95,15 @@ def edge_bound(conn: Any, cond: tuple[str, list[Any]], edges: Iterable[tuple[int
 
 
 def bounded_moved(start: float, end: float, keys: Iterable[str], device_id: int | None,
-                  found: Mapping[tuple[int, str], Mapping[str, int]], limit: int, *,
-                  held: Mapping[int, float] | None = None, using: str = "default"
+                  series: TrafficSeries, limit: int, *,
+                  held: report_ranks.HeldSummaries | None = None, using: str = "default"
                   ) -> tuple[list[tuple[int, str]], dict[int, float]] | None:
-    """Return the interfaces (keys of ``found``: ``(device id, name) -> {"rx"/"tx":
-    series id}``, the series of ``keys``) that can be among the ``limit`` that
-    moved the most bytes over ``[start, end)``, and ``series id -> bytes`` of
-    their series (as :func:`.report_traffic.series_moved`); ``None`` when the
-    range is not of this kind (no edge, or an edge inside a finished day, read
-    from the day rates) or its edge is not bounded (:func:`edge_bound`). ``held``:
-    series id -> its summaries' ``rate_sum`` over the range, when already read
+    """Return the interfaces (keys of ``series.found``, the series of ``keys``) that
+    can be among the ``limit`` that moved the most bytes over ``[start, end)``, and
+    ``series id -> bytes`` of their series (as :func:`.report_traffic.series_moved`);
+    ``None`` when the range is not of this kind (no edge, or an edge inside a
+    finished day, read from the day rates) or its edge is not bounded
+    (:func:`edge_bound`). ``held``: the range's summaries, when already read
     (:class:`.report_ranks.HeldSummaries`)."""
     conn = usable_connection(using)
     cond = rsql.series_filter(conn.ops.quote_name, keys, device_id)
@@ -113,17 +116,30 @@ def bounded_moved(start: float, end: float, keys: Iterable[str], device_id: int 
     bound = edge_bound(conn, cond, edges, rs.rollup_mark(conn))
     if bound is None:
         return None
-    ids = {sid for sides in found.values() for sid in sides.values()}
+    interfaces = list(series.found)
+    count = len(interfaces)
+    # Each series id (sorted) and the position of its interface in ``interfaces``.
+    sides = np.concatenate([series.rx, series.tx])
+    at = np.concatenate([np.arange(count), np.arange(count)])[sides >= 0]
+    sides = sides[sides >= 0]
+    order = np.argsort(sides)
+    ids, at = sides[order], at[order]
     if held is None:
-        held = report_ranks.HeldSummaries.read(conn, months, days, ids).sums()
-    lows = {key: sum(held.get(sid, 0.0) for sid in sides.values())
-            for key, sides in found.items()}
-    ranked = sorted(lows.values(), reverse=True)
-    floor = ranked[limit - 1] * (1 - _SLACK) if len(ranked) >= limit > 0 else -math.inf
-    pool = [key for key, low in lows.items()
-            if (low + len(found[key]) * bound) * (1 + _SLACK) >= floor]
-    wanted = [sid for key in pool for sid in found[key].values()]
-    if len(wanted) > len(ids) // 2:
+        held = report_ranks.HeldSummaries.read(conn, months, days, ids.tolist())
+    # The summaries' bytes of each interface: a lower bound of what it moved.
+    lows: Float64Array = np.zeros(count)
+    if ids.shape[0] and held.sid.shape[0]:
+        where = np.minimum(np.searchsorted(ids, held.sid), ids.shape[0] - 1)
+        hit = ids[where] == held.sid
+        lows = np.bincount(at[where[hit]], weights=held.rate_sum[hit],
+                           minlength=count).astype(np.float64)
+    floor = (np.partition(lows, count - limit)[count - limit] * (1 - _SLACK)
+             if count >= limit > 0 else -math.inf)
+    reach = (lows + ((series.rx >= 0).astype(np.int64) + (series.tx >= 0)) * bound) \
+        * (1 + _SLACK) >= floor
+    pool = [interfaces[i] for i in np.flatnonzero(reach).tolist()]
+    wanted = [sid for key in pool for sid in series.found[key].values()]
+    if len(wanted) > ids.shape[0] // 2:
         return None  # the bound separates too few: every series read at once is cheaper
     moved: dict[int, float] = {}
     for i in range(0, len(wanted), _BATCH):

@@ -21,7 +21,7 @@ from mikromon.domain.traffic import DAY, INTERVAL, Part, summary_pieces
 from mikromon.web.monitor import report_sql as rsql
 from mikromon.web.monitor import report_summaries as rs
 from mikromon.web.monitor.dbutil import usable_connection
-from mikromon.web.monitor.points import bucket_averages
+from mikromon.web.monitor.points import bucket_averages_where
 
 _HOUR = 3600
 
@@ -73,10 +73,8 @@ def _summary_parts(conn: Any, cond: tuple[str, list[Any]], level: str, starts: l
 def _raw_averages(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int
                   ) -> list[tuple[int, int, float]]:
     """``(series id, bucket start, average)`` of the raw samples in ``[lo, hi)`` by
-    5 minutes, of the series matching ``cond`` (:func:`.points.bucket_averages`)."""
-    ids = [int(sid) for (sid,) in _fetch(
-        conn, f"SELECT s.id FROM {rsql.SERIES_T} s WHERE {cond[0]}", cond[1])]
-    return bucket_averages(ids, lo, hi, INTERVAL, using=conn.alias)
+    5 minutes, of the series matching ``cond`` (:func:`.points.bucket_averages_where`)."""
+    return bucket_averages_where(cond, lo, hi, INTERVAL, using=conn.alias)
 
 
 def _edge_values(conn: Any, cond: tuple[str, list[Any]], lo: int, hi: int,

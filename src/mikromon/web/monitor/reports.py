@@ -14,7 +14,6 @@ rollups, each hour counting as twelve 5-minute intervals at the hour's average;
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from mikromon.domain.traffic import (
     percentile,
     percentile_rank,
 )
-from mikromon.web.monitor import report_talkers
+from mikromon.web.monitor import report_ranks, report_series, report_talkers
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import (
     Device,
@@ -42,6 +41,7 @@ from mikromon.web.monitor.report_availability import (
     device_count,
     link_name,
 )
+from mikromon.web.monitor.report_series import TRAFFIC_KEYS
 from mikromon.web.monitor.report_traffic import (
     SeriesParts,
     series_moved,
@@ -50,20 +50,16 @@ from mikromon.web.monitor.report_traffic import (
 )
 from mikromon.web.monitor.rollup_marks import rollup_watermark
 
-#: (rx key, tx key) of the traffic of interfaces and simple queues. A queue's
-#: ``rx`` is its upload (traffic from the target), ``tx`` its download.
-TRAFFIC_KEYS = {"interface": ("iface.rx_bps", "iface.tx_bps"),
-                "queue": ("queue.upload_bps", "queue.download_bps")}
 _STEP = 300
 _HOUR = 3600
-#: The interfaces or queues of one kind, as the talkers name them: ``(device id,
-#: name) -> {"rx"/"tx": series id}``, device id -> name, the range's edges of
+#: The interfaces or queues of one kind, as the talkers name them: the series
+#: (:class:`.report_series.TrafficSeries`), device id -> name, the range's edges of
 #: every one of their series when they were read (:func:`.report_traffic.read_edges`;
-#: ``None``: not read), and series id -> the sum of the range's summaries'
-#: ``rate_sum`` when they were read (:class:`.report_ranks.HeldSummaries`).
-KindPieces = tuple[dict[tuple[int, str], dict[str, int]], dict[int, str],
-                   dict[int, list[Part]] | None, dict[int, float] | None]
-__all__ = ["DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
+#: ``None``: not read), and the range's summaries when they were read
+#: (:class:`.report_ranks.HeldSummaries`).
+KindPieces = tuple[report_series.TrafficSeries, dict[int, str],
+                   dict[int, list[Part]] | None, report_ranks.HeldSummaries | None]
+__all__ = ["TRAFFIC_KEYS", "DeviceAvailability", "InterfaceAvailability", "PercentileRow", "Talker",
            "availability_report", "device_count", "link_name", "percentile_report",
            "series_bytes", "series_percentile", "top_talkers"]
 
@@ -199,41 +195,20 @@ def series_bytes(series_id: int, start: float, end: float, *,
 
 
 def _traffic_series(kind: str, device_id: int | None) -> dict[tuple[int, str], dict[str, int]]:
-    """``(device id, name) -> {"rx": series id, "tx": series id}`` of one kind; each
-    distinct label text is decoded once (not each of 20,000 series' at 10,000
-    devices)."""
-    rx_key, tx_key = TRAFFIC_KEYS[kind]
-    label = "interface" if kind == "interface" else "queue"
-    # Each device's series in (key, labels) order (a later one of the same name
-    # wins, as always); devices by id, not joined to order them by name. A plain
-    # cursor: 20,000 rows through the ORM cost twice as much.
-    conn = usable_connection("default")
-    qn = conn.ops.quote_name
-    sql = (f"SELECT s.id, s.device_id, s.{qn('key')}, s.labels FROM {qn(Series._meta.db_table)} s "
-           f"WHERE s.{qn('key')} IN (%s, %s)")
-    params: list[Any] = [rx_key, tx_key]
-    if device_id is not None:
-        sql += " AND s.device_id = %s"
-        params.append(device_id)
-    decoded: dict[Any, Any] = {}
-    found: dict[tuple[int, str], dict[str, int]] = {}
-    for pk, dev, key, text in _rows(conn, f"{sql} ORDER BY s.device_id, s.{qn('key')}, "
-                                          "s.labels_key", params):
-        labels = decoded.get(text) if isinstance(text, str) else text
-        if labels is None:
-            labels = decoded[text] = json.loads(text)
-        name = labels.get(label) if isinstance(labels, dict) else None
-        if isinstance(name, str) and name:
-            found.setdefault((dev, name), {})["rx" if key == rx_key else "tx"] = pk
-    return found
+    """``(device id, name) -> {"rx": series id, "tx": series id}`` of one kind: the
+    fleet's from the process' cache (:mod:`.report_series`), one device's read."""
+    return report_series.traffic_series(kind, device_id).found
 
 
 def _names(ids: Iterable[int]) -> dict[int, str]:
     """Device id -> name of ``ids``; every device's past a few hundred (one plain
-    read, not a statement with 10,000 parameters to compile)."""
+    read through a cursor, not a statement with 10,000 parameters to compile nor
+    10,000 rows through the ORM)."""
     wanted = set(ids)
     if len(wanted) > 500:
-        return dict(Device.objects.order_by().values_list("pk", "name"))
+        conn = usable_connection("default")
+        table = conn.ops.quote_name(Device._meta.db_table)
+        return dict(_rows(conn, f"SELECT id, name FROM {table}", []))
     return dict(Device.objects.filter(pk__in=wanted).values_list("pk", "name"))
 
 
@@ -299,16 +274,17 @@ def top_talkers(start: float, end: float, *, kinds: Iterable[str] = ("interface"
         known = read.get(kind) if read is not None else None
         edges = held = None
         if known is not None:
-            found, names, edges, held = known
+            series, names, edges, held = known
         else:
-            found = _traffic_series(kind, device_id)
+            series = report_series.traffic_series(kind, device_id)
+        found = series.found
         pool: Iterable[tuple[int, str]] = found
         fast = None
         if summaries:
             # A range ending now: only the interfaces that can be among the first
             # ``limit`` (report_talkers), unless every series' edges were read.
             bounded = None if edges is not None else report_talkers.bounded_moved(
-                start, end, TRAFFIC_KEYS[kind], device_id, found, limit, held=held)
+                start, end, TRAFFIC_KEYS[kind], device_id, series, limit, held=held)
             if bounded is not None:
                 pool, fast = bounded
             else:

@@ -19,8 +19,8 @@ level or raw points instead. A pass interrupted by an error or a restart leaves
 the watermarks where they were: the next pass computes the window again (an
 upsert: the buckets come out the same). The levels go in order (5 minutes, hours,
 days), each from the window its source rewrote, then the report summaries take
-in the final 5-minute buckets (:mod:`.report_summaries`; in a savepoint: their
-failure is logged and leaves the rollups).
+in the final 5-minute buckets, in slices of their own
+(:mod:`.report_summary_pass`; their failure is logged and leaves the rollups).
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from django.db.models import Max, Min
 
 from mikromon.domain.retention import LEVELS
 from mikromon.web.control import retention
-from mikromon.web.monitor import report_summaries
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MaintenanceState, MetricPoint, MetricRollup, Series
+from mikromon.web.monitor.report_summary_pass import SummaryPass
 from mikromon.web.monitor.rollup_marks import ROLLUP_SOURCES, rollup_watermark, watermark_name
+from mikromon.web.monitor.slicing import next_size, run_slices
 
 __all__ = ["ROLLUP_GRACE", "RollupPass"]
 
@@ -45,9 +46,9 @@ log = logging.getLogger("mikromon.web.monitor.maintenance")
 #: Seconds after a bucket's end before it is rolled up.
 ROLLUP_GRACE = 60
 #: Seconds one slice should take: short against the writer's one-second promise.
-SLICE_TARGET_S = 0.1
+SLICE_TARGET_S = 0.05
 #: Series in the first slice of a level, and the most in one slice.
-FIRST_SLICE = 500
+FIRST_SLICE = 100
 MAX_SLICE = 50_000
 
 
@@ -121,21 +122,17 @@ class RollupPass:
         self._next_id = 0
         self._slice = FIRST_SLICE
         self._rewritten: dict[int, int] = {}  # step -> first bucket (re)written
+        self._summary_pass: SummaryPass | None = None
 
     def run(self, budget_s: float | None = None) -> bool:
-        """Go on for about ``budget_s`` seconds (``None``: to the end; at least one
-        slice either way); return :attr:`done`."""
-        deadline = None if budget_s is None else time.monotonic() + budget_s
-        while not self.done:
-            self._step()
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-        return self.done
+        """Go on for at most about ``budget_s`` seconds (``None``: to the end; at
+        least one slice either way; :func:`.slicing.run_slices`); return
+        :attr:`done`."""
+        return run_slices(self._step, lambda: self.done, budget_s)
 
     def _step(self) -> None:
         if self._level == len(ROLLUP_SOURCES):
             self._summaries()
-            self.done = True
             return
         step, source = ROLLUP_SOURCES[self._level]
         if self._window is None:
@@ -165,10 +162,7 @@ class RollupPass:
             self.rows += max(cursor.rowcount, 0)
         took = time.monotonic() - began
         self._next_id = high
-        if took > SLICE_TARGET_S and self._slice > 1:
-            self._slice //= 2
-        elif took < SLICE_TARGET_S / 4:
-            self._slice = min(self._slice * 2, MAX_SLICE)
+        self._slice = next_size(self._slice, took, SLICE_TARGET_S, MAX_SLICE)
 
     def _window_of(self, step: int, source: int | None) -> tuple[int, int] | None:
         """The ``[start, end)`` of the ``step`` buckets this pass computes, or
@@ -187,8 +181,14 @@ class RollupPass:
         return (start, end) if end > start else None
 
     def _summaries(self) -> None:
-        try:  # in a transaction of its own: a failure leaves the rollups
-            with transaction.atomic(using=self._using):
-                report_summaries.update(using=self._using)
+        """One slice of the report summaries' update (transactions of their own: a
+        failure leaves the rollups, and the stored plan for the next pass)."""
+        if self._summary_pass is None:
+            self._summary_pass = SummaryPass(using=self._using)
+        try:
+            self._summary_pass.step()
         except Exception:
             log.exception("report summaries not updated; the rollups are written")
+            self.done = True
+            return
+        self.done = self._summary_pass.done

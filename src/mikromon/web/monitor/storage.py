@@ -51,6 +51,7 @@ from mikromon.web.monitor.dbutil import (
 )
 from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.rollup_pass import RollupPass
+from mikromon.web.monitor.slicing import run_slices
 from mikromon.web.monitor.storage_events import write_events
 from mikromon.web.monitor.storage_inventory import append_log, record_sync, sync_inventory
 from mikromon.web.monitor.storage_samples import SampleWriter
@@ -75,6 +76,8 @@ MAINTENANCE_SLICE_S = 0.25
 #: Seconds of compaction per maintenance call: short, so that the rows queued
 #: meanwhile wait in memory well under a second (docs/storage.md, durability).
 COMPACTION_SLICE_S = 0.25
+#: Seconds that must be left of a maintenance call for compaction to start in it.
+COMPACTION_MIN_S = 0.05
 #: Seconds between compaction slices while old rows wait.
 COMPACTION_PAUSE_S = 1.0
 
@@ -350,8 +353,10 @@ class DjangoStorage:
         :data:`maintenance.RETENTION_INTERVAL` seconds and at the first rollup run
         after the stored retention settings changed
         (:func:`maintenance.retention_version`, read at every rollup run). Both go
-        in steps: :data:`MAINTENANCE_SLICE_S` of them a call (at least one step),
-        continued at the next calls until done.
+        in steps: :data:`MAINTENANCE_SLICE_S` of them a call (at least one step;
+        no step expected to end past it: :func:`.slicing.run_slices`), continued at
+        the next calls until done. Compaction, when due, gets what is left of that
+        time, or :data:`COMPACTION_SLICE_S` in a call of its own.
 
         Each part runs in its own transactions on this thread's connection; a
         failure is logged (collection continues) and the part is tried again at
@@ -382,22 +387,29 @@ class DjangoStorage:
             except Exception:
                 self._rollups = None  # the next run computes its window again
                 log.exception("storage maintenance failed; collection continues")
-        if self._retention is not None and (not rolled or time.monotonic() < deadline):
+        worked = rolled or self._retention is not None
+        # Retention starts in a call of its own: its first step (reading every
+        # series) has no slice before it to tell how long it takes.
+        if self._retention is not None and not rolled:
+            steps = self._retention
             try:
                 self._connection()
-                next(self._retention)  # at least one step when it is the call's work
-                while time.monotonic() < deadline:
-                    next(self._retention)
+                # at least one step when it is the call's work; StopIteration at the end
+                run_slices(lambda: next(steps), lambda: False,
+                           max(deadline - time.monotonic(), 0.0))
             except StopIteration:
                 self._retention = None
             except Exception:
                 self._retention = None  # tried again at the next retention run
                 log.exception("retention failed; collection continues")
-        if now >= self._next_compaction and compaction.enabled():
+        # Compaction in what is left of a call that ran rollups or retention (else it
+        # stays due for a later call: its own slice would double the stall).
+        left = deadline - time.monotonic() if worked else COMPACTION_SLICE_S
+        if now >= self._next_compaction and compaction.enabled() and left >= COMPACTION_MIN_S:
             self._next_compaction = now + self._maintenance_interval
             try:
                 progress = compaction.compact(
-                    now, using=self._using, budget_s=COMPACTION_SLICE_S)
+                    now, using=self._using, budget_s=min(left, COMPACTION_SLICE_S))
                 if not progress.done and progress.horizon is not None:
                     self._next_compaction = now + COMPACTION_PAUSE_S
             except Exception:
