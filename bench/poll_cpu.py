@@ -17,7 +17,10 @@ device ran every tier once, then measures ``--duration`` seconds:
   writer thread's CPU, and the loop thread's user and system time (/proc),
   each divided by the realtime polls due in the window;
 * realtime lag (due -> start) p50 / p99 and garbage collection pauses
-  (a ``gc.callbacks`` timer).
+  (a ``gc.callbacks`` timer);
+* realtime polls per due instant: the polls' due times (start minus lag) in
+  groups less than 1 ms apart, so devices due together (one phase slot, one
+  wake-up of the event loop) count once.
 
 Modes: ``realtime`` (every tier but realtime set to 1,000,000 s: the other tiers
 run once in the warm-up and never in the window, so the figure is the realtime
@@ -102,6 +105,18 @@ def _pct(values: list[float], q: float) -> float:
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def due_groups(dues: list[float], gap: float = 1e-3) -> int:
+    """Return how many groups ``dues`` (seconds) form when times less than ``gap``
+    apart go together (0 for none)."""
+    groups = 0
+    last = float("-inf")
+    for due in sorted(dues):
+        if due - last >= gap:
+            groups += 1
+        last = due
+    return groups
 
 
 def child(args: argparse.Namespace) -> int:
@@ -190,6 +205,7 @@ def child(args: argparse.Namespace) -> int:
         "loop_sys": loop1[2] - loop0[2], "writer": writer1[0] - writer0[0],
         "lag_p50": _pct([r[2] for r in realtime], 0.5),
         "lag_p99": _pct([r[2] for r in realtime], 0.99),
+        "due_groups": due_groups([r[1] for r in realtime]),
         "gc_count": len(pauses), "gc_ms": sum(pauses) * 1e3, "objects": objects,
     }))
     return 0
@@ -227,12 +243,14 @@ def row(label: str, mode: str, results: list[dict[str, Any]]) -> str:
     failed = sum(r["failed"] for r in results)
     other = sum(r["other_runs"] for r in results)
     gc_ms = sum(r["gc_ms"] for r in results) / max(1, polls)
+    groups = sum(r.get("due_groups", 0) for r in results)
     return (f"| {label} | {mode} | {polls}{f', {failed} failed' if failed else ''} | {other} | "
             f"{per_poll('cpu')} | {per_poll('loop')} | {per_poll('loop_user')} / "
             f"{per_poll('loop_sys')} | {per_poll('writer')} | "
             f"{statistics.median(r['lag_p50'] for r in results) * 1e3:.1f} / "
             f"{max(r['lag_p99'] for r in results) * 1e3:.1f} | "
-            f"{gc_ms * 1e3:.1f} | {max(r['objects'] for r in results) / 1e3:.0f} k |")
+            f"{gc_ms * 1e3:.1f} | {max(r['objects'] for r in results) / 1e3:.0f} k | "
+            f"{polls / max(1, groups):.1f} |")
 
 
 def main() -> int:
@@ -289,8 +307,8 @@ def main() -> int:
           f"tree and mode, trees alternating")
     print("| tree | tiers | realtime polls | other runs | process CPU ms / realtime poll "
           "(median, range) | loop thread | loop user / sys | writer thread | "
-          "lag p50 / p99 ms | GC µs / poll | objects |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "lag p50 / p99 ms | GC µs / poll | objects | polls per due instant |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (label, mode), rs in results.items():
         print(row(label, mode, rs))
     return 0

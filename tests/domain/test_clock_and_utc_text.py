@@ -5,9 +5,11 @@ API, the commands and notifications."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -114,4 +116,84 @@ def test_manual_clock_wakes_a_loop_in_another_thread() -> None:
 async def test_system_clock_sleep_is_real_time() -> None:
     started = time.monotonic()
     await SystemClock().sleep(0.02)
+    assert time.monotonic() - started >= 0.015
+
+
+async def test_manual_clock_sleep_until_ends_at_the_deadline() -> None:
+    """Waits for one deadline, begun at different readings, end at the same one."""
+    clock = ManualClock(mono=0.0)
+    first = asyncio.create_task(clock.sleep_until(5.25))
+    await asyncio.sleep(0)
+    clock.advance(1.7)
+    second = asyncio.create_task(clock.sleep_until(5.25))
+    await asyncio.sleep(0)
+    assert clock.sleeping() == [5.25, 5.25]
+    clock.advance(3.5)
+    await asyncio.sleep(0)
+    assert not first.done()
+    assert not second.done()
+    clock.advance(0.05)
+    await asyncio.wait_for(asyncio.gather(first, second), 1)
+    assert clock.sleeping() == []
+    await asyncio.wait_for(clock.sleep_until(5.0), 1)  # past: nothing to wait for
+    cancelled = asyncio.create_task(clock.sleep_until(9.0))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert clock.sleeping() == []
+
+
+class TimerLoop(asyncio.SelectorEventLoop):
+    """An event loop that keeps the times its timers were set for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timers: list[float] = []
+
+    def call_at(self, when: float, callback: Any, *args: Any,
+                context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        self.timers.append(when)
+        return super().call_at(when, callback, *args, context=context)
+
+
+def test_system_clock_sleep_until_is_a_timer_at_the_deadline_itself() -> None:
+    """Waits for one deadline begun milliseconds apart set their timers at the
+    deadline (not at a delay from a later reading), so they end in one pass of
+    the event loop: every waiter resumes before a callback the first one queues."""
+    order: list[str] = []
+
+    async def main(loop: TimerLoop) -> None:
+        deadline = time.monotonic() + 0.05
+
+        async def waiter(name: str) -> None:
+            await SystemClock().sleep_until(deadline)
+            order.append(name)
+            if len(order) == 1:
+                loop.call_soon(order.append, "next pass")
+
+        tasks = []
+        for name in ("a", "b", "c"):
+            tasks.append(asyncio.create_task(waiter(name)))
+            await asyncio.sleep(0)  # the task starts waiting now
+            moved = time.monotonic() + 0.003  # the clock moves on before the next one
+            while time.monotonic() < moved:  # starts waiting (the loop held meanwhile)
+                pass
+        assert loop.timers == [deadline] * 3
+        await asyncio.wait_for(asyncio.gather(*tasks), 2)
+        assert time.monotonic() >= deadline
+        await asyncio.sleep(0)
+
+    with asyncio.Runner(loop_factory=TimerLoop) as runner:
+        loop = runner.get_loop()
+        assert isinstance(loop, TimerLoop)
+        runner.run(main(loop))
+    assert sorted(order[:3]) == ["a", "b", "c"]
+    assert order[3:] == ["next pass"]
+
+
+async def test_system_clock_sleep_until_a_past_deadline_returns() -> None:
+    started = time.monotonic()
+    await asyncio.wait_for(SystemClock().sleep_until(started - 1.0), 1)
+    await SystemClock().sleep_until(time.monotonic() + 0.02)
     assert time.monotonic() - started >= 0.015

@@ -20,6 +20,7 @@ from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult, InventorySnapshot
 from mikromon.domain.samples import Sample
 from mikromon.domain.tiers import Tier
+from mikromon.schedule import trigger
 from mikromon.schedule.device import DeviceCollector, Remembered
 
 from .fakes import PASSWORD, FakeClient, FakeFleet, device, fake_deps, fake_run_tier
@@ -756,3 +757,47 @@ async def test_reply_too_large_drops_the_session_and_shows_path_and_limit(
     assert "50000 rows" in status["last_error"]
     assert "/interface/print" in status["last_error"]
     assert router.connects == 2  # the session was dropped and a new one opened
+
+
+async def test_devices_of_one_phase_slot_wait_for_the_same_instant(
+    fleet: FakeFleet, clock: ManualClock
+) -> None:
+    """Three devices whose phases share a slot, their collectors started seconds
+    apart, wait for their realtime runs until the very same instant (one wake-up
+    of the event loop), run after run."""
+    by_slot: dict[float, list[int]] = {}
+    for i in range(1, 1000):
+        by_slot.setdefault(trigger.device_phase(i, 1.0).offset(5.0), []).append(i)
+    ids = next(ids for ids in by_slot.values() if len(ids) >= 3)[:3]
+    colls = []
+    for i in ids:
+        fleet.add(i)
+        coll = build(fleet, clock, RecordingQueue(), device(i))
+        coll.start()
+        colls.append(coll)
+        clock.advance(1.37)  # the next collector starts later
+
+    async def settle() -> None:
+        """Let the runs the clock let through end: every tier loop waits again."""
+        for _ in range(2000):
+            if len(clock.sleeping()) == len(ids) * len(Tier):
+                return
+            await asyncio.sleep(0)
+
+    await settle()
+    dues = []
+    for _ in range(60):  # 30 s: past every device's first runs
+        clock.advance(0.5)
+        await settle()
+    for _ in range(3):
+        carried = [coll._tiers.schedules[Tier.REALTIME] for coll in colls]
+        due = carried[0].next_due
+        assert [s.next_due for s in carried] == [due] * 3  # equal, not close
+        assert clock.sleeping().count(due) == 3
+        dues.append(due)
+        clock.advance(due - clock.monotonic())
+        await settle()
+    assert dues[1] - dues[0] == pytest.approx(5.0)
+    assert all(coll._tiers.stats[Tier.REALTIME].runs >= 6 for coll in colls)
+    for coll in colls:
+        await coll.stop()

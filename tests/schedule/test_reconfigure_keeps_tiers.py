@@ -162,7 +162,7 @@ def utc(value: datetime) -> str:
 
 
 def test_retimed_keeps_an_unchanged_schedule_as_it_is() -> None:
-    sched = trigger.TierSchedule.starting(1000.0, 3600.0, 0.25, 5.0)
+    sched = trigger.TierSchedule.starting(1000.0, 3600.0, trigger.Phase(0.25), 5.0)
     sched.completed(1002.0)
     sched.failed(1010.0, 1015.0)  # retry in 5 s
     same = sched.retimed(3600.0, 1012.0)

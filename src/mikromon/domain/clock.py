@@ -5,7 +5,7 @@ wall-clock time (UTC) for what is stored, shown and what an emulated router's
 Injected everywhere time matters (the collector, the emulator), so deadline
 arithmetic, status rendering and emulated counters can be driven by hand with
 :class:`ManualClock`. The collector also waits through the clock
-(:meth:`Clock.sleep`: a tier's wait for its next deadline), so a test moves a
+(:meth:`Clock.sleep_until`: a tier's wait for its next deadline), so a test moves a
 running service from one run to the next with :meth:`ManualClock.advance`
 instead of sleeping on the wall clock.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time as _time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
@@ -43,6 +44,12 @@ class Clock(Protocol):
         ``seconds`` <= 0, after one pass of the event loop)."""
         ...
 
+    async def sleep_until(self, deadline: float) -> None:
+        """Return once :meth:`monotonic` reads ``deadline`` (seconds) or later (after
+        one pass of the event loop when it does already). Waits that end at the
+        same ``deadline`` end in the same pass of the event loop."""
+        ...
+
 
 class SystemClock:
     """The real clock: :func:`time.monotonic`, :func:`datetime.now` in UTC and
@@ -63,6 +70,25 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` of real time (:func:`asyncio.sleep`)."""
         await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, deadline: float) -> None:
+        """Wait until :func:`time.monotonic` reads ``deadline`` seconds.
+
+        asyncio's own event loop keeps time with :func:`time.monotonic`
+        (``BaseEventLoop.time``), so the wait is a timer at ``deadline`` itself
+        (``loop.call_at``): timers at the same deadline fire in one pass of the
+        loop. A loop with a clock of its own gets the remaining delay instead.
+        """
+        loop = asyncio.get_running_loop()
+        if type(loop).time is not asyncio.BaseEventLoop.time:
+            await asyncio.sleep(max(0.0, deadline - _time.monotonic()))
+            return
+        future: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_at(deadline, _wake, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
 
 
 class ManualClock:
@@ -137,12 +163,28 @@ class ManualClock:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
+        await self._wait(lambda mono: mono + seconds)
+
+    async def sleep_until(self, deadline: float) -> None:
+        """Return once :meth:`advance` has moved the monotonic reading to
+        ``deadline`` or past it (after one pass of the event loop when it is
+        there already)."""
+        await self._wait(lambda mono: deadline)
+
+    async def _wait(self, deadline_of: Callable[[float], float]) -> None:
+        """Wait until the reading reaches ``deadline_of(the reading now)`` (one
+        pass of the event loop when it is there already)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
-            entry = (self._mono + seconds, loop, future)
-            self._sleepers.append(entry)
-            self._changed.notify_all()
+            entry = (deadline_of(self._mono), loop, future)
+            waits = entry[0] > self._mono
+            if waits:
+                self._sleepers.append(entry)
+                self._changed.notify_all()
+        if not waits:
+            await asyncio.sleep(0)
+            return
         try:
             await future
         finally:

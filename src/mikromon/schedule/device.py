@@ -2,6 +2,8 @@
 
 One asyncio task per tier sleeps until the tier's next deadline
 (:mod:`mikromon.schedule.trigger`) and runs it, so a tier never overlaps itself.
+The wait ends at the deadline itself (:meth:`~mikromon.domain.clock.Clock.sleep_until`),
+so the devices of one phase slot, due at the same instant, wake together.
 The collector puts together the pieces that do the work, one job each:
 
 - :class:`~mikromon.schedule.session.DeviceSession`: the one session the tiers
@@ -127,7 +129,7 @@ class DeviceCollector:
             memory = DeviceMemory()
             rates = {}
             schedules = trigger.initial_schedules(
-                intervals, now, trigger.phase_fraction(config.id),
+                intervals, now, trigger.device_phase(config.id, scale),
                 trigger.START_SPREAD_S * scale,
             )
         self._remembered = remembered if remembered is not None else Remembered()

@@ -104,10 +104,13 @@ class TierLoop:
             # could not read the version does (the collectors go by the replies).
             await self.facts_known.wait()
         schedule = self.schedules[tier]
+        clock = self._clock  # the injected clock: tests drive it
         while True:
-            delay = schedule.next_due - self._clock.monotonic()
-            if delay > 0:
-                await self._clock.sleep(delay)  # the injected clock: tests drive it
+            due = schedule.next_due
+            if due > clock.monotonic():
+                # Until the due time itself, not a delay read from a fresh "now":
+                # the devices of one phase slot wake in one pass of the loop.
+                await clock.sleep_until(due)
             await self.run(tier, schedule)
 
     async def run(self, tier: Tier, schedule: trigger.TierSchedule) -> None:

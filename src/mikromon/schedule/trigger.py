@@ -6,8 +6,15 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
 - Deadlines are anchored: the k-th run of a tier is due at ``anchor + k * interval``,
   computed afresh each time, so rounding never accumulates (no drift).
 - Each device gets a deterministic phase (a hash of its id): its ticks of every
-  tier sit at that fraction of the interval, and its first runs at that fraction
-  of a 5 s window, so a thousand devices never fire in the same millisecond.
+  tier sit at that fraction of the interval, rounded down to a grid of phase
+  slots (:data:`PHASE_SLOT_S`) that every device of the process shares, and its
+  first runs at that fraction of a 5 s window. The grid starts at the origin of
+  the monotonic clock, not at a device's start, so devices whose phases fall in
+  the same slot have exactly the same due times however far apart their
+  collectors started, and their timers fire in one pass of the event loop (one
+  wake-up, warm caches: bench/RESULTS.md, "Devices of one phase slot poll in
+  one wake-up"); the slots still spread the devices evenly over the interval
+  (100 slots of a 5 s interval: about 10 devices a slot at 1,000 routers).
 - Every tier runs once when a device's collector starts (off the grid, within the
   5 s window), then at its phase ticks. The second run is the first tick at least
   half an interval after the first run (so a heavy tier does not read the router's
@@ -15,7 +22,8 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
   first gap is 0.5 to 1.5 intervals, the one gap that puts the device on its
   phase; from then on runs are exactly one interval apart.
 - A collector restarted by a configuration change keeps the schedule of the tiers
-  that ran (a changed interval counts from the last run: :meth:`TierSchedule.retimed`)
+  that ran (a changed interval counts from the last run, and the ticks after that
+  run fall on the device's slot of the new interval: :meth:`TierSchedule.retimed`)
   and runs at once every tier that never ran; an attempt that could not start
   (router down, login refused: :meth:`TierSchedule.blocked`) is no run.
 - A run that overruns skips the ticks that came due meanwhile (counted), instead
@@ -24,8 +32,8 @@ Rules (DESIGN.md, "The five tiers"; STYLE.md, "Async and scheduling"):
   because routers lock out clients that keep guessing.
 - A time scale (a factor, passed in: :func:`effective_interval`; the service
   reads it with :func:`mikromon.config.time_scale`) multiplies every interval and
-  backoff, so tests and demos can run a 5 s tier every 50 ms (0.01) while the
-  intervals users configure and see keep their minimums.
+  backoff, and the phase slot, so tests and demos can run a 5 s tier every 50 ms
+  (0.01) while the intervals users configure and see keep their minimums.
 """
 
 from __future__ import annotations
@@ -46,6 +54,9 @@ CONNECT_BACKOFF_CAP_S: Final = 300.0
 START_SPREAD_S: Final = 5.0
 #: Delay after the router refused the credentials, seconds (or until the config changes).
 AUTH_BACKOFF_S: Final = 900.0
+#: Width of a phase slot, seconds (before time scaling): the devices whose phases
+#: fall in one slot of an interval share their due times (one event-loop wake-up).
+PHASE_SLOT_S: Final = 0.05
 
 
 def phase_fraction(device_id: int) -> float:
@@ -53,6 +64,43 @@ def phase_fraction(device_id: int) -> float:
     and every host (a SHA-256 of the id, not Python's salted ``hash``)."""
     digest = hashlib.sha256(f"mikromon-phase:{device_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A device's place on the grid of phase slots shared by every device of the
+    process (see the module docstring).
+
+    Attributes:
+        fraction: the device's phase in ``[0, 1)`` (:func:`phase_fraction`).
+        slot: width of a phase slot, seconds (scaled :data:`PHASE_SLOT_S`), > 0.
+
+    Raises:
+        ValueError: ``fraction`` is outside ``[0, 1]`` or ``slot`` is not positive.
+    """
+
+    fraction: float = 0.0
+    slot: float = PHASE_SLOT_S
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fraction <= 1.0:
+            raise ValueError(f"phase fraction must be in [0, 1], got {self.fraction}")
+        if not self.slot > 0:
+            raise ValueError(f"phase slot must be > 0 s, got {self.slot}")
+
+    def offset(self, interval: float) -> float:
+        """Return the monotonic time of the device's tick 0 for ``interval`` seconds:
+        the phase's share of the interval rounded down to a whole number of slots,
+        seconds in ``[0, interval)`` after the clock's origin. Its ticks are that
+        plus whole intervals; devices with the same interval and slot get the very
+        same float, so their due times are equal, not merely close."""
+        return math.floor(self.fraction * (interval / self.slot)) * self.slot
+
+
+def device_phase(device_id: int, scale: float) -> Phase:
+    """Return the phase of device ``device_id`` at time scale ``scale`` (its
+    :func:`phase_fraction` on slots of ``PHASE_SLOT_S * scale`` seconds)."""
+    return Phase(phase_fraction(device_id), PHASE_SLOT_S * scale)
 
 
 def configured_interval(tier: Tier, intervals: Mapping[Tier, float]) -> float:
@@ -117,6 +165,11 @@ class TierSchedule:
         next_due: monotonic time the next run is due (a tick, or an earlier retry).
         last_due: when the last run was due, ``None`` before the first run.
         skipped: ticks skipped because a run overran or started late.
+        phase: the device's phase; a changed interval is anchored at its slot
+            (:meth:`retimed`).
+        off_grid: the next run puts the tier on its grid (the first run after
+            the start or after a changed interval): the tick after it comes at
+            least half an interval later (:meth:`completed`).
 
     ``last_due`` stays ``None`` until a run was made (completed or failed); an
     attempt that could not start (:meth:`blocked`) does not set it.
@@ -127,22 +180,26 @@ class TierSchedule:
     next_due: float
     last_due: float | None = None
     skipped: int = 0
+    phase: Phase = Phase()
+    off_grid: bool = False
 
     @classmethod
     def starting(
-        cls, now: float, interval: float, fraction: float, spread: float
+        cls, now: float, interval: float, phase: Phase, spread: float
     ) -> TierSchedule:
         """Return the schedule of a tier whose device's collector starts ``now``.
 
-        Ticks are anchored at ``now + fraction * interval``, so the devices' runs of
-        every tier are spread over its whole interval. The first run does not wait
-        for the first tick: it is due at ``now + fraction * min(interval, spread)``,
-        so every tier has run once shortly after start (see :meth:`completed`).
+        Ticks are anchored at the device's slot (:meth:`Phase.offset`) of the grid
+        every device shares, so the devices' runs of every tier are spread over
+        its whole interval, and devices of one slot are due together. The first
+        run does not wait for the first tick: it is due at
+        ``now + phase.fraction * min(interval, spread)``, so every tier has run
+        once shortly after start (see :meth:`completed`).
 
         Args:
             now: monotonic seconds when the device's collector starts.
             interval: seconds between runs, > 0.
-            fraction: the device's phase in ``[0, 1)`` (:func:`phase_fraction`).
+            phase: the device's phase (:func:`device_phase`).
             spread: the window first runs are spread over, seconds.
 
         Raises:
@@ -150,8 +207,9 @@ class TierSchedule:
         """
         if not interval > 0:
             raise ValueError(f"interval must be > 0 s, got {interval}")
-        first = now + fraction * min(interval, spread)
-        return cls(interval=interval, anchor=now + fraction * interval, next_due=first)
+        first = now + phase.fraction * min(interval, spread)
+        return cls(interval=interval, anchor=phase.offset(interval), next_due=first,
+                   phase=phase, off_grid=True)
 
     def tick_after(self, t: float) -> float:
         """Return the first tick strictly after ``t`` (monotonic seconds)."""
@@ -167,10 +225,10 @@ class TierSchedule:
         """Record that the run due at ``next_due`` finished at ``finished`` and schedule
         the next one at the first tick after ``finished``.
 
-        After the first run (which is off the grid), a tick less than half an
-        interval away is passed over, so that the second run does not follow the
-        first one almost at once; that tick is not counted as skipped (see the
-        module docstring).
+        After a run off the grid (``off_grid``: the first run, or the first after
+        a changed interval), a tick less than half an interval away is passed
+        over, so that the next run does not follow that one almost at once; that
+        tick is not counted as skipped (see the module docstring).
 
         Returns:
             The number of ticks skipped: ticks after the run's due time that passed
@@ -180,8 +238,9 @@ class TierSchedule:
         nxt = self.tick_after(finished)
         first_after_due = self.tick_after(due)
         missed = max(0, round((nxt - first_after_due) / self.interval))
-        if self.last_due is None and nxt - due < self.interval / 2:
+        if self.off_grid and nxt - due < self.interval / 2:
             nxt += self.interval
+        self.off_grid = False
         self.last_due = due
         self.next_due = nxt
         self.skipped += missed
@@ -192,6 +251,7 @@ class TierSchedule:
         comes first (a tier with a long interval should not wait a day after a
         brief outage)."""
         self.last_due = self.next_due
+        self.off_grid = False
         self.next_due = min(self.tick_after(finished), max(retry_at, finished))
 
     def blocked(self, finished: float, retry_at: float) -> None:
@@ -217,7 +277,10 @@ class TierSchedule:
         - A changed interval counts from the last run: the next run is due at
           ``last_run + interval`` (at once if that is past; earlier if a retry
           of a failed run was due before it), and the grid is anchored at the
-          last run, so the runs after it are one new interval apart.
+          device's slot of the new interval (:meth:`Phase.offset`): the run
+          after that one is the first tick at least half an interval later,
+          and from then on runs are one new interval apart, due together with
+          the other devices of the slot.
 
         Args:
             interval: the new interval, seconds (scaled), > 0.
@@ -232,15 +295,19 @@ class TierSchedule:
             raise ValueError(f"interval must be > 0 s, got {interval}")
         new = TierSchedule(
             interval=interval, anchor=self.anchor, next_due=self.next_due,
-            last_due=self.last_due, skipped=self.skipped,
+            last_due=self.last_due, skipped=self.skipped, phase=self.phase,
+            off_grid=self.off_grid,
         )
         if self.last_due is None:
             new.next_due = now
+            new.anchor = self.phase.offset(interval)
+            new.off_grid = True
             return new
         if interval == self.interval:
             return new
         start = last_run if last_run is not None else self.last_due
-        new.anchor = start
+        new.anchor = self.phase.offset(interval)
+        new.off_grid = True
         due = start + interval
         if self.next_due < self.tick_after(self.last_due):
             # A retry (failed run) or a deferred run was due before the next tick.
@@ -250,15 +317,15 @@ class TierSchedule:
 
 
 def initial_schedules(
-    intervals: Mapping[Tier, float], now: float, fraction: float, spread: float
+    intervals: Mapping[Tier, float], now: float, phase: Phase, spread: float
 ) -> dict[Tier, TierSchedule]:
     """Return a fresh schedule per tier for a device whose collector starts ``now``.
 
     Args:
         intervals: tier -> effective interval, seconds (scaled).
         now: monotonic seconds.
-        fraction: the device's phase (:func:`phase_fraction`).
+        phase: the device's phase (:func:`device_phase`).
         spread: the window first runs are spread over, seconds (scaled
             :data:`START_SPREAD_S`).
     """
-    return {t: TierSchedule.starting(now, intervals[t], fraction, spread) for t in Tier}
+    return {t: TierSchedule.starting(now, intervals[t], phase, spread) for t in Tier}
