@@ -1,10 +1,8 @@
 """The report summaries' update (:mod:`.report_summaries`) in slices: the final
-5-minute buckets folded a range of series at a time, each range its own short
-transaction, resumable across calls and across restarts.
+5-minute buckets folded a range of series at a time, each step resumable; a run
+commits its steps together (see below).
 
-One transaction over every series held the writer thread (and SQLite's write
-lock) for as long as the whole fleet took: the longest maintenance call on
-PostgreSQL at 20,000 series (bench/maintenance_stall.py). Folding adds buckets to
+Folding adds buckets to
 the stored summaries, so a series folded twice would be counted twice: a pass
 keeps its plan in ``MaintenanceState``, written in the transaction of the slice
 it describes:
@@ -19,11 +17,15 @@ it describes:
 A slice folds the series with ids in ``[next, next + size)`` and moves ``next`` in
 the same transaction: a restart (even SIGKILL) between slices resumes the stored
 plan at ``next``, losing nothing and folding nothing twice. The summary
-watermarks move (and the plan is deleted) in the transaction after the last
-series id, so readers, who read the summaries before the watermarks only, never
-see a half-done pass; a series created while a pass runs gets a higher id and is
-folded by a later slice of it. Slices are sized to take about
-:data:`SLICE_TARGET_S` (:func:`.slicing.next_size`).
+watermarks move (and the plan is deleted) in the step after the last series id.
+Readers take a summary as holding every bucket before the summary watermarks, so
+a slice committed before the marks move would count its series' new buckets
+twice (in the summary and in the rollups read after the marks):
+:meth:`SummaryPass.run` therefore runs a pass's slices as savepoints of one
+transaction (the longest maintenance call is then the whole pass again), and
+the plan is what lets a pass be stepped and resumed. A series created while a
+pass runs gets a higher id and is folded by a later slice of it. Slices are
+sized to take about :data:`SLICE_TARGET_S` (:func:`.slicing.next_size`).
 """
 
 from __future__ import annotations
@@ -154,11 +156,18 @@ class SummaryPass:
         self._slice = FIRST_SLICE
         self._bounds: bool | None = None  # report_summaries.bounds_stored, read once
 
-    def run(self, budget_s: float | None = None) -> bool:
-        """Go on for at most about ``budget_s`` seconds (``None``: to the end; at
-        least one slice either way; :func:`.slicing.run_slices`); return
-        :attr:`done`."""
-        return run_slices(self.step, lambda: self.done, budget_s)
+    def run(self) -> bool:
+        """Fold every series and move the watermarks in one transaction (its slices
+        are savepoints); return :attr:`done`.
+
+        One transaction, because the report readers take a day or month summary
+        as holding every bucket before the summary watermarks and read the rest
+        from the rollups: a series whose slice had committed before the marks
+        moved would be counted twice between its summary and those rollups until
+        the pass ended (or for good, while a later slice kept failing). A
+        failure rolls the whole pass back: the next pass starts it again."""
+        with transaction.atomic(using=self._using):
+            return run_slices(self.step, lambda: self.done, None)
 
     def step(self) -> None:
         """Fold one slice of series (its own transaction), or, past the last series
@@ -190,9 +199,8 @@ class SummaryPass:
 
 
 def update(*, using: str = "default") -> int:
-    """Fold the buckets made final since the last run, to the end (a
-    :class:`SummaryPass` without a time budget: slices of series, each its own
-    transaction); builds everything on the first run.
+    """Fold the buckets made final since the last run (:meth:`SummaryPass.run`:
+    one transaction); builds everything on the first run.
 
     Returns:
         Summary rows written.

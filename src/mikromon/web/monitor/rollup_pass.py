@@ -19,7 +19,7 @@ level or raw points instead. A pass interrupted by an error or a restart leaves
 the watermarks where they were: the next pass computes the window again (an
 upsert: the buckets come out the same). The levels go in order (5 minutes, hours,
 days), each from the window its source rewrote, then the report summaries take
-in the final 5-minute buckets, in slices of their own
+in the final 5-minute buckets in one transaction of their own
 (:mod:`.report_summary_pass`; their failure is logged and leaves the rollups).
 """
 
@@ -181,12 +181,12 @@ class RollupPass:
         return (start, end) if end > start else None
 
     def _summaries(self) -> None:
-        """One slice of the report summaries' update (transactions of their own: a
-        failure leaves the rollups, and the stored plan for the next pass)."""
+        """The report summaries' update (:meth:`.SummaryPass.run`: one transaction
+        of its own; a failure leaves the rollups)."""
         if self._summary_pass is None:
             self._summary_pass = SummaryPass(using=self._using)
         try:
-            self._summary_pass.step()
+            self._summary_pass.run()
         except Exception:
             log.exception("report summaries not updated; the rollups are written")
             self.done = True
