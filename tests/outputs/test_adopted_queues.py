@@ -246,3 +246,30 @@ def test_a_crash_while_draining_loses_nothing(tmp_path):
     assert before == [2000.0 + n for n in range(10)]  # 4 answered, the 5th in flight
     assert store.values == [2000.0 + n for n in range(8, 20)]
     assert not (root / "member-2").exists()
+
+
+def test_a_folder_that_breaks_while_sent_is_let_go(tmp_path, caplog):
+    """A segment of an adopted folder unreadable halfway (a disk error): that
+    folder is let go and reported, and the worker's own queue goes on."""
+    from mikromon.outputs.adopted import AdoptedQueues
+
+    root = tmp_path / "rw"
+    queue_backlogs(root, {2: [cpu(2, n) for n in range(4)]})
+    adopted = AdoptedQueues("rw", root, root, max_bytes=1 << 20, look_s=0)
+    adopted.look()
+    assert adopted.holding()  # seen once: the own queue waits
+    adopted.look()
+    assert adopted.status()["adopted_folders"] == ["member-2"]
+    for seg in (root / "member-2").glob("*.seg"):
+        seg.unlink()
+        seg.mkdir()
+    assert adopted.peek() is None
+    assert not adopted.holding()
+    assert adopted.status()["adopted_folders"] == []
+    assert "member-2" in caplog.text
+    assert "cannot read" in caplog.text
+    for _ in range(3):  # tried again at each look, never holding the own queue back
+        adopted.look()
+        assert not adopted.holding()
+    assert caplog.text.count("cannot take over") == 1
+    adopted.close()

@@ -102,16 +102,21 @@ def test_the_queue_is_owner_only_whatever_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "outputs").stat().st_mode) == 0o700
 
 
-def test_records_put_after_the_segments_were_removed_survive_a_restart(tmp_path):
-    """A drained folder whose segments were removed (an adopted folder emptied, a
-    crash before its cursor went too) keeps the cursor: records put afterwards
-    must come after it, or the next open would skip them as sent."""
-    q = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)
+def drained(folder) -> None:
+    """Leave in ``folder`` a closed queue whose three records were all sent."""
+    q = DiskQueue(folder, max_bytes=1 << 20, segment_bytes=1 << 16)
     for n in range(3):
         q.put(f"old{n}".encode())
     for _ in range(3):
         q.ack()
     q.close()
+
+
+def test_records_put_after_the_segments_were_removed_survive_a_restart(tmp_path):
+    """A drained folder whose segments were removed (an adopted folder emptied, a
+    crash before its cursor went too) keeps the cursor: records put afterwards
+    must come after it, or the next open would skip them as sent."""
+    drained(tmp_path)
     for seg in tmp_path.glob("*.seg"):  # a crash after the segments went
         seg.unlink()
     assert (tmp_path / "cursor").exists()
@@ -128,12 +133,7 @@ def test_records_put_after_the_segments_were_removed_survive_a_restart(tmp_path)
 def test_a_cursor_past_a_cut_tail_keeps_new_records(tmp_path):
     """The newest segment lost its tail after the cursor moved past it (a machine
     crash before the fsync): new records go after the cursor."""
-    q = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)
-    for n in range(3):
-        q.put(f"p{n}".encode())
-    for _ in range(3):
-        q.ack()
-    q.close()
+    drained(tmp_path)
     (seg,) = tmp_path.glob("*.seg")
     seg.write_bytes(seg.read_bytes()[:10])
     again = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)

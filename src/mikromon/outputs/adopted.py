@@ -35,6 +35,7 @@ queue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -78,7 +79,8 @@ class AdoptedQueues:
         self._next_look = float("-inf")
         #: Folders free with a backlog at the last look: taken at the next.
         self._seen: set[Path] = set()
-        #: Folders that could not be taken over -> why (logged once each).
+        #: Folders that could not be taken over -> why (logged once each, tried
+        #: again at each look; they never hold the own queue back).
         self._failed: dict[Path, str] = {}
         self._queues: list[tuple[QueueSlot, DiskQueue]] = []
         self._lock = threading.Lock()
@@ -90,8 +92,9 @@ class AdoptedQueues:
 
     def look(self) -> None:
         """When a look is due: take over the folders free with a backlog at this
-        look and the last one. A folder that cannot be opened is logged (once)
-        and left; the others go on."""
+        look and the last one. A folder that cannot be opened (or read, once
+        taken over) is logged once, let go and tried again at the next looks;
+        the others, and the worker's own queue, go on."""
         now = self._clock()
         if now < self._next_look:
             return
@@ -109,7 +112,7 @@ class AdoptedQueues:
                 continue
             if slot is None:  # a process of the machine queues there
                 continue
-            if folder not in self._seen:
+            if folder not in self._seen and folder not in self._failed:
                 slot.release()  # free for the first time: wait for a claimer
                 seen.add(folder)
                 continue
@@ -149,7 +152,12 @@ class AdoptedQueues:
         with self._lock:
             while self._queues:
                 slot, queue = self._queues[0]
-                payload = queue.peek()
+                try:
+                    payload = queue.peek()
+                except OSError as err:  # its requests wait there; the rest goes on
+                    del self._queues[0]
+                    self._let_go(slot, queue, f"cannot read it any more: {err}")
+                    continue
                 if payload is not None:
                     return payload
                 del self._queues[0]
@@ -175,6 +183,13 @@ class AdoptedQueues:
             return
         log.info("output %s: sent everything %s held", self._name, slot.folder)
         slot.retire()
+
+    def _let_go(self, slot: QueueSlot, queue: DiskQueue, why: str) -> None:
+        self._corrupt += queue.corrupt
+        with contextlib.suppress(OSError):
+            queue.close()
+        slot.release()
+        self._fail(slot.folder, OSError(why))
 
     # -- any thread -----------------------------------------------------------------
 
