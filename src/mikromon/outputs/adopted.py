@@ -11,11 +11,14 @@ directory listing and a few ``stat`` calls) and takes over, by its ``flock``,
 each one that holds a backlog and that no process held at two looks in a row
 (so a process of the machine that is starting, or restarting, has the time to
 claim its folder again: its backlog then goes with its own new requests, in
-order). Holding the lock, it sends the folder's requests in order through its
-own sender (same retries, backoff and counters), then, once the folder is empty,
-removes the queue's files and lets the folder go (a ``member-N`` folder is
-removed: :meth:`~mikromon.outputs.queue_slot.QueueSlot.retire` says why that is
-safe against a process claiming it at that moment).
+order). Finding a folder free means holding its lock for an instant: a process
+claiming at that very instant takes the next folder instead, and the one it
+missed is taken over like any other. Holding the lock, it sends the folder's
+requests in order through its own sender (same retries, backoff and counters),
+then, once the folder is empty, removes the queue's files and lets the folder
+go (a ``member-N`` folder is removed:
+:meth:`~mikromon.outputs.queue_slot.QueueSlot.retire` says why that is safe
+against a process claiming it at that moment).
 
 Order: while a folder is waiting for its second look or an adopted folder
 still holds requests, the process's own queue waits. An adopted folder's
@@ -25,12 +28,14 @@ requests first keeps every series in time order, which stores such as Prometheus
 require (they refuse a sample older than the newest one of its series). Adopted
 folders go one at a time, each in its own order.
 
-Crash: a request is acknowledged (the folder's cursor moved)
-only after the store accepted it, so a process killed while sending an adopted
-folder leaves it free with its cursor: the next look (of this process started
-again, or of another) takes it over and sends from there. Nothing is lost; the
-one request in flight at the kill may be sent twice, as with a process's own
-queue.
+Crash: a request is acknowledged (the folder's cursor moved) only after the
+store accepted it, so a process killed while sending an adopted folder leaves it
+free with its cursor: the next look (of this process started again, or of
+another) takes it over and sends from there. Nothing is lost; the one request
+in flight at the kill may be sent twice, as with a process's own queue. A kill
+while an emptied folder is removed leaves its cursor without segments, or
+nothing: either way no request is sent again
+(:func:`~mikromon.outputs.disk_queue.remove_files`).
 """
 
 from __future__ import annotations
