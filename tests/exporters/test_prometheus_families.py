@@ -112,9 +112,11 @@ def test_own_families():
 
 def test_output_families():
     reg = registry(edge(), outputs=[{"name": "remote-write", "queued_payloads": 3,
-                                     "lag_s": 12.5, "sent_samples": 900, "last_error": "x"}])
+                                     "lag_s": 12.5, "sent_samples": 900, "last_error": "x",
+                                     "adopted_payloads": 7, "adopted_folders": ["member-2"]}])
     who = {"output": "remote-write"}
     assert reg.get_sample_value("mikromon_output_queued_requests", who) == 3
+    assert reg.get_sample_value("mikromon_output_adopted_requests", who) == 7
     assert reg.get_sample_value("mikromon_output_lag_seconds", who) == 12.5
     assert reg.get_sample_value("mikromon_output_sent_samples_total", who) == 900
     assert reg.get_sample_value("mikromon_output_rejected_requests_total", who) is None
@@ -151,7 +153,7 @@ def test_docs_list_every_family():
                    alerts_firing={"critical": 1}, outputs=[{
                        "name": "rw", "queued_payloads": 1, "queue_bytes": 10, "lag_s": 0.5,
                        "sent_samples": 5, "dropped_payloads": 0, "buffer_dropped_samples": 0,
-                       "rejected_payloads": 0}])
+                       "rejected_payloads": 0, "adopted_payloads": 0}])
     names = {m.name for m in reg.collect()}
     assert len(names) >= len(FAMILIES) + 16
     health = {"mktxp_" + family for family, _help in HEALTH_FAMILIES.values()}

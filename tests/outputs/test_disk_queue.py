@@ -100,3 +100,68 @@ def test_the_queue_is_owner_only_whatever_the_umask(tmp_path):
     assert modes.pop(folder.name) == 0o700
     assert set(modes.values()) == {0o600}, modes
     assert stat.S_IMODE((tmp_path / "outputs").stat().st_mode) == 0o700
+
+
+def drained(folder) -> None:
+    """Leave in ``folder`` a closed queue whose three records were all sent."""
+    q = DiskQueue(folder, max_bytes=1 << 20, segment_bytes=1 << 16)
+    for n in range(3):
+        q.put(f"old{n}".encode())
+    for _ in range(3):
+        q.ack()
+    q.close()
+
+
+def test_records_put_after_the_segments_were_removed_survive_a_restart(tmp_path):
+    """A drained folder whose segments were removed (an adopted folder emptied, a
+    crash before its cursor went too) keeps the cursor: records put afterwards
+    must come after it, or the next open would skip them as sent."""
+    drained(tmp_path)
+    for seg in tmp_path.glob("*.seg"):  # a crash after the segments went
+        seg.unlink()
+    assert (tmp_path / "cursor").exists()
+    assert not list(tmp_path.glob("*.seg"))
+    again = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)
+    again.put(b"new0")
+    again.put(b"new1")
+    # no close(): as if the process were killed
+    third = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)
+    assert [third.peek()] == [b"new0"]
+    assert len(third) == 2
+
+
+def test_a_cursor_past_a_cut_tail_keeps_new_records(tmp_path):
+    """The newest segment lost its tail after the cursor moved past it (a machine
+    crash before the fsync): new records go after the cursor."""
+    drained(tmp_path)
+    (seg,) = tmp_path.glob("*.seg")
+    seg.write_bytes(seg.read_bytes()[:10])
+    again = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)
+    assert len(again) == 0
+    again.put(b"new")
+    assert len(DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)) == 1
+
+
+def test_backlog_is_told_from_file_sizes(tmp_path):
+    from mikromon.outputs.disk_queue import has_backlog, remove_files
+
+    assert not has_backlog(tmp_path / "missing")
+    q = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=64)
+    assert not has_backlog(tmp_path)
+    for n in range(6):
+        q.put(b"y" * 30 + str(n).encode())
+    assert has_backlog(tmp_path)
+    for _ in range(5):
+        q.ack()
+    assert has_backlog(tmp_path)
+    q.ack()
+    assert not has_backlog(tmp_path)
+    q.close()
+    assert not has_backlog(tmp_path)
+    q = DiskQueue(tmp_path, max_bytes=1 << 20, segment_bytes=64)
+    q.put(b"z")
+    assert has_backlog(tmp_path)
+    q.ack()
+    q.close()
+    remove_files(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

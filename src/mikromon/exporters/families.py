@@ -304,6 +304,8 @@ _OUTPUT: Final[tuple[tuple[str, str, FamilyType, str], ...]] = (
     ("queued_payloads", "mikromon_output_queued_requests", "gauge",
      "Requests waiting on disk for the store"),
     ("queue_bytes", "mikromon_output_queue_bytes", "gauge", "Bytes the output's queue takes"),
+    ("adopted_payloads", "mikromon_output_adopted_requests", "gauge",
+     "Requests of queue folders no process holds any more, taken over to be sent first"),
     ("lag_s", "mikromon_output_lag_seconds", "gauge", "Age of the oldest unsent request"),
     ("sent_samples", "mikromon_output_sent_samples", "counter", "Samples the store accepted"),
     ("dropped_payloads", "mikromon_output_dropped_requests", "counter",

@@ -10,6 +10,11 @@ survives the process being killed, and a machine crash loses at most the last
 during a write) is cut off on open; a record whose checksum fails is skipped and
 counted.
 
+A cursor pointing past the records on disk (their segments were removed once
+all were sent, :func:`remove_files`; or a machine crash cut a tail the cursor
+had passed) makes the next record start a new segment numbered after it, so that
+what is put afterwards is never taken for sent.
+
 Bound: when the segments hold more than ``max_bytes``, whole segments are deleted
 oldest first (never the one being written) and their payloads counted in
 :attr:`DiskQueue.dropped`. Not thread-safe: one producer and one consumer share it
@@ -74,10 +79,13 @@ class DiskQueue:
         self._sizes: dict[int, int] = {}
         self._last_sync = 0.0
         make_private_dir(folder)  # in the data folder: owner-only (docs/operations.md)
-        self._load()
-        self._write_segment = max(self._sizes, default=0)
-        if not self._sizes:
-            self._sizes[0] = 0
+        cursor = _read_cursor(folder)
+        self._load(cursor)
+        newest = max(self._sizes, default=0)
+        if (newest, self._sizes.get(newest, 0)) < cursor:  # records after it are new
+            newest = cursor[0] + 1
+        self._write_segment = newest
+        self._sizes.setdefault(newest, 0)
         self._file = open_private(self._path(self._write_segment), "ab")
 
     # -- state -----------------------------------------------------------------------
@@ -189,17 +197,10 @@ class DiskQueue:
         write_private_text(tmp, f"{where[0]} {where[1]}\n")
         os.replace(tmp, self.folder / "cursor")
 
-    def _read_cursor(self) -> tuple[int, int]:
-        try:
-            segment, offset = (self.folder / "cursor").read_text().split()
-            return int(segment), int(offset)
-        except (OSError, ValueError):
-            return -1, 0
-
-    def _load(self) -> None:
+    def _load(self, cursor: tuple[int, int]) -> None:
         """Index the records after the cursor; cut a torn tail off the newest segment."""
-        segments = sorted(int(p.stem) for p in self.folder.glob("*.seg") if p.stem.isdigit())
-        cursor_segment, cursor_offset = self._read_cursor()
+        segments = sorted(_segments(self.folder))
+        cursor_segment, cursor_offset = cursor
         for n, segment in enumerate(segments):
             path = self._path(segment)
             data = path.read_bytes()
@@ -220,3 +221,53 @@ class DiskQueue:
             self._sizes[segment] = pos
         for segment in [s for s in self._sizes if s < cursor_segment]:
             self._remove(segment)
+
+
+def _read_cursor(folder: Path) -> tuple[int, int]:
+    """(segment, offset) of the oldest unacknowledged record; (-1, 0) when unset."""
+    try:
+        segment, offset = (folder / "cursor").read_text().split()
+        return int(segment), int(offset)
+    except (OSError, ValueError):
+        return -1, 0
+
+
+def _segments(folder: Path) -> dict[int, Path]:
+    """The segment files of ``folder`` by number (none when it is missing)."""
+    try:
+        return {int(p.stem): p for p in folder.glob("*.seg") if p.stem.isdigit()}
+    except OSError:
+        return {}
+
+
+def has_backlog(folder: Path) -> bool:
+    """Whether the queue in ``folder`` holds records after its cursor, told from
+    the segments' sizes alone (no record read: cheap enough to ask of every
+    folder of an output every few seconds). A torn or damaged tail counts as a
+    backlog (opening the queue finds it is none). ``False`` for a missing folder.
+    """
+    cursor = _read_cursor(folder)
+    for segment, path in _segments(folder).items():
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if size and (segment, size) > cursor:
+            return True
+    return False
+
+
+def remove_files(folder: Path) -> None:
+    """Delete the queue's files in ``folder``: the segments, then the cursor. A
+    crash in between leaves the cursor alone, and a queue opened there later
+    writes after it (see the module), so no record put afterwards is taken for
+    sent. Call it only on a closed queue whose records were all acknowledged,
+    from the process holding the folder.
+
+    Raises:
+        OSError: a file cannot be deleted.
+    """
+    for path in _segments(folder).values():
+        path.unlink(missing_ok=True)
+    for name in ("cursor", "cursor.tmp"):
+        (folder / name).unlink(missing_ok=True)

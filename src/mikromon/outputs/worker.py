@@ -15,6 +15,9 @@ Retries (remote-write 1.0 specification): a connection error, a timeout, 5xx or
 (``rejected``). Losses are counted, never silent: ``buffer_dropped`` (samples,
 the in-memory bound), the queue's ``dropped`` (payloads, the disk bound) and
 ``rejected``.
+
+The worker also sends the backlog of the output's queue folders that no process
+holds any more, before its own queue (:mod:`~mikromon.outputs.adopted`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any, Final
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.samples import Sample
 from mikromon.outputs import influx, queue_slot, remote_write
+from mikromon.outputs.adopted import LOOK_S, AdoptedQueues
 from mikromon.outputs.disk_queue import DiskQueue
 
 log = logging.getLogger(__name__)
@@ -117,13 +121,16 @@ class OutputWorker:
         folder: its queue's folder (``<data>/outputs/<name>``; held by another
             process of this machine: a folder inside it, see :attr:`folder`).
         send: the HTTP client (tests give their own).
+        adopt_look_s: seconds between two looks for the output's folders no
+            process holds (:class:`~mikromon.outputs.adopted.AdoptedQueues`).
 
     Raises:
         ValueError: an unknown format.
         OSError: the queue's folder cannot be used.
     """
 
-    def __init__(self, config: OutputConfig, folder: Path, *, send: Sender = http_post) -> None:
+    def __init__(self, config: OutputConfig, folder: Path, *, send: Sender = http_post,
+                 adopt_look_s: float = LOOK_S) -> None:
         if config.format not in FORMATS:
             raise ValueError(f"output format must be one of {', '.join(FORMATS)}, "
                              f"not {config.format!r}")
@@ -138,6 +145,8 @@ class OutputWorker:
         except BaseException:
             self._slot.release()
             raise
+        self._adopted = AdoptedQueues(config.name, folder, self._slot.folder,
+                                      max_bytes=config.max_disk_bytes, look_s=adopt_look_s)
         self._buffer: deque[tuple[str, str, Sample]] = deque()
         self._buffer_since = 0.0
         self._lock = threading.Lock()
@@ -186,6 +195,7 @@ class OutputWorker:
             self._flush(force=True)
             self._queue.close()
             self._slot.release()
+        self._adopted.close()
         return thread is None or not thread.is_alive()
 
     @property
@@ -221,13 +231,29 @@ class OutputWorker:
                 self._oldest_queued = time.time()
             self._buffer_since = time.monotonic()
 
-    def _send_some(self) -> None:
-        """Send queued payloads in order until the queue is empty or a send fails."""
-        while not self._stop.is_set() and time.monotonic() >= self._retry_at:
-            with self._lock:
-                payload = self._queue.peek()
+    def _next(self) -> tuple[bytes | None, Callable[[], None]]:
+        """The payload to send next and how to acknowledge it: an adopted
+        folder's first, the own queue's only when none holds any or waits."""
+        payload = self._adopted.peek()
+        if payload is not None or self._adopted.holding():
+            return payload, self._adopted.ack
+        with self._lock:
+            payload = self._queue.peek()
             if payload is None:
                 self._oldest_queued = None
+        return payload, self._ack_own
+
+    def _ack_own(self) -> None:
+        with self._lock:
+            self._queue.ack()
+            self._oldest_queued = time.time() if len(self._queue) else None
+
+    def _send_some(self) -> None:
+        """Send queued payloads in order until none is due or a send fails."""
+        self._adopted.look()
+        while not self._stop.is_set() and time.monotonic() >= self._retry_at:
+            payload, ack = self._next()
+            if payload is None:
                 return
             count, body = _COUNT.unpack_from(payload)[0], payload[_COUNT.size:]
             try:
@@ -237,6 +263,7 @@ class OutputWorker:
                 self._failed(f"no answer: {err}")
                 return
             if 200 <= status < 300:
+                ack()
                 self._delivered(count)
             elif status == 429 or status >= 500:
                 self._failed(f"HTTP {status} (will retry)")
@@ -245,13 +272,9 @@ class OutputWorker:
                 self.rejected += 1
                 self.last_error = f"HTTP {status}: the store refused a batch; it was dropped"
                 log.warning("output %s: %s", self.config.name, self.last_error)
-                with self._lock:
-                    self._queue.ack()
+                ack()
 
     def _delivered(self, count: int) -> None:
-        with self._lock:
-            self._queue.ack()
-            self._oldest_queued = time.time() if len(self._queue) else None
         if self.last_error:
             log.info("output %s: sending again", self.config.name)
         self.sent_payloads += 1
@@ -275,10 +298,12 @@ class OutputWorker:
         last_push (ISO UTC or ``None``), lag_s (age of the oldest unsent payload),
         queued_payloads, queue_bytes, buffered_samples, sent_payloads,
         sent_samples, dropped_payloads, buffer_dropped_samples, rejected_payloads,
-        corrupt_payloads, last_error."""
+        corrupt_payloads (its own queue's and the adopted folders'), last_error,
+        and the adopted folders' (:meth:`AdoptedQueues.status`)."""
+        adopted = self._adopted.status()
         with self._lock:
             oldest = self._oldest_queued
-            return {
+            return {**adopted,
                 "name": self.config.name,
                 "url": self.config.url,
                 "last_push": utc_iso(self.last_push) if self.last_push else None,
@@ -291,7 +316,7 @@ class OutputWorker:
                 "dropped_payloads": self._queue.dropped,
                 "buffer_dropped_samples": self.buffer_dropped,
                 "rejected_payloads": self.rejected,
-                "corrupt_payloads": self._queue.corrupt,
+                "corrupt_payloads": self._queue.corrupt + adopted["adopted_corrupt"],
                 "last_error": self.last_error,
             }
 

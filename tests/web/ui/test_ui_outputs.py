@@ -136,6 +136,22 @@ def test_collector_page_shows_output_state(admin_web, fake_collector, monkeypatc
     assert "badge warning" in failing
     assert "no answer: connection refused" in failing
     assert "badge warning" not in section[:section.index('data-output="influx"')]
+    assert "taken over" not in section
+
+
+def test_collector_page_shows_folders_taken_over(admin_web, fake_collector, monkeypatch):
+    """The backlog of folders left by processes that ended, which this one sends
+    before its own queue, is shown beside its queue."""
+    status = fake_collector.status()
+    status["outputs"] = [
+        {"name": "vm", "url": "http://127.0.0.1:1/w", "last_push": None, "lag_s": 0.0,
+         "queued_payloads": 1, "queue_bytes": 100, "sent_samples": 0, "last_error": "",
+         "adopted_folders": ["member-2", "member-3"], "adopted_payloads": 41,
+         "adopted_bytes": 5 * 1024 * 1024}]
+    monkeypatch.setattr(fake_collector, "status", lambda **kw: status)
+    page = admin_web.get("/collector/").content.decode()
+    section = page[page.index('id="collector-outputs"'):]
+    assert "+ 41 req taken over from member-2, member-3 (5.0" in section
 
 
 def _queue(settings, tmp_path, name: str):
