@@ -200,3 +200,28 @@ def test_the_duty_names_the_maintainer(device) -> None:
     first.leave()
     assert duty() is True
     assert duty.current == second.member_id
+
+
+def test_the_member_list_and_the_storage_status_name_the_maintainer(device) -> None:
+    import time
+
+    from mikromon.cli.collector import render_status
+    from mikromon.cli.storage import _line
+    from mikromon.web.control.member_view import live_members
+    from mikromon.web.monitor import compaction_status
+
+    assert compaction_status.status(time.time())["maintained_by"] is None
+    first, second = _member(), _member()
+    flags = {m["member"]: m["maintenance"] for m in live_members()}
+    assert flags == {first.member_id: True, second.member_id: False}
+    row = CollectorMember.objects.get(member_id=first.member_id)
+    doc = compaction_status.status(time.time())
+    assert doc["maintained_by"] == f"elsewhere pid {row.pid}"
+    assert _line(doc).endswith(f"; run by collector member elsewhere pid {row.pid}")
+    text = render_status({"running": True, "desired": "running",
+                          "process": {"host": "h", "pid": 1, "started_at": "-"},
+                          "members": live_members(), "devices": []})
+    lines = [line for line in text.splitlines() if line.startswith("member ")]
+    assert [line.endswith("; runs the storage maintenance") for line in lines] == [True, False]
+    first.leave()
+    assert {m["member"]: m["maintenance"] for m in live_members()} == {second.member_id: True}
