@@ -67,18 +67,12 @@ def child(args: argparse.Namespace) -> dict[str, object]:
 
     from mikromon.web.control.members import Membership
     from mikromon.web.control.models import CollectorMember
-    from mikromon.web.monitor.models import Device, Series
     from mikromon.web.monitor.rollup_pass import RollupPass
     from mikromon.web.monitor.storage import DjangoStorage
     from mikromon.web.monitor.storage_sql import insert_rows
 
     start = T0 + HOURS * 3600
-    dev = Device(name="bench-members", host="127.0.0.1", username="monitor")
-    dev.set_password("bench-router-pw")
-    dev.save()
-    Series.objects.bulk_create(Series(device=dev, key="iface.rx_bps", labels_key=f"n={n}")
-                               for n in range(args.series))
-    ids = list(Series.objects.filter(device=dev).values_list("id", flat=True))
+    ids = per_database.bench_series("members", args.series)
 
     def points(lo: int, hi: int) -> None:
         insert_rows(connection, 'INSERT INTO "monitor_metricpoint" (series_id, ts, value)', "",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_processes import Server, run_mikromon, spawn
+from cli_processes import Server, import_routers, run_mikromon, spawn
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from waiting import until
@@ -173,11 +173,7 @@ def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) ->
 
     with running_emulators(count=4, profile="v7", username="mon",
                            password=ROUTER_PASSWORD) as routers:
-        csv = tmp_path / "devices.csv"
-        csv.write_text("name,host,port,username,password\n" + "".join(
-            f"r{i},127.0.0.1,{r.port},mon,{ROUTER_PASSWORD}\n" for i, r in enumerate(routers)),
-            encoding="utf-8")
-        assert run_mikromon("device", "import", str(csv), data_dir=tmp_path).returncode == 0
+        import_routers(tmp_path, routers, ROUTER_PASSWORD)
         assert run_mikromon("createadmin", "admin", "--password-env", "PW", data_dir=tmp_path,
                             PW="admin-password-123").returncode == 0
         token = run_mikromon("token", "create", "admin", data_dir=tmp_path).stdout.strip()

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_processes import Server, run_mikromon, spawn
+from cli_processes import Server, import_routers, run_mikromon, spawn
 
 from mikromon.emulator.testing import running_emulators
 from waiting import until
@@ -72,12 +72,7 @@ def _maintainer_lines(data_dir: Path, env: dict[str, str]) -> list[str]:
 def test_one_member_maintains_and_another_takes_over(tmp_path, database) -> None:
     with running_emulators(count=4, profile="v7", username="mon",
                            password=ROUTER_PASSWORD) as routers:
-        csv = tmp_path / "devices.csv"
-        csv.write_text("name,host,port,username,password\n" + "".join(
-            f"r{i},127.0.0.1,{r.port},mon,{ROUTER_PASSWORD}\n" for i, r in enumerate(routers)),
-            encoding="utf-8")
-        imported = run_mikromon("device", "import", str(csv), data_dir=tmp_path, **database)
-        assert imported.returncode == 0, imported.stderr
+        import_routers(tmp_path, routers, ROUTER_PASSWORD, **database)
         members: list[Server] = []
         try:
             first = _join(tmp_path, database)
