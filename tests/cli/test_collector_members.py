@@ -165,7 +165,8 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
 def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) -> None:
     """``serve --collectors 2``: two collector children share the routers; the API,
     the collector page and ``collector status`` show which member polls which
-    device and each member's load; ``collector stop`` stops both, ``start`` both."""
+    device, each member's load and the member running the storage maintenance;
+    ``collector stop`` stops both, ``start`` both."""
     import json
     import urllib.request
 
@@ -206,6 +207,7 @@ def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) ->
             status = run_mikromon("collector", "status", data_dir=tmp_path)
             assert status.stdout.count("polled by ") == 4, status.stdout
             assert status.stdout.count("member ") == 2, status.stdout
+            assert status.stdout.count("; runs the storage maintenance") == 1, status.stdout
 
             stopped = run_mikromon("collector", "stop", data_dir=tmp_path)
             assert stopped.returncode == 0, stopped.stderr
