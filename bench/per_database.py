@@ -48,6 +48,20 @@ def run(script: str, child_args: list[str], database_url: str | None,
     print(f"# load at the end {os.getloadavg()[0]:.2f}", flush=True)
 
 
+def bench_series(name: str, count: int) -> list[int]:
+    """In the child (Django set up): a device ``bench-<name>`` with ``count``
+    series of one metric (``iface.rx_bps``, labels ``n=0`` ...); their ids, in
+    order."""
+    from mikromon.web.monitor.models import Device, Series
+
+    dev = Device(name=f"bench-{name}", host="127.0.0.1", username="monitor")
+    dev.set_password("bench-router-pw")
+    dev.save()
+    Series.objects.bulk_create(Series(device=dev, key="iface.rx_bps", labels_key=f"n={n}")
+                               for n in range(count))
+    return list(Series.objects.filter(device=dev).order_by("id").values_list("id", flat=True))
+
+
 def main(script: str, child: Callable[[argparse.Namespace], dict[str, object]],
          options: dict[str, int], suffix: str = "_bench") -> None:
     """A bench script's command line: ``--<option> N`` for each of ``options``

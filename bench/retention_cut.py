@@ -45,15 +45,10 @@ def child(args: argparse.Namespace) -> dict[str, object]:
 
     from mikromon.storage.chunks import decode_chunk, encode_chunk
     from mikromon.web.monitor import chunk_partitions, maintenance
-    from mikromon.web.monitor.models import Device, MetricChunk, Series
+    from mikromon.web.monitor.models import MetricChunk
 
     settings.MIKROMON_RETENTION_DAYS = {**settings.MIKROMON_RETENTION_DAYS, "raw": 1}
-    dev = Device(name="bench-cut", host="127.0.0.1", username="monitor")
-    dev.set_password("bench-router-pw")
-    dev.save()
-    Series.objects.bulk_create(Series(device=dev, key="iface.rx_bps", labels_key=f"n={n}")
-                               for n in range(args.series))
-    ids = list(Series.objects.filter(device=dev).values_list("id", flat=True))
+    ids = per_database.bench_series("cut", args.series)
     rng = np.random.default_rng(3)
     ts = np.arange(0, DAY, 5, dtype=np.int64)
     shape = 1 + 0.6 * np.sin(ts * 2 * np.pi / DAY)

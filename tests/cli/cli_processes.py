@@ -151,3 +151,15 @@ def start_server(
                 f"{server.stdout}\n{server.stderr[-4000:]}"
             )
     return server
+
+
+def import_routers(data_dir: Path, routers, password: str, **env: str) -> None:
+    """Add emulated ``routers`` (:class:`mikromon.emulator.testing.EmulatorHandle`)
+    as devices ``r0``, ``r1`` ... (user ``mon``, ``password``) with ``mikromon
+    device import``; fail with its error output when it fails."""
+    csv = data_dir / "devices.csv"
+    csv.write_text("name,host,port,username,password\n" + "".join(
+        f"r{i},127.0.0.1,{r.port},mon,{password}\n" for i, r in enumerate(routers)),
+        encoding="utf-8")
+    imported = run_mikromon("device", "import", str(csv), data_dir=data_dir, **env)
+    assert imported.returncode == 0, imported.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_processes import Server, run_mikromon, spawn
+from cli_processes import Server, import_routers, run_mikromon, spawn
 
 from mikromon.emulator.testing import EmulatorHandle, running_emulators
 from waiting import until
@@ -165,7 +165,8 @@ def test_members_share_take_over_and_never_poll_a_device_twice(tmp_path, databas
 def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) -> None:
     """``serve --collectors 2``: two collector children share the routers; the API,
     the collector page and ``collector status`` show which member polls which
-    device and each member's load; ``collector stop`` stops both, ``start`` both."""
+    device, each member's load and the member running the storage maintenance;
+    ``collector stop`` stops both, ``start`` both."""
     import json
     import urllib.request
 
@@ -173,11 +174,7 @@ def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) ->
 
     with running_emulators(count=4, profile="v7", username="mon",
                            password=ROUTER_PASSWORD) as routers:
-        csv = tmp_path / "devices.csv"
-        csv.write_text("name,host,port,username,password\n" + "".join(
-            f"r{i},127.0.0.1,{r.port},mon,{ROUTER_PASSWORD}\n" for i, r in enumerate(routers)),
-            encoding="utf-8")
-        assert run_mikromon("device", "import", str(csv), data_dir=tmp_path).returncode == 0
+        import_routers(tmp_path, routers, ROUTER_PASSWORD)
         assert run_mikromon("createadmin", "admin", "--password-env", "PW", data_dir=tmp_path,
                             PW="admin-password-123").returncode == 0
         token = run_mikromon("token", "create", "admin", data_dir=tmp_path).stdout.strip()
@@ -210,6 +207,7 @@ def test_serve_with_two_collectors_shows_members_and_stops_them_all(tmp_path) ->
             status = run_mikromon("collector", "status", data_dir=tmp_path)
             assert status.stdout.count("polled by ") == 4, status.stdout
             assert status.stdout.count("member ") == 2, status.stdout
+            assert status.stdout.count("; runs the storage maintenance") == 1, status.stdout
 
             stopped = run_mikromon("collector", "stop", data_dir=tmp_path)
             assert stopped.returncode == 0, stopped.stderr

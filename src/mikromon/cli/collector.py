@@ -215,7 +215,7 @@ def status_document() -> dict[str, Any]:
                     "storage": {"mode", "pid", "restarts"} | None, ...} | None,
          "members": [{"member", "where", "host", "pid", "started_at", "heartbeat",
                       "heartbeat_age_s", "devices", "cpu_pct", "rows_written",
-                      "queue_depth"}]}
+                      "queue_depth", "maintenance"}]}
 
     With collector members sharing the fleet (``members`` not empty), ``devices``
     holds every member's devices, each with ``polled_by`` (``"<host> pid <pid>"``).
@@ -329,7 +329,8 @@ def render_status(document: Mapping[str, Any]) -> str:
     for member in document.get("members") or []:
         lines.append(f"member {member['where']}: {member['devices']} devices, CPU "
                      f"{_num(member['cpu_pct'])} % of a core, heartbeat "
-                     f"{_num(member['heartbeat_age_s'])} s ago")
+                     f"{_num(member['heartbeat_age_s'])} s ago"
+                     + ("; runs the storage maintenance" if member.get("maintenance") else ""))
     from mikromon.web.monitor.choices import state_label
 
     devices = document.get("devices") or []

@@ -60,8 +60,10 @@ def _line(doc: dict[str, Any]) -> str:
     rate = f"{doc['rows_per_s']:g} rows/s" if doc["rows_per_s"] else "rate unknown"
     left = ("done" if doc["done"] else
             f"{format_duration(doc['eta_s'])} left" if doc["eta_s"] else "time left unknown")
+    by = (f"; run by collector member {doc['maintained_by']}"
+          if doc.get("maintained_by") else "")
     return (f"{pending} rows to compact; {doc['chunks_total']} chunks written, "
-            f"{doc['samples_total']} samples compacted; {rate}; {left}")
+            f"{doc['samples_total']} samples compacted; {rate}; {left}{by}")
 
 
 def _status(args: argparse.Namespace) -> int:

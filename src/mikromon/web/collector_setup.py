@@ -28,10 +28,15 @@ def writer_mode() -> str:
     return str(mode)
 
 
-def build_storage() -> Any:
+def build_storage(maintenance_member: str | None = None) -> Any:
     """Return the collector's storage for :func:`writer_mode`: a
     :class:`ProcessStorage` (database writes in a child process) for ``"process"``,
     a :class:`DjangoStorage` (in the writer thread) for ``"thread"``.
+
+    Args:
+        maintenance_member: a collector member's ``member_id``: its storage runs
+            the maintenance only while it is that member's duty
+            (:mod:`mikromon.web.control.maintainer`); ``None``: always.
 
     Raises:
         ConfigError: ``MIKROMON_WRITER`` has an unknown value.
@@ -39,7 +44,9 @@ def build_storage() -> Any:
     from mikromon.web.monitor.process_storage import ProcessStorage
     from mikromon.web.monitor.storage import DjangoStorage
 
-    return ProcessStorage() if writer_mode() == "process" else DjangoStorage()
+    if writer_mode() == "process":
+        return ProcessStorage(maintenance_member=maintenance_member)
+    return DjangoStorage(maintenance_member=maintenance_member)
 
 
 def build_collector() -> Any:
@@ -51,7 +58,8 @@ def build_collector() -> Any:
     thread by default, or in a child process), evaluates alert rules with
     :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database), or, when
-    :func:`shares_fleet`, :func:`member_parts` (this collector polls its share);
+    :func:`shares_fleet`, :func:`member_parts` (this collector polls its share,
+    and its storage runs the maintenance while it is this member's duty);
     ``MIKROMON_TIME_SCALE`` divides its intervals. With ``MIKROMON_SYSLOG_PORT``
     set it also runs the syslog receiver (settings ``MIKROMON_SYSLOG``); with
     ``MIKROMON_REMOTE_WRITE_URL`` or ``MIKROMON_INFLUX_URL``, and the outputs admins
@@ -77,12 +85,13 @@ def build_collector() -> Any:
 
     def factory() -> Any:
         source, lock, alerts = DjangoDeviceSource(), DjangoCollectorLock(), DjangoAlertStore()
-        deps = None
+        deps, member_id = None, None
         if shares_fleet():
             source, lock, alerts = member_parts()
             deps = schedule.CollectorDeps(shared_fleet=True)
+            member_id = lock.membership.member_id
         return schedule.CollectorService(
-            source, build_storage(), lock, deps=deps,
+            source, build_storage(member_id), lock, deps=deps,
             alerts=alerts,
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
             outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR),

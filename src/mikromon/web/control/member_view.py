@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from mikromon.web.control.formats import iso
+from mikromon.web.control.maintainer import maintainer_of
 from mikromon.web.control.models import CollectorMember, CollectorStatus, DeviceOwner
 from mikromon.web.control.state import DEVICE_ROWS, STALE_AFTER_S
 
@@ -29,12 +30,15 @@ def live_members() -> list[dict[str, Any]]:
     (devices it holds now, from the ownership rows), ``cpu_pct`` (CPU of its process
     over its last heartbeat interval, % of one core), ``rows_written`` and
     ``queue_depth`` (its writer, from the status it publishes; ``None`` when it
-    publishes none), ``status_pk`` (that publication's row, or ``None``).
+    publishes none), ``maintenance`` (whether it is the member whose storage runs
+    the rollups, retention and compaction: :mod:`.maintainer`), ``status_pk``
+    (that publication's row, or ``None``).
     """
     now = timezone.now()
     rows = list(CollectorMember.objects.filter(expires_at__gt=now))
     if not rows:
         return []
+    maintaining = maintainer_of(rows)
     held: dict[str, int] = {}
     for owner in DeviceOwner.objects.exclude(owner="").values_list("owner", flat=True):
         held[owner] = held.get(owner, 0) + 1
@@ -56,6 +60,7 @@ def live_members() -> list[dict[str, Any]]:
             "cpu_pct": row.cpu_pct,
             "rows_written": writer.get("rows_written"),
             "queue_depth": writer.get("queue_depth"),
+            "maintenance": maintaining is not None and row.member_id == maintaining.member_id,
             "status_pk": pub.pk if pub is not None else None,
         })
     return out

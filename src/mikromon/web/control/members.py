@@ -44,10 +44,9 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connections
 from django.db.models import Q
-from django.utils import timezone
 
 from mikromon.web.control.models import CollectorMember, DeviceOwner
-from mikromon.web.monitor.dbutil import sqlite_busy_timeout, usable_connection
+from mikromon.web.monitor.dbutil import database_now, sqlite_busy_timeout, usable_connection
 from mikromon.web.monitor.lock import holder_is_gone, process_identity
 
 __all__ = ["DEFAULT_TTL_S", "Membership", "assign", "pick"]
@@ -172,14 +171,9 @@ class Membership:
         return self.joined and time.monotonic() < self._valid_until
 
     def db_now(self) -> datetime:
-        """The database's clock (PostgreSQL), else this machine's; aware UTC."""
-        conn = usable_connection(self._using)
-        if conn.vendor != "postgresql":
-            return timezone.now()
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT statement_timestamp()")
-            value: datetime = cursor.fetchone()[0]
-        return value
+        """The database's clock (PostgreSQL), else this machine's; aware UTC
+        (:func:`~mikromon.web.monitor.dbutil.database_now`)."""
+        return database_now(self._using)
 
     def join(self) -> None:
         """Write this member's row and take a first heartbeat (claims included).

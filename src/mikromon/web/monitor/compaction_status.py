@@ -56,8 +56,14 @@ def status(now: float, *, using: str = "default") -> dict[str, Any]:
         over the last :data:`RATE_WINDOW_S` or the window before), ``eta_s``
         (seconds left at that rate, None when unknown); ``done`` (nothing is
         pending: the conversion of an old database is over); ``last_run_at`` (Unix s or
-        None); ``longest_transaction_ms`` (of the last run).
+        None); ``longest_transaction_ms`` (of the last run); ``maintained_by``
+        (``"<host> pid <pid>"`` of the collector member whose writer runs the
+        maintenance, compaction included: :mod:`mikromon.web.control.maintainer`;
+        ``None`` without members).
     """
+    from mikromon.web.control.maintainer import maintainer
+
+    member = maintainer(using)
     raw = chunk_state.stored_values(using)
     edge = compaction.horizon(now, using=using)
     pending, exact = _pending_rows(edge, using) if edge is not None else (0, True)
@@ -77,6 +83,7 @@ def status(now: float, *, using: str = "default") -> dict[str, Any]:
         "done": pending == 0,
         "last_run_at": raw.get("last_run_at"),
         "longest_transaction_ms": raw.get("longest_transaction_ms"),
+        "maintained_by": f"{member.host} pid {member.pid}" if member is not None else None,
     }
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 
 def usable_connection(using: str = "default") -> BaseDatabaseWrapper:
@@ -24,6 +26,23 @@ def usable_connection(using: str = "default") -> BaseDatabaseWrapper:
         else:
             conn.close()
     return conn
+
+
+def database_now(using: str = "default") -> datetime:
+    """The database's clock on PostgreSQL (``statement_timestamp()``: hosts sharing
+    it need not agree), this machine's on other databases (SQLite: one machine);
+    an aware UTC datetime.
+
+    Raises:
+        django.db.DatabaseError: the database did not answer.
+    """
+    conn = usable_connection(using)
+    if conn.vendor != "postgresql":
+        return timezone.now()
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT statement_timestamp()")
+        value: datetime = cursor.fetchone()[0]
+    return value
 
 
 def close_connection(using: str = "default") -> None:

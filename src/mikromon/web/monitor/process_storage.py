@@ -139,6 +139,9 @@ class ProcessStorage:
         using: database alias.
         maintenance_interval: passed to the child's ``DjangoStorage`` (seconds
             between rollup runs; ``None``: none); the child runs it between calls.
+        maintenance_member: passed to the child's ``DjangoStorage`` (a collector
+            member's ``member_id``: maintenance only while it is that member's duty;
+            ``None``: always).
         reply_timeout: seconds a call may take before the child is killed (time
             the child spends on maintenance, sending heartbeats, is not counted).
         start_timeout: seconds the child may take to start.
@@ -162,11 +165,13 @@ class ProcessStorage:
         start_timeout: float = DEFAULT_START_TIMEOUT_S,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
+        maintenance_member: str | None = None,
     ) -> None:
         self._using = using
         self._clock = clock
         self._failure: _StartFailure | None = None
         self._maintenance_interval = maintenance_interval
+        self._maintenance_member = maintenance_member
         self._reply_timeout = reply_timeout
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
@@ -362,7 +367,8 @@ class ProcessStorage:
 
     def _config(self) -> ChildConfig:
         return child_config(self._using, self._maintenance_interval,
-                            min(HEARTBEAT_S, self._reply_timeout / 4))
+                            min(HEARTBEAT_S, self._reply_timeout / 4),
+                            maintenance_member=self._maintenance_member)
 
     def _forget(self, child: _Child) -> None:
         """Drop a dead or hung child (lock held); the next call starts a new one."""

@@ -18,7 +18,8 @@ or locked past its busy timeout, disk full, connection lost: Django's
 writer keeps the rows queued and retries (:mod:`.storage_sql`).
 
 Rollups and retention run from the same thread every ``maintenance_interval``
-seconds (see :mod:`.maintenance`), and compaction (:mod:`.compaction`) in
+seconds (see :mod:`.maintenance`; with collector members, in one member's
+storage only: :mod:`mikromon.web.control.maintainer`), and compaction (:mod:`.compaction`) in
 slices of :data:`COMPACTION_SLICE_S`, one a second while old rows wait (the
 conversion of a database from before chunks), else once a
 ``maintenance_interval``: after a sample write commits, or, with
@@ -105,6 +106,10 @@ class DjangoStorage:
         defer_maintenance: ``False``: a sample write that committed runs the
             maintenance that is due before it returns. ``True``: sample writes
             never run it; the owner calls :meth:`maintain` when it suits it.
+        maintenance_member: ``None``: this storage runs the maintenance (a
+            single collector). A collector member's ``member_id``: it runs the
+            maintenance only while that member is the one elected for it
+            (:class:`mikromon.web.control.maintainer.MaintenanceDuty`).
 
     Not thread-safe: use one instance per writer thread, and call :meth:`close`
     when that thread ends.
@@ -118,12 +123,18 @@ class DjangoStorage:
         clock: Callable[[], float] = time.time,
         defer_maintenance: bool = False,
         busy_timeout_ms: int | None = WRITE_BUSY_TIMEOUT_MS,
+        maintenance_member: str | None = None,
     ) -> None:
         self._using = using
         self._busy_timeout_ms = busy_timeout_ms
         self._defer_maintenance = defer_maintenance
         self._samples = SampleWriter(using)
-        self._maintenance = StorageMaintenance(maintenance_interval, clock, using)
+        duty = None
+        if maintenance_member is not None:
+            from mikromon.web.control.maintainer import MaintenanceDuty
+
+            duty = MaintenanceDuty(maintenance_member, using=using)
+        self._maintenance = StorageMaintenance(maintenance_interval, clock, using, duty)
         self._tally = WriteTally(clock)
 
     # -- samples -----------------------------------------------------------------

@@ -60,7 +60,9 @@ class ChildConfig:
     laid over the settings module's (``DATABASES`` entries replaced in place);
     ``using``: database alias; ``maintenance_interval``: seconds between rollup
     runs (``None``: none); ``log_level``: the root logger's level;
-    ``heartbeat_s``: seconds between two heartbeats during maintenance.
+    ``heartbeat_s``: seconds between two heartbeats during maintenance;
+    ``maintenance_member``: the collector member whose duty the maintenance is
+    (``None``: always this storage's; see :class:`~.storage.DjangoStorage`).
     """
 
     env: dict[str, str]
@@ -69,6 +71,7 @@ class ChildConfig:
     maintenance_interval: float | None
     log_level: int
     heartbeat_s: float
+    maintenance_member: str | None = None
 
 
 class RemoteTraceback(Exception):
@@ -90,7 +93,7 @@ def unwrap(method: str, reply: tuple[Any, ...]) -> Any:
 
 
 def child_config(using: str, maintenance_interval: float | None,
-                 heartbeat_s: float) -> ChildConfig:
+                 heartbeat_s: float, *, maintenance_member: str | None = None) -> ChildConfig:
     """Return the :class:`ChildConfig` of this process (Django set up): its
     ``DJANGO_SETTINGS_MODULE``, ``DATA_DIR``, the ``using`` database's connection
     settings as resolved here (so a test database is used in tests), the
@@ -108,7 +111,8 @@ def child_config(using: str, maintenance_interval: float | None,
     }
     copied["DATABASES"] = {using: copy.deepcopy(connections[using].settings_dict)}
     return ChildConfig(env, copied, using, maintenance_interval,
-                       logging.getLogger().getEffectiveLevel(), heartbeat_s)
+                       logging.getLogger().getEffectiveLevel(), heartbeat_s,
+                       maintenance_member)
 
 
 def pack(samples: Sequence[Sample]) -> list[PackedSample]:
@@ -209,7 +213,8 @@ def _child_setup(config: ChildConfig) -> Any:
     configure_logging()
     logging.getLogger().setLevel(config.log_level)
     return DjangoStorage(using=config.using, maintenance_interval=config.maintenance_interval,
-                         defer_maintenance=True)
+                         defer_maintenance=True,
+                         maintenance_member=config.maintenance_member)
 
 
 def _dispatch(storage: Any, method: str, args: tuple[Any, ...]) -> Any:

@@ -2,6 +2,12 @@
 compaction in slices of about a quarter second a call, so that the samples the
 collector polls meanwhile wait in memory well under a second (docs/storage.md,
 "Durability"; bench/maintenance_stall.py measures the longest call).
+
+With collector members sharing the fleet, one member runs it for the whole
+database: the storage of each member asks its duty
+(:class:`mikromon.web.control.maintainer.MaintenanceDuty`) every
+:data:`DUTY_RECHECK_S` seconds and runs nothing while another member has it
+(bench/maintenance_members.py measures the work a second member repeated).
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ COMPACTION_SLICE_S = 0.25
 COMPACTION_MIN_S = 0.05
 #: Seconds between compaction slices while old rows wait.
 COMPACTION_PAUSE_S = 1.0
+#: Seconds between two questions of the duty (collector members): how long the
+#: maintainer keeps going without asking, and how long another member waits before
+#: asking whether the duty is its own now.
+DUTY_RECHECK_S = 5.0
 
 
 class StorageMaintenance:
@@ -42,6 +52,12 @@ class StorageMaintenance:
             at once.
         clock: returns Unix seconds.
         using: database alias.
+        duty: ``None``: this storage runs the maintenance (a single collector).
+            Else asked (every :data:`DUTY_RECHECK_S` seconds at most, when
+            something is due) whether this storage runs it now (collector
+            members: :class:`mikromon.web.control.maintainer.MaintenanceDuty`);
+            while it answers ``False`` or fails, nothing runs and a pass under
+            way is dropped (the maintainer computes its window again).
 
     Attributes:
         rollups: the rollup pass under way, or ``None``.
@@ -54,10 +70,13 @@ class StorageMaintenance:
     """
 
     def __init__(self, interval: float | None, clock: Callable[[], float],
-                 using: str = "default") -> None:
+                 using: str = "default", duty: Callable[[], bool] | None = None) -> None:
         self.interval = interval
         self._clock = clock
         self._using = using
+        self._duty = duty
+        self._on_duty: bool | None = None  # None: not asked yet
+        self._duty_until = 0.0  # clock seconds the last answer holds until
         self.next_rollup = 0.0
         self.rollups: RollupPass | None = None
         self.retention: Iterator[None] | None = None
@@ -71,6 +90,8 @@ class StorageMaintenance:
         if self.interval is None:
             return False
         now = self._clock()
+        if self._duty is not None and self._on_duty is False and now < self._duty_until:
+            return False  # another member's duty; asked again at _duty_until
         return (self.rollups is not None or self.retention is not None
                 or now >= self.next_rollup) or (
             now >= self.next_compaction and compaction.enabled())
@@ -91,10 +112,13 @@ class StorageMaintenance:
         failure is logged (collection continues) and the part is tried again at
         its next turn. Never raises for a database error.
 
+        With a ``duty``, nothing runs while it is another member's (see the
+        class's arguments).
+
         Returns:
-            Whether anything was due (and was run).
+            Whether anything was due and was run.
         """
-        if not self.due():
+        if not self.due() or not self._has_duty():
             return False
         assert self.interval is not None
         now = self._clock()
@@ -107,6 +131,7 @@ class StorageMaintenance:
             try:
                 usable_connection(self._using)
                 if self.rollups.run(max(deadline - time.monotonic(), 0.0)):
+                    log.debug("storage maintenance: rollups done (%d rows)", self.rollups.rows)
                     self.rollups = None
                     version = maintenance.retention_version(using=self._using)
                     if now >= self.next_retention or version != self.retention_version:
@@ -128,6 +153,7 @@ class StorageMaintenance:
                            max(deadline - time.monotonic(), 0.0))
             except StopIteration:
                 self.retention = None
+                log.debug("storage maintenance: retention done")
             except Exception:
                 self.retention = None  # tried again at the next retention run
                 log.exception("retention failed; collection continues")
@@ -139,8 +165,36 @@ class StorageMaintenance:
             try:
                 progress = compaction.compact(
                     now, using=self._using, budget_s=min(left, COMPACTION_SLICE_S))
+                log.debug("storage maintenance: compaction (%d chunks)", progress.chunks)
                 if not progress.done and progress.horizon is not None:
                     self.next_compaction = now + COMPACTION_PAUSE_S
             except Exception:
                 log.exception("compaction failed; collection continues")
         return True
+
+    def _has_duty(self) -> bool:
+        """Whether this storage runs the maintenance now: always without a duty,
+        else the duty's answer, asked again every :data:`DUTY_RECHECK_S` seconds
+        (logged when it changes). Losing it drops the passes under way."""
+        if self._duty is None:
+            return True
+        now = self._clock()
+        if now < self._duty_until and self._on_duty is not None:
+            return self._on_duty
+        try:
+            usable_connection(self._using)
+            mine = bool(self._duty())
+        except Exception as err:
+            mine = False
+            log.warning("cannot tell which collector member runs the storage "
+                        "maintenance (%s); asked again in %g s", err, DUTY_RECHECK_S)
+        self._duty_until = now + DUTY_RECHECK_S
+        if mine != self._on_duty:
+            log.info("this collector member runs the storage maintenance (rollups, "
+                     "retention, compaction)" if mine else "the storage maintenance "
+                     "(rollups, retention, compaction) is another collector member's")
+        if not mine:
+            self.rollups = None
+            self.retention = None
+        self._on_duty = mine
+        return mine
