@@ -22,11 +22,13 @@ against a process claiming it at that moment).
 
 Order: while a folder is waiting for its second look or an adopted folder
 still holds requests, the process's own queue waits. An adopted folder's
-requests were all queued before this process took it, and the devices of the
-process that ended are polled by the remaining ones now: sending the older
-requests first keeps every series in time order, which stores such as Prometheus
-require (they refuse a sample older than the newest one of its series). Adopted
-folders go one at a time, each in its own order.
+requests were all queued before this process took it: sending them first keeps
+in time order the series of the devices this process polls now, which stores
+such as Prometheus require (they refuse a sample older than the newest one of
+its series). Only this process's own queue waits: a device of the process that
+ended that another process of the machine polls now may reach the store before
+its older requests here, and the store refuses those (counted as refused).
+Adopted folders go one at a time, each in its own order.
 
 Crash: a request is acknowledged (the folder's cursor moved) only after the
 store accepted it, so a process killed while sending an adopted folder leaves it
