@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from mikromon.domain.events import Event, EventKind
+from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample, make_labels
 from mikromon.web.monitor import maintenance
@@ -149,6 +149,21 @@ def test_storage_runs_maintenance_on_its_clock(device: Device, t0: datetime) -> 
     clock_now = [t0.timestamp() + 600 + maintenance.ROLLUP_GRACE]
     storage = DjangoStorage(maintenance_interval=60, clock=lambda: clock_now[0])
     storage.write_samples(device.pk, [Sample("m", 1.0, t0 + timedelta(seconds=10))])
+    assert MetricRollup.objects.filter(step=300).count() == 1
+
+
+def test_storage_runs_maintenance_when_only_statuses_are_written(
+    device: Device, t0: datetime,
+) -> None:
+    """A writer whose routers all stop answering writes statuses only: the
+    maintenance still runs when due (with collector members, the elected member's
+    failing routers would otherwise stop the rollups of the whole database)."""
+    writer = DjangoStorage(maintenance_interval=None)
+    writer.write_samples(device.pk, [Sample("m", 1.0, t0 + timedelta(seconds=10))])
+    clock_now = [t0.timestamp() + 600 + maintenance.ROLLUP_GRACE]
+    storage = DjangoStorage(maintenance_interval=60, clock=lambda: clock_now[0])
+    storage.write_status(DeviceStatus(device_id=device.pk, state=DeviceState.DOWN,
+                                      ts=t0 + timedelta(seconds=600), last_error="timeout"))
     assert MetricRollup.objects.filter(step=300).count() == 1
 
 

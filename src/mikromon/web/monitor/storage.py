@@ -267,7 +267,8 @@ class DjangoStorage:
         ``status_changed_at`` is set to ``status.ts`` when the state changes. Uses
         ``QuerySet.update``: status writes do not change the configuration version.
         Identity, board and version longer than their columns are
-        :func:`~.storage_text.bounded`.
+        :func:`~.storage_text.bounded`. Runs the maintenance when due (as a
+        sample write does), unless deferred.
 
         Raises:
             StorageUnavailable: the database takes no writes now; nothing was stored.
@@ -290,6 +291,11 @@ class DjangoStorage:
                     status_changed_at=status.ts, **fields
                 )
                 devices.filter(state=status.state.value).update(**fields)
+        # Statuses are written after every poll, answered or not: a writer whose
+        # routers all stopped answering (no sample writes) still runs the
+        # maintenance when due, which with collector members is everyone's.
+        if not self._defer_maintenance and self._maintenance.due():
+            self.maintain()
 
     @_short_wait
     def write_events(self, events: Sequence[Event]) -> None:
