@@ -46,6 +46,17 @@ class BlockingStorage(InMemoryStorage):
         self.closed_in = threading.current_thread().name
 
 
+def blocked_writer(**options: int) -> tuple[BlockingStorage, StorageWriter]:
+    """A started writer whose first write (one sample of device 9) blocks in the
+    storage until ``storage.release`` is set."""
+    storage = BlockingStorage()
+    w = StorageWriter(storage, **options)
+    w.start()
+    w.put_samples(9, samples(1))
+    assert storage.entered.wait(5)
+    return storage, w
+
+
 def test_writes_everything_and_flushes_on_stop() -> None:
     storage = InMemoryStorage()
     w = StorageWriter(storage)
@@ -87,11 +98,7 @@ def test_statuses_are_coalesced_keeping_facts() -> None:
 def test_full_queue_drops_oldest_samples_never_events(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    storage = BlockingStorage()
-    w = StorageWriter(storage, max_rows=40)
-    w.start()
-    w.put_samples(9, samples(1))
-    assert storage.entered.wait(5)
+    storage, w = blocked_writer(max_rows=40)
     with caplog.at_level(logging.WARNING, logger="mikromon.schedule.writer"):
         w.put_events([event(1, "first")])
         for i in range(6):
@@ -112,11 +119,7 @@ def test_full_queue_drops_oldest_samples_never_events(
 
 
 def test_inventory_is_never_dropped_and_logs_go_after_samples() -> None:
-    storage = BlockingStorage()
-    w = StorageWriter(storage, max_rows=2)
-    w.start()
-    w.put_samples(9, samples(1))
-    assert storage.entered.wait(5)
+    storage, w = blocked_writer(max_rows=2)
     for device_id in range(10):  # replaceable snapshots: bounded by devices x tables
         w.put_inventory(device_id, snapshot(name=str(device_id)))
     w.put_inventory(1, snapshot("logs", append_only=True, name="log-a"))
@@ -134,11 +137,7 @@ def test_inventory_is_never_dropped_and_logs_go_after_samples() -> None:
 
 
 def test_only_events_left_then_oldest_events_go() -> None:
-    storage = BlockingStorage()
-    w = StorageWriter(storage, max_batches=2)
-    w.start()
-    w.put_samples(9, samples(1))
-    assert storage.entered.wait(5)
+    storage, w = blocked_writer(max_batches=2)
     for i in range(3):
         w.put_events([event(1, str(i))])
     storage.release.set()
@@ -213,11 +212,7 @@ def test_a_minute_of_a_thousand_routers_waits_behind_a_slow_write() -> None:
     realtime batches of 115 samples, 1.38 million rows, none dropped. Counted in
     batches (5,000) the bound held 25 seconds of such a fleet and 7,000 of them
     were dropped though memory had room."""
-    storage = BlockingStorage()
-    w = StorageWriter(storage)
-    w.start()
-    w.put_samples(0, samples(1))
-    assert storage.entered.wait(5)
+    storage, w = blocked_writer()
     poll = samples(115)
     for i in range(12_000):
         w.put_samples(1 + i % 1000, poll)
@@ -230,11 +225,7 @@ def test_a_minute_of_a_thousand_routers_waits_behind_a_slow_write() -> None:
 
 
 def test_the_bound_counts_rows_and_a_larger_batch_waits_alone() -> None:
-    storage = BlockingStorage()
-    w = StorageWriter(storage, max_rows=100)
-    w.start()
-    w.put_samples(9, samples(1))
-    assert storage.entered.wait(5)
+    storage, w = blocked_writer(max_rows=100)
     for i in range(30):
         w.put_samples(1, samples(1, key=f"k{i}"))
     assert w.stats()["batches_dropped"] == 0
@@ -273,11 +264,7 @@ def snapshot(table: str = "interfaces", *, append_only: bool = False,
 
 
 def test_a_newer_snapshot_of_a_table_replaces_the_queued_one() -> None:
-    storage = BlockingStorage()
-    w = StorageWriter(storage)
-    w.start()
-    w.put_samples(9, samples(1))
-    assert storage.entered.wait(5)
+    storage, w = blocked_writer()
     w.put_inventory(1, snapshot(name="old"))
     w.put_inventory(1, snapshot(name="new"))
     w.put_inventory(2, snapshot(name="other device"))
