@@ -14,6 +14,7 @@ import pytest
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.samples import Sample
+from mikromon.schedule.write_queue import WriteQueue
 from mikromon.schedule.writer import StorageWriter
 from mikromon.storage.memory import InMemoryStorage
 
@@ -401,3 +402,19 @@ def test_closing_the_storage_after_failed_writes_ends_the_thread_cleanly(
     assert stats["rows_failed"] == 3
     assert stats["write_errors"] == (2 if close_fails else 1)
     assert ("close failed" in stats["last_error"]) is close_fails
+
+
+def test_rows_taken_and_put_back_are_counted_against_the_bound() -> None:
+    dropped: list[tuple[int, int]] = []
+    q = WriteQueue(10, 5, 10.0, lambda d, rows: dropped.append((d, rows)), lambda: False)
+    q.put_samples(1, samples(4))
+    q.put_samples(2, samples(4))
+    q.put_inventory(1, snapshot("logs", append_only=True))
+    taken = q.wait_and_take(0)
+    assert taken is not None
+    assert q.data() == 1  # the log snapshot's row
+    q.put_samples(3, samples(4))
+    q.requeue(samples=taken.samples)  # 13 rows: the oldest batch (device 1) goes
+    assert (q.data(), q.batches_dropped, dropped) == (9, 1, [(1, 4)])
+    assert q.next_snapshot(float("inf")) is not None
+    assert q.data() == 8
