@@ -186,6 +186,8 @@ def step(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         env["MIKROMON_DATABASE_URL"] = args.database_url
     if args.collectors > 1:
         env["MIKROMON_COLLECTOR_MEMBERS"] = "on"
+    if args.writer:
+        env["MIKROMON_WRITER"] = args.writer
     fresh_database(args.database_url)
     with processes() as procs:
         emulators = []
@@ -270,6 +272,8 @@ def main() -> int:
     parser.add_argument("--emulators", type=int, default=2)
     parser.add_argument("--database-url", default=None,
                         help="a bench-only PostgreSQL database (its schema is dropped)")
+    parser.add_argument("--writer", default=None, choices=["thread", "process"],
+                        help="MIKROMON_WRITER of the collectors (default: the product's)")
     parser.add_argument("--timeline", default=None,
                         help="FILE: each collector writes FILE.<N>.<i>.jsonl, its writer "
                         "second by second (bench/fleet_timeline.py)")
@@ -282,6 +286,8 @@ def main() -> int:
     raise_nofile()
     db = "PostgreSQL" if args.database_url else "SQLite"
     mode = f"{db}, {args.collectors} collector{'s' if args.collectors > 1 else ''}"
+    if args.writer:
+        mode += f", writer {args.writer}"
     load0 = os.getloadavg()
     header = ("| mode | N | devices polled in window | realtime polls (expected) | "
               "on time % (<= 1 s) | "
