@@ -23,8 +23,11 @@ For each fleet size N (``--counts``):
    batches dropped, failed runs, emulator CPU, peak collector RSS.
 
 Run: ``python bench/fleet_capacity.py --counts 500,1000 [--database-url
-postgresql://...] [--collectors 2] [--emulators 2] [--duration 60]``; record the
-printed table in bench/RESULTS.md. Every child process is stopped at the end
+postgresql://...] [--collectors 2] [--emulators 2] [--duration 60] [--writer
+process] [--timeline FILE]``; record the printed table in bench/RESULTS.md.
+``--writer`` sets the collectors' ``MIKROMON_WRITER``; ``--timeline`` has each
+collector write its writer's second-by-second timeline (bench/fleet_timeline.py)
+to ``FILE.<N>.<i>.jsonl``. Every child process is stopped at the end
 (SIGTERM, then SIGKILL after 60 s).
 """
 
