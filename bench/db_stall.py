@@ -17,7 +17,7 @@ seconds (30 by default). Measured:
   during the hold reached the database.
 
 Run: ``python bench/db_stall.py [--count 20] [--hold 30] [--writers thread,process]
-[--max-batches 5000,50]``; record the printed table in bench/RESULTS.md.
+[--max-rows 1500000,5000]``; record the printed table in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def realtime_runs(status: dict[str, Any]) -> tuple[int, int]:
     return runs, skipped
 
 
-def run(n: int, writer: str, max_batches: int, hold: float, db: Path) -> dict[str, Any]:
+def run(n: int, writer: str, max_rows: int, hold: float, db: Path) -> dict[str, Any]:
     from mikromon.schedule import CollectorService
     from mikromon.web.monitor.lock import DjangoCollectorLock
     from mikromon.web.monitor.models import MetricPoint
@@ -82,7 +82,7 @@ def run(n: int, writer: str, max_batches: int, hold: float, db: Path) -> dict[st
 
     storage = ProcessStorage() if writer == "process" else DjangoStorage()
     svc = CollectorService(DjangoDeviceSource(), storage, DjangoCollectorLock(),
-                           writer_max_batches=max_batches)
+                           writer_max_rows=max_rows)
     svc.start()
     try:
         deadline = time.monotonic() + 60
@@ -133,7 +133,7 @@ def run(n: int, writer: str, max_batches: int, hold: float, db: Path) -> dict[st
         writer_stats = final["writer"] or {}
         per_device = [int(d.get("rows_dropped") or 0) for d in final["devices"]]
         return {
-            "writer": writer, "n": n, "max_batches": max_batches,
+            "writer": writer, "n": n, "max_rows": max_rows,
             "hold_s": round(released - t0, 1),
             "expected": round(n * hold / 5), "done": runs1 - runs0,
             "skipped": skipped1 - skipped0, "lock_kept": all(lock_samples),
@@ -153,7 +153,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--hold", type=float, default=30.0)
     parser.add_argument("--writers", default="thread,process")
-    parser.add_argument("--max-batches", default="5000,50")
+    parser.add_argument("--max-rows", default="1500000,5000")
     args = parser.parse_args()
     proc, endpoints = start_routers(args.count, "v7")
     rows = []
@@ -161,7 +161,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="mikromon-stall-") as tmp:
             db = setup(Path(tmp), endpoints)
             for writer in args.writers.split(","):
-                for bound in (int(b) for b in args.max_batches.split(",")):
+                for bound in (int(b) for b in args.max_rows.split(",")):
                     result = run(args.count, writer, bound, args.hold, db)
                     print(result, flush=True)
                     rows.append(result)
@@ -172,13 +172,13 @@ def main() -> int:
           f"{platform.python_version()}, {args.count} v7 routers, write lock held "
           f"{args.hold:g} s; SQLite busy timeout 20 s (web), 2 s (storage writes), 1 s "
           "(lease renewal)\n")
-    print("| writer | queue bound (batches) | realtime polls expected / done | tiers skipped "
+    print("| writer | queue bound (rows) | realtime polls expected / done | tiers skipped "
           "| lock kept | longest stall seen (s) | deepest queue | batches (rows) dropped "
           "| devices with drops | rows failed | drain after release (s) | points stored "
           "from the hold |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['writer']} | {r['max_batches']} | {r['expected']} / {r['done']} | "
+        print(f"| {r['writer']} | {r['max_rows']} | {r['expected']} / {r['done']} | "
               f"{r['skipped']} | {'yes' if r['lock_kept'] else 'NO'} "
               f"({r['lock_samples']} checks) | {r['stalled_s']:.1f} | {r['deepest']} | "
               f"{r['batches_dropped']} ({r['rows_dropped']}) | {r['devices_with_drops']} | "

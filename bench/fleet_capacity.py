@@ -23,8 +23,11 @@ For each fleet size N (``--counts``):
    batches dropped, failed runs, emulator CPU, peak collector RSS.
 
 Run: ``python bench/fleet_capacity.py --counts 500,1000 [--database-url
-postgresql://...] [--collectors 2] [--emulators 2] [--duration 60]``; record the
-printed table in bench/RESULTS.md. Every child process is stopped at the end
+postgresql://...] [--collectors 2] [--emulators 2] [--duration 60] [--writer
+process] [--timeline FILE]``; record the printed table in bench/RESULTS.md.
+``--writer`` sets the collectors' ``MIKROMON_WRITER``; ``--timeline`` has each
+collector write its writer's second-by-second timeline (bench/fleet_timeline.py)
+to ``FILE.<N>.<i>.jsonl``. Every child process is stopped at the end
 (SIGTERM, then SIGKILL after 60 s).
 """
 
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fleet_timeline import Timeline
 from members_failover import processes
 from service_scale import (
     CountingStorage,
@@ -111,13 +115,18 @@ def collector_role(args: argparse.Namespace) -> int:
         source, lock, alerts = member_parts()
     inner = build_storage()
     storage = CountingStorage(inner)
+    timeline = Timeline(storage, inner) if args.timeline else None
+    if timeline is not None:
+        timeline.time_host_calls()
     svc = schedule.CollectorService(
-        source, storage, lock, alerts=alerts,
+        source, timeline or storage, lock, alerts=alerts,
         deps=schedule.CollectorDeps(observer=observer, shared_fleet=shared),
         outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR)),
     )
     began = time.monotonic()
     svc.start()
+    if timeline is not None:
+        timeline.start(svc, began)
     held, stable_since = -1, time.monotonic()
     while time.monotonic() - began < args.warmup_max:
         devices = svc.status()["devices"]
@@ -147,6 +156,8 @@ def collector_role(args: argparse.Namespace) -> int:
     time.sleep(2.0)  # runs due before t1 that started late are counted below
     observer.recording = False
     status = svc.status()
+    if timeline is not None:  # before the line: the bench stops this process after it
+        timeline.dump(Path(args.timeline), warmup_s, t0 - began, t1 - began)
     lags = [lag for tier, due, lag, _d, _ok in observer.runs
             if tier is Tier.REALTIME and t0 <= due < t1]
     failed = sum(1 for tier, due, _l, _d, ok in observer.runs
@@ -178,6 +189,8 @@ def step(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         env["MIKROMON_DATABASE_URL"] = args.database_url
     if args.collectors > 1:
         env["MIKROMON_COLLECTOR_MEMBERS"] = "on"
+    if args.writer:
+        env["MIKROMON_WRITER"] = args.writer
     fresh_database(args.database_url)
     with processes() as procs:
         emulators = []
@@ -206,7 +219,9 @@ def step(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             log = (tmp / f"collector-{n}-{i}.log").open("w")
             proc = subprocess.Popen(
                 [sys.executable, __file__, "--role", "collector", "--duration",
-                 str(args.duration), "--warmup-max", str(args.warmup_max)],
+                 str(args.duration), "--warmup-max", str(args.warmup_max),
+                 *(["--timeline", f"{args.timeline}.{n}.{i}.jsonl"] if args.timeline
+                   else [])],
                 env=env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
                 text=True)
             procs.append(proc)
@@ -260,6 +275,11 @@ def main() -> int:
     parser.add_argument("--emulators", type=int, default=2)
     parser.add_argument("--database-url", default=None,
                         help="a bench-only PostgreSQL database (its schema is dropped)")
+    parser.add_argument("--writer", default=None, choices=["thread", "process"],
+                        help="MIKROMON_WRITER of the collectors (default: the product's)")
+    parser.add_argument("--timeline", default=None,
+                        help="FILE: each collector writes FILE.<N>.<i>.jsonl, its writer "
+                        "second by second (bench/fleet_timeline.py)")
     parser.add_argument("--stop-after-fail", action="store_true",
                         help="no larger N once one N does not hold")
     args = parser.parse_args()
@@ -269,6 +289,8 @@ def main() -> int:
     raise_nofile()
     db = "PostgreSQL" if args.database_url else "SQLite"
     mode = f"{db}, {args.collectors} collector{'s' if args.collectors > 1 else ''}"
+    if args.writer:
+        mode += f", writer {args.writer}"
     load0 = os.getloadavg()
     header = ("| mode | N | devices polled in window | realtime polls (expected) | "
               "on time % (<= 1 s) | "

@@ -64,7 +64,7 @@ class Stalling(InMemoryStorage):
 def test_an_unavailable_database_keeps_rows_queued_and_drains_them_in_order() -> None:
     storage = Stalling()
     storage.down.set()
-    w = StorageWriter(storage, max_batches=100, linger_s=0.01)
+    w = StorageWriter(storage, max_rows=200, linger_s=0.01)
     w.start()
     for i in range(10):
         w.put_samples(1, batch(i))
@@ -96,14 +96,15 @@ def test_an_unavailable_database_keeps_rows_queued_and_drains_them_in_order() ->
 def test_drops_beyond_the_bound_are_counted_per_device() -> None:
     storage = Stalling()
     storage.down.set()
-    w = StorageWriter(storage, max_batches=6, linger_s=0.01)
+    w = StorageWriter(storage, max_rows=12, linger_s=0.01)
     for i in range(5):
         w.put_samples(1, batch(i, 3))
         w.put_samples(2, batch(i, 1))
     w.start()
     assert storage.wait_for(lambda s: storage.refused >= 2, 5)
     stats = w.stats()
-    # 10 batches for a bound of 6: the 4 oldest went (two of each device).
+    # 10 batches, 20 rows, for a bound of 12 rows: the 4 oldest went (two of each
+    # device).
     assert stats["batches_dropped"] == 4
     assert stats["rows_dropped"] == 2 * 3 + 2 * 1
     assert stats["devices"] == {"1": {"rows_dropped": 6, "rows_failed": 0, "last_error": ""},

@@ -57,7 +57,7 @@ from mikromon.schedule.fleet import DeviceFleet
 from mikromon.schedule.lease import LockLease
 from mikromon.schedule.syslog_runner import SyslogRunner
 from mikromon.schedule.worker import HostWorker
-from mikromon.schedule.writer import DEFAULT_MAX_BATCHES, StorageWriter
+from mikromon.schedule.writer import DEFAULT_MAX_ROWS, StorageWriter
 from mikromon.storage.protocols import AlertStore, CollectorLock, DeviceSource, Storage
 from mikromon.syslog.config import SyslogSettings
 
@@ -91,7 +91,7 @@ class CollectorService:
             collector.
         lock_refresh_s: seconds between lease renewals (default: the lock's
             ``refresh_interval`` attribute when it has one, else 10).
-        writer_max_batches: bound of the writer queue (batches).
+        writer_max_rows: bound of the writer's sample queue (rows).
         stop_timeout: seconds given to in-flight runs to unwind when stopping.
         alerts: where alert rules come from and alerts go (``None``: no alerting);
             called from the host worker thread.
@@ -112,7 +112,7 @@ class CollectorService:
         config_poll_s: float = CONFIG_POLL_S,
         lock_retry_s: float = 5.0,
         lock_refresh_s: float | None = None,
-        writer_max_batches: int = DEFAULT_MAX_BATCHES,
+        writer_max_rows: int = DEFAULT_MAX_ROWS,
         stop_timeout: float = 3.0,
         alerts: AlertStore | None = None,
         syslog: SyslogSettings | None = None,
@@ -125,7 +125,7 @@ class CollectorService:
         self._lease = LockLease(lock, lock_refresh_s)
         self._config_poll_s = config_poll_s
         self._lock_retry_s = lock_retry_s
-        self._writer_max = writer_max_batches
+        self._writer_max = writer_max_rows
         self._control = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -174,7 +174,7 @@ class CollectorService:
             self._stopping = False
             self._lease.held = False
             self._since = self._deps.clock.now()
-            self._writer = StorageWriter(self._storage, max_batches=self._writer_max)
+            self._writer = StorageWriter(self._storage, max_rows=self._writer_max)
             self._writer.start()
             self._queue = self._writer
             if self._alert_store is not None:

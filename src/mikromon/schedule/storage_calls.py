@@ -68,7 +68,7 @@ class StorageCalls:
     """Makes the writer's storage calls and keeps their failure counters.
 
     Args:
-        max_batches: the queues' bound (named in the stall message).
+        max_rows: the sample queue's bound in rows (named in the stall message).
         queue_depth: items waiting now (named when the database returns).
 
     Attributes:
@@ -80,8 +80,8 @@ class StorageCalls:
         write_started: monotonic seconds the call in progress started, or ``None``.
     """
 
-    def __init__(self, max_batches: int, queue_depth: Callable[[], int]) -> None:
-        self._max = max_batches
+    def __init__(self, max_rows: int, queue_depth: Callable[[], int]) -> None:
+        self._max = max_rows
         self._queue_depth = queue_depth
         self.write_errors = 0
         self.rows_failed = 0
@@ -190,7 +190,7 @@ class StorageCalls:
             self._unavailable_since = time.monotonic()
             self.stalls += 1
             log.warning("%s; %s and everything queued is kept and retried (polling goes "
-                        "on; beyond %d queued batches the oldest samples are dropped, "
+                        "on; beyond %d queued rows the oldest samples are dropped, "
                         "counted per device)", err, what, self._max)
 
     def _available(self) -> None:

@@ -2,13 +2,17 @@
 here until the writer thread (:class:`~mikromon.schedule.writer.StorageWriter`)
 takes it.
 
-Sample batches and append-only snapshots (logs) share one bound
-(``max_batches``); past it the OLDEST sample batch is dropped (the oldest log
-snapshot when no sample batch is left), counted in all and per device, and
-logged (the first at once, then one summary line per ``log_every_s``). Events have
-a queue of their own with the same bound. A device's status and a table's
-replaceable inventory snapshot are coalesced (the newest waits), so they are
-bounded by the number of devices and tables and never dropped.
+Sample batches and append-only snapshots (logs) share one bound in ROWS
+(``max_rows``: what their memory grows with; a batch is one tier run, from one
+sample to thousands, so a bound in batches would hold seconds of a large fleet
+and hours of a small one); when a new batch would pass it, the OLDEST sample
+batches are dropped (the oldest log snapshots when no sample batch is left) until
+it fits, counted in all and per device, and logged (the first at once, then one
+summary line per ``log_every_s``). A batch larger than the bound waits alone.
+Events have a queue of their own, bounded in batches (``max_batches``). A
+device's status and a table's replaceable inventory snapshot are coalesced (the
+newest waits), so they are bounded by the number of devices and tables and never
+dropped.
 
 Every method takes the queues' lock itself unless it says "lock held".
 """
@@ -75,15 +79,17 @@ class WriteQueue:
     """The bounded queues of one writer.
 
     Args:
-        max_batches: bound of sample batches and log snapshots together, and of
-            event batches (>= 1, checked by the writer).
+        max_rows: bound of the rows of sample batches and log snapshots together
+            (>= 1, checked by the writer).
+        max_batches: bound of event batches (>= 1, checked by the writer).
         log_every_s: at most one "dropped" summary line per this many seconds.
         count_drop: called with ``(device id, rows)`` for each device's dropped rows.
         stalled: whether the database takes no writes now (for the drop message).
     """
 
-    def __init__(self, max_batches: int, log_every_s: float,
+    def __init__(self, max_rows: int, max_batches: int, log_every_s: float,
                  count_drop: Callable[[int, int], None], stalled: Callable[[], bool]) -> None:
+        self.max_rows = max_rows
         self.max = max_batches
         self.cond = threading.Condition()
         self.closing = False
@@ -99,6 +105,7 @@ class WriteQueue:
         #: a unique key for append-only ones.
         self._inventory: dict[InventoryKey, Batch[InventorySnapshot]] = {}
         self._appends = 0  # append-only snapshots in _inventory
+        self._rows = 0  # rows of _samples and of the append-only snapshots
         self._statuses: dict[int, DeviceStatus] = {}
         self._seq = itertools.count()
         self._idle = False
@@ -112,8 +119,9 @@ class WriteQueue:
         """Queue samples for ``device_id``; never blocks."""
         if samples:
             with self.cond:
-                self._make_room()
+                self._make_room(len(samples))
                 self._samples.append(Batch(device_id, list(samples), len(samples)))
+                self._rows += len(samples)
                 self._wake()
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
@@ -122,9 +130,10 @@ class WriteQueue:
         batch = Batch(device_id, snapshot, len(snapshot.rows))
         with self.cond:
             if snapshot.append_only:
-                self._make_room()
+                self._make_room(batch.rows)
                 self._inventory[("append", next(self._seq))] = batch
                 self._appends += 1
+                self._rows += batch.rows
             else:
                 key = (device_id, snapshot.table)
                 if key in self._inventory:
@@ -154,8 +163,9 @@ class WriteQueue:
     # -- sizes --------------------------------------------------------------------------
 
     def data(self) -> int:
-        """Sample batches and log snapshots waiting (what ``max_batches`` bounds)."""
-        return len(self._samples) + self._appends
+        """Rows of the sample batches and log snapshots waiting (what ``max_rows``
+        bounds)."""
+        return self._rows
 
     @property
     def depth(self) -> int:
@@ -192,7 +202,7 @@ class WriteQueue:
                     self.cond.wait()
                 self._idle = False
                 deadline = time.monotonic() + linger_s
-                while not self.closing and self.data() < self.max // 2:
+                while not self.closing and self.data() < self.max_rows // 2:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
@@ -200,6 +210,7 @@ class WriteQueue:
             self.log_drops()
             taken = Taken(list(self._samples), list(self._events),
                           list(self._statuses.values()))
+            self._rows -= sum(b.rows for b in self._samples)
             self._samples.clear()
             self._events.clear()
             self._statuses.clear()
@@ -216,6 +227,7 @@ class WriteQueue:
             batch = self._inventory.pop(key)
             if _is_append(key):
                 self._appends -= 1
+                self._rows -= batch.rows
             return key, batch
 
     def requeue(self, *, samples: Sequence[Batch[list[Sample]]] = (),
@@ -228,6 +240,7 @@ class WriteQueue:
         drop the oldest beyond the bound."""
         with self.cond:
             self._samples.extendleft(reversed(samples))
+            self._rows += sum(b.rows for b in samples)
             self._events.extendleft(reversed(events))
             for status in statuses:
                 newer = self._statuses.get(status.device_id)
@@ -240,8 +253,8 @@ class WriteQueue:
                     self._inventory = {key: batch, **self._inventory}
                     if _is_append(key):
                         self._appends += 1
-            while self.data() > self.max:
-                self._make_room()
+                        self._rows += batch.rows
+            self._make_room(0)
             while len(self._events) > self.max:
                 self._drop(self._events.popleft())
 
@@ -254,17 +267,20 @@ class WriteQueue:
 
     # -- drops (lock held) --------------------------------------------------------------
 
-    def _make_room(self) -> None:
-        """Drop the oldest sample batch, else the oldest log snapshot, when
-        ``max_batches`` of them wait (lock held)."""
-        if self.data() < self.max:
-            return
-        if self._samples:
-            self._drop(self._samples.popleft())
-            return
-        key = next(k for k in self._inventory if _is_append(k))
-        self._appends -= 1
-        self._drop(self._inventory.pop(key))
+    def _make_room(self, rows: int) -> None:
+        """Drop the oldest sample batches, else the oldest log snapshots, until
+        ``rows`` more fit within ``max_rows`` (``rows`` 0: until the queued rows
+        fit, one batch left at least) (lock held)."""
+        keep = 0 if rows else 1
+        while self._rows + rows > self.max_rows and len(self._samples) + self._appends > keep:
+            if self._samples:
+                batch: Batch[object] = self._samples.popleft()
+            else:
+                key = next(k for k in self._inventory if _is_append(k))
+                self._appends -= 1
+                batch = self._inventory.pop(key)
+            self._rows -= batch.rows
+            self._drop(batch)
 
     def _drop(self, batch: Batch[object]) -> None:
         """Count (in all and per device) and log a dropped batch (lock held)."""
@@ -285,7 +301,7 @@ class WriteQueue:
     def _wake(self) -> None:
         """Wake the writer if it waits for a first item, or the queues are half full
         (lock held)."""
-        if self._idle or self.data() >= self.max // 2:
+        if self._idle or self.data() >= self.max_rows // 2:
             self.cond.notify()
 
     def log_drops(self, *, force: bool = False) -> None:
@@ -298,8 +314,8 @@ class WriteQueue:
         if not (force or due):
             return
         log.warning(
-            "writer queue full (%d batches): dropped the oldest %d batch(es), %d row(s) "
-            "since the last report; %d batch(es) dropped in all; %s", self.max,
+            "writer queue full (%d rows): dropped the oldest %d batch(es), %d row(s) "
+            "since the last report; %d batch(es) dropped in all; %s", self.max_rows,
             self._unlogged_drops, self._unlogged_rows, self.batches_dropped,
             "the database takes no writes" if self._stalled()
             else "the database is slower than the collector",

@@ -3,11 +3,12 @@
 
 Collectors never wait for the database: :meth:`StorageWriter.put_samples` and friends
 only add to bounded in-memory queues. When the database stalls, polling goes on
-and the queues grow; when ``max_batches`` sample batches and log snapshots are
-waiting, the OLDEST sample batch is dropped (the oldest log snapshot when no
-sample batch is left), counted, and logged (one summary line per
-``log_every_s``), so nothing is lost silently. Events have a queue of their own
-with the same bound, so they are dropped only if events alone overflow it.
+and the queues grow; when the rows of the sample batches and log snapshots
+waiting would pass ``max_rows``, the OLDEST sample batches are dropped (the oldest
+log snapshots when no sample batch is left), counted, and logged (one summary
+line per ``log_every_s``), so nothing is lost silently. Events have a queue of
+their own, bounded by ``max_batches``, so they are dropped only if events alone
+overflow it.
 
 Two things are coalesced instead of queued twice, which bounds them by the
 number of devices (and tables): a device's status (only the newest waits) and a
@@ -82,11 +83,15 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_INVENTORY_BUDGET_S", "DEFAULT_LINGER_S", "DEFAULT_MAX_BATCHES",
-    "DEFAULT_SAMPLES_PER_CALL", "StorageWriter",
+    "DEFAULT_MAX_ROWS", "DEFAULT_SAMPLES_PER_CALL", "StorageWriter",
 ]
 
-#: Default bound of the queues, in batches (one tier run's samples is one batch).
+#: Default bound of the event queue, in batches (one tier run's events is one batch).
 DEFAULT_MAX_BATCHES: Final = 5000
+#: Default bound of the sample and log rows waiting: about 190 MB at the 124 bytes
+#: a queued sample holds, a minute of a 1,000-router fleet's 27,700 samples a second
+#: (bench/RESULTS.md, "The writer's queue bounded in rows").
+DEFAULT_MAX_ROWS: Final = 1_500_000
 #: Seconds the writer waits after the first queued item for more, so that it
 #: wakes (and takes the GIL from the collector loop) a few times a second rather
 #: than once per poll.
@@ -107,9 +112,10 @@ class StorageWriter:
 
     Args:
         storage: where rows go; called from the writer thread only.
-        max_batches: bound of sample batches and log snapshots together, and of
-            event batches (>= 1); statuses and inventory snapshots are bounded by
+        max_rows: bound of the rows of sample batches and log snapshots
+            together (>= 1); statuses and inventory snapshots are bounded by
             the number of devices and tables.
+        max_batches: bound of event batches (>= 1).
         log_every_s: at most one "dropped" summary line per this many seconds.
         linger_s: seconds to wait for more rows once something is queued (0: write
             at once).
@@ -120,23 +126,23 @@ class StorageWriter:
         name: the thread's name.
 
     Raises:
-        ValueError: ``max_batches`` or ``samples_per_call`` < 1.
+        ValueError: ``max_rows``, ``max_batches`` or ``samples_per_call`` < 1.
     """
 
     def __init__(
-        self, storage: Storage, *, max_batches: int = DEFAULT_MAX_BATCHES,
-        log_every_s: float = 10.0, linger_s: float = DEFAULT_LINGER_S,
-        inventory_budget_s: float = DEFAULT_INVENTORY_BUDGET_S,
+        self, storage: Storage, *, max_rows: int = DEFAULT_MAX_ROWS,
+        max_batches: int = DEFAULT_MAX_BATCHES, log_every_s: float = 10.0,
+        linger_s: float = DEFAULT_LINGER_S, inventory_budget_s: float = DEFAULT_INVENTORY_BUDGET_S,
         samples_per_call: int = DEFAULT_SAMPLES_PER_CALL, name: str = "mikromon-writer",
     ) -> None:
-        if max_batches < 1:
-            raise ValueError(f"max_batches must be at least 1, got {max_batches}")
-        if samples_per_call < 1:
-            raise ValueError(f"samples_per_call must be at least 1, got {samples_per_call}")
+        for what, bound in (("max_rows", max_rows), ("max_batches", max_batches),
+                            ("samples_per_call", samples_per_call)):
+            if bound < 1:
+                raise ValueError(f"{what} must be at least 1, got {bound}")
         self._storage = storage
         self._per_call, self._linger, self._budget = samples_per_call, linger_s, inventory_budget_s
-        self._calls = StorageCalls(max_batches, lambda: self.queue_depth)
-        self._queue = WriteQueue(max_batches, log_every_s, self._calls.count_drop,
+        self._calls = StorageCalls(max_rows, lambda: self.queue_depth)
+        self._queue = WriteQueue(max_rows, max_batches, log_every_s, self._calls.count_drop,
                                  lambda: self._calls.stalled)
         self._thread: threading.Thread | None = None
         self._thread_name = name
@@ -209,7 +215,9 @@ class StorageWriter:
         """Return counters for status pages (JSON-serialisable).
 
         Keys: queue_depth (all waiting items), queued (per kind: samples,
-        inventory, events, statuses), max_batches, in_flight (rows being written
+        inventory, events, statuses), queued_rows (rows of the sample batches and
+        log snapshots waiting), max_rows (their bound), max_batches (the event
+        queue's bound), in_flight (rows being written
         now), write_s (seconds the current write has taken, 0 when idle),
         rows_written, batches_written, batches_dropped, rows_dropped,
         snapshots_replaced (queued snapshots superseded by newer ones), write_errors
@@ -228,6 +236,8 @@ class StorageWriter:
         return {
             "queue_depth": self.queue_depth,
             "queued": queue.queued(),
+            "queued_rows": queue.data(),
+            "max_rows": queue.max_rows,
             "max_batches": queue.max,
             "in_flight": self._in_flight,
             "write_s": round(time.monotonic() - started, 3) if started is not None else 0.0,

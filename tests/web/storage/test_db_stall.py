@@ -108,7 +108,7 @@ def test_polling_goes_on_through_a_held_write_lock_and_the_queue_drains(
     with busy_timeout(1.0):
         svc = CollectorService(DjangoDeviceSource(), DjangoStorage(), DjangoCollectorLock(ttl=3.0),
                                deps=CollectorDeps(clock=clock), time_scale=1.0,
-                               lock_retry_s=0.1, writer_max_batches=10)
+                               lock_retry_s=0.1, writer_max_rows=500)
         svc.start()
         try:
             def realtime() -> dict[str, Any]:
