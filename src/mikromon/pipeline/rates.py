@@ -42,11 +42,11 @@ Use one calculator per device (uptime is per device). Series not seen for
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from mikromon.domain.samples import CounterReading, Labels, Sample
+from mikromon.domain.samples import CounterBlock, CounterReading, Labels, Sample
 
 __all__ = ["RATE_RULES", "RateCalculator", "RateRule", "rate_key", "rate_rule"]
 
@@ -137,6 +137,16 @@ def _rule_of(counter_key: str) -> tuple[RateRule, str]:
     return entry
 
 
+def _one(reading: CounterReading) -> CounterBlock:
+    """``reading`` as a block of one row and one column. A value that is not an
+    int (``None`` among them) stays one (-1 for ``None``, which a block would
+    take for "not read"): the series starts over, as for any value that is no
+    counter."""
+    value = reading.value if reading.value is not None else -1
+    return CounterBlock((reading.key,), (reading.labels,), (reading.identity,), (value,),
+                        reading.ts, reading.mono, reading.width)
+
+
 class RateCalculator:
     """Turn successive counter readings of one device into rate samples.
 
@@ -166,76 +176,95 @@ class RateCalculator:
         self._series.clear()
         self._uptime = None
 
-    def update(self, readings: Sequence[CounterReading], uptime_s: float | None) -> list[Sample]:
+    def update(self, readings: Sequence[CounterReading | CounterBlock],
+               uptime_s: float | None) -> list[Sample]:
         """Take one poll's counter readings and return the rates they allow.
 
         Args:
-            readings: counters read in one poll (any order, any series).
+            readings: counters read in one poll (any order, any series), one by one
+                or a reply's together (:class:`CounterBlock`: the same as its
+                :meth:`~CounterBlock.readings` one by one, without making them).
             uptime_s: the device's uptime in seconds from the same poll, or ``None``
                 if unknown; a decrease means a reboot and drops every series.
 
         Returns:
-            Rate samples in reading order: whole bits/s for ``*_bytes`` counters,
-            thousandths per second for the others (:attr:`RateRule.digits`), each
-            with the reading's ``ts`` and ``labels``. Readings
-            that allow no rate (see the module docstring) give none.
+            Rate samples in reading order (a block's row by row): whole bits/s for
+            ``*_bytes`` counters, thousandths per second for the others
+            (:attr:`RateRule.digits`), each with the reading's ``ts`` and
+            ``labels``. Readings that allow no rate (see the module docstring)
+            give none.
 
         Raises:
-            ValueError: a reading's key has no rule in :data:`RATE_RULES` (checked
-                before any state changes).
+            ValueError: a reading's key (a block's column key) has no rule in
+                :data:`RATE_RULES` (checked before any state changes).
         """
+        blocks = [r if isinstance(r, CounterBlock) else _one(r) for r in readings]
         known = _RULES_BY_KEY
-        rules = [known.get(reading.key) or _rule_of(reading.key) for reading in readings]
+        columns = [[(key, *(known.get(key) or _rule_of(key))) for key in block.keys]
+                   for block in blocks]
         if uptime_s is not None and math.isfinite(uptime_s):
             if self._uptime is not None and uptime_s < self._uptime:
                 self._series.clear()  # rebooted: every counter started again from zero
             self._uptime = uptime_s
         samples: list[Sample] = []
-        append = samples.append
-        remembered = self._series
-        isfinite = math.isfinite
-        # One loop over every reading (96 a realtime poll), the previous state
-        # reused in place: what follows is the whole rule of the module docstring.
-        for reading, (rule, key) in zip(readings, rules, strict=True):
-            series = (reading.key, reading.labels)
-            value, mono = reading.value, reading.mono
-            if not isinstance(value, int) or value < 0 or not isfinite(mono):
-                remembered.pop(series, None)  # not a counter value: start the series over
-                continue
-            if mono > self._now:
-                self._now = mono
-            last = remembered.get(series)
-            if last is None:
-                remembered[series] = _Last(value, mono, reading.identity)
-                continue
-            dt = mono - last.mono
-            if dt <= 0:
-                continue  # same or older reading: keep the newer state
-            del remembered[series]  # re-inserted: dict order = least recently seen
-            before, same = last.value, last.identity == reading.identity
-            last.value, last.mono, last.identity = value, mono, reading.identity
-            remembered[series] = last
-            if not same:
-                continue  # the counted object was re-created
-            delta = value - before
-            if delta < 0:
-                width = reading.width
-                if width not in (32, 64):
-                    continue  # reset, width unknown: no wrap assumed
-                delta += 1 << width
-                if delta < 0:
-                    continue
-            rate = delta * rule.factor / dt
-            if not isfinite(rate) or rate > rule.max_rate:
-                continue  # a reset mistaken for a wrap, or a counter that jumped
-            # round(rate, digits), cheaper where the result is the same: an unchanged
-            # counter's 0.0 as it is, whole units through round(rate) (an int).
-            digits = rule.digits
-            if delta:
-                rate = round(rate, digits) if digits else float(round(rate))
-            append(Sample(key, rate, reading.ts, reading.labels))
+        for block, block_columns in zip(blocks, columns, strict=True):
+            self._rates(block, block_columns, samples.append)
         self._prune()
         return samples
+
+    def _rates(self, block: CounterBlock, columns: list[tuple[str, RateRule, str]],
+               append: Callable[[Sample], None]) -> None:
+        """Append the rates of ``block`` (columns: counter key, rule, rate key)."""
+        remembered = self._series
+        isfinite = math.isfinite
+        ts, mono, width, values = block.ts, block.mono, block.width, block.values
+        counter_ok = isfinite(mono)
+        seen = False
+        k = len(columns)
+        # One loop over every counter (96 a realtime poll), the previous state
+        # reused in place: what follows is the whole rule of the module docstring.
+        for row, (labels, identity) in enumerate(zip(block.labels, block.identities, strict=True)):
+            for (counter_key, rule, key), value in zip(columns, values[row * k:row * k + k],
+                                                       strict=True):
+                if value is None:
+                    continue  # not read: no reading
+                series = (counter_key, labels)
+                if not counter_ok or not isinstance(value, int) or value < 0:
+                    remembered.pop(series, None)  # not a counter value: start the series over
+                    continue
+                if not seen:
+                    seen = True
+                    if mono > self._now:
+                        self._now = mono
+                last = remembered.get(series)
+                if last is None:
+                    remembered[series] = _Last(value, mono, identity)
+                    continue
+                dt = mono - last.mono
+                if dt <= 0:
+                    continue  # same or older reading: keep the newer state
+                del remembered[series]  # re-inserted: dict order = least recently seen
+                before, same = last.value, last.identity == identity
+                last.value, last.mono, last.identity = value, mono, identity
+                remembered[series] = last
+                if not same:
+                    continue  # the counted object was re-created
+                delta = value - before
+                if delta < 0:
+                    if width not in (32, 64):
+                        continue  # reset, width unknown: no wrap assumed
+                    delta += 1 << width
+                    if delta < 0:
+                        continue
+                rate = delta * rule.factor / dt
+                if not isfinite(rate) or rate > rule.max_rate:
+                    continue  # a reset mistaken for a wrap, or a counter that jumped
+                # round(rate, digits), cheaper where the result is the same: an
+                # unchanged counter's 0.0 as it is, whole units through round(rate).
+                digits = rule.digits
+                if delta:
+                    rate = round(rate, digits) if digits else float(round(rate))
+                append(Sample(key, rate, ts, labels))
 
     def _prune(self) -> None:
         series = self._series
