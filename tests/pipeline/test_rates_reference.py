@@ -263,3 +263,67 @@ def test_a_block_key_without_rule_raises_before_any_state_changes() -> None:
         calc.update([bad], 6.0)
     assert calc.update([CounterBlock(("iface.rx_bytes",), labels, ["*1"], [41], T0, 1010.0, 64)],
                        11.0) == [Sample("iface.rx_bps", 40 * 8 / 10.0, T0, labels[0])]
+
+
+@st.composite
+def one_table_polls(draw: st.DrawFn) -> list[Poll]:
+    """One table's block poll after poll, as a router gives it (every counter,
+    growing, read 5 s apart), now and then with a counter not read or no counter
+    value, an interface re-created, a reading no later than the one before or at
+    no finite time, a reboot, a row more, or a single reading in the same poll."""
+    names = draw(st.lists(st.sampled_from(("ether1", "ether2", "ether3")), min_size=1,
+                          max_size=3, unique=True))
+    keys = KEYS[:draw(st.integers(1, 3))]
+    size = len(names) * len(keys)
+    values: list[int | None] = draw(st.lists(st.integers(0, 2**40), min_size=size,
+                                             max_size=size))
+    identities = ["*1"] * len(names)
+    mono, uptime = 1000.0, 100.0
+    out: list[Poll] = []
+    for _ in range(draw(st.integers(2, 12))):
+        mono += draw(st.sampled_from([5.0, 5.0, 5.0, 5.0, 0.0, -1.0, 2.5]))
+        at = draw(st.sampled_from([mono] * 8 + [float("nan")]))
+        grow = draw(st.lists(st.integers(0, 10_000), min_size=size, max_size=size))
+        values = [v + g if isinstance(v, int) else 7 for v, g in zip(values, grow, strict=True)]
+        polled: list[int | None] = list(values)
+        rows, labels = list(identities), [make_labels(interface=n) for n in names]
+        change = draw(st.sampled_from(["none"] * 6 + ["missing", "garbage", "identity",
+                                                      "row", "reading", "wrap"]))
+        where = draw(st.integers(0, size - 1))
+        if change == "missing":
+            polled[where] = None
+        elif change == "garbage":
+            polled[where] = draw(st.sampled_from([-1, 1.5, "12"]))  # type: ignore[arg-type]
+        elif change == "identity":
+            identities[where % len(names)] = draw(st.sampled_from(["*1", "*2", "*3"]))
+            rows = list(identities)
+        elif change == "row":
+            labels.append(make_labels(interface="ether9"))
+            rows.append("*9")
+            polled += [5] * len(keys)
+        elif change == "wrap":
+            polled[where] = draw(st.integers(0, 2**32))
+            values[where] = polled[where]
+        items: list[CounterReading | CounterBlock] = [
+            CounterBlock(keys, labels, rows, polled, T0 + timedelta(seconds=mono), at, 64)]
+        if change == "reading":
+            items.append(CounterReading(keys[0], 1, T0, at, labels[0], "*1", 64))
+        uptime = draw(st.sampled_from([uptime + 5] * 8 + [1.0]))
+        out.append((items, uptime))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(one_table_polls(),
+       st.sampled_from([(7200.0, 50_000), (12.0, 50_000), (4.0, 50_000), (7200.0, 4)]))
+def test_one_table_poll_after_poll_bit_for_bit_as_its_readings(
+    sequence: list[Poll], limits: tuple[float, int],
+) -> None:
+    max_age, max_series = limits
+    blocks = RateCalculator(max_age=max_age, max_series=max_series)
+    reference = ReferenceRates(max_age=max_age, max_series=max_series)
+    for items, uptime in sequence:
+        readings = [r for item in items
+                    for r in (item.readings() if isinstance(item, CounterBlock) else [item])]
+        assert _bits(blocks.update(items, uptime)) == _bits(reference.update(readings, uptime))
+        assert len(blocks) == len(reference)

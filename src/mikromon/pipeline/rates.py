@@ -118,6 +118,17 @@ class _Last:
 
 _SeriesKey = tuple[str, Labels]
 
+
+@dataclass(slots=True)
+class _Tail:
+    """A block whose series are the last remembered, in its order (row by row),
+    all last read at ``mono``: ``lasts`` are their states (the same objects)."""
+
+    keys: tuple[str, ...]
+    labels: tuple[Labels, ...]
+    lasts: list[_Last]
+    mono: float
+
 #: counter key -> its rule and rate key, for the keys seen (a few dozen).
 _RULES_BY_KEY: dict[str, tuple[RateRule, str]] = {}
 #: Most keys remembered in :data:`_RULES_BY_KEY` (more are looked up each time).
@@ -166,6 +177,8 @@ class RateCalculator:
         self._series: dict[_SeriesKey, _Last] = {}
         self._uptime: float | None = None
         self._now = -math.inf
+        #: The last block when its series are the last remembered (see _rates).
+        self._tail: _Tail | None = None
 
     def __len__(self) -> int:
         """Number of series remembered."""
@@ -175,6 +188,7 @@ class RateCalculator:
         """Forget every series (e.g. after reconnecting to a different router)."""
         self._series.clear()
         self._uptime = None
+        self._tail = None
 
     def update(self, readings: Sequence[CounterReading | CounterBlock],
                uptime_s: float | None) -> list[Sample]:
@@ -205,48 +219,82 @@ class RateCalculator:
         if uptime_s is not None and math.isfinite(uptime_s):
             if self._uptime is not None and uptime_s < self._uptime:
                 self._series.clear()  # rebooted: every counter started again from zero
+                self._tail = None
             self._uptime = uptime_s
         samples: list[Sample] = []
+        tail, self._tail = self._tail, None
         for block, block_columns in zip(blocks, columns, strict=True):
-            self._rates(block, block_columns, samples.append)
+            if (len(blocks) == 1 and tail is not None and block.keys == tail.keys
+                    and tuple(block.labels) == tail.labels and None not in block.values):
+                self._rates(block, block_columns, samples.append, tail)
+            else:
+                self._rates(block, block_columns, samples.append, None,
+                            follows=len(blocks) == 1)
         self._prune()
+        if self._tail is not None and len(self._series) < len(self._tail.lasts):
+            self._tail = None  # pruned into the block's series
         return samples
 
     def _rates(self, block: CounterBlock, columns: list[tuple[str, RateRule, str]],
-               append: Callable[[Sample], None]) -> None:
-        """Append the rates of ``block`` (columns: counter key, rule, rate key)."""
+               append: Callable[[Sample], None], tail: _Tail | None, *,
+               follows: bool = False) -> None:
+        """Append the rates of ``block`` (columns: counter key, rule, rate key).
+
+        ``tail``: the block's series are the last of :attr:`_series`, in the
+        block's order, all read at ``tail.mono``: their state is changed in place
+        (re-inserting each at the end, in order, would leave the order as it is).
+        Else each series is looked up, and when ``follows`` and every series is
+        re-inserted (or new) in order, the block's series become the tail.
+        """
         remembered = self._series
         isfinite = math.isfinite
         ts, mono, width, values = block.ts, block.mono, block.width, block.values
         counter_ok = isfinite(mono)
         seen = False
         k = len(columns)
+        lasts: list[_Last] = tail.lasts if tail is not None else []
+        whole = True  # every series re-inserted (or inserted) in the block's order
+        dt = mono - tail.mono if tail is not None else 0.0
+        index = -1
         # One loop over every counter (96 a realtime poll), the previous state
         # reused in place: what follows is the whole rule of the module docstring.
         for row, (labels, identity) in enumerate(zip(block.labels, block.identities, strict=True)):
             for (counter_key, rule, key), value in zip(columns, values[row * k:row * k + k],
                                                        strict=True):
+                index += 1
                 if value is None:
+                    whole = False
                     continue  # not read: no reading
-                series = (counter_key, labels)
                 if not counter_ok or not isinstance(value, int) or value < 0:
-                    remembered.pop(series, None)  # not a counter value: start the series over
+                    # not a counter value: start the series over (the others of
+                    # a tail keep their order: no longer the whole tail)
+                    remembered.pop((counter_key, labels), None)
+                    whole = False
                     continue
                 if not seen:
                     seen = True
                     if mono > self._now:
                         self._now = mono
-                last = remembered.get(series)
-                if last is None:
-                    remembered[series] = _Last(value, mono, identity)
-                    continue
-                dt = mono - last.mono
-                if dt <= 0:
-                    continue  # same or older reading: keep the newer state
-                del remembered[series]  # re-inserted: dict order = least recently seen
+                if tail is not None:
+                    if dt <= 0:
+                        continue  # same or older reading: keep the newer state
+                    last = lasts[index]
+                else:
+                    series = (counter_key, labels)
+                    found = remembered.get(series)
+                    if found is None:
+                        lasts.append(_Last(value, mono, identity))
+                        remembered[series] = lasts[-1]
+                        continue
+                    dt = mono - found.mono
+                    if dt <= 0:
+                        whole = False
+                        continue  # same or older reading: keep the newer state
+                    del remembered[series]  # re-inserted: dict order = least recently seen
+                    remembered[series] = last = found
+                    lasts.append(last)
                 before, same = last.value, last.identity == identity
                 last.value, last.mono, last.identity = value, mono, identity
-                remembered[series] = last
                 if not same:
                     continue  # the counted object was re-created
                 delta = value - before
@@ -265,6 +313,14 @@ class RateCalculator:
                 if delta:
                     rate = round(rate, digits) if digits else float(round(rate))
                 append(Sample(key, rate, ts, labels))
+        if tail is not None:
+            if whole:
+                if dt > 0:
+                    tail.mono = mono
+                self._tail = tail
+        elif follows and whole and len(lasts) == len(values) and len(
+                {(key, labels) for labels in block.labels for key in block.keys}) == len(values):
+            self._tail = _Tail(block.keys, tuple(block.labels), lasts, mono)
 
     def _prune(self) -> None:
         series = self._series
