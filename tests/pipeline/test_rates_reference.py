@@ -111,16 +111,20 @@ MONO_STEPS = st.one_of(st.floats(-2.0, 60.0), st.floats(0.5, 10.0),
                        st.sampled_from([0.0, 5.0, float("nan"), float("inf"), 1e-9]))
 
 
+def next_mono(draw: st.DrawFn, mono: float) -> tuple[float, float]:
+    """Return the last finite reading time and the next poll's (maybe not finite)."""
+    step = draw(MONO_STEPS)
+    mono_now = mono + step if math.isfinite(step) else step
+    return (mono_now if math.isfinite(mono_now) else mono), mono_now
+
+
 @st.composite
 def polls(draw: st.DrawFn) -> list[tuple[list[CounterReading], float | None]]:
     out = []
     mono = 1000.0
     uptime = 100.0
     for _ in range(draw(st.integers(1, 12))):
-        step = draw(MONO_STEPS)
-        mono_now = mono + step if math.isfinite(step) else step
-        if math.isfinite(mono_now):
-            mono = mono_now
+        mono, mono_now = next_mono(draw, mono)
         readings = []
         for key in draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=3)):
             for name in draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=2)):
@@ -204,10 +208,7 @@ def block_polls(draw: st.DrawFn) -> list[Poll]:
     mono = 1000.0
     uptime = 100.0
     for _ in range(draw(st.integers(1, 10))):
-        step = draw(MONO_STEPS)
-        mono_now = mono + step if math.isfinite(step) else step
-        if math.isfinite(mono_now):
-            mono = mono_now
+        mono, mono_now = next_mono(draw, mono)
         ts = T0 + timedelta(seconds=mono)
         items: list[CounterReading | CounterBlock] = []
         for _ in range(draw(st.integers(1, 3))):
@@ -238,11 +239,9 @@ def _bits(samples: list[Sample]) -> list[tuple[object, ...]]:
             for s in samples]
 
 
-@settings(max_examples=200, deadline=None)
-@given(block_polls(), st.sampled_from([(7200.0, 50_000), (30.0, 50_000), (7200.0, 3)]))
-def test_blocks_give_bit_for_bit_what_their_readings_give(
-    sequence: list[Poll], limits: tuple[float, int],
-) -> None:
+def assert_as_reference(sequence: list[Poll], limits: tuple[float, int]) -> None:
+    """Assert that every poll of ``sequence`` gives bit for bit the reference's
+    rates of its readings one by one, and that as many series are remembered."""
     max_age, max_series = limits
     blocks = RateCalculator(max_age=max_age, max_series=max_series)
     reference = ReferenceRates(max_age=max_age, max_series=max_series)
@@ -251,6 +250,14 @@ def test_blocks_give_bit_for_bit_what_their_readings_give(
                     for r in (item.readings() if isinstance(item, CounterBlock) else [item])]
         assert _bits(blocks.update(items, uptime)) == _bits(reference.update(readings, uptime))
         assert len(blocks) == len(reference)
+
+
+@settings(max_examples=200, deadline=None)
+@given(block_polls(), st.sampled_from([(7200.0, 50_000), (30.0, 50_000), (7200.0, 3)]))
+def test_blocks_give_bit_for_bit_what_their_readings_give(
+    sequence: list[Poll], limits: tuple[float, int],
+) -> None:
+    assert_as_reference(sequence, limits)
 
 
 def test_a_block_key_without_rule_raises_before_any_state_changes() -> None:
@@ -319,11 +326,4 @@ def one_table_polls(draw: st.DrawFn) -> list[Poll]:
 def test_one_table_poll_after_poll_bit_for_bit_as_its_readings(
     sequence: list[Poll], limits: tuple[float, int],
 ) -> None:
-    max_age, max_series = limits
-    blocks = RateCalculator(max_age=max_age, max_series=max_series)
-    reference = ReferenceRates(max_age=max_age, max_series=max_series)
-    for items, uptime in sequence:
-        readings = [r for item in items
-                    for r in (item.readings() if isinstance(item, CounterBlock) else [item])]
-        assert _bits(blocks.update(items, uptime)) == _bits(reference.update(readings, uptime))
-        assert len(blocks) == len(reference)
+    assert_as_reference(sequence, limits)
