@@ -4,13 +4,15 @@ pipeline turns into per-second rates."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 
 #: Labels as a sorted tuple of (name, value) pairs, hashable and order-independent.
 Labels = tuple[tuple[str, str], ...]
+
+_Row = TypeVar("_Row")
 
 
 def make_labels(**labels: str) -> Labels:
@@ -135,24 +137,31 @@ class CounterBlock:
     def readings(self) -> list[CounterReading]:
         """Return the counters read as readings, row by row, each row's in column
         order (what the block stands for; for callers that are not hot paths)."""
-        keys, values, ts, mono, width = self.keys, self.values, self.ts, self.mono, self.width
-        k = len(keys)
-        rows = enumerate(zip(self.labels, self.identities, strict=True))
+        ts, mono, width = self.ts, self.mono, self.width
         return [CounterReading(key, value, ts, mono, labels, identity, width)
-                for row, (labels, identity) in rows
-                for key, value in zip(keys, values[row * k:(row + 1) * k], strict=True)
+                for key, (labels, identity), value in zip(
+                    self._columns(), self._rows(zip(self.labels, self.identities, strict=True)),
+                    self.values, strict=True)
                 if value is not None]
 
     def samples(self) -> list[Sample]:
         """Return the counters read as samples of their raw values (``float``), in
         the order of :meth:`readings`: what storage keeps as each counter's
         latest value."""
-        keys, values, ts = self.keys, self.values, self.ts
-        k = len(keys)
+        ts = self.ts
         return [Sample(key, float(value), ts, labels)
-                for row, labels in enumerate(self.labels)
-                for key, value in zip(keys, values[row * k:(row + 1) * k], strict=True)
+                for key, labels, value in zip(self._columns(), self._rows(self.labels),
+                                              self.values, strict=True)
                 if value is not None]
+
+    def _columns(self) -> tuple[str, ...]:
+        """The key of each value (the keys once per row)."""
+        return self.keys * len(self.labels)
+
+    def _rows(self, rows: Iterable[_Row]) -> list[_Row]:
+        """Each of ``rows`` once per key: what row each value belongs to."""
+        keys = self.keys
+        return [row for row in rows for _ in keys]
 
 
 def _setter(cls: type, name: str) -> Callable[[object, object], None]:

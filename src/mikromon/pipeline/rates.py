@@ -42,8 +42,9 @@ Use one calculator per device (uptime is per device). Series not seen for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Final
 
 from mikromon.domain.samples import CounterBlock, CounterReading, Labels, Sample
@@ -117,6 +118,8 @@ class _Last:
 
 
 _SeriesKey = tuple[str, Labels]
+#: What a value's state is when the block is no tail (never read nor changed).
+_NO_STATE: Final = _Last(0, 0.0, "")
 
 
 @dataclass(slots=True)
@@ -251,68 +254,68 @@ class RateCalculator:
         ts, mono, width, values = block.ts, block.mono, block.width, block.values
         counter_ok = isfinite(mono)
         seen = False
-        k = len(columns)
         lasts: list[_Last] = tail.lasts if tail is not None else []
+        # each value's row (labels, identity) and column, and its state when a tail
+        rows = [row for row in zip(block.labels, block.identities, strict=True)
+                for _ in columns]
+        states: Iterable[_Last] = lasts if tail is not None else repeat(_NO_STATE)
         whole = True  # every series re-inserted (or inserted) in the block's order
         dt = mono - tail.mono if tail is not None else 0.0
-        index = -1
         # One loop over every counter (96 a realtime poll), the previous state
         # reused in place: what follows is the whole rule of the module docstring.
-        for row, (labels, identity) in enumerate(zip(block.labels, block.identities, strict=True)):
-            for (counter_key, rule, key), value in zip(columns, values[row * k:row * k + k],
-                                                       strict=True):
-                index += 1
-                if value is None:
-                    whole = False
-                    continue  # not read: no reading
-                if not counter_ok or not isinstance(value, int) or value < 0:
-                    # not a counter value: start the series over (the others of
-                    # a tail keep their order: no longer the whole tail)
-                    remembered.pop((counter_key, labels), None)
-                    whole = False
+        for (counter_key, rule, key), (labels, identity), value, state in zip(
+                columns * len(block.labels), rows, values, states, strict=False):
+            if value is None:
+                whole = False
+                continue  # not read: no reading
+            if not counter_ok or not isinstance(value, int) or value < 0:
+                # not a counter value: start the series over (the others of
+                # a tail keep their order: no longer the whole tail)
+                remembered.pop((counter_key, labels), None)
+                whole = False
+                continue
+            if not seen:
+                seen = True
+                if mono > self._now:
+                    self._now = mono
+            if tail is not None:
+                if dt <= 0:
+                    continue  # same or older reading: keep the newer state
+                last = state
+            else:
+                series = (counter_key, labels)
+                found = remembered.get(series)
+                if found is None:
+                    lasts.append(_Last(value, mono, identity))
+                    remembered[series] = lasts[-1]
                     continue
-                if not seen:
-                    seen = True
-                    if mono > self._now:
-                        self._now = mono
-                if tail is not None:
-                    if dt <= 0:
-                        continue  # same or older reading: keep the newer state
-                    last = lasts[index]
-                else:
-                    series = (counter_key, labels)
-                    found = remembered.get(series)
-                    if found is None:
-                        lasts.append(_Last(value, mono, identity))
-                        remembered[series] = lasts[-1]
-                        continue
-                    dt = mono - found.mono
-                    if dt <= 0:
-                        whole = False
-                        continue  # same or older reading: keep the newer state
-                    del remembered[series]  # re-inserted: dict order = least recently seen
-                    remembered[series] = last = found
-                    lasts.append(last)
-                before, same = last.value, last.identity == identity
-                last.value, last.mono, last.identity = value, mono, identity
-                if not same:
-                    continue  # the counted object was re-created
-                delta = value - before
+                dt = mono - found.mono
+                if dt <= 0:
+                    whole = False
+                    continue  # same or older reading: keep the newer state
+                del remembered[series]  # re-inserted: dict order = least recently seen
+                remembered[series] = last = found
+                lasts.append(last)
+            before, same = last.value, last.identity == identity
+            last.value, last.mono, last.identity = value, mono, identity
+            if not same:
+                continue  # the counted object was re-created
+            delta = value - before
+            if delta < 0:
+                if width not in (32, 64):
+                    continue  # reset, width unknown: no wrap assumed
+                delta += 1 << width
                 if delta < 0:
-                    if width not in (32, 64):
-                        continue  # reset, width unknown: no wrap assumed
-                    delta += 1 << width
-                    if delta < 0:
-                        continue
-                rate = delta * rule.factor / dt
-                if not isfinite(rate) or rate > rule.max_rate:
-                    continue  # a reset mistaken for a wrap, or a counter that jumped
-                # round(rate, digits), cheaper where the result is the same: an
-                # unchanged counter's 0.0 as it is, whole units through round(rate).
-                digits = rule.digits
-                if delta:
-                    rate = round(rate, digits) if digits else float(round(rate))
-                append(Sample(key, rate, ts, labels))
+                    continue
+            rate = delta * rule.factor / dt
+            if not isfinite(rate) or rate > rule.max_rate:
+                continue  # a reset mistaken for a wrap, or a counter that jumped
+            # round(rate, digits), cheaper where the result is the same: an
+            # unchanged counter's 0.0 as it is, whole units through round(rate).
+            digits = rule.digits
+            if delta:
+                rate = round(rate, digits) if digits else float(round(rate))
+            append(Sample(key, rate, ts, labels))
         if tail is not None:
             if whole:
                 if dt > 0:
