@@ -1,7 +1,7 @@
 """Garbage collection in a process that runs the collector: once it has warmed
 up, what is alive then is left out of every later collection.
 
-A realtime poll allocates a few thousand objects (rows, readings, samples) that
+A realtime poll allocates a few thousand objects (rows, values, samples) that
 mostly die within the poll; the objects that live (modules, the web framework,
 every device's collector, session, rate state and schedules) are many more, and
 CPython's oldest-generation collection scans all of them again and again
@@ -19,7 +19,9 @@ collection that found them alive and moved them to an older generation, to be
 scanned again there. Objects freed by reference counting never count towards
 it, so collections now come when objects that live (or cycles) pile up; at most
 :data:`YOUNG_THRESHOLD` objects of cyclic garbage wait for one
-(bench/poll_cpu.py: 100 routers, -12 % CPU per realtime poll, bench/RESULTS.md).
+(bench/poll_cpu.py against 700: -6 to -7 % CPU per realtime poll at 100
+routers, -3 to -22 % at 500 with the p99 start lag 6-10 ms instead of 18-46;
+bench/RESULTS.md, "interface counters as one block").
 
 Process-wide, so only a host that owns its process calls it (the collector's
 process of ``mikromon serve``, :class:`mikromon.web.runtime.Runtime`); an
