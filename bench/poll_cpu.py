@@ -35,7 +35,9 @@ host, and with :func:`mikromon.schedule.gc_settle.freeze_now` after the warm-up,
 as the collector's own process of ``mikromon serve`` does. ``--baseline-ref``
 names the git commit to compare with (default: :data:`DEFAULT_BASELINE`, main
 before the realtime prints went together); ``--baseline-src`` a source folder
-instead. ``--profile-out FILE`` writes a cProfile of this tree's loop thread
+instead. ``--gc-threshold N`` adds a row of this tree with gc.freeze() and
+``gc.set_threshold(N, ...)`` (the youngest generation's threshold) after the
+warm-up. ``--profile-out FILE`` writes a cProfile of this tree's loop thread
 (thread CPU clock) for one extra run.
 """
 
@@ -162,6 +164,8 @@ def child(args: argparse.Namespace) -> int:
         from mikromon.schedule.gc_settle import freeze_now
 
         freeze_now()  # what the collector's own process does once warmed up
+    if args.gc_threshold:
+        gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
     pauses: list[float] = []
     started = [0.0]
 
@@ -220,7 +224,8 @@ def export_tree(ref: str, folder: Path) -> Path:
 
 
 def measure(src: Path, endpoints_file: Path, mode: str, args: argparse.Namespace,
-            profile_out: str = "", gc_freeze: bool = False) -> dict[str, Any]:
+            profile_out: str = "", gc_freeze: bool = False, gc_threshold: int = 0,
+            ) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(src))
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--endpoints",
                str(endpoints_file), "--mode", mode, "--duration", str(args.duration)]
@@ -228,6 +233,8 @@ def measure(src: Path, endpoints_file: Path, mode: str, args: argparse.Namespace
         command += ["--profile-out", profile_out]
     if gc_freeze:
         command.append("--gc-freeze")
+    if gc_threshold:
+        command += ["--gc-threshold", str(gc_threshold)]
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True,
                          timeout=args.duration + 200)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -264,6 +271,7 @@ def main() -> int:
     parser.add_argument("--baseline-src", default="")
     parser.add_argument("--profile-out", default="")
     parser.add_argument("--gc-freeze", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--gc-threshold", type=int, default=0)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoints", default="", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="realtime", help=argparse.SUPPRESS)
@@ -281,8 +289,12 @@ def main() -> int:
         else:
             baseline = export_tree(args.baseline_ref, folder)
             base_label = f"before ({args.baseline_ref})"
-        trees = [(base_label, baseline, False), ("this tree", REPO / "src", False),
-                 ("this tree, gc.freeze() after warm-up", REPO / "src", True)]
+        trees: list[tuple[str, Path, bool, int]] = [
+            (base_label, baseline, False, 0), ("this tree", REPO / "src", False, 0),
+            ("this tree, gc.freeze() after warm-up", REPO / "src", True, 0)]
+        if args.gc_threshold:
+            trees.append((f"this tree, gc.freeze(), threshold {args.gc_threshold}",
+                          REPO / "src", True, args.gc_threshold))
         proc, endpoints = start_routers(args.count, args.profile)
         try:
             endpoints_file = folder / "endpoints.json"
@@ -290,9 +302,10 @@ def main() -> int:
             results: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for mode in args.modes.split(","):
                 for n in range(args.rounds):
-                    for label, src, freeze in (trees if n % 2 == 0 else trees[::-1]):
+                    for label, src, freeze, threshold in (trees if n % 2 == 0 else trees[::-1]):
                         print(f"{mode} round {n + 1}: {label} ...", file=sys.stderr, flush=True)
-                        result = measure(src, endpoints_file, mode, args, gc_freeze=freeze)
+                        result = measure(src, endpoints_file, mode, args, gc_freeze=freeze,
+                                         gc_threshold=threshold)
                         print(f"  {json.dumps(result)}", file=sys.stderr, flush=True)
                         results.setdefault((label, mode), []).append(result)
             if args.profile_out:

@@ -12,7 +12,8 @@ One emulated v7 router runs in a child process (``python -m mikromon simulate
   and attributes, no socket (:class:`~mikromon.routeros.framing.SentenceReader`
   and :class:`~mikromon.routeros.reply.RawApi`);
 * ``map``: :func:`mikromon.collectors.run_tier` over the replies' rows (no socket);
-* ``rates``: :class:`~mikromon.pipeline.rates.RateCalculator` over the 96 counters;
+* ``rates``: :class:`~mikromon.pipeline.rates.RateCalculator` over the 96 counters
+  (one :class:`~mikromon.domain.samples.CounterBlock`);
 * ``outcome``: :func:`~mikromon.schedule.outcome.run_outcome` of the mapped result;
 * ``hand-off``: the outcome's samples to the writer's queue
   (:meth:`~mikromon.schedule.write_queue.WriteQueue.put_samples`).
@@ -45,7 +46,7 @@ from mikromon.collectors import run_tier  # noqa: E402
 from mikromon.collectors.base import CollectContext  # noqa: E402
 from mikromon.collectors.registry import collectors_for  # noqa: E402
 from mikromon.domain.devices import DeviceConfig  # noqa: E402
-from mikromon.domain.samples import CounterReading  # noqa: E402
+from mikromon.domain.samples import CounterBlock  # noqa: E402
 from mikromon.domain.tiers import Tier  # noqa: E402
 from mikromon.emulator.codec import encode_sentence  # noqa: E402
 from mikromon.pipeline.rates import RateCalculator  # noqa: E402
@@ -114,7 +115,7 @@ async def measure(endpoint: dict[str, Any], polls: int) -> dict[str, float]:
     ctx = CollectContext(device="bench")
     recorded = Recorded(replies)
     result = await run_tier(recorded, Tier.REALTIME, ctx)  # type: ignore[arg-type]
-    counters = result.counters
+    (block,) = result.counter_blocks
     queue = WriteQueue(1_000_000, 60.0, lambda device, rows: None, lambda: False)
     memory, reported = DeviceMemory(), Reported()
     out: dict[str, float] = {}
@@ -138,20 +139,22 @@ async def measure(endpoint: dict[str, Any], polls: int) -> dict[str, float]:
 
     calc = RateCalculator()
 
-    async def rates(i: int) -> None:
-        calc.update([CounterReading(c.key, c.value + 1000 * i, c.ts, c.mono + 5.0 * i,
-                                    c.labels, c.identity, c.width) for c in counters], None)
+    def later(i: int) -> CounterBlock:
+        """The poll's counters ``i`` polls later: 1,000 more each, 5 s later."""
+        return CounterBlock(block.keys, block.labels, block.identities,
+                            [None if v is None else v + 1000 * i for v in block.values],
+                            block.ts, block.mono + 5.0 * i, block.width)
 
-    # the readings' copies above cost as much as a poll's mapping makes them: subtract
+    async def rates(i: int) -> None:
+        calc.update([later(i)], None)
+
+    # the counters' copies above cost about what a poll's mapping makes: subtract
     async def copies(i: int) -> None:
-        [CounterReading(c.key, c.value + 1000 * i, c.ts, c.mono + 5.0 * i, c.labels,
-                        c.identity, c.width) for c in counters]
+        later(i)
 
     first = RateCalculator()
-    first.update(counters, None)
-    rate_samples = first.update([CounterReading(c.key, c.value + 1000, c.ts, c.mono + 5.0,
-                                                c.labels, c.identity, c.width)
-                                 for c in counters], None)
+    first.update([block], None)
+    rate_samples = first.update([later(1)], None)
 
     async def outcome(i: int) -> None:
         run_outcome(result, memory, reported, tier=Tier.REALTIME, device_id=1, ts=ctx.clock(),

@@ -106,7 +106,7 @@ async def test_all_collectors_against_the_emulator(session: Session) -> None:
     assert any(s.key.startswith("system.health.") for s in result.samples)
     assert any(s.key == "wireless.clients" for s in result.samples)
     assert any(s.key == "bgp.established" for s in result.samples)
-    names = {dict(c.labels)["interface"] for c in result.counters}
+    names = {dict(c.labels)["interface"] for c in result.readings()}
     assert names == set(session.router.rates)
     assert result.facts is not None
     assert result.facts.identity == session.router.router.identity
@@ -145,10 +145,10 @@ async def test_chr_lacks_hotspot_and_wireless() -> None:
 async def test_realtime_rates_match_configured_traffic(session: Session) -> None:
     rates = RateCalculator()
     first = await run_tier(session.client, Tier.REALTIME, session.ctx)
-    assert rates.update(first.counters, first.facts.uptime_s if first.facts else None) == []
+    assert rates.update(first.counter_blocks, first.facts.uptime_s if first.facts else None) == []
     session.clock.advance(5.0)
     second = await run_tier(session.client, Tier.REALTIME, session.ctx)
-    samples = rates.update(second.counters, second.facts.uptime_s if second.facts else None)
+    samples = rates.update(second.counter_blocks, second.facts.uptime_s if second.facts else None)
     got = {(s.key, s.label("interface")): s.value for s in samples}
     assert session.router.rates
     for name, configured in session.router.rates.items():
@@ -162,7 +162,7 @@ async def poll(s: Session, rates: RateCalculator) -> list[Sample]:
     """Read the realtime tier once and return the rates it gives."""
     result = await run_tier(s.client, Tier.REALTIME, s.ctx)
     assert result.facts is not None
-    return rates.update(result.counters, result.facts.uptime_s)
+    return rates.update(result.counter_blocks, result.facts.uptime_s)
 
 
 async def test_reboot_between_polls_gives_no_negative_rate() -> None:

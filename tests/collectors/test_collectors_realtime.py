@@ -50,7 +50,7 @@ async def test_system_resource_v6(captures: Path) -> None:
         uptime_s=4103745.0,
     )
     assert result.absent == []
-    assert result.counters == []
+    assert result.readings() == []
     assert result.inventory == []
 
 
@@ -199,9 +199,9 @@ async def test_system_health_empty_on_chr(major: int) -> None:
 async def test_interface_counters_v6(captures: Path) -> None:
     router = FakeRouter({"/interface": load(captures, "interface.v6")})
     result = await InterfaceCountersCollector().collect(router, context(major=6))
-    assert len(result.counters) == 4 * 8
-    assert all(r.ts == TS and r.mono == MONO and r.width == 64 for r in result.counters)
-    table = {(r.labels, r.key): (r.value, r.identity) for r in result.counters}
+    assert len(result.readings()) == 4 * 8
+    assert all(r.ts == TS and r.mono == MONO and r.width == 64 for r in result.readings())
+    table = {(r.labels, r.key): (r.value, r.identity) for r in result.readings()}
     bridge = (("interface", "bridge1"),)
     assert table[(bridge, "iface.rx_bytes")] == (1325381950539, "*2")
     assert table[(bridge, "iface.tx_bytes")] == (2786508773388, "*2")
@@ -214,7 +214,7 @@ async def test_interface_counters_v6(captures: Path) -> None:
     assert table[(ether3, "iface.tx_drops")] == (0, "*3")
     l2tp = (("interface", "l2tp-in1"),)
     assert table[(l2tp, "iface.tx_bytes")] == (6624707528, "*51")
-    assert {r.key for r in result.counters} == {
+    assert {r.key for r in result.readings()} == {
         "iface.rx_bytes", "iface.tx_bytes", "iface.rx_packets", "iface.tx_packets",
         "iface.rx_errors", "iface.tx_errors", "iface.rx_drops", "iface.tx_drops",
     }
@@ -223,8 +223,8 @@ async def test_interface_counters_v6(captures: Path) -> None:
 async def test_interface_counters_v7(captures: Path) -> None:
     router = FakeRouter({"/interface": load(captures, "interface.v7")})
     result = await InterfaceCountersCollector().collect(router, context())
-    assert len(result.counters) == 7 * 8
-    table = {(dict(r.labels)["interface"], r.key): r.value for r in result.counters}
+    assert len(result.readings()) == 7 * 8
+    table = {(dict(r.labels)["interface"], r.key): r.value for r in result.readings()}
     assert table[("ether1", "iface.rx_bytes")] == 205164277
     assert table[("ether1", "iface.tx_bytes")] == 147977500
     assert table[("ether1", "iface.rx_packets")] == 158254
@@ -242,6 +242,6 @@ async def test_interface_counters_empty_reply() -> None:
     """7.18+ answers a print with no rows with !empty: an empty list, no error."""
     result = await InterfaceCountersCollector().collect(FakeRouter({"/interface": []}),
                                                         context())
-    assert result.counters == []
+    assert result.readings() == []
     assert result.absent == []
     assert result.failures == []

@@ -41,7 +41,7 @@ async def test_realtime_tier_is_one_batch_and_reads_as_one_by_one(captures: Path
     one_by_one = await run_tier(build_router(captures, V7), Tier.REALTIME, context())
     assert batched == one_by_one
     assert batched.samples
-    assert batched.counters
+    assert batched.readings()
     assert batched.facts is not None
 
 
@@ -63,7 +63,7 @@ async def test_a_trap_fails_its_collector_only(captures: Path) -> None:
     result = await run_tier(router, Tier.REALTIME, context())
     assert result.failures == ["system_health: busy (command /system/health/print)"]
     assert result.absent == ["/system/resource"]
-    assert len(result.counters) == 8 * len(router.tables["/interface"])
+    assert len(result.readings()) == 8 * len(router.tables["/interface"])
 
 
 async def test_known_absent_path_is_not_asked(captures: Path) -> None:
@@ -83,7 +83,7 @@ async def test_a_mapping_bug_fails_its_collector_only(
     monkeypatch.setattr(health, "map_rows", broken)
     result = await run_tier(tagging(captures), Tier.REALTIME, context())
     assert result.failures == ["system_health: ZeroDivisionError: bug"]
-    assert result.counters
+    assert result.readings()
     assert result.facts is not None
 
 

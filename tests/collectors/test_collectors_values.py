@@ -57,7 +57,7 @@ async def test_unreadable_cpu_load_costs_only_cpu_load(session: Session) -> None
     assert bad(result) == {("/system/resource", "cpu-load", "n/a")}
     # health and interface counters of the same tier are read too
     assert any(s.key.startswith("system.health.") for s in result.samples)
-    assert result.counters
+    assert result.readings()
 
 
 async def test_one_empty_counter_costs_one_interface_one_counter(session: Session) -> None:
@@ -65,7 +65,7 @@ async def test_one_empty_counter_costs_one_interface_one_counter(session: Sessio
     session.router.set_value("/interface", "rx-byte", "", row=1)
     result = await run_tier(session.client, Tier.REALTIME, session.ctx)
     assert result.failures == []
-    have = {(c.key, dict(c.labels)["interface"]) for c in result.counters}
+    have = {(c.key, dict(c.labels)["interface"]) for c in result.readings()}
     broken = [b for b in result.bad_values if b.field == "rx-byte"]
     assert len(broken) == 1
     assert broken[0].raw == ""
@@ -102,9 +102,9 @@ async def test_counter_near_2_64_is_not_a_counter() -> None:
     async with open_session("v7") as s:
         s.router.set_value("/interface", "tx-byte", "18446744073709551615", row=0)
         result = await run_tier(s.client, Tier.REALTIME, s.ctx)
-        assert all(c.value < 2**63 for c in result.counters)
+        assert all(c.value < 2**63 for c in result.readings())
         assert ("/interface", "tx-byte", "18446744073709551615") in bad(result)
-        assert len({dict(c.labels)["interface"] for c in result.counters
+        assert len({dict(c.labels)["interface"] for c in result.readings()
                     if c.key == "iface.tx_bytes"}) == len(s.router.rates) - 1
 
 

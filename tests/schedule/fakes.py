@@ -19,7 +19,7 @@ from mikromon.domain.errors import (
     PathAbsent,
 )
 from mikromon.domain.inventory import CollectResult, DeviceFacts, InventorySnapshot
-from mikromon.domain.samples import CounterReading, Sample, make_labels
+from mikromon.domain.samples import CounterBlock, CounterReading, Sample, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import Row
 from mikromon.schedule.deps import CollectorDeps
@@ -227,7 +227,10 @@ class PlainRates:
         self._last: dict[tuple[str, tuple[tuple[str, str], ...]], CounterReading] = {}
         self._uptime: float | None = None
 
-    def update(self, readings: Sequence[CounterReading], uptime_s: float | None) -> list[Sample]:
+    def update(self, counters: Sequence[CounterReading | CounterBlock],
+               uptime_s: float | None) -> list[Sample]:
+        readings = [r for c in counters
+                    for r in (c.readings() if isinstance(c, CounterBlock) else (c,))]
         rebooted = uptime_s is not None and self._uptime is not None and uptime_s < self._uptime
         if uptime_s is not None:
             self._uptime = uptime_s

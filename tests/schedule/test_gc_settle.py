@@ -13,9 +13,28 @@ from mikromon.schedule import gc_settle
 
 @pytest.fixture(autouse=True)
 def _unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()  # the rest of the test run collects as usual
+    gc.set_threshold(*thresholds)
+
+
+def test_freeze_now_collects_the_youngest_generation_less_often() -> None:
+    older = gc.get_threshold()[1:]
+    gc_settle.freeze_now()
+    assert gc.get_threshold() == (gc_settle.YOUNG_THRESHOLD, *older)
+    assert gc_settle.YOUNG_THRESHOLD > 700  # CPython's default
+
+
+def test_cyclic_garbage_is_still_collected_past_the_threshold() -> None:
+    gc_settle.freeze_now()
+    gc.collect()
+    before = gc.get_stats()[0]["collections"]
+    for _ in range(gc_settle.YOUNG_THRESHOLD + 100):
+        cycle: list[object] = []
+        cycle.append(cycle)  # garbage only a collection frees
+    assert gc.get_stats()[0]["collections"] > before
 
 
 def test_freeze_now_moves_what_lives_out_of_collections() -> None:

@@ -146,11 +146,12 @@ async def _realtime(session: PollSession) -> CollectResult:
     """Read the realtime tier twice and add the rates between the two reads."""
     rates = RateCalculator()
     first = await session.run(Tier.REALTIME)
-    rates.update(first.counters, first.facts.uptime_s if first.facts else None)
+    rates.update([*first.counters, *first.counter_blocks],
+                 first.facts.uptime_s if first.facts else None)
     await asyncio.sleep(RATE_GAP)  # the interval the rates average over
     second = await session.run(Tier.REALTIME)
     uptime = second.facts.uptime_s if second.facts else None
-    second.samples.extend(rates.update(second.counters, uptime))
+    second.samples.extend(rates.update([*second.counters, *second.counter_blocks], uptime))
     second.absent = sorted(set(first.absent) | set(second.absent))
     return second
 
@@ -207,10 +208,10 @@ def render(poll: Poll) -> str:
         note = f" (read twice, {RATE_GAP:g} s apart)" if tier is Tier.REALTIME else ""
         lines += ["", f"== {tier.value}{note}"]
         lines += _sample_lines(result.samples)
-        if result.counters:
-            series = {c.labels for c in result.counters}
-            lines.append(f"  counters: {len(result.counters)} readings over "
-                         f"{len(series)} series")
+        readings = result.readings()
+        if readings:
+            series = {c.labels for c in readings}
+            lines.append(f"  counters: {len(readings)} readings over {len(series)} series")
         for snap in result.inventory:
             lines.append(f"  table {snap.table}: {len(snap.rows)} rows "
                          f"(key {', '.join(snap.key_fields)})")
@@ -227,7 +228,7 @@ def render(poll: Poll) -> str:
             of_row = f" of {bad.row}" if bad.row else ""
             lines.append(
                 f"  UNREADABLE {bad.path} {bad.field}{of_row}: {bad.raw!r} ({bad.reason})")
-        if not (result.samples or result.counters or result.inventory or result.absent
+        if not (result.samples or readings or result.inventory or result.absent
                 or result.failures or result.bad_values):
             lines.append("  (nothing)")
     lines += ["", "== facts"]
@@ -251,7 +252,7 @@ def to_json(poll: Poll) -> dict[str, object]:
                 "counters": [
                     {"key": c.key, "labels": dict(c.labels), "value": c.value,
                      "identity": c.identity, "ts": utc_iso(c.ts)}
-                    for c in result.counters
+                    for c in result.readings()
                 ],
                 "inventory": [
                     {"table": snap.table, "key_fields": list(snap.key_fields),

@@ -9,9 +9,10 @@ tx-error,rx-drop,tx-drop``. Example row (interface.v7.json)::
      "rx-packet": "158254", "tx-packet": "150156", "rx-drop": "0", "tx-drop": "0",
      "rx-error": "0", "tx-error": "0", ...}
 
-Produces CounterReadings iface.rx_bytes, iface.tx_bytes, iface.rx_packets,
-iface.tx_packets, iface.rx_errors, iface.tx_errors, iface.rx_drops,
-iface.tx_drops (label ``interface`` = name, identity = ``.id``, width 64: the
+Produces one :class:`~mikromon.domain.samples.CounterBlock` a poll: a row per
+interface (label ``interface`` = name, identity = ``.id``), columns
+iface.rx_bytes, iface.tx_bytes, iface.rx_packets, iface.tx_packets,
+iface.rx_errors, iface.tx_errors, iface.rx_drops, iface.tx_drops, width 64 (the
 counters are 64-bit decimal strings that reset on reboot). The rate pipeline
 turns them into iface.rx_bps, iface.tx_bps, iface.rx_pps ... iface.tx_drops_ps.
 Each counter of each interface is read on its own: an empty, unreadable or
@@ -43,7 +44,7 @@ from mikromon.collectors.table_collectors import PrintCollector
 from mikromon.collectors.table_view import TableView
 from mikromon.domain.errors import ValueParseError
 from mikromon.domain.inventory import CollectResult
-from mikromon.domain.samples import CounterReading, Labels, make_labels
+from mikromon.domain.samples import CounterBlock, Labels, make_labels
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import ReplyLimit, RouterOSClient, Row
 from mikromon.routeros.values.dates import parse_optional_datetime
@@ -66,7 +67,8 @@ COUNTERS = {
     "tx-drop": "iface.tx_drops",
 }
 COUNTER_PROPLIST = (".id", "name", *COUNTERS)
-_COUNTER_FIELDS = tuple(COUNTERS.items())
+_COUNTER_FIELDS = tuple(COUNTERS)
+_COUNTER_KEYS = tuple(COUNTERS.values())
 
 INVENTORY_FIELDS = (
     Field("name"),
@@ -91,37 +93,44 @@ LOCAL_TIMES = ("last-link-up-time", "last-link-down-time")
 
 def map_counters(
     rows: Sequence[Row], ts: datetime, mono: float, reader: Values | None = None
-) -> list[CounterReading]:
-    """Map interface rows to counter readings (one per counter field read).
+) -> CounterBlock:
+    """Map interface rows to one block of counters: a row per named interface
+    (in reply order), a column per counter of :data:`COUNTERS`.
 
     Args:
         rows: ``/interface`` rows.
         ts: time of the reply, UTC.
         mono: monotonic seconds of the reply.
         reader: records refused counters (default: a throw-away one).
+
+    Returns:
+        The block (width 64); a counter absent from its row, or refused, is
+        ``None`` (no reading).
     """
-    values = reader if reader is not None else Values(PATH, CollectResult())
-    readings: list[CounterReading] = []
-    append = readings.append
+    values_of = reader if reader is not None else Values(PATH, CollectResult())
+    labels: list[Labels] = []
+    identities: list[str] = []
+    values: list[int | None] = []
+    add = values.append
     for row in rows:
         name = row.get("name")
         if not name:
             continue
-        labels = _labels(name) if type(name) is str else make_labels(interface=name)
-        identity = row.get(".id", "")
+        labels.append(_labels(name) if type(name) is str else make_labels(interface=name))
+        identities.append(row.get(".id", ""))
         get = row.get
-        for field, key in _COUNTER_FIELDS:
+        for field in _COUNTER_FIELDS:
             raw = get(field)
             if raw is None:
+                add(None)
                 continue
             # Values.get, unrolled: this runs for 96 counters every realtime poll.
             try:
-                value = parse_counter(raw)
+                add(parse_counter(raw))
             except ValueParseError as err:
-                values.bad(field, raw, str(err), name)
-                continue
-            append(CounterReading(key, value, ts, mono, labels, identity, 64))
-    return readings
+                values_of.bad(field, raw, str(err), name)
+                add(None)
+    return CounterBlock(_COUNTER_KEYS, labels, identities, values, ts, mono, 64)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -142,7 +151,8 @@ class InterfaceCountersCollector(PrintCollector):
 
     def map(self, rows: list[Row], ctx: CollectContext, result: CollectResult) -> None:
         """Map the counters; see the module docstring."""
-        result.counters = map_counters(rows, ctx.clock(), ctx.monotonic(), Values(PATH, result))
+        result.counter_blocks.append(
+            map_counters(rows, ctx.clock(), ctx.monotonic(), Values(PATH, result)))
 
 
 class InterfaceInventoryCollector:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mikromon.domain.samples import CounterReading, Sample
+from mikromon.domain.samples import CounterBlock, CounterReading, Sample
 
 #: A value in an inventory row.
 Scalar = str | int | float | bool | None
@@ -94,7 +94,10 @@ class CollectResult:
 
     Attributes:
         samples: gauge samples ready to store.
-        counters: counter readings for the rate pipeline.
+        counters: counter readings for the rate pipeline, one by one.
+        counter_blocks: counter readings for the rate pipeline, a reply's
+            together (:class:`~mikromon.domain.samples.CounterBlock`: the
+            interface counters); :meth:`readings` gives both as readings.
         inventory: snapshots, one per table read.
         facts: device facts, when the collector reads them.
         absent: paths found missing on this router (``PathAbsent``), so the
@@ -108,16 +111,23 @@ class CollectResult:
 
     samples: list[Sample] = field(default_factory=list)
     counters: list[CounterReading] = field(default_factory=list)
+    counter_blocks: list[CounterBlock] = field(default_factory=list)
     inventory: list[InventorySnapshot] = field(default_factory=list)
     facts: DeviceFacts | None = None
     absent: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     bad_values: list[BadValue] = field(default_factory=list)
 
+    def readings(self) -> list[CounterReading]:
+        """Return every counter read: :attr:`counters`, then each block's
+        readings (:meth:`CounterBlock.readings`)."""
+        return [*self.counters, *(r for block in self.counter_blocks for r in block.readings())]
+
     def merge(self, other: CollectResult) -> None:
         """Add ``other``'s contents to this result (facts: the newest wins field by field)."""
         self.samples.extend(other.samples)
         self.counters.extend(other.counters)
+        self.counter_blocks.extend(other.counter_blocks)
         self.inventory.extend(other.inventory)
         self.absent.extend(other.absent)
         self.failures.extend(other.failures)

@@ -1,15 +1,18 @@
 """Samples: one number about one router at one instant, and counter readings
-that the rate pipeline turns into per-second rates."""
+(one by one, or a reply's together as a :class:`CounterBlock`) that the rate
+pipeline turns into per-second rates."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 
 #: Labels as a sorted tuple of (name, value) pairs, hashable and order-independent.
 Labels = tuple[tuple[str, str], ...]
+
+_Row = TypeVar("_Row")
 
 
 def make_labels(**labels: str) -> Labels:
@@ -83,6 +86,82 @@ class CounterReading:
         _SET_READING_LABELS(self, labels)
         _SET_READING_IDENTITY(self, identity)
         _SET_READING_WIDTH(self, width)
+
+
+@dataclass(frozen=True, slots=True)
+class CounterBlock:
+    """The counters of one reply, column by column: what a :class:`CounterReading`
+    holds for each counter, with what the counters of one table share (keys,
+    rows, time, width) held once instead of once per counter.
+
+    A realtime poll reads 96 interface counters (12 interfaces x 8); as a block
+    they are one object and one flat list, not 96 readings.
+
+    Attributes:
+        keys: the counter key of each column (``iface.rx_bytes`` ...): ``k`` columns.
+        labels: the labels of each row (its counters' series): ``n`` rows.
+        identities: what identifies each row's object on the router (the
+            interface's ``.id``), one per row; see :attr:`CounterReading.identity`.
+        values: ``n x k`` counters row by row (row ``r``, column ``c`` at
+            ``values[r * k + c]``): the counter as the router sent it (int),
+            ``None`` where that counter of that row was not read (no reading).
+        ts: wall-clock UTC time the reply arrived (every counter's).
+        mono: monotonic seconds when the reply arrived (every counter's).
+        width: counter width in bits (32 or 64) when known, for wrap handling.
+
+    Raises:
+        ValueError: ``identities`` is not one per row, or ``values`` not
+            ``n x k`` long.
+    """
+
+    keys: tuple[str, ...]
+    labels: Sequence[Labels]
+    identities: Sequence[str]
+    values: Sequence[int | None]
+    ts: datetime
+    mono: float
+    width: int | None = None
+
+    def __post_init__(self) -> None:
+        rows = len(self.labels)
+        if len(self.identities) != rows:
+            raise ValueError(f"counter block: {len(self.identities)} identities for {rows} rows")
+        if len(self.values) != rows * len(self.keys):
+            raise ValueError(f"counter block: {len(self.values)} values for {rows} rows x "
+                             f"{len(self.keys)} keys")
+
+    def __len__(self) -> int:
+        """The number of counters read (values that are not ``None``)."""
+        return len(self.values) - self.values.count(None)
+
+    def readings(self) -> list[CounterReading]:
+        """Return the counters read as readings, row by row, each row's in column
+        order (what the block stands for; for callers that are not hot paths)."""
+        ts, mono, width = self.ts, self.mono, self.width
+        return [CounterReading(key, value, ts, mono, labels, identity, width)
+                for key, (labels, identity), value in zip(
+                    self._columns(), self._rows(zip(self.labels, self.identities, strict=True)),
+                    self.values, strict=True)
+                if value is not None]
+
+    def samples(self) -> list[Sample]:
+        """Return the counters read as samples of their raw values (``float``), in
+        the order of :meth:`readings`: what storage keeps as each counter's
+        latest value."""
+        ts = self.ts
+        return [Sample(key, float(value), ts, labels)
+                for key, labels, value in zip(self._columns(), self._rows(self.labels),
+                                              self.values, strict=True)
+                if value is not None]
+
+    def _columns(self) -> tuple[str, ...]:
+        """The key of each value (the keys once per row)."""
+        return self.keys * len(self.labels)
+
+    def _rows(self, rows: Iterable[_Row]) -> list[_Row]:
+        """Each of ``rows`` once per key: what row each value belongs to."""
+        keys = self.keys
+        return [row for row in rows for _ in keys]
 
 
 def _setter(cls: type, name: str) -> Callable[[object, object], None]:

@@ -42,11 +42,12 @@ Use one calculator per device (uptime is per device). Series not seen for
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Final
 
-from mikromon.domain.samples import CounterReading, Labels, Sample
+from mikromon.domain.samples import CounterBlock, CounterReading, Labels, Sample
 
 __all__ = ["RATE_RULES", "RateCalculator", "RateRule", "rate_key", "rate_rule"]
 
@@ -117,6 +118,19 @@ class _Last:
 
 
 _SeriesKey = tuple[str, Labels]
+#: What a value's state is when the block is no tail (never read nor changed).
+_NO_STATE: Final = _Last(0, 0.0, "")
+
+
+@dataclass(slots=True)
+class _Tail:
+    """A block whose series are the last remembered, in its order (row by row),
+    all last read at ``mono``: ``lasts`` are their states (the same objects)."""
+
+    keys: tuple[str, ...]
+    labels: tuple[Labels, ...]
+    lasts: list[_Last]
+    mono: float
 
 #: counter key -> its rule and rate key, for the keys seen (a few dozen).
 _RULES_BY_KEY: dict[str, tuple[RateRule, str]] = {}
@@ -135,6 +149,16 @@ def _rule_of(counter_key: str) -> tuple[RateRule, str]:
     if len(_RULES_BY_KEY) < _RULES_BY_KEY_MAX:
         _RULES_BY_KEY[counter_key] = entry
     return entry
+
+
+def _one(reading: CounterReading) -> CounterBlock:
+    """``reading`` as a block of one row and one column. A value that is not an
+    int (``None`` among them) stays one (-1 for ``None``, which a block would
+    take for "not read"): the series starts over, as for any value that is no
+    counter."""
+    value = reading.value if reading.value is not None else -1
+    return CounterBlock((reading.key,), (reading.labels,), (reading.identity,), (value,),
+                        reading.ts, reading.mono, reading.width)
 
 
 class RateCalculator:
@@ -156,6 +180,8 @@ class RateCalculator:
         self._series: dict[_SeriesKey, _Last] = {}
         self._uptime: float | None = None
         self._now = -math.inf
+        #: The last block when its series are the last remembered (see _rates).
+        self._tail: _Tail | None = None
 
     def __len__(self) -> int:
         """Number of series remembered."""
@@ -165,61 +191,117 @@ class RateCalculator:
         """Forget every series (e.g. after reconnecting to a different router)."""
         self._series.clear()
         self._uptime = None
+        self._tail = None
 
-    def update(self, readings: Sequence[CounterReading], uptime_s: float | None) -> list[Sample]:
+    def update(self, readings: Sequence[CounterReading | CounterBlock],
+               uptime_s: float | None) -> list[Sample]:
         """Take one poll's counter readings and return the rates they allow.
 
         Args:
-            readings: counters read in one poll (any order, any series).
+            readings: counters read in one poll (any order, any series), one by one
+                or a reply's together (:class:`CounterBlock`: the same as its
+                :meth:`~CounterBlock.readings` one by one, without making them).
             uptime_s: the device's uptime in seconds from the same poll, or ``None``
                 if unknown; a decrease means a reboot and drops every series.
 
         Returns:
-            Rate samples in reading order: whole bits/s for ``*_bytes`` counters,
-            thousandths per second for the others (:attr:`RateRule.digits`), each
-            with the reading's ``ts`` and ``labels``. Readings
-            that allow no rate (see the module docstring) give none.
+            Rate samples in reading order (a block's row by row): whole bits/s for
+            ``*_bytes`` counters, thousandths per second for the others
+            (:attr:`RateRule.digits`), each with the reading's ``ts`` and
+            ``labels``. Readings that allow no rate (see the module docstring)
+            give none.
 
         Raises:
-            ValueError: a reading's key has no rule in :data:`RATE_RULES` (checked
-                before any state changes).
+            ValueError: a reading's key (a block's column key) has no rule in
+                :data:`RATE_RULES` (checked before any state changes).
         """
+        blocks = [r if isinstance(r, CounterBlock) else _one(r) for r in readings]
         known = _RULES_BY_KEY
-        rules = [known.get(reading.key) or _rule_of(reading.key) for reading in readings]
+        columns = [[(key, *(known.get(key) or _rule_of(key))) for key in block.keys]
+                   for block in blocks]
         if uptime_s is not None and math.isfinite(uptime_s):
             if self._uptime is not None and uptime_s < self._uptime:
                 self._series.clear()  # rebooted: every counter started again from zero
+                self._tail = None
             self._uptime = uptime_s
         samples: list[Sample] = []
-        append = samples.append
+        tail, self._tail = self._tail, None
+        for block, block_columns in zip(blocks, columns, strict=True):
+            if (len(blocks) == 1 and tail is not None and block.keys == tail.keys
+                    and tuple(block.labels) == tail.labels and None not in block.values):
+                self._rates(block, block_columns, samples.append, tail)
+            else:
+                self._rates(block, block_columns, samples.append, None,
+                            follows=len(blocks) == 1)
+        self._prune()
+        if self._tail is not None and len(self._series) < len(self._tail.lasts):
+            self._tail = None  # pruned into the block's series
+        return samples
+
+    def _rates(self, block: CounterBlock, columns: list[tuple[str, RateRule, str]],
+               append: Callable[[Sample], None], tail: _Tail | None, *,
+               follows: bool = False) -> None:
+        """Append the rates of ``block`` (columns: counter key, rule, rate key).
+
+        ``tail``: the block's series are the last of :attr:`_series`, in the
+        block's order, all read at ``tail.mono``: their state is changed in place
+        (re-inserting each at the end, in order, would leave the order as it is).
+        Else each series is looked up, and when ``follows`` and every series is
+        re-inserted (or new) in order, the block's series become the tail.
+        """
         remembered = self._series
         isfinite = math.isfinite
-        # One loop over every reading (96 a realtime poll), the previous state
+        ts, mono, width, values = block.ts, block.mono, block.width, block.values
+        counter_ok = isfinite(mono)
+        seen = False
+        lasts: list[_Last] = tail.lasts if tail is not None else []
+        # each value's row (labels, identity) and column, and its state when a tail
+        rows = [row for row in zip(block.labels, block.identities, strict=True)
+                for _ in columns]
+        states: Iterable[_Last] = lasts if tail is not None else repeat(_NO_STATE)
+        whole = True  # every series re-inserted (or inserted) in the block's order
+        dt = mono - tail.mono if tail is not None else 0.0
+        # One loop over every counter (96 a realtime poll), the previous state
         # reused in place: what follows is the whole rule of the module docstring.
-        for reading, (rule, key) in zip(readings, rules, strict=True):
-            series = (reading.key, reading.labels)
-            value, mono = reading.value, reading.mono
-            if not isinstance(value, int) or value < 0 or not isfinite(mono):
-                remembered.pop(series, None)  # not a counter value: start the series over
+        for (counter_key, rule, key), (labels, identity), value, state in zip(
+                columns * len(block.labels), rows, values, states, strict=False):
+            if value is None:
+                whole = False
+                continue  # not read: no reading
+            if not counter_ok or not isinstance(value, int) or value < 0:
+                # not a counter value: start the series over (the others of
+                # a tail keep their order: no longer the whole tail)
+                remembered.pop((counter_key, labels), None)
+                whole = False
                 continue
-            if mono > self._now:
-                self._now = mono
-            last = remembered.get(series)
-            if last is None:
-                remembered[series] = _Last(value, mono, reading.identity)
-                continue
-            dt = mono - last.mono
-            if dt <= 0:
-                continue  # same or older reading: keep the newer state
-            del remembered[series]  # re-inserted: dict order = least recently seen
-            before, same = last.value, last.identity == reading.identity
-            last.value, last.mono, last.identity = value, mono, reading.identity
-            remembered[series] = last
+            if not seen:
+                seen = True
+                if mono > self._now:
+                    self._now = mono
+            if tail is not None:
+                if dt <= 0:
+                    continue  # same or older reading: keep the newer state
+                last = state
+            else:
+                series = (counter_key, labels)
+                found = remembered.get(series)
+                if found is None:
+                    lasts.append(_Last(value, mono, identity))
+                    remembered[series] = lasts[-1]
+                    continue
+                dt = mono - found.mono
+                if dt <= 0:
+                    whole = False
+                    continue  # same or older reading: keep the newer state
+                del remembered[series]  # re-inserted: dict order = least recently seen
+                remembered[series] = last = found
+                lasts.append(last)
+            before, same = last.value, last.identity == identity
+            last.value, last.mono, last.identity = value, mono, identity
             if not same:
                 continue  # the counted object was re-created
             delta = value - before
             if delta < 0:
-                width = reading.width
                 if width not in (32, 64):
                     continue  # reset, width unknown: no wrap assumed
                 delta += 1 << width
@@ -228,14 +310,20 @@ class RateCalculator:
             rate = delta * rule.factor / dt
             if not isfinite(rate) or rate > rule.max_rate:
                 continue  # a reset mistaken for a wrap, or a counter that jumped
-            # round(rate, digits), cheaper where the result is the same: an unchanged
-            # counter's 0.0 as it is, whole units through round(rate) (an int).
+            # round(rate, digits), cheaper where the result is the same: an
+            # unchanged counter's 0.0 as it is, whole units through round(rate).
             digits = rule.digits
             if delta:
                 rate = round(rate, digits) if digits else float(round(rate))
-            append(Sample(key, rate, reading.ts, reading.labels))
-        self._prune()
-        return samples
+            append(Sample(key, rate, ts, labels))
+        if tail is not None:
+            if whole:
+                if dt > 0:
+                    tail.mono = mono
+                self._tail = tail
+        elif follows and whole and len(lasts) == len(values) and len(
+                {(key, labels) for labels in block.labels for key in block.keys}) == len(values):
+            self._tail = _Tail(block.keys, tuple(block.labels), lasts, mono)
 
     def _prune(self) -> None:
         series = self._series

@@ -133,7 +133,8 @@ def run_outcome(
         device_id: the device's id (events, status).
         ts: UTC time of the run's end (events' and status' ``ts``).
         mono: monotonic seconds of the run's end (reboot detection).
-        rates: rate samples computed from ``result.counters``.
+        rates: rate samples computed from ``result.counters`` and
+            ``result.counter_blocks``.
         error: the device's error after the run (the status' ``last_error``).
     """
     memory = replace(memory)  # changes.* assign new values, never change the old ones
@@ -158,6 +159,8 @@ def run_outcome(
     dropped = [s for s in rates if s.value < 0] if len(kept) < len(rates) else []
     # The raw counters too: storage keeps only their latest value (catalog.keeps_history).
     samples += [Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters]
+    for block in result.counter_blocks:
+        samples += block.samples()
     for snap in result.inventory:
         events.extend(link_changes(memory, snap, device_id=device_id))
         events.extend(health_changes(memory, snap, device_id=device_id))

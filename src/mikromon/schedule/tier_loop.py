@@ -28,6 +28,7 @@ from mikromon.domain.errors import (
 from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult
+from mikromon.domain.samples import CounterBlock, CounterReading
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
 from mikromon.schedule.changes import DeviceMemory
@@ -316,8 +317,10 @@ class TierLoop:
         error_changed = self._report.set_tier_error(tier, message, write=False)
         stats.bad_values += len(result.bad_values)
         uptime = result.facts.uptime_s if result.facts is not None else None
+        counters: list[CounterReading | CounterBlock] = [*result.counters,
+                                                         *result.counter_blocks]
         rates = self._rates_of(tier).update(
-            result.counters, uptime if tier is Tier.REALTIME else None) if result.counters else []
+            counters, uptime if tier is Tier.REALTIME else None) if counters else []
         out = run_outcome(result, self.memory, self._report.reported(), tier=tier,
                           device_id=self.config.id, ts=ts, mono=now, rates=rates,
                           error=self._report.current_error())
@@ -326,7 +329,8 @@ class TierLoop:
             self.facts_known.set()
         log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
                   self.config.label, tier.value, now - started, len(out.samples),
-                  len(result.counters), len(result.inventory))
+                  len(result.counters) + sum(map(len, result.counter_blocks)),
+                  len(result.inventory))
 
     def _rates_of(self, tier: Tier) -> RateCalculator:
         """Return the tier's rate calculator (made on first need)."""

@@ -78,11 +78,12 @@ def _describe(result: CollectResult) -> list[str]:
         summary.append(f"memory {formatting.pct(values['system.memory.used_pct'])}")
     if summary:
         lines.append(", ".join(summary))
-    interfaces = sorted({dict(c.labels).get("interface", "") for c in result.counters} - {""})
+    readings = result.readings()
+    interfaces = sorted({dict(c.labels).get("interface", "") for c in readings} - {""})
     if interfaces:
         shown = ", ".join(interfaces[:12]) + (" ..." if len(interfaces) > 12 else "")
         lines.append(f"{len(interfaces)} interfaces: {shown}")
-    lines.append(f"{len(result.samples)} values and {len(result.counters)} counters read")
+    lines.append(f"{len(result.samples)} values and {len(readings)} counters read")
     for failure in result.failures:
         lines.append(f"warning: {failure}")
     return lines

@@ -1,0 +1,54 @@
+"""CounterBlock: a reply's counters column by column, and the readings and raw
+samples it stands for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mikromon.domain.samples import CounterBlock, CounterReading, Sample, make_labels
+
+TS = datetime(2025, 1, 1, tzinfo=UTC)
+E1, E2 = make_labels(interface="ether1"), make_labels(interface="ether2")
+KEYS = ("iface.rx_bytes", "iface.tx_bytes")
+
+
+def block(values: list[int | None]) -> CounterBlock:
+    return CounterBlock(KEYS, [E1, E2], ["*1", "*2"], values, TS, 50.0, 64)
+
+
+def test_readings_row_by_row_without_the_counters_not_read() -> None:
+    b = block([10, None, 30, 40])
+    assert b.readings() == [
+        CounterReading("iface.rx_bytes", 10, TS, 50.0, E1, "*1", 64),
+        CounterReading("iface.rx_bytes", 30, TS, 50.0, E2, "*2", 64),
+        CounterReading("iface.tx_bytes", 40, TS, 50.0, E2, "*2", 64),
+    ]
+    assert len(b) == 3
+
+
+def test_samples_are_the_raw_values_as_floats_in_reading_order() -> None:
+    samples = block([10, None, 30, 2**63 - 1]).samples()
+    assert samples == [Sample("iface.rx_bytes", 10.0, TS, E1),
+                       Sample("iface.rx_bytes", 30.0, TS, E2),
+                       Sample("iface.tx_bytes", float(2**63 - 1), TS, E2)]
+    assert all(type(s.value) is float for s in samples)
+
+
+def test_an_empty_block_has_no_readings() -> None:
+    empty = CounterBlock(KEYS, [], [], [], TS, 50.0)
+    assert empty.readings() == []
+    assert empty.samples() == []
+    assert len(empty) == 0
+
+
+@pytest.mark.parametrize(("identities", "values", "message"), [
+    (["*1"], [1, 2, 3, 4], "1 identities for 2 rows"),
+    (["*1", "*2"], [1, 2, 3], "3 values for 2 rows x 2 keys"),
+])
+def test_a_block_of_the_wrong_shape_is_refused(
+    identities: list[str], values: list[int | None], message: str,
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        CounterBlock(KEYS, [E1, E2], identities, values, TS, 50.0)
