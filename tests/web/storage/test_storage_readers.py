@@ -167,6 +167,50 @@ def test_storage_runs_maintenance_when_only_statuses_are_written(
     assert MetricRollup.objects.filter(step=300).count() == 1
 
 
+class _MaintenanceUnderWay:
+    """A maintenance with a pass under way: always due, counts its slices."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def due(self) -> bool:
+        return True
+
+    def run(self) -> bool:
+        self.runs += 1
+        return True
+
+
+def test_status_writes_do_not_run_maintenance_slices_back_to_back(
+    device: Device, t0: datetime,
+) -> None:
+    """A writer cycle writes many statuses in a row: while a maintenance pass is
+    under way they run at most one slice a STATUS_MAINTENANCE_GAP_S between them
+    and the sample writes, not one slice each (the rows queued meanwhile would
+    wait for the whole pass)."""
+    from mikromon.web.monitor.storage import STATUS_MAINTENANCE_GAP_S
+
+    now = [t0.timestamp()]
+    storage = DjangoStorage(maintenance_interval=60, clock=lambda: now[0])
+    busy = _MaintenanceUnderWay()
+    storage._maintenance = busy  # type: ignore[assignment]
+
+    def status() -> DeviceStatus:
+        return DeviceStatus(device_id=device.pk, state=DeviceState.DOWN,
+                            ts=t0, last_error="timeout")
+
+    for _ in range(5):
+        storage.write_status(status())
+    assert busy.runs == 1
+    now[0] += STATUS_MAINTENANCE_GAP_S
+    storage.write_status(status())
+    assert busy.runs == 2
+    now[0] += STATUS_MAINTENANCE_GAP_S
+    storage.write_samples(device.pk, [Sample("m", 1.0, t0)])  # runs a slice itself
+    storage.write_status(status())
+    assert busy.runs == 3
+
+
 def test_latest_values_for_a_device(series: Series, device: Device, t0: datetime) -> None:
     """latest_values lists each series of a device with its newest value."""
     (only,) = latest_values(device.pk)

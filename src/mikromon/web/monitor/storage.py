@@ -69,6 +69,11 @@ log = logging.getLogger(__name__)
 
 #: SQLite: milliseconds a write waits for the write lock (see DjangoStorage).
 WRITE_BUSY_TIMEOUT_MS = 2000
+#: Seconds (storage clock) a status write leaves after a write that ran the
+#: maintenance before it runs it again: a writer round writes its statuses one
+#: after the other, and a slice each while a pass is under way would run the
+#: whole pass back to back while the queued rows wait.
+STATUS_MAINTENANCE_GAP_S = 1.0
 def _short_wait(method: Callable[..., Any]) -> Callable[..., Any]:
     """Run a write method with the storage's SQLite busy timeout (restored after)."""
 
@@ -135,6 +140,8 @@ class DjangoStorage:
 
             duty = MaintenanceDuty(maintenance_member, using=using)
         self._maintenance = StorageMaintenance(maintenance_interval, clock, using, duty)
+        self._clock = clock
+        self._maintained_at: float | None = None  # clock seconds a write last ran it
         self._tally = WriteTally(clock)
 
     # -- samples -----------------------------------------------------------------
@@ -199,6 +206,7 @@ class DjangoStorage:
         self._tally.add(by_device)
         self._tally.flush_due(using=self._using)
         if not self._defer_maintenance:
+            self._maintained_at = self._clock()
             self.maintain()
         return written
 
@@ -268,7 +276,8 @@ class DjangoStorage:
         ``QuerySet.update``: status writes do not change the configuration version.
         Identity, board and version longer than their columns are
         :func:`~.storage_text.bounded`. Runs the maintenance when due (as a
-        sample write does), unless deferred.
+        sample write does), unless deferred or a write ran it less than
+        :data:`STATUS_MAINTENANCE_GAP_S` ago.
 
         Raises:
             StorageUnavailable: the database takes no writes now; nothing was stored.
@@ -293,8 +302,15 @@ class DjangoStorage:
                 devices.filter(state=status.state.value).update(**fields)
         # Statuses are written after every poll, answered or not: a writer whose
         # routers all stopped answering (no sample writes) still runs the
-        # maintenance when due, which with collector members is everyone's.
-        if not self._defer_maintenance and self._maintenance.due():
+        # maintenance when due, which with collector members is everyone's; at
+        # most one slice a STATUS_MAINTENANCE_GAP_S (see there).
+        if self._defer_maintenance:
+            return
+        now, last = self._clock(), self._maintained_at
+        if last is not None and 0 <= now - last < STATUS_MAINTENANCE_GAP_S:
+            return
+        if self._maintenance.due():
+            self._maintained_at = now
             self.maintain()
 
     @_short_wait
