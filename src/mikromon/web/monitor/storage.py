@@ -300,7 +300,8 @@ class DjangoStorage:
                     status_changed_at=status.ts, **fields
                 )
                 devices.filter(state=status.state.value).update(**fields)
-        # Statuses are written after every poll, answered or not: a writer whose
+        # Statuses are written whether routers answer or not (each failed
+        # connection attempt, each change, a refresh every 30 s): a writer whose
         # routers all stopped answering (no sample writes) still runs the
         # maintenance when due, which with collector members is everyone's; at
         # most one slice a STATUS_MAINTENANCE_GAP_S (see there).
