@@ -23,8 +23,6 @@ library:
   words sent are encoded in the device's codepage (UTF-8 when it cannot express them).
 * **Reading**: a buffered protocol parsing whole chunks (:class:`.wire.BufferedProtocol`),
   not three awaited reads per word; ``buffered=False`` keeps librouteros's (bench/client_read.py).
-  The connection's reader wakes the reading task when a reply may have ended, not
-  per segment received (:class:`.stream.ReplyReader`).
 * **Bounds**: every reply is bounded in rows and bytes (a :class:`.base.ReplyLimit` per
   command, declared by the collector; :data:`COUNT_REPLY_LIMIT` and
   :data:`.login.LOGIN_REPLY_LIMIT` for counts and logins); past it :class:`.ReplyTooLarge`
@@ -52,6 +50,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
+from librouteros import async_create_transport
 from librouteros.connections import AsyncSocketTransport
 
 from mikromon.domain.devices import DeviceConfig
@@ -71,7 +70,6 @@ from mikromon.routeros.base import (
 from mikromon.routeros.boundary import Where, device_errors
 from mikromon.routeros.login import login
 from mikromon.routeros.reply import Command, RawApi, Reply, small_int, trap_text
-from mikromon.routeros.stream import open_transport
 from mikromon.routeros.tls import tls_context
 from mikromon.routeros.wire import BufferedProtocol, StockProtocol
 
@@ -404,8 +402,10 @@ async def connect(config: DeviceConfig, *, buffered: bool = True) -> LibRouterOS
     try:
         with device_errors(config.label, where, connecting=True, limit=config.connect_timeout):
             async with asyncio.timeout(config.connect_timeout):
-                reader, writer = await open_transport(config.host, config.port, context)
-                transport = AsyncSocketTransport(reader=reader, writer=writer)
+                transport = await async_create_transport(
+                    host=config.host, port=config.port, saddr=None,
+                    timeout=config.connect_timeout, ssl_wrapper=context,
+                )
                 protocol_type = BufferedProtocol if buffered else StockProtocol
                 api = RawApi(protocol_type(transport, config.encoding), config.encoding)
                 where.command, where.tls = "/login", False
