@@ -20,7 +20,8 @@ device ran every tier once, then measures ``--duration`` seconds:
   (a ``gc.callbacks`` timer);
 * realtime polls per due instant: the polls' due times (start minus lag) in
   groups less than 1 ms apart, so devices due together (one phase slot, one
-  wake-up of the event loop) count once.
+  wake-up of the event loop) count once;
+* event loop iterations (``select`` calls) per realtime poll.
 
 Modes: ``realtime`` (every tier but realtime set to 1,000,000 s: the other tiers
 run once in the warm-up and never in the window, so the figure is the realtime
@@ -56,6 +57,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,30 @@ def due_groups(dues: list[float], gap: float = 1e-3) -> int:
     return groups
 
 
+def _count_iterations(loop: Any) -> Callable[[], int]:
+    """Count the event loop's iterations (``_run_once`` calls, one ``select`` each)
+    from now on; returns a function that reads the count and stops counting
+    (0 when the loop is not an asyncio base event loop)."""
+    once = getattr(loop, "_run_once", None)
+    if once is None:
+        return lambda: 0
+    count = [0]
+    counting = [True]
+
+    def run_once() -> None:
+        if counting[0]:
+            count[0] += 1
+        once()
+
+    loop._run_once = run_once  # read by run_forever on each turn
+
+    def stop() -> int:
+        counting[0] = False
+        return count[0]
+
+    return stop
+
+
 def child(args: argparse.Namespace) -> int:
     """Measure the tree on ``sys.path`` (imports happen here, after PYTHONPATH is set)."""
     import cProfile
@@ -180,6 +206,7 @@ def child(args: argparse.Namespace) -> int:
     if args.profile_out and loop is not None:
         profiler = cProfile.Profile(time.thread_time)
         loop.call_soon_threadsafe(profiler.enable)
+    iterations = _count_iterations(loop)
     gc.callbacks.append(gc_timer)
     cpu0 = time.process_time()
     loop0 = _thread_times("mikromon-collector")
@@ -211,6 +238,7 @@ def child(args: argparse.Namespace) -> int:
         "lag_p99": _pct([r[2] for r in realtime], 0.99),
         "due_groups": due_groups([r[1] for r in realtime]),
         "gc_count": len(pauses), "gc_ms": sum(pauses) * 1e3, "objects": objects,
+        "iterations": iterations(),
     }))
     return 0
 
@@ -257,7 +285,8 @@ def row(label: str, mode: str, results: list[dict[str, Any]]) -> str:
             f"{statistics.median(r['lag_p50'] for r in results) * 1e3:.1f} / "
             f"{max(r['lag_p99'] for r in results) * 1e3:.1f} | "
             f"{gc_ms * 1e3:.1f} | {max(r['objects'] for r in results) / 1e3:.0f} k | "
-            f"{polls / max(1, groups):.1f} |")
+            f"{polls / max(1, groups):.1f} | "
+            f"{sum(r.get('iterations', 0) for r in results) / max(1, polls):.2f} |")
 
 
 def main() -> int:
@@ -320,8 +349,9 @@ def main() -> int:
           f"tree and mode, trees alternating")
     print("| tree | tiers | realtime polls | other runs | process CPU ms / realtime poll "
           "(median, range) | loop thread | loop user / sys | writer thread | "
-          "lag p50 / p99 ms | GC µs / poll | objects | polls per due instant |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "lag p50 / p99 ms | GC µs / poll | objects | polls per due instant | "
+          "loop iterations / poll |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (label, mode), rs in results.items():
         print(row(label, mode, rs))
     return 0

@@ -418,3 +418,42 @@ def test_rows_taken_and_put_back_are_counted_against_the_bound() -> None:
     assert (q.data(), q.batches_dropped, dropped) == (9, 1, [(1, 4)])
     assert q.next_snapshot(float("inf")) is not None
     assert q.data() == 8
+
+
+def counting_notifies(q: WriteQueue) -> list[int]:
+    """Count ``q.cond.notify()`` calls from now on (the one-element list's item)."""
+    count = [0]
+    notify = q.cond.notify
+
+    def counted(n: int = 1) -> None:
+        count[0] += 1
+        notify(n)
+
+    q.cond.notify = counted  # type: ignore[method-assign]
+    return count
+
+
+def test_a_writer_waiting_for_work_is_notified_once_per_wait_not_per_put() -> None:
+    q = WriteQueue(1_000, 10, 10.0, lambda d, n: None, lambda: False)
+    taken: list[int] = []
+    writer = threading.Thread(
+        target=lambda: taken.append(sum(b.rows for b in q.wait_and_take(0.0).samples)))
+    writer.start()
+    deadline = time.monotonic() + 5
+    while not q._idle and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert q._idle
+    notifies = counting_notifies(q)
+    with q.cond:  # the writer cannot take the lock back before the 100 puts are in
+        for device in range(100):
+            q.put_samples(device, samples(1))
+            q.put_status(DeviceStatus(device_id=device, state=DeviceState.UP, ts=TS))
+    writer.join(5)
+    assert taken == [100]
+    assert notifies[0] == 1
+    # Lingering (not idle), puts below half the bound notify nobody; half does.
+    for device in range(100):
+        q.put_samples(device, samples(4))
+    assert notifies[0] == 1
+    q.put_samples(1, samples(100))
+    assert notifies[0] == 2

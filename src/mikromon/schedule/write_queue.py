@@ -299,9 +299,10 @@ class WriteQueue:
         self.log_drops()
 
     def _wake(self) -> None:
-        """Wake the writer if it waits for a first item, or the queues are half full
-        (lock held)."""
+        """Wake the writer if it waits for a first item (once: the puts until it
+        runs again notify nobody), or the queues are half full (lock held)."""
         if self._idle or self.data() >= self.max_rows // 2:
+            self._idle = False
             self.cond.notify()
 
     def log_drops(self, *, force: bool = False) -> None:
