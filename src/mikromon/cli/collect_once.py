@@ -146,12 +146,11 @@ async def _realtime(session: PollSession) -> CollectResult:
     """Read the realtime tier twice and add the rates between the two reads."""
     rates = RateCalculator()
     first = await session.run(Tier.REALTIME)
-    rates.update([*first.counters, *first.counter_blocks],
-                 first.facts.uptime_s if first.facts else None)
+    rates.update(first.rate_inputs(), first.facts.uptime_s if first.facts else None)
     await asyncio.sleep(RATE_GAP)  # the interval the rates average over
     second = await session.run(Tier.REALTIME)
     uptime = second.facts.uptime_s if second.facts else None
-    second.samples.extend(rates.update([*second.counters, *second.counter_blocks], uptime))
+    second.samples.extend(rates.update(second.rate_inputs(), uptime))
     second.absent = sorted(set(first.absent) | set(second.absent))
     return second
 

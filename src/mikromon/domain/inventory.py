@@ -118,6 +118,12 @@ class CollectResult:
     failures: list[str] = field(default_factory=list)
     bad_values: list[BadValue] = field(default_factory=list)
 
+    def rate_inputs(self) -> list[CounterReading | CounterBlock]:
+        """Return what the rate calculator takes of this result
+        (:meth:`mikromon.pipeline.rates.RateCalculator.update`): :attr:`counters`,
+        then :attr:`counter_blocks`."""
+        return [*self.counters, *self.counter_blocks]
+
     def readings(self) -> list[CounterReading]:
         """Return every counter read: :attr:`counters`, then each block's
         readings (:meth:`CounterBlock.readings`)."""

@@ -28,7 +28,6 @@ from mikromon.domain.errors import (
 from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult
-from mikromon.domain.samples import CounterBlock, CounterReading
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
 from mikromon.schedule.changes import DeviceMemory
@@ -317,8 +316,7 @@ class TierLoop:
         error_changed = self._report.set_tier_error(tier, message, write=False)
         stats.bad_values += len(result.bad_values)
         uptime = result.facts.uptime_s if result.facts is not None else None
-        counters: list[CounterReading | CounterBlock] = [*result.counters,
-                                                         *result.counter_blocks]
+        counters = result.rate_inputs()
         rates = self._rates_of(tier).update(
             counters, uptime if tier is Tier.REALTIME else None) if counters else []
         out = run_outcome(result, self.memory, self._report.reported(), tier=tier,
