@@ -134,6 +134,9 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        "collectors of the database (on every host; on by itself with COLLECTORS of 2 or more)"),
     _v("MEMBER_TTL", Kind.NUMBER, "15", "seconds without heartbeat after which a collector "
        "member's devices are taken over"),
+    _v("EVENT_LOOP", Kind.CHOICE, "auto", "the event loop of the collector and the emulated "
+       "routers: uvloop where installed (auto), uvloop, or asyncio's own",
+       choices=("auto", "uvloop", "asyncio")),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
     *(v for prefix, store, scheme in (
         ("REMOTE_WRITE", "Prometheus remote-write store", "bearer"),

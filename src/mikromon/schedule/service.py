@@ -39,6 +39,7 @@ by the ``log`` alert rules of the collector polling the device.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -50,6 +51,7 @@ from typing import Final
 from mikromon.alerting.runner import AlertRunner
 from mikromon.config import time_scale as configured_time_scale
 from mikromon.domain.formatting import utc_iso
+from mikromon.event_loop import loop_factory, loop_name
 from mikromon.outputs.manager import OutputSet
 from mikromon.outputs.tee import OutputsQueue, SampleOutput
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
@@ -98,7 +100,9 @@ class CollectorService:
         syslog: run the syslog receiver with these settings (``None``: off).
 
     Raises:
-        ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number.
+        ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number, or
+            ``MIKROMON_EVENT_LOOP`` is unknown or names a loop not installed
+            (:func:`mikromon.event_loop.loop_factory`: the loop thread's event loop).
     """
 
     def __init__(
@@ -120,11 +124,11 @@ class CollectorService:
     ) -> None:
         scale = configured_time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
+        self._loop_factory = loop_factory()
         self._source = source
         self._storage = storage
         self._lease = LockLease(lock, lock_refresh_s)
-        self._config_poll_s = config_poll_s
-        self._lock_retry_s = lock_retry_s
+        self._config_poll_s, self._lock_retry_s = config_poll_s, lock_retry_s
         self._writer_max = writer_max_rows
         self._control = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -189,7 +193,8 @@ class CollectorService:
             self._thread.start()
             if not ready.wait(10.0):
                 raise RuntimeError("the collector thread did not start")
-            log.info("collector started (time scale %g)", self.time_scale)
+            log.info("collector started (time scale %g, %s event loop)", self.time_scale,
+                     loop_name(self._loop) if self._loop is not None else "no")
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop polling, flush the writer, close connections, end every thread.
@@ -207,10 +212,8 @@ class CollectorService:
             deadline = time.monotonic() + timeout
             self._stopping = True
             if loop is not None and not loop.is_closed():
-                try:
+                with contextlib.suppress(RuntimeError):  # closed meanwhile
                     loop.call_soon_threadsafe(self._wake_up)
-                except RuntimeError:  # closed meanwhile
-                    pass
             thread.join(max(0.0, deadline - time.monotonic()))
             ok = not thread.is_alive()
             if not ok:
@@ -220,20 +223,16 @@ class CollectorService:
             if writer is not None:
                 ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
             ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
-            self._thread = None
-            self._loop = None
+            self._thread = self._loop = None
             log.info("collector stopped")
             return ok
 
     def notify_config_changed(self) -> None:
         """Reload the devices now (hosts call this when they save a device)."""
         loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(self._request_reload)
-        except RuntimeError:
-            pass
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(self._request_reload)
 
     def status(self, *, devices: bool = True) -> dict[str, object]:
         """Return the collector's state, JSON-serialisable.
@@ -242,8 +241,9 @@ class CollectorService:
             devices: include the per-device list (the costly part with a big fleet:
                 about N x 5 tiers of entries).
 
-        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale,
-        config_version, reloads, device_count (polled), disabled_count,
+        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale, event_loop
+        (``"uvloop"``, ``"asyncio"``, ``None`` when stopped), config_version, reloads,
+        device_count (polled), disabled_count,
         devices (list, sorted by name, of :meth:`DeviceCollector.status` dicts,
         each with the writer's counts for that device added: ``rows_dropped``
         (samples dropped at the queue bound, e.g. while the database stalled),
@@ -259,6 +259,7 @@ class CollectorService:
             "since": utc_iso(self._since) if self._since else None,
             "lock_held": self._lease.held,
             "time_scale": self.time_scale,
+            "event_loop": loop_name(self._loop) if self._loop is not None else None,
             "config_version": self._token,
             "reloads": self._reloads,
             "device_count": len(self._fleet.collectors),
@@ -283,7 +284,8 @@ class CollectorService:
 
     def _thread_main(self, ready: threading.Event) -> None:
         try:
-            asyncio.run(self._main(ready))
+            with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+                runner.run(self._main(ready))
         except Exception:
             log.exception("the collector stopped on an unexpected error")
         finally:
@@ -325,10 +327,8 @@ class CollectorService:
     async def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` or until woken (stop, reload request)."""
         assert self._wake is not None
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
     async def _supervise(self) -> bool:
