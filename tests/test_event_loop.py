@@ -51,7 +51,7 @@ def test_an_unknown_value_names_the_variable_and_the_choices(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MIKROMON_EVENT_LOOP", "trio")
-    with pytest.raises(ConfigError, match="MIKROMON_EVENT_LOOP.*auto or uvloop or asyncio"):
+    with pytest.raises(ConfigError, match="MIKROMON_EVENT_LOOP.*auto, uvloop or asyncio"):
         event_loop.loop_factory()
 
 

@@ -122,8 +122,9 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
       for key, days, what in _RETENTION),
     _v("STATIC_ROOT", Kind.TEXT, "", "target of collectstatic; default <data>/staticfiles"),
     _v("NODE_MODULES", Kind.TEXT, "", "where the browser libraries were installed"),
-    _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
-       choices=("thread", "process")),
+    _v("WRITER", Kind.CHOICE, "auto", "where the collector's database writes run "
+       "(auto: a child process from 500 enabled devices on 2 CPUs or more)",
+       choices=("auto", "thread", "process")),
     _v("COMPACTION", Kind.FLAG, "on", "the maintenance compacts samples older than 2 h "
        "into compressed chunks (docs/storage.md)"),
     _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
@@ -252,7 +253,7 @@ def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
     """
     var, value = _raw(name, Kind.CHOICE, environ)
     if value.lower() not in var.choices:
-        raise _bad(name, value, " or ".join(var.choices))
+        raise _bad(name, value, f"{', '.join(var.choices[:-1])} or {var.choices[-1]}")
     return value.lower()
 
 

@@ -13,7 +13,7 @@ from cli_processes import run_mikromon
     ("MIKROMON_RETENTION_RAW_DAYS", "7x", "a number greater than 0"),
     ("MIKROMON_CONN_MAX_AGE", "ten", "a whole number of at least 0"),
     ("MIKROMON_SECURE_COOKIES", "maybe", "one of 1, true, yes, on"),
-    ("MIKROMON_WRITER", "proc", "thread or process"),
+    ("MIKROMON_WRITER", "proc", "auto, thread or process"),
 ])
 def test_a_bad_variable_is_named_in_one_line(tmp_path: Path, name: str, value: str,
                                              must: str) -> None:

@@ -16,10 +16,9 @@ and :class:`~mikromon.storage.protocols.CollectorLock`::
     service.stop()
 
 Its devices are a :class:`~mikromon.schedule.fleet.DeviceFleet`; the process-wide
-instance is reached through :mod:`mikromon.schedule.instance`.
-
-If the source, the lock or the storage has a ``close()`` method, it is called
-from the thread that used the object when the service stops.
+instance is reached through :mod:`mikromon.schedule.instance`. If the source, the
+lock or the storage has a ``close()`` method, it is called from the thread that
+used the object when the service stops.
 
 With an :class:`~mikromon.storage.protocols.AlertStore` (``alerts=``), alert rules are
 evaluated as the collectors hand their data to the writer
@@ -44,7 +43,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -80,7 +79,8 @@ class CollectorService:
 
     Args:
         source: device configuration (read from a worker thread).
-        storage: where data goes (written from the writer thread).
+        storage: where data goes (written from the writer thread), or a function
+            returning it, called by each :meth:`start` (a new storage each start).
         lock: makes this the only active collector of the database (``None``: no
             lock, for hosts that cannot run two collectors).
         deps: client factory, tier runner, rate calculator, clock (defaults: the
@@ -108,7 +108,7 @@ class CollectorService:
     def __init__(
         self,
         source: DeviceSource,
-        storage: Storage,
+        storage: Storage | Callable[[], Storage],
         lock: CollectorLock | None = None,
         *,
         deps: CollectorDeps | None = None,
@@ -178,7 +178,8 @@ class CollectorService:
             self._stopping = False
             self._lease.held = False
             self._since = self._deps.clock.now()
-            self._writer = StorageWriter(self._storage, max_rows=self._writer_max)
+            storage = self._storage() if callable(self._storage) else self._storage
+            self._writer = StorageWriter(storage, max_rows=self._writer_max)
             self._writer.start()
             self._queue = self._writer
             if self._alert_store is not None:
@@ -243,16 +244,15 @@ class CollectorService:
 
         Keys: running, since (ISO UTC or ``None``), lock_held, time_scale, event_loop
         (``"uvloop"``, ``"asyncio"``, ``None`` when stopped), config_version, reloads,
-        device_count (polled), disabled_count,
-        devices (list, sorted by name, of :meth:`DeviceCollector.status` dicts,
-        each with the writer's counts for that device added: ``rows_dropped``
-        (samples dropped at the queue bound, e.g. while the database stalled),
-        ``rows_failed`` (rows the database refused) and ``write_error`` (the reason
-        of its last failed write, ``""`` for none); disabled devices with state
-        ``disabled`` and no tiers; omitted when ``devices`` is false), writer
-        (:meth:`StorageWriter.stats`: queue, counters, ``unavailable_s`` while the
-        database takes no writes), outputs (one state each:
-        :meth:`mikromon.outputs.worker.OutputWorker.status`).
+        device_count (polled), disabled_count, devices (list, sorted by name, of
+        :meth:`DeviceCollector.status` dicts, each with the writer's counts for that
+        device added: ``rows_dropped`` (samples dropped at the queue bound, e.g. while
+        the database stalled), ``rows_failed`` (rows the database refused) and
+        ``write_error`` (the reason of its last failed write, ``""`` for none);
+        disabled devices with state ``disabled`` and no tiers; omitted when
+        ``devices`` is false), writer (:meth:`StorageWriter.stats`: queue, counters,
+        ``unavailable_s`` while the database takes no writes, the storage's own),
+        outputs (:meth:`mikromon.outputs.worker.OutputWorker.status`).
         """
         out: dict[str, object] = {
             "running": self.running,
