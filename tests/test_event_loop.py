@@ -43,7 +43,7 @@ def test_without_the_package_auto_falls_back_and_uvloop_says_what_is_missing(
 ) -> None:
     monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop raises ImportError
     assert event_loop.loop_factory("auto") is None
-    with pytest.raises(ConfigError, match="MIKROMON_EVENT_LOOP.*uvloop package is not"):
+    with pytest.raises(ConfigError, match=r"MIKROMON_EVENT_LOOP.*uvloop package is not"):
         event_loop.loop_factory("uvloop")
 
 
@@ -51,7 +51,7 @@ def test_an_unknown_value_names_the_variable_and_the_choices(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MIKROMON_EVENT_LOOP", "trio")
-    with pytest.raises(ConfigError, match="MIKROMON_EVENT_LOOP.*auto, uvloop or asyncio"):
+    with pytest.raises(ConfigError, match=r"MIKROMON_EVENT_LOOP.*auto, uvloop or asyncio"):
         event_loop.loop_factory()
 
 
@@ -83,4 +83,5 @@ def test_run_with_a_bad_choice_closes_the_coroutine_unrun(
         warnings.simplefilter("error")  # "coroutine was never awaited" would be one
         with pytest.raises(ConfigError):
             event_loop.run(coro, "uvloop")
-    assert ran == [] and coro.cr_frame is None  # closed
+    assert ran == []
+    assert coro.cr_frame is None  # closed

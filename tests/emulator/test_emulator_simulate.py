@@ -139,7 +139,8 @@ def test_simulate_names_a_bad_event_loop_setting(monkeypatch: pytest.MonkeyPatch
     proc = simulate("--base-port", "0")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
-    assert "MIKROMON_EVENT_LOOP" in err and "auto, uvloop or asyncio" in err
+    assert "MIKROMON_EVENT_LOOP" in err
+    assert "auto, uvloop or asyncio" in err
     assert out == ""
 
 
