@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import warnings
 
 import pytest
 import uvloop
@@ -55,6 +54,12 @@ def test_an_unknown_value_names_the_variable_and_the_choices(
         event_loop.loop_factory()
 
 
+def test_an_explicit_choice_is_checked_too() -> None:
+    assert event_loop.loop_factory("AsyncIO") is None
+    with pytest.raises(ConfigError, match=r"MIKROMON_EVENT_LOOP='trio': must be auto, uvloop"):
+        event_loop.loop_factory("trio")
+
+
 @pytest.mark.parametrize("choice", ["uvloop", "asyncio"])
 def test_run_returns_the_result_on_the_chosen_loop_and_closes_it(choice: str) -> None:
     seen: list[asyncio.AbstractEventLoop] = []
@@ -79,9 +84,7 @@ def test_run_with_a_bad_choice_closes_the_coroutine_unrun(
         ran.append(True)
 
     coro = main()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # "coroutine was never awaited" would be one
-        with pytest.raises(ConfigError):
-            event_loop.run(coro, "uvloop")
+    with pytest.raises(ConfigError):
+        event_loop.run(coro, "uvloop")
     assert ran == []
     assert coro.cr_frame is None  # closed

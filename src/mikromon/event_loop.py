@@ -22,12 +22,15 @@ from mikromon.domain.errors import ConfigError
 
 T = TypeVar("T")
 
+#: The values of ``MIKROMON_EVENT_LOOP``.
+EVENT_LOOPS = config.VARIABLES["MIKROMON_EVENT_LOOP"].choices
+
 #: What makes a new event loop (``None``: asyncio's default).
 LoopFactory = Callable[[], asyncio.AbstractEventLoop] | None
 
 
 def loop_factory(choice: str | None = None) -> LoopFactory:
-    """Return what makes the event loop ``choice`` names (default: the
+    """Return what makes the event loop ``choice`` names (any case; default: the
     ``MIKROMON_EVENT_LOOP`` variable): ``uvloop.new_event_loop``, or ``None`` for
     asyncio's own loop (``asyncio``, or ``auto`` without uvloop installed).
 
@@ -35,7 +38,13 @@ def loop_factory(choice: str | None = None) -> LoopFactory:
         ConfigError: the variable is not ``auto``, ``uvloop`` or ``asyncio``, or it
             asks for ``uvloop`` and the package is not installed.
     """
-    mode = config.choice("MIKROMON_EVENT_LOOP") if choice is None else choice
+    if choice is None:
+        mode = config.choice("MIKROMON_EVENT_LOOP")
+    else:
+        mode = choice.lower()
+        if mode not in EVENT_LOOPS:
+            raise ConfigError(f"MIKROMON_EVENT_LOOP={choice!r}: must be "
+                              f"{', '.join(EVENT_LOOPS[:-1])} or {EVENT_LOOPS[-1]}")
     if mode == "asyncio":
         return None
     try:

@@ -14,6 +14,7 @@ from cli_processes import run_mikromon
     ("MIKROMON_CONN_MAX_AGE", "ten", "a whole number of at least 0"),
     ("MIKROMON_SECURE_COOKIES", "maybe", "one of 1, true, yes, on"),
     ("MIKROMON_WRITER", "proc", "auto, thread or process"),
+    ("MIKROMON_EVENT_LOOP", "trio", "auto, uvloop or asyncio"),
 ])
 def test_a_bad_variable_is_named_in_one_line(tmp_path: Path, name: str, value: str,
                                              must: str) -> None:
@@ -22,6 +23,16 @@ def test_a_bad_variable_is_named_in_one_line(tmp_path: Path, name: str, value: s
     assert "Traceback" not in result.stderr
     assert f"{name}={value!r}: must be {must}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_says_a_bad_event_loop_before_migrating(tmp_path: Path) -> None:
+    result = run_mikromon("serve", "--port", "0", data_dir=tmp_path / "data",
+                          MIKROMON_EVENT_LOOP="trio")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "mikromon: error: MIKROMON_EVENT_LOOP='trio': must be auto, uvloop or asyncio")
+    assert not (tmp_path / "data" / "mikromon.sqlite3").exists()
 
 
 def test_serve_says_a_bad_time_scale_before_migrating(tmp_path: Path) -> None:

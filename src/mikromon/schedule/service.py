@@ -26,13 +26,12 @@ evaluated as the collectors hand their data to the writer
 configuration version changes, the stored open alerts once at start.
 
 With ``outputs=`` (:mod:`mikromon.outputs`; an :class:`OutputSet` is rebuilt at
-every reload), samples handed to the writer also go to each output.
-
-With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
-also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
-while it holds the collector lock: messages are matched to devices by source
-address (every device of the fleet), stored with the device's logs and evaluated
-by the ``log`` alert rules of the collector polling the device.
+every reload), samples handed to the writer also go to each output. With
+:class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service also
+runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop while
+it holds the collector lock: messages are matched to devices by source address
+(every device of the fleet), stored with the device's logs and evaluated by the
+``log`` alert rules of the collector polling the device.
 """
 
 from __future__ import annotations
@@ -66,11 +65,9 @@ __all__ = ["ALERT_RETRY_S", "CONFIG_POLL_S", "CollectorService"]
 
 log = logging.getLogger(__name__)
 
-#: Seconds between attempts to load the alert rules and open alerts when the first
-#: load failed (alerting waits for it: nothing is evaluated before).
+#: Seconds between loads of the alert rules and open alerts after a failed first one.
 ALERT_RETRY_S: Final = 10.0
-#: How often the configuration version token is read, seconds (not scaled: it is
-#: how fast edits apply, promised "within 1 s").
+#: How often the configuration version token is read, seconds (unscaled: edits apply in 1 s).
 CONFIG_POLL_S: Final = 0.5
 
 
@@ -171,14 +168,13 @@ class CollectorService:
             RuntimeError: the thread did not come up within 10 s.
         """
         with self._control:
-            if self._thread is not None:
-                if self._thread.is_alive():
-                    return
-                self._thread = None
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._end(10.0)  # what a loop thread that ended on an error left running
             self._stopping = False
             self._lease.held = False
             self._since = self._deps.clock.now()
-            storage = self._storage() if callable(self._storage) else self._storage
+            storage = self._storage if isinstance(self._storage, Storage) else self._storage()
             self._writer = StorageWriter(storage, max_rows=self._writer_max)
             self._writer.start()
             self._queue = self._writer
@@ -207,26 +203,30 @@ class CollectorService:
             ``True`` when everything ended in time.
         """
         with self._control:
-            thread, loop, writer = self._thread, self._loop, self._writer
-            if thread is None:
-                return True
-            deadline = time.monotonic() + timeout
-            self._stopping = True
-            if loop is not None and not loop.is_closed():
-                with contextlib.suppress(RuntimeError):  # closed meanwhile
-                    loop.call_soon_threadsafe(self._wake_up)
-            thread.join(max(0.0, deadline - time.monotonic()))
-            ok = not thread.is_alive()
-            if not ok:
-                log.error("collector thread did not stop within %.1f s", timeout)
-            if self._host is not None:
-                ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
-            if writer is not None:
-                ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
-            ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
-            self._thread = self._loop = None
-            log.info("collector stopped")
-            return ok
+            return self._end(timeout)
+
+    def _end(self, timeout: float) -> bool:
+        """:meth:`stop`, the control lock held."""
+        thread, loop, writer = self._thread, self._loop, self._writer
+        if thread is None:
+            return True
+        deadline = time.monotonic() + timeout
+        self._stopping = True
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(self._wake_up)
+        thread.join(max(0.0, deadline - time.monotonic()))
+        ok = not thread.is_alive()
+        if not ok:
+            log.error("collector thread did not stop within %.1f s", timeout)
+        if self._host is not None:
+            ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
+        if writer is not None:
+            ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
+        ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
+        self._thread = self._loop = None
+        log.info("collector stopped")
+        return ok
 
     def notify_config_changed(self) -> None:
         """Reload the devices now (hosts call this when they save a device)."""
@@ -289,7 +289,7 @@ class CollectorService:
         except Exception:
             log.exception("the collector stopped on an unexpected error")
         finally:
-            self._stopping = True
+            self._stopping, self._loop = True, None
 
     def _wake_up(self) -> None:
         if self._wake is not None:

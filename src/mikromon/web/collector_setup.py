@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,14 +65,26 @@ def _checked(mode: object) -> str:
     return str(mode)
 
 
-def usable_cpus() -> int:
+#: The cgroup (v2) CPU limit of this process's container, where Linux has one:
+#: ``"<quota> <period>"`` in microseconds, or ``"max <period>"`` for none.
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
     """The CPUs this process may run on: ``os.sched_getaffinity(0)`` where the
-    system has it (Linux: a container or ``taskset`` may allow fewer than the
-    machine has), else ``os.cpu_count()``; 1 when neither says."""
+    system has it (Linux: ``taskset`` or a container's cpuset may allow fewer than
+    the machine has), else ``os.cpu_count()``, and no more than a container's CPU
+    quota (``docker --cpus``, a Kubernetes limit: ``cpu_max``, rounded up); 1 when
+    nothing says."""
     affinity = getattr(os, "sched_getaffinity", None)
-    if affinity is not None:
-        return max(1, len(affinity(0)))
-    return max(1, os.cpu_count() or 1)
+    cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        pass  # no cgroup v2 limit readable: the affinity says
+    return max(1, cpus)
 
 
 def enabled_devices() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,16 +69,39 @@ def test_devices_that_cannot_be_counted_leave_the_thread() -> None:
     assert choice.why == "auto: devices not counted (RuntimeError: database is locked)"
 
 
-def test_usable_cpus_prefers_the_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_usable_cpus_prefers_the_affinity(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
     import os
+
+    no_quota = tmp_path / "cpu.max"  # absent: no cgroup limit
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert collector_setup.usable_cpus() == 1
+    assert collector_setup.usable_cpus(no_quota) == 1
     monkeypatch.delattr(os, "sched_getaffinity")
-    assert collector_setup.usable_cpus() == 8
+    assert collector_setup.usable_cpus(no_quota) == 8
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert collector_setup.usable_cpus() == 1
+    assert collector_setup.usable_cpus(no_quota) == 1
+
+
+@pytest.mark.parametrize(("cpu_max", "cpus"), [
+    ("max 100000\n", 8),  # no quota
+    ("100000 100000\n", 1),  # docker --cpus=1
+    ("150000 100000\n", 2),  # 1.5 CPUs: a child process still has a second one
+    ("1600000 100000\n", 8),  # more than the affinity allows
+    ("garbage\n", 8),
+    (None, 8),  # no cgroup v2 file
+])
+def test_usable_cpus_keeps_to_a_containers_cpu_quota(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cpu_max: str | None, cpus: int,
+) -> None:
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    assert collector_setup.usable_cpus(path) == cpus
 
 
 @pytest.mark.django_db
