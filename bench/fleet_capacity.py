@@ -168,7 +168,7 @@ def collector_role(args: argparse.Namespace) -> int:
         "lags": lags, "failed": failed, "cpu_s": cpu + child_cpu, "samples": samples,
         "max_queue": max_queue, "dropped": status["writer"]["batches_dropped"],
         "write_errors": status["writer"]["write_errors"], "rss_mib": peak_rss,
-        "writer_mode": (status["writer"].get("storage") or {}).get("mode", "thread"),
+        "writer_mode": inner.stats()["mode"],
         "event_loop": status.get("event_loop") or "asyncio",
     }), flush=True)
     svc.stop(30)
