@@ -25,7 +25,8 @@ For each fleet size N (``--counts``):
 Run: ``python bench/fleet_capacity.py --counts 500,1000 [--database-url
 postgresql://...] [--collectors 2] [--emulators 2] [--duration 60] [--writer
 process] [--timeline FILE]``; record the printed table in bench/RESULTS.md.
-``--writer`` sets the collectors' ``MIKROMON_WRITER``; ``--timeline`` has each
+``--writer`` sets the collectors' ``MIKROMON_WRITER`` and ``--event-loop`` their
+``MIKROMON_EVENT_LOOP`` (the mode column says which writer and loop ran); ``--timeline`` has each
 collector write its writer's second-by-second timeline (bench/fleet_timeline.py)
 to ``FILE.<N>.<i>.jsonl``. Every child process is stopped at the end
 (SIGTERM, then SIGKILL after 60 s).
@@ -167,6 +168,8 @@ def collector_role(args: argparse.Namespace) -> int:
         "lags": lags, "failed": failed, "cpu_s": cpu + child_cpu, "samples": samples,
         "max_queue": max_queue, "dropped": status["writer"]["batches_dropped"],
         "write_errors": status["writer"]["write_errors"], "rss_mib": peak_rss,
+        "writer_mode": inner.stats()["mode"],
+        "event_loop": status.get("event_loop") or "asyncio",
     }), flush=True)
     svc.stop(30)
     return 0
@@ -191,6 +194,8 @@ def step(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         env["MIKROMON_COLLECTOR_MEMBERS"] = "on"
     if args.writer:
         env["MIKROMON_WRITER"] = args.writer
+    if args.event_loop:
+        env["MIKROMON_EVENT_LOOP"] = args.event_loop
     fresh_database(args.database_url)
     with processes() as procs:
         emulators = []
@@ -253,12 +258,15 @@ def step(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "max_queue": max(p["max_queue"] for p in parts),
         "warmup_s": max(p["warmup_s"] for p in parts), "emulator_pct": emu_pct,
         "rss_mib": max(p["rss_mib"] for p in parts),
+        "ran_on": "/".join(sorted({f"{p.get('writer_mode', 'thread')} writer, "
+                                   f"{p.get('event_loop', 'asyncio')}" for p in parts})),
     }
 
 
 def row(mode: str, r: dict[str, Any]) -> str:
     holds = r["on_time_pct"] >= 99 and r["dropped"] == 0
-    return (f"| {mode} | {r['n']} | {r['held']} | {r['polls']} ({r['expected']:.0f}) | "
+    return (f"| {mode} ({r['ran_on']}) | {r['n']} | {r['held']} | "
+            f"{r['polls']} ({r['expected']:.0f}) | "
             f"{r['on_time_pct']:.1f} | {r['p50_ms']:.0f} / {r['p99_ms']:.0f} | "
             f"{r['cpu_ms_per_poll']:.2f} ({r['cores']:.2f} cores) | {r['samples_per_s']:.0f} | "
             f"{r['dropped']} | {r['failed']} | {r['max_queue']} | {r['warmup_s']:.0f} | "
@@ -275,8 +283,11 @@ def main() -> int:
     parser.add_argument("--emulators", type=int, default=2)
     parser.add_argument("--database-url", default=None,
                         help="a bench-only PostgreSQL database (its schema is dropped)")
-    parser.add_argument("--writer", default=None, choices=["thread", "process"],
+    parser.add_argument("--writer", default=None, choices=["auto", "thread", "process"],
                         help="MIKROMON_WRITER of the collectors (default: the product's)")
+    parser.add_argument("--event-loop", default=None, choices=["auto", "uvloop", "asyncio"],
+                        help="MIKROMON_EVENT_LOOP of the collectors (default: the product's; "
+                        "the emulators run the product's default)")
     parser.add_argument("--timeline", default=None,
                         help="FILE: each collector writes FILE.<N>.<i>.jsonl, its writer "
                         "second by second (bench/fleet_timeline.py)")

@@ -21,7 +21,9 @@ device ran every tier once, then measures ``--duration`` seconds:
 * realtime polls per due instant: the polls' due times (start minus lag) in
   groups less than 1 ms apart, so devices due together (one phase slot, one
   wake-up of the event loop) count once;
-* event loop iterations (``select`` calls) per realtime poll.
+* event loop iterations (``select`` calls) per realtime poll (asyncio's loop
+  only; ``-`` for uvloop), and which event loop the collector ran on
+  (``MIKROMON_EVENT_LOOP``: the tree's own default).
 
 Modes: ``realtime`` (every tier but realtime set to 1,000,000 s: the other tiers
 run once in the warm-up and never in the window, so the figure is the realtime
@@ -123,13 +125,14 @@ def due_groups(dues: list[float], gap: float = 1e-3) -> int:
     return groups
 
 
-def _count_iterations(loop: Any) -> Callable[[], int]:
+def _count_iterations(loop: Any) -> Callable[[], int | None]:
     """Count the event loop's iterations (``_run_once`` calls, one ``select`` each)
     from now on; returns a function that reads the count and stops counting
-    (0 when the loop is not an asyncio base event loop)."""
+    (``None`` when the loop is not an asyncio base event loop: uvloop's are not
+    counted)."""
     once = getattr(loop, "_run_once", None)
     if once is None:
-        return lambda: 0
+        return lambda: None
     count = [0]
     counting = [True]
 
@@ -140,7 +143,7 @@ def _count_iterations(loop: Any) -> Callable[[], int]:
 
     loop._run_once = run_once  # read by run_forever on each turn
 
-    def stop() -> int:
+    def stop() -> int | None:
         counting[0] = False
         return count[0]
 
@@ -239,6 +242,7 @@ def child(args: argparse.Namespace) -> int:
         "due_groups": due_groups([r[1] for r in realtime]),
         "gc_count": len(pauses), "gc_ms": sum(pauses) * 1e3, "objects": objects,
         "iterations": iterations(),
+        "event_loop": "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio",
     }))
     return 0
 
@@ -279,14 +283,17 @@ def row(label: str, mode: str, results: list[dict[str, Any]]) -> str:
     other = sum(r["other_runs"] for r in results)
     gc_ms = sum(r["gc_ms"] for r in results) / max(1, polls)
     groups = sum(r.get("due_groups", 0) for r in results)
-    return (f"| {label} | {mode} | {polls}{f', {failed} failed' if failed else ''} | {other} | "
+    counted = [r["iterations"] for r in results if r.get("iterations") is not None]
+    iterations = f"{sum(counted) / max(1, polls):.2f}" if counted else "-"
+    loops = "/".join(sorted({r.get("event_loop", "asyncio") for r in results}))
+    return (f"| {label} | {loops} | {mode} | "
+            f"{polls}{f', {failed} failed' if failed else ''} | {other} | "
             f"{per_poll('cpu')} | {per_poll('loop')} | {per_poll('loop_user')} / "
             f"{per_poll('loop_sys')} | {per_poll('writer')} | "
             f"{statistics.median(r['lag_p50'] for r in results) * 1e3:.1f} / "
             f"{max(r['lag_p99'] for r in results) * 1e3:.1f} | "
             f"{gc_ms * 1e3:.1f} | {max(r['objects'] for r in results) / 1e3:.0f} k | "
-            f"{polls / max(1, groups):.1f} | "
-            f"{sum(r.get('iterations', 0) for r in results) / max(1, polls):.2f} |")
+            f"{polls / max(1, groups):.1f} | {iterations} |")
 
 
 def main() -> int:
@@ -347,11 +354,12 @@ def main() -> int:
           f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {args.count} "
           f"emulated {args.profile} routers; {args.rounds} rounds x {args.duration:g} s per "
           f"tree and mode, trees alternating")
-    print("| tree | tiers | realtime polls | other runs | process CPU ms / realtime poll "
-          "(median, range) | loop thread | loop user / sys | writer thread | "
+    print("| tree | event loop | tiers | realtime polls | other runs | "
+          "process CPU ms / realtime poll (median, range) | loop thread | loop user / sys | "
+          "writer thread | "
           "lag p50 / p99 ms | GC µs / poll | objects | polls per due instant | "
           "loop iterations / poll |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (label, mode), rs in results.items():
         print(row(label, mode, rs))
     return 0

@@ -31,7 +31,7 @@ def test_defaults_when_unset_or_blank() -> None:
     assert config.flag("MIKROMON_DEBUG", {}) is False
     assert config.names("MIKROMON_ALLOWED_HOSTS", {}) == ["localhost", "127.0.0.1", "[::1]"]
     assert config.names("MIKROMON_CSRF_TRUSTED_ORIGINS", {}) == []
-    assert config.choice("MIKROMON_WRITER", {}) == "thread"
+    assert config.choice("MIKROMON_WRITER", {}) == "auto"
     assert config.text("MIKROMON_DATA_DIR", {}) == "data"
     assert config.given("MIKROMON_DATA_DIR", {}) is None
     assert config.time_scale({}) == 1.0
@@ -63,7 +63,7 @@ def test_values_of_each_kind_are_read() -> None:
     ("MIKROMON_SQLITE_BUSY_TIMEOUT_MS", "20s", "a whole number of at least 0"),
     ("MIKROMON_SIGNIN_FAILURES_PER_USER", "0", "a whole number of at least 1"),
     ("MIKROMON_DEBUG", "maybe", "one of 1, true, yes, on"),
-    ("MIKROMON_WRITER", "proc", "thread or process"),
+    ("MIKROMON_WRITER", "proc", "auto, thread or process"),
     ("MIKROMON_SYSLOG_PORT", "70000", "a whole number from 0 to 65535"),
     ("MIKROMON_SYSLOG_BIND", "mon.example", "an IP address"),
 ])

@@ -122,8 +122,9 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
       for key, days, what in _RETENTION),
     _v("STATIC_ROOT", Kind.TEXT, "", "target of collectstatic; default <data>/staticfiles"),
     _v("NODE_MODULES", Kind.TEXT, "", "where the browser libraries were installed"),
-    _v("WRITER", Kind.CHOICE, "thread", "where the collector's database writes run",
-       choices=("thread", "process")),
+    _v("WRITER", Kind.CHOICE, "auto", "where the collector's database writes run "
+       "(auto: a child process from 500 enabled devices on 2 CPUs or more)",
+       choices=("auto", "thread", "process")),
     _v("COMPACTION", Kind.FLAG, "on", "the maintenance compacts samples older than 2 h "
        "into compressed chunks (docs/storage.md)"),
     _v("WEB_WORKERS", Kind.WHOLE, "0", "web worker processes of `mikromon serve` "
@@ -134,6 +135,9 @@ VARIABLES: Final[Mapping[str, Variable]] = {v.name: v for v in (
        "collectors of the database (on every host; on by itself with COLLECTORS of 2 or more)"),
     _v("MEMBER_TTL", Kind.NUMBER, "15", "seconds without heartbeat after which a collector "
        "member's devices are taken over"),
+    _v("EVENT_LOOP", Kind.CHOICE, "auto", "the event loop of the collector and the emulated "
+       "routers: uvloop where installed (auto), uvloop, or asyncio's own",
+       choices=("auto", "uvloop", "asyncio")),
     _v("TIME_SCALE", Kind.NUMBER, "1", "tests only: multiplies every interval and backoff"),
     *(v for prefix, store, scheme in (
         ("REMOTE_WRITE", "Prometheus remote-write store", "bearer"),
@@ -249,7 +253,7 @@ def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
     """
     var, value = _raw(name, Kind.CHOICE, environ)
     if value.lower() not in var.choices:
-        raise _bad(name, value, " or ".join(var.choices))
+        raise _bad(name, value, f"{', '.join(var.choices[:-1])} or {var.choices[-1]}")
     return value.lower()
 
 

@@ -78,6 +78,21 @@ def test_status_names_the_storage_process() -> None:
     assert "batches dropped 0, storage process not running\n" in render_status(document)
 
 
+def test_status_says_where_the_writes_run_and_why() -> None:
+    from mikromon.cli.collector import render_status
+
+    document = {"running": True, "desired": "running", "devices": [],
+                "process": {"pid": 10, "host": "h", "started_at": "2025-01-31T12:00:00Z"},
+                "writer": {"queue_depth": 0, "rows_written": 42, "batches_dropped": 0,
+                           "storage": {"mode": "process", "pid": 11, "restarts": 0,
+                                       "why": "auto: 812 devices, 2 CPUs"}}}
+    assert ("writer: queue 0, rows written 42, batches dropped 0, storage process 11, "
+            "mode process (auto: 812 devices, 2 CPUs)\n") in render_status(document)
+    document["writer"]["storage"] = {"mode": "thread", "why": "MIKROMON_WRITER=thread"}
+    assert ("writer: queue 0, rows written 42, batches dropped 0, "
+            "mode thread (MIKROMON_WRITER=thread)\n") in render_status(document)
+
+
 def test_the_lock_holder_is_reported_when_two_servers_publish() -> None:
     """Of two live servers, the one whose collector holds the lock is the collector."""
     from django.utils import timezone

@@ -13,7 +13,8 @@ from cli_processes import run_mikromon
     ("MIKROMON_RETENTION_RAW_DAYS", "7x", "a number greater than 0"),
     ("MIKROMON_CONN_MAX_AGE", "ten", "a whole number of at least 0"),
     ("MIKROMON_SECURE_COOKIES", "maybe", "one of 1, true, yes, on"),
-    ("MIKROMON_WRITER", "proc", "thread or process"),
+    ("MIKROMON_WRITER", "proc", "auto, thread or process"),
+    ("MIKROMON_EVENT_LOOP", "trio", "auto, uvloop or asyncio"),
 ])
 def test_a_bad_variable_is_named_in_one_line(tmp_path: Path, name: str, value: str,
                                              must: str) -> None:
@@ -24,11 +25,15 @@ def test_a_bad_variable_is_named_in_one_line(tmp_path: Path, name: str, value: s
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_serve_says_a_bad_time_scale_before_migrating(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "value", "must"), [
+    ("MIKROMON_TIME_SCALE", "fast", "a number greater than 0"),
+    ("MIKROMON_EVENT_LOOP", "trio", "auto, uvloop or asyncio"),
+])
+def test_serve_says_a_bad_variable_before_migrating(tmp_path: Path, name: str, value: str,
+                                                   must: str) -> None:
     result = run_mikromon("serve", "--port", "0", data_dir=tmp_path / "data",
-                          MIKROMON_TIME_SCALE="fast")
+                          **{name: value})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip() == (
-        "mikromon: error: MIKROMON_TIME_SCALE='fast': must be a number greater than 0")
+    assert result.stderr.strip() == f"mikromon: error: {name}={value!r}: must be {must}"
     assert not (tmp_path / "data" / "mikromon.sqlite3").exists()

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import random
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import uvloop
 
 from mikromon.domain.clock import MANUAL_WALL_START, ManualClock, SystemClock
 from mikromon.domain.formatting import utc_iso
@@ -197,3 +200,26 @@ async def test_system_clock_sleep_until_a_past_deadline_returns() -> None:
     await asyncio.wait_for(SystemClock().sleep_until(started - 1.0), 1)
     await SystemClock().sleep_until(time.monotonic() + 0.02)
     assert time.monotonic() - started >= 0.015
+
+
+@pytest.mark.parametrize("factory", [asyncio.new_event_loop, uvloop.new_event_loop],
+                         ids=["asyncio", "uvloop"])
+def test_system_clock_sleep_until_never_returns_before_the_deadline(
+    factory: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    """uvloop keeps time with libuv's clock in whole milliseconds, read once a pass,
+    and fires a timer up to about a millisecond before ``time.monotonic`` reaches
+    its deadline: a tier woken early ran again at once, with a rate over a fraction
+    of a millisecond. Every wait ends at its deadline or later, on either loop."""
+    rng = random.Random(16)
+
+    async def main() -> list[float]:
+        early = []
+        for _ in range(200):
+            deadline = time.monotonic() + rng.uniform(0.0005, 0.008)
+            await SystemClock().sleep_until(deadline)
+            early.append(deadline - time.monotonic())
+        return [e for e in early if e > 0]
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        assert runner.run(main()) == []

@@ -134,6 +134,16 @@ def test_simulate_reports_a_taken_port() -> None:
     assert "cannot start the routers" in err
 
 
+def test_simulate_names_a_bad_event_loop_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIKROMON_EVENT_LOOP", "trio")
+    proc = simulate("--base-port", "0")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "MIKROMON_EVENT_LOOP" in err
+    assert "auto, uvloop or asyncio" in err
+    assert out == ""
+
+
 def free_range(size: int) -> int:
     for _ in range(50):
         with socket.socket() as probe:

@@ -84,11 +84,17 @@ def v7() -> Iterator[list[EmulatorHandle]]:
         yield routers
 
 
-def test_all_five_tiers_land_from_v6_and_v7_routers(harness: Harness) -> None:
+@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
+def test_all_five_tiers_land_from_v6_and_v7_routers(
+    harness: Harness, event_loop: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On each event loop ``MIKROMON_EVENT_LOOP`` may choose for the collector."""
+    monkeypatch.setenv("MIKROMON_EVENT_LOOP", event_loop)
     with running_emulators(count=1, profile="v6") as v6, \
             running_emulators(count=1, profile="v7") as v7:
         storage = InMemoryStorage()
         svc = harness.start(StaticDeviceSource([config(v6[0], 1), config(v7[0], 2)]), storage)
+        assert svc.status()["event_loop"] == event_loop
 
         def landed(s: InMemoryStorage, device_id: int) -> bool:
             return ({"interfaces", "ip_addresses", "logs"} <= s.tables(device_id)
@@ -113,6 +119,7 @@ def test_all_five_tiers_land_from_v6_and_v7_routers(harness: Harness) -> None:
             assert storage.status(device_id).state is DeviceState.UP
         assert storage.latest(1)[("system.cpu.load_pct", ())].value >= 0
         assert svc.stop(5)  # before the routers go away
+        assert svc.status()["event_loop"] is None
 
 
 def test_rates_match_the_configured_traffic(

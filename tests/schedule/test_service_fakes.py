@@ -634,3 +634,25 @@ def test_status_lists_devices_in_the_natural_order_of_their_names(make: Factory,
     assert until(lambda: len(svc.status()["devices"]) == 4, 5)
     assert [d["name"] for d in svc.status()["devices"]] == [
         "demo-1", "demo-2", "Demo-3", "demo-10"]
+
+
+def test_a_storage_function_gives_each_start_a_new_storage(make: Factory,
+                                                           fleet: FakeFleet) -> None:
+    """Given a function instead of a storage, the service calls it at each start
+    (the host chooses the storage again then) and writes only to the newest."""
+    fleet.add(1)
+    built: list[InMemoryStorage] = []
+
+    def storage() -> InMemoryStorage:
+        built.append(InMemoryStorage())
+        return built[-1]
+
+    svc = make(StaticDeviceSource([device(1)]), storage)
+    assert len(built) == 1
+    assert built[0].wait_for(lambda s: len(s.points(1, "iface.rx_bps")) >= 1, 5)
+    assert svc.stop(10)
+    written = len(built[0].points(1, "iface.rx_bps"))
+    svc.start()
+    assert len(built) == 2
+    assert built[1].wait_for(lambda s: len(s.points(1, "iface.rx_bps")) >= 1, 5)
+    assert len(built[0].points(1, "iface.rx_bps")) == written

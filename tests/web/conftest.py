@@ -123,7 +123,8 @@ class FakeService:
                        "max_batches": 5000, "rows_written": 1234,
                        "batches_dropped": 7, "rows_dropped": 70, "write_errors": 0,
                        "last_error": "", "storage": {"mode": "process", "pid": 4243,
-                                                     "restarts": 1}},
+                                                     "restarts": 1,
+                                                     "why": "auto: 812 devices, 2 CPUs"}},
         }
 
 

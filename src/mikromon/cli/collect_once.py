@@ -19,6 +19,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Final
 
+from mikromon import event_loop
 from mikromon.cli._common import (
     EXIT_AUTH,
     EXIT_UNREACHABLE,
@@ -105,7 +106,7 @@ def handle(args: argparse.Namespace) -> int:
     )
     tiers = list(Tier) if args.tier == "all" else [Tier(args.tier)]
     try:
-        poll = asyncio.run(collect(config, tiers))
+        poll = event_loop.run(collect(config, tiers))
     except AuthenticationFailed as err:
         return fail(f"login refused: {err}", EXIT_AUTH)
     except DeviceUnreachable as err:

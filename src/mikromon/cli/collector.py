@@ -212,7 +212,7 @@ def status_document() -> dict[str, Any]:
                                        "next_due", "errors"}}}],
          "writer": {"queue_depth", "rows_written", "batches_dropped", "rows_dropped",
                     "rows_failed", "unavailable_s", "stalls", "last_error",
-                    "storage": {"mode", "pid", "restarts"} | None, ...} | None,
+                    "storage": {"mode", "why", "pid", "restarts"} | None, ...} | None,
          "members": [{"member", "where", "host", "pid", "started_at", "heartbeat",
                       "heartbeat_age_s", "devices", "cpu_pct", "rows_written",
                       "queue_depth", "maintenance"}]}
@@ -283,12 +283,19 @@ def _add_members(document: dict[str, Any]) -> None:
 
 
 def _storage_text(storage: Any) -> str:
-    """``, storage process 4243 (1 restart)`` for a storage child, else ``""``."""
-    if not isinstance(storage, Mapping) or storage.get("mode") != "process":
+    """``, storage process 4243 (1 restart)`` for a storage child, then ``, mode
+    process (auto: 812 devices, 2 CPUs)``: where the writes run and why, when the
+    status says (``MIKROMON_WRITER``); ``""`` for neither."""
+    if not isinstance(storage, Mapping):
         return ""
-    restarts = int(storage.get("restarts") or 0)
-    again = f" ({restarts} restart{'s' if restarts != 1 else ''})" if restarts else ""
-    return f", storage process {storage.get('pid') or 'not running'}{again}"
+    text = ""
+    if storage.get("mode") == "process":
+        restarts = int(storage.get("restarts") or 0)
+        again = f" ({restarts} restart{'s' if restarts != 1 else ''})" if restarts else ""
+        text = f", storage process {storage.get('pid') or 'not running'}{again}"
+    if storage.get("why"):
+        text += f", mode {storage.get('mode')} ({storage['why']})"
+    return text
 
 
 def render_status(document: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mikromon import config
+from mikromon import config, event_loop
 from mikromon.cli._common import Subparsers, add_command, add_storage_options, port_number
 
 
@@ -190,6 +190,7 @@ def run_server(
     from mikromon.cli._django import CommandError, setup
 
     apply_time_scale(args)
+    event_loop.loop_factory()  # a bad MIKROMON_EVENT_LOOP is said before the migrations too
     verbose = bool(getattr(args, "verbose", False))
     from mikromon.logconfig import configure_logging
     from mikromon.web.http_server import StartupError

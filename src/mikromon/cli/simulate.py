@@ -22,7 +22,9 @@ import stat
 import sys
 from typing import Any
 
+from mikromon import event_loop
 from mikromon.cli._common import EXIT_USAGE, Subparsers, add_command, fail
+from mikromon.domain.errors import ConfigError
 
 DEFAULT_BASE_PORT = 18728
 
@@ -115,7 +117,9 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
     try:
-        return asyncio.run(_serve(fleet, args.json))
+        return event_loop.run(_serve(fleet, args.json))
+    except ConfigError as err:
+        return fail(str(err), EXIT_USAGE)
     except OSError as err:
         return fail(f"cannot start the routers: {err}")
 

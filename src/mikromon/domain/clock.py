@@ -13,6 +13,7 @@ instead of sleeping on the wall clock.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time as _time
 from collections.abc import Callable
@@ -77,12 +78,21 @@ class SystemClock:
         asyncio's own event loop keeps time with :func:`time.monotonic`
         (``BaseEventLoop.time``), so the wait is a timer at ``deadline`` itself
         (``loop.call_at``): timers at the same deadline fire in one pass of the
-        loop. A loop with a clock of its own gets the remaining delay instead.
+        loop. A loop with a clock of its own gets the remaining delay instead,
+        rounded up to whole milliseconds, and again until :func:`time.monotonic`
+        reads ``deadline``: uvloop keeps time with libuv's clock in whole
+        milliseconds, read once a pass, and fires a timer up to about a
+        millisecond early (a tier woken early would run twice within a
+        millisecond, its rates over that millisecond).
         """
         loop = asyncio.get_running_loop()
         if type(loop).time is not asyncio.BaseEventLoop.time:
-            await asyncio.sleep(max(0.0, deadline - _time.monotonic()))
-            return
+            remaining = deadline - _time.monotonic()
+            while True:
+                await asyncio.sleep(max(0.0, math.ceil(remaining * 1e3) / 1e3))
+                remaining = deadline - _time.monotonic()
+                if remaining <= 0:
+                    return
         future: asyncio.Future[None] = loop.create_future()
         timer = loop.call_at(deadline, _wake, future)
         try:

@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from mikromon import event_loop
 from mikromon.emulator.fleet import Fleet
 from mikromon.emulator.profile_model import InterfaceRates, Profile
 from mikromon.emulator.server import RouterEmulator
@@ -255,7 +256,7 @@ def running_emulators(
     kw.pop("host", None)
     kw.pop("base_port", None)
     fleet = Fleet(count, profile=profile, tls=tls, **kw)
-    loop = asyncio.new_event_loop()
+    loop = event_loop.new_event_loop()
     started: Future[None] = Future()
 
     def main() -> None:

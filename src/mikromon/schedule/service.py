@@ -16,10 +16,9 @@ and :class:`~mikromon.storage.protocols.CollectorLock`::
     service.stop()
 
 Its devices are a :class:`~mikromon.schedule.fleet.DeviceFleet`; the process-wide
-instance is reached through :mod:`mikromon.schedule.instance`.
-
-If the source, the lock or the storage has a ``close()`` method, it is called
-from the thread that used the object when the service stops.
+instance is reached through :mod:`mikromon.schedule.instance`. If the source, the
+lock or the storage has a ``close()`` method, it is called from the thread that
+used the object when the service stops.
 
 With an :class:`~mikromon.storage.protocols.AlertStore` (``alerts=``), alert rules are
 evaluated as the collectors hand their data to the writer
@@ -27,29 +26,30 @@ evaluated as the collectors hand their data to the writer
 configuration version changes, the stored open alerts once at start.
 
 With ``outputs=`` (:mod:`mikromon.outputs`; an :class:`OutputSet` is rebuilt at
-every reload), samples handed to the writer also go to each output.
-
-With :class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service
-also runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop
-while it holds the collector lock: messages are matched to devices by source
-address (every device of the fleet), stored with the device's logs and evaluated
-by the ``log`` alert rules of the collector polling the device.
+every reload), samples handed to the writer also go to each output. With
+:class:`~mikromon.syslog.config.SyslogSettings` (``syslog=``), the service also
+runs the syslog receiver (:mod:`mikromon.syslog.receiver`) in its event loop while
+it holds the collector lock: messages are matched to devices by source address
+(every device of the fleet), stored with the device's logs and evaluated by the
+``log`` alert rules of the collector polling the device.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
 
 from mikromon.alerting.runner import AlertRunner
 from mikromon.config import time_scale as configured_time_scale
 from mikromon.domain.formatting import utc_iso
+from mikromon.event_loop import loop_factory, loop_name
 from mikromon.outputs.manager import OutputSet
 from mikromon.outputs.tee import OutputsQueue, SampleOutput
 from mikromon.schedule.deps import CollectorDeps, StorageQueue
@@ -65,11 +65,9 @@ __all__ = ["ALERT_RETRY_S", "CONFIG_POLL_S", "CollectorService"]
 
 log = logging.getLogger(__name__)
 
-#: Seconds between attempts to load the alert rules and open alerts when the first
-#: load failed (alerting waits for it: nothing is evaluated before).
+#: Seconds between loads of the alert rules and open alerts after a failed first one.
 ALERT_RETRY_S: Final = 10.0
-#: How often the configuration version token is read, seconds (not scaled: it is
-#: how fast edits apply, promised "within 1 s").
+#: How often the configuration version token is read, seconds (unscaled: edits apply in 1 s).
 CONFIG_POLL_S: Final = 0.5
 
 
@@ -78,7 +76,8 @@ class CollectorService:
 
     Args:
         source: device configuration (read from a worker thread).
-        storage: where data goes (written from the writer thread).
+        storage: where data goes (written from the writer thread), or a function
+            returning it, called by each :meth:`start` (a new storage each start).
         lock: makes this the only active collector of the database (``None``: no
             lock, for hosts that cannot run two collectors).
         deps: client factory, tier runner, rate calculator, clock (defaults: the
@@ -98,13 +97,15 @@ class CollectorService:
         syslog: run the syslog receiver with these settings (``None``: off).
 
     Raises:
-        ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number.
+        ConfigError: ``MIKROMON_TIME_SCALE`` is not a positive number, or
+            ``MIKROMON_EVENT_LOOP`` is unknown or names a loop not installed
+            (:func:`mikromon.event_loop.loop_factory`: the loop thread's event loop).
     """
 
     def __init__(
         self,
         source: DeviceSource,
-        storage: Storage,
+        storage: Storage | Callable[[], Storage],
         lock: CollectorLock | None = None,
         *,
         deps: CollectorDeps | None = None,
@@ -120,11 +121,11 @@ class CollectorService:
     ) -> None:
         scale = configured_time_scale() if time_scale is None else time_scale
         self._deps = dataclasses.replace(deps or CollectorDeps(), time_scale=scale)
+        self._loop_factory = loop_factory()
         self._source = source
         self._storage = storage
         self._lease = LockLease(lock, lock_refresh_s)
-        self._config_poll_s = config_poll_s
-        self._lock_retry_s = lock_retry_s
+        self._config_poll_s, self._lock_retry_s = config_poll_s, lock_retry_s
         self._writer_max = writer_max_rows
         self._control = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -167,14 +168,14 @@ class CollectorService:
             RuntimeError: the thread did not come up within 10 s.
         """
         with self._control:
-            if self._thread is not None:
-                if self._thread.is_alive():
-                    return
-                self._thread = None
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._end(10.0)  # what a loop thread that ended on an error left running
             self._stopping = False
             self._lease.held = False
             self._since = self._deps.clock.now()
-            self._writer = StorageWriter(self._storage, max_rows=self._writer_max)
+            storage = self._storage if isinstance(self._storage, Storage) else self._storage()
+            self._writer = StorageWriter(storage, max_rows=self._writer_max)
             self._writer.start()
             self._queue = self._writer
             if self._alert_store is not None:
@@ -189,7 +190,8 @@ class CollectorService:
             self._thread.start()
             if not ready.wait(10.0):
                 raise RuntimeError("the collector thread did not start")
-            log.info("collector started (time scale %g)", self.time_scale)
+            log.info("collector started (time scale %g, %s event loop)", self.time_scale,
+                     loop_name(self._loop) if self._loop is not None else "no")
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop polling, flush the writer, close connections, end every thread.
@@ -201,39 +203,37 @@ class CollectorService:
             ``True`` when everything ended in time.
         """
         with self._control:
-            thread, loop, writer = self._thread, self._loop, self._writer
-            if thread is None:
-                return True
-            deadline = time.monotonic() + timeout
-            self._stopping = True
-            if loop is not None and not loop.is_closed():
-                try:
-                    loop.call_soon_threadsafe(self._wake_up)
-                except RuntimeError:  # closed meanwhile
-                    pass
-            thread.join(max(0.0, deadline - time.monotonic()))
-            ok = not thread.is_alive()
-            if not ok:
-                log.error("collector thread did not stop within %.1f s", timeout)
-            if self._host is not None:
-                ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
-            if writer is not None:
-                ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
-            ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
-            self._thread = None
-            self._loop = None
-            log.info("collector stopped")
-            return ok
+            return self._end(timeout)
+
+    def _end(self, timeout: float) -> bool:
+        """:meth:`stop`, the control lock held."""
+        thread, loop, writer = self._thread, self._loop, self._writer
+        if thread is None:
+            return True
+        deadline = time.monotonic() + timeout
+        self._stopping = True
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(self._wake_up)
+        thread.join(max(0.0, deadline - time.monotonic()))
+        ok = not thread.is_alive()
+        if not ok:
+            log.error("collector thread did not stop within %.1f s", timeout)
+        if self._host is not None:
+            ok = self._host.join(max(0.1, deadline - time.monotonic())) and ok
+        if writer is not None:
+            ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
+        ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
+        self._thread = self._loop = None
+        log.info("collector stopped")
+        return ok
 
     def notify_config_changed(self) -> None:
         """Reload the devices now (hosts call this when they save a device)."""
         loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(self._request_reload)
-        except RuntimeError:
-            pass
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(self._request_reload)
 
     def status(self, *, devices: bool = True) -> dict[str, object]:
         """Return the collector's state, JSON-serialisable.
@@ -242,23 +242,24 @@ class CollectorService:
             devices: include the per-device list (the costly part with a big fleet:
                 about N x 5 tiers of entries).
 
-        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale,
-        config_version, reloads, device_count (polled), disabled_count,
-        devices (list, sorted by name, of :meth:`DeviceCollector.status` dicts,
-        each with the writer's counts for that device added: ``rows_dropped``
-        (samples dropped at the queue bound, e.g. while the database stalled),
-        ``rows_failed`` (rows the database refused) and ``write_error`` (the reason
-        of its last failed write, ``""`` for none); disabled devices with state
-        ``disabled`` and no tiers; omitted when ``devices`` is false), writer
-        (:meth:`StorageWriter.stats`: queue, counters, ``unavailable_s`` while the
-        database takes no writes), outputs (one state each:
-        :meth:`mikromon.outputs.worker.OutputWorker.status`).
+        Keys: running, since (ISO UTC or ``None``), lock_held, time_scale, event_loop
+        (``"uvloop"``, ``"asyncio"``, ``None`` when stopped), config_version, reloads,
+        device_count (polled), disabled_count, devices (list, sorted by name, of
+        :meth:`DeviceCollector.status` dicts, each with the writer's counts for that
+        device added: ``rows_dropped`` (samples dropped at the queue bound, e.g. while
+        the database stalled), ``rows_failed`` (rows the database refused) and
+        ``write_error`` (the reason of its last failed write, ``""`` for none);
+        disabled devices with state ``disabled`` and no tiers; omitted when
+        ``devices`` is false), writer (:meth:`StorageWriter.stats`: queue, counters,
+        ``unavailable_s`` while the database takes no writes, the storage's own),
+        outputs (:meth:`mikromon.outputs.worker.OutputWorker.status`).
         """
         out: dict[str, object] = {
             "running": self.running,
             "since": utc_iso(self._since) if self._since else None,
             "lock_held": self._lease.held,
             "time_scale": self.time_scale,
+            "event_loop": loop_name(self._loop) if self._loop is not None else None,
             "config_version": self._token,
             "reloads": self._reloads,
             "device_count": len(self._fleet.collectors),
@@ -283,11 +284,12 @@ class CollectorService:
 
     def _thread_main(self, ready: threading.Event) -> None:
         try:
-            asyncio.run(self._main(ready))
+            with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+                runner.run(self._main(ready))
         except Exception:
             log.exception("the collector stopped on an unexpected error")
         finally:
-            self._stopping = True
+            self._stopping, self._loop = True, None
 
     def _wake_up(self) -> None:
         if self._wake is not None:
@@ -325,10 +327,8 @@ class CollectorService:
     async def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` or until woken (stop, reload request)."""
         assert self._wake is not None
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
     async def _supervise(self) -> bool:

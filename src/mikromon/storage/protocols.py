@@ -32,6 +32,7 @@ class DeviceSource(Protocol):
         ...
 
 
+@runtime_checkable
 class Storage(Protocol):
     """Where collected data goes. Called from the writer thread only.
 

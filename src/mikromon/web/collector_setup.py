@@ -1,37 +1,139 @@
 """How the web application builds its collector: the Django-backed
 :class:`mikromon.schedule.CollectorService` and the storage ``MIKROMON_WRITER``
-chooses (in the writer thread, or in a child process).
+chooses (in the writer thread, or in a child process), chosen again at each start.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 #: Values of the ``MIKROMON_WRITER`` setting.
-WRITER_MODES = ("process", "thread")
+WRITER_MODES = ("auto", "process", "thread")
+
+#: With ``MIKROMON_WRITER=auto`` the writer runs in a child process from this many
+#: enabled devices (on 2 usable CPUs or more). Measured on the 2-core test VM with
+#: SQLite (bench/RESULTS.md, "The writer's queue bounded in rows" and "The
+#: 1,000-router SQLite step again"): the writer thread held 750 routers and sat at
+#: the 99 % on-time line at 1,000, the child process held 1,000. 500 leaves a
+#: margin below the 750 the thread held; below it the child is an extra process
+#: (memory, start-up, pickling) for nothing.
+PROCESS_WRITER_FROM_DEVICES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class WriterChoice:
+    """Where the collector's database writes run, and why.
+
+    Attributes:
+        mode: ``"thread"`` (a :class:`DjangoStorage` in the writer thread) or
+            ``"process"`` (a :class:`ProcessStorage`: a child process).
+        why: ``"auto: 812 devices, 2 CPUs"``, ``"auto: 1 CPU"``, ``"auto: devices
+            not counted (<error>)"``, or ``"MIKROMON_WRITER=<mode>"`` when forced.
+    """
+
+    mode: str
+    why: str
 
 
 def writer_mode() -> str:
-    """Return the ``MIKROMON_WRITER`` setting: ``"thread"`` (default) or ``"process"``.
+    """Return the ``MIKROMON_WRITER`` setting: ``"auto"`` (default), ``"process"``
+    or ``"thread"``.
 
     Raises:
-        ConfigError: any other value.
+        ConfigError: any other value, naming the setting and the allowed values.
     """
     from django.conf import settings
 
+    return _checked(getattr(settings, "MIKROMON_WRITER", "auto"))
+
+
+def _checked(mode: object) -> str:
     from mikromon.domain.errors import ConfigError
 
-    mode = getattr(settings, "MIKROMON_WRITER", "thread")
     if mode not in WRITER_MODES:
-        raise ConfigError(f"MIKROMON_WRITER must be {' or '.join(WRITER_MODES)}, not {mode!r}")
+        allowed = f"{', '.join(WRITER_MODES[:-1])} or {WRITER_MODES[-1]}"
+        raise ConfigError(f"MIKROMON_WRITER must be {allowed}, not {mode!r}")
     return str(mode)
 
 
+#: The cgroup (v2) CPU limit of this process's container, where Linux has one:
+#: ``"<quota> <period>"`` in microseconds, or ``"max <period>"`` for none.
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The CPUs this process may run on: ``os.sched_getaffinity(0)`` where the
+    system has it (Linux: ``taskset`` or a container's cpuset may allow fewer than
+    the machine has), else ``os.cpu_count()``, and no more than a container's CPU
+    quota (``docker --cpus``, a Kubernetes limit: ``cpu_max``, rounded up); 1 when
+    nothing says."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        pass  # no cgroup v2 limit readable: the affinity says
+    return max(1, cpus)
+
+
+def enabled_devices() -> int:
+    """The enabled devices of the database (every collector member's, not a share).
+
+    Raises:
+        django.db.DatabaseError: the database could not be read.
+    """
+    from mikromon.web.monitor.models import Device
+
+    return int(Device.objects.filter(enabled=True).count())
+
+
+def choose_writer(setting: str, *, cpus: int, devices: Callable[[], int]) -> WriterChoice:
+    """Decide where the writes run for ``MIKROMON_WRITER=setting``.
+
+    ``"thread"`` and ``"process"`` force their mode. ``"auto"``: ``"process"`` when
+    ``cpus`` is at least 2 and ``devices()`` at least
+    :data:`PROCESS_WRITER_FROM_DEVICES`, else ``"thread"``. ``devices`` is called
+    only for ``"auto"`` on 2 CPUs or more; when it raises, the choice is
+    ``"thread"`` (the mode that needs no second process) and ``why`` says so.
+
+    Args:
+        setting: ``"auto"``, ``"process"`` or ``"thread"``.
+        cpus: CPUs this process may use (:func:`usable_cpus`).
+        devices: returns the enabled devices to poll (:func:`enabled_devices`).
+
+    Raises:
+        ConfigError: ``setting`` is none of the three.
+    """
+    mode = _checked(setting)
+    if mode != "auto":
+        return WriterChoice(mode, f"MIKROMON_WRITER={mode}")
+    if cpus < 2:
+        return WriterChoice("thread", "auto: 1 CPU")
+    try:
+        count = devices()
+    except Exception as err:
+        return WriterChoice("thread", f"auto: devices not counted ({type(err).__name__}: {err})")
+    mode = "process" if count >= PROCESS_WRITER_FROM_DEVICES else "thread"
+    return WriterChoice(mode, f"auto: {count} devices, {cpus} CPUs")
+
+
 def build_storage(maintenance_member: str | None = None) -> Any:
-    """Return the collector's storage for :func:`writer_mode`: a
+    """Return the collector's storage as :func:`choose_writer` decides for the
+    ``MIKROMON_WRITER`` setting, the usable CPUs and the enabled devices now: a
     :class:`ProcessStorage` (database writes in a child process) for ``"process"``,
-    a :class:`DjangoStorage` (in the writer thread) for ``"thread"``.
+    a :class:`DjangoStorage` (in the writer thread) for ``"thread"``; its
+    ``stats()`` gives the mode and the reason. Logs the choice (INFO).
 
     Args:
         maintenance_member: a collector member's ``member_id``: its storage runs
@@ -44,9 +146,11 @@ def build_storage(maintenance_member: str | None = None) -> Any:
     from mikromon.web.monitor.process_storage import ProcessStorage
     from mikromon.web.monitor.storage import DjangoStorage
 
-    if writer_mode() == "process":
-        return ProcessStorage(maintenance_member=maintenance_member)
-    return DjangoStorage(maintenance_member=maintenance_member)
+    choice = choose_writer(writer_mode(), cpus=usable_cpus(), devices=enabled_devices)
+    log.info("collector writer: %s (%s)", choice.mode, choice.why)
+    if choice.mode == "process":
+        return ProcessStorage(maintenance_member=maintenance_member, why=choice.why)
+    return DjangoStorage(maintenance_member=maintenance_member, why=choice.why)
 
 
 def build_collector() -> Any:
@@ -54,8 +158,9 @@ def build_collector() -> Any:
     return the process-wide service (``mikromon.schedule.get_collector()``), not started.
 
     The service reads devices through :class:`DjangoDeviceSource`, writes through
-    :func:`build_storage` (``MIKROMON_WRITER``: :class:`DjangoStorage` in the writer
-    thread by default, or in a child process), evaluates alert rules with
+    :func:`build_storage`, called at each start of the service (``MIKROMON_WRITER``:
+    the writer thread or a child process, by default chosen for the fleet then:
+    stopping and starting the collector chooses again), evaluates alert rules with
     :class:`~mikromon.web.alerts.store.DjangoAlertStore`, and holds
     :class:`DjangoCollectorLock` (one active collector per database), or, when
     :func:`shares_fleet`, :func:`member_parts` (this collector polls its share,
@@ -91,7 +196,7 @@ def build_collector() -> Any:
             deps = schedule.CollectorDeps(shared_fleet=True)
             member_id = lock.membership.member_id
         return schedule.CollectorService(
-            source, build_storage(member_id), lock, deps=deps,
+            source, functools.partial(build_storage, member_id), lock, deps=deps,
             alerts=alerts,
             syslog=getattr(settings, "MIKROMON_SYSLOG", None),
             outputs=OutputSet(loader=configured, data_dir=Path(settings.DATA_DIR),

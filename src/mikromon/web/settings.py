@@ -182,9 +182,13 @@ MIKROMON_RETENTION_DAYS = {
 #: Whether the maintenance compacts old samples into chunks (mikromon.web.monitor.compaction).
 MIKROMON_COMPACTION = config.flag("MIKROMON_COMPACTION")
 
-#: Where the collector's storage runs: "thread" (the writer thread) or "process"
-#: (a child process).
+#: Where the collector's storage runs: "auto" (chosen at each collector start),
+#: "thread" (the writer thread) or "process" (a child process).
 MIKROMON_WRITER = config.choice("MIKROMON_WRITER")
+
+#: The collector's event loop: "auto" (uvloop where installed), "uvloop" or "asyncio"
+#: (mikromon.event_loop; checked here so that every command says a bad value first).
+MIKROMON_EVENT_LOOP = config.choice("MIKROMON_EVENT_LOOP")
 
 #: The syslog receiver (``None``: off, the default); see mikromon.syslog.config.
 MIKROMON_SYSLOG = SyslogSettings.from_env()

@@ -94,7 +94,7 @@ def test_every_kind_of_write_lands_in_the_database(
         ("reboot", "rebooted", "warning")]
     assert storage.pid is not None
     assert storage.restarts == 0
-    assert storage.stats() == {"mode": "process", "pid": storage.pid, "restarts": 0}
+    assert storage.stats() == {"mode": "process", "why": "", "pid": storage.pid, "restarts": 0}
 
 
 def test_an_exception_in_the_child_comes_back_and_the_next_call_works(
@@ -227,7 +227,7 @@ def test_writer_mode_setting(settings) -> None:
     from mikromon.web.monitor.storage import DjangoStorage
 
     del settings.MIKROMON_WRITER
-    assert collector_setup.writer_mode() == "thread"  # the default
+    assert collector_setup.writer_mode() == "auto"  # the default
 
     settings.MIKROMON_WRITER = "process"
     assert collector_setup.writer_mode() == "process"
@@ -235,7 +235,7 @@ def test_writer_mode_setting(settings) -> None:
     settings.MIKROMON_WRITER = "thread"
     assert isinstance(collector_setup.build_storage(), DjangoStorage)
     settings.MIKROMON_WRITER = "fork"
-    with pytest.raises(ConfigError, match="MIKROMON_WRITER must be process or thread"):
+    with pytest.raises(ConfigError, match="MIKROMON_WRITER must be auto, process or thread"):
         collector_setup.build_collector()
 
 

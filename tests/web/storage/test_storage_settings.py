@@ -112,7 +112,7 @@ def test_settings_defaults() -> None:
         # The test runner appends "testserver".
         assert settings.ALLOWED_HOSTS[:3] == ["localhost", "127.0.0.1", "[::1]"]
     if not os.environ.get("MIKROMON_WRITER"):
-        assert settings.MIKROMON_WRITER == "thread"
+        assert settings.MIKROMON_WRITER == "auto"
 
 
 @pytest.mark.django_db

@@ -196,7 +196,8 @@ def test_collector_page_and_buttons(admin_web, fake_collector):
     fake_collector.running = True
     body = admin_web.get("/collector/").content.decode()
     for text in ("running", "timed out after 20 s", "1234", "Dropped batches", ">7<",
-                 "Storage process", "4243<small> (restarts: 1)", "345<small> / 1500000 rows"):
+                 "Storage process", "4243<small> (restarts: 1)", "345<small> / 1500000 rows",
+                 'id="writer-mode">process<small> (auto: 812 devices, 2 CPUs)'):
         assert text in body, text
     response = admin_web.post("/collector/stop/", {"next": "/devices/"})
     assert response["Location"] == "/devices/"

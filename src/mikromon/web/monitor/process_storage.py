@@ -147,6 +147,8 @@ class ProcessStorage:
         start_timeout: seconds the child may take to start.
         stop_timeout: seconds :meth:`close` waits before killing the child.
         clock: monotonic seconds, for the start back-off (injectable for tests).
+        why: why the writes run in a child process (shown by :meth:`stats`; see
+            :func:`mikromon.web.collector_setup.choose_writer`).
 
     Every storage method raises :class:`StorageProcessError` when the child
     raised (its type and message in ``reason``), died, hung, or could not start;
@@ -166,9 +168,11 @@ class ProcessStorage:
         stop_timeout: float = DEFAULT_STOP_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
         maintenance_member: str | None = None,
+        why: str = "",
     ) -> None:
         self._using = using
         self._clock = clock
+        self.why = why
         self._failure: _StartFailure | None = None
         self._maintenance_interval = maintenance_interval
         self._maintenance_member = maintenance_member
@@ -215,9 +219,10 @@ class ProcessStorage:
         return child.process.pid if child is not None else None
 
     def stats(self) -> dict[str, object]:
-        """Return ``{"mode": "process", "pid": int | None, "restarts": int}`` for
-        status pages (no call to the child)."""
-        return {"mode": "process", "pid": self.pid, "restarts": self.restarts}
+        """Return ``{"mode": "process", "why": str, "pid": int | None, "restarts":
+        int}`` for status pages (no call to the child)."""
+        return {"mode": "process", "why": self.why, "pid": self.pid,
+                "restarts": self.restarts}
 
     def close(self) -> None:
         """Ask the child to stop (it finishes what it is doing, closes its database

@@ -115,6 +115,9 @@ class DjangoStorage:
             single collector). A collector member's ``member_id``: it runs the
             maintenance only while that member is the one elected for it
             (:class:`mikromon.web.control.maintainer.MaintenanceDuty`).
+        why: why the collector's writes run in its writer thread, with this
+            storage (shown by :meth:`stats`; see
+            :func:`mikromon.web.collector_setup.choose_writer`).
 
     Not thread-safe: use one instance per writer thread, and call :meth:`close`
     when that thread ends.
@@ -129,8 +132,10 @@ class DjangoStorage:
         defer_maintenance: bool = False,
         busy_timeout_ms: int | None = WRITE_BUSY_TIMEOUT_MS,
         maintenance_member: str | None = None,
+        why: str = "",
     ) -> None:
         self._using = using
+        self.why = why
         self._busy_timeout_ms = busy_timeout_ms
         self._defer_maintenance = defer_maintenance
         self._samples = SampleWriter(using)
@@ -367,6 +372,11 @@ class DjangoStorage:
     def forget_series(self, device_id: int | None = None) -> None:
         """Drop cached series ids (of one device, or all)."""
         self._samples.forget(device_id)
+
+    def stats(self) -> dict[str, object]:
+        """Return ``{"mode": "thread", "why": str}`` for status pages: as the
+        collector's storage, this one writes from the collector's writer thread."""
+        return {"mode": "thread", "why": self.why}
 
     def close(self) -> None:
         """Close this thread's database connection."""

@@ -8,11 +8,11 @@ result only tells the operator whether the settings work and what the router sai
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import time
 from dataclasses import dataclass, field
 
+from mikromon import event_loop
 from mikromon.collectors.poll import poll_session
 from mikromon.domain import formatting
 from mikromon.domain.devices import DeviceConfig
@@ -111,7 +111,7 @@ def run_probe(config: DeviceConfig) -> ProbeResult:
     started = time.monotonic()
     limit = config.connect_timeout + config.command_timeout * 2 + GRACE_S
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe")
-    future = pool.submit(asyncio.run, _poll(config))
+    future = pool.submit(event_loop.run, _poll(config))
     try:
         result = future.result(timeout=limit)
     except concurrent.futures.TimeoutError:
