@@ -109,7 +109,7 @@ class FakeService:
     def status(self) -> dict[str, object]:
         return {
             "running": self.running, "since": None, "lock_held": True, "time_scale": 1.0,
-            "config_version": "v1", "reloads": 2,
+            "event_loop": "uvloop", "config_version": "v1", "reloads": 2,
             "devices": [{
                 "id": 1, "name": "edge-1", "state": "up", "last_error": "",
                 "facts": {"identity": "rtr"},

@@ -197,7 +197,8 @@ def test_collector_page_and_buttons(admin_web, fake_collector):
     body = admin_web.get("/collector/").content.decode()
     for text in ("running", "timed out after 20 s", "1234", "Dropped batches", ">7<",
                  "Storage process", "4243<small> (restarts: 1)", "345<small> / 1500000 rows",
-                 'id="writer-mode">process<small> (auto: 812 devices, 2 CPUs)'):
+                 'id="writer-mode">process</div>',
+                 'id="writer-why">auto: 812 devices, 2 CPUs</div>', "uvloop event loop"):
         assert text in body, text
     response = admin_web.post("/collector/stop/", {"next": "/devices/"})
     assert response["Location"] == "/devices/"
