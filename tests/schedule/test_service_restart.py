@@ -79,3 +79,14 @@ def test_a_callable_storage_object_is_the_storage_not_a_factory() -> None:
         assert svc.stop(5)
     storage.assert_not_called()
     storage.write_status.assert_called_once()
+
+
+def test_a_storage_class_is_a_factory_called_at_each_start() -> None:
+    """A class (what builds a storage) is called, not written to as a storage."""
+    svc = CollectorService(StaticDeviceSource([]), ClosingStorage, None, time_scale=0.01)
+    for _ in range(2):
+        svc.start()
+        writer = svc._writer
+        assert writer is not None
+        assert isinstance(writer._storage, ClosingStorage)
+        assert svc.stop(5)

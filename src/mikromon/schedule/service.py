@@ -57,7 +57,7 @@ from mikromon.schedule.fleet import DeviceFleet
 from mikromon.schedule.lease import LockLease
 from mikromon.schedule.syslog_runner import SyslogRunner
 from mikromon.schedule.worker import HostWorker
-from mikromon.schedule.writer import DEFAULT_MAX_ROWS, StorageWriter
+from mikromon.schedule.writer import DEFAULT_MAX_ROWS, StorageWriter, storage_from
 from mikromon.storage.protocols import AlertStore, CollectorLock, DeviceSource, Storage
 from mikromon.syslog.config import SyslogSettings
 
@@ -174,8 +174,7 @@ class CollectorService:
             self._stopping = False
             self._lease.held = False
             self._since = self._deps.clock.now()
-            storage = self._storage if isinstance(self._storage, Storage) else self._storage()
-            self._writer = StorageWriter(storage, max_rows=self._writer_max)
+            self._writer = StorageWriter(storage_from(self._storage), max_rows=self._writer_max)
             self._writer.start()
             self._queue = self._writer
             if self._alert_store is not None:

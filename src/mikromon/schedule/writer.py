@@ -63,8 +63,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import Final, cast
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
@@ -100,6 +100,14 @@ DEFAULT_LINGER_S: Final = 0.1
 DEFAULT_INVENTORY_BUDGET_S: Final = 0.5
 #: Most samples per ``write_samples_many`` call (bounds one transaction's size).
 DEFAULT_SAMPLES_PER_CALL: Final = 50_000
+
+
+def storage_from(given: Storage | Callable[[], Storage]) -> Storage:
+    """``given`` when it is a storage (its ``write_samples`` is callable), else what
+    calling it returns (a function or a class building one); TypeError for neither."""
+    if isinstance(given, type) or not callable(getattr(given, "write_samples", None)):
+        return cast("Callable[[], Storage]", given)()
+    return cast("Storage", given)
 
 
 class _Unavailable(Exception):

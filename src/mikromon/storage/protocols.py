@@ -32,7 +32,6 @@ class DeviceSource(Protocol):
         ...
 
 
-@runtime_checkable
 class Storage(Protocol):
     """Where collected data goes. Called from the writer thread only.
 
