@@ -58,6 +58,33 @@ def test_reload_applies_changes_while_running(tmp_path):
         outputs.stop()
 
 
+def test_a_stop_and_start_of_the_collector_sends_on_and_what_was_queued(tmp_path):
+    """The collector stopped and started again (the Collector page, ``mikromon
+    collector stop|start``): the next reload builds the outputs anew on their queue
+    folders; a stopped worker had closed its queue and released its folder, and kept
+    after a restart it failed every flush and sent nothing."""
+    store = Store()
+    outputs = OutputSet(loader=lambda: [_config("a", "http://127.0.0.1:1/a")],
+                        data_dir=tmp_path, send=store)
+    sample = Sample("system.cpu.load_pct", 5.0, datetime.now(UTC))
+    outputs.start()
+    assert outputs.reload() == ["started a"]
+    store.status = 0  # down: what is added stays queued on disk
+    outputs[0].add("r1", "127.0.0.1", [sample])
+    assert until(lambda: outputs[0].status()["queued_payloads"] == 1, 20)
+    assert outputs.stop()
+    store.status = 204
+    outputs.start()
+    try:
+        assert outputs.reload() == ["started a"]
+        worker = outputs[0]
+        worker.add("r1", "127.0.0.1", [sample])
+        assert until(lambda: worker.status()["sent_samples"] == 2, 20)
+        assert worker.status()["last_error"] == ""
+    finally:
+        outputs.stop()
+
+
 def test_a_loader_failure_keeps_the_running_outputs(tmp_path):
     calls = []
 

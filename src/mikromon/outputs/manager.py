@@ -130,12 +130,17 @@ class OutputSet(Sequence[SampleOutput]):
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop every worker (what is unsent stays queued on disk); ``True`` when
-        all ended within ``timeout`` seconds each."""
+        all ended within ``timeout`` seconds each. The workers built by
+        :meth:`reload` are let go (a stopped worker has closed its queue and released
+        its folder): after the next :meth:`start`, the next reload builds them anew
+        on their queue folders, as the collector's start does."""
         with self._lock:
             self._running = False
             ok = True
             for output in self._current:
                 ok = output.stop(timeout) and ok
+            self._managed.clear()
+            self._current = self._fixed
             return ok
 
     def reload(self) -> list[str]:
