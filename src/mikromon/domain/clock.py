@@ -83,7 +83,8 @@ class SystemClock:
         reads ``deadline``: uvloop keeps time with libuv's clock in whole
         milliseconds, read once a pass, and fires a timer up to about a
         millisecond early (a tier woken early would run twice within a
-        millisecond, its rates over that millisecond).
+        millisecond, its rates over that millisecond). There the waits of one
+        deadline may end in passes a millisecond or so apart, not in one.
         """
         loop = asyncio.get_running_loop()
         if type(loop).time is not asyncio.BaseEventLoop.time:

@@ -65,26 +65,49 @@ def _checked(mode: object) -> str:
     return str(mode)
 
 
-#: The cgroup (v2) CPU limit of this process's container, where Linux has one:
-#: ``"<quota> <period>"`` in microseconds, or ``"max <period>"`` for none.
-CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+#: Where Linux shows the cgroup (v2) hierarchy; each group's ``cpu.max`` holds its
+#: CPU limit, ``"<quota> <period>"`` in microseconds or ``"max <period>"`` for none.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: This process's cgroup: the line ``0::<path>`` (cgroup v2).
+PROC_CGROUP = Path("/proc/self/cgroup")
 
 
-def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+def usable_cpus(cgroup_root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int:
     """The CPUs this process may run on: ``os.sched_getaffinity(0)`` where the
     system has it (Linux: ``taskset`` or a container's cpuset may allow fewer than
-    the machine has), else ``os.cpu_count()``, and no more than a container's CPU
-    quota (``docker --cpus``, a Kubernetes limit: ``cpu_max``, rounded up); 1 when
-    nothing says."""
+    the machine has), else ``os.cpu_count()``, and no more than the smallest CPU
+    quota of its cgroup and the groups above it (``docker --cpus``, a Kubernetes
+    limit, systemd's ``CPUQuota=``), rounded up; 1 when nothing says."""
     affinity = getattr(os, "sched_getaffinity", None)
     cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-    try:
-        quota, period = cpu_max.read_text().split()[:2]
-        if quota != "max":
-            cpus = min(cpus, math.ceil(int(quota) / int(period)))
-    except (OSError, ValueError, ZeroDivisionError):
-        pass  # no cgroup v2 limit readable: the affinity says
+    quota = cgroup_cpu_quota(cgroup_root, proc_cgroup)
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
     return max(1, cpus)
+
+
+def cgroup_cpu_quota(cgroup_root: Path = CGROUP_ROOT,
+                     proc_cgroup: Path = PROC_CGROUP) -> float | None:
+    """The smallest cgroup v2 CPU quota over this process's cgroup and its parents,
+    in CPUs (``1.5``); ``None`` where none is set or none can be read (cgroup v1,
+    no Linux)."""
+    try:
+        group = next((line[3:] for line in proc_cgroup.read_text().splitlines()
+                      if line.startswith("0::")), "/")
+    except OSError:
+        group = "/"
+    path = cgroup_root / group.strip("/")
+    quotas = []
+    while True:
+        try:
+            quota, period = (path / "cpu.max").read_text().split()[:2]
+            if quota != "max":
+                quotas.append(int(quota) / int(period))
+        except (OSError, ValueError, ZeroDivisionError):
+            pass  # no limit readable here: the groups above may have one
+        if path == cgroup_root or path == path.parent:
+            return min(quotas) if quotas else None
+        path = path.parent
 
 
 def enabled_devices() -> int:

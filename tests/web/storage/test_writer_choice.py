@@ -77,31 +77,37 @@ def test_usable_cpus_prefers_the_affinity(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert collector_setup.usable_cpus(no_quota) == 1
+    assert collector_setup.usable_cpus(no_quota, no_quota) == 1
     monkeypatch.delattr(os, "sched_getaffinity")
-    assert collector_setup.usable_cpus(no_quota) == 8
+    assert collector_setup.usable_cpus(no_quota, no_quota) == 8
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert collector_setup.usable_cpus(no_quota) == 1
+    assert collector_setup.usable_cpus(no_quota, no_quota) == 1
 
 
-@pytest.mark.parametrize(("cpu_max", "cpus"), [
-    ("max 100000\n", 8),  # no quota
-    ("100000 100000\n", 1),  # docker --cpus=1
-    ("150000 100000\n", 2),  # 1.5 CPUs: a child process still has a second one
-    ("1600000 100000\n", 8),  # more than the affinity allows
-    ("garbage\n", 8),
-    (None, 8),  # no cgroup v2 file
+@pytest.mark.parametrize(("limits", "cpus"), [
+    ({"": "max 100000\n"}, 8),  # no quota
+    ({"": "100000 100000\n"}, 1),  # docker --cpus=1: the container's own root group
+    ({"": "150000 100000\n"}, 2),  # 1.5 CPUs: a child process still has a second one
+    ({"": "1600000 100000\n"}, 8),  # more than the affinity allows
+    ({"system.slice/mikromon.service": "100000 100000\n"}, 1),  # systemd CPUQuota=100%
+    ({"system.slice": "200000 100000\n",
+      "system.slice/mikromon.service": "max 100000\n"}, 2),  # a parent's limit
+    ({"": "garbage\n"}, 8),
+    ({}, 8),  # no cpu.max file anywhere
 ])
-def test_usable_cpus_keeps_to_a_containers_cpu_quota(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cpu_max: str | None, cpus: int,
+def test_usable_cpus_keeps_to_the_cgroup_cpu_quotas(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, limits: dict[str, str], cpus: int,
 ) -> None:
     import os
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    path = tmp_path / "cpu.max"
-    if cpu_max is not None:
-        path.write_text(cpu_max)
-    assert collector_setup.usable_cpus(path) == cpus
+    root = tmp_path / "cgroup"
+    (root / "system.slice" / "mikromon.service").mkdir(parents=True)
+    for group, text in limits.items():
+        (root / group / "cpu.max").write_text(text)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("0::/system.slice/mikromon.service\n")
+    assert collector_setup.usable_cpus(root, proc) == cpus
 
 
 @pytest.mark.django_db
