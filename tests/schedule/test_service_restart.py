@@ -13,6 +13,8 @@ from mikromon.domain.events import DeviceState, DeviceStatus
 from mikromon.schedule.service import CollectorService
 from mikromon.storage.memory import InMemoryStorage, StaticDeviceSource
 
+from .polling import until
+
 
 class ClosingStorage(InMemoryStorage):
     """An in-memory storage that counts its closes."""
@@ -90,3 +92,43 @@ def test_a_storage_class_is_a_factory_called_at_each_start() -> None:
         assert writer is not None
         assert isinstance(writer._storage, ClosingStorage)
         assert svc.stop(5)
+
+
+class SlowReleaseLock:
+    """A collector lock whose release takes ``release_s`` (a database stall as the
+    collector stops)."""
+
+    def __init__(self, release_s: float) -> None:
+        self.release_s = release_s
+        self.acquired = 0
+
+    def acquire(self) -> bool:
+        self.acquired += 1
+        return True
+
+    def refresh(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        time.sleep(self.release_s)
+
+
+def test_no_new_run_starts_beside_one_a_stop_left_still_ending() -> None:
+    """A stop that ran out of time leaves its run ending in the background; a start
+    meanwhile does not begin a second run beside it (whose host worker, lease and
+    devices the first would then close as it ends), and one after it has ended does."""
+    lock = SlowReleaseLock(release_s=1.5)
+    svc = CollectorService(StaticDeviceSource([]), ClosingStorage(), lock,
+                           time_scale=0.01)
+    svc.start()
+    assert until(lambda: lock.acquired == 1, 5)
+    assert not svc.stop(0.3)  # the lock's release is still running
+    svc.start()
+    assert not svc.running
+    assert lock.acquired == 1  # no second run
+    assert until(lambda: svc.status()["event_loop"] is None, 5)  # the first run ended
+    svc.start()
+    assert until(lambda: lock.acquired == 2, 5)
+    assert svc.running
+    lock.release_s = 0.0
+    assert svc.stop(5)

@@ -169,6 +169,8 @@ class CollectorService:
         """
         with self._control:
             if self._thread is not None and self._thread.is_alive():
+                if self._stopping:  # a stop ran out of time: this run has not ended yet
+                    log.warning("collector not started: its last run is still ending")
                 return
             self._end(10.0)  # what a loop thread that ended on an error left running
             self._stopping = False
@@ -183,9 +185,8 @@ class CollectorService:
             self._queue = OutputsQueue(self._queue, self._outputs, self._fleet.address_of)
             self._outputs.start()
             ready = threading.Event()
-            self._thread = threading.Thread(
-                target=self._thread_main, args=(ready,), name="mikromon-collector", daemon=True
-            )
+            self._thread = threading.Thread(target=self._thread_main, args=(ready,),
+                                            name="mikromon-collector", daemon=True)
             self._thread.start()
             if not ready.wait(10.0):
                 raise RuntimeError("the collector thread did not start")
@@ -223,7 +224,8 @@ class CollectorService:
         if writer is not None:
             ok = writer.stop(max(0.1, deadline - time.monotonic())) and ok
         ok = self._outputs.stop(max(0.1, deadline - time.monotonic())) and ok
-        self._thread = self._loop = None
+        if not thread.is_alive():  # else kept: no new run may start beside it
+            self._thread = self._loop = None
         log.info("collector stopped")
         return ok
 
@@ -247,11 +249,10 @@ class CollectorService:
         :meth:`DeviceCollector.status` dicts, each with the writer's counts for that
         device added: ``rows_dropped`` (samples dropped at the queue bound, e.g. while
         the database stalled), ``rows_failed`` (rows the database refused) and
-        ``write_error`` (the reason of its last failed write, ``""`` for none);
-        disabled devices with state ``disabled`` and no tiers; omitted when
-        ``devices`` is false), writer (:meth:`StorageWriter.stats`: queue, counters,
-        ``unavailable_s`` while the database takes no writes, the storage's own),
-        outputs (:meth:`mikromon.outputs.worker.OutputWorker.status`).
+        ``write_error`` (the reason of its last failed write, ``""`` for none); disabled
+        devices with state ``disabled`` and no tiers; omitted when ``devices`` is false),
+        writer (:meth:`StorageWriter.stats`: queue, counters, ``unavailable_s`` while
+        the database takes no writes, the storage's own), outputs (their status).
         """
         out: dict[str, object] = {
             "running": self.running,
