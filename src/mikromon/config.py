@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -253,8 +253,13 @@ def choice(name: str, environ: Mapping[str, str] | None = None) -> str:
     """
     var, value = _raw(name, Kind.CHOICE, environ)
     if value.lower() not in var.choices:
-        raise _bad(name, value, f"{', '.join(var.choices[:-1])} or {var.choices[-1]}")
+        raise _bad(name, value, one_of(var.choices))
     return value.lower()
+
+
+def one_of(choices: Sequence[str]) -> str:
+    """``"auto, thread or process"``: ``choices`` as an error message lists them."""
+    return f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
 
 
 def address(name: str, environ: Mapping[str, str] | None = None) -> str:

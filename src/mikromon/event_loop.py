@@ -22,9 +22,6 @@ from mikromon.domain.errors import ConfigError
 
 T = TypeVar("T")
 
-#: The values of ``MIKROMON_EVENT_LOOP``.
-EVENT_LOOPS = config.VARIABLES["MIKROMON_EVENT_LOOP"].choices
-
 #: What makes a new event loop (``None``: asyncio's default).
 LoopFactory = Callable[[], asyncio.AbstractEventLoop] | None
 
@@ -38,13 +35,8 @@ def loop_factory(choice: str | None = None) -> LoopFactory:
         ConfigError: the variable is not ``auto``, ``uvloop`` or ``asyncio``, or it
             asks for ``uvloop`` and the package is not installed.
     """
-    if choice is None:
-        mode = config.choice("MIKROMON_EVENT_LOOP")
-    else:
-        mode = choice.lower()
-        if mode not in EVENT_LOOPS:
-            raise ConfigError(f"MIKROMON_EVENT_LOOP={choice!r}: must be "
-                              f"{', '.join(EVENT_LOOPS[:-1])} or {EVENT_LOOPS[-1]}")
+    given = None if choice is None else {"MIKROMON_EVENT_LOOP": choice}
+    mode = config.choice("MIKROMON_EVENT_LOOP", given)
     if mode == "asyncio":
         return None
     try:

@@ -57,11 +57,11 @@ def writer_mode() -> str:
 
 
 def _checked(mode: object) -> str:
+    from mikromon.config import one_of
     from mikromon.domain.errors import ConfigError
 
     if mode not in WRITER_MODES:
-        allowed = f"{', '.join(WRITER_MODES[:-1])} or {WRITER_MODES[-1]}"
-        raise ConfigError(f"MIKROMON_WRITER must be {allowed}, not {mode!r}")
+        raise ConfigError(f"MIKROMON_WRITER must be {one_of(WRITER_MODES)}, not {mode!r}")
     return str(mode)
 
 
