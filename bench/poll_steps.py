@@ -116,7 +116,7 @@ async def measure(endpoint: dict[str, Any], polls: int) -> dict[str, float]:
     recorded = Recorded(replies)
     result = await run_tier(recorded, Tier.REALTIME, ctx)  # type: ignore[arg-type]
     (block,) = result.counter_blocks
-    queue = WriteQueue(1_000_000, 60.0, lambda device, rows: None, lambda: False)
+    queue = WriteQueue(1_000_000, 1_000_000, 60.0, lambda device, rows: None, lambda: False)
     memory, reported = DeviceMemory(), Reported()
     out: dict[str, float] = {}
 

@@ -14,7 +14,7 @@ from mikromon.alerting.rules import DeviceInfo, OpenAlert, Override, Restored, R
 from mikromon.domain.alerts import AlertState, Severity
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.samples import Sample, make_labels
+from mikromon.domain.samples import CounterBlock, Sample, make_labels
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 DEV = DeviceInfo(id=1, name="edge-1", site_id=10, tag_ids=frozenset({20}))
@@ -427,3 +427,45 @@ def test_default_rules_are_valid_and_fire_on_a_hot_router():
 def test_bad_rules_are_refused_with_the_field_named(fields, words):
     with pytest.raises(ConfigError, match=words):
         rule(**fields)
+
+
+# -- raw counters handed as a block ---------------------------------------------------
+
+def counters(rx: list[int], t: float) -> CounterBlock:
+    """A reply's raw counters as the collector hands them: one row per interface."""
+    names = [f"ether{i + 1}" for i in range(len(rx))]
+    values = [v for pair in zip(rx, [0] * len(rx), strict=True) for v in pair]
+    return CounterBlock(("iface.rx_bytes", "iface.tx_bytes"),
+                        [make_labels(interface=n) for n in names], [f"*{i}" for i in names],
+                        values, at(t), t, 64)
+
+
+def test_a_rule_on_a_raw_counter_reads_it_from_the_block_it_came_in():
+    eng = engine(rule(metric="iface.rx_bytes", threshold=1000))
+    eng.observe_samples(1, [cpu(10, 0), counters([5, 5000], 0)])
+    got = eng.drain()
+    assert [(t.state.value, t.subject) for t in got] == [("pending", "ether2"),
+                                                          ("firing", "ether2")]
+    assert eng.samples_seen == 5
+
+
+def test_a_block_no_rule_reads_is_not_made_into_samples(monkeypatch):
+    def made(self):
+        raise AssertionError("the block's samples were made")
+
+    eng = engine(rule())
+    monkeypatch.setattr(CounterBlock, "samples", made)
+    eng.observe_samples(1, [cpu(95, 0), counters([5, 5000], 0)])
+    assert states(eng) == [("pending", None), ("firing", "pending")]
+
+
+def test_no_data_of_a_raw_counter_is_kept_fresh_by_its_block():
+    eng = engine(rule(kind="no_data", metric="iface.tx_bytes", threshold=None,
+                      params={"intervals": 3}))
+    eng.observe_samples(1, [counters([1], 0)])
+    eng.tick(at(14))
+    eng.observe_samples(1, [cpu(10, 14), counters([2], 14)])
+    eng.tick(at(28))
+    assert eng.drain() == []
+    eng.tick(at(30))
+    assert states(eng) == [("pending", None), ("firing", "pending")]

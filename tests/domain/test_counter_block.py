@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mikromon.domain.samples import CounterBlock, CounterReading, Sample, make_labels
+from mikromon.domain.samples import (
+    CounterBlock,
+    CounterReading,
+    Sample,
+    each_sample,
+    has_blocks,
+    make_labels,
+    sample_count,
+)
 
 TS = datetime(2025, 1, 1, tzinfo=UTC)
 E1, E2 = make_labels(interface="ether1"), make_labels(interface="ether2")
@@ -52,3 +60,17 @@ def test_a_block_of_the_wrong_shape_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         CounterBlock(KEYS, [E1, E2], identities, values, TS, 50.0)
+
+
+def test_a_block_among_samples_stands_for_its_samples_where_it_is() -> None:
+    """What a tier run hands to storage: each block counts, and is made into, the
+    samples of its counters read, in its place among the others."""
+    cpu = Sample("system.cpu.load_pct", 5.0, TS)
+    b = block([10, None, 30, 40])
+    items = [cpu, b, cpu]
+    assert sample_count(items) == 5
+    assert each_sample(items) == [cpu, *b.samples(), cpu]
+    assert has_blocks(items)
+    assert not has_blocks([cpu, cpu])
+    assert sample_count([]) == 0
+    assert each_sample([cpu]) == [cpu]

@@ -18,7 +18,7 @@ from mikromon.domain.errors import CommandTimeout
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult, InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import Sample, SampleItem, each_sample
 from mikromon.domain.tiers import Tier
 from mikromon.schedule import trigger
 from mikromon.schedule.device import DeviceCollector, Remembered
@@ -36,8 +36,8 @@ class RecordingQueue:
         self.statuses: list[DeviceStatus] = []
         self.samples: list[Sample] = []
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        self.samples.extend(samples)
+    def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
+        self.samples.extend(each_sample(samples))
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         return None

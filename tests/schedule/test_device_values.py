@@ -13,7 +13,7 @@ from mikromon.domain.clock import ManualClock
 from mikromon.domain.devices import DeviceConfig
 from mikromon.domain.events import DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import Sample, SampleItem, each_sample
 from mikromon.domain.tiers import Tier
 from mikromon.emulator.server import RouterEmulator
 from mikromon.emulator.testing import async_emulators
@@ -29,8 +29,8 @@ class StorageQueue:
         self.samples: list[Sample] = []
         self.tables: list[InventorySnapshot] = []
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        self.samples.extend(samples)
+    def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
+        self.samples.extend(each_sample(samples))
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
         self.tables.append(snapshot)

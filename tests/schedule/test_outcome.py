@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, DeviceFacts, InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import CounterBlock, Sample, each_sample, make_labels, sample_count
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.outcome import Reported, remembered_version, run_outcome
@@ -129,3 +129,19 @@ def test_remembered_version_forgets_absent_paths_of_another_version() -> None:
     assert remembered_version("7.15", {"/a"}, "7.16") == ("7.16", set())
     assert remembered_version("7.16", {"/a"}, "garbage") == ("7.16", {"/a"})
     assert remembered_version("7.16", {"/a"}, "7.16", changed=True) == ("7.16", set())
+
+
+def test_raw_counters_go_to_the_writer_as_the_block_they_were_read_in() -> None:
+    """A reply's counters are one item of the samples (not a sample per counter);
+    they stand for the same samples as before: the raw values, after the gauges
+    and rates."""
+    labels = make_labels(interface="ether1")
+    block = CounterBlock(("iface.rx_bytes", "iface.tx_bytes"), [labels], ["*1"], [10, 20],
+                         TS, 100.0, 64)
+    cpu = Sample("system.cpu.load_pct", 3.0, TS)
+    rate = Sample("iface.rx_bps", 8.0, TS, labels)
+    out = run(CollectResult(samples=[cpu], counter_blocks=[block]), rates=[rate])
+    assert out.samples == [cpu, rate, block]
+    assert sample_count(out.samples) == 4
+    assert each_sample(out.samples)[2:] == [Sample("iface.rx_bytes", 10.0, TS, labels),
+                                            Sample("iface.tx_bytes", 20.0, TS, labels)]

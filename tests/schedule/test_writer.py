@@ -13,7 +13,7 @@ import pytest
 
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import CounterBlock, Sample, each_sample, make_labels
 from mikromon.schedule.write_queue import WriteQueue
 from mikromon.schedule.writer import StorageWriter
 from mikromon.storage.memory import InMemoryStorage
@@ -457,3 +457,62 @@ def test_a_writer_waiting_for_work_is_notified_once_per_wait_not_per_put() -> No
     assert notifies[0] == 1
     q.put_samples(1, samples(100))
     assert notifies[0] == 2
+
+
+def counters(n_rows: int) -> CounterBlock:
+    """A block of raw counters: ``n_rows`` interfaces x 2 counters."""
+    return CounterBlock(("iface.rx_bytes", "iface.tx_bytes"),
+                        [make_labels(interface=f"ether{i}") for i in range(n_rows)],
+                        [f"*{i}" for i in range(n_rows)], list(range(2 * n_rows)), TS, 1.0, 64)
+
+
+class TakingBlocks(RecordingBatches):
+    """Takes blocks of raw counters as they are (as the child-process storage)."""
+
+    takes_counter_blocks = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[object] = []
+
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+        self.items += [item for _, rows in batches for item in rows]
+        return super().write_samples_many([(d, each_sample(rows)) for d, rows in batches])
+
+
+def test_a_block_of_counters_counts_a_row_per_counter_and_reaches_storage_as_its_samples(
+) -> None:
+    """The bound and the calls' size count a block's counters; a storage that does
+    not take blocks is given the block's samples."""
+    storage = RecordingBatches()
+    w = StorageWriter(storage, linger_s=0.5, samples_per_call=10)
+    w.start()
+    w.put_samples(1, [*samples(1), counters(3)])  # 7 samples
+    w.put_samples(2, [counters(2)])  # 4
+    w.put_samples(3, samples(1))
+    assert w.stop(5)
+    assert storage.many == [[(1, 7)], [(2, 4), (3, 1)]]
+    assert storage.points_written == 2  # raw counters keep only their latest value
+    assert storage.latest(1)[("iface.tx_bytes", make_labels(interface="ether2"))].value == 5.0
+    assert w.stats()["rows_written"] == 2  # what the storage says it stored
+
+
+def test_a_storage_that_takes_blocks_is_given_the_block_as_it_is() -> None:
+    storage = TakingBlocks()
+    w = StorageWriter(storage, linger_s=0.5)
+    w.start()
+    block = counters(2)
+    w.put_samples(1, [*samples(1), block])
+    assert w.stop(5)
+    assert len(storage.items) == 2  # a sample, the block
+    assert storage.items[1] is block
+    assert len(storage.latest(1)) == 5
+
+
+def test_a_block_counts_its_counters_against_the_bound() -> None:
+    q = WriteQueue(10, 100, 60.0, lambda device, rows: None, lambda: False)
+    q.put_samples(1, [counters(3)])
+    assert q.data() == 6
+    q.put_samples(2, [counters(3)])  # 12 > 10: the oldest batch goes
+    assert q.data() == 6
+    assert q.rows_dropped == 6

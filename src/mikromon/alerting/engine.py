@@ -74,6 +74,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
 from mikromon.alerting.kinds import KindRules
 from mikromon.alerting.log_intake import LogIntake, log_matches
@@ -95,7 +96,7 @@ from mikromon.domain.alerts import AlertState, RuleKind
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.logs import LogLine
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import CounterBlock, Sample, SampleItem, has_blocks, sample_count
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +228,19 @@ class AlertEngine(KindRules):
             self._compiled[device_id] = comp
         return comp
 
-    def observe_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Evaluate one batch of a device's samples (a tier run's).
+    def observe_samples(self, device_id: int, items: Sequence[SampleItem]) -> None:
+        """Evaluate one batch of a device's samples (a tier run's; blocks of raw
+        counters as their samples, made only for a block a rule reads).
 
         Raises nothing for odd values: NaN compares false, unknown keys are ignored.
         """
-        if not samples:
+        if not items:
             return
-        self.samples_seen += len(samples)
+        self.samples_seen += sample_count(items)
         comp = self._device(device_id)
         if not comp.entries:
             return
+        samples = _read_by(comp, items)
         if comp.no_data:
             for e in comp.no_data:
                 metric = e.rule.metric
@@ -392,3 +395,21 @@ class AlertEngine(KindRules):
                 "transitions_dropped": self.transitions_dropped}
 
     # -- kinds ----------------------------------------------------------------------
+
+
+def _read_by(comp: Compiled, items: Sequence[SampleItem]) -> Sequence[Sample]:
+    """The samples of ``items`` that ``comp``'s rules may read: every sample, and
+    the samples of each block of raw counters one of its keys is read by a rule
+    (or by a ``no_data`` rule: of that key, or of any key when the batch has no
+    other sample)."""
+    if not has_blocks(items):
+        return cast(Sequence[Sample], items)  # no block: samples only
+    watched = {e.rule.metric for e in comp.no_data}
+    alone = "" in watched and all(isinstance(item, CounterBlock) for item in items)
+    out: list[Sample] = []
+    for item in items:
+        if not isinstance(item, CounterBlock):
+            out.append(item)
+        elif alone or any(comp.for_key(key) or key in watched for key in item.keys):
+            out += item.samples()
+    return out

@@ -30,7 +30,7 @@ from mikromon.domain.alerts import AlertTransition
 from mikromon.domain.catalog import HEALTH_STATES_TABLE
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import SampleItem
 from mikromon.storage.protocols import AlertStore, PushedLogSource
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class AlertingQueue:
         #: CPU seconds spent evaluating (``time.thread_time``), for status and benchmarks.
         self.eval_cpu_s = 0.0
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Queue samples with the writer, then evaluate them."""
+    def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
+        """Queue samples (and blocks of raw counters) with the writer, then evaluate them."""
         self._inner.put_samples(device_id, samples)
         self._guard(self._engine.observe_samples, device_id, samples)
 

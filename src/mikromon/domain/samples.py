@@ -1,13 +1,21 @@
 """Samples: one number about one router at one instant, and counter readings
 (one by one, or a reply's together as a :class:`CounterBlock`) that the rate
-pipeline turns into per-second rates."""
+pipeline turns into per-second rates.
+
+What a tier run hands to storage is a sequence of :data:`SampleItem`: samples,
+and the raw counters of a reply as the :class:`CounterBlock` they were read in
+(a block stands for its :meth:`CounterBlock.samples`, one per counter read: a
+realtime poll's 96 interface counters are one object on their way to storage,
+not 96). :func:`sample_count` counts the samples such a sequence stands for,
+:func:`each_sample` makes them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import Final, TypeAlias, TypeVar, cast
 
 #: Labels as a sorted tuple of (name, value) pairs, hashable and order-independent.
 Labels = tuple[tuple[str, str], ...]
@@ -150,9 +158,18 @@ class CounterBlock:
         latest value."""
         ts = self.ts
         return [Sample(key, float(value), ts, labels)
-                for key, labels, value in zip(self._columns(), self._rows(self.labels),
-                                              self.values, strict=True)
-                if value is not None]
+                for key, labels, value in zip(*self.read(), strict=True)]
+
+    def read(self) -> tuple[list[str], list[Labels], list[int]]:
+        """Return the counters read, in the order of :meth:`readings`, as three
+        lists: each one's key, labels and value (what :meth:`samples` holds,
+        without making a sample of each)."""
+        keys, rows, values = self._columns(), self._rows(self.labels), self.values
+        if None not in values:
+            return list(keys), rows, cast("list[int]", list(values))
+        kept = [i for i, value in enumerate(values) if value is not None]
+        return ([keys[i] for i in kept], [rows[i] for i in kept],
+                [value for value in values if value is not None])
 
     def _columns(self) -> tuple[str, ...]:
         """The key of each value (the keys once per row)."""
@@ -162,6 +179,33 @@ class CounterBlock:
         """Each of ``rows`` once per key: what row each value belongs to."""
         keys = self.keys
         return [row for row in rows for _ in keys]
+
+
+#: One item of what a tier run hands to storage: a sample, or a block of raw
+#: counters standing for its :meth:`CounterBlock.samples`.
+SampleItem: TypeAlias = Sample | CounterBlock
+
+
+def sample_count(items: Iterable[SampleItem]) -> int:
+    """The number of samples ``items`` stands for (a block counts its counters read)."""
+    return sum(len(item) if isinstance(item, CounterBlock) else 1 for item in items)
+
+
+def each_sample(items: Iterable[SampleItem]) -> list[Sample]:
+    """The samples ``items`` stands for, in order (each block's
+    :meth:`CounterBlock.samples` where the block is)."""
+    out: list[Sample] = []
+    for item in items:
+        if isinstance(item, CounterBlock):
+            out += item.samples()
+        else:
+            out.append(item)
+    return out
+
+
+def has_blocks(items: Sequence[SampleItem]) -> bool:
+    """Whether ``items`` holds a :class:`CounterBlock`."""
+    return any(isinstance(item, CounterBlock) for item in items)
 
 
 def _setter(cls: type, name: str) -> Callable[[object, object], None]:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import Sample, SampleItem, each_sample
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,16 @@ class OutputsQueue:
         self._device_of = device_of
         self._logged = 0.0
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Queue with the writer, then hand to every output."""
-        self._inner.put_samples(device_id, samples)
-        if not samples or len(self._outputs) == 0:
+    def put_samples(self, device_id: int, items: Sequence[SampleItem]) -> None:
+        """Queue with the writer, then hand the samples (blocks of raw counters as
+        their samples) to every output."""
+        self._inner.put_samples(device_id, items)
+        if not items or len(self._outputs) == 0:
             return
         device = self._device_of(device_id)
-        if device is None or not samples:
+        if device is None:
             return
+        samples = each_sample(items)
         for output in self._outputs:
             try:
                 output.add(device[0], device[1], samples)

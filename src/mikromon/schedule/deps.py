@@ -18,7 +18,7 @@ from mikromon.collectors.poll import ClientFactory, TierRunner, open_session
 from mikromon.domain.clock import Clock, SystemClock
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import CounterBlock, CounterReading, Sample
+from mikromon.domain.samples import CounterBlock, CounterReading, Sample, SampleItem
 from mikromon.domain.tiers import Tier
 
 #: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
@@ -41,7 +41,7 @@ class StorageQueue(Protocol):
     (:class:`mikromon.schedule.writer.StorageWriter`, or the alerting
     :class:`mikromon.alerting.runner.AlertingQueue` in front of it). Never blocks."""
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None: ...
+    def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None: ...
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None: ...
     def put_events(self, events: Sequence[Event]) -> None: ...
     def put_status(self, status: DeviceStatus) -> None: ...

@@ -25,7 +25,7 @@ from typing import Final
 
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import Sample, SampleItem
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.values.versions import version_hint
 from mikromon.schedule.changes import DeviceMemory, facts_changes, health_changes, link_changes
@@ -89,7 +89,9 @@ class RunOutcome:
     Attributes:
         memory: what is known of the router after the run.
         reported: what is reported of it after the run.
-        samples: gauges and the non-negative rates, for the writer.
+        samples: gauges, the non-negative rates and the raw counters (the blocks
+            read as they are, one item each: :data:`~mikromon.domain.samples.SampleItem`),
+            for the writer.
         snapshots: inventory tables, for the writer.
         events: what changed, in order (facts, links and health, absent paths,
             unreadable values).
@@ -105,7 +107,7 @@ class RunOutcome:
 
     memory: DeviceMemory
     reported: Reported
-    samples: list[Sample]
+    samples: list[SampleItem]
     snapshots: list[InventorySnapshot]
     events: list[Event]
     status: DeviceStatus
@@ -152,15 +154,15 @@ def run_outcome(
         if version_changed or (before.version is None and after.version):
             version, absent = remembered_version(version, absent, after.version,
                                                  changed=version_changed)
-    samples = list(result.samples)
+    samples: list[SampleItem] = list(result.samples)
     kept = [s for s in rates if s.value >= 0]
     samples += kept
     # Negative rates: none, unless the calculator is wrong (one loop over rates else).
     dropped = [s for s in rates if s.value < 0] if len(kept) < len(rates) else []
-    # The raw counters too: storage keeps only their latest value (catalog.keeps_history).
+    # The raw counters too: storage keeps only their latest value (catalog.keeps_history);
+    # a reply's block as it is (its samples are made where they are stored).
     samples += [Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters]
-    for block in result.counter_blocks:
-        samples += block.samples()
+    samples += result.counter_blocks
     for snap in result.inventory:
         events.extend(link_changes(memory, snap, device_id=device_id))
         events.extend(health_changes(memory, snap, device_id=device_id))

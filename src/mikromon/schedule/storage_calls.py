@@ -19,7 +19,8 @@ from typing import Final, TypedDict, TypeVar, TypeVarTuple
 
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 
-__all__ = ["FAILED", "RETRY_S", "DeviceCounts", "DeviceWriteStats", "Failed", "StorageCalls"]
+__all__ = ["FAILED", "RETRY_S", "DeviceCounts", "DeviceWriteStats", "Failed", "StorageCalls",
+           "split_calls"]
 
 #: The writer's one log, whichever of its parts writes the line.
 log = logging.getLogger("mikromon.schedule.writer")
@@ -201,3 +202,23 @@ class StorageCalls:
         self._retry_s = RETRY_S[0]
         log.warning("database available again after %.1f s; writing what is queued "
                     "(%d item(s) waiting)", time.monotonic() - since, self._queue_depth())
+
+
+def split_calls(by_device: dict[int, list[_T]], counts: Mapping[int, int], limit: int
+                ) -> list[list[tuple[int, list[_T]]]]:
+    """Split per-device sample lists (``counts``: the samples each stands for) into
+    calls of at most ``limit`` samples each (a device's samples stay in one call; a
+    device with more than ``limit`` gets a call of its own)."""
+    calls: list[list[tuple[int, list[_T]]]] = []
+    current: list[tuple[int, list[_T]]] = []
+    size = 0
+    for device_id, rows in by_device.items():
+        count = counts[device_id]
+        if current and size + count > limit:
+            calls.append(current)
+            current, size = [], 0
+        current.append((device_id, rows))
+        size += count
+    if current:
+        calls.append(current)
+    return calls

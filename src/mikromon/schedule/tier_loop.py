@@ -28,6 +28,7 @@ from mikromon.domain.errors import (
 from mikromon.domain.events import DeviceState
 from mikromon.domain.formatting import utc_iso
 from mikromon.domain.inventory import CollectResult
+from mikromon.domain.samples import sample_count
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.base import RouterOSClient, RouterOSSession
 from mikromon.schedule.changes import DeviceMemory
@@ -325,10 +326,11 @@ class TierLoop:
         self._report.ran(tier, result, out, now, error_changed=error_changed)
         if tier is Tier.REALTIME or self.memory.facts.version is not None:
             self.facts_known.set()
-        log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
-                  self.config.label, tier.value, now - started, len(out.samples),
-                  len(result.counters) + sum(map(len, result.counter_blocks)),
-                  len(result.inventory))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("device %s: %s tier ran in %.3f s (%d samples, %d counters, %d tables)",
+                      self.config.label, tier.value, now - started, sample_count(out.samples),
+                      len(result.counters) + sum(map(len, result.counter_blocks)),
+                      len(result.inventory))
 
     def _rates_of(self, tier: Tier) -> RateCalculator:
         """Return the tier's rate calculator (made on first need)."""

@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import SampleItem, sample_count
 
 __all__ = ["Batch", "InventoryKey", "Taken", "WriteQueue"]
 
@@ -51,7 +51,8 @@ class Batch(Generic[_P]):
 
     Attributes:
         device_id: the device (of the first event, for an event batch).
-        payload: ``list[Sample]``, ``list[Event]`` or an ``InventorySnapshot``.
+        payload: ``list[SampleItem]`` (samples and blocks of raw counters),
+            ``list[Event]`` or an ``InventorySnapshot``.
         rows: the rows it holds (what drops and writes count).
     """
 
@@ -65,7 +66,7 @@ class Taken:
     """What one writer cycle took from the queues (inventory is taken one
     snapshot at a time: :meth:`WriteQueue.next_snapshot`)."""
 
-    samples: list[Batch[list[Sample]]]
+    samples: list[Batch[list[SampleItem]]]
     events: list[Batch[list[Event]]]
     statuses: list[DeviceStatus]
 
@@ -99,7 +100,7 @@ class WriteQueue:
         self._log_every = log_every_s
         self._count_drop = count_drop
         self._stalled = stalled
-        self._samples: deque[Batch[list[Sample]]] = deque()
+        self._samples: deque[Batch[list[SampleItem]]] = deque()
         self._events: deque[Batch[list[Event]]] = deque()
         #: Snapshots in arrival order; key (device, table) for replaceable ones,
         #: a unique key for append-only ones.
@@ -115,13 +116,15 @@ class WriteQueue:
 
     # -- producer side (any thread) -------------------------------------------------
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Queue samples for ``device_id``; never blocks."""
+    def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
+        """Queue samples (and blocks of raw counters, a row per counter) for
+        ``device_id``; never blocks."""
         if samples:
+            rows = sample_count(samples)
             with self.cond:
-                self._make_room(len(samples))
-                self._samples.append(Batch(device_id, list(samples), len(samples)))
-                self._rows += len(samples)
+                self._make_room(rows)
+                self._samples.append(Batch(device_id, list(samples), rows))
+                self._rows += rows
                 self._wake()
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
@@ -230,7 +233,7 @@ class WriteQueue:
                 self._rows -= batch.rows
             return key, batch
 
-    def requeue(self, *, samples: Sequence[Batch[list[Sample]]] = (),
+    def requeue(self, *, samples: Sequence[Batch[list[SampleItem]]] = (),
                 events: Sequence[Batch[list[Event]]] = (),
                 statuses: Sequence[DeviceStatus] = (),
                 inventory: tuple[InventoryKey, Batch[InventorySnapshot]] | None = None,

@@ -21,7 +21,9 @@ then inventory snapshots for at most ``inventory_budget_s``, so a backlog of
 inventory (a thousand routers' first runs) never holds back the time series.
 :meth:`StorageWriter.stop` flushes everything.
 
-Samples of one cycle are grouped per device. When the storage has the optional
+Samples of one cycle are grouped per device (blocks of raw counters made into their
+samples here, unless the storage takes them as they are:
+:func:`~mikromon.storage.protocols.takes_counter_blocks`). When the storage has the optional
 ``write_samples_many`` (:class:`~mikromon.storage.protocols.BatchSampleStorage`), all
 devices' samples go to it in one call (split into calls of at most
 ``samples_per_call`` samples), so a database storage can write a cycle in one
@@ -69,15 +71,16 @@ from typing import Final, cast
 from mikromon.domain.errors import PartialWrite, StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import SampleItem, each_sample
 from mikromon.schedule.storage_calls import (
     FAILED,
     DeviceCounts,
     DeviceWriteStats,
     StorageCalls,
+    split_calls,
 )
 from mikromon.schedule.write_queue import Batch, WriteQueue
-from mikromon.storage.protocols import Storage
+from mikromon.storage.protocols import Storage, takes_counter_blocks
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +164,8 @@ class StorageWriter:
 
     # -- producer side (any thread) -------------------------------------------------
 
-    def put_samples(self, device_id: int, samples: Sequence[Sample]) -> None:
-        """Queue samples for ``device_id``; never blocks."""
+    def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
+        """Queue samples (and blocks of raw counters) for ``device_id``; never blocks."""
         self._queue.put_samples(device_id, samples)
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
@@ -313,24 +316,29 @@ class StorageWriter:
     # -- one kind at a time (each raises _Unavailable after putting back what it
     # did not write) -------------------------------------------------------------------
 
-    def _write_samples(self, batches: list[Batch[list[Sample]]]) -> None:
-        by_device: dict[int, list[Sample]] = {}
+    def _write_samples(self, batches: list[Batch[list[SampleItem]]]) -> None:
+        by_device: dict[int, list[SampleItem]] = {}
+        counts: dict[int, int] = {}
+        blocks = takes_counter_blocks(self._storage)
         for b in batches:
-            by_device.setdefault(b.device_id, []).extend(b.payload)
+            by_device.setdefault(b.device_id, []).extend(
+                b.payload if blocks else each_sample(b.payload))
+            counts[b.device_id] = counts.get(b.device_id, 0) + b.rows
+        # samples only, unless the storage takes blocks (each_sample above)
+        write_one = cast("Callable[[int, list[SampleItem]], int]", self._storage.write_samples)
         many = getattr(self._storage, "write_samples_many", None)
         if callable(many):
-            calls = _split_calls(by_device, self._per_call)
+            calls = split_calls(by_device, counts, self._per_call)
         else:
             calls = [[(d, rows)] for d, rows in by_device.items()]
         for index, call in enumerate(calls):
-            rows = {d: len(device_rows) for d, device_rows in call}
+            rows = {d: counts[d] for d, _ in call}
             try:
                 if callable(many):
                     written = self._calls.call("write_samples_many", rows, many, call)
                 else:
                     (device_id, device_rows), = call
-                    written = self._calls.call("write_samples", rows,
-                                               self._storage.write_samples, device_id,
+                    written = self._calls.call("write_samples", rows, write_one, device_id,
                                                device_rows)
             except StorageUnavailable:
                 later = {d for c in calls[index:] for d, _ in c}
@@ -396,23 +404,4 @@ class StorageWriter:
             if result is not FAILED and not isinstance(result, PartialWrite):
                 self.rows_written += batch.rows
             self.batches_written += 1
-
-
-def _split_calls(by_device: dict[int, list[Sample]], limit: int
-                 ) -> list[list[tuple[int, list[Sample]]]]:
-    """Split per-device sample lists into calls of at most ``limit`` samples each
-    (a device's samples stay in one call; a device with more than ``limit`` gets a
-    call of its own)."""
-    calls: list[list[tuple[int, list[Sample]]]] = []
-    current: list[tuple[int, list[Sample]]] = []
-    size = 0
-    for device_id, rows in by_device.items():
-        if current and size + len(rows) > limit:
-            calls.append(current)
-            current, size = [], 0
-        current.append((device_id, rows))
-        size += len(rows)
-    if current:
-        calls.append(current)
-    return calls
 

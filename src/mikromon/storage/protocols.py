@@ -38,6 +38,12 @@ class Storage(Protocol):
     A storage may also implement :class:`BatchSampleStorage`'s
     ``write_samples_many`` (optional): the writer then hands it all the samples
     of a cycle, of every device, in one call instead of one call per device.
+
+    A storage whose ``takes_counter_blocks`` attribute is ``True`` (optional; see
+    :func:`takes_counter_blocks`) is given the raw counters of a reply as the
+    :class:`~mikromon.domain.samples.CounterBlock` they were read in, among the
+    samples (:data:`~mikromon.domain.samples.SampleItem`); any other is given
+    the block's samples (:meth:`~mikromon.domain.samples.CounterBlock.samples`).
     """
 
     def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
@@ -83,6 +89,12 @@ class BatchSampleStorage(Storage, Protocol):
                 without an error).
         """
         ...
+
+
+def takes_counter_blocks(storage: object) -> bool:
+    """Whether ``storage`` takes blocks of raw counters among its samples (its
+    ``takes_counter_blocks`` attribute is ``True``; see :class:`Storage`)."""
+    return getattr(storage, "takes_counter_blocks", False) is True
 
 
 class CollectorLock(Protocol):

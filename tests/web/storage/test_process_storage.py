@@ -17,7 +17,7 @@ from chunk_samples import stored_times
 from mikromon.domain.errors import ConfigError, PartialWrite, StorageProcessError
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample, make_labels
+from mikromon.domain.samples import CounterBlock, Sample, make_labels
 from mikromon.web.monitor.process_storage import ProcessStorage
 
 pytestmark = [pytest.mark.db_backend, pytest.mark.django_db(transaction=True)]
@@ -95,6 +95,28 @@ def test_every_kind_of_write_lands_in_the_database(
     assert storage.pid is not None
     assert storage.restarts == 0
     assert storage.stats() == {"mode": "process", "why": "", "pid": storage.pid, "restarts": 0}
+
+
+def test_raw_counters_go_to_the_child_as_their_block_and_land_as_latest_values(
+    storage: ProcessStorage, device_id: int
+) -> None:
+    """The collector's writer gives the child-process storage a reply's counters as
+    the block they were read in; the child stores each counter's latest value
+    (raw counters keep no history) beside the samples around the block."""
+    from mikromon.web.monitor.models import MetricLatest
+
+    assert storage.takes_counter_blocks
+    e1, e2 = make_labels(interface="ether1"), make_labels(interface="ether2")
+    block = CounterBlock(("iface.rx_bytes", "iface.tx_bytes"), [e1, e2], ["*1", "*2"],
+                         [100, None, 300, 400], T0, 5.0, 64)
+    assert storage.write_samples_many([(device_id, [cpu(5.0), block, cpu(6.0, 1)])]) == 2
+    latest = sorted(MetricLatest.objects.filter(series__device_id=device_id)
+                    .values_list("series__key", "series__labels_key", "value"))
+    assert latest == [("iface.rx_bytes", '{"interface":"ether1"}', 100.0),
+                      ("iface.rx_bytes", '{"interface":"ether2"}', 300.0),
+                      ("iface.tx_bytes", '{"interface":"ether2"}', 400.0),
+                      ("system.cpu.load_pct", "{}", 6.0)]
+    assert points(device_id) == [("system.cpu.load_pct", 5.0), ("system.cpu.load_pct", 6.0)]
 
 
 def test_an_exception_in_the_child_comes_back_and_the_next_call_works(

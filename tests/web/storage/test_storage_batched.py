@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mikromon.domain.samples import Sample, make_labels
+from mikromon.domain.samples import CounterBlock, Sample, SampleItem, each_sample, make_labels
 from mikromon.web.monitor.models import Device, MetricLatest, MetricPoint, Series
 from mikromon.web.monitor.storage import DjangoStorage
 
@@ -81,6 +81,37 @@ def test_batched_path_writes_the_same_rows_as_per_device_calls(t0: datetime) -> 
     assert (cpu.ts, cpu.value) == (t0 + timedelta(seconds=35, milliseconds=400), 99.0)
     assert batched.write_samples_many([]) == 0
     assert batched.write_samples_many([(ids[0], [Sample("m", float("nan"), t0)])]) == 0
+
+
+def test_a_block_of_raw_counters_stores_the_same_rows_as_its_samples(t0: datetime) -> None:
+    """A reply's counters handed as their block (the collector's way) store what
+    the block's samples store: each counter read's latest value, no points, with
+    the samples around it, in order."""
+    (device_id,) = [d.pk for d in _devices(1)]
+    e1, e2 = make_labels(interface="ether1"), make_labels(interface="ether2")
+
+    def poll(second: int, values: list[int | None]) -> list[SampleItem]:
+        at = t0 + timedelta(seconds=second)
+        return [Sample("system.cpu.load_pct", float(second), at),
+                CounterBlock(("iface.rx_bytes", "iface.tx_bytes"), [e1, e2], ["*1", "*2"],
+                             values, at, float(second), 64),
+                Sample("iface.rx_bps", float("nan"), at, e1)]
+
+    polls = [poll(0, [1, 2, 3, 4]), poll(5, [11, None, 13, 2**63 - 1])]
+    storage = DjangoStorage(maintenance_interval=None)
+    assert sum(storage.write_samples(device_id, p) for p in polls) == 2
+    expected = _stored()
+    _clear()
+    assert storage.takes_counter_blocks
+    storage = DjangoStorage(maintenance_interval=None)
+    assert sum(storage.write_samples(device_id, each_sample(p)) for p in polls) == 2
+    assert _stored() == expected
+    latest = {(key, lk): value for _, key, lk, _, value in expected[1]}
+    assert latest == {("iface.rx_bytes", '{"interface":"ether1"}'): 11.0,
+                      ("iface.rx_bytes", '{"interface":"ether2"}'): 13.0,
+                      ("iface.tx_bytes", '{"interface":"ether1"}'): 2.0,
+                      ("iface.tx_bytes", '{"interface":"ether2"}'): float(2**63 - 1),
+                      ("system.cpu.load_pct", "{}"): 5.0}
 
 
 # The writer's own transactions, as in the collector (inside a caller's transaction

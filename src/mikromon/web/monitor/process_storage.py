@@ -64,7 +64,7 @@ from typing import Any, Final
 from mikromon.domain.errors import StorageProcessError
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import SampleItem
 from mikromon.web.monitor.storage_child import (
     BUSY,
     STOP,
@@ -188,12 +188,16 @@ class ProcessStorage:
 
     # -- the Storage protocol -------------------------------------------------------
 
-    def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
+    #: Blocks of raw counters go to the child's storage as they are
+    #: (:func:`~mikromon.storage.protocols.takes_counter_blocks`).
+    takes_counter_blocks = True
+
+    def write_samples(self, device_id: int, samples: Sequence[SampleItem]) -> int:
         """Append points and upsert latest values (in the child); return the
         number of points written."""
         return int(self._call("write_samples", device_id, pack(samples)))
 
-    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[SampleItem]]]) -> int:
         """Write several devices' samples in one transaction (in the child); return
         the number of points written."""
         return int(self._call("write_samples_many", [(d, pack(s)) for d, s in batches]))

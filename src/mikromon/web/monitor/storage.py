@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,7 +42,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from mikromon.domain.errors import StorageUnavailable
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import Sample
+from mikromon.domain.samples import SampleItem
 from mikromon.web.monitor.dbutil import (
     close_connection,
     sqlite_busy_timeout,
@@ -53,7 +52,7 @@ from mikromon.web.monitor.models import Device, InventoryItem
 from mikromon.web.monitor.storage_events import write_events
 from mikromon.web.monitor.storage_inventory import append_log, record_sync, sync_inventory
 from mikromon.web.monitor.storage_maintenance import StorageMaintenance
-from mikromon.web.monitor.storage_samples import SampleWriter
+from mikromon.web.monitor.storage_samples import Cells, SampleWriter, cells
 from mikromon.web.monitor.storage_sql import (
     database_errors,
     reason,
@@ -151,8 +150,12 @@ class DjangoStorage:
 
     # -- samples -----------------------------------------------------------------
 
-    def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
-        """Append points and upsert latest values.
+    #: Blocks of raw counters are written as they are (:func:`.storage_samples.cells`).
+    takes_counter_blocks = True
+
+    def write_samples(self, device_id: int, samples: Sequence[SampleItem]) -> int:
+        """Append points and upsert latest values (blocks of raw counters: each
+        counter read's latest value).
 
         Samples with a non-finite value are skipped; a second sample for the same
         series and second is ignored. Timestamps are stored as whole Unix seconds.
@@ -163,7 +166,7 @@ class DjangoStorage:
         return self.write_samples_many(((device_id, samples),))
 
     @_short_wait
-    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[Sample]]]) -> int:
+    def write_samples_many(self, batches: Sequence[tuple[int, Sequence[SampleItem]]]) -> int:
         """Write several devices' samples in ONE transaction: one multi-row insert
         (SQLite: one ``executemany``) for all points and one upsert for the latest
         value of each series (the newest sample of the call, deduplicated here).
@@ -188,11 +191,14 @@ class DjangoStorage:
                 to reason) or not tried because the database became unavailable
                 (``pending``); the other devices' points were stored (``written``).
         """
-        by_device: dict[int, list[Sample]] = {}
+        by_device: dict[int, Cells] = {}
         for device_id, samples in batches:
-            finite = [s for s in samples if math.isfinite(s.value)]
+            finite = cells(samples)
             if finite:
-                by_device.setdefault(device_id, []).extend(finite)
+                if device_id in by_device:
+                    by_device[device_id].extend(finite)
+                else:
+                    by_device[device_id] = finite
         if not by_device:
             return 0
         try:
@@ -208,14 +214,14 @@ class DjangoStorage:
             # cached series deleted, or one device's rows refused: each device again
             # on its own, so that one device's failure stays its own.
             written = write_each(by_device, self._write_one, dropped=self._samples_dropped)
-        self._tally.add(by_device)
+        self._tally.add(c.keys for c in by_device.values())
         self._tally.flush_due(using=self._using)
         if not self._defer_maintenance:
             self._maintained_at = self._clock()
             self.maintain()
         return written
 
-    def _write_one(self, device_id: int, samples: Sequence[Sample]) -> int:
+    def _write_one(self, device_id: int, samples: Cells) -> int:
         """Write one device's samples in a transaction of their own (after a
         failed batch)."""
         try:

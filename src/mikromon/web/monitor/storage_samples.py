@@ -3,7 +3,9 @@
 Points go in with one ``executemany`` (SQLite) or one binary ``COPY`` into a
 staging table and one ``INSERT ... SELECT`` (PostgreSQL, :mod:`.storage_copy`)
 per call (``ON CONFLICT DO NOTHING``, so a repeated (series, second) is skipped);
-series ids are cached in memory, by the samples' own (key, labels); latest values
+series ids are cached in memory, by the samples' own (key, labels); the samples
+of a write are read column by column (:class:`Cells`: a block of raw counters
+without a sample made of each counter); latest values
 are upserted the same way, once per series and call, and never move backwards in
 time; raw router counters are kept only as latest values
 (:func:`mikromon.domain.catalog.keeps_history`). Metric keys and label sets longer
@@ -16,14 +18,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any, Final
 
 from django.db import IntegrityError, transaction
 
 from mikromon.domain import catalog
-from mikromon.domain.samples import Labels, Sample
+from mikromon.domain.samples import CounterBlock, Labels, SampleItem
 from mikromon.web.monitor import storage_copy
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricLatest, MetricPoint, Series, labels_key
@@ -61,6 +66,52 @@ _LABELS_KEY_CHARS: Final = max_length(Series, "labels_key")
 DIGESTS_KEPT = 10_000
 
 
+@dataclass(slots=True)
+class Cells:
+    """One device's samples of a write, column by column: each sample's key,
+    labels, time and value (``float``), non-finite values left out (:func:`cells`)."""
+
+    keys: list[str] = field(default_factory=list)
+    labels: list[Labels] = field(default_factory=list)
+    ts: list[datetime] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def series(self) -> Iterator[tuple[str, Labels]]:
+        """Each sample's (key, labels)."""
+        return zip(self.keys, self.labels, strict=True)
+
+    def extend(self, other: Cells) -> None:
+        """Append ``other``'s samples after these."""
+        self.keys += other.keys
+        self.labels += other.labels
+        self.ts += other.ts
+        self.values += other.values
+
+
+def cells(items: Iterable[SampleItem]) -> Cells:
+    """The samples ``items`` stands for as :class:`Cells`, in order (a block's
+    counters read where the block is; raw counters are always finite)."""
+    out = Cells()
+    keys, labels, times, values = out.keys, out.labels, out.ts, out.values
+    isfinite = math.isfinite
+    for item in items:
+        if isinstance(item, CounterBlock):
+            block_keys, block_labels, block_values = item.read()
+            keys += block_keys
+            labels += block_labels
+            times += repeat(item.ts, len(block_values))
+            values += map(float, block_values)
+        elif isfinite(item.value):
+            keys.append(item.key)
+            labels.append(item.labels)
+            times.append(item.ts)
+            values.append(float(item.value))
+    return out
+
+
 class SampleWriter:
     """Writes samples of several devices in one transaction, caching series ids.
 
@@ -96,7 +147,7 @@ class SampleWriter:
             self._series.pop(device_id, None)
             self._by_sample.pop(device_id, None)
 
-    def write(self, by_device: Mapping[int, Sequence[Sample]]) -> int:
+    def write(self, by_device: Mapping[int, Cells]) -> int:
         """Write the (finite) samples of each device in ONE transaction: one insert
         of all points (``ON CONFLICT DO NOTHING``: of two points of a series in the
         same second the first is kept) and one upsert of the newest sample of each
@@ -139,7 +190,7 @@ class SampleWriter:
                 )
         return self._staging
 
-    def _sample_series(self, by_device: Mapping[int, Sequence[Sample]]) -> dict[int, list[int]]:
+    def _sample_series(self, by_device: Mapping[int, Cells]) -> dict[int, list[int]]:
         """Return ``{device_id: [series id of each sample, in order]}``, creating
         missing series. A known (key, labels) pair costs one dict lookup; the
         stored keys are worked out only for pairs not seen before."""
@@ -149,12 +200,12 @@ class SampleWriter:
             cache = self._by_sample.get(device_id)
             if cache is None:
                 cache = self._by_sample[device_id] = {}
-            get = cache.get
-            ids = out[device_id] = [get((s.key, s.labels)) for s in samples]
+            ids = out[device_id] = list(map(cache.get, samples.series()))
             if None in ids:
                 unknown[device_id] = {
-                    (s.key, s.labels): (self._series_key(s.key), self._labels_key(s.labels))
-                    for s, sid in zip(samples, ids, strict=True) if sid is None
+                    pair: (self._series_key(pair[0]), self._labels_key(pair[1]))
+                    for pair, sid in zip(samples.series(), ids, strict=True)
+                    if sid is None
                 }
         if unknown:
             found = self._series_ids({d: set(pairs.values()) for d, pairs in unknown.items()})
@@ -163,11 +214,12 @@ class SampleWriter:
                 stored = found[device_id]
                 for pair, key in pairs.items():
                     cache[pair] = stored[key]
-                out[device_id] = [cache[(s.key, s.labels)] for s in by_device[device_id]]
+                samples = by_device[device_id]
+                out[device_id] = list(map(cache.__getitem__, samples.series()))
         return out
 
     def _rows(
-        self, by_device: Mapping[int, Sequence[Sample]], ids: Mapping[int, list[int]]
+        self, by_device: Mapping[int, Cells], ids: Mapping[int, list[int]]
     ) -> tuple[list[tuple[int, int, float]], dict[int, tuple[datetime, float]]]:
         """Return the points to insert, ``(series id, Unix second, value)`` in the
         order of the samples (those of keys that keep history), and the newest
@@ -181,16 +233,15 @@ class SampleWriter:
         last_ts: datetime | None = None
         second = 0
         for device_id, samples in by_device.items():
-            for sample, series_id in zip(samples, ids[device_id], strict=True):
-                ts = sample.ts
+            for key, ts, value, series_id in zip(samples.keys, samples.ts, samples.values,
+                                                 ids[device_id], strict=True):
                 if ts is not last_ts:  # a device's samples mostly share one instant
                     last_ts = ts
                     cached = epoch.get(ts)
                     if cached is None:
                         cached = epoch[ts] = int(ts.timestamp())
                     second = cached
-                value = float(sample.value)
-                if history(sample.key):
+                if history(key):
                     append((series_id, second, value))
                 current = newest(series_id)
                 if current is None or ts >= current[0]:

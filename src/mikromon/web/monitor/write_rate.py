@@ -16,14 +16,12 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 from django.db import DatabaseError
 
 from mikromon.domain import catalog
-from mikromon.domain.samples import Sample
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MaintenanceState
 
@@ -39,9 +37,6 @@ FLUSH_EVERY_S: Final = 60.0
 KEEP_S: Final = 7200
 #: The window the rate is measured over, seconds.
 WINDOW_S: Final = 3600
-
-_key_of = attrgetter("key")
-
 
 @functools.lru_cache(maxsize=4096)
 def history_tier(key: str) -> str:
@@ -67,11 +62,12 @@ class WriteTally:
         self._counts: Counter[str] = Counter()
         self._next_flush = 0.0
 
-    def add(self, by_device: Mapping[int, Sequence[Sample]]) -> None:
-        """Count the samples of one write (per metric key in C, then per tier)."""
+    def add(self, keys_written: Iterable[Sequence[str]]) -> None:
+        """Count the samples of one write, given as each device's samples' metric
+        keys (per metric key in C, then per tier)."""
         keys: Counter[str] = Counter()
-        for samples in by_device.values():
-            keys.update(map(_key_of, samples))
+        for device_keys in keys_written:
+            keys.update(device_keys)
         for key, n in keys.items():
             tier = history_tier(key)
             if tier:
