@@ -31,6 +31,12 @@ poll alone: resource, health, interface counters, rates, the hand-off to
 storage and the writer) and ``all`` (the default tiers: the figure includes the
 other tiers' runs in the window, as bench/service_scale.py reports it).
 
+``--storage process`` writes to a new SQLite database through the storage child
+process of :class:`~mikromon.web.monitor.process_storage.ProcessStorage` (what
+``mikromon serve`` does from 500 devices) instead of ``InMemoryStorage`` in the
+writer thread: the writer thread then only hands the samples to the child, whose
+CPU is its own column (not in the process CPU).
+
 Run: ``python bench/poll_cpu.py [--count 100] [--duration 30] [--rounds 2]
 [--modes realtime,all] [--baseline-ref REF]``; record the printed table in
 bench/RESULTS.md. This tree is measured twice: as the service runs in any
@@ -150,6 +156,37 @@ def _count_iterations(loop: Any) -> Callable[[], int | None]:
     return stop
 
 
+def process_storage(devices: int) -> Any:
+    """The database writes in a child process, as ``mikromon serve`` runs them from
+    500 devices (``MIKROMON_WRITER=auto``): Django set up on a new SQLite
+    database in a temporary folder, migrated, with ``devices`` devices (ids 1..n)."""
+    os.environ["MIKROMON_DATA_DIR"] = tempfile.mkdtemp(prefix="poll-cpu-")
+    os.environ.pop("MIKROMON_DATABASE_URL", None)
+    from mikromon.web import bootstrap
+
+    bootstrap.setup()
+    bootstrap.migrate(progress=False)
+    from mikromon.web.monitor.models import Device
+    from mikromon.web.monitor.process_storage import ProcessStorage
+
+    for n in range(devices):
+        dev = Device(name=f"bench-{n + 1:04d}", host="127.0.0.1", username="monitor")
+        dev.set_password(PASSWORD)
+        dev.save()
+    return ProcessStorage(maintenance_interval=None)
+
+
+def process_cpu_s(pid: int | None) -> float:
+    """utime+stime of process ``pid`` in seconds (0.0 without a pid or /proc)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child(args: argparse.Namespace) -> int:
     """Measure the tree on ``sys.path`` (imports happen here, after PYTHONPATH is set)."""
     import cProfile
@@ -175,7 +212,10 @@ def child(args: argparse.Namespace) -> int:
         if recording:
             runs.append((tier, time.monotonic() - duration - lag, lag, ok))
 
-    svc = CollectorService(StaticDeviceSource(configs), InMemoryStorage(keep_samples=100),
+    storage: Any = InMemoryStorage(keep_samples=100)
+    if args.storage == "process":
+        storage = process_storage(len(configs))
+    svc = CollectorService(StaticDeviceSource(configs), storage,
                            InProcessLock(), deps=CollectorDeps(observer=observer))
     t_start = time.monotonic()
     svc.start()
@@ -188,6 +228,11 @@ def child(args: argparse.Namespace) -> int:
             break
         time.sleep(0.25)
     time.sleep(2.0)  # the first runs' writes drain
+    while time.monotonic() - t_start < 600:  # the first runs' inventory (a database's: slow)
+        writer: Any = svc.status()["writer"]
+        if not writer or not writer["queued"]["inventory"]:
+            break
+        time.sleep(0.5)
     objects = len(gc.get_objects())
     if args.gc_freeze:
         from mikromon.schedule.gc_settle import freeze_now
@@ -212,6 +257,7 @@ def child(args: argparse.Namespace) -> int:
     iterations = _count_iterations(loop)
     gc.callbacks.append(gc_timer)
     cpu0 = time.process_time()
+    storage0 = process_cpu_s(getattr(storage, "pid", None))
     loop0 = _thread_times("mikromon-collector")
     writer0 = _thread_times("mikromon-writer")
     t0 = time.monotonic()
@@ -219,6 +265,7 @@ def child(args: argparse.Namespace) -> int:
     time.sleep(args.duration)
     t1 = time.monotonic()
     cpu = time.process_time() - cpu0
+    storage_cpu = process_cpu_s(getattr(storage, "pid", None)) - storage0
     loop1 = _thread_times("mikromon-collector")
     writer1 = _thread_times("mikromon-writer")
     gc.callbacks.remove(gc_timer)
@@ -237,6 +284,7 @@ def child(args: argparse.Namespace) -> int:
         "other_runs": len(window) - len(realtime), "seconds": t1 - t0, "cpu": cpu,
         "loop": loop1[0] - loop0[0], "loop_user": loop1[1] - loop0[1],
         "loop_sys": loop1[2] - loop0[2], "writer": writer1[0] - writer0[0],
+        "storage_child": storage_cpu,
         "lag_p50": _pct([r[2] for r in realtime], 0.5),
         "lag_p99": _pct([r[2] for r in realtime], 0.99),
         "due_groups": due_groups([r[1] for r in realtime]),
@@ -260,7 +308,8 @@ def measure(src: Path, endpoints_file: Path, mode: str, args: argparse.Namespace
             ) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(src))
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--endpoints",
-               str(endpoints_file), "--mode", mode, "--duration", str(args.duration)]
+               str(endpoints_file), "--mode", mode, "--duration", str(args.duration),
+               "--storage", args.storage]
     if profile_out:
         command += ["--profile-out", profile_out]
     if gc_freeze:
@@ -268,7 +317,7 @@ def measure(src: Path, endpoints_file: Path, mode: str, args: argparse.Namespace
     if gc_threshold:
         command += ["--gc-threshold", str(gc_threshold)]
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True,
-                         timeout=args.duration + 200)
+                         timeout=args.duration + 800)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -289,7 +338,7 @@ def row(label: str, mode: str, results: list[dict[str, Any]]) -> str:
     return (f"| {label} | {loops} | {mode} | "
             f"{polls}{f', {failed} failed' if failed else ''} | {other} | "
             f"{per_poll('cpu')} | {per_poll('loop')} | {per_poll('loop_user')} / "
-            f"{per_poll('loop_sys')} | {per_poll('writer')} | "
+            f"{per_poll('loop_sys')} | {per_poll('writer')} | {per_poll('storage_child')} | "
             f"{statistics.median(r['lag_p50'] for r in results) * 1e3:.1f} / "
             f"{max(r['lag_p99'] for r in results) * 1e3:.1f} | "
             f"{gc_ms * 1e3:.1f} | {max(r['objects'] for r in results) / 1e3:.0f} k | "
@@ -311,6 +360,7 @@ def main() -> int:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoints", default="", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="realtime", help=argparse.SUPPRESS)
+    parser.add_argument("--storage", choices=("memory", "process"), default="memory")
     args = parser.parse_args()
     if args.child:
         return child(args)
@@ -352,14 +402,15 @@ def main() -> int:
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
           f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {args.count} "
-          f"emulated {args.profile} routers; {args.rounds} rounds x {args.duration:g} s per "
+          f"emulated {args.profile} routers, {args.storage} storage; {args.rounds} rounds x "
+          f"{args.duration:g} s per "
           f"tree and mode, trees alternating")
     print("| tree | event loop | tiers | realtime polls | other runs | "
           "process CPU ms / realtime poll (median, range) | loop thread | loop user / sys | "
-          "writer thread | "
+          "writer thread | storage child | "
           "lag p50 / p99 ms | GC µs / poll | objects | polls per due instant | "
           "loop iterations / poll |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (label, mode), rs in results.items():
         print(row(label, mode, rs))
     return 0

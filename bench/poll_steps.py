@@ -46,7 +46,7 @@ from mikromon.collectors import run_tier  # noqa: E402
 from mikromon.collectors.base import CollectContext  # noqa: E402
 from mikromon.collectors.registry import collectors_for  # noqa: E402
 from mikromon.domain.devices import DeviceConfig  # noqa: E402
-from mikromon.domain.samples import CounterBlock  # noqa: E402
+from mikromon.domain.samples import CounterBlock, sample_count  # noqa: E402
 from mikromon.domain.tiers import Tier  # noqa: E402
 from mikromon.emulator.codec import encode_sentence  # noqa: E402
 from mikromon.pipeline.rates import RateCalculator  # noqa: E402
@@ -146,15 +146,15 @@ async def measure(endpoint: dict[str, Any], polls: int) -> dict[str, float]:
                             block.ts, block.mono + 5.0 * i, block.width)
 
     async def rates(i: int) -> None:
-        calc.update([later(i)], None)
+        calc.update_items([later(i)], None)
 
     # the counters' copies above cost about what a poll's mapping makes: subtract
     async def copies(i: int) -> None:
         later(i)
 
     first = RateCalculator()
-    first.update([block], None)
-    rate_samples = first.update([later(1)], None)
+    first.update_items([block], None)
+    rate_samples = first.update_items([later(1)], None)
 
     async def outcome(i: int) -> None:
         run_outcome(result, memory, reported, tier=Tier.REALTIME, device_id=1, ts=ctx.clock(),
@@ -175,7 +175,7 @@ async def measure(endpoint: dict[str, Any], polls: int) -> dict[str, float]:
     out["rates"] = await timed(polls, rates) - await timed(polls, copies)
     out["outcome"] = await timed(polls, outcome)
     out["hand-off"] = await timed(polls, hand_off)
-    out["samples"] = float(len(samples))
+    out["samples"] = float(sample_count(samples))
     await client.close()
     return out
 

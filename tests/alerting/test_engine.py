@@ -14,7 +14,7 @@ from mikromon.alerting.rules import DeviceInfo, OpenAlert, Override, Restored, R
 from mikromon.domain.alerts import AlertState, Severity
 from mikromon.domain.errors import ConfigError
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
-from mikromon.domain.samples import CounterBlock, Sample, make_labels
+from mikromon.domain.samples import CounterBlock, Sample, SampleBlock, make_labels
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 DEV = DeviceInfo(id=1, name="edge-1", site_id=10, tag_ids=frozenset({20}))
@@ -469,3 +469,23 @@ def test_no_data_of_a_raw_counter_is_kept_fresh_by_its_block():
     assert eng.drain() == []
     eng.tick(at(30))
     assert states(eng) == [("pending", None), ("firing", "pending")]
+
+
+def test_a_rule_on_a_rate_reads_its_column_of_a_block_of_rates(monkeypatch):
+    """Of a block of rates only the columns a rule reads are made into samples."""
+    made = []
+    real = SampleBlock.samples
+
+    def samples(self, only=None):
+        made.append(only)
+        return real(self, only)
+
+    monkeypatch.setattr(SampleBlock, "samples", samples)
+    eng = engine(rule(metric="iface.rx_errors_ps", threshold=2))
+    rates = SampleBlock(("iface.rx_bps", "iface.rx_errors_ps"),
+                        [make_labels(interface="ether1"), make_labels(interface="ether2")],
+                        [1e9, 0.0, 5.0, 9.0], at(0))
+    eng.observe_samples(1, [rates])
+    assert [(t.state.value, t.subject) for t in eng.drain()] == [("pending", "ether2"),
+                                                                 ("firing", "ether2")]
+    assert made == [{"iface.rx_errors_ps"}]

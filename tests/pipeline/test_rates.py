@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mikromon.domain.samples import CounterReading, make_labels
+from mikromon.domain.samples import (
+    CounterBlock,
+    CounterReading,
+    Sample,
+    SampleBlock,
+    each_sample,
+    make_labels,
+)
 from mikromon.pipeline.rates import RATE_RULES, RateCalculator, rate_key
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -290,3 +297,26 @@ def test_rounding_moves_a_rate_by_half_its_resolution_at_most(
     rule = next(r for r in RATE_RULES if key.endswith(r.counter_suffix))
     exact = delta * rule.factor / ((1000.0 + dt) - 1000.0)
     assert abs(sample.value - exact) <= 0.5 * 10.0 ** -rule.digits + 1e-9 * exact
+
+
+def test_a_block_gives_its_rates_as_one_block_and_a_reading_as_a_sample() -> None:
+    """update_items: the rates of a reply's block as one block of its rows (a column
+    per rate key, None where a counter gives no rate); the same rates as update."""
+    e2 = make_labels(interface="ether2")
+
+    def poll(at: float, rx1: int, rx2: int | None) -> list[CounterReading | CounterBlock]:
+        return [CounterBlock(("iface.rx_bytes", "iface.rx_packets"), [ETHER1, e2], ["*1", "*2"],
+                             [rx1, 10, rx2, 20], T0 + timedelta(seconds=at), 1000.0 + at, 64),
+                reading(rx1, at, "iface.tx_bytes")]
+
+    calc, plain = RateCalculator(), RateCalculator()
+    assert calc.update_items(poll(0, 100, 200), None) == []
+    plain.update(poll(0, 100, 200), None)
+    block, sample = calc.update_items(poll(5, 600, None), None)
+    assert isinstance(block, SampleBlock)
+    assert block.keys == ("iface.rx_bps", "iface.rx_pps")
+    assert block.labels == [ETHER1, e2]
+    assert block.values == [800.0, 0.0, None, 0.0]
+    assert block.ts == T0 + timedelta(seconds=5)
+    assert sample == Sample("iface.tx_bps", 800.0, T0 + timedelta(seconds=5), ETHER1)
+    assert each_sample([block, sample]) == plain.update(poll(5, 600, None), None)

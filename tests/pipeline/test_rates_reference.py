@@ -17,8 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mikromon.domain.samples import CounterBlock, CounterReading, Labels, Sample, make_labels
-from mikromon.pipeline.rates import RateCalculator, RateRule, rate_rule
+from mikromon.domain.samples import (
+    CounterBlock,
+    CounterReading,
+    Labels,
+    Sample,
+    SampleBlock,
+    each_sample,
+    make_labels,
+)
+from mikromon.pipeline.rates import RateCalculator, RateRule, rate_key, rate_rule
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -248,8 +256,17 @@ def assert_as_reference(sequence: list[Poll], limits: tuple[float, int]) -> None
     for items, uptime in sequence:
         readings = [r for item in items
                     for r in (item.readings() if isinstance(item, CounterBlock) else [item])]
-        assert _bits(blocks.update(items, uptime)) == _bits(reference.update(readings, uptime))
+        out = blocks.update_items(items, uptime)
+        assert _bits(each_sample(out)) == _bits(reference.update(readings, uptime))
         assert len(blocks) == len(reference)
+        # a block's rates as one block of its rows (rate keys), a reading's as a sample
+        given = [item for item in items if isinstance(item, CounterBlock)]
+        made = [item for item in out if isinstance(item, SampleBlock)]
+        assert len(made) <= len(given)
+        assert len(out) - len(made) <= len(items) - len(given)
+        for block in made:
+            assert any(block.keys == tuple(map(rate_key, b.keys)) and block.labels == b.labels
+                       for b in given)
 
 
 @settings(max_examples=200, deadline=None)

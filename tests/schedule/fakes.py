@@ -250,6 +250,8 @@ class PlainRates:
             out.append(Sample(key, rate, r.ts, r.labels))
         return out
 
+    update_items = update
+
 
 def fake_deps(fleet: FakeFleet, **kw: object) -> CollectorDeps:
     """CollectorDeps wired to ``fleet``."""

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 
 from mikromon.domain.events import DeviceState, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, DeviceFacts, InventorySnapshot
-from mikromon.domain.samples import CounterBlock, Sample, each_sample, make_labels, sample_count
+from mikromon.domain.samples import (
+    CounterBlock,
+    Sample,
+    SampleBlock,
+    each_sample,
+    make_labels,
+    sample_count,
+)
 from mikromon.domain.tiers import Tier
 from mikromon.schedule.changes import DeviceMemory
 from mikromon.schedule.outcome import Reported, remembered_version, run_outcome
@@ -48,6 +55,20 @@ def test_samples_keep_the_non_negative_rates_and_name_the_dropped() -> None:
     out = run(CollectResult(samples=[gauge]), rates=[up, down])
     assert out.samples == [gauge, up]
     assert out.dropped == [down]
+
+
+def test_a_block_of_rates_goes_as_it_is_or_without_its_negative_values() -> None:
+    e1, e2 = make_labels(interface="ether1"), make_labels(interface="ether2")
+    keys = ("iface.rx_bps", "iface.tx_bps")
+    fine = SampleBlock(keys, [e1, e2], [1.0, 0.0, None, 3.0], TS)
+    out = run(CollectResult(), rates=[fine])
+    assert out.samples == [fine]
+    assert out.samples[0] is fine
+    wrong = SampleBlock(keys, [e1, e2], [1.0, -2.0, None, -0.5], TS)
+    out = run(CollectResult(), rates=[wrong])
+    assert out.samples == [SampleBlock(keys, [e1, e2], [1.0, None, None, None], TS)]
+    assert out.dropped == [Sample("iface.tx_bps", -2.0, TS, e1),
+                           Sample("iface.tx_bps", -0.5, TS, e2)]
 
 
 def test_status_carries_state_facts_error_and_last_seen() -> None:

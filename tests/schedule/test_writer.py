@@ -469,7 +469,7 @@ def counters(n_rows: int) -> CounterBlock:
 class TakingBlocks(RecordingBatches):
     """Takes blocks of raw counters as they are (as the child-process storage)."""
 
-    takes_counter_blocks = True
+    takes_blocks = True
 
     def __init__(self) -> None:
         super().__init__()

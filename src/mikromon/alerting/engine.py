@@ -96,7 +96,7 @@ from mikromon.domain.alerts import AlertState, RuleKind
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import InventorySnapshot
 from mikromon.domain.logs import LogLine
-from mikromon.domain.samples import CounterBlock, Sample, SampleItem, has_blocks, sample_count
+from mikromon.domain.samples import Sample, SampleItem, has_blocks, sample_count
 
 log = logging.getLogger(__name__)
 
@@ -399,17 +399,20 @@ class AlertEngine(KindRules):
 
 def _read_by(comp: Compiled, items: Sequence[SampleItem]) -> Sequence[Sample]:
     """The samples of ``items`` that ``comp``'s rules may read: every sample, and
-    the samples of each block of raw counters one of its keys is read by a rule
-    (or by a ``no_data`` rule: of that key, or of any key when the batch has no
-    other sample)."""
+    of each block the samples of the keys a rule reads (or a ``no_data`` rule: of
+    that key, or of any key when the batch has no sample outside blocks)."""
     if not has_blocks(items):
         return cast(Sequence[Sample], items)  # no block: samples only
     watched = {e.rule.metric for e in comp.no_data}
-    alone = "" in watched and all(isinstance(item, CounterBlock) for item in items)
+    alone = "" in watched and not any(isinstance(item, Sample) for item in items)
     out: list[Sample] = []
     for item in items:
-        if not isinstance(item, CounterBlock):
+        if isinstance(item, Sample):
             out.append(item)
-        elif alone or any(comp.for_key(key) or key in watched for key in item.keys):
+        elif alone:
             out += item.samples()
+        else:
+            read = {key for key in item.keys if comp.for_key(key) or key in watched}
+            if read:
+                out += item.samples(read)
     return out

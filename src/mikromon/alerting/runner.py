@@ -62,7 +62,7 @@ class AlertingQueue:
         self.eval_cpu_s = 0.0
 
     def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
-        """Queue samples (and blocks of raw counters) with the writer, then evaluate them."""
+        """Queue samples (and blocks of them) with the writer, then evaluate them."""
         self._inner.put_samples(device_id, samples)
         self._guard(self._engine.observe_samples, device_id, samples)
 

@@ -3,16 +3,16 @@
 pipeline turns into per-second rates.
 
 What a tier run hands to storage is a sequence of :data:`SampleItem`: samples,
-and the raw counters of a reply as the :class:`CounterBlock` they were read in
-(a block stands for its :meth:`CounterBlock.samples`, one per counter read: a
-realtime poll's 96 interface counters are one object on their way to storage,
-not 96). :func:`sample_count` counts the samples such a sequence stands for,
-:func:`each_sample` makes them.
+the raw counters of a reply as the :class:`CounterBlock` they were read in, and
+their rates as one :class:`SampleBlock` (a block stands for its samples: a
+realtime poll's 96 interface counters and 96 rates are two objects on their way
+to storage, not 192). :func:`sample_count` counts the samples such a sequence
+stands for, :func:`each_sample` makes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, TypeAlias, TypeVar, cast
@@ -146,34 +146,26 @@ class CounterBlock:
         """Return the counters read as readings, row by row, each row's in column
         order (what the block stands for; for callers that are not hot paths)."""
         ts, mono, width = self.ts, self.mono, self.width
+        rows = self._rows(zip(self.labels, self.identities, strict=True))
         return [CounterReading(key, value, ts, mono, labels, identity, width)
                 for key, (labels, identity), value in zip(
-                    self._columns(), self._rows(zip(self.labels, self.identities, strict=True)),
-                    self.values, strict=True)
+                    self.keys * len(self.labels), rows, self.values, strict=True)
                 if value is not None]
 
-    def samples(self) -> list[Sample]:
+    def samples(self, only: Container[str] | None = None) -> list[Sample]:
         """Return the counters read as samples of their raw values (``float``), in
         the order of :meth:`readings`: what storage keeps as each counter's
-        latest value."""
+        latest value (``only``: of those keys only)."""
         ts = self.ts
         return [Sample(key, float(value), ts, labels)
-                for key, labels, value in zip(*self.read(), strict=True)]
+                for key, labels, value in zip(*self.read(only), strict=True)]
 
-    def read(self) -> tuple[list[str], list[Labels], list[int]]:
+    def read(self, only: Container[str] | None = None
+             ) -> tuple[list[str], list[Labels], list[int]]:
         """Return the counters read, in the order of :meth:`readings`, as three
         lists: each one's key, labels and value (what :meth:`samples` holds,
-        without making a sample of each)."""
-        keys, rows, values = self._columns(), self._rows(self.labels), self.values
-        if None not in values:
-            return list(keys), rows, cast("list[int]", list(values))
-        kept = [i for i, value in enumerate(values) if value is not None]
-        return ([keys[i] for i in kept], [rows[i] for i in kept],
-                [value for value in values if value is not None])
-
-    def _columns(self) -> tuple[str, ...]:
-        """The key of each value (the keys once per row)."""
-        return self.keys * len(self.labels)
+        without making a sample of each; ``only``: of those keys only)."""
+        return _read(self.keys, self.labels, self.values, only)
 
     def _rows(self, rows: Iterable[_Row]) -> list[_Row]:
         """Each of ``rows`` once per key: what row each value belongs to."""
@@ -181,14 +173,77 @@ class CounterBlock:
         return [row for row in rows for _ in keys]
 
 
-#: One item of what a tier run hands to storage: a sample, or a block of raw
-#: counters standing for its :meth:`CounterBlock.samples`.
-SampleItem: TypeAlias = Sample | CounterBlock
+@dataclass(frozen=True, slots=True)
+class SampleBlock:
+    """Samples of one instant, column by column: a value per row and key, with
+    the keys, rows and time held once (a realtime poll's 96 interface rates are
+    one object, not 96 samples). It stands for its :meth:`samples`.
+
+    Attributes:
+        keys: the metric key of each column (``iface.rx_bps`` ...): ``k`` columns.
+        labels: the labels of each row: ``n`` rows.
+        values: ``n x k`` values row by row (row ``r``, column ``c`` at
+            ``values[r * k + c]``), in the unit the catalog gives for the key;
+            ``None`` where that row has no sample of that key.
+        ts: when the router answered, timezone-aware UTC (every sample's).
+
+    Raises:
+        ValueError: ``values`` is not ``n x k`` long.
+    """
+
+    keys: tuple[str, ...]
+    labels: Sequence[Labels]
+    values: Sequence[float | None]
+    ts: datetime
+
+    def __post_init__(self) -> None:
+        if len(self.values) != len(self.labels) * len(self.keys):
+            raise ValueError(f"sample block: {len(self.values)} values for {len(self.labels)} "
+                             f"rows x {len(self.keys)} keys")
+
+    def __len__(self) -> int:
+        """The number of samples (values that are not ``None``)."""
+        return len(self.values) - self.values.count(None)
+
+    def samples(self, only: Container[str] | None = None) -> list[Sample]:
+        """Return the samples, row by row, each row's in column order (``only``:
+        of those keys only)."""
+        ts = self.ts
+        return [Sample(key, value, ts, labels)
+                for key, labels, value in zip(*self.read(only), strict=True)]
+
+    def read(self, only: Container[str] | None = None
+             ) -> tuple[list[str], list[Labels], list[float]]:
+        """Return the samples, in the order of :meth:`samples`, as three lists: each
+        one's key, labels and value (``only``: of those keys only)."""
+        return _read(self.keys, self.labels, self.values, only)
+
+
+_Value = TypeVar("_Value", int, float)
+
+
+def _read(keys: tuple[str, ...], labels: Sequence[Labels], values: Sequence[_Value | None],
+          only: Container[str] | None) -> tuple[list[str], list[Labels], list[_Value]]:
+    """The key, labels and value of each value of a block that is not ``None``
+    (and whose key is in ``only``, when given), in the block's order."""
+    columns = keys * len(labels)
+    rows = [row for row in labels for _ in keys]
+    if only is None and None not in values:
+        return list(columns), rows, cast("list[_Value]", list(values))
+    kept = [i for i, value in enumerate(values)
+            if value is not None and (only is None or columns[i] in only)]
+    return ([columns[i] for i in kept], [rows[i] for i in kept],
+            cast("list[_Value]", [values[i] for i in kept]))
+
+
+#: One item of what a tier run hands to storage: a sample, or a block standing for
+#: its samples (:meth:`CounterBlock.samples`, :meth:`SampleBlock.samples`).
+SampleItem: TypeAlias = Sample | CounterBlock | SampleBlock
 
 
 def sample_count(items: Iterable[SampleItem]) -> int:
     """The number of samples ``items`` stands for (a block counts its counters read)."""
-    return sum(len(item) if isinstance(item, CounterBlock) else 1 for item in items)
+    return sum(1 if isinstance(item, Sample) else len(item) for item in items)
 
 
 def each_sample(items: Iterable[SampleItem]) -> list[Sample]:
@@ -196,16 +251,16 @@ def each_sample(items: Iterable[SampleItem]) -> list[Sample]:
     :meth:`CounterBlock.samples` where the block is)."""
     out: list[Sample] = []
     for item in items:
-        if isinstance(item, CounterBlock):
-            out += item.samples()
-        else:
+        if isinstance(item, Sample):
             out.append(item)
+        else:
+            out += item.samples()
     return out
 
 
 def has_blocks(items: Sequence[SampleItem]) -> bool:
-    """Whether ``items`` holds a :class:`CounterBlock`."""
-    return any(isinstance(item, CounterBlock) for item in items)
+    """Whether ``items`` holds a block (:class:`CounterBlock`, :class:`SampleBlock`)."""
+    return not all(isinstance(item, Sample) for item in items)
 
 
 def _setter(cls: type, name: str) -> Callable[[object, object], None]:

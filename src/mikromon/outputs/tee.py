@@ -49,7 +49,7 @@ class OutputsQueue:
         self._logged = 0.0
 
     def put_samples(self, device_id: int, items: Sequence[SampleItem]) -> None:
-        """Queue with the writer, then hand the samples (blocks of raw counters as
+        """Queue with the writer, then hand the samples (blocks as
         their samples) to every output."""
         self._inner.put_samples(device_id, items)
         if not items or len(self._outputs) == 0:

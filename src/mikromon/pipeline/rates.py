@@ -2,7 +2,9 @@
 
 Routers report counters that only grow (``rx-byte``, ``rx-packet``...); the UI
 and the database want rates. :class:`RateCalculator` keeps the previous reading
-of every series and turns each new one into a :class:`~mikromon.domain.samples.Sample`:
+of every series and turns each new one into a :class:`~mikromon.domain.samples.Sample`
+(a reply's block of counters into one :class:`~mikromon.domain.samples.SampleBlock`
+of rates: :meth:`RateCalculator.update_items`):
 
     rate = (value - previous value) x factor / (mono - previous mono)
 
@@ -42,12 +44,19 @@ Use one calculator per device (uptime is per device). Series not seen for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Final
+from typing import Final, cast
 
-from mikromon.domain.samples import CounterBlock, CounterReading, Labels, Sample
+from mikromon.domain.samples import (
+    CounterBlock,
+    CounterReading,
+    Labels,
+    Sample,
+    SampleBlock,
+    each_sample,
+)
 
 __all__ = ["RATE_RULES", "RateCalculator", "RateRule", "rate_key", "rate_rule"]
 
@@ -215,6 +224,18 @@ class RateCalculator:
             ValueError: a reading's key (a block's column key) has no rule in
                 :data:`RATE_RULES` (checked before any state changes).
         """
+        return each_sample(self.update_items(readings, uptime_s))
+
+    def update_items(self, readings: Sequence[CounterReading | CounterBlock],
+                     uptime_s: float | None) -> list[Sample | SampleBlock]:
+        """:meth:`update`, with the rates of a block as one :class:`SampleBlock`
+        (its rows, a column per counter key's rate key, ``None`` where a counter
+        allows no rate; none when no counter of it does) instead of a sample each:
+        the same rates, in the same order, as :meth:`update`'s.
+
+        Raises:
+            ValueError: as :meth:`update`.
+        """
         blocks = [r if isinstance(r, CounterBlock) else _one(r) for r in readings]
         known = _RULES_BY_KEY
         columns = [[(key, *(known.get(key) or _rule_of(key))) for key in block.keys]
@@ -224,24 +245,32 @@ class RateCalculator:
                 self._series.clear()  # rebooted: every counter started again from zero
                 self._tail = None
             self._uptime = uptime_s
-        samples: list[Sample] = []
+        items: list[Sample | SampleBlock] = []
         tail, self._tail = self._tail, None
-        for block, block_columns in zip(blocks, columns, strict=True):
+        for reading, block, block_columns in zip(readings, blocks, columns, strict=True):
+            rates: list[float | None] = [None] * len(block.values)
             if (len(blocks) == 1 and tail is not None and block.keys == tail.keys
                     and tuple(block.labels) == tail.labels and None not in block.values):
-                self._rates(block, block_columns, samples.append, tail)
+                self._rates(block, block_columns, rates, tail)
             else:
-                self._rates(block, block_columns, samples.append, None,
-                            follows=len(blocks) == 1)
+                self._rates(block, block_columns, rates, None, follows=len(blocks) == 1)
+            if rates.count(None) == len(rates):
+                continue
+            keys = tuple(key for _, _, key in block_columns)
+            if reading is block:
+                items.append(SampleBlock(keys, block.labels, rates, block.ts))
+            else:
+                items.append(Sample(keys[0], cast(float, rates[0]), block.ts, block.labels[0]))
         self._prune()
         if self._tail is not None and len(self._series) < len(self._tail.lasts):
             self._tail = None  # pruned into the block's series
-        return samples
+        return items
 
     def _rates(self, block: CounterBlock, columns: list[tuple[str, RateRule, str]],
-               append: Callable[[Sample], None], tail: _Tail | None, *,
+               rates: list[float | None], tail: _Tail | None, *,
                follows: bool = False) -> None:
-        """Append the rates of ``block`` (columns: counter key, rule, rate key).
+        """Put the rates of ``block`` (columns: counter key, rule, rate key) in
+        ``rates``, at their counters' places (``None`` stays where there is none).
 
         ``tail``: the block's series are the last of :attr:`_series`, in the
         block's order, all read at ``tail.mono``: their state is changed in place
@@ -251,7 +280,7 @@ class RateCalculator:
         """
         remembered = self._series
         isfinite = math.isfinite
-        ts, mono, width, values = block.ts, block.mono, block.width, block.values
+        mono, width, values = block.mono, block.width, block.values
         counter_ok = isfinite(mono)
         seen = False
         lasts: list[_Last] = tail.lasts if tail is not None else []
@@ -263,8 +292,8 @@ class RateCalculator:
         dt = mono - tail.mono if tail is not None else 0.0
         # One loop over every counter (96 a realtime poll), the previous state
         # reused in place: what follows is the whole rule of the module docstring.
-        for (counter_key, rule, key), (labels, identity), value, state in zip(
-                columns * len(block.labels), rows, values, states, strict=False):
+        for index, ((counter_key, rule, _), (labels, identity), value, state) in enumerate(zip(
+                columns * len(block.labels), rows, values, states, strict=False)):
             if value is None:
                 whole = False
                 continue  # not read: no reading
@@ -315,7 +344,7 @@ class RateCalculator:
             digits = rule.digits
             if delta:
                 rate = round(rate, digits) if digits else float(round(rate))
-            append(Sample(key, rate, ts, labels))
+            rates[index] = rate
         if tail is not None:
             if whole:
                 if dt > 0:

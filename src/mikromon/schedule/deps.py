@@ -18,7 +18,7 @@ from mikromon.collectors.poll import ClientFactory, TierRunner, open_session
 from mikromon.domain.clock import Clock, SystemClock
 from mikromon.domain.events import DeviceStatus, Event
 from mikromon.domain.inventory import InventorySnapshot
-from mikromon.domain.samples import CounterBlock, CounterReading, Sample, SampleItem
+from mikromon.domain.samples import CounterBlock, CounterReading, Sample, SampleBlock, SampleItem
 from mikromon.domain.tiers import Tier
 
 #: Called after every run: (device id, tier, lag behind the due time s, duration s, ok).
@@ -28,10 +28,10 @@ RunObserver = Callable[[int, Tier, float, float, bool], None]
 class RateCalculator(Protocol):
     """Turns counter readings into rates (``mikromon.pipeline.rates.RateCalculator``)."""
 
-    def update(self, readings: Sequence[CounterReading | CounterBlock],
-               uptime_s: float | None) -> list[Sample]:
+    def update_items(self, readings: Sequence[CounterReading | CounterBlock],
+                     uptime_s: float | None) -> Sequence[Sample | SampleBlock]:
         """Return rate samples for ``readings``, one by one or a reply's together
-        (none for a series' first reading)."""
+        (a reply's as a :class:`SampleBlock`; none for a series' first reading)."""
         ...
 
 

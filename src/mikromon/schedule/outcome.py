@@ -25,7 +25,7 @@ from typing import Final
 
 from mikromon.domain.events import DeviceState, DeviceStatus, Event, EventKind
 from mikromon.domain.inventory import BadValue, CollectResult, InventorySnapshot
-from mikromon.domain.samples import Sample, SampleItem
+from mikromon.domain.samples import Sample, SampleBlock, SampleItem
 from mikromon.domain.tiers import Tier
 from mikromon.routeros.values.versions import version_hint
 from mikromon.schedule.changes import DeviceMemory, facts_changes, health_changes, link_changes
@@ -89,9 +89,9 @@ class RunOutcome:
     Attributes:
         memory: what is known of the router after the run.
         reported: what is reported of it after the run.
-        samples: gauges, the non-negative rates and the raw counters (the blocks
-            read as they are, one item each: :data:`~mikromon.domain.samples.SampleItem`),
-            for the writer.
+        samples: gauges, the non-negative rates and the raw counters (a block of
+            each reply's counters and one of their rates, one item each:
+            :data:`~mikromon.domain.samples.SampleItem`), for the writer.
         snapshots: inventory tables, for the writer.
         events: what changed, in order (facts, links and health, absent paths,
             unreadable values).
@@ -123,7 +123,7 @@ class RunOutcome:
 def run_outcome(
     result: CollectResult, memory: DeviceMemory, reported: Reported, *,
     tier: Tier, device_id: int, ts: datetime, mono: float,
-    rates: Sequence[Sample] = (), error: str = "",
+    rates: Sequence[Sample | SampleBlock] = (), error: str = "",
 ) -> RunOutcome:
     """Return what one completed run of ``tier`` gives. Pure: no argument changes.
 
@@ -135,8 +135,8 @@ def run_outcome(
         device_id: the device's id (events, status).
         ts: UTC time of the run's end (events' and status' ``ts``).
         mono: monotonic seconds of the run's end (reboot detection).
-        rates: rate samples computed from ``result.counters`` and
-            ``result.counter_blocks``.
+        rates: rate samples (a block's as a :class:`SampleBlock`) computed from
+            ``result.counters`` and ``result.counter_blocks``.
         error: the device's error after the run (the status' ``last_error``).
     """
     memory = replace(memory)  # changes.* assign new values, never change the old ones
@@ -155,10 +155,8 @@ def run_outcome(
             version, absent = remembered_version(version, absent, after.version,
                                                  changed=version_changed)
     samples: list[SampleItem] = list(result.samples)
-    kept = [s for s in rates if s.value >= 0]
+    kept, dropped = _non_negative(rates)
     samples += kept
-    # Negative rates: none, unless the calculator is wrong (one loop over rates else).
-    dropped = [s for s in rates if s.value < 0] if len(kept) < len(rates) else []
     # The raw counters too: storage keeps only their latest value (catalog.keeps_history);
     # a reply's block as it is (its samples are made where they are stored).
     samples += [Sample(c.key, float(c.value), c.ts, c.labels) for c in result.counters]
@@ -189,6 +187,29 @@ def run_outcome(
         degraded_changed=degraded_changed, failing=failing, newly_absent=newly_absent,
         newly_bad=newly_bad, dropped=dropped,
     )
+
+
+def _non_negative(rates: Sequence[Sample | SampleBlock]
+                  ) -> tuple[list[Sample | SampleBlock], list[Sample]]:
+    """``rates`` without the negative ones (a block without those values), and
+    those: none, unless the rate calculator is wrong (a block goes as it is
+    unless a value of it is negative)."""
+    kept: list[Sample | SampleBlock] = []
+    dropped: list[Sample] = []
+    for rate in rates:
+        if isinstance(rate, Sample):
+            if rate.value >= 0:
+                kept.append(rate)
+            elif rate.value < 0:
+                dropped.append(rate)
+        elif min(filter(None, rate.values), default=0.0) >= 0:  # None and 0.0 left out
+            kept.append(rate)
+        else:
+            dropped += [s for s in rate.samples() if s.value < 0]
+            kept.append(SampleBlock(rate.keys, rate.labels, [
+                value if value is not None and value >= 0 else None for value in rate.values
+            ], rate.ts))
+    return kept, dropped
 
 
 def remembered_version(

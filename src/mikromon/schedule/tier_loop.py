@@ -318,7 +318,7 @@ class TierLoop:
         stats.bad_values += len(result.bad_values)
         uptime = result.facts.uptime_s if result.facts is not None else None
         counters = result.rate_inputs()
-        rates = self._rates_of(tier).update(
+        rates = self._rates_of(tier).update_items(
             counters, uptime if tier is Tier.REALTIME else None) if counters else []
         out = run_outcome(result, self.memory, self._report.reported(), tier=tier,
                           device_id=self.config.id, ts=ts, mono=now, rates=rates,

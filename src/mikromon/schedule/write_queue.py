@@ -51,7 +51,7 @@ class Batch(Generic[_P]):
 
     Attributes:
         device_id: the device (of the first event, for an event batch).
-        payload: ``list[SampleItem]`` (samples and blocks of raw counters),
+        payload: ``list[SampleItem]`` (samples and blocks of samples),
             ``list[Event]`` or an ``InventorySnapshot``.
         rows: the rows it holds (what drops and writes count).
     """
@@ -117,7 +117,7 @@ class WriteQueue:
     # -- producer side (any thread) -------------------------------------------------
 
     def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
-        """Queue samples (and blocks of raw counters, a row per counter) for
+        """Queue samples (and blocks of them, a row per sample) for
         ``device_id``; never blocks."""
         if samples:
             rows = sample_count(samples)

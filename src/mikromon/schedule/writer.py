@@ -21,9 +21,9 @@ then inventory snapshots for at most ``inventory_budget_s``, so a backlog of
 inventory (a thousand routers' first runs) never holds back the time series.
 :meth:`StorageWriter.stop` flushes everything.
 
-Samples of one cycle are grouped per device (blocks of raw counters made into their
+Samples of one cycle are grouped per device (blocks made into their
 samples here, unless the storage takes them as they are:
-:func:`~mikromon.storage.protocols.takes_counter_blocks`). When the storage has the optional
+:func:`~mikromon.storage.protocols.takes_blocks`). When the storage has the optional
 ``write_samples_many`` (:class:`~mikromon.storage.protocols.BatchSampleStorage`), all
 devices' samples go to it in one call (split into calls of at most
 ``samples_per_call`` samples), so a database storage can write a cycle in one
@@ -80,7 +80,7 @@ from mikromon.schedule.storage_calls import (
     split_calls,
 )
 from mikromon.schedule.write_queue import Batch, WriteQueue
-from mikromon.storage.protocols import Storage, takes_counter_blocks
+from mikromon.storage.protocols import Storage, takes_blocks
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class StorageWriter:
     # -- producer side (any thread) -------------------------------------------------
 
     def put_samples(self, device_id: int, samples: Sequence[SampleItem]) -> None:
-        """Queue samples (and blocks of raw counters) for ``device_id``; never blocks."""
+        """Queue samples (and blocks of them) for ``device_id``; never blocks."""
         self._queue.put_samples(device_id, samples)
 
     def put_inventory(self, device_id: int, snapshot: InventorySnapshot) -> None:
@@ -319,7 +319,7 @@ class StorageWriter:
     def _write_samples(self, batches: list[Batch[list[SampleItem]]]) -> None:
         by_device: dict[int, list[SampleItem]] = {}
         counts: dict[int, int] = {}
-        blocks = takes_counter_blocks(self._storage)
+        blocks = takes_blocks(self._storage)
         for b in batches:
             by_device.setdefault(b.device_id, []).extend(
                 b.payload if blocks else each_sample(b.payload))

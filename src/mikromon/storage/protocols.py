@@ -39,11 +39,12 @@ class Storage(Protocol):
     ``write_samples_many`` (optional): the writer then hands it all the samples
     of a cycle, of every device, in one call instead of one call per device.
 
-    A storage whose ``takes_counter_blocks`` attribute is ``True`` (optional; see
-    :func:`takes_counter_blocks`) is given the raw counters of a reply as the
-    :class:`~mikromon.domain.samples.CounterBlock` they were read in, among the
-    samples (:data:`~mikromon.domain.samples.SampleItem`); any other is given
-    the block's samples (:meth:`~mikromon.domain.samples.CounterBlock.samples`).
+    A storage whose ``takes_blocks`` attribute is ``True`` (optional; see
+    :func:`takes_blocks`) is given the raw counters of a reply as the
+    :class:`~mikromon.domain.samples.CounterBlock` they were read in, and their
+    rates as a :class:`~mikromon.domain.samples.SampleBlock`, among the samples
+    (:data:`~mikromon.domain.samples.SampleItem`); any other is given the
+    blocks' samples (:func:`~mikromon.domain.samples.each_sample`).
     """
 
     def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
@@ -91,10 +92,10 @@ class BatchSampleStorage(Storage, Protocol):
         ...
 
 
-def takes_counter_blocks(storage: object) -> bool:
-    """Whether ``storage`` takes blocks of raw counters among its samples (its
-    ``takes_counter_blocks`` attribute is ``True``; see :class:`Storage`)."""
-    return getattr(storage, "takes_counter_blocks", False) is True
+def takes_blocks(storage: object) -> bool:
+    """Whether ``storage`` takes blocks among its samples (its
+    ``takes_blocks`` attribute is ``True``; see :class:`Storage`)."""
+    return getattr(storage, "takes_blocks", False) is True
 
 
 class CollectorLock(Protocol):

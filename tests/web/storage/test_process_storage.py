@@ -105,7 +105,7 @@ def test_raw_counters_go_to_the_child_as_their_block_and_land_as_latest_values(
     (raw counters keep no history) beside the samples around the block."""
     from mikromon.web.monitor.models import MetricLatest
 
-    assert storage.takes_counter_blocks
+    assert storage.takes_blocks
     e1, e2 = make_labels(interface="ether1"), make_labels(interface="ether2")
     block = CounterBlock(("iface.rx_bytes", "iface.tx_bytes"), [e1, e2], ["*1", "*2"],
                          [100, None, 300, 400], T0, 5.0, 64)

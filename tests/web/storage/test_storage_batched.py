@@ -10,7 +10,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mikromon.domain.samples import CounterBlock, Sample, SampleItem, each_sample, make_labels
+from mikromon.domain.samples import (
+    CounterBlock,
+    Sample,
+    SampleBlock,
+    SampleItem,
+    each_sample,
+    make_labels,
+)
 from mikromon.web.monitor.models import Device, MetricLatest, MetricPoint, Series
 from mikromon.web.monitor.storage import DjangoStorage
 
@@ -83,10 +90,11 @@ def test_batched_path_writes_the_same_rows_as_per_device_calls(t0: datetime) -> 
     assert batched.write_samples_many([(ids[0], [Sample("m", float("nan"), t0)])]) == 0
 
 
-def test_a_block_of_raw_counters_stores_the_same_rows_as_its_samples(t0: datetime) -> None:
-    """A reply's counters handed as their block (the collector's way) store what
-    the block's samples store: each counter read's latest value, no points, with
-    the samples around it, in order."""
+def test_blocks_store_the_same_rows_as_their_samples(t0: datetime) -> None:
+    """A reply's counters and rates handed as their blocks (the collector's way)
+    store what the blocks' samples store (raw counters: each one's latest value,
+    no points; rates: points and latest values; non-finite values: nothing), with
+    the samples around them, in order."""
     (device_id,) = [d.pk for d in _devices(1)]
     e1, e2 = make_labels(interface="ether1"), make_labels(interface="ether2")
 
@@ -95,19 +103,30 @@ def test_a_block_of_raw_counters_stores_the_same_rows_as_its_samples(t0: datetim
         return [Sample("system.cpu.load_pct", float(second), at),
                 CounterBlock(("iface.rx_bytes", "iface.tx_bytes"), [e1, e2], ["*1", "*2"],
                              values, at, float(second), 64),
-                Sample("iface.rx_bps", float("nan"), at, e1)]
+                Sample("iface.rx_bps", float("nan"), at, e1),
+                SampleBlock(("iface.rx_bps", "iface.tx_pps"), [e1, e2],
+                            [8.0 * second, float("inf"), None, 0.5], at)]
 
     polls = [poll(0, [1, 2, 3, 4]), poll(5, [11, None, 13, 2**63 - 1])]
     storage = DjangoStorage(maintenance_interval=None)
-    assert sum(storage.write_samples(device_id, p) for p in polls) == 2
+    assert sum(storage.write_samples(device_id, p) for p in polls) == 6
     expected = _stored()
     _clear()
-    assert storage.takes_counter_blocks
+    assert storage.takes_blocks
     storage = DjangoStorage(maintenance_interval=None)
-    assert sum(storage.write_samples(device_id, each_sample(p)) for p in polls) == 2
+    assert sum(storage.write_samples(device_id, each_sample(p)) for p in polls) == 6
     assert _stored() == expected
+    assert [(key, lk, value) for _, key, lk, _, value in expected[0]] == [
+        ("iface.rx_bps", '{"interface":"ether1"}', 0.0),
+        ("iface.rx_bps", '{"interface":"ether1"}', 40.0),
+        ("iface.tx_pps", '{"interface":"ether2"}', 0.5),
+        ("iface.tx_pps", '{"interface":"ether2"}', 0.5),
+        ("system.cpu.load_pct", "{}", 0.0),
+        ("system.cpu.load_pct", "{}", 5.0)]
     latest = {(key, lk): value for _, key, lk, _, value in expected[1]}
-    assert latest == {("iface.rx_bytes", '{"interface":"ether1"}'): 11.0,
+    assert latest == {("iface.rx_bps", '{"interface":"ether1"}'): 40.0,
+                      ("iface.tx_pps", '{"interface":"ether2"}'): 0.5,
+                      ("iface.rx_bytes", '{"interface":"ether1"}'): 11.0,
                       ("iface.rx_bytes", '{"interface":"ether2"}'): 13.0,
                       ("iface.tx_bytes", '{"interface":"ether1"}'): 2.0,
                       ("iface.tx_bytes", '{"interface":"ether2"}'): float(2**63 - 1),

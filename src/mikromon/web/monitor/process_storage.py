@@ -188,9 +188,9 @@ class ProcessStorage:
 
     # -- the Storage protocol -------------------------------------------------------
 
-    #: Blocks of raw counters go to the child's storage as they are
-    #: (:func:`~mikromon.storage.protocols.takes_counter_blocks`).
-    takes_counter_blocks = True
+    #: Blocks (raw counters, rates) go to the child's storage as they are
+    #: (:func:`~mikromon.storage.protocols.takes_blocks`).
+    takes_blocks = True
 
     def write_samples(self, device_id: int, samples: Sequence[SampleItem]) -> int:
         """Append points and upsert latest values (in the child); return the

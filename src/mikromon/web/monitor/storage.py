@@ -49,10 +49,11 @@ from mikromon.web.monitor.dbutil import (
     usable_connection,
 )
 from mikromon.web.monitor.models import Device, InventoryItem
+from mikromon.web.monitor.sample_cells import Cells, cells
 from mikromon.web.monitor.storage_events import write_events
 from mikromon.web.monitor.storage_inventory import append_log, record_sync, sync_inventory
 from mikromon.web.monitor.storage_maintenance import StorageMaintenance
-from mikromon.web.monitor.storage_samples import Cells, SampleWriter, cells
+from mikromon.web.monitor.storage_samples import SampleWriter
 from mikromon.web.monitor.storage_sql import (
     database_errors,
     reason,
@@ -150,12 +151,11 @@ class DjangoStorage:
 
     # -- samples -----------------------------------------------------------------
 
-    #: Blocks of raw counters are written as they are (:func:`.storage_samples.cells`).
-    takes_counter_blocks = True
+    #: Blocks (raw counters, rates) are written as they are (:func:`.sample_cells.cells`).
+    takes_blocks = True
 
     def write_samples(self, device_id: int, samples: Sequence[SampleItem]) -> int:
-        """Append points and upsert latest values (blocks of raw counters: each
-        counter read's latest value).
+        """Append points and upsert latest values (of a block's samples too).
 
         Samples with a non-finite value are skipped; a second sample for the same
         series and second is ignored. Timestamps are stored as whole Unix seconds.

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from mikromon.domain.errors import PartialWrite, StorageProcessError, StorageUnavailable
-from mikromon.domain.samples import CounterBlock, Sample, SampleItem
+from mikromon.domain.samples import CounterBlock, Sample, SampleBlock, SampleItem
 
 #: The storage process logs under the name of the module that runs it.
 log = logging.getLogger("mikromon.web.monitor.process_storage")
@@ -48,9 +48,8 @@ METHODS: Final = frozenset(
 #: Settings copied from the parent into the child (besides the database).
 COPIED_SETTINGS: Final = ("MIKROMON_RETENTION_DAYS",)
 
-#: A sample as sent through the pipe: (key, value, ts, labels); a block of raw
-#: counters as it is.
-PackedSample = tuple[str, float, Any, tuple[tuple[str, str], ...]] | CounterBlock
+#: A sample as sent through the pipe: (key, value, ts, labels); a block as it is.
+PackedSample = tuple[str, float, Any, tuple[tuple[str, str], ...]] | CounterBlock | SampleBlock
 
 
 @dataclass(frozen=True)
@@ -117,15 +116,14 @@ def child_config(using: str, maintenance_interval: float | None,
 
 
 def pack(samples: Sequence[SampleItem]) -> list[PackedSample]:
-    """``samples`` as tuples for the pipe (blocks of raw counters as they are)."""
-    return [s if isinstance(s, CounterBlock) else (s.key, s.value, s.ts, s.labels)
-            for s in samples]
+    """``samples`` as tuples for the pipe (blocks as they are)."""
+    return [(s.key, s.value, s.ts, s.labels) if isinstance(s, Sample) else s for s in samples]
 
 
 def unpack(packed: Sequence[PackedSample]) -> list[SampleItem]:
     """The samples :func:`pack` made tuples of (blocks as they came: the storage
     takes them)."""
-    return [p if isinstance(p, CounterBlock) else Sample(*p) for p in packed]
+    return [Sample(*p) if isinstance(p, tuple) else p for p in packed]
 
 
 def child_main(conn: Any, config: ChildConfig) -> None:

@@ -4,8 +4,8 @@ Points go in with one ``executemany`` (SQLite) or one binary ``COPY`` into a
 staging table and one ``INSERT ... SELECT`` (PostgreSQL, :mod:`.storage_copy`)
 per call (``ON CONFLICT DO NOTHING``, so a repeated (series, second) is skipped);
 series ids are cached in memory, by the samples' own (key, labels); the samples
-of a write are read column by column (:class:`Cells`: a block of raw counters
-without a sample made of each counter); latest values
+of a write are read column by column (:class:`~.sample_cells.Cells`: a block
+without a sample made of each value); latest values
 are upserted the same way, once per series and call, and never move backwards in
 time; raw router counters are kept only as latest values
 (:func:`mikromon.domain.catalog.keeps_history`). Metric keys and label sets longer
@@ -18,20 +18,18 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from itertools import repeat
 from typing import Any, Final
 
 from django.db import IntegrityError, transaction
 
 from mikromon.domain import catalog
-from mikromon.domain.samples import CounterBlock, Labels, SampleItem
+from mikromon.domain.samples import Labels
 from mikromon.web.monitor import storage_copy
 from mikromon.web.monitor.dbutil import usable_connection
 from mikromon.web.monitor.models import MetricLatest, MetricPoint, Series, labels_key
+from mikromon.web.monitor.sample_cells import Cells
 from mikromon.web.monitor.storage_sql import CHUNK, chunks, insert_rows
 from mikromon.web.monitor.storage_text import (
     MAX_SERIES_KEY_BYTES,
@@ -64,52 +62,6 @@ _LABELS_KEY_CHARS: Final = max_length(Series, "labels_key")
 #: Shortened label keys whose full text a writer remembers; past it both maps are
 #: emptied together (the full text is needed to create a series).
 DIGESTS_KEPT = 10_000
-
-
-@dataclass(slots=True)
-class Cells:
-    """One device's samples of a write, column by column: each sample's key,
-    labels, time and value (``float``), non-finite values left out (:func:`cells`)."""
-
-    keys: list[str] = field(default_factory=list)
-    labels: list[Labels] = field(default_factory=list)
-    ts: list[datetime] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def series(self) -> Iterator[tuple[str, Labels]]:
-        """Each sample's (key, labels)."""
-        return zip(self.keys, self.labels, strict=True)
-
-    def extend(self, other: Cells) -> None:
-        """Append ``other``'s samples after these."""
-        self.keys += other.keys
-        self.labels += other.labels
-        self.ts += other.ts
-        self.values += other.values
-
-
-def cells(items: Iterable[SampleItem]) -> Cells:
-    """The samples ``items`` stands for as :class:`Cells`, in order (a block's
-    counters read where the block is; raw counters are always finite)."""
-    out = Cells()
-    keys, labels, times, values = out.keys, out.labels, out.ts, out.values
-    isfinite = math.isfinite
-    for item in items:
-        if isinstance(item, CounterBlock):
-            block_keys, block_labels, block_values = item.read()
-            keys += block_keys
-            labels += block_labels
-            times += repeat(item.ts, len(block_values))
-            values += map(float, block_values)
-        elif isfinite(item.value):
-            keys.append(item.key)
-            labels.append(item.labels)
-            times.append(item.ts)
-            values.append(float(item.value))
-    return out
 
 
 class SampleWriter:
