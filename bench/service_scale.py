@@ -92,6 +92,10 @@ class CountingStorage:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.samples = 0
+        #: Blocks go to ``inner`` as they are when it takes them (the attribute of
+        #: mikromon.storage.protocols.takes_blocks, read here so that a tree
+        #: from before it runs this bench too).
+        self.takes_blocks = getattr(inner, "takes_blocks", False) is True
 
     def write_samples(self, device_id: int, samples: Sequence[Sample]) -> int:
         n = int(self.inner.write_samples(device_id, samples))
