@@ -58,6 +58,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -277,6 +278,8 @@ def child(args: argparse.Namespace) -> int:
     time.sleep(2.0)  # runs due before t1 finish
     recording = False
     svc.stop(30)
+    if args.storage == "process":  # the storage child ended with the writer
+        shutil.rmtree(os.environ["MIKROMON_DATA_DIR"], ignore_errors=True)
     window = [r for r in runs if t0 <= r[1] < t1]
     realtime = [r for r in window if r[0] is Tier.REALTIME]
     print(json.dumps({

@@ -320,3 +320,10 @@ def test_a_block_gives_its_rates_as_one_block_and_a_reading_as_a_sample() -> Non
     assert block.ts == T0 + timedelta(seconds=5)
     assert sample == Sample("iface.tx_bps", 800.0, T0 + timedelta(seconds=5), ETHER1)
     assert each_sample([block, sample]) == plain.update(poll(5, 600, None), None)
+
+
+def test_readings_may_come_as_any_iterable() -> None:
+    calc = RateCalculator()
+    calc.update(iter([reading(100, 0)]), None)  # type: ignore[arg-type]
+    assert calc.update(iter([reading(600, 5)]), None) == [  # type: ignore[arg-type]
+        Sample("iface.rx_bps", 800.0, T0 + timedelta(seconds=5), ETHER1)]

@@ -69,6 +69,14 @@ def test_a_block_of_rates_goes_as_it_is_or_without_its_negative_values() -> None
     assert out.samples == [SampleBlock(keys, [e1, e2], [1.0, None, None, None], TS)]
     assert out.dropped == [Sample("iface.tx_bps", -2.0, TS, e1),
                            Sample("iface.tx_bps", -0.5, TS, e2)]
+    # NaN is not ">= 0" either: left out (not a negative rate), as for a sample
+    for values in ([1.0, float("nan"), None, 3.0], [float("nan"), 1.0, None, 3.0]):
+        out = run(CollectResult(), rates=[SampleBlock(keys, [e1, e2], values, TS),
+                                          Sample("iface.rx_bps", float("nan"), TS, e1)])
+        assert out.samples == [SampleBlock(keys, [e1, e2], [1.0, None, None, 3.0], TS)
+                               if values[0] == 1.0 else
+                               SampleBlock(keys, [e1, e2], [None, 1.0, None, 3.0], TS)]
+        assert out.dropped == []
 
 
 def test_status_carries_state_facts_error_and_last_seen() -> None:

@@ -236,6 +236,7 @@ class RateCalculator:
         Raises:
             ValueError: as :meth:`update`.
         """
+        readings = list(readings)  # read twice below
         blocks = [r if isinstance(r, CounterBlock) else _one(r) for r in readings]
         known = _RULES_BY_KEY
         columns = [[(key, *(known.get(key) or _rule_of(key))) for key in block.keys]

@@ -18,6 +18,7 @@ read the field well).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -202,7 +203,7 @@ def _non_negative(rates: Sequence[Sample | SampleBlock]
                 kept.append(rate)
             elif rate.value < 0:
                 dropped.append(rate)
-        elif min(filter(None, rate.values), default=0.0) >= 0:  # None and 0.0 left out
+        elif _all_non_negative(rate.values):
             kept.append(rate)
         else:
             dropped += [s for s in rate.samples() if s.value < 0]
@@ -210,6 +211,13 @@ def _non_negative(rates: Sequence[Sample | SampleBlock]
                 value if value is not None and value >= 0 else None for value in rate.values
             ], rate.ts))
     return kept, dropped
+
+
+def _all_non_negative(values: Sequence[float | None]) -> bool:
+    """Whether every value that is not ``None`` is ``>= 0`` (no NaN): the sum of
+    values none of which is negative is NaN only when one is."""
+    return min(filter(None, values), default=0.0) >= 0 and not math.isnan(
+        sum(filter(None, values)))
 
 
 def remembered_version(
