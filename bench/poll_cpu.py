@@ -70,6 +70,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from writer_rate import backend_cpu_s  # a sibling bench script (a process's CPU seconds)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PASSWORD = "bench-pw"
@@ -177,17 +180,6 @@ def process_storage(devices: int) -> Any:
     return ProcessStorage(maintenance_interval=None)
 
 
-def process_cpu_s(pid: int | None) -> float:
-    """utime+stime of process ``pid`` in seconds (0.0 without a pid or /proc)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def child(args: argparse.Namespace) -> int:
     """Measure the tree on ``sys.path`` (imports happen here, after PYTHONPATH is set)."""
     import cProfile
@@ -258,7 +250,7 @@ def child(args: argparse.Namespace) -> int:
     iterations = _count_iterations(loop)
     gc.callbacks.append(gc_timer)
     cpu0 = time.process_time()
-    storage0 = process_cpu_s(getattr(storage, "pid", None))
+    storage0 = backend_cpu_s(getattr(storage, "pid", None))
     loop0 = _thread_times("mikromon-collector")
     writer0 = _thread_times("mikromon-writer")
     t0 = time.monotonic()
@@ -266,7 +258,7 @@ def child(args: argparse.Namespace) -> int:
     time.sleep(args.duration)
     t1 = time.monotonic()
     cpu = time.process_time() - cpu0
-    storage_cpu = process_cpu_s(getattr(storage, "pid", None)) - storage0
+    storage_cpu = backend_cpu_s(getattr(storage, "pid", None)) - storage0
     loop1 = _thread_times("mikromon-collector")
     writer1 = _thread_times("mikromon-writer")
     gc.callbacks.remove(gc_timer)
