@@ -242,13 +242,14 @@ SampleItem: TypeAlias = Sample | CounterBlock | SampleBlock
 
 
 def sample_count(items: Iterable[SampleItem]) -> int:
-    """The number of samples ``items`` stands for (a block counts its counters read)."""
+    """The number of samples ``items`` stands for (a block counts its values that
+    are not ``None``)."""
     return sum(1 if isinstance(item, Sample) else len(item) for item in items)
 
 
 def each_sample(items: Iterable[SampleItem]) -> list[Sample]:
-    """The samples ``items`` stands for, in order (each block's
-    :meth:`CounterBlock.samples` where the block is)."""
+    """The samples ``items`` stands for, in order (each block's samples where the
+    block is)."""
     out: list[Sample] = []
     for item in items:
         if isinstance(item, Sample):
