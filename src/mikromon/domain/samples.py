@@ -146,7 +146,7 @@ class CounterBlock:
         """Return the counters read as readings, row by row, each row's in column
         order (what the block stands for; for callers that are not hot paths)."""
         ts, mono, width = self.ts, self.mono, self.width
-        rows = self._rows(zip(self.labels, self.identities, strict=True))
+        rows = _per_value(zip(self.labels, self.identities, strict=True), self.keys)
         return [CounterReading(key, value, ts, mono, labels, identity, width)
                 for key, (labels, identity), value in zip(
                     self.keys * len(self.labels), rows, self.values, strict=True)
@@ -166,11 +166,6 @@ class CounterBlock:
         lists: each one's key, labels and value (what :meth:`samples` holds,
         without making a sample of each; ``only``: of those keys only)."""
         return _read(self.keys, self.labels, self.values, only)
-
-    def _rows(self, rows: Iterable[_Row]) -> list[_Row]:
-        """Each of ``rows`` once per key: what row each value belongs to."""
-        keys = self.keys
-        return [row for row in rows for _ in keys]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,12 +217,17 @@ class SampleBlock:
 _Value = TypeVar("_Value", int, float)
 
 
+def _per_value(rows: Iterable[_Row], keys: tuple[str, ...]) -> list[_Row]:
+    """Each of a block's ``rows`` once per key: what row each value belongs to."""
+    return [row for row in rows for _ in keys]
+
+
 def _read(keys: tuple[str, ...], labels: Sequence[Labels], values: Sequence[_Value | None],
           only: Container[str] | None) -> tuple[list[str], list[Labels], list[_Value]]:
     """The key, labels and value of each value of a block that is not ``None``
     (and whose key is in ``only``, when given), in the block's order."""
     columns = keys * len(labels)
-    rows = [row for row in labels for _ in keys]
+    rows = _per_value(labels, keys)
     if only is None and None not in values:
         return list(columns), rows, cast("list[_Value]", list(values))
     kept = [i for i, value in enumerate(values)

@@ -195,10 +195,7 @@ class DjangoStorage:
         for device_id, samples in batches:
             finite = cells(samples)
             if finite:
-                if device_id in by_device:
-                    by_device[device_id].extend(finite)
-                else:
-                    by_device[device_id] = finite
+                by_device.setdefault(device_id, Cells()).extend(finite)
         if not by_device:
             return 0
         try:
